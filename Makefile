@@ -1,0 +1,151 @@
+# ocicr build.  Quiet by default; `make V=1` shows the commands.
+#
+#   make            build/ocicr and build/libocicr.a
+#   make deps       install every Debian package the build, tests and demo need
+#   make check      unit tests (cmocka) + integration tests (bats), one summary
+#   make demo       checkpoint and restore a live process
+#   make fuzz       build and run the image-parser fuzzer (FUZZ_SECONDS=60)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+LIBDIR     ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+DESTDIR    ?=
+
+CC         ?= cc
+PROTOC_C   ?= protoc-c
+B          := build
+
+PKGS       := libprotobuf-c yajl libcap libseccomp mount libarchive libzstd
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN       := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+              -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS     ?= -O2 -g
+CFLAGS     += -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' $(WARN) \
+              -fvisibility=hidden -Iengine -I$(B)/proto -I. $(PKG_CFLAGS)
+LDLIBS     += $(PKG_LIBS) -lpthread
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+PROTOS     := $(sort $(wildcard proto/*.proto))
+PB_C       := $(PROTOS:proto/%.proto=$(B)/proto/%.pb-c.c)
+PB_H       := $(PB_C:.c=.h)
+
+ENGINE_SRC := $(sort $(wildcard engine/*.c engine/*/*.c engine/res/*/*.c arch/x86_64/*.c))
+OCI_SRC    := $(sort $(wildcard oci/*.c bundle/*.c hooks/*.c))
+
+LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(PB_C:%.c=%.o) $(B)/proto/pb-registry.o
+OCI_OBJ    := $(OCI_SRC:%.c=$(B)/%.o)
+
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+WORKLOAD_SRC := $(sort $(wildcard tests/workloads/*.c))
+WORKLOAD_BIN := $(WORKLOAD_SRC:tests/workloads/%.c=$(B)/workloads/%)
+
+.PHONY: all deps check unit integration demo fuzz install uninstall clean format format-check
+.SECONDARY:
+
+all: $(B)/ocicr $(B)/libocicr.a
+
+$(B)/proto/%.pb-c.c $(B)/proto/%.pb-c.h: proto/%.proto
+	$(call msg,PROTOC,$<)
+	@mkdir -p $(B)/proto
+	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(B)/proto $<
+
+$(B)/proto/pb-registry.c: $(PB_H) scripts/gen-pb-registry.sh
+	$(call msg,GEN,$@)
+	$(Q)scripts/gen-pb-registry.sh $@ $(PB_H)
+
+# Generated protobuf code is not ours to lint.
+$(B)/proto/%.o: $(B)/proto/%.c
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(filter-out $(WARN),$(CFLAGS)) -w -c -o $@ $<
+
+$(B)/%.o: %.c | $(PB_H)
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libocicr.a: $(LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/ocicr: $(OCI_OBJ) $(B)/libocicr.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/libocicr.a $(LDLIBS)
+
+# Unit tests link the archive directly, so hidden symbols are reachable.
+$(B)/tests/%: tests/unit/%.c $(B)/libocicr.a
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libocicr.a $(LDLIBS) -lcmocka
+
+# Self-checking workloads for the integration tests: static, like the
+# shared fixtures, so they do not depend on the libraries of the host.
+$(B)/workloads/%: tests/workloads/%.c tests/workloads/wl.h
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -static -pthread -o $@ $< -lrt
+
+deps:
+	@scripts/install-deps.sh
+
+unit: $(UNIT_BIN)
+	@tests/run-tests.sh unit $(UNIT_BIN)
+
+integration: all $(WORKLOAD_BIN)
+	@tests/run-tests.sh integration tests/integration/*.bats
+
+check: all $(UNIT_BIN) $(WORKLOAD_BIN)
+	@tests/run-tests.sh all $(UNIT_BIN) -- tests/integration/*.bats
+
+demo: all $(WORKLOAD_BIN)
+	@scripts/demo.sh
+
+# libFuzzer build of the image parser, with ASan and UBSan.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) | $(PB_H)
+	$(call msg,CLANG,$@)
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(PKG_LIBS) -lpthread
+
+fuzz: $(B)/fuzz/fuzz_image
+	@mkdir -p $(B)/fuzz/corpus
+	@tests/fuzz/seed-corpus.sh $(B)/fuzz/corpus
+	$(B)/fuzz/fuzz_image -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
+		$(B)/fuzz/corpus
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(B)/ocicr $(DESTDIR)$(BINDIR)/ocicr
+	install -m 0644 $(B)/libocicr.a $(DESTDIR)$(LIBDIR)/libocicr.a
+	install -m 0644 engine/ocicr.h $(DESTDIR)$(INCLUDEDIR)/ocicr.h
+	install -m 0644 docs/ocicr.1 $(DESTDIR)$(MANDIR)/man1/ocicr.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ocicr $(DESTDIR)$(LIBDIR)/libocicr.a \
+	      $(DESTDIR)$(INCLUDEDIR)/ocicr.h $(DESTDIR)$(MANDIR)/man1/ocicr.1
+
+FORMAT_SRC = $(shell git ls-files '*.c' '*.h')
+format:
+	clang-format -i $(FORMAT_SRC)
+format-check:
+	@clang-format --dry-run --Werror $(FORMAT_SRC)
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Error convention (docs/error-handling.md):
+ *
+ *  - Library functions return 0 (or a count) on success and a negative errno
+ *    on failure.  They never exit and never print.
+ *  - The function that first detects a failure describes it once with
+ *    oc_error() / oc_error_errno(), which store the message in a
+ *    thread-local slot and return the code, so the idiom is
+ *
+ *	return oc_error(-EINVAL, "%s: bad magic 0x%08x", name, magic);
+ *
+ *  - Callers on the way up may add context with oc_error_wrap(), which
+ *    prefixes the stored message ("restoring task 42: core-42.img: ...").
+ *  - The CLI prints oc_error_message() once, at the top.
+ */
+#ifndef OCICR_UTIL_ERROR_H
+#define OCICR_UTIL_ERROR_H
+
+#include <errno.h>
+
+#define OC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* Record a message for @err (a negative errno) and return @err. */
+int oc_error(int err, const char *fmt, ...) OC_PRINTF(2, 3);
+
+/* Like oc_error(), appending ": strerror(-err)". */
+int oc_error_errno(int err, const char *fmt, ...) OC_PRINTF(2, 3);
+
+/*
+ * Prefix the stored message with context and return @err.  If nothing was
+ * recorded yet, the message becomes "context: strerror(-err)".
+ */
+int oc_error_wrap(int err, const char *fmt, ...) OC_PRINTF(2, 3);
+
+/* The message of the last recorded failure of this thread, or "". */
+const char *oc_error_message(void);
+
+void oc_error_clear(void);
+
+#endif
