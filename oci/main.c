@@ -1,9 +1,77 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
 #include "ocicr.h"
+#include "oci/cli.h"
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("ocicr version %s\n", oc_version());
+	return EXIT_OK;
+}
+
+static const struct cli_command commands[] = {
+	{ "image", "decode, encode and summarise CRIU-format images", cmd_image },
+	{ "version", "print the version", cmd_version },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "Usage: ocicr COMMAND [OPTIONS]\n\n"
+		     "Checkpoint and restore Linux processes and containers.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+	fprintf(out, "\nRun 'ocicr COMMAND --help' for a command's options; see ocicr(1).\n");
+}
+
+int cli_fail(int err, const char *fmt, ...)
+{
+	const char *msg = oc_error_message();
+	va_list ap;
+
+	fputs("ocicr: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (msg && *msg)
+		fprintf(stderr, ": %s\n", msg);
+	else
+		fprintf(stderr, ": %s\n", strerror(-err));
+	return EXIT_FAIL;
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "ocicr %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'ocicr %s --help'.\n", cmd);
+	return EXIT_USAGE;
+}
 
 int main(int argc, char **argv)
 {
-	printf("ocicr %s\n", oc_version());
-	return 0;
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version"))
+		return cmd_version(argc - 1, argv + 1);
+
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+
+	fprintf(stderr, "ocicr: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
 }
