@@ -13,7 +13,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct cli_command commands[] = {
-	{ "image", "decode, encode and summarise CRIU-format images", cmd_image },
+	/* image: lands with the JSON codec */
 	{ "version", "print the version", cmd_version },
 };
 
