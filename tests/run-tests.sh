@@ -26,12 +26,14 @@ log=$(mktemp); trap 'rm -f "$log"' EXIT
 count_tap() {
 	local name=$1 rc=$2 plan ok notok skip
 	plan=$(grep -m1 -E '^1\.\.[0-9]+' "$log" | sed 's/^1\.\.//')
-	ok=$(grep -cE '^ok ' "$log")
-	skip=$(grep -cE '^ok .*# (skip|SKIP)' "$log")
-	notok=$(grep -cE '^not ok ' "$log")
-	passed=$((passed + ok - skip)); skipped=$((skipped + skip)); failed=$((failed + notok))
-	if [ -z "$plan" ] || [ $((ok + notok)) -lt "$plan" ] || { [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; }; then
-		echo "not ok - $name: runner exited $rc after $((ok + notok)) of ${plan:-?} results"
+	# cmocka reports a skip as "not ok N # SKIP"; bats as "ok N # skip".
+	skip=$(grep -cE '^(not )?ok .*# (skip|SKIP)' "$log")
+	ok=$(grep -E '^ok ' "$log" | grep -cvE '# (skip|SKIP)')
+	notok=$(grep -E '^not ok ' "$log" | grep -cvE '# (skip|SKIP)')
+	passed=$((passed + ok)); skipped=$((skipped + skip)); failed=$((failed + notok))
+	local seen=$((ok + notok + skip))
+	if [ -z "$plan" ] || [ "$seen" -lt "$plan" ] || { [ "$rc" -ne 0 ] && [ "$notok" -eq 0 ]; }; then
+		echo "not ok - $name: runner exited $rc after $seen of ${plan:-?} results"
 		failed=$((failed + 1))
 	fi
 }
