@@ -1,0 +1,182 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "arch/x86_64/remote.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#define SYSCALL_STOP (SIGTRAP | 0x80)
+
+int oc_remote_find_syscall_ip(pid_t pid, unsigned long *ret_ip)
+{
+	char path[64], line[512];
+	unsigned long start = 0, end = 0;
+	_cleanup_fclose_ FILE *f = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return oc_error_errno(-errno, "cannot read %s", path);
+	while (fgets(line, sizeof(line), f)) {
+		if (strstr(line, "[vdso]")) {
+			if (sscanf(line, "%lx-%lx", &start, &end) != 2)
+				return oc_error(-EINVAL, "%s: cannot parse '%s'", path, line);
+			break;
+		}
+	}
+	if (!start)
+		return oc_error(-ENOENT, "task %d has no vDSO to run system calls from", pid);
+
+	size_t len = end - start;
+	_cleanup_free_ uint8_t *buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	struct iovec local = { buf, len }, remote = { (void *)start, len };
+	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
+		return oc_error_errno(-errno, "cannot read the vDSO of task %d", pid);
+	for (size_t i = 0; i + 1 < len; i++)
+		if (buf[i] == 0x0f && buf[i + 1] == 0x05) {
+			*ret_ip = start + i;
+			return 0;
+		}
+	return oc_error(-ENOENT, "no syscall instruction in the vDSO of task %d", pid);
+}
+
+static int wait_syscall_stop(pid_t tid)
+{
+	int status;
+
+	for (;;) {
+		pid_t w = waitpid(tid, &status, __WALL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return oc_error_errno(-errno, "waiting for thread %d", tid);
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return oc_error(-ESRCH, "thread %d died during a remote system call", tid);
+		if (WIFSTOPPED(status) && WSTOPSIG(status) == SYSCALL_STOP)
+			return 0;
+		/* Only SIGKILL/SIGSTOP can get past the blocked mask. */
+		return oc_error(-EINTR, "thread %d stopped with signal %d during a remote system call", tid,
+				WSTOPSIG(status));
+	}
+}
+
+int oc_remote_syscall(struct oc_remote *rs, long nr, long *ret_result, unsigned long a1, unsigned long a2,
+		      unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6)
+{
+	struct user_regs_struct regs = rs->saved;
+	int r;
+
+	regs.rip = rs->syscall_ip;
+	regs.rax = nr;
+	regs.orig_rax = -1; /* not inside a syscall: no restart fixups */
+	regs.rdi = a1;
+	regs.rsi = a2;
+	regs.rdx = a3;
+	regs.r10 = a4;
+	regs.r8 = a5;
+	regs.r9 = a6;
+	if (ptrace(PTRACE_SETREGS, rs->tid, 0, &regs) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot set registers", rs->tid);
+
+	/* Entry stop, then exit stop: nothing past the syscall instruction runs. */
+	for (int i = 0; i < 2; i++) {
+		if (ptrace(PTRACE_SYSCALL, rs->tid, 0, 0) < 0)
+			return oc_error_errno(-errno, "thread %d: PTRACE_SYSCALL", rs->tid);
+		r = wait_syscall_stop(rs->tid);
+		if (r < 0)
+			return r;
+	}
+	if (ptrace(PTRACE_GETREGS, rs->tid, 0, &regs) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot read registers", rs->tid);
+	*ret_result = regs.rax;
+	return 0;
+}
+
+int oc_remote_begin(pid_t tid, unsigned long syscall_ip, size_t scratch_len, struct oc_remote *ret_rs)
+{
+	struct oc_remote rs = { .tid = tid, .syscall_ip = syscall_ip };
+	uint64_t all = ~0ull;
+	long addr;
+	int r;
+
+	if (ptrace(PTRACE_GETREGS, tid, 0, &rs.saved) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot read registers", tid);
+	if (ptrace(PTRACE_GETSIGMASK, tid, sizeof(rs.saved_sigmask), &rs.saved_sigmask) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot read the signal mask", tid);
+	if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(all), &all) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot block signals", tid);
+	rs.active = true;
+
+	if (scratch_len) {
+		scratch_len = (scratch_len + 4095) & ~4095ul;
+		r = oc_remote_syscall(&rs, SYS_mmap, &addr, 0, scratch_len, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (r == 0 && (unsigned long)addr > -4096ul)
+			r = oc_error(addr, "thread %d: remote mmap failed: %s", tid, strerror(-addr));
+		if (r < 0) {
+			oc_remote_end(&rs);
+			return r;
+		}
+		rs.scratch = addr;
+		rs.scratch_len = scratch_len;
+	}
+	*ret_rs = rs;
+	return 0;
+}
+
+static int remote_rw(struct oc_remote *rs, size_t offset, void *buf, size_t len, bool write)
+{
+	if (offset > rs->scratch_len || len > rs->scratch_len - offset)
+		return oc_error(-EINVAL, "remote scratch access %zu+%zu beyond %zu", offset, len, rs->scratch_len);
+	struct iovec local = { buf, len }, remote = { (void *)(rs->scratch + offset), len };
+	ssize_t n = write ? process_vm_writev(rs->tid, &local, 1, &remote, 1, 0)
+			  : process_vm_readv(rs->tid, &local, 1, &remote, 1, 0);
+	if (n != (ssize_t)len)
+		return oc_error_errno(-errno, "thread %d: cannot access scratch memory", rs->tid);
+	return 0;
+}
+
+int oc_remote_poke(struct oc_remote *rs, size_t offset, const void *buf, size_t len)
+{
+	return remote_rw(rs, offset, (void *)buf, len, true);
+}
+
+int oc_remote_peek(struct oc_remote *rs, size_t offset, void *buf, size_t len)
+{
+	return remote_rw(rs, offset, buf, len, false);
+}
+
+int oc_remote_end(struct oc_remote *rs)
+{
+	int r = 0;
+
+	if (!rs->active)
+		return 0;
+	if (rs->scratch) {
+		long res;
+		r = oc_remote_syscall(rs, SYS_munmap, &res, rs->scratch, rs->scratch_len, 0, 0, 0, 0);
+		if (r == 0 && res < 0)
+			r = oc_error(res, "thread %d: remote munmap failed", rs->tid);
+		rs->scratch = 0;
+	}
+	if (ptrace(PTRACE_SETREGS, rs->tid, 0, &rs->saved) < 0 && !r)
+		r = oc_error_errno(-errno, "thread %d: cannot restore registers", rs->tid);
+	if (ptrace(PTRACE_SETSIGMASK, rs->tid, sizeof(rs->saved_sigmask), &rs->saved_sigmask) < 0 && !r)
+		r = oc_error_errno(-errno, "thread %d: cannot restore the signal mask", rs->tid);
+	rs->active = false;
+	return r;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Remote system calls: run one system call inside a ptrace-stopped thread.
+ *
+ * Used only for what no kernel interface shows from outside (signal
+ * handlers, itimers, sigaltstack, a few prctl values).  Nothing is written
+ * into the task's code: the thread is pointed at a `syscall` instruction
+ * that already exists in its vDSO and single-stepped through the system call
+ * with PTRACE_SYSCALL, then its registers are put back.  All signals are
+ * blocked meanwhile so none is delivered by our doing.
+ */
+#ifndef OCICR_ARCH_REMOTE_H
+#define OCICR_ARCH_REMOTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+struct oc_remote {
+	pid_t tid;
+	struct user_regs_struct saved; /* registers to put back */
+	uint64_t saved_sigmask;
+	unsigned long syscall_ip;      /* a `syscall` instruction in the task */
+	unsigned long scratch;         /* scratch memory mapped in the task, or 0 */
+	size_t scratch_len;
+	bool active;
+};
+
+/*
+ * Find a `syscall` instruction in the [vdso] of @pid (from its maps); falls
+ * back to -ENOENT when the task has no vDSO.
+ */
+int oc_remote_find_syscall_ip(pid_t pid, unsigned long *ret_ip);
+
+/*
+ * Prepare thread @tid (in a ptrace stop) for remote calls, with
+ * @scratch_len bytes of scratch memory mapped in the task (0: none).
+ */
+int oc_remote_begin(pid_t tid, unsigned long syscall_ip, size_t scratch_len, struct oc_remote *ret_rs);
+
+/* Run a system call; *ret_result is its raw return value (-errno on error). */
+int oc_remote_syscall(struct oc_remote *rs, long nr, long *ret_result, unsigned long a1, unsigned long a2,
+		      unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6);
+
+/* Copy to / from the scratch area at @offset. */
+int oc_remote_poke(struct oc_remote *rs, size_t offset, const void *buf, size_t len);
+int oc_remote_peek(struct oc_remote *rs, size_t offset, void *buf, size_t len);
+
+/* Unmap the scratch area and put the registers and signal mask back. */
+int oc_remote_end(struct oc_remote *rs);
+
+#endif
