@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -36,6 +37,9 @@ typedef void (*oc_log_fn)(enum oc_log_level level, const char *line, void *userd
 
 OC_API void oc_set_log(oc_log_fn fn, void *userdata, enum oc_log_level level);
 
+/* Send one line to the log sink (for front-ends that share the log). */
+OC_API void oc_log_line(enum oc_log_level level, const char *line);
+
 /* Description of the last failure in this thread. */
 OC_API const char *oc_error_message(void);
 
@@ -56,6 +60,47 @@ OC_API int oc_image_encode(FILE *in, const char *path);
 
 /* Print a human summary of an image directory. */
 OC_API int oc_image_show(const char *dir, FILE *out);
+
+/* ---- checkpoint ------------------------------------------------------ */
+
+/*
+ * Options of a dump.  @sz must be sizeof(struct oc_dump_opts) so fields can
+ * be added later without breaking callers (OC_OPTS() fills it).
+ */
+struct oc_dump_opts {
+	size_t sz;
+	pid_t pid;              /* root of the tree to dump */
+	const char *images_dir; /* created if missing */
+	bool leave_running;     /* otherwise the tree is killed after a good dump */
+	bool shell_job;         /* the tree may hold a controlling terminal */
+	bool file_locks;        /* dump file locks */
+};
+
+#define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
+
+/*
+ * Checkpoint the process tree rooted at opts->pid into opts->images_dir.
+ * On failure the tree runs on as before and no image is left behind.
+ */
+OC_API int oc_dump(const struct oc_dump_opts *opts);
+
+/* ---- restore --------------------------------------------------------- */
+
+struct oc_restore_opts {
+	size_t sz;
+	const char *images_dir;
+	bool detach;            /* return once the tree runs, instead of waiting */
+	bool shell_job;
+	bool plan_only;         /* print the plan to @plan_out, restore nothing */
+	FILE *plan_out;
+};
+
+/*
+ * Restore the tree from opts->images_dir with its original pids.  Returns
+ * the root pid (detach) or the root's exit status encoded as for wait().
+ * On failure no restored process is left behind.
+ */
+OC_API int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid);
 
 #ifdef __cplusplus
 }

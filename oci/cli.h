@@ -29,6 +29,15 @@ int cli_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 /* Print a usage error and return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Log to NAME in IMAGES_DIR (or NAME if absolute, stderr if "-"). */
+int cli_log_open(const char *images_dir, const char *name, int verbosity);
+void cli_log_close(void);
+/* The level of a -v option argument ("", "3", "vv"). */
+int cli_parse_verbosity(const char *arg);
+
 int cmd_image(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

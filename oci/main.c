@@ -13,6 +13,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct cli_command commands[] = {
+	{ "dump", "checkpoint a process tree into an images directory", cmd_dump },
 	/* image: lands with the JSON codec */
 	{ "version", "print the version", cmd_version },
 };

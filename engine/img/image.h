@@ -202,6 +202,11 @@ int oc_img_fd(const struct oc_img *img);
 
 void oc_img_close(struct oc_img *img);
 
+static inline void oc_img_closep(struct oc_img **img)
+{
+	oc_img_close(*img);
+}
+
 /* ---- writing --------------------------------------------------------- */
 
 /*

@@ -44,3 +44,8 @@ void oc_log(enum oc_log_level level, const char *fmt, ...)
 	}
 	fprintf(stderr, "%s%s\n", level_names[level], line);
 }
+
+void oc_log_line(enum oc_log_level level, const char *line)
+{
+	oc_log(level, "%s", line);
+}

@@ -1,0 +1,266 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Files reached by path: regular files, directories, device nodes (other
+ * than terminals) and memfds, whether open as fds, mapped, the executable,
+ * the cwd or the root.  A file that was unlinked while open keeps its
+ * contents in a ghost-file image so restore can recreate it.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "res/files.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#include "fdinfo.pb-c.h"
+#include "ghost-file.pb-c.h"
+#include "regfile.pb-c.h"
+#include "remap-file-path.pb-c.h"
+
+#define DELETED_SUFFIX " (deleted)"
+/* Unlinked files larger than this are refused rather than copied. */
+#define GHOST_LIMIT (64ull << 20)
+
+static bool strip_deleted(char *path)
+{
+	size_t len = strlen(path), slen = strlen(DELETED_SUFFIX);
+
+	if (len > slen && !strcmp(path + len - slen, DELETED_SUFFIX)) {
+		path[len - slen] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* Save the contents of an unlinked file and map its id to the ghost. */
+static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st)
+{
+	struct oc_arena *a = ctx->arena;
+	GhostFileEntry ge = GHOST_FILE_ENTRY__INIT;
+	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	uint32_t remap_id = oc_dump_new_file_id(ctx);
+	int r;
+
+	if (!S_ISREG(st->st_mode))
+		return oc_error(-EOPNOTSUPP, "unlinked non-regular files are not supported");
+	if ((uint64_t)st->st_size > GHOST_LIMIT)
+		return oc_error(-EFBIG, "unlinked file of %" PRIu64 " bytes is over the %llu MiB ghost limit",
+				(uint64_t)st->st_size, GHOST_LIMIT >> 20);
+
+	ge.uid = st->st_uid;
+	ge.gid = st->st_gid;
+	ge.mode = st->st_mode;
+	ge.has_dev = true;
+	ge.dev = st->st_dev;
+	ge.has_ino = true;
+	ge.ino = st->st_ino;
+	atim.tv_sec = st->st_atim.tv_sec;
+	atim.tv_usec = st->st_atim.tv_nsec / 1000;
+	mtim.tv_sec = st->st_mtim.tv_sec;
+	mtim.tv_usec = st->st_mtim.tv_nsec / 1000;
+	ge.atim = &atim;
+	ge.mtim = &mtim;
+	ge.has_size = true;
+	ge.size = st->st_size;
+
+	r = oc_img_create(ctx->dir, OC_IMG_GHOST_FILE, remap_id, &img);
+	if (r < 0)
+		return r;
+	r = oc_img_write_entry(img, &ge.base);
+	if (r < 0)
+		return r;
+	char buf[65536];
+	for (off_t off = 0; off < st->st_size;) {
+		ssize_t n = pread(fd, buf, sizeof(buf), off);
+		if (n < 0)
+			return oc_error_errno(-errno, "cannot read unlinked file");
+		if (n == 0)
+			break;
+		r = oc_img_write_raw(img, buf, n);
+		if (r < 0)
+			return r;
+		off += n;
+	}
+	r = oc_img_commit(img);
+	if (r < 0)
+		return r;
+
+	RemapFilePathEntry *rm = OC_ARENA_MSG(a, RemapFilePathEntry, REMAP_FILE_PATH_ENTRY__INIT);
+	if (!rm)
+		return -ENOMEM;
+	rm->orig_id = file_id;
+	rm->remap_id = remap_id;
+	rm->has_remap_type = true;
+	rm->remap_type = REMAP_TYPE__GHOST;
+	RemapFilePathEntry **n = realloc(ctx->remaps, (ctx->n_remaps + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ctx->remaps = n;
+	ctx->remaps[ctx->n_remaps++] = rm;
+	return 0;
+}
+
+/* Build and add a REG entry; @path may carry " (deleted)". */
+static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct stat *st, uint32_t flags,
+			uint64_t pos, FownEntry *fown, uint32_t *ret_id)
+{
+	struct oc_dump_ctx *ctx = t->ctx;
+	struct oc_arena *a = ctx->arena;
+	FileEntry *fe = OC_ARENA_MSG(a, FileEntry, FILE_ENTRY__INIT);
+	RegFileEntry *rf = OC_ARENA_MSG(a, RegFileEntry, REG_FILE_ENTRY__INIT);
+	bool deleted = strip_deleted(path);
+	int r;
+
+	if (!fe || !rf)
+		return -ENOMEM;
+	if (!fown) {
+		fown = OC_ARENA_MSG(a, FownEntry, FOWN_ENTRY__INIT);
+		if (!fown)
+			return -ENOMEM;
+	}
+	fe->type = FD_TYPES__REG;
+	fe->id = rf->id = oc_dump_new_file_id(ctx);
+	rf->flags = flags;
+	rf->pos = pos;
+	rf->fown = fown;
+	rf->name = oc_arena_strdup(a, path);
+	if (!rf->name)
+		return -ENOMEM;
+	rf->has_mode = true;
+	rf->mode = st->st_mode;
+	/* Restore checks the size, so not for files that others append to. */
+	if (S_ISREG(st->st_mode) && (flags & (O_ACCMODE | O_APPEND)) != (O_WRONLY | O_APPEND)) {
+		rf->has_size = true;
+		rf->size = st->st_size;
+	}
+	fe->reg = rf;
+
+	if (deleted || (S_ISREG(st->st_mode) && st->st_nlink == 0)) {
+		r = dump_ghost(ctx, fe->id, fd, st);
+		if (r < 0)
+			return oc_error_wrap(r, "%s", path);
+	}
+	r = oc_dump_add_file(ctx, fe);
+	if (r < 0)
+		return r;
+	*ret_id = fe->id;
+	return 0;
+}
+
+int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd_unused, uint32_t *ret_id)
+{
+	struct oc_dump_ctx *ctx = t->ctx;
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *target = NULL;
+	struct stat st;
+	int r;
+
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot open %s", path);
+	if (fstat(fd, &st) < 0)
+		return oc_error_errno(-errno, "cannot stat %s", path);
+
+	/* Mapped files, the exe, cwd and root share an entry per inode. */
+	for (size_t i = 0; i < ctx->n_known_files; i++) {
+		const struct oc_dump_file *k = &ctx->known_files[i];
+		if (k->fd == -1 && k->dev == st.st_dev && k->ino == st.st_ino) {
+			*ret_id = k->id;
+			return 0;
+		}
+	}
+
+	target = malloc(PATH_MAX);
+	if (!target)
+		return -ENOMEM;
+	ssize_t n = readlink(path, target, PATH_MAX - 1);
+	if (n < 0)
+		return oc_error_errno(-errno, "cannot read link %s", path);
+	target[n] = '\0';
+
+	if (S_ISREG(st.st_mode) && st.st_nlink == 0) {
+		/* Only an unlinked file needs its contents: reopen for reading. */
+		close(fd);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return oc_error_errno(-errno, "cannot open unlinked %s", target);
+	}
+	r = add_reg_file(t, target, fd, &st, 0, 0, NULL, ret_id);
+	if (r < 0)
+		return r;
+
+	struct oc_dump_file *k = realloc(ctx->known_files, (ctx->n_known_files + 1) * sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	ctx->known_files = k;
+	ctx->known_files[ctx->n_known_files++] = (struct oc_dump_file){
+		.id = *ret_id, .pid = t->pid, .fd = -1, .dev = st.st_dev, .ino = st.st_ino, .type = FD_TYPES__REG,
+	};
+	return 0;
+}
+
+/* ---- fds ---------------------------------------------------------------- */
+
+static bool is_tty(const struct stat *st)
+{
+	unsigned maj = major(st->st_rdev);
+	/* pts slaves, ptmx and the console/tty devices, and serial/vt ttys */
+	return S_ISCHR(st->st_mode) && (maj == 136 || maj == 5 || maj == 4 || (maj >= 128 && maj < 144));
+}
+
+static bool reg_match(const struct oc_dump_fd *fd)
+{
+	mode_t m = fd->st.st_mode;
+
+	if (fd->link[0] != '/')
+		return false;
+	return S_ISREG(m) || S_ISDIR(m) || S_ISBLK(m) || (S_ISCHR(m) && !is_tty(&fd->st));
+}
+
+static int reg_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
+{
+	FownEntry *fown;
+	int r;
+
+	r = oc_dump_fown(t->ctx->arena, fd->local, &fown);
+	if (r < 0)
+		return r;
+	return add_reg_file(t, fd->link, fd->local, &fd->st, fd->info.flags & ~O_CLOEXEC, fd->info.pos, fown,
+			    ret_id);
+}
+
+const struct oc_fd_kind oc_fd_kind_reg = {
+	.name = "file",
+	.type = FD_TYPES__REG,
+	.match = reg_match,
+	.dump = reg_dump,
+};
+
+static bool memfd_match(const struct oc_dump_fd *fd)
+{
+	return S_ISREG(fd->st.st_mode) && !strncmp(fd->link, "/memfd:", 7);
+}
+
+static int memfd_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
+{
+	_cleanup_free_ char *name = strdup(fd->link + 7);
+
+	if (!name)
+		return -ENOMEM;
+	strip_deleted(name);
+	return oc_dump_shmem_file(t, fd->local, name, fd->info.flags & ~O_CLOEXEC, fd->info.pos, ret_id);
+}
+
+const struct oc_fd_kind oc_fd_kind_memfd = {
+	.name = "memfd",
+	.type = FD_TYPES__MEMFD,
+	.match = memfd_match,
+	.dump = memfd_dump,
+};

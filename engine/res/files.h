@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * File descriptors.  The fd table walk (res/files.c) hands each fd to the
+ * module of its kind, found through one table; each kind module has its
+ * dump and restore side by side.
+ */
+#ifndef OCICR_RES_FILES_H
+#define OCICR_RES_FILES_H
+
+#include <sys/stat.h>
+
+#include "dump.h"
+
+#include "fdinfo.pb-c.h"
+#include "fown.pb-c.h"
+
+/* One fd of a task being dumped. */
+struct oc_dump_fd {
+	int num;                   /* fd number in the task */
+	int local;                 /* our copy of it (pidfd_getfd) */
+	char *link;                /* readlink of /proc/PID/fd/N */
+	struct stat st;
+	struct oc_proc_fdinfo info;
+};
+
+struct oc_fd_kind {
+	const char *name;
+	FdTypes type;
+	/* Does this kind handle the fd?  Checked in table order. */
+	bool (*match)(const struct oc_dump_fd *fd);
+	/* Add the file entry for the fd to files.img; set *ret_id. */
+	int (*dump)(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id);
+};
+
+/* The fown of an open file, read through our copy of it. */
+int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
+
+/* Kind modules. */
+extern const struct oc_fd_kind oc_fd_kind_reg;
+extern const struct oc_fd_kind oc_fd_kind_memfd;
+extern const struct oc_fd_kind oc_fd_kind_pipe;
+
+#endif

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Writing a pagemap image with its pages image: runs of pages are queued in
+ * ascending address order, merged when contiguous, and copied from a source
+ * fd (/proc/PID/mem for a task, the shmem file for shared memory).
+ */
+#ifndef OCICR_RES_PAGES_H
+#define OCICR_RES_PAGES_H
+
+#include <stdint.h>
+
+#include "img/image.h"
+
+struct oc_dump_ctx;
+
+struct oc_pages_writer {
+	struct oc_img *pagemap;
+	struct oc_img *pages;
+	uint32_t pages_id;
+	int mem_fd;             /* where the page bytes are read from */
+	uint8_t *buf;
+	uint64_t run_start;     /* address (or offset) the run has in the image */
+	uint64_t run_src;       /* offset of the run in mem_fd */
+	uint64_t run_pages;
+	uint64_t pages_written;
+};
+
+int oc_pages_writer_open(struct oc_dump_ctx *ctx, enum oc_img_kind kind, uint64_t id, struct oc_pages_writer *w);
+
+/* Queue @n_pages pages at image address @vaddr, read from mem_fd at @src_off. */
+int oc_pages_writer_add(struct oc_pages_writer *w, uint64_t vaddr, uint64_t src_off, uint64_t n_pages);
+
+int oc_pages_writer_commit(struct oc_pages_writer *w);
+void oc_pages_writer_close(struct oc_pages_writer *w);
+
+#endif

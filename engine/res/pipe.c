@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Pipes: one PIPE file entry per open end, both ends sharing the pipe's
+ * inode number as pipe_id, and the unread bytes of each pipe whose read end
+ * is in the tree.  The bytes are copied with tee(), so they stay queued in
+ * the task's pipe.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "res/files.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+
+#include "fdinfo.pb-c.h"
+#include "pipe-data.pb-c.h"
+#include "pipe.pb-c.h"
+
+static bool pipe_match(const struct oc_dump_fd *fd)
+{
+	return S_ISFIFO(fd->st.st_mode) && !strncmp(fd->link, "pipe:[", 6);
+}
+
+static int dump_pipe_data(struct oc_dump_ctx *ctx, int rd, uint32_t pipe_id)
+{
+	_cleanup_close_ int p0 = -1, p1 = -1;
+	int p[2], size;
+	ssize_t n;
+
+	for (size_t i = 0; i < ctx->n_pipe_data; i++)
+		if (ctx->pipe_data[i]->pipe_id == pipe_id)
+			return 0;
+
+	size = fcntl(rd, F_GETPIPE_SZ);
+	if (size < 0)
+		return oc_error_errno(-errno, "F_GETPIPE_SZ");
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) < 0)
+		return oc_error_errno(-errno, "pipe2");
+	p0 = p[0];
+	p1 = p[1];
+	if (fcntl(p1, F_SETPIPE_SZ, size) < 0)
+		return oc_error_errno(-errno, "F_SETPIPE_SZ %d", size);
+
+	n = tee(rd, p1, INT_MAX, SPLICE_F_NONBLOCK);
+	if (n < 0 && errno != EAGAIN)
+		return oc_error_errno(-errno, "cannot copy the data queued in the pipe");
+	if (n < 0)
+		n = 0;
+
+	uint8_t *buf = oc_arena_alloc(ctx->arena, n ? n : 1);
+	if (!buf)
+		return -ENOMEM;
+	for (ssize_t done = 0; done < n;) {
+		ssize_t m = read(p0, buf + done, n - done);
+		if (m <= 0)
+			return oc_error_errno(m < 0 ? -errno : -EIO, "reading copied pipe data");
+		done += m;
+	}
+
+	PipeDataEntry *pd = OC_ARENA_MSG(ctx->arena, PipeDataEntry, PIPE_DATA_ENTRY__INIT);
+	if (!pd)
+		return -ENOMEM;
+	pd->pipe_id = pipe_id;
+	pd->bytes = n;
+	pd->has_size = true;
+	pd->size = size;
+
+	PipeDataEntry **e = realloc(ctx->pipe_data, (ctx->n_pipe_data + 1) * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	ctx->pipe_data = e;
+	uint8_t **pl = realloc(ctx->pipe_payloads, (ctx->n_pipe_data + 1) * sizeof(*pl));
+	if (!pl)
+		return -ENOMEM;
+	ctx->pipe_payloads = pl;
+	ctx->pipe_data[ctx->n_pipe_data] = pd;
+	ctx->pipe_payloads[ctx->n_pipe_data++] = buf;
+	return 0;
+}
+
+static int pipe_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
+{
+	struct oc_arena *a = t->ctx->arena;
+	FileEntry *fe = OC_ARENA_MSG(a, FileEntry, FILE_ENTRY__INIT);
+	PipeEntry *pe = OC_ARENA_MSG(a, PipeEntry, PIPE_ENTRY__INIT);
+	int r;
+
+	if (!fe || !pe)
+		return -ENOMEM;
+	fe->type = FD_TYPES__PIPE;
+	fe->id = pe->id = oc_dump_new_file_id(t->ctx);
+	pe->pipe_id = fd->st.st_ino;
+	pe->flags = fd->info.flags & ~O_CLOEXEC;
+	r = oc_dump_fown(a, fd->local, &pe->fown);
+	if (r < 0)
+		return r;
+	fe->pipe = pe;
+
+	if ((pe->flags & O_ACCMODE) == O_RDONLY) {
+		r = dump_pipe_data(t->ctx, fd->local, pe->pipe_id);
+		if (r < 0)
+			return r;
+	}
+	r = oc_dump_add_file(t->ctx, fe);
+	if (r < 0)
+		return r;
+	*ret_id = fe->id;
+	return 0;
+}
+
+const struct oc_fd_kind oc_fd_kind_pipe = {
+	.name = "pipe",
+	.type = FD_TYPES__PIPE,
+	.match = pipe_match,
+	.dump = pipe_dump,
+};

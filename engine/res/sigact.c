@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Signal dispositions: all 62 catchable signals with handler, flags,
+ * restorer and mask.  Nothing outside the task shows handler addresses, so
+ * the dump asks the task itself with rt_sigaction().
+ */
+#include <signal.h>
+#include <sys/syscall.h>
+
+#include "dump.h"
+#include "util/error.h"
+
+#include "sa.pb-c.h"
+
+#define OC_NSIG 64
+
+/* The kernel's struct sigaction on x86_64. */
+struct kernel_sigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+int oc_dump_sigactions(struct oc_dump_task *t)
+{
+	struct oc_arena *a = t->ctx->arena;
+	struct oc_remote *rs = &t->threads[0].rs;
+	TaskCoreEntry *tc = t->threads[0].core->tc;
+
+	tc->sigactions = OC_ARENA_ARRAY(a, SaEntry *, OC_NSIG - 2);
+	if (!tc->sigactions)
+		return -ENOMEM;
+	for (int sig = 1; sig <= OC_NSIG; sig++) {
+		struct kernel_sigaction ka;
+		long res;
+		int r;
+
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		r = oc_remote_syscall(rs, SYS_rt_sigaction, &res, sig, 0, rs->scratch, sizeof(uint64_t), 0, 0);
+		if (r < 0)
+			return r;
+		if (res < 0)
+			return oc_error(res, "rt_sigaction(%d) in task %d failed", sig, t->pid);
+		r = oc_remote_peek(rs, 0, &ka, sizeof(ka));
+		if (r < 0)
+			return r;
+
+		SaEntry *sa = OC_ARENA_MSG(a, SaEntry, SA_ENTRY__INIT);
+		if (!sa)
+			return -ENOMEM;
+		sa->sigaction = ka.handler;
+		sa->flags = ka.flags;
+		sa->restorer = ka.restorer;
+		sa->mask = ka.mask;
+		sa->has_compat_sigaction = true;
+		sa->compat_sigaction = false;
+		tc->sigactions[tc->n_sigactions++] = sa;
+	}
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Freezing a process tree with ptrace and letting it go again.
+ *
+ * Every thread of every task under the root is PTRACE_SEIZEd and
+ * PTRACE_INTERRUPTed; the walk repeats until a pass finds no new task or
+ * thread, so tasks forked or threads cloned while freezing are caught.
+ */
+#ifndef OCICR_SEIZE_H
+#define OCICR_SEIZE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+enum oc_task_state {
+	OC_TASK_ALIVE = 1, /* CRIU's TASK_ALIVE */
+	OC_TASK_DEAD = 2,  /* zombie */
+	OC_TASK_STOPPED = 3,
+};
+
+struct oc_seized_thread {
+	pid_t tid;
+	bool seized;
+	/* Registers as found at the stop, before any syscall fixup. */
+	struct user_regs_struct regs;
+};
+
+struct oc_seized_task {
+	pid_t pid;
+	pid_t ppid;
+	enum oc_task_state state;
+	int stop_signo;      /* for OC_TASK_STOPPED: the signal that stopped it */
+	int exit_status;     /* for OC_TASK_DEAD: wait status */
+	struct oc_seized_thread *threads;
+	size_t n_threads;
+	size_t parent;       /* index of the parent in the tree (root: itself) */
+};
+
+struct oc_seized_tree {
+	struct oc_seized_task *tasks; /* parents before children; [0] is the root */
+	size_t n_tasks;
+};
+
+/* Freeze the tree rooted at @root (with @tree_walk false, only its threads). */
+int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree);
+
+/* Which thread of which task, or NULL. */
+struct oc_seized_thread *oc_seized_find_thread(struct oc_seized_tree *tree, pid_t tid);
+
+enum oc_release_mode {
+	OC_RELEASE_RESUME, /* detach: every task runs on as it was */
+	OC_RELEASE_KILL,   /* SIGKILL every task, then detach */
+};
+
+/* Let the tree go; safe to call on a partly seized tree. */
+void oc_release_tree(struct oc_seized_tree *tree, enum oc_release_mode mode);
+
+void oc_seized_tree_free(struct oc_seized_tree *tree);
+
+/* Wait for @tid to report its ptrace stop; returns the wait status. */
+int oc_wait_stop(pid_t tid, int *ret_status);
+
+#endif

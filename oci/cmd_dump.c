@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* ocicr dump: checkpoint a process tree (CRIU's option names). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include "ocicr.h"
+#include "oci/cli.h"
+
+static void dump_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ocicr dump -t PID -D DIR [OPTIONS]\n\n"
+		"Checkpoint the process tree rooted at PID into the images directory DIR.\n"
+		"By default the tree is killed once the dump succeeded.\n\n"
+		"  -t, --tree PID          root of the tree to dump\n"
+		"  -D, --images-dir DIR    where to write the images (created if missing)\n"
+		"  -R, --leave-running     let the tree run on after the dump\n"
+		"  -j, --shell-job         the tree belongs to a shell job (controlling tty)\n"
+		"  -l, --file-locks        dump file locks\n"
+		"  -o, --log-file FILE     log file, relative to DIR (default dump.log; - for stderr)\n"
+		"  -v[0-4]                 log verbosity (default 3)\n"
+		"  -h, --help              this help\n");
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tree", required_argument, NULL, 't' },
+		{ "images-dir", required_argument, NULL, 'D' },
+		{ "leave-running", no_argument, NULL, 'R' },
+		{ "shell-job", no_argument, NULL, 'j' },
+		{ "file-locks", no_argument, NULL, 'l' },
+		{ "log-file", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct oc_dump_opts o = OC_OPTS(oc_dump_opts);
+	const char *log_name = "dump.log";
+	int verbosity = OC_LOG_INFO, c, r;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "t:D:Rjlo:v::h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			o.pid = atoi(optarg);
+			break;
+		case 'D':
+			o.images_dir = optarg;
+			break;
+		case 'R':
+			o.leave_running = true;
+			break;
+		case 'j':
+			o.shell_job = true;
+			break;
+		case 'l':
+			o.file_locks = true;
+			break;
+		case 'o':
+			log_name = optarg;
+			break;
+		case 'v':
+			verbosity = cli_parse_verbosity(optarg);
+			break;
+		case 'h':
+			dump_usage(stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("dump", "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("dump", "unexpected argument '%s'", argv[optind]);
+	if (o.pid <= 0)
+		return cli_usage_error("dump", "-t PID is required");
+	if (!o.images_dir)
+		return cli_usage_error("dump", "-D DIR is required");
+
+	if (mkdir(o.images_dir, 0700) < 0 && errno != EEXIST)
+		return cli_fail(-errno, "cannot create %s", o.images_dir);
+	if (cli_log_open(o.images_dir, log_name, verbosity) < 0)
+		return EXIT_FAIL;
+	r = oc_dump(&o);
+	if (r < 0)
+		oc_log_line(OC_LOG_ERROR, oc_error_message());
+	cli_log_close();
+	if (r < 0)
+		return cli_fail(r, "dump of %d failed", o.pid);
+	return EXIT_OK;
+}
