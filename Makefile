@@ -45,7 +45,8 @@ PB_H       := $(PB_C:.c=.h)
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/*/*.c engine/res/*/*.c arch/x86_64/*.c))
 OCI_SRC    := $(sort $(wildcard oci/*.c bundle/*.c hooks/*.c))
 
-LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(PB_C:%.c=%.o) $(B)/proto/pb-registry.o
+LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(PB_C:%.c=%.o) $(B)/proto/pb-registry.o \
+              $(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o
 OCI_OBJ    := $(OCI_SRC:%.c=$(B)/%.o)
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
@@ -76,6 +77,32 @@ $(B)/%.o: %.c | $(PB_H)
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# The restorer blob: freestanding, position independent, no relocations
+# (a relocation would mean an absolute address the blob cannot have).
+RESTORER_CFLAGS := -O2 -g0 -std=gnu11 -I. -ffreestanding -fno-builtin -nostdlib -fPIE \
+                   -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
+                   -fvisibility=hidden -mgeneral-regs-only -Wall -Wextra -Wno-unused-parameter
+$(B)/arch/x86_64/restorer/restorer.elf: arch/x86_64/restorer/restorer.c arch/x86_64/restorer/restorer.h \
+		arch/x86_64/restorer/syscall.h arch/x86_64/restorer/restorer.lds
+	$(call msg,BLOB,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(RESTORER_CFLAGS) -static-pie -Wl,-T,arch/x86_64/restorer/restorer.lds \
+		-Wl,--no-dynamic-linker -Wl,-z,norelro -Wl,--no-warn-rwx-segments -Wl,--build-id=none -o $@ $<
+	$(Q)if readelf -rW $@ | grep -q R_X86_64; then \
+		echo "restorer blob has relocations:"; readelf -rW $@; exit 1; fi
+
+$(B)/arch/x86_64/restorer/restorer.bin: $(B)/arch/x86_64/restorer/restorer.elf
+	$(Q)objcopy -O binary -j .text -j .rodata -j .data -j .bss --set-section-flags .bss=alloc,load,contents $< $@
+
+$(B)/arch/x86_64/restorer/blob.o: arch/x86_64/restorer/blob.S $(B)/arch/x86_64/restorer/restorer.bin
+	$(call msg,AS,$<)
+	$(Q)$(CC) -c -DRESTORER_BIN='"$(B)/arch/x86_64/restorer/restorer.bin"' -o $@ $<
+
+$(B)/arch/x86_64/jump.o: arch/x86_64/jump.S
+	$(call msg,AS,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -c -o $@ $<
 
 $(B)/libocicr.a: $(LIB_OBJ)
 	$(call msg,AR,$@)
@@ -117,10 +144,12 @@ demo: all $(WORKLOAD_BIN)
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) | $(PB_H)
+$(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
+		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o | $(PB_H)
 	$(call msg,CLANG,$@)
 	@mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(PKG_LIBS) -lpthread
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
+		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o $(PKG_LIBS) -lpthread
 
 fuzz: $(B)/fuzz/fuzz_image
 	@mkdir -p $(B)/fuzz/corpus

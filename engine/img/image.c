@@ -75,6 +75,17 @@ int oc_imgdir_fd(const struct oc_imgdir *dir)
 	return dir->fd;
 }
 
+int oc_imgdir_move_fd(struct oc_imgdir *dir, int min_fd)
+{
+	int fd = fcntl(dir->fd, F_DUPFD_CLOEXEC, min_fd);
+
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot move the image directory fd");
+	close(dir->fd);
+	dir->fd = fd;
+	return 0;
+}
+
 const char *oc_imgdir_path(const struct oc_imgdir *dir)
 {
 	return dir->path;

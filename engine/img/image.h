@@ -158,6 +158,8 @@ struct oc_imgdir;
  */
 int oc_imgdir_open(const char *path, bool create, struct oc_imgdir **ret_dir);
 int oc_imgdir_fd(const struct oc_imgdir *dir);
+/* Renumber the directory's fd to @min_fd or above (restore agents). */
+int oc_imgdir_move_fd(struct oc_imgdir *dir, int min_fd);
 const char *oc_imgdir_path(const struct oc_imgdir *dir);
 void oc_imgdir_rollback(struct oc_imgdir *dir);
 void oc_imgdir_close(struct oc_imgdir *dir);

@@ -6,6 +6,8 @@
  * contents in a ghost-file image so restore can recreate it.
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,11 +238,14 @@ static int reg_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 			    ret_id);
 }
 
+static int reg_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd);
+
 const struct oc_fd_kind oc_fd_kind_reg = {
 	.name = "file",
 	.type = FD_TYPES__REG,
 	.match = reg_match,
 	.dump = reg_dump,
+	.open = reg_open,
 };
 
 static bool memfd_match(const struct oc_dump_fd *fd)
@@ -258,9 +263,168 @@ static int memfd_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *r
 	return oc_dump_shmem_file(t, fd->local, name, fd->info.flags & ~O_CLOEXEC, fd->info.pos, ret_id);
 }
 
+static int memfd_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd);
+
 const struct oc_fd_kind oc_fd_kind_memfd = {
 	.name = "memfd",
 	.type = FD_TYPES__MEMFD,
 	.match = memfd_match,
 	.dump = memfd_dump,
+	.open = memfd_open,
 };
+
+/* ---- restore ------------------------------------------------------------ */
+
+/* Recreate an unlinked file from its ghost image; *ret_path is its name. */
+static int create_ghost(struct oc_rst_agent *ag, const char *name, uint32_t remap_id, char **ret_path)
+{
+	struct oc_rst_ctx *ctx = ag->ctx;
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	ProtobufCMessage *m = NULL;
+	int r;
+
+	r = oc_img_open(ctx->dir, OC_IMG_GHOST_FILE, remap_id, &img);
+	if (r < 0)
+		return r;
+	r = oc_img_read_entry(img, NULL, &m);
+	if (r <= 0)
+		return r < 0 ? r : oc_error(-EINVAL, "%s: empty ghost image", oc_img_name(img));
+	GhostFileEntry *ge = (GhostFileEntry *)m;
+
+	/* Its old name if free, else a name beside it. */
+	if (asprintf(&path, "%s", name) < 0)
+		path = NULL;
+	if (!path) {
+		r = -ENOMEM;
+		goto out;
+	}
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, ge->mode & 07777);
+	if (fd < 0 && errno == EEXIST) {
+		free(path);
+		if (asprintf(&path, "%s.ocicr-ghost-%u", name, remap_id) < 0) {
+			path = NULL;
+			r = -ENOMEM;
+			goto out;
+		}
+		fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, ge->mode & 07777);
+	}
+	if (fd < 0) {
+		r = oc_error_errno(-errno, "cannot recreate unlinked file %s", name);
+		goto out;
+	}
+	char buf[65536];
+	for (uint64_t left = ge->has_size ? ge->size : 0; left;) {
+		size_t chunk = MIN(left, (uint64_t)sizeof(buf));
+		r = oc_img_read_raw(img, buf, chunk);
+		if (r < 0)
+			goto out;
+		if (write(fd, buf, chunk) != (ssize_t)chunk) {
+			r = oc_error_errno(-errno, "cannot write %s", path);
+			goto out;
+		}
+		left -= chunk;
+	}
+	if (fchown(fd, ge->uid, ge->gid) < 0)
+		pr_debug("ghost %s: fchown: %m", path);
+	*ret_path = TAKE_PTR(path);
+	r = 0;
+out:
+	protobuf_c_message_free_unpacked(m, NULL);
+	return r;
+}
+
+int oc_agent_open_reg(struct oc_rst_agent *ag, FileEntry *fe, int flags, int *ret_fd)
+{
+	RegFileEntry *rf = fe->reg;
+	RemapFilePathEntry *remap = oc_rst_find_remap(ag->ctx, fe->id);
+	_cleanup_free_ char *ghost = NULL;
+	const char *path = rf->name;
+	struct stat st;
+	int fd, r;
+
+	if (!rf)
+		return oc_error(-EINVAL, "files.img: file %u has no reg entry", fe->id);
+	if (remap) {
+		if (!remap->has_remap_type || remap->remap_type != REMAP_TYPE__GHOST)
+			return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id,
+					rf->name);
+		/* Each ghost is recreated once and unlinked after the fds are in. */
+		for (size_t i = 0; i < ag->n_ghost_paths; i++)
+			if (strstr(ag->ghost_paths[i], rf->name) == ag->ghost_paths[i]) {
+				path = ag->ghost_paths[i];
+				break;
+			}
+		if (path == rf->name) {
+			r = create_ghost(ag, rf->name, remap->remap_id, &ghost);
+			if (r < 0)
+				return oc_error_wrap(r, "unlinked file %s", rf->name);
+			char **n = realloc(ag->ghost_paths, (ag->n_ghost_paths + 1) * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			ag->ghost_paths = n;
+			ag->ghost_paths[ag->n_ghost_paths++] = TAKE_PTR(ghost);
+			path = ag->ghost_paths[ag->n_ghost_paths - 1];
+		}
+	}
+
+	flags &= ~(O_CREAT | O_EXCL | O_TRUNC);
+	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == EISDIR)
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot open %s", rf->name);
+	if (fstat(fd, &st) < 0) {
+		r = oc_error_errno(-errno, "cannot stat %s", rf->name);
+		close(fd);
+		return r;
+	}
+	if (rf->has_mode && st.st_mode != rf->mode) {
+		close(fd);
+		return oc_error(-ESTALE, "%s changed since the dump: mode %o, was %o", rf->name, st.st_mode,
+				rf->mode);
+	}
+	if (rf->has_size && S_ISREG(st.st_mode) && (uint64_t)st.st_size != rf->size) {
+		close(fd);
+		return oc_error(-ESTALE, "%s changed since the dump: %" PRIu64 " bytes, was %" PRIu64, rf->name,
+				(uint64_t)st.st_size, rf->size);
+	}
+	if (rf->pos && lseek(fd, rf->pos, SEEK_SET) < 0) {
+		r = oc_error_errno(-errno, "cannot seek %s to %" PRIu64, rf->name, rf->pos);
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int reg_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd)
+{
+	return oc_agent_open_reg(ag, fe, fe->reg ? fe->reg->flags : 0, ret_fd);
+}
+
+static int memfd_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd)
+{
+	MemfdFileEntry *mf = fe->memfd;
+	char proc[64];
+	int shm, fd, r;
+
+	if (!mf)
+		return oc_error(-EINVAL, "files.img: file %u has no memfd entry", fe->id);
+	r = oc_agent_shmem_fd(ag, mf->inode_id, &shm);
+	if (r < 0)
+		return r;
+	/* A file description of its own, with the fd's flags and offset. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", shm);
+	fd = open(proc, (mf->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot reopen memfd %u", fe->id);
+	if (mf->pos && lseek(fd, mf->pos, SEEK_SET) < 0) {
+		r = oc_error_errno(-errno, "cannot seek memfd %u", fe->id);
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}

@@ -24,6 +24,14 @@ static const struct oc_fd_kind *const fd_kinds[] = {
 	&oc_fd_kind_reg,
 };
 
+const struct oc_fd_kind *oc_fd_kind_of(FdTypes type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i]->type == type)
+			return fd_kinds[i];
+	return NULL;
+}
+
 int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret)
 {
 	FownEntry *fown = OC_ARENA_MSG(a, FownEntry, FOWN_ENTRY__INIT);

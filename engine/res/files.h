@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "dump.h"
+#include "restore.h"
 
 #include "fdinfo.pb-c.h"
 #include "fown.pb-c.h"
@@ -30,7 +31,12 @@ struct oc_fd_kind {
 	bool (*match)(const struct oc_dump_fd *fd);
 	/* Add the file entry for the fd to files.img; set *ret_id. */
 	int (*dump)(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id);
+	/* Restore: open the file entry in the agent, returning its fd. */
+	int (*open)(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd);
 };
+
+/* The kind module for a file entry type, or NULL. */
+const struct oc_fd_kind *oc_fd_kind_of(FdTypes type);
 
 /* The fown of an open file, read through our copy of it. */
 int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);

@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -111,9 +112,72 @@ static int pipe_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	return 0;
 }
 
+static int pipe_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd);
+
 const struct oc_fd_kind oc_fd_kind_pipe = {
 	.name = "pipe",
 	.type = FD_TYPES__PIPE,
 	.match = pipe_match,
 	.dump = pipe_dump,
+	.open = pipe_open,
 };
+
+/* ---- restore ------------------------------------------------------------ */
+
+static int pipe_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd)
+{
+	struct oc_rst_ctx *ctx = ag->ctx;
+	PipeEntry *pe = fe->pipe;
+	int (*fds)[2] = NULL;
+	int r;
+
+	if (!pe)
+		return oc_error(-EINVAL, "files.img: file %u has no pipe entry", fe->id);
+	for (size_t i = 0; i < ag->n_pipes; i++)
+		if (ag->pipes[i].pipe_id == pe->pipe_id)
+			fds = &ag->pipes[i].fds;
+
+	if (!fds) {
+		int p[2];
+		if (pipe2(p, O_CLOEXEC) < 0)
+			return oc_error_errno(-errno, "pipe2");
+		for (int e = 0; e < 2; e++) {
+			p[e] = oc_agent_high_fd(ag, p[e]);
+			if (p[e] < 0)
+				return p[e];
+		}
+		for (size_t i = 0; i < ctx->n_pipe_data; i++) {
+			PipeDataEntry *pd = ctx->pipe_data[i];
+			if (pd->pipe_id != pe->pipe_id)
+				continue;
+			if (pd->has_size && fcntl(p[1], F_SETPIPE_SZ, pd->size) < 0 && pd->bytes > 65536)
+				return oc_error_errno(-errno, "pipe %u: cannot grow to %u bytes", pe->pipe_id, pd->size);
+			for (uint32_t done = 0; done < pd->bytes;) {
+				ssize_t n = write(p[1], ctx->pipe_payloads[i] + done, pd->bytes - done);
+				if (n < 0)
+					return oc_error_errno(-errno, "pipe %u: cannot refill its %u bytes", pe->pipe_id,
+							      pd->bytes);
+				done += n;
+			}
+		}
+		void *n = realloc(ag->pipes, (ag->n_pipes + 1) * sizeof(*ag->pipes));
+		if (!n)
+			return -ENOMEM;
+		ag->pipes = n;
+		ag->pipes[ag->n_pipes].pipe_id = pe->pipe_id;
+		ag->pipes[ag->n_pipes].fds[0] = p[0];
+		ag->pipes[ag->n_pipes].fds[1] = p[1];
+		fds = &ag->pipes[ag->n_pipes++].fds;
+	}
+
+	/* Each end the tree had is an open file of its own. */
+	int end = (pe->flags & O_ACCMODE) == O_WRONLY ? 1 : 0;
+	char proc[64];
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", (*fds)[end]);
+	int fd = open(proc, (pe->flags & ~O_CLOEXEC) | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot open an end of pipe %u", pe->pipe_id);
+	r = 0;
+	*ret_fd = fd;
+	return r;
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The contract between the restore agent and the restorer blob.
+ *
+ * The agent (ocicr code, running as the task being restored) prepares
+ * everything that needs libc or the images: open files, memfds, the pages
+ * fd.  It then maps one "restorer area" at an address free in both its own
+ * and the target layout, holding [blob code | struct oc_rst_args and the
+ * arrays it points to | stacks], and jumps to the blob.  Every pointer in
+ * the arguments points into that area.
+ *
+ * The blob, freestanding and without libc, switches the address space to
+ * the target layout and restores what must come last, in this order:
+ *
+ *   1. block all signals; unmap everything outside the area
+ *   2. map the vDSO and every VMA; read private pages with preadv; set
+ *      final protections and madvise flags
+ *   3. PR_SET_MM_MAP (mm bounds, auxv, exe file)
+ *   4. signal handlers, itimers, POSIX timers, rlimits
+ *   5. create the other threads (clone3 with their tids); each thread and
+ *      then the main one restore per-thread state (robust list, rseq,
+ *      sigaltstack, clear_tid address, credentials)
+ *   6. queue pending signals; close the agent's helper fds
+ *   7. every thread stops on int3: the coordinator, which traces them,
+ *      unmaps the area, loads each thread's registers, FPU state and
+ *      blocked mask with ptrace, and detaches.
+ *
+ * A failure anywhere ends the thread with a non-zero exit code and the
+ * failing step in oc_rst_args.failed_step, which the coordinator reads.
+ */
+#ifndef OCICR_ARCH_RESTORER_H
+#define OCICR_ARCH_RESTORER_H
+
+#include <stdint.h>
+
+#define OC_RST_MAGIC 0x6f637273746f7265ull /* "ocrstore" */
+
+struct oc_rst_vma {
+	uint64_t start, end;
+	uint64_t pgoff;
+	uint32_t prot;        /* final protection */
+	uint32_t flags;       /* mmap flags, without MAP_FIXED */
+	int32_t fd;           /* file or memfd to map, -1 for anonymous */
+	uint32_t has_pages;   /* map writable first, pages follow */
+	uint64_t madv;        /* 1 << MADV_x bits to apply */
+};
+
+/* A run of pages: at @vaddr, @nr_pages from the pages fd at @offset. */
+struct oc_rst_run {
+	uint64_t vaddr;
+	uint64_t nr_pages;
+	uint64_t offset;
+};
+
+struct oc_rst_sigaction {
+	uint64_t handler, flags, restorer, mask;
+};
+
+struct oc_rst_itimer {
+	uint64_t isec, iusec, vsec, vusec;
+};
+
+struct oc_rst_posix_timer {
+	int32_t id;
+	int32_t clock_id;
+	int32_t signo;
+	int32_t notify;       /* SIGEV_* */
+	int32_t notify_tid;
+	int32_t pad;
+	uint64_t sival;
+	uint64_t isec, insec, vsec, vnsec;
+};
+
+struct oc_rst_rlimit {
+	uint64_t cur, max;
+};
+
+struct oc_rst_siginfo {
+	int32_t tid;          /* 0: process-wide queue */
+	int32_t signo;
+	uint8_t info[128];
+};
+
+struct oc_rst_creds {
+	uint32_t uid, euid, suid, fsuid;
+	uint32_t gid, egid, sgid, fsgid;
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
+	uint32_t secbits;
+	uint32_t no_new_privs;
+	uint32_t n_groups;
+	uint32_t groups[64];
+	uint32_t last_cap;    /* highest capability this kernel knows */
+	uint32_t skip;        /* same as the agent's: nothing to change */
+};
+
+struct oc_rst_thread {
+	int32_t tid;
+	int32_t pad;
+	uint64_t stack_top;   /* blob stack for this thread */
+	uint64_t clear_tid_addr;
+	uint64_t robust_list, robust_list_len;
+	uint64_t rseq_addr;
+	uint32_t rseq_len, rseq_sig;
+	uint64_t sas_sp, sas_size;
+	int32_t sas_flags;
+	int32_t pdeath_sig;
+	struct oc_rst_creds creds;
+};
+
+struct oc_rst_mm {
+	uint64_t start_code, end_code, start_data, end_data;
+	uint64_t start_brk, brk, start_stack;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	uint64_t auxv[64];
+	uint32_t auxv_words;
+	int32_t exe_fd;
+	uint32_t dumpable;
+	uint32_t thp_disabled;
+};
+
+struct oc_rst_args {
+	uint64_t magic;
+	uint64_t area_start, area_end;
+	uint64_t task_size;
+
+	int32_t pid;
+	int32_t pages_fd;
+	int32_t status_fd;    /* failures are reported here */
+	int32_t pad0;
+	/* The highest fd the agent used for itself; fds in
+	 * [first_helper_fd, last_helper_fd] are closed before the end. */
+	int32_t first_helper_fd, last_helper_fd;
+
+	uint64_t vdso_start;  /* where the target had [vdso], 0 for none */
+	uint64_t vvar_start;  /* where its [vvar] began (vdso_start - vvar size) */
+
+	struct oc_rst_vma *vmas;
+	uint32_t n_vmas;
+	uint32_t n_runs;
+	struct oc_rst_run *runs;
+
+	struct oc_rst_mm mm;
+
+	struct oc_rst_sigaction sigactions[64]; /* index sig - 1; 9, 19 unused */
+	struct oc_rst_itimer itimers[3];
+	struct oc_rst_posix_timer *timers;
+	uint32_t n_timers;
+	uint32_t n_rlimits;
+	struct oc_rst_rlimit rlimits[16];
+
+	struct oc_rst_siginfo *siginfos;
+	uint32_t n_siginfos;
+
+	uint32_t n_threads;   /* [0] is the main thread */
+	struct oc_rst_thread *threads;
+
+	/* Written by the blob. */
+	volatile int32_t failed_step;
+	volatile int32_t failed_errno;
+	volatile int32_t threads_started;
+};
+
+/* What the blob writes to status_fd when a step fails. */
+struct oc_rst_report {
+	int32_t step;
+	int32_t err;   /* positive errno */
+	int32_t tid;
+	int32_t index; /* which VMA, signal, timer, thread... */
+};
+
+/* Step numbers reported in failed_step. */
+enum oc_rst_step {
+	OC_RST_STEP_NONE = 0,
+	OC_RST_STEP_UNMAP,
+	OC_RST_STEP_VDSO,
+	OC_RST_STEP_MMAP,
+	OC_RST_STEP_PAGES,
+	OC_RST_STEP_MPROTECT,
+	OC_RST_STEP_MM,
+	OC_RST_STEP_SIGACTION,
+	OC_RST_STEP_ITIMER,
+	OC_RST_STEP_TIMER,
+	OC_RST_STEP_RLIMIT,
+	OC_RST_STEP_CLONE,
+	OC_RST_STEP_THREAD,
+	OC_RST_STEP_CREDS,
+	OC_RST_STEP_SIGQUEUE,
+	_OC_RST_STEP_MAX,
+};
+
+#endif

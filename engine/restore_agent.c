@@ -1,0 +1,770 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The restore agent: ocicr code running as the task being restored, with
+ * its final pid.  It does what needs libc and the images -- session and
+ * group, files and fds, cwd and root, memory sources -- then builds the
+ * restorer area and enters the blob.  Its own fds live at or above
+ * helper_base, above every fd of the target, and the blob closes them.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/rseq.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "restore.h"
+#include "res/files.h"
+#include "res/mm.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/log.h"
+
+extern const uint8_t oc_restorer_blob[], oc_restorer_blob_end[];
+void oc_arch_jump(uint64_t entry, void *args, uint64_t stack_top) __attribute__((noreturn));
+
+#define RST_STACK_SIZE (64u << 10)
+#define PAGE_ALIGN(x) (((x) + OC_PAGE_SIZE - 1) & ~(OC_PAGE_SIZE - 1))
+
+int oc_agent_high_fd(struct oc_rst_agent *ag, int fd)
+{
+	if (fd < 0 || fd >= ag->helper_base)
+		return fd;
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, ag->helper_base);
+	int saved = errno;
+	close(fd);
+	if (n < 0)
+		return oc_error(-saved, "cannot move fd %d above %d: %s", fd, ag->helper_base, strerror(saved));
+	return n;
+}
+
+int oc_agent_open_file(struct oc_rst_agent *ag, uint32_t id, int *ret_fd)
+{
+	for (size_t i = 0; i < ag->n_opened; i++)
+		if (ag->opened[i].file_id == id) {
+			*ret_fd = ag->opened[i].fd;
+			return 0;
+		}
+
+	FileEntry *fe = oc_rst_find_file(ag->ctx, id);
+	if (!fe)
+		return oc_error(-EINVAL, "files.img: no file %u", id);
+	const struct oc_fd_kind *kind = oc_fd_kind_of(fe->type);
+	if (!kind || !kind->open)
+		return oc_error(-EOPNOTSUPP, "file %u is of a kind (%d) ocicr cannot restore yet", id, fe->type);
+	int fd, r = kind->open(ag, fe, &fd);
+	if (r < 0)
+		return r;
+	fd = oc_agent_high_fd(ag, fd);
+	if (fd < 0)
+		return fd;
+	void *n = realloc(ag->opened, (ag->n_opened + 1) * sizeof(*ag->opened));
+	if (!n) {
+		close(fd);
+		return -ENOMEM;
+	}
+	ag->opened = n;
+	ag->opened[ag->n_opened].file_id = id;
+	ag->opened[ag->n_opened++].fd = fd;
+	*ret_fd = fd;
+	return 0;
+}
+
+/* Copy a shmem object's saved pages into @fd (or the mapping at @map). */
+static int fill_shmem(struct oc_rst_agent *ag, uint64_t shmid, uint8_t *map, uint64_t size)
+{
+	struct oc_rst_ctx *ctx = ag->ctx;
+	_cleanup_(oc_img_closep) struct oc_img *pages = NULL;
+	_cleanup_free_ PagemapEntry **pm = NULL;
+	uint32_t pages_id;
+	size_t n;
+	int r;
+
+	r = oc_rst_read_shmem_pagemap(ctx, shmid, &pm, &n, &pages_id);
+	if (r < 0)
+		return r;
+	if (!n)
+		return 0;
+	r = oc_img_open(ctx->dir, OC_IMG_PAGES, pages_id, &pages);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t len = (pm[i]->has_nr_pages ? pm[i]->nr_pages : pm[i]->compat_nr_pages) * OC_PAGE_SIZE;
+		if (pm[i]->vaddr > size || len > size - pm[i]->vaddr)
+			return oc_error(-EINVAL, "pagemap-shmem-%" PRIu64 ".img: entry %zu beyond the object's "
+					"%" PRIu64 " bytes", shmid, i, size);
+		r = oc_img_read_raw(pages, map + pm[i]->vaddr, len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int oc_agent_shmem_fd(struct oc_rst_agent *ag, uint64_t inode_id, int *ret_fd)
+{
+	for (size_t i = 0; i < ag->n_shmem; i++)
+		if (ag->shmem[i].inode_id == inode_id) {
+			*ret_fd = ag->shmem[i].fd;
+			return 0;
+		}
+	MemfdInodeEntry *ie = oc_rst_find_memfd(ag->ctx, inode_id);
+	if (!ie)
+		return oc_error(-EINVAL, "memfd.img: no inode %" PRIu64, inode_id);
+
+	uint64_t size = PAGE_ALIGN(ie->size);
+	bool anon = !strcmp(ie->name, "/dev/zero");
+	int fd = -1, r;
+	uint8_t *map;
+
+	if (anon) {
+		/* Anonymous shared memory: a shmem object of its own kind,
+		 * reached through map_files to get an fd for it. */
+		map = mmap(NULL, size ? size : OC_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			   -1, 0);
+		if (map == MAP_FAILED)
+			return oc_error_errno(-errno, "cannot create shared memory of %" PRIu64 " bytes", size);
+		char path[96];
+		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)map,
+			 (unsigned long)map + (size ? size : OC_PAGE_SIZE));
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			r = oc_error_errno(-errno, "cannot open %s", path);
+			munmap(map, size);
+			return r;
+		}
+	} else {
+		fd = memfd_create(ie->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		if (fd < 0)
+			return oc_error_errno(-errno, "memfd_create(%s)", ie->name);
+		if (ftruncate(fd, ie->size) < 0) {
+			r = oc_error_errno(-errno, "memfd %s: cannot size to %" PRIu64, ie->name, ie->size);
+			close(fd);
+			return r;
+		}
+		map = size ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : NULL;
+		if (map == MAP_FAILED) {
+			r = oc_error_errno(-errno, "cannot map memfd %s", ie->name);
+			close(fd);
+			return r;
+		}
+	}
+	r = fill_shmem(ag, ie->shmid, map, size);
+	if (map)
+		munmap(map, size ? size : OC_PAGE_SIZE);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	if (ie->has_mode && fchmod(fd, ie->mode & 07777) < 0)
+		pr_debug("memfd %s: fchmod: %m", ie->name);
+	/* Seals that forbid writing would stop the shared mapping: later. */
+	uint32_t seals = ie->seals & ~(F_SEAL_SEAL | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
+	if (!anon && seals && fcntl(fd, F_ADD_SEALS, seals) < 0) {
+		r = oc_error_errno(-errno, "memfd %s: cannot seal", ie->name);
+		close(fd);
+		return r;
+	}
+	if (!anon && (ie->seals & F_SEAL_SEAL) && !(ie->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
+		fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL);
+	fd = oc_agent_high_fd(ag, fd);
+	if (fd < 0)
+		return fd;
+	void *n = realloc(ag->shmem, (ag->n_shmem + 1) * sizeof(*ag->shmem));
+	if (!n)
+		return -ENOMEM;
+	ag->shmem = n;
+	ag->shmem[ag->n_shmem].inode_id = inode_id;
+	ag->shmem[ag->n_shmem++].fd = fd;
+	*ret_fd = fd;
+	return 0;
+}
+
+/* ---- session, files, fs ----------------------------------------------- */
+
+static int restore_session(struct oc_rst_agent *ag)
+{
+	PstreeEntry *pe = ag->task->pstree;
+
+	if (pe->sid == pe->pid) {
+		if (setsid() < 0)
+			return oc_error_errno(-errno, "setsid");
+	} else if (pe->pgid == pe->pid) {
+		if (setpgid(0, 0) < 0)
+			return oc_error_errno(-errno, "setpgid");
+	}
+	return 0;
+}
+
+static int install_fds(struct oc_rst_agent *ag)
+{
+	struct oc_rst_task *t = ag->task;
+	int r;
+
+	for (size_t i = 0; i < t->n_fds; i++) {
+		int fd;
+		r = oc_agent_open_file(ag, t->fds[i]->id, &fd);
+		if (r < 0)
+			return oc_error_wrap(r, "fd %u", t->fds[i]->fd);
+	}
+	for (size_t i = 0; i < t->n_fds; i++) {
+		FdinfoEntry *e = t->fds[i];
+		int fd;
+		r = oc_agent_open_file(ag, e->id, &fd);
+		if (r < 0)
+			return r;
+		if (dup3(fd, e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
+			return oc_error_errno(-errno, "cannot install fd %u", e->fd);
+	}
+	return 0;
+}
+
+static int restore_fs(struct oc_rst_agent *ag)
+{
+	FsEntry *fs = ag->task->fs;
+	FileEntry *root = oc_rst_find_file(ag->ctx, fs->root_id);
+	FileEntry *cwd = oc_rst_find_file(ag->ctx, fs->cwd_id);
+
+	if (!root || !root->reg || !cwd || !cwd->reg)
+		return oc_error(-EINVAL, "fs-%d.img: cwd or root is not a path", ag->task->pid);
+	if (strcmp(root->reg->name, "/") && chroot(root->reg->name) < 0)
+		return oc_error_errno(-errno, "cannot chroot to %s", root->reg->name);
+	if (chdir(cwd->reg->name) < 0)
+		return oc_error_errno(-errno, "cannot enter the working directory %s", cwd->reg->name);
+	if (fs->has_umask)
+		umask(fs->umask);
+	return 0;
+}
+
+/* ---- memory -------------------------------------------------------------- */
+
+/* Our own [vvar] size: the kernel puts it right below [vdso]. */
+static int read_own_vdso(uint64_t *ret_vdso, uint64_t *ret_vdso_len, uint64_t *ret_vvar_len)
+{
+	_cleanup_free_ char *text = NULL;
+	struct oc_proc_vma *vmas = NULL;
+	size_t n = 0;
+	uint64_t vdso = 0, vdso_len = 0, vvar = 0;
+	int r;
+
+	r = oc_proc_read(0, "maps", &text, NULL);
+	if (r < 0)
+		return r;
+	r = oc_proc_parse_maps(text, &vmas, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (vmas[i].kind == OC_VMA_VDSO) {
+			vdso = vmas[i].start;
+			vdso_len = vmas[i].end - vmas[i].start;
+			vvar = vdso;
+			for (size_t j = i; j > 0 && (vmas[j - 1].kind == OC_VMA_VVAR ||
+						     vmas[j - 1].kind == OC_VMA_VVAR_VCLOCK) &&
+					   vmas[j - 1].end == vvar;
+			     j--)
+				vvar = vmas[j - 1].start;
+		}
+	oc_proc_vmas_free(vmas, n);
+	*ret_vdso = vdso;
+	*ret_vdso_len = vdso_len;
+	*ret_vvar_len = vdso - vvar;
+	return 0;
+}
+
+struct area_layout {
+	size_t blob, args, vmas, runs, timers, siginfos, threads, stacks, total;
+};
+
+/* Find @len bytes free both in our layout and in the target's. */
+static int find_area(struct oc_rst_task *t, size_t len, uint64_t *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	struct oc_proc_vma *own = NULL;
+	size_t n_own = 0;
+	int r;
+
+	r = oc_proc_read(0, "maps", &text, NULL);
+	if (r < 0)
+		return r;
+	r = oc_proc_parse_maps(text, &own, &n_own);
+	if (r < 0)
+		return r;
+
+	/* Try below each mapped region, from the top down. */
+	uint64_t cand = OC_TASK_SIZE - len - (1ul << 30);
+	bool found = false;
+	for (int tries = 0; tries < 100000 && !found; tries++) {
+		uint64_t lo = cand, hi = cand + len;
+		uint64_t clash = 0;
+		for (size_t i = 0; i < n_own; i++)
+			if (own[i].start < hi + OC_PAGE_SIZE && own[i].end + OC_PAGE_SIZE > lo)
+				clash = clash ? MIN(clash, own[i].start) : own[i].start;
+		for (size_t i = 0; i < t->mm->n_vmas; i++) {
+			const VmaEntry *v = t->mm->vmas[i];
+			if (v->start < hi + OC_PAGE_SIZE && v->end + OC_PAGE_SIZE > lo)
+				clash = clash ? MIN(clash, v->start) : v->start;
+		}
+		if (!clash) {
+			found = true;
+			break;
+		}
+		if (clash < len + (1ul << 20))
+			break;
+		cand = (clash - len - OC_PAGE_SIZE) & ~(OC_PAGE_SIZE - 1);
+	}
+	oc_proc_vmas_free(own, n_own);
+	if (!found)
+		return oc_error(-ENOMEM, "no room for the restorer (%zu bytes) in the target's address space", len);
+	*ret = cand;
+	return 0;
+}
+
+static bool runs_touch(const struct oc_rst_run *runs, size_t n, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < n; i++)
+		if (runs[i].vaddr < end && runs[i].vaddr + runs[i].nr_pages * OC_PAGE_SIZE > start)
+			return true;
+	return false;
+}
+
+static int prepare_vma(struct oc_rst_agent *ag, const VmaEntry *v, struct oc_rst_vma *rv)
+{
+	int fd, r;
+
+	rv->start = v->start;
+	rv->end = v->end;
+	rv->pgoff = v->pgoff;
+	rv->prot = v->prot;
+	rv->flags = v->flags & ~MAP_LOCKED;
+	rv->fd = -1;
+	rv->madv = v->has_madv ? v->madv : 0;
+
+	if (v->status & VMA_AREA_MEMFD) {
+		FileEntry *fe = oc_rst_find_file(ag->ctx, v->shmid);
+		if (!fe || !fe->memfd)
+			return oc_error(-EINVAL, "VMA %" PRIx64 ": memfd file %" PRIu64 " missing", v->start, v->shmid);
+		r = oc_agent_shmem_fd(ag, fe->memfd->inode_id, &fd);
+		if (r < 0)
+			return r;
+		rv->fd = fd;
+		rv->flags &= ~MAP_ANONYMOUS;
+	} else if (v->status & VMA_ANON_SHARED) {
+		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 ": anonymous shared memory in the pre-memfd form "
+				"is not supported yet", v->start);
+	} else if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
+		FileEntry *fe = oc_rst_find_file(ag->ctx, v->shmid);
+		if (!fe || fe->type != FD_TYPES__REG)
+			return oc_error(-EINVAL, "VMA %" PRIx64 ": file %" PRIu64 " missing", v->start, v->shmid);
+		int flags = v->has_fdflags ? v->fdflags
+					   : ((v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY);
+		/* One fd per (file, mode): the blob maps and closes them. */
+		r = oc_agent_open_reg(ag, fe, flags, &fd);
+		if (r < 0)
+			return oc_error_wrap(r, "mapping at 0x%" PRIx64, v->start);
+		fd = oc_agent_high_fd(ag, fd);
+		if (fd < 0)
+			return fd;
+		rv->fd = fd;
+		rv->flags &= ~MAP_ANONYMOUS;
+	}
+	return 0;
+}
+
+static void fill_creds(struct oc_rst_creds *c, const CredsEntry *ce)
+{
+	struct oc_rst_creds cur = {};
+	uid_t r, e, s;
+	gid_t gr, ge, gs;
+
+	memset(c, 0, sizeof(*c));
+	if (!ce) {
+		c->skip = 1;
+		return;
+	}
+	c->uid = ce->uid;
+	c->euid = ce->euid;
+	c->suid = ce->suid;
+	c->fsuid = ce->fsuid;
+	c->gid = ce->gid;
+	c->egid = ce->egid;
+	c->sgid = ce->sgid;
+	c->fsgid = ce->fsgid;
+#define CAPS(f) (ce->n_##f >= 2 ? ((uint64_t)ce->f[1] << 32) | ce->f[0] : ce->n_##f ? ce->f[0] : 0)
+	c->cap_inh = CAPS(cap_inh);
+	c->cap_prm = CAPS(cap_prm);
+	c->cap_eff = CAPS(cap_eff);
+	c->cap_bnd = CAPS(cap_bnd);
+	c->cap_amb = CAPS(cap_amb);
+#undef CAPS
+	c->secbits = ce->secbits;
+	c->no_new_privs = ce->has_no_new_privs && ce->no_new_privs;
+	c->n_groups = MIN(ce->n_groups, ARRAY_SIZE(c->groups));
+	for (size_t i = 0; i < c->n_groups; i++)
+		c->groups[i] = ce->groups[i];
+
+	_cleanup_free_ char *lc = NULL;
+	c->last_cap = 40;
+	if (oc_proc_read(0, "../sys/kernel/cap_last_cap", &lc, NULL) == 0)
+		c->last_cap = atoi(lc);
+	uint64_t mask = c->last_cap >= 63 ? ~0ull : (1ull << (c->last_cap + 1)) - 1;
+	c->cap_inh &= mask;
+	c->cap_prm &= mask;
+	c->cap_eff &= mask;
+	c->cap_bnd &= mask;
+	c->cap_amb &= mask;
+
+	/* Nothing to do when the thread is to be what we are already. */
+	struct oc_proc_status st = {};
+	_cleanup_free_ char *text = NULL;
+	getresuid(&r, &e, &s);
+	getresgid(&gr, &ge, &gs);
+	if (oc_proc_read(0, "status", &text, NULL) == 0 && oc_proc_parse_status(text, &st) == 0) {
+		gid_t groups[64];
+		int ng = getgroups(64, groups);
+		bool same_groups = ng == (int)c->n_groups;
+		for (int i = 0; same_groups && i < ng; i++)
+			same_groups = groups[i] == c->groups[i];
+		cur.skip = r == c->uid && e == c->euid && s == c->suid && gr == c->gid && ge == c->egid &&
+			   gs == c->sgid && st.uid[3] == c->fsuid && st.gid[3] == c->fsgid &&
+			   st.cap_inh == c->cap_inh && st.cap_prm == c->cap_prm && st.cap_eff == c->cap_eff &&
+			   st.cap_bnd == c->cap_bnd && st.cap_amb == c->cap_amb && same_groups &&
+			   (uint32_t)prctl(PR_GET_SECUREBITS) == c->secbits && !c->no_new_privs;
+		oc_proc_status_clear(&st);
+	}
+	c->skip = cur.skip;
+}
+
+static void fill_thread(struct oc_rst_thread *rt, const CoreEntry *core, pid_t tid)
+{
+	const ThreadCoreEntry *tc = core->thread_core;
+
+	rt->tid = tid;
+	rt->clear_tid_addr = core->thread_info->clear_tid_addr;
+	rt->robust_list = tc->futex_rla;
+	rt->robust_list_len = tc->futex_rla_len;
+	if (tc->rseq_entry) {
+		rt->rseq_addr = tc->rseq_entry->rseq_abi_pointer;
+		rt->rseq_len = tc->rseq_entry->rseq_abi_size;
+		rt->rseq_sig = tc->rseq_entry->signature;
+	}
+	if (tc->sas) {
+		rt->sas_sp = tc->sas->ss_sp;
+		rt->sas_size = tc->sas->ss_size;
+		rt->sas_flags = tc->sas->ss_flags;
+	} else {
+		rt->sas_flags = SS_DISABLE;
+	}
+	rt->pdeath_sig = tc->has_pdeath_sig ? tc->pdeath_sig : 0;
+	fill_creds(&rt->creds, tc->creds);
+}
+
+static int check_vdso_pages(struct oc_img *pages, uint64_t off, uint64_t vdso_off, uint64_t n_pages,
+			    uint64_t own_vdso, uint64_t own_len)
+{
+	uint64_t len = n_pages * OC_PAGE_SIZE;
+	_cleanup_free_ uint8_t *buf = malloc(len);
+
+	if (!buf)
+		return -ENOMEM;
+	if (vdso_off + len > own_len)
+		return oc_error(-EOPNOTSUPP, "the image's vDSO is larger than this kernel's");
+	if (pread(oc_img_fd(pages), buf, len, off) != (ssize_t)len)
+		return oc_error_errno(-errno, "%s: cannot read the saved vDSO", oc_img_name(pages));
+	if (memcmp(buf, (void *)(own_vdso + vdso_off), len))
+		return oc_error(-EOPNOTSUPP, "the image's vDSO differs from this kernel's: restoring on another "
+				"kernel is not supported yet");
+	return 0;
+}
+
+static int send_msg(int fd, const struct oc_agent_msg *m)
+{
+	return send(fd, m, sizeof(*m), MSG_NOSIGNAL) == sizeof(*m) ? 0 : -errno;
+}
+
+static int build_and_jump(struct oc_rst_agent *ag)
+{
+	struct oc_rst_ctx *ctx = ag->ctx;
+	struct oc_rst_task *t = ag->task;
+	MmEntry *mm = t->mm;
+	TaskCoreEntry *tc = t->cores[0]->tc;
+	size_t n_runs = 0, n_sig = 0;
+	int r;
+
+	for (size_t i = 0; i < t->n_pagemap; i++)
+		if (!t->pagemap[i]->has_flags || (t->pagemap[i]->flags & PE_PRESENT))
+			n_runs++;
+	if (tc->signals_s)
+		n_sig += tc->signals_s->n_signals;
+	for (size_t i = 0; i < t->n_cores; i++)
+		if (t->cores[i]->thread_core->signals_p)
+			n_sig += t->cores[i]->thread_core->signals_p->n_signals;
+
+	struct area_layout L = {};
+	L.blob = PAGE_ALIGN(oc_restorer_blob_end - oc_restorer_blob);
+	L.args = L.blob;
+	L.vmas = L.args + sizeof(struct oc_rst_args);
+	L.runs = L.vmas + mm->n_vmas * sizeof(struct oc_rst_vma);
+	L.timers = L.runs + n_runs * sizeof(struct oc_rst_run);
+	L.siginfos = L.timers + tc->timers->n_posix * sizeof(struct oc_rst_posix_timer);
+	L.threads = L.siginfos + n_sig * sizeof(struct oc_rst_siginfo);
+	L.stacks = PAGE_ALIGN(L.threads + t->n_cores * sizeof(struct oc_rst_thread));
+	L.total = L.stacks + (t->n_cores + 1) * RST_STACK_SIZE;
+
+	uint64_t area = 0;
+	r = find_area(t, L.total, &area);
+	if (r < 0)
+		return r;
+	uint8_t *base = mmap((void *)area, L.total, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (base == MAP_FAILED)
+		return oc_error_errno(-errno, "cannot map the restorer area at 0x%" PRIx64, area);
+	memcpy(base, oc_restorer_blob, oc_restorer_blob_end - oc_restorer_blob);
+
+	struct oc_rst_args *a = (void *)(base + L.args);
+	a->magic = OC_RST_MAGIC;
+	a->area_start = area;
+	a->area_end = area + L.total;
+	a->task_size = OC_TASK_SIZE;
+	a->pid = t->pid;
+	a->status_fd = ag->status_fd;
+	a->vmas = (void *)(base + L.vmas);
+	a->runs = (void *)(base + L.runs);
+	a->timers = (void *)(base + L.timers);
+	a->siginfos = (void *)(base + L.siginfos);
+	a->threads = (void *)(base + L.threads);
+
+	uint64_t own_vdso, own_vdso_len, own_vvar_len;
+	r = read_own_vdso(&own_vdso, &own_vdso_len, &own_vvar_len);
+	if (r < 0)
+		return r;
+	uint64_t img_vdso = 0, img_vdso_end = 0;
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		if (mm->vmas[i]->status & VMA_AREA_VDSO) {
+			img_vdso = mm->vmas[i]->start;
+			img_vdso_end = mm->vmas[i]->end;
+		}
+
+	/* Pages: runs in pagemap order are consecutive in the pages file. */
+	_cleanup_(oc_img_closep) struct oc_img *pages = NULL;
+	if (n_runs) {
+		r = oc_img_open(ctx->dir, OC_IMG_PAGES, t->pages_id, &pages);
+		if (r < 0)
+			return r;
+		int pfd = oc_agent_high_fd(ag, dup(oc_img_fd(pages)));
+		if (pfd < 0)
+			return pfd;
+		a->pages_fd = pfd;
+	}
+	uint64_t off = 0;
+	for (size_t i = 0; i < t->n_pagemap; i++) {
+		PagemapEntry *pe = t->pagemap[i];
+		if (pe->has_flags && !(pe->flags & PE_PRESENT))
+			continue;
+		uint64_t np = pe->has_nr_pages ? pe->nr_pages : pe->compat_nr_pages;
+		if (pe->vaddr >= img_vdso && pe->vaddr < img_vdso_end) {
+			/* The vDSO comes from this kernel; it must be the same. */
+			r = check_vdso_pages(pages, off, pe->vaddr - img_vdso, np, own_vdso, own_vdso_len);
+			if (r < 0)
+				return r;
+		} else {
+			a->runs[a->n_runs++] = (struct oc_rst_run){ pe->vaddr, np, off };
+		}
+		off += np * OC_PAGE_SIZE;
+	}
+
+	/* VMAs; the vDSO and [vvar] come from this kernel. */
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		if (v->status & VMA_AREA_VDSO) {
+			if (v->end - v->start != own_vdso_len)
+				return oc_error(-EOPNOTSUPP, "the image's vDSO has %" PRIu64 " bytes, this kernel's %"
+						PRIu64 ": restoring on another kernel is not supported yet",
+						v->end - v->start, own_vdso_len);
+			a->vdso_start = v->start;
+			if (!a->vvar_start)
+				a->vvar_start = v->start - own_vvar_len;
+			continue;
+		}
+		if (v->status & VMA_AREA_VVAR) {
+			a->vvar_start = v->start;
+			continue;
+		}
+		if (!(v->status & VMA_AREA_REGULAR) || v->end > OC_TASK_SIZE)
+			continue; /* vsyscall and friends: the kernel's */
+		if (v->status & (VMA_AREA_AIORING | VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_UPROBES))
+			return oc_error(-EOPNOTSUPP, "VMA 0x%" PRIx64 " is of a kind (status 0x%x) not supported "
+					"yet", v->start, v->status);
+		struct oc_rst_vma *rv = &a->vmas[a->n_vmas];
+		r = prepare_vma(ag, v, rv);
+		if (r < 0)
+			return r;
+		rv->has_pages = runs_touch(a->runs, a->n_runs, v->start, v->end);
+		a->n_vmas++;
+	}
+	if (a->vdso_start && a->vvar_start + own_vvar_len != a->vdso_start)
+		return oc_error(-EOPNOTSUPP, "the image's [vvar] and [vdso] are laid out unlike this kernel's");
+
+	/* mm */
+	FileEntry *exe = oc_rst_find_file(ctx, mm->exe_file_id);
+	int exe_fd;
+	r = oc_agent_open_reg(ag, exe, O_RDONLY, &exe_fd);
+	if (r < 0)
+		return oc_error_wrap(r, "executable");
+	exe_fd = oc_agent_high_fd(ag, exe_fd);
+	if (exe_fd < 0)
+		return exe_fd;
+	a->mm = (struct oc_rst_mm){
+		.start_code = mm->mm_start_code, .end_code = mm->mm_end_code,
+		.start_data = mm->mm_start_data, .end_data = mm->mm_end_data,
+		.start_brk = mm->mm_start_brk, .brk = mm->mm_brk, .start_stack = mm->mm_start_stack,
+		.arg_start = mm->mm_arg_start, .arg_end = mm->mm_arg_end,
+		.env_start = mm->mm_env_start, .env_end = mm->mm_env_end,
+		.exe_fd = exe_fd, .dumpable = mm->has_dumpable ? mm->dumpable : 1,
+		.thp_disabled = mm->has_thp_disabled && mm->thp_disabled,
+	};
+	a->mm.auxv_words = MIN(mm->n_mm_saved_auxv, ARRAY_SIZE(a->mm.auxv));
+	memcpy(a->mm.auxv, mm->mm_saved_auxv, a->mm.auxv_words * sizeof(uint64_t));
+
+	/* Signal handlers, timers, limits. */
+	for (size_t i = 0, sig = 1; i < tc->n_sigactions; i++, sig++) {
+		if (sig == 9 || sig == 19)
+			sig++;
+		SaEntry *sa = tc->sigactions[i];
+		a->sigactions[sig - 1] = (struct oc_rst_sigaction){ sa->sigaction, sa->flags, sa->restorer, sa->mask };
+	}
+	ItimerEntry *its[3] = { tc->timers->real, tc->timers->virt, tc->timers->prof };
+	for (int i = 0; i < 3; i++)
+		if (its[i])
+			a->itimers[i] = (struct oc_rst_itimer){ its[i]->isec, its[i]->iusec, its[i]->vsec, its[i]->vusec };
+	for (size_t i = 0; i < tc->timers->n_posix; i++) {
+		PosixTimerEntry *p = tc->timers->posix[i];
+		a->timers[a->n_timers++] = (struct oc_rst_posix_timer){
+			.id = p->it_id, .clock_id = p->clock_id, .signo = p->si_signo, .notify = p->it_sigev_notify,
+			.notify_tid = p->has_notify_thread_id ? p->notify_thread_id : 0, .sival = p->sival_ptr,
+			.isec = p->isec, .insec = p->insec, .vsec = p->vsec, .vnsec = p->vnsec,
+		};
+	}
+	a->n_rlimits = MIN(tc->rlimits->n_rlimits, ARRAY_SIZE(a->rlimits));
+	for (uint32_t i = 0; i < a->n_rlimits; i++) {
+		struct rlimit cur;
+		RlimitEntry *e = tc->rlimits->rlimits[i];
+		a->rlimits[i] = (struct oc_rst_rlimit){ e->cur, e->max };
+		/* Without CAP_SYS_RESOURCE a hard limit cannot be raised. */
+		if (getrlimit(i, &cur) == 0 && e->max > cur.rlim_max) {
+			struct rlimit want = { e->cur, e->max };
+			if (prlimit(0, i, &want, NULL) < 0) {
+				a->rlimits[i].max = cur.rlim_max;
+				a->rlimits[i].cur = MIN(e->cur, cur.rlim_max);
+				pr_warn("task %d: resource limit %u (%" PRIu64 "/%" PRIu64 ") clamped to %" PRIu64
+					"/%" PRIu64 ": raising a hard limit needs CAP_SYS_RESOURCE", t->pid, i, e->cur,
+					e->max, a->rlimits[i].cur, a->rlimits[i].max);
+			}
+		}
+	}
+
+	/* Pending signals. */
+	SignalQueueEntry *queues[1 + t->n_cores];
+	queues[0] = tc->signals_s;
+	for (size_t i = 0; i < t->n_cores; i++)
+		queues[1 + i] = t->cores[i]->thread_core->signals_p;
+	for (size_t q = 0; q <= t->n_cores; q++) {
+		if (!queues[q])
+			continue;
+		for (size_t i = 0; i < queues[q]->n_signals; i++) {
+			SiginfoEntry *se = queues[q]->signals[i];
+			struct oc_rst_siginfo *si = &a->siginfos[a->n_siginfos++];
+			if (se->siginfo.len != sizeof(si->info))
+				return oc_error(-EINVAL, "core-%d.img: siginfo of %zu bytes", t->pid, se->siginfo.len);
+			memcpy(si->info, se->siginfo.data, sizeof(si->info));
+			memcpy(&si->signo, si->info, sizeof(int32_t));
+			si->tid = q ? t->pstree->threads[q - 1] : 0;
+		}
+	}
+
+	/* Threads, each with a stack in the area. */
+	a->n_threads = t->n_cores;
+	for (size_t i = 0; i < t->n_cores; i++) {
+		fill_thread(&a->threads[i], t->cores[i], t->pstree->threads[i]);
+		a->threads[i].stack_top = area + L.stacks + (i + 2) * RST_STACK_SIZE - 64;
+	}
+
+	a->first_helper_fd = ag->helper_base;
+	a->last_helper_fd = ag->helper_base + 4096;
+	for (int fd = ag->helper_base; fd < ag->helper_base + 4096; fd++)
+		if (fcntl(fd, F_GETFD) >= 0)
+			a->last_helper_fd = fd;
+
+	if (mprotect(base, L.blob, PROT_READ | PROT_EXEC) < 0)
+		return oc_error_errno(-errno, "cannot make the restorer executable");
+
+	/* Tell the coordinator where the area is; it unmaps it at the end. */
+	struct oc_agent_msg msg = { .type = OC_AGENT_JUMPING, .area_start = area, .area_len = L.total };
+	for (size_t i = 0; i + 1 < (size_t)(oc_restorer_blob_end - oc_restorer_blob); i++)
+		if (oc_restorer_blob[i] == 0x0f && oc_restorer_blob[i + 1] == 0x05) {
+			msg.syscall_ip = area + i;
+			break;
+		}
+	r = send_msg(ag->status_fd, &msg);
+	if (r < 0)
+		return oc_error_errno(r, "cannot talk to the coordinator");
+
+	/* The clone inherited our rseq registration; the blob registers
+	 * the target's, which the kernel refuses while ours is active. */
+	if (__rseq_size > 0) {
+		/* glibc registers a 32-byte area and reports the feature size. */
+		void *rseq_area = (char *)__builtin_thread_pointer() + __rseq_offset;
+		if (syscall(SYS_rseq, rseq_area, MAX(__rseq_size, 32u), RSEQ_FLAG_UNREGISTER, RSEQ_SIG) < 0 &&
+		    syscall(SYS_rseq, rseq_area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) < 0)
+			return oc_error_errno(-errno, "cannot unregister the agent's rseq area");
+	}
+
+	/* Unlink recreated ghosts now that every user has them open. */
+	for (size_t i = 0; i < ag->n_ghost_paths; i++)
+		unlink(ag->ghost_paths[i]);
+
+	oc_arch_jump(area, a, area + L.stacks + RST_STACK_SIZE - 64);
+}
+
+int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_task *t, int status_fd)
+{
+	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .status_fd = status_fd };
+	struct rlimit nofile;
+	uint32_t max_fd = 2;
+	int r;
+
+	for (size_t i = 0; i < t->n_fds; i++)
+		max_fd = MAX(max_fd, t->fds[i]->fd);
+	ag.helper_base = max_fd + 1;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && (rlim_t)ag.helper_base + 256 > nofile.rlim_cur) {
+		nofile.rlim_cur = MIN((rlim_t)ag.helper_base + 1024, nofile.rlim_max);
+		setrlimit(RLIMIT_NOFILE, &nofile);
+	}
+
+	/* Our own fds go high; everything else the target does not have. */
+	ag.status_fd = oc_agent_high_fd(&ag, status_fd);
+	if (ag.status_fd < 0)
+		return ag.status_fd;
+	r = oc_imgdir_move_fd(ctx->dir, ag.helper_base);
+	if (r < 0)
+		return r;
+	for (int fd = 0; fd < ag.helper_base; fd++)
+		close(fd);
+
+	r = restore_session(&ag);
+	if (r >= 0)
+		r = install_fds(&ag);
+	if (r >= 0)
+		r = restore_fs(&ag);
+	if (r >= 0)
+		r = build_and_jump(&ag);
+	return r;
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* ocicr restore: bring a checkpointed tree back (CRIU's option names). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+
+#include "ocicr.h"
+#include "oci/cli.h"
+
+static void restore_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: ocicr restore -D DIR [OPTIONS]\n\n"
+		"Restore the process tree checkpointed in DIR, with its original pids.\n"
+		"Without -d, wait for the restored tree's root to exit and exit with its status.\n\n"
+		"  -D, --images-dir DIR       the images directory\n"
+		"  -d, --restore-detached     return once the tree runs\n"
+		"      --pidfile FILE         write the root's pid to FILE\n"
+		"  -j, --shell-job            the tree was a shell job\n"
+		"      --plan-only            print the restore plan and restore nothing\n"
+		"  -o, --log-file FILE        log file, relative to DIR (default restore.log; - for stderr)\n"
+		"  -v[0-4]                    log verbosity (default 3)\n"
+		"  -h, --help                 this help\n");
+}
+
+enum { OPT_PIDFILE = 256, OPT_PLAN_ONLY };
+
+int cmd_restore(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "images-dir", required_argument, NULL, 'D' },
+		{ "restore-detached", no_argument, NULL, 'd' },
+		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
+		{ "shell-job", no_argument, NULL, 'j' },
+		{ "plan-only", no_argument, NULL, OPT_PLAN_ONLY },
+		{ "log-file", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct oc_restore_opts o = OC_OPTS(oc_restore_opts);
+	const char *log_name = "restore.log", *pidfile = NULL;
+	int verbosity = OC_LOG_INFO, c, r;
+	pid_t root = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "D:djo:v::h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'D':
+			o.images_dir = optarg;
+			break;
+		case 'd':
+			o.detach = true;
+			break;
+		case OPT_PIDFILE:
+			pidfile = optarg;
+			break;
+		case 'j':
+			o.shell_job = true;
+			break;
+		case OPT_PLAN_ONLY:
+			o.plan_only = true;
+			o.plan_out = stdout;
+			break;
+		case 'o':
+			log_name = optarg;
+			break;
+		case 'v':
+			verbosity = cli_parse_verbosity(optarg);
+			break;
+		case 'h':
+			restore_usage(stdout);
+			return EXIT_OK;
+		default:
+			return cli_usage_error("restore", "bad option");
+		}
+	}
+	if (optind != argc)
+		return cli_usage_error("restore", "unexpected argument '%s'", argv[optind]);
+	if (!o.images_dir)
+		return cli_usage_error("restore", "-D DIR is required");
+
+	if (!o.plan_only && cli_log_open(o.images_dir, log_name, verbosity) < 0)
+		return EXIT_FAIL;
+	r = oc_restore(&o, &root);
+	if (r < 0)
+		oc_log_line(OC_LOG_ERROR, oc_error_message());
+	cli_log_close();
+	if (r < 0)
+		return cli_fail(r, "restore from %s failed", o.images_dir);
+	if (o.plan_only)
+		return EXIT_OK;
+	if (pidfile) {
+		FILE *f = fopen(pidfile, "we");
+		if (!f || fprintf(f, "%d", root) < 0 || fclose(f) != 0)
+			return cli_fail(-errno, "cannot write pid file %s", pidfile);
+	}
+	if (o.detach)
+		return EXIT_OK;
+	/* The root's exit, as a shell reports it. */
+	if (WIFEXITED(r))
+		return WEXITSTATUS(r);
+	return 128 + WTERMSIG(r);
+}
