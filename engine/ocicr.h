@@ -61,6 +61,11 @@ OC_API int oc_image_encode(FILE *in, const char *path);
 /* Print a human summary of an image directory. */
 OC_API int oc_image_show(const char *dir, FILE *out);
 
+/* ---- checks ----------------------------------------------------------- */
+
+/* Probe the kernel interfaces ocicr needs, printing one line each. */
+OC_API int oc_check(FILE *out, bool *ret_ok);
+
 /* ---- checkpoint ------------------------------------------------------ */
 
 /*

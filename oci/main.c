@@ -13,6 +13,7 @@ static int cmd_version(int argc, char **argv)
 }
 
 static const struct cli_command commands[] = {
+	{ "check", "check what this kernel supports", cmd_check },
 	{ "dump", "checkpoint a process tree into an images directory", cmd_dump },
 	{ "restore", "restore a process tree from an images directory", cmd_restore },
 	/* image: lands with the JSON codec */
