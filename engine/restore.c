@@ -140,6 +140,8 @@ static void read_agent_msgs(struct rst_live *lv, char *why, size_t why_len)
 		msg.text[sizeof(msg.text) - 1] = '\0';
 		if (msg.type == OC_AGENT_FAILED && why)
 			snprintf(why, why_len, "%s", msg.text);
+		else if (msg.type == OC_AGENT_WARNING)
+			pr_warn("%s", msg.text);
 		else if (msg.type == OC_AGENT_JUMPING) {
 			lv->jump = msg;
 			lv->jumped = true;

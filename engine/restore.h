@@ -89,6 +89,7 @@ int oc_restore_print_plan(struct oc_rst_ctx *ctx, FILE *out);
 enum oc_agent_msg_type {
 	OC_AGENT_FAILED = 1, /* text says why */
 	OC_AGENT_JUMPING,    /* entering the blob; area_start/area_len set */
+	OC_AGENT_WARNING,    /* text is a warning for the user's log */
 };
 
 struct oc_agent_msg {
@@ -124,6 +125,9 @@ struct oc_rst_agent {
 	char **ghost_paths;     /* unlinked once every user opened them */
 	size_t n_ghost_paths;
 };
+
+/* Send a warning to the coordinator, which logs it (the agent cannot). */
+void oc_agent_warn(struct oc_rst_agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Move @fd to a number >= the helper base (closing the original). */
 int oc_agent_high_fd(struct oc_rst_agent *ag, int fd);

@@ -10,11 +10,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/rseq.h>
@@ -35,6 +37,17 @@ void oc_arch_jump(uint64_t entry, void *args, uint64_t stack_top) __attribute__(
 
 #define RST_STACK_SIZE (64u << 10)
 #define PAGE_ALIGN(x) (((x) + OC_PAGE_SIZE - 1) & ~(OC_PAGE_SIZE - 1))
+
+void oc_agent_warn(struct oc_rst_agent *ag, const char *fmt, ...)
+{
+	struct oc_agent_msg msg = { .type = OC_AGENT_WARNING };
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg.text, sizeof(msg.text), fmt, ap);
+	va_end(ap);
+	send(ag->status_fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+}
 
 int oc_agent_high_fd(struct oc_rst_agent *ag, int fd)
 {
@@ -225,6 +238,37 @@ static int install_fds(struct oc_rst_agent *ag)
 		if (dup3(fd, e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 			return oc_error_errno(-errno, "cannot install fd %u", e->fd);
 	}
+	return 0;
+}
+
+/* Personality flags Linux defines (the low byte is the execution domain). */
+#define KNOWN_PERSONALITY_FLAGS 0x0ff20000u
+
+static int restore_task_misc(struct oc_rst_agent *ag)
+{
+	TaskCoreEntry *tc = ag->task->cores[0]->tc;
+
+	/* CRIU 4.2 writes a misparsed value here: apply only sane ones. */
+	if (tc->personality & ~KNOWN_PERSONALITY_FLAGS)
+		oc_agent_warn(ag, "task %d: personality 0x%x in the image is not valid, left as is",
+			      ag->task->pid, tc->personality);
+	else if (personality(tc->personality) < 0)
+		return oc_error_errno(-errno, "personality(0x%x)", tc->personality);
+
+	if (tc->has_oom_score_adj) {
+		char v[16];
+		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+		snprintf(v, sizeof(v), "%d", tc->oom_score_adj);
+		if (fd < 0 || write(fd, v, strlen(v)) < 0)
+			oc_agent_warn(ag, "task %d: cannot set oom_score_adj %d: %s", ag->task->pid,
+				      tc->oom_score_adj, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	if (tc->has_child_subreaper && tc->child_subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return oc_error_errno(-errno, "PR_SET_CHILD_SUBREAPER");
+	if (tc->comm && prctl(PR_SET_NAME, tc->comm) < 0)
+		return oc_error_errno(-errno, "PR_SET_NAME");
 	return 0;
 }
 
@@ -464,6 +508,8 @@ static void fill_thread(struct oc_rst_thread *rt, const CoreEntry *core, pid_t t
 		rt->sas_flags = SS_DISABLE;
 	}
 	rt->pdeath_sig = tc->has_pdeath_sig ? tc->pdeath_sig : 0;
+	if (tc->comm)
+		snprintf(rt->comm, sizeof(rt->comm), "%s", tc->comm);
 	fill_creds(&rt->creds, tc->creds);
 }
 
@@ -664,9 +710,9 @@ static int build_and_jump(struct oc_rst_agent *ag)
 			if (prlimit(0, i, &want, NULL) < 0) {
 				a->rlimits[i].max = cur.rlim_max;
 				a->rlimits[i].cur = MIN(e->cur, cur.rlim_max);
-				pr_warn("task %d: resource limit %u (%" PRIu64 "/%" PRIu64 ") clamped to %" PRIu64
-					"/%" PRIu64 ": raising a hard limit needs CAP_SYS_RESOURCE", t->pid, i, e->cur,
-					e->max, a->rlimits[i].cur, a->rlimits[i].max);
+				oc_agent_warn(ag, "task %d: resource limit %u (%" PRIu64 "/%" PRIu64 ") clamped to %"
+					      PRIu64 "/%" PRIu64 ": raising a hard limit needs CAP_SYS_RESOURCE", t->pid,
+					      i, e->cur, e->max, a->rlimits[i].cur, a->rlimits[i].max);
 			}
 		}
 	}
@@ -764,6 +810,8 @@ int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_task *t, int status_f
 		r = install_fds(&ag);
 	if (r >= 0)
 		r = restore_fs(&ag);
+	if (r >= 0)
+		r = restore_task_misc(&ag);
 	if (r >= 0)
 		r = build_and_jump(&ag);
 	return r;

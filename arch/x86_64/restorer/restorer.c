@@ -270,6 +270,8 @@ static __attribute__((noreturn)) void restore_thread(struct oc_rst_args *args, u
 	struct rst_stack ss = { t->sas_sp, t->sas_flags, 0, t->sas_size };
 	CHECK(sys2(__NR_sigaltstack, &ss, 0), OC_RST_STEP_THREAD, index);
 	sys1(__NR_set_tid_address, t->clear_tid_addr);
+	if (t->comm[0])
+		CHECK(sys5(__NR_prctl, PR_SET_NAME, t->comm, 0, 0, 0), OC_RST_STEP_THREAD, index);
 	/* Always: the agent ran with SIGKILL as its parent-death signal. */
 	CHECK(sys5(__NR_prctl, PR_SET_PDEATHSIG, t->pdeath_sig, 0, 0, 0), OC_RST_STEP_THREAD, index);
 

@@ -104,6 +104,7 @@ struct oc_rst_thread {
 	uint64_t sas_sp, sas_size;
 	int32_t sas_flags;
 	int32_t pdeath_sig;
+	char comm[16];        /* thread name, "" to leave as is */
 	struct oc_rst_creds creds;
 };
 
