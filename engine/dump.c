@@ -20,6 +20,7 @@
 #include "seccomp.pb-c.h"
 #include "stats.pb-c.h"
 #include "timens.pb-c.h"
+#include "tty.pb-c.h"
 
 static uint64_t now_us(void)
 {
@@ -345,6 +346,11 @@ static int write_all(struct oc_dump_ctx *ctx)
 		if (r < 0)
 			return r;
 	}
+	if (ctx->n_tty_infos) {
+		r = write_multi(ctx, OC_IMG_TTY_INFO, (ProtobufCMessage **)ctx->tty_infos, ctx->n_tty_infos, NULL);
+		if (r < 0)
+			return r;
+	}
 	if (ctx->n_remaps) {
 		r = write_multi(ctx, OC_IMG_REMAP_FPATH, (ProtobufCMessage **)ctx->remaps, ctx->n_remaps, NULL);
 		if (r < 0)
@@ -375,6 +381,7 @@ static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 	free(ctx->pipe_payloads);
 	free(ctx->memfd_inodes);
 	free(ctx->remaps);
+	free(ctx->tty_infos);
 	oc_seized_tree_free(&ctx->tree);
 	oc_imgdir_close(ctx->dir);
 	oc_arena_free(ctx->arena);

@@ -95,6 +95,8 @@ struct oc_dump_ctx {
 	size_t n_memfd_inodes;
 	struct RemapFilePathEntry **remaps;
 	size_t n_remaps;
+	struct TtyInfoEntry **tty_infos;
+	size_t n_tty_infos;
 
 	/* namespace inode -> id, one counter for all kinds */
 	struct {

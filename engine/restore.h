@@ -107,6 +107,7 @@ struct oc_rst_agent {
 	struct oc_rst_task *task;
 	int status_fd;
 	int helper_base;        /* fds >= this are the agent's own */
+	int ctty_fd;            /* the restoring shell's terminal (--shell-job), or -1 */
 	struct {
 		uint32_t file_id;
 		int fd;

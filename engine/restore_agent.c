@@ -208,7 +208,7 @@ static int restore_session(struct oc_rst_agent *ag)
 {
 	PstreeEntry *pe = ag->task->pstree;
 
-	if (pe->sid == pe->pid) {
+	if (pe->sid == pe->pid && !ag->ctx->opts->shell_job) {
 		if (setsid() < 0)
 			return oc_error_errno(-errno, "setsid");
 	} else if (pe->pgid == pe->pid) {
@@ -782,7 +782,7 @@ static int build_and_jump(struct oc_rst_agent *ag)
 
 int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_task *t, int status_fd)
 {
-	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .status_fd = status_fd };
+	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .status_fd = status_fd, .ctty_fd = -1 };
 	struct rlimit nofile;
 	uint32_t max_fd = 2;
 	int r;
@@ -802,6 +802,12 @@ int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_task *t, int status_f
 	r = oc_imgdir_move_fd(ctx->dir, ag.helper_base);
 	if (r < 0)
 		return r;
+	if (ctx->opts->shell_job) {
+		/* The job gets the terminal of the shell that restores it. */
+		int tty = isatty(0) ? dup(0) : open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (tty >= 0)
+			ag.ctty_fd = oc_agent_high_fd(&ag, tty);
+	}
 	for (int fd = 0; fd < ag.helper_base; fd++)
 		close(fd);
 

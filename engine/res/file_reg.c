@@ -210,20 +210,13 @@ int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd_unused, u
 
 /* ---- fds ---------------------------------------------------------------- */
 
-static bool is_tty(const struct stat *st)
-{
-	unsigned maj = major(st->st_rdev);
-	/* pts slaves, ptmx and the console/tty devices, and serial/vt ttys */
-	return S_ISCHR(st->st_mode) && (maj == 136 || maj == 5 || maj == 4 || (maj >= 128 && maj < 144));
-}
-
 static bool reg_match(const struct oc_dump_fd *fd)
 {
 	mode_t m = fd->st.st_mode;
 
 	if (fd->link[0] != '/')
 		return false;
-	return S_ISREG(m) || S_ISDIR(m) || S_ISBLK(m) || (S_ISCHR(m) && !is_tty(&fd->st));
+	return S_ISREG(m) || S_ISDIR(m) || S_ISBLK(m) || (S_ISCHR(m) && !oc_is_tty_dev(&fd->st));
 }
 
 static int reg_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)

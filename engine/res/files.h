@@ -45,5 +45,9 @@ int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
 extern const struct oc_fd_kind oc_fd_kind_reg;
 extern const struct oc_fd_kind oc_fd_kind_memfd;
 extern const struct oc_fd_kind oc_fd_kind_pipe;
+extern const struct oc_fd_kind oc_fd_kind_tty;
+
+/* Is this a terminal device (handled by res/tty.c)? */
+bool oc_is_tty_dev(const struct stat *st);
 
 #endif

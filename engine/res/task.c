@@ -118,6 +118,13 @@ static int read_proc_u32(pid_t pid, const char *name, int base, uint32_t *ret, b
 
 static int dump_pstree(struct oc_dump_task *t)
 {
+	/* As CRIU: a session or group led from outside the tree is a shell
+	 * job, restorable only into the restorer's session. */
+	if (t == t->ctx->tasks && !t->ctx->opts->shell_job && t->seized->state != OC_TASK_DEAD &&
+	    (t->stat.session != t->pid || (t->stat.pgrp != t->pid && t->stat.pgrp != t->stat.session)))
+		return oc_error(-EPERM, "task %d belongs to session %d and group %d led from outside the tree: "
+				"dump it as a shell job with --shell-job, or start it with setsid", t->pid,
+				t->stat.session, t->stat.pgrp);
 	struct oc_arena *a = t->ctx->arena;
 	PstreeEntry *pe = OC_ARENA_MSG(a, PstreeEntry, PSTREE_ENTRY__INIT);
 
