@@ -27,20 +27,24 @@
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "proc/proc.h"
 
 #include "stats.pb-c.h"
 
 struct rst_thread_state {
 	pid_t tid;
-	bool attached; /* seen by the coordinator */
 	bool done;     /* stopped at the blob's final trap */
 };
 
+/* What the coordinator knows of one task while it is being restored. */
 struct rst_live {
+	struct oc_rst_task *task;
 	pid_t pid;
-	int sock;
+	int sock;      /* the coordinator's end */
 	struct rst_thread_state *threads;
 	size_t n_threads;
+	size_t n_done;
+	bool exited;   /* a zombie-to-be that has exited */
 	struct oc_agent_msg jump;
 	bool jumped;
 };
@@ -78,6 +82,20 @@ static int check_pids(struct oc_rst_ctx *ctx)
 	return 0;
 }
 
+/* Only tasks we created are ours to kill: they are traced by us. */
+static bool is_traced_by_us(pid_t pid)
+{
+	_cleanup_free_ char *text = NULL;
+	struct oc_proc_status st = {};
+	bool ours = false;
+
+	if (oc_proc_read(pid, "status", &text, NULL) < 0 || oc_proc_parse_status(text, &st) < 0)
+		return false;
+	ours = st.has_tracer_pid && st.tracer_pid == getpid();
+	oc_proc_status_clear(&st);
+	return ours;
+}
+
 static pid_t clone_with_pid(pid_t pid)
 {
 	struct clone_args ca = {
@@ -92,30 +110,80 @@ static void silent_log(enum oc_log_level level, const char *line, void *userdata
 {
 }
 
-static __attribute__((noreturn)) void run_agent(struct oc_rst_ctx *ctx, struct oc_rst_task *t, int sock)
+static __attribute__((noreturn)) void agent_fail(struct oc_rst_task *t, int r)
 {
-	struct oc_agent_msg msg = { .type = OC_AGENT_FAILED };
+	struct oc_agent_msg msg = { .type = OC_AGENT_FAILED, .err = r };
+
+	snprintf(msg.text, sizeof(msg.text), "%s", oc_error_message());
+	send(t->status_fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+	_exit(1);
+}
+
+static __attribute__((noreturn)) void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files,
+					       struct oc_rst_task *t);
+
+/*
+ * Create the children of @t, each with its pid.  A child that leads its own
+ * process group gets it from us at once (before any sibling could need to
+ * join it); a session leader makes its session itself.
+ */
+static int create_children(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t)
+{
+	/* Group leaders first, so members can join their groups. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < ctx->n_tasks; i++) {
+			struct oc_rst_task *c = &ctx->tasks[i];
+			PstreeEntry *pe = c->pstree;
+			bool leader = pe->pgid == pe->pid;
+			if (pe->ppid != (uint32_t)t->pid || c == ctx->tasks || leader != (pass == 0))
+				continue;
+			pid_t pid = clone_with_pid(c->pid);
+			if (pid < 0)
+				return oc_error_errno(-errno, "cannot create task %d", c->pid);
+			if (pid == 0)
+				run_task(ctx, files, c);
+			if (pe->sid == pe->pid)
+				continue;
+			if (pe->pgid != t->pstree->pgid && setpgid(pid, pe->pgid) < 0)
+				return oc_error_errno(-errno, "cannot put task %d in process group %d", pid, pe->pgid);
+		}
+	return 0;
+}
+
+static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t)
+{
+	PstreeEntry *pe = t->pstree;
 	char go;
 	int r;
 
 	/* The log fd may become one of the task's fds: log nothing here. */
 	oc_set_log(silent_log, NULL, OC_LOG_MSG);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (read(sock, &go, 1) != 1)
+	if (read(t->status_fd, &go, 1) != 1)
 		_exit(2);
-	r = oc_restore_agent(ctx, t, sock);
-	msg.err = r;
-	snprintf(msg.text, sizeof(msg.text), "%s", oc_error_message());
-	/* The agent may have moved its socket: find it again. */
-	for (int fd = 0; fd < 65536; fd++) {
-		int type;
-		socklen_t len = sizeof(type);
-		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_SEQPACKET) {
-			send(fd, &msg, sizeof(msg), MSG_NOSIGNAL);
-			break;
-		}
+
+	if (pe->sid == pe->pid && !(t == ctx->tasks && ctx->opts->shell_job)) {
+		if (setsid() < 0)
+			agent_fail(t, oc_error_errno(-errno, "task %d: setsid", t->pid));
+	} else if (t == ctx->tasks && pe->pgid == pe->pid && setpgid(0, 0) < 0) {
+		agent_fail(t, oc_error_errno(-errno, "task %d: setpgid", t->pid));
 	}
-	_exit(1);
+
+	r = create_children(ctx, files, t);
+	if (r < 0)
+		agent_fail(t, r);
+
+	if (t->zombie) {
+		/* A zombie is a task that exits now, as it did then. */
+		int status = t->cores[0]->tc->exit_code;
+		if (WIFSIGNALED(status)) {
+			signal(WTERMSIG(status), SIG_DFL);
+			prctl(PR_SET_DUMPABLE, 0); /* no core dump */
+			kill(getpid(), WTERMSIG(status));
+		}
+		_exit(WEXITSTATUS(status));
+	}
+	r = oc_restore_agent(ctx, files, t);
+	agent_fail(t, r);
 }
 
 static const char *const step_names[];
@@ -149,13 +217,6 @@ static void read_agent_msgs(struct rst_live *lv, char *why, size_t why_len)
 	}
 }
 
-static struct rst_thread_state *live_thread(struct rst_live *lv, pid_t tid)
-{
-	for (size_t i = 0; i < lv->n_threads; i++)
-		if (lv->threads[i].tid == tid)
-			return &lv->threads[i];
-	return NULL;
-}
 
 static const char *const step_names[_OC_RST_STEP_MAX] = {
 	[OC_RST_STEP_NONE] = "?", [OC_RST_STEP_UNMAP] = "unmapping the old layout",
@@ -168,31 +229,56 @@ static const char *const step_names[_OC_RST_STEP_MAX] = {
 	[OC_RST_STEP_SIGQUEUE] = "queueing pending signals",
 };
 
-/* Follow the task until every thread sits at the blob's final trap. */
-static int follow_task(struct rst_live *lv)
+static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, struct rst_thread_state **ret_th)
 {
-	size_t done = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (live[i].pid == tid && ret_th)
+			*ret_th = live[i].n_threads ? &live[i].threads[0] : NULL;
+		for (size_t j = 0; j < live[i].n_threads; j++)
+			if (live[i].threads[j].tid == tid) {
+				if (ret_th)
+					*ret_th = &live[i].threads[j];
+				return &live[i];
+			}
+		if (live[i].pid == tid)
+			return &live[i];
+	}
+	return NULL;
+}
+
+/* Follow the tree until every thread sits at its blob's final trap and
+ * every zombie-to-be has exited. */
+static int follow_tree(struct rst_live *live, size_t n)
+{
+	size_t waiting = 0;
 	char why[3072] = "";
 
-	while (done < lv->n_threads) {
+	for (size_t i = 0; i < n; i++)
+		waiting += live[i].task->zombie ? 1 : live[i].n_threads;
+
+	while (waiting) {
 		int st;
 		pid_t w = waitpid(-1, &st, __WALL);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			return oc_error_errno(-errno, "waiting for task %d", lv->pid);
+			return oc_error_errno(-errno, "waiting for the tree");
 		}
+		struct rst_thread_state *th = NULL;
+		struct rst_live *lv = live_task(live, n, w, &th);
+		if (!lv)
+			continue;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (lv->task->zombie && w == lv->pid && !lv->exited) {
+				lv->exited = true;
+				waiting--;
+				continue;
+			}
 			if (w != lv->pid)
 				continue;
 			read_agent_msgs(lv, why, sizeof(why));
 			if (why[0])
-				return oc_error(-EIO, "%s", why);
-			if (WIFEXITED(st) && WEXITSTATUS(st) >= 100) {
-				int step = WEXITSTATUS(st) - 100;
-				return oc_error(-EIO, "the restorer failed while %s",
-						step < _OC_RST_STEP_MAX ? step_names[step] : "?");
-			}
+				return oc_error(-EIO, "restoring task %d: %s", lv->pid, why);
 			return oc_error(-EIO, "task %d died during restore (%s %d)", lv->pid,
 					WIFEXITED(st) ? "exit status" : "signal",
 					WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
@@ -200,20 +286,19 @@ static int follow_task(struct rst_live *lv)
 		if (!WIFSTOPPED(st))
 			continue;
 		int event = st >> 16, sig = WSTOPSIG(st);
-		struct rst_thread_state *th = live_thread(lv, w);
-		if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_STOP) {
-			if (th)
-				th->attached = true;
+		if (event) {
+			/* fork/clone reports and new tasks' first stops */
 			ptrace(PTRACE_CONT, w, 0, 0);
 			continue;
 		}
-		if (sig == SIGTRAP && th && !th->done) {
+		if (sig == SIGTRAP && th && !th->done && !lv->task->zombie) {
 			th->done = true;
-			done++;
+			waiting--;
 			continue;
 		}
-		if (sig == SIGCHLD || sig == SIGPIPE) {
-			ptrace(PTRACE_CONT, w, 0, 0);
+		if (sig == SIGCHLD || sig == SIGPIPE || (lv->task->zombie && sig != SIGSEGV)) {
+			/* A zombie-to-be kills itself with its own signal. */
+			ptrace(PTRACE_CONT, w, 0, lv->task->zombie ? sig : 0);
 			continue;
 		}
 		struct user_regs_struct regs = {};
@@ -226,9 +311,13 @@ static int follow_task(struct rst_live *lv)
 				"(restorer+0x%llx), address %p", w, lv->pid, sig, strsignal(sig),
 				(unsigned long long)regs.rip, (unsigned long long)(regs.rip - base), si.si_addr);
 	}
-	read_agent_msgs(lv, NULL, 0);
-	if (!lv->jumped)
-		return oc_error(-EIO, "task %d reached the end without entering the restorer", lv->pid);
+	for (size_t i = 0; i < n; i++) {
+		if (live[i].task->zombie)
+			continue;
+		read_agent_msgs(&live[i], NULL, 0);
+		if (!live[i].jumped)
+			return oc_error(-EIO, "task %d reached the end without entering the restorer", live[i].pid);
+	}
 	return 0;
 }
 
@@ -285,54 +374,58 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
 	return 0;
 }
 
-static int restore_task(struct oc_rst_ctx *ctx, struct oc_rst_task *t, struct rst_live *lv)
+static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
-	int sv[2], r;
+	int r;
 
-	if (t->zombie)
-		return oc_error(-EOPNOTSUPP, "zombie task %d: restoring zombies is not supported yet", t->pid);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return oc_error_errno(-errno, "socketpair");
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		struct oc_rst_task *t = &ctx->tasks[i];
+		int sv[2];
 
-	lv->n_threads = t->n_cores;
-	lv->threads = calloc(t->n_cores, sizeof(*lv->threads));
-	if (!lv->threads) {
-		close(sv[0]);
-		close(sv[1]);
-		return -ENOMEM;
+		live[i].task = t;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+			return oc_error_errno(-errno, "socketpair");
+		live[i].sock = sv[0];
+		/* The agent's end lives in the helper range: every blob closes it. */
+		t->status_fd = oc_rst_high_fd(files, sv[1]);
+		if (t->status_fd < 0)
+			return t->status_fd;
+		live[i].pid = t->pid;
+		live[i].n_threads = t->zombie ? 0 : t->n_cores;
+		live[i].threads = calloc(t->n_cores, sizeof(*live[i].threads));
+		if (!live[i].threads)
+			return -ENOMEM;
+		for (size_t j = 0; j < t->n_cores && !t->zombie; j++)
+			live[i].threads[j].tid = t->pstree->threads[j];
 	}
-	for (size_t i = 0; i < t->n_cores; i++)
-		lv->threads[i].tid = t->pstree->threads[i];
 
-	pid_t pid = clone_with_pid(t->pid);
-	if (pid < 0) {
-		r = oc_error_errno(-errno, "cannot create task %d", t->pid);
-		close(sv[0]);
-		close(sv[1]);
-		return r;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		run_agent(ctx, t, sv[1]);
-	}
-	close(sv[1]);
-	lv->pid = pid;
-	lv->sock = sv[0];
-	if (pid != t->pid)
-		return oc_error(-EEXIST, "task got pid %d instead of %d", pid, t->pid);
-
-	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0)
+	pid_t pid = clone_with_pid(ctx->tasks[0].pid);
+	if (pid < 0)
+		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
+	if (pid == 0)
+		run_task(ctx, files, &ctx->tasks[0]);
+	if (pid != ctx->tasks[0].pid)
+		return oc_error(-EEXIST, "task got pid %d instead of %d", pid, ctx->tasks[0].pid);
+	if (ptrace(PTRACE_SEIZE, pid, 0,
+		   PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0)
 		return oc_error_errno(-errno, "cannot trace task %d", pid);
-	lv->threads[0].attached = true;
-	if (write(lv->sock, "g", 1) != 1)
-		return oc_error_errno(-errno, "cannot start task %d", pid);
+	/* The tree has every file now; ours would only keep pipes open. */
+	oc_rst_files_fini(files);
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		if (write(live[i].sock, "g", 1) != 1)
+			return oc_error_errno(-errno, "cannot start task %d", live[i].pid);
 
-	r = follow_task(lv);
+	r = follow_tree(live, ctx->n_tasks);
 	if (r < 0)
-		return oc_error_wrap(r, "restoring task %d", t->pid);
-	r = finish_task(t, lv);
-	if (r < 0)
-		return oc_error_wrap(r, "restoring task %d", t->pid);
+		return r;
+	/* Everything is in place: let the whole tree go at once. */
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		if (ctx->tasks[i].zombie)
+			continue;
+		r = finish_task(&ctx->tasks[i], &live[i]);
+		if (r < 0)
+			return oc_error_wrap(r, "restoring task %d", ctx->tasks[i].pid);
+	}
 	return 0;
 }
 
@@ -356,6 +449,7 @@ static int write_restore_stats(struct oc_rst_ctx *ctx, uint64_t restore_us)
 int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 {
 	struct oc_rst_ctx ctx = { .opts = opts };
+	struct oc_rst_files files = {};
 	struct rst_live *live = NULL;
 	uint64_t t0 = now_us();
 	int r;
@@ -375,11 +469,6 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		r = oc_restore_print_plan(&ctx, opts->plan_out ? opts->plan_out : stdout);
 		goto out;
 	}
-	if (ctx.n_tasks > 1) {
-		r = oc_error(-EOPNOTSUPP, "the image holds %zu tasks; restoring process trees is not supported "
-			     "yet", ctx.n_tasks);
-		goto out;
-	}
 	r = check_pids(&ctx);
 	if (r < 0)
 		goto out;
@@ -393,15 +482,17 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		live[i].sock = -1;
 
 	pr_info("Restoring %zu task(s) from %s", ctx.n_tasks, opts->images_dir);
-	for (size_t i = 0; i < ctx.n_tasks && r >= 0; i++)
-		r = restore_task(&ctx, &ctx.tasks[i], &live[i]);
+	files.ctx = &ctx;
+	r = oc_rst_open_all(&files);
+	if (r >= 0)
+		r = restore_tree(&ctx, &files, live);
 	if (r < 0) {
-		/* Leave nothing behind. */
+		/* Leave nothing behind: every task we made dies. */
 		for (size_t i = 0; i < ctx.n_tasks; i++)
-			if (live[i].pid > 0) {
-				kill(live[i].pid, SIGKILL);
-				waitpid(live[i].pid, NULL, __WALL);
-			}
+			if (is_traced_by_us(ctx.tasks[i].pid))
+				kill(ctx.tasks[i].pid, SIGKILL);
+		while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+			;
 		goto out;
 	}
 	uint64_t took = now_us() - t0;
@@ -418,6 +509,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		r = st;
 	}
 out:
+	oc_rst_files_fini(&files);
 	if (live)
 		for (size_t i = 0; i < ctx.n_tasks; i++) {
 			if (live[i].sock >= 0)

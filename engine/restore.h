@@ -48,6 +48,12 @@ struct oc_rst_task {
 	uint32_t pages_id;
 	pid_t pid;
 	bool zombie;
+
+	/* Opened by the coordinator (oc_rst_open_all), inherited. */
+	int *vma_fds;                /* per VMA, -1 for anonymous memory */
+	int exe_fd;
+	int pages_fd;
+	int status_fd;               /* the agent's end of its socket */
 };
 
 struct oc_rst_ctx {
@@ -101,12 +107,16 @@ struct oc_agent_msg {
 	char text[3072];
 };
 
-/* State of the agent while it prepares one task. */
-struct oc_rst_agent {
+/*
+ * Every file object of the tree, opened once by the coordinator before the
+ * tree is created, at fd numbers >= helper_base (above every fd of every
+ * task).  The tasks inherit them by fork, so an open file shared by tasks
+ * is one file description, as it was; each agent installs its fds from
+ * them, and each blob closes the whole helper range at its end.
+ */
+struct oc_rst_files {
 	struct oc_rst_ctx *ctx;
-	struct oc_rst_task *task;
-	int status_fd;
-	int helper_base;        /* fds >= this are the agent's own */
+	int helper_base;
 	int ctty_fd;            /* the restoring shell's terminal (--shell-job), or -1 */
 	struct {
 		uint32_t file_id;
@@ -125,24 +135,40 @@ struct oc_rst_agent {
 	size_t n_shmem;
 	char **ghost_paths;     /* unlinked once every user opened them */
 	size_t n_ghost_paths;
+	int *fds;               /* every fd made by oc_rst_high_fd() */
+	size_t n_fds;
+};
+
+/* Move @fd to a number >= the helper base (closing the original). */
+int oc_rst_high_fd(struct oc_rst_files *files, int fd);
+
+/* Open file entry @id (any kind) once. */
+int oc_rst_open_file(struct oc_rst_files *files, uint32_t id, int *ret_fd);
+
+/* Open a REG entry anew with @flags (for mappings and the exe). */
+int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd);
+
+/* The shmem object of a memfd inode (created and filled on first use). */
+int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd);
+
+/* Open everything of every task: fds, mapped files, exe, pages. */
+int oc_rst_open_all(struct oc_rst_files *files);
+
+/* Close every helper fd; unlink recreated ghost files. */
+void oc_rst_files_fini(struct oc_rst_files *files);
+
+/* State of the agent while it prepares one task. */
+struct oc_rst_agent {
+	struct oc_rst_ctx *ctx;
+	struct oc_rst_task *task;
+	struct oc_rst_files *files;
+	int status_fd;
 };
 
 /* Send a warning to the coordinator, which logs it (the agent cannot). */
 void oc_agent_warn(struct oc_rst_agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Move @fd to a number >= the helper base (closing the original). */
-int oc_agent_high_fd(struct oc_rst_agent *ag, int fd);
-
-/* Open file entry @id (any kind) once; the fd belongs to the agent. */
-int oc_agent_open_file(struct oc_rst_agent *ag, uint32_t id, int *ret_fd);
-
-/* Open a REG entry for mapping with @flags (O_RDONLY / O_RDWR). */
-int oc_agent_open_reg(struct oc_rst_agent *ag, FileEntry *fe, int flags, int *ret_fd);
-
-/* The shmem object of a memfd inode (created and filled on first use). */
-int oc_agent_shmem_fd(struct oc_rst_agent *ag, uint64_t inode_id, int *ret_fd);
-
 /* Run in the new task: returns only on failure (with a message set). */
-int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_task *t, int status_fd);
+int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t);
 
 #endif

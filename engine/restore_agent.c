@@ -49,174 +49,7 @@ void oc_agent_warn(struct oc_rst_agent *ag, const char *fmt, ...)
 	send(ag->status_fd, &msg, sizeof(msg), MSG_NOSIGNAL);
 }
 
-int oc_agent_high_fd(struct oc_rst_agent *ag, int fd)
-{
-	if (fd < 0 || fd >= ag->helper_base)
-		return fd;
-	int n = fcntl(fd, F_DUPFD_CLOEXEC, ag->helper_base);
-	int saved = errno;
-	close(fd);
-	if (n < 0)
-		return oc_error(-saved, "cannot move fd %d above %d: %s", fd, ag->helper_base, strerror(saved));
-	return n;
-}
-
-int oc_agent_open_file(struct oc_rst_agent *ag, uint32_t id, int *ret_fd)
-{
-	for (size_t i = 0; i < ag->n_opened; i++)
-		if (ag->opened[i].file_id == id) {
-			*ret_fd = ag->opened[i].fd;
-			return 0;
-		}
-
-	FileEntry *fe = oc_rst_find_file(ag->ctx, id);
-	if (!fe)
-		return oc_error(-EINVAL, "files.img: no file %u", id);
-	const struct oc_fd_kind *kind = oc_fd_kind_of(fe->type);
-	if (!kind || !kind->open)
-		return oc_error(-EOPNOTSUPP, "file %u is of a kind (%d) ocicr cannot restore yet", id, fe->type);
-	int fd, r = kind->open(ag, fe, &fd);
-	if (r < 0)
-		return r;
-	fd = oc_agent_high_fd(ag, fd);
-	if (fd < 0)
-		return fd;
-	void *n = realloc(ag->opened, (ag->n_opened + 1) * sizeof(*ag->opened));
-	if (!n) {
-		close(fd);
-		return -ENOMEM;
-	}
-	ag->opened = n;
-	ag->opened[ag->n_opened].file_id = id;
-	ag->opened[ag->n_opened++].fd = fd;
-	*ret_fd = fd;
-	return 0;
-}
-
-/* Copy a shmem object's saved pages into @fd (or the mapping at @map). */
-static int fill_shmem(struct oc_rst_agent *ag, uint64_t shmid, uint8_t *map, uint64_t size)
-{
-	struct oc_rst_ctx *ctx = ag->ctx;
-	_cleanup_(oc_img_closep) struct oc_img *pages = NULL;
-	_cleanup_free_ PagemapEntry **pm = NULL;
-	uint32_t pages_id;
-	size_t n;
-	int r;
-
-	r = oc_rst_read_shmem_pagemap(ctx, shmid, &pm, &n, &pages_id);
-	if (r < 0)
-		return r;
-	if (!n)
-		return 0;
-	r = oc_img_open(ctx->dir, OC_IMG_PAGES, pages_id, &pages);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		uint64_t len = (pm[i]->has_nr_pages ? pm[i]->nr_pages : pm[i]->compat_nr_pages) * OC_PAGE_SIZE;
-		if (pm[i]->vaddr > size || len > size - pm[i]->vaddr)
-			return oc_error(-EINVAL, "pagemap-shmem-%" PRIu64 ".img: entry %zu beyond the object's "
-					"%" PRIu64 " bytes", shmid, i, size);
-		r = oc_img_read_raw(pages, map + pm[i]->vaddr, len);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-int oc_agent_shmem_fd(struct oc_rst_agent *ag, uint64_t inode_id, int *ret_fd)
-{
-	for (size_t i = 0; i < ag->n_shmem; i++)
-		if (ag->shmem[i].inode_id == inode_id) {
-			*ret_fd = ag->shmem[i].fd;
-			return 0;
-		}
-	MemfdInodeEntry *ie = oc_rst_find_memfd(ag->ctx, inode_id);
-	if (!ie)
-		return oc_error(-EINVAL, "memfd.img: no inode %" PRIu64, inode_id);
-
-	uint64_t size = PAGE_ALIGN(ie->size);
-	bool anon = !strcmp(ie->name, "/dev/zero");
-	int fd = -1, r;
-	uint8_t *map;
-
-	if (anon) {
-		/* Anonymous shared memory: a shmem object of its own kind,
-		 * reached through map_files to get an fd for it. */
-		map = mmap(NULL, size ? size : OC_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			   -1, 0);
-		if (map == MAP_FAILED)
-			return oc_error_errno(-errno, "cannot create shared memory of %" PRIu64 " bytes", size);
-		char path[96];
-		snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx", (unsigned long)map,
-			 (unsigned long)map + (size ? size : OC_PAGE_SIZE));
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			r = oc_error_errno(-errno, "cannot open %s", path);
-			munmap(map, size);
-			return r;
-		}
-	} else {
-		fd = memfd_create(ie->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-		if (fd < 0)
-			return oc_error_errno(-errno, "memfd_create(%s)", ie->name);
-		if (ftruncate(fd, ie->size) < 0) {
-			r = oc_error_errno(-errno, "memfd %s: cannot size to %" PRIu64, ie->name, ie->size);
-			close(fd);
-			return r;
-		}
-		map = size ? mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) : NULL;
-		if (map == MAP_FAILED) {
-			r = oc_error_errno(-errno, "cannot map memfd %s", ie->name);
-			close(fd);
-			return r;
-		}
-	}
-	r = fill_shmem(ag, ie->shmid, map, size);
-	if (map)
-		munmap(map, size ? size : OC_PAGE_SIZE);
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	if (ie->has_mode && fchmod(fd, ie->mode & 07777) < 0)
-		pr_debug("memfd %s: fchmod: %m", ie->name);
-	/* Seals that forbid writing would stop the shared mapping: later. */
-	uint32_t seals = ie->seals & ~(F_SEAL_SEAL | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
-	if (!anon && seals && fcntl(fd, F_ADD_SEALS, seals) < 0) {
-		r = oc_error_errno(-errno, "memfd %s: cannot seal", ie->name);
-		close(fd);
-		return r;
-	}
-	if (!anon && (ie->seals & F_SEAL_SEAL) && !(ie->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
-		fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL);
-	fd = oc_agent_high_fd(ag, fd);
-	if (fd < 0)
-		return fd;
-	void *n = realloc(ag->shmem, (ag->n_shmem + 1) * sizeof(*ag->shmem));
-	if (!n)
-		return -ENOMEM;
-	ag->shmem = n;
-	ag->shmem[ag->n_shmem].inode_id = inode_id;
-	ag->shmem[ag->n_shmem++].fd = fd;
-	*ret_fd = fd;
-	return 0;
-}
-
 /* ---- session, files, fs ----------------------------------------------- */
-
-static int restore_session(struct oc_rst_agent *ag)
-{
-	PstreeEntry *pe = ag->task->pstree;
-
-	if (pe->sid == pe->pid && !ag->ctx->opts->shell_job) {
-		if (setsid() < 0)
-			return oc_error_errno(-errno, "setsid");
-	} else if (pe->pgid == pe->pid) {
-		if (setpgid(0, 0) < 0)
-			return oc_error_errno(-errno, "setpgid");
-	}
-	return 0;
-}
 
 static int install_fds(struct oc_rst_agent *ag)
 {
@@ -224,15 +57,10 @@ static int install_fds(struct oc_rst_agent *ag)
 	int r;
 
 	for (size_t i = 0; i < t->n_fds; i++) {
-		int fd;
-		r = oc_agent_open_file(ag, t->fds[i]->id, &fd);
-		if (r < 0)
-			return oc_error_wrap(r, "fd %u", t->fds[i]->fd);
-	}
-	for (size_t i = 0; i < t->n_fds; i++) {
 		FdinfoEntry *e = t->fds[i];
 		int fd;
-		r = oc_agent_open_file(ag, e->id, &fd);
+		/* Opened by the coordinator already: this only looks it up. */
+		r = oc_rst_open_file(ag->files, e->id, &fd);
 		if (r < 0)
 			return r;
 		if (dup3(fd, e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
@@ -380,47 +208,17 @@ static bool runs_touch(const struct oc_rst_run *runs, size_t n, uint64_t start, 
 	return false;
 }
 
-static int prepare_vma(struct oc_rst_agent *ag, const VmaEntry *v, struct oc_rst_vma *rv)
+static void prepare_vma(const VmaEntry *v, int fd, struct oc_rst_vma *rv)
 {
-	int fd, r;
-
 	rv->start = v->start;
 	rv->end = v->end;
 	rv->pgoff = v->pgoff;
 	rv->prot = v->prot;
 	rv->flags = v->flags & ~MAP_LOCKED;
-	rv->fd = -1;
+	rv->fd = fd;
+	if (fd >= 0)
+		rv->flags &= ~MAP_ANONYMOUS;
 	rv->madv = v->has_madv ? v->madv : 0;
-
-	if (v->status & VMA_AREA_MEMFD) {
-		FileEntry *fe = oc_rst_find_file(ag->ctx, v->shmid);
-		if (!fe || !fe->memfd)
-			return oc_error(-EINVAL, "VMA %" PRIx64 ": memfd file %" PRIu64 " missing", v->start, v->shmid);
-		r = oc_agent_shmem_fd(ag, fe->memfd->inode_id, &fd);
-		if (r < 0)
-			return r;
-		rv->fd = fd;
-		rv->flags &= ~MAP_ANONYMOUS;
-	} else if (v->status & VMA_ANON_SHARED) {
-		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 ": anonymous shared memory in the pre-memfd form "
-				"is not supported yet", v->start);
-	} else if (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) {
-		FileEntry *fe = oc_rst_find_file(ag->ctx, v->shmid);
-		if (!fe || fe->type != FD_TYPES__REG)
-			return oc_error(-EINVAL, "VMA %" PRIx64 ": file %" PRIu64 " missing", v->start, v->shmid);
-		int flags = v->has_fdflags ? v->fdflags
-					   : ((v->status & VMA_FILE_SHARED) && (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY);
-		/* One fd per (file, mode): the blob maps and closes them. */
-		r = oc_agent_open_reg(ag, fe, flags, &fd);
-		if (r < 0)
-			return oc_error_wrap(r, "mapping at 0x%" PRIx64, v->start);
-		fd = oc_agent_high_fd(ag, fd);
-		if (fd < 0)
-			return fd;
-		rv->fd = fd;
-		rv->flags &= ~MAP_ANONYMOUS;
-	}
-	return 0;
 }
 
 static void fill_creds(struct oc_rst_creds *c, const CredsEntry *ce)
@@ -513,7 +311,7 @@ static void fill_thread(struct oc_rst_thread *rt, const CoreEntry *core, pid_t t
 	fill_creds(&rt->creds, tc->creds);
 }
 
-static int check_vdso_pages(struct oc_img *pages, uint64_t off, uint64_t vdso_off, uint64_t n_pages,
+static int check_vdso_pages(int pages_fd, uint32_t pages_id, uint64_t off, uint64_t vdso_off, uint64_t n_pages,
 			    uint64_t own_vdso, uint64_t own_len)
 {
 	uint64_t len = n_pages * OC_PAGE_SIZE;
@@ -523,8 +321,8 @@ static int check_vdso_pages(struct oc_img *pages, uint64_t off, uint64_t vdso_of
 		return -ENOMEM;
 	if (vdso_off + len > own_len)
 		return oc_error(-EOPNOTSUPP, "the image's vDSO is larger than this kernel's");
-	if (pread(oc_img_fd(pages), buf, len, off) != (ssize_t)len)
-		return oc_error_errno(-errno, "%s: cannot read the saved vDSO", oc_img_name(pages));
+	if (pread(pages_fd, buf, len, off) != (ssize_t)len)
+		return oc_error_errno(-errno, "pages-%u.img: cannot read the saved vDSO", pages_id);
 	if (memcmp(buf, (void *)(own_vdso + vdso_off), len))
 		return oc_error(-EOPNOTSUPP, "the image's vDSO differs from this kernel's: restoring on another "
 				"kernel is not supported yet");
@@ -538,7 +336,6 @@ static int send_msg(int fd, const struct oc_agent_msg *m)
 
 static int build_and_jump(struct oc_rst_agent *ag)
 {
-	struct oc_rst_ctx *ctx = ag->ctx;
 	struct oc_rst_task *t = ag->task;
 	MmEntry *mm = t->mm;
 	TaskCoreEntry *tc = t->cores[0]->tc;
@@ -600,16 +397,9 @@ static int build_and_jump(struct oc_rst_agent *ag)
 		}
 
 	/* Pages: runs in pagemap order are consecutive in the pages file. */
-	_cleanup_(oc_img_closep) struct oc_img *pages = NULL;
-	if (n_runs) {
-		r = oc_img_open(ctx->dir, OC_IMG_PAGES, t->pages_id, &pages);
-		if (r < 0)
-			return r;
-		int pfd = oc_agent_high_fd(ag, dup(oc_img_fd(pages)));
-		if (pfd < 0)
-			return pfd;
-		a->pages_fd = pfd;
-	}
+	if (n_runs && t->pages_fd < 0)
+		return oc_error(-ENOENT, "pages-%u.img: missing", t->pages_id);
+	a->pages_fd = t->pages_fd;
 	uint64_t off = 0;
 	for (size_t i = 0; i < t->n_pagemap; i++) {
 		PagemapEntry *pe = t->pagemap[i];
@@ -618,7 +408,7 @@ static int build_and_jump(struct oc_rst_agent *ag)
 		uint64_t np = pe->has_nr_pages ? pe->nr_pages : pe->compat_nr_pages;
 		if (pe->vaddr >= img_vdso && pe->vaddr < img_vdso_end) {
 			/* The vDSO comes from this kernel; it must be the same. */
-			r = check_vdso_pages(pages, off, pe->vaddr - img_vdso, np, own_vdso, own_vdso_len);
+			r = check_vdso_pages(t->pages_fd, t->pages_id, off, pe->vaddr - img_vdso, np, own_vdso, own_vdso_len);
 			if (r < 0)
 				return r;
 		} else {
@@ -650,9 +440,7 @@ static int build_and_jump(struct oc_rst_agent *ag)
 			return oc_error(-EOPNOTSUPP, "VMA 0x%" PRIx64 " is of a kind (status 0x%x) not supported "
 					"yet", v->start, v->status);
 		struct oc_rst_vma *rv = &a->vmas[a->n_vmas];
-		r = prepare_vma(ag, v, rv);
-		if (r < 0)
-			return r;
+		prepare_vma(v, t->vma_fds[i], rv);
 		rv->has_pages = runs_touch(a->runs, a->n_runs, v->start, v->end);
 		a->n_vmas++;
 	}
@@ -660,14 +448,7 @@ static int build_and_jump(struct oc_rst_agent *ag)
 		return oc_error(-EOPNOTSUPP, "the image's [vvar] and [vdso] are laid out unlike this kernel's");
 
 	/* mm */
-	FileEntry *exe = oc_rst_find_file(ctx, mm->exe_file_id);
-	int exe_fd;
-	r = oc_agent_open_reg(ag, exe, O_RDONLY, &exe_fd);
-	if (r < 0)
-		return oc_error_wrap(r, "executable");
-	exe_fd = oc_agent_high_fd(ag, exe_fd);
-	if (exe_fd < 0)
-		return exe_fd;
+	int exe_fd = t->exe_fd;
 	a->mm = (struct oc_rst_mm){
 		.start_code = mm->mm_start_code, .end_code = mm->mm_end_code,
 		.start_data = mm->mm_start_data, .end_data = mm->mm_end_data,
@@ -743,9 +524,9 @@ static int build_and_jump(struct oc_rst_agent *ag)
 		a->threads[i].stack_top = area + L.stacks + (i + 2) * RST_STACK_SIZE - 64;
 	}
 
-	a->first_helper_fd = ag->helper_base;
-	a->last_helper_fd = ag->helper_base + 4096;
-	for (int fd = ag->helper_base; fd < ag->helper_base + 4096; fd++)
+	a->first_helper_fd = ag->files->helper_base;
+	a->last_helper_fd = ag->files->helper_base;
+	for (int fd = ag->files->helper_base; fd < ag->files->helper_base + 65536; fd++)
 		if (fcntl(fd, F_GETFD) >= 0)
 			a->last_helper_fd = fd;
 
@@ -773,47 +554,19 @@ static int build_and_jump(struct oc_rst_agent *ag)
 			return oc_error_errno(-errno, "cannot unregister the agent's rseq area");
 	}
 
-	/* Unlink recreated ghosts now that every user has them open. */
-	for (size_t i = 0; i < ag->n_ghost_paths; i++)
-		unlink(ag->ghost_paths[i]);
-
 	oc_arch_jump(area, a, area + L.stacks + RST_STACK_SIZE - 64);
 }
 
-int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_task *t, int status_fd)
+int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t)
 {
-	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .status_fd = status_fd, .ctty_fd = -1 };
-	struct rlimit nofile;
-	uint32_t max_fd = 2;
+	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .files = files, .status_fd = t->status_fd };
 	int r;
 
-	for (size_t i = 0; i < t->n_fds; i++)
-		max_fd = MAX(max_fd, t->fds[i]->fd);
-	ag.helper_base = max_fd + 1;
-	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && (rlim_t)ag.helper_base + 256 > nofile.rlim_cur) {
-		nofile.rlim_cur = MIN((rlim_t)ag.helper_base + 1024, nofile.rlim_max);
-		setrlimit(RLIMIT_NOFILE, &nofile);
-	}
-
-	/* Our own fds go high; everything else the target does not have. */
-	ag.status_fd = oc_agent_high_fd(&ag, status_fd);
-	if (ag.status_fd < 0)
-		return ag.status_fd;
-	r = oc_imgdir_move_fd(ctx->dir, ag.helper_base);
-	if (r < 0)
-		return r;
-	if (ctx->opts->shell_job) {
-		/* The job gets the terminal of the shell that restores it. */
-		int tty = isatty(0) ? dup(0) : open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-		if (tty >= 0)
-			ag.ctty_fd = oc_agent_high_fd(&ag, tty);
-	}
-	for (int fd = 0; fd < ag.helper_base; fd++)
+	/* Below the helper range there must be only what the task will have. */
+	for (int fd = 0; fd < files->helper_base; fd++)
 		close(fd);
 
-	r = restore_session(&ag);
-	if (r >= 0)
-		r = install_fds(&ag);
+	r = install_fds(&ag);
 	if (r >= 0)
 		r = restore_fs(&ag);
 	if (r >= 0)

@@ -231,7 +231,7 @@ static int reg_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 			    ret_id);
 }
 
-static int reg_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd);
+static int reg_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);
 
 const struct oc_fd_kind oc_fd_kind_reg = {
 	.name = "file",
@@ -256,7 +256,7 @@ static int memfd_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *r
 	return oc_dump_shmem_file(t, fd->local, name, fd->info.flags & ~O_CLOEXEC, fd->info.pos, ret_id);
 }
 
-static int memfd_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd);
+static int memfd_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);
 
 const struct oc_fd_kind oc_fd_kind_memfd = {
 	.name = "memfd",
@@ -269,9 +269,9 @@ const struct oc_fd_kind oc_fd_kind_memfd = {
 /* ---- restore ------------------------------------------------------------ */
 
 /* Recreate an unlinked file from its ghost image; *ret_path is its name. */
-static int create_ghost(struct oc_rst_agent *ag, const char *name, uint32_t remap_id, char **ret_path)
+static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t remap_id, char **ret_path)
 {
-	struct oc_rst_ctx *ctx = ag->ctx;
+	struct oc_rst_ctx *ctx = files->ctx;
 	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
 	_cleanup_free_ char *path = NULL;
 	_cleanup_close_ int fd = -1;
@@ -328,10 +328,10 @@ out:
 	return r;
 }
 
-int oc_agent_open_reg(struct oc_rst_agent *ag, FileEntry *fe, int flags, int *ret_fd)
+int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd)
 {
 	RegFileEntry *rf = fe->reg;
-	RemapFilePathEntry *remap = oc_rst_find_remap(ag->ctx, fe->id);
+	RemapFilePathEntry *remap = oc_rst_find_remap(files->ctx, fe->id);
 	_cleanup_free_ char *ghost = NULL;
 	const char *path = rf->name;
 	struct stat st;
@@ -344,21 +344,21 @@ int oc_agent_open_reg(struct oc_rst_agent *ag, FileEntry *fe, int flags, int *re
 			return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id,
 					rf->name);
 		/* Each ghost is recreated once and unlinked after the fds are in. */
-		for (size_t i = 0; i < ag->n_ghost_paths; i++)
-			if (strstr(ag->ghost_paths[i], rf->name) == ag->ghost_paths[i]) {
-				path = ag->ghost_paths[i];
+		for (size_t i = 0; i < files->n_ghost_paths; i++)
+			if (strstr(files->ghost_paths[i], rf->name) == files->ghost_paths[i]) {
+				path = files->ghost_paths[i];
 				break;
 			}
 		if (path == rf->name) {
-			r = create_ghost(ag, rf->name, remap->remap_id, &ghost);
+			r = create_ghost(files, rf->name, remap->remap_id, &ghost);
 			if (r < 0)
 				return oc_error_wrap(r, "unlinked file %s", rf->name);
-			char **n = realloc(ag->ghost_paths, (ag->n_ghost_paths + 1) * sizeof(*n));
+			char **n = realloc(files->ghost_paths, (files->n_ghost_paths + 1) * sizeof(*n));
 			if (!n)
 				return -ENOMEM;
-			ag->ghost_paths = n;
-			ag->ghost_paths[ag->n_ghost_paths++] = TAKE_PTR(ghost);
-			path = ag->ghost_paths[ag->n_ghost_paths - 1];
+			files->ghost_paths = n;
+			files->ghost_paths[files->n_ghost_paths++] = TAKE_PTR(ghost);
+			path = files->ghost_paths[files->n_ghost_paths - 1];
 		}
 	}
 
@@ -392,12 +392,12 @@ int oc_agent_open_reg(struct oc_rst_agent *ag, FileEntry *fe, int flags, int *re
 	return 0;
 }
 
-static int reg_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd)
+static int reg_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
-	return oc_agent_open_reg(ag, fe, fe->reg ? fe->reg->flags : 0, ret_fd);
+	return oc_rst_open_reg(files, fe, fe->reg ? fe->reg->flags : 0, ret_fd);
 }
 
-static int memfd_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd)
+static int memfd_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
 	MemfdFileEntry *mf = fe->memfd;
 	char proc[64];
@@ -405,7 +405,7 @@ static int memfd_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd)
 
 	if (!mf)
 		return oc_error(-EINVAL, "files.img: file %u has no memfd entry", fe->id);
-	r = oc_agent_shmem_fd(ag, mf->inode_id, &shm);
+	r = oc_rst_shmem_fd(files, mf->inode_id, &shm);
 	if (r < 0)
 		return r;
 	/* A file description of its own, with the fd's flags and offset. */

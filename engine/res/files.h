@@ -32,7 +32,7 @@ struct oc_fd_kind {
 	/* Add the file entry for the fd to files.img; set *ret_id. */
 	int (*dump)(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id);
 	/* Restore: open the file entry in the agent, returning its fd. */
-	int (*open)(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd);
+	int (*open)(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);
 };
 
 /* The kind module for a file entry type, or NULL. */

@@ -112,7 +112,7 @@ static int pipe_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	return 0;
 }
 
-static int pipe_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd);
+static int pipe_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);
 
 const struct oc_fd_kind oc_fd_kind_pipe = {
 	.name = "pipe",
@@ -124,25 +124,25 @@ const struct oc_fd_kind oc_fd_kind_pipe = {
 
 /* ---- restore ------------------------------------------------------------ */
 
-static int pipe_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd)
+static int pipe_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
-	struct oc_rst_ctx *ctx = ag->ctx;
+	struct oc_rst_ctx *ctx = files->ctx;
 	PipeEntry *pe = fe->pipe;
 	int (*fds)[2] = NULL;
 	int r;
 
 	if (!pe)
 		return oc_error(-EINVAL, "files.img: file %u has no pipe entry", fe->id);
-	for (size_t i = 0; i < ag->n_pipes; i++)
-		if (ag->pipes[i].pipe_id == pe->pipe_id)
-			fds = &ag->pipes[i].fds;
+	for (size_t i = 0; i < files->n_pipes; i++)
+		if (files->pipes[i].pipe_id == pe->pipe_id)
+			fds = &files->pipes[i].fds;
 
 	if (!fds) {
 		int p[2];
 		if (pipe2(p, O_CLOEXEC) < 0)
 			return oc_error_errno(-errno, "pipe2");
 		for (int e = 0; e < 2; e++) {
-			p[e] = oc_agent_high_fd(ag, p[e]);
+			p[e] = oc_rst_high_fd(files, p[e]);
 			if (p[e] < 0)
 				return p[e];
 		}
@@ -160,14 +160,14 @@ static int pipe_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd)
 				done += n;
 			}
 		}
-		void *n = realloc(ag->pipes, (ag->n_pipes + 1) * sizeof(*ag->pipes));
+		void *n = realloc(files->pipes, (files->n_pipes + 1) * sizeof(*files->pipes));
 		if (!n)
 			return -ENOMEM;
-		ag->pipes = n;
-		ag->pipes[ag->n_pipes].pipe_id = pe->pipe_id;
-		ag->pipes[ag->n_pipes].fds[0] = p[0];
-		ag->pipes[ag->n_pipes].fds[1] = p[1];
-		fds = &ag->pipes[ag->n_pipes++].fds;
+		files->pipes = n;
+		files->pipes[files->n_pipes].pipe_id = pe->pipe_id;
+		files->pipes[files->n_pipes].fds[0] = p[0];
+		files->pipes[files->n_pipes].fds[1] = p[1];
+		fds = &files->pipes[files->n_pipes++].fds;
 	}
 
 	/* Each end the tree had is an open file of its own. */

@@ -150,17 +150,17 @@ static int tty_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 
 /* ---- restore ------------------------------------------------------------ */
 
-static int tty_open(struct oc_rst_agent *ag, FileEntry *fe, int *ret_fd)
+static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
 	char proc[64];
 	int fd;
 
 	if (!fe->tty)
 		return oc_error(-EINVAL, "files.img: file %u has no tty entry", fe->id);
-	if (ag->ctty_fd < 0)
+	if (files->ctty_fd < 0)
 		return oc_error(-EPERM, "the image holds a terminal (file %u): restore it as a shell job with "
 				"--shell-job from a terminal", fe->id);
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", ag->ctty_fd);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", files->ctty_fd);
 	fd = open(proc, (fe->tty->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return oc_error_errno(-errno, "cannot reopen the terminal for file %u", fe->id);
