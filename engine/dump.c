@@ -48,6 +48,37 @@ int oc_dump_add_file(struct oc_dump_ctx *ctx, FileEntry *fe)
 	return 0;
 }
 
+int oc_dump_queue(struct oc_dump_ctx *ctx, enum oc_img_kind kind, ProtobufCMessage *msg, const void *payload)
+{
+	struct oc_dump_queue *q = &ctx->queues[kind];
+	uint64_t len = 0;
+	int r;
+
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 16;
+		ProtobufCMessage **m = realloc(q->msgs, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		q->msgs = m;
+		uint8_t **p = realloc(q->payloads, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		q->payloads = p;
+		q->cap = cap;
+	}
+	q->payloads[q->n] = NULL;
+	if (payload) {
+		r = oc_img_payload_size(&oc_img_descs[kind], msg, &len);
+		if (r < 0)
+			return r;
+		q->payloads[q->n] = oc_arena_memdup(ctx->arena, payload, len ? len : 1);
+		if (!q->payloads[q->n])
+			return -ENOMEM;
+	}
+	q->msgs[q->n++] = msg;
+	return 0;
+}
+
 /* ---- collecting ------------------------------------------------------- */
 
 static int task_read_proc(struct oc_dump_task *t)
@@ -243,7 +274,7 @@ static int write_multi(struct oc_dump_ctx *ctx, enum oc_img_kind kind, ProtobufC
 		r = oc_img_write_entry(img, msgs[i]);
 		if (r < 0)
 			return r;
-		if (payloads) {
+		if (payloads && payloads[i]) {
 			uint64_t len;
 			r = oc_img_payload_size(&oc_img_descs[kind], msgs[i], &len);
 			if (r < 0)
@@ -334,25 +365,12 @@ static int write_all(struct oc_dump_ctx *ctx)
 	r = write_multi(ctx, OC_IMG_FILES, (ProtobufCMessage **)ctx->files, ctx->n_files, NULL);
 	if (r < 0)
 		return r;
-	if (ctx->n_pipe_data) {
-		r = write_multi(ctx, OC_IMG_PIPES_DATA, (ProtobufCMessage **)ctx->pipe_data, ctx->n_pipe_data,
-				ctx->pipe_payloads);
-		if (r < 0)
-			return r;
-	}
-	if (ctx->n_memfd_inodes) {
-		r = write_multi(ctx, OC_IMG_MEMFD_INODE, (ProtobufCMessage **)ctx->memfd_inodes,
-				ctx->n_memfd_inodes, NULL);
-		if (r < 0)
-			return r;
-	}
-	if (ctx->n_tty_infos) {
-		r = write_multi(ctx, OC_IMG_TTY_INFO, (ProtobufCMessage **)ctx->tty_infos, ctx->n_tty_infos, NULL);
-		if (r < 0)
-			return r;
-	}
-	if (ctx->n_remaps) {
-		r = write_multi(ctx, OC_IMG_REMAP_FPATH, (ProtobufCMessage **)ctx->remaps, ctx->n_remaps, NULL);
+	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {
+		struct oc_dump_queue *q = &ctx->queues[k];
+		bool payloads = oc_img_descs[k].payload != OC_PAYLOAD_NONE;
+		if (!q->n)
+			continue;
+		r = write_multi(ctx, k, q->msgs, q->n, payloads ? q->payloads : NULL);
 		if (r < 0)
 			return r;
 	}
@@ -377,11 +395,10 @@ static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 	}
 	free(ctx->files);
 	free(ctx->known_files);
-	free(ctx->pipe_data);
-	free(ctx->pipe_payloads);
-	free(ctx->memfd_inodes);
-	free(ctx->remaps);
-	free(ctx->tty_infos);
+	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {
+		free(ctx->queues[k].msgs);
+		free(ctx->queues[k].payloads);
+	}
 	oc_seized_tree_free(&ctx->tree);
 	oc_imgdir_close(ctx->dir);
 	oc_arena_free(ctx->arena);

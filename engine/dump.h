@@ -87,16 +87,13 @@ struct oc_dump_ctx {
 	uint32_t next_pages_id;
 	uint32_t next_memfd_inode_id;
 
-	/* payload images collected on the way, written at the end */
-	struct PipeDataEntry **pipe_data;
-	uint8_t **pipe_payloads;
-	size_t n_pipe_data;
-	struct MemfdInodeEntry **memfd_inodes;
-	size_t n_memfd_inodes;
-	struct RemapFilePathEntry **remaps;
-	size_t n_remaps;
-	struct TtyInfoEntry **tty_infos;
-	size_t n_tty_infos;
+	/* entries of multi-entry images shared by the tree (pipes-data,
+	 * memfd, tty-info, sk-queues, ...), written at the end */
+	struct oc_dump_queue {
+		ProtobufCMessage **msgs;
+		uint8_t **payloads;
+		size_t n, cap;
+	} queues[_OC_IMG_KIND_MAX];
 
 	/* namespace inode -> id, one counter for all kinds */
 	struct {
@@ -109,6 +106,19 @@ struct oc_dump_ctx {
 	uint64_t pages_scanned, pages_written, shpages_written;
 	uint64_t freezing_us, frozen_us, memdump_us, memwrite_us;
 };
+
+/*
+ * Queue an entry (and its raw payload, sized by oc_img_payload_size(), or
+ * NULL) for image @kind, written once every task is collected.
+ */
+int oc_dump_queue(struct oc_dump_ctx *ctx, enum oc_img_kind kind, ProtobufCMessage *msg, const void *payload);
+
+/* The entries queued so far for @kind. */
+static inline size_t oc_dump_queued(struct oc_dump_ctx *ctx, enum oc_img_kind kind, ProtobufCMessage ***ret)
+{
+	*ret = ctx->queues[kind].msgs;
+	return ctx->queues[kind].n;
+}
 
 /* Add @fe to files.img with a fresh id (set in fe->id and its sub-message). */
 uint32_t oc_dump_new_file_id(struct oc_dump_ctx *ctx);

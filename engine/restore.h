@@ -64,13 +64,13 @@ struct oc_rst_ctx {
 	size_t n_tasks;
 	FileEntry **files;
 	size_t n_files;
-	PipeDataEntry **pipe_data;
-	uint8_t **pipe_payloads;
-	size_t n_pipe_data;
-	MemfdInodeEntry **memfds;
-	size_t n_memfds;
-	RemapFilePathEntry **remaps;
-	size_t n_remaps;
+	/* optional multi-entry images shared by the tree, loaded up front */
+	struct oc_rst_image {
+		bool loaded;
+		ProtobufCMessage **msgs;
+		uint8_t **payloads; /* raw payloads, for images that have them */
+		size_t n;
+	} images[_OC_IMG_KIND_MAX];
 
 	/* every unpacked message, freed at the end */
 	ProtobufCMessage **msgs;
@@ -80,7 +80,13 @@ struct oc_rst_ctx {
 int oc_restore_load(struct oc_rst_ctx *ctx);
 void oc_restore_ctx_fini(struct oc_rst_ctx *ctx);
 
+/* The entries of an optional multi-entry image (empty if absent). */
+const struct oc_rst_image *oc_rst_image(struct oc_rst_ctx *ctx, enum oc_img_kind kind);
+
 FileEntry *oc_rst_find_file(struct oc_rst_ctx *ctx, uint32_t id);
+
+/* The task that owns file entry @id: the lowest pid holding it in an fd. */
+pid_t oc_rst_file_owner(struct oc_rst_ctx *ctx, uint32_t id);
 MemfdInodeEntry *oc_rst_find_memfd(struct oc_rst_ctx *ctx, uint64_t inode_id);
 RemapFilePathEntry *oc_rst_find_remap(struct oc_rst_ctx *ctx, uint32_t orig_id);
 

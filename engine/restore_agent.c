@@ -66,6 +66,21 @@ static int install_fds(struct oc_rst_agent *ag)
 		if (dup3(fd, e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 			return oc_error_errno(-errno, "cannot install fd %u", e->fd);
 	}
+
+	/* Per-file setup, once per file entry, by its owner. */
+	for (size_t i = 0; i < t->n_fds; i++) {
+		FdinfoEntry *e = t->fds[i];
+		FileEntry *fe = oc_rst_find_file(ag->ctx, e->id);
+		const struct oc_fd_kind *kind = fe ? oc_fd_kind_of(fe->type) : NULL;
+		bool first = true;
+		for (size_t j = 0; j < i; j++)
+			first &= t->fds[j]->id != e->id;
+		if (!kind || !kind->setup || !first || oc_rst_file_owner(ag->ctx, e->id) != t->pid)
+			continue;
+		r = kind->setup(ag, fe, e->fd);
+		if (r < 0)
+			return oc_error_wrap(r, "fd %u (%s)", e->fd, kind->name);
+	}
 	return 0;
 }
 

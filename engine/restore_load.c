@@ -267,19 +267,59 @@ FileEntry *oc_rst_find_file(struct oc_rst_ctx *ctx, uint32_t id)
 	return NULL;
 }
 
+pid_t oc_rst_file_owner(struct oc_rst_ctx *ctx, uint32_t id)
+{
+	pid_t owner = 0;
+
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		for (size_t j = 0; j < ctx->tasks[i].n_fds; j++)
+			if (ctx->tasks[i].fds[j]->id == id && (!owner || ctx->tasks[i].pid < owner))
+				owner = ctx->tasks[i].pid;
+	return owner;
+}
+
+static const struct oc_rst_image empty_image = { .loaded = true };
+
+static int load_image(struct oc_rst_ctx *ctx, enum oc_img_kind kind)
+{
+	struct oc_rst_image *im = &ctx->images[kind];
+	bool payloads = oc_img_descs[kind].payload != OC_PAYLOAD_NONE;
+	int r;
+
+	if (im->loaded)
+		return 0;
+	r = read_all(ctx, kind, 0, true, &im->msgs, &im->n, payloads ? &im->payloads : NULL);
+	if (r < 0)
+		return r;
+	im->loaded = true;
+	return 0;
+}
+
+const struct oc_rst_image *oc_rst_image(struct oc_rst_ctx *ctx, enum oc_img_kind kind)
+{
+	/* Loaded by oc_restore_load(); a failure here was reported there. */
+	if (load_image(ctx, kind) < 0)
+		return &empty_image;
+	return &ctx->images[kind];
+}
+
 MemfdInodeEntry *oc_rst_find_memfd(struct oc_rst_ctx *ctx, uint64_t inode_id)
 {
-	for (size_t i = 0; i < ctx->n_memfds; i++)
-		if (ctx->memfds[i]->inode_id == inode_id)
-			return ctx->memfds[i];
+	const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_MEMFD_INODE);
+
+	for (size_t i = 0; i < im->n; i++)
+		if (((MemfdInodeEntry *)im->msgs[i])->inode_id == inode_id)
+			return (MemfdInodeEntry *)im->msgs[i];
 	return NULL;
 }
 
 RemapFilePathEntry *oc_rst_find_remap(struct oc_rst_ctx *ctx, uint32_t orig_id)
 {
-	for (size_t i = 0; i < ctx->n_remaps; i++)
-		if (ctx->remaps[i]->orig_id == orig_id)
-			return ctx->remaps[i];
+	const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_REMAP_FPATH);
+
+	for (size_t i = 0; i < im->n; i++)
+		if (((RemapFilePathEntry *)im->msgs[i])->orig_id == orig_id)
+			return (RemapFilePathEntry *)im->msgs[i];
 	return NULL;
 }
 
@@ -346,15 +386,16 @@ int oc_restore_load(struct oc_rst_ctx *ctx)
 	r = read_all(ctx, OC_IMG_FILES, 0, true, &ctx->files, &ctx->n_files, NULL);
 	if (r < 0)
 		return r;
-	r = read_all(ctx, OC_IMG_PIPES_DATA, 0, true, &ctx->pipe_data, &ctx->n_pipe_data, &ctx->pipe_payloads);
-	if (r < 0)
-		return r;
-	r = read_all(ctx, OC_IMG_MEMFD_INODE, 0, true, &ctx->memfds, &ctx->n_memfds, NULL);
-	if (r < 0)
-		return r;
-	r = read_all(ctx, OC_IMG_REMAP_FPATH, 0, true, &ctx->remaps, &ctx->n_remaps, NULL);
-	if (r < 0)
-		return r;
+	/* Every shared image now, so a bad one fails before anything is made. */
+	static const enum oc_img_kind shared_images[] = {
+		OC_IMG_PIPES_DATA, OC_IMG_FIFO_DATA, OC_IMG_MEMFD_INODE, OC_IMG_REMAP_FPATH, OC_IMG_TTY_INFO,
+		OC_IMG_TTY_DATA, OC_IMG_SK_QUEUES, OC_IMG_FILE_LOCKS,
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(shared_images); i++) {
+		r = load_image(ctx, shared_images[i]);
+		if (r < 0)
+			return r;
+	}
 
 	for (size_t i = 0; i < n; i++) {
 		r = load_task(ctx, &ctx->tasks[i]);
@@ -378,13 +419,14 @@ void oc_restore_ctx_fini(struct oc_rst_ctx *ctx)
 	}
 	free(ctx->tasks);
 	free(ctx->files);
-	if (ctx->pipe_payloads)
-		for (size_t i = 0; i < ctx->n_pipe_data; i++)
-			free(ctx->pipe_payloads[i]);
-	free(ctx->pipe_payloads);
-	free(ctx->pipe_data);
-	free(ctx->memfds);
-	free(ctx->remaps);
+	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {
+		struct oc_rst_image *im = &ctx->images[k];
+		if (im->payloads)
+			for (size_t i = 0; i < im->n; i++)
+				free(im->payloads[i]);
+		free(im->payloads);
+		free(im->msgs);
+	}
 	for (size_t i = 0; i < ctx->n_msgs; i++)
 		protobuf_c_message_free_unpacked(ctx->msgs[i], NULL);
 	free(ctx->msgs);

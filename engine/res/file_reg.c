@@ -101,12 +101,7 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 	rm->remap_id = remap_id;
 	rm->has_remap_type = true;
 	rm->remap_type = REMAP_TYPE__GHOST;
-	RemapFilePathEntry **n = realloc(ctx->remaps, (ctx->n_remaps + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	ctx->remaps = n;
-	ctx->remaps[ctx->n_remaps++] = rm;
-	return 0;
+	return oc_dump_queue(ctx, OC_IMG_REMAP_FPATH, &rm->base, NULL);
 }
 
 /* Build and add a REG entry; @path may carry " (deleted)". */

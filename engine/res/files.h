@@ -31,8 +31,18 @@ struct oc_fd_kind {
 	bool (*match)(const struct oc_dump_fd *fd);
 	/* Add the file entry for the fd to files.img; set *ret_id. */
 	int (*dump)(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id);
-	/* Restore: open the file entry in the agent, returning its fd. */
+	/*
+	 * Restore, in the coordinator before the tree exists: open the file
+	 * entry once, returning its fd; the tasks inherit it (restore.h).
+	 */
 	int (*open)(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);
+	/*
+	 * Restore, optional, in a task once its fds are installed: what needs
+	 * the task's own fd numbers (epoll watches) or the task itself (POSIX
+	 * locks).  Runs once per file entry, in its owner: the lowest pid among
+	 * the tasks holding it.  @fd is one of that task's fds for the entry.
+	 */
+	int (*setup)(struct oc_rst_agent *ag, FileEntry *fe, int fd);
 };
 
 /* The kind module for a file entry type, or NULL. */

@@ -31,8 +31,10 @@ static int dump_pipe_data(struct oc_dump_ctx *ctx, int rd, uint32_t pipe_id)
 	int p[2], size;
 	ssize_t n;
 
-	for (size_t i = 0; i < ctx->n_pipe_data; i++)
-		if (ctx->pipe_data[i]->pipe_id == pipe_id)
+	ProtobufCMessage **queued;
+	size_t n_queued = oc_dump_queued(ctx, OC_IMG_PIPES_DATA, &queued);
+	for (size_t i = 0; i < n_queued; i++)
+		if (((PipeDataEntry *)queued[i])->pipe_id == pipe_id)
 			return 0;
 
 	size = fcntl(rd, F_GETPIPE_SZ);
@@ -69,17 +71,7 @@ static int dump_pipe_data(struct oc_dump_ctx *ctx, int rd, uint32_t pipe_id)
 	pd->has_size = true;
 	pd->size = size;
 
-	PipeDataEntry **e = realloc(ctx->pipe_data, (ctx->n_pipe_data + 1) * sizeof(*e));
-	if (!e)
-		return -ENOMEM;
-	ctx->pipe_data = e;
-	uint8_t **pl = realloc(ctx->pipe_payloads, (ctx->n_pipe_data + 1) * sizeof(*pl));
-	if (!pl)
-		return -ENOMEM;
-	ctx->pipe_payloads = pl;
-	ctx->pipe_data[ctx->n_pipe_data] = pd;
-	ctx->pipe_payloads[ctx->n_pipe_data++] = buf;
-	return 0;
+	return oc_dump_queue(ctx, OC_IMG_PIPES_DATA, &pd->base, buf);
 }
 
 static int pipe_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
@@ -146,14 +138,15 @@ static int pipe_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 			if (p[e] < 0)
 				return p[e];
 		}
-		for (size_t i = 0; i < ctx->n_pipe_data; i++) {
-			PipeDataEntry *pd = ctx->pipe_data[i];
+		const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_PIPES_DATA);
+		for (size_t i = 0; i < im->n; i++) {
+			PipeDataEntry *pd = (PipeDataEntry *)im->msgs[i];
 			if (pd->pipe_id != pe->pipe_id)
 				continue;
 			if (pd->has_size && fcntl(p[1], F_SETPIPE_SZ, pd->size) < 0 && pd->bytes > 65536)
 				return oc_error_errno(-errno, "pipe %u: cannot grow to %u bytes", pe->pipe_id, pd->size);
 			for (uint32_t done = 0; done < pd->bytes;) {
-				ssize_t n = write(p[1], ctx->pipe_payloads[i] + done, pd->bytes - done);
+				ssize_t n = write(p[1], im->payloads[i] + done, pd->bytes - done);
 				if (n < 0)
 					return oc_error_errno(-errno, "pipe %u: cannot refill its %u bytes", pe->pipe_id,
 							      pd->bytes);

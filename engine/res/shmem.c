@@ -87,9 +87,11 @@ int oc_dump_shmem_file(struct oc_dump_task *t, int fd, const char *name, uint32_
 
 	if (fstat(fd, &st) < 0)
 		return oc_error_errno(-errno, "cannot stat shared memory object");
-	for (size_t i = 0; i < ctx->n_memfd_inodes; i++)
-		if (ctx->memfd_inodes[i]->shmid == st.st_ino)
-			ie = ctx->memfd_inodes[i];
+	ProtobufCMessage **inodes;
+	size_t n_inodes = oc_dump_queued(ctx, OC_IMG_MEMFD_INODE, &inodes);
+	for (size_t i = 0; i < n_inodes; i++)
+		if (((MemfdInodeEntry *)inodes[i])->shmid == st.st_ino)
+			ie = (MemfdInodeEntry *)inodes[i];
 
 	if (!ie) {
 		ie = OC_ARENA_MSG(a, MemfdInodeEntry, MEMFD_INODE_ENTRY__INIT);
@@ -107,11 +109,9 @@ int oc_dump_shmem_file(struct oc_dump_task *t, int fd, const char *name, uint32_
 		ie->mode = st.st_mode;
 		if (!ie->name)
 			return -ENOMEM;
-		MemfdInodeEntry **n = realloc(ctx->memfd_inodes, (ctx->n_memfd_inodes + 1) * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		ctx->memfd_inodes = n;
-		ctx->memfd_inodes[ctx->n_memfd_inodes++] = ie;
+		r = oc_dump_queue(ctx, OC_IMG_MEMFD_INODE, &ie->base, NULL);
+		if (r < 0)
+			return r;
 		r = dump_shmem_contents(ctx, fd, st.st_ino, st.st_size);
 		if (r < 0)
 			return oc_error_wrap(r, "shared memory %s (inode %" PRIu64 ")", name, (uint64_t)st.st_ino);

@@ -69,8 +69,10 @@ static int tty_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 
 	uint32_t info_id = min * 2; /* CRIU's id: index * 2 + is_master */
 	bool have_info = false;
-	for (size_t i = 0; i < ctx->n_tty_infos; i++)
-		have_info |= ctx->tty_infos[i]->id == info_id;
+	ProtobufCMessage **infos;
+	size_t n_infos = oc_dump_queued(ctx, OC_IMG_TTY_INFO, &infos);
+	for (size_t i = 0; i < n_infos; i++)
+		have_info |= ((TtyInfoEntry *)infos[i])->id == info_id;
 	if (!have_info) {
 		TtyInfoEntry *ti = OC_ARENA_MSG(a, TtyInfoEntry, TTY_INFO_ENTRY__INIT);
 		TtyPtyEntry *pty = OC_ARENA_MSG(a, TtyPtyEntry, TTY_PTY_ENTRY__INIT);
@@ -104,11 +106,9 @@ static int tty_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 		ti->has_uid = ti->has_gid = true;
 		ti->uid = fd->st.st_uid;
 		ti->gid = fd->st.st_gid;
-		TtyInfoEntry **n = realloc(ctx->tty_infos, (ctx->n_tty_infos + 1) * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		ctx->tty_infos = n;
-		ctx->tty_infos[ctx->n_tty_infos++] = ti;
+		r = oc_dump_queue(ctx, OC_IMG_TTY_INFO, &ti->base, NULL);
+		if (r < 0)
+			return r;
 	}
 
 	/* The path of the terminal, as a REG entry the TTY entry names. */
