@@ -122,68 +122,131 @@ static __attribute__((noreturn)) void agent_fail(struct oc_rst_task *t, int r)
 static __attribute__((noreturn)) void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files,
 					       struct oc_rst_task *t);
 
-/*
- * Create the children of @t, each with its pid.  A child that leads its own
- * process group gets it from us at once (before any sibling could need to
- * join it); a session leader makes its session itself.
- */
-static int create_children(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t)
+static struct oc_rst_task *task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
 {
-	/* Group leaders first, so members can join their groups. */
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < ctx->n_tasks; i++) {
-			struct oc_rst_task *c = &ctx->tasks[i];
-			PstreeEntry *pe = c->pstree;
-			bool leader = pe->pgid == pe->pid;
-			if (pe->ppid != (uint32_t)t->pid || c == ctx->tasks || leader != (pass == 0))
-				continue;
-			pid_t pid = clone_with_pid(c->pid);
-			if (pid < 0)
-				return oc_error_errno(-errno, "cannot create task %d", c->pid);
-			if (pid == 0)
-				run_task(ctx, files, c);
-			if (pe->sid == pe->pid)
-				continue;
-			if (pe->pgid != t->pstree->pgid && setpgid(pid, pe->pgid) < 0)
-				return oc_error_errno(-errno, "cannot put task %d in process group %d", pid, pe->pgid);
-		}
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		if (ctx->tasks[i].pid == pid)
+			return &ctx->tasks[i];
+	return NULL;
+}
+
+/*
+ * OC_STEP_CREATE done by a parent: fork the child with its pid.  A child
+ * that leads or joins another process group gets it from us at once,
+ * before any later step could need it; a session leader makes its session
+ * itself.
+ */
+static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *parent,
+			struct oc_rst_task *c)
+{
+	PstreeEntry *pe = c->pstree;
+	int done[2] = { -1, -1 };
+	char byte;
+
+	/* A session leader makes its session itself; later steps may need
+	 * it (a sibling joining its group), so wait until it has. */
+	if (pe->sid == pe->pid && pipe2(done, O_CLOEXEC) < 0)
+		return oc_error_errno(-errno, "pipe2");
+	c->session_done_fd = done[1];
+	pid_t pid = clone_with_pid(c->pid);
+	if (pid < 0) {
+		close(done[0]);
+		close(done[1]);
+		return oc_error_errno(-errno, "cannot create task %d", c->pid);
+	}
+	if (pid == 0) {
+		close(done[0]);
+		run_task(ctx, files, c);
+	}
+	if (done[0] >= 0) {
+		close(done[1]);
+		ssize_t n = read(done[0], &byte, 1);
+		close(done[0]);
+		if (n != 1)
+			return oc_error(-EIO, "task %d failed before making its session", c->pid);
+	}
+	if (pe->sid != pe->pid && pe->pgid != parent->pstree->pgid && setpgid(pid, pe->pgid) < 0)
+		return oc_error_errno(-errno, "cannot put task %d in process group %d", pid, pe->pgid);
 	return 0;
 }
 
-static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t)
+static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 {
 	PstreeEntry *pe = t->pstree;
+	bool root = t == ctx->tasks;
+
+	if (pe->sid == pe->pid && !(root && ctx->opts->shell_job)) {
+		if (setsid() < 0)
+			return oc_error_errno(-errno, "task %d: setsid", t->pid);
+	} else if (root && pe->pgid == pe->pid && setpgid(0, 0) < 0) {
+		return oc_error_errno(-errno, "task %d: setpgid", t->pid);
+	}
+	if (t->session_done_fd >= 0) {
+		if (write(t->session_done_fd, "s", 1) != 1)
+			return oc_error_errno(-errno, "task %d: cannot report its session", t->pid);
+		close(t->session_done_fd);
+		t->session_done_fd = -1;
+	}
+	return 0;
+}
+
+static __attribute__((noreturn)) void become_zombie(struct oc_rst_task *t)
+{
+	int status = t->cores[0]->tc->exit_code;
+
+	if (WIFSIGNALED(status)) {
+		signal(WTERMSIG(status), SIG_DFL);
+		prctl(PR_SET_DUMPABLE, 0); /* no core dump */
+		kill(getpid(), WTERMSIG(status));
+	}
+	_exit(WEXITSTATUS(status));
+}
+
+/* A task's agent: carry out this task's steps of the plan, in order. */
+static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t)
+{
+	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .files = files, .status_fd = t->status_fd };
+	const struct oc_plan *plan = &ctx->plan;
 	char go;
-	int r;
+	int r = 0;
 
 	/* The log fd may become one of the task's fds: log nothing here. */
 	oc_set_log(silent_log, NULL, OC_LOG_MSG);
 	if (read(t->status_fd, &go, 1) != 1)
 		_exit(2);
 
-	if (pe->sid == pe->pid && !(t == ctx->tasks && ctx->opts->shell_job)) {
-		if (setsid() < 0)
-			agent_fail(t, oc_error_errno(-errno, "task %d: setsid", t->pid));
-	} else if (t == ctx->tasks && pe->pgid == pe->pid && setpgid(0, 0) < 0) {
-		agent_fail(t, oc_error_errno(-errno, "task %d: setpgid", t->pid));
-	}
-
-	r = create_children(ctx, files, t);
-	if (r < 0)
-		agent_fail(t, r);
-
-	if (t->zombie) {
-		/* A zombie is a task that exits now, as it did then. */
-		int status = t->cores[0]->tc->exit_code;
-		if (WIFSIGNALED(status)) {
-			signal(WTERMSIG(status), SIG_DFL);
-			prctl(PR_SET_DUMPABLE, 0); /* no core dump */
-			kill(getpid(), WTERMSIG(status));
+	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
+		const struct oc_plan_step *s = &plan->steps[plan->order[k]];
+		if (s->actor != t->pid)
+			continue;
+		switch (s->kind) {
+		case OC_STEP_CREATE:
+			r = create_child(ctx, files, t, task_by_pid(ctx, s->task));
+			break;
+		case OC_STEP_SESSION:
+			r = do_session(ctx, t);
+			break;
+		case OC_STEP_ZOMBIE:
+			become_zombie(t);
+		case OC_STEP_INSTALL:
+			r = oc_agent_install(&ag);
+			break;
+		case OC_STEP_SETUP:
+			r = oc_agent_setup_file(&ag, s->object);
+			break;
+		case OC_STEP_FS:
+			r = oc_agent_fs(&ag);
+			break;
+		case OC_STEP_MEMORY:
+			r = oc_agent_memory(&ag); /* returns only on failure */
+			if (r >= 0)
+				r = -EIO;
+			break;
+		default:
+			break;
 		}
-		_exit(WEXITSTATUS(status));
 	}
-	r = oc_restore_agent(ctx, files, t);
-	agent_fail(t, r);
+	agent_fail(t, r < 0 ? r : oc_error(-EIO, "task %d: the plan ended before its memory step", t->pid));
 }
 
 static const char *const step_names[];
@@ -383,6 +446,7 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		int sv[2];
 
 		live[i].task = t;
+		t->session_done_fd = -1;
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 			return oc_error_errno(-errno, "socketpair");
 		live[i].sock = sv[0];
@@ -465,8 +529,11 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	r = oc_restore_load(&ctx);
 	if (r < 0)
 		goto out;
+	r = oc_plan_build(&ctx, &ctx.plan);
+	if (r < 0)
+		goto out;
 	if (opts->plan_only) {
-		r = oc_restore_print_plan(&ctx, opts->plan_out ? opts->plan_out : stdout);
+		oc_plan_print(&ctx.plan, &ctx, opts->plan_out ? opts->plan_out : stdout);
 		goto out;
 	}
 	r = check_pids(&ctx);

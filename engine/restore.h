@@ -21,6 +21,7 @@
 
 #include "ocicr.h"
 #include "img/image.h"
+#include "plan.h"
 #include "arch/x86_64/restorer/restorer.h"
 
 #include "core.pb-c.h"
@@ -54,6 +55,7 @@ struct oc_rst_task {
 	int exe_fd;
 	int pages_fd;
 	int status_fd;               /* the agent's end of its socket */
+	int session_done_fd;         /* written once its session is made, or -1 */
 };
 
 struct oc_rst_ctx {
@@ -71,6 +73,8 @@ struct oc_rst_ctx {
 		uint8_t **payloads; /* raw payloads, for images that have them */
 		size_t n;
 	} images[_OC_IMG_KIND_MAX];
+
+	struct oc_plan plan;
 
 	/* every unpacked message, freed at the end */
 	ProtobufCMessage **msgs;
@@ -94,8 +98,6 @@ RemapFilePathEntry *oc_rst_find_remap(struct oc_rst_ctx *ctx, uint32_t orig_id);
 int oc_rst_read_shmem_pagemap(struct oc_rst_ctx *ctx, uint64_t shmid, PagemapEntry ***ret_entries,
 			      size_t *ret_n, uint32_t *ret_pages_id);
 
-/* Print the plan of a loaded image set. */
-int oc_restore_print_plan(struct oc_rst_ctx *ctx, FILE *out);
 
 /* Messages from an agent to the coordinator (SOCK_SEQPACKET). */
 enum oc_agent_msg_type {
@@ -174,7 +176,14 @@ struct oc_rst_agent {
 /* Send a warning to the coordinator, which logs it (the agent cannot). */
 void oc_agent_warn(struct oc_rst_agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Run in the new task: returns only on failure (with a message set). */
-int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t);
+/*
+ * The agent's steps (plan.h), run in the task being restored, in plan
+ * order.  oc_agent_memory() enters the restorer blob and returns only on
+ * failure; every step returns a negative errno with a message set.
+ */
+int oc_agent_install(struct oc_rst_agent *ag);                /* OC_STEP_INSTALL */
+int oc_agent_setup_file(struct oc_rst_agent *ag, uint32_t id); /* OC_STEP_SETUP */
+int oc_agent_fs(struct oc_rst_agent *ag);                     /* OC_STEP_FS */
+int oc_agent_memory(struct oc_rst_agent *ag);                 /* OC_STEP_MEMORY, THREADS */
 
 #endif

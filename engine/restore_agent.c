@@ -51,10 +51,14 @@ void oc_agent_warn(struct oc_rst_agent *ag, const char *fmt, ...)
 
 /* ---- session, files, fs ----------------------------------------------- */
 
-static int install_fds(struct oc_rst_agent *ag)
+int oc_agent_install(struct oc_rst_agent *ag)
 {
 	struct oc_rst_task *t = ag->task;
 	int r;
+
+	/* Below the helper range there must be only what the task will have. */
+	for (int fd = 0; fd < ag->files->helper_base; fd++)
+		close(fd);
 
 	for (size_t i = 0; i < t->n_fds; i++) {
 		FdinfoEntry *e = t->fds[i];
@@ -67,21 +71,23 @@ static int install_fds(struct oc_rst_agent *ag)
 			return oc_error_errno(-errno, "cannot install fd %u", e->fd);
 	}
 
-	/* Per-file setup, once per file entry, by its owner. */
-	for (size_t i = 0; i < t->n_fds; i++) {
-		FdinfoEntry *e = t->fds[i];
-		FileEntry *fe = oc_rst_find_file(ag->ctx, e->id);
-		const struct oc_fd_kind *kind = fe ? oc_fd_kind_of(fe->type) : NULL;
-		bool first = true;
-		for (size_t j = 0; j < i; j++)
-			first &= t->fds[j]->id != e->id;
-		if (!kind || !kind->setup || !first || oc_rst_file_owner(ag->ctx, e->id) != t->pid)
-			continue;
-		r = kind->setup(ag, fe, e->fd);
-		if (r < 0)
-			return oc_error_wrap(r, "fd %u (%s)", e->fd, kind->name);
-	}
 	return 0;
+}
+
+int oc_agent_setup_file(struct oc_rst_agent *ag, uint32_t id)
+{
+	struct oc_rst_task *t = ag->task;
+	FileEntry *fe = oc_rst_find_file(ag->ctx, id);
+	const struct oc_fd_kind *kind = fe ? oc_fd_kind_of(fe->type) : NULL;
+
+	if (!kind || !kind->setup)
+		return 0;
+	for (size_t i = 0; i < t->n_fds; i++)
+		if (t->fds[i]->id == id) {
+			int r = kind->setup(ag, fe, t->fds[i]->fd);
+			return r < 0 ? oc_error_wrap(r, "fd %u (%s)", t->fds[i]->fd, kind->name) : 0;
+		}
+	return oc_error(-EINVAL, "task %d holds no fd for file %u it owns", t->pid, id);
 }
 
 /* Personality flags Linux defines (the low byte is the execution domain). */
@@ -572,21 +578,14 @@ static int build_and_jump(struct oc_rst_agent *ag)
 	oc_arch_jump(area, a, area + L.stacks + RST_STACK_SIZE - 64);
 }
 
-int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t)
+int oc_agent_fs(struct oc_rst_agent *ag)
 {
-	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .files = files, .status_fd = t->status_fd };
-	int r;
+	int r = restore_fs(ag);
 
-	/* Below the helper range there must be only what the task will have. */
-	for (int fd = 0; fd < files->helper_base; fd++)
-		close(fd);
+	return r < 0 ? r : restore_task_misc(ag);
+}
 
-	r = install_fds(&ag);
-	if (r >= 0)
-		r = restore_fs(&ag);
-	if (r >= 0)
-		r = restore_task_misc(&ag);
-	if (r >= 0)
-		r = build_and_jump(&ag);
-	return r;
+int oc_agent_memory(struct oc_rst_agent *ag)
+{
+	return build_and_jump(ag);
 }

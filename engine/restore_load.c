@@ -418,6 +418,7 @@ void oc_restore_ctx_fini(struct oc_rst_ctx *ctx)
 		free(ctx->tasks[i].pagemap);
 	}
 	free(ctx->tasks);
+	oc_plan_free(&ctx->plan);
 	free(ctx->files);
 	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {
 		struct oc_rst_image *im = &ctx->images[k];

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The restore plan: every piece of restore work as a step with the steps it
+ * depends on, sorted into phases.  Building and sorting it is pure (images
+ * in, plan out); the coordinator and each task's agent then carry out their
+ * own steps in plan order.  A dependency cycle is reported by naming its
+ * members.
+ */
+#ifndef OCICR_PLAN_H
+#define OCICR_PLAN_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+struct oc_rst_ctx;
+
+enum oc_step_kind {
+	OC_STEP_OPEN,    /* coordinator: open a file entry, once for the tree */
+	OC_STEP_CREATE,  /* the parent (coordinator for the root): make the task with its pid */
+	OC_STEP_SESSION, /* the task: its session and process group */
+	OC_STEP_ZOMBIE,  /* the task: exit with its saved status */
+	OC_STEP_INSTALL, /* the task: install its fds from the opened files */
+	OC_STEP_SETUP,   /* the owner task: per-file work needing its fd numbers */
+	OC_STEP_FS,      /* the task: cwd, root, umask, personality, comm */
+	OC_STEP_MEMORY,  /* the task's restorer: address space, mm, handlers, timers */
+	OC_STEP_THREADS, /* the task's restorer: threads, signals, credentials */
+	OC_STEP_RESUME,  /* coordinator: registers and release, all tasks at once */
+	_OC_STEP_KIND_MAX,
+};
+
+struct oc_plan_step {
+	enum oc_step_kind kind;
+	pid_t actor;     /* who carries it out: a task's pid, 0 for the coordinator */
+	pid_t task;      /* the task it is about */
+	uint32_t object; /* file id, for OPEN and SETUP */
+	size_t *deps;    /* indexes of steps that must be done first */
+	size_t n_deps;
+	unsigned phase;  /* from the sort: one more than its latest dependency */
+};
+
+struct oc_plan {
+	struct oc_plan_step *steps;
+	size_t n_steps;
+	size_t *order;   /* step indexes, dependencies first */
+	unsigned n_phases;
+};
+
+/* Build and sort the plan of a loaded image set. */
+int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan);
+
+/* Sort @plan (Kahn's algorithm); a cycle is an error naming its steps. */
+int oc_plan_sort(struct oc_plan *plan);
+
+void oc_plan_print(const struct oc_plan *plan, struct oc_rst_ctx *ctx, FILE *out);
+void oc_plan_free(struct oc_plan *plan);
+
+/* Add a step / a dependency (exposed for the unit tests). */
+int oc_plan_add_step(struct oc_plan *plan, enum oc_step_kind kind, pid_t actor, pid_t task, uint32_t object,
+		     size_t *ret_index);
+int oc_plan_add_dep(struct oc_plan *plan, size_t step, size_t dep);
+
+/* One line describing step @i (for messages). */
+void oc_plan_describe(const struct oc_plan *plan, size_t i, char *buf, size_t len);
+
+#endif
