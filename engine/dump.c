@@ -291,6 +291,8 @@ static int write_inventory(struct oc_dump_ctx *ctx)
 {
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	TaskKobjIdsEntry root_ids = TASK_KOBJ_IDS_ENTRY__INIT;
+	PluginsEntry plugins = PLUGINS_ENTRY__INIT;
+	char run_id[64] = "";
 	const TaskKobjIdsEntry *task_ids = ctx->tasks[0].ids;
 
 	/* The ids of "the restorer": namespaces equal to the tree's own, so
@@ -307,6 +309,21 @@ static int write_inventory(struct oc_dump_ctx *ctx)
 	inv.ns_per_id = true;
 	inv.has_lsmtype = true;
 	inv.lsmtype = LSMTYPE__NO_LSM;
+	/* Written as CRIU 4.2 does: an empty plugin list means "needs no
+	 * plugin" (absent, CRIU would enable every plugin it has). */
+	inv.plugins_entry = &plugins;
+	inv.has_root_cg_set = true;
+	inv.root_cg_set = 1;
+	inv.has_network_lock_method = true;
+	inv.network_lock_method = 0;
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "re");
+	if (f) {
+		if (fgets(run_id, sizeof(run_id), f))
+			run_id[strcspn(run_id, "\n")] = '\0';
+		fclose(f);
+	}
+	if (run_id[0])
+		inv.dump_criu_run_id = run_id;
 	return oc_img_write_one(ctx->dir, OC_IMG_INVENTORY, 0, &inv.base);
 }
 

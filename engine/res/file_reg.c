@@ -17,6 +17,7 @@
 
 #include "res/files.h"
 #include "util/cleanup.h"
+#include "util/elf.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -104,6 +105,13 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 	return oc_dump_queue(ctx, OC_IMG_REMAP_FPATH, &rm->base, NULL);
 }
 
+/* O_PATH fds cannot be read. */
+static bool fd_readable(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) != O_WRONLY;
+}
+
 /* Build and add a REG entry; @path may carry " (deleted)". */
 static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct stat *st, uint32_t flags,
 			uint64_t pos, FownEntry *fown, uint32_t *ret_id)
@@ -139,6 +147,20 @@ static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct
 	}
 	fe->reg = rf;
 
+	/* ELF files carry their build-id, which restore checks (as CRIU). */
+	if (S_ISREG(st->st_mode)) {
+		uint8_t id[OC_BUILD_ID_MAX];
+		int len = fd_readable(fd) ? oc_elf_build_id(fd, id) : 0;
+		if (len > 0) {
+			size_t words = (len + 3) / 4;
+			rf->build_id = OC_ARENA_ARRAY(a, uint32_t, words);
+			if (!rf->build_id)
+				return -ENOMEM;
+			memcpy(rf->build_id, id, len);
+			rf->n_build_id = words;
+		}
+	}
+
 	if (deleted || (S_ISREG(st->st_mode) && st->st_nlink == 0)) {
 		r = dump_ghost(ctx, fe->id, fd, st);
 		if (r < 0)
@@ -164,6 +186,14 @@ int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd_unused, u
 		return oc_error_errno(-errno, "cannot open %s", path);
 	if (fstat(fd, &st) < 0)
 		return oc_error_errno(-errno, "cannot stat %s", path);
+	if (S_ISREG(st.st_mode)) {
+		/* Readable, for the build-id or an unlinked file's contents. */
+		int rfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (rfd >= 0) {
+			close(fd);
+			fd = rfd;
+		}
+	}
 
 	/* Mapped files, the exe, cwd and root share an entry per inode. */
 	for (size_t i = 0; i < ctx->n_known_files; i++) {
@@ -182,13 +212,6 @@ int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd_unused, u
 		return oc_error_errno(-errno, "cannot read link %s", path);
 	target[n] = '\0';
 
-	if (S_ISREG(st.st_mode) && st.st_nlink == 0) {
-		/* Only an unlinked file needs its contents: reopen for reading. */
-		close(fd);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return oc_error_errno(-errno, "cannot open unlinked %s", target);
-	}
 	r = add_reg_file(t, target, fd, &st, 0, 0, NULL, ret_id);
 	if (r < 0)
 		return r;
@@ -377,6 +400,14 @@ int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *r
 		close(fd);
 		return oc_error(-ESTALE, "%s changed since the dump: %" PRIu64 " bytes, was %" PRIu64, rf->name,
 				(uint64_t)st.st_size, rf->size);
+	}
+	if (rf->n_build_id && S_ISREG(st.st_mode)) {
+		uint8_t id[OC_BUILD_ID_MAX];
+		int len = oc_elf_build_id(fd, id);
+		if (len <= 0 || (size_t)(len + 3) / 4 != rf->n_build_id || memcmp(id, rf->build_id, len)) {
+			close(fd);
+			return oc_error(-ESTALE, "%s changed since the dump: its ELF build-id differs", rf->name);
+		}
 	}
 	if (rf->pos && lseek(fd, rf->pos, SEEK_SET) < 0) {
 		r = oc_error_errno(-errno, "cannot seek %s to %" PRIu64, rf->name, rf->pos);

@@ -240,6 +240,9 @@ static int dump_one_thread(struct oc_dump_task *t, struct oc_dump_thread *th, bo
 		return oc_error(-EOPNOTSUPP, "thread %d runs under seccomp, which ocicr does not dump yet", tid);
 	tcore->has_seccomp_mode = true;
 	tcore->seccomp_mode = SECCOMP_MODE__disabled;
+	/* cgroup set 1 is the dumper's own (inventory root_cg_set). */
+	tcore->has_cg_set = true;
+	tcore->cg_set = 1;
 
 	snprintf(name, sizeof(name), "task/%d/comm", tid);
 	r = oc_proc_read(t->pid, name, &comm, NULL);
