@@ -68,6 +68,12 @@ static int wait_syscall_stop(pid_t tid)
 			return oc_error(-ESRCH, "thread %d died during a remote system call", tid);
 		if (WIFSTOPPED(status) && WSTOPSIG(status) == SYSCALL_STOP)
 			return 0;
+		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP) {
+			/* A stopped task reports its group stop again: go on. */
+			if (ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
+				return oc_error_errno(-errno, "thread %d: PTRACE_SYSCALL", tid);
+			continue;
+		}
 		/* Only SIGKILL/SIGSTOP can get past the blocked mask. */
 		return oc_error(-EINTR, "thread %d stopped with signal %d during a remote system call", tid,
 				WSTOPSIG(status));
