@@ -3,7 +3,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -199,6 +201,7 @@ static int collect_all(struct oc_dump_ctx *ctx)
 		t->seized = &ctx->tree.tasks[i];
 		t->pid = t->seized->pid;
 		t->pidfd = -1;
+		t->frozen_fd = -1;
 		t->n_threads = t->seized->n_threads;
 		t->threads = OC_ARENA_ARRAY(ctx->arena, struct oc_dump_thread, t->n_threads);
 		if (!t->threads)
@@ -394,11 +397,43 @@ static int write_all(struct oc_dump_ctx *ctx)
 	r = oc_img_write_one(ctx->dir, OC_IMG_SECCOMP, 0, &seccomp.base);
 	if (r < 0)
 		return r;
-	r = write_timens(ctx);
-	if (r < 0)
-		return r;
-	/* Last: the inventory marks a complete image set. */
-	return write_inventory(ctx);
+	return write_timens(ctx);
+}
+
+/* Kill the snapshot twins and have their parents (our tasks) reap them. */
+static void drop_twins(struct oc_dump_ctx *ctx, bool tree_alive)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		struct oc_dump_task *t = &ctx->tasks[i];
+		if (t->twin <= 0)
+			continue;
+		kill(t->twin, SIGKILL);
+		while (waitpid(t->twin, NULL, __WALL) < 0 && errno == EINTR)
+			;
+		if (!tree_alive)
+			continue;
+		/* A twin exits without signalling its parent; reap it from
+		 * inside the parent, stopped for just that call. */
+		pid_t leader = t->threads[0].seized->tid;
+		struct oc_remote rs;
+		int st;
+		long res;
+		if (ptrace(PTRACE_SEIZE, leader, 0, PTRACE_O_TRACESYSGOOD) < 0)
+			goto warn;
+		if (ptrace(PTRACE_INTERRUPT, leader, 0, 0) < 0 || waitpid(leader, &st, __WALL) != leader ||
+		    oc_remote_begin(leader, t->syscall_ip, 0, &rs) < 0) {
+			ptrace(PTRACE_DETACH, leader, 0, 0);
+			goto warn;
+		}
+		oc_remote_syscall(&rs, SYS_waitid, &res, P_PID, t->twin, 0, WEXITED | __WALL, 0, 0);
+		oc_remote_end(&rs);
+		ptrace(PTRACE_DETACH, leader, 0, 0);
+		t->twin = 0;
+		continue;
+warn:
+		pr_warn("task %d: its snapshot twin %d is left for it to reap: %s", t->pid, t->twin,
+			oc_error_message());
+	}
 }
 
 static void dump_ctx_fini(struct oc_dump_ctx *ctx)
@@ -409,6 +444,9 @@ static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 			close(t->pidfd);
 		oc_proc_status_clear(&t->status);
 		oc_proc_vmas_free(t->vmas, t->n_vmas);
+		if (t->frozen_fd >= 0)
+			close(t->frozen_fd);
+		free(t->frozen_runs);
 	}
 	free(ctx->files);
 	free(ctx->known_files);
@@ -432,6 +470,9 @@ int oc_dump(const struct oc_dump_opts *opts)
 	if (!opts->images_dir)
 		return oc_error(-EINVAL, "no images directory given");
 
+	/* A snapshot helps only a tree that runs on; a killed one need not
+	 * wait for nothing. */
+	ctx.cow = opts->leave_running && !opts->no_snapshot;
 	ctx.arena = oc_arena_new();
 	if (!ctx.arena)
 		return -ENOMEM;
@@ -453,12 +494,27 @@ int oc_dump(const struct oc_dump_opts *opts)
 		r = write_all(&ctx);
 	if (r < 0) {
 		oc_imgdir_rollback(ctx.dir);
+		drop_twins(&ctx, false);
 		oc_release_tree(&ctx.tree, OC_RELEASE_RESUME);
 		goto out;
 	}
 
 	oc_release_tree(&ctx.tree, opts->leave_running ? OC_RELEASE_RESUME : OC_RELEASE_KILL);
 	ctx.frozen_us = now_us() - t_frozen;
+	pr_info("The tree runs again after %" PRIu64 " us frozen", ctx.frozen_us);
+
+	/* A snapshot's pages come from the twins, while the tree runs. */
+	for (size_t i = 0; r >= 0 && ctx.cow && i < ctx.n_tasks; i++)
+		if (ctx.tasks[i].twin > 0)
+			r = oc_dump_pages_from_twin(&ctx.tasks[i]);
+	drop_twins(&ctx, opts->leave_running);
+	/* Last: the inventory marks a complete image set. */
+	if (r >= 0)
+		r = write_inventory(&ctx);
+	if (r < 0) {
+		oc_imgdir_rollback(ctx.dir);
+		goto out;
+	}
 	r = write_stats(&ctx);
 	if (r < 0)
 		goto out;

@@ -58,6 +58,15 @@ struct oc_dump_task {
 	FdinfoEntry **fds;
 	size_t n_fds;
 	uint32_t pages_id;
+
+	/* Snapshot dumps (res/pages.c): the copy-on-write twin, and a copy
+	 * of the memory it does not share, indexed by address. */
+	pid_t twin;
+	int frozen_fd;
+	struct {
+		uint64_t vaddr, n_pages;
+	} *frozen_runs;
+	size_t n_frozen_runs;
 };
 
 /* One open file description already given an id in files.img. */
@@ -75,6 +84,7 @@ struct oc_dump_ctx {
 	struct oc_arena *arena;
 	struct oc_imgdir *dir;
 	struct oc_seized_tree tree;
+	bool cow;                  /* pages come from twins after release */
 	struct oc_dump_task *tasks;
 	size_t n_tasks;
 
@@ -136,6 +146,8 @@ int oc_dump_rlimits(struct oc_dump_task *t);        /* res/rlimit.c */
 int oc_dump_signals(struct oc_dump_task *t);        /* res/signal.c */
 int oc_dump_mm(struct oc_dump_task *t);             /* res/mm.c */
 int oc_dump_pages(struct oc_dump_task *t);          /* res/pages.c */
+/* After the tree was released: write the pages of a snapshot dump. */
+int oc_dump_pages_from_twin(struct oc_dump_task *t);
 int oc_dump_fs(struct oc_dump_task *t);             /* res/fs.c */
 int oc_dump_files(struct oc_dump_task *t);          /* res/files.c */
 

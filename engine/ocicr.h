@@ -79,6 +79,8 @@ struct oc_dump_opts {
 	bool leave_running;     /* otherwise the tree is killed after a good dump */
 	bool shell_job;         /* the tree may hold a controlling terminal */
 	bool file_locks;        /* dump file locks */
+	bool no_snapshot;       /* with leave_running: copy memory while frozen,
+				 * not from a copy-on-write twin afterwards */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })

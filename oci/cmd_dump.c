@@ -17,7 +17,9 @@ static void dump_usage(FILE *out)
 		"By default the tree is killed once the dump succeeded.\n\n"
 		"  -t, --tree PID          root of the tree to dump\n"
 		"  -D, --images-dir DIR    where to write the images (created if missing)\n"
-		"  -R, --leave-running     let the tree run on after the dump\n"
+		"  -R, --leave-running     let the tree run on after the dump; its memory is then\n"
+		"                          read from a copy-on-write snapshot after it resumed\n"
+		"      --no-snapshot       with -R: read memory while the tree is frozen instead\n"
 		"  -j, --shell-job         the tree belongs to a shell job (controlling tty)\n"
 		"  -l, --file-locks        dump file locks\n"
 		"  -o, --log-file FILE     log file, relative to DIR (default dump.log; - for stderr)\n"
@@ -31,6 +33,7 @@ int cmd_dump(int argc, char **argv)
 		{ "tree", required_argument, NULL, 't' },
 		{ "images-dir", required_argument, NULL, 'D' },
 		{ "leave-running", no_argument, NULL, 'R' },
+		{ "no-snapshot", no_argument, NULL, 'S' },
 		{ "shell-job", no_argument, NULL, 'j' },
 		{ "file-locks", no_argument, NULL, 'l' },
 		{ "log-file", required_argument, NULL, 'o' },
@@ -52,6 +55,9 @@ int cmd_dump(int argc, char **argv)
 			break;
 		case 'R':
 			o.leave_running = true;
+			break;
+		case 'S':
+			o.no_snapshot = true;
 			break;
 		case 'j':
 			o.shell_job = true;

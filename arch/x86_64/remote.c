@@ -68,8 +68,9 @@ static int wait_syscall_stop(pid_t tid)
 			return oc_error(-ESRCH, "thread %d died during a remote system call", tid);
 		if (WIFSTOPPED(status) && WSTOPSIG(status) == SYSCALL_STOP)
 			return 0;
-		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP) {
-			/* A stopped task reports its group stop again: go on. */
+		if (WIFSTOPPED(status) && (status >> 16)) {
+			/* A stopped task reporting its group stop again, or a
+			 * fork event of a remote fork: go on to the exit stop. */
 			if (ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
 				return oc_error_errno(-errno, "thread %d: PTRACE_SYSCALL", tid);
 			continue;

@@ -9,6 +9,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <sys/syscall.h>
+#include <sys/ptrace.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +32,23 @@
 #define PM_FILE (1ull << 61)
 
 #define PAGEMAP_BATCH 65536               /* pagemap words per read */
+#define SCAN_REGIONS 4096                 /* PAGEMAP_SCAN regions per call */
+
+/* PAGEMAP_SCAN (Linux 6.7+), not in this libc's headers yet. */
+struct oc_page_region {
+	uint64_t start, end, categories;
+};
+
+struct oc_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+#define OC_PAGEMAP_SCAN _IOWR('f', 16, struct oc_pm_scan_arg)
+#define PAGE_IS_FILE (1ull << 2)
+#define PAGE_IS_PRESENT (1ull << 3)
+#define PAGE_IS_SWAPPED (1ull << 4)
+#define PAGE_IS_PFNZERO (1ull << 5)
 #define COPY_BATCH (4u << 20)             /* bytes per copy into the image */
 
 int oc_pages_writer_open(struct oc_dump_ctx *ctx, enum oc_img_kind kind, uint64_t id, struct oc_pages_writer *w)
@@ -51,11 +73,11 @@ int oc_pages_writer_open(struct oc_dump_ctx *ctx, enum oc_img_kind kind, uint64_
 	return w->buf ? 0 : -ENOMEM;
 }
 
-static int copy_run(struct oc_pages_writer *w, uint64_t src_off, uint64_t len)
+static int copy_run(struct oc_pages_writer *w, int fd, uint64_t src_off, uint64_t len)
 {
 	while (len) {
 		size_t chunk = MIN(len, (uint64_t)COPY_BATCH);
-		ssize_t n = pread(w->mem_fd, w->buf, chunk, src_off);
+		ssize_t n = pread(fd, w->buf, chunk, src_off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -89,7 +111,7 @@ static int flush_run(struct oc_pages_writer *w)
 	r = oc_img_write_entry(w->pagemap, &pe.base);
 	if (r < 0)
 		return r;
-	r = copy_run(w, w->run_src, w->run_pages * OC_PAGE_SIZE);
+	r = copy_run(w, w->run_fd, w->run_src, w->run_pages * OC_PAGE_SIZE);
 	if (r < 0)
 		return r;
 	w->pages_written += w->run_pages;
@@ -99,9 +121,14 @@ static int flush_run(struct oc_pages_writer *w)
 
 int oc_pages_writer_add(struct oc_pages_writer *w, uint64_t vaddr, uint64_t src_off, uint64_t n_pages)
 {
+	return oc_pages_writer_add_from(w, w->mem_fd, vaddr, src_off, n_pages);
+}
+
+int oc_pages_writer_add_from(struct oc_pages_writer *w, int fd, uint64_t vaddr, uint64_t src_off, uint64_t n_pages)
+{
 	int r;
 
-	if (w->run_pages && w->run_start + w->run_pages * OC_PAGE_SIZE == vaddr &&
+	if (w->run_pages && w->run_fd == fd && w->run_start + w->run_pages * OC_PAGE_SIZE == vaddr &&
 	    w->run_src + w->run_pages * OC_PAGE_SIZE == src_off) {
 		w->run_pages += n_pages;
 		return 0;
@@ -110,6 +137,7 @@ int oc_pages_writer_add(struct oc_pages_writer *w, uint64_t vaddr, uint64_t src_
 	if (r < 0)
 		return r;
 	w->run_start = vaddr;
+	w->run_fd = fd;
 	w->run_src = src_off;
 	w->run_pages = n_pages;
 	return 0;
@@ -145,13 +173,79 @@ static uint64_t now_us(void)
 	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
 }
 
+/* Where scanned runs go: a pages writer, or the frozen-copy buffer. */
+struct page_sink {
+	int (*emit)(struct page_sink *s, uint64_t vaddr, uint64_t n_pages);
+	struct oc_pages_writer *w;
+	int src_fd;          /* the memory the runs are read from */
+	struct oc_dump_task *t;
+};
+
+static int sink_to_writer(struct page_sink *s, uint64_t vaddr, uint64_t n_pages)
+{
+	return oc_pages_writer_add_from(s->w, s->src_fd, vaddr, vaddr, n_pages);
+}
+
+/*
+ * PAGEMAP_SCAN: the kernel hands back only the runs worth saving, already
+ * merged.  Anonymous memory: present or swapped, but not the shared zero
+ * page (it reads back as zeros anyway).  File-backed private memory: only
+ * pages that are no longer the file's.  Returns -ENOTTY on kernels without it.
+ */
+static int scan_vma_ioctl(struct page_sink *sink, int pagemap_fd, const VmaEntry *ve,
+			  struct oc_page_region *regions)
+{
+	bool file = ve->status & VMA_FILE_PRIVATE;
+	struct oc_pm_scan_arg arg = {
+		.size = sizeof(arg),
+		.start = ve->start,
+		.end = ve->end,
+		.vec = (uintptr_t)regions,
+		.vec_len = SCAN_REGIONS,
+		.category_inverted = file ? PAGE_IS_FILE : 0,
+		.category_mask = file ? PAGE_IS_FILE : 0,
+		.category_anyof_mask = PAGE_IS_PRESENT | PAGE_IS_SWAPPED,
+		.return_mask = PAGE_IS_PFNZERO,
+	};
+
+	while (arg.start < ve->end) {
+		long n = ioctl(pagemap_fd, OC_PAGEMAP_SCAN, &arg);
+		if (n < 0)
+			return errno == ENOTTY || errno == EINVAL ? -ENOTTY
+								  : oc_error_errno(-errno, "PAGEMAP_SCAN at 0x%" PRIx64,
+										   (uint64_t)arg.start);
+		for (long i = 0; i < n; i++) {
+			if (regions[i].categories & PAGE_IS_PFNZERO)
+				continue;
+			int r = sink->emit(sink, regions[i].start, (regions[i].end - regions[i].start) / OC_PAGE_SIZE);
+			if (r < 0)
+				return r;
+		}
+		if (arg.walk_end <= arg.start)
+			break;
+		arg.start = arg.walk_end;
+	}
+	return 0;
+}
+
 /* Walk one VMA's pagemap and queue the pages worth saving. */
-static int scan_vma(struct oc_pages_writer *w, int pagemap_fd, const VmaEntry *ve, uint64_t *words,
+static int scan_vma(struct page_sink *sink, int pagemap_fd, const VmaEntry *ve, uint64_t *words,
 		    uint64_t *ret_scanned)
 {
+	static bool no_scan_ioctl;
 	bool all = ve->status & VMA_AREA_VDSO;
 	bool file = ve->status & VMA_FILE_PRIVATE;
 	uint64_t n_pages = (ve->end - ve->start) / OC_PAGE_SIZE;
+
+	if (!all && !no_scan_ioctl) {
+		struct oc_page_region *regions = (void *)words; /* reuse the buffer */
+		int r = scan_vma_ioctl(sink, pagemap_fd, ve, regions);
+		if (r != -ENOTTY) {
+			*ret_scanned += n_pages;
+			return r;
+		}
+		no_scan_ioctl = true;
+	}
 
 	for (uint64_t done = 0; done < n_pages;) {
 		size_t batch = MIN(n_pages - done, (uint64_t)PAGEMAP_BATCH);
@@ -166,8 +260,7 @@ static int scan_vma(struct oc_pages_writer *w, int pagemap_fd, const VmaEntry *v
 			bool save = all || (pm & PM_SWAP) || ((pm & PM_PRESENT) && !(file && (pm & PM_FILE)));
 			if (!save)
 				continue;
-			uint64_t a = vaddr + i * OC_PAGE_SIZE;
-			int r = oc_pages_writer_add(w, a, a, 1);
+			int r = sink->emit(sink, vaddr + i * OC_PAGE_SIZE, 1);
 			if (r < 0)
 				return r;
 		}
@@ -177,40 +270,70 @@ static int scan_vma(struct oc_pages_writer *w, int pagemap_fd, const VmaEntry *v
 	return 0;
 }
 
-int oc_dump_pages(struct oc_dump_task *t)
+static bool vma_has_pages(const VmaEntry *ve)
+{
+	return oc_vma_private(ve->status, ve->end) && !(ve->status & VMA_AREA_VVAR);
+}
+
+/* Memory a forked twin does not share: it must be read while frozen. */
+static bool vma_not_in_twin(const VmaEntry *ve)
+{
+	return ve->has_madv && (ve->madv & ((1ull << MADV_DONTFORK) | (1ull << MADV_WIPEONFORK)));
+}
+
+static int open_proc(pid_t pid, const char *name)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? oc_error_errno(-errno, "cannot open %s", path) : fd;
+}
+
+/*
+ * Write the pagemap and pages images of @t, scanning and reading the
+ * memory of @src (the task itself, or its twin).  VMAs the twin lacks take
+ * their pages from the frozen copy in t->frozen_fd.
+ */
+static int write_task_pages(struct oc_dump_task *t, pid_t src)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
 	_cleanup_free_ uint64_t *words = NULL;
 	_cleanup_close_ int pagemap_fd = -1;
 	struct oc_pages_writer w;
-	char path[64];
-	uint64_t t0 = now_us();
 	int r;
 
 	words = malloc(PAGEMAP_BATCH * sizeof(*words));
 	if (!words)
 		return -ENOMEM;
-	snprintf(path, sizeof(path), "/proc/%d/pagemap", t->pid);
-	pagemap_fd = open(path, O_RDONLY | O_CLOEXEC);
+	pagemap_fd = open_proc(src, "pagemap");
 	if (pagemap_fd < 0)
-		return oc_error_errno(-errno, "cannot open %s", path);
-
+		return pagemap_fd;
 	r = oc_pages_writer_open(ctx, OC_IMG_PAGEMAP, t->pid, &w);
 	if (r < 0)
 		goto out;
-	snprintf(path, sizeof(path), "/proc/%d/mem", t->pid);
-	w.mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+	w.mem_fd = open_proc(src, "mem");
 	if (w.mem_fd < 0) {
-		r = oc_error_errno(-errno, "cannot open %s", path);
+		r = w.mem_fd;
 		goto out;
 	}
 	t->pages_id = w.pages_id;
 
+	struct page_sink sink = { .emit = sink_to_writer, .w = &w, .src_fd = w.mem_fd, .t = t };
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {
 		const VmaEntry *ve = t->mm->vmas[i];
-		if (!oc_vma_private(ve->status, ve->end) || (ve->status & VMA_AREA_VVAR))
+		if (!vma_has_pages(ve))
 			continue;
-		r = scan_vma(&w, pagemap_fd, ve, words, &ctx->pages_scanned);
+		if (src != t->pid && vma_not_in_twin(ve)) {
+			for (size_t k = 0; k < t->n_frozen_runs; k++)
+				if (t->frozen_runs[k].vaddr >= ve->start && t->frozen_runs[k].vaddr < ve->end) {
+					r = oc_pages_writer_add_from(&w, t->frozen_fd, t->frozen_runs[k].vaddr,
+								     t->frozen_runs[k].vaddr, t->frozen_runs[k].n_pages);
+					if (r < 0)
+						goto out;
+				}
+			continue;
+		}
+		r = scan_vma(&sink, pagemap_fd, ve, words, &ctx->pages_scanned);
 		if (r < 0)
 			goto out;
 	}
@@ -219,6 +342,101 @@ int oc_dump_pages(struct oc_dump_task *t)
 	pr_debug("task %d: %" PRIu64 " pages saved as pages-%u.img", t->pid, w.pages_written, w.pages_id);
 out:
 	oc_pages_writer_close(&w);
+	return r;
+}
+
+/* Copy a run the twin will not have into the frozen copy, by address. */
+static int sink_to_frozen(struct page_sink *s, uint64_t vaddr, uint64_t n_pages)
+{
+	struct oc_dump_task *t = s->t;
+	uint8_t buf[64 * 1024];
+
+	for (uint64_t off = 0; off < n_pages * OC_PAGE_SIZE; off += sizeof(buf)) {
+		size_t len = MIN(sizeof(buf), n_pages * OC_PAGE_SIZE - off);
+		if (pread(s->src_fd, buf, len, vaddr + off) != (ssize_t)len ||
+		    pwrite(t->frozen_fd, buf, len, vaddr + off) != (ssize_t)len)
+			return oc_error_errno(-errno, "cannot copy memory at 0x%" PRIx64, vaddr + off);
+	}
+	void *n = realloc(t->frozen_runs, (t->n_frozen_runs + 1) * sizeof(*t->frozen_runs));
+	if (!n)
+		return -ENOMEM;
+	t->frozen_runs = n;
+	t->frozen_runs[t->n_frozen_runs].vaddr = vaddr;
+	t->frozen_runs[t->n_frozen_runs++].n_pages = n_pages;
+	return 0;
+}
+
+/*
+ * The copy-on-write twin: fork the frozen task from inside, without a
+ * signal to its parent; the twin shares every private page with it, copy
+ * on write, and stays stopped under our ptrace until its pages are read.
+ */
+static int fork_twin(struct oc_dump_task *t)
+{
+	pid_t leader = t->threads[0].seized->tid;
+	long res;
+	int st, r;
+
+	if (ptrace(PTRACE_SETOPTIONS, leader, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE) < 0)
+		return oc_error_errno(-errno, "task %d: PTRACE_SETOPTIONS", t->pid);
+	r = oc_remote_syscall(&t->threads[0].rs, SYS_clone, &res, 0, 0, 0, 0, 0, 0);
+	ptrace(PTRACE_SETOPTIONS, leader, 0, PTRACE_O_TRACESYSGOOD);
+	if (r < 0)
+		return r;
+	if (res < 0)
+		return oc_error(res, "task %d: cannot fork its snapshot twin", t->pid);
+	t->twin = res;
+	/* Its first stop, before it runs a single instruction of its own. */
+	if (waitpid(t->twin, &st, __WALL) != t->twin || !WIFSTOPPED(st))
+		return oc_error(-ECHILD, "task %d: its twin %d did not stop", t->pid, t->twin);
+	return 0;
+}
+
+int oc_dump_pages(struct oc_dump_task *t)
+{
+	struct oc_dump_ctx *ctx = t->ctx;
+	uint64_t t0 = now_us();
+	int r;
+
+	if (!ctx->cow) {
+		r = write_task_pages(t, t->pid);
+		ctx->memdump_us += now_us() - t0;
+		return r;
+	}
+
+	/* Snapshot: what a twin cannot hold is read now, the rest later. */
+	t->frozen_fd = -1;
+	for (size_t i = 0; i < t->mm->n_vmas; i++) {
+		const VmaEntry *ve = t->mm->vmas[i];
+		if (!vma_has_pages(ve) || !vma_not_in_twin(ve))
+			continue;
+		if (t->frozen_fd < 0) {
+			t->frozen_fd = memfd_create("ocicr-frozen", MFD_CLOEXEC);
+			if (t->frozen_fd < 0)
+				return oc_error_errno(-errno, "memfd_create");
+		}
+		_cleanup_free_ uint64_t *words = malloc(PAGEMAP_BATCH * sizeof(*words));
+		_cleanup_close_ int pagemap_fd = open_proc(t->pid, "pagemap");
+		_cleanup_close_ int mem_fd = open_proc(t->pid, "mem");
+		if (!words)
+			return -ENOMEM;
+		if (pagemap_fd < 0 || mem_fd < 0)
+			return pagemap_fd < 0 ? pagemap_fd : mem_fd;
+		struct page_sink sink = { .emit = sink_to_frozen, .src_fd = mem_fd, .t = t };
+		r = scan_vma(&sink, pagemap_fd, ve, words, &ctx->pages_scanned);
+		if (r < 0)
+			return r;
+	}
+	r = fork_twin(t);
 	ctx->memdump_us += now_us() - t0;
+	return r;
+}
+
+int oc_dump_pages_from_twin(struct oc_dump_task *t)
+{
+	uint64_t t0 = now_us();
+	int r = write_task_pages(t, t->twin);
+
+	t->ctx->memwrite_us += now_us() - t0;
 	return r;
 }

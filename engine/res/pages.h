@@ -20,7 +20,8 @@ struct oc_pages_writer {
 	int mem_fd;             /* where the page bytes are read from */
 	uint8_t *buf;
 	uint64_t run_start;     /* address (or offset) the run has in the image */
-	uint64_t run_src;       /* offset of the run in mem_fd */
+	int run_fd;             /* where the run's bytes are */
+	uint64_t run_src;       /* offset of the run in run_fd */
 	uint64_t run_pages;
 	uint64_t pages_written;
 };
@@ -29,6 +30,9 @@ int oc_pages_writer_open(struct oc_dump_ctx *ctx, enum oc_img_kind kind, uint64_
 
 /* Queue @n_pages pages at image address @vaddr, read from mem_fd at @src_off. */
 int oc_pages_writer_add(struct oc_pages_writer *w, uint64_t vaddr, uint64_t src_off, uint64_t n_pages);
+
+/* The same, read from @fd. */
+int oc_pages_writer_add_from(struct oc_pages_writer *w, int fd, uint64_t vaddr, uint64_t src_off, uint64_t n_pages);
 
 int oc_pages_writer_commit(struct oc_pages_writer *w);
 void oc_pages_writer_close(struct oc_pages_writer *w);
