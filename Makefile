@@ -54,7 +54,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 WORKLOAD_SRC := $(sort $(wildcard tests/workloads/*.c))
 WORKLOAD_BIN := $(WORKLOAD_SRC:tests/workloads/%.c=$(B)/workloads/%)
 
-.PHONY: all deps check unit integration demo fuzz install uninstall clean format format-check
+.PHONY: all deps check unit integration demo bench fuzz install uninstall clean format format-check
 .SECONDARY:
 
 all: $(B)/ocicr $(B)/libocicr.a
@@ -139,6 +139,19 @@ check: all $(UNIT_BIN) $(WORKLOAD_BIN)
 
 demo: all $(WORKLOAD_BIN)
 	@scripts/demo.sh
+
+# Benchmarks: ocicr against a reference CRIU when CRIU=/path/to/criu is set.
+BENCH_ARGS ?=
+$(B)/bench/heartbeat: bench/heartbeat.c
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -std=gnu11 -Wall -o $@ $<
+$(B)/bench/ocbench: bench/ocbench.c
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O2 -std=gnu11 -Wall -pthread -o $@ $<
+bench: all $(B)/bench/heartbeat $(B)/bench/ocbench
+	$(B)/bench/ocbench $(BENCH_ARGS)
 
 # libFuzzer build of the image parser, with ASan and UBSan.
 FUZZ_SECONDS ?= 60

@@ -490,7 +490,10 @@ int oc_dump(const struct oc_dump_opts *opts)
 	pr_info("Froze %zu task(s) in %" PRIu64 " us", ctx.tree.n_tasks, ctx.freezing_us);
 
 	r = collect_all(&ctx);
-	if (r >= 0)
+	/* A tree that runs on may go before its images are written: all of
+	 * it is in memory or in the twins by now.  One that is killed after
+	 * the dump waits until they are all safely written. */
+	if (r >= 0 && !ctx.cow)
 		r = write_all(&ctx);
 	if (r < 0) {
 		oc_imgdir_rollback(ctx.dir);
@@ -502,6 +505,8 @@ int oc_dump(const struct oc_dump_opts *opts)
 	oc_release_tree(&ctx.tree, opts->leave_running ? OC_RELEASE_RESUME : OC_RELEASE_KILL);
 	ctx.frozen_us = now_us() - t_frozen;
 	pr_info("The tree runs again after %" PRIu64 " us frozen", ctx.frozen_us);
+	if (ctx.cow)
+		r = write_all(&ctx);
 
 	/* A snapshot's pages come from the twins, while the tree runs. */
 	for (size_t i = 0; r >= 0 && ctx.cow && i < ctx.n_tasks; i++)

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
 #include <sys/ptrace.h>
@@ -77,7 +78,14 @@ static int copy_run(struct oc_pages_writer *w, int fd, uint64_t src_off, uint64_
 {
 	while (len) {
 		size_t chunk = MIN(len, (uint64_t)COPY_BATCH);
-		ssize_t n = pread(fd, w->buf, chunk, src_off);
+		ssize_t n = -1;
+		if (w->mem_pid && fd == w->mem_fd) {
+			struct iovec local = { w->buf, chunk }, remote = { (void *)(uintptr_t)src_off, chunk };
+			n = process_vm_readv(w->mem_pid, &local, 1, &remote, 1, 0);
+		}
+		/* PROT_NONE memory: only /proc/PID/mem reads it. */
+		if (n <= 0)
+			n = pread(fd, w->buf, chunk, src_off);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -316,6 +324,7 @@ static int write_task_pages(struct oc_dump_task *t, pid_t src)
 		r = w.mem_fd;
 		goto out;
 	}
+	w.mem_pid = src;
 	t->pages_id = w.pages_id;
 
 	struct page_sink sink = { .emit = sink_to_writer, .w = &w, .src_fd = w.mem_fd, .t = t };

@@ -18,6 +18,8 @@ struct oc_pages_writer {
 	struct oc_img *pages;
 	uint32_t pages_id;
 	int mem_fd;             /* where the page bytes are read from */
+	pid_t mem_pid;          /* mem_fd is this process's memory: read it
+				 * with process_vm_readv, which is faster */
 	uint8_t *buf;
 	uint64_t run_start;     /* address (or offset) the run has in the image */
 	int run_fd;             /* where the run's bytes are */

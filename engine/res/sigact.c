@@ -28,16 +28,25 @@ int oc_dump_sigactions(struct oc_dump_task *t)
 	struct oc_remote *rs = &t->threads[0].rs;
 	TaskCoreEntry *tc = t->threads[0].core->tc;
 
+	/* Each remote call costs a round trip with the frozen task; ask only
+	 * for the signals /proc says are caught or ignored, and SIGCHLD,
+	 * whose flags matter even at SIG_DFL.  The others are SIG_DFL with no
+	 * flags the kernel would act on. */
+	uint64_t asked = (t->status.has_sigcgt ? t->status.sigcgt : ~0ull) |
+			 (t->status.has_sigign ? t->status.sigign : ~0ull) | (1ull << (SIGCHLD - 1));
+
 	tc->sigactions = OC_ARENA_ARRAY(a, SaEntry *, OC_NSIG - 2);
 	if (!tc->sigactions)
 		return -ENOMEM;
 	for (int sig = 1; sig <= OC_NSIG; sig++) {
-		struct kernel_sigaction ka;
-		long res;
+		struct kernel_sigaction ka = {};
+		long res = 0;
 		int r;
 
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
+		if (!(asked & (1ull << (sig - 1))))
+			goto store;
 		r = oc_remote_syscall(rs, SYS_rt_sigaction, &res, sig, 0, rs->scratch, sizeof(uint64_t), 0, 0);
 		if (r < 0)
 			return r;
@@ -46,7 +55,7 @@ int oc_dump_sigactions(struct oc_dump_task *t)
 		r = oc_remote_peek(rs, 0, &ka, sizeof(ka));
 		if (r < 0)
 			return r;
-
+store:;
 		SaEntry *sa = OC_ARENA_MSG(a, SaEntry, SA_ENTRY__INIT);
 		if (!sa)
 			return -ENOMEM;
