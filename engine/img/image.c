@@ -553,6 +553,20 @@ int oc_img_write_raw(struct oc_img *img, const void *data, size_t len)
 	return 0;
 }
 
+int oc_img_reserve(struct oc_img *img, size_t len, uint64_t *ret_off)
+{
+	int r = img_flush(img);
+
+	if (r < 0)
+		return r;
+	off_t at = lseek(img->fd, 0, SEEK_CUR);
+	if (at < 0 || lseek(img->fd, len, SEEK_CUR) < 0)
+		return oc_error_errno(-errno, "%s: cannot seek", img->name);
+	img->off += len;
+	*ret_off = at;
+	return 0;
+}
+
 int oc_img_write_entry(struct oc_img *img, const ProtobufCMessage *msg)
 {
 	size_t len = protobuf_c_message_get_packed_size(msg);

@@ -224,6 +224,13 @@ int oc_img_create_file(const char *path, const struct oc_img_desc *desc, struct 
 int oc_img_write_entry(struct oc_img *img, const ProtobufCMessage *msg);
 int oc_img_write_raw(struct oc_img *img, const void *buf, size_t len);
 
+/*
+ * Flush, and return in *ret_off the file offset where the next @len bytes
+ * go; the caller fills them in by other means (pwrite from another
+ * process) and the image moves past them.
+ */
+int oc_img_reserve(struct oc_img *img, size_t len, uint64_t *ret_off);
+
 /* Flush and give the image its final name. */
 int oc_img_commit(struct oc_img *img);
 

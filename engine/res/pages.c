@@ -102,6 +102,42 @@ static int copy_run(struct oc_pages_writer *w, int fd, uint64_t src_off, uint64_
 	return 0;
 }
 
+/*
+ * The twin writes its own memory into the pages image: one copy, from its
+ * pages straight into the file, none through us.  What it cannot read
+ * (PROT_NONE memory) comes the ordinary way.
+ */
+static int twin_write_run(struct oc_pages_writer *w, uint64_t src, uint64_t len)
+{
+	uint64_t off;
+	int r = oc_img_reserve(w->pages, len, &off);
+
+	if (r < 0)
+		return r;
+	while (len) {
+		uint64_t chunk = MIN(len, 1ull << 30);
+		long res;
+		r = oc_remote_syscall(w->twin, SYS_pwrite64, &res, w->twin_fd, src, chunk, off, 0, 0);
+		if (r < 0)
+			return r;
+		if (res <= 0) {
+			/* Read it ourselves and put it in place. */
+			for (uint64_t done = 0; done < chunk;) {
+				size_t n = MIN(chunk - done, (uint64_t)COPY_BATCH);
+				if (pread(w->mem_fd, w->buf, n, src + done) != (ssize_t)n ||
+				    pwrite(oc_img_fd(w->pages), w->buf, n, off + done) != (ssize_t)n)
+					return oc_error_errno(-errno, "cannot copy memory at 0x%" PRIx64, src + done);
+				done += n;
+			}
+			res = chunk;
+		}
+		src += res;
+		off += res;
+		len -= res;
+	}
+	return 0;
+}
+
 static int flush_run(struct oc_pages_writer *w)
 {
 	PagemapEntry pe = PAGEMAP_ENTRY__INIT;
@@ -119,7 +155,10 @@ static int flush_run(struct oc_pages_writer *w)
 	r = oc_img_write_entry(w->pagemap, &pe.base);
 	if (r < 0)
 		return r;
-	r = copy_run(w, w->run_fd, w->run_src, w->run_pages * OC_PAGE_SIZE);
+	if (w->twin && w->run_fd == w->mem_fd)
+		r = twin_write_run(w, w->run_src, w->run_pages * OC_PAGE_SIZE);
+	else
+		r = copy_run(w, w->run_fd, w->run_src, w->run_pages * OC_PAGE_SIZE);
 	if (r < 0)
 		return r;
 	w->pages_written += w->run_pages;
@@ -326,6 +365,21 @@ static int write_task_pages(struct oc_dump_task *t, pid_t src)
 	}
 	w.mem_pid = src;
 	t->pages_id = w.pages_id;
+
+	/* A twin is ours to command: it writes its pages itself. */
+	struct oc_remote twin_rs = {};
+	w.twin_fd = -1;
+	if (src != t->pid && oc_remote_begin(src, t->syscall_ip, 4096, &twin_rs) == 0) {
+		char path[64];
+		long fd;
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), oc_img_fd(w.pages));
+		if (oc_remote_poke(&twin_rs, 0, path, strlen(path) + 1) == 0 &&
+		    oc_remote_syscall(&twin_rs, SYS_openat, &fd, AT_FDCWD, twin_rs.scratch, O_WRONLY, 0, 0, 0) == 0 &&
+		    fd >= 0) {
+			w.twin = &twin_rs;
+			w.twin_fd = fd;
+		}
+	}
 
 	struct page_sink sink = { .emit = sink_to_writer, .w = &w, .src_fd = w.mem_fd, .t = t };
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {

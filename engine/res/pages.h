@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "img/image.h"
+#include "arch/x86_64/remote.h"
 
 struct oc_dump_ctx;
 
@@ -20,6 +21,8 @@ struct oc_pages_writer {
 	int mem_fd;             /* where the page bytes are read from */
 	pid_t mem_pid;          /* mem_fd is this process's memory: read it
 				 * with process_vm_readv, which is faster */
+	struct oc_remote *twin; /* a snapshot twin that writes its own pages */
+	int twin_fd;            /* the pages image, opened inside the twin */
 	uint8_t *buf;
 	uint64_t run_start;     /* address (or offset) the run has in the image */
 	int run_fd;             /* where the run's bytes are */
