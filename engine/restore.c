@@ -47,6 +47,7 @@ struct rst_live {
 	bool exited;   /* a zombie-to-be that has exited */
 	struct oc_agent_msg jump;
 	bool jumped;
+	int helper_base;
 };
 
 static int check_pid_free(pid_t pid)
@@ -178,8 +179,11 @@ static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 	if (pe->sid == pe->pid && !(root && ctx->opts->shell_job)) {
 		if (setsid() < 0)
 			return oc_error_errno(-errno, "task %d: setsid", t->pid);
-	} else if (root && pe->pgid == pe->pid && setpgid(0, 0) < 0) {
-		return oc_error_errno(-errno, "task %d: setpgid", t->pid);
+	} else if ((pid_t)pe->pgid != getpgrp() && (!root || pe->pgid == pe->pid) &&
+		   setpgid(0, pe->pgid) < 0) {
+		/* Our parent sets our group too, right after creating us; we
+		 * do it as well, before making children that inherit it. */
+		return oc_error_errno(-errno, "task %d: cannot join process group %u", t->pid, pe->pgid);
 	}
 	if (t->session_done_fd >= 0) {
 		if (write(t->session_done_fd, "s", 1) != 1)
@@ -398,6 +402,12 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
 	r = oc_remote_begin(lv->pid, lv->jump.syscall_ip, 0, &rs);
 	if (r < 0)
 		return r;
+	/* Our fds go from its table (shared or not, every task is done). */
+	r = oc_remote_syscall(&rs, SYS_close_range, &res, lv->helper_base, ~0u, 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	if (res < 0)
+		return oc_error(res, "cannot close the restorer's fds in task %d", t->pid);
 	r = oc_remote_syscall(&rs, SYS_munmap, &res, lv->jump.area_start, lv->jump.area_len, 0, 0, 0, 0);
 	if (r < 0)
 		return r;
@@ -446,6 +456,7 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		int sv[2];
 
 		live[i].task = t;
+		live[i].helper_base = files->helper_base;
 		t->session_done_fd = -1;
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 			return oc_error_errno(-errno, "socketpair");

@@ -287,8 +287,6 @@ static __attribute__((noreturn)) void restore_thread(struct oc_rst_args *args, u
 				CHECK(sys3(__NR_rt_sigqueueinfo, args->pid, s->signo, s->info), OC_RST_STEP_SIGQUEUE,
 				      i);
 		}
-		for (int fd = args->first_helper_fd; fd <= args->last_helper_fd; fd++)
-			sys1(__NR_close, fd);
 	}
 	restore_creds(args, &t->creds, index);
 

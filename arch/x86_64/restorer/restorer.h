@@ -20,10 +20,10 @@
  *   5. create the other threads (clone3 with their tids); each thread and
  *      then the main one restore per-thread state (robust list, rseq,
  *      sigaltstack, clear_tid address, credentials)
- *   6. queue pending signals; close the agent's helper fds
+ *   6. queue pending signals
  *   7. every thread stops on int3: the coordinator, which traces them,
- *      unmaps the area, loads each thread's registers, FPU state and
- *      blocked mask with ptrace, and detaches.
+ *      unmaps the area, closes the helper fds, loads each thread's
+ *      registers, FPU state and blocked mask with ptrace, and detaches.
  *
  * A failure anywhere ends the thread with a non-zero exit code and the
  * failing step in oc_rst_args.failed_step, which the coordinator reads.
@@ -128,8 +128,8 @@ struct oc_rst_args {
 	int32_t pages_fd;
 	int32_t status_fd;    /* failures are reported here */
 	int32_t pad0;
-	/* The highest fd the agent used for itself; fds in
-	 * [first_helper_fd, last_helper_fd] are closed before the end. */
+	/* fds from first_helper_fd up are the coordinator's: it closes them
+	 * once every task of the tree is done (tasks may share a table). */
 	int32_t first_helper_fd, last_helper_fd;
 
 	uint64_t vdso_start;  /* where the target had [vdso], 0 for none */
