@@ -98,8 +98,17 @@ int oc_plan_sort(struct oc_plan *plan)
 		if (n_done == before)
 			break;
 	}
-	if (n_done == plan->n_steps)
+	if (n_done == plan->n_steps) {
+		/* Execution order is phase order: a step released early in a
+		 * pass must not run before an earlier-phase step of its actor
+		 * (a parent's memory step never returns). */
+		size_t k = 0;
+		for (unsigned ph = 0; ph < plan->n_phases; ph++)
+			for (size_t i = 0; i < plan->n_steps; i++)
+				if (plan->steps[i].phase == ph)
+					plan->order[k++] = i;
 		return 0;
+	}
 
 	/* The steps left form (or wait on) a cycle: walk it from one of them. */
 	size_t start = 0;
@@ -193,6 +202,15 @@ int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
 				     "(or comes after it)", t->pid, pe->ppid);
 			goto fail;
 		}
+		/* An fd table shared with any task but the parent cannot be
+		 * made with clone(). */
+		for (size_t k = 0; !t->zombie && k < i; k++)
+			if (!ctx->tasks[k].zombie && ctx->tasks[k].ids->files_id == t->ids->files_id &&
+			    &ctx->tasks[k] != parent) {
+				r = oc_error(-EOPNOTSUPP, "task %d shares its fd table with task %d, which is not its "
+					     "parent: not supported", t->pid, ctx->tasks[k].pid);
+				goto fail;
+			}
 		STEP(OC_STEP_CREATE, parent ? parent->pid : 0, t->pid, 0, &ts[i].create);
 		STEP(OC_STEP_SESSION, t->pid, t->pid, 0, &ts[i].session);
 		DEP(ts[i].session, ts[i].create);
@@ -223,10 +241,19 @@ int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
 			DEP(ts[i].end, ts[i].session);
 			continue;
 		}
-		STEP(OC_STEP_INSTALL, t->pid, t->pid, 0, &ts[i].install);
-		DEP(ts[i].install, ts[i].session);
-		STEP(OC_STEP_FS, t->pid, t->pid, 0, &ts[i].fs);
-		DEP(ts[i].fs, ts[i].install);
+		if (oc_rst_shares_files(ctx, t)) {
+			/* Made with CLONE_FILES once the parent's table is set. */
+			size_t p = parent - ctx->tasks;
+			DEP(ts[i].create, ts[p].install);
+			ts[i].install = ts[p].install;
+			STEP(OC_STEP_FS, t->pid, t->pid, 0, &ts[i].fs);
+			DEP(ts[i].fs, ts[i].session);
+		} else {
+			STEP(OC_STEP_INSTALL, t->pid, t->pid, 0, &ts[i].install);
+			DEP(ts[i].install, ts[i].session);
+			STEP(OC_STEP_FS, t->pid, t->pid, 0, &ts[i].fs);
+			DEP(ts[i].fs, ts[i].install);
+		}
 		STEP(OC_STEP_MEMORY, t->pid, t->pid, 0, &ts[i].memory);
 		DEP(ts[i].memory, ts[i].fs);
 		STEP(OC_STEP_THREADS, t->pid, t->pid, 0, &ts[i].threads);
@@ -234,10 +261,12 @@ int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
 		ts[i].end = ts[i].threads;
 	}
 	/* A task closes what it does not own before installing: its children
-	 * must have been made by then. */
+	 * must have been made by then (but for those sharing its table). */
 	for (size_t i = 1; i < ctx->n_tasks; i++) {
 		struct oc_rst_task *parent = task_by_pid(ctx, ctx->tasks[i].pstree->ppid);
 		size_t p = parent - ctx->tasks;
+		if (oc_rst_shares_files(ctx, &ctx->tasks[i]))
+			continue;
 		if (!parent->zombie)
 			DEP(ts[p].install, ts[i].create);
 		else

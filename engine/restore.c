@@ -97,9 +97,10 @@ static bool is_traced_by_us(pid_t pid)
 	return ours;
 }
 
-static pid_t clone_with_pid(pid_t pid)
+static pid_t clone_with_pid(pid_t pid, uint64_t flags)
 {
 	struct clone_args ca = {
+		.flags = flags,
 		.exit_signal = SIGCHLD,
 		.set_tid = (uint64_t)(uintptr_t)&pid,
 		.set_tid_size = 1,
@@ -143,13 +144,15 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	PstreeEntry *pe = c->pstree;
 	int done[2] = { -1, -1 };
 	char byte;
+	uint64_t share = (oc_rst_shares_files(ctx, c) ? CLONE_FILES : 0) | (oc_rst_shares_fs(ctx, c) ? CLONE_FS : 0);
 
 	/* A session leader makes its session itself; later steps may need
-	 * it (a sibling joining its group), so wait until it has. */
-	if (pe->sid == pe->pid && pipe2(done, O_CLOEXEC) < 0)
+	 * it (a sibling joining its group), so wait until it has.  (Not
+	 * through a table we share: closing our end would close its.) */
+	if (pe->sid == pe->pid && !(share & CLONE_FILES) && pipe2(done, O_CLOEXEC) < 0)
 		return oc_error_errno(-errno, "pipe2");
 	c->session_done_fd = done[1];
-	pid_t pid = clone_with_pid(c->pid);
+	pid_t pid = clone_with_pid(c->pid, share);
 	if (pid < 0) {
 		close(done[0]);
 		close(done[1]);
@@ -474,7 +477,7 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 			live[i].threads[j].tid = t->pstree->threads[j];
 	}
 
-	pid_t pid = clone_with_pid(ctx->tasks[0].pid);
+	pid_t pid = clone_with_pid(ctx->tasks[0].pid, 0);
 	if (pid < 0)
 		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)

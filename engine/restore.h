@@ -89,6 +89,11 @@ const struct oc_rst_image *oc_rst_image(struct oc_rst_ctx *ctx, enum oc_img_kind
 
 FileEntry *oc_rst_find_file(struct oc_rst_ctx *ctx, uint32_t id);
 
+/* Does @t share its fd table (CLONE_FILES) or fs struct (CLONE_FS) with
+ * its parent? */
+bool oc_rst_shares_files(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
+bool oc_rst_shares_fs(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
+
 /* The task that owns file entry @id: the lowest pid holding it in an fd. */
 pid_t oc_rst_file_owner(struct oc_rst_ctx *ctx, uint32_t id);
 MemfdInodeEntry *oc_rst_find_memfd(struct oc_rst_ctx *ctx, uint64_t inode_id);

@@ -47,6 +47,9 @@ static void test_order_respects_dependencies(void **state)
 	assert_int_equal(p.steps[create].phase, 0);
 	assert_int_equal(p.steps[install].phase, 3);
 	assert_int_equal(p.n_phases, 4);
+	/* executed in phase order, whatever order steps were released in */
+	for (size_t k = 1; k < p.n_steps; k++)
+		assert_true(p.steps[p.order[k - 1]].phase <= p.steps[p.order[k]].phase);
 	oc_plan_free(&p);
 }
 
