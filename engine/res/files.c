@@ -20,6 +20,7 @@
 /* In order: the first kind whose match() accepts an fd dumps it. */
 static const struct oc_fd_kind *const fd_kinds[] = {
 	&oc_fd_kind_pipe,
+	&oc_fd_kind_fifo,
 	&oc_fd_kind_tty,
 	&oc_fd_kind_memfd,
 	&oc_fd_kind_reg,
