@@ -57,6 +57,8 @@ extern const struct oc_fd_kind oc_fd_kind_memfd;
 extern const struct oc_fd_kind oc_fd_kind_pipe;
 extern const struct oc_fd_kind oc_fd_kind_tty;
 extern const struct oc_fd_kind oc_fd_kind_fifo;
+extern const struct oc_fd_kind oc_fd_kind_unix;
+extern const struct oc_fd_kind oc_fd_kind_socket; /* other families: refused */
 
 /* Is this a terminal device (handled by res/tty.c)? */
 bool oc_is_tty_dev(const struct stat *st);
