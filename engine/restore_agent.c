@@ -583,6 +583,8 @@ int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 
 	r = install_fds(&ag);
 	if (r >= 0)
+		r = oc_rst_file_locks(&ag); /* res/file_lock.c */
+	if (r >= 0)
 		r = restore_fs(&ag);
 	if (r >= 0)
 		r = restore_task_misc(&ag);

@@ -165,6 +165,11 @@ static int dump_one_fd(struct oc_dump_task *t, int num, FdinfoEntry **ret)
 		if (r < 0)
 			goto out;
 	}
+	r = oc_dump_fd_locks(t, &fd, id);
+	if (r < 0) {
+		r = oc_error_wrap(r, "fd %d (%s)", num, fd.link);
+		goto out;
+	}
 
 	FdinfoEntry *fe = OC_ARENA_MSG(t->ctx->arena, FdinfoEntry, FDINFO_ENTRY__INIT);
 	if (!fe) {
