@@ -857,9 +857,28 @@ static void release_paths(struct rst_unix *ru)
 }
 
 /*
- * Bind @sk to the name of @ue.  A socket file left at the path replaces
- * nothing live (the dumped tree is gone), so it is removed; a name that
- * was unlinked at dump time is bound and unlinked again at the end.
+ * Is a socket still bound to the socket file at @path?  Connecting to a
+ * dead one is refused; a live one of another type says so.
+ */
+static bool path_in_use(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	_cleanup_close_ int probe = -1;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, path);
+	probe = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return false;
+	return connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno != ECONNREFUSED;
+}
+
+/*
+ * Bind @sk to the name of @ue.  A socket file left at the path by the
+ * dumped tree is stale, so it is removed (one a live socket still holds is
+ * not); a name that was unlinked at dump time is bound and unlinked again
+ * at the end.
  */
 static int bind_name(struct rst_unix *ru, int sk, const UnixSkEntry *ue)
 {
@@ -892,6 +911,9 @@ static int bind_name(struct rst_unix *ru, int sk, const UnixSkEntry *ue)
 		if (lstat(path, &st) == 0) {
 			if (!S_ISSOCK(st.st_mode))
 				return oc_error(-EEXIST, "cannot bind to %s: it exists and is not a socket", path);
+			if (path_in_use(path))
+				return oc_error(-EADDRINUSE, "cannot bind to %s: a live socket outside the image "
+						"holds it", path);
 			if (unlink(path) < 0)
 				return oc_error_errno(-errno, "cannot remove the stale socket file %s", path);
 		}

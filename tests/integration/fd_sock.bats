@@ -68,6 +68,28 @@ teardown() {
 	fdsock_expect_pass
 }
 
+@test "a listener's path held by a live socket outside the image fails the restore and is left alone" {
+	requires python3
+	fdsock_start fdsock_listen
+	fdsock_dump
+	rm -f "$DIR/srv-$WL_PID"
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+open(sys.argv[2], "w").write("up")
+time.sleep(30)' "$DIR/srv-$WL_PID" "$DIR/outsider.up" 3>&- &
+	local outsider=$!
+	for i in $(seq 100); do [ -s "$DIR/outsider.up" ] && break; sleep 0.05; done
+	run ocicr restore -D "$DIR/img" -d -o -
+	local still=no
+	[ -S "$DIR/srv-$WL_PID" ] && still=yes
+	kill "$outsider"
+	wait "$outsider" 2>/dev/null || true
+	[ "$still" = yes ] || fail "the outsider's socket file was removed"
+	assert_failure
+	assert_output --partial "cannot bind to $DIR/srv-$WL_PID: a live socket outside the image holds it"
+}
+
 # ---- images ----------------------------------------------------------------
 
 @test "images with unix sockets, queues, FIFOs and locks decode with crit" {

@@ -10,7 +10,8 @@
  *  - a stream listener whose path was unlinked;
  *  - a datagram server bound to a path, a client connected to it one way,
  *    and messages queued on the server from that client and from a socket
- *    since closed.
+ *    since closed;
+ *  - a datagram socket bound to a name relative to the working directory.
  *
  * After restore every name reads back as before, the waiting connection
  * is accepted first, and the listeners take new connections.
@@ -25,7 +26,8 @@
 
 static struct sockaddr_un a_srv, a_cli, a_abs, a_gone, a_dsrv;
 static socklen_t l_srv, l_cli, l_abs, l_gone, l_dsrv;
-static int lsn, cli, acc, pending, slsn, scli, sacc, glsn, dsrv, dcli;
+static int lsn, cli, acc, pending, slsn, scli, sacc, glsn, dsrv, dcli, rel;
+static char rel_name[64];
 
 static socklen_t path_addr(struct sockaddr_un *sa, const char *dir, const char *name)
 {
@@ -136,6 +138,15 @@ static void setup(const char *dir)
 	int once = sock(SOCK_DGRAM);
 	WL_SETUP(sendto(once, "m333", 4, 0, (struct sockaddr *)&a_dsrv, l_dsrv) == 4, "datagram sendto");
 	close(once);
+
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(rel_name, sizeof(rel_name), "rel-%d", getpid());
+	strcpy(sa.sun_path, rel_name);
+	unlink(rel_name);
+	rel = sock(SOCK_DGRAM);
+	WL_SETUP(chdir(dir) == 0, "chdir");
+	WL_SETUP(bind(rel, (struct sockaddr *)&sa, sizeof(sa)) == 0, "bind a relative name");
+	WL_SETUP(sendto(dcli, "r1", 2, 0, (struct sockaddr *)&sa, sizeof(sa)) == 2, "send to the relative name");
 }
 
 static void check(void)
@@ -202,9 +213,22 @@ static void check(void)
 	WL_CHECK(send(dcli, "m4", 2, 0) == 2, "datagram client: cannot send after restore");
 	check_msg(dsrv, "m4", "datagram server after restore");
 
+	/* the relative name, and its file in the working directory */
+	struct sockaddr_un sa = {};
+	socklen_t len = sizeof(sa);
+	WL_CHECK(getsockname(rel, (struct sockaddr *)&sa, &len) == 0 && !strcmp(sa.sun_path, rel_name),
+		 "relative name: reads '%s', want '%s'", sa.sun_path, rel_name);
+	WL_CHECK(lstat(rel_name, &st) == 0 && S_ISSOCK(st.st_mode), "relative name: no socket file %s", rel_name);
+	check_msg(rel, "r1", "relative name");
+	strcpy(sa.sun_path, rel_name);
+	WL_CHECK(sendto(dcli, "r2", 2, 0, (struct sockaddr *)&sa, sizeof(sa)) == 2,
+		 "relative name: cannot send to it after restore");
+	check_msg(rel, "r2", "relative name after restore");
+
 	unlink(a_srv.sun_path);
 	unlink(a_cli.sun_path);
 	unlink(a_dsrv.sun_path);
+	unlink(rel_name);
 }
 
 int main(int argc, char **argv)

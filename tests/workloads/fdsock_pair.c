@@ -4,7 +4,8 @@
  * checkpoint time: stream bytes in order, datagram and seqpacket message
  * boundaries (an empty datagram included), a pair shut down one way, a
  * socket whose peer closed with data still queued, an abstract name bound
- * on a datagram pair's end, file flags, socket options and a dup.
+ * on a datagram pair's end, file flags, socket options and a dup; and
+ * sockets never connected, one of them bound.
  */
 #include <stddef.h>
 #include <sys/socket.h>
@@ -14,8 +15,8 @@
 
 #define BIG (100 * 1024)
 
-static int sp[2], dp[2], qp[2], hp[2], cp[2], spdup;
-static char abstract[64];
+static int sp[2], dp[2], qp[2], hp[2], cp[2], spdup, lone, bound;
+static char abstract[64], abstract_bound[64];
 static unsigned char big[BIG];
 
 static void check_stream(int fd, const char *want, const char *what)
@@ -90,6 +91,25 @@ static void setup(void)
 	/* the peer closes with data queued */
 	WL_SETUP(write(cp[0], "bye", 3) == 3, "closing write");
 	close(cp[0]);
+
+	/* never connected: one bare, one bound (not listening) */
+	lone = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	bound = socket(AF_UNIX, SOCK_STREAM, 0);
+	WL_SETUP(lone >= 0 && bound >= 0, "unconnected sockets");
+	snprintf(abstract_bound, sizeof(abstract_bound), "fdsock-bound-%d", getpid());
+	memcpy(sa.sun_path + 1, abstract_bound, strlen(abstract_bound));
+	WL_SETUP(bind(bound, (struct sockaddr *)&sa,
+		      offsetof(struct sockaddr_un, sun_path) + 1 + strlen(abstract_bound)) == 0,
+		 "bind unconnected");
+}
+
+static void check_type(int fd, int want, const char *what)
+{
+	int type = -1;
+	socklen_t len = sizeof(type);
+
+	WL_CHECK(getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == want, "%s: type %d, want %d",
+		 what, type, want);
 }
 
 static void check(void)
@@ -156,6 +176,23 @@ static void check(void)
 	check_stream(cp[1], "bye", "closed peer");
 	WL_CHECK(read(cp[1], buf, 1) == 0, "closed peer: no end of file after the data");
 	WL_CHECK(write(cp[1], "x", 1) < 0 && errno == EPIPE, "closed peer: writing did not fail with EPIPE");
+
+	/* types, and the sockets never connected */
+	check_type(sp[0], SOCK_STREAM, "stream");
+	check_type(dp[0], SOCK_DGRAM, "datagram");
+	check_type(qp[1], SOCK_SEQPACKET, "seqpacket");
+	check_type(lone, SOCK_SEQPACKET, "unconnected");
+	check_type(bound, SOCK_STREAM, "bound");
+	len = sizeof(sa);
+	WL_CHECK(getsockname(lone, (struct sockaddr *)&sa, &len) == 0 && len == sizeof(sa_family_t),
+		 "unconnected: has a name");
+	WL_CHECK(getpeername(lone, (struct sockaddr *)&sa, &len) < 0 && errno == ENOTCONN,
+		 "unconnected: has a peer");
+	len = sizeof(sa);
+	WL_CHECK(getsockname(bound, (struct sockaddr *)&sa, &len) == 0 && !sa.sun_path[0] &&
+			 !memcmp(sa.sun_path + 1, abstract_bound, strlen(abstract_bound)),
+		 "bound: lost its name");
+	WL_CHECK(listen(bound, 1) == 0, "bound: cannot listen after restore: %s", strerror(errno));
 }
 
 int main(int argc, char **argv)
