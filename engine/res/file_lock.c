@@ -103,11 +103,11 @@ int oc_dump_fd_locks(struct oc_dump_task *t, const struct oc_dump_fd *fd, uint32
 			const struct oc_proc_lock *l = &locks[j];
 			const char *what = lock_names[l->kind];
 
+			if (!lock_flags[l->kind] || l->kind == OC_LOCK_LEASE)
+				return oc_error(-EOPNOTSUPP, "holds a %s lock, a kind ocicr cannot dump yet", what);
 			if (!t->ctx->opts->file_locks)
 				return oc_error(-EPERM, "holds a %s lock: dump file locks with --file-locks (-l)",
 						what);
-			if (!lock_flags[l->kind] || l->kind == OC_LOCK_LEASE)
-				return oc_error(-EOPNOTSUPP, "holds a %s lock, a kind ocicr cannot dump yet", what);
 			if (l->type == OC_LOCK_UNLCK || l->mode != OC_LOCK_ADVISORY)
 				return oc_error(-EOPNOTSUPP, "holds a %s lock in a state ocicr cannot dump (%s)",
 						what, fd->info.locks[i]);

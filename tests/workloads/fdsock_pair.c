@@ -60,7 +60,6 @@ static void setup(void)
 	WL_SETUP(write(sp[0], "hello ", 6) == 6 && write(sp[0], "world", 5) == 5, "stream write");
 	WL_SETUP(wl_write_all(sp[0], big, BIG), "stream big write");
 	WL_SETUP(write(sp[1], "back", 4) == 4, "stream write back");
-	v = 1;
 	WL_SETUP(fcntl(sp[0], F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
 	v = 96 * 1024;
 	WL_SETUP(setsockopt(sp[1], SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) == 0, "SO_SNDBUF");
@@ -73,7 +72,8 @@ static void setup(void)
 	WL_SETUP(send(dp[1], "e1", 2, 0) == 2 && send(dp[1], "e22", 3, 0) == 3, "datagram send back");
 	snprintf(abstract, sizeof(abstract), "fdsock-pair-%d", getpid());
 	memcpy(sa.sun_path + 1, abstract, strlen(abstract));
-	WL_SETUP(bind(dp[1], (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + 1 + strlen(abstract)) == 0,
+	WL_SETUP(bind(dp[1], (struct sockaddr *)&sa,
+		      offsetof(struct sockaddr_un, sun_path) + 1 + strlen(abstract)) == 0,
 		 "bind datagram end");
 	v = 1;
 	WL_SETUP(setsockopt(dp[0], SOL_SOCKET, SO_PASSCRED, &v, sizeof(v)) == 0, "SO_PASSCRED");
