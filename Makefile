@@ -125,6 +125,12 @@ $(B)/workloads/%: tests/workloads/%.c tests/workloads/wl.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -static -pthread -o $@ $< -lrt
 
+# The fdsock_* workloads (sockets, FIFOs, locks) share their own header.
+$(B)/workloads/fdsock_%: tests/workloads/fdsock_%.c tests/workloads/fdsock_wl.h
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -Wno-format-truncation -static -pthread -o $@ $< -lrt
+
 deps:
 	@scripts/install-deps.sh
 

@@ -105,6 +105,10 @@ struct oc_dump_ctx {
 		size_t n, cap;
 	} queues[_OC_IMG_KIND_MAX];
 
+	/* unix sockets of the system and of the tree (res/sk_unix.c),
+	 * read on first use */
+	struct oc_unix_dump *unix_sk;
+
 	/* namespace inode -> id, one counter for all kinds */
 	struct {
 		uint64_t ino;

@@ -568,12 +568,16 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	if (r >= 0)
 		r = restore_tree(&ctx, &files, live);
 	if (r < 0) {
-		/* Leave nothing behind: every task we made dies. */
+		/* Leave nothing behind: every task we made dies.  Looking
+		 * them up may record errors of its own: keep ours. */
+		char why[4096];
+		snprintf(why, sizeof(why), "%s", oc_error_message());
 		for (size_t i = 0; i < ctx.n_tasks; i++)
 			if (is_traced_by_us(ctx.tasks[i].pid))
 				kill(ctx.tasks[i].pid, SIGKILL);
 		while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 			;
+		r = oc_error(r, "%s", why);
 		goto out;
 	}
 	uint64_t took = now_us() - t0;

@@ -158,6 +158,13 @@ int oc_rst_high_fd(struct oc_rst_files *files, int fd);
 /* Open file entry @id (any kind) once. */
 int oc_rst_open_file(struct oc_rst_files *files, uint32_t id, int *ret_fd);
 
+/*
+ * Record @fd (taking it) as the open file of entry @id, for a kind that
+ * makes several entries at once (both ends of a socket pair): later opens
+ * of @id find it.  *ret_fd, if given, is where it ends up.
+ */
+int oc_rst_file_opened(struct oc_rst_files *files, uint32_t id, int fd, int *ret_fd);
+
 /* Open a REG entry anew with @flags (for mappings and the exe). */
 int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd);
 

@@ -71,7 +71,8 @@ int oc_agent_install(struct oc_rst_agent *ag)
 			return oc_error_errno(-errno, "cannot install fd %u", e->fd);
 	}
 
-	return 0;
+	/* POSIX locks belong to the process: taken here, by the task. */
+	return oc_rst_file_locks(ag); /* res/file_lock.c */
 }
 
 int oc_agent_setup_file(struct oc_rst_agent *ag, uint32_t id)

@@ -63,18 +63,22 @@ int oc_rst_open_file(struct oc_rst_files *files, uint32_t id, int *ret_fd)
 	int fd, r = kind->open(files, fe, &fd);
 	if (r < 0)
 		return r;
+	return oc_rst_file_opened(files, id, fd, ret_fd);
+}
+
+int oc_rst_file_opened(struct oc_rst_files *files, uint32_t id, int fd, int *ret_fd)
+{
 	fd = oc_rst_high_fd(files, fd);
 	if (fd < 0)
 		return fd;
 	void *n = realloc(files->opened, (files->n_opened + 1) * sizeof(*files->opened));
-	if (!n) {
-		close(fd);
-		return -ENOMEM;
-	}
+	if (!n)
+		return -ENOMEM; /* @fd is in files->fds: closed at the end */
 	files->opened = n;
 	files->opened[files->n_opened].file_id = id;
 	files->opened[files->n_opened++].fd = fd;
-	*ret_fd = fd;
+	if (ret_fd)
+		*ret_fd = fd;
 	return 0;
 }
 

@@ -20,6 +20,9 @@
 /* In order: the first kind whose match() accepts an fd dumps it. */
 static const struct oc_fd_kind *const fd_kinds[] = {
 	&oc_fd_kind_pipe,
+	&oc_fd_kind_fifo,
+	&oc_fd_kind_unix,
+	&oc_fd_kind_socket,
 	&oc_fd_kind_tty,
 	&oc_fd_kind_memfd,
 	&oc_fd_kind_reg,
@@ -161,6 +164,11 @@ static int dump_one_fd(struct oc_dump_task *t, int num, FdinfoEntry **ret)
 		r = remember_file(t->ctx, id, t->pid, &fd, kind->type);
 		if (r < 0)
 			goto out;
+	}
+	r = oc_dump_fd_locks(t, &fd, id);
+	if (r < 0) {
+		r = oc_error_wrap(r, "fd %d (%s)", num, fd.link);
+		goto out;
 	}
 
 	FdinfoEntry *fe = OC_ARENA_MSG(t->ctx->arena, FdinfoEntry, FDINFO_ENTRY__INIT);

@@ -56,8 +56,28 @@ extern const struct oc_fd_kind oc_fd_kind_reg;
 extern const struct oc_fd_kind oc_fd_kind_memfd;
 extern const struct oc_fd_kind oc_fd_kind_pipe;
 extern const struct oc_fd_kind oc_fd_kind_tty;
+extern const struct oc_fd_kind oc_fd_kind_fifo;
+extern const struct oc_fd_kind oc_fd_kind_unix;
+extern const struct oc_fd_kind oc_fd_kind_socket; /* other families: refused */
 
 /* Is this a terminal device (handled by res/tty.c)? */
 bool oc_is_tty_dev(const struct stat *st);
+
+/*
+ * res/pipe.c, for pipes and FIFOs: queue the unread bytes of the pipe that
+ * @rd reads from as a pipe_data_entry of image @kind, once per @pipe_id;
+ * at restore, write them back into @wr.
+ */
+int oc_dump_pipe_data(struct oc_dump_ctx *ctx, enum oc_img_kind kind, int rd, uint32_t pipe_id);
+int oc_rst_fill_pipe(struct oc_rst_ctx *ctx, enum oc_img_kind kind, uint32_t pipe_id, int wr);
+
+/*
+ * res/file_lock.c.  At dump, for each fd (after its file has id
+ * @file_id): the locks its fdinfo shows, queued for filelocks.img, or a
+ * refusal without --file-locks.  At restore, in the agent once the task's
+ * fds are installed: the locks the task held.
+ */
+int oc_dump_fd_locks(struct oc_dump_task *t, const struct oc_dump_fd *fd, uint32_t file_id);
+int oc_rst_file_locks(struct oc_rst_agent *ag);
 
 #endif

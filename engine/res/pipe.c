@@ -3,7 +3,7 @@
  * Pipes: one PIPE file entry per open end, both ends sharing the pipe's
  * inode number as pipe_id, and the unread bytes of each pipe whose read end
  * is in the tree.  The bytes are copied with tee(), so they stay queued in
- * the task's pipe.
+ * the task's pipe.  FIFOs (res/fifo.c) keep their bytes the same way.
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -25,14 +25,14 @@ static bool pipe_match(const struct oc_dump_fd *fd)
 	return S_ISFIFO(fd->st.st_mode) && !strncmp(fd->link, "pipe:[", 6);
 }
 
-static int dump_pipe_data(struct oc_dump_ctx *ctx, int rd, uint32_t pipe_id)
+int oc_dump_pipe_data(struct oc_dump_ctx *ctx, enum oc_img_kind kind, int rd, uint32_t pipe_id)
 {
 	_cleanup_close_ int p0 = -1, p1 = -1;
 	int p[2], size;
 	ssize_t n;
 
 	ProtobufCMessage **queued;
-	size_t n_queued = oc_dump_queued(ctx, OC_IMG_PIPES_DATA, &queued);
+	size_t n_queued = oc_dump_queued(ctx, kind, &queued);
 	for (size_t i = 0; i < n_queued; i++)
 		if (((PipeDataEntry *)queued[i])->pipe_id == pipe_id)
 			return 0;
@@ -71,7 +71,7 @@ static int dump_pipe_data(struct oc_dump_ctx *ctx, int rd, uint32_t pipe_id)
 	pd->has_size = true;
 	pd->size = size;
 
-	return oc_dump_queue(ctx, OC_IMG_PIPES_DATA, &pd->base, buf);
+	return oc_dump_queue(ctx, kind, &pd->base, buf);
 }
 
 static int pipe_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
@@ -93,7 +93,7 @@ static int pipe_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	fe->pipe = pe;
 
 	if ((pe->flags & O_ACCMODE) == O_RDONLY) {
-		r = dump_pipe_data(t->ctx, fd->local, pe->pipe_id);
+		r = oc_dump_pipe_data(t->ctx, OC_IMG_PIPES_DATA, fd->local, pe->pipe_id);
 		if (r < 0)
 			return r;
 	}
@@ -115,6 +115,27 @@ const struct oc_fd_kind oc_fd_kind_pipe = {
 };
 
 /* ---- restore ------------------------------------------------------------ */
+
+int oc_rst_fill_pipe(struct oc_rst_ctx *ctx, enum oc_img_kind kind, uint32_t pipe_id, int wr)
+{
+	const struct oc_rst_image *im = oc_rst_image(ctx, kind);
+
+	for (size_t i = 0; i < im->n; i++) {
+		PipeDataEntry *pd = (PipeDataEntry *)im->msgs[i];
+		if (pd->pipe_id != pipe_id)
+			continue;
+		if (pd->has_size && fcntl(wr, F_SETPIPE_SZ, pd->size) < 0 && pd->bytes > 65536)
+			return oc_error_errno(-errno, "pipe %u: cannot grow to %u bytes", pipe_id, pd->size);
+		for (uint32_t done = 0; done < pd->bytes;) {
+			ssize_t n = write(wr, im->payloads[i] + done, pd->bytes - done);
+			if (n < 0)
+				return oc_error_errno(-errno, "pipe %u: cannot refill its %u bytes", pipe_id,
+						      pd->bytes);
+			done += n;
+		}
+	}
+	return 0;
+}
 
 static int pipe_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
@@ -138,21 +159,9 @@ static int pipe_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 			if (p[e] < 0)
 				return p[e];
 		}
-		const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_PIPES_DATA);
-		for (size_t i = 0; i < im->n; i++) {
-			PipeDataEntry *pd = (PipeDataEntry *)im->msgs[i];
-			if (pd->pipe_id != pe->pipe_id)
-				continue;
-			if (pd->has_size && fcntl(p[1], F_SETPIPE_SZ, pd->size) < 0 && pd->bytes > 65536)
-				return oc_error_errno(-errno, "pipe %u: cannot grow to %u bytes", pe->pipe_id, pd->size);
-			for (uint32_t done = 0; done < pd->bytes;) {
-				ssize_t n = write(p[1], im->payloads[i] + done, pd->bytes - done);
-				if (n < 0)
-					return oc_error_errno(-errno, "pipe %u: cannot refill its %u bytes", pe->pipe_id,
-							      pd->bytes);
-				done += n;
-			}
-		}
+		r = oc_rst_fill_pipe(ctx, OC_IMG_PIPES_DATA, pe->pipe_id, p[1]);
+		if (r < 0)
+			return r;
 		void *n = realloc(files->pipes, (files->n_pipes + 1) * sizeof(*files->pipes));
 		if (!n)
 			return -ENOMEM;

@@ -1,0 +1,155 @@
+#!/usr/bin/env bats
+# Unix sockets, FIFOs and file locks across a checkpoint: each workload
+# sets its state up, is dumped (and killed), restored, and checks itself.
+# What ocicr cannot dump fails the dump cleanly, and the task runs on.
+
+load helpers
+load helpers_fdsock
+
+setup() {
+	requires root
+	[ -x "$OCICR" ] || skip "build ocicr first (make)"
+	[ -x "$WORKLOADS/fdsock_pair" ] || skip "build the workloads first (make check)"
+	DIR=$BATS_TEST_TMPDIR
+	WL_PID=
+}
+
+teardown() {
+	fdsock_cleanup
+}
+
+# ---- round trips -----------------------------------------------------------
+
+@test "socket pairs of every type keep queues both ways, boundaries, shutdowns, flags, names" {
+	fdsock_round fdsock_pair
+}
+
+@test "listeners on a path and an abstract name: accepted and waiting connections, names, new clients" {
+	fdsock_start fdsock_listen
+	fdsock_dump
+	# The dumped tree left its socket files behind: restore replaces them.
+	[ -S "$DIR/srv-$WL_PID" ] || fail "no stale socket file at $DIR/srv-$WL_PID"
+	[ ! -e "$DIR/gone-$WL_PID" ] || fail "the unlinked listener's path came back at dump"
+	fdsock_restore
+	[ ! -e "$DIR/gone-$WL_PID" ] || fail "restore left the unlinked listener's path behind"
+	[ ! -e "$DIR/gone-$WL_PID.ocicr-parked" ] || fail "restore left a parked path behind"
+	fdsock_expect_pass
+}
+
+@test "a parent and a child keep their socket pairs, FIFOs and connections, queued both ways" {
+	fdsock_start fdsock_tree
+	[ "$(echo "$WL_PIDS" | wc -w)" -eq 2 ] || fail "expected 2 processes, got: $WL_PIDS"
+	fdsock_dump
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+@test "FIFOs keep their bytes: read-write, reader and writer, a lone writer, a grown one" {
+	fdsock_round fdsock_fifo
+}
+
+@test "flock, POSIX and OFD locks are held again after restore (--file-locks)" {
+	fdsock_round fdsock_locks --file-locks
+}
+
+@test "a listener's path taken by another kind of file fails the restore; once freed, restore works" {
+	fdsock_start fdsock_listen
+	fdsock_dump
+	rm -f "$DIR/srv-$WL_PID"
+	echo precious >"$DIR/srv-$WL_PID"
+	run ocicr restore -D "$DIR/img" -d -o -
+	assert_failure
+	assert_output --partial "$DIR/srv-$WL_PID: it exists and is not a socket"
+	run cat "$DIR/srv-$WL_PID"
+	assert_output precious
+	[ ! -d "/proc/$WL_PID" ] || fail "the failed restore left task $WL_PID"
+	rm "$DIR/srv-$WL_PID"
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+@test "a listener's path held by a live socket outside the image fails the restore and is left alone" {
+	requires python3
+	fdsock_start fdsock_listen
+	fdsock_dump
+	rm -f "$DIR/srv-$WL_PID"
+	python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+open(sys.argv[2], "w").write("up")
+time.sleep(30)' "$DIR/srv-$WL_PID" "$DIR/outsider.up" 3>&- &
+	local outsider=$!
+	for i in $(seq 100); do [ -s "$DIR/outsider.up" ] && break; sleep 0.05; done
+	run ocicr restore -D "$DIR/img" -d -o -
+	local still=no
+	[ -S "$DIR/srv-$WL_PID" ] && still=yes
+	kill "$outsider"
+	wait "$outsider" 2>/dev/null || true
+	[ "$still" = yes ] || fail "the outsider's socket file was removed"
+	assert_failure
+	assert_output --partial "cannot bind to $DIR/srv-$WL_PID: a live socket outside the image holds it"
+}
+
+# ---- images ----------------------------------------------------------------
+
+@test "images with unix sockets, queues, FIFOs and locks decode with crit" {
+	requires crit
+	fdsock_start fdsock_tree
+	fdsock_dump
+	fdsock_crit_decode "$DIR/img"
+	for img in files.img sk-queues.img fifo-data.img; do
+		[ -s "$DIR/img/$img" ] || fail "no $img"
+	done
+	run crit decode -i "$DIR/img/files.img"
+	assert_output --partial '"UNIXSK"'
+	assert_output --partial '"FIFO"'
+	fdsock_restore
+	fdsock_expect_pass
+	fdsock_cleanup
+
+	DIR=$BATS_TEST_TMPDIR/locks
+	mkdir -p "$DIR"
+	fdsock_start fdsock_locks
+	fdsock_dump --file-locks
+	fdsock_crit_decode "$DIR/img"
+	run crit decode -i "$DIR/img/filelocks.img"
+	assert_success
+	assert_output --partial '"FILE_LOCKS"'
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+# ---- refusals --------------------------------------------------------------
+
+# fdsock_refused MODE MESSAGE [OPTION...]: the dump of fdsock_unsup in MODE
+# fails with MESSAGE naming the task and fd 10, writes no image set, and the
+# workload runs on, intact.
+fdsock_refused() {
+	local mode=$1 msg=$2
+	shift 2
+	fdsock_start fdsock_unsup FDSOCK_MODE="$mode"
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o - "$@"
+	assert_failure
+	assert_output --partial "task $WL_PID"
+	assert_output --partial "fd 10"
+	assert_output --partial "$msg"
+	[ ! -e "$DIR/img/inventory.img" ] || fail "a failed dump left an image set"
+	kill -0 "$WL_PID" || fail "the workload died"
+	fdsock_expect_pass
+}
+
+@test "a unix socket connected outside the tree fails the dump, naming task and fd; the task runs on" {
+	fdsock_refused outside "connected to one outside the dumped tree"
+}
+
+@test "a TCP socket fails the dump, naming its family; the task runs on" {
+	fdsock_refused inet "an IPv4 socket: only unix sockets can be dumped"
+}
+
+@test "file descriptors queued on a unix socket fail the dump; the queue is left as it was" {
+	fdsock_refused scm "SCM_RIGHTS"
+}
+
+@test "a held lock without --file-locks fails the dump; the lock stays held" {
+	fdsock_refused lock "holds a flock lock: dump file locks with --file-locks"
+}

@@ -1,0 +1,110 @@
+# Helpers for fd_sock.bats: run a self-checking fdsock_* workload (the
+# protocol is in tests/workloads/fdsock_wl.h), checkpoint it, restore it and
+# read its verdict.  Load after helpers.
+
+# fdsock_start NAME [VAR=VALUE...]: start workload NAME in a session of its
+# own, in $DIR, and wait until it is ready.  Sets WL_PID (the root) and
+# WL_PIDS (every process of its session).
+fdsock_start() {
+	local name=$1
+	shift
+	DIR=${DIR:-$BATS_TEST_TMPDIR}
+	rm -f "$DIR/ready" "$DIR/result" "$DIR/wl.pid"
+	# The shell writes its pid, then becomes the workload.
+	env "$@" setsid bash -c 'echo $$ >"$1/wl.pid"; exec "$2" "$1/ready" "$1/result"' _ \
+		"$DIR" "$WORKLOADS/$name" </dev/null >"$DIR/wl.out" 2>&1 3>&- &
+	WL_BG=$!
+	local i
+	for i in $(seq 200); do
+		[ -s "$DIR/ready" ] && break
+		[ -s "$DIR/result" ] && fail "$name did not start: $(cat "$DIR/result")"
+		sleep 0.05
+	done
+	[ -s "$DIR/ready" ] || fail "$name did not get ready in 10 s: $(cat "$DIR/wl.out")"
+	WL_PID=$(cat "$DIR/wl.pid")
+	WL_PIDS=$(fdsock_session_pids "$WL_PID")
+}
+
+# Every process of session SID.
+fdsock_session_pids() {
+	ps -e -o pid=,sid= | awk -v sid="$1" '$2 == sid { print $1 }'
+}
+
+# fdsock_dump [OPTION...]: checkpoint the workload into $DIR/img (killing
+# it), then wait until every process of it is gone.
+fdsock_dump() {
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o - "$@"
+	assert_success
+	fdsock_wait_gone
+}
+
+# Wait (up to 10 s) for every pid of the tree to vanish: its root is our
+# child, the others are reaped by init, about once a second.
+fdsock_wait_gone() {
+	local i p alive
+	wait "$WL_BG" 2>/dev/null || true
+	for i in $(seq 200); do
+		alive=
+		for p in $WL_PIDS; do
+			[ -d "/proc/$p" ] && alive="$alive $p"
+		done
+		[ -z "$alive" ] && return 0
+		sleep 0.05
+	done
+	fail "processes$alive are still there 10 s after the dump"
+}
+
+fdsock_restore() {
+	run ocicr restore -D "$DIR/img" -d -o -
+	assert_success
+}
+
+# Signal the workload and expect its verdict: PASS.
+fdsock_expect_pass() {
+	local i
+	kill -USR1 "$WL_PID"
+	for i in $(seq 200); do
+		[ -s "$DIR/result" ] && break
+		sleep 0.05
+	done
+	[ -s "$DIR/result" ] || fail "no verdict 10 s after SIGUSR1 ($(cat "$DIR/wl.out" 2>/dev/null))"
+	run cat "$DIR/result"
+	assert_output "PASS"
+}
+
+# The whole round: start, dump, restore, check.
+fdsock_round() {
+	local name=$1
+	shift
+	fdsock_start "$name"
+	fdsock_dump "$@"
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+# Every image of $1 (but page contents) decodes with crit.
+fdsock_crit_decode() {
+	local img bad=() n=0
+	for img in "$1"/*.img; do
+		case $(basename "$img") in pages-*) continue ;; esac
+		n=$((n + 1))
+		crit decode -i "$img" >/dev/null 2>"$BATS_TEST_TMPDIR/crit.err" || bad+=("$(basename "$img")")
+	done
+	[ "$n" -gt 5 ] || fail "only $n images in $1"
+	[ ${#bad[@]} -eq 0 ] || fail "crit cannot decode: ${bad[*]} ($(tail -1 "$BATS_TEST_TMPDIR/crit.err"))"
+}
+
+# Kill whatever a test left running: the workload's session, and a helper
+# it started outside its tree.
+fdsock_cleanup() {
+	local p
+	if [ -n "${WL_PID:-}" ]; then
+		for p in $(fdsock_session_pids "$WL_PID"); do
+			kill -9 "$p" 2>/dev/null || true
+		done
+	fi
+	if [ -s "${DIR:-/nonexistent}/helper.pid" ]; then
+		kill -9 "$(cat "$DIR/helper.pid")" 2>/dev/null || true
+	fi
+	wait 2>/dev/null || true
+}

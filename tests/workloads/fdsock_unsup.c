@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Something a dump must refuse, chosen by FDSOCK_MODE, kept on fd 10:
+ *
+ *   outside  a unix stream socket whose peer is held by a process outside
+ *            the tree (its pid goes to helper.pid beside READY);
+ *   inet     a TCP socket;
+ *   scm      a unix socket with a file descriptor queued on it (SCM_RIGHTS);
+ *   lock     a flock()ed file (refused without --file-locks).
+ *
+ * The refused dump must leave the workload running as it was: on SIGUSR1
+ * it checks that the socket still works, or that the lock is still held.
+ */
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+
+#include "fdsock_wl.h"
+
+#define KEPT_FD 10
+
+static void put(int fd)
+{
+	WL_SETUP(dup2(fd, KEPT_FD) == KEPT_FD, "dup2");
+	close(fd);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = getenv("FDSOCK_MODE") ? getenv("FDSOCK_MODE") : "";
+	char dir[PATH_MAX], ready[PATH_MAX], path[PATH_MAX + 32];
+	int sv[2], other = -1;
+
+	wl_init(argc, argv);
+	signal(SIGPIPE, SIG_IGN);
+	snprintf(ready, sizeof(ready), "%s", argv[1]);
+	snprintf(dir, sizeof(dir), "%s", dirname(ready));
+
+	if (!strcmp(mode, "outside")) {
+		WL_SETUP(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0, "socketpair");
+		pid_t pid = fork();
+		WL_SETUP(pid >= 0, "fork");
+		if (pid == 0) {
+			/* The grandchild is orphaned: reparented out of the tree. */
+			if (fork() != 0)
+				_exit(0);
+			setsid();
+			close(sv[0]);
+			snprintf(path, sizeof(path), "%s/helper.pid", dir);
+			char buf[32];
+			snprintf(buf, sizeof(buf), "%d\n", getpid());
+			wl_write_file(path, buf);
+			for (;;) {
+				char c;
+				if (read(sv[1], &c, 1) != 1)
+					_exit(0);
+				if (write(sv[1], &c, 1) != 1)
+					_exit(0);
+			}
+		}
+		waitpid(pid, NULL, 0);
+		close(sv[1]);
+		put(sv[0]);
+	} else if (!strcmp(mode, "inet")) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		WL_SETUP(fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0, "inet socket");
+		put(fd);
+	} else if (!strcmp(mode, "scm")) {
+		WL_SETUP(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0, "socketpair");
+		int passed = open("/dev/null", O_RDONLY);
+		char cbuf[CMSG_SPACE(sizeof(int))] = {};
+		struct iovec iov = { "x", 1 };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				      .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &passed, sizeof(int));
+		WL_SETUP(sendmsg(sv[1], &msg, 0) == 1, "sendmsg SCM_RIGHTS");
+		close(passed);
+		put(sv[0]);
+		other = sv[1];
+	} else if (!strcmp(mode, "lock")) {
+		snprintf(path, sizeof(path), "%s/unsup-lock-%d", dir, getpid());
+		int fd = open(path, O_RDWR | O_CREAT, 0600);
+		WL_SETUP(fd >= 0 && flock(fd, LOCK_EX) == 0, "flock");
+		put(fd);
+	} else {
+		errno = EINVAL;
+		WL_SETUP(false, "FDSOCK_MODE is outside, inet, scm or lock");
+	}
+
+	wl_ready(argv);
+	wl_wait_usr1();
+
+	if (!strcmp(mode, "outside")) {
+		char c = 0;
+		WL_CHECK(write(KEPT_FD, "e", 1) == 1 && read(KEPT_FD, &c, 1) == 1 && c == 'e',
+			 "the outside peer does not echo any more");
+	} else if (!strcmp(mode, "inet")) {
+		struct sockaddr_in sin;
+		socklen_t len = sizeof(sin);
+		WL_CHECK(getsockname(KEPT_FD, (struct sockaddr *)&sin, &len) == 0 && sin.sin_port,
+			 "the TCP socket lost its port");
+	} else if (!strcmp(mode, "scm")) {
+		char buf[4];
+		char cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				      .msg_controllen = sizeof(cbuf) };
+		WL_CHECK(recvmsg(KEPT_FD, &msg, MSG_DONTWAIT) == 1, "the queued message is gone");
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		WL_CHECK(c && c->cmsg_type == SCM_RIGHTS, "the queued file descriptor is gone");
+		WL_CHECK(recv(KEPT_FD, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN,
+			 "the queue has more than was sent (the dump's peek left copies?)");
+		WL_CHECK(send(other, "y", 1, 0) == 1 && recv(KEPT_FD, buf, 1, MSG_DONTWAIT) == 1 && buf[0] == 'y',
+			 "the socket pair no longer works (peek offset left changed?)");
+	} else {
+		int fd = open(path, O_RDWR);
+		WL_CHECK(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK,
+			 "the flock is no longer held");
+		unlink(path);
+	}
+	return wl_finish();
+}
