@@ -1,0 +1,38 @@
+#!/usr/bin/env bats
+# Anonymous-inode fds: eventfd, epoll, signalfd, timerfd, inotify.  Each
+# workload (tests/workloads/fdanon_*.c) checks after restore that its
+# objects behave as before; the images must decode with crit.
+
+load helpers
+load helpers_fdanon
+
+setup() {
+	requires root crit python3
+}
+
+teardown() {
+	fa_teardown
+}
+
+@test "eventfd: counters, EFD_SEMAPHORE, flags, one eventfd shared with a child" {
+	fa_start fdanon_eventfd
+	fa_dump
+	fa_crit_decode
+	# EFD_SEMAPHORE in bit 0 of flags, O_RDWR always; 64-bit counters.
+	fa_files_check '
+e = sorted(kind("EVENTFD"), key=lambda e: e["id"])
+assert len(e) == 5, e
+assert e[0]["counter"] == 0x100000005 and e[0]["flags"] & 3 == 2, e[0]
+assert e[1]["counter"] == 3 and e[1]["flags"] & 3 == 3, e[1]
+'
+	fa_restore
+	fa_verdict
+}
+
+@test "signalfd: masks, flags, a signal pending at dump, signals sent after restore" {
+	fa_start fdanon_signalfd
+	fa_dump
+	fa_crit_decode
+	fa_restore
+	fa_verdict
+}
