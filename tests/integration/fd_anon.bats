@@ -36,3 +36,19 @@ assert e[1]["counter"] == 3 and e[1]["flags"] & 3 == 3, e[1]
 	fa_restore
 	fa_verdict
 }
+
+@test "timerfd: clocks, time left, intervals, unread ticks, settime flags" {
+	fa_start fdanon_timerfd
+	fa_dump
+	fa_crit_decode
+	# The 20 ms timer missed at least 11 periods before the dump: its
+	# ticks count them all, and it is still armed.
+	fa_files_check '
+t = [t for t in kind("TIMERFD") if t["insec"] == 20000000]
+assert len(t) == 1 and t[0]["ticks"] >= 11 and t[0]["vsec"] * 10**9 + t[0]["vnsec"] > 0, t
+'
+	# Time away must not count: restore a while later.
+	sleep 1
+	fa_restore
+	fa_verdict
+}
