@@ -62,6 +62,7 @@ extern const struct oc_fd_kind oc_fd_kind_tty;
 extern const struct oc_fd_kind oc_fd_kind_eventfd;
 extern const struct oc_fd_kind oc_fd_kind_signalfd;
 extern const struct oc_fd_kind oc_fd_kind_timerfd;
+extern const struct oc_fd_kind oc_fd_kind_inotify;
 
 /*
  * Is @fd an anonymous-inode file of kind @name, as its link names it

@@ -52,3 +52,17 @@ assert len(t) == 1 and t[0]["ticks"] >= 11 and t[0]["vsec"] * 10**9 + t[0]["vnse
 	fa_restore
 	fa_verdict
 }
+
+@test "inotify: watches by path, masks, one-shot, wd numbers with a gap" {
+	fa_start fdanon_inotify
+	fa_dump
+	fa_crit_decode
+	fa_files_check '
+i = sorted(kind("INOTIFY"), key=lambda i: len(i["wd"]))
+assert [w["wd"] for w in sorted(i[1]["wd"], key=lambda w: w["wd"])] == [1, 3, 4, 5], i
+for w in i[1]["wd"]:
+    assert w["f_handle"]["path"].startswith("/") and len(w["f_handle"]["handle"]) >= 16, w
+'
+	fa_restore
+	fa_verdict
+}

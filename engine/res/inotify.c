@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * inotify instances: every watch with its mask and its watch descriptor
+ * number, inside the file entry as in CRIU 4.2.
+ *
+ * fdinfo names a watched inode by device, inode number and file handle.
+ * The dump opens the handle (open_by_handle_at on a mount of that device)
+ * and records the path it reaches, checked to be the same inode, as CRIU
+ * does in f_handle.path; a watched inode no path reaches (deleted, hidden
+ * under another mount) fails the dump.  The restore watches the path, or
+ * the handle when an image has no path.
+ *
+ * The program keeps the wd numbers, and inotify hands them out one after
+ * another (per instance).  The restore adds the watches in wd order and
+ * sets each number first with INOTIFY_IOC_SETNEXTWD
+ * (CONFIG_CHECKPOINT_RESTORE); without it, it adds and removes until the
+ * counter reaches the number, and drops the IN_IGNORED events that makes.
+ * Events queued at dump time are lost (CRIU loses them too).
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "res/files.h"
+#include "util/cleanup.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#include "fh.pb-c.h"
+#include "fsnotify.pb-c.h"
+
+#ifndef INOTIFY_IOC_SETNEXTWD
+#define INOTIFY_IOC_SETNEXTWD _IOW('I', 0, int32_t)
+#endif
+
+/* What a watch mask holds beyond the events (inotify_mark_user_mask()). */
+#define WATCH_MASK (IN_ALL_EVENTS | IN_ONESHOT | IN_EXCL_UNLINK)
+
+/* fh_entry holds at least this many handle words (FH_ENTRY_SIZES__min_entries). */
+#define FH_WORDS 16
+
+/* The kernel's dev_t, as fdinfo prints it, to ours. */
+static dev_t kdev_to_dev(uint32_t kdev)
+{
+	return makedev(kdev >> 20, kdev & 0xfffff);
+}
+
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++, d++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
+		    s[3] <= '7') {
+			*d = (s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0');
+			s += 3;
+		} else
+			*d = *s;
+	}
+	*d = '\0';
+}
+
+/*
+ * Open (O_PATH) the inode of @handle on device @kdev through the first
+ * mount of that device that resolves it.
+ */
+static int open_handle(uint32_t kdev, const struct file_handle *handle, int *ret_fd)
+{
+	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+	_cleanup_free_ char *line = NULL;
+	dev_t dev = kdev_to_dev(kdev);
+	size_t cap = 0;
+	int err = -ENOENT;
+
+	if (!f)
+		return oc_error_errno(-errno, "cannot read /proc/self/mountinfo");
+	while (getline(&line, &cap, f) > 0) {
+		unsigned maj, min;
+		char mnt[PATH_MAX];
+		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, mnt) != 3)
+			continue;
+		if (makedev(maj, min) != dev)
+			continue;
+		unescape(mnt);
+		/* Not O_PATH: open_by_handle_at() wants a real open file. */
+		_cleanup_close_ int mfd = open(mnt, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (mfd < 0)
+			continue;
+		int fd = open_by_handle_at(mfd, (struct file_handle *)handle, O_PATH | O_CLOEXEC);
+		if (fd >= 0) {
+			*ret_fd = fd;
+			return 0;
+		}
+		err = -errno;
+	}
+	return oc_error(err, "no mount of device %u:%u opens the file handle (%s)", major(dev), minor(dev),
+			strerror(-err));
+}
+
+/* ---- dump --------------------------------------------------------------- */
+
+static bool inotify_match(const struct oc_dump_fd *fd)
+{
+	return oc_fd_is_anon(fd, "inotify");
+}
+
+/* The path of a watched inode, checked to reach that inode. */
+static int watch_path(struct oc_arena *a, const struct oc_proc_inotify_wd *w, char **ret_path)
+{
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + OC_PROC_FHANDLE_MAX];
+	} h = {};
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *path = NULL;
+	struct stat st, want;
+	char proc[64];
+	int r;
+
+	if (!w->fhandle.present)
+		return oc_error(-EOPNOTSUPP, "watch %d: its filesystem gives no file handle for inode %" PRIu64,
+				w->wd, w->ino);
+	h.fh.handle_bytes = MIN(w->fhandle.bytes, (uint32_t)OC_PROC_FHANDLE_MAX);
+	h.fh.handle_type = w->fhandle.type;
+	memcpy(h.fh.f_handle, w->fhandle.handle, h.fh.handle_bytes);
+	r = open_handle(w->sdev, &h.fh, &fd);
+	if (r < 0)
+		return oc_error_wrap(r, "watch %d on inode %" PRIu64, w->wd, w->ino);
+
+	if (fstat(fd, &want) < 0)
+		return oc_error_errno(-errno, "watch %d: fstat", w->wd);
+	snprintf(proc, sizeof(proc), "fd/%d", fd);
+	r = oc_proc_readlink(getpid(), proc, &path);
+	if (r < 0)
+		return r;
+	if (path[0] != '/' || stat(path, &st) < 0 || st.st_ino != want.st_ino || st.st_dev != want.st_dev)
+		return oc_error(-EOPNOTSUPP, "watch %d: no path reaches its inode %" PRIu64 " (%s; deleted, or "
+				"under another mount?)", w->wd, w->ino, path);
+	*ret_path = oc_arena_strdup(a, path);
+	return *ret_path ? 0 : -ENOMEM;
+}
+
+static FhEntry *dump_fhandle(struct oc_arena *a, const struct oc_proc_fhandle *fh, char *path)
+{
+	FhEntry *e = OC_ARENA_MSG(a, FhEntry, FH_ENTRY__INIT);
+	uint64_t *words = OC_ARENA_ARRAY(a, uint64_t, FH_WORDS);
+
+	if (!e || !words)
+		return NULL;
+	e->bytes = fh->bytes;
+	e->type = fh->type;
+	memcpy(words, fh->handle, MIN(fh->bytes, (uint32_t)(FH_WORDS * sizeof(uint64_t))));
+	e->n_handle = FH_WORDS;
+	e->handle = words;
+	e->path = path;
+	return e;
+}
+
+static int inotify_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
+{
+	struct oc_arena *a = t->ctx->arena;
+	FileEntry *fe = OC_ARENA_MSG(a, FileEntry, FILE_ENTRY__INIT);
+	InotifyFileEntry *e = OC_ARENA_MSG(a, InotifyFileEntry, INOTIFY_FILE_ENTRY__INIT);
+	size_t n = fd->info.n_inotify_wds;
+	int queued = 0, r;
+
+	if (!fe || !e)
+		return -ENOMEM;
+	fe->id = e->id = oc_dump_new_file_id(t->ctx);
+	e->flags = fd->info.flags & ~O_CLOEXEC;
+	r = oc_dump_fown(a, fd->local, &e->fown);
+	if (r < 0)
+		return r;
+	e->wd = OC_ARENA_ARRAY(a, InotifyWdEntry *, n);
+	if (!e->wd)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct oc_proc_inotify_wd *w = &fd->info.inotify_wds[i];
+		InotifyWdEntry *we = OC_ARENA_MSG(a, InotifyWdEntry, INOTIFY_WD_ENTRY__INIT);
+		char *path = NULL;
+		if (!we)
+			return -ENOMEM;
+		r = watch_path(a, w, &path);
+		if (r < 0)
+			return r;
+		we->id = e->id;
+		we->i_ino = w->ino;
+		we->mask = w->mask;
+		we->ignored_mask = w->ignored_mask;
+		we->s_dev = w->sdev;
+		we->wd = w->wd;
+		we->f_handle = dump_fhandle(a, &w->fhandle, path);
+		if (!we->f_handle)
+			return -ENOMEM;
+		e->wd[i] = we;
+	}
+	e->n_wd = n;
+	if (ioctl(fd->local, FIONREAD, &queued) == 0 && queued > 0)
+		pr_warn("task %d fd %d: inotify: %d bytes of queued events are not kept", t->pid, fd->num, queued);
+
+	fe->type = FD_TYPES__INOTIFY;
+	fe->ify = e;
+	r = oc_dump_add_file(t->ctx, fe);
+	if (r < 0)
+		return r;
+	*ret_id = fe->id;
+	return 0;
+}
+
+/* ---- restore ------------------------------------------------------------ */
+
+/* The watched inode, by path if the image has one, else by handle. */
+static int open_watched(const InotifyWdEntry *we, int *ret_fd)
+{
+	const FhEntry *fh = we->f_handle;
+	int fd;
+
+	if (fh->path) {
+		fd = open(fh->path, O_PATH | O_CLOEXEC);
+		if (fd < 0)
+			return oc_error_errno(-errno, "cannot open %s", fh->path);
+		*ret_fd = fd;
+		return 0;
+	}
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + FH_WORDS * sizeof(uint64_t)];
+	} h = {};
+	if (fh->bytes > FH_WORDS * sizeof(uint64_t) || fh->n_handle * sizeof(uint64_t) < fh->bytes)
+		return oc_error(-EINVAL, "a file handle of %u bytes does not fit", fh->bytes);
+	h.fh.handle_bytes = fh->bytes;
+	h.fh.handle_type = fh->type;
+	memcpy(h.fh.f_handle, fh->handle, fh->bytes);
+	return open_handle(we->s_dev, &h.fh, ret_fd);
+}
+
+/* Add one watch so that it gets number we->wd; *fell_back if by add/remove. */
+static int add_watch(int ifd, const InotifyWdEntry *we, bool *fell_back)
+{
+	_cleanup_close_ int target = -1;
+	uint32_t mask = we->mask & WATCH_MASK;
+	char proc[64];
+	int r, wd;
+
+	if (we->wd < 1 || we->wd > INT_MAX)
+		return oc_error(-EINVAL, "watch descriptor %u is out of range", we->wd);
+	r = open_watched(we, &target);
+	if (r < 0)
+		return r;
+	/* Watching the magic link watches the inode it points to. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", target);
+
+	bool set = ioctl(ifd, INOTIFY_IOC_SETNEXTWD, (unsigned long)we->wd) == 0;
+	if (!set && errno != ENOTTY)
+		return oc_error_errno(-errno, "INOTIFY_IOC_SETNEXTWD %u", we->wd);
+	for (;;) {
+		wd = inotify_add_watch(ifd, proc, mask);
+		if (wd < 0)
+			return oc_error_errno(-errno, "inotify_add_watch(mask 0x%x)", mask);
+		if (wd == (int)we->wd)
+			return 0;
+		if (set || wd > (int)we->wd)
+			return oc_error(-EEXIST, "the watch got descriptor %d, not %u (watches out of order, or "
+					"one inode twice?)", wd, we->wd);
+		inotify_rm_watch(ifd, wd);
+		*fell_back = true;
+	}
+}
+
+static int cmp_wd(const void *a, const void *b)
+{
+	uint32_t x = (*(InotifyWdEntry *const *)a)->wd, y = (*(InotifyWdEntry *const *)b)->wd;
+
+	return x < y ? -1 : x > y;
+}
+
+static int inotify_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
+{
+	InotifyFileEntry *e = fe->ify;
+	_cleanup_free_ InotifyWdEntry **wds = NULL;
+	_cleanup_close_ int fd = -1;
+	bool fell_back = false;
+	int r;
+
+	if (!e)
+		return oc_error(-EINVAL, "files.img: file %u has no inotify entry", fe->id);
+	for (size_t i = 0; i < e->n_wd; i++)
+		if (!e->wd[i]->f_handle)
+			return oc_error(-EINVAL, "files.img: inotify %u: watch %u has no file handle", fe->id,
+					e->wd[i]->wd);
+	fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (fd < 0)
+		return oc_error_errno(-errno, "inotify_init1");
+
+	wds = malloc((e->n_wd ? e->n_wd : 1) * sizeof(*wds));
+	if (!wds)
+		return -ENOMEM;
+	memcpy(wds, e->wd, e->n_wd * sizeof(*wds));
+	qsort(wds, e->n_wd, sizeof(*wds), cmp_wd);
+	for (size_t i = 0; i < e->n_wd; i++) {
+		r = add_watch(fd, wds[i], &fell_back);
+		if (r < 0)
+			return oc_error_wrap(r, "inotify %u: watch %u on %s", fe->id, wds[i]->wd,
+					     wds[i]->f_handle->path ? wds[i]->f_handle->path : "(a file handle)");
+	}
+	if (fell_back) {
+		/* The IN_IGNORED events of the watches removed on the way. */
+		char buf[4096];
+		while (read(fd, buf, sizeof(buf)) > 0)
+			;
+	}
+	r = oc_rst_set_status_flags(fd, e->flags);
+	if (r < 0)
+		return oc_error_wrap(r, "inotify %u", fe->id);
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+const struct oc_fd_kind oc_fd_kind_inotify = {
+	.name = "inotify",
+	.type = FD_TYPES__INOTIFY,
+	.match = inotify_match,
+	.dump = inotify_dump,
+	.open = inotify_open,
+};
