@@ -23,6 +23,7 @@ static const struct oc_fd_kind *const fd_kinds[] = {
 	&oc_fd_kind_tty,
 	&oc_fd_kind_memfd,
 	&oc_fd_kind_eventfd,
+	&oc_fd_kind_eventpoll,
 	&oc_fd_kind_signalfd,
 	&oc_fd_kind_timerfd,
 	&oc_fd_kind_inotify,

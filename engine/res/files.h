@@ -60,6 +60,7 @@ extern const struct oc_fd_kind oc_fd_kind_memfd;
 extern const struct oc_fd_kind oc_fd_kind_pipe;
 extern const struct oc_fd_kind oc_fd_kind_tty;
 extern const struct oc_fd_kind oc_fd_kind_eventfd;
+extern const struct oc_fd_kind oc_fd_kind_eventpoll;
 extern const struct oc_fd_kind oc_fd_kind_signalfd;
 extern const struct oc_fd_kind oc_fd_kind_timerfd;
 extern const struct oc_fd_kind oc_fd_kind_inotify;

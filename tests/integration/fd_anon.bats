@@ -29,6 +29,21 @@ assert e[1]["counter"] == 3 and e[1]["flags"] & 3 == 3, e[1]
 	fa_verdict
 }
 
+@test "epoll: watched set, events and data, one-shot, nested epoll, every fd kind as target" {
+	fa_start fdanon_epoll
+	fa_dump
+	fa_crit_decode
+	# The watch added as fd 15, now at 16 only, is recorded at 16.
+	fa_files_check '
+tfds = [t for e in kind("EVENTPOLL") for t in e.get("tfd", [])]
+nums = sorted(t["tfd"] for t in tfds)
+assert nums == [10, 12, 13, 14, 16, 20, 30, 31, 32], nums
+assert [t["data"] for t in tfds if t["tfd"] == 10] == [0xdeadbeefcafe]
+'
+	fa_restore
+	fa_verdict
+}
+
 @test "signalfd: masks, flags, a signal pending at dump, signals sent after restore" {
 	fa_start fdanon_signalfd
 	fa_dump
@@ -64,5 +79,16 @@ for w in i[1]["wd"]:
     assert w["f_handle"]["path"].startswith("/") and len(w["f_handle"]["handle"]) >= 16, w
 '
 	fa_restore
+	fa_verdict
+}
+
+@test "an epoll watching a file its task closed (only a child has it) fails the dump, tree left running" {
+	fa_start fdanon_unsup_epoll
+	run ocicr dump -t "$FA_PID" -D "$FA_DIR/img"
+	assert_failure 1
+	assert_output --partial "task $FA_PID: fd 20 (epoll"
+	assert_output --partial "added as fd 10"
+	run find "$FA_DIR/img" -name '*.img'
+	assert_output ""
 	fa_verdict
 }
