@@ -25,16 +25,14 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "res/fhandle.h"
 #include "res/files.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/log.h"
 
-#include "fh.pb-c.h"
 #include "fsnotify.pb-c.h"
 
 #ifndef INOTIFY_IOC_SETNEXTWD
@@ -44,125 +42,11 @@
 /* What a watch mask holds beyond the events (inotify_mark_user_mask()). */
 #define WATCH_MASK (IN_ALL_EVENTS | IN_ONESHOT | IN_EXCL_UNLINK)
 
-/* fh_entry holds at least this many handle words (FH_ENTRY_SIZES__min_entries). */
-#define FH_WORDS 16
-
-/* The kernel's dev_t, as fdinfo prints it, to ours. */
-static dev_t kdev_to_dev(uint32_t kdev)
-{
-	return makedev(kdev >> 20, kdev & 0xfffff);
-}
-
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
-{
-	char *d = s;
-
-	for (; *s; s++, d++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' && s[3] >= '0' &&
-		    s[3] <= '7') {
-			*d = (s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0');
-			s += 3;
-		} else
-			*d = *s;
-	}
-	*d = '\0';
-}
-
-/*
- * Open (O_PATH) the inode of @handle on device @kdev through the first
- * mount of that device that resolves it.
- */
-static int open_handle(uint32_t kdev, const struct file_handle *handle, int *ret_fd)
-{
-	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
-	_cleanup_free_ char *line = NULL;
-	dev_t dev = kdev_to_dev(kdev);
-	size_t cap = 0;
-	int err = -ENOENT;
-
-	if (!f)
-		return oc_error_errno(-errno, "cannot read /proc/self/mountinfo");
-	while (getline(&line, &cap, f) > 0) {
-		unsigned maj, min;
-		char mnt[PATH_MAX];
-		if (sscanf(line, "%*d %*d %u:%u %*s %4095s", &maj, &min, mnt) != 3)
-			continue;
-		if (makedev(maj, min) != dev)
-			continue;
-		unescape(mnt);
-		/* Not O_PATH: open_by_handle_at() wants a real open file. */
-		_cleanup_close_ int mfd = open(mnt, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-		if (mfd < 0)
-			continue;
-		int fd = open_by_handle_at(mfd, (struct file_handle *)handle, O_PATH | O_CLOEXEC);
-		if (fd >= 0) {
-			*ret_fd = fd;
-			return 0;
-		}
-		err = -errno;
-	}
-	return oc_error(err, "no mount of device %u:%u opens the file handle (%s)", major(dev), minor(dev),
-			strerror(-err));
-}
-
 /* ---- dump --------------------------------------------------------------- */
 
 static bool inotify_match(const struct oc_dump_fd *fd)
 {
 	return oc_fd_is_anon(fd, "inotify");
-}
-
-/* The path of a watched inode, checked to reach that inode. */
-static int watch_path(struct oc_arena *a, const struct oc_proc_inotify_wd *w, char **ret_path)
-{
-	union {
-		struct file_handle fh;
-		char buf[sizeof(struct file_handle) + OC_PROC_FHANDLE_MAX];
-	} h = {};
-	_cleanup_close_ int fd = -1;
-	_cleanup_free_ char *path = NULL;
-	struct stat st, want;
-	char proc[64];
-	int r;
-
-	if (!w->fhandle.present)
-		return oc_error(-EOPNOTSUPP, "watch %d: its filesystem gives no file handle for inode %" PRIu64,
-				w->wd, w->ino);
-	h.fh.handle_bytes = MIN(w->fhandle.bytes, (uint32_t)OC_PROC_FHANDLE_MAX);
-	h.fh.handle_type = w->fhandle.type;
-	memcpy(h.fh.f_handle, w->fhandle.handle, h.fh.handle_bytes);
-	r = open_handle(w->sdev, &h.fh, &fd);
-	if (r < 0)
-		return oc_error_wrap(r, "watch %d on inode %" PRIu64, w->wd, w->ino);
-
-	if (fstat(fd, &want) < 0)
-		return oc_error_errno(-errno, "watch %d: fstat", w->wd);
-	snprintf(proc, sizeof(proc), "fd/%d", fd);
-	r = oc_proc_readlink(getpid(), proc, &path);
-	if (r < 0)
-		return r;
-	if (path[0] != '/' || stat(path, &st) < 0 || st.st_ino != want.st_ino || st.st_dev != want.st_dev)
-		return oc_error(-EOPNOTSUPP, "watch %d: no path reaches its inode %" PRIu64 " (%s; deleted, or "
-				"under another mount?)", w->wd, w->ino, path);
-	*ret_path = oc_arena_strdup(a, path);
-	return *ret_path ? 0 : -ENOMEM;
-}
-
-static FhEntry *dump_fhandle(struct oc_arena *a, const struct oc_proc_fhandle *fh, char *path)
-{
-	FhEntry *e = OC_ARENA_MSG(a, FhEntry, FH_ENTRY__INIT);
-	uint64_t *words = OC_ARENA_ARRAY(a, uint64_t, FH_WORDS);
-
-	if (!e || !words)
-		return NULL;
-	e->bytes = fh->bytes;
-	e->type = fh->type;
-	memcpy(words, fh->handle, MIN(fh->bytes, (uint32_t)(FH_WORDS * sizeof(uint64_t))));
-	e->n_handle = FH_WORDS;
-	e->handle = words;
-	e->path = path;
-	return e;
 }
 
 static int inotify_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
@@ -189,16 +73,16 @@ static int inotify_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t 
 		char *path = NULL;
 		if (!we)
 			return -ENOMEM;
-		r = watch_path(a, w, &path);
+		r = oc_fhandle_path(a, w->sdev, &w->fhandle, &path);
 		if (r < 0)
-			return r;
+			return oc_error_wrap(r, "watch %d on inode %" PRIu64, w->wd, w->ino);
 		we->id = e->id;
 		we->i_ino = w->ino;
 		we->mask = w->mask;
 		we->ignored_mask = w->ignored_mask;
 		we->s_dev = w->sdev;
 		we->wd = w->wd;
-		we->f_handle = dump_fhandle(a, &w->fhandle, path);
+		we->f_handle = oc_fhandle_entry(a, &w->fhandle, path);
 		if (!we->f_handle)
 			return -ENOMEM;
 		e->wd[i] = we;
@@ -218,31 +102,6 @@ static int inotify_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t 
 
 /* ---- restore ------------------------------------------------------------ */
 
-/* The watched inode, by path if the image has one, else by handle. */
-static int open_watched(const InotifyWdEntry *we, int *ret_fd)
-{
-	const FhEntry *fh = we->f_handle;
-	int fd;
-
-	if (fh->path) {
-		fd = open(fh->path, O_PATH | O_CLOEXEC);
-		if (fd < 0)
-			return oc_error_errno(-errno, "cannot open %s", fh->path);
-		*ret_fd = fd;
-		return 0;
-	}
-	union {
-		struct file_handle fh;
-		char buf[sizeof(struct file_handle) + FH_WORDS * sizeof(uint64_t)];
-	} h = {};
-	if (fh->bytes > FH_WORDS * sizeof(uint64_t) || fh->n_handle * sizeof(uint64_t) < fh->bytes)
-		return oc_error(-EINVAL, "a file handle of %u bytes does not fit", fh->bytes);
-	h.fh.handle_bytes = fh->bytes;
-	h.fh.handle_type = fh->type;
-	memcpy(h.fh.f_handle, fh->handle, fh->bytes);
-	return open_handle(we->s_dev, &h.fh, ret_fd);
-}
-
 /* Add one watch so that it gets number we->wd; *fell_back if by add/remove. */
 static int add_watch(int ifd, const InotifyWdEntry *we, bool *fell_back)
 {
@@ -253,7 +112,7 @@ static int add_watch(int ifd, const InotifyWdEntry *we, bool *fell_back)
 
 	if (we->wd < 1 || we->wd > INT_MAX)
 		return oc_error(-EINVAL, "watch descriptor %u is out of range", we->wd);
-	r = open_watched(we, &target);
+	r = oc_fhandle_open(we->f_handle, we->s_dev, &target);
 	if (r < 0)
 		return r;
 	/* Watching the magic link watches the inode it points to. */
