@@ -27,8 +27,7 @@ dev_t oc_kdev_to_dev(uint32_t kdev)
 	return makedev(kdev >> 20, kdev & 0xfffff);
 }
 
-/* Undo mountinfo's octal escapes (\040 for a space) in place. */
-static void unescape(char *s)
+void oc_mountinfo_unescape(char *s)
 {
 	char *d = s;
 
@@ -68,7 +67,7 @@ static int open_handle(uint32_t kdev, union handle_buf *h, int *ret_fd)
 			continue;
 		if (makedev(maj, min) != dev)
 			continue;
-		unescape(mnt);
+		oc_mountinfo_unescape(mnt);
 		/* Not O_PATH: open_by_handle_at() wants a real open file. */
 		_cleanup_close_ int mfd = open(mnt, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 		if (mfd < 0)

@@ -28,6 +28,9 @@ FhEntry *oc_fhandle_entry(struct oc_arena *a, const struct oc_proc_fhandle *fh, 
  * by the handle on a mount of device @kdev. */
 int oc_fhandle_open(const FhEntry *fh, uint32_t kdev, int *ret_fd);
 
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+void oc_mountinfo_unescape(char *s);
+
 /* The kernel's dev_t, as fdinfo and mountinfo's numbers give it, to ours. */
 dev_t oc_kdev_to_dev(uint32_t kdev);
 

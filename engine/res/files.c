@@ -27,6 +27,7 @@ static const struct oc_fd_kind *const fd_kinds[] = {
 	&oc_fd_kind_signalfd,
 	&oc_fd_kind_timerfd,
 	&oc_fd_kind_inotify,
+	&oc_fd_kind_fanotify,
 	&oc_fd_kind_reg,
 };
 

@@ -64,6 +64,7 @@ extern const struct oc_fd_kind oc_fd_kind_eventpoll;
 extern const struct oc_fd_kind oc_fd_kind_signalfd;
 extern const struct oc_fd_kind oc_fd_kind_timerfd;
 extern const struct oc_fd_kind oc_fd_kind_inotify;
+extern const struct oc_fd_kind oc_fd_kind_fanotify;
 
 /*
  * Is @fd an anonymous-inode file of kind @name, as its link names it

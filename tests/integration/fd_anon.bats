@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# Anonymous-inode fds: eventfd, epoll, signalfd, timerfd, inotify.  Each
-# workload (tests/workloads/fdanon_*.c) checks after restore that its
-# objects behave as before; the images must decode with crit.
+# Anonymous-inode fds: eventfd, epoll, signalfd, timerfd, inotify and
+# fanotify.  Each workload (tests/workloads/fdanon_*.c) checks after restore
+# that its objects behave as before; the images must decode with crit.
 
 load helpers
 load helpers_fdanon
@@ -88,6 +88,31 @@ for w in i[1]["wd"]:
 	assert_failure 1
 	assert_output --partial "task $FA_PID: fd 20 (epoll"
 	assert_output --partial "added as fd 10"
+	run find "$FA_DIR/img" -name '*.img'
+	assert_output ""
+	fa_verdict
+}
+
+@test "fanotify: init flags, inode marks by path, ignored mask, a mount mark" {
+	fa_start fdanon_fanotify
+	fa_dump
+	fa_crit_decode
+	fa_files_check '
+g = sorted(kind("FANOTIFY"), key=lambda g: len(g["mark"]))
+assert [m["type"] for m in g[0]["mark"]] == ["MOUNT"] and g[0]["mark"][0]["me"]["path"].startswith("/"), g[0]
+assert sorted(m["type"] for m in g[1]["mark"]) == ["INODE"] * 3, g[1]
+assert [m["ignored_mask"] for m in g[1]["mark"] if m["mflags"] & 0x40] == [8], g[1]
+'
+	fa_restore
+	fa_verdict
+}
+
+@test "a fanotify mark on a whole filesystem fails the dump, task left running" {
+	fa_start fdanon_unsup_fanotify
+	run ocicr dump -t "$FA_PID" -D "$FA_DIR/img"
+	assert_failure 1
+	assert_output --partial "task $FA_PID: fd 10 (fanotify"
+	assert_output --partial "FAN_MARK_FILESYSTEM"
 	run find "$FA_DIR/img" -name '*.img'
 	assert_output ""
 	fa_verdict

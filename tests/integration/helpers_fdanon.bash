@@ -128,7 +128,8 @@ fa_files_check() {
 	python3 - "$FA_DIR/files.json" <<PY || fail "files.img check failed"
 import json, sys
 files = json.load(open(sys.argv[1]))["entries"]
-sub = {"EVENTFD": "efd", "EVENTPOLL": "epfd", "SIGNALFD": "sgfd", "TIMERFD": "tfd", "INOTIFY": "ify"}
+sub = {"EVENTFD": "efd", "EVENTPOLL": "epfd", "SIGNALFD": "sgfd", "TIMERFD": "tfd", "INOTIFY": "ify",
+       "FANOTIFY": "ffy"}
 def kind(t):
     return [f[sub[t]] for f in files if f["type"] == t]
 $1
