@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "restore.h"
+#include "res/files.h"
 #include "res/mm.h"
 
 static const char *fd_type_name(FdTypes t)
@@ -60,6 +61,19 @@ int oc_restore_print_plan(struct oc_rst_ctx *ctx, FILE *out)
 			fprintf(out, "%3d.   task %d: fd %u <- ", step++, t->pid, t->fds[j]->fd);
 			describe_file(ctx, t->fds[j]->id, out);
 			fputc('\n', out);
+		}
+		/* The per-file setup the owner does once its fds are in
+		 * (restore_agent.c install_fds). */
+		for (size_t j = 0; j < t->n_fds; j++) {
+			FileEntry *fe = oc_rst_find_file(ctx, t->fds[j]->id);
+			const struct oc_fd_kind *kind = fe ? oc_fd_kind_of(fe->type) : NULL;
+			bool first = true;
+			for (size_t k = 0; k < j; k++)
+				first &= t->fds[k]->id != t->fds[j]->id;
+			if (!kind || !kind->setup || !first || oc_rst_file_owner(ctx, fe->id) != t->pid)
+				continue;
+			fprintf(out, "%3d.   task %d: fd %u (%s, owner): %s\n", step++, t->pid, t->fds[j]->fd, kind->name,
+				kind->setup_what ? kind->setup_what : "set up");
 		}
 		fprintf(out, "%3d.   task %d: cwd ", step++, t->pid);
 		describe_file(ctx, t->fs->cwd_id, out);

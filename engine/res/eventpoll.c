@@ -237,4 +237,5 @@ const struct oc_fd_kind oc_fd_kind_eventpoll = {
 	.dump = eventpoll_dump,
 	.open = eventpoll_open,
 	.setup = eventpoll_setup,
+	.setup_what = "add its watches by the task's fd numbers",
 };

@@ -43,6 +43,8 @@ struct oc_fd_kind {
 	 * the tasks holding it.  @fd is one of that task's fds for the entry.
 	 */
 	int (*setup)(struct oc_rst_agent *ag, FileEntry *fe, int fd);
+	/* What setup does, in a few words, for the plan printer. */
+	const char *setup_what;
 };
 
 /* The kind module for a file entry type, or NULL. */

@@ -169,4 +169,5 @@ const struct oc_fd_kind oc_fd_kind_timerfd = {
 	.dump = timerfd_dump,
 	.open = timerfd_open,
 	.setup = timerfd_setup,
+	.setup_what = "arm the timer, put its unread ticks back",
 };

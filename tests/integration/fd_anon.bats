@@ -40,6 +40,11 @@ nums = sorted(t["tfd"] for t in tfds)
 assert nums == [10, 12, 13, 14, 16, 20, 30, 31, 32], nums
 assert [t["data"] for t in tfds if t["tfd"] == 10] == [0xdeadbeefcafe]
 '
+	# The watches are added once every fd of the task is in.
+	run ocicr restore --plan-only -D "$FA_DIR/img"
+	assert_success
+	assert_line --regexp "task $FA_PID: fd 20 \(epoll, owner\): add its watches"
+	[ "$(echo "$output" | grep -n 'fd 20 (epoll' | cut -d: -f1)" -gt "$(echo "$output" | grep -n 'fd 32 <-' | cut -d: -f1)" ]
 	fa_restore
 	fa_verdict
 }
