@@ -8,7 +8,9 @@
  * and records the path it reaches, checked to be the same inode, as CRIU
  * does in f_handle.path; a watched inode no path reaches (deleted, hidden
  * under another mount) fails the dump.  The restore watches the path, or
- * the handle when an image has no path.
+ * the handle when an image has no path, in the owner task once its fds
+ * are installed: by then the coordinator opened every file of the tree,
+ * and those opens would otherwise show as events.
  *
  * The program keeps the wd numbers, and inotify hands them out one after
  * another (per instance).  The restore adds the watches in wd order and
@@ -20,6 +22,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,10 +148,7 @@ static int cmp_wd(const void *a, const void *b)
 static int inotify_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
 	InotifyFileEntry *e = fe->ify;
-	_cleanup_free_ InotifyWdEntry **wds = NULL;
-	_cleanup_close_ int fd = -1;
-	bool fell_back = false;
-	int r;
+	int fd, r;
 
 	if (!e)
 		return oc_error(-EINVAL, "files.img: file %u has no inotify entry", fe->id);
@@ -156,9 +156,28 @@ static int inotify_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 		if (!e->wd[i]->f_handle)
 			return oc_error(-EINVAL, "files.img: inotify %u: watch %u has no file handle", fe->id,
 					e->wd[i]->wd);
-	fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	fd = inotify_init1(IN_CLOEXEC);
 	if (fd < 0)
 		return oc_error_errno(-errno, "inotify_init1");
+	r = oc_rst_set_status_flags(fd, e->flags);
+	if (r < 0) {
+		close(fd);
+		return oc_error_wrap(r, "inotify %u", fe->id);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/*
+ * The watches, in the owner task once its fds are in: after every file of
+ * the tree was opened (by the coordinator), so those opens make no events.
+ */
+static int inotify_setup(struct oc_rst_agent *ag, FileEntry *fe, int fd)
+{
+	InotifyFileEntry *e = fe->ify;
+	_cleanup_free_ InotifyWdEntry **wds = NULL;
+	bool fell_back = false;
+	int r;
 
 	wds = malloc((e->n_wd ? e->n_wd : 1) * sizeof(*wds));
 	if (!wds)
@@ -172,15 +191,13 @@ static int inotify_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 					     wds[i]->f_handle->path ? wds[i]->f_handle->path : "(a file handle)");
 	}
 	if (fell_back) {
-		/* The IN_IGNORED events of the watches removed on the way. */
+		/* The IN_IGNORED events of the watches removed on the way
+		 * (the fd may be blocking: read only what is there). */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
 		char buf[4096];
-		while (read(fd, buf, sizeof(buf)) > 0)
+		while (poll(&p, 1, 0) == 1 && read(fd, buf, sizeof(buf)) > 0)
 			;
 	}
-	r = oc_rst_set_status_flags(fd, e->flags);
-	if (r < 0)
-		return oc_error_wrap(r, "inotify %u", fe->id);
-	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
 
@@ -190,4 +207,6 @@ const struct oc_fd_kind oc_fd_kind_inotify = {
 	.match = inotify_match,
 	.dump = inotify_dump,
 	.open = inotify_open,
+	.setup = inotify_setup,
+	.setup_what = "add its watches, each with its wd number",
 };
