@@ -7,7 +7,9 @@
  * CRIU 4.2 knows two kinds of mark: on an inode (named by file handle and,
  * as with inotify, the path it reaches: res/fhandle.h) and on a mount
  * (its mount id and mount point).  Marks on a whole filesystem or a mount
- * namespace have no place in its images, so they fail the dump.  Events
+ * namespace have no place in its images, so they fail the dump.  The
+ * restore adds the marks in the owner task once its fds are installed,
+ * after the coordinator opened every file of the tree.  Events
  * queued at dump time are lost, as in CRIU; permission events waiting for
  * an answer would leave their tasks blocked, so they are warned about too.
  */
@@ -212,8 +214,7 @@ static int restore_mark(int gfd, const FanotifyMarkEntry *me)
 static int fanotify_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
 	FanotifyFileEntry *e = fe->ffy;
-	_cleanup_close_ int fd = -1;
-	int r;
+	int fd, r;
 
 	if (!e)
 		return oc_error(-EINVAL, "files.img: file %u has no fanotify entry", fe->id);
@@ -223,20 +224,35 @@ static int fanotify_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	if (fd < 0)
 		return oc_error_errno(-errno, "fanotify %u: fanotify_init(0x%x, 0x%x)", fe->id, e->faflags,
 				      e->evflags);
+	r = oc_rst_set_status_flags(fd, e->flags);
+	if (r < 0) {
+		close(fd);
+		return oc_error_wrap(r, "fanotify %u", fe->id);
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+/*
+ * The marks, in the owner task once its fds are in: after the coordinator
+ * opened every file of the tree, so those opens make no events (and, for
+ * a permission mark, do not wait for an answer nobody would give).
+ */
+static int fanotify_setup(struct oc_rst_agent *ag, FileEntry *fe, int fd)
+{
+	FanotifyFileEntry *e = fe->ffy;
+
 	for (size_t i = 0; i < e->n_mark; i++) {
-		r = restore_mark(fd, e->mark[i]);
+		const FanotifyMarkEntry *me = e->mark[i];
+		int r = restore_mark(fd, me);
 		if (r < 0) {
-			const char *what = e->mark[i]->type == MARK_TYPE__MOUNT && e->mark[i]->me ? e->mark[i]->me->path
-					   : e->mark[i]->ie && e->mark[i]->ie->f_handle && e->mark[i]->ie->f_handle->path
-						   ? e->mark[i]->ie->f_handle->path
+			const char *what = me->type == MARK_TYPE__MOUNT && me->me ? me->me->path
+					   : me->ie && me->ie->f_handle && me->ie->f_handle->path
+						   ? me->ie->f_handle->path
 						   : "(a file handle)";
 			return oc_error_wrap(r, "fanotify %u: mark on %s", fe->id, what);
 		}
 	}
-	r = oc_rst_set_status_flags(fd, e->flags);
-	if (r < 0)
-		return oc_error_wrap(r, "fanotify %u", fe->id);
-	*ret_fd = TAKE_FD(fd);
 	return 0;
 }
 
@@ -246,4 +262,6 @@ const struct oc_fd_kind oc_fd_kind_fanotify = {
 	.match = fanotify_match,
 	.dump = fanotify_dump,
 	.open = fanotify_open,
+	.setup = fanotify_setup,
+	.setup_what = "add its marks",
 };

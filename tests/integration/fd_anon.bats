@@ -98,15 +98,17 @@ for w in i[1]["wd"]:
 	fa_verdict
 }
 
-@test "fanotify: init flags, inode marks by path, ignored mask, a mount mark" {
+@test "fanotify: init flags, inode marks by path, ignored mask, a mount mark, a permission mark" {
 	fa_start fdanon_fanotify
 	fa_dump
 	fa_crit_decode
 	fa_files_check '
-g = sorted(kind("FANOTIFY"), key=lambda g: len(g["mark"]))
-assert [m["type"] for m in g[0]["mark"]] == ["MOUNT"] and g[0]["mark"][0]["me"]["path"].startswith("/"), g[0]
-assert sorted(m["type"] for m in g[1]["mark"]) == ["INODE"] * 3, g[1]
-assert [m["ignored_mask"] for m in g[1]["mark"] if m["mflags"] & 0x40] == [8], g[1]
+g = {len(g["mark"]) * 10 + (g["faflags"] & 0xc): g for g in kind("FANOTIFY")}
+assert sorted(g) == [10, 14, 30], g
+assert g[10]["mark"][0]["type"] == "MOUNT" and g[10]["mark"][0]["me"]["path"].startswith("/"), g[10]
+assert g[14]["mark"][0]["mask"] == 0x10000, g[14]
+assert sorted(m["type"] for m in g[30]["mark"]) == ["INODE"] * 3, g[30]
+assert [m["ignored_mask"] for m in g[30]["mark"] if m["mflags"] & 0x40] == [8], g[30]
 '
 	fa_restore
 	fa_verdict
