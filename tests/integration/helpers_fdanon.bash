@@ -58,7 +58,7 @@ fa_dump() {
 		fa_log_tail "$FA_DIR/img/dump.log"
 		fail "dump of $FA_PID failed"
 	fi
-	fa_poll 15 fa_gone "$FA_PID" || fail "pid $FA_PID still exists 15 s after the dump"
+	fa_poll 10 fa_gone "$FA_PID" || fail "pid $FA_PID still exists 10 s after the dump"
 }
 
 fa_restore() {
