@@ -120,7 +120,7 @@ $(B)/tests/%: tests/unit/%.c $(B)/libocicr.a
 
 # Self-checking workloads for the integration tests: static, like the
 # shared fixtures, so they do not depend on the libraries of the host.
-$(B)/workloads/%: tests/workloads/%.c tests/workloads/wl.h
+$(B)/workloads/%: tests/workloads/%.c $(wildcard tests/workloads/*.h)
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -O1 -g -std=gnu11 -D_GNU_SOURCE -Wall -static -pthread -o $@ $< -lrt

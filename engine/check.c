@@ -12,11 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -189,6 +193,35 @@ static bool probe_userfaultfd(void)
 	return true;
 }
 
+static bool probe_kcmp_epoll(void)
+{
+	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC), ev = eventfd(0, EFD_CLOEXEC);
+	struct epoll_event e = { .events = EPOLLIN };
+	struct {
+		uint32_t efd, tfd, toff;
+	} slot = { ep, ev, 0 };
+
+	if (ep < 0 || ev < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e) < 0)
+		return false;
+	return syscall(SYS_kcmp, getpid(), getpid(), KCMP_EPOLL_TFD, ev, &slot) == 0;
+}
+
+static bool probe_timerfd_ticks(void)
+{
+	_cleanup_close_ int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+
+	/* TFD_IOC_SET_TICKS: a NULL argument faults only where it exists. */
+	return fd >= 0 && ioctl(fd, _IOW('T', 0, uint64_t), NULL) < 0 && errno == EFAULT;
+}
+
+static bool probe_inotify_nextwd(void)
+{
+	_cleanup_close_ int fd = inotify_init1(IN_CLOEXEC);
+
+	/* INOTIFY_IOC_SETNEXTWD */
+	return fd >= 0 && ioctl(fd, _IOW('I', 0, int32_t), 1) == 0;
+}
+
 static bool probe_timens(void)
 {
 	return access("/proc/self/ns/time", F_OK) == 0;
@@ -224,6 +257,10 @@ static const struct probe probes[] = {
 	{ "time namespaces", NEED_FEATURE, "monotonic clocks across restore", probe_timens },
 	{ "PAGEMAP_SCAN", NEED_FEATURE, "fast present-page scans", probe_pagemap_scan },
 	{ "userfaultfd", NEED_FEATURE, "lazy restore and dirty tracking", probe_userfaultfd },
+	{ "kcmp KCMP_EPOLL_TFD", NEED_FEATURE, "dumping epoll watches", probe_kcmp_epoll },
+	{ "TFD_IOC_SET_TICKS", NEED_FEATURE, "timerfd expirations not read yet", probe_timerfd_ticks },
+	{ "INOTIFY_IOC_SETNEXTWD", NEED_FEATURE, "inotify wd numbers without adding and removing watches",
+	  probe_inotify_nextwd },
 	{ "CAP_SYS_RESOURCE", NEED_FEATURE, "raising hard rlimits on restore (clamped with a warning)",
 	  probe_sys_resource },
 };

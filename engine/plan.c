@@ -392,11 +392,20 @@ static void print_step(const struct oc_plan *plan, size_t i, struct oc_rst_ctx *
 		for (size_t j = 0; j < t->n_fds; j++)
 			fprintf(out, " %u<-%u", t->fds[j]->fd, t->fds[j]->id);
 		break;
-	case OC_STEP_SETUP:
-		fprintf(out, "task %d: set up file %u (", s->task, s->object);
-		describe_file(ctx, s->object, out);
-		fprintf(out, ")");
+	case OC_STEP_SETUP: {
+		/* The per-file work the owner does once its fds are in. */
+		FileEntry *fe = oc_rst_find_file(ctx, s->object);
+		const struct oc_fd_kind *kind = fe ? oc_fd_kind_of(fe->type) : NULL;
+		uint32_t fd = 0;
+		for (size_t j = 0; j < t->n_fds; j++)
+			if (t->fds[j]->id == s->object) {
+				fd = t->fds[j]->fd;
+				break;
+			}
+		fprintf(out, "task %d: fd %u (%s, owner): %s", s->task, fd, kind ? kind->name : "?",
+			kind && kind->setup_what ? kind->setup_what : "set up");
 		break;
+	}
 	case OC_STEP_FS: {
 		fprintf(out, "task %d: cwd ", s->task);
 		describe_file(ctx, t->fs->cwd_id, out);

@@ -25,6 +25,12 @@ static const struct oc_fd_kind *const fd_kinds[] = {
 	&oc_fd_kind_socket,
 	&oc_fd_kind_tty,
 	&oc_fd_kind_memfd,
+	&oc_fd_kind_eventfd,
+	&oc_fd_kind_eventpoll,
+	&oc_fd_kind_signalfd,
+	&oc_fd_kind_timerfd,
+	&oc_fd_kind_inotify,
+	&oc_fd_kind_fanotify,
 	&oc_fd_kind_reg,
 };
 
@@ -34,6 +40,29 @@ const struct oc_fd_kind *oc_fd_kind_of(FdTypes type)
 		if (fd_kinds[i]->type == type)
 			return fd_kinds[i];
 	return NULL;
+}
+
+bool oc_fd_is_anon(const struct oc_dump_fd *fd, const char *name)
+{
+	static const char prefix[] = "anon_inode:";
+
+	return !strncmp(fd->link, prefix, sizeof(prefix) - 1) && !strcmp(fd->link + sizeof(prefix) - 1, name);
+}
+
+/* The status flags F_SETFL changes (fs/fcntl.c SETFL_MASK). */
+#define SETFL_FLAGS (O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK)
+
+int oc_rst_set_status_flags(int fd, uint32_t flags)
+{
+	int cur = fcntl(fd, F_GETFL);
+
+	if (cur < 0)
+		return oc_error_errno(-errno, "F_GETFL");
+	if ((cur & SETFL_FLAGS) == (int)(flags & SETFL_FLAGS))
+		return 0;
+	if (fcntl(fd, F_SETFL, (cur & ~SETFL_FLAGS) | (flags & SETFL_FLAGS)) < 0)
+		return oc_error_errno(-errno, "cannot set file status flags 0%o", flags & SETFL_FLAGS);
+	return 0;
 }
 
 int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret)
@@ -59,7 +88,7 @@ static int cmp_int(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-static int list_fds(pid_t pid, int **ret_fds, size_t *ret_n)
+int oc_dump_list_fds(pid_t pid, int **ret_fds, size_t *ret_n)
 {
 	char path[64];
 	_cleanup_closedir_ DIR *d = NULL;
@@ -203,7 +232,7 @@ int oc_dump_files(struct oc_dump_task *t)
 			return 0;
 		}
 
-	r = list_fds(t->pid, &fds, &n);
+	r = oc_dump_list_fds(t->pid, &fds, &n);
 	if (r < 0)
 		return r;
 	t->fds = OC_ARENA_ARRAY(t->ctx->arena, FdinfoEntry *, n);

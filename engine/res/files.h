@@ -43,10 +43,15 @@ struct oc_fd_kind {
 	 * the tasks holding it.  @fd is one of that task's fds for the entry.
 	 */
 	int (*setup)(struct oc_rst_agent *ag, FileEntry *fe, int fd);
+	/* What setup does, in a few words, for the plan printer. */
+	const char *setup_what;
 };
 
 /* The kind module for a file entry type, or NULL. */
 const struct oc_fd_kind *oc_fd_kind_of(FdTypes type);
+
+/* The fd numbers of task @pid, ascending (malloc'ed). */
+int oc_dump_list_fds(pid_t pid, int **ret_fds, size_t *ret_n);
 
 /* The fown of an open file, read through our copy of it. */
 int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
@@ -59,6 +64,24 @@ extern const struct oc_fd_kind oc_fd_kind_tty;
 extern const struct oc_fd_kind oc_fd_kind_fifo;
 extern const struct oc_fd_kind oc_fd_kind_unix;
 extern const struct oc_fd_kind oc_fd_kind_socket; /* other families: refused */
+extern const struct oc_fd_kind oc_fd_kind_eventfd;
+extern const struct oc_fd_kind oc_fd_kind_eventpoll;
+extern const struct oc_fd_kind oc_fd_kind_signalfd;
+extern const struct oc_fd_kind oc_fd_kind_timerfd;
+extern const struct oc_fd_kind oc_fd_kind_inotify;
+extern const struct oc_fd_kind oc_fd_kind_fanotify;
+
+/*
+ * Is @fd an anonymous-inode file of kind @name, as its link names it
+ * ("[eventfd]", "inotify": the text after "anon_inode:")?
+ */
+bool oc_fd_is_anon(const struct oc_dump_fd *fd, const char *name);
+
+/*
+ * Restore: give a file made anew the status flags of its image (the
+ * O_NONBLOCK, O_ASYNC... part of @flags; the access mode is the kind's).
+ */
+int oc_rst_set_status_flags(int fd, uint32_t flags);
 
 /* Is this a terminal device (handled by res/tty.c)? */
 bool oc_is_tty_dev(const struct stat *st);
