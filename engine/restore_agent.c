@@ -401,6 +401,7 @@ static int build_and_jump(struct oc_rst_agent *ag)
 	a->task_size = OC_TASK_SIZE;
 	a->pid = t->pid;
 	a->status_fd = ag->status_fd;
+	a->populate = !getenv("OCICR_NO_POPULATE");
 	a->vmas = (void *)(base + L.vmas);
 	a->runs = (void *)(base + L.runs);
 	a->timers = (void *)(base + L.timers);

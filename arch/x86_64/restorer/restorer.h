@@ -127,7 +127,7 @@ struct oc_rst_args {
 	int32_t pid;
 	int32_t pages_fd;
 	int32_t status_fd;    /* failures are reported here */
-	int32_t pad0;
+	int32_t populate;     /* pre-fault page runs with MADV_POPULATE_WRITE */
 	/* fds from first_helper_fd up are the coordinator's: it closes them
 	 * once every task of the tree is done (tasks may share a table). */
 	int32_t first_helper_fd, last_helper_fd;
