@@ -207,6 +207,16 @@ static void restore_process(struct oc_rst_args *args)
 			CHECK(sys3(__NR_setitimer, which, &v, 0), OC_RST_STEP_ITIMER, which);
 	}
 
+	for (uint32_t i = 0; i < args->n_rlimits; i++)
+		CHECK(sys4(__NR_prlimit64, 0, i, &args->rlimits[i], 0), OC_RST_STEP_RLIMIT, i);
+}
+
+/*
+ * POSIX timers, once every thread exists: a SIGEV_THREAD_ID timer names
+ * its thread, and timer_create() refuses a tid not (yet) in the group.
+ */
+static void restore_posix_timers(struct oc_rst_args *args)
+{
 	if (args->n_timers)
 		sys5(__NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON, 0, 0, 0);
 	for (uint32_t i = 0; i < args->n_timers; i++) {
@@ -223,9 +233,6 @@ static void restore_process(struct oc_rst_args *args)
 	}
 	if (args->n_timers)
 		sys5(__NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0);
-
-	for (uint32_t i = 0; i < args->n_rlimits; i++)
-		CHECK(sys4(__NR_prlimit64, 0, i, &args->rlimits[i], 0), OC_RST_STEP_RLIMIT, i);
 }
 
 static void restore_creds(struct oc_rst_args *args, const struct oc_rst_creds *c, int index)
@@ -273,21 +280,24 @@ static __attribute__((noreturn)) void restore_thread(struct oc_rst_args *args, u
 	/* Always: the agent ran with SIGKILL as its parent-death signal. */
 	CHECK(sys5(__NR_prctl, PR_SET_PDEATHSIG, t->pdeath_sig, 0, 0, 0), OC_RST_STEP_THREAD, index);
 
-	if (index == 0) {
-		/* Kernel-sent signals may only be queued by the thread whose
-		 * tid is the tgid, so the main thread queues them all. */
-		for (uint32_t i = 0; i < args->n_siginfos; i++) {
-			const struct oc_rst_siginfo *s = &args->siginfos[i];
-			if (s->tid)
-				CHECK(sys4(__NR_rt_tgsigqueueinfo, args->pid, s->tid, s->signo, s->info),
-				      OC_RST_STEP_SIGQUEUE, i);
-			else
-				CHECK(sys3(__NR_rt_sigqueueinfo, args->pid, s->signo, s->info), OC_RST_STEP_SIGQUEUE,
-				      i);
-		}
+	/*
+	 * A siginfo that claims to come from the kernel, kill() or tgkill()
+	 * (si_code >= 0 or SI_TKILL) may only be queued by the thread it is
+	 * queued to: rt_tgsigqueueinfo() to another thread fails with EPERM.
+	 * So each thread queues its own signals, and the main thread, whose
+	 * tid is the tgid, the process-wide ones.
+	 */
+	for (uint32_t i = 0; i < args->n_siginfos; i++) {
+		const struct oc_rst_siginfo *s = &args->siginfos[i];
+		if (s->tid && s->tid == t->tid)
+			CHECK(sys4(__NR_rt_tgsigqueueinfo, args->pid, s->tid, s->signo, s->info), OC_RST_STEP_SIGQUEUE,
+			      i);
+		else if (!s->tid && index == 0)
+			CHECK(sys3(__NR_rt_sigqueueinfo, args->pid, s->signo, s->info), OC_RST_STEP_SIGQUEUE, i);
+	}
+	if (index == 0)
 		for (int fd = args->first_helper_fd; fd <= args->last_helper_fd; fd++)
 			sys1(__NR_close, fd);
-	}
 	restore_creds(args, &t->creds, index);
 
 	/* Done: the coordinator takes over from this trap. */
@@ -352,5 +362,6 @@ void rst_main(struct oc_rst_args *args)
 			rst_fail(args, OC_RST_STEP_CLONE, -17, i);
 		__atomic_add_fetch(&args->threads_started, 1, __ATOMIC_SEQ_CST);
 	}
+	restore_posix_timers(args);
 	restore_thread(args, 0);
 }

@@ -16,11 +16,13 @@
  *   2. map the vDSO and every VMA; read private pages with preadv; set
  *      final protections and madvise flags
  *   3. PR_SET_MM_MAP (mm bounds, auxv, exe file)
- *   4. signal handlers, itimers, POSIX timers, rlimits
- *   5. create the other threads (clone3 with their tids); each thread and
+ *   4. signal handlers, itimers, rlimits
+ *   5. create the other threads (clone3 with their tids); then POSIX
+ *      timers (a SIGEV_THREAD_ID one needs its thread); each thread and
  *      then the main one restore per-thread state (robust list, rseq,
  *      sigaltstack, clear_tid address, credentials)
- *   6. queue pending signals; close the agent's helper fds
+ *   6. queue pending signals (each thread its own, the main thread the
+ *      process-wide ones); close the agent's helper fds
  *   7. every thread stops on int3: the coordinator, which traces them,
  *      unmaps the area, loads each thread's registers, FPU state and
  *      blocked mask with ptrace, and detaches.
