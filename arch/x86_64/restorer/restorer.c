@@ -279,6 +279,9 @@ static __attribute__((noreturn)) void restore_thread(struct oc_rst_args *args, u
 	sys1(__NR_set_tid_address, t->clear_tid_addr);
 	/* Always: the agent ran with SIGKILL as its parent-death signal. */
 	CHECK(sys5(__NR_prctl, PR_SET_PDEATHSIG, t->pdeath_sig, 0, 0, 0), OC_RST_STEP_THREAD, index);
+	/* Else every thread would be named after ocicr, whose clone it is. */
+	if (t->comm[0])
+		CHECK(sys5(__NR_prctl, PR_SET_NAME, (long)t->comm, 0, 0, 0), OC_RST_STEP_THREAD, index);
 
 	/*
 	 * A siginfo that claims to come from the kernel, kill() or tgkill()

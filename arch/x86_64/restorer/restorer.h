@@ -20,7 +20,7 @@
  *   5. create the other threads (clone3 with their tids); then POSIX
  *      timers (a SIGEV_THREAD_ID one needs its thread); each thread and
  *      then the main one restore per-thread state (robust list, rseq,
- *      sigaltstack, clear_tid address, credentials)
+ *      sigaltstack, clear_tid address, name, credentials)
  *   6. queue pending signals (each thread its own, the main thread the
  *      process-wide ones); close the agent's helper fds
  *   7. every thread stops on int3: the coordinator, which traces them,
@@ -106,6 +106,7 @@ struct oc_rst_thread {
 	uint64_t sas_sp, sas_size;
 	int32_t sas_flags;
 	int32_t pdeath_sig;
+	char comm[16];        /* thread name (PR_SET_NAME), "" to keep */
 	struct oc_rst_creds creds;
 };
 
