@@ -7,6 +7,7 @@
 #ifndef OCICR_RES_PAGES_H
 #define OCICR_RES_PAGES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "img/image.h"
@@ -18,6 +19,7 @@ struct oc_pages_writer {
 	struct oc_img *pages;
 	uint32_t pages_id;
 	int mem_fd;             /* where the page bytes are read from */
+	bool zero_past_eof;     /* mem_fd is a file: its last page may be partial */
 	uint8_t *buf;
 	uint64_t run_start;     /* address (or offset) the run has in the image */
 	uint64_t run_src;       /* offset of the run in mem_fd */
