@@ -114,6 +114,7 @@ struct oc_rst_agent {
 	struct {
 		uint32_t pipe_id;
 		int fds[2];
+		bool handed_out[2]; /* end given to an fd as it is */
 	} *pipes;
 	size_t n_pipes;
 	struct {

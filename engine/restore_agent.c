@@ -731,6 +731,11 @@ static int build_and_jump(struct oc_rst_agent *ag)
 			return oc_error_errno(-errno, "cannot unregister the agent's rseq area");
 	}
 
+	/* oc_arch_jump() does not return, so no cleanup handler runs: the
+	 * pages image (the blob reads a high dup of it) must be closed here,
+	 * or its fd stays open in the restored task. */
+	oc_img_close(TAKE_PTR(pages));
+
 	/* Unlink recreated ghosts now that every user has them open. */
 	for (size_t i = 0; i < ag->n_ghost_paths; i++)
 		unlink(ag->ghost_paths[i]);
