@@ -194,6 +194,7 @@ int oc_agent_shmem_fd(struct oc_rst_agent *ag, uint64_t inode_id, int *ret_fd)
 static int restore_session(struct oc_rst_agent *ag)
 {
 	PstreeEntry *pe = ag->task->pstree;
+	TaskCoreEntry *tc = ag->task->cores[0]->tc;
 
 	if (pe->sid == pe->pid) {
 		if (setsid() < 0)
@@ -202,6 +203,9 @@ static int restore_session(struct oc_rst_agent *ag)
 		if (setpgid(0, 0) < 0)
 			return oc_error_errno(-errno, "setpgid");
 	}
+	/* A process attribute the blob leaves alone: set it here. */
+	if (tc->has_child_subreaper && tc->child_subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		return oc_error_errno(-errno, "PR_SET_CHILD_SUBREAPER");
 	return 0;
 }
 
@@ -637,6 +641,8 @@ static int build_and_jump(struct oc_rst_agent *ag)
 	};
 	a->mm.auxv_words = MIN(mm->n_mm_saved_auxv, ARRAY_SIZE(a->mm.auxv));
 	memcpy(a->mm.auxv, mm->mm_saved_auxv, a->mm.auxv_words * sizeof(uint64_t));
+
+	a->personality = tc->personality;
 
 	/* Signal handlers, timers, limits. */
 	for (size_t i = 0, sig = 1; i < tc->n_sigactions; i++, sig++) {

@@ -96,7 +96,7 @@ static int dump_ns_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids)
 	return 0;
 }
 
-static int read_proc_u32(pid_t pid, const char *name, uint32_t *ret, bool *ret_has)
+static int read_proc_u32(pid_t pid, const char *name, int base, uint32_t *ret, bool *ret_has)
 {
 	_cleanup_free_ char *text = NULL;
 	int r = oc_proc_read(pid, name, &text, NULL);
@@ -108,7 +108,7 @@ static int read_proc_u32(pid_t pid, const char *name, uint32_t *ret, bool *ret_h
 		return r;
 	char *end;
 	errno = 0;
-	long long v = strtoll(text, &end, 10);
+	long long v = strtoll(text, &end, base);
 	if (errno || end == text)
 		return oc_error(-EINVAL, "/proc/%d/%s: cannot parse '%s'", pid, name, text);
 	*ret = (uint32_t)v;
@@ -189,14 +189,16 @@ int oc_dump_task_core(struct oc_dump_task *t)
 
 	uint32_t v;
 	bool has;
-	r = read_proc_u32(t->pid, "personality", &v, &has);
+	/* Printed in hex ("%08x"); it used to be read as decimal, and dropped. */
+	r = read_proc_u32(t->pid, "personality", 16, &v, &has);
 	if (r < 0)
 		return r;
-	r = read_proc_u32(t->pid, "loginuid", &tc->loginuid, &has);
+	tc->personality = v;
+	r = read_proc_u32(t->pid, "loginuid", 10, &tc->loginuid, &has);
 	if (r < 0)
 		return r;
 	tc->has_loginuid = has;
-	r = read_proc_u32(t->pid, "oom_score_adj", &v, &has);
+	r = read_proc_u32(t->pid, "oom_score_adj", 10, &v, &has);
 	if (r < 0)
 		return r;
 	tc->has_oom_score_adj = has;

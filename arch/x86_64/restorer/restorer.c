@@ -194,6 +194,9 @@ static void restore_mm(struct oc_rst_args *args)
 
 static void restore_process(struct oc_rst_args *args)
 {
+	/* Before the threads exist: they inherit it. */
+	sys1(__NR_personality, args->personality);
+
 	for (int sig = 1; sig <= 64; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;

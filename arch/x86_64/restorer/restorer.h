@@ -16,7 +16,7 @@
  *   2. map the vDSO and every VMA; read private pages with preadv; set
  *      final protections and madvise flags
  *   3. PR_SET_MM_MAP (mm bounds, auxv, exe file)
- *   4. signal handlers, itimers, rlimits
+ *   4. personality, signal handlers, itimers, rlimits
  *   5. create the other threads (clone3 with their tids); then POSIX
  *      timers (a SIGEV_THREAD_ID one needs its thread); each thread and
  *      then the main one restore per-thread state (robust list, rseq,
@@ -143,6 +143,9 @@ struct oc_rst_args {
 	struct oc_rst_run *runs;
 
 	struct oc_rst_mm mm;
+
+	uint32_t personality;
+	uint32_t pad1;
 
 	struct oc_rst_sigaction sigactions[64]; /* index sig - 1; 9, 19 unused */
 	struct oc_rst_itimer itimers[3];
