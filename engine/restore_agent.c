@@ -781,5 +781,8 @@ int oc_restore_agent(struct oc_rst_ctx *ctx, struct oc_rst_task *t, int status_f
 		r = restore_fs(&ag);
 	if (r >= 0)
 		r = build_and_jump(&ag);
+	/* Failed: unlinked files recreated for the restore must not stay. */
+	for (size_t i = 0; i < ag.n_ghost_paths; i++)
+		unlink(ag.ghost_paths[i]);
 	return r;
 }
