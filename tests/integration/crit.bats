@@ -45,15 +45,34 @@ decode_all() {
 	assert_output True
 }
 
-@test "crit decodes every image of the signals, timers, threads and misc workloads" {
-	for w in signals timers threads misc; do
+@test "crit decodes every image of the signals, timers, threads, misc and creds workloads" {
+	for w in signals timers threads misc creds; do
 		decode_all "$w"
-		if [ "$w" = timers ]; then
-			run crit_get "$WL_DIR/img/core-$WL_PID.img" \
-				'[t["it_id"] for t in img["entries"][0]["tc"]["timers"]["posix"]]'
+		core=$WL_DIR/img/core-$WL_PID.img
+		case $w in
+		timers)
+			run crit_get "$core" '[t["it_id"] for t in img["entries"][0]["tc"]["timers"]["posix"]]'
 			assert_output "[0, 1, 3, 4, 5]"
-		fi
+			;;
+		misc)
+			run crit_get "$core" 'img["entries"][0]["tc"]["comm"]'
+			assert_output wl-misc-comm
+			;;
+		creds)
+			run crit_get "$core" 'img["entries"][0]["thread_core"]["creds"]["groups"]'
+			assert_output "[100, 200]"
+			;;
+		esac
 	done
-	run crit_get "$WL_DIR/img/core-$WL_PID.img" 'img["entries"][0]["tc"]["comm"]'
-	assert_output wl-misc-comm
+}
+
+@test "crit decodes the stats a restore writes" {
+	wl_start files
+	wl_dump
+	wait_gone "$WL_PID"
+	wl_restore
+	run crit decode -i "$WL_DIR/img/stats-restore"
+	assert_success
+	assert_output --partial '"restore_time"'
+	wl_expect_pass
 }

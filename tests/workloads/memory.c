@@ -9,7 +9,8 @@
  *
  * After restore every byte must be as it was, untouched pages must still
  * be absent, the guard pages must still fault, the madvise flags must be
- * in place, and /proc/self/maps must read as it did before the dump.
+ * in place, and /proc/self/maps, the mm bounds in /proc/self/stat, auxv
+ * and the executable must read as they did before the dump.
  */
 #include <setjmp.h>
 #include <sys/mman.h>
@@ -39,6 +40,9 @@ static uint8_t *reserve, *A, *S, *M, *D, *SH, *FP, *FS, *heap;
 static char fp_path[PATH_MAX], fs_path[PATH_MAX];
 static char maps_before[256 * 1024], maps_after[256 * 1024];
 static char smaps[2 * 1024 * 1024];
+static char auxv_before[4096], auxv_after[4096], exe_before[PATH_MAX], exe_after[PATH_MAX];
+static ssize_t auxv_len;
+static unsigned long mm_before[10], mm_after[10];
 static char scratch[FP_PAGES * PG];
 static sigjmp_buf segv_jmp;
 
@@ -90,6 +94,28 @@ static const char *vmflags_of(const void *addr)
 		return flags;
 	}
 	return NULL;
+}
+
+/*
+ * The mm bounds in /proc/self/stat: start_code, end_code, start_stack
+ * (fields 26-28) and start_data .. env_end (45-51).
+ */
+static void read_mm_fields(unsigned long *out)
+{
+	static char stat[4096];
+	int field = 3, n = 0;
+
+	WL_SETUP(wl_read_file("/proc/self/stat", stat, sizeof(stat)) > 0, "read /proc/self/stat");
+	char *p = strrchr(stat, ')');
+	WL_SETUP(p != NULL, "parse /proc/self/stat");
+	for (p += 2; *p && n < 10; field++) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+		if ((field >= 26 && field <= 28) || (field >= 45 && field <= 51))
+			out[n++] = v;
+		p = *end ? end + 1 : end;
+	}
+	WL_SETUP(n == 10, "parse /proc/self/stat");
 }
 
 static bool has_vmflag(const void *addr, const char *flag)
@@ -222,6 +248,21 @@ static void check(void)
 			(int)strcspn(a, "\n"), a);
 	}
 
+	/* mm fields: code/data/brk/stack/arg/env bounds, auxv, executable. */
+	static const char *const mm_names[10] = { "start_code", "end_code", "start_stack", "start_data",
+						  "end_data", "start_brk", "arg_start", "arg_end", "env_start",
+						  "env_end" };
+	read_mm_fields(mm_after);
+	for (int i = 0; i < 10; i++)
+		WL_CHECK(mm_after[i] == mm_before[i], "%s is 0x%lx, was 0x%lx", mm_names[i], mm_after[i],
+			 mm_before[i]);
+	WL_CHECK(wl_read_file("/proc/self/auxv", auxv_after, sizeof(auxv_after)) == auxv_len &&
+		 !memcmp(auxv_before, auxv_after, auxv_len), "/proc/self/auxv changed");
+	ssize_t n = readlink("/proc/self/exe", exe_after, sizeof(exe_after) - 1);
+	WL_CHECK(n > 0, "no /proc/self/exe");
+	exe_after[n] = '\0';
+	WL_CHECK(!strcmp(exe_after, exe_before), "/proc/self/exe is %s, was %s", exe_after, exe_before);
+
 	bad = wl_mismatch(A, A_LEN, SEED_A);
 	WL_CHECK(bad < 0, "anonymous memory differs at offset %zd", bad);
 
@@ -329,6 +370,12 @@ int main(int argc, char **argv)
 		stack_buf[i] = wl_pattern(SEED_STACK, i);
 
 	prefault_stack();
+	read_mm_fields(mm_before);
+	auxv_len = wl_read_file("/proc/self/auxv", auxv_before, sizeof(auxv_before));
+	WL_SETUP(auxv_len > 0, "read /proc/self/auxv");
+	ssize_t n = readlink("/proc/self/exe", exe_before, sizeof(exe_before) - 1);
+	WL_SETUP(n > 0, "readlink /proc/self/exe");
+	exe_before[n] = '\0';
 	read_maps(maps_before, sizeof(maps_before));
 	wl_ready();
 	wl_wait();
