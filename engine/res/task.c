@@ -189,7 +189,7 @@ int oc_dump_task_core(struct oc_dump_task *t)
 
 	uint32_t v;
 	bool has;
-	/* Printed in hex ("%08x"); it used to be read as decimal, and dropped. */
+	/* /proc prints it in hex ("%08x"). */
 	r = read_proc_u32(t->pid, "personality", 16, &v, &has);
 	if (r < 0)
 		return r;
