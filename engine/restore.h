@@ -124,6 +124,8 @@ struct oc_rst_agent {
 	size_t n_shmem;
 	char **ghost_paths;     /* unlinked once every user opened them */
 	size_t n_ghost_paths;
+	struct oc_rst_seal late_seals[OC_RST_MAX_LATE_SEALS]; /* for the blob */
+	size_t n_late_seals;
 };
 
 /* Move @fd to a number >= the helper base (closing the original). */

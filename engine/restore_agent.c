@@ -167,18 +167,32 @@ int oc_agent_shmem_fd(struct oc_rst_agent *ag, uint64_t inode_id, int *ret_fd)
 	}
 	if (ie->has_mode && fchmod(fd, ie->mode & 07777) < 0)
 		pr_debug("memfd %s: fchmod: %m", ie->name);
-	/* Seals that forbid writing would stop the shared mapping: later. */
-	uint32_t seals = ie->seals & ~(F_SEAL_SEAL | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
-	if (!anon && seals && fcntl(fd, F_ADD_SEALS, seals) < 0) {
-		r = oc_error_errno(-errno, "memfd %s: cannot seal", ie->name);
+	/*
+	 * Seals, now that it is filled.  F_SEAL_WRITE before the blob maps
+	 * the object, so that its read-only shared mappings lose VM_MAYWRITE
+	 * as the task's did (and the seal would fail after them).  But
+	 * F_SEAL_FUTURE_WRITE after, as it spares writable mappings made
+	 * before it; the blob adds it, and F_SEAL_SEAL then comes last.
+	 * (Anonymous shared memory comes sealed, with F_SEAL_SEAL.)
+	 */
+	uint32_t late = ie->seals & F_SEAL_FUTURE_WRITE ? ie->seals & (F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) : 0;
+	uint32_t now = ie->seals & ~late;
+	if (!anon && now && fcntl(fd, F_ADD_SEALS, now) < 0) {
+		r = oc_error_errno(-errno, "memfd %s: cannot add seals 0x%x", ie->name, now);
 		close(fd);
 		return r;
 	}
-	if (!anon && (ie->seals & F_SEAL_SEAL) && !(ie->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
-		fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL);
 	fd = oc_agent_high_fd(ag, fd);
 	if (fd < 0)
 		return fd;
+	if (!anon && late) {
+		if (ag->n_late_seals == OC_RST_MAX_LATE_SEALS) {
+			close(fd);
+			return oc_error(-EOPNOTSUPP, "more than %d memfds sealed with F_SEAL_FUTURE_WRITE",
+					OC_RST_MAX_LATE_SEALS);
+		}
+		ag->late_seals[ag->n_late_seals++] = (struct oc_rst_seal){ fd, late };
+	}
 	void *n = realloc(ag->shmem, (ag->n_shmem + 1) * sizeof(*ag->shmem));
 	if (!n)
 		return -ENOMEM;
@@ -643,6 +657,8 @@ static int build_and_jump(struct oc_rst_agent *ag)
 	memcpy(a->mm.auxv, mm->mm_saved_auxv, a->mm.auxv_words * sizeof(uint64_t));
 
 	a->personality = tc->personality;
+	a->n_late_seals = ag->n_late_seals;
+	memcpy(a->late_seals, ag->late_seals, ag->n_late_seals * sizeof(a->late_seals[0]));
 
 	/* Signal handlers, timers, limits. */
 	for (size_t i = 0, sig = 1; i < tc->n_sigactions; i++, sig++) {

@@ -12,6 +12,7 @@
 #include <asm/prctl.h>
 #include <asm/unistd.h>
 #include <linux/capability.h>
+#include <linux/fcntl.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
@@ -155,6 +156,11 @@ static void restore_memory(struct oc_rst_args *args)
 			}
 		}
 	}
+
+	/* F_SEAL_FUTURE_WRITE spares writable mappings made before it. */
+	for (uint32_t i = 0; i < args->n_late_seals; i++)
+		CHECK(sys3(__NR_fcntl, args->late_seals[i].fd, F_ADD_SEALS, args->late_seals[i].seals),
+		      OC_RST_STEP_SEALS, i);
 
 	for (uint32_t i = 0; i < args->n_vmas; i++) {
 		const struct oc_rst_vma *v = &args->vmas[i];

@@ -14,7 +14,8 @@
  *
  *   1. block all signals; unmap everything outside the area
  *   2. map the vDSO and every VMA; read private pages with preadv; set
- *      final protections and madvise flags
+ *      final protections and madvise flags; seal memfds against future
+ *      writes
  *   3. PR_SET_MM_MAP (mm bounds, auxv, exe file)
  *   4. personality, signal handlers, itimers, rlimits
  *   5. create the other threads (clone3 with their tids); then POSIX
@@ -72,6 +73,14 @@ struct oc_rst_posix_timer {
 	uint64_t sival;
 	uint64_t isec, insec, vsec, vnsec;
 };
+
+/* Seals a memfd may get only once the task's mappings of it exist. */
+struct oc_rst_seal {
+	int32_t fd;
+	uint32_t seals;
+};
+
+#define OC_RST_MAX_LATE_SEALS 32
 
 struct oc_rst_rlimit {
 	uint64_t cur, max;
@@ -142,6 +151,10 @@ struct oc_rst_args {
 	uint32_t n_runs;
 	struct oc_rst_run *runs;
 
+	uint32_t n_late_seals;
+	uint32_t pad2;
+	struct oc_rst_seal late_seals[OC_RST_MAX_LATE_SEALS];
+
 	struct oc_rst_mm mm;
 
 	uint32_t personality;
@@ -191,6 +204,7 @@ enum oc_rst_step {
 	OC_RST_STEP_THREAD,
 	OC_RST_STEP_CREDS,
 	OC_RST_STEP_SIGQUEUE,
+	OC_RST_STEP_SEALS,
 	_OC_RST_STEP_MAX,
 };
 
