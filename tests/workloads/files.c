@@ -13,6 +13,10 @@
  *   21  directory
  *   22  memfd "wl-memfd", 3 pages + 100 bytes, offset 5000, sealed
  *       against shrinking and growing
+ *   23  memfd "wl-sealed", sealed against writes (F_SEAL_WRITE, F_SEAL_SEAL),
+ *       mapped shared read-only
+ *   24  memfd "wl-future", mapped shared read-write, then sealed against
+ *       future writes (F_SEAL_FUTURE_WRITE, F_SEAL_SEAL)
  *
  * After restore: the same fds and no others, with the same flags and
  * close-on-exec bits, offsets, contents; shared open files still shared
@@ -47,6 +51,7 @@ static char reg_path[PATH_MAX], log_path[PATH_MAX], shared_path[PATH_MAX], ghost
 	dir_path[PATH_MAX];
 static uint8_t buf[PIPE_B_SIZE];
 static ino_t dir_ino;
+static uint8_t *sealed_map, *future_map;
 
 /* Put a fresh fd at number @want. */
 static void place(int fd, int want)
@@ -174,6 +179,19 @@ static void setup(void)
 	WL_SETUP(write(22, buf, MEMFD_LEN) == MEMFD_LEN, "write memfd");
 	WL_SETUP(fcntl(22, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW) == 0, "F_ADD_SEALS");
 	WL_SETUP(lseek(22, 5000, SEEK_SET) == 5000, "lseek memfd");
+
+	place(memfd_create("wl-sealed", MFD_ALLOW_SEALING), 23);
+	WL_SETUP(write(23, "sealed", 6) == 6 && ftruncate(23, 4096) == 0, "fill wl-sealed");
+	WL_SETUP(fcntl(23, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SEAL) == 0, "F_SEAL_WRITE");
+	sealed_map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, 23, 0);
+	WL_SETUP(sealed_map != MAP_FAILED, "map wl-sealed");
+
+	place(memfd_create("wl-future", MFD_ALLOW_SEALING), 24);
+	WL_SETUP(ftruncate(24, 4096) == 0, "size wl-future");
+	future_map = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 24, 0);
+	WL_SETUP(future_map != MAP_FAILED, "map wl-future");
+	memcpy(future_map, "future", 6);
+	WL_SETUP(fcntl(24, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) == 0, "F_SEAL_FUTURE_WRITE");
 }
 
 static void check(void)
@@ -269,6 +287,25 @@ static void check(void)
 	bad = wl_mismatch(buf, MEMFD_LEN, SEED_MEMFD);
 	WL_CHECK(bad < 0, "memfd differs at %zd", bad);
 	WL_CHECK(write(22, "x", 1) == 1, "memfd is no longer writable");
+
+	/* Sealed against writes: no write(), and its mapping cannot become writable. */
+	WL_CHECK(fcntl(23, F_GET_SEALS) == (F_SEAL_WRITE | F_SEAL_SEAL), "wl-sealed seals 0x%x, were 0x%x",
+		 fcntl(23, F_GET_SEALS), F_SEAL_WRITE | F_SEAL_SEAL);
+	WL_CHECK(write(23, "x", 1) < 0 && errno == EPERM, "wl-sealed takes write()");
+	WL_CHECK(!memcmp(sealed_map, "sealed", 6), "wl-sealed mapping reads '%.6s'", sealed_map);
+	WL_CHECK(mprotect(sealed_map, 4096, PROT_READ | PROT_WRITE) < 0, "wl-sealed mapping can be made writable");
+	WL_CHECK(fcntl(23, F_ADD_SEALS, F_SEAL_GROW) < 0 && errno == EPERM, "wl-sealed lost F_SEAL_SEAL");
+
+	/* Sealed against future writes: the old writable mapping still writes. */
+	WL_CHECK(fcntl(24, F_GET_SEALS) == (F_SEAL_FUTURE_WRITE | F_SEAL_SEAL), "wl-future seals 0x%x, were 0x%x",
+		 fcntl(24, F_GET_SEALS), F_SEAL_FUTURE_WRITE | F_SEAL_SEAL);
+	WL_CHECK(write(24, "x", 1) < 0 && errno == EPERM, "wl-future takes write()");
+	WL_CHECK(!memcmp(future_map, "future", 6), "wl-future mapping reads '%.6s'", future_map);
+	memcpy(future_map, "FUTURE", 6);
+	WL_CHECK(pread(24, text, 6, 0) == 6 && !memcmp(text, "FUTURE", 6),
+		 "a write through the old wl-future mapping does not reach the memfd");
+	void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 24, 0);
+	WL_CHECK(m == MAP_FAILED, "wl-future can be mapped writable anew");
 }
 
 int main(int argc, char **argv)
