@@ -296,7 +296,7 @@ static const char *const step_names[_OC_RST_STEP_MAX] = {
 	[OC_RST_STEP_ITIMER] = "interval timers", [OC_RST_STEP_TIMER] = "POSIX timers",
 	[OC_RST_STEP_RLIMIT] = "resource limits", [OC_RST_STEP_CLONE] = "creating threads",
 	[OC_RST_STEP_THREAD] = "per-thread state", [OC_RST_STEP_CREDS] = "credentials",
-	[OC_RST_STEP_SIGQUEUE] = "queueing pending signals",
+	[OC_RST_STEP_SIGQUEUE] = "queueing pending signals", [OC_RST_STEP_SEALS] = "sealing memfds",
 };
 
 static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, struct rst_thread_state **ret_th)

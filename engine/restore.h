@@ -139,6 +139,7 @@ struct oc_rst_files {
 	struct {
 		uint32_t pipe_id;
 		int fds[2];
+		bool handed_out[2]; /* end given to an fd as it is */
 	} *pipes;
 	size_t n_pipes;
 	struct {
@@ -150,6 +151,8 @@ struct oc_rst_files {
 	size_t n_ghost_paths;
 	int *fds;               /* every fd made by oc_rst_high_fd() */
 	size_t n_fds;
+	struct oc_rst_seal late_seals[OC_RST_MAX_LATE_SEALS]; /* for the blob */
+	size_t n_late_seals;
 };
 
 /* Move @fd to a number >= the helper base (closing the original). */

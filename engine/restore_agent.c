@@ -307,9 +307,11 @@ static void fill_creds(struct oc_rst_creds *c, const CredsEntry *ce)
 	c->skip = cur.skip;
 }
 
-static void fill_thread(struct oc_rst_thread *rt, const CoreEntry *core, pid_t tid)
+static void fill_thread(struct oc_rst_thread *rt, const CoreEntry *core, const TaskCoreEntry *task, pid_t tid)
 {
 	const ThreadCoreEntry *tc = core->thread_core;
+	/* The thread's own name; CRIU leaves it out for the main thread. */
+	const char *comm = tc->comm ? tc->comm : task ? task->comm : NULL;
 
 	rt->tid = tid;
 	rt->clear_tid_addr = core->thread_info->clear_tid_addr;
@@ -328,8 +330,8 @@ static void fill_thread(struct oc_rst_thread *rt, const CoreEntry *core, pid_t t
 		rt->sas_flags = SS_DISABLE;
 	}
 	rt->pdeath_sig = tc->has_pdeath_sig ? tc->pdeath_sig : 0;
-	if (tc->comm)
-		snprintf(rt->comm, sizeof(rt->comm), "%s", tc->comm);
+	if (comm)
+		snprintf(rt->comm, sizeof(rt->comm), "%s", comm);
 	fill_creds(&rt->creds, tc->creds);
 }
 
@@ -484,6 +486,10 @@ static int build_and_jump(struct oc_rst_agent *ag)
 	a->mm.auxv_words = MIN(mm->n_mm_saved_auxv, ARRAY_SIZE(a->mm.auxv));
 	memcpy(a->mm.auxv, mm->mm_saved_auxv, a->mm.auxv_words * sizeof(uint64_t));
 
+	a->personality = tc->personality;
+	a->n_late_seals = ag->files->n_late_seals;
+	memcpy(a->late_seals, ag->files->late_seals, ag->files->n_late_seals * sizeof(a->late_seals[0]));
+
 	/* Signal handlers, timers, limits. */
 	for (size_t i = 0, sig = 1; i < tc->n_sigactions; i++, sig++) {
 		if (sig == 9 || sig == 19)
@@ -543,7 +549,7 @@ static int build_and_jump(struct oc_rst_agent *ag)
 	/* Threads, each with a stack in the area. */
 	a->n_threads = t->n_cores;
 	for (size_t i = 0; i < t->n_cores; i++) {
-		fill_thread(&a->threads[i], t->cores[i], t->pstree->threads[i]);
+		fill_thread(&a->threads[i], t->cores[i], i == 0 ? tc : NULL, t->pstree->threads[i]);
 		a->threads[i].stack_top = area + L.stacks + (i + 2) * RST_STACK_SIZE - 64;
 	}
 

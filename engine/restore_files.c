@@ -169,18 +169,30 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 	}
 	if (ie->has_mode && fchmod(fd, ie->mode & 07777) < 0)
 		pr_debug("memfd %s: fchmod: %m", ie->name);
-	/* Seals that forbid writing would stop the shared mapping: later. */
-	uint32_t seals = ie->seals & ~(F_SEAL_SEAL | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE);
-	if (!anon && seals && fcntl(fd, F_ADD_SEALS, seals) < 0) {
-		r = oc_error_errno(-errno, "memfd %s: cannot seal", ie->name);
+	/*
+	 * Seals, now that it is filled.  F_SEAL_WRITE before the blob maps
+	 * the object, so that its read-only shared mappings lose VM_MAYWRITE
+	 * as the task's did (and the seal would fail after them).  But
+	 * F_SEAL_FUTURE_WRITE after, as it spares writable mappings made
+	 * before it; the blob adds it, and F_SEAL_SEAL then comes last.
+	 * (Anonymous shared memory comes sealed, with F_SEAL_SEAL.)
+	 */
+	uint32_t late = ie->seals & F_SEAL_FUTURE_WRITE ? ie->seals & (F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) : 0;
+	uint32_t now = ie->seals & ~late;
+	if (!anon && now && fcntl(fd, F_ADD_SEALS, now) < 0) {
+		r = oc_error_errno(-errno, "memfd %s: cannot add seals 0x%x", ie->name, now);
 		close(fd);
 		return r;
 	}
-	if (!anon && (ie->seals & F_SEAL_SEAL) && !(ie->seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)))
-		fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL);
 	fd = oc_rst_high_fd(files, fd);
 	if (fd < 0)
 		return fd;
+	if (!anon && late) {
+		if (files->n_late_seals == OC_RST_MAX_LATE_SEALS)
+			return oc_error(-EOPNOTSUPP, "more than %d memfds sealed with F_SEAL_FUTURE_WRITE",
+					OC_RST_MAX_LATE_SEALS);
+		files->late_seals[files->n_late_seals++] = (struct oc_rst_seal){ fd, late };
+	}
 	void *n = realloc(files->shmem, (files->n_shmem + 1) * sizeof(*files->shmem));
 	if (!n)
 		return -ENOMEM;

@@ -91,6 +91,11 @@ static int copy_run(struct oc_pages_writer *w, int fd, uint64_t src_off, uint64_
 				continue;
 			return oc_error_errno(-errno, "cannot read memory at 0x%" PRIx64, src_off);
 		}
+		if (n == 0 && w->zero_past_eof) {
+			/* A file's size need not be a page multiple: pad the last page. */
+			n = chunk;
+			memset(w->buf, 0, n);
+		}
 		if (n == 0)
 			return oc_error(-EIO, "memory at 0x%" PRIx64 " vanished while being read", src_off);
 		int r = oc_img_write_raw(w->pages, w->buf, n);

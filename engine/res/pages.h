@@ -7,6 +7,7 @@
 #ifndef OCICR_RES_PAGES_H
 #define OCICR_RES_PAGES_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "img/image.h"
@@ -23,6 +24,7 @@ struct oc_pages_writer {
 				 * with process_vm_readv, which is faster */
 	struct oc_remote *twin; /* a snapshot twin that writes its own pages */
 	int twin_fd;            /* the pages image, opened inside the twin */
+	bool zero_past_eof;     /* mem_fd is a file: its last page may be partial */
 	uint8_t *buf;
 	uint64_t run_start;     /* address (or offset) the run has in the image */
 	int run_fd;             /* where the run's bytes are */

@@ -142,13 +142,16 @@ static int pipe_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	struct oc_rst_ctx *ctx = files->ctx;
 	PipeEntry *pe = fe->pipe;
 	int (*fds)[2] = NULL;
+	bool *handed_out = NULL;
 	int r;
 
 	if (!pe)
 		return oc_error(-EINVAL, "files.img: file %u has no pipe entry", fe->id);
 	for (size_t i = 0; i < files->n_pipes; i++)
-		if (files->pipes[i].pipe_id == pe->pipe_id)
+		if (files->pipes[i].pipe_id == pe->pipe_id) {
 			fds = &files->pipes[i].fds;
+			handed_out = files->pipes[i].handed_out;
+		}
 
 	if (!fds) {
 		int p[2];
@@ -169,17 +172,36 @@ static int pipe_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 		files->pipes[files->n_pipes].pipe_id = pe->pipe_id;
 		files->pipes[files->n_pipes].fds[0] = p[0];
 		files->pipes[files->n_pipes].fds[1] = p[1];
+		files->pipes[files->n_pipes].handed_out[0] = files->pipes[files->n_pipes].handed_out[1] = false;
+		handed_out = files->pipes[files->n_pipes].handed_out;
 		fds = &files->pipes[files->n_pipes++].fds;
 	}
 
-	/* Each end the tree had is an open file of its own. */
 	int end = (pe->flags & O_ACCMODE) == O_WRONLY ? 1 : 0;
-	char proc[64];
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", (*fds)[end]);
-	int fd = open(proc, (pe->flags & ~O_CLOEXEC) | O_CLOEXEC);
-	if (fd < 0)
-		return oc_error_errno(-errno, "cannot open an end of pipe %u", pe->pipe_id);
-	r = 0;
+	int fd;
+	if (!handed_out[end]) {
+		/*
+		 * The end itself, with its status flags set: an end reopened
+		 * through /proc is a file of its own and, opened by a 64-bit
+		 * task, gains O_LARGEFILE, which pipe() does not set.
+		 */
+		handed_out[end] = true;
+		fd = fcntl((*fds)[end], F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return oc_error_errno(-errno, "cannot dup an end of pipe %u", pe->pipe_id);
+		if (fcntl(fd, F_SETFL, pe->flags & (O_NONBLOCK | O_DIRECT | O_ASYNC | O_NOATIME)) < 0) {
+			r = oc_error_errno(-errno, "pipe %u: cannot set flags 0%o", pe->pipe_id, pe->flags);
+			close(fd);
+			return r;
+		}
+	} else {
+		/* Another open file of the same end. */
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", (*fds)[end]);
+		fd = open(proc, (pe->flags & ~O_CLOEXEC) | O_CLOEXEC);
+		if (fd < 0)
+			return oc_error_errno(-errno, "cannot open an end of pipe %u", pe->pipe_id);
+	}
 	*ret_fd = fd;
-	return r;
+	return 0;
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * Resource limits, read from outside with prlimit(); reading needs no
- * CAP_SYS_RESOURCE.
+ * Resource limits, read from outside with prlimit().  That needs no
+ * CAP_SYS_RESOURCE for a task with our uids, but does for any other (even
+ * to read); then the task reads its own, in a remote system call.
  */
 #include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "dump.h"
 #include "util/error.h"
@@ -11,6 +13,20 @@
 #include "rlimit.pb-c.h"
 
 #define OC_RLIM_NLIMITS 16
+
+static int remote_getrlimit(struct oc_dump_task *t, int res, struct rlimit *ret)
+{
+	struct oc_remote *rs = &t->threads[0].rs;
+	long r2;
+	int r;
+
+	r = oc_remote_syscall(rs, SYS_prlimit64, &r2, 0, res, 0, rs->scratch, 0, 0);
+	if (r < 0)
+		return r;
+	if (r2 < 0)
+		return oc_error(r2, "getrlimit(%d) in task %d failed", res, t->pid);
+	return oc_remote_peek(rs, 0, ret, sizeof(*ret));
+}
 
 int oc_dump_rlimits(struct oc_dump_task *t)
 {
@@ -29,8 +45,13 @@ int oc_dump_rlimits(struct oc_dump_task *t)
 
 		if (!e)
 			return -ENOMEM;
-		if (prlimit(t->pid, res, NULL, &lim) < 0)
-			return oc_error_errno(-errno, "prlimit(%d, %d)", t->pid, res);
+		if (prlimit(t->pid, res, NULL, &lim) < 0) {
+			if (errno != EPERM)
+				return oc_error_errno(-errno, "prlimit(%d, %d)", t->pid, res);
+			int r = remote_getrlimit(t, res, &lim);
+			if (r < 0)
+				return r;
+		}
 		e->cur = lim.rlim_cur;
 		e->max = lim.rlim_max;
 		rl->rlimits[rl->n_rlimits++] = e;

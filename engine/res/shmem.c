@@ -26,10 +26,21 @@
 #include "memfd.pb-c.h"
 #include "vma.pb-c.h"
 
-static int dump_shmem_contents(struct oc_dump_ctx *ctx, int fd, uint64_t ino, uint64_t size)
+static int dump_shmem_contents(struct oc_dump_ctx *ctx, int task_fd, uint64_t ino, uint64_t size)
 {
 	struct oc_pages_writer w;
+	_cleanup_close_ int fd = -1;
+	char path[64];
 	int r;
+
+	/*
+	 * An open file of our own: @task_fd may be a copy of the task's fd
+	 * (pidfd_getfd), whose file offset SEEK_DATA/SEEK_HOLE would move.
+	 */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", task_fd);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "shared memory %" PRIu64 ": cannot reopen it", ino);
 
 	r = oc_pages_writer_open(ctx, OC_IMG_SHMEM_PAGEMAP, ino, &w);
 	if (r < 0)
@@ -39,6 +50,7 @@ static int dump_shmem_contents(struct oc_dump_ctx *ctx, int fd, uint64_t ino, ui
 		r = -errno;
 		goto out;
 	}
+	w.zero_past_eof = true;
 	/* Only the ranges that hold data: holes read back as zeros anyway. */
 	for (off_t pos = 0; pos < (off_t)size;) {
 		off_t data = lseek(fd, pos, SEEK_DATA);

@@ -25,3 +25,165 @@ requires() {
 ocicr() {
 	"$OCICR" "$@"
 }
+
+# ---- workloads ----------------------------------------------------------
+#
+# A workload (tests/workloads/*.c, built into $WORKLOADS) runs as
+# `PROG READY RESULT`: it writes "ready" to READY once its state is set up,
+# waits for SIGUSR1, checks that state and writes "PASS" or "FAIL: why" to
+# RESULT.  The helpers below keep one workload per test in WL_NAME, WL_PID
+# and WL_DIR (which holds READY, RESULT, the workload's own files and the
+# images in img/).  Waits poll with generous limits: a loaded two-core CI
+# machine is slow, and PID 1 here reaps orphans only about once a second.
+
+# wait_for SECONDS CMD...: poll until CMD succeeds; fails after SECONDS.
+wait_for() {
+	local limit=$1 end
+	shift
+	end=$((SECONDS + limit))
+	until "$@"; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+pid_gone() {
+	[ ! -e "/proc/$1" ]
+}
+
+# wait_gone PID: until the pid is free again (the task exited and was reaped).
+wait_gone() {
+	wait_for 20 pid_gone "$1" || fail "pid $1 still exists 20 s later: $(cat /proc/"$1"/status 2>/dev/null | head -3)"
+}
+
+# Start PROG detached, as a checkpointed task usually is: a session of its
+# own, /dev/null on fds 0-2, no other fd of ours (bats talks on fd 3), and
+# not our child (the subshell exits at once, so init adopts it).
+# usage: wl_launch PROG DIR; sets WL_PID, WL_DIR.
+wl_launch() {
+	local prog=$1
+	WL_DIR=$2
+	mkdir -p "$WL_DIR/img"
+	rm -f "$WL_DIR/ready" "$WL_DIR/result" "$WL_DIR/pid"
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd=${fd##*/}
+			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+		done
+		cd "$WL_DIR" || exit 1
+		setsid "$prog" "$WL_DIR/ready" "$WL_DIR/result" </dev/null >/dev/null 2>&1 &
+		echo $! >"$WL_DIR/pid"
+	)
+	WL_PID=$(cat "$WL_DIR/pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wait_for 30 wl_settled || fail "$prog did not become ready in 30 s"
+	if [ ! -s "$WL_DIR/ready" ]; then
+		fail "$prog did not start: $(cat "$WL_DIR/result" 2>/dev/null || echo "exited")"
+	fi
+	# setsid(1) forks when it leads a process group: then $! is not PROG.
+	[ "$(readlink "/proc/$WL_PID/exe")" = "$(readlink -f "$prog")" ] ||
+		fail "pid $WL_PID is not $prog (is setsid forking?)"
+}
+
+wl_settled() {
+	[ -s "$WL_DIR/ready" ] || [ -s "$WL_DIR/result" ] || pid_gone "$WL_PID"
+}
+
+# wl_start NAME: start one of our workloads.
+wl_start() {
+	WL_NAME=$1
+	[ -x "$WORKLOADS/$1" ] || fail "$WORKLOADS/$1 is not built (make check builds it)"
+	wl_launch "$WORKLOADS/$1" "$BATS_TEST_TMPDIR/$1"
+}
+
+# Show the tail of a log when a step failed.
+show_log() {
+	echo "---- $1 (tail) ----"
+	tail -n 40 "$1" 2>/dev/null || echo "(none)"
+}
+
+# wl_dump [ARGS...]: checkpoint the workload into $WL_DIR/img; must work.
+wl_dump() {
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4 "$@"
+	if [ "$status" -ne 0 ]; then
+		show_log "$WL_DIR/img/dump.log"
+		fail "ocicr dump -t $WL_PID failed ($status): $output"
+	fi
+}
+
+# wl_restore [ARGS...]: restore $WL_DIR/img detached; must work.
+wl_restore() {
+	run ocicr restore -D "$WL_DIR/img" -d -o restore.log -v4 "$@"
+	if [ "$status" -ne 0 ]; then
+		show_log "$WL_DIR/img/restore.log"
+		fail "ocicr restore -D $WL_DIR/img failed ($status): $output"
+	fi
+}
+
+# wl_verdict_in FILE PID: wake PID and expect PASS in FILE.
+wl_verdict_in() {
+	local result=$1 pid=$2
+	kill -USR1 "$pid" 2>/dev/null || fail "task $pid is not running"
+	wait_for 30 verdict_written "$result" "$pid" || fail "task $pid wrote no verdict in 30 s"
+	[ -s "$result" ] || fail "task $pid died without a verdict"
+	run cat "$result"
+	assert_output "PASS"
+}
+
+verdict_written() {
+	[ -s "$1" ] && return 0
+	# Gone without a verdict: look once more, the rename may have raced.
+	pid_gone "$2" && return 0
+	return 1
+}
+
+wl_expect_pass() {
+	wl_verdict_in "$WL_DIR/result" "$WL_PID"
+}
+
+# The whole cycle: start, dump (the task is killed), wait until its pid is
+# free, restore, check.
+wl_roundtrip() {
+	wl_start "$1"
+	wl_dump
+	wait_gone "$WL_PID"
+	wl_restore
+	wl_expect_pass
+}
+
+# The task's state as ps shows it: R, S, D, t (traced), T (stopped), Z...
+task_state() {
+	sed -n 's/^State:[[:space:]]*\([A-Za-z]\).*/\1/p' "/proc/$1/status"
+}
+
+tracer_of() {
+	sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$1/status"
+}
+
+# The image files of a directory (anything but logs).
+image_files() {
+	find "$1" -maxdepth 1 -type f ! -name '*.log' -printf '%f\n' | sort
+}
+
+# Kill what a test started and left running (only pids that are still
+# ours: a workload binary or a fixture).
+wl_cleanup() {
+	local pid exe
+	[ -f "$BATS_TEST_TMPDIR/wl-pids" ] || return 0
+	while read -r pid; do
+		exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
+		case $exe in
+		"$WORKLOADS"/* | */ocicr-fixtures/* | "$SHARED"/fixtures/bin/*)
+			kill -9 "$pid" 2>/dev/null
+			wait_for 20 pid_gone "$pid"
+			;;
+		esac
+	done <"$BATS_TEST_TMPDIR/wl-pids"
+	rm -f "$BATS_TEST_TMPDIR/wl-pids"
+}
+
+# crit_get IMAGE EXPR: decode IMAGE with crit and print the Python
+# expression EXPR evaluated on its JSON as `img` (e.g. len(img["entries"])).
+crit_get() {
+	crit decode -i "$1" | python3 -c 'import json, sys; img = json.load(sys.stdin); print(eval(sys.argv[1]))' "$2"
+}

@@ -12,6 +12,7 @@
 #include <asm/prctl.h>
 #include <asm/unistd.h>
 #include <linux/capability.h>
+#include <linux/fcntl.h>
 #include <linux/mman.h>
 #include <linux/prctl.h>
 #include <linux/sched.h>
@@ -163,6 +164,11 @@ static void restore_memory(struct oc_rst_args *args)
 		}
 	}
 
+	/* F_SEAL_FUTURE_WRITE spares writable mappings made before it. */
+	for (uint32_t i = 0; i < args->n_late_seals; i++)
+		CHECK(sys3(__NR_fcntl, args->late_seals[i].fd, F_ADD_SEALS, args->late_seals[i].seals),
+		      OC_RST_STEP_SEALS, i);
+
 	for (uint32_t i = 0; i < args->n_vmas; i++) {
 		const struct oc_rst_vma *v = &args->vmas[i];
 		if (v->has_pages && v->prot != (PROT_READ | PROT_WRITE))
@@ -201,6 +207,9 @@ static void restore_mm(struct oc_rst_args *args)
 
 static void restore_process(struct oc_rst_args *args)
 {
+	/* Before the threads exist: they inherit it. */
+	sys1(__NR_personality, args->personality);
+
 	for (int sig = 1; sig <= 64; sig++) {
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
@@ -214,6 +223,16 @@ static void restore_process(struct oc_rst_args *args)
 			CHECK(sys3(__NR_setitimer, which, &v, 0), OC_RST_STEP_ITIMER, which);
 	}
 
+	for (uint32_t i = 0; i < args->n_rlimits; i++)
+		CHECK(sys4(__NR_prlimit64, 0, i, &args->rlimits[i], 0), OC_RST_STEP_RLIMIT, i);
+}
+
+/*
+ * POSIX timers, once every thread exists: a SIGEV_THREAD_ID timer names
+ * its thread, and timer_create() refuses a tid not (yet) in the group.
+ */
+static void restore_posix_timers(struct oc_rst_args *args)
+{
 	if (args->n_timers)
 		sys5(__NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON, 0, 0, 0);
 	for (uint32_t i = 0; i < args->n_timers; i++) {
@@ -230,9 +249,6 @@ static void restore_process(struct oc_rst_args *args)
 	}
 	if (args->n_timers)
 		sys5(__NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0);
-
-	for (uint32_t i = 0; i < args->n_rlimits; i++)
-		CHECK(sys4(__NR_prlimit64, 0, i, &args->rlimits[i], 0), OC_RST_STEP_RLIMIT, i);
 }
 
 static void restore_creds(struct oc_rst_args *args, const struct oc_rst_creds *c, int index)
@@ -281,19 +297,24 @@ static __attribute__((noreturn)) void restore_thread(struct oc_rst_args *args, u
 		CHECK(sys5(__NR_prctl, PR_SET_NAME, t->comm, 0, 0, 0), OC_RST_STEP_THREAD, index);
 	/* Always: the agent ran with SIGKILL as its parent-death signal. */
 	CHECK(sys5(__NR_prctl, PR_SET_PDEATHSIG, t->pdeath_sig, 0, 0, 0), OC_RST_STEP_THREAD, index);
+	/* Else every thread would be named after ocicr, whose clone it is. */
+	if (t->comm[0])
+		CHECK(sys5(__NR_prctl, PR_SET_NAME, (long)t->comm, 0, 0, 0), OC_RST_STEP_THREAD, index);
 
-	if (index == 0) {
-		/* Kernel-sent signals may only be queued by the thread whose
-		 * tid is the tgid, so the main thread queues them all. */
-		for (uint32_t i = 0; i < args->n_siginfos; i++) {
-			const struct oc_rst_siginfo *s = &args->siginfos[i];
-			if (s->tid)
-				CHECK(sys4(__NR_rt_tgsigqueueinfo, args->pid, s->tid, s->signo, s->info),
-				      OC_RST_STEP_SIGQUEUE, i);
-			else
-				CHECK(sys3(__NR_rt_sigqueueinfo, args->pid, s->signo, s->info), OC_RST_STEP_SIGQUEUE,
-				      i);
-		}
+	/*
+	 * A siginfo that claims to come from the kernel, kill() or tgkill()
+	 * (si_code >= 0 or SI_TKILL) may only be queued by the thread it is
+	 * queued to: rt_tgsigqueueinfo() to another thread fails with EPERM.
+	 * So each thread queues its own signals, and the main thread, whose
+	 * tid is the tgid, the process-wide ones.
+	 */
+	for (uint32_t i = 0; i < args->n_siginfos; i++) {
+		const struct oc_rst_siginfo *s = &args->siginfos[i];
+		if (s->tid && s->tid == t->tid)
+			CHECK(sys4(__NR_rt_tgsigqueueinfo, args->pid, s->tid, s->signo, s->info), OC_RST_STEP_SIGQUEUE,
+			      i);
+		else if (!s->tid && index == 0)
+			CHECK(sys3(__NR_rt_sigqueueinfo, args->pid, s->signo, s->info), OC_RST_STEP_SIGQUEUE, i);
 	}
 	restore_creds(args, &t->creds, index);
 
@@ -359,5 +380,6 @@ void rst_main(struct oc_rst_args *args)
 			rst_fail(args, OC_RST_STEP_CLONE, -17, i);
 		__atomic_add_fetch(&args->threads_started, 1, __ATOMIC_SEQ_CST);
 	}
+	restore_posix_timers(args);
 	restore_thread(args, 0);
 }

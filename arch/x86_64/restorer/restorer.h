@@ -14,13 +14,16 @@
  *
  *   1. block all signals; unmap everything outside the area
  *   2. map the vDSO and every VMA; read private pages with preadv; set
- *      final protections and madvise flags
+ *      final protections and madvise flags; seal memfds against future
+ *      writes
  *   3. PR_SET_MM_MAP (mm bounds, auxv, exe file)
- *   4. signal handlers, itimers, POSIX timers, rlimits
- *   5. create the other threads (clone3 with their tids); each thread and
+ *   4. personality, signal handlers, itimers, rlimits
+ *   5. create the other threads (clone3 with their tids); then POSIX
+ *      timers (a SIGEV_THREAD_ID one needs its thread); each thread and
  *      then the main one restore per-thread state (robust list, rseq,
- *      sigaltstack, clear_tid address, credentials)
- *   6. queue pending signals
+ *      sigaltstack, clear_tid address, name, credentials)
+ *   6. queue pending signals (each thread its own, the main thread the
+ *      process-wide ones)
  *   7. every thread stops on int3: the coordinator, which traces them,
  *      unmaps the area, closes the helper fds, loads each thread's
  *      registers, FPU state and blocked mask with ptrace, and detaches.
@@ -71,6 +74,14 @@ struct oc_rst_posix_timer {
 	uint64_t isec, insec, vsec, vnsec;
 };
 
+/* Seals a memfd may get only once the task's mappings of it exist. */
+struct oc_rst_seal {
+	int32_t fd;
+	uint32_t seals;
+};
+
+#define OC_RST_MAX_LATE_SEALS 32
+
 struct oc_rst_rlimit {
 	uint64_t cur, max;
 };
@@ -104,7 +115,7 @@ struct oc_rst_thread {
 	uint64_t sas_sp, sas_size;
 	int32_t sas_flags;
 	int32_t pdeath_sig;
-	char comm[16];        /* thread name, "" to leave as is */
+	char comm[16];        /* thread name (PR_SET_NAME), "" to keep */
 	struct oc_rst_creds creds;
 };
 
@@ -140,7 +151,14 @@ struct oc_rst_args {
 	uint32_t n_runs;
 	struct oc_rst_run *runs;
 
+	uint32_t n_late_seals;
+	uint32_t pad2;
+	struct oc_rst_seal late_seals[OC_RST_MAX_LATE_SEALS];
+
 	struct oc_rst_mm mm;
+
+	uint32_t personality;
+	uint32_t pad1;
 
 	struct oc_rst_sigaction sigactions[64]; /* index sig - 1; 9, 19 unused */
 	struct oc_rst_itimer itimers[3];
@@ -186,6 +204,7 @@ enum oc_rst_step {
 	OC_RST_STEP_THREAD,
 	OC_RST_STEP_CREDS,
 	OC_RST_STEP_SIGQUEUE,
+	OC_RST_STEP_SEALS,
 	_OC_RST_STEP_MAX,
 };
 

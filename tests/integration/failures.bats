@@ -1,0 +1,135 @@
+#!/usr/bin/env bats
+# Failure behaviour: a dump that fails leaves the task as it was and no
+# images; a restore that fails says which pid or file is wrong and leaves
+# no restored process behind.
+
+load helpers
+
+setup() {
+	requires root
+}
+
+teardown() {
+	wl_cleanup
+}
+
+@test "dump of a pid that does not exist fails clearly and leaves no images" {
+	true &
+	pid=$!
+	wait "$pid" || true
+	pid_gone "$pid" || skip "pid $pid was reused at once"
+	run ocicr dump -t "$pid" -D "$BATS_TEST_TMPDIR/img"
+	assert_failure 1
+	assert_output --partial "no process with pid $pid"
+	run image_files "$BATS_TEST_TMPDIR/img"
+	assert_output ""
+}
+
+@test "a dump that fails midway leaves the task running unchanged and no images" {
+	wl_start unsupported
+	cat "/proc/$WL_PID/maps" >"$WL_DIR/maps.before"
+	ls -l "/proc/$WL_PID/fd" | awk '{print $9, $10, $11}' >"$WL_DIR/fds.before"
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4
+	assert_failure 1
+	assert_output --partial "eventfd"
+	assert_output --partial "cannot dump"
+	# The memory images were written before the fds failed: all gone.
+	grep -q "pages saved as pages-" "$WL_DIR/img/dump.log" || fail "the dump failed before it wrote pages"
+	run image_files "$WL_DIR/img"
+	assert_output ""
+	# The task runs on, untraced, with its memory map and fds as they were.
+	state=$(task_state "$WL_PID")
+	[ "$state" = S ] || [ "$state" = R ] || fail "task $WL_PID is in state $state"
+	assert_equal "$(tracer_of "$WL_PID")" 0
+	run diff "$WL_DIR/maps.before" "/proc/$WL_PID/maps"
+	assert_success
+	ls -l "/proc/$WL_PID/fd" | awk '{print $9, $10, $11}' >"$WL_DIR/fds.after"
+	run diff "$WL_DIR/fds.before" "$WL_DIR/fds.after"
+	assert_success
+	wl_expect_pass
+}
+
+@test "restore refuses a pid that is taken and names it" {
+	wl_start files
+	wl_dump -R
+	run ocicr restore -D "$WL_DIR/img" -d
+	assert_failure 1
+	assert_output --partial "pid $WL_PID is taken"
+	# The task holding the pid is untouched.
+	wl_expect_pass
+}
+
+# Dump the files workload (it has regular files, pipes, a ghost file and a
+# memfd) and keep a pristine copy of its images in $WL_DIR/good.
+dump_files_workload() {
+	wl_start files
+	wl_dump
+	wait_gone "$WL_PID"
+	cp -a "$WL_DIR/img" "$WL_DIR/good"
+}
+
+# expect_restore_error TEXT...: restoring $WL_DIR/img fails, saying each
+# TEXT, and leaves no task with the workload's pid.
+expect_restore_error() {
+	run ocicr restore -D "$WL_DIR/img" -d -o restore.log -v4
+	assert_failure 1
+	for text in "$@"; do
+		assert_output --partial "$text"
+	done
+	pid_gone "$WL_PID" || fail "a failed restore left task $WL_PID behind"
+}
+
+# The pristine images still restore: the failure was the damage's doing,
+# and the failed attempt left nothing in the way.
+restore_good_images() {
+	rm -rf "$WL_DIR/img"
+	cp -a "$WL_DIR/good" "$WL_DIR/img"
+	wl_restore
+	wl_expect_pass
+}
+
+@test "restore from images with a missing image names it" {
+	dump_files_workload
+	rm "$WL_DIR/img/mm-$WL_PID.img"
+	expect_restore_error "mm-$WL_PID.img" "missing"
+	restore_good_images
+}
+
+@test "restore from an image with a corrupted magic names it" {
+	dump_files_workload
+	printf 'XXXXXXXX' | dd of="$WL_DIR/img/core-$WL_PID.img" bs=1 seek=0 conv=notrunc status=none
+	expect_restore_error "core-$WL_PID.img" "magic"
+	restore_good_images
+}
+
+@test "restore from a truncated pages image names it" {
+	dump_files_workload
+	run ocicr restore --plan-only -D "$WL_DIR/img"
+	assert_success
+	pages=$(sed -n 's/.*pages from \(pages-[0-9]*\.img\).*/\1/p' <<<"$output")
+	[ -n "$pages" ] || fail "no pages image in the plan: $output"
+	size=$(stat -c %s "$WL_DIR/img/$pages")
+	truncate -s $((size - 4096)) "$WL_DIR/img/$pages"
+	expect_restore_error "$pages" "truncated"
+	restore_good_images
+}
+
+@test "restore after a regular file changed size names the file" {
+	dump_files_workload
+	cp -a "$WL_DIR/files-reg.dat" "$WL_DIR/files-reg.dat.orig"
+	echo "more" >>"$WL_DIR/files-reg.dat"
+	expect_restore_error "$WL_DIR/files-reg.dat" "changed"
+	mv "$WL_DIR/files-reg.dat.orig" "$WL_DIR/files-reg.dat"
+	restore_good_images
+}
+
+@test "a restore that fails after recreating an unlinked file leaves no trace of it" {
+	dump_files_workload
+	# fd 20 (the unlinked file) is recreated before fd 21 (this folder) fails.
+	mv "$WL_DIR/files-dir" "$WL_DIR/files-dir.away"
+	expect_restore_error "$WL_DIR/files-dir"
+	run find "$WL_DIR" -maxdepth 1 -name '*ghost*'
+	assert_output ""
+	mv "$WL_DIR/files-dir.away" "$WL_DIR/files-dir"
+	restore_good_images
+}

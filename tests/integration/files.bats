@@ -1,0 +1,32 @@
+#!/usr/bin/env bats
+# File descriptors: /dev/null, regular files with offsets and flags,
+# O_APPEND, dup'd fds, close-on-exec, pipes with unread data, an unlinked
+# file, a directory, a memfd (tests/workloads/files.c).
+
+load helpers
+
+setup() {
+	requires root
+}
+
+teardown() {
+	wl_cleanup
+}
+
+@test "files: every fd comes back with its flags, offset, sharing and contents" {
+	wl_roundtrip files
+}
+
+@test "files: the unlinked file's contents are in a ghost image, not on disk" {
+	wl_start files
+	wl_dump
+	wait_gone "$WL_PID"
+	run find "$WL_DIR/img" -name 'ghost-file-*.img'
+	assert_success
+	[ -n "$output" ] || fail "no ghost-file image"
+	[ ! -e "$WL_DIR/files-ghost.dat" ] || fail "the dump recreated the unlinked file"
+	wl_restore
+	# Recreated for the restore, and unlinked again once open.
+	[ ! -e "$WL_DIR/files-ghost.dat" ] || fail "the restore left the unlinked file on disk"
+	wl_expect_pass
+}

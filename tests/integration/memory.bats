@@ -1,0 +1,46 @@
+#!/usr/bin/env bats
+# Memory: private, sparse, moved, DONTFORK and guard regions, shared
+# anonymous memory, private and shared file mappings, heap and stack
+# (tests/workloads/memory.c checks itself after restore).
+
+load helpers
+
+setup() {
+	requires root
+}
+
+teardown() {
+	wl_cleanup
+}
+
+@test "memory: every kind of mapping comes back byte for byte, in the same layout" {
+	wl_roundtrip memory
+}
+
+@test "memory: only the pages the task had are saved" {
+	wl_start memory
+	wl_dump
+	wait_gone "$WL_PID"
+	# 8 MiB patterned + 2 MiB moved + 1 MiB DONTFORK + 1 MiB stack, the
+	# heap, half of the 1 MiB shared region and a seventh of the 16 MiB
+	# sparse region: far less than the 29 MiB mapped.
+	size=$(cat "$WL_DIR"/img/pages-*.img | wc -c)
+	[ "$size" -gt $((14 << 20)) ] || fail "the pages images hold only $size bytes"
+	[ "$size" -lt $((18 << 20)) ] || fail "the pages images hold $size bytes: untouched pages were saved"
+	wl_restore
+	wl_expect_pass
+}
+
+@test "memory: a restored task can be checkpointed and restored again" {
+	wl_start memory
+	wl_dump
+	wait_gone "$WL_PID"
+	wl_restore
+	rm -rf "$WL_DIR/img1"
+	mv "$WL_DIR/img" "$WL_DIR/img1"
+	mkdir "$WL_DIR/img"
+	wl_dump
+	wait_gone "$WL_PID"
+	wl_restore
+	wl_expect_pass
+}

@@ -1,0 +1,28 @@
+#!/usr/bin/env bats
+# Threads: tids, TLS, per-thread masks, names, FPU state
+# (tests/workloads/threads.c).
+
+load helpers
+
+setup() {
+	requires root
+}
+
+teardown() {
+	wl_cleanup
+}
+
+@test "threads: every thread comes back with its tid, TLS, mask and name, and runs" {
+	wl_roundtrip threads
+}
+
+@test "threads: each thread has its own core image" {
+	wl_start threads
+	wl_dump
+	wait_gone "$WL_PID"
+	run find "$WL_DIR/img" -name 'core-*.img'
+	assert_success
+	[ "${#lines[@]}" -eq 5 ] || fail "expected 5 core images (main + 4 workers), got: $output"
+	wl_restore
+	wl_expect_pass
+}
