@@ -1,0 +1,56 @@
+#!/usr/bin/env bats
+# Process trees: sessions, groups, zombies, a stopped child, an orphan,
+# threads in children (tests/workloads/tree.c), and children sharing their
+# parent's fd table and fs struct (tests/workloads/shared_tables.c).
+
+load helpers
+
+setup() {
+	requires root
+}
+
+teardown() {
+	pkill -9 -f "$WORKLOADS/tree " 2>/dev/null || true
+	pkill -9 -f "$WORKLOADS/shared_tables " 2>/dev/null || true
+	wl_cleanup
+}
+
+# Every task of the dumped tree must be gone before its pid can be reused.
+wait_tree_gone() {
+	local core p
+	for core in "$WL_DIR"/img/core-*.img; do
+		p=${core##*/core-}
+		wait_gone "${p%.img}"
+	done
+}
+
+@test "tree: pids, parents, groups, sessions, zombies, a stopped child and an orphan come back" {
+	wl_start tree
+	wl_dump
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "tree: the plan shows each task's creator, session and group, and the zombies" {
+	wl_start tree
+	wl_dump -R
+	run ocicr restore --plan-only -D "$WL_DIR/img"
+	assert_success
+	assert_output --partial "create task $WL_PID"
+	assert_output --regexp "by its parent $WL_PID"
+	assert_output --regexp "exit as a zombie \(status 0x700\)"
+	assert_output --regexp "exit as a zombie \(status 0xf\)"
+	assert_output --regexp "session [0-9]+, process group [0-9]+"
+}
+
+@test "tree: a child sharing its parent's fd table and fs struct still shares them" {
+	wl_start shared_tables
+	wl_dump
+	wait_tree_gone
+	run ocicr restore --plan-only -D "$WL_DIR/img"
+	# made by its parent once the parent's fds are in, and given none itself
+	assert_output --regexp "create task [0-9]+ .*by its parent $WL_PID"
+	wl_restore
+	wl_expect_pass
+}
