@@ -329,9 +329,11 @@ static void describe_file(struct oc_rst_ctx *ctx, uint32_t id, FILE *out)
 	}
 	switch (fe->type) {
 	case FD_TYPES__REG:
-		fprintf(out, "%s%s", fe->reg->name, oc_rst_find_remap(ctx, id) ? " (unlinked, from its ghost image)" : "");
+		fprintf(out, "%s", fe->reg->name);
+		if (oc_rst_find_remap(ctx, id))
+			fprintf(out, " (unlinked, from ghost image)");
 		if (fe->reg->pos)
-			fprintf(out, " at offset %" PRIu64, fe->reg->pos);
+			fprintf(out, " @%" PRIu64, fe->reg->pos);
 		break;
 	case FD_TYPES__PIPE:
 		fprintf(out, "pipe %u, %s end", fe->pipe->pipe_id, (fe->pipe->flags & 3) == 1 ? "write" : "read");
@@ -388,9 +390,11 @@ static void print_step(const struct oc_plan *plan, size_t i, struct oc_rst_ctx *
 		fprintf(out, "task %d: exit as a zombie (status 0x%x)", s->task, t->cores[0]->tc->exit_code);
 		break;
 	case OC_STEP_INSTALL:
-		fprintf(out, "task %d: install %zu fd(s):", s->task, t->n_fds);
-		for (size_t j = 0; j < t->n_fds; j++)
-			fprintf(out, " %u<-%u", t->fds[j]->fd, t->fds[j]->id);
+		fprintf(out, "task %d: install %zu fd(s)", s->task, t->n_fds);
+		for (size_t j = 0; j < t->n_fds; j++) {
+			fprintf(out, "\n              fd %u <- ", t->fds[j]->fd);
+			describe_file(ctx, t->fds[j]->id, out);
+		}
 		break;
 	case OC_STEP_SETUP: {
 		/* The per-file work the owner does once its fds are in. */
@@ -422,7 +426,10 @@ static void print_step(const struct oc_plan *plan, size_t i, struct oc_rst_ctx *
 		break;
 	}
 	case OC_STEP_THREADS:
-		fprintf(out, "task %d: %zu thread(s), pending signals, credentials last", s->task, t->n_cores);
+		fprintf(out, "task %d: %zu thread(s):", s->task, t->n_cores);
+		for (size_t j = 0; j < t->pstree->n_threads; j++)
+			fprintf(out, " %u", t->pstree->threads[j]);
+		fprintf(out, "; pending signals, credentials last");
 		break;
 	case OC_STEP_RESUME:
 		fprintf(out, "load registers of every thread and let the tree go");

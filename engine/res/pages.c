@@ -260,6 +260,9 @@ static int scan_vma_ioctl(struct page_sink *sink, int pagemap_fd, const VmaEntry
 		.return_mask = PAGE_IS_PFNZERO,
 	};
 
+	/* The kernel may report regions past the walk_end it returns; what
+	 * was reported once is never emitted twice. */
+	uint64_t done_until = ve->start;
 	while (arg.start < ve->end) {
 		long n = ioctl(pagemap_fd, OC_PAGEMAP_SCAN, &arg);
 		if (n < 0)
@@ -267,15 +270,20 @@ static int scan_vma_ioctl(struct page_sink *sink, int pagemap_fd, const VmaEntry
 								  : oc_error_errno(-errno, "PAGEMAP_SCAN at 0x%" PRIx64,
 										   (uint64_t)arg.start);
 		for (long i = 0; i < n; i++) {
+			uint64_t start = MAX(regions[i].start, done_until);
+			if (start >= regions[i].end)
+				continue;
+			done_until = regions[i].end;
 			if (regions[i].categories & PAGE_IS_PFNZERO)
 				continue;
-			int r = sink->emit(sink, regions[i].start, (regions[i].end - regions[i].start) / OC_PAGE_SIZE);
+			int r = sink->emit(sink, start, (regions[i].end - start) / OC_PAGE_SIZE);
 			if (r < 0)
 				return r;
 		}
-		if (arg.walk_end <= arg.start)
+		uint64_t next = MAX((uint64_t)arg.walk_end, done_until);
+		if (next <= arg.start)
 			break;
-		arg.start = arg.walk_end;
+		arg.start = next;
 	}
 	return 0;
 }
