@@ -320,7 +320,13 @@ static int img_alloc(const char *name, int fd, struct oc_img **ret)
 	return 0;
 }
 
-static int img_open_fd(int fd, const char *name, const struct oc_img_desc *expect, struct oc_img **ret_img)
+/*
+ * @expect: the kind the caller wants, or NULL to take it from the magic;
+ * @hint: with @expect NULL, the kind the file name suggests, named in the
+ * message when the magic is unknown.
+ */
+static int img_open_fd(int fd, const char *name, const struct oc_img_desc *expect,
+		       const struct oc_img_desc *hint, struct oc_img **ret_img)
 {
 	_cleanup_(img_freep) struct oc_img *img = NULL;
 	struct stat st;
@@ -350,6 +356,8 @@ static int img_open_fd(int fd, const char *name, const struct oc_img_desc *expec
 
 	if (!expect) {
 		expect = oc_img_desc_by_magic(magic);
+		if (!expect && hint && hint->magic)
+			expect = hint; /* reported as a bad magic for that kind */
 		if (!expect)
 			return oc_error(-EINVAL, "%s: unknown image magic 0x%08x at offset %u", name, magic,
 					head ? 4 : 0);
@@ -378,7 +386,7 @@ int oc_img_open(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, struc
 			return oc_error(-ENOENT, "%s: missing image", shown);
 		return oc_error_errno(-errno, "%s: cannot open", shown);
 	}
-	return img_open_fd(fd, shown, desc, ret_img);
+	return img_open_fd(fd, shown, desc, NULL, ret_img);
 }
 
 /* Standard input may be a pipe: keep a copy so it can be sized and seeked. */
@@ -421,7 +429,7 @@ int oc_img_open_file(const char *path, struct oc_img **ret_img)
 		fd = stdin_copy();
 		if (fd < 0)
 			return fd;
-		return img_open_fd(fd, "stdin", NULL, ret_img);
+		return img_open_fd(fd, "stdin", NULL, NULL, ret_img);
 	}
 
 	by_name = oc_img_desc_by_filename(path);
@@ -432,7 +440,7 @@ int oc_img_open_file(const char *path, struct oc_img **ret_img)
 		return oc_error_errno(-errno, "%s: cannot open", path);
 	}
 	/* Take the kind from the magic; the name only has to agree. */
-	r = img_open_fd(fd, path, by_name && !by_name->magic ? by_name : NULL, &img);
+	r = img_open_fd(fd, path, by_name && !by_name->magic ? by_name : NULL, by_name, &img);
 	if (r < 0)
 		return r;
 	if (by_name && by_name->magic != img->desc->magic)

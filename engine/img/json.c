@@ -71,6 +71,7 @@ struct pyfmt {
 	struct textbuf out;
 	bool pretty;
 	bool in_str, esc;
+	unsigned hex_left; /* hex digits of a \uXXXX escape still to come */
 	bool open_pending; /* pretty: "{" or "[" written, newline deferred */
 	unsigned depth;
 	uint8_t u8[4];     /* a UTF-8 sequence being collected */
@@ -158,12 +159,23 @@ static void fmt_byte(struct pyfmt *f, uint8_t c)
 		}
 		if (f->u8_len)
 			fmt_u8_reject(f);
-		if (f->esc)
+		if (f->hex_left) {
+			/* yajl writes \u001F, Python \u001f */
+			f->hex_left--;
+			if (c >= 'A' && c <= 'F')
+				c += 'a' - 'A';
+		} else if (f->esc) {
 			f->esc = false;
-		else if (c == '\\')
+			if (c == 'u')
+				f->hex_left = 4;
+		} else if (c == '\\') {
 			f->esc = true;
-		else if (c == '"')
+		} else if (c == '"') {
 			f->in_str = false;
+		} else if (c == 0x7f) {
+			fmt_u(f, c); /* ensure_ascii escapes DEL, yajl does not */
+			return;
+		}
 		tb_putc(&f->out, c);
 		return;
 	}
@@ -533,6 +545,13 @@ int oc_json_parse(const char *text, size_t len, const char *name, struct oc_json
 
 	if (!h)
 		return -ENOMEM;
+	size_t i = 0;
+	while (i < len && strchr(" \t\r\n", text[i]) && text[i])
+		i++;
+	if (i == len) {
+		yajl_free(h);
+		return oc_error(-EINVAL, "%s: empty, a JSON document was expected", name);
+	}
 	st = yajl_parse(h, (const unsigned char *)text, len);
 	if (st == yajl_status_ok)
 		st = yajl_complete_parse(h);
@@ -698,6 +717,15 @@ static void hint_index_build(void)
 		}
 	}
 	qsort(hint_index, hint_index_len, sizeof(*hint_index), hints_cmp);
+}
+
+/* The index lives as long as the library; hand it back at exit so leak
+ * checkers see a clean heap. */
+__attribute__((destructor)) static void hint_index_free(void)
+{
+	free(hint_index);
+	hint_index = NULL;
+	hint_index_len = 0;
 }
 
 static int hints_ready(void)
