@@ -552,13 +552,16 @@ int oc_json_parse(const char *text, size_t len, const char *name, struct oc_json
 		yajl_free(h);
 		return oc_error(-EINVAL, "%s: empty, a JSON document was expected", name);
 	}
+	bool at_end = false;
 	st = yajl_parse(h, (const unsigned char *)text, len);
-	if (st == yajl_status_ok)
+	if (st == yajl_status_ok) {
 		st = yajl_complete_parse(h);
+		at_end = true; /* the error, if any, is at the end of the text */
+	}
 
 	if (st != yajl_status_ok || !b.root) {
 		unsigned line, col;
-		size_t at = yajl_get_bytes_consumed(h);
+		size_t at = at_end ? len : yajl_get_bytes_consumed(h);
 
 		text_position(text, MIN(at, len), &line, &col);
 		if (b.err == -ENOMEM) {
