@@ -115,12 +115,13 @@ demo: all $(WORKLOAD_BIN)
 
 # libFuzzer build of the image parser, with ASan and UBSan.
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) | $(PB_H)
+$(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c | $(PB_H)
 	$(call msg,CLANG,$@)
 	@mkdir -p $(dir $@)
-	$(Q)clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(PKG_LIBS) -lpthread
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
+		$(PKG_LIBS) -lpthread
 
 fuzz: $(B)/fuzz/fuzz_image
 	@mkdir -p $(B)/fuzz/corpus

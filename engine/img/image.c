@@ -359,8 +359,8 @@ static int img_open_fd(int fd, const char *name, const struct oc_img_desc *expec
 		if (!expect && hint && hint->magic)
 			expect = hint; /* reported as a bad magic for that kind */
 		if (!expect)
-			return oc_error(-EINVAL, "%s: unknown image magic 0x%08x at offset %u", name, magic,
-					head ? 4 : 0);
+			return oc_error(-EINVAL, "%s: unknown image magic 0x%08x at offset %u (not a CRIU "
+					"image, or a raw one such as pages-N.img)", name, magic, head ? 4 : 0);
 	}
 	r = img_check_magics(img, expect, head, magic);
 	if (r < 0)

@@ -10,7 +10,6 @@
  */
 #include <inttypes.h>
 #include <stdarg.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,8 +339,8 @@ static int oc_json_double(struct oc_json_writer *w, double v)
 	char buf[40];
 	int n;
 
-	if (!isfinite(v)) /* Python's json writes these, not valid JSON */
-		n = snprintf(buf, sizeof(buf), "%s", isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
+	if (__builtin_isnan(v) || __builtin_isinf(v)) /* Python's json writes these */
+		n = snprintf(buf, sizeof(buf), "%s", __builtin_isnan(v) ? "NaN" : v > 0 ? "Infinity" : "-Infinity");
 	else
 		n = snprintf(buf, sizeof(buf), "%.17g", v);
 	return gen_check(w, yajl_gen_number(w->g, buf, n));
@@ -1143,12 +1142,17 @@ static int number_value(const struct jpath *path, const char *text, wide_t *ret)
 	uint64_t mag;
 
 	if (strpbrk(text, ".eE")) {
-		/* int(1e3) == 1000, as crit would take it */
+		/* int(1e3) == 1000, as crit would take it; no fractions */
 		double d = strtod(text, NULL);
-		if (d != floor(d) || fabs(d) >= 18446744073709551616.0)
-			return oc_error(-EINVAL, "%s: %s is not an integer", path->buf, text);
-		*ret = d < 0 ? -(wide_t)(uint64_t)-d : (wide_t)(uint64_t)d;
-		return 0;
+		if (d < 0 && d >= -9223372036854775808.0 && (double)(int64_t)d == d) {
+			*ret = (int64_t)d;
+			return 0;
+		}
+		if (d >= 0 && d < 18446744073709551616.0 && (double)(uint64_t)d == d) {
+			*ret = (uint64_t)d;
+			return 0;
+		}
+		return oc_error(-EINVAL, "%s: %s is not an integer in range", path->buf, text);
 	}
 	if (oc_parse_int(text, strlen(text), 10, &neg, &mag) < 0)
 		return oc_error(-EINVAL, "%s: %s is out of range", path->buf, text);

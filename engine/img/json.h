@@ -26,8 +26,9 @@
 
 #include "ocicr.h"
 
-/* Nesting limit of documents we read; messages nest far less deep. */
-#define OC_JSON_MAX_DEPTH 64
+/* Nesting limit of documents we read: room for the deepest message the
+ * wire checker accepts (32 levels, each an object in a list) and more. */
+#define OC_JSON_MAX_DEPTH 100
 
 /* ---- writer ------------------------------------------------------------ */
 

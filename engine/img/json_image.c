@@ -42,8 +42,12 @@ DEFINE_CLEANUP_FUNC(struct oc_img *, oc_img_close)
 DEFINE_CLEANUP_FUNC(struct oc_json_writer *, oc_json_writer_free)
 DEFINE_CLEANUP_FUNC(struct oc_json *, oc_json_free)
 
+/* Rounded up to a multiple of @to; saturates, so a length from a damaged
+ * image still fails the bounds checks instead of wrapping to zero. */
 static uint64_t round_up(uint64_t v, uint64_t to)
 {
+	if (v > UINT64_MAX - (to - 1))
+		return UINT64_MAX;
 	return (v + to - 1) / to * to;
 }
 
@@ -193,8 +197,9 @@ static int extra_msg_decode(struct oc_img *img, const ProtobufCMessage *msg, str
 		r = oc_img_read_entry(img, &ipc_msg__descriptor, &m);
 		if (r < 0)
 			return r;
-		if (r == 0)
-			break; /* crit stops quietly, too */
+		if (r == 0) /* crit stops quietly; CRIU would fail to restore */
+			return oc_error(-EIO, "%s: truncated: qnum announces %" PRIu64 " messages, the image "
+					"ends after %" PRIu64, oc_img_name(img), qnum, i);
 		uint64_t msize = oc_pb_get_uint(m, "msize");
 		total += oc_img_offset(img) - at - sizeof(uint32_t) + msize;
 		if (flags & OC_JSON_NOPAYLOAD) {

@@ -231,8 +231,10 @@ static void print_file(const struct show *s, uint64_t id)
 		fprintf(out, "fifo:[%" PRIu64 "]", u(m, "pipe_id"));
 	} else if ((m = sub(f, "usk"))) {
 		const ProtobufCFieldDescriptor *fd = field_of(m, "name");
-		const ProtobufCBinaryData *name =
-			fd ? (const ProtobufCBinaryData *)((const uint8_t *)m + fd->offset) : NULL;
+		const ProtobufCBinaryData *name = NULL;
+
+		if (fd && fd->type == PROTOBUF_C_TYPE_BYTES && fd->label != PROTOBUF_C_LABEL_REPEATED)
+			name = (const void *)((const uint8_t *)m + fd->offset);
 		fprintf(out, "socket:[%" PRIu64 "] peer %" PRIu64, u(m, "ino"), u(m, "peer"));
 		if (name && name->len) {
 			/* abstract names start with NUL: show it as '@' */

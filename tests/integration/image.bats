@@ -159,6 +159,20 @@ check_reencode() {
 	assert_output --regexp "13235 +13234 +13235 +13234  alive +1 +pipetree"
 }
 
+@test "show: damaged or missing task images are reported in place" {
+	requires_fixtures
+	cp -r "$FIXTURES/pipetree" "$TMP/dir"
+	chmod -R u+w "$TMP/dir"
+	head -c 50 "$FIXTURES/pipetree/mm-13235.img" >"$TMP/dir/mm-13235.img"
+	rm "$TMP/dir/fdinfo-4.img" "$TMP/dir/core-13236.img"
+	run ocicr image show "$TMP/dir"
+	assert_success
+	assert_output --partial "memory: $TMP/dir/mm-13235.img: truncated"
+	assert_output --partial "files: none (no fdinfo-4.img)"
+	assert_output --regexp "13236 +13234 +13236 +13234  \\? +1 +\\?"
+	assert_output --partial "task 13236 (?)"
+}
+
 # ---- crit 3.17 ----------------------------------------------------------------------
 
 # Small documents for image kinds whose schema crit 3.17 shares with 4.2.
