@@ -33,7 +33,7 @@ le32() { printf "\\$(printf %03o $(($1 & 255)))\\$(printf %03o $(($1 >> 8 & 255)
 # pipes-data.img: pipe_data_entry{pipe_id 7, bytes 3} + "abc"
 { common; le32 0x56453709; le32 4; printf '\010\007\020\003abc'; } >"$out/gen-pipes-data"
 # pagemap: head{pages_id 1}, entry{vaddr 0x1000, compat 0, flags 4, nr_pages 2}
-{ common; le32 0x56084025; le32 2; printf '\010\001'; le32 10; printf '\010\200\040\020\000\040\004\050\002'; } >"$out/gen-pagemap"
+{ common; le32 0x56084025; le32 2; printf '\010\001'; le32 9; printf '\010\200\040\020\000\040\004\050\002'; } >"$out/gen-pagemap"
 
 # richer images through the encoder, if it is built
 ocicr=$root/build/ocicr
