@@ -161,7 +161,7 @@ bench: all $(B)/bench/heartbeat $(B)/bench/ocbench
 
 # libFuzzer build of the image parser, with ASan and UBSan.
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
 		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o | $(PB_H)

@@ -16,7 +16,7 @@ static const struct cli_command commands[] = {
 	{ "check", "check what this kernel supports", cmd_check },
 	{ "dump", "checkpoint a process tree into an images directory", cmd_dump },
 	{ "restore", "restore a process tree from an images directory", cmd_restore },
-	/* image: lands with the JSON codec */
+	{ "image", "decode, encode and summarise CRIU-format images", cmd_image },
 	{ "version", "print the version", cmd_version },
 };
 

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@ struct oc_img {
 	bool writing;
 	bool tmp_named;        /* no O_TMPFILE: data sits in ".NAME.part" */
 	bool owns_dirfd;
+	bool to_stdout;        /* "-": data sits in a memfd until commit */
 	uint64_t off;          /* logical offset: bytes consumed or produced */
 	uint64_t size;         /* file size (reading) */
 	uint64_t n_entries;    /* entries read or written so far */
@@ -227,6 +229,26 @@ int oc_img_read_raw(struct oc_img *img, void *buf, size_t len)
 	return 0;
 }
 
+int oc_img_read_alloc(struct oc_img *img, uint64_t len, uint8_t **ret_buf)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	int r;
+
+	/* check before allocating: the length comes from the image */
+	if (len > img->size - MIN(img->off, img->size))
+		return oc_error(-EIO, "%s: truncated: payload of %" PRIu64 " bytes at offset %" PRIu64
+			       " runs past the end of the file (%" PRIu64 " bytes)", img->name, len,
+			       img->off, img->size);
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return oc_error(-ENOMEM, "%s: no memory for a payload of %" PRIu64 " bytes", img->name, len);
+	r = oc_img_read_raw(img, buf, len);
+	if (r < 0)
+		return r;
+	*ret_buf = TAKE_PTR(buf);
+	return 0;
+}
+
 int oc_img_skip_raw(struct oc_img *img, uint64_t len)
 {
 	uint64_t in_buf = img->buf_len - img->buf_pos;
@@ -309,7 +331,13 @@ static int img_alloc(const char *name, int fd, struct oc_img **ret)
 	return 0;
 }
 
-static int img_open_fd(int fd, const char *name, const struct oc_img_desc *expect, struct oc_img **ret_img)
+/*
+ * @expect: the kind the caller wants, or NULL to take it from the magic;
+ * @hint: with @expect NULL, the kind the file name suggests, named in the
+ * message when the magic is unknown.
+ */
+static int img_open_fd(int fd, const char *name, const struct oc_img_desc *expect,
+		       const struct oc_img_desc *hint, struct oc_img **ret_img)
 {
 	_cleanup_(img_freep) struct oc_img *img = NULL;
 	struct stat st;
@@ -339,9 +367,11 @@ static int img_open_fd(int fd, const char *name, const struct oc_img_desc *expec
 
 	if (!expect) {
 		expect = oc_img_desc_by_magic(magic);
+		if (!expect && hint && hint->magic)
+			expect = hint; /* reported as a bad magic for that kind */
 		if (!expect)
-			return oc_error(-EINVAL, "%s: unknown image magic 0x%08x at offset %u", name, magic,
-					head ? 4 : 0);
+			return oc_error(-EINVAL, "%s: unknown image magic 0x%08x at offset %u (not a CRIU "
+					"image, or a raw one such as pages-N.img)", name, magic, head ? 4 : 0);
 	}
 	r = img_check_magics(img, expect, head, magic);
 	if (r < 0)
@@ -367,15 +397,53 @@ int oc_img_open(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, struc
 			return oc_error(-ENOENT, "%s: missing image", shown);
 		return oc_error_errno(-errno, "%s: cannot open", shown);
 	}
-	return img_open_fd(fd, shown, desc, ret_img);
+	return img_open_fd(fd, shown, desc, NULL, ret_img);
+}
+
+/* Standard input may be a pipe: keep a copy so it can be sized and seeked. */
+static int stdin_copy(void)
+{
+	_cleanup_close_ int fd = memfd_create("ocicr-stdin", MFD_CLOEXEC);
+	char buf[64 << 10];
+
+	if (fd < 0)
+		return oc_error_errno(-errno, "stdin: cannot create a memory file");
+	for (;;) {
+		ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return oc_error_errno(-errno, "stdin: read failed");
+		if (n == 0)
+			break;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(fd, buf + done, n - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return oc_error_errno(-errno, "stdin: cannot keep a copy");
+			done += w;
+		}
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return oc_error_errno(-errno, "stdin: cannot rewind the copy");
+	return TAKE_FD(fd);
 }
 
 int oc_img_open_file(const char *path, struct oc_img **ret_img)
 {
-	const struct oc_img_desc *by_name = oc_img_desc_by_filename(path);
+	const struct oc_img_desc *by_name = NULL;
 	_cleanup_(img_freep) struct oc_img *img = NULL;
 	int fd, r;
 
+	if (strcmp(path, "-") == 0) {
+		fd = stdin_copy();
+		if (fd < 0)
+			return fd;
+		return img_open_fd(fd, "stdin", NULL, NULL, ret_img);
+	}
+
+	by_name = oc_img_desc_by_filename(path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -383,7 +451,7 @@ int oc_img_open_file(const char *path, struct oc_img **ret_img)
 		return oc_error_errno(-errno, "%s: cannot open", path);
 	}
 	/* Take the kind from the magic; the name only has to agree. */
-	r = img_open_fd(fd, path, by_name && !by_name->magic ? by_name : NULL, &img);
+	r = img_open_fd(fd, path, by_name && !by_name->magic ? by_name : NULL, by_name, &img);
 	if (r < 0)
 		return r;
 	if (by_name && by_name->magic != img->desc->magic)
@@ -595,6 +663,21 @@ int oc_img_write_entry(struct oc_img *img, const ProtobufCMessage *msg)
 	return 0;
 }
 
+static int img_write_magics(struct oc_img *img)
+{
+	const struct oc_img_desc *desc = img->desc;
+	int r;
+
+	if (!desc->magic)
+		return 0;
+	if (desc->head_magic) {
+		r = oc_img_write_raw(img, &desc->head_magic, sizeof(uint32_t));
+		if (r < 0)
+			return r;
+	}
+	return oc_img_write_raw(img, &desc->magic, sizeof(uint32_t));
+}
+
 static int img_create_at(int dirfd, const char *final_name, const char *shown,
 			 const struct oc_img_desc *desc, struct oc_img **ret_img)
 {
@@ -625,18 +708,60 @@ static int img_create_at(int dirfd, const char *final_name, const char *shown,
 	img->dirfd = dirfd;
 	img->tmp_named = named_tmp;
 
-	if (desc->magic) {
-		if (desc->head_magic) {
-			r = oc_img_write_raw(img, &desc->head_magic, sizeof(uint32_t));
-			if (r < 0)
-				return r;
-		}
-		r = oc_img_write_raw(img, &desc->magic, sizeof(uint32_t));
-		if (r < 0)
-			return r;
-	}
+	r = img_write_magics(img);
+	if (r < 0)
+		return r;
 	*ret_img = TAKE_PTR(img);
 	return 0;
+}
+
+/* "-": build the image in memory, copy it to standard output on commit. */
+static int img_create_stdout(const struct oc_img_desc *desc, struct oc_img **ret_img)
+{
+	_cleanup_(img_freep) struct oc_img *img = NULL;
+	int fd, r;
+
+	fd = memfd_create("ocicr-image", MFD_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "stdout: cannot create a memory file");
+	r = img_alloc("stdout", fd, &img);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	img->desc = desc;
+	img->writing = true;
+	img->to_stdout = true;
+	r = img_write_magics(img);
+	if (r < 0)
+		return r;
+	*ret_img = TAKE_PTR(img);
+	return 0;
+}
+
+static int img_copy_to_stdout(struct oc_img *img)
+{
+	char buf[64 << 10];
+
+	if (lseek(img->fd, 0, SEEK_SET) < 0)
+		return oc_error_errno(-errno, "%s: cannot rewind", img->name);
+	for (;;) {
+		ssize_t n = read(img->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return oc_error_errno(-errno, "%s: read failed", img->name);
+		if (n == 0)
+			return 0;
+		for (ssize_t done = 0; done < n;) {
+			ssize_t w = write(STDOUT_FILENO, buf + done, n - done);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				return oc_error_errno(-errno, "%s: write failed", img->name);
+			done += w;
+		}
+	}
 }
 
 int oc_img_create(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, struct oc_img **ret_img)
@@ -667,6 +792,8 @@ int oc_img_create_file(const char *path, const struct oc_img_desc *desc, struct 
 
 	if (!copy)
 		return -ENOMEM;
+	if (strcmp(path, "-") == 0)
+		return img_create_stdout(desc, ret_img);
 	char *slash = strrchr(copy, '/');
 	const char *base = path;
 	if (slash) {
@@ -695,6 +822,14 @@ int oc_img_commit(struct oc_img *img)
 	r = img_flush(img);
 	if (r < 0)
 		return r;
+	if (img->to_stdout) {
+		r = img_copy_to_stdout(img);
+		if (r < 0)
+			return r;
+		close(img->fd);
+		img->fd = -1;
+		return 0;
+	}
 
 	snprintf(tmp, sizeof(tmp), ".%s.part", img->final_name);
 	if (!img->tmp_named) {

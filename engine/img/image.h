@@ -176,7 +176,8 @@ struct oc_img;
 int oc_img_open(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, struct oc_img **ret_img);
 
 /* Open an image file by path; its kind is taken from its magic, and must
- * agree with the kind its file name implies, if any. */
+ * agree with the kind its file name implies, if any.  "-" reads standard
+ * input (a copy of it is kept in memory). */
 int oc_img_open_file(const char *path, struct oc_img **ret_img);
 
 const struct oc_img_desc *oc_img_get_desc(const struct oc_img *img);
@@ -194,6 +195,9 @@ int oc_img_read_entry(struct oc_img *img, const ProtobufCMessageDescriptor *pb, 
 
 /* Read exactly @len raw bytes (an entry's payload). */
 int oc_img_read_raw(struct oc_img *img, void *buf, size_t len);
+/* Allocate and read a payload of @len bytes; a length that runs past the
+ * end of the file is refused before anything is allocated. */
+int oc_img_read_alloc(struct oc_img *img, uint64_t len, uint8_t **ret_buf);
 int oc_img_skip_raw(struct oc_img *img, uint64_t len);
 
 /* Read the single entry of a single-entry image (EOF is an error). */
@@ -218,7 +222,8 @@ static inline void oc_img_closep(struct oc_img **img)
  */
 int oc_img_create(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, struct oc_img **ret_img);
 
-/* Create a standalone image file at @path (for `ocicr image encode`). */
+/* Create a standalone image file at @path (for `ocicr image encode`); "-"
+ * writes the image to standard output at oc_img_commit(). */
 int oc_img_create_file(const char *path, const struct oc_img_desc *desc, struct oc_img **ret_img);
 
 int oc_img_write_entry(struct oc_img *img, const ProtobufCMessage *msg);
