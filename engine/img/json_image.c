@@ -38,7 +38,6 @@ static void message_free(ProtobufCMessage *msg)
 }
 
 DEFINE_CLEANUP_FUNC(ProtobufCMessage *, message_free)
-DEFINE_CLEANUP_FUNC(struct oc_img *, oc_img_close)
 DEFINE_CLEANUP_FUNC(struct oc_json_writer *, oc_json_writer_free)
 DEFINE_CLEANUP_FUNC(struct oc_json *, oc_json_free)
 
