@@ -51,6 +51,6 @@ int cmd_diff(int argc, char **argv)
 	cli_inspect_signals();
 	r = oci_diff(&o);
 	if (r < 0)
-		return cli_fail(r, "diff %s %s", o.a, o.b);
+		return cli_fail(r, "diff");
 	return EXIT_OK;
 }

@@ -509,11 +509,11 @@ int oci_diff(const struct oci_diff_opts *opts)
 
 	r = oci_view_open(opts->a, &vo, &a);
 	if (r < 0)
-		return r;
+		return oc_error_wrap(r, "%s", opts->a);
 	r = oci_view_open(opts->b, &vo, &b);
 	if (r < 0) {
 		oci_view_close(&a);
-		return r;
+		return oc_error_wrap(r, "%s", opts->b);
 	}
 	if (opts->format == OCI_FORMAT_JSON)
 		r = diff_json(&a, &b, opts->out);

@@ -46,9 +46,7 @@ static int parse_optional(const struct oci_source *src, const char *name, ij_nod
 		oc_error_clear();
 		return 0;
 	}
-	if (r < 0)
-		return oc_error_wrap(r, "%s", name);
-	return 0;
+	return r;
 }
 
 static int add_ip(struct oci_meta *m, const char *network, const char *iface, const char *addr, const char *gw,

@@ -15,7 +15,8 @@
 /* Bumped when a key changes meaning or goes away (adding keys does not). */
 #define SCHEMA_VERSION 1
 
-#define PROCESS_DETAILS (OCI_SHOW_CMDLINE | OCI_SHOW_ENV | OCI_SHOW_FILES | OCI_SHOW_SOCKETS | OCI_SHOW_STATS)
+#define PROCESS_DETAILS \
+	(OCI_SHOW_CMDLINE | OCI_SHOW_ENV | OCI_SHOW_FILES | OCI_SHOW_SOCKETS | OCI_SHOW_STATS | OCI_SHOW_METADATA)
 
 static bool show_processes(unsigned show)
 {
@@ -38,8 +39,12 @@ static void text_identity(struct oci_tree *root, const struct oci_view *v)
 	oci_describe_source(v, buf, sizeof(buf));
 	oci_tree_add(root, "Source: %s (%s)", s->target, buf);
 	if (s->container) {
+		const char *full = ij_get_string(m->config, "name");
 		if (m->engine)
 			oci_tree_add(root, "Engine: %s", m->engine);
+		if (m->name)
+			oci_tree_add(root, "Name: %s%s%s%s", m->name, full && strcmp(full, m->name) ? " (" : "",
+				     full && strcmp(full, m->name) ? full : "", full && strcmp(full, m->name) ? ")" : "");
 		if (m->id)
 			oci_tree_add(root, "ID: %s", m->id);
 		if (m->pod_name)

@@ -232,8 +232,8 @@ static int archive_fail(struct unpack *u, const char *what)
 	const char *msg = archive_error_string(u->a);
 	char name[256];
 
-	return oc_error(-EINVAL, "%s: damaged or truncated archive (%s): %s", u->src->target,
-			shown(what, name, sizeof(name)), msg ? msg : "read error");
+	return oc_error(-EINVAL, "damaged or truncated archive (at %s): %s", shown(what, name, sizeof(name)),
+			msg ? msg : "read error");
 }
 
 /* Write the current member's data to @rel under the extraction directory. */
@@ -248,8 +248,7 @@ static int extract(struct unpack *u, struct archive_entry *e, const char *rel)
 	fd = openat(u->dirfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		char name[256];
-		return oc_error(-EINVAL, "%s: the archive holds %s twice", u->src->target,
-				shown(rel, name, sizeof(name)));
+		return oc_error(-EINVAL, "the archive holds %s twice", shown(rel, name, sizeof(name)));
 	}
 	if (fd < 0)
 		return oc_error_errno(-errno, "cannot create %s in %s", rel, u->src->tmpdir);
@@ -361,14 +360,13 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 	int r;
 
 	if (!name)
-		return oc_error(-EINVAL, "%s: an archive member has no usable name", src->target);
+		return oc_error(-EINVAL, "an archive member has no usable name");
 	r = oci_archive_clean_path(name, rel, sizeof(rel));
 	if (r == -EINVAL)
-		return oc_error(-EINVAL, "%s: unsafe archive member '%s' (absolute or with '..'): refusing "
-				"the archive", src->target, shown(name, shown_name, sizeof(shown_name)));
+		return oc_error(-EINVAL, "unsafe archive member '%s' (absolute, or with '..'): refusing the "
+				"archive", shown(name, shown_name, sizeof(shown_name)));
 	if (r < 0)
-		return oc_error(r, "%s: archive member name too long: '%.64s...'", src->target,
-				shown(name, shown_name, sizeof(shown_name)));
+		return oc_error(r, "archive member name too long: '%.64s...'", shown(name, shown_name, sizeof(shown_name)));
 	if (!*rel)
 		return 0;
 
@@ -380,9 +378,9 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 		}
 		if (is_meta_member(rel)) {
 			if (!regular)
-				return oc_error(-EINVAL, "%s: member %s is not a regular file", src->target, rel);
+				return oc_error(-EINVAL, "member %s is not a regular file", rel);
 			if (archive_entry_size(e) > META_MAX)
-				return oc_error(-EFBIG, "%s: member %s is %lld bytes, too large", src->target, rel,
+				return oc_error(-EFBIG, "member %s is %lld bytes, too large", rel,
 						(long long)archive_entry_size(e));
 			return extract(u, e, rel);
 		}
@@ -414,8 +412,7 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 	const struct oc_img_desc *d = oc_img_desc_by_filename(base);
 	if (!regular) {
 		if (needed_image(base))
-			return oc_error(-EINVAL, "%s: image %s is not a regular file in the archive", src->target,
-					shown(rel, shown_name, sizeof(shown_name)));
+			return oc_error(-EINVAL, "image %s is not a regular file in the archive", shown(rel, shown_name, sizeof(shown_name)));
 		return 0;
 	}
 	src->n_images++;
@@ -430,6 +427,48 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 	if (!needed_image(base))
 		return 0;
 	return extract(u, e, dest);
+}
+
+/* What the first bytes of @path say it is, if anything we know. */
+static const char *sniff(const char *path)
+{
+	static const struct {
+		size_t off;
+		const char *magic;
+		size_t len;
+		const char *name;
+	} magics[] = {
+		{ 0, "\x28\xb5\x2f\xfd", 4, "zstd" }, { 0, "\x1f\x8b", 2, "gzip" },
+		{ 0, "\xfd" "7zXZ\0", 6, "xz" },	    { 0, "BZh", 3, "bzip2" },
+		{ 257, "ustar", 5, "tar" },
+	};
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	unsigned char buf[262];
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = pread(fd, buf, sizeof(buf), 0);
+	for (size_t i = 0; i < ARRAY_SIZE(magics); i++)
+		if (n >= (ssize_t)(magics[i].off + magics[i].len) &&
+		    !memcmp(buf + magics[i].off, magics[i].magic, magics[i].len))
+			return magics[i].name;
+	return NULL;
+}
+
+/*
+ * The first header could not be read.  If the content is a compression or
+ * tar we know, the archive is damaged; otherwise it is no archive at all.
+ */
+static int not_archive(struct unpack *u)
+{
+	const char *msg = archive_error_string(u->a) ?: "unreadable";
+	const char *kind = sniff(u->src->target);
+
+	if (kind)
+		return oc_error(-EINVAL, "damaged or truncated archive (%s data): %s", kind, msg);
+	return oc_error(-EINVAL, "not a checkpoint: neither a tar archive (plain, gzip or zstd) nor an images "
+			"directory (%s)", msg);
 }
 
 static const char *filter_name(struct archive *a)
@@ -478,10 +517,10 @@ static int require_meta(struct oci_source *src, int dirfd)
 	bool config = exists_at(dirfd, OCI_CONFIG_DUMP), spec = exists_at(dirfd, OCI_SPEC_DUMP);
 
 	if (!config && !spec)
-		return oc_error(-EINVAL, "%s: the checkpoint has no config.dump and no spec.dump (the container's "
-				"configuration)", src->target);
+		return oc_error(-EINVAL, "the checkpoint has no config.dump and no spec.dump (the container's "
+				"configuration)");
 	if (!config || !spec)
-		return oc_error(-EINVAL, "%s: the checkpoint has no %s (the container's %s)", src->target,
+		return oc_error(-EINVAL, "the checkpoint has no %s (the container's %s)",
 				config ? OCI_SPEC_DUMP : OCI_CONFIG_DUMP,
 				config ? "OCI runtime spec" : "engine configuration");
 	src->container = true;
@@ -517,8 +556,7 @@ static int open_archive(struct oci_source *src, const struct oci_source_opts *op
 	archive_read_support_filter_xz(u.a);
 	archive_read_support_filter_bzip2(u.a);
 	if (archive_read_open_filename(u.a, src->target, 64 * 1024) != ARCHIVE_OK) {
-		r = oc_error(-EINVAL, "%s: not a checkpoint archive (tar, plain, gzip or zstd) nor an images "
-			     "directory: %s", src->target, archive_error_string(u.a) ?: "unreadable");
+		r = not_archive(&u);
 		goto out;
 	}
 	for (;;) {
@@ -527,9 +565,7 @@ static int open_archive(struct oci_source *src, const struct oci_source_opts *op
 			break;
 		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
 			if (src->n_members == 0)
-				r = oc_error(-EINVAL, "%s: not a checkpoint archive (tar, plain, gzip or zstd) nor "
-					     "an images directory: %s", src->target,
-					     archive_error_string(u.a) ?: "unreadable");
+				r = not_archive(&u);
 			else
 				r = archive_fail(&u, "after the last good member");
 			goto out;
@@ -558,13 +594,13 @@ static int open_archive(struct oci_source *src, const struct oci_source_opts *op
 		src->container = meta;
 		r = set_dirs(src, images, meta ? src->tmpdir : NULL);
 	} else if (u.has_checkpoint_dir) {
-		r = oc_error(-EINVAL, "%s: the archive's checkpoint/ has no inventory.img: not a complete "
-			     "checkpoint", src->target);
+		r = oc_error(-EINVAL, "the archive's checkpoint/ has no inventory.img: not a complete "
+			     "checkpoint");
 	} else if (src->n_members == 0) {
-		r = oc_error(-EINVAL, "%s: an empty archive", src->target);
+		r = oc_error(-EINVAL, "an empty archive");
 	} else {
-		r = oc_error(-EINVAL, "%s: a tar archive, but not a checkpoint: it has no checkpoint/inventory.img "
-			     "and no inventory.img", src->target);
+		r = oc_error(-EINVAL, "a tar archive, but not a checkpoint: it has no checkpoint/inventory.img "
+			     "and no inventory.img");
 	}
 out:
 	if (u.a)
@@ -605,7 +641,7 @@ static int open_dir(struct oci_source *src)
 	int r;
 
 	if (fd < 0)
-		return oc_error_errno(-errno, "cannot open %s", src->target);
+		return oc_error_errno(-errno, "cannot open the directory");
 	if (exists_at(fd, "inventory.img")) {
 		src->kind = OCI_TARGET_IMAGES_DIR;
 		r = set_dirs(src, src->target, NULL);
@@ -617,8 +653,8 @@ static int open_dir(struct oci_source *src)
 		snprintf(images, sizeof(images), "%s/checkpoint", src->target);
 		r = set_dirs(src, images, src->target);
 	} else {
-		return oc_error(-EINVAL, "%s: a directory, but not a checkpoint: it has no inventory.img and no "
-				"checkpoint/inventory.img", src->target);
+		return oc_error(-EINVAL, "a directory, but not a checkpoint: it has no inventory.img and no "
+				"checkpoint/inventory.img");
 	}
 	if (r < 0)
 		return r;
@@ -658,7 +694,7 @@ int oci_source_open(const char *target, const struct oci_source_opts *opts, stru
 	int r;
 
 	if (stat(target, &st) < 0)
-		return oc_error_errno(-errno, "%s", target);
+		return oc_error_errno(-errno, "cannot open");
 	src = calloc(1, sizeof(*src));
 	if (!src)
 		return -ENOMEM;
@@ -672,7 +708,7 @@ int oci_source_open(const char *target, const struct oci_source_opts *opts, stru
 		src->kind = OCI_TARGET_ARCHIVE;
 		r = open_archive(src, opts);
 	} else {
-		r = oc_error(-EINVAL, "%s: neither a file nor a directory", target);
+		r = oc_error(-EINVAL, "neither a file nor a directory");
 	}
 	if (r < 0)
 		return r;
@@ -699,6 +735,38 @@ void oci_source_close(struct oci_source *src)
 	free(src->stats_path);
 	free(src->target);
 	free(src);
+}
+
+int oci_source_fix_error(const struct oci_source *src, int err)
+{
+	const char *msg = oc_error_message();
+	_cleanup_free_ char *prefix = NULL, *out = NULL;
+	size_t plen, len = 0;
+
+	if (!src || !src->tmpdir || !msg || asprintf(&prefix, "%s/", src->tmpdir) < 0)
+		return err;
+	plen = strlen(prefix);
+	if (!strstr(msg, prefix))
+		return err;
+	out = malloc(strlen(msg) + 1);
+	if (!out)
+		return err;
+	for (const char *p = msg; *p;) {
+		const char *hit = strstr(p, prefix);
+		if (!hit) {
+			strcpy(out + len, p);
+			len += strlen(p);
+			break;
+		}
+		memcpy(out + len, p, hit - p);
+		len += hit - p;
+		p = hit + plen;
+		/* a tar of an images directory: its images are at the top */
+		if (!strncmp(p, "imgroot/", 8))
+			p += 8;
+	}
+	out[len] = '\0';
+	return oc_error(err, "%s", out);
 }
 
 int oci_source_meta_path(const struct oci_source *src, const char *name, char *buf, size_t size)

@@ -91,6 +91,13 @@ static inline void oci_source_closep(struct oci_source **src)
 int oci_source_meta_path(const struct oci_source *src, const char *name, char *buf, size_t size);
 
 /*
+ * Errors met while reading extracted images name the temporary directory;
+ * rewrite the recorded message so it names the member in the archive
+ * ("checkpoint/core-1.img") instead.  Returns @err.
+ */
+int oci_source_fix_error(const struct oci_source *src, int err);
+
+/*
  * Normalise an archive member name into a relative path in @buf: "./"
  * prefixes, "." components and repeated slashes are dropped; an absolute
  * name or a ".." component gives -EINVAL.  An empty result ("./") is

@@ -28,6 +28,7 @@ int oci_view_open(const char *target, const struct oci_view_opts *opts, struct o
 	*ret_view = v;
 	return 0;
 fail:
+	r = oci_source_fix_error(v.src, r);
 	oci_view_close(&v);
 	return r;
 }
