@@ -287,7 +287,7 @@ static int dump(const struct oci_memory_opts *o, const struct oci_task *t, int p
 
 int oci_inspect_memory(const struct oci_memory_opts *o)
 {
-	struct oci_view_opts vo = { .sz = sizeof(vo), .pages = true };
+	struct oci_view_opts vo = { .sz = sizeof(vo), .pages_pid = o->pid };
 	_cleanup_close_ int pages_fd = -1;
 	struct oci_view v;
 	int r;

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -293,7 +294,11 @@ static int add_socket(struct oci_task *t, struct oci_fd *fd, const FileEntry *f)
 		s.local = inet_sk_addr(i->family, i->src_addr, i->n_src_addr, i->src_port);
 		if (!s.local)
 			return -ENOMEM;
-		if (i->state != 10 && i->n_dst_addr) {
+		bool peer = i->dst_port != 0;
+		for (size_t k = 0; k < i->n_dst_addr; k++)
+			peer |= i->dst_addr[k] != 0;
+		/* a listening or unconnected socket has no remote end */
+		if (i->state != 10 && peer) {
 			s.remote = inet_sk_addr(i->family, i->dst_addr, i->n_dst_addr, i->dst_port);
 			if (!s.remote) {
 				free(s.local);
@@ -659,7 +664,11 @@ static int load_mounts(struct loader *l, struct oci_ckpt *c, uint32_t mnt_ns_id)
 		o->parent_mnt_id = m[i]->parent_mnt_id;
 		o->mountpoint = strdup(m[i]->mountpoint ? m[i]->mountpoint : "");
 		o->source = strdup(m[i]->source ? m[i]->source : "");
-		o->options = strdup(m[i]->options ? m[i]->options : "");
+		/* read-only is a mount flag, not an option, in the image */
+		if (asprintf(&o->options, "%s%s%s", m[i]->flags & MS_RDONLY ? "ro" : "",
+			     m[i]->flags & MS_RDONLY && m[i]->options && *m[i]->options ? "," : "",
+			     m[i]->options ? m[i]->options : "") < 0)
+			o->options = NULL;
 		o->fstype = strdup(fst);
 		if (!o->mountpoint || !o->source || !o->options || !o->fstype) {
 			free_all(m, n);

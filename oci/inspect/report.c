@@ -217,8 +217,8 @@ static void text_mounts(struct oci_tree *root, const struct oci_view *v)
 	} else if (c->n_mounts) {
 		struct oci_tree *t = oci_tree_add(root, "Mounts (mountpoints image)");
 		for (size_t i = 0; i < c->n_mounts; i++)
-			oci_tree_add(t, "%s (%s, source %s, %s)", c->mounts[i].mountpoint, c->mounts[i].fstype,
-				     c->mounts[i].source, c->mounts[i].options);
+			oci_tree_add(t, "%s (%s, source %s%s%s)", c->mounts[i].mountpoint, c->mounts[i].fstype,
+				     c->mounts[i].source, *c->mounts[i].options ? ", " : "", c->mounts[i].options);
 	} else {
 		oci_tree_add(root, "Mounts: none recorded");
 	}

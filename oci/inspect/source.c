@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 #include "img/image.h"
+#include "mm.pb-c.h"
 #include "oci/inspect/source.h"
+#include "oci/inspect/vm.h"
+#include "pagemap.pb-c.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 
@@ -218,6 +221,22 @@ static const struct oc_img_desc *needed_image(const char *base)
 	return NULL;
 }
 
+/* What the members read so far say about one process's memory. */
+struct pm_info {
+	unsigned long pid;
+	bool shmem;             /* a shared memory object's pagemap, no process */
+	bool has_pagemap, has_mm;
+	uint32_t pages_id;
+	struct oci_pm_run *runs;
+	size_t n_runs;
+	uint64_t str[2][2];     /* argv and environment: [start, end) addresses */
+};
+
+/* A byte range of a member to write. */
+struct range {
+	uint64_t start, end;
+};
+
 struct unpack {
 	struct oci_source *src;
 	const struct oci_source_opts *opts;
@@ -225,7 +244,12 @@ struct unpack {
 	int dirfd;
 	bool has_checkpoint_dir; /* some member under checkpoint/ */
 	bool top_images;         /* images at the top level */
+	struct pm_info *pms;
+	size_t n_pms;
 };
+
+/* argv and the environment are read up to this size each (model.c agrees). */
+#define STRINGS_MAX (16u << 20)
 
 static int archive_fail(struct unpack *u, const char *what)
 {
@@ -236,8 +260,10 @@ static int archive_fail(struct unpack *u, const char *what)
 			msg ? msg : "read error");
 }
 
-/* Write the current member's data to @rel under the extraction directory. */
-static int extract(struct unpack *u, struct archive_entry *e, const char *rel)
+/* Write the current member's data to @rel under the extraction directory:
+ * all of it, or only @ranges (sorted) with holes elsewhere. */
+static int extract_ranges(struct unpack *u, struct archive_entry *e, const char *rel, const struct range *ranges,
+			  size_t n_ranges, uint64_t *ret_written)
 {
 	_cleanup_close_ int fd = -1;
 	const void *buf;
@@ -253,13 +279,20 @@ static int extract(struct unpack *u, struct archive_entry *e, const char *rel)
 	if (fd < 0)
 		return oc_error_errno(-errno, "cannot create %s in %s", rel, u->src->tmpdir);
 	while ((r = archive_read_data_block(u->a, &buf, &len, &off)) == ARCHIVE_OK) {
-		for (size_t done = 0; done < len;) {
-			ssize_t n = pwrite(fd, (const char *)buf + done, len - done, off + done);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				return oc_error_errno(-errno, "cannot write %s in %s", rel, u->src->tmpdir);
-			done += n;
+		struct range all = { 0, UINT64_MAX };
+		const struct range *rg = ranges ? ranges : &all;
+		for (size_t i = 0; i < (ranges ? n_ranges : 1); i++) {
+			uint64_t from = MAX((uint64_t)off, rg[i].start), to = MIN((uint64_t)off + len, rg[i].end);
+			for (uint64_t at = from; at < to;) {
+				ssize_t n = pwrite(fd, (const char *)buf + (at - off), to - at, at);
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0)
+					return oc_error_errno(-errno, "cannot write %s in %s", rel, u->src->tmpdir);
+				at += n;
+				if (ret_written)
+					*ret_written += n;
+			}
 		}
 	}
 	if (r != ARCHIVE_EOF)
@@ -270,6 +303,187 @@ static int extract(struct unpack *u, struct archive_entry *e, const char *rel)
 	return 0;
 }
 
+static int extract(struct unpack *u, struct archive_entry *e, const char *rel)
+{
+	return extract_ranges(u, e, rel, NULL, 0, NULL);
+}
+
+/* ---- reading only the pages that are needed --------------------------------- */
+
+static struct pm_info *pm_get(struct unpack *u, unsigned long pid, bool shmem)
+{
+	struct pm_info *n;
+
+	for (size_t i = 0; i < u->n_pms; i++)
+		if (u->pms[i].pid == pid && u->pms[i].shmem == shmem)
+			return &u->pms[i];
+	n = realloc(u->pms, (u->n_pms + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	u->pms = n;
+	n[u->n_pms] = (struct pm_info){ .pid = pid, .shmem = shmem };
+	return &n[u->n_pms++];
+}
+
+static void pms_free(struct unpack *u)
+{
+	for (size_t i = 0; i < u->n_pms; i++)
+		free(u->pms[i].runs);
+	free(u->pms);
+}
+
+/*
+ * Note what an extracted mm or pagemap image says.  A bad image is not an
+ * error here: the pages are then extracted whole, and the loader reports
+ * the image properly.
+ */
+static int note_image(struct unpack *u, const struct oc_img_desc *d, const char *base, const char *dest)
+{
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	_cleanup_free_ char *path = NULL;
+	ProtobufCMessage *m;
+	unsigned long pid;
+	struct pm_info *pm;
+	int r;
+
+	if (d->kind == OC_IMG_MM ? sscanf(base, "mm-%lu.img", &pid) != 1
+	    : d->kind == OC_IMG_PAGEMAP ? sscanf(base, "pagemap-%lu.img", &pid) != 1
+	    : sscanf(base, "pagemap-shmem-%lu.img", &pid) != 1)
+		return 0;
+	pm = pm_get(u, pid, d->kind == OC_IMG_SHMEM_PAGEMAP);
+	if (!pm)
+		return -ENOMEM;
+	if (asprintf(&path, "%s/%s", u->src->tmpdir, dest) < 0)
+		return -ENOMEM;
+	if (oc_img_open_file(path, &img) < 0)
+		goto ignore;
+	if (d->kind == OC_IMG_MM) {
+		if (oc_img_read_entry(img, NULL, &m) <= 0)
+			goto ignore;
+		const MmEntry *mm = (const MmEntry *)m;
+		pm->str[0][0] = mm->mm_arg_start;
+		pm->str[0][1] = mm->mm_arg_end;
+		pm->str[1][0] = mm->mm_env_start;
+		pm->str[1][1] = mm->mm_env_end;
+		pm->has_mm = true;
+		protobuf_c_message_free_unpacked(m, NULL);
+		return 0;
+	}
+	/* the head, then the runs */
+	PagemapEntry **pes = NULL;
+	size_t n = 0;
+	uint64_t present;
+	if (oc_img_read_entry(img, NULL, &m) <= 0)
+		goto ignore;
+	pm->pages_id = ((const PagemapHead *)m)->pages_id;
+	protobuf_c_message_free_unpacked(m, NULL);
+	while ((r = oc_img_read_entry(img, NULL, &m)) > 0) {
+		PagemapEntry **np = realloc(pes, (n + 1) * sizeof(*np));
+		if (!np) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			r = -ENOMEM;
+			break;
+		}
+		pes = np;
+		pes[n++] = (PagemapEntry *)m;
+	}
+	if (r == 0)
+		r = oci_pagemap_build(pes, n, base, &pm->runs, &pm->n_runs, &present);
+	for (size_t i = 0; i < n; i++)
+		protobuf_c_message_free_unpacked(&pes[i]->base, NULL);
+	free(pes);
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0)
+		goto ignore;
+	pm->has_pagemap = true;
+	return 0;
+ignore:
+	oc_error_clear();
+	return 0;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* The byte ranges of @pm's pages file that hold its argv and environment. */
+static int string_ranges(const struct pm_info *pm, struct range **ret, size_t *ret_n)
+{
+	struct range *rg = NULL;
+	size_t n = 0;
+
+	for (int k = 0; k < 2; k++) {
+		uint64_t a = pm->str[k][0], end = pm->str[k][1];
+		if (end <= a)
+			continue;
+		end = MIN(end, a + STRINGS_MAX);
+		while (a < end) {
+			uint64_t off, avail;
+			if (oci_pagemap_locate(pm->runs, pm->n_runs, a, &off, &avail) < 0)
+				break;
+			uint64_t len = MIN(avail, end - a);
+			struct range *nr = realloc(rg, (n + 1) * sizeof(*nr));
+			if (!nr) {
+				free(rg);
+				return -ENOMEM;
+			}
+			rg = nr;
+			rg[n++] = (struct range){ off, off + len };
+			a += len;
+		}
+	}
+	if (n)
+		qsort(rg, n, sizeof(*rg), range_cmp);
+	*ret = rg;
+	*ret_n = n;
+	return 0;
+}
+
+/* pages-N.img: extract what the inspection reads of it, or all of it when
+ * the members before did not say. */
+static int extract_pages(struct unpack *u, struct archive_entry *e, const char *base, const char *dest)
+{
+	const struct pm_info *owner = NULL, *target = NULL;
+	_cleanup_free_ struct range *rg = NULL;
+	size_t n_rg = 0;
+	unsigned long id;
+	int r;
+
+	if (u->opts->pages == OCI_PAGES_NONE)
+		return 0;
+	if (sscanf(base, "pages-%lu.img", &id) != 1)
+		return 0;
+	for (size_t i = 0; i < u->n_pms; i++) {
+		if (u->pms[i].has_pagemap && u->pms[i].pages_id == id)
+			owner = &u->pms[i];
+		if (!u->pms[i].shmem && u->pms[i].pid == (unsigned long)u->opts->pages_pid)
+			target = &u->pms[i];
+	}
+	switch (u->opts->pages) {
+	case OCI_PAGES_PID:
+		/* another process's pages, or a shared memory object's */
+		if ((target && target->has_pagemap && target->pages_id != id) || (owner && owner != target))
+			return 0;
+		break;
+	case OCI_PAGES_STRINGS:
+		if (owner && owner->shmem)
+			return 0;
+		if (owner && owner->has_mm) {
+			r = string_ranges(owner, &rg, &n_rg);
+			if (r < 0)
+				return r;
+			return extract_ranges(u, e, dest, rg, n_rg, &u->src->pages_extracted);
+		}
+		break;
+	default:
+		break;
+	}
+	return extract_ranges(u, e, dest, NULL, 0, &u->src->pages_extracted);
+}
 /* rootfs-diff.tar is itself a tar, read from inside the outer one. */
 struct nested {
 	struct archive *outer;
@@ -421,12 +635,20 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 		src->inventory_mtime = archive_entry_mtime(e);
 	if (d->kind == OC_IMG_PAGES) {
 		src->pages_size += archive_entry_size(e);
-		if (!u->opts->want_pages)
-			return 0;
+		return extract_pages(u, e, base, dest);
 	}
-	if (!needed_image(base))
+	/* shared memory pagemaps only to know whose pages-N.img is whose */
+	bool shmem = d->kind == OC_IMG_SHMEM_PAGEMAP && u->opts->pages != OCI_PAGES_NONE;
+	if (!needed_image(base) && !shmem)
 		return 0;
-	return extract(u, e, dest);
+	r = extract(u, e, dest);
+	if (r < 0)
+		return r;
+	if (u->opts->pages == OCI_PAGES_NONE || u->opts->pages == OCI_PAGES_ALL)
+		return 0;
+	if (d->kind == OC_IMG_MM || d->kind == OC_IMG_PAGEMAP || shmem)
+		return note_image(u, d, base, dest);
+	return 0;
 }
 
 /* What the first bytes of @path say it is, if anything we know. */
@@ -603,6 +825,7 @@ static int open_archive(struct oci_source *src, const struct oci_source_opts *op
 			     "and no inventory.img");
 	}
 out:
+	pms_free(&u);
 	if (u.a)
 		archive_read_free(u.a);
 	if (u.dirfd >= 0)

@@ -9,8 +9,12 @@
  * the members an inspection needs are written, to a private directory made
  * with mkdtemp(); a member whose name is absolute or has a ".." component
  * makes the whole archive refused.  Pages images are extracted only when
- * memory is read (argv, environment, --memory), and are never loaded whole
- * into memory.
+ * memory is read, and then only the bytes that are read: for argv and the
+ * environment, the few pages that hold them (the rest of the file is a
+ * hole), for --memory the pages of that one process.  That works because
+ * a checkpoint archive lists mm-PID.img and pagemap-PID.img before
+ * pages-N.img (they sort first); in an archive where they do not, the pages
+ * images are extracted whole.  Nothing loads them whole into memory.
  */
 #ifndef OCICR_INSPECT_SOURCE_H
 #define OCICR_INSPECT_SOURCE_H
@@ -18,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <time.h>
 
 enum oci_target_kind {
@@ -30,9 +35,19 @@ enum oci_target_kind {
 
 const char *oci_target_kind_name(enum oci_target_kind kind);
 
+/* Which bytes of the pages images an inspection reads. */
+enum oci_pages_need {
+	OCI_PAGES_NONE,    /* none: pages-*.img stay in the archive */
+	OCI_PAGES_STRINGS, /* argv and environment of every process */
+	OCI_PAGES_PID,     /* all of one process's pages (--memory) */
+	OCI_PAGES_ALL,
+	_OCI_PAGES_NEED_MAX,
+};
+
 struct oci_source_opts {
 	size_t sz;
-	bool want_pages;       /* extract pages-*.img (memory is read) */
+	enum oci_pages_need pages;
+	pid_t pages_pid;       /* with OCI_PAGES_PID */
 	bool want_rootfs_list; /* list the members of rootfs-diff.tar */
 };
 
@@ -61,6 +76,7 @@ struct oci_source {
 	size_t n_rootfs_changes;
 	char *rootfs_list_error;     /* why rootfs-diff.tar could not be listed, or NULL */
 	uint64_t n_members;          /* archive members seen */
+	uint64_t pages_extracted;    /* bytes of pages images written to tmpdir */
 };
 
 /* The names of archive members ocicr reads, and where they live. */

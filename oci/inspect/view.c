@@ -10,8 +10,12 @@
 
 int oci_view_open(const char *target, const struct oci_view_opts *opts, struct oci_view *ret_view)
 {
-	struct oci_source_opts so = { .sz = sizeof(so), .want_pages = opts->memory || opts->pages,
-				      .want_rootfs_list = opts->rootfs_list };
+	struct oci_source_opts so = {
+		.sz = sizeof(so),
+		.pages = opts->pages_pid ? OCI_PAGES_PID : opts->memory ? OCI_PAGES_STRINGS : OCI_PAGES_NONE,
+		.pages_pid = opts->pages_pid,
+		.want_rootfs_list = opts->rootfs_list,
+	};
 	struct oci_ckpt_opts co = { .sz = sizeof(co), .memory_strings = opts->memory };
 	struct oci_view v = {};
 	int r;

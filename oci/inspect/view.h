@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "oci/inspect/meta.h"
 #include "oci/inspect/model.h"
@@ -19,8 +20,8 @@ struct oci_view {
 
 struct oci_view_opts {
 	size_t sz;
-	bool memory;      /* read argv and env (extracts the pages images) */
-	bool pages;       /* extract the pages images (--memory) */
+	bool memory;      /* read argv and env (from the pages images) */
+	pid_t pages_pid;  /* extract all pages of this process (--memory), or 0 */
 	bool rootfs_list; /* list rootfs-diff.tar */
 };
 

@@ -171,6 +171,71 @@ make_crio_archive() {
 	assert_output --partial "Sockets: none"
 }
 
+@test "inspect --sockets: kinds, addresses and states (sockets added to the export with crit)" {
+	needs_fixture
+	requires crit python3
+	mkdir "$T/x"
+	tar --zstd -C "$T/x" -xf "$PODMAN_FIXTURE"
+	crit decode -i "$T/x/checkpoint/files.img" >"$T/files.json"
+	crit decode -i "$T/x/checkpoint/fdinfo-2.img" >"$T/fdinfo.json"
+	python3 - "$T" <<-'EOF'
+		import json, sys
+		t = sys.argv[1]
+		f = json.load(open(t + "/files.json"))
+		fown = {"uid": 0, "euid": 0, "signum": 0, "pid_type": 0, "pid": 0}
+		opts = {"so_sndbuf": 212992, "so_rcvbuf": 212992, "so_snd_tmo_sec": 0, "so_snd_tmo_usec": 0,
+		        "so_rcv_tmo_sec": 0, "so_rcv_tmo_usec": 0}
+		def isk(id, ino, fam, typ, proto, state, sport, src, dport=0, dst=None):
+		    e = {"id": id, "ino": ino, "family": fam, "type": typ, "proto": proto, "state": state,
+		         "src_port": sport, "dst_port": dport, "flags": 2, "backlog": 128, "src_addr": src,
+		         "fown": fown, "opts": opts}
+		    if dst:
+		        e["dst_addr"] = dst
+		    return {"type": "INETSK", "id": id, "isk": e}
+		def usk(id, ino, typ, state, peer, name):
+		    return {"type": "UNIXSK", "id": id, "usk": {"id": id, "ino": ino, "type": typ, "state": state,
+		            "flags": 2, "uflags": 0, "backlog": 0, "peer": peer, "fown": fown, "opts": opts,
+		            "name": name}}
+		f["entries"] += [
+		    isk(20, 91001, "INET", "STREAM", "TCP", "LISTEN", 8080, ["0.0.0.0"]),
+		    isk(21, 91002, "INET", "STREAM", "TCP", "ESTABLISHED", 8080, ["10.88.0.10"], 41234, ["10.88.0.1"]),
+		    isk(22, 91003, "INET6", "DGRAM", "UDP", "CLOSE", 53, ["::1"], 0, ["::"]),
+		    usk(23, 91004, "STREAM", "ESTABLISHED", 91009, ""),
+		    usk(24, 91005, "DGRAM", "CLOSE", 0, "\u0000bats-abstract"),
+		    usk(25, 91006, "STREAM", "LISTEN", 0, "/run/app.sock"),
+		]
+		json.dump(f, open(t + "/files.json", "w"))
+		d = json.load(open(t + "/fdinfo.json"))
+		d["entries"] += [{"id": 20 + i, "flags": 1, "type": "INETSK" if i < 3 else "UNIXSK", "fd": 5 + i}
+		                 for i in range(6)]
+		json.dump(d, open(t + "/fdinfo.json", "w"))
+	EOF
+	crit encode -i "$T/files.json" -o "$T/x/checkpoint/files.img"
+	crit encode -i "$T/fdinfo.json" -o "$T/x/checkpoint/fdinfo-2.img"
+	tar -C "$T/x" -czf "$T/sockets.tgz" .
+	run ocicr inspect --sockets "$T/sockets.tgz"
+	assert_success
+	assert_output --partial "5: tcp stream LISTEN 0.0.0.0:8080"
+	assert_output --partial "6: tcp stream ESTABLISHED 10.88.0.10:8080 -> 10.88.0.1:41234"
+	assert_output --partial "7: udp6 dgram CLOSE [::1]:53"
+	refute_output --partial "[::1]:53 ->"
+	assert_output --partial "8: unix stream ESTABLISHED (unnamed), peer socket:[91009]"
+	assert_output --partial "9: unix dgram CLOSE @bats-abstract"
+	assert_output --partial "10: unix stream LISTEN /run/app.sock"
+	run ocicr inspect --files "$T/sockets.tgz"
+	assert_output --partial "5: socket:[91001] (INETSK, O_RDWR, close-on-exec)"
+	run ocicr inspect --sockets --format json "$T/sockets.tgz"
+	assert_success
+	echo "$output" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)["processes"][0]["sockets"]
+assert s[1] == {"fd": 6, "kind": "tcp", "type": "stream", "state": "ESTABLISHED", "local": "10.88.0.10:8080",
+                "remote": "10.88.0.1:41234", "inode": 91002, "peer_inode": None}, s[1]
+assert s[3]["peer_inode"] == 91009 and s[4]["local"] == "@bats-abstract"
+'
+	assert_tmp_clean
+}
+
 @test "inspect --mounts: the mounts of spec.dump" {
 	needs_fixture
 	run ocicr inspect --mounts "$PODMAN_FIXTURE"

@@ -206,6 +206,100 @@ static void test_not_checkpoints(void **state)
 	assert_int_equal(entries_in(tmp), 0);
 }
 
+/* ---- pages: only what is read is extracted ------------------------------------ */
+
+/* The shared fixtures, when this checkout has them (../shared or $OCICR_SHARED). */
+static const char *counter_dir(char *buf, size_t size)
+{
+	const char *shared = getenv("OCICR_SHARED");
+
+	snprintf(buf, size, "%s/fixtures/criu-4.2/counter", shared ? shared : "../shared");
+	return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+/* A tar of the counter images directory, in name order (mm and pagemap
+ * before pages, as in podman's and CRI-O's archives). */
+static void tar_counter(const char *dir, const char *out)
+{
+	const char *names[] = { "core-13190.img", "fdinfo-2.img", "files.img",	   "fs-13190.img",
+				"ids-13190.img",  "inventory.img", "mm-13190.img", "pagemap-13190.img",
+				"pages-1.img",	  "pstree.img",	   "stats-dump" };
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	char path[PATH_MAX + 64], name[64], buf[65536];
+
+	archive_write_set_format_pax_restricted(a);
+	assert_int_equal(archive_write_open_filename(a, out), ARCHIVE_OK);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		snprintf(name, sizeof(name), "./%s", names[i]);
+		assert_int_equal(stat(path, &st), 0);
+		archive_entry_clear(e);
+		archive_entry_set_pathname(e, name);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, st.st_size);
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		FILE *f = fopen(path, "r");
+		size_t n;
+		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+			assert_int_equal(archive_write_data(a, buf, n), (la_ssize_t)n);
+		fclose(f);
+	}
+	archive_entry_free(e);
+	archive_write_close(a);
+	archive_write_free(a);
+}
+
+static void test_pages_extracted(void **state)
+{
+	char dir[PATH_MAX], tarpath[PATH_MAX + 32];
+	struct oci_source_opts o = { .sz = sizeof(o) };
+	struct oci_ckpt_opts co = { .sz = sizeof(co), .memory_strings = true };
+	struct oci_source *src = NULL;
+	struct oci_ckpt *c = NULL;
+
+	if (!counter_dir(dir, sizeof(dir)))
+		skip();
+	snprintf(tarpath, sizeof(tarpath), "%s/counter.tar", tmp);
+	tar_counter(dir, tarpath);
+
+	/* argv and environment: a page or two of the 4 MiB, the rest a hole */
+	o.pages = OCI_PAGES_STRINGS;
+	assert_int_equal(oci_source_open(tarpath, &o, &src), 0);
+	assert_int_equal(src->pages_size, 4259840);
+	assert_true(src->pages_extracted > 0 && src->pages_extracted <= 2 * 4096);
+	assert_int_equal(oci_ckpt_load(src, &co, &c), 0);
+	assert_int_equal(c->n_tasks, 1);
+	assert_null(c->tasks[0].argv_error);
+	assert_int_equal(c->tasks[0].argc, 3);
+	assert_string_equal(c->tasks[0].argv[0], "/tmp/ocicr-fixtures/counter");
+	assert_string_equal(c->tasks[0].env[2], "LANG=C");
+	oci_ckpt_free(c);
+	oci_source_close(src);
+
+	/* --memory PID: all of that process's pages */
+	o.pages = OCI_PAGES_PID;
+	o.pages_pid = 13190;
+	assert_int_equal(oci_source_open(tarpath, &o, &src), 0);
+	assert_int_equal(src->pages_extracted, 4259840);
+	oci_source_close(src);
+	/* another pid's: none */
+	o.pages_pid = 4242;
+	assert_int_equal(oci_source_open(tarpath, &o, &src), 0);
+	assert_int_equal(src->pages_extracted, 0);
+	oci_source_close(src);
+	/* no memory read: none */
+	o.pages = OCI_PAGES_NONE;
+	assert_int_equal(oci_source_open(tarpath, &o, &src), 0);
+	assert_int_equal(src->pages_extracted, 0);
+	oci_source_close(src);
+
+	unlink(tarpath);
+	assert_int_equal(entries_in(tmp), 0);
+}
+
 /* ---- metadata ------------------------------------------------------------------ */
 
 static void test_meta_cni_and_crio(void **state)
@@ -383,6 +477,7 @@ int main(void)
 		cmocka_unit_test(test_clean_path),
 		cmocka_unit_test(test_hostile_archives),
 		cmocka_unit_test(test_not_checkpoints),
+		cmocka_unit_test(test_pages_extracted),
 		cmocka_unit_test(test_meta_cni_and_crio),
 		cmocka_unit_test(test_text_escape),
 		cmocka_unit_test(test_join_argv),
