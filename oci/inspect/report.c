@@ -37,7 +37,7 @@ static void text_identity(struct oci_tree *root, const struct oci_view *v)
 	char buf[256], sz1[32], sz2[32];
 
 	oci_describe_source(v, buf, sizeof(buf));
-	oci_tree_add(root, "Source: %s (%s)", s->target, buf);
+	oci_tree_add(root, "Source: %s (%s)", strcmp(s->target, "-") ? s->target : "standard input", buf);
 	if (s->container) {
 		const char *full = ij_get_string(m->config, "name");
 		if (m->engine)

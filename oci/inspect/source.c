@@ -244,6 +244,7 @@ struct unpack {
 	int dirfd;
 	bool has_checkpoint_dir; /* some member under checkpoint/ */
 	bool top_images;         /* images at the top level */
+	bool regular;            /* the archive is a regular file (not a pipe) */
 	struct pm_info *pms;
 	size_t n_pms;
 };
@@ -685,7 +686,8 @@ static const char *sniff(const char *path)
 static int not_archive(struct unpack *u)
 {
 	const char *msg = archive_error_string(u->a) ?: "unreadable";
-	const char *kind = sniff(u->src->target);
+	/* (a stream cannot be read twice) */
+	const char *kind = u->regular ? sniff(u->src->target) : NULL;
 
 	if (kind)
 		return oc_error(-EINVAL, "damaged or truncated archive (%s data): %s", kind, msg);
@@ -749,9 +751,9 @@ static int require_meta(struct oci_source *src, int dirfd)
 	return 0;
 }
 
-static int open_archive(struct oci_source *src, const struct oci_source_opts *opts)
+static int open_archive(struct oci_source *src, const struct oci_source_opts *opts, bool regular, bool is_stdin)
 {
-	struct unpack u = { .src = src, .opts = opts, .dirfd = -1 };
+	struct unpack u = { .src = src, .opts = opts, .dirfd = -1, .regular = regular };
 	struct archive_entry *e;
 	int r;
 
@@ -777,7 +779,8 @@ static int open_archive(struct oci_source *src, const struct oci_source_opts *op
 	archive_read_support_filter_zstd(u.a);
 	archive_read_support_filter_xz(u.a);
 	archive_read_support_filter_bzip2(u.a);
-	if (archive_read_open_filename(u.a, src->target, 64 * 1024) != ARCHIVE_OK) {
+	if ((is_stdin ? archive_read_open_fd(u.a, STDIN_FILENO, 64 * 1024)
+		      : archive_read_open_filename(u.a, src->target, 64 * 1024)) != ARCHIVE_OK) {
 		r = not_archive(&u);
 		goto out;
 	}
@@ -916,8 +919,16 @@ int oci_source_open(const char *target, const struct oci_source_opts *opts, stru
 	struct stat st;
 	int r;
 
-	if (stat(target, &st) < 0)
+	bool is_stdin = !strcmp(target, "-");
+
+	if (is_stdin) {
+		if (fstat(STDIN_FILENO, &st) < 0)
+			return oc_error_errno(-errno, "cannot read standard input");
+		if (S_ISDIR(st.st_mode))
+			return oc_error(-EINVAL, "standard input is a directory");
+	} else if (stat(target, &st) < 0) {
 		return oc_error_errno(-errno, "cannot open");
+	}
 	src = calloc(1, sizeof(*src));
 	if (!src)
 		return -ENOMEM;
@@ -927,11 +938,12 @@ int oci_source_open(const char *target, const struct oci_source_opts *opts, stru
 		return -ENOMEM;
 	if (S_ISDIR(st.st_mode)) {
 		r = open_dir(src);
-	} else if (S_ISREG(st.st_mode)) {
+	} else if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || is_stdin) {
+		/* a file, or a stream (a pipe, "-"): read once, front to back */
 		src->kind = OCI_TARGET_ARCHIVE;
-		r = open_archive(src, opts);
+		r = open_archive(src, opts, S_ISREG(st.st_mode), is_stdin);
 	} else {
-		r = oc_error(-EINVAL, "neither a file nor a directory");
+		r = oc_error(-EINVAL, "neither a file, a pipe nor a directory");
 	}
 	if (r < 0)
 		return r;

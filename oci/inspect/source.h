@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * What `ocicr inspect` looks at: a checkpoint archive (podman --export,
- * CRI-O/kubelet, a tar of an images directory; plain, gzip or zstd), an
- * unpacked checkpoint directory or an images directory.  The kind is found
- * from the content, never from the name.
+ * CRI-O/kubelet, a tar of an images directory; plain, gzip or zstd; a file,
+ * a pipe, or "-" for standard input), an unpacked checkpoint directory or
+ * an images directory.  The kind is found from the content, never from the
+ * name.
  *
  * An archive is read once, member by member (libarchive, streaming).  Only
  * the members an inspection needs are written, to a private directory made

@@ -303,6 +303,47 @@ assert s[3]["peer_inode"] == 91009 and s[4]["local"] == "@bats-abstract"
 	assert_tmp_clean
 }
 
+@test "inspect an archive from standard input or a pipe" {
+	needs_fixture
+	requires zstd
+	run sh -c "'$OCICR' inspect --env - <'$PODMAN_FIXTURE'"
+	assert_success
+	assert_output --partial "Source: standard input (Podman container checkpoint archive (tar, zstd))"
+	assert_output --partial "APP_MODE=forensic-demo"
+	run sh -c "zstd -q -dc '$PODMAN_FIXTURE' | '$OCICR' inspect --cmdline -"
+	assert_success
+	assert_output --partial "Command line: sleep 1"
+	mkfifo "$T/fifo"
+	(zstd -q -dc "$PODMAN_FIXTURE" >"$T/fifo" &)
+	run ocicr inspect --files "$T/fifo"
+	assert_success
+	assert_output --partial "0: /dev/null (REG, O_RDWR|O_LARGEFILE, offset 0)"
+	assert_tmp_clean
+}
+
+@test "an inspection killed by a signal leaves no extracted files behind" {
+	needs_fixture
+	requires zstd
+	mkfifo "$T/fifo"
+	# half an archive, then the writer stalls: inspect waits in the middle
+	(zstd -q -dc "$PODMAN_FIXTURE" | head -c 60000; exec sleep 30) >"$T/fifo" 3>&- &
+	local writer=$!
+	"$OCICR" inspect --all "$T/fifo" >/dev/null 2>&1 3>&- &
+	local ipid=$!
+	for _ in $(seq 100); do
+		[ -n "$(ls -A "$TMPDIR")" ] && [ -n "$(ls -A "$TMPDIR"/*)" ] && break
+		sleep 0.05
+	done
+	run ls -A "$TMPDIR"/ocicr-inspect-*
+	assert_output --partial "config.dump"
+	kill -TERM "$ipid"
+	local status=0
+	wait "$ipid" || status=$?
+	kill "$writer" 2>/dev/null || true
+	[ "$status" -eq 143 ]
+	assert_tmp_clean
+}
+
 @test "inspect an unpacked podman export (a checkpoint directory)" {
 	needs_fixture
 	mkdir "$T/unpacked"
@@ -311,6 +352,12 @@ assert s[3]["peer_inode"] == 91009 and s[4]["local"] == "@bats-abstract"
 	assert_success
 	assert_output --partial "Podman checkpoint directory"
 	assert_output --partial "APP_MODE=forensic-demo"
+	# its checkpoint/ alone is an images directory: mounts from the images
+	run ocicr inspect --mounts "$T/unpacked/checkpoint"
+	assert_success
+	assert_output --partial "Mounts (mountpoints image)"
+	assert_output --partial "/sys/firmware (tmpfs, source tmpfs, ro)"
+	assert_output --regexp "/ \(overlayfs, source overlay, lowerdir="
 	assert_tmp_clean
 }
 
@@ -523,6 +570,27 @@ assert d["checkpoint"]["checkpointed_from"] == "config.dump"
 	run ocicr inspect --env "$T/d1"
 	assert_success
 	assert_output --partial "INSPECT_TAG=bats-inspect-workload"
+	assert_tmp_clean
+}
+
+@test "CRI-O style archives built from the CRIU 4.2 image directories" {
+	requires shared
+	for d in "$SHARED"/fixtures/criu-4.2/*/; do
+		name=$(basename "$d")
+		make_crio_archive "$d" "$T/crio-$name.tar"
+		run ocicr inspect --all "$T/crio-$name.tar"
+		assert_success
+		assert_line "Container web"
+		assert_output --partial "CRI-O container checkpoint archive (tar)"
+		assert_output --partial "[$(cat "$d/PID")] $name"
+		assert_output --partial "Command line: /tmp/ocicr-fixtures/$name /tmp/ocicr-fixtures/$name.d/ready"
+		assert_output --partial "LANG=C"
+		assert_output --partial "Dump statistics"
+	done
+	run ocicr diff "$SHARED/fixtures/criu-4.2/counter" "$T/crio-counter.tar"
+	assert_success
+	assert_output --partial "Name: - -> web"
+	assert_output --partial "= [$(cat "$SHARED/fixtures/criu-4.2/counter/PID")] counter (unchanged)"
 	assert_tmp_clean
 }
 
