@@ -17,8 +17,11 @@ setup() {
 
 teardown() {
 	if [ -n "$WL_PID" ]; then
-		for p in $(pgrep -P "$WL_PID"); do kill "$p" 2>/dev/null || true; done
-		kill "$WL_PID" 2>/dev/null || true
+		# the shell first, so that it cannot start the next child
+		local children
+		children=$(pgrep -P "$WL_PID" || true)
+		kill -KILL "$WL_PID" 2>/dev/null || true
+		for p in $children $(pgrep -P "$WL_PID" || true); do kill "$p" 2>/dev/null || true; done
 	fi
 }
 
