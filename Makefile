@@ -44,10 +44,14 @@ PB_H       := $(PB_C:.c=.h)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/*/*.c engine/res/*/*.c arch/x86_64/*.c))
 OCI_SRC    := $(sort $(wildcard oci/*.c bundle/*.c hooks/*.c))
+# Checkpoint inspection (archives, config.dump, reports): a small library
+# the CLI and the unit tests link.
+INSPECT_SRC := $(sort $(wildcard oci/inspect/*.c))
 
 LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(PB_C:%.c=%.o) $(B)/proto/pb-registry.o \
               $(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o
 OCI_OBJ    := $(OCI_SRC:%.c=$(B)/%.o)
+INSPECT_OBJ := $(INSPECT_SRC:%.c=$(B)/%.o)
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -108,15 +112,19 @@ $(B)/libocicr.a: $(LIB_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/ocicr: $(OCI_OBJ) $(B)/libocicr.a
+$(B)/liboci-inspect.a: $(INSPECT_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/ocicr: $(OCI_OBJ) $(B)/liboci-inspect.a $(B)/libocicr.a
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/libocicr.a $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS)
 
 # Unit tests link the archive directly, so hidden symbols are reachable.
-$(B)/tests/%: tests/unit/%.c $(B)/libocicr.a
+$(B)/tests/%: tests/unit/%.c $(B)/liboci-inspect.a $(B)/libocicr.a
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libocicr.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS) -lcmocka
 
 # Self-checking workloads for the integration tests: static, like the
 # shared fixtures, so they do not depend on the libraries of the host.

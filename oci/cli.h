@@ -39,5 +39,10 @@ int cmd_image(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+
+/* Remove inspection temporary directories when a signal ends ocicr. */
+void cli_inspect_signals(void);
 
 #endif

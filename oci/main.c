@@ -14,7 +14,9 @@ static int cmd_version(int argc, char **argv)
 
 static const struct cli_command commands[] = {
 	{ "check", "check what this kernel supports", cmd_check },
+	{ "diff", "show what changed between two checkpoints", cmd_diff },
 	{ "dump", "checkpoint a process tree into an images directory", cmd_dump },
+	{ "inspect", "show what a checkpoint holds, without restoring it", cmd_inspect },
 	{ "restore", "restore a process tree from an images directory", cmd_restore },
 	{ "image", "decode, encode and summarise CRIU-format images", cmd_image },
 	{ "version", "print the version", cmd_version },
