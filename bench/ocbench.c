@@ -129,19 +129,16 @@ static int run(char *const argv[], long *rss_kib)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Kill the workload's whole process group and wait until every pid of
+ * it is free again (we are a subreaper: its orphans come to us). */
 static void kill_tree(pid_t pid)
 {
 	kill(-pid, SIGKILL);
 	kill(pid, SIGKILL);
-	/* we are a subreaper: every orphan of the tree comes to us */
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
-	for (int i = 0; i < 2000; i++) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d", pid);
+	for (int i = 0; i < 20000; i++) {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
-		if (access(path, F_OK) < 0)
+		if (kill(-pid, 0) < 0 && kill(pid, 0) < 0)
 			return;
 		usleep(1000);
 	}
@@ -192,18 +189,16 @@ static void warm_memory(size_t mib)
 
 static int one_run(const struct tool *tool, size_t mib, int children, struct result *res)
 {
-	char dir[512], beatfile[512], cmd[64];
+	char dir[512], beatfile[512];
 	long rss = 0;
 	int r;
 
 	snprintf(dir, sizeof(dir), "%s/%s-%zu-%d", workdir, tool->name, mib, children);
 	snprintf(beatfile, sizeof(beatfile), "%s/beat", workdir);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	char rm[1200];
 	snprintf(rm, sizeof(rm), "rm -rf %s && mkdir -p %s", dir, dir);
 	if (system(rm) != 0)
 		return -1;
-	(void)cmd;
 
 	int bfd = open(beatfile, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (bfd < 0 || ftruncate(bfd, 4096) < 0)
@@ -227,6 +222,8 @@ static int one_run(const struct tool *tool, size_t mib, int children, struct res
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
 	char *dump_argv[] = { (char *)tool->path, "dump", "-t", pidarg, "-D", dir, "--leave-running", "-o",
 			      "dump.log", "-v2", NULL };
+	/* Both tools write the images into warm memory alike. */
+	warm_memory(mib + 64);
 	atomic_store(&monitoring, true);
 	uint64_t t0 = now_ns();
 	r = run(dump_argv, &rss);

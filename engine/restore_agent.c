@@ -554,10 +554,6 @@ static int build_and_jump(struct oc_rst_agent *ag)
 	}
 
 	a->first_helper_fd = ag->files->helper_base;
-	a->last_helper_fd = ag->files->helper_base;
-	for (int fd = ag->files->helper_base; fd < ag->files->helper_base + 65536; fd++)
-		if (fcntl(fd, F_GETFD) >= 0)
-			a->last_helper_fd = fd;
 
 	if (mprotect(base, L.blob, PROT_READ | PROT_EXEC) < 0)
 		return oc_error_errno(-errno, "cannot make the restorer executable");
