@@ -12,6 +12,7 @@ setup() {
 teardown() {
 	pkill -9 -f "$WORKLOADS/tree " 2>/dev/null || true
 	pkill -9 -f "$WORKLOADS/shared_tables " 2>/dev/null || true
+	pkill -9 -f "$WORKLOADS/forker " 2>/dev/null || true
 	wl_cleanup
 }
 
@@ -51,6 +52,17 @@ wait_tree_gone() {
 	run ocicr restore --plan-only -D "$WL_DIR/img"
 	# made by its parent once the parent's fds are in, and given none itself
 	assert_output --regexp "create task [0-9]+ .*by its parent $WL_PID"
+	wl_restore
+	wl_expect_pass
+}
+
+@test "tree: children that appear while the tree is being frozen are caught; a shared memfd stays shared" {
+	wl_start forker
+	wl_dump
+	wait_tree_gone
+	# more than the reader and a child or two: it was forking all along
+	n=$(ls "$WL_DIR"/img/core-*.img | wc -l)
+	[ "$n" -gt 3 ] || fail "only $n tasks dumped"
 	wl_restore
 	wl_expect_pass
 }
