@@ -32,6 +32,12 @@ ls -l "$IMAGES"
 wait_gone "$PID" || { echo "demo: pid $PID did not go away"; exit 1; }
 echo "pid $PID is gone"
 
+echo "== what the checkpoint holds (ocicr inspect)"
+$OCICR inspect --ps-tree --cmdline --files "$IMAGES"
+
+echo "== one image as crit would print it (ocicr image decode)"
+$OCICR image decode --pretty -i "$IMAGES/pstree.img"
+
 echo "== restore plan"
 $OCICR restore -D "$IMAGES" --plan-only
 
