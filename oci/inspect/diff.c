@@ -264,30 +264,6 @@ static void json_strv(struct ij_writer *w, char **v, size_t n)
 	ij_arr_close(w);
 }
 
-static void json_fd(struct ij_writer *w, const struct oci_fd *f)
-{
-	char flags[256];
-
-	ij_obj_open(w);
-	ij_kv_u64(w, "fd", f->fd);
-	ij_kv_str(w, "type", f->type);
-	ij_kv_str(w, "path", f->path);
-	ij_key(w, "flags");
-	if (f->has_flags) {
-		oci_format_oflags(f->flags, flags, sizeof(flags));
-		ij_str(w, flags);
-	} else {
-		ij_null(w);
-	}
-	ij_key(w, "pos");
-	if (f->has_pos)
-		ij_u64(w, f->pos);
-	else
-		ij_null(w);
-	ij_kv_bool(w, "cloexec", f->cloexec);
-	ij_obj_close(w);
-}
-
 static void json_memory(struct ij_writer *w, const struct oci_task *t)
 {
 	ij_obj_open(w);
@@ -387,13 +363,13 @@ static void json_changed_task(struct ij_writer *w, const struct oci_task *a, con
 	ij_arr_open(w);
 	for (size_t i = 0; i < b->n_fds; i++)
 		if (!find_fd(a, b->fds[i].fd))
-			json_fd(w, &b->fds[i]);
+			oci_json_fd(w, &b->fds[i], false);
 	ij_arr_close(w);
 	ij_key(w, "closed");
 	ij_arr_open(w);
 	for (size_t i = 0; i < a->n_fds; i++)
 		if (!find_fd(b, a->fds[i].fd))
-			json_fd(w, &a->fds[i]);
+			oci_json_fd(w, &a->fds[i], false);
 	ij_arr_close(w);
 	ij_key(w, "changed");
 	ij_arr_open(w);
@@ -404,9 +380,9 @@ static void json_changed_task(struct ij_writer *w, const struct oci_task *a, con
 		ij_obj_open(w);
 		ij_kv_u64(w, "fd", b->fds[i].fd);
 		ij_key(w, "a");
-		json_fd(w, fa);
+		oci_json_fd(w, fa, false);
 		ij_key(w, "b");
-		json_fd(w, &b->fds[i]);
+		oci_json_fd(w, &b->fds[i], false);
 		ij_obj_close(w);
 	}
 	ij_arr_close(w);

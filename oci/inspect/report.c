@@ -420,8 +420,6 @@ static void json_checkpoint(struct ij_writer *w, const struct oci_view *v)
 
 static void json_task(struct ij_writer *w, const struct oci_task *t, unsigned show)
 {
-	char flags[256];
-
 	ij_obj_open(w);
 	ij_kv_i64(w, "pid", t->pid);
 	ij_kv_i64(w, "ppid", t->ppid);
@@ -464,32 +462,8 @@ static void json_task(struct ij_writer *w, const struct oci_task *t, unsigned sh
 		ij_kv_str(w, "root", t->root);
 		ij_key(w, "files");
 		ij_arr_open(w);
-		for (size_t i = 0; i < t->n_fds; i++) {
-			const struct oci_fd *f = &t->fds[i];
-			ij_obj_open(w);
-			ij_kv_u64(w, "fd", f->fd);
-			ij_kv_str(w, "type", f->type);
-			ij_kv_str(w, "path", f->path);
-			ij_key(w, "flags");
-			if (f->has_flags) {
-				oci_format_oflags(f->flags, flags, sizeof(flags));
-				ij_str(w, flags);
-			} else {
-				ij_null(w);
-			}
-			ij_key(w, "pos");
-			if (f->has_pos)
-				ij_u64(w, f->pos);
-			else
-				ij_null(w);
-			ij_key(w, "size");
-			if (f->has_size)
-				ij_u64(w, f->size);
-			else
-				ij_null(w);
-			ij_kv_bool(w, "cloexec", f->cloexec);
-			ij_obj_close(w);
-		}
+		for (size_t i = 0; i < t->n_fds; i++)
+			oci_json_fd(w, &t->fds[i], true);
 		ij_arr_close(w);
 	}
 	if (show & OCI_SHOW_SOCKETS) {

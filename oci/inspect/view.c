@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "oci/inspect/inspect.h"
+#include "oci/inspect/json.h"
 #include "oci/inspect/view.h"
 #include "util/error.h"
 
@@ -133,4 +134,35 @@ void oci_describe_source(const struct oci_view *v, char *buf, size_t size)
 		snprintf(buf, size, "%s%s%s", engine ? engine : "", engine ? " " : "",
 			 oci_target_kind_name(s->kind));
 	}
+}
+
+static void json_kv_u64_or_null(struct ij_writer *w, const char *key, bool has, uint64_t v)
+{
+	ij_key(w, key);
+	if (has)
+		ij_u64(w, v);
+	else
+		ij_null(w);
+}
+
+void oci_json_fd(struct ij_writer *w, const struct oci_fd *f, bool with_size)
+{
+	char flags[256];
+
+	ij_obj_open(w);
+	ij_kv_u64(w, "fd", f->fd);
+	ij_kv_str(w, "type", f->type);
+	ij_kv_str(w, "path", f->path);
+	ij_key(w, "flags");
+	if (f->has_flags) {
+		oci_format_oflags(f->flags, flags, sizeof(flags));
+		ij_str(w, flags);
+	} else {
+		ij_null(w);
+	}
+	json_kv_u64_or_null(w, "pos", f->has_pos, f->pos);
+	if (with_size)
+		json_kv_u64_or_null(w, "size", f->has_size, f->size);
+	ij_kv_bool(w, "cloexec", f->cloexec);
+	ij_obj_close(w);
 }

@@ -37,4 +37,11 @@ char *oci_join_argv(char *const *argv, size_t n);
 /* What the source is, in words: "podman archive (zstd)", "images directory". */
 void oci_describe_source(const struct oci_view *v, char *buf, size_t size);
 
+struct ij_writer;
+/*
+ * One open file as a JSON object: fd, type, path, flags, pos (null where the
+ * image has none), [size,] cloexec.  Diffs leave size out: it is not compared.
+ */
+void oci_json_fd(struct ij_writer *w, const struct oci_fd *f, bool with_size);
+
 #endif
