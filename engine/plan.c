@@ -15,7 +15,7 @@ static const char *const step_names[_OC_STEP_KIND_MAX] = {
 	[OC_STEP_OPEN] = "open",	   [OC_STEP_CREATE] = "create",	   [OC_STEP_SESSION] = "session",
 	[OC_STEP_ZOMBIE] = "zombie",	   [OC_STEP_INSTALL] = "install fds", [OC_STEP_SETUP] = "set up",
 	[OC_STEP_FS] = "fs",		   [OC_STEP_MEMORY] = "memory",	   [OC_STEP_THREADS] = "threads",
-	[OC_STEP_RESUME] = "resume",
+	[OC_STEP_RESUME] = "resume",	   [OC_STEP_PREMAP] = "premap",
 };
 
 int oc_plan_add_step(struct oc_plan *plan, enum oc_step_kind kind, pid_t actor, pid_t task, uint32_t object,
@@ -154,7 +154,8 @@ static struct oc_rst_task *task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
 }
 
 struct task_steps {
-	size_t create, session, install, fs, memory, threads, end;
+	size_t create, session, premap, install, fs, memory, threads, end;
+	bool has_premap;
 };
 
 int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
@@ -241,6 +242,15 @@ int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
 			DEP(ts[i].end, ts[i].session);
 			continue;
 		}
+		/* Memory shared copy-on-write: the parent's copy must be
+		 * there when it forks the child. */
+		if (oc_rst_cow_premaps(t)) {
+			STEP(OC_STEP_PREMAP, t->pid, t->pid, 0, &ts[i].premap);
+			DEP(ts[i].premap, ts[i].session);
+			ts[i].has_premap = true;
+			if (oc_rst_cow_inherits(t))
+				DEP(ts[i].create, ts[parent - ctx->tasks].premap);
+		}
 		if (oc_rst_shares_files(ctx, t)) {
 			/* Made with CLONE_FILES once the parent's table is set. */
 			size_t p = parent - ctx->tasks;
@@ -256,6 +266,8 @@ int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
 		}
 		STEP(OC_STEP_MEMORY, t->pid, t->pid, 0, &ts[i].memory);
 		DEP(ts[i].memory, ts[i].fs);
+		if (ts[i].has_premap)
+			DEP(ts[i].memory, ts[i].premap);
 		STEP(OC_STEP_THREADS, t->pid, t->pid, 0, &ts[i].threads);
 		DEP(ts[i].threads, ts[i].memory);
 		ts[i].end = ts[i].threads;
@@ -415,6 +427,22 @@ static void print_step(const struct oc_plan *plan, size_t i, struct oc_rst_ctx *
 		describe_file(ctx, t->fs->cwd_id, out);
 		fprintf(out, ", root ");
 		describe_file(ctx, t->fs->root_id, out);
+		break;
+	}
+	case OC_STEP_PREMAP: {
+		size_t own = 0, inherited = 0;
+		for (size_t j = 0; j < t->mm->n_vmas; j++)
+			if (t->vma_cow[j] & OC_COW_INHERIT)
+				inherited++;
+			else if (t->vma_cow[j])
+				own++;
+		fprintf(out, "task %d: premap private memory shared copy-on-write:", s->task);
+		if (inherited)
+			fprintf(out, " %zu VMA(s) from its parent's copy, changed pages only", inherited);
+		if (inherited && own)
+			fprintf(out, ";");
+		if (own)
+			fprintf(out, " %zu VMA(s) filled for its children", own);
 		break;
 	}
 	case OC_STEP_MEMORY: {

@@ -20,6 +20,7 @@ enum oc_step_kind {
 	OC_STEP_CREATE,  /* the parent (coordinator for the root): make the task with its pid */
 	OC_STEP_SESSION, /* the task: its session and process group */
 	OC_STEP_ZOMBIE,  /* the task: exit with its saved status */
+	OC_STEP_PREMAP,  /* the task: private memory shared copy-on-write with its parent or children */
 	OC_STEP_INSTALL, /* the task: install its fds from the opened files */
 	OC_STEP_SETUP,   /* the owner task: per-file work needing its fd numbers */
 	OC_STEP_FS,      /* the task: cwd, root, umask, personality, comm */

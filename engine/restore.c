@@ -233,6 +233,9 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 		case OC_STEP_SESSION:
 			r = do_session(ctx, t);
 			break;
+		case OC_STEP_PREMAP:
+			r = oc_agent_premap(&ag);
+			break;
 		case OC_STEP_ZOMBIE:
 			become_zombie(t);
 		case OC_STEP_INSTALL:
@@ -280,6 +283,8 @@ static void read_agent_msgs(struct rst_live *lv, char *why, size_t why_len)
 			snprintf(why, why_len, "%s", msg.text);
 		else if (msg.type == OC_AGENT_WARNING)
 			pr_warn("%s", msg.text);
+		else if (msg.type == OC_AGENT_INFO)
+			pr_info("%s", msg.text);
 		else if (msg.type == OC_AGENT_JUMPING) {
 			lv->jump = msg;
 			lv->jumped = true;

@@ -56,6 +56,15 @@ struct oc_rst_task {
 	int pages_fd;
 	int status_fd;               /* the agent's end of its socket */
 	int session_done_fd;         /* written once its session is made, or -1 */
+
+	/* Copy-on-write sharing with the parent (restore_cow.c). */
+	uint8_t *vma_cow;            /* per VMA: OC_COW_* bits, NULL for a zombie */
+	uint64_t *premap_at;         /* per VMA: where the agent premapped it, 0 if not */
+};
+
+enum {
+	OC_COW_PREMAP = 1 << 0,  /* mapped and filled before the children are made */
+	OC_COW_INHERIT = 1 << 1, /* starts as the parent's premapped copy */
 };
 
 struct oc_rst_ctx {
@@ -104,11 +113,30 @@ int oc_rst_read_shmem_pagemap(struct oc_rst_ctx *ctx, uint64_t shmid, PagemapEnt
 			      size_t *ret_n, uint32_t *ret_pages_id);
 
 
+/*
+ * Copy-on-write sharing of private anonymous memory between a parent and
+ * the children it forks (restore_cow.c).
+ */
+/* Mark the VMAs to premap and to inherit; pure, after the images load. */
+int oc_rst_cow_match(struct oc_rst_ctx *ctx);
+/* Does @t premap anything / start from its parent's copies? */
+bool oc_rst_cow_premaps(const struct oc_rst_task *t);
+bool oc_rst_cow_inherits(const struct oc_rst_task *t);
+/* From @addr below @end: the end of the piece that is all premapped or all
+ * not; *ret_premapped says which. */
+uint64_t oc_rst_cow_piece(const struct oc_rst_task *t, uint64_t addr, uint64_t end, bool *ret_premapped);
+
+/* Visit @t's saved pages inside [start, end): runs with their offset in
+ * the pages file.  A negative return stops the walk and is returned. */
+typedef int (*oc_rst_run_fn)(void *data, uint64_t vaddr, uint64_t n_pages, uint64_t off);
+int oc_rst_for_each_run(const struct oc_rst_task *t, uint64_t start, uint64_t end, oc_rst_run_fn fn, void *data);
+
 /* Messages from an agent to the coordinator (SOCK_SEQPACKET). */
 enum oc_agent_msg_type {
 	OC_AGENT_FAILED = 1, /* text says why */
 	OC_AGENT_JUMPING,    /* entering the blob; area_start/area_len set */
 	OC_AGENT_WARNING,    /* text is a warning for the user's log */
+	OC_AGENT_INFO,       /* text is a line for the log */
 };
 
 struct oc_agent_msg {
@@ -190,12 +218,17 @@ struct oc_rst_agent {
 
 /* Send a warning to the coordinator, which logs it (the agent cannot). */
 void oc_agent_warn(struct oc_rst_agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void oc_agent_info(struct oc_rst_agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Find @len bytes free both in the agent's layout and in the target's. */
+int oc_agent_find_area(struct oc_rst_task *t, size_t len, uint64_t *ret);
 
 /*
  * The agent's steps (plan.h), run in the task being restored, in plan
  * order.  oc_agent_memory() enters the restorer blob and returns only on
  * failure; every step returns a negative errno with a message set.
  */
+int oc_agent_premap(struct oc_rst_agent *ag);                 /* OC_STEP_PREMAP */
 int oc_agent_install(struct oc_rst_agent *ag);                /* OC_STEP_INSTALL */
 int oc_agent_setup_file(struct oc_rst_agent *ag, uint32_t id); /* OC_STEP_SETUP */
 int oc_agent_fs(struct oc_rst_agent *ag);                     /* OC_STEP_FS */

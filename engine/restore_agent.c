@@ -38,15 +38,30 @@ void oc_arch_jump(uint64_t entry, void *args, uint64_t stack_top) __attribute__(
 #define RST_STACK_SIZE (64u << 10)
 #define PAGE_ALIGN(x) (((x) + OC_PAGE_SIZE - 1) & ~(OC_PAGE_SIZE - 1))
 
+static void agent_say(struct oc_rst_agent *ag, int type, const char *fmt, va_list ap)
+{
+	struct oc_agent_msg msg = { .type = type };
+
+	vsnprintf(msg.text, sizeof(msg.text), fmt, ap);
+	send(ag->status_fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+}
+
 void oc_agent_warn(struct oc_rst_agent *ag, const char *fmt, ...)
 {
-	struct oc_agent_msg msg = { .type = OC_AGENT_WARNING };
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg.text, sizeof(msg.text), fmt, ap);
+	agent_say(ag, OC_AGENT_WARNING, fmt, ap);
 	va_end(ap);
-	send(ag->status_fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+}
+
+void oc_agent_info(struct oc_rst_agent *ag, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	agent_say(ag, OC_AGENT_INFO, fmt, ap);
+	va_end(ap);
 }
 
 /* ---- session, files, fs ----------------------------------------------- */
@@ -178,8 +193,7 @@ struct area_layout {
 	size_t blob, args, vmas, runs, timers, siginfos, threads, stacks, total;
 };
 
-/* Find @len bytes free both in our layout and in the target's. */
-static int find_area(struct oc_rst_task *t, size_t len, uint64_t *ret)
+int oc_agent_find_area(struct oc_rst_task *t, size_t len, uint64_t *ret)
 {
 	_cleanup_free_ char *text = NULL;
 	struct oc_proc_vma *own = NULL;
@@ -366,9 +380,13 @@ static int build_and_jump(struct oc_rst_agent *ag)
 	size_t n_runs = 0, n_sig = 0;
 	int r;
 
+	/* A run may be cut in pieces by premapped VMAs: at most one more
+	 * piece per premapped VMA. */
 	for (size_t i = 0; i < t->n_pagemap; i++)
 		if (!t->pagemap[i]->has_flags || (t->pagemap[i]->flags & PE_PRESENT))
 			n_runs++;
+	for (size_t i = 0; t->vma_cow && i < mm->n_vmas; i++)
+		n_runs += t->vma_cow[i] ? 1 : 0;
 	if (tc->signals_s)
 		n_sig += tc->signals_s->n_signals;
 	for (size_t i = 0; i < t->n_cores; i++)
@@ -387,7 +405,7 @@ static int build_and_jump(struct oc_rst_agent *ag)
 	L.total = L.stacks + (t->n_cores + 1) * RST_STACK_SIZE;
 
 	uint64_t area = 0;
-	r = find_area(t, L.total, &area);
+	r = oc_agent_find_area(t, L.total, &area);
 	if (r < 0)
 		return r;
 	uint8_t *base = mmap((void *)area, L.total, PROT_READ | PROT_WRITE,
@@ -437,7 +455,15 @@ static int build_and_jump(struct oc_rst_agent *ag)
 			if (r < 0)
 				return r;
 		} else {
-			a->runs[a->n_runs++] = (struct oc_rst_run){ pe->vaddr, np, off };
+			/* Pages of premapped VMAs are in place already. */
+			uint64_t end = pe->vaddr + np * OC_PAGE_SIZE;
+			for (uint64_t at = pe->vaddr, next; at < end; at = next) {
+				bool premapped;
+				next = oc_rst_cow_piece(t, at, end, &premapped);
+				if (!premapped)
+					a->runs[a->n_runs++] = (struct oc_rst_run){
+						at, (next - at) / OC_PAGE_SIZE, off + (at - pe->vaddr) };
+			}
 		}
 		off += np * OC_PAGE_SIZE;
 	}
@@ -466,7 +492,8 @@ static int build_and_jump(struct oc_rst_agent *ag)
 					"yet", v->start, v->status);
 		struct oc_rst_vma *rv = &a->vmas[a->n_vmas];
 		prepare_vma(v, t->vma_fds[i], rv);
-		rv->has_pages = runs_touch(a->runs, a->n_runs, v->start, v->end);
+		rv->premap_at = t->premap_at ? t->premap_at[i] : 0;
+		rv->has_pages = rv->premap_at || runs_touch(a->runs, a->n_runs, v->start, v->end);
 		a->n_vmas++;
 	}
 	if (a->vdso_start && a->vvar_start + own_vvar_len != a->vdso_start)

@@ -427,7 +427,7 @@ int oc_restore_load(struct oc_rst_ctx *ctx)
 				return r;
 		}
 	}
-	return 0;
+	return oc_rst_cow_match(ctx);
 }
 
 void oc_restore_ctx_fini(struct oc_rst_ctx *ctx)
@@ -436,6 +436,8 @@ void oc_restore_ctx_fini(struct oc_rst_ctx *ctx)
 		free(ctx->tasks[i].cores);
 		free(ctx->tasks[i].fds);
 		free(ctx->tasks[i].pagemap);
+		free(ctx->tasks[i].vma_cow);
+		free(ctx->tasks[i].premap_at);
 	}
 	free(ctx->tasks);
 	oc_plan_free(&ctx->plan);

@@ -14,6 +14,8 @@ setup() {
 }
 
 teardown() {
+	pkill -9 -f "$FIX/bin/pipetree " 2>/dev/null || true
+	pkill -9 -f "$FIX_RUN/pipetree " 2>/dev/null || true
 	wl_cleanup
 }
 
@@ -29,6 +31,16 @@ teardown() {
 	wl_launch "$FIX/bin/threads" "$BATS_TEST_TMPDIR/threads"
 	wl_dump
 	wait_gone "$WL_PID"
+	wl_restore
+	wl_expect_pass
+}
+
+@test "fixtures: pipetree (a session, groups, pipes, shared memory) through ocicr dump and restore" {
+	wl_launch "$FIX/bin/pipetree" "$BATS_TEST_TMPDIR/pipetree"
+	wl_dump
+	n=$(ls "$WL_DIR"/img/core-*.img | wc -l)
+	[ "$n" -eq 3 ] || fail "$n tasks dumped, 3 expected"
+	wait_tree_gone
 	wl_restore
 	wl_expect_pass
 }
@@ -73,4 +85,14 @@ criu_setup() {
 	done
 	wl_verdict_in "$FIX_RUN/threads.d/result" "$PID"
 	wait_gone "$PID"
+}
+
+@test "fixtures: CRIU 4.2 images of pipetree restore with ocicr" {
+	criu_setup pipetree
+	run ocicr restore -D "$IMG" -d -o restore.log -v4
+	[ "$status" -eq 0 ] || { show_log "$IMG/restore.log"; fail "restore failed: $output"; }
+	for tid in $tids; do
+		[ -e "/proc/$tid" ] || fail "task $tid was not restored"
+	done
+	wl_verdict_in "$FIX_RUN/pipetree.d/result" "$PID"
 }

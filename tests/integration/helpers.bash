@@ -166,6 +166,16 @@ wl_expect_pass() {
 	wl_verdict_in "$WL_DIR/result" "$WL_PID"
 }
 
+# Every task of the tree dumped in DIR (default $WL_DIR/img) must be gone
+# before its pid can be reused.
+wait_tree_gone() {
+	local core p
+	for core in "${1:-$WL_DIR/img}"/core-*.img; do
+		p=${core##*/core-}
+		wait_gone "${p%.img}"
+	done
+}
+
 # The whole cycle: start, dump (the task is killed), wait until its pid is
 # free, restore, check.
 wl_roundtrip() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # Process trees: sessions, groups, zombies, a stopped child, an orphan,
-# threads in children (tests/workloads/tree.c), and children sharing their
-# parent's fd table and fs struct (tests/workloads/shared_tables.c).
+# threads in children (tests/workloads/tree.c), children sharing their
+# parent's fd table and fs struct (tests/workloads/shared_tables.c), and
+# private memory shared copy-on-write down the tree (tests/workloads/cow.c).
 
 load helpers
 
@@ -13,16 +14,8 @@ teardown() {
 	pkill -9 -f "$WORKLOADS/tree " 2>/dev/null || true
 	pkill -9 -f "$WORKLOADS/shared_tables " 2>/dev/null || true
 	pkill -9 -f "$WORKLOADS/forker " 2>/dev/null || true
+	pkill -9 -f "$WORKLOADS/cow " 2>/dev/null || true
 	wl_cleanup
-}
-
-# Every task of the dumped tree must be gone before its pid can be reused.
-wait_tree_gone() {
-	local core p
-	for core in "$WL_DIR"/img/core-*.img; do
-		p=${core##*/core-}
-		wait_gone "${p%.img}"
-	done
 }
 
 @test "tree: pids, parents, groups, sessions, zombies, a stopped child and an orphan come back" {
@@ -65,4 +58,37 @@ wait_tree_gone() {
 	[ "$n" -gt 3 ] || fail "only $n tasks dumped"
 	wl_restore
 	wl_expect_pass
+}
+
+@test "tree: private pages shared copy-on-write by parent, child and grandchild stay shared" {
+	wl_start cow
+	wl_dump
+	wait_tree_gone
+	run ocicr restore --plan-only -D "$WL_DIR/img"
+	assert_output --regexp "task $WL_PID: premap private memory shared copy-on-write: [0-9]+ VMA\(s\) filled for its children"
+	assert_output --partial "from its parent's copy, changed pages only"
+	wl_restore
+	# each checks its pages and that the 16 MiB are still shared (smaps)
+	wl_expect_pass
+	grep -q "kept from its parent's copy" "$WL_DIR/img/restore.log" || fail "restore.log says nothing of sharing"
+}
+
+@test "tree: copy-on-write sharing also survives a dump with --leave-running" {
+	wl_start cow
+	wl_dump -R
+	pkill -9 -f "$WORKLOADS/cow " || true
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "tree: the sharing check notices a restore that copies every page (OCICR_NO_COW_SHARING)" {
+	wl_start cow
+	wl_dump
+	wait_tree_gone
+	OCICR_NO_COW_SHARING=1 wl_restore
+	kill -USR1 "$WL_PID"
+	wait_for 30 test -s "$WL_DIR/result" || fail "no verdict"
+	run cat "$WL_DIR/result"
+	assert_output --regexp "FAIL: task [0-9]+ after restore: only [0-9]+ KiB of the 16 MiB region are shared"
 }

@@ -116,6 +116,13 @@ static void restore_memory(struct oc_rst_args *args)
 	for (uint32_t i = 0; i < args->n_vmas; i++) {
 		const struct oc_rst_vma *v = &args->vmas[i];
 		long prot = v->prot | (v->has_pages ? PROT_READ | PROT_WRITE : 0);
+		if (v->premap_at) {
+			uint64_t len = v->end - v->start;
+			long to = sys5(__NR_mremap, v->premap_at, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, v->start);
+			if (to < 0 && to > -4096)
+				rst_fail(args, OC_RST_STEP_MMAP, to, i);
+			continue;
+		}
 		long addr = sys6(__NR_mmap, v->start, v->end - v->start, prot, v->flags | MAP_FIXED, v->fd,
 				 v->pgoff);
 		if (addr < 0 && addr > -4096)
@@ -345,6 +352,38 @@ static long clone3_thread(struct clone_args *ca, struct oc_rst_args *args, uint3
 	return ret;
 }
 
+/*
+ * Everything of the agent's layout goes but the area and the premapped
+ * VMAs: unmap the gaps between them, lowest first.  (Few premapped VMAs:
+ * a quadratic walk needs no sorting.)
+ */
+static void unmap_agent_layout(struct oc_rst_args *args)
+{
+	uint64_t cursor = 0;
+
+	for (;;) {
+		uint64_t lo = ~0ull, hi = 0;
+		if (args->area_start >= cursor) {
+			lo = args->area_start;
+			hi = args->area_end;
+		}
+		for (uint32_t i = 0; i < args->n_vmas; i++) {
+			const struct oc_rst_vma *v = &args->vmas[i];
+			if (v->premap_at && v->premap_at >= cursor && v->premap_at < lo) {
+				lo = v->premap_at;
+				hi = v->premap_at + (v->end - v->start);
+			}
+		}
+		if (lo == ~0ull) {
+			CHECK(sys2(__NR_munmap, cursor, args->task_size - cursor), OC_RST_STEP_UNMAP, 1);
+			return;
+		}
+		if (lo > cursor)
+			CHECK(sys2(__NR_munmap, cursor, lo - cursor), OC_RST_STEP_UNMAP, 0);
+		cursor = hi;
+	}
+}
+
 __attribute__((noreturn, used, section(".text.entry"))) void rst_main(struct oc_rst_args *args);
 
 void rst_main(struct oc_rst_args *args)
@@ -355,9 +394,7 @@ void rst_main(struct oc_rst_args *args)
 		sys1(__NR_exit_group, 99);
 	sys4(__NR_rt_sigprocmask, 2 /* SIG_SETMASK */, &all, 0, 8);
 
-	/* Everything of the agent's layout goes, the area stays. */
-	CHECK(sys2(__NR_munmap, 0, args->area_start), OC_RST_STEP_UNMAP, 0);
-	CHECK(sys2(__NR_munmap, args->area_end, args->task_size - args->area_end), OC_RST_STEP_UNMAP, 1);
+	unmap_agent_layout(args);
 
 	restore_memory(args);
 	restore_mm(args);

@@ -12,8 +12,11 @@
  * The blob, freestanding and without libc, switches the address space to
  * the target layout and restores what must come last, in this order:
  *
- *   1. block all signals; unmap everything outside the area
- *   2. map the vDSO and every VMA; read private pages with preadv; set
+ *   1. block all signals; unmap everything but the area and the VMAs the
+ *      agent premapped (filled already, shared copy-on-write with the
+ *      parent or the children: engine/restore_cow.c)
+ *   2. map the vDSO; move premapped VMAs in place with mremap and map
+ *      every other VMA; read private pages with preadv; set
  *      final protections and madvise flags; seal memfds against future
  *      writes
  *   3. PR_SET_MM_MAP (mm bounds, auxv, exe file)
@@ -46,6 +49,7 @@ struct oc_rst_vma {
 	int32_t fd;           /* file or memfd to map, -1 for anonymous */
 	uint32_t has_pages;   /* map writable first, pages follow */
 	uint64_t madv;        /* 1 << MADV_x bits to apply */
+	uint64_t premap_at;   /* filled by the agent here: move it in place */
 };
 
 /* A run of pages: at @vaddr, @nr_pages from the pages fd at @offset. */
