@@ -83,6 +83,60 @@ int oc_dump_queue(struct oc_dump_ctx *ctx, enum oc_img_kind kind, ProtobufCMessa
 
 /* ---- collecting ------------------------------------------------------- */
 
+static bool same_vma(const struct oc_proc_vma *a, const struct oc_proc_vma *b)
+{
+	return a->start == b->start && a->end == b->end && a->pgoff == b->pgoff && a->prot == b->prot &&
+	       a->shared == b->shared && a->deleted == b->deleted && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && a->inode == b->inode && a->kind == b->kind &&
+	       !strcmp(a->path, b->path);
+}
+
+/*
+ * smaps counts every page of every VMA: ~10 ms per GiB here, all of it
+ * frozen time.  A snapshot dump reads the root's smaps before the freeze;
+ * frozen, it reads maps (no page walk) and takes the VmFlags from the
+ * early read where the layout is unchanged.  What it cannot see is a
+ * madvise() or mlock() of a whole VMA in between: a new MADV_DONTFORK
+ * makes the twin lack that VMA, and the dump fails rather than guess.
+ */
+static int read_vmas_early(struct oc_dump_task *t)
+{
+	struct oc_dump_ctx *ctx = t->ctx;
+	_cleanup_free_ char *maps = NULL;
+	struct oc_proc_vma *vmas = NULL;
+	size_t n = 0;
+
+	if (oc_proc_read(t->pid, "maps", &maps, NULL) < 0 || oc_proc_parse_maps(maps, &vmas, &n) < 0)
+		return -EAGAIN;
+	bool same = n == ctx->n_early_vmas;
+	for (size_t i = 0; same && i < n; i++)
+		same = same_vma(&vmas[i], &ctx->early_vmas[i]);
+	if (!same) {
+		oc_proc_vmas_free(vmas, n);
+		pr_debug("task %d: its layout changed since the early smaps read", t->pid);
+		return -EAGAIN;
+	}
+	oc_proc_vmas_free(vmas, n);
+	t->vmas = ctx->early_vmas;
+	t->n_vmas = ctx->n_early_vmas;
+	ctx->early_vmas = NULL;
+	ctx->n_early_vmas = 0;
+	pr_debug("task %d: VMA flags from the smaps read before the freeze", t->pid);
+	return 0;
+}
+
+/* Best effort: without it, smaps is read while frozen. */
+static void read_smaps_early(struct oc_dump_ctx *ctx)
+{
+	_cleanup_free_ char *smaps = NULL;
+
+	if (oc_proc_read(ctx->opts->pid, "smaps", &smaps, NULL) < 0 ||
+	    oc_proc_parse_maps(smaps, &ctx->early_vmas, &ctx->n_early_vmas) < 0) {
+		ctx->early_vmas = NULL;
+		ctx->n_early_vmas = 0;
+	}
+}
+
 static int task_read_proc(struct oc_dump_task *t)
 {
 	_cleanup_free_ char *stat = NULL, *status = NULL, *smaps = NULL;
@@ -101,6 +155,8 @@ static int task_read_proc(struct oc_dump_task *t)
 	if (r < 0)
 		return r;
 	if (t->seized->state == OC_TASK_DEAD)
+		return 0;
+	if (t->ctx->early_vmas && t->pid == t->ctx->opts->pid && read_vmas_early(t) == 0)
 		return 0;
 	r = oc_proc_read(t->pid, "smaps", &smaps, NULL);
 	if (r < 0)
@@ -182,6 +238,7 @@ static int collect_task(struct oc_dump_task *t)
 	}
 out:
 	if (!zombie) {
+		pr_debug("task %d: collected; ending its remote session", t->pid);
 		int e = task_end_remote(t);
 		if (e < 0 && r >= 0)
 			r = e;
@@ -448,6 +505,7 @@ static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 			close(t->frozen_fd);
 		free(t->frozen_runs);
 	}
+	oc_proc_vmas_free(ctx->early_vmas, ctx->n_early_vmas);
 	free(ctx->files);
 	free(ctx->known_files);
 	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {
@@ -481,6 +539,8 @@ int oc_dump(const struct oc_dump_opts *opts)
 		goto out;
 
 	pr_info("Dumping process tree %d into %s", opts->pid, opts->images_dir);
+	if (ctx.cow)
+		read_smaps_early(&ctx);
 	t0 = now_us();
 	r = oc_seize_tree(opts->pid, true, &ctx.tree);
 	if (r < 0)
@@ -502,6 +562,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 		goto out;
 	}
 
+	pr_debug("releasing the tree");
 	oc_release_tree(&ctx.tree, opts->leave_running ? OC_RELEASE_RESUME : OC_RELEASE_KILL);
 	ctx.frozen_us = now_us() - t_frozen;
 	pr_info("The tree runs again after %" PRIu64 " us frozen", ctx.frozen_us);

@@ -85,6 +85,8 @@ struct oc_dump_ctx {
 	struct oc_imgdir *dir;
 	struct oc_seized_tree tree;
 	bool cow;                  /* pages come from twins after release */
+	struct oc_proc_vma *early_vmas; /* the root's smaps, read before the freeze */
+	size_t n_early_vmas;
 	struct oc_dump_task *tasks;
 	size_t n_tasks;
 

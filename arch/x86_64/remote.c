@@ -130,8 +130,10 @@ int oc_remote_begin(pid_t tid, unsigned long syscall_ip, size_t scratch_len, str
 
 	if (scratch_len) {
 		scratch_len = (scratch_len + 4095) & ~4095ul;
+		/* Shared, so it never merges with a private neighbour: the
+		 * task's VMAs stay as they are, and unmapping it splits none. */
 		r = oc_remote_syscall(&rs, SYS_mmap, &addr, 0, scratch_len, PROT_READ | PROT_WRITE,
-				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (r == 0 && (unsigned long)addr > -4096ul)
 			r = oc_error(addr, "thread %d: remote mmap failed: %s", tid, strerror(-addr));
 		if (r < 0) {

@@ -52,13 +52,25 @@ struct oc_pm_scan_arg {
 #define PAGE_IS_PFNZERO (1ull << 5)
 #define COPY_BATCH (4u << 20)             /* bytes per copy into the image */
 
+/*
+ * Page bytes are read with pread() on /proc/PID/mem (or the source file)
+ * into one aligned buffer and written with O_DIRECT where the filesystem
+ * allows it.  Not process_vm_readv(): it pins pages, and pinning a page
+ * shared copy-on-write (with a snapshot twin, a parent or a child) makes
+ * the kernel copy it first -- a fresh page per page read.  Not buffered
+ * writes for the bulk: filling the page cache with a second copy of the
+ * memory runs at first-touch speed, which on some machines is the slowest
+ * thing here.
+ */
 int oc_pages_writer_open(struct oc_dump_ctx *ctx, enum oc_img_kind kind, uint64_t id, struct oc_pages_writer *w)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
+	char path[64];
 	int r;
 
 	memset(w, 0, sizeof(*w));
 	w->mem_fd = -1;
+	w->direct_fd = -1;
 	w->pages_id = ++ctx->next_pages_id;
 	r = oc_img_create(ctx->dir, kind, id, &w->pagemap);
 	if (r < 0)
@@ -70,75 +82,68 @@ int oc_pages_writer_open(struct oc_dump_ctx *ctx, enum oc_img_kind kind, uint64_
 	r = oc_img_write_entry(w->pagemap, &head.base);
 	if (r < 0)
 		return r;
-	w->buf = malloc(COPY_BATCH);
-	return w->buf ? 0 : -ENOMEM;
+	/* A second, direct, description of the same (still nameless) file;
+	 * tmpfs and friends refuse O_DIRECT and get buffered writes. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", oc_img_fd(w->pages));
+	if (!getenv("OCICR_NO_DIRECT_IO"))
+		w->direct_fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	if (posix_memalign((void **)&w->buf, OC_PAGE_SIZE, COPY_BATCH))
+		return -ENOMEM;
+	return 0;
 }
 
-static int copy_run(struct oc_pages_writer *w, int fd, uint64_t src_off, uint64_t len)
+static int read_fully(int fd, uint8_t *buf, size_t len, uint64_t src_off, bool zero_past_eof)
 {
-	while (len) {
-		size_t chunk = MIN(len, (uint64_t)COPY_BATCH);
-		ssize_t n = -1;
-		if (w->mem_pid && fd == w->mem_fd) {
-			struct iovec local = { w->buf, chunk }, remote = { (void *)(uintptr_t)src_off, chunk };
-			n = process_vm_readv(w->mem_pid, &local, 1, &remote, 1, 0);
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pread(fd, buf + done, len - done, src_off + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return oc_error_errno(-errno, "cannot read memory at 0x%" PRIx64, src_off + done);
+		if (n == 0 && !zero_past_eof)
+			return oc_error(-EIO, "memory at 0x%" PRIx64 " vanished while being read", src_off + done);
+		if (n == 0) {
+			/* A file's size need not be a page multiple: pad its last page. */
+			memset(buf + done, 0, len - done);
+			break;
 		}
-		/* PROT_NONE memory: only /proc/PID/mem reads it. */
-		if (n <= 0)
-			n = pread(fd, w->buf, chunk, src_off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return oc_error_errno(-errno, "cannot read memory at 0x%" PRIx64, src_off);
-		}
-		if (n == 0 && w->zero_past_eof) {
-			/* A file's size need not be a page multiple: pad the last page. */
-			n = chunk;
-			memset(w->buf, 0, n);
-		}
-		if (n == 0)
-			return oc_error(-EIO, "memory at 0x%" PRIx64 " vanished while being read", src_off);
-		int r = oc_img_write_raw(w->pages, w->buf, n);
-		if (r < 0)
-			return r;
-		src_off += n;
-		len -= n;
+		done += n;
 	}
 	return 0;
 }
 
-/*
- * The twin writes its own memory into the pages image: one copy, from its
- * pages straight into the file, none through us.  What it cannot read
- * (PROT_NONE memory) comes the ordinary way.
- */
-static int twin_write_run(struct oc_pages_writer *w, uint64_t src, uint64_t len)
+static int write_fully(struct oc_pages_writer *w, int fd, const uint8_t *buf, size_t len, uint64_t off)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t n = pwrite(fd, buf + done, len - done, off + done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return oc_error_errno(n < 0 ? -errno : -EIO, "%s: write failed", oc_img_name(w->pages));
+		done += n;
+	}
+	return 0;
+}
+
+static int copy_run(struct oc_pages_writer *w, int fd, uint64_t src_off, uint64_t len)
 {
 	uint64_t off;
 	int r = oc_img_reserve(w->pages, len, &off);
 
 	if (r < 0)
 		return r;
+	bool direct = w->direct_fd >= 0 && off % OC_PAGE_SIZE == 0 && len % OC_PAGE_SIZE == 0;
 	while (len) {
-		uint64_t chunk = MIN(len, 1ull << 30);
-		long res;
-		r = oc_remote_syscall(w->twin, SYS_pwrite64, &res, w->twin_fd, src, chunk, off, 0, 0);
+		size_t chunk = MIN(len, (uint64_t)COPY_BATCH);
+		r = read_fully(fd, w->buf, chunk, src_off, w->zero_past_eof);
 		if (r < 0)
 			return r;
-		if (res <= 0) {
-			/* Read it ourselves and put it in place. */
-			for (uint64_t done = 0; done < chunk;) {
-				size_t n = MIN(chunk - done, (uint64_t)COPY_BATCH);
-				if (pread(w->mem_fd, w->buf, n, src + done) != (ssize_t)n ||
-				    pwrite(oc_img_fd(w->pages), w->buf, n, off + done) != (ssize_t)n)
-					return oc_error_errno(-errno, "cannot copy memory at 0x%" PRIx64, src + done);
-				done += n;
-			}
-			res = chunk;
-		}
-		src += res;
-		off += res;
-		len -= res;
+		r = write_fully(w, direct ? w->direct_fd : oc_img_fd(w->pages), w->buf, chunk, off);
+		if (r < 0)
+			return r;
+		src_off += chunk;
+		off += chunk;
+		len -= chunk;
 	}
 	return 0;
 }
@@ -160,10 +165,7 @@ static int flush_run(struct oc_pages_writer *w)
 	r = oc_img_write_entry(w->pagemap, &pe.base);
 	if (r < 0)
 		return r;
-	if (w->twin && w->run_fd == w->mem_fd)
-		r = twin_write_run(w, w->run_src, w->run_pages * OC_PAGE_SIZE);
-	else
-		r = copy_run(w, w->run_fd, w->run_src, w->run_pages * OC_PAGE_SIZE);
+	r = copy_run(w, w->run_fd, w->run_src, w->run_pages * OC_PAGE_SIZE);
 	if (r < 0)
 		return r;
 	w->pages_written += w->run_pages;
@@ -213,9 +215,12 @@ void oc_pages_writer_close(struct oc_pages_writer *w)
 	oc_img_close(w->pages);
 	if (w->mem_fd >= 0)
 		close(w->mem_fd);
+	if (w->direct_fd >= 0)
+		close(w->direct_fd);
 	free(w->buf);
 	memset(w, 0, sizeof(*w));
 	w->mem_fd = -1;
+	w->direct_fd = -1;
 }
 
 static uint64_t now_us(void)
@@ -376,32 +381,7 @@ static int write_task_pages(struct oc_dump_task *t, pid_t src)
 		r = w.mem_fd;
 		goto out;
 	}
-	w.mem_pid = src;
 	t->pages_id = w.pages_id;
-
-	/* A twin is ours to command: it writes its pages itself. */
-	struct oc_remote twin_rs = {};
-	w.twin_fd = -1;
-	if (src != t->pid && oc_remote_begin(src, t->syscall_ip, 4096, &twin_rs) == 0) {
-		char path[64];
-		long fd;
-		snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), oc_img_fd(w.pages));
-		/* Direct I/O: page-aligned runs go to the disk without filling
-		 * the page cache with a second copy of the memory (twice as
-		 * fast here); buffered where the filesystem has no O_DIRECT. */
-		fd = -1;
-		if (oc_remote_poke(&twin_rs, 0, path, strlen(path) + 1) == 0) {
-			if (oc_remote_syscall(&twin_rs, SYS_openat, &fd, AT_FDCWD, twin_rs.scratch, O_WRONLY | O_DIRECT,
-					      0, 0, 0) < 0 ||
-			    (fd < 0 && oc_remote_syscall(&twin_rs, SYS_openat, &fd, AT_FDCWD, twin_rs.scratch, O_WRONLY,
-							 0, 0, 0) < 0))
-				fd = -1;
-		}
-		if (fd >= 0) {
-			w.twin = &twin_rs;
-			w.twin_fd = fd;
-		}
-	}
 
 	struct page_sink sink = { .emit = sink_to_writer, .w = &w, .src_fd = w.mem_fd, .t = t };
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {

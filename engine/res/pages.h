@@ -19,13 +19,10 @@ struct oc_pages_writer {
 	struct oc_img *pagemap;
 	struct oc_img *pages;
 	uint32_t pages_id;
-	int mem_fd;             /* where the page bytes are read from */
-	pid_t mem_pid;          /* mem_fd is this process's memory: read it
-				 * with process_vm_readv, which is faster */
-	struct oc_remote *twin; /* a snapshot twin that writes its own pages */
-	int twin_fd;            /* the pages image, opened inside the twin */
+	int mem_fd;             /* where the page bytes are read from: /proc/PID/mem */
+	int direct_fd;          /* the pages image opened with O_DIRECT, or -1 */
 	bool zero_past_eof;     /* mem_fd is a file: its last page may be partial */
-	uint8_t *buf;
+	uint8_t *buf;           /* page-aligned, COPY_BATCH bytes */
 	uint64_t run_start;     /* address (or offset) the run has in the image */
 	int run_fd;             /* where the run's bytes are */
 	uint64_t run_src;       /* offset of the run in run_fd */
