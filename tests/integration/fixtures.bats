@@ -66,20 +66,24 @@ criu_setup() {
 	echo "$PID" >>"$BATS_TEST_TMPDIR/wl-pids"
 }
 
+# Restore the copied CRIU images; must work.
+criu_restore() {
+	run ocicr restore -D "$IMG" -d -o restore.log -v4
+	[ "$status" -eq 0 ] || { show_log "$IMG/restore.log"; fail "restore failed: $output"; }
+}
+
 @test "fixtures: CRIU 4.2 images of counter restore with ocicr" {
 	criu_setup counter
 	printf '0123456789abcdef' >"$FIX_RUN/counter.d/result.data"
 	chmod 0600 "$FIX_RUN/counter.d/result.data"
-	run ocicr restore -D "$IMG" -d -o restore.log -v4
-	[ "$status" -eq 0 ] || { show_log "$IMG/restore.log"; fail "restore failed: $output"; }
+	criu_restore
 	wl_verdict_in "$FIX_RUN/counter.d/result" "$PID"
 	wait_gone "$PID"
 }
 
 @test "fixtures: CRIU 4.2 images of threads restore with ocicr" {
 	criu_setup threads
-	run ocicr restore -D "$IMG" -d -o restore.log -v4
-	[ "$status" -eq 0 ] || { show_log "$IMG/restore.log"; fail "restore failed: $output"; }
+	criu_restore
 	for tid in $tids; do
 		[ -e "/proc/$PID/task/$tid" ] || fail "thread $tid was not restored"
 	done
@@ -89,8 +93,7 @@ criu_setup() {
 
 @test "fixtures: CRIU 4.2 images of pipetree restore with ocicr" {
 	criu_setup pipetree
-	run ocicr restore -D "$IMG" -d -o restore.log -v4
-	[ "$status" -eq 0 ] || { show_log "$IMG/restore.log"; fail "restore failed: $output"; }
+	criu_restore
 	for tid in $tids; do
 		[ -e "/proc/$tid" ] || fail "task $tid was not restored"
 	done

@@ -105,6 +105,17 @@ static void check_sharing(const char *when)
 		 when, kb);
 }
 
+/* Tell the parent this task is set up; after the signal, check it. */
+static void ready_then_check(int ready[2], enum role role)
+{
+	WL_SETUP(write(ready[1], "r", 1) == 1, "write");
+	close(ready[0]);
+	close(ready[1]);
+	wl_wait();
+	check_big(role);
+	check_sharing("after restore");
+}
+
 /* Wake @child and take its verdict (it wrote why it failed in @result). */
 static void child_verdict(pid_t child, const char *result)
 {
@@ -154,20 +165,10 @@ int main(int argc, char **argv)
 		if (grandchild == 0) {
 			wl_result_path = grandchild_result;
 			fill_page(big + 5 * PAGE, 5, 0x6C);
-			WL_SETUP(write(ready[1], "g", 1) == 1, "write");
-			close(ready[0]);
-			close(ready[1]);
-			wl_wait();
-			check_big(GRANDCHILD);
-			check_sharing("after restore");
+			ready_then_check(ready, GRANDCHILD);
 			wl_pass();
 		}
-		WL_SETUP(write(ready[1], "c", 1) == 1, "write");
-		close(ready[0]);
-		close(ready[1]);
-		wl_wait();
-		check_big(CHILD);
-		check_sharing("after restore");
+		ready_then_check(ready, CHILD);
 		child_verdict(grandchild, grandchild_result);
 		wl_pass();
 	}
