@@ -98,6 +98,9 @@ const struct oc_rst_image *oc_rst_image(struct oc_rst_ctx *ctx, enum oc_img_kind
 
 FileEntry *oc_rst_find_file(struct oc_rst_ctx *ctx, uint32_t id);
 
+/* The task that creates @t (its parent in the tree), NULL for the root. */
+struct oc_rst_task *oc_rst_parent_of(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
+
 /* Does @t share its fd table (CLONE_FILES) or fs struct (CLONE_FS) with
  * its parent? */
 bool oc_rst_shares_files(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);

@@ -89,16 +89,6 @@ static bool cow_candidate(const VmaEntry *v)
 	       !(v->flags & (MAP_GROWSDOWN | MAP_HUGETLB | MAP_SHARED)) && v->end <= OC_TASK_SIZE;
 }
 
-static struct oc_rst_task *creator_of(struct oc_rst_ctx *ctx, const struct oc_rst_task *t)
-{
-	if (t == ctx->tasks)
-		return NULL;
-	for (size_t i = 0; i < ctx->n_tasks; i++)
-		if (ctx->tasks[i].pid == (pid_t)t->pstree->ppid)
-			return &ctx->tasks[i];
-	return NULL;
-}
-
 static ssize_t find_vma(const struct oc_rst_task *t, uint64_t start, uint64_t end)
 {
 	for (size_t i = 0; i < t->mm->n_vmas; i++)
@@ -122,7 +112,7 @@ int oc_rst_cow_match(struct oc_rst_ctx *ctx)
 	}
 	/* Parents come first in the tree, so theirs are allocated. */
 	for (size_t k = 1; k < ctx->n_tasks; k++) {
-		struct oc_rst_task *t = &ctx->tasks[k], *p = creator_of(ctx, t);
+		struct oc_rst_task *t = &ctx->tasks[k], *p = oc_rst_parent_of(ctx, t);
 		if (t->zombie || !p || p->zombie)
 			continue;
 		for (size_t i = 0; i < t->mm->n_vmas; i++) {
@@ -274,7 +264,7 @@ static int reserve_block(struct oc_rst_task *t, uint64_t len, uint64_t *ret)
 
 int oc_agent_premap(struct oc_rst_agent *ag)
 {
-	struct oc_rst_task *t = ag->task, *p = creator_of(ag->ctx, t);
+	struct oc_rst_task *t = ag->task, *p = oc_rst_parent_of(ag->ctx, t);
 	const MmEntry *mm = t->mm;
 	uint64_t own_len = 0, move_len = 0;
 	int r;

@@ -267,7 +267,7 @@ FileEntry *oc_rst_find_file(struct oc_rst_ctx *ctx, uint32_t id)
 	return NULL;
 }
 
-static const struct oc_rst_task *parent_of(struct oc_rst_ctx *ctx, const struct oc_rst_task *t)
+struct oc_rst_task *oc_rst_parent_of(struct oc_rst_ctx *ctx, const struct oc_rst_task *t)
 {
 	for (size_t i = 0; i < ctx->n_tasks; i++)
 		if (ctx->tasks[i].pid == (pid_t)t->pstree->ppid && t != ctx->tasks)
@@ -277,13 +277,13 @@ static const struct oc_rst_task *parent_of(struct oc_rst_ctx *ctx, const struct 
 
 bool oc_rst_shares_files(struct oc_rst_ctx *ctx, const struct oc_rst_task *t)
 {
-	const struct oc_rst_task *p = parent_of(ctx, t);
+	const struct oc_rst_task *p = oc_rst_parent_of(ctx, t);
 	return p && !p->zombie && !t->zombie && p->ids->files_id == t->ids->files_id;
 }
 
 bool oc_rst_shares_fs(struct oc_rst_ctx *ctx, const struct oc_rst_task *t)
 {
-	const struct oc_rst_task *p = parent_of(ctx, t);
+	const struct oc_rst_task *p = oc_rst_parent_of(ctx, t);
 	return p && !p->zombie && !t->zombie && p->ids->fs_id == t->ids->fs_id;
 }
 
