@@ -12,7 +12,8 @@
  * Prints best and median of each.  See docs/performance.md.
  *
  * usage: ocbench [-s 64,1024,4096] [-t CHILDREN] [-r REPEAT] [-d WORKDIR]
- *        with OCICR=path (default build/ocicr) and CRIU=path (optional)
+ *        with OCICR=path (default build/ocicr) and CRIU=path (optional);
+ *        OCBENCH_VERBOSE=1 prints when each run's longest gap began
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -67,7 +68,7 @@ static double ms_since(uint64_t t0)
 
 static volatile uint64_t *beat;
 static atomic_bool monitoring, monitor_quit;
-static atomic_uint_fast64_t max_gap_ns;
+static atomic_uint_fast64_t max_gap_ns, max_gap_at_ns;
 
 static void *monitor(void *arg)
 {
@@ -76,8 +77,10 @@ static void *monitor(void *arg)
 	while (!atomic_load(&monitor_quit)) {
 		uint64_t v = beat[0];
 		if (atomic_load(&monitoring)) {
-			if (last && v != last && v - last > atomic_load(&max_gap_ns))
+			if (last && v != last && v - last > atomic_load(&max_gap_ns)) {
 				atomic_store(&max_gap_ns, v - last);
+				atomic_store(&max_gap_at_ns, last);
+			}
 		}
 		last = v;
 		/* poll faster than the 50 us beat */
@@ -231,6 +234,10 @@ static int one_run(const struct tool *tool, size_t mib, int children, struct res
 	usleep(20 * 1000); /* let the beat after the freeze be seen */
 	atomic_store(&monitoring, false);
 	double frozen_ms = atomic_load(&max_gap_ns) / 1e6;
+	if (getenv("OCBENCH_VERBOSE"))
+		fprintf(stderr, "# %s %zu MiB: longest gap %.1f ms, starting %.1f ms into a %.1f ms dump\n",
+			tool->name, mib, frozen_ms, ((int64_t)atomic_load(&max_gap_at_ns) - (int64_t)t0) / 1e6,
+			dump_ms);
 	atomic_store(&monitor_quit, true);
 	pthread_join(mon, NULL);
 	if (r != 0) {
@@ -324,7 +331,7 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr, "usage: %s [-s MiB,MiB..] [-t CHILDREN] [-r REPEAT] [-d DIR]\n"
-					"env: OCICR=path CRIU=path\n", argv[0]);
+					"env: OCICR=path CRIU=path OCBENCH_VERBOSE=1 (each run's longest gap)\n", argv[0]);
 			return 2;
 		}
 	}

@@ -54,8 +54,8 @@ struct oc_pm_scan_arg {
 
 /*
  * Page bytes are read with pread() on /proc/PID/mem (or the source file)
- * into one aligned buffer and written with O_DIRECT where the filesystem
- * allows it.  Not process_vm_readv(): it pins pages, and pinning a page
+ * into aligned buffers and written with O_DIRECT where the filesystem
+ * allows it, one buffer written in the background while the next is read.  Not process_vm_readv(): it pins pages, and pinning a page
  * shared copy-on-write (with a snapshot twin, a parent or a child) makes
  * the kernel copy it first -- a fresh page per page read.  Not buffered
  * writes for the bulk: filling the page cache with a second copy of the
@@ -87,8 +87,9 @@ int oc_pages_writer_open(struct oc_dump_ctx *ctx, enum oc_img_kind kind, uint64_
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", oc_img_fd(w->pages));
 	if (!getenv("OCICR_NO_DIRECT_IO"))
 		w->direct_fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
-	if (posix_memalign((void **)&w->buf, OC_PAGE_SIZE, COPY_BATCH))
-		return -ENOMEM;
+	for (unsigned i = 0; i < OC_PAGES_BUFS; i++)
+		if (posix_memalign((void **)&w->bufs[i], OC_PAGE_SIZE, COPY_BATCH))
+			return -ENOMEM;
 	return 0;
 }
 
@@ -125,6 +126,106 @@ static int write_fully(struct oc_pages_writer *w, int fd, const uint8_t *buf, si
 	return 0;
 }
 
+static void *write_behind_main(void *arg)
+{
+	struct oc_write_behind *wb = arg;
+
+	pthread_mutex_lock(&wb->lock);
+	for (;;) {
+		while (!wb->busy && !wb->quit)
+			pthread_cond_wait(&wb->cond, &wb->lock);
+		if (!wb->busy)
+			break;
+		pthread_mutex_unlock(&wb->lock);
+		int err = 0;
+		for (size_t done = 0; done < wb->len;) {
+			ssize_t n = pwrite(wb->fd, wb->buf + done, wb->len - done, wb->off + done);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				err = n < 0 ? -errno : -ENOSPC;
+				break;
+			}
+			done += n;
+		}
+		pthread_mutex_lock(&wb->lock);
+		if (err && !wb->err)
+			wb->err = err;
+		wb->busy = false;
+		pthread_cond_broadcast(&wb->cond);
+	}
+	pthread_mutex_unlock(&wb->lock);
+	return NULL;
+}
+
+/* Wait until nothing is being written; the first error seen, if any. */
+static int write_behind_wait(struct oc_pages_writer *w)
+{
+	struct oc_write_behind *wb = &w->wb;
+	int err;
+
+	if (!wb->started)
+		return 0;
+	pthread_mutex_lock(&wb->lock);
+	while (wb->busy)
+		pthread_cond_wait(&wb->cond, &wb->lock);
+	err = wb->err;
+	pthread_mutex_unlock(&wb->lock);
+	return err ? oc_error(err, "%s: write failed: %s", oc_img_name(w->pages), strerror(-err)) : 0;
+}
+
+static int write_behind(struct oc_pages_writer *w, const uint8_t *buf, size_t len, uint64_t off)
+{
+	struct oc_write_behind *wb = &w->wb;
+	int r;
+
+	if (!wb->started) {
+		pthread_mutex_init(&wb->lock, NULL);
+		pthread_cond_init(&wb->cond, NULL);
+		r = -pthread_create(&wb->thread, NULL, write_behind_main, wb);
+		if (r < 0) {
+			pthread_cond_destroy(&wb->cond);
+			pthread_mutex_destroy(&wb->lock);
+			return oc_error(r, "cannot start the image writer thread");
+		}
+		wb->started = true;
+	}
+	r = write_behind_wait(w);
+	if (r < 0)
+		return r;
+	pthread_mutex_lock(&wb->lock);
+	wb->fd = w->direct_fd;
+	wb->buf = buf;
+	wb->len = len;
+	wb->off = off;
+	wb->busy = true;
+	pthread_cond_broadcast(&wb->cond);
+	pthread_mutex_unlock(&wb->lock);
+	return 0;
+}
+
+static void write_behind_stop(struct oc_pages_writer *w)
+{
+	struct oc_write_behind *wb = &w->wb;
+
+	if (!wb->started)
+		return;
+	pthread_mutex_lock(&wb->lock);
+	wb->quit = true;
+	pthread_cond_broadcast(&wb->cond);
+	pthread_mutex_unlock(&wb->lock);
+	pthread_join(wb->thread, NULL); /* it finishes the write in hand first */
+	pthread_cond_destroy(&wb->cond);
+	pthread_mutex_destroy(&wb->lock);
+	wb->started = false;
+}
+
+/*
+ * Copy @len bytes at @src_off of @fd into the pages image.  A run of
+ * several batches is written directly by a second thread while the next
+ * batch is read; the file is extended first, since ext4 serialises direct
+ * writes that extend the file.
+ */
 static int copy_run(struct oc_pages_writer *w, int fd, uint64_t src_off, uint64_t len)
 {
 	uint64_t off;
@@ -133,12 +234,29 @@ static int copy_run(struct oc_pages_writer *w, int fd, uint64_t src_off, uint64_
 	if (r < 0)
 		return r;
 	bool direct = w->direct_fd >= 0 && off % OC_PAGE_SIZE == 0 && len % OC_PAGE_SIZE == 0;
+	bool behind = direct && len > COPY_BATCH;
+	if (behind && off + len > w->file_end) {
+		if (ftruncate(w->direct_fd, off + len) < 0)
+			return oc_error_errno(-errno, "%s: cannot extend", oc_img_name(w->pages));
+		w->file_end = off + len;
+	}
 	while (len) {
 		size_t chunk = MIN(len, (uint64_t)COPY_BATCH);
-		r = read_fully(fd, w->buf, chunk, src_off, w->zero_past_eof);
+		uint8_t *buf = w->bufs[w->next_buf];
+		w->next_buf = (w->next_buf + 1) % OC_PAGES_BUFS;
+		/* Not the buffer the writer still has (the last one handed). */
+		if (w->wb.buf == buf) {
+			r = write_behind_wait(w);
+			if (r < 0)
+				return r;
+		}
+		r = read_fully(fd, buf, chunk, src_off, w->zero_past_eof);
 		if (r < 0)
 			return r;
-		r = write_fully(w, direct ? w->direct_fd : oc_img_fd(w->pages), w->buf, chunk, off);
+		if (behind)
+			r = write_behind(w, buf, chunk, off);
+		else
+			r = write_fully(w, direct ? w->direct_fd : oc_img_fd(w->pages), buf, chunk, off);
 		if (r < 0)
 			return r;
 		src_off += chunk;
@@ -200,9 +318,10 @@ int oc_pages_writer_add_from(struct oc_pages_writer *w, int fd, uint64_t vaddr, 
 int oc_pages_writer_commit(struct oc_pages_writer *w)
 {
 	int r = flush_run(w);
+	int e = write_behind_wait(w);
 
-	if (r < 0)
-		return r;
+	if (r < 0 || e < 0)
+		return r < 0 ? r : e;
 	r = oc_img_commit(w->pages);
 	if (r < 0)
 		return r;
@@ -211,13 +330,15 @@ int oc_pages_writer_commit(struct oc_pages_writer *w)
 
 void oc_pages_writer_close(struct oc_pages_writer *w)
 {
+	write_behind_stop(w); /* before its buffer goes */
 	oc_img_close(w->pagemap);
 	oc_img_close(w->pages);
 	if (w->mem_fd >= 0)
 		close(w->mem_fd);
 	if (w->direct_fd >= 0)
 		close(w->direct_fd);
-	free(w->buf);
+	for (unsigned i = 0; i < OC_PAGES_BUFS; i++)
+		free(w->bufs[i]);
 	memset(w, 0, sizeof(*w));
 	w->mem_fd = -1;
 	w->direct_fd = -1;

@@ -8,12 +8,28 @@
 #define OCICR_RES_PAGES_H
 
 #include <stdbool.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "img/image.h"
 #include "arch/x86_64/remote.h"
 
 struct oc_dump_ctx;
+
+/* One buffer is filled while the other is written behind. */
+#define OC_PAGES_BUFS 2
+
+/* A thread that writes one buffer into the pages image at a time. */
+struct oc_write_behind {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool started, busy, quit;
+	int fd, err;
+	const uint8_t *buf;
+	size_t len;
+	uint64_t off;
+};
 
 struct oc_pages_writer {
 	struct oc_img *pagemap;
@@ -22,7 +38,10 @@ struct oc_pages_writer {
 	int mem_fd;             /* where the page bytes are read from: /proc/PID/mem */
 	int direct_fd;          /* the pages image opened with O_DIRECT, or -1 */
 	bool zero_past_eof;     /* mem_fd is a file: its last page may be partial */
-	uint8_t *buf;           /* page-aligned, COPY_BATCH bytes */
+	uint8_t *bufs[OC_PAGES_BUFS]; /* page-aligned, COPY_BATCH bytes each */
+	unsigned next_buf;
+	struct oc_write_behind wb; /* direct writes of runs of several batches */
+	uint64_t file_end;      /* how far the pages image is extended */
 	uint64_t run_start;     /* address (or offset) the run has in the image */
 	int run_fd;             /* where the run's bytes are */
 	uint64_t run_src;       /* offset of the run in run_fd */

@@ -44,3 +44,25 @@ teardown() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "memory: queued direct writes and page-cache writes save the same bytes" {
+	wl_start memory
+	wl_dump -R
+	mv "$WL_DIR/img" "$WL_DIR/img.direct"
+	mkdir "$WL_DIR/img"
+	export OCICR_NO_DIRECT_IO=1
+	wl_dump -R
+	unset OCICR_NO_DIRECT_IO
+	n=0
+	for f in "$WL_DIR"/img.direct/pages-*.img "$WL_DIR"/img.direct/pagemap-*.img; do
+		cmp "$f" "$WL_DIR/img/${f##*/}" || fail "${f##*/} differs between the two write paths"
+		n=$((n + 1))
+	done
+	[ "$n" -ge 2 ] || fail "no pages images to compare"
+	kill -KILL "$WL_PID"
+	wait_gone "$WL_PID"
+	rm -rf "$WL_DIR/img"
+	mv "$WL_DIR/img.direct" "$WL_DIR/img"
+	wl_restore
+	wl_expect_pass
+}
