@@ -55,8 +55,9 @@ struct oc_pm_scan_arg {
 /*
  * Page bytes are read with pread() on /proc/PID/mem (or the source file)
  * into aligned buffers and written with O_DIRECT where the filesystem
- * allows it, one buffer written in the background while the next is read.  Not process_vm_readv(): it pins pages, and pinning a page
- * shared copy-on-write (with a snapshot twin, a parent or a child) makes
+ * allows it, one buffer written in the background while the next is
+ * read.  Not process_vm_readv(): it pins pages, and pinning a page shared
+ * copy-on-write (with a snapshot twin, a parent or a child) makes
  * the kernel copy it first -- a fresh page per page read.  Not buffered
  * writes for the bulk: filling the page cache with a second copy of the
  * memory runs at first-touch speed, which on some machines is the slowest
@@ -87,6 +88,7 @@ int oc_pages_writer_open(struct oc_dump_ctx *ctx, enum oc_img_kind kind, uint64_
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", oc_img_fd(w->pages));
 	if (!getenv("OCICR_NO_DIRECT_IO"))
 		w->direct_fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	pr_debug("pages-%u.img: %s writes", w->pages_id, w->direct_fd >= 0 ? "direct" : "page-cache");
 	for (unsigned i = 0; i < OC_PAGES_BUFS; i++)
 		if (posix_memalign((void **)&w->bufs[i], OC_PAGE_SIZE, COPY_BATCH))
 			return -ENOMEM;
@@ -113,17 +115,25 @@ static int read_fully(int fd, uint8_t *buf, size_t len, uint64_t src_off, bool z
 	return 0;
 }
 
-static int write_fully(struct oc_pages_writer *w, int fd, const uint8_t *buf, size_t len, uint64_t off)
+/* All of @len bytes at @off, or -errno; safe in the writer thread (no logging). */
+static int pwrite_all(int fd, const uint8_t *buf, size_t len, uint64_t off)
 {
 	for (size_t done = 0; done < len;) {
 		ssize_t n = pwrite(fd, buf + done, len - done, off + done);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return oc_error_errno(n < 0 ? -errno : -EIO, "%s: write failed", oc_img_name(w->pages));
+			return n < 0 ? -errno : -EIO;
 		done += n;
 	}
 	return 0;
+}
+
+static int write_fully(struct oc_pages_writer *w, int fd, const uint8_t *buf, size_t len, uint64_t off)
+{
+	int r = pwrite_all(fd, buf, len, off);
+
+	return r < 0 ? oc_error(r, "%s: write failed: %s", oc_img_name(w->pages), strerror(-r)) : 0;
 }
 
 static void *write_behind_main(void *arg)
@@ -137,17 +147,7 @@ static void *write_behind_main(void *arg)
 		if (!wb->busy)
 			break;
 		pthread_mutex_unlock(&wb->lock);
-		int err = 0;
-		for (size_t done = 0; done < wb->len;) {
-			ssize_t n = pwrite(wb->fd, wb->buf + done, wb->len - done, wb->off + done);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0) {
-				err = n < 0 ? -errno : -ENOSPC;
-				break;
-			}
-			done += n;
-		}
+		int err = pwrite_all(wb->fd, wb->buf, wb->len, wb->off);
 		pthread_mutex_lock(&wb->lock);
 		if (err && !wb->err)
 			wb->err = err;
