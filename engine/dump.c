@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "dump.h"
+#include "res/pages.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -539,6 +540,9 @@ int oc_dump(const struct oc_dump_opts *opts)
 		goto out;
 
 	pr_info("Dumping process tree %d into %s", opts->pid, opts->images_dir);
+	ctx.page_cache_budget = oc_pages_cache_budget();
+	pr_debug("up to %" PRId64 " MiB of pages through the page cache, the rest direct",
+		 ctx.page_cache_budget >> 20);
 	if (ctx.cow)
 		read_smaps_early(&ctx);
 	t0 = now_us();

@@ -97,6 +97,7 @@ struct oc_dump_ctx {
 	size_t n_known_files;
 	uint32_t next_file_id;
 	uint32_t next_pages_id;
+	int64_t page_cache_budget; /* see oc_pages_cache_budget() */
 	uint32_t next_memfd_inode_id;
 
 	/* entries of multi-entry images shared by the tree (pipes-data,

@@ -26,6 +26,8 @@ struct oc_write_behind {
 	pthread_cond_t cond;
 	bool started, busy, quit;
 	int fd, err;
+	bool direct;            /* fd is the O_DIRECT one */
+	int pipe[2];            /* its own, for page-cache writes */
 	const uint8_t *buf;
 	size_t len;
 	uint64_t off;
@@ -37,10 +39,13 @@ struct oc_pages_writer {
 	uint32_t pages_id;
 	int mem_fd;             /* where the page bytes are read from: /proc/PID/mem */
 	int direct_fd;          /* the pages image opened with O_DIRECT, or -1 */
+	int pipe[2];            /* page-cache writes: buffer -> pipe -> image */
+	int64_t *cache_budget;  /* bytes the dump may still leave in the page cache */
+	uint64_t cached_bytes, direct_bytes;
 	bool zero_past_eof;     /* mem_fd is a file: its last page may be partial */
 	uint8_t *bufs[OC_PAGES_BUFS]; /* page-aligned, COPY_BATCH bytes each */
 	unsigned next_buf;
-	struct oc_write_behind wb; /* direct writes of runs of several batches */
+	struct oc_write_behind wb; /* writes of runs of several batches */
 	uint64_t file_end;      /* how far the pages image is extended */
 	uint64_t run_start;     /* address (or offset) the run has in the image */
 	int run_fd;             /* where the run's bytes are */
@@ -48,6 +53,13 @@ struct oc_pages_writer {
 	uint64_t run_pages;
 	uint64_t pages_written;
 };
+
+/*
+ * How many bytes of pages a dump writes through the page cache before it
+ * turns to O_DIRECT: what may still be dirty before the kernel starts
+ * writing back, or OCICR_PAGE_CACHE_MAX.
+ */
+int64_t oc_pages_cache_budget(void);
 
 int oc_pages_writer_open(struct oc_dump_ctx *ctx, enum oc_img_kind kind, uint64_t id, struct oc_pages_writer *w);
 

@@ -45,31 +45,42 @@ teardown() {
 	wl_expect_pass
 }
 
-@test "memory: queued direct writes and page-cache writes save the same bytes" {
+# Dump the workload into img.$1 with OCICR_PAGE_CACHE_MAX=$2; the log
+# must show a pages image written the way $3 (a regex) says, and none the
+# way $4 says.
+dump_with_cache_max() {
+	local logged
+	mkdir -p "$WL_DIR/img"
+	OCICR_PAGE_CACHE_MAX=$2 wl_dump -R
+	logged=$(grep -E "pages-[0-9]+.img: .* direct$" "$WL_DIR/img/dump.log")
+	echo "$logged" | grep -Eq "$3" && ! echo "$logged" | grep -Eq "${4:-^$}" ||
+		fail "OCICR_PAGE_CACHE_MAX=$2: pages not written as expected: $logged"
+	mv "$WL_DIR/img" "$WL_DIR/img.$1"
+}
+
+@test "memory: direct, page-cache and mixed writes save the same bytes" {
+	local some="[1-9][0-9]* bytes written through the page cache" none="0 bytes written through the page cache"
 	wl_start memory
 	# On one CPU: the kernel writes the CPU a thread runs on into its rseq
 	# area (here in the heap), which would otherwise differ between dumps.
 	taskset -pc 0 "$WL_PID" >/dev/null
-	wl_dump -R
-	grep -q "pages-1.img: direct writes" "$WL_DIR/img/dump.log" ||
-		fail "the first dump did not write directly: does $BATS_TEST_TMPDIR refuse O_DIRECT?"
-	mv "$WL_DIR/img" "$WL_DIR/img.direct"
-	mkdir "$WL_DIR/img"
-	export OCICR_NO_DIRECT_IO=1
-	wl_dump -R
-	unset OCICR_NO_DIRECT_IO
-	grep -q "pages-1.img: page-cache writes" "$WL_DIR/img/dump.log" ||
-		fail "OCICR_NO_DIRECT_IO=1 did not make the dump write through the page cache"
+	# (This one fails where $BATS_TEST_TMPDIR refuses O_DIRECT.)
+	dump_with_cache_max direct 0 "$none, [1-9][0-9]* direct" "$some"
+	dump_with_cache_max cache 1G "$some, 0 direct" ", [1-9][0-9]* direct"
+	# 6 MiB: the shared memory's pages and a 4 MiB batch of the task's
+	# through the cache, its next batch direct.
+	dump_with_cache_max mixed 6M "$some, [1-9][0-9]* direct"
 	n=0
 	for f in "$WL_DIR"/img.direct/pages-*.img "$WL_DIR"/img.direct/pagemap-*.img; do
-		cmp "$f" "$WL_DIR/img/${f##*/}" || fail "${f##*/} differs between the two write paths"
+		for way in cache mixed; do
+			cmp "$f" "$WL_DIR/img.$way/${f##*/}" || fail "${f##*/}: direct and $way writes differ"
+		done
 		n=$((n + 1))
 	done
 	[ "$n" -ge 2 ] || fail "no pages images to compare"
 	kill -KILL "$WL_PID"
 	wait_gone "$WL_PID"
-	rm -rf "$WL_DIR/img"
-	mv "$WL_DIR/img.direct" "$WL_DIR/img"
+	mv "$WL_DIR/img.mixed" "$WL_DIR/img"
 	wl_restore
 	wl_expect_pass
 }
