@@ -7,6 +7,7 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -51,6 +52,8 @@ struct oc_pm_scan_arg {
 #define PAGE_IS_SWAPPED (1ull << 4)
 #define PAGE_IS_PFNZERO (1ull << 5)
 #define COPY_BATCH (4u << 20)             /* bytes per copy into the image */
+#define PUMP_BATCH (1u << 20)             /* bytes per splice from a twin's pipe */
+#define PUMP_MIN (1u << 20)               /* fewer bytes than this: read them, no pump */
 
 /*
  * Page bytes are read with pread() on /proc/PID/mem (or the source file)
@@ -351,6 +354,53 @@ static bool take_cache_budget(struct oc_pages_writer *w, bool direct_ok, size_t 
 }
 
 /*
+ * The next @len bytes from the twin's pipe into the image at @off: the
+ * pipe's pages go to the page cache, or straight to the disk with
+ * O_DIRECT, without a copy of ours.
+ */
+static int splice_from_pump(struct oc_pages_writer *w, uint64_t off, uint64_t len, bool direct_ok)
+{
+	struct oc_twin_pump *pump = w->pump;
+
+	while (len) {
+		size_t want = MIN(len, (uint64_t)PUMP_BATCH);
+		bool direct = !take_cache_budget(w, direct_ok, want);
+		loff_t at = off;
+		ssize_t n = splice(pump->pipe_fd, NULL, direct ? w->direct_fd : oc_img_fd(w->pages), &at, want,
+				   SPLICE_F_NONBLOCK);
+		if (!direct)
+			*w->cache_budget += want - MAX(n, 0); /* what did not go back */
+		if (n > 0) {
+			*(direct ? &w->direct_bytes : &w->cached_bytes) += n;
+			off += n;
+			len -= n;
+			continue;
+		}
+		if (n == 0)
+			return oc_error(-EIO, "snapshot twin %d stopped sending its pages", pump->twin);
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN) {
+			/* Nothing yet: wait, and make sure the twin is still at it. */
+			struct pollfd pfd = { .fd = pump->pipe_fd, .events = POLLIN };
+			int r = poll(&pfd, 1, 200);
+			if (r == 0)
+				r = oc_twin_pump_check(pump);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (direct && errno == EINVAL) {
+			direct_ok = false; /* no direct splices on this filesystem */
+			continue;
+		}
+		return oc_error_errno(-errno, "%s: cannot splice pages from twin %d", oc_img_name(w->pages),
+				      pump->twin);
+	}
+	return 0;
+}
+
+/*
  * Copy @len bytes at @src_off of @fd into the pages image.  A run of
  * several batches is written by a second thread while the next batch is
  * read; the file is extended first, since ext4 serialises direct writes
@@ -370,6 +420,8 @@ static int copy_run(struct oc_pages_writer *w, int fd, uint64_t src_off, uint64_
 			return oc_error_errno(-errno, "%s: cannot extend", oc_img_name(w->pages));
 		w->file_end = off + len;
 	}
+	if (w->pump && fd == w->mem_fd)
+		return splice_from_pump(w, off, len, direct_ok);
 	while (len) {
 		size_t chunk = MIN(len, (uint64_t)COPY_BATCH);
 		uint8_t *buf = w->bufs[w->next_buf];
@@ -451,13 +503,20 @@ int oc_pages_writer_add_from(struct oc_pages_writer *w, int fd, uint64_t vaddr, 
 	return 0;
 }
 
-int oc_pages_writer_commit(struct oc_pages_writer *w)
+int oc_pages_writer_flush(struct oc_pages_writer *w)
 {
 	int r = flush_run(w);
 	int e = write_behind_wait(w);
 
-	if (r < 0 || e < 0)
-		return r < 0 ? r : e;
+	return r < 0 ? r : e;
+}
+
+int oc_pages_writer_commit(struct oc_pages_writer *w)
+{
+	int r = oc_pages_writer_flush(w);
+
+	if (r < 0)
+		return r;
 	pr_debug("%s: %" PRIu64 " bytes written through the page cache, %" PRIu64 " direct",
 		 oc_img_name(w->pages), w->cached_bytes, w->direct_bytes);
 	r = oc_img_commit(w->pages);
@@ -497,7 +556,29 @@ struct page_sink {
 	struct oc_pages_writer *w;
 	int src_fd;          /* the memory the runs are read from */
 	struct oc_dump_task *t;
+	struct iovec *runs;  /* sink_to_list: the runs, contiguous ones merged */
+	size_t n_runs, cap_runs;
 };
+
+static int sink_to_list(struct page_sink *s, uint64_t vaddr, uint64_t n_pages)
+{
+	struct iovec *last = s->n_runs ? &s->runs[s->n_runs - 1] : NULL;
+
+	if (last && (uint64_t)last->iov_base + last->iov_len == vaddr) {
+		last->iov_len += n_pages * OC_PAGE_SIZE;
+		return 0;
+	}
+	if (s->n_runs == s->cap_runs) {
+		size_t cap = s->cap_runs ? 2 * s->cap_runs : 64;
+		struct iovec *runs = reallocarray(s->runs, cap, sizeof(*runs));
+		if (!runs)
+			return -ENOMEM;
+		s->runs = runs;
+		s->cap_runs = cap;
+	}
+	s->runs[s->n_runs++] = (struct iovec){ (void *)vaddr, n_pages * OC_PAGE_SIZE };
+	return 0;
+}
 
 static int sink_to_writer(struct page_sink *s, uint64_t vaddr, uint64_t n_pages)
 {
@@ -615,17 +696,46 @@ static int open_proc(pid_t pid, const char *name)
 	return fd < 0 ? oc_error_errno(-errno, "cannot open %s", path) : fd;
 }
 
+/* Let the twin move its own pages, when there are enough to be worth it. */
+static void start_pump(struct oc_dump_task *t, struct page_sink *list, struct oc_twin_pump *pump,
+		       struct oc_pages_writer *w)
+{
+	uint64_t bytes = 0;
+
+	for (size_t i = 0; i < list->n_runs; i++)
+		bytes += list->runs[i].iov_len;
+	if (bytes < PUMP_MIN || getenv("OCICR_NO_TWIN_PUMP"))
+		return;
+	/* Its seccomp filter, inherited from the task, might kill it for
+	 * a system call the task never makes: read it from outside. */
+	if (t->status.has_seccomp && t->status.seccomp)
+		return;
+	if (oc_twin_pump_start(t->twin, t->syscall_ip, list->runs, list->n_runs, pump) < 0) {
+		pr_debug("task %d: twin %d cannot send its pages (%s); reading them", t->pid, t->twin,
+			 oc_error_message());
+		oc_twin_pump_close(pump);
+		return;
+	}
+	pr_debug("task %d: twin %d sends %zu runs of pages down a pipe", t->pid, t->twin, list->n_runs);
+	w->pump = pump;
+}
+
 /*
  * Write the pagemap and pages images of @t, scanning and reading the
  * memory of @src (the task itself, or its twin).  VMAs the twin lacks take
- * their pages from the frozen copy in t->frozen_fd.
+ * their pages from the frozen copy in t->frozen_fd.  A twin's runs are
+ * listed first, so that it can be handed them all.
  */
 static int write_task_pages(struct oc_dump_task *t, pid_t src)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
 	_cleanup_free_ uint64_t *words = NULL;
 	_cleanup_close_ int pagemap_fd = -1;
+	struct oc_twin_pump pump = { .pipe_fd = -1 };
+	struct page_sink list = { .emit = sink_to_list };
+	bool twin = src != t->pid;
 	struct oc_pages_writer w;
+	size_t next_run = 0;
 	int r;
 
 	words = malloc(PAGEMAP_BATCH * sizeof(*words));
@@ -644,12 +754,23 @@ static int write_task_pages(struct oc_dump_task *t, pid_t src)
 	}
 	t->pages_id = w.pages_id;
 
+	for (size_t i = 0; twin && i < t->mm->n_vmas; i++) {
+		const VmaEntry *ve = t->mm->vmas[i];
+		if (vma_has_pages(ve) && !vma_not_in_twin(ve)) {
+			r = scan_vma(&list, pagemap_fd, ve, words, &ctx->pages_scanned);
+			if (r < 0)
+				goto out;
+		}
+	}
+	if (twin)
+		start_pump(t, &list, &pump, &w);
+
 	struct page_sink sink = { .emit = sink_to_writer, .w = &w, .src_fd = w.mem_fd, .t = t };
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {
 		const VmaEntry *ve = t->mm->vmas[i];
 		if (!vma_has_pages(ve))
 			continue;
-		if (src != t->pid && vma_not_in_twin(ve)) {
+		if (twin && vma_not_in_twin(ve)) {
 			for (size_t k = 0; k < t->n_frozen_runs; k++)
 				if (t->frozen_runs[k].vaddr >= ve->start && t->frozen_runs[k].vaddr < ve->end) {
 					r = oc_pages_writer_add_from(&w, t->frozen_fd, t->frozen_runs[k].vaddr,
@@ -659,15 +780,31 @@ static int write_task_pages(struct oc_dump_task *t, pid_t src)
 				}
 			continue;
 		}
-		r = scan_vma(&sink, pagemap_fd, ve, words, &ctx->pages_scanned);
-		if (r < 0)
-			goto out;
+		if (!twin) {
+			r = scan_vma(&sink, pagemap_fd, ve, words, &ctx->pages_scanned);
+			if (r < 0)
+				goto out;
+			continue;
+		}
+		for (; next_run < list.n_runs && (uint64_t)list.runs[next_run].iov_base < ve->end; next_run++) {
+			uint64_t at = (uint64_t)list.runs[next_run].iov_base;
+			r = oc_pages_writer_add(&w, at, at, list.runs[next_run].iov_len / OC_PAGE_SIZE);
+			if (r < 0)
+				goto out;
+		}
 	}
-	r = oc_pages_writer_commit(&w);
+	/* Every byte of the twin's is in: it must have sent them all. */
+	r = oc_pages_writer_flush(&w);
+	if (r >= 0 && w.pump)
+		r = oc_twin_pump_finish(w.pump);
+	if (r >= 0)
+		r = oc_pages_writer_commit(&w);
 	ctx->pages_written += w.pages_written;
 	pr_debug("task %d: %" PRIu64 " pages saved as pages-%u.img", t->pid, w.pages_written, w.pages_id);
 out:
+	oc_twin_pump_close(&pump);
 	oc_pages_writer_close(&w);
+	free(list.runs);
 	return r;
 }
 

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "img/image.h"
+#include "arch/x86_64/pump.h"
 #include "arch/x86_64/remote.h"
 
 struct oc_dump_ctx;
@@ -38,6 +39,7 @@ struct oc_pages_writer {
 	struct oc_img *pages;
 	uint32_t pages_id;
 	int mem_fd;             /* where the page bytes are read from: /proc/PID/mem */
+	struct oc_twin_pump *pump; /* or they come down its pipe, in order */
 	int direct_fd;          /* the pages image opened with O_DIRECT, or -1 */
 	int pipe[2];            /* page-cache writes: buffer -> pipe -> image */
 	int64_t *cache_budget;  /* bytes the dump may still leave in the page cache */
@@ -69,6 +71,8 @@ int oc_pages_writer_add(struct oc_pages_writer *w, uint64_t vaddr, uint64_t src_
 /* The same, read from @fd. */
 int oc_pages_writer_add_from(struct oc_pages_writer *w, int fd, uint64_t vaddr, uint64_t src_off, uint64_t n_pages);
 
+/* Write out what is queued; commit does this too, then names the images. */
+int oc_pages_writer_flush(struct oc_pages_writer *w);
 int oc_pages_writer_commit(struct oc_pages_writer *w);
 void oc_pages_writer_close(struct oc_pages_writer *w);
 

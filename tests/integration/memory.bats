@@ -47,7 +47,8 @@ teardown() {
 
 # Dump the workload into img.$1 with OCICR_PAGE_CACHE_MAX=$2; the log
 # must show a pages image written the way $3 (a regex) says, and none the
-# way $4 says.
+# way $4 says.  The twin sends its pages down a pipe unless
+# OCICR_NO_TWIN_PUMP is set.
 dump_with_cache_max() {
 	local logged
 	mkdir -p "$WL_DIR/img"
@@ -55,10 +56,16 @@ dump_with_cache_max() {
 	logged=$(grep -E "pages-[0-9]+.img: .* direct$" "$WL_DIR/img/dump.log")
 	echo "$logged" | grep -Eq "$3" && ! echo "$logged" | grep -Eq "${4:-^$}" ||
 		fail "OCICR_PAGE_CACHE_MAX=$2: pages not written as expected: $logged"
+	if [ -z "${OCICR_NO_TWIN_PUMP:-}" ]; then
+		grep -q "twin [0-9]* sends [0-9]* runs of pages down a pipe" "$WL_DIR/img/dump.log" ||
+			fail "$1: the twin did not send its pages down a pipe"
+	else
+		! grep -q "down a pipe" "$WL_DIR/img/dump.log" || fail "$1: OCICR_NO_TWIN_PUMP was not heeded"
+	fi
 	mv "$WL_DIR/img" "$WL_DIR/img.$1"
 }
 
-@test "memory: direct, page-cache and mixed writes save the same bytes" {
+@test "memory: direct, page-cache and mixed writes, from the twin's pipe or read, save the same bytes" {
 	local some="[1-9][0-9]* bytes written through the page cache" none="0 bytes written through the page cache"
 	wl_start memory
 	# On one CPU: the kernel writes the CPU a thread runs on into its rseq
@@ -70,9 +77,10 @@ dump_with_cache_max() {
 	# 6 MiB: the shared memory's pages and a 4 MiB batch of the task's
 	# through the cache, its next batch direct.
 	dump_with_cache_max mixed 6M "$some, [1-9][0-9]* direct"
+	OCICR_NO_TWIN_PUMP=1 dump_with_cache_max read 6M "$some, [1-9][0-9]* direct"
 	n=0
 	for f in "$WL_DIR"/img.direct/pages-*.img "$WL_DIR"/img.direct/pagemap-*.img; do
-		for way in cache mixed; do
+		for way in cache mixed read; do
 			cmp "$f" "$WL_DIR/img.$way/${f##*/}" || fail "${f##*/}: direct and $way writes differ"
 		done
 		n=$((n + 1))
