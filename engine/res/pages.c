@@ -54,6 +54,8 @@ struct oc_pm_scan_arg {
 #define COPY_BATCH (4u << 20)             /* bytes per copy into the image */
 #define PUMP_BATCH (1u << 20)             /* bytes per splice from a twin's pipe */
 #define PUMP_MIN (1u << 20)               /* fewer bytes than this: read them, no pump */
+#define PUMP_POLL_MS 200u                 /* how often a silent twin is looked at */
+#define PUMP_STALL_MS 10000u              /* and how long it may stay silent */
 
 /*
  * Page bytes are read with pread() on /proc/PID/mem (or the source file)
@@ -361,6 +363,7 @@ static bool take_cache_budget(struct oc_pages_writer *w, bool direct_ok, size_t 
 static int splice_from_pump(struct oc_pages_writer *w, uint64_t off, uint64_t len, bool direct_ok)
 {
 	struct oc_twin_pump *pump = w->pump;
+	unsigned idle_polls = 0;
 
 	while (len) {
 		size_t want = MIN(len, (uint64_t)PUMP_BATCH);
@@ -371,6 +374,7 @@ static int splice_from_pump(struct oc_pages_writer *w, uint64_t off, uint64_t le
 		if (!direct)
 			*w->cache_budget += want - MAX(n, 0); /* what did not go back */
 		if (n > 0) {
+			idle_polls = 0;
 			*(direct ? &w->direct_bytes : &w->cached_bytes) += n;
 			off += n;
 			len -= n;
@@ -383,11 +387,17 @@ static int splice_from_pump(struct oc_pages_writer *w, uint64_t off, uint64_t le
 		if (errno == EAGAIN) {
 			/* Nothing yet: wait, and make sure the twin is still at it. */
 			struct pollfd pfd = { .fd = pump->pipe_fd, .events = POLLIN };
-			int r = poll(&pfd, 1, 200);
-			if (r == 0)
+			int r = poll(&pfd, 1, PUMP_POLL_MS);
+			if (r < 0 && errno != EINTR)
+				return oc_error_errno(-errno, "poll on twin %d's pipe", pump->twin);
+			if (r == 0) {
+				if (++idle_polls * PUMP_POLL_MS >= PUMP_STALL_MS)
+					return oc_error(-ETIMEDOUT, "snapshot twin %d sent nothing for %u s (is its cgroup frozen?)",
+							pump->twin, PUMP_STALL_MS / 1000);
 				r = oc_twin_pump_check(pump);
-			if (r < 0)
-				return r;
+				if (r < 0)
+					return r;
+			}
 			continue;
 		}
 		if (direct && errno == EINVAL) {
