@@ -31,7 +31,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 
 /* Log to NAME in IMAGES_DIR (or NAME if absolute, stderr if "-"). */
 int cli_log_open(const char *images_dir, const char *name, int verbosity);
-void cli_log_close(void);
+/* Close the log, a failed operation's error (@r < 0) its last line; returns @r. */
+int cli_log_close(int r);
 /* The level of a -v option argument ("", "3", "vv"). */
 int cli_parse_verbosity(const char *arg);
 

@@ -50,12 +50,15 @@ int cli_log_open(const char *images_dir, const char *name, int verbosity)
 	return 0;
 }
 
-void cli_log_close(void)
+int cli_log_close(int r)
 {
+	if (r < 0)
+		oc_log_line(OC_LOG_ERROR, oc_error_message());
 	if (log_file)
 		fclose(log_file);
 	log_file = NULL;
 	oc_set_log(NULL, NULL, OC_LOG_WARN);
+	return r;
 }
 
 int cli_parse_verbosity(const char *arg)

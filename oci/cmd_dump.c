@@ -89,10 +89,7 @@ int cmd_dump(int argc, char **argv)
 		return cli_fail(-errno, "cannot create %s", o.images_dir);
 	if (cli_log_open(o.images_dir, log_name, verbosity) < 0)
 		return EXIT_FAIL;
-	r = oc_dump(&o);
-	if (r < 0)
-		oc_log_line(OC_LOG_ERROR, oc_error_message());
-	cli_log_close();
+	r = cli_log_close(oc_dump(&o));
 	if (r < 0)
 		return cli_fail(r, "dump of %d failed", o.pid);
 	return EXIT_OK;

@@ -83,10 +83,7 @@ int cmd_restore(int argc, char **argv)
 
 	if (!o.plan_only && cli_log_open(o.images_dir, log_name, verbosity) < 0)
 		return EXIT_FAIL;
-	r = oc_restore(&o, &root);
-	if (r < 0)
-		oc_log_line(OC_LOG_ERROR, oc_error_message());
-	cli_log_close();
+	r = cli_log_close(oc_restore(&o, &root));
 	if (r < 0)
 		return cli_fail(r, "restore from %s failed", o.images_dir);
 	if (o.plan_only)
