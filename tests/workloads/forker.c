@@ -18,18 +18,8 @@ static volatile int n_kids;
 
 static pid_t parent_of(pid_t pid)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	ssize_t n = wl_read_file(path, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	int ppid = -1;
-	char state;
-	if (!p || sscanf(p + 2, "%c %d", &state, &ppid) != 2)
-		return -1;
-	return ppid;
+	pid_t ppid = -1;
+	return wl_proc_state(pid, &ppid) == '?' ? -1 : ppid;
 }
 
 static void spawn(void)

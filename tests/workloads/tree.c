@@ -37,24 +37,6 @@ static void *spin(void *arg)
 	return NULL;
 }
 
-static char stat_state(pid_t pid, pid_t *ret_ppid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	ssize_t n = wl_read_file(path, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return '?';
-	buf[n] = '\0';
-	char *p = strrchr(buf, ')');
-	char state = '?';
-	int ppid = 0;
-	if (!p || sscanf(p + 2, "%c %d", &state, &ppid) != 2)
-		return '?';
-	if (ret_ppid)
-		*ret_ppid = ppid;
-	return state;
-}
-
 static int count_threads(pid_t pid)
 {
 	char path[64], buf[4096];
@@ -131,13 +113,13 @@ int main(int argc, char **argv)
 	close(sync[1]);
 
 	/* Wait until everything is in the state to be checkpointed. */
-	WL_SETUP(WL_WAIT_FOR(stat_state(stopped, NULL) == 'T', 5000), "child stopped");
-	WL_SETUP(WL_WAIT_FOR(stat_state(zexit, NULL) == 'Z' && stat_state(zsig, NULL) == 'Z', 5000), "zombies");
+	WL_SETUP(WL_WAIT_FOR(wl_proc_state(stopped, NULL) == 'T', 5000), "child stopped");
+	WL_SETUP(WL_WAIT_FOR(wl_proc_state(zexit, NULL) == 'Z' && wl_proc_state(zsig, NULL) == 'Z', 5000), "zombies");
 	WL_SETUP(WL_WAIT_FOR(getsid(b) == b && count_threads(a) == 2, 5000), "session and thread");
 	pid_t pids[N_KIDS] = { a, a1, b, zexit, zsig, stopped, orphan };
 	for (int i = 0; i < N_KIDS; i++) {
 		kid[i].pid = pids[i];
-		stat_state(pids[i], &kid[i].ppid);
+		wl_proc_state(pids[i], &kid[i].ppid);
 		kid[i].pgid = getpgid(pids[i]);
 		kid[i].sid = getsid(pids[i]);
 	}
@@ -148,7 +130,7 @@ int main(int argc, char **argv)
 
 	for (int i = 0; i < N_KIDS; i++) {
 		pid_t ppid = 0;
-		char st = stat_state(kid[i].pid, &ppid);
+		char st = wl_proc_state(kid[i].pid, &ppid);
 		WL_CHECK(st != '?', "%s %d is gone", names[i], kid[i].pid);
 		WL_CHECK(ppid == kid[i].ppid, "%s %d has parent %d, not %d", names[i], kid[i].pid, ppid, kid[i].ppid);
 		WL_CHECK(getpgid(kid[i].pid) == kid[i].pgid, "%s %d is in group %d, not %d", names[i], kid[i].pid,
@@ -157,8 +139,8 @@ int main(int argc, char **argv)
 			 getsid(kid[i].pid), kid[i].sid);
 	}
 	WL_CHECK(count_threads(a) == 2, "group leader has %d threads, not 2", count_threads(a));
-	WL_CHECK(stat_state(stopped, NULL) == 'T', "stopped child is '%c', not stopped", stat_state(stopped, NULL));
-	WL_CHECK(stat_state(zexit, NULL) == 'Z' && stat_state(zsig, NULL) == 'Z', "zombies are no longer zombies");
+	WL_CHECK(wl_proc_state(stopped, NULL) == 'T', "stopped child is '%c', not stopped", wl_proc_state(stopped, NULL));
+	WL_CHECK(wl_proc_state(zexit, NULL) == 'Z' && wl_proc_state(zsig, NULL) == 'Z', "zombies are no longer zombies");
 
 	int status;
 	WL_CHECK(waitpid(zexit, &status, WNOHANG) == zexit, "cannot reap the exited zombie");
@@ -167,7 +149,7 @@ int main(int argc, char **argv)
 	WL_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM, "zombie status 0x%x, not SIGTERM", status);
 
 	kill(stopped, SIGCONT);
-	WL_CHECK(WL_WAIT_FOR(stat_state(stopped, NULL) == 'S', 5000), "stopped child does not continue");
+	WL_CHECK(WL_WAIT_FOR(wl_proc_state(stopped, NULL) == 'S', 5000), "stopped child does not continue");
 
 	for (int i = 0; i < N_KIDS; i++)
 		kill(kid[i].pid, SIGKILL);

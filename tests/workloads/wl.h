@@ -204,6 +204,24 @@ static inline ssize_t wl_read_file(const char *path, char *buf, size_t len)
 	return done;
 }
 
+/* The state letter in /proc/PID/stat ('?' if unreadable); its parent's pid
+ * in *ret_ppid when that is not NULL. */
+static inline char wl_proc_state(pid_t pid, pid_t *ret_ppid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (wl_read_file(path, buf, sizeof(buf)) <= 0)
+		return '?';
+	char *p = strrchr(buf, ')');
+	char state = '?';
+	int ppid = 0;
+	if (!p || sscanf(p + 2, "%c %d", &state, &ppid) != 2)
+		return '?';
+	if (ret_ppid)
+		*ret_ppid = ppid;
+	return state;
+}
+
 /* A byte pattern that differs per region (@seed) and per position. */
 static inline uint8_t wl_pattern(uint64_t seed, uint64_t i)
 {
