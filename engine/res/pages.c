@@ -136,16 +136,22 @@ int64_t oc_pages_cache_budget(void)
 	return MAX(budget, 0);
 }
 
+/* Empty, every fd closed (-1): what open starts from and close leaves. */
+static void writer_reset(struct oc_pages_writer *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->mem_fd = -1;
+	w->direct_fd = -1;
+	w->pipe[0] = w->pipe[1] = w->wb.pipe[0] = w->wb.pipe[1] = -1;
+}
+
 int oc_pages_writer_open(struct oc_dump_ctx *ctx, enum oc_img_kind kind, uint64_t id, struct oc_pages_writer *w)
 {
 	PagemapHead head = PAGEMAP_HEAD__INIT;
 	char path[64];
 	int r;
 
-	memset(w, 0, sizeof(*w));
-	w->mem_fd = -1;
-	w->direct_fd = -1;
-	w->pipe[0] = w->pipe[1] = w->wb.pipe[0] = w->wb.pipe[1] = -1;
+	writer_reset(w);
 	w->cache_budget = &ctx->page_cache_budget;
 	w->pages_id = ++ctx->next_pages_id;
 	r = oc_img_create(ctx->dir, kind, id, &w->pagemap);
@@ -547,10 +553,7 @@ void oc_pages_writer_close(struct oc_pages_writer *w)
 		close(w->direct_fd);
 	for (unsigned i = 0; i < OC_PAGES_BUFS; i++)
 		free(w->bufs[i]);
-	memset(w, 0, sizeof(*w));
-	w->mem_fd = -1;
-	w->direct_fd = -1;
-	w->pipe[0] = w->pipe[1] = w->wb.pipe[0] = w->wb.pipe[1] = -1;
+	writer_reset(w);
 }
 
 static uint64_t now_us(void)
