@@ -507,6 +507,9 @@ static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 		free(t->frozen_runs);
 	}
 	oc_proc_vmas_free(ctx->early_vmas, ctx->n_early_vmas);
+	oc_pages_free_buffers(ctx);
+	for (size_t k = 0; k < ARRAY_SIZE(ctx->kobjs); k++)
+		free(ctx->kobjs[k].reps);
 	free(ctx->files);
 	free(ctx->known_files);
 	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {

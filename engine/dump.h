@@ -98,6 +98,10 @@ struct oc_dump_ctx {
 	uint32_t next_file_id;
 	uint32_t next_pages_id;
 	int64_t page_cache_budget; /* see oc_pages_cache_budget() */
+	/* res/pages.c's buffers, one set for every writer and scan of the
+	 * dump: fresh memory is slow to touch, and a tree has many tasks */
+	uint8_t *page_bufs[2];
+	uint64_t *scan_words;
 	uint32_t next_memfd_inode_id;
 
 	/* entries of multi-entry images shared by the tree (pipes-data,
@@ -111,6 +115,17 @@ struct oc_dump_ctx {
 	/* unix sockets of the system and of the tree (res/sk_unix.c),
 	 * read on first use */
 	struct oc_unix_dump *unix_sk;
+
+	/* per kcmp kind (KCMP_VM, _FILES, _FS, _SIGHAND): one task for each
+	 * object seen, sorted by kcmp's order of the objects (res/task.c) */
+	struct oc_kobj_index {
+		struct oc_kobj_rep {
+			pid_t pid;
+			uint32_t id;
+		} *reps;
+		size_t n;
+		uint32_t last_id;
+	} kobjs[4];
 
 	/* namespace inode -> id, one counter for all kinds */
 	struct {

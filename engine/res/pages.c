@@ -168,10 +168,31 @@ int oc_pages_writer_open(struct oc_dump_ctx *ctx, enum oc_img_kind kind, uint64_
 	 * tmpfs and friends refuse O_DIRECT and get page-cache writes only. */
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", oc_img_fd(w->pages));
 	w->direct_fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
-	for (unsigned i = 0; i < OC_PAGES_BUFS; i++)
-		if (posix_memalign((void **)&w->bufs[i], OC_PAGE_SIZE, COPY_BATCH))
+	_Static_assert(OC_PAGES_BUFS == ARRAY_SIZE(ctx->page_bufs), "one set of buffers per dump");
+	for (unsigned i = 0; i < OC_PAGES_BUFS; i++) {
+		if (!ctx->page_bufs[i] && posix_memalign((void **)&ctx->page_bufs[i], OC_PAGE_SIZE, COPY_BATCH))
 			return -ENOMEM;
+		w->bufs[i] = ctx->page_bufs[i];
+	}
 	return 0;
+}
+
+void oc_pages_free_buffers(struct oc_dump_ctx *ctx)
+{
+	for (unsigned i = 0; i < OC_PAGES_BUFS; i++) {
+		free(ctx->page_bufs[i]);
+		ctx->page_bufs[i] = NULL;
+	}
+	free(ctx->scan_words);
+	ctx->scan_words = NULL;
+}
+
+/* The dump's pagemap buffer (PAGEMAP_BATCH words), or NULL. */
+static uint64_t *scan_words(struct oc_dump_ctx *ctx)
+{
+	if (!ctx->scan_words)
+		ctx->scan_words = malloc(PAGEMAP_BATCH * sizeof(*ctx->scan_words));
+	return ctx->scan_words;
 }
 
 static int read_fully(int fd, uint8_t *buf, size_t len, uint64_t src_off, bool zero_past_eof)
@@ -551,8 +572,6 @@ void oc_pages_writer_close(struct oc_pages_writer *w)
 		close(w->mem_fd);
 	if (w->direct_fd >= 0)
 		close(w->direct_fd);
-	for (unsigned i = 0; i < OC_PAGES_BUFS; i++)
-		free(w->bufs[i]);
 	writer_reset(w);
 }
 
@@ -742,7 +761,7 @@ static void start_pump(struct oc_dump_task *t, struct page_sink *list, struct oc
 static int write_task_pages(struct oc_dump_task *t, pid_t src)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
-	_cleanup_free_ uint64_t *words = NULL;
+	uint64_t *words = scan_words(ctx);
 	_cleanup_close_ int pagemap_fd = -1;
 	struct oc_twin_pump pump = { .pipe_fd = -1 };
 	struct page_sink list = { .emit = sink_to_list };
@@ -751,7 +770,6 @@ static int write_task_pages(struct oc_dump_task *t, pid_t src)
 	size_t next_run = 0;
 	int r;
 
-	words = malloc(PAGEMAP_BATCH * sizeof(*words));
 	if (!words)
 		return -ENOMEM;
 	pagemap_fd = open_proc(src, "pagemap");
@@ -891,7 +909,7 @@ int oc_dump_pages(struct oc_dump_task *t)
 			if (t->frozen_fd < 0)
 				return oc_error_errno(-errno, "memfd_create");
 		}
-		_cleanup_free_ uint64_t *words = malloc(PAGEMAP_BATCH * sizeof(*words));
+		uint64_t *words = scan_words(ctx);
 		_cleanup_close_ int pagemap_fd = open_proc(t->pid, "pagemap");
 		_cleanup_close_ int mem_fd = open_proc(t->pid, "mem");
 		if (!words)

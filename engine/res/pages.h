@@ -45,7 +45,7 @@ struct oc_pages_writer {
 	int64_t *cache_budget;  /* bytes the dump may still leave in the page cache */
 	uint64_t cached_bytes, direct_bytes;
 	bool zero_past_eof;     /* mem_fd is a file: its last page may be partial */
-	uint8_t *bufs[OC_PAGES_BUFS]; /* page-aligned, COPY_BATCH bytes each */
+	uint8_t *bufs[OC_PAGES_BUFS]; /* the dump's, page-aligned, COPY_BATCH bytes each */
 	unsigned next_buf;
 	struct oc_write_behind wb; /* writes of runs of several batches */
 	uint64_t file_end;      /* how far the pages image is extended */
@@ -75,5 +75,8 @@ int oc_pages_writer_add_from(struct oc_pages_writer *w, int fd, uint64_t vaddr, 
 int oc_pages_writer_flush(struct oc_pages_writer *w);
 int oc_pages_writer_commit(struct oc_pages_writer *w);
 void oc_pages_writer_close(struct oc_pages_writer *w);
+
+/* Free the buffers the dump's writers and scans shared. */
+void oc_pages_free_buffers(struct oc_dump_ctx *ctx);
 
 #endif

@@ -25,23 +25,40 @@ static int kcmp(pid_t a, pid_t b, int type)
 /*
  * Kernel-object ids: CRIU numbers each kind from 1 with the dumper itself
  * first, so tasks start at 2.  Two tasks share an id when kcmp() says they
- * share the object.
+ * share the object.  kcmp() also orders objects, so each kind keeps one
+ * task per object seen, sorted, and a task costs log(n) calls, not n: a
+ * tree of a few hundred tasks would spend longer frozen in kcmp() than in
+ * anything else.
  */
-static uint32_t kobj_id(struct oc_dump_task *t, int kcmp_type, size_t field_off)
+static int kobj_id(struct oc_dump_task *t, struct oc_kobj_index *ix, int kcmp_type, uint32_t *ret_id)
 {
-	struct oc_dump_ctx *ctx = t->ctx;
-	uint32_t max = 1;
+	size_t lo = 0, hi = ix->n;
 
-	for (struct oc_dump_task *o = ctx->tasks; o < t; o++) {
-		if (!o->ids)
-			continue;
-		uint32_t id = *(uint32_t *)((char *)o->ids + field_off);
-		if (kcmp(o->pid, t->pid, kcmp_type) == 0)
-			return id;
-		if (id > max)
-			max = id;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = kcmp(ix->reps[mid].pid, t->pid, kcmp_type);
+		if (r == 0) {
+			*ret_id = ix->reps[mid].id;
+			return 0;
+		}
+		if (r == 1)
+			lo = mid + 1; /* that object sorts before ours */
+		else if (r == 2)
+			hi = mid;
+		else
+			return oc_error_errno(r < 0 ? -errno : -EINVAL, "task %d: kcmp(%d) gives no order", t->pid,
+					      kcmp_type);
 	}
-	return max + 1;
+	struct oc_kobj_rep *reps = reallocarray(ix->reps, ix->n + 1, sizeof(*reps));
+	if (!reps)
+		return -ENOMEM;
+	memmove(reps + lo + 1, reps + lo, (ix->n - lo) * sizeof(*reps));
+	ix->reps = reps;
+	ix->n++;
+	ix->last_id = MAX(ix->last_id, 1u) + 1;
+	reps[lo] = (struct oc_kobj_rep){ .pid = t->pid, .id = ix->last_id };
+	*ret_id = ix->last_id;
+	return 0;
 }
 
 /* Namespace ids share one counter, in CRIU's order of kinds. */
@@ -227,10 +244,17 @@ int oc_dump_task_core(struct oc_dump_task *t)
 	TaskKobjIdsEntry *ids = OC_ARENA_MSG(a, TaskKobjIdsEntry, TASK_KOBJ_IDS_ENTRY__INIT);
 	if (!ids)
 		return -ENOMEM;
-	ids->vm_id = kobj_id(t, KCMP_VM, offsetof(TaskKobjIdsEntry, vm_id));
-	ids->files_id = kobj_id(t, KCMP_FILES, offsetof(TaskKobjIdsEntry, files_id));
-	ids->fs_id = kobj_id(t, KCMP_FS, offsetof(TaskKobjIdsEntry, fs_id));
-	ids->sighand_id = kobj_id(t, KCMP_SIGHAND, offsetof(TaskKobjIdsEntry, sighand_id));
+	struct oc_kobj_index *ix = t->ctx->kobjs;
+	_Static_assert(ARRAY_SIZE(t->ctx->kobjs) == 4, "one index per kind");
+	r = kobj_id(t, &ix[0], KCMP_VM, &ids->vm_id);
+	if (r >= 0)
+		r = kobj_id(t, &ix[1], KCMP_FILES, &ids->files_id);
+	if (r >= 0)
+		r = kobj_id(t, &ix[2], KCMP_FS, &ids->fs_id);
+	if (r >= 0)
+		r = kobj_id(t, &ix[3], KCMP_SIGHAND, &ids->sighand_id);
+	if (r < 0)
+		return r;
 	r = dump_ns_ids(t, ids);
 	if (r < 0)
 		return r;
