@@ -402,7 +402,6 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
 	struct oc_remote rs;
 	size_t xlen = oc_arch_xstate_size();
 	_cleanup_free_ uint8_t *xbuf = malloc(xlen);
-	long res;
 	int r;
 
 	if (!xbuf)
@@ -411,16 +410,13 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
 	if (r < 0)
 		return r;
 	/* Our fds go from its table (shared or not, every task is done). */
-	r = oc_remote_syscall(&rs, SYS_close_range, &res, lv->helper_base, ~0u, 0, 0, 0, 0);
+	r = oc_remote_call(&rs, "close_range of the restorer's fds", SYS_close_range, lv->helper_base, ~0u, 0, 0);
 	if (r < 0)
 		return r;
-	if (res < 0)
-		return oc_error(res, "cannot close the restorer's fds in task %d", t->pid);
-	r = oc_remote_syscall(&rs, SYS_munmap, &res, lv->jump.area_start, lv->jump.area_len, 0, 0, 0, 0);
+	r = oc_remote_call(&rs, "munmap of the restorer area", SYS_munmap, lv->jump.area_start, lv->jump.area_len,
+			   0, 0);
 	if (r < 0)
 		return r;
-	if (res < 0)
-		return oc_error(res, "cannot unmap the restorer area of task %d", t->pid);
 
 	for (size_t i = 0; i < t->n_cores; i++) {
 		CoreEntry *core = t->cores[i];

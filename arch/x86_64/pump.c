@@ -64,17 +64,6 @@ extern const uint8_t oc_twin_pump_code[], oc_twin_pump_code_end[];
 #define PUMP_FDS PUMP_DATA               /* the pipe's two fds */
 #define PUMP_RUNS (PUMP_DATA + 64)       /* and the runs */
 
-static int remote_call(struct oc_remote *rs, const char *what, long nr, unsigned long a1, unsigned long a2,
-		       unsigned long a3)
-{
-	long res;
-	int r = oc_remote_syscall(rs, nr, &res, a1, a2, a3, 0, 0, 0);
-
-	if (r < 0)
-		return r;
-	return res < 0 ? oc_error(res, "twin %d: %s: %s", rs->tid, what, strerror(-res)) : (int)res;
-}
-
 int oc_twin_pump_start(pid_t twin, unsigned long syscall_ip, const struct iovec *runs, size_t n_runs,
 		       struct oc_twin_pump *p)
 {
@@ -91,9 +80,9 @@ int oc_twin_pump_start(pid_t twin, unsigned long syscall_ip, const struct iovec 
 	if (r >= 0)
 		r = oc_remote_poke(&p->rs, PUMP_RUNS, runs, n_runs * sizeof(*runs));
 	if (r >= 0)
-		r = remote_call(&p->rs, "mprotect", SYS_mprotect, scratch, PUMP_DATA, PROT_READ | PROT_EXEC);
+		r = oc_remote_call(&p->rs, "mprotect", SYS_mprotect, scratch, PUMP_DATA, PROT_READ | PROT_EXEC, 0);
 	if (r >= 0)
-		r = remote_call(&p->rs, "pipe2", SYS_pipe2, scratch + PUMP_FDS, O_CLOEXEC, 0);
+		r = oc_remote_call(&p->rs, "pipe2", SYS_pipe2, scratch + PUMP_FDS, O_CLOEXEC, 0, 0);
 	if (r >= 0)
 		r = oc_remote_peek(&p->rs, PUMP_FDS, fds, sizeof(fds));
 	if (r < 0)
@@ -108,7 +97,7 @@ int oc_twin_pump_start(pid_t twin, unsigned long syscall_ip, const struct iovec 
 	}
 	if (p->pipe_fd < 0)
 		return oc_error_errno(-errno, "twin %d: cannot take its pipe", twin);
-	r = remote_call(&p->rs, "close", SYS_close, fds[0], 0, 0);
+	r = oc_remote_call(&p->rs, "close", SYS_close, fds[0], 0, 0, 0);
 	if (r < 0)
 		return r;
 	/* Bigger pipe, fewer calls; refused past the limit, which is fine. */

@@ -169,6 +169,17 @@ int oc_remote_peek(struct oc_remote *rs, size_t offset, void *buf, size_t len)
 	return remote_rw(rs, offset, buf, len, false);
 }
 
+long oc_remote_call(struct oc_remote *rs, const char *what, long nr, unsigned long a1, unsigned long a2,
+		    unsigned long a3, unsigned long a4)
+{
+	long res;
+	int r = oc_remote_syscall(rs, nr, &res, a1, a2, a3, a4, 0, 0);
+
+	if (r < 0)
+		return r;
+	return res < 0 ? oc_error(res, "thread %d: %s failed: %s", rs->tid, what, strerror(-res)) : res;
+}
+
 int oc_remote_end(struct oc_remote *rs)
 {
 	int r = 0;

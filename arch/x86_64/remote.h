@@ -43,6 +43,13 @@ int oc_remote_begin(pid_t tid, unsigned long syscall_ip, size_t scratch_len, str
 int oc_remote_syscall(struct oc_remote *rs, long nr, long *ret_result, unsigned long a1, unsigned long a2,
 		      unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6);
 
+/*
+ * The same, for calls whose failure is the caller's failure: the result,
+ * or an error that names @what and the thread.
+ */
+long oc_remote_call(struct oc_remote *rs, const char *what, long nr, unsigned long a1, unsigned long a2,
+		    unsigned long a3, unsigned long a4);
+
 /* Copy to / from the scratch area at @offset. */
 int oc_remote_poke(struct oc_remote *rs, size_t offset, const void *buf, size_t len);
 int oc_remote_peek(struct oc_remote *rs, size_t offset, void *buf, size_t len);

@@ -868,17 +868,14 @@ static int sink_to_frozen(struct page_sink *s, uint64_t vaddr, uint64_t n_pages)
 static int fork_twin(struct oc_dump_task *t)
 {
 	pid_t leader = t->threads[0].seized->tid;
-	long res;
-	int st, r;
+	int st;
 
 	if (ptrace(PTRACE_SETOPTIONS, leader, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE) < 0)
 		return oc_error_errno(-errno, "task %d: PTRACE_SETOPTIONS", t->pid);
-	r = oc_remote_syscall(&t->threads[0].rs, SYS_clone, &res, 0, 0, 0, 0, 0, 0);
+	long res = oc_remote_call(&t->threads[0].rs, "fork of the snapshot twin", SYS_clone, 0, 0, 0, 0);
 	ptrace(PTRACE_SETOPTIONS, leader, 0, PTRACE_O_TRACESYSGOOD);
-	if (r < 0)
-		return r;
 	if (res < 0)
-		return oc_error(res, "task %d: cannot fork its snapshot twin", t->pid);
+		return res;
 	t->twin = res;
 	/* Its first stop, before it runs a single instruction of its own. */
 	if (waitpid(t->twin, &st, __WALL) != t->twin || !WIFSTOPPED(st))

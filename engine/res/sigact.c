@@ -40,18 +40,17 @@ int oc_dump_sigactions(struct oc_dump_task *t)
 		return -ENOMEM;
 	for (int sig = 1; sig <= OC_NSIG; sig++) {
 		struct kernel_sigaction ka = {};
-		long res = 0;
 		int r;
 
 		if (sig == SIGKILL || sig == SIGSTOP)
 			continue;
 		if (!(asked & (1ull << (sig - 1))))
 			goto store;
-		r = oc_remote_syscall(rs, SYS_rt_sigaction, &res, sig, 0, rs->scratch, sizeof(uint64_t), 0, 0);
+		char what[32];
+		snprintf(what, sizeof(what), "rt_sigaction(%d)", sig);
+		r = oc_remote_call(rs, what, SYS_rt_sigaction, sig, 0, rs->scratch, sizeof(uint64_t));
 		if (r < 0)
 			return r;
-		if (res < 0)
-			return oc_error(res, "rt_sigaction(%d) in task %d failed", sig, t->pid);
 		r = oc_remote_peek(rs, 0, &ka, sizeof(ka));
 		if (r < 0)
 			return r;

@@ -200,11 +200,9 @@ static int dump_one_thread(struct oc_dump_task *t, struct oc_dump_thread *th, bo
 		int32_t pad;
 		uint64_t size;
 	} ss = {};
-	r = oc_remote_syscall(&th->rs, SYS_sigaltstack, &res, 0, th->rs.scratch, 0, 0, 0, 0);
+	r = oc_remote_call(&th->rs, "sigaltstack", SYS_sigaltstack, 0, th->rs.scratch, 0, 0);
 	if (r < 0)
 		return r;
-	if (res < 0)
-		return oc_error(res, "thread %d: sigaltstack failed", tid);
 	r = oc_remote_peek(&th->rs, 0, &ss, sizeof(ss));
 	if (r < 0)
 		return r;

@@ -51,12 +51,13 @@ static void record(struct seen *s, const siginfo_t *si, const uint8_t *alt)
 {
 	int local;
 
-	s->count++;
 	s->code = si->si_code;
 	s->pid = si->si_pid;
 	s->tid = syscall(SYS_gettid);
 	s->value = (uint64_t)(uintptr_t)si->si_value.sival_ptr;
 	s->on_altstack = on(alt, &local);
+	/* Last: another thread waits for the count, then reads the rest. */
+	s->count++;
 }
 
 static void on_usr2(int sig, siginfo_t *si, void *uc)
