@@ -29,33 +29,25 @@ static bool eventfd_match(const struct oc_dump_fd *fd)
 
 static int eventfd_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
 {
-	struct oc_arena *a = t->ctx->arena;
-	FileEntry *fe = OC_ARENA_MSG(a, FileEntry, FILE_ENTRY__INIT);
-	EventfdFileEntry *e = OC_ARENA_MSG(a, EventfdFileEntry, EVENTFD_FILE_ENTRY__INIT);
+	EventfdFileEntry *e = OC_ARENA_MSG(t->ctx->arena, EventfdFileEntry, EVENTFD_FILE_ENTRY__INIT);
+	FileEntry *fe;
 	int r;
 
-	if (!fe || !e)
+	if (!e)
 		return -ENOMEM;
 	if (!fd->info.has_eventfd)
 		return oc_error(-EINVAL, "its fdinfo has no eventfd-count line");
-	/* Kernels before 6.5 do not say; the flag is then lost (as in CRIU). */
+	r = oc_dump_file_begin(t, fd, FD_TYPES__EVENTFD, &e->id, &e->flags, &e->fown, &fe);
+	if (r < 0)
+		return r;
+	/* Always read-write; kernels before 6.5 do not say whether it counts
+	 * as a semaphore, and the flag is then lost (as in CRIU). */
+	e->flags = (e->flags & ~O_ACCMODE) | O_RDWR;
 	if (fd->info.has_eventfd_semaphore && fd->info.eventfd_semaphore)
 		e->flags |= IMG_EFD_SEMAPHORE;
-	e->flags |= fd->info.flags & ~(O_CLOEXEC | O_ACCMODE);
-	e->flags |= O_RDWR;
 	e->counter = fd->info.eventfd_count;
-	r = oc_dump_fown(a, fd->local, &e->fown);
-	if (r < 0)
-		return r;
-
-	fe->type = FD_TYPES__EVENTFD;
-	fe->id = e->id = oc_dump_new_file_id(t->ctx);
 	fe->efd = e;
-	r = oc_dump_add_file(t->ctx, fe);
-	if (r < 0)
-		return r;
-	*ret_id = fe->id;
-	return 0;
+	return oc_dump_file_end(t, fe, ret_id);
 }
 
 /* ---- restore ------------------------------------------------------------ */

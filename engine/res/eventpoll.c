@@ -151,16 +151,14 @@ static int check_targets(struct oc_dump_task *t, const struct oc_dump_fd *fd, Ev
 static int eventpoll_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
 {
 	struct oc_arena *a = t->ctx->arena;
-	FileEntry *fe = OC_ARENA_MSG(a, FileEntry, FILE_ENTRY__INIT);
 	EventpollFileEntry *e = OC_ARENA_MSG(a, EventpollFileEntry, EVENTPOLL_FILE_ENTRY__INIT);
 	size_t n = fd->info.n_epoll_tfds;
+	FileEntry *fe;
 	int r;
 
-	if (!fe || !e)
+	if (!e)
 		return -ENOMEM;
-	fe->id = e->id = oc_dump_new_file_id(t->ctx);
-	e->flags = fd->info.flags & ~O_CLOEXEC;
-	r = oc_dump_fown(a, fd->local, &e->fown);
+	r = oc_dump_file_begin(t, fd, FD_TYPES__EVENTPOLL, &e->id, &e->flags, &e->fown, &fe);
 	if (r < 0)
 		return r;
 
@@ -187,13 +185,8 @@ static int eventpoll_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_
 	if (r < 0)
 		return r;
 
-	fe->type = FD_TYPES__EVENTPOLL;
 	fe->epfd = e;
-	r = oc_dump_add_file(t->ctx, fe);
-	if (r < 0)
-		return r;
-	*ret_id = fe->id;
-	return 0;
+	return oc_dump_file_end(t, fe, ret_id);
 }
 
 /* ---- restore ------------------------------------------------------------ */

@@ -129,22 +129,20 @@ static int dump_mark(struct oc_dump_task *t, const struct oc_proc_fanotify_mark 
 static int fanotify_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
 {
 	struct oc_arena *a = t->ctx->arena;
-	FileEntry *fe = OC_ARENA_MSG(a, FileEntry, FILE_ENTRY__INIT);
 	FanotifyFileEntry *e = OC_ARENA_MSG(a, FanotifyFileEntry, FANOTIFY_FILE_ENTRY__INIT);
 	size_t n = fd->info.n_fanotify_marks;
 	int queued = 0, r;
+	FileEntry *fe;
 
-	if (!fe || !e)
+	if (!e)
 		return -ENOMEM;
 	if (!fd->info.has_fanotify)
 		return oc_error(-EINVAL, "its fdinfo has no fanotify flags line");
-	fe->id = e->id = oc_dump_new_file_id(t->ctx);
-	e->flags = fd->info.flags & ~O_CLOEXEC;
-	e->faflags = fd->info.fanotify_flags;
-	e->evflags = fd->info.fanotify_event_flags;
-	r = oc_dump_fown(a, fd->local, &e->fown);
+	r = oc_dump_file_begin(t, fd, FD_TYPES__FANOTIFY, &e->id, &e->flags, &e->fown, &fe);
 	if (r < 0)
 		return r;
+	e->faflags = fd->info.fanotify_flags;
+	e->evflags = fd->info.fanotify_event_flags;
 	e->mark = OC_ARENA_ARRAY(a, FanotifyMarkEntry *, n);
 	if (!e->mark)
 		return -ENOMEM;
@@ -160,13 +158,8 @@ static int fanotify_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t
 										       "permission answer stay blocked)"
 										     : "");
 
-	fe->type = FD_TYPES__FANOTIFY;
 	fe->ffy = e;
-	r = oc_dump_add_file(t->ctx, fe);
-	if (r < 0)
-		return r;
-	*ret_id = fe->id;
-	return 0;
+	return oc_dump_file_end(t, fe, ret_id);
 }
 
 /* ---- restore ------------------------------------------------------------ */

@@ -83,6 +83,30 @@ int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret)
 	return 0;
 }
 
+int oc_dump_file_begin(struct oc_dump_task *t, const struct oc_dump_fd *fd, FdTypes type, uint32_t *id,
+		       uint32_t *flags, FownEntry **fown, FileEntry **ret_fe)
+{
+	FileEntry *fe = OC_ARENA_MSG(t->ctx->arena, FileEntry, FILE_ENTRY__INIT);
+
+	if (!fe)
+		return -ENOMEM;
+	fe->type = type;
+	fe->id = *id = oc_dump_new_file_id(t->ctx);
+	*flags = fd->info.flags & ~O_CLOEXEC;
+	*ret_fe = fe;
+	return oc_dump_fown(t->ctx->arena, fd->local, fown);
+}
+
+int oc_dump_file_end(struct oc_dump_task *t, FileEntry *fe, uint32_t *ret_id)
+{
+	int r = oc_dump_add_file(t->ctx, fe);
+
+	if (r < 0)
+		return r;
+	*ret_id = fe->id;
+	return 0;
+}
+
 static int cmp_int(const void *a, const void *b)
 {
 	return *(const int *)a - *(const int *)b;

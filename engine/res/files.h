@@ -56,6 +56,17 @@ int oc_dump_list_fds(pid_t pid, int **ret_fds, size_t *ret_n);
 /* The fown of an open file, read through our copy of it. */
 int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
 
+/*
+ * What the entry of every kind of anonymous-inode file starts with: a
+ * FileEntry of @type for it to hang on, with a fresh id (also put in
+ * *@id), @fd's flags less O_CLOEXEC in *@flags, and @fd's fown.  The kind
+ * fills in the rest and its member of the FileEntry, then ends with
+ * oc_dump_file_end(): into files.img, and its id to the fd.
+ */
+int oc_dump_file_begin(struct oc_dump_task *t, const struct oc_dump_fd *fd, FdTypes type, uint32_t *id,
+		       uint32_t *flags, FownEntry **fown, FileEntry **ret_fe);
+int oc_dump_file_end(struct oc_dump_task *t, FileEntry *fe, uint32_t *ret_id);
+
 /* Kind modules. */
 extern const struct oc_fd_kind oc_fd_kind_reg;
 extern const struct oc_fd_kind oc_fd_kind_memfd;

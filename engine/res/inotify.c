@@ -55,16 +55,14 @@ static bool inotify_match(const struct oc_dump_fd *fd)
 static int inotify_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
 {
 	struct oc_arena *a = t->ctx->arena;
-	FileEntry *fe = OC_ARENA_MSG(a, FileEntry, FILE_ENTRY__INIT);
 	InotifyFileEntry *e = OC_ARENA_MSG(a, InotifyFileEntry, INOTIFY_FILE_ENTRY__INIT);
 	size_t n = fd->info.n_inotify_wds;
 	int queued = 0, r;
+	FileEntry *fe;
 
-	if (!fe || !e)
+	if (!e)
 		return -ENOMEM;
-	fe->id = e->id = oc_dump_new_file_id(t->ctx);
-	e->flags = fd->info.flags & ~O_CLOEXEC;
-	r = oc_dump_fown(a, fd->local, &e->fown);
+	r = oc_dump_file_begin(t, fd, FD_TYPES__INOTIFY, &e->id, &e->flags, &e->fown, &fe);
 	if (r < 0)
 		return r;
 	e->wd = OC_ARENA_ARRAY(a, InotifyWdEntry *, n);
@@ -94,13 +92,8 @@ static int inotify_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t 
 	if (ioctl(fd->local, FIONREAD, &queued) == 0 && queued > 0)
 		pr_warn("task %d fd %d: inotify: %d bytes of queued events are not kept", t->pid, fd->num, queued);
 
-	fe->type = FD_TYPES__INOTIFY;
 	fe->ify = e;
-	r = oc_dump_add_file(t->ctx, fe);
-	if (r < 0)
-		return r;
-	*ret_id = fe->id;
-	return 0;
+	return oc_dump_file_end(t, fe, ret_id);
 }
 
 /* ---- restore ------------------------------------------------------------ */

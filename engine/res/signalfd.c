@@ -23,29 +23,20 @@ static bool signalfd_match(const struct oc_dump_fd *fd)
 
 static int signalfd_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
 {
-	struct oc_arena *a = t->ctx->arena;
-	FileEntry *fe = OC_ARENA_MSG(a, FileEntry, FILE_ENTRY__INIT);
-	SignalfdEntry *e = OC_ARENA_MSG(a, SignalfdEntry, SIGNALFD_ENTRY__INIT);
+	SignalfdEntry *e = OC_ARENA_MSG(t->ctx->arena, SignalfdEntry, SIGNALFD_ENTRY__INIT);
+	FileEntry *fe;
 	int r;
 
-	if (!fe || !e)
+	if (!e)
 		return -ENOMEM;
 	if (!fd->info.has_signalfd)
 		return oc_error(-EINVAL, "its fdinfo has no sigmask line");
-	e->flags = fd->info.flags & ~O_CLOEXEC;
+	r = oc_dump_file_begin(t, fd, FD_TYPES__SIGNALFD, &e->id, &e->flags, &e->fown, &fe);
+	if (r < 0)
+		return r;
 	e->sigmask = fd->info.signalfd_sigmask;
-	r = oc_dump_fown(a, fd->local, &e->fown);
-	if (r < 0)
-		return r;
-
-	fe->type = FD_TYPES__SIGNALFD;
-	fe->id = e->id = oc_dump_new_file_id(t->ctx);
 	fe->sgfd = e;
-	r = oc_dump_add_file(t->ctx, fe);
-	if (r < 0)
-		return r;
-	*ret_id = fe->id;
-	return 0;
+	return oc_dump_file_end(t, fe, ret_id);
 }
 
 /* ---- restore ------------------------------------------------------------ */

@@ -66,18 +66,21 @@ static int read_timer(int local, struct oc_proc_fdinfo *ret)
 
 static int timerfd_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
 {
-	struct oc_arena *a = t->ctx->arena;
-	FileEntry *fe = OC_ARENA_MSG(a, FileEntry, FILE_ENTRY__INIT);
-	TimerfdEntry *e = OC_ARENA_MSG(a, TimerfdEntry, TIMERFD_ENTRY__INIT);
+	TimerfdEntry *e = OC_ARENA_MSG(t->ctx->arena, TimerfdEntry, TIMERFD_ENTRY__INIT);
 	struct oc_proc_fdinfo now = {};
+	FileEntry *fe;
 	int r;
 
-	if (!fe || !e)
+	if (!e)
 		return -ENOMEM;
 	r = read_timer(fd->local, &now);
 	if (r < 0)
 		return r;
-	e->flags = fd->info.flags & ~O_CLOEXEC;
+	r = oc_dump_file_begin(t, fd, FD_TYPES__TIMERFD, &e->id, &e->flags, &e->fown, &fe);
+	if (r < 0) {
+		oc_proc_fdinfo_clear(&now);
+		return r;
+	}
 	e->clockid = now.timerfd_clockid;
 	e->ticks = now.timerfd_ticks;
 	e->settime_flags = now.timerfd_settime_flags;
@@ -92,18 +95,8 @@ static int timerfd_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t 
 		e->vsec = e->isec;
 		e->vnsec = e->insec;
 	}
-	r = oc_dump_fown(a, fd->local, &e->fown);
-	if (r < 0)
-		return r;
-
-	fe->type = FD_TYPES__TIMERFD;
-	fe->id = e->id = oc_dump_new_file_id(t->ctx);
 	fe->tfd = e;
-	r = oc_dump_add_file(t->ctx, fe);
-	if (r < 0)
-		return r;
-	*ret_id = fe->id;
-	return 0;
+	return oc_dump_file_end(t, fe, ret_id);
 }
 
 /* ---- restore ------------------------------------------------------------ */
