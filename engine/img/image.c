@@ -817,6 +817,7 @@ int oc_img_create_file(const char *path, const struct oc_img_desc *desc, struct 
 int oc_img_commit(struct oc_img *img)
 {
 	char tmp[PATH_MAX], proc[64];
+	bool named = false;
 	int r;
 
 	r = img_flush(img);
@@ -833,14 +834,20 @@ int oc_img_commit(struct oc_img *img)
 
 	snprintf(tmp, sizeof(tmp), ".%s.part", img->final_name);
 	if (!img->tmp_named) {
-		/* O_TMPFILE: give it a temporary name first, then rename over
-		 * the final one so an existing image is replaced atomically. */
+		/* O_TMPFILE: a complete file appears under its name at once.
+		 * Where that name is taken, link it under a temporary name
+		 * first and rename that over the old image, atomically too. */
 		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", img->fd);
-		unlinkat(img->dirfd, tmp, 0);
-		if (linkat(AT_FDCWD, proc, img->dirfd, tmp, AT_SYMLINK_FOLLOW) < 0)
+		named = linkat(AT_FDCWD, proc, img->dirfd, img->final_name, AT_SYMLINK_FOLLOW) == 0;
+		if (!named && errno != EEXIST)
 			return oc_error_errno(-errno, "%s: cannot link", img->name);
+		if (!named) {
+			unlinkat(img->dirfd, tmp, 0);
+			if (linkat(AT_FDCWD, proc, img->dirfd, tmp, AT_SYMLINK_FOLLOW) < 0)
+				return oc_error_errno(-errno, "%s: cannot link", img->name);
+		}
 	}
-	if (renameat(img->dirfd, tmp, img->dirfd, img->final_name) < 0) {
+	if (!named && renameat(img->dirfd, tmp, img->dirfd, img->final_name) < 0) {
 		r = oc_error_errno(-errno, "%s: cannot rename into place", img->name);
 		unlinkat(img->dirfd, tmp, 0);
 		return r;
