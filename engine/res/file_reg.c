@@ -173,6 +173,17 @@ static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct
 	return 0;
 }
 
+/* Mapped files, the exe, cwd and root share an entry per inode. */
+static uint32_t known_path_file(const struct oc_dump_ctx *ctx, const struct stat *st)
+{
+	for (size_t i = 0; i < ctx->n_known_files; i++) {
+		const struct oc_dump_file *k = &ctx->known_files[i];
+		if (k->fd == -1 && k->dev == st->st_dev && k->ino == st->st_ino)
+			return k->id;
+	}
+	return 0;
+}
+
 int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd_unused, uint32_t *ret_id)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
@@ -181,6 +192,10 @@ int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd_unused, u
 	struct stat st;
 	int r;
 
+	/* Most are known already (every task maps the same libraries): one
+	 * stat() then, rather than opening the file twice while frozen. */
+	if (stat(path, &st) == 0 && (*ret_id = known_path_file(ctx, &st)))
+		return 0;
 	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return oc_error_errno(-errno, "cannot open %s", path);
@@ -195,14 +210,9 @@ int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd_unused, u
 		}
 	}
 
-	/* Mapped files, the exe, cwd and root share an entry per inode. */
-	for (size_t i = 0; i < ctx->n_known_files; i++) {
-		const struct oc_dump_file *k = &ctx->known_files[i];
-		if (k->fd == -1 && k->dev == st.st_dev && k->ino == st.st_ino) {
-			*ret_id = k->id;
-			return 0;
-		}
-	}
+	*ret_id = known_path_file(ctx, &st);
+	if (*ret_id)
+		return 0;
 
 	target = malloc(PATH_MAX);
 	if (!target)

@@ -156,10 +156,11 @@ static int dump_auxv(struct oc_dump_task *t, MmEntry *mm)
 
 static int remote_prctl(struct oc_dump_task *t, int option, long *ret)
 {
-	int r = oc_remote_syscall(&t->threads[0].rs, SYS_prctl, ret, option, 0, 0, 0, 0, 0);
-	if (r == 0 && *ret < 0)
-		return oc_error(*ret, "prctl(%d) in task %d failed", option, t->pid);
-	return r;
+	char what[32];
+
+	snprintf(what, sizeof(what), "prctl(%d)", option);
+	*ret = oc_remote_call(&t->threads[0].rs, what, SYS_prctl, option, 0, 0, 0);
+	return *ret < 0 ? *ret : 0;
 }
 
 int oc_dump_mm(struct oc_dump_task *t)
