@@ -167,8 +167,13 @@ static int task_read_proc(struct oc_dump_task *t)
 
 static int task_begin_remote(struct oc_dump_task *t)
 {
-	int r = oc_remote_find_syscall_ip(t->pid, &t->syscall_ip);
+	int r = -ENOENT;
 
+	for (size_t i = 0; i < t->n_vmas && r == -ENOENT; i++)
+		if (t->vmas[i].kind == OC_VMA_VDSO)
+			r = oc_remote_find_syscall_ip_in(t->pid, t->vmas[i].start, t->vmas[i].end, &t->syscall_ip);
+	if (r == -ENOENT)
+		r = oc_remote_find_syscall_ip(t->pid, &t->syscall_ip);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < t->n_threads; i++) {

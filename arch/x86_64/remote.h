@@ -33,6 +33,9 @@ struct oc_remote {
  */
 int oc_remote_find_syscall_ip(pid_t pid, unsigned long *ret_ip);
 
+/* The same, given where its vDSO is (from a maps read of the caller's). */
+int oc_remote_find_syscall_ip_in(pid_t pid, unsigned long vdso_start, unsigned long vdso_end, unsigned long *ret_ip);
+
 /*
  * Prepare thread @tid (in a ptrace stop) for remote calls, with
  * @scratch_len bytes of scratch memory mapped in the task (0: none).
