@@ -45,9 +45,10 @@ static int kobj_id(struct oc_dump_task *t, struct oc_kobj_index *ix, int kcmp_ty
 			lo = mid + 1; /* that object sorts before ours */
 		else if (r == 2)
 			hi = mid;
+		else if (r < 0)
+			return oc_error_errno(-errno, "task %d: kcmp(%d)", t->pid, kcmp_type);
 		else
-			return oc_error_errno(r < 0 ? -errno : -EINVAL, "task %d: kcmp(%d) gives no order", t->pid,
-					      kcmp_type);
+			return oc_error(-EINVAL, "task %d: kcmp(%d) gives no order of objects", t->pid, kcmp_type);
 	}
 	struct oc_kobj_rep *reps = reallocarray(ix->reps, ix->n + 1, sizeof(*reps));
 	if (!reps)
