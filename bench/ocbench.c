@@ -69,6 +69,7 @@ static double ms_since(uint64_t t0)
 static volatile uint64_t *beat;
 static atomic_bool monitoring, monitor_quit;
 static atomic_uint_fast64_t max_gap_ns, max_gap_at_ns;
+static atomic_uint_fast64_t dump_start_ns; /* gaps count from here on */
 
 #define MONITOR_SLEEP_NS (50 * 1000)
 
@@ -81,9 +82,11 @@ static void *monitor(void *arg)
 	while (!atomic_load(&monitor_quit)) {
 		uint64_t v = beat[0];
 		if (atomic_load(&monitoring)) {
-			if (last && v != last && v - last > atomic_load(&max_gap_ns)) {
-				atomic_store(&max_gap_ns, v - last);
-				atomic_store(&max_gap_at_ns, last);
+			/* A stall that began before the dump is not the dump's. */
+			uint64_t from = last > atomic_load(&dump_start_ns) ? last : atomic_load(&dump_start_ns);
+			if (last && v != last && v > from && v - from > atomic_load(&max_gap_ns)) {
+				atomic_store(&max_gap_ns, v - from);
+				atomic_store(&max_gap_at_ns, from);
 			}
 		}
 		last = v;
@@ -233,8 +236,9 @@ static int one_run(const struct tool *tool, size_t mib, int children, struct res
 			      "dump.log", "-v2", NULL };
 	/* Both tools write the images into warm memory alike. */
 	warm_memory(mib + 64);
-	atomic_store(&monitoring, true);
 	uint64_t t0 = now_ns();
+	atomic_store(&dump_start_ns, t0);
+	atomic_store(&monitoring, true);
 	r = run(dump_argv, &rss);
 	double dump_ms = ms_since(t0);
 	usleep(20 * 1000); /* let the beat after the freeze be seen */
