@@ -63,3 +63,20 @@ restore_again() {
 	leave_running threads
 	restore_again
 }
+
+@test "dump -R twice into one directory: the second image set replaces the first, and restores" {
+	wl_start memory
+	wl_dump -R
+	local first
+	first=$(stat -c %i "$WL_DIR/img/core-$WL_PID.img")
+	wl_dump -R
+	# Every image of the second dump is a new file under the old name,
+	# and no temporary name is left behind.
+	[ "$(stat -c %i "$WL_DIR/img/core-$WL_PID.img")" != "$first" ] || fail "core-$WL_PID.img was not replaced"
+	run find "$WL_DIR/img" -name '.*.part'
+	assert_output ""
+	kill -KILL "$WL_PID"
+	wait_gone "$WL_PID"
+	wl_restore
+	wl_expect_pass
+}
