@@ -205,10 +205,9 @@ int oc_remote_end(struct oc_remote *rs)
 	if (!rs->active)
 		return 0;
 	if (rs->scratch) {
-		long res;
-		r = oc_remote_syscall(rs, SYS_munmap, &res, rs->scratch, rs->scratch_len, 0, 0, 0, 0);
-		if (r == 0 && res < 0)
-			r = oc_error(res, "thread %d: remote munmap failed", rs->tid);
+		long res = oc_remote_call(rs, "munmap of the scratch area", SYS_munmap, rs->scratch, rs->scratch_len,
+					  0, 0);
+		r = res < 0 ? res : 0;
 		rs->scratch = 0;
 	}
 	if (ptrace(PTRACE_SETREGS, rs->tid, 0, &rs->saved) < 0 && !r)

@@ -4,6 +4,7 @@
  * CAP_SYS_RESOURCE for a task with our uids, but does for any other (even
  * to read); then the task reads its own, in a remote system call.
  */
+#include <stdio.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -17,14 +18,12 @@
 static int remote_getrlimit(struct oc_dump_task *t, int res, struct rlimit *ret)
 {
 	struct oc_remote *rs = &t->threads[0].rs;
-	long r2;
-	int r;
+	char what[32];
 
-	r = oc_remote_syscall(rs, SYS_prlimit64, &r2, 0, res, 0, rs->scratch, 0, 0);
+	snprintf(what, sizeof(what), "prlimit64(%d)", res);
+	long r = oc_remote_call(rs, what, SYS_prlimit64, 0, res, 0, rs->scratch);
 	if (r < 0)
 		return r;
-	if (r2 < 0)
-		return oc_error(r2, "getrlimit(%d) in task %d failed", res, t->pid);
 	return oc_remote_peek(rs, 0, ret, sizeof(*ret));
 }
 

@@ -5,6 +5,7 @@
  * the dump asks the task itself with rt_sigaction().
  */
 #include <signal.h>
+#include <stdio.h>
 #include <sys/syscall.h>
 
 #include "dump.h"

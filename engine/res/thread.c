@@ -65,7 +65,6 @@ static int dump_creds(struct oc_dump_thread *th, struct oc_arena *a, const struc
 {
 	CredsEntry *c = OC_ARENA_MSG(a, CredsEntry, CREDS_ENTRY__INIT);
 	long secbits;
-	int r;
 
 	if (!c)
 		return -ENOMEM;
@@ -94,11 +93,9 @@ static int dump_creds(struct oc_dump_thread *th, struct oc_arena *a, const struc
 	c->has_no_new_privs = true;
 	c->no_new_privs = st->no_new_privs;
 
-	r = oc_remote_syscall(&th->rs, SYS_prctl, &secbits, PR_GET_SECUREBITS, 0, 0, 0, 0, 0);
-	if (r < 0)
-		return r;
+	secbits = oc_remote_call(&th->rs, "prctl(PR_GET_SECUREBITS)", SYS_prctl, PR_GET_SECUREBITS, 0, 0, 0);
 	if (secbits < 0)
-		return oc_error(secbits, "thread %d: PR_GET_SECUREBITS failed", th->seized->tid);
+		return secbits;
 	c->secbits = secbits;
 	*ret = c;
 	return 0;

@@ -4,6 +4,7 @@
  * timer; the times left and overruns only the task itself can read.
  */
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -23,14 +24,13 @@ static int dump_itimer(struct oc_dump_task *t, int which, ItimerEntry **ret)
 {
 	struct oc_remote *rs = &t->threads[0].rs;
 	struct itimerval v;
-	long res;
+	char what[32];
 	int r;
 
-	r = oc_remote_syscall(rs, SYS_getitimer, &res, which, rs->scratch, 0, 0, 0, 0);
+	snprintf(what, sizeof(what), "getitimer(%d)", which);
+	r = oc_remote_call(rs, what, SYS_getitimer, which, rs->scratch, 0, 0);
 	if (r < 0)
 		return r;
-	if (res < 0)
-		return oc_error(res, "getitimer(%d) in task %d failed", which, t->pid);
 	r = oc_remote_peek(rs, 0, &v, sizeof(v));
 	if (r < 0)
 		return r;
@@ -49,22 +49,21 @@ static int dump_posix_timer(struct oc_dump_task *t, const struct oc_proc_posix_t
 {
 	struct oc_remote *rs = &t->threads[0].rs;
 	struct itimerspec v;
-	long res, overrun;
+	char what[48];
+	long overrun;
 	int r;
 
-	r = oc_remote_syscall(rs, SYS_timer_gettime, &res, pt->id, rs->scratch, 0, 0, 0, 0);
+	snprintf(what, sizeof(what), "timer_gettime(%d)", pt->id);
+	r = oc_remote_call(rs, what, SYS_timer_gettime, pt->id, rs->scratch, 0, 0);
 	if (r < 0)
 		return r;
-	if (res < 0)
-		return oc_error(res, "timer_gettime(%d) in task %d failed", pt->id, t->pid);
 	r = oc_remote_peek(rs, 0, &v, sizeof(v));
 	if (r < 0)
 		return r;
-	r = oc_remote_syscall(rs, SYS_timer_getoverrun, &overrun, pt->id, 0, 0, 0, 0, 0);
-	if (r < 0)
-		return r;
+	snprintf(what, sizeof(what), "timer_getoverrun(%d)", pt->id);
+	overrun = oc_remote_call(rs, what, SYS_timer_getoverrun, pt->id, 0, 0, 0);
 	if (overrun < 0)
-		return oc_error(overrun, "timer_getoverrun(%d) in task %d failed", pt->id, t->pid);
+		return overrun;
 
 	PosixTimerEntry *e = OC_ARENA_MSG(t->ctx->arena, PosixTimerEntry, POSIX_TIMER_ENTRY__INIT);
 	if (!e)
