@@ -176,12 +176,12 @@ wait_tree_gone() {
 	done
 }
 
-# The whole cycle: start, dump (the task is killed), wait until its pid is
-# free, restore, check.
+# The whole cycle: start, dump (the task is killed), wait until the pids
+# of its tree are free, restore, check.
 wl_roundtrip() {
 	wl_start "$1"
 	wl_dump
-	wait_gone "$WL_PID"
+	wait_tree_gone
 	wl_restore
 	wl_expect_pass
 }

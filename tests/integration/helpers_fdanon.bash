@@ -15,12 +15,8 @@ fa_poll() {
 	done
 }
 
-fa_gone() {
-	[ ! -e "/proc/$1" ]
-}
-
 fa_settled() {
-	[ -s "$FA_DIR/ready" ] || [ -s "$FA_DIR/result" ] || fa_gone "$FA_PID"
+	[ -s "$FA_DIR/ready" ] || [ -s "$FA_DIR/result" ] || pid_gone "$FA_PID"
 }
 
 # fa_start NAME: start workload NAME detached (its own session, /dev/null
@@ -51,14 +47,15 @@ fa_log_tail() {
 	tail -n 30 "$1" >&2 2>/dev/null || true
 }
 
-# fa_dump: dump the workload (which kills it) and wait until its pid is
-# free again (init reaps orphans only about once a second).
+# fa_dump: dump the workload (which kills it) and wait until every pid of
+# its tree is free again (a child is an orphan once its parent dies, and
+# init reaps orphans only about once a second).
 fa_dump() {
 	if ! ocicr dump -t "$FA_PID" -D "$FA_DIR/img" -v4; then
 		fa_log_tail "$FA_DIR/img/dump.log"
 		fail "dump of $FA_PID failed"
 	fi
-	fa_poll 10 fa_gone "$FA_PID" || fail "pid $FA_PID still exists 10 s after the dump"
+	wait_tree_gone "$FA_DIR/img"
 }
 
 fa_restore() {
