@@ -11,11 +11,11 @@ setup() {
 }
 
 teardown() {
-	fa_teardown
+	wl_cleanup
 }
 
 @test "eventfd: counters, EFD_SEMAPHORE, flags, one eventfd shared with a child" {
-	fa_start fdanon_eventfd
+	wl_start fdanon_eventfd
 	fa_dump
 	fa_crit_decode
 	# EFD_SEMAPHORE in bit 0 of flags, O_RDWR always; 64-bit counters.
@@ -25,12 +25,12 @@ assert len(e) == 5, e
 assert e[0]["counter"] == 0x100000005 and e[0]["flags"] & 3 == 2, e[0]
 assert e[1]["counter"] == 3 and e[1]["flags"] & 3 == 3, e[1]
 '
-	fa_restore
-	fa_verdict
+	wl_restore
+	wl_expect_pass
 }
 
 @test "epoll: watched set, events and data, one-shot, nested epoll, every fd kind as target" {
-	fa_start fdanon_epoll
+	wl_start fdanon_epoll
 	fa_dump
 	fa_crit_decode
 	# The watch added as fd 15, now at 16 only, is recorded at 16.
@@ -41,25 +41,25 @@ assert nums == [10, 12, 13, 14, 16, 20, 30, 31, 32], nums
 assert [t["data"] for t in tfds if t["tfd"] == 10] == [0xdeadbeefcafe]
 '
 	# The watches are added once every fd of the task is in.
-	run ocicr restore --plan-only -D "$FA_DIR/img"
+	run ocicr restore --plan-only -D "$WL_DIR/img"
 	assert_success
-	assert_line --regexp "task $FA_PID: fd 20 \(epoll, owner\): add its watches"
+	assert_line --regexp "task $WL_PID: fd 20 \(epoll, owner\): add its watches"
 	# the watches are added after the task's fds are installed
-	[ "$(echo "$output" | grep -n 'fd 20 (epoll' | cut -d: -f1)" -gt "$(echo "$output" | grep -n "task $FA_PID: install" | cut -d: -f1)" ]
-	fa_restore
-	fa_verdict
+	[ "$(echo "$output" | grep -n 'fd 20 (epoll' | cut -d: -f1)" -gt "$(echo "$output" | grep -n "task $WL_PID: install" | cut -d: -f1)" ]
+	wl_restore
+	wl_expect_pass
 }
 
 @test "signalfd: masks, flags, a signal pending at dump, signals sent after restore" {
-	fa_start fdanon_signalfd
+	wl_start fdanon_signalfd
 	fa_dump
 	fa_crit_decode
-	fa_restore
-	fa_verdict
+	wl_restore
+	wl_expect_pass
 }
 
 @test "timerfd: clocks, time left, intervals, unread ticks, settime flags" {
-	fa_start fdanon_timerfd
+	wl_start fdanon_timerfd
 	fa_dump
 	fa_crit_decode
 	# The 20 ms timer missed at least 11 periods before the dump: its
@@ -70,12 +70,12 @@ assert len(t) == 1 and t[0]["ticks"] >= 11 and t[0]["vsec"] * 10**9 + t[0]["vnse
 '
 	# Time away must not count: restore a while later.
 	sleep 1
-	fa_restore
-	fa_verdict
+	wl_restore
+	wl_expect_pass
 }
 
 @test "inotify: watches by path, masks, one-shot, wd numbers with a gap" {
-	fa_start fdanon_inotify
+	wl_start fdanon_inotify
 	fa_dump
 	fa_crit_decode
 	fa_files_check '
@@ -84,23 +84,23 @@ assert [w["wd"] for w in sorted(i[1]["wd"], key=lambda w: w["wd"])] == [1, 3, 4,
 for w in i[1]["wd"]:
     assert w["f_handle"]["path"].startswith("/") and len(w["f_handle"]["handle"]) >= 16, w
 '
-	fa_restore
-	fa_verdict
+	wl_restore
+	wl_expect_pass
 }
 
 @test "an epoll watching a file its task closed (only a child has it) fails the dump, tree left running" {
-	fa_start fdanon_unsup_epoll
-	run ocicr dump -t "$FA_PID" -D "$FA_DIR/img"
+	wl_start fdanon_unsup_epoll
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img"
 	assert_failure 1
-	assert_output --partial "task $FA_PID: fd 20 (epoll"
+	assert_output --partial "task $WL_PID: fd 20 (epoll"
 	assert_output --partial "added as fd 10"
-	run find "$FA_DIR/img" -name '*.img'
+	run find "$WL_DIR/img" -name '*.img'
 	assert_output ""
-	fa_verdict
+	wl_expect_pass
 }
 
 @test "fanotify: init flags, inode marks by path, ignored mask, a mount mark, a permission mark" {
-	fa_start fdanon_fanotify
+	wl_start fdanon_fanotify
 	fa_dump
 	fa_crit_decode
 	fa_files_check '
@@ -111,17 +111,17 @@ assert g[14]["mark"][0]["mask"] == 0x10000, g[14]
 assert sorted(m["type"] for m in g[30]["mark"]) == ["INODE"] * 3, g[30]
 assert [m["ignored_mask"] for m in g[30]["mark"] if m["mflags"] & 0x40] == [8], g[30]
 '
-	fa_restore
-	fa_verdict
+	wl_restore
+	wl_expect_pass
 }
 
 @test "a fanotify mark on a whole filesystem fails the dump, task left running" {
-	fa_start fdanon_unsup_fanotify
-	run ocicr dump -t "$FA_PID" -D "$FA_DIR/img"
+	wl_start fdanon_unsup_fanotify
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img"
 	assert_failure 1
-	assert_output --partial "task $FA_PID: fd 10 (fanotify"
+	assert_output --partial "task $WL_PID: fd 10 (fanotify"
 	assert_output --partial "FAN_MARK_FILESYSTEM"
-	run find "$FA_DIR/img" -name '*.img'
+	run find "$WL_DIR/img" -name '*.img'
 	assert_output ""
-	fa_verdict
+	wl_expect_pass
 }

@@ -200,19 +200,26 @@ image_files() {
 	find "$1" -maxdepth 1 -type f ! -name '*.log' -printf '%f\n' | sort
 }
 
-# Kill what a test started and left running (only pids that are still
-# ours: a workload binary or a fixture).
+# Kill what a test started and left running: every process of each
+# workload's session (a workload leads one; its children and its restored
+# tree are in it), but only processes still ours (a workload binary or a
+# fixture): a pid may have been reused.
 wl_cleanup() {
-	local pid exe
+	local sid pid exe killed
 	[ -f "$BATS_TEST_TMPDIR/wl-pids" ] || return 0
-	while read -r pid; do
-		exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
-		case $exe in
-		"$WORKLOADS"/* | */ocicr-fixtures/* | "$SHARED"/fixtures/bin/*)
-			kill -9 "$pid" 2>/dev/null
+	while read -r sid; do
+		killed=
+		for pid in $sid $(pgrep -s "$sid"); do
+			exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || continue
+			case $exe in
+			"$WORKLOADS"/* | */ocicr-fixtures/* | "$SHARED"/fixtures/bin/*)
+				kill -9 "$pid" 2>/dev/null && killed="$killed $pid"
+				;;
+			esac
+		done
+		for pid in $killed; do
 			wait_for 20 pid_gone "$pid"
-			;;
-		esac
+		done
 	done <"$BATS_TEST_TMPDIR/wl-pids"
 	rm -f "$BATS_TEST_TMPDIR/wl-pids"
 }
