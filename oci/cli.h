@@ -29,12 +29,25 @@ int cli_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3))
 /* Print a usage error and return EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Log to NAME in IMAGES_DIR (or NAME if absolute, stderr if "-"). */
-int cli_log_open(const char *images_dir, const char *name, int verbosity);
+/* A decimal number from 0 to @max, the whole of @s; -EINVAL otherwise. */
+int cli_parse_number(const char *s, long max, long *ret);
+
+/* The log options of dump and restore: -o FILE and -v[LEVEL]. */
+struct cli_log_opts {
+	const char *name; /* relative to the images directory; absolute; "-" for stderr */
+	int verbosity;
+};
+
+/*
+ * Take option @c into @lo when it is 'o' or 'v': 1 when taken, 0 when it is
+ * another option, -EINVAL when -v's level is bad (after printing the usage
+ * error for @cmd).
+ */
+int cli_log_option(struct cli_log_opts *lo, const char *cmd, int c, const char *arg);
+/* Log as @lo says, a relative name in IMAGES_DIR. */
+int cli_log_open(const char *images_dir, const struct cli_log_opts *lo);
 /* Close the log, a failed operation's error (@r < 0) its last line; returns @r. */
 int cli_log_close(int r);
-/* The level of a -v option argument ("", "3", "vv"). */
-int cli_parse_verbosity(const char *arg);
 
 int cmd_image(int argc, char **argv);
 int cmd_dump(int argc, char **argv);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Log sinks for dump and restore: a log file in the images directory. */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,13 +29,14 @@ static void file_sink(enum oc_log_level level, const char *line, void *userdata)
 		fprintf(stderr, "ocicr: %s: %s\n", tags[level], line);
 }
 
-int cli_log_open(const char *images_dir, const char *name, int verbosity)
+int cli_log_open(const char *images_dir, const struct cli_log_opts *lo)
 {
+	const char *name = lo->name;
 	char path[4096];
 
 	gettimeofday(&log_start, NULL);
 	if (!strcmp(name, "-")) {
-		oc_set_log(NULL, NULL, verbosity);
+		oc_set_log(NULL, NULL, lo->verbosity);
 		return 0;
 	}
 	if (name[0] == '/' || !images_dir)
@@ -46,7 +48,7 @@ int cli_log_open(const char *images_dir, const char *name, int verbosity)
 		fprintf(stderr, "ocicr: cannot open log file %s: %m\n", path);
 		return -1;
 	}
-	oc_set_log(file_sink, (void *)1, verbosity);
+	oc_set_log(file_sink, (void *)1, lo->verbosity);
 	return 0;
 }
 
@@ -61,15 +63,34 @@ int cli_log_close(int r)
 	return r;
 }
 
-int cli_parse_verbosity(const char *arg)
+/* The level after a -v option: a digit (-v3) sets it, and as with CRIU
+ * each letter of -v, -vv... raises @level by one; -1 for anything else. */
+static int parse_verbosity(const char *arg, int level)
 {
-	if (!arg || !*arg)
-		return OC_LOG_DEBUG;
-	if (arg[0] >= '0' && arg[0] <= '4' && !arg[1])
+	size_t n = arg ? strspn(arg, "v") : 0;
+
+	if (arg && arg[0] >= '0' && arg[0] <= '4' && !arg[1])
 		return arg[0] - '0';
-	/* -vvv counts letters */
-	int n = 1;
-	for (const char *p = arg; *p == 'v'; p++)
-		n++;
-	return n > 4 ? 4 : n;
+	if (arg && arg[n])
+		return -1;
+	level += (int)n + 1;
+	return level > OC_LOG_DEBUG ? OC_LOG_DEBUG : level;
+}
+
+int cli_log_option(struct cli_log_opts *lo, const char *cmd, int c, const char *arg)
+{
+	switch (c) {
+	case 'o':
+		lo->name = arg;
+		return 1;
+	case 'v':
+		lo->verbosity = parse_verbosity(arg, lo->verbosity);
+		if (lo->verbosity < 0) {
+			cli_usage_error(cmd, "-v: '%s' is not a level (0 to 4, or more v's)", arg);
+			return -EINVAL;
+		}
+		return 1;
+	default:
+		return 0;
+	}
 }

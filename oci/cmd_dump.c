@@ -2,6 +2,7 @@
 /* ocicr dump: checkpoint a process tree (CRIU's option names). */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -23,7 +24,7 @@ static void dump_usage(FILE *out)
 		"  -j, --shell-job         the tree belongs to a shell job (controlling tty)\n"
 		"  -l, --file-locks        dump file locks\n"
 		"  -o, --log-file FILE     log file, relative to DIR (default dump.log; - for stderr)\n"
-		"  -v[0-4]                 log verbosity (default 3)\n"
+		"  -v[0-4]                 log verbosity (default 3); -v, -vv... raise it by one a v\n"
 		"  -h, --help              this help\n");
 }
 
@@ -41,14 +42,17 @@ int cmd_dump(int argc, char **argv)
 		{}
 	};
 	struct oc_dump_opts o = OC_OPTS(oc_dump_opts);
-	const char *log_name = "dump.log";
-	int verbosity = OC_LOG_INFO, c, r;
+	struct cli_log_opts log = { .name = "dump.log", .verbosity = OC_LOG_INFO };
+	long pid;
+	int c, r;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "t:D:Rjlo:v::h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't':
-			o.pid = atoi(optarg);
+			if (cli_parse_number(optarg, INT_MAX, &pid) < 0 || pid == 0)
+				return cli_usage_error("dump", "-t: '%s' is not a pid", optarg);
+			o.pid = (pid_t)pid;
 			break;
 		case 'D':
 			o.images_dir = optarg;
@@ -65,17 +69,13 @@ int cmd_dump(int argc, char **argv)
 		case 'l':
 			o.file_locks = true;
 			break;
-		case 'o':
-			log_name = optarg;
-			break;
-		case 'v':
-			verbosity = cli_parse_verbosity(optarg);
-			break;
 		case 'h':
 			dump_usage(stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("dump", "bad option");
+			r = cli_log_option(&log, "dump", c, optarg);
+			if (r <= 0)
+				return r < 0 ? EXIT_USAGE : cli_usage_error("dump", "bad option");
 		}
 	}
 	if (optind != argc)
@@ -87,7 +87,7 @@ int cmd_dump(int argc, char **argv)
 
 	if (mkdir(o.images_dir, 0700) < 0 && errno != EEXIST)
 		return cli_fail(-errno, "cannot create %s", o.images_dir);
-	if (cli_log_open(o.images_dir, log_name, verbosity) < 0)
+	if (cli_log_open(o.images_dir, &log) < 0)
 		return EXIT_FAIL;
 	r = cli_log_close(oc_dump(&o));
 	if (r < 0)

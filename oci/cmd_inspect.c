@@ -63,19 +63,6 @@ void cli_inspect_signals(void)
 		sigaction(sigs[i], &sa, NULL);
 }
 
-static int parse_number(const char *s, long max, long *ret)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < 0 || v > max)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 enum {
 	OPT_PS_TREE = 0x100,
 	OPT_CMDLINE,
@@ -147,7 +134,7 @@ int cmd_inspect(int argc, char **argv)
 				return cli_usage_error("inspect", "--format is text or json, not '%s'", optarg);
 			break;
 		case OPT_MEMORY:
-			if (parse_number(optarg, INT_MAX, &v) < 0 || v == 0)
+			if (cli_parse_number(optarg, INT_MAX, &v) < 0 || v == 0)
 				return cli_usage_error("inspect", "--memory takes a pid, not '%s'", optarg);
 			mo.pid = v;
 			memory = true;
@@ -161,7 +148,7 @@ int cmd_inspect(int argc, char **argv)
 			mo.search_regex = optarg;
 			break;
 		case OPT_CONTEXT:
-			if (parse_number(optarg, CONTEXT_MAX, &v) < 0)
+			if (cli_parse_number(optarg, CONTEXT_MAX, &v) < 0)
 				return cli_usage_error("inspect", "--context takes a number of bytes (0-%d), not '%s'",
 						       CONTEXT_MAX, optarg);
 			mo.context = v;

@@ -21,7 +21,7 @@ static void restore_usage(FILE *out)
 		"  -j, --shell-job            the tree was a shell job\n"
 		"      --plan-only            print the restore plan and restore nothing\n"
 		"  -o, --log-file FILE        log file, relative to DIR (default restore.log; - for stderr)\n"
-		"  -v[0-4]                    log verbosity (default 3)\n"
+		"  -v[0-4]                    log verbosity (default 3); -v, -vv... raise it by one a v\n"
 		"  -h, --help                 this help\n");
 }
 
@@ -40,8 +40,9 @@ int cmd_restore(int argc, char **argv)
 		{}
 	};
 	struct oc_restore_opts o = OC_OPTS(oc_restore_opts);
-	const char *log_name = "restore.log", *pidfile = NULL;
-	int verbosity = OC_LOG_INFO, c, r;
+	struct cli_log_opts log = { .name = "restore.log", .verbosity = OC_LOG_INFO };
+	const char *pidfile = NULL;
+	int c, r;
 	pid_t root = 0;
 
 	optind = 1;
@@ -63,17 +64,13 @@ int cmd_restore(int argc, char **argv)
 			o.plan_only = true;
 			o.plan_out = stdout;
 			break;
-		case 'o':
-			log_name = optarg;
-			break;
-		case 'v':
-			verbosity = cli_parse_verbosity(optarg);
-			break;
 		case 'h':
 			restore_usage(stdout);
 			return EXIT_OK;
 		default:
-			return cli_usage_error("restore", "bad option");
+			r = cli_log_option(&log, "restore", c, optarg);
+			if (r <= 0)
+				return r < 0 ? EXIT_USAGE : cli_usage_error("restore", "bad option");
 		}
 	}
 	if (optind != argc)
@@ -81,7 +78,7 @@ int cmd_restore(int argc, char **argv)
 	if (!o.images_dir)
 		return cli_usage_error("restore", "-D DIR is required");
 
-	if (!o.plan_only && cli_log_open(o.images_dir, log_name, verbosity) < 0)
+	if (!o.plan_only && cli_log_open(o.images_dir, &log) < 0)
 		return EXIT_FAIL;
 	r = cli_log_close(oc_restore(&o, &root));
 	if (r < 0)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ocicr.h"
@@ -45,6 +47,19 @@ int cli_fail(int err, const char *fmt, ...)
 	else
 		fprintf(stderr, ": %s\n", strerror(-err));
 	return EXIT_FAIL;
+}
+
+int cli_parse_number(const char *s, long max, long *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > max)
+		return -EINVAL;
+	*ret = v;
+	return 0;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
