@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "ocicr.h"
@@ -42,6 +43,7 @@ int cmd_restore(int argc, char **argv)
 	struct oc_restore_opts o = OC_OPTS(oc_restore_opts);
 	struct cli_log_opts log = { .name = "restore.log", .verbosity = OC_LOG_INFO };
 	const char *pidfile = NULL;
+	struct stat st;
 	int c, r;
 	pid_t root = 0;
 
@@ -77,6 +79,11 @@ int cmd_restore(int argc, char **argv)
 		return cli_usage_error("restore", "unexpected argument '%s'", argv[optind]);
 	if (!o.images_dir)
 		return cli_usage_error("restore", "-D DIR is required");
+	/* Before the log, which would otherwise be what fails to open. */
+	if (stat(o.images_dir, &st) < 0)
+		return cli_fail(-errno, "images directory %s", o.images_dir);
+	if (!S_ISDIR(st.st_mode))
+		return cli_fail(-ENOTDIR, "images directory %s", o.images_dir);
 
 	if (!o.plan_only && cli_log_open(o.images_dir, &log) < 0)
 		return EXIT_FAIL;

@@ -59,3 +59,13 @@ load helpers
 	grep -q "Info: " "$dir/dump.log" || fail "-v1 -vv (1 + 2) did not log progress"
 	! grep -q "Debug: " "$dir/dump.log" || fail "-v1 -vv (1 + 2) logged debug lines"
 }
+
+@test "restore from a missing or non-directory images path names it (exit 1)" {
+	run ocicr restore -D "$BATS_TEST_TMPDIR/none" -d
+	assert_failure 1
+	assert_output "ocicr: images directory $BATS_TEST_TMPDIR/none: No such file or directory"
+	touch "$BATS_TEST_TMPDIR/file"
+	run ocicr restore -D "$BATS_TEST_TMPDIR/file" --plan-only
+	assert_failure 1
+	assert_output "ocicr: images directory $BATS_TEST_TMPDIR/file: Not a directory"
+}
