@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* ocicr restore: bring a checkpointed tree back (CRIU's option names). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "ocicr.h"
 #include "oci/cli.h"
+#include "util/cleanup.h"
 
 static void restore_usage(FILE *out)
 {
@@ -28,6 +32,51 @@ static void restore_usage(FILE *out)
 
 enum { OPT_PIDFILE = 256, OPT_PLAN_ONLY };
 
+/*
+ * --pidfile opens before the restore, so that a path that cannot be written
+ * fails before any task exists; until the pid is in it, a file it created
+ * goes again when restore returns.
+ */
+struct pidfile {
+	const char *path;
+	int fd;
+	bool created;
+};
+
+static int pidfile_open(struct pidfile *pf, const char *path)
+{
+	pf->path = path;
+	pf->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	pf->created = pf->fd >= 0;
+	if (pf->fd < 0 && errno == EEXIST)
+		pf->fd = open(path, O_WRONLY | O_CLOEXEC);
+	return pf->fd < 0 ? -errno : 0;
+}
+
+/* Write @pid and keep the file, written or not: the tree runs by now. */
+static int pidfile_commit(struct pidfile *pf, pid_t pid)
+{
+	_cleanup_close_ int fd = pf->fd;
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d", pid);
+
+	pf->fd = -1;
+	if (ftruncate(fd, 0) < 0)
+		return -errno;
+	if (write(fd, buf, n) != n)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+static void pidfile_abandon(struct pidfile *pf)
+{
+	if (pf->fd < 0)
+		return;
+	close(pf->fd);
+	if (pf->created)
+		unlink(pf->path);
+}
+
 int cmd_restore(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -42,6 +91,7 @@ int cmd_restore(int argc, char **argv)
 	};
 	struct oc_restore_opts o = OC_OPTS(oc_restore_opts);
 	struct cli_log_opts log = { .name = "restore.log", .verbosity = OC_LOG_INFO };
+	_cleanup_(pidfile_abandon) struct pidfile pf = { .fd = -1 };
 	const char *pidfile = NULL;
 	struct stat st;
 	int c, r;
@@ -85,6 +135,11 @@ int cmd_restore(int argc, char **argv)
 	if (!S_ISDIR(st.st_mode))
 		return cli_fail(-ENOTDIR, "images directory %s", o.images_dir);
 
+	if (pidfile && !o.plan_only) {
+		r = pidfile_open(&pf, pidfile);
+		if (r < 0)
+			return cli_fail(r, "cannot open pid file %s", pidfile);
+	}
 	if (!o.plan_only && cli_log_open(o.images_dir, &log) < 0)
 		return EXIT_FAIL;
 	r = cli_log_close(oc_restore(&o, &root));
@@ -92,11 +147,9 @@ int cmd_restore(int argc, char **argv)
 		return cli_fail(r, "restore from %s failed", o.images_dir);
 	if (o.plan_only)
 		return EXIT_OK;
-	if (pidfile) {
-		FILE *f = fopen(pidfile, "we");
-		if (!f || fprintf(f, "%d", root) < 0 || fclose(f) != 0)
-			return cli_fail(-errno, "cannot write pid file %s", pidfile);
-	}
+	/* A failure here is reported, not undone: the tree runs. */
+	if (pf.fd >= 0 && (r = pidfile_commit(&pf, root)) < 0)
+		fprintf(stderr, "ocicr: warning: cannot write pid %d to %s: %s\n", root, pidfile, strerror(-r));
 	if (o.detach)
 		return EXIT_OK;
 	/* The root's exit, as a shell reports it. */

@@ -69,14 +69,15 @@ dump_files_workload() {
 }
 
 # expect_restore_error TEXT...: restoring $WL_DIR/img fails, saying each
-# TEXT, and leaves no task with the workload's pid.
+# TEXT, and leaves no task with the workload's pid and no pid file.
 expect_restore_error() {
-	run ocicr restore -D "$WL_DIR/img" -d -o restore.log -v4
+	run ocicr restore -D "$WL_DIR/img" -d -o restore.log -v4 --pidfile "$WL_DIR/restored.pid"
 	assert_failure 1
 	for text in "$@"; do
 		assert_output --partial "$text"
 	done
 	pid_gone "$WL_PID" || fail "a failed restore left task $WL_PID behind"
+	[ ! -e "$WL_DIR/restored.pid" ] || fail "a failed restore left its pid file"
 }
 
 # The pristine images still restore: the failure was the damage's doing,
@@ -132,4 +133,19 @@ restore_good_images() {
 	assert_output ""
 	mv "$WL_DIR/files-dir.away" "$WL_DIR/files-dir"
 	restore_good_images
+}
+
+@test "--pidfile: the restored root's pid is written; a path that cannot be written fails before any task exists" {
+	dump_files_workload
+	run ocicr restore -D "$WL_DIR/img" -d --pidfile "$WL_DIR/no-such-dir/root.pid"
+	assert_failure 1
+	assert_output --partial "cannot open pid file $WL_DIR/no-such-dir/root.pid"
+	pid_gone "$WL_PID" || fail "restore went on without its pid file"
+	[ ! -e "$WL_DIR/img/restore.log" ] || fail "restore began (it wrote restore.log)"
+	# An existing pid file is rewritten, not appended to.
+	echo 999999999999 >"$WL_DIR/root.pid"
+	run ocicr restore -D "$WL_DIR/img" -d --pidfile "$WL_DIR/root.pid"
+	assert_success
+	[ "$(cat "$WL_DIR/root.pid")" = "$WL_PID" ] || fail "pid file holds '$(cat "$WL_DIR/root.pid")', not $WL_PID"
+	wl_expect_pass
 }
