@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "seize.h"
 #include "proc/proc.h"
@@ -179,6 +180,9 @@ static int add_task(struct oc_seized_tree *tree, pid_t pid, size_t parent)
 	struct oc_proc_stat st;
 	int r;
 
+	/* ptrace cannot seize its own caller: say so rather than EPERM. */
+	if (pid == getpid())
+		return oc_error(-EINVAL, "task %d is ocicr itself: dump a tree from outside it", pid);
 	r = oc_proc_read(pid, "stat", &stat_text, NULL);
 	if (r < 0)
 		return r;

@@ -149,3 +149,14 @@ restore_good_images() {
 	[ "$(cat "$WL_DIR/root.pid")" = "$WL_PID" ] || fail "pid file holds '$(cat "$WL_DIR/root.pid")', not $WL_PID"
 	wl_expect_pass
 }
+
+@test "a dump of a tree that holds ocicr itself is refused, naming it, and the tree runs on" {
+	local dir=$BATS_TEST_TMPDIR/img
+	# The shell is ocicr's parent: its tree holds the dumper.
+	run bash -c '"$1" dump -t $$ -D "$2"; echo "shell still here, ocicr exited $?"' _ "$OCICR" "$dir"
+	assert_success
+	assert_output --regexp "task [0-9]+ is ocicr itself"
+	assert_line "shell still here, ocicr exited 1"
+	run image_files "$dir"
+	assert_output ""
+}
