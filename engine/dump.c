@@ -13,6 +13,7 @@
 #include "res/pages.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/log.h"
 
 #include "fdinfo.pb-c.h"
@@ -273,7 +274,9 @@ static int collect_all(struct oc_dump_ctx *ctx)
 			t->threads[j].seized = &t->seized->threads[j];
 	}
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
-		int r = collect_task(&ctx->tasks[i]);
+		int r = oc_interrupt_check();
+		if (r >= 0)
+			r = collect_task(&ctx->tasks[i]);
 		if (r < 0)
 			return r;
 	}
@@ -438,7 +441,9 @@ static int write_all(struct oc_dump_ctx *ctx)
 		return -ENOMEM;
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		pstree[i] = ctx->tasks[i].pstree;
-		r = write_task(ctx, &ctx->tasks[i]);
+		r = oc_interrupt_check();
+		if (r >= 0)
+			r = write_task(ctx, &ctx->tasks[i]);
 		if (r < 0)
 			return r;
 	}
@@ -543,6 +548,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 	ctx.arena = oc_arena_new();
 	if (!ctx.arena)
 		return -ENOMEM;
+	oc_interrupt_set(opts->interrupted, opts->interrupted_data);
 	r = oc_imgdir_open(opts->images_dir, true, &ctx.dir);
 	if (r < 0)
 		goto out;
@@ -567,6 +573,9 @@ int oc_dump(const struct oc_dump_opts *opts)
 	 * the dump waits until they are all safely written. */
 	if (r >= 0 && !ctx.cow)
 		r = write_all(&ctx);
+	/* The last chance to stop before a tree that goes is killed. */
+	if (r >= 0)
+		r = oc_interrupt_check();
 	if (r < 0) {
 		oc_imgdir_rollback(ctx.dir);
 		drop_twins(&ctx, false);
@@ -583,8 +592,8 @@ int oc_dump(const struct oc_dump_opts *opts)
 
 	/* A snapshot's pages come from the twins, while the tree runs. */
 	for (size_t i = 0; r >= 0 && ctx.cow && i < ctx.n_tasks; i++)
-		if (ctx.tasks[i].twin > 0)
-			r = oc_dump_pages_from_twin(&ctx.tasks[i]);
+		if (ctx.tasks[i].twin > 0 && (r = oc_dump_pages_from_twin(&ctx.tasks[i])) < 0)
+			r = oc_error_wrap(r, "copying the memory snapshot of task %d", ctx.tasks[i].pid);
 	drop_twins(&ctx, opts->leave_running);
 	/* Last: the inventory marks a complete image set. */
 	if (r >= 0)
@@ -599,6 +608,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 	pr_info("Dump done: %" PRIu64 " pages written, frozen for %" PRIu64 " us", ctx.pages_written,
 		ctx.frozen_us);
 out:
+	oc_interrupt_set(NULL, NULL);
 	dump_ctx_fini(&ctx);
 	return r;
 }

@@ -81,6 +81,13 @@ struct oc_dump_opts {
 	bool file_locks;        /* dump file locks */
 	bool no_snapshot;       /* with leave_running: copy memory while frozen,
 				 * not from a copy-on-write twin afterwards */
+	/*
+	 * Asked between steps where stopping is safe: nonzero (a signal
+	 * number, say) fails the call with -EINTR, undone like any failure.
+	 * NULL: the call runs to its end.
+	 */
+	int (*interrupted)(void *data);
+	void *interrupted_data;
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
@@ -100,6 +107,13 @@ struct oc_restore_opts {
 	bool shell_job;
 	bool plan_only;         /* print the plan to @plan_out, restore nothing */
 	FILE *plan_out;
+	/*
+	 * Asked between steps where stopping is safe: nonzero (a signal
+	 * number, say) fails the call with -EINTR, undone like any failure.
+	 * NULL: the call runs to its end.
+	 */
+	int (*interrupted)(void *data);
+	void *interrupted_data;
 };
 
 /*

@@ -26,6 +26,7 @@
 #include "arch/x86_64/remote.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/log.h"
 #include "proc/proc.h"
 
@@ -202,6 +203,12 @@ static __attribute__((noreturn)) void become_zombie(struct oc_rst_task *t)
 	int status = t->cores[0]->tc->exit_code;
 
 	if (WIFSIGNALED(status)) {
+		sigset_t sig;
+
+		/* Created by a restorer that may hold signals blocked. */
+		sigemptyset(&sig);
+		sigaddset(&sig, WTERMSIG(status));
+		sigprocmask(SIG_UNBLOCK, &sig, NULL);
 		signal(WTERMSIG(status), SIG_DFL);
 		prctl(PR_SET_DUMPABLE, 0); /* no core dump */
 		kill(getpid(), WTERMSIG(status));
@@ -495,6 +502,8 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 			return oc_error_errno(-errno, "cannot start task %d", live[i].pid);
 
 	r = follow_tree(live, ctx->n_tasks);
+	if (r >= 0)
+		r = oc_interrupt_check(); /* the last chance: nothing ran yet */
 	if (r < 0)
 		return r;
 	/* Everything is in place: let the whole tree go at once. */
@@ -541,6 +550,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	r = oc_imgdir_open(opts->images_dir, false, &ctx.dir);
 	if (r < 0)
 		return r;
+	oc_interrupt_set(opts->interrupted, opts->interrupted_data);
 	r = oc_restore_load(&ctx);
 	if (r < 0)
 		goto out;
@@ -551,7 +561,9 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		oc_plan_print(&ctx.plan, &ctx, opts->plan_out ? opts->plan_out : stdout);
 		goto out;
 	}
-	r = check_pids(&ctx);
+	r = oc_interrupt_check();
+	if (r >= 0)
+		r = check_pids(&ctx);
 	if (r < 0)
 		goto out;
 
@@ -595,6 +607,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		r = st;
 	}
 out:
+	oc_interrupt_set(NULL, NULL);
 	oc_rst_files_fini(&files);
 	if (live)
 		for (size_t i = 0; i < ctx.n_tasks; i++) {

@@ -56,6 +56,17 @@ int cmd_check(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 
+/*
+ * Hold SIGINT, SIGTERM, SIGHUP and SIGQUIT (block them) while the engine
+ * works; cli_held_signal() is the engine's interruption hook (the first
+ * held signal pending, or 0).  cli_release_signals() ends the hold: a held
+ * signal is then delivered as it would have been, unless the work it came
+ * too late to stop @completed (then it is only reported).
+ */
+void cli_hold_signals(void);
+int cli_held_signal(void *unused);
+void cli_release_signals(bool completed);
+
 /* Remove inspection temporary directories when a signal ends ocicr. */
 void cli_inspect_signals(void);
 

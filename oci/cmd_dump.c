@@ -89,6 +89,8 @@ int cmd_dump(int argc, char **argv)
 		return cli_fail(-errno, "cannot create %s", o.images_dir);
 	if (cli_log_open(o.images_dir, &log) < 0)
 		return EXIT_FAIL;
+	cli_hold_signals();
+	o.interrupted = cli_held_signal;
 	r = cli_log_close(oc_dump(&o));
 	if (r < 0)
 		return cli_fail(r, "dump of %d failed", o.pid);

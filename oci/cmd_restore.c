@@ -94,6 +94,8 @@ int cmd_restore(int argc, char **argv)
 	_cleanup_(pidfile_abandon) struct pidfile pf = { .fd = -1 };
 	const char *pidfile = NULL;
 	struct stat st;
+	bool wait_root;
+	int st_root;
 	int c, r;
 	pid_t root = 0;
 
@@ -142,6 +144,12 @@ int cmd_restore(int argc, char **argv)
 	}
 	if (!o.plan_only && cli_log_open(o.images_dir, &log) < 0)
 		return EXIT_FAIL;
+	/* The engine returns once the tree runs; the root is our child, and
+	 * waiting for it here lets Ctrl-C end ocicr again meanwhile. */
+	wait_root = !o.detach;
+	o.detach = true;
+	cli_hold_signals();
+	o.interrupted = cli_held_signal;
 	r = cli_log_close(oc_restore(&o, &root));
 	if (r < 0)
 		return cli_fail(r, "restore from %s failed", o.images_dir);
@@ -150,10 +158,15 @@ int cmd_restore(int argc, char **argv)
 	/* A failure here is reported, not undone: the tree runs. */
 	if (pf.fd >= 0 && (r = pidfile_commit(&pf, root)) < 0)
 		fprintf(stderr, "ocicr: warning: cannot write pid %d to %s: %s\n", root, pidfile, strerror(-r));
-	if (o.detach)
+	if (!wait_root)
 		return EXIT_OK;
+	/* Waiting stops at a signal, held or new, as it always would. */
+	cli_release_signals(false);
+	while (waitpid(root, &st_root, 0) < 0)
+		if (errno != EINTR)
+			return cli_fail(-errno, "waiting for the restored task %d", root);
 	/* The root's exit, as a shell reports it. */
-	if (WIFEXITED(r))
-		return WEXITSTATUS(r);
-	return 128 + WTERMSIG(r);
+	if (WIFEXITED(st_root))
+		return WEXITSTATUS(st_root);
+	return 128 + WTERMSIG(st_root);
 }

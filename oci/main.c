@@ -88,8 +88,12 @@ int main(int argc, char **argv)
 		return cmd_version(argc - 1, argv + 1);
 
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+		if (!strcmp(argv[1], commands[i].name)) {
+			int r = commands[i].run(argc - 1, argv + 1);
+			/* A signal held during the command, once it cleaned up. */
+			cli_release_signals(r == EXIT_OK);
+			return r;
+		}
 
 	fprintf(stderr, "ocicr: unknown command '%s'\n", argv[1]);
 	usage(stderr);

@@ -24,6 +24,7 @@
 #include "res/pages.h"
 #include "util/cleanup.h"
 #include "util/error.h"
+#include "util/interrupt.h"
 #include "util/log.h"
 
 #include "pagemap.pb-c.h"
@@ -393,6 +394,9 @@ static int splice_from_pump(struct oc_pages_writer *w, uint64_t off, uint64_t le
 	unsigned idle_polls = 0;
 
 	while (len) {
+		int r = oc_interrupt_check();
+		if (r < 0)
+			return r;
 		size_t want = MIN(len, (uint64_t)PUMP_BATCH);
 		bool direct = !take_cache_budget(w, direct_ok, want);
 		loff_t at = off;
@@ -414,7 +418,7 @@ static int splice_from_pump(struct oc_pages_writer *w, uint64_t off, uint64_t le
 		if (errno == EAGAIN) {
 			/* Nothing yet: wait, and make sure the twin is still at it. */
 			struct pollfd pfd = { .fd = pump->pipe_fd, .events = POLLIN };
-			int r = poll(&pfd, 1, PUMP_POLL_MS);
+			r = poll(&pfd, 1, PUMP_POLL_MS);
 			if (r < 0 && errno != EINTR)
 				return oc_error_errno(-errno, "poll on twin %d's pipe", pump->twin);
 			if (r == 0) {
@@ -463,6 +467,9 @@ static int copy_run(struct oc_pages_writer *w, int fd, uint64_t src_off, uint64_
 		size_t chunk = MIN(len, (uint64_t)COPY_BATCH);
 		uint8_t *buf = w->bufs[w->next_buf];
 		w->next_buf = (w->next_buf + 1) % OC_PAGES_BUFS;
+		r = oc_interrupt_check();
+		if (r < 0)
+			return r;
 		/* Not the buffer the writer still has (the last one handed). */
 		if (w->wb.buf == buf) {
 			r = write_behind_wait(w);
