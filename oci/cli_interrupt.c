@@ -20,8 +20,15 @@ static bool holding;
 void cli_hold_signals(void)
 {
 	sigemptyset(&held_set);
-	for (size_t i = 0; i < sizeof(held_signals) / sizeof(held_signals[0]); i++)
+	for (size_t i = 0; i < sizeof(held_signals) / sizeof(held_signals[0]); i++) {
+		struct sigaction sa;
+
+		/* One ignored (nohup, a background job) stays so: a blocked
+		 * signal is queued even when ignored. */
+		if (sigaction(held_signals[i], NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+			continue;
 		sigaddset(&held_set, held_signals[i]);
+	}
 	sigprocmask(SIG_BLOCK, &held_set, &saved_mask);
 	holding = true;
 }
@@ -34,7 +41,7 @@ int cli_held_signal(void *unused)
 	if (sigpending(&pending) < 0)
 		return 0;
 	for (size_t i = 0; i < sizeof(held_signals) / sizeof(held_signals[0]); i++)
-		if (sigismember(&pending, held_signals[i]))
+		if (sigismember(&held_set, held_signals[i]) && sigismember(&pending, held_signals[i]))
 			return held_signals[i];
 	return 0;
 }

@@ -54,6 +54,16 @@ expect_untouched() {
 	expect_untouched
 }
 
+@test "dump: a signal ocicr was started ignoring (nohup) does not stop it" {
+	wl_start bulk
+	run bash -c 'trap "" HUP; exec "$@"' _ "$BATS_TEST_DIRNAME/signal_at.py" line "dumping memory contents" HUP \
+		"$WL_DIR/log" -- "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4
+	assert_line "exit 0"
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
 @test "restore: a pending SIGTERM stops it before any task exists; a later restore works" {
 	wl_start bulk
 	wl_dump
