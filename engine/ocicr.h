@@ -66,6 +66,24 @@ OC_API int oc_image_show(const char *dir, FILE *out);
 /* Probe the kernel interfaces ocicr needs, printing one line each. */
 OC_API int oc_check(FILE *out, bool *ret_ok);
 
+/* ---- notifications ----------------------------------------------------- */
+
+/*
+ * A dump or restore reached one of CRIU's notify points.  @action is CRIU's
+ * name for it ("pre-dump", "post-dump", "network-lock", "network-unlock",
+ * "pre-restore", "setup-namespaces", "post-setup-namespaces", "pre-resume",
+ * "post-resume", "post-restore", "orphan-pts-master", "status-ready"), so
+ * action scripts and the RPC service pass it on unchanged.
+ */
+struct oc_notify {
+	const char *action;
+	pid_t pid; /* the tree's root where one exists (CRTOOLS_INIT_PID), else 0 */
+	int fd;    /* orphan-pts-master: the pty master; otherwise -1 */
+};
+
+/* Nonzero fails the dump or restore at that point, undone like any failure. */
+typedef int (*oc_notify_fn)(const struct oc_notify *n, void *data);
+
 /* ---- checkpoint ------------------------------------------------------ */
 
 /*
@@ -88,6 +106,9 @@ struct oc_dump_opts {
 	 */
 	int (*interrupted)(void *data);
 	void *interrupted_data;
+	/* Called at CRIU's notify points; NULL: none. */
+	oc_notify_fn notify;
+	void *notify_data;
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
@@ -114,6 +135,9 @@ struct oc_restore_opts {
 	 */
 	int (*interrupted)(void *data);
 	void *interrupted_data;
+	/* Called at CRIU's notify points; NULL: none. */
+	oc_notify_fn notify;
+	void *notify_data;
 };
 
 /*
