@@ -9,7 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
 #include "mem/pages.h"
 #include "core/cleanup.h"
 #include "core/error.h"

@@ -13,7 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
 #include "mem/mm.h"
 #include "core/cleanup.h"
 #include "core/error.h"

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
 #include "mem/mm.h"
 #include "mem/pages.h"
 #include "core/cleanup.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "restore/plan.h"
+#include "res/plan.h"
 #include "restore/restore.h"
 #include "res/fd/files.h"
 #include "mem/mm.h"

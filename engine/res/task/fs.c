@@ -2,7 +2,7 @@
 /* The fs struct: working directory, root and umask. */
 #include <stdio.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
 #include "core/error.h"
 
 int oc_dump_fs(struct oc_dump_task *t)

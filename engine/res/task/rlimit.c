@@ -8,7 +8,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
 #include "core/error.h"
 
 #include "rlimit.pb-c.h"

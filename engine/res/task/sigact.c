@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <sys/syscall.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
 #include "core/error.h"
 
 #include "sa.pb-c.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
 #include "core/error.h"
 
 #include "siginfo.pb-c.h"

@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"

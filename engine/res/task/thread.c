@@ -16,7 +16,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
 #include "arch/x86_64/regs.h"
 #include "core/cleanup.h"
 #include "core/error.h"

@@ -10,7 +10,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 
