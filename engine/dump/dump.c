@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "res/dump.h"
+#include "res/kind.h"
 #include "mem/pages.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -197,26 +198,6 @@ static int task_end_remote(struct oc_dump_task *t)
 	return ret;
 }
 
-typedef int (*dump_step_fn)(struct oc_dump_task *t);
-
-/* The order matters only where a step reads what an earlier one made. */
-static const struct {
-	const char *name;
-	dump_step_fn fn;
-	bool zombie;
-} dump_steps[] = {
-	{ "task", oc_dump_task_core, true },
-	{ "threads", oc_dump_threads, false },
-	{ "signal handlers", oc_dump_sigactions, false },
-	{ "timers", oc_dump_timers, false },
-	{ "resource limits", oc_dump_rlimits, false },
-	{ "pending signals", oc_dump_signals, false },
-	{ "memory map", oc_dump_mm, false },
-	{ "memory contents", oc_dump_pages, false },
-	{ "cwd and root", oc_dump_fs, false },
-	{ "file descriptors", oc_dump_files, false },
-};
-
 static int collect_task(struct oc_dump_task *t)
 {
 	bool zombie = t->seized->state == OC_TASK_DEAD;
@@ -233,13 +214,14 @@ static int collect_task(struct oc_dump_task *t)
 		if (r < 0)
 			goto out;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(dump_steps); i++) {
-		if (zombie && !dump_steps[i].zombie)
+	for (size_t i = 0; i < oc_n_task_kinds; i++) {
+		const struct oc_task_kind *kind = oc_task_kinds[i];
+		if (zombie && !kind->zombie)
 			continue;
-		pr_debug("task %d: dumping %s", t->pid, dump_steps[i].name);
-		r = dump_steps[i].fn(t);
+		pr_debug("task %d: dumping %s", t->pid, kind->name);
+		r = kind->dump(t);
 		if (r < 0) {
-			r = oc_error_wrap(r, "dumping %s of task %d", dump_steps[i].name, t->pid);
+			r = oc_error_wrap(r, "dumping %s of task %d", kind->name, t->pid);
 			goto out;
 		}
 	}
