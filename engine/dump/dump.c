@@ -13,6 +13,7 @@
 #include "res/kind.h"
 #include "mem/pages.h"
 #include "core/cleanup.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/log.h"
@@ -26,13 +27,6 @@
 #include "stats.pb-c.h"
 #include "timens.pb-c.h"
 #include "tty.pb-c.h"
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
-}
 
 uint32_t oc_dump_new_file_id(struct oc_dump_ctx *ctx)
 {
@@ -541,11 +535,11 @@ int oc_dump(const struct oc_dump_opts *opts)
 		 ctx.page_cache_budget >> 20);
 	if (ctx.cow)
 		read_smaps_early(&ctx);
-	t0 = now_us();
+	t0 = oc_now_us();
 	r = oc_seize_tree(opts->pid, true, &ctx.tree);
 	if (r < 0)
 		goto out;
-	t_frozen = now_us();
+	t_frozen = oc_now_us();
 	ctx.freezing_us = t_frozen - t0;
 	pr_info("Froze %zu task(s) in %" PRIu64 " us", ctx.tree.n_tasks, ctx.freezing_us);
 
@@ -567,7 +561,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 
 	pr_debug("releasing the tree");
 	oc_release_tree(&ctx.tree, opts->leave_running ? OC_RELEASE_RESUME : OC_RELEASE_KILL);
-	ctx.frozen_us = now_us() - t_frozen;
+	ctx.frozen_us = oc_now_us() - t_frozen;
 	pr_info("The tree runs again after %" PRIu64 " us frozen", ctx.frozen_us);
 	if (ctx.cow)
 		r = write_all(&ctx);

@@ -23,6 +23,7 @@
 #include "mem/mm.h"
 #include "mem/pages.h"
 #include "core/cleanup.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/log.h"
@@ -582,13 +583,6 @@ void oc_pages_writer_close(struct oc_pages_writer *w)
 	writer_reset(w);
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
-}
-
 /* Where scanned runs go: a pages writer, or the frozen-copy buffer. */
 struct page_sink {
 	int (*emit)(struct page_sink *s, uint64_t vaddr, uint64_t n_pages);
@@ -893,12 +887,12 @@ static int fork_twin(struct oc_dump_task *t)
 int oc_dump_pages(struct oc_dump_task *t)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
-	uint64_t t0 = now_us();
+	uint64_t t0 = oc_now_us();
 	int r;
 
 	if (!ctx->cow) {
 		r = write_task_pages(t, t->pid);
-		ctx->memdump_us += now_us() - t0;
+		ctx->memdump_us += oc_now_us() - t0;
 		return r;
 	}
 
@@ -926,16 +920,16 @@ int oc_dump_pages(struct oc_dump_task *t)
 			return r;
 	}
 	r = fork_twin(t);
-	ctx->memdump_us += now_us() - t0;
+	ctx->memdump_us += oc_now_us() - t0;
 	return r;
 }
 
 int oc_dump_pages_from_twin(struct oc_dump_task *t)
 {
-	uint64_t t0 = now_us();
+	uint64_t t0 = oc_now_us();
 	int r = write_task_pages(t, t->twin);
 
-	t->ctx->memwrite_us += now_us() - t0;
+	t->ctx->memwrite_us += oc_now_us() - t0;
 	return r;
 }
 

@@ -89,6 +89,9 @@ const struct oc_rst_image *oc_rst_image(struct oc_rst_ctx *ctx, enum oc_img_kind
 
 FileEntry *oc_rst_find_file(struct oc_rst_ctx *ctx, uint32_t id);
 
+/* The task with pid @pid, NULL if none (restore/coordinator.c). */
+struct oc_rst_task *oc_rst_task_by_pid(struct oc_rst_ctx *ctx, pid_t pid);
+
 /* The task that creates @t (its parent in the tree), NULL for the root. */
 struct oc_rst_task *oc_rst_parent_of(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
 

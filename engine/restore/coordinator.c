@@ -25,6 +25,7 @@
 #include "arch/x86_64/regs.h"
 #include "arch/x86_64/remote.h"
 #include "core/cleanup.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/log.h"
@@ -125,7 +126,7 @@ static __attribute__((noreturn)) void agent_fail(struct oc_rst_task *t, int r)
 static __attribute__((noreturn)) void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files,
 					       struct oc_rst_task *t);
 
-static struct oc_rst_task *task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
+struct oc_rst_task *oc_rst_task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
 {
 	for (size_t i = 0; i < ctx->n_tasks; i++)
 		if (ctx->tasks[i].pid == pid)
@@ -235,7 +236,7 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 			continue;
 		switch (s->kind) {
 		case OC_STEP_CREATE:
-			r = create_child(ctx, files, t, task_by_pid(ctx, s->task));
+			r = create_child(ctx, files, t, oc_rst_task_by_pid(ctx, s->task));
 			break;
 		case OC_STEP_SESSION:
 			r = do_session(ctx, t);
@@ -517,13 +518,6 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	return 0;
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
-}
-
 static int write_restore_stats(struct oc_rst_ctx *ctx, uint64_t restore_us)
 {
 	StatsEntry st = STATS_ENTRY__INIT;
@@ -539,7 +533,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	struct oc_rst_ctx ctx = { .opts = opts };
 	struct oc_rst_files files = {};
 	struct rst_live *live = NULL;
-	uint64_t t0 = now_us();
+	uint64_t t0 = oc_now_us();
 	int r;
 
 	if (!opts || opts->sz < sizeof(*opts))
@@ -593,7 +587,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		r = oc_error(r, "%s", why);
 		goto out;
 	}
-	uint64_t took = now_us() - t0;
+	uint64_t took = oc_now_us() - t0;
 	pr_info("Restored task %d in %" PRIu64 " us", ctx.tasks[0].pid, took);
 	if (write_restore_stats(&ctx, took) < 0)
 		pr_warn("cannot write stats-restore: %s", oc_error_message());

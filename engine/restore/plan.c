@@ -145,14 +145,6 @@ int oc_plan_sort(struct oc_plan *plan)
 	return oc_error(-ELOOP, "the restore plan has a dependency cycle: %s", msg);
 }
 
-static struct oc_rst_task *task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
-{
-	for (size_t i = 0; i < ctx->n_tasks; i++)
-		if (ctx->tasks[i].pid == pid)
-			return &ctx->tasks[i];
-	return NULL;
-}
-
 struct task_steps {
 	size_t create, session, premap, install, fs, memory, threads, end;
 	bool has_premap;
@@ -196,7 +188,7 @@ int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_rst_task *t = &ctx->tasks[i];
 		PstreeEntry *pe = t->pstree;
-		struct oc_rst_task *parent = i ? task_by_pid(ctx, pe->ppid) : NULL;
+		struct oc_rst_task *parent = i ? oc_rst_task_by_pid(ctx, pe->ppid) : NULL;
 
 		if (i && !parent) {
 			r = oc_error(-EINVAL, "pstree.img: task %d has parent %u, which is not in the tree "
@@ -226,7 +218,7 @@ int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
 		/* Joining another group needs the group there first: a session
 		 * leader makes it in its session step, other groups are made by
 		 * the leader's parent when it creates the leader. */
-		struct oc_rst_task *leader = task_by_pid(ctx, pe->pgid);
+		struct oc_rst_task *leader = oc_rst_task_by_pid(ctx, pe->pgid);
 		if (leader && leader != t && leader != parent && pe->sid != pe->pid) {
 			size_t l = leader - ctx->tasks;
 			if (l > i) {
@@ -275,7 +267,7 @@ int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
 	/* A task closes what it does not own before installing: its children
 	 * must have been made by then (but for those sharing its table). */
 	for (size_t i = 1; i < ctx->n_tasks; i++) {
-		struct oc_rst_task *parent = task_by_pid(ctx, ctx->tasks[i].pstree->ppid);
+		struct oc_rst_task *parent = oc_rst_task_by_pid(ctx, ctx->tasks[i].pstree->ppid);
 		size_t p = parent - ctx->tasks;
 		if (oc_rst_shares_files(ctx, &ctx->tasks[i]))
 			continue;
@@ -289,7 +281,7 @@ int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
 		uint32_t id = plan.steps[opens[o]].object;
 		FileEntry *fe = oc_rst_find_file(ctx, id);
 		const struct oc_fd_kind *kind = fe ? oc_fd_kind_of(fe->type) : NULL;
-		struct oc_rst_task *owner = task_by_pid(ctx, oc_rst_file_owner(ctx, id));
+		struct oc_rst_task *owner = oc_rst_task_by_pid(ctx, oc_rst_file_owner(ctx, id));
 		if (!kind || !kind->setup || !owner)
 			continue;
 		size_t s, oi = owner - ctx->tasks;
@@ -363,7 +355,7 @@ static void describe_file(struct oc_rst_ctx *ctx, uint32_t id, FILE *out)
 static void print_step(const struct oc_plan *plan, size_t i, struct oc_rst_ctx *ctx, FILE *out)
 {
 	const struct oc_plan_step *s = &plan->steps[i];
-	struct oc_rst_task *t = task_by_pid(ctx, s->task);
+	struct oc_rst_task *t = oc_rst_task_by_pid(ctx, s->task);
 
 	switch (s->kind) {
 	case OC_STEP_OPEN: {
