@@ -145,7 +145,6 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 {
 	PstreeEntry *pe = c->pstree;
 	int done[2] = { -1, -1 };
-	char byte;
 	uint64_t share = (oc_rst_shares_files(ctx, c) ? CLONE_FILES : 0) | (oc_rst_shares_fs(ctx, c) ? CLONE_FS : 0);
 
 	/* A session leader makes its session itself; later steps may need
@@ -166,14 +165,28 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	}
 	if (done[0] >= 0) {
 		close(done[1]);
-		ssize_t n = read(done[0], &byte, 1);
+		int r = oc_rst_recv_byte(done[0], OC_MSG_SESSION_MADE);
 		close(done[0]);
-		if (n != 1)
+		if (r < 0)
 			return oc_error(-EIO, "task %d failed before making its session", c->pid);
 	}
 	if (pe->sid != pe->pid && pe->pgid != parent->pstree->pgid && setpgid(pid, pe->pgid) < 0)
 		return oc_error_errno(-errno, "cannot put task %d in process group %d", pid, pe->pgid);
 	return 0;
+}
+
+int oc_rst_send_byte(int fd, enum oc_rst_byte_msg msg)
+{
+	char byte = (char)msg;
+
+	return write(fd, &byte, 1) == 1 ? 0 : errno ? -errno : -EIO;
+}
+
+int oc_rst_recv_byte(int fd, enum oc_rst_byte_msg msg)
+{
+	char byte;
+
+	return read(fd, &byte, 1) == 1 && byte == (char)msg ? 0 : -EIO;
 }
 
 static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
@@ -191,8 +204,9 @@ static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 		return oc_error_errno(-errno, "task %d: cannot join process group %u", t->pid, pe->pgid);
 	}
 	if (t->session_done_fd >= 0) {
-		if (write(t->session_done_fd, "s", 1) != 1)
-			return oc_error_errno(-errno, "task %d: cannot report its session", t->pid);
+		int r = oc_rst_send_byte(t->session_done_fd, OC_MSG_SESSION_MADE);
+		if (r < 0)
+			return oc_error_errno(r, "task %d: cannot report its session", t->pid);
 		close(t->session_done_fd);
 		t->session_done_fd = -1;
 	}
@@ -222,12 +236,11 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 {
 	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .files = files, .status_fd = t->status_fd };
 	const struct oc_plan *plan = &ctx->plan;
-	char go;
 	int r = 0;
 
 	/* The log fd may become one of the task's fds: log nothing here. */
 	oc_set_log(silent_log, NULL, OC_LOG_MSG);
-	if (read(t->status_fd, &go, 1) != 1)
+	if (oc_rst_recv_byte(t->status_fd, OC_MSG_START) < 0)
 		_exit(2);
 
 	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
@@ -276,8 +289,10 @@ static void read_agent_msgs(struct rst_live *lv, char *why, size_t why_len)
 	ssize_t n;
 
 	while ((n = recv(lv->sock, &msg, sizeof(msg), MSG_DONTWAIT)) > 0) {
-		if (n == sizeof(struct oc_rst_report) && why) {
+		if (n >= (ssize_t)sizeof(int32_t) && msg.type == OC_BLOB_FAILED) {
 			struct oc_rst_report rep;
+			if (n != sizeof(rep) || !why)
+				continue;
 			memcpy(&rep, &msg, sizeof(rep));
 			snprintf(why, why_len, "the restorer failed while %s (item %d, thread %d): %s",
 				 rep.step > 0 && rep.step < _OC_RST_STEP_MAX ? step_names[rep.step] : "?", rep.index,
@@ -499,8 +514,8 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	/* The tree has every file now; ours would only keep pipes open. */
 	oc_rst_files_fini(files);
 	for (size_t i = 0; i < ctx->n_tasks; i++)
-		if (write(live[i].sock, "g", 1) != 1)
-			return oc_error_errno(-errno, "cannot start task %d", live[i].pid);
+		if ((r = oc_rst_send_byte(live[i].sock, OC_MSG_START)) < 0)
+			return oc_error_errno(r, "cannot start task %d", live[i].pid);
 
 	r = follow_tree(live, ctx->n_tasks);
 	if (r >= 0)

@@ -38,16 +38,10 @@ bool oc_rst_cow_inherits(const struct oc_rst_task *t);
 typedef int (*oc_rst_run_fn)(void *data, uint64_t vaddr, uint64_t n_pages, uint64_t off);
 int oc_rst_for_each_run(const struct oc_rst_task *t, uint64_t start, uint64_t end, oc_rst_run_fn fn, void *data);
 
-/* Messages from an agent to the coordinator (SOCK_SEQPACKET). */
-enum oc_agent_msg_type {
-	OC_AGENT_FAILED = 1, /* text says why */
-	OC_AGENT_JUMPING,    /* entering the blob; area_start/area_len set */
-	OC_AGENT_WARNING,    /* text is a warning for the user's log */
-	OC_AGENT_INFO,       /* text is a line for the log */
-};
-
+/* A message from an agent to the coordinator; its types are with the
+ * blob's (enum oc_rst_msg_type, restorer.h), on the same socket. */
 struct oc_agent_msg {
-	int32_t type;
+	int32_t type; /* OC_AGENT_* */
 	int32_t err;
 	uint64_t area_start;
 	uint64_t area_len;
@@ -74,5 +68,20 @@ int oc_agent_install(struct oc_rst_agent *ag);                /* OC_STEP_INSTALL
 int oc_agent_setup_file(struct oc_rst_agent *ag, uint32_t id); /* OC_STEP_SETUP */
 int oc_agent_fs(struct oc_rst_agent *ag);                     /* OC_STEP_FS */
 int oc_agent_memory(struct oc_rst_agent *ag);                 /* OC_STEP_MEMORY, THREADS */
+
+/*
+ * One-byte messages, for the two waits that carry nothing else: the
+ * coordinator starts each agent once the tree is traced (on the agent's
+ * socket), and a new session leader tells its parent it made its session
+ * (on a pipe).  Each side names the byte it sends or expects.
+ */
+enum oc_rst_byte_msg {
+	OC_MSG_START = 'g',        /* coordinator -> agent: run your steps */
+	OC_MSG_SESSION_MADE = 's', /* child -> parent: session and group made */
+};
+
+int oc_rst_send_byte(int fd, enum oc_rst_byte_msg msg);
+/* 0 once @msg came; -EIO if the other end closed or sent something else. */
+int oc_rst_recv_byte(int fd, enum oc_rst_byte_msg msg);
 
 #endif
