@@ -2,6 +2,7 @@
 # The layout rules of docs/architecture.md, checked on the sources:
 #  - no include cycle between engine folders (and arch/), so each folder
 #    is a layer that can be read, tested and replaced on its own;
+#  - the engine includes arch/arch.h only, and arch/ includes only core/;
 #  - oci/, bundle/ and hooks/ include only the public header ocicr.h (and
 #    their own headers), never an engine-internal one; core/cleanup.h, all
 #    macros and no engine symbol, is the one engine header they may share.
@@ -40,6 +41,13 @@ if ! cut -d' ' -f1,2 "$edges" | sort -u | tsort >/dev/null 2>&1; then
 	sed 's/^/    /' "$edges" >&2
 	status=1
 fi
+
+# The engine reaches machine code through arch/arch.h only, and arch/ uses
+# nothing of the engine but core/.
+grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"arch/' $(git ls-files 'engine/*.[ch]') |
+	grep -v '"arch/arch.h"' | sed 's/^/engine includes arch internals: /' >&2 && status=1
+grep -n '^[[:space:]]*#[[:space:]]*include[[:space:]]*"[a-z_]*/' $(git ls-files 'arch/*.[ch]') |
+	grep -v '"\(arch\|core\)/' | sed 's/^/arch includes engine internals: /' >&2 && status=1
 
 for f in $(git ls-files 'oci/*.[ch]' 'bundle/*.[ch]' 'hooks/*.[ch]'); do
 	excepted=false

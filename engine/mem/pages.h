@@ -12,8 +12,7 @@
 #include <stdint.h>
 
 #include "img/image.h"
-#include "arch/x86_64/pump.h"
-#include "arch/x86_64/remote.h"
+#include "arch/arch.h"
 
 struct oc_dump_ctx;
 

@@ -21,7 +21,7 @@
 
 #include "ocicr.h"
 #include "seize/seize.h"
-#include "arch/x86_64/remote.h"
+#include "arch/arch.h"
 #include "img/image.h"
 #include "proc/proc.h"
 #include "core/arena.h"

@@ -16,7 +16,7 @@
 #include "ocicr.h"
 #include "img/image.h"
 #include "res/plan.h"
-#include "arch/x86_64/restorer/restorer.h"
+#include "arch/arch.h"
 
 #include "core.pb-c.h"
 #include "fdinfo.pb-c.h"

@@ -33,8 +33,6 @@
 #include "core/error.h"
 #include "core/log.h"
 
-extern const uint8_t oc_restorer_blob[], oc_restorer_blob_end[];
-void oc_arch_jump(uint64_t entry, void *args, uint64_t stack_top) __attribute__((noreturn));
 
 #define PAGE_ALIGN(x) (((x) + OC_PAGE_SIZE - 1) & ~(OC_PAGE_SIZE - 1))
 
@@ -287,11 +285,9 @@ static int build_and_jump(struct oc_rst_agent *ag)
 
 	/* Tell the coordinator where the area is; it unmaps it at the end. */
 	struct oc_agent_msg msg = { .type = OC_AGENT_JUMPING, .area_start = area.start, .area_len = L.total };
-	for (size_t i = 0; i + 1 < (size_t)(oc_restorer_blob_end - oc_restorer_blob); i++)
-		if (oc_restorer_blob[i] == 0x0f && oc_restorer_blob[i + 1] == 0x05) {
-			msg.syscall_ip = area.start + i;
-			break;
-		}
+	long at = oc_arch_syscall_offset(oc_restorer_blob, oc_restorer_blob_end - oc_restorer_blob);
+	if (at >= 0)
+		msg.syscall_ip = area.start + at;
 	r = send_msg(ag->status_fd, &msg);
 	if (r < 0)
 		return oc_error_errno(r, "cannot talk to the coordinator");

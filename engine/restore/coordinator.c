@@ -22,8 +22,7 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
-#include "arch/x86_64/regs.h"
-#include "arch/x86_64/remote.h"
+#include "arch/arch.h"
 #include "core/cleanup.h"
 #include "core/clock.h"
 #include "core/error.h"

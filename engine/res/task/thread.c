@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "res/kind.h"
-#include "arch/x86_64/regs.h"
+#include "arch/arch.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
