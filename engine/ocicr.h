@@ -66,6 +66,9 @@ OC_API int oc_image_show(const char *dir, FILE *out);
 /* Probe the kernel interfaces ocicr needs, printing one line each. */
 OC_API int oc_check(FILE *out, bool *ret_ok);
 
+/* Run the one probe oc_check() prints as @name: 0 with *ret_has, or -ENOENT. */
+OC_API int oc_check_probe(const char *name, bool *ret_has);
+
 /* ---- notifications ----------------------------------------------------- */
 
 /*
@@ -81,7 +84,16 @@ struct oc_notify {
 	int fd;    /* orphan-pts-master: the pty master; otherwise -1 */
 };
 
-/* Nonzero fails the dump or restore at that point, undone like any failure. */
+/*
+ * Nonzero fails the dump or restore at that point, undone like any failure;
+ * as with CRIU, except at "pre-resume" and "post-resume", where it is only
+ * logged (the tree is complete, or runs already).  Points in order: dump:
+ * pre-dump (before freezing), post-dump (images complete; the tree still
+ * frozen unless its memory is read from a snapshot); restore: pre-restore
+ * (before any task exists), setup-namespaces and post-setup-namespaces (the
+ * root exists), post-restore (every task in place, none running),
+ * pre-resume, post-resume (the tree runs).
+ */
 typedef int (*oc_notify_fn)(const struct oc_notify *n, void *data);
 
 /* ---- checkpoint ------------------------------------------------------ */
@@ -109,6 +121,10 @@ struct oc_dump_opts {
 	/* Called at CRIU's notify points; NULL: none. */
 	oc_notify_fn notify;
 	void *notify_data;
+	bool leave_stopped;     /* after a good dump the tree stays, stopped
+				 * (SIGSTOP); wins over leave_running */
+	unsigned freeze_timeout; /* seconds a thread may take to stop (CRIU's
+				  * --timeout); 0: no bound */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
@@ -138,6 +154,9 @@ struct oc_restore_opts {
 	/* Called at CRIU's notify points; NULL: none. */
 	oc_notify_fn notify;
 	void *notify_data;
+	bool leave_stopped;     /* the restored tree stays stopped (SIGSTOP) */
+	bool restore_sibling;   /* the root becomes a child of the caller's
+				 * parent (CLONE_PARENT); needs detach */
 };
 
 /*

@@ -7,6 +7,7 @@
 
 #include "ocicr.h"
 #include "oci/cli.h"
+#include "oci/criu/criu.h"
 
 static int cmd_version(int argc, char **argv)
 {
@@ -74,8 +75,30 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+const struct cli_command *cli_command_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Called as "criu" (a link to ocicr): CRIU's command line. */
+static bool called_as_criu(const char *argv0)
+{
+	const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+
+	base = base ? base + 1 : argv0;
+	return base && !strcmp(base, "criu");
+}
+
 int main(int argc, char **argv)
 {
+	if (called_as_criu(argv[0])) {
+		int r = criu_main(argc, argv);
+		cli_release_signals(r == EXIT_OK);
+		return r;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
