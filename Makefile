@@ -13,6 +13,10 @@ BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
+# Where `make install` puts the `criu` link to ocicr (CRIU's command line):
+# out of $PATH by default, so it shadows no real CRIU; put this directory
+# first in $PATH, or install with CRIUDIR=$(BINDIR), to have ocicr as criu.
+CRIUDIR    ?= $(LIBDIR)/ocicr
 DESTDIR    ?=
 
 CC         ?= cc
@@ -43,7 +47,10 @@ PB_C       := $(PROTOS:proto/%.proto=$(B)/proto/%.pb-c.c)
 PB_H       := $(PB_C:.c=.h)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/*/*.c engine/res/*/*.c arch/x86_64/*.c))
-OCI_SRC    := $(sort $(wildcard oci/*.c oci/criu/*.c bundle/*.c hooks/*.c))
+# CRIU's options (table, parser, mapping onto the engine): a small library
+# the CLI, the RPC service and the unit tests link.
+CRIUOPT_SRC := oci/criu/opts.c oci/criu/parse.c
+OCI_SRC    := $(filter-out $(CRIUOPT_SRC),$(sort $(wildcard oci/*.c oci/criu/*.c bundle/*.c hooks/*.c)))
 # Checkpoint inspection (archives, config.dump, reports): a small library
 # the CLI and the unit tests link.
 INSPECT_SRC := $(sort $(wildcard oci/inspect/*.c))
@@ -52,6 +59,7 @@ LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(PB_C:%.c=%.o) $(B)/proto/pb-registry.
               $(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o
 OCI_OBJ    := $(OCI_SRC:%.c=$(B)/%.o)
 INSPECT_OBJ := $(INSPECT_SRC:%.c=$(B)/%.o)
+CRIUOPT_OBJ := $(CRIUOPT_SRC:%.c=$(B)/%.o)
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -116,15 +124,20 @@ $(B)/liboci-inspect.a: $(INSPECT_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/ocicr: $(OCI_OBJ) $(B)/liboci-inspect.a $(B)/libocicr.a
+$(B)/libcriu-opts.a: $(CRIUOPT_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/ocicr: $(OCI_OBJ) $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS)
+	$(Q)ln -sf ocicr $(B)/criu
 
 # Unit tests link the archive directly, so hidden symbols are reachable.
-$(B)/tests/%: tests/unit/%.c $(B)/liboci-inspect.a $(B)/libocicr.a
+$(B)/tests/%: tests/unit/%.c $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS) -lcmocka
 
 # Self-checking workloads for the integration tests: static, like the
 # shared fixtures, so they do not depend on the libraries of the host.
@@ -187,12 +200,14 @@ fuzz: $(B)/fuzz/fuzz_image
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/ocicr $(DESTDIR)$(BINDIR)/ocicr
+	install -d $(DESTDIR)$(CRIUDIR)
+	ln -sfn $(BINDIR)/ocicr $(DESTDIR)$(CRIUDIR)/criu
 	install -m 0644 $(B)/libocicr.a $(DESTDIR)$(LIBDIR)/libocicr.a
 	install -m 0644 engine/ocicr.h $(DESTDIR)$(INCLUDEDIR)/ocicr.h
 	install -m 0644 docs/ocicr.1 $(DESTDIR)$(MANDIR)/man1/ocicr.1
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ocicr $(DESTDIR)$(LIBDIR)/libocicr.a \
+	rm -f $(DESTDIR)$(BINDIR)/ocicr $(DESTDIR)$(CRIUDIR)/criu $(DESTDIR)$(LIBDIR)/libocicr.a \
 	      $(DESTDIR)$(INCLUDEDIR)/ocicr.h $(DESTDIR)$(MANDIR)/man1/ocicr.1
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h')
