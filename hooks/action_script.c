@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "hooks/action_script.h"
-#include "util/error.h"
-#include "util/log.h"
+#include "core/error.h"
+#include "core/log.h"
 
 int action_scripts_init(struct action_scripts *as, char *const *paths, size_t n, const char *images_dir,
 			int out_fd)

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "oci/criu/opts.h"
-#include "util/error.h"
+#include "core/error.h"
 
 #define OPT(n, s, a) { .name = n, .short_name = s, .arg = CRIU_ARG_##a, .supported = true }
 #define BOOL(n, s) { .name = n, .short_name = s, .negatable = true, .supported = true }

@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "oci/criu/opts.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 #define GLOBAL_CONFIG "/etc/criu/default.conf"
 #define USER_CONFIG ".criu/default.conf" /* under $HOME */

@@ -20,7 +20,7 @@
 #include "img/image.h"
 #include "oci/cli.h"
 #include "oci/criu/criu.h"
-#include "util/cleanup.h"
+#include "core/cleanup.h"
 
 #include "stats.pb-c.h"
 

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "oci/criu/opts.h"
-#include "util/error.h"
+#include "core/error.h"
 
 #define ARGV(...) ((char *[]){ "criu", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "criu", __VA_ARGS__ }) / sizeof(char *)))
