@@ -13,8 +13,7 @@
 #include "core/error.h"
 #include "core/log.h"
 
-int action_scripts_init(struct action_scripts *as, char *const *paths, size_t n, const char *images_dir,
-			int out_fd)
+int action_scripts_init(struct action_scripts *as, char *const *paths, size_t n, const char *images_dir, int out_fd)
 {
 	*as = (struct action_scripts){ .paths = paths, .n = n, .images_dir_fd = -1, .out_fd = out_fd };
 	if (!n)
@@ -33,8 +32,7 @@ void action_scripts_fini(struct action_scripts *as)
 }
 
 /* In the child: the environment and descriptors CRIU gives a script. */
-static __attribute__((noreturn)) void exec_script(const struct action_scripts *as, const char *path,
-						   const char *action)
+static __attribute__((noreturn)) void exec_script(const struct action_scripts *as, const char *path, const char *action)
 {
 	char buf[64];
 	sigset_t none;

@@ -16,19 +16,18 @@
 #include "ocicr.h"
 
 struct action_scripts {
-	char *const *paths;  /* not owned */
+	char *const *paths; /* not owned */
 	size_t n;
-	int images_dir_fd;   /* kept open for CRTOOLS_IMAGE_DIR */
-	int out_fd;          /* the scripts' stdout and stderr; -1: ours */
-	pid_t init_pid;      /* the root, once a point has told it */
+	int images_dir_fd; /* kept open for CRTOOLS_IMAGE_DIR */
+	int out_fd;	   /* the scripts' stdout and stderr; -1: ours */
+	pid_t init_pid;	   /* the root, once a point has told it */
 };
 
 /*
  * Get ready to run @n scripts @paths (run last given first, as CRIU does)
  * for the images in @images_dir; @out_fd (or -1) takes their output.
  */
-int action_scripts_init(struct action_scripts *as, char *const *paths, size_t n, const char *images_dir,
-			int out_fd);
+int action_scripts_init(struct action_scripts *as, char *const *paths, size_t n, const char *images_dir, int out_fd);
 void action_scripts_fini(struct action_scripts *as);
 
 /* The engine's notify callback (oc_notify_fn); @data: the struct action_scripts. */

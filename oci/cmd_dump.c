@@ -34,22 +34,15 @@ static void dump_usage(FILE *out)
 int cmd_dump(int argc, char **argv)
 {
 	struct criu_opts o;
-	int first, r;
+	int r;
 
-	criu_opts_init(&o);
-	o.ocicr = true;
-	o.verbosity = OC_LOG_INFO;
-	if (criu_parse_args(&o, argc, argv, &first) < 0)
-		r = cli_usage_error("dump", "%s", oc_error_message());
-	else if (o.help)
-		dump_usage(stdout), r = EXIT_OK;
-	else if (first != argc)
-		r = cli_usage_error("dump", "unexpected argument '%s'", argv[first]);
-	else if (o.tree <= 0)
+	/* r >= 0: answered already (help, or a usage error). */
+	r = criu_ocicr_parse(&o, "dump", argc, argv, dump_usage);
+	if (r < 0 && o.tree <= 0)
 		r = cli_usage_error("dump", "-t PID is required");
-	else if (!o.images_dir)
+	if (r < 0 && !o.images_dir)
 		r = cli_usage_error("dump", "-D DIR is required");
-	else
+	if (r < 0)
 		r = criu_run_dump(&o);
 	criu_opts_fini(&o);
 	return r;

@@ -32,20 +32,13 @@ static void restore_usage(FILE *out)
 int cmd_restore(int argc, char **argv)
 {
 	struct criu_opts o;
-	int first, r;
+	int r;
 
-	criu_opts_init(&o);
-	o.ocicr = true;
-	o.verbosity = OC_LOG_INFO;
-	if (criu_parse_args(&o, argc, argv, &first) < 0)
-		r = cli_usage_error("restore", "%s", oc_error_message());
-	else if (o.help)
-		restore_usage(stdout), r = EXIT_OK;
-	else if (first != argc)
-		r = cli_usage_error("restore", "unexpected argument '%s'", argv[first]);
-	else if (!o.images_dir)
+	/* r >= 0: answered already (help, or a usage error). */
+	r = criu_ocicr_parse(&o, "restore", argc, argv, restore_usage);
+	if (r < 0 && !o.images_dir)
 		r = cli_usage_error("restore", "-D DIR is required");
-	else
+	if (r < 0)
 		r = criu_run_restore(&o);
 	criu_opts_fini(&o);
 	return r;

@@ -9,11 +9,23 @@
 #include "oci/criu/opts.h"
 #include "core/error.h"
 
-#define OPT(n, s, a) { .name = n, .short_name = s, .arg = CRIU_ARG_##a, .supported = true }
-#define BOOL(n, s) { .name = n, .short_name = s, .negatable = true, .supported = true }
+#define OPT(n, s, a)                                                               \
+	{                                                                          \
+		.name = n, .short_name = s, .arg = CRIU_ARG_##a, .supported = true \
+	}
+#define BOOL(n, s)                                                               \
+	{                                                                        \
+		.name = n, .short_name = s, .negatable = true, .supported = true \
+	}
 /* Refused for now; @w names the missing feature (or NULL). */
-#define NOPT(n, s, a, w) { .name = n, .short_name = s, .arg = CRIU_ARG_##a, .why = w }
-#define NBOOL(n, w) { .name = n, .negatable = true, .why = w }
+#define NOPT(n, s, a, w)                                                  \
+	{                                                                 \
+		.name = n, .short_name = s, .arg = CRIU_ARG_##a, .why = w \
+	}
+#define NBOOL(n, w)                                    \
+	{                                              \
+		.name = n, .negatable = true, .why = w \
+	}
 
 const struct criu_opt_desc criu_opt_table[] = {
 	/* What ocicr implements. */
@@ -213,8 +225,7 @@ static int parse_int(const char *name, const char *value, long min, int *ret)
 static int apply_verbosity(struct criu_opts *o, const char *value)
 {
 	/* ocicr's own front end takes only a level or more v's. */
-	if (o->ocicr && value && !(value[0] >= '0' && value[0] <= '4' && !value[1]) &&
-	    value[strspn(value, "v")])
+	if (o->ocicr && value && !(value[0] >= '0' && value[0] <= '4' && !value[1]) && value[strspn(value, "v")])
 		return oc_error(-EINVAL, "-v: '%s' is not a level (0 to 4, or more v's)", value);
 	if (!value)
 		o->verbosity++;

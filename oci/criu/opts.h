@@ -16,13 +16,13 @@
 #include "ocicr.h"
 
 /* The CRIU release whose command line and images ocicr speaks. */
-#define CRIU_COMPAT_MAJOR 4
-#define CRIU_COMPAT_MINOR 2
+#define CRIU_COMPAT_MAJOR   4
+#define CRIU_COMPAT_MINOR   2
 #define CRIU_COMPAT_VERSION "4.2"
 
 /* CRIU's defaults. */
-#define CRIU_DEFAULT_VERBOSITY 2 /* warnings */
-#define CRIU_DEFAULT_TIMEOUT 10  /* seconds to freeze the tree */
+#define CRIU_DEFAULT_VERBOSITY 2  /* warnings */
+#define CRIU_DEFAULT_TIMEOUT   10 /* seconds to freeze the tree */
 
 enum criu_arg {
 	CRIU_ARG_NONE,
@@ -32,13 +32,13 @@ enum criu_arg {
 
 /* One CRIU option: its names and where ocicr stands. */
 struct criu_opt_desc {
-	const char *name;   /* long name, without "--" */
-	char short_name;    /* 0: none */
+	const char *name; /* long name, without "--" */
+	char short_name;  /* 0: none */
 	enum criu_arg arg;
-	bool negatable;     /* CRIU also takes --no-NAME */
-	bool supported;     /* false: refused with "not supported by ocicr yet" */
-	const char *why;    /* for some refused ones: what is missing */
-	bool ocicr_only;    /* `ocicr dump/restore` only, unknown to `criu` */
+	bool negatable;	 /* CRIU also takes --no-NAME */
+	bool supported;	 /* false: refused with "not supported by ocicr yet" */
+	const char *why; /* for some refused ones: what is missing */
+	bool ocicr_only; /* `ocicr dump/restore` only, unknown to `criu` */
 };
 
 /* Every CRIU 4.2 option, terminated by a NULL name. */
@@ -63,29 +63,29 @@ enum criu_final_state {
 
 /* Every option as set; criu_opts_init() gives CRIU's defaults. */
 struct criu_opts {
-	pid_t tree;               /* -t */
-	char *images_dir;         /* -D; NULL: "." */
-	char *work_dir;           /* -W; NULL: the images directory */
-	char *log_file;           /* -o, relative to the work dir; NULL: stderr */
-	int verbosity;            /* -v: 0..4 (higher values count as 4) */
-	char *pidfile;            /* restore: the root's pid goes there */
+	pid_t tree;	  /* -t */
+	char *images_dir; /* -D; NULL: "." */
+	char *work_dir;	  /* -W; NULL: the images directory */
+	char *log_file;	  /* -o, relative to the work dir; NULL: stderr */
+	int verbosity;	  /* -v: 0..4 (higher values count as 4) */
+	char *pidfile;	  /* restore: the root's pid goes there */
 	enum criu_final_state final_state;
-	bool restore_detached;    /* -d */
-	bool restore_sibling;     /* -S */
-	bool shell_job;           /* -j */
-	bool file_locks;          /* -l */
+	bool restore_detached; /* -d */
+	bool restore_sibling;  /* -S */
+	bool shell_job;	       /* -j */
+	bool file_locks;       /* -l */
 	bool display_stats;
-	unsigned timeout;         /* seconds to freeze the tree */
-	int status_fd;            /* -1: none */
+	unsigned timeout;		     /* seconds to freeze the tree */
+	int status_fd;			     /* -1: none */
 	struct criu_str_list action_scripts; /* in the order given */
 	/* check */
 	struct criu_str_list features;
 	bool check_extra, check_experimental;
-	bool help, version;       /* -h, -V: the front end answers them */
+	bool help, version; /* -h, -V: the front end answers them */
 	/* `ocicr dump/restore`: ocicr's conventions and its own options. */
 	bool ocicr;
-	bool no_snapshot;         /* --no-snapshot */
-	bool plan_only;           /* --plan-only */
+	bool no_snapshot; /* --no-snapshot */
+	bool plan_only;	  /* --plan-only */
 	/* Given options ocicr refuses, by long name, in the order given. */
 	struct criu_str_list unsupported;
 };

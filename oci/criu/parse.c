@@ -11,10 +11,10 @@
 #include "core/error.h"
 
 #define GLOBAL_CONFIG "/etc/criu/default.conf"
-#define USER_CONFIG ".criu/default.conf" /* under $HOME */
+#define USER_CONFIG   ".criu/default.conf" /* under $HOME */
 
 /* getopt's val for the table's entry i, and for its --no- form. */
-#define VAL_LONG 1000
+#define VAL_LONG    1000
 #define VAL_NEGATED 2000
 
 static struct option long_opts[2 * 128 + 1];
@@ -30,7 +30,7 @@ static void build_getopt_tables(void)
 		return;
 	for (int i = 0; criu_opt_table[i].name; i++) {
 		const struct criu_opt_desc *d = &criu_opt_table[i];
-		int has_arg = d->arg == CRIU_ARG_NONE	  ? no_argument
+		int has_arg = d->arg == CRIU_ARG_NONE	    ? no_argument
 			      : d->arg == CRIU_ARG_REQUIRED ? required_argument
 							    : optional_argument;
 

@@ -24,6 +24,24 @@
 
 #include "stats.pb-c.h"
 
+int criu_ocicr_parse(struct criu_opts *o, const char *cmd, int argc, char **argv, void (*usage)(FILE *out))
+{
+	int first;
+
+	criu_opts_init(o);
+	o->ocicr = true;
+	o->verbosity = OC_LOG_INFO;
+	if (criu_parse_args(o, argc, argv, &first) < 0)
+		return cli_usage_error(cmd, "%s", oc_error_message());
+	if (o->help) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (first != argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'", argv[first]);
+	return -1;
+}
+
 /*
  * --pidfile opens before the restore, so that a path that cannot be written
  * fails before any task exists; until the pid is in it, a file it created
@@ -160,11 +178,9 @@ static void display_stats(const char *images_dir, enum oc_img_kind kind)
 		RestoreStatsEntry *r = st->restore;
 		printf("Displaying restore stats:\n");
 		printf("Pages compared: %" PRIu64 " (0x%" PRIx64 ")\n", r->pages_compared, r->pages_compared);
-		printf("Pages skipped COW: %" PRIu64 " (0x%" PRIx64 ")\n", r->pages_skipped_cow,
-		       r->pages_skipped_cow);
+		printf("Pages skipped COW: %" PRIu64 " (0x%" PRIx64 ")\n", r->pages_skipped_cow, r->pages_skipped_cow);
 		if (r->has_pages_restored)
-			printf("Pages restored: %" PRIu64 " (0x%" PRIx64 ")\n", r->pages_restored,
-			       r->pages_restored);
+			printf("Pages restored: %" PRIu64 " (0x%" PRIx64 ")\n", r->pages_restored, r->pages_restored);
 		printf("Restore time: %u us\nForking time: %u us\n", r->restore_time, r->forking_time);
 	}
 	fflush(stdout);

@@ -179,14 +179,17 @@ post-resume $WL_PID yes"
 	wl_expect_pass
 }
 
-@test "a failing post-dump script fails the dump: the tree runs on, no image set is left" {
+@test "a failing pre-dump or post-dump script fails the dump: the tree runs on, no image set is left" {
 	wl_start tree
-	make_hook post-dump
-	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --action-script "$WL_DIR/hook.sh"
-	assert_failure 1
-	assert_output --partial "post-dump notification: action script $WL_DIR/hook.sh exited with status 3"
-	[ ! -e "$WL_DIR/img/inventory.img" ] || fail "the failed dump left inventory.img"
-	assert_equal "$(tracer_of "$WL_PID")" 0
+	for at in pre-dump post-dump; do
+		make_hook $at
+		run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --action-script "$WL_DIR/hook.sh"
+		assert_failure 1
+		assert_output --partial "$at notification: action script $WL_DIR/hook.sh exited with status 3"
+		[ ! -e "$WL_DIR/img/inventory.img" ] || fail "the failed dump left inventory.img"
+		[ -z "$(ls "$WL_DIR"/img/*.img 2>/dev/null)" ] || fail "the failed dump left images: $(ls "$WL_DIR/img")"
+		assert_equal "$(tracer_of "$WL_PID")" 0
+	done
 	wl_expect_pass
 }
 

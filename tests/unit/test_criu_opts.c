@@ -15,8 +15,8 @@
 #include "oci/criu/opts.h"
 #include "core/error.h"
 
-#define ARGV(...) ((char *[]){ "criu", __VA_ARGS__, NULL })
-#define ARGC(...) ((int)(sizeof((char *[]){ "criu", __VA_ARGS__ }) / sizeof(char *)))
+#define ARGV(...)	     ((char *[]){ "criu", __VA_ARGS__, NULL })
+#define ARGC(...)	     ((int)(sizeof((char *[]){ "criu", __VA_ARGS__ }) / sizeof(char *)))
 #define PARSE(o, first, ...) criu_parse_args(o, ARGC(__VA_ARGS__), ARGV(__VA_ARGS__), first)
 
 static void test_long_short_and_joined_forms(void **state)
@@ -27,8 +27,8 @@ static void test_long_short_and_joined_forms(void **state)
 	(void)state;
 	criu_opts_init(&o);
 	assert_int_equal(PARSE(&o, &first, "dump", "--tree=42", "-D", "/img", "--work-dir=/w", "-o", "d.log",
-			       "--pidfile", "/p", "-j", "--file-locks", "-R", "--timeout=3", "--action-script",
-			       "/a", "--action-script=/b"),
+			       "--pidfile", "/p", "-j", "--file-locks", "-R", "--timeout=3", "--action-script", "/a",
+			       "--action-script=/b"),
 			 0);
 	assert_int_equal(o.tree, 42);
 	assert_string_equal(o.images_dir, "/img");
@@ -51,9 +51,8 @@ static void test_long_short_and_joined_forms(void **state)
 	/* Short options with attached values, options after the action, the
 	 * last of -R and -s wins, --no- forms clear. */
 	criu_opts_init(&o);
-	assert_int_equal(PARSE(&o, &first, "restore", "-D/x", "-t7", "-R", "-s", "-dS", "--shell-job",
-			       "--no-shell-job"),
-			 0);
+	assert_int_equal(
+		PARSE(&o, &first, "restore", "-D/x", "-t7", "-R", "-s", "-dS", "--shell-job", "--no-shell-job"), 0);
 	assert_string_equal(o.images_dir, "/x");
 	assert_int_equal(o.tree, 7);
 	assert_int_equal(o.final_state, CRIU_FINAL_STOPPED);
@@ -69,8 +68,13 @@ static void test_verbosity_as_criu(void **state)
 		const char *arg;
 		int level;
 	} cases[] = {
-		{ "-v", 3 }, { "-vv", 4 }, { "-vvv", 5 }, { "-v0", 0 }, { "-v4", 4 },
-		{ "--verbosity=1", 1 }, { "--verbosity", 3 },
+		{ "-v", 3 },
+		{ "-vv", 4 },
+		{ "-vvv", 5 },
+		{ "-v0", 0 },
+		{ "-v4", 4 },
+		{ "--verbosity=1", 1 },
+		{ "--verbosity", 3 },
 		/* zdtm's spelling: -v with the argument "erbosity=0", read as 0 */
 		{ "-verbosity=0", 0 },
 	};
@@ -94,18 +98,29 @@ static void test_unsupported_refused_by_name(void **state)
 	(void)state;
 	criu_opts_init(&o);
 	/* Parsed (with values), then refused by their own names, the first first. */
-	assert_int_equal(PARSE(&o, NULL, "-t", "1", "--external=mnt[/x]:y", "--tcp-established", "-x", "--root",
-			       "/r", "--no-link-remap"),
+	assert_int_equal(PARSE(&o, NULL, "-t", "1", "--external=mnt[/x]:y", "--tcp-established", "-x", "--root", "/r",
+			       "--no-link-remap"),
 			 0);
 	assert_int_equal(o.unsupported.n, 4);
 	assert_int_equal(criu_opts_to_dump(&o, &d), -EOPNOTSUPP);
 	assert_string_equal(oc_error_message(), "not supported by ocicr yet: --external (external resources)");
 	criu_opts_fini(&o);
 
-	const char *refused[] = { "--stream", "--track-mem", "--prev-images-dir=../p", "--manage-cgroups",
-				  "--cgroup-root=/x", "--freeze-cgroup=/f", "--skip-in-flight", "--tcp-close",
-				  "--network-lock=skip", "--inherit-fd=fd[1]:x", "--ghost-limit=1M", "--ghost-fiemap",
-				  "--ext-unix-sk", "--link-remap", "-L/lib" };
+	const char *refused[] = { "--stream",
+				  "--track-mem",
+				  "--prev-images-dir=../p",
+				  "--manage-cgroups",
+				  "--cgroup-root=/x",
+				  "--freeze-cgroup=/f",
+				  "--skip-in-flight",
+				  "--tcp-close",
+				  "--network-lock=skip",
+				  "--inherit-fd=fd[1]:x",
+				  "--ghost-limit=1M",
+				  "--ghost-fiemap",
+				  "--ext-unix-sk",
+				  "--link-remap",
+				  "-L/lib" };
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		criu_opts_init(&o);
 		assert_int_equal(PARSE(&o, NULL, (char *)refused[i]), 0);
@@ -271,9 +286,8 @@ static void test_config_sources_in_order(void **state)
 
 	unsetenv("CRIU_CONFIG_FILE");
 	criu_opts_init(&o);
-	assert_int_equal(criu_parse(&o, ARGC("--no-default-config", "dump"), ARGV("--no-default-config", "dump"),
-				    &first),
-			 0);
+	assert_int_equal(
+		criu_parse(&o, ARGC("--no-default-config", "dump"), ARGV("--no-default-config", "dump"), &first), 0);
 	assert_null(o.log_file);
 	criu_opts_fini(&o);
 
@@ -289,12 +303,9 @@ static void test_config_sources_in_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_long_short_and_joined_forms),
-		cmocka_unit_test(test_verbosity_as_criu),
-		cmocka_unit_test(test_unsupported_refused_by_name),
-		cmocka_unit_test(test_bad_options),
-		cmocka_unit_test(test_mapping_onto_the_engine),
-		cmocka_unit_test(test_config_file_syntax),
+		cmocka_unit_test(test_long_short_and_joined_forms), cmocka_unit_test(test_verbosity_as_criu),
+		cmocka_unit_test(test_unsupported_refused_by_name), cmocka_unit_test(test_bad_options),
+		cmocka_unit_test(test_mapping_onto_the_engine),	    cmocka_unit_test(test_config_file_syntax),
 		cmocka_unit_test(test_config_sources_in_order),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
