@@ -83,6 +83,7 @@ static void pidfile_abandon(struct pidfile *pf)
 	if (pf->fd < 0)
 		return;
 	close(pf->fd);
+	pf->fd = -1;
 	if (pf->created)
 		unlink(pf->path);
 }
@@ -94,6 +95,7 @@ static void pidfile_abandon(struct pidfile *pf)
  */
 struct run_env {
 	char images_dir[PATH_MAX];
+	struct pidfile pf;
 	struct cli_log_opts log;
 	struct action_scripts scripts;
 };
@@ -113,35 +115,37 @@ static int check_images_dir(const char *images, bool create)
 	return 0;
 }
 
-static int run_env_open(struct run_env *env, const struct criu_opts *o, bool create, const char *ocicr_log)
+/* @pidfile: restore's, NULL for a dump (where CRIU ignores it too). */
+static int run_env_open(struct run_env *env, const struct criu_opts *o, bool create, const char *ocicr_log,
+			const char *pidfile)
 {
 	const char *images = criu_opts_images_dir(o), *work = criu_opts_work_dir(o);
-	char log_path[PATH_MAX];
 	int r = check_images_dir(images, create);
 
+	env->pf.fd = -1;
 	if (r)
 		return r;
 	if (!realpath(images, env->images_dir))
 		return cli_fail(-errno, "images directory %s", images);
+	if (!o->ocicr && chdir(work) < 0)
+		return cli_fail(-errno, "cannot change into the work directory %s", work);
+	/* Before the log: a restore that cannot write its pid never begins. */
+	if (pidfile && (r = pidfile_open(&env->pf, pidfile)) < 0)
+		return cli_fail(r, "cannot open pid file %s", pidfile);
 
 	env->log.verbosity = o->verbosity > OC_LOG_DEBUG ? OC_LOG_DEBUG : o->verbosity;
-	if (!o->ocicr) {
-		if (chdir(work) < 0)
-			return cli_fail(-errno, "cannot change into the work directory %s", work);
-		env->log.name = o->log_file ? o->log_file : "-";
-		if (cli_log_open(NULL, &env->log) < 0)
-			return EXIT_FAIL;
-	} else {
-		env->log.name = o->log_file ? o->log_file : ocicr_log;
-		/* "-" and absolute names stand alone; others are in the work dir. */
-		snprintf(log_path, sizeof(log_path), "%s", work);
-		if (cli_log_open(log_path, &env->log) < 0)
-			return EXIT_FAIL;
+	env->log.name = o->log_file ? o->log_file : o->ocicr ? ocicr_log : "-";
+	/* criu: a relative log is in the work dir, the cwd by now. */
+	if (cli_log_open(o->ocicr ? work : NULL, &env->log) < 0) {
+		pidfile_abandon(&env->pf);
+		return EXIT_FAIL;
 	}
-	if (action_scripts_init(&env->scripts, o->action_scripts.v, o->action_scripts.n, env->images_dir,
-				cli_log_fd()) < 0) {
-		cli_log_close(-1);
-		return cli_fail(-EINVAL, "action scripts");
+	r = action_scripts_init(&env->scripts, o->action_scripts.v, o->action_scripts.n, env->images_dir,
+				cli_log_fd());
+	if (r < 0) {
+		cli_log_close(r);
+		pidfile_abandon(&env->pf);
+		return cli_fail(r, "--action-script");
 	}
 	return 0;
 }
@@ -196,7 +200,7 @@ int criu_run_dump(const struct criu_opts *o)
 
 	if (r < 0)
 		return cli_fail(r, "dump");
-	r = run_env_open(&env, o, true, "dump.log");
+	r = run_env_open(&env, o, true, "dump.log", NULL);
 	if (r)
 		return r;
 	d.images_dir = env.images_dir;
@@ -237,7 +241,6 @@ static int wait_root(const struct criu_opts *o, pid_t root)
 int criu_run_restore(const struct criu_opts *o)
 {
 	struct oc_restore_opts ro = OC_OPTS(oc_restore_opts);
-	_cleanup_(pidfile_abandon) struct pidfile pf = { .fd = -1 };
 	struct run_env env = {};
 	pid_t root = 0;
 	int r = criu_opts_to_restore(o, &ro);
@@ -252,16 +255,10 @@ int criu_run_restore(const struct criu_opts *o)
 		r = oc_restore(&ro, NULL);
 		return r < 0 ? cli_fail(r, "restore from %s failed", ro.images_dir) : EXIT_OK;
 	}
-	r = run_env_open(&env, o, false, "restore.log");
+	r = run_env_open(&env, o, false, "restore.log", o->pidfile);
 	if (r)
 		return r;
 	ro.images_dir = env.images_dir;
-	/* After the move into the work directory, where CRIU writes it. */
-	if (o->pidfile && (r = pidfile_open(&pf, o->pidfile)) < 0) {
-		cli_log_close(-1);
-		run_env_close(&env);
-		return cli_fail(r, "cannot open pid file %s", o->pidfile);
-	}
 	if (o->action_scripts.n) {
 		ro.notify = action_scripts_notify;
 		ro.notify_data = &env.scripts;
@@ -273,10 +270,12 @@ int criu_run_restore(const struct criu_opts *o)
 	ro.interrupted = cli_held_signal;
 	r = cli_log_close(oc_restore(&ro, &root));
 	run_env_close(&env);
-	if (r < 0)
+	if (r < 0) {
+		pidfile_abandon(&env.pf);
 		return cli_fail(r, "restore from %s failed", ro.images_dir);
+	}
 	/* A failure here is reported, not undone: the tree runs. */
-	if (pf.fd >= 0 && (r = pidfile_commit(&pf, root)) < 0)
+	if (env.pf.fd >= 0 && (r = pidfile_commit(&env.pf, root)) < 0)
 		fprintf(stderr, "ocicr: warning: cannot write pid %d to %s: %s\n", root, o->pidfile, strerror(-r));
 	if (o->display_stats)
 		display_stats(env.images_dir, OC_IMG_STATS_RESTORE);
