@@ -31,7 +31,8 @@ static void usage(FILE *out)
 		     "Checkpoint and restore Linux processes and containers.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\nRun 'ocicr COMMAND --help' for a command's options; see ocicr(1).\n");
+	fprintf(out, "\nRun 'ocicr COMMAND --help' for a command's options; see ocicr(1).\n"
+		     "Called as 'criu' (a link to ocicr), it takes CRIU's command line instead.\n");
 }
 
 int cli_fail(int err, const char *fmt, ...)
