@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <dirent.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +33,9 @@ void oc_seize_set_timeout(unsigned seconds)
 
 /*
  * waitpid() that gives up at the deadline: a thread that cannot stop (in a
- * frozen cgroup, say) fails the freeze instead of hanging it.  The wait
- * polls with a growing pause, as a stop usually comes within microseconds.
+ * frozen cgroup, say) fails the freeze instead of hanging it.  A stop
+ * usually comes within microseconds: the wait first yields the CPU to the
+ * stopping thread, then polls with a growing pause.
  */
 static pid_t wait_bounded(pid_t tid, int *status)
 {
@@ -41,10 +43,14 @@ static pid_t wait_bounded(pid_t tid, int *status)
 
 	if (!wait_timeout_s)
 		return waitpid(tid, status, __WALL);
-	for (;;) {
+	for (int tries = 0;; tries++) {
 		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
 		if (r != 0)
 			return r;
+		if (tries < 64) {
+			sched_yield();
+			continue;
+		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if (now.tv_sec > wait_deadline.tv_sec ||
 		    (now.tv_sec == wait_deadline.tv_sec && now.tv_nsec >= wait_deadline.tv_nsec)) {
