@@ -100,7 +100,9 @@ void criu_opts_fini(struct criu_opts *o);
  * is recorded in o->unsupported (criu_opts_refuse() then names it); the
  * --no- form of one is taken (it asks for what ocicr does anyway).
  * Returns 0, or -EINVAL (unknown option, bad or missing value) with a
- * message naming the option.  --close acts at once, as in CRIU.
+ * message naming the option.  --close acts at once, as in CRIU; --config
+ * and --no-default-config do nothing here (criu_parse() reads the files
+ * first; the RPC service calls criu_opts_apply_config() for config_file).
  */
 int criu_opts_set(struct criu_opts *o, const char *name, const char *value);
 
