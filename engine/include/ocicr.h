@@ -125,6 +125,9 @@ struct oc_dump_opts {
 				 * (SIGSTOP); wins over leave_running */
 	unsigned freeze_timeout; /* seconds a thread may take to stop (CRIU's
 				  * --timeout); 0: no bound */
+	uint64_t ghost_limit;   /* the largest unlinked file whose contents are
+				 * saved, in bytes (CRIU's --ghost-limit);
+				 * 0: 64 MiB */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })

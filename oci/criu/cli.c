@@ -45,6 +45,7 @@ static void criu_usage(FILE *out)
 		"  -j|--shell-job           the tree is a shell job\n"
 		"  -l|--file-locks          dump file locks\n"
 		"  --timeout N              dump: seconds a task may take to freeze (default 10)\n"
+		"  --ghost-limit SIZE       dump: largest unlinked file saved (default 64M)\n"
 		"  --action-script FILE     run FILE at each notify point (CRTOOLS_SCRIPT_ACTION)\n"
 		"  --display-stats          print the dump or restore statistics\n"
 		"  --config FILE            read options from FILE (instead of the default files)\n"

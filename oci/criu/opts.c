@@ -46,6 +46,7 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("shell-job", 'j'),
 	BOOL("file-locks", 'l'),
 	OPT("timeout", 0, REQUIRED),
+	OPT("ghost-limit", 0, REQUIRED),
 	OPT("status-fd", 0, REQUIRED),
 	BOOL("display-stats", 0),
 	OPT("close", 0, REQUIRED),
@@ -87,7 +88,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("enable-external-sharing", 0, NONE, "mount namespaces"),
 	NOPT("enable-external-masters", 0, NONE, "mount namespaces"),
 	NOPT("freeze-cgroup", 0, REQUIRED, "cgroups"),
-	NOPT("ghost-limit", 0, REQUIRED, "a ghost file limit other than 64 MiB"),
 	NOPT("irmap-scan-path", 0, REQUIRED, NULL),
 	NOPT("lsm-profile", 0, REQUIRED, "LSM profiles"),
 	NOPT("external", 0, REQUIRED, "external resources"),
@@ -217,6 +217,23 @@ static int parse_int(const char *name, const char *value, long min, int *ret)
 	return 0;
 }
 
+/* CRIU's sizes: a number of bytes, or of KiB, MiB, GiB with K, M, G after it. */
+static int parse_size(const char *name, const char *value, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (*end == 'K' || *end == 'M' || *end == 'G')
+		shift = *end == 'K' ? 10 : *end == 'M' ? 20 : 30;
+	if (errno || end == value || value[0] == '-' || (*end && (!shift || end[1])) || v > (UINT64_MAX >> shift))
+		return oc_error(-EINVAL, "invalid argument for --%s: %s", name, value);
+	*ret = (uint64_t)v << shift;
+	return 0;
+}
+
 /*
  * CRIU's -v: none raises the level by one, "vv..." (from -vvv) by one more
  * than there are letters, anything else is read as a number, leading
@@ -297,6 +314,8 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return str_list_add(&o->features, value);
 	if (!strcmp(name, "timeout"))
 		return parse_int(name, value, 0, (int *)&o->timeout);
+	if (!strcmp(name, "ghost-limit"))
+		return parse_size(name, value, &o->ghost_limit);
 	if (!strcmp(name, "status-fd"))
 		return parse_int(name, value, 0, &o->status_fd);
 	if (!strcmp(name, "all")) {
@@ -378,6 +397,7 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->shell_job = o->shell_job;
 	d->file_locks = o->file_locks;
 	d->freeze_timeout = o->timeout;
+	d->ghost_limit = o->ghost_limit;
 	/* CRIU's post-dump scripts see the tree still frozen (a file system
 	 * snapshot, say): no copy-on-write snapshot that lets it run first. */
 	d->no_snapshot = o->action_scripts.n > 0;

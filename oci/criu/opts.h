@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "ocicr.h"
@@ -76,6 +77,7 @@ struct criu_opts {
 	bool file_locks;       /* -l */
 	bool display_stats;
 	unsigned timeout;		     /* seconds to freeze the tree */
+	uint64_t ghost_limit;		     /* bytes; 0: the engine's default */
 	int status_fd;			     /* -1: none */
 	struct criu_str_list action_scripts; /* in the order given */
 	/* check */

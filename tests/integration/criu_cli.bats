@@ -107,7 +107,7 @@ criu_restore() {
 	wl_start tree
 	for opt in --tcp-established --external=mnt[/x]:y "--manage-cgroups" "--cgroup-root /x" "--freeze-cgroup /f" \
 		--skip-in-flight --tcp-close "--network-lock skip" --stream --track-mem "--prev-images-dir ../p" \
-		"--inherit-fd fd[1]:x" --ext-unix-sk --link-remap "--ghost-limit 1M" --ghost-fiemap "--root /"; do
+		"--inherit-fd fd[1]:x" --ext-unix-sk --link-remap --ghost-fiemap "--root /"; do
 		# shellcheck disable=SC2086
 		run criu dump -t "$WL_PID" -D "$WL_DIR/img" $opt
 		assert_failure 1
@@ -286,6 +286,20 @@ EOF
 	[ "$SECONDS" -lt 15 ] || fail "the dump took $SECONDS s"
 	echo THAWED >"$FREEZER/freezer.state"
 	assert_equal "$(tracer_of "$WL_PID")" 0
+	wl_expect_pass
+}
+
+@test "--ghost-limit: an unlinked file over it fails the dump by name, and under it is saved" {
+	wl_start files # it holds an unlinked file of 10000 bytes
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --ghost-limit 9K
+	assert_failure 1
+	assert_output --partial "unlinked file of 10000 bytes is over the ghost limit of 9216 bytes"
+	[ ! -e "$WL_DIR/img/inventory.img" ] || fail "the failed dump left inventory.img"
+	assert_equal "$(tracer_of "$WL_PID")" 0
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --ghost-limit=10K
+	assert_success
+	wait_tree_gone
+	criu_restore
 	wl_expect_pass
 }
 

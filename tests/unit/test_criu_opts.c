@@ -116,7 +116,6 @@ static void test_unsupported_refused_by_name(void **state)
 				  "--tcp-close",
 				  "--network-lock=skip",
 				  "--inherit-fd=fd[1]:x",
-				  "--ghost-limit=1M",
 				  "--ghost-fiemap",
 				  "--ext-unix-sk",
 				  "--link-remap",
@@ -140,6 +139,16 @@ static void test_bad_options(void **state)
 	assert_int_equal(PARSE(&o, NULL, "-t", "0"), -EINVAL);
 	assert_non_null(strstr(oc_error_message(), "invalid argument for --tree: 0"));
 	assert_int_equal(PARSE(&o, NULL, "--timeout=soon"), -EINVAL);
+	/* Sizes: bytes, K, M, G; nothing else. */
+	assert_int_equal(PARSE(&o, NULL, "--ghost-limit=4096"), 0);
+	assert_int_equal(o.ghost_limit, 4096);
+	assert_int_equal(PARSE(&o, NULL, "--ghost-limit", "9K"), 0);
+	assert_int_equal(o.ghost_limit, 9 << 10);
+	assert_int_equal(PARSE(&o, NULL, "--ghost-limit=1G"), 0);
+	assert_int_equal(o.ghost_limit, 1ull << 30);
+	assert_int_equal(PARSE(&o, NULL, "--ghost-limit=2MB"), -EINVAL);
+	assert_int_equal(PARSE(&o, NULL, "--ghost-limit=-1"), -EINVAL);
+	assert_int_equal(PARSE(&o, NULL, "--ghost-limit=M"), -EINVAL);
 	assert_int_equal(PARSE(&o, NULL, "--shell-job=yes"), -EINVAL);
 	assert_int_equal(PARSE(&o, NULL, "--tree"), -EINVAL);
 	/* ocicr's own options are unknown to criu. */
