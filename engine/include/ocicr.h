@@ -145,6 +145,7 @@ struct oc_restore_opts {
 	const char *images_dir;
 	bool detach;            /* return once the tree runs, instead of waiting */
 	bool shell_job;
+	bool leave_stopped;     /* the restored tree stays stopped (SIGSTOP) */
 	bool plan_only;         /* print the plan to @plan_out, restore nothing */
 	FILE *plan_out;
 	/*
@@ -157,7 +158,6 @@ struct oc_restore_opts {
 	/* Called at CRIU's notify points; NULL: none. */
 	oc_notify_fn notify;
 	void *notify_data;
-	bool leave_stopped;     /* the restored tree stays stopped (SIGSTOP) */
 	bool restore_sibling;   /* the root becomes a child of the caller's
 				 * parent (CLONE_PARENT); needs detach */
 };
