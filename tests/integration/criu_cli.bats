@@ -179,6 +179,21 @@ post-resume $WL_PID yes"
 	wl_expect_pass
 }
 
+@test "several action scripts all run at each point, the last given first (as CRIU's list)" {
+	wl_start memory
+	for name in first second; do
+		printf '#!/bin/sh\necho "$CRTOOLS_SCRIPT_ACTION %s" >>"%s"\n' $name "$WL_DIR/order.out" >"$WL_DIR/$name.sh"
+		chmod +x "$WL_DIR/$name.sh"
+	done
+	criu_dump -R --action-script "$WL_DIR/first.sh" --action-script="$WL_DIR/second.sh"
+	run cat "$WL_DIR/order.out"
+	assert_output "pre-dump second
+pre-dump first
+post-dump second
+post-dump first"
+	wl_expect_pass
+}
+
 @test "a failing pre-dump or post-dump script fails the dump: the tree runs on, no image set is left" {
 	wl_start tree
 	for at in pre-dump post-dump; do
