@@ -12,6 +12,7 @@
 #include "oci/inspect/json.h"
 #include "oci/inspect/view.h"
 #include "util/cleanup.h"
+#include "util/safefile.h"
 #include "util/error.h"
 
 #define DUMP_CHUNK (64u * 1024)
@@ -236,9 +237,9 @@ static int dump(const struct oci_memory_opts *o, const struct oci_task *t, int p
 		return -ENOMEM;
 	if (o->output) {
 		/* Memory is sensitive: the file is private to its owner. */
-		int fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int fd = oc_create_private_path(o->output, true);
 		if (fd < 0)
-			return oc_error_errno(-errno, "cannot create %s", o->output);
+			return fd;
 		if (o->raw) {
 			raw_fd = d.raw_fd = fd;
 		} else {
@@ -321,9 +322,9 @@ int oci_inspect_memory(const struct oci_memory_opts *o)
 	if (o->search || o->search_regex) {
 		_cleanup_fclose_ FILE *f = NULL;
 		if (o->output) {
-			int fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			int fd = oc_create_private_path(o->output, true);
 			if (fd < 0) {
-				r = oc_error_errno(-errno, "cannot create %s", o->output);
+				r = fd;
 				goto out;
 			}
 			f = fdopen(fd, "w");
