@@ -10,7 +10,7 @@
 
 #include "ocicr.h"
 #include "oci/cli.h"
-#include "util/safefile.h"
+#include "core/safefile.h"
 
 static FILE *log_file;
 static struct timeval log_start;

@@ -11,7 +11,7 @@
 
 #include "ocicr.h"
 #include "oci/cli.h"
-#include "util/safefile.h"
+#include "core/safefile.h"
 
 static void image_usage(FILE *out)
 {

@@ -12,8 +12,8 @@
 
 #include "ocicr.h"
 #include "oci/cli.h"
-#include "util/safefile.h"
-#include "util/cleanup.h"
+#include "core/safefile.h"
+#include "core/cleanup.h"
 
 static void restore_usage(FILE *out)
 {

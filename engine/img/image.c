@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "img/image.h"
-#include "util/cleanup.h"
-#include "util/error.h"
-#include "util/log.h"
-#include "util/safefile.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/safefile.h"
 
 extern const ProtobufCMessageDescriptor pagemap_head__descriptor;
 

@@ -9,9 +9,9 @@
 #include <string.h>
 
 #include "img/imgset.h"
-#include "res/mm.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "mem/mm.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 static int keep_msg(struct oc_imgset *set, ProtobufCMessage *m)
 {

@@ -11,9 +11,9 @@
 #include "oci/inspect/inspect.h"
 #include "oci/inspect/json.h"
 #include "oci/inspect/view.h"
-#include "util/cleanup.h"
-#include "util/safefile.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/safefile.h"
 
 #define DUMP_CHUNK (64u * 1024)
 
