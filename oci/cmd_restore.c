@@ -26,12 +26,14 @@ static void restore_usage(FILE *out)
 		"      --pidfile FILE         write the root's pid to FILE\n"
 		"  -j, --shell-job            the tree was a shell job\n"
 		"      --plan-only            print the restore plan and restore nothing\n"
+		"      --timeout SECONDS      fail (and undo) if the tree is not restored within this\n"
+		"                             (default 120; fractions allowed)\n"
 		"  -o, --log-file FILE        log file, relative to DIR (default restore.log; - for stderr)\n"
 		"  -v[0-4]                    log verbosity (default 3); -v, -vv... raise it by one a v\n"
 		"  -h, --help                 this help\n");
 }
 
-enum { OPT_PIDFILE = 256, OPT_PLAN_ONLY };
+enum { OPT_PIDFILE = 256, OPT_PLAN_ONLY, OPT_TIMEOUT };
 
 /*
  * --pidfile opens before the restore, so that a path that cannot be written
@@ -94,6 +96,7 @@ int cmd_restore(int argc, char **argv)
 		{ "pidfile", required_argument, NULL, OPT_PIDFILE },
 		{ "shell-job", no_argument, NULL, 'j' },
 		{ "plan-only", no_argument, NULL, OPT_PLAN_ONLY },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "log-file", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -127,6 +130,15 @@ int cmd_restore(int argc, char **argv)
 			o.plan_only = true;
 			o.plan_out = stdout;
 			break;
+		case OPT_TIMEOUT: {
+			char *end;
+			double secs = strtod(optarg, &end);
+			if (*end || end == optarg || !(secs > 0) || secs > 86400)
+				return cli_usage_error("restore", "--timeout: '%s' is not a number of seconds (0 to 86400)",
+						       optarg);
+			o.timeout_ms = secs * 1000 < 1 ? 1 : (unsigned)(secs * 1000);
+			break;
+		}
 		case 'h':
 			restore_usage(stdout);
 			return EXIT_OK;

@@ -138,7 +138,12 @@ struct oc_restore_opts {
 	/* Called at CRIU's notify points; NULL: none. */
 	oc_notify_fn notify;
 	void *notify_data;
+	/* The tree must reach its restorer within this many milliseconds, or
+	 * the restore fails and undoes itself; 0: OC_RESTORE_TIMEOUT_MS. */
+	unsigned timeout_ms;
 };
+
+#define OC_RESTORE_TIMEOUT_MS (120u * 1000)
 
 /*
  * Restore the tree from opts->images_dir with its original pids.  Returns

@@ -230,3 +230,17 @@ r["reg"]["name"] = r["reg"]["name"] + "\n(00.000001) Error: forged line \x1b[31m
 	assert_output "secret"
 	[ "$(stat -c %a "$WL_DIR/pstree.json")" = 600 ] || fail "decode output has mode $(stat -c %a "$WL_DIR/pstree.json")"
 }
+
+@test "hostile: restore gives up after --timeout, says which task it waited for, and leaves nothing behind" {
+	export BULK_MIB=256
+	dump_wl bulk
+	# 256 MiB of pages cannot be loaded in 10 ms
+	run ocicr restore -d -D "$IMG" -o restore.log --timeout 0.01
+	assert_failure 1
+	assert_output --partial "restore timed out after 0.010 s: task $WL_PID has not reached its restorer"
+	wait_gone "$WL_PID"
+	run ocicr restore -d -D "$IMG" --timeout nonsense
+	assert_failure 2
+	wl_restore --timeout 120
+	wl_expect_pass
+}
