@@ -10,6 +10,7 @@
 
 #include "oci/inspect/inspect.h"
 #include "oci/inspect/json.h"
+#include "oci/inspect/limits.h"
 #include "oci/inspect/view.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -188,6 +189,9 @@ static int dump_segment(uint64_t start, uint64_t end, uint64_t off, void *userda
 
 	for (uint64_t pos = 0; pos < end - start; pos += DUMP_CHUNK) {
 		size_t len = MIN((uint64_t)DUMP_CHUNK, end - start - pos);
+		r = oci_time_check();
+		if (r < 0)
+			return r;
 		r = pages_read(&d->pages_fd, off + pos, d->buf, len);
 		if (r < 0)
 			return r;

@@ -244,3 +244,46 @@ r["reg"]["name"] = r["reg"]["name"] + "\n(00.000001) Error: forged line \x1b[31m
 	wl_restore --timeout 120
 	wl_expect_pass
 }
+
+# hostile_archive KIND OUT [N]: a hostile archive around $IMG (see the script).
+hostile_archive() {
+	OCICR=$OCICR python3 "$BATS_TEST_DIRNAME/hostile_archive.py" "$1" "$IMG" "$2" "${3:-}" ||
+		fail "cannot build the $1 archive"
+}
+
+@test "hostile archives: inspect bounds what it extracts, JSON depth and size, names listed and time, and says so" {
+	requires zstd tar
+	dump_wl files
+	cd "$WL_DIR"
+	# a zstd bomb: 100 MiB of zeros in a few kilobytes
+	hostile_archive bomb bomb.tar.zst 100
+	run ocicr inspect --max-extract 64M bomb.tar.zst
+	assert_failure 1
+	assert_output --partial "extracting checkpoint/fdinfo-999.img would write more than 64 MiB to disk"
+	run ocicr inspect --max-extract 200M bomb.tar.zst
+	assert_success
+
+	# a 1 MiB config.dump of '[': refused before a tree is built
+	hostile_archive deep deep.tar 1
+	run ocicr inspect deep.tar
+	assert_failure 1
+	assert_output --partial "config.dump: JSON nested deeper than 64 levels"
+	run ocicr inspect --max-json 512K deep.tar
+	assert_failure 1
+	assert_output --partial "member config.dump is 1048576 bytes, more than the 524288 it may have"
+
+	# 20000 names in rootfs-diff.tar: listed up to the cap, and said so
+	hostile_archive names names.tar 20000
+	run ocicr inspect --metadata --max-names 500 names.tar
+	assert_success
+	assert_output --partial "more than 500 entries; the rest are not listed (raise the limit with --max-names N)"
+
+	# a sparse 1 TiB pages image behind a 2^28-page pagemap: the views
+	# stay quick, a full memory listing stops at the time limit
+	hostile_archive sparse sparse.tar
+	run timeout 60 "$OCICR" inspect -a sparse.tar
+	assert_success
+	run timeout 60 "$OCICR" inspect --time-limit 2 --memory "$WL_PID" -o mem.txt sparse.tar
+	assert_failure 1
+	assert_output --partial "the inspection took more than 2 s and was stopped (raise the limit with --time-limit"
+}
