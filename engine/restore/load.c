@@ -100,9 +100,10 @@ FileEntry *oc_rst_find_file(struct oc_rst_ctx *ctx, uint32_t id)
 
 struct oc_rst_task *oc_rst_parent_of(struct oc_rst_ctx *ctx, const struct oc_rst_task *t)
 {
-	size_t parent = ctx->set.tasks[t - ctx->tasks].parent;
-
-	return parent == SIZE_MAX ? NULL : &ctx->tasks[parent];
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		if (ctx->tasks[i].pid == (pid_t)t->pstree->ppid && t != ctx->tasks)
+			return &ctx->tasks[i];
+	return NULL;
 }
 
 bool oc_rst_shares_files(struct oc_rst_ctx *ctx, const struct oc_rst_task *t)
