@@ -172,14 +172,14 @@ bench: all $(B)/bench/heartbeat $(B)/bench/ocbench
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
+$(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c tests/fuzz/fuzz.h $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
 		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o | $(PB_H)
 	$(call msg,CLANG,$@)
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
 		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o $(PKG_LIBS) -lpthread
 
-$(B)/fuzz/fuzz_archive: tests/fuzz/fuzz_archive.c $(ENGINE_SRC) $(INSPECT_SRC) $(PB_C) $(B)/proto/pb-registry.c \
+$(B)/fuzz/fuzz_archive: tests/fuzz/fuzz_archive.c tests/fuzz/fuzz.h $(ENGINE_SRC) $(INSPECT_SRC) $(PB_C) $(B)/proto/pb-registry.c \
 		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o | $(PB_H)
 	$(call msg,CLANG,$@)
 	@mkdir -p $(dir $@)

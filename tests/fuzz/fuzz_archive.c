@@ -21,31 +21,23 @@
 #include "ocicr.h"
 #include "oci/inspect/inspect.h"
 #include "oci/inspect/limits.h"
+#include "tests/fuzz/fuzz.h"
 
 static char dir[64];
 static char in_path[96];
 static FILE *devnull;
 
-static void quiet(enum oc_log_level level, const char *line, void *userdata)
-{
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/ocicr-fuzz.XXXXXX", tmp && strlen(tmp) < 32 ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
+	fuzz_setup(dir, sizeof(dir));
 	snprintf(in_path, sizeof(in_path), "%s/input.tar", dir);
 	/* inspections extract under $TMPDIR: ours, to see that they clean up */
 	setenv("TMPDIR", dir, 1);
 	devnull = fopen("/dev/null", "we");
 	if (!devnull)
 		abort();
-	oc_set_log(quiet, NULL, OC_LOG_DEBUG);
 	/* small caps: an input is at most a few hundred kilobytes */
 	oci_limits.max_extract = 64u << 20;
 	oci_limits.max_json = 1u << 20;
@@ -54,22 +46,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void write_file(const char *path, const uint8_t *data, size_t size)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size))
-		abort();
-	close(fd);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum oci_format formats[] = { OCI_FORMAT_TEXT, OCI_FORMAT_JSON };
 
-	write_file(in_path, data, size);
+	fuzz_write_file(in_path, data, size);
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		struct oci_inspect_opts o = {
 			.sz = sizeof(o), .target = in_path, .show = OCI_SHOW_ALL, .format = formats[i], .out = devnull,
