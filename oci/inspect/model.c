@@ -27,6 +27,7 @@
 #include "tty.pb-c.h"
 #include "core/cleanup.h"
 #include "core/error.h"
+#include "core/safefile.h"
 #include "utsns.pb-c.h"
 
 /* argv and the environment are read up to this size each. */
@@ -390,12 +391,16 @@ int oci_ckpt_open_pages(const struct oci_ckpt *c, const struct oci_task *t, int 
 
 	if (asprintf(&path, "%s/pages-%u.img", c->images_dir, t->pm.pages_id) < 0)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT && t->pm.present_pages == 0)
-			return -ENOENT;
-		return oc_error_errno(-errno, "pages-%u.img of process %d", t->pm.pages_id, t->pid);
+	char shown[64];
+	snprintf(shown, sizeof(shown), "pages-%u.img of process %d", t->pm.pages_id, t->pid);
+	/* a regular file, opened without blocking: a FIFO is refused */
+	fd = oc_open_regular(AT_FDCWD, path, shown, true);
+	if (fd == -ENOENT && t->pm.present_pages == 0) {
+		oc_error_clear();
+		return -ENOENT;
 	}
+	if (fd < 0)
+		return fd;
 	off_t size = lseek(fd, 0, SEEK_END);
 	if (size < 0 || (uint64_t)size < t->pm.present_pages * OCI_PAGE_SIZE) {
 		close(fd);
