@@ -61,7 +61,7 @@ def edit(path, code):
 
 
 if kind == "bomb":
-    zst = subprocess.Popen(["zstd", "-q", "-19", "-o", out], stdin=subprocess.PIPE)
+    zst = subprocess.Popen(["zstd", "-q", "-3", "-o", out], stdin=subprocess.PIPE)
     with tarfile.open(fileobj=zst.stdin, mode="w|") as tar:
         podman_meta(tar)
         add_images(tar)
