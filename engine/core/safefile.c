@@ -34,8 +34,8 @@ static const char *file_type_name(mode_t mode)
 int oc_open_regular(int dirfd, const char *name, const char *shown, bool nofollow)
 {
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer */
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
-							 (nofollow ? O_NOFOLLOW : 0));
+	_cleanup_close_ int fd =
+		openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
 	struct stat st;
 
 	if (fd < 0 && errno == ENOENT)
@@ -98,6 +98,6 @@ void oc_warn_if_shared_dir(int dirfd, const char *path)
 
 	if (fstat(dirfd, &st) < 0 || !(st.st_mode & (S_IWGRP | S_IWOTH)))
 		return;
-	pr_warn("%s is writable by %s: others can plant files in it; use a directory only its owner can write",
-		path, st.st_mode & S_IWOTH ? "everyone" : "its group");
+	pr_warn("%s is writable by %s: others can plant files in it; use a directory only its owner can write", path,
+		st.st_mode & S_IWOTH ? "everyone" : "its group");
 }

@@ -136,8 +136,8 @@ int oc_imgset_read_pagemap(struct oc_imgset *set, enum oc_img_kind kind, uint64_
 	size_t n;
 	int r;
 
-	snprintf(name, sizeof(name), kind == OC_IMG_PAGEMAP ? "pagemap-%" PRIu64 ".img" : "pagemap-shmem-%" PRIu64 ".img",
-		 id);
+	snprintf(name, sizeof(name),
+		 kind == OC_IMG_PAGEMAP ? "pagemap-%" PRIu64 ".img" : "pagemap-shmem-%" PRIu64 ".img", id);
 	r = oc_imgset_read_all(set, kind, id, false, &all, &n, NULL);
 	if (r < 0)
 		return r;
@@ -161,8 +161,8 @@ int oc_imgset_read_pagemap(struct oc_imgset *set, enum oc_img_kind kind, uint64_
 		if (pe->vaddr % OC_PAGE_SIZE || pe->vaddr < prev_end || pages > OC_TASK_SIZE / OC_PAGE_SIZE ||
 		    end < pe->vaddr) {
 			free(all);
-			return oc_error(-EINVAL, "%s: entry %zu (0x%" PRIx64 ") is out of order or misaligned", name,
-					i, pe->vaddr);
+			return oc_error(-EINVAL, "%s: entry %zu (0x%" PRIx64 ") is out of order or misaligned", name, i,
+					pe->vaddr);
 		}
 		prev_end = end;
 	}
@@ -214,8 +214,10 @@ static int load_files(struct oc_imgset *set)
 		if (i && set->files_by_id[i - 1]->id == f->id)
 			return oc_error(-EINVAL, "files.img: file id %u appears twice", f->id);
 		if (f->reg && (!f->reg->name || f->reg->name[0] != '/'))
-			return oc_error(-EINVAL, "files.img: file %u has the relative path '%s' (paths in images are "
-					"absolute)", f->id, f->reg->name ? f->reg->name : "");
+			return oc_error(-EINVAL,
+					"files.img: file %u has the relative path '%s' (paths in images are "
+					"absolute)",
+					f->id, f->reg->name ? f->reg->name : "");
 	}
 	return 0;
 }
@@ -255,16 +257,18 @@ static int check_tids(const struct oc_imgset *set)
 		const PstreeEntry *pe = set->tasks[i].pstree;
 		bool zombie_list = pe->n_threads == 1 && pe->threads[0] == 0;
 		if (!zombie_list && pe->threads[0] != pe->pid)
-			return oc_error(-EINVAL, "pstree.img: task %u lists thread %u first; the leader (tid = pid) "
-					"comes first", pe->pid, pe->threads[0]);
+			return oc_error(-EINVAL,
+					"pstree.img: task %u lists thread %u first; the leader (tid = pid) "
+					"comes first",
+					pe->pid, pe->threads[0]);
 		for (size_t j = 0; j < pe->n_threads && !zombie_list; j++)
 			all[n++] = (struct tid_owner){ pe->threads[j], pe->pid };
 	}
 	qsort(all, n, sizeof(*all), tid_cmp);
 	for (size_t i = 1; i < n; i++)
 		if (all[i].tid == all[i - 1].tid)
-			return oc_error(-EINVAL, "pstree.img: thread id %u appears twice (in tasks %u and %u)", all[i].tid,
-					all[i - 1].pid, all[i].pid);
+			return oc_error(-EINVAL, "pstree.img: thread id %u appears twice (in tasks %u and %u)",
+					all[i].tid, all[i - 1].pid, all[i].pid);
 	return 0;
 }
 
@@ -303,11 +307,13 @@ static int check_tree(struct oc_imgset *set)
 		while (at != 0 && steps++ <= n)
 			at = set->tasks[at].parent;
 		if (at != 0)
-			return oc_error(-EINVAL, "pstree.img: task %u is its own ancestor (the parent links make a "
-					"cycle)", set->tasks[i].pid);
+			return oc_error(-EINVAL,
+					"pstree.img: task %u is its own ancestor (the parent links make a "
+					"cycle)",
+					set->tasks[i].pid);
 		if (set->tasks[i].parent > i)
-			return oc_error(-EINVAL, "pstree.img: task %u is listed before its parent %u", set->tasks[i].pid,
-					set->tasks[set->tasks[i].parent].pid);
+			return oc_error(-EINVAL, "pstree.img: task %u is listed before its parent %u",
+					set->tasks[i].pid, set->tasks[set->tasks[i].parent].pid);
 	}
 	return check_tids(set);
 }
@@ -356,11 +362,13 @@ static int check_vmas(const struct oc_imgset_task *t)
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
 		if (v->end <= v->start || v->start % OC_PAGE_SIZE || v->end % OC_PAGE_SIZE)
-			return oc_error(-EINVAL, "mm-%d.img: VMA %zu (0x%" PRIx64 "-0x%" PRIx64 ") is empty, reversed or "
-					"misaligned", t->pid, i, v->start, v->end);
+			return oc_error(-EINVAL,
+					"mm-%d.img: VMA %zu (0x%" PRIx64 "-0x%" PRIx64 ") is empty, reversed or "
+					"misaligned",
+					t->pid, i, v->start, v->end);
 		if (i && v->start < mm->vmas[i - 1]->end && !(v->status & VMA_AREA_GUARD))
-			return oc_error(-EINVAL, "mm-%d.img: VMAs %zu and %zu overlap or are out of order", t->pid, i - 1,
-					i);
+			return oc_error(-EINVAL, "mm-%d.img: VMAs %zu and %zu overlap or are out of order", t->pid,
+					i - 1, i);
 	}
 	return 0;
 }
@@ -379,8 +387,9 @@ static int check_pagemap_vmas(const struct oc_imgset_task *t)
 				v++;
 			if (v == mm->n_vmas || mm->vmas[v]->start > a ||
 			    !oc_vma_private(mm->vmas[v]->status, mm->vmas[v]->end))
-				return oc_error(-EINVAL, "pagemap-%d.img: page 0x%" PRIx64 " is outside any private VMA",
-						t->pid, a);
+				return oc_error(-EINVAL,
+						"pagemap-%d.img: page 0x%" PRIx64 " is outside any private VMA", t->pid,
+						a);
 			a = MIN(end, mm->vmas[v]->end);
 		}
 	}
@@ -394,10 +403,12 @@ static int check_fds(const struct oc_imgset *set, const struct oc_imgset_task *t
 		const FdinfoEntry *fd = t->fds[i];
 		for (size_t j = 0; j < i; j++)
 			if (t->fds[j]->fd == fd->fd)
-				return oc_error(-EINVAL, "fdinfo-%" PRIu64 ".img: fd %u appears twice", fdinfo_id, fd->fd);
+				return oc_error(-EINVAL, "fdinfo-%" PRIu64 ".img: fd %u appears twice", fdinfo_id,
+						fd->fd);
 		const FileEntry *fe = oc_imgset_file(set, fd->id);
 		if (!fe)
-			return oc_error(-EINVAL, "fdinfo-%" PRIu64 ".img: fd %u refers to file %u, which files.img lacks",
+			return oc_error(-EINVAL,
+					"fdinfo-%" PRIu64 ".img: fd %u refers to file %u, which files.img lacks",
 					fdinfo_id, fd->fd, fd->id);
 		if (fe->type != fd->type)
 			return oc_error(-EINVAL, "fdinfo-%" PRIu64 ".img: fd %u has type %d but file %u is of type %d",
@@ -417,8 +428,8 @@ static int check_refs(const struct oc_imgset *set, const struct oc_imgset_task *
 		const VmaEntry *v = t->mm->vmas[i];
 		if ((v->status & VMA_AREA_REGULAR) && (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) &&
 		    !oc_imgset_file(set, v->shmid))
-			return oc_error(-EINVAL, "mm-%d.img: VMA %zu maps file %" PRIu64 ", not in files.img", t->pid, i,
-					v->shmid);
+			return oc_error(-EINVAL, "mm-%d.img: VMA %zu maps file %" PRIu64 ", not in files.img", t->pid,
+					i, v->shmid);
 	}
 	return 0;
 }
@@ -441,7 +452,7 @@ static int load_task(struct oc_imgset *set, struct oc_imgset_task *t)
 		return r;
 	/* fdinfo images are per file table since CRIU 3.x, per pid before */
 	uint64_t fdinfo_id = set->inventory->has_fdinfo_per_id && set->inventory->fdinfo_per_id ? t->ids->files_id
-												 : (uint64_t)t->pid;
+												: (uint64_t)t->pid;
 	r = oc_imgset_read_all(set, OC_IMG_FDINFO, fdinfo_id, true, &t->fds, &t->n_fds, NULL);
 	if (r < 0)
 		return r;

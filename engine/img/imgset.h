@@ -44,10 +44,10 @@ enum {
 struct oc_imgset_task {
 	PstreeEntry *pstree;
 	pid_t pid;
-	size_t parent;       /* index in tasks[], SIZE_MAX for the root */
-	uint32_t state;      /* OC_TASK_STATE_* */
-	bool zombie;         /* nothing below but cores[0] for a zombie */
-	CoreEntry **cores;   /* one per thread, [0] the leader */
+	size_t parent;	   /* index in tasks[], SIZE_MAX for the root */
+	uint32_t state;	   /* OC_TASK_STATE_* */
+	bool zombie;	   /* nothing below but cores[0] for a zombie */
+	CoreEntry **cores; /* one per thread, [0] the leader */
 	size_t n_cores;
 	TaskKobjIdsEntry *ids;
 	MmEntry *mm;
@@ -60,12 +60,12 @@ struct oc_imgset_task {
 };
 
 struct oc_imgset {
-	struct oc_imgdir *dir;     /* borrowed */
+	struct oc_imgdir *dir; /* borrowed */
 	InventoryEntry *inventory;
 	struct oc_imgset_task *tasks; /* pstree order: parents first */
 	size_t n_tasks;
-	FileEntry **files;         /* in files.img order */
-	FileEntry **files_by_id;   /* the same, sorted by id */
+	FileEntry **files;	 /* in files.img order */
+	FileEntry **files_by_id; /* the same, sorted by id */
 	size_t n_files;
 	/* every unpacked message, freed by oc_imgset_fini() */
 	ProtobufCMessage **msgs;

@@ -34,8 +34,10 @@ int oci_time_check(void)
 {
 	if (!oci_limits.time_limit_s || !started.tv_sec || since_start() < oci_limits.time_limit_s)
 		return 0;
-	return oc_error(-ETIME, "the inspection took more than %u s and was stopped (raise the limit with "
-			"--time-limit SECONDS)", oci_limits.time_limit_s);
+	return oc_error(-ETIME,
+			"the inspection took more than %u s and was stopped (raise the limit with "
+			"--time-limit SECONDS)",
+			oci_limits.time_limit_s);
 }
 
 int oci_parse_size(const char *s, uint64_t *ret)
@@ -49,10 +51,18 @@ int oci_parse_size(const char *s, uint64_t *ret)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'T': case 't': shift += 10; /* fall through */
-	case 'G': case 'g': shift += 10; /* fall through */
-	case 'M': case 'm': shift += 10; /* fall through */
-	case 'K': case 'k': shift += 10;
+	case 'T':
+	case 't':
+		shift += 10; /* fall through */
+	case 'G':
+	case 'g':
+		shift += 10; /* fall through */
+	case 'M':
+	case 'm':
+		shift += 10; /* fall through */
+	case 'K':
+	case 'k':
+		shift += 10;
 		end++;
 		break;
 	default:

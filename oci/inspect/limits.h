@@ -15,18 +15,18 @@
 #include <stdint.h>
 
 struct oci_limits {
-	uint64_t max_extract;    /* bytes written to the temporary directory, holes not counted */
-	uint64_t max_json;       /* bytes of config.dump, spec.dump, network.status... */
+	uint64_t max_extract;	 /* bytes written to the temporary directory, holes not counted */
+	uint64_t max_json;	 /* bytes of config.dump, spec.dump, network.status... */
 	unsigned max_json_depth; /* nesting of arrays and objects */
-	size_t max_names;        /* entries of the rootfs-diff.tar listing */
-	unsigned time_limit_s;   /* for the whole inspection; 0: none */
+	size_t max_names;	 /* entries of the rootfs-diff.tar listing */
+	unsigned time_limit_s;	 /* for the whole inspection; 0: none */
 };
 
 #define OCI_MAX_EXTRACT_DEFAULT (1ull << 30)
-#define OCI_MAX_JSON_DEFAULT (4ull << 20)
-#define OCI_MAX_JSON_DEPTH 64
-#define OCI_MAX_NAMES_DEFAULT 10000
-#define OCI_TIME_LIMIT_DEFAULT 300
+#define OCI_MAX_JSON_DEFAULT	(4ull << 20)
+#define OCI_MAX_JSON_DEPTH	64
+#define OCI_MAX_NAMES_DEFAULT	10000
+#define OCI_TIME_LIMIT_DEFAULT	300
 
 /* The caps in force (defaults until the CLI changes them). */
 extern struct oci_limits oci_limits;

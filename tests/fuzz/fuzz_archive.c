@@ -55,7 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_write_file(in_path, data, size);
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		struct oci_inspect_opts o = {
-			.sz = sizeof(o), .target = in_path, .show = OCI_SHOW_ALL, .format = formats[i], .out = devnull,
+			.sz = sizeof(o),
+			.target = in_path,
+			.show = OCI_SHOW_ALL,
+			.format = formats[i],
+			.out = devnull,
 		};
 		oci_limits_start();
 		oci_inspect(&o);
