@@ -45,7 +45,7 @@ expect_refused() {
 	local what
 	for what in "restore --plan-only -D $IMG" "restore -d -D $IMG" "inspect $IMG"; do
 		# shellcheck disable=SC2086
-		run timeout 30 "$OCICR" $what
+		run timeout -s KILL 30 "$OCICR" $what
 		[ "$status" -eq 1 ] || fail "ocicr $what: exit $status, 1 expected: $output"
 		assert_output --partial "$1"
 	done
@@ -132,7 +132,7 @@ r["reg"]["name"] = "files-reg.dat"'
 	cp -a "$IMG" "$WL_DIR/good"
 	rm "$IMG/pstree.img" && mkfifo "$IMG/pstree.img"
 	expect_refused "pstree.img: is a FIFO"
-	run timeout 30 "$OCICR" image decode -i "$IMG/pstree.img"
+	run timeout -s KILL 30 "$OCICR" image decode -i "$IMG/pstree.img"
 	assert_failure 1
 	assert_output --partial "is a FIFO"
 
@@ -141,13 +141,13 @@ r["reg"]["name"] = "files-reg.dat"'
 	pages=pages-$(ocicr image decode -i "$IMG/pagemap-$WL_PID.img" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["pages_id"])').img
 	rm "$IMG/$pages" && mkfifo "$IMG/$pages"
-	run timeout 30 "$OCICR" restore -d -D "$IMG"
+	run timeout -s KILL 30 "$OCICR" restore -d -D "$IMG"
 	assert_failure 1
 	assert_output --partial "$pages: is a FIFO"
-	run timeout 30 "$OCICR" inspect --cmdline "$IMG"
+	run timeout -s KILL 30 "$OCICR" inspect --cmdline "$IMG"
 	assert_failure 1
 	assert_output --partial "$pages of process $WL_PID: is a FIFO"
-	run timeout 30 "$OCICR" image decode -i "$IMG/$pages"
+	run timeout -s KILL 30 "$OCICR" image decode -i "$IMG/$pages"
 	assert_failure 1
 	assert_output --partial "is a FIFO"
 }
@@ -284,9 +284,9 @@ hostile_archive() {
 	# a sparse 1 TiB pages image behind a 2^28-page pagemap: the views
 	# stay quick, a full memory listing stops at the time limit
 	hostile_archive sparse sparse.tar
-	run timeout 60 "$OCICR" inspect -a sparse.tar
+	run timeout -s KILL 60 "$OCICR" inspect -a sparse.tar
 	assert_success
-	run timeout 60 "$OCICR" inspect --time-limit 2 --memory "$WL_PID" -o mem.txt sparse.tar
+	run timeout -s KILL 60 "$OCICR" inspect --time-limit 2 --memory "$WL_PID" -o mem.txt sparse.tar
 	assert_failure 1
 	assert_output --partial "the inspection took more than 2 s and was stopped (raise the limit with --time-limit"
 }
