@@ -10,7 +10,6 @@
 
 #include "ocicr.h"
 #include "oci/cli.h"
-#include "core/safefile.h"
 
 static FILE *log_file;
 static struct timeval log_start;
@@ -46,7 +45,7 @@ int cli_log_open(const char *images_dir, const struct cli_log_opts *lo)
 		snprintf(path, sizeof(path), "%s/%s", images_dir, name);
 	/* A fresh 0600 file, never through a symlink someone planted in a
 	 * shared images directory. */
-	int fd = oc_create_private_path(path, true);
+	int fd = oc_create_private_file(path, true);
 	log_file = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!log_file) {
 		fprintf(stderr, "ocicr: cannot open log file: %s\n", fd < 0 ? oc_error_message() : strerror(errno));

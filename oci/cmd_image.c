@@ -11,7 +11,6 @@
 
 #include "ocicr.h"
 #include "oci/cli.h"
-#include "core/safefile.h"
 
 static void image_usage(FILE *out)
 {
@@ -145,7 +144,7 @@ static int image_decode(int argc, char **argv)
 	out = stdout;
 	if (strcmp(o.out, "-")) {
 		/* a fresh 0600 file, never written through a symlink */
-		int fd = oc_create_private_path(o.out, true);
+		int fd = oc_create_private_file(o.out, true);
 		out = fd >= 0 ? fdopen(fd, "w") : NULL;
 		if (!out) {
 			if (fd >= 0)

@@ -12,7 +12,6 @@
 
 #include "ocicr.h"
 #include "oci/cli.h"
-#include "core/safefile.h"
 #include "core/cleanup.h"
 
 static void restore_usage(FILE *out)
@@ -50,7 +49,7 @@ static int pidfile_open(struct pidfile *pf, const char *path)
 {
 	pf->path = path;
 	/* never through a planted symlink; a new file is 0600 */
-	pf->fd = oc_create_private_path(path, false);
+	pf->fd = oc_create_private_file(path, false);
 	pf->created = pf->fd >= 0;
 	if (pf->fd == -EEXIST) {
 		struct stat st;

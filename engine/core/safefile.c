@@ -92,6 +92,11 @@ int oc_create_private_path(const char *path, bool replace)
 	return oc_create_private(slash ? dirfd : AT_FDCWD, base, path, replace);
 }
 
+int oc_create_private_file(const char *path, bool replace)
+{
+	return oc_create_private_path(path, replace);
+}
+
 void oc_warn_if_shared_dir(int dirfd, const char *path)
 {
 	struct stat st;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "img/imgset.h"
-#include "mem/mm.h"
+#include "img/vma.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 

@@ -45,6 +45,15 @@ OC_API const char *oc_error_message(void);
 
 OC_API const char *oc_version(void);
 
+/*
+ * Create @path for writing as ocicr creates every file: a new regular file
+ * of mode 0600 whatever the umask, never through a symlink.  With
+ * @replace an existing entry of that name (a planted symlink, an old file)
+ * is removed first, not followed; without, it is an error (-EEXIST).
+ * Returns the fd, or a negative errno with a message.
+ */
+OC_API int oc_create_private_file(const char *path, bool replace);
+
 /* ---- images: crit's job, built in ---------------------------------- */
 
 enum oc_json_flags {
