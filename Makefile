@@ -4,7 +4,8 @@
 #   make deps       install every Debian package the build, tests and demo need
 #   make check      layout rules, unit tests (cmocka) + integration tests (bats), one summary
 #   make demo       checkpoint and restore a live process
-#   make fuzz       build and run the image-parser fuzzer (FUZZ_SECONDS=60)
+#   make fuzz       build and run a fuzzer (FUZZ_TARGET=fuzz_image|fuzz_archive, FUZZ_SECONDS=60)
+#   make fuzz-regress  run the fuzzers over their seeds and past findings
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VERSION    := 0.1.0
@@ -67,7 +68,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 WORKLOAD_SRC := $(sort $(wildcard tests/workloads/*.c))
 WORKLOAD_BIN := $(WORKLOAD_SRC:tests/workloads/%.c=$(B)/workloads/%)
 
-.PHONY: FORCE all deps check check-layout unit integration demo bench fuzz install uninstall clean format format-check
+.PHONY: FORCE all deps check check-layout unit integration demo bench fuzz fuzz-regress install uninstall clean format format-check
 .SECONDARY:
 
 all: $(B)/ocicr $(B)/libocicr.so $(B)/libocicr.a $(B)/ocicr.pc
@@ -233,18 +234,35 @@ bench: all $(B)/bench/heartbeat $(B)/bench/ocbench
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
+$(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c tests/fuzz/fuzz.h $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
 		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o | $(PB_H)
 	$(call msg,CLANG,$@)
 	@mkdir -p $(dir $@)
 	$(Q)clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
 		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o $(PKG_LIBS) -lpthread
 
-fuzz: $(B)/fuzz/fuzz_image
-	@mkdir -p $(B)/fuzz/corpus
-	@tests/fuzz/seed-corpus.sh $(B)/fuzz/corpus
-	$(B)/fuzz/fuzz_image -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
-		$(B)/fuzz/corpus
+$(B)/fuzz/fuzz_archive: tests/fuzz/fuzz_archive.c tests/fuzz/fuzz.h $(ENGINE_SRC) $(INSPECT_SRC) $(PB_C) $(B)/proto/pb-registry.c \
+		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o | $(PB_H)
+	$(call msg,CLANG,$@)
+	@mkdir -p $(dir $@)
+	$(Q)clang $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz_archive.c $(ENGINE_SRC) $(INSPECT_SRC) $(PB_C) \
+		$(B)/proto/pb-registry.c $(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o $(PKG_LIBS) -lpthread
+
+# FUZZ_TARGET=fuzz_image (image parser and JSON codec) or fuzz_archive
+# (what inspect reads from an archive); the seeds in tests/fuzz/corpus/.
+FUZZ_TARGET ?= fuzz_image
+fuzz: $(B)/fuzz/$(FUZZ_TARGET)
+	@mkdir -p $(B)/fuzz/corpus-$(FUZZ_TARGET)
+	@if [ $(FUZZ_TARGET) = fuzz_image ]; then tests/fuzz/seed-corpus.sh $(B)/fuzz/corpus-$(FUZZ_TARGET); fi
+	@cp tests/fuzz/corpus/$(FUZZ_TARGET:fuzz_%=%)/* $(B)/fuzz/corpus-$(FUZZ_TARGET)/ 2>/dev/null || true
+	$(B)/fuzz/$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 -timeout=60 \
+		$(B)/fuzz/corpus-$(FUZZ_TARGET)
+
+# Every input a fuzzer once failed on, and the seeds, run again: each
+# target must go through its own without a finding.
+fuzz-regress: $(B)/fuzz/fuzz_image $(B)/fuzz/fuzz_archive
+	$(B)/fuzz/fuzz_image -runs=1 $$(ls -d tests/fuzz/regress/image/* tests/fuzz/corpus/image/* 2>/dev/null)
+	$(B)/fuzz/fuzz_archive -runs=1 $$(ls -d tests/fuzz/regress/archive/* tests/fuzz/corpus/archive/* 2>/dev/null)
 
 install: all $(B)/ocicr.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1

@@ -43,9 +43,14 @@ int cli_log_open(const char *images_dir, const struct cli_log_opts *lo)
 		snprintf(path, sizeof(path), "%s", name);
 	else
 		snprintf(path, sizeof(path), "%s/%s", images_dir, name);
-	log_file = fopen(path, "we");
+	/* A fresh 0600 file, never through a symlink someone planted in a
+	 * shared images directory. */
+	int fd = oc_create_private_file(path, true);
+	log_file = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!log_file) {
-		fprintf(stderr, "ocicr: cannot open log file %s: %m\n", path);
+		fprintf(stderr, "ocicr: cannot open log file: %s\n", fd < 0 ? oc_error_message() : strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	oc_set_log(file_sink, (void *)1, lo->verbosity);

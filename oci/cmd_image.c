@@ -141,11 +141,17 @@ static int image_decode(int argc, char **argv)
 		return cli_fail(r, "image decode");
 	}
 
-	out = strcmp(o.out, "-") ? fopen(o.out, "we") : stdout;
-	if (!out) {
-		fprintf(stderr, "ocicr: image decode: %s: %s\n", o.out, strerror(errno));
-		free(text);
-		return EXIT_FAIL;
+	out = stdout;
+	if (strcmp(o.out, "-")) {
+		/* a fresh 0600 file, never written through a symlink */
+		int fd = oc_create_private_file(o.out, true);
+		out = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (!out) {
+			if (fd >= 0)
+				close(fd);
+			free(text);
+			return cli_fail(fd < 0 ? fd : -ENOMEM, "image decode");
+		}
 	}
 	bool failed = fwrite(text, 1, len, out) != len || fflush(out) == EOF;
 	if (out != stdout && fclose(out) == EOF)

@@ -11,6 +11,7 @@
 
 #include "ocicr.h"
 #include "oci/cli.h"
+#include "oci/inspect/limits.h"
 #include "oci/inspect/inspect.h"
 
 #define CONTEXT_MAX 65536
@@ -42,6 +43,12 @@ static void inspect_usage(FILE *out)
 		"  -o, --output FILE       write the listing or matches to FILE (mode 0600)\n"
 		"      --raw               with -o: FILE gets the raw bytes, and the address map\n"
 		"                          (address range -> offset in FILE) is printed\n"
+		"\nLimits (archives may come from a compromised container; a cap that is reached\n"
+		"is an error, or a note saying what was left out):\n"
+		"      --max-extract SIZE  bytes written to the temporary directory (default 1G)\n"
+		"      --max-json SIZE     size of config.dump and other JSON members (default 4M)\n"
+		"      --max-names N       entries listed of rootfs-diff.tar (default 10000)\n"
+		"      --time-limit SECS   for the whole inspection, 0 for none (default 300)\n"
 		"  -h, --help              this help\n");
 }
 
@@ -78,6 +85,10 @@ enum {
 	OPT_SEARCH_REGEX,
 	OPT_CONTEXT,
 	OPT_RAW,
+	OPT_MAX_EXTRACT,
+	OPT_MAX_JSON,
+	OPT_MAX_NAMES,
+	OPT_TIME_LIMIT,
 };
 
 static const struct {
@@ -108,6 +119,10 @@ int cmd_inspect(int argc, char **argv)
 		{ "context", required_argument, NULL, OPT_CONTEXT },
 		{ "output", required_argument, NULL, 'o' },
 		{ "raw", no_argument, NULL, OPT_RAW },
+		{ "max-extract", required_argument, NULL, OPT_MAX_EXTRACT },
+		{ "max-json", required_argument, NULL, OPT_MAX_JSON },
+		{ "max-names", required_argument, NULL, OPT_MAX_NAMES },
+		{ "time-limit", required_argument, NULL, OPT_TIME_LIMIT },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -160,6 +175,27 @@ int cmd_inspect(int argc, char **argv)
 		case OPT_RAW:
 			mo.raw = true;
 			break;
+		case OPT_MAX_EXTRACT:
+			if (oci_parse_size(optarg, &oci_limits.max_extract) < 0)
+				return cli_usage_error("inspect", "--max-extract takes a size (4096, 512M, 2G), not '%s'",
+						       optarg);
+			break;
+		case OPT_MAX_JSON:
+			if (oci_parse_size(optarg, &oci_limits.max_json) < 0 || oci_limits.max_json > (1ull << 31))
+				return cli_usage_error("inspect", "--max-json takes a size up to 2G (64K, 16M), not '%s'",
+						       optarg);
+			break;
+		case OPT_MAX_NAMES:
+			if (cli_parse_number(optarg, INT_MAX, &v) < 0)
+				return cli_usage_error("inspect", "--max-names takes a number, not '%s'", optarg);
+			oci_limits.max_names = v;
+			break;
+		case OPT_TIME_LIMIT:
+			if (cli_parse_number(optarg, 86400 * 365, &v) < 0)
+				return cli_usage_error("inspect", "--time-limit takes seconds (0 for none), not '%s'",
+						       optarg);
+			oci_limits.time_limit_s = v;
+			break;
 		case 'h':
 			inspect_usage(stdout);
 			return EXIT_OK;
@@ -167,6 +203,7 @@ int cmd_inspect(int argc, char **argv)
 			return cli_usage_error("inspect", "bad option");
 		}
 	}
+	oci_limits_start();
 	if (optind == argc)
 		return cli_usage_error("inspect", "a TARGET (checkpoint archive or directory) is required");
 	if (argc - optind > 1)

@@ -20,6 +20,8 @@ static void restore_usage(FILE *out)
 		"  -s, --leave-stopped        leave the restored tree stopped (SIGSTOP)\n"
 		"      --action-script F      run F at CRIU's notify points (pre-restore ... post-resume)\n"
 		"      --plan-only            print the restore plan and restore nothing\n"
+		"      --timeout SECONDS      fail (and undo) if the tree is not restored within this\n"
+		"                             (default 120; fractions allowed)\n"
 		"  -W, --work-dir DIR         where a relative log file goes (default: DIR)\n"
 		"  -o, --log-file FILE        log file, relative to DIR (default restore.log; - for stderr)\n"
 		"  -v[0-4]                    log verbosity (default 3); -v, -vv... raise it by one a v\n"

@@ -18,6 +18,7 @@
 #define OCICR_UTIL_ERROR_H
 
 #include <errno.h>
+#include <stddef.h>
 
 #include "ocicr.h" /* oc_error_message(), public */
 
@@ -36,5 +37,14 @@ int oc_error_errno(int err, const char *fmt, ...) OC_PRINTF(2, 3);
 int oc_error_wrap(int err, const char *fmt, ...) OC_PRINTF(2, 3);
 
 void oc_error_clear(void);
+
+/*
+ * Copy @src to @dst (NUL-terminated, at most @size bytes) with control
+ * characters (C0, DEL, C1) and invalid UTF-8 written as \n, \t, \r,
+ * \xHH or \u00HH, so a name from an image cannot forge a log line or
+ * drive a terminal.  Every message and log line goes through it.  Returns
+ * the length written.
+ */
+size_t oc_escape_ctl(char *dst, size_t size, const char *src);
 
 #endif

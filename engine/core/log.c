@@ -28,15 +28,16 @@ bool oc_log_enabled(enum oc_log_level level)
 
 OC_API void oc_log(enum oc_log_level level, const char *fmt, ...)
 {
-	char line[2048];
+	char raw[2048], line[2048];
 	va_list ap;
 
 	if (!oc_log_enabled(level))
 		return;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	oc_escape_ctl(line, sizeof(line), raw);
 
 	if (log_fn) {
 		log_fn(level, line, log_userdata);

@@ -153,7 +153,8 @@ static bool qp_must_quote(const uint8_t *in, size_t len, size_t i, size_t line)
 char *oc_quopri_encode(const void *data, size_t len, size_t *ret_len)
 {
 	const uint8_t *in = data;
-	const uint8_t *nl = memchr(in, '\n', len);
+	/* an empty protobuf bytes field has data NULL: no memchr on it */
+	const uint8_t *nl = len ? memchr(in, '\n', len) : NULL;
 	bool crlf = nl && nl > in && nl[-1] == '\r';
 	/* worst case per byte: "=\r\n" soft break plus "=XX" */
 	char *out = malloc(len * 6 + 1);

@@ -15,6 +15,7 @@
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/safefile.h"
 
 extern const ProtobufCMessageDescriptor pagemap_head__descriptor;
 
@@ -62,6 +63,7 @@ int oc_imgdir_open(const char *path, bool create, struct oc_imgdir **ret_dir)
 	dir->fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir->fd < 0)
 		return oc_error_errno(-errno, "cannot open image directory %s", path);
+	oc_warn_if_shared_dir(dir->fd, path);
 	dir->path = strdup(path);
 	if (!dir->path) {
 		close(dir->fd);
@@ -391,12 +393,11 @@ int oc_img_open(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, struc
 	if (r < 0)
 		return r;
 	snprintf(shown, sizeof(shown), "%s/%s", dir->path, name);
-	fd = openat(dir->fd, name, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return oc_error(-ENOENT, "%s: missing image", shown);
-		return oc_error_errno(-errno, "%s: cannot open", shown);
-	}
+	fd = oc_open_regular(dir->fd, name, shown, false);
+	if (fd == -ENOENT)
+		return oc_error(-ENOENT, "%s: missing image", shown);
+	if (fd < 0)
+		return fd;
 	return img_open_fd(fd, shown, desc, NULL, ret_img);
 }
 
@@ -444,12 +445,11 @@ int oc_img_open_file(const char *path, struct oc_img **ret_img)
 	}
 
 	by_name = oc_img_desc_by_filename(path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return oc_error(-ENOENT, "%s: no such image file", path);
-		return oc_error_errno(-errno, "%s: cannot open", path);
-	}
+	fd = oc_open_regular(AT_FDCWD, path, path, false);
+	if (fd == -ENOENT)
+		return oc_error(-ENOENT, "%s: no such image file", path);
+	if (fd < 0)
+		return fd;
 	/* Take the kind from the magic; the name only has to agree. */
 	r = img_open_fd(fd, path, by_name && !by_name->magic ? by_name : NULL, by_name, &img);
 	if (r < 0)
@@ -689,11 +689,19 @@ static int img_create_at(int dirfd, const char *final_name, const char *shown,
 	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
 		char tmp[PATH_MAX];
 		snprintf(tmp, sizeof(tmp), ".%s.part", final_name);
-		fd = openat(dirfd, tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0600);
+		fd = oc_create_private(dirfd, tmp, shown, true);
+		if (fd < 0)
+			return fd;
 		named_tmp = true;
 	}
 	if (fd < 0)
 		return oc_error_errno(-errno, "%s: cannot create", shown);
+	/* 0600 whatever the umask */
+	if (fchmod(fd, 0600) < 0) {
+		r = oc_error_errno(-errno, "%s: cannot set its mode", shown);
+		close(fd);
+		return r;
+	}
 
 	r = img_alloc(shown, fd, &img);
 	if (r < 0) {

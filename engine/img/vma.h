@@ -4,6 +4,8 @@
 #ifndef OCICR_IMG_VMA_H
 #define OCICR_IMG_VMA_H
 
+#include <stdbool.h>
+
 #define VMA_AREA_REGULAR (1u << 0)
 #define VMA_AREA_STACK (1u << 1)
 #define VMA_AREA_VSYSCALL (1u << 2)
@@ -30,5 +32,15 @@
 
 /* mmap's MAP_GROWSDOWN as images store it (x86_64's value). */
 #define OC_MAP_GROWSDOWN 0x100
+
+#define OC_PAGE_SIZE 4096ul
+#define OC_TASK_SIZE 0x7ffffffff000ul
+
+/* A VMA whose memory lives in the task's own pages image. */
+static inline bool oc_vma_private(unsigned status, unsigned long end)
+{
+	return (status & VMA_AREA_REGULAR) && (status & (VMA_ANON_PRIVATE | VMA_FILE_PRIVATE)) &&
+	       end <= OC_TASK_SIZE;
+}
 
 #endif

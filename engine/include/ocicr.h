@@ -58,6 +58,15 @@ OC_API void oc_log(enum oc_log_level level, const char *fmt, ...) __attribute__(
 
 OC_API const char *oc_version(void);
 
+/*
+ * Create @path for writing as ocicr creates every file: a new regular file
+ * of mode 0600 whatever the umask, never through a symlink.  With
+ * @replace an existing entry of that name (a planted symlink, an old file)
+ * is removed first, not followed; without, it is an error (-EEXIST).
+ * Returns the fd, or a negative errno with a message.
+ */
+OC_API int oc_create_private_file(const char *path, bool replace);
+
 /* ---- images: crit's job, built in ---------------------------------- */
 
 enum oc_json_flags {
@@ -192,7 +201,12 @@ struct oc_restore_opts {
 	void *notify_data;
 	bool restore_sibling;   /* the root becomes a child of the caller's
 				 * parent (CLONE_PARENT); needs detach */
+	/* The tree must reach its restorer within this many milliseconds, or
+	 * the restore fails and undoes itself; 0: OC_RESTORE_TIMEOUT_MS. */
+	unsigned timeout_ms;
 };
+
+#define OC_RESTORE_TIMEOUT_MS (120u * 1000)
 
 /*
  * Restore the tree from opts->images_dir with its original pids.  Returns

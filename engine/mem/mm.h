@@ -3,18 +3,8 @@
 #ifndef OCICR_RES_MM_H
 #define OCICR_RES_MM_H
 
-#include <stdbool.h>
-
+/* OC_PAGE_SIZE, OC_TASK_SIZE and oc_vma_private() are in img/vma.h: the
+ * image set loader checks pagemaps against them too. */
 #include "img/vma.h"
-
-#define OC_PAGE_SIZE 4096ul
-#define OC_TASK_SIZE 0x7ffffffff000ul
-
-/* A VMA whose memory lives in the task's own pages image. */
-static inline bool oc_vma_private(unsigned status, unsigned long end)
-{
-	return (status & VMA_AREA_REGULAR) && (status & (VMA_ANON_PRIVATE | VMA_FILE_PRIVATE)) &&
-	       end <= OC_TASK_SIZE;
-}
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "ocicr.h"
 #include "img/image.h"
+#include "img/imgset.h"
 #include "res/plan.h"
 #include "arch/arch.h"
 
@@ -29,6 +30,8 @@
 #include "pstree.pb-c.h"
 #include "remap-file-path.pb-c.h"
 
+/* The task's images (owned by the set, engine/img/imgset.h), then what
+ * restoring it needs. */
 struct oc_rst_task {
 	PstreeEntry *pstree;
 	CoreEntry **cores;           /* one per thread, [0] the leader */
@@ -79,9 +82,8 @@ struct oc_rst_ctx {
 
 	struct oc_plan plan;
 
-	/* every unpacked message, freed at the end */
-	ProtobufCMessage **msgs;
-	size_t n_msgs, cap_msgs;
+	/* the loaded image set: every message, the tree, the file index */
+	struct oc_imgset set;
 };
 
 /* The entries of an optional multi-entry image (empty if absent). */

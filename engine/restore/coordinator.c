@@ -346,10 +346,46 @@ static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, st
 	return NULL;
 }
 
-/* Follow the tree until every thread sits at its blob's final trap and
- * every zombie-to-be has exited. */
-static int follow_tree(struct rst_live *live, size_t n)
+/* waitpid(-1) that gives up at @deadline (oc_now_us() time): -1 with errno
+ * ETIMEDOUT.  Polls, with pauses growing from 50 us to 2 ms, so no signal
+ * or timer is needed that the tree could inherit. */
+static pid_t wait_until(int *st, uint64_t deadline)
 {
+	unsigned pause = 50;
+
+	for (;;) {
+		pid_t w = waitpid(-1, st, __WALL | WNOHANG);
+		if (w != 0)
+			return w;
+		if (oc_now_us() >= deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		usleep(pause);
+		pause = MIN(pause * 2, 2000u);
+	}
+}
+
+/* The first task still short of its restorer, for a timeout's message. */
+static int timeout_error(struct rst_live *live, size_t n, unsigned timeout_ms)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool pending = live[i].task->zombie && !live[i].exited;
+		for (size_t j = 0; j < live[i].n_threads && !pending; j++)
+			pending = !live[i].threads[j].done;
+		if (pending)
+			return oc_error(-ETIMEDOUT, "restore timed out after %u.%03u s: task %d has not reached its "
+					"restorer (raise the limit with --timeout)", timeout_ms / 1000, timeout_ms % 1000,
+					live[i].pid);
+	}
+	return oc_error(-ETIMEDOUT, "restore timed out after %u.%03u s", timeout_ms / 1000, timeout_ms % 1000);
+}
+
+/* Follow the tree until every thread sits at its blob's final trap and
+ * every zombie-to-be has exited, for at most @timeout_ms. */
+static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms)
+{
+	uint64_t deadline = oc_now_us() + timeout_ms * 1000ull;
 	size_t waiting = 0;
 	char why[3072] = "";
 
@@ -358,10 +394,12 @@ static int follow_tree(struct rst_live *live, size_t n)
 
 	while (waiting) {
 		int st;
-		pid_t w = waitpid(-1, &st, __WALL);
+		pid_t w = wait_until(&st, deadline);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == ETIMEDOUT)
+				return timeout_error(live, n, timeout_ms);
 			return oc_error_errno(-errno, "waiting for the tree");
 		}
 		struct rst_thread_state *th = NULL;
@@ -534,7 +572,7 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		if ((r = oc_rst_send_byte(live[i].sock, OC_MSG_START)) < 0)
 			return oc_error_errno(r, "cannot start task %d", live[i].pid);
 
-	r = follow_tree(live, ctx->n_tasks);
+	r = follow_tree(live, ctx->n_tasks, ctx->opts->timeout_ms ? ctx->opts->timeout_ms : OC_RESTORE_TIMEOUT_MS);
 	if (r >= 0)
 		r = notify(ctx, "post-restore", pid);
 	if (r >= 0)

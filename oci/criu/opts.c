@@ -216,6 +216,26 @@ static int parse_int(const char *name, const char *value, long min, int *ret)
 	return 0;
 }
 
+/*
+ * Seconds, fractions allowed: whole seconds (rounded up) bound a dump's
+ * freeze, as CRIU's; a restore's wait takes them in milliseconds.
+ */
+static int parse_timeout(const char *name, const char *value, struct criu_opts *o)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(value, &end);
+	if (errno || end == value || *end || !(v >= 0) || v > INT_MAX / 1000)
+		return oc_error(-EINVAL, "invalid argument for --%s: %s", name, value);
+	o->timeout = (unsigned)v + (v > (unsigned)v);
+	o->timeout_ms = (unsigned)(v * 1000 + 0.5);
+	if (v > 0 && !o->timeout_ms)
+		o->timeout_ms = 1;
+	return 0;
+}
+
 /* CRIU's sizes: a number of bytes, or of KiB, MiB, GiB with K, M, G after it. */
 static int parse_size(const char *name, const char *value, uint64_t *ret)
 {
@@ -312,7 +332,7 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 	if (!strcmp(name, "feature"))
 		return str_list_add(&o->features, value);
 	if (!strcmp(name, "timeout"))
-		return parse_int(name, value, 0, (int *)&o->timeout);
+		return parse_timeout(name, value, o);
 	if (!strcmp(name, "ghost-limit"))
 		return parse_size(name, value, &o->ghost_limit);
 	if (!strcmp(name, "status-fd"))
@@ -416,5 +436,6 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->restore_sibling = o->restore_sibling;
 	r->shell_job = o->shell_job;
 	r->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
+	r->timeout_ms = o->timeout_ms;
 	return 0;
 }

@@ -77,6 +77,7 @@ struct criu_opts {
 	bool file_locks;       /* -l */
 	bool display_stats;
 	unsigned timeout;		     /* seconds to freeze the tree */
+	unsigned timeout_ms;		     /* --timeout as given, for a restore; 0: not given */
 	uint64_t ghost_limit;		     /* bytes; 0: the engine's default */
 	int status_fd;			     /* -1: none */
 	struct criu_str_list action_scripts; /* in the order given */

@@ -54,10 +54,18 @@ struct pidfile {
 static int pidfile_open(struct pidfile *pf, const char *path)
 {
 	pf->path = path;
-	pf->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	/* never through a planted symlink; a new file is 0600 */
+	pf->fd = oc_create_private_file(path, false);
 	pf->created = pf->fd >= 0;
-	if (pf->fd < 0 && errno == EEXIST)
-		pf->fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (pf->fd == -EEXIST) {
+		struct stat st;
+		pf->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+		if (pf->fd >= 0 && (fstat(pf->fd, &st) < 0 || !S_ISREG(st.st_mode))) {
+			close(pf->fd);
+			pf->fd = -1;
+			errno = EINVAL;
+		}
+	}
 	return pf->fd < 0 ? -errno : 0;
 }
 

@@ -11,14 +11,45 @@
 #include <yajl/yajl_tree.h>
 
 #include "oci/inspect/json.h"
+#include "oci/inspect/limits.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 
 #define NODE(n) ((yajl_val)(n))
 
+/* Arrays and objects nested deeper than the limit are refused before yajl
+ * builds a tree of them (a megabyte of '[' would take a gigabyte). */
+static int check_depth(const char *text, const char *what)
+{
+	unsigned depth = 0;
+	bool in_string = false;
+
+	for (const char *p = text; *p; p++) {
+		if (in_string) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				in_string = false;
+		} else if (*p == '"') {
+			in_string = true;
+		} else if (*p == '[' || *p == '{') {
+			if (++depth > oci_limits.max_json_depth)
+				return oc_error(-EINVAL, "%s: JSON nested deeper than %u levels: refused", what,
+						oci_limits.max_json_depth);
+		} else if ((*p == ']' || *p == '}') && depth) {
+			depth--;
+		}
+	}
+	return 0;
+}
+
 int ij_parse_text(const char *text, const char *what, ij_node **ret_root)
 {
 	char err[256] = "";
+	int r = check_depth(text, what);
+
+	if (r < 0)
+		return r;
 	yajl_val v = yajl_tree_parse(text, err, sizeof(err));
 
 	if (!v) {
@@ -32,7 +63,7 @@ int ij_parse_text(const char *text, const char *what, ij_node **ret_root)
 
 int ij_parse_file(const char *path, size_t max_size, ij_node **ret_root)
 {
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	_cleanup_free_ char *buf = NULL;
 	struct stat st;
 	size_t got = 0;
@@ -44,8 +75,8 @@ int ij_parse_file(const char *path, size_t max_size, ij_node **ret_root)
 	if (!S_ISREG(st.st_mode))
 		return oc_error(-EINVAL, "%s: not a regular file", path);
 	if ((uint64_t)st.st_size > max_size)
-		return oc_error(-EFBIG, "%s: %lld bytes, more than the %zu a JSON document may have", path,
-				(long long)st.st_size, max_size);
+		return oc_error(-EFBIG, "%s: %lld bytes, more than the %zu a JSON document may have (raise the "
+				"limit with --max-json SIZE)", path, (long long)st.st_size, max_size);
 	buf = malloc(st.st_size + 1);
 	if (!buf)
 		return -ENOMEM;

@@ -10,9 +10,11 @@
 
 #include "oci/inspect/inspect.h"
 #include "oci/inspect/json.h"
+#include "oci/inspect/limits.h"
 #include "oci/inspect/view.h"
 #include "core/cleanup.h"
 #include "core/error.h"
+#include "core/safefile.h"
 
 #define DUMP_CHUNK (64u * 1024)
 
@@ -187,6 +189,9 @@ static int dump_segment(uint64_t start, uint64_t end, uint64_t off, void *userda
 
 	for (uint64_t pos = 0; pos < end - start; pos += DUMP_CHUNK) {
 		size_t len = MIN((uint64_t)DUMP_CHUNK, end - start - pos);
+		r = oci_time_check();
+		if (r < 0)
+			return r;
 		r = pages_read(&d->pages_fd, off + pos, d->buf, len);
 		if (r < 0)
 			return r;
@@ -236,9 +241,9 @@ static int dump(const struct oci_memory_opts *o, const struct oci_task *t, int p
 		return -ENOMEM;
 	if (o->output) {
 		/* Memory is sensitive: the file is private to its owner. */
-		int fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int fd = oc_create_private_path(o->output, true);
 		if (fd < 0)
-			return oc_error_errno(-errno, "cannot create %s", o->output);
+			return fd;
 		if (o->raw) {
 			raw_fd = d.raw_fd = fd;
 		} else {
@@ -321,9 +326,9 @@ int oci_inspect_memory(const struct oci_memory_opts *o)
 	if (o->search || o->search_regex) {
 		_cleanup_fclose_ FILE *f = NULL;
 		if (o->output) {
-			int fd = open(o->output, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+			int fd = oc_create_private_path(o->output, true);
 			if (fd < 0) {
-				r = oc_error_errno(-errno, "cannot create %s", o->output);
+				r = fd;
 				goto out;
 			}
 			f = fdopen(fd, "w");

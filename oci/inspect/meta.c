@@ -6,11 +6,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "oci/inspect/limits.h"
 #include "oci/inspect/meta.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 
-#define JSON_MAX (16u << 20)
 
 void oci_format_time(time_t t, char *buf, size_t size)
 {
@@ -41,7 +41,7 @@ static int parse_optional(const struct oci_source *src, const char *name, ij_nod
 	*ret = NULL;
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
-	r = ij_parse_file(path, JSON_MAX, ret);
+	r = ij_parse_file(path, oci_limits.max_json, ret);
 	if (r == -ENOENT) {
 		oc_error_clear();
 		return 0;

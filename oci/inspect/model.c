@@ -15,6 +15,7 @@
 #include "fdinfo.pb-c.h"
 #include "fs.pb-c.h"
 #include "img/image.h"
+#include "img/imgset.h"
 #include "inventory.pb-c.h"
 #include "memfd.pb-c.h"
 #include "mm.pb-c.h"
@@ -26,19 +27,11 @@
 #include "tty.pb-c.h"
 #include "core/cleanup.h"
 #include "core/error.h"
+#include "core/safefile.h"
 #include "utsns.pb-c.h"
 
 /* argv and the environment are read up to this size each. */
 #define STRINGS_MAX (16u << 20)
-
-/* CRIU's task_state values. */
-enum {
-	TASK_ALIVE = 0x1,
-	TASK_DEAD = 0x2,
-	TASK_STOPPED = 0x3,
-	TASK_HELPER = 0x4,
-	TASK_THREAD = 0x5,
-};
 
 static void msg_free(void *p)
 {
@@ -49,88 +42,19 @@ static void msg_free(void *p)
 }
 #define _cleanup_msg_ _cleanup_(msg_free)
 
-/* Every loaded message, freed together at the end of loading. */
+/* The image set, loaded and checked as restore loads it (img/imgset.h);
+ * its messages are freed together at the end of loading. */
 struct loader {
-	struct oc_imgdir *dir;
+	struct oc_imgset set;
 	const struct oci_source *src;
 	const struct oci_ckpt_opts *opts;
-	InventoryEntry *inv;
-	FileEntry **files;
-	size_t n_files;
 	MemfdInodeEntry **memfds;
 	size_t n_memfds;
 };
 
-/* Read all entries of an optional multi-entry image. */
-static int read_all(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, void *ret_arr, size_t *ret_n)
-{
-	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
-	ProtobufCMessage **arr = NULL;
-	size_t n = 0;
-	int r;
-
-	*(void **)ret_arr = NULL;
-	*ret_n = 0;
-	r = oc_img_open(dir, kind, id, &img);
-	if (r == -ENOENT) {
-		oc_error_clear();
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	for (;;) {
-		ProtobufCMessage *m;
-		r = oc_img_read_entry(img, NULL, &m);
-		if (r == 0)
-			break;
-		if (r > 0) {
-			ProtobufCMessage **na = realloc(arr, (n + 1) * sizeof(*na));
-			if (na) {
-				arr = na;
-				arr[n++] = m;
-				continue;
-			}
-			protobuf_c_message_free_unpacked(m, NULL);
-			r = -ENOMEM;
-		}
-		for (size_t i = 0; i < n; i++)
-			protobuf_c_message_free_unpacked(arr[i], NULL);
-		free(arr);
-		return r;
-	}
-	*(void **)ret_arr = arr;
-	*ret_n = n;
-	return 0;
-}
-
-static void free_all(void *arr, size_t n)
-{
-	ProtobufCMessage **a = arr;
-
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(a[i], NULL);
-	free(a);
-}
-
-/* An optional single-entry image: 0 with *ret NULL when it is missing. */
-static int read_optional(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, void *ret)
-{
-	int r = oc_img_read_one(dir, kind, id, (ProtobufCMessage **)ret);
-
-	if (r == -ENOENT) {
-		oc_error_clear();
-		*(void **)ret = NULL;
-		return 0;
-	}
-	return r;
-}
-
 static const FileEntry *find_file(const struct loader *l, uint32_t id)
 {
-	for (size_t i = 0; i < l->n_files; i++)
-		if (l->files[i]->id == id)
-			return l->files[i];
-	return NULL;
+	return oc_imgset_file(&l->set, id);
 }
 
 static char *reg_path(const struct loader *l, uint32_t id)
@@ -173,18 +97,14 @@ void oci_format_oflags(uint32_t flags, char *buf, size_t size)
 static const char *task_state_name(uint32_t st)
 {
 	switch (st) {
-	case TASK_ALIVE:
+	case OC_TASK_STATE_ALIVE:
 		return "alive";
-	case TASK_DEAD:
+	case OC_TASK_STATE_DEAD:
 		return "zombie";
-	case TASK_STOPPED:
+	case OC_TASK_STATE_STOPPED:
 		return "stopped";
-	case TASK_HELPER:
-		return "helper";
-	case TASK_THREAD:
-		return "thread";
 	default:
-		return "unknown";
+		return "unknown"; /* the loader refuses any other */
 	}
 }
 
@@ -471,12 +391,16 @@ int oci_ckpt_open_pages(const struct oci_ckpt *c, const struct oci_task *t, int 
 
 	if (asprintf(&path, "%s/pages-%u.img", c->images_dir, t->pm.pages_id) < 0)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT && t->pm.present_pages == 0)
-			return -ENOENT;
-		return oc_error_errno(-errno, "pages-%u.img of process %d", t->pm.pages_id, t->pid);
+	char shown[64];
+	snprintf(shown, sizeof(shown), "pages-%u.img of process %d", t->pm.pages_id, t->pid);
+	/* a regular file, opened without blocking: a FIFO is refused */
+	fd = oc_open_regular(AT_FDCWD, path, shown, true);
+	if (fd == -ENOENT && t->pm.present_pages == 0) {
+		oc_error_clear();
+		return -ENOENT;
 	}
+	if (fd < 0)
+		return fd;
 	off_t size = lseek(fd, 0, SEEK_END);
 	if (size < 0 || (uint64_t)size < t->pm.present_pages * OCI_PAGE_SIZE) {
 		close(fd);
@@ -506,25 +430,14 @@ static int load_memory(struct oci_ckpt *c, struct oci_task *t)
 	return read_strings(t, fd, t->env_start, t->env_end, &t->env, &t->envc, &t->env_error);
 }
 
-static int load_pagemap(struct oc_imgdir *dir, struct oci_task *t)
+static int load_pagemap(const struct oc_imgset_task *it, struct oci_task *t)
 {
-	ProtobufCMessage **all;
-	size_t n;
 	char what[64];
 	int r;
 
 	snprintf(what, sizeof(what), "pagemap-%d.img", t->pid);
-	r = read_all(dir, OC_IMG_PAGEMAP, t->pid, &all, &n);
-	if (r < 0)
-		return r;
-	if (n == 0) {
-		free(all);
-		return 0;
-	}
-	t->pm.pages_id = ((PagemapHead *)all[0])->pages_id;
-	r = oci_pagemap_build((PagemapEntry *const *)all + 1, n - 1, what, &t->pm.runs, &t->pm.n_runs,
-			      &t->pm.present_pages);
-	free_all(all, n);
+	t->pm.pages_id = it->pages_id;
+	r = oci_pagemap_build(it->pagemap, it->n_pagemap, what, &t->pm.runs, &t->pm.n_runs, &t->pm.present_pages);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < t->pm.n_runs; i++) {
@@ -538,37 +451,26 @@ static int load_pagemap(struct oc_imgdir *dir, struct oci_task *t)
 
 /* ---- tasks ------------------------------------------------------------------ */
 
-static int load_task(struct loader *l, struct oci_ckpt *c, struct oci_task *t, const PstreeEntry *pe)
+static int load_task(struct loader *l, struct oci_ckpt *c, struct oci_task *t, const struct oc_imgset_task *it)
 {
-	_cleanup_msg_ CoreEntry *core = NULL;
-	_cleanup_msg_ TaskKobjIdsEntry *ids = NULL;
-	_cleanup_msg_ MmEntry *mm = NULL;
-	_cleanup_msg_ FsEntry *fs = NULL;
-	FdinfoEntry **fdi = NULL;
-	size_t n_fdi = 0;
+	const PstreeEntry *pe = it->pstree;
+	const CoreEntry *core = it->cores[0];
 	int r;
 
 	t->pid = pe->pid;
 	t->ppid = pe->ppid;
 	t->pgid = pe->pgid;
 	t->sid = pe->sid;
-	if (pe->n_threads) {
-		t->threads = malloc(pe->n_threads * sizeof(*t->threads));
-		if (!t->threads)
-			return -ENOMEM;
-		memcpy(t->threads, pe->threads, pe->n_threads * sizeof(*t->threads));
-		t->n_threads = pe->n_threads;
-	}
+	t->threads = malloc(pe->n_threads * sizeof(*t->threads));
+	if (!t->threads)
+		return -ENOMEM;
+	memcpy(t->threads, pe->threads, pe->n_threads * sizeof(*t->threads));
+	t->n_threads = pe->n_threads;
 
-	r = oc_img_read_one(l->dir, OC_IMG_CORE, t->pid, (ProtobufCMessage **)&core);
-	if (r < 0)
-		return r;
-	if (!core->tc)
-		return oc_error(-EINVAL, "core-%d.img: the task's core lacks its task part (tc)", t->pid);
 	t->comm = strdup(core->tc->comm ? core->tc->comm : "");
 	if (!t->comm)
 		return -ENOMEM;
-	t->state = task_state_name(core->tc->task_state);
+	t->state = task_state_name(it->state);
 	t->exit_code = core->tc->exit_code;
 	if (core->thread_core && core->thread_core->creds) {
 		const CredsEntry *cr = core->thread_core->creds;
@@ -578,83 +480,53 @@ static int load_task(struct loader *l, struct oci_ckpt *c, struct oci_task *t, c
 		t->euid = cr->euid;
 		t->egid = cr->egid;
 	}
-	if (core->tc->task_state == TASK_DEAD)
+	if (it->zombie)
 		return 0; /* a zombie has nothing else */
 
-	r = read_optional(l->dir, OC_IMG_IDS, t->pid, &ids);
+	const MmEntry *mm = it->mm;
+	t->has_mm = true;
+	t->arg_start = mm->mm_arg_start;
+	t->arg_end = mm->mm_arg_end;
+	t->env_start = mm->mm_env_start;
+	t->env_end = mm->mm_env_end;
+	t->n_vmas = mm->n_vmas;
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		t->vma_size += mm->vmas[i]->end - mm->vmas[i]->start;
+	if (mm->exe_file_id)
+		t->exe = reg_path(l, mm->exe_file_id);
+	r = load_pagemap(it, t);
 	if (r < 0)
 		return r;
-	const TaskKobjIdsEntry *kids = ids ? ids : core->ids;
+	t->cwd = reg_path(l, it->fs->cwd_id);
+	t->root = reg_path(l, it->fs->root_id);
 
-	r = read_optional(l->dir, OC_IMG_MM, t->pid, &mm);
-	if (r < 0)
-		return r;
-	if (mm) {
-		t->has_mm = true;
-		t->arg_start = mm->mm_arg_start;
-		t->arg_end = mm->mm_arg_end;
-		t->env_start = mm->mm_env_start;
-		t->env_end = mm->mm_env_end;
-		t->n_vmas = mm->n_vmas;
-		for (size_t i = 0; i < mm->n_vmas; i++)
-			if (mm->vmas[i]->end > mm->vmas[i]->start)
-				t->vma_size += mm->vmas[i]->end - mm->vmas[i]->start;
-		if (mm->exe_file_id)
-			t->exe = reg_path(l, mm->exe_file_id);
-		r = load_pagemap(l->dir, t);
+	if (it->n_fds) {
+		t->fds = calloc(it->n_fds, sizeof(*t->fds));
+		if (!t->fds)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < it->n_fds; i++) {
+		r = describe_fd(l, t, it->fds[i], &t->fds[t->n_fds]);
 		if (r < 0)
 			return r;
-	}
-
-	r = read_optional(l->dir, OC_IMG_FS, t->pid, &fs);
-	if (r < 0)
-		return r;
-	if (fs) {
-		t->cwd = reg_path(l, fs->cwd_id);
-		t->root = reg_path(l, fs->root_id);
-	}
-
-	/* fdinfo images are per file table (files_id) since CRIU 3.x, per
-	 * pid before. */
-	uint64_t fdinfo_id = l->inv->has_fdinfo_per_id && l->inv->fdinfo_per_id && kids ? kids->files_id : (uint64_t)t->pid;
-	r = read_all(l->dir, OC_IMG_FDINFO, fdinfo_id, &fdi, &n_fdi);
-	if (r < 0)
-		return r;
-	if (n_fdi) {
-		t->fds = calloc(n_fdi, sizeof(*t->fds));
-		if (!t->fds) {
-			free_all(fdi, n_fdi);
-			return -ENOMEM;
-		}
-	}
-	for (size_t i = 0; i < n_fdi; i++) {
-		r = describe_fd(l, t, fdi[i], &t->fds[t->n_fds]);
-		if (r < 0)
-			break;
 		t->n_fds++;
 	}
-	free_all(fdi, n_fdi);
-	if (r < 0)
-		return r;
-
-	if (mm && l->opts->memory_strings)
+	if (l->opts->memory_strings)
 		return load_memory(c, t);
 	return 0;
 }
 
 static int load_mounts(struct loader *l, struct oci_ckpt *c, uint32_t mnt_ns_id)
 {
-	MntEntry **m;
+	_cleanup_free_ MntEntry **m = NULL;
 	size_t n;
-	int r = read_all(l->dir, OC_IMG_MNTS, mnt_ns_id, &m, &n);
+	int r = oc_imgset_read_all(&l->set, OC_IMG_MNTS, mnt_ns_id, true, &m, &n, NULL);
 
 	if (r < 0 || !n)
 		return r;
 	c->mounts = calloc(n, sizeof(*c->mounts));
-	if (!c->mounts) {
-		free_all(m, n);
+	if (!c->mounts)
 		return -ENOMEM;
-	}
 	for (size_t i = 0; i < n; i++) {
 		struct oci_img_mount *o = &c->mounts[c->n_mounts++];
 		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&fstype__descriptor, m[i]->fstype);
@@ -670,16 +542,13 @@ static int load_mounts(struct loader *l, struct oci_ckpt *c, uint32_t mnt_ns_id)
 			     m[i]->options ? m[i]->options : "") < 0)
 			o->options = NULL;
 		o->fstype = strdup(fst);
-		if (!o->mountpoint || !o->source || !o->options || !o->fstype) {
-			free_all(m, n);
+		if (!o->mountpoint || !o->source || !o->options || !o->fstype)
 			return -ENOMEM;
-		}
 		/* fstype names are upper case in the enum, lower case in mount(8). */
 		if (!m[i]->fsname)
 			for (char *p = o->fstype; *p; p++)
 				*p = (*p >= 'A' && *p <= 'Z') ? *p - 'A' + 'a' : *p;
 	}
-	free_all(m, n);
 	return 0;
 }
 
@@ -726,66 +595,37 @@ static int load_stats(const struct oci_source *src, struct oci_ckpt *c)
 	return 0;
 }
 
-static int load(struct loader *l, struct oci_ckpt *c)
+static int load(struct loader *l, struct oci_ckpt *c, struct oc_imgdir *dir)
 {
-	PstreeEntry **ps = NULL;
-	size_t n_ps = 0;
 	int r;
 
-	r = oc_img_read_one(l->dir, OC_IMG_INVENTORY, 0, (ProtobufCMessage **)&l->inv);
+	r = oc_imgset_load(dir, &l->set);
 	if (r < 0)
 		return r;
-	c->img_version = l->inv->img_version;
-	r = read_all(l->dir, OC_IMG_FILES, 0, &l->files, &l->n_files);
+	c->img_version = l->set.inventory->img_version;
+	r = oc_imgset_read_all(&l->set, OC_IMG_MEMFD_INODE, 0, true, &l->memfds, &l->n_memfds, NULL);
 	if (r < 0)
 		return r;
-	r = read_all(l->dir, OC_IMG_MEMFD_INODE, 0, &l->memfds, &l->n_memfds);
-	if (r < 0)
-		return r;
-
-	r = read_all(l->dir, OC_IMG_PSTREE, 0, &ps, &n_ps);
-	if (r < 0)
-		return r;
-	if (!n_ps) {
-		free(ps);
-		return oc_error(-EINVAL, "%s/pstree.img: missing or empty: no process tree", c->images_dir);
-	}
-	c->tasks = calloc(n_ps, sizeof(*c->tasks));
-	if (!c->tasks) {
-		free_all(ps, n_ps);
+	c->tasks = calloc(l->set.n_tasks, sizeof(*c->tasks));
+	if (!c->tasks)
 		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n_ps; i++) {
-		for (size_t j = 0; j < i; j++)
-			if (ps[j]->pid == ps[i]->pid) {
-				r = oc_error(-EINVAL, "pstree.img: pid %u appears twice", ps[i]->pid);
-				free_all(ps, n_ps);
-				return r;
-			}
-		r = load_task(l, c, &c->tasks[c->n_tasks], ps[i]);
+	for (size_t i = 0; i < l->set.n_tasks; i++) {
+		r = load_task(l, c, &c->tasks[c->n_tasks], &l->set.tasks[i]);
 		c->n_tasks++;
-		if (r < 0) {
-			r = oc_error_wrap(r, "process %u", ps[i]->pid);
-			free_all(ps, n_ps);
-			return r;
-		}
+		if (r < 0)
+			return oc_error_wrap(r, "process %d", l->set.tasks[i].pid);
 	}
-	free_all(ps, n_ps);
 
 	/* The root task's namespaces: mounts and host name. */
-	_cleanup_msg_ TaskKobjIdsEntry *ids = NULL;
-	r = read_optional(l->dir, OC_IMG_IDS, c->tasks[0].pid, &ids);
-	if (r < 0)
-		return r;
-	const TaskKobjIdsEntry *root_ids = ids ? ids : l->inv->root_ids;
+	const TaskKobjIdsEntry *root_ids = l->set.tasks[0].ids ? l->set.tasks[0].ids : l->set.inventory->root_ids;
 	if (root_ids && root_ids->has_mnt_ns_id) {
 		r = load_mounts(l, c, root_ids->mnt_ns_id);
 		if (r < 0)
 			return r;
 	}
 	if (root_ids && root_ids->has_uts_ns_id) {
-		_cleanup_msg_ UtsnsEntry *uts = NULL;
-		r = read_optional(l->dir, OC_IMG_UTSNS, root_ids->uts_ns_id, &uts);
+		UtsnsEntry *uts;
+		r = oc_imgset_read_one(&l->set, OC_IMG_UTSNS, root_ids->uts_ns_id, true, &uts);
 		if (r < 0)
 			return r;
 		if (uts && uts->nodename && !(c->hostname = strdup(uts->nodename)))
@@ -797,6 +637,7 @@ static int load(struct loader *l, struct oci_ckpt *c)
 int oci_ckpt_load(const struct oci_source *src, const struct oci_ckpt_opts *opts, struct oci_ckpt **ret_ckpt)
 {
 	struct loader l = { .src = src, .opts = opts };
+	struct oc_imgdir *dir = NULL;
 	struct oci_ckpt *c = calloc(1, sizeof(*c));
 	int r;
 
@@ -808,17 +649,15 @@ int oci_ckpt_load(const struct oci_source *src, const struct oci_ckpt_opts *opts
 		return -ENOMEM;
 	}
 	c->memory_read = opts->memory_strings;
-	r = oc_imgdir_open(src->images_dir, false, &l.dir);
+	r = oc_imgdir_open(src->images_dir, false, &dir);
 	if (r >= 0)
-		r = load(&l, c);
+		r = load(&l, c, dir);
 	if (r >= 0)
 		r = load_stats(src, c);
-	if (l.inv)
-		protobuf_c_message_free_unpacked(&l.inv->base, NULL);
-	free_all(l.files, l.n_files);
-	free_all(l.memfds, l.n_memfds);
-	if (l.dir)
-		oc_imgdir_close(l.dir);
+	free(l.memfds);
+	oc_imgset_fini(&l.set);
+	if (dir)
+		oc_imgdir_close(dir);
 	if (r < 0) {
 		oci_ckpt_free(c);
 		return r;

@@ -15,16 +15,15 @@
 
 #include "img/image.h"
 #include "mm.pb-c.h"
+#include "oci/inspect/limits.h"
 #include "oci/inspect/source.h"
 #include "oci/inspect/vm.h"
 #include "pagemap.pb-c.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 
-/* Metadata members larger than this are refused, not written to disk. */
-#define META_MAX (64u << 20)
-/* rootfs-diff.tar listings stop here. */
-#define ROOTFS_LIST_MAX 100000
+/* Names in the rootfs-diff.tar listing are cut at this length. */
+#define ROOTFS_NAME_MAX 1024
 
 static const char *const kind_names[_OCI_TARGET_KIND_MAX] = {
 	[OCI_TARGET_ARCHIVE] = "archive",
@@ -247,6 +246,7 @@ struct unpack {
 	bool regular;            /* the archive is a regular file (not a pipe) */
 	struct pm_info *pms;
 	size_t n_pms;
+	uint64_t extracted;      /* bytes written to tmpdir (holes not counted) */
 };
 
 /* argv and the environment are read up to this size each (model.c agrees). */
@@ -259,6 +259,15 @@ static int archive_fail(struct unpack *u, const char *what)
 
 	return oc_error(-EINVAL, "damaged or truncated archive (at %s): %s", shown(what, name, sizeof(name)),
 			msg ? msg : "read error");
+}
+
+static int extract_limit(struct unpack *u, const char *rel)
+{
+	char name[256];
+
+	return oc_error(-EFBIG, "extracting %s would write more than %llu MiB to disk: refusing the archive (raise "
+			"the limit with --max-extract SIZE)", shown(rel, name, sizeof(name)),
+			(unsigned long long)(oci_limits.max_extract >> 20));
 }
 
 /* Write the current member's data to @rel under the extraction directory:
@@ -281,9 +290,14 @@ static int extract_ranges(struct unpack *u, struct archive_entry *e, const char 
 		return oc_error_errno(-errno, "cannot create %s in %s", rel, u->src->tmpdir);
 	while ((r = archive_read_data_block(u->a, &buf, &len, &off)) == ARCHIVE_OK) {
 		struct range all = { 0, UINT64_MAX };
+		int tr = oci_time_check();
+		if (tr < 0)
+			return tr;
 		const struct range *rg = ranges ? ranges : &all;
 		for (size_t i = 0; i < (ranges ? n_ranges : 1); i++) {
 			uint64_t from = MAX((uint64_t)off, rg[i].start), to = MIN((uint64_t)off + len, rg[i].end);
+			if (to > from && u->extracted + (to - from) > oci_limits.max_extract)
+				return extract_limit(u, rel);
 			for (uint64_t at = from; at < to;) {
 				ssize_t n = pwrite(fd, (const char *)buf + (at - off), to - at, at);
 				if (n < 0 && errno == EINTR)
@@ -291,6 +305,7 @@ static int extract_ranges(struct unpack *u, struct archive_entry *e, const char 
 				if (n < 0)
 					return oc_error_errno(-errno, "cannot write %s in %s", rel, u->src->tmpdir);
 				at += n;
+				u->extracted += n;
 				if (ret_written)
 					*ret_written += n;
 			}
@@ -508,6 +523,7 @@ static int list_rootfs_diff(struct unpack *u)
 	_cleanup_free_ struct nested *n = calloc(1, sizeof(*n));
 	struct archive *in = archive_read_new();
 	struct archive_entry *e;
+	size_t cap = 0;
 	int r;
 
 	if (!n || !in) {
@@ -525,19 +541,33 @@ static int list_rootfs_diff(struct unpack *u)
 			snprintf(clean, sizeof(clean), "%s", name ? name : "?");
 		if (!*clean)
 			continue;
-		if (src->n_rootfs_changes == ROOTFS_LIST_MAX) {
-			src->rootfs_list_error = strdup("more than 100000 entries; the list stops there");
+		if (oci_time_check() < 0) {
+			if (asprintf(&src->rootfs_list_error, "stopped after %zu entries: %s", src->n_rootfs_changes,
+				     oc_error_message()) < 0)
+				src->rootfs_list_error = NULL;
+			oc_error_clear();
 			break;
 		}
-		struct oci_rootfs_change *nc = realloc(src->rootfs_changes,
-						       (src->n_rootfs_changes + 1) * sizeof(*nc));
-		if (!nc) {
-			archive_read_free(in);
-			return -ENOMEM;
+		if (src->n_rootfs_changes == oci_limits.max_names) {
+			if (asprintf(&src->rootfs_list_error, "more than %zu entries; the rest are not listed (raise "
+				     "the limit with --max-names N)", oci_limits.max_names) < 0)
+				src->rootfs_list_error = NULL;
+			break;
 		}
-		src->rootfs_changes = nc;
-		struct oci_rootfs_change *c = &nc[src->n_rootfs_changes];
-		c->path = strdup(clean);
+		if (src->n_rootfs_changes == cap) {
+			cap = cap ? cap * 2 : 64;
+			struct oci_rootfs_change *nc = realloc(src->rootfs_changes, cap * sizeof(*nc));
+			if (!nc) {
+				archive_read_free(in);
+				return -ENOMEM;
+			}
+			src->rootfs_changes = nc;
+		}
+		struct oci_rootfs_change *c = &src->rootfs_changes[src->n_rootfs_changes];
+		/* hostile names can be long: cut, marked with "..." */
+		c->path = strlen(clean) > ROOTFS_NAME_MAX ? NULL : strdup(clean);
+		if (!c->path && strlen(clean) > ROOTFS_NAME_MAX && asprintf(&c->path, "%.*s...", ROOTFS_NAME_MAX, clean) < 0)
+			c->path = NULL;
 		if (!c->path) {
 			archive_read_free(in);
 			return -ENOMEM;
@@ -594,9 +624,10 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 		if (is_meta_member(rel)) {
 			if (!regular)
 				return oc_error(-EINVAL, "member %s is not a regular file", rel);
-			if (archive_entry_size(e) > META_MAX)
-				return oc_error(-EFBIG, "member %s is %lld bytes, too large", rel,
-						(long long)archive_entry_size(e));
+			if ((uint64_t)archive_entry_size(e) > oci_limits.max_json)
+				return oc_error(-EFBIG, "member %s is %lld bytes, more than the %llu it may have (raise "
+						"the limit with --max-json SIZE)", rel, (long long)archive_entry_size(e),
+						(unsigned long long)oci_limits.max_json);
 			return extract(u, e, rel);
 		}
 		if (!strcmp(rel, OCI_ROOTFS_DIFF)) {
@@ -642,6 +673,10 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 	bool shmem = d->kind == OC_IMG_SHMEM_PAGEMAP && u->opts->pages != OCI_PAGES_NONE;
 	if (!needed_image(base) && !shmem)
 		return 0;
+	/* Images other than pages are read whole: refuse one too big before
+	 * writing anything of it (a zstd bomb is small in the archive). */
+	if ((uint64_t)archive_entry_size(e) > oci_limits.max_extract - MIN(u->extracted, oci_limits.max_extract))
+		return extract_limit(u, rel);
 	r = extract(u, e, dest);
 	if (r < 0)
 		return r;
@@ -798,6 +833,9 @@ static int open_archive(struct oci_source *src, const struct oci_source_opts *op
 		if (src->n_members == 0)
 			src->compression = filter_name(u.a);
 		src->n_members++;
+		r = oci_time_check();
+		if (r < 0)
+			goto out;
 		r = unpack_member(&u, e);
 		if (r < 0)
 			goto out;

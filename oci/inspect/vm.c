@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "oci/inspect/limits.h"
 #include "oci/inspect/vm.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -236,7 +237,11 @@ static int search_segment(uint64_t start, uint64_t end, uint64_t off, void *user
 		/* Matches must start in this window's own part; the overlap is
 		 * the next window's. */
 		size_t limit = pos + s->step >= seglen ? wlen : s->step;
-		int r = s->src->read(s->src->userdata, off + pos, s->buf, wlen);
+		int r = oci_time_check();
+
+		if (r < 0)
+			return r;
+		r = s->src->read(s->src->userdata, off + pos, s->buf, wlen);
 
 		if (r < 0)
 			return r;

@@ -19,37 +19,20 @@
 #include <unistd.h>
 
 #include "ocicr.h"
+#include "tests/fuzz/fuzz.h"
 
 static char dir[64];
 static char in_path[96], out_path[96], out2_path[96];
-
-static void quiet(enum oc_log_level level, const char *line, void *userdata)
-{
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/ocicr-fuzz.XXXXXX", tmp && strlen(tmp) < 32 ? tmp : "/tmp");
-	if (!mkdtemp(dir))
-		abort();
+	fuzz_setup(dir, sizeof(dir));
 	snprintf(in_path, sizeof(in_path), "%s/input", dir);
 	snprintf(out_path, sizeof(out_path), "%s/encoded", dir);
 	snprintf(out2_path, sizeof(out2_path), "%s/encoded2", dir);
-	oc_set_log(quiet, NULL, OC_LOG_DEBUG);
 	return 0;
-}
-
-static void write_file(const char *path, const uint8_t *data, size_t size)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size))
-		abort();
-	close(fd);
 }
 
 /* Decode @path; returns the text (malloc'd) or NULL if it did not decode. */
@@ -116,7 +99,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *plain, *pretty, *nopl, *plain2, *pretty2, *img, *img2;
 	size_t plain_len = 0, pretty_len = 0, nopl_len = 0, plain2_len = 0, pretty2_len = 0, img_len, img2_len;
 
-	write_file(in_path, data, size);
+	fuzz_write_file(in_path, data, size);
 	plain = decode(in_path, 0, &plain_len);
 	pretty = decode(in_path, OC_JSON_PRETTY, &pretty_len);
 	nopl = decode(in_path, OC_JSON_NOPAYLOAD | OC_JSON_PRETTY, &nopl_len);

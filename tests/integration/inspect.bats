@@ -754,7 +754,8 @@ d = bytearray(open(p, "rb").read()); d[20:40] = b"\xff" * 20; open(p, "wb").writ
 	tar -C "$T/y" -cf "$T/badjson.tar" .
 	run ocicr inspect "$T/badcore.tar"
 	assert_failure 1
-	assert_output --partial "process 1: checkpoint/core-1.img:"
+	# the image set loader names the image, as restore does
+	assert_output --partial "ocicr: inspect $T/badcore.tar: checkpoint/core-1.img:"
 	refute_output --partial "$TMPDIR"
 	run ocicr inspect "$T/badjson.tar"
 	assert_failure 1

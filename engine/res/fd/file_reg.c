@@ -316,7 +316,14 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 	if (r <= 0)
 		return r < 0 ? r : oc_error(-EINVAL, "%s: empty ghost image", oc_img_name(img));
 	GhostFileEntry *ge = (GhostFileEntry *)m;
+	uint64_t size = ge->has_size ? ge->size : 0;
 
+	/* Refuse short contents before a file appears anywhere. */
+	if (!(ge->has_chunks && ge->chunks) && size > oc_img_size(img) - oc_img_offset(img)) {
+		r = oc_error(-EINVAL, "%s: the file is %" PRIu64 " bytes but only %" PRIu64 " follow: truncated or "
+			     "corrupt ghost image", oc_img_name(img), size, oc_img_size(img) - oc_img_offset(img));
+		goto out;
+	}
 	/* Its old name if free, else a name beside it. */
 	if (asprintf(&path, "%s", name) < 0)
 		path = NULL;
@@ -339,7 +346,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 		goto out;
 	}
 	char buf[65536];
-	for (uint64_t left = ge->has_size ? ge->size : 0; left;) {
+	for (uint64_t left = size; left;) {
 		size_t chunk = MIN(left, (uint64_t)sizeof(buf));
 		r = oc_img_read_raw(img, buf, chunk);
 		if (r < 0)
@@ -355,6 +362,9 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 	*ret_path = TAKE_PTR(path);
 	r = 0;
 out:
+	/* a failed restore leaves no half-made file behind */
+	if (r < 0 && fd >= 0)
+		unlink(path);
 	protobuf_c_message_free_unpacked(m, NULL);
 	return r;
 }
