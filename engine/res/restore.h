@@ -44,7 +44,7 @@ struct oc_rst_task {
 	pid_t pid;
 	bool zombie;
 
-	/* Opened by the coordinator (oc_rst_open_all), inherited. */
+	/* Opened by the coordinator (restore/files.c), inherited. */
 	int *vma_fds;                /* per VMA, -1 for anonymous memory */
 	int exe_fd;
 	int pages_fd;

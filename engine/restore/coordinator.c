@@ -272,7 +272,10 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 			if (r >= 0)
 				r = -EIO;
 			break;
-		default:
+		case OC_STEP_THREADS: /* the blob's, after the memory step */
+		case OC_STEP_OPEN:    /* the coordinator's */
+		case OC_STEP_RESUME:
+		case _OC_STEP_KIND_MAX:
 			break;
 		}
 	}
@@ -473,10 +476,9 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
 	return 0;
 }
 
-static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
+/* A socket to each task's agent, and what the coordinator follows of it. */
+static int prepare_live(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
-	int r;
-
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_rst_task *t = &ctx->tasks[i];
 		int sv[2];
@@ -499,7 +501,20 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		for (size_t j = 0; j < t->n_cores && !t->zombie; j++)
 			live[i].threads[j].tid = t->pstree->threads[j];
 	}
+	return 0;
+}
 
+/* The root's CREATE step: once every file is open, make the root with its
+ * pid, trace it, and start every agent. */
+static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
+{
+	int r;
+
+	r = oc_rst_open_sources(files);
+	if (r >= 0)
+		r = prepare_live(ctx, files, live);
+	if (r < 0)
+		return r;
 	pid_t pid = clone_with_pid(ctx->tasks[0].pid, 0);
 	if (pid < 0)
 		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
@@ -515,13 +530,20 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	for (size_t i = 0; i < ctx->n_tasks; i++)
 		if ((r = oc_rst_send_byte(live[i].sock, OC_MSG_START)) < 0)
 			return oc_error_errno(r, "cannot start task %d", live[i].pid);
+	return 0;
+}
+
+/* The RESUME step: follow the tree until every thread waits at its final
+ * trap, then let the whole tree go at once. */
+static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
+{
+	int r;
 
 	r = follow_tree(live, ctx->n_tasks);
 	if (r >= 0)
 		r = oc_interrupt_check(); /* the last chance: nothing ran yet */
 	if (r < 0)
 		return r;
-	/* Everything is in place: let the whole tree go at once. */
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		if (ctx->tasks[i].zombie)
 			continue;
@@ -530,6 +552,37 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 			return oc_error_wrap(r, "restoring task %d", ctx->tasks[i].pid);
 	}
 	return 0;
+}
+
+/* The coordinator's own steps of the plan (actor 0), in plan order; the
+ * tasks carry out theirs (run_task). */
+static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
+{
+	const struct oc_plan *plan = &ctx->plan;
+	int r = oc_rst_files_begin(files);
+
+	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
+		const struct oc_plan_step *s = &plan->steps[plan->order[k]];
+		if (s->actor != 0)
+			continue;
+		switch (s->kind) {
+		case OC_STEP_OPEN:
+			r = oc_rst_open_fd_file(files, s->object);
+			break;
+		case OC_STEP_CREATE:
+			r = create_root(ctx, files, live);
+			break;
+		case OC_STEP_RESUME:
+			r = resume_tree(ctx, live);
+			break;
+		default: {
+			char what[128];
+			oc_plan_describe(plan, plan->order[k], what, sizeof(what));
+			r = oc_error(-EINVAL, "the plan gives the coordinator a step it cannot do: %s", what);
+		}
+		}
+	}
+	return r;
 }
 
 static int write_restore_stats(struct oc_rst_ctx *ctx, uint64_t restore_us)
@@ -585,9 +638,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 
 	pr_info("Restoring %zu task(s) from %s", ctx.n_tasks, opts->images_dir);
 	files.ctx = &ctx;
-	r = oc_rst_open_all(&files);
-	if (r >= 0)
-		r = restore_tree(&ctx, &files, live);
+	r = restore_tree(&ctx, &files, live);
 	if (r < 0) {
 		/* Leave nothing behind: every task we made dies.  Looking
 		 * them up may record errors of its own: keep ours. */
