@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
+#include "res/fd/files.h"
 #include "arch/arch.h"
 #include "core/cleanup.h"
 #include "core/clock.h"
@@ -274,6 +275,7 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 			break;
 		case OC_STEP_THREADS: /* the blob's, after the memory step */
 		case OC_STEP_OPEN:    /* the coordinator's */
+		case OC_STEP_STAGE:
 		case OC_STEP_RESUME:
 		case _OC_STEP_KIND_MAX:
 			break;
@@ -568,6 +570,9 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		switch (s->kind) {
 		case OC_STEP_OPEN:
 			r = oc_rst_open_fd_file(files, s->object);
+			break;
+		case OC_STEP_STAGE:
+			r = oc_fd_kind_of(s->object)->run_stage(files, s->stage);
 			break;
 		case OC_STEP_CREATE:
 			r = create_root(ctx, files, live);

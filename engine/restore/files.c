@@ -329,6 +329,7 @@ int oc_rst_files_begin(struct oc_rst_files *files)
 
 void oc_rst_files_fini(struct oc_rst_files *files)
 {
+	oc_fd_kinds_fini(files);
 	for (size_t i = 0; i < files->n_ghost_paths; i++) {
 		unlink(files->ghost_paths[i]);
 		free(files->ghost_paths[i]);
