@@ -27,6 +27,7 @@ enum oc_step_kind {
 	OC_STEP_MEMORY,  /* the task's restorer: address space, mm, handlers, timers */
 	OC_STEP_THREADS, /* the task's restorer: threads, signals, credentials */
 	OC_STEP_RESUME,  /* coordinator: registers and release, all tasks at once */
+	OC_STEP_STAGE,   /* coordinator: a stage of an fd kind that makes its files together */
 	_OC_STEP_KIND_MAX,
 };
 
@@ -34,7 +35,8 @@ struct oc_plan_step {
 	enum oc_step_kind kind;
 	pid_t actor;     /* who carries it out: a task's pid, 0 for the coordinator */
 	pid_t task;      /* the task it is about */
-	uint32_t object; /* file id, for OPEN and SETUP */
+	uint32_t object; /* file id, for OPEN and SETUP; FdTypes for STAGE */
+	uint32_t stage;  /* which stage of the kind, for STAGE */
 	size_t *deps;    /* indexes of steps that must be done first */
 	size_t n_deps;
 	unsigned phase;  /* from the sort: one more than its latest dependency */

@@ -47,7 +47,7 @@ struct oc_rst_task {
 	pid_t pid;
 	bool zombie;
 
-	/* Opened by the coordinator (oc_rst_open_all), inherited. */
+	/* Opened by the coordinator (restore/files.c), inherited. */
 	int *vma_fds;                /* per VMA, -1 for anonymous memory */
 	int exe_fd;
 	int pages_fd;
@@ -144,6 +144,7 @@ struct oc_rst_files {
 	int *fds;               /* every fd made by oc_rst_high_fd() */
 	size_t n_fds;
 	struct oc_rst_seal late_seals[OC_RST_MAX_LATE_SEALS]; /* for the blob */
+	struct rst_unix *unix_sk; /* unix sockets between their stages (res/fd/sk_unix.c) */
 	size_t n_late_seals;
 };
 

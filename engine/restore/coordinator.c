@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
+#include "res/fd/files.h"
 #include "arch/arch.h"
 #include "core/notify.h"
 #include "core/cleanup.h"
@@ -275,7 +276,11 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 			if (r >= 0)
 				r = -EIO;
 			break;
-		default:
+		case OC_STEP_THREADS: /* the blob's, after the memory step */
+		case OC_STEP_OPEN:    /* the coordinator's */
+		case OC_STEP_STAGE:
+		case OC_STEP_RESUME:
+		case _OC_STEP_KIND_MAX:
 			break;
 		}
 	}
@@ -522,10 +527,9 @@ static int notify(struct oc_rst_ctx *ctx, const char *action, pid_t pid)
 	return oc_notify_point(ctx->opts->notify, ctx->opts->notify_data, action, pid);
 }
 
-static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
+/* A socket to each task's agent, and what the coordinator follows of it. */
+static int prepare_live(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
-	int r;
-
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_rst_task *t = &ctx->tasks[i];
 		int sv[2];
@@ -548,7 +552,20 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		for (size_t j = 0; j < t->n_cores && !t->zombie; j++)
 			live[i].threads[j].tid = t->pstree->threads[j];
 	}
+	return 0;
+}
 
+/* The root's CREATE step: once every file is open, make the root with its
+ * pid, trace it, and start every agent. */
+static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
+{
+	int r;
+
+	r = oc_rst_open_sources(files);
+	if (r >= 0)
+		r = prepare_live(ctx, files, live);
+	if (r < 0)
+		return r;
 	/* A sibling root is the caller's parent's child: that one waits for it. */
 	pid_t pid = clone_with_pid(ctx->tasks[0].pid, ctx->opts->restore_sibling ? CLONE_PARENT : 0);
 	if (pid < 0)
@@ -571,6 +588,15 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	for (size_t i = 0; i < ctx->n_tasks; i++)
 		if ((r = oc_rst_send_byte(live[i].sock, OC_MSG_START)) < 0)
 			return oc_error_errno(r, "cannot start task %d", live[i].pid);
+	return 0;
+}
+
+/* The RESUME step: follow the tree until every thread waits at its final
+ * trap, then let the whole tree go at once. */
+static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
+{
+	pid_t pid = ctx->tasks[0].pid;
+	int r;
 
 	r = follow_tree(live, ctx->n_tasks, ctx->opts->timeout_ms ? ctx->opts->timeout_ms : OC_RESTORE_TIMEOUT_MS);
 	if (r >= 0)
@@ -580,7 +606,6 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	if (r < 0)
 		return r;
 	oc_notify_point_logged(ctx->opts->notify, ctx->opts->notify_data, "pre-resume", pid);
-	/* Everything is in place: let the whole tree go at once. */
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		if (ctx->tasks[i].zombie)
 			continue;
@@ -589,6 +614,40 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 			return oc_error_wrap(r, "restoring task %d", ctx->tasks[i].pid);
 	}
 	return 0;
+}
+
+/* The coordinator's own steps of the plan (actor 0), in plan order; the
+ * tasks carry out theirs (run_task). */
+static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
+{
+	const struct oc_plan *plan = &ctx->plan;
+	int r = oc_rst_files_begin(files);
+
+	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
+		const struct oc_plan_step *s = &plan->steps[plan->order[k]];
+		if (s->actor != 0)
+			continue;
+		switch (s->kind) {
+		case OC_STEP_OPEN:
+			r = oc_rst_open_fd_file(files, s->object);
+			break;
+		case OC_STEP_STAGE:
+			r = oc_fd_kind_of(s->object)->run_stage(files, s->stage);
+			break;
+		case OC_STEP_CREATE:
+			r = create_root(ctx, files, live);
+			break;
+		case OC_STEP_RESUME:
+			r = resume_tree(ctx, live);
+			break;
+		default: {
+			char what[128];
+			oc_plan_describe(plan, plan->order[k], what, sizeof(what));
+			r = oc_error(-EINVAL, "the plan gives the coordinator a step it cannot do: %s", what);
+		}
+		}
+	}
+	return r;
 }
 
 static int write_restore_stats(struct oc_rst_ctx *ctx, uint64_t restore_us)
@@ -648,9 +707,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 
 	pr_info("Restoring %zu task(s) from %s", ctx.n_tasks, opts->images_dir);
 	files.ctx = &ctx;
-	r = oc_rst_open_all(&files);
-	if (r >= 0)
-		r = restore_tree(&ctx, &files, live);
+	r = restore_tree(&ctx, &files, live);
 	if (r < 0) {
 		/* Leave nothing behind: every task we made dies.  Looking
 		 * them up may record errors of its own: keep ours. */

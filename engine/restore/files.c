@@ -243,11 +243,6 @@ static int open_task(struct oc_rst_files *files, struct oc_rst_task *t)
 	struct oc_rst_ctx *ctx = files->ctx;
 	int fd, r;
 
-	for (size_t i = 0; i < t->n_fds; i++) {
-		r = oc_rst_open_file(files, t->fds[i]->id, &fd);
-		if (r < 0)
-			return oc_error_wrap(r, "task %d fd %u", t->pid, t->fds[i]->fd);
-	}
 	t->vma_fds = calloc(t->mm->n_vmas ? t->mm->n_vmas : 1, sizeof(int));
 	if (!t->vma_fds)
 		return -ENOMEM;
@@ -275,12 +270,42 @@ static int open_task(struct oc_rst_files *files, struct oc_rst_task *t)
 	return t->pages_fd < 0 ? t->pages_fd : 0;
 }
 
-int oc_rst_open_all(struct oc_rst_files *files)
+int oc_rst_open_fd_file(struct oc_rst_files *files, uint32_t id)
+{
+	struct oc_rst_ctx *ctx = files->ctx;
+	int fd, r;
+
+	r = oc_rst_open_file(files, id, &fd);
+	if (r >= 0)
+		return 0;
+	/* Name the first fd that uses it. */
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		for (size_t j = 0; j < ctx->tasks[i].n_fds; j++)
+			if (ctx->tasks[i].fds[j]->id == id)
+				return oc_error_wrap(r, "task %d fd %u", ctx->tasks[i].pid, ctx->tasks[i].fds[j]->fd);
+	return r;
+}
+
+int oc_rst_open_sources(struct oc_rst_files *files)
+{
+	struct oc_rst_ctx *ctx = files->ctx;
+	int r;
+
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		if (ctx->tasks[i].zombie)
+			continue;
+		r = open_task(files, &ctx->tasks[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int oc_rst_files_begin(struct oc_rst_files *files)
 {
 	struct oc_rst_ctx *ctx = files->ctx;
 	struct rlimit nofile;
 	uint32_t max_fd = 2;
-	int r;
 
 	/* Above every fd of every task, and room for all of ours. */
 	for (size_t i = 0; i < ctx->n_tasks; i++)
@@ -299,18 +324,12 @@ int oc_rst_open_all(struct oc_rst_files *files)
 		if (tty >= 0)
 			files->ctty_fd = oc_rst_high_fd(files, tty);
 	}
-	for (size_t i = 0; i < ctx->n_tasks; i++) {
-		if (ctx->tasks[i].zombie)
-			continue;
-		r = open_task(files, &ctx->tasks[i]);
-		if (r < 0)
-			return r;
-	}
 	return 0;
 }
 
 void oc_rst_files_fini(struct oc_rst_files *files)
 {
+	oc_fd_kinds_fini(files);
 	for (size_t i = 0; i < files->n_ghost_paths; i++) {
 		unlink(files->ghost_paths[i]);
 		free(files->ghost_paths[i]);

@@ -15,7 +15,7 @@ static const char *const step_names[_OC_STEP_KIND_MAX] = {
 	[OC_STEP_OPEN] = "open",	   [OC_STEP_CREATE] = "create",	   [OC_STEP_SESSION] = "session",
 	[OC_STEP_ZOMBIE] = "zombie",	   [OC_STEP_INSTALL] = "install fds", [OC_STEP_SETUP] = "set up",
 	[OC_STEP_FS] = "fs",		   [OC_STEP_MEMORY] = "memory",	   [OC_STEP_THREADS] = "threads",
-	[OC_STEP_RESUME] = "resume",	   [OC_STEP_PREMAP] = "premap",
+	[OC_STEP_RESUME] = "resume",	   [OC_STEP_PREMAP] = "premap",	   [OC_STEP_STAGE] = "stage",
 };
 
 int oc_plan_add_step(struct oc_plan *plan, enum oc_step_kind kind, pid_t actor, pid_t task, uint32_t object,
@@ -54,6 +54,8 @@ void oc_plan_describe(const struct oc_plan *plan, size_t i, char *buf, size_t le
 
 	if (s->kind == OC_STEP_OPEN)
 		snprintf(buf, len, "open file %u", s->object);
+	else if (s->kind == OC_STEP_STAGE)
+		snprintf(buf, len, "%ss: %s", oc_fd_kind_of(s->object)->name, oc_fd_kind_of(s->object)->stages[s->stage]);
 	else if (s->kind == OC_STEP_SETUP)
 		snprintf(buf, len, "task %d: set up file %u", s->task, s->object);
 	else
@@ -159,10 +161,35 @@ struct plan_build {
 	size_t n_opens;
 };
 
-/* Every file entry an fd uses is opened once, up front, by the coordinator. */
+/*
+ * The stages of an fd kind that makes its files together, once, chained;
+ * *ret_last is the last one, which each open of the kind waits for.
+ */
+static int plan_stages(struct plan_build *b, const struct oc_fd_kind *kind, size_t *ret_last)
+{
+	for (size_t st = 0; st < kind->n_stages; st++) {
+		size_t s;
+		int r = oc_plan_add_step(&b->plan, OC_STEP_STAGE, 0, 0, kind->type, &s);
+		if (r < 0)
+			return r;
+		b->plan.steps[s].stage = st;
+		if (st && (r = oc_plan_add_dep(&b->plan, s, *ret_last)) < 0)
+			return r;
+		*ret_last = s;
+	}
+	return 0;
+}
+
+/* Every file entry an fd uses is opened once, up front, by the coordinator,
+ * after the stages its kind declares. */
 static int plan_opens(struct plan_build *b)
 {
 	struct oc_rst_ctx *ctx = b->ctx;
+	struct {
+		const struct oc_fd_kind *kind;
+		size_t last;
+	} staged[8];
+	size_t n_staged = 0;
 	int r;
 
 	b->opens = calloc(ctx->n_files ? ctx->n_files : 1, sizeof(*b->opens));
@@ -172,8 +199,23 @@ static int plan_opens(struct plan_build *b)
 		uint32_t id = ctx->files[f]->id;
 		if (!oc_rst_file_owner(ctx, id))
 			continue; /* only mapped, or cwd/root: opened by path */
-		r = oc_plan_add_step(&b->plan, OC_STEP_OPEN, 0, 0, id, &b->opens[b->n_opens]);
+		const struct oc_fd_kind *kind = oc_fd_kind_of(ctx->files[f]->type);
+		size_t k = 0;
+		while (kind && kind->n_stages && k < n_staged && staged[k].kind != kind)
+			k++;
+		if (kind && kind->n_stages && k == n_staged) {
+			if (n_staged == ARRAY_SIZE(staged))
+				return oc_error(-E2BIG, "too many fd kinds with stages");
+			staged[n_staged].kind = kind;
+			if ((r = plan_stages(b, kind, &staged[n_staged].last)) < 0)
+				return r;
+			n_staged++;
+		}
+		size_t *open = &b->opens[b->n_opens];
+		r = oc_plan_add_step(&b->plan, OC_STEP_OPEN, 0, 0, id, open);
 		if (r < 0)
+			return r;
+		if (kind && kind->n_stages && (r = oc_plan_add_dep(&b->plan, *open, staged[k].last)) < 0)
 			return r;
 		b->n_opens++;
 	}
@@ -514,6 +556,12 @@ static void print_step(const struct oc_plan *plan, size_t i, struct oc_rst_ctx *
 	case OC_STEP_RESUME:
 		fprintf(out, "load registers of every thread and let the tree go");
 		break;
+	case OC_STEP_STAGE: {
+		char what[128];
+		oc_plan_describe(plan, i, what, sizeof(what));
+		fprintf(out, "%s", what);
+		break;
+	}
 	default:
 		break;
 	}

@@ -49,8 +49,15 @@ struct oc_agent_msg {
 	char text[3072];
 };
 
-/* Open everything of every task: fds, mapped files, exe, pages. */
-int oc_rst_open_all(struct oc_rst_files *files);
+/*
+ * The coordinator's files, in three parts: set the helper fd base (above
+ * every fd of every task) and the shell job's terminal; open the file
+ * entry of an OPEN step; open what is not an fd before the root is made
+ * (mapped files, exe, pages).
+ */
+int oc_rst_files_begin(struct oc_rst_files *files);
+int oc_rst_open_fd_file(struct oc_rst_files *files, uint32_t id);
+int oc_rst_open_sources(struct oc_rst_files *files);
 
 /* Close every helper fd; unlink recreated ghost files. */
 void oc_rst_files_fini(struct oc_rst_files *files);

@@ -153,3 +153,24 @@ fdsock_refused() {
 @test "a held lock without --file-locks fails the dump; the lock stays held" {
 	fdsock_refused lock "holds a flock lock: dump file locks with --file-locks"
 }
+
+@test "--plan-only lists unix sockets' stages, each after the one before, every socket opened after the last" {
+	fdsock_start fdsock_listen
+	fdsock_dump
+	run ocicr restore -D "$DIR/img" --plan-only
+	assert_success
+	local stage prev=0 at
+	for stage in "listeners" "sockets and pairs" "datagram peers" "waiting connections" \
+		"queued data" "options and shutdowns"; do
+		at=$(echo "$output" | grep -n "unix sockets: $stage\( \|\$\)" | cut -d: -f1)
+		[ -n "$at" ] || fail "no stage '$stage' in the plan"
+		[ "$at" -gt "$prev" ] || fail "stage '$stage' comes before the one it follows"
+		prev=$at
+	done
+	local first_open
+	first_open=$(echo "$output" | grep -n "open file .*UNIXSK" | head -1 | cut -d: -f1)
+	[ -n "$first_open" ] || fail "no unix socket is opened in the plan"
+	[ "$first_open" -gt "$prev" ] || fail "a unix socket is opened before the last stage"
+	fdsock_restore
+	fdsock_expect_pass
+}

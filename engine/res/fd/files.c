@@ -43,6 +43,13 @@ const struct oc_fd_kind *oc_fd_kind_of(FdTypes type)
 	return NULL;
 }
 
+void oc_fd_kinds_fini(struct oc_rst_files *files)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i]->fini)
+			fd_kinds[i]->fini(files);
+}
+
 bool oc_fd_is_anon(const struct oc_dump_fd *fd, const char *name)
 {
 	static const char prefix[] = "anon_inode:";

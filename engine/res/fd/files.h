@@ -45,10 +45,24 @@ struct oc_fd_kind {
 	int (*setup)(struct oc_rst_agent *ag, FileEntry *fe, int fd);
 	/* What setup does, in a few words, for the plan printer. */
 	const char *setup_what;
+	/*
+	 * Restore, optional, for a kind whose files are made together (unix
+	 * sockets connect to each other): stages the coordinator runs in
+	 * order, each a plan step, before it opens any file of the kind; then
+	 * every file of the kind is found opened.  fini drops what the stages
+	 * hold if the restore stops before their end.
+	 */
+	const char *const *stages;
+	size_t n_stages;
+	int (*run_stage)(struct oc_rst_files *files, size_t stage);
+	void (*fini)(struct oc_rst_files *files);
 };
 
 /* The kind module for a file entry type, or NULL. */
 const struct oc_fd_kind *oc_fd_kind_of(FdTypes type);
+
+/* Let every fd kind drop what its restore stages still hold. */
+void oc_fd_kinds_fini(struct oc_rst_files *files);
 
 /* The fd numbers of task @pid, ascending (malloc'ed). */
 int oc_dump_list_fds(pid_t pid, int **ret_fds, size_t *ret_n);

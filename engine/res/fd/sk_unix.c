@@ -656,7 +656,35 @@ static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	return 0;
 }
 
+/*
+ * The stages, run by the coordinator in order (each a plan step) before
+ * any socket is handed out: listeners first, so that connections find
+ * them; then every other socket, made and bound, pairs connected; then
+ * datagram sockets connected one way, and waiting connections; then the
+ * queued data; then the rest of their state.
+ */
+enum unix_stage {
+	UNIX_LISTENERS,
+	UNIX_SOCKETS,
+	UNIX_DGRAM_PEERS,
+	UNIX_CONNECTIONS,
+	UNIX_QUEUES,
+	UNIX_OPTIONS,
+	_UNIX_STAGES,
+};
+
+static const char *const unix_stages[_UNIX_STAGES] = {
+	[UNIX_LISTENERS] = "listeners",
+	[UNIX_SOCKETS] = "sockets and pairs",
+	[UNIX_DGRAM_PEERS] = "datagram peers",
+	[UNIX_CONNECTIONS] = "waiting connections",
+	[UNIX_QUEUES] = "queued data",
+	[UNIX_OPTIONS] = "options and shutdowns",
+};
+
 static int unix_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);
+static int unix_run_stage(struct oc_rst_files *files, size_t stage);
+static void unix_fini(struct oc_rst_files *files);
 
 const struct oc_fd_kind oc_fd_kind_unix = {
 	.name = "unix socket",
@@ -664,6 +692,10 @@ const struct oc_fd_kind oc_fd_kind_unix = {
 	.match = unix_match,
 	.dump = unix_dump,
 	.open = unix_open,
+	.stages = unix_stages,
+	.n_stages = _UNIX_STAGES,
+	.run_stage = unix_run_stage,
+	.fini = unix_fini,
 };
 
 /* ---- other socket families: refused, by name -------------------------- */
@@ -1394,80 +1426,98 @@ static void rst_unix_fini(struct rst_unix *ru, bool failed)
 	free(ru->sks);
 }
 
-static int restore_all(struct rst_unix *ru)
+static int connect_peers(struct rst_unix *ru, bool to_listeners)
 {
-	int r;
-
-	r = collect(ru);
-	if (r < 0)
-		return r;
-	/* 1. listeners */
-	for (size_t i = 0; i < ru->n; i++)
-		if (ru->sks[i].ue->state == SK_LISTEN) {
-			r = make_listener(ru, &ru->sks[i]);
-			if (r < 0)
-				return r;
-		}
-	/* 2. everything else, made and bound; pairs connected */
 	for (size_t i = 0; i < ru->n; i++) {
-		r = make_socket(ru, &ru->sks[i]);
+		struct rsk *s = &ru->sks[i];
+		if (!s->peer || is_pair(s) || (s->peer->ue->state == SK_LISTEN) != to_listeners)
+			continue;
+		int r = connect_to(s->fd, s->peer->ue);
 		if (r < 0)
-			return r;
-	}
-	/* 3. datagram sockets connected one way; 4. waiting connections */
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < ru->n; i++) {
-			struct rsk *s = &ru->sks[i];
-			if (!s->peer || is_pair(s) || (s->peer->ue->state == SK_LISTEN) != (pass == 1))
-				continue;
-			r = connect_to(s->fd, s->peer->ue);
-			if (r < 0)
-				return oc_error_wrap(r, "unix socket %u", s->ue->ino);
-		}
-	/* 5. queued data */
-	for (size_t i = 0; i < ru->n; i++) {
-		r = send_queue(ru, &ru->sks[i]);
-		if (r < 0)
-			return r;
-	}
-	/* 6. the rest of their state */
-	for (size_t i = 0; i < ru->n; i++) {
-		r = finish_socket(&ru->sks[i]);
-		if (r < 0)
-			return r;
+			return oc_error_wrap(r, "unix socket %u", s->ue->ino);
 	}
 	return 0;
 }
 
+static int run_stage(struct rst_unix *ru, enum unix_stage stage)
+{
+	int r = 0;
+
+	switch (stage) {
+	case UNIX_LISTENERS:
+		r = collect(ru);
+		for (size_t i = 0; r >= 0 && i < ru->n; i++)
+			if (ru->sks[i].ue->state == SK_LISTEN)
+				r = make_listener(ru, &ru->sks[i]);
+		break;
+	case UNIX_SOCKETS:
+		for (size_t i = 0; r >= 0 && i < ru->n; i++)
+			r = make_socket(ru, &ru->sks[i]);
+		break;
+	case UNIX_DGRAM_PEERS:
+		r = connect_peers(ru, false);
+		break;
+	case UNIX_CONNECTIONS:
+		r = connect_peers(ru, true);
+		break;
+	case UNIX_QUEUES:
+		for (size_t i = 0; r >= 0 && i < ru->n; i++)
+			r = send_queue(ru, &ru->sks[i]);
+		break;
+	case UNIX_OPTIONS:
+		for (size_t i = 0; r >= 0 && i < ru->n; i++)
+			r = finish_socket(&ru->sks[i]);
+		break;
+	case _UNIX_STAGES:
+		break;
+	}
+	return r;
+}
+
+static void unix_fini(struct oc_rst_files *files)
+{
+	if (!files->unix_sk)
+		return;
+	rst_unix_fini(files->unix_sk, true);
+	free(files->unix_sk);
+	files->unix_sk = NULL;
+}
+
+/* Every socket is made: record each as its file entry's open file. */
+static int hand_out(struct oc_rst_files *files)
+{
+	struct rst_unix *ru = files->unix_sk;
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < ru->n; i++)
+		r = oc_rst_file_opened(files, ru->sks[i].fe->id, TAKE_FD(ru->sks[i].fd), NULL);
+	unix_fini(files);
+	return r;
+}
+
+static int unix_run_stage(struct oc_rst_files *files, size_t stage)
+{
+	int r;
+
+	if (stage == 0 && !files->unix_sk) {
+		files->unix_sk = calloc(1, sizeof(*files->unix_sk));
+		if (!files->unix_sk)
+			return -ENOMEM;
+		files->unix_sk->ctx = files->ctx;
+	}
+	if (!files->unix_sk || stage >= _UNIX_STAGES)
+		return oc_error(-EINVAL, "unix sockets: stage %zu out of order", stage);
+	r = run_stage(files->unix_sk, stage);
+	if (r < 0) {
+		unix_fini(files);
+		return oc_error_wrap(r, "restoring unix sockets (%s)", unix_stages[stage]);
+	}
+	return stage + 1 == _UNIX_STAGES ? hand_out(files) : 0;
+}
+
+/* The stages ran (plan steps) and recorded every socket: a socket not
+ * found opened was not made. */
 static int unix_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
-	struct rst_unix ru = { .ctx = files->ctx };
-	int r, fd = -1;
-
-	r = restore_all(&ru);
-	if (r < 0) {
-		rst_unix_fini(&ru, true);
-		return r;
-	}
-	/* Every socket is made: the others are found opened from now on. */
-	for (size_t i = 0; i < ru.n; i++) {
-		struct rsk *s = &ru.sks[i];
-		if (s->fe == fe) {
-			fd = TAKE_FD(s->fd);
-			continue;
-		}
-		r = oc_rst_file_opened(files, s->fe->id, TAKE_FD(s->fd), NULL);
-		if (r < 0)
-			break;
-	}
-	rst_unix_fini(&ru, true);
-	if (r < 0) {
-		if (fd >= 0)
-			close(fd);
-		return r;
-	}
-	if (fd < 0)
-		return oc_error(-EINVAL, "files.img: unix socket %u was not made", fe->id);
-	*ret_fd = fd;
-	return 0;
+	return oc_error(-EINVAL, "files.img: unix socket %u was not made", fe->id);
 }
