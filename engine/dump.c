@@ -11,6 +11,7 @@
 
 #include "dump.h"
 #include "res/pages.h"
+#include "res/seccomp.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/interrupt.h"
@@ -21,7 +22,6 @@
 #include "memfd.pb-c.h"
 #include "pipe-data.pb-c.h"
 #include "remap-file-path.pb-c.h"
-#include "seccomp.pb-c.h"
 #include "stats.pb-c.h"
 #include "timens.pb-c.h"
 #include "tty.pb-c.h"
@@ -207,6 +207,7 @@ static const struct {
 } dump_steps[] = {
 	{ "task", oc_dump_task_core, true },
 	{ "threads", oc_dump_threads, false },
+	{ "seccomp", oc_dump_seccomp, false },
 	{ "signal handlers", oc_dump_sigactions, false },
 	{ "timers", oc_dump_timers, false },
 	{ "resource limits", oc_dump_rlimits, false },
@@ -229,7 +230,9 @@ static int collect_task(struct oc_dump_task *t)
 		t->pidfd = syscall(SYS_pidfd_open, t->pid, 0);
 		if (t->pidfd < 0)
 			return oc_error_errno(-errno, "pidfd_open(%d)", t->pid);
-		r = task_begin_remote(t);
+		r = oc_seccomp_suspend(t);
+		if (r >= 0)
+			r = task_begin_remote(t);
 		if (r < 0)
 			goto out;
 	}
@@ -433,7 +436,6 @@ static int write_stats(struct oc_dump_ctx *ctx)
 static int write_all(struct oc_dump_ctx *ctx)
 {
 	PstreeEntry **pstree;
-	SeccompEntry seccomp = SECCOMP_ENTRY__INIT;
 	int r;
 
 	pstree = OC_ARENA_ARRAY(ctx->arena, PstreeEntry *, ctx->n_tasks);
@@ -462,7 +464,7 @@ static int write_all(struct oc_dump_ctx *ctx)
 		if (r < 0)
 			return r;
 	}
-	r = oc_img_write_one(ctx->dir, OC_IMG_SECCOMP, 0, &seccomp.base);
+	r = oc_dump_seccomp_image(ctx);
 	if (r < 0)
 		return r;
 	return write_timens(ctx);
@@ -486,7 +488,7 @@ static void drop_twins(struct oc_dump_ctx *ctx, bool tree_alive)
 		struct oc_remote rs;
 		int st;
 		long res;
-		if (ptrace(PTRACE_SEIZE, leader, 0, PTRACE_O_TRACESYSGOOD) < 0)
+		if (ptrace(PTRACE_SEIZE, leader, 0, oc_seccomp_ptrace_opts(t)) < 0)
 			goto warn;
 		if (ptrace(PTRACE_INTERRUPT, leader, 0, 0) < 0 || waitpid(leader, &st, __WALL) != leader ||
 		    oc_remote_begin(leader, t->syscall_ip, 0, &rs) < 0) {
@@ -522,6 +524,7 @@ static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 		free(ctx->kobjs[k].reps);
 	free(ctx->files);
 	free(ctx->known_files);
+	oc_seccomp_table_free(&ctx->seccomp);
 	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {
 		free(ctx->queues[k].msgs);
 		free(ctx->queues[k].payloads);

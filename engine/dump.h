@@ -35,6 +35,7 @@ struct oc_dump_thread {
 	struct oc_seized_thread *seized;
 	CoreEntry *core;
 	struct oc_remote rs;       /* remote session, while collecting */
+	unsigned int seccomp_mode; /* SECCOMP_MODE_* (res/seccomp.c) */
 };
 
 struct oc_dump_task {
@@ -47,6 +48,7 @@ struct oc_dump_task {
 	size_t n_vmas;
 	int pidfd;
 	unsigned long syscall_ip;
+	bool seccomp_suspended;    /* traced with PTRACE_O_SUSPEND_SECCOMP */
 
 	struct oc_dump_thread *threads; /* [0] is the leader */
 	size_t n_threads;
@@ -126,6 +128,12 @@ struct oc_dump_ctx {
 		size_t n;
 		uint32_t last_id;
 	} kobjs[4];
+
+	/* seccomp.img: every filter of the tree, oldest of a chain first */
+	struct oc_seccomp_table {
+		struct SeccompFilter **filters;
+		size_t n, cap;
+	} seccomp;
 
 	/* namespace inode -> id, one counter for all kinds */
 	struct {

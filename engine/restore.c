@@ -29,6 +29,7 @@
 #include "util/interrupt.h"
 #include "util/log.h"
 #include "proc/proc.h"
+#include "res/seccomp.h"
 
 #include "stats.pb-c.h"
 
@@ -309,6 +310,7 @@ static const char *const step_names[_OC_RST_STEP_MAX] = {
 	[OC_RST_STEP_RLIMIT] = "resource limits", [OC_RST_STEP_CLONE] = "creating threads",
 	[OC_RST_STEP_THREAD] = "per-thread state", [OC_RST_STEP_CREDS] = "credentials",
 	[OC_RST_STEP_SIGQUEUE] = "queueing pending signals", [OC_RST_STEP_SEALS] = "sealing memfds",
+	[OC_RST_STEP_SECCOMP] = "entering seccomp",
 };
 
 static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, struct rst_thread_state **ret_th)
@@ -492,9 +494,12 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		run_task(ctx, files, &ctx->tasks[0]);
 	if (pid != ctx->tasks[0].pid)
 		return oc_error(-EEXIST, "task got pid %d instead of %d", pid, ctx->tasks[0].pid);
+	/* Filters the blobs install must not stop our remote calls. */
+	long suspend = oc_rst_seccomp_used(ctx) ? PTRACE_O_SUSPEND_SECCOMP : 0;
 	if (ptrace(PTRACE_SEIZE, pid, 0,
-		   PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0)
-		return oc_error_errno(-errno, "cannot trace task %d", pid);
+		   PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | suspend) < 0)
+		return oc_error_errno(-errno, "cannot trace task %d%s", pid,
+				      suspend ? " with its seccomp filters suspended (needs CAP_SYS_ADMIN)" : "");
 	/* The tree has every file now; ours would only keep pipes open. */
 	oc_rst_files_fini(files);
 	for (size_t i = 0; i < ctx->n_tasks; i++)

@@ -34,6 +34,7 @@
 #include "pipe-data.pb-c.h"
 #include "pstree.pb-c.h"
 #include "remap-file-path.pb-c.h"
+#include "seccomp.pb-c.h"
 
 struct oc_rst_task {
 	PstreeEntry *pstree;
@@ -71,6 +72,7 @@ struct oc_rst_ctx {
 	const struct oc_restore_opts *opts;
 	struct oc_imgdir *dir;
 	InventoryEntry *inventory;
+	SeccompEntry *seccomp;       /* seccomp.img, NULL if absent */
 	struct oc_rst_task *tasks;   /* pstree order: parents first */
 	size_t n_tasks;
 	FileEntry **files;

@@ -28,6 +28,7 @@
 #include "restore.h"
 #include "res/files.h"
 #include "res/mm.h"
+#include "res/seccomp.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -190,7 +191,7 @@ static int read_own_vdso(uint64_t *ret_vdso, uint64_t *ret_vdso_len, uint64_t *r
 }
 
 struct area_layout {
-	size_t blob, args, vmas, runs, timers, siginfos, threads, stacks, total;
+	size_t blob, args, vmas, runs, timers, siginfos, threads, seccomp, stacks, total;
 };
 
 int oc_agent_find_area(struct oc_rst_task *t, size_t len, uint64_t *ret)
@@ -401,7 +402,8 @@ static int build_and_jump(struct oc_rst_agent *ag)
 	L.timers = L.runs + n_runs * sizeof(struct oc_rst_run);
 	L.siginfos = L.timers + tc->timers->n_posix * sizeof(struct oc_rst_posix_timer);
 	L.threads = L.siginfos + n_sig * sizeof(struct oc_rst_siginfo);
-	L.stacks = PAGE_ALIGN(L.threads + t->n_cores * sizeof(struct oc_rst_thread));
+	L.seccomp = L.threads + t->n_cores * sizeof(struct oc_rst_thread);
+	L.stacks = PAGE_ALIGN(L.seccomp + oc_rst_seccomp_area_size(ag->ctx, t));
 	L.total = L.stacks + (t->n_cores + 1) * RST_STACK_SIZE;
 
 	uint64_t area = 0;
@@ -573,11 +575,15 @@ static int build_and_jump(struct oc_rst_agent *ag)
 		}
 	}
 
-	/* Threads, each with a stack in the area. */
+	/* Threads, each with a stack in the area; their seccomp filters. */
 	a->n_threads = t->n_cores;
+	size_t seccomp_cursor = L.seccomp;
 	for (size_t i = 0; i < t->n_cores; i++) {
 		fill_thread(&a->threads[i], t->cores[i], i == 0 ? tc : NULL, t->pstree->threads[i]);
 		a->threads[i].stack_top = area + L.stacks + (i + 2) * RST_STACK_SIZE - 64;
+		r = oc_rst_seccomp_fill(ag->ctx, t, i, &a->threads[i], base, area, &seccomp_cursor);
+		if (r < 0)
+			return r;
 	}
 
 	a->first_helper_fd = ag->files->helper_base;

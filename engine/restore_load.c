@@ -10,6 +10,7 @@
 
 #include "restore.h"
 #include "res/mm.h"
+#include "res/seccomp.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -403,6 +404,9 @@ int oc_restore_load(struct oc_rst_ctx *ctx)
 	if (ctx->tasks[0].pstree->ppid != 0)
 		return oc_error(-EINVAL, "pstree.img: the first task (%u) has a parent", ctx->tasks[0].pstree->pid);
 
+	r = oc_rst_seccomp_load(ctx);
+	if (r < 0)
+		return r;
 	r = read_all(ctx, OC_IMG_FILES, 0, true, &ctx->files, &ctx->n_files, NULL);
 	if (r < 0)
 		return r;
@@ -423,6 +427,8 @@ int oc_restore_load(struct oc_rst_ctx *ctx)
 			return r;
 		if (!ctx->tasks[i].zombie) {
 			r = check_refs(ctx, &ctx->tasks[i]);
+			if (r >= 0)
+				r = oc_rst_seccomp_check(ctx, &ctx->tasks[i]);
 			if (r < 0)
 				return r;
 		}

@@ -22,6 +22,7 @@
 #include "dump.h"
 #include "res/mm.h"
 #include "res/pages.h"
+#include "res/seccomp.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/interrupt.h"
@@ -747,7 +748,7 @@ static void start_pump(struct oc_dump_task *t, struct page_sink *list, struct oc
 		return;
 	/* Its seccomp filter, inherited from the task, might kill it for
 	 * a system call the task never makes: read it from outside. */
-	if (t->status.has_seccomp && t->status.seccomp)
+	if (t->seccomp_suspended)
 		return;
 	if (oc_twin_pump_start(t->twin, t->syscall_ip, list->runs, list->n_runs, pump) < 0) {
 		pr_debug("task %d: twin %d cannot send its pages (%s); reading them", t->pid, t->twin,
@@ -877,10 +878,10 @@ static int fork_twin(struct oc_dump_task *t)
 	pid_t leader = t->threads[0].seized->tid;
 	int st;
 
-	if (ptrace(PTRACE_SETOPTIONS, leader, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE) < 0)
+	if (ptrace(PTRACE_SETOPTIONS, leader, 0, oc_seccomp_ptrace_opts(t) | PTRACE_O_TRACECLONE) < 0)
 		return oc_error_errno(-errno, "task %d: PTRACE_SETOPTIONS", t->pid);
 	long res = oc_remote_call(&t->threads[0].rs, "fork of the snapshot twin", SYS_clone, 0, 0, 0, 0);
-	ptrace(PTRACE_SETOPTIONS, leader, 0, PTRACE_O_TRACESYSGOOD);
+	ptrace(PTRACE_SETOPTIONS, leader, 0, oc_seccomp_ptrace_opts(t));
 	if (res < 0)
 		return res;
 	t->twin = res;
