@@ -11,6 +11,7 @@
 
 #include "dump.h"
 #include "res/pages.h"
+#include "res/ns/ns.h"
 #include "res/seccomp.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -283,7 +284,7 @@ static int collect_all(struct oc_dump_ctx *ctx)
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return oc_ns_dump(ctx);
 }
 
 /* ---- writing ----------------------------------------------------------- */
@@ -372,6 +373,8 @@ static int write_inventory(struct oc_dump_ctx *ctx)
 	 * which no task has (tasks count from 2). */
 	root_ids = *task_ids;
 	root_ids.vm_id = root_ids.files_id = root_ids.fs_id = root_ids.sighand_id = 1;
+	/* But ocicr's own where the root's were dumped: they are made anew. */
+	oc_ns_inventory_ids(ctx, &root_ids);
 
 	inv.img_version = OC_IMG_VERSION;
 	inv.has_fdinfo_per_id = true;

@@ -135,12 +135,15 @@ struct oc_dump_ctx {
 		size_t n, cap;
 	} seccomp;
 
-	/* namespace inode -> id, one counter for all kinds */
+	/* namespace inode -> id, one counter for all kinds (res/ns/) */
 	struct {
 		uint64_t ino;
 		uint32_t id;
 	} ns_seen[64];
 	size_t n_ns_seen;
+	uint32_t own_ns_ids[8];    /* ocicr's own, by enum oc_ns_kind */
+	bool own_ns_numbered;
+	uint32_t ns_dumped;        /* 1 << kind: the root's, dumped */
 
 	/* stats */
 	uint64_t pages_scanned, pages_written, shpages_written;

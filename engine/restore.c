@@ -29,6 +29,7 @@
 #include "util/interrupt.h"
 #include "util/log.h"
 #include "proc/proc.h"
+#include "res/ns/ns.h"
 #include "res/seccomp.h"
 
 #include "stats.pb-c.h"
@@ -487,19 +488,24 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 			live[i].threads[j].tid = t->pstree->threads[j];
 	}
 
-	pid_t pid = clone_with_pid(ctx->tasks[0].pid, 0);
+	pid_t pid = clone_with_pid(ctx->tasks[0].pid, ctx->ns->clone_flags);
 	if (pid < 0)
 		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
 		run_task(ctx, files, &ctx->tasks[0]);
 	if (pid != ctx->tasks[0].pid)
 		return oc_error(-EEXIST, "task got pid %d instead of %d", pid, ctx->tasks[0].pid);
+
 	/* Filters the blobs install must not stop our remote calls. */
 	long suspend = oc_rst_seccomp_used(ctx) ? PTRACE_O_SUSPEND_SECCOMP : 0;
 	if (ptrace(PTRACE_SEIZE, pid, 0,
 		   PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | suspend) < 0)
 		return oc_error_errno(-errno, "cannot trace task %d%s", pid,
 				      suspend ? " with its seccomp filters suspended (needs CAP_SYS_ADMIN)" : "");
+	/* Its namespaces are filled before it (or any task) runs. */
+	r = oc_ns_fill(ctx, pid);
+	if (r < 0)
+		return r;
 	/* The tree has every file now; ours would only keep pipes open. */
 	oc_rst_files_fini(files);
 	for (size_t i = 0; i < ctx->n_tasks; i++)

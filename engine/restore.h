@@ -73,6 +73,7 @@ struct oc_rst_ctx {
 	struct oc_imgdir *dir;
 	InventoryEntry *inventory;
 	SeccompEntry *seccomp;       /* seccomp.img, NULL if absent */
+	struct oc_rst_ns *ns;        /* namespaces to create (res/ns/) */
 	struct oc_rst_task *tasks;   /* pstree order: parents first */
 	size_t n_tasks;
 	FileEntry **files;

@@ -489,11 +489,15 @@ static int build_and_jump(struct oc_rst_agent *ag)
 		}
 		if (!(v->status & VMA_AREA_REGULAR) || v->end > OC_TASK_SIZE)
 			continue; /* vsyscall and friends: the kernel's */
-		if (v->status & (VMA_AREA_AIORING | VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_UPROBES))
+		if (v->status & (VMA_AREA_AIORING | VMA_AREA_SOCKET | VMA_AREA_UPROBES))
 			return oc_error(-EOPNOTSUPP, "VMA 0x%" PRIx64 " is of a kind (status 0x%x) not supported "
 					"yet", v->start, v->status);
 		struct oc_rst_vma *rv = &a->vmas[a->n_vmas];
 		prepare_vma(v, t->vma_fds[i], rv);
+		if (v->status & VMA_AREA_SYSVIPC) {
+			rv->is_sysv = 1;
+			rv->sysv_shmid = v->shmid;
+		}
 		rv->premap_at = t->premap_at ? t->premap_at[i] : 0;
 		rv->has_pages = rv->premap_at || runs_touch(a->runs, a->n_runs, v->start, v->end);
 		a->n_vmas++;

@@ -10,6 +10,7 @@
 
 #include "restore.h"
 #include "res/mm.h"
+#include "res/ns/ns.h"
 #include "res/seccomp.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -433,6 +434,9 @@ int oc_restore_load(struct oc_rst_ctx *ctx)
 				return r;
 		}
 	}
+	r = oc_ns_load(ctx);
+	if (r < 0)
+		return r;
 	return oc_rst_cow_match(ctx);
 }
 
@@ -446,6 +450,7 @@ void oc_restore_ctx_fini(struct oc_rst_ctx *ctx)
 		free(ctx->tasks[i].premap_at);
 	}
 	free(ctx->tasks);
+	oc_ns_free(ctx);
 	oc_plan_free(&ctx->plan);
 	free(ctx->files);
 	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 
 #include "dump.h"
+#include "res/ns/ns.h"
 #include "res/mm.h"
 #include "util/cleanup.h"
 #include "util/error.h"
@@ -78,6 +79,27 @@ static bool is_shmem_anon(const struct oc_proc_vma *v)
 	       (!strcmp(v->path, "/dev/zero") || !strncmp(v->path, "/memfd:", 7));
 }
 
+/*
+ * A SysV shared memory attachment: the segment (its inode number is its
+ * id) and its contents belong to the ipc namespace, which is dumped with
+ * the root's; the blob attaches it again.
+ */
+static int dump_sysv_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
+{
+	if (!t->ids || t->ids->ipc_ns_id == t->ctx->own_ns_ids[OC_NS_IPC])
+		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " is a SysV shared memory segment of "
+				"ocicr's own ipc namespace: only a tree with an ipc namespace of its own can be "
+				"dumped with one", v->start, v->end);
+	if (v->pgoff)
+		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " maps SysV shared memory %" PRIu64
+				" from offset %" PRIu64 ": only whole attachments are supported", v->start, v->end,
+				(uint64_t)v->inode, v->pgoff);
+	ve->status |= VMA_AREA_SYSVIPC;
+	ve->shmid = v->inode;
+	ve->flags = MAP_SHARED;
+	return 0;
+}
+
 static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
 {
 	ve->start = v->start;
@@ -125,8 +147,7 @@ static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vma
 			return oc_dump_shmem_vma(t, v, ve);
 		}
 		if (!strncmp(v->path, "/SYSV", 5))
-			return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " is a SysV shared memory "
-					"segment, not supported yet", v->start, v->end);
+			return dump_sysv_vma(t, v, ve);
 		return dump_file_vma(t, v, ve);
 	case OC_VMA_ANON_SHMEM_NAMED:
 		ve->flags = MAP_SHARED;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dump.h"
+#include "res/ns/ns.h"
 #include "util/cleanup.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -59,58 +60,6 @@ static int kobj_id(struct oc_dump_task *t, struct oc_kobj_index *ix, int kcmp_ty
 	ix->last_id = MAX(ix->last_id, 1u) + 1;
 	reps[lo] = (struct oc_kobj_rep){ .pid = t->pid, .id = ix->last_id };
 	*ret_id = ix->last_id;
-	return 0;
-}
-
-/* Namespace ids share one counter, in CRIU's order of kinds. */
-#define NS(kind, field) \
-	{ kind, offsetof(TaskKobjIdsEntry, field), offsetof(TaskKobjIdsEntry, has_##field) }
-static const struct {
-	const char *link;
-	size_t off, has_off;
-} ns_kinds[] = {
-	NS("pid", pid_ns_id),	NS("net", net_ns_id),	NS("ipc", ipc_ns_id),	NS("uts", uts_ns_id),
-	NS("time", time_ns_id), NS("mnt", mnt_ns_id),	NS("user", user_ns_id), NS("cgroup", cgroup_ns_id),
-};
-#undef NS
-
-static int dump_ns_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids)
-{
-	struct oc_dump_ctx *ctx = t->ctx;
-	uint32_t max = 0;
-
-	for (size_t i = 0; i < ctx->n_ns_seen; i++)
-		max = MAX(max, ctx->ns_seen[i].id);
-
-	for (size_t k = 0; k < ARRAY_SIZE(ns_kinds); k++) {
-		_cleanup_free_ char *link = NULL;
-		char name[32];
-		uint64_t ino;
-		uint32_t id = 0;
-		int r;
-
-		snprintf(name, sizeof(name), "ns/%s", ns_kinds[k].link);
-		r = oc_proc_readlink(t->pid, name, &link);
-		if (r == -ENOENT)
-			continue; /* kernel without this namespace kind */
-		if (r < 0)
-			return r;
-		r = oc_proc_parse_ns_link(link, ns_kinds[k].link, &ino);
-		if (r < 0)
-			return r;
-		for (size_t i = 0; i < ctx->n_ns_seen; i++)
-			if (ctx->ns_seen[i].ino == ino)
-				id = ctx->ns_seen[i].id;
-		if (!id) {
-			if (ctx->n_ns_seen == ARRAY_SIZE(ctx->ns_seen))
-				return oc_error(-E2BIG, "too many namespaces in the tree");
-			id = ++max;
-			ctx->ns_seen[ctx->n_ns_seen].ino = ino;
-			ctx->ns_seen[ctx->n_ns_seen++].id = id;
-		}
-		*(uint32_t *)((char *)ids + ns_kinds[k].off) = id;
-		*(protobuf_c_boolean *)((char *)ids + ns_kinds[k].has_off) = true;
-	}
 	return 0;
 }
 
@@ -256,7 +205,7 @@ int oc_dump_task_core(struct oc_dump_task *t)
 		r = kobj_id(t, &ix[3], KCMP_SIGHAND, &ids->sighand_id);
 	if (r < 0)
 		return r;
-	r = dump_ns_ids(t, ids);
+	r = oc_ns_dump_ids(t, ids);
 	if (r < 0)
 		return r;
 	t->ids = ids;

@@ -123,8 +123,14 @@ static void restore_memory(struct oc_rst_args *args)
 				rst_fail(args, OC_RST_STEP_MMAP, to, i);
 			continue;
 		}
-		long addr = sys6(__NR_mmap, v->start, v->end - v->start, prot, v->flags | MAP_FIXED, v->fd,
-				 v->pgoff);
+		long addr;
+		if (v->is_sysv)
+			addr = sys3(__NR_shmat, v->sysv_shmid, v->start,
+				    (v->prot & PROT_WRITE ? 0 : 010000 /* SHM_RDONLY */) |
+				    (v->prot & PROT_EXEC ? 0100000 /* SHM_EXEC */ : 0));
+		else
+			addr = sys6(__NR_mmap, v->start, v->end - v->start, prot, v->flags | MAP_FIXED, v->fd,
+				    v->pgoff);
 		if (addr < 0 && addr > -4096)
 			rst_fail(args, OC_RST_STEP_MMAP, addr, i);
 		if ((uint64_t)addr != v->start)

@@ -51,6 +51,8 @@ struct oc_rst_vma {
 	uint32_t has_pages;   /* map writable first, pages follow */
 	uint64_t madv;        /* 1 << MADV_x bits to apply */
 	uint64_t premap_at;   /* filled by the agent here: move it in place */
+	uint32_t is_sysv;     /* a SysV shared memory attachment: shmat() */
+	uint32_t sysv_shmid;
 };
 
 /* A run of pages: at @vaddr, @nr_pages from the pages fd at @offset. */
