@@ -24,12 +24,12 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
-#include "dump.h"
-#include "restore.h"
+#include "dump/dump.h"
+#include "restore/restore.h"
 #include "res/ns/ns.h"
-#include "util/cleanup.h"
-#include "util/error.h"
-#include "util/log.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
 
 #include "ipc-msg.pb-c.h"
 #include "ipc-sem.pb-c.h"

@@ -9,12 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dump.h"
-#include "restore.h"
+#include "dump/dump.h"
+#include "restore/restore.h"
 #include "res/ns/ns.h"
-#include "util/cleanup.h"
-#include "util/error.h"
-#include "util/log.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
 
 /* In CRIU's order: its own namespaces are numbered 1-8 in this order. */
 #define KIND(k, n, flag, field, o)                                                              \

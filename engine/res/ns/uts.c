@@ -5,10 +5,10 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "dump.h"
-#include "restore.h"
+#include "dump/dump.h"
+#include "restore/restore.h"
 #include "res/ns/ns.h"
-#include "util/error.h"
+#include "core/error.h"
 
 #include "utsns.pb-c.h"
 
