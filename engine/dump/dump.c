@@ -277,8 +277,11 @@ static int collect_all(struct oc_dump_ctx *ctx)
 		for (size_t j = 0; j < t->n_threads; j++)
 			t->threads[j].seized = &t->seized->threads[j];
 	}
+	int r = oc_ns_pid_prepare(ctx);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
-		int r = oc_interrupt_check();
+		r = oc_interrupt_check();
 		if (r >= 0)
 			r = collect_task(&ctx->tasks[i]);
 		if (r < 0)
@@ -294,27 +297,26 @@ static int write_task(struct oc_dump_ctx *ctx, struct oc_dump_task *t)
 	int r;
 
 	for (size_t i = 0; i < t->n_threads; i++) {
-		r = oc_img_write_one(ctx->dir, OC_IMG_CORE, t->threads[i].seized->tid,
-				     &t->threads[i].core->base);
+		r = oc_img_write_one(ctx->dir, OC_IMG_CORE, t->threads[i].vtid, &t->threads[i].core->base);
 		if (r < 0)
 			return r;
 	}
 	if (t->seized->state == OC_TASK_DEAD) {
 		/* A zombie is only its core and its pstree entry. */
 		if (!t->n_threads) {
-			r = oc_img_write_one(ctx->dir, OC_IMG_CORE, t->pid, &t->threads[0].core->base);
+			r = oc_img_write_one(ctx->dir, OC_IMG_CORE, t->vpid, &t->threads[0].core->base);
 			if (r < 0)
 				return r;
 		}
 		return 0;
 	}
-	r = oc_img_write_one(ctx->dir, OC_IMG_IDS, t->pid, &t->ids->base);
+	r = oc_img_write_one(ctx->dir, OC_IMG_IDS, t->vpid, &t->ids->base);
 	if (r < 0)
 		return r;
-	r = oc_img_write_one(ctx->dir, OC_IMG_MM, t->pid, &t->mm->base);
+	r = oc_img_write_one(ctx->dir, OC_IMG_MM, t->vpid, &t->mm->base);
 	if (r < 0)
 		return r;
-	r = oc_img_write_one(ctx->dir, OC_IMG_FS, t->pid, &t->fs->base);
+	r = oc_img_write_one(ctx->dir, OC_IMG_FS, t->vpid, &t->fs->base);
 	if (r < 0)
 		return r;
 

@@ -35,13 +35,15 @@ struct oc_dump_thread {
 	struct oc_seized_thread *seized;
 	CoreEntry *core;
 	struct oc_remote rs;       /* remote session, while collecting */
+	pid_t vtid;                /* its tid in the tree's pid namespace */
 	unsigned int seccomp_mode; /* SECCOMP_MODE_* (res/task/seccomp.c) */
 };
 
 struct oc_dump_task {
 	struct oc_dump_ctx *ctx;
 	struct oc_seized_task *seized;
-	pid_t pid;
+	pid_t pid;                 /* in ocicr's pid namespace */
+	pid_t vpid;                /* in the tree's: what the images say */
 	struct oc_proc_stat stat;
 	struct oc_proc_status status;
 	struct oc_proc_vma *vmas;
@@ -144,6 +146,7 @@ struct oc_dump_ctx {
 	uint32_t own_ns_ids[8];    /* ocicr's own, by enum oc_ns_kind */
 	bool own_ns_numbered;
 	uint32_t ns_dumped;        /* 1 << kind: the root's, dumped */
+	bool own_pidns;            /* the root is init of a pid namespace */
 
 	/* stats */
 	uint64_t pages_scanned, pages_written, shpages_written;

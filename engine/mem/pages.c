@@ -783,7 +783,7 @@ static int write_task_pages(struct oc_dump_task *t, pid_t src)
 	pagemap_fd = open_proc(src, "pagemap");
 	if (pagemap_fd < 0)
 		return pagemap_fd;
-	r = oc_pages_writer_open(ctx, OC_IMG_PAGEMAP, t->pid, &w);
+	r = oc_pages_writer_open(ctx, OC_IMG_PAGEMAP, t->vpid, &w);
 	if (r < 0)
 		goto out;
 	w.mem_fd = open_proc(src, "mem");

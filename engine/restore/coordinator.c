@@ -39,7 +39,9 @@ struct rst_thread_state {
 	bool done;     /* stopped at the blob's final trap */
 };
 
-/* What the coordinator knows of one task while it is being restored. */
+/* What the coordinator knows of one task while it is being restored.  Its
+ * pid and tids are ours: in a new pid namespace they differ from the
+ * images' and are learnt as the tasks appear (0 until then). */
 struct rst_live {
 	struct oc_rst_task *task;
 	pid_t pid;
@@ -74,6 +76,8 @@ static int check_pid_free(pid_t pid)
 
 static int check_pids(struct oc_rst_ctx *ctx)
 {
+	if (ctx->ns->clone_flags & CLONE_NEWPID)
+		return 0; /* a new pid namespace has every pid free */
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		PstreeEntry *pe = ctx->tasks[i].pstree;
 		int r = check_pid_free(pe->pid);
@@ -331,9 +335,41 @@ static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, st
 	return NULL;
 }
 
+/*
+ * A task or thread @w we do not know yet, in a new pid namespace: its pid
+ * and tgid there (the last NSpid, NStgid values) say which of ours it is.
+ */
+static struct rst_live *learn_pid(struct rst_live *live, size_t n, pid_t w, struct rst_thread_state **ret_th)
+{
+	_cleanup_free_ char *text = NULL;
+	struct oc_proc_status st = {};
+	struct rst_live *found = NULL;
+
+	if (oc_proc_read(w, "status", &text, NULL) < 0 || oc_proc_parse_status(text, &st) < 0)
+		return NULL;
+	if (st.has_nspid && st.has_nstgid && st.n_nspid && st.n_nstgid) {
+		pid_t tid = st.nspid[st.n_nspid - 1], tgid = st.nstgid[st.n_nstgid - 1];
+		for (size_t i = 0; i < n && !found; i++) {
+			struct oc_rst_task *t = live[i].task;
+			if (t->pid != tgid)
+				continue;
+			found = &live[i];
+			if (tid == tgid)
+				live[i].pid = w;
+			for (size_t j = 0; j < live[i].n_threads; j++)
+				if (t->pstree->threads[j] == (uint32_t)tid) {
+					live[i].threads[j].tid = w;
+					*ret_th = &live[i].threads[j];
+				}
+		}
+	}
+	oc_proc_status_clear(&st);
+	return found;
+}
+
 /* Follow the tree until every thread sits at its blob's final trap and
  * every zombie-to-be has exited. */
-static int follow_tree(struct rst_live *live, size_t n)
+static int follow_tree(struct rst_live *live, size_t n, bool new_pidns)
 {
 	size_t waiting = 0;
 	char why[3072] = "";
@@ -351,6 +387,8 @@ static int follow_tree(struct rst_live *live, size_t n)
 		}
 		struct rst_thread_state *th = NULL;
 		struct rst_live *lv = live_task(live, n, w, &th);
+		if (!lv && new_pidns && WIFSTOPPED(st))
+			lv = learn_pid(live, n, w, &th);
 		if (!lv)
 			continue;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
@@ -430,7 +468,7 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
 
 	for (size_t i = 0; i < t->n_cores; i++) {
 		CoreEntry *core = t->cores[i];
-		pid_t tid = t->pstree->threads[i];
+		pid_t tid = lv->threads[i].tid;
 		struct user_regs_struct regs;
 		uint64_t mask = i == 0 ? t->cores[0]->tc->blk_sigset
 				       : (core->thread_core->has_blk_sigset ? core->thread_core->blk_sigset : 0);
@@ -451,18 +489,19 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
 			return oc_error_errno(-errno, "thread %d: cannot set the signal mask", tid);
 	}
 	for (size_t i = 0; i < t->n_cores; i++) {
-		pid_t tid = t->pstree->threads[i];
+		pid_t tid = lv->threads[i].tid;
 		if (ptrace(PTRACE_DETACH, tid, 0, 0) < 0)
 			return oc_error_errno(-errno, "cannot let thread %d go", tid);
 	}
 	TaskCoreEntry *tc = t->cores[0]->tc;
 	if (tc->task_state == 3)
-		kill(t->pid, tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP);
+		kill(lv->pid, tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP);
 	return 0;
 }
 
 static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
+	bool new_pidns = ctx->ns->clone_flags & CLONE_NEWPID;
 	int r;
 
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
@@ -479,22 +518,28 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		t->status_fd = oc_rst_high_fd(files, sv[1]);
 		if (t->status_fd < 0)
 			return t->status_fd;
-		live[i].pid = t->pid;
+		live[i].pid = new_pidns ? 0 : t->pid;
 		live[i].n_threads = t->zombie ? 0 : t->n_cores;
 		live[i].threads = calloc(t->n_cores, sizeof(*live[i].threads));
 		if (!live[i].threads)
 			return -ENOMEM;
 		for (size_t j = 0; j < t->n_cores && !t->zombie; j++)
-			live[i].threads[j].tid = t->pstree->threads[j];
+			live[i].threads[j].tid = new_pidns ? 0 : t->pstree->threads[j];
 	}
 
+	/* In a new pid namespace the root is its pid 1 (the image says so)
+	 * and has another pid outside. */
 	pid_t pid = clone_with_pid(ctx->tasks[0].pid, ctx->ns->clone_flags);
 	if (pid < 0)
 		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
 		run_task(ctx, files, &ctx->tasks[0]);
-	if (pid != ctx->tasks[0].pid)
+	if (new_pidns) {
+		live[0].pid = live[0].threads[0].tid = pid;
+		pr_info("task 1 of the new pid namespace is %d", pid);
+	} else if (pid != ctx->tasks[0].pid) {
 		return oc_error(-EEXIST, "task got pid %d instead of %d", pid, ctx->tasks[0].pid);
+	}
 
 	/* Filters the blobs install must not stop our remote calls. */
 	long suspend = oc_rst_seccomp_used(ctx) ? PTRACE_O_SUSPEND_SECCOMP : 0;
@@ -512,7 +557,7 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		if (write(live[i].sock, "g", 1) != 1)
 			return oc_error_errno(-errno, "cannot start task %d", live[i].pid);
 
-	r = follow_tree(live, ctx->n_tasks);
+	r = follow_tree(live, ctx->n_tasks, new_pidns);
 	if (r >= 0)
 		r = oc_interrupt_check(); /* the last chance: nothing ran yet */
 	if (r < 0)
@@ -597,23 +642,23 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		char why[4096];
 		snprintf(why, sizeof(why), "%s", oc_error_message());
 		for (size_t i = 0; i < ctx.n_tasks; i++)
-			if (is_traced_by_us(ctx.tasks[i].pid))
-				kill(ctx.tasks[i].pid, SIGKILL);
+			if (live[i].pid > 0 && is_traced_by_us(live[i].pid))
+				kill(live[i].pid, SIGKILL);
 		while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 			;
 		r = oc_error(r, "%s", why);
 		goto out;
 	}
 	uint64_t took = now_us() - t0;
-	pr_info("Restored task %d in %" PRIu64 " us", ctx.tasks[0].pid, took);
+	pr_info("Restored task %d (%d here) in %" PRIu64 " us", ctx.tasks[0].pid, live[0].pid, took);
 	if (write_restore_stats(&ctx, took) < 0)
 		pr_warn("cannot write stats-restore: %s", oc_error_message());
 	if (ret_root_pid)
-		*ret_root_pid = ctx.tasks[0].pid;
+		*ret_root_pid = live[0].pid;
 
 	if (!opts->detach) {
 		int st;
-		while (waitpid(ctx.tasks[0].pid, &st, 0) < 0 && errno == EINTR)
+		while (waitpid(live[0].pid, &st, 0) < 0 && errno == EINTR)
 			;
 		r = st;
 	}

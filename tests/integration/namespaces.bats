@@ -34,3 +34,35 @@ teardown() {
 	[ "$(hostname)" = "$hostname_before" ] || fail "the host's name changed"
 	wl_expect_pass
 }
+
+# A container as runtimes make them: pid 1 of its own pid namespace, with
+# its own uts and ipc namespaces.
+@test "namespaces: a pid namespace's init with children keeps every pid inside, its names and SysV objects" {
+	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
+	outer=$WL_PID
+	wl_dump
+	# The images speak of the namespace's pids: the root is 1.
+	[ -e "$WL_DIR/img/core-1.img" ] || fail "no core-1.img: $(ls "$WL_DIR/img")"
+	run "$OCICR" image decode -i "$WL_DIR/img/pstree.img"
+	assert_success
+	python3 -c 'import json,sys; e=json.load(sys.stdin)["entries"]; assert e[0]["pid"]==1 and e[0]["sid"]==1, e[0]; assert all(x["ppid"] in (0,1) or x["ppid"] in [y["pid"] for y in e] for x in e), e; assert len(e)==3, e' <<<"$output" ||
+		fail "pstree.img: $output"
+	wait_gone "$outer"
+	wl_restore --pidfile "$WL_DIR/restored.pid"
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	[ "$(sed -n 's/^NSpid:[[:space:]]*[0-9]*[[:space:]]*//p' "/proc/$WL_PID/status")" = 1 ] ||
+		fail "restored root $WL_PID: $(grep NSpid "/proc/$WL_PID/status")"
+	wl_expect_pass
+}
+
+@test "namespaces: a task that is not the init of its pid namespace is refused by name, and runs on" {
+	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
+	child=$(pgrep -P "$WL_PID" | head -1)
+	[ -n "$child" ] || fail "no child of $WL_PID"
+	run ocicr dump -t "$child" -D "$WL_DIR/img"
+	assert_failure
+	assert_output --partial "not its init"
+	[ "$(task_state "$child")" != t ] || fail "child $child is still traced"
+	wl_expect_pass
+}

@@ -25,7 +25,7 @@ static const struct oc_ns_kind_desc {
 	size_t id_off, has_off;
 	const struct oc_ns_ops *ops;
 } ns_kinds[_OC_NS_KIND_MAX] = {
-	KIND(OC_NS_PID, "pid", CLONE_NEWPID, pid_ns_id, NULL),
+	KIND(OC_NS_PID, "pid", CLONE_NEWPID, pid_ns_id, &oc_ns_pid_ops),
 	KIND(OC_NS_NET, "net", CLONE_NEWNET, net_ns_id, NULL),
 	KIND(OC_NS_IPC, "ipc", CLONE_NEWIPC, ipc_ns_id, &oc_ns_ipc_ops),
 	KIND(OC_NS_UTS, "uts", CLONE_NEWUTS, uts_ns_id, &oc_ns_uts_ops),
@@ -232,6 +232,9 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 						"the root: nested %s namespaces are not supported", ctx->tasks[i].pid,
 						ctx->tasks[i].pid, ns_kinds[k].name, ns_kinds[k].name);
 		}
+		if (k == OC_NS_PID && ctx->tasks[0].pid != 1)
+			return oc_error(-EINVAL, "pstree.img: the root %d of a new pid namespace must be its pid 1",
+					ctx->tasks[0].pid);
 		ctx->ns->clone_flags |= ns_kinds[k].clone_flag;
 		if (ops->load) {
 			int r = ops->load(ctx, id, &ctx->ns->state[k]);

@@ -77,6 +77,13 @@ int oc_ns_load(struct oc_rst_ctx *ctx);
 int oc_ns_fill(struct oc_rst_ctx *ctx, pid_t root_pid);
 void oc_ns_free(struct oc_rst_ctx *ctx);
 
+/* Dump, before collecting: each task's and thread's pid inside the tree's
+ * pid namespace (vpid, vtid), and whether that namespace is its own. */
+int oc_ns_pid_prepare(struct oc_dump_ctx *ctx);
+/* The pid the images give task or thread @pid (ocicr's), 0 if it is not
+ * in the tree. */
+pid_t oc_dump_vpid(const struct oc_dump_ctx *ctx, pid_t pid);
+
 /* Enter namespace @name of @pid (setns), keeping ocicr's own in *@ret_own_fd. */
 int oc_ns_enter(pid_t pid, const char *name, int *ret_own_fd);
 /* Back into ocicr's own namespace (and close @own_fd). */

@@ -97,10 +97,14 @@ static int dump_pstree(struct oc_dump_task *t)
 
 	if (!pe)
 		return -ENOMEM;
-	pe->pid = t->pid;
-	pe->ppid = t == t->ctx->tasks ? 0 : t->stat.ppid;
-	pe->pgid = t->stat.pgrp;
-	pe->sid = t->stat.session;
+	/* Pids as the tree sees them (res/ns/pid.c). */
+	pe->pid = t->vpid;
+	pe->ppid = t == t->ctx->tasks ? 0 : oc_dump_vpid(t->ctx, t->stat.ppid);
+	pe->pgid = oc_dump_vpid(t->ctx, t->stat.pgrp);
+	pe->sid = oc_dump_vpid(t->ctx, t->stat.session);
+	if (!pe->pgid || !pe->sid)
+		return oc_error(-EOPNOTSUPP, "task %d is in session %d and group %d, led from outside its pid "
+				"namespace", t->pid, t->stat.session, t->stat.pgrp);
 	if (t->seized->state == OC_TASK_DEAD) {
 		pe->n_threads = 1;
 		pe->threads = OC_ARENA_ARRAY(a, uint32_t, 1); /* [0] */
@@ -109,7 +113,7 @@ static int dump_pstree(struct oc_dump_task *t)
 		pe->threads = OC_ARENA_ARRAY(a, uint32_t, t->n_threads);
 		if (pe->threads)
 			for (size_t i = 0; i < t->n_threads; i++)
-				pe->threads[i] = t->threads[i].seized->tid;
+				pe->threads[i] = t->threads[i].vtid;
 	}
 	if (!pe->threads)
 		return -ENOMEM;

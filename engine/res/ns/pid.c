@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * pid namespace: a tree whose root is pid 1 (init) of a pid namespace of
+ * its own.  The images carry every pid as the tree sees it, inside that
+ * namespace (the last NSpid value); ocicr reads /proc and traces with the
+ * pids of its own namespace.  At restore the root is cloned into a new pid
+ * namespace with pid 1 and every other task and thread with its inner pid
+ * (clone3 set_tid, innermost level); the pids outside are whatever the
+ * kernel gives, and the coordinator learns them as the tasks appear.  As
+ * init, the root reaps the orphans of its namespace, as it did.
+ *
+ * Nothing of the namespace itself needs an image: ids-PID.img's pid_ns_id
+ * differing from the inventory's says "make a new one".
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dump/dump.h"
+#include "restore/restore.h"
+#include "res/ns/ns.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
+
+const struct oc_ns_ops oc_ns_pid_ops = {};
+
+/* The pids of @tid in every pid namespace from ocicr's down. */
+static int read_nspid(pid_t pid, pid_t tid, pid_t *ret_pids, size_t *ret_n)
+{
+	_cleanup_free_ char *text = NULL;
+	struct oc_proc_status st = {};
+	char name[48];
+	int r;
+
+	snprintf(name, sizeof(name), "task/%d/status", tid);
+	r = oc_proc_read(pid, name, &text, NULL);
+	if (r < 0)
+		return r;
+	r = oc_proc_parse_status(text, &st);
+	if (r < 0)
+		return r;
+	if (!st.has_nspid) {
+		oc_proc_status_clear(&st);
+		return oc_error(-EOPNOTSUPP, "/proc/%d/task/%d/status: no NSpid line", pid, tid);
+	}
+	memcpy(ret_pids, st.nspid, st.n_nspid * sizeof(pid_t));
+	*ret_n = st.n_nspid;
+	oc_proc_status_clear(&st);
+	return 0;
+}
+
+int oc_ns_pid_prepare(struct oc_dump_ctx *ctx)
+{
+	pid_t own[OC_PROC_NS_LEVELS_MAX], pids[OC_PROC_NS_LEVELS_MAX];
+	size_t n_own, n, levels = 0;
+	int r;
+
+	r = read_nspid(0, getpid(), own, &n_own);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		struct oc_dump_task *t = &ctx->tasks[i];
+		size_t n_ids = t->seized->state == OC_TASK_DEAD ? 1 : t->n_threads;
+		for (size_t j = 0; j < n_ids; j++) {
+			pid_t tid = t->seized->state == OC_TASK_DEAD ? t->pid : t->threads[j].seized->tid;
+			r = read_nspid(t->pid, tid, pids, &n);
+			if (r < 0)
+				return r;
+			if (i == 0 && j == 0)
+				levels = n;
+			if (n != levels)
+				return oc_error(-EOPNOTSUPP, "task %d is in another pid namespace than the root %d: "
+						"nested pid namespaces are not supported", t->pid, ctx->tasks[0].pid);
+			if (t->seized->state == OC_TASK_DEAD)
+				t->vpid = pids[n - 1];
+			else
+				t->threads[j].vtid = pids[n - 1];
+		}
+		if (t->seized->state != OC_TASK_DEAD)
+			t->vpid = t->threads[0].vtid;
+	}
+	if (levels == n_own)
+		return 0; /* ocicr's own pid namespace: every pid as it is */
+	if (levels != n_own + 1)
+		return oc_error(-EOPNOTSUPP, "task %d is %zu pid namespaces below ocicr's: only a child namespace "
+				"of ocicr's can be dumped", ctx->tasks[0].pid, levels - n_own);
+	if (ctx->tasks[0].vpid != 1)
+		return oc_error(-EOPNOTSUPP, "task %d is pid %d of its pid namespace, not its init: only a whole "
+				"pid namespace (from its pid 1) can be dumped", ctx->tasks[0].pid, ctx->tasks[0].vpid);
+	ctx->own_pidns = true;
+	pr_info("The tree is pid namespace of its own; task %d is its init", ctx->tasks[0].pid);
+	return 0;
+}
+
+pid_t oc_dump_vpid(const struct oc_dump_ctx *ctx, pid_t pid)
+{
+	if (!ctx->own_pidns)
+		return pid;
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		const struct oc_dump_task *t = &ctx->tasks[i];
+		if (t->pid == pid)
+			return t->vpid;
+		for (size_t j = 0; t->seized->state != OC_TASK_DEAD && j < t->n_threads; j++)
+			if (t->threads[j].seized->tid == pid)
+				return t->threads[j].vtid;
+	}
+	return 0;
+}
