@@ -559,6 +559,8 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 
 	r = follow_tree(live, ctx->n_tasks, new_pidns);
 	if (r >= 0)
+		r = oc_ns_finish(ctx, live[0].pid);
+	if (r >= 0)
 		r = oc_interrupt_check(); /* the last chance: nothing ran yet */
 	if (r < 0)
 		return r;

@@ -197,6 +197,8 @@ int main(int argc, char **argv)
 		 "not %d", (int)ds.shm_nattch, nattch);
 	for (size_t i = 0; i < SHM_SIZE; i++)
 		WL_CHECK(at_d[i] == pattern(4, i), "removed segment D byte %zu is %u", i, at_d[i]);
+	WL_CHECK(shmctl(id_d, IPC_STAT, &ds) == 0 && (ds.shm_perm.mode & SHM_DEST),
+		 "segment D is no longer marked removed (mode 0%o)", ds.shm_perm.mode);
 
 	WL_CHECK(semctl(id_sem, 0, GETALL, got) == 0, "semaphore set %d is gone: %s", id_sem, strerror(errno));
 	for (int i = 0; i < 4; i++)

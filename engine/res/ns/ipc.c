@@ -11,7 +11,9 @@
  * copied without being received (MSG_COPY).  Restore, from inside the new
  * namespace before any task runs: each object is created with its old id
  * (kernel.*_next_id), filled, and given its owner and mode; the sysctls
- * last, so the limits cannot refuse the objects being made.
+ * last, so the limits cannot refuse the objects being made.  A segment
+ * that was removed while attached is removed again once the tasks have
+ * attached it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -625,9 +627,23 @@ static int ipc_fill(struct oc_rst_ctx *ctx, void *state)
 	return fill_var(s->var);
 }
 
+/* Segments removed while attached go again, now that they are attached. */
+static int ipc_finish(struct oc_rst_ctx *ctx, void *state)
+{
+	struct ipc_state *s = state;
+
+	for (size_t i = 0; i < s->n_objs[SHM]; i++) {
+		IpcShmEntry *e = (IpcShmEntry *)s->objs[SHM][i].entry;
+		if ((e->desc->mode & SHM_DEST) && shmctl(e->desc->id, IPC_RMID, NULL) < 0)
+			return oc_error_errno(-errno, "cannot remove SysV shared memory %u again", e->desc->id);
+	}
+	return 0;
+}
+
 const struct oc_ns_ops oc_ns_ipc_ops = {
 	.dump = ipc_dump,
 	.load = ipc_load,
 	.fill = ipc_fill,
+	.finish = ipc_finish,
 	.free_state = ipc_free,
 };

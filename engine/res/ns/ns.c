@@ -245,23 +245,38 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 	return 0;
 }
 
-int oc_ns_fill(struct oc_rst_ctx *ctx, pid_t root_pid)
+/* Run hook @off of every namespace made, inside it. */
+static int each_new_ns(struct oc_rst_ctx *ctx, pid_t root_pid, size_t off, const char *what)
 {
 	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
 		const struct oc_ns_ops *ops = ns_kinds[k].ops;
+		int (*hook)(struct oc_rst_ctx *, void *);
 		int own_fd, r;
 
-		if (!(ctx->ns->clone_flags & ns_kinds[k].clone_flag) || !ops || !ops->fill)
+		if (!(ctx->ns->clone_flags & ns_kinds[k].clone_flag) || !ops)
+			continue;
+		hook = *(int (*const *)(struct oc_rst_ctx *, void *))((const char *)ops + off);
+		if (!hook)
 			continue;
 		r = oc_ns_enter(root_pid, ns_kinds[k].name, &own_fd);
 		if (r < 0)
 			return r;
-		r = ops->fill(ctx, ctx->ns->state[k]);
+		r = hook(ctx, ctx->ns->state[k]);
 		oc_ns_leave(ns_kinds[k].name, own_fd);
 		if (r < 0)
-			return oc_error_wrap(r, "filling the new %s namespace", ns_kinds[k].name);
+			return oc_error_wrap(r, "%s the new %s namespace", what, ns_kinds[k].name);
 	}
 	return 0;
+}
+
+int oc_ns_fill(struct oc_rst_ctx *ctx, pid_t root_pid)
+{
+	return each_new_ns(ctx, root_pid, offsetof(struct oc_ns_ops, fill), "filling");
+}
+
+int oc_ns_finish(struct oc_rst_ctx *ctx, pid_t root_pid)
+{
+	return each_new_ns(ctx, root_pid, offsetof(struct oc_ns_ops, finish), "finishing");
 }
 
 void oc_ns_free(struct oc_rst_ctx *ctx)

@@ -48,6 +48,8 @@ struct oc_ns_ops {
 	int (*load)(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state);
 	/* Fill the new namespace; ocicr is inside it, no task runs yet. */
 	int (*fill)(struct oc_rst_ctx *ctx, void *state);
+	/* Every task is in place, none runs yet; ocicr is inside. */
+	int (*finish)(struct oc_rst_ctx *ctx, void *state);
 	void (*free_state)(void *state);
 };
 
@@ -75,6 +77,8 @@ int oc_ns_load(struct oc_rst_ctx *ctx);
 /* Restore: the root @root_pid exists (created with the clone flags of
  * ctx->ns) and waits: fill its new namespaces. */
 int oc_ns_fill(struct oc_rst_ctx *ctx, pid_t root_pid);
+/* Restore: every task is in place and stopped: last touches. */
+int oc_ns_finish(struct oc_rst_ctx *ctx, pid_t root_pid);
 void oc_ns_free(struct oc_rst_ctx *ctx);
 
 /* Dump, before collecting: each task's and thread's pid inside the tree's
