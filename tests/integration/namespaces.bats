@@ -66,3 +66,38 @@ teardown() {
 	[ "$(task_state "$child")" != t ] || fail "child $child is still traced"
 	wl_expect_pass
 }
+
+# No task of the dumped tree may be left: the workload's folder names it.
+no_task_left() {
+	! pgrep -f "$WL_DIR/ready" >/dev/null || fail "tasks left: $(pgrep -af "$WL_DIR/ready")"
+}
+
+@test "namespaces: a restore missing a namespace's image fails naming it, before anything is made" {
+	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
+	outer=$WL_PID
+	wl_dump
+	wait_gone "$outer"
+	rm "$WL_DIR"/img/utsns-*.img
+	run ocicr restore -D "$WL_DIR/img" -d
+	assert_failure
+	assert_output --partial "utsns-"
+	assert_output --partial "missing"
+	no_task_left
+}
+
+@test "namespaces: a namespace that cannot be filled fails the restore and leaves no task behind" {
+	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
+	outer=$WL_PID
+	wl_dump
+	wait_gone "$outer"
+	# A queue limit below what its messages take: queueing them fails
+	# once the root exists, inside its new namespaces.
+	img=$(ls "$WL_DIR"/img/ipcns-msg-*.img)
+	"$OCICR" image decode -i "$img" >"$WL_DIR/msg.json"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["entries"][0]["qbytes"]=4; json.dump(d, open(sys.argv[1],"w"))' "$WL_DIR/msg.json"
+	"$OCICR" image encode -i "$WL_DIR/msg.json" -o "$img"
+	run ocicr restore -D "$WL_DIR/img" -d
+	assert_failure
+	assert_output --partial "cannot queue message"
+	no_task_left
+}
