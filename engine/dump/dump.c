@@ -500,7 +500,7 @@ static void drop_twins(struct oc_dump_ctx *ctx, bool tree_alive)
 			ptrace(PTRACE_DETACH, leader, 0, 0);
 			goto warn;
 		}
-		oc_remote_syscall(&rs, SYS_waitid, &res, P_PID, t->twin, 0, WEXITED | __WALL, 0, 0);
+		oc_remote_syscall(&rs, SYS_waitid, &res, P_PID, t->twin_vpid, 0, WEXITED | __WALL, 0, 0);
 		oc_remote_end(&rs);
 		ptrace(PTRACE_DETACH, leader, 0, 0);
 		t->twin = 0;

@@ -22,6 +22,7 @@
 #include "dump/dump.h"
 #include "mem/mm.h"
 #include "mem/pages.h"
+#include "res/ns/ns.h"
 #include "res/task/seccomp.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -884,7 +885,13 @@ static int fork_twin(struct oc_dump_task *t)
 	ptrace(PTRACE_SETOPTIONS, leader, 0, oc_seccomp_ptrace_opts(t));
 	if (res < 0)
 		return res;
-	t->twin = res;
+	/* The clone answers with its pid in the task's pid namespace. */
+	t->twin = t->twin_vpid = res;
+	if (t->ctx->own_pidns) {
+		int r = oc_ns_outer_child(t->threads[0].seized->tid, res, &t->twin);
+		if (r < 0)
+			return r;
+	}
 	/* Its first stop, before it runs a single instruction of its own. */
 	if (waitpid(t->twin, &st, __WALL) != t->twin || !WIFSTOPPED(st))
 		return oc_error(-ECHILD, "task %d: its twin %d did not stop", t->pid, t->twin);

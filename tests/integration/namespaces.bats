@@ -101,3 +101,18 @@ no_task_left() {
 	assert_output --partial "cannot queue message"
 	no_task_left
 }
+
+@test "namespaces: a snapshot (-R) of a pid namespace leaves it running as it was, and restores" {
+	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
+	outer=$WL_PID
+	wl_dump -R
+	[ "$(tracer_of "$outer")" = 0 ] || fail "task $outer is still traced"
+	[ "$(pgrep -P "$outer" | wc -l)" = 1 ] || fail "children of $outer after the snapshot: $(pgrep -aP "$outer")"
+	wl_expect_pass
+	wait_gone "$outer"
+	rm -f "$WL_DIR/result"
+	wl_restore --pidfile "$WL_DIR/restored.pid"
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wl_expect_pass
+}

@@ -88,6 +88,10 @@ int oc_ns_pid_prepare(struct oc_dump_ctx *ctx);
  * in the tree. */
 pid_t oc_dump_vpid(const struct oc_dump_ctx *ctx, pid_t pid);
 
+/* The pid (ocicr's) of the child of thread @parent whose pid in its own
+ * namespace is @inner. */
+int oc_ns_outer_child(pid_t parent, pid_t inner, pid_t *ret);
+
 /* Enter namespace @name of @pid (setns), keeping ocicr's own in *@ret_own_fd. */
 int oc_ns_enter(pid_t pid, const char *name, int *ret_own_fd);
 /* Back into ocicr's own namespace (and close @own_fd). */

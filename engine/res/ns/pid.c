@@ -107,3 +107,27 @@ pid_t oc_dump_vpid(const struct oc_dump_ctx *ctx, pid_t pid)
 	}
 	return 0;
 }
+
+int oc_ns_outer_child(pid_t parent, pid_t inner, pid_t *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	pid_t pids[OC_PROC_NS_LEVELS_MAX];
+	char name[48];
+	size_t n;
+	int r;
+
+	snprintf(name, sizeof(name), "task/%d/children", parent);
+	r = oc_proc_read(parent, name, &text, NULL);
+	if (r < 0)
+		return r;
+	for (char *p = text, *end; *p; p = end) {
+		long child = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		if (read_nspid(child, child, pids, &n) == 0 && pids[n - 1] == inner) {
+			*ret = child;
+			return 0;
+		}
+	}
+	return oc_error(-ESRCH, "thread %d has no child %d in its pid namespace", parent, inner);
+}
