@@ -48,6 +48,9 @@ teardown() {
 	python3 -c 'import json,sys; e=json.load(sys.stdin)["entries"]; assert e[0]["pid"]==1 and e[0]["sid"]==1, e[0]; assert all(x["ppid"] in (0,1) or x["ppid"] in [y["pid"] for y in e] for x in e), e; assert len(e)==3, e' <<<"$output" ||
 		fail "pstree.img: $output"
 	wait_gone "$outer"
+	run ocicr restore --plan-only -D "$WL_DIR/img"
+	assert_success
+	assert_line "new namespaces for the root: pid ipc uts"
 	wl_restore --pidfile "$WL_DIR/restored.pid"
 	WL_PID=$(cat "$WL_DIR/restored.pid")
 	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
@@ -115,4 +118,13 @@ no_task_left() {
 	WL_PID=$(cat "$WL_DIR/restored.pid")
 	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
 	wl_expect_pass
+}
+
+@test "namespaces: CRIU 4.2's images of a runc container load: its pid, ipc and uts namespaces are to be made" {
+	requires shared
+	run ocicr restore --plan-only -D "$SHARED/fixtures/criu-4.2-ctr/images"
+	assert_success
+	assert_line "new namespaces for the root: pid ipc uts"
+	# Not this session's: said so, not silently dropped.
+	assert_output --partial "mnt namespace of its own; it is restored into ocicr's"
 }

@@ -279,6 +279,16 @@ int oc_ns_finish(struct oc_rst_ctx *ctx, pid_t root_pid)
 	return each_new_ns(ctx, root_pid, offsetof(struct oc_ns_ops, finish), "finishing");
 }
 
+void oc_ns_describe(const struct oc_rst_ctx *ctx, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; ctx->ns && k < _OC_NS_KIND_MAX; k++)
+		if (ctx->ns->clone_flags & ns_kinds[k].clone_flag && o < len)
+			o += snprintf(buf + o, len - o, "%s%s", o ? " " : "", ns_kinds[k].name);
+}
+
 void oc_ns_free(struct oc_rst_ctx *ctx)
 {
 	if (!ctx->ns)

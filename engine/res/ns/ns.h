@@ -80,6 +80,8 @@ int oc_ns_fill(struct oc_rst_ctx *ctx, pid_t root_pid);
 /* Restore: every task is in place and stopped: last touches. */
 int oc_ns_finish(struct oc_rst_ctx *ctx, pid_t root_pid);
 void oc_ns_free(struct oc_rst_ctx *ctx);
+/* The kinds of namespace made for the root, by name ("pid ipc uts"), or "". */
+void oc_ns_describe(const struct oc_rst_ctx *ctx, char *buf, size_t len);
 
 /* Dump, before collecting: each task's and thread's pid inside the tree's
  * pid namespace (vpid, vtid), and whether that namespace is its own. */
