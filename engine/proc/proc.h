@@ -515,4 +515,10 @@ int oc_proc_parse_locks(const char *text, struct oc_proc_lock **ret, size_t *ret
  */
 int oc_proc_parse_ns_link(const char *link, const char *kind, uint64_t *ret_ino);
 
+/*
+ * The @n numbers of a /proc/sys file's text (@name, for errors): unsigned,
+ * or -N (stored as its two's complement: kernel.shm_next_id is -1 unset).
+ */
+int oc_proc_parse_sysctl(const char *text, const char *name, uint64_t *vals, size_t n);
+
 #endif

@@ -48,26 +48,16 @@
 
 static int read_sysctl(const char *name, uint64_t *vals, size_t n)
 {
-	char path[96], buf[256];
+	_cleanup_free_ char *text = NULL;
+	char path[96];
+	int r;
+
+	snprintf(path, sizeof(path), "../sys/%s", name);
+	r = oc_proc_read(0, path, &text, NULL);
+	if (r < 0)
+		return r;
 	snprintf(path, sizeof(path), "/proc/sys/%s", name);
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fd = -errno, oc_error_errno(fd, "cannot open %s", path);
-	ssize_t len = read(fd, buf, sizeof(buf) - 1);
-	if (len < 0)
-		return oc_error_errno(-errno, "cannot read %s", path);
-	buf[len] = '\0';
-	char *p = buf;
-	for (size_t i = 0; i < n; i++) {
-		char *end;
-		errno = 0;
-		/* shmmax and shmall are unsigned longs; next_id is -1 when unset */
-		vals[i] = *p == '-' ? (uint64_t)strtoll(p, &end, 10) : strtoull(p, &end, 10);
-		if (errno || end == p)
-			return oc_error(-EINVAL, "%s: cannot parse '%s'", path, buf);
-		p = end;
-	}
-	return 0;
+	return oc_proc_parse_sysctl(text, path, vals, n);
 }
 
 static int write_sysctl(const char *name, const char *text)
