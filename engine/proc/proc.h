@@ -243,6 +243,9 @@ struct oc_proc_status {
 
 int oc_proc_parse_status(const char *text, struct oc_proc_status *ret);
 
+/* Read and parse /proc/PID/task/TID/status; oc_proc_status_clear() it. */
+int oc_proc_read_thread_status(pid_t pid, pid_t tid, struct oc_proc_status *ret);
+
 /* Free what parse_status allocated and zero @st; NULL is fine. */
 void oc_proc_status_clear(struct oc_proc_status *st);
 

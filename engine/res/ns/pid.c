@@ -28,16 +28,9 @@ const struct oc_ns_ops oc_ns_pid_ops = {};
 /* The pids of @tid in every pid namespace from ocicr's down. */
 static int read_nspid(pid_t pid, pid_t tid, pid_t *ret_pids, size_t *ret_n)
 {
-	_cleanup_free_ char *text = NULL;
 	struct oc_proc_status st = {};
-	char name[48];
-	int r;
+	int r = oc_proc_read_thread_status(pid, tid, &st);
 
-	snprintf(name, sizeof(name), "task/%d/status", tid);
-	r = oc_proc_read(pid, name, &text, NULL);
-	if (r < 0)
-		return r;
-	r = oc_proc_parse_status(text, &st);
 	if (r < 0)
 		return r;
 	if (!st.has_nspid) {

@@ -57,16 +57,9 @@ struct oc_seccomp_metadata {
 
 static int thread_seccomp_mode(pid_t pid, pid_t tid, unsigned int *ret_mode)
 {
-	_cleanup_free_ char *text = NULL;
 	struct oc_proc_status st = {};
-	char name[48];
-	int r;
+	int r = oc_proc_read_thread_status(pid, tid, &st);
 
-	snprintf(name, sizeof(name), "task/%d/status", tid);
-	r = oc_proc_read(pid, name, &text, NULL);
-	if (r < 0)
-		return r;
-	r = oc_proc_parse_status(text, &st);
 	if (r < 0)
 		return r;
 	*ret_mode = st.has_seccomp ? st.seccomp : 0;
