@@ -128,3 +128,24 @@ no_task_left() {
 	# Not this session's: said so, not silently dropped.
 	assert_output --partial "mnt namespace of its own; it is restored into ocicr's"
 }
+
+@test "namespaces: a child in a uts namespace of its own (nested) is refused by name, and the tree runs on" {
+	mkdir -p "$BATS_TEST_TMPDIR/nested"
+	(
+		cd "$BATS_TEST_TMPDIR/nested" || exit 1
+		setsid unshare --uts --ipc sh -c 'unshare --uts sleep 1000 & wait' </dev/null >/dev/null 2>&1 &
+		echo $! >pid
+	)
+	root=$(cat "$BATS_TEST_TMPDIR/nested/pid")
+	wait_for 20 pgrep -s "$root" -x sleep || fail "no nested sleep in session $root"
+	run ocicr dump -t "$root" -D "$BATS_TEST_TMPDIR/nested"
+	kill_nested() { pkill -9 -s "$root" 2>/dev/null || true; }
+	if [ "$status" -eq 0 ]; then
+		kill_nested
+		fail "the dump of a nested uts namespace succeeded"
+	fi
+	assert_output --partial "nested uts namespaces are not supported"
+	[ -e "/proc/$root" ] && [ "$(task_state "$root")" != t ] || { kill_nested; fail "task $root did not run on"; }
+	[ ! -e "$BATS_TEST_TMPDIR/nested/inventory.img" ] || { kill_nested; fail "an image set was left"; }
+	kill_nested
+}
