@@ -4,7 +4,9 @@
  * strict mode and echoes bytes from one pipe to another (all strict mode
  * allows).  The task then sets no_new_privs, starts a worker thread and
  * installs filter A on both threads at once (TSYNC: one shared filter):
- * getpriority() fails with ENOMSG, acct() kills the process.  The worker
+ * getpriority() fails with ENOMSG, acct() kills the process; close_range()
+ * fails and sigaltstack() kills, both of which ocicr calls inside the task
+ * (the dump's remote calls, the restore's last clean-up).  The worker
  * alone stacks filter B: getcpu() fails with ERANGE.  Child F, forked
  * after, inherits A.
  *
@@ -40,6 +42,11 @@ static struct sock_filter filter_a[] = {
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 	RULE_ERRNO(__NR_getpriority, ENOMSG),
+	/* Calls the dumper and the restorer make from inside the task:
+	 * they must pass while ocicr works (PTRACE_O_SUSPEND_SECCOMP). */
+	RULE_ERRNO(__NR_close_range, EPERM),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_sigaltstack, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_acct, 0, 1),
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
 	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
@@ -204,6 +211,7 @@ int main(int argc, char **argv)
 	}
 	WL_CHECK(waitpid(k, &st, 0) == k, "waitpid");
 	WL_CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS, "acct() did not kill the caller (status 0x%x)", st);
+	WL_CHECK(syscall(SYS_close_range, 1000, 1001, 0) == -1 && errno == EPERM, "close_range is allowed again");
 	kill(s, SIGKILL);
 	wl_pass();
 }

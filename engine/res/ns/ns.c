@@ -182,11 +182,16 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 		uint32_t id = get_id(root, k, &has);
 		int own_fd, r;
 
-		if (!ops || !has || id == ctx->own_ns_ids[k])
+		if (!ops || !has)
+			continue;
+		/* Tasks of other pid namespaces would carry foreign pids. */
+		if (id == ctx->own_ns_ids[k] && k != OC_NS_PID)
 			continue;
 		r = check_one_namespace(ctx, k, id);
 		if (r < 0)
 			return r;
+		if (id == ctx->own_ns_ids[k])
+			continue;
 		pr_info("Dumping the %s namespace of task %d (id %u)", ns_kinds[k].name, ctx->tasks[0].pid, id);
 		ctx->ns_dumped |= 1u << k;
 		if (!ops->dump)

@@ -49,6 +49,24 @@ int oc_ns_pid_prepare(struct oc_dump_ctx *ctx)
 	size_t n_own, n, levels = 0;
 	int r;
 
+	/* The common case, the tree in ocicr's pid namespace, costs one
+	 * readlink; nested namespaces in it are found by oc_ns_dump(). */
+	_cleanup_free_ char *own_link = NULL, *root_link = NULL;
+	r = oc_proc_readlink(0, "ns/pid", &own_link);
+	if (r >= 0)
+		r = oc_proc_readlink(ctx->tasks[0].pid, "ns/pid", &root_link);
+	if (r < 0)
+		return r;
+	if (!strcmp(own_link, root_link)) {
+		for (size_t i = 0; i < ctx->n_tasks; i++) {
+			struct oc_dump_task *t = &ctx->tasks[i];
+			t->vpid = t->pid;
+			for (size_t j = 0; j < t->n_threads; j++)
+				t->threads[j].vtid = t->threads[j].seized->tid;
+		}
+		return 0;
+	}
+
 	r = read_nspid(0, getpid(), own, &n_own);
 	if (r < 0)
 		return r;
@@ -73,8 +91,6 @@ int oc_ns_pid_prepare(struct oc_dump_ctx *ctx)
 		if (t->seized->state != OC_TASK_DEAD)
 			t->vpid = t->threads[0].vtid;
 	}
-	if (levels == n_own)
-		return 0; /* ocicr's own pid namespace: every pid as it is */
 	if (levels != n_own + 1)
 		return oc_error(-EOPNOTSUPP, "task %d is %zu pid namespaces below ocicr's: only a child namespace "
 				"of ocicr's can be dumped", ctx->tasks[0].pid, levels - n_own);
