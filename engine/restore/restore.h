@@ -115,6 +115,8 @@ MemfdInodeEntry *oc_rst_find_memfd(struct oc_rst_ctx *ctx, uint64_t inode_id);
 RemapFilePathEntry *oc_rst_find_remap(struct oc_rst_ctx *ctx, uint32_t orig_id);
 
 /* Read the pagemap of a shared memory object (pagemap-shmem-SHMID.img). */
+/* Copy the saved pages of shared memory object @shmid into @map (@size bytes). */
+int oc_rst_fill_shmem(struct oc_rst_ctx *ctx, uint64_t shmid, uint8_t *map, uint64_t size);
 int oc_rst_read_shmem_pagemap(struct oc_rst_ctx *ctx, uint64_t shmid, PagemapEntry ***ret_entries,
 			      size_t *ret_n, uint32_t *ret_pages_id);
 

@@ -149,3 +149,13 @@ no_task_left() {
 	[ ! -e "$BATS_TEST_TMPDIR/nested/inventory.img" ] || { kill_nested; fail "an image set was left"; }
 	kill_nested
 }
+
+@test "namespaces: SysV segments whose contents are in pagemaps, as CRIU 4.x writes them, restore" {
+	WL_WRAP="unshare --uts --ipc" wl_start container
+	wl_dump
+	wait_tree_gone
+	python3 "$BATS_TEST_DIRNAME/ipc_to_pagemaps.py" "$OCICR" "$WL_DIR/img"
+	ls "$WL_DIR"/img/pagemap-shmem-*.img >/dev/null || fail "no pagemap-shmem image made"
+	wl_restore
+	wl_expect_pass
+}

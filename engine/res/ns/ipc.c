@@ -28,6 +28,7 @@
 
 #include "dump/dump.h"
 #include "restore/restore.h"
+#include "mem/mm.h"
 #include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -378,12 +379,12 @@ static int load_obj(struct oc_img *img, int kind, struct ipc_obj *o)
 	switch (kind) {
 	case SHM: {
 		IpcShmEntry *e = (IpcShmEntry *)o->entry;
-		if (e->in_pagemaps)
-			return oc_error(-EOPNOTSUPP, "%s: segment %u keeps its contents in pagemaps, which ocicr "
-					"does not read", oc_img_name(img), e->desc->id);
 		if (e->size > (64ull << 30))
 			return oc_error(-EINVAL, "%s: segment %u of %" PRIu64 " bytes", oc_img_name(img),
 					e->desc->id, e->size);
+		/* CRIU 4.x keeps the contents in pagemap-shmem-ID.img. */
+		if (e->in_pagemaps)
+			return 0;
 		o->payloads = calloc(1, sizeof(*o->payloads));
 		return o->payloads ? read_payload(img, e->size, 4, &o->payloads[0]) : -ENOMEM;
 	}
@@ -520,7 +521,7 @@ static int check_id(const char *what, int got, const IpcDescEntry *d)
 		(perm).mode = (d)->mode & 0777; \
 	} while (0)
 
-static int fill_shm(const struct ipc_obj *o)
+static int fill_shm(struct oc_rst_ctx *ctx, const struct ipc_obj *o)
 {
 	IpcShmEntry *e = (IpcShmEntry *)o->entry;
 	struct shmid_ds ds;
@@ -536,8 +537,14 @@ static int fill_shm(const struct ipc_obj *o)
 		void *p = shmat(id, NULL, 0);
 		if (p == (void *)-1)
 			return oc_error_errno(-errno, "cannot attach SysV shared memory %d to fill it", id);
-		memcpy(p, o->payloads[0], e->size);
+		r = 0;
+		if (e->in_pagemaps)
+			r = oc_rst_fill_shmem(ctx, e->desc->id, p, round_up(e->size, OC_PAGE_SIZE));
+		else
+			memcpy(p, o->payloads[0], e->size);
 		shmdt(p);
+		if (r < 0)
+			return r;
 	}
 	if (shmctl(id, IPC_STAT, &ds) < 0)
 		return oc_error_errno(-errno, "shmctl(%d, IPC_STAT)", id);
@@ -547,7 +554,7 @@ static int fill_shm(const struct ipc_obj *o)
 	return 0;
 }
 
-static int fill_sem(const struct ipc_obj *o)
+static int fill_sem(struct oc_rst_ctx *ctx, const struct ipc_obj *o)
 {
 	IpcSemEntry *e = (IpcSemEntry *)o->entry;
 	struct semid_ds ds;
@@ -569,7 +576,7 @@ static int fill_sem(const struct ipc_obj *o)
 	return 0;
 }
 
-static int fill_msg(const struct ipc_obj *o)
+static int fill_msg(struct oc_rst_ctx *ctx, const struct ipc_obj *o)
 {
 	IpcMsgEntry *e = (IpcMsgEntry *)o->entry;
 	struct msqid_ds ds;
@@ -605,12 +612,12 @@ static int fill_msg(const struct ipc_obj *o)
 
 static int ipc_fill(struct oc_rst_ctx *ctx, void *state)
 {
-	static int (*const fill[3])(const struct ipc_obj *) = { fill_shm, fill_sem, fill_msg };
+	static int (*const fill[3])(struct oc_rst_ctx *, const struct ipc_obj *) = { fill_shm, fill_sem, fill_msg };
 	struct ipc_state *s = state;
 
 	for (int k = 0; k < 3; k++)
 		for (size_t i = 0; i < s->n_objs[k]; i++) {
-			int r = fill[k](&s->objs[k][i]);
+			int r = fill[k](ctx, &s->objs[k][i]);
 			if (r < 0)
 				return r;
 		}
