@@ -182,6 +182,9 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 		uint32_t id = get_id(root, k, &has);
 		int own_fd, r;
 
+		if (!ops && has && id != ctx->own_ns_ids[k])
+			pr_warn("the %s namespace of task %d is not saved: a restore puts the tree into the "
+				"restorer's", ns_kinds[k].name, ctx->tasks[0].pid);
 		if (!ops || !has)
 			continue;
 		/* Tasks of other pid namespaces would carry foreign pids. */
