@@ -26,9 +26,8 @@
 #include <sys/shm.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
-#include "restore/restore.h"
-#include "mem/mm.h"
+#include "res/dump.h"
+#include "res/restore.h"
 #include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -539,7 +538,7 @@ static int fill_shm(struct oc_rst_ctx *ctx, const struct ipc_obj *o)
 			return oc_error_errno(-errno, "cannot attach SysV shared memory %d to fill it", id);
 		r = 0;
 		if (e->in_pagemaps)
-			r = oc_rst_fill_shmem(ctx, e->desc->id, p, round_up(e->size, OC_PAGE_SIZE));
+			r = oc_rst_fill_shmem(ctx, e->desc->id, p, round_up(e->size, (uint64_t)sysconf(_SC_PAGESIZE)));
 		else
 			memcpy(p, o->payloads[0], e->size);
 		shmdt(p);

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
-#include "restore/restore.h"
+#include "res/dump.h"
+#include "res/restore.h"
 #include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"

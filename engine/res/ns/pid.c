@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dump/dump.h"
-#include "restore/restore.h"
+#include "res/dump.h"
+#include "res/restore.h"
 #include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"

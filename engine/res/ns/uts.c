@@ -5,8 +5,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
-#include "restore/restore.h"
+#include "res/dump.h"
+#include "res/restore.h"
 #include "res/ns/ns.h"
 #include "core/error.h"
 

@@ -28,9 +28,10 @@
 #include <string.h>
 #include <sys/ptrace.h>
 
-#include "dump/dump.h"
-#include "restore/restore.h"
+#include "res/dump.h"
+#include "res/restore.h"
 #include "res/task/seccomp.h"
+#include "res/kind.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -218,9 +219,9 @@ void oc_seccomp_table_free(struct oc_seccomp_table *tab)
 
 /* ---- restore ------------------------------------------------------------ */
 
-static SeccompFilter *filter_at(const struct oc_rst_ctx *ctx, uint32_t index)
+static SeccompFilter *filter_at(const SeccompEntry *tab, uint32_t index)
 {
-	return ctx->seccomp && index < ctx->seccomp->n_seccomp_filters ? ctx->seccomp->seccomp_filters[index] : NULL;
+	return tab && index < tab->n_seccomp_filters ? tab->seccomp_filters[index] : NULL;
 }
 
 /* A thread's mode and newest filter; CRIU's older images kept them per task. */
@@ -243,15 +244,15 @@ static void thread_mode(const CoreEntry *core, const CoreEntry *leader, uint32_t
 }
 
 /* The length of the chain ending at @newest, and its instructions. */
-static int chain_size(const struct oc_rst_ctx *ctx, int64_t newest, size_t *ret_n, size_t *ret_bytes)
+static int chain_size(const SeccompEntry *tab, int64_t newest, size_t *ret_n, size_t *ret_bytes)
 {
 	size_t n = 0, bytes = 0;
 
 	for (int64_t i = newest; i >= 0; n++) {
-		SeccompFilter *f = filter_at(ctx, i);
+		SeccompFilter *f = filter_at(tab, i);
 		if (!f)
 			return oc_error(-EINVAL, "seccomp.img: no filter %" PRId64, i);
-		if (n > ctx->seccomp->n_seccomp_filters)
+		if (n > tab->n_seccomp_filters)
 			return oc_error(-EINVAL, "seccomp.img: filter %" PRId64 " is part of a loop", newest);
 		if (!f->filter.len || f->filter.len % sizeof(struct sock_filter) ||
 		    f->filter.len / sizeof(struct sock_filter) > BPF_MAXINSNS)
@@ -278,8 +279,9 @@ int oc_rst_seccomp_load(struct oc_rst_ctx *ctx)
 	return 0;
 }
 
-int oc_rst_seccomp_check(const struct oc_rst_ctx *ctx, const struct oc_rst_task *t)
+int oc_rst_seccomp_check(const struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 {
+	t->seccomp = ctx->seccomp;
 	for (size_t i = 0; i < t->n_cores; i++) {
 		uint32_t mode;
 		int64_t newest;
@@ -293,7 +295,7 @@ int oc_rst_seccomp_check(const struct oc_rst_ctx *ctx, const struct oc_rst_task 
 					t->pstree->threads[i]);
 		if (mode != SECCOMP_MODE_FILTER)
 			continue;
-		int r = chain_size(ctx, newest, &n, &bytes);
+		int r = chain_size(t->seccomp, newest, &n, &bytes);
 		if (r < 0)
 			return oc_error_wrap(r, "thread %u", t->pstree->threads[i]);
 	}
@@ -315,28 +317,21 @@ bool oc_rst_seccomp_used(const struct oc_rst_ctx *ctx)
 	return false;
 }
 
-size_t oc_rst_seccomp_area_size(const struct oc_rst_ctx *ctx, const struct oc_rst_task *t)
+static void seccomp_reserve(const struct oc_rst_task *t, struct oc_rst_area_counts *c)
 {
-	size_t total = 0;
-
 	for (size_t i = 0; i < t->n_cores; i++) {
 		uint32_t mode;
 		int64_t newest;
 		size_t n = 0, bytes = 0;
 		thread_mode(t->cores[i], t->cores[0], &mode, &newest);
-		if (mode == SECCOMP_MODE_FILTER && chain_size(ctx, newest, &n, &bytes) == 0)
-			total += n * sizeof(struct oc_rst_seccomp_filter) + bytes;
+		if (mode == SECCOMP_MODE_FILTER && chain_size(t->seccomp, newest, &n, &bytes) == 0)
+			c->seccomp_bytes += n * sizeof(struct oc_rst_seccomp_filter) + bytes;
 	}
-	return total;
 }
 
-/*
- * Fill thread @i's seccomp part of the blob's arguments, its filters and
- * programs placed at @*cursor in the area (mapped at @base, at address
- * @area in the target), which then moves past them.
- */
-int oc_rst_seccomp_fill(const struct oc_rst_ctx *ctx, const struct oc_rst_task *t, size_t i,
-			struct oc_rst_thread *rt, uint8_t *base, uint64_t area, size_t *cursor)
+/* Thread @i's mode and filters, placed at *@cursor (an address in the
+ * area, the same in the agent and the task), which moves past them. */
+static int fill_thread_seccomp(const struct oc_rst_task *t, size_t i, struct oc_rst_thread *rt, uint64_t *cursor)
 {
 	uint32_t mode;
 	int64_t newest;
@@ -347,20 +342,20 @@ int oc_rst_seccomp_fill(const struct oc_rst_ctx *ctx, const struct oc_rst_task *
 	rt->seccomp_mode = mode;
 	if (mode != SECCOMP_MODE_FILTER)
 		return 0;
-	r = chain_size(ctx, newest, &n, &bytes);
+	r = chain_size(t->seccomp, newest, &n, &bytes);
 	if (r < 0)
 		return r;
-	struct oc_rst_seccomp_filter *fs = (void *)(base + *cursor);
-	rt->seccomp_filters = area + *cursor;
+	struct oc_rst_seccomp_filter *fs = (void *)*cursor;
+	rt->seccomp_filters = *cursor;
 	rt->n_seccomp_filters = n;
 	*cursor += n * sizeof(*fs);
 	/* The chain runs newest to oldest; the blob installs oldest first. */
 	for (int64_t k = newest, j = n; k >= 0;) {
-		SeccompFilter *f = filter_at(ctx, k);
+		SeccompFilter *f = filter_at(t->seccomp, k);
 		j--;
-		memcpy(base + *cursor, f->filter.data, f->filter.len);
+		memcpy((void *)*cursor, f->filter.data, f->filter.len);
 		fs[j] = (struct oc_rst_seccomp_filter){
-			.insns = area + *cursor,
+			.insns = *cursor,
 			.n_insns = f->filter.len / sizeof(struct sock_filter),
 			.flags = f->has_flags ? f->flags : 0,
 		};
@@ -372,3 +367,22 @@ int oc_rst_seccomp_fill(const struct oc_rst_ctx *ctx, const struct oc_rst_task *
 				   !(rt->creds.cap_eff & (1ull << 21 /* CAP_SYS_ADMIN */));
 	return 0;
 }
+
+static int seccomp_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
+{
+	uint64_t cursor = area->seccomp;
+
+	for (size_t i = 0; i < ag->task->n_cores; i++) {
+		int r = fill_thread_seccomp(ag->task, i, &area->args->threads[i], &cursor);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+const struct oc_task_kind oc_task_kind_seccomp = {
+	.name = "seccomp",
+	.dump = oc_dump_seccomp,
+	.reserve = seccomp_reserve,
+	.fill = seccomp_fill,
+};

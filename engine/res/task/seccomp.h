@@ -31,14 +31,10 @@ void oc_seccomp_table_free(struct oc_seccomp_table *tab);
 
 /* Restore: load seccomp.img (absent: no filters). */
 int oc_rst_seccomp_load(struct oc_rst_ctx *ctx);
-/* Every mode known and every chain of @t complete and acyclic. */
-int oc_rst_seccomp_check(const struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
+/* Every mode known and every chain of @t complete and acyclic; @t gets
+ * the table. */
+int oc_rst_seccomp_check(const struct oc_rst_ctx *ctx, struct oc_rst_task *t);
 /* Does any thread of the tree run under seccomp? */
 bool oc_rst_seccomp_used(const struct oc_rst_ctx *ctx);
-/* Bytes of restorer area @t's filters take. */
-size_t oc_rst_seccomp_area_size(const struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
-/* Fill thread @i's seccomp arguments (after its credentials). */
-int oc_rst_seccomp_fill(const struct oc_rst_ctx *ctx, const struct oc_rst_task *t, size_t i,
-			struct oc_rst_thread *rt, uint8_t *base, uint64_t area, size_t *cursor);
 
 #endif
