@@ -13,6 +13,8 @@
 #include "res/kind.h"
 #include "core/notify.h"
 #include "mem/pages.h"
+#include "res/ns/ns.h"
+#include "res/task/seccomp.h"
 #include "core/cleanup.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -24,7 +26,6 @@
 #include "memfd.pb-c.h"
 #include "pipe-data.pb-c.h"
 #include "remap-file-path.pb-c.h"
-#include "seccomp.pb-c.h"
 #include "stats.pb-c.h"
 #include "timens.pb-c.h"
 #include "tty.pb-c.h"
@@ -205,7 +206,9 @@ static int collect_task(struct oc_dump_task *t)
 		t->pidfd = syscall(SYS_pidfd_open, t->pid, 0);
 		if (t->pidfd < 0)
 			return oc_error_errno(-errno, "pidfd_open(%d)", t->pid);
-		r = task_begin_remote(t);
+		r = oc_seccomp_suspend(t);
+		if (r >= 0)
+			r = task_begin_remote(t);
 		if (r < 0)
 			goto out;
 	}
@@ -250,14 +253,17 @@ static int collect_all(struct oc_dump_ctx *ctx)
 		for (size_t j = 0; j < t->n_threads; j++)
 			t->threads[j].seized = &t->seized->threads[j];
 	}
+	int r = oc_ns_pid_prepare(ctx);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
-		int r = oc_interrupt_check();
+		r = oc_interrupt_check();
 		if (r >= 0)
 			r = collect_task(&ctx->tasks[i]);
 		if (r < 0)
 			return r;
 	}
-	return 0;
+	return oc_ns_dump(ctx);
 }
 
 /* ---- writing ----------------------------------------------------------- */
@@ -267,27 +273,26 @@ static int write_task(struct oc_dump_ctx *ctx, struct oc_dump_task *t)
 	int r;
 
 	for (size_t i = 0; i < t->n_threads; i++) {
-		r = oc_img_write_one(ctx->dir, OC_IMG_CORE, t->threads[i].seized->tid,
-				     &t->threads[i].core->base);
+		r = oc_img_write_one(ctx->dir, OC_IMG_CORE, t->threads[i].vtid, &t->threads[i].core->base);
 		if (r < 0)
 			return r;
 	}
 	if (t->seized->state == OC_TASK_DEAD) {
 		/* A zombie is only its core and its pstree entry. */
 		if (!t->n_threads) {
-			r = oc_img_write_one(ctx->dir, OC_IMG_CORE, t->pid, &t->threads[0].core->base);
+			r = oc_img_write_one(ctx->dir, OC_IMG_CORE, t->vpid, &t->threads[0].core->base);
 			if (r < 0)
 				return r;
 		}
 		return 0;
 	}
-	r = oc_img_write_one(ctx->dir, OC_IMG_IDS, t->pid, &t->ids->base);
+	r = oc_img_write_one(ctx->dir, OC_IMG_IDS, t->vpid, &t->ids->base);
 	if (r < 0)
 		return r;
-	r = oc_img_write_one(ctx->dir, OC_IMG_MM, t->pid, &t->mm->base);
+	r = oc_img_write_one(ctx->dir, OC_IMG_MM, t->vpid, &t->mm->base);
 	if (r < 0)
 		return r;
-	r = oc_img_write_one(ctx->dir, OC_IMG_FS, t->pid, &t->fs->base);
+	r = oc_img_write_one(ctx->dir, OC_IMG_FS, t->vpid, &t->fs->base);
 	if (r < 0)
 		return r;
 
@@ -346,6 +351,8 @@ static int write_inventory(struct oc_dump_ctx *ctx)
 	 * which no task has (tasks count from 2). */
 	root_ids = *task_ids;
 	root_ids.vm_id = root_ids.files_id = root_ids.fs_id = root_ids.sighand_id = 1;
+	/* But ocicr's own where the root's were dumped: they are made anew. */
+	oc_ns_inventory_ids(ctx, &root_ids);
 
 	inv.img_version = OC_IMG_VERSION;
 	inv.has_fdinfo_per_id = true;
@@ -410,7 +417,6 @@ static int write_stats(struct oc_dump_ctx *ctx)
 static int write_all(struct oc_dump_ctx *ctx)
 {
 	PstreeEntry **pstree;
-	SeccompEntry seccomp = SECCOMP_ENTRY__INIT;
 	int r;
 
 	pstree = OC_ARENA_ARRAY(ctx->arena, PstreeEntry *, ctx->n_tasks);
@@ -439,7 +445,7 @@ static int write_all(struct oc_dump_ctx *ctx)
 		if (r < 0)
 			return r;
 	}
-	r = oc_img_write_one(ctx->dir, OC_IMG_SECCOMP, 0, &seccomp.base);
+	r = oc_dump_seccomp_image(ctx);
 	if (r < 0)
 		return r;
 	return write_timens(ctx);
@@ -484,14 +490,14 @@ static void drop_twins(struct oc_dump_ctx *ctx, bool tree_alive)
 		struct oc_remote rs;
 		int st;
 		long res;
-		if (ptrace(PTRACE_SEIZE, leader, 0, PTRACE_O_TRACESYSGOOD) < 0)
+		if (ptrace(PTRACE_SEIZE, leader, 0, oc_seccomp_ptrace_opts(t)) < 0)
 			goto warn;
 		if (ptrace(PTRACE_INTERRUPT, leader, 0, 0) < 0 || waitpid(leader, &st, __WALL) != leader ||
 		    oc_remote_begin(leader, t->syscall_ip, 0, &rs) < 0) {
 			ptrace(PTRACE_DETACH, leader, 0, 0);
 			goto warn;
 		}
-		oc_remote_syscall(&rs, SYS_waitid, &res, P_PID, t->twin, 0, WEXITED | __WALL, 0, 0);
+		oc_remote_syscall(&rs, SYS_waitid, &res, P_PID, t->twin_vpid, 0, WEXITED | __WALL, 0, 0);
 		oc_remote_end(&rs);
 		ptrace(PTRACE_DETACH, leader, 0, 0);
 		t->twin = 0;
@@ -520,6 +526,7 @@ static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 		free(ctx->kobjs[k].reps);
 	free(ctx->files);
 	free(ctx->known_files);
+	oc_seccomp_table_free(&ctx->seccomp);
 	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {
 		free(ctx->queues[k].msgs);
 		free(ctx->queues[k].payloads);

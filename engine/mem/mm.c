@@ -16,6 +16,7 @@
 #include "res/kind.h"
 #include "mem/mm.h"
 #include "mem/pages.h"
+#include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -79,6 +80,27 @@ static bool is_shmem_anon(const struct oc_proc_vma *v)
 	       (!strcmp(v->path, "/dev/zero") || !strncmp(v->path, "/memfd:", 7));
 }
 
+/*
+ * A SysV shared memory attachment: the segment (its inode number is its
+ * id) and its contents belong to the ipc namespace, which is dumped with
+ * the root's; the blob attaches it again.
+ */
+static int dump_sysv_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
+{
+	if (!t->ids || t->ids->ipc_ns_id == t->ctx->own_ns_ids[OC_NS_IPC])
+		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " is a SysV shared memory segment of "
+				"ocicr's own ipc namespace: only a tree with an ipc namespace of its own can be "
+				"dumped with one", v->start, v->end);
+	if (v->pgoff)
+		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " maps SysV shared memory %" PRIu64
+				" from offset %" PRIu64 ": only whole attachments are supported", v->start, v->end,
+				(uint64_t)v->inode, v->pgoff);
+	ve->status |= VMA_AREA_SYSVIPC;
+	ve->shmid = v->inode;
+	ve->flags = MAP_SHARED;
+	return 0;
+}
+
 static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
 {
 	ve->start = v->start;
@@ -126,8 +148,7 @@ static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vma
 			return oc_dump_shmem_vma(t, v, ve);
 		}
 		if (!strncmp(v->path, "/SYSV", 5))
-			return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " is a SysV shared memory "
-					"segment, not supported yet", v->start, v->end);
+			return dump_sysv_vma(t, v, ve);
 		return dump_file_vma(t, v, ve);
 	case OC_VMA_ANON_SHMEM_NAMED:
 		ve->flags = MAP_SHARED;
@@ -306,11 +327,15 @@ static int mm_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 			continue;
 		if (!(v->status & VMA_AREA_REGULAR) || v->end > OC_TASK_SIZE)
 			continue; /* vsyscall and friends: the kernel's */
-		if (v->status & (VMA_AREA_AIORING | VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_UPROBES))
+		if (v->status & (VMA_AREA_AIORING | VMA_AREA_SOCKET | VMA_AREA_UPROBES))
 			return oc_error(-EOPNOTSUPP, "VMA 0x%" PRIx64 " is of a kind (status 0x%x) not supported "
 					"yet", v->start, v->status);
 		struct oc_rst_vma *rv = &a->vmas[a->n_vmas];
 		prepare_vma(v, t->vma_fds[i], rv);
+		if (v->status & VMA_AREA_SYSVIPC) {
+			rv->is_sysv = 1;
+			rv->sysv_shmid = v->shmid;
+		}
 		rv->premap_at = t->premap_at ? t->premap_at[i] : 0;
 		rv->has_pages = rv->premap_at || runs_touch(a->runs, a->n_runs, v->start, v->end);
 		a->n_vmas++;

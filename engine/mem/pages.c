@@ -22,6 +22,8 @@
 #include "res/kind.h"
 #include "mem/mm.h"
 #include "mem/pages.h"
+#include "res/ns/ns.h"
+#include "res/task/seccomp.h"
 #include "core/cleanup.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -741,7 +743,7 @@ static void start_pump(struct oc_dump_task *t, struct page_sink *list, struct oc
 		return;
 	/* Its seccomp filter, inherited from the task, might kill it for
 	 * a system call the task never makes: read it from outside. */
-	if (t->status.has_seccomp && t->status.seccomp)
+	if (t->seccomp_suspended)
 		return;
 	if (oc_twin_pump_start(t->twin, t->syscall_ip, list->runs, list->n_runs, pump) < 0) {
 		pr_debug("task %d: twin %d cannot send its pages (%s); reading them", t->pid, t->twin,
@@ -776,7 +778,7 @@ static int write_task_pages(struct oc_dump_task *t, pid_t src)
 	pagemap_fd = open_proc(src, "pagemap");
 	if (pagemap_fd < 0)
 		return pagemap_fd;
-	r = oc_pages_writer_open(ctx, OC_IMG_PAGEMAP, t->pid, &w);
+	r = oc_pages_writer_open(ctx, OC_IMG_PAGEMAP, t->vpid, &w);
 	if (r < 0)
 		goto out;
 	w.mem_fd = open_proc(src, "mem");
@@ -871,13 +873,19 @@ static int fork_twin(struct oc_dump_task *t)
 	pid_t leader = t->threads[0].seized->tid;
 	int st;
 
-	if (ptrace(PTRACE_SETOPTIONS, leader, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE) < 0)
+	if (ptrace(PTRACE_SETOPTIONS, leader, 0, oc_seccomp_ptrace_opts(t) | PTRACE_O_TRACECLONE) < 0)
 		return oc_error_errno(-errno, "task %d: PTRACE_SETOPTIONS", t->pid);
 	long res = oc_remote_call(&t->threads[0].rs, "fork of the snapshot twin", SYS_clone, 0, 0, 0, 0);
-	ptrace(PTRACE_SETOPTIONS, leader, 0, PTRACE_O_TRACESYSGOOD);
+	ptrace(PTRACE_SETOPTIONS, leader, 0, oc_seccomp_ptrace_opts(t));
 	if (res < 0)
 		return res;
-	t->twin = res;
+	/* The clone answers with its pid in the task's pid namespace. */
+	t->twin = t->twin_vpid = res;
+	if (t->ctx->own_pidns) {
+		int r = oc_ns_outer_child(t->threads[0].seized->tid, res, &t->twin);
+		if (r < 0)
+			return r;
+	}
 	/* Its first stop, before it runs a single instruction of its own. */
 	if (waitpid(t->twin, &st, __WALL) != t->twin || !WIFSTOPPED(st))
 		return oc_error(-ECHILD, "task %d: its twin %d did not stop", t->pid, t->twin);

@@ -32,3 +32,29 @@ int oc_proc_parse_ns_link(const char *link, const char *kind, uint64_t *ret_ino)
 	*ret_ino = ino;
 	return 0;
 }
+
+/* A sysctl's values: "250\t32000\t40\t100\n", "-1\n", "18446744073692774399\n". */
+int oc_proc_parse_sysctl(const char *text, const char *name, uint64_t *vals, size_t n)
+{
+	struct oc_lines it;
+	struct oc_scan line;
+
+	oc_lines_init(&it, text ? text : "");
+	if (!oc_lines_next(&it, &line))
+		return oc_error(-EINVAL, "%s: empty", name);
+	for (size_t i = 0; i < n; i++) {
+		int64_t v;
+		oc_scan_blank(&line);
+		if (line.p < line.end && *line.p == '-') {
+			line.p++;
+			if (!oc_scan_u64(&line, 10, (uint64_t *)&v))
+				return oc_scan_bad(&line, name, "expected a number");
+			vals[i] = (uint64_t)-v;
+		} else if (!oc_scan_u64(&line, 10, &vals[i])) {
+			return oc_scan_bad(&line, name, n > 1 ? "expected more numbers" : "expected a number");
+		}
+	}
+	if (!oc_scan_eol(&line))
+		return oc_scan_bad(&line, name, "trailing text");
+	return 0;
+}

@@ -243,6 +243,9 @@ struct oc_proc_status {
 
 int oc_proc_parse_status(const char *text, struct oc_proc_status *ret);
 
+/* Read and parse /proc/PID/task/TID/status; oc_proc_status_clear() it. */
+int oc_proc_read_thread_status(pid_t pid, pid_t tid, struct oc_proc_status *ret);
+
 /* Free what parse_status allocated and zero @st; NULL is fine. */
 void oc_proc_status_clear(struct oc_proc_status *st);
 
@@ -514,5 +517,11 @@ int oc_proc_parse_locks(const char *text, struct oc_proc_lock **ret, size_t *ret
  * "pid_for_children", ...) must match, or is not checked when NULL.
  */
 int oc_proc_parse_ns_link(const char *link, const char *kind, uint64_t *ret_ino);
+
+/*
+ * The @n numbers of a /proc/sys file's text (@name, for errors): unsigned,
+ * or -N (stored as its two's complement: kernel.shm_next_id is -1 unset).
+ */
+int oc_proc_parse_sysctl(const char *text, const char *name, uint64_t *vals, size_t n);
 
 #endif

@@ -114,3 +114,16 @@ int oc_proc_readlink(pid_t pid, const char *name, char **ret)
 	}
 	return oc_error(-ENAMETOOLONG, "readlink %s: target longer than 64 KiB", path);
 }
+
+int oc_proc_read_thread_status(pid_t pid, pid_t tid, struct oc_proc_status *ret)
+{
+	_cleanup_free_ char *text = NULL;
+	char name[48];
+	int r;
+
+	snprintf(name, sizeof(name), "task/%d/status", tid);
+	r = oc_proc_read(pid, name, &text, NULL);
+	if (r < 0)
+		return r;
+	return oc_proc_parse_status(text, ret);
+}

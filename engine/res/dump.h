@@ -38,18 +38,22 @@ struct oc_dump_thread {
 	struct oc_seized_thread *seized;
 	CoreEntry *core;
 	struct oc_remote rs;       /* remote session, while collecting */
+	pid_t vtid;                /* its tid in the tree's pid namespace */
+	unsigned int seccomp_mode; /* SECCOMP_MODE_* (res/task/seccomp.c) */
 };
 
 struct oc_dump_task {
 	struct oc_dump_ctx *ctx;
 	struct oc_seized_task *seized;
-	pid_t pid;
+	pid_t pid;                 /* in ocicr's pid namespace */
+	pid_t vpid;                /* in the tree's: what the images say */
 	struct oc_proc_stat stat;
 	struct oc_proc_status status;
 	struct oc_proc_vma *vmas;
 	size_t n_vmas;
 	int pidfd;
 	unsigned long syscall_ip;
+	bool seccomp_suspended;    /* traced with PTRACE_O_SUSPEND_SECCOMP */
 
 	struct oc_dump_thread *threads; /* [0] is the leader */
 	size_t n_threads;
@@ -65,6 +69,7 @@ struct oc_dump_task {
 	/* Snapshot dumps (res/pages.c): the copy-on-write twin, and a copy
 	 * of the memory it does not share, indexed by address. */
 	pid_t twin;
+	pid_t twin_vpid;           /* the twin's pid as its parent sees it */
 	int frozen_fd;
 	struct {
 		uint64_t vaddr, n_pages;
@@ -130,12 +135,22 @@ struct oc_dump_ctx {
 		uint32_t last_id;
 	} kobjs[4];
 
-	/* namespace inode -> id, one counter for all kinds */
+	/* seccomp.img: every filter of the tree, oldest of a chain first */
+	struct oc_seccomp_table {
+		struct SeccompFilter **filters;
+		size_t n, cap;
+	} seccomp;
+
+	/* namespace inode -> id, one counter for all kinds (res/ns/) */
 	struct {
 		uint64_t ino;
 		uint32_t id;
 	} ns_seen[64];
 	size_t n_ns_seen;
+	uint32_t own_ns_ids[8];    /* ocicr's own, by enum oc_ns_kind */
+	bool own_ns_numbered;
+	uint32_t ns_dumped;        /* 1 << kind: the root's, dumped */
+	bool own_pidns;            /* the root is init of a pid namespace */
 
 	/* stats */
 	uint64_t pages_scanned, pages_written, shpages_written;

@@ -28,6 +28,7 @@
 /* Entries of the restorer area's arrays (struct oc_rst_args). */
 struct oc_rst_area_counts {
 	size_t vmas, runs, timers, siginfos, threads;
+	size_t seccomp_bytes;     /* filter programs (res/task/seccomp.c) */
 };
 
 /* The restorer area being built for one task (restore/agent.c). */
@@ -35,6 +36,7 @@ struct oc_rst_area {
 	struct oc_rst_args *args; /* arrays sized by the kinds' reserve */
 	uint64_t start;           /* the same address in the agent and in the task */
 	uint64_t stacks;          /* first thread stack (one per thread, and the blob's) */
+	uint64_t seccomp;         /* room for the filter programs */
 };
 
 struct oc_task_kind {
@@ -47,6 +49,7 @@ struct oc_task_kind {
 
 extern const struct oc_task_kind oc_task_kind_task;
 extern const struct oc_task_kind oc_task_kind_threads;
+extern const struct oc_task_kind oc_task_kind_seccomp;
 extern const struct oc_task_kind oc_task_kind_sigact;
 extern const struct oc_task_kind oc_task_kind_timers;
 extern const struct oc_task_kind oc_task_kind_rlimits;

@@ -9,6 +9,7 @@
 const struct oc_task_kind *const oc_task_kinds[] = {
 	&oc_task_kind_task,
 	&oc_task_kind_threads,
+	&oc_task_kind_seccomp, /* after threads: their credentials decide when */
 	&oc_task_kind_sigact,
 	&oc_task_kind_timers,
 	&oc_task_kind_rlimits,

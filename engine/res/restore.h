@@ -29,6 +29,7 @@
 #include "pipe-data.pb-c.h"
 #include "pstree.pb-c.h"
 #include "remap-file-path.pb-c.h"
+#include "seccomp.pb-c.h"
 
 /* The task's images (owned by the set, engine/img/imgset.h), then what
  * restoring it needs. */
@@ -46,6 +47,7 @@ struct oc_rst_task {
 	uint32_t pages_id;
 	pid_t pid;
 	bool zombie;
+	const SeccompEntry *seccomp; /* the tree's filters (seccomp.img), NULL if none */
 
 	/* Opened by the coordinator (restore/files.c), inherited. */
 	int *vma_fds;                /* per VMA, -1 for anonymous memory */
@@ -68,6 +70,8 @@ struct oc_rst_ctx {
 	const struct oc_restore_opts *opts;
 	struct oc_imgdir *dir;
 	InventoryEntry *inventory;
+	SeccompEntry *seccomp;       /* seccomp.img, NULL if absent */
+	struct oc_rst_ns *ns;        /* namespaces to create (res/ns/) */
 	struct oc_rst_task *tasks;   /* pstree order: parents first */
 	size_t n_tasks;
 	FileEntry **files;
@@ -108,6 +112,8 @@ MemfdInodeEntry *oc_rst_find_memfd(struct oc_rst_ctx *ctx, uint64_t inode_id);
 RemapFilePathEntry *oc_rst_find_remap(struct oc_rst_ctx *ctx, uint32_t orig_id);
 
 /* Read the pagemap of a shared memory object (pagemap-shmem-SHMID.img). */
+/* Copy the saved pages of shared memory object @shmid into @map (@size bytes). */
+int oc_rst_fill_shmem(struct oc_rst_ctx *ctx, uint64_t shmid, uint8_t *map, uint64_t size);
 int oc_rst_read_shmem_pagemap(struct oc_rst_ctx *ctx, uint64_t shmid, PagemapEntry ***ret_entries,
 			      size_t *ret_n, uint32_t *ret_pages_id);
 

@@ -155,7 +155,7 @@ static int restore_fs(struct oc_rst_agent *ag)
 /* ---- memory -------------------------------------------------------------- */
 
 struct area_layout {
-	size_t blob, args, vmas, runs, timers, siginfos, threads, stacks, total;
+	size_t blob, args, vmas, runs, timers, siginfos, threads, seccomp, stacks, total;
 };
 
 int oc_agent_find_area(struct oc_rst_task *t, size_t len, uint64_t *ret)
@@ -226,7 +226,8 @@ static void layout_area(const struct oc_rst_task *t, struct area_layout *L)
 	L->timers = L->runs + c.runs * sizeof(struct oc_rst_run);
 	L->siginfos = L->timers + c.timers * sizeof(struct oc_rst_posix_timer);
 	L->threads = L->siginfos + c.siginfos * sizeof(struct oc_rst_siginfo);
-	L->stacks = PAGE_ALIGN(L->threads + c.threads * sizeof(struct oc_rst_thread));
+	L->seccomp = L->threads + c.threads * sizeof(struct oc_rst_thread);
+	L->stacks = PAGE_ALIGN(L->seccomp + c.seccomp_bytes);
 	L->total = L->stacks + (c.threads + 1) * OC_RST_STACK_SIZE;
 }
 
@@ -260,7 +261,8 @@ static int map_area(struct oc_rst_agent *ag, const struct area_layout *L, struct
 	a->timers = (void *)(base + L->timers);
 	a->siginfos = (void *)(base + L->siginfos);
 	a->threads = (void *)(base + L->threads);
-	*ret = (struct oc_rst_area){ .args = a, .start = area, .stacks = area + L->stacks };
+	*ret = (struct oc_rst_area){ .args = a, .start = area, .stacks = area + L->stacks,
+				     .seccomp = area + L->seccomp };
 	return 0;
 }
 

@@ -31,6 +31,8 @@
 #include "core/interrupt.h"
 #include "core/log.h"
 #include "proc/proc.h"
+#include "res/ns/ns.h"
+#include "res/task/seccomp.h"
 
 #include "stats.pb-c.h"
 
@@ -39,7 +41,9 @@ struct rst_thread_state {
 	bool done;     /* stopped at the blob's final trap */
 };
 
-/* What the coordinator knows of one task while it is being restored. */
+/* What the coordinator knows of one task while it is being restored.  Its
+ * pid and tids are ours: in a new pid namespace they differ from the
+ * images' and are learnt as the tasks appear (0 until then). */
 struct rst_live {
 	struct oc_rst_task *task;
 	pid_t pid;
@@ -74,6 +78,8 @@ static int check_pid_free(pid_t pid)
 
 static int check_pids(struct oc_rst_ctx *ctx)
 {
+	if (ctx->ns->clone_flags & CLONE_NEWPID)
+		return 0; /* a new pid namespace has every pid free */
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		PstreeEntry *pe = ctx->tasks[i].pstree;
 		int r = check_pid_free(pe->pid);
@@ -332,6 +338,7 @@ static const char *const step_names[_OC_RST_STEP_MAX] = {
 	[OC_RST_STEP_RLIMIT] = "resource limits", [OC_RST_STEP_CLONE] = "creating threads",
 	[OC_RST_STEP_THREAD] = "per-thread state", [OC_RST_STEP_CREDS] = "credentials",
 	[OC_RST_STEP_SIGQUEUE] = "queueing pending signals", [OC_RST_STEP_SEALS] = "sealing memfds",
+	[OC_RST_STEP_SECCOMP] = "entering seccomp",
 };
 
 static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, struct rst_thread_state **ret_th)
@@ -349,6 +356,38 @@ static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, st
 			return &live[i];
 	}
 	return NULL;
+}
+
+/*
+ * A task or thread @w we do not know yet, in a new pid namespace: its pid
+ * and tgid there (the last NSpid, NStgid values) say which of ours it is.
+ */
+static struct rst_live *learn_pid(struct rst_live *live, size_t n, pid_t w, struct rst_thread_state **ret_th)
+{
+	_cleanup_free_ char *text = NULL;
+	struct oc_proc_status st = {};
+	struct rst_live *found = NULL;
+
+	if (oc_proc_read(w, "status", &text, NULL) < 0 || oc_proc_parse_status(text, &st) < 0)
+		return NULL;
+	if (st.has_nspid && st.has_nstgid && st.n_nspid && st.n_nstgid) {
+		pid_t tid = st.nspid[st.n_nspid - 1], tgid = st.nstgid[st.n_nstgid - 1];
+		for (size_t i = 0; i < n && !found; i++) {
+			struct oc_rst_task *t = live[i].task;
+			if (t->pid != tgid)
+				continue;
+			found = &live[i];
+			if (tid == tgid)
+				live[i].pid = w;
+			for (size_t j = 0; j < live[i].n_threads; j++)
+				if (t->pstree->threads[j] == (uint32_t)tid) {
+					live[i].threads[j].tid = w;
+					*ret_th = &live[i].threads[j];
+				}
+		}
+	}
+	oc_proc_status_clear(&st);
+	return found;
 }
 
 /* waitpid(-1) that gives up at @deadline (oc_now_us() time): -1 with errno
@@ -388,7 +427,7 @@ static int timeout_error(struct rst_live *live, size_t n, unsigned timeout_ms)
 
 /* Follow the tree until every thread sits at its blob's final trap and
  * every zombie-to-be has exited, for at most @timeout_ms. */
-static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms)
+static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, bool new_pidns)
 {
 	uint64_t deadline = oc_now_us() + timeout_ms * 1000ull;
 	size_t waiting = 0;
@@ -409,6 +448,8 @@ static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms)
 		}
 		struct rst_thread_state *th = NULL;
 		struct rst_live *lv = live_task(live, n, w, &th);
+		if (!lv && new_pidns && WIFSTOPPED(st))
+			lv = learn_pid(live, n, w, &th);
 		if (!lv)
 			continue;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
@@ -488,7 +529,7 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_st
 
 	for (size_t i = 0; i < t->n_cores; i++) {
 		CoreEntry *core = t->cores[i];
-		pid_t tid = t->pstree->threads[i];
+		pid_t tid = lv->threads[i].tid;
 		struct user_regs_struct regs;
 		uint64_t mask = i == 0 ? t->cores[0]->tc->blk_sigset
 				       : (core->thread_core->has_blk_sigset ? core->thread_core->blk_sigset : 0);
@@ -510,15 +551,15 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_st
 	}
 	/* Pending before the first instruction: the task stops at once. */
 	if (leave_stopped)
-		kill(t->pid, SIGSTOP);
+		kill(lv->pid, SIGSTOP);
 	for (size_t i = 0; i < t->n_cores; i++) {
-		pid_t tid = t->pstree->threads[i];
+		pid_t tid = lv->threads[i].tid;
 		if (ptrace(PTRACE_DETACH, tid, 0, 0) < 0)
 			return oc_error_errno(-errno, "cannot let thread %d go", tid);
 	}
 	TaskCoreEntry *tc = t->cores[0]->tc;
 	if (tc->task_state == 3 && !leave_stopped)
-		kill(t->pid, tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP);
+		kill(lv->pid, tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP);
 	return 0;
 }
 
@@ -530,6 +571,8 @@ static int notify(struct oc_rst_ctx *ctx, const char *action, pid_t pid)
 /* A socket to each task's agent, and what the coordinator follows of it. */
 static int prepare_live(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
+	bool new_pidns = ctx->ns->clone_flags & CLONE_NEWPID;
+
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_rst_task *t = &ctx->tasks[i];
 		int sv[2];
@@ -544,13 +587,13 @@ static int prepare_live(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		t->status_fd = oc_rst_high_fd(files, sv[1]);
 		if (t->status_fd < 0)
 			return t->status_fd;
-		live[i].pid = t->pid;
+		live[i].pid = new_pidns ? 0 : t->pid;
 		live[i].n_threads = t->zombie ? 0 : t->n_cores;
 		live[i].threads = calloc(t->n_cores, sizeof(*live[i].threads));
 		if (!live[i].threads)
 			return -ENOMEM;
 		for (size_t j = 0; j < t->n_cores && !t->zombie; j++)
-			live[i].threads[j].tid = t->pstree->threads[j];
+			live[i].threads[j].tid = new_pidns ? 0 : t->pstree->threads[j];
 	}
 	return 0;
 }
@@ -559,6 +602,7 @@ static int prepare_live(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
  * pid, trace it, and start every agent. */
 static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
+	bool new_pidns = ctx->ns->clone_flags & CLONE_NEWPID;
 	int r;
 
 	r = oc_rst_open_sources(files);
@@ -566,20 +610,35 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 		r = prepare_live(ctx, files, live);
 	if (r < 0)
 		return r;
-	/* A sibling root is the caller's parent's child: that one waits for it. */
-	pid_t pid = clone_with_pid(ctx->tasks[0].pid, ctx->opts->restore_sibling ? CLONE_PARENT : 0);
+	/* In a new pid namespace the root is its pid 1 (the image says so)
+	 * and has another pid outside.  A sibling root is the caller's
+	 * parent's child: that one waits for it. */
+	pid_t pid = clone_with_pid(ctx->tasks[0].pid,
+				   ctx->ns->clone_flags | (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
 	if (pid < 0)
 		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
 		run_task(ctx, files, &ctx->tasks[0]);
-	if (pid != ctx->tasks[0].pid)
+	if (new_pidns) {
+		live[0].pid = live[0].threads[0].tid = pid;
+		pr_info("task 1 of the new pid namespace is %d", pid);
+	} else if (pid != ctx->tasks[0].pid) {
 		return oc_error(-EEXIST, "task got pid %d instead of %d", pid, ctx->tasks[0].pid);
+	}
+
+	/* Filters the blobs install must not stop our remote calls. */
+	long suspend = oc_rst_seccomp_used(ctx) ? PTRACE_O_SUSPEND_SECCOMP : 0;
 	if (ptrace(PTRACE_SEIZE, pid, 0,
-		   PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0)
-		return oc_error_errno(-errno, "cannot trace task %d", pid);
+		   PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD | suspend) < 0)
+		return oc_error_errno(-errno, "cannot trace task %d%s", pid,
+				      suspend ? " with its seccomp filters suspended (needs CAP_SYS_ADMIN)" : "");
+	/* Its namespaces are filled before it (or any task) runs. */
+	r = oc_ns_fill(ctx, pid);
+	if (r < 0)
+		return r;
 	/* The tree has every file now; ours would only keep pipes open. */
 	oc_rst_files_fini(files);
-	/* ocicr makes no namespaces: both points come once the root exists. */
+	/* The root's namespaces exist and are filled: both points now. */
 	r = notify(ctx, "setup-namespaces", pid);
 	if (r >= 0)
 		r = notify(ctx, "post-setup-namespaces", pid);
@@ -595,10 +654,13 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
  * trap, then let the whole tree go at once. */
 static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 {
-	pid_t pid = ctx->tasks[0].pid;
+	pid_t pid = live[0].pid; /* outside a new pid namespace, its pid there */
 	int r;
 
-	r = follow_tree(live, ctx->n_tasks, ctx->opts->timeout_ms ? ctx->opts->timeout_ms : OC_RESTORE_TIMEOUT_MS);
+	r = follow_tree(live, ctx->n_tasks, ctx->opts->timeout_ms ? ctx->opts->timeout_ms : OC_RESTORE_TIMEOUT_MS,
+			ctx->ns->clone_flags & CLONE_NEWPID);
+	if (r >= 0)
+		r = oc_ns_finish(ctx, live[0].pid);
 	if (r >= 0)
 		r = notify(ctx, "post-restore", pid);
 	if (r >= 0)
@@ -714,24 +776,24 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		char why[4096];
 		snprintf(why, sizeof(why), "%s", oc_error_message());
 		for (size_t i = 0; i < ctx.n_tasks; i++)
-			if (is_traced_by_us(ctx.tasks[i].pid))
-				kill(ctx.tasks[i].pid, SIGKILL);
+			if (live[i].pid > 0 && is_traced_by_us(live[i].pid))
+				kill(live[i].pid, SIGKILL);
 		while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 			;
 		r = oc_error(r, "%s", why);
 		goto out;
 	}
 	uint64_t took = oc_now_us() - t0;
-	pr_info("Restored task %d in %" PRIu64 " us", ctx.tasks[0].pid, took);
+	pr_info("Restored task %d (%d here) in %" PRIu64 " us", ctx.tasks[0].pid, live[0].pid, took);
 	if (write_restore_stats(&ctx, took) < 0)
 		pr_warn("cannot write stats-restore: %s", oc_error_message());
 	if (ret_root_pid)
-		*ret_root_pid = ctx.tasks[0].pid;
-	oc_notify_point_logged(opts->notify, opts->notify_data, "post-resume", ctx.tasks[0].pid);
+		*ret_root_pid = live[0].pid;
+	oc_notify_point_logged(opts->notify, opts->notify_data, "post-resume", live[0].pid);
 
 	if (!opts->detach) {
 		int st;
-		while (waitpid(ctx.tasks[0].pid, &st, 0) < 0 && errno == EINTR)
+		while (waitpid(live[0].pid, &st, 0) < 0 && errno == EINTR)
 			;
 		r = st;
 	}

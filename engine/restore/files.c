@@ -82,10 +82,8 @@ int oc_rst_file_opened(struct oc_rst_files *files, uint32_t id, int fd, int *ret
 	return 0;
 }
 
-/* Copy a shmem object's saved pages into @fd (or the mapping at @map). */
-static int fill_shmem(struct oc_rst_files *files, uint64_t shmid, uint8_t *map, uint64_t size)
+int oc_rst_fill_shmem(struct oc_rst_ctx *ctx, uint64_t shmid, uint8_t *map, uint64_t size)
 {
-	struct oc_rst_ctx *ctx = files->ctx;
 	_cleanup_(oc_img_closep) struct oc_img *pages = NULL;
 	_cleanup_free_ PagemapEntry **pm = NULL;
 	uint32_t pages_id;
@@ -160,7 +158,7 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 			return r;
 		}
 	}
-	r = fill_shmem(files, ie->shmid, map, size);
+	r = oc_rst_fill_shmem(files->ctx, ie->shmid, map, size);
 	if (map)
 		munmap(map, size ? size : OC_PAGE_SIZE);
 	if (r < 0) {

@@ -11,6 +11,8 @@
 #include "img/imgset.h"
 #include "restore/restore.h"
 #include "mem/mm.h"
+#include "res/ns/ns.h"
+#include "res/task/seccomp.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -190,6 +192,9 @@ int oc_restore_load(struct oc_rst_ctx *ctx)
 	ctx->files = ctx->set.files;
 	ctx->n_files = ctx->set.n_files;
 
+	r = oc_rst_seccomp_load(ctx);
+	if (r < 0)
+		return r;
 	/* Every shared image now, so a bad one fails before anything is made. */
 	static const enum oc_img_kind shared_images[] = {
 		OC_IMG_PIPES_DATA, OC_IMG_FIFO_DATA, OC_IMG_MEMFD_INODE, OC_IMG_REMAP_FPATH, OC_IMG_TTY_INFO,
@@ -209,7 +214,15 @@ int oc_restore_load(struct oc_rst_ctx *ctx)
 		r = load_task(ctx, &ctx->tasks[i], &ctx->set.tasks[i]);
 		if (r < 0)
 			return r;
+		if (!ctx->tasks[i].zombie) {
+			r = oc_rst_seccomp_check(ctx, &ctx->tasks[i]);
+			if (r < 0)
+				return r;
+		}
 	}
+	r = oc_ns_load(ctx);
+	if (r < 0)
+		return r;
 	return oc_rst_cow_match(ctx);
 }
 
@@ -220,6 +233,7 @@ void oc_restore_ctx_fini(struct oc_rst_ctx *ctx)
 		free(ctx->tasks[i].premap_at);
 	}
 	free(ctx->tasks);
+	oc_ns_free(ctx);
 	oc_plan_free(&ctx->plan);
 	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {
 		struct oc_rst_image *im = &ctx->images[k];

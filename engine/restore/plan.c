@@ -8,6 +8,7 @@
 #include "restore/restore.h"
 #include "res/fd/files.h"
 #include "mem/mm.h"
+#include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 
@@ -569,8 +570,13 @@ static void print_step(const struct oc_plan *plan, size_t i, struct oc_rst_ctx *
 
 void oc_plan_print(const struct oc_plan *plan, struct oc_rst_ctx *ctx, FILE *out)
 {
+	char ns[64];
+
 	fprintf(out, "Restore plan: %zu task(s), %zu step(s) in %u phase(s)\n", ctx->n_tasks, plan->n_steps,
 		plan->n_phases);
+	oc_ns_describe(ctx, ns, sizeof(ns));
+	if (ns[0])
+		fprintf(out, "new namespaces for the root: %s\n", ns);
 	for (unsigned ph = 0; ph < plan->n_phases; ph++) {
 		fprintf(out, "phase %u:\n", ph);
 		for (size_t k = 0; k < plan->n_steps; k++) {

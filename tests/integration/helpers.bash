@@ -84,6 +84,9 @@ wait_gone() {
 # Start PROG detached, as a checkpointed task usually is: a session of its
 # own, /dev/null on fds 0-2, no other fd of ours (bats talks on fd 3), and
 # not our child (the subshell exits at once, so init adopts it).
+# With WL_WRAP set (e.g. "unshare --uts --ipc"), PROG runs under that
+# command; with WL_WRAP_FORKS=1 as its child (unshare --fork), which is
+# then WL_PID.
 # usage: wl_launch PROG DIR; sets WL_PID, WL_DIR.
 wl_launch() {
 	local prog=$1
@@ -96,7 +99,8 @@ wl_launch() {
 			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
 		done
 		cd "$WL_DIR" || exit 1
-		setsid "$prog" "$WL_DIR/ready" "$WL_DIR/result" </dev/null >/dev/null 2>&1 &
+		# shellcheck disable=SC2086
+		setsid ${WL_WRAP:-} "$prog" "$WL_DIR/ready" "$WL_DIR/result" </dev/null >/dev/null 2>&1 &
 		echo $! >"$WL_DIR/pid"
 	)
 	WL_PID=$(cat "$WL_DIR/pid")
@@ -104,6 +108,9 @@ wl_launch() {
 	wait_for 30 wl_settled || fail "$prog did not become ready in 30 s"
 	if [ ! -s "$WL_DIR/ready" ]; then
 		fail "$prog did not start: $(cat "$WL_DIR/result" 2>/dev/null || echo "exited")"
+	fi
+	if [ "${WL_WRAP_FORKS:-0}" = 1 ]; then
+		WL_PID=$(pgrep -P "$WL_PID" | head -1)
 	fi
 	# setsid(1) forks when it leads a process group: then $! is not PROG.
 	[ "$(readlink "/proc/$WL_PID/exe")" = "$(readlink -f "$prog")" ] ||

@@ -1475,6 +1475,30 @@ static void test_ns_link(void **state)
 	assert_int_equal(ino, 5);
 }
 
+static void test_sysctl_values(void **state)
+{
+	static const char *const bad[] = { "", "\n", "abc\n", "1 2\n", "250\t32000\t40\n", "-\n", "12x\n",
+					   "99999999999999999999999\n" };
+	uint64_t v[4] = { 0 };
+
+	assert_int_equal(oc_proc_parse_sysctl("250\t32000\t40\t100\n", "kernel/sem", v, 4), 0);
+	assert_int_equal(v[0], 250);
+	assert_int_equal(v[3], 100);
+	assert_int_equal(oc_proc_parse_sysctl("18446744073692774399\n", "kernel/shmmax", v, 1), 0);
+	assert_true(v[0] == 18446744073692774399ull);
+	assert_int_equal(oc_proc_parse_sysctl("-1\n", "kernel/shm_next_id", v, 1), 0);
+	assert_true(v[0] == (uint64_t)-1);
+	assert_int_equal(oc_proc_parse_sysctl("4000", "kernel/msgmax", v, 1), 0); /* no newline */
+	assert_int_equal(v[0], 4000);
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		oc_error_clear();
+		size_t n = i == 4 ? 4 : 1;
+		if (oc_proc_parse_sysctl(bad[i], "kernel/x", v, n) != -EINVAL)
+			fail_msg("accepted malformed sysctl text #%zu: %s", i, bad[i]);
+		assert_non_null(strstr(oc_error_message(), "kernel/x"));
+	}
+}
+
 static void test_read_self(void **state)
 {
 	_cleanup_free_ char *status = NULL, *stat_text = NULL, *tstat = NULL, *link = NULL, *buf = NULL;
@@ -1686,6 +1710,7 @@ int main(void)
 		cmocka_unit_test(test_locks_other),
 		cmocka_unit_test(test_locks_malformed),
 		cmocka_unit_test(test_ns_link),
+		cmocka_unit_test(test_sysctl_values),
 		cmocka_unit_test(test_read_self),
 		cmocka_unit_test(test_truncated_and_mutated),
 	};

@@ -123,8 +123,14 @@ static void restore_memory(struct oc_rst_args *args)
 				rst_fail(args, OC_RST_STEP_MMAP, to, i);
 			continue;
 		}
-		long addr = sys6(__NR_mmap, v->start, v->end - v->start, prot, v->flags | MAP_FIXED, v->fd,
-				 v->pgoff);
+		long addr;
+		if (v->is_sysv)
+			addr = sys3(__NR_shmat, v->sysv_shmid, v->start,
+				    (v->prot & PROT_WRITE ? 0 : 010000 /* SHM_RDONLY */) |
+				    (v->prot & PROT_EXEC ? 0100000 /* SHM_EXEC */ : 0));
+		else
+			addr = sys6(__NR_mmap, v->start, v->end - v->start, prot, v->flags | MAP_FIXED, v->fd,
+				    v->pgoff);
 		if (addr < 0 && addr > -4096)
 			rst_fail(args, OC_RST_STEP_MMAP, addr, i);
 		if ((uint64_t)addr != v->start)
@@ -300,6 +306,29 @@ static void restore_creds(struct oc_rst_args *args, const struct oc_rst_creds *c
 		CHECK(sys5(__NR_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), OC_RST_STEP_CREDS, index);
 }
 
+#define SECCOMP_SET_MODE_STRICT 0
+#define SECCOMP_SET_MODE_FILTER 1
+
+struct rst_sock_fprog {
+	uint16_t len;
+	uint64_t filter __attribute__((aligned(8)));
+};
+
+/* Strict mode, or the filter chain oldest first.  Traced with
+ * PTRACE_O_SUSPEND_SECCOMP, the thread is not held to it until the
+ * coordinator lets it go. */
+static void restore_seccomp(struct oc_rst_args *args, const struct oc_rst_thread *t, int index)
+{
+	const struct oc_rst_seccomp_filter *fs = (const void *)t->seccomp_filters;
+
+	if (t->seccomp_mode == 1)
+		CHECK(sys3(__NR_seccomp, SECCOMP_SET_MODE_STRICT, 0, 0), OC_RST_STEP_SECCOMP, index);
+	for (uint32_t i = 0; t->seccomp_mode == 2 && i < t->n_seccomp_filters; i++) {
+		struct rst_sock_fprog prog = { (uint16_t)fs[i].n_insns, fs[i].insns };
+		CHECK(sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, fs[i].flags, &prog), OC_RST_STEP_SECCOMP, index);
+	}
+}
+
 /* Per-thread state; every thread, the main one last, runs this. */
 static __attribute__((noreturn)) void restore_thread(struct oc_rst_args *args, uint32_t index)
 {
@@ -335,7 +364,11 @@ static __attribute__((noreturn)) void restore_thread(struct oc_rst_args *args, u
 		else if (!s->tid && index == 0)
 			CHECK(sys3(__NR_rt_sigqueueinfo, args->pid, s->signo, s->info), OC_RST_STEP_SIGQUEUE, i);
 	}
+	if (t->seccomp_before_creds)
+		restore_seccomp(args, t, index);
 	restore_creds(args, &t->creds, index);
+	if (!t->seccomp_before_creds)
+		restore_seccomp(args, t, index);
 
 	/* Done: the coordinator takes over from this trap. */
 	for (;;)

@@ -24,7 +24,8 @@
  *   5. create the other threads (clone3 with their tids); then POSIX
  *      timers (a SIGEV_THREAD_ID one needs its thread); each thread and
  *      then the main one restore per-thread state (robust list, rseq,
- *      sigaltstack, clear_tid address, name, credentials)
+ *      sigaltstack, clear_tid address, name, credentials, and last the
+ *      seccomp mode or filters, so none applies to the restorer)
  *   6. queue pending signals (each thread its own, the main thread the
  *      process-wide ones)
  *   7. every thread stops on int3: the coordinator, which traces them,
@@ -50,6 +51,8 @@ struct oc_rst_vma {
 	uint32_t has_pages;   /* map writable first, pages follow */
 	uint64_t madv;        /* 1 << MADV_x bits to apply */
 	uint64_t premap_at;   /* filled by the agent here: move it in place */
+	uint32_t is_sysv;     /* a SysV shared memory attachment: shmat() */
+	uint32_t sysv_shmid;
 };
 
 /* A run of pages: at @vaddr, @nr_pages from the pages fd at @offset. */
@@ -108,6 +111,13 @@ struct oc_rst_creds {
 	uint32_t skip;        /* same as the agent's: nothing to change */
 };
 
+/* One seccomp filter program (struct sock_filter[n_insns]). */
+struct oc_rst_seccomp_filter {
+	uint64_t insns;
+	uint32_t n_insns;
+	uint32_t flags;       /* SECCOMP_FILTER_FLAG_* */
+};
+
 struct oc_rst_thread {
 	int32_t tid;
 	int32_t pad;
@@ -121,6 +131,11 @@ struct oc_rst_thread {
 	int32_t pdeath_sig;
 	char comm[16];        /* thread name (PR_SET_NAME), "" to keep */
 	struct oc_rst_creds creds;
+	uint32_t seccomp_mode;         /* SECCOMP_MODE_*: strict or filter to enter */
+	uint32_t seccomp_before_creds; /* the new creds could not install filters */
+	uint32_t n_seccomp_filters;
+	uint32_t pad3;
+	uint64_t seccomp_filters;      /* struct oc_rst_seccomp_filter[], oldest first */
 };
 
 struct oc_rst_mm {
@@ -236,6 +251,7 @@ enum oc_rst_step {
 	OC_RST_STEP_CREDS,
 	OC_RST_STEP_SIGQUEUE,
 	OC_RST_STEP_SEALS,
+	OC_RST_STEP_SECCOMP,
 	_OC_RST_STEP_MAX,
 };
 

@@ -117,7 +117,7 @@ int oc_dump_fd_locks(struct oc_dump_task *t, const struct oc_dump_fd *fd, uint32
 				return -ENOMEM;
 			le->flag = lock_flags[l->kind];
 			le->type = l->type == OC_LOCK_WRITE ? F_WRLCK : F_RDLCK;
-			le->pid = t->pid;
+			le->pid = t->vpid;
 			le->fd = fd->num;
 			le->start = l->start;
 			le->len = l->end < 0 ? 0 : l->end - l->start + 1;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "res/kind.h"
+#include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -62,58 +63,6 @@ static int kobj_id(struct oc_dump_task *t, struct oc_kobj_index *ix, int kcmp_ty
 	return 0;
 }
 
-/* Namespace ids share one counter, in CRIU's order of kinds. */
-#define NS(kind, field) \
-	{ kind, offsetof(TaskKobjIdsEntry, field), offsetof(TaskKobjIdsEntry, has_##field) }
-static const struct {
-	const char *link;
-	size_t off, has_off;
-} ns_kinds[] = {
-	NS("pid", pid_ns_id),	NS("net", net_ns_id),	NS("ipc", ipc_ns_id),	NS("uts", uts_ns_id),
-	NS("time", time_ns_id), NS("mnt", mnt_ns_id),	NS("user", user_ns_id), NS("cgroup", cgroup_ns_id),
-};
-#undef NS
-
-static int dump_ns_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids)
-{
-	struct oc_dump_ctx *ctx = t->ctx;
-	uint32_t max = 0;
-
-	for (size_t i = 0; i < ctx->n_ns_seen; i++)
-		max = MAX(max, ctx->ns_seen[i].id);
-
-	for (size_t k = 0; k < ARRAY_SIZE(ns_kinds); k++) {
-		_cleanup_free_ char *link = NULL;
-		char name[32];
-		uint64_t ino;
-		uint32_t id = 0;
-		int r;
-
-		snprintf(name, sizeof(name), "ns/%s", ns_kinds[k].link);
-		r = oc_proc_readlink(t->pid, name, &link);
-		if (r == -ENOENT)
-			continue; /* kernel without this namespace kind */
-		if (r < 0)
-			return r;
-		r = oc_proc_parse_ns_link(link, ns_kinds[k].link, &ino);
-		if (r < 0)
-			return r;
-		for (size_t i = 0; i < ctx->n_ns_seen; i++)
-			if (ctx->ns_seen[i].ino == ino)
-				id = ctx->ns_seen[i].id;
-		if (!id) {
-			if (ctx->n_ns_seen == ARRAY_SIZE(ctx->ns_seen))
-				return oc_error(-E2BIG, "too many namespaces in the tree");
-			id = ++max;
-			ctx->ns_seen[ctx->n_ns_seen].ino = ino;
-			ctx->ns_seen[ctx->n_ns_seen++].id = id;
-		}
-		*(uint32_t *)((char *)ids + ns_kinds[k].off) = id;
-		*(protobuf_c_boolean *)((char *)ids + ns_kinds[k].has_off) = true;
-	}
-	return 0;
-}
-
 static int read_proc_u32(pid_t pid, const char *name, int base, uint32_t *ret, bool *ret_has)
 {
 	_cleanup_free_ char *text = NULL;
@@ -148,10 +97,14 @@ static int dump_pstree(struct oc_dump_task *t)
 
 	if (!pe)
 		return -ENOMEM;
-	pe->pid = t->pid;
-	pe->ppid = t == t->ctx->tasks ? 0 : t->stat.ppid;
-	pe->pgid = t->stat.pgrp;
-	pe->sid = t->stat.session;
+	/* Pids as the tree sees them (res/ns/pid.c). */
+	pe->pid = t->vpid;
+	pe->ppid = t == t->ctx->tasks ? 0 : oc_dump_vpid(t->ctx, t->stat.ppid);
+	pe->pgid = oc_dump_vpid(t->ctx, t->stat.pgrp);
+	pe->sid = oc_dump_vpid(t->ctx, t->stat.session);
+	if (!pe->pgid || !pe->sid)
+		return oc_error(-EOPNOTSUPP, "task %d is in session %d and group %d, led from outside its pid "
+				"namespace", t->pid, t->stat.session, t->stat.pgrp);
 	if (t->seized->state == OC_TASK_DEAD) {
 		pe->n_threads = 1;
 		pe->threads = OC_ARENA_ARRAY(a, uint32_t, 1); /* [0] */
@@ -160,7 +113,7 @@ static int dump_pstree(struct oc_dump_task *t)
 		pe->threads = OC_ARENA_ARRAY(a, uint32_t, t->n_threads);
 		if (pe->threads)
 			for (size_t i = 0; i < t->n_threads; i++)
-				pe->threads[i] = t->threads[i].seized->tid;
+				pe->threads[i] = t->threads[i].vtid;
 	}
 	if (!pe->threads)
 		return -ENOMEM;
@@ -256,7 +209,7 @@ int oc_dump_task_core(struct oc_dump_task *t)
 		r = kobj_id(t, &ix[3], KCMP_SIGHAND, &ids->sighand_id);
 	if (r < 0)
 		return r;
-	r = dump_ns_ids(t, ids);
+	r = oc_ns_dump_ids(t, ids);
 	if (r < 0)
 		return r;
 	t->ids = ids;

@@ -227,14 +227,9 @@ static int dump_one_thread(struct oc_dump_task *t, struct oc_dump_thread *th, bo
 	if (r < 0)
 		return r;
 	r = dump_creds(th, a, &st, &tcore->creds);
-	bool seccomp = st.has_seccomp && st.seccomp != 0;
 	oc_proc_status_clear(&st);
 	if (r < 0)
 		return r;
-	if (seccomp)
-		return oc_error(-EOPNOTSUPP, "thread %d runs under seccomp, which ocicr does not dump yet", tid);
-	tcore->has_seccomp_mode = true;
-	tcore->seccomp_mode = SECCOMP_MODE__disabled;
 	/* cgroup set 1 is the dumper's own (inventory root_cg_set). */
 	tcore->has_cg_set = true;
 	tcore->cg_set = 1;

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "res/kind.h"
+#include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 
@@ -85,7 +86,7 @@ static int dump_posix_timer(struct oc_dump_task *t, const struct oc_proc_posix_t
 		e->it_sigev_notify = pt->thread_id ? OC_SIGEV_THREAD_ID : OC_SIGEV_SIGNAL;
 		if (pt->thread_id) {
 			e->has_notify_thread_id = true;
-			e->notify_thread_id = pt->notify_pid;
+			e->notify_thread_id = oc_dump_vpid(t->ctx, pt->notify_pid);
 		}
 		break;
 	default:

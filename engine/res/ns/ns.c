@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Namespace ids and the table of namespace kinds (see ns.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "res/dump.h"
+#include "res/restore.h"
+#include "res/ns/ns.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
+
+/* In CRIU's order: its own namespaces are numbered 1-8 in this order. */
+#define KIND(k, n, flag, field, o)                                                              \
+	[k] = { n, flag, offsetof(TaskKobjIdsEntry, field), offsetof(TaskKobjIdsEntry, has_##field), o }
+static const struct oc_ns_kind_desc {
+	const char *name; /* as in /proc/PID/ns/ */
+	int clone_flag;
+	size_t id_off, has_off;
+	const struct oc_ns_ops *ops;
+} ns_kinds[_OC_NS_KIND_MAX] = {
+	KIND(OC_NS_PID, "pid", CLONE_NEWPID, pid_ns_id, &oc_ns_pid_ops),
+	KIND(OC_NS_NET, "net", CLONE_NEWNET, net_ns_id, NULL),
+	KIND(OC_NS_IPC, "ipc", CLONE_NEWIPC, ipc_ns_id, &oc_ns_ipc_ops),
+	KIND(OC_NS_UTS, "uts", CLONE_NEWUTS, uts_ns_id, &oc_ns_uts_ops),
+	KIND(OC_NS_TIME, "time", CLONE_NEWTIME, time_ns_id, NULL),
+	KIND(OC_NS_MNT, "mnt", CLONE_NEWNS, mnt_ns_id, NULL),
+	KIND(OC_NS_USER, "user", CLONE_NEWUSER, user_ns_id, NULL),
+	KIND(OC_NS_CGROUP, "cgroup", CLONE_NEWCGROUP, cgroup_ns_id, NULL),
+};
+#undef KIND
+
+static uint32_t get_id(const TaskKobjIdsEntry *ids, enum oc_ns_kind k, bool *ret_has)
+{
+	*ret_has = *(const protobuf_c_boolean *)((const char *)ids + ns_kinds[k].has_off);
+	return *(const uint32_t *)((const char *)ids + ns_kinds[k].id_off);
+}
+
+static void set_id(TaskKobjIdsEntry *ids, enum oc_ns_kind k, uint32_t id)
+{
+	*(uint32_t *)((char *)ids + ns_kinds[k].id_off) = id;
+	*(protobuf_c_boolean *)((char *)ids + ns_kinds[k].has_off) = true;
+}
+
+/* The id of @pid's namespace of kind @k, numbered on first sight; 0 if the
+ * kernel lacks the kind. */
+static int ns_id_of(struct oc_dump_ctx *ctx, pid_t pid, enum oc_ns_kind k, uint32_t *ret_id)
+{
+	_cleanup_free_ char *link = NULL;
+	char name[32];
+	uint64_t ino;
+	uint32_t max = 0;
+	int r;
+
+	*ret_id = 0;
+	snprintf(name, sizeof(name), "ns/%s", ns_kinds[k].name);
+	r = oc_proc_readlink(pid, name, &link);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	r = oc_proc_parse_ns_link(link, ns_kinds[k].name, &ino);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < ctx->n_ns_seen; i++) {
+		if (ctx->ns_seen[i].ino == ino) {
+			*ret_id = ctx->ns_seen[i].id;
+			return 0;
+		}
+		max = MAX(max, ctx->ns_seen[i].id);
+	}
+	if (ctx->n_ns_seen == ARRAY_SIZE(ctx->ns_seen))
+		return oc_error(-E2BIG, "too many namespaces in the tree");
+	ctx->ns_seen[ctx->n_ns_seen].ino = ino;
+	ctx->ns_seen[ctx->n_ns_seen++].id = max + 1;
+	*ret_id = max + 1;
+	return 0;
+}
+
+/* ocicr's own namespaces come first, as CRIU's do. */
+static int number_own_namespaces(struct oc_dump_ctx *ctx)
+{
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
+		int r = ns_id_of(ctx, 0, k, &ctx->own_ns_ids[k]);
+		if (r < 0)
+			return oc_error_wrap(r, "ocicr's own %s namespace", ns_kinds[k].name);
+	}
+	ctx->own_ns_numbered = true;
+	return 0;
+}
+
+int oc_ns_dump_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids)
+{
+	int r;
+
+	if (!t->ctx->own_ns_numbered && (r = number_own_namespaces(t->ctx)) < 0)
+		return r;
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
+		uint32_t id;
+		r = ns_id_of(t->ctx, t->pid, k, &id);
+		if (r < 0)
+			return r;
+		if (id)
+			set_id(ids, k, id);
+	}
+	return 0;
+}
+
+bool oc_ns_dumped(const struct oc_dump_ctx *ctx, enum oc_ns_kind kind)
+{
+	return ctx->ns_dumped & (1u << kind);
+}
+
+void oc_ns_inventory_ids(const struct oc_dump_ctx *ctx, TaskKobjIdsEntry *root_ids)
+{
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++)
+		if (oc_ns_dumped(ctx, k))
+			set_id(root_ids, k, ctx->own_ns_ids[k]);
+}
+
+int oc_ns_enter(pid_t pid, const char *name, int *ret_own_fd)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/ns/%s", name);
+	_cleanup_close_ int own = open(path, O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		return oc_error_errno(-errno, "cannot open %s", path);
+	snprintf(path, sizeof(path), "/proc/%d/ns/%s", pid, name);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot open %s", path);
+	if (setns(fd, 0) < 0)
+		return oc_error_errno(-errno, "cannot enter the %s namespace of task %d", name, pid);
+	*ret_own_fd = own;
+	own = -1;
+	return 0;
+}
+
+int oc_ns_leave(const char *name, int own_fd)
+{
+	int r = setns(own_fd, 0) < 0 ? -errno : 0;
+
+	close(own_fd);
+	/* Staying in the tree's namespace would be worse than failing. */
+	if (r < 0)
+		abort();
+	return 0;
+}
+
+/* Every task must be in the root's namespace of kind @k. */
+static int check_one_namespace(struct oc_dump_ctx *ctx, enum oc_ns_kind k, uint32_t root_id)
+{
+	for (size_t i = 1; i < ctx->n_tasks; i++) {
+		const TaskKobjIdsEntry *ids = ctx->tasks[i].ids;
+		bool has;
+		if (!ids)
+			continue; /* a zombie */
+		if (get_id(ids, k, &has) != root_id)
+			return oc_error(-EOPNOTSUPP, "task %d is in another %s namespace than the root %d: nested %s "
+					"namespaces are not supported", ctx->tasks[i].pid, ns_kinds[k].name,
+					ctx->tasks[0].pid, ns_kinds[k].name);
+	}
+	return 0;
+}
+
+int oc_ns_dump(struct oc_dump_ctx *ctx)
+{
+	const TaskKobjIdsEntry *root = ctx->tasks[0].ids;
+
+	if (!root)
+		return oc_error(-EINVAL, "the root task %d is a zombie", ctx->tasks[0].pid);
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
+		const struct oc_ns_ops *ops = ns_kinds[k].ops;
+		bool has;
+		uint32_t id = get_id(root, k, &has);
+		int own_fd, r;
+
+		if (!ops && has && id != ctx->own_ns_ids[k])
+			pr_warn("the %s namespace of task %d is not saved: a restore puts the tree into the "
+				"restorer's", ns_kinds[k].name, ctx->tasks[0].pid);
+		if (!ops || !has)
+			continue;
+		/* Tasks of other pid namespaces would carry foreign pids. */
+		if (id == ctx->own_ns_ids[k] && k != OC_NS_PID)
+			continue;
+		r = check_one_namespace(ctx, k, id);
+		if (r < 0)
+			return r;
+		if (id == ctx->own_ns_ids[k])
+			continue;
+		pr_info("Dumping the %s namespace of task %d (id %u)", ns_kinds[k].name, ctx->tasks[0].pid, id);
+		ctx->ns_dumped |= 1u << k;
+		if (!ops->dump)
+			continue;
+		r = oc_ns_enter(ctx->tasks[0].pid, ns_kinds[k].name, &own_fd);
+		if (r < 0)
+			return r;
+		r = ops->dump(ctx, id);
+		oc_ns_leave(ns_kinds[k].name, own_fd);
+		if (r < 0)
+			return oc_error_wrap(r, "%s namespace of task %d", ns_kinds[k].name, ctx->tasks[0].pid);
+	}
+	return 0;
+}
+
+/* ---- restore ------------------------------------------------------------ */
+
+int oc_ns_load(struct oc_rst_ctx *ctx)
+{
+	const TaskKobjIdsEntry *root = ctx->tasks[0].ids, *inv = ctx->inventory->root_ids;
+
+	ctx->ns = calloc(1, sizeof(*ctx->ns));
+	if (!ctx->ns)
+		return -ENOMEM;
+	if (!root || !inv)
+		return 0;
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
+		const struct oc_ns_ops *ops = ns_kinds[k].ops;
+		bool has_root, has_inv;
+		uint32_t id = get_id(root, k, &has_root), inv_id = get_id(inv, k, &has_inv);
+
+		if (!has_root || !has_inv || id == inv_id)
+			continue;
+		if (!ops) {
+			pr_warn("the tree had a %s namespace of its own; it is restored into ocicr's",
+				ns_kinds[k].name);
+			continue;
+		}
+		for (size_t i = 1; i < ctx->n_tasks; i++) {
+			bool has;
+			if (ctx->tasks[i].ids && get_id(ctx->tasks[i].ids, k, &has) != id)
+				return oc_error(-EOPNOTSUPP, "ids-%d.img: task %d is in another %s namespace than "
+						"the root: nested %s namespaces are not supported", ctx->tasks[i].pid,
+						ctx->tasks[i].pid, ns_kinds[k].name, ns_kinds[k].name);
+		}
+		if (k == OC_NS_PID && ctx->tasks[0].pid != 1)
+			return oc_error(-EINVAL, "pstree.img: the root %d of a new pid namespace must be its pid 1",
+					ctx->tasks[0].pid);
+		ctx->ns->clone_flags |= ns_kinds[k].clone_flag;
+		if (ops->load) {
+			int r = ops->load(ctx, id, &ctx->ns->state[k]);
+			if (r < 0)
+				return oc_error_wrap(r, "%s namespace %u", ns_kinds[k].name, id);
+		}
+	}
+	return 0;
+}
+
+/* Run hook @off of every namespace made, inside it. */
+static int each_new_ns(struct oc_rst_ctx *ctx, pid_t root_pid, size_t off, const char *what)
+{
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
+		const struct oc_ns_ops *ops = ns_kinds[k].ops;
+		int (*hook)(struct oc_rst_ctx *, void *);
+		int own_fd, r;
+
+		if (!(ctx->ns->clone_flags & ns_kinds[k].clone_flag) || !ops)
+			continue;
+		hook = *(int (*const *)(struct oc_rst_ctx *, void *))((const char *)ops + off);
+		if (!hook)
+			continue;
+		r = oc_ns_enter(root_pid, ns_kinds[k].name, &own_fd);
+		if (r < 0)
+			return r;
+		r = hook(ctx, ctx->ns->state[k]);
+		oc_ns_leave(ns_kinds[k].name, own_fd);
+		if (r < 0)
+			return oc_error_wrap(r, "%s the new %s namespace", what, ns_kinds[k].name);
+	}
+	return 0;
+}
+
+int oc_ns_fill(struct oc_rst_ctx *ctx, pid_t root_pid)
+{
+	return each_new_ns(ctx, root_pid, offsetof(struct oc_ns_ops, fill), "filling");
+}
+
+int oc_ns_finish(struct oc_rst_ctx *ctx, pid_t root_pid)
+{
+	return each_new_ns(ctx, root_pid, offsetof(struct oc_ns_ops, finish), "finishing");
+}
+
+void oc_ns_describe(const struct oc_rst_ctx *ctx, char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (int k = 0; ctx->ns && k < _OC_NS_KIND_MAX; k++)
+		if (ctx->ns->clone_flags & ns_kinds[k].clone_flag && o < len)
+			o += snprintf(buf + o, len - o, "%s%s", o ? " " : "", ns_kinds[k].name);
+}
+
+void oc_ns_free(struct oc_rst_ctx *ctx)
+{
+	if (!ctx->ns)
+		return;
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++)
+		if (ctx->ns->state[k] && ns_kinds[k].ops && ns_kinds[k].ops->free_state)
+			ns_kinds[k].ops->free_state(ctx->ns->state[k]);
+	free(ctx->ns);
+	ctx->ns = NULL;
+}

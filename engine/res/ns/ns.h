@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Namespaces (engine/res/ns/): ids, and the contents of the namespaces a
+ * tree's root has of its own.
+ *
+ * Every namespace a task is in gets an id (ids-PID.img), one counter for
+ * all kinds, ocicr's own namespaces first (the inventory's root_ids).  A
+ * kind with a module here (struct oc_ns_ops) is dumped when the root's
+ * namespace of that kind is not ocicr's: its contents go to images named
+ * by its id, and the restore creates the root in a new namespace of that
+ * kind (clone3 flags) and fills it before any task runs.  A kind without
+ * a module is restored into the restorer's namespace, as before: the
+ * inventory then names the root's namespace as the restorer's own.
+ *
+ * Each module dumps and fills its namespace from inside it: the caller
+ * enters it with setns() and leaves it again.
+ */
+#ifndef OCICR_RES_NS_H
+#define OCICR_RES_NS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "core.pb-c.h"
+
+struct oc_dump_ctx;
+struct oc_dump_task;
+struct oc_rst_ctx;
+
+enum oc_ns_kind {
+	OC_NS_PID,
+	OC_NS_NET,
+	OC_NS_IPC,
+	OC_NS_UTS,
+	OC_NS_TIME,
+	OC_NS_MNT,
+	OC_NS_USER,
+	OC_NS_CGROUP,
+	_OC_NS_KIND_MAX,
+};
+
+/* What a module of one namespace kind does; any hook may be NULL. */
+struct oc_ns_ops {
+	/* Dump the contents of namespace @id; ocicr is inside it. */
+	int (*dump)(struct oc_dump_ctx *ctx, uint32_t id);
+	/* Read and check the images of namespace @id into *@ret_state. */
+	int (*load)(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state);
+	/* Fill the new namespace; ocicr is inside it, no task runs yet. */
+	int (*fill)(struct oc_rst_ctx *ctx, void *state);
+	/* Every task is in place, none runs yet; ocicr is inside. */
+	int (*finish)(struct oc_rst_ctx *ctx, void *state);
+	void (*free_state)(void *state);
+};
+
+extern const struct oc_ns_ops oc_ns_uts_ops;  /* uts.c */
+extern const struct oc_ns_ops oc_ns_ipc_ops;  /* ipc.c */
+extern const struct oc_ns_ops oc_ns_pid_ops;  /* pid.c */
+
+/* The restore's namespace state (struct oc_rst_ctx.ns). */
+struct oc_rst_ns {
+	uint64_t clone_flags;               /* of the root: CLONE_NEW* */
+	void *state[_OC_NS_KIND_MAX];       /* each created kind's images */
+};
+
+/* Dump: the namespace ids of task @t (ids-PID.img fields 5-12). */
+int oc_ns_dump_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids);
+/* Dump: once every task is collected, the namespaces of the root. */
+int oc_ns_dump(struct oc_dump_ctx *ctx);
+/* Dump: the inventory's root_ids namespace fields. */
+void oc_ns_inventory_ids(const struct oc_dump_ctx *ctx, TaskKobjIdsEntry *root_ids);
+/* Was the root's namespace of @kind dumped (not the dumper's)? */
+bool oc_ns_dumped(const struct oc_dump_ctx *ctx, enum oc_ns_kind kind);
+
+/* Restore: which namespaces to create for the root; their images. */
+int oc_ns_load(struct oc_rst_ctx *ctx);
+/* Restore: the root @root_pid exists (created with the clone flags of
+ * ctx->ns) and waits: fill its new namespaces. */
+int oc_ns_fill(struct oc_rst_ctx *ctx, pid_t root_pid);
+/* Restore: every task is in place and stopped: last touches. */
+int oc_ns_finish(struct oc_rst_ctx *ctx, pid_t root_pid);
+void oc_ns_free(struct oc_rst_ctx *ctx);
+/* The kinds of namespace made for the root, by name ("pid ipc uts"), or "". */
+void oc_ns_describe(const struct oc_rst_ctx *ctx, char *buf, size_t len);
+
+/* Dump, before collecting: each task's and thread's pid inside the tree's
+ * pid namespace (vpid, vtid), and whether that namespace is its own. */
+int oc_ns_pid_prepare(struct oc_dump_ctx *ctx);
+/* The pid the images give task or thread @pid (ocicr's), 0 if it is not
+ * in the tree. */
+pid_t oc_dump_vpid(const struct oc_dump_ctx *ctx, pid_t pid);
+
+/* The pid (ocicr's) of the child of thread @parent whose pid in its own
+ * namespace is @inner. */
+int oc_ns_outer_child(pid_t parent, pid_t inner, pid_t *ret);
+
+/* Enter namespace @name of @pid (setns), keeping ocicr's own in *@ret_own_fd. */
+int oc_ns_enter(pid_t pid, const char *name, int *ret_own_fd);
+/* Back into ocicr's own namespace (and close @own_fd). */
+int oc_ns_leave(const char *name, int own_fd);
+
+#endif

@@ -1,0 +1,161 @@
+#!/usr/bin/env bats
+# Namespaces of a tree's own: uts (host and domain name), ipc (System V
+# shared memory with its contents, attached or not, semaphores, message
+# queues, the ipc sysctls) and pid (the root is pid 1 of its namespace),
+# made by unshare as a container runtime makes them
+# (tests/workloads/container.c checks everything after restore).
+
+load helpers
+
+setup() {
+	requires root unshare
+}
+
+teardown() {
+	wl_cleanup
+}
+
+@test "namespaces: uts and ipc namespaces with SysV objects survive dump and restore" {
+	WL_WRAP="unshare --uts --ipc" wl_start container
+	wl_dump
+	for img in utsns ipcns-var ipcns-shm ipcns-sem ipcns-msg; do
+		compgen -G "$WL_DIR/img/$img-*.img" >/dev/null || fail "no $img image"
+	done
+	# The namespaces are made anew: the inventory names ocicr's own.
+	run "$OCICR" image decode -i "$WL_DIR/img/inventory.img"
+	inv_uts=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["root_ids"]["uts_ns_id"])' <<<"$output")
+	run "$OCICR" image decode -i "$WL_DIR/img/ids-$WL_PID.img"
+	ids_uts=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"][0]["uts_ns_id"])' <<<"$output")
+	[ "$inv_uts" != "$ids_uts" ] || fail "the root's uts namespace id $ids_uts is the inventory's"
+	[ -e "$WL_DIR/img/utsns-$ids_uts.img" ] || fail "no utsns-$ids_uts.img"
+	wait_tree_gone
+	hostname_before=$(hostname)
+	wl_restore
+	[ "$(hostname)" = "$hostname_before" ] || fail "the host's name changed"
+	wl_expect_pass
+}
+
+# A container as runtimes make them: pid 1 of its own pid namespace, with
+# its own uts and ipc namespaces.
+@test "namespaces: a pid namespace's init with children keeps every pid inside, its names and SysV objects" {
+	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
+	outer=$WL_PID
+	wl_dump
+	# The images speak of the namespace's pids: the root is 1.
+	[ -e "$WL_DIR/img/core-1.img" ] || fail "no core-1.img: $(ls "$WL_DIR/img")"
+	run "$OCICR" image decode -i "$WL_DIR/img/pstree.img"
+	assert_success
+	python3 -c 'import json,sys; e=json.load(sys.stdin)["entries"]; assert e[0]["pid"]==1 and e[0]["sid"]==1, e[0]; assert all(x["ppid"] in (0,1) or x["ppid"] in [y["pid"] for y in e] for x in e), e; assert len(e)==3, e' <<<"$output" ||
+		fail "pstree.img: $output"
+	wait_gone "$outer"
+	run ocicr restore --plan-only -D "$WL_DIR/img"
+	assert_success
+	assert_line "new namespaces for the root: pid ipc uts"
+	wl_restore --pidfile "$WL_DIR/restored.pid"
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	[ "$(sed -n 's/^NSpid:[[:space:]]*[0-9]*[[:space:]]*//p' "/proc/$WL_PID/status")" = 1 ] ||
+		fail "restored root $WL_PID: $(grep NSpid "/proc/$WL_PID/status")"
+	wl_expect_pass
+}
+
+@test "namespaces: a task that is not the init of its pid namespace is refused by name, and runs on" {
+	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
+	child=$(pgrep -P "$WL_PID" | head -1)
+	[ -n "$child" ] || fail "no child of $WL_PID"
+	run ocicr dump -t "$child" -D "$WL_DIR/img"
+	assert_failure
+	assert_output --partial "not its init"
+	[ "$(task_state "$child")" != t ] || fail "child $child is still traced"
+	wl_expect_pass
+}
+
+# No task of the dumped tree may be left: the workload's folder names it.
+no_task_left() {
+	! pgrep -f "$WL_DIR/ready" >/dev/null || fail "tasks left: $(pgrep -af "$WL_DIR/ready")"
+}
+
+@test "namespaces: a restore missing a namespace's image fails naming it, before anything is made" {
+	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
+	outer=$WL_PID
+	wl_dump
+	wait_gone "$outer"
+	rm "$WL_DIR"/img/utsns-*.img
+	run ocicr restore -D "$WL_DIR/img" -d
+	assert_failure
+	assert_output --partial "utsns-"
+	assert_output --partial "missing"
+	no_task_left
+}
+
+@test "namespaces: a namespace that cannot be filled fails the restore and leaves no task behind" {
+	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
+	outer=$WL_PID
+	wl_dump
+	wait_gone "$outer"
+	# A queue limit below what its messages take: queueing them fails
+	# once the root exists, inside its new namespaces.
+	img=$(ls "$WL_DIR"/img/ipcns-msg-*.img)
+	"$OCICR" image decode -i "$img" >"$WL_DIR/msg.json"
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["entries"][0]["qbytes"]=4; json.dump(d, open(sys.argv[1],"w"))' "$WL_DIR/msg.json"
+	"$OCICR" image encode -i "$WL_DIR/msg.json" -o "$img"
+	run ocicr restore -D "$WL_DIR/img" -d
+	assert_failure
+	assert_output --partial "cannot queue message"
+	no_task_left
+}
+
+@test "namespaces: a snapshot (-R) of a pid namespace leaves it running as it was, and restores" {
+	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
+	outer=$WL_PID
+	wl_dump -R
+	[ "$(tracer_of "$outer")" = 0 ] || fail "task $outer is still traced"
+	[ "$(pgrep -P "$outer" | wc -l)" = 1 ] || fail "children of $outer after the snapshot: $(pgrep -aP "$outer")"
+	wl_expect_pass
+	wait_gone "$outer"
+	rm -f "$WL_DIR/result"
+	wl_restore --pidfile "$WL_DIR/restored.pid"
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wl_expect_pass
+}
+
+@test "namespaces: CRIU 4.2's images of a runc container load: its pid, ipc and uts namespaces are to be made" {
+	requires shared
+	run ocicr restore --plan-only -D "$SHARED/fixtures/criu-4.2-ctr/images"
+	assert_success
+	assert_line "new namespaces for the root: pid ipc uts"
+	# Not this session's: said so, not silently dropped.
+	assert_output --partial "mnt namespace of its own; it is restored into ocicr's"
+}
+
+@test "namespaces: a child in a uts namespace of its own (nested) is refused by name, and the tree runs on" {
+	mkdir -p "$BATS_TEST_TMPDIR/nested"
+	(
+		cd "$BATS_TEST_TMPDIR/nested" || exit 1
+		setsid unshare --uts --ipc sh -c 'unshare --uts sleep 1000 & wait' </dev/null >/dev/null 2>&1 &
+		echo $! >pid
+	)
+	root=$(cat "$BATS_TEST_TMPDIR/nested/pid")
+	wait_for 20 pgrep -s "$root" -x sleep || fail "no nested sleep in session $root"
+	run ocicr dump -t "$root" -D "$BATS_TEST_TMPDIR/nested"
+	kill_nested() { pkill -9 -s "$root" 2>/dev/null || true; }
+	if [ "$status" -eq 0 ]; then
+		kill_nested
+		fail "the dump of a nested uts namespace succeeded"
+	fi
+	assert_output --partial "nested uts namespaces are not supported"
+	[ -e "/proc/$root" ] && [ "$(task_state "$root")" != t ] || { kill_nested; fail "task $root did not run on"; }
+	[ ! -e "$BATS_TEST_TMPDIR/nested/inventory.img" ] || { kill_nested; fail "an image set was left"; }
+	kill_nested
+}
+
+@test "namespaces: SysV segments whose contents are in pagemaps, as CRIU 4.x writes them, restore" {
+	WL_WRAP="unshare --uts --ipc" wl_start container
+	wl_dump
+	wait_tree_gone
+	python3 "$BATS_TEST_DIRNAME/ipc_to_pagemaps.py" "$OCICR" "$WL_DIR/img"
+	ls "$WL_DIR"/img/pagemap-shmem-*.img >/dev/null || fail "no pagemap-shmem image made"
+	wl_restore
+	wl_expect_pass
+}
