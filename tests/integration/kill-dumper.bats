@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# A dumper killed at any moment never harms what it dumps: ocicr is
+# SIGKILLed at points spread over a plain and a -R dump of a tree with
+# children, threads, pipes and hundreds of MiB (the killtree workload),
+# and each time the tree then checks itself: memory, memory map, signal
+# masks, pipe data, and exactly the children it made (no snapshot twin).
+# This runs a few points; tests/kill-dumper.sh runs them all, bigger.
+
+load helpers
+
+setup() {
+	requires root python3
+	export KT_MIB=${KT_MIB:-96}
+}
+
+teardown() {
+	wl_cleanup
+}
+
+# The points: a log line (TEXT#N: its Nth time, TEXT@MS: MS ms after it).
+# In a plain dump every point is before the tree is let go (killed).
+PLAIN_SHORT=("dumping signal handlers#2" "dumping memory contents#3@15")
+PLAIN_LONG=("Froze@2" "dumping threads" "dumping signal handlers#2" "dumping timers#3" "dumping memory map#4"
+	"dumping memory contents#1@5" "dumping memory contents#3@15" "dumping file descriptors#2"
+	"collected; ending its remote session#3")
+SNAP_SHORT=("dumping memory contents#2@1" "sends#2@10")
+SNAP_LONG=("dumping resource limits#2" "dumping memory contents#1@1" "dumping memory contents#3@1"
+	"dumping memory contents#4@3" "The tree runs again" "sends#1@5" "sends#3@20" "pages saved as#2")
+
+# kill_at SIG POINT [DUMP ARGS...]: start the tree, signal the dumper at
+# POINT, and have the tree check itself.
+kill_at() {
+	local sig=$1 point=$2
+	shift 2
+	wl_start killtree
+	rm -rf "$WL_DIR/img" "$WL_DIR/log" "$WL_DIR/log.txt"
+	mkdir "$WL_DIR/img"
+	run signal_at line "$point" "$sig" "$WL_DIR/log" -- \
+		"$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4 "$@"
+	[ "$status" -eq 0 ] || fail "no signal at '$point': $output"
+	assert_line "signal SIG$sig"
+	wl_expect_pass || fail "the tree failed its check after SIG$sig at '$point'"
+	wl_cleanup
+	rm -f "$BATS_TEST_TMPDIR/wl-pids"
+}
+
+signal_at() {
+	"$BATS_TEST_DIRNAME/signal_at.py" "$@"
+}
+
+points() {
+	if [ -n "${KILL_DUMPER_LONG:-}" ]; then
+		eval "printf '%s\n' \"\${$1_LONG[@]}\""
+	else
+		eval "printf '%s\n' \"\${$1_SHORT[@]}\""
+	fi
+}
+
+@test "dump: SIGKILL of ocicr while it collects a tree leaves every task running unharmed" {
+	local point
+	while read -r point; do
+		kill_at KILL "$point"
+	done < <(points PLAIN)
+}
+
+@test "dump -R: SIGKILL of ocicr before or after the tree runs again leaves no twin and harms no task" {
+	local point
+	while read -r point; do
+		kill_at KILL "$point" -R
+	done < <(points SNAP)
+}
+
+@test "dump -R: SIGTERM while the tree is collected leaves no snapshot twin behind as a child" {
+	kill_at TERM "dumping memory contents#3@1" -R
+}
