@@ -576,7 +576,9 @@ int oc_dump(const struct oc_dump_opts *opts)
 		if (ctx.tasks[i].twin > 0 && (r = oc_dump_pages_from_twin(&ctx.tasks[i])) < 0)
 			r = oc_error_wrap(r, "copying the memory snapshot of task %d", ctx.tasks[i].pid);
 	drop_twins(&ctx);
-	/* Last: the inventory marks a complete image set. */
+	/* Last: the inventory marks a complete image set, of ours alone. */
+	if (r >= 0)
+		r = oc_imgdir_prune(ctx.dir);
 	if (r >= 0)
 		r = write_inventory(&ctx);
 	if (r < 0) {

@@ -375,7 +375,9 @@ int oc_restore_load(struct oc_rst_ctx *ctx)
 	size_t n;
 	int r;
 
-	r = read_one(ctx, OC_IMG_INVENTORY, 0, &ctx->inventory);
+	r = oc_img_read_inventory(ctx->dir, (ProtobufCMessage **)&ctx->inventory);
+	if (r >= 0)
+		r = keep_msg(ctx, &ctx->inventory->base);
 	if (r < 0)
 		return r;
 	if (ctx->inventory->img_version != OC_IMG_VERSION)

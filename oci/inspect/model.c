@@ -732,7 +732,7 @@ static int load(struct loader *l, struct oci_ckpt *c)
 	size_t n_ps = 0;
 	int r;
 
-	r = oc_img_read_one(l->dir, OC_IMG_INVENTORY, 0, (ProtobufCMessage **)&l->inv);
+	r = oc_img_read_inventory(l->dir, (ProtobufCMessage **)&l->inv);
 	if (r < 0)
 		return r;
 	c->img_version = l->inv->img_version;

@@ -89,3 +89,28 @@ points() {
 	kill_at TERM "dumping memory contents#3@1" -R
 	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
 }
+
+@test "a dump killed midway leaves no complete-looking mix: restore, inspect and image show say so; a new dump replaces it" {
+	wl_start killtree
+	# A complete image set, an image an older tree left, then a dump
+	# into the directory that is killed once some of its images are in.
+	wl_dump -R
+	cp "$WL_DIR/img/core-$WL_PID.img" "$WL_DIR/img/core-4194000.img"
+	run signal_at line "pages saved as#2" KILL "$WL_DIR/log" -- \
+		"$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4
+	assert_line "signal SIGKILL"
+	[ ! -e "$WL_DIR/img/inventory.img" ] || fail "the earlier dump's inventory.img is still there"
+	for cmd in "restore -D $WL_DIR/img -d" "inspect $WL_DIR/img" "image show $WL_DIR/img"; do
+		run ocicr $cmd
+		assert_failure
+		assert_output --partial "$WL_DIR/img holds an interrupted dump: images but no inventory.img"
+	done
+	# The tree ran on unharmed; a dump into the directory replaces it all.
+	wl_dump
+	[ ! -e "$WL_DIR/img/core-4194000.img" ] || fail "an image of an older tree was left"
+	run find "$WL_DIR/img" -name '.*.part'
+	assert_output ""
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
