@@ -330,7 +330,30 @@ static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, st
 
 /* Follow the tree until every thread sits at its blob's final trap and
  * every zombie-to-be has exited. */
-static int follow_tree(struct rst_live *live, size_t n)
+/*
+ * The next state change of a task we trace, into *st: its pid, or -errno.
+ * Meanwhile (pages are loading: seconds for GiBs), a stop request is
+ * looked at every 100 ms; SIGCHLD, blocked by the caller, wakes us.
+ */
+static pid_t wait_tree_event(const sigset_t *chld, int *st)
+{
+	const struct timespec tick = { 0, 100 * 1000 * 1000 };
+
+	for (;;) {
+		pid_t w = waitpid(-1, st, __WALL | WNOHANG);
+		if (w > 0)
+			return w;
+		if (w < 0 && errno != EINTR)
+			return oc_error_errno(-errno, "waiting for the tree");
+		int r = oc_interrupt_check();
+		if (r < 0)
+			return r;
+		if (w == 0 && sigtimedwait(chld, NULL, &tick) < 0 && errno != EAGAIN && errno != EINTR)
+			return oc_error_errno(-errno, "waiting for the tree");
+	}
+}
+
+static int follow_tree(struct rst_live *live, size_t n, const sigset_t *chld)
 {
 	size_t waiting = 0;
 	char why[3072] = "";
@@ -340,12 +363,9 @@ static int follow_tree(struct rst_live *live, size_t n)
 
 	while (waiting) {
 		int st;
-		pid_t w = waitpid(-1, &st, __WALL);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return oc_error_errno(-errno, "waiting for the tree");
-		}
+		pid_t w = wait_tree_event(chld, &st);
+		if (w < 0)
+			return oc_error_wrap(w, "restoring the tree");
 		struct rst_thread_state *th = NULL;
 		struct rst_live *lv = live_task(live, n, w, &th);
 		if (!lv)
@@ -501,7 +521,12 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		if (write(live[i].sock, "g", 1) != 1)
 			return oc_error_errno(-errno, "cannot start task %d", live[i].pid);
 
-	r = follow_tree(live, ctx->n_tasks);
+	sigset_t chld, was;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &chld, &was);
+	r = follow_tree(live, ctx->n_tasks, &chld);
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	if (r >= 0)
 		r = oc_interrupt_check(); /* the last chance: nothing ran yet */
 	if (r < 0)
