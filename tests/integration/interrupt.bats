@@ -38,7 +38,7 @@ expect_untouched() {
 
 @test "dump -R: SIGINT while the snapshot twin's pages are copied stops it; the twin is reaped, the task is unchanged" {
 	wl_start bulk
-	run signal_at line "The tree runs again" INT "$WL_DIR/log" -- \
+	run signal_at line "sends" INT "$WL_DIR/log" -- \
 		"$OCICR" dump -R -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4
 	assert_output --partial "dump of $WL_PID failed: copying the memory snapshot of task $WL_PID: interrupted by SIGINT"
 	assert_line "signal SIGINT"
