@@ -44,8 +44,9 @@ kill_at() {
 		kill -USR1 "$WL_PID" 2>/dev/null || why="the tree is gone after SIG$sig at '$point'"
 		[ -n "$why" ] || wait_for 30 verdict_written "$WL_DIR/result" "$WL_PID" ||
 			why="the tree wrote no verdict after SIG$sig at '$point'"
-		[ -n "$why" ] || [ "$(cat "$WL_DIR/result")" = PASS ] ||
-			why="after SIG$sig at '$point': $(cat "$WL_DIR/result")"
+		local verdict
+		verdict=$(cat "$WL_DIR/result" 2>/dev/null || echo "no verdict: the root is gone")
+		[ -n "$why" ] || [ "$verdict" = PASS ] || why="after SIG$sig at '$point': $verdict"
 	fi
 	wl_cleanup
 	rm -f "$BATS_TEST_TMPDIR/wl-pids"
