@@ -914,11 +914,12 @@ static void drop_middle(struct oc_dump_task *t, pid_t mid)
  * private page with it, copy on write, and stays stopped under our ptrace
  * until its pages are read.  It must not be the task's child: a twin that
  * died with us would stay its zombie, and a child the task did not make.
- * So the task forks a middle process (the one page-table copy), the middle
- * clones the twin sharing that copy (CLONE_VM: nothing copied), and is
+ * So the task clones a middle process that shares its memory (CLONE_VM: a
+ * short call, the task lends its registers for no longer), the middle
+ * forks the twin (the page-table copy, on the middle's registers) and is
  * killed and reaped by the task at once; the orphaned twin goes to the
  * nearest subreaper or init, which reaps it when it dies.  Both die with
- * us (PTRACE_O_EXITKILL); the middle lives for three short calls.
+ * us (PTRACE_O_EXITKILL).
  */
 static int fork_twin(struct oc_dump_task *t)
 {
@@ -930,16 +931,15 @@ static int fork_twin(struct oc_dump_task *t)
 	if (ptrace(PTRACE_SETOPTIONS, leader, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE) < 0)
 		return oc_error_errno(-errno, "task %d: PTRACE_SETOPTIONS", t->pid);
 	/* Exit signal 0: the task's own wait() never sees it. */
-	long mid = oc_remote_call(&t->threads[0].rs, "fork of the snapshot twin", SYS_clone, 0, TWIN_NO_STACK, 0,
-				  0);
+	long mid = oc_remote_call(&t->threads[0].rs, "clone of the snapshot twin's parent", SYS_clone, CLONE_VM,
+				  TWIN_NO_STACK, 0, 0);
 	ptrace(PTRACE_SETOPTIONS, leader, 0, PTRACE_O_TRACESYSGOOD);
 	if (mid < 0)
 		return mid;
 	r = take_new_child(mid, opts | PTRACE_O_TRACECLONE);
 	if (r >= 0)
 		r = oc_remote_begin(mid, t->syscall_ip, 0, &rs);
-	long twin = r < 0 ? r
-			  : oc_remote_call(&rs, "clone of the snapshot twin", SYS_clone, CLONE_VM, TWIN_NO_STACK, 0, 0);
+	long twin = r < 0 ? r : oc_remote_call(&rs, "fork of the snapshot twin", SYS_clone, 0, TWIN_NO_STACK, 0, 0);
 	if (twin > 0) {
 		t->twin = twin;
 		r = take_new_child(twin, opts);
