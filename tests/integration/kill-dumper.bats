@@ -4,7 +4,11 @@
 # children, threads, pipes and hundreds of MiB (the killtree workload),
 # and each time the tree then checks itself: memory, memory map, signal
 # masks, pipe data, and exactly the children it made (no snapshot twin).
-# This runs a few points; tests/kill-dumper.sh runs them all, bigger.
+# This runs a few points (page copying while frozen, and after the tree
+# runs again); tests/kill-dumper.sh runs them all, bigger, including the
+# frozen steps made of remote calls, where a kill inside one call (the
+# thread is on borrowed registers for its few microseconds) or while a
+# twin is made can still harm a task: see docs/error-handling.md.
 
 load helpers
 
