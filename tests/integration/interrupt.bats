@@ -37,6 +37,8 @@ expect_untouched() {
 }
 
 @test "dump -R: SIGINT while the snapshot twin's pages are copied stops it; the twin is reaped, the task is unchanged" {
+	# Enough pages that the copy is still going when the signal comes.
+	export BULK_MIB=768
 	wl_start bulk
 	run signal_at line "sends" INT "$WL_DIR/log" -- \
 		"$OCICR" dump -R -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4
