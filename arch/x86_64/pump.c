@@ -72,10 +72,20 @@ int oc_twin_pump_start(pid_t twin, unsigned long syscall_ip, const struct iovec 
 	int fds[2], r;
 
 	*p = (struct oc_twin_pump){ .twin = twin, .pipe_fd = -1 };
-	r = oc_remote_begin(twin, syscall_ip, PUMP_RUNS + n_runs * sizeof(*runs), &p->rs);
+	r = oc_remote_begin(twin, syscall_ip, 0, &p->rs);
 	if (r < 0)
 		return r;
-	unsigned long scratch = p->rs.scratch;
+	/* The twin is ours to change: its scratch is a mapping of its own. */
+	size_t scratch_len = (PUMP_RUNS + n_runs * sizeof(*runs) + 4095) & ~4095ul;
+	long scratch;
+	r = oc_remote_syscall(&p->rs, SYS_mmap, &scratch, 0, scratch_len, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (r < 0)
+		return r;
+	if ((unsigned long)scratch > -4096ul)
+		return oc_error(scratch, "twin %d: mmap failed: %s", twin, strerror(-scratch));
+	p->rs.scratch = scratch;
+	p->rs.scratch_len = scratch_len;
 	r = oc_remote_poke(&p->rs, 0, oc_twin_pump_code, code_len);
 	if (r >= 0)
 		r = oc_remote_poke(&p->rs, PUMP_RUNS, runs, n_runs * sizeof(*runs));

@@ -17,6 +17,7 @@
 #include "core/log.h"
 
 #define SYSCALL_STOP (SIGTRAP | 0x80)
+#define STACK_RED_ZONE 128
 
 int oc_remote_find_syscall_ip(pid_t pid, unsigned long *ret_ip)
 {
@@ -99,11 +100,35 @@ static int wait_syscall_stop(pid_t tid)
 	}
 }
 
+/* Borrow the thread's registers and signal mask for one call. */
+static int run_call(struct oc_remote *rs, struct user_regs_struct *regs)
+{
+	uint64_t all = ~0ull;
+	int r;
+
+	/* All signals blocked, so that none is delivered by our doing. */
+	if (ptrace(PTRACE_SETSIGMASK, rs->tid, sizeof(all), &all) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot block signals", rs->tid);
+	if (ptrace(PTRACE_SETREGS, rs->tid, 0, regs) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot set registers", rs->tid);
+	/* Entry stop, then exit stop: nothing past the syscall instruction runs. */
+	for (int i = 0; i < 2; i++) {
+		if (ptrace(PTRACE_SYSCALL, rs->tid, 0, 0) < 0)
+			return oc_error_errno(-errno, "thread %d: PTRACE_SYSCALL", rs->tid);
+		r = wait_syscall_stop(rs->tid);
+		if (r < 0)
+			return r;
+	}
+	if (ptrace(PTRACE_GETREGS, rs->tid, 0, regs) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot read registers", rs->tid);
+	return 0;
+}
+
 int oc_remote_syscall(struct oc_remote *rs, long nr, long *ret_result, unsigned long a1, unsigned long a2,
 		      unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6)
 {
 	struct user_regs_struct regs = rs->saved;
-	int r;
+	int r, put_back = 0;
 
 	regs.rip = rs->syscall_ip;
 	regs.rax = nr;
@@ -114,19 +139,17 @@ int oc_remote_syscall(struct oc_remote *rs, long nr, long *ret_result, unsigned 
 	regs.r10 = a4;
 	regs.r8 = a5;
 	regs.r9 = a6;
-	if (ptrace(PTRACE_SETREGS, rs->tid, 0, &regs) < 0)
-		return oc_error_errno(-errno, "thread %d: cannot set registers", rs->tid);
-
-	/* Entry stop, then exit stop: nothing past the syscall instruction runs. */
-	for (int i = 0; i < 2; i++) {
-		if (ptrace(PTRACE_SYSCALL, rs->tid, 0, 0) < 0)
-			return oc_error_errno(-errno, "thread %d: PTRACE_SYSCALL", rs->tid);
-		r = wait_syscall_stop(rs->tid);
-		if (r < 0)
-			return r;
-	}
-	if (ptrace(PTRACE_GETREGS, rs->tid, 0, &regs) < 0)
-		return oc_error_errno(-errno, "thread %d: cannot read registers", rs->tid);
+	r = run_call(rs, &regs);
+	/* The thread's own registers and mask go back before anything else:
+	 * should we die now, it runs on as if never stopped. */
+	if (ptrace(PTRACE_SETREGS, rs->tid, 0, &rs->saved) < 0)
+		put_back = oc_error_errno(-errno, "thread %d: cannot restore registers", rs->tid);
+	if (ptrace(PTRACE_SETSIGMASK, rs->tid, sizeof(rs->saved_sigmask), &rs->saved_sigmask) < 0 && !put_back)
+		put_back = oc_error_errno(-errno, "thread %d: cannot restore the signal mask", rs->tid);
+	if (r < 0)
+		return r;
+	if (put_back < 0)
+		return put_back;
 	*ret_result = regs.rax;
 	return 0;
 }
@@ -134,33 +157,28 @@ int oc_remote_syscall(struct oc_remote *rs, long nr, long *ret_result, unsigned 
 int oc_remote_begin(pid_t tid, unsigned long syscall_ip, size_t scratch_len, struct oc_remote *ret_rs)
 {
 	struct oc_remote rs = { .tid = tid, .syscall_ip = syscall_ip };
-	uint64_t all = ~0ull;
-	long addr;
-	int r;
 
+	if (scratch_len > OC_REMOTE_SCRATCH_MAX)
+		return oc_error(-EINVAL, "thread %d: %zu bytes of scratch asked, at most %d", tid, scratch_len,
+				OC_REMOTE_SCRATCH_MAX);
 	if (ptrace(PTRACE_GETREGS, tid, 0, &rs.saved) < 0)
 		return oc_error_errno(-errno, "thread %d: cannot read registers", tid);
 	if (ptrace(PTRACE_GETSIGMASK, tid, sizeof(rs.saved_sigmask), &rs.saved_sigmask) < 0)
 		return oc_error_errno(-errno, "thread %d: cannot read the signal mask", tid);
-	if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(all), &all) < 0)
-		return oc_error_errno(-errno, "thread %d: cannot block signals", tid);
-	rs.active = true;
 
 	if (scratch_len) {
-		scratch_len = (scratch_len + 4095) & ~4095ul;
-		/* Shared, so it never merges with a private neighbour: the
-		 * task's VMAs stay as they are, and unmapping it splits none. */
-		r = oc_remote_syscall(&rs, SYS_mmap, &addr, 0, scratch_len, PROT_READ | PROT_WRITE,
-				      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-		if (r == 0 && (unsigned long)addr > -4096ul)
-			r = oc_error(addr, "thread %d: remote mmap failed: %s", tid, strerror(-addr));
-		if (r < 0) {
-			oc_remote_end(&rs);
-			return r;
-		}
-		rs.scratch = addr;
-		rs.scratch_len = scratch_len;
+		/* Below the stack's red zone: memory the ABI lets a signal
+		 * frame overwrite at any time, so nothing lives there.  What
+		 * was there is put back at the end all the same. */
+		rs.scratch_len = (scratch_len + 15) & ~15ul;
+		rs.scratch = ((rs.saved.rsp - STACK_RED_ZONE) & ~15ul) - rs.scratch_len;
+		struct iovec local = { rs.scratch_was, rs.scratch_len },
+			     remote = { (void *)rs.scratch, rs.scratch_len };
+		if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != (ssize_t)rs.scratch_len)
+			return oc_error_errno(-errno, "thread %d: no stack below 0x%llx to work in", tid,
+					      rs.saved.rsp);
 	}
+	rs.active = true;
 	*ret_rs = rs;
 	return 0;
 }
@@ -204,16 +222,8 @@ int oc_remote_end(struct oc_remote *rs)
 
 	if (!rs->active)
 		return 0;
-	if (rs->scratch) {
-		long res = oc_remote_call(rs, "munmap of the scratch area", SYS_munmap, rs->scratch, rs->scratch_len,
-					  0, 0);
-		r = res < 0 ? res : 0;
-		rs->scratch = 0;
-	}
-	if (ptrace(PTRACE_SETREGS, rs->tid, 0, &rs->saved) < 0 && !r)
-		r = oc_error_errno(-errno, "thread %d: cannot restore registers", rs->tid);
-	if (ptrace(PTRACE_SETSIGMASK, rs->tid, sizeof(rs->saved_sigmask), &rs->saved_sigmask) < 0 && !r)
-		r = oc_error_errno(-errno, "thread %d: cannot restore the signal mask", rs->tid);
+	if (rs->scratch_len)
+		r = oc_remote_poke(rs, 0, rs->scratch_was, rs->scratch_len);
 	rs->active = false;
 	return r;
 }

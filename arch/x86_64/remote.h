@@ -6,8 +6,10 @@
  * handlers, itimers, sigaltstack, a few prctl values).  Nothing is written
  * into the task's code: the thread is pointed at a `syscall` instruction
  * that already exists in its vDSO and single-stepped through the system call
- * with PTRACE_SYSCALL, then its registers are put back.  All signals are
- * blocked meanwhile so none is delivered by our doing.
+ * with PTRACE_SYSCALL, then its own registers and signal mask are put back
+ * at once.  All signals are blocked meanwhile so none is delivered by our
+ * doing.  Between calls the thread holds nothing of ours: were the dumper
+ * killed, it would run on unharmed.
  */
 #ifndef OCICR_ARCH_REMOTE_H
 #define OCICR_ARCH_REMOTE_H
@@ -17,13 +19,17 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+/* Scratch for what a call writes through a pointer: a few structures. */
+#define OC_REMOTE_SCRATCH_MAX 512
+
 struct oc_remote {
 	pid_t tid;
-	struct user_regs_struct saved; /* registers to put back */
+	struct user_regs_struct saved; /* the thread's own registers */
 	uint64_t saved_sigmask;
 	unsigned long syscall_ip;      /* a `syscall` instruction in the task */
-	unsigned long scratch;         /* scratch memory mapped in the task, or 0 */
+	unsigned long scratch;         /* scratch below the thread's stack, or 0 */
 	size_t scratch_len;
+	uint8_t scratch_was[OC_REMOTE_SCRATCH_MAX]; /* what the scratch held */
 	bool active;
 };
 
@@ -37,12 +43,17 @@ int oc_remote_find_syscall_ip(pid_t pid, unsigned long *ret_ip);
 int oc_remote_find_syscall_ip_in(pid_t pid, unsigned long vdso_start, unsigned long vdso_end, unsigned long *ret_ip);
 
 /*
- * Prepare thread @tid (in a ptrace stop) for remote calls, with
- * @scratch_len bytes of scratch memory mapped in the task (0: none).
+ * Prepare thread @tid (in a ptrace stop) for remote calls: note its
+ * registers and signal mask, and, for @scratch_len (0: none, at most
+ * OC_REMOTE_SCRATCH_MAX) bytes of scratch, use the stack below its red
+ * zone, which no code may count on keeping.  Nothing is mapped in the task.
  */
 int oc_remote_begin(pid_t tid, unsigned long syscall_ip, size_t scratch_len, struct oc_remote *ret_rs);
 
-/* Run a system call; *ret_result is its raw return value (-errno on error). */
+/*
+ * Run a system call; *ret_result is its raw return value (-errno on error).
+ * The thread's registers and mask are its own again when this returns.
+ */
 int oc_remote_syscall(struct oc_remote *rs, long nr, long *ret_result, unsigned long a1, unsigned long a2,
 		      unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6);
 
@@ -57,7 +68,7 @@ long oc_remote_call(struct oc_remote *rs, const char *what, long nr, unsigned lo
 int oc_remote_poke(struct oc_remote *rs, size_t offset, const void *buf, size_t len);
 int oc_remote_peek(struct oc_remote *rs, size_t offset, void *buf, size_t len);
 
-/* Unmap the scratch area and put the registers and signal mask back. */
+/* Put back what the scratch held. */
 int oc_remote_end(struct oc_remote *rs);
 
 /* Offset of the first `syscall` instruction in @code, or -1 if none. */

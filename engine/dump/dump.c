@@ -175,7 +175,7 @@ static int task_begin_remote(struct oc_dump_task *t)
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < t->n_threads; i++) {
-		r = oc_remote_begin(t->threads[i].seized->tid, t->syscall_ip, 4096, &t->threads[i].rs);
+		r = oc_remote_begin(t->threads[i].seized->tid, t->syscall_ip, OC_REMOTE_SCRATCH_MAX, &t->threads[i].rs);
 		if (r < 0)
 			return oc_error_wrap(r, "task %d", t->pid);
 	}
@@ -452,13 +452,16 @@ static int write_all(struct oc_dump_ctx *ctx)
 }
 
 /*
- * Last: the inventory marks a complete image set; then post-dump, whose
- * failure fails the dump (CRIU's migration hook: "do not kill the tree").
+ * Last: the inventory marks a complete image set, of ours alone; then
+ * post-dump, whose failure fails the dump (CRIU's migration hook: "do not
+ * kill the tree").
  */
 static int finish_images(struct oc_dump_ctx *ctx)
 {
-	int r = write_inventory(ctx);
+	int r = oc_imgdir_prune(ctx->dir);
 
+	if (r >= 0)
+		r = write_inventory(ctx);
 	if (r < 0)
 		return r;
 	return oc_notify_point(ctx->opts->notify, ctx->opts->notify_data, "post-dump", ctx->opts->pid);
@@ -472,8 +475,11 @@ static int write_complete(struct oc_dump_ctx *ctx)
 	return r < 0 ? r : finish_images(ctx);
 }
 
-/* Kill the snapshot twins and have their parents (our tasks) reap them. */
-static void drop_twins(struct oc_dump_ctx *ctx, bool tree_alive)
+/*
+ * Kill the snapshot twins.  None is a child of a task of the tree
+ * (fork_twin()): whoever adopted it reaps it once we have.
+ */
+static void drop_twins(struct oc_dump_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_dump_task *t = &ctx->tasks[i];
@@ -482,29 +488,7 @@ static void drop_twins(struct oc_dump_ctx *ctx, bool tree_alive)
 		kill(t->twin, SIGKILL);
 		while (waitpid(t->twin, NULL, __WALL) < 0 && errno == EINTR)
 			;
-		if (!tree_alive)
-			continue;
-		/* A twin exits without signalling its parent; reap it from
-		 * inside the parent, stopped for just that call. */
-		pid_t leader = t->threads[0].seized->tid;
-		struct oc_remote rs;
-		int st;
-		long res;
-		if (ptrace(PTRACE_SEIZE, leader, 0, oc_seccomp_ptrace_opts(t)) < 0)
-			goto warn;
-		if (ptrace(PTRACE_INTERRUPT, leader, 0, 0) < 0 || waitpid(leader, &st, __WALL) != leader ||
-		    oc_remote_begin(leader, t->syscall_ip, 0, &rs) < 0) {
-			ptrace(PTRACE_DETACH, leader, 0, 0);
-			goto warn;
-		}
-		oc_remote_syscall(&rs, SYS_waitid, &res, P_PID, t->twin_vpid, 0, WEXITED | __WALL, 0, 0);
-		oc_remote_end(&rs);
-		ptrace(PTRACE_DETACH, leader, 0, 0);
 		t->twin = 0;
-		continue;
-warn:
-		pr_warn("task %d: its snapshot twin %d is left for it to reap: %s", t->pid, t->twin,
-			oc_error_message());
 	}
 }
 
@@ -588,7 +572,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 		r = oc_interrupt_check();
 	if (r < 0) {
 		oc_imgdir_rollback(ctx.dir);
-		drop_twins(&ctx, false);
+		drop_twins(&ctx);
 		oc_release_tree(&ctx.tree, OC_RELEASE_RESUME);
 		goto out;
 	}
@@ -606,7 +590,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 	for (size_t i = 0; r >= 0 && ctx.cow && i < ctx.n_tasks; i++)
 		if (ctx.tasks[i].twin > 0 && (r = oc_dump_pages_from_twin(&ctx.tasks[i])) < 0)
 			r = oc_error_wrap(r, "copying the memory snapshot of task %d", ctx.tasks[i].pid);
-	drop_twins(&ctx, opts->leave_running);
+	drop_twins(&ctx);
 	if (r >= 0 && ctx.cow)
 		r = finish_images(&ctx);
 	if (r < 0) {

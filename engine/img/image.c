@@ -2,6 +2,7 @@
 /*
  * Image files: framing, magics, buffered entry I/O and atomic creation.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -25,6 +26,7 @@ struct oc_imgdir {
 	int fd;
 	char *path;
 	bool recording;
+	bool inventory_gone;   /* recording: an older inventory.img is removed */
 	char **committed;
 	size_t n_committed;
 };
@@ -122,6 +124,100 @@ void oc_imgdir_rollback(struct oc_imgdir *dir)
 		free(dir->committed[i]);
 	}
 	dir->n_committed = 0;
+}
+
+#define INVENTORY_NAME "inventory.img"
+
+/*
+ * Before a dump puts its first image in place: an inventory left by an
+ * earlier dump would make a mix of old and new images look complete.
+ */
+static int imgdir_drop_inventory(struct oc_imgdir *dir)
+{
+	if (!dir || !dir->recording || dir->inventory_gone)
+		return 0;
+	if (unlinkat(dir->fd, INVENTORY_NAME, 0) < 0 && errno != ENOENT)
+		return oc_error_errno(-errno, "%s: cannot remove the earlier dump's %s", dir->path, INVENTORY_NAME);
+	dir->inventory_gone = true;
+	return 0;
+}
+
+static bool imgdir_committed(const struct oc_imgdir *dir, const char *name)
+{
+	for (size_t i = 0; i < dir->n_committed; i++)
+		if (!strcmp(dir->committed[i], name))
+			return true;
+	return false;
+}
+
+/* An image's name, or its temporary ".NAME.part". */
+static bool image_file_name(const char *name)
+{
+	char base[NAME_MAX + 1];
+	size_t len = strlen(name);
+
+	if (name[0] == '.' && len > 6 && len - 6 <= NAME_MAX && !strcmp(name + len - 5, ".part")) {
+		memcpy(base, name + 1, len - 6);
+		base[len - 6] = '\0';
+		return oc_img_desc_by_filename(base) != NULL;
+	}
+	return oc_img_desc_by_filename(name) != NULL;
+}
+
+int oc_imgdir_prune(struct oc_imgdir *dir)
+{
+	int fd = openat(dir->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot read image directory %s", dir->path);
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return oc_error_errno(-errno, "cannot read image directory %s", dir->path);
+	}
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+		if (!image_file_name(de->d_name) || imgdir_committed(dir, de->d_name))
+			continue;
+		pr_debug("%s/%s: left by an earlier dump; removed", dir->path, de->d_name);
+		if (unlinkat(dir->fd, de->d_name, 0) < 0 && errno != ENOENT)
+			return oc_error_errno(-errno, "cannot remove %s/%s, left by an earlier dump", dir->path,
+					      de->d_name);
+	}
+	return 0;
+}
+
+int oc_img_check_finished_at(int dirfd, const char *path)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, INVENTORY_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return 0;
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return 0;
+	}
+	for (struct dirent *de; (de = readdir(d));)
+		if (image_file_name(de->d_name))
+			return oc_error(-ENOENT,
+					"%s holds an interrupted dump: images but no %s (a dump writes it last); "
+					"dump again into it, or remove it",
+					path, INVENTORY_NAME);
+	return 0;
+}
+
+int oc_img_read_inventory(struct oc_imgdir *dir, ProtobufCMessage **ret_msg)
+{
+	int r = oc_img_read_one(dir, OC_IMG_INVENTORY, 0, ret_msg);
+
+	if (r != -ENOENT)
+		return r;
+	r = oc_img_check_finished_at(dir->fd, dir->path);
+	return r < 0 ? r : oc_error(-ENOENT, "%s: no %s: not a CRIU image directory", dir->path, INVENTORY_NAME);
 }
 
 void oc_imgdir_close(struct oc_imgdir *dir)
@@ -840,6 +936,11 @@ int oc_img_commit(struct oc_img *img)
 		return 0;
 	}
 
+	if (img->desc->kind != OC_IMG_INVENTORY) {
+		r = imgdir_drop_inventory(img->dir);
+		if (r < 0)
+			return r;
+	}
 	snprintf(tmp, sizeof(tmp), ".%s.part", img->final_name);
 	if (!img->tmp_named) {
 		/* O_TMPFILE: a complete file appears under its name at once.

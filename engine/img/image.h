@@ -164,6 +164,14 @@ const char *oc_imgdir_path(const struct oc_imgdir *dir);
 void oc_imgdir_rollback(struct oc_imgdir *dir);
 void oc_imgdir_close(struct oc_imgdir *dir);
 
+/*
+ * A dump replaces what the directory held: before its first image goes in
+ * place, an earlier inventory.img is removed (so that a dump killed midway
+ * leaves no complete-looking mix); before its inventory, this removes
+ * every image file (and temporary ".NAME.part") it did not write itself.
+ */
+int oc_imgdir_prune(struct oc_imgdir *dir);
+
 /* ---- reading --------------------------------------------------------- */
 
 struct oc_img;
@@ -202,6 +210,19 @@ int oc_img_skip_raw(struct oc_img *img, uint64_t len);
 
 /* Read the single entry of a single-entry image (EOF is an error). */
 int oc_img_read_one(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, ProtobufCMessage **ret_msg);
+
+/*
+ * 0, or -ENOENT saying that the directory @dirfd (named @path) holds an
+ * interrupted dump: image files but no inventory.img, which a dump writes
+ * last.
+ */
+int oc_img_check_finished_at(int dirfd, const char *path);
+
+/*
+ * inventory.img.  Missing, -ENOENT that says why: an interrupted dump
+ * (other images are there) or not an image directory at all.
+ */
+int oc_img_read_inventory(struct oc_imgdir *dir, ProtobufCMessage **ret_msg);
 
 /* The raw fd of an opened image (pages images are read with preadv). */
 int oc_img_fd(const struct oc_img *img);

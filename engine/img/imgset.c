@@ -475,9 +475,14 @@ int oc_imgset_load(struct oc_imgdir *dir, struct oc_imgset *set)
 	int r;
 
 	*set = (struct oc_imgset){ .dir = dir };
-	r = oc_imgset_read_one(set, OC_IMG_INVENTORY, 0, false, &set->inventory);
+	/* Without an inventory, a dump may have been cut short: say so. */
+	ProtobufCMessage *inv;
+	r = oc_img_read_inventory(dir, &inv);
+	if (r >= 0)
+		r = keep_msg(set, inv);
 	if (r < 0)
 		return r;
+	set->inventory = (InventoryEntry *)inv;
 	r = oc_imgset_read_all(set, OC_IMG_PSTREE, 0, false, &pstree, &n, NULL);
 	if (r < 0)
 		return r;

@@ -608,9 +608,7 @@ OC_API int oc_image_show(const char *path, FILE *out)
 	r = oc_imgdir_open(path, false, &s.dir);
 	if (r < 0)
 		return r;
-	r = oc_img_read_one(s.dir, OC_IMG_INVENTORY, 0, &inv);
-	if (r == -ENOENT)
-		r = oc_error(r, "%s: no inventory.img: not a CRIU image directory", path);
+	r = oc_img_read_inventory(s.dir, &inv);
 	if (r < 0)
 		goto out;
 	r = load_all(s.dir, OC_IMG_PSTREE, 0, &tree);

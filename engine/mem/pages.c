@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -864,32 +866,94 @@ static int sink_to_frozen(struct page_sink *s, uint64_t vaddr, uint64_t n_pages)
 }
 
 /*
- * The copy-on-write twin: fork the frozen task from inside, without a
- * signal to its parent; the twin shares every private page with it, copy
- * on write, and stays stopped under our ptrace until its pages are read.
+ * A task's stack pointer for the copies fork_twin() makes: page 0, never
+ * mapped.  Were one let go before it is set to die with us, its first
+ * instruction that touches the stack would kill it (all its signals are
+ * blocked, as they were for the remote call that made it).
+ */
+#define TWIN_NO_STACK 16ul
+
+/* The first stop of a task that our ptrace took on at its birth. */
+static int take_new_child(pid_t pid, int options)
+{
+	int st;
+
+	while (waitpid(pid, &st, __WALL) < 0)
+		if (errno != EINTR)
+			return oc_error_errno(-errno, "waiting for new task %d", pid);
+	if (!WIFSTOPPED(st))
+		return oc_error(-ECHILD, "new task %d did not stop", pid);
+	if (ptrace(PTRACE_SETOPTIONS, pid, 0, options) < 0)
+		return oc_error_errno(-errno, "task %d: PTRACE_SETOPTIONS", pid);
+	return 0;
+}
+
+/* Kill @mid (@mid_inner in @t's pid namespace), a child of @t's, and reap
+ * it from inside @t. */
+static void drop_middle(struct oc_dump_task *t, pid_t mid, pid_t mid_inner)
+{
+	long res = 0;
+
+	kill(mid, SIGKILL);
+	for (;;) {
+		int st;
+		pid_t w = waitpid(mid, &st, __WALL);
+		if ((w < 0 && errno != EINTR) || (w == mid && (WIFEXITED(st) || WIFSIGNALED(st))))
+			break;
+	}
+	if (oc_remote_syscall(&t->threads[0].rs, SYS_wait4, &res, mid_inner, 0, WNOHANG | __WALL, 0, 0, 0) < 0 ||
+	    res != mid_inner)
+		pr_warn("task %d: cannot reap %d, the snapshot twin's parent (%ld)", t->pid, mid, res);
+}
+
+/*
+ * The copy-on-write twin: a fork of the frozen task that shares every
+ * private page with it, copy on write, and stays stopped under our ptrace
+ * until its pages are read.  It must not be the task's child: a twin that
+ * died with us would stay its zombie, and a child the task did not make.
+ * So the task clones a middle process that shares its memory (CLONE_VM: a
+ * short call, the task lends its registers for no longer), the middle
+ * forks the twin (the page-table copy, on the middle's registers) and is
+ * killed and reaped by the task at once; the orphaned twin goes to the
+ * nearest subreaper or init, which reaps it when it dies.  Both die with
+ * us (PTRACE_O_EXITKILL).
  */
 static int fork_twin(struct oc_dump_task *t)
 {
+	const int opts = oc_seccomp_ptrace_opts(t) | PTRACE_O_EXITKILL;
 	pid_t leader = t->threads[0].seized->tid;
-	int st;
+	struct oc_remote rs;
+	int r;
 
 	if (ptrace(PTRACE_SETOPTIONS, leader, 0, oc_seccomp_ptrace_opts(t) | PTRACE_O_TRACECLONE) < 0)
 		return oc_error_errno(-errno, "task %d: PTRACE_SETOPTIONS", t->pid);
-	long res = oc_remote_call(&t->threads[0].rs, "fork of the snapshot twin", SYS_clone, 0, 0, 0, 0);
+	/* Exit signal 0: the task's own wait() never sees it.  A clone
+	 * answers with a pid in the task's pid namespace; ours may differ. */
+	long mid = oc_remote_call(&t->threads[0].rs, "clone of the snapshot twin's parent", SYS_clone, CLONE_VM,
+				  TWIN_NO_STACK, 0, 0);
 	ptrace(PTRACE_SETOPTIONS, leader, 0, oc_seccomp_ptrace_opts(t));
-	if (res < 0)
-		return res;
-	/* The clone answers with its pid in the task's pid namespace. */
-	t->twin = t->twin_vpid = res;
-	if (t->ctx->own_pidns) {
-		int r = oc_ns_outer_child(t->threads[0].seized->tid, res, &t->twin);
-		if (r < 0)
-			return r;
+	if (mid < 0)
+		return mid;
+	pid_t mid_outer = mid;
+	r = t->ctx->own_pidns ? oc_ns_outer_child(leader, mid, &mid_outer) : 0;
+	if (r >= 0)
+		r = take_new_child(mid_outer, opts | PTRACE_O_TRACECLONE);
+	if (r >= 0)
+		r = oc_remote_begin(mid_outer, t->syscall_ip, 0, &rs);
+	long twin = r < 0 ? r : oc_remote_call(&rs, "fork of the snapshot twin", SYS_clone, 0, TWIN_NO_STACK, 0, 0);
+	if (twin > 0) {
+		pid_t twin_outer = twin;
+		t->twin_vpid = twin;
+		r = t->ctx->own_pidns ? oc_ns_outer_child(mid_outer, twin, &twin_outer) : 0;
+		if (r >= 0) {
+			t->twin = twin_outer;
+			r = take_new_child(twin_outer, opts);
+		}
+	} else if (r >= 0) {
+		r = twin;
 	}
-	/* Its first stop, before it runs a single instruction of its own. */
-	if (waitpid(t->twin, &st, __WALL) != t->twin || !WIFSTOPPED(st))
-		return oc_error(-ECHILD, "task %d: its twin %d did not stop", t->pid, t->twin);
-	return 0;
+	drop_middle(t, mid_outer, mid);
+	return r;
 }
 
 int oc_dump_pages(struct oc_dump_task *t)

@@ -390,23 +390,30 @@ static struct rst_live *learn_pid(struct rst_live *live, size_t n, pid_t w, stru
 	return found;
 }
 
-/* waitpid(-1) that gives up at @deadline (oc_now_us() time): -1 with errno
- * ETIMEDOUT.  Polls, with pauses growing from 50 us to 2 ms, so no signal
- * or timer is needed that the tree could inherit. */
-static pid_t wait_until(int *st, uint64_t deadline)
+/*
+ * The next state change of a task we trace, into *st: its pid, or -errno;
+ * -ETIMEDOUT at @deadline (oc_now_us() time).  Meanwhile (pages are
+ * loading: seconds for GiBs) a stop request is looked at every 100 ms;
+ * SIGCHLD, blocked by the caller, wakes us.
+ */
+static pid_t wait_tree_event(const sigset_t *chld, int *st, uint64_t deadline)
 {
-	unsigned pause = 50;
-
 	for (;;) {
 		pid_t w = waitpid(-1, st, __WALL | WNOHANG);
-		if (w != 0)
+		if (w > 0)
 			return w;
-		if (oc_now_us() >= deadline) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		usleep(pause);
-		pause = MIN(pause * 2, 2000u);
+		if (w < 0 && errno != EINTR)
+			return oc_error_errno(-errno, "waiting for the tree");
+		int r = oc_interrupt_check();
+		if (r < 0)
+			return r;
+		uint64_t now = oc_now_us();
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		uint64_t us = MIN(deadline - now, 100 * 1000ull);
+		const struct timespec tick = { 0, (long)us * 1000 };
+		if (w == 0 && sigtimedwait(chld, NULL, &tick) < 0 && errno != EAGAIN && errno != EINTR)
+			return oc_error_errno(-errno, "waiting for the tree");
 	}
 }
 
@@ -427,7 +434,7 @@ static int timeout_error(struct rst_live *live, size_t n, unsigned timeout_ms)
 
 /* Follow the tree until every thread sits at its blob's final trap and
  * every zombie-to-be has exited, for at most @timeout_ms. */
-static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, bool new_pidns)
+static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, bool new_pidns, const sigset_t *chld)
 {
 	uint64_t deadline = oc_now_us() + timeout_ms * 1000ull;
 	size_t waiting = 0;
@@ -438,14 +445,11 @@ static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, boo
 
 	while (waiting) {
 		int st;
-		pid_t w = wait_until(&st, deadline);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == ETIMEDOUT)
-				return timeout_error(live, n, timeout_ms);
-			return oc_error_errno(-errno, "waiting for the tree");
-		}
+		pid_t w = wait_tree_event(chld, &st, deadline);
+		if (w == -ETIMEDOUT)
+			return timeout_error(live, n, timeout_ms);
+		if (w < 0)
+			return oc_error_wrap(w, "restoring the tree");
 		struct rst_thread_state *th = NULL;
 		struct rst_live *lv = live_task(live, n, w, &th);
 		if (!lv && new_pidns && WIFSTOPPED(st))
@@ -655,10 +659,15 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 {
 	pid_t pid = live[0].pid; /* outside a new pid namespace, its pid there */
+	sigset_t chld, was;
 	int r;
 
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &chld, &was);
 	r = follow_tree(live, ctx->n_tasks, ctx->opts->timeout_ms ? ctx->opts->timeout_ms : OC_RESTORE_TIMEOUT_MS,
-			ctx->ns->clone_flags & CLONE_NEWPID);
+			ctx->ns->clone_flags & CLONE_NEWPID, &chld);
+	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	if (r >= 0)
 		r = oc_ns_finish(ctx, live[0].pid);
 	if (r >= 0)

@@ -917,6 +917,9 @@ static int open_dir(struct oci_source *src)
 		snprintf(images, sizeof(images), "%s/checkpoint", src->target);
 		r = set_dirs(src, images, src->target);
 	} else {
+		r = oc_img_check_finished_at(fd, src->target);
+		if (r < 0)
+			return r;
 		return oc_error(-EINVAL, "a directory, but not a checkpoint: it has no inventory.img and no "
 				"checkpoint/inventory.img");
 	}

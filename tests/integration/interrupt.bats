@@ -37,8 +37,10 @@ expect_untouched() {
 }
 
 @test "dump -R: SIGINT while the snapshot twin's pages are copied stops it; the twin is reaped, the task is unchanged" {
+	# Enough pages that the copy is still going when the signal comes.
+	export BULK_MIB=768
 	wl_start bulk
-	run signal_at line "The tree runs again" INT "$WL_DIR/log" -- \
+	run signal_at line "sends" INT "$WL_DIR/log" -- \
 		"$OCICR" dump -R -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4
 	assert_output --partial "dump of $WL_PID failed: copying the memory snapshot of task $WL_PID: interrupted by SIGINT"
 	assert_line "signal SIGINT"
@@ -101,4 +103,20 @@ expect_untouched() {
 	wait "$waiter" || st=$?
 	[ "$st" -eq 143 ] || fail "ocicr exited $st after SIGTERM, not 143"
 	wl_expect_pass # the tree runs on without it
+}
+
+@test "restore: SIGTERM while the tasks load their memory stops it then, not once loading ends; nothing is left" {
+	export BULK_MIB=768
+	wl_start bulk
+	wl_dump
+	wait_tree_gone
+	run signal_at line "Restoring 1 task(s)@300" TERM "$WL_DIR/log" -- \
+		"$OCICR" restore -D "$WL_DIR/img" -d -o "$WL_DIR/log" -v4
+	assert_output --partial "restore from $WL_DIR/img failed: restoring the tree: interrupted by SIGTERM"
+	assert_line "signal SIGTERM"
+	pid_gone "$WL_PID" || fail "an interrupted restore left task $WL_PID"
+	run grep "Restored task" "$WL_DIR/log.txt"
+	assert_failure
+	wl_restore
+	wl_expect_pass
 }

@@ -6,7 +6,8 @@
       CMD sees it at its first look.
   signal_at.py line TEXT SIG FIFO -- CMD...
       CMD logs to the FIFO FIFO (made here); at the first log line holding
-      TEXT, send SIG to CMD.  The log is copied to FIFO.txt.
+      TEXT, send SIG to CMD.  The log is copied to FIFO.txt.  TEXT#N: at
+      the Nth such line; TEXT@MS: MS milliseconds after it.
 
 Prints CMD's end last: "exit N" or "signal NAME".
 """
@@ -40,16 +41,30 @@ def main():
         return
 
     text, fifo = how[1], how[3]
+    delay = 0.0
+    if "@" in text:
+        text, ms = text.rsplit("@", 1)
+        delay = int(ms) / 1000.0
+    nth = 1
+    if "#" in text:
+        text, n = text.rsplit("#", 1)
+        nth = int(n)
     os.mkfifo(fifo)
     pid = os.fork()
     if pid == 0:
         os.execvp(cmd[0], cmd)
     # Non-blocking, so that a CMD which never opens its log cannot hang us.
     fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-    sent, pending, status = False, b"", None
+    sent, pending, status, seen, fire_at = False, b"", None, 0, None
     with open(fifo + ".txt", "wb") as copy:
         while True:
-            select.select([fd], [], [], 0.05)
+            if fire_at is not None and not sent and time.monotonic() >= fire_at:
+                os.kill(pid, sig)
+                sent = True
+            wait = 0.05
+            if fire_at is not None and not sent:
+                wait = max(0.0, min(wait, fire_at - time.monotonic()))
+            select.select([fd], [], [], wait)
             try:
                 chunk = os.read(fd, 65536)
             except BlockingIOError:
@@ -57,10 +72,15 @@ def main():
             if chunk:
                 copy.write(chunk)
                 pending += chunk
-                if not sent and text.encode() in pending:
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if text.encode() in line:
+                        seen += 1
+                        if seen == nth and fire_at is None:
+                            fire_at = time.monotonic() + delay
+                if fire_at is not None and not sent and delay == 0:
                     os.kill(pid, sig)
                     sent = True
-                pending = pending[pending.rfind(b"\n") + 1:]
                 continue
             if chunk == b"":
                 time.sleep(0.005)  # no writer (yet, or any more): no wait in select
@@ -73,6 +93,6 @@ def main():
     os.close(fd)
     report(status)
     if not sent:
-        sys.exit("signal_at.py: no log line held %r" % text)
+        sys.exit("signal_at.py: no log line held %r (%d times)" % (text, nth))
 
 main()

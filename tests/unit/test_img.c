@@ -25,6 +25,7 @@
 #include "img/image.h"
 #include "img/json.h"
 #include "core/error.h"
+#include "inventory.pb-c.h"
 
 #define COMMON OC_IMG_MAGIC_COMMON
 #define SERVICE OC_IMG_MAGIC_SERVICE
@@ -700,10 +701,63 @@ static void test_encode_errors(void **state)
 			    "ghost-file-3.img", "a ghost file without chunks has one entry");
 }
 
+/* A dump replaces a directory's images; one killed midway is told apart. */
+static void test_imgdir_replace(void **state)
+{
+	const struct oc_img_desc *desc = &oc_img_descs[OC_IMG_FS];
+	struct oc_imgdir *dir;
+	InventoryEntry inventory = INVENTORY_ENTRY__INIT;
+	ProtobufCMessage *m, *inv;
+	struct bytes msg;
+	int fd;
+
+	fs_msg(&msg, 1, 2);
+	m = protobuf_c_message_unpack(desc->pb, NULL, msg.n, msg.b);
+	assert_non_null(m);
+	/* An earlier complete set: an inventory, an image, a stale temporary, a log. */
+	assert_int_equal(oc_imgdir_open(tmpdir, true, &dir), 0);
+	assert_int_equal(oc_img_write_one(dir, OC_IMG_FS, 5, m), 0);
+	assert_int_equal(oc_img_write_one(dir, OC_IMG_INVENTORY, 0, &inventory.base), 0);
+	oc_imgdir_close(dir);
+	fd = open(path_of(".fs-6.img.part"), O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	fd = open(path_of("dump.log"), O_CREAT | O_WRONLY, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+
+	/* A new dump: its first image takes the old inventory away... */
+	assert_int_equal(oc_imgdir_open(tmpdir, true, &dir), 0);
+	assert_int_equal(oc_img_write_one(dir, OC_IMG_FS, 7, m), 0);
+	assert_int_equal(access(path_of("inventory.img"), F_OK), -1);
+	/* ...so that, killed now, the directory reads as an interrupted dump. */
+	assert_int_equal(oc_img_read_inventory(dir, &inv), -ENOENT);
+	assert_non_null(strstr(oc_error_message(), "holds an interrupted dump"));
+	/* Finishing, it removes the images it did not write, and nothing else. */
+	assert_int_equal(oc_imgdir_prune(dir), 0);
+	assert_int_equal(access(path_of("fs-5.img"), F_OK), -1);
+	assert_int_equal(access(path_of(".fs-6.img.part"), F_OK), -1);
+	assert_int_equal(access(path_of("fs-7.img"), F_OK), 0);
+	assert_int_equal(access(path_of("dump.log"), F_OK), 0);
+	assert_int_equal(oc_img_write_one(dir, OC_IMG_INVENTORY, 0, &inventory.base), 0);
+	assert_int_equal(access(path_of("inventory.img"), F_OK), 0);
+	oc_imgdir_close(dir);
+	protobuf_c_message_free_unpacked(m, NULL);
+
+	/* No image at all: not an image directory. */
+	unlink(path_of("fs-7.img"));
+	unlink(path_of("inventory.img"));
+	assert_int_equal(oc_imgdir_open(tmpdir, false, &dir), 0);
+	assert_int_equal(oc_img_read_inventory(dir, &inv), -ENOENT);
+	assert_non_null(strstr(oc_error_message(), "not a CRIU image directory"));
+	oc_imgdir_close(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_write_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_imgdir_replace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_head_magics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_magic, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_head_magic, setup, teardown),

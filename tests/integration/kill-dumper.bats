@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+# A dumper killed at any moment never harms what it dumps: ocicr is
+# SIGKILLed at points spread over a plain and a -R dump of a tree with
+# children, threads, pipes and hundreds of MiB (the killtree workload),
+# and each time the tree then checks itself: memory, memory map, signal
+# masks, pipe data, and exactly the children it made (no snapshot twin).
+# This runs a few points (page copying while frozen, and after the tree
+# runs again); tests/kill-dumper.sh runs them all, bigger, including the
+# frozen steps made of remote calls, where a kill inside one call (the
+# thread is on borrowed registers for its few microseconds) or while a
+# twin is made can still harm a task: see docs/error-handling.md.
+
+load helpers
+
+setup() {
+	requires root python3
+	export KT_MIB=${KT_MIB:-64}
+}
+
+teardown() {
+	wl_cleanup
+}
+
+# The points: a log line (TEXT#N: its Nth time, TEXT@MS: MS ms after it).
+# In a plain dump every point is before the tree is let go (killed).
+PLAIN_SHORT=("dumping memory contents#1@10" "dumping memory contents#4@10")
+PLAIN_LONG=("Froze@2" "dumping threads" "dumping signal handlers#2" "dumping timers#3" "dumping memory map#4"
+	"dumping memory contents#1@5" "dumping memory contents#3@15" "dumping file descriptors#2"
+	"collected; ending its remote session#3")
+SNAP_SHORT=("The tree runs again@5" "sends#3@20")
+SNAP_LONG=("dumping resource limits#2" "dumping memory contents#1@1" "dumping memory contents#3@1"
+	"dumping memory contents#4@3" "The tree runs again" "sends#1@5" "sends#3@20" "pages saved as#2")
+
+# kill_at SIG POINT [DUMP ARGS...]: start the tree, signal the dumper at
+# POINT, and have the tree check itself; 1 (with why in $KILL_FAILED) if
+# it failed.
+kill_at() {
+	local sig=$1 point=$2 why=
+	shift 2
+	wl_start killtree
+	rm -rf "$WL_DIR/img" "$WL_DIR/log" "$WL_DIR/log.txt"
+	mkdir "$WL_DIR/img"
+	run signal_at line "$point" "$sig" "$WL_DIR/log" -- \
+		"$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4 "$@"
+	if [ "$status" -ne 0 ] || [ "${lines[-1]}" != "signal SIG$sig" ]; then
+		why="ocicr was not stopped by SIG$sig at '$point': $output"
+	else
+		kill -USR1 "$WL_PID" 2>/dev/null || why="the tree is gone after SIG$sig at '$point'"
+		[ -n "$why" ] || wait_for 30 verdict_written "$WL_DIR/result" "$WL_PID" ||
+			why="the tree wrote no verdict after SIG$sig at '$point'"
+		local verdict
+		verdict=$(cat "$WL_DIR/result" 2>/dev/null || echo "no verdict: the root is gone")
+		[ -n "$why" ] || [ "$verdict" = PASS ] || why="after SIG$sig at '$point': $verdict"
+	fi
+	wl_cleanup
+	rm -f "$BATS_TEST_TMPDIR/wl-pids"
+	echo "# ${why:-ok: SIG$sig at '$point'} ($*)" >&3
+	[ -z "$why" ] || KILL_FAILED="$KILL_FAILED$why"$'\n'
+}
+
+# kill_all SIG LIST [DUMP ARGS...]: every point of LIST (PLAIN or SNAP).
+kill_all() {
+	local sig=$1 list=$2 point
+	shift 2
+	KILL_FAILED=
+	while read -r point; do
+		kill_at "$sig" "$point" "$@"
+	done < <(points "$list")
+	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
+}
+
+signal_at() {
+	"$BATS_TEST_DIRNAME/signal_at.py" "$@"
+}
+
+points() {
+	if [ -n "${KILL_DUMPER_LONG:-}" ]; then
+		eval "printf '%s\n' \"\${$1_LONG[@]}\""
+	else
+		eval "printf '%s\n' \"\${$1_SHORT[@]}\""
+	fi
+}
+
+@test "dump: SIGKILL of ocicr while it collects a tree leaves every task running unharmed" {
+	kill_all KILL PLAIN
+}
+
+@test "dump -R: SIGKILL of ocicr before or after the tree runs again leaves no twin and harms no task" {
+	kill_all KILL SNAP -R
+}
+
+@test "dump -R: SIGTERM while the tree is collected leaves no snapshot twin behind as a child" {
+	KILL_FAILED=
+	kill_at TERM "dumping memory contents#3@1" -R
+	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
+}
+
+@test "a dump killed midway leaves no complete-looking mix: restore, inspect and image show say so; a new dump replaces it" {
+	wl_start killtree
+	# A complete image set, an image an older tree left, then a dump
+	# into the directory that is killed once some of its images are in.
+	wl_dump -R
+	cp "$WL_DIR/img/core-$WL_PID.img" "$WL_DIR/img/core-4194000.img"
+	run signal_at line "pages saved as#2" KILL "$WL_DIR/log" -- \
+		"$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4
+	assert_line "signal SIGKILL"
+	[ ! -e "$WL_DIR/img/inventory.img" ] || fail "the earlier dump's inventory.img is still there"
+	for cmd in "restore -D $WL_DIR/img -d" "inspect $WL_DIR/img" "image show $WL_DIR/img"; do
+		run ocicr $cmd
+		assert_failure
+		assert_output --partial "$WL_DIR/img holds an interrupted dump: images but no inventory.img"
+	done
+	# The tree ran on unharmed; a dump into the directory replaces it all.
+	wl_dump
+	[ ! -e "$WL_DIR/img/core-4194000.img" ] || fail "an image of an older tree was left"
+	run find "$WL_DIR/img" -name '.*.part'
+	assert_output ""
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}

@@ -1,0 +1,14 @@
+#!/bin/bash
+# The long run of tests/integration/kill-dumper.bats: SIGKILL of ocicr at
+# every point of its PLAIN_LONG and SNAP_LONG lists (17 points over a plain
+# and a -R dump), on a bigger tree (KT_MIB, default 384), ROUNDS times
+# (default 1).  Each point's result is printed; the exit status is bats'.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+make -s all build/workloads/killtree || exit 1
+rounds=${ROUNDS:-1} status=0
+for ((i = 1; i <= rounds; i++)); do
+	echo "== round $i of $rounds"
+	KILL_DUMPER_LONG=1 KT_MIB=${KT_MIB:-384} bats tests/integration/kill-dumper.bats || status=1
+done
+exit $status
