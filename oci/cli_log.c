@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,8 +45,18 @@ int cli_log_open(const char *images_dir, const struct cli_log_opts *lo)
 	else
 		snprintf(path, sizeof(path), "%s/%s", images_dir, name);
 	/* A fresh 0600 file, never through a symlink someone planted in a
-	 * shared images directory. */
-	int fd = oc_create_private_file(path, true);
+	 * shared images directory; but a pipe or terminal of our own that
+	 * stands there is where the caller wants the log (it holds no file
+	 * to overwrite). */
+	struct stat st;
+	int fd;
+	if (lstat(path, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) && st.st_uid == geteuid()) {
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+		if (fd < 0)
+			fd = oc_error_errno(-errno, "%s: cannot open", path);
+	} else {
+		fd = oc_create_private_file(path, true);
+	}
 	log_file = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!log_file) {
 		fprintf(stderr, "ocicr: cannot open log file: %s\n", fd < 0 ? oc_error_message() : strerror(errno));

@@ -492,6 +492,43 @@ static void drop_twins(struct oc_dump_ctx *ctx)
 	}
 }
 
+/*
+ * In a pid namespace an orphaned twin goes to the namespace's init, the
+ * tree's root, which would find killed twins as zombies it did not make:
+ * reap them from inside the root, stopped for just those calls.
+ */
+static void reap_twins_in_pidns(struct oc_dump_ctx *ctx)
+{
+	struct oc_dump_task *root = &ctx->tasks[0];
+	struct oc_remote rs;
+	bool any = false;
+	int st;
+
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		any |= ctx->tasks[i].twin_vpid > 0;
+	if (!ctx->own_pidns || !any)
+		return;
+	if (ptrace(PTRACE_SEIZE, root->pid, 0, oc_seccomp_ptrace_opts(root)) < 0)
+		goto warn;
+	if (ptrace(PTRACE_INTERRUPT, root->pid, 0, 0) < 0 || waitpid(root->pid, &st, __WALL) != root->pid ||
+	    oc_remote_begin(root->pid, root->syscall_ip, 0, &rs) < 0) {
+		ptrace(PTRACE_DETACH, root->pid, 0, 0);
+		goto warn;
+	}
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		long res;
+		if (ctx->tasks[i].twin_vpid <= 0)
+			continue;
+		oc_remote_syscall(&rs, SYS_waitid, &res, P_PID, ctx->tasks[i].twin_vpid, 0, WEXITED | __WALL, 0, 0);
+		ctx->tasks[i].twin_vpid = 0;
+	}
+	oc_remote_end(&rs);
+	ptrace(PTRACE_DETACH, root->pid, 0, 0);
+	return;
+warn:
+	pr_warn("task %d: snapshot twins are left for it to reap: %s", root->pid, oc_error_message());
+}
+
 static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
@@ -574,6 +611,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 		oc_imgdir_rollback(ctx.dir);
 		drop_twins(&ctx);
 		oc_release_tree(&ctx.tree, OC_RELEASE_RESUME);
+		reap_twins_in_pidns(&ctx);
 		goto out;
 	}
 
@@ -591,6 +629,8 @@ int oc_dump(const struct oc_dump_opts *opts)
 		if (ctx.tasks[i].twin > 0 && (r = oc_dump_pages_from_twin(&ctx.tasks[i])) < 0)
 			r = oc_error_wrap(r, "copying the memory snapshot of task %d", ctx.tasks[i].pid);
 	drop_twins(&ctx);
+	if (!opts->leave_stopped)
+		reap_twins_in_pidns(&ctx);
 	if (r >= 0 && ctx.cow)
 		r = finish_images(&ctx);
 	if (r < 0) {
