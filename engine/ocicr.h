@@ -138,6 +138,11 @@ struct oc_restore_opts {
 	/* Called at CRIU's notify points; NULL: none. */
 	oc_notify_fn notify;
 	void *notify_data;
+	/*
+	 * With detach: the root becomes a child of our parent (CLONE_PARENT),
+	 * as CRIU's rst_sibling makes it a child of the RPC client.
+	 */
+	bool restore_sibling;
 };
 
 /*

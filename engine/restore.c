@@ -102,7 +102,8 @@ static pid_t clone_with_pid(pid_t pid, uint64_t flags)
 {
 	struct clone_args ca = {
 		.flags = flags,
-		.exit_signal = SIGCHLD,
+		/* clone3 wants none with CLONE_PARENT: the child takes ours. */
+		.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD,
 		.set_tid = (uint64_t)(uintptr_t)&pid,
 		.set_tid_size = 1,
 	};
@@ -485,7 +486,7 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 			live[i].threads[j].tid = t->pstree->threads[j];
 	}
 
-	pid_t pid = clone_with_pid(ctx->tasks[0].pid, 0);
+	pid_t pid = clone_with_pid(ctx->tasks[0].pid, ctx->opts->restore_sibling ? CLONE_PARENT : 0);
 	if (pid < 0)
 		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
@@ -546,6 +547,9 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		return oc_error(-EINVAL, "restore options: bad size");
 	if (!opts->images_dir)
 		return oc_error(-EINVAL, "no images directory given");
+	/* A sibling's exit is our parent's to wait for, not ours. */
+	if (opts->restore_sibling && !opts->detach)
+		return oc_error(-EINVAL, "a root restored as a sibling can only be detached");
 
 	r = oc_imgdir_open(opts->images_dir, false, &ctx.dir);
 	if (r < 0)
