@@ -43,7 +43,7 @@ PB_C       := $(PROTOS:proto/%.proto=$(B)/proto/%.pb-c.c)
 PB_H       := $(PB_C:.c=.h)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/*/*.c engine/res/*/*.c arch/x86_64/*.c))
-OCI_SRC    := $(sort $(wildcard oci/*.c bundle/*.c hooks/*.c))
+OCI_SRC    := $(sort $(wildcard oci/*.c oci/criu/rpc*.c bundle/*.c hooks/*.c))
 # Checkpoint inspection (archives, config.dump, reports): a small library
 # the CLI and the unit tests link.
 INSPECT_SRC := $(sort $(wildcard oci/inspect/*.c))

@@ -48,7 +48,7 @@ int cli_log_open(const char *images_dir, const struct cli_log_opts *lo)
 		fprintf(stderr, "ocicr: cannot open log file %s: %m\n", path);
 		return -1;
 	}
-	oc_set_log(file_sink, (void *)1, lo->verbosity);
+	oc_set_log(file_sink, lo->quiet ? NULL : (void *)1, lo->verbosity);
 	return 0;
 }
 
