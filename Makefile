@@ -124,7 +124,12 @@ $(B)/ocicr: $(OCI_OBJ) $(B)/liboci-inspect.a $(B)/libocicr.a
 $(B)/tests/%: tests/unit/%.c $(B)/liboci-inspect.a $(B)/libocicr.a
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(UNIT_EXTRA_OBJ) $(B)/liboci-inspect.a $(B)/libocicr.a \
+		$(LDLIBS) -lcmocka
+
+# The RPC wire is CLI code, not the library's: its test links the object.
+$(B)/tests/test_rpc_wire: UNIT_EXTRA_OBJ := $(B)/oci/criu/rpc_wire.o
+$(B)/tests/test_rpc_wire: $(B)/oci/criu/rpc_wire.o
 
 # Self-checking workloads for the integration tests: static, like the
 # shared fixtures, so they do not depend on the libraries of the host.

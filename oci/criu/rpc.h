@@ -3,7 +3,8 @@
  * CRIU's RPC service ("criu swrk FD"): one criu_req per SOCK_SEQPACKET
  * datagram, answered with one criu_resp; NOTIFY exchanges in between.
  * rpc_service.c serves the socket, rpc_opts.c turns criu_opts into the
- * engine's options, rpc_notify.c relays the engine's notify points.
+ * engine's options, rpc_wire.c frames the messages and relays the
+ * engine's notify points.
  */
 #ifndef OCICR_CRIU_RPC_H
 #define OCICR_CRIU_RPC_H
@@ -30,12 +31,7 @@ struct rpc_conn {
 	char notify_error[256]; /* why the client broke off a NOTIFY, if it did */
 };
 
-/* Receive one datagram as a criu_req: 1 and *ret, 0 at the client's end
- * (an empty datagram or EOF), -EBADMSG for one that is not a criu_req. */
-int rpc_recv(struct rpc_conn *c, CriuReq **ret, size_t *ret_len);
-
-/* Send @resp, optionally with @fd attached (SCM_RIGHTS); -errno. */
-int rpc_send(struct rpc_conn *c, const CriuResp *resp, int fd);
+/* ---- rpc_service.c ---- */
 
 /* Serve requests until the client is done; the exit status for ocicr. */
 int rpc_serve(int sk);
@@ -76,7 +72,14 @@ int rpc_job_fail(struct rpc_job *job, int err, const char *fmt, ...) __attribute
 /* Close what rpc_job_prepare() opened; the log's last line is the error. */
 void rpc_job_finish(struct rpc_job *job);
 
-/* ---- rpc_notify.c ---- */
+/* ---- rpc_wire.c ---- */
+
+/* Receive one datagram as a criu_req: 1 and *ret, 0 at the client's end
+ * (an empty datagram or EOF), -EBADMSG for one that is not a criu_req. */
+int rpc_recv(struct rpc_conn *c, CriuReq **ret, size_t *ret_len);
+
+/* Send @resp, optionally with @fd attached (SCM_RIGHTS); -errno. */
+int rpc_send(struct rpc_conn *c, const CriuResp *resp, int fd);
 
 /* The engine's notify callback (@data: struct rpc_conn): a NOTIFY message,
  * then the client's acknowledgement; nonzero when the client refuses. */

@@ -22,14 +22,13 @@ typedef const char *(*opt_check_fn)(const CriuOpts *o);
 
 static const char *bare_log_name(const CriuOpts *o)
 {
-	return strchr(o->log_file, '/') ? "log_file must be a bare file name (it is made in the work directory)"
-					: NULL;
+	return strchr(o->log_file, '/') ? "a bare file name is needed: it is made in the work directory" : NULL;
 }
 
 /* "/" is where ocicr's trees live already; another root is a container's. */
 static const char *root_is_slash(const CriuOpts *o)
 {
-	return strcmp(o->root, "/") ? "root other than \"/\" is not supported by ocicr yet (containers)" : NULL;
+	return strcmp(o->root, "/") ? "only \"/\" until containers" : NULL;
 }
 
 /*
@@ -50,7 +49,7 @@ static const char *config_sets_nothing(const CriuOpts *o)
 		empty = !*p || *p == '#';
 	}
 	fclose(f);
-	return empty ? NULL : "config_file with settings in it is not supported by ocicr yet";
+	return empty ? NULL : "a file with settings in it";
 }
 
 #define FOR_ALL (RPC_JOB_DUMP | RPC_JOB_RESTORE | RPC_JOB_CHECK)
@@ -125,10 +124,26 @@ static const char *kind_name(enum rpc_job_kind kind)
 	return kind == RPC_JOB_DUMP ? "DUMP" : kind == RPC_JOB_RESTORE ? "RESTORE" : "CHECK";
 }
 
-/* The first option @o sets that ocicr cannot honour for @job, as a failure. */
+/* Append ", WORD" (or the first "WORD") to @buf, cut at its end. */
+static void list_add(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void list_add(char *buf, size_t size, const char *fmt, ...)
+{
+	size_t len = strlen(buf);
+	va_list ap;
+
+	if (len && len + 2 < size)
+		strcpy(buf + len, ", "), len += 2;
+	va_start(ap, fmt);
+	vsnprintf(buf + len, size - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Every option @o sets that ocicr cannot honour for @job, in one failure:
+ * a client learns all it has to drop at once. */
 static int check_opts(struct rpc_job *job, const CriuOpts *o)
 {
 	const ProtobufCMessageDescriptor *d = &criu_opts__descriptor;
+	char unsupported[512] = "", misplaced[256] = "";
 
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
@@ -139,13 +154,18 @@ static int check_opts(struct rpc_job *job, const CriuOpts *o)
 			continue;
 		rule = find_rule(f->name);
 		if (!rule)
-			return rpc_job_fail(job, -EOPNOTSUPP, "option %s is not supported by ocicr yet", f->name);
-		if (!(rule->kinds & job->kind))
-			return rpc_job_fail(job, -EINVAL, "option %s does not apply to %s", f->name,
-					    kind_name(job->kind));
-		if (rule->check && (why = rule->check(o)))
-			return rpc_job_fail(job, -EOPNOTSUPP, "option %s: %s", f->name, why);
+			list_add(unsupported, sizeof(unsupported), "%s", f->name);
+		else if (!(rule->kinds & job->kind))
+			list_add(misplaced, sizeof(misplaced), "%s", f->name);
+		else if (rule->check && (why = rule->check(o)))
+			list_add(unsupported, sizeof(unsupported), "%s (%s)", f->name, why);
 	}
+	if (unsupported[0])
+		return rpc_job_fail(job, -EOPNOTSUPP, "options not supported by ocicr yet: %s%s%s", unsupported,
+				    misplaced[0] ? "; not for this request: " : "", misplaced);
+	if (misplaced[0])
+		return rpc_job_fail(job, -EINVAL, "options that do not apply to %s: %s", kind_name(job->kind),
+				    misplaced);
 	return 0;
 }
 
@@ -219,7 +239,7 @@ static int open_log(struct rpc_job *job, const CriuOpts *o)
 		return 0;
 	}
 	if (bare_log_name(o))
-		return rpc_job_fail(job, -EINVAL, "option log_file: %s", bare_log_name(o));
+		return rpc_job_fail(job, -EINVAL, "log_file %s: %s", o->log_file, bare_log_name(o));
 	if (lo.verbosity < OC_LOG_MSG)
 		lo.verbosity = OC_LOG_MSG;
 	if (lo.verbosity > OC_LOG_DEBUG)

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * The RPC service: read a criu_req, answer it, repeat while the client
- * keeps the connection open.  Framing is one protobuf message per
- * SOCK_SEQPACKET datagram, no length prefix.
+ * keeps the connection open (keep_open, for the requests that allow it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,73 +17,6 @@
 #include "oci/cli.h"
 #include "oci/criu/rpc.h"
 #include "util/cleanup.h"
-
-int rpc_recv(struct rpc_conn *c, CriuReq **ret, size_t *ret_len)
-{
-	_cleanup_free_ uint8_t *buf = NULL;
-	ssize_t len, n;
-
-	/* The datagram's size first, so any length is read whole. */
-	do
-		len = recv(c->sk, NULL, 0, MSG_PEEK | MSG_TRUNC);
-	while (len < 0 && errno == EINTR);
-	if (len < 0)
-		return errno == ECONNRESET ? 0 : -errno;
-	*ret_len = len;
-	if (len == 0) {
-		/* Consume the empty datagram; EOF looks the same. */
-		(void)recv(c->sk, NULL, 0, 0);
-		return 0;
-	}
-	buf = malloc(len);
-	if (!buf)
-		return -ENOMEM;
-	do
-		n = recv(c->sk, buf, len, 0);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	*ret = criu_req__unpack(NULL, n, buf);
-	return *ret ? 1 : -EBADMSG;
-}
-
-int rpc_send(struct rpc_conn *c, const CriuResp *resp, int fd)
-{
-	size_t len = criu_resp__get_packed_size(resp);
-	_cleanup_free_ uint8_t *buf = NULL;
-	union {
-		char b[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} ctl = {};
-	struct iovec iov;
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
-
-	if (len >= RPC_REPLY_MAX)
-		return -EMSGSIZE;
-	buf = malloc(len ? len : 1);
-	if (!buf)
-		return -ENOMEM;
-	criu_resp__pack(resp, buf);
-	iov = (struct iovec){ .iov_base = buf, .iov_len = len };
-	if (fd >= 0) {
-		struct cmsghdr *cm;
-
-		mh.msg_control = ctl.b;
-		mh.msg_controllen = sizeof(ctl.b);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	do
-		n = sendmsg(c->sk, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
-		return -errno;
-	return n == (ssize_t)len ? 0 : -EIO;
-}
 
 static const char *req_type_name(int type)
 {
