@@ -232,6 +232,20 @@ static int refuse(struct rpc_conn *c, const CriuReq *req, const char *what)
 	return r < 0 ? -EPIPE : -EOPNOTSUPP;
 }
 
+/* EMPTY answers what asks for nothing ocicr can do. */
+static int unknown(struct rpc_conn *c, const CriuReq *req)
+{
+	int r;
+
+	if (req->type == CRIU_REQ_TYPE__EMPTY)
+		r = reply(c, CRIU_REQ_TYPE__EMPTY, -EBADMSG, "an EMPTY request asks for nothing");
+	else if (req->type == CRIU_REQ_TYPE__NOTIFY)
+		r = reply(c, CRIU_REQ_TYPE__EMPTY, -EBADMSG, "NOTIFY outside a dump or restore");
+	else
+		r = replyf(c, CRIU_REQ_TYPE__EMPTY, -EBADMSG, "request type %d is not one ocicr knows", req->type);
+	return r < 0 ? -EPIPE : -EBADMSG;
+}
+
 /* The types a client may keep the connection open after. */
 static bool keep_open_allowed(int type)
 {
@@ -275,14 +289,8 @@ static int handle(struct rpc_conn *c, const CriuReq *req)
 	case CRIU_REQ_TYPE__CPUINFO_DUMP:
 	case CRIU_REQ_TYPE__CPUINFO_CHECK:
 		return refuse(c, req, "cpuinfo images");
-	case CRIU_REQ_TYPE__NOTIFY:
-		return reply(c, CRIU_REQ_TYPE__EMPTY, -EBADMSG, "NOTIFY outside a dump or restore") < 0 ? -EPIPE
-													: -EBADMSG;
 	default:
-		return replyf(c, CRIU_REQ_TYPE__EMPTY, -EBADMSG, "request type %d (%s) is not one ocicr knows",
-			      req->type, req_type_name(req->type)) < 0
-			       ? -EPIPE
-			       : -EBADMSG;
+		return unknown(c, req);
 	}
 }
 

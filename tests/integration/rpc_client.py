@@ -6,7 +6,7 @@ back, one line per message:
     notify SCRIPT [pid=N] [fd]      a NOTIFY, acknowledged as --ack says
     reply TYPE success=B [errno=N] [msg=...] [field=value ...]
     root PID parent=client|other exited=N   (--wait-root, after RESTORE)
-    swrk exit=N
+    swrk exit=N                     (also the client's exit status)
 
 usage:
   rpc_client.py OCICR send 'TEXT' [--images DIR] [--work DIR]
@@ -167,14 +167,18 @@ def cmd_send(ocicr, args):
             break
     if result and resp is not None and resp.type == pb.RESTORE and resp.success:
         wait_root(resp.restore.pid, result)
-    print("swrk exit=%d" % sw.close())
+    status = sw.close()
+    print("swrk exit=%d" % status)
+    sys.exit(status)
 
 
 def cmd_raw(ocicr, path):
     sw = Swrk(ocicr)
     sw.send(open(path, "rb").read())
     converse(sw)
-    print("swrk exit=%d" % sw.close())
+    status = sw.close()
+    print("swrk exit=%d" % status)
+    sys.exit(status)
 
 
 # ---- replay of captured exchanges ---------------------------------------
