@@ -50,7 +50,7 @@ struct rpc_job {
 	enum rpc_job_kind kind;
 	int images_fd;          /* ours, or -1 */
 	int work_fd;            /* ours, or -1 */
-	char images_dir[64];    /* "/proc/self/fd/N" for the engine */
+	char images_dir[4096];  /* its path for the engine and its messages */
 	bool log_open;
 	struct oc_dump_opts dump;
 	struct oc_restore_opts restore;

@@ -211,7 +211,19 @@ static int open_dirs(struct rpc_job *job, struct rpc_conn *c, const CriuOpts *o)
 	}
 	if (job->images_fd < 0 && job->err)
 		return job->err;
-	snprintf(job->images_dir, sizeof(job->images_dir), "/proc/self/fd/%d", job->images_fd);
+	if (job->images_fd >= 0) {
+		/* The path it has now, absolute (the work directory is entered
+		 * below), and one the log and messages can name. */
+		char link[64];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/self/fd/%d", job->images_fd);
+		n = readlink(link, job->images_dir, sizeof(job->images_dir) - 1);
+		if (n <= 0 || job->images_dir[0] != '/' || n == (ssize_t)sizeof(job->images_dir) - 1)
+			snprintf(job->images_dir, sizeof(job->images_dir), "%s", link);
+		else
+			job->images_dir[n] = 0;
+	}
 
 	if (o->has_work_dir_fd && o->work_dir_fd >= 0) {
 		job->work_fd = open_client_dir(job, c, "work_dir_fd", o->work_dir_fd);
