@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libocicr: the public interface of the ocicr checkpoint/restore engine.
+ *
+ * Every function returns 0 (or a non-negative count) on success and a
+ * negative errno on failure; oc_error_message() then describes the failure.
+ * The library never prints on its own: log lines go to the sink set with
+ * oc_set_log() (stderr by default).
+ */
+#ifndef OCICR_H
+#define OCICR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OC_API __attribute__((visibility("default")))
+
+/* CRIU's -v scale: -v0 .. -v4. */
+enum oc_log_level {
+	OC_LOG_MSG = 0,
+	OC_LOG_ERROR = 1,
+	OC_LOG_WARN = 2,
+	OC_LOG_INFO = 3,
+	OC_LOG_DEBUG = 4,
+};
+
+/* Called once per log line (no trailing newline); must not call back into
+ * the library. */
+typedef void (*oc_log_fn)(enum oc_log_level level, const char *line, void *userdata);
+
+OC_API void oc_set_log(oc_log_fn fn, void *userdata, enum oc_log_level level);
+
+/* Send one line to the log sink (for front-ends that share the log). */
+OC_API void oc_log_line(enum oc_log_level level, const char *line);
+
+/* Description of the last failure in this thread. */
+OC_API const char *oc_error_message(void);
+
+OC_API const char *oc_version(void);
+
+/* ---- images: crit's job, built in ---------------------------------- */
+
+enum oc_json_flags {
+	OC_JSON_PRETTY = 1 << 0, /* crit --pretty: hex, flag names, indentation */
+	OC_JSON_NOPAYLOAD = 1 << 1, /* summarise raw payloads instead of base64 */
+};
+
+/* Decode one image file to crit-compatible JSON written to @out. */
+OC_API int oc_image_decode(const char *path, FILE *out, unsigned flags);
+
+/* Encode crit-style JSON read from @in into the image file @path. */
+OC_API int oc_image_encode(FILE *in, const char *path);
+
+/* Print a human summary of an image directory. */
+OC_API int oc_image_show(const char *dir, FILE *out);
+
+/* ---- checks ----------------------------------------------------------- */
+
+/* Probe the kernel interfaces ocicr needs, printing one line each. */
+OC_API int oc_check(FILE *out, bool *ret_ok);
+
+/* ---- notifications ----------------------------------------------------- */
+
+/*
+ * A dump or restore reached one of CRIU's notify points.  @action is CRIU's
+ * name for it ("pre-dump", "post-dump", "network-lock", "network-unlock",
+ * "pre-restore", "setup-namespaces", "post-setup-namespaces", "pre-resume",
+ * "post-resume", "post-restore", "orphan-pts-master", "status-ready"), so
+ * action scripts and the RPC service pass it on unchanged.
+ */
+struct oc_notify {
+	const char *action;
+	pid_t pid; /* the tree's root where one exists (CRTOOLS_INIT_PID), else 0 */
+	int fd;    /* orphan-pts-master: the pty master; otherwise -1 */
+};
+
+/* Nonzero fails the dump or restore at that point, undone like any failure. */
+typedef int (*oc_notify_fn)(const struct oc_notify *n, void *data);
+
+/* ---- checkpoint ------------------------------------------------------ */
+
+/*
+ * Options of a dump.  @sz must be sizeof(struct oc_dump_opts) so fields can
+ * be added later without breaking callers (OC_OPTS() fills it).
+ */
+struct oc_dump_opts {
+	size_t sz;
+	pid_t pid;              /* root of the tree to dump */
+	const char *images_dir; /* created if missing */
+	bool leave_running;     /* otherwise the tree is killed after a good dump */
+	bool shell_job;         /* the tree may hold a controlling terminal */
+	bool file_locks;        /* dump file locks */
+	bool no_snapshot;       /* with leave_running: copy memory while frozen,
+				 * not from a copy-on-write twin afterwards */
+	/*
+	 * Asked between steps where stopping is safe: nonzero (a signal
+	 * number, say) fails the call with -EINTR, undone like any failure.
+	 * NULL: the call runs to its end.
+	 */
+	int (*interrupted)(void *data);
+	void *interrupted_data;
+	/* Called at CRIU's notify points; NULL: none. */
+	oc_notify_fn notify;
+	void *notify_data;
+};
+
+#define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
+
+/*
+ * Checkpoint the process tree rooted at opts->pid into opts->images_dir.
+ * On failure the tree runs on as before and no image is left behind.
+ */
+OC_API int oc_dump(const struct oc_dump_opts *opts);
+
+/* ---- restore --------------------------------------------------------- */
+
+struct oc_restore_opts {
+	size_t sz;
+	const char *images_dir;
+	bool detach;            /* return once the tree runs, instead of waiting */
+	bool shell_job;
+	bool plan_only;         /* print the plan to @plan_out, restore nothing */
+	FILE *plan_out;
+	/*
+	 * Asked between steps where stopping is safe: nonzero (a signal
+	 * number, say) fails the call with -EINTR, undone like any failure.
+	 * NULL: the call runs to its end.
+	 */
+	int (*interrupted)(void *data);
+	void *interrupted_data;
+	/* Called at CRIU's notify points; NULL: none. */
+	oc_notify_fn notify;
+	void *notify_data;
+	bool restore_sibling;   /* the root becomes a child of the caller's
+				 * parent (CLONE_PARENT); needs detach */
+};
+
+/*
+ * Restore the tree from opts->images_dir with its original pids.  Returns
+ * the root pid (detach) or the root's exit status encoded as for wait().
+ * On failure no restored process is left behind.
+ */
+OC_API int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
