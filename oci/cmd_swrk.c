@@ -42,6 +42,5 @@ int cmd_swrk(int argc, char **argv)
 		return cli_usage_error("swrk", "fd %ld is not a SOCK_SEQPACKET socket", fd);
 	/* Restored and forked tasks must not inherit the client's socket. */
 	fcntl(fd, F_SETFD, FD_CLOEXEC);
-	cli_hold_signals();
 	return rpc_serve(fd);
 }

@@ -165,19 +165,35 @@ static int job_reply(struct rpc_conn *c, int type, struct rpc_job *job, pid_t ro
 	return rpc_send(c, &resp, -1) < 0 ? -EPIPE : job->err;
 }
 
+/*
+ * SIGINT, SIGTERM, SIGHUP and SIGQUIT are held while the engine works (it
+ * stops cleanly at its next safe point) and let go once the client has its
+ * reply: one that stopped the work then ends the service; one that came
+ * too late to stop a completed request is only reported.  Outside the
+ * engine they act at once, so a service waiting for its client can be
+ * ended as any process.
+ */
+static void release_signals(const struct rpc_job *job)
+{
+	cli_release_signals(job->err == 0);
+}
+
 static int run_dump(struct rpc_conn *c, const CriuReq *req)
 {
 	struct rpc_job job = { .kind = RPC_JOB_DUMP };
 	int r = rpc_job_prepare(&job, c, req->opts);
 
 	if (r >= 0) {
+		cli_hold_signals();
 		r = oc_dump(&job.dump);
 		if (r < 0)
 			rpc_job_fail(&job, r, "dump of %d failed: %s%s%s", job.dump.pid, oc_error_message(),
 				     c->notify_error[0] ? ": " : "", c->notify_error);
 	}
 	rpc_job_finish(&job);
-	return job_reply(c, req->type, &job, 0);
+	r = job_reply(c, req->type, &job, 0);
+	release_signals(&job);
+	return r;
 }
 
 static int run_restore(struct rpc_conn *c, const CriuReq *req)
@@ -187,13 +203,16 @@ static int run_restore(struct rpc_conn *c, const CriuReq *req)
 	int r = rpc_job_prepare(&job, c, req->opts);
 
 	if (r >= 0) {
+		cli_hold_signals();
 		r = oc_restore(&job.restore, &root);
 		if (r < 0)
 			rpc_job_fail(&job, r, "restore failed: %s%s%s", oc_error_message(),
 				     c->notify_error[0] ? ": " : "", c->notify_error);
 	}
 	rpc_job_finish(&job);
-	return job_reply(c, req->type, &job, root);
+	r = job_reply(c, req->type, &job, root);
+	release_signals(&job);
+	return r;
 }
 
 /* CHECK: ocicr check's probes, one log line each; fails when one that

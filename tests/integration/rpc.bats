@@ -181,6 +181,12 @@ RUNC_FALSES='leave_running: false ext_unix_sk: false tcp_established: false shel
 	done
 }
 
+@test "swrk: SIGTERM ends a service that waits for its client" {
+	run rpc term-idle
+	assert_line --partial 'reply VERSION success=true'
+	assert_line 'swrk exit=-15'
+}
+
 @test "swrk WAIT_PID: a pid that is not the service's child fails with ECHILD" {
 	run rpc send 'type: WAIT_PID pid: 1'
 	assert_line 'reply WAIT_PID success=false size=55 errno=10 msg=WAIT_PID: cannot wait for 1: No child processes'

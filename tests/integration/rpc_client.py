@@ -16,6 +16,7 @@ usage:
       work_dir_fd), as clients do.  --then sends further requests on the
       same connection (after keep_open).
   rpc_client.py OCICR raw FILE        send FILE's bytes as the one request
+  rpc_client.py OCICR term-idle       SIGTERM a service that waits for a request
   rpc_client.py OCICR replay PATH...  replay captured exchanges (decoded
       .txt files or raw-* directories) and check each reply's type and shape
 """
@@ -181,6 +182,21 @@ def cmd_raw(ocicr, path):
     sys.exit(status)
 
 
+def cmd_term_idle(ocicr):
+    """SIGTERM to a service waiting for its first request: it must end."""
+    sw = Swrk(ocicr)
+    # A request it answers first shows it is up and reading.
+    sw.send(pb.criu_req(type=pb.VERSION, keep_open=True))
+    converse(sw)
+    sw.proc.send_signal(signal.SIGTERM)
+    try:
+        status = sw.proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        sw.proc.kill()
+        status = "still running 20 s after SIGTERM"
+    print("swrk exit=%s" % status)
+
+
 # ---- replay of captured exchanges ---------------------------------------
 
 def parse_decoded(path):
@@ -314,6 +330,8 @@ def main():
         cmd_send(ocicr, args)
     elif cmd == "raw":
         cmd_raw(ocicr, args[0])
+    elif cmd == "term-idle":
+        cmd_term_idle(ocicr)
     elif cmd == "replay":
         cmd_replay(ocicr, args)
     else:
