@@ -156,39 +156,6 @@ static int restore_fs(struct oc_rst_agent *ag)
 
 /* ---- memory -------------------------------------------------------------- */
 
-/* Our own [vvar] size: the kernel puts it right below [vdso]. */
-static int read_own_vdso(uint64_t *ret_vdso, uint64_t *ret_vdso_len, uint64_t *ret_vvar_len)
-{
-	_cleanup_free_ char *text = NULL;
-	struct oc_proc_vma *vmas = NULL;
-	size_t n = 0;
-	uint64_t vdso = 0, vdso_len = 0, vvar = 0;
-	int r;
-
-	r = oc_proc_read(0, "maps", &text, NULL);
-	if (r < 0)
-		return r;
-	r = oc_proc_parse_maps(text, &vmas, &n);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++)
-		if (vmas[i].kind == OC_VMA_VDSO) {
-			vdso = vmas[i].start;
-			vdso_len = vmas[i].end - vmas[i].start;
-			vvar = vdso;
-			for (size_t j = i; j > 0 && (vmas[j - 1].kind == OC_VMA_VVAR ||
-						     vmas[j - 1].kind == OC_VMA_VVAR_VCLOCK) &&
-					   vmas[j - 1].end == vvar;
-			     j--)
-				vvar = vmas[j - 1].start;
-		}
-	oc_proc_vmas_free(vmas, n);
-	*ret_vdso = vdso;
-	*ret_vdso_len = vdso_len;
-	*ret_vvar_len = vdso - vvar;
-	return 0;
-}
-
 struct area_layout {
 	size_t blob, args, vmas, runs, timers, siginfos, threads, stacks, total;
 };
@@ -349,24 +316,6 @@ static void fill_thread(struct oc_rst_thread *rt, const CoreEntry *core, const T
 	fill_creds(&rt->creds, tc->creds);
 }
 
-static int check_vdso_pages(int pages_fd, uint32_t pages_id, uint64_t off, uint64_t vdso_off, uint64_t n_pages,
-			    uint64_t own_vdso, uint64_t own_len)
-{
-	uint64_t len = n_pages * OC_PAGE_SIZE;
-	_cleanup_free_ uint8_t *buf = malloc(len);
-
-	if (!buf)
-		return -ENOMEM;
-	if (vdso_off + len > own_len)
-		return oc_error(-EOPNOTSUPP, "the image's vDSO is larger than this kernel's");
-	if (pread(pages_fd, buf, len, off) != (ssize_t)len)
-		return oc_error_errno(-errno, "pages-%u.img: cannot read the saved vDSO", pages_id);
-	if (memcmp(buf, (void *)(own_vdso + vdso_off), len))
-		return oc_error(-EOPNOTSUPP, "the image's vDSO differs from this kernel's: restoring on another "
-				"kernel is not supported yet");
-	return 0;
-}
-
 static int send_msg(int fd, const struct oc_agent_msg *m)
 {
 	return send(fd, m, sizeof(*m), MSG_NOSIGNAL) == sizeof(*m) ? 0 : -errno;
@@ -428,16 +377,10 @@ static int build_and_jump(struct oc_rst_agent *ag)
 	a->siginfos = (void *)(base + L.siginfos);
 	a->threads = (void *)(base + L.threads);
 
-	uint64_t own_vdso, own_vdso_len, own_vvar_len;
-	r = read_own_vdso(&own_vdso, &own_vdso_len, &own_vvar_len);
+	_cleanup_(oc_rst_vdso_done) struct oc_rst_vdso vd = {};
+	r = oc_rst_vdso_prepare(ag, &vd);
 	if (r < 0)
 		return r;
-	uint64_t img_vdso = 0, img_vdso_end = 0;
-	for (size_t i = 0; i < mm->n_vmas; i++)
-		if (mm->vmas[i]->status & VMA_AREA_VDSO) {
-			img_vdso = mm->vmas[i]->start;
-			img_vdso_end = mm->vmas[i]->end;
-		}
 
 	/* Pages: runs in pagemap order are consecutive in the pages file. */
 	if (n_runs && t->pages_fd < 0)
@@ -449,12 +392,7 @@ static int build_and_jump(struct oc_rst_agent *ag)
 		if (pe->has_flags && !(pe->flags & PE_PRESENT))
 			continue;
 		uint64_t np = pe->has_nr_pages ? pe->nr_pages : pe->compat_nr_pages;
-		if (pe->vaddr >= img_vdso && pe->vaddr < img_vdso_end) {
-			/* The vDSO comes from this kernel; it must be the same. */
-			r = check_vdso_pages(t->pages_fd, t->pages_id, off, pe->vaddr - img_vdso, np, own_vdso, own_vdso_len);
-			if (r < 0)
-				return r;
-		} else {
+		if (!oc_rst_vdso_has_page(&vd, pe->vaddr)) {
 			/* Pages of premapped VMAs are in place already. */
 			uint64_t end = pe->vaddr + np * OC_PAGE_SIZE;
 			for (uint64_t at = pe->vaddr, next; at < end; at = next) {
@@ -468,23 +406,11 @@ static int build_and_jump(struct oc_rst_agent *ag)
 		off += np * OC_PAGE_SIZE;
 	}
 
-	/* VMAs; the vDSO and [vvar] come from this kernel. */
+	/* VMAs; the vDSO and [vvar] come from this kernel where they are its own. */
 	for (size_t i = 0; i < mm->n_vmas; i++) {
 		const VmaEntry *v = mm->vmas[i];
-		if (v->status & VMA_AREA_VDSO) {
-			if (v->end - v->start != own_vdso_len)
-				return oc_error(-EOPNOTSUPP, "the image's vDSO has %" PRIu64 " bytes, this kernel's %"
-						PRIu64 ": restoring on another kernel is not supported yet",
-						v->end - v->start, own_vdso_len);
-			a->vdso_start = v->start;
-			if (!a->vvar_start)
-				a->vvar_start = v->start - own_vvar_len;
+		if (oc_rst_vdso_is_kernels(&vd, v))
 			continue;
-		}
-		if (v->status & VMA_AREA_VVAR) {
-			a->vvar_start = v->start;
-			continue;
-		}
 		if (!(v->status & VMA_AREA_REGULAR) || v->end > OC_TASK_SIZE)
 			continue; /* vsyscall and friends: the kernel's */
 		if (v->status & (VMA_AREA_AIORING | VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_UPROBES))
@@ -496,8 +422,9 @@ static int build_and_jump(struct oc_rst_agent *ag)
 		rv->has_pages = rv->premap_at || runs_touch(a->runs, a->n_runs, v->start, v->end);
 		a->n_vmas++;
 	}
-	if (a->vdso_start && a->vvar_start + own_vvar_len != a->vdso_start)
-		return oc_error(-EOPNOTSUPP, "the image's [vvar] and [vdso] are laid out unlike this kernel's");
+	r = oc_rst_vdso_place(ag, &vd, a);
+	if (r < 0)
+		return r;
 
 	/* mm */
 	int exe_fd = t->exe_fd;

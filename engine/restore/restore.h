@@ -223,6 +223,25 @@ struct oc_rst_agent {
 void oc_agent_warn(struct oc_rst_agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void oc_agent_info(struct oc_rst_agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The task's vDSO: this kernel's at the old place, or the old one as memory
+ * redirected to this kernel's (restore/vdso.c). */
+struct oc_rst_vdso {
+	uint64_t img_vdso, img_vdso_end; /* the image's [vdso]; 0: none */
+	uint64_t img_vvar;               /* the image's [vvar]; 0: not saved */
+	uint64_t own_vdso, own_len, own_vvar_len;
+	bool proxy;                      /* the image's is not this kernel's */
+	uint8_t *img_copy;               /* its saved bytes */
+};
+
+void oc_rst_vdso_done(struct oc_rst_vdso *vd);
+/* Decide how, reading the saved vDSO pages; before the runs are laid out. */
+int oc_rst_vdso_prepare(struct oc_rst_agent *ag, struct oc_rst_vdso *vd);
+/* The VMA, or the page at @addr, is the kernel's to map (not restored). */
+bool oc_rst_vdso_is_kernels(const struct oc_rst_vdso *vd, const VmaEntry *v);
+bool oc_rst_vdso_has_page(const struct oc_rst_vdso *vd, uint64_t addr);
+/* Fill the blob's vDSO address and jumps; after the restorer area is mapped. */
+int oc_rst_vdso_place(struct oc_rst_agent *ag, const struct oc_rst_vdso *vd, struct oc_rst_args *a);
+
 /* Find @len bytes free both in the agent's layout and in the target's. */
 int oc_agent_find_area(struct oc_rst_task *t, size_t len, uint64_t *ret);
 
