@@ -195,6 +195,36 @@ RUNC_FALSES='leave_running: false ext_unix_sk: false tcp_established: false shel
 	assert_line 'reply WAIT_PID success=false size=55 errno=10 msg=WAIT_PID: cannot wait for 1: No child processes'
 }
 
+# The libcriu client, built against Debian's libcriu (package criu).
+build_libcriu_client() {
+	[ -e /usr/include/criu/criu.h ] || skip "needs libcriu's criu/criu.h (Debian package criu)"
+	LIBCRIU_CLIENT=$BATS_TEST_TMPDIR/libcriu_client
+	cc -O1 -Wall -o "$LIBCRIU_CLIENT" "$BATS_TEST_DIRNAME/libcriu_client.c" -lcriu ||
+		fail "cannot build libcriu_client"
+}
+
+@test "swrk through libcriu (crun's library): version check, dump, restore as the client's child" {
+	build_libcriu_client
+	run "$LIBCRIU_CLIENT" "$OCICR" version
+	assert_success
+	assert_line 'version 40200'
+	assert_line 'at least 31500 (crun): 1'
+
+	wl_start tree
+	run "$LIBCRIU_CLIENT" "$OCICR" dump "$WL_PID" "$WL_DIR/img"
+	[ "$status" -eq 0 ] || show_log "$WL_DIR/img/dump.log"
+	assert_success
+	assert_line 'dump 0'
+	wait_tree_gone
+	run "$LIBCRIU_CLIENT" "$OCICR" restore "$WL_DIR/img"
+	[ "$status" -eq 0 ] || show_log "$WL_DIR/img/restore.log"
+	assert_success
+	assert_line "restore $WL_PID"
+	assert_line "root $WL_PID exited=0"
+	run cat "$WL_DIR/result"
+	assert_output PASS
+}
+
 @test "swrk: every captured podman/runc exchange gets a reply of CRIU's type and shape" {
 	requires shared
 	local caps=("$SHARED"/fixtures/rpc/*.txt "$SHARED"/fixtures/rpc/raw-*)
