@@ -12,14 +12,13 @@
 
 static void swrk_usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: ocicr swrk FD\n\n"
-		"Serve CRIU's RPC protocol (CRIU 4.2's rpc.proto) on FD, a SOCK_SEQPACKET\n"
-		"socket inherited from the client, as 'criu swrk FD' does for runc, podman\n"
-		"and libcriu: one request per datagram, NOTIFY exchanges with notify_scripts,\n"
-		"further requests only after one with keep_open.  Exit status 0 when the\n"
-		"last request succeeded, 1 when it failed or the client broke off.\n\n"
-		"  -h, --help   this help\n");
+	fprintf(out, "Usage: ocicr swrk FD\n\n"
+		     "Serve CRIU's RPC protocol (CRIU 4.2's rpc.proto) on FD, a SOCK_SEQPACKET\n"
+		     "socket inherited from the client, as 'criu swrk FD' does for runc, podman\n"
+		     "and libcriu: one request per datagram, NOTIFY exchanges with notify_scripts,\n"
+		     "further requests only after one with keep_open.  Exit status 0 when the\n"
+		     "last request succeeded, 1 when it failed or the client broke off.\n\n"
+		     "  -h, --help   this help\n");
 }
 
 int cmd_swrk(int argc, char **argv)

@@ -27,7 +27,7 @@
 /* The client's socket and who is on its other end. */
 struct rpc_conn {
 	int sk;
-	pid_t peer; /* SO_PEERCRED: whose fd table images_dir_fd & co. index */
+	pid_t peer;		/* SO_PEERCRED: whose fd table images_dir_fd & co. index */
 	char notify_error[256]; /* why the client broke off a NOTIFY, if it did */
 };
 
@@ -48,13 +48,13 @@ enum rpc_job_kind {
 /* One DUMP, RESTORE or CHECK request made ready for the engine. */
 struct rpc_job {
 	enum rpc_job_kind kind;
-	int images_fd;          /* ours, or -1 */
-	int work_fd;            /* ours, or -1 */
-	char images_dir[4096];  /* its path for the engine and its messages */
+	int images_fd;	       /* ours, or -1 */
+	int work_fd;	       /* ours, or -1 */
+	char images_dir[4096]; /* its path for the engine and its messages */
 	bool log_open;
 	struct oc_dump_opts dump;
 	struct oc_restore_opts restore;
-	int err;                /* negative errno of the failure */
+	int err; /* negative errno of the failure */
 	char errmsg[RPC_ERRMSG_MAX];
 };
 

@@ -53,7 +53,7 @@ static const char *config_sets_nothing(const CriuOpts *o)
 }
 
 #define FOR_ALL (RPC_JOB_DUMP | RPC_JOB_RESTORE | RPC_JOB_CHECK)
-#define FOR_CR (RPC_JOB_DUMP | RPC_JOB_RESTORE)
+#define FOR_CR	(RPC_JOB_DUMP | RPC_JOB_RESTORE)
 
 /* The criu_opts fields ocicr implements, and for which requests. */
 static const struct opt_rule {
@@ -107,7 +107,8 @@ static bool field_is_set(const ProtobufCMessage *m, const ProtobufCFieldDescript
 		/* All four bytes wide in protobuf-c (protobuf_c_boolean is an int). */
 		int32_t v, def = 0;
 
-		if (f->label == PROTOBUF_C_LABEL_OPTIONAL && !*(const protobuf_c_boolean *)(base + f->quantifier_offset))
+		if (f->label == PROTOBUF_C_LABEL_OPTIONAL &&
+		    !*(const protobuf_c_boolean *)(base + f->quantifier_offset))
 			return false;
 		memcpy(&v, base + f->offset, sizeof(v));
 		if (f->default_value)
@@ -257,8 +258,7 @@ static int open_log(struct rpc_job *job, const CriuOpts *o)
 	if (lo.verbosity > OC_LOG_DEBUG)
 		lo.verbosity = OC_LOG_DEBUG;
 	if (cli_log_open(NULL, &lo) < 0)
-		return rpc_job_fail(job, -errno, "log_file %s: cannot open it in the work directory: %m",
-				    o->log_file);
+		return rpc_job_fail(job, -errno, "log_file %s: cannot open it in the work directory: %m", o->log_file);
 	job->log_open = true;
 	return 0;
 }
@@ -280,11 +280,11 @@ int rpc_job_prepare(struct rpc_job *job, struct rpc_conn *c, const CriuOpts *o)
 		return r;
 
 	bool notify = o->has_notify_scripts && o->notify_scripts;
-	job->dump = OC_OPTS(oc_dump_opts, .pid = o->has_pid && o->pid ? o->pid : c->peer,
-			    .images_dir = job->images_dir, .leave_running = o->has_leave_running && o->leave_running,
-			    .shell_job = o->has_shell_job && o->shell_job,
-			    .file_locks = o->has_file_locks && o->file_locks, .interrupted = cli_held_signal,
-			    .notify = notify ? rpc_notify_relay : NULL, .notify_data = c);
+	job->dump =
+		OC_OPTS(oc_dump_opts, .pid = o->has_pid && o->pid ? o->pid : c->peer, .images_dir = job->images_dir,
+			.leave_running = o->has_leave_running && o->leave_running,
+			.shell_job = o->has_shell_job && o->shell_job, .file_locks = o->has_file_locks && o->file_locks,
+			.interrupted = cli_held_signal, .notify = notify ? rpc_notify_relay : NULL, .notify_data = c);
 	/* The engine returns once the tree runs: the service never waits. */
 	job->restore = OC_OPTS(oc_restore_opts, .images_dir = job->images_dir, .detach = true,
 			       .shell_job = o->has_shell_job && o->shell_job,

@@ -40,8 +40,7 @@ static int reply(struct rpc_conn *c, int type, int err, const char *msg)
 	return rpc_send(c, &resp, -1);
 }
 
-static int replyf(struct rpc_conn *c, int type, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+static int replyf(struct rpc_conn *c, int type, int err, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int replyf(struct rpc_conn *c, int type, int err, const char *fmt, ...)
 {
 	char msg[RPC_ERRMSG_MAX];
@@ -246,8 +245,8 @@ static int run_check(struct rpc_conn *c, const CriuReq *req)
 /* Requests for what ocicr does not do yet: a clean refusal of the same type. */
 static int refuse(struct rpc_conn *c, const CriuReq *req, const char *what)
 {
-	int r = replyf(c, req->type, -EOPNOTSUPP, "%s is not supported by ocicr yet (%s)",
-		       req_type_name(req->type), what);
+	int r = replyf(c, req->type, -EOPNOTSUPP, "%s is not supported by ocicr yet (%s)", req_type_name(req->type),
+		       what);
 	return r < 0 ? -EPIPE : -EOPNOTSUPP;
 }
 

@@ -82,7 +82,6 @@ int rpc_send(struct rpc_conn *c, const CriuResp *resp, int fd)
 	return n == (ssize_t)len ? 0 : -EIO;
 }
 
-
 /* CRIU gives the root's pid with these two only; runc reads it from the
  * second one to learn the restored tree's pid. */
 static bool carries_pid(const char *action)

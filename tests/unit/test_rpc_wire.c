@@ -79,8 +79,7 @@ static CriuResp *client_recv(struct pair *p, int *ret_fd)
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = { buf, sizeof(buf) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-			     .msg_controllen = sizeof(ctl.b) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b, .msg_controllen = sizeof(ctl.b) };
 	ssize_t n = recvmsg(p->client, &mh, MSG_DONTWAIT);
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
 
