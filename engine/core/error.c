@@ -56,7 +56,7 @@ int oc_error_wrap(int err, const char *fmt, ...)
 	return err;
 }
 
-const char *oc_error_message(void)
+OC_API const char *oc_error_message(void)
 {
 	return error_msg;
 }

@@ -9,9 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
+#include "res/kind.h"
 #include "mem/pages.h"
 #include "core/cleanup.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/log.h"
@@ -25,13 +27,6 @@
 #include "stats.pb-c.h"
 #include "timens.pb-c.h"
 #include "tty.pb-c.h"
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
-}
 
 uint32_t oc_dump_new_file_id(struct oc_dump_ctx *ctx)
 {
@@ -197,26 +192,6 @@ static int task_end_remote(struct oc_dump_task *t)
 	return ret;
 }
 
-typedef int (*dump_step_fn)(struct oc_dump_task *t);
-
-/* The order matters only where a step reads what an earlier one made. */
-static const struct {
-	const char *name;
-	dump_step_fn fn;
-	bool zombie;
-} dump_steps[] = {
-	{ "task", oc_dump_task_core, true },
-	{ "threads", oc_dump_threads, false },
-	{ "signal handlers", oc_dump_sigactions, false },
-	{ "timers", oc_dump_timers, false },
-	{ "resource limits", oc_dump_rlimits, false },
-	{ "pending signals", oc_dump_signals, false },
-	{ "memory map", oc_dump_mm, false },
-	{ "memory contents", oc_dump_pages, false },
-	{ "cwd and root", oc_dump_fs, false },
-	{ "file descriptors", oc_dump_files, false },
-};
-
 static int collect_task(struct oc_dump_task *t)
 {
 	bool zombie = t->seized->state == OC_TASK_DEAD;
@@ -233,13 +208,14 @@ static int collect_task(struct oc_dump_task *t)
 		if (r < 0)
 			goto out;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(dump_steps); i++) {
-		if (zombie && !dump_steps[i].zombie)
+	for (size_t i = 0; i < oc_n_task_kinds; i++) {
+		const struct oc_task_kind *kind = oc_task_kinds[i];
+		if (zombie && !kind->zombie)
 			continue;
-		pr_debug("task %d: dumping %s", t->pid, dump_steps[i].name);
-		r = dump_steps[i].fn(t);
+		pr_debug("task %d: dumping %s", t->pid, kind->name);
+		r = kind->dump(t);
 		if (r < 0) {
-			r = oc_error_wrap(r, "dumping %s of task %d", dump_steps[i].name, t->pid);
+			r = oc_error_wrap(r, "dumping %s of task %d", kind->name, t->pid);
 			goto out;
 		}
 	}
@@ -559,11 +535,11 @@ int oc_dump(const struct oc_dump_opts *opts)
 		 ctx.page_cache_budget >> 20);
 	if (ctx.cow)
 		read_smaps_early(&ctx);
-	t0 = now_us();
+	t0 = oc_now_us();
 	r = oc_seize_tree(opts->pid, true, &ctx.tree);
 	if (r < 0)
 		goto out;
-	t_frozen = now_us();
+	t_frozen = oc_now_us();
 	ctx.freezing_us = t_frozen - t0;
 	pr_info("Froze %zu task(s) in %" PRIu64 " us", ctx.tree.n_tasks, ctx.freezing_us);
 
@@ -585,7 +561,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 
 	pr_debug("releasing the tree");
 	oc_release_tree(&ctx.tree, opts->leave_running ? OC_RELEASE_RESUME : OC_RELEASE_KILL);
-	ctx.frozen_us = now_us() - t_frozen;
+	ctx.frozen_us = oc_now_us() - t_frozen;
 	pr_info("The tree runs again after %" PRIu64 " us frozen", ctx.frozen_us);
 	if (ctx.cow)
 		r = write_all(&ctx);

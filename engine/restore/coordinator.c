@@ -22,9 +22,9 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
-#include "arch/x86_64/regs.h"
-#include "arch/x86_64/remote.h"
+#include "arch/arch.h"
 #include "core/cleanup.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/log.h"
@@ -127,7 +127,7 @@ static __attribute__((noreturn)) void agent_fail(struct oc_rst_task *t, int r)
 static __attribute__((noreturn)) void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files,
 					       struct oc_rst_task *t);
 
-static struct oc_rst_task *task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
+struct oc_rst_task *oc_rst_task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
 {
 	for (size_t i = 0; i < ctx->n_tasks; i++)
 		if (ctx->tasks[i].pid == pid)
@@ -146,7 +146,6 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 {
 	PstreeEntry *pe = c->pstree;
 	int done[2] = { -1, -1 };
-	char byte;
 	uint64_t share = (oc_rst_shares_files(ctx, c) ? CLONE_FILES : 0) | (oc_rst_shares_fs(ctx, c) ? CLONE_FS : 0);
 
 	/* A session leader makes its session itself; later steps may need
@@ -167,14 +166,28 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	}
 	if (done[0] >= 0) {
 		close(done[1]);
-		ssize_t n = read(done[0], &byte, 1);
+		int r = oc_rst_recv_byte(done[0], OC_MSG_SESSION_MADE);
 		close(done[0]);
-		if (n != 1)
+		if (r < 0)
 			return oc_error(-EIO, "task %d failed before making its session", c->pid);
 	}
 	if (pe->sid != pe->pid && pe->pgid != parent->pstree->pgid && setpgid(pid, pe->pgid) < 0)
 		return oc_error_errno(-errno, "cannot put task %d in process group %d", pid, pe->pgid);
 	return 0;
+}
+
+int oc_rst_send_byte(int fd, enum oc_rst_byte_msg msg)
+{
+	char byte = (char)msg;
+
+	return write(fd, &byte, 1) == 1 ? 0 : errno ? -errno : -EIO;
+}
+
+int oc_rst_recv_byte(int fd, enum oc_rst_byte_msg msg)
+{
+	char byte;
+
+	return read(fd, &byte, 1) == 1 && byte == (char)msg ? 0 : -EIO;
 }
 
 static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
@@ -192,8 +205,9 @@ static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 		return oc_error_errno(-errno, "task %d: cannot join process group %u", t->pid, pe->pgid);
 	}
 	if (t->session_done_fd >= 0) {
-		if (write(t->session_done_fd, "s", 1) != 1)
-			return oc_error_errno(-errno, "task %d: cannot report its session", t->pid);
+		int r = oc_rst_send_byte(t->session_done_fd, OC_MSG_SESSION_MADE);
+		if (r < 0)
+			return oc_error_errno(r, "task %d: cannot report its session", t->pid);
 		close(t->session_done_fd);
 		t->session_done_fd = -1;
 	}
@@ -223,12 +237,11 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 {
 	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .files = files, .status_fd = t->status_fd };
 	const struct oc_plan *plan = &ctx->plan;
-	char go;
 	int r = 0;
 
 	/* The log fd may become one of the task's fds: log nothing here. */
 	oc_set_log(silent_log, NULL, OC_LOG_MSG);
-	if (read(t->status_fd, &go, 1) != 1)
+	if (oc_rst_recv_byte(t->status_fd, OC_MSG_START) < 0)
 		_exit(2);
 
 	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
@@ -237,7 +250,7 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 			continue;
 		switch (s->kind) {
 		case OC_STEP_CREATE:
-			r = create_child(ctx, files, t, task_by_pid(ctx, s->task));
+			r = create_child(ctx, files, t, oc_rst_task_by_pid(ctx, s->task));
 			break;
 		case OC_STEP_SESSION:
 			r = do_session(ctx, t);
@@ -277,8 +290,10 @@ static void read_agent_msgs(struct rst_live *lv, char *why, size_t why_len)
 	ssize_t n;
 
 	while ((n = recv(lv->sock, &msg, sizeof(msg), MSG_DONTWAIT)) > 0) {
-		if (n == sizeof(struct oc_rst_report) && why) {
+		if (n >= (ssize_t)sizeof(int32_t) && msg.type == OC_BLOB_FAILED) {
 			struct oc_rst_report rep;
+			if (n != sizeof(rep) || !why)
+				continue;
 			memcpy(&rep, &msg, sizeof(rep));
 			snprintf(why, why_len, "the restorer failed while %s (item %d, thread %d): %s",
 				 rep.step > 0 && rep.step < _OC_RST_STEP_MAX ? step_names[rep.step] : "?", rep.index,
@@ -501,8 +516,8 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	/* The tree has every file now; ours would only keep pipes open. */
 	oc_rst_files_fini(files);
 	for (size_t i = 0; i < ctx->n_tasks; i++)
-		if (write(live[i].sock, "g", 1) != 1)
-			return oc_error_errno(-errno, "cannot start task %d", live[i].pid);
+		if ((r = oc_rst_send_byte(live[i].sock, OC_MSG_START)) < 0)
+			return oc_error_errno(r, "cannot start task %d", live[i].pid);
 
 	r = follow_tree(live, ctx->n_tasks);
 	if (r >= 0)
@@ -520,13 +535,6 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	return 0;
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
-}
-
 static int write_restore_stats(struct oc_rst_ctx *ctx, uint64_t restore_us)
 {
 	StatsEntry st = STATS_ENTRY__INIT;
@@ -542,7 +550,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	struct oc_rst_ctx ctx = { .opts = opts };
 	struct oc_rst_files files = {};
 	struct rst_live *live = NULL;
-	uint64_t t0 = now_us();
+	uint64_t t0 = oc_now_us();
 	int r;
 
 	if (!opts || opts->sz < sizeof(*opts))
@@ -598,7 +606,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		r = oc_error(r, "%s", why);
 		goto out;
 	}
-	uint64_t took = now_us() - t0;
+	uint64_t took = oc_now_us() - t0;
 	pr_info("Restored task %d in %" PRIu64 " us", ctx.tasks[0].pid, took);
 	if (write_restore_stats(&ctx, took) < 0)
 		pr_warn("cannot write stats-restore: %s", oc_error_message());
