@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * criu_opts to the engine's options.  Every field of criu_opts is looked at
- * through the message's descriptor: one that is present with anything but
- * its default value must be in opt_rules[] for the request at hand, or the
- * request fails naming it.  Clients send their defaults explicitly (runc
- * writes every boolean, false ones too), so those pass.
+ * criu_opts (rpc.proto) to the engine's options, through CRIU's option
+ * table shared with the `criu` front end (oci/criu/opts.h): each field the
+ * service implements is set as the command line option it is, then
+ * criu_opts_to_dump()/_to_restore() map them.  Every field is looked at
+ * through the message's descriptor: one present with anything but its
+ * default value that is not in rpc_fields[], or whose option ocicr does not
+ * implement, fails the request naming it.  Clients send their defaults
+ * explicitly (runc writes every boolean, false ones too): those pass.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,74 +18,77 @@
 #include <unistd.h>
 
 #include "oci/cli.h"
+#include "oci/criu/opts.h"
 #include "oci/criu/rpc.h"
-
-/* A value ocicr cannot honour yet although it knows the option: why, or NULL. */
-typedef const char *(*opt_check_fn)(const CriuOpts *o);
-
-static const char *bare_log_name(const CriuOpts *o)
-{
-	return strchr(o->log_file, '/') ? "a bare file name is needed: it is made in the work directory" : NULL;
-}
-
-/* "/" is where ocicr's trees live already; another root is a container's. */
-static const char *root_is_slash(const CriuOpts *o)
-{
-	return strcmp(o->root, "/") ? "only \"/\" until containers" : NULL;
-}
-
-/*
- * CRIU reads settings from config_file (runc always names
- * /etc/criu/runc.conf).  A file that does not exist, or holds only blank and
- * comment lines, sets nothing; ocicr does not apply settings from one yet.
- */
-static const char *config_sets_nothing(const CriuOpts *o)
-{
-	FILE *f = fopen(o->config_file, "re");
-	char line[512];
-	bool empty = true;
-
-	if (!f)
-		return NULL;
-	while (empty && fgets(line, sizeof(line), f)) {
-		const char *p = line + strspn(line, " \t\r\n");
-		empty = !*p || *p == '#';
-	}
-	fclose(f);
-	return empty ? NULL : "a file with settings in it";
-}
 
 #define FOR_ALL (RPC_JOB_DUMP | RPC_JOB_RESTORE | RPC_JOB_CHECK)
 #define FOR_CR	(RPC_JOB_DUMP | RPC_JOB_RESTORE)
 
-/* The criu_opts fields ocicr implements, and for which requests. */
-static const struct opt_rule {
-	const char *name;
+/* The criu_opts fields the service takes, for which requests, and the
+ * command line option each one is (NULL: the service's own business). */
+static const struct rpc_field {
+	const char *field;
+	const char *option;
 	unsigned kinds;
-	opt_check_fn check;
-} opt_rules[] = {
-	{ "images_dir_fd", FOR_ALL },
-	{ "images_dir", FOR_ALL },
-	{ "work_dir_fd", FOR_ALL },
-	{ "log_file", FOR_ALL, bare_log_name },
-	{ "log_level", FOR_ALL },
-	{ "config_file", FOR_ALL, config_sets_nothing },
-	{ "pid", RPC_JOB_DUMP },
-	{ "leave_running", RPC_JOB_DUMP },
-	{ "shell_job", FOR_CR },
+} rpc_fields[] = {
+	{ "images_dir_fd", NULL, FOR_ALL },
+	{ "images_dir", NULL, FOR_ALL },
+	{ "work_dir_fd", NULL, FOR_ALL },
+	{ "config_file", NULL, FOR_ALL },
+	{ "notify_scripts", NULL, FOR_CR },
+	{ "log_file", "log-file", FOR_ALL },
+	{ "log_level", "verbosity", FOR_ALL },
+	{ "pid", "tree", RPC_JOB_DUMP },
+	{ "leave_running", "leave-running", RPC_JOB_DUMP },
+	{ "leave_stopped", "leave-stopped", FOR_CR },
+	{ "timeout", "timeout", RPC_JOB_DUMP },
+	{ "shell_job", "shell-job", FOR_CR },
 	/* Restore takes back whatever locks the images hold. */
-	{ "file_locks", FOR_CR },
-	{ "notify_scripts", FOR_CR },
-	{ "root", FOR_CR, root_is_slash },
-	{ "rst_sibling", RPC_JOB_RESTORE },
+	{ "file_locks", "file-locks", FOR_CR },
+	{ "rst_sibling", "restore-sibling", RPC_JOB_RESTORE },
+	{ "root", "root", FOR_CR },
 };
 
-static const struct opt_rule *find_rule(const char *name)
+/* Fields named unlike their command line option, for the reason a refusal
+ * gives (the rest differ only in '_' for '-'). */
+static const char *const option_aliases[][2] = {
+	{ "ext_mnt", "ext-mount-map" },
+	{ "auto_ext_mnt", "ext-mount-map" },
+	{ "cg_root", "cgroup-root" },
+	{ "manage_cgroups_mode", "manage-cgroups" },
+	{ "parent_img", "prev-images-dir" },
+	{ "tcp_skip_in_flight", "skip-in-flight" },
+	{ "ps", "page-server" },
+	{ "veths", "veth-pair" },
+	{ "unix_sk_ino", "ext-unix-sk" },
+	{ "irmap_scan_paths", "irmap-scan-path" },
+	{ "ext_sharing", "enable-external-sharing" },
+	{ "ext_masters", "enable-external-masters" },
+};
+
+static const struct rpc_field *find_field(const char *name)
 {
-	for (size_t i = 0; i < sizeof(opt_rules) / sizeof(opt_rules[0]); i++)
-		if (!strcmp(opt_rules[i].name, name))
-			return &opt_rules[i];
+	for (size_t i = 0; i < sizeof(rpc_fields) / sizeof(rpc_fields[0]); i++)
+		if (!strcmp(rpc_fields[i].field, name))
+			return &rpc_fields[i];
 	return NULL;
+}
+
+/* What the shared table says is missing for field @name, or NULL. */
+static const char *missing_feature(const char *name)
+{
+	const struct criu_opt_desc *d;
+	char option[64];
+
+	snprintf(option, sizeof(option), "%s", name);
+	for (char *p = option; *p; p++)
+		if (*p == '_')
+			*p = '-';
+	for (size_t i = 0; i < sizeof(option_aliases) / sizeof(option_aliases[0]); i++)
+		if (!strcmp(option_aliases[i][0], name))
+			snprintf(option, sizeof(option), "%s", option_aliases[i][1]);
+	d = criu_opt_find(option, NULL);
+	return d && !d->supported ? d->why : NULL;
 }
 
 /* Present with a value other than its default (proto2 has-bits decide
@@ -120,6 +126,28 @@ static bool field_is_set(const ProtobufCMessage *m, const ProtobufCFieldDescript
 	}
 }
 
+/* The field's value as its command line option takes it (NULL: a flag). */
+static const char *field_value(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, char *buf, size_t size)
+{
+	const char *base = (const char *)m;
+	int32_t v;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		return *(const char *const *)(base + f->offset);
+	case PROTOBUF_C_TYPE_BOOL:
+		return NULL; /* set only when true (field_is_set) */
+	case PROTOBUF_C_TYPE_UINT32:
+		memcpy(&v, base + f->offset, sizeof(v));
+		snprintf(buf, size, "%u", (uint32_t)v);
+		return buf;
+	default:
+		memcpy(&v, base + f->offset, sizeof(v));
+		snprintf(buf, size, "%d", v);
+		return buf;
+	}
+}
+
 static const char *kind_name(enum rpc_job_kind kind)
 {
 	return kind == RPC_JOB_DUMP ? "DUMP" : kind == RPC_JOB_RESTORE ? "RESTORE" : "CHECK";
@@ -139,34 +167,69 @@ static void list_add(char *buf, size_t size, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Every option @o sets that ocicr cannot honour for @job, in one failure:
- * a client learns all it has to drop at once. */
-static int check_opts(struct rpc_job *job, const CriuOpts *o)
+/* What the fields of a request ask for, in the shared table's terms. */
+struct rpc_settings {
+	struct criu_opts co;
+	char unsupported[512]; /* fields, and config file options, refused */
+	char misplaced[256];   /* fields that do not apply to this request */
+};
+
+/* A refusal the shared table recorded since @before, under @what's name. */
+static void note_refused(struct rpc_settings *s, size_t before, const char *what)
+{
+	for (size_t i = before; i < s->co.unsupported.n; i++) {
+		const struct criu_opt_desc *d = criu_opt_find(s->co.unsupported.v[i], NULL);
+		const char *why = d ? d->why : NULL;
+
+		if (what)
+			list_add(s->unsupported, sizeof(s->unsupported), "%s%s%s%s", what, why ? " (" : "",
+				 why ? why : "", why ? ")" : "");
+		else
+			list_add(s->unsupported, sizeof(s->unsupported), "--%s from config_file", d ? d->name : "?");
+	}
+}
+
+/* Set the command line option of each field @o sets; refusals are noted. */
+static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpts *o)
 {
 	const ProtobufCMessageDescriptor *d = &criu_opts__descriptor;
-	char unsupported[512] = "", misplaced[256] = "";
 
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const struct opt_rule *rule;
-		const char *why;
+		const struct rpc_field *rf;
+		const char *why, *value;
+		size_t before = s->co.unsupported.n;
+		char buf[16];
 
 		if (!field_is_set(&o->base, f))
 			continue;
-		rule = find_rule(f->name);
-		if (!rule)
-			list_add(unsupported, sizeof(unsupported), "%s", f->name);
-		else if (!(rule->kinds & job->kind))
-			list_add(misplaced, sizeof(misplaced), "%s", f->name);
-		else if (rule->check && (why = rule->check(o)))
-			list_add(unsupported, sizeof(unsupported), "%s (%s)", f->name, why);
+		rf = find_field(f->name);
+		if (!rf) {
+			why = missing_feature(f->name);
+			list_add(s->unsupported, sizeof(s->unsupported), "%s%s%s%s", f->name, why ? " (" : "",
+				 why ? why : "", why ? ")" : "");
+			continue;
+		}
+		if (!(rf->kinds & job->kind)) {
+			list_add(s->misplaced, sizeof(s->misplaced), "%s", f->name);
+			continue;
+		}
+		/* "/" is where ocicr's trees live already. */
+		if (!rf->option || (!strcmp(f->name, "root") && !strcmp(o->root, "/")))
+			continue;
+		value = field_value(&o->base, f, buf, sizeof(buf));
+		if (criu_opts_set(&s->co, rf->option, value) < 0)
+			return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
+		note_refused(s, before, f->name);
 	}
-	if (unsupported[0])
-		return rpc_job_fail(job, -EOPNOTSUPP, "options not supported by ocicr yet: %s%s%s", unsupported,
-				    misplaced[0] ? "; not for this request: " : "", misplaced);
-	if (misplaced[0])
-		return rpc_job_fail(job, -EINVAL, "options that do not apply to %s: %s", kind_name(job->kind),
-				    misplaced);
+	/* CRIU lets the configuration file override what the request says. */
+	if (o->config_file) {
+		size_t before = s->co.unsupported.n;
+
+		if (criu_opts_apply_config(&s->co, o->config_file, true) < 0)
+			return rpc_job_fail(job, -EINVAL, "config_file: %s", oc_error_message());
+		note_refused(s, before, NULL);
+	}
 	return 0;
 }
 
@@ -197,11 +260,25 @@ static int open_client_dir(struct rpc_job *job, struct rpc_conn *c, const char *
 	return dfd;
 }
 
+/* The path @fd has now, absolute, for the engine and its messages. */
+static void dir_path(int fd, char *buf, size_t size)
+{
+	char link[64];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, size - 1);
+	if (n <= 0 || buf[0] != '/' || n == (ssize_t)size - 1)
+		snprintf(buf, size, "%s", link);
+	else
+		buf[n] = 0;
+}
+
 static int open_dirs(struct rpc_job *job, struct rpc_conn *c, const CriuOpts *o)
 {
-	if (o->images_dir_fd >= 0)
+	if (o->images_dir_fd >= 0) {
 		job->images_fd = open_client_dir(job, c, "images_dir_fd", o->images_dir_fd);
-	else if (o->images_dir) {
+	} else if (o->images_dir) {
 		if (job->kind == RPC_JOB_DUMP && mkdir(o->images_dir, 0700) < 0 && errno != EEXIST)
 			return rpc_job_fail(job, -errno, "images_dir %s: cannot create it: %m", o->images_dir);
 		job->images_fd = open(o->images_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -212,19 +289,8 @@ static int open_dirs(struct rpc_job *job, struct rpc_conn *c, const CriuOpts *o)
 	}
 	if (job->images_fd < 0 && job->err)
 		return job->err;
-	if (job->images_fd >= 0) {
-		/* The path it has now, absolute (the work directory is entered
-		 * below), and one the log and messages can name. */
-		char link[64];
-		ssize_t n;
-
-		snprintf(link, sizeof(link), "/proc/self/fd/%d", job->images_fd);
-		n = readlink(link, job->images_dir, sizeof(job->images_dir) - 1);
-		if (n <= 0 || job->images_dir[0] != '/' || n == (ssize_t)sizeof(job->images_dir) - 1)
-			snprintf(job->images_dir, sizeof(job->images_dir), "%s", link);
-		else
-			job->images_dir[n] = 0;
-	}
+	if (job->images_fd >= 0)
+		dir_path(job->images_fd, job->images_dir, sizeof(job->images_dir));
 
 	if (o->has_work_dir_fd && o->work_dir_fd >= 0) {
 		job->work_fd = open_client_dir(job, c, "work_dir_fd", o->work_dir_fd);
@@ -242,55 +308,83 @@ static void silent_log(enum oc_log_level level, const char *line, void *userdata
 {
 }
 
-static int open_log(struct rpc_job *job, const CriuOpts *o)
+static int open_log(struct rpc_job *job, const struct criu_opts *co)
 {
-	struct cli_log_opts lo = { .name = o->log_file, .verbosity = o->log_level, .quiet = true };
+	struct cli_log_opts lo = { .name = co->log_file, .verbosity = co->verbosity, .quiet = true };
 
 	/* Nothing of ours on stdio: after a restore it is the tree's. */
-	if (!o->log_file) {
+	if (!co->log_file) {
 		oc_set_log(silent_log, NULL, OC_LOG_MSG);
 		return 0;
 	}
-	if (bare_log_name(o))
-		return rpc_job_fail(job, -EINVAL, "log_file %s: %s", o->log_file, bare_log_name(o));
-	if (lo.verbosity < OC_LOG_MSG)
-		lo.verbosity = OC_LOG_MSG;
+	if (strchr(co->log_file, '/'))
+		return rpc_job_fail(job, -EINVAL,
+				    "log_file %s: a bare file name is needed: it is made in the work directory",
+				    co->log_file);
 	if (lo.verbosity > OC_LOG_DEBUG)
 		lo.verbosity = OC_LOG_DEBUG;
 	if (cli_log_open(NULL, &lo) < 0)
-		return rpc_job_fail(job, -errno, "log_file %s: cannot open it in the work directory: %m", o->log_file);
+		return rpc_job_fail(job, -errno, "log_file %s: cannot open it in the work directory: %m", co->log_file);
 	job->log_open = true;
 	return 0;
+}
+
+/* The engine's options from the shared mapping, plus the service's own. */
+static int fill_engine_opts(struct rpc_job *job, struct rpc_conn *c, struct criu_opts *co, const CriuOpts *o)
+{
+	bool notify = o->has_notify_scripts && o->notify_scripts;
+	int r = 0;
+
+	/* The directories are the request's, whatever a config file says. */
+	r = criu_opts_set(co, "images-dir", job->images_dir);
+	if (r >= 0 && co->tree <= 0)
+		co->tree = c->peer;  /* CRIU's default: the client itself */
+	co->restore_detached = true; /* the service never waits for a tree */
+	if (r >= 0 && job->kind == RPC_JOB_DUMP) {
+		job->dump = OC_OPTS(oc_dump_opts);
+		r = criu_opts_to_dump(co, &job->dump);
+		job->dump.images_dir = job->images_dir; /* @co's copy goes soon */
+		/* At post-dump CRIU's tree is still frozen: no snapshot first. */
+		job->dump.no_snapshot |= notify;
+		job->dump.interrupted = cli_held_signal;
+		job->dump.notify = notify ? rpc_notify_relay : NULL;
+		job->dump.notify_data = c;
+	} else if (r >= 0 && job->kind == RPC_JOB_RESTORE) {
+		job->restore = OC_OPTS(oc_restore_opts);
+		r = criu_opts_to_restore(co, &job->restore);
+		job->restore.images_dir = job->images_dir;
+		job->restore.interrupted = cli_held_signal;
+		job->restore.notify = notify ? rpc_notify_relay : NULL;
+		job->restore.notify_data = c;
+	}
+	return r < 0 ? rpc_job_fail(job, r, "%s", oc_error_message()) : 0;
 }
 
 int rpc_job_prepare(struct rpc_job *job, struct rpc_conn *c, const CriuOpts *o)
 {
 	CriuOpts none = CRIU_OPTS__INIT;
+	struct rpc_settings s = {};
 	int r;
 
 	job->images_fd = job->work_fd = -1;
 	if (!o)
 		o = &none;
+	criu_opts_init(&s.co);
 	r = open_dirs(job, c, o);
 	if (r >= 0)
-		r = open_log(job, o);
+		r = set_fields(job, &s, o);
 	if (r >= 0)
-		r = check_opts(job, o);
-	if (r < 0)
-		return r;
-
-	bool notify = o->has_notify_scripts && o->notify_scripts;
-	job->dump =
-		OC_OPTS(oc_dump_opts, .pid = o->has_pid && o->pid ? o->pid : c->peer, .images_dir = job->images_dir,
-			.leave_running = o->has_leave_running && o->leave_running,
-			.shell_job = o->has_shell_job && o->shell_job, .file_locks = o->has_file_locks && o->file_locks,
-			.interrupted = cli_held_signal, .notify = notify ? rpc_notify_relay : NULL, .notify_data = c);
-	/* The engine returns once the tree runs: the service never waits. */
-	job->restore = OC_OPTS(oc_restore_opts, .images_dir = job->images_dir, .detach = true,
-			       .shell_job = o->has_shell_job && o->shell_job,
-			       .restore_sibling = o->has_rst_sibling && o->rst_sibling, .interrupted = cli_held_signal,
-			       .notify = notify ? rpc_notify_relay : NULL, .notify_data = c);
-	return 0;
+		r = open_log(job, &s.co);
+	if (r >= 0 && s.unsupported[0])
+		r = rpc_job_fail(job, -EOPNOTSUPP, "options not supported by ocicr yet: %s%s%s", s.unsupported,
+				 s.misplaced[0] ? "; not for this request: " : "", s.misplaced);
+	if (r >= 0 && s.misplaced[0])
+		r = rpc_job_fail(job, -EINVAL, "options that do not apply to %s: %s", kind_name(job->kind),
+				 s.misplaced);
+	if (r >= 0)
+		r = fill_engine_opts(job, c, &s.co, o);
+	criu_opts_fini(&s.co);
+	return r;
 }
 
 void rpc_job_finish(struct rpc_job *job)

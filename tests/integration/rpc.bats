@@ -26,11 +26,24 @@ rpc() {
 	"$RPC_PY" "$BATS_TEST_DIRNAME/rpc_client.py" "$OCICR" "$@"
 }
 
-# rpc_dump [OPTS_TEXT]: DUMP the workload into $WL_DIR/img, logs in $WL_DIR/work.
+# rpc_dump [OPTS_TEXT [CLIENT_ARGS...]]: DUMP the workload into $WL_DIR/img,
+# logs in $WL_DIR/work.
 rpc_dump() {
 	mkdir -p "$WL_DIR/work"
 	run rpc send "type: DUMP opts { images_dir_fd: -1 pid: $WL_PID log_file: \"dump.log\" log_level: 4 $1 }" \
-		--images "$WL_DIR/img" --work "$WL_DIR/work"
+		--images "$WL_DIR/img" --work "$WL_DIR/work" "${@:2}"
+}
+
+# rpc_restore [OPTS_TEXT [CLIENT_ARGS...]]: RESTORE $WL_DIR/img as the
+# client's child, which the client wakes and waits for.
+rpc_restore() {
+	run rpc send "type: RESTORE opts { images_dir_fd: -1 log_file: \"restore.log\" log_level: 4 rst_sibling: true $1 }" \
+		--images "$WL_DIR/img" --work "$WL_DIR/work" --wait-root "$WL_DIR/result" "${@:2}"
+}
+
+# The notifications in $output, on one line.
+notifications() {
+	grep '^notify ' <<<"$output" | sed 's/^notify //' | paste -sd' '
 }
 
 # runc's DUMP options for a tree that is not a container: every boolean
@@ -88,6 +101,57 @@ RUNC_FALSES='leave_running: false ext_unix_sk: false tcp_established: false shel
 	assert_line 'swrk exit=0'
 	run cat "$WL_DIR/result"
 	assert_output PASS
+}
+
+@test "swrk notify_scripts: CRIU's notifications in CRIU's order, each acknowledged, the root's pid where CRIU gives it" {
+	wl_start tree
+	rpc_dump 'notify_scripts: true'
+	assert_success
+	assert_equal "$(notifications)" "pre-dump post-dump"
+	wait_tree_gone
+	rpc_restore 'notify_scripts: true'
+	assert_success
+	assert_equal "$(notifications)" \
+		"pre-restore setup-namespaces pid=$WL_PID post-setup-namespaces post-restore pid=$WL_PID pre-resume post-resume"
+	assert_line "root $WL_PID parent=client exited=0"
+	run cat "$WL_DIR/result"
+	assert_output PASS
+}
+
+@test "swrk notify: a client that refuses post-dump fails the dump, which leaves no image; the tree runs on" {
+	wl_start files
+	rpc_dump 'notify_scripts: true' --nack post-dump
+	assert_failure
+	assert_equal "$(notifications)" "pre-dump post-dump"
+	assert_line --partial 'the client refused notification post-dump'
+	[ ! -e "$WL_DIR/img/inventory.img" ] || fail "a failed dump left inventory.img"
+	assert_equal "$(tracer_of "$WL_PID")" 0
+	wl_expect_pass
+}
+
+@test "swrk notify: a client that refuses setup-namespaces fails the restore, which leaves no task" {
+	wl_start files
+	rpc_dump ''
+	assert_success
+	wait_tree_gone
+	rpc_restore 'notify_scripts: true' --nack setup-namespaces
+	assert_failure
+	assert_line --partial 'reply RESTORE success=false'
+	assert_line --partial 'the client refused notification setup-namespaces'
+	wait_gone "$WL_PID"
+}
+
+@test "swrk config_file: its settings apply; one ocicr lacks is refused by name" {
+	wl_start files
+	printf '# runc.conf\nleave-running\n' >"$BATS_TEST_TMPDIR/runc.conf"
+	rpc_dump "config_file: \"$BATS_TEST_TMPDIR/runc.conf\""
+	assert_success
+	[ -e "/proc/$WL_PID" ] || fail "leave-running from config_file was not applied: task $WL_PID is gone"
+	printf 'tcp-established\n' >"$BATS_TEST_TMPDIR/runc.conf"
+	rpc_dump "config_file: \"$BATS_TEST_TMPDIR/runc.conf\""
+	assert_failure
+	assert_line --partial 'msg=options not supported by ocicr yet: --tcp-established from config_file'
+	wl_expect_pass
 }
 
 @test "swrk DUMP leave_running=true: the tree runs on untraced and passes" {
