@@ -69,6 +69,12 @@ int rpc_job_prepare(struct rpc_job *job, struct rpc_conn *c, const CriuOpts *opt
 /* Record a failure in @job (message, errno) and log it; returns @err. */
 int rpc_job_fail(struct rpc_job *job, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* After a successful DUMP or RESTORE: CRIU writes stats-dump and
+ * stats-restore into the work directory (podman's --print-stats reads them
+ * there); the engine wrote them with the images, so copy them over when the
+ * two directories differ.  A failure is only logged. */
+void rpc_job_publish_stats(struct rpc_job *job);
+
 /* Close what rpc_job_prepare() opened; the log's last line is the error. */
 void rpc_job_finish(struct rpc_job *job);
 

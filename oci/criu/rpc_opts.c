@@ -20,6 +20,7 @@
 #include "oci/cli.h"
 #include "oci/criu/opts.h"
 #include "oci/criu/rpc.h"
+#include "core/cleanup.h"
 
 #define FOR_ALL (RPC_JOB_DUMP | RPC_JOB_RESTORE | RPC_JOB_CHECK)
 #define FOR_CR	(RPC_JOB_DUMP | RPC_JOB_RESTORE)
@@ -385,6 +386,60 @@ int rpc_job_prepare(struct rpc_job *job, struct rpc_conn *c, const CriuOpts *o)
 		r = fill_engine_opts(job, c, &s.co, o);
 	criu_opts_fini(&s.co);
 	return r;
+}
+
+/* Copy @name from the images directory into the work directory: a
+ * temporary name first, so no half-written file bears the final one. */
+static int copy_to_work_dir(struct rpc_job *job, const char *name)
+{
+	_cleanup_close_ int in = openat(job->images_fd, name, O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int out = -1;
+	char tmp[64];
+	struct stat st;
+
+	if (in < 0 || fstat(in, &st) < 0)
+		return -errno;
+	snprintf(tmp, sizeof(tmp), ".%s.%d", name, getpid());
+	out = openat(job->work_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (out < 0)
+		return -errno;
+	for (off_t done = 0; done < st.st_size;) {
+		ssize_t n = copy_file_range(in, NULL, out, NULL, st.st_size - done, 0);
+
+		if (n <= 0) {
+			int err = n < 0 ? -errno : -EIO;
+
+			unlinkat(job->work_fd, tmp, 0);
+			return err;
+		}
+		done += n;
+	}
+	if (renameat(job->work_fd, tmp, job->work_fd, name) < 0) {
+		int err = -errno;
+
+		unlinkat(job->work_fd, tmp, 0);
+		return err;
+	}
+	return 0;
+}
+
+void rpc_job_publish_stats(struct rpc_job *job)
+{
+	const char *name = job->kind == RPC_JOB_DUMP ? "stats-dump" : "stats-restore";
+	struct stat images, work;
+	char line[160];
+	int r;
+
+	if (job->images_fd < 0 || job->work_fd < 0 || fstat(job->images_fd, &images) < 0 ||
+	    fstat(job->work_fd, &work) < 0 || (images.st_dev == work.st_dev && images.st_ino == work.st_ino))
+		return;
+	r = copy_to_work_dir(job, name);
+	if (r < 0) {
+		/* The tree is dumped or restored: the statistics are no reason
+		 * to fail the request now. */
+		snprintf(line, sizeof(line), "cannot copy %s into the work directory: %s", name, strerror(-r));
+		oc_log_line(OC_LOG_WARN, line);
+	}
 }
 
 void rpc_job_finish(struct rpc_job *job)

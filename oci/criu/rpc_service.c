@@ -188,6 +188,8 @@ static int run_dump(struct rpc_conn *c, const CriuReq *req)
 		if (r < 0)
 			rpc_job_fail(&job, r, "dump of %d failed: %s%s%s", job.dump.pid, oc_error_message(),
 				     c->notify_error[0] ? ": " : "", c->notify_error);
+		else
+			rpc_job_publish_stats(&job);
 	}
 	rpc_job_finish(&job);
 	r = job_reply(c, req->type, &job, 0);
@@ -207,6 +209,8 @@ static int run_restore(struct rpc_conn *c, const CriuReq *req)
 		if (r < 0)
 			rpc_job_fail(&job, r, "restore failed: %s%s%s", oc_error_message(),
 				     c->notify_error[0] ? ": " : "", c->notify_error);
+		else
+			rpc_job_publish_stats(&job);
 	}
 	rpc_job_finish(&job);
 	r = job_reply(c, req->type, &job, root);

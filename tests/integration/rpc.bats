@@ -301,3 +301,25 @@ build_libcriu_client() {
 	assert_line --regexp '^ok   03-runc-checkpoint-DUMP.txt#1: DUMP -> reply DUMP success=false .*msg=options not supported by ocicr yet: root'
 	assert_line --regexp '^ok   raw-restore#1: RESTORE -> reply RESTORE success=false .*restore=\{pid: -1\}.*inherit_fd'
 }
+
+@test "swrk: stats-dump and stats-restore land in the work directory, where podman's --print-stats reads them" {
+	wl_start tree
+	rpc_dump ''
+	assert_success
+	run "$OCICR" image decode -i "$WL_DIR/work/stats-dump"
+	assert_success
+	assert_output --partial '"freezing_time"'
+	assert_output --partial '"memwrite_time"'
+	wait_tree_gone
+	rpc_restore ''
+	[ "$status" -eq 0 ] || show_log "$WL_DIR/work/restore.log"
+	assert_success
+	run "$OCICR" image decode -i "$WL_DIR/work/stats-restore"
+	assert_success
+	assert_output --partial '"restore_time"'
+	# Nothing half-written is left beside them.
+	run ls -A "$WL_DIR/work"
+	refute_output --partial '.stats-'
+	run cat "$WL_DIR/result"
+	assert_output PASS
+}
