@@ -37,6 +37,7 @@ static const struct rpc_field {
 	{ "work_dir_fd", NULL, FOR_ALL },
 	{ "config_file", NULL, FOR_ALL },
 	{ "notify_scripts", NULL, FOR_CR },
+	{ "status_fd", NULL, FOR_CR },
 	{ "log_file", "log-file", FOR_ALL },
 	{ "log_level", "verbosity", FOR_ALL },
 	{ "pid", "tree", RPC_JOB_DUMP },
@@ -247,15 +248,15 @@ int rpc_job_fail(struct rpc_job *job, int err, const char *fmt, ...)
 	return job->err;
 }
 
-/* A directory the client names by one of its own fds (CRIU's rule: the
- * number is in the client's table, reached through /proc). */
-static int open_client_dir(struct rpc_job *job, struct rpc_conn *c, const char *what, int fd)
+/* A file the client names by one of its own fds (CRIU's rule: the number
+ * is in the client's table, reached through /proc). */
+static int open_client_fd(struct rpc_job *job, struct rpc_conn *c, const char *what, int fd, int flags)
 {
 	char path[64];
 	int dfd;
 
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", c->peer, fd);
-	dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dfd = open(path, flags | O_CLOEXEC);
 	if (dfd < 0)
 		return rpc_job_fail(job, -errno, "%s %d: cannot open the client's fd (%s): %m", what, fd, path);
 	return dfd;
@@ -278,7 +279,7 @@ static void dir_path(int fd, char *buf, size_t size)
 static int open_dirs(struct rpc_job *job, struct rpc_conn *c, const CriuOpts *o)
 {
 	if (o->images_dir_fd >= 0) {
-		job->images_fd = open_client_dir(job, c, "images_dir_fd", o->images_dir_fd);
+		job->images_fd = open_client_fd(job, c, "images_dir_fd", o->images_dir_fd, O_RDONLY | O_DIRECTORY);
 	} else if (o->images_dir) {
 		if (job->kind == RPC_JOB_DUMP && mkdir(o->images_dir, 0700) < 0 && errno != EEXIST)
 			return rpc_job_fail(job, -errno, "images_dir %s: cannot create it: %m", o->images_dir);
@@ -294,9 +295,18 @@ static int open_dirs(struct rpc_job *job, struct rpc_conn *c, const CriuOpts *o)
 		dir_path(job->images_fd, job->images_dir, sizeof(job->images_dir));
 
 	if (o->has_work_dir_fd && o->work_dir_fd >= 0) {
-		job->work_fd = open_client_dir(job, c, "work_dir_fd", o->work_dir_fd);
+		job->work_fd = open_client_fd(job, c, "work_dir_fd", o->work_dir_fd, O_RDONLY | O_DIRECTORY);
 		if (job->work_fd < 0)
 			return job->err;
+	}
+	/* CRIU writes to status_fd only when a lazy-pages or page server is
+	 * ready, which ocicr refuses; like CRIU, it must still be writable. */
+	if (o->has_status_fd && job->kind != RPC_JOB_CHECK) {
+		int sfd = open_client_fd(job, c, "status_fd", o->status_fd, O_WRONLY);
+
+		if (sfd < 0)
+			return job->err;
+		close(sfd);
 	}
 	/* The log and CRIU's stats files are made in the work directory. */
 	int wd = job->work_fd >= 0 ? job->work_fd : job->images_fd;

@@ -211,6 +211,19 @@ RUNC_FALSES='leave_running: false ext_unix_sk: false tcp_established: false shel
 	assert_line --partial "msg=images_dir_fd 987: cannot open the client's fd"
 	run rpc send 'type: RESTORE opts { images_dir_fd: -1 }'
 	assert_line --partial 'msg=no images directory: neither images_dir_fd nor images_dir'
+	mkdir -p "$BATS_TEST_TMPDIR/img"
+	run rpc send 'type: DUMP opts { images_dir_fd: -1 pid: 1 status_fd: 987 }' --images "$BATS_TEST_TMPDIR/img"
+	assert_failure
+	assert_line --partial "msg=status_fd 987: cannot open the client's fd"
+}
+
+@test "swrk status_fd: a writable fd of the client is taken (CRIU writes to it only for lazy pages)" {
+	wl_start files
+	# The client's stdout: writable, as CRIU requires.
+	rpc_dump 'status_fd: 1'
+	assert_success
+	assert_line --partial 'reply DUMP success=true'
+	wait_tree_gone
 }
 
 @test "swrk: a malformed datagram and an unknown type get EMPTY with the reason" {
