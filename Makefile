@@ -59,7 +59,9 @@ INSPECT_SRC := $(sort $(wildcard oci/inspect/*.c))
 
 LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(PB_C:%.c=%.o) $(B)/proto/pb-registry.o \
               $(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o
-OCI_OBJ    := $(OCI_SRC:%.c=$(B)/%.o)
+# CRIU's RPC protocol is the CLI's own business (oci/criu/rpc_*.c): it
+# compiles its copy of rpc.proto's code; the library keeps its copy hidden.
+OCI_OBJ    := $(OCI_SRC:%.c=$(B)/%.o) $(B)/oci/criu/rpc.pb-c.o
 INSPECT_OBJ := $(INSPECT_SRC:%.c=$(B)/%.o)
 CRIUOPT_OBJ := $(CRIUOPT_SRC:%.c=$(B)/%.o)
 
@@ -81,6 +83,11 @@ $(B)/proto/%.pb-c.c $(B)/proto/%.pb-c.h: proto/%.proto
 $(B)/proto/pb-registry.c: $(PB_H) scripts/gen-pb-registry.sh
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-pb-registry.sh $@ $(PB_H)
+
+$(B)/oci/criu/rpc.pb-c.o: $(B)/proto/rpc.pb-c.c
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(filter-out $(WARN),$(CFLAGS)) -w -c -o $@ $<
 
 # Generated protobuf code is not ours to lint.
 $(B)/proto/%.o: $(B)/proto/%.c
@@ -175,7 +182,12 @@ $(B)/ocicr: $(OCI_OBJ) $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a
 $(B)/tests/%: tests/unit/%.c $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr-testing.a
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr-testing.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(UNIT_EXTRA_OBJ) $(B)/libcriu-opts.a $(B)/liboci-inspect.a \
+		$(B)/libocicr-testing.a $(LDLIBS) -lcmocka
+
+# The RPC wire is CLI code, not the library's: its test links the object.
+$(B)/tests/test_rpc_wire: UNIT_EXTRA_OBJ := $(B)/oci/criu/rpc_wire.o
+$(B)/tests/test_rpc_wire: $(B)/oci/criu/rpc_wire.o
 
 # Self-checking workloads for the integration tests: static, like the
 # shared fixtures, so they do not depend on the libraries of the host.

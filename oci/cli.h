@@ -36,6 +36,7 @@ int cli_parse_number(const char *s, long max, long *ret);
 struct cli_log_opts {
 	const char *name; /* relative to the images directory; absolute; "-" for stderr */
 	int verbosity;
+	bool quiet; /* warnings only to the log, not to the terminal too */
 };
 
 /*
@@ -57,6 +58,7 @@ int cmd_restore(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_swrk(int argc, char **argv);
 
 /* The subcommand called @name, or NULL (for the criu front end's swrk). */
 const struct cli_command *cli_command_find(const char *name);

@@ -64,7 +64,7 @@ int cli_log_open(const char *images_dir, const struct cli_log_opts *lo)
 			close(fd);
 		return -1;
 	}
-	oc_set_log(file_sink, (void *)1, lo->verbosity);
+	oc_set_log(file_sink, lo->quiet ? NULL : (void *)1, lo->verbosity);
 	return 0;
 }
 

@@ -22,6 +22,7 @@ static const struct cli_command commands[] = {
 	{ "inspect", "show what a checkpoint holds, without restoring it", cmd_inspect },
 	{ "restore", "restore a process tree from an images directory", cmd_restore },
 	{ "image", "decode, encode and summarise CRIU-format images", cmd_image },
+	{ "swrk", "serve CRIU's RPC protocol on a socket (as criu swrk)", cmd_swrk },
 	{ "version", "print the version", cmd_version },
 };
 
