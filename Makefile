@@ -27,7 +27,7 @@ WARN       := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializer
               -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' $(WARN) \
-              -fvisibility=hidden -Iengine -I$(B)/proto -I. $(PKG_CFLAGS)
+              -fvisibility=hidden -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lpthread
 
 ifeq ($(V),1)
@@ -42,7 +42,7 @@ PROTOS     := $(sort $(wildcard proto/*.proto))
 PB_C       := $(PROTOS:proto/%.proto=$(B)/proto/%.pb-c.c)
 PB_H       := $(PB_C:.c=.h)
 
-ENGINE_SRC := $(sort $(wildcard engine/*.c engine/*/*.c engine/res/*/*.c arch/x86_64/*.c))
+ENGINE_SRC := $(sort $(wildcard engine/*/*.c engine/res/*/*.c arch/x86_64/*.c))
 OCI_SRC    := $(sort $(wildcard oci/*.c bundle/*.c hooks/*.c))
 # Checkpoint inspection (archives, config.dump, reports): a small library
 # the CLI and the unit tests link.
@@ -174,7 +174,7 @@ bench: all $(B)/bench/heartbeat $(B)/bench/ocbench
 
 # libFuzzer build of the image parser, with ASan and UBSan.
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
 		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o | $(PB_H)
@@ -193,7 +193,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/ocicr $(DESTDIR)$(BINDIR)/ocicr
 	install -m 0644 $(B)/libocicr.a $(DESTDIR)$(LIBDIR)/libocicr.a
-	install -m 0644 engine/ocicr.h $(DESTDIR)$(INCLUDEDIR)/ocicr.h
+	install -m 0644 engine/include/ocicr.h $(DESTDIR)$(INCLUDEDIR)/ocicr.h
 	install -m 0644 docs/ocicr.1 $(DESTDIR)$(MANDIR)/man1/ocicr.1
 
 uninstall:

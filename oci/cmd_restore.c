@@ -12,7 +12,7 @@
 
 #include "ocicr.h"
 #include "oci/cli.h"
-#include "util/cleanup.h"
+#include "core/cleanup.h"
 
 static void restore_usage(FILE *out)
 {

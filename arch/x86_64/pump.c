@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "arch/x86_64/pump.h"
-#include "util/error.h"
-#include "util/log.h"
+#include "core/error.h"
+#include "core/log.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)

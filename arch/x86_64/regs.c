@@ -9,8 +9,8 @@
 #include <sys/uio.h>
 
 #include "arch/x86_64/regs.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 /* Kernel syscall-restart codes (include/linux/errno.h, not exported). */
 #define ERESTARTSYS 512

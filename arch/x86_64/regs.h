@@ -12,7 +12,7 @@
 #include <sys/user.h>
 
 #include "core-x86.pb-c.h"
-#include "util/arena.h"
+#include "core/arena.h"
 
 /*
  * Read the registers, FPU state and TLS of stopped thread @tid into a new

@@ -12,9 +12,9 @@
 #include <sys/wait.h>
 
 #include "arch/x86_64/remote.h"
-#include "util/cleanup.h"
-#include "util/error.h"
-#include "util/log.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
 
 #define SYSCALL_STOP (SIGTRAP | 0x80)
 

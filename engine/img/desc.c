@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "img/image.h"
-#include "util/cleanup.h"
+#include "core/cleanup.h"
 
 #define PB(msg) extern const ProtobufCMessageDescriptor msg##__descriptor;
 PB(inventory_entry) PB(pstree_entry) PB(core_entry) PB(task_kobj_ids_entry)

@@ -12,9 +12,9 @@
 #include <unistd.h>
 
 #include "img/image.h"
-#include "util/cleanup.h"
-#include "util/error.h"
-#include "util/log.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
 
 extern const ProtobufCMessageDescriptor pagemap_head__descriptor;
 

@@ -20,8 +20,8 @@
 #include "img/image.h"
 #include "img/json.h"
 #include "img/pbhints.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 /* ---- growable text buffer ------------------------------------------------- */
 

@@ -21,8 +21,8 @@
 
 #include "img/image.h"
 #include "img/json.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 extern const ProtobufCMessageDescriptor pagemap_head__descriptor;
 extern const ProtobufCMessageDescriptor ghost_chunk_entry__descriptor;

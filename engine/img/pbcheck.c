@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "img/image.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 #define PB_MAX_DEPTH 32
 

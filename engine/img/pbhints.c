@@ -7,7 +7,7 @@
  * own, names and order included, so that our JSON matches crit's.
  */
 #include "img/pbhints.h"
-#include "util/cleanup.h"
+#include "core/cleanup.h"
 
 #define HEX(m, f)	{ m, f, OC_PB_HINT_HEX, NULL }
 #define FLAGS(m, f, t)	{ m, f, OC_PB_HINT_FLAGS, t }

@@ -18,8 +18,8 @@
 
 #include "img/image.h"
 #include "img/json.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 #define PAGE_SIZE_4K 4096u
 

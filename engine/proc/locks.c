@@ -19,9 +19,9 @@
 
 #include "proc/proc.h"
 #include "proc/scan.h"
-#include "util/cleanup.h"
-#include "util/error.h"
-#include "util/log.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
 
 #define KIND "locks"
 

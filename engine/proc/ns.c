@@ -5,7 +5,7 @@
 
 #include "proc/proc.h"
 #include "proc/scan.h"
-#include "util/error.h"
+#include "core/error.h"
 
 int oc_proc_parse_ns_link(const char *link, const char *kind, uint64_t *ret_ino)
 {

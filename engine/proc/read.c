@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "proc/proc.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 /* Enough for "/proc/" + a pid + "/" + any name a caller builds. */
 #define PROC_PATH_MAX (PATH_MAX + 32)

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "proc/scan.h"
-#include "util/error.h"
+#include "core/error.h"
 
 /* How much of a bad line goes into an error message. */
 #define BAD_LINE_MAX 96

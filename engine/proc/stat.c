@@ -9,8 +9,8 @@
 
 #include "proc/proc.h"
 #include "proc/scan.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 #define KIND "stat"
 

@@ -12,8 +12,8 @@
 #include "oci/inspect/json.h"
 #include "oci/inspect/tree.h"
 #include "oci/inspect/view.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 static bool str_eq(const char *a, const char *b)
 {

@@ -11,8 +11,8 @@
 #include <yajl/yajl_tree.h>
 
 #include "oci/inspect/json.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 #define NODE(n) ((yajl_val)(n))
 

@@ -11,8 +11,8 @@
 #include "oci/inspect/inspect.h"
 #include "oci/inspect/json.h"
 #include "oci/inspect/view.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 #define DUMP_CHUNK (64u * 1024)
 

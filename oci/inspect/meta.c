@@ -7,8 +7,8 @@
 #include <time.h>
 
 #include "oci/inspect/meta.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 #define JSON_MAX (16u << 20)
 

@@ -24,8 +24,8 @@
 #include "pstree.pb-c.h"
 #include "stats.pb-c.h"
 #include "tty.pb-c.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 #include "utsns.pb-c.h"
 
 /* argv and the environment are read up to this size each. */

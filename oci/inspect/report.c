@@ -9,8 +9,8 @@
 #include "oci/inspect/json.h"
 #include "oci/inspect/tree.h"
 #include "oci/inspect/view.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 /* Bumped when a key changes meaning or goes away (adding keys does not). */
 #define SCHEMA_VERSION 1

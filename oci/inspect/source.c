@@ -18,8 +18,8 @@
 #include "oci/inspect/source.h"
 #include "oci/inspect/vm.h"
 #include "pagemap.pb-c.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 /* Metadata members larger than this are refused, not written to disk. */
 #define META_MAX (64u << 20)

@@ -19,7 +19,7 @@
 
 #include <stdio.h>
 
-#include "util/error.h"
+#include "core/error.h"
 
 struct oci_tree;
 

@@ -7,7 +7,7 @@
 #include "oci/inspect/inspect.h"
 #include "oci/inspect/json.h"
 #include "oci/inspect/view.h"
-#include "util/error.h"
+#include "core/error.h"
 
 int oci_view_open(const char *target, const struct oci_view_opts *opts, struct oci_view *ret_view)
 {

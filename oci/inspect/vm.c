@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "oci/inspect/vm.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 static uint64_t entry_pages(const PagemapEntry *pe)
 {

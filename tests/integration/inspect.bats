@@ -506,7 +506,7 @@ assert m["address"] > 0x7f0000000000
 		assert_success
 		assert_output --partial "images directory"
 		assert_output --partial "[$pid] $name"
-		assert_output --partial "Command line: /tmp/ocicr-fixtures/$name /tmp/ocicr-fixtures/$name.d/ready"
+		assert_output --regexp "Command line: /tmp/ocicr-fixtures/$name (/tmp/ocicr-fixtures/)?$name\\.d/ready"
 		assert_output --partial "PATH=/usr/bin:/bin"
 		assert_output --partial "Working directory: /tmp/ocicr-fixtures"
 		assert_output --partial "Dump statistics"
@@ -586,7 +586,7 @@ assert d["checkpoint"]["checkpointed_from"] == "config.dump"
 		assert_line "Container web"
 		assert_output --partial "CRI-O container checkpoint archive (tar)"
 		assert_output --partial "[$(cat "$d/PID")] $name"
-		assert_output --partial "Command line: /tmp/ocicr-fixtures/$name /tmp/ocicr-fixtures/$name.d/ready"
+		assert_output --regexp "Command line: /tmp/ocicr-fixtures/$name (/tmp/ocicr-fixtures/)?$name\\.d/ready"
 		assert_output --partial "LANG=C"
 		assert_output --partial "Dump statistics"
 	done

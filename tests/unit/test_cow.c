@@ -11,8 +11,8 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
-#include "restore.h"
-#include "res/mm.h"
+#include "restore/restore.h"
+#include "mem/mm.h"
 
 #define PG   4096ull
 #define ANON (VMA_AREA_REGULAR | VMA_ANON_PRIVATE)

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#include "res/fhandle.h"
-#include "res/files.h"
+#include "res/fd/fhandle.h"
+#include "res/fd/files.h"
 
 static void test_fd_is_anon(void **state)
 {

@@ -24,7 +24,7 @@
 #include "ocicr.h"
 #include "img/image.h"
 #include "img/json.h"
-#include "util/error.h"
+#include "core/error.h"
 
 #define COMMON OC_IMG_MAGIC_COMMON
 #define SERVICE OC_IMG_MAGIC_SERVICE

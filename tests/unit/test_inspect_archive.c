@@ -30,8 +30,8 @@
 #include "oci/inspect/source.h"
 #include "oci/inspect/tree.h"
 #include "oci/inspect/view.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 static char tmp[PATH_MAX];
 

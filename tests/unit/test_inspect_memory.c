@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "oci/inspect/vm.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 #define PG OCI_PAGE_SIZE
 

@@ -9,8 +9,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "util/error.h"
-#include "util/interrupt.h"
+#include "core/error.h"
+#include "core/interrupt.h"
 
 static int answer_with(void *data)
 {

@@ -20,7 +20,7 @@
 
 #include "img/image.h"
 #include "img/json.h"
-#include "util/error.h"
+#include "core/error.h"
 
 extern const ProtobufCMessageDescriptor *const oc_pb_registry[];
 extern const size_t oc_pb_registry_len;

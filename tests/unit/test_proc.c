@@ -29,8 +29,8 @@
 #include <sys/timerfd.h>
 
 #include "proc/proc.h"
-#include "util/cleanup.h"
-#include "util/error.h"
+#include "core/cleanup.h"
+#include "core/error.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

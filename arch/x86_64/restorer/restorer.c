@@ -171,6 +171,18 @@ static void restore_memory(struct oc_rst_args *args)
 		}
 	}
 
+	/* movabs $target, %rax; jmp *%rax -- rax is free at a call's entry. */
+	for (uint32_t i = 0; i < args->n_vdso_patches; i++) {
+		volatile uint8_t *p = (uint8_t *)args->vdso_patches[i].addr;
+		uint64_t to = args->vdso_patches[i].target;
+		p[0] = 0x48;
+		p[1] = 0xb8;
+		for (int b = 0; b < 8; b++)
+			p[2 + b] = (uint8_t)(to >> (8 * b));
+		p[10] = 0xff;
+		p[11] = 0xe0;
+	}
+
 	/* F_SEAL_FUTURE_WRITE spares writable mappings made before it. */
 	for (uint32_t i = 0; i < args->n_late_seals; i++)
 		CHECK(sys3(__NR_fcntl, args->late_seals[i].fd, F_ADD_SEALS, args->late_seals[i].seals),

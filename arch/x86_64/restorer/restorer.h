@@ -134,6 +134,13 @@ struct oc_rst_mm {
 	uint32_t thp_disabled;
 };
 
+#define OC_RST_MAX_VDSO_PATCHES 32
+
+struct oc_rst_vdso_patch {
+	uint64_t addr;   /* entry of the old function */
+	uint64_t target; /* entry of this kernel's */
+};
+
 struct oc_rst_args {
 	uint64_t magic;
 	uint64_t area_start, area_end;
@@ -147,8 +154,13 @@ struct oc_rst_args {
 	 * once every task of the tree is done (tasks may share a table). */
 	int32_t first_helper_fd, last_helper_fd;
 
-	uint64_t vdso_start;  /* where the target had [vdso], 0 for none */
-	uint64_t vvar_start;  /* where its [vvar] began (vdso_start - vvar size) */
+	uint64_t vdso_start;  /* where this kernel's [vdso] goes, 0 for none */
+	uint64_t vvar_start;  /* where its [vvar] begins (vdso_start - vvar size) */
+	/* An old kernel's vDSO restored as memory: each of its functions is
+	 * made to jump to this kernel's, once the pages are in. */
+	uint32_t n_vdso_patches;
+	uint32_t pad3;
+	struct oc_rst_vdso_patch vdso_patches[OC_RST_MAX_VDSO_PATCHES];
 
 	struct oc_rst_vma *vmas;
 	uint32_t n_vmas;

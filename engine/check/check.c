@@ -1,0 +1,289 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * `ocicr check`: probe the kernel interfaces ocicr relies on, each with a
+ * harmless call, and say whether checkpoint/restore can work here.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/capability.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ocicr.h"
+#include "core/cleanup.h"
+
+enum probe_need {
+	NEED_REQUIRED, /* without it nothing works */
+	NEED_FEATURE,  /* a feature is missing without it */
+};
+
+struct probe {
+	const char *name;
+	enum probe_need need;
+	const char *why;
+	bool (*run)(void);
+};
+
+static bool has_cap(cap_value_t cap)
+{
+	cap_t caps = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+
+	if (caps) {
+		cap_get_flag(caps, cap, CAP_EFFECTIVE, &v);
+		cap_free(caps);
+	}
+	return v == CAP_SET;
+}
+
+static bool probe_admin(void)
+{
+	return has_cap(CAP_SYS_ADMIN) || has_cap(CAP_CHECKPOINT_RESTORE);
+}
+
+static bool probe_ptrace(void)
+{
+	return has_cap(CAP_SYS_PTRACE);
+}
+
+static bool probe_sys_resource(void)
+{
+	return has_cap(CAP_SYS_RESOURCE);
+}
+
+/* A child that waits to be looked at. */
+static pid_t spawn_sleeper(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		pause();
+		_exit(0);
+	}
+	return pid;
+}
+
+static void reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+static bool probe_seize(void)
+{
+	pid_t pid = spawn_sleeper();
+	int st;
+	bool ok = false;
+
+	if (pid < 0)
+		return false;
+	if (ptrace(PTRACE_SEIZE, pid, 0, 0) == 0 && ptrace(PTRACE_INTERRUPT, pid, 0, 0) == 0 &&
+	    waitpid(pid, &st, __WALL) == pid && WIFSTOPPED(st)) {
+		uint64_t mask;
+		ok = ptrace(PTRACE_GETSIGMASK, pid, sizeof(mask), &mask) == 0;
+	}
+	reap(pid);
+	return ok;
+}
+
+static bool probe_rseq_config(void)
+{
+	pid_t pid = spawn_sleeper();
+	uint64_t conf[3];
+	int st;
+	bool ok = false;
+
+	if (pid < 0)
+		return false;
+	if (ptrace(PTRACE_SEIZE, pid, 0, 0) == 0 && ptrace(PTRACE_INTERRUPT, pid, 0, 0) == 0 &&
+	    waitpid(pid, &st, __WALL) == pid)
+		ok = ptrace(0x420f /* PTRACE_GET_RSEQ_CONFIGURATION */, pid, sizeof(conf), conf) > 0;
+	reap(pid);
+	return ok;
+}
+
+static bool probe_pidfd(void)
+{
+	int pfd = syscall(SYS_pidfd_open, getpid(), 0);
+	if (pfd < 0)
+		return false;
+	int fd = syscall(SYS_pidfd_getfd, pfd, 0, 0);
+	close(pfd);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool probe_vm_readv(void)
+{
+	char src[8] = "ocicr", dst[8] = "";
+	struct iovec l = { dst, sizeof(dst) }, r = { src, sizeof(src) };
+	return process_vm_readv(getpid(), &l, 1, &r, 1, 0) == sizeof(src) && !strcmp(dst, "ocicr");
+}
+
+static bool probe_kcmp(void)
+{
+	return syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, 0, 0) == 0;
+}
+
+static bool probe_memfd(void)
+{
+	int fd = memfd_create("ocicr-check", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool probe_clone3_set_tid(void)
+{
+	/* Asking for our own pid must fail with EEXIST, not EPERM/ENOSYS. */
+	struct {
+		uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+			set_tid_size, cgroup;
+	} ca = { .exit_signal = SIGCHLD };
+	pid_t self = getpid();
+	ca.set_tid = (uintptr_t)&self;
+	ca.set_tid_size = 1;
+	long r = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (r == 0)
+		_exit(0);
+	if (r > 0) {
+		waitpid(r, NULL, 0);
+		return true;
+	}
+	return errno == EEXIST;
+}
+
+static bool probe_pagemap_scan(void)
+{
+	/* PAGEMAP_SCAN = _IOWR('f', 16, struct pm_scan_arg); a zero-sized
+	 * argument is refused with EINVAL, an unknown ioctl with ENOTTY. */
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	int r = ioctl(fd, _IOWR('f', 16, char[96]), NULL);
+	int e = errno;
+	close(fd);
+	return r == 0 || e != ENOTTY;
+}
+
+static bool probe_userfaultfd(void)
+{
+	int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool probe_kcmp_epoll(void)
+{
+	_cleanup_close_ int ep = epoll_create1(EPOLL_CLOEXEC), ev = eventfd(0, EFD_CLOEXEC);
+	struct epoll_event e = { .events = EPOLLIN };
+	struct {
+		uint32_t efd, tfd, toff;
+	} slot = { ep, ev, 0 };
+
+	if (ep < 0 || ev < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e) < 0)
+		return false;
+	return syscall(SYS_kcmp, getpid(), getpid(), KCMP_EPOLL_TFD, ev, &slot) == 0;
+}
+
+static bool probe_timerfd_ticks(void)
+{
+	_cleanup_close_ int fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+
+	/* TFD_IOC_SET_TICKS: a NULL argument faults only where it exists. */
+	return fd >= 0 && ioctl(fd, _IOW('T', 0, uint64_t), NULL) < 0 && errno == EFAULT;
+}
+
+static bool probe_inotify_nextwd(void)
+{
+	_cleanup_close_ int fd = inotify_init1(IN_CLOEXEC);
+
+	/* INOTIFY_IOC_SETNEXTWD */
+	return fd >= 0 && ioctl(fd, _IOW('I', 0, int32_t), 1) == 0;
+}
+
+static bool probe_timens(void)
+{
+	return access("/proc/self/ns/time", F_OK) == 0;
+}
+
+static bool probe_timer_ids(void)
+{
+	int r = prctl(77 /* PR_TIMER_CREATE_RESTORE_IDS */, 2 /* _GET */, 0, 0, 0);
+	return r >= 0;
+}
+
+static bool probe_vdso(void)
+{
+	/* ARCH_MAP_VDSO_64 exists with CONFIG_CHECKPOINT_RESTORE; with a vDSO
+	 * mapped it answers EEXIST. */
+	long r = syscall(SYS_arch_prctl, 0x2003, 0x10000);
+	return r == 0 || errno == EEXIST;
+}
+
+static const struct probe probes[] = {
+	{ "root capabilities (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE)", NEED_REQUIRED,
+	  "creating tasks with chosen pids and setting mm fields", probe_admin },
+	{ "CAP_SYS_PTRACE", NEED_REQUIRED, "freezing tasks", probe_ptrace },
+	{ "ptrace seize, interrupt and signal masks", NEED_REQUIRED, "freezing tasks", probe_seize },
+	{ "pidfd_open and pidfd_getfd", NEED_REQUIRED, "reading file descriptors", probe_pidfd },
+	{ "process_vm_readv", NEED_REQUIRED, "reading memory", probe_vm_readv },
+	{ "kcmp", NEED_REQUIRED, "finding shared files and tables", probe_kcmp },
+	{ "clone3 with set_tid", NEED_REQUIRED, "restoring pids", probe_clone3_set_tid },
+	{ "ARCH_MAP_VDSO_64 (CONFIG_CHECKPOINT_RESTORE)", NEED_REQUIRED, "placing the vDSO", probe_vdso },
+	{ "memfd_create", NEED_FEATURE, "shared memory", probe_memfd },
+	{ "PTRACE_GET_RSEQ_CONFIGURATION", NEED_FEATURE, "rseq registrations", probe_rseq_config },
+	{ "PR_TIMER_CREATE_RESTORE_IDS", NEED_FEATURE, "POSIX timers with their ids", probe_timer_ids },
+	{ "time namespaces", NEED_FEATURE, "monotonic clocks across restore", probe_timens },
+	{ "PAGEMAP_SCAN", NEED_FEATURE, "fast present-page scans", probe_pagemap_scan },
+	{ "userfaultfd", NEED_FEATURE, "lazy restore and dirty tracking", probe_userfaultfd },
+	{ "kcmp KCMP_EPOLL_TFD", NEED_FEATURE, "dumping epoll watches", probe_kcmp_epoll },
+	{ "TFD_IOC_SET_TICKS", NEED_FEATURE, "timerfd expirations not read yet", probe_timerfd_ticks },
+	{ "INOTIFY_IOC_SETNEXTWD", NEED_FEATURE, "inotify wd numbers without adding and removing watches",
+	  probe_inotify_nextwd },
+	{ "CAP_SYS_RESOURCE", NEED_FEATURE, "raising hard rlimits on restore (clamped with a warning)",
+	  probe_sys_resource },
+};
+
+int oc_check(FILE *out, bool *ret_ok)
+{
+	bool ok = true;
+	size_t missing = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(probes); i++) {
+		bool has = probes[i].run();
+		fprintf(out, "  %-8s %s%s%s\n", has ? "ok" : (probes[i].need == NEED_REQUIRED ? "MISSING" : "absent"),
+			probes[i].name, has ? "" : " -- needed for ", has ? "" : probes[i].why);
+		if (!has && probes[i].need == NEED_REQUIRED)
+			ok = false;
+		if (!has)
+			missing++;
+	}
+	if (ok)
+		fprintf(out, "Looks good: ocicr can checkpoint and restore here%s.\n",
+			missing ? " (some features are limited, see above)" : "");
+	else
+		fprintf(out, "ocicr cannot checkpoint and restore here: a required interface is missing.\n");
+	*ret_ok = ok;
+	return 0;
+}

@@ -1,0 +1,614 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dump/dump.h"
+#include "mem/pages.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/log.h"
+
+#include "fdinfo.pb-c.h"
+#include "inventory.pb-c.h"
+#include "memfd.pb-c.h"
+#include "pipe-data.pb-c.h"
+#include "remap-file-path.pb-c.h"
+#include "seccomp.pb-c.h"
+#include "stats.pb-c.h"
+#include "timens.pb-c.h"
+#include "tty.pb-c.h"
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
+}
+
+uint32_t oc_dump_new_file_id(struct oc_dump_ctx *ctx)
+{
+	return ++ctx->next_file_id;
+}
+
+int oc_dump_add_file(struct oc_dump_ctx *ctx, FileEntry *fe)
+{
+	if (ctx->n_files == ctx->cap_files) {
+		size_t cap = ctx->cap_files ? ctx->cap_files * 2 : 64;
+		FileEntry **n = realloc(ctx->files, cap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		ctx->files = n;
+		ctx->cap_files = cap;
+	}
+	ctx->files[ctx->n_files++] = fe;
+	return 0;
+}
+
+int oc_dump_queue(struct oc_dump_ctx *ctx, enum oc_img_kind kind, ProtobufCMessage *msg, const void *payload)
+{
+	struct oc_dump_queue *q = &ctx->queues[kind];
+	uint64_t len = 0;
+	int r;
+
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 16;
+		ProtobufCMessage **m = realloc(q->msgs, cap * sizeof(*m));
+		if (!m)
+			return -ENOMEM;
+		q->msgs = m;
+		uint8_t **p = realloc(q->payloads, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		q->payloads = p;
+		q->cap = cap;
+	}
+	q->payloads[q->n] = NULL;
+	if (payload) {
+		r = oc_img_payload_size(&oc_img_descs[kind], msg, &len);
+		if (r < 0)
+			return r;
+		q->payloads[q->n] = oc_arena_memdup(ctx->arena, payload, len ? len : 1);
+		if (!q->payloads[q->n])
+			return -ENOMEM;
+	}
+	q->msgs[q->n++] = msg;
+	return 0;
+}
+
+/* ---- collecting ------------------------------------------------------- */
+
+static bool same_vma(const struct oc_proc_vma *a, const struct oc_proc_vma *b)
+{
+	return a->start == b->start && a->end == b->end && a->pgoff == b->pgoff && a->prot == b->prot &&
+	       a->shared == b->shared && a->deleted == b->deleted && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor && a->inode == b->inode && a->kind == b->kind &&
+	       !strcmp(a->path, b->path);
+}
+
+/*
+ * smaps counts every page of every VMA: ~10 ms per GiB here, all of it
+ * frozen time.  A snapshot dump reads the root's smaps before the freeze;
+ * frozen, it reads maps (no page walk) and takes the VmFlags from the
+ * early read where the layout is unchanged.  What it cannot see is a
+ * madvise() or mlock() of a whole VMA in between: a new MADV_DONTFORK
+ * makes the twin lack that VMA, and the dump fails rather than guess.
+ */
+static int read_vmas_early(struct oc_dump_task *t)
+{
+	struct oc_dump_ctx *ctx = t->ctx;
+	_cleanup_free_ char *maps = NULL;
+	struct oc_proc_vma *vmas = NULL;
+	size_t n = 0;
+
+	if (oc_proc_read(t->pid, "maps", &maps, NULL) < 0 || oc_proc_parse_maps(maps, &vmas, &n) < 0)
+		return -EAGAIN;
+	bool same = n == ctx->n_early_vmas;
+	for (size_t i = 0; same && i < n; i++)
+		same = same_vma(&vmas[i], &ctx->early_vmas[i]);
+	if (!same) {
+		oc_proc_vmas_free(vmas, n);
+		pr_debug("task %d: its layout changed since the early smaps read", t->pid);
+		return -EAGAIN;
+	}
+	oc_proc_vmas_free(vmas, n);
+	t->vmas = ctx->early_vmas;
+	t->n_vmas = ctx->n_early_vmas;
+	ctx->early_vmas = NULL;
+	ctx->n_early_vmas = 0;
+	pr_debug("task %d: VMA flags from the smaps read before the freeze", t->pid);
+	return 0;
+}
+
+/* Best effort: without it, smaps is read while frozen. */
+static void read_smaps_early(struct oc_dump_ctx *ctx)
+{
+	_cleanup_free_ char *smaps = NULL;
+
+	if (oc_proc_read(ctx->opts->pid, "smaps", &smaps, NULL) < 0 ||
+	    oc_proc_parse_maps(smaps, &ctx->early_vmas, &ctx->n_early_vmas) < 0) {
+		ctx->early_vmas = NULL;
+		ctx->n_early_vmas = 0;
+	}
+}
+
+static int task_read_proc(struct oc_dump_task *t)
+{
+	_cleanup_free_ char *stat = NULL, *status = NULL, *smaps = NULL;
+	int r;
+
+	r = oc_proc_read(t->pid, "stat", &stat, NULL);
+	if (r < 0)
+		return r;
+	r = oc_proc_parse_stat(stat, &t->stat);
+	if (r < 0)
+		return r;
+	r = oc_proc_read(t->pid, "status", &status, NULL);
+	if (r < 0)
+		return r;
+	r = oc_proc_parse_status(status, &t->status);
+	if (r < 0)
+		return r;
+	if (t->seized->state == OC_TASK_DEAD)
+		return 0;
+	if (t->ctx->early_vmas && t->pid == t->ctx->opts->pid && read_vmas_early(t) == 0)
+		return 0;
+	r = oc_proc_read(t->pid, "smaps", &smaps, NULL);
+	if (r < 0)
+		return r;
+	return oc_proc_parse_maps(smaps, &t->vmas, &t->n_vmas);
+}
+
+static int task_begin_remote(struct oc_dump_task *t)
+{
+	int r = -ENOENT;
+
+	for (size_t i = 0; i < t->n_vmas && r == -ENOENT; i++)
+		if (t->vmas[i].kind == OC_VMA_VDSO)
+			r = oc_remote_find_syscall_ip_in(t->pid, t->vmas[i].start, t->vmas[i].end, &t->syscall_ip);
+	if (r == -ENOENT)
+		r = oc_remote_find_syscall_ip(t->pid, &t->syscall_ip);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < t->n_threads; i++) {
+		r = oc_remote_begin(t->threads[i].seized->tid, t->syscall_ip, 4096, &t->threads[i].rs);
+		if (r < 0)
+			return oc_error_wrap(r, "task %d", t->pid);
+	}
+	return 0;
+}
+
+static int task_end_remote(struct oc_dump_task *t)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < t->n_threads; i++) {
+		int r = oc_remote_end(&t->threads[i].rs);
+		if (r < 0 && !ret)
+			ret = r;
+	}
+	return ret;
+}
+
+typedef int (*dump_step_fn)(struct oc_dump_task *t);
+
+/* The order matters only where a step reads what an earlier one made. */
+static const struct {
+	const char *name;
+	dump_step_fn fn;
+	bool zombie;
+} dump_steps[] = {
+	{ "task", oc_dump_task_core, true },
+	{ "threads", oc_dump_threads, false },
+	{ "signal handlers", oc_dump_sigactions, false },
+	{ "timers", oc_dump_timers, false },
+	{ "resource limits", oc_dump_rlimits, false },
+	{ "pending signals", oc_dump_signals, false },
+	{ "memory map", oc_dump_mm, false },
+	{ "memory contents", oc_dump_pages, false },
+	{ "cwd and root", oc_dump_fs, false },
+	{ "file descriptors", oc_dump_files, false },
+};
+
+static int collect_task(struct oc_dump_task *t)
+{
+	bool zombie = t->seized->state == OC_TASK_DEAD;
+	int r;
+
+	r = task_read_proc(t);
+	if (r < 0)
+		return r;
+	if (!zombie) {
+		t->pidfd = syscall(SYS_pidfd_open, t->pid, 0);
+		if (t->pidfd < 0)
+			return oc_error_errno(-errno, "pidfd_open(%d)", t->pid);
+		r = task_begin_remote(t);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(dump_steps); i++) {
+		if (zombie && !dump_steps[i].zombie)
+			continue;
+		pr_debug("task %d: dumping %s", t->pid, dump_steps[i].name);
+		r = dump_steps[i].fn(t);
+		if (r < 0) {
+			r = oc_error_wrap(r, "dumping %s of task %d", dump_steps[i].name, t->pid);
+			goto out;
+		}
+	}
+out:
+	if (!zombie) {
+		pr_debug("task %d: collected; ending its remote session", t->pid);
+		int e = task_end_remote(t);
+		if (e < 0 && r >= 0)
+			r = e;
+	}
+	return r;
+}
+
+static int collect_all(struct oc_dump_ctx *ctx)
+{
+	ctx->n_tasks = ctx->tree.n_tasks;
+	ctx->tasks = OC_ARENA_ARRAY(ctx->arena, struct oc_dump_task, ctx->n_tasks);
+	if (!ctx->tasks)
+		return -ENOMEM;
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		struct oc_dump_task *t = &ctx->tasks[i];
+		t->ctx = ctx;
+		t->seized = &ctx->tree.tasks[i];
+		t->pid = t->seized->pid;
+		t->pidfd = -1;
+		t->frozen_fd = -1;
+		t->n_threads = t->seized->n_threads;
+		t->threads = OC_ARENA_ARRAY(ctx->arena, struct oc_dump_thread, t->n_threads);
+		if (!t->threads)
+			return -ENOMEM;
+		for (size_t j = 0; j < t->n_threads; j++)
+			t->threads[j].seized = &t->seized->threads[j];
+	}
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		int r = oc_interrupt_check();
+		if (r >= 0)
+			r = collect_task(&ctx->tasks[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* ---- writing ----------------------------------------------------------- */
+
+static int write_task(struct oc_dump_ctx *ctx, struct oc_dump_task *t)
+{
+	int r;
+
+	for (size_t i = 0; i < t->n_threads; i++) {
+		r = oc_img_write_one(ctx->dir, OC_IMG_CORE, t->threads[i].seized->tid,
+				     &t->threads[i].core->base);
+		if (r < 0)
+			return r;
+	}
+	if (t->seized->state == OC_TASK_DEAD) {
+		/* A zombie is only its core and its pstree entry. */
+		if (!t->n_threads) {
+			r = oc_img_write_one(ctx->dir, OC_IMG_CORE, t->pid, &t->threads[0].core->base);
+			if (r < 0)
+				return r;
+		}
+		return 0;
+	}
+	r = oc_img_write_one(ctx->dir, OC_IMG_IDS, t->pid, &t->ids->base);
+	if (r < 0)
+		return r;
+	r = oc_img_write_one(ctx->dir, OC_IMG_MM, t->pid, &t->mm->base);
+	if (r < 0)
+		return r;
+	r = oc_img_write_one(ctx->dir, OC_IMG_FS, t->pid, &t->fs->base);
+	if (r < 0)
+		return r;
+
+	/* One fdinfo image per fd table; a shared table is written once. */
+	for (struct oc_dump_task *o = ctx->tasks; o < t; o++)
+		if (o->ids && o->ids->files_id == t->ids->files_id)
+			return 0;
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	r = oc_img_create(ctx->dir, OC_IMG_FDINFO, t->ids->files_id, &img);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < t->n_fds; i++) {
+		r = oc_img_write_entry(img, &t->fds[i]->base);
+		if (r < 0)
+			return r;
+	}
+	return oc_img_commit(img);
+}
+
+static int write_multi(struct oc_dump_ctx *ctx, enum oc_img_kind kind, ProtobufCMessage **msgs, size_t n,
+		       uint8_t **payloads)
+{
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	int r;
+
+	r = oc_img_create(ctx->dir, kind, 0, &img);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = oc_img_write_entry(img, msgs[i]);
+		if (r < 0)
+			return r;
+		if (payloads && payloads[i]) {
+			uint64_t len;
+			r = oc_img_payload_size(&oc_img_descs[kind], msgs[i], &len);
+			if (r < 0)
+				return r;
+			r = oc_img_write_raw(img, payloads[i], len);
+			if (r < 0)
+				return r;
+		}
+	}
+	return oc_img_commit(img);
+}
+
+static int write_inventory(struct oc_dump_ctx *ctx)
+{
+	InventoryEntry inv = INVENTORY_ENTRY__INIT;
+	TaskKobjIdsEntry root_ids = TASK_KOBJ_IDS_ENTRY__INIT;
+	PluginsEntry plugins = PLUGINS_ENTRY__INIT;
+	char run_id[64] = "";
+	const TaskKobjIdsEntry *task_ids = ctx->tasks[0].ids;
+
+	/* The ids of "the restorer": namespaces equal to the tree's own, so
+	 * a restore stays in the current namespaces; kernel-object ids 1,
+	 * which no task has (tasks count from 2). */
+	root_ids = *task_ids;
+	root_ids.vm_id = root_ids.files_id = root_ids.fs_id = root_ids.sighand_id = 1;
+
+	inv.img_version = OC_IMG_VERSION;
+	inv.has_fdinfo_per_id = true;
+	inv.fdinfo_per_id = true;
+	inv.root_ids = &root_ids;
+	inv.has_ns_per_id = true;
+	inv.ns_per_id = true;
+	inv.has_lsmtype = true;
+	inv.lsmtype = LSMTYPE__NO_LSM;
+	/* Written as CRIU 4.2 does: an empty plugin list means "needs no
+	 * plugin" (absent, CRIU would enable every plugin it has). */
+	inv.plugins_entry = &plugins;
+	inv.has_root_cg_set = true;
+	inv.root_cg_set = 1;
+	inv.has_network_lock_method = true;
+	inv.network_lock_method = 0;
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "re");
+	if (f) {
+		if (fgets(run_id, sizeof(run_id), f))
+			run_id[strcspn(run_id, "\n")] = '\0';
+		fclose(f);
+	}
+	if (run_id[0])
+		inv.dump_criu_run_id = run_id;
+	return oc_img_write_one(ctx->dir, OC_IMG_INVENTORY, 0, &inv.base);
+}
+
+static int write_timens(struct oc_dump_ctx *ctx)
+{
+	TimensEntry e = TIMENS_ENTRY__INIT;
+	Timespec mono = TIMESPEC__INIT, boot = TIMESPEC__INIT;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	mono.tv_sec = ts.tv_sec;
+	mono.tv_nsec = ts.tv_nsec;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	boot.tv_sec = ts.tv_sec;
+	boot.tv_nsec = ts.tv_nsec;
+	e.monotonic = &mono;
+	e.boottime = &boot;
+	return oc_img_write_one(ctx->dir, OC_IMG_TIMENS, 0, &e.base);
+}
+
+static int write_stats(struct oc_dump_ctx *ctx)
+{
+	StatsEntry st = STATS_ENTRY__INIT;
+	DumpStatsEntry d = DUMP_STATS_ENTRY__INIT;
+
+	d.freezing_time = ctx->freezing_us;
+	d.frozen_time = ctx->frozen_us;
+	d.memdump_time = ctx->memdump_us;
+	d.memwrite_time = ctx->memwrite_us;
+	d.pages_scanned = ctx->pages_scanned;
+	d.pages_written = ctx->pages_written;
+	d.has_shpages_written = ctx->shpages_written > 0;
+	d.shpages_written = ctx->shpages_written;
+	st.dump = &d;
+	return oc_img_write_one(ctx->dir, OC_IMG_STATS_DUMP, 0, &st.base);
+}
+
+static int write_all(struct oc_dump_ctx *ctx)
+{
+	PstreeEntry **pstree;
+	SeccompEntry seccomp = SECCOMP_ENTRY__INIT;
+	int r;
+
+	pstree = OC_ARENA_ARRAY(ctx->arena, PstreeEntry *, ctx->n_tasks);
+	if (!pstree)
+		return -ENOMEM;
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		pstree[i] = ctx->tasks[i].pstree;
+		r = oc_interrupt_check();
+		if (r >= 0)
+			r = write_task(ctx, &ctx->tasks[i]);
+		if (r < 0)
+			return r;
+	}
+	r = write_multi(ctx, OC_IMG_PSTREE, (ProtobufCMessage **)pstree, ctx->n_tasks, NULL);
+	if (r < 0)
+		return r;
+	r = write_multi(ctx, OC_IMG_FILES, (ProtobufCMessage **)ctx->files, ctx->n_files, NULL);
+	if (r < 0)
+		return r;
+	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {
+		struct oc_dump_queue *q = &ctx->queues[k];
+		bool payloads = oc_img_descs[k].payload != OC_PAYLOAD_NONE;
+		if (!q->n)
+			continue;
+		r = write_multi(ctx, k, q->msgs, q->n, payloads ? q->payloads : NULL);
+		if (r < 0)
+			return r;
+	}
+	r = oc_img_write_one(ctx->dir, OC_IMG_SECCOMP, 0, &seccomp.base);
+	if (r < 0)
+		return r;
+	return write_timens(ctx);
+}
+
+/* Kill the snapshot twins and have their parents (our tasks) reap them. */
+static void drop_twins(struct oc_dump_ctx *ctx, bool tree_alive)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		struct oc_dump_task *t = &ctx->tasks[i];
+		if (t->twin <= 0)
+			continue;
+		kill(t->twin, SIGKILL);
+		while (waitpid(t->twin, NULL, __WALL) < 0 && errno == EINTR)
+			;
+		if (!tree_alive)
+			continue;
+		/* A twin exits without signalling its parent; reap it from
+		 * inside the parent, stopped for just that call. */
+		pid_t leader = t->threads[0].seized->tid;
+		struct oc_remote rs;
+		int st;
+		long res;
+		if (ptrace(PTRACE_SEIZE, leader, 0, PTRACE_O_TRACESYSGOOD) < 0)
+			goto warn;
+		if (ptrace(PTRACE_INTERRUPT, leader, 0, 0) < 0 || waitpid(leader, &st, __WALL) != leader ||
+		    oc_remote_begin(leader, t->syscall_ip, 0, &rs) < 0) {
+			ptrace(PTRACE_DETACH, leader, 0, 0);
+			goto warn;
+		}
+		oc_remote_syscall(&rs, SYS_waitid, &res, P_PID, t->twin, 0, WEXITED | __WALL, 0, 0);
+		oc_remote_end(&rs);
+		ptrace(PTRACE_DETACH, leader, 0, 0);
+		t->twin = 0;
+		continue;
+warn:
+		pr_warn("task %d: its snapshot twin %d is left for it to reap: %s", t->pid, t->twin,
+			oc_error_message());
+	}
+}
+
+static void dump_ctx_fini(struct oc_dump_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		struct oc_dump_task *t = &ctx->tasks[i];
+		if (t->pidfd >= 0)
+			close(t->pidfd);
+		oc_proc_status_clear(&t->status);
+		oc_proc_vmas_free(t->vmas, t->n_vmas);
+		if (t->frozen_fd >= 0)
+			close(t->frozen_fd);
+		free(t->frozen_runs);
+	}
+	oc_proc_vmas_free(ctx->early_vmas, ctx->n_early_vmas);
+	oc_pages_free_buffers(ctx);
+	for (size_t k = 0; k < ARRAY_SIZE(ctx->kobjs); k++)
+		free(ctx->kobjs[k].reps);
+	free(ctx->files);
+	free(ctx->known_files);
+	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {
+		free(ctx->queues[k].msgs);
+		free(ctx->queues[k].payloads);
+	}
+	oc_seized_tree_free(&ctx->tree);
+	oc_imgdir_close(ctx->dir);
+	oc_arena_free(ctx->arena);
+}
+
+int oc_dump(const struct oc_dump_opts *opts)
+{
+	struct oc_dump_ctx ctx = { .opts = opts };
+	uint64_t t0, t_frozen;
+	int r;
+
+	if (!opts || opts->sz < sizeof(*opts))
+		return oc_error(-EINVAL, "dump options: bad size");
+	if (!opts->images_dir)
+		return oc_error(-EINVAL, "no images directory given");
+
+	/* A snapshot helps only a tree that runs on; a killed one need not
+	 * wait for nothing. */
+	ctx.cow = opts->leave_running && !opts->no_snapshot;
+	ctx.arena = oc_arena_new();
+	if (!ctx.arena)
+		return -ENOMEM;
+	oc_interrupt_set(opts->interrupted, opts->interrupted_data);
+	r = oc_imgdir_open(opts->images_dir, true, &ctx.dir);
+	if (r < 0)
+		goto out;
+
+	pr_info("Dumping process tree %d into %s", opts->pid, opts->images_dir);
+	ctx.page_cache_budget = oc_pages_cache_budget();
+	pr_debug("up to %" PRId64 " MiB of pages through the page cache, the rest direct",
+		 ctx.page_cache_budget >> 20);
+	if (ctx.cow)
+		read_smaps_early(&ctx);
+	t0 = now_us();
+	r = oc_seize_tree(opts->pid, true, &ctx.tree);
+	if (r < 0)
+		goto out;
+	t_frozen = now_us();
+	ctx.freezing_us = t_frozen - t0;
+	pr_info("Froze %zu task(s) in %" PRIu64 " us", ctx.tree.n_tasks, ctx.freezing_us);
+
+	r = collect_all(&ctx);
+	/* A tree that runs on may go before its images are written: all of
+	 * it is in memory or in the twins by now.  One that is killed after
+	 * the dump waits until they are all safely written. */
+	if (r >= 0 && !ctx.cow)
+		r = write_all(&ctx);
+	/* The last chance to stop before a tree that goes is killed. */
+	if (r >= 0)
+		r = oc_interrupt_check();
+	if (r < 0) {
+		oc_imgdir_rollback(ctx.dir);
+		drop_twins(&ctx, false);
+		oc_release_tree(&ctx.tree, OC_RELEASE_RESUME);
+		goto out;
+	}
+
+	pr_debug("releasing the tree");
+	oc_release_tree(&ctx.tree, opts->leave_running ? OC_RELEASE_RESUME : OC_RELEASE_KILL);
+	ctx.frozen_us = now_us() - t_frozen;
+	pr_info("The tree runs again after %" PRIu64 " us frozen", ctx.frozen_us);
+	if (ctx.cow)
+		r = write_all(&ctx);
+
+	/* A snapshot's pages come from the twins, while the tree runs. */
+	for (size_t i = 0; r >= 0 && ctx.cow && i < ctx.n_tasks; i++)
+		if (ctx.tasks[i].twin > 0 && (r = oc_dump_pages_from_twin(&ctx.tasks[i])) < 0)
+			r = oc_error_wrap(r, "copying the memory snapshot of task %d", ctx.tasks[i].pid);
+	drop_twins(&ctx, opts->leave_running);
+	/* Last: the inventory marks a complete image set. */
+	if (r >= 0)
+		r = write_inventory(&ctx);
+	if (r < 0) {
+		oc_imgdir_rollback(ctx.dir);
+		goto out;
+	}
+	r = write_stats(&ctx);
+	if (r < 0)
+		goto out;
+	pr_info("Dump done: %" PRIu64 " pages written, frozen for %" PRIu64 " us", ctx.pages_written,
+		ctx.frozen_us);
+out:
+	oc_interrupt_set(NULL, NULL);
+	dump_ctx_fini(&ctx);
+	return r;
+}

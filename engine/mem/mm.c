@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The memory map: every VMA as /proc/PID/smaps shows it, encoded as CRIU
+ * 4.2 does, plus the mm fields (code/data/brk/stack/arg/env bounds, auxv,
+ * exe file, dumpable, THP).
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include "dump/dump.h"
+#include "mem/mm.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
+
+#include "vma.pb-c.h"
+
+#define AUXV_WORDS_MAX 44
+
+/* madvise() bits CRIU keeps in vma_entry.madv, from smaps VmFlags. */
+static const struct {
+	uint64_t vmflag;
+	int madv;
+} madv_flags[] = {
+	{ OC_VMF_RR, MADV_RANDOM },	    { OC_VMF_SR, MADV_SEQUENTIAL }, { OC_VMF_DC, MADV_DONTFORK },
+	{ OC_VMF_MG, MADV_MERGEABLE },	    { OC_VMF_HG, MADV_HUGEPAGE },   { OC_VMF_NH, MADV_NOHUGEPAGE },
+	{ OC_VMF_DD, MADV_DONTDUMP },	    { OC_VMF_WF, MADV_WIPEONFORK },
+};
+
+static void vma_set_madv(VmaEntry *ve, uint64_t vmflags)
+{
+	uint64_t madv = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(madv_flags); i++)
+		if (vmflags & madv_flags[i].vmflag)
+			madv |= 1ull << madv_flags[i].madv;
+	if (madv) {
+		ve->has_madv = true;
+		ve->madv = madv;
+	}
+}
+
+static int dump_file_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
+{
+	char name[96];
+	uint32_t id;
+	int r;
+
+	/* The mapped file itself, even if its path changed or is gone. */
+	snprintf(name, sizeof(name), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, t->pid, v->start, v->end);
+	r = oc_dump_path_file(t, name, -1, &id);
+	if (r < 0)
+		return oc_error_wrap(r, "mapping %" PRIx64 "-%" PRIx64 " of %s", v->start, v->end, v->path);
+	ve->shmid = id;
+	ve->pgoff = v->pgoff;
+	ve->has_fdflags = true;
+	if (v->shared) {
+		ve->status |= VMA_FILE_SHARED;
+		ve->flags = MAP_SHARED;
+		ve->fdflags = (v->prot & PROT_WRITE) || (v->vmflags & OC_VMF_MW) ? O_RDWR : O_RDONLY;
+	} else {
+		ve->status |= VMA_FILE_PRIVATE;
+		ve->flags = MAP_PRIVATE;
+		ve->fdflags = O_RDONLY;
+	}
+	return 0;
+}
+
+static bool is_shmem_anon(const struct oc_proc_vma *v)
+{
+	return v->kind == OC_VMA_FILE && v->deleted &&
+	       (!strcmp(v->path, "/dev/zero") || !strncmp(v->path, "/memfd:", 7));
+}
+
+static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
+{
+	ve->start = v->start;
+	ve->end = v->end;
+	ve->prot = v->prot;
+	ve->fd = -1;
+	ve->status = VMA_AREA_REGULAR;
+	ve->flags = MAP_PRIVATE | MAP_ANONYMOUS;
+
+	if (v->vmflags & OC_VMF_HT)
+		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " uses huge TLB pages, not supported yet",
+				v->start, v->end);
+	if (v->vmflags & OC_VMF_GD)
+		ve->flags |= MAP_GROWSDOWN;
+	if (v->vmflags & OC_VMF_LO)
+		ve->flags |= MAP_LOCKED;
+	if (v->vmflags & OC_VMF_NR)
+		ve->flags |= MAP_NORESERVE;
+	vma_set_madv(ve, v->vmflags);
+
+	switch (v->kind) {
+	case OC_VMA_VSYSCALL:
+		ve->status = VMA_AREA_VSYSCALL | VMA_ANON_PRIVATE;
+		return 0;
+	case OC_VMA_VDSO:
+		ve->status |= VMA_AREA_VDSO | VMA_ANON_PRIVATE;
+		return 0;
+	case OC_VMA_VVAR:
+	case OC_VMA_VVAR_VCLOCK:
+		ve->status |= VMA_ANON_PRIVATE | VMA_AREA_VVAR;
+		return 0;
+	case OC_VMA_HEAP:
+		ve->status |= VMA_AREA_HEAP | VMA_ANON_PRIVATE;
+		return 0;
+	case OC_VMA_ANON:
+	case OC_VMA_STACK:
+	case OC_VMA_ANON_NAMED:
+		if (v->shared)
+			break; /* shared anonymous memory shows up with a path */
+		ve->status |= VMA_ANON_PRIVATE;
+		return 0;
+	case OC_VMA_FILE:
+		if (is_shmem_anon(v)) {
+			ve->flags = MAP_SHARED;
+			return oc_dump_shmem_vma(t, v, ve);
+		}
+		if (!strncmp(v->path, "/SYSV", 5))
+			return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " is a SysV shared memory "
+					"segment, not supported yet", v->start, v->end);
+		return dump_file_vma(t, v, ve);
+	case OC_VMA_ANON_SHMEM_NAMED:
+		ve->flags = MAP_SHARED;
+		return oc_dump_shmem_vma(t, v, ve);
+	default:
+		break;
+	}
+	return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " (%s) is of a kind ocicr cannot dump",
+			v->start, v->end, v->path[0] ? v->path : "anonymous shared");
+}
+
+static int dump_auxv(struct oc_dump_task *t, MmEntry *mm)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r;
+
+	r = oc_proc_read(t->pid, "auxv", &buf, &len);
+	if (r < 0)
+		return r;
+	size_t words = MIN(len / sizeof(uint64_t), (size_t)AUXV_WORDS_MAX);
+	mm->mm_saved_auxv = oc_arena_memdup(t->ctx->arena, buf, words * sizeof(uint64_t));
+	if (!mm->mm_saved_auxv)
+		return -ENOMEM;
+	mm->n_mm_saved_auxv = words;
+	return 0;
+}
+
+static int remote_prctl(struct oc_dump_task *t, int option, long *ret)
+{
+	char what[32];
+
+	snprintf(what, sizeof(what), "prctl(%d)", option);
+	*ret = oc_remote_call(&t->threads[0].rs, what, SYS_prctl, option, 0, 0, 0);
+	return *ret < 0 ? *ret : 0;
+}
+
+int oc_dump_mm(struct oc_dump_task *t)
+{
+	struct oc_arena *a = t->ctx->arena;
+	MmEntry *mm = OC_ARENA_MSG(a, MmEntry, MM_ENTRY__INIT);
+	const struct oc_proc_stat *st = &t->stat;
+	long res;
+	int r;
+
+	if (!mm)
+		return -ENOMEM;
+	mm->mm_start_code = st->start_code;
+	mm->mm_end_code = st->end_code;
+	mm->mm_start_data = st->start_data;
+	mm->mm_end_data = st->end_data;
+	mm->mm_start_stack = st->start_stack;
+	mm->mm_start_brk = st->start_brk;
+	mm->mm_arg_start = st->arg_start;
+	mm->mm_arg_end = st->arg_end;
+	mm->mm_env_start = st->env_start;
+	mm->mm_env_end = st->env_end;
+
+	r = oc_remote_syscall(&t->threads[0].rs, SYS_brk, &res, 0, 0, 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	mm->mm_brk = res;
+	r = remote_prctl(t, PR_GET_DUMPABLE, &res);
+	if (r < 0)
+		return r;
+	mm->has_dumpable = true;
+	mm->dumpable = res;
+	r = remote_prctl(t, PR_GET_THP_DISABLE, &res);
+	if (r < 0)
+		return r;
+	mm->has_thp_disabled = true;
+	mm->thp_disabled = res != 0;
+
+	r = dump_auxv(t, mm);
+	if (r < 0)
+		return r;
+	char exe[64];
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", t->pid);
+	r = oc_dump_path_file(t, exe, -1, &mm->exe_file_id);
+	if (r < 0)
+		return oc_error_wrap(r, "executable");
+
+	mm->vmas = OC_ARENA_ARRAY(a, VmaEntry *, t->n_vmas);
+	if (!mm->vmas)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n_vmas; i++) {
+		const struct oc_proc_vma *v = &t->vmas[i];
+		VmaEntry *ve;
+
+		/* [vvar] and [vvar_vclock] are one entry, as in CRIU 4.2. */
+		if (v->kind == OC_VMA_VVAR_VCLOCK && mm->n_vmas &&
+		    (mm->vmas[mm->n_vmas - 1]->status & VMA_AREA_VVAR) && mm->vmas[mm->n_vmas - 1]->end == v->start) {
+			mm->vmas[mm->n_vmas - 1]->end = v->end;
+			continue;
+		}
+		ve = OC_ARENA_MSG(a, VmaEntry, VMA_ENTRY__INIT);
+		if (!ve)
+			return -ENOMEM;
+		r = dump_one_vma(t, v, ve);
+		if (r < 0)
+			return r;
+		mm->vmas[mm->n_vmas++] = ve;
+	}
+	t->mm = mm;
+	return 0;
+}

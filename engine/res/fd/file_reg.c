@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Files reached by path: regular files, directories, device nodes (other
+ * than terminals) and memfds, whether open as fds, mapped, the executable,
+ * the cwd or the root.  A file that was unlinked while open keeps its
+ * contents in a ghost-file image so restore can recreate it.
+ */
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "res/fd/files.h"
+#include "core/cleanup.h"
+#include "core/elf.h"
+#include "core/error.h"
+#include "core/log.h"
+
+#include "fdinfo.pb-c.h"
+#include "ghost-file.pb-c.h"
+#include "regfile.pb-c.h"
+#include "remap-file-path.pb-c.h"
+
+#define DELETED_SUFFIX " (deleted)"
+/* Unlinked files larger than this are refused rather than copied. */
+#define GHOST_LIMIT (64ull << 20)
+
+static bool strip_deleted(char *path)
+{
+	size_t len = strlen(path), slen = strlen(DELETED_SUFFIX);
+
+	if (len > slen && !strcmp(path + len - slen, DELETED_SUFFIX)) {
+		path[len - slen] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/* Save the contents of an unlinked file and map its id to the ghost. */
+static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st)
+{
+	struct oc_arena *a = ctx->arena;
+	GhostFileEntry ge = GHOST_FILE_ENTRY__INIT;
+	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	uint32_t remap_id = oc_dump_new_file_id(ctx);
+	int r;
+
+	if (!S_ISREG(st->st_mode))
+		return oc_error(-EOPNOTSUPP, "unlinked non-regular files are not supported");
+	if ((uint64_t)st->st_size > GHOST_LIMIT)
+		return oc_error(-EFBIG, "unlinked file of %" PRIu64 " bytes is over the %llu MiB ghost limit",
+				(uint64_t)st->st_size, GHOST_LIMIT >> 20);
+
+	ge.uid = st->st_uid;
+	ge.gid = st->st_gid;
+	ge.mode = st->st_mode;
+	ge.has_dev = true;
+	ge.dev = st->st_dev;
+	ge.has_ino = true;
+	ge.ino = st->st_ino;
+	atim.tv_sec = st->st_atim.tv_sec;
+	atim.tv_usec = st->st_atim.tv_nsec / 1000;
+	mtim.tv_sec = st->st_mtim.tv_sec;
+	mtim.tv_usec = st->st_mtim.tv_nsec / 1000;
+	ge.atim = &atim;
+	ge.mtim = &mtim;
+	ge.has_size = true;
+	ge.size = st->st_size;
+
+	r = oc_img_create(ctx->dir, OC_IMG_GHOST_FILE, remap_id, &img);
+	if (r < 0)
+		return r;
+	r = oc_img_write_entry(img, &ge.base);
+	if (r < 0)
+		return r;
+	char buf[65536];
+	for (off_t off = 0; off < st->st_size;) {
+		ssize_t n = pread(fd, buf, sizeof(buf), off);
+		if (n < 0)
+			return oc_error_errno(-errno, "cannot read unlinked file");
+		if (n == 0)
+			break;
+		r = oc_img_write_raw(img, buf, n);
+		if (r < 0)
+			return r;
+		off += n;
+	}
+	r = oc_img_commit(img);
+	if (r < 0)
+		return r;
+
+	RemapFilePathEntry *rm = OC_ARENA_MSG(a, RemapFilePathEntry, REMAP_FILE_PATH_ENTRY__INIT);
+	if (!rm)
+		return -ENOMEM;
+	rm->orig_id = file_id;
+	rm->remap_id = remap_id;
+	rm->has_remap_type = true;
+	rm->remap_type = REMAP_TYPE__GHOST;
+	return oc_dump_queue(ctx, OC_IMG_REMAP_FPATH, &rm->base, NULL);
+}
+
+/* O_PATH fds cannot be read. */
+static bool fd_readable(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) != O_WRONLY;
+}
+
+/* Build and add a REG entry; @path may carry " (deleted)". */
+static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct stat *st, uint32_t flags,
+			uint64_t pos, FownEntry *fown, uint32_t *ret_id)
+{
+	struct oc_dump_ctx *ctx = t->ctx;
+	struct oc_arena *a = ctx->arena;
+	FileEntry *fe = OC_ARENA_MSG(a, FileEntry, FILE_ENTRY__INIT);
+	RegFileEntry *rf = OC_ARENA_MSG(a, RegFileEntry, REG_FILE_ENTRY__INIT);
+	bool deleted = strip_deleted(path);
+	int r;
+
+	if (!fe || !rf)
+		return -ENOMEM;
+	if (!fown) {
+		fown = OC_ARENA_MSG(a, FownEntry, FOWN_ENTRY__INIT);
+		if (!fown)
+			return -ENOMEM;
+	}
+	fe->type = FD_TYPES__REG;
+	fe->id = rf->id = oc_dump_new_file_id(ctx);
+	rf->flags = flags;
+	rf->pos = pos;
+	rf->fown = fown;
+	rf->name = oc_arena_strdup(a, path);
+	if (!rf->name)
+		return -ENOMEM;
+	rf->has_mode = true;
+	rf->mode = st->st_mode;
+	/* Restore checks the size, so not for files that others append to. */
+	if (S_ISREG(st->st_mode) && (flags & (O_ACCMODE | O_APPEND)) != (O_WRONLY | O_APPEND)) {
+		rf->has_size = true;
+		rf->size = st->st_size;
+	}
+	fe->reg = rf;
+
+	/* ELF files carry their build-id, which restore checks (as CRIU). */
+	if (S_ISREG(st->st_mode)) {
+		uint8_t id[OC_BUILD_ID_MAX];
+		int len = fd_readable(fd) ? oc_elf_build_id(fd, id) : 0;
+		if (len > 0) {
+			size_t words = (len + 3) / 4;
+			rf->build_id = OC_ARENA_ARRAY(a, uint32_t, words);
+			if (!rf->build_id)
+				return -ENOMEM;
+			memcpy(rf->build_id, id, len);
+			rf->n_build_id = words;
+		}
+	}
+
+	if (deleted || (S_ISREG(st->st_mode) && st->st_nlink == 0)) {
+		r = dump_ghost(ctx, fe->id, fd, st);
+		if (r < 0)
+			return oc_error_wrap(r, "%s", path);
+	}
+	r = oc_dump_add_file(ctx, fe);
+	if (r < 0)
+		return r;
+	*ret_id = fe->id;
+	return 0;
+}
+
+/* Mapped files, the exe, cwd and root share an entry per inode. */
+static uint32_t known_path_file(const struct oc_dump_ctx *ctx, const struct stat *st)
+{
+	for (size_t i = 0; i < ctx->n_known_files; i++) {
+		const struct oc_dump_file *k = &ctx->known_files[i];
+		if (k->fd == -1 && k->dev == st->st_dev && k->ino == st->st_ino)
+			return k->id;
+	}
+	return 0;
+}
+
+int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd_unused, uint32_t *ret_id)
+{
+	struct oc_dump_ctx *ctx = t->ctx;
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *target = NULL;
+	struct stat st;
+	int r;
+
+	/* Most are known already (every task maps the same libraries): one
+	 * stat() then, rather than opening the file twice while frozen. */
+	if (stat(path, &st) == 0 && (*ret_id = known_path_file(ctx, &st)))
+		return 0;
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot open %s", path);
+	if (fstat(fd, &st) < 0)
+		return oc_error_errno(-errno, "cannot stat %s", path);
+	if (S_ISREG(st.st_mode)) {
+		/* Readable, for the build-id or an unlinked file's contents. */
+		int rfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (rfd >= 0) {
+			close(fd);
+			fd = rfd;
+		}
+	}
+
+	*ret_id = known_path_file(ctx, &st);
+	if (*ret_id)
+		return 0;
+
+	target = malloc(PATH_MAX);
+	if (!target)
+		return -ENOMEM;
+	ssize_t n = readlink(path, target, PATH_MAX - 1);
+	if (n < 0)
+		return oc_error_errno(-errno, "cannot read link %s", path);
+	target[n] = '\0';
+
+	r = add_reg_file(t, target, fd, &st, 0, 0, NULL, ret_id);
+	if (r < 0)
+		return r;
+
+	struct oc_dump_file *k = realloc(ctx->known_files, (ctx->n_known_files + 1) * sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	ctx->known_files = k;
+	ctx->known_files[ctx->n_known_files++] = (struct oc_dump_file){
+		.id = *ret_id, .pid = t->pid, .fd = -1, .dev = st.st_dev, .ino = st.st_ino, .type = FD_TYPES__REG,
+	};
+	return 0;
+}
+
+/* ---- fds ---------------------------------------------------------------- */
+
+static bool reg_match(const struct oc_dump_fd *fd)
+{
+	mode_t m = fd->st.st_mode;
+
+	if (fd->link[0] != '/')
+		return false;
+	return S_ISREG(m) || S_ISDIR(m) || S_ISBLK(m) || (S_ISCHR(m) && !oc_is_tty_dev(&fd->st));
+}
+
+static int reg_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
+{
+	FownEntry *fown;
+	int r;
+
+	r = oc_dump_fown(t->ctx->arena, fd->local, &fown);
+	if (r < 0)
+		return r;
+	return add_reg_file(t, fd->link, fd->local, &fd->st, fd->info.flags & ~O_CLOEXEC, fd->info.pos, fown,
+			    ret_id);
+}
+
+static int reg_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);
+
+const struct oc_fd_kind oc_fd_kind_reg = {
+	.name = "file",
+	.type = FD_TYPES__REG,
+	.match = reg_match,
+	.dump = reg_dump,
+	.open = reg_open,
+};
+
+static bool memfd_match(const struct oc_dump_fd *fd)
+{
+	return S_ISREG(fd->st.st_mode) && !strncmp(fd->link, "/memfd:", 7);
+}
+
+static int memfd_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
+{
+	_cleanup_free_ char *name = strdup(fd->link + 7);
+
+	if (!name)
+		return -ENOMEM;
+	strip_deleted(name);
+	return oc_dump_shmem_file(t, fd->local, name, fd->info.flags & ~O_CLOEXEC, fd->info.pos, ret_id);
+}
+
+static int memfd_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);
+
+const struct oc_fd_kind oc_fd_kind_memfd = {
+	.name = "memfd",
+	.type = FD_TYPES__MEMFD,
+	.match = memfd_match,
+	.dump = memfd_dump,
+	.open = memfd_open,
+};
+
+/* ---- restore ------------------------------------------------------------ */
+
+/* Recreate an unlinked file from its ghost image; *ret_path is its name. */
+static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t remap_id, char **ret_path)
+{
+	struct oc_rst_ctx *ctx = files->ctx;
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	_cleanup_free_ char *path = NULL;
+	_cleanup_close_ int fd = -1;
+	ProtobufCMessage *m = NULL;
+	int r;
+
+	r = oc_img_open(ctx->dir, OC_IMG_GHOST_FILE, remap_id, &img);
+	if (r < 0)
+		return r;
+	r = oc_img_read_entry(img, NULL, &m);
+	if (r <= 0)
+		return r < 0 ? r : oc_error(-EINVAL, "%s: empty ghost image", oc_img_name(img));
+	GhostFileEntry *ge = (GhostFileEntry *)m;
+
+	/* Its old name if free, else a name beside it. */
+	if (asprintf(&path, "%s", name) < 0)
+		path = NULL;
+	if (!path) {
+		r = -ENOMEM;
+		goto out;
+	}
+	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, ge->mode & 07777);
+	if (fd < 0 && errno == EEXIST) {
+		free(path);
+		if (asprintf(&path, "%s.ocicr-ghost-%u", name, remap_id) < 0) {
+			path = NULL;
+			r = -ENOMEM;
+			goto out;
+		}
+		fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, ge->mode & 07777);
+	}
+	if (fd < 0) {
+		r = oc_error_errno(-errno, "cannot recreate unlinked file %s", name);
+		goto out;
+	}
+	char buf[65536];
+	for (uint64_t left = ge->has_size ? ge->size : 0; left;) {
+		size_t chunk = MIN(left, (uint64_t)sizeof(buf));
+		r = oc_img_read_raw(img, buf, chunk);
+		if (r < 0)
+			goto out;
+		if (write(fd, buf, chunk) != (ssize_t)chunk) {
+			r = oc_error_errno(-errno, "cannot write %s", path);
+			goto out;
+		}
+		left -= chunk;
+	}
+	if (fchown(fd, ge->uid, ge->gid) < 0)
+		pr_debug("ghost %s: fchown: %m", path);
+	*ret_path = TAKE_PTR(path);
+	r = 0;
+out:
+	protobuf_c_message_free_unpacked(m, NULL);
+	return r;
+}
+
+int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd)
+{
+	RegFileEntry *rf = fe->reg;
+	RemapFilePathEntry *remap = oc_rst_find_remap(files->ctx, fe->id);
+	_cleanup_free_ char *ghost = NULL;
+	const char *path = rf->name;
+	struct stat st;
+	int fd, r;
+
+	if (!rf)
+		return oc_error(-EINVAL, "files.img: file %u has no reg entry", fe->id);
+	if (remap) {
+		if (!remap->has_remap_type || remap->remap_type != REMAP_TYPE__GHOST)
+			return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id,
+					rf->name);
+		/* Each ghost is recreated once and unlinked after the fds are in. */
+		for (size_t i = 0; i < files->n_ghost_paths; i++)
+			if (strstr(files->ghost_paths[i], rf->name) == files->ghost_paths[i]) {
+				path = files->ghost_paths[i];
+				break;
+			}
+		if (path == rf->name) {
+			r = create_ghost(files, rf->name, remap->remap_id, &ghost);
+			if (r < 0)
+				return oc_error_wrap(r, "unlinked file %s", rf->name);
+			char **n = realloc(files->ghost_paths, (files->n_ghost_paths + 1) * sizeof(*n));
+			if (!n)
+				return -ENOMEM;
+			files->ghost_paths = n;
+			files->ghost_paths[files->n_ghost_paths++] = TAKE_PTR(ghost);
+			path = files->ghost_paths[files->n_ghost_paths - 1];
+		}
+	}
+
+	flags &= ~(O_CREAT | O_EXCL | O_TRUNC);
+	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 && errno == EISDIR)
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot open %s", rf->name);
+	if (fstat(fd, &st) < 0) {
+		r = oc_error_errno(-errno, "cannot stat %s", rf->name);
+		close(fd);
+		return r;
+	}
+	if (rf->has_mode && st.st_mode != rf->mode) {
+		close(fd);
+		return oc_error(-ESTALE, "%s changed since the dump: mode %o, was %o", rf->name, st.st_mode,
+				rf->mode);
+	}
+	if (rf->has_size && S_ISREG(st.st_mode) && (uint64_t)st.st_size != rf->size) {
+		close(fd);
+		return oc_error(-ESTALE, "%s changed since the dump: %" PRIu64 " bytes, was %" PRIu64, rf->name,
+				(uint64_t)st.st_size, rf->size);
+	}
+	if (rf->n_build_id && S_ISREG(st.st_mode)) {
+		uint8_t id[OC_BUILD_ID_MAX];
+		int len = oc_elf_build_id(fd, id);
+		if (len <= 0 || (size_t)(len + 3) / 4 != rf->n_build_id || memcmp(id, rf->build_id, len)) {
+			close(fd);
+			return oc_error(-ESTALE, "%s changed since the dump: its ELF build-id differs", rf->name);
+		}
+	}
+	if (rf->pos && lseek(fd, rf->pos, SEEK_SET) < 0) {
+		r = oc_error_errno(-errno, "cannot seek %s to %" PRIu64, rf->name, rf->pos);
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int reg_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
+{
+	return oc_rst_open_reg(files, fe, fe->reg ? fe->reg->flags : 0, ret_fd);
+}
+
+static int memfd_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
+{
+	MemfdFileEntry *mf = fe->memfd;
+	char proc[64];
+	int shm, fd, r;
+
+	if (!mf)
+		return oc_error(-EINVAL, "files.img: file %u has no memfd entry", fe->id);
+	r = oc_rst_shmem_fd(files, mf->inode_id, &shm);
+	if (r < 0)
+		return r;
+	/* A file description of its own, with the fd's flags and offset. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", shm);
+	fd = open(proc, (mf->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot reopen memfd %u", fe->id);
+	if (mf->pos && lseek(fd, mf->pos, SEEK_SET) < 0) {
+		r = oc_error_errno(-errno, "cannot seek memfd %u", fe->id);
+		close(fd);
+		return r;
+	}
+	*ret_fd = fd;
+	return 0;
+}

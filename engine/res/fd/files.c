@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The fd table: one fdinfo entry per descriptor, pointing at a file entry
+ * in files.img.  Descriptors that share one open file description (dup,
+ * fork) share one file entry, found with kcmp(KCMP_FILE).
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "res/fd/files.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
+
+/* In order: the first kind whose match() accepts an fd dumps it. */
+static const struct oc_fd_kind *const fd_kinds[] = {
+	&oc_fd_kind_pipe,
+	&oc_fd_kind_fifo,
+	&oc_fd_kind_unix,
+	&oc_fd_kind_socket,
+	&oc_fd_kind_tty,
+	&oc_fd_kind_memfd,
+	&oc_fd_kind_eventfd,
+	&oc_fd_kind_eventpoll,
+	&oc_fd_kind_signalfd,
+	&oc_fd_kind_timerfd,
+	&oc_fd_kind_inotify,
+	&oc_fd_kind_fanotify,
+	&oc_fd_kind_reg,
+};
+
+const struct oc_fd_kind *oc_fd_kind_of(FdTypes type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
+		if (fd_kinds[i]->type == type)
+			return fd_kinds[i];
+	return NULL;
+}
+
+bool oc_fd_is_anon(const struct oc_dump_fd *fd, const char *name)
+{
+	static const char prefix[] = "anon_inode:";
+
+	return !strncmp(fd->link, prefix, sizeof(prefix) - 1) && !strcmp(fd->link + sizeof(prefix) - 1, name);
+}
+
+/* The status flags F_SETFL changes (fs/fcntl.c SETFL_MASK). */
+#define SETFL_FLAGS (O_APPEND | O_ASYNC | O_DIRECT | O_NOATIME | O_NONBLOCK)
+
+int oc_rst_set_status_flags(int fd, uint32_t flags)
+{
+	int cur = fcntl(fd, F_GETFL);
+
+	if (cur < 0)
+		return oc_error_errno(-errno, "F_GETFL");
+	if ((cur & SETFL_FLAGS) == (int)(flags & SETFL_FLAGS))
+		return 0;
+	if (fcntl(fd, F_SETFL, (cur & ~SETFL_FLAGS) | (flags & SETFL_FLAGS)) < 0)
+		return oc_error_errno(-errno, "cannot set file status flags 0%o", flags & SETFL_FLAGS);
+	return 0;
+}
+
+int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret)
+{
+	FownEntry *fown = OC_ARENA_MSG(a, FownEntry, FOWN_ENTRY__INIT);
+	struct f_owner_ex owner = {};
+
+	if (!fown)
+		return -ENOMEM;
+	if (fcntl(local_fd, F_GETOWN_EX, &owner) == 0 && owner.pid) {
+		fown->pid_type = owner.type;
+		fown->pid = owner.pid;
+		int sig = fcntl(local_fd, F_GETSIG);
+		fown->signum = sig > 0 ? sig : 0;
+		fown->uid = fown->euid = getuid();
+	}
+	*ret = fown;
+	return 0;
+}
+
+int oc_dump_file_begin(struct oc_dump_task *t, const struct oc_dump_fd *fd, FdTypes type, uint32_t *id,
+		       uint32_t *flags, FownEntry **fown, FileEntry **ret_fe)
+{
+	FileEntry *fe = OC_ARENA_MSG(t->ctx->arena, FileEntry, FILE_ENTRY__INIT);
+
+	if (!fe)
+		return -ENOMEM;
+	fe->type = type;
+	fe->id = *id = oc_dump_new_file_id(t->ctx);
+	*flags = fd->info.flags & ~O_CLOEXEC;
+	*ret_fe = fe;
+	return oc_dump_fown(t->ctx->arena, fd->local, fown);
+}
+
+int oc_dump_file_end(struct oc_dump_task *t, FileEntry *fe, uint32_t *ret_id)
+{
+	int r = oc_dump_add_file(t->ctx, fe);
+
+	if (r < 0)
+		return r;
+	*ret_id = fe->id;
+	return 0;
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	return *(const int *)a - *(const int *)b;
+}
+
+int oc_dump_list_fds(pid_t pid, int **ret_fds, size_t *ret_n)
+{
+	char path[64];
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ int *fds = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return oc_error_errno(-errno, "cannot list %s", path);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 32;
+			int *f = realloc(fds, cap * sizeof(*f));
+			if (!f)
+				return -ENOMEM;
+			fds = f;
+		}
+		fds[n++] = atoi(de->d_name);
+	}
+	qsort(fds, n, sizeof(*fds), cmp_int);
+	*ret_fds = TAKE_PTR(fds);
+	*ret_n = n;
+	return 0;
+}
+
+/* The id of an open file already dumped, if @fd shares it. */
+static uint32_t find_shared_file(struct oc_dump_task *t, const struct oc_dump_fd *fd)
+{
+	struct oc_dump_ctx *ctx = t->ctx;
+
+	for (size_t i = 0; i < ctx->n_known_files; i++) {
+		const struct oc_dump_file *k = &ctx->known_files[i];
+		if (k->fd < 0 || k->dev != fd->st.st_dev || k->ino != fd->st.st_ino)
+			continue;
+		if (syscall(SYS_kcmp, k->pid, t->pid, KCMP_FILE, k->fd, fd->num) == 0)
+			return k->id;
+	}
+	return 0;
+}
+
+static int remember_file(struct oc_dump_ctx *ctx, uint32_t id, pid_t pid, const struct oc_dump_fd *fd, int type)
+{
+	struct oc_dump_file *n = realloc(ctx->known_files, (ctx->n_known_files + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	ctx->known_files = n;
+	ctx->known_files[ctx->n_known_files++] = (struct oc_dump_file){
+		.id = id, .pid = pid, .fd = fd->num, .dev = fd->st.st_dev, .ino = fd->st.st_ino, .type = type,
+	};
+	return 0;
+}
+
+static int dump_one_fd(struct oc_dump_task *t, int num, FdinfoEntry **ret)
+{
+	struct oc_dump_fd fd = { .num = num, .local = -1 };
+	_cleanup_free_ char *info_text = NULL;
+	char name[64];
+	int r;
+
+	snprintf(name, sizeof(name), "fd/%d", num);
+	r = oc_proc_readlink(t->pid, name, &fd.link);
+	if (r < 0)
+		return r;
+	snprintf(name, sizeof(name), "fdinfo/%d", num);
+	r = oc_proc_read(t->pid, name, &info_text, NULL);
+	if (r >= 0)
+		r = oc_proc_parse_fdinfo(info_text, &fd.info);
+	if (r < 0)
+		goto out;
+	fd.local = syscall(SYS_pidfd_getfd, t->pidfd, num, 0);
+	if (fd.local < 0) {
+		r = oc_error_errno(-errno, "cannot get a copy of fd %d (%s)", num, fd.link);
+		goto out;
+	}
+	if (fstat(fd.local, &fd.st) < 0) {
+		r = oc_error_errno(-errno, "cannot stat fd %d (%s)", num, fd.link);
+		goto out;
+	}
+
+	const struct oc_fd_kind *kind = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds) && !kind; i++)
+		if (fd_kinds[i]->match(&fd))
+			kind = fd_kinds[i];
+	if (!kind) {
+		r = oc_error(-EOPNOTSUPP, "task %d fd %d is %s, a kind of file ocicr cannot dump yet", t->pid,
+			     num, fd.link);
+		goto out;
+	}
+
+	uint32_t id = find_shared_file(t, &fd);
+	if (!id) {
+		r = kind->dump(t, &fd, &id);
+		if (r < 0) {
+			r = oc_error_wrap(r, "fd %d (%s: %s)", num, kind->name, fd.link);
+			goto out;
+		}
+		r = remember_file(t->ctx, id, t->pid, &fd, kind->type);
+		if (r < 0)
+			goto out;
+	}
+	r = oc_dump_fd_locks(t, &fd, id);
+	if (r < 0) {
+		r = oc_error_wrap(r, "fd %d (%s)", num, fd.link);
+		goto out;
+	}
+
+	FdinfoEntry *fe = OC_ARENA_MSG(t->ctx->arena, FdinfoEntry, FDINFO_ENTRY__INIT);
+	if (!fe) {
+		r = -ENOMEM;
+		goto out;
+	}
+	fe->id = id;
+	fe->flags = (fd.info.flags & O_CLOEXEC) ? FD_CLOEXEC : 0;
+	fe->type = kind->type;
+	fe->fd = num;
+	*ret = fe;
+out:
+	if (fd.local >= 0)
+		close(fd.local);
+	free(fd.link);
+	oc_proc_fdinfo_clear(&fd.info);
+	return r;
+}
+
+int oc_dump_files(struct oc_dump_task *t)
+{
+	_cleanup_free_ int *fds = NULL;
+	size_t n = 0;
+	int r;
+
+	/* A task sharing its fd table with one already dumped adds nothing. */
+	for (struct oc_dump_task *o = t->ctx->tasks; o < t; o++)
+		if (o->ids && o->ids->files_id == t->ids->files_id) {
+			t->fds = o->fds;
+			t->n_fds = o->n_fds;
+			return 0;
+		}
+
+	r = oc_dump_list_fds(t->pid, &fds, &n);
+	if (r < 0)
+		return r;
+	t->fds = OC_ARENA_ARRAY(t->ctx->arena, FdinfoEntry *, n);
+	if (!t->fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		r = dump_one_fd(t, fds[i], &t->fds[t->n_fds]);
+		if (r < 0)
+			return r;
+		t->n_fds++;
+	}
+	return 0;
+}

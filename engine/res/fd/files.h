@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * File descriptors.  The fd table walk (res/files.c) hands each fd to the
+ * module of its kind, found through one table; each kind module has its
+ * dump and restore side by side.
+ */
+#ifndef OCICR_RES_FILES_H
+#define OCICR_RES_FILES_H
+
+#include <sys/stat.h>
+
+#include "dump/dump.h"
+#include "restore/restore.h"
+
+#include "fdinfo.pb-c.h"
+#include "fown.pb-c.h"
+
+/* One fd of a task being dumped. */
+struct oc_dump_fd {
+	int num;                   /* fd number in the task */
+	int local;                 /* our copy of it (pidfd_getfd) */
+	char *link;                /* readlink of /proc/PID/fd/N */
+	struct stat st;
+	struct oc_proc_fdinfo info;
+};
+
+struct oc_fd_kind {
+	const char *name;
+	FdTypes type;
+	/* Does this kind handle the fd?  Checked in table order. */
+	bool (*match)(const struct oc_dump_fd *fd);
+	/* Add the file entry for the fd to files.img; set *ret_id. */
+	int (*dump)(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id);
+	/*
+	 * Restore, in the coordinator before the tree exists: open the file
+	 * entry once, returning its fd; the tasks inherit it (restore.h).
+	 */
+	int (*open)(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);
+	/*
+	 * Restore, optional, in a task once its fds are installed: what needs
+	 * the task's own fd numbers (epoll watches) or the task itself (POSIX
+	 * locks).  Runs once per file entry, in its owner: the lowest pid among
+	 * the tasks holding it.  @fd is one of that task's fds for the entry.
+	 */
+	int (*setup)(struct oc_rst_agent *ag, FileEntry *fe, int fd);
+	/* What setup does, in a few words, for the plan printer. */
+	const char *setup_what;
+};
+
+/* The kind module for a file entry type, or NULL. */
+const struct oc_fd_kind *oc_fd_kind_of(FdTypes type);
+
+/* The fd numbers of task @pid, ascending (malloc'ed). */
+int oc_dump_list_fds(pid_t pid, int **ret_fds, size_t *ret_n);
+
+/* The fown of an open file, read through our copy of it. */
+int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
+
+/*
+ * What the entry of every kind of anonymous-inode file starts with: a
+ * FileEntry of @type for it to hang on, with a fresh id (also put in
+ * *@id), @fd's flags less O_CLOEXEC in *@flags, and @fd's fown.  The kind
+ * fills in the rest and its member of the FileEntry, then ends with
+ * oc_dump_file_end(): into files.img, and its id to the fd.
+ */
+int oc_dump_file_begin(struct oc_dump_task *t, const struct oc_dump_fd *fd, FdTypes type, uint32_t *id,
+		       uint32_t *flags, FownEntry **fown, FileEntry **ret_fe);
+int oc_dump_file_end(struct oc_dump_task *t, FileEntry *fe, uint32_t *ret_id);
+
+/* Kind modules. */
+extern const struct oc_fd_kind oc_fd_kind_reg;
+extern const struct oc_fd_kind oc_fd_kind_memfd;
+extern const struct oc_fd_kind oc_fd_kind_pipe;
+extern const struct oc_fd_kind oc_fd_kind_tty;
+extern const struct oc_fd_kind oc_fd_kind_fifo;
+extern const struct oc_fd_kind oc_fd_kind_unix;
+extern const struct oc_fd_kind oc_fd_kind_socket; /* other families: refused */
+extern const struct oc_fd_kind oc_fd_kind_eventfd;
+extern const struct oc_fd_kind oc_fd_kind_eventpoll;
+extern const struct oc_fd_kind oc_fd_kind_signalfd;
+extern const struct oc_fd_kind oc_fd_kind_timerfd;
+extern const struct oc_fd_kind oc_fd_kind_inotify;
+extern const struct oc_fd_kind oc_fd_kind_fanotify;
+
+/*
+ * Is @fd an anonymous-inode file of kind @name, as its link names it
+ * ("[eventfd]", "inotify": the text after "anon_inode:")?
+ */
+bool oc_fd_is_anon(const struct oc_dump_fd *fd, const char *name);
+
+/*
+ * Restore: give a file made anew the status flags of its image (the
+ * O_NONBLOCK, O_ASYNC... part of @flags; the access mode is the kind's).
+ */
+int oc_rst_set_status_flags(int fd, uint32_t flags);
+
+/* Is this a terminal device (handled by res/tty.c)? */
+bool oc_is_tty_dev(const struct stat *st);
+
+/*
+ * res/pipe.c, for pipes and FIFOs: queue the unread bytes of the pipe that
+ * @rd reads from as a pipe_data_entry of image @kind, once per @pipe_id;
+ * at restore, write them back into @wr.
+ */
+int oc_dump_pipe_data(struct oc_dump_ctx *ctx, enum oc_img_kind kind, int rd, uint32_t pipe_id);
+int oc_rst_fill_pipe(struct oc_rst_ctx *ctx, enum oc_img_kind kind, uint32_t pipe_id, int wr);
+
+/*
+ * res/file_lock.c.  At dump, for each fd (after its file has id
+ * @file_id): the locks its fdinfo shows, queued for filelocks.img, or a
+ * refusal without --file-locks.  At restore, in the agent once the task's
+ * fds are installed: the locks the task held.
+ */
+int oc_dump_fd_locks(struct oc_dump_task *t, const struct oc_dump_fd *fd, uint32_t file_id);
+int oc_rst_file_locks(struct oc_rst_agent *ag);
+
+#endif

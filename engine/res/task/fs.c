@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* The fs struct: working directory, root and umask. */
+#include <stdio.h>
+
+#include "dump/dump.h"
+#include "core/error.h"
+
+int oc_dump_fs(struct oc_dump_task *t)
+{
+	FsEntry *fs = OC_ARENA_MSG(t->ctx->arena, FsEntry, FS_ENTRY__INIT);
+	char path[64];
+	int r;
+
+	if (!fs)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/cwd", t->pid);
+	r = oc_dump_path_file(t, path, -1, &fs->cwd_id);
+	if (r < 0)
+		return oc_error_wrap(r, "working directory");
+	snprintf(path, sizeof(path), "/proc/%d/root", t->pid);
+	r = oc_dump_path_file(t, path, -1, &fs->root_id);
+	if (r < 0)
+		return oc_error_wrap(r, "root directory");
+	if (t->status.has_umask) {
+		fs->has_umask = true;
+		fs->umask = t->status.umask;
+	}
+	t->fs = fs;
+	return 0;
+}

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Resource limits, read from outside with prlimit().  That needs no
+ * CAP_SYS_RESOURCE for a task with our uids, but does for any other (even
+ * to read); then the task reads its own, in a remote system call.
+ */
+#include <stdio.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+#include "dump/dump.h"
+#include "core/error.h"
+
+#include "rlimit.pb-c.h"
+
+#define OC_RLIM_NLIMITS 16
+
+static int remote_getrlimit(struct oc_dump_task *t, int res, struct rlimit *ret)
+{
+	struct oc_remote *rs = &t->threads[0].rs;
+	char what[32];
+
+	snprintf(what, sizeof(what), "prlimit64(%d)", res);
+	long r = oc_remote_call(rs, what, SYS_prlimit64, 0, res, 0, rs->scratch);
+	if (r < 0)
+		return r;
+	return oc_remote_peek(rs, 0, ret, sizeof(*ret));
+}
+
+int oc_dump_rlimits(struct oc_dump_task *t)
+{
+	struct oc_arena *a = t->ctx->arena;
+	TaskCoreEntry *tc = t->threads[0].core->tc;
+	TaskRlimitsEntry *rl = OC_ARENA_MSG(a, TaskRlimitsEntry, TASK_RLIMITS_ENTRY__INIT);
+
+	if (!rl)
+		return -ENOMEM;
+	rl->rlimits = OC_ARENA_ARRAY(a, RlimitEntry *, OC_RLIM_NLIMITS);
+	if (!rl->rlimits)
+		return -ENOMEM;
+	for (int res = 0; res < OC_RLIM_NLIMITS; res++) {
+		struct rlimit lim;
+		RlimitEntry *e = OC_ARENA_MSG(a, RlimitEntry, RLIMIT_ENTRY__INIT);
+
+		if (!e)
+			return -ENOMEM;
+		if (prlimit(t->pid, res, NULL, &lim) < 0) {
+			if (errno != EPERM)
+				return oc_error_errno(-errno, "prlimit(%d, %d)", t->pid, res);
+			int r = remote_getrlimit(t, res, &lim);
+			if (r < 0)
+				return r;
+		}
+		e->cur = lim.rlim_cur;
+		e->max = lim.rlim_max;
+		rl->rlimits[rl->n_rlimits++] = e;
+	}
+	tc->rlimits = rl;
+	return 0;
+}

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Task identity: the pstree entry, the task-wide core (state, comm, flags,
+ * loginuid, oom score, subreaper) and the kernel-object / namespace ids.
+ */
+#include <inttypes.h>
+#include <linux/kcmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "dump/dump.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
+
+static int kcmp(pid_t a, pid_t b, int type)
+{
+	return syscall(SYS_kcmp, a, b, type, 0, 0);
+}
+
+/*
+ * Kernel-object ids: CRIU numbers each kind from 1 with the dumper itself
+ * first, so tasks start at 2.  Two tasks share an id when kcmp() says they
+ * share the object.  kcmp() also orders objects, so each kind keeps one
+ * task per object seen, sorted, and a task costs log(n) calls, not n: a
+ * tree of a few hundred tasks would spend longer frozen in kcmp() than in
+ * anything else.
+ */
+static int kobj_id(struct oc_dump_task *t, struct oc_kobj_index *ix, int kcmp_type, uint32_t *ret_id)
+{
+	size_t lo = 0, hi = ix->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = kcmp(ix->reps[mid].pid, t->pid, kcmp_type);
+		if (r == 0) {
+			*ret_id = ix->reps[mid].id;
+			return 0;
+		}
+		if (r == 1)
+			lo = mid + 1; /* that object sorts before ours */
+		else if (r == 2)
+			hi = mid;
+		else if (r < 0)
+			return oc_error_errno(-errno, "task %d: kcmp(%d)", t->pid, kcmp_type);
+		else
+			return oc_error(-EINVAL, "task %d: kcmp(%d) gives no order of objects", t->pid, kcmp_type);
+	}
+	struct oc_kobj_rep *reps = reallocarray(ix->reps, ix->n + 1, sizeof(*reps));
+	if (!reps)
+		return -ENOMEM;
+	memmove(reps + lo + 1, reps + lo, (ix->n - lo) * sizeof(*reps));
+	ix->reps = reps;
+	ix->n++;
+	ix->last_id = MAX(ix->last_id, 1u) + 1;
+	reps[lo] = (struct oc_kobj_rep){ .pid = t->pid, .id = ix->last_id };
+	*ret_id = ix->last_id;
+	return 0;
+}
+
+/* Namespace ids share one counter, in CRIU's order of kinds. */
+#define NS(kind, field) \
+	{ kind, offsetof(TaskKobjIdsEntry, field), offsetof(TaskKobjIdsEntry, has_##field) }
+static const struct {
+	const char *link;
+	size_t off, has_off;
+} ns_kinds[] = {
+	NS("pid", pid_ns_id),	NS("net", net_ns_id),	NS("ipc", ipc_ns_id),	NS("uts", uts_ns_id),
+	NS("time", time_ns_id), NS("mnt", mnt_ns_id),	NS("user", user_ns_id), NS("cgroup", cgroup_ns_id),
+};
+#undef NS
+
+static int dump_ns_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids)
+{
+	struct oc_dump_ctx *ctx = t->ctx;
+	uint32_t max = 0;
+
+	for (size_t i = 0; i < ctx->n_ns_seen; i++)
+		max = MAX(max, ctx->ns_seen[i].id);
+
+	for (size_t k = 0; k < ARRAY_SIZE(ns_kinds); k++) {
+		_cleanup_free_ char *link = NULL;
+		char name[32];
+		uint64_t ino;
+		uint32_t id = 0;
+		int r;
+
+		snprintf(name, sizeof(name), "ns/%s", ns_kinds[k].link);
+		r = oc_proc_readlink(t->pid, name, &link);
+		if (r == -ENOENT)
+			continue; /* kernel without this namespace kind */
+		if (r < 0)
+			return r;
+		r = oc_proc_parse_ns_link(link, ns_kinds[k].link, &ino);
+		if (r < 0)
+			return r;
+		for (size_t i = 0; i < ctx->n_ns_seen; i++)
+			if (ctx->ns_seen[i].ino == ino)
+				id = ctx->ns_seen[i].id;
+		if (!id) {
+			if (ctx->n_ns_seen == ARRAY_SIZE(ctx->ns_seen))
+				return oc_error(-E2BIG, "too many namespaces in the tree");
+			id = ++max;
+			ctx->ns_seen[ctx->n_ns_seen].ino = ino;
+			ctx->ns_seen[ctx->n_ns_seen++].id = id;
+		}
+		*(uint32_t *)((char *)ids + ns_kinds[k].off) = id;
+		*(protobuf_c_boolean *)((char *)ids + ns_kinds[k].has_off) = true;
+	}
+	return 0;
+}
+
+static int read_proc_u32(pid_t pid, const char *name, int base, uint32_t *ret, bool *ret_has)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = oc_proc_read(pid, name, &text, NULL);
+
+	*ret_has = false;
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	char *end;
+	errno = 0;
+	long long v = strtoll(text, &end, base);
+	if (errno || end == text)
+		return oc_error(-EINVAL, "/proc/%d/%s: cannot parse '%s'", pid, name, text);
+	*ret = (uint32_t)v;
+	*ret_has = true;
+	return 0;
+}
+
+static int dump_pstree(struct oc_dump_task *t)
+{
+	/* As CRIU: a session or group led from outside the tree is a shell
+	 * job, restorable only into the restorer's session. */
+	if (t == t->ctx->tasks && !t->ctx->opts->shell_job && t->seized->state != OC_TASK_DEAD &&
+	    (t->stat.session != t->pid || (t->stat.pgrp != t->pid && t->stat.pgrp != t->stat.session)))
+		return oc_error(-EPERM, "task %d belongs to session %d and group %d led from outside the tree: "
+				"dump it as a shell job with --shell-job, or start it with setsid", t->pid,
+				t->stat.session, t->stat.pgrp);
+	struct oc_arena *a = t->ctx->arena;
+	PstreeEntry *pe = OC_ARENA_MSG(a, PstreeEntry, PSTREE_ENTRY__INIT);
+
+	if (!pe)
+		return -ENOMEM;
+	pe->pid = t->pid;
+	pe->ppid = t == t->ctx->tasks ? 0 : t->stat.ppid;
+	pe->pgid = t->stat.pgrp;
+	pe->sid = t->stat.session;
+	if (t->seized->state == OC_TASK_DEAD) {
+		pe->n_threads = 1;
+		pe->threads = OC_ARENA_ARRAY(a, uint32_t, 1); /* [0] */
+	} else {
+		pe->n_threads = t->n_threads;
+		pe->threads = OC_ARENA_ARRAY(a, uint32_t, t->n_threads);
+		if (pe->threads)
+			for (size_t i = 0; i < t->n_threads; i++)
+				pe->threads[i] = t->threads[i].seized->tid;
+	}
+	if (!pe->threads)
+		return -ENOMEM;
+	t->pstree = pe;
+	return 0;
+}
+
+int oc_dump_task_core(struct oc_dump_task *t)
+{
+	struct oc_arena *a = t->ctx->arena;
+	TaskCoreEntry *tc = OC_ARENA_MSG(a, TaskCoreEntry, TASK_CORE_ENTRY__INIT);
+	bool zombie = t->seized->state == OC_TASK_DEAD;
+	int r;
+
+	if (!tc)
+		return -ENOMEM;
+	r = dump_pstree(t);
+	if (r < 0)
+		return r;
+
+	/* Cores: one per thread, the leader's carrying the task-wide part. */
+	size_t n_cores = zombie ? 1 : t->n_threads;
+	if (zombie) {
+		t->threads = OC_ARENA_ARRAY(a, struct oc_dump_thread, 1);
+		if (!t->threads)
+			return -ENOMEM;
+	}
+	for (size_t i = 0; i < n_cores; i++) {
+		CoreEntry *core = OC_ARENA_MSG(a, CoreEntry, CORE_ENTRY__INIT);
+		if (!core)
+			return -ENOMEM;
+		core->mtype = CORE_ENTRY__MARCH__X86_64;
+		t->threads[i].core = core;
+	}
+	t->threads[0].core->tc = tc;
+
+	tc->task_state = t->seized->state;
+	tc->exit_code = zombie ? t->seized->exit_status : 0;
+	tc->flags = t->stat.flags;
+	tc->comm = oc_arena_strdup(a, t->stat.comm);
+	if (!tc->comm)
+		return -ENOMEM;
+	if (zombie)
+		return 0;
+
+	if (t->seized->state == OC_TASK_STOPPED) {
+		tc->has_stop_signo = true;
+		tc->stop_signo = t->seized->stop_signo;
+	}
+	tc->blk_sigset = t->threads[0].rs.saved_sigmask;
+
+	uint32_t v;
+	bool has;
+	r = read_proc_u32(t->pid, "personality", 16, &tc->personality, &has);
+	if (r < 0)
+		return r;
+	r = read_proc_u32(t->pid, "loginuid", 10, &tc->loginuid, &has);
+	if (r < 0)
+		return r;
+	tc->has_loginuid = has;
+	r = read_proc_u32(t->pid, "oom_score_adj", 10, &v, &has);
+	if (r < 0)
+		return r;
+	tc->has_oom_score_adj = has;
+	tc->oom_score_adj = (int32_t)v;
+
+	long res;
+	r = oc_remote_syscall(&t->threads[0].rs, SYS_prctl, &res, PR_GET_CHILD_SUBREAPER,
+			      t->threads[0].rs.scratch, 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	int subreaper = 0;
+	if (res == 0) {
+		r = oc_remote_peek(&t->threads[0].rs, 0, &subreaper, sizeof(subreaper));
+		if (r < 0)
+			return r;
+	}
+	tc->has_child_subreaper = true;
+	tc->child_subreaper = subreaper != 0;
+
+	/* ids */
+	TaskKobjIdsEntry *ids = OC_ARENA_MSG(a, TaskKobjIdsEntry, TASK_KOBJ_IDS_ENTRY__INIT);
+	if (!ids)
+		return -ENOMEM;
+	struct oc_kobj_index *ix = t->ctx->kobjs;
+	_Static_assert(ARRAY_SIZE(t->ctx->kobjs) == 4, "one index per kind");
+	r = kobj_id(t, &ix[0], KCMP_VM, &ids->vm_id);
+	if (r >= 0)
+		r = kobj_id(t, &ix[1], KCMP_FILES, &ids->files_id);
+	if (r >= 0)
+		r = kobj_id(t, &ix[2], KCMP_FS, &ids->fs_id);
+	if (r >= 0)
+		r = kobj_id(t, &ix[3], KCMP_SIGHAND, &ids->sighand_id);
+	if (r < 0)
+		return r;
+	r = dump_ns_ids(t, ids);
+	if (r < 0)
+		return r;
+	t->ids = ids;
+	return 0;
+}

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The restore coordinator: load the images, check that the pids are free,
+ * create each task with its pid, follow its agent and blob under ptrace,
+ * and finish each thread by loading its registers, FPU state and signal
+ * mask.  Any failure kills every task it created.
+ */
+#include <elf.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "restore/restore.h"
+#include "arch/x86_64/regs.h"
+#include "arch/x86_64/remote.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/interrupt.h"
+#include "core/log.h"
+#include "proc/proc.h"
+
+#include "stats.pb-c.h"
+
+struct rst_thread_state {
+	pid_t tid;
+	bool done;     /* stopped at the blob's final trap */
+};
+
+/* What the coordinator knows of one task while it is being restored. */
+struct rst_live {
+	struct oc_rst_task *task;
+	pid_t pid;
+	int sock;      /* the coordinator's end */
+	struct rst_thread_state *threads;
+	size_t n_threads;
+	size_t n_done;
+	bool exited;   /* a zombie-to-be that has exited */
+	struct oc_agent_msg jump;
+	bool jumped;
+	int helper_base;
+};
+
+static int check_pid_free(pid_t pid)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	if (access(path, F_OK) < 0)
+		return 0;
+	_cleanup_free_ char *comm = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	FILE *f = fopen(path, "re");
+	char name[64] = "?";
+	if (f) {
+		if (fgets(name, sizeof(name), f))
+			name[strcspn(name, "\n")] = '\0';
+		fclose(f);
+	}
+	return oc_error(-EEXIST, "pid %d is taken (by '%s'); it must be free to restore the task", pid, name);
+}
+
+static int check_pids(struct oc_rst_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		PstreeEntry *pe = ctx->tasks[i].pstree;
+		int r = check_pid_free(pe->pid);
+		if (r < 0)
+			return r;
+		for (size_t j = 0; j < pe->n_threads; j++)
+			if (pe->threads[j] && (r = check_pid_free(pe->threads[j])) < 0)
+				return r;
+	}
+	return 0;
+}
+
+/* Only tasks we created are ours to kill: they are traced by us. */
+static bool is_traced_by_us(pid_t pid)
+{
+	_cleanup_free_ char *text = NULL;
+	struct oc_proc_status st = {};
+	bool ours = false;
+
+	if (oc_proc_read(pid, "status", &text, NULL) < 0 || oc_proc_parse_status(text, &st) < 0)
+		return false;
+	ours = st.has_tracer_pid && st.tracer_pid == getpid();
+	oc_proc_status_clear(&st);
+	return ours;
+}
+
+static pid_t clone_with_pid(pid_t pid, uint64_t flags)
+{
+	struct clone_args ca = {
+		.flags = flags,
+		.exit_signal = SIGCHLD,
+		.set_tid = (uint64_t)(uintptr_t)&pid,
+		.set_tid_size = 1,
+	};
+	return syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+static void silent_log(enum oc_log_level level, const char *line, void *userdata)
+{
+}
+
+static __attribute__((noreturn)) void agent_fail(struct oc_rst_task *t, int r)
+{
+	struct oc_agent_msg msg = { .type = OC_AGENT_FAILED, .err = r };
+
+	snprintf(msg.text, sizeof(msg.text), "%s", oc_error_message());
+	send(t->status_fd, &msg, sizeof(msg), MSG_NOSIGNAL);
+	_exit(1);
+}
+
+static __attribute__((noreturn)) void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files,
+					       struct oc_rst_task *t);
+
+static struct oc_rst_task *task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		if (ctx->tasks[i].pid == pid)
+			return &ctx->tasks[i];
+	return NULL;
+}
+
+/*
+ * OC_STEP_CREATE done by a parent: fork the child with its pid.  A child
+ * that leads or joins another process group gets it from us at once,
+ * before any later step could need it; a session leader makes its session
+ * itself.
+ */
+static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *parent,
+			struct oc_rst_task *c)
+{
+	PstreeEntry *pe = c->pstree;
+	int done[2] = { -1, -1 };
+	char byte;
+	uint64_t share = (oc_rst_shares_files(ctx, c) ? CLONE_FILES : 0) | (oc_rst_shares_fs(ctx, c) ? CLONE_FS : 0);
+
+	/* A session leader makes its session itself; later steps may need
+	 * it (a sibling joining its group), so wait until it has.  (Not
+	 * through a table we share: closing our end would close its.) */
+	if (pe->sid == pe->pid && !(share & CLONE_FILES) && pipe2(done, O_CLOEXEC) < 0)
+		return oc_error_errno(-errno, "pipe2");
+	c->session_done_fd = done[1];
+	pid_t pid = clone_with_pid(c->pid, share);
+	if (pid < 0) {
+		close(done[0]);
+		close(done[1]);
+		return oc_error_errno(-errno, "cannot create task %d", c->pid);
+	}
+	if (pid == 0) {
+		close(done[0]);
+		run_task(ctx, files, c);
+	}
+	if (done[0] >= 0) {
+		close(done[1]);
+		ssize_t n = read(done[0], &byte, 1);
+		close(done[0]);
+		if (n != 1)
+			return oc_error(-EIO, "task %d failed before making its session", c->pid);
+	}
+	if (pe->sid != pe->pid && pe->pgid != parent->pstree->pgid && setpgid(pid, pe->pgid) < 0)
+		return oc_error_errno(-errno, "cannot put task %d in process group %d", pid, pe->pgid);
+	return 0;
+}
+
+static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
+{
+	PstreeEntry *pe = t->pstree;
+	bool root = t == ctx->tasks;
+
+	if (pe->sid == pe->pid && !(root && ctx->opts->shell_job)) {
+		if (setsid() < 0)
+			return oc_error_errno(-errno, "task %d: setsid", t->pid);
+	} else if ((pid_t)pe->pgid != getpgrp() && (!root || pe->pgid == pe->pid) &&
+		   setpgid(0, pe->pgid) < 0) {
+		/* Our parent sets our group too, right after creating us; we
+		 * do it as well, before making children that inherit it. */
+		return oc_error_errno(-errno, "task %d: cannot join process group %u", t->pid, pe->pgid);
+	}
+	if (t->session_done_fd >= 0) {
+		if (write(t->session_done_fd, "s", 1) != 1)
+			return oc_error_errno(-errno, "task %d: cannot report its session", t->pid);
+		close(t->session_done_fd);
+		t->session_done_fd = -1;
+	}
+	return 0;
+}
+
+static __attribute__((noreturn)) void become_zombie(struct oc_rst_task *t)
+{
+	int status = t->cores[0]->tc->exit_code;
+
+	if (WIFSIGNALED(status)) {
+		sigset_t sig;
+
+		/* Created by a restorer that may hold signals blocked. */
+		sigemptyset(&sig);
+		sigaddset(&sig, WTERMSIG(status));
+		sigprocmask(SIG_UNBLOCK, &sig, NULL);
+		signal(WTERMSIG(status), SIG_DFL);
+		prctl(PR_SET_DUMPABLE, 0); /* no core dump */
+		kill(getpid(), WTERMSIG(status));
+	}
+	_exit(WEXITSTATUS(status));
+}
+
+/* A task's agent: carry out this task's steps of the plan, in order. */
+static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t)
+{
+	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .files = files, .status_fd = t->status_fd };
+	const struct oc_plan *plan = &ctx->plan;
+	char go;
+	int r = 0;
+
+	/* The log fd may become one of the task's fds: log nothing here. */
+	oc_set_log(silent_log, NULL, OC_LOG_MSG);
+	if (read(t->status_fd, &go, 1) != 1)
+		_exit(2);
+
+	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
+		const struct oc_plan_step *s = &plan->steps[plan->order[k]];
+		if (s->actor != t->pid)
+			continue;
+		switch (s->kind) {
+		case OC_STEP_CREATE:
+			r = create_child(ctx, files, t, task_by_pid(ctx, s->task));
+			break;
+		case OC_STEP_SESSION:
+			r = do_session(ctx, t);
+			break;
+		case OC_STEP_PREMAP:
+			r = oc_agent_premap(&ag);
+			break;
+		case OC_STEP_ZOMBIE:
+			become_zombie(t);
+		case OC_STEP_INSTALL:
+			r = oc_agent_install(&ag);
+			break;
+		case OC_STEP_SETUP:
+			r = oc_agent_setup_file(&ag, s->object);
+			break;
+		case OC_STEP_FS:
+			r = oc_agent_fs(&ag);
+			break;
+		case OC_STEP_MEMORY:
+			r = oc_agent_memory(&ag); /* returns only on failure */
+			if (r >= 0)
+				r = -EIO;
+			break;
+		default:
+			break;
+		}
+	}
+	agent_fail(t, r < 0 ? r : oc_error(-EIO, "task %d: the plan ended before its memory step", t->pid));
+}
+
+static const char *const step_names[];
+
+/* Read what the agent or the blob said, without blocking. */
+static void read_agent_msgs(struct rst_live *lv, char *why, size_t why_len)
+{
+	struct oc_agent_msg msg;
+	ssize_t n;
+
+	while ((n = recv(lv->sock, &msg, sizeof(msg), MSG_DONTWAIT)) > 0) {
+		if (n == sizeof(struct oc_rst_report) && why) {
+			struct oc_rst_report rep;
+			memcpy(&rep, &msg, sizeof(rep));
+			snprintf(why, why_len, "the restorer failed while %s (item %d, thread %d): %s",
+				 rep.step > 0 && rep.step < _OC_RST_STEP_MAX ? step_names[rep.step] : "?", rep.index,
+				 rep.tid, strerror(rep.err));
+			continue;
+		}
+		if (n != sizeof(msg))
+			continue;
+		msg.text[sizeof(msg.text) - 1] = '\0';
+		if (msg.type == OC_AGENT_FAILED && why)
+			snprintf(why, why_len, "%s", msg.text);
+		else if (msg.type == OC_AGENT_WARNING)
+			pr_warn("%s", msg.text);
+		else if (msg.type == OC_AGENT_INFO)
+			pr_info("%s", msg.text);
+		else if (msg.type == OC_AGENT_JUMPING) {
+			lv->jump = msg;
+			lv->jumped = true;
+		}
+	}
+}
+
+
+static const char *const step_names[_OC_RST_STEP_MAX] = {
+	[OC_RST_STEP_NONE] = "?", [OC_RST_STEP_UNMAP] = "unmapping the old layout",
+	[OC_RST_STEP_VDSO] = "mapping the vDSO", [OC_RST_STEP_MMAP] = "mapping a VMA",
+	[OC_RST_STEP_PAGES] = "reading pages", [OC_RST_STEP_MPROTECT] = "setting protections",
+	[OC_RST_STEP_MM] = "setting mm fields (PR_SET_MM_MAP)", [OC_RST_STEP_SIGACTION] = "signal handlers",
+	[OC_RST_STEP_ITIMER] = "interval timers", [OC_RST_STEP_TIMER] = "POSIX timers",
+	[OC_RST_STEP_RLIMIT] = "resource limits", [OC_RST_STEP_CLONE] = "creating threads",
+	[OC_RST_STEP_THREAD] = "per-thread state", [OC_RST_STEP_CREDS] = "credentials",
+	[OC_RST_STEP_SIGQUEUE] = "queueing pending signals", [OC_RST_STEP_SEALS] = "sealing memfds",
+};
+
+static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, struct rst_thread_state **ret_th)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (live[i].pid == tid && ret_th)
+			*ret_th = live[i].n_threads ? &live[i].threads[0] : NULL;
+		for (size_t j = 0; j < live[i].n_threads; j++)
+			if (live[i].threads[j].tid == tid) {
+				if (ret_th)
+					*ret_th = &live[i].threads[j];
+				return &live[i];
+			}
+		if (live[i].pid == tid)
+			return &live[i];
+	}
+	return NULL;
+}
+
+/* Follow the tree until every thread sits at its blob's final trap and
+ * every zombie-to-be has exited. */
+static int follow_tree(struct rst_live *live, size_t n)
+{
+	size_t waiting = 0;
+	char why[3072] = "";
+
+	for (size_t i = 0; i < n; i++)
+		waiting += live[i].task->zombie ? 1 : live[i].n_threads;
+
+	while (waiting) {
+		int st;
+		pid_t w = waitpid(-1, &st, __WALL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return oc_error_errno(-errno, "waiting for the tree");
+		}
+		struct rst_thread_state *th = NULL;
+		struct rst_live *lv = live_task(live, n, w, &th);
+		if (!lv)
+			continue;
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			if (lv->task->zombie && w == lv->pid && !lv->exited) {
+				lv->exited = true;
+				waiting--;
+				continue;
+			}
+			if (w != lv->pid)
+				continue;
+			read_agent_msgs(lv, why, sizeof(why));
+			if (why[0])
+				return oc_error(-EIO, "restoring task %d: %s", lv->pid, why);
+			return oc_error(-EIO, "task %d died during restore (%s %d)", lv->pid,
+					WIFEXITED(st) ? "exit status" : "signal",
+					WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+		}
+		if (!WIFSTOPPED(st))
+			continue;
+		int event = st >> 16, sig = WSTOPSIG(st);
+		if (event) {
+			/* fork/clone reports and new tasks' first stops */
+			ptrace(PTRACE_CONT, w, 0, 0);
+			continue;
+		}
+		if (sig == SIGTRAP && th && !th->done && !lv->task->zombie) {
+			th->done = true;
+			waiting--;
+			continue;
+		}
+		if (sig == SIGCHLD || sig == SIGPIPE || (lv->task->zombie && sig != SIGSEGV)) {
+			/* A zombie-to-be kills itself with its own signal. */
+			ptrace(PTRACE_CONT, w, 0, lv->task->zombie ? sig : 0);
+			continue;
+		}
+		struct user_regs_struct regs = {};
+		siginfo_t si = {};
+		ptrace(PTRACE_GETREGS, w, 0, &regs);
+		ptrace(PTRACE_GETSIGINFO, w, 0, &si);
+		read_agent_msgs(lv, NULL, 0);
+		uint64_t base = lv->jumped ? lv->jump.area_start : 0;
+		return oc_error(-EIO, "thread %d of task %d got signal %d (%s) during restore at ip 0x%llx "
+				"(restorer+0x%llx), address %p", w, lv->pid, sig, strsignal(sig),
+				(unsigned long long)regs.rip, (unsigned long long)(regs.rip - base), si.si_addr);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (live[i].task->zombie)
+			continue;
+		read_agent_msgs(&live[i], NULL, 0);
+		if (!live[i].jumped)
+			return oc_error(-EIO, "task %d reached the end without entering the restorer", live[i].pid);
+	}
+	return 0;
+}
+
+/* Unmap the restorer area, load each thread's registers and let go. */
+static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
+{
+	struct oc_remote rs;
+	size_t xlen = oc_arch_xstate_size();
+	_cleanup_free_ uint8_t *xbuf = malloc(xlen);
+	int r;
+
+	if (!xbuf)
+		return -ENOMEM;
+	r = oc_remote_begin(lv->pid, lv->jump.syscall_ip, 0, &rs);
+	if (r < 0)
+		return r;
+	/* Our fds go from its table (shared or not, every task is done). */
+	r = oc_remote_call(&rs, "close_range of the restorer's fds", SYS_close_range, lv->helper_base, ~0u, 0, 0);
+	if (r < 0)
+		return r;
+	r = oc_remote_call(&rs, "munmap of the restorer area", SYS_munmap, lv->jump.area_start, lv->jump.area_len,
+			   0, 0);
+	if (r < 0)
+		return r;
+
+	for (size_t i = 0; i < t->n_cores; i++) {
+		CoreEntry *core = t->cores[i];
+		pid_t tid = t->pstree->threads[i];
+		struct user_regs_struct regs;
+		uint64_t mask = i == 0 ? t->cores[0]->tc->blk_sigset
+				       : (core->thread_core->has_blk_sigset ? core->thread_core->blk_sigset : 0);
+
+		r = oc_arch_regs_from_image(core->thread_info->gpregs, &regs);
+		if (r < 0)
+			return oc_error_wrap(r, "thread %d", tid);
+		r = oc_arch_xstate_from_image(core->thread_info->fpregs, xbuf, xlen);
+		if (r < 0)
+			return oc_error_wrap(r, "thread %d", tid);
+		struct iovec iov = { xbuf, xlen };
+		if (ptrace(PTRACE_SETREGSET, tid, NT_X86_XSTATE, &iov) < 0)
+			return oc_error_errno(-errno, "thread %d: cannot load FPU state", tid);
+		if (ptrace(PTRACE_SETREGS, tid, 0, &regs) < 0)
+			return oc_error_errno(-errno, "thread %d: cannot load registers", tid);
+		mask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+		if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask) < 0)
+			return oc_error_errno(-errno, "thread %d: cannot set the signal mask", tid);
+	}
+	for (size_t i = 0; i < t->n_cores; i++) {
+		pid_t tid = t->pstree->threads[i];
+		if (ptrace(PTRACE_DETACH, tid, 0, 0) < 0)
+			return oc_error_errno(-errno, "cannot let thread %d go", tid);
+	}
+	TaskCoreEntry *tc = t->cores[0]->tc;
+	if (tc->task_state == 3)
+		kill(t->pid, tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP);
+	return 0;
+}
+
+static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
+{
+	int r;
+
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		struct oc_rst_task *t = &ctx->tasks[i];
+		int sv[2];
+
+		live[i].task = t;
+		live[i].helper_base = files->helper_base;
+		t->session_done_fd = -1;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+			return oc_error_errno(-errno, "socketpair");
+		live[i].sock = sv[0];
+		/* The agent's end lives in the helper range: every blob closes it. */
+		t->status_fd = oc_rst_high_fd(files, sv[1]);
+		if (t->status_fd < 0)
+			return t->status_fd;
+		live[i].pid = t->pid;
+		live[i].n_threads = t->zombie ? 0 : t->n_cores;
+		live[i].threads = calloc(t->n_cores, sizeof(*live[i].threads));
+		if (!live[i].threads)
+			return -ENOMEM;
+		for (size_t j = 0; j < t->n_cores && !t->zombie; j++)
+			live[i].threads[j].tid = t->pstree->threads[j];
+	}
+
+	pid_t pid = clone_with_pid(ctx->tasks[0].pid, 0);
+	if (pid < 0)
+		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
+	if (pid == 0)
+		run_task(ctx, files, &ctx->tasks[0]);
+	if (pid != ctx->tasks[0].pid)
+		return oc_error(-EEXIST, "task got pid %d instead of %d", pid, ctx->tasks[0].pid);
+	if (ptrace(PTRACE_SEIZE, pid, 0,
+		   PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_EXITKILL | PTRACE_O_TRACESYSGOOD) < 0)
+		return oc_error_errno(-errno, "cannot trace task %d", pid);
+	/* The tree has every file now; ours would only keep pipes open. */
+	oc_rst_files_fini(files);
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		if (write(live[i].sock, "g", 1) != 1)
+			return oc_error_errno(-errno, "cannot start task %d", live[i].pid);
+
+	r = follow_tree(live, ctx->n_tasks);
+	if (r >= 0)
+		r = oc_interrupt_check(); /* the last chance: nothing ran yet */
+	if (r < 0)
+		return r;
+	/* Everything is in place: let the whole tree go at once. */
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		if (ctx->tasks[i].zombie)
+			continue;
+		r = finish_task(&ctx->tasks[i], &live[i]);
+		if (r < 0)
+			return oc_error_wrap(r, "restoring task %d", ctx->tasks[i].pid);
+	}
+	return 0;
+}
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
+}
+
+static int write_restore_stats(struct oc_rst_ctx *ctx, uint64_t restore_us)
+{
+	StatsEntry st = STATS_ENTRY__INIT;
+	RestoreStatsEntry rs = RESTORE_STATS_ENTRY__INIT;
+
+	rs.restore_time = restore_us;
+	st.restore = &rs;
+	return oc_img_write_one(ctx->dir, OC_IMG_STATS_RESTORE, 0, &st.base);
+}
+
+int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
+{
+	struct oc_rst_ctx ctx = { .opts = opts };
+	struct oc_rst_files files = {};
+	struct rst_live *live = NULL;
+	uint64_t t0 = now_us();
+	int r;
+
+	if (!opts || opts->sz < sizeof(*opts))
+		return oc_error(-EINVAL, "restore options: bad size");
+	if (!opts->images_dir)
+		return oc_error(-EINVAL, "no images directory given");
+
+	r = oc_imgdir_open(opts->images_dir, false, &ctx.dir);
+	if (r < 0)
+		return r;
+	oc_interrupt_set(opts->interrupted, opts->interrupted_data);
+	r = oc_restore_load(&ctx);
+	if (r < 0)
+		goto out;
+	r = oc_plan_build(&ctx, &ctx.plan);
+	if (r < 0)
+		goto out;
+	if (opts->plan_only) {
+		oc_plan_print(&ctx.plan, &ctx, opts->plan_out ? opts->plan_out : stdout);
+		goto out;
+	}
+	r = oc_interrupt_check();
+	if (r >= 0)
+		r = check_pids(&ctx);
+	if (r < 0)
+		goto out;
+
+	live = calloc(ctx.n_tasks, sizeof(*live));
+	if (!live) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < ctx.n_tasks; i++)
+		live[i].sock = -1;
+
+	pr_info("Restoring %zu task(s) from %s", ctx.n_tasks, opts->images_dir);
+	files.ctx = &ctx;
+	r = oc_rst_open_all(&files);
+	if (r >= 0)
+		r = restore_tree(&ctx, &files, live);
+	if (r < 0) {
+		/* Leave nothing behind: every task we made dies.  Looking
+		 * them up may record errors of its own: keep ours. */
+		char why[4096];
+		snprintf(why, sizeof(why), "%s", oc_error_message());
+		for (size_t i = 0; i < ctx.n_tasks; i++)
+			if (is_traced_by_us(ctx.tasks[i].pid))
+				kill(ctx.tasks[i].pid, SIGKILL);
+		while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
+			;
+		r = oc_error(r, "%s", why);
+		goto out;
+	}
+	uint64_t took = now_us() - t0;
+	pr_info("Restored task %d in %" PRIu64 " us", ctx.tasks[0].pid, took);
+	if (write_restore_stats(&ctx, took) < 0)
+		pr_warn("cannot write stats-restore: %s", oc_error_message());
+	if (ret_root_pid)
+		*ret_root_pid = ctx.tasks[0].pid;
+
+	if (!opts->detach) {
+		int st;
+		while (waitpid(ctx.tasks[0].pid, &st, 0) < 0 && errno == EINTR)
+			;
+		r = st;
+	}
+out:
+	oc_interrupt_set(NULL, NULL);
+	oc_rst_files_fini(&files);
+	if (live)
+		for (size_t i = 0; i < ctx.n_tasks; i++) {
+			if (live[i].sock >= 0)
+				close(live[i].sock);
+			free(live[i].threads);
+		}
+	free(live);
+	oc_restore_ctx_fini(&ctx);
+	return r;
+}

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+#include <dirent.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "seize/seize.h"
+#include "proc/proc.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
+
+#define SEIZE_OPTIONS (PTRACE_O_TRACESYSGOOD)
+
+int oc_wait_stop(pid_t tid, int *ret_status)
+{
+	for (;;) {
+		int status;
+		pid_t r = waitpid(tid, &status, __WALL);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return oc_error_errno(-errno, "waiting for thread %d", tid);
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return oc_error(-ESRCH, "thread %d exited while being frozen", tid);
+		*ret_status = status;
+		return 0;
+	}
+}
+
+/*
+ * Bring a freshly seized thread to a ptrace stop.  A signal that arrives
+ * first is delivered (as it would have been a moment earlier) and the
+ * interrupt, which stays pending, traps right after.
+ */
+static int interrupt_thread(pid_t tid, int *ret_group_stop_sig)
+{
+	int status, r;
+
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return oc_error_errno(-errno, "PTRACE_INTERRUPT of thread %d", tid);
+	for (;;) {
+		r = oc_wait_stop(tid, &status);
+		if (r < 0)
+			return r;
+		if (!WIFSTOPPED(status))
+			continue;
+		int event = status >> 16;
+		int sig = WSTOPSIG(status);
+		if (event == PTRACE_EVENT_STOP) {
+			/* Group-stop: the task was stopped by a signal. */
+			*ret_group_stop_sig = (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+					       sig == SIGTTOU) ? sig : 0;
+			return 0;
+		}
+		if (event) {
+			/* Some other event; let it go on and trap again. */
+			ptrace(PTRACE_CONT, tid, 0, 0);
+			continue;
+		}
+		pr_debug("thread %d: delivering signal %d while freezing", tid, sig);
+		if (ptrace(PTRACE_CONT, tid, 0, sig) < 0)
+			return oc_error_errno(-errno, "resuming thread %d with signal %d", tid, sig);
+	}
+}
+
+static int list_tids(pid_t pid, pid_t **ret_tids, size_t *ret_n)
+{
+	char path[64];
+	_cleanup_closedir_ DIR *d = NULL;
+	_cleanup_free_ pid_t *tids = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return oc_error_errno(-errno, "cannot list threads of %d", pid);
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			pid_t *t = realloc(tids, cap * sizeof(*t));
+			if (!t)
+				return -ENOMEM;
+			tids = t;
+		}
+		tids[n++] = atoi(de->d_name);
+	}
+	*ret_tids = TAKE_PTR(tids);
+	*ret_n = n;
+	return 0;
+}
+
+static bool task_has_thread(const struct oc_seized_task *t, pid_t tid)
+{
+	for (size_t i = 0; i < t->n_threads; i++)
+		if (t->threads[i].tid == tid)
+			return true;
+	return false;
+}
+
+static int add_thread(struct oc_seized_task *t, pid_t tid)
+{
+	struct oc_seized_thread *n = realloc(t->threads, (t->n_threads + 1) * sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	t->threads = n;
+	memset(&n[t->n_threads], 0, sizeof(n[0]));
+	n[t->n_threads].tid = tid;
+	t->n_threads++;
+	return 0;
+}
+
+/* Seize every thread of @t not yet seized; *ret_new says whether any was. */
+static int seize_threads(struct oc_seized_task *t, bool *ret_new)
+{
+	_cleanup_free_ pid_t *tids = NULL;
+	size_t n;
+	int r;
+
+	r = list_tids(t->pid, &tids, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		int stop_sig = 0;
+
+		if (task_has_thread(t, tids[i]))
+			continue;
+		if (ptrace(PTRACE_SEIZE, tids[i], 0, SEIZE_OPTIONS) < 0) {
+			if (errno == ESRCH)
+				continue; /* exited meanwhile */
+			return oc_error_errno(-errno, "cannot seize thread %d of task %d", tids[i], t->pid);
+		}
+		r = add_thread(t, tids[i]);
+		if (r < 0)
+			return r;
+		t->threads[t->n_threads - 1].seized = true;
+		r = interrupt_thread(tids[i], &stop_sig);
+		if (r == -ESRCH) {
+			t->n_threads--;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		if (stop_sig && t->state == OC_TASK_ALIVE) {
+			t->state = OC_TASK_STOPPED;
+			t->stop_signo = stop_sig;
+		}
+		*ret_new = true;
+	}
+	/* The leader first, as pstree.img and core images expect. */
+	for (size_t i = 1; i < t->n_threads; i++)
+		if (t->threads[i].tid == t->pid) {
+			struct oc_seized_thread tmp = t->threads[0];
+			t->threads[0] = t->threads[i];
+			t->threads[i] = tmp;
+		}
+	return 0;
+}
+
+static int task_index(const struct oc_seized_tree *tree, pid_t pid)
+{
+	for (size_t i = 0; i < tree->n_tasks; i++)
+		if (tree->tasks[i].pid == pid)
+			return i;
+	return -1;
+}
+
+static int add_task(struct oc_seized_tree *tree, pid_t pid, size_t parent)
+{
+	_cleanup_free_ char *stat_text = NULL;
+	struct oc_proc_stat st;
+	int r;
+
+	/* ptrace cannot seize its own caller: say so rather than EPERM. */
+	if (pid == getpid())
+		return oc_error(-EINVAL, "task %d is ocicr itself: dump a tree from outside it", pid);
+	r = oc_proc_read(pid, "stat", &stat_text, NULL);
+	if (r < 0)
+		return r;
+	r = oc_proc_parse_stat(stat_text, &st);
+	if (r < 0)
+		return r;
+
+	struct oc_seized_task *n = realloc(tree->tasks, (tree->n_tasks + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	tree->tasks = n;
+	struct oc_seized_task *t = &tree->tasks[tree->n_tasks];
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->ppid = st.ppid;
+	t->parent = tree->n_tasks ? parent : 0;
+	t->state = OC_TASK_ALIVE;
+	if (st.state == 'Z') {
+		t->state = OC_TASK_DEAD;
+		t->exit_status = st.exit_code;
+	}
+	tree->n_tasks++;
+	return 0;
+}
+
+/* Add children of every thread of task @idx that are not in the tree yet. */
+static int add_children(struct oc_seized_tree *tree, size_t idx, bool *ret_new)
+{
+	pid_t pid = tree->tasks[idx].pid;
+	_cleanup_free_ pid_t *tids = NULL;
+	size_t n;
+	int r;
+
+	r = list_tids(pid, &tids, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		_cleanup_free_ char *text = NULL;
+		char name[64];
+
+		snprintf(name, sizeof(name), "task/%d/children", tids[i]);
+		r = oc_proc_read(pid, name, &text, NULL);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		for (char *p = text, *end; *p; p = end) {
+			long child = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (task_index(tree, child) >= 0)
+				continue;
+			r = add_task(tree, child, idx);
+			if (r == -ENOENT || r == -ESRCH)
+				continue;
+			if (r < 0)
+				return r;
+			*ret_new = true;
+		}
+	}
+	return 0;
+}
+
+int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree)
+{
+	struct oc_seized_tree tree = {};
+	bool changed;
+	int r;
+
+	if (root <= 0)
+		return oc_error(-EINVAL, "invalid pid %d", root);
+	r = add_task(&tree, root, 0);
+	if (r < 0) {
+		oc_seized_tree_free(&tree);
+		return r == -ENOENT ? oc_error(-ESRCH, "no process with pid %d", root) : r;
+	}
+	if (tree.tasks[0].state == OC_TASK_DEAD) {
+		oc_seized_tree_free(&tree);
+		return oc_error(-ESRCH, "process %d is a zombie", root);
+	}
+
+	/* Repeat until a pass over the tree finds nothing new. */
+	do {
+		changed = false;
+		for (size_t i = 0; i < tree.n_tasks; i++) {
+			if (tree.tasks[i].state != OC_TASK_DEAD) {
+				r = seize_threads(&tree.tasks[i], &changed);
+				if (r < 0)
+					goto fail;
+				if (tree.tasks[i].n_threads == 0) {
+					r = oc_error(-ESRCH, "task %d exited while being frozen",
+						     tree.tasks[i].pid);
+					goto fail;
+				}
+			}
+			if (tree_walk && tree.tasks[i].state != OC_TASK_DEAD) {
+				r = add_children(&tree, i, &changed);
+				if (r < 0)
+					goto fail;
+			}
+		}
+	} while (changed);
+
+	for (size_t i = 0; i < tree.n_tasks; i++)
+		for (size_t j = 0; j < tree.tasks[i].n_threads; j++) {
+			struct oc_seized_thread *th = &tree.tasks[i].threads[j];
+			if (ptrace(PTRACE_GETREGS, th->tid, 0, &th->regs) < 0) {
+				r = oc_error_errno(-errno, "cannot read registers of thread %d", th->tid);
+				goto fail;
+			}
+		}
+
+	*ret_tree = tree;
+	return 0;
+fail:
+	oc_release_tree(&tree, OC_RELEASE_RESUME);
+	oc_seized_tree_free(&tree);
+	return r;
+}
+
+struct oc_seized_thread *oc_seized_find_thread(struct oc_seized_tree *tree, pid_t tid)
+{
+	for (size_t i = 0; i < tree->n_tasks; i++)
+		for (size_t j = 0; j < tree->tasks[i].n_threads; j++)
+			if (tree->tasks[i].threads[j].tid == tid)
+				return &tree->tasks[i].threads[j];
+	return NULL;
+}
+
+void oc_release_tree(struct oc_seized_tree *tree, enum oc_release_mode mode)
+{
+	if (mode == OC_RELEASE_KILL)
+		for (size_t i = 0; i < tree->n_tasks; i++)
+			if (tree->tasks[i].state != OC_TASK_DEAD)
+				kill(tree->tasks[i].pid, SIGKILL);
+
+	for (size_t i = 0; i < tree->n_tasks; i++)
+		for (size_t j = 0; j < tree->tasks[i].n_threads; j++) {
+			struct oc_seized_thread *th = &tree->tasks[i].threads[j];
+			if (!th->seized)
+				continue;
+			if (ptrace(PTRACE_DETACH, th->tid, 0, 0) < 0 && errno != ESRCH)
+				pr_warn("cannot detach from thread %d: %m", th->tid);
+			th->seized = false;
+		}
+}
+
+void oc_seized_tree_free(struct oc_seized_tree *tree)
+{
+	for (size_t i = 0; i < tree->n_tasks; i++)
+		free(tree->tasks[i].threads);
+	free(tree->tasks);
+	tree->tasks = NULL;
+	tree->n_tasks = 0;
+}
