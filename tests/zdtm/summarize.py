@@ -114,7 +114,7 @@ def failure_cause(stage, lines):
         for line in out:
             if re.search(r'FAIL|ERR|[Ff]ail|[Ee]rror', line) and not re.search(r'\bPASS\b', line):
                 return re.sub(r'^[0-9:.]+:\s+[0-9]+: ', '', line)
-        return out[-1] if out else stage
+        return out[-1] if out else stage + ': the program wrote no verdict (did it die?)'
     for line in lines:
         if re.search(r'Error|Exception', line):
             return line.strip()
