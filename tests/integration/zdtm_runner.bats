@@ -77,6 +77,13 @@ field() { # field TEST N: column N of TEST's line in results.tsv
 	assert_failure
 }
 
+@test "zdtm runner: a criu that zdtm itself gave up waiting for is a hang" {
+	runner slowcriu
+	assert_failure 1
+	[ "$(field zdtm/static/slowcriu 2)" = HANG ]
+	[ "$(field zdtm/static/slowcriu 3)" = "criu dump" ]
+}
+
 @test "zdtm runner: known failures, patterns included, pass the run; a listed test that passes is reported" {
 	printf '%s\n' '# comment' 'dump* criu cannot yet' 'zdtm/static/wrong* a reason  # trailing' 'good fixed by now' > "$KNOWN"
 	runner dumpfail wrongstate good absent

@@ -133,10 +133,11 @@ def verdict(test, rc, lines):
         m = re.match(r'^Skipping %s \((.*)\)$' % name, line)
         if m:
             return ('SKIP', '', m.group(1))
-    if rc in TIMEOUT_CODES:
+    # zdtm gives up on a criu after a minute with a TimeoutExpired traceback.
+    if rc in TIMEOUT_CODES or any('TimeoutExpired' in l for l in lines):
         actions = [m.group(1) for m in (re.match(r'^Run criu (\S+)', l) for l in lines) if m]
         where = 'criu %s' % actions[-1] if actions else 'the test'
-        return ('HANG', where, 'still running at the time limit in %s' % where)
+        return ('HANG', where, '%s did not finish in time' % where)
     # zdtm itself broke, often over something the criu did (no log file):
     # name what that criu printed, then zdtm's complaint.
     action, said = criu_said(lines)
