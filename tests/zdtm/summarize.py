@@ -189,9 +189,10 @@ def cmd_split(path):
     return 0
 
 
-def normalize(err):
-    """A first error with what differs between runs taken out (pids, times,
-    addresses, CRIU's source positions), for grouping."""
+def normalize(err, test):
+    """A first error with what differs between tests and runs taken out (the
+    test's name, pids, addresses, CRIU's source positions), for grouping."""
+    err = err.replace(test, 'TEST').replace(test.rsplit('/', 1)[-1], 'TEST')
     err = re.sub(r'^(Error|Warn)\s*\([^)]*\):', r'\1:', err)
     err = re.sub(r'0x[0-9a-fA-F]+', '0xN', err)
     err = re.sub(r'[0-9]{2,}', 'N', err)
@@ -235,7 +236,7 @@ def cmd_summary(results, known_path):
     groups = {}
     for test, v, stage, err in rows:
         if v in ('FAIL', 'HANG', 'ERROR'):
-            key = '%s at %s: %s' % (v, stage, normalize(err))
+            key = '%s at %s: %s' % (v, stage, normalize(err, test))
             groups.setdefault(key, []).append(test)
     if groups:
         print('\nFailures by first error (tests):')
