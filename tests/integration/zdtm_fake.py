@@ -79,6 +79,8 @@ def main():
         return 0
     with open('args', 'w') as f:
         f.write(' '.join(args) + '\n')
+    with open('fds', 'w') as f:
+        f.write(' '.join(sorted(os.listdir('/proc/self/fd'), key=int)) + '\n')
     return run(args[args.index('-t') + 1])
 
 

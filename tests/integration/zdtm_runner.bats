@@ -36,6 +36,9 @@ field() { # field TEST N: column N of TEST's line in results.tsv
 	[ "$(field zdtm/static/good 2)" = PASS ]
 	run cat "$FAKE/test/args"
 	assert_output "run -t zdtm/static/good -f h --criu-bin /bin/true --iters 2"
+	# the run's lock (fd 9) is not handed on to zdtm and the criu
+	fds=" $(cat "$FAKE/test/fds") "
+	[[ $fds != *" 9 "* ]] || fail "zdtm got fd 9:$fds"
 }
 
 @test "zdtm runner: a failed dump names the first error of criu's log, noise and pids left out of the group" {

@@ -99,9 +99,10 @@ for t in "${tests[@]}"; do
 	start=$SECONDS
 	echo "+ $zdtm_py run -t $t -f $flavor --criu-bin $criu ${zdtm_args[*]}" > "$log"
 	# timeout signals its whole process group: zdtm, its namespace's init
-	# and so every task in there, the criu under test included.
+	# and so every task in there, the criu under test included. The lock's
+	# fd stays here, out of the criu's sight.
 	(cd "$tdir" && exec timeout -k 10 "$limit" python3 "./$zdtm_py" run -t "$t" -f "$flavor" \
-		--criu-bin "$criu" "${zdtm_args[@]}") >> "$log" 2>&1 < /dev/null
+		--criu-bin "$criu" "${zdtm_args[@]}") >> "$log" 2>&1 < /dev/null 9>&-
 	rc=$?
 	echo "+ exit $rc after $((SECONDS - start))s" >> "$log"
 	line=$(python3 "$here/summarize.py" verdict "$t" "$rc" "$log")
