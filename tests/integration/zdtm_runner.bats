@@ -99,6 +99,18 @@ field() { # field TEST N: column N of TEST's line in results.tsv
 	[ -s "$OUT/logs/zdtm_static_dumpfail.log" ]
 }
 
+@test "zdtm runner: a run's failures make a known-failures list that passes the same run" {
+	runner --timeout 2 good dumpfail wrongstate stuck
+	assert_failure 1
+	python3 "$REPO/tests/zdtm/summarize.py" known "$OUT/results.tsv" > "$KNOWN"
+	run cat "$KNOWN"
+	assert_line --index 0 --partial "dumpfail"
+	assert_line --index 1 --partial "wrongstate"
+	[ "${#lines[@]}" -eq 2 ]
+	runner --timeout 60 good dumpfail wrongstate
+	assert_success
+}
+
 @test "zdtm runner: --all takes zdtm's list for the flavour, manual tests and other flavours left out" {
 	runner --all
 	run cut -f1 "$OUT/results.tsv"

@@ -9,6 +9,8 @@
   summarize.py summary RESULTS KNOWN counts, failures grouped by first error,
                                      and failures not in KNOWN ("none": no list);
                                      exits 1 when there is such a failure
+  summarize.py known RESULTS         the failures (not the hangs) as lines for
+                                     a known-failures list, reason = first error
 
 VERDICT is PASS, FAIL, HANG (the time limit ran out), SKIP (zdtm skipped the
 test; STAGE empty, the reason as the error) or ERROR (zdtm itself failed).
@@ -264,8 +266,19 @@ def cmd_summary(results, known_path):
     return 0
 
 
+def cmd_known(results):
+    with open(results) as f:
+        rows = [(line.rstrip('\n').split('\t') + ['', '', ''])[:4] for line in f]
+    for test, v, stage, err in rows:
+        if v in ('FAIL', 'ERROR'):
+            name = test.replace('zdtm/static/', '')
+            print('%-30s %s at %s: %s' % (name, v, stage, err.replace('#', '')))
+    return 0
+
+
 def main(argv):
-    cmds = {'verdict': (cmd_verdict, 3), 'split': (cmd_split, 1), 'summary': (cmd_summary, 2)}
+    cmds = {'verdict': (cmd_verdict, 3), 'split': (cmd_split, 1), 'summary': (cmd_summary, 2),
+            'known': (cmd_known, 1)}
     if len(argv) < 2 or argv[1] not in cmds or len(argv) - 2 != cmds[argv[1]][1]:
         sys.stderr.write(__doc__)
         return 2
