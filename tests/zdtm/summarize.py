@@ -194,7 +194,8 @@ def cmd_split(path):
 def normalize(err, test):
     """A first error with what differs between tests and runs taken out (the
     test's name, pids, addresses, CRIU's source positions), for grouping."""
-    err = err.replace(test, 'TEST').replace(test.rsplit('/', 1)[-1], 'TEST')
+    err = err.replace(test, 'TEST')
+    err = re.sub(r'(?<![\w-])%s(?![\w-])' % re.escape(test.rsplit('/', 1)[-1]), 'TEST', err)
     err = re.sub(r'^(Error|Warn)\s*\([^)]*\):', r'\1:', err)
     err = re.sub(r'0x[0-9a-fA-F]+', '0xN', err)
     err = re.sub(r'[0-9]{2,}', 'N', err)
