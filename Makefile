@@ -1,18 +1,23 @@
 # ocicr build.  Quiet by default; `make V=1` shows the commands.
 #
-#   make            build/ocicr and build/libocicr.a
+#   make            build/ocicr, build/libocicr.so, build/libocicr.a, build/ocicr.pc
 #   make deps       install every Debian package the build, tests and demo need
-#   make check      unit tests (cmocka) + integration tests (bats), one summary
+#   make check      layout rules, unit tests (cmocka) + integration tests (bats), one summary
 #   make demo       checkpoint and restore a live process
 #   make fuzz       build and run the image-parser fuzzer (FUZZ_SECONDS=60)
 #   make install    PREFIX=/usr/local DESTDIR=
 
 VERSION    := 0.1.0
+SOVERSION  := 0
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
+# Where `make install` puts the `criu` link to ocicr (CRIU's command line):
+# out of $PATH by default, so it shadows no real CRIU; put this directory
+# first in $PATH, or install with CRIUDIR=$(BINDIR), to have ocicr as criu.
+CRIUDIR    ?= $(LIBDIR)/ocicr
 DESTDIR    ?=
 
 CC         ?= cc
@@ -27,7 +32,7 @@ WARN       := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializer
               -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' $(WARN) \
-              -fvisibility=hidden -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS)
+              -fvisibility=hidden -fPIC -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lpthread
 
 ifeq ($(V),1)
@@ -43,7 +48,10 @@ PB_C       := $(PROTOS:proto/%.proto=$(B)/proto/%.pb-c.c)
 PB_H       := $(PB_C:.c=.h)
 
 ENGINE_SRC := $(sort $(wildcard engine/*/*.c engine/res/*/*.c arch/x86_64/*.c))
-OCI_SRC    := $(sort $(wildcard oci/*.c bundle/*.c hooks/*.c))
+# CRIU's options (table, parser, mapping onto the engine): a small library
+# the CLI, the RPC service and the unit tests link.
+CRIUOPT_SRC := oci/criu/opts.c oci/criu/parse.c
+OCI_SRC    := $(filter-out $(CRIUOPT_SRC),$(sort $(wildcard oci/*.c oci/criu/*.c bundle/*.c hooks/*.c)))
 # Checkpoint inspection (archives, config.dump, reports): a small library
 # the CLI and the unit tests link.
 INSPECT_SRC := $(sort $(wildcard oci/inspect/*.c))
@@ -52,16 +60,17 @@ LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(PB_C:%.c=%.o) $(B)/proto/pb-registry.
               $(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o
 OCI_OBJ    := $(OCI_SRC:%.c=$(B)/%.o)
 INSPECT_OBJ := $(INSPECT_SRC:%.c=$(B)/%.o)
+CRIUOPT_OBJ := $(CRIUOPT_SRC:%.c=$(B)/%.o)
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 WORKLOAD_SRC := $(sort $(wildcard tests/workloads/*.c))
 WORKLOAD_BIN := $(WORKLOAD_SRC:tests/workloads/%.c=$(B)/workloads/%)
 
-.PHONY: all deps check unit integration demo zdtm bench fuzz install uninstall clean format format-check
+.PHONY: FORCE all deps check check-layout unit integration demo zdtm bench fuzz install uninstall clean format format-check
 .SECONDARY:
 
-all: $(B)/ocicr $(B)/libocicr.a
+all: $(B)/ocicr $(B)/libocicr.so $(B)/libocicr.a $(B)/ocicr.pc
 
 $(B)/proto/%.pb-c.c $(B)/proto/%.pb-c.h: proto/%.proto
 	$(call msg,PROTOC,$<)
@@ -108,23 +117,64 @@ $(B)/arch/x86_64/jump.o: arch/x86_64/jump.S
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) -c -o $@ $<
 
-$(B)/libocicr.a: $(LIB_OBJ)
+# The public API is what ocicr.h declares OC_API; the shared library
+# exports it alone (version script), and the static library is one object
+# whose other globals are made local.  Unit tests link the testing archive,
+# which has every object as it is.
+$(B)/libocicr.syms: engine/include/ocicr.h
+	@mkdir -p $(dir $@)
+	$(Q)sed -n 's/^OC_API .*[ *]\(oc_[a-z0-9_]*\)(.*/\1/p' $< >$@
+$(B)/libocicr.map: $(B)/libocicr.syms
+	$(Q){ echo 'OCICR_$(SOVERSION) {'; echo 'global:'; sed 's/.*/\t&;/' $<; \
+	     echo 'local:'; echo '\t*;'; echo '};'; } >$@
+
+$(B)/libocicr.so: $(LIB_OBJ) $(B)/libocicr.map
+	$(call msg,LD,$@)
+	$(Q)$(CC) -shared $(LDFLAGS) -Wl,-soname,libocicr.so.$(SOVERSION) -Wl,--version-script=$(B)/libocicr.map \
+		-Wl,--no-undefined -o $@ $(LIB_OBJ) $(LDLIBS)
+	$(Q)ln -sf libocicr.so $(B)/libocicr.so.$(SOVERSION)
+
+# oci/inspect still reads images through engine internals (see
+# docs/architecture.md); the static library keeps the ones it names global
+# until it moves to the public API.  The shared library never exports them.
+$(B)/libocicr.a: $(LIB_OBJ) $(B)/libocicr.syms oci/inspect/engine-symbols
+	$(call msg,AR,$@)
+	$(Q)ld -r -o $(B)/libocicr-all.o $(LIB_OBJ)
+	$(Q)cat $(B)/libocicr.syms oci/inspect/engine-symbols >$(B)/libocicr-keep.syms
+	$(Q)objcopy --keep-global-symbols=$(B)/libocicr-keep.syms $(B)/libocicr-all.o $(B)/libocicr.o
+	$(Q)rm -f $@ && ar rcs $@ $(B)/libocicr.o
+
+$(B)/libocicr-testing.a: $(LIB_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
+
+# Written on every run: PREFIX and LIBDIR may differ at install time.
+$(B)/ocicr.pc: FORCE
+	@mkdir -p $(dir $@)
+	$(Q){ echo 'prefix=$(PREFIX)'; echo 'libdir=$(LIBDIR)'; echo 'includedir=$(INCLUDEDIR)'; echo; \
+	     echo 'Name: ocicr'; echo 'Description: checkpoint/restore of Linux process trees'; \
+	     echo 'Version: $(VERSION)'; echo 'Requires.private: $(PKGS)'; \
+	     echo 'Cflags: -I$${includedir}'; echo 'Libs: -L$${libdir} -locicr'; \
+	     echo 'Libs.private: -lpthread'; } >$@
 
 $(B)/liboci-inspect.a: $(INSPECT_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/ocicr: $(OCI_OBJ) $(B)/liboci-inspect.a $(B)/libocicr.a
-	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS)
+$(B)/libcriu-opts.a: $(CRIUOPT_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
-# Unit tests link the archive directly, so hidden symbols are reachable.
-$(B)/tests/%: tests/unit/%.c $(B)/liboci-inspect.a $(B)/libocicr.a
+$(B)/ocicr: $(OCI_OBJ) $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS)
+	$(Q)ln -sf ocicr $(B)/criu
+
+# Unit tests link the testing archive, so hidden symbols are reachable.
+$(B)/tests/%: tests/unit/%.c $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr-testing.a
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr-testing.a $(LDLIBS) -lcmocka
 
 # Self-checking workloads for the integration tests: static, like the
 # shared fixtures, so they do not depend on the libraries of the host.
@@ -148,7 +198,19 @@ unit: $(UNIT_BIN)
 integration: all $(WORKLOAD_BIN)
 	@tests/run-tests.sh integration tests/integration/*.bats
 
-check: all $(UNIT_BIN) $(WORKLOAD_BIN)
+FORCE:
+
+check-layout: $(B)/libocicr.so $(B)/libocicr.syms
+	@mkdir -p $(B)/tests
+	@scripts/check-layout.sh
+	@nm -D --defined-only $(B)/libocicr.so | awk '$$2 != "A" {sub(/@.*/, "", $$3); print $$3}' | sort >$(B)/libocicr.exported
+	@if ! sort $(B)/libocicr.syms | cmp -s - $(B)/libocicr.exported; then \
+		echo "libocicr.so exports other than its OC_API symbols:"; \
+		sort $(B)/libocicr.syms | diff - $(B)/libocicr.exported; exit 1; fi
+	@$(CC) -std=gnu11 -Wall -Werror -Iengine/include -o $(B)/tests/public_api tests/api/public_api.c -L$(B) -locicr
+	@LD_LIBRARY_PATH=$(B) $(B)/tests/public_api $(VERSION)
+
+check: all check-layout $(UNIT_BIN) $(WORKLOAD_BIN)
 	@tests/run-tests.sh all $(UNIT_BIN) -- tests/integration/*.bats
 
 demo: all $(WORKLOAD_BIN)
@@ -189,15 +251,23 @@ fuzz: $(B)/fuzz/fuzz_image
 	$(B)/fuzz/fuzz_image -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 \
 		$(B)/fuzz/corpus
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1
+install: all $(B)/ocicr.pc
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/ocicr $(DESTDIR)$(BINDIR)/ocicr
+	install -d $(DESTDIR)$(CRIUDIR)
+	ln -sfn $(BINDIR)/ocicr $(DESTDIR)$(CRIUDIR)/criu
 	install -m 0644 $(B)/libocicr.a $(DESTDIR)$(LIBDIR)/libocicr.a
+	install -m 0755 $(B)/libocicr.so $(DESTDIR)$(LIBDIR)/libocicr.so.$(VERSION)
+	ln -sf libocicr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libocicr.so.$(SOVERSION)
+	ln -sf libocicr.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libocicr.so
+	install -m 0644 $(B)/ocicr.pc $(DESTDIR)$(LIBDIR)/pkgconfig/ocicr.pc
 	install -m 0644 engine/include/ocicr.h $(DESTDIR)$(INCLUDEDIR)/ocicr.h
 	install -m 0644 docs/ocicr.1 $(DESTDIR)$(MANDIR)/man1/ocicr.1
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ocicr $(DESTDIR)$(LIBDIR)/libocicr.a \
+	rm -f $(DESTDIR)$(BINDIR)/ocicr $(DESTDIR)$(CRIUDIR)/criu $(DESTDIR)$(LIBDIR)/libocicr.a \
+	      $(DESTDIR)$(LIBDIR)/libocicr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libocicr.so.$(SOVERSION) \
+	      $(DESTDIR)$(LIBDIR)/libocicr.so $(DESTDIR)$(LIBDIR)/pkgconfig/ocicr.pc \
 	      $(DESTDIR)$(INCLUDEDIR)/ocicr.h $(DESTDIR)$(MANDIR)/man1/ocicr.1
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h')

@@ -60,4 +60,13 @@ int oc_remote_peek(struct oc_remote *rs, size_t offset, void *buf, size_t len);
 /* Unmap the scratch area and put the registers and signal mask back. */
 int oc_remote_end(struct oc_remote *rs);
 
+/* Offset of the first `syscall` instruction in @code, or -1 if none. */
+static inline long oc_arch_syscall_offset(const uint8_t *code, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i++)
+		if (code[i] == 0x0f && code[i + 1] == 0x05)
+			return (long)i;
+	return -1;
+}
+
 #endif

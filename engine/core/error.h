@@ -19,6 +19,8 @@
 
 #include <errno.h>
 
+#include "ocicr.h" /* oc_error_message(), public */
+
 #define OC_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
 /* Record a message for @err (a negative errno) and return @err. */
@@ -32,9 +34,6 @@ int oc_error_errno(int err, const char *fmt, ...) OC_PRINTF(2, 3);
  * recorded yet, the message becomes "context: strerror(-err)".
  */
 int oc_error_wrap(int err, const char *fmt, ...) OC_PRINTF(2, 3);
-
-/* The message of the last recorded failure of this thread, or "". */
-const char *oc_error_message(void);
 
 void oc_error_clear(void);
 

@@ -7,6 +7,7 @@
  * own, names and order included, so that our JSON matches crit's.
  */
 #include "img/pbhints.h"
+#include "img/vma.h"
 #include "core/cleanup.h"
 
 #define HEX(m, f)	{ m, f, OC_PB_HINT_HEX, NULL }
@@ -212,23 +213,23 @@ static const struct oc_pb_flag mmap_flags[] = {
  */
 static const struct oc_pb_flag mmap_status[] = {
 	{ "VMA_AREA_NONE", 0 },
-	{ "VMA_AREA_REGULAR", 1u << 0 },
-	{ "VMA_AREA_STACK", 1u << 1 },
-	{ "VMA_AREA_VSYSCALL", 1u << 2 },
-	{ "VMA_AREA_VDSO", 1u << 3 },
-	{ "VMA_AREA_HEAP", 1u << 5 },
-	{ "VMA_FILE_PRIVATE", 1u << 6 },
-	{ "VMA_FILE_SHARED", 1u << 7 },
-	{ "VMA_ANON_SHARED", 1u << 8 },
-	{ "VMA_ANON_PRIVATE", 1u << 9 },
-	{ "VMA_AREA_SYSVIPC", 1u << 10 },
-	{ "VMA_AREA_SOCKET", 1u << 11 },
-	{ "VMA_AREA_VVAR", 1u << 12 },
-	{ "VMA_AREA_AIORING", 1u << 13 },
-	{ "VMA_AREA_MEMFD", 1u << 14 },
-	{ "VMA_AREA_SHSTK", 1u << 15 },
-	{ "VMA_AREA_UPROBES", 1u << 17 },
-	{ "VMA_UNSUPP", 1u << 31 },
+	{ "VMA_AREA_REGULAR", VMA_AREA_REGULAR },
+	{ "VMA_AREA_STACK", VMA_AREA_STACK },
+	{ "VMA_AREA_VSYSCALL", VMA_AREA_VSYSCALL },
+	{ "VMA_AREA_VDSO", VMA_AREA_VDSO },
+	{ "VMA_AREA_HEAP", VMA_AREA_HEAP },
+	{ "VMA_FILE_PRIVATE", VMA_FILE_PRIVATE },
+	{ "VMA_FILE_SHARED", VMA_FILE_SHARED },
+	{ "VMA_ANON_SHARED", VMA_ANON_SHARED },
+	{ "VMA_ANON_PRIVATE", VMA_ANON_PRIVATE },
+	{ "VMA_AREA_SYSVIPC", VMA_AREA_SYSVIPC },
+	{ "VMA_AREA_SOCKET", VMA_AREA_SOCKET },
+	{ "VMA_AREA_VVAR", VMA_AREA_VVAR },
+	{ "VMA_AREA_AIORING", VMA_AREA_AIORING },
+	{ "VMA_AREA_MEMFD", VMA_AREA_MEMFD },
+	{ "VMA_AREA_SHSTK", VMA_AREA_SHSTK },
+	{ "VMA_AREA_UPROBES", VMA_AREA_UPROBES },
+	{ "VMA_UNSUPP", VMA_UNSUPP },
 };
 
 /* Open flags (generic Linux values, octal as in <asm-generic/fcntl.h>). */

@@ -18,34 +18,11 @@
 
 #include "img/image.h"
 #include "img/json.h"
+#include "img/vma.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 
 #define PAGE_SIZE_4K 4096u
-
-/* VMA status bits (CRIU's VMA_AREA_*), and pagemap flags. */
-enum {
-	VMA_REGULAR = 1u << 0,
-	VMA_STACK = 1u << 1,
-	VMA_VSYSCALL = 1u << 2,
-	VMA_VDSO = 1u << 3,
-	VMA_HEAP = 1u << 5,
-	VMA_FILE_PRIVATE = 1u << 6,
-	VMA_FILE_SHARED = 1u << 7,
-	VMA_ANON_SHARED = 1u << 8,
-	VMA_ANON_PRIVATE = 1u << 9,
-	VMA_SYSVIPC = 1u << 10,
-	VMA_SOCKET = 1u << 11,
-	VMA_VVAR = 1u << 12,
-	VMA_AIORING = 1u << 13,
-	VMA_MEMFD = 1u << 14,
-	VMA_SHSTK = 1u << 15,
-	VMA_UPROBES = 1u << 17,
-	MAP_GROWSDOWN_BIT = 0x100,
-	PE_PARENT = 1u << 0,
-	PE_LAZY = 1u << 1,
-	PE_PRESENT = 1u << 2,
-};
 
 struct msg_list {
 	ProtobufCMessage **msgs;
@@ -313,10 +290,10 @@ static const char *vma_kind(uint64_t status)
 		uint64_t bit;
 		const char *name;
 	} kinds[] = {
-		{ VMA_STACK, "stack" },      { VMA_VSYSCALL, "vsyscall" }, { VMA_VDSO, "vdso" },
-		{ VMA_VVAR, "vvar" },        { VMA_HEAP, "heap" },         { VMA_SYSVIPC, "sysv-shm" },
-		{ VMA_SOCKET, "packet" },    { VMA_AIORING, "aio" },       { VMA_MEMFD, "memfd" },
-		{ VMA_SHSTK, "shstk" },      { VMA_UPROBES, "uprobes" },   { VMA_FILE_SHARED, "file" },
+		{ VMA_AREA_STACK, "stack" },      { VMA_AREA_VSYSCALL, "vsyscall" }, { VMA_AREA_VDSO, "vdso" },
+		{ VMA_AREA_VVAR, "vvar" },        { VMA_AREA_HEAP, "heap" },         { VMA_AREA_SYSVIPC, "sysv-shm" },
+		{ VMA_AREA_SOCKET, "packet" },    { VMA_AREA_AIORING, "aio" },       { VMA_AREA_MEMFD, "memfd" },
+		{ VMA_AREA_SHSTK, "shstk" },      { VMA_AREA_UPROBES, "uprobes" },   { VMA_FILE_SHARED, "file" },
 		{ VMA_FILE_PRIVATE, "file" }, { VMA_ANON_SHARED, "shmem" }, { VMA_ANON_PRIVATE, "anon" },
 	};
 
@@ -332,7 +309,7 @@ static void show_vma(const struct show *s, const ProtobufCMessage *vma)
 	const char *name = NULL;
 	char extra[48] = "";
 
-	if (status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED | VMA_MEMFD)) {
+	if (status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED | VMA_AREA_MEMFD)) {
 		const ProtobufCMessage *f = file_by_id(s, u(vma, "shmid")), *m;
 		if ((m = sub(f, "reg")))
 			name = str(m, "name");
@@ -342,20 +319,20 @@ static void show_vma(const struct show *s, const ProtobufCMessage *vma)
 			name = "?";
 		if (u(vma, "pgoff"))
 			snprintf(extra, sizeof(extra), " +0x%" PRIx64, u(vma, "pgoff"));
-	} else if (status & (VMA_ANON_SHARED | VMA_SYSVIPC)) {
+	} else if (status & (VMA_ANON_SHARED | VMA_AREA_SYSVIPC)) {
 		snprintf(extra, sizeof(extra), "id %" PRIu64, u(vma, "shmid"));
 		name = "";
 	}
 	fprintf(s->out, "    %016" PRIx64 "-%016" PRIx64 " %c%c%c%c  ", u(vma, "start"), u(vma, "end"),
 		prot & 1 ? 'r' : '-', prot & 2 ? 'w' : '-', prot & 4 ? 'x' : '-', u(vma, "flags") & 1 ? 's' : 'p');
 	const char *kind = vma_kind(status);
-	if (!strcmp(kind, "anon") && (u(vma, "flags") & MAP_GROWSDOWN_BIT))
+	if (!strcmp(kind, "anon") && (u(vma, "flags") & OC_MAP_GROWSDOWN))
 		kind = "stack"; /* a thread's stack grows down, too */
 	if (name)
 		fprintf(s->out, "%-8s %s%s", kind, name, extra);
 	else
 		fputs(kind, s->out);
-	if (!(status & VMA_REGULAR))
+	if (!(status & VMA_AREA_REGULAR))
 		fputs(" (not restored)", s->out);
 	fputc('\n', s->out);
 }

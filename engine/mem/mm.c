@@ -13,8 +13,9 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 
-#include "dump/dump.h"
+#include "res/kind.h"
 #include "mem/mm.h"
+#include "mem/pages.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -233,3 +234,97 @@ int oc_dump_mm(struct oc_dump_task *t)
 	t->mm = mm;
 	return 0;
 }
+
+/* ---- restore ------------------------------------------------------------- */
+
+static bool runs_touch(const struct oc_rst_run *runs, size_t n, uint64_t start, uint64_t end)
+{
+	for (size_t i = 0; i < n; i++)
+		if (runs[i].vaddr < end && runs[i].vaddr + runs[i].nr_pages * OC_PAGE_SIZE > start)
+			return true;
+	return false;
+}
+
+static void prepare_vma(const VmaEntry *v, int fd, struct oc_rst_vma *rv)
+{
+	rv->start = v->start;
+	rv->end = v->end;
+	rv->pgoff = v->pgoff;
+	rv->prot = v->prot;
+	rv->flags = v->flags & ~MAP_LOCKED;
+	rv->fd = fd;
+	if (fd >= 0)
+		rv->flags &= ~MAP_ANONYMOUS;
+	rv->madv = v->has_madv ? v->madv : 0;
+}
+
+static void mm_reserve(const struct oc_rst_task *t, struct oc_rst_area_counts *c)
+{
+	c->vmas += t->mm->n_vmas;
+}
+
+static void fill_mm(struct oc_rst_task *t, struct oc_rst_args *a)
+{
+	MmEntry *mm = t->mm;
+
+	a->mm = (struct oc_rst_mm){
+		.start_code = mm->mm_start_code, .end_code = mm->mm_end_code,
+		.start_data = mm->mm_start_data, .end_data = mm->mm_end_data,
+		.start_brk = mm->mm_start_brk, .brk = mm->mm_brk, .start_stack = mm->mm_start_stack,
+		.arg_start = mm->mm_arg_start, .arg_end = mm->mm_arg_end,
+		.env_start = mm->mm_env_start, .env_end = mm->mm_env_end,
+		.exe_fd = t->exe_fd, .dumpable = mm->has_dumpable ? mm->dumpable : 1,
+		.thp_disabled = mm->has_thp_disabled && mm->thp_disabled,
+	};
+	a->mm.auxv_words = MIN(mm->n_mm_saved_auxv, ARRAY_SIZE(a->mm.auxv));
+	memcpy(a->mm.auxv, mm->mm_saved_auxv, a->mm.auxv_words * sizeof(uint64_t));
+}
+
+/*
+ * The address space: the runs of saved pages (mem/pages.c), then the VMAs
+ * (which need the runs to know whether they have pages), the vDSO, the mm.
+ */
+static int mm_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
+{
+	struct oc_rst_task *t = ag->task;
+	struct oc_rst_args *a = area->args;
+	MmEntry *mm = t->mm;
+	int r;
+
+	_cleanup_(oc_rst_vdso_done) struct oc_rst_vdso vd = {};
+	r = oc_rst_vdso_prepare(ag, &vd);
+	if (r < 0)
+		return r;
+	r = oc_rst_fill_runs(t, &vd, a);
+	if (r < 0)
+		return r;
+
+	/* VMAs; the vDSO and [vvar] come from this kernel where they are its own. */
+	for (size_t i = 0; i < mm->n_vmas; i++) {
+		const VmaEntry *v = mm->vmas[i];
+		if (oc_rst_vdso_is_kernels(&vd, v))
+			continue;
+		if (!(v->status & VMA_AREA_REGULAR) || v->end > OC_TASK_SIZE)
+			continue; /* vsyscall and friends: the kernel's */
+		if (v->status & (VMA_AREA_AIORING | VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_UPROBES))
+			return oc_error(-EOPNOTSUPP, "VMA 0x%" PRIx64 " is of a kind (status 0x%x) not supported "
+					"yet", v->start, v->status);
+		struct oc_rst_vma *rv = &a->vmas[a->n_vmas];
+		prepare_vma(v, t->vma_fds[i], rv);
+		rv->premap_at = t->premap_at ? t->premap_at[i] : 0;
+		rv->has_pages = rv->premap_at || runs_touch(a->runs, a->n_runs, v->start, v->end);
+		a->n_vmas++;
+	}
+	r = oc_rst_vdso_place(ag, &vd, a);
+	if (r < 0)
+		return r;
+	fill_mm(t, a);
+	return 0;
+}
+
+const struct oc_task_kind oc_task_kind_mm = {
+	.name = "memory map",
+	.dump = oc_dump_mm,
+	.reserve = mm_reserve,
+	.fill = mm_fill,
+};

@@ -19,10 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
+#include "res/kind.h"
 #include "mem/mm.h"
 #include "mem/pages.h"
 #include "core/cleanup.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/log.h"
@@ -582,13 +583,6 @@ void oc_pages_writer_close(struct oc_pages_writer *w)
 	writer_reset(w);
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
-}
-
 /* Where scanned runs go: a pages writer, or the frozen-copy buffer. */
 struct page_sink {
 	int (*emit)(struct page_sink *s, uint64_t vaddr, uint64_t n_pages);
@@ -893,12 +887,12 @@ static int fork_twin(struct oc_dump_task *t)
 int oc_dump_pages(struct oc_dump_task *t)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
-	uint64_t t0 = now_us();
+	uint64_t t0 = oc_now_us();
 	int r;
 
 	if (!ctx->cow) {
 		r = write_task_pages(t, t->pid);
-		ctx->memdump_us += now_us() - t0;
+		ctx->memdump_us += oc_now_us() - t0;
 		return r;
 	}
 
@@ -926,15 +920,66 @@ int oc_dump_pages(struct oc_dump_task *t)
 			return r;
 	}
 	r = fork_twin(t);
-	ctx->memdump_us += now_us() - t0;
+	ctx->memdump_us += oc_now_us() - t0;
 	return r;
 }
 
 int oc_dump_pages_from_twin(struct oc_dump_task *t)
 {
-	uint64_t t0 = now_us();
+	uint64_t t0 = oc_now_us();
 	int r = write_task_pages(t, t->twin);
 
-	t->ctx->memwrite_us += now_us() - t0;
+	t->ctx->memwrite_us += oc_now_us() - t0;
 	return r;
 }
+
+/* ---- restore ------------------------------------------------------------- */
+
+/* A run may be cut in pieces by premapped VMAs: at most one more piece per
+ * premapped VMA. */
+static void pages_reserve(const struct oc_rst_task *t, struct oc_rst_area_counts *c)
+{
+	for (size_t i = 0; i < t->n_pagemap; i++)
+		if (!t->pagemap[i]->has_flags || (t->pagemap[i]->flags & PE_PRESENT))
+			c->runs++;
+	for (size_t i = 0; t->vma_cow && i < t->mm->n_vmas; i++)
+		c->runs += t->vma_cow[i] ? 1 : 0;
+}
+
+int oc_rst_fill_runs(struct oc_rst_task *t, const struct oc_rst_vdso *vd, struct oc_rst_args *a)
+{
+	struct oc_rst_area_counts c = {};
+
+	pages_reserve(t, &c);
+	/* Runs in pagemap order are consecutive in the pages file. */
+	if (c.runs && t->pages_fd < 0)
+		return oc_error(-ENOENT, "pages-%u.img: missing", t->pages_id);
+	a->pages_fd = t->pages_fd;
+	uint64_t off = 0;
+	for (size_t i = 0; i < t->n_pagemap; i++) {
+		PagemapEntry *pe = t->pagemap[i];
+		if (pe->has_flags && !(pe->flags & PE_PRESENT))
+			continue;
+		uint64_t np = pe->has_nr_pages ? pe->nr_pages : pe->compat_nr_pages;
+		if (!oc_rst_vdso_has_page(vd, pe->vaddr)) {
+			/* Pages of premapped VMAs are in place already. */
+			uint64_t end = pe->vaddr + np * OC_PAGE_SIZE;
+			for (uint64_t at = pe->vaddr, next; at < end; at = next) {
+				bool premapped;
+				next = oc_rst_cow_piece(t, at, end, &premapped);
+				if (!premapped)
+					a->runs[a->n_runs++] = (struct oc_rst_run){
+						at, (next - at) / OC_PAGE_SIZE, off + (at - pe->vaddr) };
+			}
+		}
+		off += np * OC_PAGE_SIZE;
+	}
+	return 0;
+}
+
+/* Restored with the memory map (mem/mm.c), whose VMAs say where. */
+const struct oc_task_kind oc_task_kind_pages = {
+	.name = "memory contents",
+	.dump = oc_dump_pages,
+	.reserve = pages_reserve,
+};

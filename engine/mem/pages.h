@@ -12,8 +12,7 @@
 #include <stdint.h>
 
 #include "img/image.h"
-#include "arch/x86_64/pump.h"
-#include "arch/x86_64/remote.h"
+#include "arch/arch.h"
 
 struct oc_dump_ctx;
 
@@ -78,5 +77,12 @@ void oc_pages_writer_close(struct oc_pages_writer *w);
 
 /* Free the buffers the dump's writers and scans shared. */
 void oc_pages_free_buffers(struct oc_dump_ctx *ctx);
+
+struct oc_rst_task;
+struct oc_rst_vdso;
+struct oc_rst_args;
+/* Restore: the runs of @t's saved pages the blob reads in, skipping the
+ * vDSO's and those of premapped VMAs. */
+int oc_rst_fill_runs(struct oc_rst_task *t, const struct oc_rst_vdso *vd, struct oc_rst_args *a);
 
 #endif

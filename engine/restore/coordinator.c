@@ -22,9 +22,10 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
-#include "arch/x86_64/regs.h"
-#include "arch/x86_64/remote.h"
+#include "arch/arch.h"
+#include "core/notify.h"
 #include "core/cleanup.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/log.h"
@@ -102,7 +103,9 @@ static pid_t clone_with_pid(pid_t pid, uint64_t flags)
 {
 	struct clone_args ca = {
 		.flags = flags,
-		.exit_signal = SIGCHLD,
+		/* A CLONE_PARENT child signals as we do to our parent; clone3
+		 * wants no exit signal of its own then. */
+		.exit_signal = flags & CLONE_PARENT ? 0 : SIGCHLD,
 		.set_tid = (uint64_t)(uintptr_t)&pid,
 		.set_tid_size = 1,
 	};
@@ -125,7 +128,7 @@ static __attribute__((noreturn)) void agent_fail(struct oc_rst_task *t, int r)
 static __attribute__((noreturn)) void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files,
 					       struct oc_rst_task *t);
 
-static struct oc_rst_task *task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
+struct oc_rst_task *oc_rst_task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
 {
 	for (size_t i = 0; i < ctx->n_tasks; i++)
 		if (ctx->tasks[i].pid == pid)
@@ -144,7 +147,6 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 {
 	PstreeEntry *pe = c->pstree;
 	int done[2] = { -1, -1 };
-	char byte;
 	uint64_t share = (oc_rst_shares_files(ctx, c) ? CLONE_FILES : 0) | (oc_rst_shares_fs(ctx, c) ? CLONE_FS : 0);
 
 	/* A session leader makes its session itself; later steps may need
@@ -165,14 +167,28 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	}
 	if (done[0] >= 0) {
 		close(done[1]);
-		ssize_t n = read(done[0], &byte, 1);
+		int r = oc_rst_recv_byte(done[0], OC_MSG_SESSION_MADE);
 		close(done[0]);
-		if (n != 1)
+		if (r < 0)
 			return oc_error(-EIO, "task %d failed before making its session", c->pid);
 	}
 	if (pe->sid != pe->pid && pe->pgid != parent->pstree->pgid && setpgid(pid, pe->pgid) < 0)
 		return oc_error_errno(-errno, "cannot put task %d in process group %d", pid, pe->pgid);
 	return 0;
+}
+
+int oc_rst_send_byte(int fd, enum oc_rst_byte_msg msg)
+{
+	char byte = (char)msg;
+
+	return write(fd, &byte, 1) == 1 ? 0 : errno ? -errno : -EIO;
+}
+
+int oc_rst_recv_byte(int fd, enum oc_rst_byte_msg msg)
+{
+	char byte;
+
+	return read(fd, &byte, 1) == 1 && byte == (char)msg ? 0 : -EIO;
 }
 
 static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
@@ -190,8 +206,9 @@ static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 		return oc_error_errno(-errno, "task %d: cannot join process group %u", t->pid, pe->pgid);
 	}
 	if (t->session_done_fd >= 0) {
-		if (write(t->session_done_fd, "s", 1) != 1)
-			return oc_error_errno(-errno, "task %d: cannot report its session", t->pid);
+		int r = oc_rst_send_byte(t->session_done_fd, OC_MSG_SESSION_MADE);
+		if (r < 0)
+			return oc_error_errno(r, "task %d: cannot report its session", t->pid);
 		close(t->session_done_fd);
 		t->session_done_fd = -1;
 	}
@@ -221,12 +238,11 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 {
 	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .files = files, .status_fd = t->status_fd };
 	const struct oc_plan *plan = &ctx->plan;
-	char go;
 	int r = 0;
 
 	/* The log fd may become one of the task's fds: log nothing here. */
 	oc_set_log(silent_log, NULL, OC_LOG_MSG);
-	if (read(t->status_fd, &go, 1) != 1)
+	if (oc_rst_recv_byte(t->status_fd, OC_MSG_START) < 0)
 		_exit(2);
 
 	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
@@ -235,7 +251,7 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 			continue;
 		switch (s->kind) {
 		case OC_STEP_CREATE:
-			r = create_child(ctx, files, t, task_by_pid(ctx, s->task));
+			r = create_child(ctx, files, t, oc_rst_task_by_pid(ctx, s->task));
 			break;
 		case OC_STEP_SESSION:
 			r = do_session(ctx, t);
@@ -275,8 +291,10 @@ static void read_agent_msgs(struct rst_live *lv, char *why, size_t why_len)
 	ssize_t n;
 
 	while ((n = recv(lv->sock, &msg, sizeof(msg), MSG_DONTWAIT)) > 0) {
-		if (n == sizeof(struct oc_rst_report) && why) {
+		if (n >= (ssize_t)sizeof(int32_t) && msg.type == OC_BLOB_FAILED) {
 			struct oc_rst_report rep;
+			if (n != sizeof(rep) || !why)
+				continue;
 			memcpy(&rep, &msg, sizeof(rep));
 			snprintf(why, why_len, "the restorer failed while %s (item %d, thread %d): %s",
 				 rep.step > 0 && rep.step < _OC_RST_STEP_MAX ? step_names[rep.step] : "?", rep.index,
@@ -404,7 +422,7 @@ static int follow_tree(struct rst_live *live, size_t n)
 }
 
 /* Unmap the restorer area, load each thread's registers and let go. */
-static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
+static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_stopped)
 {
 	struct oc_remote rs;
 	size_t xlen = oc_arch_xstate_size();
@@ -447,15 +465,23 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
 		if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask) < 0)
 			return oc_error_errno(-errno, "thread %d: cannot set the signal mask", tid);
 	}
+	/* Pending before the first instruction: the task stops at once. */
+	if (leave_stopped)
+		kill(t->pid, SIGSTOP);
 	for (size_t i = 0; i < t->n_cores; i++) {
 		pid_t tid = t->pstree->threads[i];
 		if (ptrace(PTRACE_DETACH, tid, 0, 0) < 0)
 			return oc_error_errno(-errno, "cannot let thread %d go", tid);
 	}
 	TaskCoreEntry *tc = t->cores[0]->tc;
-	if (tc->task_state == 3)
+	if (tc->task_state == 3 && !leave_stopped)
 		kill(t->pid, tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP);
 	return 0;
+}
+
+static int notify(struct oc_rst_ctx *ctx, const char *action, pid_t pid)
+{
+	return oc_notify_point(ctx->opts->notify, ctx->opts->notify_data, action, pid);
 }
 
 static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
@@ -485,7 +511,8 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 			live[i].threads[j].tid = t->pstree->threads[j];
 	}
 
-	pid_t pid = clone_with_pid(ctx->tasks[0].pid, 0);
+	/* A sibling root is the caller's parent's child: that one waits for it. */
+	pid_t pid = clone_with_pid(ctx->tasks[0].pid, ctx->opts->restore_sibling ? CLONE_PARENT : 0);
 	if (pid < 0)
 		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
@@ -497,31 +524,33 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		return oc_error_errno(-errno, "cannot trace task %d", pid);
 	/* The tree has every file now; ours would only keep pipes open. */
 	oc_rst_files_fini(files);
+	/* ocicr makes no namespaces: both points come once the root exists. */
+	r = notify(ctx, "setup-namespaces", pid);
+	if (r >= 0)
+		r = notify(ctx, "post-setup-namespaces", pid);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ctx->n_tasks; i++)
-		if (write(live[i].sock, "g", 1) != 1)
-			return oc_error_errno(-errno, "cannot start task %d", live[i].pid);
+		if ((r = oc_rst_send_byte(live[i].sock, OC_MSG_START)) < 0)
+			return oc_error_errno(r, "cannot start task %d", live[i].pid);
 
 	r = follow_tree(live, ctx->n_tasks);
+	if (r >= 0)
+		r = notify(ctx, "post-restore", pid);
 	if (r >= 0)
 		r = oc_interrupt_check(); /* the last chance: nothing ran yet */
 	if (r < 0)
 		return r;
+	oc_notify_point_logged(ctx->opts->notify, ctx->opts->notify_data, "pre-resume", pid);
 	/* Everything is in place: let the whole tree go at once. */
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		if (ctx->tasks[i].zombie)
 			continue;
-		r = finish_task(&ctx->tasks[i], &live[i]);
+		r = finish_task(&ctx->tasks[i], &live[i], ctx->opts->leave_stopped);
 		if (r < 0)
 			return oc_error_wrap(r, "restoring task %d", ctx->tasks[i].pid);
 	}
 	return 0;
-}
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000ull + ts.tv_nsec / 1000;
 }
 
 static int write_restore_stats(struct oc_rst_ctx *ctx, uint64_t restore_us)
@@ -539,13 +568,15 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	struct oc_rst_ctx ctx = { .opts = opts };
 	struct oc_rst_files files = {};
 	struct rst_live *live = NULL;
-	uint64_t t0 = now_us();
+	uint64_t t0 = oc_now_us();
 	int r;
 
 	if (!opts || opts->sz < sizeof(*opts))
 		return oc_error(-EINVAL, "restore options: bad size");
 	if (!opts->images_dir)
 		return oc_error(-EINVAL, "no images directory given");
+	if (opts->restore_sibling && !opts->detach)
+		return oc_error(-EINVAL, "a sibling root is not ours to wait for: restore_sibling needs detach");
 
 	r = oc_imgdir_open(opts->images_dir, false, &ctx.dir);
 	if (r < 0)
@@ -564,6 +595,8 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	r = oc_interrupt_check();
 	if (r >= 0)
 		r = check_pids(&ctx);
+	if (r >= 0)
+		r = notify(&ctx, "pre-restore", 0);
 	if (r < 0)
 		goto out;
 
@@ -593,12 +626,13 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		r = oc_error(r, "%s", why);
 		goto out;
 	}
-	uint64_t took = now_us() - t0;
+	uint64_t took = oc_now_us() - t0;
 	pr_info("Restored task %d in %" PRIu64 " us", ctx.tasks[0].pid, took);
 	if (write_restore_stats(&ctx, took) < 0)
 		pr_warn("cannot write stats-restore: %s", oc_error_message());
 	if (ret_root_pid)
 		*ret_root_pid = ctx.tasks[0].pid;
+	oc_notify_point_logged(opts->notify, opts->notify_data, "post-resume", ctx.tasks[0].pid);
 
 	if (!opts->detach) {
 		int st;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "restore/plan.h"
+#include "res/plan.h"
 #include "restore/restore.h"
 #include "res/fd/files.h"
 #include "mem/mm.h"
@@ -145,173 +145,225 @@ int oc_plan_sort(struct oc_plan *plan)
 	return oc_error(-ELOOP, "the restore plan has a dependency cycle: %s", msg);
 }
 
-static struct oc_rst_task *task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
-{
-	for (size_t i = 0; i < ctx->n_tasks; i++)
-		if (ctx->tasks[i].pid == pid)
-			return &ctx->tasks[i];
-	return NULL;
-}
-
 struct task_steps {
 	size_t create, session, premap, install, fs, memory, threads, end;
 	bool has_premap;
 };
 
-int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
+/* The plan being built, and the steps each task got so far. */
+struct plan_build {
+	struct oc_rst_ctx *ctx;
+	struct oc_plan plan;
+	struct task_steps *ts;
+	size_t *opens; /* the OPEN steps */
+	size_t n_opens;
+};
+
+/* Every file entry an fd uses is opened once, up front, by the coordinator. */
+static int plan_opens(struct plan_build *b)
 {
-	struct oc_plan plan = {};
-	_cleanup_free_ struct task_steps *ts = calloc(ctx->n_tasks ? ctx->n_tasks : 1, sizeof(*ts));
-	_cleanup_free_ size_t *opens = NULL;
-	size_t n_opens = 0, resume;
-	int r = -ENOMEM;
+	struct oc_rst_ctx *ctx = b->ctx;
+	int r;
 
-#define STEP(kind, actor, task, obj, ret)                                                   \
-	do {                                                                                \
-		r = oc_plan_add_step(&plan, kind, actor, task, obj, ret);                   \
-		if (r < 0)                                                                  \
-			goto fail;                                                          \
-	} while (0)
-#define DEP(a, b)                                                                           \
-	do {                                                                                \
-		r = oc_plan_add_dep(&plan, a, b);                                           \
-		if (r < 0)                                                                  \
-			goto fail;                                                          \
-	} while (0)
-
-	if (!ts)
-		goto fail;
-	/* Every file entry an fd uses is opened once, up front. */
-	opens = calloc(ctx->n_files ? ctx->n_files : 1, sizeof(*opens));
-	if (!opens)
-		goto fail;
+	b->opens = calloc(ctx->n_files ? ctx->n_files : 1, sizeof(*b->opens));
+	if (!b->opens)
+		return -ENOMEM;
 	for (size_t f = 0; f < ctx->n_files; f++) {
 		uint32_t id = ctx->files[f]->id;
 		if (!oc_rst_file_owner(ctx, id))
 			continue; /* only mapped, or cwd/root: opened by path */
-		STEP(OC_STEP_OPEN, 0, 0, id, &opens[n_opens]);
-		n_opens++;
+		r = oc_plan_add_step(&b->plan, OC_STEP_OPEN, 0, 0, id, &b->opens[b->n_opens]);
+		if (r < 0)
+			return r;
+		b->n_opens++;
 	}
+	return 0;
+}
+
+/* Task @i's creation by its parent (the coordinator for the root), and its
+ * session and group. */
+static int plan_create(struct plan_build *b, size_t i, struct oc_rst_task *parent)
+{
+	struct oc_rst_ctx *ctx = b->ctx;
+	struct oc_rst_task *t = &ctx->tasks[i];
+	PstreeEntry *pe = t->pstree;
+	struct task_steps *ts = b->ts;
+	int r;
+
+	/* An fd table shared with any task but the parent cannot be made
+	 * with clone(). */
+	for (size_t k = 0; !t->zombie && k < i; k++)
+		if (!ctx->tasks[k].zombie && ctx->tasks[k].ids->files_id == t->ids->files_id && &ctx->tasks[k] != parent)
+			return oc_error(-EOPNOTSUPP, "task %d shares its fd table with task %d, which is not its "
+					"parent: not supported", t->pid, ctx->tasks[k].pid);
+	if ((r = oc_plan_add_step(&b->plan, OC_STEP_CREATE, parent ? parent->pid : 0, t->pid, 0, &ts[i].create)) < 0 ||
+	    (r = oc_plan_add_step(&b->plan, OC_STEP_SESSION, t->pid, t->pid, 0, &ts[i].session)) < 0 ||
+	    (r = oc_plan_add_dep(&b->plan, ts[i].session, ts[i].create)) < 0)
+		return r;
+	if (parent) {
+		/* A child inherits its parent's session and group. */
+		r = oc_plan_add_dep(&b->plan, ts[i].create, ts[parent - ctx->tasks].session);
+		if (r < 0)
+			return r;
+	} else {
+		for (size_t o = 0; o < b->n_opens; o++)
+			if ((r = oc_plan_add_dep(&b->plan, ts[i].create, b->opens[o])) < 0)
+				return r;
+	}
+	/* Joining another group needs the group there first: a session
+	 * leader makes it in its session step, other groups are made by the
+	 * leader's parent when it creates the leader. */
+	struct oc_rst_task *leader = oc_rst_task_by_pid(ctx, pe->pgid);
+	if (leader && leader != t && leader != parent && pe->sid != pe->pid) {
+		size_t l = leader - ctx->tasks;
+		if (l > i)
+			return oc_error(-EINVAL, "pstree.img: task %d joins group %u, whose leader comes later "
+					"in the tree", t->pid, pe->pgid);
+		r = oc_plan_add_dep(&b->plan, ts[i].create,
+				    leader->pstree->sid == leader->pstree->pid ? ts[l].session : ts[l].create);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+#define TRY(call)                    \
+	do {                         \
+		int r_ = (call);     \
+		if (r_ < 0)          \
+			return r_;   \
+	} while (0)
+
+/* What a live task does itself: premap, fds, fs, memory, threads. */
+static int plan_live_task(struct plan_build *b, size_t i, struct oc_rst_task *parent)
+{
+	struct oc_rst_ctx *ctx = b->ctx;
+	struct oc_rst_task *t = &ctx->tasks[i];
+	struct oc_plan *plan = &b->plan;
+	struct task_steps *ts = b->ts;
+
+	/* Memory shared copy-on-write: the parent's copy must be there
+	 * when it forks the child. */
+	if (oc_rst_cow_premaps(t)) {
+		TRY(oc_plan_add_step(plan, OC_STEP_PREMAP, t->pid, t->pid, 0, &ts[i].premap));
+		TRY(oc_plan_add_dep(plan, ts[i].premap, ts[i].session));
+		ts[i].has_premap = true;
+		if (oc_rst_cow_inherits(t))
+			TRY(oc_plan_add_dep(plan, ts[i].create, ts[parent - ctx->tasks].premap));
+	}
+	if (oc_rst_shares_files(ctx, t)) {
+		/* Made with CLONE_FILES once the parent's table is set. */
+		size_t p = parent - ctx->tasks;
+		TRY(oc_plan_add_dep(plan, ts[i].create, ts[p].install));
+		ts[i].install = ts[p].install;
+		TRY(oc_plan_add_step(plan, OC_STEP_FS, t->pid, t->pid, 0, &ts[i].fs));
+		TRY(oc_plan_add_dep(plan, ts[i].fs, ts[i].session));
+	} else {
+		TRY(oc_plan_add_step(plan, OC_STEP_INSTALL, t->pid, t->pid, 0, &ts[i].install));
+		TRY(oc_plan_add_dep(plan, ts[i].install, ts[i].session));
+		TRY(oc_plan_add_step(plan, OC_STEP_FS, t->pid, t->pid, 0, &ts[i].fs));
+		TRY(oc_plan_add_dep(plan, ts[i].fs, ts[i].install));
+	}
+	TRY(oc_plan_add_step(plan, OC_STEP_MEMORY, t->pid, t->pid, 0, &ts[i].memory));
+	TRY(oc_plan_add_dep(plan, ts[i].memory, ts[i].fs));
+	if (ts[i].has_premap)
+		TRY(oc_plan_add_dep(plan, ts[i].memory, ts[i].premap));
+	TRY(oc_plan_add_step(plan, OC_STEP_THREADS, t->pid, t->pid, 0, &ts[i].threads));
+	TRY(oc_plan_add_dep(plan, ts[i].threads, ts[i].memory));
+	ts[i].end = ts[i].threads;
+	return 0;
+}
+
+static int plan_tasks(struct plan_build *b)
+{
+	struct oc_rst_ctx *ctx = b->ctx;
+	struct task_steps *ts = b->ts;
 
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_rst_task *t = &ctx->tasks[i];
-		PstreeEntry *pe = t->pstree;
-		struct oc_rst_task *parent = i ? task_by_pid(ctx, pe->ppid) : NULL;
+		struct oc_rst_task *parent = i ? oc_rst_task_by_pid(ctx, t->pstree->ppid) : NULL;
 
-		if (i && !parent) {
-			r = oc_error(-EINVAL, "pstree.img: task %d has parent %u, which is not in the tree "
-				     "(or comes after it)", t->pid, pe->ppid);
-			goto fail;
-		}
-		/* An fd table shared with any task but the parent cannot be
-		 * made with clone(). */
-		for (size_t k = 0; !t->zombie && k < i; k++)
-			if (!ctx->tasks[k].zombie && ctx->tasks[k].ids->files_id == t->ids->files_id &&
-			    &ctx->tasks[k] != parent) {
-				r = oc_error(-EOPNOTSUPP, "task %d shares its fd table with task %d, which is not its "
-					     "parent: not supported", t->pid, ctx->tasks[k].pid);
-				goto fail;
-			}
-		STEP(OC_STEP_CREATE, parent ? parent->pid : 0, t->pid, 0, &ts[i].create);
-		STEP(OC_STEP_SESSION, t->pid, t->pid, 0, &ts[i].session);
-		DEP(ts[i].session, ts[i].create);
-		if (parent) {
-			size_t p = parent - ctx->tasks;
-			/* A child inherits its parent's session and group. */
-			DEP(ts[i].create, ts[p].session);
-		} else {
-			for (size_t o = 0; o < n_opens; o++)
-				DEP(ts[i].create, opens[o]);
-		}
-		/* Joining another group needs the group there first: a session
-		 * leader makes it in its session step, other groups are made by
-		 * the leader's parent when it creates the leader. */
-		struct oc_rst_task *leader = task_by_pid(ctx, pe->pgid);
-		if (leader && leader != t && leader != parent && pe->sid != pe->pid) {
-			size_t l = leader - ctx->tasks;
-			if (l > i) {
-				r = oc_error(-EINVAL, "pstree.img: task %d joins group %u, whose leader comes later "
-					     "in the tree", t->pid, pe->pgid);
-				goto fail;
-			}
-			DEP(ts[i].create, leader->pstree->sid == leader->pstree->pid ? ts[l].session : ts[l].create);
-		}
-
+		if (i && !parent)
+			return oc_error(-EINVAL, "pstree.img: task %d has parent %u, which is not in the tree "
+					"(or comes after it)", t->pid, t->pstree->ppid);
+		TRY(plan_create(b, i, parent));
 		if (t->zombie) {
-			STEP(OC_STEP_ZOMBIE, t->pid, t->pid, 0, &ts[i].end);
-			DEP(ts[i].end, ts[i].session);
+			TRY(oc_plan_add_step(&b->plan, OC_STEP_ZOMBIE, t->pid, t->pid, 0, &ts[i].end));
+			TRY(oc_plan_add_dep(&b->plan, ts[i].end, ts[i].session));
 			continue;
 		}
-		/* Memory shared copy-on-write: the parent's copy must be
-		 * there when it forks the child. */
-		if (oc_rst_cow_premaps(t)) {
-			STEP(OC_STEP_PREMAP, t->pid, t->pid, 0, &ts[i].premap);
-			DEP(ts[i].premap, ts[i].session);
-			ts[i].has_premap = true;
-			if (oc_rst_cow_inherits(t))
-				DEP(ts[i].create, ts[parent - ctx->tasks].premap);
-		}
-		if (oc_rst_shares_files(ctx, t)) {
-			/* Made with CLONE_FILES once the parent's table is set. */
-			size_t p = parent - ctx->tasks;
-			DEP(ts[i].create, ts[p].install);
-			ts[i].install = ts[p].install;
-			STEP(OC_STEP_FS, t->pid, t->pid, 0, &ts[i].fs);
-			DEP(ts[i].fs, ts[i].session);
-		} else {
-			STEP(OC_STEP_INSTALL, t->pid, t->pid, 0, &ts[i].install);
-			DEP(ts[i].install, ts[i].session);
-			STEP(OC_STEP_FS, t->pid, t->pid, 0, &ts[i].fs);
-			DEP(ts[i].fs, ts[i].install);
-		}
-		STEP(OC_STEP_MEMORY, t->pid, t->pid, 0, &ts[i].memory);
-		DEP(ts[i].memory, ts[i].fs);
-		if (ts[i].has_premap)
-			DEP(ts[i].memory, ts[i].premap);
-		STEP(OC_STEP_THREADS, t->pid, t->pid, 0, &ts[i].threads);
-		DEP(ts[i].threads, ts[i].memory);
-		ts[i].end = ts[i].threads;
+		TRY(plan_live_task(b, i, parent));
 	}
 	/* A task closes what it does not own before installing: its children
 	 * must have been made by then (but for those sharing its table). */
 	for (size_t i = 1; i < ctx->n_tasks; i++) {
-		struct oc_rst_task *parent = task_by_pid(ctx, ctx->tasks[i].pstree->ppid);
+		struct oc_rst_task *parent = oc_rst_task_by_pid(ctx, ctx->tasks[i].pstree->ppid);
 		size_t p = parent - ctx->tasks;
 		if (oc_rst_shares_files(ctx, &ctx->tasks[i]))
 			continue;
-		if (!parent->zombie)
-			DEP(ts[p].install, ts[i].create);
-		else
-			DEP(ts[p].end, ts[i].create);
+		TRY(oc_plan_add_dep(&b->plan, !parent->zombie ? ts[p].install : ts[p].end, ts[i].create));
 	}
-	/* Per-file setup in the owner, after its fds are in. */
-	for (size_t o = 0; o < n_opens; o++) {
-		uint32_t id = plan.steps[opens[o]].object;
+	return 0;
+}
+
+/* Per-file setup in the owner, after its fds are in, for the fd kinds
+ * that declare one. */
+static int plan_setups(struct plan_build *b)
+{
+	struct oc_rst_ctx *ctx = b->ctx;
+
+	for (size_t o = 0; o < b->n_opens; o++) {
+		uint32_t id = b->plan.steps[b->opens[o]].object;
 		FileEntry *fe = oc_rst_find_file(ctx, id);
 		const struct oc_fd_kind *kind = fe ? oc_fd_kind_of(fe->type) : NULL;
-		struct oc_rst_task *owner = task_by_pid(ctx, oc_rst_file_owner(ctx, id));
+		struct oc_rst_task *owner = oc_rst_task_by_pid(ctx, oc_rst_file_owner(ctx, id));
 		if (!kind || !kind->setup || !owner)
 			continue;
 		size_t s, oi = owner - ctx->tasks;
-		STEP(OC_STEP_SETUP, owner->pid, owner->pid, id, &s);
-		DEP(s, ts[oi].install);
-		DEP(ts[oi].fs, s);
+		TRY(oc_plan_add_step(&b->plan, OC_STEP_SETUP, owner->pid, owner->pid, id, &s));
+		TRY(oc_plan_add_dep(&b->plan, s, b->ts[oi].install));
+		TRY(oc_plan_add_dep(&b->plan, b->ts[oi].fs, s));
 	}
-	/* Everyone resumes together, once every task is ready. */
-	STEP(OC_STEP_RESUME, 0, ctx->tasks[0].pid, 0, &resume);
-	for (size_t i = 0; i < ctx->n_tasks; i++)
-		DEP(resume, ts[i].end);
-#undef STEP
-#undef DEP
-
-	r = oc_plan_sort(&plan);
-	if (r < 0)
-		goto fail;
-	*ret_plan = plan;
 	return 0;
-fail:
-	oc_plan_free(&plan);
-	return r;
+}
+
+/* Everyone resumes together, once every task is ready. */
+static int plan_resume(struct plan_build *b)
+{
+	size_t resume;
+
+	TRY(oc_plan_add_step(&b->plan, OC_STEP_RESUME, 0, b->ctx->tasks[0].pid, 0, &resume));
+	for (size_t i = 0; i < b->ctx->n_tasks; i++)
+		TRY(oc_plan_add_dep(&b->plan, resume, b->ts[i].end));
+	return 0;
+}
+
+#undef TRY
+
+int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
+{
+	struct plan_build b = { .ctx = ctx };
+	int r = -ENOMEM;
+
+	b.ts = calloc(ctx->n_tasks ? ctx->n_tasks : 1, sizeof(*b.ts));
+	if (b.ts)
+		r = plan_opens(&b);
+	if (r >= 0)
+		r = plan_tasks(&b);
+	if (r >= 0)
+		r = plan_setups(&b);
+	if (r >= 0)
+		r = plan_resume(&b);
+	if (r >= 0)
+		r = oc_plan_sort(&b.plan);
+	free(b.ts);
+	free(b.opens);
+	if (r < 0) {
+		oc_plan_free(&b.plan);
+		return r;
+	}
+	*ret_plan = b.plan;
+	return 0;
 }
 
 void oc_plan_free(struct oc_plan *plan)
@@ -363,7 +415,7 @@ static void describe_file(struct oc_rst_ctx *ctx, uint32_t id, FILE *out)
 static void print_step(const struct oc_plan *plan, size_t i, struct oc_rst_ctx *ctx, FILE *out)
 {
 	const struct oc_plan_step *s = &plan->steps[i];
-	struct oc_rst_task *t = task_by_pid(ctx, s->task);
+	struct oc_rst_task *t = oc_rst_task_by_pid(ctx, s->task);
 
 	switch (s->kind) {
 	case OC_STEP_OPEN: {

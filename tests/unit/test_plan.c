@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "ocicr.h"
-#include "restore/plan.h"
+#include "res/plan.h"
 
 static size_t add(struct oc_plan *p, enum oc_step_kind kind, pid_t task)
 {

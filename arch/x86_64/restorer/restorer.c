@@ -58,7 +58,7 @@ void *memcpy(void *d, const void *s, size_t n)
 
 static __attribute__((noreturn)) void rst_fail(struct oc_rst_args *args, int step, long err, int index)
 {
-	struct oc_rst_report rep = { step, (int32_t)-err, (int32_t)sys0(__NR_gettid), index };
+	struct oc_rst_report rep = { OC_BLOB_FAILED, step, (int32_t)-err, (int32_t)sys0(__NR_gettid), index };
 
 	args->failed_step = step;
 	args->failed_errno = (int32_t)-err;

@@ -195,8 +195,23 @@ struct oc_rst_args {
 	volatile int32_t threads_started;
 };
 
+/*
+ * Messages a task being restored sends the coordinator on its socket
+ * (SOCK_SEQPACKET, one message a packet), each starting with its type:
+ * the agent's are struct oc_agent_msg (restore/restore.h), the blob's
+ * struct oc_rst_report.
+ */
+enum oc_rst_msg_type {
+	OC_AGENT_FAILED = 1, /* text says why */
+	OC_AGENT_JUMPING,    /* entering the blob; area_start/area_len set */
+	OC_AGENT_WARNING,    /* text is a warning for the user's log */
+	OC_AGENT_INFO,       /* text is a line for the log */
+	OC_BLOB_FAILED,      /* struct oc_rst_report: a step of the blob failed */
+};
+
 /* What the blob writes to status_fd when a step fails. */
 struct oc_rst_report {
+	int32_t type;  /* OC_BLOB_FAILED */
 	int32_t step;
 	int32_t err;   /* positive errno */
 	int32_t tid;

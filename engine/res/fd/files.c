@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "res/fd/files.h"
+#include "res/kind.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -270,3 +271,21 @@ int oc_dump_files(struct oc_dump_task *t)
 	}
 	return 0;
 }
+
+/* The fds are installed by the agent (restore/agent.c); the blob closes
+ * the coordinator's helper fds and seals what had to wait for the memory. */
+static int files_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
+{
+	struct oc_rst_args *a = area->args;
+
+	a->n_late_seals = ag->files->n_late_seals;
+	memcpy(a->late_seals, ag->files->late_seals, ag->files->n_late_seals * sizeof(a->late_seals[0]));
+	a->first_helper_fd = ag->files->helper_base;
+	return 0;
+}
+
+const struct oc_task_kind oc_task_kind_files = {
+	.name = "file descriptors",
+	.dump = oc_dump_files,
+	.fill = files_fill,
+};

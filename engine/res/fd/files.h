@@ -9,8 +9,8 @@
 
 #include <sys/stat.h>
 
-#include "dump/dump.h"
-#include "restore/restore.h"
+#include "res/dump.h"
+#include "res/restore.h"
 
 #include "fdinfo.pb-c.h"
 #include "fown.pb-c.h"

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
+#include "res/dump.h"
 #include "mem/mm.h"
 #include "mem/pages.h"
 #include "core/cleanup.h"

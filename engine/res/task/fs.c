@@ -2,7 +2,7 @@
 /* The fs struct: working directory, root and umask. */
 #include <stdio.h>
 
-#include "dump/dump.h"
+#include "res/kind.h"
 #include "core/error.h"
 
 int oc_dump_fs(struct oc_dump_task *t)
@@ -28,3 +28,9 @@ int oc_dump_fs(struct oc_dump_task *t)
 	t->fs = fs;
 	return 0;
 }
+
+/* Restored by the agent's fs step (restore/agent.c), not the blob. */
+const struct oc_task_kind oc_task_kind_fs = {
+	.name = "cwd and root",
+	.dump = oc_dump_fs,
+};

@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <sys/syscall.h>
 
-#include "dump/dump.h"
+#include "res/kind.h"
 #include "core/error.h"
 
 #include "sa.pb-c.h"
@@ -69,3 +69,24 @@ store:;
 	}
 	return 0;
 }
+
+static int sigact_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
+{
+	TaskCoreEntry *tc = ag->task->cores[0]->tc;
+
+	/* The image has no entries for SIGKILL and SIGSTOP. */
+	for (size_t i = 0, sig = 1; i < tc->n_sigactions; i++, sig++) {
+		if (sig == 9 || sig == 19)
+			sig++;
+		SaEntry *sa = tc->sigactions[i];
+		area->args->sigactions[sig - 1] =
+			(struct oc_rst_sigaction){ sa->sigaction, sa->flags, sa->restorer, sa->mask };
+	}
+	return 0;
+}
+
+const struct oc_task_kind oc_task_kind_sigact = {
+	.name = "signal handlers",
+	.dump = oc_dump_sigactions,
+	.fill = sigact_fill,
+};

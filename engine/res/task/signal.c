@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 
-#include "dump/dump.h"
+#include "res/kind.h"
 #include "core/error.h"
 
 #include "siginfo.pb-c.h"
@@ -76,3 +76,47 @@ int oc_dump_signals(struct oc_dump_task *t)
 	}
 	return 0;
 }
+
+static void signals_reserve(const struct oc_rst_task *t, struct oc_rst_area_counts *c)
+{
+	TaskCoreEntry *tc = t->cores[0]->tc;
+
+	if (tc->signals_s)
+		c->siginfos += tc->signals_s->n_signals;
+	for (size_t i = 0; i < t->n_cores; i++)
+		if (t->cores[i]->thread_core->signals_p)
+			c->siginfos += t->cores[i]->thread_core->signals_p->n_signals;
+}
+
+/* Pending signals: the process's queue, then each thread's. */
+static int signals_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
+{
+	struct oc_rst_task *t = ag->task;
+	struct oc_rst_args *a = area->args;
+	SignalQueueEntry *queues[1 + t->n_cores];
+
+	queues[0] = t->cores[0]->tc->signals_s;
+	for (size_t i = 0; i < t->n_cores; i++)
+		queues[1 + i] = t->cores[i]->thread_core->signals_p;
+	for (size_t q = 0; q <= t->n_cores; q++) {
+		if (!queues[q])
+			continue;
+		for (size_t i = 0; i < queues[q]->n_signals; i++) {
+			SiginfoEntry *se = queues[q]->signals[i];
+			struct oc_rst_siginfo *si = &a->siginfos[a->n_siginfos++];
+			if (se->siginfo.len != sizeof(si->info))
+				return oc_error(-EINVAL, "core-%d.img: siginfo of %zu bytes", t->pid, se->siginfo.len);
+			memcpy(si->info, se->siginfo.data, sizeof(si->info));
+			memcpy(&si->signo, si->info, sizeof(int32_t));
+			si->tid = q ? t->pstree->threads[q - 1] : 0;
+		}
+	}
+	return 0;
+}
+
+const struct oc_task_kind oc_task_kind_signals = {
+	.name = "pending signals",
+	.dump = oc_dump_signals,
+	.reserve = signals_reserve,
+	.fill = signals_fill,
+};

@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
+#include "res/kind.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -262,3 +262,16 @@ int oc_dump_task_core(struct oc_dump_task *t)
 	t->ids = ids;
 	return 0;
 }
+
+static int task_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
+{
+	area->args->personality = ag->task->cores[0]->tc->personality;
+	return 0;
+}
+
+const struct oc_task_kind oc_task_kind_task = {
+	.name = "task",
+	.zombie = true,
+	.dump = oc_dump_task_core,
+	.fill = task_fill,
+};

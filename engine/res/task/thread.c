@@ -16,8 +16,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "dump/dump.h"
-#include "arch/x86_64/regs.h"
+#include "res/kind.h"
+#include "arch/arch.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -260,3 +260,123 @@ int oc_dump_threads(struct oc_dump_task *t)
 	}
 	return 0;
 }
+
+/* ---- restore ------------------------------------------------------------- */
+
+static void fill_creds(struct oc_rst_creds *c, const CredsEntry *ce)
+{
+	struct oc_rst_creds cur = {};
+	uid_t r, e, s;
+	gid_t gr, ge, gs;
+
+	memset(c, 0, sizeof(*c));
+	if (!ce) {
+		c->skip = 1;
+		return;
+	}
+	c->uid = ce->uid;
+	c->euid = ce->euid;
+	c->suid = ce->suid;
+	c->fsuid = ce->fsuid;
+	c->gid = ce->gid;
+	c->egid = ce->egid;
+	c->sgid = ce->sgid;
+	c->fsgid = ce->fsgid;
+#define CAPS(f) (ce->n_##f >= 2 ? ((uint64_t)ce->f[1] << 32) | ce->f[0] : ce->n_##f ? ce->f[0] : 0)
+	c->cap_inh = CAPS(cap_inh);
+	c->cap_prm = CAPS(cap_prm);
+	c->cap_eff = CAPS(cap_eff);
+	c->cap_bnd = CAPS(cap_bnd);
+	c->cap_amb = CAPS(cap_amb);
+#undef CAPS
+	c->secbits = ce->secbits;
+	c->no_new_privs = ce->has_no_new_privs && ce->no_new_privs;
+	c->n_groups = MIN(ce->n_groups, ARRAY_SIZE(c->groups));
+	for (size_t i = 0; i < c->n_groups; i++)
+		c->groups[i] = ce->groups[i];
+
+	_cleanup_free_ char *lc = NULL;
+	c->last_cap = 40;
+	if (oc_proc_read(0, "../sys/kernel/cap_last_cap", &lc, NULL) == 0)
+		c->last_cap = atoi(lc);
+	uint64_t mask = c->last_cap >= 63 ? ~0ull : (1ull << (c->last_cap + 1)) - 1;
+	c->cap_inh &= mask;
+	c->cap_prm &= mask;
+	c->cap_eff &= mask;
+	c->cap_bnd &= mask;
+	c->cap_amb &= mask;
+
+	/* Nothing to do when the thread is to be what we are already. */
+	struct oc_proc_status st = {};
+	_cleanup_free_ char *text = NULL;
+	getresuid(&r, &e, &s);
+	getresgid(&gr, &ge, &gs);
+	if (oc_proc_read(0, "status", &text, NULL) == 0 && oc_proc_parse_status(text, &st) == 0) {
+		gid_t groups[64];
+		int ng = getgroups(64, groups);
+		bool same_groups = ng == (int)c->n_groups;
+		for (int i = 0; same_groups && i < ng; i++)
+			same_groups = groups[i] == c->groups[i];
+		cur.skip = r == c->uid && e == c->euid && s == c->suid && gr == c->gid && ge == c->egid &&
+			   gs == c->sgid && st.uid[3] == c->fsuid && st.gid[3] == c->fsgid &&
+			   st.cap_inh == c->cap_inh && st.cap_prm == c->cap_prm && st.cap_eff == c->cap_eff &&
+			   st.cap_bnd == c->cap_bnd && st.cap_amb == c->cap_amb && same_groups &&
+			   (uint32_t)prctl(PR_GET_SECUREBITS) == c->secbits && !c->no_new_privs;
+		oc_proc_status_clear(&st);
+	}
+	c->skip = cur.skip;
+}
+
+static void fill_thread(struct oc_rst_thread *rt, const CoreEntry *core, const TaskCoreEntry *task, pid_t tid)
+{
+	const ThreadCoreEntry *tc = core->thread_core;
+	/* The thread's own name; CRIU leaves it out for the main thread. */
+	const char *comm = tc->comm ? tc->comm : task ? task->comm : NULL;
+
+	rt->tid = tid;
+	rt->clear_tid_addr = core->thread_info->clear_tid_addr;
+	rt->robust_list = tc->futex_rla;
+	rt->robust_list_len = tc->futex_rla_len;
+	if (tc->rseq_entry) {
+		rt->rseq_addr = tc->rseq_entry->rseq_abi_pointer;
+		rt->rseq_len = tc->rseq_entry->rseq_abi_size;
+		rt->rseq_sig = tc->rseq_entry->signature;
+	}
+	if (tc->sas) {
+		rt->sas_sp = tc->sas->ss_sp;
+		rt->sas_size = tc->sas->ss_size;
+		rt->sas_flags = tc->sas->ss_flags;
+	} else {
+		rt->sas_flags = SS_DISABLE;
+	}
+	rt->pdeath_sig = tc->has_pdeath_sig ? tc->pdeath_sig : 0;
+	if (comm)
+		snprintf(rt->comm, sizeof(rt->comm), "%s", comm);
+	fill_creds(&rt->creds, tc->creds);
+}
+
+static void threads_reserve(const struct oc_rst_task *t, struct oc_rst_area_counts *c)
+{
+	c->threads += t->n_cores;
+}
+
+/* Threads, each with a stack in the area (the first stack is the blob's). */
+static int threads_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
+{
+	struct oc_rst_task *t = ag->task;
+	struct oc_rst_args *a = area->args;
+
+	a->n_threads = t->n_cores;
+	for (size_t i = 0; i < t->n_cores; i++) {
+		fill_thread(&a->threads[i], t->cores[i], i == 0 ? t->cores[0]->tc : NULL, t->pstree->threads[i]);
+		a->threads[i].stack_top = area->stacks + (i + 2) * OC_RST_STACK_SIZE - 64;
+	}
+	return 0;
+}
+
+const struct oc_task_kind oc_task_kind_threads = {
+	.name = "threads",
+	.dump = oc_dump_threads,
+	.reserve = threads_reserve,
+	.fill = threads_fill,
+};

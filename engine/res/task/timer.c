@@ -10,7 +10,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-#include "dump/dump.h"
+#include "res/kind.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 
@@ -143,3 +143,35 @@ int oc_dump_timers(struct oc_dump_task *t)
 	t->threads[0].core->tc->timers = tt;
 	return 0;
 }
+
+static void timers_reserve(const struct oc_rst_task *t, struct oc_rst_area_counts *c)
+{
+	c->timers += t->cores[0]->tc->timers->n_posix;
+}
+
+static int timers_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
+{
+	TaskCoreEntry *tc = ag->task->cores[0]->tc;
+	struct oc_rst_args *a = area->args;
+	ItimerEntry *its[3] = { tc->timers->real, tc->timers->virt, tc->timers->prof };
+
+	for (int i = 0; i < 3; i++)
+		if (its[i])
+			a->itimers[i] = (struct oc_rst_itimer){ its[i]->isec, its[i]->iusec, its[i]->vsec, its[i]->vusec };
+	for (size_t i = 0; i < tc->timers->n_posix; i++) {
+		PosixTimerEntry *p = tc->timers->posix[i];
+		a->timers[a->n_timers++] = (struct oc_rst_posix_timer){
+			.id = p->it_id, .clock_id = p->clock_id, .signo = p->si_signo, .notify = p->it_sigev_notify,
+			.notify_tid = p->has_notify_thread_id ? p->notify_thread_id : 0, .sival = p->sival_ptr,
+			.isec = p->isec, .insec = p->insec, .vsec = p->vsec, .vnsec = p->vnsec,
+		};
+	}
+	return 0;
+}
+
+const struct oc_task_kind oc_task_kind_timers = {
+	.name = "timers",
+	.dump = oc_dump_timers,
+	.reserve = timers_reserve,
+	.fill = timers_fill,
+};

@@ -8,9 +8,12 @@
  * calls.  Memory contents stream to their images while collecting; the
  * other images are written once every task is collected, the inventory
  * last.  Every image written is removed again if a later step fails.
+ *
+ * This header is what a resource module sees of a dump; the driver is
+ * dump/dump.c.
  */
-#ifndef OCICR_DUMP_H
-#define OCICR_DUMP_H
+#ifndef OCICR_RES_DUMP_H
+#define OCICR_RES_DUMP_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,7 +21,7 @@
 
 #include "ocicr.h"
 #include "seize/seize.h"
-#include "arch/x86_64/remote.h"
+#include "arch/arch.h"
 #include "img/image.h"
 #include "proc/proc.h"
 #include "core/arena.h"

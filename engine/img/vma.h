@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* VMA status bits and pagemap flags as CRIU images store them: the one
+ * definition the dump, the restore and the image printers share. */
+#ifndef OCICR_IMG_VMA_H
+#define OCICR_IMG_VMA_H
+
+#define VMA_AREA_REGULAR (1u << 0)
+#define VMA_AREA_STACK (1u << 1)
+#define VMA_AREA_VSYSCALL (1u << 2)
+#define VMA_AREA_VDSO (1u << 3)
+#define VMA_AREA_HEAP (1u << 5)
+#define VMA_FILE_PRIVATE (1u << 6)
+#define VMA_FILE_SHARED (1u << 7)
+#define VMA_ANON_SHARED (1u << 8)
+#define VMA_ANON_PRIVATE (1u << 9)
+#define VMA_AREA_SYSVIPC (1u << 10)
+#define VMA_AREA_SOCKET (1u << 11)
+#define VMA_AREA_VVAR (1u << 12)
+#define VMA_AREA_AIORING (1u << 13)
+#define VMA_AREA_MEMFD (1u << 14)
+#define VMA_AREA_SHSTK (1u << 15)
+#define VMA_AREA_GUARD (1u << 16)
+#define VMA_AREA_UPROBES (1u << 17)
+#define VMA_UNSUPP (1u << 31)
+
+/* pagemap_entry.flags */
+#define PE_PARENT (1u << 0)
+#define PE_LAZY (1u << 1)
+#define PE_PRESENT (1u << 2)
+
+/* mmap's MAP_GROWSDOWN as images store it (x86_64's value). */
+#define OC_MAP_GROWSDOWN 0x100
+
+#endif

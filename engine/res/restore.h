@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * What a resource module sees of a restore: the loaded images of every
+ * task (struct oc_rst_ctx), lookups in them, the files the coordinator
+ * opens for the tree (struct oc_rst_files) and the agent preparing one
+ * task (struct oc_rst_agent).  The driver's own interface is
+ * restore/restore.h.
+ */
+#ifndef OCICR_RES_RESTORE_H
+#define OCICR_RES_RESTORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ocicr.h"
+#include "img/image.h"
+#include "res/plan.h"
+#include "arch/arch.h"
+
+#include "core.pb-c.h"
+#include "fdinfo.pb-c.h"
+#include "fs.pb-c.h"
+#include "inventory.pb-c.h"
+#include "memfd.pb-c.h"
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+#include "pipe-data.pb-c.h"
+#include "pstree.pb-c.h"
+#include "remap-file-path.pb-c.h"
+
+struct oc_rst_task {
+	PstreeEntry *pstree;
+	CoreEntry **cores;           /* one per thread, [0] the leader */
+	size_t n_cores;
+	TaskKobjIdsEntry *ids;
+	MmEntry *mm;
+	FsEntry *fs;
+	FdinfoEntry **fds;
+	size_t n_fds;
+	PagemapEntry **pagemap;
+	size_t n_pagemap;
+	uint32_t pages_id;
+	pid_t pid;
+	bool zombie;
+
+	/* Opened by the coordinator (oc_rst_open_all), inherited. */
+	int *vma_fds;                /* per VMA, -1 for anonymous memory */
+	int exe_fd;
+	int pages_fd;
+	int status_fd;               /* the agent's end of its socket */
+	int session_done_fd;         /* written once its session is made, or -1 */
+
+	/* Copy-on-write sharing with the parent (restore_cow.c). */
+	uint8_t *vma_cow;            /* per VMA: OC_COW_* bits, NULL for a zombie */
+	uint64_t *premap_at;         /* per VMA: where the agent premapped it, 0 if not */
+};
+
+enum {
+	OC_COW_PREMAP = 1 << 0,  /* mapped and filled before the children are made */
+	OC_COW_INHERIT = 1 << 1, /* starts as the parent's premapped copy */
+};
+
+struct oc_rst_ctx {
+	const struct oc_restore_opts *opts;
+	struct oc_imgdir *dir;
+	InventoryEntry *inventory;
+	struct oc_rst_task *tasks;   /* pstree order: parents first */
+	size_t n_tasks;
+	FileEntry **files;
+	size_t n_files;
+	/* optional multi-entry images shared by the tree, loaded up front */
+	struct oc_rst_image {
+		bool loaded;
+		ProtobufCMessage **msgs;
+		uint8_t **payloads; /* raw payloads, for images that have them */
+		size_t n;
+	} images[_OC_IMG_KIND_MAX];
+
+	struct oc_plan plan;
+
+	/* every unpacked message, freed at the end */
+	ProtobufCMessage **msgs;
+	size_t n_msgs, cap_msgs;
+};
+
+/* The entries of an optional multi-entry image (empty if absent). */
+const struct oc_rst_image *oc_rst_image(struct oc_rst_ctx *ctx, enum oc_img_kind kind);
+
+FileEntry *oc_rst_find_file(struct oc_rst_ctx *ctx, uint32_t id);
+
+/* The task with pid @pid, NULL if none (restore/coordinator.c). */
+struct oc_rst_task *oc_rst_task_by_pid(struct oc_rst_ctx *ctx, pid_t pid);
+
+/* The task that creates @t (its parent in the tree), NULL for the root. */
+struct oc_rst_task *oc_rst_parent_of(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
+
+/* Does @t share its fd table (CLONE_FILES) or fs struct (CLONE_FS) with
+ * its parent? */
+bool oc_rst_shares_files(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
+bool oc_rst_shares_fs(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
+
+/* The task that owns file entry @id: the lowest pid holding it in an fd. */
+pid_t oc_rst_file_owner(struct oc_rst_ctx *ctx, uint32_t id);
+MemfdInodeEntry *oc_rst_find_memfd(struct oc_rst_ctx *ctx, uint64_t inode_id);
+RemapFilePathEntry *oc_rst_find_remap(struct oc_rst_ctx *ctx, uint32_t orig_id);
+
+/* Read the pagemap of a shared memory object (pagemap-shmem-SHMID.img). */
+int oc_rst_read_shmem_pagemap(struct oc_rst_ctx *ctx, uint64_t shmid, PagemapEntry ***ret_entries,
+			      size_t *ret_n, uint32_t *ret_pages_id);
+
+
+/*
+ * Every file object of the tree, opened once by the coordinator before the
+ * tree is created, at fd numbers >= helper_base (above every fd of every
+ * task).  The tasks inherit them by fork, so an open file shared by tasks
+ * is one file description, as it was; each agent installs its fds from
+ * them, and each blob closes the whole helper range at its end.
+ */
+struct oc_rst_files {
+	struct oc_rst_ctx *ctx;
+	int helper_base;
+	int ctty_fd;            /* the restoring shell's terminal (--shell-job), or -1 */
+	struct {
+		uint32_t file_id;
+		int fd;
+	} *opened;              /* file entries opened so far */
+	size_t n_opened;
+	struct {
+		uint32_t pipe_id;
+		int fds[2];
+		bool handed_out[2]; /* end given to an fd as it is */
+	} *pipes;
+	size_t n_pipes;
+	struct {
+		uint64_t inode_id;
+		int fd;
+	} *shmem;
+	size_t n_shmem;
+	char **ghost_paths;     /* unlinked once every user opened them */
+	size_t n_ghost_paths;
+	int *fds;               /* every fd made by oc_rst_high_fd() */
+	size_t n_fds;
+	struct oc_rst_seal late_seals[OC_RST_MAX_LATE_SEALS]; /* for the blob */
+	size_t n_late_seals;
+};
+
+/* Move @fd to a number >= the helper base (closing the original). */
+int oc_rst_high_fd(struct oc_rst_files *files, int fd);
+
+/* Open file entry @id (any kind) once. */
+int oc_rst_open_file(struct oc_rst_files *files, uint32_t id, int *ret_fd);
+
+/*
+ * Record @fd (taking it) as the open file of entry @id, for a kind that
+ * makes several entries at once (both ends of a socket pair): later opens
+ * of @id find it.  *ret_fd, if given, is where it ends up.
+ */
+int oc_rst_file_opened(struct oc_rst_files *files, uint32_t id, int fd, int *ret_fd);
+
+/* Open a REG entry anew with @flags (for mappings and the exe). */
+int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd);
+
+/* The shmem object of a memfd inode (created and filled on first use). */
+int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd);
+
+/* State of the agent while it prepares one task. */
+struct oc_rst_agent {
+	struct oc_rst_ctx *ctx;
+	struct oc_rst_task *task;
+	struct oc_rst_files *files;
+	int status_fd;
+};
+
+/* Send a warning to the coordinator, which logs it (the agent cannot). */
+void oc_agent_warn(struct oc_rst_agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void oc_agent_info(struct oc_rst_agent *ag, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Memory shared copy-on-write with the parent (restore/cow.c): from @addr
+ * below @end, the end of the piece that is all premapped or all not;
+ * *ret_premapped says which. */
+uint64_t oc_rst_cow_piece(const struct oc_rst_task *t, uint64_t addr, uint64_t end, bool *ret_premapped);
+
+/* The task's vDSO: this kernel's at the old place, or the old one as memory
+ * redirected to this kernel's (restore/vdso.c). */
+struct oc_rst_vdso {
+	uint64_t img_vdso, img_vdso_end; /* the image's [vdso]; 0: none */
+	uint64_t img_vvar;               /* the image's [vvar]; 0: not saved */
+	uint64_t own_vdso, own_len, own_vvar_len;
+	bool proxy;                      /* the image's is not this kernel's */
+	uint8_t *img_copy;               /* its saved bytes */
+};
+
+void oc_rst_vdso_done(struct oc_rst_vdso *vd);
+/* Decide how, reading the saved vDSO pages; before the runs are laid out. */
+int oc_rst_vdso_prepare(struct oc_rst_agent *ag, struct oc_rst_vdso *vd);
+/* The VMA, or the page at @addr, is the kernel's to map (not restored). */
+bool oc_rst_vdso_is_kernels(const struct oc_rst_vdso *vd, const VmaEntry *v);
+bool oc_rst_vdso_has_page(const struct oc_rst_vdso *vd, uint64_t addr);
+/* Fill the blob's vDSO address and jumps; after the restorer area is mapped. */
+int oc_rst_vdso_place(struct oc_rst_agent *ag, const struct oc_rst_vdso *vd, struct oc_rst_args *a);
+
+#endif
