@@ -70,7 +70,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 WORKLOAD_SRC := $(sort $(wildcard tests/workloads/*.c))
 WORKLOAD_BIN := $(WORKLOAD_SRC:tests/workloads/%.c=$(B)/workloads/%)
 
-.PHONY: FORCE all deps check check-layout unit integration demo bench fuzz fuzz-regress install uninstall clean format format-check
+.PHONY: FORCE all deps check check-layout unit integration demo zdtm bench fuzz fuzz-regress install uninstall clean format format-check
 .SECONDARY:
 
 all: $(B)/ocicr $(B)/libocicr.so $(B)/libocicr.a $(B)/ocicr.pc
@@ -228,6 +228,11 @@ check: all check-layout $(UNIT_BIN) $(WORKLOAD_BIN)
 
 demo: all $(WORKLOAD_BIN)
 	@scripts/demo.sh
+
+# CRIU's test suite against build/criu; needs ZDTM_DIR, a CRIU source tree
+# with its tests built (docs/zdtm.md). ZDTM_ARGS: tests and run.sh options.
+zdtm: all
+	@tests/zdtm/run.sh $(ZDTM_ARGS)
 
 # Benchmarks: ocicr against a reference CRIU when CRIU=/path/to/criu is set.
 BENCH_ARGS ?=

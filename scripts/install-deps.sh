@@ -10,7 +10,7 @@ PACKAGES="
 	libarchive-dev libzstd-dev zstd
 	libcmocka-dev
 	bats bats-support bats-assert
-	criu python3 python3-protobuf protobuf-compiler
+	criu python3 python3-protobuf python3-yaml protobuf-compiler
 	valgrind strace procps util-linux tar gzip
 "
 
