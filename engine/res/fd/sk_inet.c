@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "res/fd/files.h"
+#include "res/fd/sk_inet.h"
 #include "res/fd/sk_opts.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -44,8 +45,7 @@ static int sol_int(int sk, int level, int opt, int *v)
 	return getsockopt(sk, level, opt, v, &len) < 0 ? -errno : 0;
 }
 
-/* An address as the image holds it: @words gets 1 or 4 words. */
-static size_t addr_words(const struct sockaddr_storage *ss, uint32_t words[4], uint32_t *port)
+size_t oc_inet_addr_words(const struct sockaddr_storage *ss, uint32_t words[4], uint32_t *port)
 {
 	if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)ss;
@@ -59,8 +59,7 @@ static size_t addr_words(const struct sockaddr_storage *ss, uint32_t words[4], u
 	return 1;
 }
 
-/* "127.0.0.1:80", "[::1]:80" for messages. */
-static const char *endpoint(const uint32_t *words, size_t n, uint32_t port, char *buf, size_t size)
+const char *oc_inet_endpoint(const uint32_t *words, size_t n, uint32_t port, char *buf, size_t size)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
 
@@ -77,12 +76,12 @@ static int dump_addrs(struct oc_arena *a, int sk, InetSkEntry *ie)
 
 	if (getsockname(sk, (struct sockaddr *)&ss, &len) < 0)
 		return oc_error_errno(-errno, "getsockname");
-	ie->n_src_addr = ie->n_dst_addr = addr_words(&ss, w, &ie->src_port);
+	ie->n_src_addr = ie->n_dst_addr = oc_inet_addr_words(&ss, w, &ie->src_port);
 	ie->src_addr = oc_arena_memdup(a, w, sizeof(w));
 	memset(w, 0, sizeof(w));
 	len = sizeof(ss);
 	if (getpeername(sk, (struct sockaddr *)&ss, &len) == 0)
-		addr_words(&ss, w, &ie->dst_port);
+		oc_inet_addr_words(&ss, w, &ie->dst_port);
 	ie->dst_addr = oc_arena_memdup(a, w, sizeof(w));
 	return ie->src_addr && ie->dst_addr ? 0 : -ENOMEM;
 }
@@ -158,8 +157,8 @@ static int dump_tcp_state(int sk, InetSkEntry *ie)
 	if (ie->state == TCP_LISTEN || ie->state == TCP_CLOSE)
 		return 0;
 	return oc_error(-EOPNOTSUPP, "TCP connection %s -> %s (%s): TCP connections cannot be dumped yet",
-			endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)),
-			endpoint(ie->dst_addr, ie->n_dst_addr, ie->dst_port, dst, sizeof(dst)),
+			oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)),
+			oc_inet_endpoint(ie->dst_addr, ie->n_dst_addr, ie->dst_port, dst, sizeof(dst)),
 			ie->state < ARRAY_SIZE(tcp_states) && tcp_states[ie->state] ? tcp_states[ie->state] : "?");
 }
 
@@ -222,11 +221,11 @@ static int inet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 
 /* ---- restore ------------------------------------------------------------ */
 
-static socklen_t make_addr(const InetSkEntry *ie, const uint32_t *words, size_t n, uint32_t port,
+socklen_t oc_inet_sockaddr(uint32_t family, const uint32_t *words, size_t n, uint32_t port,
 			   struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
-	if (ie->family == AF_INET6) {
+	if (family == AF_INET6) {
 		struct sockaddr_in6 *s6 = (void *)ss;
 		s6->sin6_family = AF_INET6;
 		s6->sin6_port = htons(port);
@@ -237,7 +236,7 @@ static socklen_t make_addr(const InetSkEntry *ie, const uint32_t *words, size_t 
 	struct sockaddr_in *s4 = (void *)ss;
 	s4->sin_family = AF_INET;
 	s4->sin_port = htons(port);
-	if (n >= 1)
+	if (n == 1)
 		memcpy(&s4->sin_addr, words, 4);
 	return sizeof(*s4);
 }
@@ -295,18 +294,38 @@ static int restore_socket(int sk, const InetSkEntry *ie, const char *what)
 	if (r < 0)
 		return r;
 	if (ie->src_port || any_set(ie->src_addr, ie->n_src_addr)) {
-		len = make_addr(ie, ie->src_addr, ie->n_src_addr, ie->src_port, &ss);
+		len = oc_inet_sockaddr(ie->family, ie->src_addr, ie->n_src_addr, ie->src_port, &ss);
 		if (bind(sk, (struct sockaddr *)&ss, len) < 0)
 			return oc_error_errno(-errno, "cannot bind %s", what);
 	}
 	if (ie->proto == IPPROTO_UDP && ie->dst_port) {
-		len = make_addr(ie, ie->dst_addr, ie->n_dst_addr, ie->dst_port, &ss);
+		len = oc_inet_sockaddr(ie->family, ie->dst_addr, ie->n_dst_addr, ie->dst_port, &ss);
 		if (connect(sk, (struct sockaddr *)&ss, len) < 0)
 			return oc_error_errno(-errno, "cannot connect %s", what);
 	}
 	if (ie->proto == IPPROTO_TCP && ie->state == TCP_LISTEN && listen(sk, ie->backlog) < 0)
 		return oc_error_errno(-errno, "cannot listen on %s", what);
 	return oc_rst_set_status_flags(sk, ie->flags);
+}
+
+int oc_inet_check_entry(const InetSkEntry *ie, uint32_t id)
+{
+	char src[64];
+
+	if (!ie || !ie->opts)
+		return oc_error(-EINVAL, "files.img: file %u has no inet socket entry", id);
+	if ((ie->family != AF_INET && ie->family != AF_INET6) ||
+	    ie->n_src_addr != (ie->family == AF_INET6 ? 4u : 1u) || ie->n_dst_addr != ie->n_src_addr)
+		return oc_error(-EINVAL, "files.img: inet socket %u: family %u with %zu/%zu address words", id,
+				ie->family, ie->n_src_addr, ie->n_dst_addr);
+	if (!((ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP) || (ie->type == SOCK_DGRAM && ie->proto == IPPROTO_UDP)))
+		return oc_error(-EOPNOTSUPP, "files.img: inet socket %u: type %u protocol %u is not supported", id,
+				ie->type, ie->proto);
+	if (ie->proto == IPPROTO_TCP && ie->state != TCP_LISTEN && ie->state != TCP_CLOSE)
+		return oc_error(-EOPNOTSUPP, "TCP socket %s (file %u): state %u, a connection, cannot be restored yet",
+				oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)), id,
+				ie->state);
+	return 0;
 }
 
 static int inet_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
@@ -317,18 +336,11 @@ static int inet_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	int r;
 
 	(void)files;
-	if (!ie || !ie->opts)
-		return oc_error(-EINVAL, "files.img: file %u has no inet socket entry", fe->id);
-	if ((ie->family != AF_INET && ie->family != AF_INET6) || ie->n_src_addr != (ie->family == AF_INET6 ? 4u : 1u))
-		return oc_error(-EINVAL, "files.img: inet socket %u: family %u with %zu address words", fe->id,
-				ie->family, ie->n_src_addr);
+	r = oc_inet_check_entry(ie, fe->id);
+	if (r < 0)
+		return r;
 	snprintf(what, sizeof(what), "%s socket %s (file %u)", ie->proto == IPPROTO_TCP ? "TCP" : "UDP",
-		 endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)), fe->id);
-	if (!((ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP) || (ie->type == SOCK_DGRAM && ie->proto == IPPROTO_UDP)))
-		return oc_error(-EOPNOTSUPP, "files.img: inet socket %u: type %u protocol %u is not supported",
-				fe->id, ie->type, ie->proto);
-	if (ie->proto == IPPROTO_TCP && ie->state != TCP_LISTEN && ie->state != TCP_CLOSE)
-		return oc_error(-EOPNOTSUPP, "%s: TCP state %u (a connection) cannot be restored yet", what, ie->state);
+		 oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)), fe->id);
 	sk = socket(ie->family, ie->type | SOCK_CLOEXEC, ie->proto);
 	if (sk < 0)
 		return oc_error_errno(-errno, "%s: socket", what);
