@@ -146,6 +146,10 @@ fdsock_refused() {
 	fdsock_refused inet "(established): TCP connections cannot be dumped yet"
 }
 
+@test "a TCP listener with a connection waiting to be accepted fails the dump; the connection still waits" {
+	fdsock_refused pending "has 1 connection(s) waiting to be accepted"
+}
+
 @test "a raw IP socket fails the dump, naming its kind; the task runs on" {
 	fdsock_refused raw "a raw IPv4 socket (protocol 1): not supported yet"
 }

@@ -6,6 +6,8 @@
  *            the tree (its pid goes to helper.pid beside READY);
  *   inet     an established TCP connection on loopback (both ends here);
  *   raw      a raw IPv4 socket;
+ *   pending  a TCP listener with a connection not yet accepted (the client
+ *            end is closed: only the listener is in the tree);
  *   scm      a unix socket with a file descriptor queued on it (SCM_RIGHTS);
  *   lock     a flock()ed file (refused without --file-locks).
  *
@@ -78,6 +80,16 @@ int main(int argc, char **argv)
 		close(acc);
 		close(l);
 		put(c);
+	} else if (!strcmp(mode, "pending")) {
+		int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		socklen_t len = sizeof(sin);
+		WL_SETUP(l >= 0 && c >= 0 && bind(l, (struct sockaddr *)&sin, sizeof(sin)) == 0 && listen(l, 4) == 0 &&
+				 getsockname(l, (struct sockaddr *)&sin, &len) == 0 &&
+				 connect(c, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+			 "pending connection");
+		close(c);
+		put(l);
 	} else if (!strcmp(mode, "raw")) {
 		int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 		WL_SETUP(fd >= 0, "raw socket");
@@ -119,6 +131,9 @@ int main(int argc, char **argv)
 		char c = 0;
 		WL_CHECK(write(KEPT_FD, "t", 1) == 1 && read(other, &c, 1) == 1 && c == 't',
 			 "the TCP connection no longer carries data");
+	} else if (!strcmp(mode, "pending")) {
+		int acc = accept(KEPT_FD, NULL, NULL);
+		WL_CHECK(acc >= 0, "the waiting connection is gone: %s", strerror(errno));
 	} else if (!strcmp(mode, "raw")) {
 		int v = 0;
 		socklen_t len = sizeof(v);

@@ -152,8 +152,16 @@ static int dump_tcp_state(int sk, InetSkEntry *ie)
 	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) < 0)
 		return oc_error_errno(-errno, "TCP_INFO");
 	ie->state = ti.tcpi_state;
+	/* For a listener, TCP_INFO's sacked is the listen() backlog and
+	 * unacked the connections waiting to be accepted: those are not in
+	 * any task's fds, and would be lost. */
+	if (ie->state == TCP_LISTEN && ti.tcpi_unacked)
+		return oc_error(-EOPNOTSUPP,
+				"TCP listener %s has %u connection(s) waiting to be accepted: those cannot be dumped yet",
+				oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)),
+				ti.tcpi_unacked);
 	if (ie->state == TCP_LISTEN)
-		ie->backlog = ti.tcpi_sacked; /* the listen() backlog, for a listener */
+		ie->backlog = ti.tcpi_sacked;
 	if (ie->state == TCP_LISTEN || ie->state == TCP_CLOSE)
 		return 0;
 	return oc_error(-EOPNOTSUPP, "TCP connection %s -> %s (%s): TCP connections cannot be dumped yet",
