@@ -27,7 +27,11 @@ ocicr() {
 }
 
 @test "TCP listeners (IPv4, dual-stack, IPv6-only), a bound idle TCP socket and UDP sockets keep addresses, options, flags and work" {
-	fdsock_round fdsock_inet
+	fdsock_start fdsock_inet
+	[ "$(echo "$WL_PIDS" | wc -w)" -eq 2 ] || fail "expected 2 processes (one sharing the listener), got: $WL_PIDS"
+	fdsock_dump
+	fdsock_restore
+	fdsock_expect_pass
 }
 
 @test "inet socket images decode as CRIU 4.2 writes them: addresses, backlog, v6only, ip and tcp options" {
@@ -70,5 +74,8 @@ open(sys.argv[1], "w").write("up"); time.sleep(60)' "$DIR/squat.up" &
 	run ocicr restore -D "$DIR/img" -d -o -
 	assert_failure
 	assert_output --partial "cannot bind TCP socket 127.0.0.1:47301"
-	[ ! -d "/proc/$WL_PID" ] || fail "a failed restore left pid $WL_PID behind"
+	local p
+	for p in $WL_PIDS; do
+		[ ! -d "/proc/$p" ] || fail "a failed restore left pid $p behind"
+	done
 }

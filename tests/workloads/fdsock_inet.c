@@ -6,7 +6,8 @@
  * bound but idle, UDP sockets bound and connected (IPv4 and IPv6).  After
  * SIGUSR1: the same addresses, options and flags, and each one works:
  * listeners accept new clients, the idle one can listen, datagrams go
- * both ways.
+ * both ways.  A child shares the IPv4 listener (one file, two tasks) and
+ * accepts a client of its own on it.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -189,13 +190,46 @@ static void check_udp(void)
 	close(c6);
 }
 
+/* The child's half: accept one client on the shared listener, greet it. */
+static void child_accepts(void)
+{
+	struct pollfd p = { .fd = l4, .events = POLLIN };
+	int s;
+
+	wl_wait_usr1();
+	if (poll(&p, 1, 5000) != 1 || (s = accept(l4, NULL, NULL)) < 0 || !wl_write_all(s, "child", 5))
+		wl_fail("child: no client on the shared listener: %s", strerror(errno));
+	wl_child_exit();
+}
+
+static void check_shared(pid_t child)
+{
+	struct sockaddr_in a4 = sin4("127.0.0.1", PORT);
+	char buf[5] = "";
+	int c = socket(AF_INET, SOCK_STREAM, 0), st;
+
+	kill(child, SIGUSR1);
+	WL_CHECK(connect(c, (void *)&a4, sizeof(a4)) == 0 && wl_read_all(c, buf, 5) && !memcmp(buf, "child", 5),
+		 "the child did not answer on the shared listener");
+	close(c);
+	WL_CHECK(waitpid(child, &st, 0) == child && WIFEXITED(st) && !WEXITSTATUS(st),
+		 "the child found its state wrong (status 0x%x)", st);
+}
+
 int main(int argc, char **argv)
 {
+	pid_t child;
+
 	wl_init(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
 	setup();
+	child = fork();
+	WL_SETUP(child >= 0, "fork");
+	if (child == 0)
+		child_accepts();
 	wl_ready(argv);
 	wl_wait_usr1();
+	check_shared(child);
 	check_tcp();
 	check_udp();
 	return wl_finish();
