@@ -14,6 +14,10 @@ BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR     ?= $(PREFIX)/share/man
+# Where `make install` puts the `criu` link to ocicr (CRIU's command line):
+# out of $PATH by default, so it shadows no real CRIU; put this directory
+# first in $PATH, or install with CRIUDIR=$(BINDIR), to have ocicr as criu.
+CRIUDIR    ?= $(LIBDIR)/ocicr
 DESTDIR    ?=
 
 CC         ?= cc
@@ -44,7 +48,10 @@ PB_C       := $(PROTOS:proto/%.proto=$(B)/proto/%.pb-c.c)
 PB_H       := $(PB_C:.c=.h)
 
 ENGINE_SRC := $(sort $(wildcard engine/*/*.c engine/res/*/*.c arch/x86_64/*.c))
-OCI_SRC    := $(sort $(wildcard oci/*.c bundle/*.c hooks/*.c))
+# CRIU's options (table, parser, mapping onto the engine): a small library
+# the CLI, the RPC service and the unit tests link.
+CRIUOPT_SRC := oci/criu/opts.c oci/criu/parse.c
+OCI_SRC    := $(filter-out $(CRIUOPT_SRC),$(sort $(wildcard oci/*.c oci/criu/*.c bundle/*.c hooks/*.c)))
 # Checkpoint inspection (archives, config.dump, reports): a small library
 # the CLI and the unit tests link.
 INSPECT_SRC := $(sort $(wildcard oci/inspect/*.c))
@@ -53,6 +60,7 @@ LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(PB_C:%.c=%.o) $(B)/proto/pb-registry.
               $(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o
 OCI_OBJ    := $(OCI_SRC:%.c=$(B)/%.o)
 INSPECT_OBJ := $(INSPECT_SRC:%.c=$(B)/%.o)
+CRIUOPT_OBJ := $(CRIUOPT_SRC:%.c=$(B)/%.o)
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -153,15 +161,20 @@ $(B)/liboci-inspect.a: $(INSPECT_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/ocicr: $(OCI_OBJ) $(B)/liboci-inspect.a $(B)/libocicr.a
+$(B)/libcriu-opts.a: $(CRIUOPT_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/ocicr: $(OCI_OBJ) $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS)
+	$(Q)ln -sf ocicr $(B)/criu
 
 # Unit tests link the testing archive, so hidden symbols are reachable.
-$(B)/tests/%: tests/unit/%.c $(B)/liboci-inspect.a $(B)/libocicr-testing.a
+$(B)/tests/%: tests/unit/%.c $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr-testing.a
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/liboci-inspect.a $(B)/libocicr-testing.a $(LDLIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr-testing.a $(LDLIBS) -lcmocka
 
 # Self-checking workloads for the integration tests: static, like the
 # shared fixtures, so they do not depend on the libraries of the host.
@@ -236,6 +249,8 @@ fuzz: $(B)/fuzz/fuzz_image
 install: all $(B)/ocicr.pc
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 $(B)/ocicr $(DESTDIR)$(BINDIR)/ocicr
+	install -d $(DESTDIR)$(CRIUDIR)
+	ln -sfn $(BINDIR)/ocicr $(DESTDIR)$(CRIUDIR)/criu
 	install -m 0644 $(B)/libocicr.a $(DESTDIR)$(LIBDIR)/libocicr.a
 	install -m 0755 $(B)/libocicr.so $(DESTDIR)$(LIBDIR)/libocicr.so.$(VERSION)
 	ln -sf libocicr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libocicr.so.$(SOVERSION)
@@ -245,7 +260,7 @@ install: all $(B)/ocicr.pc
 	install -m 0644 docs/ocicr.1 $(DESTDIR)$(MANDIR)/man1/ocicr.1
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ocicr $(DESTDIR)$(LIBDIR)/libocicr.a \
+	rm -f $(DESTDIR)$(BINDIR)/ocicr $(DESTDIR)$(CRIUDIR)/criu $(DESTDIR)$(LIBDIR)/libocicr.a \
 	      $(DESTDIR)$(LIBDIR)/libocicr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libocicr.so.$(SOVERSION) \
 	      $(DESTDIR)$(LIBDIR)/libocicr.so $(DESTDIR)$(LIBDIR)/pkgconfig/ocicr.pc \
 	      $(DESTDIR)$(INCLUDEDIR)/ocicr.h $(DESTDIR)$(MANDIR)/man1/ocicr.1

@@ -46,6 +46,8 @@ struct cli_log_opts {
 int cli_log_option(struct cli_log_opts *lo, const char *cmd, int c, const char *arg);
 /* Log as @lo says, a relative name in IMAGES_DIR. */
 int cli_log_open(const char *images_dir, const struct cli_log_opts *lo);
+/* The open log file's descriptor, or -1 (the log goes to stderr). */
+int cli_log_fd(void);
 /* Close the log, a failed operation's error (@r < 0) its last line; returns @r. */
 int cli_log_close(int r);
 
@@ -55,6 +57,9 @@ int cmd_restore(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+
+/* The subcommand called @name, or NULL (for the criu front end's swrk). */
+const struct cli_command *cli_command_find(const char *name);
 
 /*
  * Hold SIGINT, SIGTERM, SIGHUP and SIGQUIT (block them) while the engine

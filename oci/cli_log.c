@@ -52,6 +52,11 @@ int cli_log_open(const char *images_dir, const struct cli_log_opts *lo)
 	return 0;
 }
 
+int cli_log_fd(void)
+{
+	return log_file ? fileno(log_file) : -1;
+}
+
 int cli_log_close(int r)
 {
 	if (r < 0)

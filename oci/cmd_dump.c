@@ -1,14 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* ocicr dump: checkpoint a process tree (CRIU's option names). */
-#include <errno.h>
-#include <getopt.h>
-#include <limits.h>
+/* ocicr dump: checkpoint a process tree (CRIU's options, ocicr's defaults). */
 #include <stdio.h>
-#include <stdlib.h>
-#include <sys/stat.h>
 
 #include "ocicr.h"
 #include "oci/cli.h"
+#include "oci/criu/criu.h"
 
 static void dump_usage(FILE *out)
 {
@@ -21,78 +17,34 @@ static void dump_usage(FILE *out)
 		"  -R, --leave-running     let the tree run on after the dump; its memory is then\n"
 		"                          read from a copy-on-write snapshot after it resumed\n"
 		"      --no-snapshot       with -R: read memory while the tree is frozen instead\n"
+		"  -s, --leave-stopped     leave the tree stopped (SIGSTOP) after the dump\n"
 		"  -j, --shell-job         the tree belongs to a shell job (controlling tty)\n"
 		"  -l, --file-locks        dump file locks\n"
+		"      --timeout N         seconds a task may take to freeze (default 10)\n"
+		"      --ghost-limit SIZE  largest unlinked file saved (default 64M)\n"
+		"      --action-script F   run F at CRIU's notify points (pre-dump, post-dump)\n"
+		"  -W, --work-dir DIR      where a relative log file goes (default: DIR)\n"
 		"  -o, --log-file FILE     log file, relative to DIR (default dump.log; - for stderr)\n"
 		"  -v[0-4]                 log verbosity (default 3); -v, -vv... raise it by one a v\n"
-		"  -h, --help              this help\n");
+		"      --display-stats     print the dump statistics\n"
+		"  -h, --help              this help\n\n"
+		"Every other option of CRIU 4.2 is recognised too; one ocicr does not implement\n"
+		"yet fails with \"not supported by ocicr yet: --OPTION\".  See ocicr(1).\n");
 }
 
 int cmd_dump(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "tree", required_argument, NULL, 't' },
-		{ "images-dir", required_argument, NULL, 'D' },
-		{ "leave-running", no_argument, NULL, 'R' },
-		{ "no-snapshot", no_argument, NULL, 'S' },
-		{ "shell-job", no_argument, NULL, 'j' },
-		{ "file-locks", no_argument, NULL, 'l' },
-		{ "log-file", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct oc_dump_opts o = OC_OPTS(oc_dump_opts);
-	struct cli_log_opts log = { .name = "dump.log", .verbosity = OC_LOG_INFO };
-	long pid;
-	int c, r;
+	struct criu_opts o;
+	int r;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "t:D:Rjlo:v::h", opts, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			if (cli_parse_number(optarg, INT_MAX, &pid) < 0 || pid == 0)
-				return cli_usage_error("dump", "-t: '%s' is not a pid", optarg);
-			o.pid = (pid_t)pid;
-			break;
-		case 'D':
-			o.images_dir = optarg;
-			break;
-		case 'R':
-			o.leave_running = true;
-			break;
-		case 'S':
-			o.no_snapshot = true;
-			break;
-		case 'j':
-			o.shell_job = true;
-			break;
-		case 'l':
-			o.file_locks = true;
-			break;
-		case 'h':
-			dump_usage(stdout);
-			return EXIT_OK;
-		default:
-			r = cli_log_option(&log, "dump", c, optarg);
-			if (r <= 0)
-				return r < 0 ? EXIT_USAGE : cli_usage_error("dump", "bad option");
-		}
-	}
-	if (optind != argc)
-		return cli_usage_error("dump", "unexpected argument '%s'", argv[optind]);
-	if (o.pid <= 0)
-		return cli_usage_error("dump", "-t PID is required");
-	if (!o.images_dir)
-		return cli_usage_error("dump", "-D DIR is required");
-
-	if (mkdir(o.images_dir, 0700) < 0 && errno != EEXIST)
-		return cli_fail(-errno, "cannot create %s", o.images_dir);
-	if (cli_log_open(o.images_dir, &log) < 0)
-		return EXIT_FAIL;
-	cli_hold_signals();
-	o.interrupted = cli_held_signal;
-	r = cli_log_close(oc_dump(&o));
+	/* r >= 0: answered already (help, or a usage error). */
+	r = criu_ocicr_parse(&o, "dump", argc, argv, dump_usage);
+	if (r < 0 && o.tree <= 0)
+		r = cli_usage_error("dump", "-t PID is required");
+	if (r < 0 && !o.images_dir)
+		r = cli_usage_error("dump", "-D DIR is required");
 	if (r < 0)
-		return cli_fail(r, "dump of %d failed", o.pid);
-	return EXIT_OK;
+		r = criu_run_dump(&o);
+	criu_opts_fini(&o);
+	return r;
 }

@@ -7,6 +7,7 @@
 
 #include "ocicr.h"
 #include "oci/cli.h"
+#include "oci/criu/criu.h"
 
 static int cmd_version(int argc, char **argv)
 {
@@ -30,7 +31,8 @@ static void usage(FILE *out)
 		     "Checkpoint and restore Linux processes and containers.\n\nCommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-	fprintf(out, "\nRun 'ocicr COMMAND --help' for a command's options; see ocicr(1).\n");
+	fprintf(out, "\nRun 'ocicr COMMAND --help' for a command's options; see ocicr(1).\n"
+		     "Called as 'criu' (a link to ocicr), it takes CRIU's command line instead.\n");
 }
 
 int cli_fail(int err, const char *fmt, ...)
@@ -74,8 +76,30 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+const struct cli_command *cli_command_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(name, commands[i].name))
+			return &commands[i];
+	return NULL;
+}
+
+/* Called as "criu" (a link to ocicr): CRIU's command line. */
+static bool called_as_criu(const char *argv0)
+{
+	const char *base = argv0 ? strrchr(argv0, '/') : NULL;
+
+	base = base ? base + 1 : argv0;
+	return base && !strcmp(base, "criu");
+}
+
 int main(int argc, char **argv)
 {
+	if (called_as_criu(argv[0])) {
+		int r = criu_main(argc, argv);
+		cli_release_signals(r == EXIT_OK);
+		return r;
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

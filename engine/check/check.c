@@ -265,6 +265,16 @@ static const struct probe probes[] = {
 	  probe_sys_resource },
 };
 
+int oc_check_probe(const char *name, bool *ret_has)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(probes); i++)
+		if (!strcmp(probes[i].name, name)) {
+			*ret_has = probes[i].run();
+			return 0;
+		}
+	return -ENOENT;
+}
+
 int oc_check(FILE *out, bool *ret_ok)
 {
 	bool ok = true;

@@ -18,7 +18,7 @@ static void error_vset(int err, bool with_errno, const char *fmt, va_list ap)
 		snprintf(error_msg + n, sizeof(error_msg) - n, ": %s", strerror(-err));
 }
 
-int oc_error(int err, const char *fmt, ...)
+OC_API int oc_error(int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -28,7 +28,7 @@ int oc_error(int err, const char *fmt, ...)
 	return err;
 }
 
-int oc_error_errno(int err, const char *fmt, ...)
+OC_API int oc_error_errno(int err, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -38,7 +38,7 @@ int oc_error_errno(int err, const char *fmt, ...)
 	return err;
 }
 
-int oc_error_wrap(int err, const char *fmt, ...)
+OC_API int oc_error_wrap(int err, const char *fmt, ...)
 {
 	char prev[ERROR_MSG_MAX];
 	va_list ap;

@@ -26,7 +26,7 @@ bool oc_log_enabled(enum oc_log_level level)
 	return level <= log_level;
 }
 
-void oc_log(enum oc_log_level level, const char *fmt, ...)
+OC_API void oc_log(enum oc_log_level level, const char *fmt, ...)
 {
 	char line[2048];
 	va_list ap;

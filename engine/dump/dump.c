@@ -11,6 +11,7 @@
 
 #include "res/dump.h"
 #include "res/kind.h"
+#include "core/notify.h"
 #include "mem/pages.h"
 #include "core/cleanup.h"
 #include "core/clock.h"
@@ -444,6 +445,27 @@ static int write_all(struct oc_dump_ctx *ctx)
 	return write_timens(ctx);
 }
 
+/*
+ * Last: the inventory marks a complete image set; then post-dump, whose
+ * failure fails the dump (CRIU's migration hook: "do not kill the tree").
+ */
+static int finish_images(struct oc_dump_ctx *ctx)
+{
+	int r = write_inventory(ctx);
+
+	if (r < 0)
+		return r;
+	return oc_notify_point(ctx->opts->notify, ctx->opts->notify_data, "post-dump", ctx->opts->pid);
+}
+
+/* Every image of a tree still frozen, and the post-dump point. */
+static int write_complete(struct oc_dump_ctx *ctx)
+{
+	int r = write_all(ctx);
+
+	return r < 0 ? r : finish_images(ctx);
+}
+
 /* Kill the snapshot twins and have their parents (our tasks) reap them. */
 static void drop_twins(struct oc_dump_ctx *ctx, bool tree_alive)
 {
@@ -520,7 +542,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 
 	/* A snapshot helps only a tree that runs on; a killed one need not
 	 * wait for nothing. */
-	ctx.cow = opts->leave_running && !opts->no_snapshot;
+	ctx.cow = opts->leave_running && !opts->leave_stopped && !opts->no_snapshot;
 	ctx.arena = oc_arena_new();
 	if (!ctx.arena)
 		return -ENOMEM;
@@ -530,13 +552,18 @@ int oc_dump(const struct oc_dump_opts *opts)
 		goto out;
 
 	pr_info("Dumping process tree %d into %s", opts->pid, opts->images_dir);
+	r = oc_notify_point(opts->notify, opts->notify_data, "pre-dump", opts->pid);
+	if (r < 0)
+		goto out;
 	ctx.page_cache_budget = oc_pages_cache_budget();
 	pr_debug("up to %" PRId64 " MiB of pages through the page cache, the rest direct",
 		 ctx.page_cache_budget >> 20);
 	if (ctx.cow)
 		read_smaps_early(&ctx);
 	t0 = oc_now_us();
+	oc_seize_set_timeout(opts->freeze_timeout);
 	r = oc_seize_tree(opts->pid, true, &ctx.tree);
+	oc_seize_set_timeout(0);
 	if (r < 0)
 		goto out;
 	t_frozen = oc_now_us();
@@ -548,7 +575,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 	 * it is in memory or in the twins by now.  One that is killed after
 	 * the dump waits until they are all safely written. */
 	if (r >= 0 && !ctx.cow)
-		r = write_all(&ctx);
+		r = write_complete(&ctx);
 	/* The last chance to stop before a tree that goes is killed. */
 	if (r >= 0)
 		r = oc_interrupt_check();
@@ -560,7 +587,9 @@ int oc_dump(const struct oc_dump_opts *opts)
 	}
 
 	pr_debug("releasing the tree");
-	oc_release_tree(&ctx.tree, opts->leave_running ? OC_RELEASE_RESUME : OC_RELEASE_KILL);
+	oc_release_tree(&ctx.tree, opts->leave_stopped   ? OC_RELEASE_STOP
+				   : opts->leave_running ? OC_RELEASE_RESUME
+							 : OC_RELEASE_KILL);
 	ctx.frozen_us = oc_now_us() - t_frozen;
 	pr_info("The tree runs again after %" PRIu64 " us frozen", ctx.frozen_us);
 	if (ctx.cow)
@@ -571,9 +600,8 @@ int oc_dump(const struct oc_dump_opts *opts)
 		if (ctx.tasks[i].twin > 0 && (r = oc_dump_pages_from_twin(&ctx.tasks[i])) < 0)
 			r = oc_error_wrap(r, "copying the memory snapshot of task %d", ctx.tasks[i].pid);
 	drop_twins(&ctx, opts->leave_running);
-	/* Last: the inventory marks a complete image set. */
-	if (r >= 0)
-		r = write_inventory(&ctx);
+	if (r >= 0 && ctx.cow)
+		r = finish_images(&ctx);
 	if (r < 0) {
 		oc_imgdir_rollback(ctx.dir);
 		goto out;

@@ -43,6 +43,19 @@ OC_API void oc_log_line(enum oc_log_level level, const char *line);
 /* Description of the last failure in this thread. */
 OC_API const char *oc_error_message(void);
 
+/*
+ * For front ends built on the library (the CLI, the RPC service, hooks):
+ * record a failure as the library does, so oc_error_message() describes
+ * it, and return @err (a negative errno).  _errno appends strerror(-err);
+ * _wrap prefixes the message already recorded with context.
+ */
+OC_API int oc_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+OC_API int oc_error_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+OC_API int oc_error_wrap(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A formatted line to the log sink, at @level. */
+OC_API void oc_log(enum oc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 OC_API const char *oc_version(void);
 
 /* ---- images: crit's job, built in ---------------------------------- */
@@ -61,10 +74,32 @@ OC_API int oc_image_encode(FILE *in, const char *path);
 /* Print a human summary of an image directory. */
 OC_API int oc_image_show(const char *dir, FILE *out);
 
+/* ---- statistics ------------------------------------------------------- */
+
+/* What CRIU's stats-dump.img and stats-restore.img hold (times in us). */
+struct oc_dump_stats {
+	uint32_t freezing_us, frozen_us, memdump_us, memwrite_us;
+	uint64_t pages_scanned, pages_skipped_parent, pages_written, pages_lazy;
+};
+
+struct oc_restore_stats {
+	uint32_t forking_us, restore_us;
+	uint64_t pages_compared, pages_skipped_cow, pages_restored;
+	bool has_pages_restored;
+};
+
+/* Read the dump's (@restore false) or the restore's statistics image of
+ * @images_dir into @ret_dump or @ret_restore (the other may be NULL). */
+OC_API int oc_stats_read(const char *images_dir, bool restore, struct oc_dump_stats *ret_dump,
+			 struct oc_restore_stats *ret_restore);
+
 /* ---- checks ----------------------------------------------------------- */
 
 /* Probe the kernel interfaces ocicr needs, printing one line each. */
 OC_API int oc_check(FILE *out, bool *ret_ok);
+
+/* Run the one probe oc_check() prints as @name: 0 with *ret_has, or -ENOENT. */
+OC_API int oc_check_probe(const char *name, bool *ret_has);
 
 /* ---- notifications ----------------------------------------------------- */
 
@@ -81,7 +116,16 @@ struct oc_notify {
 	int fd;    /* orphan-pts-master: the pty master; otherwise -1 */
 };
 
-/* Nonzero fails the dump or restore at that point, undone like any failure. */
+/*
+ * Nonzero fails the dump or restore at that point, undone like any failure;
+ * as with CRIU, except at "pre-resume" and "post-resume", where it is only
+ * logged (the tree is complete, or runs already).  Points in order: dump:
+ * pre-dump (before freezing), post-dump (images complete; the tree still
+ * frozen unless its memory is read from a snapshot); restore: pre-restore
+ * (before any task exists), setup-namespaces and post-setup-namespaces (the
+ * root exists), post-restore (every task in place, none running),
+ * pre-resume, post-resume (the tree runs).
+ */
 typedef int (*oc_notify_fn)(const struct oc_notify *n, void *data);
 
 /* ---- checkpoint ------------------------------------------------------ */
@@ -109,6 +153,13 @@ struct oc_dump_opts {
 	/* Called at CRIU's notify points; NULL: none. */
 	oc_notify_fn notify;
 	void *notify_data;
+	bool leave_stopped;     /* after a good dump the tree stays, stopped
+				 * (SIGSTOP); wins over leave_running */
+	unsigned freeze_timeout; /* seconds a thread may take to stop (CRIU's
+				  * --timeout); 0: no bound */
+	uint64_t ghost_limit;   /* the largest unlinked file whose contents are
+				 * saved, in bytes (CRIU's --ghost-limit);
+				 * 0: 64 MiB */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
@@ -126,6 +177,7 @@ struct oc_restore_opts {
 	const char *images_dir;
 	bool detach;            /* return once the tree runs, instead of waiting */
 	bool shell_job;
+	bool leave_stopped;     /* the restored tree stays stopped (SIGSTOP) */
 	bool plan_only;         /* print the plan to @plan_out, restore nothing */
 	FILE *plan_out;
 	/*
@@ -138,6 +190,8 @@ struct oc_restore_opts {
 	/* Called at CRIU's notify points; NULL: none. */
 	oc_notify_fn notify;
 	void *notify_data;
+	bool restore_sibling;   /* the root becomes a child of the caller's
+				 * parent (CLONE_PARENT); needs detach */
 };
 
 /*

@@ -23,6 +23,7 @@
 
 #include "restore/restore.h"
 #include "arch/arch.h"
+#include "core/notify.h"
 #include "core/cleanup.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -102,7 +103,9 @@ static pid_t clone_with_pid(pid_t pid, uint64_t flags)
 {
 	struct clone_args ca = {
 		.flags = flags,
-		.exit_signal = SIGCHLD,
+		/* A CLONE_PARENT child signals as we do to our parent; clone3
+		 * wants no exit signal of its own then. */
+		.exit_signal = flags & CLONE_PARENT ? 0 : SIGCHLD,
 		.set_tid = (uint64_t)(uintptr_t)&pid,
 		.set_tid_size = 1,
 	};
@@ -419,7 +422,7 @@ static int follow_tree(struct rst_live *live, size_t n)
 }
 
 /* Unmap the restorer area, load each thread's registers and let go. */
-static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
+static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_stopped)
 {
 	struct oc_remote rs;
 	size_t xlen = oc_arch_xstate_size();
@@ -462,15 +465,23 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv)
 		if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask) < 0)
 			return oc_error_errno(-errno, "thread %d: cannot set the signal mask", tid);
 	}
+	/* Pending before the first instruction: the task stops at once. */
+	if (leave_stopped)
+		kill(t->pid, SIGSTOP);
 	for (size_t i = 0; i < t->n_cores; i++) {
 		pid_t tid = t->pstree->threads[i];
 		if (ptrace(PTRACE_DETACH, tid, 0, 0) < 0)
 			return oc_error_errno(-errno, "cannot let thread %d go", tid);
 	}
 	TaskCoreEntry *tc = t->cores[0]->tc;
-	if (tc->task_state == 3)
+	if (tc->task_state == 3 && !leave_stopped)
 		kill(t->pid, tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP);
 	return 0;
+}
+
+static int notify(struct oc_rst_ctx *ctx, const char *action, pid_t pid)
+{
+	return oc_notify_point(ctx->opts->notify, ctx->opts->notify_data, action, pid);
 }
 
 static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
@@ -500,7 +511,8 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 			live[i].threads[j].tid = t->pstree->threads[j];
 	}
 
-	pid_t pid = clone_with_pid(ctx->tasks[0].pid, 0);
+	/* A sibling root is the caller's parent's child: that one waits for it. */
+	pid_t pid = clone_with_pid(ctx->tasks[0].pid, ctx->opts->restore_sibling ? CLONE_PARENT : 0);
 	if (pid < 0)
 		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
@@ -512,20 +524,29 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		return oc_error_errno(-errno, "cannot trace task %d", pid);
 	/* The tree has every file now; ours would only keep pipes open. */
 	oc_rst_files_fini(files);
+	/* ocicr makes no namespaces: both points come once the root exists. */
+	r = notify(ctx, "setup-namespaces", pid);
+	if (r >= 0)
+		r = notify(ctx, "post-setup-namespaces", pid);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ctx->n_tasks; i++)
 		if ((r = oc_rst_send_byte(live[i].sock, OC_MSG_START)) < 0)
 			return oc_error_errno(r, "cannot start task %d", live[i].pid);
 
 	r = follow_tree(live, ctx->n_tasks);
 	if (r >= 0)
+		r = notify(ctx, "post-restore", pid);
+	if (r >= 0)
 		r = oc_interrupt_check(); /* the last chance: nothing ran yet */
 	if (r < 0)
 		return r;
+	oc_notify_point_logged(ctx->opts->notify, ctx->opts->notify_data, "pre-resume", pid);
 	/* Everything is in place: let the whole tree go at once. */
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		if (ctx->tasks[i].zombie)
 			continue;
-		r = finish_task(&ctx->tasks[i], &live[i]);
+		r = finish_task(&ctx->tasks[i], &live[i], ctx->opts->leave_stopped);
 		if (r < 0)
 			return oc_error_wrap(r, "restoring task %d", ctx->tasks[i].pid);
 	}
@@ -554,6 +575,8 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		return oc_error(-EINVAL, "restore options: bad size");
 	if (!opts->images_dir)
 		return oc_error(-EINVAL, "no images directory given");
+	if (opts->restore_sibling && !opts->detach)
+		return oc_error(-EINVAL, "a sibling root is not ours to wait for: restore_sibling needs detach");
 
 	r = oc_imgdir_open(opts->images_dir, false, &ctx.dir);
 	if (r < 0)
@@ -572,6 +595,8 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	r = oc_interrupt_check();
 	if (r >= 0)
 		r = check_pids(&ctx);
+	if (r >= 0)
+		r = notify(&ctx, "pre-restore", 0);
 	if (r < 0)
 		goto out;
 
@@ -607,6 +632,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		pr_warn("cannot write stats-restore: %s", oc_error_message());
 	if (ret_root_pid)
 		*ret_root_pid = ctx.tasks[0].pid;
+	oc_notify_point_logged(opts->notify, opts->notify_data, "post-resume", ctx.tasks[0].pid);
 
 	if (!opts->detach) {
 		int st;

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 #include <dirent.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "seize/seize.h"
@@ -16,11 +18,59 @@
 
 #define SEIZE_OPTIONS (PTRACE_O_TRACESYSGOOD)
 
+static __thread struct timespec wait_deadline; /* zero: wait as long as it takes */
+static __thread unsigned wait_timeout_s;
+
+void oc_seize_set_timeout(unsigned seconds)
+{
+	wait_timeout_s = seconds;
+	wait_deadline = (struct timespec){};
+	if (seconds) {
+		clock_gettime(CLOCK_MONOTONIC, &wait_deadline);
+		wait_deadline.tv_sec += seconds;
+	}
+}
+
+/*
+ * waitpid() that gives up at the deadline: a thread that cannot stop (in a
+ * frozen cgroup, say) fails the freeze instead of hanging it.  A stop
+ * usually comes within microseconds: the wait first yields the CPU to the
+ * stopping thread, then polls with a growing pause.
+ */
+static pid_t wait_bounded(pid_t tid, int *status)
+{
+	struct timespec now, pause = { 0, 1000 };
+
+	if (!wait_timeout_s)
+		return waitpid(tid, status, __WALL);
+	for (int tries = 0;; tries++) {
+		pid_t r = waitpid(tid, status, __WALL | WNOHANG);
+		if (r != 0)
+			return r;
+		if (tries < 64) {
+			sched_yield();
+			continue;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > wait_deadline.tv_sec ||
+		    (now.tv_sec == wait_deadline.tv_sec && now.tv_nsec >= wait_deadline.tv_nsec)) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 1000000)
+			pause.tv_nsec *= 2;
+	}
+}
+
 int oc_wait_stop(pid_t tid, int *ret_status)
 {
 	for (;;) {
 		int status;
-		pid_t r = waitpid(tid, &status, __WALL);
+		pid_t r = wait_bounded(tid, &status);
+		if (r < 0 && errno == ETIMEDOUT)
+			return oc_error(-ETIMEDOUT, "thread %d did not stop within the %u s timeout", tid,
+					wait_timeout_s);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -314,10 +364,10 @@ struct oc_seized_thread *oc_seized_find_thread(struct oc_seized_tree *tree, pid_
 
 void oc_release_tree(struct oc_seized_tree *tree, enum oc_release_mode mode)
 {
-	if (mode == OC_RELEASE_KILL)
+	if (mode == OC_RELEASE_KILL || mode == OC_RELEASE_STOP)
 		for (size_t i = 0; i < tree->n_tasks; i++)
 			if (tree->tasks[i].state != OC_TASK_DEAD)
-				kill(tree->tasks[i].pid, SIGKILL);
+				kill(tree->tasks[i].pid, mode == OC_RELEASE_KILL ? SIGKILL : SIGSTOP);
 
 	for (size_t i = 0; i < tree->n_tasks; i++)
 		for (size_t j = 0; j < tree->tasks[i].n_threads; j++) {

@@ -51,6 +51,7 @@ struct oc_seized_thread *oc_seized_find_thread(struct oc_seized_tree *tree, pid_
 enum oc_release_mode {
 	OC_RELEASE_RESUME, /* detach: every task runs on as it was */
 	OC_RELEASE_KILL,   /* SIGKILL every task, then detach */
+	OC_RELEASE_STOP,   /* SIGSTOP every task, then detach: it stays stopped */
 };
 
 /* Let the tree go; safe to call on a partly seized tree. */
@@ -60,5 +61,11 @@ void oc_seized_tree_free(struct oc_seized_tree *tree);
 
 /* Wait for @tid to report its ptrace stop; returns the wait status. */
 int oc_wait_stop(pid_t tid, int *ret_status);
+
+/*
+ * Bound the waits of oc_wait_stop() in this thread to @seconds from now
+ * (CRIU's --timeout on freezing); 0 lifts the bound.
+ */
+void oc_seize_set_timeout(unsigned seconds);
 
 #endif

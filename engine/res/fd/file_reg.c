@@ -53,9 +53,12 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 
 	if (!S_ISREG(st->st_mode))
 		return oc_error(-EOPNOTSUPP, "unlinked non-regular files are not supported");
-	if ((uint64_t)st->st_size > GHOST_LIMIT)
-		return oc_error(-EFBIG, "unlinked file of %" PRIu64 " bytes is over the %llu MiB ghost limit",
-				(uint64_t)st->st_size, GHOST_LIMIT >> 20);
+	uint64_t limit = ctx->opts->ghost_limit ? ctx->opts->ghost_limit : GHOST_LIMIT;
+	if ((uint64_t)st->st_size > limit)
+		return oc_error(-EFBIG,
+				"unlinked file of %" PRIu64 " bytes is over the ghost limit of %" PRIu64
+				" bytes (--ghost-limit raises it)",
+				(uint64_t)st->st_size, limit);
 
 	ge.uid = st->st_uid;
 	ge.gid = st->st_gid;

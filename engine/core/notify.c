@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* CRIU's notify points: tell the caller's callback where a dump or restore is. */
+#include "notify.h"
+#include "core/error.h"
+#include "core/log.h"
+
+int oc_notify_point(oc_notify_fn fn, void *data, const char *action, pid_t pid)
+{
+	struct oc_notify n = { .action = action, .pid = pid, .fd = -1 };
+	int r;
+
+	if (!fn)
+		return 0;
+	pr_debug("notify: %s (pid %d)", action, pid);
+	oc_error_clear();
+	r = fn(&n, data);
+	if (!r)
+		return 0;
+	return oc_error_wrap(r < 0 ? r : -ECANCELED, "%s notification", action);
+}
+
+void oc_notify_point_logged(oc_notify_fn fn, void *data, const char *action, pid_t pid)
+{
+	if (oc_notify_point(fn, data, action, pid) < 0)
+		pr_err("%s", oc_error_message());
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * `criu check`: CRIU's feature names, answered for what ocicr supports on
+ * this kernel.  A feature ocicr has no code for is "not supported" however
+ * new the kernel; one it has is probed as `ocicr check` probes it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "oci/cli.h"
+#include "oci/criu/criu.h"
+
+/* A CRIU feature: the ocicr probe that decides it, or NULL: ocicr lacks it. */
+struct criu_feature {
+	const char *name;
+	const char *probe;
+};
+
+#define HAS "" /* always there where ocicr runs at all */
+
+static const struct criu_feature features[] = {
+	{ "mnt_id", HAS },
+	{ "mem_dirty_track", NULL }, /* no pre-dump */
+	{ "aio_remap", NULL },
+	{ "timerfd", "TFD_IOC_SET_TICKS" },
+	{ "tun", NULL },
+	{ "tun_ns", NULL },
+	{ "userns", NULL },
+	{ "fdinfo_lock", HAS },
+	{ "seccomp_suspend", NULL },
+	{ "seccomp_filters", NULL },
+	{ "loginuid", NULL },
+	{ "cgroupns", NULL },
+	{ "autofs", NULL },
+	{ "tcp_half_closed", NULL },
+	{ "compat_cr", NULL },
+	{ "uffd", NULL }, /* no lazy pages */
+	{ "uffd-noncoop", NULL },
+	{ "can_map_vdso", "ARCH_MAP_VDSO_64 (CONFIG_CHECKPOINT_RESTORE)" },
+	{ "sk_ns", NULL },
+	{ "sk_unix_file", NULL },
+	{ "net_diag_raw", NULL },
+	{ "nsid", NULL },
+	{ "link_nsid", NULL },
+	{ "kcmp_epoll", "kcmp KCMP_EPOLL_TFD" },
+	{ "timens", "time namespaces" },
+	{ "external_net_ns", NULL },
+	{ "clone3_set_tid", "clone3 with set_tid" },
+	{ "newifindex", NULL },
+	{ "nftables", NULL },
+	{ "has_ipt_legacy", NULL },
+	{ "pidfd_store", NULL },
+	{ "ns_pid", NULL },
+	{ "apparmor_stacking", NULL },
+	{ "network_lock_nftables", NULL },
+	{ "sockopt_buf_lock", NULL },
+	{ "memfd_hugetlb", NULL },
+	{ "move_mount_set_group", NULL },
+	{ "openat2", NULL },
+	{ "get_rseq_conf", "PTRACE_GET_RSEQ_CONFIGURATION" },
+	{ "ipv6_freebind", NULL },
+	{ "pagemap_scan", "PAGEMAP_SCAN" },
+	{ "timer_cr_ids", "PR_TIMER_CREATE_RESTORE_IDS" },
+	{ "overlayfs_maps", NULL },
+	{ "breakpoints", NULL },
+	{ "pagemap_scan_guard_pages", NULL },
+};
+
+/* 1 supported, 0 not, -1 unknown name. */
+static int feature_supported(const char *name)
+{
+	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+		const struct criu_feature *f = &features[i];
+		bool has = false;
+
+		if (strcmp(f->name, name))
+			continue;
+		if (!f->probe)
+			return 0;
+		if (!*f->probe)
+			return 1;
+		return oc_check_probe(f->probe, &has) == 0 && has;
+	}
+	return -1;
+}
+
+int criu_check(const struct criu_opts *o)
+{
+	bool ok = false;
+	int ret = EXIT_OK;
+
+	for (size_t i = 0; i < o->features.n; i++) {
+		const char *name = o->features.v[i];
+		int has = feature_supported(name);
+
+		if (has < 0) {
+			fprintf(stderr, "Error: unknown feature %s\n", name);
+			return EXIT_FAIL;
+		}
+		if (has)
+			printf("%s is supported\n", name);
+		else
+			fprintf(stderr, "%s is not supported by ocicr on this kernel\n", name);
+		if (!has)
+			ret = EXIT_FAIL;
+	}
+	if (o->features.n)
+		return ret;
+	/* ocicr's probes; their required ones are CRIU's category 1. */
+	oc_check(stdout, &ok);
+	if (!ok)
+		return EXIT_FAIL;
+	printf("Looks good.\n");
+	return EXIT_OK;
+}

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* CRIU's options: the table, setting one by name, and the engine mapping. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "oci/criu/opts.h"
+
+#define OPT(n, s, a)                                                               \
+	{                                                                          \
+		.name = n, .short_name = s, .arg = CRIU_ARG_##a, .supported = true \
+	}
+#define BOOL(n, s)                                                               \
+	{                                                                        \
+		.name = n, .short_name = s, .negatable = true, .supported = true \
+	}
+/* Refused for now; @w names the missing feature (or NULL). */
+#define NOPT(n, s, a, w)                                                  \
+	{                                                                 \
+		.name = n, .short_name = s, .arg = CRIU_ARG_##a, .why = w \
+	}
+#define NBOOL(n, w)                                    \
+	{                                              \
+		.name = n, .negatable = true, .why = w \
+	}
+
+const struct criu_opt_desc criu_opt_table[] = {
+	/* What ocicr implements. */
+	OPT("tree", 't', REQUIRED),
+	OPT("leave-stopped", 's', NONE),
+	OPT("leave-running", 'R', NONE),
+	BOOL("restore-detached", 'd'),
+	BOOL("restore-sibling", 'S'),
+	BOOL("daemon", 0),
+	OPT("images-dir", 'D', REQUIRED),
+	OPT("work-dir", 'W', REQUIRED),
+	OPT("log-file", 'o', REQUIRED),
+	OPT("verbosity", 'v', OPTIONAL),
+	OPT("help", 'h', NONE),
+	OPT("version", 'V', NONE),
+	OPT("pidfile", 0, REQUIRED),
+	OPT("action-script", 0, REQUIRED),
+	BOOL("shell-job", 'j'),
+	BOOL("file-locks", 'l'),
+	OPT("timeout", 0, REQUIRED),
+	OPT("ghost-limit", 0, REQUIRED),
+	OPT("status-fd", 0, REQUIRED),
+	BOOL("display-stats", 0),
+	OPT("close", 0, REQUIRED),
+	OPT("config", 0, REQUIRED),
+	OPT("no-default-config", 0, NONE),
+	OPT("feature", 0, REQUIRED),
+	BOOL("extra", 0),
+	BOOL("experimental", 0),
+	OPT("all", 0, NONE),
+	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
+	{ .name = "no-snapshot", .supported = true, .ocicr_only = true },
+	{ .name = "plan-only", .supported = true, .ocicr_only = true },
+	/* Refused by name until their feature exists. */
+	NOPT("join-ns", 'J', REQUIRED, "joining namespaces"),
+	NOPT("root", 'r', REQUIRED, "restoring under another root"),
+	NOPT("ext-unix-sk", 'x', OPTIONAL, "unix sockets with peers outside the tree"),
+	NBOOL("tcp-established", "TCP connections"),
+	NBOOL("log-pid", NULL),
+	NBOOL("evasive-devices", NULL),
+	NOPT("veth-pair", 0, REQUIRED, "network namespaces"),
+	NBOOL("link-remap", "link remaps of unlinked files"),
+	NBOOL("page-server", "the page server"),
+	NOPT("address", 0, REQUIRED, "the page server"),
+	NOPT("port", 0, REQUIRED, "the page server"),
+	NOPT("prev-images-dir", 0, REQUIRED, "pre-dump"),
+	NOPT("ms", 0, NONE, "deprecated in CRIU too"),
+	NBOOL("track-mem", "pre-dump and memory tracking"),
+	NBOOL("auto-dedup", "pre-dump"),
+	NOPT("libdir", 'L', REQUIRED, "plugins"),
+	NOPT("cpu-cap", 0, OPTIONAL, "cpuinfo images"),
+	NBOOL("force-irmap", NULL),
+	NOPT("ext-mount-map", 'M', REQUIRED, "external mounts"),
+	NOPT("exec-cmd", 0, NONE, NULL),
+	NOPT("manage-cgroups", 0, OPTIONAL, "cgroups"),
+	NOPT("cgroup-root", 0, REQUIRED, "cgroups"),
+	NOPT("inherit-fd", 0, REQUIRED, "inherited descriptors"),
+	NOPT("skip-mnt", 0, REQUIRED, "mount namespaces"),
+	NOPT("enable-fs", 0, REQUIRED, "mount namespaces"),
+	NOPT("enable-external-sharing", 0, NONE, "mount namespaces"),
+	NOPT("enable-external-masters", 0, NONE, "mount namespaces"),
+	NOPT("freeze-cgroup", 0, REQUIRED, "cgroups"),
+	NOPT("irmap-scan-path", 0, REQUIRED, NULL),
+	NOPT("lsm-profile", 0, REQUIRED, "LSM profiles"),
+	NOPT("external", 0, REQUIRED, "external resources"),
+	NOPT("empty-ns", 0, REQUIRED, "network namespaces"),
+	NOPT("lazy-pages", 0, NONE, "lazy pages"),
+	NOPT("cgroup-props", 0, REQUIRED, "cgroups"),
+	NOPT("cgroup-props-file", 0, REQUIRED, "cgroups"),
+	NOPT("cgroup-dump-controller", 0, REQUIRED, "cgroups"),
+	NBOOL("skip-in-flight", "TCP connections"),
+	NBOOL("deprecated", NULL),
+	NBOOL("weak-sysctls", "network namespaces"),
+	NBOOL("tcp-close", "TCP connections"),
+	NOPT("ps-socket", 0, REQUIRED, "the page server"),
+	NBOOL("stream", "image streaming"),
+	NOPT("tls-cacert", 0, REQUIRED, "the page server"),
+	NOPT("tls-cacrl", 0, REQUIRED, "the page server"),
+	NOPT("tls-cert", 0, REQUIRED, "the page server"),
+	NOPT("tls-key", 0, REQUIRED, "the page server"),
+	NBOOL("tls", "the page server"),
+	NOPT("tls-no-cn-verify", 0, NONE, "the page server"),
+	NOPT("cgroup-yard", 0, REQUIRED, "cgroups"),
+	NOPT("pre-dump-mode", 0, REQUIRED, "pre-dump"),
+	NOPT("file-validation", 0, REQUIRED, NULL),
+	NBOOL("skip-file-rwx-check", NULL),
+	NOPT("lsm-mount-context", 0, REQUIRED, "LSM profiles"),
+	NOPT("network-lock", 0, REQUIRED, "network locking"),
+	NBOOL("mntns-compat-mode", "mount namespaces"),
+	NBOOL("unprivileged", NULL),
+	NBOOL("ghost-fiemap", "holes in ghost files"),
+	NBOOL("allow-uprobes", NULL),
+	{},
+};
+
+const struct criu_opt_desc *criu_opt_find(const char *name, bool *ret_negated)
+{
+	bool negated = false;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (const struct criu_opt_desc *d = criu_opt_table; d->name; d++)
+			if (!strcmp(d->name, name) && (!negated || d->negatable)) {
+				if (ret_negated)
+					*ret_negated = negated;
+				return d;
+			}
+		/* "no-default-config" is a name of its own, found above. */
+		if (strncmp(name, "no-", 3))
+			break;
+		name += 3;
+		negated = true;
+	}
+	return NULL;
+}
+
+const struct criu_opt_desc *criu_opt_find_short(char c)
+{
+	for (const struct criu_opt_desc *d = criu_opt_table; d->name; d++)
+		if (c && d->short_name == c)
+			return d;
+	return NULL;
+}
+
+void criu_opts_init(struct criu_opts *o)
+{
+	*o = (struct criu_opts){
+		.verbosity = CRIU_DEFAULT_VERBOSITY,
+		.timeout = CRIU_DEFAULT_TIMEOUT,
+		.status_fd = -1,
+	};
+}
+
+static void str_list_free(struct criu_str_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	*l = (struct criu_str_list){};
+}
+
+void criu_opts_fini(struct criu_opts *o)
+{
+	free(o->images_dir);
+	free(o->work_dir);
+	free(o->log_file);
+	free(o->pidfile);
+	str_list_free(&o->action_scripts);
+	str_list_free(&o->features);
+	str_list_free(&o->unsupported);
+	criu_opts_init(o);
+}
+
+static int str_list_add(struct criu_str_list *l, const char *s)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	v[l->n] = strdup(s);
+	if (!v[l->n])
+		return -ENOMEM;
+	l->n++;
+	return 0;
+}
+
+static int set_string(char **slot, const char *value)
+{
+	char *s = strdup(value);
+
+	if (!s)
+		return -ENOMEM;
+	free(*slot);
+	*slot = s;
+	return 0;
+}
+
+/* A whole decimal number from @min to INT_MAX. */
+static int parse_int(const char *name, const char *value, long min, int *ret)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(value, &end, 10);
+	if (errno || end == value || *end || v < min || v > INT_MAX)
+		return oc_error(-EINVAL, "invalid argument for --%s: %s", name, value);
+	*ret = (int)v;
+	return 0;
+}
+
+/* CRIU's sizes: a number of bytes, or of KiB, MiB, GiB with K, M, G after it. */
+static int parse_size(const char *name, const char *value, uint64_t *ret)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	errno = 0;
+	v = strtoull(value, &end, 10);
+	if (*end == 'K' || *end == 'M' || *end == 'G')
+		shift = *end == 'K' ? 10 : *end == 'M' ? 20 : 30;
+	if (errno || end == value || value[0] == '-' || (*end && (!shift || end[1])) || v > (UINT64_MAX >> shift))
+		return oc_error(-EINVAL, "invalid argument for --%s: %s", name, value);
+	*ret = (uint64_t)v << shift;
+	return 0;
+}
+
+/*
+ * CRIU's -v: none raises the level by one, "vv..." (from -vvv) by one more
+ * than there are letters, anything else is read as a number, leading
+ * digits only (so zdtm's "-verbosity=0" is level 0).
+ */
+static int apply_verbosity(struct criu_opts *o, const char *value)
+{
+	/* ocicr's own front end takes only a level or more v's. */
+	if (o->ocicr && value && !(value[0] >= '0' && value[0] <= '4' && !value[1]) && value[strspn(value, "v")])
+		return oc_error(-EINVAL, "-v: '%s' is not a level (0 to 4, or more v's)", value);
+	if (!value)
+		o->verbosity++;
+	else if (value[0] == 'v')
+		o->verbosity += (int)strlen(value) + 1;
+	else
+		o->verbosity = atoi(value);
+	if (o->verbosity < 0)
+		o->verbosity = 0;
+	return 0;
+}
+
+/* A pure flag: the option's name sets it (or its --no- form clears it). */
+static bool *flag_slot(struct criu_opts *o, const char *name)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} flags[] = {
+		{ "restore-detached", offsetof(struct criu_opts, restore_detached) },
+		{ "daemon", offsetof(struct criu_opts, restore_detached) },
+		{ "restore-sibling", offsetof(struct criu_opts, restore_sibling) },
+		{ "shell-job", offsetof(struct criu_opts, shell_job) },
+		{ "file-locks", offsetof(struct criu_opts, file_locks) },
+		{ "display-stats", offsetof(struct criu_opts, display_stats) },
+		{ "extra", offsetof(struct criu_opts, check_extra) },
+		{ "experimental", offsetof(struct criu_opts, check_experimental) },
+		{ "no-snapshot", offsetof(struct criu_opts, no_snapshot) },
+		{ "plan-only", offsetof(struct criu_opts, plan_only) },
+	};
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		if (!strcmp(flags[i].name, name))
+			return (bool *)((char *)o + flags[i].off);
+	return NULL;
+}
+
+static int set_supported(struct criu_opts *o, const char *name, const char *value, bool negated)
+{
+	bool *flag = flag_slot(o, name);
+	int fd;
+
+	if (flag) {
+		*flag = !negated;
+		return 0;
+	}
+	if (!strcmp(name, "tree")) {
+		if (o->ocicr && parse_int(name, value, 1, &o->tree) < 0)
+			return oc_error(-EINVAL, "-t: '%s' is not a pid", value);
+		return parse_int(name, value, 1, &o->tree);
+	}
+	if (!strcmp(name, "leave-stopped") || !strcmp(name, "leave-running")) {
+		o->final_state = !strcmp(name, "leave-stopped") ? CRIU_FINAL_STOPPED : CRIU_FINAL_ALIVE;
+		return 0;
+	}
+	if (!strcmp(name, "images-dir"))
+		return set_string(&o->images_dir, value);
+	if (!strcmp(name, "work-dir"))
+		return set_string(&o->work_dir, value);
+	if (!strcmp(name, "log-file"))
+		return set_string(&o->log_file, value);
+	if (!strcmp(name, "pidfile"))
+		return set_string(&o->pidfile, value);
+	if (!strcmp(name, "verbosity"))
+		return apply_verbosity(o, value);
+	if (!strcmp(name, "action-script"))
+		return str_list_add(&o->action_scripts, value);
+	if (!strcmp(name, "feature"))
+		return str_list_add(&o->features, value);
+	if (!strcmp(name, "timeout"))
+		return parse_int(name, value, 0, (int *)&o->timeout);
+	if (!strcmp(name, "ghost-limit"))
+		return parse_size(name, value, &o->ghost_limit);
+	if (!strcmp(name, "status-fd"))
+		return parse_int(name, value, 0, &o->status_fd);
+	if (!strcmp(name, "all")) {
+		o->check_extra = o->check_experimental = true;
+		return 0;
+	}
+	if (!strcmp(name, "close")) {
+		/* As CRIU: the descriptor goes as the option is read. */
+		int r = parse_int(name, value, 0, &fd);
+		if (r < 0)
+			return r;
+		close(fd);
+		return 0;
+	}
+	if (!strcmp(name, "help"))
+		o->help = true;
+	else if (!strcmp(name, "version"))
+		o->version = true;
+	/* config, no-default-config: read before any option (criu_parse()). */
+	return 0;
+}
+
+int criu_opts_set(struct criu_opts *o, const char *name, const char *value)
+{
+	bool negated;
+	const struct criu_opt_desc *d = criu_opt_find(name, &negated);
+
+	if (!d || (d->ocicr_only && !o->ocicr))
+		return oc_error(-EINVAL, "unknown option --%s", name);
+	if (d->arg == CRIU_ARG_REQUIRED && !value)
+		return oc_error(-EINVAL, "option --%s needs an argument", name);
+	if ((d->arg == CRIU_ARG_NONE || negated) && value)
+		return oc_error(-EINVAL, "option --%s takes no argument", name);
+	if (d->supported)
+		return set_supported(o, d->name, value, negated);
+	/* --no-X of a feature ocicr lacks asks for what it does anyway. */
+	if (negated)
+		return 0;
+	for (size_t i = 0; i < o->unsupported.n; i++)
+		if (!strcmp(o->unsupported.v[i], d->name))
+			return 0;
+	return str_list_add(&o->unsupported, d->name);
+}
+
+int criu_opts_refuse(const struct criu_opts *o)
+{
+	const struct criu_opt_desc *d;
+
+	if (!o->unsupported.n)
+		return 0;
+	d = criu_opt_find(o->unsupported.v[0], NULL);
+	if (d && d->why)
+		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --%s (%s)", d->name, d->why);
+	return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --%s", o->unsupported.v[0]);
+}
+
+const char *criu_opts_images_dir(const struct criu_opts *o)
+{
+	return o->images_dir ? o->images_dir : ".";
+}
+
+const char *criu_opts_work_dir(const struct criu_opts *o)
+{
+	return o->work_dir ? o->work_dir : criu_opts_images_dir(o);
+}
+
+int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
+{
+	int r = criu_opts_refuse(o);
+
+	if (r < 0)
+		return r;
+	if (o->tree <= 0)
+		return oc_error(-EINVAL, "no pid to dump: -t PID is required");
+	d->pid = o->tree;
+	d->images_dir = criu_opts_images_dir(o);
+	d->leave_running = o->final_state == CRIU_FINAL_ALIVE;
+	d->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
+	d->shell_job = o->shell_job;
+	d->file_locks = o->file_locks;
+	d->freeze_timeout = o->timeout;
+	d->ghost_limit = o->ghost_limit;
+	/* CRIU's post-dump scripts see the tree still frozen (a file system
+	 * snapshot, say): no copy-on-write snapshot that lets it run first. */
+	d->no_snapshot = o->action_scripts.n > 0;
+	return 0;
+}
+
+int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
+{
+	int err = criu_opts_refuse(o);
+
+	if (err < 0)
+		return err;
+	if (o->restore_sibling && !o->restore_detached)
+		return oc_error(-EINVAL, "--restore-sibling only makes sense with --restore-detached");
+	r->images_dir = criu_opts_images_dir(o);
+	r->detach = o->restore_detached;
+	r->restore_sibling = o->restore_sibling;
+	r->shell_job = o->shell_job;
+	r->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
+	return 0;
+}
