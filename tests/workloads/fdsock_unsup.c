@@ -30,6 +30,21 @@ static void put(int fd)
 	close(fd);
 }
 
+/* A TCP listener on a loopback port of the kernel's choice, and a client
+ * connected to it (not accepted yet). */
+static void loopback_connect(int *l, int *c)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+
+	*l = socket(AF_INET, SOCK_STREAM, 0);
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	WL_SETUP(*l >= 0 && *c >= 0 && bind(*l, (struct sockaddr *)&sin, sizeof(sin)) == 0 && listen(*l, 4) == 0 &&
+			 getsockname(*l, (struct sockaddr *)&sin, &len) == 0 &&
+			 connect(*c, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+		 "TCP connection on loopback");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = getenv("FDSOCK_MODE") ? getenv("FDSOCK_MODE") : "";
@@ -67,13 +82,8 @@ int main(int argc, char **argv)
 		close(sv[1]);
 		put(sv[0]);
 	} else if (!strcmp(mode, "inet")) {
-		int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		socklen_t len = sizeof(sin);
-		WL_SETUP(l >= 0 && c >= 0 && bind(l, (struct sockaddr *)&sin, sizeof(sin)) == 0 && listen(l, 1) == 0 &&
-				 getsockname(l, (struct sockaddr *)&sin, &len) == 0 &&
-				 connect(c, (struct sockaddr *)&sin, sizeof(sin)) == 0,
-			 "TCP connection");
+		int l, c;
+		loopback_connect(&l, &c);
 		int acc = accept(l, NULL, NULL);
 		/* Above fd 10, so the dump meets the client end first. */
 		WL_SETUP(acc >= 0 && (other = dup2(acc, KEPT_FD + 1)) == KEPT_FD + 1, "accept");
@@ -81,13 +91,8 @@ int main(int argc, char **argv)
 		close(l);
 		put(c);
 	} else if (!strcmp(mode, "pending")) {
-		int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		socklen_t len = sizeof(sin);
-		WL_SETUP(l >= 0 && c >= 0 && bind(l, (struct sockaddr *)&sin, sizeof(sin)) == 0 && listen(l, 4) == 0 &&
-				 getsockname(l, (struct sockaddr *)&sin, &len) == 0 &&
-				 connect(c, (struct sockaddr *)&sin, sizeof(sin)) == 0,
-			 "pending connection");
+		int l, c;
+		loopback_connect(&l, &c);
 		close(c);
 		put(l);
 	} else if (!strcmp(mode, "raw")) {
