@@ -136,10 +136,17 @@ static int dump_tcp_opts(struct oc_arena *a, int sk, InetSkEntry *ie)
 }
 
 static const char *const tcp_states[] = {
-	[TCP_ESTABLISHED] = "established", [TCP_SYN_SENT] = "SYN-SENT", [TCP_SYN_RECV] = "SYN-RECV",
-	[TCP_FIN_WAIT1] = "FIN-WAIT-1",    [TCP_FIN_WAIT2] = "FIN-WAIT-2", [TCP_TIME_WAIT] = "TIME-WAIT",
-	[TCP_CLOSE] = "closed",            [TCP_CLOSE_WAIT] = "CLOSE-WAIT", [TCP_LAST_ACK] = "LAST-ACK",
-	[TCP_LISTEN] = "listening",        [TCP_CLOSING] = "CLOSING",
+	[TCP_ESTABLISHED] = "established",
+	[TCP_SYN_SENT] = "SYN-SENT",
+	[TCP_SYN_RECV] = "SYN-RECV",
+	[TCP_FIN_WAIT1] = "FIN-WAIT-1",
+	[TCP_FIN_WAIT2] = "FIN-WAIT-2",
+	[TCP_TIME_WAIT] = "TIME-WAIT",
+	[TCP_CLOSE] = "closed",
+	[TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+	[TCP_LAST_ACK] = "LAST-ACK",
+	[TCP_LISTEN] = "listening",
+	[TCP_CLOSING] = "CLOSING",
 };
 
 /* TCP: the state and backlog from TCP_INFO; only LISTEN and CLOSE pass. */
@@ -156,10 +163,11 @@ static int dump_tcp_state(int sk, InetSkEntry *ie)
 	 * unacked the connections waiting to be accepted: those are not in
 	 * any task's fds, and would be lost. */
 	if (ie->state == TCP_LISTEN && ti.tcpi_unacked)
-		return oc_error(-EOPNOTSUPP,
-				"TCP listener %s has %u connection(s) waiting to be accepted: those cannot be dumped yet",
-				oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)),
-				ti.tcpi_unacked);
+		return oc_error(
+			-EOPNOTSUPP,
+			"TCP listener %s has %u connection(s) waiting to be accepted: those cannot be dumped yet",
+			oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)),
+			ti.tcpi_unacked);
 	if (ie->state == TCP_LISTEN)
 		ie->backlog = ti.tcpi_sacked;
 	if (ie->state == TCP_LISTEN || ie->state == TCP_CLOSE)
@@ -229,8 +237,7 @@ static int inet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 
 /* ---- restore ------------------------------------------------------------ */
 
-socklen_t oc_inet_sockaddr(uint32_t family, const uint32_t *words, size_t n, uint32_t port,
-			   struct sockaddr_storage *ss)
+socklen_t oc_inet_sockaddr(uint32_t family, const uint32_t *words, size_t n, uint32_t port, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET6) {
@@ -322,11 +329,12 @@ int oc_inet_check_entry(const InetSkEntry *ie, uint32_t id)
 
 	if (!ie || !ie->opts)
 		return oc_error(-EINVAL, "files.img: file %u has no inet socket entry", id);
-	if ((ie->family != AF_INET && ie->family != AF_INET6) ||
-	    ie->n_src_addr != (ie->family == AF_INET6 ? 4u : 1u) || ie->n_dst_addr != ie->n_src_addr)
+	if ((ie->family != AF_INET && ie->family != AF_INET6) || ie->n_src_addr != (ie->family == AF_INET6 ? 4u : 1u) ||
+	    ie->n_dst_addr != ie->n_src_addr)
 		return oc_error(-EINVAL, "files.img: inet socket %u: family %u with %zu/%zu address words", id,
 				ie->family, ie->n_src_addr, ie->n_dst_addr);
-	if (!((ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP) || (ie->type == SOCK_DGRAM && ie->proto == IPPROTO_UDP)))
+	if (!((ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP) ||
+	      (ie->type == SOCK_DGRAM && ie->proto == IPPROTO_UDP)))
 		return oc_error(-EOPNOTSUPP, "files.img: inet socket %u: type %u protocol %u is not supported", id,
 				ie->type, ie->proto);
 	if (ie->proto == IPPROTO_TCP && ie->state != TCP_LISTEN && ie->state != TCP_CLOSE)

@@ -38,17 +38,23 @@ struct opt_field {
 	bool flag;
 };
 
-#define OPT_U32(o, f) { o, offsetof(SkOptsEntry, has_##f), offsetof(SkOptsEntry, f), false }
-#define OPT_BOOL(o, f) { o, offsetof(SkOptsEntry, has_##f), offsetof(SkOptsEntry, f), true }
+#define OPT_U32(o, f)                                                              \
+	{                                                                          \
+		o, offsetof(SkOptsEntry, has_##f), offsetof(SkOptsEntry, f), false \
+	}
+#define OPT_BOOL(o, f)                                                            \
+	{                                                                         \
+		o, offsetof(SkOptsEntry, has_##f), offsetof(SkOptsEntry, f), true \
+	}
 
 /* In field order; the last two only for unix sockets. */
 static const struct opt_field opt_fields[] = {
-	OPT_BOOL(SO_REUSEADDR, reuseaddr),   OPT_U32(SO_PRIORITY, so_priority),
-	OPT_U32(SO_RCVLOWAT, so_rcvlowat),   OPT_BOOL(SO_DONTROUTE, so_dontroute),
-	OPT_BOOL(SO_NO_CHECK, so_no_check),  OPT_BOOL(SO_REUSEPORT, so_reuseport),
+	OPT_BOOL(SO_REUSEADDR, reuseaddr),    OPT_U32(SO_PRIORITY, so_priority),
+	OPT_U32(SO_RCVLOWAT, so_rcvlowat),    OPT_BOOL(SO_DONTROUTE, so_dontroute),
+	OPT_BOOL(SO_NO_CHECK, so_no_check),   OPT_BOOL(SO_REUSEPORT, so_reuseport),
 	OPT_BOOL(SO_BROADCAST, so_broadcast), OPT_BOOL(SO_KEEPALIVE, so_keepalive),
-	OPT_U32(SO_OOBINLINE, so_oobinline), OPT_U32(SO_BUF_LOCK, so_buf_lock),
-	OPT_BOOL(SO_PASSCRED, so_passcred),  OPT_BOOL(SO_PASSSEC, so_passsec),
+	OPT_U32(SO_OOBINLINE, so_oobinline),  OPT_U32(SO_BUF_LOCK, so_buf_lock),
+	OPT_BOOL(SO_PASSCRED, so_passcred),   OPT_BOOL(SO_PASSSEC, so_passsec),
 };
 #define N_COMMON (ARRAY_SIZE(opt_fields) - 2)
 
@@ -154,8 +160,7 @@ static int restore_bufs(int sk, const SkOptsEntry *o)
 
 static int restore_extras(int sk, const SkOptsEntry *o)
 {
-	if (o->has_so_mark && o->so_mark &&
-	    setsockopt(sk, SOL_SOCKET, SO_MARK, &o->so_mark, sizeof(o->so_mark)) < 0)
+	if (o->has_so_mark && o->so_mark && setsockopt(sk, SOL_SOCKET, SO_MARK, &o->so_mark, sizeof(o->so_mark)) < 0)
 		return oc_error_errno(-errno, "SO_MARK %u", o->so_mark);
 	if (o->has_so_linger) {
 		struct linger lg = { 1, (int)o->so_linger };
