@@ -142,8 +142,16 @@ fdsock_refused() {
 	fdsock_refused outside "connected to one outside the dumped tree"
 }
 
-@test "a TCP socket fails the dump, naming its family; the task runs on" {
-	fdsock_refused inet "an IPv4 socket: only unix sockets can be dumped"
+@test "an established TCP connection fails the dump, naming it; the connection still works" {
+	fdsock_refused inet "(established): TCP connections cannot be dumped yet"
+}
+
+@test "a TCP listener with a connection waiting to be accepted fails the dump; the connection still waits" {
+	fdsock_refused pending "has 1 connection(s) waiting to be accepted"
+}
+
+@test "a raw IP socket fails the dump, naming its kind; the task runs on" {
+	fdsock_refused raw "a raw IPv4 socket (protocol 1): not supported yet"
 }
 
 @test "file descriptors queued on a unix socket fail the dump; the queue is left as it was" {

@@ -4,14 +4,15 @@
 
 # fdsock_start NAME [VAR=VALUE...]: start workload NAME in a session of its
 # own, in $DIR, and wait until it is ready.  Sets WL_PID (the root) and
-# WL_PIDS (every process of its session).
+# WL_PIDS (every process of its session).  With FDSOCK_NETNS set, it runs
+# in that network namespace.
 fdsock_start() {
 	local name=$1
 	shift
 	DIR=${DIR:-$BATS_TEST_TMPDIR}
 	rm -f "$DIR/ready" "$DIR/result" "$DIR/wl.pid"
 	# The shell writes its pid, then becomes the workload.
-	env "$@" setsid bash -c 'echo $$ >"$1/wl.pid"; exec "$2" "$1/ready" "$1/result"' _ \
+	${FDSOCK_NETNS:+ip netns exec "$FDSOCK_NETNS"} env "$@" setsid bash -c 'echo $$ >"$1/wl.pid"; exec "$2" "$1/ready" "$1/result"' _ \
 		"$DIR" "$WORKLOADS/$name" </dev/null >"$DIR/wl.out" 2>&1 3>&- &
 	WL_BG=$!
 	local i

@@ -4,7 +4,10 @@
  *
  *   outside  a unix stream socket whose peer is held by a process outside
  *            the tree (its pid goes to helper.pid beside READY);
- *   inet     a TCP socket;
+ *   inet     an established TCP connection on loopback (both ends here);
+ *   raw      a raw IPv4 socket;
+ *   pending  a TCP listener with a connection not yet accepted (the client
+ *            end is closed: only the listener is in the tree);
  *   scm      a unix socket with a file descriptor queued on it (SCM_RIGHTS);
  *   lock     a flock()ed file (refused without --file-locks).
  *
@@ -25,6 +28,21 @@ static void put(int fd)
 {
 	WL_SETUP(dup2(fd, KEPT_FD) == KEPT_FD, "dup2");
 	close(fd);
+}
+
+/* A TCP listener on a loopback port of the kernel's choice, and a client
+ * connected to it (not accepted yet). */
+static void loopback_connect(int *l, int *c)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+
+	*l = socket(AF_INET, SOCK_STREAM, 0);
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	WL_SETUP(*l >= 0 && *c >= 0 && bind(*l, (struct sockaddr *)&sin, sizeof(sin)) == 0 && listen(*l, 4) == 0 &&
+			 getsockname(*l, (struct sockaddr *)&sin, &len) == 0 &&
+			 connect(*c, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+		 "TCP connection on loopback");
 }
 
 int main(int argc, char **argv)
@@ -64,9 +82,22 @@ int main(int argc, char **argv)
 		close(sv[1]);
 		put(sv[0]);
 	} else if (!strcmp(mode, "inet")) {
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-		WL_SETUP(fd >= 0 && bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0, "inet socket");
+		int l, c;
+		loopback_connect(&l, &c);
+		int acc = accept(l, NULL, NULL);
+		/* Above fd 10, so the dump meets the client end first. */
+		WL_SETUP(acc >= 0 && (other = dup2(acc, KEPT_FD + 1)) == KEPT_FD + 1, "accept");
+		close(acc);
+		close(l);
+		put(c);
+	} else if (!strcmp(mode, "pending")) {
+		int l, c;
+		loopback_connect(&l, &c);
+		close(c);
+		put(l);
+	} else if (!strcmp(mode, "raw")) {
+		int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+		WL_SETUP(fd >= 0, "raw socket");
 		put(fd);
 	} else if (!strcmp(mode, "scm")) {
 		WL_SETUP(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0, "socketpair");
@@ -102,10 +133,17 @@ int main(int argc, char **argv)
 		WL_CHECK(write(KEPT_FD, "e", 1) == 1 && read(KEPT_FD, &c, 1) == 1 && c == 'e',
 			 "the outside peer does not echo any more");
 	} else if (!strcmp(mode, "inet")) {
-		struct sockaddr_in sin;
-		socklen_t len = sizeof(sin);
-		WL_CHECK(getsockname(KEPT_FD, (struct sockaddr *)&sin, &len) == 0 && sin.sin_port,
-			 "the TCP socket lost its port");
+		char c = 0;
+		WL_CHECK(write(KEPT_FD, "t", 1) == 1 && read(other, &c, 1) == 1 && c == 't',
+			 "the TCP connection no longer carries data");
+	} else if (!strcmp(mode, "pending")) {
+		int acc = accept(KEPT_FD, NULL, NULL);
+		WL_CHECK(acc >= 0, "the waiting connection is gone: %s", strerror(errno));
+	} else if (!strcmp(mode, "raw")) {
+		int v = 0;
+		socklen_t len = sizeof(v);
+		WL_CHECK(getsockopt(KEPT_FD, SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == SOCK_RAW,
+			 "the raw socket is gone");
 	} else if (!strcmp(mode, "scm")) {
 		char buf[4];
 		char cbuf[CMSG_SPACE(sizeof(int))];

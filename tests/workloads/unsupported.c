@@ -2,13 +2,13 @@
 /*
  * A task ocicr cannot dump yet: besides ordinary state (patterned memory,
  * a pipe with unread data, a handler, a blocked signal, a thread) it holds
- * a TCP listening socket, a kind of file the dump does not support
+ * a netlink socket, a kind of file the dump does not support
  * (yet).  Its fds are dumped last, so the dump fails midway, after the
  * memory images were written.  The task must come out of that failed dump
  * as it went in: its check runs without any dump/restore in between.
  */
 #include <pthread.h>
-#include <netinet/in.h>
+#include <linux/netlink.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -36,7 +36,7 @@ static void *ticker(void *arg)
 
 int main(int argc, char **argv)
 {
-	int p[2], tcp;
+	int p[2], sk;
 	pthread_t th;
 	char buf[64];
 
@@ -55,10 +55,10 @@ int main(int argc, char **argv)
 	WL_SETUP(pthread_sigmask(SIG_BLOCK, &set, NULL) == 0, "block SIGHUP");
 	WL_SETUP(pthread_create(&th, NULL, ticker, NULL) == 0, "pthread_create");
 
-	struct sockaddr_in lo = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	WL_SETUP(tcp >= 0, "socket");
-	WL_SETUP(bind(tcp, (struct sockaddr *)&lo, sizeof(lo)) == 0 && listen(tcp, 4) == 0, "listen");
+	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
+	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	WL_SETUP(sk >= 0, "socket");
+	WL_SETUP(bind(sk, (struct sockaddr *)&nl, sizeof(nl)) == 0, "bind");
 
 	wl_ready();
 	wl_wait();
@@ -66,10 +66,10 @@ int main(int argc, char **argv)
 	ssize_t bad = wl_mismatch(mem, MEM_LEN, 99);
 	WL_CHECK(bad < 0, "memory differs at %zd", bad);
 	WL_CHECK(read(p[0], buf, sizeof(buf)) == 6 && !memcmp(buf, "queued", 6), "pipe data lost");
-	int listening = 0;
-	socklen_t len = sizeof(listening);
-	WL_CHECK(getsockopt(tcp, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 && listening,
-		 "the TCP socket no longer listens");
+	int proto = 0;
+	socklen_t len = sizeof(proto);
+	WL_CHECK(getsockopt(sk, SOL_SOCKET, SO_PROTOCOL, &proto, &len) == 0 && proto == NETLINK_ROUTE,
+		 "the netlink socket is gone");
 	sigset_t cur;
 	pthread_sigmask(SIG_BLOCK, NULL, &cur);
 	WL_CHECK(sigismember(&cur, SIGHUP), "SIGHUP no longer blocked");

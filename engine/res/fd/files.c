@@ -23,6 +23,7 @@ static const struct oc_fd_kind *const fd_kinds[] = {
 	&oc_fd_kind_pipe,
 	&oc_fd_kind_fifo,
 	&oc_fd_kind_unix,
+	&oc_fd_kind_inet,
 	&oc_fd_kind_socket,
 	&oc_fd_kind_tty,
 	&oc_fd_kind_memfd,

@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "res/fd/files.h"
+#include "res/fd/sk_opts.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -337,17 +338,9 @@ static int unix_state(struct oc_dump_ctx *ctx, struct oc_unix_dump **ret)
 
 /* ---- dump: one socket ------------------------------------------------- */
 
-static int sk_domain(int fd)
-{
-	int domain = -1;
-	socklen_t len = sizeof(domain);
-
-	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ? -1 : domain;
-}
-
 static bool unix_match(const struct oc_dump_fd *fd)
 {
-	return S_ISSOCK(fd->st.st_mode) && sk_domain(fd->local) == AF_UNIX;
+	return S_ISSOCK(fd->st.st_mode) && oc_sk_domain(fd->local) == AF_UNIX;
 }
 
 static int getint(int sk, int opt, int *val)
@@ -356,51 +349,6 @@ static int getint(int sk, int opt, int *val)
 
 	*val = 0;
 	return getsockopt(sk, SOL_SOCKET, opt, val, &len) < 0 ? -errno : 0;
-}
-
-static int dump_opts(struct oc_arena *a, int sk, SkOptsEntry **ret)
-{
-	SkOptsEntry *o = OC_ARENA_MSG(a, SkOptsEntry, SK_OPTS_ENTRY__INIT);
-	struct timeval tv;
-	socklen_t len;
-	int v;
-
-	if (!o)
-		return -ENOMEM;
-	if (getint(sk, SO_SNDBUF, &v) < 0)
-		return oc_error_errno(-errno, "SO_SNDBUF");
-	o->so_sndbuf = v;
-	if (getint(sk, SO_RCVBUF, &v) < 0)
-		return oc_error_errno(-errno, "SO_RCVBUF");
-	o->so_rcvbuf = v;
-	len = sizeof(tv);
-	if (getsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &tv, &len) == 0) {
-		o->so_snd_tmo_sec = tv.tv_sec;
-		o->so_snd_tmo_usec = tv.tv_usec;
-	}
-	len = sizeof(tv);
-	if (getsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, &len) == 0) {
-		o->so_rcv_tmo_sec = tv.tv_sec;
-		o->so_rcv_tmo_usec = tv.tv_usec;
-	}
-	if ((o->has_so_priority = getint(sk, SO_PRIORITY, &v) == 0))
-		o->so_priority = v;
-	if ((o->has_so_rcvlowat = getint(sk, SO_RCVLOWAT, &v) == 0))
-		o->so_rcvlowat = v;
-	if (getint(sk, SO_MARK, &v) == 0 && v) {
-		o->has_so_mark = true;
-		o->so_mark = v;
-	}
-	if ((o->has_reuseaddr = getint(sk, SO_REUSEADDR, &v) == 0))
-		o->reuseaddr = v;
-	if ((o->has_so_passcred = getint(sk, SO_PASSCRED, &v) == 0))
-		o->so_passcred = v;
-	if ((o->has_so_passsec = getint(sk, SO_PASSSEC, &v) == 0))
-		o->so_passsec = v;
-	if ((o->has_so_buf_lock = getint(sk, SO_BUF_LOCK, &v) == 0))
-		o->so_buf_lock = v;
-	*ret = o;
-	return 0;
 }
 
 /* Close the fds an SCM_RIGHTS message put in our table; say so. */
@@ -636,7 +584,7 @@ static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	r = oc_dump_fown(a, fd->local, &ue->fown);
 	if (r < 0)
 		return r;
-	r = dump_opts(a, fd->local, &ue->opts);
+	r = oc_sk_dump_opts(a, fd->local, true, &ue->opts);
 	if (r < 0)
 		return r;
 	/* Only a connected stream socket has a queue to read. */
@@ -708,15 +656,15 @@ static bool socket_match(const struct oc_dump_fd *fd)
 static int socket_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
 {
 	static const char *const families[] = {
-		[AF_INET] = "IPv4", [AF_INET6] = "IPv6", [AF_NETLINK] = "netlink", [AF_PACKET] = "packet",
+		[AF_NETLINK] = "netlink", [AF_PACKET] = "packet",
 		[AF_VSOCK] = "vsock",
 	};
-	int domain = sk_domain(fd->local);
+	int domain = oc_sk_domain(fd->local);
 	const char *name = domain >= 0 && (size_t)domain < ARRAY_SIZE(families) ? families[domain] : NULL;
 
 	if (name)
-		return oc_error(-EOPNOTSUPP, "an %s socket: only unix sockets can be dumped", name);
-	return oc_error(-EOPNOTSUPP, "a socket of family %d: only unix sockets can be dumped", domain);
+		return oc_error(-EOPNOTSUPP, "a %s socket: only unix, TCP and UDP sockets can be dumped", name);
+	return oc_error(-EOPNOTSUPP, "a socket of family %d: only unix, TCP and UDP sockets can be dumped", domain);
 }
 
 const struct oc_fd_kind oc_fd_kind_socket = {
@@ -1305,57 +1253,6 @@ static int send_queue(struct rst_unix *ru, struct rsk *s)
 	return r;
 }
 
-static int restore_opts(int sk, const SkOptsEntry *o)
-{
-	int one = 1, v;
-
-	if (!o)
-		return 0;
-	/* The kernel doubles what it is given; the image has the doubled. */
-	v = o->so_sndbuf / 2;
-	if (setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &v, sizeof(v)) < 0 &&
-	    setsockopt(sk, SOL_SOCKET, SO_SNDBUF, &v, sizeof(v)) < 0)
-		return oc_error_errno(-errno, "SO_SNDBUF %d", v);
-	v = o->so_rcvbuf / 2;
-	if (setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0 &&
-	    setsockopt(sk, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0)
-		return oc_error_errno(-errno, "SO_RCVBUF %d", v);
-	if (o->so_snd_tmo_sec || o->so_snd_tmo_usec) {
-		struct timeval tv = { o->so_snd_tmo_sec, o->so_snd_tmo_usec };
-		if (setsockopt(sk, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
-			return oc_error_errno(-errno, "SO_SNDTIMEO");
-	}
-	if (o->so_rcv_tmo_sec || o->so_rcv_tmo_usec) {
-		struct timeval tv = { o->so_rcv_tmo_sec, o->so_rcv_tmo_usec };
-		if (setsockopt(sk, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
-			return oc_error_errno(-errno, "SO_RCVTIMEO");
-	}
-	static const struct {
-		int opt;
-		size_t has, val;
-		bool flag;
-	} ints[] = {
-		{ SO_PRIORITY, offsetof(SkOptsEntry, has_so_priority), offsetof(SkOptsEntry, so_priority), false },
-		{ SO_RCVLOWAT, offsetof(SkOptsEntry, has_so_rcvlowat), offsetof(SkOptsEntry, so_rcvlowat), false },
-		{ SO_MARK, offsetof(SkOptsEntry, has_so_mark), offsetof(SkOptsEntry, so_mark), false },
-		{ SO_BUF_LOCK, offsetof(SkOptsEntry, has_so_buf_lock), offsetof(SkOptsEntry, so_buf_lock), false },
-		{ SO_PASSCRED, offsetof(SkOptsEntry, has_so_passcred), offsetof(SkOptsEntry, so_passcred), true },
-		{ SO_PASSSEC, offsetof(SkOptsEntry, has_so_passsec), offsetof(SkOptsEntry, so_passsec), true },
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(ints); i++) {
-		const char *base = (const char *)o;
-		if (!*(const protobuf_c_boolean *)(base + ints[i].has))
-			continue;
-		v = ints[i].flag ? *(const protobuf_c_boolean *)(base + ints[i].val)
-				 : (int)*(const uint32_t *)(base + ints[i].val);
-		if (ints[i].flag && !v)
-			continue;
-		if (setsockopt(sk, SOL_SOCKET, ints[i].opt, ints[i].flag ? &one : &v, sizeof(v)) < 0)
-			pr_debug("unix socket: cannot restore option %d = %d: %m", ints[i].opt, v);
-	}
-	return 0;
-}
-
 /* Step 6 for one socket: shutdown, options, file flags. */
 static int finish_socket(struct rsk *s)
 {
@@ -1368,9 +1265,9 @@ static int finish_socket(struct rsk *s)
 	if (ue->has_shutdown && ue->shutdown != SK_SHUTDOWN__NONE && ue->state != SK_LISTEN &&
 	    (unsigned)ue->shutdown < ARRAY_SIZE(how) && shutdown(s->fd, how[ue->shutdown]) < 0 && errno != ENOTCONN)
 		return oc_error_errno(-errno, "cannot shut unix socket %s down", ue_name(ue, nb, sizeof(nb)));
-	r = restore_opts(s->fd, ue->opts);
+	r = oc_sk_restore_opts(s->fd, ue->opts, ue_name(ue, nb, sizeof(nb)));
 	if (r < 0)
-		return oc_error_wrap(r, "unix socket %s", ue_name(ue, nb, sizeof(nb)));
+		return oc_error_wrap(r, "unix socket");
 	if (fcntl(s->fd, F_SETFL, ue->flags & ~(O_ACCMODE | O_CLOEXEC)) < 0)
 		return oc_error_errno(-errno, "unix socket %s: cannot set its flags", ue_name(ue, nb, sizeof(nb)));
 	return 0;

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * IPv4 and IPv6 sockets (inet_sk_entry): TCP sockets that listen or are
+ * bound and idle, and UDP sockets, bound or connected, with their options.
+ * Established TCP connections are refused, naming the connection (they
+ * need TCP_REPAIR and --tcp-established); so are raw, ICMP and UDP-lite
+ * sockets.  No network lock is taken: nothing here carries a connection
+ * whose peer could send while the tree is frozen.
+ *
+ * Addresses are stored as CRIU does: the address bytes in network order
+ * copied into 1 (IPv4) or 4 (IPv6) host words.  Restore opens the socket
+ * in the coordinator, with the options that bind() depends on set first.
+ */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "res/fd/files.h"
+#include "res/fd/sk_inet.h"
+#include "res/fd/sk_opts.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+
+#include "sk-inet.pb-c.h"
+
+static bool inet_match(const struct oc_dump_fd *fd)
+{
+	int domain;
+
+	if (!S_ISSOCK(fd->st.st_mode))
+		return false;
+	domain = oc_sk_domain(fd->local);
+	return domain == AF_INET || domain == AF_INET6;
+}
+
+static int sol_int(int sk, int level, int opt, int *v)
+{
+	socklen_t len = sizeof(*v);
+
+	*v = 0;
+	return getsockopt(sk, level, opt, v, &len) < 0 ? -errno : 0;
+}
+
+size_t oc_inet_addr_words(const struct sockaddr_storage *ss, uint32_t words[4], uint32_t *port)
+{
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+		memcpy(words, &s6->sin6_addr, 16);
+		*port = ntohs(s6->sin6_port);
+		return 4;
+	}
+	const struct sockaddr_in *s4 = (const void *)ss;
+	memcpy(words, &s4->sin_addr, 4);
+	*port = ntohs(s4->sin_port);
+	return 1;
+}
+
+const char *oc_inet_endpoint(const uint32_t *words, size_t n, uint32_t port, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	inet_ntop(n == 4 ? AF_INET6 : AF_INET, words, a, sizeof(a));
+	snprintf(buf, size, n == 4 ? "[%s]:%u" : "%s:%u", a, port);
+	return buf;
+}
+
+static int dump_addrs(struct oc_arena *a, int sk, InetSkEntry *ie)
+{
+	struct sockaddr_storage ss = {};
+	socklen_t len = sizeof(ss);
+	uint32_t w[4] = {};
+
+	if (getsockname(sk, (struct sockaddr *)&ss, &len) < 0)
+		return oc_error_errno(-errno, "getsockname");
+	ie->n_src_addr = ie->n_dst_addr = oc_inet_addr_words(&ss, w, &ie->src_port);
+	ie->src_addr = oc_arena_memdup(a, w, sizeof(w));
+	memset(w, 0, sizeof(w));
+	len = sizeof(ss);
+	if (getpeername(sk, (struct sockaddr *)&ss, &len) == 0)
+		oc_inet_addr_words(&ss, w, &ie->dst_port);
+	ie->dst_addr = oc_arena_memdup(a, w, sizeof(w));
+	return ie->src_addr && ie->dst_addr ? 0 : -ENOMEM;
+}
+
+static int dump_ip_opts(struct oc_arena *a, int sk, InetSkEntry *ie)
+{
+	IpOptsEntry *ip = OC_ARENA_MSG(a, IpOptsEntry, IP_OPTS_ENTRY__INIT);
+	bool v6 = ie->family == AF_INET6;
+	int v;
+
+	if (!ip)
+		return -ENOMEM;
+	if (sol_int(sk, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_FREEBIND : IP_FREEBIND, &v) == 0 && v)
+		ip->has_freebind = ip->freebind = true;
+	if (!v6 && sol_int(sk, SOL_IP, IP_TOS, &v) == 0 && v) {
+		ip->has_tos = true;
+		ip->tos = v;
+	}
+	if (!v6 && sol_int(sk, SOL_IP, IP_TTL, &v) == 0) {
+		ip->has_ttl = true;
+		ip->ttl = v;
+	}
+	if (v6) {
+		if (sol_int(sk, SOL_IPV6, IPV6_V6ONLY, &v) < 0)
+			return oc_error_errno(-errno, "IPV6_V6ONLY");
+		ie->has_v6only = true;
+		ie->v6only = v;
+	}
+	ie->ip_opts = ip;
+	return 0;
+}
+
+static int dump_tcp_opts(struct oc_arena *a, int sk, InetSkEntry *ie)
+{
+	TcpOptsEntry *to = OC_ARENA_MSG(a, TcpOptsEntry, TCP_OPTS_ENTRY__INIT);
+	int v;
+
+	if (!to)
+		return -ENOMEM;
+	if (sol_int(sk, SOL_TCP, TCP_CORK, &v) == 0 && v)
+		to->has_cork = to->cork = true;
+	if (sol_int(sk, SOL_TCP, TCP_NODELAY, &v) == 0 && v)
+		to->has_nodelay = to->nodelay = true;
+	if ((to->has_keepcnt = sol_int(sk, SOL_TCP, TCP_KEEPCNT, &v) == 0))
+		to->keepcnt = v;
+	if ((to->has_keepidle = sol_int(sk, SOL_TCP, TCP_KEEPIDLE, &v) == 0))
+		to->keepidle = v;
+	if ((to->has_keepintvl = sol_int(sk, SOL_TCP, TCP_KEEPINTVL, &v) == 0))
+		to->keepintvl = v;
+	ie->tcp_opts = to;
+	return 0;
+}
+
+static const char *const tcp_states[] = {
+	[TCP_ESTABLISHED] = "established",
+	[TCP_SYN_SENT] = "SYN-SENT",
+	[TCP_SYN_RECV] = "SYN-RECV",
+	[TCP_FIN_WAIT1] = "FIN-WAIT-1",
+	[TCP_FIN_WAIT2] = "FIN-WAIT-2",
+	[TCP_TIME_WAIT] = "TIME-WAIT",
+	[TCP_CLOSE] = "closed",
+	[TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+	[TCP_LAST_ACK] = "LAST-ACK",
+	[TCP_LISTEN] = "listening",
+	[TCP_CLOSING] = "CLOSING",
+};
+
+/* TCP: the state and backlog from TCP_INFO; only LISTEN and CLOSE pass. */
+static int dump_tcp_state(int sk, InetSkEntry *ie)
+{
+	struct tcp_info ti = {};
+	socklen_t len = sizeof(ti);
+	char src[64], dst[64];
+
+	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) < 0)
+		return oc_error_errno(-errno, "TCP_INFO");
+	ie->state = ti.tcpi_state;
+	/* For a listener, TCP_INFO's sacked is the listen() backlog and
+	 * unacked the connections waiting to be accepted: those are not in
+	 * any task's fds, and would be lost. */
+	if (ie->state == TCP_LISTEN && ti.tcpi_unacked)
+		return oc_error(
+			-EOPNOTSUPP,
+			"TCP listener %s has %u connection(s) waiting to be accepted: those cannot be dumped yet",
+			oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)),
+			ti.tcpi_unacked);
+	if (ie->state == TCP_LISTEN)
+		ie->backlog = ti.tcpi_sacked;
+	if (ie->state == TCP_LISTEN || ie->state == TCP_CLOSE)
+		return 0;
+	return oc_error(-EOPNOTSUPP, "TCP connection %s -> %s (%s): TCP connections cannot be dumped yet",
+			oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)),
+			oc_inet_endpoint(ie->dst_addr, ie->n_dst_addr, ie->dst_port, dst, sizeof(dst)),
+			ie->state < ARRAY_SIZE(tcp_states) && tcp_states[ie->state] ? tcp_states[ie->state] : "?");
+}
+
+/* Which sockets we take: TCP and UDP; others refused by name. */
+static int check_kind(int sk, InetSkEntry *ie)
+{
+	const char *fam = ie->family == AF_INET6 ? "IPv6" : "IPv4";
+	int type, proto;
+
+	if (sol_int(sk, SOL_SOCKET, SO_TYPE, &type) < 0 || sol_int(sk, SOL_SOCKET, SO_PROTOCOL, &proto) < 0)
+		return oc_error_errno(-errno, "SO_TYPE");
+	ie->type = type;
+	ie->proto = proto;
+	if ((type == SOCK_STREAM && proto == IPPROTO_TCP) || (type == SOCK_DGRAM && proto == IPPROTO_UDP))
+		return 0;
+	if (type == SOCK_RAW)
+		return oc_error(-EOPNOTSUPP, "a raw %s socket (protocol %d): not supported yet", fam, proto);
+	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
+		return oc_error(-EOPNOTSUPP, "an %s ICMP (ping) socket: not supported yet", fam);
+	if (proto == IPPROTO_UDPLITE)
+		return oc_error(-EOPNOTSUPP, "an %s UDP-lite socket: not supported yet", fam);
+	return oc_error(-EOPNOTSUPP, "an %s socket of type %d, protocol %d: not supported yet", fam, type, proto);
+}
+
+static int inet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
+{
+	struct oc_arena *a = t->ctx->arena;
+	InetSkEntry *ie = OC_ARENA_MSG(a, InetSkEntry, INET_SK_ENTRY__INIT);
+	FileEntry *fe;
+	int r;
+
+	if (!ie)
+		return -ENOMEM;
+	ie->family = oc_sk_domain(fd->local);
+	ie->ino = fd->st.st_ino;
+	r = check_kind(fd->local, ie);
+	if (r == 0)
+		r = dump_addrs(a, fd->local, ie);
+	if (r == 0 && ie->proto == IPPROTO_TCP)
+		r = dump_tcp_state(fd->local, ie);
+	else if (r == 0)
+		ie->state = ie->dst_port ? TCP_ESTABLISHED : TCP_CLOSE; /* as sock_diag shows UDP */
+	if (r == 0)
+		r = oc_dump_file_begin(t, fd, FD_TYPES__INETSK, &ie->id, &ie->flags, &ie->fown, &fe);
+	if (r == 0)
+		r = oc_sk_dump_opts(a, fd->local, false, &ie->opts);
+	if (r == 0)
+		r = dump_ip_opts(a, fd->local, ie);
+	if (r == 0 && ie->proto == IPPROTO_TCP)
+		r = dump_tcp_opts(a, fd->local, ie);
+	if (r < 0)
+		return r;
+	if (t->ids && t->ids->has_net_ns_id) {
+		ie->has_ns_id = true;
+		ie->ns_id = t->ids->net_ns_id;
+	}
+	fe->isk = ie;
+	return oc_dump_file_end(t, fe, ret_id);
+}
+
+/* ---- restore ------------------------------------------------------------ */
+
+socklen_t oc_inet_sockaddr(uint32_t family, const uint32_t *words, size_t n, uint32_t port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (void *)ss;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		if (n == 4)
+			memcpy(&s6->sin6_addr, words, 16);
+		return sizeof(*s6);
+	}
+	struct sockaddr_in *s4 = (void *)ss;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	if (n == 1)
+		memcpy(&s4->sin_addr, words, 4);
+	return sizeof(*s4);
+}
+
+static bool any_set(const uint32_t *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (w[i])
+			return true;
+	return false;
+}
+
+/* What must be in place before bind(): v6only, freebind, then the rest. */
+static int restore_opts(int sk, const InetSkEntry *ie, const char *what)
+{
+	const IpOptsEntry *ip = ie->ip_opts;
+	const TcpOptsEntry *to = ie->tcp_opts;
+	bool v6 = ie->family == AF_INET6;
+	int one = 1, v;
+
+	if (v6 && ie->has_v6only && (v = ie->v6only, setsockopt(sk, SOL_IPV6, IPV6_V6ONLY, &v, sizeof(v)) < 0))
+		return oc_error_errno(-errno, "%s: IPV6_V6ONLY", what);
+	if (ip && ip->has_freebind && ip->freebind &&
+	    setsockopt(sk, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof(one)) < 0)
+		return oc_error_errno(-errno, "%s: IP_FREEBIND", what);
+	if (!v6 && ip && ip->has_tos && (v = ip->tos, setsockopt(sk, SOL_IP, IP_TOS, &v, sizeof(v)) < 0))
+		return oc_error_errno(-errno, "%s: IP_TOS %u", what, ip->tos);
+	if (!v6 && ip && ip->has_ttl && (v = ip->ttl, setsockopt(sk, SOL_IP, IP_TTL, &v, sizeof(v)) < 0))
+		return oc_error_errno(-errno, "%s: IP_TTL %u", what, ip->ttl);
+	if (to && ie->proto == IPPROTO_TCP) {
+		const struct {
+			protobuf_c_boolean has;
+			int opt;
+			int val;
+		} tcp[] = {
+			{ to->has_cork && to->cork, TCP_CORK, 1 },
+			{ to->has_nodelay && to->nodelay, TCP_NODELAY, 1 },
+			{ to->has_keepcnt, TCP_KEEPCNT, (int)to->keepcnt },
+			{ to->has_keepidle, TCP_KEEPIDLE, (int)to->keepidle },
+			{ to->has_keepintvl, TCP_KEEPINTVL, (int)to->keepintvl },
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(tcp); i++)
+			if (tcp[i].has && setsockopt(sk, SOL_TCP, tcp[i].opt, &tcp[i].val, sizeof(int)) < 0)
+				return oc_error_errno(-errno, "%s: TCP option %d = %d", what, tcp[i].opt, tcp[i].val);
+	}
+	return oc_sk_restore_opts(sk, ie->opts, what);
+}
+
+static int restore_socket(int sk, const InetSkEntry *ie, const char *what)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int r = restore_opts(sk, ie, what);
+
+	if (r < 0)
+		return r;
+	if (ie->src_port || any_set(ie->src_addr, ie->n_src_addr)) {
+		len = oc_inet_sockaddr(ie->family, ie->src_addr, ie->n_src_addr, ie->src_port, &ss);
+		if (bind(sk, (struct sockaddr *)&ss, len) < 0)
+			return oc_error_errno(-errno, "cannot bind %s", what);
+	}
+	if (ie->proto == IPPROTO_UDP && ie->dst_port) {
+		len = oc_inet_sockaddr(ie->family, ie->dst_addr, ie->n_dst_addr, ie->dst_port, &ss);
+		if (connect(sk, (struct sockaddr *)&ss, len) < 0)
+			return oc_error_errno(-errno, "cannot connect %s", what);
+	}
+	if (ie->proto == IPPROTO_TCP && ie->state == TCP_LISTEN && listen(sk, ie->backlog) < 0)
+		return oc_error_errno(-errno, "cannot listen on %s", what);
+	return oc_rst_set_status_flags(sk, ie->flags);
+}
+
+int oc_inet_check_entry(const InetSkEntry *ie, uint32_t id)
+{
+	char src[64];
+
+	if (!ie || !ie->opts)
+		return oc_error(-EINVAL, "files.img: file %u has no inet socket entry", id);
+	if ((ie->family != AF_INET && ie->family != AF_INET6) || ie->n_src_addr != (ie->family == AF_INET6 ? 4u : 1u) ||
+	    ie->n_dst_addr != ie->n_src_addr)
+		return oc_error(-EINVAL, "files.img: inet socket %u: family %u with %zu/%zu address words", id,
+				ie->family, ie->n_src_addr, ie->n_dst_addr);
+	if (!((ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP) ||
+	      (ie->type == SOCK_DGRAM && ie->proto == IPPROTO_UDP)))
+		return oc_error(-EOPNOTSUPP, "files.img: inet socket %u: type %u protocol %u is not supported", id,
+				ie->type, ie->proto);
+	if (ie->proto == IPPROTO_TCP && ie->state != TCP_LISTEN && ie->state != TCP_CLOSE)
+		return oc_error(-EOPNOTSUPP, "TCP socket %s (file %u): state %u, a connection, cannot be restored yet",
+				oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)), id,
+				ie->state);
+	return 0;
+}
+
+static int inet_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
+{
+	const InetSkEntry *ie = fe->isk;
+	char what[128], src[64];
+	_cleanup_close_ int sk = -1;
+	int r;
+
+	(void)files;
+	r = oc_inet_check_entry(ie, fe->id);
+	if (r < 0)
+		return r;
+	snprintf(what, sizeof(what), "%s socket %s (file %u)", ie->proto == IPPROTO_TCP ? "TCP" : "UDP",
+		 oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)), fe->id);
+	sk = socket(ie->family, ie->type | SOCK_CLOEXEC, ie->proto);
+	if (sk < 0)
+		return oc_error_errno(-errno, "%s: socket", what);
+	r = restore_socket(sk, ie, what);
+	if (r < 0)
+		return r;
+	*ret_fd = TAKE_FD(sk);
+	return 0;
+}
+
+const struct oc_fd_kind oc_fd_kind_inet = {
+	.name = "inet socket",
+	.type = FD_TYPES__INETSK,
+	.match = inet_match,
+	.dump = inet_dump,
+	.open = inet_open,
+};

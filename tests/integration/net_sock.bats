@@ -1,0 +1,81 @@
+#!/usr/bin/env bats
+# TCP and UDP sockets across a checkpoint, in a network namespace the test
+# makes (loopback up) so the workload's fixed ports meet no one else's.
+# The workload, ocicr dump and ocicr restore all run inside it.
+
+load helpers
+load helpers_fdsock
+
+setup() {
+	requires root ip
+	[ -x "$OCICR" ] || skip "build ocicr first (make)"
+	[ -x "$WORKLOADS/fdsock_inet" ] || skip "build the workloads first (make check)"
+	DIR=$BATS_TEST_TMPDIR
+	WL_PID=
+	FDSOCK_NETNS=ocicr-net-$$-$BATS_TEST_NUMBER
+	ip netns add "$FDSOCK_NETNS"
+	ip -n "$FDSOCK_NETNS" link set lo up
+}
+
+teardown() {
+	fdsock_cleanup
+	ip netns del "$FDSOCK_NETNS" 2>/dev/null || true
+}
+
+ocicr() {
+	ip netns exec "$FDSOCK_NETNS" "$OCICR" "$@"
+}
+
+@test "TCP listeners (IPv4, dual-stack, IPv6-only), a bound idle TCP socket and UDP sockets keep addresses, options, flags and work" {
+	fdsock_start fdsock_inet
+	[ "$(echo "$WL_PIDS" | wc -w)" -eq 2 ] || fail "expected 2 processes (one sharing the listener), got: $WL_PIDS"
+	fdsock_dump
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+@test "inet socket images decode as CRIU 4.2 writes them: addresses, backlog, v6only, ip and tcp options" {
+	fdsock_start fdsock_inet
+	fdsock_dump
+	run "$OCICR" image decode --pretty -i "$DIR/img/files.img"
+	assert_success
+	local isk
+	isk=$(echo "$output" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entries"]:
+    if e["type"] == "INETSK":
+        k = e["isk"]
+        print(k["family"], k["proto"], k["state"], k["src_addr"][0], k["src_port"], k["dst_port"],
+              k["backlog"], k.get("v6only"), k.get("ip_opts", {}).get("ttl"),
+              k.get("tcp_opts", {}).get("keepidle"), k["opts"].get("so_keepalive"))')
+	echo "$isk"
+	grep -qx "INET TCP LISTEN 127.0.0.1 47301 0 7 None 33 123 True" <<<"$isk" || fail "IPv4 listener"
+	grep -qx "INET6 TCP LISTEN :: 47302 0 3 False None 7200 False" <<<"$isk" || fail "dual-stack listener"
+	grep -qx "INET6 TCP LISTEN ::1 47303 0 2 True None 7200 False" <<<"$isk" || fail "IPv6-only listener"
+	grep -qx "INET TCP CLOSE 127.0.0.1 47304 0 0 None 64 7200 False" <<<"$isk" || fail "idle TCP socket"
+	grep -qx "INET UDP ESTABLISHED 127.0.0.1 47306 47305 0 None 64 None False" <<<"$isk" || fail "connected UDP"
+	# The kernel makes a socket bound to a plain IPv6 address IPv6-only.
+	grep -qx "INET6 UDP CLOSE ::1 47307 0 0 True None None False" <<<"$isk" || fail "IPv6 UDP"
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+@test "a restore whose port is taken fails naming the socket, and leaves nothing behind" {
+	fdsock_start fdsock_inet
+	fdsock_dump
+	# Someone else now listens on the workload's first port.
+	ip netns exec "$FDSOCK_NETNS" python3 -c '
+import socket, time, sys
+s = socket.socket(); s.bind(("127.0.0.1", 47301)); s.listen(1)
+open(sys.argv[1], "w").write("up"); time.sleep(60)' "$DIR/squat.up" &
+	echo $! >"$DIR/helper.pid"
+	local i
+	for i in $(seq 100); do [ -s "$DIR/squat.up" ] && break; sleep 0.05; done
+	run ocicr restore -D "$DIR/img" -d -o -
+	assert_failure
+	assert_output --partial "cannot bind TCP socket 127.0.0.1:47301"
+	local p
+	for p in $WL_PIDS; do
+		[ ! -d "/proc/$p" ] || fail "a failed restore left pid $p behind"
+	done
+}

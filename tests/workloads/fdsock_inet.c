@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * TCP and UDP sockets across a checkpoint (run it in a network namespace of
+ * its own: the ports are fixed).  Before: an IPv4 TCP listener with options
+ * set, a dual-stack IPv6 listener, an IPv6-only listener, a TCP socket
+ * bound but idle, UDP sockets bound and connected (IPv4 and IPv6).  After
+ * SIGUSR1: the same addresses, options and flags, and each one works:
+ * listeners accept new clients, the idle one can listen, datagrams go
+ * both ways.  A child shares the IPv4 listener (one file, two tasks) and
+ * accepts a client of its own on it.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "fdsock_wl.h"
+
+#define PORT 47301
+
+static int l4, l6dual, l6only, idle, u1, u2, u6;
+
+static struct sockaddr_in sin4(const char *a, int port)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
+	inet_pton(AF_INET, a, &s.sin_addr);
+	return s;
+}
+
+static struct sockaddr_in6 sin6(const char *a, int port)
+{
+	struct sockaddr_in6 s = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	inet_pton(AF_INET6, a, &s.sin6_addr);
+	return s;
+}
+
+static void set(int sk, int level, int opt, int v, const char *what)
+{
+	WL_SETUP(setsockopt(sk, level, opt, &v, sizeof(v)) == 0, what);
+}
+
+static int get(int sk, int level, int opt)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(sk, level, opt, &v, &len) < 0)
+		wl_fail("getsockopt %d/%d: %s", level, opt, strerror(errno));
+	return v;
+}
+
+static int port_of(int sk)
+{
+	struct sockaddr_storage ss = {};
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(sk, (struct sockaddr *)&ss, &len) < 0)
+		return -1;
+	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+					      : ((struct sockaddr_in *)&ss)->sin_port);
+}
+
+static int new_bound(int family, int type, const void *sa, socklen_t len)
+{
+	int sk = socket(family, type, 0);
+
+	WL_SETUP(sk >= 0, "socket");
+	set(sk, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+	WL_SETUP(bind(sk, sa, len) == 0, "bind");
+	return sk;
+}
+
+static void setup(void)
+{
+	struct sockaddr_in a4;
+	struct sockaddr_in6 a6;
+
+	a4 = sin4("127.0.0.1", PORT);
+	l4 = new_bound(AF_INET, SOCK_STREAM, &a4, sizeof(a4));
+	set(l4, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+	set(l4, SOL_SOCKET, SO_SNDBUF, 100000, "SO_SNDBUF");
+	set(l4, SOL_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+	set(l4, SOL_TCP, TCP_KEEPIDLE, 123, "TCP_KEEPIDLE");
+	set(l4, SOL_IP, IP_TTL, 33, "IP_TTL");
+	WL_SETUP(listen(l4, 7) == 0, "listen");
+	WL_SETUP(fcntl(l4, F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
+
+	a6 = sin6("::", PORT + 1);
+	l6dual = socket(AF_INET6, SOCK_STREAM, 0);
+	set(l6dual, SOL_IPV6, IPV6_V6ONLY, 0, "V6ONLY 0");
+	WL_SETUP(bind(l6dual, (void *)&a6, sizeof(a6)) == 0 && listen(l6dual, 3) == 0, "dual-stack listener");
+
+	a6 = sin6("::1", PORT + 2);
+	l6only = socket(AF_INET6, SOCK_STREAM, 0);
+	set(l6only, SOL_IPV6, IPV6_V6ONLY, 1, "V6ONLY 1");
+	WL_SETUP(bind(l6only, (void *)&a6, sizeof(a6)) == 0 && listen(l6only, 2) == 0, "IPv6-only listener");
+
+	a4 = sin4("127.0.0.1", PORT + 3);
+	idle = socket(AF_INET, SOCK_STREAM, 0);
+	set(idle, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+	WL_SETUP(bind(idle, (void *)&a4, sizeof(a4)) == 0, "bound idle socket");
+
+	a4 = sin4("127.0.0.1", PORT + 4);
+	u1 = new_bound(AF_INET, SOCK_DGRAM, &a4, sizeof(a4));
+	set(u1, SOL_SOCKET, SO_RCVBUF, 50000, "SO_RCVBUF");
+	set(u1, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST");
+	a4 = sin4("127.0.0.1", PORT + 5);
+	u2 = new_bound(AF_INET, SOCK_DGRAM, &a4, sizeof(a4));
+	a4 = sin4("127.0.0.1", PORT + 4);
+	WL_SETUP(connect(u2, (void *)&a4, sizeof(a4)) == 0, "connect UDP");
+
+	a6 = sin6("::1", PORT + 6);
+	u6 = new_bound(AF_INET6, SOCK_DGRAM, &a6, sizeof(a6));
+}
+
+/* A new client of a listener: connect, accept, one message each way. */
+static void check_accept(int l, int family, const char *addr, int port, const char *name)
+{
+	struct sockaddr_in a4 = sin4(addr, port);
+	struct sockaddr_in6 a6 = sin6(addr, port);
+	struct pollfd p = { .fd = l, .events = POLLIN };
+	char buf[8] = "";
+	int c = socket(family, SOCK_STREAM, 0), s;
+
+	if (connect(c, family == AF_INET ? (void *)&a4 : (void *)&a6, family == AF_INET ? sizeof(a4) : sizeof(a6))) {
+		wl_fail("%s: connect: %s", name, strerror(errno));
+		return;
+	}
+	if (poll(&p, 1, 5000) != 1 || (s = accept(l, NULL, NULL)) < 0) {
+		wl_fail("%s: nothing to accept: %s", name, strerror(errno));
+		return;
+	}
+	if (!wl_write_all(c, "ping", 4) || !wl_read_all(s, buf, 4) || memcmp(buf, "ping", 4) ||
+	    !wl_write_all(s, "pong", 4) || !wl_read_all(c, buf, 4) || memcmp(buf, "pong", 4))
+		wl_fail("%s: the accepted connection does not carry data", name);
+	close(c);
+	close(s);
+}
+
+static void check_tcp(void)
+{
+	struct tcp_info ti = {};
+	socklen_t len = sizeof(ti);
+
+	WL_CHECK(port_of(l4) == PORT, "IPv4 listener on port %d", port_of(l4));
+	WL_CHECK(get(l4, SOL_SOCKET, SO_ACCEPTCONN) == 1, "IPv4 listener does not listen");
+	WL_CHECK(get(l4, SOL_SOCKET, SO_KEEPALIVE) == 1, "SO_KEEPALIVE lost");
+	WL_CHECK(get(l4, SOL_SOCKET, SO_REUSEADDR) == 1, "SO_REUSEADDR lost");
+	WL_CHECK(get(l4, SOL_SOCKET, SO_SNDBUF) == 200000, "SO_SNDBUF %d", get(l4, SOL_SOCKET, SO_SNDBUF));
+	WL_CHECK(get(l4, SOL_TCP, TCP_NODELAY) == 1, "TCP_NODELAY lost");
+	WL_CHECK(get(l4, SOL_TCP, TCP_KEEPIDLE) == 123, "TCP_KEEPIDLE %d", get(l4, SOL_TCP, TCP_KEEPIDLE));
+	WL_CHECK(get(l4, SOL_IP, IP_TTL) == 33, "IP_TTL %d", get(l4, SOL_IP, IP_TTL));
+	WL_CHECK(fcntl(l4, F_GETFL) & O_NONBLOCK, "IPv4 listener lost O_NONBLOCK");
+	WL_CHECK(getsockopt(l4, SOL_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_sacked == 7, "backlog %u, not 7",
+		 ti.tcpi_sacked);
+	WL_CHECK(get(l6dual, SOL_IPV6, IPV6_V6ONLY) == 0, "dual-stack listener is IPv6-only");
+	WL_CHECK(get(l6only, SOL_IPV6, IPV6_V6ONLY) == 1, "IPv6-only listener lost IPV6_V6ONLY");
+	WL_CHECK(!(fcntl(l6dual, F_GETFL) & O_NONBLOCK), "dual-stack listener became non-blocking");
+	WL_CHECK(port_of(idle) == PORT + 3, "idle socket on port %d", port_of(idle));
+	WL_CHECK(get(idle, SOL_SOCKET, SO_ACCEPTCONN) == 0, "the idle socket listens");
+	WL_CHECK(get(idle, SOL_SOCKET, SO_REUSEPORT) == 1, "SO_REUSEPORT lost");
+	check_accept(l4, AF_INET, "127.0.0.1", PORT, "IPv4 listener");
+	check_accept(l6dual, AF_INET6, "::1", PORT + 1, "dual-stack listener over IPv6");
+	check_accept(l6dual, AF_INET, "127.0.0.1", PORT + 1, "dual-stack listener over IPv4");
+	check_accept(l6only, AF_INET6, "::1", PORT + 2, "IPv6-only listener");
+	WL_CHECK(listen(idle, 1) == 0, "the idle socket cannot listen: %s", strerror(errno));
+	check_accept(idle, AF_INET, "127.0.0.1", PORT + 3, "the once idle socket");
+}
+
+static void check_udp(void)
+{
+	struct sockaddr_in from = {}, to = sin4("127.0.0.1", PORT + 5);
+	struct sockaddr_in6 to6 = sin6("::1", PORT + 6);
+	socklen_t len = sizeof(from);
+	char buf[16] = "";
+	int c6;
+
+	WL_CHECK(get(u1, SOL_SOCKET, SO_RCVBUF) == 100000, "SO_RCVBUF %d", get(u1, SOL_SOCKET, SO_RCVBUF));
+	WL_CHECK(get(u1, SOL_SOCKET, SO_BROADCAST) == 1, "SO_BROADCAST lost");
+	WL_CHECK(send(u2, "dgram-1", 7, 0) == 7, "connected UDP send: %s", strerror(errno));
+	WL_CHECK(recvfrom(u1, buf, sizeof(buf), 0, (void *)&from, &len) == 7 && !memcmp(buf, "dgram-1", 7) &&
+			 ntohs(from.sin_port) == PORT + 5,
+		 "bound UDP socket got no datagram from the connected one");
+	WL_CHECK(sendto(u1, "dgram-2", 7, 0, (void *)&to, sizeof(to)) == 7, "UDP sendto: %s", strerror(errno));
+	WL_CHECK(recv(u2, buf, sizeof(buf), 0) == 7 && !memcmp(buf, "dgram-2", 7), "connected UDP socket got no reply");
+	c6 = socket(AF_INET6, SOCK_DGRAM, 0);
+	WL_CHECK(sendto(c6, "dgram-6", 7, 0, (void *)&to6, sizeof(to6)) == 7, "IPv6 UDP sendto: %s", strerror(errno));
+	WL_CHECK(recv(u6, buf, sizeof(buf), 0) == 7 && !memcmp(buf, "dgram-6", 7), "IPv6 UDP socket got nothing");
+	close(c6);
+}
+
+/* The child's half: accept one client on the shared listener, greet it. */
+static void child_accepts(void)
+{
+	struct pollfd p = { .fd = l4, .events = POLLIN };
+	int s;
+
+	wl_wait_usr1();
+	if (poll(&p, 1, 5000) != 1 || (s = accept(l4, NULL, NULL)) < 0 || !wl_write_all(s, "child", 5))
+		wl_fail("child: no client on the shared listener: %s", strerror(errno));
+	wl_child_exit();
+}
+
+static void check_shared(pid_t child)
+{
+	struct sockaddr_in a4 = sin4("127.0.0.1", PORT);
+	char buf[5] = "";
+	int c = socket(AF_INET, SOCK_STREAM, 0), st;
+
+	kill(child, SIGUSR1);
+	WL_CHECK(connect(c, (void *)&a4, sizeof(a4)) == 0 && wl_read_all(c, buf, 5) && !memcmp(buf, "child", 5),
+		 "the child did not answer on the shared listener");
+	close(c);
+	WL_CHECK(waitpid(child, &st, 0) == child && WIFEXITED(st) && !WEXITSTATUS(st),
+		 "the child found its state wrong (status 0x%x)", st);
+}
+
+int main(int argc, char **argv)
+{
+	pid_t child;
+
+	wl_init(argc, argv);
+	signal(SIGPIPE, SIG_IGN);
+	setup();
+	child = fork();
+	WL_SETUP(child >= 0, "fork");
+	if (child == 0)
+		child_accepts();
+	wl_ready(argv);
+	wl_wait_usr1();
+	check_shared(child);
+	check_tcp();
+	check_udp();
+	return wl_finish();
+}
