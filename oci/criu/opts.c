@@ -46,6 +46,9 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("file-locks", 'l'),
 	OPT("timeout", 0, REQUIRED),
 	OPT("ghost-limit", 0, REQUIRED),
+	/* How a pre-dump reads memory; a dump has no pre-dump stage, so it
+	 * is checked and changes nothing (zdtm passes it on every dump). */
+	OPT("pre-dump-mode", 0, REQUIRED),
 	OPT("status-fd", 0, REQUIRED),
 	BOOL("display-stats", 0),
 	OPT("close", 0, REQUIRED),
@@ -108,7 +111,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NBOOL("tls", "the page server"),
 	NOPT("tls-no-cn-verify", 0, NONE, "the page server"),
 	NOPT("cgroup-yard", 0, REQUIRED, "cgroups"),
-	NOPT("pre-dump-mode", 0, REQUIRED, "pre-dump"),
 	NOPT("file-validation", 0, REQUIRED, NULL),
 	NBOOL("skip-file-rwx-check", NULL),
 	NOPT("lsm-mount-context", 0, REQUIRED, "LSM profiles"),
@@ -306,6 +308,11 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 
 	if (flag) {
 		*flag = !negated;
+		return 0;
+	}
+	if (!strcmp(name, "pre-dump-mode")) {
+		if (strcmp(value, "splice") && strcmp(value, "read"))
+			return oc_error(-EINVAL, "invalid argument for --%s: %s (splice or read)", name, value);
 		return 0;
 	}
 	if (!strcmp(name, "tree")) {

@@ -92,7 +92,7 @@ criu_restore() {
 @test "options by long, short and =-joined names dump and restore; the action may come last" {
 	wl_start tree
 	run criu -t "$WL_PID" --images-dir="$WL_DIR/img" --log-file=dump.log --verbosity=4 -j --file-locks \
-		--timeout=10 --pidfile=ignored dump
+		--timeout=10 --pidfile=ignored --pre-dump-mode splice dump
 	[ "$status" -eq 0 ] || { show_log "$WL_DIR/img/dump.log"; fail "$output"; }
 	[ -e "$WL_DIR/img/inventory.img" ] || fail "no inventory.img"
 	grep -q "Debug" "$WL_DIR/img/dump.log" || fail "--verbosity=4 did not reach the log"
@@ -125,6 +125,9 @@ criu_restore() {
 	run criu dump -t "$WL_PID" --frobnicate
 	assert_failure 1
 	assert_output --partial -- "--frobnicate"
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" --pre-dump-mode=copy
+	assert_failure 1
+	assert_output --partial -- "invalid argument for --pre-dump-mode: copy (splice or read)"
 	wl_expect_pass
 }
 
