@@ -23,11 +23,14 @@ teardown() {
 
 # The points: a log line (TEXT#N: its Nth time, TEXT@MS: MS ms after it).
 # In a plain dump every point is before the tree is let go (killed).
-PLAIN_SHORT=("dumping memory contents#1@10" "dumping memory contents#4@10")
+# The short points have room after them on a fast machine too: a 64 MiB
+# task is copied in under 10 ms when the machine is quiet, so a point must
+# leave whole tasks to go, not milliseconds.
+PLAIN_SHORT=("dumping memory contents#1" "dumping memory contents#3")
 PLAIN_LONG=("Froze@2" "dumping threads" "dumping signal handlers#2" "dumping timers#3" "dumping memory map#4"
 	"dumping memory contents#1@5" "dumping memory contents#3@15" "dumping file descriptors#2"
 	"collected; ending its remote session#3")
-SNAP_SHORT=("The tree runs again@5" "sends#3@20")
+SNAP_SHORT=("The tree runs again" "sends#2")
 SNAP_LONG=("dumping resource limits#2" "dumping memory contents#1@1" "dumping memory contents#3@1"
 	"dumping memory contents#4@3" "The tree runs again" "sends#1@5" "sends#3@20" "pages saved as#2")
 
