@@ -101,11 +101,10 @@ static bool same_vma(const struct oc_proc_vma *a, const struct oc_proc_vma *b)
 static int read_vmas_early(struct oc_dump_task *t)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
-	_cleanup_free_ char *maps = NULL;
 	struct oc_proc_vma *vmas = NULL;
 	size_t n = 0;
 
-	if (oc_proc_read(t->pid, "maps", &maps, NULL) < 0 || oc_proc_parse_maps(maps, &vmas, &n) < 0)
+	if (oc_proc_read_maps(t->pid, &vmas, &n) < 0)
 		return -EAGAIN;
 	bool same = n == ctx->n_early_vmas;
 	for (size_t i = 0; same && i < n; i++)

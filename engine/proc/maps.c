@@ -277,3 +277,11 @@ fail:
 	oc_proc_vmas_free(vmas, n);
 	return r;
 }
+
+int oc_proc_read_maps(pid_t pid, struct oc_proc_vma **ret_vmas, size_t *ret_n)
+{
+	_cleanup_free_ char *text = NULL;
+	int r = oc_proc_read(pid, "maps", &text, NULL);
+
+	return r < 0 ? r : oc_proc_parse_maps(text, ret_vmas, ret_n);
+}

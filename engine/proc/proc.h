@@ -157,6 +157,9 @@ struct oc_proc_vma {
  */
 int oc_proc_parse_maps(const char *text, struct oc_proc_vma **ret_vmas, size_t *ret_n);
 
+/* Read and parse /proc/PID/maps (0: our own). */
+int oc_proc_read_maps(pid_t pid, struct oc_proc_vma **ret_vmas, size_t *ret_n);
+
 void oc_proc_vmas_free(struct oc_proc_vma *vmas, size_t n);
 
 /* ---- /proc/PID/status ------------------------------------------------- */

@@ -160,15 +160,11 @@ struct area_layout {
 
 int oc_agent_find_area(struct oc_rst_task *t, size_t len, uint64_t *ret)
 {
-	_cleanup_free_ char *text = NULL;
 	struct oc_proc_vma *own = NULL;
 	size_t n_own = 0;
 	int r;
 
-	r = oc_proc_read(0, "maps", &text, NULL);
-	if (r < 0)
-		return r;
-	r = oc_proc_parse_maps(text, &own, &n_own);
+	r = oc_proc_read_maps(0, &own, &n_own);
 	if (r < 0)
 		return r;
 

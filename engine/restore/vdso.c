@@ -23,15 +23,11 @@
 /* Where this process's [vdso] is, and the [vvar] pages right below it. */
 static int read_own_vdso(struct oc_rst_vdso *vd)
 {
-	_cleanup_free_ char *text = NULL;
 	struct oc_proc_vma *vmas = NULL;
 	size_t n = 0;
 	int r;
 
-	r = oc_proc_read(0, "maps", &text, NULL);
-	if (r < 0)
-		return r;
-	r = oc_proc_parse_maps(text, &vmas, &n);
+	r = oc_proc_read_maps(0, &vmas, &n);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
