@@ -232,8 +232,8 @@ static int one_run(const struct tool *tool, size_t mib, int children, struct res
 
 	char pidarg[32];
 	snprintf(pidarg, sizeof(pidarg), "%d", pid);
-	char *dump_argv[] = { (char *)tool->path, "dump", "-t", pidarg, "-D", dir, "--leave-running", "-o",
-			      "dump.log", "-v2", NULL };
+	char *dump_argv[] = { (char *)tool->path, "dump", "-t",	      pidarg, "-D", dir,
+			      "--leave-running",  "-o",	  "dump.log", "-v2",  NULL };
 	/* Both tools write the images into warm memory alike. */
 	warm_memory(mib + 64);
 	uint64_t t0 = now_ns();
@@ -245,9 +245,8 @@ static int one_run(const struct tool *tool, size_t mib, int children, struct res
 	atomic_store(&monitoring, false);
 	double frozen_ms = atomic_load(&max_gap_ns) / 1e6;
 	if (getenv("OCBENCH_VERBOSE"))
-		fprintf(stderr, "# %s %zu MiB: longest gap %.1f ms, starting %.1f ms into a %.1f ms dump\n",
-			tool->name, mib, frozen_ms, ((int64_t)atomic_load(&max_gap_at_ns) - (int64_t)t0) / 1e6,
-			dump_ms);
+		fprintf(stderr, "# %s %zu MiB: longest gap %.1f ms, starting %.1f ms into a %.1f ms dump\n", tool->name,
+			mib, frozen_ms, ((int64_t)atomic_load(&max_gap_at_ns) - (int64_t)t0) / 1e6, dump_ms);
 	atomic_store(&monitor_quit, true);
 	pthread_join(mon, NULL);
 	if (r != 0) {
@@ -342,8 +341,10 @@ int main(int argc, char **argv)
 			workdir = optarg;
 			break;
 		default:
-			fprintf(stderr, "usage: %s [-s MiB,MiB..] [-t CHILDREN] [-r REPEAT] [-d DIR]\n"
-					"env: OCICR=path CRIU=path OCBENCH_VERBOSE=1 (each run's longest gap)\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [-s MiB,MiB..] [-t CHILDREN] [-r REPEAT] [-d DIR]\n"
+				"env: OCICR=path CRIU=path OCBENCH_VERBOSE=1 (each run's longest gap)\n",
+				argv[0]);
 			return 2;
 		}
 	}
@@ -375,8 +376,8 @@ int main(int argc, char **argv)
 	if (tree > 0)
 		loads[n_loads++] = (typeof(loads[0])){ 1, tree - 1 };
 
-	printf("%-10s %-14s %9s %9s %9s %9s %9s %9s %8s %8s\n", "tool", "workload", "frozen", "frozen", "dump",
-	       "dump", "restore", "restore", "image", "peakRSS");
+	printf("%-10s %-14s %9s %9s %9s %9s %9s %9s %8s %8s\n", "tool", "workload", "frozen", "frozen", "dump", "dump",
+	       "restore", "restore", "image", "peakRSS");
 	printf("%-10s %-14s %9s %9s %9s %9s %9s %9s %8s %8s\n", "", "", "best ms", "med ms", "best ms", "med ms",
 	       "best ms", "med ms", "MiB", "MiB");
 	for (int l = 0; l < n_loads; l++) {
@@ -394,8 +395,8 @@ int main(int argc, char **argv)
 			best_median(res[t].frozen_ms, res[t].n, &fb, &fm);
 			best_median(res[t].dump_ms, res[t].n, &db, &dm);
 			best_median(res[t].restore_ms, res[t].n, &rb, &rm);
-			printf("%-10s %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %8.1f %8.1f%s\n", tools[t].name, name, fb,
-			       fm, db, dm, rb, rm, res[t].image_mib, res[t].rss_mib,
+			printf("%-10s %-14s %9.1f %9.1f %9.1f %9.1f %9.1f %9.1f %8.1f %8.1f%s\n", tools[t].name, name,
+			       fb, fm, db, dm, rb, rm, res[t].image_mib, res[t].rss_mib,
 			       res[t].failures ? "  (some runs failed)" : "");
 			fflush(stdout);
 		}

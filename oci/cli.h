@@ -13,7 +13,7 @@
 /* Exit codes, documented in ocicr(1). */
 enum {
 	EXIT_OK = 0,
-	EXIT_FAIL = 1,  /* the operation failed; the message says why */
+	EXIT_FAIL = 1,	/* the operation failed; the message says why */
 	EXIT_USAGE = 2, /* bad command line */
 };
 

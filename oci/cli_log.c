@@ -22,8 +22,8 @@ static void file_sink(enum oc_log_level level, const char *line, void *userdata)
 
 	gettimeofday(&now, NULL);
 	timersub(&now, &log_start, &d);
-	fprintf(log_file, "(%02ld.%06ld) %s%s%s\n", (long)d.tv_sec, (long)d.tv_usec, tags[level],
-		level ? ": " : "", line);
+	fprintf(log_file, "(%02ld.%06ld) %s%s%s\n", (long)d.tv_sec, (long)d.tv_usec, tags[level], level ? ": " : "",
+		line);
 	fflush(log_file);
 	/* Warnings also reach the terminal; the CLI prints the final error. */
 	if (level == OC_LOG_WARN && userdata)

@@ -9,23 +9,20 @@
 
 static void diff_usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: ocicr diff [--format text|json] A B\n\n"
-		"Show what changed from checkpoint A to checkpoint B (archives or directories, as for\n"
-		"ocicr inspect): processes added and removed, changed names, command lines,\n"
-		"environments, working directories, files opened, closed or moved, and memory sizes.\n"
-		"Processes are matched by pid, files by descriptor number.\n\n"
-		"      --format FORMAT     text (a tree, default) or json (see docs/inspect.md)\n"
-		"  -h, --help              this help\n");
+	fprintf(out, "Usage: ocicr diff [--format text|json] A B\n\n"
+		     "Show what changed from checkpoint A to checkpoint B (archives or directories, as for\n"
+		     "ocicr inspect): processes added and removed, changed names, command lines,\n"
+		     "environments, working directories, files opened, closed or moved, and memory sizes.\n"
+		     "Processes are matched by pid, files by descriptor number.\n\n"
+		     "      --format FORMAT     text (a tree, default) or json (see docs/inspect.md)\n"
+		     "  -h, --help              this help\n");
 }
 
 int cmd_diff(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "format", required_argument, NULL, 'f' },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	struct oci_diff_opts o = { .sz = sizeof(o), .out = stdout };
 	int c, r;
 

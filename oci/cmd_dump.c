@@ -8,28 +8,27 @@
 
 static void dump_usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: ocicr dump -t PID -D DIR [OPTIONS]\n\n"
-		"Checkpoint the process tree rooted at PID into the images directory DIR.\n"
-		"By default the tree is killed once the dump succeeded.\n\n"
-		"  -t, --tree PID          root of the tree to dump\n"
-		"  -D, --images-dir DIR    where to write the images (created if missing)\n"
-		"  -R, --leave-running     let the tree run on after the dump; its memory is then\n"
-		"                          read from a copy-on-write snapshot after it resumed\n"
-		"      --no-snapshot       with -R: read memory while the tree is frozen instead\n"
-		"  -s, --leave-stopped     leave the tree stopped (SIGSTOP) after the dump\n"
-		"  -j, --shell-job         the tree belongs to a shell job (controlling tty)\n"
-		"  -l, --file-locks        dump file locks\n"
-		"      --timeout N         seconds a task may take to freeze (default 10)\n"
-		"      --ghost-limit SIZE  largest unlinked file saved (default 64M)\n"
-		"      --action-script F   run F at CRIU's notify points (pre-dump, post-dump)\n"
-		"  -W, --work-dir DIR      where a relative log file goes (default: DIR)\n"
-		"  -o, --log-file FILE     log file, relative to DIR (default dump.log; - for stderr)\n"
-		"  -v[0-4]                 log verbosity (default 3); -v, -vv... raise it by one a v\n"
-		"      --display-stats     print the dump statistics\n"
-		"  -h, --help              this help\n\n"
-		"Every other option of CRIU 4.2 is recognised too; one ocicr does not implement\n"
-		"yet fails with \"not supported by ocicr yet: --OPTION\".  See ocicr(1).\n");
+	fprintf(out, "Usage: ocicr dump -t PID -D DIR [OPTIONS]\n\n"
+		     "Checkpoint the process tree rooted at PID into the images directory DIR.\n"
+		     "By default the tree is killed once the dump succeeded.\n\n"
+		     "  -t, --tree PID          root of the tree to dump\n"
+		     "  -D, --images-dir DIR    where to write the images (created if missing)\n"
+		     "  -R, --leave-running     let the tree run on after the dump; its memory is then\n"
+		     "                          read from a copy-on-write snapshot after it resumed\n"
+		     "      --no-snapshot       with -R: read memory while the tree is frozen instead\n"
+		     "  -s, --leave-stopped     leave the tree stopped (SIGSTOP) after the dump\n"
+		     "  -j, --shell-job         the tree belongs to a shell job (controlling tty)\n"
+		     "  -l, --file-locks        dump file locks\n"
+		     "      --timeout N         seconds a task may take to freeze (default 10)\n"
+		     "      --ghost-limit SIZE  largest unlinked file saved (default 64M)\n"
+		     "      --action-script F   run F at CRIU's notify points (pre-dump, post-dump)\n"
+		     "  -W, --work-dir DIR      where a relative log file goes (default: DIR)\n"
+		     "  -o, --log-file FILE     log file, relative to DIR (default dump.log; - for stderr)\n"
+		     "  -v[0-4]                 log verbosity (default 3); -v, -vv... raise it by one a v\n"
+		     "      --display-stats     print the dump statistics\n"
+		     "  -h, --help              this help\n\n"
+		     "Every other option of CRIU 4.2 is recognised too; one ocicr does not implement\n"
+		     "yet fails with \"not supported by ocicr yet: --OPTION\".  See ocicr(1).\n");
 }
 
 int cmd_dump(int argc, char **argv)

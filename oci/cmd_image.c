@@ -105,9 +105,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, const struct optio
 static int image_decode(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "in", required_argument, NULL, 'i' },   { "out", required_argument, NULL, 'o' },
+		{ "in", required_argument, NULL, 'i' },	     { "out", required_argument, NULL, 'o' },
 		{ "pretty", no_argument, NULL, OPT_PRETTY }, { "nopl", no_argument, NULL, OPT_NOPL },
-		{ "help", no_argument, NULL, 'h' },        {},
+		{ "help", no_argument, NULL, 'h' },	     {},
 	};
 	struct image_opts o = { .in = "-", .out = "-" };
 	char *text = NULL;

@@ -18,38 +18,37 @@
 
 static void inspect_usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: ocicr inspect [OPTIONS] TARGET\n"
-		"       ocicr inspect --memory PID [--search STRING | --search-regex RE] [--context N]\n"
-		"                     [-o FILE [--raw]] [--format text|json] TARGET\n\n"
-		"Show what a checkpoint holds without restoring it.  TARGET is a checkpoint archive\n"
-		"(podman --export or CRI-O/kubelet; tar, plain, gzip or zstd; - for standard input),\n"
-		"an unpacked one, or an images directory; the kind is found from the content.\n"
-		"Without options: the container's identity and its process tree.\n\n"
-		"      --ps-tree           the process tree (pids, comm)\n"
-		"      --cmdline           each process's command line, read from its memory\n"
-		"      --env               each process's environment, read from its memory\n"
-		"      --files             open files (paths, offsets, flags), cwd, root, executable\n"
-		"      --sockets           sockets (kind, addresses, state)\n"
-		"      --mounts            mounts (spec.dump, or the mount images)\n"
-		"      --stats             dump statistics and memory sizes\n"
-		"      --metadata          annotations, credentials, archive layout, rootfs changes\n"
-		"  -a, --all               all of the above\n"
-		"      --format FORMAT     text (a tree, default) or json (see docs/inspect.md)\n\n"
-		"      --memory PID        dump PID's memory (hexdump-like listing), or search it:\n"
-		"      --search STRING     print each place STRING is found, with its address\n"
-		"      --search-regex RE   the same for an extended regular expression\n"
-		"      --context N         bytes shown either side of a match (default 32)\n"
-		"  -o, --output FILE       write the listing or matches to FILE (mode 0600)\n"
-		"      --raw               with -o: FILE gets the raw bytes, and the address map\n"
-		"                          (address range -> offset in FILE) is printed\n"
-		"\nLimits (archives may come from a compromised container; a cap that is reached\n"
-		"is an error, or a note saying what was left out):\n"
-		"      --max-extract SIZE  bytes written to the temporary directory (default 1G)\n"
-		"      --max-json SIZE     size of config.dump and other JSON members (default 4M)\n"
-		"      --max-names N       entries listed of rootfs-diff.tar (default 10000)\n"
-		"      --time-limit SECS   for the whole inspection, 0 for none (default 300)\n"
-		"  -h, --help              this help\n");
+	fprintf(out, "Usage: ocicr inspect [OPTIONS] TARGET\n"
+		     "       ocicr inspect --memory PID [--search STRING | --search-regex RE] [--context N]\n"
+		     "                     [-o FILE [--raw]] [--format text|json] TARGET\n\n"
+		     "Show what a checkpoint holds without restoring it.  TARGET is a checkpoint archive\n"
+		     "(podman --export or CRI-O/kubelet; tar, plain, gzip or zstd; - for standard input),\n"
+		     "an unpacked one, or an images directory; the kind is found from the content.\n"
+		     "Without options: the container's identity and its process tree.\n\n"
+		     "      --ps-tree           the process tree (pids, comm)\n"
+		     "      --cmdline           each process's command line, read from its memory\n"
+		     "      --env               each process's environment, read from its memory\n"
+		     "      --files             open files (paths, offsets, flags), cwd, root, executable\n"
+		     "      --sockets           sockets (kind, addresses, state)\n"
+		     "      --mounts            mounts (spec.dump, or the mount images)\n"
+		     "      --stats             dump statistics and memory sizes\n"
+		     "      --metadata          annotations, credentials, archive layout, rootfs changes\n"
+		     "  -a, --all               all of the above\n"
+		     "      --format FORMAT     text (a tree, default) or json (see docs/inspect.md)\n\n"
+		     "      --memory PID        dump PID's memory (hexdump-like listing), or search it:\n"
+		     "      --search STRING     print each place STRING is found, with its address\n"
+		     "      --search-regex RE   the same for an extended regular expression\n"
+		     "      --context N         bytes shown either side of a match (default 32)\n"
+		     "  -o, --output FILE       write the listing or matches to FILE (mode 0600)\n"
+		     "      --raw               with -o: FILE gets the raw bytes, and the address map\n"
+		     "                          (address range -> offset in FILE) is printed\n"
+		     "\nLimits (archives may come from a compromised container; a cap that is reached\n"
+		     "is an error, or a note saying what was left out):\n"
+		     "      --max-extract SIZE  bytes written to the temporary directory (default 1G)\n"
+		     "      --max-json SIZE     size of config.dump and other JSON members (default 4M)\n"
+		     "      --max-names N       entries listed of rootfs-diff.tar (default 10000)\n"
+		     "      --time-limit SECS   for the whole inspection, 0 for none (default 300)\n"
+		     "  -h, --help              this help\n");
 }
 
 static void on_signal(int sig)
@@ -95,37 +94,35 @@ static const struct {
 	int opt;
 	unsigned show;
 } show_opts[] = {
-	{ OPT_PS_TREE, OCI_SHOW_PS_TREE }, { OPT_CMDLINE, OCI_SHOW_CMDLINE }, { OPT_ENV, OCI_SHOW_ENV },
-	{ OPT_FILES, OCI_SHOW_FILES },	   { OPT_SOCKETS, OCI_SHOW_SOCKETS }, { OPT_MOUNTS, OCI_SHOW_MOUNTS },
+	{ OPT_PS_TREE, OCI_SHOW_PS_TREE }, { OPT_CMDLINE, OCI_SHOW_CMDLINE },	{ OPT_ENV, OCI_SHOW_ENV },
+	{ OPT_FILES, OCI_SHOW_FILES },	   { OPT_SOCKETS, OCI_SHOW_SOCKETS },	{ OPT_MOUNTS, OCI_SHOW_MOUNTS },
 	{ OPT_STATS, OCI_SHOW_STATS },	   { OPT_METADATA, OCI_SHOW_METADATA }, { 'a', OCI_SHOW_ALL },
 };
 
 int cmd_inspect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "ps-tree", no_argument, NULL, OPT_PS_TREE },
-		{ "cmdline", no_argument, NULL, OPT_CMDLINE },
-		{ "env", no_argument, NULL, OPT_ENV },
-		{ "files", no_argument, NULL, OPT_FILES },
-		{ "sockets", no_argument, NULL, OPT_SOCKETS },
-		{ "mounts", no_argument, NULL, OPT_MOUNTS },
-		{ "stats", no_argument, NULL, OPT_STATS },
-		{ "metadata", no_argument, NULL, OPT_METADATA },
-		{ "all", no_argument, NULL, 'a' },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "memory", required_argument, NULL, OPT_MEMORY },
-		{ "search", required_argument, NULL, OPT_SEARCH },
-		{ "search-regex", required_argument, NULL, OPT_SEARCH_REGEX },
-		{ "context", required_argument, NULL, OPT_CONTEXT },
-		{ "output", required_argument, NULL, 'o' },
-		{ "raw", no_argument, NULL, OPT_RAW },
-		{ "max-extract", required_argument, NULL, OPT_MAX_EXTRACT },
-		{ "max-json", required_argument, NULL, OPT_MAX_JSON },
-		{ "max-names", required_argument, NULL, OPT_MAX_NAMES },
-		{ "time-limit", required_argument, NULL, OPT_TIME_LIMIT },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "ps-tree", no_argument, NULL, OPT_PS_TREE },
+					      { "cmdline", no_argument, NULL, OPT_CMDLINE },
+					      { "env", no_argument, NULL, OPT_ENV },
+					      { "files", no_argument, NULL, OPT_FILES },
+					      { "sockets", no_argument, NULL, OPT_SOCKETS },
+					      { "mounts", no_argument, NULL, OPT_MOUNTS },
+					      { "stats", no_argument, NULL, OPT_STATS },
+					      { "metadata", no_argument, NULL, OPT_METADATA },
+					      { "all", no_argument, NULL, 'a' },
+					      { "format", required_argument, NULL, OPT_FORMAT },
+					      { "memory", required_argument, NULL, OPT_MEMORY },
+					      { "search", required_argument, NULL, OPT_SEARCH },
+					      { "search-regex", required_argument, NULL, OPT_SEARCH_REGEX },
+					      { "context", required_argument, NULL, OPT_CONTEXT },
+					      { "output", required_argument, NULL, 'o' },
+					      { "raw", no_argument, NULL, OPT_RAW },
+					      { "max-extract", required_argument, NULL, OPT_MAX_EXTRACT },
+					      { "max-json", required_argument, NULL, OPT_MAX_JSON },
+					      { "max-names", required_argument, NULL, OPT_MAX_NAMES },
+					      { "time-limit", required_argument, NULL, OPT_TIME_LIMIT },
+					      { "help", no_argument, NULL, 'h' },
+					      {} };
 	struct oci_inspect_opts io = { .sz = sizeof(io), .out = stdout };
 	struct oci_memory_opts mo = { .sz = sizeof(mo), .context = 32, .out = stdout };
 	bool memory = false, context_set = false;
@@ -177,13 +174,13 @@ int cmd_inspect(int argc, char **argv)
 			break;
 		case OPT_MAX_EXTRACT:
 			if (oci_parse_size(optarg, &oci_limits.max_extract) < 0)
-				return cli_usage_error("inspect", "--max-extract takes a size (4096, 512M, 2G), not '%s'",
-						       optarg);
+				return cli_usage_error("inspect",
+						       "--max-extract takes a size (4096, 512M, 2G), not '%s'", optarg);
 			break;
 		case OPT_MAX_JSON:
 			if (oci_parse_size(optarg, &oci_limits.max_json) < 0 || oci_limits.max_json > (1ull << 31))
-				return cli_usage_error("inspect", "--max-json takes a size up to 2G (64K, 16M), not '%s'",
-						       optarg);
+				return cli_usage_error("inspect",
+						       "--max-json takes a size up to 2G (64K, 16M), not '%s'", optarg);
 			break;
 		case OPT_MAX_NAMES:
 			if (cli_parse_number(optarg, INT_MAX, &v) < 0)
@@ -212,7 +209,7 @@ int cmd_inspect(int argc, char **argv)
 	if (!memory) {
 		if (mo.search || mo.search_regex || context_set || mo.output || mo.raw)
 			return cli_usage_error("inspect", "--search, --search-regex, --context, -o and --raw go with "
-					       "--memory PID");
+							  "--memory PID");
 		io.target = argv[optind];
 		cli_inspect_signals();
 		r = oci_inspect(&io);

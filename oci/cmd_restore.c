@@ -8,27 +8,26 @@
 
 static void restore_usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: ocicr restore -D DIR [OPTIONS]\n\n"
-		"Restore the process tree checkpointed in DIR, with its original pids.\n"
-		"Without -d, wait for the restored tree's root to exit and exit with its status.\n\n"
-		"  -D, --images-dir DIR       the images directory\n"
-		"  -d, --restore-detached     return once the tree runs\n"
-		"  -S, --restore-sibling      with -d: the root becomes a child of ocicr's parent\n"
-		"      --pidfile FILE         write the root's pid to FILE\n"
-		"  -j, --shell-job            the tree was a shell job\n"
-		"  -s, --leave-stopped        leave the restored tree stopped (SIGSTOP)\n"
-		"      --action-script F      run F at CRIU's notify points (pre-restore ... post-resume)\n"
-		"      --plan-only            print the restore plan and restore nothing\n"
-		"      --timeout SECONDS      fail (and undo) if the tree is not restored within this\n"
-		"                             (default 120; fractions allowed)\n"
-		"  -W, --work-dir DIR         where a relative log file goes (default: DIR)\n"
-		"  -o, --log-file FILE        log file, relative to DIR (default restore.log; - for stderr)\n"
-		"  -v[0-4]                    log verbosity (default 3); -v, -vv... raise it by one a v\n"
-		"      --display-stats        print the restore statistics\n"
-		"  -h, --help                 this help\n\n"
-		"Every other option of CRIU 4.2 is recognised too; one ocicr does not implement\n"
-		"yet fails with \"not supported by ocicr yet: --OPTION\".  See ocicr(1).\n");
+	fprintf(out, "Usage: ocicr restore -D DIR [OPTIONS]\n\n"
+		     "Restore the process tree checkpointed in DIR, with its original pids.\n"
+		     "Without -d, wait for the restored tree's root to exit and exit with its status.\n\n"
+		     "  -D, --images-dir DIR       the images directory\n"
+		     "  -d, --restore-detached     return once the tree runs\n"
+		     "  -S, --restore-sibling      with -d: the root becomes a child of ocicr's parent\n"
+		     "      --pidfile FILE         write the root's pid to FILE\n"
+		     "  -j, --shell-job            the tree was a shell job\n"
+		     "  -s, --leave-stopped        leave the restored tree stopped (SIGSTOP)\n"
+		     "      --action-script F      run F at CRIU's notify points (pre-restore ... post-resume)\n"
+		     "      --plan-only            print the restore plan and restore nothing\n"
+		     "      --timeout SECONDS      fail (and undo) if the tree is not restored within this\n"
+		     "                             (default 120; fractions allowed)\n"
+		     "  -W, --work-dir DIR         where a relative log file goes (default: DIR)\n"
+		     "  -o, --log-file FILE        log file, relative to DIR (default restore.log; - for stderr)\n"
+		     "  -v[0-4]                    log verbosity (default 3); -v, -vv... raise it by one a v\n"
+		     "      --display-stats        print the restore statistics\n"
+		     "  -h, --help                 this help\n\n"
+		     "Every other option of CRIU 4.2 is recognised too; one ocicr does not implement\n"
+		     "yet fails with \"not supported by ocicr yet: --OPTION\".  See ocicr(1).\n");
 }
 
 int cmd_restore(int argc, char **argv)

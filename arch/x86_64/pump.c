@@ -16,7 +16,7 @@
 #include "core/log.h"
 
 #define STR_(x) #x
-#define STR(x) STR_(x)
+#define STR(x)	STR_(x)
 
 /*
  * The loop the twin runs.  In: r12 the pipe's write end, r13 an array of
@@ -26,6 +26,7 @@
  * the twin for us.  Out: r15 0 or the failing vmsplice's -errno, r14 the
  * runs not moved.  Position-independent; kept in .rodata, never run here.
  */
+/* clang-format off */
 __asm__(".pushsection .rodata\n"
 	".globl oc_twin_pump_code\n"
 	".globl oc_twin_pump_code_end\n"
@@ -57,12 +58,13 @@ __asm__(".pushsection .rodata\n"
 	"	int3\n"
 	"oc_twin_pump_code_end:\n"
 	".popsection\n");
+/* clang-format on */
 
 extern const uint8_t oc_twin_pump_code[], oc_twin_pump_code_end[];
 
-#define PUMP_DATA 4096                   /* scratch: code in the first page, then */
-#define PUMP_FDS PUMP_DATA               /* the pipe's two fds */
-#define PUMP_RUNS (PUMP_DATA + 64)       /* and the runs */
+#define PUMP_DATA 4096		   /* scratch: code in the first page, then */
+#define PUMP_FDS  PUMP_DATA	   /* the pipe's two fds */
+#define PUMP_RUNS (PUMP_DATA + 64) /* and the runs */
 
 int oc_twin_pump_start(pid_t twin, unsigned long syscall_ip, const struct iovec *runs, size_t n_runs,
 		       struct oc_twin_pump *p)

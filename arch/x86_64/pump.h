@@ -24,8 +24,8 @@
 
 struct oc_twin_pump {
 	pid_t twin;
-	int pipe_fd;          /* our read end of the pipe, or -1 */
-	bool running;         /* the twin runs the loop (until its final stop) */
+	int pipe_fd;  /* our read end of the pipe, or -1 */
+	bool running; /* the twin runs the loop (until its final stop) */
 	struct oc_remote rs;
 };
 

@@ -13,16 +13,16 @@
 #include "core/error.h"
 
 /* Kernel syscall-restart codes (include/linux/errno.h, not exported). */
-#define ERESTARTSYS 512
-#define ERESTARTNOINTR 513
-#define ERESTARTNOHAND 514
+#define ERESTARTSYS	      512
+#define ERESTARTNOINTR	      513
+#define ERESTARTNOHAND	      514
 #define ERESTART_RESTARTBLOCK 516
 
-#define GDT_ENTRY_TLS_MIN 12
+#define GDT_ENTRY_TLS_MIN     12
 #define GDT_ENTRY_TLS_ENTRIES 3
 
 #define XSAVE_HDR_OFFSET 512
-#define FXSAVE_SIZE 512
+#define FXSAVE_SIZE	 512
 
 /* The xsave components CRIU's image carries, with their array sizes. */
 enum xfeature {
@@ -141,15 +141,15 @@ static int dump_fpu(struct oc_arena *a, pid_t tid, UserX86FpregsEntry **ret_fp)
 		memcpy(&xs->xstate_bv, buf + XSAVE_HDR_OFFSET, sizeof(uint64_t));
 
 		/* Every component this CPU enables goes in, as CRIU does. */
-#define COMPONENT(bit, field, words, dup)                                              \
-	if (enabled & (1ull << (bit))) {                                               \
-		size_t off = xcomponent_offset(bit);                                   \
-		if (off + (words) * sizeof(*xs->field) <= iov.iov_len) {               \
-			xs->n_##field = (words);                                       \
-			xs->field = dup(a, buf + off, (words));                        \
-			if (!xs->field)                                                \
-				return -ENOMEM;                                        \
-		}                                                                      \
+#define COMPONENT(bit, field, words, dup)                                \
+	if (enabled & (1ull << (bit))) {                                 \
+		size_t off = xcomponent_offset(bit);                     \
+		if (off + (words) * sizeof(*xs->field) <= iov.iov_len) { \
+			xs->n_##field = (words);                         \
+			xs->field = dup(a, buf + off, (words));          \
+			if (!xs->field)                                  \
+				return -ENOMEM;                          \
+		}                                                        \
 	}
 		COMPONENT(XF_YMM, ymmh_space, 64, dup_u32);
 		COMPONENT(XF_BNDREGS, bndreg_state, 8, dup_u64);
@@ -197,8 +197,7 @@ static int dump_tls(struct oc_arena *a, pid_t tid, ThreadInfoX86 *ti)
 	return 0;
 }
 
-int oc_arch_dump_thread_info(struct oc_arena *a, pid_t tid, const struct user_regs_struct *regs,
-			     ThreadInfoX86 **ret_ti)
+int oc_arch_dump_thread_info(struct oc_arena *a, pid_t tid, const struct user_regs_struct *regs, ThreadInfoX86 **ret_ti)
 {
 	struct user_regs_struct r = *regs;
 	ThreadInfoX86 *ti = OC_ARENA_MSG(a, ThreadInfoX86, THREAD_INFO_X86__INIT);
@@ -208,8 +207,8 @@ int oc_arch_dump_thread_info(struct oc_arena *a, pid_t tid, const struct user_re
 	if (!ti || !g)
 		return -ENOMEM;
 	if (r.cs != 0x33)
-		return oc_error(-EOPNOTSUPP, "thread %d runs in 32-bit mode (cs 0x%llx), which is not supported",
-				tid, (unsigned long long)r.cs);
+		return oc_error(-EOPNOTSUPP, "thread %d runs in 32-bit mode (cs 0x%llx), which is not supported", tid,
+				(unsigned long long)r.cs);
 	fixup_syscall_restart(&r);
 
 	g->r15 = r.r15;
@@ -289,9 +288,16 @@ int oc_arch_regs_from_image(const UserX86RegsEntry *g, struct user_regs_struct *
 
 static const char *xfeature_name(int bit)
 {
-	static const char *const names[] = { "x87", "SSE", "AVX", "MPX bound registers", "MPX CSR",
-					     "AVX-512 opmask", "AVX-512 ZMM_Hi256", "AVX-512 Hi16_ZMM",
-					     "PT", "PKRU" };
+	static const char *const names[] = { "x87",
+					     "SSE",
+					     "AVX",
+					     "MPX bound registers",
+					     "MPX CSR",
+					     "AVX-512 opmask",
+					     "AVX-512 ZMM_Hi256",
+					     "AVX-512 Hi16_ZMM",
+					     "PT",
+					     "PKRU" };
 	return bit < (int)ARRAY_SIZE(names) ? names[bit] : "unknown";
 }
 
@@ -303,8 +309,8 @@ int oc_arch_xstate_from_image(const UserX86FpregsEntry *fp, void *buf, size_t le
 	if (len < FXSAVE_SIZE + 64)
 		return oc_error(-EINVAL, "xsave buffer too small");
 	if (fp->n_st_space < 32 || fp->n_xmm_space < 64)
-		return oc_error(-EINVAL, "FPU state in the image is short: %zu st words, %zu xmm words",
-				fp->n_st_space, fp->n_xmm_space);
+		return oc_error(-EINVAL, "FPU state in the image is short: %zu st words, %zu xmm words", fp->n_st_space,
+				fp->n_xmm_space);
 	memset(buf, 0, len);
 	fx->cwd = fp->cwd;
 	fx->swd = fp->swd;
@@ -323,16 +329,20 @@ int oc_arch_xstate_from_image(const UserX86FpregsEntry *fp, void *buf, size_t le
 		uint64_t missing = xs->xstate_bv & ~enabled;
 		for (int bit = 0; missing && bit < 64; bit++)
 			if (missing & (1ull << bit))
-				return oc_error(-EOPNOTSUPP, "the image uses CPU state '%s' (xsave component %d), "
-						"which this CPU does not enable", xfeature_name(bit), bit);
+				return oc_error(-EOPNOTSUPP,
+						"the image uses CPU state '%s' (xsave component %d), "
+						"which this CPU does not enable",
+						xfeature_name(bit), bit);
 		bv = xs->xstate_bv;
 #define COMPONENT(bit, field, words)                                                      \
-	if (xs->n_##field && (enabled & (1ull << (bit)))) {                              \
-		size_t off = xcomponent_offset(bit), n = (words) * sizeof(*xs->field);   \
-		if (xs->n_##field != (words) || off + n > len)                           \
-			return oc_error(-EINVAL, "xsave component %d in the image has %zu words, " \
-					"expected %d", bit, xs->n_##field, (words));     \
-		memcpy((uint8_t *)buf + off, xs->field, n);                              \
+	if (xs->n_##field && (enabled & (1ull << (bit)))) {                               \
+		size_t off = xcomponent_offset(bit), n = (words) * sizeof(*xs->field);    \
+		if (xs->n_##field != (words) || off + n > len)                            \
+			return oc_error(-EINVAL,                                          \
+					"xsave component %d in the image has %zu words, " \
+					"expected %d",                                    \
+					bit, xs->n_##field, (words));                     \
+		memcpy((uint8_t *)buf + off, xs->field, n);                               \
 	}
 		COMPONENT(XF_YMM, ymmh_space, 64);
 		COMPONENT(XF_BNDREGS, bndreg_state, 8);

@@ -16,7 +16,7 @@
 #include "core/error.h"
 #include "core/log.h"
 
-#define SYSCALL_STOP (SIGTRAP | 0x80)
+#define SYSCALL_STOP   (SIGTRAP | 0x80)
 #define STACK_RED_ZONE 128
 
 int oc_remote_find_syscall_ip(pid_t pid, unsigned long *ret_ip)
@@ -175,8 +175,7 @@ int oc_remote_begin(pid_t tid, unsigned long syscall_ip, size_t scratch_len, str
 		struct iovec local = { rs.scratch_was, rs.scratch_len },
 			     remote = { (void *)rs.scratch, rs.scratch_len };
 		if (process_vm_readv(tid, &local, 1, &remote, 1, 0) != (ssize_t)rs.scratch_len)
-			return oc_error_errno(-errno, "thread %d: no stack below 0x%llx to work in", tid,
-					      rs.saved.rsp);
+			return oc_error_errno(-errno, "thread %d: no stack below 0x%llx to work in", tid, rs.saved.rsp);
 	}
 	rs.active = true;
 	*ret_rs = rs;

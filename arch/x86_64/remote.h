@@ -26,8 +26,8 @@ struct oc_remote {
 	pid_t tid;
 	struct user_regs_struct saved; /* the thread's own registers */
 	uint64_t saved_sigmask;
-	unsigned long syscall_ip;      /* a `syscall` instruction in the task */
-	unsigned long scratch;         /* scratch below the thread's stack, or 0 */
+	unsigned long syscall_ip; /* a `syscall` instruction in the task */
+	unsigned long scratch;	  /* scratch below the thread's stack, or 0 */
 	size_t scratch_len;
 	uint8_t scratch_was[OC_REMOTE_SCRATCH_MAX]; /* what the scratch held */
 	bool active;

@@ -20,14 +20,14 @@ void *oc_arena_memdup(struct oc_arena *a, const void *p, size_t size);
 char *oc_arena_strdup(struct oc_arena *a, const char *s);
 
 /* Allocate a protobuf-c message and initialise it with its INIT macro. */
-#define OC_ARENA_MSG(a, type, init)                                  \
-	({                                                           \
-		type *_m = oc_arena_alloc((a), sizeof(type));        \
-		if (_m) {                                            \
-			type _i = init;                              \
-			memcpy(_m, &_i, sizeof(type));               \
-		}                                                    \
-		_m;                                                  \
+#define OC_ARENA_MSG(a, type, init)                           \
+	({                                                    \
+		type *_m = oc_arena_alloc((a), sizeof(type)); \
+		if (_m) {                                     \
+			type _i = init;                       \
+			memcpy(_m, &_i, sizeof(type));        \
+		}                                             \
+		_m;                                           \
 	})
 
 #define OC_ARENA_ARRAY(a, type, n) ((type *)oc_arena_alloc((a), sizeof(type) * ((n) ? (n) : 1)))

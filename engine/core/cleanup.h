@@ -44,52 +44,52 @@ static inline void closedirp(DIR **d)
 		closedir(*d);
 }
 
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_free_	   _cleanup_(freep)
+#define _cleanup_close_	   _cleanup_(closep)
+#define _cleanup_fclose_   _cleanup_(fclosep)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Take ownership out of a cleanup-managed variable. */
-#define TAKE_PTR(p)                          \
-	({                                   \
-		__typeof__(p) _tp_ = (p);    \
-		(p) = NULL;                  \
-		_tp_;                        \
+#define TAKE_PTR(p)                       \
+	({                                \
+		__typeof__(p) _tp_ = (p); \
+		(p) = NULL;               \
+		_tp_;                     \
 	})
 
-#define TAKE_FD(fd)                  \
-	({                           \
-		int _tf_ = (fd);     \
-		(fd) = -1;           \
-		_tf_;                \
+#define TAKE_FD(fd)              \
+	({                       \
+		int _tf_ = (fd); \
+		(fd) = -1;       \
+		_tf_;            \
 	})
 
 /* Define a cleanup helper for a type with its own free function. */
-#define DEFINE_CLEANUP_FUNC(type, func)                  \
-	static inline void func##p(type *p)              \
-	{                                                \
-		if (*p)                                  \
-			func(*p);                        \
+#define DEFINE_CLEANUP_FUNC(type, func)     \
+	static inline void func##p(type *p) \
+	{                                   \
+		if (*p)                     \
+			func(*p);           \
 	}
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 #ifndef MIN
-#define MIN(a, b)                      \
-	({                             \
+#define MIN(a, b)                       \
+	({                              \
 		__typeof__(a) _a = (a); \
 		__typeof__(b) _b = (b); \
-		_a < _b ? _a : _b;     \
+		_a < _b ? _a : _b;      \
 	})
 
 #endif
 
 #ifndef MAX
-#define MAX(a, b)                      \
-	({                             \
+#define MAX(a, b)                       \
+	({                              \
 		__typeof__(a) _a = (a); \
 		__typeof__(b) _b = (b); \
-		_a > _b ? _a : _b;     \
+		_a > _b ? _a : _b;      \
 	})
 #endif
 

@@ -10,8 +10,8 @@ static void *log_userdata;
 static enum oc_log_level log_level = OC_LOG_WARN;
 
 static const char *const level_names[] = {
-	[OC_LOG_MSG] = "", [OC_LOG_ERROR] = "Error: ", [OC_LOG_WARN] = "Warn: ",
-	[OC_LOG_INFO] = "",  [OC_LOG_DEBUG] = "",
+	[OC_LOG_MSG] = "",  [OC_LOG_ERROR] = "Error: ", [OC_LOG_WARN] = "Warn: ",
+	[OC_LOG_INFO] = "", [OC_LOG_DEBUG] = "",
 };
 
 void oc_set_log(oc_log_fn fn, void *userdata, enum oc_log_level level)

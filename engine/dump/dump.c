@@ -86,8 +86,7 @@ static bool same_vma(const struct oc_proc_vma *a, const struct oc_proc_vma *b)
 {
 	return a->start == b->start && a->end == b->end && a->pgoff == b->pgoff && a->prot == b->prot &&
 	       a->shared == b->shared && a->deleted == b->deleted && a->dev_major == b->dev_major &&
-	       a->dev_minor == b->dev_minor && a->inode == b->inode && a->kind == b->kind &&
-	       !strcmp(a->path, b->path);
+	       a->dev_minor == b->dev_minor && a->inode == b->inode && a->kind == b->kind && !strcmp(a->path, b->path);
 }
 
 /*
@@ -583,8 +582,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 	if (r < 0)
 		goto out;
 	ctx.page_cache_budget = oc_pages_cache_budget();
-	pr_debug("up to %" PRId64 " MiB of pages through the page cache, the rest direct",
-		 ctx.page_cache_budget >> 20);
+	pr_debug("up to %" PRId64 " MiB of pages through the page cache, the rest direct", ctx.page_cache_budget >> 20);
 	if (ctx.cow)
 		read_smaps_early(&ctx);
 	t0 = oc_now_us();
@@ -615,7 +613,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 	}
 
 	pr_debug("releasing the tree");
-	oc_release_tree(&ctx.tree, opts->leave_stopped   ? OC_RELEASE_STOP
+	oc_release_tree(&ctx.tree, opts->leave_stopped	 ? OC_RELEASE_STOP
 				   : opts->leave_running ? OC_RELEASE_RESUME
 							 : OC_RELEASE_KILL);
 	ctx.frozen_us = oc_now_us() - t_frozen;
@@ -639,8 +637,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 	r = write_stats(&ctx);
 	if (r < 0)
 		goto out;
-	pr_info("Dump done: %" PRIu64 " pages written, frozen for %" PRIu64 " us", ctx.pages_written,
-		ctx.frozen_us);
+	pr_info("Dump done: %" PRIu64 " pages written, frozen for %" PRIu64 " us", ctx.pages_written, ctx.frozen_us);
 out:
 	oc_interrupt_set(NULL, NULL);
 	dump_ctx_fini(&ctx);

@@ -10,6 +10,8 @@
 #include "img/image.h"
 #include "core/cleanup.h"
 
+/* The declarations and the table read best as laid out by hand. */
+/* clang-format off */
 #define PB(msg) extern const ProtobufCMessageDescriptor msg##__descriptor;
 PB(inventory_entry) PB(pstree_entry) PB(core_entry) PB(task_kobj_ids_entry)
 PB(mm_entry) PB(pagemap_entry) PB(fs_entry) PB(fdinfo_entry) PB(file_entry)
@@ -137,6 +139,7 @@ const struct oc_img_desc oc_img_descs[_OC_IMG_KIND_MAX] = {
 	RAW(TMPFS, "TMPFS_IMG", "tmpfs-%lu.tar.gz.img"),
 	RAW(TMPFS_DEV, "TMPFS_DEV", "tmpfs-dev-%lu.tar.gz.img"),
 };
+/* clang-format on */
 
 const struct oc_img_desc *oc_img_desc_by_magic(uint32_t magic)
 {

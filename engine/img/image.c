@@ -26,7 +26,7 @@ struct oc_imgdir {
 	int fd;
 	char *path;
 	bool recording;
-	bool inventory_gone;   /* recording: an older inventory.img is removed */
+	bool inventory_gone; /* recording: an older inventory.img is removed */
 	char **committed;
 	size_t n_committed;
 };
@@ -34,20 +34,20 @@ struct oc_imgdir {
 struct oc_img {
 	const struct oc_img_desc *desc;
 	struct oc_imgdir *dir; /* NULL for standalone files */
-	int dirfd;             /* where the final name goes (writing) */
+	int dirfd;	       /* where the final name goes (writing) */
 	int fd;
-	char *name;            /* file name as shown in messages */
-	char *final_name;      /* name relative to dirfd (writing) */
+	char *name;	  /* file name as shown in messages */
+	char *final_name; /* name relative to dirfd (writing) */
 	bool writing;
-	bool tmp_named;        /* no O_TMPFILE: data sits in ".NAME.part" */
+	bool tmp_named; /* no O_TMPFILE: data sits in ".NAME.part" */
 	bool owns_dirfd;
-	bool to_stdout;        /* "-": data sits in a memfd until commit */
-	uint64_t off;          /* logical offset: bytes consumed or produced */
-	uint64_t size;         /* file size (reading) */
-	uint64_t n_entries;    /* entries read or written so far */
+	bool to_stdout;	    /* "-": data sits in a memfd until commit */
+	uint64_t off;	    /* logical offset: bytes consumed or produced */
+	uint64_t size;	    /* file size (reading) */
+	uint64_t n_entries; /* entries read or written so far */
 	uint8_t *buf;
-	size_t buf_len;        /* bytes valid (reading) or pending (writing) */
-	size_t buf_pos;        /* next byte to consume (reading) */
+	size_t buf_len; /* bytes valid (reading) or pending (writing) */
+	size_t buf_pos; /* next byte to consume (reading) */
 };
 
 /* ---- image directories --------------------------------------------- */
@@ -284,8 +284,8 @@ static ssize_t img_read_some(struct oc_img *img, void *dst, size_t len)
 				if (n < 0) {
 					if (errno == EINTR)
 						continue;
-					return oc_error_errno(-errno, "%s: read failed at offset %" PRIu64,
-							      img->name, img->off);
+					return oc_error_errno(-errno, "%s: read failed at offset %" PRIu64, img->name,
+							      img->off);
 				}
 				if (n == 0)
 					break;
@@ -322,8 +322,8 @@ int oc_img_read_raw(struct oc_img *img, void *buf, size_t len)
 	if (n < 0)
 		return n;
 	if ((size_t)n != len)
-		return oc_error(-EIO, "%s: truncated: payload of %zu bytes at offset %" PRIu64
-			       " ends after %zd bytes", img->name, len, at, n);
+		return oc_error(-EIO, "%s: truncated: payload of %zu bytes at offset %" PRIu64 " ends after %zd bytes",
+				img->name, len, at, n);
 	return 0;
 }
 
@@ -334,9 +334,10 @@ int oc_img_read_alloc(struct oc_img *img, uint64_t len, uint8_t **ret_buf)
 
 	/* check before allocating: the length comes from the image */
 	if (len > img->size - MIN(img->off, img->size))
-		return oc_error(-EIO, "%s: truncated: payload of %" PRIu64 " bytes at offset %" PRIu64
-			       " runs past the end of the file (%" PRIu64 " bytes)", img->name, len,
-			       img->off, img->size);
+		return oc_error(-EIO,
+				"%s: truncated: payload of %" PRIu64 " bytes at offset %" PRIu64
+				" runs past the end of the file (%" PRIu64 " bytes)",
+				img->name, len, img->off, img->size);
 	buf = malloc(len ? len : 1);
 	if (!buf)
 		return oc_error(-ENOMEM, "%s: no memory for a payload of %" PRIu64 " bytes", img->name, len);
@@ -352,9 +353,10 @@ int oc_img_skip_raw(struct oc_img *img, uint64_t len)
 	uint64_t in_buf = img->buf_len - img->buf_pos;
 
 	if (len > img->size - img->off)
-		return oc_error(-EIO, "%s: truncated: payload of %" PRIu64 " bytes at offset %" PRIu64
-			       " runs past the end of the file (%" PRIu64 " bytes)", img->name, len,
-			       img->off, img->size);
+		return oc_error(-EIO,
+				"%s: truncated: payload of %" PRIu64 " bytes at offset %" PRIu64
+				" runs past the end of the file (%" PRIu64 " bytes)",
+				img->name, len, img->off, img->size);
 	if (len <= in_buf) {
 		img->buf_pos += len;
 		img->off += len;
@@ -398,11 +400,12 @@ static int img_check_magics(struct oc_img *img, const struct oc_img_desc *desc, 
 	if (magic != desc->magic) {
 		const struct oc_img_desc *found = oc_img_desc_by_magic(magic);
 		if (found)
-			return oc_error(-EINVAL, "%s: holds a %s image (magic 0x%08x) but a %s image "
-					"(magic 0x%08x) was expected", img->name, found->name, magic,
-					desc->name, desc->magic);
-		return oc_error(-EINVAL, "%s: bad magic 0x%08x at offset %u (expected 0x%08x, %s)",
-				img->name, magic, head ? 4 : 0, desc->magic, desc->name);
+			return oc_error(-EINVAL,
+					"%s: holds a %s image (magic 0x%08x) but a %s image "
+					"(magic 0x%08x) was expected",
+					img->name, found->name, magic, desc->name, desc->magic);
+		return oc_error(-EINVAL, "%s: bad magic 0x%08x at offset %u (expected 0x%08x, %s)", img->name, magic,
+				head ? 4 : 0, desc->magic, desc->name);
 	}
 	if (head && head != desc->head_magic)
 		return oc_error(-EINVAL, "%s: wrong head magic 0x%08x (expected 0x%08x)", img->name, head,
@@ -434,8 +437,8 @@ static int img_alloc(const char *name, int fd, struct oc_img **ret)
  * @hint: with @expect NULL, the kind the file name suggests, named in the
  * message when the magic is unknown.
  */
-static int img_open_fd(int fd, const char *name, const struct oc_img_desc *expect,
-		       const struct oc_img_desc *hint, struct oc_img **ret_img)
+static int img_open_fd(int fd, const char *name, const struct oc_img_desc *expect, const struct oc_img_desc *hint,
+		       struct oc_img **ret_img)
 {
 	_cleanup_(img_freep) struct oc_img *img = NULL;
 	struct stat st;
@@ -468,8 +471,10 @@ static int img_open_fd(int fd, const char *name, const struct oc_img_desc *expec
 		if (!expect && hint && hint->magic)
 			expect = hint; /* reported as a bad magic for that kind */
 		if (!expect)
-			return oc_error(-EINVAL, "%s: unknown image magic 0x%08x at offset %u (not a CRIU "
-					"image, or a raw one such as pages-N.img)", name, magic, head ? 4 : 0);
+			return oc_error(-EINVAL,
+					"%s: unknown image magic 0x%08x at offset %u (not a CRIU "
+					"image, or a raw one such as pages-N.img)",
+					name, magic, head ? 4 : 0);
 	}
 	r = img_check_magics(img, expect, head, magic);
 	if (r < 0)
@@ -551,8 +556,10 @@ int oc_img_open_file(const char *path, struct oc_img **ret_img)
 	if (r < 0)
 		return r;
 	if (by_name && by_name->magic != img->desc->magic)
-		return oc_error(-EINVAL, "%s: holds a %s image (magic 0x%08x), but its name is that of a %s "
-				"image", path, img->desc->name, img->desc->magic, by_name->name);
+		return oc_error(-EINVAL,
+				"%s: holds a %s image (magic 0x%08x), but its name is that of a %s "
+				"image",
+				path, img->desc->name, img->desc->magic, by_name->name);
 	if (by_name)
 		img->desc = by_name; /* e.g. SHMEM_PAGEMAP rather than PAGEMAP */
 	*ret_img = TAKE_PTR(img);
@@ -609,13 +616,13 @@ int oc_img_read_entry(struct oc_img *img, const ProtobufCMessageDescriptor *pb, 
 	if (n != sizeof(size))
 		return oc_error(-EIO, "%s: truncated entry header at offset %" PRIu64, img->name, at);
 	if (size > OC_IMG_ENTRY_MAX)
-		return oc_error(-EINVAL, "%s: entry %" PRIu64 " at offset %" PRIu64
-				" has absurd size %u (limit %u)", img->name, img->n_entries, at, size,
-				OC_IMG_ENTRY_MAX);
+		return oc_error(-EINVAL, "%s: entry %" PRIu64 " at offset %" PRIu64 " has absurd size %u (limit %u)",
+				img->name, img->n_entries, at, size, OC_IMG_ENTRY_MAX);
 	if (size > img->size - img->off)
-		return oc_error(-EIO, "%s: truncated: entry %" PRIu64 " at offset %" PRIu64
-				" claims %u bytes but only %" PRIu64 " remain", img->name,
-				img->n_entries, at, size, img->size - img->off);
+		return oc_error(-EIO,
+				"%s: truncated: entry %" PRIu64 " at offset %" PRIu64
+				" claims %u bytes but only %" PRIu64 " remain",
+				img->name, img->n_entries, at, size, img->size - img->off);
 
 	buf = malloc(size ? size : 1);
 	if (!buf)
@@ -626,16 +633,16 @@ int oc_img_read_entry(struct oc_img *img, const ProtobufCMessageDescriptor *pb, 
 
 	r = oc_pb_check(pb, buf, size, &unknown);
 	if (r < 0)
-		return oc_error_wrap(r, "%s: entry %" PRIu64 " at offset %" PRIu64 " (%s)", img->name,
-				     img->n_entries, at, pb->name);
+		return oc_error_wrap(r, "%s: entry %" PRIu64 " at offset %" PRIu64 " (%s)", img->name, img->n_entries,
+				     at, pb->name);
 	if (unknown)
-		pr_info("%s: entry %" PRIu64 " at offset %" PRIu64 ": %u unknown field(s) ignored",
-			img->name, img->n_entries, at, unknown);
+		pr_info("%s: entry %" PRIu64 " at offset %" PRIu64 ": %u unknown field(s) ignored", img->name,
+			img->n_entries, at, unknown);
 
 	ProtobufCMessage *msg = protobuf_c_message_unpack(pb, NULL, size, buf);
 	if (!msg)
-		return oc_error(-EINVAL, "%s: entry %" PRIu64 " at offset %" PRIu64 ": cannot unpack %s",
-				img->name, img->n_entries, at, pb->name);
+		return oc_error(-EINVAL, "%s: entry %" PRIu64 " at offset %" PRIu64 ": cannot unpack %s", img->name,
+				img->n_entries, at, pb->name);
 	img->n_entries++;
 	*ret_msg = msg;
 	return 1;
@@ -654,8 +661,7 @@ int oc_img_read_one(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, P
 	if (r < 0)
 		return r;
 	if (r == 0)
-		return oc_error(-EIO, "%s: empty image, one %s entry expected", img->name,
-				img->desc->pb->name);
+		return oc_error(-EIO, "%s: empty image, one %s entry expected", img->name, img->desc->pb->name);
 	*ret_msg = msg;
 	return 0;
 }
@@ -774,8 +780,8 @@ static int img_write_magics(struct oc_img *img)
 	return oc_img_write_raw(img, &desc->magic, sizeof(uint32_t));
 }
 
-static int img_create_at(int dirfd, const char *final_name, const char *shown,
-			 const struct oc_img_desc *desc, struct oc_img **ret_img)
+static int img_create_at(int dirfd, const char *final_name, const char *shown, const struct oc_img_desc *desc,
+			 struct oc_img **ret_img)
 {
 	_cleanup_(img_freep) struct oc_img *img = NULL;
 	bool named_tmp = false;

@@ -14,9 +14,9 @@
 #include <sys/types.h>
 #include <protobuf-c/protobuf-c.h>
 
-#define OC_IMG_MAGIC_COMMON 0x54564319u
+#define OC_IMG_MAGIC_COMMON  0x54564319u
 #define OC_IMG_MAGIC_SERVICE 0x55105940u
-#define OC_IMG_VERSION 2
+#define OC_IMG_VERSION	     2
 
 /* Refuse entries larger than this: no CRIU message comes near it. */
 #define OC_IMG_ENTRY_MAX (64u << 20)
@@ -128,13 +128,13 @@ enum oc_img_payload {
 
 struct oc_img_desc {
 	enum oc_img_kind kind;
-	const char *name;        /* crit's magic name, e.g. "CORE" */
-	const char *file_fmt;    /* printf pattern of the file name */
-	uint32_t magic;          /* 0: raw image */
-	uint32_t head_magic;     /* OC_IMG_MAGIC_COMMON/SERVICE, 0 for inventory */
+	const char *name;     /* crit's magic name, e.g. "CORE" */
+	const char *file_fmt; /* printf pattern of the file name */
+	uint32_t magic;	      /* 0: raw image */
+	uint32_t head_magic;  /* OC_IMG_MAGIC_COMMON/SERVICE, 0 for inventory */
 	const ProtobufCMessageDescriptor *pb;
 	enum oc_img_payload payload;
-	bool single;             /* exactly one entry */
+	bool single; /* exactly one entry */
 };
 
 extern const struct oc_img_desc oc_img_descs[_OC_IMG_KIND_MAX];

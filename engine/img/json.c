@@ -73,7 +73,7 @@ struct pyfmt {
 	unsigned hex_left; /* hex digits of a \uXXXX escape still to come */
 	bool open_pending; /* pretty: "{" or "[" written, newline deferred */
 	unsigned depth;
-	uint8_t u8[4];     /* a UTF-8 sequence being collected */
+	uint8_t u8[4]; /* a UTF-8 sequence being collected */
 	unsigned u8_len, u8_need;
 };
 
@@ -127,10 +127,18 @@ static void fmt_u8_byte(struct pyfmt *f, uint8_t c)
 	uint8_t lo = 0x80, hi = 0xbf;
 	if (f->u8_len == 1) {
 		switch (f->u8[0]) {
-		case 0xe0: lo = 0xa0; break;
-		case 0xed: hi = 0x9f; break;
-		case 0xf0: lo = 0x90; break;
-		case 0xf4: hi = 0x8f; break;
+		case 0xe0:
+			lo = 0xa0;
+			break;
+		case 0xed:
+			hi = 0x9f;
+			break;
+		case 0xf0:
+			lo = 0x90;
+			break;
+		case 0xf4:
+			hi = 0x8f;
+			break;
 		}
 	}
 	if (c < lo || c > hi) {
@@ -566,8 +574,8 @@ int oc_json_parse(const char *text, size_t len, const char *name, struct oc_json
 		if (b.err == -ENOMEM) {
 			r = -ENOMEM;
 		} else if (b.err == -E2BIG) {
-			r = oc_error(-EINVAL, "%s: line %u, column %u: nested deeper than %d levels", name, line,
-				     col, OC_JSON_MAX_DEPTH);
+			r = oc_error(-EINVAL, "%s: line %u, column %u: nested deeper than %d levels", name, line, col,
+				     OC_JSON_MAX_DEPTH);
 		} else if (st != yajl_status_ok) {
 			unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)text, len);
 			char *nl = msg ? strchr((char *)msg, '\n') : NULL;
@@ -633,8 +641,8 @@ const struct oc_json *oc_json_get(const struct oc_json *obj, const char *key)
 const char *oc_json_type_name(enum oc_json_type t)
 {
 	static const char *const names[] = {
-		[OC_JSON_NULL] = "null",     [OC_JSON_BOOL] = "a boolean", [OC_JSON_NUMBER] = "a number",
-		[OC_JSON_STRING] = "a string", [OC_JSON_ARRAY] = "a list",  [OC_JSON_OBJECT] = "an object",
+		[OC_JSON_NULL] = "null",       [OC_JSON_BOOL] = "a boolean", [OC_JSON_NUMBER] = "a number",
+		[OC_JSON_STRING] = "a string", [OC_JSON_ARRAY] = "a list",   [OC_JSON_OBJECT] = "an object",
 	};
 	return t < ARRAY_SIZE(names) ? names[t] : "?";
 }
@@ -644,8 +652,8 @@ const char *oc_json_type_name(enum oc_json_type t)
 struct field_hints {
 	const ProtobufCFieldDescriptor *fd;
 	bool hex, dev, odev, ipadd;
-	bool flags_any;                          /* a flags hint, table known or not */
-	const struct oc_pb_flags_table *flags;   /* NULL: unknown table, "0x%x" */
+	bool flags_any;			       /* a flags hint, table known or not */
+	const struct oc_pb_flags_table *flags; /* NULL: unknown table, "0x%x" */
 	const char *dict;
 	const char *conv;
 };
@@ -1360,8 +1368,7 @@ static int bytes_value(const struct jpath *path, const struct field_hints *h, co
 	return 0;
 }
 
-static int enum_value(const struct jpath *path, const ProtobufCFieldDescriptor *fd, const struct oc_json *v,
-		      int *ret)
+static int enum_value(const struct jpath *path, const ProtobufCFieldDescriptor *fd, const struct oc_json *v, int *ret)
 {
 	const ProtobufCEnumDescriptor *ed = fd->descriptor;
 
@@ -1380,8 +1387,7 @@ static int enum_value(const struct jpath *path, const ProtobufCFieldDescriptor *
 		if (r < 0)
 			return r;
 		if (x < INT32_MIN || x > INT32_MAX)
-			return oc_error(-ERANGE, "%s: %s is out of range for enum %s", path->buf, v->number,
-					ed->name);
+			return oc_error(-ERANGE, "%s: %s is out of range for enum %s", path->buf, v->number, ed->name);
 		*ret = (int)x;
 		return 0;
 	}
@@ -1515,8 +1521,8 @@ static int build_message(const struct oc_json *obj, const ProtobufCMessageDescri
 		if ((skip_key && strcmp(key, skip_key) == 0) ||
 		    protobuf_c_message_descriptor_get_field_by_name(pb, key))
 			continue;
-		return oc_error(-EINVAL, "%s%s\"%s\": %s has no such field", path->buf, path->len ? ": " : "",
-				key, pb->name);
+		return oc_error(-EINVAL, "%s%s\"%s\": %s has no such field", path->buf, path->len ? ": " : "", key,
+				pb->name);
 	}
 
 	msg = malloc(pb->sizeof_message);

@@ -108,8 +108,7 @@ static void blob_layout(const struct oc_img_desc *desc, const ProtobufCMessage *
 	}
 }
 
-static int extra_blob_decode(struct oc_img *img, const ProtobufCMessage *msg, struct oc_json_writer *w,
-			     unsigned flags)
+static int extra_blob_decode(struct oc_img *img, const ProtobufCMessage *msg, struct oc_json_writer *w, unsigned flags)
 {
 	uint64_t len, align;
 	int r;
@@ -125,8 +124,7 @@ static int extra_blob_decode(struct oc_img *img, const ProtobufCMessage *msg, st
 	return oc_img_skip_raw(img, round_up(len, align) - len);
 }
 
-static int extra_tcp_decode(struct oc_img *img, const ProtobufCMessage *msg, struct oc_json_writer *w,
-			    unsigned flags)
+static int extra_tcp_decode(struct oc_img *img, const ProtobufCMessage *msg, struct oc_json_writer *w, unsigned flags)
 {
 	uint64_t inq = oc_pb_get_uint(msg, "inq_len"), outq = oc_pb_get_uint(msg, "outq_len");
 	int r;
@@ -142,8 +140,7 @@ static int extra_tcp_decode(struct oc_img *img, const ProtobufCMessage *msg, str
 }
 
 /* ipcns-sem: nsems u16 values, padded to 8 bytes; shown as a list. */
-static int extra_sem_decode(struct oc_img *img, const ProtobufCMessage *msg, struct oc_json_writer *w,
-			    unsigned flags)
+static int extra_sem_decode(struct oc_img *img, const ProtobufCMessage *msg, struct oc_json_writer *w, unsigned flags)
 {
 	_cleanup_free_ uint8_t *data = NULL;
 	uint64_t size = oc_pb_get_uint(msg, "nsems") * 2;
@@ -178,8 +175,7 @@ static int extra_sem_decode(struct oc_img *img, const ProtobufCMessage *msg, str
  * messages always in plain form; with --nopl it counts each message's
  * protobuf size plus msize.
  */
-static int extra_msg_decode(struct oc_img *img, const ProtobufCMessage *msg, struct oc_json_writer *w,
-			    unsigned flags)
+static int extra_msg_decode(struct oc_img *img, const ProtobufCMessage *msg, struct oc_json_writer *w, unsigned flags)
 {
 	uint64_t qnum = oc_pb_get_uint(msg, "qnum"), total = 0;
 	int r;
@@ -197,8 +193,10 @@ static int extra_msg_decode(struct oc_img *img, const ProtobufCMessage *msg, str
 		if (r < 0)
 			return r;
 		if (r == 0) /* crit stops quietly; CRIU would fail to restore */
-			return oc_error(-EIO, "%s: truncated: qnum announces %" PRIu64 " messages, the image "
-					"ends after %" PRIu64, oc_img_name(img), qnum, i);
+			return oc_error(-EIO,
+					"%s: truncated: qnum announces %" PRIu64 " messages, the image "
+					"ends after %" PRIu64,
+					oc_img_name(img), qnum, i);
 		uint64_t msize = oc_pb_get_uint(m, "msize");
 		total += oc_img_offset(img) - at - sizeof(uint32_t) + msize;
 		if (flags & OC_JSON_NOPAYLOAD) {
@@ -226,12 +224,9 @@ typedef int (*extra_decode_fn)(struct oc_img *img, const ProtobufCMessage *msg, 
 			       unsigned flags);
 
 static const extra_decode_fn extra_decoders[_OC_PAYLOAD_MAX] = {
-	[OC_PAYLOAD_PIPE_DATA] = extra_blob_decode,
-	[OC_PAYLOAD_SK_QUEUE] = extra_blob_decode,
-	[OC_PAYLOAD_BPFMAP] = extra_blob_decode,
-	[OC_PAYLOAD_IPC_SHM] = extra_blob_decode,
-	[OC_PAYLOAD_TCP_STREAM] = extra_tcp_decode,
-	[OC_PAYLOAD_IPC_SEM] = extra_sem_decode,
+	[OC_PAYLOAD_PIPE_DATA] = extra_blob_decode, [OC_PAYLOAD_SK_QUEUE] = extra_blob_decode,
+	[OC_PAYLOAD_BPFMAP] = extra_blob_decode,    [OC_PAYLOAD_IPC_SHM] = extra_blob_decode,
+	[OC_PAYLOAD_TCP_STREAM] = extra_tcp_decode, [OC_PAYLOAD_IPC_SEM] = extra_sem_decode,
 	[OC_PAYLOAD_IPC_MSG] = extra_msg_decode,
 };
 
@@ -272,8 +267,7 @@ static int decode_ghost(struct oc_img *img, struct oc_json_writer *w, unsigned f
 	if (r < 0)
 		return r;
 	if (r == 0)
-		return oc_error(-EIO, "%s: empty ghost file image, a ghost_file_entry was expected",
-				oc_img_name(img));
+		return oc_error(-EIO, "%s: empty ghost file image, a ghost_file_entry was expected", oc_img_name(img));
 	if ((r = oc_json_map_open(w)) < 0 || (r = oc_json_write_fields(w, gf, flags)) < 0)
 		return r;
 
@@ -339,8 +333,10 @@ static int decode_image(struct oc_img *img, struct oc_json_writer *w, unsigned f
 	int r;
 
 	if (!desc->magic || !desc->pb)
-		return oc_error(-EINVAL, "%s: a %s image is raw data without entries; only protobuf images can be "
-				"decoded", oc_img_name(img), desc->name);
+		return oc_error(-EINVAL,
+				"%s: a %s image is raw data without entries; only protobuf images can be "
+				"decoded",
+				oc_img_name(img), desc->name);
 	if ((r = oc_json_map_open(w)) < 0 || (r = oc_json_key(w, "magic")) < 0 ||
 	    (r = oc_json_cstring(w, desc->name)) < 0 || (r = oc_json_key(w, "entries")) < 0 ||
 	    (r = oc_json_array_open(w)) < 0)
@@ -401,15 +397,17 @@ static int extra_bytes(const struct encoder *e, const struct oc_json *extra, con
 			*ret_data = NULL;
 			return 0;
 		}
-		return oc_error(-EINVAL, "%s: %s: missing, the entry announces %" PRIu64 " bytes of payload",
-				e->name, at, len);
+		return oc_error(-EINVAL, "%s: %s: missing, the entry announces %" PRIu64 " bytes of payload", e->name,
+				at, len);
 	}
 	if (extra->type != OC_JSON_STRING)
 		return oc_error(-EINVAL, "%s: %s: expected a base64 string, found %s", e->name, at,
 				oc_json_type_name(extra->type));
 	if (strncmp(extra->string.str, "... <", 5) == 0)
-		return oc_error(-EINVAL, "%s: %s: the payload was left out (decoded with --nopl), so the image "
-				"cannot be rebuilt", e->name, at);
+		return oc_error(-EINVAL,
+				"%s: %s: the payload was left out (decoded with --nopl), so the image "
+				"cannot be rebuilt",
+				e->name, at);
 	r = oc_base64_decode(extra->string.str, extra->string.len, &data, &n);
 	if (r == -EINVAL)
 		return oc_error(r, "%s: %s: not valid base64", e->name, at);
@@ -482,11 +480,10 @@ static int extra_sem_encode(const struct encoder *e, const ProtobufCMessage *msg
 	if (!extra && nsems == 0)
 		return 0;
 	if (!extra || extra->type != OC_JSON_ARRAY)
-		return oc_error(-EINVAL, "%s: %s: expected a list of %" PRIu64 " semaphore values", e->name, at,
-				nsems);
+		return oc_error(-EINVAL, "%s: %s: expected a list of %" PRIu64 " semaphore values", e->name, at, nsems);
 	if (extra->array.n != nsems)
-		return oc_error(-EINVAL, "%s: %s: %zu semaphore values for nsems %" PRIu64, e->name, at,
-				extra->array.n, nsems);
+		return oc_error(-EINVAL, "%s: %s: %zu semaphore values for nsems %" PRIu64, e->name, at, extra->array.n,
+				nsems);
 	vals = calloc(nsems ? nsems : 1, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
@@ -496,8 +493,7 @@ static int extra_sem_encode(const struct encoder *e, const ProtobufCMessage *msg
 		uint64_t mag;
 		if (v->type != OC_JSON_NUMBER || oc_parse_int(v->number, strlen(v->number), 10, &neg, &mag) < 0 ||
 		    neg || mag > UINT16_MAX)
-			return oc_error(-EINVAL, "%s: %s[%zu]: expected a semaphore value (0..65535)", e->name, at,
-					i);
+			return oc_error(-EINVAL, "%s: %s[%zu]: expected a semaphore value (0..65535)", e->name, at, i);
 		vals[i] = mag;
 	}
 	return write_padded(e, (const uint8_t *)vals, nsems * 2, 8);
@@ -544,12 +540,9 @@ typedef int (*extra_encode_fn)(const struct encoder *e, const ProtobufCMessage *
 			       const char *at);
 
 static const extra_encode_fn extra_encoders[_OC_PAYLOAD_MAX] = {
-	[OC_PAYLOAD_PIPE_DATA] = extra_blob_encode,
-	[OC_PAYLOAD_SK_QUEUE] = extra_blob_encode,
-	[OC_PAYLOAD_BPFMAP] = extra_blob_encode,
-	[OC_PAYLOAD_IPC_SHM] = extra_blob_encode,
-	[OC_PAYLOAD_TCP_STREAM] = extra_tcp_encode,
-	[OC_PAYLOAD_IPC_SEM] = extra_sem_encode,
+	[OC_PAYLOAD_PIPE_DATA] = extra_blob_encode, [OC_PAYLOAD_SK_QUEUE] = extra_blob_encode,
+	[OC_PAYLOAD_BPFMAP] = extra_blob_encode,    [OC_PAYLOAD_IPC_SHM] = extra_blob_encode,
+	[OC_PAYLOAD_TCP_STREAM] = extra_tcp_encode, [OC_PAYLOAD_IPC_SEM] = extra_sem_encode,
 	[OC_PAYLOAD_IPC_MSG] = extra_msg_encode,
 };
 
@@ -589,15 +582,16 @@ static int encode_ghost(const struct encoder *e, const struct oc_json *entries)
 		size_t n = 0;
 
 		if (entries->array.n > 1)
-			return oc_error(-EINVAL, "%s: entries[1]: a ghost file without chunks has one entry",
-					e->name);
+			return oc_error(-EINVAL, "%s: entries[1]: a ghost file without chunks has one entry", e->name);
 		if (!extra)
 			return 0;
 		if (extra->type != OC_JSON_STRING)
 			return oc_error(-EINVAL, "%s: entries[0].extra: expected a base64 string", e->name);
 		if (strncmp(extra->string.str, "... <", 5) == 0)
-			return oc_error(-EINVAL, "%s: entries[0].extra: the payload was left out (decoded with "
-					"--nopl), so the image cannot be rebuilt", e->name);
+			return oc_error(-EINVAL,
+					"%s: entries[0].extra: the payload was left out (decoded with "
+					"--nopl), so the image cannot be rebuilt",
+					e->name);
 		r = oc_base64_decode(extra->string.str, extra->string.len, &data, &n);
 		if (r == -EINVAL)
 			return oc_error(r, "%s: entries[0].extra: not valid base64", e->name);
@@ -671,8 +665,8 @@ static int encode_desc(const char *magic, const char *path, const struct oc_img_
 	if (!found->magic || !found->pb)
 		return oc_error(-EINVAL, "%s: %s images are raw data and have no JSON form", path, magic);
 	if (by_name && strcmp(by_name->name, found->name) != 0)
-		return oc_error(-EINVAL, "%s: the JSON holds a %s image, but the file name is that of a %s image",
-				path, found->name, by_name->name);
+		return oc_error(-EINVAL, "%s: the JSON holds a %s image, but the file name is that of a %s image", path,
+				found->name, by_name->name);
 	*ret_desc = by_name ? by_name : found;
 	return 0;
 }
@@ -737,8 +731,10 @@ OC_API int oc_image_encode(FILE *in, const char *path)
 		return oc_error(-EINVAL, "JSON input: \"entries\" must be a list");
 	for (size_t i = 0; i < doc->object.n; i++)
 		if (strcmp(doc->object.keys[i], "magic") && strcmp(doc->object.keys[i], "entries"))
-			return oc_error(-EINVAL, "JSON input: unexpected member \"%s\" (only \"magic\" and "
-					"\"entries\")", doc->object.keys[i]);
+			return oc_error(-EINVAL,
+					"JSON input: unexpected member \"%s\" (only \"magic\" and "
+					"\"entries\")",
+					doc->object.keys[i]);
 
 	r = encode_desc(magic->string.str, path, &desc);
 	if (r < 0)

@@ -15,8 +15,8 @@
 
 enum { WT_VARINT = 0, WT_FIXED64 = 1, WT_LEN = 2, WT_SGROUP = 3, WT_EGROUP = 4, WT_FIXED32 = 5 };
 
-static const char *const wire_type_names[] = { "varint", "fixed64", "length-delimited", "group start",
-					       "group end", "fixed32", "invalid(6)", "invalid(7)" };
+static const char *const wire_type_names[] = { "varint",    "fixed64", "length-delimited", "group start",
+					       "group end", "fixed32", "invalid(6)",	   "invalid(7)" };
 
 static int read_varint(const uint8_t *buf, size_t len, size_t *pos, uint64_t *ret)
 {
@@ -86,23 +86,24 @@ static int check_message(const ProtobufCMessageDescriptor *pb, const uint8_t *bu
 		uint64_t num = key >> 3;
 		unsigned wt = key & 7;
 		if (num == 0 || num > 536870911)
-			return oc_error(-EINVAL, "%s: invalid field number %" PRIu64 " at byte %zu", pb->name,
-					num, base + field_at);
+			return oc_error(-EINVAL, "%s: invalid field number %" PRIu64 " at byte %zu", pb->name, num,
+					base + field_at);
 
 		const ProtobufCFieldDescriptor *fd = protobuf_c_message_descriptor_get_field(pb, num);
 		size_t payload_at = pos;
 		switch (wt) {
 		case WT_VARINT:
 			if (read_varint(buf, len, &pos, &v) < 0)
-				return oc_error(-EINVAL, "%s: truncated or overlong varint for field %" PRIu64
-						" at byte %zu", pb->name, num, base + payload_at);
+				return oc_error(-EINVAL,
+						"%s: truncated or overlong varint for field %" PRIu64 " at byte %zu",
+						pb->name, num, base + payload_at);
 			break;
 		case WT_FIXED64:
 		case WT_FIXED32: {
 			size_t n = wt == WT_FIXED64 ? 8 : 4;
 			if (len - pos < n)
-				return oc_error(-EINVAL, "%s: truncated %s field %" PRIu64 " at byte %zu",
-						pb->name, wire_type_names[wt], num, base + payload_at);
+				return oc_error(-EINVAL, "%s: truncated %s field %" PRIu64 " at byte %zu", pb->name,
+						wire_type_names[wt], num, base + payload_at);
 			pos += n;
 			break;
 		}
@@ -111,9 +112,10 @@ static int check_message(const ProtobufCMessageDescriptor *pb, const uint8_t *bu
 				return oc_error(-EINVAL, "%s: truncated length of field %" PRIu64 " at byte %zu",
 						pb->name, num, base + payload_at);
 			if (v > len - pos)
-				return oc_error(-EINVAL, "%s: field %" PRIu64 " at byte %zu claims %" PRIu64
-						" bytes but only %zu remain", pb->name, num, base + payload_at, v,
-						len - pos);
+				return oc_error(-EINVAL,
+						"%s: field %" PRIu64 " at byte %zu claims %" PRIu64
+						" bytes but only %zu remain",
+						pb->name, num, base + payload_at, v, len - pos);
 			payload_at = pos;
 			pos += v;
 			break;
@@ -135,8 +137,8 @@ static int check_message(const ProtobufCMessageDescriptor *pb, const uint8_t *bu
 					wire_type_names[want < 0 ? 6 : want]);
 
 		if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
-			int r = check_message(fd->descriptor, buf + payload_at, pos - payload_at,
-					      base + payload_at, depth + 1, unknown);
+			int r = check_message(fd->descriptor, buf + payload_at, pos - payload_at, base + payload_at,
+					      depth + 1, unknown);
 			if (r < 0)
 				return oc_error_wrap(r, "%s.%s", pb->name, fd->name);
 		}
@@ -145,8 +147,8 @@ static int check_message(const ProtobufCMessageDescriptor *pb, const uint8_t *bu
 
 	for (unsigned i = 0; i < pb->n_fields; i++)
 		if (pb->fields[i].label == PROTOBUF_C_LABEL_REQUIRED && !seen[i])
-			return oc_error(-EINVAL, "%s: missing required field '%s' (#%u)", pb->name,
-					pb->fields[i].name, pb->fields[i].id);
+			return oc_error(-EINVAL, "%s: missing required field '%s' (#%u)", pb->name, pb->fields[i].name,
+					pb->fields[i].id);
 	return 0;
 }
 
@@ -177,7 +179,7 @@ uint64_t oc_pb_get_uint(const ProtobufCMessage *msg, const char *field)
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
-		return (uint64_t)(int64_t)*(const int32_t *)(base + fd->offset);
+		return (uint64_t)(int64_t) * (const int32_t *)(base + fd->offset);
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
 	case PROTOBUF_C_TYPE_ENUM:

@@ -10,13 +10,34 @@
 #include "img/vma.h"
 #include "core/cleanup.h"
 
-#define HEX(m, f)	{ m, f, OC_PB_HINT_HEX, NULL }
-#define FLAGS(m, f, t)	{ m, f, OC_PB_HINT_FLAGS, t }
-#define DEV(m, f)	{ m, f, OC_PB_HINT_DEV, NULL }
-#define ODEV(m, f)	{ m, f, OC_PB_HINT_ODEV, NULL }
-#define IPADD(m, f)	{ m, f, OC_PB_HINT_IPADD, NULL }
-#define DICT(m, f, d)	{ m, f, OC_PB_HINT_DICT, d }
-#define CONV(m, f, c)	{ m, f, OC_PB_HINT_CONV, c }
+#define HEX(m, f)                          \
+	{                                  \
+		m, f, OC_PB_HINT_HEX, NULL \
+	}
+#define FLAGS(m, f, t)                    \
+	{                                 \
+		m, f, OC_PB_HINT_FLAGS, t \
+	}
+#define DEV(m, f)                          \
+	{                                  \
+		m, f, OC_PB_HINT_DEV, NULL \
+	}
+#define ODEV(m, f)                          \
+	{                                   \
+		m, f, OC_PB_HINT_ODEV, NULL \
+	}
+#define IPADD(m, f)                          \
+	{                                    \
+		m, f, OC_PB_HINT_IPADD, NULL \
+	}
+#define DICT(m, f, d)                    \
+	{                                \
+		m, f, OC_PB_HINT_DICT, d \
+	}
+#define CONV(m, f, c)                    \
+	{                                \
+		m, f, OC_PB_HINT_CONV, c \
+	}
 
 /* Grouped by the .proto file that defines the message. */
 const struct oc_pb_hint oc_pb_hints[] = {
@@ -200,11 +221,8 @@ static const struct oc_pb_flag mmap_prot[] = {
 
 /* MAP_*; crit spells MAP_ANONYMOUS as MAP_ANON. */
 static const struct oc_pb_flag mmap_flags[] = {
-	{ "MAP_SHARED", 0x1 },
-	{ "MAP_PRIVATE", 0x2 },
-	{ "MAP_DROPPABLE", 0x8 },
-	{ "MAP_ANON", 0x20 },
-	{ "MAP_GROWSDOWN", 0x100 },
+	{ "MAP_SHARED", 0x1 }, { "MAP_PRIVATE", 0x2 },	   { "MAP_DROPPABLE", 0x8 },
+	{ "MAP_ANON", 0x20 },  { "MAP_GROWSDOWN", 0x100 },
 };
 
 /*
@@ -234,22 +252,10 @@ static const struct oc_pb_flag mmap_status[] = {
 
 /* Open flags (generic Linux values, octal as in <asm-generic/fcntl.h>). */
 static const struct oc_pb_flag rfile_flags[] = {
-	{ "O_WRONLY", 00000001 },
-	{ "O_RDWR", 00000002 },
-	{ "O_CREAT", 00000100 },
-	{ "O_EXCL", 00000200 },
-	{ "O_NOCTTY", 00000400 },
-	{ "O_TRUNC", 00001000 },
-	{ "O_APPEND", 00002000 },
-	{ "O_NONBLOCK", 00004000 },
-	{ "O_DSYNC", 00010000 },
-	{ "FASYNC", 00020000 },
-	{ "O_DIRECT", 00040000 },
-	{ "O_LARGEFILE", 00100000 },
-	{ "O_DIRECTORY", 00200000 },
-	{ "O_NOFOLLOW", 00400000 },
-	{ "O_NOATIME", 01000000 },
-	{ "O_CLOEXEC", 02000000 },
+	{ "O_WRONLY", 00000001 },    { "O_RDWR", 00000002 },	 { "O_CREAT", 00000100 },   { "O_EXCL", 00000200 },
+	{ "O_NOCTTY", 00000400 },    { "O_TRUNC", 00001000 },	 { "O_APPEND", 00002000 },  { "O_NONBLOCK", 00004000 },
+	{ "O_DSYNC", 00010000 },     { "FASYNC", 00020000 },	 { "O_DIRECT", 00040000 },  { "O_LARGEFILE", 00100000 },
+	{ "O_DIRECTORY", 00200000 }, { "O_NOFOLLOW", 00400000 }, { "O_NOATIME", 01000000 }, { "O_CLOEXEC", 02000000 },
 };
 
 /* pagemap_entry PE_* bits. */
@@ -261,22 +267,19 @@ static const struct oc_pb_flag pmap_flags[] = {
 
 /* memfd F_SEAL_* */
 static const struct oc_pb_flag seals_flags[] = {
-	{ "F_SEAL_SEAL", 0x1 },
-	{ "F_SEAL_SHRINK", 0x2 },
-	{ "F_SEAL_GROW", 0x4 },
-	{ "F_SEAL_WRITE", 0x8 },
-	{ "F_SEAL_FUTURE_WRITE", 0x10 },
+	{ "F_SEAL_SEAL", 0x1 },	 { "F_SEAL_SHRINK", 0x2 },	  { "F_SEAL_GROW", 0x4 },
+	{ "F_SEAL_WRITE", 0x8 }, { "F_SEAL_FUTURE_WRITE", 0x10 },
 };
 
-#define FLAGS_TABLE(n, t)	{ n, t, ARRAY_SIZE(t) }
+#define FLAGS_TABLE(n, t)           \
+	{                           \
+		n, t, ARRAY_SIZE(t) \
+	}
 
 const struct oc_pb_flags_table oc_pb_flags_tables[] = {
-	FLAGS_TABLE("mmap.prot", mmap_prot),
-	FLAGS_TABLE("mmap.flags", mmap_flags),
-	FLAGS_TABLE("mmap.status", mmap_status),
-	FLAGS_TABLE("rfile.flags", rfile_flags),
-	FLAGS_TABLE("pmap.flags", pmap_flags),
-	FLAGS_TABLE("seals.flags", seals_flags),
+	FLAGS_TABLE("mmap.prot", mmap_prot),	 FLAGS_TABLE("mmap.flags", mmap_flags),
+	FLAGS_TABLE("mmap.status", mmap_status), FLAGS_TABLE("rfile.flags", rfile_flags),
+	FLAGS_TABLE("pmap.flags", pmap_flags),	 FLAGS_TABLE("seals.flags", seals_flags),
 };
 const size_t oc_pb_n_flags_tables = ARRAY_SIZE(oc_pb_flags_tables);
 

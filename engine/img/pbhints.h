@@ -12,20 +12,20 @@
 #include <stddef.h>
 
 enum oc_pb_hint_kind {
-	OC_PB_HINT_HEX = 1,   /* "0x%x"; on a message field: all its integers */
-	OC_PB_HINT_FLAGS,     /* "A | B | 0x..", table named by .arg */
-	OC_PB_HINT_DEV,       /* "major:minor", kernel (20-bit minor) encoding */
-	OC_PB_HINT_ODEV,      /* "major:minor", old (glibc makedev) encoding */
-	OC_PB_HINT_IPADD,     /* repeated u32 in network order: one IPv4/IPv6 */
-	OC_PB_HINT_DICT,      /* value names from the dict named by .arg */
-	OC_PB_HINT_CONV,      /* bytes with a custom conversion named by .arg */
+	OC_PB_HINT_HEX = 1, /* "0x%x"; on a message field: all its integers */
+	OC_PB_HINT_FLAGS,   /* "A | B | 0x..", table named by .arg */
+	OC_PB_HINT_DEV,	    /* "major:minor", kernel (20-bit minor) encoding */
+	OC_PB_HINT_ODEV,    /* "major:minor", old (glibc makedev) encoding */
+	OC_PB_HINT_IPADD,   /* repeated u32 in network order: one IPv4/IPv6 */
+	OC_PB_HINT_DICT,    /* value names from the dict named by .arg */
+	OC_PB_HINT_CONV,    /* bytes with a custom conversion named by .arg */
 };
 
 struct oc_pb_hint {
 	const char *message; /* protobuf message name, e.g. "vma_entry" */
 	const char *field;   /* field name, e.g. "prot" */
 	enum oc_pb_hint_kind kind;
-	const char *arg;     /* flags table / dict / conversion name */
+	const char *arg; /* flags table / dict / conversion name */
 };
 
 struct oc_pb_flag {

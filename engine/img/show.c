@@ -32,7 +32,7 @@ struct msg_list {
 struct show {
 	struct oc_imgdir *dir;
 	FILE *out;
-	struct msg_list files;  /* files.img */
+	struct msg_list files;	/* files.img */
 	struct msg_list memfds; /* memfd.img */
 	uint64_t pages_total;
 	uint64_t pages_stored;
@@ -290,11 +290,11 @@ static const char *vma_kind(uint64_t status)
 		uint64_t bit;
 		const char *name;
 	} kinds[] = {
-		{ VMA_AREA_STACK, "stack" },      { VMA_AREA_VSYSCALL, "vsyscall" }, { VMA_AREA_VDSO, "vdso" },
-		{ VMA_AREA_VVAR, "vvar" },        { VMA_AREA_HEAP, "heap" },         { VMA_AREA_SYSVIPC, "sysv-shm" },
-		{ VMA_AREA_SOCKET, "packet" },    { VMA_AREA_AIORING, "aio" },       { VMA_AREA_MEMFD, "memfd" },
-		{ VMA_AREA_SHSTK, "shstk" },      { VMA_AREA_UPROBES, "uprobes" },   { VMA_FILE_SHARED, "file" },
-		{ VMA_FILE_PRIVATE, "file" }, { VMA_ANON_SHARED, "shmem" }, { VMA_ANON_PRIVATE, "anon" },
+		{ VMA_AREA_STACK, "stack" },   { VMA_AREA_VSYSCALL, "vsyscall" }, { VMA_AREA_VDSO, "vdso" },
+		{ VMA_AREA_VVAR, "vvar" },     { VMA_AREA_HEAP, "heap" },	  { VMA_AREA_SYSVIPC, "sysv-shm" },
+		{ VMA_AREA_SOCKET, "packet" }, { VMA_AREA_AIORING, "aio" },	  { VMA_AREA_MEMFD, "memfd" },
+		{ VMA_AREA_SHSTK, "shstk" },   { VMA_AREA_UPROBES, "uprobes" },	  { VMA_FILE_SHARED, "file" },
+		{ VMA_FILE_PRIVATE, "file" },  { VMA_ANON_SHARED, "shmem" },	  { VMA_ANON_PRIVATE, "anon" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
@@ -456,9 +456,8 @@ static void show_tree_node(struct show *s, const struct msg_list *tree, bool *sh
 		state = task_state(u(tc, "task_state"));
 	}
 	oc_error_clear();
-	fprintf(s->out, "%8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "  %-8s %7zu  %*s%s\n", pid,
-		u(p, "ppid"), u(p, "pgid"), u(p, "sid"), state, rep(p, "threads", &arr), (int)(2 * depth), "",
-		comm ? comm : "?");
+	fprintf(s->out, "%8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "  %-8s %7zu  %*s%s\n", pid, u(p, "ppid"),
+		u(p, "pgid"), u(p, "sid"), state, rep(p, "threads", &arr), (int)(2 * depth), "", comm ? comm : "?");
 	if (core)
 		protobuf_c_message_free_unpacked(core, NULL);
 

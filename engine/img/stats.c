@@ -25,17 +25,24 @@ OC_API int oc_stats_read(const char *images_dir, bool restore, struct oc_dump_st
 	if (!restore && st->dump && ret_dump) {
 		const DumpStatsEntry *d = st->dump;
 		*ret_dump = (struct oc_dump_stats){
-			.freezing_us = d->freezing_time, .frozen_us = d->frozen_time,
-			.memdump_us = d->memdump_time, .memwrite_us = d->memwrite_time,
-			.pages_scanned = d->pages_scanned, .pages_skipped_parent = d->pages_skipped_parent,
-			.pages_written = d->pages_written, .pages_lazy = d->pages_lazy,
+			.freezing_us = d->freezing_time,
+			.frozen_us = d->frozen_time,
+			.memdump_us = d->memdump_time,
+			.memwrite_us = d->memwrite_time,
+			.pages_scanned = d->pages_scanned,
+			.pages_skipped_parent = d->pages_skipped_parent,
+			.pages_written = d->pages_written,
+			.pages_lazy = d->pages_lazy,
 		};
 	} else if (restore && st->restore && ret_restore) {
 		const RestoreStatsEntry *e = st->restore;
 		*ret_restore = (struct oc_restore_stats){
-			.forking_us = e->forking_time, .restore_us = e->restore_time,
-			.pages_compared = e->pages_compared, .pages_skipped_cow = e->pages_skipped_cow,
-			.pages_restored = e->pages_restored, .has_pages_restored = e->has_pages_restored,
+			.forking_us = e->forking_time,
+			.restore_us = e->restore_time,
+			.pages_compared = e->pages_compared,
+			.pages_skipped_cow = e->pages_skipped_cow,
+			.pages_restored = e->pages_restored,
+			.has_pages_restored = e->has_pages_restored,
 		};
 	} else {
 		r = oc_error(-ENODATA, "%s: the statistics image holds no %s statistics", images_dir,

@@ -70,7 +70,7 @@ OC_API int oc_create_private_file(const char *path, bool replace);
 /* ---- images: crit's job, built in ---------------------------------- */
 
 enum oc_json_flags {
-	OC_JSON_PRETTY = 1 << 0, /* crit --pretty: hex, flag names, indentation */
+	OC_JSON_PRETTY = 1 << 0,    /* crit --pretty: hex, flag names, indentation */
 	OC_JSON_NOPAYLOAD = 1 << 1, /* summarise raw payloads instead of base64 */
 };
 
@@ -122,7 +122,7 @@ OC_API int oc_check_probe(const char *name, bool *ret_has);
 struct oc_notify {
 	const char *action;
 	pid_t pid; /* the tree's root where one exists (CRTOOLS_INIT_PID), else 0 */
-	int fd;    /* orphan-pts-master: the pty master; otherwise -1 */
+	int fd;	   /* orphan-pts-master: the pty master; otherwise -1 */
 };
 
 /*
@@ -145,12 +145,12 @@ typedef int (*oc_notify_fn)(const struct oc_notify *n, void *data);
  */
 struct oc_dump_opts {
 	size_t sz;
-	pid_t pid;              /* root of the tree to dump */
+	pid_t pid;		/* root of the tree to dump */
 	const char *images_dir; /* created if missing */
-	bool leave_running;     /* otherwise the tree is killed after a good dump */
-	bool shell_job;         /* the tree may hold a controlling terminal */
-	bool file_locks;        /* dump file locks */
-	bool no_snapshot;       /* with leave_running: copy memory while frozen,
+	bool leave_running;	/* otherwise the tree is killed after a good dump */
+	bool shell_job;		/* the tree may hold a controlling terminal */
+	bool file_locks;	/* dump file locks */
+	bool no_snapshot;	/* with leave_running: copy memory while frozen,
 				 * not from a copy-on-write twin afterwards */
 	/*
 	 * Asked between steps where stopping is safe: nonzero (a signal
@@ -162,11 +162,11 @@ struct oc_dump_opts {
 	/* Called at CRIU's notify points; NULL: none. */
 	oc_notify_fn notify;
 	void *notify_data;
-	bool leave_stopped;     /* after a good dump the tree stays, stopped
+	bool leave_stopped;	 /* after a good dump the tree stays, stopped
 				 * (SIGSTOP); wins over leave_running */
 	unsigned freeze_timeout; /* seconds a thread may take to stop (CRIU's
 				  * --timeout); 0: no bound */
-	uint64_t ghost_limit;   /* the largest unlinked file whose contents are
+	uint64_t ghost_limit;	 /* the largest unlinked file whose contents are
 				 * saved, in bytes (CRIU's --ghost-limit);
 				 * 0: 64 MiB */
 };
@@ -184,10 +184,10 @@ OC_API int oc_dump(const struct oc_dump_opts *opts);
 struct oc_restore_opts {
 	size_t sz;
 	const char *images_dir;
-	bool detach;            /* return once the tree runs, instead of waiting */
+	bool detach; /* return once the tree runs, instead of waiting */
 	bool shell_job;
-	bool leave_stopped;     /* the restored tree stays stopped (SIGSTOP) */
-	bool plan_only;         /* print the plan to @plan_out, restore nothing */
+	bool leave_stopped; /* the restored tree stays stopped (SIGSTOP) */
+	bool plan_only;	    /* print the plan to @plan_out, restore nothing */
 	FILE *plan_out;
 	/*
 	 * Asked between steps where stopping is safe: nonzero (a signal
@@ -199,7 +199,7 @@ struct oc_restore_opts {
 	/* Called at CRIU's notify points; NULL: none. */
 	oc_notify_fn notify;
 	void *notify_data;
-	bool restore_sibling;   /* the root becomes a child of the caller's
+	bool restore_sibling; /* the root becomes a child of the caller's
 				 * parent (CLONE_PARENT); needs detach */
 	/* The tree must reach its restorer within this many milliseconds, or
 	 * the restore fails and undoes itself; 0: OC_RESTORE_TIMEOUT_MS. */

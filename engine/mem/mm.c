@@ -30,9 +30,9 @@ static const struct {
 	uint64_t vmflag;
 	int madv;
 } madv_flags[] = {
-	{ OC_VMF_RR, MADV_RANDOM },	    { OC_VMF_SR, MADV_SEQUENTIAL }, { OC_VMF_DC, MADV_DONTFORK },
-	{ OC_VMF_MG, MADV_MERGEABLE },	    { OC_VMF_HG, MADV_HUGEPAGE },   { OC_VMF_NH, MADV_NOHUGEPAGE },
-	{ OC_VMF_DD, MADV_DONTDUMP },	    { OC_VMF_WF, MADV_WIPEONFORK },
+	{ OC_VMF_RR, MADV_RANDOM },    { OC_VMF_SR, MADV_SEQUENTIAL }, { OC_VMF_DC, MADV_DONTFORK },
+	{ OC_VMF_MG, MADV_MERGEABLE }, { OC_VMF_HG, MADV_HUGEPAGE },   { OC_VMF_NH, MADV_NOHUGEPAGE },
+	{ OC_VMF_DD, MADV_DONTDUMP },  { OC_VMF_WF, MADV_WIPEONFORK },
 };
 
 static void vma_set_madv(VmaEntry *ve, uint64_t vmflags)
@@ -88,13 +88,16 @@ static bool is_shmem_anon(const struct oc_proc_vma *v)
 static int dump_sysv_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
 {
 	if (!t->ids || t->ids->ipc_ns_id == t->ctx->own_ns_ids[OC_NS_IPC])
-		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " is a SysV shared memory segment of "
+		return oc_error(-EOPNOTSUPP,
+				"VMA %" PRIx64 "-%" PRIx64 " is a SysV shared memory segment of "
 				"ocicr's own ipc namespace: only a tree with an ipc namespace of its own can be "
-				"dumped with one", v->start, v->end);
+				"dumped with one",
+				v->start, v->end);
 	if (v->pgoff)
-		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " maps SysV shared memory %" PRIu64
-				" from offset %" PRIu64 ": only whole attachments are supported", v->start, v->end,
-				(uint64_t)v->inode, v->pgoff);
+		return oc_error(-EOPNOTSUPP,
+				"VMA %" PRIx64 "-%" PRIx64 " maps SysV shared memory %" PRIu64 " from offset %" PRIu64
+				": only whole attachments are supported",
+				v->start, v->end, (uint64_t)v->inode, v->pgoff);
 	ve->status |= VMA_AREA_SYSVIPC;
 	ve->shmid = v->inode;
 	ve->flags = MAP_SHARED;
@@ -156,8 +159,8 @@ static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vma
 	default:
 		break;
 	}
-	return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " (%s) is of a kind ocicr cannot dump",
-			v->start, v->end, v->path[0] ? v->path : "anonymous shared");
+	return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " (%s) is of a kind ocicr cannot dump", v->start,
+			v->end, v->path[0] ? v->path : "anonymous shared");
 }
 
 static int dump_auxv(struct oc_dump_task *t, MmEntry *mm)
@@ -239,8 +242,8 @@ int oc_dump_mm(struct oc_dump_task *t)
 		VmaEntry *ve;
 
 		/* [vvar] and [vvar_vclock] are one entry, as in CRIU 4.2. */
-		if (v->kind == OC_VMA_VVAR_VCLOCK && mm->n_vmas &&
-		    (mm->vmas[mm->n_vmas - 1]->status & VMA_AREA_VVAR) && mm->vmas[mm->n_vmas - 1]->end == v->start) {
+		if (v->kind == OC_VMA_VVAR_VCLOCK && mm->n_vmas && (mm->vmas[mm->n_vmas - 1]->status & VMA_AREA_VVAR) &&
+		    mm->vmas[mm->n_vmas - 1]->end == v->start) {
 			mm->vmas[mm->n_vmas - 1]->end = v->end;
 			continue;
 		}
@@ -289,12 +292,19 @@ static void fill_mm(struct oc_rst_task *t, struct oc_rst_args *a)
 	MmEntry *mm = t->mm;
 
 	a->mm = (struct oc_rst_mm){
-		.start_code = mm->mm_start_code, .end_code = mm->mm_end_code,
-		.start_data = mm->mm_start_data, .end_data = mm->mm_end_data,
-		.start_brk = mm->mm_start_brk, .brk = mm->mm_brk, .start_stack = mm->mm_start_stack,
-		.arg_start = mm->mm_arg_start, .arg_end = mm->mm_arg_end,
-		.env_start = mm->mm_env_start, .env_end = mm->mm_env_end,
-		.exe_fd = t->exe_fd, .dumpable = mm->has_dumpable ? mm->dumpable : 1,
+		.start_code = mm->mm_start_code,
+		.end_code = mm->mm_end_code,
+		.start_data = mm->mm_start_data,
+		.end_data = mm->mm_end_data,
+		.start_brk = mm->mm_start_brk,
+		.brk = mm->mm_brk,
+		.start_stack = mm->mm_start_stack,
+		.arg_start = mm->mm_arg_start,
+		.arg_end = mm->mm_arg_end,
+		.env_start = mm->mm_env_start,
+		.env_end = mm->mm_env_end,
+		.exe_fd = t->exe_fd,
+		.dumpable = mm->has_dumpable ? mm->dumpable : 1,
 		.thp_disabled = mm->has_thp_disabled && mm->thp_disabled,
 	};
 	a->mm.auxv_words = MIN(mm->n_mm_saved_auxv, ARRAY_SIZE(a->mm.auxv));
@@ -328,8 +338,10 @@ static int mm_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 		if (!(v->status & VMA_AREA_REGULAR) || v->end > OC_TASK_SIZE)
 			continue; /* vsyscall and friends: the kernel's */
 		if (v->status & (VMA_AREA_AIORING | VMA_AREA_SOCKET | VMA_AREA_UPROBES))
-			return oc_error(-EOPNOTSUPP, "VMA 0x%" PRIx64 " is of a kind (status 0x%x) not supported "
-					"yet", v->start, v->status);
+			return oc_error(-EOPNOTSUPP,
+					"VMA 0x%" PRIx64 " is of a kind (status 0x%x) not supported "
+					"yet",
+					v->start, v->status);
 		struct oc_rst_vma *rv = &a->vmas[a->n_vmas];
 		prepare_vma(v, t->vma_fds[i], rv);
 		if (v->status & VMA_AREA_SYSVIPC) {

@@ -36,11 +36,11 @@
 #include "vma.pb-c.h"
 
 #define PM_PRESENT (1ull << 63)
-#define PM_SWAP (1ull << 62)
-#define PM_FILE (1ull << 61)
+#define PM_SWAP	   (1ull << 62)
+#define PM_FILE	   (1ull << 61)
 
-#define PAGEMAP_BATCH 65536               /* pagemap words per read */
-#define SCAN_REGIONS 4096                 /* PAGEMAP_SCAN regions per call */
+#define PAGEMAP_BATCH 65536 /* pagemap words per read */
+#define SCAN_REGIONS  4096  /* PAGEMAP_SCAN regions per call */
 
 /* PAGEMAP_SCAN (Linux 6.7+), not in this libc's headers yet. */
 struct oc_page_region {
@@ -53,15 +53,15 @@ struct oc_pm_scan_arg {
 };
 
 #define OC_PAGEMAP_SCAN _IOWR('f', 16, struct oc_pm_scan_arg)
-#define PAGE_IS_FILE (1ull << 2)
+#define PAGE_IS_FILE	(1ull << 2)
 #define PAGE_IS_PRESENT (1ull << 3)
 #define PAGE_IS_SWAPPED (1ull << 4)
 #define PAGE_IS_PFNZERO (1ull << 5)
-#define COPY_BATCH (4u << 20)             /* bytes per copy into the image */
-#define PUMP_BATCH (1u << 20)             /* bytes per splice from a twin's pipe */
-#define PUMP_MIN (1u << 20)               /* fewer bytes than this: read them, no pump */
-#define PUMP_POLL_MS 200u                 /* how often a silent twin is looked at */
-#define PUMP_STALL_MS 10000u              /* and how long it may stay silent */
+#define COPY_BATCH	(4u << 20) /* bytes per copy into the image */
+#define PUMP_BATCH	(1u << 20) /* bytes per splice from a twin's pipe */
+#define PUMP_MIN	(1u << 20) /* fewer bytes than this: read them, no pump */
+#define PUMP_POLL_MS	200u	   /* how often a silent twin is looked at */
+#define PUMP_STALL_MS	10000u	   /* and how long it may stay silent */
 
 /*
  * Page bytes are read with pread() on /proc/PID/mem (or the source file)
@@ -99,9 +99,14 @@ static int64_t parse_bytes(const char *s)
 	if (errno || end == s || v < 0)
 		return -1;
 	switch (*end) {
-	case 'G': v <<= 10; /* fall through */
-	case 'M': v <<= 10; /* fall through */
-	case 'K': v <<= 10; end++; break;
+	case 'G':
+		v <<= 10; /* fall through */
+	case 'M':
+		v <<= 10; /* fall through */
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
 	}
 	return *end ? -1 : v;
 }
@@ -428,8 +433,10 @@ static int splice_from_pump(struct oc_pages_writer *w, uint64_t off, uint64_t le
 				return oc_error_errno(-errno, "poll on twin %d's pipe", pump->twin);
 			if (r == 0) {
 				if (++idle_polls * PUMP_POLL_MS >= PUMP_STALL_MS)
-					return oc_error(-ETIMEDOUT, "snapshot twin %d sent nothing for %u s (is its cgroup frozen?)",
-							pump->twin, PUMP_STALL_MS / 1000);
+					return oc_error(
+						-ETIMEDOUT,
+						"snapshot twin %d sent nothing for %u s (is its cgroup frozen?)",
+						pump->twin, PUMP_STALL_MS / 1000);
 				r = oc_twin_pump_check(pump);
 				if (r < 0)
 					return r;
@@ -566,8 +573,8 @@ int oc_pages_writer_commit(struct oc_pages_writer *w)
 
 	if (r < 0)
 		return r;
-	pr_debug("%s: %" PRIu64 " bytes written through the page cache, %" PRIu64 " direct",
-		 oc_img_name(w->pages), w->cached_bytes, w->direct_bytes);
+	pr_debug("%s: %" PRIu64 " bytes written through the page cache, %" PRIu64 " direct", oc_img_name(w->pages),
+		 w->cached_bytes, w->direct_bytes);
 	r = oc_img_commit(w->pages);
 	if (r < 0)
 		return r;
@@ -591,9 +598,9 @@ void oc_pages_writer_close(struct oc_pages_writer *w)
 struct page_sink {
 	int (*emit)(struct page_sink *s, uint64_t vaddr, uint64_t n_pages);
 	struct oc_pages_writer *w;
-	int src_fd;          /* the memory the runs are read from */
+	int src_fd; /* the memory the runs are read from */
 	struct oc_dump_task *t;
-	struct iovec *runs;  /* sink_to_list: the runs, contiguous ones merged */
+	struct iovec *runs; /* sink_to_list: the runs, contiguous ones merged */
 	size_t n_runs, cap_runs;
 };
 
@@ -628,8 +635,7 @@ static int sink_to_writer(struct page_sink *s, uint64_t vaddr, uint64_t n_pages)
  * page (it reads back as zeros anyway).  File-backed private memory: only
  * pages that are no longer the file's.  Returns -ENOTTY on kernels without it.
  */
-static int scan_vma_ioctl(struct page_sink *sink, int pagemap_fd, const VmaEntry *ve,
-			  struct oc_page_region *regions)
+static int scan_vma_ioctl(struct page_sink *sink, int pagemap_fd, const VmaEntry *ve, struct oc_page_region *regions)
 {
 	bool file = ve->status & VMA_FILE_PRIVATE;
 	struct oc_pm_scan_arg arg = {
@@ -650,9 +656,9 @@ static int scan_vma_ioctl(struct page_sink *sink, int pagemap_fd, const VmaEntry
 	while (arg.start < ve->end) {
 		long n = ioctl(pagemap_fd, OC_PAGEMAP_SCAN, &arg);
 		if (n < 0)
-			return errno == ENOTTY || errno == EINVAL ? -ENOTTY
-								  : oc_error_errno(-errno, "PAGEMAP_SCAN at 0x%" PRIx64,
-										   (uint64_t)arg.start);
+			return errno == ENOTTY || errno == EINVAL
+				       ? -ENOTTY
+				       : oc_error_errno(-errno, "PAGEMAP_SCAN at 0x%" PRIx64, (uint64_t)arg.start);
 		for (long i = 0; i < n; i++) {
 			uint64_t start = MAX(regions[i].start, done_until);
 			if (start >= regions[i].end)
@@ -673,8 +679,7 @@ static int scan_vma_ioctl(struct page_sink *sink, int pagemap_fd, const VmaEntry
 }
 
 /* Walk one VMA's pagemap and queue the pages worth saving. */
-static int scan_vma(struct page_sink *sink, int pagemap_fd, const VmaEntry *ve, uint64_t *words,
-		    uint64_t *ret_scanned)
+static int scan_vma(struct page_sink *sink, int pagemap_fd, const VmaEntry *ve, uint64_t *words, uint64_t *ret_scanned)
 {
 	static bool no_scan_ioctl;
 	bool all = ve->status & VMA_AREA_VDSO;
@@ -810,7 +815,8 @@ static int write_task_pages(struct oc_dump_task *t, pid_t src)
 			for (size_t k = 0; k < t->n_frozen_runs; k++)
 				if (t->frozen_runs[k].vaddr >= ve->start && t->frozen_runs[k].vaddr < ve->end) {
 					r = oc_pages_writer_add_from(&w, t->frozen_fd, t->frozen_runs[k].vaddr,
-								     t->frozen_runs[k].vaddr, t->frozen_runs[k].n_pages);
+								     t->frozen_runs[k].vaddr,
+								     t->frozen_runs[k].n_pages);
 					if (r < 0)
 						goto out;
 				}
@@ -1040,8 +1046,8 @@ int oc_rst_fill_runs(struct oc_rst_task *t, const struct oc_rst_vdso *vd, struct
 				bool premapped;
 				next = oc_rst_cow_piece(t, at, end, &premapped);
 				if (!premapped)
-					a->runs[a->n_runs++] = (struct oc_rst_run){
-						at, (next - at) / OC_PAGE_SIZE, off + (at - pe->vaddr) };
+					a->runs[a->n_runs++] = (struct oc_rst_run){ at, (next - at) / OC_PAGE_SIZE,
+										    off + (at - pe->vaddr) };
 			}
 		}
 		off += np * OC_PAGE_SIZE;

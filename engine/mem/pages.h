@@ -26,8 +26,8 @@ struct oc_write_behind {
 	pthread_cond_t cond;
 	bool started, busy, quit;
 	int fd, err;
-	bool direct;            /* fd is the O_DIRECT one */
-	int pipe[2];            /* its own, for page-cache writes */
+	bool direct; /* fd is the O_DIRECT one */
+	int pipe[2]; /* its own, for page-cache writes */
 	const uint8_t *buf;
 	size_t len;
 	uint64_t off;
@@ -37,20 +37,20 @@ struct oc_pages_writer {
 	struct oc_img *pagemap;
 	struct oc_img *pages;
 	uint32_t pages_id;
-	int mem_fd;             /* where the page bytes are read from: /proc/PID/mem */
+	int mem_fd;		   /* where the page bytes are read from: /proc/PID/mem */
 	struct oc_twin_pump *pump; /* or they come down its pipe, in order */
-	int direct_fd;          /* the pages image opened with O_DIRECT, or -1 */
-	int pipe[2];            /* page-cache writes: buffer -> pipe -> image */
-	int64_t *cache_budget;  /* bytes the dump may still leave in the page cache */
+	int direct_fd;		   /* the pages image opened with O_DIRECT, or -1 */
+	int pipe[2];		   /* page-cache writes: buffer -> pipe -> image */
+	int64_t *cache_budget;	   /* bytes the dump may still leave in the page cache */
 	uint64_t cached_bytes, direct_bytes;
-	bool zero_past_eof;     /* mem_fd is a file: its last page may be partial */
+	bool zero_past_eof;	      /* mem_fd is a file: its last page may be partial */
 	uint8_t *bufs[OC_PAGES_BUFS]; /* the dump's, page-aligned, COPY_BATCH bytes each */
 	unsigned next_buf;
 	struct oc_write_behind wb; /* writes of runs of several batches */
-	uint64_t file_end;      /* how far the pages image is extended */
-	uint64_t run_start;     /* address (or offset) the run has in the image */
-	int run_fd;             /* where the run's bytes are */
-	uint64_t run_src;       /* offset of the run in run_fd */
+	uint64_t file_end;	   /* how far the pages image is extended */
+	uint64_t run_start;	   /* address (or offset) the run has in the image */
+	int run_fd;		   /* where the run's bytes are */
+	uint64_t run_src;	   /* offset of the run in run_fd */
 	uint64_t run_pages;
 	uint64_t pages_written;
 };

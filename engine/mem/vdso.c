@@ -50,8 +50,7 @@ static int check_header(const uint8_t *img, size_t len, Elf64_Ehdr *eh)
 	if (len < sizeof(*eh))
 		return oc_error(-EINVAL, "%zu bytes, too short for an ELF header", len);
 	memcpy(eh, img, sizeof(*eh));
-	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_machine != EM_X86_64)
+	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64)
 		return oc_error(-EINVAL, "not a 64-bit x86-64 ELF file");
 	if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_phentsize != sizeof(Elf64_Phdr))
 		return oc_error(-EINVAL, "unexpected header entry sizes");
@@ -134,16 +133,16 @@ int oc_vdso_proxy_patches(const uint8_t *old_img, size_t old_len, uint64_t old_b
 			if (!strcmp(old[i].name, cur[j].name))
 				to = &cur[j];
 		if (!to)
-			return oc_error(-EOPNOTSUPP, "the image's vDSO has %s, which this kernel's lacks",
-					old[i].name);
+			return oc_error(-EOPNOTSUPP, "the image's vDSO has %s, which this kernel's lacks", old[i].name);
 		bool done = false;
 		for (size_t k = 0; k < n && !done; k++)
 			done = out[k].addr == old_base + old[i].offset;
 		if (done)
 			continue;
 		if (old[i].size < min_patch_len)
-			return oc_error(-EOPNOTSUPP, "the image's vDSO function %s (%" PRIu64
-					" bytes) is too short to redirect", old[i].name, old[i].size);
+			return oc_error(-EOPNOTSUPP,
+					"the image's vDSO function %s (%" PRIu64 " bytes) is too short to redirect",
+					old[i].name, old[i].size);
 		if (n == max)
 			return oc_error(-E2BIG, "the image's vDSO has more than %zu functions", max);
 		out[n++] = (struct oc_vdso_patch){ old_base + old[i].offset, new_base + to->offset };

@@ -31,7 +31,7 @@ int oc_vdso_funcs(const uint8_t *img, size_t len, struct oc_vdso_func *out, size
 
 /* One function of the old vDSO redirected to the new one. */
 struct oc_vdso_patch {
-	uint64_t addr;   /* the old function's entry */
+	uint64_t addr;	 /* the old function's entry */
 	uint64_t target; /* the new function's entry */
 };
 

@@ -130,8 +130,7 @@ enum {
 	SEEN_IT_INTERVAL = 1 << 13,
 	SEEN_PID = 1 << 14,
 	SEEN_NSPID = 1 << 15,
-	SEEN_TIMERFD_ALL = SEEN_CLOCKID | SEEN_TICKS | SEEN_SETTIME | SEEN_IT_VALUE |
-			   SEEN_IT_INTERVAL,
+	SEEN_TIMERFD_ALL = SEEN_CLOCKID | SEEN_TICKS | SEEN_SETTIME | SEEN_IT_VALUE | SEEN_IT_INTERVAL,
 };
 
 static int p_pos(struct oc_scan *s, struct ctx *c)
@@ -214,9 +213,9 @@ static int p_tfd(struct oc_scan *s, struct ctx *c)
 	struct oc_proc_epoll_tfd t = {}, *nt;
 	int32_t tfd;
 
-	if (!oc_scan_s32(s, 10, &tfd) || !kv_u32(s, "events", 16, &t.events) ||
-	    !kv_u64(s, "data", 16, &t.data) || !kv_s64(s, "pos", 10, &t.pos) ||
-	    !kv_u64(s, "ino", 16, &t.ino) || !kv_u32(s, "sdev", 16, &t.sdev) || !oc_scan_eol(s))
+	if (!oc_scan_s32(s, 10, &tfd) || !kv_u32(s, "events", 16, &t.events) || !kv_u64(s, "data", 16, &t.data) ||
+	    !kv_s64(s, "pos", 10, &t.pos) || !kv_u64(s, "ino", 16, &t.ino) || !kv_u32(s, "sdev", 16, &t.sdev) ||
+	    !oc_scan_eol(s))
 		return -EINVAL;
 	t.tfd = tfd;
 
@@ -267,15 +266,14 @@ static int p_fanotify_group(struct oc_scan *s, struct ctx *c)
 {
 	struct oc_proc_fdinfo *fi = &c->fi;
 
-	if (!oc_scan_u32(s, 16, &fi->fanotify_flags) ||
-	    !kv_u32(s, "event-flags", 16, &fi->fanotify_event_flags) || !oc_scan_eol(s))
+	if (!oc_scan_u32(s, 16, &fi->fanotify_flags) || !kv_u32(s, "event-flags", 16, &fi->fanotify_event_flags) ||
+	    !oc_scan_eol(s))
 		return -EINVAL;
 	fi->has_fanotify = true;
 	return 0;
 }
 
-static int fanotify_mark(struct oc_scan *s, struct ctx *c, enum oc_fanotify_mark_kind kind,
-			 bool id)
+static int fanotify_mark(struct oc_scan *s, struct ctx *c, enum oc_fanotify_mark_kind kind, bool id)
 {
 	struct oc_proc_fdinfo *fi = &c->fi;
 	struct oc_proc_fanotify_mark m = { .kind = kind }, *nm;
@@ -378,8 +376,8 @@ static int p_settime(struct oc_scan *s, struct ctx *c)
 /* "(SEC, NSEC)" */
 static int timespec_pair(struct oc_scan *s, uint64_t *sec, uint64_t *nsec)
 {
-	if (!oc_scan_char(s, '(') || !oc_scan_u64(s, 10, sec) || !oc_scan_char(s, ',') ||
-	    !oc_scan_u64(s, 10, nsec) || !oc_scan_char(s, ')') || !oc_scan_eol(s))
+	if (!oc_scan_char(s, '(') || !oc_scan_u64(s, 10, sec) || !oc_scan_char(s, ',') || !oc_scan_u64(s, 10, nsec) ||
+	    !oc_scan_char(s, ')') || !oc_scan_eol(s))
 		return -EINVAL;
 	return 0;
 }
@@ -417,8 +415,7 @@ static int p_nspid(struct oc_scan *s, struct ctx *c)
 	int32_t v;
 
 	while (!oc_scan_eol(s)) {
-		if (n >= OC_PROC_NS_LEVELS_MAX || !oc_scan_s32(s, 10, &v) ||
-		    (!oc_scan_eol(s) && !oc_scan_blank(s)))
+		if (n >= OC_PROC_NS_LEVELS_MAX || !oc_scan_s32(s, 10, &v) || (!oc_scan_eol(s) && !oc_scan_blank(s)))
 			return -EINVAL;
 		fi->pidfd_nspid[n++] = v;
 	}
@@ -543,8 +540,7 @@ int oc_proc_parse_fdinfo(const char *text, struct oc_proc_fdinfo *ret)
 	}
 
 	if (!(seen & SEEN_POS) || !(seen & SEEN_FLAGS)) {
-		r = oc_error(-EINVAL, KIND ": missing \"%s:\" line",
-			     !(seen & SEEN_POS) ? "pos" : "flags");
+		r = oc_error(-EINVAL, KIND ": missing \"%s:\" line", !(seen & SEEN_POS) ? "pos" : "flags");
 		goto fail;
 	}
 	if ((seen & SEEN_TIMERFD_ALL) && (seen & SEEN_TIMERFD_ALL) != SEEN_TIMERFD_ALL) {

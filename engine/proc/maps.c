@@ -22,13 +22,12 @@
 #define KIND "maps"
 
 static const char *const vmflag_codes[] = {
-	[0] = "rd", [1] = "wr", [2] = "ex", [3] = "sh", [4] = "mr", [5] = "mw",
-	[6] = "me", [7] = "ms", [8] = "gd", [9] = "pf", [10] = "dw", [11] = "lo",
-	[12] = "io", [13] = "sr", [14] = "rr", [15] = "dc", [16] = "de", [17] = "ac",
-	[18] = "nr", [19] = "ht", [20] = "sf", [21] = "nl", [22] = "ar", [23] = "wf",
-	[24] = "dd", [25] = "sd", [26] = "mm", [27] = "hg", [28] = "nh", [29] = "mg",
-	[30] = "um", [31] = "uw", [32] = "ui", [33] = "ss", [34] = "sl", [35] = "lf",
-	[36] = "dp", [37] = "gu", [38] = "bt", [39] = "mt", [40] = "mp",
+	[0] = "rd",  [1] = "wr",  [2] = "ex",  [3] = "sh",  [4] = "mr",	 [5] = "mw",  [6] = "me",
+	[7] = "ms",  [8] = "gd",  [9] = "pf",  [10] = "dw", [11] = "lo", [12] = "io", [13] = "sr",
+	[14] = "rr", [15] = "dc", [16] = "de", [17] = "ac", [18] = "nr", [19] = "ht", [20] = "sf",
+	[21] = "nl", [22] = "ar", [23] = "wf", [24] = "dd", [25] = "sd", [26] = "mm", [27] = "hg",
+	[28] = "nh", [29] = "mg", [30] = "um", [31] = "uw", [32] = "ui", [33] = "ss", [34] = "sl",
+	[35] = "lf", [36] = "dp", [37] = "gu", [38] = "bt", [39] = "mt", [40] = "mp",
 };
 
 uint64_t oc_vmflag_from_code(const char *code, size_t len)
@@ -38,8 +37,7 @@ uint64_t oc_vmflag_from_code(const char *code, size_t len)
 	if (len != 2)
 		return 0;
 	for (i = 0; i < ARRAY_SIZE(vmflag_codes); i++)
-		if (vmflag_codes[i] && vmflag_codes[i][0] == code[0] &&
-		    vmflag_codes[i][1] == code[1])
+		if (vmflag_codes[i] && vmflag_codes[i][0] == code[0] && vmflag_codes[i][1] == code[1])
 			return 1ULL << i;
 	return 0;
 }
@@ -111,12 +109,11 @@ static int parse_perms(struct oc_scan *s, struct oc_proc_vma *vma)
 
 	if (s->end - p < 4)
 		return -EINVAL;
-	if ((p[0] != 'r' && p[0] != '-') || (p[1] != 'w' && p[1] != '-') ||
-	    (p[2] != 'x' && p[2] != '-') || (p[3] != 's' && p[3] != 'p'))
+	if ((p[0] != 'r' && p[0] != '-') || (p[1] != 'w' && p[1] != '-') || (p[2] != 'x' && p[2] != '-') ||
+	    (p[3] != 's' && p[3] != 'p'))
 		return -EINVAL;
 
-	vma->prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) |
-		    (p[2] == 'x' ? PROT_EXEC : 0);
+	vma->prot = (p[0] == 'r' ? PROT_READ : 0) | (p[1] == 'w' ? PROT_WRITE : 0) | (p[2] == 'x' ? PROT_EXEC : 0);
 	vma->shared = p[3] == 's';
 	s->p += 4;
 	return 0;
@@ -127,8 +124,8 @@ static int parse_header(struct oc_scan *s, struct oc_proc_vma *vma)
 	uint32_t maj, min;
 	size_t len;
 
-	if (!oc_scan_u64(s, 16, &vma->start) || !oc_scan_char(s, '-') ||
-	    !oc_scan_u64(s, 16, &vma->end) || !oc_scan_blank(s))
+	if (!oc_scan_u64(s, 16, &vma->start) || !oc_scan_char(s, '-') || !oc_scan_u64(s, 16, &vma->end) ||
+	    !oc_scan_blank(s))
 		return oc_scan_bad(s, KIND, "bad address range");
 	if (vma->start >= vma->end)
 		return oc_scan_bad(s, KIND, "empty or reversed address range");
@@ -136,8 +133,7 @@ static int parse_header(struct oc_scan *s, struct oc_proc_vma *vma)
 		return oc_scan_bad(s, KIND, "bad permissions");
 	if (!oc_scan_u64(s, 16, &vma->pgoff) || !oc_scan_blank(s))
 		return oc_scan_bad(s, KIND, "bad offset");
-	if (!oc_scan_u32(s, 16, &maj) || !oc_scan_char(s, ':') || !oc_scan_u32(s, 16, &min) ||
-	    !oc_scan_blank(s))
+	if (!oc_scan_u32(s, 16, &maj) || !oc_scan_char(s, ':') || !oc_scan_u32(s, 16, &min) || !oc_scan_blank(s))
 		return oc_scan_bad(s, KIND, "bad device");
 	vma->dev_major = maj;
 	vma->dev_minor = min;
@@ -149,8 +145,7 @@ static int parse_header(struct oc_scan *s, struct oc_proc_vma *vma)
 		return oc_scan_bad(s, KIND, "bad inode");
 	len = (size_t)(s->end - s->p);
 	vma->kind = classify(s->p, len);
-	if ((vma->kind == OC_VMA_FILE || vma->kind == OC_VMA_OTHER) &&
-	    len > strlen(DELETED_SUFFIX) &&
+	if ((vma->kind == OC_VMA_FILE || vma->kind == OC_VMA_OTHER) && len > strlen(DELETED_SUFFIX) &&
 	    memcmp(s->end - strlen(DELETED_SUFFIX), DELETED_SUFFIX, strlen(DELETED_SUFFIX)) == 0) {
 		vma->deleted = true;
 		len -= strlen(DELETED_SUFFIX);
@@ -201,8 +196,7 @@ static int parse_field(struct oc_scan *s, struct oc_proc_vma *vma)
 
 		if (!oc_scan_key(s, kb_fields[i].key))
 			continue;
-		if (!oc_scan_u64(s, 10, &v) || !(oc_scan_eol(s) || (oc_scan_lit(s, " kB") &&
-								  oc_scan_eol(s))))
+		if (!oc_scan_u64(s, 10, &v) || !(oc_scan_eol(s) || (oc_scan_lit(s, " kB") && oc_scan_eol(s))))
 			return oc_scan_bad(s, KIND, "bad size");
 		*(uint64_t *)((char *)vma + kb_fields[i].offset) = v;
 		return 0;

@@ -50,16 +50,16 @@ int oc_proc_readlink(pid_t pid, const char *name, char **ret);
  * captures parse.  Codes not listed here are ignored.
  */
 enum oc_vmflag {
-	OC_VMF_RD = 1ULL << 0, /* readable */
-	OC_VMF_WR = 1ULL << 1, /* writable */
-	OC_VMF_EX = 1ULL << 2, /* executable */
-	OC_VMF_SH = 1ULL << 3, /* shared */
-	OC_VMF_MR = 1ULL << 4, /* may read */
-	OC_VMF_MW = 1ULL << 5, /* may write */
-	OC_VMF_ME = 1ULL << 6, /* may execute */
-	OC_VMF_MS = 1ULL << 7, /* may share */
-	OC_VMF_GD = 1ULL << 8, /* stack segment grows down */
-	OC_VMF_PF = 1ULL << 9, /* pure PFN range */
+	OC_VMF_RD = 1ULL << 0,	/* readable */
+	OC_VMF_WR = 1ULL << 1,	/* writable */
+	OC_VMF_EX = 1ULL << 2,	/* executable */
+	OC_VMF_SH = 1ULL << 3,	/* shared */
+	OC_VMF_MR = 1ULL << 4,	/* may read */
+	OC_VMF_MW = 1ULL << 5,	/* may write */
+	OC_VMF_ME = 1ULL << 6,	/* may execute */
+	OC_VMF_MS = 1ULL << 7,	/* may share */
+	OC_VMF_GD = 1ULL << 8,	/* stack segment grows down */
+	OC_VMF_PF = 1ULL << 9,	/* pure PFN range */
 	OC_VMF_DW = 1ULL << 10, /* disabled write to the mapped file (old) */
 	OC_VMF_LO = 1ULL << 11, /* pages are locked in memory */
 	OC_VMF_IO = 1ULL << 12, /* memory mapped I/O area */
@@ -101,29 +101,29 @@ const char *oc_vmflag_code(uint64_t flag);
 
 /* What the name column of a VMA is. */
 enum oc_vma_kind {
-	OC_VMA_ANON = 0, /* no name */
-	OC_VMA_FILE, /* an absolute path ("/memfd:x", "/dev/zero", "/SYSV..." too) */
-	OC_VMA_HEAP, /* [heap] */
-	OC_VMA_STACK, /* [stack] */
-	OC_VMA_VDSO, /* [vdso] */
-	OC_VMA_VVAR, /* [vvar] */
-	OC_VMA_VVAR_VCLOCK, /* [vvar_vclock] (6.13+) */
-	OC_VMA_VSYSCALL, /* [vsyscall] */
-	OC_VMA_UPROBES, /* [uprobes] */
-	OC_VMA_ANON_NAMED, /* [anon:NAME] (PR_SET_VMA_ANON_NAME) */
+	OC_VMA_ANON = 0,	 /* no name */
+	OC_VMA_FILE,		 /* an absolute path ("/memfd:x", "/dev/zero", "/SYSV..." too) */
+	OC_VMA_HEAP,		 /* [heap] */
+	OC_VMA_STACK,		 /* [stack] */
+	OC_VMA_VDSO,		 /* [vdso] */
+	OC_VMA_VVAR,		 /* [vvar] */
+	OC_VMA_VVAR_VCLOCK,	 /* [vvar_vclock] (6.13+) */
+	OC_VMA_VSYSCALL,	 /* [vsyscall] */
+	OC_VMA_UPROBES,		 /* [uprobes] */
+	OC_VMA_ANON_NAMED,	 /* [anon:NAME] (PR_SET_VMA_ANON_NAME) */
 	OC_VMA_ANON_SHMEM_NAMED, /* [anon_shmem:NAME] */
-	OC_VMA_SPECIAL, /* another "[...]" name */
-	OC_VMA_OTHER, /* a name that is not a path ("anon_inode:[...]") */
+	OC_VMA_SPECIAL,		 /* another "[...]" name */
+	OC_VMA_OTHER,		 /* a name that is not a path ("anon_inode:[...]") */
 	OC_VMA_KIND_MAX,
 };
 
 struct oc_proc_vma {
-	uint64_t start; /* first byte */
-	uint64_t end; /* one past the last byte */
-	uint64_t pgoff; /* file offset in bytes, as printed */
+	uint64_t start;	   /* first byte */
+	uint64_t end;	   /* one past the last byte */
+	uint64_t pgoff;	   /* file offset in bytes, as printed */
 	unsigned int prot; /* PROT_READ | PROT_WRITE | PROT_EXEC */
-	bool shared; /* 's' rather than 'p' */
-	bool deleted; /* " (deleted)" was stripped from the path */
+	bool shared;	   /* 's' rather than 'p' */
+	bool deleted;	   /* " (deleted)" was stripped from the path */
 	unsigned int dev_major;
 	unsigned int dev_minor;
 	uint64_t inode;
@@ -137,7 +137,7 @@ struct oc_proc_vma {
 	char *path;
 
 	/* smaps only; all zero when parsing maps. */
-	bool has_smaps; /* at least one smaps field line was seen */
+	bool has_smaps;	  /* at least one smaps field line was seen */
 	bool has_vmflags; /* a VmFlags line was seen */
 	uint64_t vmflags; /* enum oc_vmflag bits */
 	uint64_t size_kb;
@@ -175,7 +175,7 @@ void oc_proc_vmas_free(struct oc_proc_vma *vmas, size_t n);
  */
 struct oc_proc_status {
 	char name[OC_PROC_COMM_MAX]; /* unescaped ("\n" and "\\" decoded) */
-	char state; /* 'R', 'S', 'D', 'T', 't', 'Z', 'X', 'I', ... */
+	char state;		     /* 'R', 'S', 'D', 'T', 't', 'Z', 'X', 'I', ... */
 	pid_t tgid;
 	pid_t pid;
 	pid_t ppid;
@@ -189,7 +189,7 @@ struct oc_proc_status {
 	mode_t umask;
 
 	bool has_groups; /* a Groups line, maybe empty */
-	gid_t *groups; /* malloc'd; NULL when n_groups is 0 */
+	gid_t *groups;	 /* malloc'd; NULL when n_groups is 0 */
 	size_t n_groups;
 
 	/* Outermost pid namespace first; the last value is the innermost. */
@@ -256,56 +256,56 @@ void oc_proc_status_clear(struct oc_proc_status *st);
 
 /* Field numbers (1-based) as in proc(5); 52 fields since Linux 3.5. */
 struct oc_proc_stat {
-	pid_t pid; /* 1 */
-	char comm[OC_PROC_COMM_MAX]; /* 2, raw (not escaped by the kernel) */
-	char state; /* 3 */
-	pid_t ppid; /* 4 */
-	pid_t pgrp; /* 5 */
-	pid_t session; /* 6 */
-	int tty_nr; /* 7 */
-	pid_t tpgid; /* 8 */
-	unsigned int flags; /* 9, PF_* */
-	uint64_t minflt; /* 10 */
-	uint64_t cminflt; /* 11 */
-	uint64_t majflt; /* 12 */
-	uint64_t cmajflt; /* 13 */
-	uint64_t utime; /* 14, clock ticks */
-	uint64_t stime; /* 15 */
-	int64_t cutime; /* 16 */
-	int64_t cstime; /* 17 */
-	int64_t priority; /* 18 */
-	int64_t nice; /* 19 */
-	int64_t num_threads; /* 20 */
-	uint64_t starttime; /* 22, clock ticks since boot */
-	uint64_t vsize; /* 23, bytes */
-	int64_t rss; /* 24, pages */
-	uint64_t rsslim; /* 25 */
-	uint64_t start_code; /* 26 */
-	uint64_t end_code; /* 27 */
-	uint64_t start_stack; /* 28 */
-	uint64_t kstkesp; /* 29 */
-	uint64_t kstkeip; /* 30 */
-	uint64_t wchan; /* 35 */
-	int exit_signal; /* 38 */
-	int processor; /* 39 */
-	unsigned int rt_priority; /* 40 */
-	unsigned int policy; /* 41, SCHED_* */
+	pid_t pid;			/* 1 */
+	char comm[OC_PROC_COMM_MAX];	/* 2, raw (not escaped by the kernel) */
+	char state;			/* 3 */
+	pid_t ppid;			/* 4 */
+	pid_t pgrp;			/* 5 */
+	pid_t session;			/* 6 */
+	int tty_nr;			/* 7 */
+	pid_t tpgid;			/* 8 */
+	unsigned int flags;		/* 9, PF_* */
+	uint64_t minflt;		/* 10 */
+	uint64_t cminflt;		/* 11 */
+	uint64_t majflt;		/* 12 */
+	uint64_t cmajflt;		/* 13 */
+	uint64_t utime;			/* 14, clock ticks */
+	uint64_t stime;			/* 15 */
+	int64_t cutime;			/* 16 */
+	int64_t cstime;			/* 17 */
+	int64_t priority;		/* 18 */
+	int64_t nice;			/* 19 */
+	int64_t num_threads;		/* 20 */
+	uint64_t starttime;		/* 22, clock ticks since boot */
+	uint64_t vsize;			/* 23, bytes */
+	int64_t rss;			/* 24, pages */
+	uint64_t rsslim;		/* 25 */
+	uint64_t start_code;		/* 26 */
+	uint64_t end_code;		/* 27 */
+	uint64_t start_stack;		/* 28 */
+	uint64_t kstkesp;		/* 29 */
+	uint64_t kstkeip;		/* 30 */
+	uint64_t wchan;			/* 35 */
+	int exit_signal;		/* 38 */
+	int processor;			/* 39 */
+	unsigned int rt_priority;	/* 40 */
+	unsigned int policy;		/* 41, SCHED_* */
 	uint64_t delayacct_blkio_ticks; /* 42 */
-	uint64_t guest_time; /* 43 */
-	int64_t cguest_time; /* 44 */
+	uint64_t guest_time;		/* 43 */
+	int64_t cguest_time;		/* 44 */
 
 	/* Fields 45-51 (Linux 3.3+); zero when the task has no mm. */
 	bool has_mm_layout;
 	uint64_t start_data; /* 45 */
-	uint64_t end_data; /* 46 */
-	uint64_t start_brk; /* 47 */
-	uint64_t arg_start; /* 48 */
-	uint64_t arg_end; /* 49 */
-	uint64_t env_start; /* 50 */
-	uint64_t env_end; /* 51 */
+	uint64_t end_data;   /* 46 */
+	uint64_t start_brk;  /* 47 */
+	uint64_t arg_start;  /* 48 */
+	uint64_t arg_end;    /* 49 */
+	uint64_t env_start;  /* 50 */
+	uint64_t env_end;    /* 51 */
 
 	bool has_exit_code; /* field 52 (Linux 3.5+) */
-	int exit_code; /* 52, as waitpid() would report it */
+	int exit_code;	    /* 52, as waitpid() would report it */
 };
 
 /*
@@ -349,27 +349,27 @@ struct oc_proc_inotify_wd {
 
 enum oc_fanotify_mark_kind {
 	OC_FANOTIFY_MARK_INODE = 0, /* fanotify ino:.. sdev:.. mflags:.. ... */
-	OC_FANOTIFY_MARK_MOUNT, /* fanotify mnt_id:.. mflags:.. ... */
-	OC_FANOTIFY_MARK_SB, /* fanotify sdev:.. mflags:.. ... */
-	OC_FANOTIFY_MARK_MNTNS, /* fanotify mnt_ns:.. mflags:.. ... (6.14+) */
+	OC_FANOTIFY_MARK_MOUNT,	    /* fanotify mnt_id:.. mflags:.. ... */
+	OC_FANOTIFY_MARK_SB,	    /* fanotify sdev:.. mflags:.. ... */
+	OC_FANOTIFY_MARK_MNTNS,	    /* fanotify mnt_ns:.. mflags:.. ... (6.14+) */
 	OC_FANOTIFY_MARK_KIND_MAX,
 };
 
 struct oc_proc_fanotify_mark {
 	enum oc_fanotify_mark_kind kind;
-	uint64_t ino; /* inode */
-	uint32_t sdev; /* inode, sb */
-	uint32_t mnt_id; /* mount */
-	uint64_t mnt_ns; /* mntns: the namespace's inode number ("mnt_ns:") */
+	uint64_t ino;	    /* inode */
+	uint32_t sdev;	    /* inode, sb */
+	uint32_t mnt_id;    /* mount */
+	uint64_t mnt_ns;    /* mntns: the namespace's inode number ("mnt_ns:") */
 	uint64_t mnt_ns_id; /* mntns: its 64-bit id, on kernels that print "mnt_ns_id:" */
-	uint32_t mflags; /* FAN_MARK_* user flags */
+	uint32_t mflags;    /* FAN_MARK_* user flags */
 	uint32_t mask;
 	uint32_t ignored_mask;
 	struct oc_proc_fhandle fhandle; /* inode */
 };
 
 struct oc_proc_fdinfo {
-	int64_t pos; /* loff_t */
+	int64_t pos;	    /* loff_t */
 	unsigned int flags; /* O_* (octal in the text) */
 	bool has_mnt_id;
 	int mnt_id;
@@ -398,7 +398,7 @@ struct oc_proc_fdinfo {
 
 	/* fanotify: the group line, then one entry per mark */
 	bool has_fanotify;
-	uint32_t fanotify_flags; /* FAN_* init flags */
+	uint32_t fanotify_flags;       /* FAN_* init flags */
 	uint32_t fanotify_event_flags; /* O_* flags of event files */
 	struct oc_proc_fanotify_mark *fanotify_marks;
 	size_t n_fanotify_marks;
@@ -436,8 +436,8 @@ void oc_proc_fdinfo_clear(struct oc_proc_fdinfo *fi);
 
 enum oc_timer_notify {
 	OC_TIMER_NOTIFY_SIGNAL = 0, /* SIGEV_SIGNAL (+ SIGEV_THREAD_ID) */
-	OC_TIMER_NOTIFY_NONE, /* SIGEV_NONE */
-	OC_TIMER_NOTIFY_THREAD, /* SIGEV_THREAD (old kernels only) */
+	OC_TIMER_NOTIFY_NONE,	    /* SIGEV_NONE */
+	OC_TIMER_NOTIFY_THREAD,	    /* SIGEV_THREAD (old kernels only) */
 	OC_TIMER_NOTIFY_MAX,
 };
 
@@ -477,8 +477,8 @@ enum oc_lock_kind {
 enum oc_lock_mode {
 	OC_LOCK_ADVISORY = 0,
 	OC_LOCK_MANDATORY, /* before Linux 5.15 */
-	OC_LOCK_NOINODE, /* "*NOINODE*" */
-	OC_LOCK_ACTIVE, /* leases */
+	OC_LOCK_NOINODE,   /* "*NOINODE*" */
+	OC_LOCK_ACTIVE,	   /* leases */
 	OC_LOCK_BREAKING,
 	OC_LOCK_BREAKER,
 	OC_LOCK_MODE_UNKNOWN,
@@ -498,7 +498,7 @@ struct oc_proc_lock {
 	enum oc_lock_kind kind;
 	enum oc_lock_mode mode;
 	enum oc_lock_type type;
-	pid_t pid; /* -1 for OFD locks, 0 when not visible */
+	pid_t pid;	/* -1 for OFD locks, 0 when not visible */
 	bool has_inode; /* false for "<none>:0" */
 	unsigned int dev_major;
 	unsigned int dev_minor;

@@ -59,8 +59,7 @@ int oc_proc_read(pid_t pid, const char *name, char **ret_buf, size_t *ret_len)
 			char *nbuf;
 
 			if (cap >= OC_PROC_READ_MAX)
-				return oc_error(-EFBIG, "read %s: larger than %u bytes", path,
-						OC_PROC_READ_MAX);
+				return oc_error(-EFBIG, "read %s: larger than %u bytes", path, OC_PROC_READ_MAX);
 			nbuf = realloc(buf, cap * 2);
 			if (!nbuf)
 				return oc_error(-ENOMEM, "read %s: out of memory", path);

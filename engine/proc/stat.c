@@ -16,7 +16,7 @@
 
 /* Fields 1-44 exist since Linux 2.6.24, 45-51 since 3.3, 52 since 3.5. */
 #define FIELDS_REQUIRED 44
-#define FIELD_MM_LAST 51
+#define FIELD_MM_LAST	51
 #define FIELD_EXIT_CODE 52
 
 enum field_type {
@@ -144,22 +144,19 @@ int oc_proc_parse_stat(const char *text, struct oc_proc_stat *ret)
 	st.state = *s.p++;
 
 	for (n = 4; !oc_scan_eol(&s); n++) {
-		if (!oc_scan_lit(&s, " ") || !parse_field(&s, n, &st) ||
-		    (!oc_scan_at_end(&s) && *s.p != ' ')) {
+		if (!oc_scan_lit(&s, " ") || !parse_field(&s, n, &st) || (!oc_scan_at_end(&s) && *s.p != ' ')) {
 			const char *tok = s.p;
 			size_t tlen = 0;
 
 			while (tok + tlen < s.end && tok[tlen] != ' ' && tlen < 32)
 				tlen++;
-			return oc_error(-EINVAL, KIND ": field %u is not a number: \"%.*s\"", n,
-					(int)tlen, tok);
+			return oc_error(-EINVAL, KIND ": field %u is not a number: \"%.*s\"", n, (int)tlen, tok);
 		}
 	}
 	n--; /* the number of fields */
 
 	if (n < FIELDS_REQUIRED)
-		return oc_error(-EINVAL, KIND ": only %u fields, expected at least %u", n,
-				FIELDS_REQUIRED);
+		return oc_error(-EINVAL, KIND ": only %u fields, expected at least %u", n, FIELDS_REQUIRED);
 	st.has_mm_layout = n >= FIELD_MM_LAST;
 	st.has_exit_code = n >= FIELD_EXIT_CODE;
 

@@ -15,17 +15,17 @@
 #define KIND "status"
 
 enum field_type {
-	F_NAME, /* the task name, escaped */
-	F_STATE, /* "S (sleeping)" */
-	F_PID, /* one decimal pid_t */
-	F_U32, /* one decimal unsigned */
-	F_OCT, /* one octal unsigned (Umask) */
-	F_BOOL, /* 0 or 1 */
-	F_HEX64, /* a signal or capability mask */
-	F_IDS4, /* four decimal uids or gids */
+	F_NAME,	  /* the task name, escaped */
+	F_STATE,  /* "S (sleeping)" */
+	F_PID,	  /* one decimal pid_t */
+	F_U32,	  /* one decimal unsigned */
+	F_OCT,	  /* one octal unsigned (Umask) */
+	F_BOOL,	  /* 0 or 1 */
+	F_HEX64,  /* a signal or capability mask */
+	F_IDS4,	  /* four decimal uids or gids */
 	F_GROUPS, /* any number of decimal gids */
 	F_NSPIDS, /* one pid per pid namespace level */
-	F_SIGQ, /* "queued/limit" */
+	F_SIGQ,	  /* "queued/limit" */
 };
 
 #define NO_HAS ((size_t)-1)
@@ -35,8 +35,8 @@ enum field_type {
 static const struct status_field {
 	const char *key;
 	enum field_type type;
-	size_t val; /* offset of the value */
-	size_t has; /* offset of its has_ flag, or NO_HAS when required */
+	size_t val;   /* offset of the value */
+	size_t has;   /* offset of its has_ flag, or NO_HAS when required */
 	size_t count; /* offset of the count, for arrays */
 } fields[] = {
 	{ "Name", F_NAME, VAL(name), NO_HAS, 0 },

@@ -50,8 +50,7 @@ static int parse_signal(struct oc_scan *s, struct oc_proc_posix_timer *t)
 {
 	int32_t signo;
 
-	if (!oc_scan_s32(s, 10, &signo) || !oc_scan_char(s, '/') ||
-	    !oc_scan_u64(s, 16, &t->sigval) || !oc_scan_eol(s))
+	if (!oc_scan_s32(s, 10, &signo) || !oc_scan_char(s, '/') || !oc_scan_u64(s, 16, &t->sigval) || !oc_scan_eol(s))
 		return -EINVAL;
 	t->signo = signo;
 	return 0;

@@ -37,23 +37,23 @@ struct oc_dump_ctx;
 struct oc_dump_thread {
 	struct oc_seized_thread *seized;
 	CoreEntry *core;
-	struct oc_remote rs;       /* remote session, while collecting */
-	pid_t vtid;                /* its tid in the tree's pid namespace */
+	struct oc_remote rs;	   /* remote session, while collecting */
+	pid_t vtid;		   /* its tid in the tree's pid namespace */
 	unsigned int seccomp_mode; /* SECCOMP_MODE_* (res/task/seccomp.c) */
 };
 
 struct oc_dump_task {
 	struct oc_dump_ctx *ctx;
 	struct oc_seized_task *seized;
-	pid_t pid;                 /* in ocicr's pid namespace */
-	pid_t vpid;                /* in the tree's: what the images say */
+	pid_t pid;  /* in ocicr's pid namespace */
+	pid_t vpid; /* in the tree's: what the images say */
 	struct oc_proc_stat stat;
 	struct oc_proc_status status;
 	struct oc_proc_vma *vmas;
 	size_t n_vmas;
 	int pidfd;
 	unsigned long syscall_ip;
-	bool seccomp_suspended;    /* traced with PTRACE_O_SUSPEND_SECCOMP */
+	bool seccomp_suspended; /* traced with PTRACE_O_SUSPEND_SECCOMP */
 
 	struct oc_dump_thread *threads; /* [0] is the leader */
 	size_t n_threads;
@@ -69,22 +69,22 @@ struct oc_dump_task {
 	/* Snapshot dumps (res/pages.c): the copy-on-write twin, and a copy
 	 * of the memory it does not share, indexed by address. */
 	pid_t twin;
-	pid_t twin_vpid;           /* the twin's pid as its parent sees it */
+	pid_t twin_vpid; /* the twin's pid as its parent sees it */
 	int frozen_fd;
 	struct {
 		uint64_t vaddr, n_pages;
-	} *frozen_runs;
+	} * frozen_runs;
 	size_t n_frozen_runs;
 };
 
 /* One open file description already given an id in files.img. */
 struct oc_dump_file {
 	uint32_t id;
-	pid_t pid;   /* a task holding it, for kcmp */
-	int fd;      /* its fd number there, or -1 for mapped/cwd files */
+	pid_t pid; /* a task holding it, for kcmp */
+	int fd;	   /* its fd number there, or -1 for mapped/cwd files */
 	dev_t dev;
 	ino_t ino;
-	int type;    /* FdTypes */
+	int type; /* FdTypes */
 };
 
 struct oc_dump_ctx {
@@ -92,7 +92,7 @@ struct oc_dump_ctx {
 	struct oc_arena *arena;
 	struct oc_imgdir *dir;
 	struct oc_seized_tree tree;
-	bool cow;                  /* pages come from twins after release */
+	bool cow;			/* pages come from twins after release */
 	struct oc_proc_vma *early_vmas; /* the root's smaps, read before the freeze */
 	size_t n_early_vmas;
 	struct oc_dump_task *tasks;
@@ -130,7 +130,7 @@ struct oc_dump_ctx {
 		struct oc_kobj_rep {
 			pid_t pid;
 			uint32_t id;
-		} *reps;
+		} * reps;
 		size_t n;
 		uint32_t last_id;
 	} kobjs[4];
@@ -147,10 +147,10 @@ struct oc_dump_ctx {
 		uint32_t id;
 	} ns_seen[64];
 	size_t n_ns_seen;
-	uint32_t own_ns_ids[8];    /* ocicr's own, by enum oc_ns_kind */
+	uint32_t own_ns_ids[8]; /* ocicr's own, by enum oc_ns_kind */
 	bool own_ns_numbered;
-	uint32_t ns_dumped;        /* 1 << kind: the root's, dumped */
-	bool own_pidns;            /* the root is init of a pid namespace */
+	uint32_t ns_dumped; /* 1 << kind: the root's, dumped */
+	bool own_pidns;	    /* the root is init of a pid namespace */
 
 	/* stats */
 	uint64_t pages_scanned, pages_written, shpages_written;
@@ -178,18 +178,18 @@ int oc_dump_add_file(struct oc_dump_ctx *ctx, struct FileEntry *fe);
  * Resource modules.  Each fills its part of a task's messages; they run in
  * this order for every task, parents first.
  */
-int oc_dump_task_core(struct oc_dump_task *t);      /* res/task.c: tc, ids */
-int oc_dump_threads(struct oc_dump_task *t);        /* res/thread.c */
-int oc_dump_sigactions(struct oc_dump_task *t);     /* res/sigact.c */
-int oc_dump_timers(struct oc_dump_task *t);         /* res/timer.c */
-int oc_dump_rlimits(struct oc_dump_task *t);        /* res/rlimit.c */
-int oc_dump_signals(struct oc_dump_task *t);        /* res/signal.c */
-int oc_dump_mm(struct oc_dump_task *t);             /* res/mm.c */
-int oc_dump_pages(struct oc_dump_task *t);          /* res/pages.c */
+int oc_dump_task_core(struct oc_dump_task *t);	/* res/task.c: tc, ids */
+int oc_dump_threads(struct oc_dump_task *t);	/* res/thread.c */
+int oc_dump_sigactions(struct oc_dump_task *t); /* res/sigact.c */
+int oc_dump_timers(struct oc_dump_task *t);	/* res/timer.c */
+int oc_dump_rlimits(struct oc_dump_task *t);	/* res/rlimit.c */
+int oc_dump_signals(struct oc_dump_task *t);	/* res/signal.c */
+int oc_dump_mm(struct oc_dump_task *t);		/* res/mm.c */
+int oc_dump_pages(struct oc_dump_task *t);	/* res/pages.c */
 /* After the tree was released: write the pages of a snapshot dump. */
 int oc_dump_pages_from_twin(struct oc_dump_task *t);
-int oc_dump_fs(struct oc_dump_task *t);             /* res/fs.c */
-int oc_dump_files(struct oc_dump_task *t);          /* res/files.c */
+int oc_dump_fs(struct oc_dump_task *t);	   /* res/fs.c */
+int oc_dump_files(struct oc_dump_task *t); /* res/files.c */
 
 /*
  * Files of any kind referenced by path (exe, mapped files, cwd, root): the

@@ -28,20 +28,20 @@
 /* Entries of the restorer area's arrays (struct oc_rst_args). */
 struct oc_rst_area_counts {
 	size_t vmas, runs, timers, siginfos, threads;
-	size_t seccomp_bytes;     /* filter programs (res/task/seccomp.c) */
+	size_t seccomp_bytes; /* filter programs (res/task/seccomp.c) */
 };
 
 /* The restorer area being built for one task (restore/agent.c). */
 struct oc_rst_area {
 	struct oc_rst_args *args; /* arrays sized by the kinds' reserve */
-	uint64_t start;           /* the same address in the agent and in the task */
-	uint64_t stacks;          /* first thread stack (one per thread, and the blob's) */
-	uint64_t seccomp;         /* room for the filter programs */
+	uint64_t start;		  /* the same address in the agent and in the task */
+	uint64_t stacks;	  /* first thread stack (one per thread, and the blob's) */
+	uint64_t seccomp;	  /* room for the filter programs */
 };
 
 struct oc_task_kind {
-	const char *name;  /* "signal handlers": for logs and errors */
-	bool zombie;       /* dumped for a zombie too */
+	const char *name; /* "signal handlers": for logs and errors */
+	bool zombie;	  /* dumped for a zombie too */
 	int (*dump)(struct oc_dump_task *t);
 	void (*reserve)(const struct oc_rst_task *t, struct oc_rst_area_counts *c);
 	int (*fill)(struct oc_rst_agent *ag, struct oc_rst_area *area);

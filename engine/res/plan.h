@@ -16,36 +16,36 @@
 struct oc_rst_ctx;
 
 enum oc_step_kind {
-	OC_STEP_OPEN,    /* coordinator: open a file entry, once for the tree */
-	OC_STEP_CREATE,  /* the parent (coordinator for the root): make the task with its pid */
+	OC_STEP_OPEN,	 /* coordinator: open a file entry, once for the tree */
+	OC_STEP_CREATE,	 /* the parent (coordinator for the root): make the task with its pid */
 	OC_STEP_SESSION, /* the task: its session and process group */
-	OC_STEP_ZOMBIE,  /* the task: exit with its saved status */
-	OC_STEP_PREMAP,  /* the task: private memory shared copy-on-write with its parent or children */
+	OC_STEP_ZOMBIE,	 /* the task: exit with its saved status */
+	OC_STEP_PREMAP,	 /* the task: private memory shared copy-on-write with its parent or children */
 	OC_STEP_INSTALL, /* the task: install its fds from the opened files */
-	OC_STEP_SETUP,   /* the owner task: per-file work needing its fd numbers */
-	OC_STEP_FS,      /* the task: cwd, root, umask, personality, comm */
-	OC_STEP_MEMORY,  /* the task's restorer: address space, mm, handlers, timers */
+	OC_STEP_SETUP,	 /* the owner task: per-file work needing its fd numbers */
+	OC_STEP_FS,	 /* the task: cwd, root, umask, personality, comm */
+	OC_STEP_MEMORY,	 /* the task's restorer: address space, mm, handlers, timers */
 	OC_STEP_THREADS, /* the task's restorer: threads, signals, credentials */
-	OC_STEP_RESUME,  /* coordinator: registers and release, all tasks at once */
-	OC_STEP_STAGE,   /* coordinator: a stage of an fd kind that makes its files together */
+	OC_STEP_RESUME,	 /* coordinator: registers and release, all tasks at once */
+	OC_STEP_STAGE,	 /* coordinator: a stage of an fd kind that makes its files together */
 	_OC_STEP_KIND_MAX,
 };
 
 struct oc_plan_step {
 	enum oc_step_kind kind;
-	pid_t actor;     /* who carries it out: a task's pid, 0 for the coordinator */
-	pid_t task;      /* the task it is about */
+	pid_t actor;	 /* who carries it out: a task's pid, 0 for the coordinator */
+	pid_t task;	 /* the task it is about */
 	uint32_t object; /* file id, for OPEN and SETUP; FdTypes for STAGE */
-	uint32_t stage;  /* which stage of the kind, for STAGE */
-	size_t *deps;    /* indexes of steps that must be done first */
+	uint32_t stage;	 /* which stage of the kind, for STAGE */
+	size_t *deps;	 /* indexes of steps that must be done first */
 	size_t n_deps;
-	unsigned phase;  /* from the sort: one more than its latest dependency */
+	unsigned phase; /* from the sort: one more than its latest dependency */
 };
 
 struct oc_plan {
 	struct oc_plan_step *steps;
 	size_t n_steps;
-	size_t *order;   /* step indexes, dependencies first */
+	size_t *order; /* step indexes, dependencies first */
 	unsigned n_phases;
 };
 

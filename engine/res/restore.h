@@ -35,7 +35,7 @@
  * restoring it needs. */
 struct oc_rst_task {
 	PstreeEntry *pstree;
-	CoreEntry **cores;           /* one per thread, [0] the leader */
+	CoreEntry **cores; /* one per thread, [0] the leader */
 	size_t n_cores;
 	TaskKobjIdsEntry *ids;
 	MmEntry *mm;
@@ -50,19 +50,19 @@ struct oc_rst_task {
 	const SeccompEntry *seccomp; /* the tree's filters (seccomp.img), NULL if none */
 
 	/* Opened by the coordinator (restore/files.c), inherited. */
-	int *vma_fds;                /* per VMA, -1 for anonymous memory */
+	int *vma_fds; /* per VMA, -1 for anonymous memory */
 	int exe_fd;
 	int pages_fd;
-	int status_fd;               /* the agent's end of its socket */
-	int session_done_fd;         /* written once its session is made, or -1 */
+	int status_fd;	     /* the agent's end of its socket */
+	int session_done_fd; /* written once its session is made, or -1 */
 
 	/* Copy-on-write sharing with the parent (restore_cow.c). */
-	uint8_t *vma_cow;            /* per VMA: OC_COW_* bits, NULL for a zombie */
-	uint64_t *premap_at;         /* per VMA: where the agent premapped it, 0 if not */
+	uint8_t *vma_cow;    /* per VMA: OC_COW_* bits, NULL for a zombie */
+	uint64_t *premap_at; /* per VMA: where the agent premapped it, 0 if not */
 };
 
 enum {
-	OC_COW_PREMAP = 1 << 0,  /* mapped and filled before the children are made */
+	OC_COW_PREMAP = 1 << 0,	 /* mapped and filled before the children are made */
 	OC_COW_INHERIT = 1 << 1, /* starts as the parent's premapped copy */
 };
 
@@ -70,9 +70,9 @@ struct oc_rst_ctx {
 	const struct oc_restore_opts *opts;
 	struct oc_imgdir *dir;
 	InventoryEntry *inventory;
-	SeccompEntry *seccomp;       /* seccomp.img, NULL if absent */
-	struct oc_rst_ns *ns;        /* namespaces to create (res/ns/) */
-	struct oc_rst_task *tasks;   /* pstree order: parents first */
+	SeccompEntry *seccomp;	   /* seccomp.img, NULL if absent */
+	struct oc_rst_ns *ns;	   /* namespaces to create (res/ns/) */
+	struct oc_rst_task *tasks; /* pstree order: parents first */
 	size_t n_tasks;
 	FileEntry **files;
 	size_t n_files;
@@ -114,9 +114,8 @@ RemapFilePathEntry *oc_rst_find_remap(struct oc_rst_ctx *ctx, uint32_t orig_id);
 /* Read the pagemap of a shared memory object (pagemap-shmem-SHMID.img). */
 /* Copy the saved pages of shared memory object @shmid into @map (@size bytes). */
 int oc_rst_fill_shmem(struct oc_rst_ctx *ctx, uint64_t shmid, uint8_t *map, uint64_t size);
-int oc_rst_read_shmem_pagemap(struct oc_rst_ctx *ctx, uint64_t shmid, PagemapEntry ***ret_entries,
-			      size_t *ret_n, uint32_t *ret_pages_id);
-
+int oc_rst_read_shmem_pagemap(struct oc_rst_ctx *ctx, uint64_t shmid, PagemapEntry ***ret_entries, size_t *ret_n,
+			      uint32_t *ret_pages_id);
 
 /*
  * Every file object of the tree, opened once by the coordinator before the
@@ -128,29 +127,29 @@ int oc_rst_read_shmem_pagemap(struct oc_rst_ctx *ctx, uint64_t shmid, PagemapEnt
 struct oc_rst_files {
 	struct oc_rst_ctx *ctx;
 	int helper_base;
-	int ctty_fd;            /* the restoring shell's terminal (--shell-job), or -1 */
+	int ctty_fd; /* the restoring shell's terminal (--shell-job), or -1 */
 	struct {
 		uint32_t file_id;
 		int fd;
-	} *opened;              /* file entries opened so far */
+	} * opened; /* file entries opened so far */
 	size_t n_opened;
 	struct {
 		uint32_t pipe_id;
 		int fds[2];
 		bool handed_out[2]; /* end given to an fd as it is */
-	} *pipes;
+	} * pipes;
 	size_t n_pipes;
 	struct {
 		uint64_t inode_id;
 		int fd;
-	} *shmem;
+	} * shmem;
 	size_t n_shmem;
-	char **ghost_paths;     /* unlinked once every user opened them */
+	char **ghost_paths; /* unlinked once every user opened them */
 	size_t n_ghost_paths;
-	int *fds;               /* every fd made by oc_rst_high_fd() */
+	int *fds; /* every fd made by oc_rst_high_fd() */
 	size_t n_fds;
 	struct oc_rst_seal late_seals[OC_RST_MAX_LATE_SEALS]; /* for the blob */
-	struct rst_unix *unix_sk; /* unix sockets between their stages (res/fd/sk_unix.c) */
+	struct rst_unix *unix_sk;			      /* unix sockets between their stages (res/fd/sk_unix.c) */
 	size_t n_late_seals;
 };
 
@@ -194,10 +193,10 @@ uint64_t oc_rst_cow_piece(const struct oc_rst_task *t, uint64_t addr, uint64_t e
  * redirected to this kernel's (restore/vdso.c). */
 struct oc_rst_vdso {
 	uint64_t img_vdso, img_vdso_end; /* the image's [vdso]; 0: none */
-	uint64_t img_vvar;               /* the image's [vvar]; 0: not saved */
+	uint64_t img_vvar;		 /* the image's [vvar]; 0: not saved */
 	uint64_t own_vdso, own_len, own_vvar_len;
-	bool proxy;                      /* the image's is not this kernel's */
-	uint8_t *img_copy;               /* its saved bytes */
+	bool proxy;	   /* the image's is not this kernel's */
+	uint8_t *img_copy; /* its saved bytes */
 };
 
 void oc_rst_vdso_done(struct oc_rst_vdso *vd);

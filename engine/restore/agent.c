@@ -33,7 +33,6 @@
 #include "core/error.h"
 #include "core/log.h"
 
-
 #define PAGE_ALIGN(x) (((x) + OC_PAGE_SIZE - 1) & ~(OC_PAGE_SIZE - 1))
 
 static void agent_say(struct oc_rst_agent *ag, int type, const char *fmt, va_list ap)
@@ -113,8 +112,8 @@ static int restore_task_misc(struct oc_rst_agent *ag)
 
 	/* CRIU 4.2 writes a misparsed value here: apply only sane ones. */
 	if (tc->personality & ~KNOWN_PERSONALITY_FLAGS)
-		oc_agent_warn(ag, "task %d: personality 0x%x in the image is not valid, left as is",
-			      ag->task->pid, tc->personality);
+		oc_agent_warn(ag, "task %d: personality 0x%x in the image is not valid, left as is", ag->task->pid,
+			      tc->personality);
 	else if (personality(tc->personality) < 0)
 		return oc_error_errno(-errno, "personality(0x%x)", tc->personality);
 
@@ -123,8 +122,8 @@ static int restore_task_misc(struct oc_rst_agent *ag)
 		int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 		snprintf(v, sizeof(v), "%d", tc->oom_score_adj);
 		if (fd < 0 || write(fd, v, strlen(v)) < 0)
-			oc_agent_warn(ag, "task %d: cannot set oom_score_adj %d: %s", ag->task->pid,
-				      tc->oom_score_adj, strerror(errno));
+			oc_agent_warn(ag, "task %d: cannot set oom_score_adj %d: %s", ag->task->pid, tc->oom_score_adj,
+				      strerror(errno));
 		if (fd >= 0)
 			close(fd);
 	}
@@ -197,10 +196,6 @@ int oc_agent_find_area(struct oc_rst_task *t, size_t len, uint64_t *ret)
 	return 0;
 }
 
-
-
-
-
 static int send_msg(int fd, const struct oc_agent_msg *m)
 {
 	return send(fd, m, sizeof(*m), MSG_NOSIGNAL) == sizeof(*m) ? 0 : -errno;
@@ -257,8 +252,9 @@ static int map_area(struct oc_rst_agent *ag, const struct area_layout *L, struct
 	a->timers = (void *)(base + L->timers);
 	a->siginfos = (void *)(base + L->siginfos);
 	a->threads = (void *)(base + L->threads);
-	*ret = (struct oc_rst_area){ .args = a, .start = area, .stacks = area + L->stacks,
-				     .seccomp = area + L->seccomp };
+	*ret = (struct oc_rst_area){
+		.args = a, .start = area, .stacks = area + L->stacks, .seccomp = area + L->seccomp
+	};
 	return 0;
 }
 

@@ -38,7 +38,7 @@
 
 struct rst_thread_state {
 	pid_t tid;
-	bool done;     /* stopped at the blob's final trap */
+	bool done; /* stopped at the blob's final trap */
 };
 
 /* What the coordinator knows of one task while it is being restored.  Its
@@ -47,11 +47,11 @@ struct rst_thread_state {
 struct rst_live {
 	struct oc_rst_task *task;
 	pid_t pid;
-	int sock;      /* the coordinator's end */
+	int sock; /* the coordinator's end */
 	struct rst_thread_state *threads;
 	size_t n_threads;
 	size_t n_done;
-	bool exited;   /* a zombie-to-be that has exited */
+	bool exited; /* a zombie-to-be that has exited */
 	struct oc_agent_msg jump;
 	bool jumped;
 	int helper_base;
@@ -206,8 +206,7 @@ static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 	if (pe->sid == pe->pid && !(root && ctx->opts->shell_job)) {
 		if (setsid() < 0)
 			return oc_error_errno(-errno, "task %d: setsid", t->pid);
-	} else if ((pid_t)pe->pgid != getpgrp() && (!root || pe->pgid == pe->pid) &&
-		   setpgid(0, pe->pgid) < 0) {
+	} else if ((pid_t)pe->pgid != getpgrp() && (!root || pe->pgid == pe->pid) && setpgid(0, pe->pgid) < 0) {
 		/* Our parent sets our group too, right after creating us; we
 		 * do it as well, before making children that inherit it. */
 		return oc_error_errno(-errno, "task %d: cannot join process group %u", t->pid, pe->pgid);
@@ -328,16 +327,23 @@ static void read_agent_msgs(struct rst_live *lv, char *why, size_t why_len)
 	}
 }
 
-
 static const char *const step_names[_OC_RST_STEP_MAX] = {
-	[OC_RST_STEP_NONE] = "?", [OC_RST_STEP_UNMAP] = "unmapping the old layout",
-	[OC_RST_STEP_VDSO] = "mapping the vDSO", [OC_RST_STEP_MMAP] = "mapping a VMA",
-	[OC_RST_STEP_PAGES] = "reading pages", [OC_RST_STEP_MPROTECT] = "setting protections",
-	[OC_RST_STEP_MM] = "setting mm fields (PR_SET_MM_MAP)", [OC_RST_STEP_SIGACTION] = "signal handlers",
-	[OC_RST_STEP_ITIMER] = "interval timers", [OC_RST_STEP_TIMER] = "POSIX timers",
-	[OC_RST_STEP_RLIMIT] = "resource limits", [OC_RST_STEP_CLONE] = "creating threads",
-	[OC_RST_STEP_THREAD] = "per-thread state", [OC_RST_STEP_CREDS] = "credentials",
-	[OC_RST_STEP_SIGQUEUE] = "queueing pending signals", [OC_RST_STEP_SEALS] = "sealing memfds",
+	[OC_RST_STEP_NONE] = "?",
+	[OC_RST_STEP_UNMAP] = "unmapping the old layout",
+	[OC_RST_STEP_VDSO] = "mapping the vDSO",
+	[OC_RST_STEP_MMAP] = "mapping a VMA",
+	[OC_RST_STEP_PAGES] = "reading pages",
+	[OC_RST_STEP_MPROTECT] = "setting protections",
+	[OC_RST_STEP_MM] = "setting mm fields (PR_SET_MM_MAP)",
+	[OC_RST_STEP_SIGACTION] = "signal handlers",
+	[OC_RST_STEP_ITIMER] = "interval timers",
+	[OC_RST_STEP_TIMER] = "POSIX timers",
+	[OC_RST_STEP_RLIMIT] = "resource limits",
+	[OC_RST_STEP_CLONE] = "creating threads",
+	[OC_RST_STEP_THREAD] = "per-thread state",
+	[OC_RST_STEP_CREDS] = "credentials",
+	[OC_RST_STEP_SIGQUEUE] = "queueing pending signals",
+	[OC_RST_STEP_SEALS] = "sealing memfds",
 	[OC_RST_STEP_SECCOMP] = "entering seccomp",
 };
 
@@ -425,9 +431,10 @@ static int timeout_error(struct rst_live *live, size_t n, unsigned timeout_ms)
 		for (size_t j = 0; j < live[i].n_threads && !pending; j++)
 			pending = !live[i].threads[j].done;
 		if (pending)
-			return oc_error(-ETIMEDOUT, "restore timed out after %u.%03u s: task %d has not reached its "
-					"restorer (raise the limit with --timeout)", timeout_ms / 1000, timeout_ms % 1000,
-					live[i].pid);
+			return oc_error(-ETIMEDOUT,
+					"restore timed out after %u.%03u s: task %d has not reached its "
+					"restorer (raise the limit with --timeout)",
+					timeout_ms / 1000, timeout_ms % 1000, live[i].pid);
 	}
 	return oc_error(-ETIMEDOUT, "restore timed out after %u.%03u s", timeout_ms / 1000, timeout_ms % 1000);
 }
@@ -495,9 +502,11 @@ static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, boo
 		ptrace(PTRACE_GETSIGINFO, w, 0, &si);
 		read_agent_msgs(lv, NULL, 0);
 		uint64_t base = lv->jumped ? lv->jump.area_start : 0;
-		return oc_error(-EIO, "thread %d of task %d got signal %d (%s) during restore at ip 0x%llx "
-				"(restorer+0x%llx), address %p", w, lv->pid, sig, strsignal(sig),
-				(unsigned long long)regs.rip, (unsigned long long)(regs.rip - base), si.si_addr);
+		return oc_error(-EIO,
+				"thread %d of task %d got signal %d (%s) during restore at ip 0x%llx "
+				"(restorer+0x%llx), address %p",
+				w, lv->pid, sig, strsignal(sig), (unsigned long long)regs.rip,
+				(unsigned long long)(regs.rip - base), si.si_addr);
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (live[i].task->zombie)
@@ -526,8 +535,8 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_st
 	r = oc_remote_call(&rs, "close_range of the restorer's fds", SYS_close_range, lv->helper_base, ~0u, 0, 0);
 	if (r < 0)
 		return r;
-	r = oc_remote_call(&rs, "munmap of the restorer area", SYS_munmap, lv->jump.area_start, lv->jump.area_len,
-			   0, 0);
+	r = oc_remote_call(&rs, "munmap of the restorer area", SYS_munmap, lv->jump.area_start, lv->jump.area_len, 0,
+			   0);
 	if (r < 0)
 		return r;
 

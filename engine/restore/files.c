@@ -101,8 +101,10 @@ int oc_rst_fill_shmem(struct oc_rst_ctx *ctx, uint64_t shmid, uint8_t *map, uint
 	for (size_t i = 0; i < n; i++) {
 		uint64_t len = (pm[i]->has_nr_pages ? pm[i]->nr_pages : pm[i]->compat_nr_pages) * OC_PAGE_SIZE;
 		if (pm[i]->vaddr > size || len > size - pm[i]->vaddr)
-			return oc_error(-EINVAL, "pagemap-shmem-%" PRIu64 ".img: entry %zu beyond the object's "
-					"%" PRIu64 " bytes", shmid, i, size);
+			return oc_error(-EINVAL,
+					"pagemap-shmem-%" PRIu64 ".img: entry %zu beyond the object's "
+					"%" PRIu64 " bytes",
+					shmid, i, size);
 		r = oc_img_read_raw(pages, map + pm[i]->vaddr, len);
 		if (r < 0)
 			return r;
@@ -129,8 +131,7 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 	if (anon) {
 		/* Anonymous shared memory: a shmem object of its own kind,
 		 * reached through map_files to get an fd for it. */
-		map = mmap(NULL, size ? size : OC_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-			   -1, 0);
+		map = mmap(NULL, size ? size : OC_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (map == MAP_FAILED)
 			return oc_error_errno(-errno, "cannot create shared memory of %" PRIu64 " bytes", size);
 		char path[96];
@@ -201,7 +202,6 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 	return 0;
 }
 
-
 /* The fd to map VMA @v from, or -1 for anonymous memory. */
 static int vma_source_fd(struct oc_rst_files *files, const VmaEntry *v, int *ret_fd)
 {
@@ -217,8 +217,10 @@ static int vma_source_fd(struct oc_rst_files *files, const VmaEntry *v, int *ret
 		return oc_rst_shmem_fd(files, fe->memfd->inode_id, ret_fd);
 	}
 	if (v->status & VMA_ANON_SHARED)
-		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 ": anonymous shared memory in the pre-memfd form "
-				"is not supported yet", v->start);
+		return oc_error(-EOPNOTSUPP,
+				"VMA %" PRIx64 ": anonymous shared memory in the pre-memfd form "
+				"is not supported yet",
+				v->start);
 	if (!(v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)))
 		return 0;
 	FileEntry *fe = oc_rst_find_file(files->ctx, v->shmid);

@@ -34,8 +34,10 @@ static int check_pages(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 		uint32_t flags = pe->has_flags ? pe->flags : PE_PRESENT;
 
 		if (flags & PE_PARENT || (pe->has_in_parent && pe->in_parent))
-			return oc_error(-EOPNOTSUPP, "pagemap-%d.img: pages in a parent image (incremental dump) "
-					"are not supported yet", t->pid);
+			return oc_error(-EOPNOTSUPP,
+					"pagemap-%d.img: pages in a parent image (incremental dump) "
+					"are not supported yet",
+					t->pid);
 		if (flags & PE_PRESENT)
 			total += oc_pagemap_entry_pages(pe);
 	}
@@ -49,9 +51,10 @@ static int check_pages(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 	if (r < 0)
 		return r;
 	if (oc_img_size(pages) != total * OC_PAGE_SIZE)
-		return oc_error(-EINVAL, "%s: holds %" PRIu64 " bytes but pagemap-%d.img lists %" PRIu64
-				" pages (%" PRIu64 " bytes): truncated or corrupt pages", oc_img_name(pages),
-				oc_img_size(pages), t->pid, total, total * OC_PAGE_SIZE);
+		return oc_error(-EINVAL,
+				"%s: holds %" PRIu64 " bytes but pagemap-%d.img lists %" PRIu64 " pages (%" PRIu64
+				" bytes): truncated or corrupt pages",
+				oc_img_name(pages), oc_img_size(pages), t->pid, total, total * OC_PAGE_SIZE);
 	return 0;
 }
 
@@ -79,8 +82,8 @@ static int load_task(struct oc_rst_ctx *ctx, struct oc_rst_task *t, const struct
 			return oc_error(-EINVAL, "core-%d.img: made on another architecture (%d)", tid, c->mtype);
 		if (i > 0 && (c->tc || c->ids))
 			return oc_error(-EINVAL, "core-%d.img: a thread core has task-wide fields", tid);
-		if (!t->zombie && (!c->thread_info || !c->thread_core || !c->thread_info->gpregs ||
-				   !c->thread_info->fpregs))
+		if (!t->zombie &&
+		    (!c->thread_info || !c->thread_core || !c->thread_info->gpregs || !c->thread_info->fpregs))
 			return oc_error(-EINVAL, "core-%d.img: registers or thread state missing", tid);
 	}
 	if (t->zombie)
@@ -197,8 +200,8 @@ int oc_restore_load(struct oc_rst_ctx *ctx)
 		return r;
 	/* Every shared image now, so a bad one fails before anything is made. */
 	static const enum oc_img_kind shared_images[] = {
-		OC_IMG_PIPES_DATA, OC_IMG_FIFO_DATA, OC_IMG_MEMFD_INODE, OC_IMG_REMAP_FPATH, OC_IMG_TTY_INFO,
-		OC_IMG_TTY_DATA, OC_IMG_SK_QUEUES, OC_IMG_FILE_LOCKS,
+		OC_IMG_PIPES_DATA, OC_IMG_FIFO_DATA, OC_IMG_MEMFD_INODE, OC_IMG_REMAP_FPATH,
+		OC_IMG_TTY_INFO,   OC_IMG_TTY_DATA,  OC_IMG_SK_QUEUES,	 OC_IMG_FILE_LOCKS,
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(shared_images); i++) {
 		r = load_image(ctx, shared_images[i]);

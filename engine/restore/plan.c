@@ -13,10 +13,10 @@
 #include "core/error.h"
 
 static const char *const step_names[_OC_STEP_KIND_MAX] = {
-	[OC_STEP_OPEN] = "open",	   [OC_STEP_CREATE] = "create",	   [OC_STEP_SESSION] = "session",
-	[OC_STEP_ZOMBIE] = "zombie",	   [OC_STEP_INSTALL] = "install fds", [OC_STEP_SETUP] = "set up",
-	[OC_STEP_FS] = "fs",		   [OC_STEP_MEMORY] = "memory",	   [OC_STEP_THREADS] = "threads",
-	[OC_STEP_RESUME] = "resume",	   [OC_STEP_PREMAP] = "premap",	   [OC_STEP_STAGE] = "stage",
+	[OC_STEP_OPEN] = "open",     [OC_STEP_CREATE] = "create",	[OC_STEP_SESSION] = "session",
+	[OC_STEP_ZOMBIE] = "zombie", [OC_STEP_INSTALL] = "install fds", [OC_STEP_SETUP] = "set up",
+	[OC_STEP_FS] = "fs",	     [OC_STEP_MEMORY] = "memory",	[OC_STEP_THREADS] = "threads",
+	[OC_STEP_RESUME] = "resume", [OC_STEP_PREMAP] = "premap",	[OC_STEP_STAGE] = "stage",
 };
 
 int oc_plan_add_step(struct oc_plan *plan, enum oc_step_kind kind, pid_t actor, pid_t task, uint32_t object,
@@ -56,7 +56,8 @@ void oc_plan_describe(const struct oc_plan *plan, size_t i, char *buf, size_t le
 	if (s->kind == OC_STEP_OPEN)
 		snprintf(buf, len, "open file %u", s->object);
 	else if (s->kind == OC_STEP_STAGE)
-		snprintf(buf, len, "%ss: %s", oc_fd_kind_of(s->object)->name, oc_fd_kind_of(s->object)->stages[s->stage]);
+		snprintf(buf, len, "%ss: %s", oc_fd_kind_of(s->object)->name,
+			 oc_fd_kind_of(s->object)->stages[s->stage]);
 	else if (s->kind == OC_STEP_SETUP)
 		snprintf(buf, len, "task %d: set up file %u", s->task, s->object);
 	else
@@ -236,9 +237,12 @@ static int plan_create(struct plan_build *b, size_t i, struct oc_rst_task *paren
 	/* An fd table shared with any task but the parent cannot be made
 	 * with clone(). */
 	for (size_t k = 0; !t->zombie && k < i; k++)
-		if (!ctx->tasks[k].zombie && ctx->tasks[k].ids->files_id == t->ids->files_id && &ctx->tasks[k] != parent)
-			return oc_error(-EOPNOTSUPP, "task %d shares its fd table with task %d, which is not its "
-					"parent: not supported", t->pid, ctx->tasks[k].pid);
+		if (!ctx->tasks[k].zombie && ctx->tasks[k].ids->files_id == t->ids->files_id &&
+		    &ctx->tasks[k] != parent)
+			return oc_error(-EOPNOTSUPP,
+					"task %d shares its fd table with task %d, which is not its "
+					"parent: not supported",
+					t->pid, ctx->tasks[k].pid);
 	if ((r = oc_plan_add_step(&b->plan, OC_STEP_CREATE, parent ? parent->pid : 0, t->pid, 0, &ts[i].create)) < 0 ||
 	    (r = oc_plan_add_step(&b->plan, OC_STEP_SESSION, t->pid, t->pid, 0, &ts[i].session)) < 0 ||
 	    (r = oc_plan_add_dep(&b->plan, ts[i].session, ts[i].create)) < 0)
@@ -260,8 +264,10 @@ static int plan_create(struct plan_build *b, size_t i, struct oc_rst_task *paren
 	if (leader && leader != t && leader != parent && pe->sid != pe->pid) {
 		size_t l = leader - ctx->tasks;
 		if (l > i)
-			return oc_error(-EINVAL, "pstree.img: task %d joins group %u, whose leader comes later "
-					"in the tree", t->pid, pe->pgid);
+			return oc_error(-EINVAL,
+					"pstree.img: task %d joins group %u, whose leader comes later "
+					"in the tree",
+					t->pid, pe->pgid);
 		r = oc_plan_add_dep(&b->plan, ts[i].create,
 				    leader->pstree->sid == leader->pstree->pid ? ts[l].session : ts[l].create);
 		if (r < 0)
@@ -270,11 +276,11 @@ static int plan_create(struct plan_build *b, size_t i, struct oc_rst_task *paren
 	return 0;
 }
 
-#define TRY(call)                    \
-	do {                         \
-		int r_ = (call);     \
-		if (r_ < 0)          \
-			return r_;   \
+#define TRY(call)                  \
+	do {                       \
+		int r_ = (call);   \
+		if (r_ < 0)        \
+			return r_; \
 	} while (0)
 
 /* What a live task does itself: premap, fds, fs, memory, threads. */
@@ -327,8 +333,10 @@ static int plan_tasks(struct plan_build *b)
 		struct oc_rst_task *parent = i ? oc_rst_task_by_pid(ctx, t->pstree->ppid) : NULL;
 
 		if (i && !parent)
-			return oc_error(-EINVAL, "pstree.img: task %d has parent %u, which is not in the tree "
-					"(or comes after it)", t->pid, t->pstree->ppid);
+			return oc_error(-EINVAL,
+					"pstree.img: task %d has parent %u, which is not in the tree "
+					"(or comes after it)",
+					t->pid, t->pstree->ppid);
 		TRY(plan_create(b, i, parent));
 		if (t->zombie) {
 			TRY(oc_plan_add_step(&b->plan, OC_STEP_ZOMBIE, t->pid, t->pid, 0, &ts[i].end));
@@ -544,8 +552,10 @@ static void print_step(const struct oc_plan *plan, size_t i, struct oc_rst_ctx *
 		uint64_t pages = 0;
 		for (size_t j = 0; j < t->n_pagemap; j++)
 			pages += t->pagemap[j]->has_nr_pages ? t->pagemap[j]->nr_pages : t->pagemap[j]->compat_nr_pages;
-		fprintf(out, "task %d: %zu VMAs, %" PRIu64 " pages from pages-%u.img, signal handlers, %zu POSIX "
-			"timer(s), rlimits", s->task, t->mm->n_vmas, pages, t->pages_id, t->cores[0]->tc->timers->n_posix);
+		fprintf(out,
+			"task %d: %zu VMAs, %" PRIu64 " pages from pages-%u.img, signal handlers, %zu POSIX "
+			"timer(s), rlimits",
+			s->task, t->mm->n_vmas, pages, t->pages_id, t->cores[0]->tc->timers->n_posix);
 		break;
 	}
 	case OC_STEP_THREADS:

@@ -70,11 +70,11 @@ int oc_agent_find_area(struct oc_rst_task *t, size_t len, uint64_t *ret);
  * order.  oc_agent_memory() enters the restorer blob and returns only on
  * failure; every step returns a negative errno with a message set.
  */
-int oc_agent_premap(struct oc_rst_agent *ag);                 /* OC_STEP_PREMAP */
-int oc_agent_install(struct oc_rst_agent *ag);                /* OC_STEP_INSTALL */
+int oc_agent_premap(struct oc_rst_agent *ag);		       /* OC_STEP_PREMAP */
+int oc_agent_install(struct oc_rst_agent *ag);		       /* OC_STEP_INSTALL */
 int oc_agent_setup_file(struct oc_rst_agent *ag, uint32_t id); /* OC_STEP_SETUP */
-int oc_agent_fs(struct oc_rst_agent *ag);                     /* OC_STEP_FS */
-int oc_agent_memory(struct oc_rst_agent *ag);                 /* OC_STEP_MEMORY, THREADS */
+int oc_agent_fs(struct oc_rst_agent *ag);		       /* OC_STEP_FS */
+int oc_agent_memory(struct oc_rst_agent *ag);		       /* OC_STEP_MEMORY, THREADS */
 
 /*
  * One-byte messages, for the two waits that carry nothing else: the
@@ -83,7 +83,7 @@ int oc_agent_memory(struct oc_rst_agent *ag);                 /* OC_STEP_MEMORY,
  * (on a pipe).  Each side names the byte it sends or expects.
  */
 enum oc_rst_byte_msg {
-	OC_MSG_START = 'g',        /* coordinator -> agent: run your steps */
+	OC_MSG_START = 'g',	   /* coordinator -> agent: run your steps */
 	OC_MSG_SESSION_MADE = 's', /* child -> parent: session and group made */
 };
 

@@ -34,9 +34,9 @@ static int read_own_vdso(struct oc_rst_vdso *vd)
 		if (vmas[i].kind != OC_VMA_VDSO)
 			continue;
 		uint64_t vvar = vmas[i].start;
-		for (size_t j = i; j > 0 &&
-				   (vmas[j - 1].kind == OC_VMA_VVAR || vmas[j - 1].kind == OC_VMA_VVAR_VCLOCK) &&
-				   vmas[j - 1].end == vvar;
+		for (size_t j = i;
+		     j > 0 && (vmas[j - 1].kind == OC_VMA_VVAR || vmas[j - 1].kind == OC_VMA_VVAR_VCLOCK) &&
+		     vmas[j - 1].end == vvar;
 		     j--)
 			vvar = vmas[j - 1].start;
 		vd->own_vdso = vmas[i].start;
@@ -68,8 +68,8 @@ static int read_image_vdso(struct oc_rst_task *t, struct oc_rst_vdso *vd, uint64
 			ssize_t got = pread(t->pages_fd, vd->img_copy + (start - vd->img_vdso), end - start,
 					    off + (start - pe->vaddr));
 			if (got != (ssize_t)(end - start))
-				return oc_error_errno(got < 0 ? -errno : -EIO, "pages-%u.img: cannot read the saved vDSO",
-						      t->pages_id);
+				return oc_error_errno(got < 0 ? -errno : -EIO,
+						      "pages-%u.img: cannot read the saved vDSO", t->pages_id);
 			saved += end - start;
 		}
 		off += np * OC_PAGE_SIZE;
@@ -115,11 +115,15 @@ int oc_rst_vdso_prepare(struct oc_rst_agent *ag, struct oc_rst_vdso *vd)
 	if (!why)
 		return 0;
 	if (saved != vd->img_vdso_end - vd->img_vdso)
-		return oc_error(-EOPNOTSUPP, "the image's vDSO is not this kernel's (%s) and the image does not "
-				"hold all of its pages", why);
+		return oc_error(-EOPNOTSUPP,
+				"the image's vDSO is not this kernel's (%s) and the image does not "
+				"hold all of its pages",
+				why);
 	vd->proxy = true;
-	oc_agent_info(ag, "task %d: the image's vDSO is not this kernel's (%s): restored as memory, its functions "
-		      "redirected to this kernel's", t->pid, why);
+	oc_agent_info(ag,
+		      "task %d: the image's vDSO is not this kernel's (%s): restored as memory, its functions "
+		      "redirected to this kernel's",
+		      t->pid, why);
 	return 0;
 }
 
@@ -169,7 +173,9 @@ int oc_rst_vdso_place(struct oc_rst_agent *ag, const struct oc_rst_vdso *vd, str
 	for (int i = 0; i < n; i++)
 		a->vdso_patches[i] = (struct oc_rst_vdso_patch){ patches[i].addr, patches[i].target };
 	a->n_vdso_patches = n;
-	oc_agent_info(ag, "task %d: this kernel's vDSO at 0x%" PRIx64 ", %d function(s) of the old one at 0x%" PRIx64
-		      " redirected to it", t->pid, a->vdso_start, n, vd->img_vdso);
+	oc_agent_info(ag,
+		      "task %d: this kernel's vDSO at 0x%" PRIx64 ", %d function(s) of the old one at 0x%" PRIx64
+		      " redirected to it",
+		      t->pid, a->vdso_start, n, vd->img_vdso);
 	return 0;
 }

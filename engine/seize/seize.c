@@ -104,8 +104,8 @@ static int interrupt_thread(pid_t tid, int *ret_group_stop_sig)
 		int sig = WSTOPSIG(status);
 		if (event == PTRACE_EVENT_STOP) {
 			/* Group-stop: the task was stopped by a signal. */
-			*ret_group_stop_sig = (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
-					       sig == SIGTTOU) ? sig : 0;
+			*ret_group_stop_sig =
+				(sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) ? sig : 0;
 			return 0;
 		}
 		if (event) {
@@ -323,8 +323,7 @@ int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree)
 				if (r < 0)
 					goto fail;
 				if (tree.tasks[i].n_threads == 0) {
-					r = oc_error(-ESRCH, "task %d exited while being frozen",
-						     tree.tasks[i].pid);
+					r = oc_error(-ESRCH, "task %d exited while being frozen", tree.tasks[i].pid);
 					goto fail;
 				}
 			}

@@ -30,11 +30,11 @@ struct oc_seized_task {
 	pid_t pid;
 	pid_t ppid;
 	enum oc_task_state state;
-	int stop_signo;      /* for OC_TASK_STOPPED: the signal that stopped it */
-	int exit_status;     /* for OC_TASK_DEAD: wait status */
+	int stop_signo;	 /* for OC_TASK_STOPPED: the signal that stopped it */
+	int exit_status; /* for OC_TASK_DEAD: wait status */
 	struct oc_seized_thread *threads;
 	size_t n_threads;
-	size_t parent;       /* index of the parent in the tree (root: itself) */
+	size_t parent; /* index of the parent in the tree (root: itself) */
 };
 
 struct oc_seized_tree {

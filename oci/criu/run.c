@@ -21,7 +21,6 @@
 #include "oci/criu/criu.h"
 #include "core/cleanup.h"
 
-
 int criu_ocicr_parse(struct criu_opts *o, const char *cmd, int argc, char **argv, void (*usage)(FILE *out))
 {
 	int first;
@@ -146,8 +145,7 @@ static int run_env_open(struct run_env *env, const struct criu_opts *o, bool cre
 		pidfile_abandon(&env->pf);
 		return EXIT_FAIL;
 	}
-	r = action_scripts_init(&env->scripts, o->action_scripts.v, o->action_scripts.n, env->images_dir,
-				cli_log_fd());
+	r = action_scripts_init(&env->scripts, o->action_scripts.v, o->action_scripts.n, env->images_dir, cli_log_fd());
 	if (r < 0) {
 		cli_log_close(r);
 		pidfile_abandon(&env->pf);

@@ -48,8 +48,8 @@ static const struct oci_fd *find_fd(const struct oci_task *t, uint32_t fd)
 
 static bool fd_changed(const struct oci_fd *a, const struct oci_fd *b)
 {
-	return strcmp(a->type, b->type) || strcmp(a->path, b->path) || a->has_pos != b->has_pos ||
-	       a->pos != b->pos || a->has_flags != b->has_flags || a->flags != b->flags || a->cloexec != b->cloexec;
+	return strcmp(a->type, b->type) || strcmp(a->path, b->path) || a->has_pos != b->has_pos || a->pos != b->pos ||
+	       a->has_flags != b->has_flags || a->flags != b->flags || a->cloexec != b->cloexec;
 }
 
 static bool memory_ok(const struct oci_task *t)

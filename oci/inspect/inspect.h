@@ -28,7 +28,7 @@ enum oci_format oci_format_from_string(const char *s);
 enum {
 	OCI_SHOW_PS_TREE = 1u << 0,  /* processes with pids and comm */
 	OCI_SHOW_CMDLINE = 1u << 1,  /* argv, from memory */
-	OCI_SHOW_ENV = 1u << 2,      /* environment, from memory */
+	OCI_SHOW_ENV = 1u << 2,	     /* environment, from memory */
 	OCI_SHOW_FILES = 1u << 3,    /* open files, cwd, root, executable */
 	OCI_SHOW_SOCKETS = 1u << 4,  /* sockets */
 	OCI_SHOW_MOUNTS = 1u << 5,   /* mounts (spec.dump, else the images) */
@@ -51,11 +51,11 @@ struct oci_memory_opts {
 	size_t sz;
 	const char *target;
 	pid_t pid;
-	const char *search;       /* a string to find, or NULL */
+	const char *search;	  /* a string to find, or NULL */
 	const char *search_regex; /* an extended regex to find, or NULL */
-	size_t context;           /* bytes shown around each match */
-	const char *output;       /* write the dump here instead of opts->out */
-	bool raw;                 /* the dump as raw bytes (needs output); the map goes to out */
+	size_t context;		  /* bytes shown around each match */
+	const char *output;	  /* write the dump here instead of opts->out */
+	bool raw;		  /* the dump as raw bytes (needs output); the map goes to out */
 	enum oci_format format;
 	FILE *out;
 };

@@ -75,8 +75,10 @@ int ij_parse_file(const char *path, size_t max_size, ij_node **ret_root)
 	if (!S_ISREG(st.st_mode))
 		return oc_error(-EINVAL, "%s: not a regular file", path);
 	if ((uint64_t)st.st_size > max_size)
-		return oc_error(-EFBIG, "%s: %lld bytes, more than the %zu a JSON document may have (raise the "
-				"limit with --max-json SIZE)", path, (long long)st.st_size, max_size);
+		return oc_error(-EFBIG,
+				"%s: %lld bytes, more than the %zu a JSON document may have (raise the "
+				"limit with --max-json SIZE)",
+				path, (long long)st.st_size, max_size);
 	buf = malloc(st.st_size + 1);
 	if (!buf)
 		return -ENOMEM;

@@ -76,8 +76,9 @@ static int on_match(const struct oci_match *m, void *userdata)
 
 static int search(const struct oci_memory_opts *o, const struct oci_task *t, int pages_fd, FILE *out)
 {
-	struct oci_memsrc src = { .runs = t->pm.runs, .n_runs = t->pm.n_runs, .read = pages_read,
-				  .userdata = &pages_fd };
+	struct oci_memsrc src = {
+		.runs = t->pm.runs, .n_runs = t->pm.n_runs, .read = pages_read, .userdata = &pages_fd
+	};
 	struct oci_search q = { .context = o->context };
 	struct search_out so = { .out = out };
 	regex_t re;
@@ -123,8 +124,7 @@ static int search(const struct oci_memory_opts *o, const struct oci_task *t, int
 		ij_obj_close(so.w);
 		r = ij_writer_finish(so.w);
 	} else {
-		fprintf(out, "%ld match%s in the memory of process %d (%s)\n", n, n == 1 ? "" : "es", t->pid,
-			t->comm);
+		fprintf(out, "%ld match%s in the memory of process %d (%s)\n", n, n == 1 ? "" : "es", t->pid, t->comm);
 		r = fflush(out) ? oc_error_errno(-errno, "cannot write the matches") : 0;
 	}
 out:
@@ -139,8 +139,8 @@ out:
 struct dump_state {
 	const struct oci_memory_opts *o;
 	int pages_fd;
-	FILE *out;        /* listing, or the map when raw */
-	int raw_fd;       /* raw bytes go here */
+	FILE *out;	  /* listing, or the map when raw */
+	int raw_fd;	  /* raw bytes go here */
 	uint64_t raw_off; /* bytes written to raw_fd */
 	struct ij_writer *w;
 	uint8_t *buf;

@@ -11,7 +11,6 @@
 #include "core/cleanup.h"
 #include "core/error.h"
 
-
 void oci_format_time(time_t t, char *buf, size_t size)
 {
 	struct tm tm;

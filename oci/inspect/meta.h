@@ -14,9 +14,9 @@
 #include "oci/inspect/source.h"
 
 struct oci_ip {
-	char *network;   /* podman network name, or NULL */
+	char *network;	 /* podman network name, or NULL */
 	char *interface; /* eth0, or NULL */
-	char *address;   /* 10.88.0.10/16 */
+	char *address;	 /* 10.88.0.10/16 */
 	char *gateway;
 	char *mac;
 };
@@ -29,14 +29,14 @@ struct oci_mount {
 };
 
 struct oci_meta {
-	const char *engine;      /* "Podman", "CRI-O", "containerd", or NULL */
+	const char *engine; /* "Podman", "CRI-O", "containerd", or NULL */
 	char *name;
 	char *id;
 	char *image;
 	char *image_id;
 	char *runtime;
-	char *created;           /* RFC 3339, or NULL */
-	char *checkpointed;      /* RFC 3339, or NULL */
+	char *created;		       /* RFC 3339, or NULL */
+	char *checkpointed;	       /* RFC 3339, or NULL */
 	const char *checkpointed_from; /* "config.dump" or "inventory.img" (its time stamp) */
 	char *pod_name;
 	char *pod_namespace;
@@ -45,9 +45,9 @@ struct oci_meta {
 	size_t n_ips;
 	struct oci_mount *mounts; /* spec.dump's */
 	size_t n_mounts;
-	char **deleted_files;     /* deleted.files, or NULL */
+	char **deleted_files; /* deleted.files, or NULL */
 	size_t n_deleted_files;
-	ij_node *config;          /* the parsed documents, for --metadata */
+	ij_node *config; /* the parsed documents, for --metadata */
 	ij_node *spec;
 	ij_node *network;
 };

@@ -74,11 +74,11 @@ void oci_format_oflags(uint32_t flags, char *buf, size_t size)
 		uint32_t bit;
 		const char *name;
 	} bits[] = {
-		{ 00000100, "O_CREAT" },     { 00000200, "O_EXCL" },	    { 00000400, "O_NOCTTY" },
-		{ 00001000, "O_TRUNC" },     { 00002000, "O_APPEND" },    { 00004000, "O_NONBLOCK" },
-		{ 00010000, "O_DSYNC" },     { 00020000, "O_ASYNC" },     { 00040000, "O_DIRECT" },
+		{ 00000100, "O_CREAT" },     { 00000200, "O_EXCL" },	  { 00000400, "O_NOCTTY" },
+		{ 00001000, "O_TRUNC" },     { 00002000, "O_APPEND" },	  { 00004000, "O_NONBLOCK" },
+		{ 00010000, "O_DSYNC" },     { 00020000, "O_ASYNC" },	  { 00040000, "O_DIRECT" },
 		{ 00100000, "O_LARGEFILE" }, { 00200000, "O_DIRECTORY" }, { 00400000, "O_NOFOLLOW" },
-		{ 01000000, "O_NOATIME" },   { 02000000, "O_CLOEXEC" },   { 04000000, "O_SYNC" },
+		{ 01000000, "O_NOATIME" },   { 02000000, "O_CLOEXEC" },	  { 04000000, "O_SYNC" },
 		{ 010000000, "O_PATH" },     { 020000000, "O_TMPFILE" },
 	};
 	static const char *const acc[] = { "O_RDONLY", "O_WRONLY", "O_RDWR", "O_ACCMODE" };
@@ -134,8 +134,8 @@ static const char *sock_type_name(uint32_t type)
 static const char *tcp_state_name(uint32_t st)
 {
 	static const char *const names[] = {
-		[1] = "ESTABLISHED", [2] = "SYN_SENT",	[3] = "SYN_RECV",  [4] = "FIN_WAIT1",
-		[5] = "FIN_WAIT2",   [6] = "TIME_WAIT", [7] = "CLOSE",	   [8] = "CLOSE_WAIT",
+		[1] = "ESTABLISHED", [2] = "SYN_SENT",	[3] = "SYN_RECV", [4] = "FIN_WAIT1",
+		[5] = "FIN_WAIT2",   [6] = "TIME_WAIT", [7] = "CLOSE",	  [8] = "CLOSE_WAIT",
 		[9] = "LAST_ACK",    [10] = "LISTEN",	[11] = "CLOSING",
 	};
 
@@ -333,11 +333,16 @@ static int describe_fd(const struct loader *l, struct oci_task *t, const FdinfoE
 			int type;
 			const char *name;
 		} anon[] = {
-			{ FD_TYPES__EVENTFD, "anon_inode:[eventfd]" },	 { FD_TYPES__EVENTPOLL, "anon_inode:[eventpoll]" },
-			{ FD_TYPES__INOTIFY, "anon_inode:inotify" },	 { FD_TYPES__SIGNALFD, "anon_inode:[signalfd]" },
-			{ FD_TYPES__FANOTIFY, "anon_inode:[fanotify]" }, { FD_TYPES__TIMERFD, "anon_inode:[timerfd]" },
-			{ FD_TYPES__PIDFD, "anon_inode:[pidfd]" },	 { FD_TYPES__BPFMAP, "anon_inode:bpf-map" },
-			{ FD_TYPES__TUNF, "/dev/net/tun" },		 { FD_TYPES__EXT, "external" },
+			{ FD_TYPES__EVENTFD, "anon_inode:[eventfd]" },
+			{ FD_TYPES__EVENTPOLL, "anon_inode:[eventpoll]" },
+			{ FD_TYPES__INOTIFY, "anon_inode:inotify" },
+			{ FD_TYPES__SIGNALFD, "anon_inode:[signalfd]" },
+			{ FD_TYPES__FANOTIFY, "anon_inode:[fanotify]" },
+			{ FD_TYPES__TIMERFD, "anon_inode:[timerfd]" },
+			{ FD_TYPES__PIDFD, "anon_inode:[pidfd]" },
+			{ FD_TYPES__BPFMAP, "anon_inode:bpf-map" },
+			{ FD_TYPES__TUNF, "/dev/net/tun" },
+			{ FD_TYPES__EXT, "external" },
 		};
 		for (size_t i = 0; i < ARRAY_SIZE(anon) && !path; i++)
 			if (anon[i].type == (int)f->type)
@@ -404,8 +409,10 @@ int oci_ckpt_open_pages(const struct oci_ckpt *c, const struct oci_task *t, int 
 	off_t size = lseek(fd, 0, SEEK_END);
 	if (size < 0 || (uint64_t)size < t->pm.present_pages * OCI_PAGE_SIZE) {
 		close(fd);
-		return oc_error(-EINVAL, "pages-%u.img: %lld bytes, but pagemap-%d.img lists %" PRIu64 " pages: "
-				"truncated or corrupt", t->pm.pages_id, (long long)size, t->pid, t->pm.present_pages);
+		return oc_error(-EINVAL,
+				"pages-%u.img: %lld bytes, but pagemap-%d.img lists %" PRIu64 " pages: "
+				"truncated or corrupt",
+				t->pm.pages_id, (long long)size, t->pid, t->pm.present_pages);
 	}
 	*ret_fd = fd;
 	return 0;

@@ -22,7 +22,7 @@ struct oci_fd {
 	uint32_t fd;
 	bool cloexec;
 	const char *type; /* "REG", "PIPE", "UNIXSK", ... (fd_types) */
-	char *path;       /* a path, or "pipe:[ino]", "socket:[ino]", "anon_inode:[eventfd]" ... */
+	char *path;	  /* a path, or "pipe:[ino]", "socket:[ino]", "anon_inode:[eventfd]" ... */
 	bool has_pos;
 	uint64_t pos;
 	bool has_flags;
@@ -37,8 +37,8 @@ struct oci_socket {
 	const char *kind;  /* "tcp", "tcp6", "udp", "udp6", "raw", "unix", "packet", "netlink" */
 	const char *type;  /* "stream", "dgram", "seqpacket", "raw" */
 	const char *state; /* "LISTEN", "ESTABLISHED", ... */
-	char *local;       /* "10.88.0.10:8080", "/run/x.sock", "@abstract", "" */
-	char *remote;      /* peer address, or NULL */
+	char *local;	   /* "10.88.0.10:8080", "/run/x.sock", "@abstract", "" */
+	char *remote;	   /* peer address, or NULL */
 	uint32_t ino;
 	uint32_t peer_ino; /* unix: the peer socket's inode, 0 if none */
 };
@@ -52,17 +52,17 @@ struct oci_task {
 	uint32_t exit_code;
 	bool has_creds;
 	uint32_t uid, gid, euid, egid;
-	char *exe;  /* the executable (mm exe_file_id), or NULL */
+	char *exe; /* the executable (mm exe_file_id), or NULL */
 	char *cwd;
 	char *root;
 	bool has_mm;
 	uint64_t arg_start, arg_end, env_start, env_end;
 	size_t n_vmas;
-	uint64_t vma_size;       /* bytes of all mappings */
-	struct oci_pagemap pm;   /* dumped pages */
-	char **argv;             /* from memory, with memory_strings */
+	uint64_t vma_size;     /* bytes of all mappings */
+	struct oci_pagemap pm; /* dumped pages */
+	char **argv;	       /* from memory, with memory_strings */
 	size_t argc;
-	char *argv_error;        /* why argv could not be read, or NULL */
+	char *argv_error; /* why argv could not be read, or NULL */
 	char **env;
 	size_t envc;
 	char *env_error;
@@ -94,7 +94,7 @@ struct oci_dump_stats {
 struct oci_ckpt {
 	char *images_dir;
 	uint32_t img_version;
-	char *hostname; /* the UTS namespace's nodename, from the images */
+	char *hostname;		/* the UTS namespace's nodename, from the images */
 	struct oci_task *tasks; /* pstree order: parents before children */
 	size_t n_tasks;
 	struct oci_img_mount *mounts; /* the root task's mount namespace */

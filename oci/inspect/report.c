@@ -44,7 +44,8 @@ static void text_identity(struct oci_tree *root, const struct oci_view *v)
 			oci_tree_add(root, "Engine: %s", m->engine);
 		if (m->name)
 			oci_tree_add(root, "Name: %s%s%s%s", m->name, full && strcmp(full, m->name) ? " (" : "",
-				     full && strcmp(full, m->name) ? full : "", full && strcmp(full, m->name) ? ")" : "");
+				     full && strcmp(full, m->name) ? full : "",
+				     full && strcmp(full, m->name) ? ")" : "");
 		if (m->id)
 			oci_tree_add(root, "ID: %s", m->id);
 		if (m->pod_name)
@@ -64,8 +65,8 @@ static void text_identity(struct oci_tree *root, const struct oci_view *v)
 			     !strcmp(m->checkpointed_from, "inventory.img") ? " (time stamp of inventory.img)" : "");
 	for (size_t i = 0; i < m->n_ips; i++) {
 		const struct oci_ip *ip = &m->ips[i];
-		struct oci_tree *n = oci_tree_add(root, "IP: %s%s%s", ip->address, ip->interface ? " on " : "",
-						  ip->interface ?: "");
+		struct oci_tree *n =
+			oci_tree_add(root, "IP: %s%s%s", ip->address, ip->interface ? " on " : "", ip->interface ?: "");
 		if (ip->network)
 			oci_tree_add(n, "Network: %s", ip->network);
 		if (ip->gateway)
@@ -261,8 +262,7 @@ static void text_metadata(struct oci_tree *root, const struct oci_view *v)
 	const ij_node *args = ij_path(m->spec, "process", "args", NULL);
 
 	if (s->kind == OCI_TARGET_ARCHIVE)
-		oci_tree_add(t, "Archive: %" PRIu64 " members, compression %s", s->n_members,
-			     s->compression ?: "none");
+		oci_tree_add(t, "Archive: %" PRIu64 " members, compression %s", s->n_members, s->compression ?: "none");
 	oci_tree_add(t, "Image format version: %u", v->ckpt->img_version);
 	if (ij_len(args)) {
 		_cleanup_free_ char **av = calloc(ij_len(args) + 1, sizeof(char *));
@@ -286,14 +286,17 @@ static void text_metadata(struct oci_tree *root, const struct oci_view *v)
 			oci_tree_add_text(d, m->deleted_files[i]);
 	}
 	if (s->rootfs_diff_size >= 0 && (s->n_rootfs_changes || s->rootfs_list_error)) {
-		struct oci_tree *d = oci_tree_add(t, "Root filesystem changes (rootfs-diff.tar): %zu",
-						  s->n_rootfs_changes);
+		struct oci_tree *d =
+			oci_tree_add(t, "Root filesystem changes (rootfs-diff.tar): %zu", s->n_rootfs_changes);
 		for (size_t i = 0; i < s->n_rootfs_changes; i++) {
 			const struct oci_rootfs_change *ch = &s->rootfs_changes[i];
 			if (ch->type == 'f')
 				oci_tree_add(d, "%s (%" PRIu64 " bytes)", ch->path, ch->size);
 			else
-				oci_tree_add(d, "%s%s", ch->path, ch->type == 'd' ? "/" : ch->type == 'l' ? " (link)" : "");
+				oci_tree_add(d, "%s%s", ch->path,
+					     ch->type == 'd'   ? "/"
+					     : ch->type == 'l' ? " (link)"
+							       : "");
 		}
 		if (s->rootfs_list_error)
 			oci_tree_add(d, "(listing incomplete: %s)", s->rootfs_list_error);
@@ -314,8 +317,8 @@ static int report_text(const struct oci_view *v, unsigned show, FILE *out)
 		return -ENOMEM;
 	text_identity(root, v);
 	if (show_processes(show)) {
-		struct oci_tree *pt = oci_tree_add(root, "Process tree (%zu process%s)", c->n_tasks,
-						   c->n_tasks == 1 ? "" : "es");
+		struct oci_tree *pt =
+			oci_tree_add(root, "Process tree (%zu process%s)", c->n_tasks, c->n_tasks == 1 ? "" : "es");
 		for (size_t i = 0; i < c->n_tasks; i++)
 			if (is_root_task(c, &c->tasks[i]))
 				text_task(pt, v, &c->tasks[i], show, 0);
@@ -353,9 +356,10 @@ static void json_target(struct ij_writer *w, const struct oci_view *v)
 	ij_key(w, "target");
 	ij_obj_open(w);
 	ij_kv_str(w, "path", s->target);
-	ij_kv_str(w, "kind", s->kind == OCI_TARGET_ARCHIVE	      ? "archive"
-			     : s->kind == OCI_TARGET_CHECKPOINT_DIR ? "checkpoint-directory"
-								    : "images-directory");
+	ij_kv_str(w, "kind",
+		  s->kind == OCI_TARGET_ARCHIVE		 ? "archive"
+		  : s->kind == OCI_TARGET_CHECKPOINT_DIR ? "checkpoint-directory"
+							 : "images-directory");
 	ij_kv_str(w, "compression", s->kind == OCI_TARGET_ARCHIVE ? s->compression : NULL);
 	ij_kv_bool(w, "container", s->container);
 	ij_obj_close(w);

@@ -44,9 +44,9 @@ static const char *const meta_members[] = {
 
 /* Images an inspection reads; the others (tmpfs contents, netfilter...) stay in the archive. */
 static const enum oc_img_kind needed_images[] = {
-	OC_IMG_INVENTORY, OC_IMG_PSTREE,  OC_IMG_CORE,      OC_IMG_IDS,        OC_IMG_MM,
-	OC_IMG_PAGEMAP,   OC_IMG_PAGES,   OC_IMG_FS,        OC_IMG_FDINFO,     OC_IMG_FILES,
-	OC_IMG_MNTS,      OC_IMG_UTSNS,   OC_IMG_TTY_INFO,  OC_IMG_MEMFD_INODE, OC_IMG_STATS_DUMP,
+	OC_IMG_INVENTORY, OC_IMG_PSTREE, OC_IMG_CORE,	  OC_IMG_IDS,	      OC_IMG_MM,
+	OC_IMG_PAGEMAP,	  OC_IMG_PAGES,	 OC_IMG_FS,	  OC_IMG_FDINFO,      OC_IMG_FILES,
+	OC_IMG_MNTS,	  OC_IMG_UTSNS,	 OC_IMG_TTY_INFO, OC_IMG_MEMFD_INODE, OC_IMG_STATS_DUMP,
 };
 
 int oci_archive_clean_path(const char *name, char *buf, size_t size)
@@ -223,12 +223,12 @@ static const struct oc_img_desc *needed_image(const char *base)
 /* What the members read so far say about one process's memory. */
 struct pm_info {
 	unsigned long pid;
-	bool shmem;             /* a shared memory object's pagemap, no process */
+	bool shmem; /* a shared memory object's pagemap, no process */
 	bool has_pagemap, has_mm;
 	uint32_t pages_id;
 	struct oci_pm_run *runs;
 	size_t n_runs;
-	uint64_t str[2][2];     /* argv and environment: [start, end) addresses */
+	uint64_t str[2][2]; /* argv and environment: [start, end) addresses */
 };
 
 /* A byte range of a member to write. */
@@ -242,11 +242,11 @@ struct unpack {
 	struct archive *a;
 	int dirfd;
 	bool has_checkpoint_dir; /* some member under checkpoint/ */
-	bool top_images;         /* images at the top level */
-	bool regular;            /* the archive is a regular file (not a pipe) */
+	bool top_images;	 /* images at the top level */
+	bool regular;		 /* the archive is a regular file (not a pipe) */
 	struct pm_info *pms;
 	size_t n_pms;
-	uint64_t extracted;      /* bytes written to tmpdir (holes not counted) */
+	uint64_t extracted; /* bytes written to tmpdir (holes not counted) */
 };
 
 /* argv and the environment are read up to this size each (model.c agrees). */
@@ -265,9 +265,10 @@ static int extract_limit(struct unpack *u, const char *rel)
 {
 	char name[256];
 
-	return oc_error(-EFBIG, "extracting %s would write more than %llu MiB to disk: refusing the archive (raise "
-			"the limit with --max-extract SIZE)", shown(rel, name, sizeof(name)),
-			(unsigned long long)(oci_limits.max_extract >> 20));
+	return oc_error(-EFBIG,
+			"extracting %s would write more than %llu MiB to disk: refusing the archive (raise "
+			"the limit with --max-extract SIZE)",
+			shown(rel, name, sizeof(name)), (unsigned long long)(oci_limits.max_extract >> 20));
 }
 
 /* Write the current member's data to @rel under the extraction directory:
@@ -362,9 +363,9 @@ static int note_image(struct unpack *u, const struct oc_img_desc *d, const char 
 	struct pm_info *pm;
 	int r;
 
-	if (d->kind == OC_IMG_MM ? sscanf(base, "mm-%lu.img", &pid) != 1
+	if (d->kind == OC_IMG_MM	? sscanf(base, "mm-%lu.img", &pid) != 1
 	    : d->kind == OC_IMG_PAGEMAP ? sscanf(base, "pagemap-%lu.img", &pid) != 1
-	    : sscanf(base, "pagemap-shmem-%lu.img", &pid) != 1)
+					: sscanf(base, "pagemap-shmem-%lu.img", &pid) != 1)
 		return 0;
 	pm = pm_get(u, pid, d->kind == OC_IMG_SHMEM_PAGEMAP);
 	if (!pm)
@@ -549,8 +550,10 @@ static int list_rootfs_diff(struct unpack *u)
 			break;
 		}
 		if (src->n_rootfs_changes == oci_limits.max_names) {
-			if (asprintf(&src->rootfs_list_error, "more than %zu entries; the rest are not listed (raise "
-				     "the limit with --max-names N)", oci_limits.max_names) < 0)
+			if (asprintf(&src->rootfs_list_error,
+				     "more than %zu entries; the rest are not listed (raise "
+				     "the limit with --max-names N)",
+				     oci_limits.max_names) < 0)
 				src->rootfs_list_error = NULL;
 			break;
 		}
@@ -566,18 +569,19 @@ static int list_rootfs_diff(struct unpack *u)
 		struct oci_rootfs_change *c = &src->rootfs_changes[src->n_rootfs_changes];
 		/* hostile names can be long: cut, marked with "..." */
 		c->path = strlen(clean) > ROOTFS_NAME_MAX ? NULL : strdup(clean);
-		if (!c->path && strlen(clean) > ROOTFS_NAME_MAX && asprintf(&c->path, "%.*s...", ROOTFS_NAME_MAX, clean) < 0)
+		if (!c->path && strlen(clean) > ROOTFS_NAME_MAX &&
+		    asprintf(&c->path, "%.*s...", ROOTFS_NAME_MAX, clean) < 0)
 			c->path = NULL;
 		if (!c->path) {
 			archive_read_free(in);
 			return -ENOMEM;
 		}
 		c->size = archive_entry_size(e);
-		c->type = archive_entry_hardlink(e)			 ? 'h'
+		c->type = archive_entry_hardlink(e)		  ? 'h'
 			  : archive_entry_filetype(e) == AE_IFREG ? 'f'
 			  : archive_entry_filetype(e) == AE_IFDIR ? 'd'
 			  : archive_entry_filetype(e) == AE_IFLNK ? 'l'
-								   : 'o';
+								  : 'o';
 		src->n_rootfs_changes++;
 	}
 	if (r == ARCHIVE_EOF || src->rootfs_list_error) {
@@ -608,10 +612,13 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 		return oc_error(-EINVAL, "an archive member has no usable name");
 	r = oci_archive_clean_path(name, rel, sizeof(rel));
 	if (r == -EINVAL)
-		return oc_error(-EINVAL, "unsafe archive member '%s' (absolute, or with '..'): refusing the "
-				"archive", shown(name, shown_name, sizeof(shown_name)));
+		return oc_error(-EINVAL,
+				"unsafe archive member '%s' (absolute, or with '..'): refusing the "
+				"archive",
+				shown(name, shown_name, sizeof(shown_name)));
 	if (r < 0)
-		return oc_error(r, "archive member name too long: '%.64s...'", shown(name, shown_name, sizeof(shown_name)));
+		return oc_error(r, "archive member name too long: '%.64s...'",
+				shown(name, shown_name, sizeof(shown_name)));
 	if (!*rel)
 		return 0;
 
@@ -625,8 +632,10 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 			if (!regular)
 				return oc_error(-EINVAL, "member %s is not a regular file", rel);
 			if ((uint64_t)archive_entry_size(e) > oci_limits.max_json)
-				return oc_error(-EFBIG, "member %s is %lld bytes, more than the %llu it may have (raise "
-						"the limit with --max-json SIZE)", rel, (long long)archive_entry_size(e),
+				return oc_error(-EFBIG,
+						"member %s is %lld bytes, more than the %llu it may have (raise "
+						"the limit with --max-json SIZE)",
+						rel, (long long)archive_entry_size(e),
 						(unsigned long long)oci_limits.max_json);
 			return extract(u, e, rel);
 		}
@@ -658,7 +667,8 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 	const struct oc_img_desc *d = oc_img_desc_by_filename(base);
 	if (!regular) {
 		if (needed_image(base))
-			return oc_error(-EINVAL, "image %s is not a regular file in the archive", shown(rel, shown_name, sizeof(shown_name)));
+			return oc_error(-EINVAL, "image %s is not a regular file in the archive",
+					shown(rel, shown_name, sizeof(shown_name)));
 		return 0;
 	}
 	src->n_images++;
@@ -696,8 +706,13 @@ static const char *sniff(const char *path)
 		size_t len;
 		const char *name;
 	} magics[] = {
-		{ 0, "\x28\xb5\x2f\xfd", 4, "zstd" }, { 0, "\x1f\x8b", 2, "gzip" },
-		{ 0, "\xfd" "7zXZ\0", 6, "xz" },	    { 0, "BZh", 3, "bzip2" },
+		{ 0, "\x28\xb5\x2f\xfd", 4, "zstd" },
+		{ 0, "\x1f\x8b", 2, "gzip" },
+		{ 0,
+		  "\xfd"
+		  "7zXZ\0",
+		  6, "xz" },
+		{ 0, "BZh", 3, "bzip2" },
 		{ 257, "ustar", 5, "tar" },
 	};
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -726,8 +741,10 @@ static int not_archive(struct unpack *u)
 
 	if (kind)
 		return oc_error(-EINVAL, "damaged or truncated archive (%s data): %s", kind, msg);
-	return oc_error(-EINVAL, "not a checkpoint: neither a tar archive (plain, gzip or zstd) nor an images "
-			"directory (%s)", msg);
+	return oc_error(-EINVAL,
+			"not a checkpoint: neither a tar archive (plain, gzip or zstd) nor an images "
+			"directory (%s)",
+			msg);
 }
 
 static const char *filter_name(struct archive *a)
@@ -777,7 +794,7 @@ static int require_meta(struct oci_source *src, int dirfd)
 
 	if (!config && !spec)
 		return oc_error(-EINVAL, "the checkpoint has no config.dump and no spec.dump (the container's "
-				"configuration)");
+					 "configuration)");
 	if (!config || !spec)
 		return oc_error(-EINVAL, "the checkpoint has no %s (the container's %s)",
 				config ? OCI_SPEC_DUMP : OCI_CONFIG_DUMP,
@@ -858,12 +875,12 @@ static int open_archive(struct oci_source *src, const struct oci_source_opts *op
 		r = set_dirs(src, images, meta ? src->tmpdir : NULL);
 	} else if (u.has_checkpoint_dir) {
 		r = oc_error(-EINVAL, "the archive's checkpoint/ has no inventory.img: not a complete "
-			     "checkpoint");
+				      "checkpoint");
 	} else if (src->n_members == 0) {
 		r = oc_error(-EINVAL, "an empty archive");
 	} else {
 		r = oc_error(-EINVAL, "a tar archive, but not a checkpoint: it has no checkpoint/inventory.img "
-			     "and no inventory.img");
+				      "and no inventory.img");
 	}
 out:
 	pms_free(&u);
@@ -921,7 +938,7 @@ static int open_dir(struct oci_source *src)
 		if (r < 0)
 			return r;
 		return oc_error(-EINVAL, "a directory, but not a checkpoint: it has no inventory.img and no "
-				"checkpoint/inventory.img");
+					 "checkpoint/inventory.img");
 	}
 	if (r < 0)
 		return r;

@@ -27,9 +27,9 @@
 #include <time.h>
 
 enum oci_target_kind {
-	OCI_TARGET_ARCHIVE,        /* a tar, maybe compressed */
+	OCI_TARGET_ARCHIVE,	   /* a tar, maybe compressed */
 	OCI_TARGET_CHECKPOINT_DIR, /* checkpoint/ + config.dump + spec.dump */
-	OCI_TARGET_IMAGES_DIR,     /* CRIU images, inventory.img at the top */
+	OCI_TARGET_IMAGES_DIR,	   /* CRIU images, inventory.img at the top */
 	_OCI_TARGET_KIND_MAX,
 	_OCI_TARGET_KIND_INVALID = -1,
 };
@@ -38,9 +38,9 @@ const char *oci_target_kind_name(enum oci_target_kind kind);
 
 /* Which bytes of the pages images an inspection reads. */
 enum oci_pages_need {
-	OCI_PAGES_NONE,    /* none: pages-*.img stay in the archive */
+	OCI_PAGES_NONE,	   /* none: pages-*.img stay in the archive */
 	OCI_PAGES_STRINGS, /* argv and environment of every process */
-	OCI_PAGES_PID,     /* all of one process's pages (--memory) */
+	OCI_PAGES_PID,	   /* all of one process's pages (--memory) */
 	OCI_PAGES_ALL,
 	_OCI_PAGES_NEED_MAX,
 };
@@ -60,34 +60,34 @@ struct oci_rootfs_change {
 };
 
 struct oci_source {
-	char *target;                /* as given */
+	char *target; /* as given */
 	enum oci_target_kind kind;
-	const char *compression;     /* archives: "none", "gzip", "zstd", ... */
-	char *tmpdir;                /* archives: the private extraction directory */
-	char *images_dir;            /* where inventory.img is */
-	char *meta_dir;              /* where config.dump and spec.dump are, or NULL */
-	char *stats_path;            /* the dump statistics (stats-dump), or NULL */
-	bool container;              /* a container checkpoint (has config.dump, spec.dump) */
-	uint64_t images_size;        /* bytes of all CRIU images */
-	uint64_t pages_size;         /* bytes of pages-*.img */
+	const char *compression; /* archives: "none", "gzip", "zstd", ... */
+	char *tmpdir;		 /* archives: the private extraction directory */
+	char *images_dir;	 /* where inventory.img is */
+	char *meta_dir;		 /* where config.dump and spec.dump are, or NULL */
+	char *stats_path;	 /* the dump statistics (stats-dump), or NULL */
+	bool container;		 /* a container checkpoint (has config.dump, spec.dump) */
+	uint64_t images_size;	 /* bytes of all CRIU images */
+	uint64_t pages_size;	 /* bytes of pages-*.img */
 	uint64_t n_images;
-	int64_t rootfs_diff_size;    /* -1: no rootfs-diff.tar */
-	time_t inventory_mtime;      /* when inventory.img was written (0: unknown) */
+	int64_t rootfs_diff_size; /* -1: no rootfs-diff.tar */
+	time_t inventory_mtime;	  /* when inventory.img was written (0: unknown) */
 	struct oci_rootfs_change *rootfs_changes;
 	size_t n_rootfs_changes;
-	char *rootfs_list_error;     /* why rootfs-diff.tar could not be listed, or NULL */
-	uint64_t n_members;          /* archive members seen */
-	uint64_t pages_extracted;    /* bytes of pages images written to tmpdir */
+	char *rootfs_list_error;  /* why rootfs-diff.tar could not be listed, or NULL */
+	uint64_t n_members;	  /* archive members seen */
+	uint64_t pages_extracted; /* bytes of pages images written to tmpdir */
 };
 
 /* The names of archive members ocicr reads, and where they live. */
-#define OCI_CONFIG_DUMP "config.dump"
-#define OCI_SPEC_DUMP "spec.dump"
+#define OCI_CONFIG_DUMP	   "config.dump"
+#define OCI_SPEC_DUMP	   "spec.dump"
 #define OCI_NETWORK_STATUS "network.status"
-#define OCI_STATS_DUMP "stats-dump"
-#define OCI_DELETED_FILES "deleted.files"
-#define OCI_BIND_MOUNTS "bind.mounts"
-#define OCI_ROOTFS_DIFF "rootfs-diff.tar"
+#define OCI_STATS_DUMP	   "stats-dump"
+#define OCI_DELETED_FILES  "deleted.files"
+#define OCI_BIND_MOUNTS	   "bind.mounts"
+#define OCI_ROOTFS_DIFF	   "rootfs-diff.tar"
 
 /*
  * Open @target.  Archives are unpacked (what is needed) into a private

@@ -13,7 +13,9 @@ int oci_view_open(const char *target, const struct oci_view_opts *opts, struct o
 {
 	struct oci_source_opts so = {
 		.sz = sizeof(so),
-		.pages = opts->pages_pid ? OCI_PAGES_PID : opts->memory ? OCI_PAGES_STRINGS : OCI_PAGES_NONE,
+		.pages = opts->pages_pid ? OCI_PAGES_PID
+			 : opts->memory	 ? OCI_PAGES_STRINGS
+					 : OCI_PAGES_NONE,
 		.pages_pid = opts->pages_pid,
 		.want_rootfs_list = opts->rootfs_list,
 	};
@@ -131,8 +133,7 @@ void oci_describe_source(const struct oci_view *v, char *buf, size_t size)
 			snprintf(buf, size, "%s%s%s archive (tar, %s)", engine ? engine : "", engine ? " " : "", what,
 				 c);
 	} else {
-		snprintf(buf, size, "%s%s%s", engine ? engine : "", engine ? " " : "",
-			 oci_target_kind_name(s->kind));
+		snprintf(buf, size, "%s%s%s", engine ? engine : "", engine ? " " : "", oci_target_kind_name(s->kind));
 	}
 }
 

@@ -20,7 +20,7 @@ struct oci_view {
 
 struct oci_view_opts {
 	size_t sz;
-	bool memory;      /* read argv and env (from the pages images) */
+	bool memory;	  /* read argv and env (from the pages images) */
 	pid_t pages_pid;  /* extract all pages of this process (--memory), or 0 */
 	bool rootfs_list; /* list rootfs-diff.tar */
 };

@@ -39,11 +39,13 @@ int oci_pagemap_build(PagemapEntry *const *entries, size_t n, const char *what, 
 			return oc_error(-EINVAL, "%s: entry %zu: address 0x%" PRIx64 " is not page aligned", what, i,
 					pe->vaddr);
 		if (pages > (UINT64_MAX - pe->vaddr) / OCI_PAGE_SIZE)
-			return oc_error(-EINVAL, "%s: entry %zu: %" PRIu64 " pages at 0x%" PRIx64 " wrap around",
-					what, i, pages, pe->vaddr);
+			return oc_error(-EINVAL, "%s: entry %zu: %" PRIu64 " pages at 0x%" PRIx64 " wrap around", what,
+					i, pages, pe->vaddr);
 		if (i && pe->vaddr < prev_end)
-			return oc_error(-EINVAL, "%s: entry %zu: 0x%" PRIx64 " overlaps the entry before or is out of "
-					"order", what, i, pe->vaddr);
+			return oc_error(-EINVAL,
+					"%s: entry %zu: 0x%" PRIx64 " overlaps the entry before or is out of "
+					"order",
+					what, i, pe->vaddr);
 		runs[i] = (struct oci_pm_run){ .vaddr = pe->vaddr, .nr_pages = pages, .flags = flags, .off = off };
 		if (flags & OCI_PE_PRESENT) {
 			if (pages > (UINT64_MAX - off) / OCI_PAGE_SIZE)
@@ -76,8 +78,7 @@ const struct oci_pm_run *oci_pagemap_find(const struct oci_pm_run *runs, size_t 
 	return NULL;
 }
 
-int oci_pagemap_locate(const struct oci_pm_run *runs, size_t n, uint64_t addr, uint64_t *ret_off,
-		       uint64_t *ret_avail)
+int oci_pagemap_locate(const struct oci_pm_run *runs, size_t n, uint64_t addr, uint64_t *ret_off, uint64_t *ret_avail)
 {
 	const struct oci_pm_run *r = oci_pagemap_find(runs, n, addr);
 
@@ -99,8 +100,10 @@ static int pread_all(int fd, uint64_t off, void *buf, size_t len)
 		if (n < 0)
 			return oc_error_errno(-errno, "cannot read the pages file at offset %" PRIu64, off + got);
 		if (n == 0)
-			return oc_error(-EIO, "the pages file ends at offset %" PRIu64 ", before the pages the pagemap "
-					"lists: truncated", off + got);
+			return oc_error(-EIO,
+					"the pages file ends at offset %" PRIu64 ", before the pages the pagemap "
+					"lists: truncated",
+					off + got);
 		got += n;
 	}
 	return 0;

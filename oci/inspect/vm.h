@@ -23,8 +23,8 @@
 #define OCI_PAGE_SIZE 4096u
 
 /* pagemap_entry.flags */
-#define OCI_PE_PARENT (1u << 0)
-#define OCI_PE_LAZY (1u << 1)
+#define OCI_PE_PARENT  (1u << 0)
+#define OCI_PE_LAZY    (1u << 1)
 #define OCI_PE_PRESENT (1u << 2)
 
 struct oci_pm_run {
@@ -39,8 +39,8 @@ struct oci_pagemap {
 	struct oci_pm_run *runs;
 	size_t n_runs;
 	uint64_t present_pages; /* pages stored in pages-<pages_id>.img */
-	uint64_t parent_pages;  /* pages left in a parent (pre-dump) image */
-	uint64_t lazy_pages;    /* pages listed as lazy and not stored */
+	uint64_t parent_pages;	/* pages left in a parent (pre-dump) image */
+	uint64_t lazy_pages;	/* pages listed as lazy and not stored */
 };
 
 /*
@@ -59,8 +59,7 @@ const struct oci_pm_run *oci_pagemap_find(const struct oci_pm_run *runs, size_t 
  * *ret_avail (bytes from there to the end of the run) set, or -ENOENT when
  * the page was not dumped (unmapped, never touched, or in a parent image).
  */
-int oci_pagemap_locate(const struct oci_pm_run *runs, size_t n, uint64_t addr, uint64_t *ret_off,
-		       uint64_t *ret_avail);
+int oci_pagemap_locate(const struct oci_pm_run *runs, size_t n, uint64_t addr, uint64_t *ret_off, uint64_t *ret_avail);
 
 /*
  * Read up to @len bytes at @addr from pages file @pages_fd; stops at the
@@ -92,10 +91,10 @@ struct oci_memsrc {
 struct oci_search {
 	const char *needle; /* a byte string ... */
 	size_t needle_len;
-	const regex_t *re;   /* ... or an extended regular expression */
-	size_t context;      /* bytes of context to give each side */
-	size_t chunk;        /* bytes searched at a time (0: 1 MiB) */
-	size_t max_match;    /* longest regex match found whole (0: 4096) */
+	const regex_t *re; /* ... or an extended regular expression */
+	size_t context;	   /* bytes of context to give each side */
+	size_t chunk;	   /* bytes searched at a time (0: 1 MiB) */
+	size_t max_match;  /* longest regex match found whole (0: 4096) */
 };
 
 struct oci_match {

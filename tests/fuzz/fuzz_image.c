@@ -87,8 +87,8 @@ static void must_equal(const char *what, const char *a, size_t alen, const char 
 {
 	if (alen == blen && memcmp(a, b, alen) == 0)
 		return;
-	fprintf(stderr, "fuzz_image: %s differ\n--- first:\n%.*s\n--- second:\n%.*s\n", what, (int)(alen > 4000 ? 4000 : alen),
-		a, (int)(blen > 4000 ? 4000 : blen), b);
+	fprintf(stderr, "fuzz_image: %s differ\n--- first:\n%.*s\n--- second:\n%.*s\n", what,
+		(int)(alen > 4000 ? 4000 : alen), a, (int)(blen > 4000 ? 4000 : blen), b);
 	abort();
 }
 

@@ -39,8 +39,7 @@ static void test_fd_is_anon(void **state)
 
 static void test_mountinfo_unescape(void **state)
 {
-	char a[] = "/mnt/with\\040space", b[] = "/tab\\011and\\134backslash", c[] = "/not\\08escape\\",
-	     d[] = "/plain";
+	char a[] = "/mnt/with\\040space", b[] = "/tab\\011and\\134backslash", c[] = "/not\\08escape\\", d[] = "/plain";
 
 	oc_mountinfo_unescape(a);
 	assert_string_equal(a, "/mnt/with space");

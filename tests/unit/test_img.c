@@ -27,13 +27,13 @@
 #include "core/error.h"
 #include "inventory.pb-c.h"
 
-#define COMMON OC_IMG_MAGIC_COMMON
-#define SERVICE OC_IMG_MAGIC_SERVICE
-#define FS_MAGIC 0x51403912u
-#define MM_MAGIC 0x57492820u
-#define CORE_MAGIC 0x55053847u
+#define COMMON		 OC_IMG_MAGIC_COMMON
+#define SERVICE		 OC_IMG_MAGIC_SERVICE
+#define FS_MAGIC	 0x51403912u
+#define MM_MAGIC	 0x57492820u
+#define CORE_MAGIC	 0x55053847u
 #define PIPES_DATA_MAGIC 0x56453709u
-#define INVENTORY_MAGIC 0x58313116u
+#define INVENTORY_MAGIC	 0x58313116u
 
 enum { WT_VARINT = 0, WT_FIXED64 = 1, WT_LEN = 2, WT_FIXED32 = 5 };
 
@@ -635,10 +635,11 @@ static void test_payloads(void **state)
 	assert_non_null(strstr(t, "\"extra\": \"... <6B>\""));
 	free(t);
 
-	snprintf(json, sizeof(json),
-		 "{\"magic\": \"IPCNS_MSG\", \"entries\": [{%s, \"qbytes\": 16384, \"qnum\": 2, \"extra\": "
-		 "[{\"mtype\": 1, \"msize\": 3}, \"YWJj\\n\", {\"mtype\": 18446744073709551615, \"msize\": 0}, \"\"]}]}",
-		 desc);
+	snprintf(
+		json, sizeof(json),
+		"{\"magic\": \"IPCNS_MSG\", \"entries\": [{%s, \"qbytes\": 16384, \"qnum\": 2, \"extra\": "
+		"[{\"mtype\": 1, \"msize\": 3}, \"YWJj\\n\", {\"mtype\": 18446744073709551615, \"msize\": 0}, \"\"]}]}",
+		desc);
 	round_trip(json, "ipcns-msg-9.img", 0);
 	/* the messages stay plain in pretty mode, like crit's */
 	assert_int_equal(decode("ipcns-msg-9.img", OC_JSON_PRETTY, &t), 0);
@@ -662,10 +663,12 @@ static void test_payloads(void **state)
 		   "ghost-file-2.img", 0);
 
 	/* a pagemap starts with its head */
-	round_trip("{\"magic\": \"PAGEMAP\", \"entries\": [{\"pages_id\": 3}, {\"vaddr\": 4096, \"compat_nr_pages\": 0, "
-		   "\"flags\": 4, \"nr_pages\": 2}]}",
-		   "pagemap-shmem-5.img", 0);
-	round_trip("{\n    \"magic\": \"PAGEMAP\",\n    \"entries\": [\n        {\n            \"pages_id\": 3\n        },\n"
+	round_trip(
+		"{\"magic\": \"PAGEMAP\", \"entries\": [{\"pages_id\": 3}, {\"vaddr\": 4096, \"compat_nr_pages\": 0, "
+		"\"flags\": 4, \"nr_pages\": 2}]}",
+		"pagemap-shmem-5.img", 0);
+	round_trip("{\n    \"magic\": \"PAGEMAP\",\n    \"entries\": [\n        {\n            \"pages_id\": 3\n       "
+		   " },\n"
 		   "        {\n            \"vaddr\": \"0x1000\",\n            \"compat_nr_pages\": 0,\n"
 		   "            \"flags\": \"PE_PRESENT\",\n            \"nr_pages\": 2\n        }\n    ]\n}",
 		   "pagemap-5.img", OC_JSON_PRETTY);
@@ -675,7 +678,8 @@ static void test_encode_errors(void **state)
 {
 	expect_encode_error("{\"magic\": \"PIPES_DATA\", \"entries\": [{\"pipe_id\": 7, \"bytes\": 4, \"extra\": "
 			    "\"YWJj\\n\"}]}",
-			    "pipes-data.img", "pipes-data.img: entries[0].extra: holds 3 bytes but the entry announces 4");
+			    "pipes-data.img",
+			    "pipes-data.img: entries[0].extra: holds 3 bytes but the entry announces 4");
 	expect_encode_error("{\"magic\": \"PIPES_DATA\", \"entries\": [{\"pipe_id\": 7, \"bytes\": 3, \"extra\": "
 			    "\"... <3B>\"}]}",
 			    "pipes-data.img", "left out (decoded with --nopl)");

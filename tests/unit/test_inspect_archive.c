@@ -221,7 +221,7 @@ static const char *counter_dir(char *buf, size_t size)
  * before pages, as in podman's and CRI-O's archives). */
 static void tar_counter(const char *dir, const char *out)
 {
-	const char *names[] = { "core-13190.img", "fdinfo-2.img", "files.img",	   "fs-13190.img",
+	const char *names[] = { "core-13190.img", "fdinfo-2.img",  "files.img",	   "fs-13190.img",
 				"ids-13190.img",  "inventory.img", "mm-13190.img", "pagemap-13190.img",
 				"pages-1.img",	  "pstree.img",	   "stats-dump" };
 	struct archive *a = archive_write_new();
@@ -315,11 +315,12 @@ static void test_meta_cni_and_crio(void **state)
 		      "\"rootfsImageRef\":\"sha256:1\",\"runtime\":\"crun\",\"createdTime\":\"2026-01-01T00:00:00Z\","
 		      "\"checkpointedTime\":\"0001-01-01T00:00:00Z\"}");
 	snprintf(p, sizeof(p), "%s/spec.dump", dir);
-	write_file(p, "{\"annotations\":{\"io.container.manager\":\"cri-o\","
-		      "\"io.kubernetes.cri-o.Metadata\":\"{\\\"name\\\":\\\"app\\\"}\","
-		      "\"io.kubernetes.pod.name\":\"pod\",\"io.kubernetes.pod.namespace\":\"ns\","
-		      "\"io.kubernetes.cri-o.IP.0\":\"10.0.0.2\",\"io.kubernetes.cri-o.IP.1\":\"fd00::2\"},"
-		      "\"mounts\":[{\"destination\":\"/d\",\"type\":\"bind\",\"source\":\"/s\",\"options\":[\"ro\"]}]}");
+	write_file(p,
+		   "{\"annotations\":{\"io.container.manager\":\"cri-o\","
+		   "\"io.kubernetes.cri-o.Metadata\":\"{\\\"name\\\":\\\"app\\\"}\","
+		   "\"io.kubernetes.pod.name\":\"pod\",\"io.kubernetes.pod.namespace\":\"ns\","
+		   "\"io.kubernetes.cri-o.IP.0\":\"10.0.0.2\",\"io.kubernetes.cri-o.IP.1\":\"fd00::2\"},"
+		   "\"mounts\":[{\"destination\":\"/d\",\"type\":\"bind\",\"source\":\"/s\",\"options\":[\"ro\"]}]}");
 	/* CNI's list shape of network.status (podman 3) */
 	snprintf(p, sizeof(p), "%s/network.status", dir);
 	write_file(p, "[{\"cniVersion\":\"0.4.0\",\"interfaces\":[{\"name\":\"eth0\",\"mac\":\"aa:bb:cc:dd:ee:ff\"}],"
@@ -377,7 +378,9 @@ static void test_text_escape(void **state)
 	_cleanup_free_ char *b = escaped("\x1b]0;owned\x07", 10);
 	_cleanup_free_ char *c = escaped("caf\xc3\xa9 \xe2\x94\x80", 9);
 	_cleanup_free_ char *d = escaped("bad \xff\xc3 utf8", 11);
-	_cleanup_free_ char *e = escaped("\xc2\x9b" "31m", 5);
+	_cleanup_free_ char *e = escaped("\xc2\x9b"
+					 "31m",
+					 5);
 	_cleanup_free_ char *f = escaped("nul\0in", 6);
 
 	assert_string_equal(a, "plain /bin/sh -c 'x'");
@@ -425,11 +428,16 @@ static void test_utf8_clean(void **state)
 {
 	size_t len;
 	_cleanup_free_ char *a = ij_utf8_clean("ok \xc3\xa9", 5, &len);
-	_cleanup_free_ char *b = ij_utf8_clean("\xff" "a\xc0\xaf" "b\xed\xa0\x80", 8, &len);
+	_cleanup_free_ char *b = ij_utf8_clean("\xff"
+					       "a\xc0\xaf"
+					       "b\xed\xa0\x80",
+					       8, &len);
 
 	assert_string_equal(a, "ok \xc3\xa9");
 	/* a stray byte, an overlong '/', a surrogate: each becomes U+FFFD */
-	assert_string_equal(b, "\xef\xbf\xbd" "a\xef\xbf\xbd\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	assert_string_equal(b, "\xef\xbf\xbd"
+			       "a\xef\xbf\xbd\xef\xbf\xbd"
+			       "b\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 }
 
 static void test_fmt_size(void **state)

@@ -211,8 +211,7 @@ static void test_pagemap_locate_many(void **state)
 	for (int i = 0; i < 16; i++) {
 		assert_int_equal(oci_pagemap_locate(runs, n, 0x10000000 + i * 2 * PG + 7, &off, &avail), 0);
 		assert_int_equal(off, i * PG + 7);
-		assert_int_equal(oci_pagemap_locate(runs, n, 0x10000000 + (i * 2 + 1) * PG, &off, &avail),
-				 -ENOENT);
+		assert_int_equal(oci_pagemap_locate(runs, n, 0x10000000 + (i * 2 + 1) * PG, &off, &avail), -ENOENT);
 	}
 }
 

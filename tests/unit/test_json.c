@@ -153,9 +153,9 @@ static void test_base64_layout(void **state)
 	free(back);
 	free(s);
 
-	assert_int_equal(oc_base64_decode("YQ", 2, &back, &n), -EINVAL);    /* padding */
+	assert_int_equal(oc_base64_decode("YQ", 2, &back, &n), -EINVAL); /* padding */
 	assert_int_equal(oc_base64_decode("YQ=", 3, &back, &n), -EINVAL);
-	assert_int_equal(oc_base64_decode("Y$==", 4, &back, &n), -EINVAL);  /* alphabet */
+	assert_int_equal(oc_base64_decode("Y$==", 4, &back, &n), -EINVAL); /* alphabet */
 	assert_int_equal(oc_base64_decode("YQ==\nYg==\n", 10, &back, &n), 0);
 	assert_int_equal(n, 2);
 	assert_memory_equal(back, "ab", 2);
@@ -280,8 +280,14 @@ static void test_human_size(void **state)
 		uint64_t n;
 		const char *s;
 	} cases[] = {
-		{ 0, "0B" },          { 9, "9B" },          { 1023, "1023B" },          { 1024, "1KB" },
-		{ 1536, "1.5KB" },    { 65536, "64KB" },    { 1000000, "976.6KB" },     { 4259840, "4.1MB" },
+		{ 0, "0B" },
+		{ 9, "9B" },
+		{ 1023, "1023B" },
+		{ 1024, "1KB" },
+		{ 1536, "1.5KB" },
+		{ 65536, "64KB" },
+		{ 1000000, "976.6KB" },
+		{ 4259840, "4.1MB" },
 		{ UINT64_MAX, "16EB" },
 	};
 	char buf[32];
@@ -449,8 +455,8 @@ static void test_hex_propagation(void **state)
 	const ProtobufCMessageDescriptor *regs = pb("user_x86_regs_entry");
 	for (unsigned i = 0; i < regs->n_fields; i++)
 		if (regs->fields[i].label == PROTOBUF_C_LABEL_REQUIRED)
-			n += snprintf(json + n, sizeof(json) - n, "%s\"%s\": %u", i ? ", " : "",
-				      regs->fields[i].name, 255 + i);
+			n += snprintf(json + n, sizeof(json) - n, "%s\"%s\": %u", i ? ", " : "", regs->fields[i].name,
+				      255 + i);
 	n += snprintf(json + n, sizeof(json) - n, "}, \"fpregs\": {");
 	const ProtobufCMessageDescriptor *fp = pb("user_x86_fpregs_entry");
 	bool first = true;
@@ -499,7 +505,8 @@ static char *inet_json(const char *family, const char *src, const char *dst)
 {
 	char *s;
 
-	assert_true(asprintf(&s, "{\"id\": 1, \"ino\": 2, \"family\": %s, \"type\": 1, \"proto\": 6, \"state\": 10, "
+	assert_true(asprintf(&s,
+			     "{\"id\": 1, \"ino\": 2, \"family\": %s, \"type\": 1, \"proto\": 6, \"state\": 10, "
 			     "\"src_port\": 80, \"dst_port\": 0, \"flags\": 2048, \"backlog\": 5, "
 			     "\"src_addr\": %s, \"dst_addr\": %s, %s, \"opts\": {\"so_sndbuf\": 1, "
 			     "\"so_rcvbuf\": 2, \"so_snd_tmo_sec\": 0, \"so_snd_tmo_usec\": 0, "

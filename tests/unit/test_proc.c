@@ -235,8 +235,7 @@ static void test_smaps_captured(void **state)
 	assert_int_equal(m->anonymous_kb, 8);
 
 	m = &v[6]; /* shared file */
-	assert_int_equal(m->vmflags, OC_VMF_RD | OC_VMF_SH | OC_VMF_MR | OC_VMF_MW | OC_VMF_ME |
-					     OC_VMF_MS);
+	assert_int_equal(m->vmflags, OC_VMF_RD | OC_VMF_SH | OC_VMF_MR | OC_VMF_MW | OC_VMF_ME | OC_VMF_MS);
 
 	m = &v[7]; /* MADV_GUARD_INSTALL */
 	assert_true(m->vmflags & OC_VMF_GU);
@@ -253,10 +252,8 @@ static void test_smaps_captured(void **state)
 	assert_int_equal(m->locked_kb, 4);
 
 	assert_int_equal(v[20].vmflags, OC_VMF_MR | OC_VMF_MW | OC_VMF_ME | OC_VMF_NR);
-	assert_int_equal(v[23].vmflags, OC_VMF_RD | OC_VMF_MR | OC_VMF_PF | OC_VMF_IO |
-						OC_VMF_DE | OC_VMF_DD);
-	assert_int_equal(v[25].vmflags, OC_VMF_RD | OC_VMF_EX | OC_VMF_MR | OC_VMF_MW |
-						OC_VMF_ME | OC_VMF_DE);
+	assert_int_equal(v[23].vmflags, OC_VMF_RD | OC_VMF_MR | OC_VMF_PF | OC_VMF_IO | OC_VMF_DE | OC_VMF_DD);
+	assert_int_equal(v[25].vmflags, OC_VMF_RD | OC_VMF_EX | OC_VMF_MR | OC_VMF_MW | OC_VMF_ME | OC_VMF_DE);
 
 	m = &v[31]; /* stack */
 	assert_true(m->vmflags & OC_VMF_GD);
@@ -284,14 +281,12 @@ static void test_smaps_flags_captured(void **state)
 	assert_true(find_vma(v, n, 0x7f393753d000ULL)->vmflags & OC_VMF_NH);
 	assert_true(find_vma(v, n, 0x7f3937540000ULL)->vmflags & OC_VMF_MG);
 	assert_int_equal(find_vma(v, n, 0x7f3937542000ULL)->vmflags,
-			 OC_VMF_RD | OC_VMF_WR | OC_VMF_MR | OC_VMF_MW | OC_VMF_ME | OC_VMF_LO |
-				 OC_VMF_LF | OC_VMF_AC);
+			 OC_VMF_RD | OC_VMF_WR | OC_VMF_MR | OC_VMF_MW | OC_VMF_ME | OC_VMF_LO | OC_VMF_LF | OC_VMF_AC);
 	assert_true(find_vma(v, n, 0x7f3937544000ULL)->vmflags & OC_VMF_SL);
 	/* MAP_GROWSDOWN */
 	assert_true(find_vma(v, n, 0x7f3937f32000ULL)->vmflags & OC_VMF_GD);
 	/* userfaultfd registered MISSING | WP */
-	assert_int_equal(find_vma(v, n, 0x7f3937f34000ULL)->vmflags & (OC_VMF_UM | OC_VMF_UW),
-			 OC_VMF_UM | OC_VMF_UW);
+	assert_int_equal(find_vma(v, n, 0x7f3937f34000ULL)->vmflags & (OC_VMF_UM | OC_VMF_UW), OC_VMF_UM | OC_VMF_UW);
 	/* A thread stack's guard page */
 	assert_int_equal(find_vma(v, n, 0x7f3937547000ULL)->prot, 0);
 	oc_proc_vmas_free(v, n);
@@ -300,15 +295,14 @@ static void test_smaps_flags_captured(void **state)
 /* Names this kernel could not produce here (no CONFIG_ANON_VMA_NAME). */
 static void test_maps_special_names(void **state)
 {
-	const char *text =
-		"00400000-00401000 r-xp 00000000 103:1f 42 /opt/my app/bin (x) (deleted)\n"
-		"00401000-00402000 rw-p 00000000 00:00 0                          [anon:my buffer]\n"
-		"00402000-00403000 rw-s 00000000 00:01 7                          [anon_shmem:shm]\n"
-		"00403000-00404000 r-xp 00000000 00:00 0                          [uprobes]\n"
-		"00404000-00405000 rw-s 00000000 00:0f 1055                       anon_inode:[perf_event]\n"
-		"00405000-00406000 r--p 00000000 00:00 0                          [stack:1234]\n"
-		"00406000-00407000 r--p 00000000 00:00 0                          [vsyscall]  x\n"
-		"7ffd00000000-7ffd00001000 r-xp 00000000 00:00 0                  [vdso]\n";
+	const char *text = "00400000-00401000 r-xp 00000000 103:1f 42 /opt/my app/bin (x) (deleted)\n"
+			   "00401000-00402000 rw-p 00000000 00:00 0                          [anon:my buffer]\n"
+			   "00402000-00403000 rw-s 00000000 00:01 7                          [anon_shmem:shm]\n"
+			   "00403000-00404000 r-xp 00000000 00:00 0                          [uprobes]\n"
+			   "00404000-00405000 rw-s 00000000 00:0f 1055                       anon_inode:[perf_event]\n"
+			   "00405000-00406000 r--p 00000000 00:00 0                          [stack:1234]\n"
+			   "00406000-00407000 r--p 00000000 00:00 0                          [vsyscall]  x\n"
+			   "7ffd00000000-7ffd00001000 r-xp 00000000 00:00 0                  [vdso]\n";
 	struct oc_proc_vma *v;
 	size_t n;
 
@@ -360,8 +354,8 @@ static void test_smaps_fields(void **state)
 	assert_int_equal(oc_proc_parse_maps(text, &v, &n), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0].kernel_page_size_kb, 2048);
-	assert_int_equal(v[0].vmflags, OC_VMF_RD | OC_VMF_WR | OC_VMF_SH | OC_VMF_MR | OC_VMF_MW |
-					       OC_VMF_ME | OC_VMF_MS | OC_VMF_DE | OC_VMF_HT);
+	assert_int_equal(v[0].vmflags, OC_VMF_RD | OC_VMF_WR | OC_VMF_SH | OC_VMF_MR | OC_VMF_MW | OC_VMF_ME |
+					       OC_VMF_MS | OC_VMF_DE | OC_VMF_HT);
 	assert_string_equal(v[0].path, "/anon_hugepage");
 	assert_true(v[0].deleted);
 	assert_int_equal(v[1].kind, OC_VMA_ANON);
@@ -370,8 +364,8 @@ static void test_smaps_fields(void **state)
 	assert_int_equal(v[1].anon_huge_pages_kb, 2048);
 	assert_int_equal(v[1].swap_kb, 12);
 	assert_int_equal(v[1].size_kb, 0); /* no Size line */
-	assert_int_equal(v[1].vmflags, OC_VMF_RD | OC_VMF_WR | OC_VMF_MR | OC_VMF_MW | OC_VMF_ME |
-					       OC_VMF_AC | OC_VMF_HG | OC_VMF_SS);
+	assert_int_equal(v[1].vmflags,
+			 OC_VMF_RD | OC_VMF_WR | OC_VMF_MR | OC_VMF_MW | OC_VMF_ME | OC_VMF_AC | OC_VMF_HG | OC_VMF_SS);
 	oc_proc_vmas_free(v, n);
 }
 
@@ -388,10 +382,9 @@ static void test_maps_empty(void **state)
 
 static void test_vmflag_codes(void **state)
 {
-	const char *all[] = { "rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "pf", "dw",
-			      "lo", "io", "sr", "rr", "dc", "de", "ac", "nr", "ht", "sf", "nl",
-			      "ar", "wf", "dd", "sd", "mm", "hg", "nh", "mg", "um", "uw", "ui",
-			      "ss", "sl", "lf", "dp", "gu", "bt", "mt", "mp" };
+	const char *all[] = { "rd", "wr", "ex", "sh", "mr", "mw", "me", "ms", "gd", "pf", "dw", "lo", "io", "sr",
+			      "rr", "dc", "de", "ac", "nr", "ht", "sf", "nl", "ar", "wf", "dd", "sd", "mm", "hg",
+			      "nh", "mg", "um", "uw", "ui", "ss", "sl", "lf", "dp", "gu", "bt", "mt", "mp" };
 	uint64_t seen = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(all); i++) {
@@ -424,11 +417,11 @@ static void test_maps_malformed(void **state)
 		"563114b61000-563114b62000 rw?p 00000000 fe:00 1 /x\n",
 		"563114b61000-563114b62000 rw-x 00000000 fe:00 1 /x\n",
 		"563114b61000-563114b62000 rw- 00000000 fe:00 1 /x\n",
-		"563114b62000-563114b61000 r--p 00000000 fe:00 1 /x\n", /* reversed */
-		"563114b61000-563114b61000 r--p 00000000 fe:00 1 /x\n", /* empty */
-		"10000000000000000-10000000000001000 r--p 00000000 00:00 0\n", /* > 64 bits */
+		"563114b62000-563114b61000 r--p 00000000 fe:00 1 /x\n",		      /* reversed */
+		"563114b61000-563114b61000 r--p 00000000 fe:00 1 /x\n",		      /* empty */
+		"10000000000000000-10000000000001000 r--p 00000000 00:00 0\n",	      /* > 64 bits */
 		"1000-2000 r--p 00000000 00:00 0\n1800-3000 r--p 00000000 00:00 0\n", /* overlap */
-		"Rss:                   4 kB\n", /* field first */
+		"Rss:                   4 kB\n",				      /* field first */
 		"1000-2000 r--p 00000000 00:00 0\nRss:  x kB\n",
 		"1000-2000 r--p 00000000 00:00 0\nRss:  4 MB\n",
 		"1000-2000 r--p 00000000 00:00 0\nRss:  -4 kB\n",
@@ -540,11 +533,9 @@ static void test_status_groups(void **state)
 	assert_int_equal(st.sigblk, (1ULL << (SIGUSR2 - 1)) | (1ULL << 36));
 	assert_int_equal(st.sigign, 1ULL << (SIGPIPE - 1));
 	assert_int_equal(st.sigcgt, (1ULL << (SIGHUP - 1)) | (1ULL << (SIGINT - 1)) | (1ULL << 32));
-	assert_true(st.has_sigpnd && st.has_shdpnd && st.has_sigblk && st.has_sigign &&
-		    st.has_sigcgt);
+	assert_true(st.has_sigpnd && st.has_shdpnd && st.has_sigblk && st.has_sigign && st.has_sigcgt);
 
-	assert_true(st.has_cap_inh && st.has_cap_prm && st.has_cap_eff && st.has_cap_bnd &&
-		    st.has_cap_amb);
+	assert_true(st.has_cap_inh && st.has_cap_prm && st.has_cap_eff && st.has_cap_bnd && st.has_cap_amb);
 	assert_int_equal(st.cap_inh, 0);
 	assert_int_equal(st.cap_prm, 0x000001fffeffffffULL);
 	assert_int_equal(st.cap_eff, 0x000001fffeffffffULL);
@@ -615,17 +606,16 @@ static void test_status_minimal(void **state)
 	assert_int_equal(st.state, 'S');
 	assert_int_equal(st.uid[3], 1003);
 	assert_int_equal(st.gid[0], 4294967294u);
-	assert_false(st.has_umask || st.has_tracer_pid || st.has_groups || st.has_nstgid ||
-		     st.has_nspid || st.has_nspgid || st.has_nssid || st.has_threads ||
-		     st.has_sigq || st.has_sigpnd || st.has_shdpnd || st.has_sigblk ||
-		     st.has_sigign || st.has_sigcgt || st.has_cap_inh || st.has_cap_prm ||
-		     st.has_cap_eff || st.has_cap_bnd || st.has_cap_amb || st.has_no_new_privs ||
-		     st.has_seccomp || st.has_seccomp_filters);
+	assert_false(st.has_umask || st.has_tracer_pid || st.has_groups || st.has_nstgid || st.has_nspid ||
+		     st.has_nspgid || st.has_nssid || st.has_threads || st.has_sigq || st.has_sigpnd || st.has_shdpnd ||
+		     st.has_sigblk || st.has_sigign || st.has_sigcgt || st.has_cap_inh || st.has_cap_prm ||
+		     st.has_cap_eff || st.has_cap_bnd || st.has_cap_amb || st.has_no_new_privs || st.has_seccomp ||
+		     st.has_seccomp_filters);
 	oc_proc_status_clear(&st);
 }
 
 #define STATUS_HEAD "Name:\tx\nState:\tR (running)\nTgid:\t1\nPid:\t1\nPPid:\t0\n"
-#define STATUS_IDS "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
+#define STATUS_IDS  "Uid:\t0\t0\t0\t0\nGid:\t0\t0\t0\t0\n"
 
 static void test_status_malformed(void **state)
 {
@@ -633,9 +623,12 @@ static void test_status_malformed(void **state)
 		"", /* empty */
 		"\n\n",
 		STATUS_HEAD, /* no Uid/Gid */
-		STATUS_HEAD "Uid:\t0\t0\n" "Gid:\t0\t0\t0\t0\n", /* truncated */
-		STATUS_HEAD "Uid:\t0\t0\t0\t0\t0\n" "Gid:\t0\t0\t0\t0\n",
-		STATUS_HEAD "Uid:\t0\t0\t0\tx\n" "Gid:\t0\t0\t0\t0\n",
+		STATUS_HEAD "Uid:\t0\t0\n"
+			    "Gid:\t0\t0\t0\t0\n", /* truncated */
+		STATUS_HEAD "Uid:\t0\t0\t0\t0\t0\n"
+			    "Gid:\t0\t0\t0\t0\n",
+		STATUS_HEAD "Uid:\t0\t0\t0\tx\n"
+			    "Gid:\t0\t0\t0\t0\n",
 		"Name:\tx\nState:\tR\nTgid:\t1\nPid:\t12a\nPPid:\t0\n" STATUS_IDS, /* garbage */
 		"Name:\tx\nState:\tR\nTgid:\t1\nPid:\t\nPPid:\t0\n" STATUS_IDS,
 		"Name:\tx\nState:\t\nTgid:\t1\nPid:\t1\nPPid:\t0\n" STATUS_IDS,
@@ -775,8 +768,8 @@ static void test_stat_old_kernel(void **state)
 }
 
 /* Fields 3-44 of a valid line, split to be spliced around bad values. */
-#define STAT_A " R 1 2 3 0 -1 0 "
-#define STAT_B "0 0 0 0 0 0 0 20 0 1 0 5 6 7 8 9 10 11 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 "
+#define STAT_A	  " R 1 2 3 0 -1 0 "
+#define STAT_B	  "0 0 0 0 0 0 0 20 0 1 0 5 6 7 8 9 10 11 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 "
 #define STAT_TAIL STAT_A "0 " STAT_B "0"
 
 static void test_stat_malformed(void **state)
@@ -794,11 +787,11 @@ static void test_stat_malformed(void **state)
 		"123 (x)",
 		"123 (x) ",
 		"123 (x) R 1 2 3 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 6", /* truncated */
-		"123 (x)" STAT_A "x " STAT_B "0", /* garbage */
+		"123 (x)" STAT_A "x " STAT_B "0",		       /* garbage */
 		"123 (x)" STAT_A "0 " STAT_B "0x",
 		"123 (x)" STAT_A "0 " STAT_B "",
 		"123 (x)" STAT_A "99999999999999999999999 " STAT_B "0", /* overflow */
-		"123 (x)" STAT_A "-1 " STAT_B "0", /* negative minflt */
+		"123 (x)" STAT_A "-1 " STAT_B "0",			/* negative minflt */
 		"123 (0123456789012345678901234567890123456789012345678901234567890123)" STAT_TAIL,
 	};
 
@@ -816,11 +809,10 @@ static void test_stat_malformed(void **state)
 	{
 		struct oc_proc_stat st;
 
-		assert_int_equal(
-			oc_proc_parse_stat("123 (012345678901234567890123456789012345678901234567890"
-					   "123456789012)" STAT_TAIL,
-					   &st),
-			0);
+		assert_int_equal(oc_proc_parse_stat("123 (012345678901234567890123456789012345678901234567890"
+						    "123456789012)" STAT_TAIL,
+						    &st),
+				 0);
 		assert_int_equal(strlen(st.comm), 63);
 	}
 }
@@ -846,8 +838,7 @@ static void test_fdinfo_plain(void **state)
 	assert_int_equal(fi.mnt_id, 26);
 	assert_true(fi.has_ino);
 	assert_int_equal(fi.ino, 861);
-	assert_false(fi.has_eventfd || fi.has_signalfd || fi.has_fanotify || fi.has_timerfd ||
-		     fi.has_pidfd);
+	assert_false(fi.has_eventfd || fi.has_signalfd || fi.has_fanotify || fi.has_timerfd || fi.has_pidfd);
 	assert_int_equal(fi.n_epoll_tfds + fi.n_inotify_wds + fi.n_fanotify_marks + fi.n_locks, 0);
 	oc_proc_fdinfo_clear(&fi);
 
@@ -887,8 +878,8 @@ static void test_fdinfo_eventfd_signalfd(void **state)
 
 	parse_fdinfo_sample("fdinfo-signalfd.txt", &fi);
 	assert_true(fi.has_signalfd);
-	assert_int_equal(fi.signalfd_sigmask, (1ULL << (SIGUSR1 - 1)) | (1ULL << (SIGTERM - 1)) |
-						      (1ULL << (34 + 2 - 1)));
+	assert_int_equal(fi.signalfd_sigmask,
+			 (1ULL << (SIGUSR1 - 1)) | (1ULL << (SIGTERM - 1)) | (1ULL << (34 + 2 - 1)));
 	assert_false(fi.has_eventfd);
 	oc_proc_fdinfo_clear(&fi);
 }
@@ -1081,14 +1072,14 @@ static void test_fdinfo_locks(void **state)
 		uint64_t inode;
 		int64_t start, end;
 	} cases[] = {
-		{ "fdinfo-lock-posix.txt", "1: POSIX  ADVISORY  WRITE 7518 fe:00:10953193 0 9",
-		  OC_LOCK_POSIX, OC_LOCK_ADVISORY, OC_LOCK_WRITE, 7518, 10953193, 0, 9 },
-		{ "fdinfo-lock-ofd.txt", "1: OFDLCK ADVISORY  READ -1 fe:00:10953193 20 EOF",
-		  OC_LOCK_OFD, OC_LOCK_ADVISORY, OC_LOCK_READ, -1, 10953193, 20, -1 },
-		{ "fdinfo-lock-flock.txt", "1: FLOCK  ADVISORY  WRITE 7518 fe:00:10953194 0 EOF",
-		  OC_LOCK_FLOCK, OC_LOCK_ADVISORY, OC_LOCK_WRITE, 7518, 10953194, 0, -1 },
-		{ "fdinfo-lock-lease.txt", "1: LEASE  ACTIVE    READ 7518 fe:00:10953195 0 EOF",
-		  OC_LOCK_LEASE, OC_LOCK_ACTIVE, OC_LOCK_READ, 7518, 10953195, 0, -1 },
+		{ "fdinfo-lock-posix.txt", "1: POSIX  ADVISORY  WRITE 7518 fe:00:10953193 0 9", OC_LOCK_POSIX,
+		  OC_LOCK_ADVISORY, OC_LOCK_WRITE, 7518, 10953193, 0, 9 },
+		{ "fdinfo-lock-ofd.txt", "1: OFDLCK ADVISORY  READ -1 fe:00:10953193 20 EOF", OC_LOCK_OFD,
+		  OC_LOCK_ADVISORY, OC_LOCK_READ, -1, 10953193, 20, -1 },
+		{ "fdinfo-lock-flock.txt", "1: FLOCK  ADVISORY  WRITE 7518 fe:00:10953194 0 EOF", OC_LOCK_FLOCK,
+		  OC_LOCK_ADVISORY, OC_LOCK_WRITE, 7518, 10953194, 0, -1 },
+		{ "fdinfo-lock-lease.txt", "1: LEASE  ACTIVE    READ 7518 fe:00:10953195 0 EOF", OC_LOCK_LEASE,
+		  OC_LOCK_ACTIVE, OC_LOCK_READ, 7518, 10953195, 0, -1 },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -1099,10 +1090,8 @@ static void test_fdinfo_locks(void **state)
 		parse_fdinfo_sample(cases[i].file, &fi);
 		assert_int_equal(fi.n_locks, 1);
 		assert_string_equal(fi.locks[0], cases[i].raw);
-		assert_int_equal(fi.flags & O_ACCMODE, cases[i].type == OC_LOCK_READ &&
-								       cases[i].kind == OC_LOCK_LEASE ?
-							       O_RDONLY :
-							       O_RDWR);
+		assert_int_equal(fi.flags & O_ACCMODE,
+				 cases[i].type == OC_LOCK_READ && cases[i].kind == OC_LOCK_LEASE ? O_RDONLY : O_RDWR);
 
 		/* The raw line is a /proc/locks line. */
 		assert_int_equal(oc_proc_parse_locks(fi.locks[0], &l, &n), 0);
@@ -1131,9 +1120,9 @@ static void test_fdinfo_locks(void **state)
 static void test_fdinfo_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"", /* empty */
-		"flags:\t02\n", /* no pos */
-		"pos:\t0\n", /* no flags */
+		"",			 /* empty */
+		"flags:\t02\n",		 /* no pos */
+		"pos:\t0\n",		 /* no flags */
 		"pos:\tx\nflags:\t02\n", /* garbage */
 		"pos:\t0\nflags:\t09\n", /* not octal */
 		"pos:\t0\nflags:\t\n",
@@ -1303,7 +1292,7 @@ static void test_timers_live(void **state)
 static void test_timers_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"signal: 14/0\n", /* before ID */
+		"signal: 14/0\n",			       /* before ID */
 		"ID: 3\nsignal: 14/0\nnotify: signal/pid.1\n", /* incomplete */
 		("ID: 3\nsignal: 14/0\nnotify: signal/pid.1\nID: 4\nsignal: 14/0\n"
 		 "notify: signal/pid.1\nClockID: 1\n"),
@@ -1447,16 +1436,23 @@ static void test_locks_malformed(void **state)
 static void test_ns_link(void **state)
 {
 	static const char *const bad[] = {
-		"net:[]", "net:[12", "net:[12]x", "net:123", "net:[ 12]", "net:[-1]", "net[12]",
-		":[12]", "net:[0x12]", "", "net:[99999999999999999999999]",
+		"net:[]",
+		"net:[12",
+		"net:[12]x",
+		"net:123",
+		"net:[ 12]",
+		"net:[-1]",
+		"net[12]",
+		":[12]",
+		"net:[0x12]",
+		"",
+		"net:[99999999999999999999999]",
 	};
 	uint64_t ino = 5;
 
 	assert_int_equal(oc_proc_parse_ns_link("net:[4026531840]", "net", &ino), 0);
 	assert_int_equal(ino, 4026531840ULL);
-	assert_int_equal(oc_proc_parse_ns_link("pid_for_children:[4026531836]", "pid_for_children",
-					       &ino),
-			 0);
+	assert_int_equal(oc_proc_parse_ns_link("pid_for_children:[4026531836]", "pid_for_children", &ino), 0);
 	assert_int_equal(ino, 4026531836ULL);
 	assert_int_equal(oc_proc_parse_ns_link("cgroup:[4026531835]", NULL, &ino), 0);
 	assert_int_equal(ino, 4026531835ULL);
@@ -1477,8 +1473,9 @@ static void test_ns_link(void **state)
 
 static void test_sysctl_values(void **state)
 {
-	static const char *const bad[] = { "", "\n", "abc\n", "1 2\n", "250\t32000\t40\n", "-\n", "12x\n",
-					   "99999999999999999999999\n" };
+	static const char *const bad[] = {
+		"", "\n", "abc\n", "1 2\n", "250\t32000\t40\n", "-\n", "12x\n", "99999999999999999999999\n"
+	};
 	uint64_t v[4] = { 0 };
 
 	assert_int_equal(oc_proc_parse_sysctl("250\t32000\t40\t100\n", "kernel/sem", v, 4), 0);
@@ -1642,8 +1639,7 @@ static const char *const samples[] = {
  */
 static void test_truncated_and_mutated(void **state)
 {
-	static const char junk[] = { '\0', '\n', ' ', ':', '(', ')', '-', 'x', '9', 'f', '\t', '/',
-				     '[', (char)0xff };
+	static const char junk[] = { '\0', '\n', ' ', ':', '(', ')', '-', 'x', '9', 'f', '\t', '/', '[', (char)0xff };
 	unsigned seed = 12345;
 
 	for (size_t s = 0; s < ARRAY_SIZE(samples); s++) {

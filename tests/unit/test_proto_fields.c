@@ -158,7 +158,7 @@ struct field_line {
 	unsigned int number;
 	char label[8];
 	char type[64];
-	bool seen;		/* matched by a registry field */
+	bool seen; /* matched by a registry field */
 };
 
 struct fields_list {
@@ -172,12 +172,10 @@ static int parse_line(const char *s, struct field_line *out)
 	char *dot;
 
 	memset(out, 0, sizeof(*out));
-	if (sscanf(s, "%159s %u %7s %63s", name, &out->number, out->label,
-		   out->type) != 4)
+	if (sscanf(s, "%159s %u %7s %63s", name, &out->number, out->label, out->type) != 4)
 		return -1;
 	dot = strchr(name, '.');
-	if (!dot || dot == name || !dot[1] ||
-	    (size_t)(dot - name) >= sizeof(out->message) ||
+	if (!dot || dot == name || !dot[1] || (size_t)(dot - name) >= sizeof(out->message) ||
 	    strlen(dot + 1) >= sizeof(out->field))
 		return -1;
 	memcpy(out->message, name, dot - name);
@@ -193,8 +191,7 @@ static void add_line(struct fields_list *list, const char *s)
 		fail_msg("malformed field line: %s", s);
 	if (list->n == list->cap) {
 		list->cap = list->cap ? 2 * list->cap : 256;
-		list->lines = realloc(list->lines,
-				      list->cap * sizeof(*list->lines));
+		list->lines = realloc(list->lines, list->cap * sizeof(*list->lines));
 		assert_non_null(list->lines);
 	}
 	list->lines[list->n++] = line;
@@ -303,8 +300,7 @@ static const char *unqualified(const char *name)
  * name for messages and enums.  Nested enums (core_entry.march) are listed
  * by their unqualified name.
  */
-static void type_name(const ProtobufCFieldDescriptor *fd, char *buf,
-		      size_t len)
+static void type_name(const ProtobufCFieldDescriptor *fd, char *buf, size_t len)
 {
 	if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
 		const ProtobufCMessageDescriptor *md = fd->descriptor;
@@ -332,10 +328,9 @@ static int load_expected(void **state)
 
 	f = open_fields_file();
 	if (!f)
-		return 0;	/* the test skips */
+		return 0; /* the test skips */
 	while (fgets(buf, sizeof(buf), f)) {
-		if (buf[0] == '\n' || buf[0] == '#' ||
-		    !strncmp(buf, SKIP_PREFIX, strlen(SKIP_PREFIX)))
+		if (buf[0] == '\n' || buf[0] == '#' || !strncmp(buf, SKIP_PREFIX, strlen(SKIP_PREFIX)))
 			continue;
 		add_line(list, buf);
 	}
@@ -377,32 +372,24 @@ static void test_fields_match_criu(void **state)
 
 		md = find_message(l->message);
 		if (!md) {
-			print_error("%s.%s: no message %s\n", l->message,
-				    l->field, l->message);
+			print_error("%s.%s: no message %s\n", l->message, l->field, l->message);
 			errors++;
 			continue;
 		}
-		fd = protobuf_c_message_descriptor_get_field_by_name(md,
-								      l->field);
+		fd = protobuf_c_message_descriptor_get_field_by_name(md, l->field);
 		if (!fd) {
-			print_error("%s.%s: no such field\n", l->message,
-				    l->field);
+			print_error("%s.%s: no such field\n", l->message, l->field);
 			errors++;
 			continue;
 		}
 		type_name(fd, type, sizeof(type));
-		if (fd->id != l->number ||
-		    strcmp(label_name(fd->label), l->label) ||
-		    strcmp(type, l->type)) {
-			print_error("%s.%s: have %u %s %s, want %u %s %s\n",
-				    l->message, l->field, fd->id,
-				    label_name(fd->label), type, l->number,
-				    l->label, l->type);
+		if (fd->id != l->number || strcmp(label_name(fd->label), l->label) || strcmp(type, l->type)) {
+			print_error("%s.%s: have %u %s %s, want %u %s %s\n", l->message, l->field, fd->id,
+				    label_name(fd->label), type, l->number, l->label, l->type);
 			errors++;
 		}
 		if (l->seen) {
-			print_error("%s.%s: listed twice\n", l->message,
-				    l->field);
+			print_error("%s.%s: listed twice\n", l->message, l->field);
 			errors++;
 		}
 		l->seen = true;
@@ -418,20 +405,17 @@ static void test_fields_match_criu(void **state)
 			if (!strcmp(list->lines[j].message, md->name))
 				listed = true;
 		if (!listed) {
-			print_error("message %s is not in the list\n",
-				    md->name);
+			print_error("message %s is not in the list\n", md->name);
 			errors++;
 		}
 		for (k = 0; k < md->n_fields; k++) {
 			const char *name = md->fields[k].name;
 
 			for (j = 0; j < list->n; j++)
-				if (!strcmp(list->lines[j].message, md->name) &&
-				    !strcmp(list->lines[j].field, name))
+				if (!strcmp(list->lines[j].message, md->name) && !strcmp(list->lines[j].field, name))
 					break;
 			if (j == list->n) {
-				print_error("%s.%s is not in the list\n",
-					    md->name, name);
+				print_error("%s.%s is not in the list\n", md->name, name);
 				errors++;
 			}
 		}
@@ -458,8 +442,7 @@ static bool dict_has(const char *dict, const char *field)
 	size_t i;
 
 	for (i = 0; i < oc_pb_n_dict_values; i++)
-		if (!strcmp(oc_pb_dict_values[i].dict, dict) &&
-		    !strcmp(oc_pb_dict_values[i].field, field))
+		if (!strcmp(oc_pb_dict_values[i].dict, dict) && !strcmp(oc_pb_dict_values[i].field, field))
 			return true;
 	return false;
 }
@@ -484,21 +467,18 @@ static bool is_integer(ProtobufCType type)
 }
 
 /* Whether a hint of this kind makes sense on this field. */
-static bool hint_fits(const struct oc_pb_hint *h,
-		      const ProtobufCFieldDescriptor *fd)
+static bool hint_fits(const struct oc_pb_hint *h, const ProtobufCFieldDescriptor *fd)
 {
 	switch (h->kind) {
 	case OC_PB_HINT_HEX:
-		return is_integer(fd->type) ||
-		       fd->type == PROTOBUF_C_TYPE_MESSAGE;
+		return is_integer(fd->type) || fd->type == PROTOBUF_C_TYPE_MESSAGE;
 	case OC_PB_HINT_FLAGS:
 	case OC_PB_HINT_DICT:
 	case OC_PB_HINT_DEV:
 	case OC_PB_HINT_ODEV:
 		return is_integer(fd->type);
 	case OC_PB_HINT_IPADD:
-		return fd->type == PROTOBUF_C_TYPE_UINT32 &&
-		       fd->label == PROTOBUF_C_LABEL_REPEATED;
+		return fd->type == PROTOBUF_C_TYPE_UINT32 && fd->label == PROTOBUF_C_LABEL_REPEATED;
 	case OC_PB_HINT_CONV:
 		return fd->type == PROTOBUF_C_TYPE_BYTES;
 	}
@@ -519,42 +499,36 @@ static void test_hints_name_real_fields(void **state)
 		assert_non_null(h->message);
 		assert_non_null(h->field);
 		md = find_message(h->message);
-		fd = md ? protobuf_c_message_descriptor_get_field_by_name(
-				  md, h->field) : NULL;
+		fd = md ? protobuf_c_message_descriptor_get_field_by_name(md, h->field) : NULL;
 		if (!fd) {
-			print_error("hint %s.%s: no such field\n", h->message,
-				    h->field);
+			print_error("hint %s.%s: no such field\n", h->message, h->field);
 			errors++;
 			continue;
 		}
 		if (!hint_fits(h, fd)) {
 			print_error("hint %s.%s: kind %d does not fit a field "
-				    "of type %d\n", h->message, h->field,
-				    h->kind, fd->type);
+				    "of type %d\n",
+				    h->message, h->field, h->kind, fd->type);
 			errors++;
 		}
 		switch (h->kind) {
 		case OC_PB_HINT_FLAGS:
 			if (!h->arg || !find_flags_table(h->arg)) {
-				print_error("hint %s.%s: no flags table %s\n",
-					    h->message, h->field,
+				print_error("hint %s.%s: no flags table %s\n", h->message, h->field,
 					    h->arg ? h->arg : "(null)");
 				errors++;
 			}
 			break;
 		case OC_PB_HINT_DICT:
 			if (!h->arg || !dict_has(h->arg, h->field)) {
-				print_error("hint %s.%s: dict %s has no %s\n",
-					    h->message, h->field,
-					    h->arg ? h->arg : "(null)",
-					    h->field);
+				print_error("hint %s.%s: dict %s has no %s\n", h->message, h->field,
+					    h->arg ? h->arg : "(null)", h->field);
 				errors++;
 			}
 			break;
 		case OC_PB_HINT_CONV:
 			if (!h->arg) {
-				print_error("hint %s.%s: conversion unnamed\n",
-					    h->message, h->field);
+				print_error("hint %s.%s: conversion unnamed\n", h->message, h->field);
 				errors++;
 			}
 			break;
@@ -563,11 +537,9 @@ static void test_hints_name_real_fields(void **state)
 		}
 		/* One entry per (message, field, kind). */
 		for (j = 0; j < i; j++)
-			if (!strcmp(oc_pb_hints[j].message, h->message) &&
-			    !strcmp(oc_pb_hints[j].field, h->field) &&
+			if (!strcmp(oc_pb_hints[j].message, h->message) && !strcmp(oc_pb_hints[j].field, h->field) &&
 			    oc_pb_hints[j].kind == h->kind) {
-				print_error("hint %s.%s: duplicate\n",
-					    h->message, h->field);
+				print_error("hint %s.%s: duplicate\n", h->message, h->field);
 				errors++;
 			}
 	}

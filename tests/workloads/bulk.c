@@ -50,11 +50,9 @@ int main(int argc, char **argv)
 	wl_wait_tick(tick);
 
 	for (size_t i = 0; i < bulk_words; i++)
-		WL_CHECK(bulk[i] == word(i), "word %zu of the bulk memory is 0x%llx", i,
-			 (unsigned long long)bulk[i]);
+		WL_CHECK(bulk[i] == word(i), "word %zu of the bulk memory is 0x%llx", i, (unsigned long long)bulk[i]);
 	WL_CHECK(wl_read_file("/proc/self/maps", maps_after, sizeof(maps_after)) > 0, "cannot read maps");
-	WL_CHECK(!strcmp(maps_before, maps_after), "the memory map changed:\n%s\nwas:\n%s", maps_after,
-		 maps_before);
+	WL_CHECK(!strcmp(maps_before, maps_after), "the memory map changed:\n%s\nwas:\n%s", maps_after, maps_before);
 	WL_CHECK(childless(), "the task has a child (a snapshot twin left behind?)");
 	WL_CHECK(ticks > 0, "the task never ran");
 	wl_pass();

@@ -34,11 +34,11 @@
 
 #include "wl.h"
 
-#define KEY_A 0x0c1c0a01
-#define KEY_SEM 0x0c1c0a02
-#define KEY_MSG 0x0c1c0a03
-#define SHM_SIZE (3 * 4096 + 100)
-#define HOSTNAME "ocicr-ctr"
+#define KEY_A	   0x0c1c0a01
+#define KEY_SEM	   0x0c1c0a02
+#define KEY_MSG	   0x0c1c0a03
+#define SHM_SIZE   (3 * 4096 + 100)
+#define HOSTNAME   "ocicr-ctr"
 #define DOMAINNAME "ocicr.test"
 
 static int id_a, id_b, id_d, id_sem, id_msg;
@@ -176,7 +176,8 @@ int main(int argc, char **argv)
 	WL_SETUP(read(report[0], &g, sizeof(g)) == sizeof(g), "C reports");
 
 	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
-	WL_SETUP(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0,
+	WL_SETUP(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+			 syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) == 0,
 		 "seccomp");
 
 	wl_ready();
@@ -193,8 +194,10 @@ int main(int argc, char **argv)
 	struct shmid_ds ds;
 	/* Here, C and (inheriting C's) G. */
 	int nattch = init ? 3 : 2;
-	WL_CHECK(shmctl(id_a, IPC_STAT, &ds) == 0 && (int)ds.shm_nattch == nattch, "segment A attached %d times, "
-		 "not %d", (int)ds.shm_nattch, nattch);
+	WL_CHECK(shmctl(id_a, IPC_STAT, &ds) == 0 && (int)ds.shm_nattch == nattch,
+		 "segment A attached %d times, "
+		 "not %d",
+		 (int)ds.shm_nattch, nattch);
 	for (size_t i = 0; i < SHM_SIZE; i++)
 		WL_CHECK(at_d[i] == pattern(4, i), "removed segment D byte %zu is %u", i, at_d[i]);
 	WL_CHECK(shmctl(id_d, IPC_STAT, &ds) == 0 && (ds.shm_perm.mode & SHM_DEST),

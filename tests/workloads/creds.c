@@ -28,8 +28,8 @@ static volatile int check_worker;
 /* The credential lines of a thread's /proc status. */
 static void cred_lines(pid_t tid, char *out, size_t len)
 {
-	static const char *const keys[] = { "Uid:", "Gid:", "Groups:", "CapInh:", "CapPrm:", "CapEff:",
-					    "CapBnd:", "CapAmb:", "NoNewPrivs:" };
+	static const char *const keys[] = { "Uid:",    "Gid:",	  "Groups:", "CapInh:",	   "CapPrm:",
+					    "CapEff:", "CapBnd:", "CapAmb:", "NoNewPrivs:" };
 	char path[64];
 	size_t o = 0;
 
@@ -103,8 +103,8 @@ int main(int argc, char **argv)
 	WL_CHECK(!strcmp(main_before, main_after), "main thread credentials were\n%s, are\n%s", main_before,
 		 main_after);
 	cred_lines(worker_tid, worker_after, sizeof(worker_after));
-	WL_CHECK(!strcmp(worker_before, worker_after), "second thread credentials were\n%s, are\n%s",
-		 worker_before, worker_after);
+	WL_CHECK(!strcmp(worker_before, worker_after), "second thread credentials were\n%s, are\n%s", worker_before,
+		 worker_after);
 	WL_CHECK(prctl(PR_GET_SECUREBITS) == secbits, "main thread securebits 0x%x, were 0x%x",
 		 prctl(PR_GET_SECUREBITS), secbits);
 	check_worker = 1;

@@ -89,8 +89,7 @@ int main(int argc, char **argv)
 	expect_fdinfo(10, "clockid", "1");
 	long long left = left_ms(10, &iv);
 	WL_CHECK(left > 0 && left <= 30000, "fd 10 has %lld ms left", left);
-	WL_CHECK(left >= 30000 - away - 100, "fd 10 has %lld ms left after %lld ms: the time away counted", left,
-		 away);
+	WL_CHECK(left >= 30000 - away - 100, "fd 10 has %lld ms left after %lld ms: the time away counted", left, away);
 	WL_CHECK(iv == 0, "fd 10 got an interval");
 	WL_CHECK(!(fcntl(10, F_GETFL) & O_NONBLOCK), "fd 10 became O_NONBLOCK");
 

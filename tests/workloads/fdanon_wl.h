@@ -89,19 +89,19 @@ static void __attribute__((format(printf, 1, 2), noreturn)) wl_fail(const char *
 	exit(1);
 }
 
-#define WL_CHECK(cond, ...)                  \
-	do {                                 \
-		if (!(cond))                 \
+#define WL_CHECK(cond, ...)                   \
+	do {                                  \
+		if (!(cond))                  \
 			wl_fail(__VA_ARGS__); \
 	} while (0)
 
 /* Die on a setup step that failed, with errno's text. */
-#define WL_SYS(expr)                                                              \
-	({                                                                        \
-		__typeof__(expr) _r = (expr);                                     \
-		if (_r < 0)                                                       \
+#define WL_SYS(expr)                                                                          \
+	({                                                                                    \
+		__typeof__(expr) _r = (expr);                                                 \
+		if (_r < 0)                                                                   \
 			wl_fail("%s:%d: %s: %s", __FILE__, __LINE__, #expr, strerror(errno)); \
-		_r;                                                               \
+		_r;                                                                           \
 	})
 
 /* Move @fd to number @num (closing the old one) so checks can name it. */

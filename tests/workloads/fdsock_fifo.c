@@ -28,8 +28,8 @@ static void check_read(int fd, const char *want, const char *what)
 	size_t len = strlen(want);
 	char buf[256] = "";
 
-	WL_CHECK(wl_read_all(fd, buf, len) && !memcmp(buf, want, len), "%s: read '%.*s', want '%s'", what,
-		 (int)len, buf, want);
+	WL_CHECK(wl_read_all(fd, buf, len) && !memcmp(buf, want, len), "%s: read '%.*s', want '%s'", what, (int)len,
+		 buf, want);
 }
 
 static void check_same(int fd, const char *path, const char *what)
@@ -107,8 +107,7 @@ int main(int argc, char **argv)
 	if (tmp >= 0)
 		check_read(tmp, "left behind", "lone writer");
 
-	WL_CHECK(fcntl(big_wr, F_GETPIPE_SZ) >= 256 * 1024, "big: the FIFO shrank to %d",
-		 fcntl(big_wr, F_GETPIPE_SZ));
+	WL_CHECK(fcntl(big_wr, F_GETPIPE_SZ) >= 256 * 1024, "big: the FIFO shrank to %d", fcntl(big_wr, F_GETPIPE_SZ));
 	WL_CHECK(wl_read_all(big_rd, buf, BIG) && !memcmp(buf, big, BIG), "big: the bytes differ");
 
 	unlink(path_rw);

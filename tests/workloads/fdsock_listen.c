@@ -64,10 +64,9 @@ static void check_name(int fd, bool peer, const struct sockaddr_un *want, sockle
 	/* Path names read back with or without their NUL. */
 	if (r == 0 && want->sun_path[0] && len == want_len - 1)
 		n--;
-	WL_CHECK(r == 0 && !memcmp(sa.sun_path, want->sun_path, n),
-		 "%s: %s is '%s%s' (%u bytes), want '%s%s'", what, peer ? "peer name" : "name",
-		 sa.sun_path[0] ? "" : "@", sa.sun_path[0] ? sa.sun_path : sa.sun_path + 1, len,
-		 want->sun_path[0] ? "" : "@", want->sun_path[0] ? want->sun_path : want->sun_path + 1);
+	WL_CHECK(r == 0 && !memcmp(sa.sun_path, want->sun_path, n), "%s: %s is '%s%s' (%u bytes), want '%s%s'", what,
+		 peer ? "peer name" : "name", sa.sun_path[0] ? "" : "@", sa.sun_path[0] ? sa.sun_path : sa.sun_path + 1,
+		 len, want->sun_path[0] ? "" : "@", want->sun_path[0] ? want->sun_path : want->sun_path + 1);
 }
 
 static void check_unnamed(int fd, bool peer, const char *what)
@@ -85,8 +84,8 @@ static void check_read(int fd, const char *want, const char *what)
 	size_t len = strlen(want);
 	char buf[256] = "";
 
-	WL_CHECK(wl_read_all(fd, buf, len) && !memcmp(buf, want, len), "%s: read '%.*s', want '%s'", what,
-		 (int)len, buf, want);
+	WL_CHECK(wl_read_all(fd, buf, len) && !memcmp(buf, want, len), "%s: read '%.*s', want '%s'", what, (int)len,
+		 buf, want);
 }
 
 static void check_msg(int fd, const char *want, const char *what)
@@ -199,8 +198,7 @@ static void check(void)
 	/* the unlinked listener keeps its name, and the path stays gone */
 	struct stat st;
 	check_name(glsn, false, &a_gone, l_gone, "unlinked listener");
-	WL_CHECK(lstat(a_gone.sun_path, &st) < 0 && errno == ENOENT, "unlinked listener: %s is back",
-		 a_gone.sun_path);
+	WL_CHECK(lstat(a_gone.sun_path, &st) < 0 && errno == ENOENT, "unlinked listener: %s is back", a_gone.sun_path);
 
 	/* the datagram server's queue, and its one-way client */
 	check_msg(dsrv, "m1", "datagram server");

@@ -90,8 +90,8 @@ static void probe_all(pid_t parent, pid_t child)
 
 	fl = probe(p_child, F_GETLK, F_WRLCK, 0, 0);
 	WL_CHECK(fl.l_type == F_WRLCK && fl.l_start == 4 && fl.l_len == 4 && fl.l_pid == child,
-		 "the child's POSIX lock: F_GETLK sees type %d [%ld+%ld] pid %d, want F_WRLCK [4+4] pid %d",
-		 fl.l_type, (long)fl.l_start, (long)fl.l_len, fl.l_pid, child);
+		 "the child's POSIX lock: F_GETLK sees type %d [%ld+%ld] pid %d, want F_WRLCK [4+4] pid %d", fl.l_type,
+		 (long)fl.l_start, (long)fl.l_len, fl.l_pid, child);
 	WL_CHECK(!flock_free(p_child, LOCK_EX), "the shared description's flock is gone");
 }
 

@@ -24,8 +24,8 @@ static void check_stream(int fd, const char *want, const char *what)
 	size_t len = strlen(want);
 	char buf[256] = "";
 
-	WL_CHECK(wl_read_all(fd, buf, len) && !memcmp(buf, want, len), "%s: read '%.*s', want '%s'", what,
-		 (int)len, buf, want);
+	WL_CHECK(wl_read_all(fd, buf, len) && !memcmp(buf, want, len), "%s: read '%.*s', want '%s'", what, (int)len,
+		 buf, want);
 }
 
 static void check_msgs(int fd, const char *const *want, size_t n, const char *what)
@@ -35,12 +35,11 @@ static void check_msgs(int fd, const char *const *want, size_t n, const char *wh
 		ssize_t got = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		size_t len = strlen(want[i]);
 		WL_CHECK(got == (ssize_t)len && !memcmp(buf, want[i], len),
-			 "%s: message %zu is %zd bytes '%.*s', want '%s'", what, i, got, got > 0 ? (int)got : 0,
-			 buf, want[i]);
+			 "%s: message %zu is %zd bytes '%.*s', want '%s'", what, i, got, got > 0 ? (int)got : 0, buf,
+			 want[i]);
 	}
 	char buf[16];
-	WL_CHECK(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN, "%s: more messages than sent",
-		 what);
+	WL_CHECK(recv(fd, buf, sizeof(buf), MSG_DONTWAIT) < 0 && errno == EAGAIN, "%s: more messages than sent", what);
 }
 
 static void setup(void)
@@ -72,8 +71,8 @@ static void setup(void)
 	WL_SETUP(send(dp[1], "e1", 2, 0) == 2 && send(dp[1], "e22", 3, 0) == 3, "datagram send back");
 	snprintf(abstract, sizeof(abstract), "fdsock-pair-%d", getpid());
 	memcpy(sa.sun_path + 1, abstract, strlen(abstract));
-	WL_SETUP(bind(dp[1], (struct sockaddr *)&sa,
-		      offsetof(struct sockaddr_un, sun_path) + 1 + strlen(abstract)) == 0,
+	WL_SETUP(bind(dp[1], (struct sockaddr *)&sa, offsetof(struct sockaddr_un, sun_path) + 1 + strlen(abstract)) ==
+			 0,
 		 "bind datagram end");
 	v = 1;
 	WL_SETUP(setsockopt(dp[0], SOL_SOCKET, SO_PASSCRED, &v, sizeof(v)) == 0, "SO_PASSCRED");
@@ -108,8 +107,8 @@ static void check_type(int fd, int want, const char *what)
 	int type = -1;
 	socklen_t len = sizeof(type);
 
-	WL_CHECK(getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == want, "%s: type %d, want %d",
-		 what, type, want);
+	WL_CHECK(getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == want, "%s: type %d, want %d", what,
+		 type, want);
 }
 
 static void check(void)
@@ -186,8 +185,7 @@ static void check(void)
 	len = sizeof(sa);
 	WL_CHECK(getsockname(lone, (struct sockaddr *)&sa, &len) == 0 && len == sizeof(sa_family_t),
 		 "unconnected: has a name");
-	WL_CHECK(getpeername(lone, (struct sockaddr *)&sa, &len) < 0 && errno == ENOTCONN,
-		 "unconnected: has a peer");
+	WL_CHECK(getpeername(lone, (struct sockaddr *)&sa, &len) < 0 && errno == ENOTCONN, "unconnected: has a peer");
 	len = sizeof(sa);
 	WL_CHECK(getsockname(bound, (struct sockaddr *)&sa, &len) == 0 && !sa.sun_path[0] &&
 			 !memcmp(sa.sun_path + 1, abstract_bound, strlen(abstract_bound)),

@@ -29,8 +29,8 @@ static void check_read(int fd, const char *want, const char *what)
 	size_t len = strlen(want);
 	char buf[256] = "";
 
-	WL_CHECK(wl_read_all(fd, buf, len) && !memcmp(buf, want, len), "%s: read '%.*s', want '%s'", what,
-		 (int)len, buf, want);
+	WL_CHECK(wl_read_all(fd, buf, len) && !memcmp(buf, want, len), "%s: read '%.*s', want '%s'", what, (int)len,
+		 buf, want);
 }
 
 static void check_msg(int fd, const char *want, const char *what)

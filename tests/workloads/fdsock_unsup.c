@@ -104,8 +104,9 @@ int main(int argc, char **argv)
 		int passed = open("/dev/null", O_RDONLY);
 		char cbuf[CMSG_SPACE(sizeof(int))] = {};
 		struct iovec iov = { "x", 1 };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-				      .msg_controllen = sizeof(cbuf) };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)
+		};
 		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 		c->cmsg_level = SOL_SOCKET;
 		c->cmsg_type = SCM_RIGHTS;
@@ -148,8 +149,9 @@ int main(int argc, char **argv)
 		char buf[4];
 		char cbuf[CMSG_SPACE(sizeof(int))];
 		struct iovec iov = { buf, sizeof(buf) };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
-				      .msg_controllen = sizeof(cbuf) };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf)
+		};
 		WL_CHECK(recvmsg(KEPT_FD, &msg, MSG_DONTWAIT) == 1, "the queued message is gone");
 		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 		WL_CHECK(c && c->cmsg_type == SCM_RIGHTS, "the queued file descriptor is gone");

@@ -54,21 +54,21 @@ static inline void __attribute__((format(printf, 1, 2))) wl_fail(const char *fmt
 	va_end(ap);
 }
 
-#define WL_CHECK(cond, ...)                    \
-	do {                                   \
-		if (!(cond))                   \
-			wl_fail(__VA_ARGS__);  \
+#define WL_CHECK(cond, ...)                   \
+	do {                                  \
+		if (!(cond))                  \
+			wl_fail(__VA_ARGS__); \
 	} while (0)
 
 /* Setup that cannot go on: report and stop. */
-#define WL_SETUP(cond, what)                                                          \
-	do {                                                                          \
-		if (!(cond)) {                                                        \
-			char _b[1200];                                                \
+#define WL_SETUP(cond, what)                                                                      \
+	do {                                                                                      \
+		if (!(cond)) {                                                                    \
+			char _b[1200];                                                            \
 			snprintf(_b, sizeof(_b), "FAIL: setup: %s: %s\n", what, strerror(errno)); \
-			wl_write_file(wl_result_path, _b);                            \
-			exit(2);                                                      \
-		}                                                                     \
+			wl_write_file(wl_result_path, _b);                                        \
+			exit(2);                                                                  \
+		}                                                                                 \
 	} while (0)
 
 static inline void wl_init(int argc, char **argv)

@@ -31,9 +31,9 @@
 
 #include "wl.h"
 
-#define REG_LEN 100
-#define GHOST_LEN 10000
-#define MEMFD_LEN (3 * 4096 + 100)
+#define REG_LEN	    100
+#define GHOST_LEN   10000
+#define MEMFD_LEN   (3 * 4096 + 100)
 #define PIPE_B_DATA (100 * 1024)
 #define PIPE_B_SIZE (256 * 1024)
 
@@ -47,8 +47,7 @@ struct fdstate {
 
 static struct fdstate before[64], after[64];
 static int n_before, n_after;
-static char reg_path[PATH_MAX], log_path[PATH_MAX], shared_path[PATH_MAX], ghost_path[PATH_MAX],
-	dir_path[PATH_MAX];
+static char reg_path[PATH_MAX], log_path[PATH_MAX], shared_path[PATH_MAX], ghost_path[PATH_MAX], dir_path[PATH_MAX];
 static uint8_t buf[PIPE_B_SIZE];
 static ino_t dir_ino;
 static uint8_t *sealed_map, *future_map;
@@ -234,8 +233,7 @@ static void check(void)
 	WL_CHECK(wl_read_file(log_path, text, sizeof(text)) == 13 && !strcmp(text, "first\nsecond\n"),
 		 "append log reads '%s'", text);
 
-	WL_CHECK(pos(13) == 5 && pos(14) == 5, "dup'd fds at offsets %ld/%ld, were 5", (long)pos(13),
-		 (long)pos(14));
+	WL_CHECK(pos(13) == 5 && pos(14) == 5, "dup'd fds at offsets %ld/%ld, were 5", (long)pos(13), (long)pos(14));
 	WL_CHECK(read(13, buf, 3) == 3, "read fd 13");
 	WL_CHECK(pos(14) == 8, "reading fd 13 did not move its dup fd 14 (at %ld)", (long)pos(14));
 

@@ -62,8 +62,7 @@ int main(int argc, char **argv)
 		WL_CHECK(ppid == getpid(), "child %d of %d (pid %d) has parent %d", i, here, kids[i], ppid);
 	}
 	shared[0] = 0xC0FFEE;
-	WL_CHECK(WL_WAIT_FOR(shared[1] == 0xC0FFEE, 5000), "the memfd mapping is no longer shared with pid %d",
-		 reader);
+	WL_CHECK(WL_WAIT_FOR(shared[1] == 0xC0FFEE, 5000), "the memfd mapping is no longer shared with pid %d", reader);
 	for (int i = 0; i < here; i++)
 		kill(kids[i], SIGKILL);
 	kill(reader, SIGKILL);

@@ -16,7 +16,7 @@
 
 #include "wl.h"
 
-#define MAX_KIDS 8
+#define MAX_KIDS  8
 #define IN_FLIGHT 3000 /* bytes each child leaves in its data pipe */
 
 static uint8_t *mem;
@@ -110,13 +110,12 @@ static const char *task_check(const char *who, bool may_have_children)
 	ssize_t bad = wl_mismatch(mem, mem_len, seed);
 	if (bad >= 0)
 		return snprintf(msg, sizeof(msg), "%s: byte %zd of its memory changed", who, bad), msg;
-	if (wl_read_file("/proc/self/maps", maps_after, sizeof(maps_after)) <= 0 ||
-	    strcmp(maps_before, maps_after))
+	if (wl_read_file("/proc/self/maps", maps_after, sizeof(maps_after)) <= 0 || strcmp(maps_before, maps_after))
 		return snprintf(msg, sizeof(msg), "%s: its memory map changed:\n%.800s", who, maps_after), msg;
 	for (int i = 0; i < 2; i++)
 		if (!sigblk(tids[i], now, sizeof(now)) || strcmp(now, sigblk_before[i]))
-			return snprintf(msg, sizeof(msg), "%s: thread %d has signal mask '%s', not '%s'", who,
-					tids[i], now, sigblk_before[i]),
+			return snprintf(msg, sizeof(msg), "%s: thread %d has signal mask '%s', not '%s'", who, tids[i],
+					now, sigblk_before[i]),
 			       msg;
 	uint64_t ticks = thread_ticks;
 	if (!WL_WAIT_FOR(thread_ticks != ticks, 2000))

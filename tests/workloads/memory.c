@@ -19,19 +19,19 @@
 
 #include "wl.h"
 
-#define PG 4096ul
+#define PG  4096ul
 #define MiB (1ul << 20)
 
-#define RESERVE (64 * MiB)
-#define A_LEN (8 * MiB)		/* patterned */
-#define S_LEN (16 * MiB)	/* sparse */
-#define S_STEP 7		/* every 7th page touched */
-#define M_LEN (2 * MiB)		/* moved by mremap */
-#define D_LEN (1 * MiB)		/* MADV_DONTFORK */
-#define SH_LEN (1 * MiB)	/* MAP_SHARED|MAP_ANONYMOUS, first half written */
-#define FP_PAGES 16		/* private file mapping */
-#define FS_PAGES 8		/* shared file mapping */
-#define HEAP_LEN (256 * 1024)
+#define RESERVE	  (64 * MiB)
+#define A_LEN	  (8 * MiB)  /* patterned */
+#define S_LEN	  (16 * MiB) /* sparse */
+#define S_STEP	  7	     /* every 7th page touched */
+#define M_LEN	  (2 * MiB)  /* moved by mremap */
+#define D_LEN	  (1 * MiB)  /* MADV_DONTFORK */
+#define SH_LEN	  (1 * MiB)  /* MAP_SHARED|MAP_ANONYMOUS, first half written */
+#define FP_PAGES  16	     /* private file mapping */
+#define FS_PAGES  8	     /* shared file mapping */
+#define HEAP_LEN  (256 * 1024)
 #define STACK_LEN (1 * MiB)
 
 enum { SEED_A = 1, SEED_S, SEED_M, SEED_D, SEED_SH, SEED_FILE, SEED_COW, SEED_FS, SEED_HEAP, SEED_STACK };
@@ -249,15 +249,14 @@ static void check(void)
 	}
 
 	/* mm fields: code/data/brk/stack/arg/env bounds, auxv, executable. */
-	static const char *const mm_names[10] = { "start_code", "end_code", "start_stack", "start_data",
-						  "end_data", "start_brk", "arg_start", "arg_end", "env_start",
-						  "env_end" };
+	static const char *const mm_names[10] = { "start_code", "end_code",  "start_stack", "start_data", "end_data",
+						  "start_brk",	"arg_start", "arg_end",	    "env_start",  "env_end" };
 	read_mm_fields(mm_after);
 	for (int i = 0; i < 10; i++)
-		WL_CHECK(mm_after[i] == mm_before[i], "%s is 0x%lx, was 0x%lx", mm_names[i], mm_after[i],
-			 mm_before[i]);
+		WL_CHECK(mm_after[i] == mm_before[i], "%s is 0x%lx, was 0x%lx", mm_names[i], mm_after[i], mm_before[i]);
 	WL_CHECK(wl_read_file("/proc/self/auxv", auxv_after, sizeof(auxv_after)) == auxv_len &&
-		 !memcmp(auxv_before, auxv_after, auxv_len), "/proc/self/auxv changed");
+			 !memcmp(auxv_before, auxv_after, auxv_len),
+		 "/proc/self/auxv changed");
 	ssize_t n = readlink("/proc/self/exe", exe_after, sizeof(exe_after) - 1);
 	WL_CHECK(n > 0, "no /proc/self/exe");
 	exe_after[n] = '\0';
@@ -309,8 +308,10 @@ static void check(void)
 		WL_SETUP(fd >= 0, fp_path);
 		WL_SETUP(pread(fd, scratch, PG, pg * PG) == PG, "pread private file");
 		close(fd);
-		WL_CHECK(!memcmp(FP + pg * PG, scratch, PG), "untouched page %d of the private file mapping "
-			 "differs from the file", pg);
+		WL_CHECK(!memcmp(FP + pg * PG, scratch, PG),
+			 "untouched page %d of the private file mapping "
+			 "differs from the file",
+			 pg);
 	}
 	int fd = open(fp_path, O_RDONLY | O_CLOEXEC);
 	WL_SETUP(fd >= 0, fp_path);

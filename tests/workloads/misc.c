@@ -72,8 +72,7 @@ int main(int argc, char **argv)
 	int p = personality(0xffffffff);
 	WL_CHECK(p == PERSONA, "personality 0x%x, was 0x%x", p, PERSONA);
 	WL_CHECK(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1, "no_new_privs lost");
-	WL_CHECK(prctl(PR_GET_PDEATHSIG, &v) == 0 && v == SIGWINCH, "parent-death signal %d, was %d", v,
-		 SIGWINCH);
+	WL_CHECK(prctl(PR_GET_PDEATHSIG, &v) == 0 && v == SIGWINCH, "parent-death signal %d, was %d", v, SIGWINCH);
 	v = 0;
 	WL_CHECK(prctl(PR_GET_CHILD_SUBREAPER, &v) == 0 && v == 1, "child-subreaper lost");
 	WL_CHECK(prctl(PR_GET_DUMPABLE) == 0, "dumpable is %d, was 0", prctl(PR_GET_DUMPABLE));
@@ -81,8 +80,7 @@ int main(int argc, char **argv)
 	gid_t gr, ge, gs;
 	getresuid(&r, &e, &s);
 	getresgid(&gr, &ge, &gs);
-	WL_CHECK(r == ruid && e == euid && s == suid && gr == rgid && ge == egid && gs == sgid,
-		 "credentials changed");
+	WL_CHECK(r == ruid && e == euid && s == suid && gr == rgid && ge == egid && gs == sgid, "credentials changed");
 	WL_CHECK(getsid(0) == getpid() && getpgid(0) == getpid(), "no longer a session leader (sid %d pgid %d)",
 		 getsid(0), getpgid(0));
 	wl_pass();

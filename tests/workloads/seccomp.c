@@ -32,9 +32,8 @@ static volatile pid_t worker_tid;
 static volatile int worker_go, worker_done;
 static volatile int worker_prio_errno, worker_getcpu_errno;
 
-#define RULE_ERRNO(nr, err)                                          \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1),            \
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err))
+#define RULE_ERRNO(nr, err) \
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (err))
 
 static struct sock_filter filter_a[] = {
 	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
@@ -186,8 +185,7 @@ int main(int argc, char **argv)
 	WL_CHECK(!strcmp(line, f_before), "filtered child: %s, was %s", line, f_before);
 
 	long r = syscall(SYS_getpriority, PRIO_PROCESS, 0);
-	WL_CHECK(r == -1 && errno == ENOMSG, "main thread: getpriority gave %ld (%s), not ENOMSG", r,
-		 strerror(errno));
+	WL_CHECK(r == -1 && errno == ENOMSG, "main thread: getpriority gave %ld (%s), not ENOMSG", r, strerror(errno));
 	r = syscall(SYS_getcpu, NULL, NULL, NULL);
 	WL_CHECK(r == 0, "main thread: getcpu failed (%s): B is the worker's only", strerror(errno));
 	worker_done = 0;

@@ -20,7 +20,7 @@
 #include "wl.h"
 
 #define ALT_SIZE (64 * 1024)
-#define RT_SIG (SIGRTMIN + 3)
+#define RT_SIG	 (SIGRTMIN + 3)
 
 struct kernel_sigaction {
 	uint64_t handler, flags, restorer, mask;
@@ -127,8 +127,8 @@ static void check_mask(const sigset_t *want, const char *who)
 
 	pthread_sigmask(SIG_BLOCK, NULL, &cur);
 	for (int sig = 1; sig < 65; sig++)
-		WL_CHECK(sigismember(&cur, sig) == sigismember(want, sig), "%s: signal %d is %s blocked now",
-			 who, sig, sigismember(&cur, sig) ? "" : "not");
+		WL_CHECK(sigismember(&cur, sig) == sigismember(want, sig), "%s: signal %d is %s blocked now", who, sig,
+			 sigismember(&cur, sig) ? "" : "not");
 }
 
 static void *worker(void *arg)
@@ -206,7 +206,7 @@ int main(int argc, char **argv)
 
 	sigpending(&pending_main_before);
 	WL_SETUP(sigismember(&pending_main_before, SIGUSR2) && sigismember(&pending_main_before, SIGHUP) &&
-		 sigismember(&pending_main_before, RT_SIG) && !sigismember(&pending_main_before, SIGWINCH),
+			 sigismember(&pending_main_before, RT_SIG) && !sigismember(&pending_main_before, SIGWINCH),
 		 "pending set before the dump");
 	read_dispositions(disp_before);
 
@@ -253,8 +253,7 @@ int main(int argc, char **argv)
 	worker_step = 2;
 	WL_CHECK(WL_WAIT_FOR(winch.count > 0, 10000), "the second thread never got its SIGWINCH");
 	WL_CHECK(winch.tid == worker_tid, "SIGWINCH went to thread %d, not %d", winch.tid, worker_tid);
-	WL_CHECK(winch.code == SI_TKILL && winch.pid == me, "SIGWINCH siginfo: code %d pid %d", winch.code,
-		 winch.pid);
+	WL_CHECK(winch.code == SI_TKILL && winch.pid == me, "SIGWINCH siginfo: code %d pid %d", winch.code, winch.pid);
 	WL_CHECK(winch.on_altstack, "SIGWINCH handler did not run on the second thread's alternate stack");
 
 	/* Ignored stays ignored. */

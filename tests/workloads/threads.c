@@ -20,7 +20,7 @@ struct slot {
 	volatile uint64_t count;
 	volatile pid_t tid;
 	volatile int ready;
-	volatile int verdict;		/* 0: not yet, 1: good, 2: bad */
+	volatile int verdict; /* 0: not yet, 1: good, 2: bad */
 	char why[200];
 };
 
@@ -49,7 +49,8 @@ static bool thread_state_ok(int i, double sum, uint64_t n, char *why, size_t len
 	char name[16], got[16] = "";
 
 	if (syscall(SYS_gettid) != slots[i].tid)
-		return snprintf(why, len, "worker %d runs as tid %ld, was %d", i, syscall(SYS_gettid), slots[i].tid), false;
+		return snprintf(why, len, "worker %d runs as tid %ld, was %d", i, syscall(SYS_gettid), slots[i].tid),
+		       false;
 	if (tls_value != 0x7100 + i)
 		return snprintf(why, len, "worker %d: TLS value 0x%lx", i, (unsigned long)tls_value), false;
 	snprintf(name, sizeof(name), "tls-text-%c", (char)('0' + i));
@@ -60,14 +61,15 @@ static bool thread_state_ok(int i, double sum, uint64_t n, char *why, size_t len
 	for (int sig = 1; sig < 65; sig++)
 		if (sigismember(&want, sig) != sigismember(&cur, sig))
 			return snprintf(why, len, "worker %d: signal %d %s blocked", i, sig,
-					sigismember(&cur, sig) ? "is" : "is not"), false;
+					sigismember(&cur, sig) ? "is" : "is not"),
+			       false;
 	name_of(i, name, sizeof(name));
 	prctl(PR_GET_NAME, got);
 	if (strcmp(got, name))
 		return snprintf(why, len, "worker %d is named '%s', was '%s'", i, got, name), false;
 	if (sum != (double)n * (0.25 * (i + 1)))
-		return snprintf(why, len, "worker %d: floating-point sum %f after %lu steps", i, sum,
-				(unsigned long)n), false;
+		return snprintf(why, len, "worker %d: floating-point sum %f after %lu steps", i, sum, (unsigned long)n),
+		       false;
 	return true;
 }
 

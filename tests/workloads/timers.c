@@ -21,7 +21,7 @@
 
 #include "wl.h"
 
-#define NT 6
+#define NT	 6
 #define SLACK_MS 10
 
 struct tdef {
@@ -124,8 +124,8 @@ static void check_left(const char *what, long before_ms, long after_ms, long ela
 	WL_CHECK(after_ms > 0, "%s: disarmed after restore (was %ld ms)", what, before_ms);
 	WL_CHECK(after_ms <= before_ms + SLACK_MS, "%s: %ld ms left, more than the %ld before", what, after_ms,
 		 before_ms);
-	WL_CHECK(after_ms >= before_ms - elapsed_ms - 1000, "%s: %ld ms left, was %ld ms %ld ms ago", what,
-		 after_ms, before_ms, elapsed_ms);
+	WL_CHECK(after_ms >= before_ms - elapsed_ms - 1000, "%s: %ld ms left, was %ld ms %ld ms ago", what, after_ms,
+		 before_ms, elapsed_ms);
 }
 
 int main(int argc, char **argv)
@@ -172,8 +172,8 @@ int main(int argc, char **argv)
 
 	long elapsed = wl_now_ms() - t_ready;
 	read_timers(timers_after, sizeof(timers_after));
-	WL_CHECK(!strcmp(timers_before, timers_after), "/proc/self/timers changed: was '%s', now '%s'",
-		 timers_before, timers_after);
+	WL_CHECK(!strcmp(timers_before, timers_after), "/proc/self/timers changed: was '%s', now '%s'", timers_before,
+		 timers_after);
 
 	struct itimerspec its;
 	errno = 0;
@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 		snprintf(what, sizeof(what), "POSIX timer %d", i);
 		WL_CHECK(syscall(SYS_timer_gettime, ids[i], &its) == 0, "%s is gone: %s", what, strerror(errno));
 		WL_CHECK(its.it_interval.tv_sec == before[i].it_interval.tv_sec &&
-			 its.it_interval.tv_nsec == before[i].it_interval.tv_nsec,
+				 its.it_interval.tv_nsec == before[i].it_interval.tv_nsec,
 			 "%s: interval %ld.%09ld, was %ld.%09ld", what, its.it_interval.tv_sec, its.it_interval.tv_nsec,
 			 before[i].it_interval.tv_sec, before[i].it_interval.tv_nsec);
 		if (!defs[i].arm_s)
@@ -216,7 +216,6 @@ int main(int argc, char **argv)
 		 "timer 0 fired with code %d timer %d value 0x%lx", f0->code, f0->timerid, (unsigned long)f0->value);
 	WL_CHECK(f3->code == SI_TIMER && f3->timerid == ids[3] && f3->value == defs[3].value,
 		 "timer 3 fired with code %d timer %d value 0x%lx", f3->code, f3->timerid, (unsigned long)f3->value);
-	WL_CHECK(f3->tid == worker_tid, "timer 3 (SIGEV_THREAD_ID) fired on thread %d, not %d", f3->tid,
-		 worker_tid);
+	WL_CHECK(f3->tid == worker_tid, "timer 3 (SIGEV_THREAD_ID) fired on thread %d, not %d", f3->tid, worker_tid);
 	wl_pass();
 }

@@ -14,7 +14,7 @@
 #include "wl.h"
 
 enum { A, A1, B, ZEXIT, ZSIG, STOPPED, ORPHAN, N_KIDS };
-static const char *const names[N_KIDS] = { "group leader", "grandchild", "session leader", "exited zombie",
+static const char *const names[N_KIDS] = { "group leader",  "grandchild",    "session leader", "exited zombie",
 					   "killed zombie", "stopped child", "orphan" };
 
 struct expect {
@@ -139,8 +139,10 @@ int main(int argc, char **argv)
 			 getsid(kid[i].pid), kid[i].sid);
 	}
 	WL_CHECK(count_threads(a) == 2, "group leader has %d threads, not 2", count_threads(a));
-	WL_CHECK(wl_proc_state(stopped, NULL) == 'T', "stopped child is '%c', not stopped", wl_proc_state(stopped, NULL));
-	WL_CHECK(wl_proc_state(zexit, NULL) == 'Z' && wl_proc_state(zsig, NULL) == 'Z', "zombies are no longer zombies");
+	WL_CHECK(wl_proc_state(stopped, NULL) == 'T', "stopped child is '%c', not stopped",
+		 wl_proc_state(stopped, NULL));
+	WL_CHECK(wl_proc_state(zexit, NULL) == 'Z' && wl_proc_state(zsig, NULL) == 'Z',
+		 "zombies are no longer zombies");
 
 	int status;
 	WL_CHECK(waitpid(zexit, &status, WNOHANG) == zexit, "cannot reap the exited zombie");

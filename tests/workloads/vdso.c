@@ -26,8 +26,7 @@ static void check_clock(clockid_t id, const char *name)
 	WL_CHECK(clock_gettime(id, &via_vdso) == 0, "clock_gettime(%s): %s", name, strerror(errno));
 	WL_CHECK(syscall(SYS_clock_gettime, id, &direct) == 0, "clock_gettime syscall (%s)", name);
 	int64_t d = ns_of(&direct) - ns_of(&via_vdso);
-	WL_CHECK(d >= 0 && d < 2000000000LL, "clock_gettime(%s) is %lld ns off the system call's", name,
-		 (long long)d);
+	WL_CHECK(d >= 0 && d < 2000000000LL, "clock_gettime(%s) is %lld ns off the system call's", name, (long long)d);
 }
 
 int main(int argc, char **argv)

@@ -33,7 +33,7 @@
 
 static const char *wl_ready_path;
 static const char *wl_result_path;
-static char wl_dir[PATH_MAX];	/* folder of RESULT: scratch files go here */
+static char wl_dir[PATH_MAX]; /* folder of RESULT: scratch files go here */
 static volatile sig_atomic_t wl_usr1_seen;
 
 static inline void wl_on_usr1(int sig)
@@ -89,16 +89,16 @@ static inline __attribute__((noreturn)) void wl_pass(void)
 }
 
 /* The first failed check ends the workload, naming what was wrong. */
-#define WL_CHECK(cond, ...)                  \
-	do {                                 \
-		if (!(cond))                 \
+#define WL_CHECK(cond, ...)                   \
+	do {                                  \
+		if (!(cond))                  \
 			wl_fail(__VA_ARGS__); \
 	} while (0)
 
 /* Set-up steps that must work, or the workload cannot be checked at all. */
-#define WL_SETUP(cond, what)                                                      \
-	do {                                                                      \
-		if (!(cond))                                                      \
+#define WL_SETUP(cond, what)                                                                 \
+	do {                                                                                 \
+		if (!(cond))                                                                 \
 			wl_fail("setup: %s: %s (line %d)", what, strerror(errno), __LINE__); \
 	} while (0)
 
@@ -170,13 +170,13 @@ static inline uint64_t wl_now_ms(void)
 }
 
 /* Poll @cond (an expression) for up to @ms milliseconds. */
-#define WL_WAIT_FOR(cond, ms)                                                 \
-	({                                                                    \
-		uint64_t _end = wl_now_ms() + (ms);                           \
-		bool _ok;                                                     \
-		while (!(_ok = (cond)) && wl_now_ms() < _end)                \
-			wl_sleep_us(1000);                                    \
-		_ok;                                                          \
+#define WL_WAIT_FOR(cond, ms)                                 \
+	({                                                    \
+		uint64_t _end = wl_now_ms() + (ms);           \
+		bool _ok;                                     \
+		while (!(_ok = (cond)) && wl_now_ms() < _end) \
+			wl_sleep_us(1000);                    \
+		_ok;                                          \
 	})
 
 /* Read a whole small file into @buf (NUL-terminated); -1 on error. */

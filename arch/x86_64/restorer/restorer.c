@@ -24,11 +24,11 @@
 
 #define PAGE_SIZE 4096ul
 #define IOV_BATCH 64
-#define SIGKILL 9
-#define SIGSTOP 19
+#define SIGKILL	  9
+#define SIGSTOP	  19
 
 #ifndef PR_TIMER_CREATE_RESTORE_IDS
-#define PR_TIMER_CREATE_RESTORE_IDS 77
+#define PR_TIMER_CREATE_RESTORE_IDS    77
 #define PR_TIMER_CREATE_RESTORE_IDS_ON 1
 #endif
 #ifndef PR_SET_MM_MAP
@@ -68,11 +68,11 @@ static __attribute__((noreturn)) void rst_fail(struct oc_rst_args *args, int ste
 	__builtin_unreachable();
 }
 
-#define CHECK(expr, step, index)                                          \
-	do {                                                              \
-		long _r = (expr);                                         \
-		if (_r < 0 && _r > -4096)                                 \
-			rst_fail(args, step, _r, index);                  \
+#define CHECK(expr, step, index)                         \
+	do {                                             \
+		long _r = (expr);                        \
+		if (_r < 0 && _r > -4096)                \
+			rst_fail(args, step, _r, index); \
 	} while (0)
 
 struct rst_itimerval {
@@ -127,7 +127,7 @@ static void restore_memory(struct oc_rst_args *args)
 		if (v->is_sysv)
 			addr = sys3(__NR_shmat, v->sysv_shmid, v->start,
 				    (v->prot & PROT_WRITE ? 0 : 010000 /* SHM_RDONLY */) |
-				    (v->prot & PROT_EXEC ? 0100000 /* SHM_EXEC */ : 0));
+					    (v->prot & PROT_EXEC ? 0100000 /* SHM_EXEC */ : 0));
 		else
 			addr = sys6(__NR_mmap, v->start, v->end - v->start, prot, v->flags | MAP_FIXED, v->fd,
 				    v->pgoff);
@@ -262,8 +262,9 @@ static void restore_posix_timers(struct oc_rst_args *args)
 		sys5(__NR_prctl, PR_TIMER_CREATE_RESTORE_IDS, PR_TIMER_CREATE_RESTORE_IDS_ON, 0, 0, 0);
 	for (uint32_t i = 0; i < args->n_timers; i++) {
 		const struct oc_rst_posix_timer *t = &args->timers[i];
-		struct rst_sigevent ev = { .value = t->sival, .signo = t->signo, .notify = t->notify,
-					   .tid = t->notify_tid };
+		struct rst_sigevent ev = {
+			.value = t->sival, .signo = t->signo, .notify = t->notify, .tid = t->notify_tid
+		};
 		int32_t id = t->id;
 		CHECK(sys3(__NR_timer_create, t->clock_id, &ev, &id), OC_RST_STEP_TIMER, i);
 		if (id != t->id)

@@ -45,13 +45,13 @@
 struct oc_rst_vma {
 	uint64_t start, end;
 	uint64_t pgoff;
-	uint32_t prot;        /* final protection */
-	uint32_t flags;       /* mmap flags, without MAP_FIXED */
-	int32_t fd;           /* file or memfd to map, -1 for anonymous */
-	uint32_t has_pages;   /* map writable first, pages follow */
-	uint64_t madv;        /* 1 << MADV_x bits to apply */
-	uint64_t premap_at;   /* filled by the agent here: move it in place */
-	uint32_t is_sysv;     /* a SysV shared memory attachment: shmat() */
+	uint32_t prot;	    /* final protection */
+	uint32_t flags;	    /* mmap flags, without MAP_FIXED */
+	int32_t fd;	    /* file or memfd to map, -1 for anonymous */
+	uint32_t has_pages; /* map writable first, pages follow */
+	uint64_t madv;	    /* 1 << MADV_x bits to apply */
+	uint64_t premap_at; /* filled by the agent here: move it in place */
+	uint32_t is_sysv;   /* a SysV shared memory attachment: shmat() */
 	uint32_t sysv_shmid;
 };
 
@@ -74,7 +74,7 @@ struct oc_rst_posix_timer {
 	int32_t id;
 	int32_t clock_id;
 	int32_t signo;
-	int32_t notify;       /* SIGEV_* */
+	int32_t notify; /* SIGEV_* */
 	int32_t notify_tid;
 	int32_t pad;
 	uint64_t sival;
@@ -94,7 +94,7 @@ struct oc_rst_rlimit {
 };
 
 struct oc_rst_siginfo {
-	int32_t tid;          /* 0: process-wide queue */
+	int32_t tid; /* 0: process-wide queue */
 	int32_t signo;
 	uint8_t info[128];
 };
@@ -107,21 +107,21 @@ struct oc_rst_creds {
 	uint32_t no_new_privs;
 	uint32_t n_groups;
 	uint32_t groups[64];
-	uint32_t last_cap;    /* highest capability this kernel knows */
-	uint32_t skip;        /* same as the agent's: nothing to change */
+	uint32_t last_cap; /* highest capability this kernel knows */
+	uint32_t skip;	   /* same as the agent's: nothing to change */
 };
 
 /* One seccomp filter program (struct sock_filter[n_insns]). */
 struct oc_rst_seccomp_filter {
 	uint64_t insns;
 	uint32_t n_insns;
-	uint32_t flags;       /* SECCOMP_FILTER_FLAG_* */
+	uint32_t flags; /* SECCOMP_FILTER_FLAG_* */
 };
 
 struct oc_rst_thread {
 	int32_t tid;
 	int32_t pad;
-	uint64_t stack_top;   /* blob stack for this thread */
+	uint64_t stack_top; /* blob stack for this thread */
 	uint64_t clear_tid_addr;
 	uint64_t robust_list, robust_list_len;
 	uint64_t rseq_addr;
@@ -129,13 +129,13 @@ struct oc_rst_thread {
 	uint64_t sas_sp, sas_size;
 	int32_t sas_flags;
 	int32_t pdeath_sig;
-	char comm[16];        /* thread name (PR_SET_NAME), "" to keep */
+	char comm[16]; /* thread name (PR_SET_NAME), "" to keep */
 	struct oc_rst_creds creds;
-	uint32_t seccomp_mode;         /* SECCOMP_MODE_*: strict or filter to enter */
+	uint32_t seccomp_mode;	       /* SECCOMP_MODE_*: strict or filter to enter */
 	uint32_t seccomp_before_creds; /* the new creds could not install filters */
 	uint32_t n_seccomp_filters;
 	uint32_t pad3;
-	uint64_t seccomp_filters;      /* struct oc_rst_seccomp_filter[], oldest first */
+	uint64_t seccomp_filters; /* struct oc_rst_seccomp_filter[], oldest first */
 };
 
 struct oc_rst_mm {
@@ -152,7 +152,7 @@ struct oc_rst_mm {
 #define OC_RST_MAX_VDSO_PATCHES 32
 
 struct oc_rst_vdso_patch {
-	uint64_t addr;   /* entry of the old function */
+	uint64_t addr;	 /* entry of the old function */
 	uint64_t target; /* entry of this kernel's */
 };
 
@@ -163,14 +163,14 @@ struct oc_rst_args {
 
 	int32_t pid;
 	int32_t pages_fd;
-	int32_t status_fd;    /* failures are reported here */
-	int32_t populate;     /* pre-fault page runs with MADV_POPULATE_WRITE */
+	int32_t status_fd; /* failures are reported here */
+	int32_t populate;  /* pre-fault page runs with MADV_POPULATE_WRITE */
 	/* fds from first_helper_fd up are the coordinator's: it closes them
 	 * once every task of the tree is done (tasks may share a table). */
 	int32_t first_helper_fd, last_helper_fd;
 
-	uint64_t vdso_start;  /* where this kernel's [vdso] goes, 0 for none */
-	uint64_t vvar_start;  /* where its [vvar] begins (vdso_start - vvar size) */
+	uint64_t vdso_start; /* where this kernel's [vdso] goes, 0 for none */
+	uint64_t vvar_start; /* where its [vvar] begins (vdso_start - vvar size) */
 	/* An old kernel's vDSO restored as memory: each of its functions is
 	 * made to jump to this kernel's, once the pages are in. */
 	uint32_t n_vdso_patches;
@@ -201,7 +201,7 @@ struct oc_rst_args {
 	struct oc_rst_siginfo *siginfos;
 	uint32_t n_siginfos;
 
-	uint32_t n_threads;   /* [0] is the main thread */
+	uint32_t n_threads; /* [0] is the main thread */
 	struct oc_rst_thread *threads;
 
 	/* Written by the blob. */
@@ -220,15 +220,15 @@ enum oc_rst_msg_type {
 	OC_AGENT_FAILED = 1, /* text says why */
 	OC_AGENT_JUMPING,    /* entering the blob; area_start/area_len set */
 	OC_AGENT_WARNING,    /* text is a warning for the user's log */
-	OC_AGENT_INFO,       /* text is a line for the log */
-	OC_BLOB_FAILED,      /* struct oc_rst_report: a step of the blob failed */
+	OC_AGENT_INFO,	     /* text is a line for the log */
+	OC_BLOB_FAILED,	     /* struct oc_rst_report: a step of the blob failed */
 };
 
 /* What the blob writes to status_fd when a step fails. */
 struct oc_rst_report {
-	int32_t type;  /* OC_BLOB_FAILED */
+	int32_t type; /* OC_BLOB_FAILED */
 	int32_t step;
-	int32_t err;   /* positive errno */
+	int32_t err; /* positive errno */
 	int32_t tid;
 	int32_t index; /* which VMA, signal, timer, thread... */
 };

@@ -17,13 +17,12 @@ static inline long rst_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 	return ret;
 }
 
-#define sys0(nr) rst_syscall6(nr, 0, 0, 0, 0, 0, 0)
-#define sys1(nr, a) rst_syscall6(nr, (long)(a), 0, 0, 0, 0, 0)
-#define sys2(nr, a, b) rst_syscall6(nr, (long)(a), (long)(b), 0, 0, 0, 0)
-#define sys3(nr, a, b, c) rst_syscall6(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
-#define sys4(nr, a, b, c, d) rst_syscall6(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
-#define sys5(nr, a, b, c, d, e) rst_syscall6(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
-#define sys6(nr, a, b, c, d, e, f) \
-	rst_syscall6(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
+#define sys0(nr)		   rst_syscall6(nr, 0, 0, 0, 0, 0, 0)
+#define sys1(nr, a)		   rst_syscall6(nr, (long)(a), 0, 0, 0, 0, 0)
+#define sys2(nr, a, b)		   rst_syscall6(nr, (long)(a), (long)(b), 0, 0, 0, 0)
+#define sys3(nr, a, b, c)	   rst_syscall6(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
+#define sys4(nr, a, b, c, d)	   rst_syscall6(nr, (long)(a), (long)(b), (long)(c), (long)(d), 0, 0)
+#define sys5(nr, a, b, c, d, e)	   rst_syscall6(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), 0)
+#define sys6(nr, a, b, c, d, e, f) rst_syscall6(nr, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
 #endif

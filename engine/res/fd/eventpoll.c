@@ -131,10 +131,14 @@ static int check_targets(struct oc_dump_task *t, const struct oc_dump_fd *fd, Ev
 		}
 		if (!r) {
 			if (owner != t->pid)
-				return oc_error(-EOPNOTSUPP, "it watches a file added as fd %u that task %d, which "
-						"owns the epoll at restore, no longer has open", slot.tfd, owner);
-			return oc_error(-EOPNOTSUPP, "it watches a file added as fd %u that is no longer open in "
-					"this task (another task or an in-flight message holds it)", slot.tfd);
+				return oc_error(-EOPNOTSUPP,
+						"it watches a file added as fd %u that task %d, which "
+						"owns the epoll at restore, no longer has open",
+						slot.tfd, owner);
+			return oc_error(-EOPNOTSUPP,
+					"it watches a file added as fd %u that is no longer open in "
+					"this task (another task or an in-flight message holds it)",
+					slot.tfd);
 		}
 		tfds[i]->tfd = fds[k - 1];
 	}

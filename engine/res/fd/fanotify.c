@@ -116,11 +116,13 @@ static int dump_mark(struct oc_dump_task *t, const struct oc_proc_fanotify_mark 
 		break;
 	}
 	case OC_FANOTIFY_MARK_SB:
-		return oc_error(-EOPNOTSUPP, "a mark on a whole filesystem (FAN_MARK_FILESYSTEM, device %u:%u) has no "
-				"place in CRIU 4.2 images", m->sdev >> 20, m->sdev & 0xfffff);
+		return oc_error(-EOPNOTSUPP,
+				"a mark on a whole filesystem (FAN_MARK_FILESYSTEM, device %u:%u) has no "
+				"place in CRIU 4.2 images",
+				m->sdev >> 20, m->sdev & 0xfffff);
 	default:
 		return oc_error(-EOPNOTSUPP, "a mark on a mount namespace (FAN_MARK_MNTNS) has no place in CRIU "
-				"4.2 images");
+					     "4.2 images");
 	}
 	*ret = me;
 	return 0;
@@ -155,8 +157,8 @@ static int fanotify_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t
 	if (ioctl(fd->local, FIONREAD, &queued) == 0 && queued > 0)
 		pr_warn("task %d fd %d: fanotify: %d bytes of queued events are not kept%s", t->pid, fd->num, queued,
 			(e->faflags & (FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT)) ? " (and tasks waiting for a "
-										       "permission answer stay blocked)"
-										     : "");
+										     "permission answer stay blocked)"
+										   : "");
 
 	fe->ffy = e;
 	return oc_dump_file_end(t, fe, ret_id);
@@ -182,7 +184,7 @@ static int restore_mark(int gfd, const FanotifyMarkEntry *me)
 	case MARK_TYPE__MOUNT:
 		if (!me->me || !me->me->path)
 			return oc_error(-EOPNOTSUPP, "a mount mark without a path (mount namespaces are not "
-					"supported)");
+						     "supported)");
 		target = open(me->me->path, O_PATH | O_CLOEXEC);
 		if (target < 0)
 			return oc_error_errno(-errno, "cannot open %s", me->me->path);
@@ -215,8 +217,7 @@ static int fanotify_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	 * them; the fds of the tasks get their own close-on-exec bit. */
 	fd = fanotify_init(e->faflags, e->evflags);
 	if (fd < 0)
-		return oc_error_errno(-errno, "fanotify %u: fanotify_init(0x%x, 0x%x)", fe->id, e->faflags,
-				      e->evflags);
+		return oc_error_errno(-errno, "fanotify %u: fanotify_init(0x%x, 0x%x)", fe->id, e->faflags, e->evflags);
 	r = oc_rst_set_status_flags(fd, e->flags);
 	if (r < 0) {
 		close(fd);

@@ -47,8 +47,8 @@ static const uint32_t lock_flags[OC_LOCK_KIND_MAX] = {
 };
 
 static const char *const lock_names[OC_LOCK_KIND_MAX] = {
-	[OC_LOCK_POSIX] = "POSIX", [OC_LOCK_FLOCK] = "flock", [OC_LOCK_OFD] = "OFD",
-	[OC_LOCK_LEASE] = "lease", [OC_LOCK_DELEG] = "delegation", [OC_LOCK_ACCESS] = "access",
+	[OC_LOCK_POSIX] = "POSIX",     [OC_LOCK_FLOCK] = "flock",      [OC_LOCK_OFD] = "OFD",
+	[OC_LOCK_LEASE] = "lease",     [OC_LOCK_DELEG] = "delegation", [OC_LOCK_ACCESS] = "access",
 	[OC_LOCK_UNKNOWN] = "unknown",
 };
 
@@ -109,8 +109,8 @@ int oc_dump_fd_locks(struct oc_dump_task *t, const struct oc_dump_fd *fd, uint32
 				return oc_error(-EPERM, "holds a %s lock: dump file locks with --file-locks (-l)",
 						what);
 			if (l->type == OC_LOCK_UNLCK || l->mode != OC_LOCK_ADVISORY)
-				return oc_error(-EOPNOTSUPP, "holds a %s lock in a state ocicr cannot dump (%s)",
-						what, fd->info.locks[i]);
+				return oc_error(-EOPNOTSUPP, "holds a %s lock in a state ocicr cannot dump (%s)", what,
+						fd->info.locks[i]);
 
 			FileLockEntry *le = OC_ARENA_MSG(a, FileLockEntry, FILE_LOCK_ENTRY__INIT);
 			if (!le)
@@ -167,8 +167,10 @@ static int park_helper_copies(struct oc_rst_agent *ag, int fd)
 		if (fstat(h, &hst) < 0 || hst.st_dev != st.st_dev || hst.st_ino != st.st_ino)
 			continue;
 		if (needed_later(ag->task, h))
-			return oc_error(-EOPNOTSUPP, "fd %d: a POSIX lock on a file the task also maps is not "
-					"supported yet", fd);
+			return oc_error(-EOPNOTSUPP,
+					"fd %d: a POSIX lock on a file the task also maps is not "
+					"supported yet",
+					fd);
 		if (null < 0) {
 			null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 			if (null < 0)
@@ -183,7 +185,10 @@ static int park_helper_copies(struct oc_rst_agent *ag, int fd)
 static int take_lock(struct oc_rst_agent *ag, const FileLockEntry *le)
 {
 	struct flock fl = {
-		.l_type = le->type, .l_whence = SEEK_SET, .l_start = le->start, .l_len = le->len,
+		.l_type = le->type,
+		.l_whence = SEEK_SET,
+		.l_start = le->start,
+		.l_len = le->len,
 	};
 	int r;
 
@@ -206,8 +211,7 @@ static int take_lock(struct oc_rst_agent *ag, const FileLockEntry *le)
 			return oc_error_errno(-errno, "fd %d: cannot take its POSIX lock back", le->fd);
 		return 0;
 	default:
-		return oc_error(-EOPNOTSUPP, "filelocks.img: lock kind %u on fd %d is not supported", le->flag,
-				le->fd);
+		return oc_error(-EOPNOTSUPP, "filelocks.img: lock kind %u on fd %d is not supported", le->flag, le->fd);
 	}
 }
 

@@ -116,8 +116,8 @@ static bool fd_readable(int fd)
 }
 
 /* Build and add a REG entry; @path may carry " (deleted)". */
-static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct stat *st, uint32_t flags,
-			uint64_t pos, FownEntry *fown, uint32_t *ret_id)
+static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct stat *st, uint32_t flags, uint64_t pos,
+			FownEntry *fown, uint32_t *ret_id)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
 	struct oc_arena *a = ctx->arena;
@@ -234,7 +234,12 @@ int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd_unused, u
 		return -ENOMEM;
 	ctx->known_files = k;
 	ctx->known_files[ctx->n_known_files++] = (struct oc_dump_file){
-		.id = *ret_id, .pid = t->pid, .fd = -1, .dev = st.st_dev, .ino = st.st_ino, .type = FD_TYPES__REG,
+		.id = *ret_id,
+		.pid = t->pid,
+		.fd = -1,
+		.dev = st.st_dev,
+		.ino = st.st_ino,
+		.type = FD_TYPES__REG,
 	};
 	return 0;
 }
@@ -258,8 +263,7 @@ static int reg_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 	r = oc_dump_fown(t->ctx->arena, fd->local, &fown);
 	if (r < 0)
 		return r;
-	return add_reg_file(t, fd->link, fd->local, &fd->st, fd->info.flags & ~O_CLOEXEC, fd->info.pos, fown,
-			    ret_id);
+	return add_reg_file(t, fd->link, fd->local, &fd->st, fd->info.flags & ~O_CLOEXEC, fd->info.pos, fown, ret_id);
 }
 
 static int reg_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);
@@ -320,8 +324,10 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 
 	/* Refuse short contents before a file appears anywhere. */
 	if (!(ge->has_chunks && ge->chunks) && size > oc_img_size(img) - oc_img_offset(img)) {
-		r = oc_error(-EINVAL, "%s: the file is %" PRIu64 " bytes but only %" PRIu64 " follow: truncated or "
-			     "corrupt ghost image", oc_img_name(img), size, oc_img_size(img) - oc_img_offset(img));
+		r = oc_error(-EINVAL,
+			     "%s: the file is %" PRIu64 " bytes but only %" PRIu64 " follow: truncated or "
+			     "corrupt ghost image",
+			     oc_img_name(img), size, oc_img_size(img) - oc_img_offset(img));
 		goto out;
 	}
 	/* Its old name if free, else a name beside it. */
@@ -382,8 +388,7 @@ int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *r
 		return oc_error(-EINVAL, "files.img: file %u has no reg entry", fe->id);
 	if (remap) {
 		if (!remap->has_remap_type || remap->remap_type != REMAP_TYPE__GHOST)
-			return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id,
-					rf->name);
+			return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id, rf->name);
 		/* Each ghost is recreated once and unlinked after the fds are in. */
 		for (size_t i = 0; i < files->n_ghost_paths; i++)
 			if (strstr(files->ghost_paths[i], rf->name) == files->ghost_paths[i]) {
@@ -416,8 +421,7 @@ int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *r
 	}
 	if (rf->has_mode && st.st_mode != rf->mode) {
 		close(fd);
-		return oc_error(-ESTALE, "%s changed since the dump: mode %o, was %o", rf->name, st.st_mode,
-				rf->mode);
+		return oc_error(-ESTALE, "%s changed since the dump: mode %o, was %o", rf->name, st.st_mode, rf->mode);
 	}
 	if (rf->has_size && S_ISREG(st.st_mode) && (uint64_t)st.st_size != rf->size) {
 		close(fd);

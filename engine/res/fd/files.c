@@ -20,20 +20,9 @@
 
 /* In order: the first kind whose match() accepts an fd dumps it. */
 static const struct oc_fd_kind *const fd_kinds[] = {
-	&oc_fd_kind_pipe,
-	&oc_fd_kind_fifo,
-	&oc_fd_kind_unix,
-	&oc_fd_kind_inet,
-	&oc_fd_kind_socket,
-	&oc_fd_kind_tty,
-	&oc_fd_kind_memfd,
-	&oc_fd_kind_eventfd,
-	&oc_fd_kind_eventpoll,
-	&oc_fd_kind_signalfd,
-	&oc_fd_kind_timerfd,
-	&oc_fd_kind_inotify,
-	&oc_fd_kind_fanotify,
-	&oc_fd_kind_reg,
+	&oc_fd_kind_pipe,    &oc_fd_kind_fifo,	  &oc_fd_kind_unix,	&oc_fd_kind_inet,      &oc_fd_kind_socket,
+	&oc_fd_kind_tty,     &oc_fd_kind_memfd,	  &oc_fd_kind_eventfd,	&oc_fd_kind_eventpoll, &oc_fd_kind_signalfd,
+	&oc_fd_kind_timerfd, &oc_fd_kind_inotify, &oc_fd_kind_fanotify, &oc_fd_kind_reg,
 };
 
 const struct oc_fd_kind *oc_fd_kind_of(FdTypes type)
@@ -92,8 +81,8 @@ int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret)
 	return 0;
 }
 
-int oc_dump_file_begin(struct oc_dump_task *t, const struct oc_dump_fd *fd, FdTypes type, uint32_t *id,
-		       uint32_t *flags, FownEntry **fown, FileEntry **ret_fe)
+int oc_dump_file_begin(struct oc_dump_task *t, const struct oc_dump_fd *fd, FdTypes type, uint32_t *id, uint32_t *flags,
+		       FownEntry **fown, FileEntry **ret_fe)
 {
 	FileEntry *fe = OC_ARENA_MSG(t->ctx->arena, FileEntry, FILE_ENTRY__INIT);
 
@@ -174,7 +163,12 @@ static int remember_file(struct oc_dump_ctx *ctx, uint32_t id, pid_t pid, const 
 		return -ENOMEM;
 	ctx->known_files = n;
 	ctx->known_files[ctx->n_known_files++] = (struct oc_dump_file){
-		.id = id, .pid = pid, .fd = fd->num, .dev = fd->st.st_dev, .ino = fd->st.st_ino, .type = type,
+		.id = id,
+		.pid = pid,
+		.fd = fd->num,
+		.dev = fd->st.st_dev,
+		.ino = fd->st.st_ino,
+		.type = type,
 	};
 	return 0;
 }
@@ -211,8 +205,8 @@ static int dump_one_fd(struct oc_dump_task *t, int num, FdinfoEntry **ret)
 		if (fd_kinds[i]->match(&fd))
 			kind = fd_kinds[i];
 	if (!kind) {
-		r = oc_error(-EOPNOTSUPP, "task %d fd %d is %s, a kind of file ocicr cannot dump yet", t->pid,
-			     num, fd.link);
+		r = oc_error(-EOPNOTSUPP, "task %d fd %d is %s, a kind of file ocicr cannot dump yet", t->pid, num,
+			     fd.link);
 		goto out;
 	}
 

@@ -17,9 +17,9 @@
 
 /* One fd of a task being dumped. */
 struct oc_dump_fd {
-	int num;                   /* fd number in the task */
-	int local;                 /* our copy of it (pidfd_getfd) */
-	char *link;                /* readlink of /proc/PID/fd/N */
+	int num;    /* fd number in the task */
+	int local;  /* our copy of it (pidfd_getfd) */
+	char *link; /* readlink of /proc/PID/fd/N */
 	struct stat st;
 	struct oc_proc_fdinfo info;
 };
@@ -77,8 +77,8 @@ int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
  * fills in the rest and its member of the FileEntry, then ends with
  * oc_dump_file_end(): into files.img, and its id to the fd.
  */
-int oc_dump_file_begin(struct oc_dump_task *t, const struct oc_dump_fd *fd, FdTypes type, uint32_t *id,
-		       uint32_t *flags, FownEntry **fown, FileEntry **ret_fe);
+int oc_dump_file_begin(struct oc_dump_task *t, const struct oc_dump_fd *fd, FdTypes type, uint32_t *id, uint32_t *flags,
+		       FownEntry **fown, FileEntry **ret_fe);
 int oc_dump_file_end(struct oc_dump_task *t, FileEntry *fe, uint32_t *ret_id);
 
 /* Kind modules. */
@@ -88,7 +88,7 @@ extern const struct oc_fd_kind oc_fd_kind_pipe;
 extern const struct oc_fd_kind oc_fd_kind_tty;
 extern const struct oc_fd_kind oc_fd_kind_fifo;
 extern const struct oc_fd_kind oc_fd_kind_unix;
-extern const struct oc_fd_kind oc_fd_kind_inet;   /* TCP (not connected), UDP */
+extern const struct oc_fd_kind oc_fd_kind_inet;	  /* TCP (not connected), UDP */
 extern const struct oc_fd_kind oc_fd_kind_socket; /* other families: refused */
 extern const struct oc_fd_kind oc_fd_kind_eventfd;
 extern const struct oc_fd_kind oc_fd_kind_eventpoll;

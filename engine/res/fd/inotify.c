@@ -124,8 +124,10 @@ static int add_watch(int ifd, const InotifyWdEntry *we, bool *fell_back)
 		if (wd == (int)we->wd)
 			return 0;
 		if (set || wd > (int)we->wd)
-			return oc_error(-EEXIST, "the watch got descriptor %d, not %u (watches out of order, or "
-					"one inode twice?)", wd, we->wd);
+			return oc_error(-EEXIST,
+					"the watch got descriptor %d, not %u (watches out of order, or "
+					"one inode twice?)",
+					wd, we->wd);
 		inotify_rm_watch(ifd, wd);
 		*fell_back = true;
 	}

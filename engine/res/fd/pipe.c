@@ -141,7 +141,7 @@ static int pipe_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
 	struct oc_rst_ctx *ctx = files->ctx;
 	PipeEntry *pe = fe->pipe;
-	int (*fds)[2] = NULL;
+	int(*fds)[2] = NULL;
 	bool *handed_out = NULL;
 	int r;
 

@@ -64,15 +64,15 @@
 #include "sk-unix.pb-c.h"
 
 /* CRIU's unix_sk_entry.uflags (criu/sk-unix.c). */
-#define USK_EXTERN (1 << 0)
-#define USK_SERVICE (1 << 1)
+#define USK_EXTERN   (1 << 0)
+#define USK_SERVICE  (1 << 1)
 #define USK_CALLBACK (1 << 2)
-#define USK_INHERIT (1 << 3)
+#define USK_INHERIT  (1 << 3)
 
 /* TCP-style states the kernel gives unix sockets. */
 #define SK_ESTABLISHED 1
-#define SK_CLOSE 7
-#define SK_LISTEN 10
+#define SK_CLOSE       7
+#define SK_LISTEN      10
 
 /* sk_shutdown bits (RCV_SHUTDOWN, SEND_SHUTDOWN), as sk_shutdown READ, WRITE */
 #define SK_SHUT_BOTH 3
@@ -82,7 +82,7 @@
 #endif
 
 #define DELETED_SUFFIX " (deleted)"
-#define PEEK_CHUNK (256u << 10)
+#define PEEK_CHUNK     (256u << 10)
 
 static const char *type_name(unsigned type)
 {
@@ -114,20 +114,20 @@ static const char *name_str(const uint8_t *name, size_t len, char *buf, size_t s
 
 struct sk_diag {
 	uint32_t ino;
-	uint32_t peer;     /* inode of the other end, 0 if none */
-	uint32_t rqlen;    /* listener: waiting connections; else queued bytes */
-	uint32_t wqlen;    /* listener: backlog; else bytes not yet read by the peer */
-	uint32_t *icons;   /* listener: the client socket of each waiting connection */
+	uint32_t peer;	 /* inode of the other end, 0 if none */
+	uint32_t rqlen;	 /* listener: waiting connections; else queued bytes */
+	uint32_t wqlen;	 /* listener: backlog; else bytes not yet read by the peer */
+	uint32_t *icons; /* listener: the client socket of each waiting connection */
 	uint32_t n_icons;
 	uint8_t type, state, shutdown;
-	uint8_t *name;     /* sun_path bytes; an abstract name starts with NUL */
+	uint8_t *name; /* sun_path bytes; an abstract name starts with NUL */
 	uint32_t namelen;
 };
 
 struct oc_unix_dump {
 	struct sk_diag *sks; /* sorted by inode */
 	size_t n;
-	uint32_t *held;      /* inodes of the sockets the tree holds, sorted */
+	uint32_t *held; /* inodes of the sockets the tree holds, sorted */
 	size_t n_held;
 };
 
@@ -214,9 +214,12 @@ static int read_diag(struct oc_arena *a, struct sk_diag **ret, size_t *ret_n)
 		struct nlmsghdr h;
 		struct unix_diag_req r;
 	} req = {
-		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = SOCK_DIAG_BY_FAMILY,
-		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
-		.r = { .sdiag_family = AF_UNIX, .udiag_states = -1,
+		.h = { .nlmsg_len = sizeof(req),
+		       .nlmsg_type = SOCK_DIAG_BY_FAMILY,
+		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+		       .nlmsg_seq = 1 },
+		.r = { .sdiag_family = AF_UNIX,
+		       .udiag_states = -1,
 		       .udiag_show = UDIAG_SHOW_NAME | UDIAG_SHOW_PEER | UDIAG_SHOW_ICONS | UDIAG_SHOW_RQLEN },
 	};
 	_cleanup_close_ int nl = -1;
@@ -389,8 +392,9 @@ static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, unsigned typ
 			char buf[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(sizeof(struct ucred)) + 256];
 		} cbuf;
 		struct iovec iov = { buf, cap };
-		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &cbuf,
-				      .msg_controllen = sizeof(cbuf) };
+		struct msghdr msg = {
+			.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &cbuf, .msg_controllen = sizeof(cbuf)
+		};
 		int flags = MSG_PEEK | MSG_DONTWAIT | MSG_CMSG_CLOEXEC | (stream ? 0 : MSG_TRUNC);
 		ssize_t n = recvmsg(sk, &msg, flags);
 
@@ -400,7 +404,7 @@ static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, unsigned typ
 			return oc_error_errno(-errno, "cannot read the queued data");
 		if (scm_rights(&msg))
 			return oc_error(-EOPNOTSUPP, "file descriptors (SCM_RIGHTS) are queued on it, which ocicr "
-					"cannot dump yet");
+						     "cannot dump yet");
 		if (msg.msg_flags & MSG_CTRUNC)
 			return oc_error(-EOPNOTSUPP, "a queued message carries ancillary data ocicr cannot dump");
 		if (stream && n == 0)
@@ -503,22 +507,27 @@ static int check_peer(const struct oc_unix_dump *u, const struct sk_diag *d, Uni
 		for (uint32_t i = 0; i < d->n_icons; i++) {
 			if (!d->icons[i])
 				return oc_error(-EOPNOTSUPP, "a listener with a waiting connection whose client is "
-						"closed");
+							     "closed");
 			if (!held(u, d->icons[i]))
-				return oc_error(-EOPNOTSUPP, "a listener with a waiting connection from a socket "
-						"outside the dumped tree (inode %u)", d->icons[i]);
+				return oc_error(-EOPNOTSUPP,
+						"a listener with a waiting connection from a socket "
+						"outside the dumped tree (inode %u)",
+						d->icons[i]);
 		}
 		ue->peer = 0;
 		return 0;
 	}
 	if (p) {
 		if (!held(u, p->ino))
-			return oc_error(-EOPNOTSUPP, "a %s socket connected to one outside the dumped tree (inode "
-					"%u, %s)", type_name(d->type), p->ino,
-					name_str(p->name, p->namelen, nb, sizeof(nb)));
+			return oc_error(-EOPNOTSUPP,
+					"a %s socket connected to one outside the dumped tree (inode "
+					"%u, %s)",
+					type_name(d->type), p->ino, name_str(p->name, p->namelen, nb, sizeof(nb)));
 		if (p->peer != d->ino && (d->type != SOCK_DGRAM || !p->namelen))
-			return oc_error(-EOPNOTSUPP, "connected to socket %u, which is connected elsewhere and "
-					"has no name to reach it by", p->ino);
+			return oc_error(-EOPNOTSUPP,
+					"connected to socket %u, which is connected elsewhere and "
+					"has no name to reach it by",
+					p->ino);
 		ue->peer = p->ino;
 		return 0;
 	}
@@ -529,11 +538,15 @@ static int check_peer(const struct oc_unix_dump *u, const struct sk_diag *d, Uni
 	const struct sk_diag *l = listener_of(u, d->ino);
 	if (l) {
 		if (!held(u, l->ino))
-			return oc_error(-EOPNOTSUPP, "a connection waiting on a listener outside the dumped tree "
-					"(%s)", name_str(l->name, l->namelen, nb, sizeof(nb)));
+			return oc_error(-EOPNOTSUPP,
+					"a connection waiting on a listener outside the dumped tree "
+					"(%s)",
+					name_str(l->name, l->namelen, nb, sizeof(nb)));
 		if (d->wqlen)
-			return oc_error(-EOPNOTSUPP, "%u bytes were sent on a connection not yet accepted; "
-					"ocicr cannot reach them", d->wqlen);
+			return oc_error(-EOPNOTSUPP,
+					"%u bytes were sent on a connection not yet accepted; "
+					"ocicr cannot reach them",
+					d->wqlen);
 		ue->peer = l->ino;
 		return 0;
 	}
@@ -555,7 +568,7 @@ static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	const struct sk_diag *d = find_diag(u, fd->st.st_ino);
 	if (!d)
 		return oc_error(-EOPNOTSUPP, "the kernel does not list this unix socket (another network "
-				"namespace?)");
+					     "namespace?)");
 	if (d->type != SOCK_STREAM && d->type != SOCK_DGRAM && d->type != SOCK_SEQPACKET)
 		return oc_error(-EOPNOTSUPP, "a unix socket of type %u", d->type);
 	if (d->state != SK_ESTABLISHED && d->state != SK_CLOSE && d->state != SK_LISTEN)
@@ -622,12 +635,9 @@ enum unix_stage {
 };
 
 static const char *const unix_stages[_UNIX_STAGES] = {
-	[UNIX_LISTENERS] = "listeners",
-	[UNIX_SOCKETS] = "sockets and pairs",
-	[UNIX_DGRAM_PEERS] = "datagram peers",
-	[UNIX_CONNECTIONS] = "waiting connections",
-	[UNIX_QUEUES] = "queued data",
-	[UNIX_OPTIONS] = "options and shutdowns",
+	[UNIX_LISTENERS] = "listeners",	       [UNIX_SOCKETS] = "sockets and pairs",
+	[UNIX_DGRAM_PEERS] = "datagram peers", [UNIX_CONNECTIONS] = "waiting connections",
+	[UNIX_QUEUES] = "queued data",	       [UNIX_OPTIONS] = "options and shutdowns",
 };
 
 static int unix_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);
@@ -656,7 +666,8 @@ static bool socket_match(const struct oc_dump_fd *fd)
 static int socket_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
 {
 	static const char *const families[] = {
-		[AF_NETLINK] = "netlink", [AF_PACKET] = "packet",
+		[AF_NETLINK] = "netlink",
+		[AF_PACKET] = "packet",
 		[AF_VSOCK] = "vsock",
 	};
 	int domain = oc_sk_domain(fd->local);
@@ -679,15 +690,15 @@ const struct oc_fd_kind oc_fd_kind_socket = {
 struct rsk {
 	FileEntry *fe;
 	UnixSkEntry *ue;
-	struct rsk *peer;  /* the entry ue->peer names */
-	int fd;            /* the socket, once made */
-	int stand_in;      /* the other half of a pair whose real peer is gone */
+	struct rsk *peer; /* the entry ue->peer names */
+	int fd;		  /* the socket, once made */
+	int stand_in;	  /* the other half of a pair whose real peer is gone */
 };
 
 /* A path moved aside while we use its name, and put back at the end. */
 struct parked {
 	char *path;
-	char *aside;       /* NULL: nothing was there */
+	char *aside; /* NULL: nothing was there */
 };
 
 struct rst_unix {
@@ -697,9 +708,9 @@ struct rst_unix {
 	struct {
 		const UnixSkEntry *named; /* a socket bearing the name */
 		int fd;
-	} *stand_in_listeners;
+	} * stand_in_listeners;
 	size_t n_stand_in_listeners;
-	int *temp_fds;     /* closed at the end */
+	int *temp_fds; /* closed at the end */
 	size_t n_temp_fds;
 	struct parked *remove; /* names to unlink at the end */
 	size_t n_remove;
@@ -892,8 +903,10 @@ static int bind_name(struct rst_unix *ru, int sk, const UnixSkEntry *ue)
 			if (!S_ISSOCK(st.st_mode))
 				return oc_error(-EEXIST, "cannot bind to %s: it exists and is not a socket", path);
 			if (path_in_use(path))
-				return oc_error(-EADDRINUSE, "cannot bind to %s: a live socket outside the image "
-						"holds it", path);
+				return oc_error(-EADDRINUSE,
+						"cannot bind to %s: a live socket outside the image "
+						"holds it",
+						path);
 			if (unlink(path) < 0)
 				return oc_error_errno(-errno, "cannot remove the stale socket file %s", path);
 		}
@@ -1240,7 +1253,7 @@ static int send_queue(struct rst_unix *ru, struct rsk *s)
 			continue;
 		if (pe->n_scm) {
 			r = oc_error(-EOPNOTSUPP, "sk-queues.img: a message carries file descriptors, which ocicr "
-				     "cannot restore yet");
+						  "cannot restore yet");
 			break;
 		}
 		ssize_t n = sendto(fd, im->payloads[i], pe->length, MSG_DONTWAIT | MSG_NOSIGNAL,
@@ -1257,8 +1270,9 @@ static int send_queue(struct rst_unix *ru, struct rsk *s)
 static int finish_socket(struct rsk *s)
 {
 	const UnixSkEntry *ue = s->ue;
-	static const int how[] = { [SK_SHUTDOWN__READ] = SHUT_RD, [SK_SHUTDOWN__WRITE] = SHUT_WR,
-				   [SK_SHUTDOWN__BOTH] = SHUT_RDWR };
+	static const int how[] = {
+		[SK_SHUTDOWN__READ] = SHUT_RD, [SK_SHUTDOWN__WRITE] = SHUT_WR, [SK_SHUTDOWN__BOTH] = SHUT_RDWR
+	};
 	char nb[128];
 	int r;
 
@@ -1295,16 +1309,18 @@ static int collect(struct rst_unix *ru)
 		if (ue->type != SOCK_STREAM && ue->type != SOCK_DGRAM && ue->type != SOCK_SEQPACKET)
 			return oc_error(-EOPNOTSUPP, "unix socket %u is of type %u", ue->ino, ue->type);
 		if (ue->uflags & (USK_EXTERN | USK_SERVICE | USK_CALLBACK | USK_INHERIT))
-			return oc_error(-EOPNOTSUPP, "unix socket %u (%s) is external to the image (uflags 0x%x), "
-					"which ocicr cannot restore", ue->ino, ue_name(ue, nb, sizeof(nb)), ue->uflags);
+			return oc_error(-EOPNOTSUPP,
+					"unix socket %u (%s) is external to the image (uflags 0x%x), "
+					"which ocicr cannot restore",
+					ue->ino, ue_name(ue, nb, sizeof(nb)), ue->uflags);
 		if (!ue->peer)
 			continue;
 		for (size_t j = 0; j < ru->n && !s->peer; j++)
 			if (ru->sks[j].ue->ino == ue->peer)
 				s->peer = &ru->sks[j];
 		if (!s->peer)
-			return oc_error(-EOPNOTSUPP, "unix socket %u (%s): its peer %u is not in the image",
-					ue->ino, ue_name(ue, nb, sizeof(nb)), ue->peer);
+			return oc_error(-EOPNOTSUPP, "unix socket %u (%s): its peer %u is not in the image", ue->ino,
+					ue_name(ue, nb, sizeof(nb)), ue->peer);
 	}
 	return 0;
 }

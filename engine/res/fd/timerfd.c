@@ -147,9 +147,10 @@ static int timerfd_setup(struct oc_rst_agent *ag, FileEntry *fe, int fd)
 		return oc_error_errno(-errno, "timerfd %u: timerfd_settime", fe->id);
 	if (e->ticks && ioctl(fd, TFD_IOC_SET_TICKS, &e->ticks) < 0) {
 		if (errno == ENOTTY)
-			return oc_error(-EOPNOTSUPP, "timerfd %u: %" PRIu64 " expirations were not read yet, and "
-					"this kernel cannot set them (no CONFIG_CHECKPOINT_RESTORE)", fe->id,
-					e->ticks);
+			return oc_error(-EOPNOTSUPP,
+					"timerfd %u: %" PRIu64 " expirations were not read yet, and "
+					"this kernel cannot set them (no CONFIG_CHECKPOINT_RESTORE)",
+					fe->id, e->ticks);
 		return oc_error_errno(-errno, "timerfd %u: cannot set %" PRIu64 " ticks", fe->id, e->ticks);
 	}
 	return 0;

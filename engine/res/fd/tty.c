@@ -158,8 +158,10 @@ static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	if (!fe->tty)
 		return oc_error(-EINVAL, "files.img: file %u has no tty entry", fe->id);
 	if (files->ctty_fd < 0)
-		return oc_error(-EPERM, "the image holds a terminal (file %u): restore it as a shell job with "
-				"--shell-job from a terminal", fe->id);
+		return oc_error(-EPERM,
+				"the image holds a terminal (file %u): restore it as a shell job with "
+				"--shell-job from a terminal",
+				fe->id);
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", files->ctty_fd);
 	fd = open(proc, (fe->tty->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)

@@ -42,7 +42,7 @@
 #define MSG_COPY 040000
 #endif
 
-#define round_up(x, a) (((x) + (a) - 1) / (a) * (a))
+#define round_up(x, a) (((x) + (a)-1) / (a) * (a))
 
 /* ---- sysctls ---------------------------------------------------------- */
 
@@ -78,7 +78,10 @@ static int write_sysctl_u64(const char *name, uint64_t v)
 }
 
 /* The scalar sysctls of ipc_var_entry, by field. */
-#define VAR(f, path, opt) { path, offsetof(IpcVarEntry, f), sizeof(((IpcVarEntry *)0)->f), opt }
+#define VAR(f, path, opt)                                                          \
+	{                                                                          \
+		path, offsetof(IpcVarEntry, f), sizeof(((IpcVarEntry *)0)->f), opt \
+	}
 static const struct {
 	const char *path;
 	size_t off, size;
@@ -344,7 +347,7 @@ static int ipc_dump(struct oc_dump_ctx *ctx, uint32_t id)
 struct ipc_obj {
 	ProtobufCMessage *entry;
 	IpcMsg **msgs;
-	uint8_t **payloads;  /* one per message; [0] for a segment or set */
+	uint8_t **payloads; /* one per message; [0] for a segment or set */
 	size_t n;
 };
 
@@ -379,8 +382,8 @@ static int load_obj(struct oc_img *img, int kind, struct ipc_obj *o)
 	case SHM: {
 		IpcShmEntry *e = (IpcShmEntry *)o->entry;
 		if (e->size > (64ull << 30))
-			return oc_error(-EINVAL, "%s: segment %u of %" PRIu64 " bytes", oc_img_name(img),
-					e->desc->id, e->size);
+			return oc_error(-EINVAL, "%s: segment %u of %" PRIu64 " bytes", oc_img_name(img), e->desc->id,
+					e->size);
 		/* CRIU 4.x keeps the contents in pagemap-shmem-ID.img. */
 		if (e->in_pagemaps)
 			return 0;
@@ -390,7 +393,8 @@ static int load_obj(struct oc_img *img, int kind, struct ipc_obj *o)
 	case SEM: {
 		IpcSemEntry *e = (IpcSemEntry *)o->entry;
 		if (e->nsems > 65536)
-			return oc_error(-EINVAL, "%s: set %u of %u semaphores", oc_img_name(img), e->desc->id, e->nsems);
+			return oc_error(-EINVAL, "%s: set %u of %u semaphores", oc_img_name(img), e->desc->id,
+					e->nsems);
 		o->payloads = calloc(1, sizeof(*o->payloads));
 		return o->payloads ? read_payload(img, e->nsems * 2, 8, &o->payloads[0]) : -ENOMEM;
 	}
@@ -513,10 +517,10 @@ static int check_id(const char *what, int got, const IpcDescEntry *d)
 	return 0;
 }
 
-#define SET_PERM(perm, d)                  \
-	do {                               \
-		(perm).uid = (d)->uid;     \
-		(perm).gid = (d)->gid;     \
+#define SET_PERM(perm, d)                       \
+	do {                                    \
+		(perm).uid = (d)->uid;          \
+		(perm).gid = (d)->gid;          \
 		(perm).mode = (d)->mode & 0777; \
 	} while (0)
 

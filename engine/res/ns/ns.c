@@ -17,7 +17,7 @@
 #include "core/log.h"
 
 /* In CRIU's order: its own namespaces are numbered 1-8 in this order. */
-#define KIND(k, n, flag, field, o)                                                              \
+#define KIND(k, n, flag, field, o) \
 	[k] = { n, flag, offsetof(TaskKobjIdsEntry, field), offsetof(TaskKobjIdsEntry, has_##field), o }
 static const struct oc_ns_kind_desc {
 	const char *name; /* as in /proc/PID/ns/ */
@@ -163,9 +163,10 @@ static int check_one_namespace(struct oc_dump_ctx *ctx, enum oc_ns_kind k, uint3
 		if (!ids)
 			continue; /* a zombie */
 		if (get_id(ids, k, &has) != root_id)
-			return oc_error(-EOPNOTSUPP, "task %d is in another %s namespace than the root %d: nested %s "
-					"namespaces are not supported", ctx->tasks[i].pid, ns_kinds[k].name,
-					ctx->tasks[0].pid, ns_kinds[k].name);
+			return oc_error(-EOPNOTSUPP,
+					"task %d is in another %s namespace than the root %d: nested %s "
+					"namespaces are not supported",
+					ctx->tasks[i].pid, ns_kinds[k].name, ctx->tasks[0].pid, ns_kinds[k].name);
 	}
 	return 0;
 }
@@ -184,7 +185,8 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 
 		if (!ops && has && id != ctx->own_ns_ids[k])
 			pr_warn("the %s namespace of task %d is not saved: a restore puts the tree into the "
-				"restorer's", ns_kinds[k].name, ctx->tasks[0].pid);
+				"restorer's",
+				ns_kinds[k].name, ctx->tasks[0].pid);
 		if (!ops || !has)
 			continue;
 		/* Tasks of other pid namespaces would carry foreign pids. */
@@ -236,9 +238,11 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 		for (size_t i = 1; i < ctx->n_tasks; i++) {
 			bool has;
 			if (ctx->tasks[i].ids && get_id(ctx->tasks[i].ids, k, &has) != id)
-				return oc_error(-EOPNOTSUPP, "ids-%d.img: task %d is in another %s namespace than "
-						"the root: nested %s namespaces are not supported", ctx->tasks[i].pid,
-						ctx->tasks[i].pid, ns_kinds[k].name, ns_kinds[k].name);
+				return oc_error(-EOPNOTSUPP,
+						"ids-%d.img: task %d is in another %s namespace than "
+						"the root: nested %s namespaces are not supported",
+						ctx->tasks[i].pid, ctx->tasks[i].pid, ns_kinds[k].name,
+						ns_kinds[k].name);
 		}
 		if (k == OC_NS_PID && ctx->tasks[0].pid != 1)
 			return oc_error(-EINVAL, "pstree.img: the root %d of a new pid namespace must be its pid 1",

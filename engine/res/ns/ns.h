@@ -53,14 +53,14 @@ struct oc_ns_ops {
 	void (*free_state)(void *state);
 };
 
-extern const struct oc_ns_ops oc_ns_uts_ops;  /* uts.c */
-extern const struct oc_ns_ops oc_ns_ipc_ops;  /* ipc.c */
-extern const struct oc_ns_ops oc_ns_pid_ops;  /* pid.c */
+extern const struct oc_ns_ops oc_ns_uts_ops; /* uts.c */
+extern const struct oc_ns_ops oc_ns_ipc_ops; /* ipc.c */
+extern const struct oc_ns_ops oc_ns_pid_ops; /* pid.c */
 
 /* The restore's namespace state (struct oc_rst_ctx.ns). */
 struct oc_rst_ns {
-	uint64_t clone_flags;               /* of the root: CLONE_NEW* */
-	void *state[_OC_NS_KIND_MAX];       /* each created kind's images */
+	uint64_t clone_flags;	      /* of the root: CLONE_NEW* */
+	void *state[_OC_NS_KIND_MAX]; /* each created kind's images */
 };
 
 /* Dump: the namespace ids of task @t (ids-PID.img fields 5-12). */

@@ -81,8 +81,10 @@ int oc_ns_pid_prepare(struct oc_dump_ctx *ctx)
 			if (i == 0 && j == 0)
 				levels = n;
 			if (n != levels)
-				return oc_error(-EOPNOTSUPP, "task %d is in another pid namespace than the root %d: "
-						"nested pid namespaces are not supported", t->pid, ctx->tasks[0].pid);
+				return oc_error(-EOPNOTSUPP,
+						"task %d is in another pid namespace than the root %d: "
+						"nested pid namespaces are not supported",
+						t->pid, ctx->tasks[0].pid);
 			if (t->seized->state == OC_TASK_DEAD)
 				t->vpid = pids[n - 1];
 			else
@@ -92,11 +94,15 @@ int oc_ns_pid_prepare(struct oc_dump_ctx *ctx)
 			t->vpid = t->threads[0].vtid;
 	}
 	if (levels != n_own + 1)
-		return oc_error(-EOPNOTSUPP, "task %d is %zu pid namespaces below ocicr's: only a child namespace "
-				"of ocicr's can be dumped", ctx->tasks[0].pid, levels - n_own);
+		return oc_error(-EOPNOTSUPP,
+				"task %d is %zu pid namespaces below ocicr's: only a child namespace "
+				"of ocicr's can be dumped",
+				ctx->tasks[0].pid, levels - n_own);
 	if (ctx->tasks[0].vpid != 1)
-		return oc_error(-EOPNOTSUPP, "task %d is pid %d of its pid namespace, not its init: only a whole "
-				"pid namespace (from its pid 1) can be dumped", ctx->tasks[0].pid, ctx->tasks[0].vpid);
+		return oc_error(-EOPNOTSUPP,
+				"task %d is pid %d of its pid namespace, not its init: only a whole "
+				"pid namespace (from its pid 1) can be dumped",
+				ctx->tasks[0].pid, ctx->tasks[0].vpid);
 	ctx->own_pidns = true;
 	pr_info("The tree is pid namespace of its own; task %d is its init", ctx->tasks[0].pid);
 	return 0;

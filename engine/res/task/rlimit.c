@@ -78,9 +78,10 @@ static int rlimits_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 			if (prlimit(0, i, &want, NULL) < 0) {
 				a->rlimits[i].max = cur.rlim_max;
 				a->rlimits[i].cur = MIN(e->cur, cur.rlim_max);
-				oc_agent_warn(ag, "task %d: resource limit %u (%" PRIu64 "/%" PRIu64 ") clamped to %"
-					      PRIu64 "/%" PRIu64 ": raising a hard limit needs CAP_SYS_RESOURCE", t->pid,
-					      i, e->cur, e->max, a->rlimits[i].cur, a->rlimits[i].max);
+				oc_agent_warn(ag,
+					      "task %d: resource limit %u (%" PRIu64 "/%" PRIu64 ") clamped to %" PRIu64
+					      "/%" PRIu64 ": raising a hard limit needs CAP_SYS_RESOURCE",
+					      t->pid, i, e->cur, e->max, a->rlimits[i].cur, a->rlimits[i].max);
 			}
 		}
 	}

@@ -89,9 +89,11 @@ int oc_seccomp_suspend(struct oc_dump_task *t)
 	for (size_t i = 0; i < t->n_threads; i++) {
 		pid_t tid = t->threads[i].seized->tid;
 		if (ptrace(PTRACE_SETOPTIONS, tid, 0, oc_seccomp_ptrace_opts(t)) < 0)
-			return oc_error_errno(-errno, "thread %d runs under seccomp, and its filter cannot be "
+			return oc_error_errno(-errno,
+					      "thread %d runs under seccomp, and its filter cannot be "
 					      "suspended for the dump (needs CAP_SYS_ADMIN, and ocicr itself "
-					      "without seccomp)", tid);
+					      "without seccomp)",
+					      tid);
 	}
 	pr_debug("task %d: seccomp suspended while it is dumped", t->pid);
 	return 0;
@@ -363,8 +365,8 @@ static int fill_thread_seccomp(const struct oc_rst_task *t, size_t i, struct oc_
 		k = f->has_prev ? (int64_t)f->prev : -1;
 	}
 	/* Installing a filter needs no_new_privs or CAP_SYS_ADMIN. */
-	rt->seccomp_before_creds = !rt->creds.skip && !rt->creds.no_new_privs &&
-				   !(rt->creds.cap_eff & (1ull << 21 /* CAP_SYS_ADMIN */));
+	rt->seccomp_before_creds =
+		!rt->creds.skip && !rt->creds.no_new_privs && !(rt->creds.cap_eff & (1ull << 21 /* CAP_SYS_ADMIN */));
 	return 0;
 }
 

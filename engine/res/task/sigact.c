@@ -55,7 +55,7 @@ int oc_dump_sigactions(struct oc_dump_task *t)
 		r = oc_remote_peek(rs, 0, &ka, sizeof(ka));
 		if (r < 0)
 			return r;
-store:;
+	store:;
 		SaEntry *sa = OC_ARENA_MSG(a, SaEntry, SA_ENTRY__INIT);
 		if (!sa)
 			return -ENOMEM;

@@ -13,7 +13,7 @@
 #include "siginfo.pb-c.h"
 
 #define SIGINFO_SIZE 128
-#define PEEK_BATCH 32
+#define PEEK_BATCH   32
 
 static int peek_queue(struct oc_arena *a, pid_t tid, bool shared, SignalQueueEntry **ret)
 {

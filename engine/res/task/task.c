@@ -89,9 +89,10 @@ static int dump_pstree(struct oc_dump_task *t)
 	 * job, restorable only into the restorer's session. */
 	if (t == t->ctx->tasks && !t->ctx->opts->shell_job && t->seized->state != OC_TASK_DEAD &&
 	    (t->stat.session != t->pid || (t->stat.pgrp != t->pid && t->stat.pgrp != t->stat.session)))
-		return oc_error(-EPERM, "task %d belongs to session %d and group %d led from outside the tree: "
-				"dump it as a shell job with --shell-job, or start it with setsid", t->pid,
-				t->stat.session, t->stat.pgrp);
+		return oc_error(-EPERM,
+				"task %d belongs to session %d and group %d led from outside the tree: "
+				"dump it as a shell job with --shell-job, or start it with setsid",
+				t->pid, t->stat.session, t->stat.pgrp);
 	struct oc_arena *a = t->ctx->arena;
 	PstreeEntry *pe = OC_ARENA_MSG(a, PstreeEntry, PSTREE_ENTRY__INIT);
 
@@ -103,8 +104,10 @@ static int dump_pstree(struct oc_dump_task *t)
 	pe->pgid = oc_dump_vpid(t->ctx, t->stat.pgrp);
 	pe->sid = oc_dump_vpid(t->ctx, t->stat.session);
 	if (!pe->pgid || !pe->sid)
-		return oc_error(-EOPNOTSUPP, "task %d is in session %d and group %d, led from outside its pid "
-				"namespace", t->pid, t->stat.session, t->stat.pgrp);
+		return oc_error(-EOPNOTSUPP,
+				"task %d is in session %d and group %d, led from outside its pid "
+				"namespace",
+				t->pid, t->stat.session, t->stat.pgrp);
 	if (t->seized->state == OC_TASK_DEAD) {
 		pe->n_threads = 1;
 		pe->threads = OC_ARENA_ARRAY(a, uint32_t, 1); /* [0] */
@@ -181,8 +184,8 @@ int oc_dump_task_core(struct oc_dump_task *t)
 	tc->oom_score_adj = (int32_t)v;
 
 	long res;
-	r = oc_remote_syscall(&t->threads[0].rs, SYS_prctl, &res, PR_GET_CHILD_SUBREAPER,
-			      t->threads[0].rs.scratch, 0, 0, 0, 0);
+	r = oc_remote_syscall(&t->threads[0].rs, SYS_prctl, &res, PR_GET_CHILD_SUBREAPER, t->threads[0].rs.scratch, 0,
+			      0, 0, 0);
 	if (r < 0)
 		return r;
 	int subreaper = 0;

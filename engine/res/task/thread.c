@@ -60,8 +60,7 @@ static uint32_t *cap_words(struct oc_arena *a, uint64_t caps)
 	return w;
 }
 
-static int dump_creds(struct oc_dump_thread *th, struct oc_arena *a, const struct oc_proc_status *st,
-		      CredsEntry **ret)
+static int dump_creds(struct oc_dump_thread *th, struct oc_arena *a, const struct oc_proc_status *st, CredsEntry **ret)
 {
 	CredsEntry *c = OC_ARENA_MSG(a, CredsEntry, CREDS_ENTRY__INIT);
 	long secbits;

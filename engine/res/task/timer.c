@@ -17,8 +17,8 @@
 
 #include "timer.pb-c.h"
 
-#define OC_SIGEV_SIGNAL 0
-#define OC_SIGEV_NONE 1
+#define OC_SIGEV_SIGNAL	   0
+#define OC_SIGEV_NONE	   1
 #define OC_SIGEV_THREAD_ID 4
 
 static int dump_itimer(struct oc_dump_task *t, int which, ItimerEntry **ret)
@@ -158,13 +158,21 @@ static int timers_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 
 	for (int i = 0; i < 3; i++)
 		if (its[i])
-			a->itimers[i] = (struct oc_rst_itimer){ its[i]->isec, its[i]->iusec, its[i]->vsec, its[i]->vusec };
+			a->itimers[i] =
+				(struct oc_rst_itimer){ its[i]->isec, its[i]->iusec, its[i]->vsec, its[i]->vusec };
 	for (size_t i = 0; i < tc->timers->n_posix; i++) {
 		PosixTimerEntry *p = tc->timers->posix[i];
 		a->timers[a->n_timers++] = (struct oc_rst_posix_timer){
-			.id = p->it_id, .clock_id = p->clock_id, .signo = p->si_signo, .notify = p->it_sigev_notify,
-			.notify_tid = p->has_notify_thread_id ? p->notify_thread_id : 0, .sival = p->sival_ptr,
-			.isec = p->isec, .insec = p->insec, .vsec = p->vsec, .vnsec = p->vnsec,
+			.id = p->it_id,
+			.clock_id = p->clock_id,
+			.signo = p->si_signo,
+			.notify = p->it_sigev_notify,
+			.notify_tid = p->has_notify_thread_id ? p->notify_thread_id : 0,
+			.sival = p->sival_ptr,
+			.isec = p->isec,
+			.insec = p->insec,
+			.vsec = p->vsec,
+			.vnsec = p->vnsec,
 		};
 	}
 	return 0;
