@@ -103,6 +103,29 @@ criu_restore() {
 	wl_expect_pass
 }
 
+@test "a refused option still leaves the log file, with the reason in it (zdtm reads it)" {
+	wl_start tree
+	mkdir -p "$WL_DIR/img"
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4 --stream
+	assert_failure 1
+	assert_output --partial "not supported by ocicr yet: --stream"
+	[ -s "$WL_DIR/img/dump.log" ] || fail "no dump.log"
+	grep -q "Error: not supported by ocicr yet: --stream" "$WL_DIR/img/dump.log" || fail "$(cat "$WL_DIR/img/dump.log")"
+	[ ! -e "$WL_DIR/img/inventory.img" ] || fail "an image set was written"
+	# In the work directory, as CRIU puts it; a restore's too, with no pid file left.
+	mkdir -p "$WL_DIR/work"
+	run criu restore -D "$WL_DIR/img" -W "$WL_DIR/work" -o restore.log --pidfile "$WL_DIR/r.pid" -d --lazy-pages
+	assert_failure 1
+	grep -q "Error: not supported by ocicr yet: --lazy-pages" "$WL_DIR/work/restore.log" ||
+		fail "no restore.log with the reason"
+	[ ! -e "$WL_DIR/r.pid" ] || fail "a pid file was left"
+	# A missing -t is logged as well.
+	run criu dump -D "$WL_DIR/img" -o nopid.log
+	assert_failure 1
+	grep -q "Error: no pid to dump" "$WL_DIR/img/nopid.log" || fail "no nopid.log with the reason"
+	wl_expect_pass
+}
+
 @test "an option ocicr lacks fails at once by name (exit 1) and leaves the tree alone; so does ocicr dump" {
 	wl_start tree
 	for opt in --tcp-established --external=mnt[/x]:y "--manage-cgroups" "--cgroup-root /x" "--freeze-cgroup /f" \
@@ -149,6 +172,9 @@ criu_restore() {
 	CRIU_CONFIG_FILE=$WL_DIR/env.conf run criu dump "${criu_dump_args[@]}"
 	assert_failure 1
 	assert_output --partial "not supported by ocicr yet: --tcp-established"
+	# Refused, but logged where ~/.criu/default.conf says.
+	grep -q "not supported by ocicr yet: --tcp-established" "$WL_DIR/img/home.log" || fail "no log of the refusal"
+	rm -f "$WL_DIR/img/home.log"
 
 	printf 'tree %s\nimages-dir "%s"\nlog-file cfg.log  # a comment\nleave-running\n' "$WL_PID" "$WL_DIR/img" \
 		>"$WL_DIR/my.conf"
