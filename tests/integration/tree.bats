@@ -26,6 +26,14 @@ teardown() {
 	wl_expect_pass
 }
 
+@test "tree: a zombie killed by its own fault, and a zombie and a task in a group whose leader is gone, come back" {
+	wl_start zombie_groups
+	wl_dump
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
 @test "tree: the plan shows each task's creator, session and group, and the zombies" {
 	wl_start tree
 	wl_dump -R
