@@ -365,6 +365,12 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 	}
 	if (fchown(fd, ge->uid, ge->gid) < 0)
 		pr_debug("ghost %s: fchown: %m", path);
+	/* After the owner: chown clears the set-id bits, and open's mode
+	 * went through our umask. */
+	if (fchmod(fd, ge->mode & 07777) < 0) {
+		r = oc_error_errno(-errno, "cannot set the mode of %s", path);
+		goto out;
+	}
 	*ret_path = TAKE_PTR(path);
 	r = 0;
 out:
