@@ -235,8 +235,10 @@ static int plan_create(struct plan_build *b, size_t i, struct oc_rst_task *paren
 	int r;
 
 	/* An fd table shared with any task but the parent cannot be made
-	 * with clone(). */
-	for (size_t k = 0; !t->zombie && k < i; k++)
+	 * with clone(); siblings that share their parent's are all made by
+	 * it with CLONE_FILES. */
+	bool with_parent = oc_rst_shares_files(ctx, t);
+	for (size_t k = 0; !t->zombie && !with_parent && k < i; k++)
 		if (!ctx->tasks[k].zombie && ctx->tasks[k].ids->files_id == t->ids->files_id &&
 		    &ctx->tasks[k] != parent)
 			return oc_error(-EOPNOTSUPP,

@@ -57,6 +57,14 @@ teardown() {
 	wl_expect_pass
 }
 
+@test "tree: siblings sharing their parent's fd table (one with its own between them) and an O_TMPFILE file" {
+	wl_start shared_fdt_siblings
+	wl_dump
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
 @test "tree: children that appear while the tree is being frozen are caught; a shared memfd stays shared" {
 	wl_start forker
 	wl_dump

@@ -415,6 +415,10 @@ int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *r
 	}
 
 	flags &= ~(O_CREAT | O_EXCL | O_TRUNC);
+	/* A file made with O_TMPFILE keeps it (O_DIRECTORY with it) in its
+	 * flags: it is opened again as the plain file it is now. */
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		flags &= ~O_TMPFILE;
 	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 && errno == EISDIR)
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
