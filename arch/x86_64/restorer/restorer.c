@@ -368,6 +368,11 @@ static __attribute__((noreturn)) void restore_thread(struct oc_rst_args *args, u
 	if (t->seccomp_before_creds)
 		restore_seccomp(args, t, index);
 	restore_creds(args, &t->creds, index);
+	/* A change of uid or gid resets the mm's dumpable flag (a task of
+	 * another uid could no longer be read in /proc by its peers): each
+	 * thread sets it after its own creds, so the last word is the flag. */
+	if (!t->creds.skip)
+		CHECK(sys5(__NR_prctl, PR_SET_DUMPABLE, args->mm.dumpable, 0, 0, 0), OC_RST_STEP_MM, 1);
 	if (!t->seccomp_before_creds)
 		restore_seccomp(args, t, index);
 
