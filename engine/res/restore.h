@@ -145,6 +145,7 @@ struct oc_rst_files {
 	} * shmem;
 	size_t n_shmem;
 	char **ghost_paths; /* unlinked once every user opened them */
+	int *ghost_fds;	    /* O_PATH, for the agents (an inotify watch) */
 	size_t n_ghost_paths;
 	int *fds; /* every fd made by oc_rst_high_fd() */
 	size_t n_fds;
@@ -165,6 +166,10 @@ int oc_rst_open_file(struct oc_rst_files *files, uint32_t id, int *ret_fd);
  * of @id find it.  *ret_fd, if given, is where it ends up.
  */
 int oc_rst_file_opened(struct oc_rst_files *files, uint32_t id, int fd, int *ret_fd);
+
+/* The recreated ghost of the unlinked file that was @name: its index in
+ * files->ghost_paths, or -1. */
+int oc_rst_ghost_find(const struct oc_rst_files *files, const char *name);
 
 /* Open a REG entry anew with @flags (for mappings and the exe). */
 int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd);

@@ -58,6 +58,8 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("extra", 0),
 	BOOL("experimental", 0),
 	OPT("all", 0, NONE),
+	/* ocicr saves every unlinked open file as a ghost: nothing to allow. */
+	BOOL("link-remap", 0),
 	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
 	{ .name = "no-snapshot", .supported = true, .ocicr_only = true },
 	{ .name = "plan-only", .supported = true, .ocicr_only = true },
@@ -69,7 +71,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NBOOL("log-pid", NULL),
 	NBOOL("evasive-devices", NULL),
 	NOPT("veth-pair", 0, REQUIRED, "network namespaces"),
-	NBOOL("link-remap", "link remaps of unlinked files"),
 	NBOOL("page-server", "the page server"),
 	NOPT("address", 0, REQUIRED, "the page server"),
 	NOPT("port", 0, REQUIRED, "the page server"),

@@ -27,6 +27,8 @@
 #include "remap-file-path.pb-c.h"
 
 #define DELETED_SUFFIX " (deleted)"
+/* A ghost whose old name is taken again gets this name beside it. */
+#define GHOST_SUFFIX ".ocicr-ghost-"
 /* Unlinked files larger than this are refused rather than copied. */
 #define GHOST_LIMIT (64ull << 20)
 
@@ -340,7 +342,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, ge->mode & 07777);
 	if (fd < 0 && errno == EEXIST) {
 		free(path);
-		if (asprintf(&path, "%s.ocicr-ghost-%u", name, remap_id) < 0) {
+		if (asprintf(&path, "%s" GHOST_SUFFIX "%u", name, remap_id) < 0) {
 			path = NULL;
 			r = -ENOMEM;
 			goto out;
@@ -381,6 +383,47 @@ out:
 	return r;
 }
 
+int oc_rst_ghost_find(const struct oc_rst_files *files, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < files->n_ghost_paths; i++) {
+		const char *g = files->ghost_paths[i];
+		if (!strncmp(g, name, len) && (!g[len] || !strncmp(g + len, GHOST_SUFFIX, strlen(GHOST_SUFFIX))))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Keep the ghost @path (taken) until the tree's files are open, and an
+ * O_PATH fd of it for the agents, which run after it is unlinked. */
+static int ghost_keep(struct oc_rst_files *files, char *path)
+{
+	char **n = realloc(files->ghost_paths, (files->n_ghost_paths + 1) * sizeof(*n));
+	if (!n) {
+		free(path);
+		return -ENOMEM;
+	}
+	files->ghost_paths = n;
+	int *f = realloc(files->ghost_fds, (files->n_ghost_paths + 1) * sizeof(*f));
+	if (!f) {
+		free(path);
+		return -ENOMEM;
+	}
+	files->ghost_fds = f;
+	n[files->n_ghost_paths] = path;
+	f[files->n_ghost_paths] = -1;
+	files->n_ghost_paths++;
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot open %s", path);
+	fd = oc_rst_high_fd(files, fd);
+	if (fd < 0)
+		return fd;
+	f[files->n_ghost_paths - 1] = fd;
+	return 0;
+}
+
 int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd)
 {
 	RegFileEntry *rf = fe->reg;
@@ -396,22 +439,17 @@ int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *r
 		if (!remap->has_remap_type || remap->remap_type != REMAP_TYPE__GHOST)
 			return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id, rf->name);
 		/* Each ghost is recreated once and unlinked after the fds are in. */
-		for (size_t i = 0; i < files->n_ghost_paths; i++)
-			if (strstr(files->ghost_paths[i], rf->name) == files->ghost_paths[i]) {
-				path = files->ghost_paths[i];
-				break;
-			}
-		if (path == rf->name) {
+		int made = oc_rst_ghost_find(files, rf->name);
+		if (made < 0) {
 			r = create_ghost(files, rf->name, remap->remap_id, &ghost);
 			if (r < 0)
 				return oc_error_wrap(r, "unlinked file %s", rf->name);
-			char **n = realloc(files->ghost_paths, (files->n_ghost_paths + 1) * sizeof(*n));
-			if (!n)
-				return -ENOMEM;
-			files->ghost_paths = n;
-			files->ghost_paths[files->n_ghost_paths++] = TAKE_PTR(ghost);
-			path = files->ghost_paths[files->n_ghost_paths - 1];
+			r = ghost_keep(files, TAKE_PTR(ghost));
+			if (r < 0)
+				return oc_error_wrap(r, "unlinked file %s", rf->name);
+			made = (int)files->n_ghost_paths - 1;
 		}
+		path = files->ghost_paths[made];
 	}
 
 	flags &= ~(O_CREAT | O_EXCL | O_TRUNC);
