@@ -348,13 +348,19 @@ static int plan_tasks(struct plan_build *b)
 		TRY(plan_live_task(b, i, parent));
 	}
 	/* A task closes what it does not own before installing: its children
-	 * must have been made by then (but for those sharing its table). */
+	 * must have been made by then (but for those sharing its table).  A
+	 * parent that shares its own parent's table is made after that one's
+	 * install: its children come before its fs step (before its memory
+	 * step, which never returns). */
 	for (size_t i = 1; i < ctx->n_tasks; i++) {
 		struct oc_rst_task *parent = oc_rst_task_by_pid(ctx, ctx->tasks[i].pstree->ppid);
 		size_t p = parent - ctx->tasks;
 		if (oc_rst_shares_files(ctx, &ctx->tasks[i]))
 			continue;
-		TRY(oc_plan_add_dep(&b->plan, !parent->zombie ? ts[p].install : ts[p].end, ts[i].create));
+		size_t before = parent->zombie			   ? ts[p].end
+				: oc_rst_shares_files(ctx, parent) ? ts[p].fs
+								   : ts[p].install;
+		TRY(oc_plan_add_dep(&b->plan, before, ts[i].create));
 	}
 	return 0;
 }

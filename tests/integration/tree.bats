@@ -57,7 +57,7 @@ teardown() {
 	wl_expect_pass
 }
 
-@test "tree: siblings sharing their parent's fd table (one with its own between them) and an O_TMPFILE file" {
+@test "tree: siblings sharing their parent's fd table (one with its own between them), a sharer's children, an O_TMPFILE file" {
 	wl_start shared_fdt_siblings
 	wl_dump
 	wait_tree_gone
