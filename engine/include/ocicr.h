@@ -169,6 +169,9 @@ struct oc_dump_opts {
 	uint64_t ghost_limit;	 /* the largest unlinked file whose contents are
 				 * saved, in bytes (CRIU's --ghost-limit);
 				 * 0: 64 MiB */
+	bool ext_unix_sk;	 /* a datagram unix socket may be connected to a
+				  * named one outside the tree: connected to
+				  * that name again at restore (--ext-unix-sk) */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })

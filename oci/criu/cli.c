@@ -46,6 +46,8 @@ static void criu_usage(FILE *out)
 		"  -l|--file-locks          dump file locks\n"
 		"  --timeout N              dump: seconds a task may take to freeze (default 10)\n"
 		"  --ghost-limit SIZE       dump: largest unlinked file saved (default 64M)\n"
+		"  -x|--ext-unix-sk         datagram sockets connected to named ones outside the tree\n"
+		"  --link-remap             accepted: unlinked open files are always saved as ghosts\n"
 		"  --action-script FILE     run FILE at each notify point (CRTOOLS_SCRIPT_ACTION)\n"
 		"  --display-stats          print the dump or restore statistics\n"
 		"  --config FILE            read options from FILE (instead of the default files)\n"

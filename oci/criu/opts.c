@@ -58,6 +58,8 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("extra", 0),
 	BOOL("experimental", 0),
 	OPT("all", 0, NONE),
+	/* Without a value: datagram sockets connected to named ones outside. */
+	OPT("ext-unix-sk", 'x', OPTIONAL),
 	/* ocicr saves every unlinked open file as a ghost: nothing to allow. */
 	BOOL("link-remap", 0),
 	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
@@ -66,7 +68,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	/* Refused by name until their feature exists. */
 	NOPT("join-ns", 'J', REQUIRED, "joining namespaces"),
 	NOPT("root", 'r', REQUIRED, "restoring under another root"),
-	NOPT("ext-unix-sk", 'x', OPTIONAL, "unix sockets with peers outside the tree"),
 	NBOOL("tcp-established", "TCP connections"),
 	NBOOL("log-pid", NULL),
 	NBOOL("evasive-devices", NULL),
@@ -343,6 +344,16 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return parse_timeout(name, value, o);
 	if (!strcmp(name, "ghost-limit"))
 		return parse_size(name, value, &o->ghost_limit);
+	if (!strcmp(name, "ext-unix-sk")) {
+		/* CRIU's =INODE lets a stream socket go, to be inherited. */
+		if (value)
+			return oc_error(-EOPNOTSUPP,
+					"not supported by ocicr yet: --ext-unix-sk=%s (a stream socket "
+					"outside the tree, by inode)",
+					value);
+		o->ext_unix_sk = true;
+		return 0;
+	}
 	if (!strcmp(name, "status-fd"))
 		return parse_int(name, value, 0, &o->status_fd);
 	if (!strcmp(name, "all")) {
@@ -425,6 +436,7 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->file_locks = o->file_locks;
 	d->freeze_timeout = o->timeout;
 	d->ghost_limit = o->ghost_limit;
+	d->ext_unix_sk = o->ext_unix_sk;
 	/* CRIU's post-dump scripts see the tree still frozen (a file system
 	 * snapshot, say): no copy-on-write snapshot that lets it run first. */
 	d->no_snapshot = o->action_scripts.n > 0;

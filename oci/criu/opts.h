@@ -79,6 +79,7 @@ struct criu_opts {
 	unsigned timeout;		     /* seconds to freeze the tree */
 	unsigned timeout_ms;		     /* --timeout as given, for a restore; 0: not given */
 	uint64_t ghost_limit;		     /* bytes; 0: the engine's default */
+	bool ext_unix_sk;		     /* --ext-unix-sk without a value */
 	int status_fd;			     /* -1: none */
 	struct criu_str_list action_scripts; /* in the order given */
 	/* check */

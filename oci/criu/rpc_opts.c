@@ -48,6 +48,8 @@ static const struct rpc_field {
 	/* Restore takes back whatever locks the images hold. */
 	{ "file_locks", "file-locks", FOR_CR },
 	{ "rst_sibling", "restore-sibling", RPC_JOB_RESTORE },
+	{ "ext_unix_sk", "ext-unix-sk", FOR_CR },
+	{ "link_remap", "link-remap", FOR_CR },
 	{ "root", "root", FOR_CR },
 };
 

@@ -130,7 +130,7 @@ criu_restore() {
 	wl_start tree
 	for opt in --tcp-established --external=mnt[/x]:y "--manage-cgroups" "--cgroup-root /x" "--freeze-cgroup /f" \
 		--skip-in-flight --tcp-close "--network-lock skip" --stream --track-mem "--prev-images-dir ../p" \
-		"--inherit-fd fd[1]:x" --ext-unix-sk --ghost-fiemap "--root /"; do
+		"--inherit-fd fd[1]:x" --ghost-fiemap "--root /"; do
 		# shellcheck disable=SC2086
 		run criu dump -t "$WL_PID" -D "$WL_DIR/img" $opt
 		assert_failure 1
@@ -357,4 +357,21 @@ EOF
 	run criu swrk
 	assert_failure 1
 	assert_output --partial "Usage: criu swrk <fd>"
+}
+
+@test "--ext-unix-sk: a datagram socket connected to a named one outside the tree is connected to it again" {
+	wl_start ext_unix_sk
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log
+	assert_failure 1
+	assert_output --partial "dump with --ext-unix-sk"
+	kill -0 "$WL_PID" || fail "the failed dump killed the workload"
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --ext-unix-sk=12345
+	assert_failure 1
+	assert_output --partial "not supported by ocicr yet: --ext-unix-sk=12345"
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4 --ext-unix-sk
+	assert_success
+	wait_gone "$WL_PID"
+	run criu restore -D "$WL_DIR/img" -o restore.log -v4 -d --ext-unix-sk
+	assert_success
+	wl_expect_pass
 }
