@@ -373,6 +373,18 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 		r = oc_error_errno(-errno, "cannot set the mode of %s", path);
 		goto out;
 	}
+	/* Last: the writes above set the modification time. */
+	if (ge->atim || ge->mtim) {
+		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+		if (ge->atim)
+			ts[0] = (struct timespec){ ge->atim->tv_sec, (long)ge->atim->tv_usec * 1000 };
+		if (ge->mtim)
+			ts[1] = (struct timespec){ ge->mtim->tv_sec, (long)ge->mtim->tv_usec * 1000 };
+		if (futimens(fd, ts) < 0) {
+			r = oc_error_errno(-errno, "cannot set the times of %s", path);
+			goto out;
+		}
+	}
 	*ret_path = TAKE_PTR(path);
 	r = 0;
 out:
