@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # File descriptors: /dev/null, regular files with offsets and flags,
 # O_APPEND, dup'd fds, close-on-exec, pipes with unread data, an unlinked
-# file, a directory, a memfd (tests/workloads/files.c).
+# file, a directory, a memfd (tests/workloads/files.c); /proc files of the
+# tree (tests/workloads/proc_files.c).
 
 load helpers
 
@@ -29,4 +30,8 @@ teardown() {
 	# Recreated for the restore, and unlinked again once open.
 	[ ! -e "$WL_DIR/files-ghost.dat" ] || fail "the restore left the unlinked file on disk"
 	wl_expect_pass
+}
+
+@test "files: /proc files of the tree's own tasks (a child's stat, our fdinfo and maps) are opened again" {
+	wl_roundtrip proc_files
 }
