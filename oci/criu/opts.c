@@ -60,6 +60,8 @@ const struct criu_opt_desc criu_opt_table[] = {
 	OPT("all", 0, NONE),
 	/* Without a value: datagram sockets connected to named ones outside. */
 	OPT("ext-unix-sk", 'x', OPTIONAL),
+	/* A ghost file's holes are found with SEEK_DATA/SEEK_HOLE, either way. */
+	BOOL("ghost-fiemap", 0),
 	/* ocicr saves every unlinked open file as a ghost: nothing to allow. */
 	BOOL("link-remap", 0),
 	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
@@ -119,7 +121,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("network-lock", 0, REQUIRED, "network locking"),
 	NBOOL("mntns-compat-mode", "mount namespaces"),
 	NBOOL("unprivileged", NULL),
-	NBOOL("ghost-fiemap", "holes in ghost files"),
 	NBOOL("allow-uprobes", NULL),
 	{},
 };

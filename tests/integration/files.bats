@@ -35,3 +35,13 @@ teardown() {
 @test "files: /proc files of the tree's own tasks (a child's stat, our fdinfo and maps) are opened again" {
 	wl_roundtrip proc_files
 }
+
+@test "files: an unlinked sparse file keeps its holes, and only its data counts for the ghost limit" {
+	wl_start ghost_holes
+	wl_dump
+	wait_gone "$WL_PID"
+	size=$(du -sk "$WL_DIR/img" | cut -f1)
+	[ "$size" -lt 1024 ] || fail "the images take $size KiB: the holes were saved"
+	wl_restore
+	wl_expect_pass
+}

@@ -123,7 +123,6 @@ static void test_unsupported_refused_by_name(void **state)
 				  "--tcp-close",
 				  "--network-lock=skip",
 				  "--inherit-fd=fd[1]:x",
-				  "--ghost-fiemap",
 				  "-L/lib" };
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		criu_opts_init(&o);

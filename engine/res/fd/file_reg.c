@@ -43,6 +43,60 @@ static bool strip_deleted(char *path)
 	return false;
 }
 
+/* Copy @len bytes of @fd from @off into @img. */
+static int ghost_copy_out(struct oc_img *img, int fd, off_t off, uint64_t len)
+{
+	char buf[65536];
+
+	while (len) {
+		ssize_t n = pread(fd, buf, MIN(len, sizeof(buf)), off);
+		if (n < 0)
+			return oc_error_errno(-errno, "cannot read unlinked file");
+		if (n == 0)
+			return oc_error(-EIO, "unlinked file: %" PRIu64 " bytes short at %lld (shrunk?)", len,
+					(long long)off);
+		int r = oc_img_write_raw(img, buf, n);
+		if (r < 0)
+			return r;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * A sparse file's data runs, each a ghost_chunk_entry and its bytes, as
+ * CRIU writes them: its holes stay holes (and a large file with little
+ * data in it fits a ghost limit).
+ */
+static int ghost_copy_chunks(struct oc_img *img, int fd, off_t size)
+{
+	for (off_t off = 0; off < size;) {
+		off_t data = lseek(fd, off, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data < 0)
+			return oc_error_errno(-errno, "unlinked file: SEEK_DATA");
+		if (data >= size)
+			break;
+		off_t hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0)
+			return oc_error_errno(-errno, "unlinked file: SEEK_HOLE");
+		hole = MIN(hole, size);
+		GhostChunkEntry ce = GHOST_CHUNK_ENTRY__INIT;
+		ce.off = data;
+		ce.len = hole - data;
+		int r = oc_img_write_entry(img, &ce.base);
+		if (r < 0)
+			return r;
+		r = ghost_copy_out(img, fd, data, ce.len);
+		if (r < 0)
+			return r;
+		off = hole;
+	}
+	return 0;
+}
+
 /* Save the contents of an unlinked file and map its id to the ghost. */
 static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st)
 {
@@ -55,12 +109,16 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 
 	if (!S_ISREG(st->st_mode))
 		return oc_error(-EOPNOTSUPP, "unlinked non-regular files are not supported");
+	/* What it holds counts, as with CRIU: not the holes of a sparse one. */
 	uint64_t limit = ctx->opts->ghost_limit ? ctx->opts->ghost_limit : GHOST_LIMIT;
-	if ((uint64_t)st->st_size > limit)
+	uint64_t held = MIN((uint64_t)st->st_size, (uint64_t)st->st_blocks * 512);
+	if (held > limit)
 		return oc_error(-EFBIG,
 				"unlinked file of %" PRIu64 " bytes is over the ghost limit of %" PRIu64
 				" bytes (--ghost-limit raises it)",
-				(uint64_t)st->st_size, limit);
+				held, limit);
+	off_t first_hole = lseek(fd, 0, SEEK_HOLE);
+	bool sparse = first_hole >= 0 && first_hole < st->st_size;
 
 	ge.uid = st->st_uid;
 	ge.gid = st->st_gid;
@@ -77,6 +135,8 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 	ge.mtim = &mtim;
 	ge.has_size = true;
 	ge.size = st->st_size;
+	ge.has_chunks = sparse;
+	ge.chunks = sparse;
 
 	r = oc_img_create(ctx->dir, OC_IMG_GHOST_FILE, remap_id, &img);
 	if (r < 0)
@@ -84,18 +144,9 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 	r = oc_img_write_entry(img, &ge.base);
 	if (r < 0)
 		return r;
-	char buf[65536];
-	for (off_t off = 0; off < st->st_size;) {
-		ssize_t n = pread(fd, buf, sizeof(buf), off);
-		if (n < 0)
-			return oc_error_errno(-errno, "cannot read unlinked file");
-		if (n == 0)
-			break;
-		r = oc_img_write_raw(img, buf, n);
-		if (r < 0)
-			return r;
-		off += n;
-	}
+	r = sparse ? ghost_copy_chunks(img, fd, st->st_size) : ghost_copy_out(img, fd, 0, st->st_size);
+	if (r < 0)
+		return r;
 	r = oc_img_commit(img);
 	if (r < 0)
 		return r;
@@ -305,6 +356,54 @@ const struct oc_fd_kind oc_fd_kind_memfd = {
 
 /* ---- restore ------------------------------------------------------------ */
 
+/* Copy @len bytes of @img to @fd at @off. */
+static int ghost_copy_in(struct oc_img *img, int fd, uint64_t off, uint64_t len, const char *path)
+{
+	char buf[65536];
+
+	while (len) {
+		size_t n = MIN(len, (uint64_t)sizeof(buf));
+		int r = oc_img_read_raw(img, buf, n);
+		if (r < 0)
+			return r;
+		if (pwrite(fd, buf, n, off) != (ssize_t)n)
+			return oc_error_errno(-errno, "cannot write %s", path);
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * The contents: runs of data with holes between them (chunks), or all of
+ * it, of the given size or (CRIU's images without one) to the image's end.
+ */
+static int ghost_fill(struct oc_img *img, const GhostFileEntry *ge, int fd, const char *path)
+{
+	if (!(ge->has_chunks && ge->chunks)) {
+		uint64_t size = ge->has_size ? ge->size : oc_img_size(img) - oc_img_offset(img);
+		return ghost_copy_in(img, fd, 0, size, path);
+	}
+	uint64_t size = ge->has_size ? ge->size : 0;
+	for (;;) {
+		ProtobufCMessage *m = NULL;
+		int r = oc_img_read_entry(img, &ghost_chunk_entry__descriptor, &m);
+		if (r <= 0)
+			return r < 0 ? r : ftruncate(fd, size) < 0 ? oc_error_errno(-errno, "cannot size %s", path) : 0;
+		GhostChunkEntry *ce = (GhostChunkEntry *)m;
+		uint64_t off = ce->off, len = ce->len;
+		protobuf_c_message_free_unpacked(m, NULL);
+		if (off > UINT64_MAX - len || (ge->has_size && off + len > size) ||
+		    len > oc_img_size(img) - oc_img_offset(img))
+			return oc_error(-EINVAL, "%s: a chunk of %" PRIu64 " bytes at %" PRIu64 " is out of bounds",
+					oc_img_name(img), len, off);
+		r = ghost_copy_in(img, fd, off, len, path);
+		if (r < 0)
+			return r;
+		size = MAX(size, off + len);
+	}
+}
+
 /* Recreate an unlinked file from its ghost image; *ret_path is its name. */
 static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t remap_id, char **ret_path)
 {
@@ -353,18 +452,9 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 		r = oc_error_errno(-errno, "cannot recreate unlinked file %s", name);
 		goto out;
 	}
-	char buf[65536];
-	for (uint64_t left = size; left;) {
-		size_t chunk = MIN(left, (uint64_t)sizeof(buf));
-		r = oc_img_read_raw(img, buf, chunk);
-		if (r < 0)
-			goto out;
-		if (write(fd, buf, chunk) != (ssize_t)chunk) {
-			r = oc_error_errno(-errno, "cannot write %s", path);
-			goto out;
-		}
-		left -= chunk;
-	}
+	r = ghost_fill(img, ge, fd, path);
+	if (r < 0)
+		goto out;
 	if (fchown(fd, ge->uid, ge->gid) < 0)
 		pr_debug("ghost %s: fchown: %m", path);
 	/* After the owner: chown clears the set-id bits, and open's mode
