@@ -60,6 +60,9 @@ const struct criu_opt_desc criu_opt_table[] = {
 	OPT("all", 0, NONE),
 	/* Without a value: datagram sockets connected to named ones outside. */
 	OPT("ext-unix-sk", 'x', OPTIONAL),
+	/* A watched inode's path comes from its file handle, always. */
+	BOOL("force-irmap", 0),
+	OPT("irmap-scan-path", 0, REQUIRED),
 	/* A ghost file's holes are found with SEEK_DATA/SEEK_HOLE, either way. */
 	BOOL("ghost-fiemap", 0),
 	/* ocicr saves every unlinked open file as a ghost: nothing to allow. */
@@ -83,7 +86,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NBOOL("auto-dedup", "pre-dump"),
 	NOPT("libdir", 'L', REQUIRED, "plugins"),
 	NOPT("cpu-cap", 0, OPTIONAL, "cpuinfo images"),
-	NBOOL("force-irmap", NULL),
 	NOPT("ext-mount-map", 'M', REQUIRED, "external mounts"),
 	NOPT("exec-cmd", 0, NONE, NULL),
 	NOPT("manage-cgroups", 0, OPTIONAL, "cgroups"),
@@ -94,7 +96,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("enable-external-sharing", 0, NONE, "mount namespaces"),
 	NOPT("enable-external-masters", 0, NONE, "mount namespaces"),
 	NOPT("freeze-cgroup", 0, REQUIRED, "cgroups"),
-	NOPT("irmap-scan-path", 0, REQUIRED, NULL),
 	NOPT("lsm-profile", 0, REQUIRED, "LSM profiles"),
 	NOPT("external", 0, REQUIRED, "external resources"),
 	NOPT("empty-ns", 0, REQUIRED, "network namespaces"),

@@ -50,6 +50,7 @@ static const struct rpc_field {
 	{ "rst_sibling", "restore-sibling", RPC_JOB_RESTORE },
 	{ "ext_unix_sk", "ext-unix-sk", FOR_CR },
 	{ "link_remap", "link-remap", FOR_CR },
+	{ "force_irmap", "force-irmap", RPC_JOB_DUMP },
 	{ "root", "root", FOR_CR },
 };
 

@@ -375,3 +375,14 @@ EOF
 	assert_success
 	wl_expect_pass
 }
+
+@test "options ocicr has no need of are accepted: --link-remap, --ghost-fiemap, --force-irmap, --irmap-scan-path" {
+	wl_start tree
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --link-remap --ghost-fiemap --force-irmap \
+		--irmap-scan-path /nonesuch --no-ghost-fiemap
+	assert_success
+	wait_tree_gone
+	run criu restore -D "$WL_DIR/img" -o restore.log -d --link-remap
+	assert_success
+	wl_expect_pass
+}
