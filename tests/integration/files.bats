@@ -45,3 +45,9 @@ teardown() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "files: a dump that leaves the tree running leaves an unlinked sparse file's offset as it was" {
+	wl_start ghost_holes
+	wl_dump -R
+	wl_expect_pass
+}

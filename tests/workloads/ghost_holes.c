@@ -2,8 +2,9 @@
 /*
  * A sparse file, unlinked while open (fd 10): 4 KiB of data at its start
  * and 4 KiB at 64 MiB, holes elsewhere, so it is larger than the default
- * ghost limit but holds little.  After restore it is still unlinked, of
- * the same size, with its data in place and its holes still holes.
+ * ghost limit but holds little; its offset is 777.  After restore (or a
+ * dump that left it running) it is still unlinked, of the same size and
+ * offset, with its data in place and its holes still holes.
  */
 #include <sys/stat.h>
 
@@ -27,6 +28,7 @@ int main(int argc, char **argv)
 	wl_fill(buf, DATA_LEN, 2);
 	WL_SETUP(pwrite(10, buf, DATA_LEN, FAR) == DATA_LEN, "write far");
 	WL_SETUP(unlink(path) == 0, "unlink");
+	WL_SETUP(lseek(10, 777, SEEK_SET) == 777, "lseek");
 	WL_SETUP(fstat(10, &st) == 0 && st.st_blocks * 512 < (1 << 20), "the file is sparse here");
 
 	wl_ready();
@@ -43,5 +45,6 @@ int main(int argc, char **argv)
 	WL_CHECK(pread(10, buf, DATA_LEN, FAR / 2) == DATA_LEN && !memcmp(buf, zero, DATA_LEN),
 		 "the hole at 32 MiB holds data");
 	WL_CHECK(access(path, F_OK) < 0, "%s exists again", path);
+	WL_CHECK(lseek(10, 0, SEEK_CUR) == 777, "the offset is %lld, not 777", (long long)lseek(10, 0, SEEK_CUR));
 	wl_pass();
 }

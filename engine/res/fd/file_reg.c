@@ -98,8 +98,22 @@ static int ghost_copy_chunks(struct oc_img *img, int fd, off_t size)
 }
 
 /* Save the contents of an unlinked file and map its id to the ghost. */
+/* The task's offset in a file we share its open file with, put back. */
+struct saved_pos {
+	int fd;
+	off_t pos;
+};
+
+static void saved_pos_restore(struct saved_pos *p)
+{
+	if (p->pos >= 0)
+		lseek(p->fd, p->pos, SEEK_SET);
+}
+
 static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st)
 {
+	/* SEEK_HOLE and SEEK_DATA move the offset the task sees. */
+	_cleanup_(saved_pos_restore) struct saved_pos pos = { fd, lseek(fd, 0, SEEK_CUR) };
 	struct oc_arena *a = ctx->arena;
 	GhostFileEntry ge = GHOST_FILE_ENTRY__INIT;
 	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
