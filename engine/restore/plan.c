@@ -183,15 +183,18 @@ static int plan_stages(struct plan_build *b, const struct oc_fd_kind *kind, size
 }
 
 /*
- * A file under /proc/PID/ of a task of the tree (a task reading its child's
- * stat, say): no such task exists while the coordinator opens files, so the
- * task holding it opens it as it installs its fds, once PID exists.
+ * A file of a task of the tree: under /proc/PID/ (a task reading its
+ * child's stat, say), or a pidfd.  No such task exists while the
+ * coordinator opens files, so the task holding it opens it as it installs
+ * its fds, once PID exists.
  */
 static struct oc_rst_task *proc_file_task(struct oc_rst_ctx *ctx, uint32_t id)
 {
 	FileEntry *fe = oc_rst_find_file(ctx, id);
 	int pid, end = 0;
 
+	if (fe && fe->type == FD_TYPES__PIDFD && fe->pidfd)
+		return oc_rst_task_by_pid(ctx, fe->pidfd->nspid);
 	if (!fe || fe->type != FD_TYPES__REG || !fe->reg || !fe->reg->name)
 		return NULL;
 	if (sscanf(fe->reg->name, "/proc/%d/%n", &pid, &end) != 1 || !end)

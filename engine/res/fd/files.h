@@ -96,6 +96,7 @@ extern const struct oc_fd_kind oc_fd_kind_signalfd;
 extern const struct oc_fd_kind oc_fd_kind_timerfd;
 extern const struct oc_fd_kind oc_fd_kind_inotify;
 extern const struct oc_fd_kind oc_fd_kind_fanotify;
+extern const struct oc_fd_kind oc_fd_kind_pidfd;
 
 /*
  * Is @fd an anonymous-inode file of kind @name, as its link names it
