@@ -204,6 +204,10 @@ struct oc_rst_vdso {
 	uint8_t *img_copy; /* its saved bytes */
 };
 
+/* A thread's scheduling policy, priority and nice value (res/task/thread.c),
+ * set from outside by the coordinator as the thread is finished. */
+int oc_rst_thread_sched(const ThreadCoreEntry *tc, pid_t tid);
+
 void oc_rst_vdso_done(struct oc_rst_vdso *vd);
 /* Decide how, reading the saved vDSO pages; before the runs are laid out. */
 int oc_rst_vdso_prepare(struct oc_rst_agent *ag, struct oc_rst_vdso *vd);

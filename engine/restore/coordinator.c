@@ -658,6 +658,9 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_st
 		mask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
 		if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask) < 0)
 			return oc_error_errno(-errno, "thread %d: cannot set the signal mask", tid);
+		r = oc_rst_thread_sched(core->thread_core, tid);
+		if (r < 0)
+			return r;
 	}
 	/* Pending before the first instruction: the task stops at once. */
 	if (leave_stopped)
