@@ -54,7 +54,7 @@ int oc_rst_inherit_check_used(struct oc_rst_ctx *ctx)
 
 	for (size_t i = 0; i < o->n_inherit_fds; i++)
 		if (!ctx->inherit_used || !ctx->inherit_used[i])
-			return oc_error(-ENOENT, "--inherit-fd fd[%d]:%s: nothing in the images is %s", o->inherit_fds[i].fd,
-					o->inherit_fds[i].key, o->inherit_fds[i].key);
+			return oc_error(-ENOENT, "--inherit-fd fd[%d]:%s: nothing in the images is %s",
+					o->inherit_fds[i].fd, o->inherit_fds[i].key, o->inherit_fds[i].key);
 	return 0;
 }

@@ -138,3 +138,52 @@ wl_start_on_pty() {
 	run cat "$WL_DIR/result"
 	assert_output PASS
 }
+
+rpc_py() {
+	local py
+	for py in python3 /usr/bin/python3; do
+		if "$py" -c 'import google.protobuf' 2>/dev/null; then
+			"$py" "$BATS_TEST_DIRNAME/rpc_client.py" "$OCICR" "$@"
+			return
+		fi
+	done
+	skip "needs python3 with google.protobuf (Debian python3-protobuf)"
+}
+
+@test "tty over RPC: orphan_pts_master at dump and restore; the new master reaches the client over SCM_RIGHTS, in CRIU's order" {
+	requires protoc
+	wl_start_on_pty
+	mkdir -p "$WL_DIR/work"
+	run rpc_py send "type: DUMP opts { images_dir_fd: -1 pid: $WL_PID log_file: \"dump.log\" log_level: 4
+		shell_job: false orphan_pts_master: true notify_scripts: true }" \
+		--images "$WL_DIR/img" --work "$WL_DIR/work"
+	[ "$status" -eq 0 ] || { show_log "$WL_DIR/work/dump.log"; fail "$output"; }
+	assert_line --partial 'reply DUMP success=true'
+	wait_tree_gone
+	run rpc_py send "type: RESTORE opts { images_dir_fd: -1 log_file: \"restore.log\" log_level: 4
+		rst_sibling: true orphan_pts_master: true notify_scripts: true }" \
+		--images "$WL_DIR/img" --work "$WL_DIR/work" --wait-root "$WL_DIR/result" --pty-talk
+	[ "$status" -eq 0 ] || { show_log "$WL_DIR/work/restore.log"; fail "$output"; }
+	# runc forwards this fd to its --console-socket: it comes before post-restore.
+	assert_equal "$(grep '^notify ' <<<"$output" | sed 's/^notify //' | paste -sd' ')" \
+		"pre-restore setup-namespaces pid=$WL_PID post-setup-namespaces orphan-pts-master fd post-restore pid=$WL_PID pre-resume post-resume"
+	assert_line 'pty greeted'
+	assert_line "root $WL_PID parent=client exited=0"
+	run cat "$WL_DIR/result"
+	assert_output PASS
+}
+
+@test "tty over RPC: without orphan_pts_master the restore names what is missing and leaves nothing" {
+	requires protoc
+	wl_start_on_pty
+	mkdir -p "$WL_DIR/work"
+	run rpc_py send "type: DUMP opts { images_dir_fd: -1 pid: $WL_PID orphan_pts_master: true }" \
+		--images "$WL_DIR/img" --work "$WL_DIR/work"
+	assert_line --partial 'reply DUMP success=true'
+	wait_tree_gone
+	run rpc_py send "type: RESTORE opts { images_dir_fd: -1 rst_sibling: true }" --images "$WL_DIR/img" \
+		--work "$WL_DIR/work"
+	assert_line --partial 'reply RESTORE success=false'
+	assert_line --partial 'give one with --inherit-fd fd[N]:tty['
+	pid_gone "$WL_PID"
+}

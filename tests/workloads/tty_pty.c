@@ -17,8 +17,8 @@
 
 #include "wl.h"
 
-#define ROWS 37
-#define COLS 101
+#define ROWS	   37
+#define COLS	   101
 #define VINTR_CHAR 0x07
 
 static bool pty_said(int fd, const char *want)
