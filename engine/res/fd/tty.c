@@ -236,7 +236,11 @@ static int classify(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 	if (index >= MAX_PTY_INDEX)
 		return oc_error(-EOPNOTSUPP, "%s: pty index %d is too big", fd->link, index);
 	*ret_id = index << 1;
-	if (!o->shell_job && !o->orphan_pts_master && !tree_holds_master(ctx, index))
+	/* A hung-up slave (its master closed) comes back hung up: no master
+	 * is needed for it. */
+	struct termios tio;
+	bool hung_up = tcgetattr(fd->local, &tio) < 0 && errno == EIO;
+	if (!hung_up && !o->shell_job && !o->orphan_pts_master && !tree_holds_master(ctx, index))
 		return oc_error(-EPERM,
 				"%s: a pty whose master is outside the tree: dump with --external %s (then "
 				"restore with --inherit-fd fd[N]:%s) or with --shell-job",
@@ -276,8 +280,16 @@ static int dump_info(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t id,
 			return oc_error_errno(-errno, "tcgetattr on %s", fd->link);
 		return oc_dump_queue(ctx, OC_IMG_TTY_INFO, &ti->base, NULL);
 	}
-	if (!tty_is_master(id))
+	if (!tty_is_master(id)) {
 		tty_session(t, fd->st.st_rdev, &ti->sid, &ti->pgrp);
+	} else {
+		/* Through a master anyone may ask for the slave's session. */
+		pid_t sid = 0, pgrp = 0;
+		if (ioctl(fd->local, TIOCGSID, &sid) == 0 && sid > 0)
+			ti->sid = oc_dump_vpid(ctx, sid);
+		if (ioctl(fd->local, TIOCGPGRP, &pgrp) == 0 && pgrp > 0)
+			ti->pgrp = oc_dump_vpid(ctx, pgrp);
+	}
 	if (tty_is_master(id)) {
 		ti->locked = ioctl(fd->local, TIOCGPTLCK, &flag) == 0 && flag;
 		ti->packet_mode = ioctl(fd->local, TIOCGPKT, &flag) == 0 && flag;
@@ -382,10 +394,14 @@ static const char *tty_path(struct oc_rst_ctx *ctx, const TtyFileEntry *tf)
 	return rfe && rfe->reg ? rfe->reg->name : NULL;
 }
 
-/* termios, locked termios (needs CAP_SYS_ADMIN: best effort), window size. */
-static int restore_settings(int fd, const TtyInfoEntry *ti)
+/* termios, locked termios (needs CAP_SYS_ADMIN: best effort), window size,
+ * and for a pty slave of ours its owner (the devpts node's). */
+static int restore_settings(int fd, const TtyInfoEntry *ti, bool own_slave)
 {
 	struct termios tio;
+
+	if (own_slave && ti->has_uid && ti->has_gid && fchown(fd, ti->uid, ti->gid) < 0)
+		return oc_error_errno(-errno, "cannot give the terminal to %u:%u", ti->uid, ti->gid);
 
 	if (ti->termios) {
 		load_termios(ti->termios, &tio);
@@ -562,6 +578,23 @@ static int open_pair_end(struct oc_rst_files *files, FileEntry *fe, const TtyInf
 	return 0;
 }
 
+/* A slave that was hung up: one of a new pty whose master is closed. */
+static int open_hung_up(FileEntry *fe, int *ret_fd)
+{
+	int got, master = open_master(NULL, 0, O_RDWR, &got), fd;
+
+	if (master < 0)
+		return master;
+	fd = ioctl(master, TIOCGPTPEER, (fe->tty->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		fd = oc_error_errno(-errno, "cannot open the slave of a new pty");
+	close(master);
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	return 0;
+}
+
 static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
 	struct oc_rst_ctx *ctx = files->ctx;
@@ -577,13 +610,16 @@ static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	/* As CRIU: an inherited fd stands in for any terminal of that name. */
 	tty_key(key, sizeof(key), ti->rdev, ti->has_dev ? ti->dev : 0);
 	fd = oc_rst_inherited_fd(ctx, key);
-	if (fd >= 0) {
+	bool inherited = fd >= 0;
+	if (inherited) {
 		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0)
 			return oc_error_errno(-errno, "cannot dup the inherited fd of %s", key);
 	} else if (ti->type == TTY_TYPE__EXT_TTY) {
 		return oc_error(-ENOENT, "the images hold external terminal %s: give it with --inherit-fd fd[N]:%s",
 				key, key);
+	} else if (ti->type == TTY_TYPE__PTY && !ti->termios && !tty_is_master(ti->id)) {
+		return open_hung_up(fe, ret_fd);
 	} else if (ti->type == TTY_TYPE__PTY && (tty_is_master(ti->id) || file_of_info(ctx, ti->id | 1))) {
 		r = open_pair_end(files, fe, ti, &fd);
 		if (r < 0)
@@ -601,7 +637,7 @@ static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 		return oc_error(-EOPNOTSUPP, "terminal %s (file %u) is of a kind ocicr cannot restore yet", key,
 				fe->id);
 	}
-	if ((r = restore_settings(fd, ti)) < 0) {
+	if ((r = restore_settings(fd, ti, !inherited && ti->type == TTY_TYPE__PTY && !tty_is_master(ti->id))) < 0) {
 		close(fd);
 		return oc_error_wrap(r, "%s", key);
 	}
@@ -613,23 +649,30 @@ int oc_rst_tty_take_ctty(struct oc_rst_files *files, const struct oc_rst_task *t
 {
 	struct oc_rst_ctx *ctx = files->ctx;
 	const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_TTY_INFO);
-	int fd;
+	int fd, r = 0;
 
 	for (size_t i = 0; i < im->n; i++) {
 		TtyInfoEntry *ti = (TtyInfoEntry *)im->msgs[i];
 		FileEntry *fe;
 
-		if (ti->sid != (uint32_t)t->pid || tty_is_master(ti->id) || !(fe = file_of_info(ctx, ti->id)))
+		if (ti->sid != (uint32_t)t->pid || !ti->termios || !(fe = file_of_info(ctx, ti->id)))
 			continue;
 		if (oc_rst_open_file(files, fe->id, &fd) < 0)
 			continue; /* not one of ours: the restore fails elsewhere */
+		/* Only the master is held: take its slave for a moment. */
+		_cleanup_close_ int peer =
+			tty_is_master(ti->id) ? ioctl(fd, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
+		if (tty_is_master(ti->id) && peer < 0)
+			return oc_error_errno(-errno, "task %d: cannot open the slave of pty %u", t->pid,
+					      tty_index_of(ti->id));
+		if (peer >= 0)
+			fd = peer;
 		if (ioctl(fd, TIOCSCTTY, 0) < 0)
 			return oc_error_errno(-errno, "task %d: cannot make terminal %u its controlling terminal",
 					      t->pid, ti->id);
 		if (ti->pgrp == (uint32_t)t->pid && tcsetpgrp(fd, getpid()) < 0)
-			return oc_error_errno(-errno, "task %d: cannot make its group the terminal's foreground",
-					      t->pid);
-		return 0;
+			r = oc_error_errno(-errno, "task %d: cannot make its group the terminal's foreground", t->pid);
+		return r;
 	}
 	return 0;
 }
