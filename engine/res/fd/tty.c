@@ -248,6 +248,95 @@ static int classify(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 	return 0;
 }
 
+#define QUEUED_MAX 16384 /* CRIU's bound on a pty's queued bytes */
+
+/* Read what is queued for @fd to read (whole lines in canonical mode, as
+ * a read gets them), at most QUEUED_MAX bytes.  A master in packet mode
+ * puts a status byte before each read's data: dropped. */
+static ssize_t read_queued(int fd, uint8_t *buf, bool packet)
+{
+	size_t len = 0;
+	int avail;
+
+	while (len < QUEUED_MAX && ioctl(fd, FIONREAD, &avail) == 0 && avail > 0) {
+		size_t want = MIN((size_t)avail, QUEUED_MAX - len);
+		ssize_t n = read(fd, buf + len, want + packet);
+		if (n <= 0)
+			break;
+		if (packet) {
+			if (buf[len] != 0) /* TIOCPKT_DATA: else status only */
+				continue;
+			memmove(buf + len, buf + len + 1, n - 1);
+			n--;
+		}
+		len += n;
+	}
+	return len;
+}
+
+/* Write @len bytes into @fd (an end of a pty) with the terminal's
+ * processing that would change them off: output processing, echo and
+ * signals; the termios is put back after. */
+static void write_raw(int fd, int any_end, const uint8_t *data, size_t len)
+{
+	struct termios was, raw;
+	bool changed = tcgetattr(any_end, &was) == 0;
+
+	if (changed) {
+		raw = was;
+		raw.c_oflag &= ~OPOST;
+		raw.c_lflag &= ~(ECHO | ECHOE | ECHOK | ECHONL | ECHOCTL | ECHOKE | ISIG);
+		changed = tcsetattr(any_end, TCSANOW, &raw) == 0;
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	if (changed)
+		tcsetattr(any_end, TCSANOW, &was);
+}
+
+/*
+ * The bytes queued in a pty pair whose master is in the tree (CRIU's
+ * tty-data.img: each entry names the end that was to read them).  Read
+ * from each end and written back at once through the other, so the tree
+ * finds them where they were whatever becomes of the dump.
+ */
+static int dump_queued(struct oc_dump_ctx *ctx, int master, uint32_t master_id, bool packet)
+{
+	_cleanup_close_ int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	struct {
+		int from, to;
+		uint32_t id;
+	} ends[2] = { { master, slave, master_id }, { slave, master, master_id & ~1u } };
+
+	if (slave < 0)
+		return 0; /* a locked pty: nothing can have been written */
+	for (int e = 0; e < 2; e++) {
+		uint8_t *buf = oc_arena_alloc(ctx->arena, QUEUED_MAX);
+		ssize_t len;
+
+		if (!buf)
+			return -ENOMEM;
+		len = read_queued(ends[e].from, buf, packet && e == 0);
+		if (len <= 0)
+			continue;
+		write_raw(ends[e].to, slave, buf, len);
+		TtyDataEntry *td = OC_ARENA_MSG(ctx->arena, TtyDataEntry, TTY_DATA_ENTRY__INIT);
+		if (!td)
+			return -ENOMEM;
+		td->tty_id = ends[e].id;
+		td->data.data = buf;
+		td->data.len = len;
+		int r = oc_dump_queue(ctx, OC_IMG_TTY_DATA, &td->base, NULL);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int dump_info(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t id, TtyType type)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
@@ -307,6 +396,11 @@ static int dump_info(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t id,
 	ws->ws_xpixel = w.ws_xpixel;
 	ws->ws_ypixel = w.ws_ypixel;
 	ti->winsize = ws;
+	if (type == TTY_TYPE__PTY && tty_is_master(id)) {
+		int r = dump_queued(ctx, fd->local, id, ti->packet_mode);
+		if (r < 0)
+			return r;
+	}
 	return oc_dump_queue(ctx, OC_IMG_TTY_INFO, &ti->base, NULL);
 }
 
@@ -677,8 +771,29 @@ int oc_rst_tty_take_ctty(struct oc_rst_files *files, const struct oc_rst_task *t
 	return 0;
 }
 
-/* In the owner, once the fds are in: what needs every end opened (the
- * slave lock) or the session's groups (another foreground group). */
+/* The bytes that were queued in the pair of master @mi, at @master: each
+ * written into the other end, for its own end to read. */
+static void restore_queued(struct oc_rst_ctx *ctx, const TtyInfoEntry *mi, int master)
+{
+	const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_TTY_DATA);
+	_cleanup_close_ int slave = -1;
+
+	for (size_t i = 0; i < im->n; i++) {
+		TtyDataEntry *td = (TtyDataEntry *)im->msgs[i];
+
+		if (td->tty_id != mi->id && td->tty_id != (mi->id & ~1u))
+			continue;
+		if (slave < 0)
+			slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (slave < 0)
+			return;
+		write_raw(td->tty_id == mi->id ? slave : master, slave, td->data.data, td->data.len);
+	}
+}
+
+/* In the owner, once the fds are in: what needs every end opened (queued
+ * bytes, the slave lock) or the session's groups (another foreground
+ * group). */
 static int tty_setup(struct oc_rst_agent *ag, FileEntry *fe, int fd)
 {
 	TtyInfoEntry *ti = find_info(ag->ctx, fe->tty->tty_info_id);
@@ -686,6 +801,9 @@ static int tty_setup(struct oc_rst_agent *ag, FileEntry *fe, int fd)
 
 	if (!ti)
 		return 0;
+	/* Once a pair: in the setup of its first master file. */
+	if (ti->type == TTY_TYPE__PTY && tty_is_master(ti->id) && file_of_info(ag->ctx, ti->id) == fe)
+		restore_queued(ag->ctx, ti, fd);
 	if (ti->type == TTY_TYPE__PTY && tty_is_master(ti->id) && ti->locked && ioctl(fd, TIOCSPTLCK, &one) < 0)
 		return oc_error_errno(-errno, "cannot lock pty %u", tty_index_of(ti->id));
 	if (!tty_is_master(ti->id) && ti->sid && ti->pgrp && getsid(0) == (pid_t)ti->sid &&
@@ -711,5 +829,5 @@ const struct oc_fd_kind oc_fd_kind_tty = {
 	.dump = tty_dump,
 	.open = tty_open,
 	.setup = tty_setup,
-	.setup_what = "terminal lock, foreground group",
+	.setup_what = "queued bytes, terminal lock, foreground group",
 };
