@@ -206,16 +206,16 @@ static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct
 	if (pe->sid == pe->pid && !(root && ctx->opts->shell_job)) {
 		if (setsid() < 0)
 			return oc_error_errno(-errno, "task %d: setsid", t->pid);
-		int r = oc_rst_tty_take_ctty(files, t);
-		if (r < 0)
-			return r;
 	} else if ((pid_t)pe->pgid != getpgrp() && (!root || pe->pgid == pe->pid) && setpgid(0, pe->pgid) < 0) {
 		/* Our parent sets our group too, right after creating us; we
 		 * do it as well, before making children that inherit it. */
 		return oc_error_errno(-errno, "task %d: cannot join process group %u", t->pid, pe->pgid);
 	}
+	int r = oc_rst_tty_session(files, t);
+	if (r < 0)
+		return r;
 	if (t->session_done_fd >= 0) {
-		int r = oc_rst_send_byte(t->session_done_fd, OC_MSG_SESSION_MADE);
+		r = oc_rst_send_byte(t->session_done_fd, OC_MSG_SESSION_MADE);
 		if (r < 0)
 			return oc_error_errno(r, "task %d: cannot report its session", t->pid);
 		close(t->session_done_fd);

@@ -2,11 +2,13 @@
 /*
  * ptys held in odd ways (CRIU's tty00, pty01, pty04):
  *  - a child leads a session whose controlling terminal is a pty slave no
- *    task holds open: only the root holds its master;
+ *    task holds open: only the root holds its master; its own child's
+ *    group has the terminal's foreground;
  *  - the root holds a slave whose master it closed (hung up);
  *  - the root holds a slave it gave to another owner (fchown).
  * After the restore the child still has its controlling terminal (it can
- * open /dev/tty, whose session is its own), the hung-up slave is still
+ * open /dev/tty, whose session is its own, and its child's group is the
+ * foreground), the hung-up slave is still
  * hung up, the owner is the same.
  */
 #include <sys/ioctl.h>
@@ -29,25 +31,43 @@ static int new_pty(int *ret_slave)
 	return m;
 }
 
+/* Leads a session on the pty, with its child's group in the foreground. */
 static int child(const char *slave)
 {
-	int fd;
+	pid_t fg;
+	int fd, r = 0;
 
 	if (setsid() < 0)
 		return 10;
 	fd = open(slave, O_RDWR);
 	if (fd < 0 || ioctl(fd, TIOCSCTTY, 0) < 0)
 		return 11;
-	close(fd);
 	signal(SIGHUP, SIG_IGN);
+	signal(SIGTTOU, SIG_IGN);
+	fg = fork();
+	if (fg < 0)
+		return 12;
+	if (fg == 0) {
+		close(fd); /* the master stays the only file of the pty */
+		setpgid(0, 0);
+		for (;;)
+			pause();
+	}
+	if (setpgid(fg, fg) < 0 || tcsetpgrp(fd, fg) < 0)
+		return 13;
+	close(fd);
 	while (!wl_usr1_seen)
 		pause();
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY);
 	if (fd < 0)
-		return 1; /* no controlling terminal */
-	if (tcgetsid(fd) != getpid())
-		return 2;
-	return 0;
+		r = 1; /* no controlling terminal */
+	else if (tcgetsid(fd) != getpid())
+		r = 2;
+	else if (tcgetpgrp(fd) != fg)
+		r = 3; /* the foreground group is lost */
+	kill(fg, SIGKILL);
+	waitpid(fg, NULL, 0);
+	return r;
 }
 
 int main(int argc, char **argv)
@@ -83,8 +103,8 @@ int main(int argc, char **argv)
 	WL_CHECK(tcgetsid(m1) == pid, "pty 1 belongs to session %d, not the child's %d", tcgetsid(m1), pid);
 	kill(pid, SIGUSR1);
 	WL_CHECK(waitpid(pid, &status, 0) == pid, "waitpid: %s", strerror(errno));
-	WL_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		 "the child has no controlling terminal after restore (status 0x%x)", status);
+	WL_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's terminal after restore: %s (status 0x%x)",
+		 WIFEXITED(status) && WEXITSTATUS(status) == 3 ? "another foreground group" : "none", status);
 	WL_CHECK(write(s2, "x", 1) < 0 && errno == EIO, "the hung-up slave is not hung up");
 	WL_CHECK(fstat(s3, &st) == 0 && st.st_uid == UID && st.st_gid == GID, "slave owner %u:%u", st.st_uid,
 		 st.st_gid);

@@ -739,34 +739,55 @@ static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	return 0;
 }
 
-int oc_rst_tty_take_ctty(struct oc_rst_files *files, const struct oc_rst_task *t)
+/* An fd of terminal @ti among the files opened for the tree, or -1. */
+static int tree_fd_of(struct oc_rst_files *files, const TtyInfoEntry *ti)
+{
+	FileEntry *fe = file_of_info(files->ctx, ti->id);
+	int fd;
+
+	return fe && oc_rst_open_file(files, fe->id, &fd) == 0 ? fd : -1;
+}
+
+int oc_rst_tty_session(struct oc_rst_files *files, const struct oc_rst_task *t)
 {
 	struct oc_rst_ctx *ctx = files->ctx;
 	const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_TTY_INFO);
-	int fd, r = 0;
+	bool leader = getsid(0) == getpid(), group_leader = getpgrp() == getpid();
 
 	for (size_t i = 0; i < im->n; i++) {
 		TtyInfoEntry *ti = (TtyInfoEntry *)im->msgs[i];
-		FileEntry *fe;
-
-		if (ti->sid != (uint32_t)t->pid || !ti->termios || !(fe = file_of_info(ctx, ti->id)))
+		/* Only sessions the tree's own tasks lead (a shell job's root
+		 * stays in the restoring shell's). */
+		struct oc_rst_task *lt = ti->sid ? oc_rst_task_by_pid(ctx, ti->sid) : NULL;
+		if (!ti->termios || !lt || lt->pstree->sid != lt->pstree->pid ||
+		    (lt == ctx->tasks && ctx->opts->shell_job))
 			continue;
-		if (oc_rst_open_file(files, fe->id, &fd) < 0)
-			continue; /* not one of ours: the restore fails elsewhere */
-		/* Only the master is held: take its slave for a moment. */
-		_cleanup_close_ int peer =
-			tty_is_master(ti->id) ? ioctl(fd, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC) : -1;
-		if (tty_is_master(ti->id) && peer < 0)
-			return oc_error_errno(-errno, "task %d: cannot open the slave of pty %u", t->pid,
-					      tty_index_of(ti->id));
-		if (peer >= 0)
-			fd = peer;
-		if (ioctl(fd, TIOCSCTTY, 0) < 0)
-			return oc_error_errno(-errno, "task %d: cannot make terminal %u its controlling terminal",
-					      t->pid, ti->id);
-		if (ti->pgrp == (uint32_t)t->pid && tcsetpgrp(fd, getpid()) < 0)
-			r = oc_error_errno(-errno, "task %d: cannot make its group the terminal's foreground", t->pid);
-		return r;
+		int fd = tree_fd_of(files, ti);
+		if (fd < 0)
+			continue;
+		/* A master acts for its slave in both ioctls. */
+		if (leader && ti->sid == (uint32_t)t->pid) {
+			if (ioctl(fd, TIOCSCTTY, 0) < 0)
+				return oc_error_errno(-errno,
+						      "task %d: cannot make terminal %u its controlling terminal",
+						      t->pid, ti->id);
+		} else if (!(group_leader && ti->pgrp == (uint32_t)t->pid && getsid(0) == (pid_t)ti->sid)) {
+			continue;
+		}
+		if (ti->pgrp != (uint32_t)t->pid)
+			continue;
+		/* The foreground: a background group's member is stopped for
+		 * asking, unless SIGTTOU is held off. */
+		sigset_t ttou, was;
+		sigemptyset(&ttou);
+		sigaddset(&ttou, SIGTTOU);
+		sigprocmask(SIG_BLOCK, &ttou, &was);
+		int r = tcsetpgrp(fd, getpid());
+		int err = errno;
+		sigprocmask(SIG_SETMASK, &was, NULL);
+		if (r < 0)
+			return oc_error_errno(-err, "task %d: cannot make its group terminal %u's foreground", t->pid,
+					      ti->id);
 	}
 	return 0;
 }
@@ -792,8 +813,7 @@ static void restore_queued(struct oc_rst_ctx *ctx, const TtyInfoEntry *mi, int m
 }
 
 /* In the owner, once the fds are in: what needs every end opened (queued
- * bytes, the slave lock) or the session's groups (another foreground
- * group). */
+ * bytes, the slave lock). */
 static int tty_setup(struct oc_rst_agent *ag, FileEntry *fe, int fd)
 {
 	TtyInfoEntry *ti = find_info(ag->ctx, fe->tty->tty_info_id);
@@ -806,19 +826,6 @@ static int tty_setup(struct oc_rst_agent *ag, FileEntry *fe, int fd)
 		restore_queued(ag->ctx, ti, fd);
 	if (ti->type == TTY_TYPE__PTY && tty_is_master(ti->id) && ti->locked && ioctl(fd, TIOCSPTLCK, &one) < 0)
 		return oc_error_errno(-errno, "cannot lock pty %u", tty_index_of(ti->id));
-	if (!tty_is_master(ti->id) && ti->sid && ti->pgrp && getsid(0) == (pid_t)ti->sid &&
-	    tcgetpgrp(fd) != (pid_t)ti->pgrp) {
-		/* A member of a background group is stopped for this
-		 * unless SIGTTOU is held off. */
-		sigset_t ttou, was;
-		sigemptyset(&ttou);
-		sigaddset(&ttou, SIGTTOU);
-		sigprocmask(SIG_BLOCK, &ttou, &was);
-		if (tcsetpgrp(fd, ti->pgrp) < 0)
-			oc_agent_warn(ag, "terminal %u: cannot give the foreground to group %u: %s", ti->id, ti->pgrp,
-				      strerror(errno));
-		sigprocmask(SIG_SETMASK, &was, NULL);
-	}
 	return 0;
 }
 
@@ -829,5 +836,5 @@ const struct oc_fd_kind oc_fd_kind_tty = {
 	.dump = tty_dump,
 	.open = tty_open,
 	.setup = tty_setup,
-	.setup_what = "queued bytes, terminal lock, foreground group",
+	.setup_what = "queued bytes, terminal lock",
 };
