@@ -169,6 +169,10 @@ struct oc_dump_opts {
 	uint64_t ghost_limit;	 /* the largest unlinked file whose contents are
 				 * saved, in bytes (CRIU's --ghost-limit);
 				 * 0: 64 MiB */
+	/* CRIU's --external strings: "mnt[MOUNTPOINT]:KEY" names a mount of
+	 * the tree's mount namespace external (not saved; its key is). */
+	const char *const *externals;
+	size_t n_externals;
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
@@ -204,6 +208,13 @@ struct oc_restore_opts {
 	/* The tree must reach its restorer within this many milliseconds, or
 	 * the restore fails and undoes itself; 0: OC_RESTORE_TIMEOUT_MS. */
 	unsigned timeout_ms;
+	/* The root file system of a tree with a mount namespace of its own
+	 * (CRIU's --root); the tree's mounts are made again below it. */
+	const char *root;
+	/* CRIU's --external strings: "mnt[KEY]:PATH" gives the host path of
+	 * the external mount KEY. */
+	const char *const *externals;
+	size_t n_externals;
 };
 
 #define OC_RESTORE_TIMEOUT_MS (120u * 1000)

@@ -626,8 +626,11 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	/* In a new pid namespace the root is its pid 1 (the image says so)
 	 * and has another pid outside.  A sibling root is the caller's
 	 * parent's child: that one waits for it. */
-	pid_t pid = clone_with_pid(ctx->tasks[0].pid,
-				   ctx->ns->clone_flags | (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
+	/* A new mount namespace is the one ocicr is in now (res/ns/mnt.c). */
+	pid_t pid = clone_with_pid(ctx->tasks[0].pid, (ctx->ns->clone_flags & ~(uint64_t)CLONE_NEWNS) |
+							      (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
+	if (pid > 0)
+		oc_mnt_rst_leave(ctx);
 	if (pid < 0)
 		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
@@ -701,7 +704,11 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
 	const struct oc_plan *plan = &ctx->plan;
-	int r = oc_rst_files_begin(files);
+	/* The tree's files open inside its mount tree. */
+	int r = oc_mnt_rst_enter(ctx);
+
+	if (r >= 0)
+		r = oc_rst_files_begin(files);
 
 	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
 		const struct oc_plan_step *s = &plan->steps[plan->order[k]];
@@ -727,6 +734,7 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		}
 		}
 	}
+	oc_mnt_rst_leave(ctx);
 	return r;
 }
 

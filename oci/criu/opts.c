@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "oci/criu/opts.h"
+#include "core/cleanup.h"
 
 #define OPT(n, s, a)                                                               \
 	{                                                                          \
@@ -58,12 +59,14 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("extra", 0),
 	BOOL("experimental", 0),
 	OPT("all", 0, NONE),
+	OPT("root", 'r', REQUIRED),
+	OPT("external", 0, REQUIRED),
+	OPT("ext-mount-map", 'M', REQUIRED),
 	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
 	{ .name = "no-snapshot", .supported = true, .ocicr_only = true },
 	{ .name = "plan-only", .supported = true, .ocicr_only = true },
 	/* Refused by name until their feature exists. */
 	NOPT("join-ns", 'J', REQUIRED, "joining namespaces"),
-	NOPT("root", 'r', REQUIRED, "restoring under another root"),
 	NOPT("ext-unix-sk", 'x', OPTIONAL, "unix sockets with peers outside the tree"),
 	NBOOL("tcp-established", "TCP connections"),
 	NBOOL("log-pid", NULL),
@@ -80,7 +83,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("libdir", 'L', REQUIRED, "plugins"),
 	NOPT("cpu-cap", 0, OPTIONAL, "cpuinfo images"),
 	NBOOL("force-irmap", NULL),
-	NOPT("ext-mount-map", 'M', REQUIRED, "external mounts"),
 	NOPT("exec-cmd", 0, NONE, NULL),
 	NOPT("manage-cgroups", 0, OPTIONAL, "cgroups"),
 	NOPT("cgroup-root", 0, REQUIRED, "cgroups"),
@@ -92,7 +94,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("freeze-cgroup", 0, REQUIRED, "cgroups"),
 	NOPT("irmap-scan-path", 0, REQUIRED, NULL),
 	NOPT("lsm-profile", 0, REQUIRED, "LSM profiles"),
-	NOPT("external", 0, REQUIRED, "external resources"),
 	NOPT("empty-ns", 0, REQUIRED, "network namespaces"),
 	NOPT("lazy-pages", 0, NONE, "lazy pages"),
 	NOPT("cgroup-props", 0, REQUIRED, "cgroups"),
@@ -174,6 +175,8 @@ void criu_opts_fini(struct criu_opts *o)
 	free(o->log_file);
 	free(o->pidfile);
 	str_list_free(&o->action_scripts);
+	free(o->root);
+	str_list_free(&o->externals);
 	str_list_free(&o->features);
 	str_list_free(&o->unsupported);
 	criu_opts_init(o);
@@ -301,6 +304,26 @@ static bool *flag_slot(struct criu_opts *o, const char *name)
 	return NULL;
 }
 
+/* The kinds of --external ocicr knows: "mnt[A]:B"; --ext-mount-map A:B
+ * is the same as --external mnt[A]:B. */
+static int add_external(struct criu_opts *o, const char *name, const char *value)
+{
+	const char *colon = strchr(value, ':');
+	_cleanup_free_ char *s = NULL;
+
+	if (!strcmp(name, "ext-mount-map")) {
+		if (!colon || colon == value || !colon[1])
+			return oc_error(-EINVAL, "invalid argument for --%s: %s (KEY:VALUE)", name, value);
+		if (asprintf(&s, "mnt[%.*s]:%s", (int)(colon - value), value, colon + 1) < 0)
+			return -ENOMEM;
+		return str_list_add(&o->externals, s);
+	}
+	const char *close = strstr(value, "]:");
+	if (strncmp(value, "mnt[", 4) || !close || close == value + 4 || !close[2])
+		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s (only mnt[A]:B)", value);
+	return str_list_add(&o->externals, value);
+}
+
 static int set_supported(struct criu_opts *o, const char *name, const char *value, bool negated)
 {
 	bool *flag = flag_slot(o, name);
@@ -344,6 +367,10 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return parse_size(name, value, &o->ghost_limit);
 	if (!strcmp(name, "status-fd"))
 		return parse_int(name, value, 0, &o->status_fd);
+	if (!strcmp(name, "root"))
+		return set_string(&o->root, value);
+	if (!strcmp(name, "external") || !strcmp(name, "ext-mount-map"))
+		return add_external(o, name, value);
 	if (!strcmp(name, "all")) {
 		o->check_extra = o->check_experimental = true;
 		return 0;
@@ -424,6 +451,8 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->file_locks = o->file_locks;
 	d->freeze_timeout = o->timeout;
 	d->ghost_limit = o->ghost_limit;
+	d->externals = (const char *const *)o->externals.v;
+	d->n_externals = o->externals.n;
 	/* CRIU's post-dump scripts see the tree still frozen (a file system
 	 * snapshot, say): no copy-on-write snapshot that lets it run first. */
 	d->no_snapshot = o->action_scripts.n > 0;
@@ -444,5 +473,8 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->shell_job = o->shell_job;
 	r->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
 	r->timeout_ms = o->timeout_ms;
+	r->root = o->root && strcmp(o->root, "/") ? o->root : NULL;
+	r->externals = (const char *const *)o->externals.v;
+	r->n_externals = o->externals.n;
 	return 0;
 }

@@ -81,6 +81,9 @@ struct criu_opts {
 	uint64_t ghost_limit;		     /* bytes; 0: the engine's default */
 	int status_fd;			     /* -1: none */
 	struct criu_str_list action_scripts; /* in the order given */
+	char *root;			     /* --root: the tree's root file system */
+	/* --external, and --ext-mount-map A:B as "mnt[A]:B" */
+	struct criu_str_list externals;
 	/* check */
 	struct criu_str_list features;
 	bool check_extra, check_experimental;

@@ -30,7 +30,7 @@ static const struct oc_ns_kind_desc {
 	KIND(OC_NS_IPC, "ipc", CLONE_NEWIPC, ipc_ns_id, &oc_ns_ipc_ops),
 	KIND(OC_NS_UTS, "uts", CLONE_NEWUTS, uts_ns_id, &oc_ns_uts_ops),
 	KIND(OC_NS_TIME, "time", CLONE_NEWTIME, time_ns_id, NULL),
-	KIND(OC_NS_MNT, "mnt", CLONE_NEWNS, mnt_ns_id, NULL),
+	KIND(OC_NS_MNT, "mnt", CLONE_NEWNS, mnt_ns_id, &oc_ns_mnt_ops),
 	KIND(OC_NS_USER, "user", CLONE_NEWUSER, user_ns_id, NULL),
 	KIND(OC_NS_CGROUP, "cgroup", CLONE_NEWCGROUP, cgroup_ns_id, NULL),
 };
@@ -201,6 +201,12 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 		ctx->ns_dumped |= 1u << k;
 		if (!ops->dump)
 			continue;
+		if (ops->dump_outside) {
+			r = ops->dump(ctx, id);
+			if (r < 0)
+				return oc_error_wrap(r, "%s namespace of task %d", ns_kinds[k].name, ctx->tasks[0].pid);
+			continue;
+		}
 		r = oc_ns_enter(ctx->tasks[0].pid, ns_kinds[k].name, &own_fd);
 		if (r < 0)
 			return r;
@@ -270,11 +276,18 @@ static int each_new_ns(struct oc_rst_ctx *ctx, pid_t root_pid, size_t off, const
 		hook = *(int (*const *)(struct oc_rst_ctx *, void *))((const char *)ops + off);
 		if (!hook)
 			continue;
+		/* Entering a mount namespace moves the working directory. */
+		_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (cwd < 0)
+			return oc_error_errno(-errno, "cannot open the working directory");
 		r = oc_ns_enter(root_pid, ns_kinds[k].name, &own_fd);
 		if (r < 0)
 			return r;
+		ctx->ns->root_pid = root_pid;
 		r = hook(ctx, ctx->ns->state[k]);
 		oc_ns_leave(ns_kinds[k].name, own_fd);
+		if (fchdir(cwd) < 0)
+			abort();
 		if (r < 0)
 			return oc_error_wrap(r, "%s the new %s namespace", what, ns_kinds[k].name);
 	}
