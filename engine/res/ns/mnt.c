@@ -692,25 +692,28 @@ static int set_flags(struct rst_mount *rm, const char *base)
 	return 0;
 }
 
-/* Mount those of @s's mounts whose lateness is @late, parents first,
- * then their flags, children first. */
-static int mount_all(struct oc_rst_ctx *ctx, struct rst_mnt_state *s, bool late, const char *base, int *tree_fds)
+/* Mount those of @s's mounts whose lateness is @late, parents first. */
+static int mount_all(struct oc_rst_ctx *ctx, struct rst_mnt_state *s, bool late, const char *base)
 {
-	int r;
-
 	for (size_t i = 0; i < s->n; i++) {
 		struct rst_mount *rm = &s->m[i];
 		if (rm == s->root || rm->late != late)
 			continue;
-		r = mount_one(ctx, rm, rm->late && rm->host ? tree_fds[i] : -1, base);
+		int r = mount_one(ctx, rm, rm->late && rm->host ? s->tree_fds[i] : -1, base);
 		if (r < 0)
 			return oc_error_wrap(r, "mount %u at %s", rm->e->mnt_id, rm->e->mountpoint);
 	}
+	return 0;
+}
+
+/* Then their flags, children first (a read-only parent last). */
+static int set_all_flags(struct rst_mnt_state *s, bool late, const char *base)
+{
 	for (size_t i = s->n; i-- > 0;) {
 		struct rst_mount *rm = &s->m[i];
-		if (rm->late != late || (rm == s->root && late))
+		if (rm->late != late)
 			continue;
-		r = set_flags(rm, base);
+		int r = set_flags(rm, base);
 		if (r < 0)
 			return r;
 	}
@@ -768,9 +771,11 @@ static int build_tree(struct oc_rst_ctx *ctx, struct rst_mnt_state *s)
 		return oc_error_errno(-errno, "cannot make the new mount namespace private");
 	if (mount(s->root_path, s->root_path, NULL, MS_BIND, NULL) < 0)
 		return oc_error_errno(-errno, "cannot bind the root %s", s->root_path);
-	r = mount_all(ctx, s, false, s->root_path, s->tree_fds);
+	r = mount_all(ctx, s, false, s->root_path);
 	if (r >= 0)
 		r = prepare_late(s);
+	if (r >= 0)
+		r = set_all_flags(s, false, s->root_path);
 	if (r < 0)
 		return r;
 	s->new_ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
@@ -829,7 +834,9 @@ static __attribute__((noreturn)) void late_mounter(struct oc_rst_ctx *ctx, struc
 		if (s->m[i].stand_in && umount2(s->m[i].e->mountpoint, MNT_DETACH) < 0)
 			r = oc_error_errno(-errno, "cannot unmount the stand-in at %s", s->m[i].e->mountpoint);
 	if (r >= 0)
-		r = mount_all(ctx, s, true, "", s->tree_fds);
+		r = mount_all(ctx, s, true, "");
+	if (r >= 0)
+		r = set_all_flags(s, true, "");
 	if (r < 0) {
 		const char *msg = oc_error_message();
 		if (write(err_fd, msg, strlen(msg)) < 0)
