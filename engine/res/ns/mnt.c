@@ -126,7 +126,8 @@ const char *oc_mnt_external(const char *const *ext, size_t n_ext, const char *ki
 
 	for (size_t i = 0; i < n_ext; i++) {
 		const char *s = ext[i];
-		if (strncmp(s, kind, kl) || s[kl] != '[' || strncmp(s + kl + 1, name, nl) || strncmp(s + kl + 1 + nl, "]:", 2))
+		if (strncmp(s, kind, kl) || s[kl] != '[' || strncmp(s + kl + 1, name, nl) ||
+		    strncmp(s + kl + 1 + nl, "]:", 2))
 			continue;
 		return s + kl + 1 + nl + 2;
 	}
@@ -145,6 +146,9 @@ static int parse_flags(struct oc_arena *a, struct libmnt_fs *fs, MntEntry *e)
 
 	if (mnt_optstr_get_flags(mnt_fs_get_vfs_options(fs), &fl, map) < 0)
 		return oc_error(-EINVAL, "mount %d: cannot parse its options", mnt_fs_get_id(fs));
+	/* mountinfo names no atime option for strictatime. */
+	if (!(fl & (MS_NOATIME | MS_RELATIME)))
+		fl |= MS_STRICTATIME;
 	e->flags = (uint32_t)fl;
 	fl = 0;
 	opts = strdup(fso ? fso : "");
@@ -176,10 +180,15 @@ static void parse_propagation(struct libmnt_fs *fs, MntEntry *e)
 	e->shared_id = e->master_id = 0;
 	if (!opt)
 		return;
-	if ((p = strstr(opt, "shared:")))
+	/* As CRIU: the flags say it too. */
+	if ((p = strstr(opt, "shared:"))) {
 		e->shared_id = (uint32_t)strtoul(p + 7, NULL, 10);
-	if ((p = strstr(opt, "master:")))
+		e->flags |= MS_SHARED;
+	}
+	if ((p = strstr(opt, "master:"))) {
 		e->master_id = (uint32_t)strtoul(p + 7, NULL, 10);
+		e->flags |= MS_SLAVE;
+	}
 }
 
 /* The file system type of each mount, by index, for messages (the image
@@ -206,8 +215,10 @@ static int entry_of(struct oc_arena *a, struct libmnt_fs *fs, MntEntry *e)
 	e->source = oc_arena_strdup(a, src ? src : "none");
 	if (!e->root || !e->mountpoint || !e->source)
 		return -ENOMEM;
-	parse_propagation(fs, e);
-	return parse_flags(a, fs, e);
+	int r = parse_flags(a, fs, e);
+	if (r >= 0)
+		parse_propagation(fs, e);
+	return r;
 }
 
 /* The mount of @m[0..n) that @e binds: same device, @e's root below its. */
@@ -497,7 +508,8 @@ static int resolve_mounts(struct oc_rst_ctx *ctx, struct rst_mnt_state *s)
 				if (s->m[j].e->root_dev == e->root_dev && !s->m[j].host &&
 				    path_below(e->root, s->m[j].e->root))
 					rm->bind_of = &s->m[j];
-			if (!rm->bind_of && s->root->e->root_dev == e->root_dev && path_below(e->root, s->root->e->root))
+			if (!rm->bind_of && s->root->e->root_dev == e->root_dev &&
+			    path_below(e->root, s->root->e->root))
 				rm->bind_of = s->root;
 			if (!rm->bind_of && !fs_mountable(e->fstype))
 				return oc_error(-EOPNOTSUPP, "mount %u at %s: a %s file system cannot be made again",
@@ -508,9 +520,8 @@ static int resolve_mounts(struct oc_rst_ctx *ctx, struct rst_mnt_state *s)
 						"which ocicr cannot make yet",
 						e->mnt_id, e->mountpoint, e->root, fs_name(e));
 		}
-		rm->late = rm != s->root &&
-			   ((!rm->host && !rm->bind_of && fs_late(e->fstype)) || (rm->bind_of && rm->bind_of->late) ||
-			    (rm->parent && rm->parent->late));
+		rm->late = rm != s->root && ((!rm->host && !rm->bind_of && fs_late(e->fstype)) ||
+					     (rm->bind_of && rm->bind_of->late) || (rm->parent && rm->parent->late));
 	}
 	return 0;
 }
@@ -581,9 +592,9 @@ static int mnt_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 #define OPEN_TREE_CLONE 1
 #endif
 
-#define MNT_PER_MOUNT_FLAGS                                                                         \
-	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | \
-	 MS_STRICTATIME | MS_NOSYMFOLLOW)
+#define MNT_PER_MOUNT_FLAGS                                                                                         \
+	(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME | \
+	 MS_NOSYMFOLLOW)
 
 /* The path of @rm under @base ("" once pivoted), and of what @rm binds. */
 static void mount_path(const struct rst_mount *rm, const char *base, char *buf, size_t len)
@@ -660,8 +671,8 @@ static int mount_one(struct oc_rst_ctx *ctx, struct rst_mount *rm, int tree_fd, 
 		if (e->fstype != FSTYPE__TMPFS)
 			sb = e->sb_flags;
 		if (mount(e->source, path, fs_name(e), sb, e->options) < 0)
-			return oc_error_errno(-errno, "cannot mount %s (%s, options '%s') at %s", fs_name(e),
-					      e->source, e->options, e->mountpoint);
+			return oc_error_errno(-errno, "cannot mount %s (%s, options '%s') at %s", fs_name(e), e->source,
+					      e->options, e->mountpoint);
 		if (e->fstype == FSTYPE__TMPFS) {
 			r = oc_mnt_tmpfs_restore(ctx->dir, e->root_dev, path);
 			if (r < 0)
