@@ -112,7 +112,7 @@ no_restored_task() {
 	wl_verdict_in "$WL_DIR/result" "$WL_PID"
 }
 
-@test "mntns: the mountpoints image is CRIU 4.2's, entry for entry, for the same tree; the tmpfs tars hold the same files" {
+@test "mntns: the mountpoints image is CRIU 4.2's, entry for entry, for the same tree; the tmpfs tars hold the same files; CRIU's images restore with ocicr" {
 	[ -x "$CRIU_REF" ] || skip "no CRIU 4.2 at $CRIU_REF (set CRIU_REF)"
 	requires crit
 	mnt_start
@@ -122,7 +122,7 @@ no_restored_task() {
 		show_log "$WL_DIR/criu/dump.log"
 		fail "CRIU dump failed"
 	}
-	mnt_dump -R
+	mnt_dump
 	for dir in criu img; do
 		id=$(crit_get "$WL_DIR/$dir/ids-1.img" 'img["entries"][0]["mnt_ns_id"]')
 		crit_get "$WL_DIR/$dir/mountpoints-$id.img" \
@@ -137,6 +137,32 @@ no_restored_task() {
 	[ "$(wc -l <"$WL_DIR/img.mnts")" -ge 15 ] || fail "only $(wc -l <"$WL_DIR/img.mnts") mounts"
 	run diff "$WL_DIR/criu.tars" "$WL_DIR/img.tars"
 	assert_success
+	wait_gone "$WL_PID"
+	# shellcheck disable=SC2046
+	run ocicr restore -D "$WL_DIR/criu" -d -o restore.log -v4 --root "$ROOTFS" $(restore_ext) \
+		--pidfile "$WL_DIR/restored.pid"
+	[ "$status" -eq 0 ] || {
+		show_log "$WL_DIR/criu/restore.log"
+		fail "restore of CRIU's images failed: $output"
+	}
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/mnt-pids"
+	wl_verdict_in "$WL_DIR/result" "$WL_PID"
+}
+
+@test "mntns: ocicr's images of the tree restore with CRIU 4.2" {
+	[ -x "$CRIU_REF" ] || skip "no CRIU 4.2 at $CRIU_REF (set CRIU_REF)"
+	mnt_start
+	mnt_dump
+	wait_gone "$WL_PID"
+	run "$CRIU_REF" restore -D "$WL_DIR/img" -d -o criu-restore.log -v4 --root "$ROOTFS" \
+		--external "mnt[wl]:$WL_DIR" --external "mnt[hosts]:$WL_DIR/hosts" --pidfile "$WL_DIR/restored.pid"
+	[ "$status" -eq 0 ] || {
+		show_log "$WL_DIR/img/criu-restore.log"
+		fail "CRIU's restore failed"
+	}
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/mnt-pids"
 	wl_verdict_in "$WL_DIR/result" "$WL_PID"
 }
 

@@ -189,6 +189,7 @@ static void exec_inside(void)
 	int null = open("/dev/null", O_RDWR);
 
 	WL_SETUP(null >= 0 && dup2(null, 0) == 0 && dup2(null, 1) == 1 && dup2(null, 2) == 2, "stdio");
+	WL_SETUP(syscall(SYS_close_range, 3, ~0u, 0) == 0, "close_range");
 	snprintf(ready_in, sizeof(ready_in), "/wl/%s", strrchr(wl_ready_path, '/') + 1);
 	snprintf(result_in, sizeof(result_in), "/wl/%s", strrchr(wl_result_path, '/') + 1);
 	wl_ready_path = ready_in;
@@ -206,7 +207,8 @@ int main(int argc, char **argv)
 	wl_init(argc, argv);
 	WL_SETUP(getpid() == 1, "not pid 1 of a pid namespace");
 	if (strncmp(wl_result_path, "/wl/", 4)) {
-		snprintf(root, sizeof(root), "%s/rootfs", wl_dir);
+		if (snprintf(root, sizeof(root), "%s/rootfs", wl_dir) >= (int)sizeof(root))
+			wl_fail("setup: %s is too long", wl_dir);
 		build_tree();
 		exec_inside();
 	}
@@ -234,7 +236,8 @@ int main(int argc, char **argv)
 	check_file("/etc/hosts", "127.0.0.1 ocicr-host\n", 0644);
 	check_masked();
 	check_propagation();
-	WL_CHECK(readlink("/proc/self", self, sizeof(self)) > 0 && atoi(self) == 1, "/proc is not our pid namespace's (self is %s)", self);
+	WL_CHECK(readlink("/proc/self", self, sizeof(self)) > 0 && atoi(self) == 1,
+		 "/proc is not our pid namespace's (self is %s)", self);
 	WL_CHECK(gethostname(scratch, sizeof(scratch)) == 0 && !strcmp(scratch, HOSTNAME), "host name '%s'", scratch);
 	WL_CHECK(kill(child, 0) == 0 && waitpid(child, &st, WNOHANG) == 0, "child %d is gone", child);
 	kill(child, SIGKILL);
