@@ -170,7 +170,8 @@ struct oc_dump_opts {
 				 * saved, in bytes (CRIU's --ghost-limit);
 				 * 0: 64 MiB */
 	/* CRIU's --external strings: "mnt[MOUNTPOINT]:KEY" names a mount of
-	 * the tree's mount namespace external (not saved; its key is). */
+	 * the tree's mount namespace external (not saved; its key is);
+	 * "net[INODE]:KEY" its network namespace. */
 	const char *const *externals;
 	size_t n_externals;
 };
@@ -215,6 +216,10 @@ struct oc_restore_opts {
 	 * the external mount KEY. */
 	const char *const *externals;
 	size_t n_externals;
+	/* CRIU's --join-ns "NS:PATH": the root joins the namespace at PATH
+	 * (net, ipc, uts, cgroup, time) instead of having one made. */
+	const char *const *join_ns;
+	size_t n_join_ns;
 };
 
 #define OC_RESTORE_TIMEOUT_MS (120u * 1000)

@@ -626,13 +626,22 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	/* In a new pid namespace the root is its pid 1 (the image says so)
 	 * and has another pid outside.  A sibling root is the caller's
 	 * parent's child: that one waits for it. */
-	/* A new mount namespace is the one ocicr is in now (res/ns/mnt.c). */
-	pid_t pid = clone_with_pid(ctx->tasks[0].pid, (ctx->ns->clone_flags & ~(uint64_t)CLONE_NEWNS) |
-							      (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
-	if (pid > 0)
+	/* A new mount namespace is the one ocicr is in now (res/ns/mnt.c),
+	 * as are those to join. */
+	int own_ns[_OC_NS_KIND_MAX];
+	r = oc_ns_join_enter(ctx, own_ns);
+	pid_t pid = r < 0 ? -1
+			  : clone_with_pid(ctx->tasks[0].pid, (ctx->ns->clone_flags & ~(uint64_t)CLONE_NEWNS) |
+								      (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
+	int clone_err = errno;
+	if (pid != 0) {
+		oc_ns_join_leave(ctx, own_ns);
 		oc_mnt_rst_leave(ctx);
+	}
+	if (r < 0)
+		return r;
 	if (pid < 0)
-		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
+		return oc_error_errno(-clone_err, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
 		run_task(ctx, files, &ctx->tasks[0]);
 	if (new_pidns) {

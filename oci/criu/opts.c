@@ -62,11 +62,11 @@ const struct criu_opt_desc criu_opt_table[] = {
 	OPT("root", 'r', REQUIRED),
 	OPT("external", 0, REQUIRED),
 	OPT("ext-mount-map", 'M', REQUIRED),
+	OPT("join-ns", 'J', REQUIRED),
 	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
 	{ .name = "no-snapshot", .supported = true, .ocicr_only = true },
 	{ .name = "plan-only", .supported = true, .ocicr_only = true },
 	/* Refused by name until their feature exists. */
-	NOPT("join-ns", 'J', REQUIRED, "joining namespaces"),
 	NOPT("ext-unix-sk", 'x', OPTIONAL, "unix sockets with peers outside the tree"),
 	NBOOL("tcp-established", "TCP connections"),
 	NBOOL("log-pid", NULL),
@@ -177,6 +177,7 @@ void criu_opts_fini(struct criu_opts *o)
 	str_list_free(&o->action_scripts);
 	free(o->root);
 	str_list_free(&o->externals);
+	str_list_free(&o->join_ns);
 	str_list_free(&o->features);
 	str_list_free(&o->unsupported);
 	criu_opts_init(o);
@@ -318,10 +319,34 @@ static int add_external(struct criu_opts *o, const char *name, const char *value
 			return -ENOMEM;
 		return str_list_add(&o->externals, s);
 	}
-	const char *close = strstr(value, "]:");
-	if (strncmp(value, "mnt[", 4) || !close || close == value + 4 || !close[2])
-		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s (only mnt[A]:B)", value);
+	const char *close = strstr(value, "]:"), *open = strchr(value, '[');
+	bool known = open && (!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4));
+	if (!known || !close || close < open + 2 || !close[2])
+		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s (mnt[A]:B or net[INODE]:KEY)",
+				value);
 	return str_list_add(&o->externals, value);
+}
+
+/* --join-ns NS:PATH, or NS:PID for that task's namespace; CRIU's extra
+ * options after a comma are for user namespaces, which ocicr cannot join. */
+static int add_join_ns(struct criu_opts *o, const char *value)
+{
+	const char *colon = strchr(value, ':');
+	_cleanup_free_ char *s = NULL;
+	char *end;
+
+	if (!colon || colon == value || !colon[1])
+		return oc_error(-EINVAL, "invalid argument for --join-ns: %s (NS:PATH)", value);
+	long pid = strtol(colon + 1, &end, 10);
+	if (*end == '\0' && pid > 0) {
+		if (asprintf(&s, "%.*s:/proc/%ld/ns/%.*s", (int)(colon - value), value, pid, (int)(colon - value),
+			     value) < 0)
+			return -ENOMEM;
+		return str_list_add(&o->join_ns, s);
+	}
+	if (strchr(colon, ','))
+		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --join-ns %s (extra options)", value);
+	return str_list_add(&o->join_ns, value);
 }
 
 static int set_supported(struct criu_opts *o, const char *name, const char *value, bool negated)
@@ -371,6 +396,8 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return set_string(&o->root, value);
 	if (!strcmp(name, "external") || !strcmp(name, "ext-mount-map"))
 		return add_external(o, name, value);
+	if (!strcmp(name, "join-ns"))
+		return add_join_ns(o, value);
 	if (!strcmp(name, "all")) {
 		o->check_extra = o->check_experimental = true;
 		return 0;
@@ -476,5 +503,7 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->root = o->root && strcmp(o->root, "/") ? o->root : NULL;
 	r->externals = (const char *const *)o->externals.v;
 	r->n_externals = o->externals.n;
+	r->join_ns = (const char *const *)o->join_ns.v;
+	r->n_join_ns = o->join_ns.n;
 	return 0;
 }

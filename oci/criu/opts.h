@@ -84,6 +84,7 @@ struct criu_opts {
 	char *root;			     /* --root: the tree's root file system */
 	/* --external, and --ext-mount-map A:B as "mnt[A]:B" */
 	struct criu_str_list externals;
+	struct criu_str_list join_ns; /* --join-ns, as NS:PATH */
 	/* check */
 	struct criu_str_list features;
 	bool check_extra, check_experimental;

@@ -59,13 +59,20 @@ extern const struct oc_ns_ops oc_ns_uts_ops; /* uts.c */
 extern const struct oc_ns_ops oc_ns_ipc_ops; /* ipc.c */
 extern const struct oc_ns_ops oc_ns_pid_ops; /* pid.c */
 extern const struct oc_ns_ops oc_ns_mnt_ops; /* mnt.c */
+extern const struct oc_ns_ops oc_ns_net_ops; /* net.c */
 
 /* The restore's namespace state (struct oc_rst_ctx.ns). */
 struct oc_rst_ns {
 	uint64_t clone_flags;	      /* of the root: CLONE_NEW* */
 	void *state[_OC_NS_KIND_MAX]; /* each created kind's images */
 	pid_t root_pid;		      /* once it exists, in ocicr's pid namespace */
+	int join_fd[_OC_NS_KIND_MAX]; /* --join-ns: joined, not made; -1: none */
 };
+
+/* Restore: around the root's clone, ocicr is in the namespaces to join
+ * (--join-ns), so the root starts in them; @saved keeps ocicr's own. */
+int oc_ns_join_enter(struct oc_rst_ctx *ctx, int saved[_OC_NS_KIND_MAX]);
+void oc_ns_join_leave(struct oc_rst_ctx *ctx, int saved[_OC_NS_KIND_MAX]);
 
 /*
  * Restore, mount namespace (mnt.c): the root's mount namespace is built
