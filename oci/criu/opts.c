@@ -321,9 +321,15 @@ static int add_external(struct criu_opts *o, const char *name, const char *value
 	}
 	const char *close = strstr(value, "]:"), *open = strchr(value, '[');
 	bool known = open && (!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4));
-	if (!known || !close || close < open + 2 || !close[2])
-		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s (mnt[A]:B or net[INODE]:KEY)",
-				value);
+	if (!close || close < open + 2 || !close[2])
+		return oc_error(-EINVAL, "invalid argument for --external: %s (KIND[NAME]:VALUE)", value);
+	/* Other kinds (tty[], dev[], file[]...) are refused, as a whole. */
+	if (!known) {
+		for (size_t i = 0; i < o->unsupported.n; i++)
+			if (!strcmp(o->unsupported.v[i], "external"))
+				return 0;
+		return str_list_add(&o->unsupported, "external");
+	}
 	return str_list_add(&o->externals, value);
 }
 
