@@ -49,6 +49,10 @@ static const struct rpc_field {
 	{ "file_locks", "file-locks", FOR_CR },
 	{ "rst_sibling", "restore-sibling", RPC_JOB_RESTORE },
 	{ "root", "root", FOR_CR },
+	/* Lists, each entry an option of its own (list_options()). */
+	{ "ext_mnt", "ext-mount-map", FOR_CR },
+	{ "external", "external", FOR_CR },
+	{ "join_ns", "join-ns", RPC_JOB_RESTORE },
 };
 
 /* Fields named unlike their command line option, for the reason a refusal
@@ -191,6 +195,30 @@ static void note_refused(struct rpc_settings *s, size_t before, const char *what
 	}
 }
 
+/* The list fields: one command line option an entry, as CRIU's RPC
+ * service turns them into its options. */
+static int list_options(struct rpc_job *job, struct rpc_settings *s, const CriuOpts *o, const char *field)
+{
+	char buf[8192];
+
+	for (size_t i = 0; !strcmp(field, "ext_mnt") && i < o->n_ext_mnt; i++) {
+		snprintf(buf, sizeof(buf), "%s:%s", o->ext_mnt[i]->key, o->ext_mnt[i]->val);
+		if (criu_opts_set(&s->co, "ext-mount-map", buf) < 0)
+			return rpc_job_fail(job, -EINVAL, "option ext_mnt: %s", oc_error_message());
+	}
+	for (size_t i = 0; !strcmp(field, "external") && i < o->n_external; i++)
+		if (criu_opts_set(&s->co, "external", o->external[i]) < 0)
+			return rpc_job_fail(job, -EINVAL, "option external: %s", oc_error_message());
+	for (size_t i = 0; !strcmp(field, "join_ns") && i < o->n_join_ns; i++) {
+		const JoinNamespace *j = o->join_ns[i];
+		snprintf(buf, sizeof(buf), "%s:%s%s%s", j->ns, j->ns_file, j->extra_opt ? "," : "",
+			 j->extra_opt ? j->extra_opt : "");
+		if (criu_opts_set(&s->co, "join-ns", buf) < 0)
+			return rpc_job_fail(job, -EINVAL, "option join_ns: %s", oc_error_message());
+	}
+	return 0;
+}
+
 /* Set the command line option of each field @o sets; refusals are noted. */
 static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpts *o)
 {
@@ -219,6 +247,12 @@ static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpt
 		/* "/" is where ocicr's trees live already. */
 		if (!rf->option || (!strcmp(f->name, "root") && !strcmp(o->root, "/")))
 			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if (list_options(job, s, o, f->name) < 0)
+				return job->err;
+			note_refused(s, before, f->name);
+			continue;
+		}
 		value = field_value(&o->base, f, buf, sizeof(buf));
 		if (criu_opts_set(&s->co, rf->option, value) < 0)
 			return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
