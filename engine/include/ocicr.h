@@ -169,11 +169,18 @@ struct oc_dump_opts {
 	uint64_t ghost_limit;	 /* the largest unlinked file whose contents are
 				 * saved, in bytes (CRIU's --ghost-limit);
 				 * 0: 64 MiB */
-	/* CRIU's --external strings: "mnt[MOUNTPOINT]:KEY" names a mount of
-	 * the tree's mount namespace external (not saved; its key is);
-	 * "net[INODE]:KEY" its network namespace. */
+	/*
+	 * Resources outside the tree, as CRIU's --external names them; dumped
+	 * as references, given back at restore (struct oc_inherit_fd, or for
+	 * mounts the restore's own externals).  Known: "tty[RDEV:DEV]" (a
+	 * terminal, numbers in hex as stat gives them), "mnt[MOUNTPOINT]:KEY"
+	 * (a mount of the tree's mount namespace), "net[INODE]:KEY" (its
+	 * network namespace).
+	 */
 	const char *const *externals;
 	size_t n_externals;
+	bool orphan_pts_master; /* a pty slave whose master is not in the tree
+				 * is dumped (CRIU's RPC orphan_pts_master) */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
@@ -185,6 +192,19 @@ struct oc_dump_opts {
 OC_API int oc_dump(const struct oc_dump_opts *opts);
 
 /* ---- restore --------------------------------------------------------- */
+
+/*
+ * One descriptor the restored tree takes in place of a resource that was
+ * outside it at dump, as CRIU's --inherit-fd fd[N]:KEY.  KEY is the name
+ * CRIU gives the resource: "pipe:[INODE]" (every end of that pipe),
+ * "tty[RDEV:DEV]" (a terminal, hex), the path of a file as the images
+ * hold it, or a namespace's key given at dump (extRootNetNS).  The fd
+ * stays the caller's; the tree gets copies.
+ */
+struct oc_inherit_fd {
+	const char *key;
+	int fd;
+};
 
 struct oc_restore_opts {
 	size_t sz;
@@ -209,6 +229,13 @@ struct oc_restore_opts {
 	/* The tree must reach its restorer within this many milliseconds, or
 	 * the restore fails and undoes itself; 0: OC_RESTORE_TIMEOUT_MS. */
 	unsigned timeout_ms;
+	/* Descriptors of the caller that stand in for resources external at
+	 * dump (CRIU's --inherit-fd); each must be taken by something. */
+	const struct oc_inherit_fd *inherit_fds;
+	size_t n_inherit_fds;
+	/* A pty slave whose master was outside the tree gets a new master,
+	 * handed over at the "orphan-pts-master" notify point (its fd). */
+	bool orphan_pts_master;
 	/* The root file system of a tree with a mount namespace of its own
 	 * (CRIU's --root); the tree's mounts are made again below it. */
 	const char *root;

@@ -60,6 +60,7 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("experimental", 0),
 	OPT("all", 0, NONE),
 	OPT("root", 'r', REQUIRED),
+	OPT("inherit-fd", 0, REQUIRED),
 	OPT("external", 0, REQUIRED),
 	OPT("ext-mount-map", 'M', REQUIRED),
 	OPT("join-ns", 'J', REQUIRED),
@@ -86,7 +87,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("exec-cmd", 0, NONE, NULL),
 	NOPT("manage-cgroups", 0, OPTIONAL, "cgroups"),
 	NOPT("cgroup-root", 0, REQUIRED, "cgroups"),
-	NOPT("inherit-fd", 0, REQUIRED, "inherited descriptors"),
 	NOPT("skip-mnt", 0, REQUIRED, "mount namespaces"),
 	NOPT("enable-fs", 0, REQUIRED, "mount namespaces"),
 	NOPT("enable-external-sharing", 0, NONE, "mount namespaces"),
@@ -176,10 +176,13 @@ void criu_opts_fini(struct criu_opts *o)
 	free(o->pidfile);
 	str_list_free(&o->action_scripts);
 	free(o->root);
-	str_list_free(&o->externals);
 	str_list_free(&o->join_ns);
 	str_list_free(&o->features);
 	str_list_free(&o->unsupported);
+	str_list_free(&o->externals);
+	for (size_t i = 0; i < o->n_inherit_fds; i++)
+		free((char *)o->inherit_fds[i].key);
+	free(o->inherit_fds);
 	criu_opts_init(o);
 }
 
@@ -280,6 +283,51 @@ static int apply_verbosity(struct criu_opts *o, const char *value)
 	return 0;
 }
 
+/* --inherit-fd fd[N]:KEY: the descriptor N of ours stands in for KEY. */
+static int add_inherit_fd(struct criu_opts *o, const char *value)
+{
+	struct oc_inherit_fd *v;
+	const char *key = strstr(value, "]:");
+	char num[16];
+	int fd;
+
+	if (strncmp(value, "fd[", 3) || !key || !key[2] || key - value - 3 >= (ptrdiff_t)sizeof(num))
+		return oc_error(-EINVAL, "invalid argument for --inherit-fd: %s (fd[N]:KEY)", value);
+	memcpy(num, value + 3, key - value - 3);
+	num[key - value - 3] = 0;
+	if (parse_int("inherit-fd", num, 0, &fd) < 0)
+		return -EINVAL;
+	v = realloc(o->inherit_fds, (o->n_inherit_fds + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	o->inherit_fds = v;
+	v[o->n_inherit_fds].fd = fd;
+	v[o->n_inherit_fds].key = strdup(key + 2);
+	if (!v[o->n_inherit_fds].key)
+		return -ENOMEM;
+	o->n_inherit_fds++;
+	return 0;
+}
+
+/* The kinds of --external a dump takes: "tty[RDEV:DEV]" (hex numbers),
+ * "mnt[MOUNTPOINT]:KEY", "net[INODE]:KEY". */
+static int check_external(const char *value)
+{
+	unsigned long long rdev, dev;
+	int end = 0;
+
+	if (!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4))
+		return 0;
+
+	if (!strncmp(value, "tty[", 4)) {
+		if (sscanf(value, "tty[%llx:%llx]%n", &rdev, &dev, &end) != 2 || value[end])
+			return oc_error(-EINVAL, "invalid argument for --external: %s (tty[RDEV:DEV], hex)", value);
+		return 0;
+	}
+	return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s (external resources of this kind)",
+			value);
+}
+
 /* A pure flag: the option's name sets it (or its --no- form clears it). */
 static bool *flag_slot(struct criu_opts *o, const char *name)
 {
@@ -305,8 +353,8 @@ static bool *flag_slot(struct criu_opts *o, const char *name)
 	return NULL;
 }
 
-/* The kinds of --external ocicr knows: "mnt[A]:B"; --ext-mount-map A:B
- * is the same as --external mnt[A]:B. */
+/* --external as given (check_external() judges it for a dump);
+ * --ext-mount-map A:B is --external mnt[A]:B. */
 static int add_external(struct criu_opts *o, const char *name, const char *value)
 {
 	const char *colon = strchr(value, ':');
@@ -320,16 +368,8 @@ static int add_external(struct criu_opts *o, const char *name, const char *value
 		return str_list_add(&o->externals, s);
 	}
 	const char *close = strstr(value, "]:"), *open = strchr(value, '[');
-	bool known = open && (!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4));
-	if (!close || close < open + 2 || !close[2])
+	if ((!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4)) && (!close || close < open + 2 || !close[2]))
 		return oc_error(-EINVAL, "invalid argument for --external: %s (KIND[NAME]:VALUE)", value);
-	/* Other kinds (tty[], dev[], file[]...) are refused, as a whole. */
-	if (!known) {
-		for (size_t i = 0; i < o->unsupported.n; i++)
-			if (!strcmp(o->unsupported.v[i], "external"))
-				return 0;
-		return str_list_add(&o->unsupported, "external");
-	}
 	return str_list_add(&o->externals, value);
 }
 
@@ -390,6 +430,8 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return apply_verbosity(o, value);
 	if (!strcmp(name, "action-script"))
 		return str_list_add(&o->action_scripts, value);
+	if (!strcmp(name, "inherit-fd"))
+		return add_inherit_fd(o, value);
 	if (!strcmp(name, "feature"))
 		return str_list_add(&o->features, value);
 	if (!strcmp(name, "timeout"))
@@ -476,6 +518,14 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 		return r;
 	if (o->tree <= 0)
 		return oc_error(-EINVAL, "no pid to dump: -t PID is required");
+	if (o->n_inherit_fds)
+		return oc_error(-EINVAL, "--inherit-fd is for a restore only");
+	for (size_t i = 0; i < o->externals.n; i++)
+		if ((r = check_external(o->externals.v[i])) < 0)
+			return r;
+	d->externals = (const char *const *)o->externals.v;
+	d->n_externals = o->externals.n;
+	d->orphan_pts_master = o->orphan_pts_master;
 	d->pid = o->tree;
 	d->images_dir = criu_opts_images_dir(o);
 	d->leave_running = o->final_state == CRIU_FINAL_ALIVE;
@@ -484,8 +534,6 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->file_locks = o->file_locks;
 	d->freeze_timeout = o->timeout;
 	d->ghost_limit = o->ghost_limit;
-	d->externals = (const char *const *)o->externals.v;
-	d->n_externals = o->externals.n;
 	/* CRIU's post-dump scripts see the tree still frozen (a file system
 	 * snapshot, say): no copy-on-write snapshot that lets it run first. */
 	d->no_snapshot = o->action_scripts.n > 0;
@@ -507,9 +555,18 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
 	r->timeout_ms = o->timeout_ms;
 	r->root = o->root && strcmp(o->root, "/") ? o->root : NULL;
+	/* At restore CRIU's --external gives mounts (mnt[KEY]:PATH) and
+	 * devices; ocicr takes mounts. */
+	for (size_t i = 0; i < o->externals.n; i++)
+		if (strncmp(o->externals.v[i], "mnt[", 4))
+			return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s at restore",
+					o->externals.v[i]);
 	r->externals = (const char *const *)o->externals.v;
 	r->n_externals = o->externals.n;
 	r->join_ns = (const char *const *)o->join_ns.v;
 	r->n_join_ns = o->join_ns.n;
+	r->inherit_fds = o->inherit_fds;
+	r->n_inherit_fds = o->n_inherit_fds;
+	r->orphan_pts_master = o->orphan_pts_master;
 	return 0;
 }

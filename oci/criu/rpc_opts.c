@@ -49,9 +49,11 @@ static const struct rpc_field {
 	{ "file_locks", "file-locks", FOR_CR },
 	{ "rst_sibling", "restore-sibling", RPC_JOB_RESTORE },
 	{ "root", "root", FOR_CR },
-	/* Lists, each entry an option of its own (list_options()). */
-	{ "ext_mnt", "ext-mount-map", FOR_CR },
+	/* Numbers in our own fd table: the client passed them to us. */
+	{ "inherit_fd", "inherit-fd", RPC_JOB_RESTORE },
 	{ "external", "external", FOR_CR },
+	{ "orphan_pts_master", NULL, FOR_CR },
+	{ "ext_mnt", "ext-mount-map", FOR_CR },
 	{ "join_ns", "join-ns", RPC_JOB_RESTORE },
 };
 
@@ -195,28 +197,41 @@ static void note_refused(struct rpc_settings *s, size_t before, const char *what
 	}
 }
 
-/* The list fields: one command line option an entry, as CRIU's RPC
- * service turns them into its options. */
-static int list_options(struct rpc_job *job, struct rpc_settings *s, const CriuOpts *o, const char *field)
+/* A repeated field: its option once per element (inherit_fd, ext_mnt and
+ * join_ns as CRIU's command line spells them: fd[N]:KEY, KEY:VAL, NS:PATH). */
+static int set_repeated(struct rpc_settings *s, const CriuOpts *o, const ProtobufCFieldDescriptor *f,
+			const char *option)
 {
 	char buf[8192];
+	int r = 0;
 
-	for (size_t i = 0; !strcmp(field, "ext_mnt") && i < o->n_ext_mnt; i++) {
-		snprintf(buf, sizeof(buf), "%s:%s", o->ext_mnt[i]->key, o->ext_mnt[i]->val);
-		if (criu_opts_set(&s->co, "ext-mount-map", buf) < 0)
-			return rpc_job_fail(job, -EINVAL, "option ext_mnt: %s", oc_error_message());
+	if (!strcmp(f->name, "inherit_fd")) {
+		for (size_t i = 0; i < o->n_inherit_fd && r >= 0; i++) {
+			snprintf(buf, sizeof(buf), "fd[%d]:%s", o->inherit_fd[i]->fd, o->inherit_fd[i]->key);
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (!strcmp(f->name, "ext_mnt")) {
+		for (size_t i = 0; i < o->n_ext_mnt && r >= 0; i++) {
+			snprintf(buf, sizeof(buf), "%s:%s", o->ext_mnt[i]->key, o->ext_mnt[i]->val);
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (!strcmp(f->name, "join_ns")) {
+		for (size_t i = 0; i < o->n_join_ns && r >= 0; i++) {
+			const JoinNamespace *j = o->join_ns[i];
+			snprintf(buf, sizeof(buf), "%s:%s%s%s", j->ns, j->ns_file, j->extra_opt ? "," : "",
+				 j->extra_opt ? j->extra_opt : "");
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (f->type == PROTOBUF_C_TYPE_STRING) {
+		const char *const *v = *(const char *const *const *)((const char *)o + f->offset);
+		size_t n = *(const size_t *)((const char *)o + f->quantifier_offset);
+
+		for (size_t i = 0; i < n && r >= 0; i++)
+			r = criu_opts_set(&s->co, option, v[i]);
+	} else {
+		r = oc_error(-EINVAL, "a list the service cannot take");
 	}
-	for (size_t i = 0; !strcmp(field, "external") && i < o->n_external; i++)
-		if (criu_opts_set(&s->co, "external", o->external[i]) < 0)
-			return rpc_job_fail(job, -EINVAL, "option external: %s", oc_error_message());
-	for (size_t i = 0; !strcmp(field, "join_ns") && i < o->n_join_ns; i++) {
-		const JoinNamespace *j = o->join_ns[i];
-		snprintf(buf, sizeof(buf), "%s:%s%s%s", j->ns, j->ns_file, j->extra_opt ? "," : "",
-			 j->extra_opt ? j->extra_opt : "");
-		if (criu_opts_set(&s->co, "join-ns", buf) < 0)
-			return rpc_job_fail(job, -EINVAL, "option join_ns: %s", oc_error_message());
-	}
-	return 0;
+	return r;
 }
 
 /* Set the command line option of each field @o sets; refusals are noted. */
@@ -248,8 +263,8 @@ static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpt
 		if (!rf->option || (!strcmp(f->name, "root") && !strcmp(o->root, "/")))
 			continue;
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			if (list_options(job, s, o, f->name) < 0)
-				return job->err;
+			if (set_repeated(s, o, f, rf->option) < 0)
+				return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
 			note_refused(s, before, f->name);
 			continue;
 		}
@@ -258,6 +273,7 @@ static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpt
 			return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
 		note_refused(s, before, f->name);
 	}
+	s->co.orphan_pts_master = o->has_orphan_pts_master && o->orphan_pts_master;
 	/* CRIU lets the configuration file override what the request says. */
 	if (o->config_file) {
 		size_t before = s->co.unsupported.n;

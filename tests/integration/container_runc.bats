@@ -8,8 +8,7 @@
 # name, child and pid 1 after restore.
 #
 # Not yet here: cgroups are not managed (the restored tree stays in the
-# restorer's cgroups), and the external network namespace is given with
-# --join-ns net:PATH where runc passes it with --inherit-fd.
+# restorer's cgroups).
 
 load helpers
 
@@ -79,7 +78,8 @@ runc_dump_args() {
 }
 
 # ... and at restore: key -> host path (cgroups not managed: each
-# hierarchy's root), and the network namespace to join.
+# hierarchy's root); the network namespace comes as fd 4 (the caller opens
+# it), as runc passes it.
 runc_restore_args() {
 	local mp
 	printf '%s\n' --root "$ROOTFS"
@@ -89,7 +89,7 @@ runc_restore_args() {
 		'" ".join(e["ext_key"] for e in img["entries"] if e.get("ext_key", "").startswith("/sys/fs/cgroup/"))'); do
 		printf '%s\n' --ext-mount-map "$mp:$mp"
 	done
-	printf '%s\n' --join-ns "net:/run/netns/$NETNS"
+	printf '%s\n' --inherit-fd "fd[4]:extRootNetNS"
 }
 
 @test "container: a runc container (mount, pid, uts, ipc namespaces, netns by path, a bound host folder) is checkpointed and restored by ocicr" {
@@ -122,7 +122,8 @@ runc_restore_args() {
 	assert_output --regexp "^\['/dev/null', ('/dev/null', )*'/wl'\]$"
 
 	mapfile -t restore_args < <(runc_restore_args)
-	run ocicr restore -D "$CT_DIR/img" -d -o restore.log -v4 --pidfile "$CT_DIR/restored.pid" "${restore_args[@]}"
+	run ocicr restore -D "$CT_DIR/img" -d -o restore.log -v4 --pidfile "$CT_DIR/restored.pid" "${restore_args[@]}" \
+		4<"/run/netns/$NETNS"
 	[ "$status" -eq 0 ] || {
 		show_log "$CT_DIR/img/restore.log"
 		fail "ocicr restore failed: $output"

@@ -142,7 +142,7 @@ no_task_left() {
 	# Its network namespace came from outside: it must be given again.
 	run ocicr restore --plan-only -D "$SHARED/fixtures/criu-4.2-ctr/images" --root "$BATS_TEST_TMPDIR" "${ext[@]}"
 	assert_failure
-	assert_output --partial "the net namespace was external (extRootNetNS) and is not given: --join-ns net:PATH"
+	assert_output --partial "the net namespace was external (extRootNetNS) and is not given: --inherit-fd fd[N]:extRootNetNS"
 }
 
 @test "namespaces: a child in a uts namespace of its own (nested) is refused by name, and the tree runs on" {

@@ -62,7 +62,7 @@ ns_start() {
 	[ "$(task_state "$PID")" = S ] || fail "task $PID: $(task_state "$PID")"
 }
 
-@test "netns: a namespace given from outside is external at dump and joined at restore" {
+@test "netns: a namespace given from outside is external at dump and joined at restore (--join-ns, or --inherit-fd as runc gives it)" {
 	NETNS=ocicr-bats-$$
 	ip netns add "$NETNS"
 	ip -n "$NETNS" link add ocicr0 type bridge
@@ -78,6 +78,12 @@ ns_start() {
 	assert_failure
 	assert_output --partial "the net namespace was external (extRootNetNS) and is not given"
 	run ocicr restore -D "$NS_DIR/img" -d --join-ns "net:/run/netns/$NETNS"
+	assert_success
+	[ "$(stat -L -c %i "/proc/$PID/ns/net")" = "$ino" ] || fail "not in $NETNS"
+	kill -9 "$PID"
+	wait_gone "$PID"
+	# runc opens the namespace and passes it as an inherited fd.
+	run ocicr restore -D "$NS_DIR/img" -d --inherit-fd fd[4]:extRootNetNS 4<"/run/netns/$NETNS"
 	assert_success
 	[ "$(stat -L -c %i "/proc/$PID/ns/net")" = "$ino" ] || fail "not in $NETNS"
 }

@@ -4,12 +4,13 @@
  *  - one given from outside (runc passes --external net[INODE]:KEY when the
  *    config names a netns path) is not dumped: netns-ID.img carries only
  *    its key, and the restore joins the namespace it is given for that key
- *    (--join-ns net:PATH);
+ *    (--inherit-fd fd[N]:KEY, as runc passes it, or --join-ns net:PATH);
  *  - a namespace of the tree's own holding only the loopback device is
  *    saved (its flags, in netdev-ID.img) and made anew with lo as it was.
  * Any other device (and so addresses and routes) is refused at dump.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,29 @@ static void net_free(void *state)
 	free(state);
 }
 
+/* An external namespace comes back through the inherited fd of its key. */
+static int net_external(struct oc_rst_ctx *ctx, uint32_t id, int *ret_fd)
+{
+	NetnsEntry *ns;
+	int r = oc_imgset_read_one(&ctx->set, OC_IMG_NETNS, id, false, &ns);
+
+	if (r < 0)
+		return r;
+	if (!ns->ext_key)
+		return 0;
+	r = oc_rst_inherited_fd(ctx, ns->ext_key);
+	if (r == -ENOENT)
+		return oc_error(-ENOENT,
+				"the net namespace was external (%s) and is not given: --inherit-fd fd[N]:%s or "
+				"--join-ns net:PATH",
+				ns->ext_key, ns->ext_key);
+	*ret_fd = fcntl(r, F_DUPFD_CLOEXEC, 3);
+	if (*ret_fd < 0)
+		return oc_error_errno(-errno, "inherited fd %d (%s)", r, ns->ext_key);
+	pr_info("the net namespace %s is the inherited fd %d", ns->ext_key, r);
+	return 1;
+}
+
 static int net_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 {
 	struct rst_net_state *s = calloc(1, sizeof(*s));
@@ -122,11 +146,6 @@ static int net_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 	r = oc_imgset_read_one(&ctx->set, OC_IMG_NETNS, id, false, &s->ns);
 	if (r < 0)
 		return r;
-	if (s->ns->ext_key)
-		return oc_error(-ENOENT,
-				"the net namespace was external (%s) and is not given: --join-ns net:PATH "
-				"or --inherit-fd fd[N]:%s",
-				s->ns->ext_key, s->ns->ext_key);
 	r = oc_imgset_read_all(&ctx->set, OC_IMG_NETDEV, id, true, &devs, &n, NULL);
 	if (r < 0)
 		return r;
@@ -170,6 +189,7 @@ static int net_fill(struct oc_rst_ctx *ctx, void *state)
 
 const struct oc_ns_ops oc_ns_net_ops = {
 	.dump = net_dump,
+	.external = net_external,
 	.load = net_load,
 	.fill = net_fill,
 	.free_state = net_free,

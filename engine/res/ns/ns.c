@@ -302,6 +302,13 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 		}
 		if (!has_root || !has_inv || id == inv_id)
 			continue;
+		if (ops && ops->external) {
+			r = ops->external(ctx, id, &ctx->ns->join_fd[k]);
+			if (r < 0)
+				return oc_error_wrap(r, "%s namespace %u", ns_kinds[k].name, id);
+			if (r > 0)
+				continue;
+		}
 		if (!ops) {
 			pr_warn("the tree had a %s namespace of its own; it is restored into ocicr's",
 				ns_kinds[k].name);

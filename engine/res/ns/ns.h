@@ -46,6 +46,9 @@ struct oc_ns_ops {
 	 * @dump_outside (the module enters it where it needs to). */
 	int (*dump)(struct oc_dump_ctx *ctx, uint32_t id);
 	bool dump_outside;
+	/* Restore: was namespace @id external at dump?  0 if not; 1 with
+	 * *@ret_fd (ours) the namespace given for it, which the root joins. */
+	int (*external)(struct oc_rst_ctx *ctx, uint32_t id, int *ret_fd);
 	/* Read and check the images of namespace @id into *@ret_state. */
 	int (*load)(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state);
 	/* Fill the new namespace; ocicr is inside it, no task runs yet. */
