@@ -629,10 +629,22 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	/* In a new pid namespace the root is its pid 1 (the image says so)
 	 * and has another pid outside.  A sibling root is the caller's
 	 * parent's child: that one waits for it. */
-	pid_t pid = clone_with_pid(ctx->tasks[0].pid,
-				   ctx->ns->clone_flags | (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
+	/* A new mount namespace is the one ocicr is in now (res/ns/mnt.c),
+	 * as are those to join. */
+	int own_ns[_OC_NS_KIND_MAX];
+	r = oc_ns_join_enter(ctx, own_ns);
+	pid_t pid = r < 0 ? -1
+			  : clone_with_pid(ctx->tasks[0].pid, (ctx->ns->clone_flags & ~(uint64_t)CLONE_NEWNS) |
+								      (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
+	int clone_err = errno;
+	if (pid != 0) {
+		oc_ns_join_leave(ctx, own_ns);
+		oc_mnt_rst_leave(ctx);
+	}
+	if (r < 0)
+		return r;
 	if (pid < 0)
-		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
+		return oc_error_errno(-clone_err, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
 		run_task(ctx, files, &ctx->tasks[0]);
 	if (new_pidns) {
@@ -713,7 +725,11 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
 	const struct oc_plan *plan = &ctx->plan;
-	int r = oc_rst_files_begin(files);
+	/* The tree's files open inside its mount tree. */
+	int r = oc_mnt_rst_enter(ctx);
+
+	if (r >= 0)
+		r = oc_rst_files_begin(files);
 
 	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
 		const struct oc_plan_step *s = &plan->steps[plan->order[k]];
@@ -739,6 +755,7 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		}
 		}
 	}
+	oc_mnt_rst_leave(ctx);
 	return r;
 }
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "oci/criu/opts.h"
+#include "core/cleanup.h"
 
 #define OPT(n, s, a)                                                               \
 	{                                                                          \
@@ -58,14 +59,15 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("extra", 0),
 	BOOL("experimental", 0),
 	OPT("all", 0, NONE),
+	OPT("root", 'r', REQUIRED),
 	OPT("inherit-fd", 0, REQUIRED),
 	OPT("external", 0, REQUIRED),
+	OPT("ext-mount-map", 'M', REQUIRED),
+	OPT("join-ns", 'J', REQUIRED),
 	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
 	{ .name = "no-snapshot", .supported = true, .ocicr_only = true },
 	{ .name = "plan-only", .supported = true, .ocicr_only = true },
 	/* Refused by name until their feature exists. */
-	NOPT("join-ns", 'J', REQUIRED, "joining namespaces"),
-	NOPT("root", 'r', REQUIRED, "restoring under another root"),
 	NOPT("ext-unix-sk", 'x', OPTIONAL, "unix sockets with peers outside the tree"),
 	NBOOL("tcp-established", "TCP connections"),
 	NBOOL("log-pid", NULL),
@@ -82,7 +84,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("libdir", 'L', REQUIRED, "plugins"),
 	NOPT("cpu-cap", 0, OPTIONAL, "cpuinfo images"),
 	NBOOL("force-irmap", NULL),
-	NOPT("ext-mount-map", 'M', REQUIRED, "external mounts"),
 	NOPT("exec-cmd", 0, NONE, NULL),
 	NOPT("manage-cgroups", 0, OPTIONAL, "cgroups"),
 	NOPT("cgroup-root", 0, REQUIRED, "cgroups"),
@@ -174,6 +175,8 @@ void criu_opts_fini(struct criu_opts *o)
 	free(o->log_file);
 	free(o->pidfile);
 	str_list_free(&o->action_scripts);
+	free(o->root);
+	str_list_free(&o->join_ns);
 	str_list_free(&o->features);
 	str_list_free(&o->unsupported);
 	str_list_free(&o->externals);
@@ -306,11 +309,15 @@ static int add_inherit_fd(struct criu_opts *o, const char *value)
 	return 0;
 }
 
-/* The kinds of --external a dump takes: "tty[RDEV:DEV]" (hex numbers). */
+/* The kinds of --external a dump takes: "tty[RDEV:DEV]" (hex numbers),
+ * "mnt[MOUNTPOINT]:KEY", "net[INODE]:KEY". */
 static int check_external(const char *value)
 {
 	unsigned long long rdev, dev;
 	int end = 0;
+
+	if (!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4))
+		return 0;
 
 	if (!strncmp(value, "tty[", 4)) {
 		if (sscanf(value, "tty[%llx:%llx]%n", &rdev, &dev, &end) != 2 || value[end])
@@ -344,6 +351,48 @@ static bool *flag_slot(struct criu_opts *o, const char *name)
 		if (!strcmp(flags[i].name, name))
 			return (bool *)((char *)o + flags[i].off);
 	return NULL;
+}
+
+/* --external as given (check_external() judges it for a dump);
+ * --ext-mount-map A:B is --external mnt[A]:B. */
+static int add_external(struct criu_opts *o, const char *name, const char *value)
+{
+	const char *colon = strchr(value, ':');
+	_cleanup_free_ char *s = NULL;
+
+	if (!strcmp(name, "ext-mount-map")) {
+		if (!colon || colon == value || !colon[1])
+			return oc_error(-EINVAL, "invalid argument for --%s: %s (KEY:VALUE)", name, value);
+		if (asprintf(&s, "mnt[%.*s]:%s", (int)(colon - value), value, colon + 1) < 0)
+			return -ENOMEM;
+		return str_list_add(&o->externals, s);
+	}
+	const char *close = strstr(value, "]:"), *open = strchr(value, '[');
+	if ((!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4)) && (!close || close < open + 2 || !close[2]))
+		return oc_error(-EINVAL, "invalid argument for --external: %s (KIND[NAME]:VALUE)", value);
+	return str_list_add(&o->externals, value);
+}
+
+/* --join-ns NS:PATH, or NS:PID for that task's namespace; CRIU's extra
+ * options after a comma are for user namespaces, which ocicr cannot join. */
+static int add_join_ns(struct criu_opts *o, const char *value)
+{
+	const char *colon = strchr(value, ':');
+	_cleanup_free_ char *s = NULL;
+	char *end;
+
+	if (!colon || colon == value || !colon[1])
+		return oc_error(-EINVAL, "invalid argument for --join-ns: %s (NS:PATH)", value);
+	long pid = strtol(colon + 1, &end, 10);
+	if (*end == '\0' && pid > 0) {
+		if (asprintf(&s, "%.*s:/proc/%ld/ns/%.*s", (int)(colon - value), value, pid, (int)(colon - value),
+			     value) < 0)
+			return -ENOMEM;
+		return str_list_add(&o->join_ns, s);
+	}
+	if (strchr(colon, ','))
+		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --join-ns %s (extra options)", value);
+	return str_list_add(&o->join_ns, value);
 }
 
 static int set_supported(struct criu_opts *o, const char *name, const char *value, bool negated)
@@ -383,8 +432,6 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return str_list_add(&o->action_scripts, value);
 	if (!strcmp(name, "inherit-fd"))
 		return add_inherit_fd(o, value);
-	if (!strcmp(name, "external"))
-		return str_list_add(&o->externals, value);
 	if (!strcmp(name, "feature"))
 		return str_list_add(&o->features, value);
 	if (!strcmp(name, "timeout"))
@@ -393,6 +440,12 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return parse_size(name, value, &o->ghost_limit);
 	if (!strcmp(name, "status-fd"))
 		return parse_int(name, value, 0, &o->status_fd);
+	if (!strcmp(name, "root"))
+		return set_string(&o->root, value);
+	if (!strcmp(name, "external") || !strcmp(name, "ext-mount-map"))
+		return add_external(o, name, value);
+	if (!strcmp(name, "join-ns"))
+		return add_join_ns(o, value);
 	if (!strcmp(name, "all")) {
 		o->check_extra = o->check_experimental = true;
 		return 0;
@@ -501,9 +554,17 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->shell_job = o->shell_job;
 	r->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
 	r->timeout_ms = o->timeout_ms;
-	/* At restore CRIU's --external gives mounts and devices: none yet. */
-	if (o->externals.n)
-		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s at restore", o->externals.v[0]);
+	r->root = o->root && strcmp(o->root, "/") ? o->root : NULL;
+	/* At restore CRIU's --external gives mounts (mnt[KEY]:PATH) and
+	 * devices; ocicr takes mounts. */
+	for (size_t i = 0; i < o->externals.n; i++)
+		if (strncmp(o->externals.v[i], "mnt[", 4))
+			return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s at restore",
+					o->externals.v[i]);
+	r->externals = (const char *const *)o->externals.v;
+	r->n_externals = o->externals.n;
+	r->join_ns = (const char *const *)o->join_ns.v;
+	r->n_join_ns = o->join_ns.n;
 	r->inherit_fds = o->inherit_fds;
 	r->n_inherit_fds = o->n_inherit_fds;
 	r->orphan_pts_master = o->orphan_pts_master;

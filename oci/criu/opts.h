@@ -82,9 +82,12 @@ struct criu_opts {
 	int status_fd;			   /* -1: none */
 	struct oc_inherit_fd *inherit_fds; /* --inherit-fd fd[N]:KEY, keys malloc'ed */
 	size_t n_inherit_fds;
-	struct criu_str_list externals;	     /* --external, as given */
+	/* --external as given, and --ext-mount-map A:B as "mnt[A]:B" */
+	struct criu_str_list externals;
 	bool orphan_pts_master;		     /* RPC's orphan_pts_master (no option) */
 	struct criu_str_list action_scripts; /* in the order given */
+	char *root;			     /* --root: the tree's root file system */
+	struct criu_str_list join_ns;	     /* --join-ns, as NS:PATH */
 	/* check */
 	struct criu_str_list features;
 	bool check_extra, check_experimental;
