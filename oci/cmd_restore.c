@@ -19,6 +19,8 @@ static void restore_usage(FILE *out)
 		     "  -s, --leave-stopped        leave the restored tree stopped (SIGSTOP)\n"
 		     "      --action-script F      run F at CRIU's notify points (pre-restore ... post-resume)\n"
 		     "      --plan-only            print the restore plan and restore nothing\n"
+		     "      --manage-cgroups[=MODE] none, props, soft (default), full, strict or ignore\n"
+		     "      --cgroup-root [CTRL:]PATH  move the tree's cgroups under PATH\n"
 		     "      --timeout SECONDS      fail (and undo) if the tree is not restored within this\n"
 		     "                             (default 120; fractions allowed)\n"
 		     "  -W, --work-dir DIR         where a relative log file goes (default: DIR)\n"

@@ -81,6 +81,9 @@ struct criu_opts {
 	uint64_t ghost_limit;		     /* bytes; 0: the engine's default */
 	int status_fd;			     /* -1: none */
 	struct criu_str_list action_scripts; /* in the order given */
+	enum oc_cgroup_mode manage_cgroups;  /* --manage-cgroups (CRIU's default: soft) */
+	struct criu_str_list cgroup_roots;   /* --cgroup-root [CTRL:]PATH, in order */
+	char *freeze_cgroup;		     /* --freeze-cgroup */
 	/* check */
 	struct criu_str_list features;
 	bool check_extra, check_experimental;

@@ -49,6 +49,10 @@ static const struct rpc_field {
 	{ "file_locks", "file-locks", FOR_CR },
 	{ "rst_sibling", "restore-sibling", RPC_JOB_RESTORE },
 	{ "root", "root", FOR_CR },
+	{ "manage_cgroups", "manage-cgroups", FOR_CR },
+	{ "manage_cgroups_mode", "manage-cgroups", FOR_CR },
+	{ "cg_root", "cgroup-root", RPC_JOB_RESTORE },
+	{ "freeze_cgroup", "freeze-cgroup", RPC_JOB_DUMP },
 };
 
 /* Fields named unlike their command line option, for the reason a refusal
@@ -191,6 +195,24 @@ static void note_refused(struct rpc_settings *s, size_t before, const char *what
 	}
 }
 
+/* runc's cg_root: one {ctrl, path} per hierarchy ("" is v2's), each a
+ * --cgroup-root CTRL:PATH (no ctrl: PATH for every hierarchy). */
+static int set_cg_roots(struct rpc_settings *s, const CriuOpts *o)
+{
+	for (size_t i = 0; i < o->n_cg_root; i++) {
+		char arg[4096];
+		const CgroupRoot *cr = o->cg_root[i];
+		if (cr->ctrl)
+			snprintf(arg, sizeof(arg), "%s:%s", cr->ctrl, cr->path);
+		else
+			snprintf(arg, sizeof(arg), "%s", cr->path);
+		int r = criu_opts_set(&s->co, "cgroup-root", arg);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Set the command line option of each field @o sets; refusals are noted. */
 static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpts *o)
 {
@@ -219,6 +241,11 @@ static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpt
 		/* "/" is where ocicr's trees live already. */
 		if (!rf->option || (!strcmp(f->name, "root") && !strcmp(o->root, "/")))
 			continue;
+		if (!strcmp(f->name, "cg_root")) {
+			if (set_cg_roots(s, o) < 0)
+				return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
+			continue;
+		}
 		value = field_value(&o->base, f, buf, sizeof(buf));
 		if (criu_opts_set(&s->co, rf->option, value) < 0)
 			return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
