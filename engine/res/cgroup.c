@@ -625,6 +625,9 @@ struct cg_rst_hier {
 	char *name; /* the controllers' names joined, as in /proc/PID/cgroup */
 	int mnt_fd;
 	CgControllerEntry *ce;
+	/* Per dir: it was the hierarchy's root, whose subtree and properties
+	 * are the host's, never the tree's to make or change. */
+	bool *host_root;
 };
 
 struct cg_rst_member {
@@ -875,6 +878,11 @@ int oc_cgroup_load(struct oc_rst_ctx *ctx)
 			return -ENOMEM;
 		if (!h->ce->n_cnames)
 			return oc_error(-EINVAL, "cgroup.img: a controller entry names no controller");
+		h->host_root = calloc(h->ce->n_dirs + 1, sizeof(bool));
+		if (!h->host_root)
+			return -ENOMEM;
+		for (size_t d = 0; d < h->ce->n_dirs; d++)
+			h->host_root[d] = !h->ce->dirs[d]->dir_name[0];
 	}
 	r = load_sets(cg);
 	for (size_t i = 0; r >= 0 && i < cg->n_hiers; i++)
@@ -987,6 +995,35 @@ static int restore_props(int dfd, const char *path, const CgroupDirEntry *de, bo
 	return 0;
 }
 
+/* A new v1 cpuset takes no task until it has CPUs and memory nodes: its
+ * parent's, until (and unless) the image's are set. */
+static int init_cpuset(int mnt, const char *path)
+{
+	_cleanup_free_ char *parent = strdup(rel(path));
+	char *slash = parent ? strrchr(parent, '/') : NULL;
+
+	if (!parent)
+		return -ENOMEM;
+	if (slash)
+		*slash = '\0';
+	_cleanup_close_ int pfd = openat(mnt, slash ? parent : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int dfd = openat(mnt, rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd < 0 || dfd < 0)
+		return oc_error_errno(-errno, "cgroup %s of the cpuset hierarchy", path);
+	for (int i = 0; i < 2; i++) {
+		const char *name = i ? "cpuset.mems" : "cpuset.cpus";
+		_cleanup_free_ char *value = NULL;
+		int r = read_at(pfd, name, &value);
+		if (r == -ENOENT)
+			return 0; /* v2, or a v1 cpuset of another kind */
+		if (r >= 0)
+			r = write_at(dfd, name, value);
+		if (r < 0)
+			return oc_error_errno(r, "cgroup %s: cannot give it its parent's %s", path, name);
+	}
+	return 0;
+}
+
 /* mkdir @path of hierarchy @hi as the mode allows; *@ret_created. */
 static int make_dir(struct oc_cg_restore *cg, size_t hi, const char *path, bool must_exist, bool *ret_created)
 {
@@ -1021,15 +1058,16 @@ static int make_dir(struct oc_cg_restore *cg, size_t hi, const char *path, bool 
 	cg->created[cg->n_created].hier = hi;
 	cg->created[cg->n_created++].path = copy;
 	*ret_created = true;
-	return 0;
+	return oc_cg_has_controller(cg->hiers[hi].name, "cpuset") ? init_cpuset(mnt, path) : 0;
 }
 
-static int restore_dir(struct oc_cg_restore *cg, size_t hi, const char *path, const CgroupDirEntry *de, bool top)
+static int restore_dir(struct oc_cg_restore *cg, size_t hi, const char *path, const CgroupDirEntry *de, bool top,
+		       bool host_root)
 {
 	bool created;
 	int r = make_dir(cg, hi, path, top, &created);
 
-	if (r < 0)
+	if (r < 0 || host_root)
 		return r;
 	_cleanup_close_ int dfd = openat(cg->hiers[hi].mnt_fd, rel(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -1043,7 +1081,7 @@ static int restore_dir(struct oc_cg_restore *cg, size_t hi, const char *path, co
 		_cleanup_free_ char *sub = NULL;
 		if (asprintf(&sub, "%s/%s", strcmp(path, "/") ? path : "", de->children[i]->dir_name) < 0)
 			return -ENOMEM;
-		r = restore_dir(cg, hi, sub, de->children[i], false);
+		r = restore_dir(cg, hi, sub, de->children[i], false, false);
 		if (r < 0)
 			return r;
 	}
@@ -1093,7 +1131,7 @@ int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
 				return -ENOMEM;
 			r = make_parents(cg, i, path);
 			if (r >= 0)
-				r = restore_dir(cg, i, path, h->ce->dirs[d], true);
+				r = restore_dir(cg, i, path, h->ce->dirs[d], true, h->host_root[d]);
 			if (r < 0)
 				return r;
 		}
@@ -1185,8 +1223,10 @@ void oc_cgroup_free(struct oc_rst_ctx *ctx)
 		free(cg->sets[s].m);
 	}
 	free(cg->sets);
-	for (size_t i = 0; i < cg->n_hiers; i++)
+	for (size_t i = 0; i < cg->n_hiers; i++) {
 		free(cg->hiers[i].name);
+		free(cg->hiers[i].host_root);
+	}
 	free(cg->hiers);
 	if (cg->ce)
 		protobuf_c_message_free_unpacked(&cg->ce->base, NULL);

@@ -246,6 +246,8 @@ char *oc_cg_rebase(const char *path, const char *old_root, const char *new_root)
 	if (strncmp(path, old_root, lo) || (path[lo] && path[lo] != '/'))
 		return NULL;
 	rest = path + lo;
+	if (!strcmp(rest, "/"))
+		rest = "";
 	if (!strcmp(new_root, "/") && *rest)
 		new_root = "";
 	if (asprintf(&out, "%s%s", new_root, rest) < 0)

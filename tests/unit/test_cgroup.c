@@ -107,6 +107,9 @@ static void test_cgroup_root_and_rebase(void **state)
 	s = oc_cg_rebase("/a", "/", "/new");
 	assert_string_equal(s, "/new/a");
 	free(s);
+	s = oc_cg_rebase("/", "/", "/new");
+	assert_string_equal(s, "/new");
+	free(s);
 	s = oc_cg_rebase("/old/ct/x", "/old/ct", "/");
 	assert_string_equal(s, "/x");
 	free(s);
