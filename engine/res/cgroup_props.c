@@ -154,9 +154,10 @@ uint32_t oc_cg_ns_prefix(const char *full, const char *inner)
 {
 	size_t lf = strlen(full), li = strlen(inner);
 
-	/* The namespace's root itself reads "/" inside. */
+	/* The namespace's root itself reads "/" inside; the hierarchy's root
+	 * has no prefix (as CRIU writes it). */
 	if (!strcmp(inner, "/"))
-		return lf;
+		return strcmp(full, "/") ? lf : 0;
 	if (inner[0] != '/' || li > lf || strcmp(full + lf - li, inner))
 		return 0;
 	/* Outside the namespace's root the kernel shows "/.." paths. */

@@ -62,6 +62,7 @@ static void test_ns_prefix(void **state)
 	(void)state;
 	/* The namespace's root itself: all of the path is the prefix. */
 	assert_int_equal(oc_cg_ns_prefix("/ct/one", "/"), 7);
+	assert_int_equal(oc_cg_ns_prefix("/", "/"), 0);
 	/* Below the root: the part outside. */
 	assert_int_equal(oc_cg_ns_prefix("/ct/one/sub", "/sub"), 7);
 	/* Not in the namespace's subtree, or not matching: none. */
