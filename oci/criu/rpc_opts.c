@@ -382,6 +382,8 @@ static int fill_engine_opts(struct rpc_job *job, struct rpc_conn *c, struct criu
 		job->dump = OC_OPTS(oc_dump_opts);
 		r = criu_opts_to_dump(co, &job->dump);
 		job->dump.images_dir = job->images_dir; /* @co's copy goes soon */
+		job->dump.freeze_cgroup = job->freeze_cgroup = co->freeze_cgroup;
+		co->freeze_cgroup = NULL;
 		/* At post-dump CRIU's tree is still frozen: no snapshot first. */
 		job->dump.no_snapshot |= notify;
 		job->dump.interrupted = cli_held_signal;
@@ -391,6 +393,9 @@ static int fill_engine_opts(struct rpc_job *job, struct rpc_conn *c, struct criu
 		job->restore = OC_OPTS(oc_restore_opts);
 		r = criu_opts_to_restore(co, &job->restore);
 		job->restore.images_dir = job->images_dir;
+		job->cgroup_roots = co->cgroup_roots.v;
+		job->n_cgroup_roots = co->cgroup_roots.n;
+		co->cgroup_roots = (struct criu_str_list){};
 		job->restore.interrupted = cli_held_signal;
 		job->restore.notify = notify ? rpc_notify_relay : NULL;
 		job->restore.notify_data = c;
@@ -490,4 +495,11 @@ void rpc_job_finish(struct rpc_job *job)
 	if (job->work_fd >= 0)
 		close(job->work_fd);
 	job->images_fd = job->work_fd = -1;
+	free(job->freeze_cgroup);
+	job->freeze_cgroup = NULL;
+	for (size_t i = 0; i < job->n_cgroup_roots; i++)
+		free(job->cgroup_roots[i]);
+	free(job->cgroup_roots);
+	job->cgroup_roots = NULL;
+	job->n_cgroup_roots = 0;
 }

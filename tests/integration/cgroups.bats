@@ -361,3 +361,51 @@ EOF
 	assert_output --partial "--freeze-cgroup /nonexistent/cg"
 	wl_expect_pass
 }
+
+# ---- RPC, as runc sends it --------------------------------------------------
+
+rpc() {
+	"$RPC_PY" "$BATS_TEST_DIRNAME/rpc_client.py" "$OCICR" "$@"
+}
+
+@test "cgroups over RPC as runc sends them: freeze_cgroup at DUMP, cg_root per hierarchy and manage_cgroups_mode at RESTORE" {
+	requires protoc
+	RPC_PY=
+	for py in python3 /usr/bin/python3; do
+		"$py" -c 'import google.protobuf' 2>/dev/null && RPC_PY=$py && break
+	done
+	[ -n "$RPC_PY" ] || skip "needs python3 with google.protobuf (Debian python3-protobuf)"
+	[ -d "$V1/freezer" ] || skip "no v1 freezer"
+	mkdir -p "$V1/freezer/$CG"
+	FREEZER=$V1/freezer/$CG
+	make_cgroups
+	mkdir -p "$BATS_TEST_TMPDIR/cgroups"
+	echo "$V1/pids/$CG/child/cgroup.procs" >"$BATS_TEST_TMPDIR/cgroups/CHILD_CG"
+	export CG_JOIN="$V1/pids/$CG/cgroup.procs $V1/memory/$CG/cgroup.procs $V1/cpu/$CG/cgroup.procs $V1/unified/$CG/cgroup.procs $FREEZER/cgroup.procs"
+	WL_WRAP="$BATS_TEST_TMPDIR/cgjoin" wl_start cgroups
+	unset CG_JOIN
+	mkdir -p "$WL_DIR/work"
+	run rpc send "type: DUMP opts { images_dir_fd: -1 pid: $WL_PID log_file: \"dump.log\" log_level: 4
+		manage_cgroups: true freeze_cgroup: \"$FREEZER\" }" --images "$WL_DIR/img" --work "$WL_DIR/work"
+	assert_line --partial 'reply DUMP success=true'
+	grep -q "Froze cgroup $FREEZER" "$WL_DIR/work/dump.log" || fail "the freezer was not used"
+	freezer_thawed
+	wait_tree_gone
+	remove_cgroups
+	echo "/$CG /$CG-new" >"$WL_DIR/CG_ROOT"
+	roots=
+	for h in pids memory cpu ""; do
+		roots="$roots cg_root { ctrl: \"$h\" path: \"/$CG-new\" }"
+	done
+	run rpc send "type: RESTORE opts { images_dir_fd: -1 log_file: \"restore.log\" log_level: 4 rst_sibling: true
+		manage_cgroups: true manage_cgroups_mode: FULL $roots }" \
+		--images "$WL_DIR/img" --work "$WL_DIR/work" --wait-root "$WL_DIR/result"
+	[ "$status" -eq 0 ] || show_log "$WL_DIR/work/restore.log"
+	assert_line --partial 'reply RESTORE success=true'
+	assert_line "root $WL_PID parent=client exited=0"
+	assert_equal "$(cat "$V1/pids/$CG-new/pids.max")" 64
+	assert_equal "$(cat "$V1/pids/$CG-new/child/pids.max")" 7
+	[ ! -d "$V1/pids/$CG" ] || fail "the old cgroup was made"
+	run cat "$WL_DIR/result"
+	assert_output PASS
+}
