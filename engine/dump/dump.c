@@ -539,7 +539,8 @@ static int seize_tree(struct oc_dump_ctx *ctx)
 	int r;
 
 	if (ctx->opts->freeze_cgroup) {
-		r = oc_cgroup_freeze_and_seize(ctx->opts->freeze_cgroup, ctx->opts->freeze_timeout, &tids, &n);
+		r = oc_cgroup_freeze_and_seize(ctx->opts->freeze_cgroup, ctx->opts->freeze_timeout, &tids, &n,
+					       &ctx->freezer_was_frozen);
 		if (r < 0)
 			return r;
 		oc_seize_set_preseized(tids, n);
@@ -665,6 +666,9 @@ int oc_dump(const struct oc_dump_opts *opts)
 		goto out;
 	pr_info("Dump done: %" PRIu64 " pages written, frozen for %" PRIu64 " us", ctx.pages_written, ctx.frozen_us);
 out:
+	/* A paused container stays paused, whatever became of the dump. */
+	if (ctx.freezer_was_frozen)
+		oc_cgroup_refreeze(opts->freeze_cgroup);
 	oc_interrupt_set(NULL, NULL);
 	dump_ctx_fini(&ctx);
 	return r;

@@ -147,7 +147,8 @@ static int dump_prop(struct oc_arena *a, int dfd, const char *name, CgroupDirEnt
 	/* Only their permissions: the tasks are restored one by one. */
 	if (strcmp(name, "cgroup.procs") && strcmp(name, "tasks")) {
 		r = read_at(dfd, name, &value);
-		if (r == -EOPNOTSUPP || r == -EINVAL || r == -EACCES || r == -EPERM)
+		/* Not readable here, or gone with its cgroup meanwhile. */
+		if (r == -EOPNOTSUPP || r == -EINVAL || r == -EACCES || r == -EPERM || r == -ENOENT || r == -ENODEV)
 			return 0;
 		if (r < 0)
 			return oc_error_errno(r, "cannot read cgroup property %s", name);
@@ -229,8 +230,10 @@ static int dump_dir(struct oc_arena *a, const struct cg_hier *h, const char *pat
 		if (asprintf(&sub, "%s/%s", strcmp(path, "/") ? path : "", e->d_name) < 0)
 			return -ENOMEM;
 		r = dump_dir(a, h, sub, e->d_name, &child);
-		if (r == -ENOENT)
+		if (r == -ENOENT) {
+			oc_error_clear();
 			continue; /* removed meanwhile */
+		}
 		if (r >= 0)
 			r = push((void ***)&de->children, &de->n_children, child);
 		if (r < 0)
@@ -572,7 +575,8 @@ static int seize_frozen(int dfd, bool v1, pid_t **tids, size_t *n)
 	return 0;
 }
 
-int oc_cgroup_freeze_and_seize(const char *path, unsigned timeout_s, pid_t **ret_tids, size_t *ret_n)
+int oc_cgroup_freeze_and_seize(const char *path, unsigned timeout_s, pid_t **ret_tids, size_t *ret_n,
+			       bool *ret_was_frozen)
 {
 	_cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct freezer f = { .dfd = dfd };
@@ -590,6 +594,7 @@ int oc_cgroup_freeze_and_seize(const char *path, unsigned timeout_s, pid_t **ret
 	bool was_frozen = freezer_is_frozen(&f);
 	if (!was_frozen && (r = freezer_set(&f, true)) < 0)
 		return r;
+	*ret_was_frozen = false;
 	/* FREEZING until every task got there; bounded like the seize. */
 	for (unsigned long waited_ms = 0; !freezer_is_frozen(&f); waited_ms++) {
 		if (waited_ms >= (timeout_s ? timeout_s : 10) * 1000ul) {
@@ -611,12 +616,21 @@ int oc_cgroup_freeze_and_seize(const char *path, unsigned timeout_s, pid_t **ret
 		free(tids);
 		return r;
 	}
-	if (was_frozen)
-		pr_warn("the freezer cgroup %s was frozen before the dump; it is left thawed", path);
-	pr_info("Froze cgroup %s: %zu thread(s) seized", path, n);
+	pr_info("Froze cgroup %s: %zu thread(s) seized%s", path, n, was_frozen ? " (it was frozen already)" : "");
+	*ret_was_frozen = was_frozen;
 	*ret_tids = tids;
 	*ret_n = n;
 	return 0;
+}
+
+void oc_cgroup_refreeze(const char *path)
+{
+	_cleanup_close_ int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct freezer f = { .dfd = dfd, .v1 = dfd >= 0 && faccessat(dfd, "freezer.state", F_OK, 0) == 0 };
+
+	if (dfd < 0 || freezer_set(&f, true) < 0)
+		pr_warn("the freezer cgroup %s was frozen before the dump and cannot be frozen again: %s", path,
+			dfd < 0 ? strerror(errno) : oc_error_message());
 }
 
 /* ---- restore ------------------------------------------------------------ */

@@ -78,8 +78,12 @@ int oc_cg_mount_hierarchy(const char *name, int *ret_fd);
 
 /* The freezer cgroup @path (v1 freezer directory, or a v2 cgroup), frozen
  * while every task in it is seized, then thawed: the seize stops them
- * before they can fork.  Whatever fails, the cgroup is left as it was. */
-int oc_cgroup_freeze_and_seize(const char *path, unsigned timeout_s, pid_t **ret_tids, size_t *ret_n);
+ * before they can fork.  Whatever fails, the cgroup is left thawed;
+ * *@ret_was_frozen says whether it was frozen before (a paused container):
+ * oc_cgroup_refreeze() puts it back once the dump let the tree go. */
+int oc_cgroup_freeze_and_seize(const char *path, unsigned timeout_s, pid_t **ret_tids, size_t *ret_n,
+			       bool *ret_was_frozen);
+void oc_cgroup_refreeze(const char *path);
 void oc_cgroup_dump_free(struct oc_dump_ctx *ctx);
 
 /* ---- restore ---- */

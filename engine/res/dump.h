@@ -154,6 +154,7 @@ struct oc_dump_ctx {
 
 	/* cgroup sets and cgroup.img (res/cgroup.c), made on first use */
 	struct oc_cg_dump *cgroup;
+	bool freezer_was_frozen; /* --freeze-cgroup: frozen before the dump */
 
 	/* stats */
 	uint64_t pages_scanned, pages_written, shpages_written;

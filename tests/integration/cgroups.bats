@@ -409,3 +409,15 @@ rpc() {
 	run cat "$WL_DIR/result"
 	assert_output PASS
 }
+
+@test "--freeze-cgroup: a cgroup frozen before the dump (a paused container) is frozen again after it" {
+	start_frozen_forker freezer
+	echo FROZEN >"$FREEZER/freezer.state"
+	wait_for 10 grep -qx FROZEN "$FREEZER/freezer.state" || fail "the cgroup did not freeze"
+	wl_dump -R --freeze-cgroup "$FREEZER"
+	grep -q "it was frozen already" "$WL_DIR/img/dump.log" || fail "the dump did not see the frozen cgroup"
+	assert_equal "$(cat "$FREEZER/freezer.state")" FROZEN
+	assert_equal "$(tracer_of "$WL_PID")" 0
+	echo THAWED >"$FREEZER/freezer.state"
+	wl_expect_pass
+}
