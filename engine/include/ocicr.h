@@ -184,6 +184,10 @@ struct oc_dump_opts {
 	const char *freeze_cgroup;
 	/* OC_CGROUP_IGNORE: the cgroup sets, no cgroup's properties. */
 	enum oc_cgroup_mode manage_cgroups;
+	/* CRIU's --cgroup-dump-controller: only these hierarchies (as
+	 * /proc/PID/cgroup names them) are saved; none given: every one. */
+	const char *const *cgroup_dump_controllers;
+	size_t n_cgroup_dump_controllers;
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })

@@ -381,6 +381,27 @@ static int set_id(struct oc_dump_ctx *ctx, struct oc_cg_member *m, uint32_t *pre
 	return add_set_entry(ctx, &g[cg->n_sets - 1]);
 }
 
+/* --cgroup-dump-controller: the hierarchies not named leave the set. */
+static void keep_dumped_hierarchies(const struct oc_dump_opts *o, struct oc_cg_member *m, size_t *n)
+{
+	size_t k = 0;
+
+	if (!o->n_cgroup_dump_controllers)
+		return;
+	for (size_t i = 0; i < *n; i++) {
+		bool keep = false;
+		for (size_t j = 0; j < o->n_cgroup_dump_controllers && !keep; j++)
+			keep = !strcmp(m[i].name, o->cgroup_dump_controllers[j]);
+		if (keep) {
+			m[k++] = m[i];
+		} else {
+			free(m[i].name);
+			free(m[i].path);
+		}
+	}
+	*n = k;
+}
+
 static int dump_state(struct oc_dump_ctx *ctx, struct oc_cg_dump **ret)
 {
 	_cleanup_free_ char *text = NULL;
@@ -403,8 +424,10 @@ static int dump_state(struct oc_dump_ctx *ctx, struct oc_cg_dump **ret)
 	r = oc_proc_read(0, "cgroup", &text, NULL);
 	if (r >= 0)
 		r = oc_cg_parse_proc(text, &m, &n);
-	if (r >= 0)
+	if (r >= 0) {
+		keep_dumped_hierarchies(ctx->opts, m, &n);
 		r = set_id(ctx, m, NULL, n, &id);
+	}
 	if (r < 0)
 		return oc_error_wrap(r, "ocicr's own cgroups");
 	*ret = ctx->cgroup;
@@ -453,6 +476,7 @@ static int cgroup_dump(struct oc_dump_task *t)
 		r = oc_proc_read(t->pid, name, &text, NULL);
 		if (r < 0 || (r = oc_cg_parse_proc(text, &m, &n)) < 0)
 			break;
+		keep_dumped_hierarchies(t->ctx->opts, m, &n);
 		if (n_inner && !(prefix = calloc(n, sizeof(*prefix)))) {
 			oc_cg_members_free(m, n);
 			r = -ENOMEM;

@@ -53,6 +53,7 @@ const struct criu_opt_desc criu_opt_table[] = {
 	OPT("manage-cgroups", 0, OPTIONAL),
 	OPT("cgroup-root", 0, REQUIRED),
 	OPT("freeze-cgroup", 0, REQUIRED),
+	OPT("cgroup-dump-controller", 0, REQUIRED),
 	BOOL("display-stats", 0),
 	OPT("close", 0, REQUIRED),
 	OPT("config", 0, REQUIRED),
@@ -97,7 +98,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("lazy-pages", 0, NONE, "lazy pages"),
 	NOPT("cgroup-props", 0, REQUIRED, "cgroups"),
 	NOPT("cgroup-props-file", 0, REQUIRED, "cgroups"),
-	NOPT("cgroup-dump-controller", 0, REQUIRED, "cgroups"),
 	NBOOL("skip-in-flight", "TCP connections"),
 	NBOOL("deprecated", NULL),
 	NBOOL("weak-sysctls", "network namespaces"),
@@ -175,6 +175,7 @@ void criu_opts_fini(struct criu_opts *o)
 	free(o->pidfile);
 	free(o->freeze_cgroup);
 	str_list_free(&o->cgroup_roots);
+	str_list_free(&o->cgroup_dump_controllers);
 	str_list_free(&o->action_scripts);
 	str_list_free(&o->features);
 	str_list_free(&o->unsupported);
@@ -386,6 +387,8 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 			return oc_error(-EINVAL, "invalid argument for --%s: %s ([CONTROLLER:]/PATH)", name, value);
 		return str_list_add(&o->cgroup_roots, value);
 	}
+	if (!strcmp(name, "cgroup-dump-controller"))
+		return str_list_add(&o->cgroup_dump_controllers, value);
 	if (!strcmp(name, "freeze-cgroup"))
 		return set_string(&o->freeze_cgroup, value);
 	if (!strcmp(name, "status-fd"))
@@ -472,6 +475,8 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->ghost_limit = o->ghost_limit;
 	d->freeze_cgroup = o->freeze_cgroup;
 	d->manage_cgroups = o->manage_cgroups;
+	d->cgroup_dump_controllers = (const char *const *)o->cgroup_dump_controllers.v;
+	d->n_cgroup_dump_controllers = o->cgroup_dump_controllers.n;
 	/* CRIU's post-dump scripts see the tree still frozen (a file system
 	 * snapshot, say): no copy-on-write snapshot that lets it run first. */
 	d->no_snapshot = o->action_scripts.n > 0;

@@ -58,6 +58,8 @@ struct rpc_job {
 	char *freeze_cgroup;
 	char **cgroup_roots;
 	size_t n_cgroup_roots;
+	char **dump_controllers;
+	size_t n_dump_controllers;
 	int err; /* negative errno of the failure */
 	char errmsg[RPC_ERRMSG_MAX];
 };

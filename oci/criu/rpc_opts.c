@@ -53,6 +53,7 @@ static const struct rpc_field {
 	{ "manage_cgroups_mode", "manage-cgroups", FOR_CR },
 	{ "cg_root", "cgroup-root", RPC_JOB_RESTORE },
 	{ "freeze_cgroup", "freeze-cgroup", RPC_JOB_DUMP },
+	{ "cgroup_dump_controller", "cgroup-dump-controller", RPC_JOB_DUMP },
 };
 
 /* Fields named unlike their command line option, for the reason a refusal
@@ -241,6 +242,12 @@ static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpt
 		/* "/" is where ocicr's trees live already. */
 		if (!rf->option || (!strcmp(f->name, "root") && !strcmp(o->root, "/")))
 			continue;
+		if (!strcmp(f->name, "cgroup_dump_controller")) {
+			for (size_t k = 0; k < o->n_cgroup_dump_controller; k++)
+				if (criu_opts_set(&s->co, rf->option, o->cgroup_dump_controller[k]) < 0)
+					return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
+			continue;
+		}
 		if (!strcmp(f->name, "cg_root")) {
 			if (set_cg_roots(s, o) < 0)
 				return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
@@ -384,6 +391,9 @@ static int fill_engine_opts(struct rpc_job *job, struct rpc_conn *c, struct criu
 		job->dump.images_dir = job->images_dir; /* @co's copy goes soon */
 		job->dump.freeze_cgroup = job->freeze_cgroup = co->freeze_cgroup;
 		co->freeze_cgroup = NULL;
+		job->dump_controllers = co->cgroup_dump_controllers.v;
+		job->n_dump_controllers = co->cgroup_dump_controllers.n;
+		co->cgroup_dump_controllers = (struct criu_str_list){};
 		/* At post-dump CRIU's tree is still frozen: no snapshot first. */
 		job->dump.no_snapshot |= notify;
 		job->dump.interrupted = cli_held_signal;
@@ -484,6 +494,15 @@ void rpc_job_publish_stats(struct rpc_job *job)
 	}
 }
 
+static void free_strv(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
 void rpc_job_finish(struct rpc_job *job)
 {
 	/* rpc_job_fail() logged the error: it is the log's last line. */
@@ -497,9 +516,6 @@ void rpc_job_finish(struct rpc_job *job)
 	job->images_fd = job->work_fd = -1;
 	free(job->freeze_cgroup);
 	job->freeze_cgroup = NULL;
-	for (size_t i = 0; i < job->n_cgroup_roots; i++)
-		free(job->cgroup_roots[i]);
-	free(job->cgroup_roots);
-	job->cgroup_roots = NULL;
-	job->n_cgroup_roots = 0;
+	free_strv(&job->cgroup_roots, &job->n_cgroup_roots);
+	free_strv(&job->dump_controllers, &job->n_dump_controllers);
 }

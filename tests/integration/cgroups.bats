@@ -421,3 +421,22 @@ rpc() {
 	echo THAWED >"$FREEZER/freezer.state"
 	wl_expect_pass
 }
+
+@test "--cgroup-dump-controller: only the hierarchies named are saved (CLI and RPC)" {
+	start_in_cgroups
+	wl_dump -R --cgroup-dump-controller pids --cgroup-dump-controller ""
+	assert_equal "$(cgroup_img 'sorted(set(c["name"] for s in cg["sets"] for c in s["ctls"]))')" "['', 'pids']"
+	assert_equal "$(cgroup_img 'sorted(c["cnames"][0] for c in cg["controllers"])')" "['', 'pids']"
+	RPC_PY=
+	for py in python3 /usr/bin/python3; do
+		"$py" -c 'import google.protobuf' 2>/dev/null && RPC_PY=$py && break
+	done
+	if [ -n "$RPC_PY" ] && command -v protoc >/dev/null; then
+		rm -rf "$WL_DIR/img" && mkdir -p "$WL_DIR/img" "$WL_DIR/work"
+		run rpc send "type: DUMP opts { images_dir_fd: -1 pid: $WL_PID leave_running: true
+			cgroup_dump_controller: \"memory\" }" --images "$WL_DIR/img" --work "$WL_DIR/work"
+		assert_line --partial 'reply DUMP success=true'
+		assert_equal "$(cgroup_img 'sorted(c["cnames"][0] for c in cg["controllers"])')" "['memory']"
+	fi
+	wl_expect_pass
+}

@@ -160,12 +160,15 @@ static void test_criu_options(void **state)
 					      "--freeze-cgroup", "/sys/fs/cgroup/freezer/x", "-t", "1"),
 					 NULL),
 			 0);
+	assert_int_equal(criu_opts_set(&o, "cgroup-dump-controller", "pids"), 0);
 	assert_int_equal(criu_opts_to_restore(&o, &r), 0);
 	assert_int_equal(r.manage_cgroups, OC_CGROUP_FULL);
 	assert_int_equal(r.n_cgroup_roots, 2);
 	assert_string_equal(r.cgroup_roots[1], "cpu:/b");
 	assert_int_equal(criu_opts_to_dump(&o, &d), 0);
 	assert_string_equal(d.freeze_cgroup, "/sys/fs/cgroup/freezer/x");
+	assert_int_equal(d.n_cgroup_dump_controllers, 1);
+	assert_string_equal(d.cgroup_dump_controllers[0], "pids");
 	criu_opts_fini(&o);
 
 	/* Without a mode: soft, CRIU's default; the RPC's numbers too. */
