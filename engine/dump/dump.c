@@ -13,7 +13,7 @@
 #include "res/kind.h"
 #include "core/notify.h"
 #include "mem/pages.h"
-#include "res/cgroup.h"
+#include "res/cgroup/cgroup.h"
 #include "res/ns/ns.h"
 #include "res/task/seccomp.h"
 #include "core/cleanup.h"

@@ -72,7 +72,7 @@ struct oc_rst_ctx {
 	InventoryEntry *inventory;
 	SeccompEntry *seccomp;	      /* seccomp.img, NULL if absent */
 	struct oc_rst_ns *ns;	      /* namespaces to create (res/ns/) */
-	struct oc_cg_restore *cgroup; /* the tasks' cgroups (res/cgroup.c), NULL: left alone */
+	struct oc_cg_restore *cgroup; /* the tasks' cgroups (res/cgroup/cgroup.c), NULL: left alone */
 	struct oc_rst_task *tasks;    /* pstree order: parents first */
 	size_t n_tasks;
 	FileEntry **files;

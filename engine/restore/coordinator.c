@@ -31,7 +31,7 @@
 #include "core/interrupt.h"
 #include "core/log.h"
 #include "proc/proc.h"
-#include "res/cgroup.h"
+#include "res/cgroup/cgroup.h"
 #include "res/ns/ns.h"
 #include "res/task/seccomp.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "res/cgroup.h"
+#include "res/cgroup/cgroup.h"
 #include "oci/criu/opts.h"
 #include "core/error.h"
 
@@ -70,10 +70,19 @@ static void test_ns_prefix(void **state)
 	assert_int_equal(oc_cg_ns_prefix("/ct/one", "/two"), 0);
 }
 
+static void expect_rebase(const char *path, const char *old, const char *new, const char *want)
+{
+	char *s = oc_cg_rebase(path, old, new);
+
+	assert_non_null(s);
+	assert_string_equal(s, want);
+	free(s);
+}
+
 static void test_cgroup_root_and_rebase(void **state)
 {
 	const char *ctrl, *path;
-	char *buf, *s;
+	char *buf;
 
 	(void)state;
 	assert_int_equal(oc_cg_parse_root("/new", &buf, &ctrl, &path), 0);
@@ -99,21 +108,11 @@ static void test_cgroup_root_and_rebase(void **state)
 	assert_false(oc_cg_has_controller("cpuacct", "cpu"));
 	assert_false(oc_cg_has_controller("cpuset", "cpu"));
 
-	s = oc_cg_rebase("/old/ct/sub", "/old/ct", "/new");
-	assert_string_equal(s, "/new/sub");
-	free(s);
-	s = oc_cg_rebase("/old/ct", "/old/ct", "/new");
-	assert_string_equal(s, "/new");
-	free(s);
-	s = oc_cg_rebase("/a", "/", "/new");
-	assert_string_equal(s, "/new/a");
-	free(s);
-	s = oc_cg_rebase("/", "/", "/new");
-	assert_string_equal(s, "/new");
-	free(s);
-	s = oc_cg_rebase("/old/ct/x", "/old/ct", "/");
-	assert_string_equal(s, "/x");
-	free(s);
+	expect_rebase("/old/ct/sub", "/old/ct", "/new", "/new/sub");
+	expect_rebase("/old/ct", "/old/ct", "/new", "/new");
+	expect_rebase("/a", "/", "/new", "/new/a");
+	expect_rebase("/", "/", "/new", "/new");
+	expect_rebase("/old/ct/x", "/old/ct", "/", "/x");
 	/* "/old/ctx" is not under "/old/ct". */
 	assert_null(oc_cg_rebase("/old/ctx", "/old/ct", "/new"));
 }

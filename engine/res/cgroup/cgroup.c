@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "res/cgroup.h"
+#include "res/cgroup/cgroup.h"
 #include "res/dump.h"
 #include "res/kind.h"
 #include "res/restore.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * cgroups (engine/res/cgroup.c): every task's membership in every cgroup
+ * cgroups (engine/res/cgroup/): every task's membership in every cgroup
  * hierarchy (v1 controllers, named v1 hierarchies, v2) and the properties
  * of the cgroups the tree is in, in CRIU's cgroup.img.
  *
@@ -35,7 +35,7 @@ struct oc_cg_member {
 	char *path;
 };
 
-/* ---- parsing (cgroup_props.c; unit tested) ---- */
+/* ---- parsing (props.c; unit tested) ---- */
 
 /* /proc/PID/cgroup into members sorted by name (as CRIU orders a set). */
 int oc_cg_parse_proc(const char *text, struct oc_cg_member **ret, size_t *ret_n);

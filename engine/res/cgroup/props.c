@@ -11,7 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "res/cgroup.h"
+#include "res/cgroup/cgroup.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 
