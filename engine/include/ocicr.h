@@ -188,6 +188,15 @@ struct oc_dump_opts {
 	 * /proc/PID/cgroup names them) are saved; none given: every one. */
 	const char *const *cgroup_dump_controllers;
 	size_t n_cgroup_dump_controllers;
+	/*
+	 * Resources outside the tree, as CRIU's --external names them; dumped
+	 * as references, given back at restore (struct oc_inherit_fd).  Known:
+	 * "tty[RDEV:DEV]" (a terminal, numbers in hex as stat gives them).
+	 */
+	const char *const *externals;
+	size_t n_externals;
+	bool orphan_pts_master; /* a pty slave whose master is not in the tree
+				 * is dumped (CRIU's RPC orphan_pts_master) */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
@@ -199,6 +208,19 @@ struct oc_dump_opts {
 OC_API int oc_dump(const struct oc_dump_opts *opts);
 
 /* ---- restore --------------------------------------------------------- */
+
+/*
+ * One descriptor the restored tree takes in place of a resource that was
+ * outside it at dump, as CRIU's --inherit-fd fd[N]:KEY.  KEY is the name
+ * CRIU gives the resource: "pipe:[INODE]" (every end of that pipe),
+ * "tty[RDEV:DEV]" (a terminal, hex), the path of a file as the images
+ * hold it, or a namespace's key given at dump (extRootNetNS).  The fd
+ * stays the caller's; the tree gets copies.
+ */
+struct oc_inherit_fd {
+	const char *key;
+	int fd;
+};
 
 struct oc_restore_opts {
 	size_t sz;
@@ -228,6 +250,13 @@ struct oc_restore_opts {
 	 * tree was in go under PATH (all controllers without one named). */
 	const char *const *cgroup_roots;
 	size_t n_cgroup_roots;
+	/* Descriptors of the caller that stand in for resources external at
+	 * dump (CRIU's --inherit-fd); each must be taken by something. */
+	const struct oc_inherit_fd *inherit_fds;
+	size_t n_inherit_fds;
+	/* A pty slave whose master was outside the tree gets a new master,
+	 * handed over at the "orphan-pts-master" notify point (its fd). */
+	bool orphan_pts_master;
 };
 
 #define OC_RESTORE_TIMEOUT_MS (120u * 1000)

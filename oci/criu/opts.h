@@ -76,10 +76,14 @@ struct criu_opts {
 	bool shell_job;	       /* -j */
 	bool file_locks;       /* -l */
 	bool display_stats;
-	unsigned timeout;			      /* seconds to freeze the tree */
-	unsigned timeout_ms;			      /* --timeout as given, for a restore; 0: not given */
-	uint64_t ghost_limit;			      /* bytes; 0: the engine's default */
-	int status_fd;				      /* -1: none */
+	unsigned timeout;		   /* seconds to freeze the tree */
+	unsigned timeout_ms;		   /* --timeout as given, for a restore; 0: not given */
+	uint64_t ghost_limit;		   /* bytes; 0: the engine's default */
+	int status_fd;			   /* -1: none */
+	struct oc_inherit_fd *inherit_fds; /* --inherit-fd fd[N]:KEY, keys malloc'ed */
+	size_t n_inherit_fds;
+	struct criu_str_list externals;		      /* --external, as given */
+	bool orphan_pts_master;			      /* RPC's orphan_pts_master (no option) */
 	struct criu_str_list action_scripts;	      /* in the order given */
 	enum oc_cgroup_mode manage_cgroups;	      /* --manage-cgroups (CRIU's default: soft) */
 	struct criu_str_list cgroup_roots;	      /* --cgroup-root [CTRL:]PATH, in order */

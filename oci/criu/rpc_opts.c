@@ -54,6 +54,10 @@ static const struct rpc_field {
 	{ "cg_root", "cgroup-root", RPC_JOB_RESTORE },
 	{ "freeze_cgroup", "freeze-cgroup", RPC_JOB_DUMP },
 	{ "cgroup_dump_controller", "cgroup-dump-controller", RPC_JOB_DUMP },
+	/* Numbers in our own fd table: the client passed them to us. */
+	{ "inherit_fd", "inherit-fd", RPC_JOB_RESTORE },
+	{ "external", "external", FOR_CR },
+	{ "orphan_pts_master", NULL, FOR_CR },
 };
 
 /* Fields named unlike their command line option, for the reason a refusal
@@ -196,22 +200,36 @@ static void note_refused(struct rpc_settings *s, size_t before, const char *what
 	}
 }
 
-/* runc's cg_root: one {ctrl, path} per hierarchy ("" is v2's), each a
- * --cgroup-root CTRL:PATH (no ctrl: PATH for every hierarchy). */
-static int set_cg_roots(struct rpc_settings *s, const CriuOpts *o)
+/* A repeated field: its option once per element (inherit_fd as CRIU's
+ * command line spells it, fd[N]:KEY; runc's cg_root, one {ctrl, path} per
+ * hierarchy, "" for v2, as CTRL:PATH, or PATH for every hierarchy). */
+static int set_repeated(struct rpc_settings *s, const CriuOpts *o, const ProtobufCFieldDescriptor *f,
+			const char *option)
 {
-	for (size_t i = 0; i < o->n_cg_root; i++) {
-		char arg[4096];
-		const CgroupRoot *cr = o->cg_root[i];
-		if (cr->ctrl)
-			snprintf(arg, sizeof(arg), "%s:%s", cr->ctrl, cr->path);
-		else
-			snprintf(arg, sizeof(arg), "%s", cr->path);
-		int r = criu_opts_set(&s->co, "cgroup-root", arg);
-		if (r < 0)
-			return r;
+	char buf[4200];
+	int r = 0;
+
+	if (!strcmp(f->name, "inherit_fd")) {
+		for (size_t i = 0; i < o->n_inherit_fd && r >= 0; i++) {
+			snprintf(buf, sizeof(buf), "fd[%d]:%s", o->inherit_fd[i]->fd, o->inherit_fd[i]->key);
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (!strcmp(f->name, "cg_root")) {
+		for (size_t i = 0; i < o->n_cg_root && r >= 0; i++) {
+			const CgroupRoot *cr = o->cg_root[i];
+			snprintf(buf, sizeof(buf), "%s%s%s", cr->ctrl ? cr->ctrl : "", cr->ctrl ? ":" : "", cr->path);
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (f->type == PROTOBUF_C_TYPE_STRING) {
+		const char *const *v = *(const char *const *const *)((const char *)o + f->offset);
+		size_t n = *(const size_t *)((const char *)o + f->quantifier_offset);
+
+		for (size_t i = 0; i < n && r >= 0; i++)
+			r = criu_opts_set(&s->co, option, v[i]);
+	} else {
+		r = oc_error(-EINVAL, "a list the service cannot take");
 	}
-	return 0;
+	return r;
 }
 
 /* Set the command line option of each field @o sets; refusals are noted. */
@@ -242,14 +260,8 @@ static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpt
 		/* "/" is where ocicr's trees live already. */
 		if (!rf->option || (!strcmp(f->name, "root") && !strcmp(o->root, "/")))
 			continue;
-		if (!strcmp(f->name, "cgroup_dump_controller")) {
-			for (size_t k = 0; k < o->n_cgroup_dump_controller; k++)
-				if (criu_opts_set(&s->co, rf->option, o->cgroup_dump_controller[k]) < 0)
-					return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
-			continue;
-		}
-		if (!strcmp(f->name, "cg_root")) {
-			if (set_cg_roots(s, o) < 0)
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if (set_repeated(s, o, f, rf->option) < 0)
 				return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
 			continue;
 		}
@@ -258,6 +270,7 @@ static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpt
 			return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
 		note_refused(s, before, f->name);
 	}
+	s->co.orphan_pts_master = o->has_orphan_pts_master && o->orphan_pts_master;
 	/* CRIU lets the configuration file override what the request says. */
 	if (o->config_file) {
 		size_t before = s->co.unsupported.n;
