@@ -27,6 +27,8 @@ static void restore_usage(FILE *out)
 		     "                             host path of the external mount KEY (-M KEY:PATH too)\n"
 		     "  -J, --join-ns NS:PATH      join the namespace at PATH (net, ipc, uts, cgroup, time)\n"
 		     "                             instead of making one\n"
+		     "      --manage-cgroups[=MODE] none, props, soft (default), full, strict or ignore\n"
+		     "      --cgroup-root [CTRL:]PATH  move the tree's cgroups under PATH\n"
 		     "      --timeout SECONDS      fail (and undo) if the tree is not restored within this\n"
 		     "                             (default 120; fractions allowed)\n"
 		     "  -W, --work-dir DIR         where a relative log file goes (default: DIR)\n"

@@ -31,6 +31,7 @@
 #include "core/interrupt.h"
 #include "core/log.h"
 #include "proc/proc.h"
+#include "res/cgroup/cgroup.h"
 #include "res/ns/ns.h"
 #include "res/task/seccomp.h"
 
@@ -253,6 +254,8 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 	oc_set_log(silent_log, NULL, OC_LOG_MSG);
 	if (oc_rst_recv_byte(t->status_fd, OC_MSG_START) < 0)
 		_exit(2);
+	/* Into its cgroups before it makes a child or maps its memory. */
+	r = oc_cgroup_enter(ctx, t);
 
 	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
 		const struct oc_plan_step *s = &plan->steps[plan->order[k]];
@@ -731,6 +734,8 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	if (r >= 0)
 		r = oc_rst_files_begin(files);
 
+	if (r >= 0)
+		r = oc_cgroup_prepare(ctx, files);
 	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
 		const struct oc_plan_step *s = &plan->steps[plan->order[k]];
 		if (s->actor != 0)
@@ -791,6 +796,8 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	r = oc_rst_inherit_begin(&ctx);
 	if (r >= 0)
 		r = oc_restore_load(&ctx);
+	if (r >= 0)
+		r = oc_cgroup_load(&ctx);
 	if (r < 0)
 		goto out;
 	r = oc_plan_build(&ctx, &ctx.plan);
@@ -829,6 +836,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 				kill(live[i].pid, SIGKILL);
 		while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 			;
+		oc_cgroup_abort(&ctx);
 		r = oc_error(r, "%s", why);
 		goto out;
 	}
@@ -856,6 +864,7 @@ out:
 			free(live[i].threads);
 		}
 	free(live);
+	oc_cgroup_free(&ctx);
 	oc_restore_ctx_fini(&ctx);
 	return r;
 }

@@ -105,7 +105,7 @@ criu_restore() {
 
 @test "an option ocicr lacks fails at once by name (exit 1) and leaves the tree alone; so does ocicr dump" {
 	wl_start tree
-	for opt in --tcp-established --external=dev[1/2]:y "--manage-cgroups" "--cgroup-root /x" "--freeze-cgroup /f" \
+	for opt in --tcp-established --external=dev[1/2]:y \
 		--skip-in-flight --tcp-close "--network-lock skip" --stream --track-mem "--prev-images-dir ../p" \
 		--ext-unix-sk --link-remap --ghost-fiemap; do
 		# shellcheck disable=SC2086
