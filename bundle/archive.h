@@ -64,9 +64,9 @@ enum oci_compress oci_layout_default_compress(enum oci_layout l);
 struct oci_archive_in {
 	enum oci_layout layout;
 	enum oci_compress compress;
-	const char *images_dir;	   /* -> checkpoint/ */
-	const char *work_dir;	   /* dump.log and stats-dump, if there */
-	const char *spec_path;	   /* the container's config.json -> spec.dump */
+	const char *images_dir;	     /* -> checkpoint/ */
+	const char *work_dir;	     /* dump.log and stats-dump, if there */
+	const char *spec_path;	     /* the container's config.json -> spec.dump */
 	const struct oci_spec *spec; /* the same, parsed (bind.mounts, network fields) */
 	const char *id;
 	const char *name;	/* NULL: the id */
@@ -76,8 +76,8 @@ struct oci_archive_in {
 	const char *created; /* RFC 3339, or NULL */
 	time_t checkpointed;
 	pid_t pid;
-	const char *rootfs_diff; /* a rootfs-diff.tar file, or NULL */
-	int rootfs_diff_fd;	 /* or an open one (-1: none) */
+	const char *rootfs_diff;  /* a rootfs-diff.tar file, or NULL */
+	int rootfs_diff_fd;	  /* or an open one (-1: none) */
 	const char *deleted_json; /* deleted.files text, or NULL */
 	const char *log_path;	  /* the container's log, or NULL */
 };

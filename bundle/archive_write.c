@@ -299,8 +299,8 @@ static void fill_network_status(struct ij_writer *jw, const struct oci_archive_i
 /* Where CRI-O leaves the mounts it makes itself (bind.mounts lists the rest). */
 static bool crio_own_mount(const char *dest)
 {
-	static const char *const own[] = { "/dev", "/dev/shm", "/proc", "/run", "/run/.containerenv", "/run/secrets",
-					   "/sys" };
+	static const char *const own[] = { "/dev",	   "/dev/shm", "/proc", "/run", "/run/.containerenv",
+					   "/run/secrets", "/sys" };
 
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
 		if (!strcmp(dest, own[i]))
@@ -411,8 +411,8 @@ static int write_members(struct writer *w, const struct oci_archive_in *in)
 			r = add_json(w, OCI_STATUS_DUMP, fill_status_dump, in);
 	}
 	if (r >= 0)
-		r = add_json(w, OCI_CONFIG_DUMP, in->layout == OCI_LAYOUT_PODMAN ? fill_podman_config : fill_small_config,
-			     in);
+		r = add_json(w, OCI_CONFIG_DUMP,
+			     in->layout == OCI_LAYOUT_PODMAN ? fill_podman_config : fill_small_config, in);
 	if (r >= 0)
 		r = add_file(w, OCI_SPEC_DUMP, in->spec_path, 0600, false);
 	if (r >= 0 && in->layout == OCI_LAYOUT_PODMAN)

@@ -104,8 +104,8 @@ static int diff_tmpfile(const char *dir)
 
 /* The root's changes into @fd and *ret_deleted; 0 with nothing when there
  * is nothing to compare against (the host's root, no overlay, no base). */
-static int rootfs_changes(const struct oci_checkpoint *ck, const struct oci_export_opts *eo, int fd,
-			  char **ret_deleted, bool *ret_found)
+static int rootfs_changes(const struct oci_checkpoint *ck, const struct oci_export_opts *eo, int fd, char **ret_deleted,
+			  bool *ret_found)
 {
 	_cleanup_free_ char *upper = NULL;
 	struct oci_rootfs_changes c = {};

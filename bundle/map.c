@@ -208,7 +208,8 @@ int oci_engine_opts_apply(const struct oci_engine_opts *eo, struct criu_opts *o)
 		/* RPC-only settings (orphan_pts_master) have no command line
 		 * name; until the engine has them they are refused here. */
 		if (!criu_opt_find(e->name, NULL))
-			return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: %s (the container needs it)", e->name);
+			return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: %s (the container needs it)",
+					e->name);
 		r = criu_opts_set(o, e->name, e->value);
 		if (r < 0)
 			return oc_error_wrap(r, "the container's engine options");

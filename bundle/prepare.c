@@ -187,8 +187,11 @@ static int make_managed(struct oci_prepared *p, const char *dest, bool dir, char
 		return -ENOMEM;
 	if (mkdir(base, 0755) < 0 && errno != EEXIST)
 		return oc_error_errno(-errno, "cannot create %s", base);
-	if (dir)
-		return mkdir(*ret_src, 01777) < 0 && errno != EEXIST ? oc_error_errno(-errno, "%s", *ret_src) : 0;
+	if (dir) {
+		if ((mkdir(*ret_src, 0700) < 0 && errno != EEXIST) || chmod(*ret_src, 01777) < 0)
+			return oc_error_errno(-errno, "cannot create %s", *ret_src);
+		return 0;
+	}
 	fd = open(*ret_src, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return oc_error_errno(-errno, "cannot create %s", *ret_src);
@@ -222,7 +225,8 @@ static int map_mounts(const struct oci_prepare_opts *o, struct oci_prepared *p, 
 		if (!om->bind)
 			continue;
 		for (size_t v = 0; v < o->n_volumes && !src[i]; v++)
-			if (!strcmp(o->volumes[v].destination, om->destination) && !(src[i] = strdup(o->volumes[v].source)))
+			if (!strcmp(o->volumes[v].destination, om->destination) &&
+			    !(src[i] = strdup(o->volumes[v].source)))
 				r = -ENOMEM;
 		if (src[i] || r < 0)
 			continue;
@@ -248,7 +252,7 @@ static int map_mounts(const struct oci_prepare_opts *o, struct oci_prepared *p, 
 }
 
 struct rewrite {
-	char **src;		    /* per mount: the new source, or NULL */
+	char **src;		   /* per mount: the new source, or NULL */
 	bool drop_ns[_OCI_NS_MAX]; /* a path that does not exist here */
 	const char *old_id, *new_id;
 };
@@ -406,8 +410,9 @@ static int prepare(const struct oci_prepare_opts *o, struct oci_prepared *p)
 	if (r < 0)
 		return r;
 	if (!p->imp.has_spec)
-		return oc_error(-EINVAL, "%s has no spec.dump (an images-only archive): restore its images with "
-					 "ocicr restore -D",
+		return oc_error(-EINVAL,
+				"%s has no spec.dump (an images-only archive): restore its images with "
+				"ocicr restore -D",
 				o->archive);
 	if (asprintf(&spec_path, "%s/" OCI_SPEC_DUMP, p->imp.meta_dir) < 0)
 		return -ENOMEM;

@@ -20,9 +20,9 @@
 #include "oci/inspect/source.h"
 #include "core/cleanup.h"
 
-#define WH	       ".wh."
-#define WH_OPAQUE      ".wh..wh..opq"
-#define COPY_CHUNK     (256 * 1024)
+#define WH	   ".wh."
+#define WH_OPAQUE  ".wh..wh..opq"
+#define COPY_CHUNK (256 * 1024)
 
 DEFINE_CLEANUP_FUNC(ij_node *, ij_free)
 
@@ -400,8 +400,7 @@ static int disk_writer(struct archive **ret)
 	/* Paths are made absolute under a root without symlinks (realpath),
 	 * from names already refused when absolute or with "..". */
 	archive_write_disk_set_options(a, ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-						  ARCHIVE_EXTRACT_PERM |
-						  ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_OWNER |
+						  ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_OWNER |
 						  ARCHIVE_EXTRACT_XATTR);
 	archive_write_disk_set_standard_lookup(a);
 	*ret = a;

@@ -9,7 +9,7 @@
 #include "core/cleanup.h"
 
 static const char *const ns_names[_OCI_NS_MAX] = {
-	[OCI_NS_PID] = "pid", [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount", [OCI_NS_IPC] = "ipc",
+	[OCI_NS_PID] = "pid", [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount",	[OCI_NS_IPC] = "ipc",
 	[OCI_NS_UTS] = "uts", [OCI_NS_USER] = "user",	    [OCI_NS_CGROUP] = "cgroup", [OCI_NS_TIME] = "time",
 };
 
@@ -109,8 +109,8 @@ static int read_mounts(struct oci_spec *spec, const ij_node *mounts)
 		if (!dest || dest[0] != '/')
 			return oc_error(-EINVAL, "mounts[%zu] has no absolute destination", i);
 		spec->n_mounts++;
-		if (dup_or_null(dest, &om->destination) < 0 || dup_or_null(ij_get_string(m, "source"), &om->source) < 0 ||
-		    dup_or_null(type, &om->type) < 0)
+		if (dup_or_null(dest, &om->destination) < 0 ||
+		    dup_or_null(ij_get_string(m, "source"), &om->source) < 0 || dup_or_null(type, &om->type) < 0)
 			return -ENOMEM;
 		om->bind = (type && !strcmp(type, "bind")) || has_bind_option(ij_get(m, "options"));
 		if (om->bind && (!om->source || !*om->source))

@@ -116,7 +116,7 @@ int oci_map_dump(const struct oci_spec *spec, const struct oci_dump_ctx *ctx, st
 
 /* What a restore on this host needs: where the bundle is now. */
 struct oci_restore_ctx {
-	const char *rootfs;	/* absolute path of the prepared root */
+	const char *rootfs;	 /* absolute path of the prepared root */
 	const char *cgroup_root; /* where the container's cgroups go, or NULL */
 };
 

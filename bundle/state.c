@@ -55,8 +55,8 @@ static unsigned long long proc_start_time(pid_t pid)
 	if (!f || !fgets(buf, sizeof(buf), f))
 		return 0;
 	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
-			 &t) != 1)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &t) != 1)
 		return 0;
 	return t;
 }
@@ -201,8 +201,9 @@ static int find_by_bundle(const char *root, const char *bundle, struct oci_ctr_s
 				oci_ctr_state_free(st);
 				oci_ctr_state_free(*ret_st);
 				*ret_st = NULL;
-				return oc_error(-EINVAL, "more than one container under %s runs bundle %s: name it by id",
-						root, bundle);
+				return oc_error(-EINVAL,
+						"more than one container under %s runs bundle %s: name it by id", root,
+						bundle);
 			}
 			*ret_st = st;
 			found = 0;

@@ -16,8 +16,8 @@
 #define OCI_CRUN_ROOT "/run/crun"
 
 struct oci_ctr_state {
-	char *runtime;	     /* "runc" or "crun" */
-	char *state_root;    /* the runtime's state root it was found under */
+	char *runtime;	  /* "runc" or "crun" */
+	char *state_root; /* the runtime's state root it was found under */
 	char *id;
 	pid_t pid;	     /* the container's init */
 	char *bundle;	     /* absolute */

@@ -18,25 +18,24 @@
 
 static void checkpoint_usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: ocicr checkpoint [OPTIONS] BUNDLE|CONTAINER-ID\n\n"
-		"Checkpoint a running container: find it in the state runc or crun keep, map its\n"
-		"config.json onto the engine's options (root, bind mounts and masked files as external\n"
-		"mounts, namespaces given by path, cgroups, terminal) and dump it, then write a\n"
-		"checkpoint archive podman, CRI-O, containerd and ocicr restore.  No runtime is called.\n"
-		"A BUNDLE (any argument with a '/', or '.') is matched against each container's bundle.\n\n"
-		"  -e, --export FILE        the archive (mode 0600; default ./checkpoint-ID.tar[.zst])\n"
-		"      --image-path DIR     write the images to DIR; without --export, no archive\n"
-		"      --format FORMAT      archive layout: podman (default), crio, containerd\n"
-		"  -c, --compress ALGO      zstd, gzip or none (default: zstd for podman, none otherwise)\n"
-		"      --rootfs-base DIR    find the root's changes against DIR when it is no overlay\n"
-		"  -R, --leave-running      let the container run on after the dump\n"
-		"  -l, --file-locks         dump file locks\n"
-		"      --tcp-established    dump established TCP connections\n"
-		"      --runtime-root DIR   the runtime's state root (default: /run/runc, then /run/crun)\n"
-		"      --print-stats        print the dump statistics\n"
-		"  -v[0-4]                  log verbosity of dump.log (default 3)\n"
-		"  -h, --help               this help\n");
+	fprintf(out, "Usage: ocicr checkpoint [OPTIONS] BUNDLE|CONTAINER-ID\n\n"
+		     "Checkpoint a running container: find it in the state runc or crun keep, map its\n"
+		     "config.json onto the engine's options (root, bind mounts and masked files as external\n"
+		     "mounts, namespaces given by path, cgroups, terminal) and dump it, then write a\n"
+		     "checkpoint archive podman, CRI-O, containerd and ocicr restore.  No runtime is called.\n"
+		     "A BUNDLE (any argument with a '/', or '.') is matched against each container's bundle.\n\n"
+		     "  -e, --export FILE        the archive (mode 0600; default ./checkpoint-ID.tar[.zst])\n"
+		     "      --image-path DIR     write the images to DIR; without --export, no archive\n"
+		     "      --format FORMAT      archive layout: podman (default), crio, containerd\n"
+		     "  -c, --compress ALGO      zstd, gzip or none (default: zstd for podman, none otherwise)\n"
+		     "      --rootfs-base DIR    find the root's changes against DIR when it is no overlay\n"
+		     "  -R, --leave-running      let the container run on after the dump\n"
+		     "  -l, --file-locks         dump file locks\n"
+		     "      --tcp-established    dump established TCP connections\n"
+		     "      --runtime-root DIR   the runtime's state root (default: /run/runc, then /run/crun)\n"
+		     "      --print-stats        print the dump statistics\n"
+		     "  -v[0-4]                  log verbosity of dump.log (default 3)\n"
+		     "  -h, --help               this help\n");
 }
 
 enum {
@@ -93,7 +92,8 @@ static int parse(int argc, char **argv, struct ck_args *a)
 		case 'c':
 			a->compress = oci_compress_from_name(optarg);
 			if (a->compress < 0)
-				return cli_usage_error("checkpoint", "--compress: zstd, gzip or none, not '%s'", optarg);
+				return cli_usage_error("checkpoint", "--compress: zstd, gzip or none, not '%s'",
+						       optarg);
 			break;
 		case OPT_ROOTFS_BASE:
 			a->rootfs_base = optarg;
@@ -114,8 +114,9 @@ static int parse(int argc, char **argv, struct ck_args *a)
 			a->stats = true;
 			break;
 		case 'v':
-			a->verbosity = optarg ? (optarg[0] >= '0' && optarg[0] <= '4' && !optarg[1] ? optarg[0] - '0' : -1)
-					      : 4;
+			a->verbosity =
+				optarg ? (optarg[0] >= '0' && optarg[0] <= '4' && !optarg[1] ? optarg[0] - '0' : -1)
+				       : 4;
 			if (a->verbosity < 0)
 				return cli_usage_error("checkpoint", "-v: a level from 0 to 4");
 			break;
@@ -127,8 +128,9 @@ static int parse(int argc, char **argv, struct ck_args *a)
 		}
 	}
 	if (optind != argc - 1)
-		return cli_usage_error("checkpoint", optind == argc ? "which container? BUNDLE or CONTAINER-ID is required"
-								    : "one container at a time");
+		return cli_usage_error("checkpoint", optind == argc
+							     ? "which container? BUNDLE or CONTAINER-ID is required"
+							     : "one container at a time");
 	a->target = argv[optind];
 	if (a->compress < 0)
 		a->compress = oci_layout_default_compress(a->layout);
@@ -136,8 +138,7 @@ static int parse(int argc, char **argv, struct ck_args *a)
 }
 
 /* The engine's options: ours, then the container's (mapped from its config). */
-static int dump_opts(const struct ck_args *a, const struct oci_checkpoint *ck, const char *images,
-		     struct criu_opts *o)
+static int dump_opts(const struct ck_args *a, const struct oci_checkpoint *ck, const char *images, struct criu_opts *o)
 {
 	int r = 0;
 

@@ -19,28 +19,27 @@
 
 void restore_import_usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: ocicr restore --import ARCHIVE --bundle DIR [OPTIONS]\n\n"
-		"Restore a container from a checkpoint archive (podman's, CRI-O's/kubelet's,\n"
-		"containerd's or ocicr's; plain, gzip or zstd; the layout is found from the content).\n"
-		"The bundle is prepared on this host first: DIR/checkpoint (the images), DIR/rootfs\n"
-		"(the base + rootfs-diff.tar - deleted.files) and DIR/config.json (spec.dump with the\n"
-		"new id and this host's paths).  A failed restore leaves nothing behind.\n\n"
-		"  -i, --import ARCHIVE     the checkpoint archive\n"
-		"  -b, --bundle DIR         the new bundle (created, or an empty directory)\n"
-		"  -n, --name ID            the restored container's id (default: the archive's name)\n"
-		"      --rootfs-base DIR    the root filesystem the changes apply to (the image's root)\n"
-		"      --volume SRC:DEST    the source on this host of the bind mount at DEST\n"
-		"      --external mnt[DEST]:SRC  the same, in CRIU's words\n"
-		"      --runtime RUNTIME    none (default: ocicr restores it directly), runc or crun\n"
-		"                           (`RUNTIME restore` with ocicr as its criu; the runtime owns\n"
-		"                           the container afterwards)\n"
-		"      --runtime-root DIR   the runtime's state root\n"
-		"  -d, --detach             return once the container runs\n"
-		"      --pid-file FILE      write the container's init pid to FILE\n"
-		"      --prepare-only       prepare the bundle, restore nothing\n"
-		"  -v[0-4]                  log verbosity (default 3)\n"
-		"  -h, --help               this help\n");
+	fprintf(out, "Usage: ocicr restore --import ARCHIVE --bundle DIR [OPTIONS]\n\n"
+		     "Restore a container from a checkpoint archive (podman's, CRI-O's/kubelet's,\n"
+		     "containerd's or ocicr's; plain, gzip or zstd; the layout is found from the content).\n"
+		     "The bundle is prepared on this host first: DIR/checkpoint (the images), DIR/rootfs\n"
+		     "(the base + rootfs-diff.tar - deleted.files) and DIR/config.json (spec.dump with the\n"
+		     "new id and this host's paths).  A failed restore leaves nothing behind.\n\n"
+		     "  -i, --import ARCHIVE     the checkpoint archive\n"
+		     "  -b, --bundle DIR         the new bundle (created, or an empty directory)\n"
+		     "  -n, --name ID            the restored container's id (default: the archive's name)\n"
+		     "      --rootfs-base DIR    the root filesystem the changes apply to (the image's root)\n"
+		     "      --volume SRC:DEST    the source on this host of the bind mount at DEST\n"
+		     "      --external mnt[DEST]:SRC  the same, in CRIU's words\n"
+		     "      --runtime RUNTIME    none (default: ocicr restores it directly), runc or crun\n"
+		     "                           (`RUNTIME restore` with ocicr as its criu; the runtime owns\n"
+		     "                           the container afterwards)\n"
+		     "      --runtime-root DIR   the runtime's state root\n"
+		     "  -d, --detach             return once the container runs\n"
+		     "      --pid-file FILE      write the container's init pid to FILE\n"
+		     "      --prepare-only       prepare the bundle, restore nothing\n"
+		     "  -v[0-4]                  log verbosity (default 3)\n"
+		     "  -h, --help               this help\n");
 }
 
 enum {
@@ -126,7 +125,8 @@ static int parse(int argc, char **argv, struct ri_args *a)
 			a->prepare_only = true;
 			break;
 		case 'v':
-			a->verbosity = optarg && optarg[0] >= '0' && optarg[0] <= '4' && !optarg[1] ? optarg[0] - '0' : 4;
+			a->verbosity =
+				optarg && optarg[0] >= '0' && optarg[0] <= '4' && !optarg[1] ? optarg[0] - '0' : 4;
 			break;
 		case 'h':
 			restore_import_usage(stdout);
@@ -210,6 +210,28 @@ static int run_runtime(char *const argv[], const char *dir)
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
+/* The end of the log the restore wrote in the bundle, which goes with it. */
+static void show_log_tail(const char *dir, const char *name)
+{
+	_cleanup_free_ char *path = NULL, *line = NULL;
+	_cleanup_fclose_ FILE *f = NULL;
+	char *lines[20] = {};
+	size_t cap = 0, n = 0;
+
+	if (asprintf(&path, "%s/%s", dir, name) < 0 || !(f = fopen(path, "re")))
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		free(lines[n % 20]);
+		lines[n++ % 20] = strdup(line);
+	}
+	fprintf(stderr, "---- the end of %s ----\n", name);
+	for (size_t i = n > 20 ? n - 20 : 0; i < n; i++) {
+		fputs(lines[i % 20] ? lines[i % 20] : "", stderr);
+		free(lines[i % 20]);
+		lines[i % 20] = NULL;
+	}
+}
+
 /* `runc restore` / `crun restore` with ocicr as their criu. */
 static int restore_runtime(const struct ri_args *a, const struct oci_prepared *p)
 {
@@ -255,8 +277,8 @@ static int restore_runtime(const struct ri_args *a, const struct oci_prepared *p
 			del[4] = NULL;
 		}
 		run_runtime((char *const *)del, dir);
-		fprintf(stderr, "ocicr: restore %s: %s restore failed (its log: %s/restore.log)\n", p->id, a->runtime,
-			p->bundle);
+		fprintf(stderr, "ocicr: restore %s: %s restore failed\n", p->id, a->runtime);
+		show_log_tail(p->bundle, "restore.log");
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -274,7 +296,7 @@ int cmd_restore_import(int argc, char **argv)
 	if (r < 0)
 		return cli_fail(r, "restore --import %s", a.prep.archive);
 	if (a.prepare_only) {
-		printf("%s\n", p.bundle);
+		printf("%s\n%s archive, compression %s\n", p.bundle, oci_layout_name(p.imp.layout), p.imp.compression);
 		oci_prepared_fini(&p);
 		return EXIT_OK;
 	}

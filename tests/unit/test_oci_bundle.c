@@ -476,12 +476,14 @@ static void test_hostile_archives(void **state)
 {
 	const struct member dotdot[] = { { "checkpoint/../../escape.img", AE_IFREG } };
 	const struct member absolute[] = { { "/tmp/escape.img", AE_IFREG } };
-	const struct member symlink[] = { { "checkpoint/", AE_IFDIR }, { "checkpoint/inventory.img", AE_IFLNK, "/etc/passwd" } };
+	const struct member symlink[] = { { "checkpoint/", AE_IFDIR },
+					  { "checkpoint/inventory.img", AE_IFLNK, "/etc/passwd" } };
 	const struct member hardlink[] = { { "spec.dump", AE_IFREG, "/etc/passwd" } };
 	const struct member nockpt[] = { { "spec.dump", AE_IFREG }, { "config.dump", AE_IFREG } };
 	const struct member noinv[] = { { "checkpoint/", AE_IFDIR }, { "checkpoint/pages-1.img", AE_IFREG } };
 	const struct member nometa[] = { { "checkpoint/", AE_IFDIR }, { "checkpoint/inventory.img", AE_IFREG } };
-	const struct member twice[] = { { "checkpoint/inventory.img", AE_IFREG }, { "checkpoint/inventory.img", AE_IFREG } };
+	const struct member twice[] = { { "checkpoint/inventory.img", AE_IFREG },
+					{ "checkpoint/inventory.img", AE_IFREG } };
 
 	assert_int_equal(import_members(dotdot, 1, "dotdot"), -EINVAL);
 	assert_non_null(strstr(oc_error_message(), "unsafe member"));
@@ -600,10 +602,8 @@ static void test_rootfs_whiteouts(void **state)
 {
 	char root[PATH_MAX], layer[PATH_MAX];
 	const struct member m[] = {
-		{ "etc/", AE_IFDIR },
-		{ "etc/.wh.passwd", AE_IFREG },
-		{ "var/", AE_IFDIR },
-		{ "var/.wh..wh..opq", AE_IFREG },
+		{ "etc/", AE_IFDIR },	 { "etc/.wh.passwd", AE_IFREG },
+		{ "var/", AE_IFDIR },	 { "var/.wh..wh..opq", AE_IFREG },
 		{ "var/new", AE_IFREG },
 	};
 
@@ -642,7 +642,7 @@ static void test_rootfs_hostile_diffs(void **state)
 		snprintf(out, sizeof(out), "%s/hd-%zu.tar", tmp, i);
 		make_tar(out, cases[i].m, cases[i].n, false);
 		assert_true(oci_rootfs_apply_diff(root, out) < 0);
-		}
+	}
 	assert_int_equal(access("/tmp/escaped-ocicr", F_OK), -1);
 	assert_false(has(tmp, "escaped"));
 
