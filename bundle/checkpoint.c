@@ -12,6 +12,7 @@
 
 #include "ocicr.h"
 #include "bundle/checkpoint.h"
+#include "bundle/image.h"
 #include "bundle/rootfs.h"
 #include "oci/inspect/json.h"
 #include "core/cleanup.h"
@@ -136,7 +137,7 @@ static int rootfs_changes(const struct oci_checkpoint *ck, const struct oci_expo
 
 int oci_checkpoint_export(const struct oci_checkpoint *ck, const struct oci_export_opts *eo, bool *ret_changes)
 {
-	_cleanup_free_ char *dcopy = strdup(eo->path), *deleted = NULL;
+	_cleanup_free_ char *dcopy = strdup(eo->path ? eo->path : eo->image_dir), *deleted = NULL;
 	_cleanup_close_ int fd = -1;
 	bool found = false;
 	int r;
@@ -165,7 +166,9 @@ int oci_checkpoint_export(const struct oci_checkpoint *ck, const struct oci_expo
 		.rootfs_diff_fd = found ? fd : -1,
 		.deleted_json = deleted,
 	};
-	r = oci_archive_write(eo->path, &in);
+	r = eo->path ? oci_archive_write(eo->path, &in) : 0;
+	if (r >= 0 && eo->image_dir)
+		r = oci_image_layout_write(eo->image_dir, eo->image_tag ? eo->image_tag : "latest", &in);
 	if (r >= 0 && ret_changes)
 		*ret_changes = found;
 	return r;

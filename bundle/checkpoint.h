@@ -31,7 +31,9 @@ int oci_checkpoint_open(const char *runtime_root, const char *target, struct oci
 int oci_checkpoint_descriptors(const struct oci_checkpoint *ck, const char *images_dir);
 
 struct oci_export_opts {
-	const char *path;
+	const char *path;      /* the archive; NULL: none */
+	const char *image_dir; /* an OCI image layout of the checkpoint; NULL: none */
+	const char *image_tag;
 	enum oci_layout layout;
 	enum oci_compress compress;
 	const char *rootfs_base; /* compare the root with it when it is no overlay; NULL: none */
@@ -39,8 +41,8 @@ struct oci_export_opts {
 	const char *work_dir; /* dump.log, stats-dump; NULL: images_dir */
 };
 
-/* Write the archive of a dumped container; *ret_changes (may be NULL)
- * says whether root filesystem changes went in. */
+/* Write the archive (and/or image layout) of a dumped container;
+ * *ret_changes (may be NULL) says whether root filesystem changes went in. */
 int oci_checkpoint_export(const struct oci_checkpoint *ck, const struct oci_export_opts *eo, bool *ret_changes);
 
 #endif

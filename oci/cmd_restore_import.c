@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ocicr.h"
+#include "bundle/image.h"
 #include "bundle/prepare.h"
 #include "oci/cli.h"
 #include "oci/criu/criu.h"
@@ -284,14 +285,43 @@ static int restore_runtime(const struct ri_args *a, const struct oci_prepared *p
 	return EXIT_OK;
 }
 
+/* --import oci:DIR[:TAG]: the archive is the image's one layer. */
+static int image_archive(const char **archive, char **ret_layer)
+{
+	_cleanup_free_ char *dir = NULL, *tag = NULL;
+	const char *ref = *archive, *colon;
+	int r;
+
+	*ret_layer = NULL;
+	if (strncmp(ref, "oci:", 4))
+		return 0;
+	colon = strrchr(ref + 4, ':');
+	if (colon && !strchr(colon, '/')) {
+		dir = strndup(ref + 4, colon - ref - 4);
+		tag = strdup(colon + 1);
+	} else {
+		dir = strdup(ref + 4);
+	}
+	if (!dir || (colon && !strchr(colon, '/') && !tag))
+		return -ENOMEM;
+	r = oci_image_layout_archive(dir, tag, ret_layer);
+	if (r >= 0)
+		*archive = *ret_layer;
+	return r;
+}
+
 int cmd_restore_import(int argc, char **argv)
 {
+	_cleanup_free_ char *layer = NULL;
 	struct ri_args a;
 	struct oci_prepared p;
 	int r = parse(argc, argv, &a);
 
 	if (r >= 0)
 		return r;
+	r = image_archive(&a.prep.archive, &layer);
+	if (r < 0)
+		return cli_fail(r, "restore --import %s", a.prep.archive);
 	r = oci_bundle_prepare(&a.prep, &p);
 	if (r < 0)
 		return cli_fail(r, "restore --import %s", a.prep.archive);

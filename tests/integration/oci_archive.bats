@@ -176,6 +176,58 @@ assert c["rootfsImageName"] == "localhost/files:1" and c["checkpointedTime"], c'
 	wl_expect_pass
 }
 
+@test "checkpoint --create-image: an OCI image layout with the checkpoint annotations, imported by restore --import oci:DIR:TAG" {
+	wl_start files
+	fake_runc_container
+	run ocicr checkpoint --runtime-root "$RUNC_ROOT" -R --create-image "oci:$T/layout:ck1" wl1
+	assert_success
+	[ -f "$T/layout/oci-layout" ] && [ -f "$T/layout/index.json" ]
+	# every blob is named by its digest
+	for b in "$T"/layout/blobs/sha256/*; do
+		[ "$(sha256sum "$b" | cut -d' ' -f1)" = "${b##*/}" ] || fail "blob $b does not match its name"
+	done
+	python3 - "$T/layout" <<-'EOF'
+		import json, sys
+		d = sys.argv[1]
+		i = json.load(open(d + "/index.json"))
+		m = i["manifests"][0]
+		assert m["annotations"]["org.opencontainers.image.ref.name"] == "ck1"
+		man = json.load(open(d + "/blobs/sha256/" + m["digest"][7:]))
+		a = man["annotations"]
+		for k in ("io.podman.annotations.checkpoint.name", "io.kubernetes.cri-o.annotations.checkpoint.name",
+		          "org.criu.checkpoint.container.name"):
+		    assert a[k] == "wl1", (k, a)
+		assert len(man["layers"]) == 1
+	EOF
+	run ls -A "$T"
+	refute_output --partial ".ocicr"
+	mkdir "$T/base"
+	run ocicr restore --import "oci:$T/layout:ck1" --bundle "$T/b" --rootfs-base "$T/base" --prepare-only
+	assert_success
+	assert_line "podman archive, compression none"
+	[ -f "$T/b/checkpoint/inventory.img" ]
+	run ocicr restore --import "oci:$T/layout:nosuch" --bundle "$T/b2" --rootfs-base "$T/base"
+	assert_failure 1
+	assert_output --partial "has no image nosuch"
+	[ ! -e "$T/b2" ]
+	wl_expect_pass
+}
+
+@test "checkpoint --create-image NAME: the image in podman's store, annotated" {
+	requires podman
+	wl_start files
+	fake_runc_container
+	local ref=localhost/ocicr-bats-ck-$$:1
+	run ocicr checkpoint --runtime-root "$RUNC_ROOT" -R --create-image "$ref" wl1
+	assert_success
+	run podman image inspect "$ref" --format '{{index .Annotations "io.podman.annotations.checkpoint.name"}}'
+	podman rmi -f "$ref" >/dev/null 2>&1
+	assert_output "wl1"
+	run ls -A "${TMPDIR:-/var/tmp}"
+	refute_output --partial "ocicr-image-"
+	wl_expect_pass
+}
+
 # ---- restore --import ----
 
 needs_fixture() {

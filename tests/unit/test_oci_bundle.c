@@ -26,6 +26,8 @@
 #include <unistd.h>
 
 #include "bundle/archive.h"
+#include "bundle/image.h"
+#include "bundle/sha256.h"
 #include "bundle/prepare.h"
 #include "bundle/rootfs.h"
 #include "bundle/spec.h"
@@ -680,6 +682,79 @@ static void test_volume_arguments(void **state)
 	assert_int_equal(oci_volume_parse(d, true, &v), -EINVAL);
 }
 
+static void test_sha256_vectors(void **state)
+{
+	static const struct {
+		const char *in, *hex;
+	} v[] = {
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+	};
+	char hex[65];
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		struct oci_sha256 s;
+		oci_sha256_init(&s);
+		/* in two pieces: the split must not matter */
+		oci_sha256_update(&s, v[i].in, strlen(v[i].in) / 2);
+		oci_sha256_update(&s, v[i].in + strlen(v[i].in) / 2, strlen(v[i].in) - strlen(v[i].in) / 2);
+		oci_sha256_hex(&s, hex);
+		assert_string_equal(hex, v[i].hex);
+	}
+	/* a million 'a's, across many blocks */
+	struct oci_sha256 s;
+	char chunk[1000];
+	memset(chunk, 'a', sizeof(chunk));
+	oci_sha256_init(&s);
+	for (int i = 0; i < 1000; i++)
+		oci_sha256_update(&s, chunk, sizeof(chunk));
+	oci_sha256_hex(&s, hex);
+	assert_string_equal(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+static void test_image_layout(void **state)
+{
+	char images[PATH_MAX], spec[PATH_MAX], layout[PATH_MAX], dest[PATH_MAX], hex[65];
+	_cleanup_free_ char *archive = NULL, *index = NULL;
+	struct oci_import imp;
+	uint64_t size;
+
+	snprintf(images, sizeof(images), "%s/images", tmp);
+	snprintf(spec, sizeof(spec), "%s/config.json", tmp);
+	snprintf(layout, sizeof(layout), "%s/layout", tmp);
+	make_images(images);
+	spew(spec, "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"}}");
+	struct oci_archive_in in = {
+		.images_dir = images,
+		.spec_path = spec,
+		.id = "c1",
+		.name = "web",
+		.checkpointed = 1700000000,
+		.rootfs_diff_fd = -1,
+	};
+	assert_int_equal(oci_image_layout_write(layout, "v1", &in), 0);
+	assert_int_equal(oci_image_layout_archive(layout, "v1", &archive), 0);
+	/* the blob is named by its digest */
+	assert_int_equal(oci_sha256_file(archive, hex, &size), 0);
+	assert_non_null(strstr(archive, hex));
+	snprintf(dest, sizeof(dest), "%s/layout/index.json", tmp);
+	index = slurp(dest);
+	assert_non_null(strstr(index, "\"org.opencontainers.image.ref.name\":\"v1\""));
+	snprintf(dest, sizeof(dest), "%s/dest", tmp);
+	assert_int_equal(mkdir(dest, 0700), 0);
+	assert_int_equal(oci_archive_import(archive, dest, &imp), 0);
+	assert_int_equal(imp.layout, OCI_LAYOUT_PODMAN);
+	oci_import_fini(&imp);
+	free(archive);
+	archive = NULL;
+	assert_int_equal(oci_image_layout_archive(layout, "v2", &archive), -ENOENT);
+	/* a layout directory in use is refused and left as it was */
+	assert_int_equal(oci_image_layout_write(layout, "v1", &in), -EEXIST);
+	assert_int_equal(oci_image_layout_archive(layout, NULL, &archive), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -699,6 +774,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rootfs_whiteouts, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_rootfs_hostile_diffs, make_tmp, remove_tmp),
 		cmocka_unit_test(test_volume_arguments),
+		cmocka_unit_test(test_sha256_vectors),
+		cmocka_unit_test_setup_teardown(test_image_layout, make_tmp, remove_tmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
