@@ -39,16 +39,6 @@ void oci_import_fini(struct oci_import *imp)
 	*imp = (struct oci_import){};
 }
 
-static const char *shown(const char *name, char *buf, size_t size)
-{
-	size_t i = 0;
-
-	for (; name && name[i] && i + 1 < size; i++)
-		buf[i] = (unsigned char)name[i] < 0x20 || name[i] == 0x7f ? '?' : name[i];
-	buf[i] = '\0';
-	return buf;
-}
-
 struct unpack {
 	struct archive *a;
 	const char *archive;
@@ -135,14 +125,14 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 
 	if (r == -EINVAL)
 		return oc_error(-EINVAL, "%s: unsafe member '%s' (absolute, or with '..'): refusing the archive",
-				u->archive, shown(name, sh, sizeof(sh)));
+				u->archive, oci_archive_shown_name(name, sh, sizeof(sh)));
 	if (r < 0)
 		return oc_error(r, "%s: member name too long", u->archive);
 	if (!*rel)
 		return 0;
 	if (archive_entry_hardlink(e) || (type != AE_IFREG && type != AE_IFDIR))
 		return oc_error(-EINVAL, "%s: member %s is a %s, not a file or directory: refusing the archive",
-				u->archive, shown(rel, sh, sizeof(sh)),
+				u->archive, oci_archive_shown_name(rel, sh, sizeof(sh)),
 				archive_entry_hardlink(e) ? "hard link"
 				: type == AE_IFLNK	  ? "symlink"
 							  : "special file");
@@ -153,7 +143,7 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 			return 0;
 		if (strchr(slash + 1, '/'))
 			return oc_error(-EINVAL, "%s: unexpected member %s (checkpoint/ holds no directories)",
-					u->archive, shown(rel, sh, sizeof(sh)));
+					u->archive, oci_archive_shown_name(rel, sh, sizeof(sh)));
 		return write_member(u, u->images_fd, slash + 1, rel, archive_entry_size(e));
 	}
 	if (slash || type == AE_IFDIR)

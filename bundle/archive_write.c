@@ -209,30 +209,7 @@ static int add_images(struct writer *w, const char *dir)
 
 /* ---- JSON members ---- */
 
-typedef void (*json_fill)(struct ij_writer *jw, const struct oci_archive_in *in);
-
-static int json_text(json_fill fill, const struct oci_archive_in *in, char **ret)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-	struct ij_writer *jw = NULL;
-	int r;
-
-	if (!f)
-		return -ENOMEM;
-	r = ij_writer_new(f, true, &jw);
-	if (r >= 0) {
-		fill(jw, in);
-		r = ij_writer_finish(jw);
-		ij_writer_free(jw);
-	}
-	fclose(f);
-	if (r < 0)
-		return r;
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
+typedef void (*json_fill)(struct ij_writer *jw, const void *arg);
 
 static void rfc3339(time_t t, char *buf, size_t size)
 {
@@ -249,8 +226,9 @@ static const char *ctr_name(const struct oci_archive_in *in)
 
 /* podman reads the whole libpod ContainerConfig; these are the fields
  * its import needs (runtime-integration.md 3.3) and checkpointctl shows. */
-static void fill_podman_config(struct ij_writer *jw, const struct oci_archive_in *in)
+static void fill_podman_config(struct ij_writer *jw, const void *arg)
 {
+	const struct oci_archive_in *in = arg;
 	char when[64];
 	bool netns = in->spec && in->spec->ns_path[OCI_NS_NETWORK];
 
@@ -271,8 +249,9 @@ static void fill_podman_config(struct ij_writer *jw, const struct oci_archive_in
 }
 
 /* CRI-O's and checkpointctl's small ContainerConfig (also containerd's). */
-static void fill_small_config(struct ij_writer *jw, const struct oci_archive_in *in)
+static void fill_small_config(struct ij_writer *jw, const void *arg)
 {
+	const struct oci_archive_in *in = arg;
 	char when[64];
 
 	rfc3339(in->checkpointed, when, sizeof(when));
@@ -290,7 +269,8 @@ static void fill_small_config(struct ij_writer *jw, const struct oci_archive_in 
 	ij_obj_close(jw);
 }
 
-static void fill_network_status(struct ij_writer *jw, const struct oci_archive_in *in)
+/* podman restores the addresses in it; ocicr knows none */
+static void fill_network_status(struct ij_writer *jw, const void *arg)
 {
 	ij_obj_open(jw);
 	ij_obj_close(jw);
@@ -308,8 +288,9 @@ static bool crio_own_mount(const char *dest)
 	return false;
 }
 
-static void fill_bind_mounts(struct ij_writer *jw, const struct oci_archive_in *in)
+static void fill_bind_mounts(struct ij_writer *jw, const void *arg)
 {
+	const struct oci_archive_in *in = arg;
 	ij_arr_open(jw);
 	for (size_t i = 0; in->spec && i < in->spec->n_mounts; i++) {
 		const struct oci_mount *m = &in->spec->mounts[i];
@@ -329,8 +310,9 @@ static void fill_bind_mounts(struct ij_writer *jw, const struct oci_archive_in *
 }
 
 /* The CRI ContainerStatus containerd's restore requires. */
-static void fill_status_dump(struct ij_writer *jw, const struct oci_archive_in *in)
+static void fill_status_dump(struct ij_writer *jw, const void *arg)
 {
+	const struct oci_archive_in *in = arg;
 	ij_obj_open(jw);
 	ij_kv_str(jw, "id", in->id);
 	ij_key(jw, "metadata");
@@ -350,8 +332,9 @@ static void fill_status_dump(struct ij_writer *jw, const struct oci_archive_in *
 }
 
 /* containerd's own record of the container, as far as ocicr knows it. */
-static void fill_status(struct ij_writer *jw, const struct oci_archive_in *in)
+static void fill_status(struct ij_writer *jw, const void *arg)
 {
+	const struct oci_archive_in *in = arg;
 	ij_obj_open(jw);
 	ij_kv_str(jw, "id", in->id);
 	ij_kv_i64(jw, "pid", in->pid);
@@ -364,7 +347,7 @@ static void fill_status(struct ij_writer *jw, const struct oci_archive_in *in)
 static int add_json(struct writer *w, const char *name, json_fill fill, const struct oci_archive_in *in)
 {
 	_cleanup_free_ char *text = NULL;
-	int r = json_text(fill, in, &text);
+	int r = ij_text(true, fill, in, &text);
 
 	return r < 0 ? r : add_text(w, name, text, 0600);
 }

@@ -47,33 +47,29 @@ int oci_checkpoint_open(const char *runtime_root, const char *target, struct oci
 	return r;
 }
 
+static void fill_descriptors(struct ij_writer *w, const void *arg)
+{
+	const struct oci_checkpoint *ck = arg;
+
+	ij_arr_open(w);
+	for (int i = 0; i < 3; i++) {
+		char link[64], target[PATH_MAX];
+		ssize_t n;
+
+		snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)ck->state->pid, i);
+		n = readlink(link, target, sizeof(target) - 1);
+		target[n > 0 ? n : 0] = '\0';
+		ij_str(w, n > 0 ? target : "/dev/null");
+	}
+	ij_arr_close(w);
+}
+
 int oci_checkpoint_descriptors(const struct oci_checkpoint *ck, const char *images_dir)
 {
-	_cleanup_free_ char *path = NULL, *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-	struct ij_writer *w = NULL;
-	int r, fd;
+	_cleanup_free_ char *path = NULL, *text = NULL;
+	int r = ij_text(false, fill_descriptors, ck, &text);
+	int fd;
 
-	if (!f)
-		return -ENOMEM;
-	r = ij_writer_new(f, false, &w);
-	if (r >= 0) {
-		ij_arr_open(w);
-		for (int i = 0; i < 3; i++) {
-			char link[64], target[PATH_MAX];
-			ssize_t n;
-
-			snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int)ck->state->pid, i);
-			n = readlink(link, target, sizeof(target) - 1);
-			target[n > 0 ? n : 0] = '\0';
-			ij_str(w, n > 0 ? target : "/dev/null");
-		}
-		ij_arr_close(w);
-		r = ij_writer_finish(w);
-		ij_writer_free(w);
-	}
-	fclose(f);
 	if (r < 0)
 		return r;
 	if (asprintf(&path, "%s/descriptors.json", images_dir) < 0)
@@ -81,7 +77,7 @@ int oci_checkpoint_descriptors(const struct oci_checkpoint *ck, const char *imag
 	fd = oc_create_private_file(path, true);
 	if (fd < 0)
 		return fd;
-	if (write(fd, buf, size) != (ssize_t)size)
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
 		r = oc_error_errno(errno ? -errno : -EIO, "cannot write %s", path);
 	close(fd);
 	return r;

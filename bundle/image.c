@@ -82,34 +82,6 @@ static void descriptor(struct ij_writer *w, const char *media_type, const struct
 	ij_kv_u64(w, "size", b->size);
 }
 
-typedef void (*doc_fill)(struct ij_writer *w, const void *arg);
-
-static int doc_text(doc_fill fill, const void *arg, char **ret)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-	struct ij_writer *w = NULL;
-	int r;
-
-	if (!f)
-		return -ENOMEM;
-	r = ij_writer_new(f, false, &w);
-	if (r >= 0) {
-		fill(w, arg);
-		r = ij_writer_finish(w);
-		ij_writer_free(w);
-	}
-	fclose(f);
-	if (r < 0)
-		return r;
-	/* the document without the writer's final newline */
-	if (size && buf[size - 1] == '\n')
-		buf[size - 1] = '\0';
-	*ret = TAKE_PTR(buf);
-	return 0;
-}
-
 static void fill_config(struct ij_writer *w, const void *arg)
 {
 	const struct blob *layer = arg;
@@ -235,17 +207,17 @@ static int write_layout(const char *dir, const char *tag, const struct oci_archi
 		return oc_error_errno(-errno, "cannot create %s", sha);
 	r = put_layer(dir, in, &layer);
 	if (r >= 0)
-		r = doc_text(fill_config, &layer, &config);
+		r = ij_text(false, fill_config, &layer, &config);
 	if (r >= 0)
 		r = put_blob(dir, config, &cfg);
 	struct manifest_arg ma = { .config = &cfg, .layer = &layer, .in = in };
 	if (r >= 0)
-		r = doc_text(fill_manifest, &ma, &manifest);
+		r = ij_text(false, fill_manifest, &ma, &manifest);
 	if (r >= 0)
 		r = put_blob(dir, manifest, &man);
 	struct index_arg ia = { .manifest = &man, .tag = tag };
 	if (r >= 0)
-		r = doc_text(fill_index, &ia, &index);
+		r = ij_text(false, fill_index, &ia, &index);
 	if (r >= 0)
 		r = put_file(dir, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}");
 	/* last: a layout is complete once it has its index */

@@ -356,37 +356,22 @@ out:
 	return r;
 }
 
+static void fill_deleted(struct ij_writer *w, const void *arg)
+{
+	const struct oci_rootfs_changes *c = arg;
+
+	ij_arr_open(w);
+	for (size_t i = 0; i < c->n_deleted; i++) {
+		char abs[PATH_MAX + 2];
+		snprintf(abs, sizeof(abs), "/%s", c->deleted[i]);
+		ij_str(w, abs);
+	}
+	ij_arr_close(w);
+}
+
 int oci_rootfs_deleted_json(const struct oci_rootfs_changes *c, char **ret_text)
 {
-	_cleanup_free_ char *buf = NULL;
-	size_t size = 0;
-	FILE *f = open_memstream(&buf, &size);
-	struct ij_writer *w = NULL;
-	int r;
-
-	if (!f)
-		return -ENOMEM;
-	r = ij_writer_new(f, false, &w);
-	if (r >= 0) {
-		ij_arr_open(w);
-		for (size_t i = 0; i < c->n_deleted; i++) {
-			_cleanup_free_ char *abs = NULL;
-			if (asprintf(&abs, "/%s", c->deleted[i]) < 0) {
-				r = -ENOMEM;
-				break;
-			}
-			ij_str(w, abs);
-		}
-		ij_arr_close(w);
-		if (r >= 0)
-			r = ij_writer_finish(w);
-		ij_writer_free(w);
-	}
-	fclose(f);
-	if (r < 0)
-		return r;
-	*ret_text = TAKE_PTR(buf);
-	return 0;
+	return ij_text(false, fill_deleted, c, ret_text);
 }
 
 /* ---- restore ---- */

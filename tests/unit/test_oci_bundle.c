@@ -586,7 +586,7 @@ static void test_rootfs_diff_round_trip(void **state)
 	assert_int_equal(oci_rootfs_diff_write(fd, root, &c, false), 0);
 	close(fd);
 	assert_int_equal(oci_rootfs_deleted_json(&c, &json), 0);
-	assert_string_equal(json, "[\"/etc/gone\",\"/olddir\"]\n");
+	assert_string_equal(json, "[\"/etc/gone\",\"/olddir\"]");
 	snprintf(del, sizeof(del), "%s/deleted.files", tmp);
 	spew(del, json);
 	oci_rootfs_changes_fini(&c);
