@@ -254,6 +254,7 @@ static int map_mounts(const struct oci_prepare_opts *o, struct oci_prepared *p, 
 struct rewrite {
 	char **src;		   /* per mount: the new source, or NULL */
 	bool drop_ns[_OCI_NS_MAX]; /* a path that does not exist here */
+	const char *netns;	   /* --netns: the network namespace's new path */
 	const char *old_id, *new_id;
 };
 
@@ -302,16 +303,18 @@ static void out_linux(struct ij_writer *w, const ij_node *lx, const struct rewri
 			for (size_t i = 0; i < ij_len(v); i++) {
 				const ij_node *ns = ij_at(v, i);
 				const char *type = ij_get_string(ns, "type");
+				bool net = type && !strcmp(type, "network") && rw->netns, drop = net;
 				ij_obj_open(w);
+				for (int t = 0; t < _OCI_NS_MAX; t++)
+					drop |= rw->drop_ns[t] && type && !strcmp(type, oci_ns_name(t));
 				for (size_t j = 0; j < ij_len(ns); j++) {
-					bool drop = false;
-					for (int t = 0; t < _OCI_NS_MAX; t++)
-						drop |= rw->drop_ns[t] && type && !strcmp(type, oci_ns_name(t));
 					if (drop && !strcmp(ij_key_at(ns, j), "path"))
 						continue;
 					ij_key(w, ij_key_at(ns, j));
 					ij_node_out(w, ij_at(ns, j));
 				}
+				if (net)
+					ij_kv_str(w, "path", rw->netns);
 				ij_obj_close(w);
 			}
 			ij_arr_close(w);
@@ -368,7 +371,7 @@ static int write_config(struct oci_prepared *p, const struct rewrite *rw)
 
 static int rewrite_config(const struct oci_prepare_opts *o, struct oci_prepared *p, const char *old_id)
 {
-	struct rewrite rw = { .old_id = old_id, .new_id = p->id };
+	struct rewrite rw = { .old_id = old_id, .new_id = p->id, .netns = o->netns };
 	struct oci_spec *spec = NULL;
 	int r;
 
@@ -376,8 +379,13 @@ static int rewrite_config(const struct oci_prepare_opts *o, struct oci_prepared 
 	if (!rw.src)
 		return -ENOMEM;
 	r = map_mounts(o, p, rw.src);
+	if (r >= 0 && o->netns && (!p->spec->has_ns[OCI_NS_NETWORK] || access(o->netns, F_OK) < 0))
+		r = p->spec->has_ns[OCI_NS_NETWORK]
+			    ? oc_error_errno(-errno, "--netns %s", o->netns)
+			    : oc_error(-EINVAL, "--netns: the container has no network namespace of its own");
 	for (int t = 0; r >= 0 && t < _OCI_NS_MAX; t++)
-		if (p->spec->ns_path[t] && access(p->spec->ns_path[t], F_OK) < 0) {
+		if (p->spec->ns_path[t] && !(t == OCI_NS_NETWORK && o->netns) &&
+		    access(p->spec->ns_path[t], F_OK) < 0) {
 			/* the checkpoint host's namespace: a new one here */
 			oc_log(OC_LOG_WARN, "the %s namespace %s does not exist here: the container gets a new one",
 			       oci_ns_name(t), p->spec->ns_path[t]);

@@ -26,12 +26,14 @@ void restore_import_usage(FILE *out)
 		     "The bundle is prepared on this host first: DIR/checkpoint (the images), DIR/rootfs\n"
 		     "(the base + rootfs-diff.tar - deleted.files) and DIR/config.json (spec.dump with the\n"
 		     "new id and this host's paths).  A failed restore leaves nothing behind.\n\n"
-		     "  -i, --import ARCHIVE     the checkpoint archive\n"
+		     "  -i, --import ARCHIVE     the checkpoint archive, or oci:DIR[:TAG], a checkpoint image\n"
+		     "                           (ocicr checkpoint --create-image) in an OCI image layout\n"
 		     "  -b, --bundle DIR         the new bundle (created, or an empty directory)\n"
 		     "  -n, --name ID            the restored container's id (default: the archive's name)\n"
 		     "      --rootfs-base DIR    the root filesystem the changes apply to (the image's root)\n"
 		     "      --volume SRC:DEST    the source on this host of the bind mount at DEST\n"
 		     "      --external mnt[DEST]:SRC  the same, in CRIU's words\n"
+		     "      --netns PATH         join this network namespace (e.g. /run/netns/NAME)\n"
 		     "      --runtime RUNTIME    none (default: ocicr restores it directly), runc or crun\n"
 		     "                           (`RUNTIME restore` with ocicr as its criu; the runtime owns\n"
 		     "                           the container afterwards)\n"
@@ -51,6 +53,7 @@ enum {
 	OPT_RUNTIME_ROOT,
 	OPT_PID_FILE,
 	OPT_PREPARE_ONLY,
+	OPT_NETNS,
 };
 
 struct ri_args {
@@ -76,6 +79,7 @@ static int parse(int argc, char **argv, struct ri_args *a)
 		{ "pid-file", required_argument, NULL, OPT_PID_FILE },
 		{ "pidfile", required_argument, NULL, OPT_PID_FILE },
 		{ "prepare-only", no_argument, NULL, OPT_PREPARE_ONLY },
+		{ "netns", required_argument, NULL, OPT_NETNS },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -124,6 +128,9 @@ static int parse(int argc, char **argv, struct ri_args *a)
 			break;
 		case OPT_PREPARE_ONLY:
 			a->prepare_only = true;
+			break;
+		case OPT_NETNS:
+			a->prep.netns = optarg;
 			break;
 		case 'v':
 			a->verbosity =

@@ -17,10 +17,11 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	WL_PID=
 	RUNC_ROOT=$T/runc-root
-	CTR=
+	CTR= CTR2= RPID= NS1= NS2=
 }
 
 teardown() {
+	ocictr_teardown
 	[ -n "$WL_PID" ] && kill -KILL "$WL_PID" 2>/dev/null
 	if [ -n "$CTR" ]; then
 		runc --root "$RUNC_ROOT" kill "$CTR" KILL 2>/dev/null
@@ -226,6 +227,108 @@ assert c["rootfsImageName"] == "localhost/files:1" and c["checkpointedTime"], c'
 	run ls -A "${TMPDIR:-/var/tmp}"
 	refute_output --partial "ocicr-image-"
 	wl_expect_pass
+}
+
+# ---- a real container, through the engine ----
+#
+# These need the engine to dump and restore a container (mount namespace,
+# --root, external mounts, cgroups); until it does, the checkpoint fails
+# with "not supported by ocicr yet" and the test is skipped saying so.
+
+# A runc container running the ocictr workload in its own root (a copy of
+# $T/base), /wl bound from $T/wl1, its network namespace by path.
+ocictr_container() {
+	requires runc ip
+	[ -x "$WORKLOADS/ocictr" ] || fail "$WORKLOADS/ocictr is not built (make check builds it)"
+	mkdir -p "$T/base/etc" "$T/base/proc" "$T/base/dev" "$T/base/sys" "$T/base/tmp" "$T/base/wl" "$T/wl1" "$T/b1"
+	cp "$WORKLOADS/ocictr" "$T/base/init"
+	echo old >"$T/base/etc/changed"
+	echo x >"$T/base/etc/deleted"
+	echo 0123456789 >"$T/base/etc/held"
+	cp -a "$T/base" "$T/b1/rootfs"
+	NS1=ocicr-oci-a-$$
+	NS2=ocicr-oci-b-$$
+	ip netns add "$NS1"
+	(cd "$T/b1" && runc spec)
+	python3 - "$T/b1/config.json" "$T/wl1" "/run/netns/$NS1" <<-'EOF'
+		import json, sys
+		p, wl, ns = sys.argv[1:4]
+		c = json.load(open(p))
+		c["process"]["terminal"] = False
+		c["process"]["args"] = ["/init", "/wl/ready", "/wl/result"]
+		c["root"]["readonly"] = False
+		c["hostname"] = "ocictr"
+		c["mounts"].append({"destination": "/wl", "type": "bind", "source": wl, "options": ["rbind", "rw"]})
+		for n in c["linux"]["namespaces"]:
+		    if n["type"] == "network":
+		        n["path"] = ns
+		json.dump(c, open(p, "w"))
+	EOF
+	CTR=ocicr-ctr-$$
+	runc --root "$RUNC_ROOT" run -d --bundle "$T/b1" "$CTR" </dev/null >/dev/null 2>&1 ||
+		fail "runc cannot run the container"
+	wait_for 30 test -s "$T/wl1/ready" || fail "the container did not become ready: $(cat "$T/wl1/result" 2>/dev/null)"
+}
+
+ocictr_teardown() {
+	[ -n "${CTR2:-}" ] && runc --root "$T/runc-root2" delete --force "$CTR2" 2>/dev/null
+	[ -n "${RPID:-}" ] && kill -KILL "$RPID" 2>/dev/null
+	[ -n "${NS1:-}" ] && ip netns delete "$NS1" 2>/dev/null
+	[ -n "${NS2:-}" ] && ip netns delete "$NS2" 2>/dev/null
+	true
+}
+
+# ocictr_checkpoint FORMAT FILE [ARGS...]: checkpoint the container, or skip
+# while the engine cannot.
+ocictr_checkpoint() {
+	local format=$1 file=$2
+	shift 2
+	run ocicr checkpoint --runtime-root "$RUNC_ROOT" --format "$format" --rootfs-base "$T/base" -e "$file" "$@" "$CTR"
+	if [ "$status" -ne 0 ] && [[ $output == *"not supported by ocicr yet"* ]]; then
+		skip "the engine cannot dump a container yet: ${output##*ocicr: }"
+	fi
+	assert_success
+}
+
+# ocictr_restore FILE RUNTIME: restore "on another host" (another runtime
+# root, bundle path, id, network namespace, /wl source) and check the workload.
+ocictr_restore() {
+	local file=$1 runtime=$2
+	mkdir -p "$T/wl2"
+	ip netns add "$NS2"
+	CTR2=ocicr-ctr2-$$
+	run ocicr restore --import "$file" --bundle "$T/elsewhere/b2" --name "$CTR2" --rootfs-base "$T/base" \
+		--volume "$T/wl2:/wl" --netns "/run/netns/$NS2" --runtime "$runtime" --runtime-root "$T/runc-root2" \
+		-d --pid-file "$T/pid2"
+	assert_success
+	RPID=$(cat "$T/pid2")
+	[ "$(readlink "/proc/$RPID/ns/net")" = "$(ip netns exec "$NS2" readlink /proc/self/ns/net)" ] ||
+		fail "the restored container is not in the new network namespace"
+	! grep -q "$CTR\b" "/proc/$RPID/cgroup" || fail "the restored container is in the old container's cgroup"
+	wl_verdict_in "$T/wl2/result" "$RPID"
+}
+
+@test "a runc container: podman layout, restored by runc on another host with its rootfs changes" {
+	ocictr_container
+	ocictr_checkpoint podman "$T/ck.tar.zst"
+	ocictr_restore "$T/ck.tar.zst" runc
+	ocictr_teardown
+}
+
+@test "a runc container: CRI-O layout, restored by ocicr itself (--runtime none)" {
+	ocictr_container
+	ocictr_checkpoint crio "$T/ck.tar"
+	ocictr_restore "$T/ck.tar" none
+	ocictr_teardown
+}
+
+@test "a runc container: containerd layout (-R, the container runs on), restored by runc" {
+	ocictr_container
+	ocictr_checkpoint containerd "$T/ck.tar" -R
+	run runc --root "$RUNC_ROOT" state "$CTR"
+	assert_output --partial '"status": "running"'
+	ocictr_restore "$T/ck.tar" runc
+	ocictr_teardown
 }
 
 # ---- restore --import ----
