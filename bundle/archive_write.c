@@ -2,7 +2,6 @@
 /* Writing checkpoint archives in podman's, CRI-O's and containerd's layouts (see archive.h). */
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -15,6 +14,7 @@
 
 #include "ocicr.h"
 #include "bundle/archive.h"
+#include "bundle/rootfs.h"
 #include "oci/inspect/json.h"
 #include "oci/inspect/source.h"
 #include "core/cleanup.h"
@@ -150,11 +150,6 @@ static int add_file(struct writer *w, const char *name, const char *path, mode_t
 	return add_fd(w, name, fd, path, perm);
 }
 
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* The dump's log and statistics go beside checkpoint/, as CRIU's work
  * directory has them, when the images directory is the work directory. */
 static bool is_work_file(const char *name)
@@ -165,45 +160,24 @@ static bool is_work_file(const char *name)
 /* checkpoint/: every regular file of the images directory, in name order. */
 static int add_images(struct writer *w, const char *dir)
 {
-	_cleanup_closedir_ DIR *d = opendir(dir);
 	char **names = NULL;
 	size_t n = 0;
-	struct dirent *de;
-	int r = 0;
+	int r = oci_dir_names(dir, &names, &n);
 
-	if (!d)
-		return oc_error_errno(-errno, "cannot read the images directory %s", dir);
-	while ((de = readdir(d))) {
-		char **v;
-		struct stat st;
-
-		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
-		    is_work_file(de->d_name))
-			continue;
-		v = realloc(names, (n + 1) * sizeof(*v));
-		if (!v || !(v[n] = strdup(de->d_name))) {
-			names = v ? v : names;
-			r = -ENOMEM;
-			break;
-		}
-		names = v;
-		n++;
-	}
-	if (r >= 0)
-		qsort(names, n, sizeof(*names), name_cmp);
-	if (r >= 0)
-		r = add_dir(w, OCI_CHECKPOINT_DIR "/", 0700);
+	if (r < 0)
+		return oc_error_wrap(r, "the images directory");
+	r = add_dir(w, OCI_CHECKPOINT_DIR "/", 0700);
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		_cleanup_free_ char *path = NULL, *member = NULL;
+		struct stat st;
+
 		if (asprintf(&path, "%s/%s", dir, names[i]) < 0 ||
 		    asprintf(&member, OCI_CHECKPOINT_DIR "/%s", names[i]) < 0)
 			r = -ENOMEM;
-		else
+		else if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && !is_work_file(names[i]))
 			r = add_file(w, member, path, 0600, false);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
+	oci_names_free(names, n);
 	return r;
 }
 

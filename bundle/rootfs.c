@@ -106,24 +106,43 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk(const char *dir, const char *rel, walk_fn fn, void *data, int depth)
+int oci_dir_names(const char *dir, char ***ret_names, size_t *ret_n)
 {
 	_cleanup_closedir_ DIR *d = opendir(dir);
 	char **names = NULL;
 	size_t n = 0;
 	struct dirent *de;
-	int r = 0;
 
 	if (!d)
 		return oc_error_errno(-errno, "cannot read %s", dir);
-	if (depth > 256)
-		return oc_error(-ELOOP, "%s: directories nest too deep", dir);
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && list_add(&names, &n, de->d_name) < 0) {
 			list_free(names, n);
 			return -ENOMEM;
 		}
-	qsort(names, n, sizeof(char *), name_cmp);
+	if (n)
+		qsort(names, n, sizeof(char *), name_cmp);
+	*ret_names = names;
+	*ret_n = n;
+	return 0;
+}
+
+void oci_names_free(char **names, size_t n)
+{
+	list_free(names, n);
+}
+
+static int walk(const char *dir, const char *rel, walk_fn fn, void *data, int depth)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int r;
+
+	if (depth > 256)
+		return oc_error(-ELOOP, "%s: directories nest too deep", dir);
+	r = oci_dir_names(dir, &names, &n);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; r >= 0 && i < n; i++) {
 		_cleanup_free_ char *path = NULL, *sub = NULL;
 		struct stat st;

@@ -48,6 +48,11 @@ int oci_rootfs_diff_write(int fd, const char *src, const struct oci_rootfs_chang
 /* deleted.files: a JSON array of the deleted paths, each with a leading '/'. */
 int oci_rootfs_deleted_json(const struct oci_rootfs_changes *c, char **ret_text);
 
+/* The names in directory @dir but "." and "..", sorted; free with
+ * oci_names_free().  -errno with a message when @dir cannot be read. */
+int oci_dir_names(const char *dir, char ***ret_names, size_t *ret_n);
+void oci_names_free(char **names, size_t n);
+
 /* ---- restore ---- */
 
 /* Copy the directory tree @base (owners, modes, times, links) to @dest. */
