@@ -329,7 +329,15 @@ int cmd_restore_import(int argc, char **argv)
 	r = image_archive(&a.prep.archive, &layer);
 	if (r < 0)
 		return cli_fail(r, "restore --import %s", a.prep.archive);
+	/* Ctrl-C while the bundle is made: it is removed, then ocicr dies of it. */
+	cli_hold_signals();
 	r = oci_bundle_prepare(&a.prep, &p);
+	if (r >= 0 && cli_held_signal(NULL)) {
+		oci_bundle_discard(&p);
+		oci_prepared_fini(&p);
+		r = oc_error(-EINTR, "interrupted");
+	}
+	cli_release_signals(false);
 	if (r < 0)
 		return cli_fail(r, "restore --import %s", a.prep.archive);
 	if (a.prepare_only) {
