@@ -639,8 +639,19 @@ static int extract_member(struct archive *in, struct archive *out, struct archiv
 	archive_entry_copy_pathname(e, to);
 	if (link) {
 		_cleanup_free_ char *lto = NULL;
+		char walk[PATH_MAX];
+		const char *base;
+		int pfd;
+
 		if (oci_archive_clean_path(link, target, sizeof(target)) < 0 || !*target)
 			return oc_error(-EINVAL, "rootfs-diff.tar: hard link '%.200s' points out of the root", rel);
+		/* link(2) follows symlinks on the target's way: none may be there */
+		memcpy(walk, target, sizeof(walk));
+		r = open_parent(root_fd, walk, &pfd, &base);
+		if (r == -ELOOP)
+			return oc_error(-EINVAL, "rootfs-diff.tar: hard link '%.200s' points through a symlink", rel);
+		if (r >= 0)
+			close(pfd);
 		if (asprintf(&lto, "%s/%s", root, target) < 0)
 			return -ENOMEM;
 		archive_entry_copy_hardlink(e, lto);

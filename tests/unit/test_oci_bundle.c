@@ -633,10 +633,11 @@ static void test_rootfs_hostile_diffs(void **state)
 	const struct member absolute[] = { { "/escaped", AE_IFREG } };
 	const struct member through_link[] = { { "evil", AE_IFLNK, "/tmp" }, { "evil/escaped-ocicr", AE_IFREG } };
 	const struct member hard_out[] = { { "h", AE_IFREG, "../../etc/passwd" } };
+	const struct member hard_through[] = { { "etclink", AE_IFLNK, "/etc" }, { "h", AE_IFREG, "etclink/passwd" } };
 	const struct {
 		const struct member *m;
 		size_t n;
-	} cases[] = { { dotdot, 1 }, { absolute, 1 }, { through_link, 2 }, { hard_out, 1 } };
+	} cases[] = { { dotdot, 1 }, { absolute, 1 }, { through_link, 2 }, { hard_out, 1 }, { hard_through, 2 } };
 
 	snprintf(root, sizeof(root), "%s/hroot", tmp);
 	mkd(tmp, "hroot");
@@ -647,6 +648,7 @@ static void test_rootfs_hostile_diffs(void **state)
 	}
 	assert_int_equal(access("/tmp/escaped-ocicr", F_OK), -1);
 	assert_false(has(tmp, "escaped"));
+	assert_false(has(root, "h"));
 
 	/* deleted.files may not reach out either, nor through a symlink */
 	snprintf(victim, sizeof(victim), "%s/victim", tmp);
