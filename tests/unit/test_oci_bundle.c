@@ -230,9 +230,9 @@ static void test_apply_refuses_by_name(void **state)
 	criu_opts_init(&o);
 	assert_int_equal(oci_engine_opts_apply(&eo, &o), 0);
 	assert_true(o.unsupported.n > 0);
-	assert_string_equal(o.unsupported.v[0], "root");
+	assert_string_equal(o.unsupported.v[0], "empty-ns");
 	assert_int_equal(criu_opts_refuse(&o), -EOPNOTSUPP);
-	assert_non_null(strstr(oc_error_message(), "--root"));
+	assert_non_null(strstr(oc_error_message(), "--empty-ns"));
 	criu_opts_fini(&o);
 	oci_engine_opts_fini(&eo);
 
