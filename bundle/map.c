@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "ocicr.h"
 #include "bundle/spec.h"
@@ -85,6 +86,53 @@ static int ns_external(struct oci_engine_opts *eo, const char *kind, const char 
 	return oci_engine_opts_add(eo, "external", "%s[%llu]:%s", kind, (unsigned long long)st.st_ino, key);
 }
 
+/* The device nodes runc always gives a container, and the config's own:
+ * bound from the host where they are binds (rootless), mknod'ed otherwise. */
+static int map_devices(const struct oci_spec *spec, struct oci_engine_opts *eo)
+{
+	static const char *const always[] = { "/dev/null", "/dev/random", "/dev/full",
+					      "/dev/tty",  "/dev/zero",	  "/dev/urandom" };
+	int r = 0;
+
+	for (size_t i = 0; r >= 0 && i < sizeof(always) / sizeof(always[0]); i++)
+		r = oci_engine_opts_add(eo, "external", "mnt[%s]:%s", always[i], always[i]);
+	for (size_t i = 0; r >= 0 && i < spec->n_devices; i++) {
+		bool dup = false;
+		for (size_t j = 0; j < sizeof(always) / sizeof(always[0]); j++)
+			dup |= !strcmp(spec->device_paths[i], always[j]);
+		if (!dup)
+			r = oci_engine_opts_add(eo, "external", "mnt[%s]:%s", spec->device_paths[i],
+						spec->device_paths[i]);
+	}
+	return r;
+}
+
+/* Without a cgroup namespace, runc binds each cgroup v1 hierarchy (and the
+ * v2 one) from the host: external, keyed by their mount points. */
+static int cgroup_v1_binds(pid_t pid, struct oci_engine_opts *eo)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	char path[64];
+	size_t cap = 0;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/mountinfo", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return oc_error_errno(-errno, "cannot read %s", path);
+	while (r >= 0 && getline(&line, &cap, f) > 0) {
+		char mp[4096], fstype[64];
+		const char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1 || sscanf(sep + 3, "%63s", fstype) != 1)
+			continue;
+		if (!strcmp(fstype, "cgroup") || !strcmp(fstype, "cgroup2"))
+			r = oci_engine_opts_add(eo, "external", "mnt[%s]:%s", mp, mp);
+	}
+	return r;
+}
+
 static int map_dump(const struct oci_spec *spec, const struct oci_dump_ctx *ctx, struct oci_engine_opts *eo)
 {
 	int r;
@@ -102,15 +150,16 @@ static int map_dump(const struct oci_spec *spec, const struct oci_dump_ctx *ctx,
 	for (size_t i = 0; r >= 0 && i < spec->n_masked; i++)
 		if (!container_is_dir(ctx, spec->masked_paths[i]))
 			r = oci_engine_opts_add(eo, "external", "mnt[%s]:/dev/null", spec->masked_paths[i]);
-	for (size_t i = 0; r >= 0 && i < spec->n_devices; i++)
-		r = oci_engine_opts_add(eo, "external", "mnt[%s]:%s", spec->device_paths[i], spec->device_paths[i]);
+	r = r < 0 ? r : map_devices(spec, eo);
+	if (r >= 0 && ctx->pid > 0 && !spec->has_ns[OCI_NS_CGROUP])
+		r = cgroup_v1_binds(ctx->pid, eo);
+	/* A network namespace given by path is its maker's: not dumped.  One
+	 * of the container's own is the engine's (loopback only), so CRIU's
+	 * --empty-ns, which runc sends, is not needed. */
 	if (r >= 0 && spec->ns_path[OCI_NS_NETWORK])
 		r = ns_external(eo, "net", "extRootNetNS", spec->ns_path[OCI_NS_NETWORK]);
 	if (r >= 0 && spec->ns_path[OCI_NS_PID])
 		r = ns_external(eo, "pid", "extRootPidNS", spec->ns_path[OCI_NS_PID]);
-	/* The network namespace's contents belong to whoever made it. */
-	if (r >= 0 && spec->has_ns[OCI_NS_NETWORK])
-		r = oci_engine_opts_add(eo, "empty-ns", "net");
 	/* Cgroups are the runtime's: kept as they are (soft), frozen whole. */
 	if (r >= 0 && ctx->freeze_cgroup)
 		r = oci_engine_opts_add(eo, "manage-cgroups", "soft");
@@ -161,8 +210,10 @@ static int map_restore(const struct oci_spec *spec, const struct oci_restore_ctx
 						spec->mounts[i].source);
 	if (r >= 0 && masked)
 		r = oci_engine_opts_add(eo, "external", "mnt[/dev/null]:/dev/null");
-	for (size_t i = 0; r >= 0 && i < spec->n_devices; i++)
-		r = oci_engine_opts_add(eo, "external", "mnt[%s]:%s", spec->device_paths[i], spec->device_paths[i]);
+	r = r < 0 ? r : map_devices(spec, eo);
+	/* the cgroup hierarchies bound in at dump: the same host paths */
+	if (r >= 0 && !spec->has_ns[OCI_NS_CGROUP])
+		r = cgroup_v1_binds(getpid(), eo);
 	/* The dump's external namespaces and any other given by path are
 	 * joined; a cgroup namespace by path is runc's refusal too. */
 	for (int k = 0; r >= 0 && k < _OCI_NS_MAX; k++) {
@@ -173,14 +224,10 @@ static int map_restore(const struct oci_spec *spec, const struct oci_restore_ctx
 					spec->ns_path[k]);
 		r = oci_engine_opts_add(eo, "join-ns", "%s:%s", join_ns_name(k), spec->ns_path[k]);
 	}
-	if (r >= 0 && spec->has_ns[OCI_NS_NETWORK])
-		r = oci_engine_opts_add(eo, "empty-ns", "net");
 	if (r >= 0)
 		r = oci_engine_opts_add(eo, "manage-cgroups", "soft");
 	if (r >= 0 && ctx->cgroup_root)
 		r = oci_engine_opts_add(eo, "cgroup-root", "%s", ctx->cgroup_root);
-	if (r >= 0)
-		r = oci_engine_opts_add(eo, "evasive-devices", NULL);
 	if (r >= 0 && spec->terminal)
 		r = oci_engine_opts_add(eo, "orphan-pts-master", NULL);
 	return r;
@@ -205,8 +252,11 @@ int oci_engine_opts_apply(const struct oci_engine_opts *eo, struct criu_opts *o)
 		const struct oci_engine_opt *e = &eo->v[i];
 		int r;
 
-		/* RPC-only settings (orphan_pts_master) have no command line
-		 * name; until the engine has them they are refused here. */
+		/* RPC's orphan_pts_master has no command line name */
+		if (!strcmp(e->name, "orphan-pts-master")) {
+			o->orphan_pts_master = true;
+			continue;
+		}
 		if (!criu_opt_find(e->name, NULL))
 			return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: %s (the container needs it)",
 					e->name);

@@ -383,14 +383,21 @@ static int rewrite_config(const struct oci_prepare_opts *o, struct oci_prepared 
 		r = p->spec->has_ns[OCI_NS_NETWORK]
 			    ? oc_error_errno(-errno, "--netns %s", o->netns)
 			    : oc_error(-EINVAL, "--netns: the container has no network namespace of its own");
-	for (int t = 0; r >= 0 && t < _OCI_NS_MAX; t++)
-		if (p->spec->ns_path[t] && !(t == OCI_NS_NETWORK && o->netns) &&
-		    access(p->spec->ns_path[t], F_OK) < 0) {
-			/* the checkpoint host's namespace: a new one here */
-			oc_log(OC_LOG_WARN, "the %s namespace %s does not exist here: the container gets a new one",
-			       oci_ns_name(t), p->spec->ns_path[t]);
-			rw.drop_ns[t] = true;
+	for (int t = 0; r >= 0 && t < _OCI_NS_MAX; t++) {
+		if (!p->spec->ns_path[t] || (t == OCI_NS_NETWORK && o->netns) || access(p->spec->ns_path[t], F_OK) == 0)
+			continue;
+		/* network and pid namespaces by path are external in the
+		 * images: one must be given here */
+		if (t == OCI_NS_NETWORK || t == OCI_NS_PID) {
+			r = oc_error(-ENOENT, "the container's %s namespace %s does not exist here%s", oci_ns_name(t),
+				     p->spec->ns_path[t], t == OCI_NS_NETWORK ? ": give one with --netns PATH" : "");
+			break;
 		}
+		/* the checkpoint host's namespace: a new one here */
+		oc_log(OC_LOG_WARN, "the %s namespace %s does not exist here: the container gets a new one",
+		       oci_ns_name(t), p->spec->ns_path[t]);
+		rw.drop_ns[t] = true;
+	}
 	if (r >= 0)
 		r = write_config(p, &rw);
 	for (size_t i = 0; i < p->spec->n_mounts; i++)

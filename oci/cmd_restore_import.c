@@ -156,6 +156,13 @@ static int parse(int argc, char **argv, struct ri_args *a)
 static int restore_none(const struct ri_args *a, const struct oci_prepared *p)
 {
 	struct oci_restore_ctx ctx = { .rootfs = p->rootfs };
+	_cleanup_free_ char *cg = NULL;
+
+	/* the container's cgroups under its own path here (runc's default: /ID) */
+	if (p->spec->cgroups_path && p->spec->cgroups_path[0] == '/')
+		ctx.cgroup_root = p->spec->cgroups_path;
+	else if (!p->spec->cgroups_path && asprintf(&cg, "/%s", p->id) >= 0)
+		ctx.cgroup_root = cg;
 	struct oci_engine_opts eo = {};
 	struct criu_opts o;
 	int r;

@@ -174,7 +174,9 @@ static void test_dump_mapping(void **state)
 	assert_int_equal(stat("/proc/self/ns/net", &st), 0);
 	snprintf(want, sizeof(want), "net[%llu]:extRootNetNS", (unsigned long long)st.st_ino);
 	assert_string_equal(oci_engine_opts_find(&eo, "external", "net["), want);
-	assert_string_equal(oci_engine_opts_find(&eo, "empty-ns", NULL), "net");
+	/* the engine keeps a namespace of the container's own itself */
+	assert_null(oci_engine_opts_find(&eo, "empty-ns", NULL));
+	assert_non_null(oci_engine_opts_find(&eo, "external", "mnt[/dev/null]:/dev/null"));
 	assert_string_equal(oci_engine_opts_find(&eo, "manage-cgroups", NULL), "soft");
 	assert_string_equal(oci_engine_opts_find(&eo, "freeze-cgroup", NULL), "/sys/fs/cgroup/freezer/c1");
 	assert_null(oci_engine_opts_find(&eo, "orphan-pts-master", NULL));
@@ -219,28 +221,51 @@ static void test_restore_mapping(void **state)
 }
 
 /* The options reach CRIU's option model, refused by name until the engine has them. */
-static void test_apply_refuses_by_name(void **state)
+static void test_apply_sets_criu_opts(void **state)
 {
 	_cleanup_(oci_spec_freep) struct oci_spec *spec = container_spec("/proc/self/ns/net");
+	_cleanup_(oci_spec_freep) struct oci_spec *tty = NULL;
 	struct oci_engine_opts eo = {};
-	struct oci_dump_ctx ctx = { .rootfs = "/r" };
+	struct oci_dump_ctx ctx = { .rootfs = "/r", .freeze_cgroup = "/sys/fs/cgroup/freezer/c1" };
 	struct criu_opts o;
 
 	assert_int_equal(oci_map_dump(spec, &ctx, &eo), 0);
 	criu_opts_init(&o);
 	assert_int_equal(oci_engine_opts_apply(&eo, &o), 0);
-	assert_true(o.unsupported.n > 0);
-	assert_string_equal(o.unsupported.v[0], "empty-ns");
-	assert_int_equal(criu_opts_refuse(&o), -EOPNOTSUPP);
-	assert_non_null(strstr(oc_error_message(), "--empty-ns"));
+	assert_int_equal(o.unsupported.n, 0);
+	assert_string_equal(o.root, "/r");
+	assert_string_equal(o.freeze_cgroup, "/sys/fs/cgroup/freezer/c1");
+	bool data = false;
+	for (size_t i = 0; i < o.externals.n; i++)
+		data |= !strcmp(o.externals.v[i], "mnt[/data]:/data");
+	assert_true(data);
+	assert_false(o.orphan_pts_master);
 	criu_opts_fini(&o);
 	oci_engine_opts_fini(&eo);
 
-	/* a process in the host's root: nothing the engine lacks */
+	/* a terminal: RPC's orphan_pts_master, which has no command line name */
+	assert_int_equal(oci_spec_load(RUNC_SPEC, &tty), 0);
+	assert_int_equal(oci_map_dump(tty, &ctx, &eo), 0);
+	criu_opts_init(&o);
+	assert_int_equal(oci_engine_opts_apply(&eo, &o), 0);
+	assert_true(o.orphan_pts_master);
+	criu_opts_fini(&o);
+	oci_engine_opts_fini(&eo);
+
+	/* an option the model does not know is refused by name */
+	assert_int_equal(oci_engine_opts_add(&eo, "no-such-option", NULL), 0);
+	criu_opts_init(&o);
+	assert_int_equal(oci_engine_opts_apply(&eo, &o), -EOPNOTSUPP);
+	assert_non_null(strstr(oc_error_message(), "no-such-option"));
+	criu_opts_fini(&o);
+	oci_engine_opts_fini(&eo);
+
+	/* a process in the host's root: no root to name */
 	_cleanup_(oci_spec_freep) struct oci_spec *plain = parse_text("{\"root\": {\"path\": \"/\"}}");
 	ctx.rootfs = "/";
+	ctx.freeze_cgroup = NULL;
 	assert_int_equal(oci_map_dump(plain, &ctx, &eo), 0);
-	assert_int_equal(eo.n, 0);
+	assert_null(oci_engine_opts_find(&eo, "root", NULL));
 	oci_engine_opts_fini(&eo);
 }
 
@@ -765,7 +790,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dump_mapping, make_tmp, remove_tmp),
 		cmocka_unit_test(test_dump_mapping_errors),
 		cmocka_unit_test(test_restore_mapping),
-		cmocka_unit_test(test_apply_refuses_by_name),
+		cmocka_unit_test(test_apply_sets_criu_opts),
 		cmocka_unit_test_setup_teardown(test_runc_state, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_crun_state, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_layouts_round_trip, make_tmp, remove_tmp),
