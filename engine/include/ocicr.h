@@ -140,6 +140,17 @@ typedef int (*oc_notify_fn)(const struct oc_notify *n, void *data);
 /* ---- checkpoint ------------------------------------------------------ */
 
 /*
+ * How packets are kept from a tree's TCP connections while it is frozen
+ * and until its restore lets it run (CRIU's --network-lock): an nftables
+ * table or iptables rules named after the dump, or nothing.
+ */
+enum oc_net_lock {
+	OC_NET_LOCK_NFTABLES, /* the default */
+	OC_NET_LOCK_IPTABLES,
+	OC_NET_LOCK_SKIP,
+};
+
+/*
  * Options of a dump.  @sz must be sizeof(struct oc_dump_opts) so fields can
  * be added later without breaking callers (OC_OPTS() fills it).
  */
@@ -162,13 +173,17 @@ struct oc_dump_opts {
 	/* Called at CRIU's notify points; NULL: none. */
 	oc_notify_fn notify;
 	void *notify_data;
-	bool leave_stopped;	 /* after a good dump the tree stays, stopped
+	bool leave_stopped;	       /* after a good dump the tree stays, stopped
 				 * (SIGSTOP); wins over leave_running */
-	unsigned freeze_timeout; /* seconds a thread may take to stop (CRIU's
+	unsigned freeze_timeout;       /* seconds a thread may take to stop (CRIU's
 				  * --timeout); 0: no bound */
-	uint64_t ghost_limit;	 /* the largest unlinked file whose contents are
+	uint64_t ghost_limit;	       /* the largest unlinked file whose contents are
 				 * saved, in bytes (CRIU's --ghost-limit);
 				 * 0: 64 MiB */
+	bool tcp_established;	       /* dump established TCP connections (TCP_REPAIR) */
+	bool tcp_close;		       /* dump them to be restored closed (--tcp-close) */
+	bool skip_in_flight;	       /* connections not yet accepted are left out */
+	enum oc_net_lock network_lock; /* how the connections are kept quiet */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
@@ -204,6 +219,8 @@ struct oc_restore_opts {
 	/* The tree must reach its restorer within this many milliseconds, or
 	 * the restore fails and undoes itself; 0: OC_RESTORE_TIMEOUT_MS. */
 	unsigned timeout_ms;
+	bool tcp_established; /* restore established TCP connections */
+	bool tcp_close;	      /* restore them closed instead */
 };
 
 #define OC_RESTORE_TIMEOUT_MS (120u * 1000)

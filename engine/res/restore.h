@@ -88,6 +88,8 @@ struct oc_rst_ctx {
 
 	/* the loaded image set: every message, the tree, the file index */
 	struct oc_imgset set;
+	/* TCP connections in repair mode and their lock (res/fd/sk_tcp.c) */
+	struct oc_tcp_state *tcp;
 };
 
 /* The entries of an optional multi-entry image (empty if absent). */

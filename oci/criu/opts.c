@@ -58,6 +58,11 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("extra", 0),
 	BOOL("experimental", 0),
 	OPT("all", 0, NONE),
+	/* TCP connections (engine/res/fd/sk_tcp.c) and their lock. */
+	BOOL("tcp-established", 0),
+	BOOL("skip-in-flight", 0),
+	BOOL("tcp-close", 0),
+	OPT("network-lock", 0, REQUIRED),
 	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
 	{ .name = "no-snapshot", .supported = true, .ocicr_only = true },
 	{ .name = "plan-only", .supported = true, .ocicr_only = true },
@@ -65,7 +70,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("join-ns", 'J', REQUIRED, "joining namespaces"),
 	NOPT("root", 'r', REQUIRED, "restoring under another root"),
 	NOPT("ext-unix-sk", 'x', OPTIONAL, "unix sockets with peers outside the tree"),
-	NBOOL("tcp-established", "TCP connections"),
 	NBOOL("log-pid", NULL),
 	NBOOL("evasive-devices", NULL),
 	NOPT("veth-pair", 0, REQUIRED, "network namespaces"),
@@ -98,10 +102,8 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("cgroup-props", 0, REQUIRED, "cgroups"),
 	NOPT("cgroup-props-file", 0, REQUIRED, "cgroups"),
 	NOPT("cgroup-dump-controller", 0, REQUIRED, "cgroups"),
-	NBOOL("skip-in-flight", "TCP connections"),
 	NBOOL("deprecated", NULL),
 	NBOOL("weak-sysctls", "network namespaces"),
-	NBOOL("tcp-close", "TCP connections"),
 	NOPT("ps-socket", 0, REQUIRED, "the page server"),
 	NBOOL("stream", "image streaming"),
 	NOPT("tls-cacert", 0, REQUIRED, "the page server"),
@@ -114,7 +116,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("file-validation", 0, REQUIRED, NULL),
 	NBOOL("skip-file-rwx-check", NULL),
 	NOPT("lsm-mount-context", 0, REQUIRED, "LSM profiles"),
-	NOPT("network-lock", 0, REQUIRED, "network locking"),
 	NBOOL("mntns-compat-mode", "mount namespaces"),
 	NBOOL("unprivileged", NULL),
 	NBOOL("ghost-fiemap", "holes in ghost files"),
@@ -276,6 +277,24 @@ static int apply_verbosity(struct criu_opts *o, const char *value)
 	return 0;
 }
 
+/* CRIU's names, or the RPC's numbers (IPTABLES 1, NFTABLES 2, SKIP 3). */
+static int parse_network_lock(const char *name, const char *value, struct criu_opts *o)
+{
+	static const char *const names[][2] = {
+		{ "iptables", "1" },
+		{ "nftables", "2" },
+		{ "skip", "3" },
+	};
+	static const enum oc_net_lock methods[] = { OC_NET_LOCK_IPTABLES, OC_NET_LOCK_NFTABLES, OC_NET_LOCK_SKIP };
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcmp(value, names[i][0]) || !strcmp(value, names[i][1])) {
+			o->network_lock = methods[i];
+			return 0;
+		}
+	return oc_error(-EINVAL, "invalid argument for --%s: %s (nftables, iptables or skip)", name, value);
+}
+
 /* A pure flag: the option's name sets it (or its --no- form clears it). */
 static bool *flag_slot(struct criu_opts *o, const char *name)
 {
@@ -293,6 +312,9 @@ static bool *flag_slot(struct criu_opts *o, const char *name)
 		{ "experimental", offsetof(struct criu_opts, check_experimental) },
 		{ "no-snapshot", offsetof(struct criu_opts, no_snapshot) },
 		{ "plan-only", offsetof(struct criu_opts, plan_only) },
+		{ "tcp-established", offsetof(struct criu_opts, tcp_established) },
+		{ "skip-in-flight", offsetof(struct criu_opts, skip_in_flight) },
+		{ "tcp-close", offsetof(struct criu_opts, tcp_close) },
 	};
 
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
@@ -342,6 +364,8 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return parse_timeout(name, value, o);
 	if (!strcmp(name, "ghost-limit"))
 		return parse_size(name, value, &o->ghost_limit);
+	if (!strcmp(name, "network-lock"))
+		return parse_network_lock(name, value, o);
 	if (!strcmp(name, "status-fd"))
 		return parse_int(name, value, 0, &o->status_fd);
 	if (!strcmp(name, "all")) {
@@ -424,6 +448,10 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->file_locks = o->file_locks;
 	d->freeze_timeout = o->timeout;
 	d->ghost_limit = o->ghost_limit;
+	d->tcp_established = o->tcp_established;
+	d->tcp_close = o->tcp_close;
+	d->skip_in_flight = o->skip_in_flight;
+	d->network_lock = o->network_lock;
 	/* CRIU's post-dump scripts see the tree still frozen (a file system
 	 * snapshot, say): no copy-on-write snapshot that lets it run first. */
 	d->no_snapshot = o->action_scripts.n > 0;
@@ -444,5 +472,7 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->shell_job = o->shell_job;
 	r->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
 	r->timeout_ms = o->timeout_ms;
+	r->tcp_established = o->tcp_established;
+	r->tcp_close = o->tcp_close;
 	return 0;
 }

@@ -49,6 +49,10 @@ static const struct rpc_field {
 	{ "file_locks", "file-locks", FOR_CR },
 	{ "rst_sibling", "restore-sibling", RPC_JOB_RESTORE },
 	{ "root", "root", FOR_CR },
+	{ "tcp_established", "tcp-established", FOR_CR },
+	{ "tcp_skip_in_flight", "skip-in-flight", RPC_JOB_DUMP },
+	{ "tcp_close", "tcp-close", FOR_CR },
+	{ "network_lock", "network-lock", RPC_JOB_DUMP },
 };
 
 /* Fields named unlike their command line option, for the reason a refusal
