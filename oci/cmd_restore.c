@@ -17,6 +17,8 @@ static void restore_usage(FILE *out)
 		     "      --pidfile FILE         write the root's pid to FILE\n"
 		     "  -j, --shell-job            the tree was a shell job\n"
 		     "  -s, --leave-stopped        leave the restored tree stopped (SIGSTOP)\n"
+		     "      --tcp-established      restore established TCP connections\n"
+		     "      --tcp-close            restore them closed instead\n"
 		     "      --action-script F      run F at CRIU's notify points (pre-restore ... post-resume)\n"
 		     "      --plan-only            print the restore plan and restore nothing\n"
 		     "      --timeout SECONDS      fail (and undo) if the tree is not restored within this\n"

@@ -335,8 +335,10 @@ static int restore_connection(struct oc_rst_files *files, int sk, const InetSkEn
 	const struct oc_restore_opts *o = files->ctx->opts;
 	const InventoryEntry *inv = files->ctx->inventory;
 	char dst[64];
-	int r = restore_opts(sk, ie, what);
+	int r = oc_tcp_restore_adopt_lock(files->ctx);
 
+	if (r >= 0)
+		r = restore_opts(sk, ie, what);
 	if (r < 0)
 		return r;
 	if (o->tcp_close || (inv->has_tcp_close && inv->tcp_close)) {

@@ -34,17 +34,24 @@
 struct oc_tcp_state {
 	struct oc_netlock *lock;
 	struct repaired {
-		int fd;		/* our copy of a socket in repair mode */
-		int reuseaddr;	/* its SO_REUSEADDR, which repair mode overrides */
+		int fd;	       /* our copy of a socket in repair mode */
+		int reuseaddr; /* its SO_REUSEADDR, which repair mode overrides */
 	} * socks;
 	size_t n_socks;
 };
 
 static const char *const state_names[] = {
-	[TCP_ESTABLISHED] = "established", [TCP_SYN_SENT] = "SYN-SENT",	  [TCP_SYN_RECV] = "SYN-RECV",
-	[TCP_FIN_WAIT1] = "FIN-WAIT-1",	   [TCP_FIN_WAIT2] = "FIN-WAIT-2", [TCP_TIME_WAIT] = "TIME-WAIT",
-	[TCP_CLOSE] = "closed",		   [TCP_CLOSE_WAIT] = "CLOSE-WAIT", [TCP_LAST_ACK] = "LAST-ACK",
-	[TCP_LISTEN] = "listening",	   [TCP_CLOSING] = "CLOSING",
+	[TCP_ESTABLISHED] = "established",
+	[TCP_SYN_SENT] = "SYN-SENT",
+	[TCP_SYN_RECV] = "SYN-RECV",
+	[TCP_FIN_WAIT1] = "FIN-WAIT-1",
+	[TCP_FIN_WAIT2] = "FIN-WAIT-2",
+	[TCP_TIME_WAIT] = "TIME-WAIT",
+	[TCP_CLOSE] = "closed",
+	[TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+	[TCP_LAST_ACK] = "LAST-ACK",
+	[TCP_LISTEN] = "listening",
+	[TCP_CLOSING] = "CLOSING",
 };
 
 const char *oc_tcp_state_name(uint32_t state)
@@ -164,7 +171,8 @@ static int peek_queue(int sk, int queue, uint32_t len, uint32_t *seq, uint8_t **
 	if (len) {
 		ssize_t n = recv(sk, buf, len, MSG_PEEK | MSG_DONTWAIT);
 		if (n < 0)
-			return oc_error_errno(-errno, "peeking at the %s queue", queue == TCP_SEND_QUEUE ? "send" : "receive");
+			return oc_error_errno(-errno, "peeking at the %s queue",
+					      queue == TCP_SEND_QUEUE ? "send" : "receive");
 		if ((uint32_t)n != len)
 			return oc_error(-EIO, "the %s queue gave %zd of its %u bytes",
 					queue == TCP_SEND_QUEUE ? "send" : "receive", n, len);
@@ -277,8 +285,7 @@ void oc_tcp_dump_release(struct oc_dump_ctx *ctx, bool tree_gone)
 
 /* ---- restore ----------------------------------------------------------- */
 
-static int read_stream_image(struct oc_rst_ctx *ctx, uint32_t ino, TcpStreamEntry **ret, uint8_t **inq,
-			     uint8_t **outq)
+static int read_stream_image(struct oc_rst_ctx *ctx, uint32_t ino, TcpStreamEntry **ret, uint8_t **inq, uint8_t **outq)
 {
 	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
 	ProtobufCMessage *msg = NULL;
@@ -305,7 +312,7 @@ static int read_stream_image(struct oc_rst_ctx *ctx, uint32_t ino, TcpStreamEntr
 static int fill_queue(int sk, int queue, const uint8_t *buf, uint32_t len)
 {
 	size_t chunk = 64 << 10;
-	int r = set_int(sk, TCP_REPAIR_QUEUE, queue);
+	int r = queue == TCP_NO_QUEUE ? 0 : set_int(sk, TCP_REPAIR_QUEUE, queue);
 
 	if (r < 0)
 		return oc_error_errno(r, "TCP_REPAIR_QUEUE");
@@ -402,7 +409,6 @@ int oc_tcp_restore_conn(struct oc_rst_files *files, int sk, const InetSkEntry *i
 	struct oc_rst_ctx *ctx = files->ctx;
 	TcpStreamEntry *e = NULL;
 	_cleanup_free_ uint8_t *inq = NULL, *outq = NULL;
-	const InventoryEntry *inv = ctx->inventory;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	char name[128];
@@ -410,10 +416,10 @@ int oc_tcp_restore_conn(struct oc_rst_files *files, int sk, const InetSkEntry *i
 
 	conn_name(ie, name, sizeof(name));
 	if (ie->state != TCP_ESTABLISHED)
-		return oc_error(-EOPNOTSUPP, "%s: TCP connection %s is %s: only established connections are restored yet",
-				what, name, oc_tcp_state_name(ie->state));
-	r = state_get(&ctx->tcp, oc_netlock_from_image(inv->has_network_lock_method, inv->network_lock_method),
-		      inv->dump_criu_run_id ? inv->dump_criu_run_id : "");
+		return oc_error(-EOPNOTSUPP,
+				"%s: TCP connection %s is %s: only established connections are restored yet", what,
+				name, oc_tcp_state_name(ie->state));
+	r = oc_tcp_restore_adopt_lock(ctx);
 	if (r >= 0)
 		r = oc_netlock_add(ctx->tcp->lock, ie->family, ie->src_addr, ie->src_port, ie->dst_addr, ie->dst_port);
 	if (r >= 0)
@@ -442,6 +448,18 @@ out:
 	if (e)
 		protobuf_c_message_free_unpacked(&e->base, NULL);
 	return r < 0 ? oc_error_wrap(r, "%s: TCP connection %s", what, name) : 0;
+}
+
+int oc_tcp_restore_adopt_lock(struct oc_rst_ctx *ctx)
+{
+	const InventoryEntry *inv = ctx->inventory;
+	int r;
+
+	if (ctx->tcp)
+		return 0;
+	r = state_get(&ctx->tcp, oc_netlock_from_image(inv->has_network_lock_method, inv->network_lock_method),
+		      inv->dump_criu_run_id ? inv->dump_criu_run_id : "");
+	return r < 0 ? r : oc_netlock_adopt(ctx->tcp->lock);
 }
 
 int oc_tcp_restore_resume(struct oc_rst_ctx *ctx)

@@ -42,6 +42,10 @@ void oc_tcp_dump_release(struct oc_dump_ctx *ctx, bool tree_gone);
  */
 int oc_tcp_restore_conn(struct oc_rst_files *files, int sk, const InetSkEntry *ie, const char *what);
 
+/* A restore meets a connection: from now on the dump's lock is this
+ * restore's, removed at its end whatever happens. */
+int oc_tcp_restore_adopt_lock(struct oc_rst_ctx *ctx);
+
 /* Every restored connection leaves repair mode and the lock goes: the
  * last step before the tree runs. */
 int oc_tcp_restore_resume(struct oc_rst_ctx *ctx);

@@ -24,16 +24,16 @@
 #include "proc/proc.h"
 
 /* What CRIU's own tools mark their packets with: they pass the lock. */
-#define LOCK_MARK "0xc114"
+#define LOCK_MARK    "0xc114"
 #define OWNER_PREFIX "ocicr-owner-"
-#define KEPT_PREFIX "ocicr-kept-"
+#define KEPT_PREFIX  "ocicr-kept-"
 
 struct oc_netlock {
 	enum oc_net_lock method;
-	char run_id[24];   /* the dump's run id, as far as CRIU's names keep it */
-	char table[32];	   /* nftables: "inet CRIU-<run id>" */
-	char owner[64];	   /* OWNER_PREFIX "PID-START" */
-	bool made, kept;   /* nftables: the table is ours to remove */
+	char run_id[24]; /* the dump's run id, as far as CRIU's names keep it */
+	char table[32];	 /* nftables: "inet CRIU-<run id>" */
+	char owner[64];	 /* OWNER_PREFIX "PID-START" */
+	bool made, kept; /* nftables: the table is ours to remove */
 	struct nft_ctx *nft;
 	/* iptables: the rules we inserted, as "-I CHAIN ..." argument strings */
 	struct iptables_rule {
@@ -146,8 +146,8 @@ static int nft_lock_table(struct oc_netlock *nl)
 
 static int nft_add(struct oc_netlock *nl, int family, const char *a, uint32_t ap, const char *b, uint32_t bp)
 {
-	return nft_run(nl->nft, "add element %s conns%c { %s . %u . %s . %u }", nl->table, family == AF_INET ? '4' : '6',
-		       a, ap, b, bp);
+	return nft_run(nl->nft, "add element %s conns%c { %s . %u . %s . %u }", nl->table,
+		       family == AF_INET ? '4' : '6', a, ap, b, bp);
 }
 
 /* The names of the tables "inet CRIU-*" that hold an owner chain of an
@@ -402,6 +402,19 @@ int oc_netlock_add(struct oc_netlock *nl, uint32_t family, const uint32_t *src, 
 	return 0;
 }
 
+int oc_netlock_adopt(struct oc_netlock *nl)
+{
+	char probe[64];
+
+	if (!nl || nl->method != OC_NET_LOCK_NFTABLES || nl->made)
+		return 0;
+	snprintf(probe, sizeof(probe), "list table %s", nl->table);
+	if (nft_run_cmd_from_buffer(nl->nft, probe) != 0)
+		return 0;
+	nl->made = true;
+	return nft_run(nl->nft, "add chain %s %s", nl->table, nl->owner);
+}
+
 int oc_netlock_keep(struct oc_netlock *nl)
 {
 	char kept[64];
@@ -418,8 +431,7 @@ int oc_netlock_keep(struct oc_netlock *nl)
 	for (size_t i = 0; i < n; i++) {
 		struct iptables_rule *rule = &nl->rules[i];
 		char cmd[300];
-		snprintf(cmd, sizeof(cmd), "-I %.*s", (int)(strstr(rule->args, "-m comment") - rule->args),
-			 rule->args);
+		snprintf(cmd, sizeof(cmd), "-I %.*s", (int)(strstr(rule->args, "-m comment") - rule->args), rule->args);
 		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "-m comment --comment %s -j DROP", kept);
 		int r = iptables(rule->v6, cmd, NULL);
 		if (r < 0)

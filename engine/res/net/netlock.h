@@ -33,6 +33,10 @@ int oc_netlock_new(enum oc_net_lock method, const char *run_id, struct oc_netloc
 int oc_netlock_add(struct oc_netlock *nl, uint32_t family, const uint32_t *src, uint32_t sport, const uint32_t *dst,
 		   uint32_t dport);
 
+/* Take over the dump's lock, if it is there: it goes with ours (a
+ * restore, whatever its end). */
+int oc_netlock_adopt(struct oc_netlock *nl);
+
 /* Keep the lock after this run (a dump whose tree is gone). */
 int oc_netlock_keep(struct oc_netlock *nl);
 
