@@ -224,12 +224,15 @@ print(e["inq_len"], e["outq_len"])' <<<"$output"
 	peer_wait_ready peer1
 	peer_wait_ready peer2
 	fdsock_dump --tcp-established
-	# The address (with its link) goes to B; A keeps the dump's lock.
+	# The address (with its link) goes to B; A keeps the dump's lock.  B
+	# must not answer the clients before the restored sockets (and their
+	# lock) are there, or its RSTs end their connections: the link comes
+	# up once the restore is done.
 	ip -n "$FDSOCK_NETNS" link set "v$BATS_TEST_NUMBER-$$" netns "$NS-b"
-	ip -n "$NS-b" addr add 10.78.0.1/24 dev "v$BATS_TEST_NUMBER-$$" nodad
-	ip -n "$NS-b" link set "v$BATS_TEST_NUMBER-$$" up
+	ip -n "$NS-b" addr add 10.78.0.1/24 dev "v$BATS_TEST_NUMBER-$$"
 	OCICR_NETNS=$NS-b run ocicr restore -D "$DIR/img" -d -o - --tcp-established
 	assert_success
+	ip -n "$NS-b" link set "v$BATS_TEST_NUMBER-$$" up
 	tcp_expect_pass
 	peer_expect_pass peer1
 	peer_expect_pass peer2
@@ -250,7 +253,7 @@ print(e["inq_len"], e["outq_len"])' <<<"$output"
 	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --action-script "$DIR/fail.sh"
 	assert_failure
 	no_lock_in "$FDSOCK_NETNS"
-	for p in $WL_PIDS; do [ ! -d "/proc/$p" ] || fail "pid $p left behind"; done
+	fdsock_wait_gone
 
 	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --action-script "$DIR/kill.sh"
 	assert_failure

@@ -30,7 +30,7 @@
 #include <sys/wait.h>
 
 #define MAX_CONNS 8
-#define MORE (256u << 10)
+#define MORE	  (256u << 10)
 
 struct conn {
 	int fd;

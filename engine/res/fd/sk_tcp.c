@@ -317,7 +317,7 @@ static int fill_queue(int sk, int queue, const uint8_t *buf, uint32_t len)
 	if (r < 0)
 		return oc_error_errno(r, "TCP_REPAIR_QUEUE");
 	while (len) {
-		ssize_t n = send(sk, buf, MIN(chunk, (size_t)len), 0);
+		ssize_t n = send(sk, buf, MIN(chunk, (size_t)len), MSG_DONTWAIT);
 		if (n < 0 && errno == ENOMEM && chunk > 1024) {
 			chunk /= 2; /* the receive queue takes what memory allows */
 			continue;
@@ -352,7 +352,7 @@ static int set_options(int sk, const TcpStreamEntry *e)
 	return 0;
 }
 
-static int restore_stream(int sk, const InetSkEntry *ie, const TcpStreamEntry *e, const uint8_t *inq,
+static int restore_queues(int sk, const InetSkEntry *ie, const TcpStreamEntry *e, const uint8_t *inq,
 			  const uint8_t *outq)
 {
 	struct sockaddr_storage ss;
@@ -402,6 +402,30 @@ static int restore_stream(int sk, const InetSkEntry *ie, const TcpStreamEntry *e
 			return oc_error_errno(r, "queueing the unsent bytes");
 	}
 	return 0;
+}
+
+/*
+ * The queues go back in other pieces than they were built of, which may
+ * take more memory: the buffers are made large enough while they are
+ * refilled, and set as the image has them after.
+ */
+static int set_buffers(int sk, int snd, int rcv)
+{
+	if (setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0 ||
+	    setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+		return oc_error_errno(-errno, "setting the socket buffers");
+	return 0;
+}
+
+static int restore_stream(int sk, const InetSkEntry *ie, const TcpStreamEntry *e, const uint8_t *inq,
+			  const uint8_t *outq)
+{
+	int r = set_buffers(sk, MAX(ie->opts->so_sndbuf / 2, e->outq_len * 2 + (1 << 20)),
+			    MAX(ie->opts->so_rcvbuf / 2, e->inq_len * 2 + (1 << 20)));
+
+	if (r >= 0)
+		r = restore_queues(sk, ie, e, inq, outq);
+	return r < 0 ? r : set_buffers(sk, ie->opts->so_sndbuf / 2, ie->opts->so_rcvbuf / 2);
 }
 
 int oc_tcp_restore_conn(struct oc_rst_files *files, int sk, const InetSkEntry *ie, const char *what)
