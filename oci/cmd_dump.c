@@ -18,6 +18,8 @@ static void dump_usage(FILE *out)
 		     "      --no-snapshot       with -R: read memory while the tree is frozen instead\n"
 		     "  -s, --leave-stopped     leave the tree stopped (SIGSTOP) after the dump\n"
 		     "  -j, --shell-job         the tree belongs to a shell job (controlling tty)\n"
+		     "      --external tty[RDEV:DEV]  a terminal outside the tree (hex numbers, as\n"
+		     "                          stat shows them); restore it with --inherit-fd\n"
 		     "  -l, --file-locks        dump file locks\n"
 		     "      --timeout N         seconds a task may take to freeze (default 10)\n"
 		     "      --ghost-limit SIZE  largest unlinked file saved (default 64M)\n"

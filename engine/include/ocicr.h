@@ -173,13 +173,22 @@ struct oc_dump_opts {
 	/* Called at CRIU's notify points; NULL: none. */
 	oc_notify_fn notify;
 	void *notify_data;
-	bool leave_stopped;	       /* after a good dump the tree stays, stopped
+	bool leave_stopped;	 /* after a good dump the tree stays, stopped
 				 * (SIGSTOP); wins over leave_running */
-	unsigned freeze_timeout;       /* seconds a thread may take to stop (CRIU's
+	unsigned freeze_timeout; /* seconds a thread may take to stop (CRIU's
 				  * --timeout); 0: no bound */
-	uint64_t ghost_limit;	       /* the largest unlinked file whose contents are
+	uint64_t ghost_limit;	 /* the largest unlinked file whose contents are
 				 * saved, in bytes (CRIU's --ghost-limit);
 				 * 0: 64 MiB */
+	/*
+	 * Resources outside the tree, as CRIU's --external names them; dumped
+	 * as references, given back at restore (struct oc_inherit_fd).  Known:
+	 * "tty[RDEV:DEV]" (a terminal, numbers in hex as stat gives them).
+	 */
+	const char *const *externals;
+	size_t n_externals;
+	bool orphan_pts_master;	       /* a pty slave whose master is not in the tree
+				 * is dumped (CRIU's RPC orphan_pts_master) */
 	bool tcp_established;	       /* dump established TCP connections (TCP_REPAIR) */
 	bool tcp_close;		       /* dump them to be restored closed (--tcp-close) */
 	bool skip_in_flight;	       /* connections not yet accepted are left out */
@@ -195,6 +204,19 @@ struct oc_dump_opts {
 OC_API int oc_dump(const struct oc_dump_opts *opts);
 
 /* ---- restore --------------------------------------------------------- */
+
+/*
+ * One descriptor the restored tree takes in place of a resource that was
+ * outside it at dump, as CRIU's --inherit-fd fd[N]:KEY.  KEY is the name
+ * CRIU gives the resource: "pipe:[INODE]" (every end of that pipe),
+ * "tty[RDEV:DEV]" (a terminal, hex), the path of a file as the images
+ * hold it, or a namespace's key given at dump (extRootNetNS).  The fd
+ * stays the caller's; the tree gets copies.
+ */
+struct oc_inherit_fd {
+	const char *key;
+	int fd;
+};
 
 struct oc_restore_opts {
 	size_t sz;
@@ -219,6 +241,13 @@ struct oc_restore_opts {
 	/* The tree must reach its restorer within this many milliseconds, or
 	 * the restore fails and undoes itself; 0: OC_RESTORE_TIMEOUT_MS. */
 	unsigned timeout_ms;
+	/* Descriptors of the caller that stand in for resources external at
+	 * dump (CRIU's --inherit-fd); each must be taken by something. */
+	const struct oc_inherit_fd *inherit_fds;
+	size_t n_inherit_fds;
+	/* A pty slave whose master was outside the tree gets a new master,
+	 * handed over at the "orphan-pts-master" notify point (its fd). */
+	bool orphan_pts_master;
 	bool tcp_established; /* restore established TCP connections */
 	bool tcp_close;	      /* restore them closed instead */
 };

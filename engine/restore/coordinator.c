@@ -199,7 +199,7 @@ int oc_rst_recv_byte(int fd, enum oc_rst_byte_msg msg)
 	return read(fd, &byte, 1) == 1 && byte == (char)msg ? 0 : -EIO;
 }
 
-static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
+static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t)
 {
 	PstreeEntry *pe = t->pstree;
 	bool root = t == ctx->tasks;
@@ -207,6 +207,9 @@ static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 	if (pe->sid == pe->pid && !(root && ctx->opts->shell_job)) {
 		if (setsid() < 0)
 			return oc_error_errno(-errno, "task %d: setsid", t->pid);
+		int r = oc_rst_tty_take_ctty(files, t);
+		if (r < 0)
+			return r;
 	} else if ((pid_t)pe->pgid != getpgrp() && (!root || pe->pgid == pe->pid) && setpgid(0, pe->pgid) < 0) {
 		/* Our parent sets our group too, right after creating us; we
 		 * do it as well, before making children that inherit it. */
@@ -261,7 +264,7 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 			r = create_child(ctx, files, t, oc_rst_task_by_pid(ctx, s->task));
 			break;
 		case OC_STEP_SESSION:
-			r = do_session(ctx, t);
+			r = do_session(ctx, files, t);
 			break;
 		case OC_STEP_PREMAP:
 			r = oc_agent_premap(&ag);
@@ -648,6 +651,8 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 				      suspend ? " with its seccomp filters suspended (needs CAP_SYS_ADMIN)" : "");
 	/* Its namespaces are filled before it (or any task) runs. */
 	r = oc_ns_fill(ctx, pid);
+	if (r >= 0)
+		r = oc_rst_inherit_check_used(ctx);
 	if (r < 0)
 		return r;
 	/* The tree has every file now; ours would only keep pipes open. */
@@ -656,6 +661,13 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	r = notify(ctx, "setup-namespaces", pid);
 	if (r >= 0)
 		r = notify(ctx, "post-setup-namespaces", pid);
+	if (r >= 0 && ctx->orphan_pts_master >= 0) {
+		/* As CRIU: the new master goes to the caller, who keeps it. */
+		r = oc_notify_point_fd(ctx->opts->notify, ctx->opts->notify_data, "orphan-pts-master", pid,
+				       ctx->orphan_pts_master);
+		close(ctx->orphan_pts_master);
+		ctx->orphan_pts_master = -1;
+	}
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ctx->n_tasks; i++)
@@ -747,7 +759,7 @@ static int write_restore_stats(struct oc_rst_ctx *ctx, uint64_t restore_us)
 
 int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 {
-	struct oc_rst_ctx ctx = { .opts = opts };
+	struct oc_rst_ctx ctx = { .opts = opts, .orphan_pts_master = -1 };
 	struct oc_rst_files files = {};
 	struct rst_live *live = NULL;
 	uint64_t t0 = oc_now_us();
@@ -764,7 +776,9 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	if (r < 0)
 		return r;
 	oc_interrupt_set(opts->interrupted, opts->interrupted_data);
-	r = oc_restore_load(&ctx);
+	r = oc_rst_inherit_begin(&ctx);
+	if (r >= 0)
+		r = oc_restore_load(&ctx);
 	if (r < 0)
 		goto out;
 	r = oc_plan_build(&ctx, &ctx.plan);

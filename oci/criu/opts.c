@@ -58,6 +58,8 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("extra", 0),
 	BOOL("experimental", 0),
 	OPT("all", 0, NONE),
+	OPT("inherit-fd", 0, REQUIRED),
+	OPT("external", 0, REQUIRED),
 	/* TCP connections (engine/res/fd/sk_tcp.c) and their lock. */
 	BOOL("tcp-established", 0),
 	BOOL("skip-in-flight", 0),
@@ -88,7 +90,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("exec-cmd", 0, NONE, NULL),
 	NOPT("manage-cgroups", 0, OPTIONAL, "cgroups"),
 	NOPT("cgroup-root", 0, REQUIRED, "cgroups"),
-	NOPT("inherit-fd", 0, REQUIRED, "inherited descriptors"),
 	NOPT("skip-mnt", 0, REQUIRED, "mount namespaces"),
 	NOPT("enable-fs", 0, REQUIRED, "mount namespaces"),
 	NOPT("enable-external-sharing", 0, NONE, "mount namespaces"),
@@ -96,7 +97,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("freeze-cgroup", 0, REQUIRED, "cgroups"),
 	NOPT("irmap-scan-path", 0, REQUIRED, NULL),
 	NOPT("lsm-profile", 0, REQUIRED, "LSM profiles"),
-	NOPT("external", 0, REQUIRED, "external resources"),
 	NOPT("empty-ns", 0, REQUIRED, "network namespaces"),
 	NOPT("lazy-pages", 0, NONE, "lazy pages"),
 	NOPT("cgroup-props", 0, REQUIRED, "cgroups"),
@@ -177,6 +177,10 @@ void criu_opts_fini(struct criu_opts *o)
 	str_list_free(&o->action_scripts);
 	str_list_free(&o->features);
 	str_list_free(&o->unsupported);
+	str_list_free(&o->externals);
+	for (size_t i = 0; i < o->n_inherit_fds; i++)
+		free((char *)o->inherit_fds[i].key);
+	free(o->inherit_fds);
 	criu_opts_init(o);
 }
 
@@ -277,6 +281,47 @@ static int apply_verbosity(struct criu_opts *o, const char *value)
 	return 0;
 }
 
+/* --inherit-fd fd[N]:KEY: the descriptor N of ours stands in for KEY. */
+static int add_inherit_fd(struct criu_opts *o, const char *value)
+{
+	struct oc_inherit_fd *v;
+	const char *key = strstr(value, "]:");
+	char num[16];
+	int fd;
+
+	if (strncmp(value, "fd[", 3) || !key || !key[2] || key - value - 3 >= (ptrdiff_t)sizeof(num))
+		return oc_error(-EINVAL, "invalid argument for --inherit-fd: %s (fd[N]:KEY)", value);
+	memcpy(num, value + 3, key - value - 3);
+	num[key - value - 3] = 0;
+	if (parse_int("inherit-fd", num, 0, &fd) < 0)
+		return -EINVAL;
+	v = realloc(o->inherit_fds, (o->n_inherit_fds + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	o->inherit_fds = v;
+	v[o->n_inherit_fds].fd = fd;
+	v[o->n_inherit_fds].key = strdup(key + 2);
+	if (!v[o->n_inherit_fds].key)
+		return -ENOMEM;
+	o->n_inherit_fds++;
+	return 0;
+}
+
+/* The kinds of --external a dump takes: "tty[RDEV:DEV]" (hex numbers). */
+static int check_external(const char *value)
+{
+	unsigned long long rdev, dev;
+	int end = 0;
+
+	if (!strncmp(value, "tty[", 4)) {
+		if (sscanf(value, "tty[%llx:%llx]%n", &rdev, &dev, &end) != 2 || value[end])
+			return oc_error(-EINVAL, "invalid argument for --external: %s (tty[RDEV:DEV], hex)", value);
+		return 0;
+	}
+	return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s (external resources of this kind)",
+			value);
+}
+
 /* CRIU's names, or the RPC's numbers (IPTABLES 1, NFTABLES 2, SKIP 3). */
 static int parse_network_lock(const char *name, const char *value, struct criu_opts *o)
 {
@@ -358,6 +403,10 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return apply_verbosity(o, value);
 	if (!strcmp(name, "action-script"))
 		return str_list_add(&o->action_scripts, value);
+	if (!strcmp(name, "inherit-fd"))
+		return add_inherit_fd(o, value);
+	if (!strcmp(name, "external"))
+		return str_list_add(&o->externals, value);
 	if (!strcmp(name, "feature"))
 		return str_list_add(&o->features, value);
 	if (!strcmp(name, "timeout"))
@@ -440,6 +489,14 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 		return r;
 	if (o->tree <= 0)
 		return oc_error(-EINVAL, "no pid to dump: -t PID is required");
+	if (o->n_inherit_fds)
+		return oc_error(-EINVAL, "--inherit-fd is for a restore only");
+	for (size_t i = 0; i < o->externals.n; i++)
+		if ((r = check_external(o->externals.v[i])) < 0)
+			return r;
+	d->externals = (const char *const *)o->externals.v;
+	d->n_externals = o->externals.n;
+	d->orphan_pts_master = o->orphan_pts_master;
 	d->pid = o->tree;
 	d->images_dir = criu_opts_images_dir(o);
 	d->leave_running = o->final_state == CRIU_FINAL_ALIVE;
@@ -472,6 +529,12 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->shell_job = o->shell_job;
 	r->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
 	r->timeout_ms = o->timeout_ms;
+	/* At restore CRIU's --external gives mounts and devices: none yet. */
+	if (o->externals.n)
+		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s at restore", o->externals.v[0]);
+	r->inherit_fds = o->inherit_fds;
+	r->n_inherit_fds = o->n_inherit_fds;
+	r->orphan_pts_master = o->orphan_pts_master;
 	r->tcp_established = o->tcp_established;
 	r->tcp_close = o->tcp_close;
 	return 0;

@@ -77,11 +77,15 @@ struct criu_opts {
 	bool file_locks;       /* -l */
 	bool display_stats;
 	bool tcp_established, tcp_close, skip_in_flight;
-	enum oc_net_lock network_lock;	     /* --network-lock; 0: nftables */
-	unsigned timeout;		     /* seconds to freeze the tree */
-	unsigned timeout_ms;		     /* --timeout as given, for a restore; 0: not given */
-	uint64_t ghost_limit;		     /* bytes; 0: the engine's default */
-	int status_fd;			     /* -1: none */
+	enum oc_net_lock network_lock;	   /* --network-lock; 0: nftables */
+	unsigned timeout;		   /* seconds to freeze the tree */
+	unsigned timeout_ms;		   /* --timeout as given, for a restore; 0: not given */
+	uint64_t ghost_limit;		   /* bytes; 0: the engine's default */
+	int status_fd;			   /* -1: none */
+	struct oc_inherit_fd *inherit_fds; /* --inherit-fd fd[N]:KEY, keys malloc'ed */
+	size_t n_inherit_fds;
+	struct criu_str_list externals;	     /* --external, as given */
+	bool orphan_pts_master;		     /* RPC's orphan_pts_master (no option) */
 	struct criu_str_list action_scripts; /* in the order given */
 	/* check */
 	struct criu_str_list features;

@@ -49,6 +49,10 @@ static const struct rpc_field {
 	{ "file_locks", "file-locks", FOR_CR },
 	{ "rst_sibling", "restore-sibling", RPC_JOB_RESTORE },
 	{ "root", "root", FOR_CR },
+	/* Numbers in our own fd table: the client passed them to us. */
+	{ "inherit_fd", "inherit-fd", RPC_JOB_RESTORE },
+	{ "external", "external", FOR_CR },
+	{ "orphan_pts_master", NULL, FOR_CR },
 	{ "tcp_established", "tcp-established", FOR_CR },
 	{ "tcp_skip_in_flight", "skip-in-flight", RPC_JOB_DUMP },
 	{ "tcp_close", "tcp-close", FOR_CR },
@@ -195,6 +199,31 @@ static void note_refused(struct rpc_settings *s, size_t before, const char *what
 	}
 }
 
+/* A repeated field: its option once per element (inherit_fd as CRIU's
+ * command line spells it, fd[N]:KEY). */
+static int set_repeated(struct rpc_settings *s, const CriuOpts *o, const ProtobufCFieldDescriptor *f,
+			const char *option)
+{
+	char buf[4200];
+	int r = 0;
+
+	if (!strcmp(f->name, "inherit_fd")) {
+		for (size_t i = 0; i < o->n_inherit_fd && r >= 0; i++) {
+			snprintf(buf, sizeof(buf), "fd[%d]:%s", o->inherit_fd[i]->fd, o->inherit_fd[i]->key);
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (f->type == PROTOBUF_C_TYPE_STRING) {
+		const char *const *v = *(const char *const *const *)((const char *)o + f->offset);
+		size_t n = *(const size_t *)((const char *)o + f->quantifier_offset);
+
+		for (size_t i = 0; i < n && r >= 0; i++)
+			r = criu_opts_set(&s->co, option, v[i]);
+	} else {
+		r = oc_error(-EINVAL, "a list the service cannot take");
+	}
+	return r;
+}
+
 /* Set the command line option of each field @o sets; refusals are noted. */
 static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpts *o)
 {
@@ -223,11 +252,17 @@ static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpt
 		/* "/" is where ocicr's trees live already. */
 		if (!rf->option || (!strcmp(f->name, "root") && !strcmp(o->root, "/")))
 			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if (set_repeated(s, o, f, rf->option) < 0)
+				return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
+			continue;
+		}
 		value = field_value(&o->base, f, buf, sizeof(buf));
 		if (criu_opts_set(&s->co, rf->option, value) < 0)
 			return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
 		note_refused(s, before, f->name);
 	}
+	s->co.orphan_pts_master = o->has_orphan_pts_master && o->orphan_pts_master;
 	/* CRIU lets the configuration file override what the request says. */
 	if (o->config_file) {
 		size_t before = s->co.unsupported.n;

@@ -107,7 +107,7 @@ criu_restore() {
 	wl_start tree
 	for opt in --tcp-established --external=mnt[/x]:y "--manage-cgroups" "--cgroup-root /x" "--freeze-cgroup /f" \
 		--skip-in-flight --tcp-close "--network-lock skip" --stream --track-mem "--prev-images-dir ../p" \
-		"--inherit-fd fd[1]:x" --ext-unix-sk --link-remap --ghost-fiemap "--root /"; do
+		--ext-unix-sk --link-remap --ghost-fiemap "--root /"; do
 		# shellcheck disable=SC2086
 		run criu dump -t "$WL_PID" -D "$WL_DIR/img" $opt
 		assert_failure 1

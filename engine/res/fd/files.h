@@ -112,6 +112,11 @@ int oc_rst_set_status_flags(int fd, uint32_t flags);
 /* Is this a terminal device (handled by res/tty.c)? */
 bool oc_is_tty_dev(const struct stat *st);
 
+/* In task @t, right after its setsid(): take the terminal the images give
+ * its session as controlling terminal, with its foreground group when it
+ * is @t's own (res/fd/tty.c).  The tasks it makes then inherit it. */
+int oc_rst_tty_take_ctty(struct oc_rst_files *files, const struct oc_rst_task *t);
+
 /*
  * res/pipe.c, for pipes and FIFOs: queue the unread bytes of the pipe that
  * @rd reads from as a pipe_data_entry of image @kind, once per @pipe_id;
