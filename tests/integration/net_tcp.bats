@@ -323,3 +323,27 @@ print(e["inq_len"], e["outq_len"])' <<<"$output"
 	no_lock_in "$FDSOCK_NETNS"
 	tcp_expect_pass
 }
+
+@test "--skip-in-flight: a connection not yet accepted fails the dump naming the listener, unless it is left out" {
+	host_add "$NS-c"
+	link_hosts "$FDSOCK_NETNS" "$NS-c" "10.79.0.1" "10.79.0.2"
+	peer_start peer1 "$NS-c" TCP_ROLE=client TCP_ADDR=10.79.0.1 TCP_CONNS=1
+	fdsock_start tcp_stream TCP_ROLE=server TCP_ADDR=10.79.0.1 TCP_CONNS=1
+	peer_wait_ready peer1
+	# A second client: connected, but the server never accepts it.
+	peer_start peer2 "$NS-c" TCP_ROLE=client TCP_ADDR=10.79.0.1 TCP_CONNS=1
+	local i
+	for i in $(seq 200); do
+		[ "$(ip netns exec "$NS-c" ss -Htn state established dst 10.79.0.1 | wc -l)" -ge 2 ] && break
+		sleep 0.05
+	done
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o - --tcp-established
+	assert_failure
+	assert_output --partial "TCP listener 10.79.0.1:47400 has 1 connection(s) waiting to be accepted: --skip-in-flight leaves them out"
+	no_lock_in "$FDSOCK_NETNS"
+	fdsock_dump --tcp-established --skip-in-flight
+	assert_output --partial "connection(s) not yet accepted are left out"
+	fdsock_restore_tcp
+	tcp_expect_pass
+	peer_expect_pass peer1
+}

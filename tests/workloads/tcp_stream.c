@@ -11,7 +11,8 @@
  * TCP_ROLE (environment) says what this process is:
  *   pair    (default) a listener and TCP_CONNS (1) connections to itself,
  *           the server ends in the root, the clients in a child;
- *   server  TCP_CONNS connections accepted from outside;
+ *   server  TCP_CONNS connections accepted from outside (the listener
+ *           stays open; later clients are never accepted);
  *   client  TCP_CONNS connections to a server outside (retried 20 s).
  * TCP_ADDR (127.0.0.1; an IPv6 address makes it IPv6) and TCP_PORT (47400)
  * say where the server listens.  After SIGUSR1, within 30 s, every byte
@@ -229,9 +230,8 @@ int main(int argc, char **argv)
 	if (!strcmp(role, "client")) {
 		connect_all();
 	} else if (!strcmp(role, "server")) {
-		int l = listen_on();
-		accept_all(l);
-		close(l);
+		/* The listener stays: more clients wait there, never accepted. */
+		accept_all(listen_on());
 	} else {
 		int l = listen_on();
 		pid_t child = fork();
