@@ -139,6 +139,16 @@ typedef int (*oc_notify_fn)(const struct oc_notify *n, void *data);
 
 /* ---- checkpoint ------------------------------------------------------ */
 
+/* CRIU's --manage-cgroups modes; the default (0) is CRIU's: soft. */
+enum oc_cgroup_mode {
+	OC_CGROUP_SOFT = 0, /* create missing cgroups, set properties of those only */
+	OC_CGROUP_NONE,	    /* cgroups must exist; no property is set */
+	OC_CGROUP_PROPS,    /* cgroups must exist; every property is set */
+	OC_CGROUP_FULL,	    /* create missing cgroups, set every property */
+	OC_CGROUP_STRICT,   /* no cgroup may exist; create all, set all */
+	OC_CGROUP_IGNORE,   /* leave cgroups alone: tasks stay in the restorer's */
+};
+
 /*
  * How packets are kept from a tree's TCP connections while it is frozen
  * and until its restore lets it run (CRIU's --network-lock): an nftables
@@ -180,10 +190,22 @@ struct oc_dump_opts {
 	uint64_t ghost_limit;	 /* the largest unlinked file whose contents are
 				 * saved, in bytes (CRIU's --ghost-limit);
 				 * 0: 64 MiB */
+	/* Freeze through this freezer cgroup (a v1 freezer or a v2 cgroup
+	 * directory) instead of stopping task by task; NULL: no. */
+	const char *freeze_cgroup;
+	/* OC_CGROUP_IGNORE: the cgroup sets, no cgroup's properties. */
+	enum oc_cgroup_mode manage_cgroups;
+	/* CRIU's --cgroup-dump-controller: only these hierarchies (as
+	 * /proc/PID/cgroup names them) are saved; none given: every one. */
+	const char *const *cgroup_dump_controllers;
+	size_t n_cgroup_dump_controllers;
 	/*
 	 * Resources outside the tree, as CRIU's --external names them; dumped
-	 * as references, given back at restore (struct oc_inherit_fd).  Known:
-	 * "tty[RDEV:DEV]" (a terminal, numbers in hex as stat gives them).
+	 * as references, given back at restore (struct oc_inherit_fd, or for
+	 * mounts the restore's own externals).  Known: "tty[RDEV:DEV]" (a
+	 * terminal, numbers in hex as stat gives them), "mnt[MOUNTPOINT]:KEY"
+	 * (a mount of the tree's mount namespace), "net[INODE]:KEY" (its
+	 * network namespace).
 	 */
 	const char *const *externals;
 	size_t n_externals;
@@ -241,6 +263,11 @@ struct oc_restore_opts {
 	/* The tree must reach its restorer within this many milliseconds, or
 	 * the restore fails and undoes itself; 0: OC_RESTORE_TIMEOUT_MS. */
 	unsigned timeout_ms;
+	enum oc_cgroup_mode manage_cgroups;
+	/* CRIU's --cgroup-root, each "[CONTROLLER:]PATH": the cgroups the
+	 * tree was in go under PATH (all controllers without one named). */
+	const char *const *cgroup_roots;
+	size_t n_cgroup_roots;
 	/* Descriptors of the caller that stand in for resources external at
 	 * dump (CRIU's --inherit-fd); each must be taken by something. */
 	const struct oc_inherit_fd *inherit_fds;
@@ -248,6 +275,17 @@ struct oc_restore_opts {
 	/* A pty slave whose master was outside the tree gets a new master,
 	 * handed over at the "orphan-pts-master" notify point (its fd). */
 	bool orphan_pts_master;
+	/* The root file system of a tree with a mount namespace of its own
+	 * (CRIU's --root); the tree's mounts are made again below it. */
+	const char *root;
+	/* CRIU's --external strings: "mnt[KEY]:PATH" gives the host path of
+	 * the external mount KEY. */
+	const char *const *externals;
+	size_t n_externals;
+	/* CRIU's --join-ns "NS:PATH": the root joins the namespace at PATH
+	 * (net, ipc, uts, cgroup, time) instead of having one made. */
+	const char *const *join_ns;
+	size_t n_join_ns;
 	bool tcp_established; /* restore established TCP connections */
 	bool tcp_close;	      /* restore them closed instead */
 };

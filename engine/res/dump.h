@@ -156,6 +156,10 @@ struct oc_dump_ctx {
 	/* TCP connections in repair mode and their lock (res/fd/sk_tcp.c) */
 	struct oc_tcp_state *tcp;
 
+	/* cgroup sets and cgroup.img (res/cgroup/cgroup.c), made on first use */
+	struct oc_cg_dump *cgroup;
+	bool freezer_was_frozen; /* --freeze-cgroup: frozen before the dump */
+
 	/* stats */
 	uint64_t pages_scanned, pages_written, shpages_written;
 	uint64_t freezing_us, frozen_us, memdump_us, memwrite_us;

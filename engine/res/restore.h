@@ -70,9 +70,10 @@ struct oc_rst_ctx {
 	const struct oc_restore_opts *opts;
 	struct oc_imgdir *dir;
 	InventoryEntry *inventory;
-	SeccompEntry *seccomp;	   /* seccomp.img, NULL if absent */
-	struct oc_rst_ns *ns;	   /* namespaces to create (res/ns/) */
-	struct oc_rst_task *tasks; /* pstree order: parents first */
+	SeccompEntry *seccomp;	      /* seccomp.img, NULL if absent */
+	struct oc_rst_ns *ns;	      /* namespaces to create (res/ns/) */
+	struct oc_cg_restore *cgroup; /* the tasks' cgroups (res/cgroup/cgroup.c), NULL: left alone */
+	struct oc_rst_task *tasks;    /* pstree order: parents first */
 	size_t n_tasks;
 	FileEntry **files;
 	size_t n_files;
