@@ -62,7 +62,8 @@ nodad() {
 }
 
 ocicr() {
-	ip netns exec "${OCICR_NETNS:-$FDSOCK_NETNS}" "$OCICR" "$@"
+	# In the tree's mount namespace (ip netns exec would make another).
+	nsenter --net="/run/netns/${OCICR_NETNS:-$FDSOCK_NETNS}" "$OCICR" "$@"
 }
 
 # peer_start NAME NETNS VAR=VALUE...: a tcp_stream outside the tree, in
