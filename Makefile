@@ -25,7 +25,7 @@ CC         ?= cc
 PROTOC_C   ?= protoc-c
 B          := build
 
-PKGS       := libprotobuf-c yajl libcap libseccomp mount libarchive libzstd
+PKGS       := libprotobuf-c yajl libcap libseccomp mount libarchive libzstd libnftables
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

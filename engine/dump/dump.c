@@ -14,6 +14,8 @@
 #include "core/notify.h"
 #include "mem/pages.h"
 #include "res/cgroup/cgroup.h"
+#include "res/fd/sk_tcp.h"
+#include "res/net/netlock.h"
 #include "res/ns/ns.h"
 #include "res/task/seccomp.h"
 #include "core/cleanup.h"
@@ -342,7 +344,6 @@ static int write_inventory(struct oc_dump_ctx *ctx)
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	TaskKobjIdsEntry root_ids = TASK_KOBJ_IDS_ENTRY__INIT;
 	PluginsEntry plugins = PLUGINS_ENTRY__INIT;
-	char run_id[64] = "";
 	const TaskKobjIdsEntry *task_ids = ctx->tasks[0].ids;
 
 	/* The ids of "the restorer": namespaces equal to the tree's own, so
@@ -367,15 +368,11 @@ static int write_inventory(struct oc_dump_ctx *ctx)
 	inv.has_root_cg_set = true;
 	inv.root_cg_set = 1;
 	inv.has_network_lock_method = true;
-	inv.network_lock_method = 0;
-	FILE *f = fopen("/proc/sys/kernel/random/uuid", "re");
-	if (f) {
-		if (fgets(run_id, sizeof(run_id), f))
-			run_id[strcspn(run_id, "\n")] = '\0';
-		fclose(f);
-	}
-	if (run_id[0])
-		inv.dump_criu_run_id = run_id;
+	inv.network_lock_method = oc_netlock_to_image(ctx->opts->network_lock);
+	inv.has_tcp_close = ctx->opts->tcp_close;
+	inv.tcp_close = ctx->opts->tcp_close;
+	if (ctx->run_id[0])
+		inv.dump_criu_run_id = ctx->run_id;
 	return oc_img_write_one(ctx->dir, OC_IMG_INVENTORY, 0, &inv.base);
 }
 
@@ -553,8 +550,21 @@ static int seize_tree(struct oc_dump_ctx *ctx)
 	return r;
 }
 
+/* A UUID names the dump (its network lock, the inventory's run id). */
+static void make_run_id(struct oc_dump_ctx *ctx)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "re");
+
+	if (f) {
+		if (fgets(ctx->run_id, sizeof(ctx->run_id), f))
+			ctx->run_id[strcspn(ctx->run_id, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
 static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 {
+	oc_tcp_dump_release(ctx, false);
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_dump_task *t = &ctx->tasks[i];
 		if (t->pidfd >= 0)
@@ -600,6 +610,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 	if (!ctx.arena)
 		return -ENOMEM;
 	oc_interrupt_set(opts->interrupted, opts->interrupted_data);
+	make_run_id(&ctx);
 	r = oc_imgdir_open(opts->images_dir, true, &ctx.dir);
 	if (r < 0)
 		goto out;
@@ -634,12 +645,16 @@ int oc_dump(const struct oc_dump_opts *opts)
 	if (r < 0) {
 		oc_imgdir_rollback(ctx.dir);
 		drop_twins(&ctx);
+		oc_tcp_dump_release(&ctx, false);
 		oc_release_tree(&ctx.tree, OC_RELEASE_RESUME);
 		reap_twins_in_pidns(&ctx);
 		goto out;
 	}
 
 	pr_debug("releasing the tree");
+	/* Connections of a tree that goes die in repair mode, silently, and
+	 * stay locked until the restore; others run on. */
+	oc_tcp_dump_release(&ctx, !opts->leave_stopped && !opts->leave_running);
 	oc_release_tree(&ctx.tree, opts->leave_stopped	 ? OC_RELEASE_STOP
 				   : opts->leave_running ? OC_RELEASE_RESUME
 							 : OC_RELEASE_KILL);

@@ -151,6 +151,10 @@ struct oc_dump_ctx {
 	bool own_ns_numbered;
 	uint32_t ns_dumped; /* 1 << kind: the root's, dumped */
 	bool own_pidns;	    /* the root is init of a pid namespace */
+	/* this dump's id (a UUID: names its network lock, in the inventory) */
+	char run_id[40];
+	/* TCP connections in repair mode and their lock (res/fd/sk_tcp.c) */
+	struct oc_tcp_state *tcp;
 
 	/* cgroup sets and cgroup.img (res/cgroup/cgroup.c), made on first use */
 	struct oc_cg_dump *cgroup;

@@ -23,6 +23,7 @@
 
 #include "restore/restore.h"
 #include "res/fd/files.h"
+#include "res/fd/sk_tcp.h"
 #include "arch/arch.h"
 #include "core/notify.h"
 #include "core/cleanup.h"
@@ -813,6 +814,10 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 	if (r < 0)
 		return r;
 	oc_notify_point_logged(ctx->opts->notify, ctx->opts->notify_data, "pre-resume", pid);
+	/* The very last: connections leave repair mode, the lock goes. */
+	r = oc_tcp_restore_resume(ctx);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		if (ctx->tasks[i].zombie)
 			continue;
@@ -956,6 +961,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	}
 out:
 	oc_interrupt_set(NULL, NULL);
+	oc_tcp_restore_fini(&ctx);
 	oc_rst_files_fini(&files);
 	if (live)
 		for (size_t i = 0; i < ctx.n_tasks; i++) {

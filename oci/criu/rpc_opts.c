@@ -63,6 +63,10 @@ static const struct rpc_field {
 	{ "orphan_pts_master", NULL, FOR_CR },
 	{ "ext_mnt", "ext-mount-map", FOR_CR },
 	{ "join_ns", "join-ns", RPC_JOB_RESTORE },
+	{ "tcp_established", "tcp-established", FOR_CR },
+	{ "tcp_skip_in_flight", "skip-in-flight", RPC_JOB_DUMP },
+	{ "tcp_close", "tcp-close", FOR_CR },
+	{ "network_lock", "network-lock", RPC_JOB_DUMP },
 };
 
 /* Fields named unlike their command line option, for the reason a refusal

@@ -23,7 +23,7 @@ teardown() {
 }
 
 ocicr() {
-	ip netns exec "$FDSOCK_NETNS" "$OCICR" "$@"
+	nsenter --net="/run/netns/$FDSOCK_NETNS" "$OCICR" "$@"
 }
 
 @test "TCP listeners (IPv4, dual-stack, IPv6-only), a bound idle TCP socket and UDP sockets keep addresses, options, flags and work" {
