@@ -12,7 +12,7 @@ fdsock_start() {
 	DIR=${DIR:-$BATS_TEST_TMPDIR}
 	rm -f "$DIR/ready" "$DIR/result" "$DIR/wl.pid"
 	# The shell writes its pid, then becomes the workload.
-	${FDSOCK_NETNS:+ip netns exec "$FDSOCK_NETNS"} env "$@" setsid bash -c 'echo $$ >"$1/wl.pid"; exec "$2" "$1/ready" "$1/result"' _ \
+	${FDSOCK_NETNS:+nsenter --net=/run/netns/$FDSOCK_NETNS} env "$@" setsid bash -c 'echo $$ >"$1/wl.pid"; exec "$2" "$1/ready" "$1/result"' _ \
 		"$DIR" "$WORKLOADS/$name" </dev/null >"$DIR/wl.out" 2>&1 3>&- &
 	WL_BG=$!
 	local i
