@@ -23,6 +23,8 @@ static void dump_usage(FILE *out)
 		     "  -l, --file-locks        dump file locks\n"
 		     "      --timeout N         seconds a task may take to freeze (default 10)\n"
 		     "      --ghost-limit SIZE  largest unlinked file saved (default 64M)\n"
+		     "      --freeze-cgroup DIR freeze through this freezer cgroup (v1 freezer or v2)\n"
+		     "      --manage-cgroups=ignore  save the tasks' cgroup sets, no cgroup's properties\n"
 		     "      --action-script F   run F at CRIU's notify points (pre-dump, post-dump)\n"
 		     "      --external mnt[MOUNTPOINT]:KEY\n"
 		     "                          the tree's mount at MOUNTPOINT is external: not saved,\n"

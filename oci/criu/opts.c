@@ -51,6 +51,10 @@ const struct criu_opt_desc criu_opt_table[] = {
 	 * is checked and changes nothing (zdtm passes it on every dump). */
 	OPT("pre-dump-mode", 0, REQUIRED),
 	OPT("status-fd", 0, REQUIRED),
+	OPT("manage-cgroups", 0, OPTIONAL),
+	OPT("cgroup-root", 0, REQUIRED),
+	OPT("freeze-cgroup", 0, REQUIRED),
+	OPT("cgroup-dump-controller", 0, REQUIRED),
 	BOOL("display-stats", 0),
 	OPT("close", 0, REQUIRED),
 	OPT("config", 0, REQUIRED),
@@ -64,16 +68,23 @@ const struct criu_opt_desc criu_opt_table[] = {
 	OPT("external", 0, REQUIRED),
 	OPT("ext-mount-map", 'M', REQUIRED),
 	OPT("join-ns", 'J', REQUIRED),
+	/* Without a value: datagram sockets connected to named ones outside. */
+	OPT("ext-unix-sk", 'x', OPTIONAL),
+	/* A watched inode's path comes from its file handle, always. */
+	BOOL("force-irmap", 0),
+	OPT("irmap-scan-path", 0, REQUIRED),
+	/* A ghost file's holes are found with SEEK_DATA/SEEK_HOLE, either way. */
+	BOOL("ghost-fiemap", 0),
+	/* ocicr saves every unlinked open file as a ghost: nothing to allow. */
+	BOOL("link-remap", 0),
 	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
 	{ .name = "no-snapshot", .supported = true, .ocicr_only = true },
 	{ .name = "plan-only", .supported = true, .ocicr_only = true },
 	/* Refused by name until their feature exists. */
-	NOPT("ext-unix-sk", 'x', OPTIONAL, "unix sockets with peers outside the tree"),
 	NBOOL("tcp-established", "TCP connections"),
 	NBOOL("log-pid", NULL),
 	NBOOL("evasive-devices", NULL),
 	NOPT("veth-pair", 0, REQUIRED, "network namespaces"),
-	NBOOL("link-remap", "link remaps of unlinked files"),
 	NBOOL("page-server", "the page server"),
 	NOPT("address", 0, REQUIRED, "the page server"),
 	NOPT("port", 0, REQUIRED, "the page server"),
@@ -83,22 +94,16 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NBOOL("auto-dedup", "pre-dump"),
 	NOPT("libdir", 'L', REQUIRED, "plugins"),
 	NOPT("cpu-cap", 0, OPTIONAL, "cpuinfo images"),
-	NBOOL("force-irmap", NULL),
 	NOPT("exec-cmd", 0, NONE, NULL),
-	NOPT("manage-cgroups", 0, OPTIONAL, "cgroups"),
-	NOPT("cgroup-root", 0, REQUIRED, "cgroups"),
 	NOPT("skip-mnt", 0, REQUIRED, "mount namespaces"),
 	NOPT("enable-fs", 0, REQUIRED, "mount namespaces"),
 	NOPT("enable-external-sharing", 0, NONE, "mount namespaces"),
 	NOPT("enable-external-masters", 0, NONE, "mount namespaces"),
-	NOPT("freeze-cgroup", 0, REQUIRED, "cgroups"),
-	NOPT("irmap-scan-path", 0, REQUIRED, NULL),
 	NOPT("lsm-profile", 0, REQUIRED, "LSM profiles"),
 	NOPT("empty-ns", 0, REQUIRED, "network namespaces"),
 	NOPT("lazy-pages", 0, NONE, "lazy pages"),
 	NOPT("cgroup-props", 0, REQUIRED, "cgroups"),
 	NOPT("cgroup-props-file", 0, REQUIRED, "cgroups"),
-	NOPT("cgroup-dump-controller", 0, REQUIRED, "cgroups"),
 	NBOOL("skip-in-flight", "TCP connections"),
 	NBOOL("deprecated", NULL),
 	NBOOL("weak-sysctls", "network namespaces"),
@@ -118,7 +123,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("network-lock", 0, REQUIRED, "network locking"),
 	NBOOL("mntns-compat-mode", "mount namespaces"),
 	NBOOL("unprivileged", NULL),
-	NBOOL("ghost-fiemap", "holes in ghost files"),
 	NBOOL("allow-uprobes", NULL),
 	{},
 };
@@ -174,6 +178,9 @@ void criu_opts_fini(struct criu_opts *o)
 	free(o->work_dir);
 	free(o->log_file);
 	free(o->pidfile);
+	free(o->freeze_cgroup);
+	str_list_free(&o->cgroup_roots);
+	str_list_free(&o->cgroup_dump_controllers);
 	str_list_free(&o->action_scripts);
 	free(o->root);
 	str_list_free(&o->join_ns);
@@ -281,6 +288,39 @@ static int apply_verbosity(struct criu_opts *o, const char *value)
 	if (o->verbosity < 0)
 		o->verbosity = 0;
 	return 0;
+}
+
+/* A mode by name, or by its number in rpc.proto's criu_cg_mode (what
+ * the RPC service passes for manage_cgroups_mode). */
+static int parse_cgroup_mode(const char *value, enum oc_cgroup_mode *ret)
+{
+	static const enum oc_cgroup_mode by_rpc_number[] = {
+		OC_CGROUP_IGNORE, OC_CGROUP_NONE,   OC_CGROUP_PROPS, OC_CGROUP_SOFT,
+		OC_CGROUP_FULL,	  OC_CGROUP_STRICT, OC_CGROUP_SOFT, /* DEFAULT */
+	};
+	static const struct {
+		const char *name;
+		enum oc_cgroup_mode mode;
+	} by_name[] = {
+		{ "none", OC_CGROUP_NONE }, { "props", OC_CGROUP_PROPS },   { "soft", OC_CGROUP_SOFT },
+		{ "full", OC_CGROUP_FULL }, { "strict", OC_CGROUP_STRICT }, { "ignore", OC_CGROUP_IGNORE },
+	};
+
+	if (!value) {
+		*ret = OC_CGROUP_SOFT;
+		return 0;
+	}
+	if (value[0] >= '0' && value[0] <= '6' && !value[1]) {
+		*ret = by_rpc_number[value[0] - '0'];
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(by_name) / sizeof(by_name[0]); i++)
+		if (!strcmp(value, by_name[i].name)) {
+			*ret = by_name[i].mode;
+			return 0;
+		}
+	return oc_error(-EINVAL,
+			"invalid argument for --manage-cgroups: %s (none, props, soft, full, strict or ignore)", value);
 }
 
 /* --inherit-fd fd[N]:KEY: the descriptor N of ours stands in for KEY. */
@@ -438,6 +478,29 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return parse_timeout(name, value, o);
 	if (!strcmp(name, "ghost-limit"))
 		return parse_size(name, value, &o->ghost_limit);
+	if (!strcmp(name, "ext-unix-sk")) {
+		/* CRIU's =INODE lets a stream socket go, to be inherited. */
+		if (value)
+			return oc_error(-EOPNOTSUPP,
+					"not supported by ocicr yet: --ext-unix-sk=%s (a stream socket "
+					"outside the tree, by inode)",
+					value);
+		o->ext_unix_sk = true;
+		return 0;
+	}
+	if (!strcmp(name, "manage-cgroups"))
+		return parse_cgroup_mode(value, &o->manage_cgroups);
+	if (!strcmp(name, "cgroup-root")) {
+		/* [CONTROLLER:]PATH; the engine checks the path further. */
+		const char *colon = strchr(value, ':');
+		if ((colon ? colon[1] : value[0]) != '/')
+			return oc_error(-EINVAL, "invalid argument for --%s: %s ([CONTROLLER:]/PATH)", name, value);
+		return str_list_add(&o->cgroup_roots, value);
+	}
+	if (!strcmp(name, "cgroup-dump-controller"))
+		return str_list_add(&o->cgroup_dump_controllers, value);
+	if (!strcmp(name, "freeze-cgroup"))
+		return set_string(&o->freeze_cgroup, value);
 	if (!strcmp(name, "status-fd"))
 		return parse_int(name, value, 0, &o->status_fd);
 	if (!strcmp(name, "root"))
@@ -534,6 +597,11 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->file_locks = o->file_locks;
 	d->freeze_timeout = o->timeout;
 	d->ghost_limit = o->ghost_limit;
+	d->ext_unix_sk = o->ext_unix_sk;
+	d->freeze_cgroup = o->freeze_cgroup;
+	d->manage_cgroups = o->manage_cgroups;
+	d->cgroup_dump_controllers = (const char *const *)o->cgroup_dump_controllers.v;
+	d->n_cgroup_dump_controllers = o->cgroup_dump_controllers.n;
 	/* CRIU's post-dump scripts see the tree still frozen (a file system
 	 * snapshot, say): no copy-on-write snapshot that lets it run first. */
 	d->no_snapshot = o->action_scripts.n > 0;
@@ -565,6 +633,9 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->n_externals = o->externals.n;
 	r->join_ns = (const char *const *)o->join_ns.v;
 	r->n_join_ns = o->join_ns.n;
+	r->manage_cgroups = o->manage_cgroups;
+	r->cgroup_roots = (const char *const *)o->cgroup_roots.v;
+	r->n_cgroup_roots = o->cgroup_roots.n;
 	r->inherit_fds = o->inherit_fds;
 	r->n_inherit_fds = o->n_inherit_fds;
 	r->orphan_pts_master = o->orphan_pts_master;

@@ -32,7 +32,7 @@ static const struct oc_ns_kind_desc {
 	KIND(OC_NS_TIME, "time", CLONE_NEWTIME, time_ns_id, NULL),
 	KIND(OC_NS_MNT, "mnt", CLONE_NEWNS, mnt_ns_id, &oc_ns_mnt_ops),
 	KIND(OC_NS_USER, "user", CLONE_NEWUSER, user_ns_id, NULL),
-	KIND(OC_NS_CGROUP, "cgroup", CLONE_NEWCGROUP, cgroup_ns_id, NULL),
+	KIND(OC_NS_CGROUP, "cgroup", CLONE_NEWCGROUP, cgroup_ns_id, &oc_ns_cgroup_ops),
 };
 #undef KIND
 
@@ -326,7 +326,8 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 		if (k == OC_NS_PID && ctx->tasks[0].pid != 1)
 			return oc_error(-EINVAL, "pstree.img: the root %d of a new pid namespace must be its pid 1",
 					ctx->tasks[0].pid);
-		ctx->ns->clone_flags |= ns_kinds[k].clone_flag;
+		if (!ops->task_made)
+			ctx->ns->clone_flags |= ns_kinds[k].clone_flag;
 		if (ops->load) {
 			r = ops->load(ctx, id, &ctx->ns->state[k]);
 			if (r < 0)

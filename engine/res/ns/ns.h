@@ -56,13 +56,17 @@ struct oc_ns_ops {
 	/* Every task is in place, none runs yet; ocicr is inside. */
 	int (*finish)(struct oc_rst_ctx *ctx, void *state);
 	void (*free_state)(void *state);
+	/* The root task makes it itself (no clone flag): a cgroup
+	 * namespace is rooted where its maker is, res/cgroup/cgroup.c. */
+	bool task_made;
 };
 
-extern const struct oc_ns_ops oc_ns_uts_ops; /* uts.c */
-extern const struct oc_ns_ops oc_ns_ipc_ops; /* ipc.c */
-extern const struct oc_ns_ops oc_ns_pid_ops; /* pid.c */
-extern const struct oc_ns_ops oc_ns_mnt_ops; /* mnt.c */
-extern const struct oc_ns_ops oc_ns_net_ops; /* net.c */
+extern const struct oc_ns_ops oc_ns_uts_ops;	/* uts.c */
+extern const struct oc_ns_ops oc_ns_ipc_ops;	/* ipc.c */
+extern const struct oc_ns_ops oc_ns_pid_ops;	/* pid.c */
+extern const struct oc_ns_ops oc_ns_mnt_ops;	/* mnt.c */
+extern const struct oc_ns_ops oc_ns_net_ops;	/* net.c */
+extern const struct oc_ns_ops oc_ns_cgroup_ops; /* res/cgroup.c */
 
 /* The restore's namespace state (struct oc_rst_ctx.ns). */
 struct oc_rst_ns {
