@@ -22,6 +22,8 @@ teardown() {
 	ip netns del "$FDSOCK_NETNS" 2>/dev/null || true
 }
 
+# nsenter, not `ip netns exec`: that one also makes a mount namespace of
+# its own for each command, which a dump would then have to save.
 ocicr() {
 	nsenter --net="/run/netns/$FDSOCK_NETNS" "$OCICR" "$@"
 }
@@ -64,7 +66,7 @@ for e in json.load(sys.stdin)["entries"]:
 	fdsock_start fdsock_inet
 	fdsock_dump
 	# Someone else now listens on the workload's first port.
-	ip netns exec "$FDSOCK_NETNS" python3 -c '
+	nsenter --net="/run/netns/$FDSOCK_NETNS" python3 -c '
 import socket, time, sys
 s = socket.socket(); s.bind(("127.0.0.1", 47301)); s.listen(1)
 open(sys.argv[1], "w").write("up"); time.sleep(60)' "$DIR/squat.up" &
