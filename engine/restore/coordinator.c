@@ -692,6 +692,10 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 	r = follow_tree(live, ctx->n_tasks, ctx->opts->timeout_ms ? ctx->opts->timeout_ms : OC_RESTORE_TIMEOUT_MS,
 			ctx->ns->clone_flags & CLONE_NEWPID, &chld);
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	/* Threads in other cgroups than their leader: now that they exist. */
+	for (size_t i = 0; r >= 0 && i < ctx->n_tasks; i++)
+		for (size_t j = 1; r >= 0 && j < live[i].n_threads; j++)
+			r = oc_cgroup_enter_thread(ctx, &ctx->tasks[i], j, live[i].threads[j].tid);
 	if (r >= 0)
 		r = oc_ns_finish(ctx, live[0].pid);
 	if (r >= 0)

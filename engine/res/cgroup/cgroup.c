@@ -694,6 +694,7 @@ struct oc_cg_restore {
 		char *path;
 	} * created; /* in the order made */
 	size_t n_created;
+	int *own_mnt; /* the coordinator's mounts, per hierarchy, once needed */
 };
 
 static char *join_cnames(const CgControllerEntry *ce)
@@ -871,10 +872,10 @@ static int check_task_sets(struct oc_rst_ctx *ctx)
 			return oc_error(-EINVAL, "core-%d.img: cgroup set %u is not in cgroup.img", t->pid, id);
 		for (size_t j = 1; j < t->n_cores; j++) {
 			const ThreadCoreEntry *tc = t->cores[j]->thread_core;
-			if (tc && tc->has_cg_set && tc->cg_set != id)
-				pr_warn("thread %d of task %d was in other cgroups than its leader; it is restored in "
-					"the leader's",
-					t->pstree->threads[j], t->pid);
+			if (tc && tc->has_cg_set && tc->cg_set != id && tc->cg_set != cg->root_set &&
+			    !find_set(cg, tc->cg_set))
+				return oc_error(-EINVAL, "core-%d.img: cgroup set %u is not in cgroup.img",
+						t->pstree->threads[j], tc->cg_set);
 		}
 	}
 	return 0;
@@ -1221,6 +1222,51 @@ int oc_cgroup_enter(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 	return 0;
 }
 
+static const struct cg_rst_member *member_in(const struct cg_rst_set *set, size_t hier)
+{
+	for (size_t i = 0; set && i < set->n; i++)
+		if (set->m[i].hier == hier)
+			return &set->m[i];
+	return NULL;
+}
+
+int oc_cgroup_enter_thread(struct oc_rst_ctx *ctx, const struct oc_rst_task *t, size_t idx, pid_t tid)
+{
+	struct oc_cg_restore *cg = ctx->cgroup;
+	const ThreadCoreEntry *tc = idx < t->n_cores ? t->cores[idx]->thread_core : NULL;
+	uint32_t leader = task_set(t);
+	char tid_s[16], file[PATH_MAX];
+
+	if (!cg || !cg->ce || !tc || !tc->has_cg_set || tc->cg_set == leader || tc->cg_set == cg->root_set)
+		return 0;
+	const struct cg_rst_set *set = find_set(cg, tc->cg_set), *ls = find_set(cg, leader);
+	if (!cg->own_mnt) {
+		cg->own_mnt = malloc(cg->n_hiers * sizeof(*cg->own_mnt));
+		if (!cg->own_mnt)
+			return -ENOMEM;
+		for (size_t h = 0; h < cg->n_hiers; h++)
+			cg->own_mnt[h] = -1;
+	}
+	snprintf(tid_s, sizeof(tid_s), "%d", tid);
+	for (size_t i = 0; set && i < set->n; i++) {
+		const struct cg_rst_member *m = &set->m[i], *lm = member_in(ls, m->hier);
+		int r;
+		if (lm && !strcmp(lm->path, m->path))
+			continue;
+		if (cg->own_mnt[m->hier] < 0 &&
+		    (r = oc_cg_mount_hierarchy(cg->hiers[m->hier].name, &cg->own_mnt[m->hier])) < 0)
+			return r;
+		/* v1 moves one thread through "tasks"; v2 a threaded cgroup's. */
+		snprintf(file, sizeof(file), "%s/%s", rel(m->path),
+			 cg->hiers[m->hier].name[0] ? "tasks" : "cgroup.threads");
+		r = write_at(cg->own_mnt[m->hier], file, tid_s);
+		if (r < 0)
+			return oc_error_errno(r, "thread %d of task %d: cannot enter cgroup %s of hierarchy '%s'",
+					      t->pstree->threads[idx], t->pid, m->path, cg->hiers[m->hier].name);
+	}
+	return 0;
+}
+
 void oc_cgroup_abort(struct oc_rst_ctx *ctx)
 {
 	struct oc_cg_restore *cg = ctx->cgroup;
@@ -1264,7 +1310,10 @@ void oc_cgroup_free(struct oc_rst_ctx *ctx)
 	for (size_t i = 0; i < cg->n_hiers; i++) {
 		free(cg->hiers[i].name);
 		free(cg->hiers[i].host_root);
+		if (cg->own_mnt && cg->own_mnt[i] >= 0)
+			close(cg->own_mnt[i]);
 	}
+	free(cg->own_mnt);
 	free(cg->hiers);
 	if (cg->ce)
 		protobuf_c_message_free_unpacked(&cg->ce->base, NULL);

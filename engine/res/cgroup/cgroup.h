@@ -95,6 +95,9 @@ int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files);
 /* In the task itself, before it runs anything: enter its cgroups (and,
  * for the root of a new cgroup namespace, make that namespace). */
 int oc_cgroup_enter(struct oc_rst_ctx *ctx, struct oc_rst_task *t);
+/* The coordinator, once thread @idx of @t (@tid, ours) exists and waits:
+ * into its own cgroups where they are not its leader's. */
+int oc_cgroup_enter_thread(struct oc_rst_ctx *ctx, const struct oc_rst_task *t, size_t idx, pid_t tid);
 /* A failed restore, once its tasks are gone: remove what prepare made. */
 void oc_cgroup_abort(struct oc_rst_ctx *ctx);
 void oc_cgroup_free(struct oc_rst_ctx *ctx);
