@@ -317,6 +317,23 @@ EOF
 	wl_expect_pass
 }
 
+@test "cgroups: a cgroup namespace rooted at ocicr's own cgroups is made anew there" {
+	requires unshare
+	WL_WRAP="unshare --cgroup" wl_start cgroups
+	CHILD=$(pgrep -P "$WL_PID" | head -1)
+	wl_dump
+	# Same cgroups as ocicr's, but a namespace root to keep: a set of its own.
+	own=$(sed -n 's/^[0-9]*:pids://p' /proc/self/cgroup)
+	prefix=$((${#own} > 1 ? ${#own} : 0))
+	assert_equal "$(cgroup_img '[c.get("cgns_prefix", 0) for c in cg["sets"][0]["ctls"] if c["name"] == "pids"]')" "[$prefix]"
+	wait_tree_gone
+	wl_restore
+	[ "$(readlink /proc/$WL_PID/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ] || fail "restored without its cgroup namespace"
+	assert_equal "$(readlink /proc/$CHILD/ns/cgroup)" "$(readlink /proc/$WL_PID/ns/cgroup)"
+	assert_equal "$(nsenter -t "$WL_PID" -C cat /proc/"$WL_PID"/cgroup | sed -n 's/^[0-9]*:pids://p')" "/"
+	wl_expect_pass
+}
+
 # ---- --freeze-cgroup -----------------------------------------------------------
 
 # The forking workload in a freezer cgroup of its own (v1, or v2 with "unified").

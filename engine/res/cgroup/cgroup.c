@@ -9,8 +9,10 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -688,7 +690,8 @@ struct oc_cg_restore {
 	struct cg_rst_set *sets;
 	size_t n_sets;
 	uint32_t root_set; /* the restorer's own (inventory root_cg_set) */
-	bool new_cgns;	   /* the root makes a cgroup namespace */
+	bool new_cgns;	   /* the tree has a cgroup namespace of its own */
+	int ns_fd;	   /* it, once made (helper fd range), or -1 */
 	struct {
 		size_t hier;
 		char *path;
@@ -895,6 +898,7 @@ int oc_cgroup_load(struct oc_rst_ctx *ctx)
 		return -ENOMEM;
 	cg->mode = ctx->opts->manage_cgroups;
 	cg->root_set = ctx->inventory->has_root_cg_set ? ctx->inventory->root_cg_set : 0;
+	cg->ns_fd = -1;
 	cg->new_cgns = root && inv && root->has_cgroup_ns_id && inv->has_cgroup_ns_id &&
 		       root->cgroup_ns_id != inv->cgroup_ns_id;
 	r = oc_img_read_one(ctx->dir, OC_IMG_CGROUP, 0, &m);
@@ -1146,11 +1150,66 @@ static int make_parents(struct oc_cg_restore *cg, size_t hi, const char *path)
 	return 0;
 }
 
+static int enter_path(const struct oc_cg_restore *cg, const struct cg_rst_member *m, const char *path);
+
+/*
+ * The tree's cgroup namespace, made before any task by a short-lived child
+ * standing in the namespace's root cgroups as it unshares (a namespace is
+ * rooted where its maker is): the mount namespace's cgroup mounts can be
+ * made in it (oc_cgroup_ns_fd()), and the root task joins it.
+ */
+static int make_cgns(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
+{
+	struct oc_cg_restore *cg = ctx->cgroup;
+	const struct cg_rst_set *set = cg->ce ? find_set(cg, task_set(&ctx->tasks[0])) : NULL;
+	int ready[2], st;
+	char path[64], c = 0;
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return oc_error_errno(-errno, "pipe2");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return oc_error_errno(-errno, "fork");
+	}
+	if (pid == 0) {
+		close(ready[0]);
+		for (size_t i = 0; set && i < set->n; i++)
+			if (set->m[i].ns_root && enter_path(cg, &set->m[i], set->m[i].ns_root) < 0)
+				_exit(1);
+		if (unshare(CLONE_NEWCGROUP) < 0 || write(ready[1], "k", 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	ssize_t n = read(ready[0], &c, 1);
+	close(ready[0]);
+	snprintf(path, sizeof(path), "/proc/%d/ns/cgroup", pid);
+	int fd = n == 1 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	int err = -errno;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n != 1 || fd < 0)
+		return oc_error_errno(n != 1 ? -EIO : err, "cannot make the tree's cgroup namespace");
+	cg->ns_fd = oc_rst_high_fd(files, fd);
+	return cg->ns_fd < 0 ? cg->ns_fd : 0;
+}
+
+int oc_cgroup_ns_fd(const struct oc_rst_ctx *ctx)
+{
+	return ctx->cgroup ? ctx->cgroup->ns_fd : -1;
+}
+
 int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
 {
 	struct oc_cg_restore *cg = ctx->cgroup;
 	int r;
 
+	if (cg && !cg->ce && cg->new_cgns)
+		return make_cgns(ctx, files);
 	if (!cg || !cg->ce)
 		return 0;
 	for (size_t i = 0; i < cg->n_hiers; i++) {
@@ -1185,7 +1244,7 @@ int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
 		}
 	if (cg->n_created)
 		pr_info("cgroups: %zu created", cg->n_created);
-	return 0;
+	return cg->new_cgns ? make_cgns(ctx, files) : 0;
 }
 
 static int enter_path(const struct oc_cg_restore *cg, const struct cg_rst_member *m, const char *path)
@@ -1208,17 +1267,12 @@ int oc_cgroup_enter(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 	if (!cg)
 		return 0;
 	set = id && id != cg->root_set && (!parent || task_set(parent) != id) ? find_set(cg, id) : NULL;
-	if (t == ctx->tasks && cg->new_cgns) {
-		/* The namespace's root is where the task is as it makes it. */
-		for (size_t i = 0; set && i < set->n; i++)
-			if (set->m[i].ns_root && (r = enter_path(cg, &set->m[i], set->m[i].ns_root)) < 0)
-				return r;
-		if (unshare(CLONE_NEWCGROUP) < 0)
-			return oc_error_errno(-errno, "task %d: cannot make its cgroup namespace", t->pid);
-	}
 	for (size_t i = 0; set && i < set->n; i++)
 		if ((r = enter_path(cg, &set->m[i], set->m[i].path)) < 0)
 			return oc_error_wrap(r, "task %d", t->pid);
+	/* Its children are made in it: the root alone joins. */
+	if (t == ctx->tasks && cg->ns_fd >= 0 && setns(cg->ns_fd, CLONE_NEWCGROUP) < 0)
+		return oc_error_errno(-errno, "task %d: cannot join its cgroup namespace", t->pid);
 	return 0;
 }
 
@@ -1321,8 +1375,8 @@ void oc_cgroup_free(struct oc_rst_ctx *ctx)
 	ctx->cgroup = NULL;
 }
 
-/* The root's cgroup namespace: the roots are in cgroup.img's sets (each
- * member's cgns_prefix); the restored root makes it (oc_cgroup_enter). */
+/* The root's cgroup namespace: its roots are in cgroup.img's sets (each
+ * member's cgns_prefix); oc_cgroup_prepare() makes it, the root joins it. */
 const struct oc_ns_ops oc_ns_cgroup_ops = {
 	.task_made = true,
 };
