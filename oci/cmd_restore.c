@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* ocicr restore: bring a checkpointed tree back (CRIU's options, ocicr's defaults). */
 #include <stdio.h>
+#include <string.h>
 
 #include "ocicr.h"
 #include "oci/cli.h"
@@ -22,6 +23,11 @@ static void restore_usage(FILE *out)
 		     "  -s, --leave-stopped        leave the restored tree stopped (SIGSTOP)\n"
 		     "      --action-script F      run F at CRIU's notify points (pre-restore ... post-resume)\n"
 		     "      --plan-only            print the restore plan and restore nothing\n"
+		     "  -r, --root DIR             the root file system of a tree with a mount namespace\n"
+		     "      --external mnt[KEY]:PATH\n"
+		     "                             host path of the external mount KEY (-M KEY:PATH too)\n"
+		     "  -J, --join-ns NS:PATH      join the namespace at PATH (net, ipc, uts, cgroup, time)\n"
+		     "                             instead of making one\n"
 		     "      --manage-cgroups[=MODE] none, props, soft (default), full, strict or ignore\n"
 		     "      --cgroup-root [CTRL:]PATH  move the tree's cgroups under PATH\n"
 		     "      --timeout SECONDS      fail (and undo) if the tree is not restored within this\n"
@@ -32,7 +38,17 @@ static void restore_usage(FILE *out)
 		     "      --display-stats        print the restore statistics\n"
 		     "  -h, --help                 this help\n\n"
 		     "Every other option of CRIU 4.2 is recognised too; one ocicr does not implement\n"
-		     "yet fails with \"not supported by ocicr yet: --OPTION\".  See ocicr(1).\n");
+		     "yet fails with \"not supported by ocicr yet: --OPTION\".  See ocicr(1).\n\n");
+	restore_import_usage(out);
+}
+
+/* A container from an archive: --import ARCHIVE, -i ARCHIVE. */
+static bool wants_import(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--import") || !strncmp(argv[i], "--import=", 9) || !strncmp(argv[i], "-i", 2))
+			return true;
+	return false;
 }
 
 int cmd_restore(int argc, char **argv)
@@ -40,6 +56,8 @@ int cmd_restore(int argc, char **argv)
 	struct criu_opts o;
 	int r;
 
+	if (wants_import(argc, argv))
+		return cmd_restore_import(argc, argv);
 	/* r >= 0: answered already (help, or a usage error). */
 	r = criu_ocicr_parse(&o, "restore", argc, argv, restore_usage);
 	if (r < 0 && !o.images_dir)

@@ -190,13 +190,19 @@ struct oc_dump_opts {
 	size_t n_cgroup_dump_controllers;
 	/*
 	 * Resources outside the tree, as CRIU's --external names them; dumped
-	 * as references, given back at restore (struct oc_inherit_fd).  Known:
-	 * "tty[RDEV:DEV]" (a terminal, numbers in hex as stat gives them).
+	 * as references, given back at restore (struct oc_inherit_fd, or for
+	 * mounts the restore's own externals).  Known: "tty[RDEV:DEV]" (a
+	 * terminal, numbers in hex as stat gives them), "mnt[MOUNTPOINT]:KEY"
+	 * (a mount of the tree's mount namespace), "net[INODE]:KEY" (its
+	 * network namespace).
 	 */
 	const char *const *externals;
 	size_t n_externals;
 	bool orphan_pts_master; /* a pty slave whose master is not in the tree
 				 * is dumped (CRIU's RPC orphan_pts_master) */
+	bool ext_unix_sk;	/* a datagram unix socket may be connected to a
+				  * named one outside the tree: connected to
+				  * that name again at restore (--ext-unix-sk) */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
@@ -257,6 +263,17 @@ struct oc_restore_opts {
 	/* A pty slave whose master was outside the tree gets a new master,
 	 * handed over at the "orphan-pts-master" notify point (its fd). */
 	bool orphan_pts_master;
+	/* The root file system of a tree with a mount namespace of its own
+	 * (CRIU's --root); the tree's mounts are made again below it. */
+	const char *root;
+	/* CRIU's --external strings: "mnt[KEY]:PATH" gives the host path of
+	 * the external mount KEY. */
+	const char *const *externals;
+	size_t n_externals;
+	/* CRIU's --join-ns "NS:PATH": the root joins the namespace at PATH
+	 * (net, ipc, uts, cgroup, time) instead of having one made. */
+	const char *const *join_ns;
+	size_t n_join_ns;
 };
 
 #define OC_RESTORE_TIMEOUT_MS (120u * 1000)

@@ -159,6 +159,7 @@ struct oc_rst_files {
 	} * shmem;
 	size_t n_shmem;
 	char **ghost_paths; /* unlinked once every user opened them */
+	int *ghost_fds;	    /* O_PATH, for the agents (an inotify watch) */
 	size_t n_ghost_paths;
 	int *fds; /* every fd made by oc_rst_high_fd() */
 	size_t n_fds;
@@ -179,6 +180,10 @@ int oc_rst_open_file(struct oc_rst_files *files, uint32_t id, int *ret_fd);
  * of @id find it.  *ret_fd, if given, is where it ends up.
  */
 int oc_rst_file_opened(struct oc_rst_files *files, uint32_t id, int fd, int *ret_fd);
+
+/* The recreated ghost of the unlinked file that was @name: its index in
+ * files->ghost_paths, or -1. */
+int oc_rst_ghost_find(const struct oc_rst_files *files, const char *name);
 
 /* Open a REG entry anew with @flags (for mappings and the exe). */
 int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd);
@@ -212,6 +217,10 @@ struct oc_rst_vdso {
 	bool proxy;	   /* the image's is not this kernel's */
 	uint8_t *img_copy; /* its saved bytes */
 };
+
+/* A thread's scheduling policy, priority and nice value (res/task/thread.c),
+ * set from outside by the coordinator as the thread is finished. */
+int oc_rst_thread_sched(const ThreadCoreEntry *tc, pid_t tid);
 
 void oc_rst_vdso_done(struct oc_rst_vdso *vd);
 /* Decide how, reading the saved vDSO pages; before the runs are laid out. */

@@ -145,6 +145,73 @@ struct oc_rst_task *oc_rst_task_by_pid(struct oc_rst_ctx *ctx, pid_t pid)
 }
 
 /*
+ * A group whose leader is gone (not in the tree, and not made yet): a
+ * short-lived helper of ours takes the leader's pid and makes the group, so
+ * that the child can join it; it stays until the caller is done with it
+ * (closes *@ret_hold).  Untraced: it is no task of the tree.
+ */
+static int orphan_group_helper(pid_t pgid, pid_t *ret_pid, int *ret_hold)
+{
+	int ready[2], hold[2];
+	char byte;
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return oc_error_errno(-errno, "pipe2");
+	if (pipe2(hold, O_CLOEXEC) < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return oc_error_errno(-errno, "pipe2");
+	}
+	pid_t pid = clone_with_pid(pgid, CLONE_UNTRACED);
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		if (setpgid(0, 0) < 0 || write(ready[1], "g", 1) != 1)
+			_exit(1);
+		while (read(hold[0], &byte, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	int saved = errno;
+	close(ready[1]);
+	close(hold[0]);
+	if (pid < 0 || read(ready[0], &byte, 1) != 1) {
+		close(ready[0]);
+		close(hold[1]);
+		if (pid > 0)
+			waitpid(pid, NULL, __WALL);
+		return pid < 0 ? oc_error(-saved, "cannot make a helper for process group %d, whose leader is gone: %s",
+					  pgid, strerror(saved))
+			       : oc_error(-EIO, "the helper for process group %d failed", pgid);
+	}
+	close(ready[0]);
+	*ret_pid = pid;
+	*ret_hold = hold[1];
+	return 0;
+}
+
+struct orphan_helper {
+	pid_t pid;
+	int hold;
+};
+
+/* Let the helper go, once the child is in its group, and reap it. */
+static void orphan_helper_cleanup(struct orphan_helper *oh)
+{
+	if (oh->pid <= 0)
+		return;
+	close(oh->hold);
+	while (waitpid(oh->pid, NULL, __WALL) < 0 && errno == EINTR)
+		;
+}
+
+/* Whether process group @pgid has a member yet (in our pid namespace). */
+static bool group_exists(pid_t pgid)
+{
+	return kill(-pgid, 0) == 0 || errno == EPERM;
+}
+
+/*
  * OC_STEP_CREATE done by a parent: fork the child with its pid.  A child
  * that leads or joins another process group gets it from us at once,
  * before any later step could need it; a session leader makes its session
@@ -163,6 +230,20 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	if (pe->sid == pe->pid && !(share & CLONE_FILES) && pipe2(done, O_CLOEXEC) < 0)
 		return oc_error_errno(-errno, "pipe2");
 	c->session_done_fd = done[1];
+	/* A group whose leader died before the dump (not in the tree); not
+	 * a session leader's child, so no done pipe for the helper to hold. */
+	pid_t helper = 0;
+	int hold = -1;
+	if (pe->sid != pe->pid && pe->pgid != pe->pid && pe->pgid != parent->pstree->pgid &&
+	    !oc_rst_task_by_pid(ctx, pe->pgid) && !group_exists(pe->pgid)) {
+		int r = orphan_group_helper(pe->pgid, &helper, &hold);
+		if (r < 0) {
+			close(done[0]);
+			close(done[1]);
+			return r;
+		}
+	}
+	_cleanup_(orphan_helper_cleanup) struct orphan_helper oh = { helper, hold };
 	pid_t pid = clone_with_pid(c->pid, share);
 	if (pid < 0) {
 		close(done[0]);
@@ -171,6 +252,8 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	}
 	if (pid == 0) {
 		close(done[0]);
+		if (oh.pid > 0)
+			close(oh.hold);
 		run_task(ctx, files, c);
 	}
 	if (done[0] >= 0) {
@@ -207,16 +290,16 @@ static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct
 	if (pe->sid == pe->pid && !(root && ctx->opts->shell_job)) {
 		if (setsid() < 0)
 			return oc_error_errno(-errno, "task %d: setsid", t->pid);
-		int r = oc_rst_tty_take_ctty(files, t);
-		if (r < 0)
-			return r;
 	} else if ((pid_t)pe->pgid != getpgrp() && (!root || pe->pgid == pe->pid) && setpgid(0, pe->pgid) < 0) {
 		/* Our parent sets our group too, right after creating us; we
 		 * do it as well, before making children that inherit it. */
 		return oc_error_errno(-errno, "task %d: cannot join process group %u", t->pid, pe->pgid);
 	}
+	int r = oc_rst_tty_session(files, t);
+	if (r < 0)
+		return r;
 	if (t->session_done_fd >= 0) {
-		int r = oc_rst_send_byte(t->session_done_fd, OC_MSG_SESSION_MADE);
+		r = oc_rst_send_byte(t->session_done_fd, OC_MSG_SESSION_MADE);
 		if (r < 0)
 			return oc_error_errno(r, "task %d: cannot report its session", t->pid);
 		close(t->session_done_fd);
@@ -403,6 +486,21 @@ static struct rst_live *learn_pid(struct rst_live *live, size_t n, pid_t w, stru
 }
 
 /*
+ * A zombie-to-be kills itself with its own signal (kill(), so a user
+ * signal): let it through, even a SIGSEGV, which from the kernel would be a
+ * crash of ours (a crash never comes as a user's signal; its pid would be
+ * one of a new pid namespace, so the code is what tells).
+ */
+static bool zombie_own_signal(const struct rst_live *lv, int sig, const siginfo_t *si)
+{
+	if (!lv->task->zombie)
+		return false;
+	if (sig != SIGSEGV && sig != SIGBUS && sig != SIGILL && sig != SIGFPE)
+		return true;
+	return si->si_code == SI_USER || si->si_code == SI_TKILL;
+}
+
+/*
  * The next state change of a task we trace, into *st: its pid, or -errno;
  * -ETIMEDOUT at @deadline (oc_now_us() time).  Meanwhile (pages are
  * loading: seconds for GiBs) a stop request is looked at every 100 ms;
@@ -497,15 +595,14 @@ static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, boo
 			waiting--;
 			continue;
 		}
-		if (sig == SIGCHLD || sig == SIGPIPE || (lv->task->zombie && sig != SIGSEGV)) {
-			/* A zombie-to-be kills itself with its own signal. */
+		siginfo_t si = {};
+		ptrace(PTRACE_GETSIGINFO, w, 0, &si);
+		if (sig == SIGCHLD || sig == SIGPIPE || zombie_own_signal(lv, sig, &si)) {
 			ptrace(PTRACE_CONT, w, 0, lv->task->zombie ? sig : 0);
 			continue;
 		}
 		struct user_regs_struct regs = {};
-		siginfo_t si = {};
 		ptrace(PTRACE_GETREGS, w, 0, &regs);
-		ptrace(PTRACE_GETSIGINFO, w, 0, &si);
 		read_agent_msgs(lv, NULL, 0);
 		uint64_t base = lv->jumped ? lv->jump.area_start : 0;
 		return oc_error(-EIO,
@@ -567,6 +664,9 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_st
 		mask &= ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
 		if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask) < 0)
 			return oc_error_errno(-errno, "thread %d: cannot set the signal mask", tid);
+		r = oc_rst_thread_sched(core->thread_core, tid);
+		if (r < 0)
+			return r;
 	}
 	/* Pending before the first instruction: the task stops at once. */
 	if (leave_stopped)
@@ -632,10 +732,25 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	/* In a new pid namespace the root is its pid 1 (the image says so)
 	 * and has another pid outside.  A sibling root is the caller's
 	 * parent's child: that one waits for it. */
-	pid_t pid = clone_with_pid(ctx->tasks[0].pid,
-				   ctx->ns->clone_flags | (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
+	/* A new mount namespace is the one ocicr is in now (res/ns/mnt.c),
+	 * as are those to join. */
+	int own_ns[_OC_NS_KIND_MAX], own_cgns = -1;
+	r = oc_ns_join_enter(ctx, own_ns);
+	if (r >= 0)
+		r = oc_cgroup_ns_enter(ctx, &own_cgns);
+	pid_t pid = r < 0 ? -1
+			  : clone_with_pid(ctx->tasks[0].pid, (ctx->ns->clone_flags & ~(uint64_t)CLONE_NEWNS) |
+								      (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
+	int clone_err = errno;
+	if (pid != 0) {
+		oc_cgroup_ns_leave(own_cgns);
+		oc_ns_join_leave(ctx, own_ns);
+		oc_mnt_rst_leave(ctx);
+	}
+	if (r < 0)
+		return r;
 	if (pid < 0)
-		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
+		return oc_error_errno(-clone_err, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
 		run_task(ctx, files, &ctx->tasks[0]);
 	if (new_pidns) {
@@ -720,7 +835,11 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
 	const struct oc_plan *plan = &ctx->plan;
-	int r = oc_rst_files_begin(files);
+	/* The tree's files open inside its mount tree. */
+	int r = oc_mnt_rst_enter(ctx);
+
+	if (r >= 0)
+		r = oc_rst_files_begin(files);
 
 	if (r >= 0)
 		r = oc_cgroup_prepare(ctx, files);
@@ -748,6 +867,7 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		}
 		}
 	}
+	oc_mnt_rst_leave(ctx);
 	return r;
 }
 

@@ -335,6 +335,7 @@ void oc_rst_files_fini(struct oc_rst_files *files)
 		free(files->ghost_paths[i]);
 	}
 	free(files->ghost_paths);
+	free(files->ghost_fds); /* closed with files->fds */
 	free(files->opened);
 	free(files->pipes);
 	free(files->shmem);

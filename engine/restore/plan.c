@@ -182,8 +182,28 @@ static int plan_stages(struct plan_build *b, const struct oc_fd_kind *kind, size
 	return 0;
 }
 
+/*
+ * A file of a task of the tree: under /proc/PID/ (a task reading its
+ * child's stat, say), or a pidfd.  No such task exists while the
+ * coordinator opens files, so the task holding it opens it as it installs
+ * its fds, once PID exists.
+ */
+static struct oc_rst_task *proc_file_task(struct oc_rst_ctx *ctx, uint32_t id)
+{
+	FileEntry *fe = oc_rst_find_file(ctx, id);
+	int pid, end = 0;
+
+	if (fe && fe->type == FD_TYPES__PIDFD && fe->pidfd)
+		return oc_rst_task_by_pid(ctx, fe->pidfd->nspid);
+	if (!fe || fe->type != FD_TYPES__REG || !fe->reg || !fe->reg->name)
+		return NULL;
+	if (sscanf(fe->reg->name, "/proc/%d/%n", &pid, &end) != 1 || !end)
+		return NULL;
+	return oc_rst_task_by_pid(ctx, pid);
+}
+
 /* Every file entry an fd uses is opened once, up front, by the coordinator,
- * after the stages its kind declares. */
+ * after the stages its kind declares (but for proc_file_task()'s). */
 static int plan_opens(struct plan_build *b)
 {
 	struct oc_rst_ctx *ctx = b->ctx;
@@ -201,6 +221,8 @@ static int plan_opens(struct plan_build *b)
 		uint32_t id = ctx->files[f]->id;
 		if (!oc_rst_file_owner(ctx, id))
 			continue; /* only mapped, or cwd/root: opened by path */
+		if (proc_file_task(ctx, id))
+			continue;
 		const struct oc_fd_kind *kind = oc_fd_kind_of(ctx->files[f]->type);
 		size_t k = 0;
 		while (kind && kind->n_stages && k < n_staged && staged[k].kind != kind)
@@ -235,8 +257,10 @@ static int plan_create(struct plan_build *b, size_t i, struct oc_rst_task *paren
 	int r;
 
 	/* An fd table shared with any task but the parent cannot be made
-	 * with clone(). */
-	for (size_t k = 0; !t->zombie && k < i; k++)
+	 * with clone(); siblings that share their parent's are all made by
+	 * it with CLONE_FILES. */
+	bool with_parent = oc_rst_shares_files(ctx, t);
+	for (size_t k = 0; !t->zombie && !with_parent && k < i; k++)
 		if (!ctx->tasks[k].zombie && ctx->tasks[k].ids->files_id == t->ids->files_id &&
 		    &ctx->tasks[k] != parent)
 			return oc_error(-EOPNOTSUPP,
@@ -345,14 +369,29 @@ static int plan_tasks(struct plan_build *b)
 		}
 		TRY(plan_live_task(b, i, parent));
 	}
+	/* A /proc/PID file is opened at install, once PID exists. */
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		struct oc_rst_task *t = &ctx->tasks[i];
+		for (size_t k = 0; !t->zombie && k < t->n_fds; k++) {
+			struct oc_rst_task *of = proc_file_task(ctx, t->fds[k]->id);
+			if (of && of != t)
+				TRY(oc_plan_add_dep(&b->plan, ts[i].install, ts[of - ctx->tasks].create));
+		}
+	}
 	/* A task closes what it does not own before installing: its children
-	 * must have been made by then (but for those sharing its table). */
+	 * must have been made by then (but for those sharing its table).  A
+	 * parent that shares its own parent's table is made after that one's
+	 * install: its children come before its fs step (before its memory
+	 * step, which never returns). */
 	for (size_t i = 1; i < ctx->n_tasks; i++) {
 		struct oc_rst_task *parent = oc_rst_task_by_pid(ctx, ctx->tasks[i].pstree->ppid);
 		size_t p = parent - ctx->tasks;
 		if (oc_rst_shares_files(ctx, &ctx->tasks[i]))
 			continue;
-		TRY(oc_plan_add_dep(&b->plan, !parent->zombie ? ts[p].install : ts[p].end, ts[i].create));
+		size_t before = parent->zombie			   ? ts[p].end
+				: oc_rst_shares_files(ctx, parent) ? ts[p].fs
+								   : ts[p].install;
+		TRY(oc_plan_add_dep(&b->plan, before, ts[i].create));
 	}
 	return 0;
 }

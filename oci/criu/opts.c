@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "oci/criu/opts.h"
+#include "core/cleanup.h"
 
 #define OPT(n, s, a)                                                               \
 	{                                                                          \
@@ -62,20 +63,28 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("extra", 0),
 	BOOL("experimental", 0),
 	OPT("all", 0, NONE),
+	OPT("root", 'r', REQUIRED),
 	OPT("inherit-fd", 0, REQUIRED),
 	OPT("external", 0, REQUIRED),
+	OPT("ext-mount-map", 'M', REQUIRED),
+	OPT("join-ns", 'J', REQUIRED),
+	/* Without a value: datagram sockets connected to named ones outside. */
+	OPT("ext-unix-sk", 'x', OPTIONAL),
+	/* A watched inode's path comes from its file handle, always. */
+	BOOL("force-irmap", 0),
+	OPT("irmap-scan-path", 0, REQUIRED),
+	/* A ghost file's holes are found with SEEK_DATA/SEEK_HOLE, either way. */
+	BOOL("ghost-fiemap", 0),
+	/* ocicr saves every unlinked open file as a ghost: nothing to allow. */
+	BOOL("link-remap", 0),
 	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
 	{ .name = "no-snapshot", .supported = true, .ocicr_only = true },
 	{ .name = "plan-only", .supported = true, .ocicr_only = true },
 	/* Refused by name until their feature exists. */
-	NOPT("join-ns", 'J', REQUIRED, "joining namespaces"),
-	NOPT("root", 'r', REQUIRED, "restoring under another root"),
-	NOPT("ext-unix-sk", 'x', OPTIONAL, "unix sockets with peers outside the tree"),
 	NBOOL("tcp-established", "TCP connections"),
 	NBOOL("log-pid", NULL),
 	NBOOL("evasive-devices", NULL),
 	NOPT("veth-pair", 0, REQUIRED, "network namespaces"),
-	NBOOL("link-remap", "link remaps of unlinked files"),
 	NBOOL("page-server", "the page server"),
 	NOPT("address", 0, REQUIRED, "the page server"),
 	NOPT("port", 0, REQUIRED, "the page server"),
@@ -85,14 +94,11 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NBOOL("auto-dedup", "pre-dump"),
 	NOPT("libdir", 'L', REQUIRED, "plugins"),
 	NOPT("cpu-cap", 0, OPTIONAL, "cpuinfo images"),
-	NBOOL("force-irmap", NULL),
-	NOPT("ext-mount-map", 'M', REQUIRED, "external mounts"),
 	NOPT("exec-cmd", 0, NONE, NULL),
 	NOPT("skip-mnt", 0, REQUIRED, "mount namespaces"),
 	NOPT("enable-fs", 0, REQUIRED, "mount namespaces"),
 	NOPT("enable-external-sharing", 0, NONE, "mount namespaces"),
 	NOPT("enable-external-masters", 0, NONE, "mount namespaces"),
-	NOPT("irmap-scan-path", 0, REQUIRED, NULL),
 	NOPT("lsm-profile", 0, REQUIRED, "LSM profiles"),
 	NOPT("empty-ns", 0, REQUIRED, "network namespaces"),
 	NOPT("lazy-pages", 0, NONE, "lazy pages"),
@@ -117,7 +123,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("network-lock", 0, REQUIRED, "network locking"),
 	NBOOL("mntns-compat-mode", "mount namespaces"),
 	NBOOL("unprivileged", NULL),
-	NBOOL("ghost-fiemap", "holes in ghost files"),
 	NBOOL("allow-uprobes", NULL),
 	{},
 };
@@ -177,6 +182,8 @@ void criu_opts_fini(struct criu_opts *o)
 	str_list_free(&o->cgroup_roots);
 	str_list_free(&o->cgroup_dump_controllers);
 	str_list_free(&o->action_scripts);
+	free(o->root);
+	str_list_free(&o->join_ns);
 	str_list_free(&o->features);
 	str_list_free(&o->unsupported);
 	str_list_free(&o->externals);
@@ -342,11 +349,15 @@ static int add_inherit_fd(struct criu_opts *o, const char *value)
 	return 0;
 }
 
-/* The kinds of --external a dump takes: "tty[RDEV:DEV]" (hex numbers). */
+/* The kinds of --external a dump takes: "tty[RDEV:DEV]" (hex numbers),
+ * "mnt[MOUNTPOINT]:KEY", "net[INODE]:KEY". */
 static int check_external(const char *value)
 {
 	unsigned long long rdev, dev;
 	int end = 0;
+
+	if (!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4))
+		return 0;
 
 	if (!strncmp(value, "tty[", 4)) {
 		if (sscanf(value, "tty[%llx:%llx]%n", &rdev, &dev, &end) != 2 || value[end])
@@ -380,6 +391,48 @@ static bool *flag_slot(struct criu_opts *o, const char *name)
 		if (!strcmp(flags[i].name, name))
 			return (bool *)((char *)o + flags[i].off);
 	return NULL;
+}
+
+/* --external as given (check_external() judges it for a dump);
+ * --ext-mount-map A:B is --external mnt[A]:B. */
+static int add_external(struct criu_opts *o, const char *name, const char *value)
+{
+	const char *colon = strchr(value, ':');
+	_cleanup_free_ char *s = NULL;
+
+	if (!strcmp(name, "ext-mount-map")) {
+		if (!colon || colon == value || !colon[1])
+			return oc_error(-EINVAL, "invalid argument for --%s: %s (KEY:VALUE)", name, value);
+		if (asprintf(&s, "mnt[%.*s]:%s", (int)(colon - value), value, colon + 1) < 0)
+			return -ENOMEM;
+		return str_list_add(&o->externals, s);
+	}
+	const char *close = strstr(value, "]:"), *open = strchr(value, '[');
+	if ((!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4)) && (!close || close < open + 2 || !close[2]))
+		return oc_error(-EINVAL, "invalid argument for --external: %s (KIND[NAME]:VALUE)", value);
+	return str_list_add(&o->externals, value);
+}
+
+/* --join-ns NS:PATH, or NS:PID for that task's namespace; CRIU's extra
+ * options after a comma are for user namespaces, which ocicr cannot join. */
+static int add_join_ns(struct criu_opts *o, const char *value)
+{
+	const char *colon = strchr(value, ':');
+	_cleanup_free_ char *s = NULL;
+	char *end;
+
+	if (!colon || colon == value || !colon[1])
+		return oc_error(-EINVAL, "invalid argument for --join-ns: %s (NS:PATH)", value);
+	long pid = strtol(colon + 1, &end, 10);
+	if (*end == '\0' && pid > 0) {
+		if (asprintf(&s, "%.*s:/proc/%ld/ns/%.*s", (int)(colon - value), value, pid, (int)(colon - value),
+			     value) < 0)
+			return -ENOMEM;
+		return str_list_add(&o->join_ns, s);
+	}
+	if (strchr(colon, ','))
+		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --join-ns %s (extra options)", value);
+	return str_list_add(&o->join_ns, value);
 }
 
 static int set_supported(struct criu_opts *o, const char *name, const char *value, bool negated)
@@ -419,14 +472,22 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return str_list_add(&o->action_scripts, value);
 	if (!strcmp(name, "inherit-fd"))
 		return add_inherit_fd(o, value);
-	if (!strcmp(name, "external"))
-		return str_list_add(&o->externals, value);
 	if (!strcmp(name, "feature"))
 		return str_list_add(&o->features, value);
 	if (!strcmp(name, "timeout"))
 		return parse_timeout(name, value, o);
 	if (!strcmp(name, "ghost-limit"))
 		return parse_size(name, value, &o->ghost_limit);
+	if (!strcmp(name, "ext-unix-sk")) {
+		/* CRIU's =INODE lets a stream socket go, to be inherited. */
+		if (value)
+			return oc_error(-EOPNOTSUPP,
+					"not supported by ocicr yet: --ext-unix-sk=%s (a stream socket "
+					"outside the tree, by inode)",
+					value);
+		o->ext_unix_sk = true;
+		return 0;
+	}
 	if (!strcmp(name, "manage-cgroups"))
 		return parse_cgroup_mode(value, &o->manage_cgroups);
 	if (!strcmp(name, "cgroup-root")) {
@@ -442,6 +503,12 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return set_string(&o->freeze_cgroup, value);
 	if (!strcmp(name, "status-fd"))
 		return parse_int(name, value, 0, &o->status_fd);
+	if (!strcmp(name, "root"))
+		return set_string(&o->root, value);
+	if (!strcmp(name, "external") || !strcmp(name, "ext-mount-map"))
+		return add_external(o, name, value);
+	if (!strcmp(name, "join-ns"))
+		return add_join_ns(o, value);
 	if (!strcmp(name, "all")) {
 		o->check_extra = o->check_experimental = true;
 		return 0;
@@ -530,6 +597,7 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->file_locks = o->file_locks;
 	d->freeze_timeout = o->timeout;
 	d->ghost_limit = o->ghost_limit;
+	d->ext_unix_sk = o->ext_unix_sk;
 	d->freeze_cgroup = o->freeze_cgroup;
 	d->manage_cgroups = o->manage_cgroups;
 	d->cgroup_dump_controllers = (const char *const *)o->cgroup_dump_controllers.v;
@@ -554,12 +622,20 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->shell_job = o->shell_job;
 	r->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
 	r->timeout_ms = o->timeout_ms;
+	r->root = o->root && strcmp(o->root, "/") ? o->root : NULL;
+	/* At restore CRIU's --external gives mounts (mnt[KEY]:PATH) and
+	 * devices; ocicr takes mounts. */
+	for (size_t i = 0; i < o->externals.n; i++)
+		if (strncmp(o->externals.v[i], "mnt[", 4))
+			return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s at restore",
+					o->externals.v[i]);
+	r->externals = (const char *const *)o->externals.v;
+	r->n_externals = o->externals.n;
+	r->join_ns = (const char *const *)o->join_ns.v;
+	r->n_join_ns = o->join_ns.n;
 	r->manage_cgroups = o->manage_cgroups;
 	r->cgroup_roots = (const char *const *)o->cgroup_roots.v;
 	r->n_cgroup_roots = o->cgroup_roots.n;
-	/* At restore CRIU's --external gives mounts and devices: none yet. */
-	if (o->externals.n)
-		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s at restore", o->externals.v[0]);
 	r->inherit_fds = o->inherit_fds;
 	r->n_inherit_fds = o->n_inherit_fds;
 	r->orphan_pts_master = o->orphan_pts_master;

@@ -80,11 +80,15 @@ struct criu_opts {
 	unsigned timeout_ms;		   /* --timeout as given, for a restore; 0: not given */
 	uint64_t ghost_limit;		   /* bytes; 0: the engine's default */
 	int status_fd;			   /* -1: none */
+	bool ext_unix_sk;		   /* --ext-unix-sk without a value */
 	struct oc_inherit_fd *inherit_fds; /* --inherit-fd fd[N]:KEY, keys malloc'ed */
 	size_t n_inherit_fds;
-	struct criu_str_list externals;		      /* --external, as given */
+	/* --external as given, and --ext-mount-map A:B as "mnt[A]:B" */
+	struct criu_str_list externals;
 	bool orphan_pts_master;			      /* RPC's orphan_pts_master (no option) */
 	struct criu_str_list action_scripts;	      /* in the order given */
+	char *root;				      /* --root: the tree's root file system */
+	struct criu_str_list join_ns;		      /* --join-ns, as NS:PATH */
 	enum oc_cgroup_mode manage_cgroups;	      /* --manage-cgroups (CRIU's default: soft) */
 	struct criu_str_list cgroup_roots;	      /* --cgroup-root [CTRL:]PATH, in order */
 	struct criu_str_list cgroup_dump_controllers; /* --cgroup-dump-controller */

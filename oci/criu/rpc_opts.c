@@ -48,6 +48,9 @@ static const struct rpc_field {
 	/* Restore takes back whatever locks the images hold. */
 	{ "file_locks", "file-locks", FOR_CR },
 	{ "rst_sibling", "restore-sibling", RPC_JOB_RESTORE },
+	{ "ext_unix_sk", "ext-unix-sk", FOR_CR },
+	{ "link_remap", "link-remap", FOR_CR },
+	{ "force_irmap", "force-irmap", RPC_JOB_DUMP },
 	{ "root", "root", FOR_CR },
 	{ "manage_cgroups", "manage-cgroups", FOR_CR },
 	{ "manage_cgroups_mode", "manage-cgroups", FOR_CR },
@@ -58,6 +61,8 @@ static const struct rpc_field {
 	{ "inherit_fd", "inherit-fd", RPC_JOB_RESTORE },
 	{ "external", "external", FOR_CR },
 	{ "orphan_pts_master", NULL, FOR_CR },
+	{ "ext_mnt", "ext-mount-map", FOR_CR },
+	{ "join_ns", "join-ns", RPC_JOB_RESTORE },
 };
 
 /* Fields named unlike their command line option, for the reason a refusal
@@ -200,18 +205,31 @@ static void note_refused(struct rpc_settings *s, size_t before, const char *what
 	}
 }
 
-/* A repeated field: its option once per element (inherit_fd as CRIU's
- * command line spells it, fd[N]:KEY; runc's cg_root, one {ctrl, path} per
- * hierarchy, "" for v2, as CTRL:PATH, or PATH for every hierarchy). */
+/* A repeated field: its option once per element (inherit_fd, ext_mnt and
+ * join_ns as CRIU's command line spells them: fd[N]:KEY, KEY:VAL, NS:PATH;
+ * runc's cg_root, one {ctrl, path} per hierarchy, "" for v2, as CTRL:PATH,
+ * or PATH for every hierarchy). */
 static int set_repeated(struct rpc_settings *s, const CriuOpts *o, const ProtobufCFieldDescriptor *f,
 			const char *option)
 {
-	char buf[4200];
+	char buf[8192];
 	int r = 0;
 
 	if (!strcmp(f->name, "inherit_fd")) {
 		for (size_t i = 0; i < o->n_inherit_fd && r >= 0; i++) {
 			snprintf(buf, sizeof(buf), "fd[%d]:%s", o->inherit_fd[i]->fd, o->inherit_fd[i]->key);
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (!strcmp(f->name, "ext_mnt")) {
+		for (size_t i = 0; i < o->n_ext_mnt && r >= 0; i++) {
+			snprintf(buf, sizeof(buf), "%s:%s", o->ext_mnt[i]->key, o->ext_mnt[i]->val);
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (!strcmp(f->name, "join_ns")) {
+		for (size_t i = 0; i < o->n_join_ns && r >= 0; i++) {
+			const JoinNamespace *j = o->join_ns[i];
+			snprintf(buf, sizeof(buf), "%s:%s%s%s", j->ns, j->ns_file, j->extra_opt ? "," : "",
+				 j->extra_opt ? j->extra_opt : "");
 			r = criu_opts_set(&s->co, option, buf);
 		}
 	} else if (!strcmp(f->name, "cg_root")) {
@@ -263,6 +281,7 @@ static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpt
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			if (set_repeated(s, o, f, rf->option) < 0)
 				return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
+			note_refused(s, before, f->name);
 			continue;
 		}
 		value = field_value(&o->base, f, buf, sizeof(buf));

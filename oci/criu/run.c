@@ -159,6 +159,26 @@ static void run_env_close(struct run_env *env)
 	action_scripts_fini(&env->scripts);
 }
 
+/*
+ * Options that cannot run (refused, or missing a value) still leave the log
+ * CRIU would have written, with the reason in it: callers such as zdtm read
+ * that log whatever the outcome.  Best effort: the reason is what counts.
+ */
+static int fail_logged(int err, const struct criu_opts *o, bool create, const char *ocicr_log, const char *what)
+{
+	char msg[1024];
+	struct run_env env = {};
+
+	snprintf(msg, sizeof(msg), "%s", oc_error_message());
+	if (run_env_open(&env, o, create, ocicr_log, NULL) == 0) {
+		oc_error(err, "%s", msg);
+		cli_log_close(err);
+		run_env_close(&env);
+	}
+	oc_error(err, "%s", msg);
+	return cli_fail(err, "%s", what);
+}
+
 /* --display-stats: CRIU's summary of the stats image just written. */
 static void display_stats(const char *images_dir, bool restore)
 {
@@ -196,7 +216,7 @@ int criu_run_dump(const struct criu_opts *o)
 	int r = criu_opts_to_dump(o, &d);
 
 	if (r < 0)
-		return cli_fail(r, "dump");
+		return fail_logged(r, o, true, "dump.log", "dump");
 	r = run_env_open(&env, o, true, "dump.log", NULL);
 	if (r)
 		return r;
@@ -243,7 +263,7 @@ int criu_run_restore(const struct criu_opts *o)
 	int r = criu_opts_to_restore(o, &ro);
 
 	if (r < 0)
-		return cli_fail(r, "restore");
+		return o->plan_only ? cli_fail(r, "restore") : fail_logged(r, o, false, "restore.log", "restore");
 	if (o->plan_only) {
 		if ((r = check_images_dir(ro.images_dir, false)))
 			return r;

@@ -103,11 +103,33 @@ criu_restore() {
 	wl_expect_pass
 }
 
+@test "a refused option still leaves the log file, with the reason in it (zdtm reads it)" {
+	wl_start tree
+	mkdir -p "$WL_DIR/img"
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4 --stream
+	assert_failure 1
+	assert_output --partial "not supported by ocicr yet: --stream"
+	[ -s "$WL_DIR/img/dump.log" ] || fail "no dump.log"
+	grep -q "Error: not supported by ocicr yet: --stream" "$WL_DIR/img/dump.log" || fail "$(cat "$WL_DIR/img/dump.log")"
+	[ ! -e "$WL_DIR/img/inventory.img" ] || fail "an image set was written"
+	# In the work directory, as CRIU puts it; a restore's too, with no pid file left.
+	mkdir -p "$WL_DIR/work"
+	run criu restore -D "$WL_DIR/img" -W "$WL_DIR/work" -o restore.log --pidfile "$WL_DIR/r.pid" -d --lazy-pages
+	assert_failure 1
+	grep -q "Error: not supported by ocicr yet: --lazy-pages" "$WL_DIR/work/restore.log" ||
+		fail "no restore.log with the reason"
+	[ ! -e "$WL_DIR/r.pid" ] || fail "a pid file was left"
+	# A missing -t is logged as well.
+	run criu dump -D "$WL_DIR/img" -o nopid.log
+	assert_failure 1
+	grep -q "Error: no pid to dump" "$WL_DIR/img/nopid.log" || fail "no nopid.log with the reason"
+	wl_expect_pass
+}
+
 @test "an option ocicr lacks fails at once by name (exit 1) and leaves the tree alone; so does ocicr dump" {
 	wl_start tree
-	for opt in --tcp-established --external=mnt[/x]:y \
-		--skip-in-flight --tcp-close "--network-lock skip" --stream --track-mem "--prev-images-dir ../p" \
-		--ext-unix-sk --link-remap --ghost-fiemap "--root /"; do
+	for opt in --tcp-established --external=dev[1/2]:y \
+		--skip-in-flight --tcp-close "--network-lock skip" --stream --track-mem "--prev-images-dir ../p"; do
 		# shellcheck disable=SC2086
 		run criu dump -t "$WL_PID" -D "$WL_DIR/img" $opt
 		assert_failure 1
@@ -115,7 +137,7 @@ criu_restore() {
 		assert_output --partial "not supported by ocicr yet: ${name%%=*}"
 		[ ! -e "$WL_DIR/img/inventory.img" ] || fail "$opt: an image set was written"
 	done
-	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" --external=mnt[/x]:y
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" --external=dev[1/2]:y
 	assert_failure 1
 	assert_output --partial "not supported by ocicr yet: --external"
 	# Its --no- form asks for what ocicr does anyway.
@@ -149,6 +171,9 @@ criu_restore() {
 	CRIU_CONFIG_FILE=$WL_DIR/env.conf run criu dump "${criu_dump_args[@]}"
 	assert_failure 1
 	assert_output --partial "not supported by ocicr yet: --tcp-established"
+	# Refused, but logged where ~/.criu/default.conf says.
+	grep -q "not supported by ocicr yet: --tcp-established" "$WL_DIR/img/home.log" || fail "no log of the refusal"
+	rm -f "$WL_DIR/img/home.log"
 
 	printf 'tree %s\nimages-dir "%s"\nlog-file cfg.log  # a comment\nleave-running\n' "$WL_PID" "$WL_DIR/img" \
 		>"$WL_DIR/my.conf"
@@ -331,4 +356,32 @@ EOF
 	run criu swrk
 	assert_failure 1
 	assert_output --partial "Usage: criu swrk <fd>"
+}
+
+@test "--ext-unix-sk: a datagram socket connected to a named one outside the tree is connected to it again" {
+	wl_start ext_unix_sk
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log
+	assert_failure 1
+	assert_output --partial "dump with --ext-unix-sk"
+	kill -0 "$WL_PID" || fail "the failed dump killed the workload"
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --ext-unix-sk=12345
+	assert_failure 1
+	assert_output --partial "not supported by ocicr yet: --ext-unix-sk=12345"
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4 --ext-unix-sk
+	assert_success
+	wait_gone "$WL_PID"
+	run criu restore -D "$WL_DIR/img" -o restore.log -v4 -d --ext-unix-sk
+	assert_success
+	wl_expect_pass
+}
+
+@test "options ocicr has no need of are accepted: --link-remap, --ghost-fiemap, --force-irmap, --irmap-scan-path" {
+	wl_start tree
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --link-remap --ghost-fiemap --force-irmap \
+		--irmap-scan-path /nonesuch --no-ghost-fiemap
+	assert_success
+	wait_tree_gone
+	run criu restore -D "$WL_DIR/img" -o restore.log -d --link-remap
+	assert_success
+	wl_expect_pass
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
 # File descriptors: /dev/null, regular files with offsets and flags,
 # O_APPEND, dup'd fds, close-on-exec, pipes with unread data, an unlinked
-# file, a directory, a memfd (tests/workloads/files.c).
+# file, a directory, a memfd (tests/workloads/files.c); /proc files of the
+# tree (tests/workloads/proc_files.c).
 
 load helpers
 
@@ -28,5 +29,25 @@ teardown() {
 	wl_restore
 	# Recreated for the restore, and unlinked again once open.
 	[ ! -e "$WL_DIR/files-ghost.dat" ] || fail "the restore left the unlinked file on disk"
+	wl_expect_pass
+}
+
+@test "files: /proc files of the tree's own tasks (a child's stat, our fdinfo and maps) are opened again" {
+	wl_roundtrip proc_files
+}
+
+@test "files: an unlinked sparse file keeps its holes, and only its data counts for the ghost limit" {
+	wl_start ghost_holes
+	wl_dump
+	wait_gone "$WL_PID"
+	size=$(du -sk "$WL_DIR/img" | cut -f1)
+	[ "$size" -lt 1024 ] || fail "the images take $size KiB: the holes were saved"
+	wl_restore
+	wl_expect_pass
+}
+
+@test "files: a dump that leaves the tree running leaves an unlinked sparse file's offset as it was" {
+	wl_start ghost_holes
+	wl_dump -R
 	wl_expect_pass
 }

@@ -13,6 +13,6 @@ teardown() {
 	wl_cleanup
 }
 
-@test "misc: umask, cwd, rlimits, name, personality and prctl flags survive" {
+@test "misc: umask, cwd, rlimits, name, personality, prctl flags, scheduling policy and nice survive" {
 	wl_roundtrip misc
 }

@@ -26,6 +26,14 @@ teardown() {
 	wl_expect_pass
 }
 
+@test "tree: a zombie killed by its own fault, and a zombie and a task in a group whose leader is gone, come back" {
+	wl_start zombie_groups
+	wl_dump
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
 @test "tree: the plan shows each task's creator, session and group, and the zombies" {
 	wl_start tree
 	wl_dump -R
@@ -45,6 +53,14 @@ teardown() {
 	run ocicr restore --plan-only -D "$WL_DIR/img"
 	# made by its parent once the parent's fds are in, and given none itself
 	assert_output --regexp "create task [0-9]+ .*by its parent $WL_PID"
+	wl_restore
+	wl_expect_pass
+}
+
+@test "tree: siblings sharing their parent's fd table (one with its own between them), a sharer's children, an O_TMPFILE file" {
+	wl_start shared_fdt_siblings
+	wl_dump
+	wait_tree_gone
 	wl_restore
 	wl_expect_pass
 }

@@ -187,3 +187,7 @@ rpc_py() {
 	assert_line --partial 'give one with --inherit-fd fd[N]:tty['
 	pid_gone "$WL_PID"
 }
+
+@test "tty: a session whose terminal only a master holds, a hung-up slave, a slave of another owner" {
+	wl_roundtrip tty_tree
+}

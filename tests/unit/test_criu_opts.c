@@ -101,17 +101,36 @@ static void test_unsupported_refused_by_name(void **state)
 	assert_int_equal(PARSE(&o, NULL, "-t", "1", "--external=mnt[/x]:y", "--tcp-established", "-x", "--root", "/r",
 			       "--no-link-remap"),
 			 0);
-	assert_int_equal(o.unsupported.n, 3);
+	/* -x (--ext-unix-sk) is ocicr's now. */
+	assert_int_equal(o.unsupported.n, 1);
+	assert_true(o.ext_unix_sk);
 	assert_int_equal(criu_opts_to_dump(&o, &d), -EOPNOTSUPP);
 	assert_string_equal(oc_error_message(), "not supported by ocicr yet: --tcp-established (TCP connections)");
 	criu_opts_fini(&o);
-	/* --external is refused by its kind, when the dump would need it. */
+
+	/* Externals: mnt[] ones (and --ext-mount-map's) reach the engine;
+	 * other kinds are refused by kind when the dump would need them. */
 	criu_opts_init(&o);
-	assert_int_equal(PARSE(&o, NULL, "-t", "1", "--external=mnt[/x]:y"), 0);
+	assert_int_equal(PARSE(&o, NULL, "-t", "1", "--external=mnt[/x]:y", "-M", "/a:b", "--root", "/r"), 0);
+	d = OC_OPTS(oc_dump_opts);
+	assert_int_equal(criu_opts_to_dump(&o, &d), 0);
+	assert_int_equal(d.n_externals, 2);
+	assert_string_equal(d.externals[0], "mnt[/x]:y");
+	assert_string_equal(d.externals[1], "mnt[/a]:b");
+	criu_opts_fini(&o);
+	criu_opts_init(&o);
+	assert_int_equal(PARSE(&o, NULL, "-t", "1", "--external=dev[1/2]:x"), 0);
 	d = OC_OPTS(oc_dump_opts);
 	assert_int_equal(criu_opts_to_dump(&o, &d), -EOPNOTSUPP);
 	assert_string_equal(oc_error_message(),
-			    "not supported by ocicr yet: --external mnt[/x]:y (external resources of this kind)");
+			    "not supported by ocicr yet: --external dev[1/2]:x (external resources of this kind)");
+	assert_int_equal(PARSE(&o, NULL, "--external=mnt[nobrackets"), -EINVAL);
+	assert_int_equal(PARSE(&o, NULL, "--ext-mount-map=nocolon"), -EINVAL);
+	criu_opts_fini(&o);
+	/* --ext-unix-sk=INODE, a stream socket by inode, is refused. */
+	criu_opts_init(&o);
+	assert_int_equal(PARSE(&o, NULL, "--ext-unix-sk=77"), -EOPNOTSUPP);
+	assert_non_null(strstr(oc_error_message(), "not supported by ocicr yet: --ext-unix-sk=77"));
 	criu_opts_fini(&o);
 
 	const char *refused[] = { "--stream",
@@ -120,9 +139,6 @@ static void test_unsupported_refused_by_name(void **state)
 				  "--skip-in-flight",
 				  "--tcp-close",
 				  "--network-lock=skip",
-				  "--ghost-fiemap",
-				  "--ext-unix-sk",
-				  "--link-remap",
 				  "-L/lib" };
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		criu_opts_init(&o);

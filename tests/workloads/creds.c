@@ -9,7 +9,9 @@
  * second thread, without KEEP_CAPS, loses them all.
  *
  * After restore the Uid, Gid, Groups, Cap* and NoNewPrivs lines of each
- * thread's /proc status, and the securebits, must be as they were.
+ * thread's /proc status, the securebits, the dumpable flag and the
+ * parent-death signal (both set again after the uid change, which clears
+ * them) must be as they were.
  */
 #include <grp.h>
 #include <linux/capability.h>
@@ -95,6 +97,9 @@ int main(int argc, char **argv)
 	cred_lines(worker_tid, worker_before, sizeof(worker_before));
 	WL_SETUP(strcmp(main_before, worker_before), "the two threads should differ");
 	int secbits = prctl(PR_GET_SECUREBITS);
+	/* The uid change cleared it; a restore's uid change must not. */
+	WL_SETUP(prctl(PR_SET_DUMPABLE, 1) == 0, "PR_SET_DUMPABLE");
+	WL_SETUP(prctl(PR_SET_PDEATHSIG, SIGWINCH) == 0, "PR_SET_PDEATHSIG");
 
 	wl_ready();
 	wl_wait();
@@ -108,6 +113,10 @@ int main(int argc, char **argv)
 	WL_CHECK(prctl(PR_GET_SECUREBITS) == secbits, "main thread securebits 0x%x, were 0x%x",
 		 prctl(PR_GET_SECUREBITS), secbits);
 	check_worker = 1;
+	WL_CHECK(prctl(PR_GET_DUMPABLE) == 1, "dumpable is %d, was 1", prctl(PR_GET_DUMPABLE));
+	int pdeath = 0;
+	WL_CHECK(prctl(PR_GET_PDEATHSIG, &pdeath) == 0 && pdeath == SIGWINCH, "parent-death signal %d, was SIGWINCH",
+		 pdeath);
 	WL_CHECK(WL_WAIT_FOR(check_worker == 2, 10000), "second thread does not answer");
 	WL_CHECK(worker_secbits == 0, "second thread securebits 0x%x, were 0", worker_secbits);
 	wl_pass();

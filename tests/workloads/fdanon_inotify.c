@@ -10,12 +10,15 @@
  *         wd 4  w/a           IN_OPEN | IN_ONESHOT
  *         wd 5  "w/sp ace"    IN_ATTRIB
  *   11  blocking, close-on-exec, its wd 1 on w/c IN_CLOSE_WRITE
+ *         wd 2 on w/u IN_MODIFY | IN_CLOSE_WRITE: w/u was unlinked
  *   12  w/c, open for reading (the restore opens it again: no event may
  *       come of that)
+ *   13  w/u, open for writing, unlinked
  *
  * After restore: no event is queued; creating w/new, writing w/c, opening
  * w/a (once: one-shot) and chmod of "w/sp ace" are reported with the same
- * wds and names; 11 sees w/c closed after writing; a new watch gets a
+ * wds and names; 11 sees w/c closed after writing, and the unlinked w/u
+ * written and closed through fd 13; a new watch gets a
  * number none of the old ones has.
  */
 #include <poll.h>
@@ -105,6 +108,12 @@ int main(int argc, char **argv)
 	watch(j, "w/c", IN_CLOSE_WRITE, 1);
 	wl_at(WL_SYS(open("w/c", O_RDONLY)), 12);
 	expect(i, 3, IN_OPEN, "", "setup: w/c opened");
+	touch("w/u");
+	expect(i, 1, IN_CREATE, "u", "setup: w/u created");
+	wl_at(WL_SYS(open("w/u", O_WRONLY)), 13);
+	watch(j, "w/u", IN_MODIFY | IN_CLOSE_WRITE, 2);
+	WL_SYS(unlink("w/u"));
+	expect(i, 1, IN_DELETE, "u", "setup: w/u unlinked");
 
 	wl_ready(argv[1]);
 	wl_wait();
@@ -128,6 +137,25 @@ int main(int argc, char **argv)
 	WL_CHECK(read(11, buf, sizeof(buf)) > 0, "fd 11: read");
 	struct inotify_event *ev = (struct inotify_event *)buf;
 	WL_CHECK(ev->wd == 1 && (ev->mask & IN_CLOSE_WRITE), "fd 11: wd %d mask 0x%x", ev->wd, ev->mask);
+
+	/* The unlinked file is still watched: written and closed. */
+	WL_SYS(write(13, "y", 1));
+	close(13);
+	uint32_t seen = 0;
+	for (int k = 0; k < 2 && poll(&p, 1, 2000) == 1; k++) {
+		ssize_t n = read(11, buf, sizeof(buf));
+		for (ssize_t at = 0; at < n; at += sizeof(*ev) + ev->len) {
+			ev = (struct inotify_event *)(buf + at);
+			WL_CHECK(ev->wd == 2, "fd 11: an event of wd %d (mask 0x%x), not of the unlinked w/u", ev->wd,
+				 ev->mask);
+			seen |= ev->mask;
+		}
+		if ((seen & (IN_MODIFY | IN_CLOSE_WRITE)) == (IN_MODIFY | IN_CLOSE_WRITE))
+			break;
+	}
+	/* (and IN_IGNORED, the inode gone with its last fd) */
+	WL_CHECK((seen & ~IN_IGNORED) == (IN_MODIFY | IN_CLOSE_WRITE),
+		 "fd 11: the unlinked w/u gave events 0x%x, not 0x%x", seen, IN_MODIFY | IN_CLOSE_WRITE);
 
 	fd = WL_SYS(open("w/a", O_RDONLY | O_CLOEXEC));
 	close(fd);

@@ -9,7 +9,8 @@
  *   16  pipe A read end (O_NONBLOCK)     17   pipe A write end: "hello-A" unread
  *   18  pipe B read end (O_NONBLOCK)     19   pipe B write end: 100 KiB unread,
  *                                             pipe grown to 256 KiB
- *   20  unlinked file, 10000 bytes, offset 123
+ *   20  unlinked file, 10000 bytes, offset 123, owner 1234:5678, mode 06604,
+ *       modified at 1000000000
  *   21  directory
  *   22  memfd "wl-memfd", 3 pages + 100 bytes, offset 5000, sealed
  *       against shrinking and growing
@@ -33,6 +34,8 @@
 
 #define REG_LEN	    100
 #define GHOST_LEN   10000
+#define GHOST_MODE  06604 /* set-uid and set-gid, rw-----r-- */
+#define GHOST_MTIME 1000000000
 #define MEMFD_LEN   (3 * 4096 + 100)
 #define PIPE_B_DATA (100 * 1024)
 #define PIPE_B_SIZE (256 * 1024)
@@ -159,6 +162,10 @@ static void setup(void)
 
 	write_file(ghost_path, GHOST_LEN, SEED_GHOST);
 	place(open(ghost_path, O_RDWR), 20);
+	/* Another owner and the set-id bits (which a chown would clear). */
+	WL_SETUP(fchown(20, 1234, 5678) == 0 && fchmod(20, GHOST_MODE) == 0, "the unlinked file's owner and mode");
+	const struct timespec ghost_times[2] = { { .tv_nsec = UTIME_OMIT }, { GHOST_MTIME, 5000 } };
+	WL_SETUP(futimens(20, ghost_times) == 0, "the unlinked file's modification time");
 	WL_SETUP(unlink(ghost_path) == 0, "unlink");
 	WL_SETUP(lseek(20, 123, SEEK_SET) == 123, "lseek");
 
@@ -257,6 +264,11 @@ static void check(void)
 	WL_CHECK(fstat(20, &st) == 0 && st.st_nlink == 0, "the unlinked file has %lu links",
 		 (unsigned long)st.st_nlink);
 	WL_CHECK(st.st_size == GHOST_LEN, "the unlinked file has %ld bytes, had %d", (long)st.st_size, GHOST_LEN);
+	WL_CHECK(st.st_mtim.tv_sec == GHOST_MTIME, "the unlinked file was modified at %ld, not %d",
+		 (long)st.st_mtim.tv_sec, GHOST_MTIME);
+	WL_CHECK((st.st_mode & 07777) == GHOST_MODE && st.st_uid == 1234 && st.st_gid == 5678,
+		 "the unlinked file has mode %o, owner %u:%u; was %o, 1234:5678", st.st_mode & 07777, st.st_uid,
+		 st.st_gid, GHOST_MODE);
 	WL_CHECK(pos(20) == 123, "unlinked file at offset %ld, was 123", (long)pos(20));
 	WL_CHECK(pread(20, buf, GHOST_LEN, 0) == GHOST_LEN, "read the unlinked file");
 	bad = wl_mismatch(buf, GHOST_LEN, SEED_GHOST);

@@ -3,9 +3,11 @@
  * Process attributes: umask, working directory, resource limits (a lowered
  * soft RLIMIT_NOFILE and RLIMIT_CORE), name (PR_SET_NAME), personality,
  * no_new_privs, the parent-death signal, child-subreaper, the dumpable
- * flag, credentials, session and process group.  After restore each must
+ * flag, the scheduling policy (SCHED_BATCH) and nice value (7),
+ * credentials, session and process group.  After restore each must
  * read back as it was set.
  */
+#include <sched.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -50,6 +52,9 @@ int main(int argc, char **argv)
 	WL_SETUP(prctl(PR_SET_PDEATHSIG, SIGWINCH) == 0, "PR_SET_PDEATHSIG");
 	WL_SETUP(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0, "PR_SET_CHILD_SUBREAPER");
 	WL_SETUP(prctl(PR_SET_DUMPABLE, 0) == 0, "PR_SET_DUMPABLE");
+	struct sched_param sp = {};
+	WL_SETUP(sched_setscheduler(0, SCHED_BATCH, &sp) == 0 && setpriority(PRIO_PROCESS, 0, 7) == 0,
+		 "SCHED_BATCH, nice 7");
 	getresuid(&ruid, &euid, &suid);
 	getresgid(&rgid, &egid, &sgid);
 
@@ -76,6 +81,9 @@ int main(int argc, char **argv)
 	v = 0;
 	WL_CHECK(prctl(PR_GET_CHILD_SUBREAPER, &v) == 0 && v == 1, "child-subreaper lost");
 	WL_CHECK(prctl(PR_GET_DUMPABLE) == 0, "dumpable is %d, was 0", prctl(PR_GET_DUMPABLE));
+	WL_CHECK(sched_getscheduler(0) == SCHED_BATCH, "scheduling policy %d, was SCHED_BATCH", sched_getscheduler(0));
+	errno = 0;
+	WL_CHECK(getpriority(PRIO_PROCESS, 0) == 7, "nice %d, was 7", getpriority(PRIO_PROCESS, 0));
 	uid_t r, e, s;
 	gid_t gr, ge, gs;
 	getresuid(&r, &e, &s);

@@ -8,7 +8,7 @@
  * "ttykey" in its folder.  After the restore: the terminal is its
  * controlling terminal again with its group in the foreground, with the
  * same settings; the inner pair is connected, at the same index, still in
- * packet mode.  Then it greets the master's holder and waits for "ping".
+ * packet mode, with the bytes that were queued at each end.  Then it greets the master's holder and waits for "ping".
  */
 #include <poll.h>
 #include <sys/ioctl.h>
@@ -79,6 +79,8 @@ int main(int argc, char **argv)
 	cfmakeraw(&tio);
 	WL_SETUP(tcsetattr(s, TCSANOW, &tio) == 0, "tcsetattr inner");
 	WL_SETUP(ioctl(m, TIOCPKT, &pkt) == 0, "TIOCPKT");
+	/* Bytes left unread at either end. */
+	WL_SETUP(write(m, "queued-m2s", 10) == 10 && write(s, "queued-s2m", 10) == 10, "write queued bytes");
 	wl_ready();
 	wl_wait();
 
@@ -102,6 +104,8 @@ int main(int argc, char **argv)
 	WL_CHECK(!strcmp(ptsname(m), inner_name), "inner slave %s is %s now", inner_name, ptsname(m));
 	pkt = 0;
 	WL_CHECK(ioctl(m, TIOCGPKT, &pkt) == 0 && pkt, "packet mode lost");
+	WL_CHECK(pty_said(s, "queued-m2s"), "the bytes queued for the inner slave are lost");
+	WL_CHECK(pty_said(m, "queued-s2m"), "the bytes queued for the inner master are lost");
 	WL_CHECK(write(m, "abc", 3) == 3, "write to the inner master: %s", strerror(errno));
 	WL_CHECK(pty_said(s, "abc"), "the inner slave did not get what its master wrote");
 	WL_CHECK(write(s, "xyz", 3) == 3, "write to the inner slave: %s", strerror(errno));

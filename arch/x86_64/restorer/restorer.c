@@ -344,8 +344,6 @@ static __attribute__((noreturn)) void restore_thread(struct oc_rst_args *args, u
 	sys1(__NR_set_tid_address, t->clear_tid_addr);
 	if (t->comm[0])
 		CHECK(sys5(__NR_prctl, PR_SET_NAME, t->comm, 0, 0, 0), OC_RST_STEP_THREAD, index);
-	/* Always: the agent ran with SIGKILL as its parent-death signal. */
-	CHECK(sys5(__NR_prctl, PR_SET_PDEATHSIG, t->pdeath_sig, 0, 0, 0), OC_RST_STEP_THREAD, index);
 	/* Else every thread would be named after ocicr, whose clone it is. */
 	if (t->comm[0])
 		CHECK(sys5(__NR_prctl, PR_SET_NAME, (long)t->comm, 0, 0, 0), OC_RST_STEP_THREAD, index);
@@ -368,6 +366,14 @@ static __attribute__((noreturn)) void restore_thread(struct oc_rst_args *args, u
 	if (t->seccomp_before_creds)
 		restore_seccomp(args, t, index);
 	restore_creds(args, &t->creds, index);
+	/* A change of uid or gid resets the mm's dumpable flag (a task of
+	 * another uid could no longer be read in /proc by its peers): each
+	 * thread sets it after its own creds, so the last word is the flag. */
+	if (!t->creds.skip)
+		CHECK(sys5(__NR_prctl, PR_SET_DUMPABLE, args->mm.dumpable, 0, 0, 0), OC_RST_STEP_MM, 1);
+	/* Always (the agent ran with SIGKILL as its parent-death signal), and
+	 * after the creds, whose change of uid clears it too. */
+	CHECK(sys5(__NR_prctl, PR_SET_PDEATHSIG, t->pdeath_sig, 0, 0, 0), OC_RST_STEP_THREAD, index);
 	if (!t->seccomp_before_creds)
 		restore_seccomp(args, t, index);
 

@@ -899,8 +899,9 @@ int oc_cgroup_load(struct oc_rst_ctx *ctx)
 	cg->mode = ctx->opts->manage_cgroups;
 	cg->root_set = ctx->inventory->has_root_cg_set ? ctx->inventory->root_cg_set : 0;
 	cg->ns_fd = -1;
-	cg->new_cgns = root && inv && root->has_cgroup_ns_id && inv->has_cgroup_ns_id &&
-		       root->cgroup_ns_id != inv->cgroup_ns_id;
+	/* --join-ns cgroup:PATH gives it; else it is made anew. */
+	cg->new_cgns = ctx->ns->join_fd[OC_NS_CGROUP] < 0 && root && inv && root->has_cgroup_ns_id &&
+		       inv->has_cgroup_ns_id && root->cgroup_ns_id != inv->cgroup_ns_id;
 	r = oc_img_read_one(ctx->dir, OC_IMG_CGROUP, 0, &m);
 	if (r == -ENOENT) {
 		oc_error_clear();
@@ -1203,6 +1204,29 @@ int oc_cgroup_ns_fd(const struct oc_rst_ctx *ctx)
 	return ctx->cgroup ? ctx->cgroup->ns_fd : -1;
 }
 
+int oc_cgroup_ns_enter(struct oc_rst_ctx *ctx, int *ret_own_fd)
+{
+	int fd = oc_cgroup_ns_fd(ctx);
+
+	*ret_own_fd = -1;
+	if (fd < 0)
+		return 0;
+	_cleanup_close_ int own = open("/proc/self/ns/cgroup", O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		return oc_error_errno(-errno, "cannot open /proc/self/ns/cgroup");
+	if (setns(fd, CLONE_NEWCGROUP) < 0)
+		return oc_error_errno(-errno, "cannot enter the tree's cgroup namespace");
+	*ret_own_fd = own;
+	own = -1;
+	return 0;
+}
+
+void oc_cgroup_ns_leave(int own_fd)
+{
+	if (own_fd >= 0)
+		oc_ns_leave("cgroup", own_fd);
+}
+
 int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
 {
 	struct oc_cg_restore *cg = ctx->cgroup;
@@ -1270,9 +1294,6 @@ int oc_cgroup_enter(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 	for (size_t i = 0; set && i < set->n; i++)
 		if ((r = enter_path(cg, &set->m[i], set->m[i].path)) < 0)
 			return oc_error_wrap(r, "task %d", t->pid);
-	/* Its children are made in it: the root alone joins. */
-	if (t == ctx->tasks && cg->ns_fd >= 0 && setns(cg->ns_fd, CLONE_NEWCGROUP) < 0)
-		return oc_error_errno(-errno, "task %d: cannot join its cgroup namespace", t->pid);
 	return 0;
 }
 

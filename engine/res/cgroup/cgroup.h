@@ -97,8 +97,11 @@ int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files);
  * before any task runs (setns() into it, then mount).  Valid in the
  * coordinator until the root is created and its fills are done. */
 int oc_cgroup_ns_fd(const struct oc_rst_ctx *ctx);
-/* In the task itself, before it runs anything: enter its cgroups (and,
- * the root, the tree's cgroup namespace). */
+/* The coordinator is in the tree's cgroup namespace (if it has one) while
+ * it clones the root, which is then born in it. */
+int oc_cgroup_ns_enter(struct oc_rst_ctx *ctx, int *ret_own_fd);
+void oc_cgroup_ns_leave(int own_fd);
+/* In the task itself, before it runs anything: enter its cgroups. */
 int oc_cgroup_enter(struct oc_rst_ctx *ctx, struct oc_rst_task *t);
 /* The coordinator, once thread @idx of @t (@tid, ours) exists and waits:
  * into its own cgroups where they are not its leader's. */

@@ -91,7 +91,7 @@ static int dump_mark(struct oc_dump_task *t, const struct oc_proc_fanotify_mark 
 		char *path = NULL;
 		if (!ie)
 			return -ENOMEM;
-		r = oc_fhandle_path(a, m->sdev, &m->fhandle, &path);
+		r = oc_fhandle_path(a, m->sdev, &m->fhandle, false, &path);
 		if (r < 0)
 			return oc_error_wrap(r, "mark on inode %" PRIu64, m->ino);
 		ie->i_ino = m->ino;

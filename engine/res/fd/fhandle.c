@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "res/fd/fhandle.h"
+#include "core/log.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 
@@ -83,7 +84,8 @@ static int open_handle(uint32_t kdev, union handle_buf *h, int *ret_fd)
 			strerror(-err));
 }
 
-int oc_fhandle_path(struct oc_arena *a, uint32_t kdev, const struct oc_proc_fhandle *fh, char **ret_path)
+int oc_fhandle_path(struct oc_arena *a, uint32_t kdev, const struct oc_proc_fhandle *fh, bool unlinked_ok,
+		    char **ret_path)
 {
 	union handle_buf h = {};
 	_cleanup_close_ int fd = -1;
@@ -106,8 +108,15 @@ int oc_fhandle_path(struct oc_arena *a, uint32_t kdev, const struct oc_proc_fhan
 	r = oc_proc_readlink(getpid(), proc, &path);
 	if (r < 0)
 		return r;
-	if (path[0] != '/' || stat(path, &st) < 0 || st.st_ino != want.st_ino || st.st_dev != want.st_dev)
+	size_t len = strlen(path), dlen = strlen(" (deleted)");
+	if (unlinked_ok && S_ISREG(want.st_mode) && want.st_nlink == 0 && path[0] == '/' && len > dlen &&
+	    !strcmp(path + len - dlen, " (deleted)")) {
+		/* Its ghost will stand at its old name during the restore. */
+		path[len - dlen] = '\0';
+		pr_info("a watched file is unlinked: watched on its ghost at restore (%s)", path);
+	} else if (path[0] != '/' || stat(path, &st) < 0 || st.st_ino != want.st_ino || st.st_dev != want.st_dev) {
 		return oc_error(-EOPNOTSUPP, "no path reaches it (%s: deleted, or under another mount?)", path);
+	}
 	*ret_path = oc_arena_strdup(a, path);
 	return *ret_path ? 0 : -ENOMEM;
 }

@@ -17,9 +17,11 @@
  * Dump: the path of the inode @fh names on device @kdev (the kernel's
  * dev_t, as fdinfo prints it), checked to reach that very inode; a copy
  * in @a.  -EOPNOTSUPP when no path reaches it (deleted, or hidden under
- * another mount).
+ * another mount); but with @unlinked_ok an unlinked regular file gives the
+ * name it had (which its ghost has at restore, when the tree holds it open).
  */
-int oc_fhandle_path(struct oc_arena *a, uint32_t kdev, const struct oc_proc_fhandle *fh, char **ret_path);
+int oc_fhandle_path(struct oc_arena *a, uint32_t kdev, const struct oc_proc_fhandle *fh, bool unlinked_ok,
+		    char **ret_path);
 
 /* Dump: the fh_entry of @fh (16 words at least) with @path. */
 FhEntry *oc_fhandle_entry(struct oc_arena *a, const struct oc_proc_fhandle *fh, char *path);

@@ -27,6 +27,8 @@
 #include "remap-file-path.pb-c.h"
 
 #define DELETED_SUFFIX " (deleted)"
+/* A ghost whose old name is taken again gets this name beside it. */
+#define GHOST_SUFFIX ".ocicr-ghost-"
 /* Unlinked files larger than this are refused rather than copied. */
 #define GHOST_LIMIT (64ull << 20)
 
@@ -41,9 +43,77 @@ static bool strip_deleted(char *path)
 	return false;
 }
 
+/* Copy @len bytes of @fd from @off into @img. */
+static int ghost_copy_out(struct oc_img *img, int fd, off_t off, uint64_t len)
+{
+	char buf[65536];
+
+	while (len) {
+		ssize_t n = pread(fd, buf, MIN(len, sizeof(buf)), off);
+		if (n < 0)
+			return oc_error_errno(-errno, "cannot read unlinked file");
+		if (n == 0)
+			return oc_error(-EIO, "unlinked file: %" PRIu64 " bytes short at %lld (shrunk?)", len,
+					(long long)off);
+		int r = oc_img_write_raw(img, buf, n);
+		if (r < 0)
+			return r;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * A sparse file's data runs, each a ghost_chunk_entry and its bytes, as
+ * CRIU writes them: its holes stay holes (and a large file with little
+ * data in it fits a ghost limit).
+ */
+static int ghost_copy_chunks(struct oc_img *img, int fd, off_t size)
+{
+	for (off_t off = 0; off < size;) {
+		off_t data = lseek(fd, off, SEEK_DATA);
+		if (data < 0 && errno == ENXIO)
+			break;
+		if (data < 0)
+			return oc_error_errno(-errno, "unlinked file: SEEK_DATA");
+		if (data >= size)
+			break;
+		off_t hole = lseek(fd, data, SEEK_HOLE);
+		if (hole < 0)
+			return oc_error_errno(-errno, "unlinked file: SEEK_HOLE");
+		hole = MIN(hole, size);
+		GhostChunkEntry ce = GHOST_CHUNK_ENTRY__INIT;
+		ce.off = data;
+		ce.len = hole - data;
+		int r = oc_img_write_entry(img, &ce.base);
+		if (r < 0)
+			return r;
+		r = ghost_copy_out(img, fd, data, ce.len);
+		if (r < 0)
+			return r;
+		off = hole;
+	}
+	return 0;
+}
+
 /* Save the contents of an unlinked file and map its id to the ghost. */
+/* The task's offset in a file we share its open file with, put back. */
+struct saved_pos {
+	int fd;
+	off_t pos;
+};
+
+static void saved_pos_restore(struct saved_pos *p)
+{
+	if (p->pos >= 0)
+		lseek(p->fd, p->pos, SEEK_SET);
+}
+
 static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st)
 {
+	/* SEEK_HOLE and SEEK_DATA move the offset the task sees. */
+	_cleanup_(saved_pos_restore) struct saved_pos pos = { fd, lseek(fd, 0, SEEK_CUR) };
 	struct oc_arena *a = ctx->arena;
 	GhostFileEntry ge = GHOST_FILE_ENTRY__INIT;
 	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
@@ -53,12 +123,16 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 
 	if (!S_ISREG(st->st_mode))
 		return oc_error(-EOPNOTSUPP, "unlinked non-regular files are not supported");
+	/* What it holds counts, as with CRIU: not the holes of a sparse one. */
 	uint64_t limit = ctx->opts->ghost_limit ? ctx->opts->ghost_limit : GHOST_LIMIT;
-	if ((uint64_t)st->st_size > limit)
+	uint64_t held = MIN((uint64_t)st->st_size, (uint64_t)st->st_blocks * 512);
+	if (held > limit)
 		return oc_error(-EFBIG,
 				"unlinked file of %" PRIu64 " bytes is over the ghost limit of %" PRIu64
 				" bytes (--ghost-limit raises it)",
-				(uint64_t)st->st_size, limit);
+				held, limit);
+	off_t first_hole = lseek(fd, 0, SEEK_HOLE);
+	bool sparse = first_hole >= 0 && first_hole < st->st_size;
 
 	ge.uid = st->st_uid;
 	ge.gid = st->st_gid;
@@ -75,6 +149,8 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 	ge.mtim = &mtim;
 	ge.has_size = true;
 	ge.size = st->st_size;
+	ge.has_chunks = sparse;
+	ge.chunks = sparse;
 
 	r = oc_img_create(ctx->dir, OC_IMG_GHOST_FILE, remap_id, &img);
 	if (r < 0)
@@ -82,18 +158,9 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 	r = oc_img_write_entry(img, &ge.base);
 	if (r < 0)
 		return r;
-	char buf[65536];
-	for (off_t off = 0; off < st->st_size;) {
-		ssize_t n = pread(fd, buf, sizeof(buf), off);
-		if (n < 0)
-			return oc_error_errno(-errno, "cannot read unlinked file");
-		if (n == 0)
-			break;
-		r = oc_img_write_raw(img, buf, n);
-		if (r < 0)
-			return r;
-		off += n;
-	}
+	r = sparse ? ghost_copy_chunks(img, fd, st->st_size) : ghost_copy_out(img, fd, 0, st->st_size);
+	if (r < 0)
+		return r;
 	r = oc_img_commit(img);
 	if (r < 0)
 		return r;
@@ -303,6 +370,54 @@ const struct oc_fd_kind oc_fd_kind_memfd = {
 
 /* ---- restore ------------------------------------------------------------ */
 
+/* Copy @len bytes of @img to @fd at @off. */
+static int ghost_copy_in(struct oc_img *img, int fd, uint64_t off, uint64_t len, const char *path)
+{
+	char buf[65536];
+
+	while (len) {
+		size_t n = MIN(len, (uint64_t)sizeof(buf));
+		int r = oc_img_read_raw(img, buf, n);
+		if (r < 0)
+			return r;
+		if (pwrite(fd, buf, n, off) != (ssize_t)n)
+			return oc_error_errno(-errno, "cannot write %s", path);
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * The contents: runs of data with holes between them (chunks), or all of
+ * it, of the given size or (CRIU's images without one) to the image's end.
+ */
+static int ghost_fill(struct oc_img *img, const GhostFileEntry *ge, int fd, const char *path)
+{
+	if (!(ge->has_chunks && ge->chunks)) {
+		uint64_t size = ge->has_size ? ge->size : oc_img_size(img) - oc_img_offset(img);
+		return ghost_copy_in(img, fd, 0, size, path);
+	}
+	uint64_t size = ge->has_size ? ge->size : 0;
+	for (;;) {
+		ProtobufCMessage *m = NULL;
+		int r = oc_img_read_entry(img, &ghost_chunk_entry__descriptor, &m);
+		if (r <= 0)
+			return r < 0 ? r : ftruncate(fd, size) < 0 ? oc_error_errno(-errno, "cannot size %s", path) : 0;
+		GhostChunkEntry *ce = (GhostChunkEntry *)m;
+		uint64_t off = ce->off, len = ce->len;
+		protobuf_c_message_free_unpacked(m, NULL);
+		if (off > UINT64_MAX - len || (ge->has_size && off + len > size) ||
+		    len > oc_img_size(img) - oc_img_offset(img))
+			return oc_error(-EINVAL, "%s: a chunk of %" PRIu64 " bytes at %" PRIu64 " is out of bounds",
+					oc_img_name(img), len, off);
+		r = ghost_copy_in(img, fd, off, len, path);
+		if (r < 0)
+			return r;
+		size = MAX(size, off + len);
+	}
+}
+
 /* Recreate an unlinked file from its ghost image; *ret_path is its name. */
 static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t remap_id, char **ret_path)
 {
@@ -340,7 +455,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, ge->mode & 07777);
 	if (fd < 0 && errno == EEXIST) {
 		free(path);
-		if (asprintf(&path, "%s.ocicr-ghost-%u", name, remap_id) < 0) {
+		if (asprintf(&path, "%s" GHOST_SUFFIX "%u", name, remap_id) < 0) {
 			path = NULL;
 			r = -ENOMEM;
 			goto out;
@@ -351,20 +466,29 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 		r = oc_error_errno(-errno, "cannot recreate unlinked file %s", name);
 		goto out;
 	}
-	char buf[65536];
-	for (uint64_t left = size; left;) {
-		size_t chunk = MIN(left, (uint64_t)sizeof(buf));
-		r = oc_img_read_raw(img, buf, chunk);
-		if (r < 0)
-			goto out;
-		if (write(fd, buf, chunk) != (ssize_t)chunk) {
-			r = oc_error_errno(-errno, "cannot write %s", path);
-			goto out;
-		}
-		left -= chunk;
-	}
+	r = ghost_fill(img, ge, fd, path);
+	if (r < 0)
+		goto out;
 	if (fchown(fd, ge->uid, ge->gid) < 0)
 		pr_debug("ghost %s: fchown: %m", path);
+	/* After the owner: chown clears the set-id bits, and open's mode
+	 * went through our umask. */
+	if (fchmod(fd, ge->mode & 07777) < 0) {
+		r = oc_error_errno(-errno, "cannot set the mode of %s", path);
+		goto out;
+	}
+	/* Last: the writes above set the modification time. */
+	if (ge->atim || ge->mtim) {
+		struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+		if (ge->atim)
+			ts[0] = (struct timespec){ ge->atim->tv_sec, (long)ge->atim->tv_usec * 1000 };
+		if (ge->mtim)
+			ts[1] = (struct timespec){ ge->mtim->tv_sec, (long)ge->mtim->tv_usec * 1000 };
+		if (futimens(fd, ts) < 0) {
+			r = oc_error_errno(-errno, "cannot set the times of %s", path);
+			goto out;
+		}
+	}
 	*ret_path = TAKE_PTR(path);
 	r = 0;
 out:
@@ -373,6 +497,47 @@ out:
 		unlink(path);
 	protobuf_c_message_free_unpacked(m, NULL);
 	return r;
+}
+
+int oc_rst_ghost_find(const struct oc_rst_files *files, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < files->n_ghost_paths; i++) {
+		const char *g = files->ghost_paths[i];
+		if (!strncmp(g, name, len) && (!g[len] || !strncmp(g + len, GHOST_SUFFIX, strlen(GHOST_SUFFIX))))
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Keep the ghost @path (taken) until the tree's files are open, and an
+ * O_PATH fd of it for the agents, which run after it is unlinked. */
+static int ghost_keep(struct oc_rst_files *files, char *path)
+{
+	char **n = realloc(files->ghost_paths, (files->n_ghost_paths + 1) * sizeof(*n));
+	if (!n) {
+		free(path);
+		return -ENOMEM;
+	}
+	files->ghost_paths = n;
+	int *f = realloc(files->ghost_fds, (files->n_ghost_paths + 1) * sizeof(*f));
+	if (!f) {
+		free(path);
+		return -ENOMEM;
+	}
+	files->ghost_fds = f;
+	n[files->n_ghost_paths] = path;
+	f[files->n_ghost_paths] = -1;
+	files->n_ghost_paths++;
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot open %s", path);
+	fd = oc_rst_high_fd(files, fd);
+	if (fd < 0)
+		return fd;
+	f[files->n_ghost_paths - 1] = fd;
+	return 0;
 }
 
 int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd)
@@ -390,25 +555,24 @@ int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *r
 		if (!remap->has_remap_type || remap->remap_type != REMAP_TYPE__GHOST)
 			return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id, rf->name);
 		/* Each ghost is recreated once and unlinked after the fds are in. */
-		for (size_t i = 0; i < files->n_ghost_paths; i++)
-			if (strstr(files->ghost_paths[i], rf->name) == files->ghost_paths[i]) {
-				path = files->ghost_paths[i];
-				break;
-			}
-		if (path == rf->name) {
+		int made = oc_rst_ghost_find(files, rf->name);
+		if (made < 0) {
 			r = create_ghost(files, rf->name, remap->remap_id, &ghost);
 			if (r < 0)
 				return oc_error_wrap(r, "unlinked file %s", rf->name);
-			char **n = realloc(files->ghost_paths, (files->n_ghost_paths + 1) * sizeof(*n));
-			if (!n)
-				return -ENOMEM;
-			files->ghost_paths = n;
-			files->ghost_paths[files->n_ghost_paths++] = TAKE_PTR(ghost);
-			path = files->ghost_paths[files->n_ghost_paths - 1];
+			r = ghost_keep(files, TAKE_PTR(ghost));
+			if (r < 0)
+				return oc_error_wrap(r, "unlinked file %s", rf->name);
+			made = (int)files->n_ghost_paths - 1;
 		}
+		path = files->ghost_paths[made];
 	}
 
 	flags &= ~(O_CREAT | O_EXCL | O_TRUNC);
+	/* A file made with O_TMPFILE keeps it (O_DIRECTORY with it) in its
+	 * flags: it is opened again as the plain file it is now. */
+	if ((flags & O_TMPFILE) == O_TMPFILE)
+		flags &= ~O_TMPFILE;
 	fd = open(path, flags | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0 && errno == EISDIR)
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -22,7 +22,7 @@
 static const struct oc_fd_kind *const fd_kinds[] = {
 	&oc_fd_kind_pipe,    &oc_fd_kind_fifo,	  &oc_fd_kind_unix,	&oc_fd_kind_inet,      &oc_fd_kind_socket,
 	&oc_fd_kind_tty,     &oc_fd_kind_memfd,	  &oc_fd_kind_eventfd,	&oc_fd_kind_eventpoll, &oc_fd_kind_signalfd,
-	&oc_fd_kind_timerfd, &oc_fd_kind_inotify, &oc_fd_kind_fanotify, &oc_fd_kind_reg,
+	&oc_fd_kind_timerfd, &oc_fd_kind_inotify, &oc_fd_kind_fanotify, &oc_fd_kind_pidfd,     &oc_fd_kind_reg,
 };
 
 const struct oc_fd_kind *oc_fd_kind_of(FdTypes type)

@@ -96,6 +96,7 @@ extern const struct oc_fd_kind oc_fd_kind_signalfd;
 extern const struct oc_fd_kind oc_fd_kind_timerfd;
 extern const struct oc_fd_kind oc_fd_kind_inotify;
 extern const struct oc_fd_kind oc_fd_kind_fanotify;
+extern const struct oc_fd_kind oc_fd_kind_pidfd;
 
 /*
  * Is @fd an anonymous-inode file of kind @name, as its link names it
@@ -112,10 +113,11 @@ int oc_rst_set_status_flags(int fd, uint32_t flags);
 /* Is this a terminal device (handled by res/tty.c)? */
 bool oc_is_tty_dev(const struct stat *st);
 
-/* In task @t, right after its setsid(): take the terminal the images give
- * its session as controlling terminal, with its foreground group when it
- * is @t's own (res/fd/tty.c).  The tasks it makes then inherit it. */
-int oc_rst_tty_take_ctty(struct oc_rst_files *files, const struct oc_rst_task *t);
+/* In task @t, once its session and group are made (res/fd/tty.c): a
+ * session leader takes the terminal the images give its session as
+ * controlling terminal, before it makes any task (they inherit it); a group
+ * leader whose group had the terminal's foreground takes it again. */
+int oc_rst_tty_session(struct oc_rst_files *files, const struct oc_rst_task *t);
 
 /*
  * res/pipe.c, for pipes and FIFOs: queue the unread bytes of the pipe that

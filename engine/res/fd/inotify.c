@@ -6,8 +6,10 @@
  * fdinfo names a watched inode by device, inode number and file handle.
  * The dump opens the handle (open_by_handle_at on a mount of that device)
  * and records the path it reaches, checked to be the same inode, as CRIU
- * does in f_handle.path; a watched inode no path reaches (deleted, hidden
- * under another mount) fails the dump.  The restore watches the path, or
+ * does in f_handle.path; a watched inode no path reaches (hidden under
+ * another mount) fails the dump.  A watched regular file that was unlinked
+ * keeps the name it had: the tree holds it open, so it is a ghost
+ * (file_reg.c), recreated at that name, and the watch goes on the ghost.  The restore watches the path, or
  * the handle when an image has no path, in the owner task once its fds
  * are installed: by then the coordinator opened every file of the tree,
  * and those opens would otherwise show as events.
@@ -74,7 +76,7 @@ static int inotify_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t 
 		char *path = NULL;
 		if (!we)
 			return -ENOMEM;
-		r = oc_fhandle_path(a, w->sdev, &w->fhandle, &path);
+		r = oc_fhandle_path(a, w->sdev, &w->fhandle, true, &path);
 		if (r < 0)
 			return oc_error_wrap(r, "watch %d on inode %" PRIu64, w->wd, w->ino);
 		we->id = e->id;
@@ -99,20 +101,25 @@ static int inotify_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t 
 /* ---- restore ------------------------------------------------------------ */
 
 /* Add one watch so that it gets number we->wd; *fell_back if by add/remove. */
-static int add_watch(int ifd, const InotifyWdEntry *we, bool *fell_back)
+static int add_watch(const struct oc_rst_files *files, int ifd, const InotifyWdEntry *we, bool *fell_back)
 {
 	_cleanup_close_ int target = -1;
 	uint32_t mask = we->mask & WATCH_MASK;
+	/* Watching the magic link watches the inode it points to. */
 	char proc[64];
 	int r, wd;
 
 	if (we->wd < 1 || we->wd > INT_MAX)
 		return oc_error(-EINVAL, "watch descriptor %u is out of range", we->wd);
-	r = oc_fhandle_open(we->f_handle, we->s_dev, &target);
-	if (r < 0)
+	/* A watched file that was unlinked: on its ghost, unlinked again by
+	 * now, through the fd the coordinator left us. */
+	int ghost = we->f_handle->path ? oc_rst_ghost_find(files, we->f_handle->path) : -1;
+	if (ghost >= 0 && files->ghost_fds[ghost] >= 0)
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", files->ghost_fds[ghost]);
+	else if ((r = oc_fhandle_open(we->f_handle, we->s_dev, &target)) < 0)
 		return r;
-	/* Watching the magic link watches the inode it points to. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", target);
+	else
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", target);
 
 	bool set = ioctl(ifd, INOTIFY_IOC_SETNEXTWD, (unsigned long)we->wd) == 0;
 	if (!set && errno != ENOTTY)
@@ -180,7 +187,7 @@ static int inotify_setup(struct oc_rst_agent *ag, FileEntry *fe, int fd)
 	memcpy(wds, e->wd, e->n_wd * sizeof(*wds));
 	qsort(wds, e->n_wd, sizeof(*wds), cmp_wd);
 	for (size_t i = 0; i < e->n_wd; i++) {
-		r = add_watch(fd, wds[i], &fell_back);
+		r = add_watch(ag->files, fd, wds[i], &fell_back);
 		if (r < 0)
 			return oc_error_wrap(r, "inotify %u: watch %u on %s", fe->id, wds[i]->wd,
 					     wds[i]->f_handle->path ? wds[i]->f_handle->path : "(a file handle)");

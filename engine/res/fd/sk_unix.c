@@ -129,6 +129,8 @@ struct oc_unix_dump {
 	size_t n;
 	uint32_t *held; /* inodes of the sockets the tree holds, sorted */
 	size_t n_held;
+	uint32_t *external; /* outside peers given an entry (--ext-unix-sk) */
+	size_t n_external;
 };
 
 static int cmp_u32(const void *a, const void *b)
@@ -497,8 +499,52 @@ static int resolve_name(struct oc_arena *a, int sk, const struct sk_diag *d, Uni
 	return 0;
 }
 
+/*
+ * --ext-unix-sk: the named datagram socket @p outside the tree, which a
+ * socket of the tree is connected to, gets an entry of its own (once),
+ * marked external: the restore connects to its name again.
+ */
+static int add_external_peer(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, const struct sk_diag *p)
+{
+	struct oc_arena *a = ctx->arena;
+	char nb[128];
+
+	for (size_t i = 0; i < u->n_external; i++)
+		if (u->external[i] == p->ino)
+			return 0;
+	if (!p->namelen || (p->name[0] != '/' && p->name[0] != '\0'))
+		return oc_error(-EOPNOTSUPP, "connected to a socket outside the tree by the relative name %s",
+				name_str(p->name, p->namelen, nb, sizeof(nb)));
+	FileEntry *fe = OC_ARENA_MSG(a, FileEntry, FILE_ENTRY__INIT);
+	UnixSkEntry *ue = OC_ARENA_MSG(a, UnixSkEntry, UNIX_SK_ENTRY__INIT);
+	FownEntry *fown = OC_ARENA_MSG(a, FownEntry, FOWN_ENTRY__INIT);
+	SkOptsEntry *opts = OC_ARENA_MSG(a, SkOptsEntry, SK_OPTS_ENTRY__INIT);
+	uint32_t *ext = oc_arena_alloc(a, (u->n_external + 1) * sizeof(*ext));
+	if (!fe || !ue || !fown || !opts || !ext)
+		return -ENOMEM;
+	ue->id = oc_dump_new_file_id(ctx);
+	ue->ino = p->ino;
+	ue->type = p->type;
+	ue->state = p->state;
+	ue->uflags = USK_EXTERN;
+	ue->name.data = p->name;
+	ue->name.len = p->namelen;
+	ue->fown = fown;
+	ue->opts = opts;
+	fe->type = FD_TYPES__UNIXSK;
+	fe->id = ue->id;
+	fe->usk = ue;
+	int r = oc_dump_add_file(ctx, fe);
+	if (r < 0)
+		return r;
+	memcpy(ext, u->external, u->n_external * sizeof(*ext));
+	ext[u->n_external++] = p->ino;
+	u->external = ext;
+	return 0;
+}
+
 /* Where the other end is; a connection the tree cannot take along fails. */
-static int check_peer(const struct oc_unix_dump *u, const struct sk_diag *d, UnixSkEntry *ue)
+static int check_peer(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, const struct sk_diag *d, UnixSkEntry *ue)
 {
 	const struct sk_diag *p = find_diag(u, d->peer);
 	char nb[128];
@@ -517,12 +563,18 @@ static int check_peer(const struct oc_unix_dump *u, const struct sk_diag *d, Uni
 		ue->peer = 0;
 		return 0;
 	}
+	if (p && !held(u, p->ino) && d->type == SOCK_DGRAM && ctx->opts->ext_unix_sk) {
+		ue->peer = p->ino;
+		return add_external_peer(ctx, u, p);
+	}
 	if (p) {
 		if (!held(u, p->ino))
 			return oc_error(-EOPNOTSUPP,
 					"a %s socket connected to one outside the dumped tree (inode "
-					"%u, %s)",
-					type_name(d->type), p->ino, name_str(p->name, p->namelen, nb, sizeof(nb)));
+					"%u, %s)%s",
+					type_name(d->type), p->ino, name_str(p->name, p->namelen, nb, sizeof(nb)),
+					d->type == SOCK_DGRAM ? ": dump with --ext-unix-sk to connect to it again"
+							      : "");
 		if (p->peer != d->ino && (d->type != SOCK_DGRAM || !p->namelen))
 			return oc_error(-EOPNOTSUPP,
 					"connected to socket %u, which is connected elsewhere and "
@@ -588,7 +640,7 @@ static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	ue->name.len = d->namelen;
 	ue->has_shutdown = true;
 	ue->shutdown = d->shutdown & SK_SHUT_BOTH;
-	r = check_peer(u, d, ue);
+	r = check_peer(ctx, u, d, ue);
 	if (r < 0)
 		return r;
 	r = resolve_name(a, fd->local, d, ue);
@@ -693,6 +745,7 @@ struct rsk {
 	struct rsk *peer; /* the entry ue->peer names */
 	int fd;		  /* the socket, once made */
 	int stand_in;	  /* the other half of a pair whose real peer is gone */
+	bool external;	  /* outside the tree (--ext-unix-sk): only its name */
 };
 
 /* A path moved aside while we use its name, and put back at the end. */
@@ -1195,7 +1248,7 @@ static int queue_sender(struct rst_unix *ru, struct rsk *s, int *ret_fd, bool *r
 		*ret_fd = s->peer->fd;
 		return 0;
 	}
-	if (s->ue->type != SOCK_DGRAM || !s->ue->name.len)
+	if (s->ue->type != SOCK_DGRAM || !s->ue->name.len || (s->peer && s->peer->external))
 		return oc_error(-EINVAL, "unix socket %u (%s) has queued data but no peer to send it", s->ue->ino,
 				ue_name(s->ue, nb, sizeof(nb)));
 	*ret_to_addr = true;
@@ -1308,6 +1361,11 @@ static int collect(struct rst_unix *ru)
 		const UnixSkEntry *ue = s->ue;
 		if (ue->type != SOCK_STREAM && ue->type != SOCK_DGRAM && ue->type != SOCK_SEQPACKET)
 			return oc_error(-EOPNOTSUPP, "unix socket %u is of type %u", ue->ino, ue->type);
+		/* A named datagram socket outside the tree: connected to by name. */
+		if (ue->uflags == USK_EXTERN && ue->type == SOCK_DGRAM && ue->name.len && !ue->peer) {
+			s->external = true;
+			continue;
+		}
 		if (ue->uflags & (USK_EXTERN | USK_SERVICE | USK_CALLBACK | USK_INHERIT))
 			return oc_error(-EOPNOTSUPP,
 					"unix socket %u (%s) is external to the image (uflags 0x%x), "
@@ -1343,7 +1401,7 @@ static int connect_peers(struct rst_unix *ru, bool to_listeners)
 {
 	for (size_t i = 0; i < ru->n; i++) {
 		struct rsk *s = &ru->sks[i];
-		if (!s->peer || is_pair(s) || (s->peer->ue->state == SK_LISTEN) != to_listeners)
+		if (!s->peer || is_pair(s) || (s->peer->ue->state == SK_LISTEN && !s->peer->external) != to_listeners)
 			continue;
 		int r = connect_to(s->fd, s->peer->ue);
 		if (r < 0)
@@ -1360,12 +1418,13 @@ static int run_stage(struct rst_unix *ru, enum unix_stage stage)
 	case UNIX_LISTENERS:
 		r = collect(ru);
 		for (size_t i = 0; r >= 0 && i < ru->n; i++)
-			if (ru->sks[i].ue->state == SK_LISTEN)
+			if (ru->sks[i].ue->state == SK_LISTEN && !ru->sks[i].external)
 				r = make_listener(ru, &ru->sks[i]);
 		break;
 	case UNIX_SOCKETS:
 		for (size_t i = 0; r >= 0 && i < ru->n; i++)
-			r = make_socket(ru, &ru->sks[i]);
+			if (!ru->sks[i].external)
+				r = make_socket(ru, &ru->sks[i]);
 		break;
 	case UNIX_DGRAM_PEERS:
 		r = connect_peers(ru, false);
@@ -1375,11 +1434,13 @@ static int run_stage(struct rst_unix *ru, enum unix_stage stage)
 		break;
 	case UNIX_QUEUES:
 		for (size_t i = 0; r >= 0 && i < ru->n; i++)
-			r = send_queue(ru, &ru->sks[i]);
+			if (!ru->sks[i].external)
+				r = send_queue(ru, &ru->sks[i]);
 		break;
 	case UNIX_OPTIONS:
 		for (size_t i = 0; r >= 0 && i < ru->n; i++)
-			r = finish_socket(&ru->sks[i]);
+			if (!ru->sks[i].external)
+				r = finish_socket(&ru->sks[i]);
 		break;
 	case _UNIX_STAGES:
 		break;
@@ -1403,7 +1464,8 @@ static int hand_out(struct oc_rst_files *files)
 	int r = 0;
 
 	for (size_t i = 0; r >= 0 && i < ru->n; i++)
-		r = oc_rst_file_opened(files, ru->sks[i].fe->id, TAKE_FD(ru->sks[i].fd), NULL);
+		if (!ru->sks[i].external)
+			r = oc_rst_file_opened(files, ru->sks[i].fe->id, TAKE_FD(ru->sks[i].fd), NULL);
 	unix_fini(files);
 	return r;
 }

@@ -236,11 +236,104 @@ static int classify(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 	if (index >= MAX_PTY_INDEX)
 		return oc_error(-EOPNOTSUPP, "%s: pty index %d is too big", fd->link, index);
 	*ret_id = index << 1;
-	if (!o->shell_job && !o->orphan_pts_master && !tree_holds_master(ctx, index))
+	/* A hung-up slave (its master closed) comes back hung up: no master
+	 * is needed for it. */
+	struct termios tio;
+	bool hung_up = tcgetattr(fd->local, &tio) < 0 && errno == EIO;
+	if (!hung_up && !o->shell_job && !o->orphan_pts_master && !tree_holds_master(ctx, index))
 		return oc_error(-EPERM,
 				"%s: a pty whose master is outside the tree: dump with --external %s (then "
 				"restore with --inherit-fd fd[N]:%s) or with --shell-job",
 				fd->link, key, key);
+	return 0;
+}
+
+#define QUEUED_MAX 16384 /* CRIU's bound on a pty's queued bytes */
+
+/* Read what is queued for @fd to read (whole lines in canonical mode, as
+ * a read gets them), at most QUEUED_MAX bytes.  A master in packet mode
+ * puts a status byte before each read's data: dropped. */
+static ssize_t read_queued(int fd, uint8_t *buf, bool packet)
+{
+	size_t len = 0;
+	int avail;
+
+	while (len < QUEUED_MAX && ioctl(fd, FIONREAD, &avail) == 0 && avail > 0) {
+		size_t want = MIN((size_t)avail, QUEUED_MAX - len);
+		ssize_t n = read(fd, buf + len, want + packet);
+		if (n <= 0)
+			break;
+		if (packet) {
+			if (buf[len] != 0) /* TIOCPKT_DATA: else status only */
+				continue;
+			memmove(buf + len, buf + len + 1, n - 1);
+			n--;
+		}
+		len += n;
+	}
+	return len;
+}
+
+/* Write @len bytes into @fd (an end of a pty) with the terminal's
+ * processing that would change them off: output processing, echo and
+ * signals; the termios is put back after. */
+static void write_raw(int fd, int any_end, const uint8_t *data, size_t len)
+{
+	struct termios was, raw;
+	bool changed = tcgetattr(any_end, &was) == 0;
+
+	if (changed) {
+		raw = was;
+		raw.c_oflag &= ~OPOST;
+		raw.c_lflag &= ~(ECHO | ECHOE | ECHOK | ECHONL | ECHOCTL | ECHOKE | ISIG);
+		changed = tcsetattr(any_end, TCSANOW, &raw) == 0;
+	}
+	for (size_t done = 0; done < len;) {
+		ssize_t n = write(fd, data + done, len - done);
+		if (n <= 0)
+			break;
+		done += n;
+	}
+	if (changed)
+		tcsetattr(any_end, TCSANOW, &was);
+}
+
+/*
+ * The bytes queued in a pty pair whose master is in the tree (CRIU's
+ * tty-data.img: each entry names the end that was to read them).  Read
+ * from each end and written back at once through the other, so the tree
+ * finds them where they were whatever becomes of the dump.
+ */
+static int dump_queued(struct oc_dump_ctx *ctx, int master, uint32_t master_id, bool packet)
+{
+	_cleanup_close_ int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	struct {
+		int from, to;
+		uint32_t id;
+	} ends[2] = { { master, slave, master_id }, { slave, master, master_id & ~1u } };
+
+	if (slave < 0)
+		return 0; /* a locked pty: nothing can have been written */
+	for (int e = 0; e < 2; e++) {
+		uint8_t *buf = oc_arena_alloc(ctx->arena, QUEUED_MAX);
+		ssize_t len;
+
+		if (!buf)
+			return -ENOMEM;
+		len = read_queued(ends[e].from, buf, packet && e == 0);
+		if (len <= 0)
+			continue;
+		write_raw(ends[e].to, slave, buf, len);
+		TtyDataEntry *td = OC_ARENA_MSG(ctx->arena, TtyDataEntry, TTY_DATA_ENTRY__INIT);
+		if (!td)
+			return -ENOMEM;
+		td->tty_id = ends[e].id;
+		td->data.data = buf;
+		td->data.len = len;
+		int r = oc_dump_queue(ctx, OC_IMG_TTY_DATA, &td->base, NULL);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -276,8 +369,16 @@ static int dump_info(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t id,
 			return oc_error_errno(-errno, "tcgetattr on %s", fd->link);
 		return oc_dump_queue(ctx, OC_IMG_TTY_INFO, &ti->base, NULL);
 	}
-	if (!tty_is_master(id))
+	if (!tty_is_master(id)) {
 		tty_session(t, fd->st.st_rdev, &ti->sid, &ti->pgrp);
+	} else {
+		/* Through a master anyone may ask for the slave's session. */
+		pid_t sid = 0, pgrp = 0;
+		if (ioctl(fd->local, TIOCGSID, &sid) == 0 && sid > 0)
+			ti->sid = oc_dump_vpid(ctx, sid);
+		if (ioctl(fd->local, TIOCGPGRP, &pgrp) == 0 && pgrp > 0)
+			ti->pgrp = oc_dump_vpid(ctx, pgrp);
+	}
 	if (tty_is_master(id)) {
 		ti->locked = ioctl(fd->local, TIOCGPTLCK, &flag) == 0 && flag;
 		ti->packet_mode = ioctl(fd->local, TIOCGPKT, &flag) == 0 && flag;
@@ -295,6 +396,11 @@ static int dump_info(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t id,
 	ws->ws_xpixel = w.ws_xpixel;
 	ws->ws_ypixel = w.ws_ypixel;
 	ti->winsize = ws;
+	if (type == TTY_TYPE__PTY && tty_is_master(id)) {
+		int r = dump_queued(ctx, fd->local, id, ti->packet_mode);
+		if (r < 0)
+			return r;
+	}
 	return oc_dump_queue(ctx, OC_IMG_TTY_INFO, &ti->base, NULL);
 }
 
@@ -382,10 +488,14 @@ static const char *tty_path(struct oc_rst_ctx *ctx, const TtyFileEntry *tf)
 	return rfe && rfe->reg ? rfe->reg->name : NULL;
 }
 
-/* termios, locked termios (needs CAP_SYS_ADMIN: best effort), window size. */
-static int restore_settings(int fd, const TtyInfoEntry *ti)
+/* termios, locked termios (needs CAP_SYS_ADMIN: best effort), window size,
+ * and for a pty slave of ours its owner (the devpts node's). */
+static int restore_settings(int fd, const TtyInfoEntry *ti, bool own_slave)
 {
 	struct termios tio;
+
+	if (own_slave && ti->has_uid && ti->has_gid && fchown(fd, ti->uid, ti->gid) < 0)
+		return oc_error_errno(-errno, "cannot give the terminal to %u:%u", ti->uid, ti->gid);
 
 	if (ti->termios) {
 		load_termios(ti->termios, &tio);
@@ -539,6 +649,11 @@ static int open_pair_end(struct oc_rst_files *files, FileEntry *fe, const TtyInf
 			return fd;
 		if (got != index)
 			pr_warn("pty %d comes back as pty %d: that index is taken", index, got);
+		r = oc_rst_set_status_flags(fd, fe->tty->flags);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
 		int pkt = ti->packet_mode;
 		if (pkt && ioctl(fd, TIOCPKT, &pkt) < 0) {
 			r = oc_error_errno(-errno, "pty %d: cannot set packet mode", index);
@@ -562,6 +677,23 @@ static int open_pair_end(struct oc_rst_files *files, FileEntry *fe, const TtyInf
 	return 0;
 }
 
+/* A slave that was hung up: one of a new pty whose master is closed. */
+static int open_hung_up(FileEntry *fe, int *ret_fd)
+{
+	int got, master = open_master(NULL, 0, O_RDWR, &got), fd;
+
+	if (master < 0)
+		return master;
+	fd = ioctl(master, TIOCGPTPEER, (fe->tty->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		fd = oc_error_errno(-errno, "cannot open the slave of a new pty");
+	close(master);
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	return 0;
+}
+
 static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
 	struct oc_rst_ctx *ctx = files->ctx;
@@ -577,13 +709,16 @@ static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	/* As CRIU: an inherited fd stands in for any terminal of that name. */
 	tty_key(key, sizeof(key), ti->rdev, ti->has_dev ? ti->dev : 0);
 	fd = oc_rst_inherited_fd(ctx, key);
-	if (fd >= 0) {
+	bool inherited = fd >= 0;
+	if (inherited) {
 		fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 		if (fd < 0)
 			return oc_error_errno(-errno, "cannot dup the inherited fd of %s", key);
 	} else if (ti->type == TTY_TYPE__EXT_TTY) {
 		return oc_error(-ENOENT, "the images hold external terminal %s: give it with --inherit-fd fd[N]:%s",
 				key, key);
+	} else if (ti->type == TTY_TYPE__PTY && !ti->termios && !tty_is_master(ti->id)) {
+		return open_hung_up(fe, ret_fd);
 	} else if (ti->type == TTY_TYPE__PTY && (tty_is_master(ti->id) || file_of_info(ctx, ti->id | 1))) {
 		r = open_pair_end(files, fe, ti, &fd);
 		if (r < 0)
@@ -601,7 +736,7 @@ static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 		return oc_error(-EOPNOTSUPP, "terminal %s (file %u) is of a kind ocicr cannot restore yet", key,
 				fe->id);
 	}
-	if ((r = restore_settings(fd, ti)) < 0) {
+	if ((r = restore_settings(fd, ti, !inherited && ti->type == TTY_TYPE__PTY && !tty_is_master(ti->id))) < 0) {
 		close(fd);
 		return oc_error_wrap(r, "%s", key);
 	}
@@ -609,33 +744,81 @@ static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	return 0;
 }
 
-int oc_rst_tty_take_ctty(struct oc_rst_files *files, const struct oc_rst_task *t)
+/* An fd of terminal @ti among the files opened for the tree, or -1. */
+static int tree_fd_of(struct oc_rst_files *files, const TtyInfoEntry *ti)
+{
+	FileEntry *fe = file_of_info(files->ctx, ti->id);
+	int fd;
+
+	return fe && oc_rst_open_file(files, fe->id, &fd) == 0 ? fd : -1;
+}
+
+int oc_rst_tty_session(struct oc_rst_files *files, const struct oc_rst_task *t)
 {
 	struct oc_rst_ctx *ctx = files->ctx;
 	const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_TTY_INFO);
-	int fd;
+	bool leader = getsid(0) == getpid(), group_leader = getpgrp() == getpid();
 
 	for (size_t i = 0; i < im->n; i++) {
 		TtyInfoEntry *ti = (TtyInfoEntry *)im->msgs[i];
-		FileEntry *fe;
-
-		if (ti->sid != (uint32_t)t->pid || tty_is_master(ti->id) || !(fe = file_of_info(ctx, ti->id)))
+		/* Only sessions the tree's own tasks lead (a shell job's root
+		 * stays in the restoring shell's). */
+		struct oc_rst_task *lt = ti->sid ? oc_rst_task_by_pid(ctx, ti->sid) : NULL;
+		if (!ti->termios || !lt || lt->pstree->sid != lt->pstree->pid ||
+		    (lt == ctx->tasks && ctx->opts->shell_job))
 			continue;
-		if (oc_rst_open_file(files, fe->id, &fd) < 0)
-			continue; /* not one of ours: the restore fails elsewhere */
-		if (ioctl(fd, TIOCSCTTY, 0) < 0)
-			return oc_error_errno(-errno, "task %d: cannot make terminal %u its controlling terminal",
-					      t->pid, ti->id);
-		if (ti->pgrp == (uint32_t)t->pid && tcsetpgrp(fd, getpid()) < 0)
-			return oc_error_errno(-errno, "task %d: cannot make its group the terminal's foreground",
-					      t->pid);
-		return 0;
+		int fd = tree_fd_of(files, ti);
+		if (fd < 0)
+			continue;
+		/* A master acts for its slave in both ioctls. */
+		if (leader && ti->sid == (uint32_t)t->pid) {
+			if (ioctl(fd, TIOCSCTTY, 0) < 0)
+				return oc_error_errno(-errno,
+						      "task %d: cannot make terminal %u its controlling terminal",
+						      t->pid, ti->id);
+		} else if (!(group_leader && ti->pgrp == (uint32_t)t->pid && getsid(0) == (pid_t)ti->sid)) {
+			continue;
+		}
+		if (ti->pgrp != (uint32_t)t->pid)
+			continue;
+		/* The foreground: a background group's member is stopped for
+		 * asking, unless SIGTTOU is held off. */
+		sigset_t ttou, was;
+		sigemptyset(&ttou);
+		sigaddset(&ttou, SIGTTOU);
+		sigprocmask(SIG_BLOCK, &ttou, &was);
+		int r = tcsetpgrp(fd, getpid());
+		int err = errno;
+		sigprocmask(SIG_SETMASK, &was, NULL);
+		if (r < 0)
+			return oc_error_errno(-err, "task %d: cannot make its group terminal %u's foreground", t->pid,
+					      ti->id);
 	}
 	return 0;
 }
 
-/* In the owner, once the fds are in: what needs every end opened (the
- * slave lock) or the session's groups (another foreground group). */
+/* The bytes that were queued in the pair of master @mi, at @master: each
+ * written into the other end, for its own end to read. */
+static void restore_queued(struct oc_rst_ctx *ctx, const TtyInfoEntry *mi, int master)
+{
+	const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_TTY_DATA);
+	_cleanup_close_ int slave = -1;
+
+	for (size_t i = 0; i < im->n; i++) {
+		TtyDataEntry *td = (TtyDataEntry *)im->msgs[i];
+
+		if (td->tty_id != mi->id && td->tty_id != (mi->id & ~1u))
+			continue;
+		if (slave < 0)
+			slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+		if (slave < 0)
+			return;
+		write_raw(td->tty_id == mi->id ? slave : master, slave, td->data.data, td->data.len);
+	}
+}
+
+/* In the owner, once the fds are in: what needs every end opened (queued
+ * bytes, the slave lock). */
 static int tty_setup(struct oc_rst_agent *ag, FileEntry *fe, int fd)
 {
 	TtyInfoEntry *ti = find_info(ag->ctx, fe->tty->tty_info_id);
@@ -643,21 +826,11 @@ static int tty_setup(struct oc_rst_agent *ag, FileEntry *fe, int fd)
 
 	if (!ti)
 		return 0;
+	/* Once a pair: in the setup of its first master file. */
+	if (ti->type == TTY_TYPE__PTY && tty_is_master(ti->id) && file_of_info(ag->ctx, ti->id) == fe)
+		restore_queued(ag->ctx, ti, fd);
 	if (ti->type == TTY_TYPE__PTY && tty_is_master(ti->id) && ti->locked && ioctl(fd, TIOCSPTLCK, &one) < 0)
 		return oc_error_errno(-errno, "cannot lock pty %u", tty_index_of(ti->id));
-	if (!tty_is_master(ti->id) && ti->sid && ti->pgrp && getsid(0) == (pid_t)ti->sid &&
-	    tcgetpgrp(fd) != (pid_t)ti->pgrp) {
-		/* A member of a background group is stopped for this
-		 * unless SIGTTOU is held off. */
-		sigset_t ttou, was;
-		sigemptyset(&ttou);
-		sigaddset(&ttou, SIGTTOU);
-		sigprocmask(SIG_BLOCK, &ttou, &was);
-		if (tcsetpgrp(fd, ti->pgrp) < 0)
-			oc_agent_warn(ag, "terminal %u: cannot give the foreground to group %u: %s", ti->id, ti->pgrp,
-				      strerror(errno));
-		sigprocmask(SIG_SETMASK, &was, NULL);
-	}
 	return 0;
 }
 
@@ -668,5 +841,5 @@ const struct oc_fd_kind oc_fd_kind_tty = {
 	.dump = tty_dump,
 	.open = tty_open,
 	.setup = tty_setup,
-	.setup_what = "terminal lock, foreground group",
+	.setup_what = "queued bytes, terminal lock",
 };

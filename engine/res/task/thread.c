@@ -257,6 +257,22 @@ int oc_dump_threads(struct oc_dump_task *t)
 
 /* ---- restore ------------------------------------------------------------- */
 
+int oc_rst_thread_sched(const ThreadCoreEntry *tc, pid_t tid)
+{
+	if (!tc)
+		return 0;
+	/* The policy first: a nice value is the normal policies' own. */
+	if (tc->has_sched_policy) {
+		struct sched_param sp = { .sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0 };
+		if (sched_setscheduler(tid, (int)tc->sched_policy, &sp) < 0)
+			return oc_error_errno(-errno, "thread %d: cannot set scheduling policy %u (priority %d)", tid,
+					      tc->sched_policy, sp.sched_priority);
+	}
+	if (tc->has_sched_nice && setpriority(PRIO_PROCESS, tid, tc->sched_nice) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot set nice %d", tid, tc->sched_nice);
+	return 0;
+}
+
 static void fill_creds(struct oc_rst_creds *c, const CredsEntry *ce)
 {
 	struct oc_rst_creds cur = {};
