@@ -52,7 +52,10 @@ ENGINE_SRC := $(sort $(wildcard engine/*/*.c engine/res/*/*.c arch/x86_64/*.c))
 # CRIU's options (table, parser, mapping onto the engine): a small library
 # the CLI, the RPC service and the unit tests link.
 CRIUOPT_SRC := oci/criu/opts.c oci/criu/parse.c
-OCI_SRC    := $(filter-out $(CRIUOPT_SRC),$(sort $(wildcard oci/*.c oci/criu/*.c bundle/*.c hooks/*.c)))
+# The OCI layer (bundles, runtime state, archives, root filesystem
+# changes): a small library the CLI and the unit tests link.
+BUNDLE_SRC := $(sort $(wildcard bundle/*.c))
+OCI_SRC    := $(filter-out $(CRIUOPT_SRC),$(sort $(wildcard oci/*.c oci/criu/*.c hooks/*.c)))
 # Checkpoint inspection (archives, config.dump, reports): a small library
 # the CLI and the unit tests link.
 INSPECT_SRC := $(sort $(wildcard oci/inspect/*.c))
@@ -64,6 +67,7 @@ LIB_OBJ    := $(ENGINE_SRC:%.c=$(B)/%.o) $(PB_C:%.c=%.o) $(B)/proto/pb-registry.
 OCI_OBJ    := $(OCI_SRC:%.c=$(B)/%.o) $(B)/oci/criu/rpc.pb-c.o
 INSPECT_OBJ := $(INSPECT_SRC:%.c=$(B)/%.o)
 CRIUOPT_OBJ := $(CRIUOPT_SRC:%.c=$(B)/%.o)
+BUNDLE_OBJ := $(BUNDLE_SRC:%.c=$(B)/%.o)
 
 UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
@@ -173,16 +177,21 @@ $(B)/libcriu-opts.a: $(CRIUOPT_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/ocicr: $(OCI_OBJ) $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a
+$(B)/libbundle.a: $(BUNDLE_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/ocicr: $(OCI_OBJ) $(B)/libbundle.a $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/libbundle.a $(B)/libcriu-opts.a $(B)/liboci-inspect.a \
+		$(B)/libocicr.a $(LDLIBS)
 	$(Q)ln -sf ocicr $(B)/criu
 
 # Unit tests link the testing archive, so hidden symbols are reachable.
-$(B)/tests/%: tests/unit/%.c $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr-testing.a
+$(B)/tests/%: tests/unit/%.c $(B)/libbundle.a $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr-testing.a
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(UNIT_EXTRA_OBJ) $(B)/libcriu-opts.a $(B)/liboci-inspect.a \
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(UNIT_EXTRA_OBJ) $(B)/libbundle.a $(B)/libcriu-opts.a $(B)/liboci-inspect.a \
 		$(B)/libocicr-testing.a $(LDLIBS) -lcmocka
 
 # The RPC wire is CLI code, not the library's: its test links the object.

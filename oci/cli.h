@@ -59,6 +59,10 @@ int cmd_check(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_swrk(int argc, char **argv);
+int cmd_checkpoint(int argc, char **argv);
+/* `ocicr restore --import`: cmd_restore() hands such a command line over. */
+int cmd_restore_import(int argc, char **argv);
+void restore_import_usage(FILE *out);
 
 /* The subcommand called @name, or NULL (for the criu front end's swrk). */
 const struct cli_command *cli_command_find(const char *name);

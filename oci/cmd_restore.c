@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* ocicr restore: bring a checkpointed tree back (CRIU's options, ocicr's defaults). */
 #include <stdio.h>
+#include <string.h>
 
 #include "ocicr.h"
 #include "oci/cli.h"
@@ -37,7 +38,17 @@ static void restore_usage(FILE *out)
 		     "      --display-stats        print the restore statistics\n"
 		     "  -h, --help                 this help\n\n"
 		     "Every other option of CRIU 4.2 is recognised too; one ocicr does not implement\n"
-		     "yet fails with \"not supported by ocicr yet: --OPTION\".  See ocicr(1).\n");
+		     "yet fails with \"not supported by ocicr yet: --OPTION\".  See ocicr(1).\n\n");
+	restore_import_usage(out);
+}
+
+/* A container from an archive: --import ARCHIVE, -i ARCHIVE. */
+static bool wants_import(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--import") || !strncmp(argv[i], "--import=", 9) || !strncmp(argv[i], "-i", 2))
+			return true;
+	return false;
 }
 
 int cmd_restore(int argc, char **argv)
@@ -45,6 +56,8 @@ int cmd_restore(int argc, char **argv)
 	struct criu_opts o;
 	int r;
 
+	if (wants_import(argc, argv))
+		return cmd_restore_import(argc, argv);
 	/* r >= 0: answered already (help, or a usage error). */
 	r = criu_ocicr_parse(&o, "restore", argc, argv, restore_usage);
 	if (r < 0 && !o.images_dir)

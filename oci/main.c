@@ -17,10 +17,11 @@ static int cmd_version(int argc, char **argv)
 
 static const struct cli_command commands[] = {
 	{ "check", "check what this kernel supports", cmd_check },
+	{ "checkpoint", "checkpoint a runc or crun container into an archive", cmd_checkpoint },
 	{ "diff", "show what changed between two checkpoints", cmd_diff },
 	{ "dump", "checkpoint a process tree into an images directory", cmd_dump },
 	{ "inspect", "show what a checkpoint holds, without restoring it", cmd_inspect },
-	{ "restore", "restore a process tree from an images directory", cmd_restore },
+	{ "restore", "restore a process tree, or a container from an archive (--import)", cmd_restore },
 	{ "image", "decode, encode and summarise CRIU-format images", cmd_image },
 	{ "swrk", "serve CRIU's RPC protocol on a socket (as criu swrk)", cmd_swrk },
 	{ "version", "print the version", cmd_version },

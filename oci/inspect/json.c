@@ -281,6 +281,34 @@ int ij_writer_new(FILE *out, bool pretty, struct ij_writer **ret_w)
 	return 0;
 }
 
+int ij_text(bool pretty, void (*fill)(struct ij_writer *w, const void *arg), const void *arg, char **ret_text)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	struct ij_writer *w = NULL;
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	r = ij_writer_new(f, pretty, &w);
+	if (r >= 0) {
+		fill(w, arg);
+		r = ij_writer_finish(w);
+		ij_writer_free(w);
+	}
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	if (size && buf[size - 1] == '\n')
+		buf[size - 1] = '\0';
+	*ret_text = buf;
+	return 0;
+}
+
 static void check(struct ij_writer *w, yajl_gen_status st)
 {
 	if (st != yajl_gen_status_ok && !w->err)

@@ -54,6 +54,12 @@ const char *ij_key_at(const ij_node *n, size_t i);
 struct ij_writer;
 
 int ij_writer_new(FILE *out, bool pretty, struct ij_writer **ret_w);
+/*
+ * A whole document as text: @fill writes it (with @arg); *ret_text gets it,
+ * NUL-terminated, without a final newline.
+ */
+int ij_text(bool pretty, void (*fill)(struct ij_writer *w, const void *arg), const void *arg, char **ret_text);
+
 /* Finish the document; returns the first error seen while writing. */
 int ij_writer_finish(struct ij_writer *w);
 void ij_writer_free(struct ij_writer *w);

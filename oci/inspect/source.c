@@ -190,7 +190,7 @@ static void tmpdir_release(const char *path)
 /* ---- archives ----------------------------------------------------------- */
 
 /* Printable copy of a member name for messages (names can hold anything). */
-static const char *shown(const char *name, char *buf, size_t size)
+const char *oci_archive_shown_name(const char *name, char *buf, size_t size)
 {
 	size_t i = 0;
 
@@ -257,8 +257,8 @@ static int archive_fail(struct unpack *u, const char *what)
 	const char *msg = archive_error_string(u->a);
 	char name[256];
 
-	return oc_error(-EINVAL, "damaged or truncated archive (at %s): %s", shown(what, name, sizeof(name)),
-			msg ? msg : "read error");
+	return oc_error(-EINVAL, "damaged or truncated archive (at %s): %s",
+			oci_archive_shown_name(what, name, sizeof(name)), msg ? msg : "read error");
 }
 
 static int extract_limit(struct unpack *u, const char *rel)
@@ -268,7 +268,8 @@ static int extract_limit(struct unpack *u, const char *rel)
 	return oc_error(-EFBIG,
 			"extracting %s would write more than %llu MiB to disk: refusing the archive (raise "
 			"the limit with --max-extract SIZE)",
-			shown(rel, name, sizeof(name)), (unsigned long long)(oci_limits.max_extract >> 20));
+			oci_archive_shown_name(rel, name, sizeof(name)),
+			(unsigned long long)(oci_limits.max_extract >> 20));
 }
 
 /* Write the current member's data to @rel under the extraction directory:
@@ -285,7 +286,7 @@ static int extract_ranges(struct unpack *u, struct archive_entry *e, const char 
 	fd = openat(u->dirfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0 && errno == EEXIST) {
 		char name[256];
-		return oc_error(-EINVAL, "the archive holds %s twice", shown(rel, name, sizeof(name)));
+		return oc_error(-EINVAL, "the archive holds %s twice", oci_archive_shown_name(rel, name, sizeof(name)));
 	}
 	if (fd < 0)
 		return oc_error_errno(-errno, "cannot create %s in %s", rel, u->src->tmpdir);
@@ -615,10 +616,10 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 		return oc_error(-EINVAL,
 				"unsafe archive member '%s' (absolute, or with '..'): refusing the "
 				"archive",
-				shown(name, shown_name, sizeof(shown_name)));
+				oci_archive_shown_name(name, shown_name, sizeof(shown_name)));
 	if (r < 0)
 		return oc_error(r, "archive member name too long: '%.64s...'",
-				shown(name, shown_name, sizeof(shown_name)));
+				oci_archive_shown_name(name, shown_name, sizeof(shown_name)));
 	if (!*rel)
 		return 0;
 
@@ -668,7 +669,7 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 	if (!regular) {
 		if (needed_image(base))
 			return oc_error(-EINVAL, "image %s is not a regular file in the archive",
-					shown(rel, shown_name, sizeof(shown_name)));
+					oci_archive_shown_name(rel, shown_name, sizeof(shown_name)));
 		return 0;
 	}
 	src->n_images++;

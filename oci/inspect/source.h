@@ -122,6 +122,10 @@ int oci_source_fix_error(const struct oci_source *src, int err);
  */
 int oci_archive_clean_path(const char *name, char *buf, size_t size);
 
+/* A printable copy of an archive member name for messages (names can
+ * hold control characters): at most @size - 1 bytes, in @buf. */
+const char *oci_archive_shown_name(const char *name, char *buf, size_t size);
+
 /*
  * Remove every temporary directory this process still has (async-signal
  * safe: for a signal handler, so an interrupted inspection leaves no

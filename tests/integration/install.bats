@@ -37,9 +37,13 @@ setup() {
 	assert_line 'Version: 4.2'
 	assert_line --partial 'GitID: ocicr-'
 	# What podman, runc and libcriu start: criu swrk FD.
-	python3 -c 'import google.protobuf' 2>/dev/null || skip 'swrk part: needs python3-protobuf'
+	local py
+	for py in python3 /usr/bin/python3 ''; do
+		[ -n "$py" ] && "$py" -c 'import google.protobuf' 2>/dev/null && break
+	done
+	[ -n "$py" ] || skip 'swrk part: needs python3-protobuf'
 	command -v protoc >/dev/null || skip 'swrk part: needs protoc'
-	run python3 "$BATS_TEST_DIRNAME/rpc_client.py" "$STAGE/p/lib/ocicr/criu" send 'type: VERSION'
+	run "$py" "$BATS_TEST_DIRNAME/rpc_client.py" "$STAGE/p/lib/ocicr/criu" send 'type: VERSION'
 	assert_success
 	assert_line --partial 'reply VERSION success=true'
 }

@@ -12,6 +12,7 @@
  * hung up, the owner is the same.
  */
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -37,6 +38,8 @@ static int child(const char *slave)
 	pid_t fg;
 	int fd, r = 0;
 
+	/* Sessions of their own: wl_cleanup() would not find them. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (setsid() < 0)
 		return 10;
 	fd = open(slave, O_RDWR);
@@ -49,6 +52,7 @@ static int child(const char *slave)
 		return 12;
 	if (fg == 0) {
 		close(fd); /* the master stays the only file of the pty */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		setpgid(0, 0);
 		for (;;)
 			pause();

@@ -649,6 +649,11 @@ static int open_pair_end(struct oc_rst_files *files, FileEntry *fe, const TtyInf
 			return fd;
 		if (got != index)
 			pr_warn("pty %d comes back as pty %d: that index is taken", index, got);
+		r = oc_rst_set_status_flags(fd, fe->tty->flags);
+		if (r < 0) {
+			close(fd);
+			return r;
+		}
 		int pkt = ti->packet_mode;
 		if (pkt && ioctl(fd, TIOCPKT, &pkt) < 0) {
 			r = oc_error_errno(-errno, "pty %d: cannot set packet mode", index);
