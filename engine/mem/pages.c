@@ -31,6 +31,7 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/log.h"
+#include "core/testpoint.h"
 
 #include "pagemap.pb-c.h"
 #include "vma.pb-c.h"
@@ -415,6 +416,7 @@ static int splice_from_pump(struct oc_pages_writer *w, uint64_t off, uint64_t le
 		if (!direct)
 			*w->cache_budget += want - MAX(n, 0); /* what did not go back */
 		if (n > 0) {
+			oc_testpoint("pump");
 			idle_polls = 0;
 			*(direct ? &w->direct_bytes : &w->cached_bytes) += n;
 			off += n;
@@ -944,6 +946,7 @@ static int fork_twin(struct oc_dump_task *t)
 	r = t->ctx->own_pidns ? oc_ns_outer_child(leader, mid, &mid_outer) : 0;
 	if (r >= 0)
 		r = take_new_child(mid_outer, opts | PTRACE_O_TRACECLONE);
+	oc_testpoint("twin");
 	if (r >= 0)
 		r = oc_remote_begin(mid_outer, t->syscall_ip, 0, &rs);
 	long twin = r < 0 ? r : oc_remote_call(&rs, "fork of the snapshot twin", SYS_clone, 0, TWIN_NO_STACK, 0, 0);

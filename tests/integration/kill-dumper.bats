@@ -4,11 +4,12 @@
 # children, threads, pipes and hundreds of MiB (the killtree workload),
 # and each time the tree then checks itself: memory, memory map, signal
 # masks, pipe data, and exactly the children it made (no snapshot twin).
-# This runs a few points (page copying while frozen, and after the tree
-# runs again); tests/kill-dumper.sh runs them all, bigger, including the
-# frozen steps made of remote calls, where a kill inside one call (the
-# thread is on borrowed registers for its few microseconds) or while a
-# twin is made can still harm a task: see docs/error-handling.md.
+# ocicr ptraces from a worker that the started process guards (see
+# docs/error-handling.md): a kill of ocicr lets the worker stop at its next
+# safe point and undo its work.  The short tests kill at test points of
+# ocicr's own progress (OCICR_KILL_AT: inside the Nth remote call, a twin
+# half made, a twin pumping its pages), the same on any machine, and at a
+# few log lines; tests/kill-dumper.sh runs every point, bigger.
 
 load helpers
 
@@ -72,6 +73,40 @@ kill_all() {
 	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
 }
 
+# kill_inside POINT [DUMP ARGS...]: start the tree, have ocicr SIGKILLed
+# at test point POINT (NAME#N), and have the tree check itself.
+kill_inside() {
+	local point=$1 why=
+	shift
+	wl_start killtree
+	rm -rf "$WL_DIR/img" && mkdir "$WL_DIR/img"
+	OCICR_KILL_AT=$point OCICR_KILL_PID=parent run "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o log -v4 "$@"
+	[ "$status" -eq 137 ] || why="ocicr was not killed at $point (exit $status): $output"
+	# The worker stops and undoes its work on its own.
+	[ -n "$why" ] || wait_for 60 worker_gone || why="the worker still runs 60 s after the kill at $point"
+	[ -n "$why" ] || grep -q "test point $point: SIGKILL" "$WL_DIR/img/log" ||
+		why="the log has no test point $point"
+	[ -n "$why" ] || grep -q "interrupted by SIGTERM" "$WL_DIR/img/log" ||
+		why="the worker did not stop at $point: $(tail -3 "$WL_DIR/img/log")"
+	[ -n "$why" ] || [ ! -e "$WL_DIR/img/inventory.img" ] || why="an inventory.img after the kill at $point"
+	if [ -z "$why" ]; then
+		kill -USR1 "$WL_PID" 2>/dev/null || why="the tree is gone after the kill at $point"
+		[ -n "$why" ] || wait_for 30 verdict_written "$WL_DIR/result" "$WL_PID" ||
+			why="the tree wrote no verdict after the kill at $point"
+		local verdict
+		verdict=$(cat "$WL_DIR/result" 2>/dev/null || echo "no verdict: the root is gone")
+		[ -n "$why" ] || [ "$verdict" = PASS ] || why="after the kill at $point: $verdict"
+	fi
+	wl_cleanup
+	rm -f "$BATS_TEST_TMPDIR/wl-pids"
+	echo "# ${why:-ok: SIGKILL at $point} ($*)" >&3
+	[ -z "$why" ] || KILL_FAILED="$KILL_FAILED$why"$'\n'
+}
+
+worker_gone() {
+	! pgrep -f -- "-D $WL_DIR/img" >/dev/null
+}
+
 signal_at() {
 	"$BATS_TEST_DIRNAME/signal_at.py" "$@"
 }
@@ -90,6 +125,22 @@ points() {
 
 @test "dump -R: SIGKILL of ocicr before or after the tree runs again leaves no twin and harms no task" {
 	kill_all KILL SNAP -R
+}
+
+@test "dump: SIGKILL of ocicr inside a remote call: the worker puts the registers back and stops" {
+	KILL_FAILED=
+	for point in remote#1 remote#9 remote#30; do
+		kill_inside "$point"
+	done
+	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
+}
+
+@test "dump -R: SIGKILL of ocicr inside a remote call, while a twin is made or pumps its pages harms no task" {
+	KILL_FAILED=
+	for point in remote#5 twin#1 twin#3 pump#1 pump#4; do
+		kill_inside "$point" -R
+	done
+	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
 }
 
 @test "dump -R: SIGTERM while the tree is collected leaves no snapshot twin behind as a child" {
