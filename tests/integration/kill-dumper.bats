@@ -32,6 +32,12 @@ PLAIN_LONG=("Froze@2" "dumping threads" "dumping signal handlers#2" "dumping tim
 	"dumping memory contents#1@5" "dumping memory contents#3@15" "dumping file descriptors#2"
 	"collected; ending its remote session#3")
 SNAP_SHORT=("The tree runs again" "sends#2")
+# Test points of ocicr's own progress (OCICR_KILL_AT), the same on any
+# machine: inside the Nth remote call, a twin half made, a twin pumping.
+INSIDE_PLAIN_SHORT=(remote#1 remote#9 remote#30)
+INSIDE_PLAIN_LONG=(remote#1 remote#2 remote#5 remote#9 remote#14 remote#22 remote#30 remote#45 remote#60)
+INSIDE_SNAP_SHORT=(remote#5 twin#1 twin#3 pump#1 pump#4)
+INSIDE_SNAP_LONG=(remote#3 remote#17 remote#40 twin#1 twin#2 twin#3 twin#4 pump#1 pump#2 pump#4 pump#7)
 SNAP_LONG=("dumping resource limits#2" "dumping memory contents#1@1" "dumping memory contents#3@1"
 	"dumping memory contents#4@3" "The tree runs again" "sends#1@5" "sends#3@20" "pages saved as#2")
 
@@ -76,10 +82,11 @@ kill_all() {
 # kill_inside POINT [DUMP ARGS...]: start the tree, have ocicr SIGKILLed
 # at test point POINT (NAME#N), and have the tree check itself.
 kill_inside() {
-	local point=$1 why=
+	local point=$1 why= children
 	shift
-	wl_start killtree
+	wl_start "${KILL_WL:-killtree}"
 	rm -rf "$WL_DIR/img" && mkdir "$WL_DIR/img"
+	children=$(tree_children)
 	if [ "${KILL_VIA:-}" = swrk ]; then
 		# the service's worker is its child, as the CLI's is
 		OCICR_KILL_AT=$point OCICR_KILL_PID=parent run rpc_send \
@@ -96,6 +103,8 @@ kill_inside() {
 	[ -n "$why" ] || grep -q "interrupted by SIGTERM" "$WL_DIR/img/log" ||
 		why="the worker did not stop at $point: $(tail -3 "$WL_DIR/img/log")"
 	[ -n "$why" ] || [ ! -e "$WL_DIR/img/inventory.img" ] || why="an inventory.img after the kill at $point"
+	[ -n "$why" ] || [ "$(tree_children)" = "$children" ] ||
+		why="after the kill at $point, children: $(echo $children) became $(tree_children | paste -sd' ')"
 	if [ -z "$why" ]; then
 		kill -USR1 "$WL_PID" 2>/dev/null || why="the tree is gone after the kill at $point"
 		[ -n "$why" ] || wait_for 30 verdict_written "$WL_DIR/result" "$WL_PID" ||
@@ -118,7 +127,7 @@ worker_gone() {
 # images directory on its command line).
 tracer_of_tree() {
 	local p t
-	for p in $WL_PID $(pgrep -s "$(ps -o sid= "$WL_PID")"); do
+	for p in $WL_PID $(pgrep -s "$(ps -o sid= "$WL_PID" | tr -d " ")"); do
 		t=$(tracer_of "$p" 2>/dev/null)
 		[ -z "$t" ] || [ "$t" = 0 ] || return 0
 	done
@@ -160,17 +169,17 @@ points() {
 
 @test "dump: SIGKILL of ocicr inside a remote call: the worker puts the registers back and stops" {
 	KILL_FAILED=
-	for point in remote#1 remote#9 remote#30; do
+	while read -r point; do
 		kill_inside "$point"
-	done
+	done < <(points INSIDE_PLAIN)
 	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
 }
 
 @test "dump -R: SIGKILL of ocicr inside a remote call, while a twin is made or pumps its pages harms no task" {
 	KILL_FAILED=
-	for point in remote#5 twin#1 twin#3 pump#1 pump#4; do
+	while read -r point; do
 		kill_inside "$point" -R
-	done
+	done < <(points INSIDE_SNAP)
 	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
 }
 
@@ -179,6 +188,12 @@ points() {
 	KILL_FAILED=
 	KILL_VIA=swrk kill_inside remote#9
 	KILL_VIA=swrk kill_inside twin#2 "leave_running: true"
+	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
+}
+
+@test "dump -R: SIGKILL of ocicr once a subreaper adopted twins: they are reaped from inside it while frozen" {
+	KILL_FAILED=
+	KILL_WL=tree kill_inside twin#4 -R
 	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
 }
 
