@@ -54,17 +54,26 @@ kill_at() {
 		"$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4 "$@"
 	if [ "$status" -ne 0 ] || [ "${lines[-1]}" != "signal SIG$sig" ]; then
 		why="ocicr was not stopped by SIG$sig at '$point': $output"
-	else
-		kill -USR1 "$WL_PID" 2>/dev/null || why="the tree is gone after SIG$sig at '$point'"
+	fi
+	tree_verdict "$why" "SIG$sig at '$point'" "$@"
+}
+
+# tree_verdict WHY WHAT [DUMP ARGS...]: unless the kill went wrong already
+# (WHY), have the tree check itself; report, note a failure in
+# $KILL_FAILED, and clean up.
+tree_verdict() {
+	local why=$1 what=$2 verdict
+	shift 2
+	if [ -z "$why" ]; then
+		kill -USR1 "$WL_PID" 2>/dev/null || why="the tree is gone after $what"
 		[ -n "$why" ] || wait_for 30 verdict_written "$WL_DIR/result" "$WL_PID" ||
-			why="the tree wrote no verdict after SIG$sig at '$point'"
-		local verdict
+			why="the tree wrote no verdict after $what"
 		verdict=$(cat "$WL_DIR/result" 2>/dev/null || echo "no verdict: the root is gone")
-		[ -n "$why" ] || [ "$verdict" = PASS ] || why="after SIG$sig at '$point': $verdict"
+		[ -n "$why" ] || [ "$verdict" = PASS ] || why="after $what: $verdict"
 	fi
 	wl_cleanup
 	rm -f "$BATS_TEST_TMPDIR/wl-pids"
-	echo "# ${why:-ok: SIG$sig at '$point'} ($*)" >&3
+	echo "# ${why:-ok: $what} ($*)" >&3
 	[ -z "$why" ] || KILL_FAILED="$KILL_FAILED$why"$'\n'
 }
 
@@ -105,18 +114,7 @@ kill_inside() {
 	[ -n "$why" ] || [ ! -e "$WL_DIR/img/inventory.img" ] || why="an inventory.img after the kill at $point"
 	[ -n "$why" ] || [ "$(tree_children)" = "$children" ] ||
 		why="after the kill at $point, children: $(echo $children) became $(tree_children | paste -sd' ')"
-	if [ -z "$why" ]; then
-		kill -USR1 "$WL_PID" 2>/dev/null || why="the tree is gone after the kill at $point"
-		[ -n "$why" ] || wait_for 30 verdict_written "$WL_DIR/result" "$WL_PID" ||
-			why="the tree wrote no verdict after the kill at $point"
-		local verdict
-		verdict=$(cat "$WL_DIR/result" 2>/dev/null || echo "no verdict: the root is gone")
-		[ -n "$why" ] || [ "$verdict" = PASS ] || why="after the kill at $point: $verdict"
-	fi
-	wl_cleanup
-	rm -f "$BATS_TEST_TMPDIR/wl-pids"
-	echo "# ${why:-ok: SIGKILL at $point} ($*)" >&3
-	[ -z "$why" ] || KILL_FAILED="$KILL_FAILED$why"$'\n'
+	tree_verdict "$why" "SIGKILL at $point" "$@"
 }
 
 worker_gone() {
