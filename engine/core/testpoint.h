@@ -11,8 +11,8 @@
  *
  * NAMEs: "remote" (inside a remote call: the thread's registers are
  * borrowed), "twin" (a snapshot twin half made: its parent exists, the twin
- * not yet), "pump" (a twin sending its pages).  Unset, a point costs a
- * compare.
+ * not yet), "pump" (a twin sending its pages), "image" (an image file put
+ * in place).  Unset, a point costs a compare.
  */
 #ifndef OCICR_CORE_TESTPOINT_H
 #define OCICR_CORE_TESTPOINT_H

@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/safefile.h"
+#include "core/testpoint.h"
 
 extern const ProtobufCMessageDescriptor pagemap_head__descriptor;
 
@@ -978,6 +979,7 @@ int oc_img_commit(struct oc_img *img)
 	r = imgdir_record(img->dir, img->final_name);
 	if (r < 0)
 		return r;
+	oc_testpoint("image");
 	close(img->fd);
 	img->fd = -1;
 	return 0;

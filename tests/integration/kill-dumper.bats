@@ -8,8 +8,9 @@
 # docs/error-handling.md): a kill of ocicr lets the worker stop at its next
 # safe point and undo its work.  The short tests kill at test points of
 # ocicr's own progress (OCICR_KILL_AT: inside the Nth remote call, a twin
-# half made, a twin pumping its pages), the same on any machine, and at a
-# few log lines; tests/kill-dumper.sh runs every point, bigger.
+# half made, a twin pumping its pages, an image put in place), the same on
+# any machine; tests/kill-dumper.sh runs more of them and points at log
+# lines, bigger.
 
 load helpers
 
@@ -22,24 +23,20 @@ teardown() {
 	wl_cleanup
 }
 
-# The points: a log line (TEXT#N: its Nth time, TEXT@MS: MS ms after it).
-# In a plain dump every point is before the tree is let go (killed).
-# The short points have room after them on a fast machine too: a 64 MiB
-# task is copied in under 10 ms when the machine is quiet, so a point must
-# leave whole tasks to go, not milliseconds.
-PLAIN_SHORT=("dumping memory contents#1" "dumping memory contents#3")
+# The long run's points at a log line (TEXT#N: its Nth time, TEXT@MS: MS
+# ms after it).  In a plain dump every point is before the tree is let go
+# (killed).
 PLAIN_LONG=("Froze@2" "dumping threads" "dumping signal handlers#2" "dumping timers#3" "dumping memory map#4"
 	"dumping memory contents#1@5" "dumping memory contents#3@15" "dumping file descriptors#2"
 	"collected; ending its remote session#3")
-SNAP_SHORT=("The tree runs again" "sends#2")
+SNAP_LONG=("dumping resource limits#2" "dumping memory contents#1@1" "dumping memory contents#3@1"
+	"dumping memory contents#4@3" "The tree runs again" "sends#1@5" "sends#3@20" "pages saved as#2")
 # Test points of ocicr's own progress (OCICR_KILL_AT), the same on any
 # machine: inside the Nth remote call, a twin half made, a twin pumping.
 INSIDE_PLAIN_SHORT=(remote#1 remote#9 remote#30)
 INSIDE_PLAIN_LONG=(remote#1 remote#2 remote#5 remote#9 remote#14 remote#22 remote#30 remote#45 remote#60)
 INSIDE_SNAP_SHORT=(remote#5 twin#1 twin#3 pump#1 pump#4)
 INSIDE_SNAP_LONG=(remote#3 remote#17 remote#40 twin#1 twin#2 twin#3 twin#4 pump#1 pump#2 pump#4 pump#7)
-SNAP_LONG=("dumping resource limits#2" "dumping memory contents#1@1" "dumping memory contents#3@1"
-	"dumping memory contents#4@3" "The tree runs again" "sends#1@5" "sends#3@20" "pages saved as#2")
 
 # kill_at SIG POINT [DUMP ARGS...]: start the tree, signal the dumper at
 # POINT, and have the tree check itself; 1 (with why in $KILL_FAILED) if
@@ -52,7 +49,8 @@ kill_at() {
 	mkdir "$WL_DIR/img"
 	run signal_at line "$point" "$sig" "$WL_DIR/log" -- \
 		"$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4 "$@"
-	if [ "$status" -ne 0 ] || [ "${lines[-1]}" != "signal SIG$sig" ]; then
+	# The worker's own message may come after signal_at's last line.
+	if [ "$status" -ne 0 ] || ! printf '%s\n' "${lines[@]}" | grep -qx "signal SIG$sig"; then
 		why="ocicr was not stopped by SIG$sig at '$point': $output"
 	fi
 	tree_verdict "$why" "SIG$sig at '$point'" "$@"
@@ -157,11 +155,15 @@ points() {
 	fi
 }
 
+# A log line is seen a moment after it is written, and a quiet machine may
+# finish the dump first: these points are for the long run only.
 @test "dump: SIGKILL of ocicr while it collects a tree leaves every task running unharmed" {
+	[ -n "${KILL_DUMPER_LONG:-}" ] || skip "log-line points depend on timing: tests/kill-dumper.sh runs them"
 	kill_all KILL PLAIN
 }
 
 @test "dump -R: SIGKILL of ocicr before or after the tree runs again leaves no twin and harms no task" {
+	[ -n "${KILL_DUMPER_LONG:-}" ] || skip "log-line points depend on timing: tests/kill-dumper.sh runs them"
 	kill_all KILL SNAP -R
 }
 
@@ -207,9 +209,10 @@ points() {
 	# into the directory that is killed once some of its images are in.
 	wl_dump -R
 	cp "$WL_DIR/img/core-$WL_PID.img" "$WL_DIR/img/core-4194000.img"
-	run signal_at line "pages saved as#2" KILL "$WL_DIR/log" -- \
-		"$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4
-	assert_line "signal SIGKILL"
+	# the worker itself killed (as by the OOM killer) after a few images
+	OCICR_KILL_AT="image#6" run "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4
+	assert_failure 137
+	assert_output --partial "the dump's worker was killed by SIGKILL"
 	[ ! -e "$WL_DIR/img/inventory.img" ] || fail "the earlier dump's inventory.img is still there"
 	for cmd in "restore -D $WL_DIR/img -d" "inspect $WL_DIR/img" "image show $WL_DIR/img"; do
 		run ocicr $cmd
