@@ -6,7 +6,12 @@
 
 int oc_notify_point(oc_notify_fn fn, void *data, const char *action, pid_t pid)
 {
-	struct oc_notify n = { .action = action, .pid = pid, .fd = -1 };
+	return oc_notify_point_fd(fn, data, action, pid, -1);
+}
+
+int oc_notify_point_fd(oc_notify_fn fn, void *data, const char *action, pid_t pid, int fd)
+{
+	struct oc_notify n = { .action = action, .pid = pid, .fd = fd };
 	int r;
 
 	if (!fn)

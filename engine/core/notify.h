@@ -10,6 +10,9 @@
  */
 int oc_notify_point(oc_notify_fn fn, void *data, const char *action, pid_t pid);
 
+/* The same with descriptor @fd handed over (orphan-pts-master). */
+int oc_notify_point_fd(oc_notify_fn fn, void *data, const char *action, pid_t pid, int fd);
+
 /* The same where a failure cannot stop anything (CRIU only logs it). */
 void oc_notify_point_logged(oc_notify_fn fn, void *data, const char *action, pid_t pid);
 

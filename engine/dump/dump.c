@@ -13,6 +13,7 @@
 #include "res/kind.h"
 #include "core/notify.h"
 #include "mem/pages.h"
+#include "res/cgroup/cgroup.h"
 #include "res/ns/ns.h"
 #include "res/task/seccomp.h"
 #include "core/cleanup.h"
@@ -553,6 +554,31 @@ static void drop_twins(struct oc_dump_ctx *ctx, bool frozen)
 	}
 }
 
+/*
+ * Freeze the tree: task by task, or through the freezer cgroup, whose
+ * tasks are all seized at once; those not in the tree are let go.
+ */
+static int seize_tree(struct oc_dump_ctx *ctx)
+{
+	_cleanup_free_ pid_t *tids = NULL;
+	size_t n = 0;
+	int r;
+
+	if (ctx->opts->freeze_cgroup) {
+		r = oc_cgroup_freeze_and_seize(ctx->opts->freeze_cgroup, ctx->opts->freeze_timeout, &tids, &n,
+					       &ctx->freezer_was_frozen);
+		if (r < 0)
+			return r;
+		oc_seize_set_preseized(tids, n);
+	}
+	r = oc_seize_tree(ctx->opts->pid, true, &ctx->tree);
+	oc_seize_set_preseized(NULL, 0);
+	for (size_t i = 0; i < n; i++)
+		if (r < 0 || !oc_seized_find_thread(&ctx->tree, tids[i]))
+			ptrace(PTRACE_DETACH, tids[i], 0, 0);
+	return r;
+}
+
 static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 {
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
@@ -576,6 +602,7 @@ static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 		free(ctx->queues[k].msgs);
 		free(ctx->queues[k].payloads);
 	}
+	oc_cgroup_dump_free(ctx);
 	oc_seized_tree_free(&ctx->tree);
 	oc_imgdir_close(ctx->dir);
 	oc_arena_free(ctx->arena);
@@ -613,7 +640,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 		read_smaps_early(&ctx);
 	t0 = oc_now_us();
 	oc_seize_set_timeout(opts->freeze_timeout);
-	r = oc_seize_tree(opts->pid, true, &ctx.tree);
+	r = seize_tree(&ctx);
 	oc_seize_set_timeout(0);
 	if (r < 0)
 		goto out;
@@ -662,6 +689,9 @@ int oc_dump(const struct oc_dump_opts *opts)
 		goto out;
 	pr_info("Dump done: %" PRIu64 " pages written, frozen for %" PRIu64 " us", ctx.pages_written, ctx.frozen_us);
 out:
+	/* A paused container stays paused, whatever became of the dump. */
+	if (ctx.freezer_was_frozen)
+		oc_cgroup_refreeze(opts->freeze_cgroup);
 	oc_interrupt_set(NULL, NULL);
 	dump_ctx_fini(&ctx);
 	return r;

@@ -139,6 +139,16 @@ typedef int (*oc_notify_fn)(const struct oc_notify *n, void *data);
 
 /* ---- checkpoint ------------------------------------------------------ */
 
+/* CRIU's --manage-cgroups modes; the default (0) is CRIU's: soft. */
+enum oc_cgroup_mode {
+	OC_CGROUP_SOFT = 0, /* create missing cgroups, set properties of those only */
+	OC_CGROUP_NONE,	    /* cgroups must exist; no property is set */
+	OC_CGROUP_PROPS,    /* cgroups must exist; every property is set */
+	OC_CGROUP_FULL,	    /* create missing cgroups, set every property */
+	OC_CGROUP_STRICT,   /* no cgroup may exist; create all, set all */
+	OC_CGROUP_IGNORE,   /* leave cgroups alone: tasks stay in the restorer's */
+};
+
 /*
  * Options of a dump.  @sz must be sizeof(struct oc_dump_opts) so fields can
  * be added later without breaking callers (OC_OPTS() fills it).
@@ -169,6 +179,27 @@ struct oc_dump_opts {
 	uint64_t ghost_limit;	 /* the largest unlinked file whose contents are
 				 * saved, in bytes (CRIU's --ghost-limit);
 				 * 0: 64 MiB */
+	/* Freeze through this freezer cgroup (a v1 freezer or a v2 cgroup
+	 * directory) instead of stopping task by task; NULL: no. */
+	const char *freeze_cgroup;
+	/* OC_CGROUP_IGNORE: the cgroup sets, no cgroup's properties. */
+	enum oc_cgroup_mode manage_cgroups;
+	/* CRIU's --cgroup-dump-controller: only these hierarchies (as
+	 * /proc/PID/cgroup names them) are saved; none given: every one. */
+	const char *const *cgroup_dump_controllers;
+	size_t n_cgroup_dump_controllers;
+	/*
+	 * Resources outside the tree, as CRIU's --external names them; dumped
+	 * as references, given back at restore (struct oc_inherit_fd, or for
+	 * mounts the restore's own externals).  Known: "tty[RDEV:DEV]" (a
+	 * terminal, numbers in hex as stat gives them), "mnt[MOUNTPOINT]:KEY"
+	 * (a mount of the tree's mount namespace), "net[INODE]:KEY" (its
+	 * network namespace).
+	 */
+	const char *const *externals;
+	size_t n_externals;
+	bool orphan_pts_master; /* a pty slave whose master is not in the tree
+				 * is dumped (CRIU's RPC orphan_pts_master) */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
@@ -180,6 +211,19 @@ struct oc_dump_opts {
 OC_API int oc_dump(const struct oc_dump_opts *opts);
 
 /* ---- restore --------------------------------------------------------- */
+
+/*
+ * One descriptor the restored tree takes in place of a resource that was
+ * outside it at dump, as CRIU's --inherit-fd fd[N]:KEY.  KEY is the name
+ * CRIU gives the resource: "pipe:[INODE]" (every end of that pipe),
+ * "tty[RDEV:DEV]" (a terminal, hex), the path of a file as the images
+ * hold it, or a namespace's key given at dump (extRootNetNS).  The fd
+ * stays the caller's; the tree gets copies.
+ */
+struct oc_inherit_fd {
+	const char *key;
+	int fd;
+};
 
 struct oc_restore_opts {
 	size_t sz;
@@ -204,6 +248,29 @@ struct oc_restore_opts {
 	/* The tree must reach its restorer within this many milliseconds, or
 	 * the restore fails and undoes itself; 0: OC_RESTORE_TIMEOUT_MS. */
 	unsigned timeout_ms;
+	enum oc_cgroup_mode manage_cgroups;
+	/* CRIU's --cgroup-root, each "[CONTROLLER:]PATH": the cgroups the
+	 * tree was in go under PATH (all controllers without one named). */
+	const char *const *cgroup_roots;
+	size_t n_cgroup_roots;
+	/* Descriptors of the caller that stand in for resources external at
+	 * dump (CRIU's --inherit-fd); each must be taken by something. */
+	const struct oc_inherit_fd *inherit_fds;
+	size_t n_inherit_fds;
+	/* A pty slave whose master was outside the tree gets a new master,
+	 * handed over at the "orphan-pts-master" notify point (its fd). */
+	bool orphan_pts_master;
+	/* The root file system of a tree with a mount namespace of its own
+	 * (CRIU's --root); the tree's mounts are made again below it. */
+	const char *root;
+	/* CRIU's --external strings: "mnt[KEY]:PATH" gives the host path of
+	 * the external mount KEY. */
+	const char *const *externals;
+	size_t n_externals;
+	/* CRIU's --join-ns "NS:PATH": the root joins the namespace at PATH
+	 * (net, ipc, uts, cgroup, time) instead of having one made. */
+	const char *const *join_ns;
+	size_t n_join_ns;
 };
 
 #define OC_RESTORE_TIMEOUT_MS (120u * 1000)

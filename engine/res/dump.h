@@ -153,6 +153,10 @@ struct oc_dump_ctx {
 	uint32_t ns_dumped; /* 1 << kind: the root's, dumped */
 	bool own_pidns;	    /* the root is init of a pid namespace */
 
+	/* cgroup sets and cgroup.img (res/cgroup/cgroup.c), made on first use */
+	struct oc_cg_dump *cgroup;
+	bool freezer_was_frozen; /* --freeze-cgroup: frozen before the dump */
+
 	/* stats */
 	uint64_t pages_scanned, pages_written, shpages_written;
 	uint64_t freezing_us, frozen_us, memdump_us, memwrite_us;

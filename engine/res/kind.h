@@ -50,6 +50,7 @@ struct oc_task_kind {
 extern const struct oc_task_kind oc_task_kind_task;
 extern const struct oc_task_kind oc_task_kind_threads;
 extern const struct oc_task_kind oc_task_kind_seccomp;
+extern const struct oc_task_kind oc_task_kind_cgroup; /* res/cgroup/cgroup.c */
 extern const struct oc_task_kind oc_task_kind_sigact;
 extern const struct oc_task_kind oc_task_kind_timers;
 extern const struct oc_task_kind oc_task_kind_rlimits;

@@ -12,6 +12,7 @@ const struct oc_task_kind
 			[] = {
 				&oc_task_kind_task,    &oc_task_kind_threads,
 				&oc_task_kind_seccomp, /* after threads: their credentials decide when */
+				&oc_task_kind_cgroup,  /* after threads: each thread's set */
 				&oc_task_kind_sigact,  &oc_task_kind_timers,
 				&oc_task_kind_rlimits, &oc_task_kind_signals,
 				&oc_task_kind_mm,      &oc_task_kind_pages,

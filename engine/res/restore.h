@@ -70,9 +70,10 @@ struct oc_rst_ctx {
 	const struct oc_restore_opts *opts;
 	struct oc_imgdir *dir;
 	InventoryEntry *inventory;
-	SeccompEntry *seccomp;	   /* seccomp.img, NULL if absent */
-	struct oc_rst_ns *ns;	   /* namespaces to create (res/ns/) */
-	struct oc_rst_task *tasks; /* pstree order: parents first */
+	SeccompEntry *seccomp;	      /* seccomp.img, NULL if absent */
+	struct oc_rst_ns *ns;	      /* namespaces to create (res/ns/) */
+	struct oc_cg_restore *cgroup; /* the tasks' cgroups (res/cgroup/cgroup.c), NULL: left alone */
+	struct oc_rst_task *tasks;    /* pstree order: parents first */
 	size_t n_tasks;
 	FileEntry **files;
 	size_t n_files;
@@ -88,7 +89,20 @@ struct oc_rst_ctx {
 
 	/* the loaded image set: every message, the tree, the file index */
 	struct oc_imgset set;
+
+	bool *inherit_used;	  /* per opts->inherit_fds: taken by something */
+	int orphan_pts_master;	  /* the new master of a pty slave whose master
+				 * was outside the tree, for the notify; -1 */
+	uint32_t orphan_pts_info; /* its tty-info id */
 };
+
+/*
+ * The caller's descriptor standing in for external resource @key
+ * (opts->inherit_fds, CRIU's --inherit-fd), or -ENOENT.  The fd stays the
+ * caller's: take a dup.  Call it in the coordinator (before the tree runs):
+ * it records that the key was taken, and one never taken fails the restore.
+ */
+int oc_rst_inherited_fd(struct oc_rst_ctx *ctx, const char *key);
 
 /* The entries of an optional multi-entry image (empty if absent). */
 const struct oc_rst_image *oc_rst_image(struct oc_rst_ctx *ctx, enum oc_img_kind kind);

@@ -31,6 +31,7 @@
 #include "core/interrupt.h"
 #include "core/log.h"
 #include "proc/proc.h"
+#include "res/cgroup/cgroup.h"
 #include "res/ns/ns.h"
 #include "res/task/seccomp.h"
 
@@ -198,7 +199,7 @@ int oc_rst_recv_byte(int fd, enum oc_rst_byte_msg msg)
 	return read(fd, &byte, 1) == 1 && byte == (char)msg ? 0 : -EIO;
 }
 
-static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
+static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t)
 {
 	PstreeEntry *pe = t->pstree;
 	bool root = t == ctx->tasks;
@@ -211,8 +212,11 @@ static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 		 * do it as well, before making children that inherit it. */
 		return oc_error_errno(-errno, "task %d: cannot join process group %u", t->pid, pe->pgid);
 	}
+	int r = oc_rst_tty_session(files, t);
+	if (r < 0)
+		return r;
 	if (t->session_done_fd >= 0) {
-		int r = oc_rst_send_byte(t->session_done_fd, OC_MSG_SESSION_MADE);
+		r = oc_rst_send_byte(t->session_done_fd, OC_MSG_SESSION_MADE);
 		if (r < 0)
 			return oc_error_errno(r, "task %d: cannot report its session", t->pid);
 		close(t->session_done_fd);
@@ -250,6 +254,8 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 	oc_set_log(silent_log, NULL, OC_LOG_MSG);
 	if (oc_rst_recv_byte(t->status_fd, OC_MSG_START) < 0)
 		_exit(2);
+	/* Into its cgroups before it makes a child or maps its memory. */
+	r = oc_cgroup_enter(ctx, t);
 
 	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
 		const struct oc_plan_step *s = &plan->steps[plan->order[k]];
@@ -260,7 +266,7 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 			r = create_child(ctx, files, t, oc_rst_task_by_pid(ctx, s->task));
 			break;
 		case OC_STEP_SESSION:
-			r = do_session(ctx, t);
+			r = do_session(ctx, files, t);
 			break;
 		case OC_STEP_PREMAP:
 			r = oc_agent_premap(&ag);
@@ -626,10 +632,22 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	/* In a new pid namespace the root is its pid 1 (the image says so)
 	 * and has another pid outside.  A sibling root is the caller's
 	 * parent's child: that one waits for it. */
-	pid_t pid = clone_with_pid(ctx->tasks[0].pid,
-				   ctx->ns->clone_flags | (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
+	/* A new mount namespace is the one ocicr is in now (res/ns/mnt.c),
+	 * as are those to join. */
+	int own_ns[_OC_NS_KIND_MAX];
+	r = oc_ns_join_enter(ctx, own_ns);
+	pid_t pid = r < 0 ? -1
+			  : clone_with_pid(ctx->tasks[0].pid, (ctx->ns->clone_flags & ~(uint64_t)CLONE_NEWNS) |
+								      (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
+	int clone_err = errno;
+	if (pid != 0) {
+		oc_ns_join_leave(ctx, own_ns);
+		oc_mnt_rst_leave(ctx);
+	}
+	if (r < 0)
+		return r;
 	if (pid < 0)
-		return oc_error_errno(-errno, "cannot create task %d", ctx->tasks[0].pid);
+		return oc_error_errno(-clone_err, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
 		run_task(ctx, files, &ctx->tasks[0]);
 	if (new_pidns) {
@@ -647,6 +665,8 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 				      suspend ? " with its seccomp filters suspended (needs CAP_SYS_ADMIN)" : "");
 	/* Its namespaces are filled before it (or any task) runs. */
 	r = oc_ns_fill(ctx, pid);
+	if (r >= 0)
+		r = oc_rst_inherit_check_used(ctx);
 	if (r < 0)
 		return r;
 	/* The tree has every file now; ours would only keep pipes open. */
@@ -655,6 +675,13 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	r = notify(ctx, "setup-namespaces", pid);
 	if (r >= 0)
 		r = notify(ctx, "post-setup-namespaces", pid);
+	if (r >= 0 && ctx->orphan_pts_master >= 0) {
+		/* As CRIU: the new master goes to the caller, who keeps it. */
+		r = oc_notify_point_fd(ctx->opts->notify, ctx->opts->notify_data, "orphan-pts-master", pid,
+				       ctx->orphan_pts_master);
+		close(ctx->orphan_pts_master);
+		ctx->orphan_pts_master = -1;
+	}
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ctx->n_tasks; i++)
@@ -701,8 +728,14 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
 	const struct oc_plan *plan = &ctx->plan;
-	int r = oc_rst_files_begin(files);
+	/* The tree's files open inside its mount tree. */
+	int r = oc_mnt_rst_enter(ctx);
 
+	if (r >= 0)
+		r = oc_rst_files_begin(files);
+
+	if (r >= 0)
+		r = oc_cgroup_prepare(ctx, files);
 	for (size_t k = 0; k < plan->n_steps && r >= 0; k++) {
 		const struct oc_plan_step *s = &plan->steps[plan->order[k]];
 		if (s->actor != 0)
@@ -727,6 +760,7 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		}
 		}
 	}
+	oc_mnt_rst_leave(ctx);
 	return r;
 }
 
@@ -742,7 +776,7 @@ static int write_restore_stats(struct oc_rst_ctx *ctx, uint64_t restore_us)
 
 int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 {
-	struct oc_rst_ctx ctx = { .opts = opts };
+	struct oc_rst_ctx ctx = { .opts = opts, .orphan_pts_master = -1 };
 	struct oc_rst_files files = {};
 	struct rst_live *live = NULL;
 	uint64_t t0 = oc_now_us();
@@ -759,7 +793,11 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	if (r < 0)
 		return r;
 	oc_interrupt_set(opts->interrupted, opts->interrupted_data);
-	r = oc_restore_load(&ctx);
+	r = oc_rst_inherit_begin(&ctx);
+	if (r >= 0)
+		r = oc_restore_load(&ctx);
+	if (r >= 0)
+		r = oc_cgroup_load(&ctx);
 	if (r < 0)
 		goto out;
 	r = oc_plan_build(&ctx, &ctx.plan);
@@ -798,6 +836,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 				kill(live[i].pid, SIGKILL);
 		while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 			;
+		oc_cgroup_abort(&ctx);
 		r = oc_error(r, "%s", why);
 		goto out;
 	}
@@ -825,6 +864,7 @@ out:
 			free(live[i].threads);
 		}
 	free(live);
+	oc_cgroup_free(&ctx);
 	oc_restore_ctx_fini(&ctx);
 	return r;
 }

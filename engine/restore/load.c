@@ -248,4 +248,7 @@ void oc_restore_ctx_fini(struct oc_rst_ctx *ctx)
 	}
 	oc_imgset_fini(&ctx->set);
 	oc_imgdir_close(ctx->dir);
+	free(ctx->inherit_used);
+	if (ctx->orphan_pts_master >= 0)
+		close(ctx->orphan_pts_master);
 }

@@ -23,6 +23,11 @@
 int oc_restore_load(struct oc_rst_ctx *ctx);
 void oc_restore_ctx_fini(struct oc_rst_ctx *ctx);
 
+/* The inherited descriptors (restore/inherit.c): check them before the
+ * restore starts; fail for one nothing took, before the tree runs. */
+int oc_rst_inherit_begin(struct oc_rst_ctx *ctx);
+int oc_rst_inherit_check_used(struct oc_rst_ctx *ctx);
+
 /*
  * Copy-on-write sharing of private anonymous memory between a parent and
  * the children it forks (restore_cow.c).

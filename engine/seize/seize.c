@@ -20,6 +20,22 @@
 
 static __thread struct timespec wait_deadline; /* zero: wait as long as it takes */
 static __thread unsigned wait_timeout_s;
+static __thread const pid_t *preseized;
+static __thread size_t n_preseized;
+
+void oc_seize_set_preseized(const pid_t *tids, size_t n)
+{
+	preseized = tids;
+	n_preseized = n;
+}
+
+static bool is_preseized(pid_t tid)
+{
+	for (size_t i = 0; i < n_preseized; i++)
+		if (preseized[i] == tid)
+			return true;
+	return false;
+}
 
 void oc_seize_set_timeout(unsigned seconds)
 {
@@ -92,7 +108,8 @@ static int interrupt_thread(pid_t tid, int *ret_group_stop_sig)
 {
 	int status, r;
 
-	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+	/* A preseized thread has its interrupt pending already. */
+	if (!is_preseized(tid) && ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
 		return oc_error_errno(-errno, "PTRACE_INTERRUPT of thread %d", tid);
 	for (;;) {
 		r = oc_wait_stop(tid, &status);
@@ -184,7 +201,7 @@ static int seize_threads(struct oc_seized_task *t, bool *ret_new)
 
 		if (task_has_thread(t, tids[i]))
 			continue;
-		if (ptrace(PTRACE_SEIZE, tids[i], 0, SEIZE_OPTIONS) < 0) {
+		if (!is_preseized(tids[i]) && ptrace(PTRACE_SEIZE, tids[i], 0, SEIZE_OPTIONS) < 0) {
 			if (errno == ESRCH)
 				continue; /* exited meanwhile */
 			return oc_error_errno(-errno, "cannot seize thread %d of task %d", tids[i], t->pid);

@@ -68,4 +68,11 @@ int oc_wait_stop(pid_t tid, int *ret_status);
  */
 void oc_seize_set_timeout(unsigned seconds);
 
+/*
+ * Threads this thread already seized and interrupted (through the freezer
+ * cgroup, res/cgroup/cgroup.c): oc_seize_tree() takes them as they are, waiting
+ * for their stop.  NULL lifts it; the array must outlive the seize.
+ */
+void oc_seize_set_preseized(const pid_t *tids, size_t n);
+
 #endif

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "oci/criu/opts.h"
+#include "core/cleanup.h"
 
 #define OPT(n, s, a)                                                               \
 	{                                                                          \
@@ -50,6 +51,10 @@ const struct criu_opt_desc criu_opt_table[] = {
 	 * is checked and changes nothing (zdtm passes it on every dump). */
 	OPT("pre-dump-mode", 0, REQUIRED),
 	OPT("status-fd", 0, REQUIRED),
+	OPT("manage-cgroups", 0, OPTIONAL),
+	OPT("cgroup-root", 0, REQUIRED),
+	OPT("freeze-cgroup", 0, REQUIRED),
+	OPT("cgroup-dump-controller", 0, REQUIRED),
 	BOOL("display-stats", 0),
 	OPT("close", 0, REQUIRED),
 	OPT("config", 0, REQUIRED),
@@ -58,12 +63,15 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("extra", 0),
 	BOOL("experimental", 0),
 	OPT("all", 0, NONE),
+	OPT("root", 'r', REQUIRED),
+	OPT("inherit-fd", 0, REQUIRED),
+	OPT("external", 0, REQUIRED),
+	OPT("ext-mount-map", 'M', REQUIRED),
+	OPT("join-ns", 'J', REQUIRED),
 	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
 	{ .name = "no-snapshot", .supported = true, .ocicr_only = true },
 	{ .name = "plan-only", .supported = true, .ocicr_only = true },
 	/* Refused by name until their feature exists. */
-	NOPT("join-ns", 'J', REQUIRED, "joining namespaces"),
-	NOPT("root", 'r', REQUIRED, "restoring under another root"),
 	NOPT("ext-unix-sk", 'x', OPTIONAL, "unix sockets with peers outside the tree"),
 	NBOOL("tcp-established", "TCP connections"),
 	NBOOL("log-pid", NULL),
@@ -80,24 +88,17 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("libdir", 'L', REQUIRED, "plugins"),
 	NOPT("cpu-cap", 0, OPTIONAL, "cpuinfo images"),
 	NBOOL("force-irmap", NULL),
-	NOPT("ext-mount-map", 'M', REQUIRED, "external mounts"),
 	NOPT("exec-cmd", 0, NONE, NULL),
-	NOPT("manage-cgroups", 0, OPTIONAL, "cgroups"),
-	NOPT("cgroup-root", 0, REQUIRED, "cgroups"),
-	NOPT("inherit-fd", 0, REQUIRED, "inherited descriptors"),
 	NOPT("skip-mnt", 0, REQUIRED, "mount namespaces"),
 	NOPT("enable-fs", 0, REQUIRED, "mount namespaces"),
 	NOPT("enable-external-sharing", 0, NONE, "mount namespaces"),
 	NOPT("enable-external-masters", 0, NONE, "mount namespaces"),
-	NOPT("freeze-cgroup", 0, REQUIRED, "cgroups"),
 	NOPT("irmap-scan-path", 0, REQUIRED, NULL),
 	NOPT("lsm-profile", 0, REQUIRED, "LSM profiles"),
-	NOPT("external", 0, REQUIRED, "external resources"),
 	NOPT("empty-ns", 0, REQUIRED, "network namespaces"),
 	NOPT("lazy-pages", 0, NONE, "lazy pages"),
 	NOPT("cgroup-props", 0, REQUIRED, "cgroups"),
 	NOPT("cgroup-props-file", 0, REQUIRED, "cgroups"),
-	NOPT("cgroup-dump-controller", 0, REQUIRED, "cgroups"),
 	NBOOL("skip-in-flight", "TCP connections"),
 	NBOOL("deprecated", NULL),
 	NBOOL("weak-sysctls", "network namespaces"),
@@ -173,9 +174,18 @@ void criu_opts_fini(struct criu_opts *o)
 	free(o->work_dir);
 	free(o->log_file);
 	free(o->pidfile);
+	free(o->freeze_cgroup);
+	str_list_free(&o->cgroup_roots);
+	str_list_free(&o->cgroup_dump_controllers);
 	str_list_free(&o->action_scripts);
+	free(o->root);
+	str_list_free(&o->join_ns);
 	str_list_free(&o->features);
 	str_list_free(&o->unsupported);
+	str_list_free(&o->externals);
+	for (size_t i = 0; i < o->n_inherit_fds; i++)
+		free((char *)o->inherit_fds[i].key);
+	free(o->inherit_fds);
 	criu_opts_init(o);
 }
 
@@ -276,6 +286,84 @@ static int apply_verbosity(struct criu_opts *o, const char *value)
 	return 0;
 }
 
+/* A mode by name, or by its number in rpc.proto's criu_cg_mode (what
+ * the RPC service passes for manage_cgroups_mode). */
+static int parse_cgroup_mode(const char *value, enum oc_cgroup_mode *ret)
+{
+	static const enum oc_cgroup_mode by_rpc_number[] = {
+		OC_CGROUP_IGNORE, OC_CGROUP_NONE,   OC_CGROUP_PROPS, OC_CGROUP_SOFT,
+		OC_CGROUP_FULL,	  OC_CGROUP_STRICT, OC_CGROUP_SOFT, /* DEFAULT */
+	};
+	static const struct {
+		const char *name;
+		enum oc_cgroup_mode mode;
+	} by_name[] = {
+		{ "none", OC_CGROUP_NONE }, { "props", OC_CGROUP_PROPS },   { "soft", OC_CGROUP_SOFT },
+		{ "full", OC_CGROUP_FULL }, { "strict", OC_CGROUP_STRICT }, { "ignore", OC_CGROUP_IGNORE },
+	};
+
+	if (!value) {
+		*ret = OC_CGROUP_SOFT;
+		return 0;
+	}
+	if (value[0] >= '0' && value[0] <= '6' && !value[1]) {
+		*ret = by_rpc_number[value[0] - '0'];
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(by_name) / sizeof(by_name[0]); i++)
+		if (!strcmp(value, by_name[i].name)) {
+			*ret = by_name[i].mode;
+			return 0;
+		}
+	return oc_error(-EINVAL,
+			"invalid argument for --manage-cgroups: %s (none, props, soft, full, strict or ignore)", value);
+}
+
+/* --inherit-fd fd[N]:KEY: the descriptor N of ours stands in for KEY. */
+static int add_inherit_fd(struct criu_opts *o, const char *value)
+{
+	struct oc_inherit_fd *v;
+	const char *key = strstr(value, "]:");
+	char num[16];
+	int fd;
+
+	if (strncmp(value, "fd[", 3) || !key || !key[2] || key - value - 3 >= (ptrdiff_t)sizeof(num))
+		return oc_error(-EINVAL, "invalid argument for --inherit-fd: %s (fd[N]:KEY)", value);
+	memcpy(num, value + 3, key - value - 3);
+	num[key - value - 3] = 0;
+	if (parse_int("inherit-fd", num, 0, &fd) < 0)
+		return -EINVAL;
+	v = realloc(o->inherit_fds, (o->n_inherit_fds + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	o->inherit_fds = v;
+	v[o->n_inherit_fds].fd = fd;
+	v[o->n_inherit_fds].key = strdup(key + 2);
+	if (!v[o->n_inherit_fds].key)
+		return -ENOMEM;
+	o->n_inherit_fds++;
+	return 0;
+}
+
+/* The kinds of --external a dump takes: "tty[RDEV:DEV]" (hex numbers),
+ * "mnt[MOUNTPOINT]:KEY", "net[INODE]:KEY". */
+static int check_external(const char *value)
+{
+	unsigned long long rdev, dev;
+	int end = 0;
+
+	if (!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4))
+		return 0;
+
+	if (!strncmp(value, "tty[", 4)) {
+		if (sscanf(value, "tty[%llx:%llx]%n", &rdev, &dev, &end) != 2 || value[end])
+			return oc_error(-EINVAL, "invalid argument for --external: %s (tty[RDEV:DEV], hex)", value);
+		return 0;
+	}
+	return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s (external resources of this kind)",
+			value);
+}
+
 /* A pure flag: the option's name sets it (or its --no- form clears it). */
 static bool *flag_slot(struct criu_opts *o, const char *name)
 {
@@ -299,6 +387,48 @@ static bool *flag_slot(struct criu_opts *o, const char *name)
 		if (!strcmp(flags[i].name, name))
 			return (bool *)((char *)o + flags[i].off);
 	return NULL;
+}
+
+/* --external as given (check_external() judges it for a dump);
+ * --ext-mount-map A:B is --external mnt[A]:B. */
+static int add_external(struct criu_opts *o, const char *name, const char *value)
+{
+	const char *colon = strchr(value, ':');
+	_cleanup_free_ char *s = NULL;
+
+	if (!strcmp(name, "ext-mount-map")) {
+		if (!colon || colon == value || !colon[1])
+			return oc_error(-EINVAL, "invalid argument for --%s: %s (KEY:VALUE)", name, value);
+		if (asprintf(&s, "mnt[%.*s]:%s", (int)(colon - value), value, colon + 1) < 0)
+			return -ENOMEM;
+		return str_list_add(&o->externals, s);
+	}
+	const char *close = strstr(value, "]:"), *open = strchr(value, '[');
+	if ((!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4)) && (!close || close < open + 2 || !close[2]))
+		return oc_error(-EINVAL, "invalid argument for --external: %s (KIND[NAME]:VALUE)", value);
+	return str_list_add(&o->externals, value);
+}
+
+/* --join-ns NS:PATH, or NS:PID for that task's namespace; CRIU's extra
+ * options after a comma are for user namespaces, which ocicr cannot join. */
+static int add_join_ns(struct criu_opts *o, const char *value)
+{
+	const char *colon = strchr(value, ':');
+	_cleanup_free_ char *s = NULL;
+	char *end;
+
+	if (!colon || colon == value || !colon[1])
+		return oc_error(-EINVAL, "invalid argument for --join-ns: %s (NS:PATH)", value);
+	long pid = strtol(colon + 1, &end, 10);
+	if (*end == '\0' && pid > 0) {
+		if (asprintf(&s, "%.*s:/proc/%ld/ns/%.*s", (int)(colon - value), value, pid, (int)(colon - value),
+			     value) < 0)
+			return -ENOMEM;
+		return str_list_add(&o->join_ns, s);
+	}
+	if (strchr(colon, ','))
+		return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --join-ns %s (extra options)", value);
+	return str_list_add(&o->join_ns, value);
 }
 
 static int set_supported(struct criu_opts *o, const char *name, const char *value, bool negated)
@@ -336,14 +466,35 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return apply_verbosity(o, value);
 	if (!strcmp(name, "action-script"))
 		return str_list_add(&o->action_scripts, value);
+	if (!strcmp(name, "inherit-fd"))
+		return add_inherit_fd(o, value);
 	if (!strcmp(name, "feature"))
 		return str_list_add(&o->features, value);
 	if (!strcmp(name, "timeout"))
 		return parse_timeout(name, value, o);
 	if (!strcmp(name, "ghost-limit"))
 		return parse_size(name, value, &o->ghost_limit);
+	if (!strcmp(name, "manage-cgroups"))
+		return parse_cgroup_mode(value, &o->manage_cgroups);
+	if (!strcmp(name, "cgroup-root")) {
+		/* [CONTROLLER:]PATH; the engine checks the path further. */
+		const char *colon = strchr(value, ':');
+		if ((colon ? colon[1] : value[0]) != '/')
+			return oc_error(-EINVAL, "invalid argument for --%s: %s ([CONTROLLER:]/PATH)", name, value);
+		return str_list_add(&o->cgroup_roots, value);
+	}
+	if (!strcmp(name, "cgroup-dump-controller"))
+		return str_list_add(&o->cgroup_dump_controllers, value);
+	if (!strcmp(name, "freeze-cgroup"))
+		return set_string(&o->freeze_cgroup, value);
 	if (!strcmp(name, "status-fd"))
 		return parse_int(name, value, 0, &o->status_fd);
+	if (!strcmp(name, "root"))
+		return set_string(&o->root, value);
+	if (!strcmp(name, "external") || !strcmp(name, "ext-mount-map"))
+		return add_external(o, name, value);
+	if (!strcmp(name, "join-ns"))
+		return add_join_ns(o, value);
 	if (!strcmp(name, "all")) {
 		o->check_extra = o->check_experimental = true;
 		return 0;
@@ -416,6 +567,14 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 		return r;
 	if (o->tree <= 0)
 		return oc_error(-EINVAL, "no pid to dump: -t PID is required");
+	if (o->n_inherit_fds)
+		return oc_error(-EINVAL, "--inherit-fd is for a restore only");
+	for (size_t i = 0; i < o->externals.n; i++)
+		if ((r = check_external(o->externals.v[i])) < 0)
+			return r;
+	d->externals = (const char *const *)o->externals.v;
+	d->n_externals = o->externals.n;
+	d->orphan_pts_master = o->orphan_pts_master;
 	d->pid = o->tree;
 	d->images_dir = criu_opts_images_dir(o);
 	d->leave_running = o->final_state == CRIU_FINAL_ALIVE;
@@ -424,6 +583,10 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->file_locks = o->file_locks;
 	d->freeze_timeout = o->timeout;
 	d->ghost_limit = o->ghost_limit;
+	d->freeze_cgroup = o->freeze_cgroup;
+	d->manage_cgroups = o->manage_cgroups;
+	d->cgroup_dump_controllers = (const char *const *)o->cgroup_dump_controllers.v;
+	d->n_cgroup_dump_controllers = o->cgroup_dump_controllers.n;
 	/* CRIU's post-dump scripts see the tree still frozen (a file system
 	 * snapshot, say): no copy-on-write snapshot that lets it run first. */
 	d->no_snapshot = o->action_scripts.n > 0;
@@ -444,5 +607,22 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->shell_job = o->shell_job;
 	r->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
 	r->timeout_ms = o->timeout_ms;
+	r->root = o->root && strcmp(o->root, "/") ? o->root : NULL;
+	/* At restore CRIU's --external gives mounts (mnt[KEY]:PATH) and
+	 * devices; ocicr takes mounts. */
+	for (size_t i = 0; i < o->externals.n; i++)
+		if (strncmp(o->externals.v[i], "mnt[", 4))
+			return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s at restore",
+					o->externals.v[i]);
+	r->externals = (const char *const *)o->externals.v;
+	r->n_externals = o->externals.n;
+	r->join_ns = (const char *const *)o->join_ns.v;
+	r->n_join_ns = o->join_ns.n;
+	r->manage_cgroups = o->manage_cgroups;
+	r->cgroup_roots = (const char *const *)o->cgroup_roots.v;
+	r->n_cgroup_roots = o->cgroup_roots.n;
+	r->inherit_fds = o->inherit_fds;
+	r->n_inherit_fds = o->n_inherit_fds;
+	r->orphan_pts_master = o->orphan_pts_master;
 	return 0;
 }

@@ -76,11 +76,22 @@ struct criu_opts {
 	bool shell_job;	       /* -j */
 	bool file_locks;       /* -l */
 	bool display_stats;
-	unsigned timeout;		     /* seconds to freeze the tree */
-	unsigned timeout_ms;		     /* --timeout as given, for a restore; 0: not given */
-	uint64_t ghost_limit;		     /* bytes; 0: the engine's default */
-	int status_fd;			     /* -1: none */
-	struct criu_str_list action_scripts; /* in the order given */
+	unsigned timeout;		   /* seconds to freeze the tree */
+	unsigned timeout_ms;		   /* --timeout as given, for a restore; 0: not given */
+	uint64_t ghost_limit;		   /* bytes; 0: the engine's default */
+	int status_fd;			   /* -1: none */
+	struct oc_inherit_fd *inherit_fds; /* --inherit-fd fd[N]:KEY, keys malloc'ed */
+	size_t n_inherit_fds;
+	/* --external as given, and --ext-mount-map A:B as "mnt[A]:B" */
+	struct criu_str_list externals;
+	bool orphan_pts_master;			      /* RPC's orphan_pts_master (no option) */
+	struct criu_str_list action_scripts;	      /* in the order given */
+	char *root;				      /* --root: the tree's root file system */
+	struct criu_str_list join_ns;		      /* --join-ns, as NS:PATH */
+	enum oc_cgroup_mode manage_cgroups;	      /* --manage-cgroups (CRIU's default: soft) */
+	struct criu_str_list cgroup_roots;	      /* --cgroup-root [CTRL:]PATH, in order */
+	struct criu_str_list cgroup_dump_controllers; /* --cgroup-dump-controller */
+	char *freeze_cgroup;			      /* --freeze-cgroup */
 	/* check */
 	struct criu_str_list features;
 	bool check_extra, check_experimental;

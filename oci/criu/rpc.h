@@ -54,6 +54,12 @@ struct rpc_job {
 	bool log_open;
 	struct oc_dump_opts dump;
 	struct oc_restore_opts restore;
+	/* The strings the engine's options point to, kept from the settings. */
+	char *freeze_cgroup;
+	char **cgroup_roots;
+	size_t n_cgroup_roots;
+	char **dump_controllers;
+	size_t n_dump_controllers;
 	int err; /* negative errno of the failure */
 	char errmsg[RPC_ERRMSG_MAX];
 };

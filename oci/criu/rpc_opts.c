@@ -49,6 +49,17 @@ static const struct rpc_field {
 	{ "file_locks", "file-locks", FOR_CR },
 	{ "rst_sibling", "restore-sibling", RPC_JOB_RESTORE },
 	{ "root", "root", FOR_CR },
+	{ "manage_cgroups", "manage-cgroups", FOR_CR },
+	{ "manage_cgroups_mode", "manage-cgroups", FOR_CR },
+	{ "cg_root", "cgroup-root", RPC_JOB_RESTORE },
+	{ "freeze_cgroup", "freeze-cgroup", RPC_JOB_DUMP },
+	{ "cgroup_dump_controller", "cgroup-dump-controller", RPC_JOB_DUMP },
+	/* Numbers in our own fd table: the client passed them to us. */
+	{ "inherit_fd", "inherit-fd", RPC_JOB_RESTORE },
+	{ "external", "external", FOR_CR },
+	{ "orphan_pts_master", NULL, FOR_CR },
+	{ "ext_mnt", "ext-mount-map", FOR_CR },
+	{ "join_ns", "join-ns", RPC_JOB_RESTORE },
 };
 
 /* Fields named unlike their command line option, for the reason a refusal
@@ -191,6 +202,51 @@ static void note_refused(struct rpc_settings *s, size_t before, const char *what
 	}
 }
 
+/* A repeated field: its option once per element (inherit_fd, ext_mnt and
+ * join_ns as CRIU's command line spells them: fd[N]:KEY, KEY:VAL, NS:PATH;
+ * runc's cg_root, one {ctrl, path} per hierarchy, "" for v2, as CTRL:PATH,
+ * or PATH for every hierarchy). */
+static int set_repeated(struct rpc_settings *s, const CriuOpts *o, const ProtobufCFieldDescriptor *f,
+			const char *option)
+{
+	char buf[8192];
+	int r = 0;
+
+	if (!strcmp(f->name, "inherit_fd")) {
+		for (size_t i = 0; i < o->n_inherit_fd && r >= 0; i++) {
+			snprintf(buf, sizeof(buf), "fd[%d]:%s", o->inherit_fd[i]->fd, o->inherit_fd[i]->key);
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (!strcmp(f->name, "ext_mnt")) {
+		for (size_t i = 0; i < o->n_ext_mnt && r >= 0; i++) {
+			snprintf(buf, sizeof(buf), "%s:%s", o->ext_mnt[i]->key, o->ext_mnt[i]->val);
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (!strcmp(f->name, "join_ns")) {
+		for (size_t i = 0; i < o->n_join_ns && r >= 0; i++) {
+			const JoinNamespace *j = o->join_ns[i];
+			snprintf(buf, sizeof(buf), "%s:%s%s%s", j->ns, j->ns_file, j->extra_opt ? "," : "",
+				 j->extra_opt ? j->extra_opt : "");
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (!strcmp(f->name, "cg_root")) {
+		for (size_t i = 0; i < o->n_cg_root && r >= 0; i++) {
+			const CgroupRoot *cr = o->cg_root[i];
+			snprintf(buf, sizeof(buf), "%s%s%s", cr->ctrl ? cr->ctrl : "", cr->ctrl ? ":" : "", cr->path);
+			r = criu_opts_set(&s->co, option, buf);
+		}
+	} else if (f->type == PROTOBUF_C_TYPE_STRING) {
+		const char *const *v = *(const char *const *const *)((const char *)o + f->offset);
+		size_t n = *(const size_t *)((const char *)o + f->quantifier_offset);
+
+		for (size_t i = 0; i < n && r >= 0; i++)
+			r = criu_opts_set(&s->co, option, v[i]);
+	} else {
+		r = oc_error(-EINVAL, "a list the service cannot take");
+	}
+	return r;
+}
+
 /* Set the command line option of each field @o sets; refusals are noted. */
 static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpts *o)
 {
@@ -219,11 +275,18 @@ static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpt
 		/* "/" is where ocicr's trees live already. */
 		if (!rf->option || (!strcmp(f->name, "root") && !strcmp(o->root, "/")))
 			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if (set_repeated(s, o, f, rf->option) < 0)
+				return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
+			note_refused(s, before, f->name);
+			continue;
+		}
 		value = field_value(&o->base, f, buf, sizeof(buf));
 		if (criu_opts_set(&s->co, rf->option, value) < 0)
 			return rpc_job_fail(job, -EINVAL, "option %s: %s", f->name, oc_error_message());
 		note_refused(s, before, f->name);
 	}
+	s->co.orphan_pts_master = o->has_orphan_pts_master && o->orphan_pts_master;
 	/* CRIU lets the configuration file override what the request says. */
 	if (o->config_file) {
 		size_t before = s->co.unsupported.n;
@@ -355,6 +418,11 @@ static int fill_engine_opts(struct rpc_job *job, struct rpc_conn *c, struct criu
 		job->dump = OC_OPTS(oc_dump_opts);
 		r = criu_opts_to_dump(co, &job->dump);
 		job->dump.images_dir = job->images_dir; /* @co's copy goes soon */
+		job->dump.freeze_cgroup = job->freeze_cgroup = co->freeze_cgroup;
+		co->freeze_cgroup = NULL;
+		job->dump_controllers = co->cgroup_dump_controllers.v;
+		job->n_dump_controllers = co->cgroup_dump_controllers.n;
+		co->cgroup_dump_controllers = (struct criu_str_list){};
 		/* At post-dump CRIU's tree is still frozen: no snapshot first. */
 		job->dump.no_snapshot |= notify;
 		job->dump.interrupted = cli_held_signal;
@@ -364,6 +432,9 @@ static int fill_engine_opts(struct rpc_job *job, struct rpc_conn *c, struct criu
 		job->restore = OC_OPTS(oc_restore_opts);
 		r = criu_opts_to_restore(co, &job->restore);
 		job->restore.images_dir = job->images_dir;
+		job->cgroup_roots = co->cgroup_roots.v;
+		job->n_cgroup_roots = co->cgroup_roots.n;
+		co->cgroup_roots = (struct criu_str_list){};
 		job->restore.interrupted = cli_held_signal;
 		job->restore.notify = notify ? rpc_notify_relay : NULL;
 		job->restore.notify_data = c;
@@ -452,6 +523,15 @@ void rpc_job_publish_stats(struct rpc_job *job)
 	}
 }
 
+static void free_strv(char ***v, size_t *n)
+{
+	for (size_t i = 0; i < *n; i++)
+		free((*v)[i]);
+	free(*v);
+	*v = NULL;
+	*n = 0;
+}
+
 void rpc_job_finish(struct rpc_job *job)
 {
 	/* rpc_job_fail() logged the error: it is the log's last line. */
@@ -463,4 +543,8 @@ void rpc_job_finish(struct rpc_job *job)
 	if (job->work_fd >= 0)
 		close(job->work_fd);
 	job->images_fd = job->work_fd = -1;
+	free(job->freeze_cgroup);
+	job->freeze_cgroup = NULL;
+	free_strv(&job->cgroup_roots, &job->n_cgroup_roots);
+	free_strv(&job->dump_controllers, &job->n_dump_controllers);
 }

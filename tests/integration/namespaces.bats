@@ -120,13 +120,29 @@ no_task_left() {
 	wl_expect_pass
 }
 
-@test "namespaces: CRIU 4.2's images of a runc container load: its pid, ipc and uts namespaces are to be made" {
+@test "namespaces: CRIU 4.2's images of a runc container load: its pid, ipc, uts and mount namespaces are to be made" {
 	requires shared
-	run ocicr restore --plan-only -D "$SHARED/fixtures/criu-4.2-ctr/images"
+	ext=()
+	for k in /wl /dev/null /sys/fs/cgroup/{systemd,pids,blkio,freezer,devices,memory,cpuset,cpuacct,cpu}; do
+		ext+=(--external "mnt[$k]:$k")
+	done
+	run ocicr restore --plan-only -D "$SHARED/fixtures/criu-4.2-ctr/images" --root "$BATS_TEST_TMPDIR" "${ext[@]}" \
+		--join-ns net:/proc/self/ns/net
 	assert_success
-	assert_line "new namespaces for the root: pid ipc uts"
-	# Not this session's: said so, not silently dropped.
-	assert_output --partial "mnt namespace of its own; it is restored into ocicr's"
+	assert_line "new namespaces for the root: pid ipc uts mnt"
+	refute_output --partial "mnt namespace of its own; it is restored into ocicr's"
+	# Its mount tree needs the root file system and every external mount.
+	run ocicr restore --plan-only -D "$SHARED/fixtures/criu-4.2-ctr/images" "${ext[@]}" --join-ns net:/proc/self/ns/net
+	assert_failure
+	assert_output --partial "give its root file system with --root DIR"
+	run ocicr restore --plan-only -D "$SHARED/fixtures/criu-4.2-ctr/images" --root "$BATS_TEST_TMPDIR" "${ext[@]:2}" \
+		--join-ns net:/proc/self/ns/net
+	assert_failure
+	assert_output --partial "external mount /wl (at /wl) is not given"
+	# Its network namespace came from outside: it must be given again.
+	run ocicr restore --plan-only -D "$SHARED/fixtures/criu-4.2-ctr/images" --root "$BATS_TEST_TMPDIR" "${ext[@]}"
+	assert_failure
+	assert_output --partial "the net namespace was external (extRootNetNS) and is not given: --inherit-fd fd[N]:extRootNetNS"
 }
 
 @test "namespaces: a child in a uts namespace of its own (nested) is refused by name, and the tree runs on" {

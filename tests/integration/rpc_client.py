@@ -11,10 +11,14 @@ back, one line per message:
 usage:
   rpc_client.py OCICR send 'TEXT' [--images DIR] [--work DIR]
                 [--nack SCRIPT] [--wait-root RESULT] [--then 'TEXT']...
+                [--pty-talk]
       TEXT is a criu_req in protobuf text format; --images/--work open the
       directories here and put the fd numbers into opts (images_dir_fd,
       work_dir_fd), as clients do.  --then sends further requests on the
-      same connection (after keep_open).
+      same connection (after keep_open).  --pty-talk keeps the master that
+      orphan-pts-master hands over and, with --wait-root, talks through it
+      once the root is woken: waits for its "hello", answers "ping"
+      (prints "pty greeted" or "pty silent").
   rpc_client.py OCICR raw FILE        send FILE's bytes as the one request
   rpc_client.py OCICR term-idle       SIGTERM a service that waits for a request
   rpc_client.py OCICR replay PATH...  replay captured exchanges (decoded
@@ -22,6 +26,7 @@ usage:
 """
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -99,7 +104,10 @@ def describe(resp, size):
     return " ".join(words)
 
 
-def converse(sw, nack=None):
+PTY_MASTER = []  # the orphan-pts-master fd kept with --pty-talk
+
+
+def converse(sw, nack=None, keep_pty=False):
     """Answer NOTIFYs until the final reply; returns it (or None at EOF)."""
     while True:
         got = sw.recv()
@@ -114,7 +122,10 @@ def converse(sw, nack=None):
                 line += " pid=%d" % n.pid
             if fd >= 0:
                 line += " fd"
-                os.close(fd)
+                if keep_pty and n.script == "orphan-pts-master":
+                    PTY_MASTER.append(fd)
+                else:
+                    os.close(fd)
             print(line, flush=True)
             sw.ack(n.script != nack)
             continue
@@ -129,16 +140,41 @@ def wait_root(pid, result):
     parent = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[1]
     who = "client" if int(parent) == os.getpid() else "other(%s)" % parent
     os.kill(pid, signal.SIGUSR1)
+    if PTY_MASTER:
+        print("pty " + ("greeted" if pty_talk(PTY_MASTER[0]) else "silent"), flush=True)
     _, st = os.waitpid(pid, 0)
     print("root %d parent=%s exited=%d" % (pid, who, os.waitstatus_to_exitcode(st)), flush=True)
+
+
+def pty_talk(master, timeout=30):
+    """Wait for the restored tree's greeting on @master, answer "ping"."""
+    seen = b""
+    while b"hello" not in seen:
+        ready, _, _ = select.select([master], [], [], timeout)
+        if not ready:
+            return False
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        seen += chunk
+    os.write(master, b"ping\n")
+    return True
 
 
 def cmd_send(ocicr, args):
     text, opts = args[0], args[1:]
     keep = []
     images = work = nack = result = None
+    keep_pty = False
     then = []
     while opts:
+        if opts[0] == "--pty-talk":
+            keep_pty = True
+            opts = opts[1:]
+            continue
         o, v = opts[0], opts[1]
         opts = opts[2:]
         if o == "--images":
@@ -163,7 +199,7 @@ def cmd_send(ocicr, args):
         if work is not None:
             req.opts.work_dir_fd = work
         sw.send(req)
-        resp = converse(sw, nack)
+        resp = converse(sw, nack, keep_pty)
         if resp is None:
             break
     if result and resp is not None and resp.type == pb.RESTORE and resp.success:

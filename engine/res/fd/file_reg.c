@@ -447,6 +447,13 @@ int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *r
 
 static int reg_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
+	/* A file the caller gives (--inherit-fd fd[N]:PATH). */
+	int fd = fe->reg ? oc_rst_inherited_fd(files->ctx, fe->reg->name) : -ENOENT;
+
+	if (fd >= 0) {
+		*ret_fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+		return *ret_fd < 0 ? oc_error_errno(-errno, "cannot dup the inherited fd of %s", fe->reg->name) : 0;
+	}
 	return oc_rst_open_reg(files, fe, fe->reg ? fe->reg->flags : 0, ret_fd);
 }
 

@@ -112,6 +112,12 @@ int oc_rst_set_status_flags(int fd, uint32_t flags);
 /* Is this a terminal device (handled by res/tty.c)? */
 bool oc_is_tty_dev(const struct stat *st);
 
+/* In task @t, once its session and group are made (res/fd/tty.c): a
+ * session leader takes the terminal the images give its session as
+ * controlling terminal, before it makes any task (they inherit it); a group
+ * leader whose group had the terminal's foreground takes it again. */
+int oc_rst_tty_session(struct oc_rst_files *files, const struct oc_rst_task *t);
+
 /*
  * res/pipe.c, for pipes and FIFOs: queue the unread bytes of the pipe that
  * @rd reads from as a pipe_data_entry of image @kind, once per @pipe_id;

@@ -137,6 +137,24 @@ int oc_rst_fill_pipe(struct oc_rst_ctx *ctx, enum oc_img_kind kind, uint32_t pip
 	return 0;
 }
 
+/* A pipe the caller gives (--inherit-fd fd[N]:pipe:[INODE]): every end of
+ * it in the tree is that fd, its queued bytes are the caller's business. */
+static int open_inherited(struct oc_rst_files *files, PipeEntry *pe, int *ret_fd)
+{
+	char key[32];
+	int fd;
+
+	snprintf(key, sizeof(key), "pipe:[%u]", pe->pipe_id);
+	fd = oc_rst_inherited_fd(files->ctx, key);
+	if (fd < 0)
+		return fd;
+	fd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot dup the inherited fd of %s", key);
+	*ret_fd = fd;
+	return 0;
+}
+
 static int pipe_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
 	struct oc_rst_ctx *ctx = files->ctx;
@@ -147,6 +165,9 @@ static int pipe_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 
 	if (!pe)
 		return oc_error(-EINVAL, "files.img: file %u has no pipe entry", fe->id);
+	r = open_inherited(files, pe, ret_fd);
+	if (r != -ENOENT)
+		return r;
 	for (size_t i = 0; i < files->n_pipes; i++)
 		if (files->pipes[i].pipe_id == pe->pipe_id) {
 			fds = &files->pipes[i].fds;

@@ -26,13 +26,13 @@ static const struct oc_ns_kind_desc {
 	const struct oc_ns_ops *ops;
 } ns_kinds[_OC_NS_KIND_MAX] = {
 	KIND(OC_NS_PID, "pid", CLONE_NEWPID, pid_ns_id, &oc_ns_pid_ops),
-	KIND(OC_NS_NET, "net", CLONE_NEWNET, net_ns_id, NULL),
+	KIND(OC_NS_NET, "net", CLONE_NEWNET, net_ns_id, &oc_ns_net_ops),
 	KIND(OC_NS_IPC, "ipc", CLONE_NEWIPC, ipc_ns_id, &oc_ns_ipc_ops),
 	KIND(OC_NS_UTS, "uts", CLONE_NEWUTS, uts_ns_id, &oc_ns_uts_ops),
 	KIND(OC_NS_TIME, "time", CLONE_NEWTIME, time_ns_id, NULL),
-	KIND(OC_NS_MNT, "mnt", CLONE_NEWNS, mnt_ns_id, NULL),
+	KIND(OC_NS_MNT, "mnt", CLONE_NEWNS, mnt_ns_id, &oc_ns_mnt_ops),
 	KIND(OC_NS_USER, "user", CLONE_NEWUSER, user_ns_id, NULL),
-	KIND(OC_NS_CGROUP, "cgroup", CLONE_NEWCGROUP, cgroup_ns_id, NULL),
+	KIND(OC_NS_CGROUP, "cgroup", CLONE_NEWCGROUP, cgroup_ns_id, &oc_ns_cgroup_ops),
 };
 #undef KIND
 
@@ -201,6 +201,12 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 		ctx->ns_dumped |= 1u << k;
 		if (!ops->dump)
 			continue;
+		if (ops->dump_outside) {
+			r = ops->dump(ctx, id);
+			if (r < 0)
+				return oc_error_wrap(r, "%s namespace of task %d", ns_kinds[k].name, ctx->tasks[0].pid);
+			continue;
+		}
 		r = oc_ns_enter(ctx->tasks[0].pid, ns_kinds[k].name, &own_fd);
 		if (r < 0)
 			return r;
@@ -214,6 +220,63 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 
 /* ---- restore ------------------------------------------------------------ */
 
+/* --join-ns NS:PATH: the namespace at PATH is joined instead of made. */
+static int open_joins(struct oc_rst_ctx *ctx)
+{
+	static const int joinable =
+		1 << OC_NS_NET | 1 << OC_NS_IPC | 1 << OC_NS_UTS | 1 << OC_NS_CGROUP | 1 << OC_NS_TIME;
+
+	for (size_t i = 0; i < ctx->opts->n_join_ns; i++) {
+		const char *j = ctx->opts->join_ns[i], *colon = strchr(j, ':');
+		int k;
+
+		for (k = 0; k < _OC_NS_KIND_MAX; k++)
+			if (colon && strlen(ns_kinds[k].name) == (size_t)(colon - j) &&
+			    !strncmp(j, ns_kinds[k].name, colon - j))
+				break;
+		if (k == _OC_NS_KIND_MAX || !(joinable & (1 << k)))
+			return oc_error(-EOPNOTSUPP,
+					"--join-ns %s: only net, ipc, uts, cgroup and time namespaces "
+					"can be joined (as NS:PATH)",
+					j);
+		if (ctx->ns->join_fd[k] >= 0)
+			close(ctx->ns->join_fd[k]);
+		ctx->ns->join_fd[k] = open(colon + 1, O_RDONLY | O_CLOEXEC);
+		if (ctx->ns->join_fd[k] < 0)
+			return oc_error_errno(-errno, "--join-ns %s", j);
+	}
+	return 0;
+}
+
+int oc_ns_join_enter(struct oc_rst_ctx *ctx, int saved[_OC_NS_KIND_MAX])
+{
+	char path[64];
+
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++)
+		saved[k] = -1;
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
+		if (ctx->ns->join_fd[k] < 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns_kinds[k].name);
+		saved[k] = open(path, O_RDONLY | O_CLOEXEC);
+		if (saved[k] < 0)
+			return oc_error_errno(-errno, "cannot open %s", path);
+		if (setns(ctx->ns->join_fd[k], ns_kinds[k].clone_flag) < 0)
+			return oc_error_errno(-errno, "cannot join the given %s namespace", ns_kinds[k].name);
+	}
+	return 0;
+}
+
+void oc_ns_join_leave(struct oc_rst_ctx *ctx, int saved[_OC_NS_KIND_MAX])
+{
+	(void)ctx;
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++)
+		if (saved[k] >= 0) {
+			oc_ns_leave(ns_kinds[k].name, saved[k]);
+			saved[k] = -1;
+		}
+}
+
 int oc_ns_load(struct oc_rst_ctx *ctx)
 {
 	const TaskKobjIdsEntry *root = ctx->tasks[0].ids, *inv = ctx->inventory->root_ids;
@@ -221,6 +284,11 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 	ctx->ns = calloc(1, sizeof(*ctx->ns));
 	if (!ctx->ns)
 		return -ENOMEM;
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++)
+		ctx->ns->join_fd[k] = -1;
+	int r = open_joins(ctx);
+	if (r < 0)
+		return r;
 	if (!root || !inv)
 		return 0;
 	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
@@ -228,8 +296,19 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 		bool has_root, has_inv;
 		uint32_t id = get_id(root, k, &has_root), inv_id = get_id(inv, k, &has_inv);
 
+		if (ctx->ns->join_fd[k] >= 0) {
+			pr_info("the %s namespace is joined (--join-ns), not made", ns_kinds[k].name);
+			continue;
+		}
 		if (!has_root || !has_inv || id == inv_id)
 			continue;
+		if (ops && ops->external) {
+			r = ops->external(ctx, id, &ctx->ns->join_fd[k]);
+			if (r < 0)
+				return oc_error_wrap(r, "%s namespace %u", ns_kinds[k].name, id);
+			if (r > 0)
+				continue;
+		}
 		if (!ops) {
 			pr_warn("the tree had a %s namespace of its own; it is restored into ocicr's",
 				ns_kinds[k].name);
@@ -247,9 +326,10 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 		if (k == OC_NS_PID && ctx->tasks[0].pid != 1)
 			return oc_error(-EINVAL, "pstree.img: the root %d of a new pid namespace must be its pid 1",
 					ctx->tasks[0].pid);
-		ctx->ns->clone_flags |= ns_kinds[k].clone_flag;
+		if (!ops->task_made)
+			ctx->ns->clone_flags |= ns_kinds[k].clone_flag;
 		if (ops->load) {
-			int r = ops->load(ctx, id, &ctx->ns->state[k]);
+			r = ops->load(ctx, id, &ctx->ns->state[k]);
 			if (r < 0)
 				return oc_error_wrap(r, "%s namespace %u", ns_kinds[k].name, id);
 		}
@@ -270,11 +350,18 @@ static int each_new_ns(struct oc_rst_ctx *ctx, pid_t root_pid, size_t off, const
 		hook = *(int (*const *)(struct oc_rst_ctx *, void *))((const char *)ops + off);
 		if (!hook)
 			continue;
+		/* Entering a mount namespace moves the working directory. */
+		_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (cwd < 0)
+			return oc_error_errno(-errno, "cannot open the working directory");
 		r = oc_ns_enter(root_pid, ns_kinds[k].name, &own_fd);
 		if (r < 0)
 			return r;
+		ctx->ns->root_pid = root_pid;
 		r = hook(ctx, ctx->ns->state[k]);
 		oc_ns_leave(ns_kinds[k].name, own_fd);
+		if (fchdir(cwd) < 0)
+			abort();
 		if (r < 0)
 			return oc_error_wrap(r, "%s the new %s namespace", what, ns_kinds[k].name);
 	}
@@ -305,9 +392,12 @@ void oc_ns_free(struct oc_rst_ctx *ctx)
 {
 	if (!ctx->ns)
 		return;
-	for (int k = 0; k < _OC_NS_KIND_MAX; k++)
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
 		if (ctx->ns->state[k] && ns_kinds[k].ops && ns_kinds[k].ops->free_state)
 			ns_kinds[k].ops->free_state(ctx->ns->state[k]);
+		if (ctx->ns->join_fd[k] >= 0)
+			close(ctx->ns->join_fd[k]);
+	}
 	free(ctx->ns);
 	ctx->ns = NULL;
 }

@@ -42,8 +42,13 @@ enum oc_ns_kind {
 
 /* What a module of one namespace kind does; any hook may be NULL. */
 struct oc_ns_ops {
-	/* Dump the contents of namespace @id; ocicr is inside it. */
+	/* Dump the contents of namespace @id; ocicr is inside it, unless
+	 * @dump_outside (the module enters it where it needs to). */
 	int (*dump)(struct oc_dump_ctx *ctx, uint32_t id);
+	bool dump_outside;
+	/* Restore: was namespace @id external at dump?  0 if not; 1 with
+	 * *@ret_fd (ours) the namespace given for it, which the root joins. */
+	int (*external)(struct oc_rst_ctx *ctx, uint32_t id, int *ret_fd);
 	/* Read and check the images of namespace @id into *@ret_state. */
 	int (*load)(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state);
 	/* Fill the new namespace; ocicr is inside it, no task runs yet. */
@@ -51,17 +56,39 @@ struct oc_ns_ops {
 	/* Every task is in place, none runs yet; ocicr is inside. */
 	int (*finish)(struct oc_rst_ctx *ctx, void *state);
 	void (*free_state)(void *state);
+	/* The root task makes it itself (no clone flag): a cgroup
+	 * namespace is rooted where its maker is, res/cgroup/cgroup.c. */
+	bool task_made;
 };
 
-extern const struct oc_ns_ops oc_ns_uts_ops; /* uts.c */
-extern const struct oc_ns_ops oc_ns_ipc_ops; /* ipc.c */
-extern const struct oc_ns_ops oc_ns_pid_ops; /* pid.c */
+extern const struct oc_ns_ops oc_ns_uts_ops;	/* uts.c */
+extern const struct oc_ns_ops oc_ns_ipc_ops;	/* ipc.c */
+extern const struct oc_ns_ops oc_ns_pid_ops;	/* pid.c */
+extern const struct oc_ns_ops oc_ns_mnt_ops;	/* mnt.c */
+extern const struct oc_ns_ops oc_ns_net_ops;	/* net.c */
+extern const struct oc_ns_ops oc_ns_cgroup_ops; /* res/cgroup.c */
 
 /* The restore's namespace state (struct oc_rst_ctx.ns). */
 struct oc_rst_ns {
 	uint64_t clone_flags;	      /* of the root: CLONE_NEW* */
 	void *state[_OC_NS_KIND_MAX]; /* each created kind's images */
+	pid_t root_pid;		      /* once it exists, in ocicr's pid namespace */
+	int join_fd[_OC_NS_KIND_MAX]; /* --join-ns: joined, not made; -1: none */
 };
+
+/* Restore: around the root's clone, ocicr is in the namespaces to join
+ * (--join-ns), so the root starts in them; @saved keeps ocicr's own. */
+int oc_ns_join_enter(struct oc_rst_ctx *ctx, int saved[_OC_NS_KIND_MAX]);
+void oc_ns_join_leave(struct oc_rst_ctx *ctx, int saved[_OC_NS_KIND_MAX]);
+
+/*
+ * Restore, mount namespace (mnt.c): the root's mount namespace is built
+ * before any file of the tree is opened, and ocicr works inside it from
+ * oc_mnt_rst_enter() until the root task is cloned (into it, without
+ * CLONE_NEWNS), then oc_mnt_rst_leave().  Both do nothing without one.
+ */
+int oc_mnt_rst_enter(struct oc_rst_ctx *ctx);
+void oc_mnt_rst_leave(struct oc_rst_ctx *ctx);
 
 /* Dump: the namespace ids of task @t (ids-PID.img fields 5-12). */
 int oc_ns_dump_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids);

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cgroups (engine/res/cgroup/): every task's membership in every cgroup
+ * hierarchy (v1 controllers, named v1 hierarchies, v2) and the properties
+ * of the cgroups the tree is in, in CRIU's cgroup.img.
+ *
+ * A cgroup set is the list of (hierarchy, path) pairs of one thread, as
+ * /proc/PID/task/TID/cgroup shows it from the root cgroup namespace; set 1
+ * is ocicr's own (the inventory's root_cg_set), the others are written to
+ * cgroup.img with, per hierarchy, every cgroup a set names and its subtree.
+ *
+ * Hierarchies are reached through mounts of their own (fsmount(), attached
+ * nowhere), so neither a dump nor a restore depends on where, or whether,
+ * the host mounted them.
+ */
+#ifndef OCICR_RES_CGROUP_H
+#define OCICR_RES_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ocicr.h"
+
+struct oc_dump_ctx;
+struct oc_rst_ctx;
+struct oc_rst_files;
+struct oc_rst_task;
+
+/* One line of /proc/PID/cgroup: the hierarchy ("cpu,cpuacct",
+ * "name=systemd", "" for v2) and the path in it. */
+struct oc_cg_member {
+	char *name;
+	char *path;
+};
+
+/* ---- parsing (props.c; unit tested) ---- */
+
+/* /proc/PID/cgroup into members sorted by name (as CRIU orders a set). */
+int oc_cg_parse_proc(const char *text, struct oc_cg_member **ret, size_t *ret_n);
+void oc_cg_members_free(struct oc_cg_member *m, size_t n);
+
+/* The length of the cgroup namespace root in @full, the path seen from
+ * the root namespace, given @inner, the same cgroup seen from inside the
+ * task's namespace; 0 if they do not fit together. */
+uint32_t oc_cg_ns_prefix(const char *full, const char *inner);
+
+/* CRIU's --manage-cgroups argument (NULL: soft). */
+int oc_cg_parse_mode(const char *arg, enum oc_cgroup_mode *ret);
+const char *oc_cg_mode_name(enum oc_cgroup_mode mode);
+
+/* --cgroup-root [CONTROLLER:]PATH: *@ret_ctrl is NULL for every
+ * controller; the path must be absolute.  Both point into a copy the
+ * caller frees through *@ret_ctrl or *@ret_path (whichever is first). */
+int oc_cg_parse_root(const char *arg, char **ret_buf, const char **ret_ctrl, const char **ret_path);
+
+/* Does hierarchy @name ("cpu,cpuacct") hold controller @ctrl? */
+bool oc_cg_has_controller(const char *name, const char *ctrl);
+
+/* The path @path (absolute) with its leading @old_root replaced by
+ * @new_root; NULL (and no error) if @path is not under @old_root. */
+char *oc_cg_rebase(const char *path, const char *old_root, const char *new_root);
+
+/* The properties CRIU saves for controller @ctrl (NULL-terminated), or
+ * NULL for one it saves none of. */
+const char *const *oc_cg_props_of(const char *ctrl);
+/* The properties of every v1 hierarchy, and of v2 directories. */
+extern const char *const oc_cg_props_v1_common[];
+extern const char *const oc_cg_props_v2_common[];
+/* Set before the others, and before any task enters. */
+bool oc_cg_prop_is_early(const char *prop);
+
+/* A mount of hierarchy @name attached nowhere (an O_PATH directory fd). */
+int oc_cg_mount_hierarchy(const char *name, int *ret_fd);
+
+/* ---- dump ---- */
+
+/* The freezer cgroup @path (v1 freezer directory, or a v2 cgroup), frozen
+ * while every task in it is seized, then thawed: the seize stops them
+ * before they can fork.  Whatever fails, the cgroup is left thawed;
+ * *@ret_was_frozen says whether it was frozen before (a paused container):
+ * oc_cgroup_refreeze() puts it back once the dump let the tree go. */
+int oc_cgroup_freeze_and_seize(const char *path, unsigned timeout_s, pid_t **ret_tids, size_t *ret_n,
+			       bool *ret_was_frozen);
+void oc_cgroup_refreeze(const char *path);
+void oc_cgroup_dump_free(struct oc_dump_ctx *ctx);
+
+/* ---- restore ---- */
+
+/* Read cgroup.img and work out every task's cgroups (no change yet). */
+int oc_cgroup_load(struct oc_rst_ctx *ctx);
+/* Create and fill the cgroups, as the mode says; before any task exists. */
+int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files);
+/* In the task itself, before it runs anything: enter its cgroups (and,
+ * for the root of a new cgroup namespace, make that namespace). */
+int oc_cgroup_enter(struct oc_rst_ctx *ctx, struct oc_rst_task *t);
+/* A failed restore, once its tasks are gone: remove what prepare made. */
+void oc_cgroup_abort(struct oc_rst_ctx *ctx);
+void oc_cgroup_free(struct oc_rst_ctx *ctx);
+
+#endif

@@ -1,0 +1,442 @@
+#!/usr/bin/env bats
+# cgroups: a tree in v1 (pids, memory, cpu) and v2 cgroups of its own,
+# dumped into cgroup.img and restored with each --manage-cgroups mode, under
+# another root (--cgroup-root), in a cgroup namespace of its own, frozen
+# through the freezer cgroup (--freeze-cgroup); failed restores remove the
+# cgroups they made, failed dumps leave the freezer thawed.  The workload
+# (tests/workloads/cgroups.c) checks from inside that parent and child see
+# their cgroups and limits as before, through their own view of the
+# hierarchies (as a container does).
+
+load helpers
+
+V1=/sys/fs/cgroup
+
+setup() {
+	requires root
+	for h in pids memory cpu unified; do
+		[ -e "$V1/$h/cgroup.procs" ] || skip "no cgroup hierarchy at $V1/$h"
+	done
+	CG=ocicr-cgt-$$-${BATS_TEST_NUMBER}
+	# Runs the workload in the cgroups CG_JOIN names (their cgroup.procs).
+	cat >"$BATS_TEST_TMPDIR/cgjoin" <<'EOF'
+#!/bin/sh
+for f in $CG_JOIN; do echo $$ >"$f" || exit 1; done
+exec "$@"
+EOF
+	chmod +x "$BATS_TEST_TMPDIR/cgjoin"
+}
+
+# Remove cgroup directory $1 (of any hierarchy) and everything below it.
+rm_cgroup() {
+	[ -d "$1" ] || return 0
+	find "$1" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+}
+
+teardown() {
+	wl_cleanup
+	if [ -n "${FREEZER:-}" ] && [ -d "$FREEZER" ]; then
+		echo THAWED >"$FREEZER/freezer.state"
+		for t in $(cat "$FREEZER/tasks"); do echo "$t" >"$V1/freezer/tasks"; done
+	fi
+	for h in pids memory cpu unified freezer; do
+		for d in "$V1/$h/$CG" "$V1/$h/$CG-new" "$V1/$h/$CG-other"; do
+			rm_cgroup "$d"
+		done
+	done
+}
+
+# The cgroups of the test: limits in the parent's, a pids child cgroup of
+# its own for the workload's child.
+make_cgroups() {
+	mkdir -p "$V1/pids/$CG/child" "$V1/memory/$CG" "$V1/cpu/$CG" "$V1/unified/$CG"
+	echo 64 >"$V1/pids/$CG/pids.max"
+	echo 7 >"$V1/pids/$CG/child/pids.max"
+	echo 268435456 >"$V1/memory/$CG/memory.limit_in_bytes"
+	echo 256 >"$V1/cpu/$CG/cpu.shares"
+	echo 9 >"$V1/unified/$CG/cgroup.max.descendants"
+}
+
+# Start the workload in them; its child enters the child cgroup.
+start_in_cgroups() {
+	make_cgroups
+	mkdir -p "$BATS_TEST_TMPDIR/cgroups"
+	echo "$V1/pids/$CG/child/cgroup.procs" >"$BATS_TEST_TMPDIR/cgroups/CHILD_CG"
+	export CG_JOIN="$V1/pids/$CG/cgroup.procs $V1/memory/$CG/cgroup.procs $V1/cpu/$CG/cgroup.procs $V1/unified/$CG/cgroup.procs"
+	WL_WRAP="$BATS_TEST_TMPDIR/cgjoin ${1:-}" wl_start cgroups
+	unset CG_JOIN
+	CHILD=$(pgrep -P "$WL_PID" | head -1)
+	[ -n "$CHILD" ] || fail "the workload has no child"
+}
+
+# cgroup_of PID HIERARCHY ("pids", "" for v2): its path there.
+cgroup_of() {
+	sed -n "s/^[0-9]*:$2:\\(.*\\)/\\1/p" "/proc/$1/cgroup"
+}
+
+# The workload's tree is where it was, seen from outside.
+check_membership() {
+	local root=${1:-/$CG}
+	assert_equal "$(cgroup_of "$WL_PID" pids)" "$root"
+	assert_equal "$(cgroup_of "$WL_PID" memory)" "$root"
+	assert_equal "$(cgroup_of "$WL_PID" cpu)" "$root"
+	assert_equal "$(cgroup_of "$WL_PID" "")" "$root"
+	assert_equal "$(cgroup_of "$CHILD" pids)" "$root/child"
+	assert_equal "$(cgroup_of "$CHILD" memory)" "$root"
+}
+
+# Every cgroup of the test gone (the tree must be gone first).
+remove_cgroups() {
+	for h in pids memory cpu unified; do
+		rm_cgroup "$V1/$h/$CG"
+		[ ! -d "$V1/$h/$CG" ] || fail "cannot remove $V1/$h/$CG"
+	done
+}
+
+# cgroup.img as JSON: python expression $1 on it as `cg`.
+cgroup_img() {
+	"$OCICR" image decode -i "$WL_DIR/img/cgroup.img" |
+		python3 -c 'import json, sys; cg = json.load(sys.stdin)["entries"][0]; print(eval(sys.argv[1]))' "$1"
+}
+
+@test "cgroups: the sets and the properties of the tree's cgroups go to cgroup.img as CRIU writes them" {
+	start_in_cgroups
+	wl_dump
+	# The parent's and the child's sets, each naming every hierarchy.
+	assert_equal "$(cgroup_img 'len(cg["sets"])')" 2
+	assert_equal "$(cgroup_img '[c["path"] for s in cg["sets"] for c in s["ctls"] if c["name"] == "pids"]')" \
+		"['/$CG', '/$CG/child']"
+	names=$(cgroup_img '[c["name"] for c in cg["sets"][0]["ctls"]]')
+	[[ $names == "['', "* ]] || fail "the set is not sorted by name as CRIU sorts it: $names"
+	# pids: the parent's cgroup with its child below, their limits.
+	assert_equal "$(cgroup_img '[(d["dir_name"], [p["value"] for p in d["properties"] if p["name"] == "pids.max"], [c["dir_name"] for c in d.get("children", [])]) for c in cg["controllers"] if c["cnames"] == ["pids"] for d in c["dirs"]]')" \
+		"[('$CG', ['64'], ['child'])]"
+	assert_equal "$(cgroup_img '[p["value"] for c in cg["controllers"] if c["cnames"] == ["cpu"] for d in c["dirs"] for p in d["properties"] if p["name"] == "cpu.shares"]')" "['256']"
+	assert_equal "$(cgroup_img '[p["value"] for c in cg["controllers"] if c["cnames"] == [""] for d in c["dirs"] for p in d["properties"] if p["name"] == "cgroup.max.descendants"]')" "['9']"
+	assert_equal "$(cgroup_img 'sorted((c["cnames"][0], c.get("is_threaded")) for c in cg["controllers"] if c["cnames"] in (["pids"], [""]))')" \
+		"[('', False), ('pids', True)]"
+	# Each thread names its set; the inventory names ocicr's own as 1.
+	run "$OCICR" image decode -i "$WL_DIR/img/core-$WL_PID.img"
+	assert_output --partial '"cg_set": 2'
+	run "$OCICR" image decode -i "$WL_DIR/img/core-$CHILD.img"
+	assert_output --partial '"cg_set": 3'
+	wait_tree_gone
+	# Default mode (soft): the cgroups exist, the tasks go back into them.
+	wl_restore
+	check_membership
+	wl_expect_pass
+}
+
+@test "cgroups: with the cgroups gone, soft, full and strict make them again with their limits" {
+	start_in_cgroups
+	wl_dump
+	wait_tree_gone
+	for mode in soft full strict; do
+		remove_cgroups
+		wl_restore --manage-cgroups="$mode"
+		check_membership
+		assert_equal "$(cat "$V1/pids/$CG/pids.max")" 64
+		assert_equal "$(cat "$V1/pids/$CG/child/pids.max")" 7
+		assert_equal "$(cat "$V1/memory/$CG/memory.limit_in_bytes")" 268435456
+		assert_equal "$(cat "$V1/cpu/$CG/cpu.shares")" 256
+		assert_equal "$(cat "$V1/unified/$CG/cgroup.max.descendants")" 9
+		if [ "$mode" = strict ]; then
+			wl_expect_pass
+			break
+		fi
+		kill -9 "$WL_PID" "$CHILD"
+		wait_tree_gone
+	done
+}
+
+@test "cgroups: soft leaves an existing cgroup's limits alone, full and props set them, none sets none" {
+	start_in_cgroups
+	wl_dump
+	wait_tree_gone
+	for mode in soft none full props; do
+		echo 99 >"$V1/pids/$CG/pids.max"
+		wl_restore --manage-cgroups="$mode"
+		check_membership
+		case $mode in
+		soft | none) assert_equal "$(cat "$V1/pids/$CG/pids.max")" 99 ;;
+		*) assert_equal "$(cat "$V1/pids/$CG/pids.max")" 64 ;;
+		esac
+		[ "$mode" = props ] && break
+		kill -9 "$WL_PID" "$CHILD"
+		wait_tree_gone
+	done
+	wl_expect_pass
+}
+
+@test "cgroups: none and props need the cgroups, strict needs them gone; a refusal names the cgroup and leaves nothing" {
+	start_in_cgroups
+	wl_dump
+	wait_tree_gone
+	run ocicr restore -D "$WL_DIR/img" -d --manage-cgroups=strict
+	assert_failure
+	assert_output --partial "cgroup /$CG"
+	assert_output --partial "exists (--manage-cgroups strict)"
+	remove_cgroups
+	for mode in none props; do
+		run ocicr restore -D "$WL_DIR/img" -d --manage-cgroups=$mode
+		assert_failure
+		assert_output --partial "cgroup /$CG"
+		assert_output --partial "does not exist (--manage-cgroups $mode creates none)"
+		for h in pids memory cpu unified; do
+			[ ! -d "$V1/$h/$CG" ] || fail "$mode left $V1/$h/$CG"
+		done
+		[ ! -e "/proc/$WL_PID" ] || fail "$mode left task $WL_PID"
+	done
+	run ocicr restore -D "$WL_DIR/img" -d --manage-cgroups=hard
+	assert_failure
+	assert_output --partial "invalid argument for --manage-cgroups: hard"
+}
+
+@test "cgroups: ignore leaves the tasks in the restorer's cgroups and writes no cgroup; a dump with ignore saves sets only" {
+	start_in_cgroups
+	wl_dump
+	wait_tree_gone
+	remove_cgroups
+	wl_restore --manage-cgroups=ignore
+	assert_equal "$(cgroup_of "$WL_PID" pids)" "$(cgroup_of $$ pids)"
+	assert_equal "$(cgroup_of "$CHILD" pids)" "$(cgroup_of $$ pids)"
+	[ ! -d "$V1/pids/$CG" ] || fail "ignore made $V1/pids/$CG"
+	kill -9 "$WL_PID" "$CHILD"
+	wait_tree_gone
+	start_in_cgroups
+	wl_dump --manage-cgroups=ignore
+	assert_equal "$(cgroup_img 'len(cg["sets"])')" 2
+	assert_equal "$(cgroup_img 'sum(len(c.get("dirs", [])) for c in cg["controllers"])')" 0
+}
+
+@test "cgroups: --cgroup-root moves the tree under another cgroup, one controller's root given apart" {
+	start_in_cgroups
+	wl_dump
+	wait_tree_gone
+	remove_cgroups
+	echo "/$CG /$CG-new" >"$WL_DIR/CG_ROOT"
+	wl_restore --cgroup-root "/$CG-new"
+	check_membership "/$CG-new"
+	assert_equal "$(cat "$V1/pids/$CG-new/pids.max")" 64
+	assert_equal "$(cat "$V1/pids/$CG-new/child/pids.max")" 7
+	[ ! -d "$V1/pids/$CG" ] || fail "the old cgroup was made"
+	kill -9 "$WL_PID" "$CHILD"
+	wait_tree_gone
+	# pids alone under another root; the rest under the global one.
+	wl_restore --cgroup-root "/$CG-new" --cgroup-root "pids:/$CG-other/deeper"
+	assert_equal "$(cgroup_of "$WL_PID" pids)" "/$CG-other/deeper"
+	assert_equal "$(cgroup_of "$CHILD" pids)" "/$CG-other/deeper/child"
+	assert_equal "$(cgroup_of "$WL_PID" memory)" "/$CG-new"
+	assert_equal "$(cat "$V1/pids/$CG-other/deeper/pids.max")" 64
+	run ocicr restore -D "$WL_DIR/img" -d --cgroup-root pids:relative
+	assert_failure
+	assert_output --partial "invalid argument for --cgroup-root: pids:relative"
+}
+
+@test "cgroups: a restore that fails removes every cgroup it made, before and after its tasks entered them" {
+	start_in_cgroups
+	wl_dump
+	wait_tree_gone
+	remove_cgroups
+	# After the tasks are in: the post-restore script fails the restore.
+	cat >"$BATS_TEST_TMPDIR/fail-post-restore" <<'EOF'
+#!/bin/sh
+[ "$CRTOOLS_SCRIPT_ACTION" = post-restore ] && exit 3
+exit 0
+EOF
+	chmod +x "$BATS_TEST_TMPDIR/fail-post-restore"
+	run ocicr restore -D "$WL_DIR/img" -d --action-script "$BATS_TEST_TMPDIR/fail-post-restore"
+	assert_failure
+	for h in pids memory cpu unified; do
+		[ ! -d "$V1/$h/$CG" ] || fail "the failed restore left $V1/$h/$CG"
+	done
+	# The child, an orphan now, is init's to reap.
+	wait_tree_gone
+	# Before any task exists: a cpuset the kernel refuses, after the
+	# other hierarchies' cgroups were made.
+	"$OCICR" image decode -i "$WL_DIR/img/cgroup.img" -o "$BATS_TEST_TMPDIR/cg.json"
+	python3 - "$BATS_TEST_TMPDIR/cg.json" "$CG" <<'EOF'
+import json, sys
+img = json.load(open(sys.argv[1]))
+e = img["entries"][0]
+for s in e["sets"]:
+    for c in s["ctls"]:
+        if c["name"] == "cpuset":
+            c["path"] = "/" + sys.argv[2]
+e["controllers"] = [c for c in e["controllers"] if c["cnames"] != ["cpuset"]]
+e["controllers"].append({"cnames": ["cpuset"], "dirs": [{"dir_name": sys.argv[2], "dir_perms": {"mode": 0o40755, "uid": 0, "gid": 0},
+    "properties": [{"name": "cpuset.cpus", "value": "4095", "perms": {"mode": 0o100644, "uid": 0, "gid": 0}}]}]})
+json.dump(img, open(sys.argv[1], "w"))
+EOF
+	"$OCICR" image encode -i "$BATS_TEST_TMPDIR/cg.json" -o "$WL_DIR/img/cgroup.img"
+	run ocicr restore -D "$WL_DIR/img" -d
+	assert_failure
+	assert_output --partial "cpuset.cpus"
+	for h in pids memory cpu unified cpuset; do
+		[ ! -d "$V1/$h/$CG" ] || fail "the failed restore left $V1/$h/$CG"
+	done
+}
+
+@test "cgroups: a tree in a cgroup namespace of its own keeps its namespace's root and sees its own limits" {
+	requires unshare
+	start_in_cgroups "unshare --cgroup"
+	[ "$(readlink /proc/$WL_PID/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ] || fail "no cgroup namespace"
+	wl_dump
+	# The namespace's root is the tree's cgroup: the whole path is the prefix.
+	assert_equal "$(cgroup_img '[c.get("cgns_prefix") for c in cg["sets"][0]["ctls"] if c["name"] == "pids"]')" "[$((${#CG} + 1))]"
+	wait_tree_gone
+	remove_cgroups
+	wl_restore
+	[ "$(readlink /proc/$WL_PID/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ] || fail "restored without its cgroup namespace"
+	check_membership
+	# Seen from inside, the tree's cgroup is the root.
+	assert_equal "$(nsenter -t "$WL_PID" -C cat /proc/"$CHILD"/cgroup | sed -n 's/^[0-9]*:pids://p')" "/child"
+	wl_expect_pass
+}
+
+# ---- --freeze-cgroup -----------------------------------------------------------
+
+# The forking workload in a freezer cgroup of its own (v1, or v2 with "unified").
+start_frozen_forker() {
+	local h=${1:-freezer}
+	FREEZER=$V1/$h/$CG
+	mkdir -p "$FREEZER"
+	export CG_JOIN="$FREEZER/cgroup.procs"
+	WL_WRAP="$BATS_TEST_TMPDIR/cgjoin" wl_start forker
+	unset CG_JOIN
+}
+
+freezer_thawed() {
+	if [ -e "$FREEZER/freezer.state" ]; then
+		assert_equal "$(cat "$FREEZER/freezer.state")" THAWED
+	else
+		assert_equal "$(cat "$FREEZER/cgroup.freeze")" 0
+	fi
+}
+
+@test "--freeze-cgroup: a forking tree is frozen through the v1 freezer, dumped and restored" {
+	[ -e "$V1/freezer/freezer.state" ] || [ -d "$V1/freezer" ] || skip "no v1 freezer"
+	start_frozen_forker freezer
+	wl_dump --freeze-cgroup "$FREEZER"
+	grep -q "Froze cgroup $FREEZER" "$WL_DIR/img/dump.log" || fail "the freezer was not used"
+	freezer_thawed
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "--freeze-cgroup: through v2's cgroup.freeze too" {
+	start_frozen_forker unified
+	wl_dump --freeze-cgroup "$FREEZER"
+	freezer_thawed
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "--freeze-cgroup: a failed dump, or one killed, leaves the cgroup thawed and the tree running" {
+	start_frozen_forker freezer
+	cat >"$BATS_TEST_TMPDIR/fail-post-dump" <<'EOF'
+#!/bin/sh
+[ "$CRTOOLS_SCRIPT_ACTION" = post-dump ] && exit 3
+exit 0
+EOF
+	chmod +x "$BATS_TEST_TMPDIR/fail-post-dump"
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" --freeze-cgroup "$FREEZER" --action-script "$BATS_TEST_TMPDIR/fail-post-dump"
+	assert_failure
+	freezer_thawed
+	assert_equal "$(tracer_of "$WL_PID")" 0
+	[ ! -e "$WL_DIR/img/inventory.img" ] || fail "the failed dump left inventory.img"
+	# Killed while it collects (the freezer is thawed once every task is
+	# seized): the kernel detaches the tasks, which run on.
+	"$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" --freeze-cgroup "$FREEZER" -o dump.log -v4 &
+	dumper=$!
+	wait_for 20 grep -q "Froze cgroup" "$WL_DIR/img/dump.log" || fail "the dump did not freeze"
+	kill -9 "$dumper"
+	wait "$dumper" || true
+	freezer_thawed
+	wait_for 10 test "$(tracer_of "$WL_PID")" = 0 || fail "still traced"
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" --freeze-cgroup /nonexistent/cg
+	assert_failure
+	assert_output --partial "--freeze-cgroup /nonexistent/cg"
+	wl_expect_pass
+}
+
+# ---- RPC, as runc sends it --------------------------------------------------
+
+rpc() {
+	"$RPC_PY" "$BATS_TEST_DIRNAME/rpc_client.py" "$OCICR" "$@"
+}
+
+@test "cgroups over RPC as runc sends them: freeze_cgroup at DUMP, cg_root per hierarchy and manage_cgroups_mode at RESTORE" {
+	requires protoc
+	RPC_PY=
+	for py in python3 /usr/bin/python3; do
+		"$py" -c 'import google.protobuf' 2>/dev/null && RPC_PY=$py && break
+	done
+	[ -n "$RPC_PY" ] || skip "needs python3 with google.protobuf (Debian python3-protobuf)"
+	[ -d "$V1/freezer" ] || skip "no v1 freezer"
+	mkdir -p "$V1/freezer/$CG"
+	FREEZER=$V1/freezer/$CG
+	make_cgroups
+	mkdir -p "$BATS_TEST_TMPDIR/cgroups"
+	echo "$V1/pids/$CG/child/cgroup.procs" >"$BATS_TEST_TMPDIR/cgroups/CHILD_CG"
+	export CG_JOIN="$V1/pids/$CG/cgroup.procs $V1/memory/$CG/cgroup.procs $V1/cpu/$CG/cgroup.procs $V1/unified/$CG/cgroup.procs $FREEZER/cgroup.procs"
+	WL_WRAP="$BATS_TEST_TMPDIR/cgjoin" wl_start cgroups
+	unset CG_JOIN
+	mkdir -p "$WL_DIR/work"
+	run rpc send "type: DUMP opts { images_dir_fd: -1 pid: $WL_PID log_file: \"dump.log\" log_level: 4
+		manage_cgroups: true freeze_cgroup: \"$FREEZER\" }" --images "$WL_DIR/img" --work "$WL_DIR/work"
+	assert_line --partial 'reply DUMP success=true'
+	grep -q "Froze cgroup $FREEZER" "$WL_DIR/work/dump.log" || fail "the freezer was not used"
+	freezer_thawed
+	wait_tree_gone
+	remove_cgroups
+	echo "/$CG /$CG-new" >"$WL_DIR/CG_ROOT"
+	roots=
+	for h in pids memory cpu ""; do
+		roots="$roots cg_root { ctrl: \"$h\" path: \"/$CG-new\" }"
+	done
+	run rpc send "type: RESTORE opts { images_dir_fd: -1 log_file: \"restore.log\" log_level: 4 rst_sibling: true
+		manage_cgroups: true manage_cgroups_mode: FULL $roots }" \
+		--images "$WL_DIR/img" --work "$WL_DIR/work" --wait-root "$WL_DIR/result"
+	[ "$status" -eq 0 ] || show_log "$WL_DIR/work/restore.log"
+	assert_line --partial 'reply RESTORE success=true'
+	assert_line "root $WL_PID parent=client exited=0"
+	assert_equal "$(cat "$V1/pids/$CG-new/pids.max")" 64
+	assert_equal "$(cat "$V1/pids/$CG-new/child/pids.max")" 7
+	[ ! -d "$V1/pids/$CG" ] || fail "the old cgroup was made"
+	run cat "$WL_DIR/result"
+	assert_output PASS
+}
+
+@test "--freeze-cgroup: a cgroup frozen before the dump (a paused container) is frozen again after it" {
+	start_frozen_forker freezer
+	echo FROZEN >"$FREEZER/freezer.state"
+	wait_for 10 grep -qx FROZEN "$FREEZER/freezer.state" || fail "the cgroup did not freeze"
+	wl_dump -R --freeze-cgroup "$FREEZER"
+	grep -q "it was frozen already" "$WL_DIR/img/dump.log" || fail "the dump did not see the frozen cgroup"
+	assert_equal "$(cat "$FREEZER/freezer.state")" FROZEN
+	assert_equal "$(tracer_of "$WL_PID")" 0
+	echo THAWED >"$FREEZER/freezer.state"
+	wl_expect_pass
+}
+
+@test "--cgroup-dump-controller: only the hierarchies named are saved (CLI and RPC)" {
+	start_in_cgroups
+	wl_dump -R --cgroup-dump-controller pids --cgroup-dump-controller ""
+	assert_equal "$(cgroup_img 'sorted(set(c["name"] for s in cg["sets"] for c in s["ctls"]))')" "['', 'pids']"
+	assert_equal "$(cgroup_img 'sorted(c["cnames"][0] for c in cg["controllers"])')" "['', 'pids']"
+	RPC_PY=
+	for py in python3 /usr/bin/python3; do
+		"$py" -c 'import google.protobuf' 2>/dev/null && RPC_PY=$py && break
+	done
+	if [ -n "$RPC_PY" ] && command -v protoc >/dev/null; then
+		rm -rf "$WL_DIR/img" && mkdir -p "$WL_DIR/img" "$WL_DIR/work"
+		run rpc send "type: DUMP opts { images_dir_fd: -1 pid: $WL_PID leave_running: true
+			cgroup_dump_controller: \"memory\" }" --images "$WL_DIR/img" --work "$WL_DIR/work"
+		assert_line --partial 'reply DUMP success=true'
+		assert_equal "$(cgroup_img 'sorted(c["cnames"][0] for c in cg["controllers"])')" "['memory']"
+	fi
+	wl_expect_pass
+}
