@@ -69,7 +69,8 @@ struct oc_dump_task {
 	/* Snapshot dumps (res/pages.c): the copy-on-write twin, and a copy
 	 * of the memory it does not share, indexed by address. */
 	pid_t twin;
-	pid_t twin_vpid; /* the twin's pid as its parent sees it */
+	int twin_adopter; /* the task that adopted it (index), or -1 */
+	pid_t twin_vpid;  /* the twin's pid as its adopter sees it */
 	int frozen_fd;
 	struct {
 		uint64_t vaddr, n_pages;
