@@ -8,7 +8,9 @@
 
 load helpers
 
-CRIU_REF=${CRIU_REF:-/work/ref/criu-src/criu/criu}
+# A CRIU 4.2 built outside the repo, for the comparisons below (they skip
+# without one): CRIU_REF=/path/to/criu bats tests/integration/mntns.bats
+CRIU_REF=${CRIU_REF:-}
 
 setup() {
 	requires root unshare
@@ -118,7 +120,7 @@ no_restored_task() {
 }
 
 @test "mntns: the mountpoints image is CRIU 4.2's, entry for entry, for the same tree; the tmpfs tars hold the same files; CRIU's images restore with ocicr" {
-	[ -x "$CRIU_REF" ] || skip "no CRIU 4.2 at $CRIU_REF (set CRIU_REF)"
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
 	requires crit
 	mnt_start
 	mkdir -p "$WL_DIR/criu"
@@ -148,7 +150,7 @@ no_restored_task() {
 }
 
 @test "mntns: ocicr's images of the tree restore with CRIU 4.2" {
-	[ -x "$CRIU_REF" ] || skip "no CRIU 4.2 at $CRIU_REF (set CRIU_REF)"
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
 	mnt_start
 	mnt_dump
 	wait_gone "$WL_PID"
