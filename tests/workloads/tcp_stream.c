@@ -142,10 +142,14 @@ static void check_after_signal(bool pair)
 	while (!shared->bad && !moved_on(pair) && wl_now_ms() < end)
 		pump_slowly();
 	WL_CHECK(!shared->bad, "%s", shared->why);
-	WL_CHECK(moved_on(pair),
-		 "the connections stalled: connection 0 sent %llu and got %llu bytes (wanted %llu, %llu)",
-		 (unsigned long long)conns[0].sent, (unsigned long long)conns[0].got, (unsigned long long)want_sent[0],
-		 (unsigned long long)want_got[0]);
+	for (int c = 0; c < n_conns; c++)
+		WL_CHECK(conns[c].sent >= want_sent[c] && conns[c].got >= want_got[c] &&
+				 (!pair || shared->got[n_conns + c] >= peer_wants[c]),
+			 "connection %d stalled: it sent %llu and got %llu bytes (wanted %llu, %llu); its other end "
+			 "got %llu (wanted %llu)",
+			 c, (unsigned long long)conns[c].sent, (unsigned long long)conns[c].got,
+			 (unsigned long long)want_sent[c], (unsigned long long)want_got[c],
+			 (unsigned long long)(pair ? shared->got[n_conns + c] : 0), (unsigned long long)peer_wants[c]);
 }
 
 static socklen_t server_addr(struct sockaddr_storage *ss)
