@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,9 @@
 #include "oci/cli.h"
 #include "oci/criu/rpc.h"
 #include "core/cleanup.h"
+
+/* How long a DUMP reply waits for the killed tree to die. */
+#define KILLED_WAIT_MS 10000
 
 static const char *req_type_name(int type)
 {
@@ -177,19 +181,37 @@ static void release_signals(const struct rpc_job *job)
 	cli_release_signals(job->err == 0);
 }
 
+/*
+ * A dumped tree that is not left running was killed: the reply waits until
+ * its root has died, for runc deletes the container as soon as it has the
+ * reply and refuses one whose init still runs ("container still running").
+ */
+static void wait_killed(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	if (pidfd >= 0 && poll(&p, 1, KILLED_WAIT_MS) == 0)
+		oc_log_line(OC_LOG_WARN, "the dumped tree's root has not died yet");
+}
+
 static int run_dump(struct rpc_conn *c, const CriuReq *req)
 {
 	struct rpc_job job = { .kind = RPC_JOB_DUMP };
 	int r = rpc_job_prepare(&job, c, req->opts);
 
 	if (r >= 0) {
+		bool killed = !job.dump.leave_running && !job.dump.leave_stopped;
+		_cleanup_close_ int pidfd = killed ? (int)syscall(SYS_pidfd_open, job.dump.pid, 0) : -1;
+
 		cli_hold_signals();
 		r = oc_dump(&job.dump);
-		if (r < 0)
+		if (r < 0) {
 			rpc_job_fail(&job, r, "dump of %d failed: %s%s%s", job.dump.pid, oc_error_message(),
 				     c->notify_error[0] ? ": " : "", c->notify_error);
-		else
+		} else {
+			wait_killed(pidfd);
 			rpc_job_publish_stats(&job);
+		}
 	}
 	rpc_job_finish(&job);
 	r = job_reply(c, req->type, &job, 0);
