@@ -185,13 +185,24 @@ static void release_signals(const struct rpc_job *job)
  * A dumped tree that is not left running was killed: the reply waits until
  * its root has died, for runc deletes the container as soon as it has the
  * reply and refuses one whose init still runs ("container still running").
+ * The engine detached from tasks already dying, which stay ours to collect
+ * (the tracer's) until we wait for them; a pid namespace's init dies only
+ * once all its other tasks are collected.  A DUMP is its connection's only
+ * request (no keep_open), so the service has no child of its own here.
  */
 static void wait_killed(int pidfd)
 {
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
 
-	if (pidfd >= 0 && poll(&p, 1, KILLED_WAIT_MS) == 0)
-		oc_log_line(OC_LOG_WARN, "the dumped tree's root has not died yet");
+	if (pidfd < 0)
+		return;
+	for (int waited = 0; waited < KILLED_WAIT_MS; waited += 20) {
+		while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
+			;
+		if (poll(&p, 1, 20) != 0)
+			return;
+	}
+	oc_log_line(OC_LOG_WARN, "the dumped tree's root has not died yet");
 }
 
 static int run_dump(struct rpc_conn *c, const CriuReq *req)
