@@ -1,8 +1,24 @@
-# A runc container made in the test, for runc.bats: a bundle from
-# `runc spec` with a busybox-static root, a static workload of ours as its
-# init, and /wl bound from a host folder for the workload's ready and
-# result files.
+# Containers made in the test, for runc.bats and podman.bats: a
+# busybox-static root with a static workload of ours as its init, and /wl
+# bound from a host folder for the workload's ready and result files.
 #
+# ct_rootfs_make DIR WORKLOAD: a container's root filesystem in DIR:
+# busybox, WORKLOAD (a name in $WORKLOADS) as /init, /wl for its files.
+ct_rootfs_make() {
+	local dir=$1 workload=$2
+
+	[ -x /bin/busybox ] || skip "needs /bin/busybox (Debian package busybox-static)"
+	[ -x "$WORKLOADS/$workload" ] || fail "$WORKLOADS/$workload is not built (make check builds it)"
+	mkdir -p "$dir"/{bin,proc,sys,dev,tmp,wl,etc}
+	cp /bin/busybox "$dir/bin/busybox"
+	ln -sf busybox "$dir/bin/sh"
+	cp "$WORKLOADS/$workload" "$dir/init"
+	# What the ocictr workload changes and holds.
+	echo old >"$dir/etc/changed"
+	echo x >"$dir/etc/deleted"
+	echo 0123456789 >"$dir/etc/held"
+}
+
 # runc_bundle_make DIR WORKLOAD [NETNS_PATH]: the bundle in DIR (rootfs in
 # DIR/rootfs, /wl from DIR/wl), the init WORKLOAD (a name in $WORKLOADS)
 # run as "/init /wl/ready /wl/result"; with NETNS_PATH the container's
@@ -10,16 +26,8 @@
 runc_bundle_make() {
 	local dir=$1 workload=$2 netns=${3:-}
 
-	[ -x /bin/busybox ] || skip "needs /bin/busybox (Debian package busybox-static)"
-	[ -x "$WORKLOADS/$workload" ] || fail "$WORKLOADS/$workload is not built (make check builds it)"
-	mkdir -p "$dir"/rootfs/{bin,proc,sys,dev,tmp,wl,etc} "$dir/wl"
-	cp /bin/busybox "$dir/rootfs/bin/busybox"
-	ln -sf busybox "$dir/rootfs/bin/sh"
-	cp "$WORKLOADS/$workload" "$dir/rootfs/init"
-	# What the ocictr workload changes and holds.
-	echo old >"$dir/rootfs/etc/changed"
-	echo x >"$dir/rootfs/etc/deleted"
-	echo 0123456789 >"$dir/rootfs/etc/held"
+	ct_rootfs_make "$dir/rootfs" "$workload"
+	mkdir -p "$dir/wl"
 	(cd "$dir" && runc spec) || fail "runc spec failed"
 	python3 - "$dir/config.json" "$dir/wl" "$netns" <<-'PY'
 		import json, sys
@@ -37,10 +45,10 @@ runc_bundle_make() {
 	PY
 }
 
-# runc_alone OUT ARGS...: runc ARGS with no fd of ours but its stdio
-# (/dev/null in, OUT out): what it starts (criu, the container) keeps none
-# of bats' descriptors.
-runc_alone() {
+# alone OUT CMD ARGS...: CMD with no fd of ours but its stdio (/dev/null
+# in, OUT out): what it leaves running (criu, conmon, the container) keeps
+# none of bats' descriptors.
+alone() {
 	local out=$1
 	shift
 	(
@@ -48,8 +56,15 @@ runc_alone() {
 			fd=${fd##*/}
 			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
 		done
-		exec runc "$@" </dev/null >"$out" 2>&1
+		exec "$@" </dev/null >"$out" 2>&1
 	)
+}
+
+# runc_alone OUT ARGS...: runc ARGS, alone.
+runc_alone() {
+	local out=$1
+	shift
+	alone "$out" runc "$@"
 }
 
 # runc_run ROOT DIR ID: run the bundle detached and wait until its workload
