@@ -82,6 +82,27 @@ podman_do() {
 	wl_verdict_in "$WL/result" "$(state Pid)"
 }
 
+# criu_stats_positive KEY...: each KEY of the first container's criu_statistics in
+# podman's --print-stats JSON ($output), which must be a positive number.
+criu_stats_positive() {
+	python3 -c '
+import json, sys
+st = json.loads(sys.stdin.read())["container_statistics"][0]["criu_statistics"]
+bad = [k for k in sys.argv[1:] if not st.get(k, 0) > 0]
+sys.exit("not positive: %s in %s" % (bad, st) if bad else 0)' "$@" <<<"$output"
+}
+
+@test "podman checkpoint and restore --print-stats: ocicr's times as CRIU's stats-dump and stats-restore give them" {
+	start ocictr
+	podman_do checkpoint --print-stats
+	assert_success
+	criu_stats_positive freezing_time frozen_time memdump_time pages_written
+	podman_do restore --print-stats
+	assert_success
+	criu_stats_positive restore_time
+	wl_verdict_in "$WL/result" "$(state Pid)"
+}
+
 @test "podman checkpoint --leave-running --keep: it runs on, the logs are kept; killed, then restored" {
 	start ocictr
 	pid=$(state Pid)
