@@ -3,7 +3,7 @@
 #   make            build/ocicr, build/libocicr.so, build/libocicr.a, build/ocicr.pc
 #   make deps       install every Debian package the build, tests and demo need
 #   make check      layout rules, unit tests (cmocka) + integration tests (bats), one summary
-#   make demo       checkpoint and restore a live process
+#   make demo       checkpoint a runc container into an archive and restore it
 #   make fuzz       build and run a fuzzer (FUZZ_TARGET=fuzz_image|fuzz_archive, FUZZ_SECONDS=60)
 #   make fuzz-regress  run the fuzzers over their seeds and past findings
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -25,7 +25,7 @@ CC         ?= cc
 PROTOC_C   ?= protoc-c
 B          := build
 
-PKGS       := libprotobuf-c yajl libcap libseccomp mount libarchive libzstd
+PKGS       := libprotobuf-c yajl libcap libseccomp mount libarchive libzstd libnftables
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

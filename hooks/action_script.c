@@ -37,6 +37,7 @@ static __attribute__((noreturn)) void exec_script(const struct action_scripts *a
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL); /* a dump's worker ignores it */
 	setenv("CRTOOLS_SCRIPT_ACTION", action, 1);
 	snprintf(buf, sizeof(buf), "/proc/%d/fd/%d", (int)getppid(), as->images_dir_fd);
 	setenv("CRTOOLS_IMAGE_DIR", buf, 1);

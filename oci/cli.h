@@ -78,6 +78,16 @@ void cli_hold_signals(void);
 int cli_held_signal(void *unused);
 void cli_release_signals(bool completed);
 
+/*
+ * Run @work(@arg) in a worker process that the calling one guards
+ * (cli_guard.c): the dump's ptracing, so that a SIGKILL of ocicr lets the
+ * worker stop cleanly instead of leaving tasks mid remote call.  Returns
+ * the worker's exit code, or 128 + the signal that killed it; a held
+ * signal that stopped the worker ends the caller too.  @what names the
+ * work in messages.
+ */
+int cli_guarded(const char *what, int (*work)(void *arg), void *arg);
+
 /* Remove inspection temporary directories when a signal ends ocicr. */
 void cli_inspect_signals(void);
 

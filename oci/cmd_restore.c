@@ -21,6 +21,8 @@ static void restore_usage(FILE *out)
 		     "                             tree at dump: pipe:[INODE], tty[RDEV:DEV], a file's\n"
 		     "                             path, a namespace key\n"
 		     "  -s, --leave-stopped        leave the restored tree stopped (SIGSTOP)\n"
+		     "      --tcp-established      restore established TCP connections\n"
+		     "      --tcp-close            restore them closed instead\n"
 		     "      --action-script F      run F at CRIU's notify points (pre-restore ... post-resume)\n"
 		     "      --plan-only            print the restore plan and restore nothing\n"
 		     "  -r, --root DIR             the root file system of a tree with a mount namespace\n"

@@ -8,6 +8,7 @@ PACKAGES="
 	protobuf-c-compiler libprotobuf-c-dev
 	libyajl-dev libcap-dev libseccomp-dev libmount-dev
 	libarchive-dev libzstd-dev zstd
+	libnftables-dev nftables iptables iproute2
 	libcmocka-dev
 	bats bats-support bats-assert
 	criu python3 python3-protobuf python3-yaml protobuf-compiler

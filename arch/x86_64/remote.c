@@ -15,6 +15,7 @@
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/testpoint.h"
 
 #define SYSCALL_STOP   (SIGTRAP | 0x80)
 #define STACK_RED_ZONE 128
@@ -118,6 +119,8 @@ static int run_call(struct oc_remote *rs, struct user_regs_struct *regs)
 		r = wait_syscall_stop(rs->tid);
 		if (r < 0)
 			return r;
+		if (i == 0)
+			oc_testpoint("remote"); /* inside the call */
 	}
 	if (ptrace(PTRACE_GETREGS, rs->tid, 0, regs) < 0)
 		return oc_error_errno(-errno, "thread %d: cannot read registers", rs->tid);

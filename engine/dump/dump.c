@@ -14,6 +14,8 @@
 #include "core/notify.h"
 #include "mem/pages.h"
 #include "res/cgroup/cgroup.h"
+#include "res/fd/sk_tcp.h"
+#include "res/net/netlock.h"
 #include "res/ns/ns.h"
 #include "res/task/seccomp.h"
 #include "core/cleanup.h"
@@ -245,6 +247,7 @@ static int collect_all(struct oc_dump_ctx *ctx)
 		t->pid = t->seized->pid;
 		t->pidfd = -1;
 		t->frozen_fd = -1;
+		t->twin_adopter = -1;
 		t->n_threads = t->seized->n_threads;
 		t->threads = OC_ARENA_ARRAY(ctx->arena, struct oc_dump_thread, t->n_threads);
 		if (!t->threads)
@@ -342,7 +345,6 @@ static int write_inventory(struct oc_dump_ctx *ctx)
 	InventoryEntry inv = INVENTORY_ENTRY__INIT;
 	TaskKobjIdsEntry root_ids = TASK_KOBJ_IDS_ENTRY__INIT;
 	PluginsEntry plugins = PLUGINS_ENTRY__INIT;
-	char run_id[64] = "";
 	const TaskKobjIdsEntry *task_ids = ctx->tasks[0].ids;
 
 	/* The ids of "the restorer": namespaces equal to the tree's own, so
@@ -367,15 +369,11 @@ static int write_inventory(struct oc_dump_ctx *ctx)
 	inv.has_root_cg_set = true;
 	inv.root_cg_set = 1;
 	inv.has_network_lock_method = true;
-	inv.network_lock_method = 0;
-	FILE *f = fopen("/proc/sys/kernel/random/uuid", "re");
-	if (f) {
-		if (fgets(run_id, sizeof(run_id), f))
-			run_id[strcspn(run_id, "\n")] = '\0';
-		fclose(f);
-	}
-	if (run_id[0])
-		inv.dump_criu_run_id = run_id;
+	inv.network_lock_method = oc_netlock_to_image(ctx->opts->network_lock);
+	inv.has_tcp_close = ctx->opts->tcp_close;
+	inv.tcp_close = ctx->opts->tcp_close;
+	if (ctx->run_id[0])
+		inv.dump_criu_run_id = ctx->run_id;
 	return oc_img_write_one(ctx->dir, OC_IMG_INVENTORY, 0, &inv.base);
 }
 
@@ -475,11 +473,64 @@ static int write_complete(struct oc_dump_ctx *ctx)
 }
 
 /*
- * Kill the snapshot twins.  None is a child of a task of the tree
- * (fork_twin()): whoever adopted it reaps it once we have.
+ * Reap from inside @adopter, stopped (frozen still, or stopped again for
+ * this and then let go: @detach), the killed twins it adopted
+ * (find_twin_adopter()).
  */
-static void drop_twins(struct oc_dump_ctx *ctx)
+static void reap_adopted(struct oc_dump_ctx *ctx, struct oc_dump_task *adopter, bool detach)
 {
+	pid_t tid = adopter->pid;
+	struct oc_remote rs;
+
+	if (!adopter->syscall_ip || oc_remote_begin(tid, adopter->syscall_ip, 0, &rs) < 0) {
+		pr_warn("task %d: snapshot twins are left for it to reap: %s", tid,
+			adopter->syscall_ip ? oc_error_message() : "no system call site known");
+	} else {
+		for (size_t i = 0; i < ctx->n_tasks; i++) {
+			struct oc_dump_task *t = &ctx->tasks[i];
+			long res;
+			if (t->twin_adopter < 0 || &ctx->tasks[t->twin_adopter] != adopter)
+				continue;
+			if (oc_remote_syscall(&rs, SYS_waitid, &res, P_PID, t->twin_vpid, 0, WEXITED | WNOHANG | __WALL,
+					      0, 0) < 0 ||
+			    res < 0)
+				pr_warn("task %d: cannot reap the snapshot twin %d it adopted", tid, t->twin_vpid);
+		}
+		oc_remote_end(&rs);
+	}
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		if (ctx->tasks[i].twin_adopter >= 0 && &ctx->tasks[ctx->tasks[i].twin_adopter] == adopter)
+			ctx->tasks[i].twin_adopter = -1;
+	if (detach)
+		ptrace(PTRACE_DETACH, tid, 0, 0);
+}
+
+/*
+ * Kill the snapshot twins.  Their adopter (the nearest subreaper or init)
+ * reaps them, unless it is a task of the tree (a subreaper, or the root
+ * as the init of its own pid namespace): a program must not find a child
+ * it did not make, so that task, frozen still (@frozen), or stopped again
+ * for just these calls before the twins die, reaps them itself.  A tree
+ * left stopped keeps them for its adopters to reap.
+ */
+static void drop_twins(struct oc_dump_ctx *ctx, bool frozen)
+{
+	bool reap = !ctx->opts->leave_stopped || frozen;
+	_cleanup_free_ bool *stopped = NULL;
+
+	if (reap && !frozen)
+		stopped = calloc(ctx->n_tasks, sizeof(*stopped));
+	for (size_t i = 0; stopped && i < ctx->n_tasks; i++) {
+		/* a running adopter must not wait() for a twin before we do */
+		int a = ctx->tasks[i].twin_adopter, st;
+		if (ctx->tasks[i].twin <= 0 || a < 0 || stopped[a])
+			continue;
+		pid_t tid = ctx->tasks[a].pid;
+		stopped[a] = ptrace(PTRACE_SEIZE, tid, 0, oc_seccomp_ptrace_opts(&ctx->tasks[a])) == 0 &&
+			     ptrace(PTRACE_INTERRUPT, tid, 0, 0) == 0 && waitpid(tid, &st, __WALL) == tid;
+		if (!stopped[a])
+			ptrace(PTRACE_DETACH, tid, 0, 0);
+	}
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_dump_task *t = &ctx->tasks[i];
 		if (t->twin <= 0)
@@ -489,43 +540,15 @@ static void drop_twins(struct oc_dump_ctx *ctx)
 			;
 		t->twin = 0;
 	}
-}
-
-/*
- * In a pid namespace an orphaned twin goes to the namespace's init, the
- * tree's root, which would find killed twins as zombies it did not make:
- * reap them from inside the root, stopped for just those calls.
- */
-static void reap_twins_in_pidns(struct oc_dump_ctx *ctx)
-{
-	struct oc_dump_task *root = &ctx->tasks[0];
-	struct oc_remote rs;
-	bool any = false;
-	int st;
-
-	for (size_t i = 0; i < ctx->n_tasks; i++)
-		any |= ctx->tasks[i].twin_vpid > 0;
-	if (!ctx->own_pidns || !any)
-		return;
-	if (ptrace(PTRACE_SEIZE, root->pid, 0, oc_seccomp_ptrace_opts(root)) < 0)
-		goto warn;
-	if (ptrace(PTRACE_INTERRUPT, root->pid, 0, 0) < 0 || waitpid(root->pid, &st, __WALL) != root->pid ||
-	    oc_remote_begin(root->pid, root->syscall_ip, 0, &rs) < 0) {
-		ptrace(PTRACE_DETACH, root->pid, 0, 0);
-		goto warn;
-	}
-	for (size_t i = 0; i < ctx->n_tasks; i++) {
-		long res;
-		if (ctx->tasks[i].twin_vpid <= 0)
+	for (size_t i = 0; reap && i < ctx->n_tasks; i++) {
+		int a = ctx->tasks[i].twin_adopter;
+		if (a < 0)
 			continue;
-		oc_remote_syscall(&rs, SYS_waitid, &res, P_PID, ctx->tasks[i].twin_vpid, 0, WEXITED | __WALL, 0, 0);
-		ctx->tasks[i].twin_vpid = 0;
+		if (frozen || (stopped && stopped[a]))
+			reap_adopted(ctx, &ctx->tasks[a], !frozen);
+		else
+			pr_warn("task %d: snapshot twins are left for it to reap: cannot stop it", ctx->tasks[a].pid);
 	}
-	oc_remote_end(&rs);
-	ptrace(PTRACE_DETACH, root->pid, 0, 0);
-	return;
-warn:
-	pr_warn("task %d: snapshot twins are left for it to reap: %s", root->pid, oc_error_message());
 }
 
 /*
@@ -553,8 +576,21 @@ static int seize_tree(struct oc_dump_ctx *ctx)
 	return r;
 }
 
+/* A UUID names the dump (its network lock, the inventory's run id). */
+static void make_run_id(struct oc_dump_ctx *ctx)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/uuid", "re");
+
+	if (f) {
+		if (fgets(ctx->run_id, sizeof(ctx->run_id), f))
+			ctx->run_id[strcspn(ctx->run_id, "\n")] = '\0';
+		fclose(f);
+	}
+}
+
 static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 {
+	oc_tcp_dump_release(ctx, false);
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_dump_task *t = &ctx->tasks[i];
 		if (t->pidfd >= 0)
@@ -600,6 +636,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 	if (!ctx.arena)
 		return -ENOMEM;
 	oc_interrupt_set(opts->interrupted, opts->interrupted_data);
+	make_run_id(&ctx);
 	r = oc_imgdir_open(opts->images_dir, true, &ctx.dir);
 	if (r < 0)
 		goto out;
@@ -633,13 +670,16 @@ int oc_dump(const struct oc_dump_opts *opts)
 		r = oc_interrupt_check();
 	if (r < 0) {
 		oc_imgdir_rollback(ctx.dir);
-		drop_twins(&ctx);
+		drop_twins(&ctx, true);
+		oc_tcp_dump_release(&ctx, false);
 		oc_release_tree(&ctx.tree, OC_RELEASE_RESUME);
-		reap_twins_in_pidns(&ctx);
 		goto out;
 	}
 
 	pr_debug("releasing the tree");
+	/* Connections of a tree that goes die in repair mode, silently, and
+	 * stay locked until the restore; others run on. */
+	oc_tcp_dump_release(&ctx, !opts->leave_stopped && !opts->leave_running);
 	oc_release_tree(&ctx.tree, opts->leave_stopped	 ? OC_RELEASE_STOP
 				   : opts->leave_running ? OC_RELEASE_RESUME
 							 : OC_RELEASE_KILL);
@@ -652,9 +692,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 	for (size_t i = 0; r >= 0 && ctx.cow && i < ctx.n_tasks; i++)
 		if (ctx.tasks[i].twin > 0 && (r = oc_dump_pages_from_twin(&ctx.tasks[i])) < 0)
 			r = oc_error_wrap(r, "copying the memory snapshot of task %d", ctx.tasks[i].pid);
-	drop_twins(&ctx);
-	if (!opts->leave_stopped)
-		reap_twins_in_pidns(&ctx);
+	drop_twins(&ctx, false);
 	if (r >= 0 && ctx.cow)
 		r = finish_images(&ctx);
 	if (r < 0) {

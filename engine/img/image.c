@@ -17,6 +17,7 @@
 #include "core/error.h"
 #include "core/log.h"
 #include "core/safefile.h"
+#include "core/testpoint.h"
 
 extern const ProtobufCMessageDescriptor pagemap_head__descriptor;
 
@@ -46,6 +47,7 @@ struct oc_img {
 	uint64_t size;	    /* file size (reading) */
 	uint64_t n_entries; /* entries read or written so far */
 	uint8_t *buf;
+	size_t buf_cap; /* IMG_BUF_SIZE, or less for reading a small file */
 	size_t buf_len; /* bytes valid (reading) or pending (writing) */
 	size_t buf_pos; /* next byte to consume (reading) */
 };
@@ -279,7 +281,7 @@ static ssize_t img_read_some(struct oc_img *img, void *dst, size_t len)
 	while (done < len) {
 		if (img->buf_pos == img->buf_len) {
 			/* Large reads bypass the buffer. */
-			if (len - done >= IMG_BUF_SIZE) {
+			if (len - done >= img->buf_cap) {
 				ssize_t n = read(img->fd, out + done, len - done);
 				if (n < 0) {
 					if (errno == EINTR)
@@ -293,7 +295,7 @@ static ssize_t img_read_some(struct oc_img *img, void *dst, size_t len)
 				img->off += n;
 				continue;
 			}
-			ssize_t n = read(img->fd, img->buf, IMG_BUF_SIZE);
+			ssize_t n = read(img->fd, img->buf, img->buf_cap);
 			if (n < 0) {
 				if (errno == EINTR)
 					continue;
@@ -413,7 +415,9 @@ static int img_check_magics(struct oc_img *img, const struct oc_img_desc *desc, 
 	return 0;
 }
 
-static int img_alloc(const char *name, int fd, struct oc_img **ret)
+/* @buf_cap: IMG_BUF_SIZE, or the size of a small file to read (most
+ * images are a few hundred bytes, and inspect opens hundreds). */
+static int img_alloc(const char *name, int fd, size_t buf_cap, struct oc_img **ret)
 {
 	struct oc_img *img = calloc(1, sizeof(*img));
 
@@ -422,7 +426,8 @@ static int img_alloc(const char *name, int fd, struct oc_img **ret)
 	img->fd = fd;
 	img->dirfd = -1;
 	img->name = strdup(name);
-	img->buf = malloc(IMG_BUF_SIZE);
+	img->buf_cap = buf_cap < 4096 ? 4096 : MIN(buf_cap, IMG_BUF_SIZE);
+	img->buf = malloc(img->buf_cap);
 	if (!img->name || !img->buf) {
 		img->fd = -1;
 		img_free(img);
@@ -445,13 +450,16 @@ static int img_open_fd(int fd, const char *name, const struct oc_img_desc *expec
 	uint32_t head = 0, magic = 0;
 	int r;
 
-	r = img_alloc(name, fd, &img);
+	if (fstat(fd, &st) < 0) {
+		r = oc_error_errno(-errno, "%s: cannot stat", name);
+		close(fd);
+		return r;
+	}
+	r = img_alloc(name, fd, st.st_size, &img);
 	if (r < 0) {
 		close(fd);
 		return r;
 	}
-	if (fstat(fd, &st) < 0)
-		return oc_error_errno(-errno, "%s: cannot stat", name);
 	if (!S_ISREG(st.st_mode))
 		return oc_error(-EINVAL, "%s: not a regular file", name);
 	img->size = st.st_size;
@@ -695,7 +703,7 @@ int oc_img_write_raw(struct oc_img *img, const void *data, size_t len)
 	const uint8_t *p = data;
 	int r;
 
-	if (len >= IMG_BUF_SIZE) {
+	if (len >= img->buf_cap) {
 		r = img_flush(img);
 		if (r < 0)
 			return r;
@@ -712,7 +720,7 @@ int oc_img_write_raw(struct oc_img *img, const void *data, size_t len)
 		}
 		return 0;
 	}
-	if (img->buf_len + len > IMG_BUF_SIZE) {
+	if (img->buf_len + len > img->buf_cap) {
 		r = img_flush(img);
 		if (r < 0)
 			return r;
@@ -748,7 +756,7 @@ int oc_img_write_entry(struct oc_img *img, const ProtobufCMessage *msg)
 	r = oc_img_write_raw(img, &size, sizeof(size));
 	if (r < 0)
 		return r;
-	if (len <= IMG_BUF_SIZE - img->buf_len) {
+	if (len <= img->buf_cap - img->buf_len) {
 		protobuf_c_message_pack(msg, img->buf + img->buf_len);
 		img->buf_len += len;
 		img->off += len;
@@ -805,7 +813,7 @@ static int img_create_at(int dirfd, const char *final_name, const char *shown, c
 		return r;
 	}
 
-	r = img_alloc(shown, fd, &img);
+	r = img_alloc(shown, fd, IMG_BUF_SIZE, &img);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -834,7 +842,7 @@ static int img_create_stdout(const struct oc_img_desc *desc, struct oc_img **ret
 	fd = memfd_create("ocicr-image", MFD_CLOEXEC);
 	if (fd < 0)
 		return oc_error_errno(-errno, "stdout: cannot create a memory file");
-	r = img_alloc("stdout", fd, &img);
+	r = img_alloc("stdout", fd, IMG_BUF_SIZE, &img);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -971,6 +979,7 @@ int oc_img_commit(struct oc_img *img)
 	r = imgdir_record(img->dir, img->final_name);
 	if (r < 0)
 		return r;
+	oc_testpoint("image");
 	close(img->fd);
 	img->fd = -1;
 	return 0;

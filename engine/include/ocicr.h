@@ -150,6 +150,17 @@ enum oc_cgroup_mode {
 };
 
 /*
+ * How packets are kept from a tree's TCP connections while it is frozen
+ * and until its restore lets it run (CRIU's --network-lock): an nftables
+ * table or iptables rules named after the dump, or nothing.
+ */
+enum oc_net_lock {
+	OC_NET_LOCK_NFTABLES, /* the default */
+	OC_NET_LOCK_IPTABLES,
+	OC_NET_LOCK_SKIP,
+};
+
+/*
  * Options of a dump.  @sz must be sizeof(struct oc_dump_opts) so fields can
  * be added later without breaking callers (OC_OPTS() fills it).
  */
@@ -198,11 +209,15 @@ struct oc_dump_opts {
 	 */
 	const char *const *externals;
 	size_t n_externals;
-	bool orphan_pts_master; /* a pty slave whose master is not in the tree
+	bool orphan_pts_master;	       /* a pty slave whose master is not in the tree
 				 * is dumped (CRIU's RPC orphan_pts_master) */
-	bool ext_unix_sk;	/* a datagram unix socket may be connected to a
+	bool ext_unix_sk;	       /* a datagram unix socket may be connected to a
 				  * named one outside the tree: connected to
 				  * that name again at restore (--ext-unix-sk) */
+	bool tcp_established;	       /* dump established TCP connections (TCP_REPAIR) */
+	bool tcp_close;		       /* dump them to be restored closed (--tcp-close) */
+	bool skip_in_flight;	       /* connections not yet accepted are left out */
+	enum oc_net_lock network_lock; /* how the connections are kept quiet */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
@@ -274,6 +289,8 @@ struct oc_restore_opts {
 	 * (net, ipc, uts, cgroup, time) instead of having one made. */
 	const char *const *join_ns;
 	size_t n_join_ns;
+	bool tcp_established; /* restore established TCP connections */
+	bool tcp_close;	      /* restore them closed instead */
 };
 
 #define OC_RESTORE_TIMEOUT_MS (120u * 1000)

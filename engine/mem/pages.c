@@ -31,6 +31,7 @@
 #include "core/error.h"
 #include "core/interrupt.h"
 #include "core/log.h"
+#include "core/testpoint.h"
 
 #include "pagemap.pb-c.h"
 #include "vma.pb-c.h"
@@ -415,6 +416,7 @@ static int splice_from_pump(struct oc_pages_writer *w, uint64_t off, uint64_t le
 		if (!direct)
 			*w->cache_budget += want - MAX(n, 0); /* what did not go back */
 		if (n > 0) {
+			oc_testpoint("pump");
 			idle_polls = 0;
 			*(direct ? &w->direct_bytes : &w->cached_bytes) += n;
 			off += n;
@@ -913,6 +915,40 @@ static void drop_middle(struct oc_dump_task *t, pid_t mid, pid_t mid_inner)
 }
 
 /*
+ * With its parent gone, a twin is adopted by the nearest subreaper above
+ * it, or the init of its pid namespace.  Note which task of the tree that
+ * is, if one is (a subreaper, or the root as the init of the tree's own
+ * namespace), and the twin's pid as that task sees it: the twin is reaped
+ * from inside it (dump.c), which must not find a child it did not make.
+ */
+static int find_twin_adopter(struct oc_dump_task *t)
+{
+	struct oc_dump_ctx *ctx = t->ctx;
+	struct oc_proc_status st = {}, as = {};
+	int r = oc_proc_read_thread_status(t->twin, t->twin, &st);
+
+	t->twin_adopter = -1;
+	for (size_t i = 0; r >= 0 && i < ctx->n_tasks; i++) {
+		if (ctx->tasks[i].pid != st.ppid)
+			continue;
+		r = oc_proc_read_thread_status(st.ppid, st.ppid, &as);
+		if (r >= 0 && (!as.n_nspid || as.n_nspid > st.n_nspid))
+			r = oc_error(-EINVAL, "task %d: cannot tell the pid of its twin %d in task %d", t->pid, t->twin,
+				     st.ppid);
+		if (r < 0)
+			break;
+		t->twin_adopter = i;
+		t->twin_vpid = st.nspid[as.n_nspid - 1];
+		pr_debug("task %d: twin %d adopted by task %d, which sees it as %d", t->pid, t->twin, st.ppid,
+			 t->twin_vpid);
+		break;
+	}
+	oc_proc_status_clear(&as);
+	oc_proc_status_clear(&st);
+	return r;
+}
+
+/*
  * The copy-on-write twin: a fork of the frozen task that shares every
  * private page with it, copy on write, and stays stopped under our ptrace
  * until its pages are read.  It must not be the task's child: a twin that
@@ -921,8 +957,8 @@ static void drop_middle(struct oc_dump_task *t, pid_t mid, pid_t mid_inner)
  * short call, the task lends its registers for no longer), the middle
  * forks the twin (the page-table copy, on the middle's registers) and is
  * killed and reaped by the task at once; the orphaned twin goes to the
- * nearest subreaper or init, which reaps it when it dies.  Both die with
- * us (PTRACE_O_EXITKILL).
+ * nearest subreaper or init (find_twin_adopter()).  Both die with us
+ * (PTRACE_O_EXITKILL).
  */
 static int fork_twin(struct oc_dump_task *t)
 {
@@ -944,12 +980,12 @@ static int fork_twin(struct oc_dump_task *t)
 	r = t->ctx->own_pidns ? oc_ns_outer_child(leader, mid, &mid_outer) : 0;
 	if (r >= 0)
 		r = take_new_child(mid_outer, opts | PTRACE_O_TRACECLONE);
+	oc_testpoint("twin");
 	if (r >= 0)
 		r = oc_remote_begin(mid_outer, t->syscall_ip, 0, &rs);
 	long twin = r < 0 ? r : oc_remote_call(&rs, "fork of the snapshot twin", SYS_clone, 0, TWIN_NO_STACK, 0, 0);
 	if (twin > 0) {
 		pid_t twin_outer = twin;
-		t->twin_vpid = twin;
 		r = t->ctx->own_pidns ? oc_ns_outer_child(mid_outer, twin, &twin_outer) : 0;
 		if (r >= 0) {
 			t->twin = twin_outer;
@@ -959,6 +995,10 @@ static int fork_twin(struct oc_dump_task *t)
 		r = twin;
 	}
 	drop_middle(t, mid_outer, mid);
+	if (t->twin > 0) {
+		int a = find_twin_adopter(t);
+		r = r < 0 ? r : a;
+	}
 	return r;
 }
 

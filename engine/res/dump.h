@@ -69,7 +69,8 @@ struct oc_dump_task {
 	/* Snapshot dumps (res/pages.c): the copy-on-write twin, and a copy
 	 * of the memory it does not share, indexed by address. */
 	pid_t twin;
-	pid_t twin_vpid; /* the twin's pid as its parent sees it */
+	int twin_adopter; /* the task that adopted it (index), or -1 */
+	pid_t twin_vpid;  /* the twin's pid as its adopter sees it */
 	int frozen_fd;
 	struct {
 		uint64_t vaddr, n_pages;
@@ -151,6 +152,10 @@ struct oc_dump_ctx {
 	bool own_ns_numbered;
 	uint32_t ns_dumped; /* 1 << kind: the root's, dumped */
 	bool own_pidns;	    /* the root is init of a pid namespace */
+	/* this dump's id (a UUID: names its network lock, in the inventory) */
+	char run_id[40];
+	/* TCP connections in repair mode and their lock (res/fd/sk_tcp.c) */
+	struct oc_tcp_state *tcp;
 
 	/* cgroup sets and cgroup.img (res/cgroup/cgroup.c), made on first use */
 	struct oc_cg_dump *cgroup;

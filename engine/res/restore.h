@@ -94,6 +94,8 @@ struct oc_rst_ctx {
 	int orphan_pts_master;	  /* the new master of a pty slave whose master
 				 * was outside the tree, for the notify; -1 */
 	uint32_t orphan_pts_info; /* its tty-info id */
+	/* TCP connections in repair mode and their lock (res/fd/sk_tcp.c) */
+	struct oc_tcp_state *tcp;
 };
 
 /*

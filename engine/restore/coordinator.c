@@ -23,6 +23,7 @@
 
 #include "restore/restore.h"
 #include "res/fd/files.h"
+#include "res/fd/sk_tcp.h"
 #include "arch/arch.h"
 #include "core/notify.h"
 #include "core/cleanup.h"
@@ -734,13 +735,16 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	 * parent's child: that one waits for it. */
 	/* A new mount namespace is the one ocicr is in now (res/ns/mnt.c),
 	 * as are those to join. */
-	int own_ns[_OC_NS_KIND_MAX];
+	int own_ns[_OC_NS_KIND_MAX], own_cgns = -1;
 	r = oc_ns_join_enter(ctx, own_ns);
+	if (r >= 0)
+		r = oc_cgroup_ns_enter(ctx, &own_cgns);
 	pid_t pid = r < 0 ? -1
 			  : clone_with_pid(ctx->tasks[0].pid, (ctx->ns->clone_flags & ~(uint64_t)CLONE_NEWNS) |
 								      (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
 	int clone_err = errno;
 	if (pid != 0) {
+		oc_cgroup_ns_leave(own_cgns);
 		oc_ns_join_leave(ctx, own_ns);
 		oc_mnt_rst_leave(ctx);
 	}
@@ -804,6 +808,10 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 	r = follow_tree(live, ctx->n_tasks, ctx->opts->timeout_ms ? ctx->opts->timeout_ms : OC_RESTORE_TIMEOUT_MS,
 			ctx->ns->clone_flags & CLONE_NEWPID, &chld);
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	/* Threads in other cgroups than their leader: now that they exist. */
+	for (size_t i = 0; r >= 0 && i < ctx->n_tasks; i++)
+		for (size_t j = 1; r >= 0 && j < live[i].n_threads; j++)
+			r = oc_cgroup_enter_thread(ctx, &ctx->tasks[i], j, live[i].threads[j].tid);
 	if (r >= 0)
 		r = oc_ns_finish(ctx, live[0].pid);
 	if (r >= 0)
@@ -813,6 +821,10 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 	if (r < 0)
 		return r;
 	oc_notify_point_logged(ctx->opts->notify, ctx->opts->notify_data, "pre-resume", pid);
+	/* The very last: connections leave repair mode, the lock goes. */
+	r = oc_tcp_restore_resume(ctx);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		if (ctx->tasks[i].zombie)
 			continue;
@@ -956,6 +968,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	}
 out:
 	oc_interrupt_set(NULL, NULL);
+	oc_tcp_restore_fini(&ctx);
 	oc_rst_files_fini(&files);
 	if (live)
 		for (size_t i = 0; i < ctx.n_tasks; i++) {

@@ -77,11 +77,15 @@ const struct criu_opt_desc criu_opt_table[] = {
 	BOOL("ghost-fiemap", 0),
 	/* ocicr saves every unlinked open file as a ghost: nothing to allow. */
 	BOOL("link-remap", 0),
+	/* TCP connections (engine/res/fd/sk_tcp.c) and their lock. */
+	BOOL("tcp-established", 0),
+	BOOL("skip-in-flight", 0),
+	BOOL("tcp-close", 0),
+	OPT("network-lock", 0, REQUIRED),
 	/* ocicr's own, for `ocicr dump` and `ocicr restore`. */
 	{ .name = "no-snapshot", .supported = true, .ocicr_only = true },
 	{ .name = "plan-only", .supported = true, .ocicr_only = true },
 	/* Refused by name until their feature exists. */
-	NBOOL("tcp-established", "TCP connections"),
 	NBOOL("log-pid", NULL),
 	NBOOL("evasive-devices", NULL),
 	NOPT("veth-pair", 0, REQUIRED, "network namespaces"),
@@ -104,10 +108,8 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("lazy-pages", 0, NONE, "lazy pages"),
 	NOPT("cgroup-props", 0, REQUIRED, "cgroups"),
 	NOPT("cgroup-props-file", 0, REQUIRED, "cgroups"),
-	NBOOL("skip-in-flight", "TCP connections"),
 	NBOOL("deprecated", NULL),
 	NBOOL("weak-sysctls", "network namespaces"),
-	NBOOL("tcp-close", "TCP connections"),
 	NOPT("ps-socket", 0, REQUIRED, "the page server"),
 	NBOOL("stream", "image streaming"),
 	NOPT("tls-cacert", 0, REQUIRED, "the page server"),
@@ -120,7 +122,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("file-validation", 0, REQUIRED, NULL),
 	NBOOL("skip-file-rwx-check", NULL),
 	NOPT("lsm-mount-context", 0, REQUIRED, "LSM profiles"),
-	NOPT("network-lock", 0, REQUIRED, "network locking"),
 	NBOOL("mntns-compat-mode", "mount namespaces"),
 	NBOOL("unprivileged", NULL),
 	NBOOL("allow-uprobes", NULL),
@@ -368,6 +369,24 @@ static int check_external(const char *value)
 			value);
 }
 
+/* CRIU's names, or the RPC's numbers (IPTABLES 1, NFTABLES 2, SKIP 3). */
+static int parse_network_lock(const char *name, const char *value, struct criu_opts *o)
+{
+	static const char *const names[][2] = {
+		{ "iptables", "1" },
+		{ "nftables", "2" },
+		{ "skip", "3" },
+	};
+	static const enum oc_net_lock methods[] = { OC_NET_LOCK_IPTABLES, OC_NET_LOCK_NFTABLES, OC_NET_LOCK_SKIP };
+
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++)
+		if (!strcmp(value, names[i][0]) || !strcmp(value, names[i][1])) {
+			o->network_lock = methods[i];
+			return 0;
+		}
+	return oc_error(-EINVAL, "invalid argument for --%s: %s (nftables, iptables or skip)", name, value);
+}
+
 /* A pure flag: the option's name sets it (or its --no- form clears it). */
 static bool *flag_slot(struct criu_opts *o, const char *name)
 {
@@ -385,6 +404,9 @@ static bool *flag_slot(struct criu_opts *o, const char *name)
 		{ "experimental", offsetof(struct criu_opts, check_experimental) },
 		{ "no-snapshot", offsetof(struct criu_opts, no_snapshot) },
 		{ "plan-only", offsetof(struct criu_opts, plan_only) },
+		{ "tcp-established", offsetof(struct criu_opts, tcp_established) },
+		{ "skip-in-flight", offsetof(struct criu_opts, skip_in_flight) },
+		{ "tcp-close", offsetof(struct criu_opts, tcp_close) },
 	};
 
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
@@ -501,6 +523,8 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return str_list_add(&o->cgroup_dump_controllers, value);
 	if (!strcmp(name, "freeze-cgroup"))
 		return set_string(&o->freeze_cgroup, value);
+	if (!strcmp(name, "network-lock"))
+		return parse_network_lock(name, value, o);
 	if (!strcmp(name, "status-fd"))
 		return parse_int(name, value, 0, &o->status_fd);
 	if (!strcmp(name, "root"))
@@ -602,6 +626,10 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->manage_cgroups = o->manage_cgroups;
 	d->cgroup_dump_controllers = (const char *const *)o->cgroup_dump_controllers.v;
 	d->n_cgroup_dump_controllers = o->cgroup_dump_controllers.n;
+	d->tcp_established = o->tcp_established;
+	d->tcp_close = o->tcp_close;
+	d->skip_in_flight = o->skip_in_flight;
+	d->network_lock = o->network_lock;
 	/* CRIU's post-dump scripts see the tree still frozen (a file system
 	 * snapshot, say): no copy-on-write snapshot that lets it run first. */
 	d->no_snapshot = o->action_scripts.n > 0;
@@ -639,5 +667,7 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->inherit_fds = o->inherit_fds;
 	r->n_inherit_fds = o->n_inherit_fds;
 	r->orphan_pts_master = o->orphan_pts_master;
+	r->tcp_established = o->tcp_established;
+	r->tcp_close = o->tcp_close;
 	return 0;
 }

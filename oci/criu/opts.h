@@ -76,6 +76,8 @@ struct criu_opts {
 	bool shell_job;	       /* -j */
 	bool file_locks;       /* -l */
 	bool display_stats;
+	bool tcp_established, tcp_close, skip_in_flight;
+	enum oc_net_lock network_lock;	   /* --network-lock; 0: nftables */
 	unsigned timeout;		   /* seconds to freeze the tree */
 	unsigned timeout_ms;		   /* --timeout as given, for a restore; 0: not given */
 	uint64_t ghost_limit;		   /* bytes; 0: the engine's default */

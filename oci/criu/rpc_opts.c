@@ -64,7 +64,7 @@ static const struct rpc_field {
 	{ "orphan_pts_master", NULL, FOR_CR },
 	{ "ext_mnt", "ext-mount-map", FOR_CR },
 	{ "join_ns", "join-ns", RPC_JOB_RESTORE },
-	/* CLONE_NEWNET only (empty_ns_ok() refuses the rest): the tree's
+	/* CLONE_NEWNET only (empty_ns_check() refuses the rest): the tree's
 	 * network namespace is not to be restored with devices, addresses or
 	 * routes.  ocicr never restores those: the namespace is external
 	 * (runc sends --external net[...] for a path) and joined again, or it
@@ -76,6 +76,10 @@ static const struct rpc_field {
 	 * its dumped path again (runc makes /dev's nodes anew at restore), so
 	 * there is nothing to relax. */
 	{ "evasive_devices", NULL, FOR_CR },
+	{ "tcp_established", "tcp-established", FOR_CR },
+	{ "tcp_skip_in_flight", "skip-in-flight", RPC_JOB_DUMP },
+	{ "tcp_close", "tcp-close", FOR_CR },
+	{ "network_lock", "network-lock", RPC_JOB_DUMP },
 };
 
 /* Fields named unlike their command line option, for the reason a refusal

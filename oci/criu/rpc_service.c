@@ -187,8 +187,8 @@ static void release_signals(const struct rpc_job *job)
  * reply and refuses one whose init still runs ("container still running").
  * The engine detached from tasks already dying, which stay ours to collect
  * (the tracer's) until we wait for them; a pid namespace's init dies only
- * once all its other tasks are collected.  A DUMP is its connection's only
- * request (no keep_open), so the service has no child of its own here.
+ * once all its other tasks are collected.  The dump's worker has no child
+ * of its own to take by mistake.
  */
 static void wait_killed(int pidfd)
 {
@@ -205,10 +205,21 @@ static void wait_killed(int pidfd)
 	oc_log_line(OC_LOG_WARN, "the dumped tree's root has not died yet");
 }
 
-static int run_dump(struct rpc_conn *c, const CriuReq *req)
+/* The worker's exit code when the client did not take its reply. */
+#define DUMP_REPLY_LOST 3
+
+struct dump_request {
+	struct rpc_conn *c;
+	const CriuReq *req;
+};
+
+/* In the worker (cli_guarded()): the dump and its reply. */
+static int dump_and_reply(void *arg)
 {
+	struct dump_request *dr = arg;
+	struct rpc_conn *c = dr->c;
 	struct rpc_job job = { .kind = RPC_JOB_DUMP };
-	int r = rpc_job_prepare(&job, c, req->opts);
+	int r = rpc_job_prepare(&job, c, dr->req->opts);
 
 	if (r >= 0) {
 		bool killed = !job.dump.leave_running && !job.dump.leave_stopped;
@@ -225,9 +236,26 @@ static int run_dump(struct rpc_conn *c, const CriuReq *req)
 		}
 	}
 	rpc_job_finish(&job);
-	r = job_reply(c, req->type, &job, 0);
+	r = job_reply(c, dr->req->type, &job, 0);
 	release_signals(&job);
-	return r;
+	return r == 0 ? EXIT_OK : r == -EPIPE ? DUMP_REPLY_LOST : EXIT_FAIL;
+}
+
+/* The dump runs in a worker the service guards, as the CLI's does: the
+ * service's death (SIGKILL) makes it stop cleanly, not mid remote call. */
+static int run_dump(struct rpc_conn *c, const CriuReq *req)
+{
+	struct dump_request dr = { c, req };
+	int r = cli_guarded("dump", dump_and_reply, &dr);
+
+	if (r == EXIT_OK)
+		return 0;
+	if (r == DUMP_REPLY_LOST)
+		return -EPIPE;
+	/* The worker replied with its error, or died before it could. */
+	if (r != EXIT_FAIL)
+		replyf(c, req->type, -EIO, "the dump's worker ended without an answer (exit code %d)", r);
+	return -EIO;
 }
 
 static int run_restore(struct rpc_conn *c, const CriuReq *req)

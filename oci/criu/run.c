@@ -209,8 +209,9 @@ static void display_stats(const char *images_dir, bool restore)
 	fflush(stdout);
 }
 
-int criu_run_dump(const struct criu_opts *o)
+static int run_dump(void *arg)
 {
+	const struct criu_opts *o = arg;
 	struct oc_dump_opts d = OC_OPTS(oc_dump_opts);
 	struct run_env env = {};
 	int r = criu_opts_to_dump(o, &d);
@@ -235,6 +236,11 @@ int criu_run_dump(const struct criu_opts *o)
 	if (o->display_stats)
 		display_stats(env.images_dir, false);
 	return EXIT_OK;
+}
+
+int criu_run_dump(const struct criu_opts *o)
+{
+	return cli_guarded("dump", run_dump, (void *)o);
 }
 
 /* Without -d: wait for the root, which is ours (a signal ends the wait). */

@@ -4,7 +4,7 @@
  * and compression layers (libarchive), member names and kinds, the image
  * set loader and its checks, config.dump and spec.dump, rootfs-diff.tar.
  *
- * Each input is written to a file and inspected with every view, as text
+ * Each input is put in a memfd and inspected with every view, as text
  * and as JSON; any of these may fail, none may crash, leak a temporary
  * directory or run past the limits set here.
  *
@@ -25,6 +25,7 @@
 
 static char dir[64];
 static char in_path[96];
+static int in_fd;
 static FILE *devnull;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -32,7 +33,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_setup(dir, sizeof(dir));
-	snprintf(in_path, sizeof(in_path), "%s/input.tar", dir);
+	in_fd = fuzz_input_open(in_path, sizeof(in_path));
 	/* inspections extract under $TMPDIR: ours, to see that they clean up */
 	setenv("TMPDIR", dir, 1);
 	devnull = fopen("/dev/null", "we");
@@ -52,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum oci_format formats[] = { OCI_FORMAT_TEXT, OCI_FORMAT_JSON };
 
-	fuzz_write_file(in_path, data, size);
+	fuzz_set_input(in_fd, data, size);
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		struct oci_inspect_opts o = {
 			.sz = sizeof(o),
@@ -64,13 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		oci_limits_start();
 		oci_inspect(&o);
 	}
-	/* nothing but the input may be left */
+	/* nothing may be left */
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	if (!d)
 		abort();
 	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, "input.tar")) {
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
 			fprintf(stderr, "fuzz_archive: %s left in %s\n", e->d_name, dir);
 			abort();
 		}

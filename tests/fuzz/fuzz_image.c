@@ -2,7 +2,7 @@
 /*
  * libFuzzer target for the image reader and the JSON codec.
  *
- * Each input is written to a file and decoded to JSON plain, pretty and
+ * Each input is put in a memfd and decoded to JSON plain, pretty and
  * with --nopl; any of these may fail, none may crash.  When the plain
  * decode succeeds, its JSON must encode, and the new image must decode to
  * the same text in both modes and re-encode to the same bytes: decoding
@@ -23,13 +23,14 @@
 
 static char dir[64];
 static char in_path[96], out_path[96], out2_path[96];
+static int in_fd;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	fuzz_setup(dir, sizeof(dir));
-	snprintf(in_path, sizeof(in_path), "%s/input", dir);
+	in_fd = fuzz_input_open(in_path, sizeof(in_path));
 	snprintf(out_path, sizeof(out_path), "%s/encoded", dir);
 	snprintf(out2_path, sizeof(out2_path), "%s/encoded2", dir);
 	return 0;
@@ -99,7 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *plain, *pretty, *nopl, *plain2, *pretty2, *img, *img2;
 	size_t plain_len = 0, pretty_len = 0, nopl_len = 0, plain2_len = 0, pretty2_len = 0, img_len, img2_len;
 
-	fuzz_write_file(in_path, data, size);
+	fuzz_set_input(in_fd, data, size);
 	plain = decode(in_path, 0, &plain_len);
 	pretty = decode(in_path, OC_JSON_PRETTY, &pretty_len);
 	nopl = decode(in_path, OC_JSON_NOPAYLOAD | OC_JSON_PRETTY, &nopl_len);

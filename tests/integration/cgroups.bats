@@ -277,6 +277,29 @@ EOF
 	done
 }
 
+@test "cgroups: a thread in other v1 cgroups than its leader is dumped with its own set and restored there" {
+	mkdir -p "$V1/pids/$CG/thread" "$V1/cpu/$CG/thread"
+	echo 5 >"$V1/pids/$CG/thread/pids.max"
+	echo 128 >"$V1/cpu/$CG/thread/cpu.shares"
+	mkdir -p "$BATS_TEST_TMPDIR/cgroups"
+	printf '%s\n' "$V1/pids/$CG/thread/tasks" "$V1/cpu/$CG/thread/tasks" >"$BATS_TEST_TMPDIR/cgroups/THREAD_CG"
+	start_in_cgroups
+	tid=$(ls "/proc/$WL_PID/task" | grep -vx "$WL_PID" | head -1)
+	[ -n "$tid" ] || fail "the workload has no thread"
+	wl_dump
+	run "$OCICR" image decode -i "$WL_DIR/img/core-$tid.img"
+	assert_output --partial '"cg_set": 3'
+	assert_equal "$(cgroup_img '[c["path"] for s in cg["sets"] if s["id"] == 3 for c in s["ctls"] if c["name"] == "pids"]')" "['/$CG/thread']"
+	wait_tree_gone
+	remove_cgroups
+	wl_restore
+	check_membership
+	assert_equal "$(sed -n 's/^[0-9]*:pids://p' "/proc/$WL_PID/task/$tid/cgroup")" "/$CG/thread"
+	assert_equal "$(sed -n 's/^[0-9]*:cpu://p' "/proc/$WL_PID/task/$tid/cgroup")" "/$CG/thread"
+	assert_equal "$(cat "$V1/cpu/$CG/thread/cpu.shares")" 128
+	wl_expect_pass
+}
+
 @test "cgroups: a tree in a cgroup namespace of its own keeps its namespace's root and sees its own limits" {
 	requires unshare
 	start_in_cgroups "unshare --cgroup"
@@ -291,6 +314,23 @@ EOF
 	check_membership
 	# Seen from inside, the tree's cgroup is the root.
 	assert_equal "$(nsenter -t "$WL_PID" -C cat /proc/"$CHILD"/cgroup | sed -n 's/^[0-9]*:pids://p')" "/child"
+	wl_expect_pass
+}
+
+@test "cgroups: a cgroup namespace rooted at ocicr's own cgroups is made anew there" {
+	requires unshare
+	WL_WRAP="unshare --cgroup" wl_start cgroups
+	CHILD=$(pgrep -P "$WL_PID" | head -1)
+	wl_dump
+	# Same cgroups as ocicr's, but a namespace root to keep: a set of its own.
+	own=$(sed -n 's/^[0-9]*:pids://p' /proc/self/cgroup)
+	prefix=$((${#own} > 1 ? ${#own} : 0))
+	assert_equal "$(cgroup_img '[c.get("cgns_prefix", 0) for c in cg["sets"][0]["ctls"] if c["name"] == "pids"]')" "[$prefix]"
+	wait_tree_gone
+	wl_restore
+	[ "$(readlink /proc/$WL_PID/ns/cgroup)" != "$(readlink /proc/self/ns/cgroup)" ] || fail "restored without its cgroup namespace"
+	assert_equal "$(readlink /proc/$CHILD/ns/cgroup)" "$(readlink /proc/$WL_PID/ns/cgroup)"
+	assert_equal "$(nsenter -t "$WL_PID" -C cat /proc/"$WL_PID"/cgroup | sed -n 's/^[0-9]*:pids://p')" "/"
 	wl_expect_pass
 }
 

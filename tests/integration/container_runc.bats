@@ -135,3 +135,34 @@ runc_restore_args() {
 	[ "$(grep -c " $ROOTFS" /proc/self/mountinfo)" = 0 ] || fail "container mounts seen by the host"
 	wl_verdict_in "$WL_DIR/result" "$pid"
 }
+
+# CRIU 4.2's checkpoint of a runc container (../shared/fixtures/criu-4.2-ctr,
+# made by runc 1.1.5 with CRIU 4.2), restored by ocicr under other paths
+# with what runc would send: its bundle's rootfs, the externals by key, the
+# network namespace and the stdio pipes as inherited fds.
+@test "container: CRIU 4.2's checkpoint of a runc container restores with ocicr under new paths and passes" {
+	requires shared
+	local fx=$SHARED/fixtures
+	mkdir -p "$ROOTFS"/{proc,dev,sys,tmp,wl} "$WL_DIR"
+	install -m 0755 "$fx/bin/ctrinit" "$ROOTFS/init"
+	ip netns add "$NETNS"
+	ip -n "$NETNS" link set lo up
+	cp -r "$fx/criu-4.2-ctr/images" "$CT_DIR/img"
+	args=(--root "$ROOTFS" --ext-mount-map "/wl:$WL_DIR" --ext-mount-map /dev/null:/dev/null)
+	for c in systemd pids blkio freezer devices memory cpuset cpuacct cpu; do
+		args+=(--ext-mount-map "/sys/fs/cgroup/$c:/sys/fs/cgroup/$c")
+	done
+	# descriptors.json: fd 0 was pipe:[937131], fds 1 and 2 pipe:[938047].
+	run ocicr restore -D "$CT_DIR/img" -d -o restore.log -v4 --pidfile "$CT_DIR/restored.pid" "${args[@]}" \
+		--inherit-fd 'fd[4]:extRootNetNS' --inherit-fd 'fd[5]:pipe:[937131]' --inherit-fd 'fd[6]:pipe:[938047]' \
+		4<"/run/netns/$NETNS" 5</dev/null 6>"$CT_DIR/stdout"
+	[ "$status" -eq 0 ] || {
+		show_log "$CT_DIR/img/restore.log"
+		fail "ocicr restore failed: $output"
+	}
+	pid=$(cat "$CT_DIR/restored.pid")
+	echo "$pid" >>"$CT_DIR/pids"
+	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "/run/netns/$NETNS")" ] || fail "not in $NETNS"
+	[ "$(nsenter -t "$pid" -u hostname)" = fixture-ctr ] || fail "host name: $(nsenter -t "$pid" -u hostname)"
+	wl_verdict_in "$WL_DIR/result" "$pid"
+}

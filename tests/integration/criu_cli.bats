@@ -128,8 +128,8 @@ criu_restore() {
 
 @test "an option ocicr lacks fails at once by name (exit 1) and leaves the tree alone; so does ocicr dump" {
 	wl_start tree
-	for opt in --tcp-established --external=dev[1/2]:y \
-		--skip-in-flight --tcp-close "--network-lock skip" --stream --track-mem "--prev-images-dir ../p"; do
+	for opt in --page-server --external=dev[1/2]:y \
+		--lazy-pages --stream --track-mem "--prev-images-dir ../p"; do
 		# shellcheck disable=SC2086
 		run criu dump -t "$WL_PID" -D "$WL_DIR/img" $opt
 		assert_failure 1
@@ -141,7 +141,7 @@ criu_restore() {
 	assert_failure 1
 	assert_output --partial "not supported by ocicr yet: --external"
 	# Its --no- form asks for what ocicr does anyway.
-	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --no-tcp-established -R
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --no-track-mem -R
 	assert_success
 	assert_equal "$(tracer_of "$WL_PID")" 0
 	run criu dump -t "$WL_PID" --frobnicate
@@ -167,12 +167,12 @@ criu_restore() {
 	assert_success
 	[ ! -e "$WL_DIR/img/home.log" ] || fail "--no-default-config read ~/.criu/default.conf"
 
-	printf 'tcp-established\n' >"$WL_DIR/env.conf"
+	printf 'track-mem\n' >"$WL_DIR/env.conf"
 	CRIU_CONFIG_FILE=$WL_DIR/env.conf run criu dump "${criu_dump_args[@]}"
 	assert_failure 1
-	assert_output --partial "not supported by ocicr yet: --tcp-established"
+	assert_output --partial "not supported by ocicr yet: --track-mem"
 	# Refused, but logged where ~/.criu/default.conf says.
-	grep -q "not supported by ocicr yet: --tcp-established" "$WL_DIR/img/home.log" || fail "no log of the refusal"
+	grep -q "not supported by ocicr yet: --track-mem" "$WL_DIR/img/home.log" || fail "no log of the refusal"
 	rm -f "$WL_DIR/img/home.log"
 
 	printf 'tree %s\nimages-dir "%s"\nlog-file cfg.log  # a comment\nleave-running\n' "$WL_PID" "$WL_DIR/img" \

@@ -142,8 +142,8 @@ fdsock_refused() {
 	fdsock_refused outside "connected to one outside the dumped tree"
 }
 
-@test "an established TCP connection fails the dump, naming it; the connection still works" {
-	fdsock_refused inet "(established): TCP connections cannot be dumped yet"
+@test "an established TCP connection without --tcp-established fails the dump, naming it; the connection still works" {
+	fdsock_refused inet "(established): dumping it needs --tcp-established"
 }
 
 @test "a TCP listener with a connection waiting to be accepted fails the dump; the connection still waits" {

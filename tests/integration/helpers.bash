@@ -281,3 +281,12 @@ fixture_sets() {
 		basename "$d"
 	done
 }
+
+# The children of every task in the workload's session, one "PARENT CHILD"
+# a line: a dump must leave none it did not find (snapshot twins).
+tree_children() {
+	local p
+	for p in $(pgrep -s "$(ps -o sid= "$WL_PID" | tr -d " ")"); do
+		cat /proc/"$p"/task/*/children 2>/dev/null | tr ' ' '\n' | sed "/^$/d; s/^/$p /"
+	done | sort
+}

@@ -5,14 +5,16 @@
 # fdsock_start NAME [VAR=VALUE...]: start workload NAME in a session of its
 # own, in $DIR, and wait until it is ready.  Sets WL_PID (the root) and
 # WL_PIDS (every process of its session).  With FDSOCK_NETNS set, it runs
-# in that network namespace.
+# in that network namespace (and ocicr must run there: nsenter --net).
 fdsock_start() {
 	local name=$1
 	shift
 	DIR=${DIR:-$BATS_TEST_TMPDIR}
 	rm -f "$DIR/ready" "$DIR/result" "$DIR/wl.pid"
 	# The shell writes its pid, then becomes the workload.
-	${FDSOCK_NETNS:+ip netns exec "$FDSOCK_NETNS"} env "$@" setsid bash -c 'echo $$ >"$1/wl.pid"; exec "$2" "$1/ready" "$1/result"' _ \
+	# nsenter, not ip netns exec: that makes a mount namespace of its own,
+	# which the dump would have to save.
+	${FDSOCK_NETNS:+nsenter --net=/run/netns/$FDSOCK_NETNS} env "$@" setsid bash -c 'echo $$ >"$1/wl.pid"; exec "$2" "$1/ready" "$1/result"' _ \
 		"$DIR" "$WORKLOADS/$name" </dev/null >"$DIR/wl.out" 2>&1 3>&- &
 	WL_BG=$!
 	local i

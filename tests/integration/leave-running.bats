@@ -80,3 +80,13 @@ restore_again() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "dump -R of a tree whose root is a subreaper: the twins it adopts are reaped from inside it, no child it did not make" {
+	# the tree workload's root is a subreaper: each orphaned twin goes to it
+	wl_start tree
+	before=$(tree_children)
+	wl_dump -R
+	grep -q "adopted by task $WL_PID" "$WL_DIR/img/dump.log" || fail "no twin was adopted by the root: $(grep -c twin "$WL_DIR/img/dump.log") twin lines"
+	assert_equal "$(tree_children)" "$before"
+	wl_expect_pass
+}

@@ -8,7 +8,9 @@
 
 load helpers
 
-CRIU_REF=${CRIU_REF:-/work/ref/criu-src/criu/criu}
+# A CRIU 4.2 built outside the repo, for the comparisons below (they skip
+# without one): CRIU_REF=/path/to/criu bats tests/integration/mntns.bats
+CRIU_REF=${CRIU_REF:-}
 
 setup() {
 	requires root unshare
@@ -79,6 +81,19 @@ host_mounts() {
 	grep -c " $ROOTFS" /proc/self/mountinfo || true
 }
 
+# mnt_restore DIR: restore the images in DIR with the tree's root and
+# externals; WL_PID is the restored pid 1.
+mnt_restore() {
+	# shellcheck disable=SC2046
+	run ocicr restore -D "$1" -d -o restore.log -v4 --root "$ROOTFS" $(restore_ext) --pidfile "$WL_DIR/restored.pid"
+	[ "$status" -eq 0 ] || {
+		show_log "$1/restore.log"
+		fail "restore of $1 failed: $output"
+	}
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/mnt-pids"
+}
+
 no_restored_task() {
 	! pgrep -f "$ROOTFS/mntns" >/dev/null && ! pgrep -x mntns >/dev/null
 }
@@ -97,15 +112,7 @@ no_restored_task() {
 	assert_output "[('/etc/hosts', 'hosts'), ('/wl', 'wl')]"
 	wait_gone "$WL_PID"
 	[ "$(host_mounts)" = 0 ] || fail "mounts of the dumped tree left: $(grep " $ROOTFS" /proc/self/mountinfo)"
-	# shellcheck disable=SC2046
-	run ocicr restore -D "$WL_DIR/img" -d -o restore.log -v4 --root "$ROOTFS" $(restore_ext) \
-		--pidfile "$WL_DIR/restored.pid"
-	[ "$status" -eq 0 ] || {
-		show_log "$WL_DIR/img/restore.log"
-		fail "restore failed: $output"
-	}
-	WL_PID=$(cat "$WL_DIR/restored.pid")
-	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/mnt-pids"
+	mnt_restore "$WL_DIR/img"
 	# Built in the tree's own namespace: nothing shows out here.
 	[ "$(host_mounts)" = 0 ] || fail "restored mounts seen by the host: $(grep " $ROOTFS" /proc/self/mountinfo)"
 	[ "$(readlink "/proc/$WL_PID/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] || fail "no mount namespace of its own"
@@ -113,7 +120,7 @@ no_restored_task() {
 }
 
 @test "mntns: the mountpoints image is CRIU 4.2's, entry for entry, for the same tree; the tmpfs tars hold the same files; CRIU's images restore with ocicr" {
-	[ -x "$CRIU_REF" ] || skip "no CRIU 4.2 at $CRIU_REF (set CRIU_REF)"
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
 	requires crit
 	mnt_start
 	mkdir -p "$WL_DIR/criu"
@@ -138,20 +145,12 @@ no_restored_task() {
 	run diff "$WL_DIR/criu.tars" "$WL_DIR/img.tars"
 	assert_success
 	wait_gone "$WL_PID"
-	# shellcheck disable=SC2046
-	run ocicr restore -D "$WL_DIR/criu" -d -o restore.log -v4 --root "$ROOTFS" $(restore_ext) \
-		--pidfile "$WL_DIR/restored.pid"
-	[ "$status" -eq 0 ] || {
-		show_log "$WL_DIR/criu/restore.log"
-		fail "restore of CRIU's images failed: $output"
-	}
-	WL_PID=$(cat "$WL_DIR/restored.pid")
-	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/mnt-pids"
+	mnt_restore "$WL_DIR/criu"
 	wl_verdict_in "$WL_DIR/result" "$WL_PID"
 }
 
 @test "mntns: ocicr's images of the tree restore with CRIU 4.2" {
-	[ -x "$CRIU_REF" ] || skip "no CRIU 4.2 at $CRIU_REF (set CRIU_REF)"
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
 	mnt_start
 	mnt_dump
 	wait_gone "$WL_PID"

@@ -22,8 +22,10 @@ teardown() {
 	ip netns del "$FDSOCK_NETNS" 2>/dev/null || true
 }
 
+# nsenter, not `ip netns exec`: that one also makes a mount namespace of
+# its own for each command, which a dump would then have to save.
 ocicr() {
-	ip netns exec "$FDSOCK_NETNS" "$OCICR" "$@"
+	nsenter --net="/run/netns/$FDSOCK_NETNS" "$OCICR" "$@"
 }
 
 @test "TCP listeners (IPv4, dual-stack, IPv6-only), a bound idle TCP socket and UDP sockets keep addresses, options, flags and work" {
@@ -64,7 +66,7 @@ for e in json.load(sys.stdin)["entries"]:
 	fdsock_start fdsock_inet
 	fdsock_dump
 	# Someone else now listens on the workload's first port.
-	ip netns exec "$FDSOCK_NETNS" python3 -c '
+	nsenter --net="/run/netns/$FDSOCK_NETNS" python3 -c '
 import socket, time, sys
 s = socket.socket(); s.bind(("127.0.0.1", 47301)); s.listen(1)
 open(sys.argv[1], "w").write("up"); time.sleep(60)' "$DIR/squat.up" &

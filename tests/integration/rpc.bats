@@ -147,10 +147,10 @@ RUNC_FALSES='leave_running: false ext_unix_sk: false tcp_established: false shel
 	rpc_dump "config_file: \"$BATS_TEST_TMPDIR/runc.conf\""
 	assert_success
 	[ -e "/proc/$WL_PID" ] || fail "leave-running from config_file was not applied: task $WL_PID is gone"
-	printf 'tcp-established\n' >"$BATS_TEST_TMPDIR/runc.conf"
+	printf 'track-mem\n' >"$BATS_TEST_TMPDIR/runc.conf"
 	rpc_dump "config_file: \"$BATS_TEST_TMPDIR/runc.conf\""
 	assert_failure
-	assert_line --partial 'msg=options not supported by ocicr yet: --tcp-established from config_file'
+	assert_line --partial 'msg=options not supported by ocicr yet: --track-mem from config_file'
 	wl_expect_pass
 }
 
@@ -165,11 +165,11 @@ RUNC_FALSES='leave_running: false ext_unix_sk: false tcp_established: false shel
 
 @test "swrk DUMP: options ocicr does not implement fail the request by name; the tree runs on" {
 	wl_start files
-	rpc_dump 'tcp_established: true ext_unix_sk: false manage_cgroups: true ext_mnt { key: "/a" val: "/a" } root: "/srv"'
+	rpc_dump 'track_mem: true ext_unix_sk: false manage_cgroups: true ext_mnt { key: "/a" val: "/a" } root: "/srv"'
 	assert_failure
 	assert_line --partial 'reply DUMP success=false'
 	assert_line --partial 'errno=95'
-	assert_line --partial 'msg=options not supported by ocicr yet: tcp_established'
+	assert_line --partial 'msg=options not supported by ocicr yet: track_mem'
 	# root, ext_mnt and manage_cgroups are taken (as --root, --ext-mount-map
 	# and --manage-cgroups).
 	refute_output --partial ext_unix_sk
@@ -179,7 +179,7 @@ RUNC_FALSES='leave_running: false ext_unix_sk: false tcp_established: false shel
 	assert_line 'swrk exit=1'
 	# The reason is the log's last line too (runc shows the log, not cr_errmsg).
 	run tail -n1 "$WL_DIR/work/dump.log"
-	assert_output --partial 'options not supported by ocicr yet: tcp_established'
+	assert_output --partial 'options not supported by ocicr yet: track_mem'
 	assert_equal "$(tracer_of "$WL_PID")" 0
 	wl_expect_pass
 }

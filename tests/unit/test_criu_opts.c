@@ -98,14 +98,14 @@ static void test_unsupported_refused_by_name(void **state)
 	(void)state;
 	criu_opts_init(&o);
 	/* Parsed (with values), then refused by their own names, the first first. */
-	assert_int_equal(PARSE(&o, NULL, "-t", "1", "--external=mnt[/x]:y", "--tcp-established", "-x", "--root", "/r",
+	assert_int_equal(PARSE(&o, NULL, "-t", "1", "--external=mnt[/x]:y", "--page-server", "-x", "--root", "/r",
 			       "--no-link-remap"),
 			 0);
 	/* -x (--ext-unix-sk) is ocicr's now. */
 	assert_int_equal(o.unsupported.n, 1);
 	assert_true(o.ext_unix_sk);
 	assert_int_equal(criu_opts_to_dump(&o, &d), -EOPNOTSUPP);
-	assert_string_equal(oc_error_message(), "not supported by ocicr yet: --tcp-established (TCP connections)");
+	assert_string_equal(oc_error_message(), "not supported by ocicr yet: --page-server (the page server)");
 	criu_opts_fini(&o);
 
 	/* Externals: mnt[] ones (and --ext-mount-map's) reach the engine;
@@ -133,13 +133,7 @@ static void test_unsupported_refused_by_name(void **state)
 	assert_non_null(strstr(oc_error_message(), "not supported by ocicr yet: --ext-unix-sk=77"));
 	criu_opts_fini(&o);
 
-	const char *refused[] = { "--stream",
-				  "--track-mem",
-				  "--prev-images-dir=../p",
-				  "--skip-in-flight",
-				  "--tcp-close",
-				  "--network-lock=skip",
-				  "-L/lib" };
+	const char *refused[] = { "--stream", "--track-mem", "--prev-images-dir=../p", "--lazy-pages", "-L/lib" };
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		criu_opts_init(&o);
 		assert_int_equal(PARSE(&o, NULL, (char *)refused[i]), 0);
@@ -246,6 +240,17 @@ static void test_mapping_onto_the_engine(void **state)
 	assert_true(d.file_locks);
 	assert_int_equal(d.freeze_timeout, CRIU_DEFAULT_TIMEOUT);
 	assert_true(d.no_snapshot); /* post-dump scripts see the tree frozen */
+	assert_false(d.tcp_established);
+	assert_int_equal(d.network_lock, OC_NET_LOCK_NFTABLES); /* the default */
+	assert_int_equal(
+		PARSE(&o, NULL, "--tcp-established", "--skip-in-flight", "--tcp-close", "--network-lock", "skip"), 0);
+	assert_int_equal(criu_opts_to_dump(&o, &d), 0);
+	assert_true(d.tcp_established && d.skip_in_flight && d.tcp_close);
+	assert_int_equal(d.network_lock, OC_NET_LOCK_SKIP);
+	assert_int_equal(PARSE(&o, NULL, "--network-lock=2"), 0); /* the RPC's NFTABLES */
+	assert_int_equal(criu_opts_to_dump(&o, &d), 0);
+	assert_int_equal(d.network_lock, OC_NET_LOCK_NFTABLES);
+	assert_int_equal(PARSE(&o, NULL, "--network-lock=bpf"), -EINVAL);
 
 	assert_int_equal(PARSE(&o, NULL, "-S"), 0);
 	assert_int_equal(criu_opts_to_restore(&o, &r), -EINVAL); /* -S without -d */
@@ -254,6 +259,7 @@ static void test_mapping_onto_the_engine(void **state)
 	assert_true(r.detach);
 	assert_true(r.restore_sibling);
 	assert_true(r.leave_stopped);
+	assert_true(r.tcp_established && r.tcp_close);
 	assert_string_equal(criu_opts_work_dir(&o), "/w");
 	criu_opts_fini(&o);
 }
@@ -279,7 +285,9 @@ static void test_config_file_syntax(void **state)
 				"log-file \"my \\\"odd\\\" log\"\n"
 				"verbosity 4\n"
 				"images-dir\t/imgs\n"
-				"tcp-established\n");
+				"tcp-established\n"
+				"network-lock iptables\n"
+				"page-server\n");
 
 	(void)state;
 	criu_opts_init(&o);
@@ -289,6 +297,8 @@ static void test_config_file_syntax(void **state)
 	assert_string_equal(o.log_file, "my \"odd\" log");
 	assert_int_equal(o.verbosity, 4);
 	assert_string_equal(o.images_dir, "/imgs");
+	assert_true(o.tcp_established);
+	assert_int_equal(o.network_lock, OC_NET_LOCK_IPTABLES);
 	assert_int_equal(criu_opts_refuse(&o), -EOPNOTSUPP);
 	criu_opts_fini(&o);
 	unlink(path);

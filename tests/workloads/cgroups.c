@@ -5,7 +5,9 @@
  * /proc/self/cgroup shows, on a mount of each hierarchy made from inside
  * its cgroup namespace (whose root is then the mount's root).  The child
  * first enters the cgroups whose cgroup.procs files CHILD_CG (in the
- * workload's folder, optional) lists, one a line.
+ * workload's folder, optional) lists, one a line.  With THREAD_CG (v1
+ * "tasks" files), a thread of the parent enters those cgroups alone and
+ * checks its own view too.
  *
  * After restore both must see the same cgroups with the same limits
  * (pids.max, memory.limit_in_bytes, cpu.shares, v2's
@@ -13,6 +15,7 @@
  * paths that began with OLD must begin with NEW (--cgroup-root).
  */
 #include <linux/mount.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -50,11 +53,12 @@ static int mount_hierarchy(const char *name)
 	return mfd;
 }
 
-/* "NAME:PATH=LIMIT\n" for each line of /proc/self/cgroup with a limit. */
-static void read_view(char *out, size_t len)
+/* "NAME:PATH=LIMIT\n" for each line of our cgroup file (the process's,
+ * or this thread's: /proc/thread-self/cgroup) with a limit. */
+static void read_view(const char *file_name, char *out, size_t len)
 {
 	char cg[VIEW_MAX];
-	ssize_t n = wl_read_file("/proc/self/cgroup", cg, sizeof(cg) - 1);
+	ssize_t n = wl_read_file(file_name, cg, sizeof(cg) - 1);
 	size_t o = 0;
 
 	if (n <= 0)
@@ -115,7 +119,7 @@ static void rebase_view(char *view, size_t len, const char *old, const char *new
 
 /* Our view now must be @before (moved by CG_ROOT, if given); else a
  * message saying how it differs. */
-static const char *check_view(char *before, const char *who)
+static const char *check_view(const char *file_name, char *before, const char *who)
 {
 	static char msg[3 * VIEW_MAX];
 	char now[VIEW_MAX], cfg[1024], path[PATH_MAX], old[512], new[512];
@@ -128,7 +132,7 @@ static const char *check_view(char *before, const char *who)
 			wl_fail("bad CG_ROOT: %s", cfg);
 		rebase_view(before, VIEW_MAX, old, new);
 	}
-	read_view(now, sizeof(now));
+	read_view(file_name, now, sizeof(now));
 	if (!strcmp(now, before))
 		return NULL;
 	snprintf(msg, sizeof(msg), "%s sees other cgroups or limits: before [%s] now [%s]", who, before, now);
@@ -138,14 +142,15 @@ static const char *check_view(char *before, const char *who)
 	return msg;
 }
 
-static void enter_child_cgroups(void)
+/* Write "0" (ourselves) into each file @name lists; false if none. */
+static bool enter_cgroups(const char *name)
 {
 	char path[PATH_MAX], list[4096];
 
-	wl_path(path, sizeof(path), "CHILD_CG");
+	wl_path(path, sizeof(path), name);
 	ssize_t n = wl_read_file(path, list, sizeof(list) - 1);
 	if (n <= 0)
-		return;
+		return false;
 	list[n] = '\0';
 	for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
 		int fd = open(line, O_WRONLY | O_CLOEXEC);
@@ -153,6 +158,25 @@ static void enter_child_cgroups(void)
 			wl_fail("setup: cannot enter %s: %s", line, strerror(errno));
 		close(fd);
 	}
+	return true;
+}
+
+static volatile int thread_state; /* 1 ready, 2 go, 3 checked */
+static const char *thread_why;
+
+static void *cgroup_thread(void *arg)
+{
+	static char thread_view[VIEW_MAX];
+
+	(void)arg;
+	enter_cgroups("THREAD_CG");
+	read_view("/proc/thread-self/cgroup", thread_view, sizeof(thread_view));
+	thread_state = 1;
+	while (thread_state != 2)
+		wl_sleep_us(1000);
+	thread_why = check_view("/proc/thread-self/cgroup", thread_view, "the thread");
+	thread_state = 3;
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -166,25 +190,40 @@ int main(int argc, char **argv)
 	WL_SETUP(child >= 0, "fork");
 	if (child == 0) {
 		char go;
-		enter_child_cgroups();
-		read_view(child_view, sizeof(child_view));
+		enter_cgroups("CHILD_CG");
+		read_view("/proc/self/cgroup", child_view, sizeof(child_view));
 		if (write(from_child[1], "r", 1) != 1)
 			_exit(3);
 		while (read(to_child[0], &go, 1) < 0 && errno == EINTR)
 			;
-		const char *why = check_view(child_view, "the child");
+		const char *why = check_view("/proc/self/cgroup", child_view, "the child");
 		if (write(from_child[1], why ? why : "P", why ? strlen(why) : 1) < 0)
 			_exit(3);
 		_exit(0);
 	}
 	char ready;
 	WL_SETUP(read(from_child[0], &ready, 1) == 1, "the child's start");
-	read_view(view, sizeof(view));
+	read_view("/proc/self/cgroup", view, sizeof(view));
+	char thread_cg[PATH_MAX];
+	pthread_t th;
+	wl_path(thread_cg, sizeof(thread_cg), "THREAD_CG");
+	bool with_thread = access(thread_cg, F_OK) == 0;
+	if (with_thread) {
+		WL_SETUP(pthread_create(&th, NULL, cgroup_thread, NULL) == 0, "thread");
+		while (thread_state != 1)
+			wl_sleep_us(1000);
+	}
 	wl_ready();
 	wl_wait();
 
-	const char *why = check_view(view, "the parent");
+	const char *why = check_view("/proc/self/cgroup", view, "the parent");
 	WL_CHECK(!why, "%s", why);
+	if (with_thread) {
+		thread_state = 2;
+		while (thread_state != 3)
+			wl_sleep_us(1000);
+		WL_CHECK(!thread_why, "%s", thread_why);
+	}
 	WL_CHECK(write(to_child[1], "g", 1) == 1, "cannot wake the child");
 	static char answer[3 * VIEW_MAX];
 	ssize_t n;

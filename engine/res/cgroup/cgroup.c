@@ -9,8 +9,10 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -688,12 +690,14 @@ struct oc_cg_restore {
 	struct cg_rst_set *sets;
 	size_t n_sets;
 	uint32_t root_set; /* the restorer's own (inventory root_cg_set) */
-	bool new_cgns;	   /* the root makes a cgroup namespace */
+	bool new_cgns;	   /* the tree has a cgroup namespace of its own */
+	int ns_fd;	   /* it, once made (helper fd range), or -1 */
 	struct {
 		size_t hier;
 		char *path;
 	} * created; /* in the order made */
 	size_t n_created;
+	int *own_mnt; /* the coordinator's mounts, per hierarchy, once needed */
 };
 
 static char *join_cnames(const CgControllerEntry *ce)
@@ -871,10 +875,10 @@ static int check_task_sets(struct oc_rst_ctx *ctx)
 			return oc_error(-EINVAL, "core-%d.img: cgroup set %u is not in cgroup.img", t->pid, id);
 		for (size_t j = 1; j < t->n_cores; j++) {
 			const ThreadCoreEntry *tc = t->cores[j]->thread_core;
-			if (tc && tc->has_cg_set && tc->cg_set != id)
-				pr_warn("thread %d of task %d was in other cgroups than its leader; it is restored in "
-					"the leader's",
-					t->pstree->threads[j], t->pid);
+			if (tc && tc->has_cg_set && tc->cg_set != id && tc->cg_set != cg->root_set &&
+			    !find_set(cg, tc->cg_set))
+				return oc_error(-EINVAL, "core-%d.img: cgroup set %u is not in cgroup.img",
+						t->pstree->threads[j], tc->cg_set);
 		}
 	}
 	return 0;
@@ -894,8 +898,10 @@ int oc_cgroup_load(struct oc_rst_ctx *ctx)
 		return -ENOMEM;
 	cg->mode = ctx->opts->manage_cgroups;
 	cg->root_set = ctx->inventory->has_root_cg_set ? ctx->inventory->root_cg_set : 0;
-	cg->new_cgns = root && inv && root->has_cgroup_ns_id && inv->has_cgroup_ns_id &&
-		       root->cgroup_ns_id != inv->cgroup_ns_id;
+	cg->ns_fd = -1;
+	/* --join-ns cgroup:PATH gives it; else it is made anew. */
+	cg->new_cgns = ctx->ns->join_fd[OC_NS_CGROUP] < 0 && root && inv && root->has_cgroup_ns_id &&
+		       inv->has_cgroup_ns_id && root->cgroup_ns_id != inv->cgroup_ns_id;
 	r = oc_img_read_one(ctx->dir, OC_IMG_CGROUP, 0, &m);
 	if (r == -ENOENT) {
 		oc_error_clear();
@@ -1145,11 +1151,89 @@ static int make_parents(struct oc_cg_restore *cg, size_t hi, const char *path)
 	return 0;
 }
 
+static int enter_path(const struct oc_cg_restore *cg, const struct cg_rst_member *m, const char *path);
+
+/*
+ * The tree's cgroup namespace, made before any task by a short-lived child
+ * standing in the namespace's root cgroups as it unshares (a namespace is
+ * rooted where its maker is): the mount namespace's cgroup mounts can be
+ * made in it (oc_cgroup_ns_fd()), and the root task joins it.
+ */
+static int make_cgns(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
+{
+	struct oc_cg_restore *cg = ctx->cgroup;
+	const struct cg_rst_set *set = cg->ce ? find_set(cg, task_set(&ctx->tasks[0])) : NULL;
+	int ready[2], st;
+	char path[64], c = 0;
+
+	if (pipe2(ready, O_CLOEXEC) < 0)
+		return oc_error_errno(-errno, "pipe2");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(ready[0]);
+		close(ready[1]);
+		return oc_error_errno(-errno, "fork");
+	}
+	if (pid == 0) {
+		close(ready[0]);
+		for (size_t i = 0; set && i < set->n; i++)
+			if (set->m[i].ns_root && enter_path(cg, &set->m[i], set->m[i].ns_root) < 0)
+				_exit(1);
+		if (unshare(CLONE_NEWCGROUP) < 0 || write(ready[1], "k", 1) != 1)
+			_exit(2);
+		for (;;)
+			pause();
+	}
+	close(ready[1]);
+	ssize_t n = read(ready[0], &c, 1);
+	close(ready[0]);
+	snprintf(path, sizeof(path), "/proc/%d/ns/cgroup", pid);
+	int fd = n == 1 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	int err = -errno;
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n != 1 || fd < 0)
+		return oc_error_errno(n != 1 ? -EIO : err, "cannot make the tree's cgroup namespace");
+	cg->ns_fd = oc_rst_high_fd(files, fd);
+	return cg->ns_fd < 0 ? cg->ns_fd : 0;
+}
+
+int oc_cgroup_ns_fd(const struct oc_rst_ctx *ctx)
+{
+	return ctx->cgroup ? ctx->cgroup->ns_fd : -1;
+}
+
+int oc_cgroup_ns_enter(struct oc_rst_ctx *ctx, int *ret_own_fd)
+{
+	int fd = oc_cgroup_ns_fd(ctx);
+
+	*ret_own_fd = -1;
+	if (fd < 0)
+		return 0;
+	_cleanup_close_ int own = open("/proc/self/ns/cgroup", O_RDONLY | O_CLOEXEC);
+	if (own < 0)
+		return oc_error_errno(-errno, "cannot open /proc/self/ns/cgroup");
+	if (setns(fd, CLONE_NEWCGROUP) < 0)
+		return oc_error_errno(-errno, "cannot enter the tree's cgroup namespace");
+	*ret_own_fd = own;
+	own = -1;
+	return 0;
+}
+
+void oc_cgroup_ns_leave(int own_fd)
+{
+	if (own_fd >= 0)
+		oc_ns_leave("cgroup", own_fd);
+}
+
 int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
 {
 	struct oc_cg_restore *cg = ctx->cgroup;
 	int r;
 
+	if (cg && !cg->ce && cg->new_cgns)
+		return make_cgns(ctx, files);
 	if (!cg || !cg->ce)
 		return 0;
 	for (size_t i = 0; i < cg->n_hiers; i++) {
@@ -1184,7 +1268,7 @@ int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
 		}
 	if (cg->n_created)
 		pr_info("cgroups: %zu created", cg->n_created);
-	return 0;
+	return cg->new_cgns ? make_cgns(ctx, files) : 0;
 }
 
 static int enter_path(const struct oc_cg_restore *cg, const struct cg_rst_member *m, const char *path)
@@ -1207,17 +1291,54 @@ int oc_cgroup_enter(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 	if (!cg)
 		return 0;
 	set = id && id != cg->root_set && (!parent || task_set(parent) != id) ? find_set(cg, id) : NULL;
-	if (t == ctx->tasks && cg->new_cgns) {
-		/* The namespace's root is where the task is as it makes it. */
-		for (size_t i = 0; set && i < set->n; i++)
-			if (set->m[i].ns_root && (r = enter_path(cg, &set->m[i], set->m[i].ns_root)) < 0)
-				return r;
-		if (unshare(CLONE_NEWCGROUP) < 0)
-			return oc_error_errno(-errno, "task %d: cannot make its cgroup namespace", t->pid);
-	}
 	for (size_t i = 0; set && i < set->n; i++)
 		if ((r = enter_path(cg, &set->m[i], set->m[i].path)) < 0)
 			return oc_error_wrap(r, "task %d", t->pid);
+	return 0;
+}
+
+static const struct cg_rst_member *member_in(const struct cg_rst_set *set, size_t hier)
+{
+	for (size_t i = 0; set && i < set->n; i++)
+		if (set->m[i].hier == hier)
+			return &set->m[i];
+	return NULL;
+}
+
+int oc_cgroup_enter_thread(struct oc_rst_ctx *ctx, const struct oc_rst_task *t, size_t idx, pid_t tid)
+{
+	struct oc_cg_restore *cg = ctx->cgroup;
+	const ThreadCoreEntry *tc = idx < t->n_cores ? t->cores[idx]->thread_core : NULL;
+	uint32_t leader = task_set(t);
+	char tid_s[16], file[PATH_MAX];
+
+	if (!cg || !cg->ce || !tc || !tc->has_cg_set || tc->cg_set == leader || tc->cg_set == cg->root_set)
+		return 0;
+	const struct cg_rst_set *set = find_set(cg, tc->cg_set), *ls = find_set(cg, leader);
+	if (!cg->own_mnt) {
+		cg->own_mnt = malloc(cg->n_hiers * sizeof(*cg->own_mnt));
+		if (!cg->own_mnt)
+			return -ENOMEM;
+		for (size_t h = 0; h < cg->n_hiers; h++)
+			cg->own_mnt[h] = -1;
+	}
+	snprintf(tid_s, sizeof(tid_s), "%d", tid);
+	for (size_t i = 0; set && i < set->n; i++) {
+		const struct cg_rst_member *m = &set->m[i], *lm = member_in(ls, m->hier);
+		int r;
+		if (lm && !strcmp(lm->path, m->path))
+			continue;
+		if (cg->own_mnt[m->hier] < 0 &&
+		    (r = oc_cg_mount_hierarchy(cg->hiers[m->hier].name, &cg->own_mnt[m->hier])) < 0)
+			return r;
+		/* v1 moves one thread through "tasks"; v2 a threaded cgroup's. */
+		snprintf(file, sizeof(file), "%s/%s", rel(m->path),
+			 cg->hiers[m->hier].name[0] ? "tasks" : "cgroup.threads");
+		r = write_at(cg->own_mnt[m->hier], file, tid_s);
+		if (r < 0)
+			return oc_error_errno(r, "thread %d of task %d: cannot enter cgroup %s of hierarchy '%s'",
+					      t->pstree->threads[idx], t->pid, m->path, cg->hiers[m->hier].name);
+	}
 	return 0;
 }
 
@@ -1264,7 +1385,10 @@ void oc_cgroup_free(struct oc_rst_ctx *ctx)
 	for (size_t i = 0; i < cg->n_hiers; i++) {
 		free(cg->hiers[i].name);
 		free(cg->hiers[i].host_root);
+		if (cg->own_mnt && cg->own_mnt[i] >= 0)
+			close(cg->own_mnt[i]);
 	}
+	free(cg->own_mnt);
 	free(cg->hiers);
 	if (cg->ce)
 		protobuf_c_message_free_unpacked(&cg->ce->base, NULL);
@@ -1272,8 +1396,8 @@ void oc_cgroup_free(struct oc_rst_ctx *ctx)
 	ctx->cgroup = NULL;
 }
 
-/* The root's cgroup namespace: the roots are in cgroup.img's sets (each
- * member's cgns_prefix); the restored root makes it (oc_cgroup_enter). */
+/* The root's cgroup namespace: its roots are in cgroup.img's sets (each
+ * member's cgns_prefix); oc_cgroup_prepare() makes it, the root joins it. */
 const struct oc_ns_ops oc_ns_cgroup_ops = {
 	.task_made = true,
 };

@@ -92,9 +92,20 @@ void oc_cgroup_dump_free(struct oc_dump_ctx *ctx);
 int oc_cgroup_load(struct oc_rst_ctx *ctx);
 /* Create and fill the cgroups, as the mode says; before any task exists. */
 int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files);
-/* In the task itself, before it runs anything: enter its cgroups (and,
- * for the root of a new cgroup namespace, make that namespace). */
+/* The tree's own cgroup namespace (made by prepare, rooted where the tree's
+ * was), or -1: for cgroup mounts made inside the tree's mount namespace
+ * before any task runs (setns() into it, then mount).  Valid in the
+ * coordinator until the root is created and its fills are done. */
+int oc_cgroup_ns_fd(const struct oc_rst_ctx *ctx);
+/* The coordinator is in the tree's cgroup namespace (if it has one) while
+ * it clones the root, which is then born in it. */
+int oc_cgroup_ns_enter(struct oc_rst_ctx *ctx, int *ret_own_fd);
+void oc_cgroup_ns_leave(int own_fd);
+/* In the task itself, before it runs anything: enter its cgroups. */
 int oc_cgroup_enter(struct oc_rst_ctx *ctx, struct oc_rst_task *t);
+/* The coordinator, once thread @idx of @t (@tid, ours) exists and waits:
+ * into its own cgroups where they are not its leader's. */
+int oc_cgroup_enter_thread(struct oc_rst_ctx *ctx, const struct oc_rst_task *t, size_t idx, pid_t tid);
 /* A failed restore, once its tasks are gone: remove what prepare made. */
 void oc_cgroup_abort(struct oc_rst_ctx *ctx);
 void oc_cgroup_free(struct oc_rst_ctx *ctx);

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * IPv4 and IPv6 sockets (inet_sk_entry): TCP sockets that listen or are
- * bound and idle, and UDP sockets, bound or connected, with their options.
- * Established TCP connections are refused, naming the connection (they
- * need TCP_REPAIR and --tcp-established); so are raw, ICMP and UDP-lite
- * sockets.  No network lock is taken: nothing here carries a connection
- * whose peer could send while the tree is frozen.
+ * IPv4 and IPv6 sockets (inet_sk_entry): TCP sockets that listen, are
+ * bound and idle or are connected (the connection's state through
+ * res/fd/sk_tcp.c, with --tcp-established; refused by name without), and
+ * UDP sockets, bound or connected, with their options.  Raw, ICMP and
+ * UDP-lite sockets are refused.
  *
  * Addresses are stored as CRIU does: the address bytes in network order
  * copied into 1 (IPv4) or 4 (IPv6) host words.  Restore opens the socket
@@ -13,17 +12,21 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "res/fd/files.h"
 #include "res/fd/sk_inet.h"
 #include "res/fd/sk_opts.h"
+#include "res/fd/sk_tcp.h"
 #include "core/cleanup.h"
 #include "core/error.h"
+#include "core/log.h"
 
 #include "sk-inet.pb-c.h"
 
@@ -135,23 +138,11 @@ static int dump_tcp_opts(struct oc_arena *a, int sk, InetSkEntry *ie)
 	return 0;
 }
 
-static const char *const tcp_states[] = {
-	[TCP_ESTABLISHED] = "established",
-	[TCP_SYN_SENT] = "SYN-SENT",
-	[TCP_SYN_RECV] = "SYN-RECV",
-	[TCP_FIN_WAIT1] = "FIN-WAIT-1",
-	[TCP_FIN_WAIT2] = "FIN-WAIT-2",
-	[TCP_TIME_WAIT] = "TIME-WAIT",
-	[TCP_CLOSE] = "closed",
-	[TCP_CLOSE_WAIT] = "CLOSE-WAIT",
-	[TCP_LAST_ACK] = "LAST-ACK",
-	[TCP_LISTEN] = "listening",
-	[TCP_CLOSING] = "CLOSING",
-};
-
-/* TCP: the state and backlog from TCP_INFO; only LISTEN and CLOSE pass. */
-static int dump_tcp_state(int sk, InetSkEntry *ie)
+/* TCP: the state and backlog from TCP_INFO; a connection needs
+ * --tcp-established (or --tcp-close). */
+static int dump_tcp_state(struct oc_dump_ctx *ctx, int sk, InetSkEntry *ie)
 {
+	const struct oc_dump_opts *o = ctx->opts;
 	struct tcp_info ti = {};
 	socklen_t len = sizeof(ti);
 	char src[64], dst[64];
@@ -159,23 +150,32 @@ static int dump_tcp_state(int sk, InetSkEntry *ie)
 	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) < 0)
 		return oc_error_errno(-errno, "TCP_INFO");
 	ie->state = ti.tcpi_state;
+	oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src));
+	oc_inet_endpoint(ie->dst_addr, ie->n_dst_addr, ie->dst_port, dst, sizeof(dst));
 	/* For a listener, TCP_INFO's sacked is the listen() backlog and
 	 * unacked the connections waiting to be accepted: those are not in
-	 * any task's fds, and would be lost. */
+	 * any task's fds, and are lost (--skip-in-flight) or refused. */
+	if (ie->state == TCP_LISTEN && ti.tcpi_unacked && !o->skip_in_flight)
+		return oc_error(-EOPNOTSUPP,
+				"TCP listener %s has %u connection(s) waiting to be accepted: "
+				"--skip-in-flight leaves them out",
+				src, ti.tcpi_unacked);
 	if (ie->state == TCP_LISTEN && ti.tcpi_unacked)
-		return oc_error(
-			-EOPNOTSUPP,
-			"TCP listener %s has %u connection(s) waiting to be accepted: those cannot be dumped yet",
-			oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)),
-			ti.tcpi_unacked);
+		pr_warn("TCP listener %s: %u connection(s) not yet accepted are left out", src, ti.tcpi_unacked);
 	if (ie->state == TCP_LISTEN)
 		ie->backlog = ti.tcpi_sacked;
-	if (ie->state == TCP_LISTEN || ie->state == TCP_CLOSE)
+	if (!oc_tcp_is_connection(ie->state))
 		return 0;
-	return oc_error(-EOPNOTSUPP, "TCP connection %s -> %s (%s): TCP connections cannot be dumped yet",
-			oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)),
-			oc_inet_endpoint(ie->dst_addr, ie->n_dst_addr, ie->dst_port, dst, sizeof(dst)),
-			ie->state < ARRAY_SIZE(tcp_states) && tcp_states[ie->state] ? tcp_states[ie->state] : "?");
+	/* As CRIU: a connection's backlog is what its send queue holds. */
+	int queued = 0;
+	if (ioctl(sk, SIOCOUTQ, &queued) == 0)
+		ie->backlog = queued;
+	if (o->tcp_close)
+		return 0;
+	if (!o->tcp_established)
+		return oc_error(-EOPNOTSUPP, "TCP connection %s->%s (%s): dumping it needs --tcp-established", src, dst,
+				oc_tcp_state_name(ie->state));
+	return 0;
 }
 
 /* Which sockets we take: TCP and UDP; others refused by name. */
@@ -214,7 +214,7 @@ static int inet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	if (r == 0)
 		r = dump_addrs(a, fd->local, ie);
 	if (r == 0 && ie->proto == IPPROTO_TCP)
-		r = dump_tcp_state(fd->local, ie);
+		r = dump_tcp_state(t->ctx, fd->local, ie);
 	else if (r == 0)
 		ie->state = ie->dst_port ? TCP_ESTABLISHED : TCP_CLOSE; /* as sock_diag shows UDP */
 	if (r == 0)
@@ -225,6 +225,9 @@ static int inet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 		r = dump_ip_opts(a, fd->local, ie);
 	if (r == 0 && ie->proto == IPPROTO_TCP)
 		r = dump_tcp_opts(a, fd->local, ie);
+	/* Last: repair mode changes what SO_REUSEADDR reads. */
+	if (r == 0 && ie->proto == IPPROTO_TCP && oc_tcp_is_connection(ie->state) && !t->ctx->opts->tcp_close)
+		r = oc_tcp_dump_conn(t->ctx, fd->local, ie);
 	if (r < 0)
 		return r;
 	if (t->ids && t->ids->has_net_ns_id) {
@@ -323,6 +326,36 @@ static int restore_socket(int sk, const InetSkEntry *ie, const char *what)
 	return oc_rst_set_status_flags(sk, ie->flags);
 }
 
+/*
+ * A connection: with --tcp-close a socket that is closed (CRIU's), with
+ * --tcp-established the connection as it was (sk_tcp.c).
+ */
+static int restore_connection(struct oc_rst_files *files, int sk, const InetSkEntry *ie, const char *what)
+{
+	const struct oc_restore_opts *o = files->ctx->opts;
+	const InventoryEntry *inv = files->ctx->inventory;
+	char dst[64];
+	int r = oc_tcp_restore_adopt_lock(files->ctx);
+
+	if (r >= 0)
+		r = restore_opts(sk, ie, what);
+	if (r < 0)
+		return r;
+	if (o->tcp_close || (inv->has_tcp_close && inv->tcp_close)) {
+		if (inv->has_tcp_close && inv->tcp_close && !o->tcp_close)
+			return oc_error(-EINVAL,
+					"the images were dumped with --tcp-close: restore them with --tcp-close");
+		shutdown(sk, SHUT_RDWR);
+		return oc_rst_set_status_flags(sk, ie->flags);
+	}
+	if (!o->tcp_established)
+		return oc_error(-EOPNOTSUPP, "%s: connected to %s (%s): restoring it needs --tcp-established", what,
+				oc_inet_endpoint(ie->dst_addr, ie->n_dst_addr, ie->dst_port, dst, sizeof(dst)),
+				oc_tcp_state_name(ie->state));
+	r = oc_tcp_restore_conn(files, sk, ie, what);
+	return r < 0 ? r : oc_rst_set_status_flags(sk, ie->flags);
+}
+
 int oc_inet_check_entry(const InetSkEntry *ie, uint32_t id)
 {
 	char src[64];
@@ -337,10 +370,11 @@ int oc_inet_check_entry(const InetSkEntry *ie, uint32_t id)
 	      (ie->type == SOCK_DGRAM && ie->proto == IPPROTO_UDP)))
 		return oc_error(-EOPNOTSUPP, "files.img: inet socket %u: type %u protocol %u is not supported", id,
 				ie->type, ie->proto);
-	if (ie->proto == IPPROTO_TCP && ie->state != TCP_LISTEN && ie->state != TCP_CLOSE)
-		return oc_error(-EOPNOTSUPP, "TCP socket %s (file %u): state %u, a connection, cannot be restored yet",
+	if (ie->proto == IPPROTO_TCP && ie->state != TCP_LISTEN && ie->state != TCP_CLOSE &&
+	    ie->state != TCP_ESTABLISHED)
+		return oc_error(-EOPNOTSUPP, "TCP socket %s (file %u): a connection in state %s cannot be restored yet",
 				oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)), id,
-				ie->state);
+				oc_tcp_state_name(ie->state));
 	return 0;
 }
 
@@ -360,7 +394,10 @@ static int inet_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	sk = socket(ie->family, ie->type | SOCK_CLOEXEC, ie->proto);
 	if (sk < 0)
 		return oc_error_errno(-errno, "%s: socket", what);
-	r = restore_socket(sk, ie, what);
+	if (ie->proto == IPPROTO_TCP && oc_tcp_is_connection(ie->state))
+		r = restore_connection(files, sk, ie, what);
+	else
+		r = restore_socket(sk, ie, what);
 	if (r < 0)
 		return r;
 	*ret_fd = TAKE_FD(sk);

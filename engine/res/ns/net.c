@@ -29,13 +29,22 @@
 
 #include "netdev.pb-c.h"
 
-static int lo_flags(int sk, const char *name, struct ifreq *ifr)
+static int lo_flags(int sk, struct ifreq *ifr)
 {
 	memset(ifr, 0, sizeof(*ifr));
-	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", name);
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "lo");
 	if (ioctl(sk, SIOCGIFFLAGS, ifr) < 0)
-		return oc_error_errno(-errno, "cannot read the flags of %s", name);
+		return oc_error_errno(-errno, "cannot read the flags of lo");
 	return 0;
+}
+
+/* A socket to ask about lo, and its flags in *@ifr. */
+static int lo_open(struct ifreq *ifr, int *ret_sk)
+{
+	*ret_sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (*ret_sk < 0)
+		return oc_error_errno(-errno, "socket");
+	return lo_flags(*ret_sk, ifr);
 }
 
 /* ocicr is inside the namespace. */
@@ -77,10 +86,7 @@ static int net_dump(struct oc_dump_ctx *ctx, uint32_t id)
 		lo.ifindex = i->if_index;
 	}
 	if_freenameindex(ifs);
-	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sk < 0)
-		return oc_error_errno(-errno, "socket");
-	r = lo_flags(sk, "lo", &ifr);
+	r = lo_open(&ifr, &sk);
 	if (r < 0)
 		return r;
 	lo.type = ND_TYPE__LOOPBACK;
@@ -169,16 +175,13 @@ static int net_fill(struct oc_rst_ctx *ctx, void *state)
 	(void)ctx;
 	if (!s->lo)
 		return 0;
-	sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (sk < 0)
-		return oc_error_errno(-errno, "socket");
-	r = lo_flags(sk, "lo", &ifr);
+	r = lo_open(&ifr, &sk);
 	if (r < 0)
 		return r;
 	ifr.ifr_mtu = (int)s->lo->mtu;
 	if (ioctl(sk, SIOCSIFMTU, &ifr) < 0)
 		return oc_error_errno(-errno, "cannot set the MTU of lo to %u", s->lo->mtu);
-	r = lo_flags(sk, "lo", &ifr);
+	r = lo_flags(sk, &ifr);
 	if (r < 0)
 		return r;
 	ifr.ifr_flags = (short)(s->lo->flags & (IFF_UP | IFF_DEBUG | IFF_NOARP | IFF_PROMISC | IFF_ALLMULTI));

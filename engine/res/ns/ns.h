@@ -56,8 +56,8 @@ struct oc_ns_ops {
 	/* Every task is in place, none runs yet; ocicr is inside. */
 	int (*finish)(struct oc_rst_ctx *ctx, void *state);
 	void (*free_state)(void *state);
-	/* The root task makes it itself (no clone flag): a cgroup
-	 * namespace is rooted where its maker is, res/cgroup/cgroup.c. */
+	/* Made by its module, not by a clone flag of the root: a cgroup
+	 * namespace is rooted where its maker is (res/cgroup/cgroup.c). */
 	bool task_made;
 };
 

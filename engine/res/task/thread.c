@@ -261,8 +261,13 @@ int oc_rst_thread_sched(const ThreadCoreEntry *tc, pid_t tid)
 {
 	if (!tc)
 		return 0;
-	/* The policy first: a nice value is the normal policies' own. */
-	if (tc->has_sched_policy) {
+	/* The policy first: a nice value is the normal policies' own.  A
+	 * real-time one is left out for now: set here, it hung the restore
+	 * of a busy SCHED_RR task (zdtm sched_policy00), not yet understood. */
+	if (tc->has_sched_policy && (tc->sched_policy == SCHED_FIFO || tc->sched_policy == SCHED_RR)) {
+		pr_warn("thread %d: real-time scheduling policy %u not restored (not supported yet)", tid,
+			tc->sched_policy);
+	} else if (tc->has_sched_policy) {
 		struct sched_param sp = { .sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0 };
 		if (sched_setscheduler(tid, (int)tc->sched_policy, &sp) < 0)
 			return oc_error_errno(-errno, "thread %d: cannot set scheduling policy %u (priority %d)", tid,

@@ -1,0 +1,511 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * Established TCP connections through TCP_REPAIR (see sk_tcp.h).
+ *
+ * In repair mode the kernel lets us read and set what a connection is:
+ * the next sequence number of each queue (TCP_QUEUE_SEQ), the queues'
+ * bytes (peeked, and written back as if sent or received), the options
+ * the handshake agreed (TCP_REPAIR_OPTIONS), the timestamp clock and the
+ * windows; connect() then makes it established without a handshake.
+ * The image is CRIU's tcp_stream_entry, the receive queue's bytes then
+ * the send queue's after it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "res/fd/sk_inet.h"
+#include "res/fd/sk_tcp.h"
+#include "res/net/netlock.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
+
+#include "tcp-stream.pb-c.h"
+
+/* What a dump or a restore holds of its connections. */
+struct oc_tcp_state {
+	struct oc_netlock *lock;
+	struct repaired {
+		int fd;	       /* our copy of a socket in repair mode */
+		int reuseaddr; /* its SO_REUSEADDR, which repair mode overrides */
+	} * socks;
+	size_t n_socks;
+};
+
+static const char *const state_names[] = {
+	[TCP_ESTABLISHED] = "established",
+	[TCP_SYN_SENT] = "SYN-SENT",
+	[TCP_SYN_RECV] = "SYN-RECV",
+	[TCP_FIN_WAIT1] = "FIN-WAIT-1",
+	[TCP_FIN_WAIT2] = "FIN-WAIT-2",
+	[TCP_TIME_WAIT] = "TIME-WAIT",
+	[TCP_CLOSE] = "closed",
+	[TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+	[TCP_LAST_ACK] = "LAST-ACK",
+	[TCP_LISTEN] = "listening",
+	[TCP_CLOSING] = "CLOSING",
+};
+
+const char *oc_tcp_state_name(uint32_t state)
+{
+	return state < ARRAY_SIZE(state_names) && state_names[state] ? state_names[state] : "?";
+}
+
+bool oc_tcp_is_connection(uint32_t state)
+{
+	return state != TCP_LISTEN && state != TCP_CLOSE;
+}
+
+static const char *conn_name(const InetSkEntry *ie, char *buf, size_t size)
+{
+	char s[64], d[64];
+
+	snprintf(buf, size, "%s->%s", oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, s, sizeof(s)),
+		 oc_inet_endpoint(ie->dst_addr, ie->n_dst_addr, ie->dst_port, d, sizeof(d)));
+	return buf;
+}
+
+static int set_int(int sk, int opt, int v)
+{
+	return setsockopt(sk, SOL_TCP, opt, &v, sizeof(v)) < 0 ? -errno : 0;
+}
+
+static int get_int(int sk, int opt, uint32_t *v)
+{
+	int x = 0;
+	socklen_t len = sizeof(x);
+
+	if (getsockopt(sk, SOL_TCP, opt, &x, &len) < 0)
+		return -errno;
+	*v = x;
+	return 0;
+}
+
+/* Keep a copy of @sk to take it out of repair mode later. */
+static int state_keep(struct oc_tcp_state *st, int sk, int min_fd, int reuseaddr)
+{
+	struct repaired *socks = realloc(st->socks, (st->n_socks + 1) * sizeof(*socks));
+	int fd;
+
+	if (!socks)
+		return -ENOMEM;
+	st->socks = socks;
+	fd = fcntl(sk, F_DUPFD_CLOEXEC, min_fd);
+	if (fd < 0)
+		return oc_error_errno(-errno, "dup of a TCP socket");
+	st->socks[st->n_socks++] = (struct repaired){ fd, reuseaddr };
+	return 0;
+}
+
+/* Out of repair mode, with SO_REUSEADDR as it was (leaving repair mode
+ * clears it). */
+static int repair_off(const struct repaired *rs)
+{
+	int r = set_int(rs->fd, TCP_REPAIR, TCP_REPAIR_OFF);
+
+	if (r == 0 && setsockopt(rs->fd, SOL_SOCKET, SO_REUSEADDR, &rs->reuseaddr, sizeof(int)) < 0)
+		r = -errno;
+	return r;
+}
+
+/* Leave repair mode on every kept socket (@off), close them, drop the
+ * lock unless @keep_lock. */
+static void state_free(struct oc_tcp_state *st, bool off, bool keep_lock)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n_socks; i++) {
+		if (off && repair_off(&st->socks[i]) < 0)
+			pr_warn("a TCP socket stays in repair mode: %s", strerror(errno));
+		close(st->socks[i].fd);
+	}
+	if (keep_lock && oc_netlock_keep(st->lock) < 0)
+		pr_warn("the network lock is lost: %s", oc_error_message());
+	oc_netlock_free(st->lock); /* a kept one stays */
+	free(st->socks);
+	free(st);
+}
+
+static int state_get(struct oc_tcp_state **slot, enum oc_net_lock method, const char *run_id)
+{
+	struct oc_tcp_state *st;
+	int r;
+
+	if (*slot)
+		return 0;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	r = oc_netlock_new(method, run_id, &st->lock);
+	if (r < 0) {
+		free(st);
+		return r;
+	}
+	*slot = st;
+	return 0;
+}
+
+/* ---- dump -------------------------------------------------------------- */
+
+/* The bytes of one queue, peeked in repair mode; *@seq its next number. */
+static int peek_queue(int sk, int queue, uint32_t len, uint32_t *seq, uint8_t **ret)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	int r = set_int(sk, TCP_REPAIR_QUEUE, queue);
+
+	if (r == 0)
+		r = get_int(sk, TCP_QUEUE_SEQ, seq);
+	if (r < 0)
+		return oc_error_errno(r, "TCP_QUEUE_SEQ");
+	buf = malloc(len ? len : 1);
+	if (!buf)
+		return -ENOMEM;
+	if (len) {
+		ssize_t n = recv(sk, buf, len, MSG_PEEK | MSG_DONTWAIT);
+		if (n < 0)
+			return oc_error_errno(-errno, "peeking at the %s queue",
+					      queue == TCP_SEND_QUEUE ? "send" : "receive");
+		if ((uint32_t)n != len)
+			return oc_error(-EIO, "the %s queue gave %zd of its %u bytes",
+					queue == TCP_SEND_QUEUE ? "send" : "receive", n, len);
+	}
+	*ret = TAKE_PTR(buf);
+	return 0;
+}
+
+static int read_stream(int sk, TcpStreamEntry *e, uint8_t **inq, uint8_t **outq)
+{
+	struct tcp_info ti = {};
+	struct tcp_repair_window w = {};
+	socklen_t len = sizeof(ti);
+	int outq_len, unsq_len, inq_len, r;
+
+	if (getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) < 0)
+		return oc_error_errno(-errno, "TCP_INFO");
+	if (ioctl(sk, SIOCOUTQ, &outq_len) < 0 || ioctl(sk, SIOCOUTQNSD, &unsq_len) < 0 ||
+	    ioctl(sk, SIOCINQ, &inq_len) < 0)
+		return oc_error_errno(-errno, "the sizes of its queues");
+	e->outq_len = outq_len;
+	e->has_unsq_len = true;
+	e->unsq_len = unsq_len;
+	e->inq_len = inq_len;
+	r = peek_queue(sk, TCP_RECV_QUEUE, e->inq_len, &e->inq_seq, inq);
+	if (r >= 0)
+		r = peek_queue(sk, TCP_SEND_QUEUE, e->outq_len, &e->outq_seq, outq);
+	if (r < 0)
+		return r;
+	r = get_int(sk, TCP_MAXSEG, &e->mss_clamp);
+	if (r < 0)
+		return oc_error_errno(r, "TCP_MAXSEG");
+	e->opt_mask = ti.tcpi_options;
+	if (e->opt_mask & TCPI_OPT_WSCALE) {
+		e->snd_wscale = ti.tcpi_snd_wscale;
+		e->has_rcv_wscale = true;
+		e->rcv_wscale = ti.tcpi_rcv_wscale;
+	}
+	if (e->opt_mask & TCPI_OPT_TIMESTAMPS) {
+		r = get_int(sk, TCP_TIMESTAMP, &e->timestamp);
+		if (r < 0)
+			return oc_error_errno(r, "TCP_TIMESTAMP");
+		e->has_timestamp = true;
+	}
+	len = sizeof(w);
+	if (getsockopt(sk, SOL_TCP, TCP_REPAIR_WINDOW, &w, &len) < 0)
+		return oc_error_errno(-errno, "TCP_REPAIR_WINDOW");
+	e->has_snd_wl1 = e->has_snd_wnd = e->has_max_window = e->has_rcv_wnd = e->has_rcv_wup = true;
+	e->snd_wl1 = w.snd_wl1;
+	e->snd_wnd = w.snd_wnd;
+	e->max_window = w.max_window;
+	e->rcv_wnd = w.rcv_wnd;
+	e->rcv_wup = w.rcv_wup;
+	return 0;
+}
+
+static int write_stream(struct oc_dump_ctx *ctx, uint32_t ino, const TcpStreamEntry *e, const uint8_t *inq,
+			const uint8_t *outq)
+{
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	int r = oc_img_create(ctx->dir, OC_IMG_TCP_STREAM, ino, &img);
+
+	if (r >= 0)
+		r = oc_img_write_entry(img, &e->base);
+	if (r >= 0)
+		r = oc_img_write_raw(img, inq, e->inq_len);
+	if (r >= 0)
+		r = oc_img_write_raw(img, outq, e->outq_len);
+	return r < 0 ? r : oc_img_commit(img);
+}
+
+int oc_tcp_dump_conn(struct oc_dump_ctx *ctx, int sk, const InetSkEntry *ie)
+{
+	TcpStreamEntry e = TCP_STREAM_ENTRY__INIT;
+	_cleanup_free_ uint8_t *inq = NULL, *outq = NULL;
+	char name[128];
+	int r;
+
+	conn_name(ie, name, sizeof(name));
+	if (ie->state != TCP_ESTABLISHED)
+		return oc_error(-EOPNOTSUPP, "TCP connection %s is %s: only established connections can be dumped yet",
+				name, oc_tcp_state_name(ie->state));
+	r = state_get(&ctx->tcp, ctx->opts->network_lock, ctx->run_id);
+	if (r >= 0)
+		r = oc_netlock_add(ctx->tcp->lock, ie->family, ie->src_addr, ie->src_port, ie->dst_addr, ie->dst_port);
+	/* Kept before repair goes on, so that whatever happens next it
+	 * comes off again if the tree runs on. */
+	if (r >= 0)
+		r = state_keep(ctx->tcp, sk, 3, ie->opts->reuseaddr);
+	if (r < 0)
+		return oc_error_wrap(r, "TCP connection %s", name);
+	r = set_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
+	if (r < 0)
+		return oc_error_errno(r, "TCP connection %s: cannot turn repair mode on", name);
+	r = read_stream(sk, &e, &inq, &outq);
+	if (r >= 0)
+		r = write_stream(ctx, ie->ino, &e, inq, outq);
+	if (r < 0)
+		return oc_error_wrap(r, "TCP connection %s", name);
+	pr_info("TCP connection %s: %u bytes to receive, %u to send (%u not sent yet)", name, e.inq_len, e.outq_len,
+		e.unsq_len);
+	return 0;
+}
+
+void oc_tcp_dump_release(struct oc_dump_ctx *ctx, bool tree_gone)
+{
+	state_free(ctx->tcp, !tree_gone, tree_gone);
+	ctx->tcp = NULL;
+}
+
+/* ---- restore ----------------------------------------------------------- */
+
+static int read_stream_image(struct oc_rst_ctx *ctx, uint32_t ino, TcpStreamEntry **ret, uint8_t **inq, uint8_t **outq)
+{
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	ProtobufCMessage *msg = NULL;
+	int r = oc_img_open(ctx->dir, OC_IMG_TCP_STREAM, ino, &img);
+
+	if (r < 0)
+		return r;
+	r = oc_img_read_entry(img, NULL, &msg);
+	if (r == 0)
+		r = oc_error(-EINVAL, "%s: no entry", oc_img_name(img));
+	if (r < 0)
+		return r;
+	*ret = (TcpStreamEntry *)msg;
+	r = oc_img_read_alloc(img, (*ret)->inq_len, inq);
+	if (r >= 0)
+		r = oc_img_read_alloc(img, (*ret)->outq_len, outq);
+	if (r >= 0 && (*ret)->has_unsq_len && (*ret)->unsq_len > (*ret)->outq_len)
+		r = oc_error(-EINVAL, "%s: %u unsent bytes of %u queued", oc_img_name(img), (*ret)->unsq_len,
+			     (*ret)->outq_len);
+	return r;
+}
+
+/* Write @len bytes into @queue as if they had been sent or received. */
+static int fill_queue(int sk, int queue, const uint8_t *buf, uint32_t len)
+{
+	size_t chunk = 64 << 10;
+	int r = queue == TCP_NO_QUEUE ? 0 : set_int(sk, TCP_REPAIR_QUEUE, queue);
+
+	if (r < 0)
+		return oc_error_errno(r, "TCP_REPAIR_QUEUE");
+	while (len) {
+		ssize_t n = send(sk, buf, MIN(chunk, (size_t)len), MSG_DONTWAIT);
+		if (n < 0 && errno == ENOMEM && chunk > 1024) {
+			chunk /= 2; /* the receive queue takes what memory allows */
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return oc_error_errno(n < 0 ? -errno : -EIO, "refilling the %s queue",
+					      queue == TCP_SEND_QUEUE ? "send" : "receive");
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int set_options(int sk, const TcpStreamEntry *e)
+{
+	struct tcp_repair_opt opts[4];
+	size_t n = 0;
+
+	opts[n++] = (struct tcp_repair_opt){ TCPOPT_MAXSEG, e->mss_clamp };
+	if (e->opt_mask & TCPI_OPT_SACK)
+		opts[n++] = (struct tcp_repair_opt){ TCPOPT_SACK_PERMITTED, 0 };
+	if (e->opt_mask & TCPI_OPT_WSCALE)
+		opts[n++] = (struct tcp_repair_opt){ TCPOPT_WINDOW, e->snd_wscale | (e->rcv_wscale << 16) };
+	if (e->opt_mask & TCPI_OPT_TIMESTAMPS)
+		opts[n++] = (struct tcp_repair_opt){ TCPOPT_TIMESTAMP, 0 };
+	if (setsockopt(sk, SOL_TCP, TCP_REPAIR_OPTIONS, opts, n * sizeof(opts[0])) < 0)
+		return oc_error_errno(-errno, "TCP_REPAIR_OPTIONS");
+	if (e->has_timestamp && set_int(sk, TCP_TIMESTAMP, (int)e->timestamp) < 0)
+		return oc_error_errno(-errno, "TCP_TIMESTAMP");
+	return 0;
+}
+
+static int restore_queues(int sk, const InetSkEntry *ie, const TcpStreamEntry *e, const uint8_t *inq,
+			  const uint8_t *outq)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	uint32_t unsent = e->has_unsq_len ? e->unsq_len : 0;
+	int r;
+
+	r = set_int(sk, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
+	if (r >= 0)
+		r = set_int(sk, TCP_QUEUE_SEQ, (int)(e->inq_seq - e->inq_len));
+	if (r >= 0)
+		r = set_int(sk, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+	if (r >= 0)
+		r = set_int(sk, TCP_QUEUE_SEQ, (int)(e->outq_seq - e->outq_len));
+	if (r < 0)
+		return oc_error_errno(r, "setting the sequence numbers");
+	len = oc_inet_sockaddr(ie->family, ie->dst_addr, ie->n_dst_addr, ie->dst_port, &ss);
+	if (connect(sk, (struct sockaddr *)&ss, len) < 0)
+		return oc_error_errno(-errno, "connect in repair mode");
+	r = set_options(sk, e);
+	if (r >= 0)
+		r = fill_queue(sk, TCP_RECV_QUEUE, inq, e->inq_len);
+	/* What the peer may have seen goes in as sent, in repair mode... */
+	if (r >= 0)
+		r = fill_queue(sk, TCP_SEND_QUEUE, outq, e->outq_len - unsent);
+	if (r < 0)
+		return r;
+	if (e->has_snd_wl1) {
+		struct tcp_repair_window w = {
+			.snd_wl1 = e->snd_wl1,
+			.snd_wnd = e->snd_wnd,
+			.max_window = e->max_window,
+			.rcv_wnd = e->rcv_wnd,
+			.rcv_wup = e->rcv_wup,
+		};
+		if (setsockopt(sk, SOL_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)) < 0)
+			return oc_error_errno(-errno, "TCP_REPAIR_WINDOW");
+	}
+	/* ...what it cannot have seen is simply sent (the lock holds it). */
+	if (unsent) {
+		r = set_int(sk, TCP_REPAIR, TCP_REPAIR_OFF);
+		if (r >= 0)
+			r = fill_queue(sk, TCP_NO_QUEUE, outq + e->outq_len - unsent, unsent);
+		if (r >= 0)
+			r = set_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
+		if (r < 0)
+			return oc_error_errno(r, "queueing the unsent bytes");
+	}
+	return 0;
+}
+
+/*
+ * The queues go back in other pieces than they were built of, which may
+ * take more memory: the buffers are made large enough while they are
+ * refilled, and set as the image has them after.
+ */
+static int set_buffers(int sk, int snd, int rcv)
+{
+	if (setsockopt(sk, SOL_SOCKET, SO_SNDBUFFORCE, &snd, sizeof(snd)) < 0 ||
+	    setsockopt(sk, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)) < 0)
+		return oc_error_errno(-errno, "setting the socket buffers");
+	return 0;
+}
+
+static int restore_stream(int sk, const InetSkEntry *ie, const TcpStreamEntry *e, const uint8_t *inq,
+			  const uint8_t *outq)
+{
+	int r = set_buffers(sk, MAX(ie->opts->so_sndbuf / 2, e->outq_len * 2 + (1 << 20)),
+			    MAX(ie->opts->so_rcvbuf / 2, e->inq_len * 2 + (1 << 20)));
+
+	if (r >= 0)
+		r = restore_queues(sk, ie, e, inq, outq);
+	return r < 0 ? r : set_buffers(sk, ie->opts->so_sndbuf / 2, ie->opts->so_rcvbuf / 2);
+}
+
+int oc_tcp_restore_conn(struct oc_rst_files *files, int sk, const InetSkEntry *ie, const char *what)
+{
+	struct oc_rst_ctx *ctx = files->ctx;
+	TcpStreamEntry *e = NULL;
+	_cleanup_free_ uint8_t *inq = NULL, *outq = NULL;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char name[128];
+	int r;
+
+	conn_name(ie, name, sizeof(name));
+	if (ie->state != TCP_ESTABLISHED)
+		return oc_error(-EOPNOTSUPP,
+				"%s: TCP connection %s is %s: only established connections are restored yet", what,
+				name, oc_tcp_state_name(ie->state));
+	r = oc_tcp_restore_adopt_lock(ctx);
+	if (r >= 0)
+		r = oc_netlock_add(ctx->tcp->lock, ie->family, ie->src_addr, ie->src_port, ie->dst_addr, ie->dst_port);
+	if (r >= 0)
+		r = read_stream_image(ctx, ie->ino, &e, &inq, &outq);
+	if (r < 0)
+		goto out;
+	r = set_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
+	if (r < 0) {
+		r = oc_error_errno(r, "cannot turn repair mode on");
+		goto out;
+	}
+	/* Repair mode lets it share the port with our listener; leaving it
+	 * puts the image's SO_REUSEADDR back (repair_off()). */
+	len = oc_inet_sockaddr(ie->family, ie->src_addr, ie->n_src_addr, ie->src_port, &ss);
+	if (bind(sk, (struct sockaddr *)&ss, len) < 0) {
+		r = oc_error_errno(-errno, "cannot bind");
+		goto out;
+	}
+	r = restore_stream(sk, ie, e, inq, outq);
+	if (r >= 0)
+		r = state_keep(ctx->tcp, sk, files->helper_base, ie->opts->reuseaddr);
+	if (r >= 0)
+		pr_info("TCP connection %s: restored in repair mode, %u bytes to read, %u to send", name, e->inq_len,
+			e->outq_len);
+out:
+	if (e)
+		protobuf_c_message_free_unpacked(&e->base, NULL);
+	return r < 0 ? oc_error_wrap(r, "%s: TCP connection %s", what, name) : 0;
+}
+
+int oc_tcp_restore_adopt_lock(struct oc_rst_ctx *ctx)
+{
+	const InventoryEntry *inv = ctx->inventory;
+	int r;
+
+	if (ctx->tcp)
+		return 0;
+	r = state_get(&ctx->tcp, oc_netlock_from_image(inv->has_network_lock_method, inv->network_lock_method),
+		      inv->dump_criu_run_id ? inv->dump_criu_run_id : "");
+	return r < 0 ? r : oc_netlock_adopt(ctx->tcp->lock);
+}
+
+int oc_tcp_restore_resume(struct oc_rst_ctx *ctx)
+{
+	struct oc_tcp_state *st = ctx->tcp;
+
+	if (!st)
+		return 0;
+	for (size_t i = 0; i < st->n_socks; i++) {
+		int r = repair_off(&st->socks[i]);
+		if (r < 0)
+			return oc_error_errno(r, "a restored TCP connection cannot leave repair mode");
+	}
+	pr_info("%zu TCP connection(s) out of repair mode", st->n_socks);
+	state_free(st, false, false);
+	ctx->tcp = NULL;
+	return 0;
+}
+
+void oc_tcp_restore_fini(struct oc_rst_ctx *ctx)
+{
+	/* The sockets die with the tree in repair mode: the peer sees nothing. */
+	state_free(ctx->tcp, false, false);
+	ctx->tcp = NULL;
+}

@@ -1,0 +1,350 @@
+#!/usr/bin/env bats
+# Established TCP connections across a checkpoint (--tcp-established),
+# with a checked stream flowing both ways (tests/workloads/tcp_stream.c),
+# and the network lock around them.  Every "host" is a network namespace
+# the test makes (ocicr-tcp-$$-N-*), joined by veth pairs where two are
+# needed; teardown removes them, and with them any lock left in them.
+
+load helpers
+load helpers_fdsock
+
+setup() {
+	requires root ip nft
+	[ -x "$OCICR" ] || skip "build ocicr first (make)"
+	[ -x "$WORKLOADS/tcp_stream" ] || skip "build the workloads first (make check)"
+	DIR=$BATS_TEST_TMPDIR
+	WL_PID=
+	NS=ocicr-tcp-$$-$BATS_TEST_NUMBER
+	FDSOCK_NETNS=$NS-a
+	host_add "$FDSOCK_NETNS"
+}
+
+teardown() {
+	peers_kill
+	fdsock_cleanup
+	for p in a b c; do
+		ip netns del "$NS-$p" 2>/dev/null || true
+	done
+}
+
+# Peers run until killed (their end feeds the tree's check).
+peers_kill() {
+	local p
+	for p in "$DIR"/peer*.pid; do
+		[ -s "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
+		rm -f "$p"
+	done
+	return 0
+}
+
+host_add() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+}
+
+# Join namespaces $1 and $2 by a veth pair, addresses $3 and $4 (IPv4
+# /24 and IPv6 /64 alike: "10.77.0.1 fd77::1").
+link_hosts() {
+	ip link add "v$BATS_TEST_NUMBER-$$" netns "$1" type veth peer name "w$BATS_TEST_NUMBER-$$" netns "$2"
+	local a
+	for a in $3; do ip -n "$1" addr add "$a/$(mask "$a")" dev "v$BATS_TEST_NUMBER-$$" $(nodad "$a"); done
+	for a in $4; do ip -n "$2" addr add "$a/$(mask "$a")" dev "w$BATS_TEST_NUMBER-$$" $(nodad "$a"); done
+	ip -n "$1" link set "v$BATS_TEST_NUMBER-$$" up
+	ip -n "$2" link set "w$BATS_TEST_NUMBER-$$" up
+}
+
+mask() {
+	case $1 in *:*) echo 64 ;; *) echo 24 ;; esac
+}
+
+nodad() {
+	case $1 in *:*) echo nodad ;; esac
+}
+
+ocicr() {
+	# In the tree's mount namespace (ip netns exec would make another).
+	nsenter --net="/run/netns/${OCICR_NETNS:-$FDSOCK_NETNS}" "$OCICR" "$@"
+}
+
+# peer_start NAME NETNS VAR=VALUE...: a tcp_stream outside the tree, in
+# $DIR/NAME.d, running until the end of the test; waits until connected.
+peer_start() {
+	local name=$1 ns=$2
+	shift 2
+	mkdir -p "$DIR/$name.d"
+	ip netns exec "$ns" env "$@" setsid bash -c 'echo $$ >"$1"; exec "$2" "$3/ready" "$3/result"' _ \
+		"$DIR/$name.pid" "$WORKLOADS/tcp_stream" "$DIR/$name.d" </dev/null >"$DIR/$name.out" 2>&1 3>&- &
+}
+
+peer_wait_ready() {
+	local i
+	for i in $(seq 400); do
+		[ -s "$DIR/$1.d/ready" ] && return 0
+		[ -s "$DIR/$1.d/result" ] && fail "peer $1: $(cat "$DIR/$1.d/result")"
+		sleep 0.05
+	done
+	fail "peer $1 did not connect in 20 s"
+}
+
+# expect_pass_of PID DIR: signal PID and expect PASS in DIR/result
+# within 35 s (a peer that backed off takes its time).
+expect_pass_of() {
+	local i
+	kill -USR1 "$1"
+	for i in $(seq 700); do
+		[ -s "$2/result" ] && break
+		sleep 0.05
+	done
+	run cat "$2/result"
+	assert_output "PASS"
+}
+
+peer_expect_pass() {
+	expect_pass_of "$(cat "$DIR/$1.pid")" "$DIR/$1.d"
+}
+
+tcp_expect_pass() {
+	expect_pass_of "$WL_PID" "$DIR"
+}
+
+# No table of a lock in namespace $1, nor an iptables rule.
+no_lock_in() {
+	run ip netns exec "$1" nft list tables
+	assert_success
+	refute_output --partial "CRIU-"
+	run ip netns exec "$1" iptables-save
+	refute_output --partial "ocicr-"
+}
+
+@test "an IPv4 pair with data queued both ways is dumped while it flows, killed, restored, and goes on with every byte in order" {
+	fdsock_start tcp_stream TCP_CONNS=2
+	fdsock_dump --tcp-established
+	ls "$DIR"/img/tcp-stream-*.img >/dev/null || fail "no tcp-stream image"
+	fdsock_restore_tcp
+	tcp_expect_pass
+	no_lock_in "$FDSOCK_NETNS"
+}
+
+fdsock_restore_tcp() {
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established
+	assert_success
+}
+
+@test "the check can fail: a byte changed in a saved queue is named by the workload" {
+	fdsock_start tcp_stream
+	fdsock_dump --tcp-established
+	# The last byte of the image with most data: the end of a queue.
+	local f
+	f=$(ls -S "$DIR"/img/tcp-stream-*.img | head -1)
+	python3 -c '
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); b[-1] ^= 0xff
+open(sys.argv[1], "wb").write(b)' "$f"
+	fdsock_restore_tcp
+	kill -USR1 "$WL_PID"
+	local i
+	for i in $(seq 700); do [ -s "$DIR/result" ] && break; sleep 0.05; done
+	run cat "$DIR/result"
+	assert_output --regexp "FAIL: connection [0-9]: byte [0-9]+ is 0x[0-9a-f]+, expected 0x[0-9a-f]+"
+}
+
+@test "an IPv6 pair: the same, over ::1" {
+	fdsock_start tcp_stream TCP_ADDR=::1
+	fdsock_dump --tcp-established
+	fdsock_restore_tcp
+	tcp_expect_pass
+	no_lock_in "$FDSOCK_NETNS"
+}
+
+@test "the images hold the queues: bytes to read and to send, sequence numbers, options, as CRIU 4.2 writes them" {
+	fdsock_start tcp_stream
+	fdsock_dump --tcp-established
+	local f inq=0 outq=0
+	for f in "$DIR"/img/tcp-stream-*.img; do
+		run "$OCICR" image decode -i "$f"
+		assert_success
+		run python3 -c '
+import json, sys
+e = json.load(sys.stdin)["entries"][0]
+assert e["opt_mask"] & 7 == 7, "timestamps, SACK, window scaling: %d" % e["opt_mask"]
+for k in ("mss_clamp", "timestamp", "snd_wnd", "rcv_wnd", "snd_wl1", "rcv_wup", "max_window", "unsq_len", "rcv_wscale"):
+    assert k in e, k
+print(e["inq_len"], e["outq_len"])' <<<"$output"
+		assert_success
+		[ "${lines[0]%% *}" -gt 0 ] && inq=1
+		[ "${lines[0]##* }" -gt 0 ] && outq=1
+		# Debian's crit (3.17) decodes them too.
+		crit decode -i "$f" >/dev/null || fail "crit cannot decode $f"
+	done
+	[ $inq = 1 ] && [ $outq = 1 ] || fail "no queue held data: the dump did not catch the stream flowing"
+	run "$OCICR" image decode -i "$DIR/img/inventory.img"
+	assert_output --partial '"network_lock_method": 1'
+	assert_output --partial '"dump_criu_run_id"'
+}
+
+@test "without --tcp-established the dump fails naming the connection and the tree runs on, unlocked" {
+	fdsock_start tcp_stream
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o -
+	assert_failure
+	assert_output --regexp "TCP connection 127\.0\.0\.1:[0-9]+->127\.0\.0\.1:[0-9]+ \(established\): dumping it needs --tcp-established"
+	[ ! -e "$DIR/img/inventory.img" ] || fail "a failed dump left images"
+	no_lock_in "$FDSOCK_NETNS"
+	tcp_expect_pass
+}
+
+@test "a restore without --tcp-established is refused naming the connection; with --tcp-close the sockets come back closed" {
+	fdsock_start tcp_stream
+	fdsock_dump --tcp-established
+	run ocicr restore -D "$DIR/img" -d -o -
+	assert_failure
+	assert_output --partial "restoring it needs --tcp-established"
+	no_lock_in "$FDSOCK_NETNS"
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-close
+	assert_success
+	# Both ends now read end of file or an error: the workload says so.
+	kill -USR1 "$WL_PID"
+	for i in $(seq 200); do [ -s "$DIR/result" ] && break; sleep 0.05; done
+	run cat "$DIR/result"
+	assert_output --partial "FAIL: connection 0:"
+}
+
+@test "the server alone is dumped and restored; its peer in another namespace (veth) keeps its connections, IPv4 and IPv6" {
+	host_add "$NS-c"
+	link_hosts "$FDSOCK_NETNS" "$NS-c" "10.77.0.1 fd77::1" "10.77.0.2 fd77::2"
+	# One family per run.
+	local addr
+	for addr in 10.77.0.1 fd77::1; do
+		rm -rf "$DIR/img" "$DIR/peer.d" "$DIR/result" "$DIR/ready"
+		peer_start peer "$NS-c" TCP_ROLE=client TCP_ADDR=$addr TCP_CONNS=2
+		fdsock_start tcp_stream TCP_ROLE=server TCP_ADDR=$addr TCP_CONNS=2
+		peer_wait_ready peer
+		fdsock_dump --tcp-established
+		# Frozen, then gone: the peer's packets were dropped, not refused.
+		sleep 1
+		fdsock_restore_tcp
+		tcp_expect_pass
+		peer_expect_pass peer
+		no_lock_in "$FDSOCK_NETNS"
+		peers_kill
+		fdsock_cleanup
+	done
+}
+
+@test "live migration: a server in namespace A with clients in C is dumped, its address moves to B, it is restored there and the clients go on" {
+	host_add "$NS-b"
+	host_add "$NS-c"
+	link_hosts "$FDSOCK_NETNS" "$NS-c" "10.78.0.1" "10.78.0.2"
+	peer_start peer1 "$NS-c" TCP_ROLE=client TCP_ADDR=10.78.0.1 TCP_CONNS=2
+	peer_start peer2 "$NS-c" TCP_ROLE=client TCP_ADDR=10.78.0.1 TCP_CONNS=1
+	fdsock_start tcp_stream TCP_ROLE=server TCP_ADDR=10.78.0.1 TCP_CONNS=3
+	peer_wait_ready peer1
+	peer_wait_ready peer2
+	fdsock_dump --tcp-established
+	# B gets the address (on a link of its own) and the server; the link to
+	# the clients follows once the sockets are there, or B's kernel
+	# would answer them with RSTs.  A keeps the dump's lock.
+	local v=v$BATS_TEST_NUMBER-$$
+	ip -n "$NS-b" link add d0 type veth peer name d1
+	ip -n "$NS-b" addr add 10.78.0.1/24 dev d0
+	ip -n "$NS-b" link set d0 up
+	ip -n "$NS-b" link set d1 up
+	OCICR_NETNS=$NS-b run ocicr restore -D "$DIR/img" -d -o - --tcp-established
+	assert_success
+	ip -n "$NS-b" link del d0
+	ip -n "$FDSOCK_NETNS" link set "$v" netns "$NS-b"
+	ip -n "$NS-b" addr add 10.78.0.1/24 dev "$v"
+	ip -n "$NS-b" link set "$v" up
+	tcp_expect_pass
+	peer_expect_pass peer1
+	peer_expect_pass peer2
+	no_lock_in "$NS-b"
+	run ls -l "/proc/$WL_PID/ns/net"
+	[ "$(readlink "/proc/$WL_PID/ns/net")" = "$(ip netns exec "$NS-b" readlink /proc/self/ns/net)" ] ||
+		fail "the server does not run in B"
+}
+
+@test "a failed restore leaves no lock and no process; a killed one's lock is found and removed by the next run, which works" {
+	fdsock_start tcp_stream
+	fdsock_dump --tcp-established
+	run ip netns exec "$FDSOCK_NETNS" nft list tables
+	assert_output --partial "CRIU-" # the dump's lock waits for the restore
+	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-restore ] && exit 1\nexit 0\n' >"$DIR/fail.sh"
+	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-restore ] && kill -9 $PPID\nexit 0\n' >"$DIR/kill.sh"
+	chmod +x "$DIR/fail.sh" "$DIR/kill.sh"
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --action-script "$DIR/fail.sh"
+	assert_failure
+	no_lock_in "$FDSOCK_NETNS"
+	fdsock_wait_gone
+
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --action-script "$DIR/kill.sh"
+	assert_failure
+	fdsock_wait_gone
+	run ip netns exec "$FDSOCK_NETNS" nft list tables
+	assert_output --partial "CRIU-" # the killed run's
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established
+	assert_success
+	assert_output --regexp "removed a stale network lock: nftables table inet CRIU-[0-9a-f-]+, left by ocicr [0-9]+"
+	no_lock_in "$FDSOCK_NETNS"
+	# The connections lost nothing through all that.
+	tcp_expect_pass
+}
+
+@test "a dump killed while it holds the lock leaves it to the next run, which removes it naming it" {
+	fdsock_start tcp_stream
+	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-dump ] && kill -9 $PPID\nexit 0\n' >"$DIR/kill.sh"
+	chmod +x "$DIR/kill.sh"
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o - --tcp-established --action-script "$DIR/kill.sh"
+	assert_failure
+	run ip netns exec "$FDSOCK_NETNS" nft list tables
+	assert_output --partial "CRIU-"
+	fdsock_cleanup
+	fdsock_start tcp_stream TCP_PORT=47401
+	run ocicr dump -t "$WL_PID" -D "$DIR/img2" -o - --tcp-established -R
+	assert_success
+	assert_output --regexp "removed a stale network lock: nftables table inet CRIU-[0-9a-f-]+, left by ocicr [0-9]+"
+	no_lock_in "$FDSOCK_NETNS"
+	tcp_expect_pass
+}
+
+@test "--network-lock iptables: the rules are there between dump and restore and gone after; skip takes none" {
+	command -v iptables >/dev/null || skip "needs iptables"
+	fdsock_start tcp_stream
+	fdsock_dump --tcp-established --network-lock iptables
+	run ip netns exec "$FDSOCK_NETNS" iptables-save
+	assert_output --partial "ocicr-kept-"
+	run "$OCICR" image decode -i "$DIR/img/inventory.img"
+	assert_output --partial '"network_lock_method": 0'
+	fdsock_restore_tcp
+	no_lock_in "$FDSOCK_NETNS"
+	tcp_expect_pass
+	fdsock_cleanup
+	fdsock_start tcp_stream TCP_PORT=47402
+	run ocicr dump -t "$WL_PID" -D "$DIR/img3" -o - --tcp-established --network-lock skip -R
+	assert_success
+	no_lock_in "$FDSOCK_NETNS"
+	tcp_expect_pass
+}
+
+@test "--skip-in-flight: a connection not yet accepted fails the dump naming the listener, unless it is left out" {
+	host_add "$NS-c"
+	link_hosts "$FDSOCK_NETNS" "$NS-c" "10.79.0.1" "10.79.0.2"
+	peer_start peer1 "$NS-c" TCP_ROLE=client TCP_ADDR=10.79.0.1 TCP_CONNS=1
+	fdsock_start tcp_stream TCP_ROLE=server TCP_ADDR=10.79.0.1 TCP_CONNS=1
+	peer_wait_ready peer1
+	# A second client: connected, but the server never accepts it.
+	peer_start peer2 "$NS-c" TCP_ROLE=client TCP_ADDR=10.79.0.1 TCP_CONNS=1
+	local i
+	for i in $(seq 200); do
+		[ "$(ip netns exec "$NS-c" ss -Htn state established dst 10.79.0.1 | wc -l)" -ge 2 ] && break
+		sleep 0.05
+	done
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o - --tcp-established
+	assert_failure
+	assert_output --partial "TCP listener 10.79.0.1:47400 has 1 connection(s) waiting to be accepted: --skip-in-flight leaves them out"
+	no_lock_in "$FDSOCK_NETNS"
+	fdsock_dump --tcp-established --skip-in-flight
+	assert_output --partial "connection(s) not yet accepted are left out"
+	fdsock_restore_tcp
+	tcp_expect_pass
+	peer_expect_pass peer1
+}
