@@ -13,6 +13,7 @@
 #include <sys/types.h>
 
 #include "ocicr.h"
+#include "oci/criu/opts.h"
 #include "rpc.pb-c.h"
 
 /* CRIU's RPC interface version that ocicr speaks (VERSION's answer). */
@@ -54,12 +55,9 @@ struct rpc_job {
 	bool log_open;
 	struct oc_dump_opts dump;
 	struct oc_restore_opts restore;
-	/* The strings the engine's options point to, kept from the settings. */
-	char *freeze_cgroup;
-	char **cgroup_roots;
-	size_t n_cgroup_roots;
-	char **dump_controllers;
-	size_t n_dump_controllers;
+	/* The settings the engine's options point into (root, externals,
+	 * inherited fds, cgroups...), kept until rpc_job_finish(). */
+	struct criu_opts settings;
 	int err; /* negative errno of the failure */
 	char errmsg[RPC_ERRMSG_MAX];
 };

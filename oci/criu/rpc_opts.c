@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,6 +64,18 @@ static const struct rpc_field {
 	{ "orphan_pts_master", NULL, FOR_CR },
 	{ "ext_mnt", "ext-mount-map", FOR_CR },
 	{ "join_ns", "join-ns", RPC_JOB_RESTORE },
+	/* CLONE_NEWNET only (empty_ns_check() refuses the rest): the tree's
+	 * network namespace is not to be restored with devices, addresses or
+	 * routes.  ocicr never restores those: the namespace is external
+	 * (runc sends --external net[...] for a path) and joined again, or it
+	 * held loopback alone and is made anew with just lo, which is CRIU's
+	 * empty namespace. */
+	{ "empty_ns", NULL, FOR_CR },
+	/* CRIU: a device file whose path now names another device is opened
+	 * through any node of the dumped device.  ocicr opens a device file by
+	 * its dumped path again (runc makes /dev's nodes anew at restore), so
+	 * there is nothing to relax. */
+	{ "evasive_devices", NULL, FOR_CR },
 	{ "tcp_established", "tcp-established", FOR_CR },
 	{ "tcp_skip_in_flight", "skip-in-flight", RPC_JOB_DUMP },
 	{ "tcp_close", "tcp-close", FOR_CR },
@@ -254,6 +267,32 @@ static int set_repeated(struct rpc_settings *s, const CriuOpts *o, const Protobu
 	return r;
 }
 
+/* empty_ns may ask for an empty network namespace only, as in CRIU. */
+static void empty_ns_check(struct rpc_settings *s, const CriuOpts *o)
+{
+	static const struct {
+		uint32_t flag;
+		const char *name;
+	} other[] = {
+		{ CLONE_NEWNS, "mnt" },	   { CLONE_NEWUTS, "uts" }, { CLONE_NEWIPC, "ipc" },
+		{ CLONE_NEWUSER, "user" }, { CLONE_NEWPID, "pid" }, { CLONE_NEWCGROUP, "cgroup" },
+		{ CLONE_NEWTIME, "time" },
+	};
+	uint32_t rest = o->empty_ns & ~(uint32_t)CLONE_NEWNET;
+	char names[128] = "";
+
+	if (!o->has_empty_ns || !rest)
+		return;
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		if (rest & other[i].flag) {
+			list_add(names, sizeof(names), "%s", other[i].name);
+			rest &= ~other[i].flag;
+		}
+	if (rest)
+		list_add(names, sizeof(names), "0x%x", rest);
+	list_add(s->unsupported, sizeof(s->unsupported), "empty_ns %s (only net can be made empty)", names);
+}
+
 /* Set the command line option of each field @o sets; refusals are noted. */
 static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpts *o)
 {
@@ -294,6 +333,7 @@ static int set_fields(struct rpc_job *job, struct rpc_settings *s, const CriuOpt
 		note_refused(s, before, f->name);
 	}
 	s->co.orphan_pts_master = o->has_orphan_pts_master && o->orphan_pts_master;
+	empty_ns_check(s, o);
 	/* CRIU lets the configuration file override what the request says. */
 	if (o->config_file) {
 		size_t before = s->co.unsupported.n;
@@ -424,12 +464,7 @@ static int fill_engine_opts(struct rpc_job *job, struct rpc_conn *c, struct criu
 	if (r >= 0 && job->kind == RPC_JOB_DUMP) {
 		job->dump = OC_OPTS(oc_dump_opts);
 		r = criu_opts_to_dump(co, &job->dump);
-		job->dump.images_dir = job->images_dir; /* @co's copy goes soon */
-		job->dump.freeze_cgroup = job->freeze_cgroup = co->freeze_cgroup;
-		co->freeze_cgroup = NULL;
-		job->dump_controllers = co->cgroup_dump_controllers.v;
-		job->n_dump_controllers = co->cgroup_dump_controllers.n;
-		co->cgroup_dump_controllers = (struct criu_str_list){};
+		job->dump.images_dir = job->images_dir;
 		/* At post-dump CRIU's tree is still frozen: no snapshot first. */
 		job->dump.no_snapshot |= notify;
 		job->dump.interrupted = cli_held_signal;
@@ -439,9 +474,6 @@ static int fill_engine_opts(struct rpc_job *job, struct rpc_conn *c, struct criu
 		job->restore = OC_OPTS(oc_restore_opts);
 		r = criu_opts_to_restore(co, &job->restore);
 		job->restore.images_dir = job->images_dir;
-		job->cgroup_roots = co->cgroup_roots.v;
-		job->n_cgroup_roots = co->cgroup_roots.n;
-		co->cgroup_roots = (struct criu_str_list){};
 		job->restore.interrupted = cli_held_signal;
 		job->restore.notify = notify ? rpc_notify_relay : NULL;
 		job->restore.notify_data = c;
@@ -472,7 +504,8 @@ int rpc_job_prepare(struct rpc_job *job, struct rpc_conn *c, const CriuOpts *o)
 				 s.misplaced);
 	if (r >= 0)
 		r = fill_engine_opts(job, c, &s.co, o);
-	criu_opts_fini(&s.co);
+	/* The engine's options point into them: they live as long as @job. */
+	job->settings = s.co;
 	return r;
 }
 
@@ -530,15 +563,6 @@ void rpc_job_publish_stats(struct rpc_job *job)
 	}
 }
 
-static void free_strv(char ***v, size_t *n)
-{
-	for (size_t i = 0; i < *n; i++)
-		free((*v)[i]);
-	free(*v);
-	*v = NULL;
-	*n = 0;
-}
-
 void rpc_job_finish(struct rpc_job *job)
 {
 	/* rpc_job_fail() logged the error: it is the log's last line. */
@@ -550,8 +574,5 @@ void rpc_job_finish(struct rpc_job *job)
 	if (job->work_fd >= 0)
 		close(job->work_fd);
 	job->images_fd = job->work_fd = -1;
-	free(job->freeze_cgroup);
-	job->freeze_cgroup = NULL;
-	free_strv(&job->cgroup_roots, &job->n_cgroup_roots);
-	free_strv(&job->dump_controllers, &job->n_dump_controllers);
+	criu_opts_fini(&job->settings);
 }

@@ -245,9 +245,8 @@ assert c["rootfsImageName"] == "localhost/files:1" and c["checkpointedTime"], c'
 
 # ---- a real container, through the engine ----
 #
-# Where the engine (or, for --runtime runc, ocicr's RPC service) cannot do
-# one yet, it says "not supported by ocicr yet" and the test skips with
-# that reason.
+# Checkpointed by the engine; restored by the engine (--runtime none) or by
+# runc, which drives ocicr's RPC service as its criu.
 
 # A runc container running the ocictr workload in its own root (a copy of
 # $T/base), /wl bound from $T/wl1, its network namespace by path.
@@ -292,15 +291,11 @@ ocictr_teardown() {
 	true
 }
 
-# ocictr_checkpoint FORMAT FILE [ARGS...]: checkpoint the container, or skip
-# while the engine cannot.
+# ocictr_checkpoint FORMAT FILE [ARGS...]: checkpoint the container.
 ocictr_checkpoint() {
 	local format=$1 file=$2
 	shift 2
 	run ocicr checkpoint --runtime-root "$RUNC_ROOT" --format "$format" --rootfs-base "$T/base" -e "$file" "$@" "$CTR"
-	if [ "$status" -ne 0 ] && [[ $output == *"not supported by ocicr yet"* ]]; then
-		skip "the engine cannot dump a container yet: ${output##*ocicr: }"
-	fi
 	assert_success
 }
 
@@ -314,10 +309,6 @@ ocictr_restore() {
 	run ocicr restore --import "$file" --bundle "$T/elsewhere/b2" --name "$CTR2" --rootfs-base "$T/base" \
 		--volume "$T/wl2:/wl" --netns "/run/netns/$NS2" --runtime "$runtime" --runtime-root "$T/runc-root2" \
 		-d --pid-file "$T/pid2"
-	if [ "$status" -ne 0 ] && [[ $output == *"not supported by ocicr yet"* ]]; then
-		[ ! -e "$T/elsewhere/b2" ] || fail "the failed restore left its bundle"
-		skip "the engine cannot restore this container yet: $(tail -n 1 <<<"$output")"
-	fi
 	assert_success
 	RPID=$(cat "$T/pid2")
 	[ "$(readlink "/proc/$RPID/ns/net")" = "$(ip netns exec "$NS2" readlink /proc/self/ns/net)" ] ||

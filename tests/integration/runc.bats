@@ -1,0 +1,129 @@
+#!/usr/bin/env bats
+# runc checkpoint and runc restore with ocicr as runc's criu (`runc --criu
+# build/criu`, a link to ocicr): runc speaks CRIU's RPC to `criu swrk 3`
+# (../shared/docs/runtime-integration.md).  The container is made here
+# (helpers_runc.bash): a busybox root, our ocictr workload as its init,
+# which checks after restore that it is pid 1 with its child, memory, open
+# file and root filesystem changes.
+
+load helpers
+load helpers_runc
+
+setup() {
+	requires root runc python3
+	requires_ocicr
+	CRIU=${OCICR%/*}/criu
+	[ -x "$CRIU" ] || fail "no $CRIU (make builds the criu link)"
+	CT=$BATS_TEST_TMPDIR/ct
+	RROOT=$BATS_TEST_TMPDIR/runc
+	IMG=$BATS_TEST_TMPDIR/img
+	ID=ocicr-runc-$$
+	NETNS=
+}
+
+teardown() {
+	runc --root "$RROOT" delete -f "$ID" >/dev/null 2>&1
+	[ -n "$NETNS" ] && ip netns del "$NETNS" 2>/dev/null
+	return 0
+}
+
+# The container's cgroup of the pids controller (v1), or of v2.
+pids_cgroup() {
+	grep -E '^[0-9]+:(pids)?:' "/proc/$1/cgroup" | head -n1 | cut -d: -f3
+}
+
+# ck ARGS...: runc checkpoint with ocicr as criu; the output in $output.
+ck() {
+	runc_alone "$BATS_TEST_TMPDIR/ck.out" --root "$RROOT" --criu "$CRIU" checkpoint --image-path "$IMG" "$@" "$ID" &&
+		status=0 || status=$?
+	output=$(cat "$BATS_TEST_TMPDIR/ck.out")
+	[ "$status" -eq 0 ] || show_log "$IMG/dump.log"
+	return 0
+}
+
+# rs ARGS...: runc restore -d of $ID from $IMG with ocicr as criu.
+rs() {
+	runc_alone "$BATS_TEST_TMPDIR/rs.out" --root "$RROOT" --criu "$CRIU" restore -d --bundle "$CT" \
+		--image-path "$IMG" "$@" "$ID" && status=0 || status=$?
+	output=$(cat "$BATS_TEST_TMPDIR/rs.out")
+	[ "$status" -eq 0 ] || show_log "$IMG/restore.log"
+	return 0
+}
+
+# The restored container runs in $1's cgroup and its workload passes.
+expect_restored() {
+	local cgroup=$1 pid
+
+	assert_equal "$(runc_status "$RROOT" "$ID")" running
+	pid=$(runc_pid "$RROOT" "$ID")
+	[ "$(pids_cgroup "$pid")" = "$cgroup" ] ||
+		fail "the restored init is in $(pids_cgroup "$pid"), not the container's $cgroup"
+	wl_verdict_in "$CT/wl/result" "$pid"
+}
+
+@test "runc checkpoint (the container is killed), then runc restore of the same id: it runs on in its cgroup" {
+	runc_bundle_make "$CT" ocictr
+	runc_run "$RROOT" "$CT" "$ID"
+	cgroup=$(pids_cgroup "$RUNC_PID")
+	ck
+	assert_success
+	wait_gone "$RUNC_PID"
+	[ -e "$IMG/inventory.img" ] && [ -e "$IMG/descriptors.json" ] || fail "no images: $(ls "$IMG")"
+	# runc deleted the container once criu had dumped it.
+	[ -z "$(runc_status "$RROOT" "$ID")" ] || fail "runc still has $ID: $(runc_status "$RROOT" "$ID")"
+	rs
+	assert_success
+	# runc moved its criu into the container's cgroups and sent cg_root.
+	grep -q "cgroups of 'pids': .* goes to $cgroup" "$IMG/restore.log" ||
+		fail "restore.log names no cgroup root for pids: $(grep -i cgroup "$IMG/restore.log")"
+	expect_restored "$cgroup"
+}
+
+@test "runc checkpoint --leave-running: the container runs on; after it ends, restored from the images" {
+	runc_bundle_make "$CT" ocictr
+	runc_run "$RROOT" "$CT" "$ID"
+	cgroup=$(pids_cgroup "$RUNC_PID")
+	ck --leave-running
+	assert_success
+	assert_equal "$(runc_status "$RROOT" "$ID")" running
+	assert_equal "$(tracer_of "$RUNC_PID")" 0
+	wl_verdict_in "$CT/wl/result" "$RUNC_PID"
+	rm "$CT/wl/result"
+	runc --root "$RROOT" delete -f "$ID"
+	rs
+	assert_success
+	expect_restored "$cgroup"
+}
+
+@test "runc: a container in a network namespace by path (external net, inherit_fd extRootNetNS) comes back into it" {
+	requires ip
+	NETNS=ocicr-runc-$$
+	ip netns add "$NETNS"
+	runc_bundle_make "$CT" ocictr "/run/netns/$NETNS"
+	runc_run "$RROOT" "$CT" "$ID"
+	cgroup=$(pids_cgroup "$RUNC_PID")
+	ck
+	assert_success
+	grep -q "net namespace .* is external: extRootNetNS" "$IMG/dump.log" ||
+		fail "the net namespace was not external: $(grep -i 'net namespace' "$IMG/dump.log")"
+	wait_gone "$RUNC_PID"
+	rs
+	assert_success
+	pid=$(runc_pid "$RROOT" "$ID")
+	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "/run/netns/$NETNS")" ] ||
+		fail "the restored container is not in $NETNS"
+	expect_restored "$cgroup"
+}
+
+@test "runc checkpoint of a container ocicr cannot dump: runc fails, dump.log's last line says why, the container runs on" {
+	runc_bundle_make "$CT" unsupported
+	runc_run "$RROOT" "$CT" "$ID"
+	ck
+	assert_failure
+	assert_output --partial 'criu failed'
+	run tail -n 1 "$IMG/dump.log"
+	assert_output --regexp 'dump of [0-9]+ failed: .*netlink'
+	assert_equal "$(runc_status "$RROOT" "$ID")" running
+	assert_equal "$(tracer_of "$RUNC_PID")" 0
+	wl_verdict_in "$CT/wl/result" "$RUNC_PID"
+}
