@@ -492,6 +492,13 @@ int oc_tcp_restore_resume(struct oc_rst_ctx *ctx)
 
 	if (!st)
 		return 0;
+	/* The lock goes first.  Every connection's socket exists now, so no
+	 * packet of a peer meets a reset any more; and what leaving repair
+	 * mode sends (a window probe, the queued segments) must reach the
+	 * peer: dropped, a connection whose windows were shut waits for its
+	 * persist or retransmit timer, backed off to tens of seconds. */
+	oc_netlock_free(st->lock);
+	st->lock = NULL;
 	for (size_t i = 0; i < st->n_socks; i++) {
 		int r = repair_off(&st->socks[i]);
 		if (r < 0)
