@@ -24,6 +24,22 @@ teardown() {
 	fdsock_round fdsock_pair
 }
 
+@test "seqpacket pairs shut for reading, shut both ways, with a closed peer or empty messages: the dump ends, all come back" {
+	fdsock_start fdsock_seqpacket
+	# A dump that peeks a shut seqpacket socket forever must fail the test,
+	# not hang it: the worker that traces the tree outlives a killed ocicr
+	# until its next safe point, so it goes too.
+	if ! timeout -s KILL 60 "$OCICR" dump -t "$WL_PID" -D "$DIR/img" -o - >"$DIR/dump.out" 2>&1; then
+		local tracer
+		tracer=$(awk '/^TracerPid:/ { print $2 }' "/proc/$WL_PID/status" 2>/dev/null)
+		[ "${tracer:-0}" = 0 ] || kill -9 "$tracer"
+		fail "the dump failed or did not end in 60 s: $(cat "$DIR/dump.out")"
+	fi
+	fdsock_wait_gone
+	fdsock_restore
+	fdsock_expect_pass
+}
+
 @test "listeners on a path and an abstract name: accepted and waiting connections, names, new clients" {
 	fdsock_start fdsock_listen
 	fdsock_dump

@@ -75,6 +75,7 @@
 #define SK_LISTEN      10
 
 /* sk_shutdown bits (RCV_SHUTDOWN, SEND_SHUTDOWN), as sk_shutdown READ, WRITE */
+#define SK_SHUT_RD   1
 #define SK_SHUT_BOTH 3
 
 #ifndef SIOCUNIXFILE
@@ -376,11 +377,15 @@ static bool scm_rights(struct msghdr *msg)
 /*
  * Queue every message waiting on @sk for sk-queues.img, peeking from
  * offset 0 upwards.  A datagram longer than the buffer is peeked again,
- * from its own offset, into a larger one.
+ * from its own offset, into a larger one.  A peeked empty message is
+ * skipped by the next peek, so empty datagrams are kept; but a seqpacket
+ * socket shut for reading answers every peek past its queue with 0 too
+ * (end of file), so there 0 ends the queue, as it does for a stream.
  */
-static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, unsigned type)
+static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct sk_diag *d)
 {
-	bool stream = type == SOCK_STREAM;
+	bool stream = d->type == SOCK_STREAM;
+	bool zero_ends = stream || (d->type == SOCK_SEQPACKET && (d->shutdown & SK_SHUT_RD));
 	size_t cap = PEEK_CHUNK;
 	_cleanup_free_ uint8_t *buf = malloc(cap);
 	int off = 0;
@@ -409,8 +414,8 @@ static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, unsigned typ
 						     "cannot dump yet");
 		if (msg.msg_flags & MSG_CTRUNC)
 			return oc_error(-EOPNOTSUPP, "a queued message carries ancillary data ocicr cannot dump");
-		if (stream && n == 0)
-			return 0; /* the peer shut down: end of the queue */
+		if (zero_ends && n == 0)
+			return 0; /* shut down for reading: end of the queue */
 		if (!stream && (size_t)n > cap) {
 			/* Truncated: peek this message again, whole. */
 			uint8_t *nb = realloc(buf, n);
@@ -435,7 +440,7 @@ static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, unsigned typ
 	}
 }
 
-static int dump_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, unsigned type)
+static int dump_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct sk_diag *d)
 {
 	int orig = -1, zero = 0, r;
 
@@ -443,7 +448,7 @@ static int dump_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, unsigned typ
 		return oc_error_errno(-errno, "SO_PEEK_OFF");
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
 		return oc_error_errno(-errno, "SO_PEEK_OFF");
-	r = peek_queue(ctx, sk, id, type);
+	r = peek_queue(ctx, sk, id, d);
 	/* The task's own peek offset, as it was. */
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &orig, sizeof(orig)) < 0 && r >= 0)
 		r = oc_error_errno(-errno, "cannot put the peek offset back");
@@ -654,7 +659,7 @@ static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 		return r;
 	/* Only a connected stream socket has a queue to read. */
 	if (d->type == SOCK_DGRAM || d->state == SK_ESTABLISHED) {
-		r = dump_queue(ctx, fd->local, ue->id, d->type);
+		r = dump_queue(ctx, fd->local, ue->id, d);
 		if (r < 0)
 			return r;
 	}
