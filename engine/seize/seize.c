@@ -267,6 +267,13 @@ static int add_task(struct oc_seized_tree *tree, pid_t pid, size_t parent)
 	t->ppid = st.ppid;
 	t->parent = tree->n_tasks ? parent : 0;
 	t->state = OC_TASK_ALIVE;
+	/* A leader thread that exited before its group is a zombie too, but
+	 * the process lives on: neither ptrace nor CRIU's images can hold it. */
+	if (st.state == 'Z' && st.num_threads > 1)
+		return oc_error(-EOPNOTSUPP,
+				"the main thread of process %d has exited while %" PRId64
+				" other thread(s) run on: not supported",
+				pid, st.num_threads - 1);
 	if (st.state == 'Z') {
 		t->state = OC_TASK_DEAD;
 		t->exit_status = st.exit_code;

@@ -113,7 +113,14 @@ wl_launch() {
 		WL_PID=$(pgrep -P "$WL_PID" | head -1)
 	fi
 	# setsid(1) forks when it leads a process group: then $! is not PROG.
-	[ "$(readlink "/proc/$WL_PID/exe")" = "$(readlink -f "$prog")" ] ||
+	# (A main thread that exited has no exe link: ask its other threads.)
+	local exe t
+	exe=$(readlink "/proc/$WL_PID/exe") || true
+	for t in /proc/"$WL_PID"/task/*; do
+		[ -n "$exe" ] && break
+		exe=$(readlink "$t/exe") || true
+	done
+	[ "$exe" = "$(readlink -f "$prog")" ] ||
 		fail "pid $WL_PID is not $prog (is setsid forking?)"
 }
 

@@ -26,3 +26,13 @@ teardown() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "threads: a process whose main thread exited fails the dump, saying so; the other thread runs on" {
+	wl_start leader_exit
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img"
+	assert_failure 1
+	assert_output --partial "the main thread of process $WL_PID has exited while 1 other thread(s) run on"
+	refute_output --partial "is a zombie"
+	assert_equal "$(tracer_of "$WL_PID")" 0
+	wl_expect_pass
+}
