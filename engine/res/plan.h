@@ -63,6 +63,12 @@ int oc_plan_add_step(struct oc_plan *plan, enum oc_step_kind kind, pid_t actor, 
 		     size_t *ret_index);
 int oc_plan_add_dep(struct oc_plan *plan, size_t step, size_t dep);
 
+/*
+ * The task of the tree a file names, when it is a /proc/PID/ file or a
+ * pidfd: the task holding it opens it at install, once that task exists.
+ */
+struct oc_rst_task *oc_rst_proc_file_task(struct oc_rst_ctx *ctx, uint32_t id);
+
 /* One line describing step @i (for messages). */
 void oc_plan_describe(const struct oc_plan *plan, size_t i, char *buf, size_t len);
 

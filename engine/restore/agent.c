@@ -63,6 +63,28 @@ void oc_agent_info(struct oc_rst_agent *ag, const char *fmt, ...)
 
 /* ---- session, files, fs ----------------------------------------------- */
 
+#define TASK_WAIT_MS 10000
+
+/*
+ * The plan makes a task before another opens a file naming it, but each
+ * task runs its own steps: one made by a third task (a grandchild whose
+ * pidfd we hold) may not be there yet.  Wait for it, bounded.
+ */
+static int wait_task_made(struct oc_rst_agent *ag, uint32_t file_id)
+{
+	struct oc_rst_task *of = oc_rst_proc_file_task(ag->ctx, file_id);
+
+	if (!of || of == ag->task)
+		return 0;
+	for (int ms = 0; kill(of->pid, 0) < 0 && errno == ESRCH; ms++) {
+		if (ms == TASK_WAIT_MS)
+			return oc_error(-ETIMEDOUT, "task %d: task %d, which file %u names, was not made in %d s",
+					ag->task->pid, of->pid, file_id, TASK_WAIT_MS / 1000);
+		usleep(1000);
+	}
+	return 0;
+}
+
 int oc_agent_install(struct oc_rst_agent *ag)
 {
 	struct oc_rst_task *t = ag->task;
@@ -75,6 +97,9 @@ int oc_agent_install(struct oc_rst_agent *ag)
 	for (size_t i = 0; i < t->n_fds; i++) {
 		FdinfoEntry *e = t->fds[i];
 		int fd;
+		r = wait_task_made(ag, e->id);
+		if (r < 0)
+			return r;
 		/* Opened by the coordinator already: this only looks it up. */
 		r = oc_rst_open_file(ag->files, e->id, &fd);
 		if (r < 0)

@@ -188,7 +188,7 @@ static int plan_stages(struct plan_build *b, const struct oc_fd_kind *kind, size
  * coordinator opens files, so the task holding it opens it as it installs
  * its fds, once PID exists.
  */
-static struct oc_rst_task *proc_file_task(struct oc_rst_ctx *ctx, uint32_t id)
+struct oc_rst_task *oc_rst_proc_file_task(struct oc_rst_ctx *ctx, uint32_t id)
 {
 	FileEntry *fe = oc_rst_find_file(ctx, id);
 	int pid, end = 0;
@@ -203,7 +203,7 @@ static struct oc_rst_task *proc_file_task(struct oc_rst_ctx *ctx, uint32_t id)
 }
 
 /* Every file entry an fd uses is opened once, up front, by the coordinator,
- * after the stages its kind declares (but for proc_file_task()'s). */
+ * after the stages its kind declares (but for oc_rst_proc_file_task()'s). */
 static int plan_opens(struct plan_build *b)
 {
 	struct oc_rst_ctx *ctx = b->ctx;
@@ -221,7 +221,7 @@ static int plan_opens(struct plan_build *b)
 		uint32_t id = ctx->files[f]->id;
 		if (!oc_rst_file_owner(ctx, id))
 			continue; /* only mapped, or cwd/root: opened by path */
-		if (proc_file_task(ctx, id))
+		if (oc_rst_proc_file_task(ctx, id))
 			continue;
 		const struct oc_fd_kind *kind = oc_fd_kind_of(ctx->files[f]->type);
 		size_t k = 0;
@@ -373,7 +373,7 @@ static int plan_tasks(struct plan_build *b)
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_rst_task *t = &ctx->tasks[i];
 		for (size_t k = 0; !t->zombie && k < t->n_fds; k++) {
-			struct oc_rst_task *of = proc_file_task(ctx, t->fds[k]->id);
+			struct oc_rst_task *of = oc_rst_proc_file_task(ctx, t->fds[k]->id);
 			if (of && of != t)
 				TRY(oc_plan_add_dep(&b->plan, ts[i].install, ts[of - ctx->tasks].create));
 		}

@@ -126,7 +126,7 @@ assert [m["ignored_mask"] for m in g[30]["mark"] if m["mflags"] & 0x40] == [8], 
 	wl_expect_pass
 }
 
-@test "pidfds of the tree's tasks (a child, ourselves) name the same tasks after restore" {
+@test "pidfds of the tree's tasks (a child, ourselves, a grandchild) name the same tasks after restore" {
 	wl_start pidfds
 	wl_dump
 	wait_tree_gone

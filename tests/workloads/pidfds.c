@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * pidfds of tasks of the tree: fd 10 names our child, fd 11 (O_NONBLOCK)
- * ourselves.  After restore fd 10 still names the child (a signal sent
- * through it kills it, and waitid on it reaps it), fd 11 still names us
- * and is still non-blocking.
+ * ourselves, fd 12 our grandchild (a task the restore makes after us, and
+ * not our child).  After restore fd 10 still names the child (a signal
+ * sent through it kills it, and waitid on it reaps it), fd 11 still names
+ * us and is still non-blocking, fd 12 names the grandchild and kills it.
  */
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -33,11 +34,25 @@ static long fdinfo_pid(int fd)
 
 int main(int argc, char **argv)
 {
+	int p[2];
+	pid_t gchild;
+
 	wl_init(argc, argv);
+	WL_SETUP(pipe(p) == 0, "pipe");
 	pid_t child = fork();
-	if (child == 0)
+	if (child == 0) {
+		gchild = fork();
+		if (gchild == 0)
+			for (;;)
+				pause();
+		if (write(p[1], &gchild, sizeof(gchild)) != sizeof(gchild))
+			_exit(1);
 		for (;;)
 			pause();
+	}
+	WL_SETUP(read(p[0], &gchild, sizeof(gchild)) == sizeof(gchild), "the grandchild's pid");
+	close(p[0]);
+	close(p[1]);
 	int fd = pidfd_open(child, 0);
 	WL_SETUP(fd >= 0 && dup2(fd, 10) == 10, "pidfd of the child");
 	close(fd);
@@ -45,6 +60,9 @@ int main(int argc, char **argv)
 	WL_SETUP(fd >= 0 && dup2(fd, 11) == 11, "pidfd of ourselves");
 	close(fd);
 	WL_SETUP(fcntl(11, F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
+	fd = pidfd_open(gchild, 0);
+	WL_SETUP(fd >= 0 && dup2(fd, 12) == 12, "pidfd of the grandchild");
+	close(fd);
 
 	wl_ready();
 	wl_wait();
@@ -52,6 +70,9 @@ int main(int argc, char **argv)
 	WL_CHECK(fdinfo_pid(10) == child, "fd 10 names %ld, not the child %d", fdinfo_pid(10), child);
 	WL_CHECK(fdinfo_pid(11) == getpid(), "fd 11 names %ld, not us (%d)", fdinfo_pid(11), getpid());
 	WL_CHECK(fcntl(11, F_GETFL) & O_NONBLOCK, "fd 11 lost O_NONBLOCK");
+	WL_CHECK(fdinfo_pid(12) == gchild, "fd 12 names %ld, not the grandchild %d", fdinfo_pid(12), gchild);
+	WL_CHECK(syscall(SYS_pidfd_send_signal, 12, SIGKILL, NULL, 0) == 0, "pidfd_send_signal to the grandchild: %s",
+		 strerror(errno));
 	WL_CHECK(syscall(SYS_pidfd_send_signal, 10, SIGKILL, NULL, 0) == 0, "pidfd_send_signal: %s", strerror(errno));
 	siginfo_t si = {};
 	WL_CHECK(waitid((idtype_t)P_PIDFD, 10, &si, WEXITED) == 0 && si.si_pid == child && si.si_status == SIGKILL,
