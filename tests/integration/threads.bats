@@ -36,3 +36,7 @@ teardown() {
 	assert_equal "$(tracer_of "$WL_PID")" 0
 	wl_expect_pass
 }
+
+@test "threads: real-time policies with their priorities, the reset-on-fork flag, an idle policy and nice values survive" {
+	wl_roundtrip sched_rt
+}

@@ -175,10 +175,12 @@ static int dump_one_thread(struct oc_dump_task *t, struct oc_dump_thread *th, bo
 	int nice = getpriority(PRIO_PROCESS, tid);
 	if (errno)
 		return oc_error_errno(-errno, "thread %d: getpriority", tid);
+	/* With its reset-on-fork flag, as CRIU keeps it. */
 	tcore->has_sched_policy = true;
-	tcore->sched_policy = policy & ~SCHED_RESET_ON_FORK;
+	tcore->sched_policy = policy;
 	tcore->has_sched_nice = true;
 	tcore->sched_nice = nice;
+	policy &= ~SCHED_RESET_ON_FORK;
 	if (policy == SCHED_FIFO || policy == SCHED_RR) {
 		tcore->has_sched_prio = true;
 		tcore->sched_prio = sp.sched_priority;
@@ -261,20 +263,18 @@ int oc_rst_thread_sched(const ThreadCoreEntry *tc, pid_t tid)
 {
 	if (!tc)
 		return 0;
-	/* The policy first: a nice value is the normal policies' own.  A
-	 * real-time one is left out for now: set here, it hung the restore
-	 * of a busy SCHED_RR task (zdtm sched_policy00), not yet understood. */
-	if (tc->has_sched_policy && (tc->sched_policy == SCHED_FIFO || tc->sched_policy == SCHED_RR)) {
-		pr_warn("thread %d: real-time scheduling policy %u not restored (not supported yet)", tid,
-			tc->sched_policy);
-	} else if (tc->has_sched_policy) {
-		struct sched_param sp = { .sched_priority = tc->has_sched_prio ? (int)tc->sched_prio : 0 };
+	/* The nice value first: it is the normal policies' own, and an
+	 * unprivileged real-time task could not lower it afterwards. */
+	if (tc->has_sched_nice && setpriority(PRIO_PROCESS, tid, tc->sched_nice) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot set nice %d", tid, tc->sched_nice);
+	if (tc->has_sched_policy) {
+		unsigned policy = tc->sched_policy & ~(unsigned)SCHED_RESET_ON_FORK;
+		bool rt = policy == SCHED_FIFO || policy == SCHED_RR;
+		struct sched_param sp = { .sched_priority = rt && tc->has_sched_prio ? (int)tc->sched_prio : 0 };
 		if (sched_setscheduler(tid, (int)tc->sched_policy, &sp) < 0)
 			return oc_error_errno(-errno, "thread %d: cannot set scheduling policy %u (priority %d)", tid,
 					      tc->sched_policy, sp.sched_priority);
 	}
-	if (tc->has_sched_nice && setpriority(PRIO_PROCESS, tid, tc->sched_nice) < 0)
-		return oc_error_errno(-errno, "thread %d: cannot set nice %d", tid, tc->sched_nice);
 	return 0;
 }
 
