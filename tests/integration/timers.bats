@@ -15,3 +15,25 @@ teardown() {
 @test "timers: itimers and POSIX timers keep ids, clocks, signals and times" {
 	wl_roundtrip timers
 }
+
+# CRIU writes an interval timer dumped at the instant it expires with no
+# time left and its interval set; CRIU's restore arms it for one interval.
+@test "timers: an interval timer with no time left in the image (as CRIU writes one expiring) comes back armed" {
+	requires python3
+	wl_start itimer_rearm
+	wl_dump
+	wait_gone "$WL_PID"
+	local core="$WL_DIR/img/core-$WL_PID.img"
+	ocicr image decode -i "$core" -o "$WL_DIR/core.json"
+	python3 - "$WL_DIR/core.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+real = doc["entries"][0]["tc"]["timers"]["real"]
+assert real["isec"] == 2 and real["vsec"] > 100, real
+real["vsec"] = real["vusec"] = 0
+json.dump(doc, open(sys.argv[1], "w"))
+PY
+	ocicr image encode -i "$WL_DIR/core.json" -o "$core"
+	wl_restore
+	wl_expect_pass
+}

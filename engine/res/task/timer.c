@@ -156,10 +156,16 @@ static int timers_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 	struct oc_rst_args *a = area->args;
 	ItimerEntry *its[3] = { tc->timers->real, tc->timers->virt, tc->timers->prof };
 
-	for (int i = 0; i < 3; i++)
-		if (its[i])
-			a->itimers[i] =
-				(struct oc_rst_itimer){ its[i]->isec, its[i]->iusec, its[i]->vsec, its[i]->vusec };
+	for (int i = 0; i < 3; i++) {
+		if (!its[i])
+			continue;
+		ItimerEntry *e = its[i];
+		/* Dumped as it expired (CRIU writes that: no time left, the
+		 * interval set): armed for one interval, as CRIU restores it. */
+		bool expiring = !e->vsec && !e->vusec;
+		a->itimers[i] = (struct oc_rst_itimer){ e->isec, e->iusec, expiring ? e->isec : e->vsec,
+							expiring ? e->iusec : e->vusec };
+	}
 	for (size_t i = 0; i < tc->timers->n_posix; i++) {
 		PosixTimerEntry *p = tc->timers->posix[i];
 		a->timers[a->n_timers++] = (struct oc_rst_posix_timer){
