@@ -227,6 +227,11 @@ static bool probe_timens(void)
 	return access("/proc/self/ns/time", F_OK) == 0;
 }
 
+static bool probe_cgroupns(void)
+{
+	return access("/proc/self/ns/cgroup", F_OK) == 0;
+}
+
 static bool probe_timer_ids(void)
 {
 	int r = prctl(77 /* PR_TIMER_CREATE_RESTORE_IDS */, 2 /* _GET */, 0, 0, 0);
@@ -255,6 +260,7 @@ static const struct probe probes[] = {
 	{ "PTRACE_GET_RSEQ_CONFIGURATION", NEED_FEATURE, "rseq registrations", probe_rseq_config },
 	{ "PR_TIMER_CREATE_RESTORE_IDS", NEED_FEATURE, "POSIX timers with their ids", probe_timer_ids },
 	{ "time namespaces", NEED_FEATURE, "monotonic clocks across restore", probe_timens },
+	{ "cgroup namespaces", NEED_FEATURE, "containers' own view of their cgroups", probe_cgroupns },
 	{ "PAGEMAP_SCAN", NEED_FEATURE, "fast present-page scans", probe_pagemap_scan },
 	{ "userfaultfd", NEED_FEATURE, "lazy restore and dirty tracking", probe_userfaultfd },
 	{ "kcmp KCMP_EPOLL_TFD", NEED_FEATURE, "dumping epoll watches", probe_kcmp_epoll },

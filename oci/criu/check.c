@@ -30,7 +30,7 @@ static const struct criu_feature features[] = {
 	{ "seccomp_suspend", NULL },
 	{ "seccomp_filters", NULL },
 	{ "loginuid", NULL },
-	{ "cgroupns", NULL },
+	{ "cgroupns", "cgroup namespaces" },
 	{ "autofs", NULL },
 	{ "tcp_half_closed", NULL },
 	{ "compat_cr", NULL },

@@ -81,6 +81,12 @@ criu_restore() {
 	assert_output --partial "tun is not supported"
 	run criu check --feature mem_dirty_track
 	assert_failure 1
+	# zdtm's cgroup namespace tests run only where this says so.
+	if [ -e /proc/self/ns/cgroup ]; then
+		run criu check --no-default-config -verbosity=0 --feature cgroupns
+		assert_success
+		assert_output "cgroupns is supported"
+	fi
 	run criu check --feature nonesuch
 	assert_failure 1
 	assert_output --partial "unknown feature nonesuch"
