@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "ocicr.h"
@@ -205,6 +206,10 @@ int oc_dump_files(struct oc_dump_task *t); /* res/files.c */
  * id of a REG entry for @path opened by @t, shared when (dev, ino) repeats.
  */
 int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd, uint32_t *ret_id);
+
+/* The contents of the unlinked file (or FIFO) open as @fd, in a ghost
+ * image, and file @file_id remapped to it. */
+int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st);
 
 /* res/shmem.c: shared anonymous memory and memfds */
 struct VmaEntry;

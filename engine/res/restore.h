@@ -187,6 +187,10 @@ int oc_rst_file_opened(struct oc_rst_files *files, uint32_t id, int fd, int *ret
  * files->ghost_paths, or -1. */
 int oc_rst_ghost_find(const struct oc_rst_files *files, const char *name);
 
+/* The path to open a REG entry at: its name, or its ghost, made on first
+ * use, when it was unlinked. */
+int oc_rst_reg_path(struct oc_rst_files *files, FileEntry *fe, const char **ret_path);
+
 /* Open a REG entry anew with @flags (for mappings and the exe). */
 int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd);
 

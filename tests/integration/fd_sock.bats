@@ -64,6 +64,15 @@ teardown() {
 	fdsock_round fdsock_fifo
 }
 
+@test "FIFOs whose names were removed come back nameless, with their bytes, modes and ends" {
+	fdsock_start fdsock_fifo_gone
+	fdsock_dump
+	fdsock_restore
+	run ls "$DIR"
+	refute_output --partial "gone-"
+	fdsock_expect_pass
+}
+
 @test "flock, POSIX and OFD locks are held again after restore (--file-locks)" {
 	fdsock_round fdsock_locks --file-locks
 }

@@ -61,8 +61,8 @@ static int fifo_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 
 	if (!rfe || !rf || !fe || !ff)
 		return -ENOMEM;
-	if (len > slen && !strcmp(fd->link + len - slen, DELETED_SUFFIX))
-		return oc_error(-EOPNOTSUPP, "a FIFO whose path was removed is not supported");
+	/* A FIFO whose name was removed is remade from a ghost at restore. */
+	bool removed = len > slen && !strcmp(fd->link + len - slen, DELETED_SUFFIX);
 
 	/* The path, flags and owner, as a REG entry no fd refers to. */
 	rfe->type = FD_TYPES__REG;
@@ -73,9 +73,13 @@ static int fifo_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	rf->mode = fd->st.st_mode;
 	if (!rf->name)
 		return -ENOMEM;
+	if (removed)
+		rf->name[len - slen] = '\0';
 	r = oc_dump_fown(a, fd->local, &rf->fown);
 	if (r < 0)
 		return r;
+	if (removed && (r = oc_dump_ghost(ctx, rfe->id, fd->local, &fd->st)) < 0)
+		return oc_error_wrap(r, "%s", rf->name);
 	rfe->reg = rf;
 	r = oc_dump_add_file(ctx, rfe);
 	if (r < 0)
@@ -133,20 +137,25 @@ static int fifo_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	if (!rfe || !rfe->reg)
 		return oc_error(-EINVAL, "files.img: FIFO %u lacks the REG entry with its path", fe->id);
 	const RegFileEntry *rf = rfe->reg;
+	const char *path;
 
-	if (lstat(rf->name, &st) < 0 && errno == ENOENT) {
+	/* Its name, or the ghost made for a FIFO whose name was removed. */
+	r = oc_rst_reg_path(files, rfe, &path);
+	if (r < 0)
+		return r;
+	if (lstat(path, &st) < 0 && errno == ENOENT) {
 		/* Gone since the dump: a FIFO is only a name, make it again. */
-		if (mkfifo(rf->name, rf->has_mode ? rf->mode & 07777 : 0600) < 0)
+		if (mkfifo(path, rf->has_mode ? rf->mode & 07777 : 0600) < 0)
 			return oc_error_errno(-errno, "cannot recreate FIFO %s", rf->name);
-	} else if (lstat(rf->name, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+	} else if (lstat(path, &st) < 0 || !S_ISFIFO(st.st_mode)) {
 		return oc_error(-ESTALE, "%s is no longer a FIFO", rf->name);
 	}
 
-	rw = open(rf->name, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	rw = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (rw < 0)
 		return oc_error_errno(-errno, "cannot open FIFO %s", rf->name);
 	/* With @rw open, neither a reader nor a writer waits. */
-	fd = open(rf->name, (rf->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NONBLOCK | O_CLOEXEC);
+	fd = open(path, (rf->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return oc_error_errno(-errno, "cannot open FIFO %s", rf->name);
 	if (!(rf->flags & O_NONBLOCK) && fcntl(fd, F_SETFL, rf->flags & ~(O_NONBLOCK | O_ACCMODE)) < 0)

@@ -110,7 +110,7 @@ static void saved_pos_restore(struct saved_pos *p)
 		lseek(p->fd, p->pos, SEEK_SET);
 }
 
-static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st)
+int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st)
 {
 	/* SEEK_HOLE and SEEK_DATA move the offset the task sees. */
 	_cleanup_(saved_pos_restore) struct saved_pos pos = { fd, lseek(fd, 0, SEEK_CUR) };
@@ -121,7 +121,8 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 	uint32_t remap_id = oc_dump_new_file_id(ctx);
 	int r;
 
-	if (!S_ISREG(st->st_mode))
+	/* A FIFO is only its name and mode: a ghost without contents. */
+	if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode))
 		return oc_error(-EOPNOTSUPP, "unlinked non-regular files are not supported");
 	/* What it holds counts, as with CRIU: not the holes of a sparse one. */
 	uint64_t limit = ctx->opts->ghost_limit ? ctx->opts->ghost_limit : GHOST_LIMIT;
@@ -131,7 +132,7 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 				"unlinked file of %" PRIu64 " bytes is over the ghost limit of %" PRIu64
 				" bytes (--ghost-limit raises it)",
 				held, limit);
-	off_t first_hole = lseek(fd, 0, SEEK_HOLE);
+	off_t first_hole = S_ISREG(st->st_mode) ? lseek(fd, 0, SEEK_HOLE) : -1;
 	bool sparse = first_hole >= 0 && first_hole < st->st_size;
 
 	ge.uid = st->st_uid;
@@ -158,7 +159,9 @@ static int dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const s
 	r = oc_img_write_entry(img, &ge.base);
 	if (r < 0)
 		return r;
-	r = sparse ? ghost_copy_chunks(img, fd, st->st_size) : ghost_copy_out(img, fd, 0, st->st_size);
+	r = sparse		   ? ghost_copy_chunks(img, fd, st->st_size)
+	    : S_ISREG(st->st_mode) ? ghost_copy_out(img, fd, 0, st->st_size)
+				   : 0;
 	if (r < 0)
 		return r;
 	r = oc_img_commit(img);
@@ -232,7 +235,7 @@ static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct
 	}
 
 	if (deleted || (S_ISREG(st->st_mode) && st->st_nlink == 0)) {
-		r = dump_ghost(ctx, fe->id, fd, st);
+		r = oc_dump_ghost(ctx, fe->id, fd, st);
 		if (r < 0)
 			return oc_error_wrap(r, "%s", path);
 	}
@@ -418,6 +421,20 @@ static int ghost_fill(struct oc_img *img, const GhostFileEntry *ge, int fd, cons
 	}
 }
 
+/* Make @path anew as what @mode says: a FIFO, or a file opened to fill.
+ * The fd is an O_PATH one for a FIFO (opening it would wait for a peer). */
+static int make_ghost_node(const char *path, mode_t mode)
+{
+	if (!S_ISFIFO(mode))
+		return open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode & 07777);
+	if (mkfifo(path, mode & 07777) < 0)
+		return -1;
+	int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		unlink(path);
+	return fd;
+}
+
 /* Recreate an unlinked file from its ghost image; *ret_path is its name. */
 static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t remap_id, char **ret_path)
 {
@@ -452,7 +469,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 		r = -ENOMEM;
 		goto out;
 	}
-	fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, ge->mode & 07777);
+	fd = make_ghost_node(path, ge->mode);
 	if (fd < 0 && errno == EEXIST) {
 		free(path);
 		if (asprintf(&path, "%s" GHOST_SUFFIX "%u", name, remap_id) < 0) {
@@ -460,20 +477,21 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 			r = -ENOMEM;
 			goto out;
 		}
-		fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, ge->mode & 07777);
+		fd = make_ghost_node(path, ge->mode);
 	}
 	if (fd < 0) {
 		r = oc_error_errno(-errno, "cannot recreate unlinked file %s", name);
 		goto out;
 	}
-	r = ghost_fill(img, ge, fd, path);
+	r = S_ISFIFO(ge->mode) ? 0 : ghost_fill(img, ge, fd, path);
 	if (r < 0)
 		goto out;
-	if (fchown(fd, ge->uid, ge->gid) < 0)
-		pr_debug("ghost %s: fchown: %m", path);
+	/* By path: an O_PATH fd (a FIFO's) takes no chown, chmod or times. */
+	if (lchown(path, ge->uid, ge->gid) < 0)
+		pr_debug("ghost %s: chown: %m", path);
 	/* After the owner: chown clears the set-id bits, and open's mode
 	 * went through our umask. */
-	if (fchmod(fd, ge->mode & 07777) < 0) {
+	if (chmod(path, ge->mode & 07777) < 0) {
 		r = oc_error_errno(-errno, "cannot set the mode of %s", path);
 		goto out;
 	}
@@ -484,7 +502,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 			ts[0] = (struct timespec){ ge->atim->tv_sec, (long)ge->atim->tv_usec * 1000 };
 		if (ge->mtim)
 			ts[1] = (struct timespec){ ge->mtim->tv_sec, (long)ge->mtim->tv_usec * 1000 };
-		if (futimens(fd, ts) < 0) {
+		if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) < 0) {
 			r = oc_error_errno(-errno, "cannot set the times of %s", path);
 			goto out;
 		}
@@ -540,33 +558,45 @@ static int ghost_keep(struct oc_rst_files *files, char *path)
 	return 0;
 }
 
-int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd)
+int oc_rst_reg_path(struct oc_rst_files *files, FileEntry *fe, const char **ret_path)
 {
 	RegFileEntry *rf = fe->reg;
 	RemapFilePathEntry *remap = oc_rst_find_remap(files->ctx, fe->id);
 	_cleanup_free_ char *ghost = NULL;
-	const char *path = rf->name;
-	struct stat st;
-	int fd, r;
+	int r;
 
 	if (!rf)
 		return oc_error(-EINVAL, "files.img: file %u has no reg entry", fe->id);
-	if (remap) {
-		if (!remap->has_remap_type || remap->remap_type != REMAP_TYPE__GHOST)
-			return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id, rf->name);
-		/* Each ghost is recreated once and unlinked after the fds are in. */
-		int made = oc_rst_ghost_find(files, rf->name);
-		if (made < 0) {
-			r = create_ghost(files, rf->name, remap->remap_id, &ghost);
-			if (r < 0)
-				return oc_error_wrap(r, "unlinked file %s", rf->name);
-			r = ghost_keep(files, TAKE_PTR(ghost));
-			if (r < 0)
-				return oc_error_wrap(r, "unlinked file %s", rf->name);
-			made = (int)files->n_ghost_paths - 1;
-		}
-		path = files->ghost_paths[made];
+	*ret_path = rf->name;
+	if (!remap)
+		return 0;
+	if (!remap->has_remap_type || remap->remap_type != REMAP_TYPE__GHOST)
+		return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id, rf->name);
+	/* Each ghost is recreated once and unlinked after the fds are in. */
+	int made = oc_rst_ghost_find(files, rf->name);
+	if (made < 0) {
+		r = create_ghost(files, rf->name, remap->remap_id, &ghost);
+		if (r < 0)
+			return oc_error_wrap(r, "unlinked file %s", rf->name);
+		r = ghost_keep(files, TAKE_PTR(ghost));
+		if (r < 0)
+			return oc_error_wrap(r, "unlinked file %s", rf->name);
+		made = (int)files->n_ghost_paths - 1;
 	}
+	*ret_path = files->ghost_paths[made];
+	return 0;
+}
+
+int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd)
+{
+	RegFileEntry *rf = fe->reg;
+	const char *path;
+	struct stat st;
+	int fd, r;
+
+	r = oc_rst_reg_path(files, fe, &path);
+	if (r < 0)
+		return r;
 
 	flags &= ~(O_CREAT | O_EXCL | O_TRUNC);
 	/* A file made with O_TMPFILE keeps it (O_DIRECTORY with it) in its
