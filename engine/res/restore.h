@@ -191,6 +191,9 @@ int oc_rst_ghost_find(const struct oc_rst_files *files, const char *name);
  * use, when it was unlinked. */
 int oc_rst_reg_path(struct oc_rst_files *files, FileEntry *fe, const char **ret_path);
 
+/* Remove a recreated ghost: a file, a FIFO or a directory. */
+void oc_rst_ghost_remove(const char *path);
+
 /* Open a REG entry anew with @flags (for mappings and the exe). */
 int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd);
 

@@ -169,7 +169,9 @@ static int restore_fs(struct oc_rst_agent *ag)
 		return oc_error(-EINVAL, "fs-%d.img: cwd or root is not a path", ag->task->pid);
 	if (strcmp(root->reg->name, "/") && chroot(root->reg->name) < 0)
 		return oc_error_errno(-errno, "cannot chroot to %s", root->reg->name);
-	if (chdir(cwd->reg->name) < 0)
+	/* A removed one: its ghost, gone by now but for our fd of it. */
+	int ghost = oc_rst_find_remap(ag->ctx, cwd->id) ? oc_rst_ghost_find(ag->files, cwd->reg->name) : -1;
+	if (ghost >= 0 ? fchdir(ag->files->ghost_fds[ghost]) < 0 : chdir(cwd->reg->name) < 0)
 		return oc_error_errno(-errno, "cannot enter the working directory %s", cwd->reg->name);
 	if (fs->has_umask)
 		umask(fs->umask);

@@ -258,6 +258,12 @@ static int open_task(struct oc_rst_files *files, struct oc_rst_task *t)
 	t->exe_fd = oc_rst_high_fd(files, fd);
 	if (t->exe_fd < 0)
 		return t->exe_fd;
+	/* A working directory that was removed is made again here, as a
+	 * ghost, before it goes: the agent enters it through its fd. */
+	FileEntry *cwd = oc_rst_find_file(ctx, t->fs->cwd_id);
+	const char *cwd_path;
+	if (cwd && cwd->reg && oc_rst_find_remap(ctx, cwd->id) && (r = oc_rst_reg_path(files, cwd, &cwd_path)) < 0)
+		return oc_error_wrap(r, "working directory of task %d", t->pid);
 
 	_cleanup_(oc_img_closep) struct oc_img *pages = NULL;
 	t->pages_fd = -1;
@@ -331,7 +337,7 @@ void oc_rst_files_fini(struct oc_rst_files *files)
 {
 	oc_fd_kinds_fini(files);
 	for (size_t i = 0; i < files->n_ghost_paths; i++) {
-		unlink(files->ghost_paths[i]);
+		oc_rst_ghost_remove(files->ghost_paths[i]);
 		free(files->ghost_paths[i]);
 	}
 	free(files->ghost_paths);

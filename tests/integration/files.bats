@@ -51,3 +51,12 @@ teardown() {
 	wl_dump -R
 	wl_expect_pass
 }
+
+@test "files: a removed working directory and a removed directory held open come back removed, with their modes" {
+	wl_start gone_dirs
+	wl_dump
+	wait_gone "$WL_PID"
+	wl_restore
+	[ ! -e "$WL_DIR/cwd-gone" ] && [ ! -e "$WL_DIR/dir-gone" ] || fail "restore left a removed directory behind"
+	wl_expect_pass
+}

@@ -121,9 +121,10 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 	uint32_t remap_id = oc_dump_new_file_id(ctx);
 	int r;
 
-	/* A FIFO is only its name and mode: a ghost without contents. */
-	if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode))
-		return oc_error(-EOPNOTSUPP, "unlinked non-regular files are not supported");
+	/* A FIFO or a directory is only its name and mode: a ghost without
+	 * contents (a removed directory is empty). */
+	if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode) && !S_ISDIR(st->st_mode))
+		return oc_error(-EOPNOTSUPP, "unlinked devices and sockets are not supported");
 	/* What it holds counts, as with CRIU: not the holes of a sparse one. */
 	uint64_t limit = ctx->opts->ghost_limit ? ctx->opts->ghost_limit : GHOST_LIMIT;
 	uint64_t held = MIN((uint64_t)st->st_size, (uint64_t)st->st_blocks * 512);
@@ -421,18 +422,25 @@ static int ghost_fill(struct oc_img *img, const GhostFileEntry *ge, int fd, cons
 	}
 }
 
-/* Make @path anew as what @mode says: a FIFO, or a file opened to fill.
- * The fd is an O_PATH one for a FIFO (opening it would wait for a peer). */
+/* Make @path anew as what @mode says: a FIFO, a directory, or a file
+ * opened to fill.  The fd is an O_PATH one but for a file (opening a FIFO
+ * would wait for a peer). */
 static int make_ghost_node(const char *path, mode_t mode)
 {
-	if (!S_ISFIFO(mode))
+	if (S_ISREG(mode))
 		return open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode & 07777);
-	if (mkfifo(path, mode & 07777) < 0)
+	if ((S_ISFIFO(mode) ? mkfifo(path, mode & 07777) : mkdir(path, mode & 07777)) < 0)
 		return -1;
 	int fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
-		unlink(path);
+		oc_rst_ghost_remove(path);
 	return fd;
+}
+
+void oc_rst_ghost_remove(const char *path)
+{
+	if (unlink(path) < 0 && errno == EISDIR)
+		rmdir(path);
 }
 
 /* Recreate an unlinked file from its ghost image; *ret_path is its name. */
@@ -483,7 +491,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 		r = oc_error_errno(-errno, "cannot recreate unlinked file %s", name);
 		goto out;
 	}
-	r = S_ISFIFO(ge->mode) ? 0 : ghost_fill(img, ge, fd, path);
+	r = S_ISREG(ge->mode) ? ghost_fill(img, ge, fd, path) : 0;
 	if (r < 0)
 		goto out;
 	/* By path: an O_PATH fd (a FIFO's) takes no chown, chmod or times. */
@@ -512,7 +520,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 out:
 	/* a failed restore leaves no half-made file behind */
 	if (r < 0 && fd >= 0)
-		unlink(path);
+		oc_rst_ghost_remove(path);
 	protobuf_c_message_free_unpacked(m, NULL);
 	return r;
 }
