@@ -60,3 +60,13 @@ teardown() {
 	[ ! -e "$WL_DIR/cwd-gone" ] && [ ! -e "$WL_DIR/dir-gone" ] || fail "restore left a removed directory behind"
 	wl_expect_pass
 }
+
+@test "files: an unlinked file open for writing only keeps its bytes; two removed names of one file stay one file" {
+	wl_start gone_links
+	wl_dump
+	wait_gone "$WL_PID"
+	run find "$WL_DIR/img" -name 'ghost-file-*.img'
+	[ "${#lines[@]}" -eq 2 ] || fail "expected 2 ghost images (one per inode), got: $output"
+	wl_restore
+	wl_expect_pass
+}

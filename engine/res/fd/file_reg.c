@@ -110,16 +110,45 @@ static void saved_pos_restore(struct saved_pos *p)
 		lseek(p->fd, p->pos, SEEK_SET);
 }
 
+/* O_PATH fds cannot be read. */
+static bool fd_readable(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) != O_WRONLY;
+}
+
+/* known_files entries of ghosts: (dev, ino) -> remap id, marked so. */
+#define GHOST_MARK (-2)
+
+static int remap_to_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, uint32_t remap_id)
+{
+	RemapFilePathEntry *rm = OC_ARENA_MSG(ctx->arena, RemapFilePathEntry, REMAP_FILE_PATH_ENTRY__INIT);
+
+	if (!rm)
+		return -ENOMEM;
+	rm->orig_id = file_id;
+	rm->remap_id = remap_id;
+	rm->has_remap_type = true;
+	rm->remap_type = REMAP_TYPE__GHOST;
+	return oc_dump_queue(ctx, OC_IMG_REMAP_FPATH, &rm->base, NULL);
+}
+
 int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st)
 {
 	/* SEEK_HOLE and SEEK_DATA move the offset the task sees. */
 	_cleanup_(saved_pos_restore) struct saved_pos pos = { fd, lseek(fd, 0, SEEK_CUR) };
-	struct oc_arena *a = ctx->arena;
 	GhostFileEntry ge = GHOST_FILE_ENTRY__INIT;
 	Timeval atim = TIMEVAL__INIT, mtim = TIMEVAL__INIT;
 	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
-	uint32_t remap_id = oc_dump_new_file_id(ctx);
 	int r;
+
+	/* One ghost per inode: names of one file (hard links) share it. */
+	for (size_t i = 0; i < ctx->n_known_files; i++) {
+		const struct oc_dump_file *k = &ctx->known_files[i];
+		if (k->fd == GHOST_MARK && k->dev == st->st_dev && k->ino == st->st_ino)
+			return remap_to_ghost(ctx, file_id, k->id);
+	}
+	uint32_t remap_id = oc_dump_new_file_id(ctx);
 
 	/* A FIFO or a directory is only its name and mode: a ghost without
 	 * contents (a removed directory is empty). */
@@ -133,6 +162,17 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 				"unlinked file of %" PRIu64 " bytes is over the ghost limit of %" PRIu64
 				" bytes (--ghost-limit raises it)",
 				held, limit);
+	/* A file open for writing only is read through a reader of our own
+	 * (its magic link opens it, unlinked or not). */
+	_cleanup_close_ int reader = -1;
+	if (S_ISREG(st->st_mode) && !fd_readable(fd)) {
+		char proc[64];
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		reader = open(proc, O_RDONLY | O_CLOEXEC);
+		if (reader < 0)
+			return oc_error_errno(-errno, "cannot open the unlinked file for reading");
+		fd = reader;
+	}
 	off_t first_hole = S_ISREG(st->st_mode) ? lseek(fd, 0, SEEK_HOLE) : -1;
 	bool sparse = first_hole >= 0 && first_hole < st->st_size;
 
@@ -169,21 +209,13 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 	if (r < 0)
 		return r;
 
-	RemapFilePathEntry *rm = OC_ARENA_MSG(a, RemapFilePathEntry, REMAP_FILE_PATH_ENTRY__INIT);
-	if (!rm)
+	struct oc_dump_file *k = realloc(ctx->known_files, (ctx->n_known_files + 1) * sizeof(*k));
+	if (!k)
 		return -ENOMEM;
-	rm->orig_id = file_id;
-	rm->remap_id = remap_id;
-	rm->has_remap_type = true;
-	rm->remap_type = REMAP_TYPE__GHOST;
-	return oc_dump_queue(ctx, OC_IMG_REMAP_FPATH, &rm->base, NULL);
-}
-
-/* O_PATH fds cannot be read. */
-static bool fd_readable(int fd)
-{
-	int fl = fcntl(fd, F_GETFL);
-	return fl >= 0 && !(fl & O_PATH) && (fl & O_ACCMODE) != O_WRONLY;
+	ctx->known_files = k;
+	ctx->known_files[ctx->n_known_files++] =
+		(struct oc_dump_file){ .id = remap_id, .fd = GHOST_MARK, .dev = st->st_dev, .ino = st->st_ino };
+	return remap_to_ghost(ctx, file_id, remap_id);
 }
 
 /* Build and add a REG entry; @path may carry " (deleted)". */
@@ -580,8 +612,15 @@ int oc_rst_reg_path(struct oc_rst_files *files, FileEntry *fe, const char **ret_
 		return 0;
 	if (!remap->has_remap_type || remap->remap_type != REMAP_TYPE__GHOST)
 		return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id, rf->name);
-	/* Each ghost is recreated once and unlinked after the fds are in. */
+	/* Each ghost is recreated once and unlinked after the fds are in;
+	 * another name of the file (a hard link) opens the same one. */
 	int made = oc_rst_ghost_find(files, rf->name);
+	for (size_t i = 0; made < 0 && i < files->ctx->n_files; i++) {
+		FileEntry *o = files->ctx->files[i];
+		RemapFilePathEntry *orm = o != fe && o->reg ? oc_rst_find_remap(files->ctx, o->id) : NULL;
+		if (orm && orm->remap_id == remap->remap_id && strcmp(o->reg->name, rf->name))
+			made = oc_rst_ghost_find(files, o->reg->name);
+	}
 	if (made < 0) {
 		r = create_ghost(files, rf->name, remap->remap_id, &ghost);
 		if (r < 0)
