@@ -61,12 +61,12 @@ teardown() {
 	wl_expect_pass
 }
 
-@test "files: an unlinked file open for writing only keeps its bytes; two removed names of one file stay one file" {
+@test "files: an unlinked file open for writing only keeps its bytes; two removed names of one file stay one file; a removed device node stays one" {
 	wl_start gone_links
 	wl_dump
 	wait_gone "$WL_PID"
 	run find "$WL_DIR/img" -name 'ghost-file-*.img'
-	[ "${#lines[@]}" -eq 2 ] || fail "expected 2 ghost images (one per inode), got: $output"
+	[ "${#lines[@]}" -eq 3 ] || fail "expected 3 ghost images (one per inode), got: $output"
 	wl_restore
 	wl_expect_pass
 }

@@ -150,10 +150,11 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 	}
 	uint32_t remap_id = oc_dump_new_file_id(ctx);
 
-	/* A FIFO or a directory is only its name and mode: a ghost without
-	 * contents (a removed directory is empty). */
-	if (!S_ISREG(st->st_mode) && !S_ISFIFO(st->st_mode) && !S_ISDIR(st->st_mode))
-		return oc_error(-EOPNOTSUPP, "unlinked devices and sockets are not supported");
+	/* A FIFO, a directory or a device node is only its name, mode (and
+	 * device number): a ghost without contents (a removed directory is
+	 * empty). */
+	if (S_ISSOCK(st->st_mode) || S_ISLNK(st->st_mode))
+		return oc_error(-EOPNOTSUPP, "unlinked sockets and symbolic links are not supported");
 	/* What it holds counts, as with CRIU: not the holes of a sparse one. */
 	uint64_t limit = ctx->opts->ghost_limit ? ctx->opts->ghost_limit : GHOST_LIMIT;
 	uint64_t held = MIN((uint64_t)st->st_size, (uint64_t)st->st_blocks * 512);
@@ -191,6 +192,11 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 	ge.mtim = &mtim;
 	ge.has_size = true;
 	ge.size = st->st_size;
+	if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
+		/* dev_t as CRIU writes it: truncated to 32 bits */
+		ge.has_rdev = true;
+		ge.rdev = (uint32_t)st->st_rdev;
+	}
 	ge.has_chunks = sparse;
 	ge.chunks = sparse;
 
@@ -454,14 +460,15 @@ static int ghost_fill(struct oc_img *img, const GhostFileEntry *ge, int fd, cons
 	}
 }
 
-/* Make @path anew as what @mode says: a FIFO, a directory, or a file
- * opened to fill.  The fd is an O_PATH one but for a file (opening a FIFO
- * would wait for a peer). */
-static int make_ghost_node(const char *path, mode_t mode)
+/* Make @path anew as what @mode says: a FIFO, a directory, a device node
+ * (@rdev) or a file opened to fill.  The fd is an O_PATH one but for a
+ * file (opening a FIFO would wait for a peer). */
+static int make_ghost_node(const char *path, mode_t mode, dev_t rdev)
 {
 	if (S_ISREG(mode))
 		return open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode & 07777);
-	if ((S_ISFIFO(mode) ? mkfifo(path, mode & 07777) : mkdir(path, mode & 07777)) < 0)
+	int r = S_ISDIR(mode) ? mkdir(path, mode & 07777) : mknod(path, mode, S_ISFIFO(mode) ? 0 : rdev);
+	if (r < 0)
 		return -1;
 	int fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
@@ -509,7 +516,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 		r = -ENOMEM;
 		goto out;
 	}
-	fd = make_ghost_node(path, ge->mode);
+	fd = make_ghost_node(path, ge->mode, ge->has_rdev ? (dev_t)ge->rdev : 0);
 	if (fd < 0 && errno == EEXIST) {
 		free(path);
 		if (asprintf(&path, "%s" GHOST_SUFFIX "%u", name, remap_id) < 0) {
@@ -517,7 +524,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 			r = -ENOMEM;
 			goto out;
 		}
-		fd = make_ghost_node(path, ge->mode);
+		fd = make_ghost_node(path, ge->mode, ge->has_rdev ? (dev_t)ge->rdev : 0);
 	}
 	if (fd < 0) {
 		r = oc_error_errno(-errno, "cannot recreate unlinked file %s", name);
