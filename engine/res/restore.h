@@ -163,6 +163,8 @@ struct oc_rst_files {
 	char **ghost_paths; /* unlinked once every user opened them */
 	int *ghost_fds;	    /* O_PATH, for the agents (an inotify watch) */
 	size_t n_ghost_paths;
+	char **ghost_parents; /* directories made for ghosts, outermost first */
+	size_t n_ghost_parents;
 	int *fds; /* every fd made by oc_rst_high_fd() */
 	size_t n_fds;
 	struct oc_rst_seal late_seals[OC_RST_MAX_LATE_SEALS]; /* for the blob */

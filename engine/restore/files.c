@@ -341,6 +341,12 @@ void oc_rst_files_fini(struct oc_rst_files *files)
 		free(files->ghost_paths[i]);
 	}
 	free(files->ghost_paths);
+	/* Innermost first: each was empty but for the ghosts. */
+	for (size_t i = files->n_ghost_parents; i-- > 0;) {
+		rmdir(files->ghost_parents[i]);
+		free(files->ghost_parents[i]);
+	}
+	free(files->ghost_parents);
 	free(files->ghost_fds); /* closed with files->fds */
 	free(files->opened);
 	free(files->pipes);

@@ -482,6 +482,34 @@ void oc_rst_ghost_remove(const char *path)
 		rmdir(path);
 }
 
+/* Make the directories above @path that are gone (a removed directory in
+ * a removed directory), remembered to be removed after the ghosts. */
+static int make_ghost_parents(struct oc_rst_files *files, const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+
+	if (!dir)
+		return -ENOMEM;
+	for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) == 0) {
+			char **n = realloc(files->ghost_parents, (files->n_ghost_parents + 1) * sizeof(*n));
+			char *copy = n ? strdup(dir) : NULL;
+			if (n)
+				files->ghost_parents = n;
+			if (!copy) {
+				rmdir(dir);
+				return -ENOMEM;
+			}
+			n[files->n_ghost_parents++] = copy;
+		} else if (errno != EEXIST) {
+			return oc_error_errno(-errno, "cannot make directory %s for a removed file in it", dir);
+		}
+		*slash = '/';
+	}
+	return 0;
+}
+
 /* Recreate an unlinked file from its ghost image; *ret_path is its name. */
 static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t remap_id, char **ret_path)
 {
@@ -517,6 +545,12 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 		goto out;
 	}
 	fd = make_ghost_node(path, ge->mode, ge->has_rdev ? (dev_t)ge->rdev : 0);
+	if (fd < 0 && errno == ENOENT) {
+		r = make_ghost_parents(files, path);
+		if (r < 0)
+			goto out;
+		fd = make_ghost_node(path, ge->mode, ge->has_rdev ? (dev_t)ge->rdev : 0);
+	}
 	if (fd < 0 && errno == EEXIST) {
 		free(path);
 		if (asprintf(&path, "%s" GHOST_SUFFIX "%u", name, remap_id) < 0) {
