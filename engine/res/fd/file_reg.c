@@ -6,12 +6,14 @@
  * contents in a ghost-file image so restore can recreate it.
  */
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <limits.h>
 #include <stdio.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -155,6 +157,9 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 	 * empty). */
 	if (S_ISSOCK(st->st_mode) || S_ISLNK(st->st_mode))
 		return oc_error(-EOPNOTSUPP, "unlinked sockets and symbolic links are not supported");
+	struct statfs sfs;
+	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+		return oc_error(-EOPNOTSUPP, "the /proc directory of a task that is gone cannot be made again");
 	/* What it holds counts, as with CRIU: not the holes of a sparse one. */
 	uint64_t limit = ctx->opts->ghost_limit ? ctx->opts->ghost_limit : GHOST_LIMIT;
 	uint64_t held = MIN((uint64_t)st->st_size, (uint64_t)st->st_blocks * 512);
