@@ -13,6 +13,10 @@
 
 load helpers
 
+# A CRIU 4.2 built outside the repo, for the comparisons below (they skip
+# without one): CRIU_REF=/path/to/criu bats tests/integration/container_runc.bats
+CRIU_REF=${CRIU_REF:-}
+
 setup() {
 	requires root runc ip python3
 	[ -x /bin/busybox ] || skip "needs /bin/busybox (Debian package busybox-static)"
@@ -115,29 +119,35 @@ ct_run() {
 	[ "$(readlink "/proc/$CT_PID/ns/cgroup")" != "$(readlink /proc/self/ns/cgroup)" ] || fail "runc made no cgroup namespace"
 }
 
-# ct_dump CRIU: checkpoint the container into $CT_DIR/img with CRIU (ocicr,
-# or a CRIU 4.2), then delete it from runc, its cgroups with it.
+# ct_dump CRIU DIR [ARGS...]: checkpoint the container into DIR with CRIU
+# (ocicr, or a CRIU 4.2) and the options runc sends.
 ct_dump() {
-	local criu=$1 dump_args
+	local criu=$1 dir=$2 dump_args
+	shift 2
 	mapfile -t dump_args < <(runc_dump_args "$CT_PID")
-	run "$criu" dump -t "$CT_PID" -D "$CT_DIR/img" -o dump.log -v4 --manage-cgroups "${dump_args[@]}"
+	mkdir -p "$dir"
+	run "$criu" dump -t "$CT_PID" -D "$dir" -o dump.log -v4 --manage-cgroups "${dump_args[@]}" "$@"
 	[ "$status" -eq 0 ] || {
-		show_log "$CT_DIR/img/dump.log"
+		show_log "$dir/dump.log"
 		fail "$criu dump failed: $output"
 	}
+}
+
+# ct_delete: the dumped container gone, runc deletes it, its cgroups too.
+ct_delete() {
 	wait_gone "$CT_PID"
 	runc --root "$RUNC_ROOT" delete -f "$CT_ID"
 	[ ! -e "/sys/fs/cgroup/pids/$CT_ID" ] || fail "runc left the container's pids cgroup"
 }
 
-# ct_restore CRIU: restore $CT_DIR/img with CRIU; CT_PID is the new init.
+# ct_restore CRIU DIR: restore DIR with CRIU; CT_PID is the new init.
 ct_restore() {
-	local criu=$1 restore_args
+	local criu=$1 dir=$2 restore_args
 	mapfile -t restore_args < <(runc_restore_args)
-	run "$criu" restore -D "$CT_DIR/img" -d -o restore.log -v4 --pidfile "$CT_DIR/restored.pid" \
+	run "$criu" restore -D "$dir" -d -o restore.log -v4 --pidfile "$CT_DIR/restored.pid" \
 		--manage-cgroups "${restore_args[@]}" 4<"/run/netns/$NETNS"
 	[ "$status" -eq 0 ] || {
-		show_log "$CT_DIR/img/restore.log"
+		show_log "$dir/restore.log"
 		fail "$criu restore failed: $output"
 	}
 	CT_PID=$(cat "$CT_DIR/restored.pid")
@@ -163,7 +173,8 @@ ct_check() {
 
 @test "container: a runc container (every namespace, netns by path, seccomp, a pids limit, a bound host folder, SysV objects, a child) is checkpointed and restored by ocicr" {
 	ct_run
-	ct_dump ocicr
+	ct_dump ocicr "$CT_DIR/img"
+	ct_delete
 	MNT_ID=$(crit_get "$CT_DIR/img/ids-1.img" 'img["entries"][0]["mnt_ns_id"]')
 	# The root file system is --root's; binds are external; the cgroup
 	# mounts are the namespace's own, rooted at its root.
@@ -172,7 +183,39 @@ ct_check() {
 	run crit_get "$CT_DIR/img/mountpoints-$MNT_ID.img" \
 		'sorted(set(e["root"] for e in img["entries"] if e["mountpoint"].startswith("/sys/fs/cgroup/")))'
 	assert_output "['/']"
-	ct_restore ocicr
+	# Files name their mounts, as CRIU's do: the exe, /dev/null, the root.
+	ids=$(crit_get "$CT_DIR/img/mountpoints-$MNT_ID.img" '" ".join(str(e["mnt_id"]) for e in img["entries"])')
+	run crit_get "$CT_DIR/img/files.img" \
+		'sorted(set((f["reg"]["name"], str(f["reg"].get("mnt_id")) in "'"$ids"'".split()) for f in img["entries"] if "reg" in f))'
+	assert_output "[('/', True), ('/dev/null', True), ('/mntns', True)]"
+	ct_restore ocicr "$CT_DIR/img"
+	ct_check
+}
+
+# The same container checkpointed by CRIU 4.2 (leaving it running) and
+# then by ocicr: the images hold the same state, as ctr_images.py shows it
+# (what it leaves out differs by design), and CRIU's restore with ocicr.
+@test "container: CRIU 4.2's images of the runc container are ocicr's, and restore with ocicr" {
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
+	ct_run
+	ct_dump "$CRIU_REF" "$CT_DIR/criu" -R
+	ct_dump ocicr "$CT_DIR/img"
+	ct_delete
+	python3 "$BATS_TEST_DIRNAME/ctr_images.py" "$OCICR" "$CT_DIR/criu" >"$CT_DIR/criu.txt"
+	python3 "$BATS_TEST_DIRNAME/ctr_images.py" "$OCICR" "$CT_DIR/img" >"$CT_DIR/img.txt"
+	[ "$(grep -c '^mountpoints-' "$CT_DIR/img.txt")" = 2 ] || fail "no mount tree compared"
+	run diff "$CT_DIR/criu.txt" "$CT_DIR/img.txt"
+	assert_success
+	ct_restore ocicr "$CT_DIR/criu"
+	ct_check
+}
+
+@test "container: ocicr's images of the runc container restore with CRIU 4.2" {
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
+	ct_run
+	ct_dump ocicr "$CT_DIR/img"
+	ct_delete
+	ct_restore "$CRIU_REF" "$CT_DIR/img"
 	ct_check
 }
 

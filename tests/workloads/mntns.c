@@ -94,7 +94,8 @@ static bool runc_mode;
 
 /* A masked file is a bind of some /dev/null: runc's is the container's at
  * first, the host's once restored (the external key /dev/null, as CRIU
- * does it); only that it masks counts. */
+ * does it); only that it masks counts, not its options (CRIU 4.2 leaves
+ * the second of two such binds with the host's). */
 static bool masked_file(const char *mountpoint)
 {
 	struct stat st;
@@ -122,7 +123,7 @@ static void mount_set(char *out, size_t len)
 		char *type = strtok(dash + 3, " "), *src = strtok(NULL, " "), *sopts = strtok(NULL, " ");
 		static char buf[128][256];
 		if (masked_file(f[4]))
-			snprintf(buf[n], sizeof(buf[n]), "%s %s masked by /dev/null", f[4], f[5]);
+			snprintf(buf[n], sizeof(buf[n]), "%s masked by /dev/null", f[4]);
 		else
 			snprintf(buf[n], sizeof(buf[n]), "%s %s %s %s %s", f[4], f[5], type, src, sopts ? sopts : "");
 		lines[n] = buf[n];
@@ -132,6 +133,22 @@ static void mount_set(char *out, size_t len)
 	out[0] = '\0';
 	for (size_t i = 0; i < n && o < len; i++)
 		o += snprintf(out + o, len - o, "%s\n", lines[i]);
+}
+
+/* Append to @out, marked with @mark, the lines of @a that @b lacks. */
+static void lines_missing(const char *a, const char *b, char mark, char *out, size_t len, size_t *o)
+{
+	char line[256];
+
+	for (const char *l = a; *l && *o < len;) {
+		size_t n = strcspn(l, "\n");
+		snprintf(line, sizeof(line), "\n%.*s\n", (int)n, l);
+		/* @b's lines, each between newlines. */
+		bool found = (!strncmp(b, line + 1, n + 1)) || strstr(b, line);
+		if (!found)
+			*o += snprintf(out + *o, len - *o, "%c%.*s\n", mark, (int)n, l);
+		l += n + (l[n] == '\n');
+	}
 }
 
 static void build_tree(void)
@@ -334,8 +351,13 @@ int main(int argc, char **argv)
 
 	WL_CHECK(getpid() == 1, "pid %d", getpid());
 	mount_set(mounts_now, sizeof(mounts_now));
-	WL_CHECK(!strcmp(mounts_before, mounts_now), "mounts differ:\n--- before\n%s--- now\n%s", mounts_before,
-		 mounts_now);
+	if (strcmp(mounts_before, mounts_now)) {
+		static char diff[1024];
+		size_t o = 0;
+		lines_missing(mounts_before, mounts_now, '-', diff, sizeof(diff), &o);
+		lines_missing(mounts_now, mounts_before, '+', diff, sizeof(diff), &o);
+		wl_fail("mounts differ (- gone, + new):\n%s", diff);
+	}
 	check_file("/dev/shm/segment", SHM_TEXT, 0600);
 	check_masked();
 	if (runc) {

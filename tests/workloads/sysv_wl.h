@@ -73,8 +73,8 @@ static inline void sysv_shm_check_nattch(int id, int n)
 {
 	struct shmid_ds ds;
 
-	WL_CHECK(shmctl(id, IPC_STAT, &ds) == 0 && (int)ds.shm_nattch == n, "segment %d attached %d times, not %d",
-		 id, (int)ds.shm_nattch, n);
+	WL_CHECK(shmctl(id, IPC_STAT, &ds) == 0 && (int)ds.shm_nattch == n, "segment %d attached %d times, not %d", id,
+		 (int)ds.shm_nattch, n);
 }
 
 static inline int sysv_sem_make(key_t key)
