@@ -59,6 +59,25 @@ teardown() {
 	wl_expect_pass
 }
 
+@test "namespaces: a time namespace's clocks go on from where they were, in a new one made with its offsets" {
+	export TIMENS_OFFSET=100000
+	WL_WRAP="unshare --time --monotonic $TIMENS_OFFSET --boottime $TIMENS_OFFSET --fork setsid" WL_WRAP_FORKS=1 \
+		wl_start timens
+	outer=$(cat "$WL_DIR/pid")
+	wl_dump
+	id=$(crit_get "$WL_DIR/img/ids-$WL_PID.img" 'img["entries"][0]["time_ns_id"]')
+	# As CRIU: the clocks as the tree saw them, in its namespace's image.
+	run crit_get "$WL_DIR/img/timens-$id.img" 'img["entries"][0]["monotonic"]["tv_sec"] >= '"$TIMENS_OFFSET"
+	assert_output True
+	[ ! -e "$WL_DIR/img/timens-0.img" ] || fail "timens-0.img beside timens-$id.img"
+	wait_gone "$outer"
+	wl_restore --pidfile "$WL_DIR/restored.pid"
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	[ "$(readlink "/proc/$WL_PID/ns/time")" != "$(readlink /proc/self/ns/time)" ] || fail "restored in our time namespace"
+	wl_expect_pass
+}
+
 @test "namespaces: a task that is not the init of its pid namespace is refused by name, and runs on" {
 	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
 	child=$(pgrep -P "$WL_PID" | head -1)

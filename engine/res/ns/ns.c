@@ -29,7 +29,7 @@ static const struct oc_ns_kind_desc {
 	KIND(OC_NS_NET, "net", CLONE_NEWNET, net_ns_id, &oc_ns_net_ops),
 	KIND(OC_NS_IPC, "ipc", CLONE_NEWIPC, ipc_ns_id, &oc_ns_ipc_ops),
 	KIND(OC_NS_UTS, "uts", CLONE_NEWUTS, uts_ns_id, &oc_ns_uts_ops),
-	KIND(OC_NS_TIME, "time", CLONE_NEWTIME, time_ns_id, NULL),
+	KIND(OC_NS_TIME, "time", CLONE_NEWTIME, time_ns_id, &oc_ns_time_ops),
 	KIND(OC_NS_MNT, "mnt", CLONE_NEWNS, mnt_ns_id, &oc_ns_mnt_ops),
 	KIND(OC_NS_USER, "user", CLONE_NEWUSER, user_ns_id, NULL),
 	KIND(OC_NS_CGROUP, "cgroup", CLONE_NEWCGROUP, cgroup_ns_id, &oc_ns_cgroup_ops),
