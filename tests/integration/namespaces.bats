@@ -89,6 +89,40 @@ teardown() {
 	wl_expect_pass
 }
 
+@test "namespaces: a tree in a user namespace of its own is refused at dump by name, and runs on" {
+	WL_WRAP="unshare --user --map-root-user --fork setsid" WL_WRAP_FORKS=1 wl_start tree
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img"
+	assert_failure
+	assert_output --partial "in a user namespace of its own"
+	[ "$(task_state "$WL_PID")" != t ] || fail "$WL_PID is still traced"
+	wl_expect_pass
+}
+
+@test "namespaces: images whose tree had a user namespace of its own (CRIU's) are refused at restore, nothing made" {
+	wl_start tree
+	wl_dump
+	wait_tree_gone
+	# As CRIU writes them: the inventory names its own, the root another.
+	for f in inventory "ids-$WL_PID"; do
+		"$OCICR" image decode -i "$WL_DIR/img/$f.img" >"$WL_DIR/$f.json"
+	done
+	python3 - "$WL_DIR/inventory.json" "$WL_DIR/ids-$WL_PID.json" <<-'PY'
+		import json, sys
+		inv, ids = (json.load(open(p)) for p in sys.argv[1:])
+		inv["entries"][0]["root_ids"]["user_ns_id"] = ids["entries"][0]["user_ns_id"]
+		ids["entries"][0]["user_ns_id"] = 99
+		for p, d in zip(sys.argv[1:], (inv, ids)):
+		    json.dump(d, open(p, "w"))
+	PY
+	for f in inventory "ids-$WL_PID"; do
+		"$OCICR" image encode -i "$WL_DIR/$f.json" -o "$WL_DIR/img/$f.img"
+	done
+	run ocicr restore -D "$WL_DIR/img" -d
+	assert_failure
+	assert_output --partial "had a user namespace of its own"
+	no_task_left
+}
+
 # No task of the dumped tree may be left: the workload's folder names it.
 no_task_left() {
 	! pgrep -f "$WL_DIR/ready" >/dev/null || fail "tasks left: $(pgrep -af "$WL_DIR/ready")"

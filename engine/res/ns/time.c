@@ -106,8 +106,8 @@ static __attribute__((noreturn)) void make_timens(const TimensEntry *e, int read
 	/* Floor division, so the nanoseconds stay in 0..1e9-1. */
 	int64_t ms = mono / NSEC_PER_SEC - (mono % NSEC_PER_SEC < 0),
 		bs = boot / NSEC_PER_SEC - (boot % NSEC_PER_SEC < 0);
-	int n = snprintf(buf, sizeof(buf), "%d %" PRId64 " %" PRId64 "\n%d %" PRId64 " %" PRId64 "\n",
-			 CLOCK_MONOTONIC, ms, mono - ms * NSEC_PER_SEC, CLOCK_BOOTTIME, bs, boot - bs * NSEC_PER_SEC);
+	int n = snprintf(buf, sizeof(buf), "%d %" PRId64 " %" PRId64 "\n%d %" PRId64 " %" PRId64 "\n", CLOCK_MONOTONIC,
+			 ms, mono - ms * NSEC_PER_SEC, CLOCK_BOOTTIME, bs, boot - bs * NSEC_PER_SEC);
 	if (fd < 0 || write(fd, buf, n) != n)
 		_exit(2);
 	if (write(ready_fd, "k", 1) != 1)
