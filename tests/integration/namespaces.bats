@@ -78,24 +78,26 @@ teardown() {
 	wl_expect_pass
 }
 
+# dump_refused PID TEXT: a dump of PID fails saying TEXT, and the
+# workload runs on untraced and passes.
+dump_refused() {
+	run ocicr dump -t "$1" -D "$WL_DIR/img"
+	assert_failure
+	assert_output --partial "$2"
+	[ "$(task_state "$1")" != t ] || fail "task $1 is still traced"
+	wl_expect_pass
+}
+
 @test "namespaces: a task that is not the init of its pid namespace is refused by name, and runs on" {
 	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
 	child=$(pgrep -P "$WL_PID" | head -1)
 	[ -n "$child" ] || fail "no child of $WL_PID"
-	run ocicr dump -t "$child" -D "$WL_DIR/img"
-	assert_failure
-	assert_output --partial "not its init"
-	[ "$(task_state "$child")" != t ] || fail "child $child is still traced"
-	wl_expect_pass
+	dump_refused "$child" "not its init"
 }
 
 @test "namespaces: a tree in a user namespace of its own is refused at dump by name, and runs on" {
 	WL_WRAP="unshare --user --map-root-user --fork setsid" WL_WRAP_FORKS=1 wl_start tree
-	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img"
-	assert_failure
-	assert_output --partial "in a user namespace of its own"
-	[ "$(task_state "$WL_PID")" != t ] || fail "$WL_PID is still traced"
-	wl_expect_pass
+	dump_refused "$WL_PID" "in a user namespace of its own"
 }
 
 @test "namespaces: images whose tree had a user namespace of its own (CRIU's) are refused at restore, nothing made" {
