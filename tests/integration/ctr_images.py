@@ -22,6 +22,9 @@ Left out, by design (container_runc.bats names them):
     images, ocicr in ipcns-shm's entries (both read both), so only the
     segments' descriptions;
   * pagemaps and pages (the memory's layout, checked by the workload);
+  * a thread's ax after a system call (orig_ax set): its return value,
+    which depends on when the dump caught the task in its sleep loop (a
+    sleep done, 0, or cut short, -EINTR);
   * inventory.img's network lock method (CRIU's default is iptables,
     ocicr's nftables) and its run id.
 
@@ -35,6 +38,7 @@ import sys
 import tarfile
 
 SECCOMP_FILTER_FLAG_TSYNC = 1
+NO_SYSCALL = (1 << 64) - 1  # orig_ax of a thread stopped outside a system call
 VMA_FILE = (1 << 6) | (1 << 7) | (1 << 14)  # private, shared, memfd: shmid is a file id
 
 
@@ -84,6 +88,9 @@ def main(d):
     for task in tree:
         pid = task["pid"]
         core = load(d, "core-%d.img" % pid)[0]
+        gp = core.get("thread_info", {}).get("gpregs", {})
+        if gp.get("orig_ax", NO_SYSCALL) != NO_SYSCALL:
+            gp["ax"] = "a system call's return value"
         for th in [core["thread_core"]] + [c["thread_core"] for c in core.get("threads", []) if "thread_core" in c]:
             th["seccomp_filter"] = chain(th.get("seccomp_filter")) if th.get("seccomp_mode") == "filter" else None
             th["cg_set"] = sets.get(th.get("cg_set"))
