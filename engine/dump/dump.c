@@ -445,7 +445,9 @@ static int write_all(struct oc_dump_ctx *ctx)
 	r = oc_dump_seccomp_image(ctx);
 	if (r < 0)
 		return r;
-	return write_timens(ctx);
+	/* As CRIU: the clocks go to timens-0 unless the tree's own time
+	 * namespace holds them (res/ns/time.c). */
+	return oc_ns_dumped(ctx, OC_NS_TIME) ? 0 : write_timens(ctx);
 }
 
 /*

@@ -100,7 +100,8 @@ static void blob_layout(const struct oc_img_desc *desc, const ProtobufCMessage *
 		*ret_len = oc_pb_get_uint(msg, "keys_bytes") + oc_pb_get_uint(msg, "values_bytes");
 		break;
 	case OC_PAYLOAD_IPC_SHM:
-		*ret_len = oc_pb_get_uint(msg, "size");
+		/* CRIU 4.x keeps the contents in pagemap-shmem-ID.img instead. */
+		*ret_len = oc_pb_get_uint(msg, "in_pagemaps") ? 0 : oc_pb_get_uint(msg, "size");
 		*ret_align = 4;
 		break;
 	default:

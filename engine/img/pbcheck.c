@@ -224,7 +224,8 @@ int oc_img_payload_size(const struct oc_img_desc *desc, const ProtobufCMessage *
 		n = oc_pb_get_uint(msg, "keys_bytes") + oc_pb_get_uint(msg, "values_bytes");
 		break;
 	case OC_PAYLOAD_IPC_SHM:
-		n = round_up(oc_pb_get_uint(msg, "size"), 4);
+		/* CRIU 4.x keeps the contents in pagemap-shmem-ID.img instead. */
+		n = oc_pb_get_uint(msg, "in_pagemaps") ? 0 : round_up(oc_pb_get_uint(msg, "size"), 4);
 		break;
 	case OC_PAYLOAD_IPC_SEM:
 		n = round_up(oc_pb_get_uint(msg, "nsems") * 2, 8);

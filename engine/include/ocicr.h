@@ -199,6 +199,11 @@ struct oc_dump_opts {
 	 * /proc/PID/cgroup names them) are saved; none given: every one. */
 	const char *const *cgroup_dump_controllers;
 	size_t n_cgroup_dump_controllers;
+	/* CRIU's --cgroup-root at dump, each "[CONTROLLER:]PATH": a task's
+	 * cgroup under PATH is saved with PATH and all below it (PATH's
+	 * permissions and empty cgroups included). */
+	const char *const *cgroup_roots;
+	size_t n_cgroup_roots;
 	/*
 	 * Resources outside the tree, as CRIU's --external names them; dumped
 	 * as references, given back at restore (struct oc_inherit_fd, or for

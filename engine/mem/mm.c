@@ -98,9 +98,13 @@ static int dump_sysv_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vm
 				"VMA %" PRIx64 "-%" PRIx64 " maps SysV shared memory %" PRIu64 " from offset %" PRIu64
 				": only whole attachments are supported",
 				v->start, v->end, (uint64_t)v->inode, v->pgoff);
-	ve->status |= VMA_AREA_SYSVIPC;
+	/* As CRIU marks it: anonymous shared memory that is a SysV one (CRIU
+	 * attaches it again only so). */
+	ve->status |= VMA_ANON_SHARED | VMA_AREA_SYSVIPC;
 	ve->shmid = v->inode;
-	ve->flags = MAP_SHARED;
+	ve->flags = MAP_SHARED | MAP_ANONYMOUS;
+	ve->has_fdflags = true;
+	ve->fdflags = (v->prot & PROT_WRITE) || (v->vmflags & OC_VMF_MW) ? O_RDWR : O_RDONLY;
 	return 0;
 }
 

@@ -216,6 +216,9 @@ static int vma_source_fd(struct oc_rst_files *files, const VmaEntry *v, int *ret
 			return oc_error(-EINVAL, "VMA %" PRIx64 ": memfd file %" PRIu64 " missing", v->start, v->shmid);
 		return oc_rst_shmem_fd(files, fe->memfd->inode_id, ret_fd);
 	}
+	/* Attached again by the restorer (CRIU marks it anonymous shared too). */
+	if (v->status & VMA_AREA_SYSVIPC)
+		return 0;
 	if (v->status & VMA_ANON_SHARED)
 		return oc_error(-EOPNOTSUPP,
 				"VMA %" PRIx64 ": anonymous shared memory in the pre-memfd form "

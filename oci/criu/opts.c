@@ -626,6 +626,8 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->manage_cgroups = o->manage_cgroups;
 	d->cgroup_dump_controllers = (const char *const *)o->cgroup_dump_controllers.v;
 	d->n_cgroup_dump_controllers = o->cgroup_dump_controllers.n;
+	d->cgroup_roots = (const char *const *)o->cgroup_roots.v;
+	d->n_cgroup_roots = o->cgroup_roots.n;
 	d->tcp_established = o->tcp_established;
 	d->tcp_close = o->tcp_close;
 	d->skip_in_flight = o->skip_in_flight;

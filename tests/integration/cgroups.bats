@@ -233,6 +233,24 @@ cgroup_img() {
 	assert_output --partial "invalid argument for --cgroup-root: pids:relative"
 }
 
+# CRIU's --cgroup-root at dump: the cgroup named and all below it are saved
+# (as zdtm's cgroup02 wants), so an empty sibling and the root's own mode
+# come back.
+@test "cgroups: a --cgroup-root at dump saves that cgroup whole: its mode and an empty cgroup in it are made again" {
+	mkdir -p "$V1/pids/$CG/inner" "$V1/pids/$CG/spare"
+	chmod 0700 "$V1/pids/$CG"
+	echo 3 >"$V1/pids/$CG/spare/pids.max"
+	CG_JOIN="$V1/pids/$CG/inner/cgroup.procs" WL_WRAP="$BATS_TEST_TMPDIR/cgjoin" wl_start tree
+	wl_dump --cgroup-root "pids:/$CG"
+	wait_tree_gone
+	rm_cgroup "$V1/pids/$CG"
+	wl_restore --cgroup-root "pids:/$CG"
+	assert_equal "$(cgroup_of "$WL_PID" pids)" "/$CG/inner"
+	assert_equal "$(stat -c %a "$V1/pids/$CG")" 700
+	assert_equal "$(cat "$V1/pids/$CG/spare/pids.max")" 3
+	wl_expect_pass
+}
+
 @test "cgroups: a restore that fails removes every cgroup it made, before and after its tasks entered them" {
 	start_in_cgroups
 	wl_dump

@@ -1,16 +1,21 @@
 #!/usr/bin/env bats
 # A runc container, run from a bundle made here (`runc spec`, a busybox
-# rootfs with the mntns workload as its process, a network namespace given
-# by path, a host folder bound at /wl), checkpointed with `ocicr dump` and
-# restored with `ocicr restore` on the command line with the options runc
-# sends CRIU (see ../shared/docs/runtime-integration.md §5).  The workload
-# checks its mount table, /dev and /dev/shm files, masked paths, /proc, host
-# name, child and pid 1 after restore.
-#
-# Not yet here: cgroups are not managed (the restored tree stays in the
-# restorer's cgroups).
+# rootfs with the mntns workload as its process; every namespace runc makes,
+# cgroup included, but the network namespace, given by path; a seccomp
+# filter, a pids limit, a host folder bound at /wl), checkpointed with
+# `ocicr dump` and restored with `ocicr restore` on the command line with
+# the options runc sends CRIU (see ../shared/docs/runtime-integration.md
+# §5).  The runc container is deleted in between, its cgroups with it: the
+# restore makes them again with their limits (--manage-cgroups soft).  The
+# workload checks its mount table, /dev and /dev/shm files, masked paths,
+# /proc, host name, SysV objects, seccomp rule, capabilities, cgroups and
+# pids limit seen from inside, child and pid 1 after restore.
 
 load helpers
+
+# A CRIU 4.2 built outside the repo, for the comparisons below (they skip
+# without one): CRIU_REF=/path/to/criu bats tests/integration/container_runc.bats
+CRIU_REF=${CRIU_REF:-}
 
 setup() {
 	requires root runc ip python3
@@ -24,12 +29,16 @@ setup() {
 	CT_ID=ocicr-bats-$$
 	NETNS=ocicr-bats-$$
 	HOSTNAME=ocicr-mnt
+	PIDS_MAX=64
 }
 
 teardown() {
 	[ -f "$CT_DIR/pids" ] && while read -r p; do kill -9 "$p" 2>/dev/null; done <"$CT_DIR/pids"
 	runc --root "$RUNC_ROOT" delete -f "$CT_ID" >/dev/null 2>&1
 	ip netns del "$NETNS" 2>/dev/null
+	# The cgroups the restore made (runc's are gone with the container).
+	[ -f "$CT_DIR/pids" ] && while read -r p; do wait_for 10 pid_gone "$p"; done <"$CT_DIR/pids"
+	find /sys/fs/cgroup -depth -type d -name "$CT_ID" -exec rmdir {} + 2>/dev/null
 	return 0
 }
 
@@ -41,32 +50,38 @@ make_bundle() {
 	(cd "$BUNDLE" && runc spec)
 	ip netns add "$NETNS"
 	ip -n "$NETNS" link set lo up
-	python3 - "$BUNDLE/config.json" "$WL_DIR" "/run/netns/$NETNS" "$HOSTNAME" <<-'EOF'
+	# The filter fails getpriority with ENOMSG (42), as the workload expects.
+	python3 - "$BUNDLE/config.json" "$WL_DIR" "/run/netns/$NETNS" "$HOSTNAME" "$PIDS_MAX" <<-'EOF'
 		import json, sys
-		path, wl, netns, host = sys.argv[1:]
+		path, wl, netns, host, pids_max = sys.argv[1:]
 		c = json.load(open(path))
 		c["process"]["terminal"] = False
 		c["process"]["args"] = ["/mntns", "/wl/ready", "/wl/result"]
-		c["process"]["env"].append("MNTNS_MODE=runc")
+		c["process"]["env"] += ["MNTNS_MODE=runc", "MNTNS_PIDS_MAX=" + pids_max]
 		c["hostname"] = host
 		c["mounts"].append({"destination": "/wl", "type": "bind", "source": wl, "options": ["rbind", "rw"]})
 		for ns in c["linux"]["namespaces"]:
 		    if ns["type"] == "network":
 		        ns["path"] = netns
+		c["linux"]["namespaces"].append({"type": "cgroup"})
+		c["linux"]["resources"]["pids"] = {"limit": int(pids_max)}
+		c["linux"]["seccomp"] = {
+		    "defaultAction": "SCMP_ACT_ALLOW",
+		    "architectures": ["SCMP_ARCH_X86_64"],
+		    "syscalls": [{"names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42}],
+		}
 		json.dump(c, open(path, "w"), indent=1)
 	EOF
 }
 
-# What runc sends CRIU at dump (one argument a line): the root, every bind mount and cgroup v1
-# hierarchy bound in (key = path), masked files (key /dev/null), the
-# devices, and the network namespace given by path.
+# What runc sends CRIU at dump (one argument a line): the root, every bind
+# mount (key = path), masked files (key /dev/null), the devices, and the
+# network namespace given by path.  With a cgroup namespace, the cgroup
+# mounts are the container's own and not named.
 runc_dump_args() {
-	local pid=$1 mp type
+	local pid=$1 mp
 	printf '%s\n' --root "$ROOTFS"
 	printf '%s\n' --ext-mount-map /wl:/wl
-	while read -r mp type; do
-		printf '%s\n' --ext-mount-map "$mp:$mp"
-	done < <(awk '{ for (i = 7; $i != "-"; i++); if ($(i+1) == "cgroup") print $5, $(i+1) }' "/proc/$pid/mountinfo")
 	for mp in /proc/acpi /proc/kcore /proc/keys /proc/latency_stats /proc/timer_list /proc/timer_stats \
 		/proc/sched_debug /proc/scsi; do
 		[ -e "/proc/$pid/root$mp" ] && [ ! -d "/proc/$pid/root$mp" ] && printf '%s\n' --ext-mount-map "$mp:/dev/null"
@@ -77,22 +92,17 @@ runc_dump_args() {
 	printf '%s\n' --external "net[$(stat -L -c %i "/run/netns/$NETNS")]:extRootNetNS"
 }
 
-# ... and at restore: key -> host path (cgroups not managed: each
-# hierarchy's root); the network namespace comes as fd 4 (the caller opens
-# it), as runc passes it.
+# ... and at restore: key -> host path; the network namespace comes as fd
+# 4 (the caller opens it), as runc passes it.
 runc_restore_args() {
-	local mp
 	printf '%s\n' --root "$ROOTFS"
 	printf '%s\n' --ext-mount-map "/wl:$WL_DIR"
 	printf '%s\n' --ext-mount-map /dev/null:/dev/null
-	for mp in $(crit_get "$CT_DIR/img/mountpoints-$MNT_ID.img" \
-		'" ".join(e["ext_key"] for e in img["entries"] if e.get("ext_key", "").startswith("/sys/fs/cgroup/"))'); do
-		printf '%s\n' --ext-mount-map "$mp:$mp"
-	done
 	printf '%s\n' --inherit-fd "fd[4]:extRootNetNS"
 }
 
-@test "container: a runc container (mount, pid, uts, ipc namespaces, netns by path, a bound host folder) is checkpointed and restored by ocicr" {
+# ct_run: make the bundle and run it; CT_PID is the container's init.
+ct_run() {
 	make_bundle
 	# Its stdio (runc's) are /dev/null, which it finds again in its /dev;
 	# none of our other fds goes with it.
@@ -103,37 +113,110 @@ runc_restore_args() {
 		done
 		exec runc --root "$RUNC_ROOT" run -d --bundle "$BUNDLE" "$CT_ID" </dev/null >/dev/null 2>&1
 	) || fail "runc run failed (runc --root $RUNC_ROOT run -d --bundle $BUNDLE $CT_ID)"
-	pid=$(runc --root "$RUNC_ROOT" state "$CT_ID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
-	echo "$pid" >>"$CT_DIR/pids"
+	CT_PID=$(runc --root "$RUNC_ROOT" state "$CT_ID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["pid"])')
+	echo "$CT_PID" >>"$CT_DIR/pids"
 	wait_for 30 test -s "$WL_DIR/ready" || fail "the container's workload is not ready: $(cat "$WL_DIR/result" 2>/dev/null)"
+	[ "$(readlink "/proc/$CT_PID/ns/cgroup")" != "$(readlink /proc/self/ns/cgroup)" ] || fail "runc made no cgroup namespace"
+}
 
-	mapfile -t dump_args < <(runc_dump_args "$pid")
-	run ocicr dump -t "$pid" -D "$CT_DIR/img" -o dump.log -v4 "${dump_args[@]}"
+# ct_dump CRIU DIR [ARGS...]: checkpoint the container into DIR with CRIU
+# (ocicr, or a CRIU 4.2) and the options runc sends.
+ct_dump() {
+	local criu=$1 dir=$2 dump_args
+	shift 2
+	mapfile -t dump_args < <(runc_dump_args "$CT_PID")
+	mkdir -p "$dir"
+	run "$criu" dump -t "$CT_PID" -D "$dir" -o dump.log -v4 --manage-cgroups "${dump_args[@]}" "$@"
 	[ "$status" -eq 0 ] || {
-		show_log "$CT_DIR/img/dump.log"
-		fail "ocicr dump failed: $output"
+		show_log "$dir/dump.log"
+		fail "$criu dump failed: $output"
 	}
-	wait_gone "$pid"
+}
+
+# ct_delete: the dumped container gone, runc deletes it, its cgroups too.
+ct_delete() {
+	wait_gone "$CT_PID"
 	runc --root "$RUNC_ROOT" delete -f "$CT_ID"
-	MNT_ID=$(crit_get "$CT_DIR/img/ids-1.img" 'img["entries"][0]["mnt_ns_id"]')
-	# The root file system is --root's; binds and cgroups are external.
-	run crit_get "$CT_DIR/img/mountpoints-$MNT_ID.img" \
-		'sorted(e["ext_key"] for e in img["entries"] if e.get("ext_key") and not e["ext_key"].startswith("/sys/fs/cgroup/"))'
-	assert_output --regexp "^\['/dev/null', ('/dev/null', )*'/wl'\]$"
+	[ ! -e "/sys/fs/cgroup/pids/$CT_ID" ] || fail "runc left the container's pids cgroup"
+}
 
+# ct_restore CRIU DIR: restore DIR with CRIU; CT_PID is the new init.
+ct_restore() {
+	local criu=$1 dir=$2 restore_args
 	mapfile -t restore_args < <(runc_restore_args)
-	run ocicr restore -D "$CT_DIR/img" -d -o restore.log -v4 --pidfile "$CT_DIR/restored.pid" "${restore_args[@]}" \
-		4<"/run/netns/$NETNS"
+	run "$criu" restore -D "$dir" -d -o restore.log -v4 --pidfile "$CT_DIR/restored.pid" \
+		--manage-cgroups "${restore_args[@]}" 4<"/run/netns/$NETNS"
 	[ "$status" -eq 0 ] || {
-		show_log "$CT_DIR/img/restore.log"
-		fail "ocicr restore failed: $output"
+		show_log "$dir/restore.log"
+		fail "$criu restore failed: $output"
 	}
-	pid=$(cat "$CT_DIR/restored.pid")
-	echo "$pid" >>"$CT_DIR/pids"
+	CT_PID=$(cat "$CT_DIR/restored.pid")
+	echo "$CT_PID" >>"$CT_DIR/pids"
+}
+
+# The restored container, seen from here, then its workload's verdict.
+ct_check() {
+	local pid=$CT_PID
 	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "/run/netns/$NETNS")" ] ||
 		fail "the restored container is not in $NETNS"
+	for ns in pid mnt uts ipc cgroup; do
+		[ "$(readlink "/proc/$pid/ns/$ns")" != "$(readlink "/proc/self/ns/$ns")" ] || fail "restored in our $ns namespace"
+	done
 	[ "$(grep -c " $ROOTFS" /proc/self/mountinfo)" = 0 ] || fail "container mounts seen by the host"
+	# Its cgroups were made again, with the limit runc had set.
+	[ "$(sed -n 's/^[0-9]*:pids://p' "/proc/$pid/cgroup")" = "/$CT_ID" ] ||
+		fail "the restored init is in pids cgroup $(sed -n 's/^[0-9]*:pids://p' "/proc/$pid/cgroup")"
+	assert_equal "$(cat "/sys/fs/cgroup/pids/$CT_ID/pids.max")" "$PIDS_MAX"
+	grep -q '^Seccomp:[[:space:]]*2$' "/proc/$pid/status" || fail "no seccomp filter: $(grep Seccomp "/proc/$pid/status")"
 	wl_verdict_in "$WL_DIR/result" "$pid"
+}
+
+@test "container: a runc container (every namespace, netns by path, seccomp, a pids limit, a bound host folder, SysV objects, a child) is checkpointed and restored by ocicr" {
+	ct_run
+	ct_dump ocicr "$CT_DIR/img"
+	ct_delete
+	MNT_ID=$(crit_get "$CT_DIR/img/ids-1.img" 'img["entries"][0]["mnt_ns_id"]')
+	# The root file system is --root's; binds are external; the cgroup
+	# mounts are the namespace's own, rooted at its root.
+	run crit_get "$CT_DIR/img/mountpoints-$MNT_ID.img" 'sorted(e["ext_key"] for e in img["entries"] if e.get("ext_key"))'
+	assert_output --regexp "^\['/dev/null', ('/dev/null', )*'/wl'\]$"
+	run crit_get "$CT_DIR/img/mountpoints-$MNT_ID.img" \
+		'sorted(set(e["root"] for e in img["entries"] if e["mountpoint"].startswith("/sys/fs/cgroup/")))'
+	assert_output "['/']"
+	# Files name their mounts, as CRIU's do: the exe, /dev/null, the root.
+	ids=$(crit_get "$CT_DIR/img/mountpoints-$MNT_ID.img" '" ".join(str(e["mnt_id"]) for e in img["entries"])')
+	run crit_get "$CT_DIR/img/files.img" \
+		'sorted(set((f["reg"]["name"], str(f["reg"].get("mnt_id")) in "'"$ids"'".split()) for f in img["entries"] if "reg" in f))'
+	assert_output "[('/', True), ('/dev/null', True), ('/mntns', True)]"
+	ct_restore ocicr "$CT_DIR/img"
+	ct_check
+}
+
+# The same container checkpointed by CRIU 4.2 (leaving it running) and
+# then by ocicr: the images hold the same state, as ctr_images.py shows it
+# (what it leaves out differs by design), and CRIU's restore with ocicr.
+@test "container: CRIU 4.2's images of the runc container are ocicr's, and restore with ocicr" {
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
+	ct_run
+	ct_dump "$CRIU_REF" "$CT_DIR/criu" -R
+	ct_dump ocicr "$CT_DIR/img"
+	ct_delete
+	python3 "$BATS_TEST_DIRNAME/ctr_images.py" "$OCICR" "$CT_DIR/criu" >"$CT_DIR/criu.txt"
+	python3 "$BATS_TEST_DIRNAME/ctr_images.py" "$OCICR" "$CT_DIR/img" >"$CT_DIR/img.txt"
+	[ "$(grep -c '^mountpoints-' "$CT_DIR/img.txt")" = 2 ] || fail "no mount tree compared"
+	run diff "$CT_DIR/criu.txt" "$CT_DIR/img.txt"
+	assert_success
+	ct_restore ocicr "$CT_DIR/criu"
+	ct_check
+}
+
+@test "container: ocicr's images of the runc container restore with CRIU 4.2" {
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
+	ct_run
+	ct_dump ocicr "$CT_DIR/img"
+	ct_delete
+	ct_restore "$CRIU_REF" "$CT_DIR/img"
+	ct_check
 }
 
 # CRIU 4.2's checkpoint of a runc container (../shared/fixtures/criu-4.2-ctr,

@@ -59,15 +59,70 @@ teardown() {
 	wl_expect_pass
 }
 
+@test "namespaces: a time namespace's clocks go on from where they were, in a new one made with its offsets" {
+	export TIMENS_OFFSET=100000
+	WL_WRAP="unshare --time --monotonic $TIMENS_OFFSET --boottime $TIMENS_OFFSET --fork setsid" WL_WRAP_FORKS=1 \
+		wl_start timens
+	outer=$(cat "$WL_DIR/pid")
+	wl_dump
+	id=$(crit_get "$WL_DIR/img/ids-$WL_PID.img" 'img["entries"][0]["time_ns_id"]')
+	# As CRIU: the clocks as the tree saw them, in its namespace's image.
+	run crit_get "$WL_DIR/img/timens-$id.img" 'img["entries"][0]["monotonic"]["tv_sec"] >= '"$TIMENS_OFFSET"
+	assert_output True
+	[ ! -e "$WL_DIR/img/timens-0.img" ] || fail "timens-0.img beside timens-$id.img"
+	wait_gone "$outer"
+	wl_restore --pidfile "$WL_DIR/restored.pid"
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	[ "$(readlink "/proc/$WL_PID/ns/time")" != "$(readlink /proc/self/ns/time)" ] || fail "restored in our time namespace"
+	wl_expect_pass
+}
+
+# dump_refused PID TEXT: a dump of PID fails saying TEXT, and the
+# workload runs on untraced and passes.
+dump_refused() {
+	run ocicr dump -t "$1" -D "$WL_DIR/img"
+	assert_failure
+	assert_output --partial "$2"
+	[ "$(task_state "$1")" != t ] || fail "task $1 is still traced"
+	wl_expect_pass
+}
+
 @test "namespaces: a task that is not the init of its pid namespace is refused by name, and runs on" {
 	WL_WRAP="unshare --pid --uts --ipc --fork setsid" WL_WRAP_FORKS=1 wl_start container
 	child=$(pgrep -P "$WL_PID" | head -1)
 	[ -n "$child" ] || fail "no child of $WL_PID"
-	run ocicr dump -t "$child" -D "$WL_DIR/img"
+	dump_refused "$child" "not its init"
+}
+
+@test "namespaces: a tree in a user namespace of its own is refused at dump by name, and runs on" {
+	WL_WRAP="unshare --user --map-root-user --fork setsid" WL_WRAP_FORKS=1 wl_start tree
+	dump_refused "$WL_PID" "in a user namespace of its own"
+}
+
+@test "namespaces: images whose tree had a user namespace of its own (CRIU's) are refused at restore, nothing made" {
+	wl_start tree
+	wl_dump
+	wait_tree_gone
+	# As CRIU writes them: the inventory names its own, the root another.
+	for f in inventory "ids-$WL_PID"; do
+		"$OCICR" image decode -i "$WL_DIR/img/$f.img" >"$WL_DIR/$f.json"
+	done
+	python3 - "$WL_DIR/inventory.json" "$WL_DIR/ids-$WL_PID.json" <<-'PY'
+		import json, sys
+		inv, ids = (json.load(open(p)) for p in sys.argv[1:])
+		inv["entries"][0]["root_ids"]["user_ns_id"] = ids["entries"][0]["user_ns_id"]
+		ids["entries"][0]["user_ns_id"] = 99
+		for p, d in zip(sys.argv[1:], (inv, ids)):
+		    json.dump(d, open(p, "w"))
+	PY
+	for f in inventory "ids-$WL_PID"; do
+		"$OCICR" image encode -i "$WL_DIR/$f.json" -o "$WL_DIR/img/$f.img"
+	done
+	run ocicr restore -D "$WL_DIR/img" -d
 	assert_failure
-	assert_output --partial "not its init"
-	[ "$(task_state "$child")" != t ] || fail "child $child is still traced"
-	wl_expect_pass
+	assert_output --partial "had a user namespace of its own"
+	no_task_left
 }
 
 # No task of the dumped tree may be left: the workload's folder names it.

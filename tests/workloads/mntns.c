@@ -20,19 +20,30 @@
  *
  * With MNTNS_MODE=runc in its environment it is the process of a runc
  * container instead (tests/integration/container_runc.bats): runc made the
- * tree (and /wl); it adds files to /dev and /dev/shm and checks the same.
+ * tree (and /wl); it adds files to /dev and /dev/shm, makes SysV objects
+ * (a keyed segment attached here and in the child, a private one attached
+ * nowhere, semaphores, a queue with messages) and checks the same, and
+ * more: the objects, that runc's seccomp filter still fails getpriority
+ * with ENOMSG, the capability, no_new_privs and seccomp lines of
+ * /proc/self/status, /proc/self/cgroup (its cgroup namespace's view), and
+ * with MNTNS_PIDS_MAX=N that its pids cgroup's pids.max (seen from
+ * inside) is N.
  */
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
-#include "wl.h"
+#include "sysv_wl.h"
 
 #define HOSTNAME "ocicr-mnt"
 #define TMP_TEXT "tmpfs file contents\n"
 #define SHM_TEXT "shm file contents\n"
+#define KEY_SHM	 0x0c1c0b01
+#define KEY_SEM	 0x0c1c0b02
+#define KEY_MSG	 0x0c1c0b03
 
 static char root[PATH_MAX - 64], mounts_before[16384], mounts_now[16384], scratch[4096];
 static char ready_in[PATH_MAX], result_in[PATH_MAX];
@@ -83,7 +94,8 @@ static bool runc_mode;
 
 /* A masked file is a bind of some /dev/null: runc's is the container's at
  * first, the host's once restored (the external key /dev/null, as CRIU
- * does it); only that it masks counts. */
+ * does it); only that it masks counts, not its options (CRIU 4.2 leaves
+ * the second of two such binds with the host's). */
 static bool masked_file(const char *mountpoint)
 {
 	struct stat st;
@@ -111,7 +123,7 @@ static void mount_set(char *out, size_t len)
 		char *type = strtok(dash + 3, " "), *src = strtok(NULL, " "), *sopts = strtok(NULL, " ");
 		static char buf[128][256];
 		if (masked_file(f[4]))
-			snprintf(buf[n], sizeof(buf[n]), "%s %s masked by /dev/null", f[4], f[5]);
+			snprintf(buf[n], sizeof(buf[n]), "%s masked by /dev/null", f[4]);
 		else
 			snprintf(buf[n], sizeof(buf[n]), "%s %s %s %s %s", f[4], f[5], type, src, sopts ? sopts : "");
 		lines[n] = buf[n];
@@ -121,6 +133,22 @@ static void mount_set(char *out, size_t len)
 	out[0] = '\0';
 	for (size_t i = 0; i < n && o < len; i++)
 		o += snprintf(out + o, len - o, "%s\n", lines[i]);
+}
+
+/* Append to @out, marked with @mark, the lines of @a that @b lacks. */
+static void lines_missing(const char *a, const char *b, char mark, char *out, size_t len, size_t *o)
+{
+	char line[256];
+
+	for (const char *l = a; *l && *o < len;) {
+		size_t n = strcspn(l, "\n");
+		snprintf(line, sizeof(line), "\n%.*s\n", (int)n, l);
+		/* @b's lines, each between newlines. */
+		bool found = (!strncmp(b, line + 1, n + 1)) || strstr(b, line);
+		if (!found)
+			*o += snprintf(out + *o, len - *o, "%c%.*s\n", mark, (int)n, l);
+		l += n + (l[n] == '\n');
+	}
 }
 
 static void build_tree(void)
@@ -202,6 +230,76 @@ static void check_propagation(void)
 	WL_CHECK(umount2("/sha/sub", MNT_DETACH) == 0, "umount /sha/sub");
 }
 
+/* In a runc container: what runc gave it besides the mounts, and SysV
+ * objects; RUNC_STATE holds what must be the same after restore. */
+static struct {
+	int shm, priv, sem, msg;
+	unsigned char *at;
+	char status[1024], cgroups[1024];
+} runc_state;
+
+/* The capability, no_new_privs and seccomp lines of /proc/self/status. */
+static void creds_of(char *out, size_t len)
+{
+	static char text[4096];
+	char *save;
+	size_t o = 0;
+
+	WL_SETUP(wl_read_file("/proc/self/status", text, sizeof(text)) > 0, "/proc/self/status");
+	out[0] = '\0';
+	for (char *l = strtok_r(text, "\n", &save); l && o < len; l = strtok_r(NULL, "\n", &save))
+		if (!strncmp(l, "Cap", 3) || !strncmp(l, "NoNewPrivs:", 11) || !strncmp(l, "Seccomp", 7))
+			o += snprintf(out + o, len - o, "%s\n", l);
+}
+
+static void check_runc_given(void)
+{
+	const char *pids_max = getenv("MNTNS_PIDS_MAX");
+
+	WL_CHECK(syscall(SYS_getpriority, PRIO_PROCESS, 0) == -1 && errno == ENOMSG,
+		 "runc's seccomp rule is gone (getpriority: %s)", strerror(errno));
+	if (!pids_max)
+		return;
+	/* v1 (hybrid) or v2: the limit of its own cgroup, as it sees it. */
+	WL_CHECK(wl_read_file("/sys/fs/cgroup/pids/pids.max", scratch, sizeof(scratch)) > 0 ||
+			 wl_read_file("/sys/fs/cgroup/pids.max", scratch, sizeof(scratch)) > 0,
+		 "no pids.max in /sys/fs/cgroup: %s", strerror(errno));
+	scratch[strcspn(scratch, "\n")] = '\0';
+	WL_CHECK(!strcmp(scratch, pids_max), "pids.max is %s, not %s", scratch, pids_max);
+}
+
+static void runc_setup(void)
+{
+	put("/dev/shm/segment", SHM_TEXT, 0600);
+	put("/dev/devfile", TMP_TEXT, 0640);
+	runc_state.shm = sysv_shm_make(KEY_SHM, 0640, 1, &runc_state.at);
+	runc_state.priv = sysv_shm_make(IPC_PRIVATE, 0604, 2, NULL);
+	runc_state.sem = sysv_sem_make(KEY_SEM);
+	runc_state.msg = sysv_msg_make(KEY_MSG);
+	creds_of(runc_state.status, sizeof(runc_state.status));
+	WL_SETUP(wl_read_file("/proc/self/cgroup", runc_state.cgroups, sizeof(runc_state.cgroups)) > 0,
+		 "/proc/self/cgroup");
+	check_runc_given();
+}
+
+static void runc_check(void)
+{
+	static char now[1024];
+
+	check_file("/dev/devfile", TMP_TEXT, 0640);
+	sysv_shm_check(runc_state.shm, KEY_SHM, 0640, 1, runc_state.at);
+	/* Here and in the child. */
+	sysv_shm_check_nattch(runc_state.shm, 2);
+	sysv_shm_check(runc_state.priv, IPC_PRIVATE, 0604, 2, NULL);
+	sysv_sem_check(runc_state.sem, KEY_SEM);
+	sysv_msg_check(runc_state.msg, KEY_MSG);
+	check_runc_given();
+	creds_of(now, sizeof(now));
+	WL_CHECK(!strcmp(now, runc_state.status), "status differs:\n--- before\n%s--- now\n%s", runc_state.status, now);
+	WL_CHECK(wl_read_file("/proc/self/cgroup", now, sizeof(now)) > 0 && !strcmp(now, runc_state.cgroups),
+		 "cgroups differ:\n--- before\n%s--- now\n%s", runc_state.cgroups, now);
+}
+
 /* Inside the tree, run again from it, as a runtime starts a container's
  * process: its binary and stdio are the tree's, READY and RESULT in /wl. */
 static void exec_inside(void)
@@ -230,8 +328,7 @@ int main(int argc, char **argv)
 	WL_SETUP(getpid() == 1, "not pid 1 of a pid namespace");
 	runc_mode = runc;
 	if (runc) {
-		put("/dev/shm/segment", SHM_TEXT, 0600);
-		put("/dev/devfile", TMP_TEXT, 0640);
+		runc_setup();
 	} else if (strncmp(wl_result_path, "/wl/", 4)) {
 		if (snprintf(root, sizeof(root), "%s/rootfs", wl_dir) >= (int)sizeof(root))
 			wl_fail("setup: %s is too long", wl_dir);
@@ -254,12 +351,17 @@ int main(int argc, char **argv)
 
 	WL_CHECK(getpid() == 1, "pid %d", getpid());
 	mount_set(mounts_now, sizeof(mounts_now));
-	WL_CHECK(!strcmp(mounts_before, mounts_now), "mounts differ:\n--- before\n%s--- now\n%s", mounts_before,
-		 mounts_now);
+	if (strcmp(mounts_before, mounts_now)) {
+		static char diff[1024];
+		size_t o = 0;
+		lines_missing(mounts_before, mounts_now, '-', diff, sizeof(diff), &o);
+		lines_missing(mounts_now, mounts_before, '+', diff, sizeof(diff), &o);
+		wl_fail("mounts differ (- gone, + new):\n%s", diff);
+	}
 	check_file("/dev/shm/segment", SHM_TEXT, 0600);
 	check_masked();
 	if (runc) {
-		check_file("/dev/devfile", TMP_TEXT, 0640);
+		runc_check();
 	} else {
 		check_file("/tmp/file", TMP_TEXT, 0640);
 		check_file("/tmp/dir/inner", "inner\n", 0600);

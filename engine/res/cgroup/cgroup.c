@@ -308,9 +308,19 @@ static int collect_member(struct oc_dump_ctx *ctx, const struct oc_cg_member *m)
 		if (under)
 			return 0;
 	}
-	r = dump_dir(ctx->arena, h, m->path, rel(m->path)[0] == '.' ? "" : rel(m->path), &de);
+	/* A --cgroup-root above the member is saved whole, as CRIU does:
+	 * the restore makes it again with its permissions. */
+	_cleanup_free_ char *buf = NULL;
+	const char *root, *top = m->path;
+	r = oc_cg_root_for(ctx->opts->cgroup_roots, ctx->opts->n_cgroup_roots, m->name, &buf, &root);
 	if (r < 0)
-		return oc_error_wrap(r, "cgroup %s of hierarchy '%s'", m->path, *m->name ? m->name : "(v2)");
+		return r;
+	_cleanup_free_ char *under_root = root ? oc_cg_rebase(m->path, root, "/") : NULL;
+	if (under_root)
+		top = root;
+	r = dump_dir(ctx->arena, h, top, rel(top)[0] == '.' ? "" : rel(top), &de);
+	if (r < 0)
+		return oc_error_wrap(r, "cgroup %s of hierarchy '%s'", top, *m->name ? m->name : "(v2)");
 	return push((void ***)&h->ce->dirs, &h->ce->n_dirs, de);
 }
 
@@ -726,41 +736,6 @@ static int rst_hier_of(struct oc_cg_restore *cg, const char *name, size_t *ret)
 	return oc_error(-EINVAL, "cgroup.img: a set names hierarchy '%s', which has no controller entry", name);
 }
 
-/* The root --cgroup-root gives hierarchy @h, or NULL. */
-static int new_root_of(struct oc_rst_ctx *ctx, const struct cg_rst_hier *h, char **ret_buf, const char **ret_root)
-{
-	const struct oc_restore_opts *o = ctx->opts;
-	char *global_buf = NULL;
-	const char *global = NULL;
-
-	*ret_buf = NULL;
-	*ret_root = NULL;
-	for (size_t i = 0; i < o->n_cgroup_roots; i++) {
-		const char *ctrl, *path;
-		char *buf;
-		int r = oc_cg_parse_root(o->cgroup_roots[i], &buf, &ctrl, &path);
-		if (r < 0) {
-			free(global_buf);
-			return r;
-		}
-		if (!ctrl && !global) {
-			global_buf = buf;
-			global = path;
-			continue;
-		}
-		if (ctrl && (!strcmp(ctrl, h->name) || oc_cg_has_controller(h->name, ctrl))) {
-			free(global_buf);
-			*ret_buf = buf;
-			*ret_root = path;
-			return 0;
-		}
-		free(buf);
-	}
-	*ret_buf = global_buf;
-	*ret_root = global;
-	return 0;
-}
-
 /* --cgroup-root: the cgroups of hierarchy @hi, each dumped top directory
  * and the set members under it, moved under the new root. */
 static int rewrite_root(struct oc_rst_ctx *ctx, size_t hi)
@@ -769,7 +744,7 @@ static int rewrite_root(struct oc_rst_ctx *ctx, size_t hi)
 	CgControllerEntry *ce = cg->hiers[hi].ce;
 	_cleanup_free_ char *buf = NULL;
 	const char *root;
-	int r = new_root_of(ctx, &cg->hiers[hi], &buf, &root);
+	int r = oc_cg_root_for(ctx->opts->cgroup_roots, ctx->opts->n_cgroup_roots, cg->hiers[hi].name, &buf, &root);
 
 	if (r < 0 || !root)
 		return r;

@@ -55,6 +55,11 @@ const char *oc_cg_mode_name(enum oc_cgroup_mode mode);
  * caller frees through *@ret_ctrl or *@ret_path (whichever is first). */
 int oc_cg_parse_root(const char *arg, char **ret_buf, const char **ret_ctrl, const char **ret_path);
 
+/* Of @roots (--cgroup-root arguments), the root of hierarchy @hier: the
+ * one naming one of its controllers, else the first without one; *@ret_root
+ * (NULL: none) points into *@ret_buf, which the caller frees. */
+int oc_cg_root_for(const char *const *roots, size_t n_roots, const char *hier, char **ret_buf, const char **ret_root);
+
 /* Does hierarchy @name ("cpu,cpuacct") hold controller @ctrl? */
 bool oc_cg_has_controller(const char *name, const char *ctrl);
 

@@ -223,6 +223,39 @@ int oc_cg_parse_root(const char *arg, char **ret_buf, const char **ret_ctrl, con
 	return 0;
 }
 
+int oc_cg_root_for(const char *const *roots, size_t n_roots, const char *hier, char **ret_buf, const char **ret_root)
+{
+	char *global_buf = NULL;
+	const char *global = NULL;
+
+	*ret_buf = NULL;
+	*ret_root = NULL;
+	for (size_t i = 0; i < n_roots; i++) {
+		const char *ctrl, *path;
+		char *buf;
+		int r = oc_cg_parse_root(roots[i], &buf, &ctrl, &path);
+		if (r < 0) {
+			free(global_buf);
+			return r;
+		}
+		if (!ctrl && !global) {
+			global_buf = buf;
+			global = path;
+			continue;
+		}
+		if (ctrl && (!strcmp(ctrl, hier) || oc_cg_has_controller(hier, ctrl))) {
+			free(global_buf);
+			*ret_buf = buf;
+			*ret_root = path;
+			return 0;
+		}
+		free(buf);
+	}
+	*ret_buf = global_buf;
+	*ret_root = global;
+	return 0;
+}
+
 bool oc_cg_has_controller(const char *name, const char *ctrl)
 {
 	size_t len = strlen(ctrl);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "res/fd/files.h"
+#include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/elf.h"
 #include "core/error.h"
@@ -229,9 +230,27 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 	return remap_to_ghost(ctx, file_id, remap_id);
 }
 
-/* Build and add a REG entry; @path may carry " (deleted)". */
+/* The mount our fd @fd is on (its fdinfo's mnt_id), or -1. */
+static int local_mnt_id(int fd)
+{
+	_cleanup_free_ char *text = NULL;
+	struct oc_proc_fdinfo fi = {};
+	char name[32];
+	int mnt_id = -1;
+
+	snprintf(name, sizeof(name), "fdinfo/%d", fd);
+	if (oc_proc_read(getpid(), name, &text, NULL) < 0 || oc_proc_parse_fdinfo(text, &fi) < 0)
+		return -1;
+	if (fi.has_mnt_id)
+		mnt_id = fi.mnt_id;
+	oc_proc_fdinfo_clear(&fi);
+	return mnt_id;
+}
+
+/* Build and add a REG entry; @path may carry " (deleted)".  @mnt_id is the
+ * mount it is on (-1: unknown). */
 static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct stat *st, uint32_t flags, uint64_t pos,
-			FownEntry *fown, uint32_t *ret_id)
+			int mnt_id, FownEntry *fown, uint32_t *ret_id)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
 	struct oc_arena *a = ctx->arena;
@@ -257,6 +276,12 @@ static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct
 		return -ENOMEM;
 	rf->has_mode = true;
 	rf->mode = st->st_mode;
+	/* As CRIU: the mount, one of the tree's, where it has a mount namespace
+	 * of its own (CRIU finds a ghost's mount by it). */
+	if (mnt_id >= 0 && t->ids && t->ids->mnt_ns_id != ctx->own_ns_ids[OC_NS_MNT]) {
+		rf->has_mnt_id = true;
+		rf->mnt_id = mnt_id;
+	}
 	/* Restore checks the size, so not for files that others append to. */
 	if (S_ISREG(st->st_mode) && (flags & (O_ACCMODE | O_APPEND)) != (O_WRONLY | O_APPEND)) {
 		rf->has_size = true;
@@ -339,7 +364,7 @@ int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd_unused, u
 		return oc_error_errno(-errno, "cannot read link %s", path);
 	target[n] = '\0';
 
-	r = add_reg_file(t, target, fd, &st, 0, 0, NULL, ret_id);
+	r = add_reg_file(t, target, fd, &st, 0, 0, local_mnt_id(fd), NULL, ret_id);
 	if (r < 0)
 		return r;
 
@@ -377,7 +402,8 @@ static int reg_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 	r = oc_dump_fown(t->ctx->arena, fd->local, &fown);
 	if (r < 0)
 		return r;
-	return add_reg_file(t, fd->link, fd->local, &fd->st, fd->info.flags & ~O_CLOEXEC, fd->info.pos, fown, ret_id);
+	return add_reg_file(t, fd->link, fd->local, &fd->st, fd->info.flags & ~O_CLOEXEC, fd->info.pos,
+			    fd->info.has_mnt_id ? fd->info.mnt_id : -1, fown, ret_id);
 }
 
 static int reg_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd);

@@ -275,14 +275,22 @@ static int read_mounts(struct oc_dump_ctx *ctx, pid_t pid, struct dump_mounts *d
 	MntEntry **m = NULL;
 	size_t n = 0;
 	char path[64];
-	int r = 0;
+	int own_cgns, r = 0;
 
 	if (!tb || !it) {
 		r = -ENOMEM;
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/mountinfo", pid);
-	if (mnt_table_parse_file(tb, path) < 0) {
+	/* A cgroup mount's root is shown relative to the reader's cgroup
+	 * namespace: read as the task would, so it is the path a mount made
+	 * in the restored namespace has (as CRIU writes it). */
+	r = oc_ns_enter(pid, "cgroup", &own_cgns);
+	if (r < 0)
+		goto out;
+	r = mnt_table_parse_file(tb, path);
+	oc_ns_leave("cgroup", own_cgns);
+	if (r < 0) {
 		r = oc_error(-EIO, "cannot read %s", path);
 		goto out;
 	}

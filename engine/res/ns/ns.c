@@ -29,7 +29,7 @@ static const struct oc_ns_kind_desc {
 	KIND(OC_NS_NET, "net", CLONE_NEWNET, net_ns_id, &oc_ns_net_ops),
 	KIND(OC_NS_IPC, "ipc", CLONE_NEWIPC, ipc_ns_id, &oc_ns_ipc_ops),
 	KIND(OC_NS_UTS, "uts", CLONE_NEWUTS, uts_ns_id, &oc_ns_uts_ops),
-	KIND(OC_NS_TIME, "time", CLONE_NEWTIME, time_ns_id, NULL),
+	KIND(OC_NS_TIME, "time", CLONE_NEWTIME, time_ns_id, &oc_ns_time_ops),
 	KIND(OC_NS_MNT, "mnt", CLONE_NEWNS, mnt_ns_id, &oc_ns_mnt_ops),
 	KIND(OC_NS_USER, "user", CLONE_NEWUSER, user_ns_id, NULL),
 	KIND(OC_NS_CGROUP, "cgroup", CLONE_NEWCGROUP, cgroup_ns_id, &oc_ns_cgroup_ops),
@@ -183,10 +183,13 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 		uint32_t id = get_id(root, k, &has);
 		int own_fd, r;
 
+		/* Restored into ocicr's, a user namespace's tree would run with
+		 * ocicr's ids (root's), not its mapped ones. */
 		if (!ops && has && id != ctx->own_ns_ids[k])
-			pr_warn("the %s namespace of task %d is not saved: a restore puts the tree into the "
-				"restorer's",
-				ns_kinds[k].name, ctx->tasks[0].pid);
+			return oc_error(-EOPNOTSUPP,
+					"task %d is in a %s namespace of its own, which ocicr cannot save yet "
+					"(restored into ocicr's, the tree would run with ocicr's ids)",
+					ctx->tasks[0].pid, ns_kinds[k].name);
 		if (!ops || !has)
 			continue;
 		/* Tasks of other pid namespaces would carry foreign pids. */
@@ -309,11 +312,11 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 			if (r > 0)
 				continue;
 		}
-		if (!ops) {
-			pr_warn("the tree had a %s namespace of its own; it is restored into ocicr's",
-				ns_kinds[k].name);
-			continue;
-		}
+		if (!ops)
+			return oc_error(-EOPNOTSUPP,
+					"the tree had a %s namespace of its own (id %u), which ocicr cannot restore "
+					"yet (restored into ocicr's, the tree would run with ocicr's ids)",
+					ns_kinds[k].name, id);
 		for (size_t i = 1; i < ctx->n_tasks; i++) {
 			bool has;
 			if (ctx->tasks[i].ids && get_id(ctx->tasks[i].ids, k, &has) != id)

@@ -66,6 +66,7 @@ extern const struct oc_ns_ops oc_ns_ipc_ops;	/* ipc.c */
 extern const struct oc_ns_ops oc_ns_pid_ops;	/* pid.c */
 extern const struct oc_ns_ops oc_ns_mnt_ops;	/* mnt.c */
 extern const struct oc_ns_ops oc_ns_net_ops;	/* net.c */
+extern const struct oc_ns_ops oc_ns_time_ops;	/* time.c */
 extern const struct oc_ns_ops oc_ns_cgroup_ops; /* res/cgroup.c */
 
 /* The restore's namespace state (struct oc_rst_ctx.ns). */
