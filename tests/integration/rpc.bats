@@ -145,6 +145,8 @@ RUNC_FALSES='leave_running: false ext_unix_sk: false tcp_established: false shel
 	rpc_dump 'notify_scripts: true' --nack post-dump
 	assert_failure
 	assert_equal "$(notifications)" "pre-dump network-lock post-dump network-unlock"
+	# The unlock after it keeps the failure's reason.
+	assert_line --regexp "msg=dump of $WL_PID failed: post-dump notification: .*the client refused notification post-dump$"
 	assert_equal "$(tracer_of "$WL_PID")" 0
 	wl_expect_pass
 }
