@@ -140,8 +140,8 @@ expect_restored() {
 	PY
 	# The console socket's holder, as conmon: what each master reads.
 	SOCK=$BATS_TEST_TMPDIR/console.sock
-	alone /dev/null "$WORKLOADS/ptyhold" console "$SOCK" "$BATS_TEST_TMPDIR/console.out" &
-	CONSOLE_PID=$!
+	alone_bg /dev/null "$WORKLOADS/ptyhold" console "$SOCK" "$BATS_TEST_TMPDIR/console.out"
+	CONSOLE_PID=$ALONE_PID
 	wait_for 10 test -S "$SOCK" || fail "no console socket"
 	runc_alone "$BATS_TEST_TMPDIR/run.out" --root "$RROOT" run -d --console-socket "$SOCK" --bundle "$CT" "$ID" ||
 		fail "runc run failed: $(cat "$BATS_TEST_TMPDIR/run.out")"
