@@ -13,8 +13,8 @@
 
 #include "wl.h"
 
-#define TTY_WL_ROWS	 37
-#define TTY_WL_COLS	 101
+#define TTY_WL_ROWS	  37
+#define TTY_WL_COLS	  101
 #define TTY_WL_VINTR_CHAR 0x07
 
 /* No echo, another interrupt character, a window size. */
@@ -47,8 +47,8 @@ static inline void tty_wl_check(void)
 	WL_CHECK(tcgetattr(0, &tio) == 0, "tcgetattr after restore");
 	WL_CHECK(!(tio.c_lflag & ECHO), "ECHO is back on");
 	WL_CHECK(tio.c_cc[VINTR] == TTY_WL_VINTR_CHAR, "VINTR is 0x%x", tio.c_cc[VINTR]);
-	WL_CHECK(ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row == TTY_WL_ROWS && ws.ws_col == TTY_WL_COLS,
-		 "window %ux%u", ws.ws_row, ws.ws_col);
+	WL_CHECK(ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row == TTY_WL_ROWS && ws.ws_col == TTY_WL_COLS, "window %ux%u",
+		 ws.ws_row, ws.ws_col);
 }
 
 #endif
