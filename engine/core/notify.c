@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* CRIU's notify points: tell the caller's callback where a dump or restore is. */
+#include <stdio.h>
+
 #include "notify.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -26,6 +28,11 @@ int oc_notify_point_fd(oc_notify_fn fn, void *data, const char *action, pid_t pi
 
 void oc_notify_point_logged(oc_notify_fn fn, void *data, const char *action, pid_t pid)
 {
+	char failure[4096];
+
+	/* A failed dump unlocks the network: its reason stays the one told. */
+	snprintf(failure, sizeof(failure), "%s", oc_error_message());
 	if (oc_notify_point(fn, data, action, pid) < 0)
 		pr_err("%s", oc_error_message());
+	oc_error(0, "%s", failure);
 }

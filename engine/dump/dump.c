@@ -620,8 +620,30 @@ static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 	oc_arena_free(ctx->arena);
 }
 
+/*
+ * CRIU's network-lock point, right after the freeze, and network-unlock for
+ * a tree that runs on (or a dump that failed): only for a tree in a net
+ * namespace of its own, a container's, whose runtime locks its network.
+ * A failed unlock is only logged, as CRIU does.
+ */
+static int network_lock(const struct oc_dump_opts *opts, bool *locked)
+{
+	if (!oc_ns_not_ours(opts->pid, OC_NS_NET))
+		return 0;
+	*locked = true;
+	return oc_notify_point(opts->notify, opts->notify_data, "network-lock", opts->pid);
+}
+
+static void network_unlock(const struct oc_dump_opts *opts, bool *locked)
+{
+	if (*locked)
+		oc_notify_point_logged(opts->notify, opts->notify_data, "network-unlock", opts->pid);
+	*locked = false;
+}
+
 int oc_dump(const struct oc_dump_opts *opts)
 {
+	bool net_locked = false;
 	struct oc_dump_ctx ctx = { .opts = opts };
 	uint64_t t0, t_frozen;
 	int r;
@@ -661,7 +683,9 @@ int oc_dump(const struct oc_dump_opts *opts)
 	ctx.freezing_us = t_frozen - t0;
 	pr_info("Froze %zu task(s) in %" PRIu64 " us", ctx.tree.n_tasks, ctx.freezing_us);
 
-	r = collect_all(&ctx);
+	r = network_lock(opts, &net_locked);
+	if (r >= 0)
+		r = collect_all(&ctx);
 	/* A tree that runs on may go before its images are written: all of
 	 * it is in memory or in the twins by now.  One that is killed after
 	 * the dump waits until they are all safely written. */
@@ -674,9 +698,12 @@ int oc_dump(const struct oc_dump_opts *opts)
 		oc_imgdir_rollback(ctx.dir);
 		drop_twins(&ctx, true);
 		oc_tcp_dump_release(&ctx, false);
+		network_unlock(opts, &net_locked);
 		oc_release_tree(&ctx.tree, OC_RELEASE_RESUME);
 		goto out;
 	}
+	if (opts->leave_running && !ctx.cow)
+		network_unlock(opts, &net_locked);
 
 	pr_debug("releasing the tree");
 	/* Connections of a tree that goes die in repair mode, silently, and
@@ -697,6 +724,9 @@ int oc_dump(const struct oc_dump_opts *opts)
 	drop_twins(&ctx, false);
 	if (r >= 0 && ctx.cow)
 		r = finish_images(&ctx);
+	/* A killed tree's network stays locked for its restore. */
+	if (r < 0 || ctx.cow)
+		network_unlock(opts, &net_locked);
 	if (r < 0) {
 		oc_imgdir_rollback(ctx.dir);
 		goto out;

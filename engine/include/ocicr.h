@@ -129,11 +129,14 @@ struct oc_notify {
  * Nonzero fails the dump or restore at that point, undone like any failure;
  * as with CRIU, except at "pre-resume" and "post-resume", where it is only
  * logged (the tree is complete, or runs already).  Points in order: dump:
- * pre-dump (before freezing), post-dump (images complete; the tree still
- * frozen unless its memory is read from a snapshot); restore: pre-restore
- * (before any task exists), setup-namespaces and post-setup-namespaces (the
- * root exists), post-restore (every task in place, none running),
- * pre-resume, post-resume (the tree runs).
+ * pre-dump (before freezing), network-lock (frozen; only for a tree in a
+ * net namespace of its own, as the network points), post-dump (images
+ * complete; the tree still frozen unless its memory is read from a
+ * snapshot), network-unlock (only logged; for a tree that runs on, or a
+ * failed dump); restore: pre-restore (before any task exists),
+ * setup-namespaces and post-setup-namespaces (the root exists),
+ * post-restore (every task in place, none running), network-unlock (only
+ * logged), pre-resume, post-resume (the tree runs).
  */
 typedef int (*oc_notify_fn)(const struct oc_notify *n, void *data);
 

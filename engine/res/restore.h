@@ -94,6 +94,15 @@ struct oc_rst_ctx {
 	int orphan_pts_master;	  /* the new master of a pty slave whose master
 				 * was outside the tree, for the notify; -1 */
 	uint32_t orphan_pts_info; /* its tty-info id */
+	/* ptys made before any file opens, for a bind mount of their slave
+	 * (a container's /dev/console); each master waits for the tree's
+	 * file of that pty (res/fd/tty.c), -1 once taken */
+	struct oc_rst_pty {
+		dev_t dev; /* the devpts instance's device at dump */
+		int index;
+		int master;
+	} * premade_ptys;
+	size_t n_premade_ptys;
 	/* TCP connections in repair mode and their lock (res/fd/sk_tcp.c) */
 	struct oc_tcp_state *tcp;
 };
@@ -105,6 +114,15 @@ struct oc_rst_ctx {
  * it records that the key was taken, and one never taken fails the restore.
  */
 int oc_rst_inherited_fd(struct oc_rst_ctx *ctx, const char *key);
+
+/*
+ * Make pty @index of the devpts instance whose slaves are next to
+ * @slave_path (the instance was device @dev at dump), unless @slave_path
+ * exists: a bind mount of that slave needs it before the tree's files
+ * open, as CRIU does.  The master is kept for the tree's file of that
+ * terminal (res/fd/tty.c); ctx's cleanup closes one nothing took.
+ */
+int oc_rst_tty_premake(struct oc_rst_ctx *ctx, const char *slave_path, dev_t dev, int index);
 
 /* The entries of an optional multi-entry image (empty if absent). */
 const struct oc_rst_image *oc_rst_image(struct oc_rst_ctx *ctx, enum oc_img_kind kind);

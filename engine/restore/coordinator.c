@@ -820,6 +820,9 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 		r = oc_interrupt_check(); /* the last chance: nothing ran yet */
 	if (r < 0)
 		return r;
+	/* As CRIU, for a tree with a net namespace of its own: only logged. */
+	if (oc_ns_rst_not_ours(ctx, OC_NS_NET))
+		oc_notify_point_logged(ctx->opts->notify, ctx->opts->notify_data, "network-unlock", pid);
 	oc_notify_point_logged(ctx->opts->notify, ctx->opts->notify_data, "pre-resume", pid);
 	/* The very last: connections leave repair mode, the lock goes. */
 	r = oc_tcp_restore_resume(ctx);

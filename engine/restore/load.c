@@ -251,4 +251,8 @@ void oc_restore_ctx_fini(struct oc_rst_ctx *ctx)
 	free(ctx->inherit_used);
 	if (ctx->orphan_pts_master >= 0)
 		close(ctx->orphan_pts_master);
+	for (size_t i = 0; i < ctx->n_premade_ptys; i++)
+		if (ctx->premade_ptys[i].master >= 0)
+			close(ctx->premade_ptys[i].master);
+	free(ctx->premade_ptys);
 }

@@ -49,6 +49,13 @@ runc_bundle_make() {
 # in, OUT out): what it leaves running (criu, conmon, the container) keeps
 # none of bats' descriptors.
 alone() {
+	alone_bg "$@"
+	wait "$ALONE_PID"
+}
+
+# alone_bg OUT CMD ARGS...: CMD alone in the background; its pid (CMD's,
+# not a shell's) in ALONE_PID.
+alone_bg() {
 	local out=$1
 	shift
 	(
@@ -57,7 +64,8 @@ alone() {
 			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
 		done
 		exec "$@" </dev/null >"$out" 2>&1
-	)
+	) &
+	ALONE_PID=$!
 }
 
 # runc_alone OUT ARGS...: runc ARGS, alone.

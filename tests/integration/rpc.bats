@@ -118,6 +118,39 @@ RUNC_FALSES='leave_running: false ext_unix_sk: false tcp_established: false shel
 	assert_output PASS
 }
 
+@test "swrk notify_scripts: a tree in a net namespace of its own gets network-lock and network-unlock where CRIU sends them" {
+	requires unshare
+	WL_WRAP="unshare --net" wl_start tree
+	# Run on: unlocked at the end; killed: its network stays locked.
+	rpc_dump 'notify_scripts: true leave_running: true'
+	[ "$status" -eq 0 ] || show_log "$WL_DIR/work/dump.log"
+	assert_success
+	assert_equal "$(notifications)" "pre-dump network-lock post-dump network-unlock"
+	rpc_dump 'notify_scripts: true'
+	assert_success
+	assert_equal "$(notifications)" "pre-dump network-lock post-dump"
+	wait_tree_gone
+	rpc_restore 'notify_scripts: true'
+	[ "$status" -eq 0 ] || show_log "$WL_DIR/work/restore.log"
+	assert_success
+	assert_equal "$(notifications)" \
+		"pre-restore setup-namespaces pid=$WL_PID post-setup-namespaces post-restore pid=$WL_PID network-unlock pre-resume post-resume"
+	run cat "$WL_DIR/result"
+	assert_output PASS
+}
+
+@test "swrk notify: a failed dump of a tree in its own net namespace unlocks its network; the tree runs on" {
+	requires unshare
+	WL_WRAP="unshare --net" wl_start files
+	rpc_dump 'notify_scripts: true' --nack post-dump
+	assert_failure
+	assert_equal "$(notifications)" "pre-dump network-lock post-dump network-unlock"
+	# The unlock after it keeps the failure's reason.
+	assert_line --regexp "msg=dump of $WL_PID failed: post-dump notification: .*the client refused notification post-dump$"
+	assert_equal "$(tracer_of "$WL_PID")" 0
+	wl_expect_pass
+}
+
 @test "swrk notify: a client that refuses post-dump fails the dump, which leaves no image; the tree runs on" {
 	wl_start files
 	rpc_dump 'notify_scripts: true' --nack post-dump

@@ -236,7 +236,8 @@ def cmd_term_idle(ocicr):
 # ---- replay of captured exchanges ---------------------------------------
 
 def parse_decoded(path):
-    """[(requests, final reply type or None)] from a decoded capture."""
+    """[(first request, its type, final reply or None, CRIU's notifications
+    as [(script, has pid)])] from a decoded capture."""
     exchanges = []
     cur = None
     block = None
@@ -250,9 +251,11 @@ def parse_decoded(path):
                     cur["reqs"].append(msg)
                 elif msg.type != pb.NOTIFY:
                     cur["final"] = msg
+                else:
+                    cur["notes"].append((msg.notify.script, msg.notify.HasField("pid")))
                 block = None
             if line.startswith("# rpc fds:"):
-                cur = {"reqs": [], "final": None}
+                cur = {"reqs": [], "final": None, "notes": []}
                 exchanges.append(cur)
             elif "CLIENT->CRIU" in line:
                 block = ("req", [])
@@ -260,17 +263,40 @@ def parse_decoded(path):
                 block = ("resp", [])
         elif block is not None and not line.startswith("==="):
             block[1].append(line)
-    return [(e["reqs"][0].SerializeToString(), e["reqs"][0].type, e["final"]) for e in exchanges if e["reqs"]]
+    return [(e["reqs"][0].SerializeToString(), e["reqs"][0].type, e["final"], e["notes"]) for e in exchanges
+            if e["reqs"]]
 
 
 def parse_raw(path):
     req = open(os.path.join(path, "01-req.bin"), "rb").read()
     first = pb.criu_req()
     first.ParseFromString(req)
-    resps = sorted(f for f in os.listdir(path) if f.endswith("-resp.bin"))
-    final = pb.criu_resp()
-    final.ParseFromString(open(os.path.join(path, resps[-1]), "rb").read())
-    return [(req, first.type, final)]
+    notes = []
+    for name in sorted(f for f in os.listdir(path) if f.endswith("-resp.bin")):
+        final = pb.criu_resp()
+        final.ParseFromString(open(os.path.join(path, name), "rb").read())
+        if final.type == pb.NOTIFY:
+            notes.append((final.notify.script, final.notify.HasField("pid")))
+    return [(req, first.type, final, notes)]
+
+
+def check_notes(ours, captured, success):
+    """ours must come in CRIU's order, each with a pid where CRIU gave one;
+    a failed dump may end with network-unlock, as CRIU's does."""
+    if not success and ours and ours[-1][0] == "network-unlock":
+        ours = ours[:-1]
+    at = 0
+    for script, has_pid in ours:
+        while at < len(captured) and captured[at][0] != script:
+            at += 1
+        if at == len(captured):
+            return ["notification %s is not in CRIU's sequence %s, or out of its order" %
+                    (script, " ".join(c[0] for c in captured))]
+        if captured[at][1] != has_pid:
+            return ["notification %s %s a pid, CRIU's %s" % (script, "has" if has_pid else "lacks",
+                                                              "has" if captured[at][1] else "lacks")]
+        at += 1
+    return []
 
 
 # What a reply of each type must carry.
@@ -312,7 +338,7 @@ def check_shape(req_type, resp, size, captured):
     return bad
 
 
-def replay_one(ocicr, label, req, req_type, captured, dirfd):
+def replay_one(ocicr, label, req, req_type, captured, captured_notes, dirfd):
     # The captures name the client's fds 7..12 for the images and work
     # directories: give them a directory here so the request gets past them.
     for fd in range(5, 16):
@@ -323,6 +349,7 @@ def replay_one(ocicr, label, req, req_type, captured, dirfd):
     sw = Swrk(ocicr)
     sw.send(req)
     resp = None
+    notes = []
     while True:
         got = sw.recv()
         if got is None:
@@ -332,17 +359,19 @@ def replay_one(ocicr, label, req, req_type, captured, dirfd):
             os.close(fd)
         if resp.type != pb.NOTIFY:
             break
+        notes.append((resp.notify.script, resp.notify.HasField("pid")))
         sw.ack(True)
     status = sw.close()
     if resp is None:
         print("FAIL %s: no reply" % label)
         return False
-    bad = check_shape(req_type, resp, size, captured)
+    bad = check_shape(req_type, resp, size, captured) + check_notes(notes, captured_notes, resp.success)
     if (resp.success and status != 0) or (not resp.success and status == 0):
         bad.append("exit status %d after success=%s" % (status, resp.success))
     verdict = "ok  " if not bad else "FAIL"
-    print("%s %s: %s -> %s%s" % (verdict, label, pb.criu_req_type.Name(req_type), describe(resp, size),
-                                  "" if not bad else " [" + "; ".join(bad) + "]"), flush=True)
+    print("%s %s: %s -> %s%s%s" % (verdict, label, pb.criu_req_type.Name(req_type), describe(resp, size),
+                                    " notify=" + ",".join(n[0] for n in notes) if notes else "",
+                                    "" if not bad else " [" + "; ".join(bad) + "]"), flush=True)
     return not bad
 
 
@@ -353,9 +382,10 @@ def cmd_replay(ocicr, paths):
         dirfd = os.open(scratch, os.O_RDONLY | os.O_DIRECTORY)
         for path in paths:
             ex = parse_raw(path) if os.path.isdir(path) else parse_decoded(path)
-            for i, (req, req_type, captured) in enumerate(ex):
+            for i, (req, req_type, captured, notes) in enumerate(ex):
                 count += 1
-                ok &= replay_one(ocicr, "%s#%d" % (os.path.basename(path), i + 1), req, req_type, captured, dirfd)
+                ok &= replay_one(ocicr, "%s#%d" % (os.path.basename(path), i + 1), req, req_type, captured, notes,
+                                 dirfd)
     print("replayed %d exchanges" % count)
     sys.exit(0 if ok and count else 1)
 

@@ -19,11 +19,13 @@ setup() {
 	IMG=$BATS_TEST_TMPDIR/img
 	ID=ocicr-runc-$$
 	NETNS=
+	CONSOLE_PID=
 }
 
 teardown() {
 	runc --root "$RROOT" delete -f "$ID" >/dev/null 2>&1
 	[ -n "$NETNS" ] && ip netns del "$NETNS" 2>/dev/null
+	[ -n "$CONSOLE_PID" ] && kill "$CONSOLE_PID" 2>/dev/null
 	return 0
 }
 
@@ -126,4 +128,36 @@ expect_restored() {
 	assert_equal "$(runc_status "$RROOT" "$ID")" running
 	assert_equal "$(tracer_of "$RUNC_PID")" 0
 	wl_verdict_in "$CT/wl/result" "$RUNC_PID"
+}
+
+@test "runc with a terminal (process.terminal, --console-socket): /dev/console binds a pty of the container's devpts; restored, the new master reaches the console socket" {
+	runc_bundle_make "$CT" ctr_tty
+	python3 - "$CT/config.json" <<-'PY'
+		import json, sys
+		c = json.load(open(sys.argv[1]))
+		c["process"]["terminal"] = True
+		json.dump(c, open(sys.argv[1], "w"), indent=1)
+	PY
+	# The console socket's holder, as conmon: what each master reads.
+	SOCK=$BATS_TEST_TMPDIR/console.sock
+	alone_bg /dev/null "$WORKLOADS/ptyhold" console "$SOCK" "$BATS_TEST_TMPDIR/console.out"
+	CONSOLE_PID=$ALONE_PID
+	wait_for 10 test -S "$SOCK" || fail "no console socket"
+	runc_alone "$BATS_TEST_TMPDIR/run.out" --root "$RROOT" run -d --console-socket "$SOCK" --bundle "$CT" "$ID" ||
+		fail "runc run failed: $(cat "$BATS_TEST_TMPDIR/run.out")"
+	wait_for 30 test -s "$CT/wl/ready" || fail "the container's workload is not ready: $(cat "$CT/wl/result" 2>/dev/null)"
+	wait_for 10 grep -q 'tty ready' "$BATS_TEST_TMPDIR/console.out" || fail "nothing on the console: $(cat "$BATS_TEST_TMPDIR/console.out")"
+	pid=$(runc_pid "$RROOT" "$ID")
+	cgroup=$(pids_cgroup "$pid")
+	ck
+	assert_success
+	wait_gone "$pid"
+	rs --console-socket "$SOCK"
+	assert_success
+	# As CRIU, the restore made pty 0 in the new devpts before binding it.
+	grep -q 'made pty 0 at .*/dev/pts/0 for a bind mount of it' "$IMG/restore.log" ||
+		fail "no pty made for /dev/console: $(grep -i pty "$IMG/restore.log")"
+	expect_restored "$cgroup"
+	wait_for 10 grep -q 'restored tty greets' "$BATS_TEST_TMPDIR/console.out" ||
+		fail "the restored console did not reach the socket's holder: $(cat "$BATS_TEST_TMPDIR/console.out")"
 }

@@ -13,6 +13,10 @@
  *	PID (SIGUSR1), waits for its greeting on the master, answers "ping"
  *	and drains the master until PID is gone.  Prints what the master
  *	read; fails when no greeting came.
+ *   ptyhold console SOCKET OUT
+ *	A runtime's console socket (runc --console-socket): listens on
+ *	SOCKET, takes each master a runtime sends (runc run, then runc
+ *	restore) and appends what every master reads to OUT, until killed.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -131,6 +137,62 @@ static int restore(int argc, char **argv)
 	return greeted ? 0 : 1;
 }
 
+/* The fd a runtime sent on @conn (SCM_RIGHTS, the pty's name as data). */
+static int recv_master(int conn)
+{
+	char name[256], cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { name, sizeof(name) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	int fd = -1;
+
+	if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) < 0)
+		return -1;
+	c = CMSG_FIRSTHDR(&msg);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+	return fd;
+}
+
+static int console(int argc, char **argv)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct pollfd p[2] = { { .fd = -1, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+	char buf[4096];
+	int out = open(argv[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", argv[2]);
+	p[0].fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (out < 0 || p[0].fd < 0 || bind(p[0].fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(p[0].fd, 4) < 0) {
+		perror("ptyhold: console socket");
+		return 2;
+	}
+	for (;;) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			return 2;
+		if (p[0].revents & POLLIN) {
+			int conn = accept4(p[0].fd, NULL, NULL, SOCK_CLOEXEC), m = conn < 0 ? -1 : recv_master(conn);
+			if (conn >= 0)
+				close(conn);
+			if (m >= 0) {
+				/* A new master replaces one whose slaves are gone. */
+				if (p[1].fd >= 0)
+					close(p[1].fd);
+				p[1].fd = m;
+			}
+		}
+		if (p[1].fd >= 0 && p[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+			ssize_t n = read(p[1].fd, buf, sizeof(buf));
+			if (n > 0 && write(out, buf, n) != n)
+				return 2;
+			if (n <= 0) {
+				close(p[1].fd);
+				p[1].fd = -1;
+			}
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
 	signal(SIGHUP, SIG_IGN);
@@ -138,6 +200,9 @@ int main(int argc, char **argv)
 		return run(argc, argv);
 	if (argc > 4 && !strcmp(argv[1], "restore"))
 		return restore(argc, argv);
-	fprintf(stderr, "usage: ptyhold run DIR PROG ARGS... | ptyhold restore PID FD CMD ARGS...\n");
+	if (argc == 4 && !strcmp(argv[1], "console"))
+		return console(argc, argv);
+	fprintf(stderr, "usage: ptyhold run DIR PROG ARGS... | ptyhold restore PID FD CMD ARGS... | "
+			"ptyhold console SOCKET OUT\n");
 	return 2;
 }

@@ -11,15 +11,9 @@
  * packet mode, with the bytes that were queued at each end.  Then it greets the master's holder and waits for "ping".
  */
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <termios.h>
 
-#include "wl.h"
-
-#define ROWS	   37
-#define COLS	   101
-#define VINTR_CHAR 0x07
+#include "tty_wl.h"
 
 static bool pty_said(int fd, const char *want)
 {
@@ -51,18 +45,13 @@ int main(int argc, char **argv)
 {
 	static const char hello[] = "hello from the restored tree\n";
 	struct termios tio;
-	struct winsize ws = { .ws_row = ROWS, .ws_col = COLS };
 	char key[64], path[PATH_MAX], inner_name[64];
 	struct stat st;
-	int m, s, pkt = 1, index = -1, index_after = -1, fd;
+	int m, s, pkt = 1, index = -1, index_after = -1;
 
 	wl_init(argc, argv);
 	WL_SETUP(isatty(0) && getsid(0) == getpid() && tcgetsid(0) == getpid(), "a pty as controlling terminal");
-	WL_SETUP(tcgetattr(0, &tio) == 0, "tcgetattr");
-	tio.c_lflag &= ~(ECHO | ECHOE | ECHOK);
-	tio.c_cc[VINTR] = VINTR_CHAR;
-	WL_SETUP(tcsetattr(0, TCSANOW, &tio) == 0, "tcsetattr");
-	WL_SETUP(ioctl(0, TIOCSWINSZ, &ws) == 0, "TIOCSWINSZ");
+	tty_wl_change();
 	WL_SETUP(fstat(0, &st) == 0, "fstat");
 	snprintf(key, sizeof(key), "tty[%llx:%llx]\n", (unsigned long long)st.st_rdev, (unsigned long long)st.st_dev);
 	wl_path(path, sizeof(path), "ttykey");
@@ -85,18 +74,7 @@ int main(int argc, char **argv)
 	wl_wait();
 
 	/* The terminal outside: controlling, foreground, same settings. */
-	WL_CHECK(isatty(0) && isatty(1), "stdio is no terminal after restore");
-	WL_CHECK(tcgetsid(0) == getpid(), "the terminal's session is %d, not ours (%d)", tcgetsid(0), getpid());
-	WL_CHECK(tcgetpgrp(0) == getpgrp(), "foreground group %d, ours %d", tcgetpgrp(0), getpgrp());
-	fd = open("/dev/tty", O_RDWR | O_NOCTTY);
-	WL_CHECK(fd >= 0, "no controlling terminal: /dev/tty: %s", strerror(errno));
-	close(fd);
-	WL_CHECK(tcgetattr(0, &tio) == 0, "tcgetattr after restore");
-	WL_CHECK(!(tio.c_lflag & ECHO), "ECHO is back on");
-	WL_CHECK(tio.c_cc[VINTR] == VINTR_CHAR, "VINTR is 0x%x", tio.c_cc[VINTR]);
-	memset(&ws, 0, sizeof(ws));
-	WL_CHECK(ioctl(0, TIOCGWINSZ, &ws) == 0 && ws.ws_row == ROWS && ws.ws_col == COLS, "window %ux%u", ws.ws_row,
-		 ws.ws_col);
+	tty_wl_check();
 
 	/* The inner pair: same index, connected, packet mode. */
 	WL_CHECK(ioctl(m, TIOCGPTN, &index_after) == 0 && index_after == index, "inner pty %d is %d now", index,

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
@@ -585,6 +586,49 @@ static int open_slave(int master, const char *path, int want, int got, uint32_t 
 	return fd < 0 ? oc_error_errno(-errno, "cannot open the slave of pty %d", got) : fd;
 }
 
+int oc_rst_tty_premake(struct oc_rst_ctx *ctx, const char *slave_path, dev_t dev, int index)
+{
+	struct oc_rst_pty *p;
+	struct stat st;
+	int got, master;
+
+	if (stat(slave_path, &st) == 0)
+		return 0;
+	master = open_master(slave_path, index, O_RDWR, &got);
+	if (master < 0)
+		return oc_error_wrap(master, "pty %d for a bind mount of %s", index, slave_path);
+	/* open_master falls back to /dev/ptmx: the slave must be there now. */
+	if (got != index || stat(slave_path, &st) < 0) {
+		close(master);
+		return oc_error(-EBUSY, "cannot make pty %d of the devpts instance of %s for a bind mount of it", index,
+				slave_path);
+	}
+	p = realloc(ctx->premade_ptys, (ctx->n_premade_ptys + 1) * sizeof(*p));
+	if (!p) {
+		close(master);
+		return -ENOMEM;
+	}
+	ctx->premade_ptys = p;
+	ctx->premade_ptys[ctx->n_premade_ptys++] = (struct oc_rst_pty){ .dev = dev, .index = index, .master = master };
+	pr_debug("made pty %d at %s for a bind mount of it", index, slave_path);
+	return 0;
+}
+
+/* The master made early for terminal @ti's pty (oc_rst_tty_premake), now
+ * the caller's, or -1. */
+static int take_premade(struct oc_rst_ctx *ctx, const TtyInfoEntry *ti)
+{
+	for (size_t i = 0; ti->pty && ti->has_dev && i < ctx->n_premade_ptys; i++) {
+		struct oc_rst_pty *p = &ctx->premade_ptys[i];
+		if (p->master < 0 || p->dev != (dev_t)ti->dev || p->index != (int)ti->pty->index)
+			continue;
+		int fd = p->master;
+		p->master = -1;
+		return fd;
+	}
+	return -1;
+}
+
 /* A slave whose master is not in the tree, with no inherited fd. */
 static int open_orphan_slave(struct oc_rst_files *files, FileEntry *fe, const TtyInfoEntry *ti, int *ret_fd)
 {
@@ -602,7 +646,13 @@ static int open_orphan_slave(struct oc_rst_files *files, FileEntry *fe, const Tt
 				return oc_error_errno(-errno, "TIOCGPTN");
 			fd = open_slave(ctx->orphan_pts_master, path, index, got, fe->tty->flags);
 		} else {
-			master = open_master(path, index, O_RDWR, &got);
+			master = take_premade(ctx, ti);
+			if (master >= 0 && ioctl(master, TIOCGPTN, &got) < 0) {
+				close(master);
+				return oc_error_errno(-errno, "TIOCGPTN");
+			}
+			if (master < 0)
+				master = open_master(path, index, O_RDWR, &got);
 			if (master < 0)
 				return master;
 			fd = open_slave(master, path, index, got, fe->tty->flags);
@@ -644,7 +694,10 @@ static int open_pair_end(struct oc_rst_files *files, FileEntry *fe, const TtyInf
 
 	if (tty_is_master(ti->id)) {
 		const char *path = tty_path(ctx, fe->tty);
-		fd = open_master(path && strstr(path, "/ptmx") ? path : NULL, index, fe->tty->flags, &got);
+		fd = take_premade(ctx, ti);
+		got = index;
+		if (fd < 0)
+			fd = open_master(path && strstr(path, "/ptmx") ? path : NULL, index, fe->tty->flags, &got);
 		if (fd < 0)
 			return fd;
 		if (got != index)

@@ -649,6 +649,20 @@ static int make_mountpoint(const char *path, const char *src)
 	return 0;
 }
 
+/* A bind of one pty slave of a devpts instance of the tree (runc's
+ * /dev/console): a new instance has no pty yet, so that one is made now,
+ * as CRIU does. */
+static int premake_pty(struct oc_rst_ctx *ctx, const struct rst_mount *rm, const char *src)
+{
+	uint32_t kdev = rm->bind_of->e->root_dev;
+	int index;
+	char end;
+
+	if (rm->bind_of->e->fstype != FSTYPE__DEVPTS || sscanf(rm->e->root, "/%d%c", &index, &end) != 1)
+		return 0;
+	return oc_rst_tty_premake(ctx, src, makedev(kdev >> 20, kdev & 0xfffff), index);
+}
+
 /* Mount @rm (not its flags) at its place under @base. */
 static int mount_one(struct oc_rst_ctx *ctx, struct rst_mount *rm, int tree_fd, const char *base)
 {
@@ -659,6 +673,8 @@ static int mount_one(struct oc_rst_ctx *ctx, struct rst_mount *rm, int tree_fd, 
 	mount_path(rm, base, path, sizeof(path));
 	if (rm->bind_of) {
 		r = bind_source_path(rm, base, src, sizeof(src));
+		if (r >= 0)
+			r = premake_pty(ctx, rm, src);
 		if (r < 0)
 			return r;
 	} else {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -110,6 +111,24 @@ int oc_ns_dump_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids)
 			set_id(ids, k, id);
 	}
 	return 0;
+}
+
+bool oc_ns_not_ours(pid_t pid, enum oc_ns_kind kind)
+{
+	_cleanup_free_ char *theirs = NULL, *ours = NULL;
+	char name[32];
+
+	snprintf(name, sizeof(name), "ns/%s", ns_kinds[kind].name);
+	return oc_proc_readlink(pid, name, &theirs) >= 0 && oc_proc_readlink(0, name, &ours) >= 0 &&
+	       strcmp(theirs, ours);
+}
+
+bool oc_ns_rst_not_ours(const struct oc_rst_ctx *ctx, enum oc_ns_kind kind)
+{
+	const TaskKobjIdsEntry *root = ctx->n_tasks ? ctx->tasks[0].ids : NULL, *inv = ctx->inventory->root_ids;
+	bool has_root, has_inv;
+
+	return root && inv && get_id(root, kind, &has_root) != get_id(inv, kind, &has_inv) && has_root && has_inv;
 }
 
 bool oc_ns_dumped(const struct oc_dump_ctx *ctx, enum oc_ns_kind kind)

@@ -97,6 +97,11 @@ int oc_ns_dump_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids);
 int oc_ns_dump(struct oc_dump_ctx *ctx);
 /* Dump: the inventory's root_ids namespace fields. */
 void oc_ns_inventory_ids(const struct oc_dump_ctx *ctx, TaskKobjIdsEntry *root_ids);
+/* Is task @pid in another namespace of @kind than ocicr? */
+bool oc_ns_not_ours(pid_t pid, enum oc_ns_kind kind);
+/* Restore: did the images' root have a namespace of @kind other than its
+ * dumper's (made, joined or external)? */
+bool oc_ns_rst_not_ours(const struct oc_rst_ctx *ctx, enum oc_ns_kind kind);
 /* Was the root's namespace of @kind dumped (not the dumper's)? */
 bool oc_ns_dumped(const struct oc_dump_ctx *ctx, enum oc_ns_kind kind);
 
