@@ -86,4 +86,19 @@ no_lock_in() {
 	refute_output --partial "CRIU-"
 	run ip netns exec "$1" iptables-save
 	refute_output --partial "ocicr-"
+	refute_output --partial "0xc114"
+	run ip netns exec "$1" ip6tables-save
+	refute_output --partial "0xc114"
+}
+
+# ipt_lock_is_criu NS PORT: the iptables lock in NS is CRIU's, rule for
+# rule (CRIU's restore deletes exactly those): each way of the connection
+# on PORT dropped in INPUT and OUTPUT unless marked, with nothing more.
+ipt_lock_is_criu() {
+	run ip netns exec "$1" iptables-save
+	local n
+	n=$(grep -c -E -- "^-A (INPUT|OUTPUT) -s [0-9.]+/32 -d [0-9.]+/32 -p tcp -m mark ! --mark 0xc114 -m tcp --sport [0-9]+ --dport [0-9]+ -j DROP\$" <<<"$output")
+	[ "$(grep -c -- "--mark 0xc114" <<<"$output")" = "$n" ] || fail "lock rules not in CRIU's layout: $output"
+	[ "$n" -ge 4 ] || fail "no lock rules in CRIU's layout: $output"
+	assert_output --regexp "--sport $2 --dport [0-9]+ -j DROP"
 }

@@ -113,10 +113,10 @@ lock_in_tree_ns() {
 	command -v iptables >/dev/null || skip "needs iptables"
 	start_pair
 	fdsock_dump --tcp-established --external "$EXT" --network-lock iptables
-	run ip netns exec "$FDSOCK_NETNS" iptables-save
-	assert_output --partial "ocicr-kept-"
+	ipt_lock_is_criu "$FDSOCK_NETNS" 47400
 	run iptables-save
 	refute_output --partial "ocicr-"
+	refute_output --partial "10.83.0.1/32"
 	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --join-ns "net:/run/netns/$FDSOCK_NETNS"
 	assert_success
 	no_lock_in "$FDSOCK_NETNS"

@@ -27,11 +27,9 @@
 /* What CRIU's own tools mark their packets with: they pass the lock. */
 #define LOCK_MARK    "0xc114"
 #define OWNER_PREFIX "ocicr-owner-"
-#define KEPT_PREFIX  "ocicr-kept-"
 
 struct oc_netlock {
 	enum oc_net_lock method;
-	char run_id[24]; /* the dump's run id, as far as CRIU's names keep it */
 	char table[32];	 /* nftables: "inet CRIU-<run id>" */
 	char owner[64];	 /* OWNER_PREFIX "PID-START" */
 	bool made, kept; /* nftables: the table is ours to remove */
@@ -223,7 +221,9 @@ static int nft_clean_stale(struct nft_ctx *nft)
 /* ---- iptables ---------------------------------------------------------- */
 
 /* Run @argv; its stdout (if @out) into a malloc'ed string. */
-static int run_cmd(char *const argv[], char **out)
+/* @argv's output in *@out (NULL: dropped); a failure is an error unless
+ * @quiet (a command that may fail, in a cleanup that keeps its error). */
+static int run_cmd(char *const argv[], char **out, bool quiet)
 {
 	posix_spawn_file_actions_t fa;
 	_cleanup_close_ int rd = -1;
@@ -263,8 +263,9 @@ static int run_cmd(char *const argv[], char **out)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		r = oc_error(-EIO, "%s %s failed: %.*s", argv[0], argv[1], buf ? (int)strcspn(buf, "\n") : 0,
-			     buf ? buf : "");
+		r = quiet ? -EIO
+			  : oc_error(-EIO, "%s %s failed: %.*s", argv[0], argv[1], buf ? (int)strcspn(buf, "\n") : 0,
+				     buf ? buf : "");
 		free(buf);
 		return r;
 	}
@@ -276,7 +277,7 @@ static int run_cmd(char *const argv[], char **out)
 }
 
 /* iptables (or ip6tables) -w followed by @args split at spaces. */
-static int iptables(bool v6, const char *args, char **out)
+static int iptables_run(bool v6, const char *args, char **out, bool quiet)
 {
 	char copy[512], *argv[48];
 	size_t n = 0;
@@ -288,7 +289,18 @@ static int iptables(bool v6, const char *args, char **out)
 		argv[n++] = tok;
 	argv[n] = NULL;
 	pr_debug("%s %s", argv[0], args);
-	return run_cmd(argv, out);
+	return run_cmd(argv, out, quiet);
+}
+
+static int iptables(bool v6, const char *args, char **out)
+{
+	return iptables_run(v6, args, out, false);
+}
+
+/* @op ("-I", "-D") and @rule as CRIU writes it: without our comment. */
+static void ipt_plain(const struct iptables_rule *rule, const char *op, char *cmd, size_t size)
+{
+	snprintf(cmd, size, "%s %.*s-j DROP", op, (int)(strstr(rule->args, "-m comment") - rule->args), rule->args);
 }
 
 static int ipt_insert(struct oc_netlock *nl, bool v6, const char *chain, const char *from, uint32_t fport,
@@ -400,7 +412,6 @@ int oc_netlock_new(enum oc_net_lock method, const char *run_id, int netns, struc
 	nl->netns = -1;
 	/* CRIU's name keeps 21 characters of the run id. */
 	snprintf(nl->table, sizeof(nl->table), "inet CRIU-%s", run_id);
-	snprintf(nl->run_id, sizeof(nl->run_id), "%s", nl->table + strlen("inet CRIU-"));
 	snprintf(nl->owner, sizeof(nl->owner), OWNER_PREFIX "%d-%" PRIu64, getpid(), start_time_of(getpid()));
 	if (netns >= 0 && method != OC_NET_LOCK_SKIP) {
 		nl->netns = fcntl(netns, F_DUPFD_CLOEXEC, 3);
@@ -472,23 +483,18 @@ static int lock_adopt_here(struct oc_netlock *nl)
 
 static int lock_keep_here(struct oc_netlock *nl)
 {
-	char kept[64];
-
 	if (!nl || nl->method == OC_NET_LOCK_SKIP)
 		return 0;
 	nl->kept = true;
 	if (nl->method == OC_NET_LOCK_NFTABLES)
 		return nl->made ? nft_run(nl->nft, "delete chain %s %s", nl->table, nl->owner) : 0;
-	/* The same rules under the dump's name first, then ours go: the
-	 * connections are never open between. */
-	snprintf(kept, sizeof(kept), KEPT_PREFIX "%s", nl->run_id);
-	size_t n = nl->n_rules;
-	for (size_t i = 0; i < n; i++) {
-		struct iptables_rule *rule = &nl->rules[i];
+	/* The same rules as CRIU's first (its restore deletes exactly
+	 * those, and so does ours), then ours go: the connections are never
+	 * open between. */
+	for (size_t i = 0; i < nl->n_rules; i++) {
 		char cmd[300];
-		snprintf(cmd, sizeof(cmd), "-I %.*s", (int)(strstr(rule->args, "-m comment") - rule->args), rule->args);
-		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "-m comment --comment %s -j DROP", kept);
-		int r = iptables(rule->v6, cmd, NULL);
+		ipt_plain(&nl->rules[i], "-I", cmd, sizeof(cmd));
+		int r = iptables(nl->rules[i].v6, cmd, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -499,8 +505,6 @@ static int lock_keep_here(struct oc_netlock *nl)
 
 static void lock_free_here(struct oc_netlock *nl)
 {
-	char kept[64];
-
 	if (!nl)
 		return;
 	if (nl->method == OC_NET_LOCK_NFTABLES && nl->made && !nl->kept) {
@@ -510,10 +514,14 @@ static void lock_free_here(struct oc_netlock *nl)
 			pr_info("network lock: table %s removed", nl->table);
 	}
 	if (nl->method == OC_NET_LOCK_IPTABLES && !nl->kept) {
-		snprintf(kept, sizeof(kept), KEPT_PREFIX "%s", nl->run_id);
-		for (int v6 = 0; v6 < 2; v6++) {
+		for (int v6 = 0; v6 < 2; v6++)
 			ipt_delete_marked(v6, nl->owner, false);
-			ipt_delete_marked(v6, kept, false);
+		/* The dump's, ocicr's or CRIU's, if there: each connection's
+		 * rules were inserted once, so once deleted. */
+		for (size_t i = 0; i < nl->n_rules; i++) {
+			char cmd[300];
+			ipt_plain(&nl->rules[i], "-D", cmd, sizeof(cmd));
+			iptables_run(nl->rules[i].v6, cmd, NULL, true);
 		}
 	}
 	if (nl->nft)

@@ -10,7 +10,8 @@
  * A lock in use carries its owner (an nftables chain "ocicr-owner-PID-START"
  * or the rules' comment), so a later run that finds one whose ocicr is
  * gone removes it, naming it.  A dump that killed its tree hands its lock
- * over (the owner mark goes): it stays until the restore removes it.
+ * over (the owner mark goes; iptables rules then are exactly CRIU's): it
+ * stays until the restore, ocicr's or CRIU's, removes it.
  */
 #ifndef OCICR_RES_NET_NETLOCK_H
 #define OCICR_RES_NET_NETLOCK_H
