@@ -7,9 +7,12 @@
  * SIGUSR1: the same addresses, options and flags, and each one works:
  * listeners accept new clients, the idle one can listen, datagrams go
  * both ways.  A child shares the IPv4 listener (one file, two tasks) and
- * accepts a client of its own on it.
+ * accepts a client of its own on it.  The bound UDP socket has a socket
+ * filter (classic BPF, one that passes everything), kept instruction for
+ * instruction.
  */
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -20,6 +23,12 @@
 #define PORT 47301
 
 static int l4, l6dual, l6only, idle, u1, u2, u6;
+
+/* Whole datagrams pass: the length of the packet is what is kept. */
+static struct sock_filter pass_all[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+	BPF_STMT(BPF_RET | BPF_A, 0),
+};
 
 static struct sockaddr_in sin4(const char *a, int port)
 {
@@ -105,6 +114,8 @@ static void setup(void)
 	u1 = new_bound(AF_INET, SOCK_DGRAM, &a4, sizeof(a4));
 	set(u1, SOL_SOCKET, SO_RCVBUF, 50000, "SO_RCVBUF");
 	set(u1, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST");
+	struct sock_fprog prog = { .len = 2, .filter = pass_all };
+	WL_SETUP(setsockopt(u1, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0, "SO_ATTACH_FILTER");
 	a4 = sin4("127.0.0.1", PORT + 5);
 	u2 = new_bound(AF_INET, SOCK_DGRAM, &a4, sizeof(a4));
 	a4 = sin4("127.0.0.1", PORT + 4);
@@ -178,6 +189,11 @@ static void check_udp(void)
 
 	WL_CHECK(get(u1, SOL_SOCKET, SO_RCVBUF) == 100000, "SO_RCVBUF %d", get(u1, SOL_SOCKET, SO_RCVBUF));
 	WL_CHECK(get(u1, SOL_SOCKET, SO_BROADCAST) == 1, "SO_BROADCAST lost");
+	struct sock_filter got[4] = {};
+	socklen_t n = 4;
+	WL_CHECK(getsockopt(u1, SOL_SOCKET, SO_GET_FILTER, got, &n) == 0 && n == 2 &&
+			 !memcmp(got, pass_all, sizeof(pass_all)),
+		 "the socket filter is lost or changed (%u instructions)", n);
 	WL_CHECK(send(u2, "dgram-1", 7, 0) == 7, "connected UDP send: %s", strerror(errno));
 	WL_CHECK(recvfrom(u1, buf, sizeof(buf), 0, (void *)&from, &len) == 7 && !memcmp(buf, "dgram-1", 7) &&
 			 ntohs(from.sin_port) == PORT + 5,
