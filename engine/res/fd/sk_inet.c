@@ -306,16 +306,32 @@ static int restore_opts(int sk, const InetSkEntry *ie, const char *what)
 	return oc_sk_restore_opts(sk, ie->opts, what);
 }
 
+/* SO_REUSEADDR and SO_REUSEPORT as the image has them (on or off). */
+static int set_reuse(int sk, int addr, int port, const char *what)
+{
+	if (setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &addr, sizeof(addr)) < 0 ||
+	    setsockopt(sk, SOL_SOCKET, SO_REUSEPORT, &port, sizeof(port)) < 0)
+		return oc_error_errno(-errno, "%s: SO_REUSEADDR/SO_REUSEPORT", what);
+	return 0;
+}
+
 static int restore_socket(int sk, const InetSkEntry *ie, const char *what)
 {
+	const SkOptsEntry *o = ie->opts;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int r = restore_opts(sk, ie, what);
 
 	if (r < 0)
 		return r;
+	/* Sockets that shared their address with these options on may have
+	 * turned them off since: they are on until the socket has its address
+	 * and listens, as they were then. */
 	if (ie->src_port || any_set(ie->src_addr, ie->n_src_addr)) {
 		len = oc_inet_sockaddr(ie->family, ie->src_addr, ie->n_src_addr, ie->src_port, &ss);
+		r = set_reuse(sk, 1, 1, what);
+		if (r < 0)
+			return r;
 		if (bind(sk, (struct sockaddr *)&ss, len) < 0)
 			return oc_error_errno(-errno, "cannot bind %s", what);
 	}
@@ -326,7 +342,8 @@ static int restore_socket(int sk, const InetSkEntry *ie, const char *what)
 	}
 	if (ie->proto == IPPROTO_TCP && ie->state == TCP_LISTEN && listen(sk, ie->backlog) < 0)
 		return oc_error_errno(-errno, "cannot listen on %s", what);
-	return oc_rst_set_status_flags(sk, ie->flags);
+	r = set_reuse(sk, o && o->has_reuseaddr && o->reuseaddr, o && o->has_so_reuseport && o->so_reuseport, what);
+	return r < 0 ? r : oc_rst_set_status_flags(sk, ie->flags);
 }
 
 /*
