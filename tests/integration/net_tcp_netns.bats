@@ -109,6 +109,26 @@ lock_in_tree_ns() {
 	fdsock_wait_gone
 }
 
+@test "in the tree's namespace: a killed restore's lock is removed there by the next restore, naming it, and the connections go on" {
+	start_pair
+	fdsock_dump --tcp-established --external "$EXT"
+	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-restore ] && kill -9 $PPID\nexit 0\n' >"$DIR/kill.sh"
+	chmod +x "$DIR/kill.sh"
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --join-ns "net:/run/netns/$FDSOCK_NETNS" \
+		--action-script "$DIR/kill.sh"
+	assert_failure
+	fdsock_wait_gone
+	lock_in_tree_ns
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --join-ns "net:/run/netns/$FDSOCK_NETNS"
+	assert_success
+	assert_output --regexp "removed a stale network lock: nftables table inet CRIU-[0-9a-f-]+, left by ocicr [0-9]+"
+	no_lock_in "$FDSOCK_NETNS"
+	run nft list tables
+	refute_output --partial "CRIU-"
+	tcp_expect_pass
+	peer_expect_pass peer
+}
+
 @test "--network-lock iptables in the tree's namespace: rules there between dump and restore, none in ours, none after" {
 	command -v iptables >/dev/null || skip "needs iptables"
 	start_pair
