@@ -7,6 +7,11 @@
 
 load helpers
 load helpers_fdsock
+load helpers_net
+
+# The exchanges with CRIU 4.2 run with CRIU_REF set to a CRIU built outside
+# the repo: CRIU_REF=/path/to/criu bats tests/integration/net_tcp.bats
+CRIU_REF=${CRIU_REF:-}
 
 setup() {
 	requires root ip nft
@@ -27,93 +32,9 @@ teardown() {
 	done
 }
 
-# Peers run until killed (their end feeds the tree's check).
-peers_kill() {
-	local p
-	for p in "$DIR"/peer*.pid; do
-		[ -s "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
-		rm -f "$p"
-	done
-	return 0
-}
-
-host_add() {
-	ip netns add "$1"
-	ip -n "$1" link set lo up
-}
-
-# Join namespaces $1 and $2 by a veth pair, addresses $3 and $4 (IPv4
-# /24 and IPv6 /64 alike: "10.77.0.1 fd77::1").
-link_hosts() {
-	ip link add "v$BATS_TEST_NUMBER-$$" netns "$1" type veth peer name "w$BATS_TEST_NUMBER-$$" netns "$2"
-	local a
-	for a in $3; do ip -n "$1" addr add "$a/$(mask "$a")" dev "v$BATS_TEST_NUMBER-$$" $(nodad "$a"); done
-	for a in $4; do ip -n "$2" addr add "$a/$(mask "$a")" dev "w$BATS_TEST_NUMBER-$$" $(nodad "$a"); done
-	ip -n "$1" link set "v$BATS_TEST_NUMBER-$$" up
-	ip -n "$2" link set "w$BATS_TEST_NUMBER-$$" up
-}
-
-mask() {
-	case $1 in *:*) echo 64 ;; *) echo 24 ;; esac
-}
-
-nodad() {
-	case $1 in *:*) echo nodad ;; esac
-}
-
 ocicr() {
 	# In the tree's mount namespace (ip netns exec would make another).
 	nsenter --net="/run/netns/${OCICR_NETNS:-$FDSOCK_NETNS}" "$OCICR" "$@"
-}
-
-# peer_start NAME NETNS VAR=VALUE...: a tcp_stream outside the tree, in
-# $DIR/NAME.d, running until the end of the test; waits until connected.
-peer_start() {
-	local name=$1 ns=$2
-	shift 2
-	mkdir -p "$DIR/$name.d"
-	ip netns exec "$ns" env "$@" setsid bash -c 'echo $$ >"$1"; exec "$2" "$3/ready" "$3/result"' _ \
-		"$DIR/$name.pid" "$WORKLOADS/tcp_stream" "$DIR/$name.d" </dev/null >"$DIR/$name.out" 2>&1 3>&- &
-}
-
-peer_wait_ready() {
-	local i
-	for i in $(seq 400); do
-		[ -s "$DIR/$1.d/ready" ] && return 0
-		[ -s "$DIR/$1.d/result" ] && fail "peer $1: $(cat "$DIR/$1.d/result")"
-		sleep 0.05
-	done
-	fail "peer $1 did not connect in 20 s"
-}
-
-# expect_pass_of PID DIR: signal PID and expect PASS in DIR/result
-# within 35 s (a peer that backed off takes its time).
-expect_pass_of() {
-	local i
-	kill -USR1 "$1"
-	for i in $(seq 700); do
-		[ -s "$2/result" ] && break
-		sleep 0.05
-	done
-	run cat "$2/result"
-	assert_output "PASS"
-}
-
-peer_expect_pass() {
-	expect_pass_of "$(cat "$DIR/$1.pid")" "$DIR/$1.d"
-}
-
-tcp_expect_pass() {
-	expect_pass_of "$WL_PID" "$DIR"
-}
-
-# No table of a lock in namespace $1, nor an iptables rule.
-no_lock_in() {
-	run ip netns exec "$1" nft list tables
-	assert_success
-	refute_output --partial "CRIU-"
-	run ip netns exec "$1" iptables-save
-	refute_output --partial "ocicr-"
 }
 
 @test "an IPv4 pair with data queued both ways is dumped while it flows, killed, restored, and goes on with every byte in order" {
@@ -310,8 +231,7 @@ print(e["inq_len"], e["outq_len"])' <<<"$output"
 	command -v iptables >/dev/null || skip "needs iptables"
 	fdsock_start tcp_stream
 	fdsock_dump --tcp-established --network-lock iptables
-	run ip netns exec "$FDSOCK_NETNS" iptables-save
-	assert_output --partial "ocicr-kept-"
+	ipt_lock_is_criu "$FDSOCK_NETNS" 47400
 	run "$OCICR" image decode -i "$DIR/img/inventory.img"
 	assert_output --partial '"network_lock_method": 0'
 	fdsock_restore_tcp
@@ -347,4 +267,28 @@ print(e["inq_len"], e["outq_len"])' <<<"$output"
 	fdsock_restore_tcp
 	tcp_expect_pass
 	peer_expect_pass peer1
+}
+
+# crosswise DUMPER RESTORER LOCK PORT: a pair on PORT dumped by one, restored
+# by the other (ocicr or CRIU 4.2) with LOCK; nothing lost, no lock left.
+crosswise() {
+	local dumper=$1 restorer=$2 lock=$3 port=$4 img=$DIR/img-$4
+	mkdir -p "$img"
+	fdsock_start tcp_stream TCP_PORT="$port"
+	OCICR=$dumper run ocicr dump -t "$WL_PID" -D "$img" -o dump.log -v4 --tcp-established --network-lock "$lock"
+	[ "$status" -eq 0 ] || fail "$dumper dump failed: $(tail -5 "$img/dump.log")"
+	fdsock_wait_gone
+	OCICR=$restorer run ocicr restore -D "$img" -d -o restore.log -v4 --tcp-established
+	[ "$status" -eq 0 ] || fail "$restorer restore failed: $(tail -5 "$img/restore.log")"
+	no_lock_in "$FDSOCK_NETNS"
+	tcp_expect_pass
+	fdsock_cleanup
+}
+
+@test "with CRIU 4.2: ocicr's images of connections restore with CRIU and CRIU's with ocicr, either lock, nothing lost, no lock left" {
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
+	crosswise "$OCICR" "$CRIU_REF" nftables 47410
+	crosswise "$CRIU_REF" "$OCICR" nftables 47411
+	crosswise "$OCICR" "$CRIU_REF" iptables 47412
+	crosswise "$CRIU_REF" "$OCICR" iptables 47413
 }

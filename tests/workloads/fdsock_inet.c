@@ -7,9 +7,13 @@
  * SIGUSR1: the same addresses, options and flags, and each one works:
  * listeners accept new clients, the idle one can listen, datagrams go
  * both ways.  A child shares the IPv4 listener (one file, two tasks) and
- * accepts a client of its own on it.
+ * accepts a client of its own on it.  The bound UDP socket has a socket
+ * filter (classic BPF, one that passes everything), kept instruction for
+ * instruction.  Two listeners share a port, both bound and listening with
+ * SO_REUSEPORT, which the first has turned off since.
  */
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -19,7 +23,13 @@
 
 #define PORT 47301
 
-static int l4, l6dual, l6only, idle, u1, u2, u6;
+static int l4, l6dual, l6only, idle, u1, u2, u6, rp1, rp2;
+
+/* Whole datagrams pass: the length of the packet is what is kept. */
+static struct sock_filter pass_all[] = {
+	BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
+	BPF_STMT(BPF_RET | BPF_A, 0),
+};
 
 static struct sockaddr_in sin4(const char *a, int port)
 {
@@ -101,10 +111,21 @@ static void setup(void)
 	set(idle, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
 	WL_SETUP(bind(idle, (void *)&a4, sizeof(a4)) == 0, "bound idle socket");
 
+	a4 = sin4("127.0.0.1", PORT + 8);
+	rp1 = socket(AF_INET, SOCK_STREAM, 0);
+	rp2 = socket(AF_INET, SOCK_STREAM, 0);
+	set(rp1, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+	set(rp2, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+	WL_SETUP(bind(rp1, (void *)&a4, sizeof(a4)) == 0 && listen(rp1, 1) == 0, "first SO_REUSEPORT listener");
+	WL_SETUP(bind(rp2, (void *)&a4, sizeof(a4)) == 0 && listen(rp2, 1) == 0, "second SO_REUSEPORT listener");
+	set(rp1, SOL_SOCKET, SO_REUSEPORT, 0, "SO_REUSEPORT off");
+
 	a4 = sin4("127.0.0.1", PORT + 4);
 	u1 = new_bound(AF_INET, SOCK_DGRAM, &a4, sizeof(a4));
 	set(u1, SOL_SOCKET, SO_RCVBUF, 50000, "SO_RCVBUF");
 	set(u1, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST");
+	struct sock_fprog prog = { .len = 2, .filter = pass_all };
+	WL_SETUP(setsockopt(u1, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0, "SO_ATTACH_FILTER");
 	a4 = sin4("127.0.0.1", PORT + 5);
 	u2 = new_bound(AF_INET, SOCK_DGRAM, &a4, sizeof(a4));
 	a4 = sin4("127.0.0.1", PORT + 4);
@@ -160,6 +181,12 @@ static void check_tcp(void)
 	WL_CHECK(port_of(idle) == PORT + 3, "idle socket on port %d", port_of(idle));
 	WL_CHECK(get(idle, SOL_SOCKET, SO_ACCEPTCONN) == 0, "the idle socket listens");
 	WL_CHECK(get(idle, SOL_SOCKET, SO_REUSEPORT) == 1, "SO_REUSEPORT lost");
+	WL_CHECK(port_of(rp1) == PORT + 8 && port_of(rp2) == PORT + 8, "the SO_REUSEPORT listeners are on ports %d, %d",
+		 port_of(rp1), port_of(rp2));
+	WL_CHECK(get(rp1, SOL_SOCKET, SO_ACCEPTCONN) == 1 && get(rp2, SOL_SOCKET, SO_ACCEPTCONN) == 1,
+		 "a SO_REUSEPORT listener does not listen");
+	WL_CHECK(get(rp1, SOL_SOCKET, SO_REUSEPORT) == 0, "SO_REUSEPORT came back on");
+	WL_CHECK(get(rp2, SOL_SOCKET, SO_REUSEPORT) == 1, "SO_REUSEPORT lost on the second listener");
 	check_accept(l4, AF_INET, "127.0.0.1", PORT, "IPv4 listener");
 	check_accept(l6dual, AF_INET6, "::1", PORT + 1, "dual-stack listener over IPv6");
 	check_accept(l6dual, AF_INET, "127.0.0.1", PORT + 1, "dual-stack listener over IPv4");
@@ -178,6 +205,11 @@ static void check_udp(void)
 
 	WL_CHECK(get(u1, SOL_SOCKET, SO_RCVBUF) == 100000, "SO_RCVBUF %d", get(u1, SOL_SOCKET, SO_RCVBUF));
 	WL_CHECK(get(u1, SOL_SOCKET, SO_BROADCAST) == 1, "SO_BROADCAST lost");
+	struct sock_filter got[4] = {};
+	socklen_t n = 4;
+	WL_CHECK(getsockopt(u1, SOL_SOCKET, SO_GET_FILTER, got, &n) == 0 && n == 2 &&
+			 !memcmp(got, pass_all, sizeof(pass_all)),
+		 "the socket filter is lost or changed (%u instructions)", n);
 	WL_CHECK(send(u2, "dgram-1", 7, 0) == 7, "connected UDP send: %s", strerror(errno));
 	WL_CHECK(recvfrom(u1, buf, sizeof(buf), 0, (void *)&from, &len) == 7 && !memcmp(buf, "dgram-1", 7) &&
 			 ntohs(from.sin_port) == PORT + 5,

@@ -15,6 +15,8 @@
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -24,6 +26,7 @@
 #include "res/fd/sk_inet.h"
 #include "res/fd/sk_opts.h"
 #include "res/fd/sk_tcp.h"
+#include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -303,16 +306,32 @@ static int restore_opts(int sk, const InetSkEntry *ie, const char *what)
 	return oc_sk_restore_opts(sk, ie->opts, what);
 }
 
+/* SO_REUSEADDR and SO_REUSEPORT as the image has them (on or off). */
+static int set_reuse(int sk, int addr, int port, const char *what)
+{
+	if (setsockopt(sk, SOL_SOCKET, SO_REUSEADDR, &addr, sizeof(addr)) < 0 ||
+	    setsockopt(sk, SOL_SOCKET, SO_REUSEPORT, &port, sizeof(port)) < 0)
+		return oc_error_errno(-errno, "%s: SO_REUSEADDR/SO_REUSEPORT", what);
+	return 0;
+}
+
 static int restore_socket(int sk, const InetSkEntry *ie, const char *what)
 {
+	const SkOptsEntry *o = ie->opts;
 	struct sockaddr_storage ss;
 	socklen_t len;
 	int r = restore_opts(sk, ie, what);
 
 	if (r < 0)
 		return r;
+	/* Sockets that shared their address with these options on may have
+	 * turned them off since: they are on until the socket has its address
+	 * and listens, as they were then. */
 	if (ie->src_port || any_set(ie->src_addr, ie->n_src_addr)) {
 		len = oc_inet_sockaddr(ie->family, ie->src_addr, ie->n_src_addr, ie->src_port, &ss);
+		r = set_reuse(sk, 1, 1, what);
+		if (r < 0)
+			return r;
 		if (bind(sk, (struct sockaddr *)&ss, len) < 0)
 			return oc_error_errno(-errno, "cannot bind %s", what);
 	}
@@ -323,7 +342,8 @@ static int restore_socket(int sk, const InetSkEntry *ie, const char *what)
 	}
 	if (ie->proto == IPPROTO_TCP && ie->state == TCP_LISTEN && listen(sk, ie->backlog) < 0)
 		return oc_error_errno(-errno, "cannot listen on %s", what);
-	return oc_rst_set_status_flags(sk, ie->flags);
+	r = set_reuse(sk, o && o->has_reuseaddr && o->reuseaddr, o && o->has_so_reuseport && o->so_reuseport, what);
+	return r < 0 ? r : oc_rst_set_status_flags(sk, ie->flags);
 }
 
 /*
@@ -378,6 +398,44 @@ int oc_inet_check_entry(const InetSkEntry *ie, uint32_t id)
 	return 0;
 }
 
+int oc_inet_rst_netns(const struct oc_rst_ctx *ctx)
+{
+	return ctx->ns ? ctx->ns->join_fd[OC_NS_NET] : -1;
+}
+
+/*
+ * The socket, made in the tree's network namespace: a socket belongs to
+ * the one it was made in, whatever binds or connects it later.
+ */
+static int inet_socket(const struct oc_rst_ctx *ctx, const InetSkEntry *ie, const char *what, int *ret)
+{
+	int netns = oc_inet_rst_netns(ctx), own = -1;
+
+	if (netns < 0 && ctx->ns && (ctx->ns->clone_flags & CLONE_NEWNET))
+		return oc_error(-EOPNOTSUPP,
+				"%s: the tree's network namespace is made anew, and inet sockets cannot be "
+				"restored into a new one yet: give it (--join-ns net:PATH)",
+				what);
+	if (netns >= 0) {
+		own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (own < 0 || setns(netns, CLONE_NEWNET) < 0) {
+			int r = oc_error_errno(-errno, "%s: cannot enter the tree's network namespace", what);
+			if (own >= 0)
+				close(own);
+			return r;
+		}
+	}
+	*ret = socket(ie->family, ie->type | SOCK_CLOEXEC, ie->proto);
+	int err = errno;
+	if (own >= 0) {
+		/* Staying in the tree's namespace would be worse than failing. */
+		if (setns(own, CLONE_NEWNET) < 0)
+			abort();
+		close(own);
+	}
+	return *ret < 0 ? oc_error_errno(-err, "%s: socket", what) : 0;
+}
+
 static int inet_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
 	const InetSkEntry *ie = fe->isk;
@@ -385,15 +443,14 @@ static int inet_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	_cleanup_close_ int sk = -1;
 	int r;
 
-	(void)files;
 	r = oc_inet_check_entry(ie, fe->id);
 	if (r < 0)
 		return r;
 	snprintf(what, sizeof(what), "%s socket %s (file %u)", ie->proto == IPPROTO_TCP ? "TCP" : "UDP",
 		 oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)), fe->id);
-	sk = socket(ie->family, ie->type | SOCK_CLOEXEC, ie->proto);
-	if (sk < 0)
-		return oc_error_errno(-errno, "%s: socket", what);
+	r = inet_socket(files->ctx, ie, what, &sk);
+	if (r < 0)
+		return r;
 	if (ie->proto == IPPROTO_TCP && oc_tcp_is_connection(ie->state))
 		r = restore_connection(files, sk, ie, what);
 	else

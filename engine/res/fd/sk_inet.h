@@ -26,6 +26,12 @@ socklen_t oc_inet_sockaddr(uint32_t family, const uint32_t *words, size_t n, uin
 /* "127.0.0.1:80" or "[::1]:80", for messages. */
 const char *oc_inet_endpoint(const uint32_t *words, size_t n, uint32_t port, char *buf, size_t size);
 
+struct oc_rst_ctx;
+
+/* Restore: the network namespace the tree's sockets are made in (an fd:
+ * the joined or external one), or -1: ocicr's. */
+int oc_inet_rst_netns(const struct oc_rst_ctx *ctx);
+
 /* Can restore make this socket (file @id)?  0, or an error naming why. */
 int oc_inet_check_entry(const InetSkEntry *ie, uint32_t id);
 

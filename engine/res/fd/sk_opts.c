@@ -5,6 +5,7 @@
  * restore sets only those that are on, since a new socket has them off.
  */
 #include <errno.h>
+#include <linux/filter.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -101,6 +102,39 @@ static int dump_extras(struct oc_arena *a, int sk, SkOptsEntry *o)
 	return 0;
 }
 
+/* A classic BPF filter (SO_ATTACH_FILTER), one instruction a word as in
+ * CRIU's images.  SO_GET_FILTER counts instructions, not bytes. */
+static int dump_filter(struct oc_arena *a, int sk, SkOptsEntry *o)
+{
+	struct sock_filter *insns;
+	socklen_t n = 0;
+
+	_Static_assert(sizeof(*insns) == sizeof(*o->so_filter), "a filter instruction is one word");
+	if (getsockopt(sk, SOL_SOCKET, SO_GET_FILTER, NULL, &n) < 0 || n == 0)
+		return 0;
+	insns = oc_arena_alloc(a, n * sizeof(*insns));
+	if (!insns)
+		return -ENOMEM;
+	if (getsockopt(sk, SOL_SOCKET, SO_GET_FILTER, insns, &n) < 0)
+		return oc_error_errno(-errno, "SO_GET_FILTER");
+	o->n_so_filter = n;
+	o->so_filter = (uint64_t *)insns;
+	return 0;
+}
+
+static int restore_filter(int sk, const SkOptsEntry *o)
+{
+	struct sock_fprog prog = { .len = o->n_so_filter, .filter = (struct sock_filter *)o->so_filter };
+
+	if (!o->n_so_filter)
+		return 0;
+	if (o->n_so_filter > BPF_MAXINSNS)
+		return oc_error(-EINVAL, "a socket filter of %zu instructions", o->n_so_filter);
+	if (setsockopt(sk, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0)
+		return oc_error_errno(-errno, "SO_ATTACH_FILTER (%zu instructions)", o->n_so_filter);
+	return 0;
+}
+
 int oc_sk_dump_opts(struct oc_arena *a, int sk, bool passcred, SkOptsEntry **ret)
 {
 	SkOptsEntry *o = OC_ARENA_MSG(a, SkOptsEntry, SK_OPTS_ENTRY__INIT);
@@ -127,6 +161,8 @@ int oc_sk_dump_opts(struct oc_arena *a, int sk, bool passcred, SkOptsEntry **ret
 			*(uint32_t *)(base + opt_fields[i].val) = v;
 	}
 	r = dump_extras(a, sk, o);
+	if (r >= 0)
+		r = dump_filter(a, sk, o);
 	if (r < 0)
 		return r;
 	*ret = o;
@@ -182,6 +218,8 @@ int oc_sk_restore_opts(int sk, const SkOptsEntry *o, const char *what)
 	r = restore_bufs(sk, o);
 	if (r == 0)
 		r = restore_extras(sk, o);
+	if (r == 0)
+		r = restore_filter(sk, o);
 	if (r < 0)
 		return oc_error_wrap(r, "%s", what);
 	for (size_t i = 0; i < ARRAY_SIZE(opt_fields); i++) {

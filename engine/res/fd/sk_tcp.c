@@ -24,6 +24,7 @@
 #include "res/fd/sk_inet.h"
 #include "res/fd/sk_tcp.h"
 #include "res/net/netlock.h"
+#include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -134,7 +135,7 @@ static void state_free(struct oc_tcp_state *st, bool off, bool keep_lock)
 	free(st);
 }
 
-static int state_get(struct oc_tcp_state **slot, enum oc_net_lock method, const char *run_id)
+static int state_get(struct oc_tcp_state **slot, enum oc_net_lock method, const char *run_id, int netns)
 {
 	struct oc_tcp_state *st;
 	int r;
@@ -144,7 +145,7 @@ static int state_get(struct oc_tcp_state **slot, enum oc_net_lock method, const 
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	r = oc_netlock_new(method, run_id, &st->lock);
+	r = oc_netlock_new(method, run_id, netns, &st->lock);
 	if (r < 0) {
 		free(st);
 		return r;
@@ -154,6 +155,25 @@ static int state_get(struct oc_tcp_state **slot, enum oc_net_lock method, const 
 }
 
 /* ---- dump -------------------------------------------------------------- */
+
+/* The dump's lock, in the root's network namespace when it is not ours. */
+static int dump_state_get(struct oc_dump_ctx *ctx)
+{
+	const struct oc_dump_task *root = &ctx->tasks[0];
+	_cleanup_close_ int netns = -1;
+	char path[64];
+
+	if (ctx->tcp)
+		return 0;
+	if (root->ids && root->ids->has_net_ns_id && root->ids->net_ns_id != ctx->own_ns_ids[OC_NS_NET]) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", root->pid);
+		netns = open(path, O_RDONLY | O_CLOEXEC);
+		if (netns < 0)
+			return oc_error_errno(-errno, "cannot open %s", path);
+		pr_info("network lock: in the network namespace of task %d", root->pid);
+	}
+	return state_get(&ctx->tcp, ctx->opts->network_lock, ctx->run_id, netns);
+}
 
 /* The bytes of one queue, peeked in repair mode; *@seq its next number. */
 static int peek_queue(int sk, int queue, uint32_t len, uint32_t *seq, uint8_t **ret)
@@ -255,7 +275,7 @@ int oc_tcp_dump_conn(struct oc_dump_ctx *ctx, int sk, const InetSkEntry *ie)
 	if (ie->state != TCP_ESTABLISHED)
 		return oc_error(-EOPNOTSUPP, "TCP connection %s is %s: only established connections can be dumped yet",
 				name, oc_tcp_state_name(ie->state));
-	r = state_get(&ctx->tcp, ctx->opts->network_lock, ctx->run_id);
+	r = dump_state_get(ctx);
 	if (r >= 0)
 		r = oc_netlock_add(ctx->tcp->lock, ie->family, ie->src_addr, ie->src_port, ie->dst_addr, ie->dst_port);
 	/* Kept before repair goes on, so that whatever happens next it
@@ -481,8 +501,9 @@ int oc_tcp_restore_adopt_lock(struct oc_rst_ctx *ctx)
 
 	if (ctx->tcp)
 		return 0;
+	/* In the namespace the sockets are made in (sk_inet.c). */
 	r = state_get(&ctx->tcp, oc_netlock_from_image(inv->has_network_lock_method, inv->network_lock_method),
-		      inv->dump_criu_run_id ? inv->dump_criu_run_id : "");
+		      inv->dump_criu_run_id ? inv->dump_criu_run_id : "", oc_inet_rst_netns(ctx));
 	return r < 0 ? r : oc_netlock_adopt(ctx->tcp->lock);
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -26,14 +27,13 @@
 /* What CRIU's own tools mark their packets with: they pass the lock. */
 #define LOCK_MARK    "0xc114"
 #define OWNER_PREFIX "ocicr-owner-"
-#define KEPT_PREFIX  "ocicr-kept-"
 
 struct oc_netlock {
 	enum oc_net_lock method;
-	char run_id[24]; /* the dump's run id, as far as CRIU's names keep it */
 	char table[32];	 /* nftables: "inet CRIU-<run id>" */
 	char owner[64];	 /* OWNER_PREFIX "PID-START" */
 	bool made, kept; /* nftables: the table is ours to remove */
+	int netns;	 /* the tree's network namespace, or -1: ocicr's */
 	struct nft_ctx *nft;
 	/* iptables: the rules we inserted, as "-I CHAIN ..." argument strings */
 	struct iptables_rule {
@@ -74,6 +74,41 @@ static bool owner_gone(const char *mark)
 		return false;
 	return start_time_of(pid) != start;
 }
+
+/*
+ * The lock lives in the tree's network namespace: nftables' netlink
+ * socket and iptables' process are made there.  Enter it (*@own keeps
+ * ours, -1 if there is nothing to enter).
+ */
+static int netns_enter(int netns, int *own)
+{
+	*own = -1;
+	if (netns < 0)
+		return 0;
+	*own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*own < 0)
+		return oc_error_errno(-errno, "cannot open our network namespace");
+	if (setns(netns, CLONE_NEWNET) < 0) {
+		int r = oc_error_errno(-errno, "cannot enter the tree's network namespace for its lock");
+		close(*own);
+		*own = -1;
+		return r;
+	}
+	return 0;
+}
+
+static void netns_leave(int *own)
+{
+	if (*own < 0)
+		return;
+	/* Staying in the tree's namespace would be worse than failing. */
+	if (setns(*own, CLONE_NEWNET) < 0)
+		abort();
+	close(*own);
+	*own = -1;
+}
+
+#define _cleanup_netns_ __attribute__((cleanup(netns_leave)))
 
 /* ---- nftables ---------------------------------------------------------- */
 
@@ -186,7 +221,9 @@ static int nft_clean_stale(struct nft_ctx *nft)
 /* ---- iptables ---------------------------------------------------------- */
 
 /* Run @argv; its stdout (if @out) into a malloc'ed string. */
-static int run_cmd(char *const argv[], char **out)
+/* @argv's output in *@out (NULL: dropped); a failure is an error unless
+ * @quiet (a command that may fail, in a cleanup that keeps its error). */
+static int run_cmd(char *const argv[], char **out, bool quiet)
 {
 	posix_spawn_file_actions_t fa;
 	_cleanup_close_ int rd = -1;
@@ -226,8 +263,9 @@ static int run_cmd(char *const argv[], char **out)
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		;
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		r = oc_error(-EIO, "%s %s failed: %.*s", argv[0], argv[1], buf ? (int)strcspn(buf, "\n") : 0,
-			     buf ? buf : "");
+		r = quiet ? -EIO
+			  : oc_error(-EIO, "%s %s failed: %.*s", argv[0], argv[1], buf ? (int)strcspn(buf, "\n") : 0,
+				     buf ? buf : "");
 		free(buf);
 		return r;
 	}
@@ -239,7 +277,7 @@ static int run_cmd(char *const argv[], char **out)
 }
 
 /* iptables (or ip6tables) -w followed by @args split at spaces. */
-static int iptables(bool v6, const char *args, char **out)
+static int iptables_run(bool v6, const char *args, char **out, bool quiet)
 {
 	char copy[512], *argv[48];
 	size_t n = 0;
@@ -251,7 +289,18 @@ static int iptables(bool v6, const char *args, char **out)
 		argv[n++] = tok;
 	argv[n] = NULL;
 	pr_debug("%s %s", argv[0], args);
-	return run_cmd(argv, out);
+	return run_cmd(argv, out, quiet);
+}
+
+static int iptables(bool v6, const char *args, char **out)
+{
+	return iptables_run(v6, args, out, false);
+}
+
+/* @op ("-I", "-D") and @rule as CRIU writes it: without our comment. */
+static void ipt_plain(const struct iptables_rule *rule, const char *op, char *cmd, size_t size)
+{
+	snprintf(cmd, size, "%s %.*s-j DROP", op, (int)(strstr(rule->args, "-m comment") - rule->args), rule->args);
 }
 
 static int ipt_insert(struct oc_netlock *nl, bool v6, const char *chain, const char *from, uint32_t fport,
@@ -329,7 +378,7 @@ enum oc_net_lock oc_netlock_from_image(bool has, uint32_t v)
 	return v == 1 ? OC_NET_LOCK_NFTABLES : OC_NET_LOCK_SKIP;
 }
 
-int oc_netlock_clean_stale(enum oc_net_lock method)
+static int clean_stale_here(enum oc_net_lock method)
 {
 	if (method == OC_NET_LOCK_IPTABLES)
 		return ipt_delete_marked(false, OWNER_PREFIX, true) + ipt_delete_marked(true, OWNER_PREFIX, true);
@@ -343,27 +392,44 @@ int oc_netlock_clean_stale(enum oc_net_lock method)
 	return r;
 }
 
-int oc_netlock_new(enum oc_net_lock method, const char *run_id, struct oc_netlock **ret)
+int oc_netlock_clean_stale(enum oc_net_lock method, int netns)
 {
+	_cleanup_netns_ int own = -1;
+	int r = netns_enter(netns, &own);
+
+	return r < 0 ? r : clean_stale_here(method);
+}
+
+int oc_netlock_new(enum oc_net_lock method, const char *run_id, int netns, struct oc_netlock **ret)
+{
+	_cleanup_netns_ int own = -1;
 	struct oc_netlock *nl = calloc(1, sizeof(*nl));
 	int r;
 
 	if (!nl)
 		return -ENOMEM;
 	nl->method = method;
+	nl->netns = -1;
 	/* CRIU's name keeps 21 characters of the run id. */
 	snprintf(nl->table, sizeof(nl->table), "inet CRIU-%s", run_id);
-	snprintf(nl->run_id, sizeof(nl->run_id), "%s", nl->table + strlen("inet CRIU-"));
 	snprintf(nl->owner, sizeof(nl->owner), OWNER_PREFIX "%d-%" PRIu64, getpid(), start_time_of(getpid()));
-	if (method == OC_NET_LOCK_NFTABLES) {
-		nl->nft = nft_open();
-		if (!nl->nft) {
+	if (netns >= 0 && method != OC_NET_LOCK_SKIP) {
+		nl->netns = fcntl(netns, F_DUPFD_CLOEXEC, 3);
+		if (nl->netns < 0) {
 			free(nl);
-			return oc_error(-ENOMEM, "cannot start libnftables");
+			return oc_error_errno(-errno, "cannot keep the tree's network namespace");
 		}
 	}
-	r = oc_netlock_clean_stale(method);
+	r = netns_enter(nl->netns, &own);
+	if (r >= 0 && method == OC_NET_LOCK_NFTABLES) {
+		nl->nft = nft_open();
+		if (!nl->nft)
+			r = oc_error(-ENOMEM, "cannot start libnftables");
+	}
+	if (r >= 0)
+		r = clean_stale_here(method);
 	if (r < 0) {
+		netns_leave(&own);
 		oc_netlock_free(nl);
 		return r;
 	}
@@ -371,8 +437,8 @@ int oc_netlock_new(enum oc_net_lock method, const char *run_id, struct oc_netloc
 	return 0;
 }
 
-int oc_netlock_add(struct oc_netlock *nl, uint32_t family, const uint32_t *src, uint32_t sport, const uint32_t *dst,
-		   uint32_t dport)
+static int lock_add_here(struct oc_netlock *nl, uint32_t family, const uint32_t *src, uint32_t sport,
+			 const uint32_t *dst, uint32_t dport)
 {
 	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 	int r;
@@ -402,7 +468,7 @@ int oc_netlock_add(struct oc_netlock *nl, uint32_t family, const uint32_t *src, 
 	return 0;
 }
 
-int oc_netlock_adopt(struct oc_netlock *nl)
+static int lock_adopt_here(struct oc_netlock *nl)
 {
 	char probe[64];
 
@@ -415,25 +481,20 @@ int oc_netlock_adopt(struct oc_netlock *nl)
 	return nft_run(nl->nft, "add chain %s %s", nl->table, nl->owner);
 }
 
-int oc_netlock_keep(struct oc_netlock *nl)
+static int lock_keep_here(struct oc_netlock *nl)
 {
-	char kept[64];
-
 	if (!nl || nl->method == OC_NET_LOCK_SKIP)
 		return 0;
 	nl->kept = true;
 	if (nl->method == OC_NET_LOCK_NFTABLES)
 		return nl->made ? nft_run(nl->nft, "delete chain %s %s", nl->table, nl->owner) : 0;
-	/* The same rules under the dump's name first, then ours go: the
-	 * connections are never open between. */
-	snprintf(kept, sizeof(kept), KEPT_PREFIX "%s", nl->run_id);
-	size_t n = nl->n_rules;
-	for (size_t i = 0; i < n; i++) {
-		struct iptables_rule *rule = &nl->rules[i];
+	/* The same rules as CRIU's first (its restore deletes exactly
+	 * those, and so does ours), then ours go: the connections are never
+	 * open between. */
+	for (size_t i = 0; i < nl->n_rules; i++) {
 		char cmd[300];
-		snprintf(cmd, sizeof(cmd), "-I %.*s", (int)(strstr(rule->args, "-m comment") - rule->args), rule->args);
-		snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "-m comment --comment %s -j DROP", kept);
-		int r = iptables(rule->v6, cmd, NULL);
+		ipt_plain(&nl->rules[i], "-I", cmd, sizeof(cmd));
+		int r = iptables(nl->rules[i].v6, cmd, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -442,10 +503,8 @@ int oc_netlock_keep(struct oc_netlock *nl)
 	return 0;
 }
 
-void oc_netlock_free(struct oc_netlock *nl)
+static void lock_free_here(struct oc_netlock *nl)
 {
-	char kept[64];
-
 	if (!nl)
 		return;
 	if (nl->method == OC_NET_LOCK_NFTABLES && nl->made && !nl->kept) {
@@ -455,14 +514,61 @@ void oc_netlock_free(struct oc_netlock *nl)
 			pr_info("network lock: table %s removed", nl->table);
 	}
 	if (nl->method == OC_NET_LOCK_IPTABLES && !nl->kept) {
-		snprintf(kept, sizeof(kept), KEPT_PREFIX "%s", nl->run_id);
-		for (int v6 = 0; v6 < 2; v6++) {
+		for (int v6 = 0; v6 < 2; v6++)
 			ipt_delete_marked(v6, nl->owner, false);
-			ipt_delete_marked(v6, kept, false);
+		/* The dump's, ocicr's or CRIU's, if there: each connection's
+		 * rules were inserted once, so once deleted. */
+		for (size_t i = 0; i < nl->n_rules; i++) {
+			char cmd[300];
+			ipt_plain(&nl->rules[i], "-D", cmd, sizeof(cmd));
+			iptables_run(nl->rules[i].v6, cmd, NULL, true);
 		}
 	}
 	if (nl->nft)
 		nft_ctx_free(nl->nft);
 	free(nl->rules);
 	free(nl);
+}
+
+int oc_netlock_add(struct oc_netlock *nl, uint32_t family, const uint32_t *src, uint32_t sport, const uint32_t *dst,
+		   uint32_t dport)
+{
+	_cleanup_netns_ int own = -1;
+	int r = nl ? netns_enter(nl->netns, &own) : 0;
+
+	return r < 0 ? r : lock_add_here(nl, family, src, sport, dst, dport);
+}
+
+int oc_netlock_adopt(struct oc_netlock *nl)
+{
+	_cleanup_netns_ int own = -1;
+	int r = nl ? netns_enter(nl->netns, &own) : 0;
+
+	return r < 0 ? r : lock_adopt_here(nl);
+}
+
+int oc_netlock_keep(struct oc_netlock *nl)
+{
+	_cleanup_netns_ int own = -1;
+	int r = nl ? netns_enter(nl->netns, &own) : 0;
+
+	return r < 0 ? r : lock_keep_here(nl);
+}
+
+void oc_netlock_free(struct oc_netlock *nl)
+{
+	_cleanup_netns_ int own = -1;
+	int netns;
+
+	if (!nl)
+		return;
+	netns = nl->netns;
+	if (netns_enter(netns, &own) < 0) {
+		pr_warn("the network lock in the tree's namespace stays: %s", oc_error_message());
+		nl->kept = true;
+	}
+	lock_free_here(nl);
+	netns_leave(&own);
+	if (netns >= 0)
+		close(netns);
 }

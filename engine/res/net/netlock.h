@@ -10,7 +10,8 @@
  * A lock in use carries its owner (an nftables chain "ocicr-owner-PID-START"
  * or the rules' comment), so a later run that finds one whose ocicr is
  * gone removes it, naming it.  A dump that killed its tree hands its lock
- * over (the owner mark goes): it stays until the restore removes it.
+ * over (the owner mark goes; iptables rules then are exactly CRIU's): it
+ * stays until the restore, ocicr's or CRIU's, removes it.
  */
 #ifndef OCICR_RES_NET_NETLOCK_H
 #define OCICR_RES_NET_NETLOCK_H
@@ -25,9 +26,11 @@ struct oc_netlock;
 /*
  * A lock of @method named after @run_id (the dump's), empty until the
  * first connection; stale locks of dead ocicr runs are removed first.
+ * It lives in network namespace @netns (an fd, kept; -1: ocicr's own), as
+ * CRIU's lock of a container lives in the container's.
  * OC_NET_LOCK_SKIP gives a lock that does nothing.
  */
-int oc_netlock_new(enum oc_net_lock method, const char *run_id, struct oc_netlock **ret);
+int oc_netlock_new(enum oc_net_lock method, const char *run_id, int netns, struct oc_netlock **ret);
 
 /* Lock one connection (addresses as the image's words: 1 or 4). */
 int oc_netlock_add(struct oc_netlock *nl, uint32_t family, const uint32_t *src, uint32_t sport, const uint32_t *dst,
@@ -43,8 +46,9 @@ int oc_netlock_keep(struct oc_netlock *nl);
 /* Remove the lock (unless kept) and free @nl; NULL is fine. */
 void oc_netlock_free(struct oc_netlock *nl);
 
-/* Remove the locks of ocicr runs that are gone; the count, or -errno. */
-int oc_netlock_clean_stale(enum oc_net_lock method);
+/* Remove the locks of ocicr runs that are gone from network namespace
+ * @netns (-1: ocicr's); the count, or -errno. */
+int oc_netlock_clean_stale(enum oc_net_lock method, int netns);
 
 /* The inventory's network_lock_method for @method, and back. */
 uint32_t oc_netlock_to_image(enum oc_net_lock method);

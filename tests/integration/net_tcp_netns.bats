@@ -1,0 +1,145 @@
+#!/usr/bin/env bats
+# A tree with a network namespace of its own, as a container has: ocicr
+# runs in the host's, the tree's namespace is external at dump (as runc
+# names it) and given back at restore.  Its connections' lock lives in the
+# tree's namespace, as CRIU's lock of a container does, and is always
+# removed from there.
+
+load helpers
+load helpers_fdsock
+load helpers_net
+
+setup() {
+	requires root ip nft nsenter
+	[ -x "$OCICR" ] || skip "build ocicr first (make)"
+	[ -x "$WORKLOADS/tcp_stream" ] || skip "build the workloads first (make check)"
+	DIR=$BATS_TEST_TMPDIR
+	WL_PID=
+	NS=ocicr-tcpns-$$-$BATS_TEST_NUMBER
+	FDSOCK_NETNS=$NS-a
+	host_add "$FDSOCK_NETNS"
+	host_add "$NS-c"
+	link_hosts "$FDSOCK_NETNS" "$NS-c" "10.83.0.1" "10.83.0.2"
+	EXT="net[$(stat -Lc %i "/run/netns/$FDSOCK_NETNS")]:extnet"
+}
+
+teardown() {
+	peers_kill
+	fdsock_cleanup
+	for p in a c; do
+		ip netns del "$NS-$p" 2>/dev/null || true
+	done
+}
+
+# ocicr runs in the host's namespaces, not the tree's.
+ocicr() {
+	"$OCICR" "$@"
+}
+
+# A server in A with two connections from a client in C.
+start_pair() {
+	peer_start peer "$NS-c" TCP_ROLE=client TCP_ADDR=10.83.0.1 TCP_CONNS=2 "$@"
+	fdsock_start tcp_stream TCP_ROLE=server TCP_ADDR=10.83.0.1 TCP_CONNS=2 "$@"
+	peer_wait_ready peer
+}
+
+# The lock is in A, none in ours.
+lock_in_tree_ns() {
+	run ip netns exec "$FDSOCK_NETNS" nft list tables
+	assert_output --partial "CRIU-"
+	run nft list tables
+	refute_output --partial "CRIU-"
+}
+
+@test "a tree in a namespace of its own: the lock is in that namespace, the sockets come back there (--join-ns and --inherit-fd), the connections go on" {
+	start_pair
+	fdsock_dump --tcp-established --external "$EXT"
+	lock_in_tree_ns
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --join-ns "net:/run/netns/$FDSOCK_NETNS"
+	assert_success
+	no_lock_in "$FDSOCK_NETNS"
+	[ "$(readlink "/proc/$WL_PID/ns/net")" = "$(nsenter --net="/run/netns/$FDSOCK_NETNS" readlink /proc/self/ns/net)" ] ||
+		fail "the restored tree is not in its namespace"
+
+	# Again, with the namespace handed over as runc does.
+	fdsock_dump --tcp-established --external "$EXT"
+	lock_in_tree_ns
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --inherit-fd "fd[7]:extnet" \
+		7<"/run/netns/$FDSOCK_NETNS"
+	assert_success
+	no_lock_in "$FDSOCK_NETNS"
+	tcp_expect_pass
+	peer_expect_pass peer
+}
+
+@test "in the tree's namespace: a failed dump and a failed restore leave no lock; a killed dump's lock is removed by the next run, naming it" {
+	start_pair
+	# Failed: the namespace is not named external.
+	run ocicr dump -t "$WL_PID" -D "$DIR/bad" -o - --tcp-established
+	assert_failure
+	assert_output --partial "--external net["
+	no_lock_in "$FDSOCK_NETNS"
+	run nft list tables
+	refute_output --partial "CRIU-"
+
+	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-dump ] && kill -9 $PPID\nexit 0\n' >"$DIR/kill.sh"
+	chmod +x "$DIR/kill.sh"
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o - --tcp-established --external "$EXT" --action-script "$DIR/kill.sh"
+	assert_failure
+	lock_in_tree_ns
+	# Its connections stay in repair mode: a new pair, on another port.
+	peers_kill
+	fdsock_cleanup
+	start_pair TCP_PORT=47403
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o - --tcp-established --external "$EXT"
+	assert_success
+	assert_output --regexp "removed a stale network lock: nftables table inet CRIU-[0-9a-f-]+, left by ocicr [0-9]+"
+	fdsock_wait_gone
+
+	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-restore ] && exit 1\nexit 0\n' >"$DIR/fail.sh"
+	chmod +x "$DIR/fail.sh"
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --join-ns "net:/run/netns/$FDSOCK_NETNS" \
+		--action-script "$DIR/fail.sh"
+	assert_failure
+	no_lock_in "$FDSOCK_NETNS"
+	run nft list tables
+	refute_output --partial "CRIU-"
+	# Nothing of the tree is left (its peer's connections are lost: with
+	# the lock gone, A answers them with resets).
+	fdsock_wait_gone
+}
+
+@test "in the tree's namespace: a killed restore's lock is removed there by the next restore, naming it, and the connections go on" {
+	start_pair
+	fdsock_dump --tcp-established --external "$EXT"
+	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-restore ] && kill -9 $PPID\nexit 0\n' >"$DIR/kill.sh"
+	chmod +x "$DIR/kill.sh"
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --join-ns "net:/run/netns/$FDSOCK_NETNS" \
+		--action-script "$DIR/kill.sh"
+	assert_failure
+	fdsock_wait_gone
+	lock_in_tree_ns
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --join-ns "net:/run/netns/$FDSOCK_NETNS"
+	assert_success
+	assert_output --regexp "removed a stale network lock: nftables table inet CRIU-[0-9a-f-]+, left by ocicr [0-9]+"
+	no_lock_in "$FDSOCK_NETNS"
+	run nft list tables
+	refute_output --partial "CRIU-"
+	tcp_expect_pass
+	peer_expect_pass peer
+}
+
+@test "--network-lock iptables in the tree's namespace: rules there between dump and restore, none in ours, none after" {
+	command -v iptables >/dev/null || skip "needs iptables"
+	start_pair
+	fdsock_dump --tcp-established --external "$EXT" --network-lock iptables
+	ipt_lock_is_criu "$FDSOCK_NETNS" 47400
+	run iptables-save
+	refute_output --partial "ocicr-"
+	refute_output --partial "10.83.0.1/32"
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --join-ns "net:/run/netns/$FDSOCK_NETNS"
+	assert_success
+	no_lock_in "$FDSOCK_NETNS"
+	tcp_expect_pass
+	peer_expect_pass peer
+}
