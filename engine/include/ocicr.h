@@ -83,6 +83,78 @@ OC_API int oc_image_encode(FILE *in, const char *path);
 /* Print a human summary of an image directory. */
 OC_API int oc_image_show(const char *dir, FILE *out);
 
+/* ---- JSON ------------------------------------------------------------ */
+
+/*
+ * The one JSON reader and writer (yajl underneath, which no other part of
+ * ocicr calls).  A parsed document is a tree of struct oc_json nodes owned
+ * by its root; the accessors take NULL or a node of another type and then
+ * answer "absent" (NULL, false, 0 or the default).
+ */
+struct oc_json;
+
+/* Parse the JSON file @path (at most @max_size bytes, arrays and objects
+ * nested at most @max_depth deep).  A missing file gives -ENOENT, bad JSON
+ * -EINVAL, each with a message naming the file. */
+OC_API int oc_json_parse_file(const char *path, size_t max_size, unsigned max_depth, struct oc_json **ret_doc);
+/* The same for NUL-terminated @text; @what names it in messages. */
+OC_API int oc_json_parse_text(const char *text, const char *what, unsigned max_depth, struct oc_json **ret_doc);
+OC_API void oc_json_free(struct oc_json *doc);
+
+/* Member @key of an object (the last one if repeated), or NULL. */
+OC_API const struct oc_json *oc_json_get(const struct oc_json *obj, const char *key);
+/* oc_json_get() along a NULL-terminated path of keys. */
+OC_API const struct oc_json *oc_json_path(const struct oc_json *obj, ...) __attribute__((sentinel));
+/* The string of a string node (NUL-terminated), or NULL. */
+OC_API const char *oc_json_str(const struct oc_json *n);
+OC_API const char *oc_json_get_str(const struct oc_json *obj, const char *key);
+OC_API bool oc_json_is_true(const struct oc_json *n);
+OC_API bool oc_json_is_number(const struct oc_json *n);
+/* An integer that fits in 64 bits, or @dflt (not a number, a fraction). */
+OC_API int64_t oc_json_integer(const struct oc_json *n, int64_t dflt);
+OC_API bool oc_json_is_array(const struct oc_json *n);
+OC_API bool oc_json_is_object(const struct oc_json *n);
+/* Elements of an array or members of an object (0 for anything else). */
+OC_API size_t oc_json_len(const struct oc_json *n);
+/* Element @i of an array, or the value of member @i of an object. */
+OC_API const struct oc_json *oc_json_at(const struct oc_json *n, size_t i);
+OC_API const char *oc_json_key_at(const struct oc_json *n, size_t i);
+
+/*
+ * A writer to @out in yajl's layout: compact, or indented by two spaces
+ * with OC_JSON_PRETTY; strings as UTF-8, bytes that are not UTF-8 as
+ * U+FFFD.  Each call returns the first error the writer met (0 if none),
+ * so a caller may check only oc_json_writer_finish(), which ends the
+ * document with a newline and flushes @out.
+ */
+struct oc_json_writer;
+OC_API int oc_json_writer_new_file(FILE *out, unsigned flags, struct oc_json_writer **ret_w);
+OC_API int oc_json_writer_finish(struct oc_json_writer *w);
+OC_API void oc_json_writer_free(struct oc_json_writer *w);
+/* A whole document as text: @fill writes it with @arg; *ret_text gets it,
+ * NUL-terminated, without the final newline. */
+OC_API int oc_json_text(unsigned flags, void (*fill)(struct oc_json_writer *w, const void *arg), const void *arg,
+			char **ret_text);
+
+OC_API int oc_json_map_open(struct oc_json_writer *w);
+OC_API int oc_json_map_close(struct oc_json_writer *w);
+OC_API int oc_json_array_open(struct oc_json_writer *w);
+OC_API int oc_json_array_close(struct oc_json_writer *w);
+OC_API int oc_json_key(struct oc_json_writer *w, const char *key);
+OC_API int oc_json_string(struct oc_json_writer *w, const void *s, size_t len);
+/* NULL writes null. */
+OC_API int oc_json_cstring(struct oc_json_writer *w, const char *s);
+OC_API int oc_json_uint(struct oc_json_writer *w, uint64_t v);
+OC_API int oc_json_int(struct oc_json_writer *w, int64_t v);
+OC_API int oc_json_bool(struct oc_json_writer *w, bool v);
+OC_API int oc_json_null(struct oc_json_writer *w);
+/* A parsed node and everything under it. */
+OC_API int oc_json_write_node(struct oc_json_writer *w, const struct oc_json *n);
+
+/* @s[0..len) with invalid UTF-8 replaced by U+FFFD, NUL-terminated (NULs
+ * inside kept); *ret_len gets its length.  NULL on ENOMEM. */
+OC_API char *oc_utf8_clean(const char *s, size_t len, size_t *ret_len);
+
 /* ---- statistics ------------------------------------------------------- */
 
 /* What CRIU's stats-dump.img and stats-restore.img hold (times in us). */
