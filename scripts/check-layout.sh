@@ -12,10 +12,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Folders whose internals oci/ may still include, until they move to the
-# public API (say why in docs/architecture.md).
-OCI_EXCEPTIONS=${OCI_EXCEPTIONS-oci/inspect/}
-
 status=0
 edges=$(mktemp)
 trap 'rm -f "$edges"' EXIT
@@ -66,11 +62,6 @@ if [ -n "$long" ]; then
 fi
 
 for f in $(git ls-files 'oci/*.[ch]' 'bundle/*.[ch]' 'hooks/*.[ch]'); do
-	excepted=false
-	for e in $OCI_EXCEPTIONS; do
-		case $f in "$e"*) excepted=true ;; esac
-	done
-	$excepted && continue
 	dir=$(dirname "$f")
 	sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f" |
 	while read -r inc; do
