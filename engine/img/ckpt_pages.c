@@ -26,7 +26,7 @@ static uint64_t entry_pages(const PagemapEntry *pe)
 }
 
 int oc_pagemap_build(PagemapEntry *const *entries, size_t n, const char *what, struct oc_pm_run **ret_runs,
-		      size_t *ret_n, uint64_t *ret_present)
+		     size_t *ret_n, uint64_t *ret_present)
 {
 	_cleanup_free_ struct oc_pm_run *runs = NULL;
 	uint64_t off = 0, prev_end = 0;
@@ -174,4 +174,3 @@ int oc_split_nul(const char *buf, size_t len, char ***ret_v, size_t *ret_n)
 	*ret_n = k;
 	return 0;
 }
-
