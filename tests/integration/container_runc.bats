@@ -38,23 +38,10 @@ make_bundle() {
 	cp /bin/busybox "$ROOTFS/bin/busybox"
 	for c in sh ls cat mount ps; do ln -sf busybox "$ROOTFS/bin/$c"; done
 	cp "$WORKLOADS/mntns" "$ROOTFS/mntns"
-	(cd "$BUNDLE" && runc spec)
 	ip netns add "$NETNS"
 	ip -n "$NETNS" link set lo up
-	python3 - "$BUNDLE/config.json" "$WL_DIR" "/run/netns/$NETNS" "$HOSTNAME" <<-'EOF'
-		import json, sys
-		path, wl, netns, host = sys.argv[1:]
-		c = json.load(open(path))
-		c["process"]["terminal"] = False
-		c["process"]["args"] = ["/mntns", "/wl/ready", "/wl/result"]
-		c["process"]["env"].append("MNTNS_MODE=runc")
-		c["hostname"] = host
-		c["mounts"].append({"destination": "/wl", "type": "bind", "source": wl, "options": ["rbind", "rw"]})
-		for ns in c["linux"]["namespaces"]:
-		    if ns["type"] == "network":
-		        ns["path"] = netns
-		json.dump(c, open(path, "w"), indent=1)
-	EOF
+	"$REPO/scripts/runc-bundle-config" "$BUNDLE" --args "/mntns /wl/ready /wl/result" \
+		--env MNTNS_MODE=runc --hostname "$HOSTNAME" --bind "/wl=$WL_DIR" --netns "/run/netns/$NETNS"
 }
 
 # What runc sends CRIU at dump (one argument a line): the root, every bind mount and cgroup v1
