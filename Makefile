@@ -32,7 +32,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN       := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS     ?= -O2 -g
-CFLAGS     += -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' $(WARN) \
+# -fms-extensions: a struct embedded without a name (restore's task embeds
+# the loaded one, engine/res/restore.h).
+CFLAGS     += -std=gnu11 -fms-extensions -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' $(WARN) \
               -fvisibility=hidden -fPIC -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lpthread
 
@@ -274,7 +276,7 @@ bench: all $(B)/bench/heartbeat $(B)/bench/ocbench
 
 # libFuzzer build of the image parser, with ASan and UBSan.
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -fms-extensions -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c tests/fuzz/fuzz.h $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
 		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o | $(PB_H)

@@ -4,6 +4,7 @@
  * fail here, before anything on the system changes.
  */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -61,19 +62,9 @@ static int check_pages(struct oc_rst_ctx *ctx, struct oc_rst_task *t)
 /* Take task @it of the loaded set, and refuse what restore cannot do. */
 static int load_task(struct oc_rst_ctx *ctx, struct oc_rst_task *t, const struct oc_imgset_task *it)
 {
-	t->pstree = it->pstree;
-	t->pid = it->pid;
-	t->zombie = it->zombie;
-	t->cores = it->cores;
-	t->n_cores = it->n_cores;
-	t->ids = it->ids;
-	t->mm = it->mm;
-	t->fs = it->fs;
-	t->fds = it->fds;
-	t->n_fds = it->n_fds;
-	t->pagemap = it->pagemap;
-	t->n_pagemap = it->n_pagemap;
-	t->pages_id = it->pages_id;
+	_Static_assert(offsetof(struct oc_rst_task, pstree) == offsetof(struct oc_imgset_task, pstree),
+		       "the loaded task is the restore task's first member");
+	*(struct oc_imgset_task *)t = *it;
 
 	for (size_t i = 0; i < t->n_cores; i++) {
 		pid_t tid = t->zombie ? t->pid : (pid_t)t->pstree->threads[i];
