@@ -37,6 +37,10 @@
  * embedded without a name so its fields read as the restore task's own
  * (t->mm); then what restoring it needs.
  */
+/* Images of the whole tree one kind may declare it reads (res/kind.h,
+ * res/fd/files.h). */
+#define OC_KIND_MAX_IMAGES 2
+
 struct oc_rst_task {
 	struct oc_imgset_task;	     /* first: restore/load.c copies it in whole */
 	const SeccompEntry *seccomp; /* the tree's filters (seccomp.img), NULL if none */

@@ -12,6 +12,8 @@
 #include "img/imgset.h"
 #include "restore/restore.h"
 #include "mem/mm.h"
+#include "res/fd/files.h"
+#include "res/kind.h"
 #include "res/ns/ns.h"
 #include "res/task/seccomp.h"
 #include "core/cleanup.h"
@@ -144,9 +146,13 @@ static int load_image(struct oc_rst_ctx *ctx, enum oc_img_kind kind)
 
 const struct oc_rst_image *oc_rst_image(struct oc_rst_ctx *ctx, enum oc_img_kind kind)
 {
-	/* Loaded by oc_restore_load(); a failure here was reported there. */
-	if (load_image(ctx, kind) < 0)
+	/* Loaded by oc_restore_load() for the kinds that declare them; one no
+	 * kind declares is a bug of ocicr, said loudly, and reads as empty. */
+	if (!ctx->images[kind].loaded) {
+		oc_log(OC_LOG_ERROR, "internal error: %s is read at restore, but no resource kind declares it",
+		       oc_img_descs[kind].name);
 		return &empty_image;
+	}
 	return &ctx->images[kind];
 }
 
@@ -189,16 +195,16 @@ int oc_restore_load(struct oc_rst_ctx *ctx)
 	r = oc_rst_seccomp_load(ctx);
 	if (r < 0)
 		return r;
-	/* Every shared image now, so a bad one fails before anything is made. */
-	static const enum oc_img_kind shared_images[] = {
-		OC_IMG_PIPES_DATA, OC_IMG_FIFO_DATA, OC_IMG_MEMFD_INODE, OC_IMG_REMAP_FPATH,
-		OC_IMG_TTY_INFO,   OC_IMG_TTY_DATA,  OC_IMG_SK_QUEUES,	 OC_IMG_FILE_LOCKS,
-	};
-	for (size_t i = 0; i < ARRAY_SIZE(shared_images); i++) {
-		r = load_image(ctx, shared_images[i]);
-		if (r < 0)
-			return r;
-	}
+	/* Every image of the whole tree a kind reads, now, so a bad one fails
+	 * before anything is made. */
+	for (size_t i = 0; i < oc_n_task_kinds; i++)
+		for (size_t j = 0; j < oc_task_kinds[i]->n_images; j++)
+			if ((r = load_image(ctx, oc_task_kinds[i]->images[j])) < 0)
+				return r;
+	for (size_t i = 0; i < oc_n_fd_kinds; i++)
+		for (size_t j = 0; j < oc_fd_kinds[i]->n_images; j++)
+			if ((r = load_image(ctx, oc_fd_kinds[i]->images[j])) < 0)
+				return r;
 
 	ctx->tasks = calloc(ctx->set.n_tasks, sizeof(*ctx->tasks));
 	if (!ctx->tasks)
