@@ -98,7 +98,7 @@ int oc_pagemap_locate(const struct oc_pm_run *runs, size_t n, uint64_t addr, uin
 	return 0;
 }
 
-static int pread_all(int fd, uint64_t off, void *buf, size_t len)
+int oc_pages_pread(int fd, uint64_t off, void *buf, size_t len)
 {
 	size_t got = 0;
 
@@ -129,7 +129,7 @@ ssize_t oc_pagemap_read(const struct oc_pagemap *pm, int pages_fd, uint64_t addr
 		if (oc_pagemap_locate(pm->runs, pm->n_runs, addr + done, &off, &avail) < 0)
 			break;
 		size_t n = MIN((uint64_t)(len - done), avail);
-		int r = pread_all(pages_fd, off, (char *)buf + done, n);
+		int r = oc_pages_pread(pages_fd, off, (char *)buf + done, n);
 		if (r < 0)
 			return r;
 		done += n;

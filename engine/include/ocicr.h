@@ -198,6 +198,9 @@ OC_API const struct oc_pm_run *oc_pagemap_find(const struct oc_pm_run *runs, siz
 OC_API int oc_pagemap_locate(const struct oc_pm_run *runs, size_t n, uint64_t addr, uint64_t *ret_off,
 			     uint64_t *ret_avail);
 
+/* Read exactly @len bytes at offset @off of a pages file; a file that ends
+ * before is truncated (-EIO, with a message). */
+OC_API int oc_pages_pread(int fd, uint64_t off, void *buf, size_t len);
 /*
  * Read up to @len bytes at @addr from pages file @pages_fd; stops at the
  * first byte that was not dumped.  Returns the count read (0: @addr itself

@@ -19,20 +19,7 @@
 
 static int pages_read(void *userdata, uint64_t off, void *buf, size_t len)
 {
-	int fd = *(int *)userdata;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, off + got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return oc_error_errno(-errno, "cannot read the pages image");
-		if (n == 0)
-			return oc_error(-EIO, "the pages image ends before offset %" PRIu64 ": truncated", off + got);
-		got += n;
-	}
-	return 0;
+	return oc_pages_pread(*(int *)userdata, off, buf, len);
 }
 
 /* Printable rendering of memory bytes: anything else becomes '.'. */
