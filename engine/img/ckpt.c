@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
+// SPDX-License-Identifier: LGPL-2.1-or-later
 /* A checkpoint's processes, files and sockets, read light (ocicr.h,
  * "checkpoint inspection"): the image-set loader, then plain structures. */
 #include <arpa/inet.h>

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Checkpoint inspection (public part: ocicr.h): what the engine keeps. */
 #ifndef OCICR_IMG_CKPT_H
 #define OCICR_IMG_CKPT_H
