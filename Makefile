@@ -32,7 +32,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN       := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
               -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS     ?= -O2 -g
-CFLAGS     += -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' $(WARN) \
+# -fms-extensions: a struct embedded without a name (restore's task embeds
+# the loaded one, engine/res/restore.h).
+CFLAGS     += -std=gnu11 -fms-extensions -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' $(WARN) \
               -fvisibility=hidden -fPIC -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lpthread
 
@@ -103,6 +105,26 @@ $(B)/%.o: %.c | $(PB_H)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
+# oci/, bundle/ and hooks/ are compiled against the public header alone:
+# no -Iengine, no generated protobuf code; only core/cleanup.h (macros, no
+# engine symbol) and the CLI's own rpc.pb-c.h are copied where they see them.
+FRONT_INC    := $(B)/front-include
+FRONT_HDR    := $(FRONT_INC)/core/cleanup.h $(FRONT_INC)/rpc.pb-c.h
+FRONT_CFLAGS := $(filter-out -Iengine -I$(B)/proto,$(CFLAGS)) -I$(FRONT_INC)
+$(FRONT_INC)/core/cleanup.h: engine/core/cleanup.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+$(FRONT_INC)/rpc.pb-c.h: $(B)/proto/rpc.pb-c.h
+	@mkdir -p $(dir $@)
+	$(Q)cp $< $@
+define front_rule
+$(B)/$(1)/%.o: $(1)/%.c | $(FRONT_HDR)
+	$$(call msg,CC,$$<)
+	@mkdir -p $$(dir $$@)
+	$$(Q)$$(CC) $$(FRONT_CFLAGS) -MMD -MP -c -o $$@ $$<
+endef
+$(foreach d,oci bundle hooks,$(eval $(call front_rule,$(d))))
+
 # The restorer blob: freestanding, position independent, no relocations
 # (a relocation would mean an absolute address the blob cannot have).
 RESTORER_CFLAGS := -O2 -g0 -std=gnu11 -I. -ffreestanding -fno-builtin -nostdlib -fPIE \
@@ -146,14 +168,10 @@ $(B)/libocicr.so: $(LIB_OBJ) $(B)/libocicr.map
 		-Wl,--no-undefined -o $@ $(LIB_OBJ) $(LDLIBS)
 	$(Q)ln -sf libocicr.so $(B)/libocicr.so.$(SOVERSION)
 
-# oci/inspect still reads images through engine internals (see
-# docs/architecture.md); the static library keeps the ones it names global
-# until it moves to the public API.  The shared library never exports them.
-$(B)/libocicr.a: $(LIB_OBJ) $(B)/libocicr.syms oci/inspect/engine-symbols
+$(B)/libocicr.a: $(LIB_OBJ) $(B)/libocicr.syms
 	$(call msg,AR,$@)
 	$(Q)ld -r -o $(B)/libocicr-all.o $(LIB_OBJ)
-	$(Q)cat $(B)/libocicr.syms oci/inspect/engine-symbols >$(B)/libocicr-keep.syms
-	$(Q)objcopy --keep-global-symbols=$(B)/libocicr-keep.syms $(B)/libocicr-all.o $(B)/libocicr.o
+	$(Q)objcopy --keep-global-symbols=$(B)/libocicr.syms $(B)/libocicr-all.o $(B)/libocicr.o
 	$(Q)rm -f $@ && ar rcs $@ $(B)/libocicr.o
 
 $(B)/libocicr-testing.a: $(LIB_OBJ)
@@ -258,7 +276,7 @@ bench: all $(B)/bench/heartbeat $(B)/bench/ocbench
 
 # libFuzzer build of the image parser, with ASan and UBSan.
 FUZZ_SECONDS ?= 60
-FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -fms-extensions -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS) \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(B)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c tests/fuzz/fuzz.h $(ENGINE_SRC) $(PB_C) $(B)/proto/pb-registry.c \
 		$(B)/arch/x86_64/restorer/blob.o $(B)/arch/x86_64/jump.o | $(PB_H)

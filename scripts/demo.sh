@@ -49,18 +49,8 @@ ln -s busybox "$WORK/base/bin/sh"
 cp -a "$WORK/base" "$WORK/bundle/rootfs"
 
 echo "== runc spec, edited: the counter as the process, /log bound from $WORK/log"
-(cd "$WORK/bundle" && runc spec)
-python3 - "$WORK/bundle/config.json" "$WORK/log" <<'EOF'
-import json, sys
-path, log = sys.argv[1:]
-c = json.load(open(path))
-c["process"]["terminal"] = False
-c["process"]["args"] = ["/ticker", "/log/ticker.log"]
-c["root"]["readonly"] = False
-c["hostname"] = "ocicr-demo"
-c["mounts"].append({"destination": "/log", "type": "bind", "source": log, "options": ["rbind", "rw"]})
-json.dump(c, open(path, "w"), indent=1)
-EOF
+scripts/runc-bundle-config "$WORK/bundle" --args "/ticker /log/ticker.log" --writable-root \
+	--hostname ocicr-demo --bind "/log=$WORK/log"
 
 echo "== runc run -d $CTR"
 runc --root "$RUNC_ROOT" run -d --bundle "$WORK/bundle" "$CTR" </dev/null >/dev/null 2>&1 ||

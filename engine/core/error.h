@@ -36,8 +36,6 @@ int oc_error_errno(int err, const char *fmt, ...) OC_PRINTF(2, 3);
  */
 int oc_error_wrap(int err, const char *fmt, ...) OC_PRINTF(2, 3);
 
-void oc_error_clear(void);
-
 /*
  * Copy @src to @dst (NUL-terminated, at most @size bytes) with control
  * characters (C0, DEL, C1) and invalid UTF-8 written as \n, \t, \r,

@@ -189,7 +189,7 @@ int oc_imgdir_prune(struct oc_imgdir *dir)
 	return 0;
 }
 
-int oc_img_check_finished_at(int dirfd, const char *path)
+int oc_images_check_finished(int dirfd, const char *path)
 {
 	struct stat st;
 
@@ -218,7 +218,7 @@ int oc_img_read_inventory(struct oc_imgdir *dir, ProtobufCMessage **ret_msg)
 
 	if (r != -ENOENT)
 		return r;
-	r = oc_img_check_finished_at(dir->fd, dir->path);
+	r = oc_images_check_finished(dir->fd, dir->path);
 	return r < 0 ? r : oc_error(-ENOENT, "%s: no %s: not a CRIU image directory", dir->path, INVENTORY_NAME);
 }
 

@@ -211,12 +211,7 @@ int oc_img_skip_raw(struct oc_img *img, uint64_t len);
 /* Read the single entry of a single-entry image (EOF is an error). */
 int oc_img_read_one(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, ProtobufCMessage **ret_msg);
 
-/*
- * 0, or -ENOENT saying that the directory @dirfd (named @path) holds an
- * interrupted dump: image files but no inventory.img, which a dump writes
- * last.
- */
-int oc_img_check_finished_at(int dirfd, const char *path);
+/* oc_images_check_finished(): public (ocicr.h). */
 
 /*
  * inventory.img.  Missing, -ENOENT that says why: an interrupted dump

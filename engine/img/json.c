@@ -240,27 +240,77 @@ static void fmt_print(void *ctx, const char *s, size_t len)
 
 /* ---- writer ------------------------------------------------------------------ */
 
+/*
+ * Two layouts over the one yajl_gen: crit's (the formatter above, into a
+ * text buffer) and plain (yajl's own, compact or indented by two spaces,
+ * UTF-8 as it is, straight to a FILE), which reports and OCI files use.
+ */
 struct oc_json_writer {
 	yajl_gen g;
 	struct pyfmt fmt;
+	FILE *out; /* plain layout */
+	int err;   /* the first error, kept */
 };
 
-int oc_json_writer_new(unsigned flags, struct oc_json_writer **ret_w)
+static struct oc_json_writer *writer_alloc(void)
 {
 	struct oc_json_writer *w = calloc(1, sizeof(*w));
 
 	if (!w)
-		return -ENOMEM;
-	w->fmt.pretty = flags & OC_JSON_PRETTY;
+		return NULL;
 	w->g = yajl_gen_alloc(NULL);
 	if (!w->g) {
 		free(w);
-		return -ENOMEM;
+		return NULL;
 	}
+	return w;
+}
+
+int oc_json_writer_new(unsigned flags, struct oc_json_writer **ret_w)
+{
+	struct oc_json_writer *w = writer_alloc();
+
+	if (!w)
+		return -ENOMEM;
+	w->fmt.pretty = flags & OC_JSON_PRETTY;
 	/* compact output, bytes passed through: the formatter does the rest */
 	yajl_gen_config(w->g, yajl_gen_print_callback, fmt_print, &w->fmt);
 	*ret_w = w;
 	return 0;
+}
+
+static void file_print(void *ctx, const char *s, size_t len)
+{
+	struct oc_json_writer *w = ctx;
+
+	if (!w->err && fwrite(s, 1, len, w->out) != len)
+		w->err = oc_error_errno(-(errno ? errno : EIO), "cannot write the JSON output");
+}
+
+int oc_json_writer_new_file(FILE *out, unsigned flags, struct oc_json_writer **ret_w)
+{
+	struct oc_json_writer *w = writer_alloc();
+
+	if (!w)
+		return -ENOMEM;
+	w->out = out;
+	yajl_gen_config(w->g, yajl_gen_print_callback, file_print, w);
+	if (flags & OC_JSON_PRETTY) {
+		yajl_gen_config(w->g, yajl_gen_beautify, 1);
+		yajl_gen_config(w->g, yajl_gen_indent_string, "  ");
+	}
+	*ret_w = w;
+	return 0;
+}
+
+int oc_json_writer_finish(struct oc_json_writer *w)
+{
+	if (w->out) {
+		file_print(w, "\n", 1);
+		if (!w->err && fflush(w->out) != 0)
+			w->err = oc_error_errno(-(errno ? errno : EIO), "cannot write the JSON output");
+	}
+	return w->err;
 }
 
 void oc_json_writer_free(struct oc_json_writer *w)
@@ -272,18 +322,48 @@ void oc_json_writer_free(struct oc_json_writer *w)
 	free(w);
 }
 
+int oc_json_text(unsigned flags, void (*fill)(struct oc_json_writer *w, const void *arg), const void *arg,
+		 char **ret_text)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	struct oc_json_writer *w = NULL;
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	r = oc_json_writer_new_file(f, flags, &w);
+	if (r >= 0) {
+		fill(w, arg);
+		r = oc_json_writer_finish(w);
+		oc_json_writer_free(w);
+	}
+	if (fclose(f) != 0 && r >= 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	if (size && buf[size - 1] == '\n')
+		buf[size - 1] = '\0';
+	*ret_text = buf;
+	return 0;
+}
+
 static int gen_check(struct oc_json_writer *w, yajl_gen_status st)
 {
+	int r = 0;
+
 	if (w->fmt.out.oom)
-		return -ENOMEM;
-	switch (st) {
-	case yajl_gen_status_ok:
-		return 0;
-	case yajl_max_depth_exceeded:
-		return oc_error(-E2BIG, "JSON output nested too deeply");
-	default:
-		return oc_error(-EINVAL, "internal error: JSON generator state %d", st);
-	}
+		r = -ENOMEM;
+	else if (st == yajl_max_depth_exceeded)
+		r = oc_error(-E2BIG, "JSON output nested too deeply");
+	else if (st != yajl_gen_status_ok)
+		r = oc_error(-EINVAL, "internal error: JSON generator state %d", st);
+	if (r < 0 && !w->err)
+		w->err = r;
+	return r < 0 ? r : w->err;
 }
 
 int oc_json_map_open(struct oc_json_writer *w)
@@ -308,12 +388,23 @@ int oc_json_array_close(struct oc_json_writer *w)
 
 int oc_json_string(struct oc_json_writer *w, const void *s, size_t len)
 {
-	return gen_check(w, yajl_gen_string(w->g, s, len));
+	if (!w->out)
+		return gen_check(w, yajl_gen_string(w->g, s, len));
+
+	/* plain layout: UTF-8 as it is, what is not UTF-8 as U+FFFD */
+	size_t clen;
+	_cleanup_free_ char *clean = oc_utf8_clean(s, len, &clen);
+	if (!clean) {
+		if (!w->err)
+			w->err = -ENOMEM;
+		return -ENOMEM;
+	}
+	return gen_check(w, yajl_gen_string(w->g, (const unsigned char *)clean, clen));
 }
 
 int oc_json_cstring(struct oc_json_writer *w, const char *s)
 {
-	return oc_json_string(w, s, strlen(s));
+	return s ? oc_json_string(w, s, strlen(s)) : oc_json_null(w);
 }
 
 int oc_json_key(struct oc_json_writer *w, const char *key)
@@ -342,6 +433,11 @@ int oc_json_bool(struct oc_json_writer *w, bool v)
 	return gen_check(w, yajl_gen_bool(w->g, v));
 }
 
+int oc_json_null(struct oc_json_writer *w)
+{
+	return gen_check(w, yajl_gen_null(w->g));
+}
+
 static int oc_json_double(struct oc_json_writer *w, double v)
 {
 	char buf[40];
@@ -352,6 +448,33 @@ static int oc_json_double(struct oc_json_writer *w, double v)
 	else
 		n = snprintf(buf, sizeof(buf), "%.17g", v);
 	return gen_check(w, yajl_gen_number(w->g, buf, n));
+}
+
+int oc_json_write_node(struct oc_json_writer *w, const struct oc_json *n)
+{
+	switch (n ? n->type : OC_JSON_NULL) {
+	case OC_JSON_NULL:
+		return oc_json_null(w);
+	case OC_JSON_BOOL:
+		return oc_json_bool(w, n->boolean);
+	case OC_JSON_NUMBER:
+		return gen_check(w, yajl_gen_number(w->g, n->number, strlen(n->number)));
+	case OC_JSON_STRING:
+		return oc_json_string(w, n->string.str, n->string.len);
+	case OC_JSON_ARRAY:
+		oc_json_array_open(w);
+		for (size_t i = 0; i < n->array.n; i++)
+			oc_json_write_node(w, n->array.items[i]);
+		return oc_json_array_close(w);
+	case OC_JSON_OBJECT:
+		oc_json_map_open(w);
+		for (size_t i = 0; i < n->object.n; i++) {
+			oc_json_key(w, n->object.keys[i]);
+			oc_json_write_node(w, n->object.values[i]);
+		}
+		return oc_json_map_close(w);
+	}
+	return 0;
 }
 
 const char *oc_json_writer_text(const struct oc_json_writer *w, size_t *ret_len)
@@ -543,59 +666,114 @@ static void text_position(const char *text, size_t off, unsigned *line, unsigned
 	}
 }
 
-int oc_json_parse(const char *text, size_t len, const char *name, struct oc_json **ret_doc)
+/* Why a parse failed, for the caller's message. */
+struct parse_failure {
+	int err; /* -ENOMEM, -E2BIG (too deep), -EINVAL (not JSON), -ENODATA (empty) */
+	unsigned line, col;
+	char msg[256]; /* yajl's, first line */
+};
+
+static int parse_tree(const char *text, size_t len, struct oc_json **ret_doc, struct parse_failure *f)
 {
 	struct builder b = {};
-	yajl_handle h = yajl_alloc(&parse_callbacks, NULL, &b);
+	yajl_handle h;
 	yajl_status st;
-	int r = 0;
-
-	if (!h)
-		return -ENOMEM;
 	size_t i = 0;
+
 	while (i < len && strchr(" \t\r\n", text[i]) && text[i])
 		i++;
-	if (i == len) {
-		yajl_free(h);
-		return oc_error(-EINVAL, "%s: empty, a JSON document was expected", name);
-	}
+	if (i == len)
+		return f->err = -ENODATA;
+	h = yajl_alloc(&parse_callbacks, NULL, &b);
+	if (!h)
+		return f->err = -ENOMEM;
 	bool at_end = false;
 	st = yajl_parse(h, (const unsigned char *)text, len);
 	if (st == yajl_status_ok) {
 		st = yajl_complete_parse(h);
 		at_end = true; /* the error, if any, is at the end of the text */
 	}
-
-	if (st != yajl_status_ok || !b.root) {
-		unsigned line, col;
-		size_t at = at_end ? len : yajl_get_bytes_consumed(h);
-
-		text_position(text, MIN(at, len), &line, &col);
-		if (b.err == -ENOMEM) {
-			r = -ENOMEM;
-		} else if (b.err == -E2BIG) {
-			r = oc_error(-EINVAL, "%s: line %u, column %u: nested deeper than %d levels", name, line, col,
-				     OC_JSON_MAX_DEPTH);
-		} else if (st != yajl_status_ok) {
-			unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)text, len);
-			char *nl = msg ? strchr((char *)msg, '\n') : NULL;
-			if (nl)
-				*nl = '\0';
-			r = oc_error(-EINVAL, "%s: line %u, column %u: not valid JSON: %s", name, line, col,
-				     msg ? (char *)msg : "parse error");
-			yajl_free_error(h, msg);
-		} else {
-			r = oc_error(-EINVAL, "%s: empty, a JSON document was expected", name);
-		}
+	if (st == yajl_status_ok && b.root) {
 		yajl_free(h);
 		free(b.key);
-		oc_json_free(b.root);
-		return r;
+		*ret_doc = b.root;
+		return 0;
+	}
+
+	text_position(text, MIN(at_end ? len : yajl_get_bytes_consumed(h), len), &f->line, &f->col);
+	if (b.err == -ENOMEM || b.err == -E2BIG) {
+		f->err = b.err;
+	} else if (st != yajl_status_ok) {
+		unsigned char *msg = yajl_get_error(h, 0, (const unsigned char *)text, len);
+		snprintf(f->msg, sizeof(f->msg), "%s", msg ? (char *)msg : "parse error");
+		f->msg[strcspn(f->msg, "\n")] = '\0';
+		yajl_free_error(h, msg);
+		f->err = -EINVAL;
+	} else {
+		f->err = -ENODATA;
 	}
 	yajl_free(h);
 	free(b.key);
-	*ret_doc = b.root;
+	oc_json_free(b.root);
+	return f->err;
+}
+
+int oc_json_parse(const char *text, size_t len, const char *name, struct oc_json **ret_doc)
+{
+	struct parse_failure f = {};
+	int r = parse_tree(text, len, ret_doc, &f);
+
+	switch (r) {
+	case 0:
+	case -ENOMEM:
+		return r;
+	case -ENODATA:
+		return oc_error(-EINVAL, "%s: empty, a JSON document was expected", name);
+	case -E2BIG:
+		return oc_error(-EINVAL, "%s: line %u, column %u: nested deeper than %d levels", name, f.line, f.col,
+				OC_JSON_MAX_DEPTH);
+	default:
+		return oc_error(-EINVAL, "%s: line %u, column %u: not valid JSON: %s", name, f.line, f.col, f.msg);
+	}
+}
+
+/* Arrays and objects nested deeper than the limit are refused before
+ * anything is built (a megabyte of '[' would take a gigabyte). */
+static int check_depth(const char *text, const char *what, unsigned max_depth)
+{
+	unsigned depth = 0;
+	bool in_string = false;
+
+	for (const char *p = text; *p; p++) {
+		if (in_string) {
+			if (*p == '\\' && p[1])
+				p++;
+			else if (*p == '"')
+				in_string = false;
+		} else if (*p == '"') {
+			in_string = true;
+		} else if (*p == '[' || *p == '{') {
+			if (++depth > max_depth)
+				return oc_error(-EINVAL, "%s: JSON nested deeper than %u levels: refused", what,
+						max_depth);
+		} else if ((*p == ']' || *p == '}') && depth) {
+			depth--;
+		}
+	}
 	return 0;
+}
+
+int oc_json_parse_text(const char *text, const char *what, unsigned max_depth, struct oc_json **ret_doc)
+{
+	struct parse_failure f = {};
+	int r = check_depth(text, what, MIN(max_depth, (unsigned)OC_JSON_MAX_DEPTH));
+
+	if (r < 0)
+		return r;
+	r = parse_tree(text, strlen(text), ret_doc, &f);
+	if (r == 0 || r == -ENOMEM)
+		return r;
+	return oc_error(-EINVAL, "%s: not valid JSON: %s", what, r == -ENODATA ? "empty document" : f.msg);
 }
 
 void oc_json_free(struct oc_json *v)

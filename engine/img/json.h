@@ -2,13 +2,16 @@
 /*
  * JSON for images, with crit's rules (CRIU's lib/pycriu/images/pb2dict.py).
  *
- * Three parts, all behind this header so the JSON library (yajl) stays in
- * json.c and could be swapped without touching callers:
+ * ocicr's one JSON library wrapper: yajl is called in json.c and nowhere
+ * else, so it could be swapped without touching callers.  Three parts:
  *
- *  - a writer that produces exactly what Python's json.dump() prints:
- *    ", " and ": " separators, or indent=4 with "[]"/"{}" for empty
- *    containers in pretty mode, and ensure_ascii escaping;
- *  - a parsed tree of a JSON document (struct oc_json);
+ *  - a writer with two layouts: exactly what Python's json.dump() prints
+ *    (", " and ": " separators, or indent=4 with "[]"/"{}" for empty
+ *    containers in pretty mode, and ensure_ascii escaping), for crit's
+ *    JSON; and yajl's own to a FILE, for reports and OCI files (public:
+ *    ocicr.h);
+ *  - a parsed tree of a JSON document (struct oc_json), with the public
+ *    accessors of json_doc.c that oci/ and bundle/ read documents with;
  *  - the codec between protobuf-c messages and JSON, generic over message
  *    descriptors and steered by crit's pretty-printing hints (pbhints.h).
  *
@@ -32,24 +35,10 @@
 
 /* ---- writer ------------------------------------------------------------ */
 
-struct oc_json_writer;
-
-/* @flags: OC_JSON_PRETTY selects indent=4 layout. */
+/* A writer in crit's layout, into memory (oc_json_writer_text()); the
+ * calls that write are public (ocicr.h).  @flags: OC_JSON_PRETTY selects
+ * indent=4 layout. */
 int oc_json_writer_new(unsigned flags, struct oc_json_writer **ret_w);
-void oc_json_writer_free(struct oc_json_writer *w);
-
-int oc_json_map_open(struct oc_json_writer *w);
-int oc_json_map_close(struct oc_json_writer *w);
-int oc_json_array_open(struct oc_json_writer *w);
-int oc_json_array_close(struct oc_json_writer *w);
-int oc_json_key(struct oc_json_writer *w, const char *key);
-/* Any bytes; non-ASCII UTF-8 becomes \uXXXX, invalid bytes \udcXX
- * (Python's surrogateescape), so every byte string survives a round trip. */
-int oc_json_string(struct oc_json_writer *w, const void *s, size_t len);
-int oc_json_cstring(struct oc_json_writer *w, const char *s);
-int oc_json_uint(struct oc_json_writer *w, uint64_t v);
-int oc_json_int(struct oc_json_writer *w, int64_t v);
-int oc_json_bool(struct oc_json_writer *w, bool v);
 
 /* The text so far (complete once the top-level value is closed). */
 const char *oc_json_writer_text(const struct oc_json_writer *w, size_t *ret_len);
@@ -91,11 +80,6 @@ struct oc_json {
  * column 7: ...").  Nesting deeper than OC_JSON_MAX_DEPTH is refused.
  */
 int oc_json_parse(const char *text, size_t len, const char *name, struct oc_json **ret_doc);
-void oc_json_free(struct oc_json *v);
-
-/* Member @key of an object (the last one if repeated, as Python keeps),
- * or NULL. */
-const struct oc_json *oc_json_get(const struct oc_json *obj, const char *key);
 
 const char *oc_json_type_name(enum oc_json_type t);
 

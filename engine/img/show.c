@@ -5,9 +5,11 @@
  * count, and the images with their sizes.
  *
  * Fields are read by name through the descriptors, like the JSON codec, so
- * this file does not depend on the layout of the generated structs.  Only
- * inventory.img and pstree.img are required; a task image that is missing
- * or damaged is reported in its place and the summary goes on.
+ * this file does not depend on the layout of the generated structs.  Images
+ * are read through the image-set loader's readers (img/imgset.h), one image
+ * at a time and without loading the set as a whole: only inventory.img and
+ * pstree.img are required; a task image that is missing or damaged is
+ * reported in its place and the summary goes on.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 
 #include "img/image.h"
+#include "img/imgset.h"
 #include "img/json.h"
 #include "img/vma.h"
 #include "core/cleanup.h"
@@ -24,6 +27,7 @@
 
 #define PAGE_SIZE_4K 4096u
 
+/* Entries of one image; the messages belong to the set. */
 struct msg_list {
 	ProtobufCMessage **msgs;
 	size_t n;
@@ -31,6 +35,7 @@ struct msg_list {
 
 struct show {
 	struct oc_imgdir *dir;
+	struct oc_imgset set; /* its readers only: nothing is loaded as a whole */
 	FILE *out;
 	struct msg_list files;	/* files.img */
 	struct msg_list memfds; /* memfd.img */
@@ -114,44 +119,15 @@ static const char *enum_name(const ProtobufCMessage *m, const char *name)
 
 static void list_free(struct msg_list *l)
 {
-	for (size_t i = 0; i < l->n; i++)
-		protobuf_c_message_free_unpacked(l->msgs[i], NULL);
 	free(l->msgs);
 	l->msgs = NULL;
 	l->n = 0;
 }
 
-/* Every entry of image @kind/@id (no payloads); -ENOENT if it is missing. */
-static int load_all(struct oc_imgdir *dir, enum oc_img_kind kind, uint64_t id, struct msg_list *ret)
+/* Every entry of image @kind/@id; -ENOENT if it is missing. */
+static int load_all(struct show *s, enum oc_img_kind kind, uint64_t id, struct msg_list *ret)
 {
-	struct oc_img *img = NULL;
-	struct msg_list l = {};
-	int r;
-
-	r = oc_img_open(dir, kind, id, &img);
-	if (r < 0)
-		return r;
-	for (;;) {
-		ProtobufCMessage *m;
-		r = oc_img_read_entry(img, NULL, &m);
-		if (r <= 0)
-			break;
-		ProtobufCMessage **n = realloc(l.msgs, (l.n + 1) * sizeof(*n));
-		if (!n) {
-			protobuf_c_message_free_unpacked(m, NULL);
-			r = -ENOMEM;
-			break;
-		}
-		l.msgs = n;
-		l.msgs[l.n++] = m;
-	}
-	oc_img_close(img);
-	if (r < 0) {
-		list_free(&l);
-		return r;
-	}
-	*ret = l;
-	return 0;
+	return oc_imgset_read_all(&s->set, kind, id, false, &ret->msgs, &ret->n, NULL);
 }
 
 static const ProtobufCMessage *file_by_id(const struct show *s, uint64_t id)
@@ -247,15 +223,14 @@ static void show_fds(struct show *s, uint64_t pid)
 	struct msg_list fds = {};
 	int r;
 
-	r = oc_img_read_one(s->dir, OC_IMG_IDS, pid, &ids);
+	r = oc_imgset_read_one(&s->set, OC_IMG_IDS, pid, false, &ids);
 	if (r < 0) {
 		print_problem(s, "files", r);
 		return;
 	}
 	uint64_t files_id = u(ids, "files_id");
-	protobuf_c_message_free_unpacked(ids, NULL);
 
-	r = load_all(s->dir, OC_IMG_FDINFO, files_id, &fds);
+	r = load_all(s, OC_IMG_FDINFO, files_id, &fds);
 	if (r == -ENOENT) {
 		oc_error_clear();
 		fprintf(s->out, "  files: none (no fdinfo-%" PRIu64 ".img)\n", files_id);
@@ -271,7 +246,7 @@ static void show_fds(struct show *s, uint64_t pid)
 		list_free(&fds);
 	}
 
-	r = oc_img_read_one(s->dir, OC_IMG_FS, pid, &fs);
+	r = oc_imgset_read_one(&s->set, OC_IMG_FS, pid, false, &fs);
 	if (r < 0) {
 		print_problem(s, "cwd/root", r);
 		return;
@@ -281,7 +256,6 @@ static void show_fds(struct show *s, uint64_t pid)
 	fprintf(s->out, "\n    %6s  ", "root");
 	print_file(s, u(fs, "root_id"));
 	fputc('\n', s->out);
-	protobuf_c_message_free_unpacked(fs, NULL);
 }
 
 static const char *vma_kind(uint64_t status)
@@ -343,7 +317,7 @@ static void show_mm(struct show *s, uint64_t pid)
 	const void *arr;
 	int r;
 
-	r = oc_img_read_one(s->dir, OC_IMG_MM, pid, &mm);
+	r = oc_imgset_read_one(&s->set, OC_IMG_MM, pid, false, &mm);
 	if (r < 0) {
 		print_problem(s, "memory", r);
 		return;
@@ -355,36 +329,29 @@ static void show_mm(struct show *s, uint64_t pid)
 	fprintf(s->out, "\n  memory (mm-%" PRIu64 ".img, %zu mappings):\n", pid, n);
 	for (size_t i = 0; i < n; i++)
 		show_vma(s, vmas[i]);
-	protobuf_c_message_free_unpacked(mm, NULL);
 }
 
 /* Sum a pagemap: all pages it describes, and those stored in its pages file. */
-static int count_pages(struct oc_img *img, uint64_t *ret_total, uint64_t *ret_stored, uint64_t *ret_pages_id)
+static int count_pages(struct show *s, enum oc_img_kind kind, uint64_t id, uint64_t *ret_total, uint64_t *ret_stored,
+		       uint32_t *ret_pages_id)
 {
-	ProtobufCMessage *m;
+	_cleanup_free_ PagemapEntry **pes = NULL;
 	uint64_t total = 0, stored = 0;
-	int r;
+	size_t n;
+	int r = oc_imgset_read_pagemap(&s->set, kind, id, &pes, &n, ret_pages_id);
 
-	r = oc_img_read_entry(img, NULL, &m);
 	if (r < 0)
 		return r;
-	if (r == 0)
-		return oc_error(-EIO, "%s: empty, a pagemap_head was expected", oc_img_name(img));
-	*ret_pages_id = u(m, "pages_id");
-	protobuf_c_message_free_unpacked(m, NULL);
-
-	while ((r = oc_img_read_entry(img, NULL, &m)) > 0) {
-		uint64_t n = has(m, "nr_pages") ? u(m, "nr_pages") : u(m, "compat_nr_pages");
+	for (size_t i = 0; i < n; i++) {
+		const ProtobufCMessage *m = &pes[i]->base;
+		uint64_t pages = oc_pagemap_entry_pages(pes[i]);
 		uint64_t flags = has(m, "flags") ? u(m, "flags") : PE_PRESENT;
 		if (u(m, "in_parent"))
 			flags |= PE_PARENT;
-		total += n;
+		total += pages;
 		if (flags & PE_PRESENT)
-			stored += n;
-		protobuf_c_message_free_unpacked(m, NULL);
+			stored += pages;
 	}
-	if (r < 0)
-		return r;
 	*ret_total = total;
 	*ret_stored = stored;
 	return 0;
@@ -408,21 +375,17 @@ static void print_size(FILE *out, uint64_t bytes)
 
 static void show_pages(struct show *s, uint64_t pid)
 {
-	struct oc_img *img = NULL;
-	uint64_t total, stored, pages_id;
-	int r;
+	uint64_t total, stored;
+	uint32_t pages_id;
+	int r = count_pages(s, OC_IMG_PAGEMAP, pid, &total, &stored, &pages_id);
 
-	r = oc_img_open(s->dir, OC_IMG_PAGEMAP, pid, &img);
-	if (r >= 0)
-		r = count_pages(img, &total, &stored, &pages_id);
-	oc_img_close(img);
 	if (r < 0) {
 		print_problem(s, "pages", r);
 		return;
 	}
 	fprintf(s->out, "  pages: %" PRIu64 " (", total);
 	print_size(s->out, total * PAGE_SIZE_4K);
-	fprintf(s->out, "), %" PRIu64 " stored in pages-%" PRIu64 ".img\n", stored, pages_id);
+	fprintf(s->out, "), %" PRIu64 " stored in pages-%" PRIu32 ".img\n", stored, pages_id);
 }
 
 static const char *task_state(uint64_t state)
@@ -450,7 +413,7 @@ static void show_tree_node(struct show *s, const struct msg_list *tree, bool *sh
 	const char *comm = NULL, *state = "?";
 
 	shown[i] = true;
-	if (oc_img_read_one(s->dir, OC_IMG_CORE, pid, &core) >= 0) {
+	if (oc_imgset_read_one(&s->set, OC_IMG_CORE, pid, false, &core) >= 0) {
 		const ProtobufCMessage *tc = sub(core, "tc");
 		comm = str(tc, "comm");
 		state = task_state(u(tc, "task_state"));
@@ -458,8 +421,6 @@ static void show_tree_node(struct show *s, const struct msg_list *tree, bool *sh
 	oc_error_clear();
 	fprintf(s->out, "%8" PRIu64 " %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "  %-8s %7zu  %*s%s\n", pid, u(p, "ppid"),
 		u(p, "pgid"), u(p, "sid"), state, rep(p, "threads", &arr), (int)(2 * depth), "", comm ? comm : "?");
-	if (core)
-		protobuf_c_message_free_unpacked(core, NULL);
 
 	/* children under their parent, each task once even if the tree loops */
 	for (size_t j = 0; j < tree->n; j++)
@@ -486,7 +447,7 @@ static void show_task(struct show *s, const ProtobufCMessage *p)
 	ProtobufCMessage *core = NULL;
 	const char *comm = NULL;
 
-	if (oc_img_read_one(s->dir, OC_IMG_CORE, pid, &core) >= 0)
+	if (oc_imgset_read_one(&s->set, OC_IMG_CORE, pid, false, &core) >= 0)
 		comm = str(sub(core, "tc"), "comm");
 	oc_error_clear();
 	fprintf(s->out, "\ntask %" PRIu64 " (%s)", pid, comm ? comm : "?");
@@ -496,8 +457,6 @@ static void show_task(struct show *s, const ProtobufCMessage *p)
 			fprintf(s->out, " %" PRIu32, threads[i]);
 	}
 	fputc('\n', s->out);
-	if (core)
-		protobuf_c_message_free_unpacked(core, NULL);
 
 	show_fds(s, pid);
 	show_mm(s, pid);
@@ -575,18 +534,18 @@ static void sum_pagemaps(struct show *s, char **names, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		const struct oc_img_desc *desc = oc_img_desc_by_filename(names[i]);
-		struct oc_img *img = NULL;
-		uint64_t total, stored, pages_id;
-		char path[4096];
+		bool shmem = desc && desc->kind == OC_IMG_SHMEM_PAGEMAP;
+		uint64_t id, total, stored;
+		uint32_t pages_id;
 
 		if (!desc || desc->payload != OC_PAYLOAD_PAGEMAP)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", oc_imgdir_path(s->dir), names[i]);
-		if (oc_img_open_file(path, &img) >= 0 && count_pages(img, &total, &stored, &pages_id) >= 0) {
+		if (sscanf(names[i], shmem ? "pagemap-shmem-%" SCNu64 ".img" : "pagemap-%" SCNu64 ".img", &id) != 1)
+			continue;
+		if (count_pages(s, desc->kind, id, &total, &stored, &pages_id) >= 0) {
 			s->pages_total += total;
 			s->pages_stored += stored;
 		}
-		oc_img_close(img);
 		oc_error_clear();
 	}
 }
@@ -607,10 +566,11 @@ OC_API int oc_image_show(const char *path, FILE *out)
 	r = oc_imgdir_open(path, false, &s.dir);
 	if (r < 0)
 		return r;
+	s.set.dir = s.dir;
 	r = oc_img_read_inventory(s.dir, &inv);
 	if (r < 0)
 		goto out;
-	r = load_all(s.dir, OC_IMG_PSTREE, 0, &tree);
+	r = load_all(&s, OC_IMG_PSTREE, 0, &tree);
 	if (r == -ENOENT)
 		r = oc_error(r, "%s: no pstree.img: the directory holds no process tree", path);
 	if (r < 0)
@@ -624,7 +584,7 @@ OC_API int oc_image_show(const char *path, FILE *out)
 		goto out;
 
 	/* optional: without them files show as "?" */
-	if (load_all(s.dir, OC_IMG_FILES, 0, &s.files) < 0 || load_all(s.dir, OC_IMG_MEMFD_INODE, 0, &s.memfds) < 0)
+	if (load_all(&s, OC_IMG_FILES, 0, &s.files) < 0 || load_all(&s, OC_IMG_MEMFD_INODE, 0, &s.memfds) < 0)
 		oc_error_clear();
 
 	fprintf(out, "checkpoint %s: image version %" PRIu64, path, u(inv, "img_version"));
@@ -664,6 +624,7 @@ out:
 	list_free(&s.memfds);
 	if (inv)
 		protobuf_c_message_free_unpacked(inv, NULL);
+	oc_imgset_fini(&s.set);
 	oc_imgdir_close(s.dir);
 	return r;
 }

@@ -6,6 +6,8 @@
 
 #include <stdbool.h>
 
+#include "ocicr.h"
+
 #define VMA_AREA_REGULAR  (1u << 0)
 #define VMA_AREA_STACK	  (1u << 1)
 #define VMA_AREA_VSYSCALL (1u << 2)
@@ -26,9 +28,9 @@
 #define VMA_UNSUPP	  (1u << 31)
 
 /* pagemap_entry.flags */
-#define PE_PARENT  (1u << 0)
-#define PE_LAZY	   (1u << 1)
-#define PE_PRESENT (1u << 2)
+#define PE_PARENT  OC_PM_PARENT
+#define PE_LAZY	   OC_PM_LAZY
+#define PE_PRESENT OC_PM_PRESENT
 
 /* mmap's MAP_GROWSDOWN as images store it (x86_64's value). */
 #define OC_MAP_GROWSDOWN 0x100

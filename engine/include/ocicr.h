@@ -52,6 +52,8 @@ OC_API const char *oc_error_message(void);
 OC_API int oc_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 OC_API int oc_error_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 OC_API int oc_error_wrap(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Forget the recorded message (an error that was handled). */
+OC_API void oc_error_clear(void);
 
 /* A formatted line to the log sink, at @level. */
 OC_API void oc_log(enum oc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -82,6 +84,269 @@ OC_API int oc_image_encode(FILE *in, const char *path);
 
 /* Print a human summary of an image directory. */
 OC_API int oc_image_show(const char *dir, FILE *out);
+
+/* ---- JSON ------------------------------------------------------------ */
+
+/*
+ * The one JSON reader and writer (yajl underneath, which no other part of
+ * ocicr calls).  A parsed document is a tree of struct oc_json nodes owned
+ * by its root; the accessors take NULL or a node of another type and then
+ * answer "absent" (NULL, false, 0 or the default).
+ */
+struct oc_json;
+
+/* Parse the JSON file @path (at most @max_size bytes, arrays and objects
+ * nested at most @max_depth deep).  A missing file gives -ENOENT, bad JSON
+ * -EINVAL, each with a message naming the file. */
+OC_API int oc_json_parse_file(const char *path, size_t max_size, unsigned max_depth, struct oc_json **ret_doc);
+/* The same for NUL-terminated @text; @what names it in messages. */
+OC_API int oc_json_parse_text(const char *text, const char *what, unsigned max_depth, struct oc_json **ret_doc);
+OC_API void oc_json_free(struct oc_json *doc);
+
+/* Member @key of an object (the last one if repeated), or NULL. */
+OC_API const struct oc_json *oc_json_get(const struct oc_json *obj, const char *key);
+/* oc_json_get() along a NULL-terminated path of keys. */
+OC_API const struct oc_json *oc_json_path(const struct oc_json *obj, ...) __attribute__((sentinel));
+/* The string of a string node (NUL-terminated), or NULL. */
+OC_API const char *oc_json_str(const struct oc_json *n);
+OC_API const char *oc_json_get_str(const struct oc_json *obj, const char *key);
+OC_API bool oc_json_is_true(const struct oc_json *n);
+OC_API bool oc_json_is_number(const struct oc_json *n);
+/* An integer that fits in 64 bits, or @dflt (not a number, a fraction). */
+OC_API int64_t oc_json_integer(const struct oc_json *n, int64_t dflt);
+OC_API bool oc_json_is_array(const struct oc_json *n);
+OC_API bool oc_json_is_object(const struct oc_json *n);
+/* Elements of an array or members of an object (0 for anything else). */
+OC_API size_t oc_json_len(const struct oc_json *n);
+/* Element @i of an array, or the value of member @i of an object. */
+OC_API const struct oc_json *oc_json_at(const struct oc_json *n, size_t i);
+OC_API const char *oc_json_key_at(const struct oc_json *n, size_t i);
+
+/*
+ * A writer to @out in yajl's layout: compact, or indented by two spaces
+ * with OC_JSON_PRETTY; strings as UTF-8, bytes that are not UTF-8 as
+ * U+FFFD.  Each call returns the first error the writer met (0 if none),
+ * so a caller may check only oc_json_writer_finish(), which ends the
+ * document with a newline and flushes @out.
+ */
+struct oc_json_writer;
+OC_API int oc_json_writer_new_file(FILE *out, unsigned flags, struct oc_json_writer **ret_w);
+OC_API int oc_json_writer_finish(struct oc_json_writer *w);
+OC_API void oc_json_writer_free(struct oc_json_writer *w);
+/* A whole document as text: @fill writes it with @arg; *ret_text gets it,
+ * NUL-terminated, without the final newline. */
+OC_API int oc_json_text(unsigned flags, void (*fill)(struct oc_json_writer *w, const void *arg), const void *arg,
+			char **ret_text);
+
+OC_API int oc_json_map_open(struct oc_json_writer *w);
+OC_API int oc_json_map_close(struct oc_json_writer *w);
+OC_API int oc_json_array_open(struct oc_json_writer *w);
+OC_API int oc_json_array_close(struct oc_json_writer *w);
+OC_API int oc_json_key(struct oc_json_writer *w, const char *key);
+OC_API int oc_json_string(struct oc_json_writer *w, const void *s, size_t len);
+/* NULL writes null. */
+OC_API int oc_json_cstring(struct oc_json_writer *w, const char *s);
+OC_API int oc_json_uint(struct oc_json_writer *w, uint64_t v);
+OC_API int oc_json_int(struct oc_json_writer *w, int64_t v);
+OC_API int oc_json_bool(struct oc_json_writer *w, bool v);
+OC_API int oc_json_null(struct oc_json_writer *w);
+/* A parsed node and everything under it. */
+OC_API int oc_json_write_node(struct oc_json_writer *w, const struct oc_json *n);
+
+/* @s[0..len) with invalid UTF-8 replaced by U+FFFD, NUL-terminated (NULs
+ * inside kept); *ret_len gets its length.  NULL on ENOMEM. */
+OC_API char *oc_utf8_clean(const char *s, size_t len, size_t *ret_len);
+
+/* ---- checkpoint inspection ------------------------------------------ */
+
+/*
+ * A checkpoint as `ocicr inspect` sees it: the process tree, each process's
+ * identity, files, sockets and memory sizes, read from the CRIU images by
+ * the image-set loader restore uses (no restore checks beyond it, nothing
+ * of the memory but what is asked for).
+ */
+
+/* A pagemap run's flags (pagemap_entry.flags in the images). */
+#define OC_PM_PARENT  (1u << 0)
+#define OC_PM_LAZY    (1u << 1)
+#define OC_PM_PRESENT (1u << 2)
+
+struct oc_pm_run {
+	uint64_t vaddr;
+	uint64_t nr_pages;
+	uint32_t flags;
+	uint64_t off; /* offset of the run's bytes in the pages file (present runs) */
+};
+
+struct oc_pagemap {
+	uint32_t pages_id;
+	struct oc_pm_run *runs;
+	size_t n_runs;
+	uint64_t present_pages; /* pages stored in pages-<pages_id>.img */
+	uint64_t parent_pages;	/* pages left in a parent (pre-dump) image */
+	uint64_t lazy_pages;	/* pages listed as lazy and not stored */
+};
+
+/* The run that holds @addr, or NULL (binary search; @runs sorted). */
+OC_API const struct oc_pm_run *oc_pagemap_find(const struct oc_pm_run *runs, size_t n, uint64_t addr);
+
+/*
+ * Where the byte at @addr is in the pages file: 0 with *ret_off and
+ * *ret_avail (bytes from there to the end of the run) set, or -ENOENT when
+ * the page was not dumped (unmapped, never touched, or in a parent image).
+ */
+OC_API int oc_pagemap_locate(const struct oc_pm_run *runs, size_t n, uint64_t addr, uint64_t *ret_off,
+			     uint64_t *ret_avail);
+
+/* Read exactly @len bytes at offset @off of a pages file; a file that ends
+ * before is truncated (-EIO, with a message). */
+OC_API int oc_pages_pread(int fd, uint64_t off, void *buf, size_t len);
+/*
+ * Read up to @len bytes at @addr from pages file @pages_fd; stops at the
+ * first byte that was not dumped.  Returns the count read (0: @addr itself
+ * was not dumped) or a negative errno.
+ */
+OC_API ssize_t oc_pagemap_read(const struct oc_pagemap *pm, int pages_fd, uint64_t addr, void *buf, size_t len);
+
+/*
+ * Split a NUL-separated block (argv or environment as the kernel laid them
+ * out) into strings.  A final NUL ends the last string; a last string
+ * without one is kept.  *ret_v is NULL-terminated; free it with
+ * oc_strv_free().
+ */
+OC_API int oc_split_nul(const char *buf, size_t len, char ***ret_v, size_t *ret_n);
+OC_API void oc_strv_free(char **v);
+
+/* One open file of a process (an fdinfo entry and its files.img object). */
+struct oc_ckpt_fd {
+	uint32_t fd;
+	bool cloexec;
+	const char *type; /* "REG", "PIPE", "UNIXSK", ... (fd_types) */
+	char *path;	  /* a path, or "pipe:[ino]", "socket:[ino]", "anon_inode:[eventfd]" ... */
+	bool has_pos;
+	uint64_t pos;
+	bool has_flags;
+	uint32_t flags; /* O_* open flags */
+	bool has_size;
+	uint64_t size; /* of a regular file, at dump */
+	int sock;      /* index into the task's sockets, or -1 */
+};
+
+struct oc_ckpt_socket {
+	uint32_t fd;
+	const char *kind;  /* "tcp", "tcp6", "udp", "udp6", "raw", "unix", "packet", "netlink" */
+	const char *type;  /* "stream", "dgram", "seqpacket", "raw" */
+	const char *state; /* "LISTEN", "ESTABLISHED", ... */
+	char *local;	   /* "10.88.0.10:8080", "/run/x.sock", "@abstract", "" */
+	char *remote;	   /* peer address, or NULL */
+	uint32_t ino;
+	uint32_t peer_ino; /* unix: the peer socket's inode, 0 if none */
+};
+
+struct oc_ckpt_task {
+	pid_t pid, ppid, pgid, sid;
+	uint32_t *threads;
+	size_t n_threads;
+	char *comm;
+	const char *state; /* "alive", "zombie", "stopped", ... */
+	uint32_t exit_code;
+	bool has_creds;
+	uint32_t uid, gid, euid, egid;
+	char *exe; /* the executable (mm exe_file_id), or NULL */
+	char *cwd;
+	char *root;
+	bool has_mm;
+	uint64_t arg_start, arg_end, env_start, env_end;
+	size_t n_vmas;
+	uint64_t vma_size;    /* bytes of all mappings */
+	struct oc_pagemap pm; /* dumped pages */
+	char **argv;	      /* from memory, with memory_strings */
+	size_t argc;
+	char *argv_error; /* why argv could not be read, or NULL */
+	char **env;
+	size_t envc;
+	char *env_error;
+	struct oc_ckpt_fd *fds;
+	size_t n_fds;
+	struct oc_ckpt_socket *socks;
+	size_t n_socks;
+};
+
+struct oc_ckpt_mount {
+	uint32_t mnt_id, parent_mnt_id;
+	char *mountpoint;
+	char *fstype;
+	char *source;
+	char *options;
+};
+
+struct oc_ckpt_stats {
+	bool present;
+	uint32_t freezing_time, frozen_time, memdump_time, memwrite_time; /* microseconds */
+	uint64_t pages_scanned, pages_skipped_parent, pages_written, pages_lazy;
+	bool has_irmap_resolve, has_page_pipes, has_page_pipe_bufs;
+	uint32_t irmap_resolve;
+	uint64_t page_pipes, page_pipe_bufs;
+	bool has_shpages;
+	uint64_t shpages_scanned, shpages_skipped_parent, shpages_written;
+};
+
+struct oc_ckpt {
+	char *images_dir;
+	uint32_t img_version;
+	char *hostname;		    /* the UTS namespace's nodename, from the images */
+	struct oc_ckpt_task *tasks; /* pstree order: parents before children */
+	size_t n_tasks;
+	struct oc_ckpt_mount *mounts; /* the root task's mount namespace */
+	size_t n_mounts;
+	struct oc_ckpt_stats stats;
+	bool memory_read; /* argv and env were read */
+};
+
+struct oc_ckpt_opts {
+	size_t sz;
+	bool memory_strings; /* read argv and env from the pages (needs the pages images) */
+};
+
+/* Load the checkpoint in @images_dir (and the statistics image @stats_path,
+ * or NULL): the process tree, each process's identity, files, sockets and
+ * memory sizes, checked as restore loads it; with opts->memory_strings argv
+ * and the environment too, from the pages images.  Errors name the image. */
+OC_API int oc_ckpt_load(const char *images_dir, const char *stats_path, const struct oc_ckpt_opts *opts,
+			struct oc_ckpt **ret_ckpt);
+OC_API void oc_ckpt_free(struct oc_ckpt *c);
+
+OC_API const struct oc_ckpt_task *oc_ckpt_find_task(const struct oc_ckpt *c, pid_t pid);
+
+/* Open pages-<pm.pages_id>.img of @t (for --memory); the fd is the caller's. */
+OC_API int oc_ckpt_open_pages(const struct oc_ckpt *c, const struct oc_ckpt_task *t, int *ret_fd);
+
+/* "O_RDWR|O_APPEND|O_LARGEFILE": x86_64 kernel values, any rest in octal. */
+OC_API void oc_format_oflags(uint32_t flags, char *buf, size_t size);
+
+/* Which images oc_ckpt_load() reads: the others (tmpfs contents,
+ * netfilter...) need not be extracted from an archive to inspect it. */
+enum oc_image_role {
+	OC_IMAGE_NONE,	   /* not a CRIU image name */
+	OC_IMAGE_UNREAD,   /* an image inspection does not read */
+	OC_IMAGE_READ,	   /* read by oc_ckpt_load() */
+	OC_IMAGE_PAGES,	   /* pages-N.img: read only for memory */
+	OC_IMAGE_MM,	   /* mm-PID.img (read) */
+	OC_IMAGE_PAGEMAP,  /* pagemap-PID.img (read) */
+	OC_IMAGE_SHMEM_PM, /* pagemap-shmem-ID.img (read) */
+};
+OC_API enum oc_image_role oc_image_role(const char *name);
+
+/* From mm-PID.img at @path: where argv ([0]) and the environment ([1])
+ * start and end. */
+OC_API int oc_image_mm_strings(const char *path, uint64_t ret_bounds[2][2]);
+/* From a pagemap image at @path (@what names it): its pages image and its
+ * runs; free *ret_runs. */
+OC_API int oc_image_pagemap_runs(const char *path, const char *what, uint32_t *ret_pages_id,
+				 struct oc_pm_run **ret_runs, size_t *ret_n, uint64_t *ret_present);
+/* -ENOENT with a message when the directory @dirfd (@what in the message)
+ * holds images but no inventory.img: an interrupted dump.  0 otherwise. */
+OC_API int oc_images_check_finished(int dirfd, const char *what);
 
 /* ---- statistics ------------------------------------------------------- */
 

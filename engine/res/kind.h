@@ -45,6 +45,9 @@ struct oc_task_kind {
 	int (*dump)(struct oc_dump_task *t);
 	void (*reserve)(const struct oc_rst_task *t, struct oc_rst_area_counts *c);
 	int (*fill)(struct oc_rst_agent *ag, struct oc_rst_area *area);
+	/* The images of the whole tree it reads at restore, as an fd kind's. */
+	enum oc_img_kind images[OC_KIND_MAX_IMAGES];
+	size_t n_images;
 };
 
 extern const struct oc_task_kind oc_task_kind_task;

@@ -31,22 +31,18 @@
 #include "remap-file-path.pb-c.h"
 #include "seccomp.pb-c.h"
 
-/* The task's images (owned by the set, engine/img/imgset.h), then what
- * restoring it needs. */
+/*
+ * The task as the image-set loader gave it (img/imgset.h: pstree, pid,
+ * zombie, cores, ids, mm, fs, fds, pagemap, pages_id, owned by the set),
+ * embedded without a name so its fields read as the restore task's own
+ * (t->mm); then what restoring it needs.
+ */
+/* Images of the whole tree one kind may declare it reads (res/kind.h,
+ * res/fd/files.h). */
+#define OC_KIND_MAX_IMAGES 2
+
 struct oc_rst_task {
-	PstreeEntry *pstree;
-	CoreEntry **cores; /* one per thread, [0] the leader */
-	size_t n_cores;
-	TaskKobjIdsEntry *ids;
-	MmEntry *mm;
-	FsEntry *fs;
-	FdinfoEntry **fds;
-	size_t n_fds;
-	PagemapEntry **pagemap;
-	size_t n_pagemap;
-	uint32_t pages_id;
-	pid_t pid;
-	bool zombie;
+	struct oc_imgset_task;	     /* first: restore/load.c copies it in whole */
 	const SeccompEntry *seccomp; /* the tree's filters (seccomp.img), NULL if none */
 
 	/* Opened by the coordinator (restore/files.c), inherited. */

@@ -13,7 +13,7 @@
 #include "oci/inspect/tree.h"
 #include "oci/inspect/view.h"
 #include "core/cleanup.h"
-#include "core/error.h"
+#include "ocicr.h"
 
 static bool str_eq(const char *a, const char *b)
 {
@@ -38,7 +38,7 @@ static bool strv_has(char **v, size_t n, const char *s)
 	return false;
 }
 
-static const struct oci_fd *find_fd(const struct oci_task *t, uint32_t fd)
+static const struct oc_ckpt_fd *find_fd(const struct oc_ckpt_task *t, uint32_t fd)
 {
 	for (size_t i = 0; i < t->n_fds; i++)
 		if (t->fds[i].fd == fd)
@@ -46,24 +46,24 @@ static const struct oci_fd *find_fd(const struct oci_task *t, uint32_t fd)
 	return NULL;
 }
 
-static bool fd_changed(const struct oci_fd *a, const struct oci_fd *b)
+static bool fd_changed(const struct oc_ckpt_fd *a, const struct oc_ckpt_fd *b)
 {
 	return strcmp(a->type, b->type) || strcmp(a->path, b->path) || a->has_pos != b->has_pos || a->pos != b->pos ||
 	       a->has_flags != b->has_flags || a->flags != b->flags || a->cloexec != b->cloexec;
 }
 
-static bool memory_ok(const struct oci_task *t)
+static bool memory_ok(const struct oc_ckpt_task *t)
 {
 	return t->has_mm && !t->argv_error;
 }
 
-static bool env_ok(const struct oci_task *t)
+static bool env_ok(const struct oc_ckpt_task *t)
 {
 	return t->has_mm && !t->env_error;
 }
 
 /* Everything compared about a process present in both. */
-static bool task_changed(const struct oci_task *a, const struct oci_task *b)
+static bool task_changed(const struct oc_ckpt_task *a, const struct oc_ckpt_task *b)
 {
 	if (strcmp(a->comm, b->comm) || a->ppid != b->ppid || strcmp(a->state, b->state) ||
 	    a->n_threads != b->n_threads || !str_eq(a->exe, b->exe) || !str_eq(a->cwd, b->cwd) ||
@@ -78,7 +78,7 @@ static bool task_changed(const struct oci_task *a, const struct oci_task *b)
 	if (a->n_fds != b->n_fds)
 		return true;
 	for (size_t i = 0; i < a->n_fds; i++) {
-		const struct oci_fd *fb = find_fd(b, a->fds[i].fd);
+		const struct oc_ckpt_fd *fb = find_fd(b, a->fds[i].fd);
 		if (!fb || fd_changed(&a->fds[i], fb))
 			return true;
 	}
@@ -109,12 +109,12 @@ static const char *meta_get(const struct oci_meta *m, const struct meta_field *f
 
 /* ---- text ------------------------------------------------------------------- */
 
-static void text_fd(struct oci_tree *parent, const char *sign, const struct oci_fd *f)
+static void text_fd(struct oci_tree *parent, const char *sign, const struct oc_ckpt_fd *f)
 {
 	char flags[256] = "";
 
 	if (f->has_flags)
-		oci_format_oflags(f->flags, flags, sizeof(flags));
+		oc_format_oflags(f->flags, flags, sizeof(flags));
 	if (f->has_pos)
 		oci_tree_add(parent, "%s fd %u: %s (%s, %s, offset %" PRIu64 ")", sign, f->fd, f->path, f->type, flags,
 			     f->pos);
@@ -122,7 +122,7 @@ static void text_fd(struct oci_tree *parent, const char *sign, const struct oci_
 		oci_tree_add(parent, "%s fd %u: %s (%s%s%s)", sign, f->fd, f->path, f->type, *flags ? ", " : "", flags);
 }
 
-static void text_changed_task(struct oci_tree *parent, const struct oci_task *a, const struct oci_task *b)
+static void text_changed_task(struct oci_tree *parent, const struct oc_ckpt_task *a, const struct oc_ckpt_task *b)
 {
 	struct oci_tree *n = oci_tree_add(parent, "~ [%d] %s", b->pid, b->comm);
 	char s1[32], s2[32];
@@ -161,7 +161,7 @@ static void text_changed_task(struct oci_tree *parent, const struct oci_task *a,
 		if (!find_fd(b, a->fds[i].fd))
 			text_fd(n, "- closed", &a->fds[i]);
 	for (size_t i = 0; i < b->n_fds; i++) {
-		const struct oci_fd *fa = find_fd(a, b->fds[i].fd), *fb = &b->fds[i];
+		const struct oc_ckpt_fd *fa = find_fd(a, b->fds[i].fd), *fb = &b->fds[i];
 		if (!fa) {
 			text_fd(n, "+ opened", fb);
 			continue;
@@ -175,8 +175,8 @@ static void text_changed_task(struct oci_tree *parent, const struct oci_task *a,
 			oci_tree_add(n, "fd %u: %s offset %" PRIu64 " -> %" PRIu64, fb->fd, fb->path, fa->pos, fb->pos);
 		} else {
 			char f1[256] = "", f2[256] = "";
-			oci_format_oflags(fa->flags, f1, sizeof(f1));
-			oci_format_oflags(fb->flags, f2, sizeof(f2));
+			oc_format_oflags(fa->flags, f1, sizeof(f1));
+			oc_format_oflags(fb->flags, f2, sizeof(f2));
 			oci_tree_add(n, "fd %u: %s flags %s%s -> %s%s, offset %" PRIu64 " -> %" PRIu64, fb->fd,
 				     fb->path, f1, fa->cloexec ? " (close-on-exec)" : "", f2,
 				     fb->cloexec ? " (close-on-exec)" : "", fa->pos, fb->pos);
@@ -196,7 +196,7 @@ static void text_changed_task(struct oci_tree *parent, const struct oci_task *a,
 	}
 }
 
-static void text_task_line(struct oci_tree *parent, const char *sign, const struct oci_task *t)
+static void text_task_line(struct oci_tree *parent, const char *sign, const struct oc_ckpt_task *t)
 {
 	char sz[32];
 
@@ -211,7 +211,7 @@ static void text_task_line(struct oci_tree *parent, const char *sign, const stru
 
 static int diff_text(const struct oci_view *a, const struct oci_view *b, FILE *out)
 {
-	const struct oci_ckpt *ca = a->ckpt, *cb = b->ckpt;
+	const struct oc_ckpt *ca = a->ckpt, *cb = b->ckpt;
 	struct oci_tree *root = oci_tree_new("Diff %s -> %s", a->src->target, b->src->target);
 	size_t changes = 0;
 	int r;
@@ -228,17 +228,17 @@ static int diff_text(const struct oci_view *a, const struct oci_view *b, FILE *o
 	}
 	struct oci_tree *pt = oci_tree_add(root, "Processes: %zu -> %zu", ca->n_tasks, cb->n_tasks);
 	for (size_t i = 0; i < ca->n_tasks; i++)
-		if (!oci_ckpt_find_task(cb, ca->tasks[i].pid)) {
+		if (!oc_ckpt_find_task(cb, ca->tasks[i].pid)) {
 			text_task_line(pt, "- removed", &ca->tasks[i]);
 			changes++;
 		}
 	for (size_t i = 0; i < cb->n_tasks; i++)
-		if (!oci_ckpt_find_task(ca, cb->tasks[i].pid)) {
+		if (!oc_ckpt_find_task(ca, cb->tasks[i].pid)) {
 			text_task_line(pt, "+ added", &cb->tasks[i]);
 			changes++;
 		}
 	for (size_t i = 0; i < cb->n_tasks; i++) {
-		const struct oci_task *ta = oci_ckpt_find_task(ca, cb->tasks[i].pid), *tb = &cb->tasks[i];
+		const struct oc_ckpt_task *ta = oc_ckpt_find_task(ca, cb->tasks[i].pid), *tb = &cb->tasks[i];
 		if (!ta)
 			continue;
 		if (task_changed(ta, tb)) {
@@ -264,7 +264,7 @@ static void json_strv(struct ij_writer *w, char **v, size_t n)
 	ij_arr_close(w);
 }
 
-static void json_memory(struct ij_writer *w, const struct oci_task *t)
+static void json_memory(struct ij_writer *w, const struct oc_ckpt_task *t)
 {
 	ij_obj_open(w);
 	ij_kv_u64(w, "mappings", t->n_vmas);
@@ -274,7 +274,7 @@ static void json_memory(struct ij_writer *w, const struct oci_task *t)
 	ij_obj_close(w);
 }
 
-static void json_task_brief(struct ij_writer *w, const struct oci_task *t)
+static void json_task_brief(struct ij_writer *w, const struct oc_ckpt_task *t)
 {
 	ij_obj_open(w);
 	ij_kv_i64(w, "pid", t->pid);
@@ -308,7 +308,7 @@ static void json_ab_i64(struct ij_writer *w, const char *key, int64_t a, int64_t
 	ij_obj_close(w);
 }
 
-static void json_changed_task(struct ij_writer *w, const struct oci_task *a, const struct oci_task *b)
+static void json_changed_task(struct ij_writer *w, const struct oc_ckpt_task *a, const struct oc_ckpt_task *b)
 {
 	ij_obj_open(w);
 	ij_kv_i64(w, "pid", b->pid);
@@ -374,7 +374,7 @@ static void json_changed_task(struct ij_writer *w, const struct oci_task *a, con
 	ij_key(w, "changed");
 	ij_arr_open(w);
 	for (size_t i = 0; i < b->n_fds; i++) {
-		const struct oci_fd *fa = find_fd(a, b->fds[i].fd);
+		const struct oc_ckpt_fd *fa = find_fd(a, b->fds[i].fd);
 		if (!fa || !fd_changed(fa, &b->fds[i]))
 			continue;
 		ij_obj_open(w);
@@ -410,7 +410,7 @@ static void json_side(struct ij_writer *w, const char *key, const struct oci_vie
 
 static int diff_json(const struct oci_view *a, const struct oci_view *b, FILE *out)
 {
-	const struct oci_ckpt *ca = a->ckpt, *cb = b->ckpt;
+	const struct oc_ckpt *ca = a->ckpt, *cb = b->ckpt;
 	struct ij_writer *w;
 	bool identical = true;
 	int r;
@@ -438,7 +438,7 @@ static int diff_json(const struct oci_view *a, const struct oci_view *b, FILE *o
 	ij_key(w, "added");
 	ij_arr_open(w);
 	for (size_t i = 0; i < cb->n_tasks; i++)
-		if (!oci_ckpt_find_task(ca, cb->tasks[i].pid)) {
+		if (!oc_ckpt_find_task(ca, cb->tasks[i].pid)) {
 			json_task_brief(w, &cb->tasks[i]);
 			identical = false;
 		}
@@ -446,7 +446,7 @@ static int diff_json(const struct oci_view *a, const struct oci_view *b, FILE *o
 	ij_key(w, "removed");
 	ij_arr_open(w);
 	for (size_t i = 0; i < ca->n_tasks; i++)
-		if (!oci_ckpt_find_task(cb, ca->tasks[i].pid)) {
+		if (!oc_ckpt_find_task(cb, ca->tasks[i].pid)) {
 			json_task_brief(w, &ca->tasks[i]);
 			identical = false;
 		}
@@ -454,7 +454,7 @@ static int diff_json(const struct oci_view *a, const struct oci_view *b, FILE *o
 	ij_key(w, "changed");
 	ij_arr_open(w);
 	for (size_t i = 0; i < cb->n_tasks; i++) {
-		const struct oci_task *ta = oci_ckpt_find_task(ca, cb->tasks[i].pid);
+		const struct oc_ckpt_task *ta = oc_ckpt_find_task(ca, cb->tasks[i].pid);
 		if (ta && task_changed(ta, &cb->tasks[i])) {
 			json_changed_task(w, ta, &cb->tasks[i]);
 			identical = false;
@@ -464,7 +464,7 @@ static int diff_json(const struct oci_view *a, const struct oci_view *b, FILE *o
 	ij_key(w, "unchanged");
 	ij_arr_open(w);
 	for (size_t i = 0; i < cb->n_tasks; i++) {
-		const struct oci_task *ta = oci_ckpt_find_task(ca, cb->tasks[i].pid);
+		const struct oc_ckpt_task *ta = oc_ckpt_find_task(ca, cb->tasks[i].pid);
 		if (ta && !task_changed(ta, &cb->tasks[i]))
 			ij_i64(w, cb->tasks[i].pid);
 	}

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "core/error.h"
+#include "ocicr.h"
 #include "oci/inspect/limits.h"
 
 struct oci_limits oci_limits = {

@@ -13,27 +13,13 @@
 #include "oci/inspect/limits.h"
 #include "oci/inspect/view.h"
 #include "core/cleanup.h"
-#include "core/error.h"
-#include "core/safefile.h"
+#include "ocicr.h"
 
 #define DUMP_CHUNK (64u * 1024)
 
 static int pages_read(void *userdata, uint64_t off, void *buf, size_t len)
 {
-	int fd = *(int *)userdata;
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, off + got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return oc_error_errno(-errno, "cannot read the pages image");
-		if (n == 0)
-			return oc_error(-EIO, "the pages image ends before offset %" PRIu64 ": truncated", off + got);
-		got += n;
-	}
-	return 0;
+	return oc_pages_pread(*(int *)userdata, off, buf, len);
 }
 
 /* Printable rendering of memory bytes: anything else becomes '.'. */
@@ -74,7 +60,7 @@ static int on_match(const struct oci_match *m, void *userdata)
 	return ferror(so->out) ? oc_error(-EIO, "cannot write the matches") : 0;
 }
 
-static int search(const struct oci_memory_opts *o, const struct oci_task *t, int pages_fd, FILE *out)
+static int search(const struct oci_memory_opts *o, const struct oc_ckpt_task *t, int pages_fd, FILE *out)
 {
 	struct oci_memsrc src = {
 		.runs = t->pm.runs, .n_runs = t->pm.n_runs, .read = pages_read, .userdata = &pages_fd
@@ -228,7 +214,7 @@ static int dump_segment(uint64_t start, uint64_t end, uint64_t off, void *userda
 	return 0;
 }
 
-static int dump(const struct oci_memory_opts *o, const struct oci_task *t, int pages_fd, FILE *out)
+static int dump(const struct oci_memory_opts *o, const struct oc_ckpt_task *t, int pages_fd, FILE *out)
 {
 	_cleanup_free_ uint8_t *buf = malloc(DUMP_CHUNK);
 	_cleanup_close_ int raw_fd = -1;
@@ -241,7 +227,7 @@ static int dump(const struct oci_memory_opts *o, const struct oci_task *t, int p
 		return -ENOMEM;
 	if (o->output) {
 		/* Memory is sensitive: the file is private to its owner. */
-		int fd = oc_create_private_path(o->output, true);
+		int fd = oc_create_private_file(o->output, true);
 		if (fd < 0)
 			return fd;
 		if (o->raw) {
@@ -302,7 +288,7 @@ int oci_inspect_memory(const struct oci_memory_opts *o)
 	r = oci_view_open(o->target, &vo, &v);
 	if (r < 0)
 		return r;
-	const struct oci_task *t = oci_ckpt_find_task(v.ckpt, o->pid);
+	const struct oc_ckpt_task *t = oc_ckpt_find_task(v.ckpt, o->pid);
 	if (!t) {
 		char pids[256] = "";
 		size_t len = 0;
@@ -316,7 +302,7 @@ int oci_inspect_memory(const struct oci_memory_opts *o)
 			     t->state);
 		goto out;
 	}
-	r = oci_ckpt_open_pages(v.ckpt, t, &pages_fd);
+	r = oc_ckpt_open_pages(v.ckpt, t, &pages_fd);
 	if (r == -ENOENT) {
 		oc_error_clear();
 		r = 0;
@@ -326,7 +312,7 @@ int oci_inspect_memory(const struct oci_memory_opts *o)
 	if (o->search || o->search_regex) {
 		_cleanup_fclose_ FILE *f = NULL;
 		if (o->output) {
-			int fd = oc_create_private_path(o->output, true);
+			int fd = oc_create_private_file(o->output, true);
 			if (fd < 0) {
 				r = fd;
 				goto out;

@@ -10,7 +10,7 @@
 #include "oci/inspect/tree.h"
 #include "oci/inspect/view.h"
 #include "core/cleanup.h"
-#include "core/error.h"
+#include "ocicr.h"
 
 /* Bumped when a key changes meaning or goes away (adding keys does not). */
 #define SCHEMA_VERSION 1
@@ -23,9 +23,9 @@ static bool show_processes(unsigned show)
 	return !show || show & (OCI_SHOW_PS_TREE | PROCESS_DETAILS);
 }
 
-static bool is_root_task(const struct oci_ckpt *c, const struct oci_task *t)
+static bool is_root_task(const struct oc_ckpt *c, const struct oc_ckpt_task *t)
 {
-	return !t->ppid || !oci_ckpt_find_task(c, t->ppid) || t->ppid == t->pid;
+	return !t->ppid || !oc_ckpt_find_task(c, t->ppid) || t->ppid == t->pid;
 }
 
 /* ---- text ---------------------------------------------------------------- */
@@ -101,13 +101,13 @@ static void text_strings_list(struct oci_tree *parent, const char *title, char *
 		oci_tree_add_text(t, v[i]);
 }
 
-static void text_fd(struct oci_tree *parent, const struct oci_fd *f)
+static void text_fd(struct oci_tree *parent, const struct oc_ckpt_fd *f)
 {
 	char flags[256] = "", extra[128] = "";
 	size_t len = 0;
 
 	if (f->has_flags)
-		oci_format_oflags(f->flags, flags, sizeof(flags));
+		oc_format_oflags(f->flags, flags, sizeof(flags));
 	if (f->has_pos)
 		len += snprintf(extra + len, sizeof(extra) - len, ", offset %" PRIu64, f->pos);
 	if (f->cloexec && len < sizeof(extra))
@@ -115,7 +115,7 @@ static void text_fd(struct oci_tree *parent, const struct oci_fd *f)
 	oci_tree_add(parent, "%u: %s (%s%s%s%s)", f->fd, f->path, f->type, *flags ? ", " : "", flags, extra);
 }
 
-static void text_socket(struct oci_tree *parent, const struct oci_socket *s)
+static void text_socket(struct oci_tree *parent, const struct oc_ckpt_socket *s)
 {
 	char peer[48] = "";
 
@@ -125,10 +125,10 @@ static void text_socket(struct oci_tree *parent, const struct oci_socket *s)
 		     *s->local ? s->local : "(unnamed)", s->remote ? " -> " : "", s->remote ?: "", peer);
 }
 
-static void text_task(struct oci_tree *parent, const struct oci_view *v, const struct oci_task *t, unsigned show,
+static void text_task(struct oci_tree *parent, const struct oci_view *v, const struct oc_ckpt_task *t, unsigned show,
 		      int depth)
 {
-	const struct oci_ckpt *c = v->ckpt;
+	const struct oc_ckpt *c = v->ckpt;
 	char extra[96] = "";
 	size_t len = 0;
 
@@ -196,7 +196,7 @@ static void text_task(struct oci_tree *parent, const struct oci_view *v, const s
 static void text_mounts(struct oci_tree *root, const struct oci_view *v)
 {
 	const struct oci_meta *m = v->meta;
-	const struct oci_ckpt *c = v->ckpt;
+	const struct oc_ckpt *c = v->ckpt;
 
 	if (m->n_mounts) {
 		struct oci_tree *t = oci_tree_add(root, "Mounts (spec.dump)");
@@ -225,7 +225,7 @@ static void text_mounts(struct oci_tree *root, const struct oci_view *v)
 	}
 }
 
-static void text_stats(struct oci_tree *root, const struct oci_dump_stats *s)
+static void text_stats(struct oci_tree *root, const struct oc_ckpt_stats *s)
 {
 	if (!s->present) {
 		oci_tree_add(root, "Dump statistics: not in the checkpoint");
@@ -305,7 +305,7 @@ static void text_metadata(struct oci_tree *root, const struct oci_view *v)
 
 static int report_text(const struct oci_view *v, unsigned show, FILE *out)
 {
-	const struct oci_ckpt *c = v->ckpt;
+	const struct oc_ckpt *c = v->ckpt;
 	struct oci_tree *root;
 	int r;
 
@@ -422,7 +422,7 @@ static void json_checkpoint(struct ij_writer *w, const struct oci_view *v)
 	ij_obj_close(w);
 }
 
-static void json_task(struct ij_writer *w, const struct oci_task *t, unsigned show)
+static void json_task(struct ij_writer *w, const struct oc_ckpt_task *t, unsigned show)
 {
 	ij_obj_open(w);
 	ij_kv_i64(w, "pid", t->pid);
@@ -474,7 +474,7 @@ static void json_task(struct ij_writer *w, const struct oci_task *t, unsigned sh
 		ij_key(w, "sockets");
 		ij_arr_open(w);
 		for (size_t i = 0; i < t->n_socks; i++) {
-			const struct oci_socket *s = &t->socks[i];
+			const struct oc_ckpt_socket *s = &t->socks[i];
 			ij_obj_open(w);
 			ij_kv_u64(w, "fd", s->fd);
 			ij_kv_str(w, "kind", s->kind);
@@ -513,7 +513,7 @@ static void json_task(struct ij_writer *w, const struct oci_task *t, unsigned sh
 static void json_mounts(struct ij_writer *w, const struct oci_view *v)
 {
 	const struct oci_meta *m = v->meta;
-	const struct oci_ckpt *c = v->ckpt;
+	const struct oc_ckpt *c = v->ckpt;
 
 	ij_kv_str(w, "mounts_from", m->n_mounts ? "spec.dump" : c->n_mounts ? "images" : NULL);
 	ij_key(w, "mounts");
@@ -551,7 +551,7 @@ static void json_mounts(struct ij_writer *w, const struct oci_view *v)
 	ij_arr_close(w);
 }
 
-static void json_stats(struct ij_writer *w, const struct oci_dump_stats *s)
+static void json_stats(struct ij_writer *w, const struct oc_ckpt_stats *s)
 {
 	ij_key(w, "stats");
 	if (!s->present) {
@@ -639,7 +639,7 @@ static void json_metadata(struct ij_writer *w, const struct oci_view *v)
 
 static int report_json(const struct oci_view *v, unsigned show, FILE *out)
 {
-	const struct oci_ckpt *c = v->ckpt;
+	const struct oc_ckpt *c = v->ckpt;
 	struct ij_writer *w;
 	int r;
 

@@ -13,14 +13,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "img/image.h"
-#include "mm.pb-c.h"
+#include "ocicr.h"
 #include "oci/inspect/limits.h"
 #include "oci/inspect/source.h"
 #include "oci/inspect/vm.h"
-#include "pagemap.pb-c.h"
 #include "core/cleanup.h"
-#include "core/error.h"
 
 /* Names in the rootfs-diff.tar listing are cut at this length. */
 #define ROOTFS_NAME_MAX 1024
@@ -40,13 +37,6 @@ const char *oci_target_kind_name(enum oci_target_kind kind)
 /* Top-level members that are read, and extracted. */
 static const char *const meta_members[] = {
 	OCI_CONFIG_DUMP, OCI_SPEC_DUMP, OCI_NETWORK_STATUS, OCI_STATS_DUMP, OCI_DELETED_FILES, OCI_BIND_MOUNTS,
-};
-
-/* Images an inspection reads; the others (tmpfs contents, netfilter...) stay in the archive. */
-static const enum oc_img_kind needed_images[] = {
-	OC_IMG_INVENTORY, OC_IMG_PSTREE, OC_IMG_CORE,	  OC_IMG_IDS,	      OC_IMG_MM,
-	OC_IMG_PAGEMAP,	  OC_IMG_PAGES,	 OC_IMG_FS,	  OC_IMG_FDINFO,      OC_IMG_FILES,
-	OC_IMG_MNTS,	  OC_IMG_UTSNS,	 OC_IMG_TTY_INFO, OC_IMG_MEMFD_INODE, OC_IMG_STATS_DUMP,
 };
 
 int oci_archive_clean_path(const char *name, char *buf, size_t size)
@@ -208,16 +198,19 @@ static bool is_meta_member(const char *rel)
 	return false;
 }
 
-static const struct oc_img_desc *needed_image(const char *base)
+/* Images an inspection reads; the others (tmpfs contents, netfilter...)
+ * stay in the archive. */
+static bool needed_image(const char *base)
 {
-	const struct oc_img_desc *d = oc_img_desc_by_filename(base);
-
-	if (!d)
-		return NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(needed_images); i++)
-		if (d->kind == needed_images[i])
-			return d;
-	return NULL;
+	switch (oc_image_role(base)) {
+	case OC_IMAGE_READ:
+	case OC_IMAGE_PAGES:
+	case OC_IMAGE_MM:
+	case OC_IMAGE_PAGEMAP:
+		return true;
+	default:
+		return false;
+	}
 }
 
 /* What the members read so far say about one process's memory. */
@@ -226,7 +219,7 @@ struct pm_info {
 	bool shmem; /* a shared memory object's pagemap, no process */
 	bool has_pagemap, has_mm;
 	uint32_t pages_id;
-	struct oci_pm_run *runs;
+	struct oc_pm_run *runs;
 	size_t n_runs;
 	uint64_t str[2][2]; /* argv and environment: [start, end) addresses */
 };
@@ -355,68 +348,32 @@ static void pms_free(struct unpack *u)
  * error here: the pages are then extracted whole, and the loader reports
  * the image properly.
  */
-static int note_image(struct unpack *u, const struct oc_img_desc *d, const char *base, const char *dest)
+static int note_image(struct unpack *u, enum oc_image_role role, const char *base, const char *dest)
 {
-	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
 	_cleanup_free_ char *path = NULL;
-	ProtobufCMessage *m;
 	unsigned long pid;
 	struct pm_info *pm;
+	uint64_t present;
 	int r;
 
-	if (d->kind == OC_IMG_MM	? sscanf(base, "mm-%lu.img", &pid) != 1
-	    : d->kind == OC_IMG_PAGEMAP ? sscanf(base, "pagemap-%lu.img", &pid) != 1
-					: sscanf(base, "pagemap-shmem-%lu.img", &pid) != 1)
+	if (role == OC_IMAGE_MM	       ? sscanf(base, "mm-%lu.img", &pid) != 1
+	    : role == OC_IMAGE_PAGEMAP ? sscanf(base, "pagemap-%lu.img", &pid) != 1
+				       : sscanf(base, "pagemap-shmem-%lu.img", &pid) != 1)
 		return 0;
-	pm = pm_get(u, pid, d->kind == OC_IMG_SHMEM_PAGEMAP);
+	pm = pm_get(u, pid, role == OC_IMAGE_SHMEM_PM);
 	if (!pm)
 		return -ENOMEM;
 	if (asprintf(&path, "%s/%s", u->src->tmpdir, dest) < 0)
 		return -ENOMEM;
-	if (oc_img_open_file(path, &img) < 0)
-		goto ignore;
-	if (d->kind == OC_IMG_MM) {
-		if (oc_img_read_entry(img, NULL, &m) <= 0)
-			goto ignore;
-		const MmEntry *mm = (const MmEntry *)m;
-		pm->str[0][0] = mm->mm_arg_start;
-		pm->str[0][1] = mm->mm_arg_end;
-		pm->str[1][0] = mm->mm_env_start;
-		pm->str[1][1] = mm->mm_env_end;
-		pm->has_mm = true;
-		protobuf_c_message_free_unpacked(m, NULL);
-		return 0;
+	if (role == OC_IMAGE_MM) {
+		r = oc_image_mm_strings(path, pm->str);
+		pm->has_mm = r >= 0;
+	} else {
+		r = oc_image_pagemap_runs(path, base, &pm->pages_id, &pm->runs, &pm->n_runs, &present);
+		pm->has_pagemap = r >= 0;
 	}
-	/* the head, then the runs */
-	PagemapEntry **pes = NULL;
-	size_t n = 0;
-	uint64_t present;
-	if (oc_img_read_entry(img, NULL, &m) <= 0)
-		goto ignore;
-	pm->pages_id = ((const PagemapHead *)m)->pages_id;
-	protobuf_c_message_free_unpacked(m, NULL);
-	while ((r = oc_img_read_entry(img, NULL, &m)) > 0) {
-		PagemapEntry **np = realloc(pes, (n + 1) * sizeof(*np));
-		if (!np) {
-			protobuf_c_message_free_unpacked(m, NULL);
-			r = -ENOMEM;
-			break;
-		}
-		pes = np;
-		pes[n++] = (PagemapEntry *)m;
-	}
-	if (r == 0)
-		r = oci_pagemap_build(pes, n, base, &pm->runs, &pm->n_runs, &present);
-	for (size_t i = 0; i < n; i++)
-		protobuf_c_message_free_unpacked(&pes[i]->base, NULL);
-	free(pes);
 	if (r == -ENOMEM)
 		return r;
-	if (r < 0)
-		goto ignore;
-	pm->has_pagemap = true;
-	return 0;
-ignore:
 	oc_error_clear();
 	return 0;
 }
@@ -441,7 +398,7 @@ static int string_ranges(const struct pm_info *pm, struct range **ret, size_t *r
 		end = MIN(end, a + STRINGS_MAX);
 		while (a < end) {
 			uint64_t off, avail;
-			if (oci_pagemap_locate(pm->runs, pm->n_runs, a, &off, &avail) < 0)
+			if (oc_pagemap_locate(pm->runs, pm->n_runs, a, &off, &avail) < 0)
 				break;
 			uint64_t len = MIN(avail, end - a);
 			struct range *nr = realloc(rg, (n + 1) * sizeof(*nr));
@@ -647,7 +604,7 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 			return 0;
 		}
 		/* A tar of an images directory: images at the top level. */
-		if (!needed_image(rel) && !oc_img_desc_by_filename(rel))
+		if (oc_image_role(rel) == OC_IMAGE_NONE)
 			return 0;
 		u->top_images = true;
 		base = rel;
@@ -659,13 +616,13 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 		base = rel + 11;
 		if (strchr(base, '/'))
 			return 0; /* nothing deeper is read */
-		if (!oc_img_desc_by_filename(base))
+		if (oc_image_role(base) == OC_IMAGE_NONE)
 			return 0; /* descriptors.json and the like */
 		snprintf(dest, sizeof(dest), "checkpoint/%s", base);
 	}
 
 	/* An image. */
-	const struct oc_img_desc *d = oc_img_desc_by_filename(base);
+	enum oc_image_role role = oc_image_role(base);
 	if (!regular) {
 		if (needed_image(base))
 			return oc_error(-EINVAL, "image %s is not a regular file in the archive",
@@ -676,12 +633,12 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 	src->images_size += archive_entry_size(e);
 	if (!strcmp(base, "inventory.img"))
 		src->inventory_mtime = archive_entry_mtime(e);
-	if (d->kind == OC_IMG_PAGES) {
+	if (role == OC_IMAGE_PAGES) {
 		src->pages_size += archive_entry_size(e);
 		return extract_pages(u, e, base, dest);
 	}
 	/* shared memory pagemaps only to know whose pages-N.img is whose */
-	bool shmem = d->kind == OC_IMG_SHMEM_PAGEMAP && u->opts->pages != OCI_PAGES_NONE;
+	bool shmem = role == OC_IMAGE_SHMEM_PM && u->opts->pages != OCI_PAGES_NONE;
 	if (!needed_image(base) && !shmem)
 		return 0;
 	/* Images other than pages are read whole: refuse one too big before
@@ -693,8 +650,8 @@ static int unpack_member(struct unpack *u, struct archive_entry *e)
 		return r;
 	if (u->opts->pages == OCI_PAGES_NONE || u->opts->pages == OCI_PAGES_ALL)
 		return 0;
-	if (d->kind == OC_IMG_MM || d->kind == OC_IMG_PAGEMAP || shmem)
-		return note_image(u, d, base, dest);
+	if (role == OC_IMAGE_MM || role == OC_IMAGE_PAGEMAP || shmem)
+		return note_image(u, role, base, dest);
 	return 0;
 }
 
@@ -902,15 +859,16 @@ static void size_images(struct oci_source *src)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		const struct oc_img_desc *desc = oc_img_desc_by_filename(de->d_name);
+		enum oc_image_role role = oc_image_role(de->d_name);
 		struct stat st;
-		if (!desc || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+		if (role == OC_IMAGE_NONE || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(st.st_mode))
 			continue;
 		src->n_images++;
 		src->images_size += st.st_size;
-		if (desc->kind == OC_IMG_PAGES)
+		if (role == OC_IMAGE_PAGES)
 			src->pages_size += st.st_size;
-		if (desc->kind == OC_IMG_INVENTORY)
+		if (!strcmp(de->d_name, "inventory.img"))
 			src->inventory_mtime = st.st_mtime;
 	}
 }
@@ -935,7 +893,7 @@ static int open_dir(struct oci_source *src)
 		snprintf(images, sizeof(images), "%s/checkpoint", src->target);
 		r = set_dirs(src, images, src->target);
 	} else {
-		r = oc_img_check_finished_at(fd, src->target);
+		r = oc_images_check_finished(fd, src->target);
 		if (r < 0)
 			return r;
 		return oc_error(-EINVAL, "a directory, but not a checkpoint: it has no inventory.img and no "

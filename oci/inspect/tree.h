@@ -19,12 +19,12 @@
 
 #include <stdio.h>
 
-#include "core/error.h"
+#include "ocicr.h"
 
 struct oci_tree;
 
-struct oci_tree *oci_tree_new(const char *fmt, ...) OC_PRINTF(1, 2);
-struct oci_tree *oci_tree_add(struct oci_tree *parent, const char *fmt, ...) OC_PRINTF(2, 3);
+struct oci_tree *oci_tree_new(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+struct oci_tree *oci_tree_add(struct oci_tree *parent, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Like oci_tree_add(), the text taken as is (no format). */
 struct oci_tree *oci_tree_add_text(struct oci_tree *parent, const char *text);
 /* Whether @t has children. */

@@ -7,7 +7,7 @@
 #include "oci/inspect/inspect.h"
 #include "oci/inspect/json.h"
 #include "oci/inspect/view.h"
-#include "core/error.h"
+#include "ocicr.h"
 
 int oci_view_open(const char *target, const struct oci_view_opts *opts, struct oci_view *ret_view)
 {
@@ -19,7 +19,7 @@ int oci_view_open(const char *target, const struct oci_view_opts *opts, struct o
 		.pages_pid = opts->pages_pid,
 		.want_rootfs_list = opts->rootfs_list,
 	};
-	struct oci_ckpt_opts co = { .sz = sizeof(co), .memory_strings = opts->memory };
+	struct oc_ckpt_opts co = { .sz = sizeof(co), .memory_strings = opts->memory };
 	struct oci_view v = {};
 	int r;
 
@@ -29,7 +29,7 @@ int oci_view_open(const char *target, const struct oci_view_opts *opts, struct o
 	r = oci_meta_load(v.src, &v.meta);
 	if (r < 0)
 		goto fail;
-	r = oci_ckpt_load(v.src, &co, &v.ckpt);
+	r = oc_ckpt_load(v.src->images_dir, v.src->stats_path, &co, &v.ckpt);
 	if (r < 0)
 		goto fail;
 	*ret_view = v;
@@ -42,7 +42,7 @@ fail:
 
 void oci_view_close(struct oci_view *v)
 {
-	oci_ckpt_free(v->ckpt);
+	oc_ckpt_free(v->ckpt);
 	oci_meta_free(v->meta);
 	oci_source_close(v->src);
 	*v = (struct oci_view){};
@@ -146,7 +146,7 @@ static void json_kv_u64_or_null(struct ij_writer *w, const char *key, bool has, 
 		ij_null(w);
 }
 
-void oci_json_fd(struct ij_writer *w, const struct oci_fd *f, bool with_size)
+void oci_json_fd(struct ij_writer *w, const struct oc_ckpt_fd *f, bool with_size)
 {
 	char flags[256];
 
@@ -156,7 +156,7 @@ void oci_json_fd(struct ij_writer *w, const struct oci_fd *f, bool with_size)
 	ij_kv_str(w, "path", f->path);
 	ij_key(w, "flags");
 	if (f->has_flags) {
-		oci_format_oflags(f->flags, flags, sizeof(flags));
+		oc_format_oflags(f->flags, flags, sizeof(flags));
 		ij_str(w, flags);
 	} else {
 		ij_null(w);

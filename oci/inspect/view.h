@@ -15,7 +15,7 @@
 struct oci_view {
 	struct oci_source *src;
 	struct oci_meta *meta;
-	struct oci_ckpt *ckpt;
+	struct oc_ckpt *ckpt;
 };
 
 struct oci_view_opts {
@@ -42,6 +42,6 @@ struct ij_writer;
  * One open file as a JSON object: fd, type, path, flags, pos (null where the
  * image has none), [size,] cloexec.  Diffs leave size out: it is not compared.
  */
-void oci_json_fd(struct ij_writer *w, const struct oci_fd *f, bool with_size);
+void oci_json_fd(struct ij_writer *w, const struct oc_ckpt_fd *f, bool with_size);
 
 #endif

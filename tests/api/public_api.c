@@ -6,7 +6,34 @@
  */
 #include <ocicr.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+static void fill(struct oc_json_writer *w, const void *arg)
+{
+	oc_json_map_open(w);
+	oc_json_key(w, "in");
+	oc_json_write_node(w, arg);
+	oc_json_map_close(w);
+}
+
+/* The JSON reader and writer oci/ and bundle/ use, through the .so. */
+static int json_round_trip(void)
+{
+	struct oc_json *doc = NULL;
+	char *text = NULL;
+	int ok;
+
+	if (oc_json_parse_text("{\"a\": [1, \"x\"], \"b\": true}", "test", 8, &doc) < 0)
+		return 0;
+	ok = oc_json_integer(oc_json_at(oc_json_get(doc, "a"), 0), -1) == 1 &&
+	     strcmp(oc_json_str(oc_json_at(oc_json_path(doc, "a", NULL), 1)), "x") == 0 &&
+	     oc_json_is_true(oc_json_get(doc, "b")) && oc_json_text(0, fill, doc, &text) == 0 &&
+	     strcmp(text, "{\"in\":{\"a\":[1,\"x\"],\"b\":true}}") == 0;
+	free(text);
+	oc_json_free(doc);
+	return ok && oc_json_parse_text("[[[", "deep", 2, &doc) < 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -17,6 +44,10 @@ int main(int argc, char **argv)
 	/* A failure comes back as a negative errno with a message. */
 	if (oc_image_show("/nonexistent/ocicr-images", stdout) >= 0 || oc_error_message()[0] == '\0') {
 		fprintf(stderr, "oc_image_show on a missing directory did not fail with a message\n");
+		return 1;
+	}
+	if (!json_round_trip()) {
+		fprintf(stderr, "the JSON calls do not read and write as declared: %s\n", oc_error_message());
 		return 1;
 	}
 	return 0;

@@ -47,31 +47,13 @@ make_bundle() {
 	cp /bin/busybox "$ROOTFS/bin/busybox"
 	for c in sh ls cat mount ps; do ln -sf busybox "$ROOTFS/bin/$c"; done
 	cp "$WORKLOADS/mntns" "$ROOTFS/mntns"
-	(cd "$BUNDLE" && runc spec)
 	ip netns add "$NETNS"
 	ip -n "$NETNS" link set lo up
 	# The filter fails getpriority with ENOMSG (42), as the workload expects.
-	python3 - "$BUNDLE/config.json" "$WL_DIR" "/run/netns/$NETNS" "$HOSTNAME" "$PIDS_MAX" <<-'EOF'
-		import json, sys
-		path, wl, netns, host, pids_max = sys.argv[1:]
-		c = json.load(open(path))
-		c["process"]["terminal"] = False
-		c["process"]["args"] = ["/mntns", "/wl/ready", "/wl/result"]
-		c["process"]["env"] += ["MNTNS_MODE=runc", "MNTNS_PIDS_MAX=" + pids_max]
-		c["hostname"] = host
-		c["mounts"].append({"destination": "/wl", "type": "bind", "source": wl, "options": ["rbind", "rw"]})
-		for ns in c["linux"]["namespaces"]:
-		    if ns["type"] == "network":
-		        ns["path"] = netns
-		c["linux"]["namespaces"].append({"type": "cgroup"})
-		c["linux"]["resources"]["pids"] = {"limit": int(pids_max)}
-		c["linux"]["seccomp"] = {
-		    "defaultAction": "SCMP_ACT_ALLOW",
-		    "architectures": ["SCMP_ARCH_X86_64"],
-		    "syscalls": [{"names": ["getpriority"], "action": "SCMP_ACT_ERRNO", "errnoRet": 42}],
-		}
-		json.dump(c, open(path, "w"), indent=1)
-	EOF
+	"$REPO/scripts/runc-bundle-config" "$BUNDLE" --args "/mntns /wl/ready /wl/result" \
+		--env MNTNS_MODE=runc --env "MNTNS_PIDS_MAX=$PIDS_MAX" --hostname "$HOSTNAME" \
+		--bind "/wl=$WL_DIR" --netns "/run/netns/$NETNS" --cgroupns --pids-limit "$PIDS_MAX" \
+		--seccomp-errno getpriority=42
 }
 
 # What runc sends CRIU at dump (one argument a line): the root, every bind

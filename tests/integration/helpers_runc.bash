@@ -28,21 +28,8 @@ runc_bundle_make() {
 
 	ct_rootfs_make "$dir/rootfs" "$workload"
 	mkdir -p "$dir/wl"
-	(cd "$dir" && runc spec) || fail "runc spec failed"
-	python3 - "$dir/config.json" "$dir/wl" "$netns" <<-'PY'
-		import json, sys
-		path, wl, netns = sys.argv[1:]
-		c = json.load(open(path))
-		c["process"]["terminal"] = False
-		c["process"]["args"] = ["/init", "/wl/ready", "/wl/result"]
-		c["root"]["readonly"] = False
-		c["hostname"] = "ocicr-runc"
-		c["mounts"].append({"destination": "/wl", "type": "bind", "source": wl, "options": ["rbind", "rw"]})
-		for ns in c["linux"]["namespaces"]:
-		    if ns["type"] == "network" and netns:
-		        ns["path"] = netns
-		json.dump(c, open(path, "w"), indent=1)
-	PY
+	"$REPO/scripts/runc-bundle-config" "$dir" --args "/init /wl/ready /wl/result" --writable-root \
+		--hostname ocicr-runc --bind "/wl=$dir/wl" ${netns:+--netns "$netns"} || fail "cannot make config.json"
 }
 
 # alone OUT CMD ARGS...: CMD with no fd of ours but its stdio (/dev/null

@@ -262,21 +262,8 @@ ocictr_container() {
 	NS1=ocicr-oci-a-$$
 	NS2=ocicr-oci-b-$$
 	ip netns add "$NS1"
-	(cd "$T/b1" && runc spec)
-	python3 - "$T/b1/config.json" "$T/wl1" "/run/netns/$NS1" <<-'EOF'
-		import json, sys
-		p, wl, ns = sys.argv[1:4]
-		c = json.load(open(p))
-		c["process"]["terminal"] = False
-		c["process"]["args"] = ["/init", "/wl/ready", "/wl/result"]
-		c["root"]["readonly"] = False
-		c["hostname"] = "ocictr"
-		c["mounts"].append({"destination": "/wl", "type": "bind", "source": wl, "options": ["rbind", "rw"]})
-		for n in c["linux"]["namespaces"]:
-		    if n["type"] == "network":
-		        n["path"] = ns
-		json.dump(c, open(p, "w"))
-	EOF
+	"$REPO/scripts/runc-bundle-config" "$T/b1" --args "/init /wl/ready /wl/result" --writable-root \
+		--hostname ocictr --bind "/wl=$T/wl1" --netns "/run/netns/$NS1"
 	CTR=ocicr-ctr-$$
 	runc --root "$RUNC_ROOT" run -d --bundle "$T/b1" "$CTR" </dev/null >/dev/null 2>&1 ||
 		fail "runc cannot run the container"

@@ -256,9 +256,9 @@ static void test_pages_extracted(void **state)
 {
 	char dir[PATH_MAX], tarpath[PATH_MAX + 32];
 	struct oci_source_opts o = { .sz = sizeof(o) };
-	struct oci_ckpt_opts co = { .sz = sizeof(co), .memory_strings = true };
+	struct oc_ckpt_opts co = { .sz = sizeof(co), .memory_strings = true };
 	struct oci_source *src = NULL;
-	struct oci_ckpt *c = NULL;
+	struct oc_ckpt *c = NULL;
 
 	if (!counter_dir(dir, sizeof(dir)))
 		skip();
@@ -270,13 +270,13 @@ static void test_pages_extracted(void **state)
 	assert_int_equal(oci_source_open(tarpath, &o, &src), 0);
 	assert_int_equal(src->pages_size, 4259840);
 	assert_true(src->pages_extracted > 0 && src->pages_extracted <= 2 * 4096);
-	assert_int_equal(oci_ckpt_load(src, &co, &c), 0);
+	assert_int_equal(oc_ckpt_load(src->images_dir, src->stats_path, &co, &c), 0);
 	assert_int_equal(c->n_tasks, 1);
 	assert_null(c->tasks[0].argv_error);
 	assert_int_equal(c->tasks[0].argc, 3);
 	assert_string_equal(c->tasks[0].argv[0], "/tmp/ocicr-fixtures/counter");
 	assert_string_equal(c->tasks[0].env[2], "LANG=C");
-	oci_ckpt_free(c);
+	oc_ckpt_free(c);
 	oci_source_close(src);
 
 	/* --memory PID: all of that process's pages */
@@ -410,17 +410,17 @@ static void test_oflags(void **state)
 {
 	char buf[256];
 
-	oci_format_oflags(0100002, buf, sizeof(buf));
+	oc_format_oflags(0100002, buf, sizeof(buf));
 	assert_string_equal(buf, "O_RDWR|O_LARGEFILE");
-	oci_format_oflags(0, buf, sizeof(buf));
+	oc_format_oflags(0, buf, sizeof(buf));
 	assert_string_equal(buf, "O_RDONLY");
-	oci_format_oflags(02004001, buf, sizeof(buf));
+	oc_format_oflags(02004001, buf, sizeof(buf));
 	assert_string_equal(buf, "O_WRONLY|O_NONBLOCK|O_CLOEXEC");
 	/* bits without a name are shown in octal */
-	oci_format_oflags(0100000000 | 1, buf, sizeof(buf));
+	oc_format_oflags(0100000000 | 1, buf, sizeof(buf));
 	assert_string_equal(buf, "O_WRONLY|0100000000");
 	/* a small buffer truncates, never overflows */
-	oci_format_oflags(0177777777, buf, 12);
+	oc_format_oflags(0177777777, buf, 12);
 	assert_int_equal(strlen(buf), 11);
 }
 

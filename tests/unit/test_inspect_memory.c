@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "img/ckpt.h"
 #include "oci/inspect/vm.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -40,14 +41,14 @@ static PagemapEntry pe(uint64_t vaddr, uint64_t pages, uint32_t flags)
 	return e;
 }
 
-static int build(PagemapEntry *e, size_t n, struct oci_pm_run **runs, size_t *nr, uint64_t *present)
+static int build(PagemapEntry *e, size_t n, struct oc_pm_run **runs, size_t *nr, uint64_t *present)
 {
 	PagemapEntry *ptrs[16];
 
 	assert_true(n <= 16);
 	for (size_t i = 0; i < n; i++)
 		ptrs[i] = &e[i];
-	return oci_pagemap_build(ptrs, n, "pagemap-1.img", runs, nr, present);
+	return oc_pagemap_build(ptrs, n, "pagemap-1.img", runs, nr, present);
 }
 
 /* A "pages file" in memory for the search tests. */
@@ -97,12 +98,12 @@ static void test_pagemap_offsets(void **state)
 {
 	/* present, lazy+present, absent (parent), present */
 	PagemapEntry e[] = {
-		pe(0x400000, 1, OCI_PE_PRESENT),
-		pe(0x401000, 2, OCI_PE_PRESENT | OCI_PE_LAZY),
-		pe(0x500000, 3, OCI_PE_PARENT),
-		pe(0x7ffd0000, 4, OCI_PE_PRESENT),
+		pe(0x400000, 1, OC_PM_PRESENT),
+		pe(0x401000, 2, OC_PM_PRESENT | OC_PM_LAZY),
+		pe(0x500000, 3, OC_PM_PARENT),
+		pe(0x7ffd0000, 4, OC_PM_PRESENT),
 	};
-	_cleanup_free_ struct oci_pm_run *runs = NULL;
+	_cleanup_free_ struct oc_pm_run *runs = NULL;
 	size_t n;
 	uint64_t present;
 
@@ -120,7 +121,7 @@ static void test_pagemap_compat_fields(void **state)
 	/* CRIU before 4.2: the count in compat_nr_pages, no flags (present),
 	 * in_parent for pages of a pre-dump. */
 	PagemapEntry e[2] = { PAGEMAP_ENTRY__INIT, PAGEMAP_ENTRY__INIT };
-	_cleanup_free_ struct oci_pm_run *runs = NULL;
+	_cleanup_free_ struct oc_pm_run *runs = NULL;
 	size_t n;
 	uint64_t present;
 
@@ -131,20 +132,20 @@ static void test_pagemap_compat_fields(void **state)
 	e[1].has_in_parent = e[1].in_parent = true;
 	assert_int_equal(build(e, 2, &runs, &n, &present), 0);
 	assert_int_equal(present, 2);
-	assert_true(runs[0].flags & OCI_PE_PRESENT);
-	assert_false(runs[1].flags & OCI_PE_PRESENT);
-	assert_true(runs[1].flags & OCI_PE_PARENT);
+	assert_true(runs[0].flags & OC_PM_PRESENT);
+	assert_false(runs[1].flags & OC_PM_PRESENT);
+	assert_true(runs[1].flags & OC_PM_PARENT);
 }
 
 static void test_pagemap_malformed(void **state)
 {
-	struct oci_pm_run *runs = NULL;
+	struct oc_pm_run *runs = NULL;
 	size_t n;
 	uint64_t present;
-	PagemapEntry misaligned[] = { pe(0x400010, 1, OCI_PE_PRESENT) };
-	PagemapEntry overlap[] = { pe(0x400000, 2, OCI_PE_PRESENT), pe(0x401000, 1, OCI_PE_PRESENT) };
-	PagemapEntry backwards[] = { pe(0x500000, 1, OCI_PE_PRESENT), pe(0x400000, 1, OCI_PE_PRESENT) };
-	PagemapEntry wraps[] = { pe(0xfffffffffffff000ull, 2, OCI_PE_PRESENT) };
+	PagemapEntry misaligned[] = { pe(0x400010, 1, OC_PM_PRESENT) };
+	PagemapEntry overlap[] = { pe(0x400000, 2, OC_PM_PRESENT), pe(0x401000, 1, OC_PM_PRESENT) };
+	PagemapEntry backwards[] = { pe(0x500000, 1, OC_PM_PRESENT), pe(0x400000, 1, OC_PM_PRESENT) };
+	PagemapEntry wraps[] = { pe(0xfffffffffffff000ull, 2, OC_PM_PRESENT) };
 
 	assert_int_equal(build(misaligned, 1, &runs, &n, &present), -EINVAL);
 	assert_non_null(strstr(oc_error_message(), "pagemap-1.img: entry 0"));
@@ -163,37 +164,37 @@ static void test_pagemap_malformed(void **state)
 static void test_pagemap_locate(void **state)
 {
 	PagemapEntry e[] = {
-		pe(0x400000, 1, OCI_PE_PRESENT),
-		pe(0x401000, 2, OCI_PE_PRESENT),
-		pe(0x600000, 1, OCI_PE_PARENT),
-		pe(0x7ffd0000, 4, OCI_PE_PRESENT),
+		pe(0x400000, 1, OC_PM_PRESENT),
+		pe(0x401000, 2, OC_PM_PRESENT),
+		pe(0x600000, 1, OC_PM_PARENT),
+		pe(0x7ffd0000, 4, OC_PM_PRESENT),
 	};
-	_cleanup_free_ struct oci_pm_run *runs = NULL;
+	_cleanup_free_ struct oc_pm_run *runs = NULL;
 	size_t n;
 	uint64_t present, off, avail;
 
 	assert_int_equal(build(e, 4, &runs, &n, &present), 0);
 
-	assert_int_equal(oci_pagemap_locate(runs, n, 0x400000, &off, &avail), 0);
+	assert_int_equal(oc_pagemap_locate(runs, n, 0x400000, &off, &avail), 0);
 	assert_int_equal(off, 0);
 	assert_int_equal(avail, PG);
-	assert_int_equal(oci_pagemap_locate(runs, n, 0x400fff, &off, &avail), 0);
+	assert_int_equal(oc_pagemap_locate(runs, n, 0x400fff, &off, &avail), 0);
 	assert_int_equal(off, PG - 1);
 	assert_int_equal(avail, 1);
-	assert_int_equal(oci_pagemap_locate(runs, n, 0x402abc, &off, &avail), 0);
+	assert_int_equal(oc_pagemap_locate(runs, n, 0x402abc, &off, &avail), 0);
 	assert_int_equal(off, PG + PG + 0xabc);
 	assert_int_equal(avail, PG - 0xabc);
-	assert_int_equal(oci_pagemap_locate(runs, n, 0x7ffd3fff, &off, &avail), 0);
+	assert_int_equal(oc_pagemap_locate(runs, n, 0x7ffd3fff, &off, &avail), 0);
 	assert_int_equal(off, 3 * PG + 4 * PG - 1);
 
 	/* before, between, after the runs, and in a page left in a parent */
-	assert_int_equal(oci_pagemap_locate(runs, n, 0x3fffff, &off, &avail), -ENOENT);
-	assert_int_equal(oci_pagemap_locate(runs, n, 0x403000, &off, &avail), -ENOENT);
-	assert_int_equal(oci_pagemap_locate(runs, n, 0x7ffd4000, &off, &avail), -ENOENT);
-	assert_int_equal(oci_pagemap_locate(runs, n, 0x600800, &off, &avail), -ENOENT);
-	assert_non_null(oci_pagemap_find(runs, n, 0x600800));
-	assert_null(oci_pagemap_find(runs, n, 0));
-	assert_null(oci_pagemap_find(NULL, 0, 0x400000));
+	assert_int_equal(oc_pagemap_locate(runs, n, 0x3fffff, &off, &avail), -ENOENT);
+	assert_int_equal(oc_pagemap_locate(runs, n, 0x403000, &off, &avail), -ENOENT);
+	assert_int_equal(oc_pagemap_locate(runs, n, 0x7ffd4000, &off, &avail), -ENOENT);
+	assert_int_equal(oc_pagemap_locate(runs, n, 0x600800, &off, &avail), -ENOENT);
+	assert_non_null(oc_pagemap_find(runs, n, 0x600800));
+	assert_null(oc_pagemap_find(runs, n, 0));
+	assert_null(oc_pagemap_find(NULL, 0, 0x400000));
 }
 
 static void test_pagemap_locate_many(void **state)
@@ -201,17 +202,17 @@ static void test_pagemap_locate_many(void **state)
 	/* Every other page present across 16 runs: the binary search must
 	 * land on each. */
 	PagemapEntry e[16];
-	_cleanup_free_ struct oci_pm_run *runs = NULL;
+	_cleanup_free_ struct oc_pm_run *runs = NULL;
 	size_t n;
 	uint64_t present, off, avail;
 
 	for (int i = 0; i < 16; i++)
-		e[i] = pe(0x10000000 + i * 2 * PG, 1, OCI_PE_PRESENT);
+		e[i] = pe(0x10000000 + i * 2 * PG, 1, OC_PM_PRESENT);
 	assert_int_equal(build(e, 16, &runs, &n, &present), 0);
 	for (int i = 0; i < 16; i++) {
-		assert_int_equal(oci_pagemap_locate(runs, n, 0x10000000 + i * 2 * PG + 7, &off, &avail), 0);
+		assert_int_equal(oc_pagemap_locate(runs, n, 0x10000000 + i * 2 * PG + 7, &off, &avail), 0);
 		assert_int_equal(off, i * PG + 7);
-		assert_int_equal(oci_pagemap_locate(runs, n, 0x10000000 + (i * 2 + 1) * PG, &off, &avail), -ENOENT);
+		assert_int_equal(oc_pagemap_locate(runs, n, 0x10000000 + (i * 2 + 1) * PG, &off, &avail), -ENOENT);
 	}
 }
 
@@ -219,11 +220,11 @@ static void test_pagemap_locate_many(void **state)
 static void test_vm_read(void **state)
 {
 	PagemapEntry e[] = {
-		pe(0x7ffd0000, 1, OCI_PE_PRESENT),
-		pe(0x7ffd1000, 1, OCI_PE_PRESENT),
-		pe(0x7ffd3000, 1, OCI_PE_PRESENT),
+		pe(0x7ffd0000, 1, OC_PM_PRESENT),
+		pe(0x7ffd1000, 1, OC_PM_PRESENT),
+		pe(0x7ffd3000, 1, OC_PM_PRESENT),
 	};
-	struct oci_pagemap pm = {};
+	struct oc_pagemap pm = {};
 	_cleanup_close_ int fd = memfd_create("pages", 0);
 	uint8_t page[PG];
 	char buf[64];
@@ -235,18 +236,18 @@ static void test_vm_read(void **state)
 		assert_int_equal(write(fd, page, sizeof(page)), (ssize_t)sizeof(page));
 	}
 	/* the last 4 bytes of page 0 and the first 4 of page 1 */
-	assert_int_equal(oci_vm_read(&pm, fd, 0x7ffd0ffc, buf, 8), 8);
+	assert_int_equal(oc_pagemap_read(&pm, fd, 0x7ffd0ffc, buf, 8), 8);
 	assert_memory_equal(buf, "aaaabbbb", 8);
 	/* stops at the gap at 0x7ffd2000 */
-	assert_int_equal(oci_vm_read(&pm, fd, 0x7ffd1ffc, buf, 8), 4);
+	assert_int_equal(oc_pagemap_read(&pm, fd, 0x7ffd1ffc, buf, 8), 4);
 	/* not dumped at all */
-	assert_int_equal(oci_vm_read(&pm, fd, 0x7ffd2000, buf, 8), 0);
-	assert_int_equal(oci_vm_read(&pm, fd, 0x7ffd3000, buf, 3), 3);
+	assert_int_equal(oc_pagemap_read(&pm, fd, 0x7ffd2000, buf, 8), 0);
+	assert_int_equal(oc_pagemap_read(&pm, fd, 0x7ffd3000, buf, 3), 3);
 	assert_memory_equal(buf, "ccc", 3);
 
 	/* a pages file shorter than the pagemap says: an error, not garbage */
 	assert_int_equal(ftruncate(fd, PG + 100), 0);
-	assert_int_equal(oci_vm_read(&pm, fd, 0x7ffd3000, buf, 3), -EIO);
+	assert_int_equal(oc_pagemap_read(&pm, fd, 0x7ffd3000, buf, 3), -EIO);
 	assert_non_null(strstr(oc_error_message(), "truncated"));
 	free(pm.runs);
 }
@@ -258,12 +259,12 @@ static void check_split(const char *buf, size_t len, size_t want_n, const char *
 	char **v = NULL;
 	size_t n = 99;
 
-	assert_int_equal(oci_split_nul(buf, len, &v, &n), 0);
+	assert_int_equal(oc_split_nul(buf, len, &v, &n), 0);
 	assert_int_equal(n, want_n);
 	for (size_t i = 0; i < n; i++)
 		assert_string_equal(v[i], want[i]);
 	assert_null(v[n]);
-	oci_strv_free(v);
+	oc_strv_free(v);
 }
 
 static void test_split_nul(void **state)
@@ -285,16 +286,16 @@ static void test_split_nul(void **state)
 
 /* Memory: 0x1000-0x3000 (two adjacent runs), a gap, 0x8000-0x9000. */
 static uint8_t mem[3 * PG];
-static struct oci_pm_run *search_runs;
+static struct oc_pm_run *search_runs;
 static size_t search_n;
 
 static int setup_memory(void **state)
 {
 	PagemapEntry e[] = {
-		pe(0x1000, 1, OCI_PE_PRESENT),
-		pe(0x2000, 1, OCI_PE_PRESENT),
-		pe(0x3000, 4, OCI_PE_PARENT),
-		pe(0x8000, 1, OCI_PE_PRESENT),
+		pe(0x1000, 1, OC_PM_PRESENT),
+		pe(0x2000, 1, OC_PM_PRESENT),
+		pe(0x3000, 4, OC_PM_PARENT),
+		pe(0x8000, 1, OC_PM_PRESENT),
 	};
 	uint64_t present;
 

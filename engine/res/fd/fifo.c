@@ -109,6 +109,8 @@ const struct oc_fd_kind oc_fd_kind_fifo = {
 	.match = fifo_match,
 	.dump = fifo_dump,
 	.open = fifo_open,
+	.images = { OC_IMG_FIFO_DATA },
+	.n_images = 1,
 };
 
 /* ---- restore ------------------------------------------------------------ */

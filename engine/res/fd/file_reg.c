@@ -414,6 +414,8 @@ const struct oc_fd_kind oc_fd_kind_reg = {
 	.match = reg_match,
 	.dump = reg_dump,
 	.open = reg_open,
+	.images = { OC_IMG_REMAP_FPATH },
+	.n_images = 1,
 };
 
 static bool memfd_match(const struct oc_dump_fd *fd)
@@ -439,6 +441,8 @@ const struct oc_fd_kind oc_fd_kind_memfd = {
 	.match = memfd_match,
 	.dump = memfd_dump,
 	.open = memfd_open,
+	.images = { OC_IMG_MEMFD_INODE },
+	.n_images = 1,
 };
 
 /* ---- restore ------------------------------------------------------------ */

@@ -19,25 +19,26 @@
 #include "core/log.h"
 
 /* In order: the first kind whose match() accepts an fd dumps it. */
-static const struct oc_fd_kind *const fd_kinds[] = {
+const struct oc_fd_kind *const oc_fd_kinds[] = {
 	&oc_fd_kind_pipe,    &oc_fd_kind_fifo,	  &oc_fd_kind_unix,	&oc_fd_kind_inet,      &oc_fd_kind_socket,
 	&oc_fd_kind_tty,     &oc_fd_kind_memfd,	  &oc_fd_kind_eventfd,	&oc_fd_kind_eventpoll, &oc_fd_kind_signalfd,
 	&oc_fd_kind_timerfd, &oc_fd_kind_inotify, &oc_fd_kind_fanotify, &oc_fd_kind_pidfd,     &oc_fd_kind_reg,
 };
+const size_t oc_n_fd_kinds = ARRAY_SIZE(oc_fd_kinds);
 
 const struct oc_fd_kind *oc_fd_kind_of(FdTypes type)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
-		if (fd_kinds[i]->type == type)
-			return fd_kinds[i];
+	for (size_t i = 0; i < oc_n_fd_kinds; i++)
+		if (oc_fd_kinds[i]->type == type)
+			return oc_fd_kinds[i];
 	return NULL;
 }
 
 void oc_fd_kinds_fini(struct oc_rst_files *files)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds); i++)
-		if (fd_kinds[i]->fini)
-			fd_kinds[i]->fini(files);
+	for (size_t i = 0; i < oc_n_fd_kinds; i++)
+		if (oc_fd_kinds[i]->fini)
+			oc_fd_kinds[i]->fini(files);
 }
 
 bool oc_fd_is_anon(const struct oc_dump_fd *fd, const char *name)
@@ -201,9 +202,9 @@ static int dump_one_fd(struct oc_dump_task *t, int num, FdinfoEntry **ret)
 	}
 
 	const struct oc_fd_kind *kind = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(fd_kinds) && !kind; i++)
-		if (fd_kinds[i]->match(&fd))
-			kind = fd_kinds[i];
+	for (size_t i = 0; i < oc_n_fd_kinds && !kind; i++)
+		if (oc_fd_kinds[i]->match(&fd))
+			kind = oc_fd_kinds[i];
 	if (!kind) {
 		r = oc_error(-EOPNOTSUPP, "task %d fd %d is %s, a kind of file ocicr cannot dump yet", t->pid, num,
 			     fd.link);
@@ -290,4 +291,6 @@ const struct oc_task_kind oc_task_kind_files = {
 	.name = "file descriptors",
 	.dump = oc_dump_files,
 	.fill = files_fill,
+	.images = { OC_IMG_FILE_LOCKS }, /* res/fd/file_lock.c, in the agent */
+	.n_images = 1,
 };

@@ -56,7 +56,17 @@ struct oc_fd_kind {
 	size_t n_stages;
 	int (*run_stage)(struct oc_rst_files *files, size_t stage);
 	void (*fini)(struct oc_rst_files *files);
+	/*
+	 * Restore: the images of the whole tree the kind reads (oc_rst_image()),
+	 * loaded and checked by restore/load.c before anything is made.
+	 */
+	enum oc_img_kind images[OC_KIND_MAX_IMAGES];
+	size_t n_images;
 };
+
+/* Every fd kind, in the order their match is tried (res/fd/files.c). */
+extern const struct oc_fd_kind *const oc_fd_kinds[];
+extern const size_t oc_n_fd_kinds;
 
 /* The kind module for a file entry type, or NULL. */
 const struct oc_fd_kind *oc_fd_kind_of(FdTypes type);

@@ -112,6 +112,8 @@ const struct oc_fd_kind oc_fd_kind_pipe = {
 	.match = pipe_match,
 	.dump = pipe_dump,
 	.open = pipe_open,
+	.images = { OC_IMG_PIPES_DATA },
+	.n_images = 1,
 };
 
 /* ---- restore ------------------------------------------------------------ */

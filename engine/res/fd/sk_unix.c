@@ -711,6 +711,8 @@ const struct oc_fd_kind oc_fd_kind_unix = {
 	.n_stages = _UNIX_STAGES,
 	.run_stage = unix_run_stage,
 	.fini = unix_fini,
+	.images = { OC_IMG_SK_QUEUES },
+	.n_images = 1,
 };
 
 /* ---- other socket families: refused, by name -------------------------- */

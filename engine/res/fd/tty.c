@@ -895,4 +895,6 @@ const struct oc_fd_kind oc_fd_kind_tty = {
 	.open = tty_open,
 	.setup = tty_setup,
 	.setup_what = "queued bytes, terminal lock",
+	.images = { OC_IMG_TTY_INFO, OC_IMG_TTY_DATA },
+	.n_images = 2,
 };

@@ -1,5 +1,6 @@
-// SPDX-License-Identifier: GPL-2.0-or-later
-/* A checkpoint's processes, files and sockets, read light (see model.h). */
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/* A checkpoint's processes, files and sockets, read light (ocicr.h,
+ * "checkpoint inspection"): the image-set loader, then plain structures. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,13 +15,14 @@
 #include "core.pb-c.h"
 #include "fdinfo.pb-c.h"
 #include "fs.pb-c.h"
+#include "img/ckpt.h"
 #include "img/image.h"
 #include "img/imgset.h"
+#include "img/vma.h"
 #include "inventory.pb-c.h"
 #include "memfd.pb-c.h"
 #include "mm.pb-c.h"
 #include "mnt.pb-c.h"
-#include "oci/inspect/model.h"
 #include "pagemap.pb-c.h"
 #include "pstree.pb-c.h"
 #include "stats.pb-c.h"
@@ -46,8 +48,7 @@ static void msg_free(void *p)
  * its messages are freed together at the end of loading. */
 struct loader {
 	struct oc_imgset set;
-	const struct oci_source *src;
-	const struct oci_ckpt_opts *opts;
+	const struct oc_ckpt_opts *opts;
 	MemfdInodeEntry **memfds;
 	size_t n_memfds;
 };
@@ -68,7 +69,7 @@ static char *reg_path(const struct loader *l, uint32_t id)
 
 /* ---- names ---------------------------------------------------------------- */
 
-void oci_format_oflags(uint32_t flags, char *buf, size_t size)
+void oc_format_oflags(uint32_t flags, char *buf, size_t size)
 {
 	static const struct {
 		uint32_t bit;
@@ -187,10 +188,10 @@ static char *unix_name(const UnixSkEntry *u)
 	return strndup((const char *)d, l);
 }
 
-static int add_socket(struct oci_task *t, struct oci_fd *fd, const FileEntry *f)
+static int add_socket(struct oc_ckpt_task *t, struct oc_ckpt_fd *fd, const FileEntry *f)
 {
-	struct oci_socket s = { .fd = fd->fd };
-	struct oci_socket *n;
+	struct oc_ckpt_socket s = { .fd = fd->fd };
+	struct oc_ckpt_socket *n;
 
 	if (f->isk) {
 		const InetSkEntry *i = f->isk;
@@ -265,7 +266,7 @@ static int add_socket(struct oci_task *t, struct oci_fd *fd, const FileEntry *f)
 }
 
 /* Fill @o from fdinfo entry @fi and the file object it names. */
-static int describe_fd(const struct loader *l, struct oci_task *t, const FdinfoEntry *fi, struct oci_fd *o)
+static int describe_fd(const struct loader *l, struct oc_ckpt_task *t, const FdinfoEntry *fi, struct oc_ckpt_fd *o)
 {
 	const FileEntry *f = find_file(l, fi->id);
 	char *path = NULL;
@@ -358,7 +359,7 @@ static int describe_fd(const struct loader *l, struct oci_task *t, const FdinfoE
 
 /* ---- memory ----------------------------------------------------------------- */
 
-static int read_strings(const struct oci_task *t, int pages_fd, uint64_t start, uint64_t end, char ***ret_v,
+static int read_strings(const struct oc_ckpt_task *t, int pages_fd, uint64_t start, uint64_t end, char ***ret_v,
 			size_t *ret_n, char **ret_err)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -376,7 +377,7 @@ static int read_strings(const struct oci_task *t, int pages_fd, uint64_t start, 
 	buf = malloc(len + 1);
 	if (!buf)
 		return -ENOMEM;
-	n = oci_vm_read(&t->pm, pages_fd, start, buf, len);
+	n = oc_pagemap_read(&t->pm, pages_fd, start, buf, len);
 	if (n < 0)
 		return n;
 	if ((uint64_t)n < len) {
@@ -385,11 +386,11 @@ static int read_strings(const struct oci_task *t, int pages_fd, uint64_t start, 
 			return -ENOMEM;
 		return 0;
 	}
-	r = oci_split_nul(buf, len, ret_v, ret_n);
+	r = oc_split_nul(buf, len, ret_v, ret_n);
 	return r;
 }
 
-int oci_ckpt_open_pages(const struct oci_ckpt *c, const struct oci_task *t, int *ret_fd)
+int oc_ckpt_open_pages(const struct oc_ckpt *c, const struct oc_ckpt_task *t, int *ret_fd)
 {
 	_cleanup_free_ char *path = NULL;
 	int fd;
@@ -407,7 +408,7 @@ int oci_ckpt_open_pages(const struct oci_ckpt *c, const struct oci_task *t, int 
 	if (fd < 0)
 		return fd;
 	off_t size = lseek(fd, 0, SEEK_END);
-	if (size < 0 || (uint64_t)size < t->pm.present_pages * OCI_PAGE_SIZE) {
+	if (size < 0 || (uint64_t)size < t->pm.present_pages * OC_PAGE_SIZE) {
 		close(fd);
 		return oc_error(-EINVAL,
 				"pages-%u.img: %lld bytes, but pagemap-%d.img lists %" PRIu64 " pages: "
@@ -418,12 +419,12 @@ int oci_ckpt_open_pages(const struct oci_ckpt *c, const struct oci_task *t, int 
 	return 0;
 }
 
-static int load_memory(struct oci_ckpt *c, struct oci_task *t)
+static int load_memory(struct oc_ckpt *c, struct oc_ckpt_task *t)
 {
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	r = oci_ckpt_open_pages(c, t, &fd);
+	r = oc_ckpt_open_pages(c, t, &fd);
 	if (r == -ENOENT) {
 		t->argv_error = strdup("no pages were dumped");
 		t->env_error = strdup("no pages were dumped");
@@ -437,20 +438,20 @@ static int load_memory(struct oci_ckpt *c, struct oci_task *t)
 	return read_strings(t, fd, t->env_start, t->env_end, &t->env, &t->envc, &t->env_error);
 }
 
-static int load_pagemap(const struct oc_imgset_task *it, struct oci_task *t)
+static int load_pagemap(const struct oc_imgset_task *it, struct oc_ckpt_task *t)
 {
 	char what[64];
 	int r;
 
 	snprintf(what, sizeof(what), "pagemap-%d.img", t->pid);
 	t->pm.pages_id = it->pages_id;
-	r = oci_pagemap_build(it->pagemap, it->n_pagemap, what, &t->pm.runs, &t->pm.n_runs, &t->pm.present_pages);
+	r = oc_pagemap_build(it->pagemap, it->n_pagemap, what, &t->pm.runs, &t->pm.n_runs, &t->pm.present_pages);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < t->pm.n_runs; i++) {
-		if (t->pm.runs[i].flags & OCI_PE_PARENT)
+		if (t->pm.runs[i].flags & OC_PM_PARENT)
 			t->pm.parent_pages += t->pm.runs[i].nr_pages;
-		else if (!(t->pm.runs[i].flags & OCI_PE_PRESENT))
+		else if (!(t->pm.runs[i].flags & OC_PM_PRESENT))
 			t->pm.lazy_pages += t->pm.runs[i].nr_pages;
 	}
 	return 0;
@@ -458,7 +459,7 @@ static int load_pagemap(const struct oc_imgset_task *it, struct oci_task *t)
 
 /* ---- tasks ------------------------------------------------------------------ */
 
-static int load_task(struct loader *l, struct oci_ckpt *c, struct oci_task *t, const struct oc_imgset_task *it)
+static int load_task(struct loader *l, struct oc_ckpt *c, struct oc_ckpt_task *t, const struct oc_imgset_task *it)
 {
 	const PstreeEntry *pe = it->pstree;
 	const CoreEntry *core = it->cores[0];
@@ -523,7 +524,7 @@ static int load_task(struct loader *l, struct oci_ckpt *c, struct oci_task *t, c
 	return 0;
 }
 
-static int load_mounts(struct loader *l, struct oci_ckpt *c, uint32_t mnt_ns_id)
+static int load_mounts(struct loader *l, struct oc_ckpt *c, uint32_t mnt_ns_id)
 {
 	_cleanup_free_ MntEntry **m = NULL;
 	size_t n;
@@ -535,7 +536,7 @@ static int load_mounts(struct loader *l, struct oci_ckpt *c, uint32_t mnt_ns_id)
 	if (!c->mounts)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		struct oci_img_mount *o = &c->mounts[c->n_mounts++];
+		struct oc_ckpt_mount *o = &c->mounts[c->n_mounts++];
 		const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(&fstype__descriptor, m[i]->fstype);
 		const char *fst = m[i]->fsname ? m[i]->fsname : v ? v->name : "unknown";
 
@@ -559,26 +560,26 @@ static int load_mounts(struct loader *l, struct oci_ckpt *c, uint32_t mnt_ns_id)
 	return 0;
 }
 
-static int load_stats(const struct oci_source *src, struct oci_ckpt *c)
+static int load_stats(const char *stats_path, struct oc_ckpt *c)
 {
 	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
 	_cleanup_msg_ StatsEntry *st = NULL;
 	int r;
 
-	if (!src->stats_path)
+	if (!stats_path)
 		return 0;
-	r = oc_img_open_file(src->stats_path, &img);
+	r = oc_img_open_file(stats_path, &img);
 	if (r < 0)
 		return r;
 	r = oc_img_read_entry(img, &stats_entry__descriptor, (ProtobufCMessage **)&st);
 	if (r < 0)
 		return r;
 	if (r == 0)
-		return oc_error(-EINVAL, "%s: empty statistics image", src->stats_path);
+		return oc_error(-EINVAL, "%s: empty statistics image", stats_path);
 	if (!st->dump)
 		return 0;
 	const DumpStatsEntry *d = st->dump;
-	c->stats = (struct oci_dump_stats){
+	c->stats = (struct oc_ckpt_stats){
 		.present = true,
 		.freezing_time = d->freezing_time,
 		.frozen_time = d->frozen_time,
@@ -602,7 +603,7 @@ static int load_stats(const struct oci_source *src, struct oci_ckpt *c)
 	return 0;
 }
 
-static int load(struct loader *l, struct oci_ckpt *c, struct oc_imgdir *dir)
+static int load(struct loader *l, struct oc_ckpt *c, struct oc_imgdir *dir)
 {
 	int r;
 
@@ -641,39 +642,40 @@ static int load(struct loader *l, struct oci_ckpt *c, struct oc_imgdir *dir)
 	return 0;
 }
 
-int oci_ckpt_load(const struct oci_source *src, const struct oci_ckpt_opts *opts, struct oci_ckpt **ret_ckpt)
+int oc_ckpt_load(const char *images_dir, const char *stats_path, const struct oc_ckpt_opts *opts,
+		 struct oc_ckpt **ret_ckpt)
 {
-	struct loader l = { .src = src, .opts = opts };
+	struct loader l = { .opts = opts };
 	struct oc_imgdir *dir = NULL;
-	struct oci_ckpt *c = calloc(1, sizeof(*c));
+	struct oc_ckpt *c = calloc(1, sizeof(*c));
 	int r;
 
 	if (!c)
 		return -ENOMEM;
-	c->images_dir = strdup(src->images_dir);
+	c->images_dir = strdup(images_dir);
 	if (!c->images_dir) {
 		free(c);
 		return -ENOMEM;
 	}
 	c->memory_read = opts->memory_strings;
-	r = oc_imgdir_open(src->images_dir, false, &dir);
+	r = oc_imgdir_open(images_dir, false, &dir);
 	if (r >= 0)
 		r = load(&l, c, dir);
 	if (r >= 0)
-		r = load_stats(src, c);
+		r = load_stats(stats_path, c);
 	free(l.memfds);
 	oc_imgset_fini(&l.set);
 	if (dir)
 		oc_imgdir_close(dir);
 	if (r < 0) {
-		oci_ckpt_free(c);
+		oc_ckpt_free(c);
 		return r;
 	}
 	*ret_ckpt = c;
 	return 0;
 }
 
-const struct oci_task *oci_ckpt_find_task(const struct oci_ckpt *c, pid_t pid)
+const struct oc_ckpt_task *oc_ckpt_find_task(const struct oc_ckpt *c, pid_t pid)
 {
 	for (size_t i = 0; i < c->n_tasks; i++)
 		if (c->tasks[i].pid == pid)
@@ -681,20 +683,20 @@ const struct oci_task *oci_ckpt_find_task(const struct oci_ckpt *c, pid_t pid)
 	return NULL;
 }
 
-void oci_ckpt_free(struct oci_ckpt *c)
+void oc_ckpt_free(struct oc_ckpt *c)
 {
 	if (!c)
 		return;
 	for (size_t i = 0; i < c->n_tasks; i++) {
-		struct oci_task *t = &c->tasks[i];
+		struct oc_ckpt_task *t = &c->tasks[i];
 		free(t->threads);
 		free(t->comm);
 		free(t->exe);
 		free(t->cwd);
 		free(t->root);
 		free(t->pm.runs);
-		oci_strv_free(t->argv);
-		oci_strv_free(t->env);
+		oc_strv_free(t->argv);
+		oc_strv_free(t->env);
 		free(t->argv_error);
 		free(t->env_error);
 		for (size_t j = 0; j < t->n_fds; j++)
@@ -717,4 +719,89 @@ void oci_ckpt_free(struct oci_ckpt *c)
 	free(c->hostname);
 	free(c->images_dir);
 	free(c);
+}
+
+/* ---- what an archive's reader needs to know of the images ---------------- */
+
+/* Images oc_ckpt_load() reads. */
+static const enum oc_img_kind read_images[] = {
+	OC_IMG_INVENTORY, OC_IMG_PSTREE, OC_IMG_CORE,	  OC_IMG_IDS,	      OC_IMG_MM,
+	OC_IMG_PAGEMAP,	  OC_IMG_PAGES,	 OC_IMG_FS,	  OC_IMG_FDINFO,      OC_IMG_FILES,
+	OC_IMG_MNTS,	  OC_IMG_UTSNS,	 OC_IMG_TTY_INFO, OC_IMG_MEMFD_INODE, OC_IMG_STATS_DUMP,
+};
+
+enum oc_image_role oc_image_role(const char *name)
+{
+	const struct oc_img_desc *d = oc_img_desc_by_filename(name);
+
+	if (!d)
+		return OC_IMAGE_NONE;
+	switch (d->kind) {
+	case OC_IMG_PAGES:
+		return OC_IMAGE_PAGES;
+	case OC_IMG_MM:
+		return OC_IMAGE_MM;
+	case OC_IMG_PAGEMAP:
+		return OC_IMAGE_PAGEMAP;
+	case OC_IMG_SHMEM_PAGEMAP:
+		return OC_IMAGE_SHMEM_PM;
+	default:
+		for (size_t i = 0; i < ARRAY_SIZE(read_images); i++)
+			if (d->kind == read_images[i])
+				return OC_IMAGE_READ;
+		return OC_IMAGE_UNREAD;
+	}
+}
+
+int oc_image_mm_strings(const char *path, uint64_t ret_bounds[2][2])
+{
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	_cleanup_msg_ MmEntry *mm = NULL;
+	int r = oc_img_open_file(path, &img);
+
+	if (r < 0)
+		return r;
+	r = oc_img_read_entry(img, &mm_entry__descriptor, (ProtobufCMessage **)&mm);
+	if (r <= 0)
+		return r < 0 ? r : oc_error(-EINVAL, "%s: no entry", path);
+	ret_bounds[0][0] = mm->mm_arg_start;
+	ret_bounds[0][1] = mm->mm_arg_end;
+	ret_bounds[1][0] = mm->mm_env_start;
+	ret_bounds[1][1] = mm->mm_env_end;
+	return 0;
+}
+
+int oc_image_pagemap_runs(const char *path, const char *what, uint32_t *ret_pages_id, struct oc_pm_run **ret_runs,
+			  size_t *ret_n, uint64_t *ret_present)
+{
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	_cleanup_msg_ PagemapHead *head = NULL;
+	PagemapEntry **pes = NULL;
+	ProtobufCMessage *m;
+	size_t n = 0;
+	int r = oc_img_open_file(path, &img);
+
+	if (r < 0)
+		return r;
+	r = oc_img_read_entry(img, &pagemap_head__descriptor, (ProtobufCMessage **)&head);
+	if (r <= 0)
+		return r < 0 ? r : oc_error(-EINVAL, "%s: no head", what);
+	while ((r = oc_img_read_entry(img, &pagemap_entry__descriptor, &m)) > 0) {
+		PagemapEntry **np = realloc(pes, (n + 1) * sizeof(*np));
+		if (!np) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			r = -ENOMEM;
+			break;
+		}
+		pes = np;
+		pes[n++] = (PagemapEntry *)m;
+	}
+	if (r == 0)
+		r = oc_pagemap_build(pes, n, what, ret_runs, ret_n, ret_present);
+	for (size_t i = 0; i < n; i++)
+		protobuf_c_message_free_unpacked(&pes[i]->base, NULL);
+	free(pes);
+	if (r == 0)
+		*ret_pages_id = head->pages_id;
+	return r;
 }
