@@ -16,6 +16,7 @@ setup() {
 	T=$BATS_TEST_TMPDIR/ctd
 	NS=ocicr-ctd-$$
 	ID=ct
+	ID2=ct2
 	REF=ocicr.test/checkpoint:$ID
 	IMAGE=ocicr.test/ocictr:latest
 	CTD_PID=
@@ -29,10 +30,12 @@ teardown() {
 	local mnt
 
 	if [ -n "$CTD_PID" ]; then
-		ctd task kill -s SIGKILL "$ID" >/dev/null 2>&1
-		wait_for 10 task_stopped
-		ctd task delete -f "$ID" >/dev/null 2>&1
-		ctd container delete "$ID" >/dev/null 2>&1
+		for id in "$ID" "$ID2"; do
+			ctd task kill -s SIGKILL "$id" >/dev/null 2>&1
+			wait_for 10 task_stopped "$id"
+			ctd task delete -f "$id" >/dev/null 2>&1
+			ctd container delete "$id" >/dev/null 2>&1
+		done
 		kill "$CTD_PID" 2>/dev/null
 		wait_gone "$CTD_PID"
 	fi
@@ -50,7 +53,7 @@ ctd() {
 }
 
 task_stopped() {
-	! ctd task ls 2>/dev/null | grep -q "^$ID .*RUNNING"
+	! ctd task ls 2>/dev/null | grep -q "^$1 .*RUNNING"
 }
 
 # ctd_start: containerd with its own root, state and sockets, the CRI plugin
@@ -126,9 +129,9 @@ ctd_run() {
 	TASK_PID=$(task_pid)
 }
 
-# The pid of task $ID, if it runs.
+# task_pid [ID]: the pid of task ID (default $ID), if it runs.
 task_pid() {
-	ctd task ls | awk -v id="$ID" '$1 == id && $3 == "RUNNING" { print $2 }'
+	ctd task ls | awk -v id="${1:-$ID}" '$1 == id && $3 == "RUNNING" { print $2 }'
 }
 
 # The task's cgroup of the pids controller (v1), or of v2.
@@ -178,6 +181,26 @@ expect_thawed() {
 		fail "the restored task is in $(pids_cgroup "$pid"), not the container's $cgroup"
 	# Pid 1 with its child, memory, open file and the rw layer's changes.
 	wl_verdict_in "$T/wl/result" "$pid"
+}
+
+@test "ctr containers restore --live --rw under another id while the checkpointed task runs on: both pass" {
+	ctd_run ocictr
+	cgroup=$(pids_cgroup "$TASK_PID")
+	run ctd containers checkpoint --task --rw --image "$ID" "$REF"
+	assert_success
+	run ctd containers restore --live --rw "$ID2" "$REF" </dev/null
+	assert_success
+	pid=$(task_pid "$ID2")
+	[ -n "$pid" ] || fail "no running task $ID2 after the restore: $(ctd task ls)"
+	# In the cgroup of the restored spec (ctr keeps the checkpointed one's
+	# cgroupsPath, so it is $ID's), sent as cg_root.
+	spec_cgroup=$(ctd containers info "$ID2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Spec"]["linux"]["cgroupsPath"])')
+	assert_equal "$spec_cgroup" "$cgroup"
+	[ "$(pids_cgroup "$pid")" = "$spec_cgroup" ] ||
+		fail "the restored task is in $(pids_cgroup "$pid"), not $spec_cgroup"
+	wl_verdict_in "$T/wl/result" "$pid"
+	rm "$T/wl/result"
+	wl_verdict_in "$T/wl/result" "$TASK_PID"
 }
 
 @test "ctr tasks checkpoint --image-path: the paused task is dumped and runs on; --exit stops it" {

@@ -35,6 +35,7 @@ setup() {
 	CROOT=$T/crun
 	IMG=$T/img
 	ID=ocicr-crun-$$
+	ID_FIRST=
 	NETNS=
 	mkdir -p "$T/bin"
 	ln -s "$OCICR" "$T/bin/criu"
@@ -42,7 +43,11 @@ setup() {
 }
 
 teardown() {
-	"$T/bin/crun-cr" --root "$CROOT" delete -f "$ID" >/dev/null 2>&1
+	local id
+
+	for id in "$ID" "$ID_FIRST"; do
+		[ -n "$id" ] && "$T/bin/crun-cr" --root "$CROOT" delete -f "$id" >/dev/null 2>&1
+	done
 	[ -n "$NETNS" ] && ip netns del "$NETNS" 2>/dev/null
 	return 0
 }
@@ -107,6 +112,15 @@ ck() {
 	return 0
 }
 
+# ck_killed PATTERN: crun checkpoint works, dump.log has PATTERN, and the
+# container's init is gone.
+ck_killed() {
+	ck
+	assert_success
+	grep -q "$1" "$IMG/dump.log" || fail "dump.log has no '$1': $(tail -n 5 "$IMG/dump.log")"
+	wait_gone "$CRUN_PID"
+}
+
 # rs ARGS...: crun restore -d of $ID from $IMG.
 rs() {
 	alone "$T/rs.out" "$T/bin/crun-cr" --root "$CROOT" restore -d --bundle "$CT" --image-path "$IMG" "$@" "$ID" &&
@@ -131,12 +145,8 @@ expect_restored() {
 	runc_bundle_make "$CT" ocictr
 	crun_run
 	cgroup=$(pids_cgroup "$CRUN_PID")
-	ck
-	assert_success
 	# ocicr's dump, through crun's v1 freezer cgroup.
-	grep -q "Froze cgroup /sys/fs/cgroup/freezer$cgroup" "$IMG/dump.log" ||
-		fail "dump.log: $(grep -i froze "$IMG/dump.log")"
-	wait_gone "$CRUN_PID"
+	ck_killed "Froze cgroup /sys/fs/cgroup/freezer$cgroup"
 	[ -e "$IMG/inventory.img" ] && [ -e "$IMG/descriptors.json" ] || fail "no images: $(ls "$IMG")"
 	[ -z "$(crun_state status)" ] || fail "crun still has $ID: $(crun_state status)"
 	rs
@@ -160,6 +170,21 @@ expect_restored() {
 	expect_restored "$cgroup"
 }
 
+@test "crun restore under another id while the checkpointed container runs on: both pass, the restored one in its id's cgroup" {
+	runc_bundle_make "$CT" ocictr
+	crun_run
+	cgroup=$(pids_cgroup "$CRUN_PID")
+	ck --leave-running
+	assert_success
+	ID_FIRST=$ID
+	ID=$ID-2
+	rs
+	assert_success
+	expect_restored "${cgroup%/"$ID_FIRST"}/$ID"
+	rm "$CT/wl/result"
+	wl_verdict_in "$CT/wl/result" "$CRUN_PID"
+}
+
 @test "crun: a container in a network namespace by path (external net, inherit_fd extRootNetNS) comes back into it" {
 	requires ip
 	NETNS=ocicr-crun-$$
@@ -167,11 +192,7 @@ expect_restored() {
 	runc_bundle_make "$CT" ocictr "/run/netns/$NETNS"
 	crun_run
 	cgroup=$(pids_cgroup "$CRUN_PID")
-	ck
-	assert_success
-	grep -q "net namespace .* is external: extRootNetNS" "$IMG/dump.log" ||
-		fail "the net namespace was not external: $(grep -i 'net namespace' "$IMG/dump.log")"
-	wait_gone "$CRUN_PID"
+	ck_killed "net namespace .* is external: extRootNetNS"
 	rs
 	assert_success
 	pid=$(crun_state pid)
