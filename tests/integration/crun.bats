@@ -24,13 +24,13 @@ load helpers
 load helpers_runc
 
 setup() {
+	T=$BATS_TEST_TMPDIR
 	requires root python3
 	requires_ocicr
 	CRUN=${CRUN:-crun}
 	command -v "$CRUN" >/dev/null || skip "needs crun"
 	"$CRUN" --version | grep -q '+CRIU' ||
 		skip "$CRUN is built without CRIU support (Debian's crun 1.8.1 is): no crun checkpoint; set CRUN to a crun built with libcriu"
-	T=$BATS_TEST_TMPDIR
 	CT=$T/ct
 	CROOT=$T/crun
 	IMG=$T/img
@@ -45,6 +45,7 @@ setup() {
 teardown() {
 	local id
 
+	[ -x "$T/bin/crun-cr" ] || return 0
 	for id in "$ID" "$ID_FIRST"; do
 		[ -n "$id" ] && "$T/bin/crun-cr" --root "$CROOT" delete -f "$id" >/dev/null 2>&1
 	done
