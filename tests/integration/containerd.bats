@@ -28,7 +28,7 @@ setup() {
 }
 
 teardown() {
-	local mnt
+	local mnt id
 
 	if [ -n "$CTD_PID" ]; then
 		for id in "$ID" "$ID2"; do
