@@ -13,7 +13,7 @@ PACKAGES="
 	bats bats-support bats-assert
 	criu python3 python3-protobuf python3-yaml protobuf-compiler
 	valgrind strace procps util-linux tar gzip
-	busybox-static runc podman
+	busybox-static runc podman containerd crun
 "
 
 missing=""

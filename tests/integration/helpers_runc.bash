@@ -46,13 +46,19 @@ alone_bg() {
 	local out=$1
 	shift
 	(
-		for fd in /proc/$BASHPID/fd/*; do
-			fd=${fd##*/}
-			[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
-		done
+		close_fds_above_stdio
 		exec "$@" </dev/null >"$out" 2>&1
 	) &
 	ALONE_PID=$!
+}
+
+# close_fds_above_stdio: in a subshell, close every fd but 0-2.
+close_fds_above_stdio() {
+	local fd
+	for fd in /proc/$BASHPID/fd/*; do
+		fd=${fd##*/}
+		[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+	done
 }
 
 # runc_alone OUT ARGS...: runc ARGS, alone.
