@@ -15,6 +15,7 @@
 #include "ocicr.h"
 #include "bundle/archive.h"
 #include "bundle/rootfs.h"
+#include "bundle/sha256.h"
 #include "oci/inspect/json.h"
 #include "oci/inspect/source.h"
 #include "core/cleanup.h"
@@ -198,17 +199,33 @@ static const char *ctr_name(const struct oci_archive_in *in)
 	return in->name ? in->name : in->id;
 }
 
+/* podman's ids are 64 hex digits (its ps cuts them to 12): a runc id that
+ * is not one stands as its SHA-256, the same for every archive of it. */
+static void podman_id(const char *id, char out[65])
+{
+	struct oci_sha256 s;
+
+	if (strlen(id) == 64 && strspn(id, "0123456789abcdef") == 64) {
+		memcpy(out, id, 65);
+		return;
+	}
+	oci_sha256_init(&s);
+	oci_sha256_update(&s, id, strlen(id));
+	oci_sha256_hex(&s, out);
+}
+
 /* podman reads the whole libpod ContainerConfig; these are the fields
  * its import needs (runtime-integration.md 3.3) and checkpointctl shows. */
 static void fill_podman_config(struct ij_writer *jw, const void *arg)
 {
 	const struct oci_archive_in *in = arg;
-	char when[64];
+	char when[64], id[65];
 	bool netns = in->spec && in->spec->ns_path[OCI_NS_NETWORK];
 
 	rfc3339(in->checkpointed, when, sizeof(when));
+	podman_id(in->id, id);
 	ij_obj_open(jw);
-	ij_kv_str(jw, "id", in->id);
+	ij_kv_str(jw, "id", id);
 	ij_kv_str(jw, "name", ctr_name(in));
 	ij_kv_str(jw, "rootfsImageID", in->image_id ? in->image_id : "");
 	ij_kv_str(jw, "rootfsImageName", in->image_name ? in->image_name : "");
@@ -216,8 +233,19 @@ static void fill_podman_config(struct ij_writer *jw, const void *arg)
 	ij_kv_str(jw, "runtime", in->runtime ? in->runtime : "runc");
 	ij_kv_str(jw, "createdTime", in->created ? in->created : when);
 	ij_kv_str(jw, "checkpointedTime", when);
+	/* A namespace by path was the engine's (podman's, CNI's): podman's
+	 * import makes one anew on its default network, as it would for its own. */
 	ij_kv_bool(jw, "createNetNS", netns);
 	ij_kv_str(jw, "networkMode", netns ? "bridge" : "none");
+	if (netns) {
+		ij_key(jw, "newNetworks");
+		ij_obj_open(jw);
+		ij_key(jw, "podman");
+		ij_obj_open(jw);
+		ij_kv_str(jw, "interface_name", "eth0");
+		ij_obj_close(jw);
+		ij_obj_close(jw);
+	}
 	ij_kv_str(jw, "checkpointedBy", "ocicr " OCICR_VERSION);
 	ij_obj_close(jw);
 }

@@ -267,6 +267,34 @@ static int ar_fail(struct archive *a, int err, const char *what)
 }
 
 /* One entry of @src as @rel, its contents streamed. */
+static bool overlay_xattr(const char *name)
+{
+	return !strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13);
+}
+
+/* overlayfs's own attributes on an upper file describe the layer, not the
+ * file: another overlay would misread them, and one refuses them. */
+static int drop_overlay_xattrs(struct archive_entry *e)
+{
+	struct archive_entry *keep = archive_entry_new();
+	const char *name;
+	const void *value;
+	size_t size;
+
+	if (!keep)
+		return -ENOMEM;
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+		if (!overlay_xattr(name))
+			archive_entry_xattr_add_entry(keep, name, value, size);
+	archive_entry_xattr_clear(e);
+	archive_entry_xattr_reset(keep);
+	while (archive_entry_xattr_next(keep, &name, &value, &size) == ARCHIVE_OK)
+		archive_entry_xattr_add_entry(e, name, value, size);
+	archive_entry_free(keep);
+	return 0;
+}
+
 static int write_entry(struct archive *out, struct archive *disk, const char *src, const char *rel)
 {
 	_cleanup_free_ char *path = NULL;
@@ -294,6 +322,9 @@ static int write_entry(struct archive *out, struct archive *disk, const char *sr
 		goto out;
 	}
 	archive_entry_copy_pathname(e, rel);
+	r = drop_overlay_xattrs(e);
+	if (r < 0)
+		goto out;
 	if (archive_write_header(out, e) != ARCHIVE_OK) {
 		r = ar_fail(out, -EIO, "rootfs-diff.tar");
 		goto out;
