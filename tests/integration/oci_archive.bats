@@ -16,7 +16,7 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	WL_PID=
 	RUNC_ROOT=$T/runc-root
-	CTR= CTR2= RPID= NS1= NS2=
+	CTR= CTR2= RPID= NS1= NS2= CGPARENT=
 }
 
 teardown() {
@@ -139,9 +139,10 @@ runc_container() {
 	assert_success
 	assert_output --partial "wl1"
 	tar -xOf "$T/ck.tar.zst" config.dump | python3 -c '
-import json, sys
+import hashlib, json, sys
 c = json.load(sys.stdin)
-assert c["id"] == "wl1" and c["name"] == "wl1" and c["runtime"] == "runc", c
+# podman takes 64 hex digits as an id: a runc id that is not one stands as its SHA-256
+assert c["id"] == hashlib.sha256(b"wl1").hexdigest() and c["name"] == "wl1" and c["runtime"] == "runc", c
 assert c["rootfsImageName"] == "localhost/files:1" and c["checkpointedTime"], c'
 
 	mkdir "$T/base"
@@ -285,7 +286,9 @@ ocictr_container() {
 
 ocictr_teardown() {
 	[ -n "${CTR2:-}" ] && runc --root "$T/runc-root2" delete --force "$CTR2" 2>/dev/null
-	[ -n "${RPID:-}" ] && kill -KILL "$RPID" 2>/dev/null
+	[ -n "${RPID:-}" ] && kill -KILL "$RPID" 2>/dev/null && wait_gone "$RPID"
+	# the cgroups the engine made under the new parent (runc removes its own)
+	[ -n "${CGPARENT:-}" ] && find /sys/fs/cgroup -depth -type d -path "*$CGPARENT*" -exec rmdir {} + 2>/dev/null
 	[ -n "${NS1:-}" ] && ip netns delete "$NS1" 2>/dev/null
 	[ -n "${NS2:-}" ] && ip netns delete "$NS2" 2>/dev/null
 	true
@@ -300,20 +303,27 @@ ocictr_checkpoint() {
 }
 
 # ocictr_restore FILE RUNTIME: restore "on another host" (another runtime
-# root, bundle path, id, network namespace, /wl source) and check the workload.
+# root, bundle path, id, network namespace, cgroup parent, /wl source) and
+# check the workload.
 ocictr_restore() {
 	local file=$1 runtime=$2
 	mkdir -p "$T/wl2" "$T/elsewhere"
 	ip netns add "$NS2"
 	CTR2=ocicr-ctr2-$$
+	CGPARENT=/ocicr-elsewhere-$$
 	run ocicr restore --import "$file" --bundle "$T/elsewhere/b2" --name "$CTR2" --rootfs-base "$T/base" \
 		--volume "$T/wl2:/wl" --netns "/run/netns/$NS2" --runtime "$runtime" --runtime-root "$T/runc-root2" \
-		-d --pid-file "$T/pid2"
+		--cgroup-parent "$CGPARENT" -d --pid-file "$T/pid2"
 	assert_success
 	RPID=$(cat "$T/pid2")
 	[ "$(readlink "/proc/$RPID/ns/net")" = "$(ip netns exec "$NS2" readlink /proc/self/ns/net)" ] ||
 		fail "the restored container is not in the new network namespace"
 	! grep -q "$CTR\b" "/proc/$RPID/cgroup" || fail "the restored container is in the old container's cgroup"
+	grep -q ":$CGPARENT/$CTR2\$" "/proc/$RPID/cgroup" ||
+		fail "the restored container is not under the new cgroup parent: $(cat "/proc/$RPID/cgroup")"
+	# nothing names the checkpoint's host: its bundle, runtime root or cgroups
+	! grep -q "$T/b1\|$RUNC_ROOT\|$CTR\b" "$T/elsewhere/b2/config.json" ||
+		fail "the new config.json names the old container: $(grep "$T/b1\|$RUNC_ROOT\|$CTR\b" "$T/elsewhere/b2/config.json")"
 	wl_verdict_in "$T/wl2/result" "$RPID"
 }
 
