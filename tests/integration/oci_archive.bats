@@ -20,6 +20,7 @@ setup() {
 }
 
 teardown() {
+	mountpoint -q "$T/small" && umount "$T/small"
 	ocictr_teardown
 	[ -n "$WL_PID" ] && kill -KILL "$WL_PID" 2>/dev/null
 	if [ -n "$CTR" ]; then
@@ -554,6 +555,54 @@ assert_nothing_left() {
 	assert_failure 1
 	assert_output --partial "not empty"
 	[ "$(ls -A "$T/full")" = file ]
+}
+
+# big_member ARCHIVE NAME MIB [zstd]: NAME in the plain tar ARCHIVE becomes
+# MIB MiB of zeros (with zstd: a zstd-compressed tar holding "big", as many).
+big_member() {
+	python3 - "$@" <<-'EOF'
+		import io, subprocess, sys, tarfile
+		archive, name, mib = sys.argv[1], sys.argv[2], int(sys.argv[3])
+		data = bytes(mib << 20)
+		if len(sys.argv) > 4:
+		    buf = io.BytesIO()
+		    with tarfile.open(fileobj=buf, mode="w") as t:
+		        i = tarfile.TarInfo("big"); i.size = len(data); t.addfile(i, io.BytesIO(data))
+		    data = subprocess.run(["zstd", "-c"], input=buf.getvalue(), capture_output=True, check=True).stdout
+		with tarfile.open(archive) as t:
+		    keep = [(m, t.extractfile(m).read() if m.isfile() else None) for m in t.getmembers() if m.name != name]
+		with tarfile.open(archive, "w") as t:
+		    for m, d in keep:
+		        t.addfile(m, io.BytesIO(d) if d is not None else None)
+		    i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+	EOF
+}
+
+@test "restore --import: bounded extraction: an archive, or a compressed rootfs diff, larger than the bundle's filesystem holds is refused" {
+	needs_fixture
+	requires zstd
+	busybox_base
+	NS2=ocicr-oci-fx-$$
+	ip netns add "$NS2"
+	mkdir "$T/small"
+	mount -t tmpfs -o size=32m ocicr-small "$T/small"
+	# 30 MiB of images would fit in 32, but leave less than a tenth free
+	make_archive "$T/big.tar"
+	big_member "$T/big.tar" checkpoint/pages-99.img 30
+	run ocicr restore --import "$T/big.tar" --bundle "$T/small/b" --rootfs-base "$T/base" --prepare-only \
+		--netns "/run/netns/$NS2"
+	assert_failure 1
+	assert_output --partial "pages-99.img (31457280 bytes) does not fit"
+	[ -z "$(ls -A "$T/small")" ] || fail "the import left $(ls -A "$T/small")"
+	# a rootfs diff that is small in the archive, 30 MiB unpacked
+	make_archive "$T/bomb.tar"
+	big_member "$T/bomb.tar" rootfs-diff.tar 30 zstd
+	[ "$(stat -c %s "$T/bomb.tar")" -lt $((1 << 20)) ] || fail "the bomb is not small"
+	run ocicr restore --import "$T/bomb.tar" --bundle "$T/small/b" --rootfs-base "$T/base" --prepare-only \
+		--netns "/run/netns/$NS2"
+	assert_failure 1
+	assert_output --partial "rootfs-diff.tar: member big (31457280 bytes) does not fit"
+	[ -z "$(ls -A "$T/small")" ] || fail "the import left $(ls -A "$T/small")"
 }
 
 @test "restore --import: a bind mount source missing here is named; --volume maps it" {
