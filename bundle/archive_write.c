@@ -346,6 +346,69 @@ static void fill_status(struct ij_writer *jw, const void *arg)
 	ij_obj_close(jw);
 }
 
+static void fill_node(struct ij_writer *jw, const void *arg)
+{
+	if (arg) {
+		ij_node_out(jw, arg);
+		return;
+	}
+	ij_obj_open(jw);
+	ij_obj_close(jw);
+}
+
+static void fill_crio_metadata(struct ij_writer *jw, const void *arg)
+{
+	ij_obj_open(jw);
+	ij_kv_str(jw, "name", ctr_name(arg));
+	ij_kv_u64(jw, "attempt", 0);
+	ij_obj_close(jw);
+}
+
+/* The config's annotations, and those a config CRI-O did not make lacks:
+ * CRI-O's restore reads the original annotations from one (a JSON
+ * string), checkpointctl the container's metadata from another. */
+static void out_crio_annotations(struct ij_writer *jw, const struct oci_archive_in *in, const ij_node *ann)
+{
+	_cleanup_free_ char *orig = NULL, *meta = NULL;
+
+	ij_obj_open(jw);
+	for (size_t i = 0; ij_is_object(ann) && i < ij_len(ann); i++) {
+		ij_key(jw, ij_key_at(ann, i));
+		ij_node_out(jw, ij_at(ann, i));
+	}
+	if (!ij_get(ann, "io.container.manager"))
+		ij_kv_str(jw, "io.container.manager", "cri-o");
+	if (!ij_get(ann, "io.kubernetes.cri-o.Annotations") &&
+	    ij_text(false, fill_node, ij_is_object(ann) ? ann : NULL, &orig) >= 0)
+		ij_kv_str(jw, "io.kubernetes.cri-o.Annotations", orig);
+	if (!ij_get(ann, "io.kubernetes.cri-o.Metadata") && ij_text(false, fill_crio_metadata, in, &meta) >= 0)
+		ij_kv_str(jw, "io.kubernetes.cri-o.Metadata", meta);
+	if (!ij_get(ann, "io.kubernetes.cri-o.Created") && in->created)
+		ij_kv_str(jw, "io.kubernetes.cri-o.Created", in->created);
+	ij_obj_close(jw);
+}
+
+/* spec.dump in CRI-O's layout: the config with CRI-O's annotations. */
+static void fill_crio_spec(struct ij_writer *jw, const void *arg)
+{
+	const struct oci_archive_in *in = arg;
+	const ij_node *doc = in->spec->doc;
+
+	ij_obj_open(jw);
+	for (size_t k = 0; k < ij_len(doc); k++) {
+		ij_key(jw, ij_key_at(doc, k));
+		if (!strcmp(ij_key_at(doc, k), "annotations"))
+			out_crio_annotations(jw, in, ij_at(doc, k));
+		else
+			ij_node_out(jw, ij_at(doc, k));
+	}
+	if (!ij_get(doc, "annotations")) {
+		ij_key(jw, "annotations");
+		out_crio_annotations(jw, in, NULL);
+	}
+	ij_obj_close(jw);
+}
+
 static int add_json(struct writer *w, const char *name, json_fill fill, const struct oci_archive_in *in)
 {
 	_cleanup_free_ char *text = NULL;
@@ -398,7 +461,9 @@ static int write_members(struct writer *w, const struct oci_archive_in *in)
 	if (r >= 0)
 		r = add_json(w, OCI_CONFIG_DUMP,
 			     in->layout == OCI_LAYOUT_PODMAN ? fill_podman_config : fill_small_config, in);
-	if (r >= 0)
+	if (r >= 0 && in->layout == OCI_LAYOUT_CRIO && in->spec)
+		r = add_json(w, OCI_SPEC_DUMP, fill_crio_spec, in);
+	else if (r >= 0)
 		r = add_file(w, OCI_SPEC_DUMP, in->spec_path, 0600, false);
 	if (r >= 0 && in->layout == OCI_LAYOUT_PODMAN)
 		r = add_json(w, OCI_NETWORK_STATUS, fill_network_status, in);

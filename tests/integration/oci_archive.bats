@@ -168,6 +168,19 @@ assert c["rootfsImageName"] == "localhost/files:1" and c["checkpointedTime"], c'
 	assert_line "checkpoint/inventory.img"
 	refute_line "status.dump"
 	[ "$(tar -xOf "$T/crio.tar" bind.mounts | tr -d ' \n')" = "[]" ]
+	# CRI-O's restore needs the original annotations as a JSON string,
+	# checkpointctl the container's metadata: a runc config has neither
+	tar -xOf "$T/crio.tar" spec.dump | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+a = s["annotations"]
+assert a["io.container.manager"] == "cri-o", a
+assert json.loads(a["io.kubernetes.cri-o.Annotations"])["org.opencontainers.image.ref.name"] == "localhost/files:1", a
+assert json.loads(a["io.kubernetes.cri-o.Metadata"])["name"] == "wl1", a
+assert s["process"]["args"] == ["files"], s'
+	run ocicr inspect "$T/crio.tar"
+	assert_success
+	assert_output --partial "wl1"
 	run ocicr checkpoint --runtime-root "$RUNC_ROOT" -R --format containerd -e "$T/ctrd.tar" wl1
 	assert_success
 	run members "$T/ctrd.tar"
