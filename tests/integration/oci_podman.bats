@@ -21,7 +21,7 @@ setup() {
 	CKIMAGE=localhost/ocicr-ocipm-$$:ck
 	NAME=ocicr-ocipm-$$
 	RUNC_ROOT=$T/runc-root
-	CTR= LAYOUT=
+	CTR= LAYOUT= NS= RPID=
 }
 
 teardown() {
@@ -30,8 +30,22 @@ teardown() {
 	# pulled from a layout, the image is also named after its path
 	[ -s "$T/pulled" ] && podman rmi -f "$(cat "$T/pulled")" >/dev/null 2>&1
 	[ -n "$LAYOUT" ] && rm -rf "$LAYOUT"
+	if [ -n "$RPID" ]; then
+		kill -KILL "$RPID" 2>/dev/null
+		wait_gone "$RPID"
+		# the cgroups ocicr's restore made (podman's own go with its containers)
+		wait_for 10 rm_cgroups "libpod-$NAME-o"
+	fi
+	[ -n "$NS" ] && ip netns delete "$NS" 2>/dev/null
 	[ -n "$CTR" ] && runc --root "$RUNC_ROOT" delete --force "$CTR" >/dev/null 2>&1
 	return 0
+}
+
+# rm_cgroups NAME: remove the cgroup NAME in every hierarchy (its tasks
+# may take a moment to be reaped).
+rm_cgroups() {
+	find /sys/fs/cgroup -depth -type d -name "$1" -exec rmdir {} + 2>/dev/null
+	[ -z "$(find /sys/fs/cgroup -type d -name "$1")" ]
 }
 
 # pm ARGS...: podman ARGS with runc as its runtime and ocicr as criu, alone;
@@ -118,6 +132,15 @@ assert c["createNetNS"] and c["newNetworks"], c' "$id" "$NAME" "$IMAGE"
 	pm container restore --import "$T/ck.tar.zst" --name "$NAME-r"
 	assert_success
 	restored_passes "$NAME-r" "$T/wl/result"
+	# and ocicr restores the same archive itself, beside podman's
+	mkdir -p "$T/wl2"
+	NS=ocicr-ocipm-$$
+	ip netns add "$NS"
+	run ocicr restore --import "$T/ck.tar.zst" --bundle "$T/b2" --name "$NAME-o" --rootfs-base "$T/base" \
+		--volume "$T/wl2:/wl" --netns "/run/netns/$NS" -d --pid-file "$T/pid2"
+	assert_success
+	RPID=$(cat "$T/pid2")
+	wl_verdict_in "$T/wl2/result" "$RPID"
 }
 
 @test "checkpoint --create-image: the image layout, pulled into podman's store, restores with podman restore IMAGE" {
