@@ -473,6 +473,14 @@ runc_status_of() {
 	assert_failure 1
 	assert_output --partial "runc restore failed"
 	[ ! -e "$T/b" ]
+	# the engine fails inside runc's restore (the base lacks the
+	# workload's busybox): no bundle, no container left in runc's root
+	ocicr restore --import "$PODMAN_FIXTURE" --bundle "$T/b" --rootfs-base "$T/base" --name moved -d \
+		--netns "/run/netns/$NS2" --runtime runc --runtime-root "$T/runc-root2" </dev/null >"$T/out" 2>&1 &&
+		fail "the restore of a root without busybox succeeded"
+	grep -q "cannot open /bin/busybox" "$T/out" || fail "no reason given: $(cat "$T/out")"
+	[ ! -e "$T/b" ]
+	[ -z "$(runc --root "$T/runc-root2" list -q)" ] || fail "runc keeps $(runc --root "$T/runc-root2" list -q)"
 }
 
 # make_archive OUT [ROOTFS-DIFF-SPEC]: a podman-layout archive (from the
