@@ -26,7 +26,7 @@ setup() {
 
 teardown() {
 	podman rm -f -t 0 "$NAME" "$NAME-r" >/dev/null 2>&1
-	podman rmi -f "$CKIMAGE" "$IMAGE" >/dev/null 2>&1
+	podman rmi -f "$CKIMAGE" "$NAME-layout:ck" "$IMAGE" >/dev/null 2>&1
 	# pulled from a layout, the image is also named after its path
 	[ -s "$T/pulled" ] && podman rmi -f "$(cat "$T/pulled")" >/dev/null 2>&1
 	[ -n "$LAYOUT" ] && rm -rf "$LAYOUT"
@@ -143,20 +143,28 @@ assert c["createNetNS"] and c["newNetworks"], c' "$id" "$NAME" "$IMAGE"
 	wl_verdict_in "$T/wl2/result" "$RPID"
 }
 
-@test "checkpoint --create-image: the image layout, pulled into podman's store, restores with podman restore IMAGE" {
+@test "checkpoint --create-image: the image (a layout pulled into podman's store, or put there by ocicr) restores with podman restore IMAGE" {
 	runc_ctr
 	# podman names what it pulls after the path, which must be lower case
 	LAYOUT=/var/tmp/ocicr-ocipm-$$
 	run ocicr checkpoint --runtime-root "$RUNC_ROOT" --rootfs-base "$T/base" --rootfs-image "$IMAGE" \
-		--create-image "oci:$LAYOUT:ck" "$CTR"
+		--create-image "oci:$LAYOUT:ck" -R "$CTR"
 	assert_success
 	podman pull -q "oci:$LAYOUT:ck" >"$T/pulled" || fail "podman cannot pull the layout"
-	podman tag "$(cat "$T/pulled")" "$CKIMAGE"
-	run podman image inspect "$CKIMAGE" --format '{{index .Annotations "io.podman.annotations.checkpoint.name"}}'
+	podman tag "$(cat "$T/pulled")" "$NAME-layout:ck"
+	run podman image inspect "$NAME-layout:ck" --format '{{index .Annotations "io.podman.annotations.checkpoint.name"}}'
 	assert_output "$CTR"
-	pm container restore --name "$NAME" "$CKIMAGE"
+	pm container restore --name "$NAME" "$NAME-layout:ck"
 	assert_success
 	restored_passes "$NAME" "$T/b/wl/result"
+	# the same, straight into podman's store
+	run ocicr checkpoint --runtime-root "$RUNC_ROOT" --rootfs-base "$T/base" --rootfs-image "$IMAGE" \
+		--create-image "$CKIMAGE" "$CTR"
+	assert_success
+	rm -f "$T/b/wl/result"
+	pm container restore --name "$NAME-r" "$CKIMAGE"
+	assert_success
+	restored_passes "$NAME-r" "$T/b/wl/result"
 }
 
 @test "an archive naming an image podman's store lacks: the checkpoint says so, podman's import fails and makes nothing" {
