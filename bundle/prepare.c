@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A bundle on this host from a checkpoint archive (see prepare.h). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -278,6 +279,18 @@ static void out_mounts(struct ij_writer *w, const ij_node *mounts, const struct 
 	ij_arr_close(w);
 }
 
+/* @word in @s where it stands alone (not inside a longer name: "c" is not
+ * found in "/machine/cpu"), or NULL. */
+static const char *find_word(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *at = strstr(s, word); at; at = strstr(at + 1, word))
+		if ((at == s || !isalnum((unsigned char)at[-1])) && !isalnum((unsigned char)at[n]))
+			return at;
+	return NULL;
+}
+
 static void out_cgroups_path(struct ij_writer *w, const char *path, const struct rewrite *rw)
 {
 	_cleanup_free_ char *s = NULL;
@@ -291,7 +304,7 @@ static void out_cgroups_path(struct ij_writer *w, const char *path, const struct
 		return;
 	}
 	for (int i = 0; i < 2; i++) {
-		const char *old = rw->old_ids[i], *at = old && *old ? strstr(path, old) : NULL;
+		const char *old = rw->old_ids[i], *at = old && *old ? find_word(path, old) : NULL;
 		if (at && asprintf(&s, "%.*s%s%s", (int)(at - path), path, rw->new_id, at + strlen(old)) >= 0) {
 			ij_str(w, s);
 			return;

@@ -633,6 +633,30 @@ big_member() {
 	[ -z "$(ls -A "$T/small")" ] || fail "the import left $(ls -A "$T/small")"
 }
 
+@test "restore --import: the cgroup path takes the new id where the old name stands alone, or --cgroup-parent's" {
+	needs_fixture
+	requires zstd
+	busybox_base
+	NS2=ocicr-oci-fx-$$
+	ip netns add "$NS2"
+	SPEC_EDIT='s["linux"]["cgroupsPath"] = "/fx1s/fx1"' make_archive "$T/cg.tar"
+	cgroups_path() {
+		python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["linux"]["cgroupsPath"])' "$T/b/config.json"
+	}
+	run ocicr restore --import "$T/cg.tar" --bundle "$T/b" --rootfs-base "$T/base" --name moved --prepare-only \
+		--netns "/run/netns/$NS2"
+	assert_success
+	assert_equal "$(cgroups_path)" /fx1s/moved
+	rm -rf "$T/b"
+	run ocicr restore --import "$T/cg.tar" --bundle "$T/b" --rootfs-base "$T/base" --name moved --prepare-only \
+		--netns "/run/netns/$NS2" --cgroup-parent /elsewhere/
+	assert_success
+	assert_equal "$(cgroups_path)" /elsewhere/moved
+	run ocicr restore --import "$T/cg.tar" --bundle "$T/b2" --rootfs-base "$T/base" --cgroup-parent elsewhere
+	assert_failure 2
+	assert_output --partial "an absolute cgroup path"
+}
+
 @test "restore --import: a bind mount source missing here is named; --volume maps it" {
 	needs_fixture
 	requires zstd
