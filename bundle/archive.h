@@ -100,6 +100,21 @@ struct oci_import {
 void oci_import_fini(struct oci_import *imp);
 
 /*
+ * What an import may write (bounded extraction): the free space of the
+ * destination's filesystem less a tenth of its size, which an archive
+ * never fills, however small it is compressed.  Each file costs its size
+ * rounded up to 4 KiB, plus 4 KiB (its inode, a directory entry).
+ */
+struct oci_budget {
+	unsigned long long left;
+	const char *where; /* for messages */
+};
+
+int oci_budget_init(struct oci_budget *b, const char *dir);
+/* Take @size bytes for @member of @what; -EFBIG with a message when they are not there. */
+int oci_budget_take(struct oci_budget *b, long long size, const char *what, const char *member);
+
+/*
  * Unpack the checkpoint archive @archive into @dest (an existing, empty
  * directory): the images to <dest>/checkpoint, the metadata members to
  * <dest>/.import.  Refused, with a message naming the member: names that

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "ocicr.h"
@@ -39,8 +40,36 @@ void oci_import_fini(struct oci_import *imp)
 	*imp = (struct oci_import){};
 }
 
+int oci_budget_init(struct oci_budget *b, const char *dir)
+{
+	struct statvfs st;
+	unsigned long long avail, reserve;
+
+	if (statvfs(dir, &st) < 0)
+		return oc_error_errno(-errno, "cannot see how much room %s has", dir);
+	avail = (unsigned long long)st.f_bavail * st.f_frsize;
+	reserve = (unsigned long long)st.f_blocks * st.f_frsize / 10;
+	b->left = avail > reserve ? avail - reserve : 0;
+	b->where = dir;
+	return 0;
+}
+
+int oci_budget_take(struct oci_budget *b, long long size, const char *what, const char *member)
+{
+	unsigned long long cost = ((unsigned long long)(size > 0 ? size : 0) + 8191) / 4096 * 4096;
+
+	if (cost > b->left)
+		return oc_error(-EFBIG,
+				"%s: member %s (%lld bytes) does not fit: the archive unpacks to more than %s can "
+				"hold (a tenth of its filesystem stays free)",
+				what, member, size, b->where);
+	b->left -= cost;
+	return 0;
+}
+
 struct unpack {
 	struct archive *a;
+	struct oci_budget budget;
 	const char *archive;
 	int meta_fd, images_fd;
 	bool top_images; /* images at the top level: ocicr's own layout */
@@ -69,6 +98,9 @@ static int write_member(struct unpack *u, int dfd, const char *name, const char 
 	if (fd < 0)
 		return oc_error_errno(-errno, "%s: member %s cannot be written%s", u->archive, rel,
 				      errno == EEXIST ? " (it is in the archive twice)" : "");
+	r = oci_budget_take(&u->budget, total, u->archive, rel);
+	if (r < 0)
+		return r;
 	while ((r = archive_read_data_block(u->a, &buf, &size, &off)) == ARCHIVE_OK) {
 		const char *p = buf;
 		while (size > 0) {
@@ -265,6 +297,8 @@ int oci_archive_import(const char *archive, const char *dest, struct oci_import 
 	if (u.images_fd < 0 || u.meta_fd < 0 || !u.a)
 		r = u.a ? oc_error_errno(-errno, "cannot open directories in %s", dest) : -ENOMEM;
 	else
+		r = oci_budget_init(&u.budget, dest);
+	if (r >= 0)
 		r = unpack_all(&u);
 	if (u.a)
 		archive_read_free(u.a);

@@ -15,6 +15,7 @@
 #include "ocicr.h"
 #include "bundle/archive.h"
 #include "bundle/rootfs.h"
+#include "bundle/sha256.h"
 #include "oci/inspect/json.h"
 #include "oci/inspect/source.h"
 #include "core/cleanup.h"
@@ -198,17 +199,33 @@ static const char *ctr_name(const struct oci_archive_in *in)
 	return in->name ? in->name : in->id;
 }
 
+/* podman's ids are 64 hex digits (its ps cuts them to 12): a runc id that
+ * is not one stands as its SHA-256, the same for every archive of it. */
+static void podman_id(const char *id, char out[65])
+{
+	struct oci_sha256 s;
+
+	if (strlen(id) == 64 && strspn(id, "0123456789abcdef") == 64) {
+		memcpy(out, id, 65);
+		return;
+	}
+	oci_sha256_init(&s);
+	oci_sha256_update(&s, id, strlen(id));
+	oci_sha256_hex(&s, out);
+}
+
 /* podman reads the whole libpod ContainerConfig; these are the fields
  * its import needs (runtime-integration.md 3.3) and checkpointctl shows. */
 static void fill_podman_config(struct ij_writer *jw, const void *arg)
 {
 	const struct oci_archive_in *in = arg;
-	char when[64];
+	char when[64], id[65];
 	bool netns = in->spec && in->spec->ns_path[OCI_NS_NETWORK];
 
 	rfc3339(in->checkpointed, when, sizeof(when));
+	podman_id(in->id, id);
 	ij_obj_open(jw);
-	ij_kv_str(jw, "id", in->id);
+	ij_kv_str(jw, "id", id);
 	ij_kv_str(jw, "name", ctr_name(in));
 	ij_kv_str(jw, "rootfsImageID", in->image_id ? in->image_id : "");
 	ij_kv_str(jw, "rootfsImageName", in->image_name ? in->image_name : "");
@@ -216,8 +233,19 @@ static void fill_podman_config(struct ij_writer *jw, const void *arg)
 	ij_kv_str(jw, "runtime", in->runtime ? in->runtime : "runc");
 	ij_kv_str(jw, "createdTime", in->created ? in->created : when);
 	ij_kv_str(jw, "checkpointedTime", when);
+	/* A namespace by path was the engine's (podman's, CNI's): podman's
+	 * import makes one anew on its default network, as it would for its own. */
 	ij_kv_bool(jw, "createNetNS", netns);
 	ij_kv_str(jw, "networkMode", netns ? "bridge" : "none");
+	if (netns) {
+		ij_key(jw, "newNetworks");
+		ij_obj_open(jw);
+		ij_key(jw, "podman");
+		ij_obj_open(jw);
+		ij_kv_str(jw, "interface_name", "eth0");
+		ij_obj_close(jw);
+		ij_obj_close(jw);
+	}
 	ij_kv_str(jw, "checkpointedBy", "ocicr " OCICR_VERSION);
 	ij_obj_close(jw);
 }
@@ -318,6 +346,69 @@ static void fill_status(struct ij_writer *jw, const void *arg)
 	ij_obj_close(jw);
 }
 
+static void fill_node(struct ij_writer *jw, const void *arg)
+{
+	if (arg) {
+		ij_node_out(jw, arg);
+		return;
+	}
+	ij_obj_open(jw);
+	ij_obj_close(jw);
+}
+
+static void fill_crio_metadata(struct ij_writer *jw, const void *arg)
+{
+	ij_obj_open(jw);
+	ij_kv_str(jw, "name", ctr_name(arg));
+	ij_kv_u64(jw, "attempt", 0);
+	ij_obj_close(jw);
+}
+
+/* The config's annotations, and those a config CRI-O did not make lacks:
+ * CRI-O's restore reads the original annotations from one (a JSON
+ * string), checkpointctl the container's metadata from another. */
+static void out_crio_annotations(struct ij_writer *jw, const struct oci_archive_in *in, const ij_node *ann)
+{
+	_cleanup_free_ char *orig = NULL, *meta = NULL;
+
+	ij_obj_open(jw);
+	for (size_t i = 0; ij_is_object(ann) && i < ij_len(ann); i++) {
+		ij_key(jw, ij_key_at(ann, i));
+		ij_node_out(jw, ij_at(ann, i));
+	}
+	if (!ij_get(ann, "io.container.manager"))
+		ij_kv_str(jw, "io.container.manager", "cri-o");
+	if (!ij_get(ann, "io.kubernetes.cri-o.Annotations") &&
+	    ij_text(false, fill_node, ij_is_object(ann) ? ann : NULL, &orig) >= 0)
+		ij_kv_str(jw, "io.kubernetes.cri-o.Annotations", orig);
+	if (!ij_get(ann, "io.kubernetes.cri-o.Metadata") && ij_text(false, fill_crio_metadata, in, &meta) >= 0)
+		ij_kv_str(jw, "io.kubernetes.cri-o.Metadata", meta);
+	if (!ij_get(ann, "io.kubernetes.cri-o.Created") && in->created)
+		ij_kv_str(jw, "io.kubernetes.cri-o.Created", in->created);
+	ij_obj_close(jw);
+}
+
+/* spec.dump in CRI-O's layout: the config with CRI-O's annotations. */
+static void fill_crio_spec(struct ij_writer *jw, const void *arg)
+{
+	const struct oci_archive_in *in = arg;
+	const ij_node *doc = in->spec->doc;
+
+	ij_obj_open(jw);
+	for (size_t k = 0; k < ij_len(doc); k++) {
+		ij_key(jw, ij_key_at(doc, k));
+		if (!strcmp(ij_key_at(doc, k), "annotations"))
+			out_crio_annotations(jw, in, ij_at(doc, k));
+		else
+			ij_node_out(jw, ij_at(doc, k));
+	}
+	if (!ij_get(doc, "annotations")) {
+		ij_key(jw, "annotations");
+		out_crio_annotations(jw, in, NULL);
+	}
+	ij_obj_close(jw);
+}
+
 static int add_json(struct writer *w, const char *name, json_fill fill, const struct oci_archive_in *in)
 {
 	_cleanup_free_ char *text = NULL;
@@ -370,7 +461,9 @@ static int write_members(struct writer *w, const struct oci_archive_in *in)
 	if (r >= 0)
 		r = add_json(w, OCI_CONFIG_DUMP,
 			     in->layout == OCI_LAYOUT_PODMAN ? fill_podman_config : fill_small_config, in);
-	if (r >= 0)
+	if (r >= 0 && in->layout == OCI_LAYOUT_CRIO && in->spec)
+		r = add_json(w, OCI_SPEC_DUMP, fill_crio_spec, in);
+	else if (r >= 0)
 		r = add_file(w, OCI_SPEC_DUMP, in->spec_path, 0600, false);
 	if (r >= 0 && in->layout == OCI_LAYOUT_PODMAN)
 		r = add_json(w, OCI_NETWORK_STATUS, fill_network_status, in);

@@ -131,6 +131,26 @@ static int rootfs_changes(const struct oci_checkpoint *ck, const struct oci_expo
 	return r;
 }
 
+int oci_checkpoint_identity(const struct oci_checkpoint *ck, const char *image_name, struct oci_storage_ctr *ret)
+{
+	int r = oci_storage_container(ck->state->bundle, ck->state->id, ret);
+
+	if (r < 0 || (ret->image_name && !image_name))
+		return r;
+	if (!image_name)
+		image_name = ij_get_string(ij_get(ck->spec->doc, "annotations"), "org.opencontainers.image.ref.name");
+	if (!image_name)
+		return 0;
+	free(ret->image_name);
+	free(ret->image_id);
+	ret->image_id = NULL;
+	ret->image_name = strdup(image_name);
+	if (!ret->image_name)
+		return -ENOMEM;
+	r = oci_storage_image_id(OCI_STORAGE_ROOT, image_name, &ret->image_id);
+	return r == -ENOENT ? 0 : r;
+}
+
 int oci_checkpoint_export(const struct oci_checkpoint *ck, const struct oci_export_opts *eo, bool *ret_changes)
 {
 	_cleanup_free_ char *dcopy = strdup(eo->path ? eo->path : eo->image_dir), *deleted = NULL;
@@ -154,8 +174,10 @@ int oci_checkpoint_export(const struct oci_checkpoint *ck, const struct oci_expo
 		.spec_path = ck->state->config_path,
 		.spec = ck->spec,
 		.id = ck->state->id,
+		.name = eo->identity ? eo->identity->name : NULL,
 		.runtime = ck->state->runtime,
-		.image_name = ij_get_string(ij_get(ck->spec->doc, "annotations"), "org.opencontainers.image.ref.name"),
+		.image_name = eo->identity ? eo->identity->image_name : NULL,
+		.image_id = eo->identity ? eo->identity->image_id : NULL,
 		.created = ck->state->created,
 		.checkpointed = time(NULL),
 		.pid = ck->state->pid,

@@ -13,6 +13,7 @@
 #include "bundle/archive.h"
 #include "bundle/spec.h"
 #include "bundle/state.h"
+#include "bundle/storage.h"
 
 struct oci_checkpoint {
 	struct oci_ctr_state *state;
@@ -38,8 +39,17 @@ struct oci_export_opts {
 	enum oci_compress compress;
 	const char *rootfs_base; /* compare the root with it when it is no overlay; NULL: none */
 	const char *images_dir;
-	const char *work_dir; /* dump.log, stats-dump; NULL: images_dir */
+	const char *work_dir;			/* dump.log, stats-dump; NULL: images_dir */
+	const struct oci_storage_ctr *identity; /* name and image; NULL: the id, no image */
 };
+
+/*
+ * The container's name and image for the archive: containers/storage's
+ * record when a store made its bundle (podman), else @image_name (NULL:
+ * the config's org.opencontainers.image.ref.name annotation) with its ID
+ * from the default store when it has that image.
+ */
+int oci_checkpoint_identity(const struct oci_checkpoint *ck, const char *image_name, struct oci_storage_ctr *ret);
 
 /* Write the archive (and/or image layout) of a dumped container;
  * *ret_changes (may be NULL) says whether root filesystem changes went in. */

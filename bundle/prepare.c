@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* A bundle on this host from a checkpoint archive (see prepare.h). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -255,7 +256,9 @@ struct rewrite {
 	char **src;		   /* per mount: the new source, or NULL */
 	bool drop_ns[_OCI_NS_MAX]; /* a path that does not exist here */
 	const char *netns;	   /* --netns: the network namespace's new path */
-	const char *old_id, *new_id;
+	const char *old_ids[2];	   /* config.dump's id and name, as they may stand in cgroupsPath */
+	const char *new_id;
+	const char *cgroup_parent;
 };
 
 static void out_mounts(struct ij_writer *w, const ij_node *mounts, const struct rewrite *rw)
@@ -276,21 +279,47 @@ static void out_mounts(struct ij_writer *w, const ij_node *mounts, const struct 
 	ij_arr_close(w);
 }
 
+/* @word in @s where it stands alone (not inside a longer name: "c" is not
+ * found in "/machine/cpu"), or NULL. */
+static const char *find_word(const char *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *at = strstr(s, word); at; at = strstr(at + 1, word))
+		if ((at == s || !isalnum((unsigned char)at[-1])) && !isalnum((unsigned char)at[n]))
+			return at;
+	return NULL;
+}
+
 static void out_cgroups_path(struct ij_writer *w, const char *path, const struct rewrite *rw)
 {
-	const char *at = rw->old_id && *rw->old_id ? strstr(path, rw->old_id) : NULL;
 	_cleanup_free_ char *s = NULL;
 
-	if (!at || asprintf(&s, "%.*s%s%s", (int)(at - path), path, rw->new_id, at + strlen(rw->old_id)) < 0) {
-		ij_str(w, path);
+	if (rw->cgroup_parent) {
+		size_t n = strlen(rw->cgroup_parent);
+		if (asprintf(&s, "%s%s%s", rw->cgroup_parent, n && rw->cgroup_parent[n - 1] == '/' ? "" : "/",
+			     rw->new_id) < 0)
+			s = NULL;
+		ij_str(w, s ? s : path);
 		return;
 	}
-	ij_str(w, s);
+	for (int i = 0; i < 2; i++) {
+		const char *old = rw->old_ids[i], *at = old && *old ? find_word(path, old) : NULL;
+		if (at && asprintf(&s, "%.*s%s%s", (int)(at - path), path, rw->new_id, at + strlen(old)) >= 0) {
+			ij_str(w, s);
+			return;
+		}
+	}
+	ij_str(w, path);
 }
 
 static void out_linux(struct ij_writer *w, const ij_node *lx, const struct rewrite *rw)
 {
 	ij_obj_open(w);
+	if (rw->cgroup_parent && !ij_get(lx, "cgroupsPath")) {
+		ij_key(w, "cgroupsPath");
+		out_cgroups_path(w, "", rw);
+	}
 	for (size_t k = 0; k < ij_len(lx); k++) {
 		const char *key = ij_key_at(lx, k);
 		const ij_node *v = ij_at(lx, k);
@@ -369,9 +398,15 @@ static int write_config(struct oci_prepared *p, const struct rewrite *rw)
 	return r;
 }
 
-static int rewrite_config(const struct oci_prepare_opts *o, struct oci_prepared *p, const char *old_id)
+static int rewrite_config(const struct oci_prepare_opts *o, struct oci_prepared *p, const char *old_id,
+			  const char *old_name)
 {
-	struct rewrite rw = { .old_id = old_id, .new_id = p->id, .netns = o->netns };
+	struct rewrite rw = {
+		.old_ids = { old_id, old_name },
+		.new_id = p->id,
+		.netns = o->netns,
+		.cgroup_parent = o->cgroup_parent,
+	};
 	struct oci_spec *spec = NULL;
 	int r;
 
@@ -445,7 +480,7 @@ static int prepare(const struct oci_prepare_opts *o, struct oci_prepared *p)
 	r = build_rootfs(o, p);
 	if (r < 0)
 		return r;
-	r = rewrite_config(o, p, old_id);
+	r = rewrite_config(o, p, old_id, old_name);
 	if (r < 0)
 		return r;
 	/* The metadata has done its work; the images stay for the restore. */

@@ -30,7 +30,8 @@ struct oci_prepare_opts {
 	const char *rootfs_base; /* the root's lower layers as a directory */
 	const struct oci_volume *volumes;
 	size_t n_volumes;
-	const char *netns; /* the network namespace to join here (a path); NULL: as the config says */
+	const char *netns;	   /* the network namespace to join here (a path); NULL: as the config says */
+	const char *cgroup_parent; /* linux.cgroupsPath becomes <cgroup_parent>/<id>; NULL: the old id replaced */
 };
 
 struct oci_prepared {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ocicr.h"
+#include "bundle/archive.h"
 #include "bundle/rootfs.h"
 #include "oci/inspect/json.h"
 #include "oci/inspect/source.h"
@@ -267,6 +268,34 @@ static int ar_fail(struct archive *a, int err, const char *what)
 }
 
 /* One entry of @src as @rel, its contents streamed. */
+static bool overlay_xattr(const char *name)
+{
+	return !strncmp(name, "trusted.overlay.", 16) || !strncmp(name, "user.overlay.", 13);
+}
+
+/* overlayfs's own attributes on an upper file describe the layer, not the
+ * file: another overlay would misread them, and one refuses them. */
+static int drop_overlay_xattrs(struct archive_entry *e)
+{
+	struct archive_entry *keep = archive_entry_new();
+	const char *name;
+	const void *value;
+	size_t size;
+
+	if (!keep)
+		return -ENOMEM;
+	archive_entry_xattr_reset(e);
+	while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK)
+		if (!overlay_xattr(name))
+			archive_entry_xattr_add_entry(keep, name, value, size);
+	archive_entry_xattr_clear(e);
+	archive_entry_xattr_reset(keep);
+	while (archive_entry_xattr_next(keep, &name, &value, &size) == ARCHIVE_OK)
+		archive_entry_xattr_add_entry(e, name, value, size);
+	archive_entry_free(keep);
+	return 0;
+}
+
 static int write_entry(struct archive *out, struct archive *disk, const char *src, const char *rel)
 {
 	_cleanup_free_ char *path = NULL;
@@ -294,6 +323,9 @@ static int write_entry(struct archive *out, struct archive *disk, const char *sr
 		goto out;
 	}
 	archive_entry_copy_pathname(e, rel);
+	r = drop_overlay_xattrs(e);
+	if (r < 0)
+		goto out;
 	if (archive_write_header(out, e) != ARCHIVE_OK) {
 		r = ar_fail(out, -EIO, "rootfs-diff.tar");
 		goto out;
@@ -619,7 +651,7 @@ static bool whiteout_target(const char *rel, char *buf, size_t size, bool *ret_o
 }
 
 static int extract_member(struct archive *in, struct archive *out, struct archive_entry *e, const char *root,
-			  int root_fd)
+			  int root_fd, struct oci_budget *budget)
 {
 	char rel[PATH_MAX], target[PATH_MAX];
 	_cleanup_free_ char *to = NULL;
@@ -632,6 +664,9 @@ static int extract_member(struct archive *in, struct archive *out, struct archiv
 				name ? name : "");
 	if (!*rel)
 		return 0;
+	r = oci_budget_take(budget, link ? 0 : archive_entry_size(e), "rootfs-diff.tar", rel);
+	if (r < 0)
+		return r;
 	if (whiteout_target(rel, target, sizeof(target), &opaque))
 		return opaque && !*target ? 0 : remove_rel(root_fd, *target ? target : ".", opaque);
 	if (asprintf(&to, "%s/%s", root, rel) < 0)
@@ -666,6 +701,7 @@ static int extract_member(struct archive *in, struct archive *out, struct archiv
 int oci_rootfs_apply_diff(const char *rootfs, const char *tar_path)
 {
 	struct archive *in = archive_read_new(), *out = NULL;
+	struct oci_budget budget;
 	char root[PATH_MAX];
 	_cleanup_close_ int root_fd = -1;
 	int r;
@@ -679,7 +715,9 @@ int oci_rootfs_apply_diff(const char *rootfs, const char *tar_path)
 	archive_read_support_format_tar(in);
 	archive_read_support_filter_gzip(in);
 	archive_read_support_filter_zstd(in);
-	r = disk_writer(&out);
+	r = oci_budget_init(&budget, root);
+	if (r >= 0)
+		r = disk_writer(&out);
 	if (r >= 0 && archive_read_open_filename(in, tar_path, 64 * 1024) != ARCHIVE_OK)
 		r = ar_fail(in, -EINVAL, "rootfs-diff.tar");
 	while (r >= 0) {
@@ -692,7 +730,7 @@ int oci_rootfs_apply_diff(const char *rootfs, const char *tar_path)
 			r = ar_fail(in, -EINVAL, "rootfs-diff.tar (damaged or truncated)");
 			break;
 		}
-		r = extract_member(in, out, e, root, root_fd);
+		r = extract_member(in, out, e, root, root_fd, &budget);
 	}
 	if (r >= 0 && archive_write_close(out) != ARCHIVE_OK)
 		r = ar_fail(out, -EIO, "rootfs-diff.tar");

@@ -33,6 +33,8 @@ static void checkpoint_usage(FILE *out)
 		     "      --format FORMAT      archive layout: podman (default), crio, containerd\n"
 		     "  -c, --compress ALGO      zstd, gzip or none (default: zstd for podman, none otherwise)\n"
 		     "      --rootfs-base DIR    find the root's changes against DIR when it is no overlay\n"
+		     "      --rootfs-image NAME  the image the root came from (default: containers/storage's\n"
+		     "                           record, else the config's org.opencontainers.image.ref.name)\n"
 		     "  -R, --leave-running      let the container run on after the dump\n"
 		     "  -l, --file-locks         dump file locks\n"
 		     "      --tcp-established    dump established TCP connections\n"
@@ -50,10 +52,11 @@ enum {
 	OPT_RUNTIME_ROOT,
 	OPT_PRINT_STATS,
 	OPT_CREATE_IMAGE,
+	OPT_ROOTFS_IMAGE,
 };
 
 struct ck_args {
-	const char *target, *export_path, *image_path, *rootfs_base, *runtime_root, *create_image;
+	const char *target, *export_path, *image_path, *rootfs_base, *runtime_root, *create_image, *rootfs_image;
 	enum oci_layout layout;
 	enum oci_compress compress;
 	bool leave_running, file_locks, tcp, stats;
@@ -69,6 +72,7 @@ static int parse(int argc, char **argv, struct ck_args *a)
 		{ "format", required_argument, NULL, OPT_FORMAT },
 		{ "compress", required_argument, NULL, 'c' },
 		{ "rootfs-base", required_argument, NULL, OPT_ROOTFS_BASE },
+		{ "rootfs-image", required_argument, NULL, OPT_ROOTFS_IMAGE },
 		{ "leave-running", no_argument, NULL, 'R' },
 		{ "file-locks", no_argument, NULL, 'l' },
 		{ "tcp-established", no_argument, NULL, OPT_TCP },
@@ -106,6 +110,9 @@ static int parse(int argc, char **argv, struct ck_args *a)
 			break;
 		case OPT_ROOTFS_BASE:
 			a->rootfs_base = optarg;
+			break;
+		case OPT_ROOTFS_IMAGE:
+			a->rootfs_image = optarg;
 			break;
 		case 'R':
 			a->leave_running = true;
@@ -286,13 +293,31 @@ static int podman_import(const struct outputs *out)
 	return 0;
 }
 
+/* podman's import creates the container on the archive's image: say when it cannot. */
+static void note_identity(const struct ck_args *a, const struct oci_storage_ctr *id)
+{
+	if (a->layout != OCI_LAYOUT_PODMAN && !a->create_image)
+		return;
+	if (!id->image_name)
+		fprintf(stderr, "ocicr: note: the archive names no image (--rootfs-image NAME): podman cannot "
+				"import it\n");
+	else if (!id->image_id)
+		fprintf(stderr,
+			"ocicr: note: the image %s is not in containers/storage here: podman's import needs it "
+			"there with the same ID\n",
+			id->image_name);
+}
+
 static int run(const struct ck_args *a, struct oci_checkpoint *ck, const struct outputs *out)
 {
+	_cleanup_(oci_storage_ctr_fini) struct oci_storage_ctr identity = {};
 	struct criu_opts o;
 	bool changes = false;
 	int r;
 
-	r = oci_checkpoint_descriptors(ck, out->images);
+	r = oci_checkpoint_identity(ck, a->rootfs_image, &identity);
+	if (r >= 0)
+		r = oci_checkpoint_descriptors(ck, out->images);
 	if (r < 0)
 		return cli_fail(r, "checkpoint %s", ck->state->id);
 	r = dump_opts(a, ck, out->images, &o);
@@ -313,6 +338,7 @@ static int run(const struct ck_args *a, struct oci_checkpoint *ck, const struct 
 		.compress = a->compress,
 		.rootfs_base = a->rootfs_base,
 		.images_dir = out->images,
+		.identity = &identity,
 	};
 	r = oci_checkpoint_export(ck, &eo, &changes);
 	if (r >= 0 && out->podman_ref)
@@ -323,6 +349,7 @@ static int run(const struct ck_args *a, struct oci_checkpoint *ck, const struct 
 		printf("%s\n", out->export_path);
 	if (out->layout_dir)
 		printf("%s\n", out->podman_ref ? out->podman_ref : a->create_image);
+	note_identity(a, &identity);
 	if (!changes)
 		fprintf(stderr, "ocicr: note: no root filesystem changes in the archive (the root is no overlay; "
 				"--rootfs-base DIR compares it with a base)\n");

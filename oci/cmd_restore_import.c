@@ -34,6 +34,8 @@ void restore_import_usage(FILE *out)
 		     "      --volume SRC:DEST    the source on this host of the bind mount at DEST\n"
 		     "      --external mnt[DEST]:SRC  the same, in CRIU's words\n"
 		     "      --netns PATH         join this network namespace (e.g. /run/netns/NAME)\n"
+		     "      --cgroup-parent CG   the container's cgroups go to CG/ID (default: the archive's\n"
+		     "                           path with the new id)\n"
 		     "      --runtime RUNTIME    none (default: ocicr restores it directly), runc or crun\n"
 		     "                           (`RUNTIME restore` with ocicr as its criu; the runtime owns\n"
 		     "                           the container afterwards)\n"
@@ -54,6 +56,7 @@ enum {
 	OPT_PID_FILE,
 	OPT_PREPARE_ONLY,
 	OPT_NETNS,
+	OPT_CGROUP_PARENT,
 };
 
 struct ri_args {
@@ -80,6 +83,7 @@ static int parse(int argc, char **argv, struct ri_args *a)
 		{ "pidfile", required_argument, NULL, OPT_PID_FILE },
 		{ "prepare-only", no_argument, NULL, OPT_PREPARE_ONLY },
 		{ "netns", required_argument, NULL, OPT_NETNS },
+		{ "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
@@ -131,6 +135,12 @@ static int parse(int argc, char **argv, struct ri_args *a)
 			break;
 		case OPT_NETNS:
 			a->prep.netns = optarg;
+			break;
+		case OPT_CGROUP_PARENT:
+			if (optarg[0] != '/')
+				return cli_usage_error("restore", "--cgroup-parent: an absolute cgroup path, not '%s'",
+						       optarg);
+			a->prep.cgroup_parent = optarg;
 			break;
 		case 'v':
 			a->verbosity =

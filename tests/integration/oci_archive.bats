@@ -16,10 +16,11 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	WL_PID=
 	RUNC_ROOT=$T/runc-root
-	CTR= CTR2= RPID= NS1= NS2=
+	CTR= CTR2= RPID= NS1= NS2= CGPARENT=
 }
 
 teardown() {
+	mountpoint -q "$T/small" && umount "$T/small"
 	ocictr_teardown
 	[ -n "$WL_PID" ] && kill -KILL "$WL_PID" 2>/dev/null
 	if [ -n "$CTR" ]; then
@@ -139,9 +140,10 @@ runc_container() {
 	assert_success
 	assert_output --partial "wl1"
 	tar -xOf "$T/ck.tar.zst" config.dump | python3 -c '
-import json, sys
+import hashlib, json, sys
 c = json.load(sys.stdin)
-assert c["id"] == "wl1" and c["name"] == "wl1" and c["runtime"] == "runc", c
+# podman takes 64 hex digits as an id: a runc id that is not one stands as its SHA-256
+assert c["id"] == hashlib.sha256(b"wl1").hexdigest() and c["name"] == "wl1" and c["runtime"] == "runc", c
 assert c["rootfsImageName"] == "localhost/files:1" and c["checkpointedTime"], c'
 
 	mkdir "$T/base"
@@ -166,6 +168,19 @@ assert c["rootfsImageName"] == "localhost/files:1" and c["checkpointedTime"], c'
 	assert_line "checkpoint/inventory.img"
 	refute_line "status.dump"
 	[ "$(tar -xOf "$T/crio.tar" bind.mounts | tr -d ' \n')" = "[]" ]
+	# CRI-O's restore needs the original annotations as a JSON string,
+	# checkpointctl the container's metadata: a runc config has neither
+	tar -xOf "$T/crio.tar" spec.dump | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+a = s["annotations"]
+assert a["io.container.manager"] == "cri-o", a
+assert json.loads(a["io.kubernetes.cri-o.Annotations"])["org.opencontainers.image.ref.name"] == "localhost/files:1", a
+assert json.loads(a["io.kubernetes.cri-o.Metadata"])["name"] == "wl1", a
+assert s["process"]["args"] == ["files"], s'
+	run ocicr inspect "$T/crio.tar"
+	assert_success
+	assert_output --partial "wl1"
 	run ocicr checkpoint --runtime-root "$RUNC_ROOT" -R --format containerd -e "$T/ctrd.tar" wl1
 	assert_success
 	run members "$T/ctrd.tar"
@@ -272,7 +287,9 @@ ocictr_container() {
 
 ocictr_teardown() {
 	[ -n "${CTR2:-}" ] && runc --root "$T/runc-root2" delete --force "$CTR2" 2>/dev/null
-	[ -n "${RPID:-}" ] && kill -KILL "$RPID" 2>/dev/null
+	[ -n "${RPID:-}" ] && kill -KILL "$RPID" 2>/dev/null && wait_gone "$RPID"
+	# the cgroups the engine made under the new parent (runc removes its own)
+	[ -n "${CGPARENT:-}" ] && find /sys/fs/cgroup -depth -type d -path "*$CGPARENT*" -exec rmdir {} + 2>/dev/null
 	[ -n "${NS1:-}" ] && ip netns delete "$NS1" 2>/dev/null
 	[ -n "${NS2:-}" ] && ip netns delete "$NS2" 2>/dev/null
 	true
@@ -287,20 +304,34 @@ ocictr_checkpoint() {
 }
 
 # ocictr_restore FILE RUNTIME: restore "on another host" (another runtime
-# root, bundle path, id, network namespace, /wl source) and check the workload.
+# root, bundle path, id, network namespace, cgroup parent, /wl source) and
+# check the workload.
 ocictr_restore() {
 	local file=$1 runtime=$2
 	mkdir -p "$T/wl2" "$T/elsewhere"
 	ip netns add "$NS2"
 	CTR2=ocicr-ctr2-$$
+	CGPARENT=/ocicr-elsewhere-$$
 	run ocicr restore --import "$file" --bundle "$T/elsewhere/b2" --name "$CTR2" --rootfs-base "$T/base" \
 		--volume "$T/wl2:/wl" --netns "/run/netns/$NS2" --runtime "$runtime" --runtime-root "$T/runc-root2" \
-		-d --pid-file "$T/pid2"
+		--cgroup-parent "$CGPARENT" -d --pid-file "$T/pid2"
 	assert_success
 	RPID=$(cat "$T/pid2")
 	[ "$(readlink "/proc/$RPID/ns/net")" = "$(ip netns exec "$NS2" readlink /proc/self/ns/net)" ] ||
 		fail "the restored container is not in the new network namespace"
 	! grep -q "$CTR\b" "/proc/$RPID/cgroup" || fail "the restored container is in the old container's cgroup"
+	grep -q ":$CGPARENT/$CTR2\$" "/proc/$RPID/cgroup" ||
+		fail "the restored container is not under the new cgroup parent: $(cat "/proc/$RPID/cgroup")"
+	# nothing ties it to the checkpoint's host: no path, namespace or cgroup
+	# of the old container (annotations may tell where it came from)
+	python3 - "$T/elsewhere/b2/config.json" "$T/b1" "$RUNC_ROOT/" "/run/netns/$NS1" "$CTR" <<-'EOF'
+		import json, re, sys
+		c = json.load(open(sys.argv[1]))
+		c.pop("annotations", None)
+		text = json.dumps(c)
+		old = [s for s in sys.argv[2:5] if s in text] + re.findall(re.escape(sys.argv[5]) + r"\b", text)
+		assert not old, "the new config.json names the old container: %s" % old
+	EOF
 	wl_verdict_in "$T/wl2/result" "$RPID"
 }
 
@@ -380,20 +411,21 @@ count_moved() {
 	[ "$(cat "$T/b/rootfs/data/count")" != "$BEFORE" ]
 }
 
-@test "restore --import: the podman fixture (CRIU 4.2 images) runs again with --runtime none, under a new id and network namespace" {
+# fixture_runs RUNTIME: the podman fixture restored under a new id and
+# network namespace, through RUNTIME; its loop must count on.
+fixture_runs() {
 	needs_fixture
 	busybox_base
 	cp "$(command -v busybox)" "$T/base/bin/busybox"
 	for t in sh mkdir echo sleep cat; do ln -s busybox "$T/base/bin/$t"; done
 	NS2=ocicr-oci-fx-$$
 	ip netns add "$NS2"
-	run ocicr restore --import "$PODMAN_FIXTURE" --bundle "$T/b" --rootfs-base "$T/base" --name moved \
-		--netns "/run/netns/$NS2" -d --pid-file "$T/pid"
-	if [ "$status" -ne 0 ] && [[ $output == *"not supported by ocicr yet"* ]]; then
-		[ ! -e "$T/b" ] || fail "the failed restore left its bundle"
-		skip "the engine cannot restore it yet: ${output##*ocicr: }"
-	fi
-	assert_success
+	CTR2=moved
+	# not `run`: runc gives the container the restore's stdio (podman's
+	# conmon wants its pipes there), which would hold bats' pipe open
+	ocicr restore --import "$PODMAN_FIXTURE" --bundle "$T/b" --rootfs-base "$T/base" --name moved \
+		--netns "/run/netns/$NS2" --runtime "$1" --runtime-root "$T/runc-root2" -d --pid-file "$T/pid" \
+		</dev/null >"$T/restore.out" 2>&1 || fail "restore with --runtime $1: $(cat "$T/restore.out")"
 	RPID=$(cat "$T/pid")
 	[ "$(readlink "/proc/$RPID/ns/net")" = "$(ip netns exec "$NS2" readlink /proc/self/ns/net)" ]
 	grep -q "libpod-moved" "/proc/$RPID/cgroup"
@@ -401,6 +433,20 @@ count_moved() {
 	BEFORE=$(cat "$T/b/rootfs/data/count")
 	wait_for 10 count_moved || fail "the restored loop does not run (count stays $BEFORE)"
 	[ "$(cat "$T/b/rootfs/data/note.txt")" = hello ]
+}
+
+@test "restore --import: the podman fixture (CRIU 4.2 images) runs again with --runtime none, under a new id and network namespace" {
+	fixture_runs none
+}
+
+@test "restore --import: the podman fixture runs again with --runtime runc (runc restore, ocicr as its criu)" {
+	requires runc
+	fixture_runs runc
+	[ "$(runc_status_of moved)" = running ] || fail "runc does not own the restored container"
+}
+
+runc_status_of() {
+	runc --root "$T/runc-root2" state "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])'
 }
 
 @test "restore --import: a failed restore leaves no bundle (ocicr, and runc as the runtime)" {
@@ -421,6 +467,14 @@ count_moved() {
 	assert_failure 1
 	assert_output --partial "runc restore failed"
 	[ ! -e "$T/b" ]
+	# the engine fails inside runc's restore (the base lacks the
+	# workload's busybox): no bundle, no container left in runc's root
+	ocicr restore --import "$PODMAN_FIXTURE" --bundle "$T/b" --rootfs-base "$T/base" --name moved -d \
+		--netns "/run/netns/$NS2" --runtime runc --runtime-root "$T/runc-root2" </dev/null >"$T/out" 2>&1 &&
+		fail "the restore of a root without busybox succeeded"
+	grep -q "cannot open /bin/busybox" "$T/out" || fail "no reason given: $(cat "$T/out")"
+	[ ! -e "$T/b" ]
+	[ -z "$(runc --root "$T/runc-root2" list -q)" ] || fail "runc keeps $(runc --root "$T/runc-root2" list -q)"
 }
 
 # make_archive OUT [ROOTFS-DIFF-SPEC]: a podman-layout archive (from the
@@ -516,6 +570,78 @@ assert_nothing_left() {
 	assert_failure 1
 	assert_output --partial "not empty"
 	[ "$(ls -A "$T/full")" = file ]
+}
+
+# big_member ARCHIVE NAME MIB [zstd]: NAME in the plain tar ARCHIVE becomes
+# MIB MiB of zeros (with zstd: a zstd-compressed tar holding "big", as many).
+big_member() {
+	python3 - "$@" <<-'EOF'
+		import io, subprocess, sys, tarfile
+		archive, name, mib = sys.argv[1], sys.argv[2], int(sys.argv[3])
+		data = bytes(mib << 20)
+		if len(sys.argv) > 4:
+		    buf = io.BytesIO()
+		    with tarfile.open(fileobj=buf, mode="w") as t:
+		        i = tarfile.TarInfo("big"); i.size = len(data); t.addfile(i, io.BytesIO(data))
+		    data = subprocess.run(["zstd", "-c"], input=buf.getvalue(), capture_output=True, check=True).stdout
+		with tarfile.open(archive) as t:
+		    keep = [(m, t.extractfile(m).read() if m.isfile() else None) for m in t.getmembers() if m.name != name]
+		with tarfile.open(archive, "w") as t:
+		    for m, d in keep:
+		        t.addfile(m, io.BytesIO(d) if d is not None else None)
+		    i = tarfile.TarInfo(name); i.size = len(data); t.addfile(i, io.BytesIO(data))
+	EOF
+}
+
+@test "restore --import: bounded extraction: an archive, or a compressed rootfs diff, larger than the bundle's filesystem holds is refused" {
+	needs_fixture
+	requires zstd
+	busybox_base
+	NS2=ocicr-oci-fx-$$
+	ip netns add "$NS2"
+	mkdir "$T/small"
+	mount -t tmpfs -o size=32m ocicr-small "$T/small"
+	# 30 MiB of images would fit in 32, but leave less than a tenth free
+	make_archive "$T/big.tar"
+	big_member "$T/big.tar" checkpoint/pages-99.img 30
+	run ocicr restore --import "$T/big.tar" --bundle "$T/small/b" --rootfs-base "$T/base" --prepare-only \
+		--netns "/run/netns/$NS2"
+	assert_failure 1
+	assert_output --partial "pages-99.img (31457280 bytes) does not fit"
+	[ -z "$(ls -A "$T/small")" ] || fail "the import left $(ls -A "$T/small")"
+	# a rootfs diff that is small in the archive, 30 MiB unpacked
+	make_archive "$T/bomb.tar"
+	big_member "$T/bomb.tar" rootfs-diff.tar 30 zstd
+	[ "$(stat -c %s "$T/bomb.tar")" -lt $((1 << 20)) ] || fail "the bomb is not small"
+	run ocicr restore --import "$T/bomb.tar" --bundle "$T/small/b" --rootfs-base "$T/base" --prepare-only \
+		--netns "/run/netns/$NS2"
+	assert_failure 1
+	assert_output --partial "rootfs-diff.tar: member big (31457280 bytes) does not fit"
+	[ -z "$(ls -A "$T/small")" ] || fail "the import left $(ls -A "$T/small")"
+}
+
+@test "restore --import: the cgroup path takes the new id where the old name stands alone, or --cgroup-parent's" {
+	needs_fixture
+	requires zstd
+	busybox_base
+	NS2=ocicr-oci-fx-$$
+	ip netns add "$NS2"
+	SPEC_EDIT='s["linux"]["cgroupsPath"] = "/fx1s/fx1"' make_archive "$T/cg.tar"
+	cgroups_path() {
+		python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["linux"]["cgroupsPath"])' "$T/b/config.json"
+	}
+	run ocicr restore --import "$T/cg.tar" --bundle "$T/b" --rootfs-base "$T/base" --name moved --prepare-only \
+		--netns "/run/netns/$NS2"
+	assert_success
+	assert_equal "$(cgroups_path)" /fx1s/moved
+	rm -rf "$T/b"
+	run ocicr restore --import "$T/cg.tar" --bundle "$T/b" --rootfs-base "$T/base" --name moved --prepare-only \
+		--netns "/run/netns/$NS2" --cgroup-parent /elsewhere/
+	assert_success
+	assert_equal "$(cgroups_path)" /elsewhere/moved
+	run ocicr restore --import "$T/cg.tar" --bundle "$T/b2" --rootfs-base "$T/base" --cgroup-parent elsewhere
+	assert_failure 2
+	assert_output --partial "an absolute cgroup path"
 }
 
 @test "restore --import: a bind mount source missing here is named; --volume maps it" {

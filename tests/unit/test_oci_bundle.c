@@ -32,6 +32,7 @@
 #include "bundle/rootfs.h"
 #include "bundle/spec.h"
 #include "bundle/state.h"
+#include "bundle/storage.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 
@@ -694,6 +695,58 @@ static void test_rootfs_hostile_diffs(void **state)
 	assert_int_equal(access(victim, F_OK), 0);
 }
 
+/* containers/storage's records: a container's name and image beside its
+ * bundle, an image's ID by the names podman gives it. */
+static void test_storage_records(void **state)
+{
+	static const char id[] = "c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00";
+	char path[PATH_MAX], bundle[PATH_MAX];
+	struct oci_storage_ctr c;
+	char *image_id = NULL;
+
+	snprintf(path, sizeof(path), "%s/overlay-containers", tmp);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(bundle, sizeof(bundle), "%s/overlay-containers/%s/userdata", tmp, id);
+	/* no record: nothing, no error */
+	assert_int_equal(oci_storage_container(bundle, id, &c), 0);
+	assert_null(c.name);
+	snprintf(path, sizeof(path), "%s/overlay-containers/containers.json", tmp);
+	spew(path,
+	     "[{\"id\": \"other\"}, {\"id\": \"c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00c0ffee00\", "
+	     "\"names\": [\"web\"], \"image\": \"ab12\", "
+	     "\"metadata\": \"{\\\"image-name\\\":\\\"localhost/app:1\\\",\\\"image-id\\\":\\\"ab12\\\"}\"}]");
+	assert_int_equal(oci_storage_container(bundle, id, &c), 0);
+	assert_string_equal(c.name, "web");
+	assert_string_equal(c.image_name, "localhost/app:1");
+	assert_string_equal(c.image_id, "ab12");
+	oci_storage_ctr_fini(&c);
+	/* a bundle elsewhere is no store's */
+	assert_int_equal(oci_storage_container("/srv/bundle", id, &c), 0);
+	assert_null(c.name);
+	/* a damaged record is an error */
+	spew(path, "[{\"id\": ");
+	assert_true(oci_storage_container(bundle, id, &c) < 0);
+
+	snprintf(path, sizeof(path), "%s/overlay-images", tmp);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/overlay-images/images.json", tmp);
+	spew(path, "[{\"id\": \"ab12\", \"names\": [\"localhost/app:1\", \"localhost/app:latest\"]}, "
+		   "{\"id\": \"cd34\", \"names\": [\"quay.io/x/y:2\"]}]");
+	const char *const hits[][2] = { { "localhost/app:1", "ab12" },
+					{ "app:1", "ab12" },
+					{ "app", "ab12" },
+					{ "localhost/app", "ab12" },
+					{ "quay.io/x/y:2", "cd34" } };
+	for (size_t i = 0; i < sizeof(hits) / sizeof(hits[0]); i++) {
+		assert_int_equal(oci_storage_image_id(tmp, hits[i][0], &image_id), 0);
+		assert_string_equal(image_id, hits[i][1]);
+		free(image_id);
+	}
+	assert_int_equal(oci_storage_image_id(tmp, "app:2", &image_id), -ENOENT);
+	assert_int_equal(oci_storage_image_id(tmp, "x/y:2", &image_id), -ENOENT);
+	assert_null(image_id);
+}
+
 static void test_volume_arguments(void **state)
 {
 	char a[] = "/host/data:/data:ro", b[] = "mnt[/data]:/host/data", c[] = "data:/x", d[] = "mnt[]:/x";
@@ -800,6 +853,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rootfs_diff_round_trip, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_rootfs_whiteouts, make_tmp, remove_tmp),
 		cmocka_unit_test_setup_teardown(test_rootfs_hostile_diffs, make_tmp, remove_tmp),
+		cmocka_unit_test_setup_teardown(test_storage_records, make_tmp, remove_tmp),
 		cmocka_unit_test(test_volume_arguments),
 		cmocka_unit_test(test_sha256_vectors),
 		cmocka_unit_test_setup_teardown(test_image_layout, make_tmp, remove_tmp),
