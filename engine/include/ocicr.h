@@ -224,7 +224,10 @@ struct oc_dump_opts {
 
 /*
  * Checkpoint the process tree rooted at opts->pid into opts->images_dir.
- * On failure the tree runs on as before and no image is left behind.
+ * On failure the tree runs on as before and no image is left behind.  A
+ * tree that is killed after its dump (neither leave_running nor
+ * leave_stopped) has ended when this returns: its tasks were collected,
+ * except a root that is the caller's own child, left for its wait().
  */
 OC_API int oc_dump(const struct oc_dump_opts *opts);
 
