@@ -39,14 +39,14 @@
 /* Not a valid sigaltstack mode: rt_sigreturn leaves the thread's own. */
 #define SS_KEEP_OWN 3
 
-#define FXSAVE_SIZE	  512
-#define XSAVE_MIN_SIZE	  576
-#define XSAVE_SW_OFFSET	  464
-#define XSAVE_HDR_OFFSET  512
-#define STACK_RED_ZONE	  128
-#define SIGRETURN_SEARCH  (64ul << 20)
-#define SIGRETURN_CHUNK	  (256ul << 10)
-#define SYSCALL_RET_SCAN  24
+#define FXSAVE_SIZE	 512
+#define XSAVE_MIN_SIZE	 576
+#define XSAVE_SW_OFFSET	 464
+#define XSAVE_HDR_OFFSET 512
+#define STACK_RED_ZONE	 128
+#define SIGRETURN_SEARCH (64ul << 20)
+#define SIGRETURN_CHUNK	 (256ul << 10)
+#define SYSCALL_RET_SCAN 24
 
 /* What rt_sigreturn reads: the frame a signal handler returns through. */
 struct guard_frame {
@@ -200,9 +200,26 @@ static void resume_regs(const struct user_regs_struct *saved, struct sigcontext 
 		}
 	}
 	*mc = (struct sigcontext){
-		.r8 = r.r8, .r9 = r.r9, .r10 = r.r10, .r11 = r.r11, .r12 = r.r12, .r13 = r.r13, .r14 = r.r14,
-		.r15 = r.r15, .rdi = r.rdi, .rsi = r.rsi, .rbp = r.rbp, .rbx = r.rbx, .rdx = r.rdx, .rax = r.rax,
-		.rcx = r.rcx, .rsp = r.rsp, .rip = r.rip, .eflags = r.eflags, .cs = r.cs, .__pad0 = r.ss,
+		.r8 = r.r8,
+		.r9 = r.r9,
+		.r10 = r.r10,
+		.r11 = r.r11,
+		.r12 = r.r12,
+		.r13 = r.r13,
+		.r14 = r.r14,
+		.r15 = r.r15,
+		.rdi = r.rdi,
+		.rsi = r.rsi,
+		.rbp = r.rbp,
+		.rbx = r.rbx,
+		.rdx = r.rdx,
+		.rax = r.rax,
+		.rcx = r.rcx,
+		.rsp = r.rsp,
+		.rip = r.rip,
+		.eflags = r.eflags,
+		.cs = r.cs,
+		.__pad0 = r.ss,
 	};
 }
 
