@@ -64,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		};
 		oci_limits_start();
 		oci_inspect(&o);
+		fuzz_check_input(in_fd, "fuzz_archive", "inspect");
 	}
 	/* nothing may be left */
 	DIR *d = opendir(dir);
