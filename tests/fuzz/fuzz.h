@@ -63,4 +63,15 @@ static inline void fuzz_check_input(int fd, const char *target, const char *step
 	}
 }
 
+/* And its path must lead to it: a /proc mounted over ours (by a test in a
+ * pid namespace of its own, seen once) fails every input quietly. */
+static inline void fuzz_check_input_path(const char *path, const char *target)
+{
+	if (access(path, R_OK) < 0) {
+		fprintf(stderr, "%s: %s cannot be reached though the fd is open: is /proc this process's?\n", target,
+			path);
+		abort();
+	}
+}
+
 #endif

@@ -112,8 +112,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	}
 	free(nopl);
-	if (!plain)
+	if (!plain) {
+		fuzz_check_input_path(in_path, "fuzz_image");
 		return 0;
+	}
 
 	/* what decodes must encode, from either form, to the same bytes */
 	unlink(out_path);
