@@ -295,10 +295,15 @@ $(B)/fuzz/fuzz_archive: tests/fuzz/fuzz_archive.c tests/fuzz/fuzz.h $(ENGINE_SRC
 # FUZZ_TARGET=fuzz_image (image parser and JSON codec) or fuzz_archive
 # (what inspect reads from an archive); the seeds in tests/fuzz/corpus/.
 FUZZ_TARGET ?= fuzz_image
+# A 64 MiB quarantine (256 by default: many inputs' worth of freed memory
+# that each exec touches afresh) and no returning of freed memory to the
+# kernel: 1.5 to 3x fewer page faults, the same checks (docs/fuzzing.md).
+FUZZ_ASAN_OPTIONS := quarantine_size_mb=64:allocator_release_to_os_interval_ms=-1
 fuzz: $(B)/fuzz/$(FUZZ_TARGET)
 	@mkdir -p $(B)/fuzz/corpus-$(FUZZ_TARGET)
 	@if [ $(FUZZ_TARGET) = fuzz_image ]; then tests/fuzz/seed-corpus.sh $(B)/fuzz/corpus-$(FUZZ_TARGET); fi
 	@cp tests/fuzz/corpus/$(FUZZ_TARGET:fuzz_%=%)/* $(B)/fuzz/corpus-$(FUZZ_TARGET)/ 2>/dev/null || true
+	ASAN_OPTIONS=$${ASAN_OPTIONS:-$(FUZZ_ASAN_OPTIONS)} \
 	$(B)/fuzz/$(FUZZ_TARGET) -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -rss_limit_mb=2048 -timeout=60 \
 		$(B)/fuzz/corpus-$(FUZZ_TARGET)
 

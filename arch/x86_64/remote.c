@@ -63,14 +63,25 @@ int oc_remote_find_syscall_ip_in(pid_t pid, unsigned long start, unsigned long e
 	struct iovec local = { buf, len }, remote = { (void *)start, len };
 	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
 		return oc_error_errno(-errno, "cannot read the vDSO of task %d", pid);
-	for (size_t i = 0; i + 1 < len; i++)
-		if (buf[i] == 0x0f && buf[i + 1] == 0x05) {
-			cached_len = len;
-			cached_off = i;
-			*ret_ip = start + i;
-			return 0;
+	/* One that returns at once lets the calls be guarded (remote_guard.c). */
+	long first = -1;
+	bool leave;
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (buf[i] != 0x0f || buf[i + 1] != 0x05)
+			continue;
+		if (first < 0)
+			first = i;
+		if (oc_arch_syscall_return(buf + i, len - i, &leave) == 0) {
+			first = i;
+			break;
 		}
-	return oc_error(-ENOENT, "no syscall instruction in the vDSO of task %d", pid);
+	}
+	if (first < 0)
+		return oc_error(-ENOENT, "no syscall instruction in the vDSO of task %d", pid);
+	cached_len = len;
+	cached_off = first;
+	*ret_ip = start + first;
+	return 0;
 }
 
 static int wait_syscall_stop(pid_t tid)
@@ -107,11 +118,13 @@ static int run_call(struct oc_remote *rs, struct user_regs_struct *regs)
 	uint64_t all = ~0ull;
 	int r;
 
-	/* All signals blocked, so that none is delivered by our doing. */
-	if (ptrace(PTRACE_SETSIGMASK, rs->tid, sizeof(all), &all) < 0)
-		return oc_error_errno(-errno, "thread %d: cannot block signals", rs->tid);
+	/* All signals blocked, so that none is delivered by our doing; the
+	 * registers first: let go between the two, the thread runs the call
+	 * and its guard on its own mask. */
 	if (ptrace(PTRACE_SETREGS, rs->tid, 0, regs) < 0)
 		return oc_error_errno(-errno, "thread %d: cannot set registers", rs->tid);
+	if (ptrace(PTRACE_SETSIGMASK, rs->tid, sizeof(all), &all) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot block signals", rs->tid);
 	/* Entry stop, then exit stop: nothing past the syscall instruction runs. */
 	for (int i = 0; i < 2; i++) {
 		if (ptrace(PTRACE_SYSCALL, rs->tid, 0, 0) < 0)
@@ -142,13 +155,20 @@ int oc_remote_syscall(struct oc_remote *rs, long nr, long *ret_result, unsigned 
 	regs.r10 = a4;
 	regs.r8 = a5;
 	regs.r9 = a6;
+	if (rs->guard) {
+		/* the call site returns through the guard's frame */
+		regs.rsp = rs->guard;
+		if (rs->guard_leave)
+			regs.rbp = rs->guard - 8;
+	}
 	r = run_call(rs, &regs);
-	/* The thread's own registers and mask go back before anything else:
-	 * should we die now, it runs on as if never stopped. */
-	if (ptrace(PTRACE_SETREGS, rs->tid, 0, &rs->saved) < 0)
-		put_back = oc_error_errno(-errno, "thread %d: cannot restore registers", rs->tid);
-	if (ptrace(PTRACE_SETSIGMASK, rs->tid, sizeof(rs->saved_sigmask), &rs->saved_sigmask) < 0 && !put_back)
+	/* The thread's own mask and registers go back before anything else:
+	 * should we die now, it runs on as if never stopped (between the
+	 * two, the guard gives it its registers). */
+	if (ptrace(PTRACE_SETSIGMASK, rs->tid, sizeof(rs->saved_sigmask), &rs->saved_sigmask) < 0)
 		put_back = oc_error_errno(-errno, "thread %d: cannot restore the signal mask", rs->tid);
+	if (ptrace(PTRACE_SETREGS, rs->tid, 0, &rs->saved) < 0 && !put_back)
+		put_back = oc_error_errno(-errno, "thread %d: cannot restore registers", rs->tid);
 	if (r < 0)
 		return r;
 	if (put_back < 0)
@@ -160,6 +180,7 @@ int oc_remote_syscall(struct oc_remote *rs, long nr, long *ret_result, unsigned 
 int oc_remote_begin(pid_t tid, unsigned long syscall_ip, size_t scratch_len, struct oc_remote *ret_rs)
 {
 	struct oc_remote rs = { .tid = tid, .syscall_ip = syscall_ip };
+	int r;
 
 	if (scratch_len > OC_REMOTE_SCRATCH_MAX)
 		return oc_error(-EINVAL, "thread %d: %zu bytes of scratch asked, at most %d", tid, scratch_len,
@@ -182,6 +203,9 @@ int oc_remote_begin(pid_t tid, unsigned long syscall_ip, size_t scratch_len, str
 	}
 	rs.active = true;
 	*ret_rs = rs;
+	r = oc_remote_guard_begin(ret_rs, rs.scratch_len ? rs.scratch : (rs.saved.rsp - STACK_RED_ZONE) & ~15ul);
+	if (r < 0)
+		return oc_error(r, "thread %d: no memory for the guard of remote calls", tid);
 	return 0;
 }
 
@@ -226,6 +250,8 @@ int oc_remote_end(struct oc_remote *rs)
 		return 0;
 	if (rs->scratch_len)
 		r = oc_remote_poke(rs, 0, rs->scratch_was, rs->scratch_len);
+	if (oc_remote_guard_end(rs) < 0 && !r)
+		r = oc_error_errno(-errno, "thread %d: cannot put back the stack below its scratch", rs->tid);
 	rs->active = false;
 	return r;
 }

@@ -9,11 +9,13 @@
  * with PTRACE_SYSCALL, then its own registers and signal mask are put back
  * at once.  All signals are blocked meanwhile so none is delivered by our
  * doing.  Between calls the thread holds nothing of ours: were the dumper
- * killed, it would run on unharmed.
+ * killed, it would run on unharmed.  Were it killed inside a call, the
+ * guard (remote_guard.c) returns the thread onto its own registers.
  */
 #ifndef OCICR_ARCH_REMOTE_H
 #define OCICR_ARCH_REMOTE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -21,6 +23,8 @@
 
 /* Scratch for what a call writes through a pointer: a few structures. */
 #define OC_REMOTE_SCRATCH_MAX 512
+/* The guard's signal frame with the thread's FPU state (AVX-512 fits). */
+#define OC_REMOTE_GUARD_MAX 4096
 
 struct oc_remote {
 	pid_t tid;
@@ -31,6 +35,13 @@ struct oc_remote {
 	size_t scratch_len;
 	uint8_t scratch_was[OC_REMOTE_SCRATCH_MAX]; /* what the scratch held */
 	bool active;
+	/* The frame below the scratch that rt_sigreturn restores the thread
+	 * from if we die inside a call, or 0 (the calls go unguarded). */
+	unsigned long guard;
+	bool guard_leave; /* the call site's return path starts with `leave` */
+	unsigned long guard_lo;
+	size_t guard_len;
+	uint8_t guard_was[OC_REMOTE_GUARD_MAX]; /* what the guard's place held */
 };
 
 /*
@@ -70,6 +81,23 @@ int oc_remote_peek(struct oc_remote *rs, size_t offset, void *buf, size_t len);
 
 /* Put back what the scratch held. */
 int oc_remote_end(struct oc_remote *rs);
+
+/*
+ * Write the guard's frame below @below on the thread's stack; a thread
+ * where it cannot be (no stack, a shadow stack, no rt_sigreturn in its
+ * code, a call site that does not return) goes unguarded, which the log
+ * says.  Fails only for want of memory.
+ */
+int oc_remote_guard_begin(struct oc_remote *rs, unsigned long below);
+
+/* Put back what the frame's place held. */
+int oc_remote_guard_end(struct oc_remote *rs);
+
+/*
+ * 0 if @code (a `syscall` instruction and what follows it) returns at once
+ * (clearing a few registers, after a `leave`: *ret_leave), -1 if not.
+ */
+int oc_arch_syscall_return(const uint8_t *code, size_t len, bool *ret_leave);
 
 /* Offset of the first `syscall` instruction in @code, or -1 if none. */
 static inline long oc_arch_syscall_offset(const uint8_t *code, size_t len)

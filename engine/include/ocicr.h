@@ -497,7 +497,14 @@ struct oc_dump_opts {
 
 /*
  * Checkpoint the process tree rooted at opts->pid into opts->images_dir.
- * On failure the tree runs on as before and no image is left behind.
+ * On failure the tree runs on as before and no image is left behind.  A
+ * tree that is killed after its dump (neither leave_running nor
+ * leave_stopped) has ended when this returns: its tasks were collected,
+ * except a root that is the caller's own child, left for its wait().
+ * The tree is traced by the calling process: were it killed outright, no
+ * thread is left on borrowed registers, but nothing the dump set up is
+ * undone (see docs/error-handling.md, "Library callers": run it in a
+ * worker process that a guardian waits for, as the ocicr CLI does).
  */
 OC_API int oc_dump(const struct oc_dump_opts *opts);
 

@@ -13,10 +13,13 @@
 #include "seize/seize.h"
 #include "proc/proc.h"
 #include "core/cleanup.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 
 #define SEIZE_OPTIONS (PTRACE_O_TRACESYSGOOD)
+/* How long a release that kills the tree waits for its tasks to end. */
+#define KILLED_WAIT_US (10 * 1000 * 1000)
 
 static __thread struct timespec wait_deadline; /* zero: wait as long as it takes */
 static __thread unsigned wait_timeout_s;
@@ -385,6 +388,46 @@ struct oc_seized_thread *oc_seized_find_thread(struct oc_seized_tree *tree, pid_
 	return NULL;
 }
 
+/*
+ * Tasks killed while we trace them stay ours to collect: each thread's end
+ * is reported to us, and until we take it the thread stays a zombie, its
+ * process cannot be reaped by its parent, and a pid namespace's init (which
+ * waits for all the others) cannot die.  So take every end, in rounds (an
+ * init ends last), for a bounded time.  A process that is our own child is
+ * only looked at (WNOWAIT): its exit status is the caller's to wait for.
+ */
+static void collect_killed(struct oc_seized_tree *tree)
+{
+	uint64_t deadline = oc_now_us() + KILLED_WAIT_US;
+	size_t left;
+	pid_t self = getpid();
+
+	do {
+		left = 0;
+		for (size_t i = 0; i < tree->n_tasks; i++)
+			for (size_t j = 0; j < tree->tasks[i].n_threads; j++) {
+				struct oc_seized_thread *th = &tree->tasks[i].threads[j];
+				bool own = th->tid == tree->tasks[i].pid && tree->tasks[i].ppid == self;
+				siginfo_t si = {};
+
+				if (!th->dying)
+					continue;
+				int w = waitid(P_PID, th->tid, &si, WEXITED | WNOHANG | __WALL | (own ? WNOWAIT : 0));
+
+				if (w < 0 && errno == EINTR)
+					left++;
+				else if (w < 0 || si.si_pid == th->tid)
+					th->dying = false; /* ended, or not ours (ECHILD) */
+				else
+					left++;
+			}
+		if (left)
+			nanosleep(&(struct timespec){ .tv_nsec = 2 * 1000 * 1000 }, NULL);
+	} while (left && oc_now_us() < deadline);
+	if (left)
+		pr_warn("%zu killed thread(s) of the tree still not gone after %d s", left, KILLED_WAIT_US / 1000000);
+}
+
 void oc_release_tree(struct oc_seized_tree *tree, enum oc_release_mode mode)
 {
 	if (mode == OC_RELEASE_KILL || mode == OC_RELEASE_STOP)
@@ -400,7 +443,10 @@ void oc_release_tree(struct oc_seized_tree *tree, enum oc_release_mode mode)
 			if (ptrace(PTRACE_DETACH, th->tid, 0, 0) < 0 && errno != ESRCH)
 				pr_warn("cannot detach from thread %d: %m", th->tid);
 			th->seized = false;
+			th->dying = mode == OC_RELEASE_KILL;
 		}
+	if (mode == OC_RELEASE_KILL)
+		collect_killed(tree);
 }
 
 void oc_seized_tree_free(struct oc_seized_tree *tree)

@@ -22,6 +22,7 @@ enum oc_task_state {
 struct oc_seized_thread {
 	pid_t tid;
 	bool seized;
+	bool dying; /* killed by the release: its end is ours to take */
 	/* Registers as found at the stop, before any syscall fixup. */
 	struct user_regs_struct regs;
 };
@@ -50,7 +51,7 @@ struct oc_seized_thread *oc_seized_find_thread(struct oc_seized_tree *tree, pid_
 
 enum oc_release_mode {
 	OC_RELEASE_RESUME, /* detach: every task runs on as it was */
-	OC_RELEASE_KILL,   /* SIGKILL every task, then detach */
+	OC_RELEASE_KILL,   /* SIGKILL every task, detach, and take their ends */
 	OC_RELEASE_STOP,   /* SIGSTOP every task, then detach: it stays stopped */
 };
 

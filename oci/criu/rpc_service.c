@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,9 +17,6 @@
 #include "oci/cli.h"
 #include "oci/criu/rpc.h"
 #include "core/cleanup.h"
-
-/* How long a DUMP reply waits for the killed tree to die. */
-#define KILLED_WAIT_MS 10000
 
 static const char *req_type_name(int type)
 {
@@ -181,30 +177,6 @@ static void release_signals(const struct rpc_job *job)
 	cli_release_signals(job->err == 0);
 }
 
-/*
- * A dumped tree that is not left running was killed: the reply waits until
- * its root has died, for runc deletes the container as soon as it has the
- * reply and refuses one whose init still runs ("container still running").
- * The engine detached from tasks already dying, which stay ours to collect
- * (the tracer's) until we wait for them; a pid namespace's init dies only
- * once all its other tasks are collected.  The dump's worker has no child
- * of its own to take by mistake.
- */
-static void wait_killed(int pidfd)
-{
-	struct pollfd p = { .fd = pidfd, .events = POLLIN };
-
-	if (pidfd < 0)
-		return;
-	for (int waited = 0; waited < KILLED_WAIT_MS; waited += 20) {
-		while (waitpid(-1, NULL, __WALL | WNOHANG) > 0)
-			;
-		if (poll(&p, 1, 20) != 0)
-			return;
-	}
-	oc_log_line(OC_LOG_WARN, "the dumped tree's root has not died yet");
-}
-
 /* The worker's exit code when the client did not take its reply. */
 #define DUMP_REPLY_LOST 3
 
@@ -222,18 +194,16 @@ static int dump_and_reply(void *arg)
 	int r = rpc_job_prepare(&job, c, dr->req->opts);
 
 	if (r >= 0) {
-		bool killed = !job.dump.leave_running && !job.dump.leave_stopped;
-		_cleanup_close_ int pidfd = killed ? (int)syscall(SYS_pidfd_open, job.dump.pid, 0) : -1;
-
+		/* A tree that is killed is dead by the reply (oc_dump() takes
+		 * its tasks' ends): runc deletes the container as soon as it
+		 * has the reply, and refuses one whose init still runs. */
 		cli_hold_signals();
 		r = oc_dump(&job.dump);
-		if (r < 0) {
+		if (r < 0)
 			rpc_job_fail(&job, r, "dump of %d failed: %s%s%s", job.dump.pid, oc_error_message(),
 				     c->notify_error[0] ? ": " : "", c->notify_error);
-		} else {
-			wait_killed(pidfd);
+		else
 			rpc_job_publish_stats(&job);
-		}
 	}
 	rpc_job_finish(&job);
 	r = job_reply(c, dr->req->type, &job, 0);

@@ -53,4 +53,25 @@ static inline void fuzz_set_input(int fd, const uint8_t *data, size_t size)
 		abort();
 }
 
+/* The input's fd must outlive every step: a step that closed it (a
+ * double close elsewhere) is named, not blamed on the next. */
+static inline void fuzz_check_input(int fd, const char *target, const char *step)
+{
+	if (fcntl(fd, F_GETFD) < 0) {
+		fprintf(stderr, "%s: the input's fd %d was closed during %s\n", target, fd, step);
+		abort();
+	}
+}
+
+/* And its path must lead to it: a /proc mounted over ours (by a test in a
+ * pid namespace of its own, seen once) fails every input quietly. */
+static inline void fuzz_check_input_path(const char *path, const char *target)
+{
+	if (access(path, R_OK) < 0) {
+		fprintf(stderr, "%s: %s cannot be reached though the fd is open: is /proc this process's?\n", target,
+			path);
+		abort();
+	}
+}
+
 #endif

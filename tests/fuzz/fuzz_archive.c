@@ -64,7 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		};
 		oci_limits_start();
 		oci_inspect(&o);
+		fuzz_check_input(in_fd, "fuzz_archive", "inspect");
 	}
+	fuzz_check_input_path(in_path, "fuzz_archive");
 	/* nothing may be left */
 	DIR *d = opendir(dir);
 	struct dirent *e;

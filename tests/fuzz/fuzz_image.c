@@ -102,15 +102,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_set_input(in_fd, data, size);
 	plain = decode(in_path, 0, &plain_len);
+	fuzz_check_input(in_fd, "fuzz_image", "the plain decode");
 	pretty = decode(in_path, OC_JSON_PRETTY, &pretty_len);
+	fuzz_check_input(in_fd, "fuzz_image", "the pretty decode");
 	nopl = decode(in_path, OC_JSON_NOPAYLOAD | OC_JSON_PRETTY, &nopl_len);
 	if (!plain != !pretty) {
-		fprintf(stderr, "fuzz_image: plain and pretty decoding disagree: %s\n", oc_error_message());
+		fprintf(stderr, "fuzz_image: plain and pretty decoding disagree (%s): %s\n",
+			plain ? "pretty failed" : "plain failed", oc_error_message());
 		abort();
 	}
 	free(nopl);
-	if (!plain)
+	if (!plain) {
+		fuzz_check_input_path(in_path, "fuzz_image");
 		return 0;
+	}
 
 	/* what decodes must encode, from either form, to the same bytes */
 	unlink(out_path);
@@ -133,6 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fprintf(stderr, "fuzz_image: cannot decode what was encoded: %s\n", oc_error_message());
 		abort();
 	}
+	fuzz_check_input(in_fd, "fuzz_image", "encoding and decoding again");
 	must_equal("plain JSON", plain, plain_len, plain2, plain2_len);
 	must_equal("pretty JSON", pretty, pretty_len, pretty2, pretty2_len);
 

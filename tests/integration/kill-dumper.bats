@@ -37,6 +37,12 @@ INSIDE_PLAIN_SHORT=(remote#1 remote#9 remote#30)
 INSIDE_PLAIN_LONG=(remote#1 remote#2 remote#5 remote#9 remote#14 remote#22 remote#30 remote#45 remote#60)
 INSIDE_SNAP_SHORT=(remote#5 twin#1 twin#3 pump#1 pump#4)
 INSIDE_SNAP_LONG=(remote#3 remote#17 remote#40 twin#1 twin#2 twin#3 twin#4 pump#1 pump#2 pump#4 pump#7)
+# The worker itself killed inside the Nth remote call (no guardian can
+# help: the thread is let go at once and must find its own registers).
+WORKER_PLAIN_SHORT=(remote#1 remote#9 remote#30)
+WORKER_PLAIN_LONG=(remote#1 remote#2 remote#5 remote#9 remote#14 remote#22 remote#30 remote#45 remote#60)
+WORKER_SNAP_SHORT=(remote#3 remote#17)
+WORKER_SNAP_LONG=(remote#3 remote#8 remote#17 remote#25 remote#40)
 
 # kill_at SIG POINT [DUMP ARGS...]: start the tree, signal the dumper at
 # POINT, and have the tree check itself; 1 (with why in $KILL_FAILED) if
@@ -99,15 +105,20 @@ kill_inside() {
 		OCICR_KILL_AT=$point OCICR_KILL_PID=parent run rpc_send \
 			"type: DUMP opts { images_dir_fd: -1 pid: $WL_PID log_file: \"log\" log_level: 4 $* }"
 		[[ "$output" == *"swrk exit=-9"* ]] || why="ocicr swrk was not killed at $point: $output"
+	elif [ "${KILL_WHO:-}" = worker ]; then
+		# the worker that holds ptrace itself (the OOM killer's choice)
+		OCICR_KILL_AT=$point run "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o log -v4 "$@"
+		[ "$status" -eq 137 ] && [[ "$output" == *"worker was killed by SIGKILL"* ]] ||
+			why="ocicr's worker was not killed at $point (exit $status): $output"
 	else
 		OCICR_KILL_AT=$point OCICR_KILL_PID=parent run "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o log -v4 "$@"
 		[ "$status" -eq 137 ] || why="ocicr was not killed at $point (exit $status): $output"
 	fi
-	# The worker stops and undoes its work on its own.
+	# The worker stops and undoes its work on its own (or is gone).
 	[ -n "$why" ] || wait_for 60 worker_gone || why="the worker still runs 60 s after the kill at $point"
 	[ -n "$why" ] || grep -q "test point $point: SIGKILL" "$WL_DIR/img/log" ||
 		why="the log has no test point $point"
-	[ -n "$why" ] || grep -q "interrupted by SIGTERM" "$WL_DIR/img/log" ||
+	[ -n "$why" ] || [ "${KILL_WHO:-}" = worker ] || grep -q "interrupted by SIGTERM" "$WL_DIR/img/log" ||
 		why="the worker did not stop at $point: $(tail -3 "$WL_DIR/img/log")"
 	[ -n "$why" ] || [ ! -e "$WL_DIR/img/inventory.img" ] || why="an inventory.img after the kill at $point"
 	[ -n "$why" ] || [ "$(tree_children)" = "$children" ] ||
@@ -180,6 +191,22 @@ points() {
 	while read -r point; do
 		kill_inside "$point" -R
 	done < <(points INSIDE_SNAP)
+	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
+}
+
+@test "dump: SIGKILL of the worker itself inside a remote call: the thread returns onto its own registers" {
+	KILL_FAILED=
+	while read -r point; do
+		KILL_WHO=worker kill_inside "$point"
+	done < <(points WORKER_PLAIN)
+	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
+}
+
+@test "dump -R: SIGKILL of the worker itself inside a remote call harms no task" {
+	KILL_FAILED=
+	while read -r point; do
+		KILL_WHO=worker kill_inside "$point" -R
+	done < <(points WORKER_SNAP)
 	[ -z "$KILL_FAILED" ] || fail "$KILL_FAILED"
 }
 

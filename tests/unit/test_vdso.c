@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "core/error.h"
+#include "arch/x86_64/remote.h"
 #include "mem/vdso.h"
 
 /* Our own vDSO, copied: two pages on x86-64 kernels of this decade. */
@@ -130,6 +131,34 @@ static void test_too_short_function_refused(void **state)
 	free(img);
 }
 
+/* A remote call is guarded only from a `syscall` whose code returns at
+ * once (remote_guard.c): a few cleared registers, maybe a `leave`, `ret`. */
+static void test_returning_syscall_sites(void **state)
+{
+	static const uint8_t plain[] = { 0x0f, 0x05, 0x31, 0xd2, 0x45, 0x31, 0xdb, 0xc3 };
+	static const uint8_t leave[] = { 0x0f, 0x05, 0xc9, 0x31, 0xc9, 0xc3 };
+	static const uint8_t stack[] = { 0x0f, 0x05, 0x48, 0x8d, 0x65, 0xf0, 0x5b, 0xc3 };
+	static const uint8_t esp[] = { 0x0f, 0x05, 0x31, 0xe4, 0xc3 };
+	static const uint8_t cut[] = { 0x0f, 0x05, 0x31, 0xd2 };
+	size_t len;
+	uint8_t *img = own_vdso(&len);
+	bool lv = true, found = false;
+
+	(void)state;
+	assert_int_equal(oc_arch_syscall_return(plain, sizeof(plain), &lv), 0);
+	assert_false(lv);
+	assert_int_equal(oc_arch_syscall_return(leave, sizeof(leave), &lv), 0);
+	assert_true(lv);
+	assert_int_equal(oc_arch_syscall_return(stack, sizeof(stack), &lv), -1);
+	assert_int_equal(oc_arch_syscall_return(esp, sizeof(esp), &lv), -1);
+	assert_int_equal(oc_arch_syscall_return(cut, sizeof(cut), &lv), -1);
+	/* this kernel's vDSO has one (its system call fallbacks) */
+	for (size_t i = 0; i + 2 < len && !found; i++)
+		found = oc_arch_syscall_return(img + i, len - i, &lv) == 0;
+	assert_true(found);
+	free(img);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -138,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_missing_function_named),
 		cmocka_unit_test(test_damaged_images_refused),
 		cmocka_unit_test(test_too_short_function_refused),
+		cmocka_unit_test(test_returning_syscall_sites),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
