@@ -61,12 +61,8 @@ peer_wait_ready() {
 # expect_pass_of PID DIR: signal PID and expect PASS in DIR/result
 # within 35 s (a peer that backed off takes its time).
 expect_pass_of() {
-	local i
 	kill -USR1 "$1"
-	for i in $(seq 700); do
-		[ -s "$2/result" ] && break
-		sleep 0.05
-	done
+	wait_for 35 test -s "$2/result" || true
 	run cat "$2/result"
 	assert_output "PASS"
 }
