@@ -3,8 +3,8 @@
  * IPv4 and IPv6 sockets (inet_sk_entry): TCP sockets that listen, are
  * bound and idle or are connected (the connection's state through
  * res/fd/sk_tcp.c, with --tcp-established; refused by name without), and
- * UDP sockets, bound or connected, with their options.  Raw, ICMP and
- * UDP-lite sockets are refused.
+ * UDP, UDP-lite and ICMP echo ("ping") sockets, bound or connected, with
+ * their options and shutdowns.  Raw sockets are refused.
  *
  * Addresses are stored as CRIU does: the address bytes in network order
  * copied into 1 (IPv4) or 4 (IPv6) host words.  Restore opens the socket
@@ -12,9 +12,11 @@
  */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/inet_diag.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,7 @@
 #include "res/fd/sk_inet.h"
 #include "res/fd/sk_opts.h"
 #include "res/fd/sk_tcp.h"
+#include "res/net/sk_diag.h"
 #include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -181,7 +184,33 @@ static int dump_tcp_state(struct oc_dump_ctx *ctx, int sk, InetSkEntry *ie)
 	return 0;
 }
 
-/* Which sockets we take: TCP and UDP; others refused by name. */
+/* Datagram protocols taken besides TCP: UDP, UDP-lite, ICMP echo ("ping"). */
+static bool is_dgram_proto(uint32_t type, uint32_t proto)
+{
+	return type == SOCK_DGRAM &&
+	       (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6);
+}
+
+static bool is_udp(uint32_t proto)
+{
+	return proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE;
+}
+
+static const char *proto_name(uint32_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "TCP";
+	case IPPROTO_UDP:
+		return "UDP";
+	case IPPROTO_UDPLITE:
+		return "UDP-lite";
+	default:
+		return "ICMP (ping)";
+	}
+}
+
+/* Which sockets we take: TCP, UDP, UDP-lite, ping; others refused by name. */
 static int check_kind(int sk, InetSkEntry *ie)
 {
 	const char *fam = ie->family == AF_INET6 ? "IPv6" : "IPv4";
@@ -191,15 +220,47 @@ static int check_kind(int sk, InetSkEntry *ie)
 		return oc_error_errno(-errno, "SO_TYPE");
 	ie->type = type;
 	ie->proto = proto;
-	if ((type == SOCK_STREAM && proto == IPPROTO_TCP) || (type == SOCK_DGRAM && proto == IPPROTO_UDP))
+	if ((type == SOCK_STREAM && proto == IPPROTO_TCP) || is_dgram_proto(type, proto))
 		return 0;
 	if (type == SOCK_RAW)
 		return oc_error(-EOPNOTSUPP, "a raw %s socket (protocol %d): not supported yet", fam, proto);
-	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6)
-		return oc_error(-EOPNOTSUPP, "an %s ICMP (ping) socket: not supported yet", fam);
-	if (proto == IPPROTO_UDPLITE)
-		return oc_error(-EOPNOTSUPP, "an %s UDP-lite socket: not supported yet", fam);
 	return oc_error(-EOPNOTSUPP, "an %s socket of type %d, protocol %d: not supported yet", fam, type, proto);
+}
+
+/*
+ * A UDP socket: its shutdown, which only sock_diag shows (the kernel lists
+ * bound sockets; one never bound has none to show), and no cork: what a
+ * corked socket holds back is not in the image, so it is refused as CRIU
+ * refuses it.
+ */
+static int dump_udp_state(int sk, InetSkEntry *ie)
+{
+	struct {
+		struct nlmsghdr h;
+		struct inet_diag_req_v2 r;
+	} req = { .r = { .sdiag_family = ie->family, .sdiag_protocol = ie->proto, .idiag_states = ~0u } };
+	_cleanup_free_ struct nlmsghdr *m = NULL;
+	char src[64];
+	int cork = 0, queued = 0, r;
+	const uint8_t *how;
+	size_t n;
+
+	oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src));
+	if (sol_int(sk, SOL_UDP, UDP_CORK, &cork) == 0 && cork) {
+		ioctl(sk, SIOCOUTQ, &queued);
+		return oc_error(-EOPNOTSUPP, "%s socket %s is corked (UDP_CORK, %d bytes held back): cannot dump it",
+				proto_name(ie->proto), src, queued);
+	}
+	r = oc_sk_diag_find(sk, &req, sizeof(req), offsetof(struct inet_diag_msg, idiag_inode), ie->ino, &m);
+	if (r < 0) {
+		pr_warn("%s socket %s: its shutdown state is unknown (no udp_diag?): %s", proto_name(ie->proto), src,
+			strerror(-r));
+		return 0;
+	}
+	how = m ? oc_sk_diag_attr(m, sizeof(struct inet_diag_msg), INET_DIAG_SHUTDOWN, &n) : NULL;
+	ie->has_shutdown = true;
+	ie->shutdown = how && n ? (*how & SK_SHUTDOWN__BOTH) : SK_SHUTDOWN__NONE;
+	return 0;
 }
 
 static int inet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
@@ -220,6 +281,8 @@ static int inet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 		r = dump_tcp_state(t->ctx, fd->local, ie);
 	else if (r == 0)
 		ie->state = ie->dst_port ? TCP_ESTABLISHED : TCP_CLOSE; /* as sock_diag shows UDP */
+	if (r == 0 && is_udp(ie->proto))
+		r = dump_udp_state(fd->local, ie);
 	if (r == 0)
 		r = oc_dump_file_begin(t, fd, FD_TYPES__INETSK, &ie->id, &ie->flags, &ie->fown, &fe);
 	if (r == 0)
@@ -315,6 +378,25 @@ static int set_reuse(int sk, int addr, int port, const char *what)
 	return 0;
 }
 
+/*
+ * An IPv6 address may be tentative yet, or gone: the bind is made with
+ * IP_FREEBIND on, as CRIU's is, then the option is given its own value.
+ */
+static int bind_any(int sk, const InetSkEntry *ie, const struct sockaddr_storage *ss, socklen_t len, const char *what)
+{
+	bool keep = ie->ip_opts && ie->ip_opts->has_freebind && ie->ip_opts->freebind;
+	bool v6 = ie->family == AF_INET6;
+	int on = 1, off = 0;
+
+	if (v6 && !keep && setsockopt(sk, SOL_IP, IP_FREEBIND, &on, sizeof(on)) < 0)
+		return oc_error_errno(-errno, "%s: IP_FREEBIND", what);
+	if (bind(sk, (const struct sockaddr *)ss, len) < 0)
+		return oc_error_errno(-errno, "cannot bind %s", what);
+	if (v6 && !keep && setsockopt(sk, SOL_IP, IP_FREEBIND, &off, sizeof(off)) < 0)
+		return oc_error_errno(-errno, "%s: IP_FREEBIND", what);
+	return 0;
+}
+
 static int restore_socket(int sk, const InetSkEntry *ie, const char *what)
 {
 	const SkOptsEntry *o = ie->opts;
@@ -332,14 +414,19 @@ static int restore_socket(int sk, const InetSkEntry *ie, const char *what)
 		r = set_reuse(sk, 1, 1, what);
 		if (r < 0)
 			return r;
-		if (bind(sk, (struct sockaddr *)&ss, len) < 0)
-			return oc_error_errno(-errno, "cannot bind %s", what);
+		r = bind_any(sk, ie, &ss, len, what);
+		if (r < 0)
+			return r;
 	}
-	if (ie->proto == IPPROTO_UDP && ie->dst_port) {
+	if (ie->proto != IPPROTO_TCP && ie->dst_port) {
 		len = oc_inet_sockaddr(ie->family, ie->dst_addr, ie->n_dst_addr, ie->dst_port, &ss);
 		if (connect(sk, (struct sockaddr *)&ss, len) < 0)
 			return oc_error_errno(-errno, "cannot connect %s", what);
 	}
+	/* An unconnected socket says ENOTCONN, yet takes the shutdown. */
+	if (is_udp(ie->proto) && ie->has_shutdown && ie->shutdown && shutdown(sk, ie->shutdown - 1) < 0 &&
+	    errno != ENOTCONN)
+		return oc_error_errno(-errno, "%s: cannot shut it down (%u)", what, ie->shutdown);
 	if (ie->proto == IPPROTO_TCP && ie->state == TCP_LISTEN && listen(sk, ie->backlog) < 0)
 		return oc_error_errno(-errno, "cannot listen on %s", what);
 	r = set_reuse(sk, o && o->has_reuseaddr && o->reuseaddr, o && o->has_so_reuseport && o->so_reuseport, what);
@@ -386,8 +473,7 @@ int oc_inet_check_entry(const InetSkEntry *ie, uint32_t id)
 	    ie->n_dst_addr != ie->n_src_addr)
 		return oc_error(-EINVAL, "files.img: inet socket %u: family %u with %zu/%zu address words", id,
 				ie->family, ie->n_src_addr, ie->n_dst_addr);
-	if (!((ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP) ||
-	      (ie->type == SOCK_DGRAM && ie->proto == IPPROTO_UDP)))
+	if (!((ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP) || is_dgram_proto(ie->type, ie->proto)))
 		return oc_error(-EOPNOTSUPP, "files.img: inet socket %u: type %u protocol %u is not supported", id,
 				ie->type, ie->proto);
 	if (ie->proto == IPPROTO_TCP && ie->state != TCP_LISTEN && ie->state != TCP_CLOSE &&
@@ -407,13 +493,13 @@ int oc_inet_rst_netns(const struct oc_rst_ctx *ctx)
  * The socket, made in the tree's network namespace: a socket belongs to
  * the one it was made in, whatever binds or connects it later.
  */
-static int inet_socket(const struct oc_rst_ctx *ctx, const InetSkEntry *ie, const char *what, int *ret)
+int oc_sk_rst_socket(const struct oc_rst_ctx *ctx, int family, int type, int proto, const char *what, int *ret)
 {
 	int netns = oc_inet_rst_netns(ctx), own = -1;
 
 	if (netns < 0 && ctx->ns && (ctx->ns->clone_flags & CLONE_NEWNET))
 		return oc_error(-EOPNOTSUPP,
-				"%s: the tree's network namespace is made anew, and inet sockets cannot be "
+				"%s: the tree's network namespace is made anew, and sockets cannot be "
 				"restored into a new one yet: give it (--join-ns net:PATH)",
 				what);
 	if (netns >= 0) {
@@ -425,7 +511,7 @@ static int inet_socket(const struct oc_rst_ctx *ctx, const InetSkEntry *ie, cons
 			return r;
 		}
 	}
-	*ret = socket(ie->family, ie->type | SOCK_CLOEXEC, ie->proto);
+	*ret = socket(family, type | SOCK_CLOEXEC, proto);
 	int err = errno;
 	if (own >= 0) {
 		/* Staying in the tree's namespace would be worse than failing. */
@@ -446,9 +532,9 @@ static int inet_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	r = oc_inet_check_entry(ie, fe->id);
 	if (r < 0)
 		return r;
-	snprintf(what, sizeof(what), "%s socket %s (file %u)", ie->proto == IPPROTO_TCP ? "TCP" : "UDP",
+	snprintf(what, sizeof(what), "%s socket %s (file %u)", proto_name(ie->proto),
 		 oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)), fe->id);
-	r = inet_socket(files->ctx, ie, what, &sk);
+	r = oc_sk_rst_socket(files->ctx, ie->family, ie->type, ie->proto, what, &sk);
 	if (r < 0)
 		return r;
 	if (ie->proto == IPPROTO_TCP && oc_tcp_is_connection(ie->state))

@@ -32,6 +32,13 @@ struct oc_rst_ctx;
  * the joined or external one), or -1: ocicr's. */
 int oc_inet_rst_netns(const struct oc_rst_ctx *ctx);
 
+/*
+ * Restore: a socket(@family, @type, @proto), close-on-exec, made in the
+ * tree's network namespace (a socket stays in the one it was made in);
+ * @what names it in errors.
+ */
+int oc_sk_rst_socket(const struct oc_rst_ctx *ctx, int family, int type, int proto, const char *what, int *ret);
+
 /* Can restore make this socket (file @id)?  0, or an error naming why. */
 int oc_inet_check_entry(const InetSkEntry *ie, uint32_t id);
 
