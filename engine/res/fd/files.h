@@ -98,8 +98,10 @@ extern const struct oc_fd_kind oc_fd_kind_pipe;
 extern const struct oc_fd_kind oc_fd_kind_tty;
 extern const struct oc_fd_kind oc_fd_kind_fifo;
 extern const struct oc_fd_kind oc_fd_kind_unix;
-extern const struct oc_fd_kind oc_fd_kind_inet;	  /* TCP (not connected), UDP */
-extern const struct oc_fd_kind oc_fd_kind_socket; /* other families: refused */
+extern const struct oc_fd_kind oc_fd_kind_inet;	   /* TCP, UDP, UDP-lite, ping */
+extern const struct oc_fd_kind oc_fd_kind_packet;  /* res/fd/sk_packet.c */
+extern const struct oc_fd_kind oc_fd_kind_netlink; /* res/fd/sk_netlink.c */
+extern const struct oc_fd_kind oc_fd_kind_socket;  /* other families: refused */
 extern const struct oc_fd_kind oc_fd_kind_eventfd;
 extern const struct oc_fd_kind oc_fd_kind_eventpoll;
 extern const struct oc_fd_kind oc_fd_kind_signalfd;
