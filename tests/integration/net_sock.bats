@@ -81,3 +81,43 @@ open(sys.argv[1], "w").write("up"); time.sleep(60)' "$DIR/squat.up" &
 		[ ! -d "/proc/$p" ] || fail "a failed restore left pid $p behind"
 	done
 }
+
+# Ping sockets need the gid that makes them inside ping_group_range, which
+# is per network namespace and lets no one in by default.
+allow_ping() {
+	nsenter --net="/run/netns/$FDSOCK_NETNS" sh -c 'echo 0 0 >/proc/sys/net/ipv4/ping_group_range'
+}
+
+@test "UDP shutdowns, a UDP-lite pair, IPv4 and IPv6 ping sockets and an IPv6 bind to an absent address come back and work" {
+	allow_ping
+	fdsock_start fdsock_dgram
+	fdsock_dump
+	run "$OCICR" image decode --pretty -i "$DIR/img/files.img"
+	assert_success
+	local isk
+	isk=$(echo "$output" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entries"]:
+    if e["type"] == "INETSK":
+        k = e["isk"]
+        print(k["family"], k["type"], k["proto"], k["src_port"], k["dst_port"], k.get("shutdown"))')
+	echo "$isk"
+	# CRIU's image names for the shutdowns of the UDP pair.
+	grep -qx "INET DGRAM UDP 47401 47402 WRITE" <<<"$isk" || fail "write-shut UDP socket"
+	grep -qx "INET DGRAM UDP 47402 47401 READ" <<<"$isk" || fail "read-shut UDP socket"
+	grep -qx "INET DGRAM UDPLITE 47403 47404 NONE" <<<"$isk" || fail "UDP-lite socket"
+	grep -qx "INET DGRAM 1 4242 0 None" <<<"$isk" || fail "IPv4 ping socket"
+	grep -qx "INET6 DGRAM 58 4243 0 None" <<<"$isk" || fail "IPv6 ping socket"
+	grep -qx "INET6 DGRAM UDP 47411 0 NONE" <<<"$isk" || fail "IPv6 socket bound to an absent address"
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+@test "a UDP socket corked with data held back is refused at dump, naming it, and the tree goes on" {
+	allow_ping
+	fdsock_start fdsock_dgram CORK=1
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o -
+	assert_failure
+	assert_output --partial "UDP socket 127.0.0.1:47421 is corked (UDP_CORK) with data held back"
+	fdsock_expect_pass
+}

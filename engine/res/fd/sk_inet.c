@@ -248,8 +248,8 @@ static int dump_udp_state(int sk, InetSkEntry *ie)
 	oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src));
 	if (sol_int(sk, SOL_UDP, UDP_CORK, &cork) == 0 && cork) {
 		ioctl(sk, SIOCOUTQ, &queued);
-		return oc_error(-EOPNOTSUPP, "%s socket %s is corked (UDP_CORK, %d bytes held back): cannot dump it",
-				proto_name(ie->proto), src, queued);
+		return oc_error(-EOPNOTSUPP, "%s socket %s is corked (UDP_CORK)%s: cannot dump it",
+				proto_name(ie->proto), src, queued > 0 ? " with data held back" : "");
 	}
 	r = oc_sk_diag_find(sk, &req, sizeof(req), offsetof(struct inet_diag_msg, idiag_inode), ie->ino, &m);
 	if (r < 0) {

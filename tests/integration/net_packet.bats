@@ -1,0 +1,98 @@
+#!/usr/bin/env bats
+# Packet and netlink sockets across a checkpoint, in a network namespace
+# the test makes (lo up, interface 1), so that their traffic, fanout
+# groups and port ids meet no one else's.  The workload, ocicr dump and
+# ocicr restore all run inside it.
+
+load helpers
+load helpers_fdsock
+
+setup() {
+	requires root ip
+	[ -x "$OCICR" ] || skip "build ocicr first (make)"
+	[ -x "$WORKLOADS/fdsock_packet" ] || skip "build the workloads first (make check)"
+	DIR=$BATS_TEST_TMPDIR
+	WL_PID=
+	FDSOCK_NETNS=ocicr-pkt-$$-$BATS_TEST_NUMBER
+	ip netns add "$FDSOCK_NETNS"
+	ip -n "$FDSOCK_NETNS" link set lo up
+}
+
+teardown() {
+	fdsock_cleanup
+	ip netns del "$FDSOCK_NETNS" 2>/dev/null || true
+}
+
+ocicr() {
+	nsenter --net="/run/netns/$FDSOCK_NETNS" "$OCICR" "$@"
+}
+
+# The image entries of KIND (PACKETSK, NETLINKSK) as JSON lines.
+entries() {
+	run "$OCICR" image decode --pretty -i "$DIR/img/files.img"
+	assert_success
+	echo "$output" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entries"]:
+    if e["type"] == sys.argv[1]:
+        print(json.dumps(e[sys.argv[2]], sort_keys=True))' "$1" "$2"
+}
+
+@test "packet sockets keep bindings, options, memberships, fanout and rings, and capture again" {
+	fdsock_start fdsock_packet
+	fdsock_dump
+	local psk
+	psk=$(entries PACKETSK psk)
+	echo "$psk"
+	[ "$(wc -l <<<"$psk")" -eq 5 ] || fail "expected 5 packet sockets"
+	# CRIU keeps the protocol in network order: ETH_P_IP is 0x0008 there.
+	python3 - "$psk" <<'PY' || fail "packet_sock_entry fields"
+import json, sys
+all = list(map(json.loads, sys.argv[1].splitlines()))
+e = {(p["type"], p["protocol"]): p for p in all}
+ring, ipdg = e[(3, 0)], e[(2, 8)]
+assert ring["version"] == 1 and ring["aux_data"] and ring["rx_ring"]["block_size"] == 4096, ring
+assert ring["mclist"][0]["type"] == 1 and ring["mclist"][0]["index"] == 1, ring
+assert ipdg["ifindex"] == 1 and ipdg["reserve"] == 24 and ipdg["orig_dev"], ipdg
+assert ipdg["fanout"] == 77 | (2 << 16) | (0x1000 << 16), ipdg
+assert ipdg["tx_ring"]["frame_nr"] == 2 and "rx_ring" not in ipdg, ipdg
+assert sorted(p["ifindex"] for p in all if p["type"] == 10) == [0, 1], all
+PY
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+@test "netlink sockets keep port ids, groups and peers, and carry messages again" {
+	fdsock_start fdsock_netlink
+	fdsock_dump
+	local nl
+	nl=$(entries NETLINKSK nlsk)
+	echo "$nl"
+	python3 - "$nl" <<'PY' || fail "netlink_sk_entry fields"
+import json, sys
+e = list(map(json.loads, sys.argv[1].splitlines()))
+hub = [n for n in e if n["portid"] == 0x6f630001][0]
+assert hub["protocol"] == 2 and hub["groups"] == [4], hub
+assert [n for n in e if n.get("dst_portid") == 0x6f630001 and n["state"] == 1], e
+assert [n for n in e if n.get("dst_group") == 3], e
+assert [n for n in e if n["protocol"] == 0 and n["portid"] == 0], e
+PY
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+@test "a netlink socket with a message waiting to be read is refused at dump, and the tree goes on" {
+	fdsock_start fdsock_netlink
+	# Queue a message on the hub from outside: its port id is fixed.
+	nsenter --net="/run/netns/$FDSOCK_NETNS" python3 -c '
+import socket, struct
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)
+s.sendto(struct.pack("=IHHII", 16, 0x2001, 0, 0, 0), (0x6f630001, 0))'
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o -
+	assert_failure
+	assert_output --partial "has messages waiting to be read"
+	# Left running, not stopped (its checks would now read the stray message).
+	run ps -o stat= -p "$WL_PID"
+	assert_success
+	[[ $output != *T* ]] || fail "the workload is left stopped: $output"
+}
