@@ -61,9 +61,9 @@ static int netlink_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t 
 	struct {
 		struct nlmsghdr h;
 		struct netlink_diag_req r;
-	} req = { .r = { .sdiag_family = AF_NETLINK,
-			 .sdiag_protocol = NDIAG_PROTO_ALL,
-			 .ndiag_show = NDIAG_SHOW_GROUPS } };
+	} req = {
+		.r = { .sdiag_family = AF_NETLINK, .sdiag_protocol = NDIAG_PROTO_ALL, .ndiag_show = NDIAG_SHOW_GROUPS }
+	};
 	_cleanup_free_ struct nlmsghdr *m = NULL;
 	struct pollfd pfd = { .fd = fd->local, .events = POLLIN };
 	socklen_t len = sizeof(int);

@@ -154,8 +154,8 @@ static int packet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *
 		struct nlmsghdr h;
 		struct packet_diag_req r;
 	} req = { .r = { .sdiag_family = AF_PACKET,
-			 .pdiag_show = PACKET_SHOW_INFO | PACKET_SHOW_MCLIST | PACKET_SHOW_RING_CFG |
-				       PACKET_SHOW_FANOUT } };
+			 .pdiag_show =
+				 PACKET_SHOW_INFO | PACKET_SHOW_MCLIST | PACKET_SHOW_RING_CFG | PACKET_SHOW_FANOUT } };
 	_cleanup_free_ struct nlmsghdr *m = NULL;
 	FileEntry *fe;
 	int r;
@@ -295,9 +295,8 @@ static int packet_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 		r = bind_spkt(sk, pe, what);
 	} else {
 		struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_ifindex = (int)pe->ifindex };
-		r = bind(sk, (struct sockaddr *)&ll, sizeof(ll)) < 0
-			    ? oc_error_errno(-errno, "%s: cannot bind", what)
-			    : restore_packet_opts(sk, pe, what);
+		r = bind(sk, (struct sockaddr *)&ll, sizeof(ll)) < 0 ? oc_error_errno(-errno, "%s: cannot bind", what)
+								     : restore_packet_opts(sk, pe, what);
 	}
 	if (r == 0)
 		r = oc_sk_restore_opts(sk, pe->opts, what);
