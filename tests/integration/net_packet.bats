@@ -72,7 +72,7 @@ PY
 import json, sys
 e = list(map(json.loads, sys.argv[1].splitlines()))
 hub = [n for n in e if n["portid"] == 0x6f630001][0]
-assert hub["protocol"] == 2 and hub["groups"] == [4], hub
+assert hub["protocol"] == 2 and hub["groups"] == [4] and hub["opts"]["so_passcred"], hub
 assert [n for n in e if n.get("dst_portid") == 0x6f630001 and n["state"] == 1], e
 assert [n for n in e if n.get("dst_group") == 3], e
 assert [n for n in e if n["protocol"] == 0 and n["portid"] == 0], e

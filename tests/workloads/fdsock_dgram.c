@@ -26,10 +26,10 @@
 
 #include "fdsock_wl.h"
 
-#define PORT 47401
+#define PORT	 47401
 #define ECHO_ID4 4242
 #define ECHO_ID6 4243
-#define GONE6 "2001:db8::4:77"
+#define GONE6	 "2001:db8::4:77"
 
 static int shut_wr, shut_rd, lite1, lite2, ping4, ping6, freebound, corked;
 
@@ -171,9 +171,8 @@ static void check_freebind(void)
 	char a[INET6_ADDRSTRLEN] = "";
 	int v = -1;
 
-	WL_CHECK(getsockname(freebound, (void *)&ss, &len) == 0 &&
-			 inet_ntop(AF_INET6, &ss.sin6_addr, a, sizeof(a)) && !strcmp(a, GONE6) &&
-			 ntohs(ss.sin6_port) == PORT + 10,
+	WL_CHECK(getsockname(freebound, (void *)&ss, &len) == 0 && inet_ntop(AF_INET6, &ss.sin6_addr, a, sizeof(a)) &&
+			 !strcmp(a, GONE6) && ntohs(ss.sin6_port) == PORT + 10,
 		 "the IPv6 socket is bound to [%s]:%d", a, ntohs(ss.sin6_port));
 	len = sizeof(v);
 	WL_CHECK(getsockopt(freebound, SOL_IP, IP_FREEBIND, &v, &len) == 0 && v == 0, "IP_FREEBIND reads %d", v);

@@ -2,12 +2,12 @@
 /*
  * Netlink sockets across a checkpoint.  Before:
  *  - hub: NETLINK_USERSOCK bound to a port id of its choosing and to
- *    multicast group 3;
+ *    multicast group 3, with SO_PASSCRED;
  *  - to_hub: NETLINK_USERSOCK, port id given by the kernel, connected to
  *    hub's port id;
  *  - to_group: NETLINK_USERSOCK connected to group 3;
  *  - route: NETLINK_ROUTE, never bound.
- * After SIGUSR1: hub has its port id and group, a message from to_hub
+ * After SIGUSR1: hub has its port id, group and SO_PASSCRED, a message from to_hub
  * and one to the group both reach it, and route answers a link dump.
  */
 #include <linux/netlink.h>
@@ -19,7 +19,7 @@
 #include "fdsock_wl.h"
 
 #define HUB_PORT 0x6f630001u
-#define GROUP 3
+#define GROUP	 3
 
 static int hub, to_hub, to_group, route;
 
@@ -37,6 +37,7 @@ static void setup(void)
 
 	hub = nl_socket(NETLINK_USERSOCK);
 	WL_SETUP(bind(hub, (void *)&a, sizeof(a)) == 0, "bind hub");
+	WL_SETUP(setsockopt(hub, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) == 0, "SO_PASSCRED");
 	to_hub = nl_socket(NETLINK_USERSOCK);
 	a = (struct sockaddr_nl){ .nl_family = AF_NETLINK, .nl_pid = HUB_PORT };
 	WL_SETUP(connect(to_hub, (void *)&a, sizeof(a)) == 0, "connect to hub");
@@ -71,8 +72,10 @@ static void check_route(void)
 	struct {
 		struct nlmsghdr h;
 		struct ifinfomsg i;
-	} req = { .h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
-		  .i = { .ifi_family = AF_UNSPEC } };
+	} req = {
+		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.i = { .ifi_family = AF_UNSPEC }
+	};
 	char buf[8192];
 	ssize_t n;
 	int proto = 0;
@@ -90,6 +93,7 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_nl a = {};
 	socklen_t len = sizeof(a);
+	int pass = 0;
 
 	wl_init(argc, argv);
 	setup();
@@ -99,6 +103,8 @@ int main(int argc, char **argv)
 		 "hub: port id 0x%x groups 0x%x", a.nl_pid, a.nl_groups);
 	len = sizeof(a);
 	WL_CHECK(getpeername(to_hub, (void *)&a, &len) == 0 && a.nl_pid == HUB_PORT, "to_hub: peer 0x%x", a.nl_pid);
+	len = sizeof(int);
+	WL_CHECK(getsockopt(hub, SOL_SOCKET, SO_PASSCRED, &pass, &len) == 0 && pass == 1, "hub: SO_PASSCRED off");
 	hub_gets(to_hub, 0x2001, "to_hub");
 	hub_gets(to_group, 0x2002, "to_group");
 	check_route();

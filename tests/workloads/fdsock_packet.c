@@ -24,11 +24,11 @@
 
 #include "fdsock_wl.h"
 
-#define LO 1
+#define LO	  1
 #define FANOUT_ID 77
-#define FANOUT ((unsigned)FANOUT_ID | (PACKET_FANOUT_CPU << 16) | (PACKET_FANOUT_FLAG_ROLLOVER << 16))
-#define RESERVE 24
-#define MARK "ocicr-packet-mark"
+#define FANOUT	  ((unsigned)FANOUT_ID | (PACKET_FANOUT_CPU << 16) | (PACKET_FANOUT_FLAG_ROLLOVER << 16))
+#define RESERVE	  24
+#define MARK	  "ocicr-packet-mark"
 
 static int ring, ipdg, sniff, spkt, spkt_free;
 static const unsigned char ucast[6] = { 0x02, 0, 0, 0x0c, 0x1c, 0x12 };
@@ -120,14 +120,16 @@ static void check_ring(int sk, const char *name)
 
 static void check_drop(int sk, struct mreq *mr, const char *name)
 {
-	WL_CHECK(setsockopt(sk, SOL_PACKET, PACKET_DROP_MEMBERSHIP, mr, sizeof(*mr)) == 0,
-		 "%s membership not kept: %s", name, strerror(errno));
+	WL_CHECK(setsockopt(sk, SOL_PACKET, PACKET_DROP_MEMBERSHIP, mr, sizeof(*mr)) == 0, "%s membership not kept: %s",
+		 name, strerror(errno));
 }
 
 /* A UDP datagram over lo; sniff must see it go by. */
 static void check_sniff(void)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(47460), .sin_addr.s_addr = htonl(0x7f000001) };
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(47460),
+				  .sin_addr.s_addr = htonl(0x7f000001) };
 	struct pollfd p = { .fd = sniff, .events = POLLIN };
 	unsigned char frame[2048];
 	int u = socket(AF_INET, SOCK_DGRAM, 0);

@@ -94,7 +94,7 @@ static int netlink_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t 
 	if (r == 0)
 		r = oc_dump_file_begin(t, fd, FD_TYPES__NETLINKSK, &ne->id, &ne->flags, &ne->fown, &fe);
 	if (r == 0)
-		r = oc_sk_dump_opts(a, fd->local, false, &ne->opts);
+		r = oc_sk_dump_opts(a, fd->local, true, &ne->opts); /* SO_PASSCRED too, as for unix */
 	if (r < 0)
 		return r;
 	if (t->ids && t->ids->has_net_ns_id) {
