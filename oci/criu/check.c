@@ -39,7 +39,7 @@ static const struct criu_feature features[] = {
 	{ "can_map_vdso", "ARCH_MAP_VDSO_64 (CONFIG_CHECKPOINT_RESTORE)" },
 	{ "sk_ns", NULL },
 	{ "sk_unix_file", NULL },
-	{ "net_diag_raw", NULL },
+	{ "net_diag_raw", HAS }, /* raw sockets: read with getsockopt, no diag needed */
 	{ "nsid", NULL },
 	{ "link_nsid", NULL },
 	{ "kcmp_epoll", "kcmp KCMP_EPOLL_TFD" },
@@ -58,7 +58,7 @@ static const struct criu_feature features[] = {
 	{ "move_mount_set_group", NULL },
 	{ "openat2", NULL },
 	{ "get_rseq_conf", "PTRACE_GET_RSEQ_CONFIGURATION" },
-	{ "ipv6_freebind", NULL },
+	{ "ipv6_freebind", HAS },
 	{ "pagemap_scan", "PAGEMAP_SCAN" },
 	{ "timer_cr_ids", "PR_TIMER_CREATE_RESTORE_IDS" },
 	{ "overlayfs_maps", NULL },

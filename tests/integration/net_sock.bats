@@ -121,3 +121,25 @@ for e in json.load(sys.stdin)["entries"]:
 	assert_output --partial "UDP socket 127.0.0.1:47421 is corked (UDP_CORK) with data held back"
 	fdsock_expect_pass
 }
+
+@test "raw sockets (UDP, header-included, ICMP and ICMPv6 with type filters, TCP protocol) and IP packet-info options come back and work" {
+	fdsock_start fdsock_raw
+	fdsock_dump
+	run "$OCICR" image decode --pretty -i "$DIR/img/files.img"
+	assert_success
+	local isk
+	isk=$(echo "$output" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entries"]:
+    if e["type"] == "INETSK":
+        k = e["isk"]
+        ip = k.get("ip_opts", {})
+        print(k["family"], k["type"], k["proto"], k["state"], ip.get("pktinfo"), json.dumps(ip.get("raw"), sort_keys=True))')
+	echo "$isk"
+	grep -qx 'INET RAW UDP CLOSE True {}' <<<"$isk" || fail "raw UDP socket"
+	grep -qx 'INET RAW 255 CLOSE None {"hdrincl": true, "nodefrag": true}' <<<"$isk" || fail "header-included socket"
+	grep -qx 'INET RAW 1 CLOSE None {"icmpv_filter": \[65527\]}' <<<"$isk" || fail "ICMP socket"
+	grep -qx 'INET RAW TCP CLOSE None {}' <<<"$isk" || fail "raw TCP-protocol socket"
+	fdsock_restore
+	fdsock_expect_pass
+}

@@ -4,7 +4,7 @@
  * bound and idle or are connected (the connection's state through
  * res/fd/sk_tcp.c, with --tcp-established; refused by name without), and
  * UDP, UDP-lite and ICMP echo ("ping") sockets, bound or connected, with
- * their options and shutdowns.  Raw sockets are refused.
+ * their options and shutdowns, and raw sockets of any protocol with theirs.
  *
  * Addresses are stored as CRIU does: the address bytes in network order
  * copied into 1 (IPv4) or 4 (IPv6) host words.  Restore opens the socket
@@ -14,6 +14,8 @@
 #include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/sockios.h>
+#include <linux/icmp.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
@@ -95,6 +97,44 @@ static int dump_addrs(struct oc_arena *a, int sk, InetSkEntry *ie)
 	return ie->src_addr && ie->dst_addr ? 0 : -ENOMEM;
 }
 
+static bool has_peer(int sk)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	return getpeername(sk, (struct sockaddr *)&ss, &len) == 0;
+}
+
+/*
+ * A raw socket's own options: header included, no defragmenting (IPv4),
+ * and the ICMP type filter of an ICMP or ICMPv6 one, a bitmap of 1 or 8
+ * words.
+ */
+static int dump_raw_opts(struct oc_arena *a, int sk, InetSkEntry *ie, IpOptsEntry *ip)
+{
+	IpOptsRawEntry *raw = OC_ARENA_MSG(a, IpOptsRawEntry, IP_OPTS_RAW_ENTRY__INIT);
+	bool v6 = ie->family == AF_INET6;
+	uint32_t filter[8] = {};
+	socklen_t len = v6 ? sizeof(filter) : sizeof(filter[0]);
+	int v;
+
+	if (!raw)
+		return -ENOMEM;
+	if (sol_int(sk, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_HDRINCL : IP_HDRINCL, &v) == 0 && v)
+		raw->has_hdrincl = raw->hdrincl = true;
+	if (!v6 && sol_int(sk, SOL_IP, IP_NODEFRAG, &v) == 0 && v)
+		raw->has_nodefrag = raw->nodefrag = true;
+	if (ie->proto == (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) &&
+	    getsockopt(sk, v6 ? SOL_ICMPV6 : SOL_RAW, v6 ? ICMP6_FILTER : ICMP_FILTER, filter, &len) == 0) {
+		raw->n_icmpv_filter = len / sizeof(filter[0]);
+		raw->icmpv_filter = oc_arena_memdup(a, filter, len);
+		if (!raw->icmpv_filter)
+			return -ENOMEM;
+	}
+	ip->raw = raw;
+	return 0;
+}
+
 static int dump_ip_opts(struct oc_arena *a, int sk, InetSkEntry *ie)
 {
 	IpOptsEntry *ip = OC_ARENA_MSG(a, IpOptsEntry, IP_OPTS_ENTRY__INIT);
@@ -105,6 +145,10 @@ static int dump_ip_opts(struct oc_arena *a, int sk, InetSkEntry *ie)
 		return -ENOMEM;
 	if (sol_int(sk, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_FREEBIND : IP_FREEBIND, &v) == 0 && v)
 		ip->has_freebind = ip->freebind = true;
+	if (sol_int(sk, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_RECVPKTINFO : IP_PKTINFO, &v) == 0 && v)
+		ip->has_pktinfo = ip->pktinfo = true;
+	if (ie->type == SOCK_RAW && dump_raw_opts(a, sk, ie, ip) < 0)
+		return -ENOMEM;
 	if (!v6 && sol_int(sk, SOL_IP, IP_TOS, &v) == 0 && v) {
 		ip->has_tos = true;
 		ip->tos = v;
@@ -191,14 +235,22 @@ static bool is_dgram_proto(uint32_t type, uint32_t proto)
 	       (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6);
 }
 
-static bool is_udp(uint32_t proto)
+static bool is_udp(const InetSkEntry *ie)
 {
-	return proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE;
+	return ie->type == SOCK_DGRAM && (ie->proto == IPPROTO_UDP || ie->proto == IPPROTO_UDPLITE);
 }
 
-static const char *proto_name(uint32_t proto)
+/* A TCP socket proper; a raw socket may carry any protocol number. */
+static bool is_tcp(const InetSkEntry *ie)
 {
-	switch (proto) {
+	return ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP;
+}
+
+static const char *proto_name(const InetSkEntry *ie)
+{
+	if (ie->type == SOCK_RAW)
+		return "raw";
+	switch (ie->proto) {
 	case IPPROTO_TCP:
 		return "TCP";
 	case IPPROTO_UDP:
@@ -220,10 +272,8 @@ static int check_kind(int sk, InetSkEntry *ie)
 		return oc_error_errno(-errno, "SO_TYPE");
 	ie->type = type;
 	ie->proto = proto;
-	if ((type == SOCK_STREAM && proto == IPPROTO_TCP) || is_dgram_proto(type, proto))
+	if ((type == SOCK_STREAM && proto == IPPROTO_TCP) || is_dgram_proto(type, proto) || type == SOCK_RAW)
 		return 0;
-	if (type == SOCK_RAW)
-		return oc_error(-EOPNOTSUPP, "a raw %s socket (protocol %d): not supported yet", fam, proto);
 	return oc_error(-EOPNOTSUPP, "an %s socket of type %d, protocol %d: not supported yet", fam, type, proto);
 }
 
@@ -248,12 +298,12 @@ static int dump_udp_state(int sk, InetSkEntry *ie)
 	oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src));
 	if (sol_int(sk, SOL_UDP, UDP_CORK, &cork) == 0 && cork) {
 		ioctl(sk, SIOCOUTQ, &queued);
-		return oc_error(-EOPNOTSUPP, "%s socket %s is corked (UDP_CORK)%s: cannot dump it",
-				proto_name(ie->proto), src, queued > 0 ? " with data held back" : "");
+		return oc_error(-EOPNOTSUPP, "%s socket %s is corked (UDP_CORK)%s: cannot dump it", proto_name(ie), src,
+				queued > 0 ? " with data held back" : "");
 	}
 	r = oc_sk_diag_find(sk, &req, sizeof(req), offsetof(struct inet_diag_msg, idiag_inode), ie->ino, &m);
 	if (r < 0) {
-		pr_warn("%s socket %s: its shutdown state is unknown (no udp_diag?): %s", proto_name(ie->proto), src,
+		pr_warn("%s socket %s: its shutdown state is unknown (no udp_diag?): %s", proto_name(ie), src,
 			strerror(-r));
 		return 0;
 	}
@@ -277,11 +327,11 @@ static int inet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	r = check_kind(fd->local, ie);
 	if (r == 0)
 		r = dump_addrs(a, fd->local, ie);
-	if (r == 0 && ie->proto == IPPROTO_TCP)
+	if (r == 0 && is_tcp(ie))
 		r = dump_tcp_state(t->ctx, fd->local, ie);
 	else if (r == 0)
-		ie->state = ie->dst_port ? TCP_ESTABLISHED : TCP_CLOSE; /* as sock_diag shows UDP */
-	if (r == 0 && is_udp(ie->proto))
+		ie->state = has_peer(fd->local) ? TCP_ESTABLISHED : TCP_CLOSE; /* as sock_diag shows them */
+	if (r == 0 && is_udp(ie))
 		r = dump_udp_state(fd->local, ie);
 	if (r == 0)
 		r = oc_dump_file_begin(t, fd, FD_TYPES__INETSK, &ie->id, &ie->flags, &ie->fown, &fe);
@@ -289,10 +339,10 @@ static int inet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 		r = oc_sk_dump_opts(a, fd->local, false, &ie->opts);
 	if (r == 0)
 		r = dump_ip_opts(a, fd->local, ie);
-	if (r == 0 && ie->proto == IPPROTO_TCP)
+	if (r == 0 && is_tcp(ie))
 		r = dump_tcp_opts(a, fd->local, ie);
 	/* Last: repair mode changes what SO_REUSEADDR reads. */
-	if (r == 0 && ie->proto == IPPROTO_TCP && oc_tcp_is_connection(ie->state) && !t->ctx->opts->tcp_close)
+	if (r == 0 && is_tcp(ie) && oc_tcp_is_connection(ie->state) && !t->ctx->opts->tcp_close)
 		r = oc_tcp_dump_conn(t->ctx, fd->local, ie);
 	if (r < 0)
 		return r;
@@ -333,6 +383,23 @@ static bool any_set(const uint32_t *w, size_t n)
 	return false;
 }
 
+static int restore_raw_opts(int sk, const InetSkEntry *ie, const IpOptsRawEntry *raw, const char *what)
+{
+	bool v6 = ie->family == AF_INET6;
+	int one = 1;
+
+	if (raw->has_hdrincl && raw->hdrincl &&
+	    setsockopt(sk, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_HDRINCL : IP_HDRINCL, &one, sizeof(one)) < 0)
+		return oc_error_errno(-errno, "%s: IP_HDRINCL", what);
+	if (!v6 && raw->has_nodefrag && raw->nodefrag && setsockopt(sk, SOL_IP, IP_NODEFRAG, &one, sizeof(one)) < 0)
+		return oc_error_errno(-errno, "%s: IP_NODEFRAG", what);
+	if (raw->n_icmpv_filter && ie->proto == (v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP) &&
+	    setsockopt(sk, v6 ? SOL_ICMPV6 : SOL_RAW, v6 ? ICMP6_FILTER : ICMP_FILTER, raw->icmpv_filter,
+		       raw->n_icmpv_filter * sizeof(*raw->icmpv_filter)) < 0)
+		return oc_error_errno(-errno, "%s: ICMP type filter", what);
+	return 0;
+}
+
 /* What must be in place before bind(): v6only, freebind, then the rest. */
 static int restore_opts(int sk, const InetSkEntry *ie, const char *what)
 {
@@ -341,16 +408,27 @@ static int restore_opts(int sk, const InetSkEntry *ie, const char *what)
 	bool v6 = ie->family == AF_INET6;
 	int one = 1, v;
 
-	if (v6 && ie->has_v6only && (v = ie->v6only, setsockopt(sk, SOL_IPV6, IPV6_V6ONLY, &v, sizeof(v)) < 0))
+	/* A raw socket has its protocol for port: the kernel then takes no
+	 * IPV6_V6ONLY, which it gave it from net.ipv6.bindv6only. */
+	if (v6 && ie->has_v6only && ie->type != SOCK_RAW &&
+	    (v = ie->v6only, setsockopt(sk, SOL_IPV6, IPV6_V6ONLY, &v, sizeof(v)) < 0))
 		return oc_error_errno(-errno, "%s: IPV6_V6ONLY", what);
 	if (ip && ip->has_freebind && ip->freebind &&
 	    setsockopt(sk, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof(one)) < 0)
 		return oc_error_errno(-errno, "%s: IP_FREEBIND", what);
+	if (ip && ip->has_pktinfo && ip->pktinfo &&
+	    setsockopt(sk, v6 ? SOL_IPV6 : SOL_IP, v6 ? IPV6_RECVPKTINFO : IP_PKTINFO, &one, sizeof(one)) < 0)
+		return oc_error_errno(-errno, "%s: IP_PKTINFO", what);
+	if (ip && ip->raw && ie->type == SOCK_RAW) {
+		int r = restore_raw_opts(sk, ie, ip->raw, what);
+		if (r < 0)
+			return r;
+	}
 	if (!v6 && ip && ip->has_tos && (v = ip->tos, setsockopt(sk, SOL_IP, IP_TOS, &v, sizeof(v)) < 0))
 		return oc_error_errno(-errno, "%s: IP_TOS %u", what, ip->tos);
 	if (!v6 && ip && ip->has_ttl && (v = ip->ttl, setsockopt(sk, SOL_IP, IP_TTL, &v, sizeof(v)) < 0))
 		return oc_error_errno(-errno, "%s: IP_TTL %u", what, ip->ttl);
-	if (to && ie->proto == IPPROTO_TCP) {
+	if (to && is_tcp(ie)) {
 		const struct {
 			protobuf_c_boolean has;
 			int opt;
@@ -388,6 +466,7 @@ static int bind_any(int sk, const InetSkEntry *ie, const struct sockaddr_storage
 	bool v6 = ie->family == AF_INET6;
 	int on = 1, off = 0;
 
+	v6 = v6 && ie->type != SOCK_RAW; /* as CRIU: raw sockets bind as they are */
 	if (v6 && !keep && setsockopt(sk, SOL_IP, IP_FREEBIND, &on, sizeof(on)) < 0)
 		return oc_error_errno(-errno, "%s: IP_FREEBIND", what);
 	if (bind(sk, (const struct sockaddr *)ss, len) < 0)
@@ -418,16 +497,15 @@ static int restore_socket(int sk, const InetSkEntry *ie, const char *what)
 		if (r < 0)
 			return r;
 	}
-	if (ie->proto != IPPROTO_TCP && ie->dst_port) {
+	if (!is_tcp(ie) && ie->state == TCP_ESTABLISHED) {
 		len = oc_inet_sockaddr(ie->family, ie->dst_addr, ie->n_dst_addr, ie->dst_port, &ss);
 		if (connect(sk, (struct sockaddr *)&ss, len) < 0)
 			return oc_error_errno(-errno, "cannot connect %s", what);
 	}
 	/* An unconnected socket says ENOTCONN, yet takes the shutdown. */
-	if (is_udp(ie->proto) && ie->has_shutdown && ie->shutdown && shutdown(sk, ie->shutdown - 1) < 0 &&
-	    errno != ENOTCONN)
+	if (is_udp(ie) && ie->has_shutdown && ie->shutdown && shutdown(sk, ie->shutdown - 1) < 0 && errno != ENOTCONN)
 		return oc_error_errno(-errno, "%s: cannot shut it down (%u)", what, ie->shutdown);
-	if (ie->proto == IPPROTO_TCP && ie->state == TCP_LISTEN && listen(sk, ie->backlog) < 0)
+	if (is_tcp(ie) && ie->state == TCP_LISTEN && listen(sk, ie->backlog) < 0)
 		return oc_error_errno(-errno, "cannot listen on %s", what);
 	r = set_reuse(sk, o && o->has_reuseaddr && o->reuseaddr, o && o->has_so_reuseport && o->so_reuseport, what);
 	return r < 0 ? r : oc_rst_set_status_flags(sk, ie->flags);
@@ -473,11 +551,11 @@ int oc_inet_check_entry(const InetSkEntry *ie, uint32_t id)
 	    ie->n_dst_addr != ie->n_src_addr)
 		return oc_error(-EINVAL, "files.img: inet socket %u: family %u with %zu/%zu address words", id,
 				ie->family, ie->n_src_addr, ie->n_dst_addr);
-	if (!((ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP) || is_dgram_proto(ie->type, ie->proto)))
+	if (!((ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP) || is_dgram_proto(ie->type, ie->proto) ||
+	      ie->type == SOCK_RAW))
 		return oc_error(-EOPNOTSUPP, "files.img: inet socket %u: type %u protocol %u is not supported", id,
 				ie->type, ie->proto);
-	if (ie->proto == IPPROTO_TCP && ie->state != TCP_LISTEN && ie->state != TCP_CLOSE &&
-	    ie->state != TCP_ESTABLISHED)
+	if (is_tcp(ie) && ie->state != TCP_LISTEN && ie->state != TCP_CLOSE && ie->state != TCP_ESTABLISHED)
 		return oc_error(-EOPNOTSUPP, "TCP socket %s (file %u): a connection in state %s cannot be restored yet",
 				oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)), id,
 				oc_tcp_state_name(ie->state));
@@ -532,12 +610,12 @@ static int inet_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	r = oc_inet_check_entry(ie, fe->id);
 	if (r < 0)
 		return r;
-	snprintf(what, sizeof(what), "%s socket %s (file %u)", proto_name(ie->proto),
+	snprintf(what, sizeof(what), "%s socket %s (file %u)", proto_name(ie),
 		 oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)), fe->id);
 	r = oc_sk_rst_socket(files->ctx, ie->family, ie->type, ie->proto, what, &sk);
 	if (r < 0)
 		return r;
-	if (ie->proto == IPPROTO_TCP && oc_tcp_is_connection(ie->state))
+	if (is_tcp(ie) && oc_tcp_is_connection(ie->state))
 		r = restore_connection(files, sk, ie, what);
 	else
 		r = restore_socket(sk, ie, what);
