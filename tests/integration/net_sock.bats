@@ -143,3 +143,10 @@ for e in json.load(sys.stdin)["entries"]:
 	fdsock_restore
 	fdsock_expect_pass
 }
+
+@test "TCP connections that have ended come back closed both ways, though a TIME_WAIT holds the client's port" {
+	fdsock_start fdsock_tcp_closed
+	fdsock_dump
+	fdsock_restore
+	fdsock_expect_pass
+}

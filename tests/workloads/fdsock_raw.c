@@ -19,7 +19,7 @@
 
 #include "fdsock_wl.h"
 
-#define MARK "ocicr-raw-mark"
+#define MARK	     "ocicr-raw-mark"
 #define ICMP4_FILTER 0x0000fff7u /* all but echo replies (type 0) and 3 */
 
 static int udpraw, hdr, icmp4, icmp6, tcpraw, v6info;
@@ -87,7 +87,9 @@ static void check_kind(int sk, const char *name, int type, int proto)
 
 static void check_sees_udp(void)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(47480), .sin_addr.s_addr = htonl(0x7f000001) };
+	struct sockaddr_in to = { .sin_family = AF_INET,
+				  .sin_port = htons(47480),
+				  .sin_addr.s_addr = htonl(0x7f000001) };
 	struct pollfd p = { .fd = udpraw, .events = POLLIN };
 	unsigned char pkt[2048];
 	int u = socket(AF_INET, SOCK_DGRAM, 0);

@@ -56,6 +56,47 @@ static int sol_int(int sk, int level, int opt, int *v)
 	return getsockopt(sk, level, opt, v, &len) < 0 ? -errno : 0;
 }
 
+/* Datagram protocols taken besides TCP: UDP, UDP-lite, ICMP echo ("ping"). */
+static bool is_dgram_proto(uint32_t type, uint32_t proto)
+{
+	return type == SOCK_DGRAM &&
+	       (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6);
+}
+
+static bool is_udp(const InetSkEntry *ie)
+{
+	return ie->type == SOCK_DGRAM && (ie->proto == IPPROTO_UDP || ie->proto == IPPROTO_UDPLITE);
+}
+
+/* A TCP socket proper; a raw socket may carry any protocol number. */
+static bool is_tcp(const InetSkEntry *ie)
+{
+	return ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP;
+}
+
+static const char *proto_name(const InetSkEntry *ie)
+{
+	if (ie->type == SOCK_RAW)
+		return "raw";
+	switch (ie->proto) {
+	case IPPROTO_TCP:
+		return "TCP";
+	case IPPROTO_UDP:
+		return "UDP";
+	case IPPROTO_UDPLITE:
+		return "UDP-lite";
+	default:
+		return "ICMP (ping)";
+	}
+}
+
+/* A TCP connection that has ended (closed both ways, or reset): the
+ * kernel keeps its peer's address, and its shutdowns are both set. */
+static bool is_closed_connection(const InetSkEntry *ie)
+{
+	return is_tcp(ie) && ie->state == TCP_CLOSE && ie->dst_port;
+}
+
 size_t oc_inet_addr_words(const struct sockaddr_storage *ss, uint32_t words[4], uint32_t *port)
 {
 	if (ss->ss_family == AF_INET6) {
@@ -90,8 +131,11 @@ static int dump_addrs(struct oc_arena *a, int sk, InetSkEntry *ie)
 	ie->n_src_addr = ie->n_dst_addr = oc_inet_addr_words(&ss, w, &ie->src_port);
 	ie->src_addr = oc_arena_memdup(a, w, sizeof(w));
 	memset(w, 0, sizeof(w));
-	len = sizeof(ss);
-	if (getpeername(sk, (struct sockaddr *)&ss, &len) == 0)
+	/* SO_PEERNAME, unlike getpeername(), names the peer of a TCP
+	 * connection that has closed since, as CRIU's images have it; it
+	 * takes no more room than the family's address needs. */
+	len = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+	if (getsockopt(sk, SOL_SOCKET, SO_PEERNAME, &ss, &len) == 0)
 		oc_inet_addr_words(&ss, w, &ie->dst_port);
 	ie->dst_addr = oc_arena_memdup(a, w, sizeof(w));
 	return ie->src_addr && ie->dst_addr ? 0 : -ENOMEM;
@@ -214,6 +258,13 @@ static int dump_tcp_state(struct oc_dump_ctx *ctx, int sk, InetSkEntry *ie)
 		pr_warn("TCP listener %s: %u connection(s) not yet accepted are left out", src, ti.tcpi_unacked);
 	if (ie->state == TCP_LISTEN)
 		ie->backlog = ti.tcpi_sacked;
+	if (is_closed_connection(ie)) {
+		int unread = 0;
+		if (ioctl(sk, SIOCINQ, &unread) == 0 && unread > 0)
+			return oc_error(-EOPNOTSUPP, "closed TCP connection %s->%s has %d unread bytes: cannot dump it",
+					src, dst, unread);
+		return 0;
+	}
 	if (!oc_tcp_is_connection(ie->state))
 		return 0;
 	/* As CRIU: a connection's backlog is what its send queue holds. */
@@ -226,40 +277,6 @@ static int dump_tcp_state(struct oc_dump_ctx *ctx, int sk, InetSkEntry *ie)
 		return oc_error(-EOPNOTSUPP, "TCP connection %s->%s (%s): dumping it needs --tcp-established", src, dst,
 				oc_tcp_state_name(ie->state));
 	return 0;
-}
-
-/* Datagram protocols taken besides TCP: UDP, UDP-lite, ICMP echo ("ping"). */
-static bool is_dgram_proto(uint32_t type, uint32_t proto)
-{
-	return type == SOCK_DGRAM &&
-	       (proto == IPPROTO_UDP || proto == IPPROTO_UDPLITE || proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6);
-}
-
-static bool is_udp(const InetSkEntry *ie)
-{
-	return ie->type == SOCK_DGRAM && (ie->proto == IPPROTO_UDP || ie->proto == IPPROTO_UDPLITE);
-}
-
-/* A TCP socket proper; a raw socket may carry any protocol number. */
-static bool is_tcp(const InetSkEntry *ie)
-{
-	return ie->type == SOCK_STREAM && ie->proto == IPPROTO_TCP;
-}
-
-static const char *proto_name(const InetSkEntry *ie)
-{
-	if (ie->type == SOCK_RAW)
-		return "raw";
-	switch (ie->proto) {
-	case IPPROTO_TCP:
-		return "TCP";
-	case IPPROTO_UDP:
-		return "UDP";
-	case IPPROTO_UDPLITE:
-		return "UDP-lite";
-	default:
-		return "ICMP (ping)";
-	}
 }
 
 /* Which sockets we take: TCP, UDP, UDP-lite, ping; others refused by name. */
@@ -512,6 +529,25 @@ static int restore_socket(int sk, const InetSkEntry *ie, const char *what)
 }
 
 /*
+ * A connection that had ended: a socket shut down both ways, not bound
+ * (its port went with the connection, or to a TIME_WAIT that holds it),
+ * as CRIU restores one; reads see the end, writes fail.
+ */
+static int restore_closed(int sk, const InetSkEntry *ie, const char *what)
+{
+	const SkOptsEntry *o = ie->opts;
+	int r = restore_opts(sk, ie, what);
+
+	if (r < 0)
+		return r;
+	/* It is not connected, yet the kernel takes the shutdown. */
+	if (shutdown(sk, SHUT_RDWR) < 0 && errno != ENOTCONN)
+		return oc_error_errno(-errno, "%s: cannot shut it down", what);
+	r = set_reuse(sk, o && o->has_reuseaddr && o->reuseaddr, o && o->has_so_reuseport && o->so_reuseport, what);
+	return r < 0 ? r : oc_rst_set_status_flags(sk, ie->flags);
+}
+
+/*
  * A connection: with --tcp-close a socket that is closed (CRIU's), with
  * --tcp-established the connection as it was (sk_tcp.c).
  */
@@ -617,6 +653,8 @@ static int inet_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 		return r;
 	if (is_tcp(ie) && oc_tcp_is_connection(ie->state))
 		r = restore_connection(files, sk, ie, what);
+	else if (is_closed_connection(ie))
+		r = restore_closed(sk, ie, what);
 	else
 		r = restore_socket(sk, ie, what);
 	if (r < 0)
