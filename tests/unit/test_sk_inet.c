@@ -102,9 +102,17 @@ static void test_check_entry(void **state)
 	ie.type = SOCK_DGRAM;
 	ie.proto = IPPROTO_UDP; /* a connected UDP socket is fine */
 	assert_int_equal(oc_inet_check_entry(&ie, 7), 0);
-	ie.type = SOCK_RAW;
+	ie.type = SOCK_RAW; /* raw sockets of any protocol, ping and UDP-lite too */
 	ie.proto = IPPROTO_ICMP;
-	expect_refused(&ie, -EOPNOTSUPP, "type 3 protocol 1 is not supported");
+	assert_int_equal(oc_inet_check_entry(&ie, 7), 0);
+	ie.type = SOCK_DGRAM;
+	assert_int_equal(oc_inet_check_entry(&ie, 7), 0);
+	ie.proto = IPPROTO_UDPLITE;
+	assert_int_equal(oc_inet_check_entry(&ie, 7), 0);
+	ie.proto = IPPROTO_SCTP;
+	expect_refused(&ie, -EOPNOTSUPP, "type 2 protocol 132 is not supported");
+	ie.type = SOCK_SEQPACKET;
+	expect_refused(&ie, -EOPNOTSUPP, "type 5 protocol 132 is not supported");
 
 	fill_listener(&ie, &opts, src, dst);
 	ie.n_src_addr = 4; /* IPv4 with IPv6's words */
