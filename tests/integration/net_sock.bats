@@ -105,10 +105,10 @@ for e in json.load(sys.stdin)["entries"]:
 	# CRIU's image names for the shutdowns of the UDP pair.
 	grep -qx "INET DGRAM UDP 47401 47402 WRITE" <<<"$isk" || fail "write-shut UDP socket"
 	grep -qx "INET DGRAM UDP 47402 47401 READ" <<<"$isk" || fail "read-shut UDP socket"
-	grep -qx "INET DGRAM UDPLITE 47403 47404 NONE" <<<"$isk" || fail "UDP-lite socket"
+	grep -qx "INET DGRAM UDPLITE 47403 47404 None" <<<"$isk" || fail "UDP-lite socket"
 	grep -qx "INET DGRAM 1 4242 0 None" <<<"$isk" || fail "IPv4 ping socket"
 	grep -qx "INET6 DGRAM 58 4243 0 None" <<<"$isk" || fail "IPv6 ping socket"
-	grep -qx "INET6 DGRAM UDP 47411 0 NONE" <<<"$isk" || fail "IPv6 socket bound to an absent address"
+	grep -qx "INET6 DGRAM UDP 47411 0 None" <<<"$isk" || fail "IPv6 socket bound to an absent address"
 	fdsock_restore
 	fdsock_expect_pass
 }

@@ -325,8 +325,9 @@ static int dump_udp_state(int sk, InetSkEntry *ie)
 		return 0;
 	}
 	how = m ? oc_sk_diag_attr(m, sizeof(struct inet_diag_msg), INET_DIAG_SHUTDOWN, &n) : NULL;
-	ie->has_shutdown = true;
 	ie->shutdown = how && n ? (*how & SK_SHUTDOWN__BOTH) : SK_SHUTDOWN__NONE;
+	/* Only when there is one: CRIU's restore takes "none" for a bad value. */
+	ie->has_shutdown = ie->shutdown != SK_SHUTDOWN__NONE;
 	return 0;
 }
 
