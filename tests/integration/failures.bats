@@ -31,7 +31,7 @@ teardown() {
 	ls -l "/proc/$WL_PID/fd" | awk '{print $9, $10, $11}' >"$WL_DIR/fds.before"
 	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4
 	assert_failure 1
-	assert_output --partial "a netlink socket: only unix, TCP and UDP sockets can be dumped"
+	assert_output --regexp "netlink socket [0-9]+ has messages waiting to be read"
 	# The memory images were written before the fds failed: all gone.
 	grep -q "pages saved as pages-" "$WL_DIR/img/dump.log" || fail "the dump failed before it wrote pages"
 	run image_files "$WL_DIR/img"

@@ -175,8 +175,8 @@ fdsock_refused() {
 	fdsock_refused pending "has 1 connection(s) waiting to be accepted"
 }
 
-@test "a raw IP socket fails the dump, naming its kind; the task runs on" {
-	fdsock_refused raw "a raw IPv4 socket (protocol 1): not supported yet"
+@test "a corked UDP socket fails the dump, naming it; the task runs on" {
+	fdsock_refused corked "is corked (UDP_CORK) with data held back: cannot dump it"
 }
 
 @test "file descriptors queued on a unix socket fail the dump; the queue is left as it was" {

@@ -5,7 +5,7 @@
  *   outside  a unix stream socket whose peer is held by a process outside
  *            the tree (its pid goes to helper.pid beside READY);
  *   inet     an established TCP connection on loopback (both ends here);
- *   raw      a raw IPv4 socket;
+ *   corked   a UDP socket corked (UDP_CORK) with a datagram held back;
  *   pending  a TCP listener with a connection not yet accepted (the client
  *            end is closed: only the listener is in the tree);
  *   scm      a unix socket with a file descriptor queued on it (SCM_RIGHTS);
@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <sys/file.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include "fdsock_wl.h"
@@ -95,9 +96,14 @@ int main(int argc, char **argv)
 		loopback_connect(&l, &c);
 		close(c);
 		put(l);
-	} else if (!strcmp(mode, "raw")) {
-		int fd = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
-		WL_SETUP(fd >= 0, "raw socket");
+	} else if (!strcmp(mode, "corked")) {
+		struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		int fd = socket(AF_INET, SOCK_DGRAM, 0), on = 1;
+		socklen_t alen = sizeof(a);
+		WL_SETUP(fd >= 0 && bind(fd, (void *)&a, sizeof(a)) == 0 && getsockname(fd, (void *)&a, &alen) == 0,
+			 "UDP socket"); /* sent to itself */
+		WL_SETUP(setsockopt(fd, SOL_UDP, UDP_CORK, &on, sizeof(on)) == 0, "UDP_CORK");
+		WL_SETUP(sendto(fd, "held", 4, 0, (void *)&a, sizeof(a)) == 4, "send corked");
 		put(fd);
 	} else if (!strcmp(mode, "scm")) {
 		WL_SETUP(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0, "socketpair");
@@ -140,11 +146,11 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "pending")) {
 		int acc = accept(KEPT_FD, NULL, NULL);
 		WL_CHECK(acc >= 0, "the waiting connection is gone: %s", strerror(errno));
-	} else if (!strcmp(mode, "raw")) {
+	} else if (!strcmp(mode, "corked")) {
 		int v = 0;
 		socklen_t len = sizeof(v);
-		WL_CHECK(getsockopt(KEPT_FD, SOL_SOCKET, SO_TYPE, &v, &len) == 0 && v == SOCK_RAW,
-			 "the raw socket is gone");
+		WL_CHECK(getsockopt(KEPT_FD, SOL_UDP, UDP_CORK, &v, &len) == 0 && v == 1,
+			 "the socket is no longer corked");
 	} else if (!strcmp(mode, "scm")) {
 		char buf[4];
 		char cbuf[CMSG_SPACE(sizeof(int))];

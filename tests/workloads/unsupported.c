@@ -2,13 +2,14 @@
 /*
  * A task ocicr cannot dump yet: besides ordinary state (patterned memory,
  * a pipe with unread data, a handler, a blocked signal, a thread) it holds
- * a netlink socket, a kind of file the dump does not support
- * (yet).  Its fds are dumped last, so the dump fails midway, after the
+ * a netlink socket with an answer waiting to be read, which the dump
+ * refuses (the message would be lost).  Its fds are dumped last, so the dump fails midway, after the
  * memory images were written.  The task must come out of that failed dump
  * as it went in: its check runs without any dump/restore in between.
  */
 #include <pthread.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
@@ -59,6 +60,15 @@ int main(int argc, char **argv)
 	sk = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	WL_SETUP(sk >= 0, "socket");
 	WL_SETUP(bind(sk, (struct sockaddr *)&nl, sizeof(nl)) == 0, "bind");
+	/* Ask for the links and leave the answer unread. */
+	struct {
+		struct nlmsghdr h;
+		struct rtgenmsg g;
+	} req = {
+		.h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK, .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP },
+		.g = { .rtgen_family = AF_UNSPEC }
+	};
+	WL_SETUP(send(sk, &req, sizeof(req), 0) == sizeof(req), "RTM_GETLINK");
 
 	wl_ready();
 	wl_wait();

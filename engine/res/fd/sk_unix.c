@@ -733,8 +733,14 @@ static int socket_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *
 	const char *name = domain >= 0 && (size_t)domain < ARRAY_SIZE(families) ? families[domain] : NULL;
 
 	if (name)
-		return oc_error(-EOPNOTSUPP, "a %s socket: only unix, TCP and UDP sockets can be dumped", name);
-	return oc_error(-EOPNOTSUPP, "a socket of family %d: only unix, TCP and UDP sockets can be dumped", domain);
+		return oc_error(-EOPNOTSUPP,
+				"a %s socket: only unix, inet (TCP, UDP, UDP-lite, ping, raw), packet and netlink "
+				"sockets can be dumped",
+				name);
+	return oc_error(-EOPNOTSUPP,
+			"a socket of family %d: only unix, inet (TCP, UDP, UDP-lite, ping, raw), packet and netlink "
+			"sockets can be dumped",
+			domain);
 }
 
 const struct oc_fd_kind oc_fd_kind_socket = {
