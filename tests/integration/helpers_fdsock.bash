@@ -111,3 +111,25 @@ fdsock_cleanup() {
 	fi
 	wait 2>/dev/null || true
 }
+
+# For files whose tests each run in a network namespace of their own:
+# fdsock_netns_setup PREFIX WORKLOAD makes one (lo up) named PREFIX-..., in
+# FDSOCK_NETNS, skipping the test unless WORKLOAD is built;
+# fdsock_netns_teardown removes it and what ran there.  ocicr then must
+# run there too (nsenter --net, not ip netns exec: that also makes a
+# mount namespace of its own for each command, which a dump would save).
+fdsock_netns_setup() {
+	requires root ip
+	[ -x "$OCICR" ] || skip "build ocicr first (make)"
+	[ -x "$WORKLOADS/$2" ] || skip "build the workloads first (make check)"
+	DIR=$BATS_TEST_TMPDIR
+	WL_PID=
+	FDSOCK_NETNS=$1-$$-$BATS_TEST_NUMBER
+	ip netns add "$FDSOCK_NETNS"
+	ip -n "$FDSOCK_NETNS" link set lo up
+}
+
+fdsock_netns_teardown() {
+	fdsock_cleanup
+	ip netns del "$FDSOCK_NETNS" 2>/dev/null || true
+}

@@ -12,19 +12,11 @@ load helpers_fdsock
 CRIU_REF=${CRIU_REF:-}
 
 setup() {
-	requires root ip
-	[ -x "$OCICR" ] || skip "build ocicr first (make)"
-	[ -x "$WORKLOADS/fdsock_packet" ] || skip "build the workloads first (make check)"
-	DIR=$BATS_TEST_TMPDIR
-	WL_PID=
-	FDSOCK_NETNS=ocicr-pkt-$$-$BATS_TEST_NUMBER
-	ip netns add "$FDSOCK_NETNS"
-	ip -n "$FDSOCK_NETNS" link set lo up
+	fdsock_netns_setup ocicr-pkt fdsock_packet
 }
 
 teardown() {
-	fdsock_cleanup
-	ip netns del "$FDSOCK_NETNS" 2>/dev/null || true
+	fdsock_netns_teardown
 }
 
 # $OCICR may be CRIU 4.2 (crosswise below).

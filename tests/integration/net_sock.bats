@@ -7,25 +7,29 @@ load helpers
 load helpers_fdsock
 
 setup() {
-	requires root ip
-	[ -x "$OCICR" ] || skip "build ocicr first (make)"
-	[ -x "$WORKLOADS/fdsock_inet" ] || skip "build the workloads first (make check)"
-	DIR=$BATS_TEST_TMPDIR
-	WL_PID=
-	FDSOCK_NETNS=ocicr-net-$$-$BATS_TEST_NUMBER
-	ip netns add "$FDSOCK_NETNS"
-	ip -n "$FDSOCK_NETNS" link set lo up
+	fdsock_netns_setup ocicr-net fdsock_inet
 }
 
 teardown() {
-	fdsock_cleanup
-	ip netns del "$FDSOCK_NETNS" 2>/dev/null || true
+	fdsock_netns_teardown
 }
 
-# nsenter, not `ip netns exec`: that one also makes a mount namespace of
-# its own for each command, which a dump would then have to save.
 ocicr() {
 	nsenter --net="/run/netns/$FDSOCK_NETNS" "$OCICR" "$@"
+}
+
+# isk_lines EXPR: for each inet socket of $DIR/img/files.img, a line: the
+# Python expression EXPR of its entry k (ip: its ip_opts, json: the module).
+isk_lines() {
+	run "$OCICR" image decode --pretty -i "$DIR/img/files.img"
+	assert_success
+	echo "$output" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entries"]:
+    if e["type"] == "INETSK":
+        k = e["isk"]
+        ip = k.get("ip_opts", {})
+        print(*eval(sys.argv[1]))' "$1"
 }
 
 @test "TCP listeners (IPv4, dual-stack, IPv6-only), a bound idle TCP socket and UDP sockets keep addresses, options, flags and work" {
@@ -39,17 +43,8 @@ ocicr() {
 @test "inet socket images decode as CRIU 4.2 writes them: addresses, backlog, v6only, ip and tcp options" {
 	fdsock_start fdsock_inet
 	fdsock_dump
-	run "$OCICR" image decode --pretty -i "$DIR/img/files.img"
-	assert_success
 	local isk
-	isk=$(echo "$output" | python3 -c '
-import json, sys
-for e in json.load(sys.stdin)["entries"]:
-    if e["type"] == "INETSK":
-        k = e["isk"]
-        print(k["family"], k["proto"], k["state"], k["src_addr"][0], k["src_port"], k["dst_port"],
-              k["backlog"], k.get("v6only"), k.get("ip_opts", {}).get("ttl"),
-              k.get("tcp_opts", {}).get("keepidle"), k["opts"].get("so_keepalive"))')
+	isk=$(isk_lines '(k["family"], k["proto"], k["state"], k["src_addr"][0], k["src_port"], k["dst_port"], k["backlog"], k.get("v6only"), k.get("ip_opts", {}).get("ttl"), k.get("tcp_opts", {}).get("keepidle"), k["opts"].get("so_keepalive"))')
 	echo "$isk"
 	grep -qx "INET TCP LISTEN 127.0.0.1 47301 0 7 None 33 123 True" <<<"$isk" || fail "IPv4 listener"
 	grep -qx "INET6 TCP LISTEN :: 47302 0 3 False None 7200 False" <<<"$isk" || fail "dual-stack listener"
@@ -92,15 +87,8 @@ allow_ping() {
 	allow_ping
 	fdsock_start fdsock_dgram
 	fdsock_dump
-	run "$OCICR" image decode --pretty -i "$DIR/img/files.img"
-	assert_success
 	local isk
-	isk=$(echo "$output" | python3 -c '
-import json, sys
-for e in json.load(sys.stdin)["entries"]:
-    if e["type"] == "INETSK":
-        k = e["isk"]
-        print(k["family"], k["type"], k["proto"], k["src_port"], k["dst_port"], k.get("shutdown"))')
+	isk=$(isk_lines '(k["family"], k["type"], k["proto"], k["src_port"], k["dst_port"], k.get("shutdown"))')
 	echo "$isk"
 	# CRIU's image names for the shutdowns of the UDP pair.
 	grep -qx "INET DGRAM UDP 47401 47402 WRITE" <<<"$isk" || fail "write-shut UDP socket"
@@ -125,16 +113,8 @@ for e in json.load(sys.stdin)["entries"]:
 @test "raw sockets (UDP, header-included, ICMP and ICMPv6 with type filters, TCP protocol) and IP packet-info options come back and work" {
 	fdsock_start fdsock_raw
 	fdsock_dump
-	run "$OCICR" image decode --pretty -i "$DIR/img/files.img"
-	assert_success
 	local isk
-	isk=$(echo "$output" | python3 -c '
-import json, sys
-for e in json.load(sys.stdin)["entries"]:
-    if e["type"] == "INETSK":
-        k = e["isk"]
-        ip = k.get("ip_opts", {})
-        print(k["family"], k["type"], k["proto"], k["state"], ip.get("pktinfo"), json.dumps(ip.get("raw"), sort_keys=True))')
+	isk=$(isk_lines '(k["family"], k["type"], k["proto"], k["state"], ip.get("pktinfo"), json.dumps(ip.get("raw"), sort_keys=True))')
 	echo "$isk"
 	grep -qx 'INET RAW UDP CLOSE True {}' <<<"$isk" || fail "raw UDP socket"
 	grep -qx 'INET RAW 255 CLOSE None {"hdrincl": true, "nodefrag": true}' <<<"$isk" || fail "header-included socket"

@@ -25,6 +25,7 @@
 #include <sys/time.h>
 
 #include "fdsock_wl.h"
+#include "fdsock_net.h"
 
 #define PORT	 47401
 #define ECHO_ID4 4242
@@ -33,28 +34,9 @@
 
 static int shut_wr, shut_rd, lite1, lite2, ping4, ping6, freebound, corked;
 
-static struct sockaddr_in sin4(const char *a, int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
-
-static struct sockaddr_in6 sin6(const char *a, int port)
-{
-	struct sockaddr_in6 s = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	inet_pton(AF_INET6, a, &s.sin6_addr);
-	return s;
-}
-
-static void set(int sk, int level, int opt, int v, const char *what)
-{
-	WL_SETUP(setsockopt(sk, level, opt, &v, sizeof(v)) == 0, what);
-}
-
 static int udp_pair(int proto, int port, int *second)
 {
-	struct sockaddr_in a = sin4("127.0.0.1", port), b = sin4("127.0.0.1", port + 1);
+	struct sockaddr_in a = wl_sin4("127.0.0.1", port), b = wl_sin4("127.0.0.1", port + 1);
 	int x = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, proto);
 	int y = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, proto);
 
@@ -67,8 +49,8 @@ static int udp_pair(int proto, int port, int *second)
 
 static int ping_socket(int family, int id)
 {
-	struct sockaddr_in a4 = sin4("127.0.0.1", id);
-	struct sockaddr_in6 a6 = sin6("::1", id);
+	struct sockaddr_in a4 = wl_sin4("127.0.0.1", id);
+	struct sockaddr_in6 a6 = wl_sin6("::1", id);
 	struct timeval tv = { .tv_sec = 2 };
 	int sk = socket(family, SOCK_DGRAM, family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
 
@@ -82,7 +64,7 @@ static int ping_socket(int family, int id)
 
 static void setup(void)
 {
-	struct sockaddr_in6 g = sin6(GONE6, PORT + 10);
+	struct sockaddr_in6 g = wl_sin6(GONE6, PORT + 10);
 
 	shut_wr = udp_pair(IPPROTO_UDP, PORT, &shut_rd);
 	WL_SETUP(shutdown(shut_wr, SHUT_WR) == 0 && shutdown(shut_rd, SHUT_RD) == 0, "shutdown");
@@ -91,14 +73,14 @@ static void setup(void)
 	ping6 = ping_socket(AF_INET6, ECHO_ID6);
 
 	freebound = socket(AF_INET6, SOCK_DGRAM, 0);
-	set(freebound, SOL_IP, IP_FREEBIND, 1, "IP_FREEBIND on");
+	wl_setopt(freebound, SOL_IP, IP_FREEBIND, 1, "IP_FREEBIND on");
 	WL_SETUP(bind(freebound, (void *)&g, sizeof(g)) == 0, "bind to an address not here");
-	set(freebound, SOL_IP, IP_FREEBIND, 0, "IP_FREEBIND off");
+	wl_setopt(freebound, SOL_IP, IP_FREEBIND, 0, "IP_FREEBIND off");
 
 	if (getenv("CORK") && !strcmp(getenv("CORK"), "1")) {
 		int other;
 		corked = udp_pair(IPPROTO_UDP, PORT + 20, &other);
-		set(corked, SOL_UDP, UDP_CORK, 1, "UDP_CORK");
+		wl_setopt(corked, SOL_UDP, UDP_CORK, 1, "UDP_CORK");
 		WL_SETUP(write(corked, "held back", 9) == 9, "write to the corked socket");
 	}
 }
@@ -146,8 +128,8 @@ static void check_lite(void)
 
 static void check_ping(int sk, int family, int id)
 {
-	struct sockaddr_in a4 = sin4("127.0.0.1", 0);
-	struct sockaddr_in6 a6 = sin6("::1", 0);
+	struct sockaddr_in a4 = wl_sin4("127.0.0.1", 0);
+	struct sockaddr_in6 a6 = wl_sin6("::1", 0);
 	struct icmphdr req4 = { .type = ICMP_ECHO, .un.echo.sequence = htons(7) };
 	struct icmp6_hdr req6 = { .icmp6_type = ICMP6_ECHO_REQUEST, .icmp6_seq = htons(7) };
 	unsigned char reply[64];

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "fdsock_wl.h"
+#include "fdsock_net.h"
 
 #define PORT 47301
 
@@ -30,35 +31,6 @@ static struct sock_filter pass_all[] = {
 	BPF_STMT(BPF_LD | BPF_W | BPF_LEN, 0),
 	BPF_STMT(BPF_RET | BPF_A, 0),
 };
-
-static struct sockaddr_in sin4(const char *a, int port)
-{
-	struct sockaddr_in s = { .sin_family = AF_INET, .sin_port = htons(port) };
-	inet_pton(AF_INET, a, &s.sin_addr);
-	return s;
-}
-
-static struct sockaddr_in6 sin6(const char *a, int port)
-{
-	struct sockaddr_in6 s = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	inet_pton(AF_INET6, a, &s.sin6_addr);
-	return s;
-}
-
-static void set(int sk, int level, int opt, int v, const char *what)
-{
-	WL_SETUP(setsockopt(sk, level, opt, &v, sizeof(v)) == 0, what);
-}
-
-static int get(int sk, int level, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-
-	if (getsockopt(sk, level, opt, &v, &len) < 0)
-		wl_fail("getsockopt %d/%d: %s", level, opt, strerror(errno));
-	return v;
-}
 
 static int port_of(int sk)
 {
@@ -76,7 +48,7 @@ static int new_bound(int family, int type, const void *sa, socklen_t len)
 	int sk = socket(family, type, 0);
 
 	WL_SETUP(sk >= 0, "socket");
-	set(sk, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
+	wl_setopt(sk, SOL_SOCKET, SO_REUSEADDR, 1, "SO_REUSEADDR");
 	WL_SETUP(bind(sk, sa, len) == 0, "bind");
 	return sk;
 }
@@ -86,60 +58,60 @@ static void setup(void)
 	struct sockaddr_in a4;
 	struct sockaddr_in6 a6;
 
-	a4 = sin4("127.0.0.1", PORT);
+	a4 = wl_sin4("127.0.0.1", PORT);
 	l4 = new_bound(AF_INET, SOCK_STREAM, &a4, sizeof(a4));
-	set(l4, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
-	set(l4, SOL_SOCKET, SO_SNDBUF, 100000, "SO_SNDBUF");
-	set(l4, SOL_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
-	set(l4, SOL_TCP, TCP_KEEPIDLE, 123, "TCP_KEEPIDLE");
-	set(l4, SOL_IP, IP_TTL, 33, "IP_TTL");
+	wl_setopt(l4, SOL_SOCKET, SO_KEEPALIVE, 1, "SO_KEEPALIVE");
+	wl_setopt(l4, SOL_SOCKET, SO_SNDBUF, 100000, "SO_SNDBUF");
+	wl_setopt(l4, SOL_TCP, TCP_NODELAY, 1, "TCP_NODELAY");
+	wl_setopt(l4, SOL_TCP, TCP_KEEPIDLE, 123, "TCP_KEEPIDLE");
+	wl_setopt(l4, SOL_IP, IP_TTL, 33, "IP_TTL");
 	WL_SETUP(listen(l4, 7) == 0, "listen");
 	WL_SETUP(fcntl(l4, F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
 
-	a6 = sin6("::", PORT + 1);
+	a6 = wl_sin6("::", PORT + 1);
 	l6dual = socket(AF_INET6, SOCK_STREAM, 0);
-	set(l6dual, SOL_IPV6, IPV6_V6ONLY, 0, "V6ONLY 0");
+	wl_setopt(l6dual, SOL_IPV6, IPV6_V6ONLY, 0, "V6ONLY 0");
 	WL_SETUP(bind(l6dual, (void *)&a6, sizeof(a6)) == 0 && listen(l6dual, 3) == 0, "dual-stack listener");
 
-	a6 = sin6("::1", PORT + 2);
+	a6 = wl_sin6("::1", PORT + 2);
 	l6only = socket(AF_INET6, SOCK_STREAM, 0);
-	set(l6only, SOL_IPV6, IPV6_V6ONLY, 1, "V6ONLY 1");
+	wl_setopt(l6only, SOL_IPV6, IPV6_V6ONLY, 1, "V6ONLY 1");
 	WL_SETUP(bind(l6only, (void *)&a6, sizeof(a6)) == 0 && listen(l6only, 2) == 0, "IPv6-only listener");
 
-	a4 = sin4("127.0.0.1", PORT + 3);
+	a4 = wl_sin4("127.0.0.1", PORT + 3);
 	idle = socket(AF_INET, SOCK_STREAM, 0);
-	set(idle, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+	wl_setopt(idle, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
 	WL_SETUP(bind(idle, (void *)&a4, sizeof(a4)) == 0, "bound idle socket");
 
-	a4 = sin4("127.0.0.1", PORT + 8);
+	a4 = wl_sin4("127.0.0.1", PORT + 8);
 	rp1 = socket(AF_INET, SOCK_STREAM, 0);
 	rp2 = socket(AF_INET, SOCK_STREAM, 0);
-	set(rp1, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
-	set(rp2, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+	wl_setopt(rp1, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
+	wl_setopt(rp2, SOL_SOCKET, SO_REUSEPORT, 1, "SO_REUSEPORT");
 	WL_SETUP(bind(rp1, (void *)&a4, sizeof(a4)) == 0 && listen(rp1, 1) == 0, "first SO_REUSEPORT listener");
 	WL_SETUP(bind(rp2, (void *)&a4, sizeof(a4)) == 0 && listen(rp2, 1) == 0, "second SO_REUSEPORT listener");
-	set(rp1, SOL_SOCKET, SO_REUSEPORT, 0, "SO_REUSEPORT off");
+	wl_setopt(rp1, SOL_SOCKET, SO_REUSEPORT, 0, "SO_REUSEPORT off");
 
-	a4 = sin4("127.0.0.1", PORT + 4);
+	a4 = wl_sin4("127.0.0.1", PORT + 4);
 	u1 = new_bound(AF_INET, SOCK_DGRAM, &a4, sizeof(a4));
-	set(u1, SOL_SOCKET, SO_RCVBUF, 50000, "SO_RCVBUF");
-	set(u1, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST");
+	wl_setopt(u1, SOL_SOCKET, SO_RCVBUF, 50000, "SO_RCVBUF");
+	wl_setopt(u1, SOL_SOCKET, SO_BROADCAST, 1, "SO_BROADCAST");
 	struct sock_fprog prog = { .len = 2, .filter = pass_all };
 	WL_SETUP(setsockopt(u1, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) == 0, "SO_ATTACH_FILTER");
-	a4 = sin4("127.0.0.1", PORT + 5);
+	a4 = wl_sin4("127.0.0.1", PORT + 5);
 	u2 = new_bound(AF_INET, SOCK_DGRAM, &a4, sizeof(a4));
-	a4 = sin4("127.0.0.1", PORT + 4);
+	a4 = wl_sin4("127.0.0.1", PORT + 4);
 	WL_SETUP(connect(u2, (void *)&a4, sizeof(a4)) == 0, "connect UDP");
 
-	a6 = sin6("::1", PORT + 6);
+	a6 = wl_sin6("::1", PORT + 6);
 	u6 = new_bound(AF_INET6, SOCK_DGRAM, &a6, sizeof(a6));
 }
 
 /* A new client of a listener: connect, accept, one message each way. */
 static void check_accept(int l, int family, const char *addr, int port, const char *name)
 {
-	struct sockaddr_in a4 = sin4(addr, port);
-	struct sockaddr_in6 a6 = sin6(addr, port);
+	struct sockaddr_in a4 = wl_sin4(addr, port);
+	struct sockaddr_in6 a6 = wl_sin6(addr, port);
 	struct pollfd p = { .fd = l, .events = POLLIN };
 	char buf[8] = "";
 	int c = socket(family, SOCK_STREAM, 0), s;
@@ -165,28 +137,28 @@ static void check_tcp(void)
 	socklen_t len = sizeof(ti);
 
 	WL_CHECK(port_of(l4) == PORT, "IPv4 listener on port %d", port_of(l4));
-	WL_CHECK(get(l4, SOL_SOCKET, SO_ACCEPTCONN) == 1, "IPv4 listener does not listen");
-	WL_CHECK(get(l4, SOL_SOCKET, SO_KEEPALIVE) == 1, "SO_KEEPALIVE lost");
-	WL_CHECK(get(l4, SOL_SOCKET, SO_REUSEADDR) == 1, "SO_REUSEADDR lost");
-	WL_CHECK(get(l4, SOL_SOCKET, SO_SNDBUF) == 200000, "SO_SNDBUF %d", get(l4, SOL_SOCKET, SO_SNDBUF));
-	WL_CHECK(get(l4, SOL_TCP, TCP_NODELAY) == 1, "TCP_NODELAY lost");
-	WL_CHECK(get(l4, SOL_TCP, TCP_KEEPIDLE) == 123, "TCP_KEEPIDLE %d", get(l4, SOL_TCP, TCP_KEEPIDLE));
-	WL_CHECK(get(l4, SOL_IP, IP_TTL) == 33, "IP_TTL %d", get(l4, SOL_IP, IP_TTL));
+	WL_CHECK(wl_getopt(l4, SOL_SOCKET, SO_ACCEPTCONN) == 1, "IPv4 listener does not listen");
+	WL_CHECK(wl_getopt(l4, SOL_SOCKET, SO_KEEPALIVE) == 1, "SO_KEEPALIVE lost");
+	WL_CHECK(wl_getopt(l4, SOL_SOCKET, SO_REUSEADDR) == 1, "SO_REUSEADDR lost");
+	WL_CHECK(wl_getopt(l4, SOL_SOCKET, SO_SNDBUF) == 200000, "SO_SNDBUF %d", wl_getopt(l4, SOL_SOCKET, SO_SNDBUF));
+	WL_CHECK(wl_getopt(l4, SOL_TCP, TCP_NODELAY) == 1, "TCP_NODELAY lost");
+	WL_CHECK(wl_getopt(l4, SOL_TCP, TCP_KEEPIDLE) == 123, "TCP_KEEPIDLE %d", wl_getopt(l4, SOL_TCP, TCP_KEEPIDLE));
+	WL_CHECK(wl_getopt(l4, SOL_IP, IP_TTL) == 33, "IP_TTL %d", wl_getopt(l4, SOL_IP, IP_TTL));
 	WL_CHECK(fcntl(l4, F_GETFL) & O_NONBLOCK, "IPv4 listener lost O_NONBLOCK");
 	WL_CHECK(getsockopt(l4, SOL_TCP, TCP_INFO, &ti, &len) == 0 && ti.tcpi_sacked == 7, "backlog %u, not 7",
 		 ti.tcpi_sacked);
-	WL_CHECK(get(l6dual, SOL_IPV6, IPV6_V6ONLY) == 0, "dual-stack listener is IPv6-only");
-	WL_CHECK(get(l6only, SOL_IPV6, IPV6_V6ONLY) == 1, "IPv6-only listener lost IPV6_V6ONLY");
+	WL_CHECK(wl_getopt(l6dual, SOL_IPV6, IPV6_V6ONLY) == 0, "dual-stack listener is IPv6-only");
+	WL_CHECK(wl_getopt(l6only, SOL_IPV6, IPV6_V6ONLY) == 1, "IPv6-only listener lost IPV6_V6ONLY");
 	WL_CHECK(!(fcntl(l6dual, F_GETFL) & O_NONBLOCK), "dual-stack listener became non-blocking");
 	WL_CHECK(port_of(idle) == PORT + 3, "idle socket on port %d", port_of(idle));
-	WL_CHECK(get(idle, SOL_SOCKET, SO_ACCEPTCONN) == 0, "the idle socket listens");
-	WL_CHECK(get(idle, SOL_SOCKET, SO_REUSEPORT) == 1, "SO_REUSEPORT lost");
+	WL_CHECK(wl_getopt(idle, SOL_SOCKET, SO_ACCEPTCONN) == 0, "the idle socket listens");
+	WL_CHECK(wl_getopt(idle, SOL_SOCKET, SO_REUSEPORT) == 1, "SO_REUSEPORT lost");
 	WL_CHECK(port_of(rp1) == PORT + 8 && port_of(rp2) == PORT + 8, "the SO_REUSEPORT listeners are on ports %d, %d",
 		 port_of(rp1), port_of(rp2));
-	WL_CHECK(get(rp1, SOL_SOCKET, SO_ACCEPTCONN) == 1 && get(rp2, SOL_SOCKET, SO_ACCEPTCONN) == 1,
+	WL_CHECK(wl_getopt(rp1, SOL_SOCKET, SO_ACCEPTCONN) == 1 && wl_getopt(rp2, SOL_SOCKET, SO_ACCEPTCONN) == 1,
 		 "a SO_REUSEPORT listener does not listen");
-	WL_CHECK(get(rp1, SOL_SOCKET, SO_REUSEPORT) == 0, "SO_REUSEPORT came back on");
-	WL_CHECK(get(rp2, SOL_SOCKET, SO_REUSEPORT) == 1, "SO_REUSEPORT lost on the second listener");
+	WL_CHECK(wl_getopt(rp1, SOL_SOCKET, SO_REUSEPORT) == 0, "SO_REUSEPORT came back on");
+	WL_CHECK(wl_getopt(rp2, SOL_SOCKET, SO_REUSEPORT) == 1, "SO_REUSEPORT lost on the second listener");
 	check_accept(l4, AF_INET, "127.0.0.1", PORT, "IPv4 listener");
 	check_accept(l6dual, AF_INET6, "::1", PORT + 1, "dual-stack listener over IPv6");
 	check_accept(l6dual, AF_INET, "127.0.0.1", PORT + 1, "dual-stack listener over IPv4");
@@ -197,14 +169,14 @@ static void check_tcp(void)
 
 static void check_udp(void)
 {
-	struct sockaddr_in from = {}, to = sin4("127.0.0.1", PORT + 5);
-	struct sockaddr_in6 to6 = sin6("::1", PORT + 6);
+	struct sockaddr_in from = {}, to = wl_sin4("127.0.0.1", PORT + 5);
+	struct sockaddr_in6 to6 = wl_sin6("::1", PORT + 6);
 	socklen_t len = sizeof(from);
 	char buf[16] = "";
 	int c6;
 
-	WL_CHECK(get(u1, SOL_SOCKET, SO_RCVBUF) == 100000, "SO_RCVBUF %d", get(u1, SOL_SOCKET, SO_RCVBUF));
-	WL_CHECK(get(u1, SOL_SOCKET, SO_BROADCAST) == 1, "SO_BROADCAST lost");
+	WL_CHECK(wl_getopt(u1, SOL_SOCKET, SO_RCVBUF) == 100000, "SO_RCVBUF %d", wl_getopt(u1, SOL_SOCKET, SO_RCVBUF));
+	WL_CHECK(wl_getopt(u1, SOL_SOCKET, SO_BROADCAST) == 1, "SO_BROADCAST lost");
 	struct sock_filter got[4] = {};
 	socklen_t n = 4;
 	WL_CHECK(getsockopt(u1, SOL_SOCKET, SO_GET_FILTER, got, &n) == 0 && n == 2 &&
@@ -236,7 +208,7 @@ static void child_accepts(void)
 
 static void check_shared(pid_t child)
 {
-	struct sockaddr_in a4 = sin4("127.0.0.1", PORT);
+	struct sockaddr_in a4 = wl_sin4("127.0.0.1", PORT);
 	char buf[5] = "";
 	int c = socket(AF_INET, SOCK_STREAM, 0), st;
 

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "fdsock_wl.h"
+#include "fdsock_net.h"
 
 #define LO	  1
 #define FANOUT_ID 77
@@ -125,27 +126,6 @@ static void check_drop(int sk, struct mreq *mr, const char *name)
 }
 
 /* A UDP datagram over lo; sniff must see it go by. */
-static void check_sniff(void)
-{
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(47460),
-				  .sin_addr.s_addr = htonl(0x7f000001) };
-	struct pollfd p = { .fd = sniff, .events = POLLIN };
-	unsigned char frame[2048];
-	int u = socket(AF_INET, SOCK_DGRAM, 0);
-
-	WL_CHECK(sendto(u, MARK, sizeof(MARK), 0, (void *)&to, sizeof(to)) > 0, "send over lo: %s", strerror(errno));
-	for (int i = 0; i < 50; i++) {
-		ssize_t n;
-		if (poll(&p, 1, 100) != 1)
-			continue;
-		n = recv(sniff, frame, sizeof(frame), 0);
-		if (n > 0 && memmem(frame, n, MARK, sizeof(MARK)))
-			return;
-	}
-	wl_fail("the sniffer saw no datagram over lo");
-}
-
 static void check_spkt(int sk, const char *name, const char *dev)
 {
 	struct sockaddr sa = {};
@@ -185,7 +165,7 @@ int main(int argc, char **argv)
 
 	check_bound(sniff, "sniff", ETH_P_ALL, LO);
 	WL_CHECK(get(sniff, PACKET_LOSS) == 1, "sniff: PACKET_LOSS off");
-	check_sniff();
+	WL_CHECK(wl_sees_datagram(sniff, MARK, 47460), "the sniffer saw no datagram over lo");
 
 	check_spkt(spkt, "bound SOCK_PACKET", "lo");
 	check_spkt(spkt_free, "unbound SOCK_PACKET", "");

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 
 #include "fdsock_wl.h"
+#include "fdsock_net.h"
 
 #define MARK	     "ocicr-raw-mark"
 #define ICMP4_FILTER 0x0000fff7u /* all but echo replies (type 0) and 3 */
@@ -30,21 +31,6 @@ static int sock(int family, int type, int proto)
 
 	WL_SETUP(sk >= 0, "socket");
 	return sk;
-}
-
-static void set(int sk, int level, int opt, int v, const char *what)
-{
-	WL_SETUP(setsockopt(sk, level, opt, &v, sizeof(v)) == 0, what);
-}
-
-static int get(int sk, int level, int opt)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-
-	if (getsockopt(sk, level, opt, &v, &len) < 0)
-		wl_fail("getsockopt %d/%d: %s", level, opt, strerror(errno));
-	return v;
 }
 
 static struct icmp6_filter filter6(void)
@@ -65,45 +51,24 @@ static void setup(void)
 
 	udpraw = sock(AF_INET, SOCK_RAW, IPPROTO_UDP);
 	WL_SETUP(bind(udpraw, (void *)&lo, sizeof(lo)) == 0, "bind raw");
-	set(udpraw, SOL_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+	wl_setopt(udpraw, SOL_IP, IP_PKTINFO, 1, "IP_PKTINFO");
 	hdr = sock(AF_INET, SOCK_RAW, IPPROTO_RAW);
-	set(hdr, SOL_IP, IP_NODEFRAG, 1, "IP_NODEFRAG");
+	wl_setopt(hdr, SOL_IP, IP_NODEFRAG, 1, "IP_NODEFRAG");
 	icmp4 = sock(AF_INET, SOCK_RAW, IPPROTO_ICMP);
 	WL_SETUP(setsockopt(icmp4, SOL_RAW, ICMP_FILTER, &f4, sizeof(f4)) == 0, "ICMP_FILTER");
 	icmp6 = sock(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
 	WL_SETUP(setsockopt(icmp6, SOL_ICMPV6, ICMP6_FILTER, &f6, sizeof(f6)) == 0, "ICMP6_FILTER");
 	tcpraw = sock(AF_INET, SOCK_RAW, IPPROTO_TCP);
 	v6info = sock(AF_INET6, SOCK_DGRAM, 0);
-	set(v6info, SOL_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
-	set(v6info, SOL_IPV6, IPV6_FREEBIND, 1, "IPV6_FREEBIND");
+	wl_setopt(v6info, SOL_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+	wl_setopt(v6info, SOL_IPV6, IPV6_FREEBIND, 1, "IPV6_FREEBIND");
 }
 
 static void check_kind(int sk, const char *name, int type, int proto)
 {
-	int t = get(sk, SOL_SOCKET, SO_TYPE), p = get(sk, SOL_SOCKET, SO_PROTOCOL);
+	int t = wl_getopt(sk, SOL_SOCKET, SO_TYPE), p = wl_getopt(sk, SOL_SOCKET, SO_PROTOCOL);
 
 	WL_CHECK(t == type && p == proto, "%s: type %d protocol %d, not %d %d", name, t, p, type, proto);
-}
-
-static void check_sees_udp(void)
-{
-	struct sockaddr_in to = { .sin_family = AF_INET,
-				  .sin_port = htons(47480),
-				  .sin_addr.s_addr = htonl(0x7f000001) };
-	struct pollfd p = { .fd = udpraw, .events = POLLIN };
-	unsigned char pkt[2048];
-	int u = socket(AF_INET, SOCK_DGRAM, 0);
-
-	WL_CHECK(sendto(u, MARK, sizeof(MARK), 0, (void *)&to, sizeof(to)) > 0, "send over lo: %s", strerror(errno));
-	for (int i = 0; i < 20; i++) {
-		ssize_t n;
-		if (poll(&p, 1, 100) != 1)
-			continue;
-		n = recv(udpraw, pkt, sizeof(pkt), 0);
-		if (n > 0 && memmem(pkt, n, MARK, sizeof(MARK)))
-			return;
-	}
-	wl_fail("the raw UDP socket saw no datagram over lo");
 }
 
 int main(int argc, char **argv)
@@ -120,10 +85,10 @@ int main(int argc, char **argv)
 	check_kind(udpraw, "udpraw", SOCK_RAW, IPPROTO_UDP);
 	WL_CHECK(getsockname(udpraw, (void *)&a, &len) == 0 && a.sin_addr.s_addr == htonl(INADDR_LOOPBACK),
 		 "udpraw: not bound to 127.0.0.1");
-	WL_CHECK(get(udpraw, SOL_IP, IP_PKTINFO) == 1, "udpraw: IP_PKTINFO off");
+	WL_CHECK(wl_getopt(udpraw, SOL_IP, IP_PKTINFO) == 1, "udpraw: IP_PKTINFO off");
 	check_kind(hdr, "hdr", SOCK_RAW, IPPROTO_RAW);
-	WL_CHECK(get(hdr, SOL_IP, IP_HDRINCL) == 1, "hdr: IP_HDRINCL off");
-	WL_CHECK(get(hdr, SOL_IP, IP_NODEFRAG) == 1, "hdr: IP_NODEFRAG off");
+	WL_CHECK(wl_getopt(hdr, SOL_IP, IP_HDRINCL) == 1, "hdr: IP_HDRINCL off");
+	WL_CHECK(wl_getopt(hdr, SOL_IP, IP_NODEFRAG) == 1, "hdr: IP_NODEFRAG off");
 	check_kind(icmp4, "icmp4", SOCK_RAW, IPPROTO_ICMP);
 	len = sizeof(f4);
 	WL_CHECK(getsockopt(icmp4, SOL_RAW, ICMP_FILTER, &f4, &len) == 0 && f4 == ICMP4_FILTER, "icmp4: filter 0x%x",
@@ -133,8 +98,8 @@ int main(int argc, char **argv)
 	WL_CHECK(getsockopt(icmp6, SOL_ICMPV6, ICMP6_FILTER, &f6, &len) == 0 && !memcmp(&f6, &want6, sizeof(f6)),
 		 "icmp6: filter changed");
 	check_kind(tcpraw, "tcpraw", SOCK_RAW, IPPROTO_TCP);
-	WL_CHECK(get(v6info, SOL_IPV6, IPV6_RECVPKTINFO) == 1, "v6info: IPV6_RECVPKTINFO off");
-	WL_CHECK(get(v6info, SOL_IPV6, IPV6_FREEBIND) == 1, "v6info: IPV6_FREEBIND off");
-	check_sees_udp();
+	WL_CHECK(wl_getopt(v6info, SOL_IPV6, IPV6_RECVPKTINFO) == 1, "v6info: IPV6_RECVPKTINFO off");
+	WL_CHECK(wl_getopt(v6info, SOL_IPV6, IPV6_FREEBIND) == 1, "v6info: IPV6_FREEBIND off");
+	WL_CHECK(wl_sees_datagram(udpraw, MARK, 47480), "the raw UDP socket saw no datagram over lo");
 	return wl_finish();
 }
