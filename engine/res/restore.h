@@ -136,6 +136,11 @@ struct oc_rst_task *oc_rst_parent_of(struct oc_rst_ctx *ctx, const struct oc_rst
 bool oc_rst_shares_files(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
 bool oc_rst_shares_fs(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
 
+/* Does @t premap private memory shared copy-on-write / start from its
+ * parent's copies (restore/cow.c)? */
+bool oc_rst_cow_premaps(const struct oc_rst_task *t);
+bool oc_rst_cow_inherits(const struct oc_rst_task *t);
+
 /* The task that owns file entry @id: the lowest pid holding it in an fd. */
 pid_t oc_rst_file_owner(struct oc_rst_ctx *ctx, uint32_t id);
 MemfdInodeEntry *oc_rst_find_memfd(struct oc_rst_ctx *ctx, uint64_t inode_id);

@@ -34,9 +34,6 @@ int oc_rst_inherit_check_used(struct oc_rst_ctx *ctx);
  */
 /* Mark the VMAs to premap and to inherit; pure, after the images load. */
 int oc_rst_cow_match(struct oc_rst_ctx *ctx);
-/* Does @t premap anything / start from its parent's copies? */
-bool oc_rst_cow_premaps(const struct oc_rst_task *t);
-bool oc_rst_cow_inherits(const struct oc_rst_task *t);
 
 /* Visit @t's saved pages inside [start, end): runs with their offset in
  * the pages file.  A negative return stops the walk and is returned. */
