@@ -125,7 +125,7 @@ static int plan_task_edges(struct oc_plan_build *b)
 			struct oc_rst_task *of = oc_rst_proc_file_task(ctx, t->fds[k]->id);
 			if (of && of != t)
 				OC_PLAN_TRY(oc_plan_add_dep(&b->plan, ts[i].step[OC_STEP_INSTALL],
-						    ts[of - ctx->tasks].step[OC_STEP_CREATE]));
+							    ts[of - ctx->tasks].step[OC_STEP_CREATE]));
 		}
 	}
 	for (size_t i = 1; i < ctx->n_tasks; i++) {
