@@ -78,19 +78,4 @@ int oc_agent_setup_file(struct oc_rst_agent *ag, uint32_t id); /* OC_STEP_SETUP 
 int oc_agent_fs(struct oc_rst_agent *ag);		       /* OC_STEP_FS */
 int oc_agent_memory(struct oc_rst_agent *ag);		       /* OC_STEP_MEMORY, THREADS */
 
-/*
- * One-byte messages, for the two waits that carry nothing else: the
- * coordinator starts each agent once the tree is traced (on the agent's
- * socket), and a new session leader tells its parent it made its session
- * (on a pipe).  Each side names the byte it sends or expects.
- */
-enum oc_rst_byte_msg {
-	OC_MSG_START = 'g',	   /* coordinator -> agent: run your steps */
-	OC_MSG_SESSION_MADE = 's', /* child -> parent: session and group made */
-};
-
-int oc_rst_send_byte(int fd, enum oc_rst_byte_msg msg);
-/* 0 once @msg came; -EIO if the other end closed or sent something else. */
-int oc_rst_recv_byte(int fd, enum oc_rst_byte_msg msg);
-
 #endif
