@@ -90,7 +90,7 @@ $(B)/proto/pb-registry.c: $(PB_H) scripts/gen-pb-registry.sh
 	$(call msg,GEN,$@)
 	$(Q)scripts/gen-pb-registry.sh $@ $(PB_H)
 
-$(B)/oci/criu/rpc.pb-c.o: $(B)/proto/rpc.pb-c.c
+$(B)/oci/criu/rpc.pb-c.o: $(B)/oci/criu/proto/rpc.pb-c.c
 	$(call msg,CC,$<)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(filter-out $(WARN),$(CFLAGS)) -w -c -o $@ $<
@@ -105,18 +105,18 @@ $(B)/%.o: %.c | $(PB_H)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# oci/, bundle/ and hooks/ are compiled against the public header alone:
-# no -Iengine, no generated protobuf code; only core/cleanup.h (macros, no
-# engine symbol) and the CLI's own rpc.pb-c.h are copied where they see them.
-FRONT_INC    := $(B)/front-include
-FRONT_HDR    := $(FRONT_INC)/core/cleanup.h $(FRONT_INC)/rpc.pb-c.h
-FRONT_CFLAGS := $(filter-out -Iengine -I$(B)/proto,$(CFLAGS)) -I$(FRONT_INC)
-$(FRONT_INC)/core/cleanup.h: engine/core/cleanup.h
-	@mkdir -p $(dir $@)
-	$(Q)cp $< $@
-$(FRONT_INC)/rpc.pb-c.h: $(B)/proto/rpc.pb-c.h
-	@mkdir -p $(dir $@)
-	$(Q)cp $< $@
+# oci/, bundle/ and hooks/ are compiled against the public headers alone
+# (engine/include: ocicr.h, ocicr/cleanup.h): no -Iengine, none of the
+# engine's generated protobuf code.  CRIU's RPC protocol is the CLI's own
+# (oci/criu/rpc_*.c): protoc-c writes the CLI's copy of its code in a
+# folder of its own, the only generated code oci/ sees.
+CLI_PROTO    := $(B)/oci/criu/proto
+FRONT_HDR    := $(CLI_PROTO)/rpc.pb-c.h
+FRONT_CFLAGS := $(filter-out -Iengine -I$(B)/proto,$(CFLAGS)) -I$(CLI_PROTO)
+$(CLI_PROTO)/rpc.pb-c.c $(CLI_PROTO)/rpc.pb-c.h: proto/rpc.proto
+	$(call msg,PROTOC,$<)
+	@mkdir -p $(CLI_PROTO)
+	$(Q)$(PROTOC_C) --proto_path=proto --c_out=$(CLI_PROTO) $<
 define front_rule
 $(B)/$(1)/%.o: $(1)/%.c | $(FRONT_HDR)
 	$$(call msg,CC,$$<)
@@ -324,13 +324,15 @@ install: all $(B)/ocicr.pc
 	ln -sf libocicr.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libocicr.so
 	install -m 0644 $(B)/ocicr.pc $(DESTDIR)$(LIBDIR)/pkgconfig/ocicr.pc
 	install -m 0644 engine/include/ocicr.h $(DESTDIR)$(INCLUDEDIR)/ocicr.h
+	install -D -m 0644 engine/include/ocicr/cleanup.h $(DESTDIR)$(INCLUDEDIR)/ocicr/cleanup.h
 	install -m 0644 docs/ocicr.1 $(DESTDIR)$(MANDIR)/man1/ocicr.1
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ocicr $(DESTDIR)$(CRIUDIR)/criu $(DESTDIR)$(LIBDIR)/libocicr.a \
 	      $(DESTDIR)$(LIBDIR)/libocicr.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libocicr.so.$(SOVERSION) \
 	      $(DESTDIR)$(LIBDIR)/libocicr.so $(DESTDIR)$(LIBDIR)/pkgconfig/ocicr.pc \
-	      $(DESTDIR)$(INCLUDEDIR)/ocicr.h $(DESTDIR)$(MANDIR)/man1/ocicr.1
+	      $(DESTDIR)$(INCLUDEDIR)/ocicr.h $(DESTDIR)$(INCLUDEDIR)/ocicr/cleanup.h \
+	      $(DESTDIR)$(MANDIR)/man1/ocicr.1
 
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h')
 format:

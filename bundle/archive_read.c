@@ -22,7 +22,7 @@
 #include "ocicr.h"
 #include "bundle/archive.h"
 #include "oci/inspect/source.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 #define META_DIR ".import"
 

@@ -18,7 +18,7 @@
 #include "bundle/sha256.h"
 #include "oci/inspect/json.h"
 #include "oci/inspect/source.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 #define CHUNK (1024 * 1024)
 

@@ -15,7 +15,7 @@
 #include "bundle/image.h"
 #include "bundle/rootfs.h"
 #include "oci/inspect/json.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 void oci_checkpoint_fini(struct oci_checkpoint *ck)
 {

@@ -15,7 +15,7 @@
 #include "bundle/rootfs.h"
 #include "bundle/sha256.h"
 #include "oci/inspect/json.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 #define MT_MANIFEST "application/vnd.oci.image.manifest.v1+json"
 #define MT_CONFIG   "application/vnd.oci.image.config.v1+json"

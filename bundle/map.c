@@ -15,7 +15,7 @@
 
 #include "ocicr.h"
 #include "bundle/spec.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 void oci_engine_opts_fini(struct oci_engine_opts *eo)
 {

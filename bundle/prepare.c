@@ -16,7 +16,7 @@
 #include "bundle/rootfs.h"
 #include "oci/inspect/json.h"
 #include "oci/inspect/source.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 DEFINE_CLEANUP_FUNC(ij_node *, ij_free)
 

@@ -19,7 +19,7 @@
 #include "bundle/rootfs.h"
 #include "oci/inspect/json.h"
 #include "oci/inspect/source.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 #define WH	   ".wh."
 #define WH_OPAQUE  ".wh..wh..opq"

@@ -6,7 +6,7 @@
 
 #include "ocicr.h"
 #include "bundle/spec.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 static const char *const ns_names[_OCI_NS_MAX] = {
 	[OCI_NS_PID] = "pid", [OCI_NS_NETWORK] = "network", [OCI_NS_MOUNT] = "mount",	[OCI_NS_IPC] = "ipc",

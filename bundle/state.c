@@ -14,7 +14,7 @@
 #include "ocicr.h"
 #include "bundle/state.h"
 #include "oci/inspect/json.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 #define STATE_MAX_SIZE (8u << 20)
 

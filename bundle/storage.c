@@ -10,7 +10,7 @@
 #include "ocicr.h"
 #include "bundle/storage.h"
 #include "oci/inspect/json.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 /* the store's record files grow with the containers and images in it */
 #define RECORDS_MAX_SIZE (64u << 20)

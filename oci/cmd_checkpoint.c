@@ -15,7 +15,7 @@
 #include "bundle/rootfs.h"
 #include "oci/cli.h"
 #include "oci/criu/criu.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 static void checkpoint_usage(FILE *out)
 {

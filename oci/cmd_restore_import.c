@@ -14,7 +14,7 @@
 #include "bundle/prepare.h"
 #include "oci/cli.h"
 #include "oci/criu/criu.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 #define MAX_VOLUMES 256
 

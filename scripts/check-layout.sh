@@ -5,9 +5,9 @@
 #  - the engine includes arch/arch.h only, and arch/ includes only core/;
 #  - no function in engine/ or arch/ is longer than 120 lines (body, from
 #    the opening brace at column 0 to the closing one);
-#  - oci/, bundle/ and hooks/ include only the public header ocicr.h (and
-#    their own headers), never an engine-internal one; core/cleanup.h, all
-#    macros and no engine symbol, is the one engine header they may share.
+#  - oci/, bundle/ and hooks/ include only the public headers of
+#    engine/include (ocicr.h, ocicr/cleanup.h) and their own headers, never
+#    an engine-internal one.
 # Exit status 1 and the offending edges or includes on a violation.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -66,7 +66,7 @@ for f in $(git ls-files 'oci/*.[ch]' 'bundle/*.[ch]' 'hooks/*.[ch]'); do
 	sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$f" |
 	while read -r inc; do
 		case $inc in
-		ocicr.h | core/cleanup.h | oci/* | bundle/* | hooks/*) continue ;;
+		ocicr.h | ocicr/cleanup.h | oci/* | bundle/* | hooks/*) continue ;;
 		# CRIU's RPC protocol, compiled into the CLI on its own (oci/criu/rpc_*).
 		rpc.pb-c.h) [ "$dir" = oci/criu ] && continue ;;
 		esac

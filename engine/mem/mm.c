@@ -368,4 +368,6 @@ const struct oc_task_kind oc_task_kind_mm = {
 	.dump = oc_dump_mm,
 	.reserve = mm_reserve,
 	.fill = mm_fill,
+	.plan_steps = OC_STEP_BIT(OC_STEP_MEMORY),
+	.plan_task = oc_mm_plan,
 };

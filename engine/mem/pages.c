@@ -1100,4 +1100,6 @@ const struct oc_task_kind oc_task_kind_pages = {
 	.name = "memory contents",
 	.dump = oc_dump_pages,
 	.reserve = pages_reserve,
+	.plan_steps = OC_STEP_BIT(OC_STEP_PREMAP), /* shared copy-on-write */
+	.plan_task = oc_cow_plan,
 };

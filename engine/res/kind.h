@@ -7,7 +7,9 @@
  *  - dump: fill the kind's part of the task's messages (res/dump.h);
  *  - reserve: how many entries of the restorer area's arrays it needs;
  *  - fill: in the agent, its part of the restorer's arguments, which the
- *    blob then applies as the task itself.
+ *    blob then applies as the task itself;
+ *  - plan_steps, plan_task, plan_tree: its steps of the restore plan and
+ *    their edges (res/plan.h says in which order the plan asks).
  *
  * The dump runs the kinds in table order for every task, parents first;
  * the agent reserves, then fills in the same order.  File descriptors have
@@ -45,6 +47,12 @@ struct oc_task_kind {
 	int (*dump)(struct oc_dump_task *t);
 	void (*reserve)(const struct oc_rst_task *t, struct oc_rst_area_counts *c);
 	int (*fill)(struct oc_rst_agent *ag, struct oc_rst_area *area);
+	/* The step kinds it makes for each task (OC_STEP_BIT each), added by
+	 * plan_task; plan_tree adds its steps and edges for the whole tree,
+	 * before or after every task's steps. */
+	uint32_t plan_steps;
+	int (*plan_task)(struct oc_plan_build *b, size_t i, enum oc_step_kind step);
+	int (*plan_tree)(struct oc_plan_build *b, enum oc_plan_pass pass);
 	/* The images of the whole tree it reads at restore, as an fd kind's. */
 	enum oc_img_kind images[OC_KIND_MAX_IMAGES];
 	size_t n_images;
@@ -62,6 +70,21 @@ extern const struct oc_task_kind oc_task_kind_mm;
 extern const struct oc_task_kind oc_task_kind_pages;
 extern const struct oc_task_kind oc_task_kind_fs;
 extern const struct oc_task_kind oc_task_kind_files;
+
+/*
+ * The plan steps of the kinds whose restore the agent runs as steps of its
+ * own (res/kinds.c): the task's creation, session and group, or its exit as
+ * a zombie; memory premapped copy-on-write; cwd and root; the memory step
+ * (the restorer); the threads.  The fd table's (OPEN, STAGE, INSTALL,
+ * SETUP) are in res/fd/files_plan.c.
+ */
+int oc_task_plan(struct oc_plan_build *b, size_t i, enum oc_step_kind step);
+int oc_cow_plan(struct oc_plan_build *b, size_t i, enum oc_step_kind step);
+int oc_fs_plan(struct oc_plan_build *b, size_t i, enum oc_step_kind step);
+int oc_mm_plan(struct oc_plan_build *b, size_t i, enum oc_step_kind step);
+int oc_threads_plan(struct oc_plan_build *b, size_t i, enum oc_step_kind step);
+int oc_files_plan(struct oc_plan_build *b, size_t i, enum oc_step_kind step);
+int oc_files_plan_tree(struct oc_plan_build *b, enum oc_plan_pass pass);
 
 /* Every task-level kind, in the order they run (res/kinds.c). */
 extern const struct oc_task_kind *const oc_task_kinds[];

@@ -5,6 +5,10 @@
  * in, plan out); the coordinator and each task's agent then carry out their
  * own steps in plan order.  A dependency cycle is reported by naming its
  * members.
+ *
+ * The steps and their edges come from the resource kinds (res/kind.h:
+ * plan_steps, plan_task, plan_tree): oc_plan_build() only asks each kind,
+ * in a fixed order, and adds the coordinator's closing RESUME.
  */
 #ifndef OCICR_PLAN_H
 #define OCICR_PLAN_H
@@ -48,6 +52,51 @@ struct oc_plan {
 	size_t *order; /* step indexes, dependencies first */
 	unsigned n_phases;
 };
+
+/* No step (of a kind for a task, in struct oc_plan_task). */
+#define OC_PLAN_NONE	  ((size_t)-1)
+#define OC_STEP_BIT(kind) (1u << (kind))
+
+/* What the plan holds for one task while it is built. */
+struct oc_plan_task {
+	/* Its step of each kind, OC_PLAN_NONE if it has none; INSTALL is its
+	 * parent's when it shares its parent's fd table. */
+	size_t step[_OC_STEP_KIND_MAX];
+	size_t parent; /* index of its parent in ctx->tasks, OC_PLAN_NONE for the root */
+	size_t end;    /* its last step: RESUME waits for it */
+};
+
+/*
+ * A plan being built.  The kinds get it in this order: every kind's
+ * plan_tree(OC_PLAN_BEFORE_TASKS) (the coordinator's OPEN and STAGE
+ * steps); then task by task, parents first, for each step kind in the
+ * order of enum oc_step_kind, plan_task of each kind that declares it (a
+ * zombie: of the kinds marked zombie only), so a step may wait for any
+ * step made before it; then every kind's plan_tree(OC_PLAN_AFTER_TASKS),
+ * for edges to steps of later tasks.
+ */
+struct oc_plan_build {
+	struct oc_rst_ctx *ctx;
+	struct oc_plan plan;
+	struct oc_plan_task *tasks; /* by index in ctx->tasks */
+};
+
+enum oc_plan_pass {
+	OC_PLAN_BEFORE_TASKS,
+	OC_PLAN_AFTER_TASKS,
+};
+
+/* Return a failed plan call's error at once (the kinds' plan functions). */
+#define OC_PLAN_TRY(call)          \
+	do {                       \
+		int r_ = (call);   \
+		if (r_ < 0)        \
+			return r_; \
+	} while (0)
+
+/* Add step @kind of task @i, carried out by @actor (0: the coordinator),
+ * and note it in the task's steps. */
+int oc_plan_task_step(struct oc_plan_build *b, enum oc_step_kind kind, pid_t actor, size_t i, size_t *ret_index);
 
 /* Build and sort the plan of a loaded image set. */
 int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan);

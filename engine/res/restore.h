@@ -136,6 +136,28 @@ struct oc_rst_task *oc_rst_parent_of(struct oc_rst_ctx *ctx, const struct oc_rst
 bool oc_rst_shares_files(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
 bool oc_rst_shares_fs(struct oc_rst_ctx *ctx, const struct oc_rst_task *t);
 
+/* Does @t premap private memory shared copy-on-write / start from its
+ * parent's copies (restore/cow.c)? */
+bool oc_rst_cow_premaps(const struct oc_rst_task *t);
+bool oc_rst_cow_inherits(const struct oc_rst_task *t);
+
+/*
+ * One-byte messages, for the waits that carry nothing else: the
+ * coordinator starts each agent once the tree is traced (on the agent's
+ * socket), a new session leader tells its parent it made its session, and
+ * a short-lived helper tells its maker it is ready (on pipes).  Each side
+ * names the byte it sends or expects (restore/coordinator.c).
+ */
+enum oc_rst_byte_msg {
+	OC_MSG_START = 'g',	   /* coordinator -> agent: run your steps */
+	OC_MSG_SESSION_MADE = 's', /* child -> parent: session and group made */
+	OC_MSG_HELPER_READY = 'k', /* helper -> its maker: its namespace or group is made */
+};
+
+int oc_rst_send_byte(int fd, enum oc_rst_byte_msg msg);
+/* 0 once @msg came; -EIO if the other end closed or sent something else. */
+int oc_rst_recv_byte(int fd, enum oc_rst_byte_msg msg);
+
 /* The task that owns file entry @id: the lowest pid holding it in an fd. */
 pid_t oc_rst_file_owner(struct oc_rst_ctx *ctx, uint32_t id);
 MemfdInodeEntry *oc_rst_find_memfd(struct oc_rst_ctx *ctx, uint64_t inode_id);

@@ -167,7 +167,7 @@ static int orphan_group_helper(pid_t pgid, pid_t *ret_pid, int *ret_hold)
 	if (pid == 0) {
 		close(ready[0]);
 		close(hold[1]);
-		if (setpgid(0, 0) < 0 || write(ready[1], "g", 1) != 1)
+		if (setpgid(0, 0) < 0 || oc_rst_send_byte(ready[1], OC_MSG_HELPER_READY) < 0)
 			_exit(1);
 		while (read(hold[0], &byte, 1) < 0 && errno == EINTR)
 			;
@@ -176,7 +176,7 @@ static int orphan_group_helper(pid_t pgid, pid_t *ret_pid, int *ret_hold)
 	int saved = errno;
 	close(ready[1]);
 	close(hold[0]);
-	if (pid < 0 || read(ready[0], &byte, 1) != 1) {
+	if (pid < 0 || oc_rst_recv_byte(ready[0], OC_MSG_HELPER_READY) < 0) {
 		close(ready[0]);
 		close(hold[1]);
 		if (pid > 0)

@@ -7,6 +7,7 @@
 #include "res/plan.h"
 #include "restore/restore.h"
 #include "res/fd/files.h"
+#include "res/kind.h"
 #include "mem/mm.h"
 #include "res/ns/ns.h"
 #include "core/cleanup.h"
@@ -36,6 +37,9 @@ int oc_plan_add_step(struct oc_plan *plan, enum oc_step_kind kind, pid_t actor, 
 
 int oc_plan_add_dep(struct oc_plan *plan, size_t step, size_t dep)
 {
+	if (step >= plan->n_steps || dep >= plan->n_steps)
+		return oc_error(-EINVAL, "the restore plan: a dependency of step %zu on step %zu, which does not exist",
+				step, dep);
 	struct oc_plan_step *s = &plan->steps[step];
 
 	for (size_t i = 0; i < s->n_deps; i++)
@@ -149,305 +153,87 @@ int oc_plan_sort(struct oc_plan *plan)
 	return oc_error(-ELOOP, "the restore plan has a dependency cycle: %s", msg);
 }
 
-struct task_steps {
-	size_t create, session, premap, install, fs, memory, threads, end;
-	bool has_premap;
-};
-
-/* The plan being built, and the steps each task got so far. */
-struct plan_build {
-	struct oc_rst_ctx *ctx;
-	struct oc_plan plan;
-	struct task_steps *ts;
-	size_t *opens; /* the OPEN steps */
-	size_t n_opens;
-};
-
-/*
- * The stages of an fd kind that makes its files together, once, chained;
- * *ret_last is the last one, which each open of the kind waits for.
- */
-static int plan_stages(struct plan_build *b, const struct oc_fd_kind *kind, size_t *ret_last)
+int oc_plan_task_step(struct oc_plan_build *b, enum oc_step_kind kind, pid_t actor, size_t i, size_t *ret_index)
 {
-	for (size_t st = 0; st < kind->n_stages; st++) {
-		size_t s;
-		int r = oc_plan_add_step(&b->plan, OC_STEP_STAGE, 0, 0, kind->type, &s);
+	int r = oc_plan_add_step(&b->plan, kind, actor, b->ctx->tasks[i].pid, 0, ret_index);
+
+	if (r >= 0)
+		b->tasks[i].step[kind] = *ret_index;
+	return r;
+}
+
+static int plan_tree(struct oc_plan_build *b, enum oc_plan_pass pass)
+{
+	for (size_t k = 0; k < oc_n_task_kinds; k++) {
+		const struct oc_task_kind *kind = oc_task_kinds[k];
+		int r = kind->plan_tree ? kind->plan_tree(b, pass) : 0;
 		if (r < 0)
 			return r;
-		b->plan.steps[s].stage = st;
-		if (st && (r = oc_plan_add_dep(&b->plan, s, *ret_last)) < 0)
-			return r;
-		*ret_last = s;
 	}
 	return 0;
 }
 
-/*
- * A file of a task of the tree: under /proc/PID/ (a task reading its
- * child's stat, say), or a pidfd.  No such task exists while the
- * coordinator opens files, so the task holding it opens it as it installs
- * its fds, once PID exists.
- */
-struct oc_rst_task *oc_rst_proc_file_task(struct oc_rst_ctx *ctx, uint32_t id)
-{
-	FileEntry *fe = oc_rst_find_file(ctx, id);
-	int pid, end = 0;
-
-	if (fe && fe->type == FD_TYPES__PIDFD && fe->pidfd)
-		return oc_rst_task_by_pid(ctx, fe->pidfd->nspid);
-	if (!fe || fe->type != FD_TYPES__REG || !fe->reg || !fe->reg->name)
-		return NULL;
-	if (sscanf(fe->reg->name, "/proc/%d/%n", &pid, &end) != 1 || !end)
-		return NULL;
-	return oc_rst_task_by_pid(ctx, pid);
-}
-
-/* Every file entry an fd uses is opened once, up front, by the coordinator,
- * after the stages its kind declares (but for oc_rst_proc_file_task()'s). */
-static int plan_opens(struct plan_build *b)
-{
-	struct oc_rst_ctx *ctx = b->ctx;
-	struct {
-		const struct oc_fd_kind *kind;
-		size_t last;
-	} staged[8];
-	size_t n_staged = 0;
-	int r;
-
-	b->opens = calloc(ctx->n_files ? ctx->n_files : 1, sizeof(*b->opens));
-	if (!b->opens)
-		return -ENOMEM;
-	for (size_t f = 0; f < ctx->n_files; f++) {
-		uint32_t id = ctx->files[f]->id;
-		if (!oc_rst_file_owner(ctx, id))
-			continue; /* only mapped, or cwd/root: opened by path */
-		if (oc_rst_proc_file_task(ctx, id))
-			continue;
-		const struct oc_fd_kind *kind = oc_fd_kind_of(ctx->files[f]->type);
-		size_t k = 0;
-		while (kind && kind->n_stages && k < n_staged && staged[k].kind != kind)
-			k++;
-		if (kind && kind->n_stages && k == n_staged) {
-			if (n_staged == ARRAY_SIZE(staged))
-				return oc_error(-E2BIG, "too many fd kinds with stages");
-			staged[n_staged].kind = kind;
-			if ((r = plan_stages(b, kind, &staged[n_staged].last)) < 0)
-				return r;
-			n_staged++;
-		}
-		size_t *open = &b->opens[b->n_opens];
-		r = oc_plan_add_step(&b->plan, OC_STEP_OPEN, 0, 0, id, open);
-		if (r < 0)
-			return r;
-		if (kind && kind->n_stages && (r = oc_plan_add_dep(&b->plan, *open, staged[k].last)) < 0)
-			return r;
-		b->n_opens++;
-	}
-	return 0;
-}
-
-/* Task @i's creation by its parent (the coordinator for the root), and its
- * session and group. */
-static int plan_create(struct plan_build *b, size_t i, struct oc_rst_task *parent)
+/* Task @i's steps, from the kinds that declare them, in step-kind order. */
+static int plan_task(struct oc_plan_build *b, size_t i)
 {
 	struct oc_rst_ctx *ctx = b->ctx;
 	struct oc_rst_task *t = &ctx->tasks[i];
-	PstreeEntry *pe = t->pstree;
-	struct task_steps *ts = b->ts;
-	int r;
+	struct oc_plan_task *ts = &b->tasks[i];
 
-	/* An fd table shared with any task but the parent cannot be made
-	 * with clone(); siblings that share their parent's are all made by
-	 * it with CLONE_FILES. */
-	bool with_parent = oc_rst_shares_files(ctx, t);
-	for (size_t k = 0; !t->zombie && !with_parent && k < i; k++)
-		if (!ctx->tasks[k].zombie && ctx->tasks[k].ids->files_id == t->ids->files_id &&
-		    &ctx->tasks[k] != parent)
-			return oc_error(-EOPNOTSUPP,
-					"task %d shares its fd table with task %d, which is not its "
-					"parent: not supported",
-					t->pid, ctx->tasks[k].pid);
-	if ((r = oc_plan_add_step(&b->plan, OC_STEP_CREATE, parent ? parent->pid : 0, t->pid, 0, &ts[i].create)) < 0 ||
-	    (r = oc_plan_add_step(&b->plan, OC_STEP_SESSION, t->pid, t->pid, 0, &ts[i].session)) < 0 ||
-	    (r = oc_plan_add_dep(&b->plan, ts[i].session, ts[i].create)) < 0)
-		return r;
-	if (parent) {
-		/* A child inherits its parent's session and group. */
-		r = oc_plan_add_dep(&b->plan, ts[i].create, ts[parent - ctx->tasks].session);
-		if (r < 0)
-			return r;
-	} else {
-		for (size_t o = 0; o < b->n_opens; o++)
-			if ((r = oc_plan_add_dep(&b->plan, ts[i].create, b->opens[o])) < 0)
-				return r;
-	}
-	/* Joining another group needs the group there first: a session
-	 * leader makes it in its session step, other groups are made by the
-	 * leader's parent when it creates the leader. */
-	struct oc_rst_task *leader = oc_rst_task_by_pid(ctx, pe->pgid);
-	if (leader && leader != t && leader != parent && pe->sid != pe->pid) {
-		size_t l = leader - ctx->tasks;
-		if (l > i)
-			return oc_error(-EINVAL,
-					"pstree.img: task %d joins group %u, whose leader comes later "
-					"in the tree",
-					t->pid, pe->pgid);
-		r = oc_plan_add_dep(&b->plan, ts[i].create,
-				    leader->pstree->sid == leader->pstree->pid ? ts[l].session : ts[l].create);
-		if (r < 0)
-			return r;
-	}
-	return 0;
-}
-
-#define TRY(call)                  \
-	do {                       \
-		int r_ = (call);   \
-		if (r_ < 0)        \
-			return r_; \
-	} while (0)
-
-/* What a live task does itself: premap, fds, fs, memory, threads. */
-static int plan_live_task(struct plan_build *b, size_t i, struct oc_rst_task *parent)
-{
-	struct oc_rst_ctx *ctx = b->ctx;
-	struct oc_rst_task *t = &ctx->tasks[i];
-	struct oc_plan *plan = &b->plan;
-	struct task_steps *ts = b->ts;
-
-	/* Memory shared copy-on-write: the parent's copy must be there
-	 * when it forks the child. */
-	if (oc_rst_cow_premaps(t)) {
-		TRY(oc_plan_add_step(plan, OC_STEP_PREMAP, t->pid, t->pid, 0, &ts[i].premap));
-		TRY(oc_plan_add_dep(plan, ts[i].premap, ts[i].session));
-		ts[i].has_premap = true;
-		if (oc_rst_cow_inherits(t))
-			TRY(oc_plan_add_dep(plan, ts[i].create, ts[parent - ctx->tasks].premap));
-	}
-	if (oc_rst_shares_files(ctx, t)) {
-		/* Made with CLONE_FILES once the parent's table is set. */
-		size_t p = parent - ctx->tasks;
-		TRY(oc_plan_add_dep(plan, ts[i].create, ts[p].install));
-		ts[i].install = ts[p].install;
-		TRY(oc_plan_add_step(plan, OC_STEP_FS, t->pid, t->pid, 0, &ts[i].fs));
-		TRY(oc_plan_add_dep(plan, ts[i].fs, ts[i].session));
-	} else {
-		TRY(oc_plan_add_step(plan, OC_STEP_INSTALL, t->pid, t->pid, 0, &ts[i].install));
-		TRY(oc_plan_add_dep(plan, ts[i].install, ts[i].session));
-		TRY(oc_plan_add_step(plan, OC_STEP_FS, t->pid, t->pid, 0, &ts[i].fs));
-		TRY(oc_plan_add_dep(plan, ts[i].fs, ts[i].install));
-	}
-	TRY(oc_plan_add_step(plan, OC_STEP_MEMORY, t->pid, t->pid, 0, &ts[i].memory));
-	TRY(oc_plan_add_dep(plan, ts[i].memory, ts[i].fs));
-	if (ts[i].has_premap)
-		TRY(oc_plan_add_dep(plan, ts[i].memory, ts[i].premap));
-	TRY(oc_plan_add_step(plan, OC_STEP_THREADS, t->pid, t->pid, 0, &ts[i].threads));
-	TRY(oc_plan_add_dep(plan, ts[i].threads, ts[i].memory));
-	ts[i].end = ts[i].threads;
-	return 0;
-}
-
-static int plan_tasks(struct plan_build *b)
-{
-	struct oc_rst_ctx *ctx = b->ctx;
-	struct task_steps *ts = b->ts;
-
-	for (size_t i = 0; i < ctx->n_tasks; i++) {
-		struct oc_rst_task *t = &ctx->tasks[i];
-		struct oc_rst_task *parent = i ? oc_rst_task_by_pid(ctx, t->pstree->ppid) : NULL;
-
-		if (i && !parent)
+	for (size_t k = 0; k < ARRAY_SIZE(ts->step); k++)
+		ts->step[k] = OC_PLAN_NONE;
+	ts->parent = OC_PLAN_NONE;
+	if (i) {
+		struct oc_rst_task *parent = oc_rst_task_by_pid(ctx, t->pstree->ppid);
+		if (!parent || parent >= t)
 			return oc_error(-EINVAL,
 					"pstree.img: task %d has parent %u, which is not in the tree "
 					"(or comes after it)",
 					t->pid, t->pstree->ppid);
-		TRY(plan_create(b, i, parent));
-		if (t->zombie) {
-			TRY(oc_plan_add_step(&b->plan, OC_STEP_ZOMBIE, t->pid, t->pid, 0, &ts[i].end));
-			TRY(oc_plan_add_dep(&b->plan, ts[i].end, ts[i].session));
-			continue;
+		ts->parent = parent - ctx->tasks;
+	}
+	for (enum oc_step_kind step = 0; step < _OC_STEP_KIND_MAX; step++)
+		for (size_t k = 0; k < oc_n_task_kinds; k++) {
+			const struct oc_task_kind *kind = oc_task_kinds[k];
+			if (!(kind->plan_steps & OC_STEP_BIT(step)) || (t->zombie && !kind->zombie))
+				continue;
+			int r = kind->plan_task(b, i, step);
+			if (r < 0)
+				return r;
 		}
-		TRY(plan_live_task(b, i, parent));
-	}
-	/* A /proc/PID file is opened at install, once PID exists. */
-	for (size_t i = 0; i < ctx->n_tasks; i++) {
-		struct oc_rst_task *t = &ctx->tasks[i];
-		for (size_t k = 0; !t->zombie && k < t->n_fds; k++) {
-			struct oc_rst_task *of = oc_rst_proc_file_task(ctx, t->fds[k]->id);
-			if (of && of != t)
-				TRY(oc_plan_add_dep(&b->plan, ts[i].install, ts[of - ctx->tasks].create));
-		}
-	}
-	/* A task closes what it does not own before installing: its children
-	 * must have been made by then (but for those sharing its table).  A
-	 * parent that shares its own parent's table is made after that one's
-	 * install: its children come before its fs step (before its memory
-	 * step, which never returns). */
-	for (size_t i = 1; i < ctx->n_tasks; i++) {
-		struct oc_rst_task *parent = oc_rst_task_by_pid(ctx, ctx->tasks[i].pstree->ppid);
-		size_t p = parent - ctx->tasks;
-		if (oc_rst_shares_files(ctx, &ctx->tasks[i]))
-			continue;
-		size_t before = parent->zombie			   ? ts[p].end
-				: oc_rst_shares_files(ctx, parent) ? ts[p].fs
-								   : ts[p].install;
-		TRY(oc_plan_add_dep(&b->plan, before, ts[i].create));
-	}
+	ts->end = b->plan.n_steps - 1;
 	return 0;
 }
 
-/* Per-file setup in the owner, after its fds are in, for the fd kinds
- * that declare one. */
-static int plan_setups(struct plan_build *b)
-{
-	struct oc_rst_ctx *ctx = b->ctx;
-
-	for (size_t o = 0; o < b->n_opens; o++) {
-		uint32_t id = b->plan.steps[b->opens[o]].object;
-		FileEntry *fe = oc_rst_find_file(ctx, id);
-		const struct oc_fd_kind *kind = fe ? oc_fd_kind_of(fe->type) : NULL;
-		struct oc_rst_task *owner = oc_rst_task_by_pid(ctx, oc_rst_file_owner(ctx, id));
-		if (!kind || !kind->setup || !owner)
-			continue;
-		size_t s, oi = owner - ctx->tasks;
-		TRY(oc_plan_add_step(&b->plan, OC_STEP_SETUP, owner->pid, owner->pid, id, &s));
-		TRY(oc_plan_add_dep(&b->plan, s, b->ts[oi].install));
-		TRY(oc_plan_add_dep(&b->plan, b->ts[oi].fs, s));
-	}
-	return 0;
-}
-
-/* Everyone resumes together, once every task is ready. */
-static int plan_resume(struct plan_build *b)
+/* Everyone resumes together, once every task is ready: the coordinator's
+ * closing step. */
+static int plan_resume(struct oc_plan_build *b)
 {
 	size_t resume;
+	int r = oc_plan_add_step(&b->plan, OC_STEP_RESUME, 0, b->ctx->tasks[0].pid, 0, &resume);
 
-	TRY(oc_plan_add_step(&b->plan, OC_STEP_RESUME, 0, b->ctx->tasks[0].pid, 0, &resume));
-	for (size_t i = 0; i < b->ctx->n_tasks; i++)
-		TRY(oc_plan_add_dep(&b->plan, resume, b->ts[i].end));
-	return 0;
+	for (size_t i = 0; r >= 0 && i < b->ctx->n_tasks; i++)
+		r = oc_plan_add_dep(&b->plan, resume, b->tasks[i].end);
+	return r;
 }
-
-#undef TRY
 
 int oc_plan_build(struct oc_rst_ctx *ctx, struct oc_plan *ret_plan)
 {
-	struct plan_build b = { .ctx = ctx };
+	struct oc_plan_build b = { .ctx = ctx };
 	int r = -ENOMEM;
 
-	b.ts = calloc(ctx->n_tasks ? ctx->n_tasks : 1, sizeof(*b.ts));
-	if (b.ts)
-		r = plan_opens(&b);
+	b.tasks = calloc(ctx->n_tasks ? ctx->n_tasks : 1, sizeof(*b.tasks));
+	if (b.tasks)
+		r = plan_tree(&b, OC_PLAN_BEFORE_TASKS);
+	for (size_t i = 0; r >= 0 && i < ctx->n_tasks; i++)
+		r = plan_task(&b, i);
 	if (r >= 0)
-		r = plan_tasks(&b);
-	if (r >= 0)
-		r = plan_setups(&b);
+		r = plan_tree(&b, OC_PLAN_AFTER_TASKS);
 	if (r >= 0)
 		r = plan_resume(&b);
 	if (r >= 0)
 		r = oc_plan_sort(&b.plan);
-	free(b.ts);
-	free(b.opens);
+	free(b.tasks);
 	if (r < 0) {
 		oc_plan_free(&b.plan);
 		return r;

@@ -34,9 +34,6 @@ int oc_rst_inherit_check_used(struct oc_rst_ctx *ctx);
  */
 /* Mark the VMAs to premap and to inherit; pure, after the images load. */
 int oc_rst_cow_match(struct oc_rst_ctx *ctx);
-/* Does @t premap anything / start from its parent's copies? */
-bool oc_rst_cow_premaps(const struct oc_rst_task *t);
-bool oc_rst_cow_inherits(const struct oc_rst_task *t);
 
 /* Visit @t's saved pages inside [start, end): runs with their offset in
  * the pages file.  A negative return stops the walk and is returned. */
@@ -80,20 +77,5 @@ int oc_agent_install(struct oc_rst_agent *ag);		       /* OC_STEP_INSTALL */
 int oc_agent_setup_file(struct oc_rst_agent *ag, uint32_t id); /* OC_STEP_SETUP */
 int oc_agent_fs(struct oc_rst_agent *ag);		       /* OC_STEP_FS */
 int oc_agent_memory(struct oc_rst_agent *ag);		       /* OC_STEP_MEMORY, THREADS */
-
-/*
- * One-byte messages, for the two waits that carry nothing else: the
- * coordinator starts each agent once the tree is traced (on the agent's
- * socket), and a new session leader tells its parent it made its session
- * (on a pipe).  Each side names the byte it sends or expects.
- */
-enum oc_rst_byte_msg {
-	OC_MSG_START = 'g',	   /* coordinator -> agent: run your steps */
-	OC_MSG_SESSION_MADE = 's', /* child -> parent: session and group made */
-};
-
-int oc_rst_send_byte(int fd, enum oc_rst_byte_msg msg);
-/* 0 once @msg came; -EIO if the other end closed or sent something else. */
-int oc_rst_recv_byte(int fd, enum oc_rst_byte_msg msg);
 
 #endif

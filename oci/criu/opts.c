@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "oci/criu/opts.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 #define OPT(n, s, a)                                                               \
 	{                                                                          \

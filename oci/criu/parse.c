@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "oci/criu/opts.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 #define GLOBAL_CONFIG "/etc/criu/default.conf"
 #define USER_CONFIG   ".criu/default.conf" /* under $HOME */

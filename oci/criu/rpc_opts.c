@@ -21,7 +21,7 @@
 #include "oci/cli.h"
 #include "oci/criu/opts.h"
 #include "oci/criu/rpc.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 #define FOR_ALL (RPC_JOB_DUMP | RPC_JOB_RESTORE | RPC_JOB_CHECK)
 #define FOR_CR	(RPC_JOB_DUMP | RPC_JOB_RESTORE)

@@ -16,7 +16,7 @@
 
 #include "oci/cli.h"
 #include "oci/criu/rpc.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 static const char *req_type_name(int type)
 {

@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 
 #include "oci/criu/rpc.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 int rpc_recv(struct rpc_conn *c, CriuReq **ret, size_t *ret_len)
 {

@@ -19,7 +19,7 @@
 #include "hooks/action_script.h"
 #include "oci/cli.h"
 #include "oci/criu/criu.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 int criu_ocicr_parse(struct criu_opts *o, const char *cmd, int argc, char **argv, void (*usage)(FILE *out))
 {

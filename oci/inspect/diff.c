@@ -12,7 +12,7 @@
 #include "oci/inspect/json.h"
 #include "oci/inspect/tree.h"
 #include "oci/inspect/view.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 #include "ocicr.h"
 
 static bool str_eq(const char *a, const char *b)

@@ -12,7 +12,7 @@
 #include "oci/inspect/json.h"
 #include "oci/inspect/limits.h"
 #include "oci/inspect/view.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 #include "ocicr.h"
 
 #define DUMP_CHUNK (64u * 1024)

@@ -8,7 +8,7 @@
 
 #include "oci/inspect/limits.h"
 #include "oci/inspect/meta.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 #include "ocicr.h"
 
 void oci_format_time(time_t t, char *buf, size_t size)

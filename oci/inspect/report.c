@@ -9,7 +9,7 @@
 #include "oci/inspect/json.h"
 #include "oci/inspect/tree.h"
 #include "oci/inspect/view.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 #include "ocicr.h"
 
 /* Bumped when a key changes meaning or goes away (adding keys does not). */

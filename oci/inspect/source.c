@@ -17,7 +17,7 @@
 #include "oci/inspect/limits.h"
 #include "oci/inspect/source.h"
 #include "oci/inspect/vm.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 /* Names in the rootfs-diff.tar listing are cut at this length. */
 #define ROOTFS_NAME_MAX 1024

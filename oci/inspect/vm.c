@@ -9,7 +9,7 @@
 #include "ocicr.h"
 #include "oci/inspect/limits.h"
 #include "oci/inspect/vm.h"
-#include "core/cleanup.h"
+#include "ocicr/cleanup.h"
 
 int oci_mem_segments(const struct oc_pm_run *runs, size_t n,
 		     int (*fn)(uint64_t start, uint64_t end, uint64_t off, void *userdata), void *userdata)

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Built against engine/include alone and linked with libocicr.so (make
- * check-layout): the public header is self-contained and the shared
+ * check-layout): the public headers are self-contained and the shared
  * library carries what it declares.
  */
 #include <ocicr.h>
+#include <ocicr/cleanup.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static void fill(struct oc_json_writer *w, const void *arg)
 static int json_round_trip(void)
 {
 	struct oc_json *doc = NULL;
-	char *text = NULL;
+	_cleanup_free_ char *text = NULL; /* the public cleanup header, as oci/ uses it */
 	int ok;
 
 	if (oc_json_parse_text("{\"a\": [1, \"x\"], \"b\": true}", "test", 8, &doc) < 0)
@@ -30,7 +31,6 @@ static int json_round_trip(void)
 	     strcmp(oc_json_str(oc_json_at(oc_json_path(doc, "a", NULL), 1)), "x") == 0 &&
 	     oc_json_is_true(oc_json_get(doc, "b")) && oc_json_text(0, fill, doc, &text) == 0 &&
 	     strcmp(text, "{\"in\":{\"a\":[1,\"x\"],\"b\":true}}") == 0;
-	free(text);
 	oc_json_free(doc);
 	return ok && oc_json_parse_text("[[[", "deep", 2, &doc) < 0;
 }

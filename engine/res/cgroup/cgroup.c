@@ -1139,7 +1139,7 @@ static int make_cgns(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
 	struct oc_cg_restore *cg = ctx->cgroup;
 	const struct cg_rst_set *set = cg->ce ? find_set(cg, task_set(&ctx->tasks[0])) : NULL;
 	int ready[2], st;
-	char path[64], c = 0;
+	char path[64];
 
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return oc_error_errno(-errno, "pipe2");
@@ -1154,13 +1154,13 @@ static int make_cgns(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
 		for (size_t i = 0; set && i < set->n; i++)
 			if (set->m[i].ns_root && enter_path(cg, &set->m[i], set->m[i].ns_root) < 0)
 				_exit(1);
-		if (unshare(CLONE_NEWCGROUP) < 0 || write(ready[1], "k", 1) != 1)
+		if (unshare(CLONE_NEWCGROUP) < 0 || oc_rst_send_byte(ready[1], OC_MSG_HELPER_READY) < 0)
 			_exit(2);
 		for (;;)
 			pause();
 	}
 	close(ready[1]);
-	ssize_t n = read(ready[0], &c, 1);
+	int n = oc_rst_recv_byte(ready[0], OC_MSG_HELPER_READY) == 0 ? 1 : -1;
 	close(ready[0]);
 	snprintf(path, sizeof(path), "/proc/%d/ns/cgroup", pid);
 	int fd = n == 1 ? open(path, O_RDONLY | O_CLOEXEC) : -1;

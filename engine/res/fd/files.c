@@ -292,6 +292,9 @@ const struct oc_task_kind oc_task_kind_files = {
 	.name = "file descriptors",
 	.dump = oc_dump_files,
 	.fill = files_fill,
+	.plan_steps = OC_STEP_BIT(OC_STEP_INSTALL),
+	.plan_task = oc_files_plan,
+	.plan_tree = oc_files_plan_tree,
 	.images = { OC_IMG_FILE_LOCKS }, /* res/fd/file_lock.c, in the agent */
 	.n_images = 1,
 };

@@ -110,7 +110,7 @@ static __attribute__((noreturn)) void make_timens(const TimensEntry *e, int read
 			 ms, mono - ms * NSEC_PER_SEC, CLOCK_BOOTTIME, bs, boot - bs * NSEC_PER_SEC);
 	if (fd < 0 || write(fd, buf, n) != n)
 		_exit(2);
-	if (write(ready_fd, "k", 1) != 1)
+	if (oc_rst_send_byte(ready_fd, OC_MSG_HELPER_READY) < 0)
 		_exit(3);
 	for (;;)
 		pause();
@@ -120,7 +120,7 @@ static __attribute__((noreturn)) void make_timens(const TimensEntry *e, int read
 static int new_timens(const TimensEntry *e, int *ret_fd)
 {
 	int ready[2], st;
-	char c, path[64];
+	char path[64];
 
 	if (pipe2(ready, O_CLOEXEC) < 0)
 		return oc_error_errno(-errno, "pipe2");
@@ -130,7 +130,7 @@ static int new_timens(const TimensEntry *e, int *ret_fd)
 		make_timens(e, ready[1]);
 	}
 	close(ready[1]);
-	ssize_t n = pid > 0 ? read(ready[0], &c, 1) : -1;
+	int n = pid > 0 && oc_rst_recv_byte(ready[0], OC_MSG_HELPER_READY) == 0 ? 1 : -1;
 	close(ready[0]);
 	snprintf(path, sizeof(path), "/proc/%d/ns/time_for_children", pid);
 	int fd = n == 1 ? open(path, O_RDONLY | O_CLOEXEC) : -1;

@@ -33,4 +33,6 @@ int oc_dump_fs(struct oc_dump_task *t)
 const struct oc_task_kind oc_task_kind_fs = {
 	.name = "cwd and root",
 	.dump = oc_dump_fs,
+	.plan_steps = OC_STEP_BIT(OC_STEP_FS),
+	.plan_task = oc_fs_plan,
 };

@@ -230,4 +230,6 @@ const struct oc_task_kind oc_task_kind_task = {
 	.zombie = true,
 	.dump = oc_dump_task_core,
 	.fill = task_fill,
+	.plan_steps = OC_STEP_BIT(OC_STEP_CREATE) | OC_STEP_BIT(OC_STEP_SESSION) | OC_STEP_BIT(OC_STEP_ZOMBIE),
+	.plan_task = oc_task_plan,
 };

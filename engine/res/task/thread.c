@@ -394,4 +394,6 @@ const struct oc_task_kind oc_task_kind_threads = {
 	.dump = oc_dump_threads,
 	.reserve = threads_reserve,
 	.fill = threads_fill,
+	.plan_steps = OC_STEP_BIT(OC_STEP_THREADS),
+	.plan_task = oc_threads_plan,
 };
