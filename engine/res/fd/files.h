@@ -77,6 +77,14 @@ void oc_fd_kinds_fini(struct oc_rst_files *files);
 /* The fd numbers of task @pid, ascending (malloc'ed). */
 int oc_dump_list_fds(pid_t pid, int **ret_fds, size_t *ret_n);
 
+/*
+ * A file in flight (passed with SCM_RIGHTS, still queued on a unix socket),
+ * which we hold as @local (taken): its file entry, a new one or that of a
+ * task's fd sharing it, with no fd of its own.  New ones stay open until
+ * the dump ends (oc_dump_inflight_release()), so that fds sharing them find them.
+ */
+int oc_dump_inflight_file(struct oc_dump_task *t, int local, uint32_t *ret_id);
+
 /* The fown of an open file, read through our copy of it. */
 int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
 

@@ -357,21 +357,61 @@ static int getint(int sk, int opt, int *val)
 	return getsockopt(sk, SOL_SOCKET, opt, val, &len) < 0 ? -errno : 0;
 }
 
-/* Close the fds an SCM_RIGHTS message put in our table; say so. */
-static bool scm_rights(struct msghdr *msg)
+/* Close the fds of SCM_RIGHTS messages from @c on, in our table by the peek. */
+static void close_rights(struct msghdr *msg, struct cmsghdr *c)
 {
-	bool found = false;
+	for (; c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int *fds = (int *)CMSG_DATA(c);
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++)
+			if (fds[i] >= 0)
+				close(fds[i]);
+	}
+}
+
+/*
+ * The files a peeked message passes (SCM_RIGHTS), which the peek put in
+ * our table: each gets its file entry, and the message an scm_entry
+ * naming them in order.  The fds are taken.
+ */
+static int dump_rights(struct oc_dump_task *t, struct msghdr *msg, SkPacketEntry *pe)
+{
+	struct oc_arena *a = t->ctx->arena;
+	int r = 0;
 
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		int *fds = (int *)CMSG_DATA(c);
 		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < n; i++)
-			close(fds[i]);
-		found = true;
+		ScmEntry *se = OC_ARENA_MSG(a, ScmEntry, SCM_ENTRY__INIT);
+		ScmEntry **scm = oc_arena_alloc(a, (pe->n_scm + 1) * sizeof(*scm));
+		uint32_t *rights = oc_arena_alloc(a, (n ? n : 1) * sizeof(*rights));
+		if (!se || !scm || !rights) {
+			close_rights(msg, c);
+			return -ENOMEM;
+		}
+		se->type = SCM_RIGHTS;
+		se->rights = rights;
+		for (size_t i = 0; i < n; i++) {
+			if (r < 0) {
+				close(fds[i]);
+				continue;
+			}
+			r = oc_dump_inflight_file(t, fds[i], &se->rights[i]);
+		}
+		if (r < 0) {
+			close_rights(msg, CMSG_NXTHDR(msg, c));
+			return r;
+		}
+		se->n_rights = n;
+		memcpy(scm, pe->scm, pe->n_scm * sizeof(*scm));
+		scm[pe->n_scm++] = se;
+		pe->scm = scm;
 	}
-	return found;
+	return 0;
 }
 
 /*
@@ -382,8 +422,9 @@ static bool scm_rights(struct msghdr *msg)
  * socket shut for reading answers every peek past its queue with 0 too
  * (end of file), so there 0 ends the queue, as it does for a stream.
  */
-static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct sk_diag *d)
+static int peek_queue(struct oc_dump_task *t, int sk, uint32_t id, const struct sk_diag *d)
 {
+	struct oc_dump_ctx *ctx = t->ctx;
 	bool stream = d->type == SOCK_STREAM;
 	bool zero_ends = stream || (d->type == SOCK_SEQPACKET && (d->shutdown & SK_SHUT_RD));
 	size_t cap = PEEK_CHUNK;
@@ -409,15 +450,17 @@ static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct
 			return 0;
 		if (n < 0)
 			return oc_error_errno(-errno, "cannot read the queued data");
-		if (scm_rights(&msg))
-			return oc_error(-EOPNOTSUPP, "file descriptors (SCM_RIGHTS) are queued on it, which ocicr "
-						     "cannot dump yet");
-		if (msg.msg_flags & MSG_CTRUNC)
+		if (msg.msg_flags & MSG_CTRUNC) {
+			close_rights(&msg, CMSG_FIRSTHDR(&msg));
 			return oc_error(-EOPNOTSUPP, "a queued message carries ancillary data ocicr cannot dump");
-		if (zero_ends && n == 0)
+		}
+		if (zero_ends && n == 0) {
+			close_rights(&msg, CMSG_FIRSTHDR(&msg));
 			return 0; /* shut down for reading: end of the queue */
+		}
 		if (!stream && (size_t)n > cap) {
 			/* Truncated: peek this message again, whole. */
+			close_rights(&msg, CMSG_FIRSTHDR(&msg));
 			uint8_t *nb = realloc(buf, n);
 			if (!nb)
 				return -ENOMEM;
@@ -429,10 +472,15 @@ static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct
 		}
 
 		SkPacketEntry *pe = OC_ARENA_MSG(ctx->arena, SkPacketEntry, SK_PACKET_ENTRY__INIT);
-		if (!pe)
+		if (!pe) {
+			close_rights(&msg, CMSG_FIRSTHDR(&msg));
 			return -ENOMEM;
+		}
 		pe->id_for = id;
 		pe->length = n;
+		r = dump_rights(t, &msg, pe);
+		if (r < 0)
+			return oc_error_wrap(r, "a message of %zd bytes queued with file descriptors", n);
 		r = oc_dump_queue(ctx, OC_IMG_SK_QUEUES, &pe->base, buf);
 		if (r < 0)
 			return r;
@@ -440,7 +488,7 @@ static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct
 	}
 }
 
-static int dump_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct sk_diag *d)
+static int dump_queue(struct oc_dump_task *t, int sk, uint32_t id, const struct sk_diag *d)
 {
 	int orig = -1, zero = 0, r;
 
@@ -448,7 +496,7 @@ static int dump_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct
 		return oc_error_errno(-errno, "SO_PEEK_OFF");
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
 		return oc_error_errno(-errno, "SO_PEEK_OFF");
-	r = peek_queue(ctx, sk, id, d);
+	r = peek_queue(t, sk, id, d);
 	/* The task's own peek offset, as it was. */
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &orig, sizeof(orig)) < 0 && r >= 0)
 		r = oc_error_errno(-errno, "cannot put the peek offset back");
@@ -659,7 +707,7 @@ static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 		return r;
 	/* Only a connected stream socket has a queue to read. */
 	if (d->type == SOCK_DGRAM || d->state == SK_ESTABLISHED) {
-		r = dump_queue(ctx, fd->local, ue->id, d);
+		r = dump_queue(t, fd->local, ue->id, d);
 		if (r < 0)
 			return r;
 	}
@@ -763,6 +811,7 @@ struct parked {
 
 struct rst_unix {
 	struct oc_rst_ctx *ctx;
+	struct oc_rst_files *files;
 	struct rsk *sks;
 	size_t n;
 	struct {
@@ -1271,6 +1320,80 @@ static int queue_sender(struct rst_unix *ru, struct rsk *s, int *ret_fd, bool *r
 	return *ret_fd < 0 ? *ret_fd : 0;
 }
 
+#define SCM_MAX_FDS 253 /* the kernel's SCM_MAX_FD */
+
+/*
+ * The fds of the files a queued message passes, in order: opened now (a
+ * file only in flight is opened here alone), a unix socket of the image
+ * as made.
+ */
+static int rights_fds(struct rst_unix *ru, const SkPacketEntry *pe, int *fds, size_t *ret_n)
+{
+	size_t n = 0;
+	int r;
+
+	for (size_t i = 0; i < pe->n_scm; i++) {
+		const ScmEntry *se = pe->scm[i];
+		if (se->type != SCM_RIGHTS)
+			return oc_error(-EOPNOTSUPP, "sk-queues.img: a message carries ancillary data of type %u",
+					se->type);
+		for (size_t j = 0; j < se->n_rights; j++) {
+			if (n == SCM_MAX_FDS)
+				return oc_error(-EINVAL, "sk-queues.img: a message passes more than %d files",
+						SCM_MAX_FDS);
+			const struct rsk *sk = NULL;
+			for (size_t k = 0; k < ru->n && !sk; k++)
+				if (ru->sks[k].fe->id == se->rights[j] && !ru->sks[k].external)
+					sk = &ru->sks[k];
+			if (sk) {
+				fds[n++] = sk->fd;
+				continue;
+			}
+			r = oc_rst_open_file(ru->files, se->rights[j], &fds[n]);
+			if (r < 0)
+				return oc_error_wrap(r, "file %u passed in a queued message", se->rights[j]);
+			n++;
+		}
+	}
+	*ret_n = n;
+	return 0;
+}
+
+/* One queued message, with the files it passes. */
+static int send_one(struct rst_unix *ru, const struct rsk *s, int fd, const SkPacketEntry *pe, const void *data,
+		    struct sockaddr_un *to, socklen_t to_len)
+{
+	char nb[128];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * SCM_MAX_FDS)];
+	} cbuf;
+	int fds[SCM_MAX_FDS];
+	size_t n = 0;
+	struct iovec iov = { (void *)data, pe->length };
+	struct msghdr msg = { .msg_name = to, .msg_namelen = to ? to_len : 0, .msg_iov = &iov, .msg_iovlen = 1 };
+	int r;
+
+	r = rights_fds(ru, pe, fds, &n);
+	if (r < 0)
+		return r;
+	if (n) {
+		memset(&cbuf, 0, sizeof(cbuf));
+		msg.msg_control = &cbuf;
+		msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	}
+	ssize_t sent = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (sent != (ssize_t)pe->length)
+		return oc_error_errno(sent < 0 ? -errno : -EIO, "cannot queue %u bytes%s back on unix socket %s",
+				      pe->length, n ? " and files" : "", ue_name(s->ue, nb, sizeof(nb)));
+	return 0;
+}
+
 static int send_queue(struct rst_unix *ru, struct rsk *s)
 {
 	const struct oc_rst_image *im = oc_rst_image(ru->ctx, OC_IMG_SK_QUEUES);
@@ -1278,7 +1401,6 @@ static int send_queue(struct rst_unix *ru, struct rsk *s)
 	socklen_t alen = 0;
 	uint64_t total = 0;
 	bool to_addr;
-	char nb[128];
 	int fd = -1, r;
 
 	/* Its bytes, and one per message so that empty datagrams count. */
@@ -1311,16 +1433,7 @@ static int send_queue(struct rst_unix *ru, struct rsk *s)
 		SkPacketEntry *pe = (SkPacketEntry *)im->msgs[i];
 		if (pe->id_for != s->ue->id)
 			continue;
-		if (pe->n_scm) {
-			r = oc_error(-EOPNOTSUPP, "sk-queues.img: a message carries file descriptors, which ocicr "
-						  "cannot restore yet");
-			break;
-		}
-		ssize_t n = sendto(fd, im->payloads[i], pe->length, MSG_DONTWAIT | MSG_NOSIGNAL,
-				   to_addr ? (struct sockaddr *)&sa : NULL, to_addr ? alen : 0);
-		if (n != (ssize_t)pe->length)
-			r = oc_error_errno(n < 0 ? -errno : -EIO, "cannot queue %u bytes back on unix socket %s",
-					   pe->length, ue_name(s->ue, nb, sizeof(nb)));
+		r = send_one(ru, s, fd, pe, im->payloads[i], to_addr ? &sa : NULL, alen);
 	}
 	leave_name_dir(saved);
 	return r;
@@ -1486,6 +1599,7 @@ static int unix_run_stage(struct oc_rst_files *files, size_t stage)
 		if (!files->unix_sk)
 			return -ENOMEM;
 		files->unix_sk->ctx = files->ctx;
+		files->unix_sk->files = files;
 	}
 	if (!files->unix_sk || stage >= _UNIX_STAGES)
 		return oc_error(-EINVAL, "unix sockets: stage %zu out of order", stage);
