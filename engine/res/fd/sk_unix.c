@@ -799,6 +799,7 @@ struct rsk {
 	UnixSkEntry *ue;
 	struct rsk *peer; /* the entry ue->peer names */
 	int fd;		  /* the socket, once made */
+	bool connected;	  /* to its peer already (see connect_clients_now()) */
 	int stand_in;	  /* the other half of a pair whose real peer is gone */
 	bool external;	  /* outside the tree (--ext-unix-sk): only its name */
 };
@@ -806,7 +807,8 @@ struct rsk {
 /* A path moved aside while we use its name, and put back at the end. */
 struct parked {
 	char *path;
-	char *aside; /* NULL: nothing was there */
+	char *aside;	/* NULL: nothing was there */
+	char *made_dir; /* the outermost directory made for it, or NULL */
 };
 
 struct rst_unix {
@@ -906,21 +908,87 @@ static int keep_temp(struct rst_unix *ru, int fd)
 	return fd;
 }
 
+/*
+ * Make the directories missing above @path (a name unlinked with its
+ * directory since); *ret_top is the outermost one made, or NULL.
+ */
+static int make_parents(const char *path, char **ret_top)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash;
+	struct stat st;
+
+	*ret_top = NULL;
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == 0)
+		return 0;
+	/* Up to the first that exists, then down again, making each. */
+	size_t len = strlen(dir);
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &st) == 0)
+			break;
+	}
+	for (size_t at = strlen(dir); at < len; at = strlen(dir)) {
+		dir[at] = '/';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return oc_error_errno(-errno, "cannot make the directory %s to bind in", dir);
+		if (!*ret_top && !(*ret_top = strdup(dir)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Remove the directories make_parents() made above @path, innermost first. */
+static void remove_parents(const char *path, const char *top)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash;
+
+	if (!top || !dir)
+		return;
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (rmdir(dir) < 0) {
+			pr_warn("cannot remove %s: %m", dir);
+			return;
+		}
+		if (!strcmp(dir, top))
+			return;
+	}
+}
+
 /* Unlink @path at the end, putting back what is there now (if anything). */
 static int take_path(struct rst_unix *ru, const char *path)
 {
 	struct parked p = { .path = strdup(path) };
 	struct stat st;
+	int r;
 
 	if (!p.path)
 		return -ENOMEM;
+	r = make_parents(path, &p.made_dir);
+	if (r < 0) {
+		remove_parents(p.path, p.made_dir);
+		free(p.made_dir);
+		free(p.path);
+		return r;
+	}
 	if (lstat(path, &st) == 0) {
-		if (asprintf(&p.aside, "%s.ocicr-parked", path) < 0) {
+		/* One name may be taken for several sockets. */
+		int n = ru->n_remove ? asprintf(&p.aside, "%s.ocicr-parked-%zu", path, ru->n_remove)
+				     : asprintf(&p.aside, "%s.ocicr-parked", path);
+		if (n < 0) {
 			free(p.path);
 			return -ENOMEM;
 		}
 		if (rename(path, p.aside) < 0) {
-			int r = oc_error_errno(-errno, "cannot move %s aside", path);
+			r = oc_error_errno(-errno, "cannot move %s aside", path);
 			free(p.path);
 			free(p.aside);
 			return r;
@@ -930,6 +998,8 @@ static int take_path(struct rst_unix *ru, const char *path)
 	if (!n) {
 		if (p.aside && rename(p.aside, p.path) < 0)
 			pr_warn("cannot put %s back: %m", p.path);
+		remove_parents(p.path, p.made_dir);
+		free(p.made_dir);
 		free(p.path);
 		free(p.aside);
 		return -ENOMEM;
@@ -939,18 +1009,23 @@ static int take_path(struct rst_unix *ru, const char *path)
 	return 0;
 }
 
+static void release_one(struct parked *p)
+{
+	if (unlink(p->path) < 0 && errno != ENOENT)
+		pr_warn("cannot remove %s: %m", p->path);
+	if (p->aside && rename(p->aside, p->path) < 0)
+		pr_warn("cannot put %s back: %m", p->path);
+	remove_parents(p->path, p->made_dir);
+	free(p->path);
+	free(p->aside);
+	free(p->made_dir);
+}
+
 /* Unlink the names taken, put back what they hid. */
 static void release_paths(struct rst_unix *ru)
 {
-	for (size_t i = ru->n_remove; i-- > 0;) {
-		struct parked *p = &ru->remove[i];
-		if (unlink(p->path) < 0 && errno != ENOENT)
-			pr_warn("cannot remove %s: %m", p->path);
-		if (p->aside && rename(p->aside, p->path) < 0)
-			pr_warn("cannot put %s back: %m", p->path);
-		free(p->path);
-		free(p->aside);
-	}
+	for (size_t i = ru->n_remove; i-- > 0;)
+		release_one(&ru->remove[i]);
 	free(ru->remove);
 	ru->remove = NULL;
 	ru->n_remove = 0;
@@ -1175,7 +1250,8 @@ static size_t name_users(struct rst_unix *ru, const UnixSkEntry *ue)
 
 static bool is_pair(const struct rsk *s)
 {
-	return s->peer && s->peer->peer == s && s->ue->state != SK_LISTEN && s->peer->ue->state != SK_LISTEN;
+	return s->peer && s->peer != s && s->peer->peer == s && s->ue->state != SK_LISTEN &&
+	       s->peer->ue->state != SK_LISTEN;
 }
 
 /* A connected pair, both ends at once. */
@@ -1233,6 +1309,51 @@ static bool has_queue(struct rst_unix *ru, const struct rsk *s)
 	return false;
 }
 
+static int make_socket(struct rst_unix *ru, struct rsk *s);
+
+/* Unlink the name taken last for @path now, putting back what it hid. */
+static void release_path_now(struct rst_unix *ru, const char *path)
+{
+	for (size_t i = ru->n_remove; i-- > 0;) {
+		struct parked *p = &ru->remove[i];
+		if (strcmp(p->path, path))
+			continue;
+		release_one(p);
+		memmove(p, p + 1, (ru->n_remove - i - 1) * sizeof(*p));
+		ru->n_remove--;
+		return;
+	}
+}
+
+/*
+ * A datagram socket bound to a name that was unlinked, and bound again by
+ * another socket since: the sockets connected to it connect now, while
+ * the name is its, and the name goes at once, for the next to bind.
+ */
+static int connect_clients_now(struct rst_unix *ru, struct rsk *s)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	for (size_t i = 0; i < ru->n; i++) {
+		struct rsk *c = &ru->sks[i];
+		if (c->peer != s || c == s || c->external || is_pair(c))
+			continue;
+		r = make_socket(ru, c);
+		if (r < 0)
+			return r;
+		r = connect_to(c->fd, s->ue);
+		if (r < 0)
+			return oc_error_wrap(r, "unix socket %u", c->ue->ino);
+		c->connected = true;
+	}
+	r = full_path(s->ue, &path);
+	if (r < 0)
+		return r;
+	release_path_now(ru, path);
+	return 0;
+}
+
 /* Step 2: a socket other than a listener, bound but not yet connected. */
 static int make_socket(struct rst_unix *ru, struct rsk *s)
 {
@@ -1271,6 +1392,8 @@ static int make_socket(struct rst_unix *ru, struct rsk *s)
 	r = bind_name(ru, s->fd, ue);
 	if (r < 0)
 		return oc_error_wrap(r, "unix socket %s", ue_name(ue, nb, sizeof(nb)));
+	if (ue->type == SOCK_DGRAM && is_path(ue) && ue->has_deleted && ue->deleted && name_users(ru, ue) > 1)
+		return connect_clients_now(ru, s);
 	return 0;
 }
 
@@ -1521,7 +1644,8 @@ static int connect_peers(struct rst_unix *ru, bool to_listeners)
 {
 	for (size_t i = 0; i < ru->n; i++) {
 		struct rsk *s = &ru->sks[i];
-		if (!s->peer || is_pair(s) || (s->peer->ue->state == SK_LISTEN && !s->peer->external) != to_listeners)
+		if (!s->peer || s->connected || is_pair(s) ||
+		    (s->peer->ue->state == SK_LISTEN && !s->peer->external) != to_listeners)
 			continue;
 		int r = connect_to(s->fd, s->peer->ue);
 		if (r < 0)
