@@ -9,10 +9,15 @@
  *
  * Dump asks the kernel (NETLINK_SOCK_DIAG) for every unix socket once:
  * peers, names, states, queue sizes, and each listener's waiting
- * connections.  A socket whose other end is outside the tree, a queue that
- * carries file descriptors, and other families fail the dump.  The queued
- * data is read with MSG_PEEK and SO_PEEK_OFF on our copy of the fd, so it
- * stays where it is; the socket's own peek offset is put back.
+ * connections.  A socket whose other end is outside the tree and other
+ * families fail the dump.  The queued data is read with MSG_PEEK and
+ * SO_PEEK_OFF on our copy of the fd, so it stays where it is; the socket's
+ * own peek offset is put back.  Files passed with SCM_RIGHTS and not yet
+ * received come with the peek: each is dumped as a file entry of its kind
+ * (without an fd) that the message's scm_entry names, as CRIU does, and
+ * restore sends them with the message again.  (A stream peek glues the
+ * bytes written before a write with files to it: they come back with the
+ * files, as with CRIU.)
  *
  * Restore makes every unix socket of the image at once, in the coordinator,
  * when the first is opened (the tree inherits them):
@@ -29,7 +34,8 @@
  *   3. datagram sockets connected one way are connected to their peer;
  *   4. unaccepted connections connect to their listener, in file order,
  *      after every accepted one;
- *   5. queued data is sent into each socket by its peer (or a stand-in);
+ *   5. queued data is sent into each socket by its peer (or a stand-in),
+ *      with the files it passes, opened here if no task holds them;
  *   6. shutdown state, socket options and file flags; stand-ins close, and
  *      names that were unlinked at dump time are unlinked again.
  *
