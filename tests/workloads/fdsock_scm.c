@@ -5,7 +5,9 @@
  *
  *   a datagram pair: a pipe's read end alone (the pipe holds bytes), then
  *     its write end with a file in one message, the sender's copies closed;
- *   a seqpacket pair: an eventfd with a count, sent twice in two messages;
+ *   a seqpacket pair: an eventfd with a count, sent twice in two messages,
+ *     then one end of a stream pair with bytes queued on it, whose other
+ *     end the task keeps;
  *   a stream pair: a byte with a file the task still holds at fd 20 (the
  *     received one must share its offset), then more bytes (bytes written
  *     before the files would come with them: a peek cannot tell them apart);
@@ -66,7 +68,7 @@ static int recv_fds(int sk, char *data, size_t cap, int *fds, int max)
 
 int main(int argc, char **argv)
 {
-	int dg[2], sq[2], st[2], orphan[2], p[2], q[2], two[2], one[1], efd;
+	int dg[2], sq[2], st[2], orphan[2], p[2], q[2], u[2], two[2], one[1], efd;
 	char path[4096], data[256];
 	int got[8], n;
 
@@ -77,7 +79,8 @@ int main(int argc, char **argv)
 
 	WL_SETUP(socketpair(AF_UNIX, SOCK_DGRAM, 0, dg) == 0 && socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sq) == 0 &&
 			 socketpair(AF_UNIX, SOCK_STREAM, 0, st) == 0 &&
-			 socketpair(AF_UNIX, SOCK_DGRAM, 0, orphan) == 0 && pipe(p) == 0 && pipe(q) == 0,
+			 socketpair(AF_UNIX, SOCK_DGRAM, 0, orphan) == 0 &&
+			 socketpair(AF_UNIX, SOCK_STREAM, 0, u) == 0 && pipe(p) == 0 && pipe(q) == 0,
 		 "sockets and pipes");
 
 	/* Datagram: the read end of a pipe with bytes in it, then the
@@ -101,6 +104,10 @@ int main(int argc, char **argv)
 	send_fds(sq[1], "ev-a", 4, one, 1);
 	send_fds(sq[1], "ev-b", 4, one, 1);
 	close(efd);
+	WL_SETUP(write(u[0], "inside", 6) == 6, "write to the socket to send");
+	one[0] = u[1];
+	send_fds(sq[1], "sock", 4, one, 1);
+	close(u[1]);
 
 	/* Stream: a file still held at KEPT_FD, between bytes. */
 	int kept = open(path, O_RDONLY);
@@ -152,6 +159,17 @@ int main(int argc, char **argv)
 		v = 5;
 		WL_CHECK(write(ev[1], &v, sizeof(v)) == sizeof(v) && read(ev[0], &v, sizeof(v)) == sizeof(v) && v == 5,
 			 "the eventfd sent twice came back as two");
+	}
+
+	n = recv_fds(sq[0], data, sizeof(data), got, 8);
+	WL_CHECK(n == 1 && !strcmp(data, "sock"), "seqpacket: the socket's message: %d files, '%s'", n, data);
+	if (n == 1) {
+		char buf[16] = "";
+		WL_CHECK(recv(got[0], buf, sizeof(buf), MSG_DONTWAIT) == 6 && !memcmp(buf, "inside", 6),
+			 "the socket in flight lost its queue ('%s')", buf);
+		WL_CHECK(write(got[0], "back", 4) == 4 && recv(u[0], buf, sizeof(buf), MSG_DONTWAIT) == 4 &&
+				 !memcmp(buf, "back", 4),
+			 "the socket in flight is no longer connected to the one kept");
 	}
 
 	/* Stream pair: the file with its byte, then the bytes after. */

@@ -56,6 +56,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -136,6 +137,10 @@ struct oc_unix_dump {
 	size_t n;
 	uint32_t *held; /* inodes of the sockets the tree holds, sorted */
 	size_t n_held;
+	uint32_t *in_flight; /* and of those only in flight on their queues */
+	size_t n_in_flight;
+	uint32_t dumping[8]; /* the sockets being dumped, outermost first */
+	size_t n_dumping;
 	uint32_t *external; /* outside peers given an entry (--ext-unix-sk) */
 	size_t n_external;
 };
@@ -157,9 +162,19 @@ static const struct sk_diag *find_diag(const struct oc_unix_dump *u, uint32_t in
 	return ino ? bsearch(&key, u->sks, u->n, sizeof(*u->sks), cmp_diag) : NULL;
 }
 
+static bool in_list(const uint32_t *list, size_t n, uint32_t ino)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == ino)
+			return true;
+	return false;
+}
+
+/* Held in an fd by a task of the tree, or in flight to one. */
 static bool held(const struct oc_unix_dump *u, uint32_t ino)
 {
-	return ino && bsearch(&ino, u->held, u->n_held, sizeof(*u->held), cmp_u32);
+	return ino && (bsearch(&ino, u->held, u->n_held, sizeof(*u->held), cmp_u32) ||
+		       in_list(u->in_flight, u->n_in_flight, ino));
 }
 
 /* The listener a waiting connection from client @ino is queued on. */
@@ -285,11 +300,17 @@ done:
 	return 0;
 }
 
-/* The inodes of every socket some task of the tree holds in an fd. */
+static int scan_in_flight(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, int pidfd, int num, uint32_t ino);
+
+/*
+ * The inodes of every socket some task of the tree holds in an fd, and
+ * of the unix sockets in flight on their queues (at any depth).
+ */
 static int read_held(struct oc_dump_ctx *ctx, struct oc_unix_dump *u)
 {
 	_cleanup_free_ uint32_t *inos = NULL;
 	size_t n = 0, cap = 0;
+	int r;
 
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		char path[64], link[64];
@@ -310,6 +331,11 @@ static int read_held(struct oc_dump_ctx *ctx, struct oc_unix_dump *u)
 			link[len] = '\0';
 			if (sscanf(link, "socket:[%u]", &ino) != 1)
 				continue;
+			if (!in_list(inos, n, ino)) {
+				r = scan_in_flight(ctx, u, ctx->tasks[i].pidfd, atoi(de->d_name), ino);
+				if (r < 0)
+					return r;
+			}
 			if (n == cap) {
 				cap = cap ? cap * 2 : 64;
 				uint32_t *ni = realloc(inos, cap * sizeof(*ni));
@@ -420,17 +446,19 @@ static int dump_rights(struct oc_dump_task *t, struct msghdr *msg, SkPacketEntry
 	return 0;
 }
 
+/* What to do with each queued message: its files are in our table, taken. */
+typedef int (*queued_fn)(void *arg, struct msghdr *msg, const uint8_t *data, size_t len);
+
 /*
- * Queue every message waiting on @sk for sk-queues.img, peeking from
+ * Hand every message waiting on @sk to @fn in order, peeking from
  * offset 0 upwards.  A datagram longer than the buffer is peeked again,
  * from its own offset, into a larger one.  A peeked empty message is
  * skipped by the next peek, so empty datagrams are kept; but a seqpacket
  * socket shut for reading answers every peek past its queue with 0 too
  * (end of file), so there 0 ends the queue, as it does for a stream.
  */
-static int peek_queue(struct oc_dump_task *t, int sk, uint32_t id, const struct sk_diag *d)
+static int peek_queue(int sk, const struct sk_diag *d, queued_fn fn, void *arg)
 {
-	struct oc_dump_ctx *ctx = t->ctx;
 	bool stream = d->type == SOCK_STREAM;
 	bool zero_ends = stream || (d->type == SOCK_SEQPACKET && (d->shutdown & SK_SHUT_RD));
 	size_t cap = PEEK_CHUNK;
@@ -477,24 +505,15 @@ static int peek_queue(struct oc_dump_task *t, int sk, uint32_t id, const struct 
 			continue;
 		}
 
-		SkPacketEntry *pe = OC_ARENA_MSG(ctx->arena, SkPacketEntry, SK_PACKET_ENTRY__INIT);
-		if (!pe) {
-			close_rights(&msg, CMSG_FIRSTHDR(&msg));
-			return -ENOMEM;
-		}
-		pe->id_for = id;
-		pe->length = n;
-		r = dump_rights(t, &msg, pe);
-		if (r < 0)
-			return oc_error_wrap(r, "a message of %zd bytes queued with file descriptors", n);
-		r = oc_dump_queue(ctx, OC_IMG_SK_QUEUES, &pe->base, buf);
+		r = fn(arg, &msg, buf, n);
 		if (r < 0)
 			return r;
 		off += n;
 	}
 }
 
-static int dump_queue(struct oc_dump_task *t, int sk, uint32_t id, const struct sk_diag *d)
+/* peek_queue(), the socket's own peek offset kept. */
+static int walk_queue(int sk, const struct sk_diag *d, queued_fn fn, void *arg)
 {
 	int orig = -1, zero = 0, r;
 
@@ -502,11 +521,142 @@ static int dump_queue(struct oc_dump_task *t, int sk, uint32_t id, const struct 
 		return oc_error_errno(-errno, "SO_PEEK_OFF");
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
 		return oc_error_errno(-errno, "SO_PEEK_OFF");
-	r = peek_queue(t, sk, id, d);
+	r = peek_queue(sk, d, fn, arg);
 	/* The task's own peek offset, as it was. */
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &orig, sizeof(orig)) < 0 && r >= 0)
 		r = oc_error_errno(-errno, "cannot put the peek offset back");
 	return r;
+}
+
+struct queue_dump {
+	struct oc_dump_task *t;
+	uint32_t id;
+};
+
+/* A queued message into sk-queues.img, with the files it passes. */
+static int dump_message(void *arg, struct msghdr *msg, const uint8_t *data, size_t len)
+{
+	struct queue_dump *q = arg;
+	struct oc_dump_ctx *ctx = q->t->ctx;
+	SkPacketEntry *pe = OC_ARENA_MSG(ctx->arena, SkPacketEntry, SK_PACKET_ENTRY__INIT);
+	int r;
+
+	if (!pe) {
+		close_rights(msg, CMSG_FIRSTHDR(msg));
+		return -ENOMEM;
+	}
+	pe->id_for = q->id;
+	pe->length = len;
+	r = dump_rights(q->t, msg, pe);
+	if (r < 0)
+		return oc_error_wrap(r, "a message of %zu bytes queued with file descriptors", len);
+	return oc_dump_queue(ctx, OC_IMG_SK_QUEUES, &pe->base, data);
+}
+
+static int dump_queue(struct oc_dump_task *t, int sk, uint32_t id, const struct sk_diag *d)
+{
+	struct queue_dump q = { t, id };
+
+	return walk_queue(sk, d, dump_message, &q);
+}
+
+/* ---- dump: unix sockets in flight -------------------------------------- */
+
+struct flight_scan {
+	struct oc_unix_dump *u;
+	uint32_t *seen; /* sockets whose queues were walked */
+	size_t n_seen;
+	uint32_t *found; /* unix sockets met in flight */
+	size_t n_found;
+};
+
+static int add_ino(uint32_t **list, size_t *n, uint32_t ino)
+{
+	uint32_t *l = realloc(*list, (*n + 1) * sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l[(*n)++] = ino;
+	*list = l;
+	return 0;
+}
+
+/* Could the socket have a queue of messages to walk? */
+static bool has_message_queue(const struct sk_diag *d)
+{
+	return d->state != SK_LISTEN && (d->type == SOCK_DGRAM || d->state == SK_ESTABLISHED);
+}
+
+static int scan_queue(struct flight_scan *sc, int sk, uint32_t ino);
+
+/* The unix sockets a message passes: noted, and their queues walked. */
+static int scan_message(void *arg, struct msghdr *msg, const uint8_t *data, size_t len)
+{
+	struct flight_scan *sc = arg;
+	int r = 0;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		int *fds = (int *)CMSG_DATA(c);
+		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			struct stat st;
+			if (r >= 0 && fstat(fds[i], &st) == 0 && S_ISSOCK(st.st_mode) &&
+			    oc_sk_domain(fds[i]) == AF_UNIX && !in_list(sc->found, sc->n_found, st.st_ino)) {
+				r = add_ino(&sc->found, &sc->n_found, st.st_ino);
+				if (r >= 0)
+					r = scan_queue(sc, fds[i], st.st_ino);
+			}
+			close(fds[i]);
+		}
+	}
+	return r;
+}
+
+static int scan_queue(struct flight_scan *sc, int sk, uint32_t ino)
+{
+	const struct sk_diag *d = find_diag(sc->u, ino);
+	int r;
+
+	if (!d || !has_message_queue(d) || in_list(sc->seen, sc->n_seen, ino))
+		return 0;
+	r = add_ino(&sc->seen, &sc->n_seen, ino);
+	return r < 0 ? r : walk_queue(sk, d, scan_message, sc);
+}
+
+/*
+ * Walk the queue of socket @ino, fd @num of the task of @pidfd, for unix
+ * sockets in flight: they belong to the tree too (their peers may be
+ * held), though no task holds them.
+ */
+static int scan_in_flight(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, int pidfd, int num, uint32_t ino)
+{
+	struct flight_scan sc = { .u = u };
+	const struct sk_diag *d = find_diag(u, ino);
+	int r;
+
+	if (!d || !has_message_queue(d) || pidfd < 0)
+		return 0;
+	int sk = syscall(SYS_pidfd_getfd, pidfd, num, 0);
+	if (sk < 0)
+		return oc_error_errno(-errno, "cannot get a copy of fd %d (unix socket %u)", num, ino);
+	r = scan_queue(&sc, sk, ino);
+	close(sk);
+	for (size_t i = 0; r >= 0 && i < sc.n_found; i++)
+		if (!in_list(u->in_flight, u->n_in_flight, sc.found[i])) {
+			uint32_t *l = oc_arena_alloc(ctx->arena, (u->n_in_flight + 1) * sizeof(*l));
+			if (!l) {
+				r = -ENOMEM;
+				break;
+			}
+			memcpy(l, u->in_flight, u->n_in_flight * sizeof(*l));
+			l[u->n_in_flight++] = sc.found[i];
+			u->in_flight = l;
+		}
+	free(sc.seen);
+	free(sc.found);
+	return r < 0 ? oc_error_wrap(r, "looking for unix sockets in flight") : 0;
 }
 
 /* For a name in the filesystem: its mode and owner, whether it was
@@ -666,20 +816,13 @@ static int check_peer(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, const str
 	return 0;
 }
 
-static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
+static int unix_dump_one(struct oc_dump_task *t, struct oc_dump_fd *fd, struct oc_unix_dump *u, const struct sk_diag *d,
+			 uint32_t *ret_id)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
 	struct oc_arena *a = ctx->arena;
-	struct oc_unix_dump *u;
 	int r;
 
-	r = unix_state(ctx, &u);
-	if (r < 0)
-		return r;
-	const struct sk_diag *d = find_diag(u, fd->st.st_ino);
-	if (!d)
-		return oc_error(-EOPNOTSUPP, "the kernel does not list this unix socket (another network "
-					     "namespace?)");
 	if (d->type != SOCK_STREAM && d->type != SOCK_DGRAM && d->type != SOCK_SEQPACKET)
 		return oc_error(-EOPNOTSUPP, "a unix socket of type %u", d->type);
 	if (d->state != SK_ESTABLISHED && d->state != SK_CLOSE && d->state != SK_LISTEN)
@@ -726,6 +869,34 @@ static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 		return r;
 	*ret_id = fe->id;
 	return 0;
+}
+
+static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
+{
+	struct oc_unix_dump *u;
+	int r;
+
+	r = unix_state(t->ctx, &u);
+	if (r < 0)
+		return r;
+	const struct sk_diag *d = find_diag(u, fd->st.st_ino);
+	if (!d)
+		return oc_error(-EOPNOTSUPP, "the kernel does not list this unix socket (another network "
+					     "namespace?)");
+	/* Its queue may pass files, unix sockets among them, which are
+	 * dumped from within: not itself, nor too deep. */
+	if (in_list(u->dumping, u->n_dumping, d->ino))
+		return oc_error(-EOPNOTSUPP,
+				"unix socket %u is in flight on its own queue (or on the queue of a "
+				"socket in flight on it), which ocicr cannot dump",
+				d->ino);
+	if (u->n_dumping == ARRAY_SIZE(u->dumping))
+		return oc_error(-EOPNOTSUPP, "unix sockets in flight on each other's queues %zu deep",
+				ARRAY_SIZE(u->dumping));
+	u->dumping[u->n_dumping++] = d->ino;
+	r = unix_dump_one(t, fd, u, d, ret_id);
+	u->n_dumping--;
+	return r;
 }
 
 /*
