@@ -414,6 +414,21 @@ static int plan_setups(struct plan_build *b)
 		TRY(oc_plan_add_dep(&b->plan, s, b->ts[oi].install));
 		TRY(oc_plan_add_dep(&b->plan, b->ts[oi].fs, s));
 	}
+	/* A file only in flight on a unix socket: by the socket's owner. */
+	for (size_t f = 0; f < ctx->n_files; f++) {
+		uint32_t id = ctx->files[f]->id, holder;
+		const struct oc_fd_kind *kind = oc_fd_kind_of(ctx->files[f]->type);
+		if (!kind || !kind->setup || oc_rst_file_owner(ctx, id) ||
+		    !(holder = oc_rst_unix_in_flight_holder(ctx, id)))
+			continue;
+		struct oc_rst_task *owner = oc_rst_task_by_pid(ctx, oc_rst_file_owner(ctx, holder));
+		if (!owner)
+			continue;
+		size_t s, oi = owner - ctx->tasks;
+		TRY(oc_plan_add_step(&b->plan, OC_STEP_SETUP, owner->pid, owner->pid, id, &s));
+		TRY(oc_plan_add_dep(&b->plan, s, b->ts[oi].install));
+		TRY(oc_plan_add_dep(&b->plan, b->ts[oi].fs, s));
+	}
 	return 0;
 }
 

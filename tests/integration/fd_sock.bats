@@ -115,7 +115,7 @@ time.sleep(30)' "$DIR/srv-$WL_PID" "$DIR/outsider.up" 3>&- &
 	assert_output --partial "cannot bind to $DIR/srv-$WL_PID: a live socket outside the image holds it"
 }
 
-@test "files passed with SCM_RIGHTS and not yet received come back in flight: pipes, a file, an eventfd, a unix socket, on datagram, seqpacket and stream sockets" {
+@test "files passed with SCM_RIGHTS and not yet received come back in flight: pipes, a file, an epoll, an eventfd, a unix socket, on datagram, seqpacket and stream sockets" {
 	fdsock_round fdsock_scm
 }
 
@@ -175,12 +175,12 @@ for img in glob.glob(d + "/img/fdinfo-*.img"):
     used |= {e["id"] for e in json.loads(out)["entries"]}
 rights = [(m["scm"][0]["type"], [files.get(i) for i in m["scm"][0]["rights"]])
           for m in q if m.get("scm")]
-want = [(1, ["PIPE"]), (1, ["PIPE", "REG"]), (1, ["EVENTFD"]), (1, ["EVENTFD"]), (1, ["UNIXSK"]), (1, ["REG"]),
+want = [(1, ["PIPE"]), (1, ["PIPE", "REG"]), (1, ["EVENTPOLL"]), (1, ["EVENTFD"]), (1, ["EVENTFD"]), (1, ["UNIXSK"]), (1, ["REG"]),
         (1, ["PIPE"])]
 if sorted(map(str, rights)) != sorted(map(str, want)):
     sys.exit("rights: %s" % rights)
 ids = [i for m in q for s in m.get("scm", []) for i in s["rights"]]
-if sum(i not in used for i in ids) != 7:
+if sum(i not in used for i in ids) != 8:
     sys.exit("files only in flight should have no fd: %s of %s" % ([i for i in ids if i in used], ids))
 PY
 	assert_success

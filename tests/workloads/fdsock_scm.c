@@ -4,7 +4,9 @@
  * received, on every kind of unix socket, across a checkpoint.
  *
  *   a datagram pair: a pipe's read end alone (the pipe holds bytes), then
- *     its write end with a file in one message, the sender's copies closed;
+ *     its write end with a file in one message, the sender's copies closed,
+ *     then an epoll watching a socket the task holds (added at restore by
+ *     the task holding the socket the epoll is queued on);
  *   a seqpacket pair: an eventfd with a count, sent twice in two messages,
  *     then one end of a stream pair with bytes queued on it, whose other
  *     end the task keeps;
@@ -15,6 +17,7 @@
  *
  * On SIGUSR1 it receives everything and checks data, order and files.
  */
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
@@ -97,6 +100,14 @@ int main(int argc, char **argv)
 	close(p[1]);
 	close(file);
 
+	/* Datagram: an epoll watching the orphan's receiving end. */
+	int ep = epoll_create1(0);
+	struct epoll_event watch = { .events = EPOLLIN, .data.u64 = 0x1234 };
+	WL_SETUP(ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, orphan[1], &watch) == 0, "epoll");
+	one[0] = ep;
+	send_fds(dg[0], "ep", 2, one, 1);
+	close(ep);
+
 	/* Seqpacket: one eventfd, twice. */
 	efd = eventfd(7, 0);
 	WL_SETUP(efd >= 0, "eventfd");
@@ -142,7 +153,14 @@ int main(int argc, char **argv)
 			 (long)lseek(got[1], 0, SEEK_CUR));
 		WL_CHECK((fcntl(got[1], F_GETFL) & O_ACCMODE) == O_RDWR, "the file in flight is not read-write");
 	}
-	WL_CHECK(recv_fds(dg[1], data, sizeof(data), got, 8) < 0, "datagram: a third message");
+	n = recv_fds(dg[1], data, sizeof(data), got, 8);
+	WL_CHECK(n == 1 && !strcmp(data, "ep"), "datagram: the epoll's message: %d files, '%s'", n, data);
+	if (n == 1) {
+		struct epoll_event got_ev = { 0 };
+		WL_CHECK(epoll_wait(got[0], &got_ev, 1, 0) == 1 && got_ev.data.u64 == 0x1234,
+			 "the epoll in flight lost its watch on the orphan socket");
+	}
+	WL_CHECK(recv_fds(dg[1], data, sizeof(data), got, 8) < 0, "datagram: a fourth message");
 
 	/* Seqpacket pair. */
 	int ev[2] = { -1, -1 };

@@ -265,7 +265,7 @@ out:
 
 int oc_dump_inflight_file(struct oc_dump_task *t, int local, uint32_t *ret_id)
 {
-	struct oc_dump_fd fd = { .num = local, .local = local };
+	struct oc_dump_fd fd = { .num = local, .local = local, .in_flight = true };
 	_cleanup_free_ char *info_text = NULL;
 	char name[64];
 	bool added = false;

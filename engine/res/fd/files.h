@@ -17,9 +17,10 @@
 
 /* One fd of a task being dumped. */
 struct oc_dump_fd {
-	int num;    /* fd number in the task */
-	int local;  /* our copy of it (pidfd_getfd) */
-	char *link; /* readlink of /proc/PID/fd/N */
+	int num;	/* fd number in the task */
+	int local;	/* our copy of it (pidfd_getfd) */
+	char *link;	/* readlink of /proc/PID/fd/N */
+	bool in_flight; /* passed on a unix socket: num is ours (local), not the task's */
 	struct stat st;
 	struct oc_proc_fdinfo info;
 };
@@ -127,6 +128,13 @@ bool oc_fd_is_anon(const struct oc_dump_fd *fd, const char *name);
  * O_NONBLOCK, O_ASYNC... part of @flags; the access mode is the kind's).
  */
 int oc_rst_set_status_flags(int fd, uint32_t flags);
+
+/*
+ * Restore (res/fd/sk_unix.c): the unix socket whose queue passes file @id
+ * in a message (SCM_RIGHTS), or 0.  A file only in flight that needs a
+ * setup gets it in the task owning that socket, as CRIU does.
+ */
+uint32_t oc_rst_unix_in_flight_holder(struct oc_rst_ctx *ctx, uint32_t id);
 
 /* Is this a terminal device (handled by res/tty.c)? */
 bool oc_is_tty_dev(const struct stat *st);

@@ -1739,6 +1739,20 @@ static int send_queue(struct rst_unix *ru, struct rsk *s)
 	return r;
 }
 
+uint32_t oc_rst_unix_in_flight_holder(struct oc_rst_ctx *ctx, uint32_t id)
+{
+	const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_SK_QUEUES);
+
+	for (size_t i = 0; im && i < im->n; i++) {
+		const SkPacketEntry *pe = (const SkPacketEntry *)im->msgs[i];
+		for (size_t j = 0; j < pe->n_scm; j++)
+			for (size_t k = 0; pe->scm[j]->type == SCM_RIGHTS && k < pe->scm[j]->n_rights; k++)
+				if (pe->scm[j]->rights[k] == id)
+					return pe->id_for;
+	}
+	return 0;
+}
+
 /* Step 6 for one socket: shutdown, options, file flags. */
 static int finish_socket(struct rsk *s)
 {
