@@ -15,7 +15,9 @@
  * own peek offset is put back.  Files passed with SCM_RIGHTS and not yet
  * received come with the peek: each is dumped as a file entry of its kind
  * (without an fd) that the message's scm_entry names, as CRIU does, and
- * restore sends them with the message again.  (A stream peek glues the
+ * restore sends them with the message again.  A unix socket whose only
+ * reference is in flight belongs to the tree: the queues are walked for
+ * such sockets before the first socket is dumped.  (A stream peek glues the
  * bytes written before a write with files to it: they come back with the
  * files, as with CRIU.)
  *
@@ -389,14 +391,23 @@ static int getint(int sk, int opt, int *val)
 	return getsockopt(sk, SOL_SOCKET, opt, val, &len) < 0 ? -errno : 0;
 }
 
+/* The fds of an SCM_RIGHTS control message, or NULL for another kind. */
+static int *rights_of(struct cmsghdr *c, size_t *ret_n)
+{
+	if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		return NULL;
+	*ret_n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	return (int *)CMSG_DATA(c);
+}
+
 /* Close the fds of SCM_RIGHTS messages from @c on, in our table by the peek. */
 static void close_rights(struct msghdr *msg, struct cmsghdr *c)
 {
 	for (; c; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		size_t n;
+		int *fds = rights_of(c, &n);
+		if (!fds)
 			continue;
-		int *fds = (int *)CMSG_DATA(c);
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (size_t i = 0; i < n; i++)
 			if (fds[i] >= 0)
 				close(fds[i]);
@@ -414,10 +425,10 @@ static int dump_rights(struct oc_dump_task *t, struct msghdr *msg, SkPacketEntry
 	int r = 0;
 
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		size_t n;
+		int *fds = rights_of(c, &n);
+		if (!fds)
 			continue;
-		int *fds = (int *)CMSG_DATA(c);
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		ScmEntry *se = OC_ARENA_MSG(a, ScmEntry, SCM_ENTRY__INIT);
 		ScmEntry **scm = oc_arena_alloc(a, (pe->n_scm + 1) * sizeof(*scm));
 		uint32_t *rights = oc_arena_alloc(a, (n ? n : 1) * sizeof(*rights));
@@ -596,10 +607,10 @@ static int scan_message(void *arg, struct msghdr *msg, const uint8_t *data, size
 	int r = 0;
 
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		size_t n;
+		int *fds = rights_of(c, &n);
+		if (!fds)
 			continue;
-		int *fds = (int *)CMSG_DATA(c);
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (size_t i = 0; i < n; i++) {
 			struct stat st;
 			if (r >= 0 && fstat(fds[i], &st) == 0 && S_ISSOCK(st.st_mode) &&
