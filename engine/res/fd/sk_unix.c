@@ -16,8 +16,8 @@
  * received come with the peek: each is dumped as a file entry of its kind
  * (without an fd) that the message's scm_entry names, as CRIU does, and
  * restore sends them with the message again.  A unix socket whose only
- * reference is in flight belongs to the tree: the queues are walked for
- * such sockets before the first socket is dumped.  (A stream peek glues the
+ * reference is in flight belongs to the tree: when a peer is not held, the
+ * queues are walked for such sockets.  (A stream peek glues the
  * bytes written before a write with files to it: they come back with the
  * files, as with CRIU.)
  *
@@ -141,6 +141,7 @@ struct oc_unix_dump {
 	size_t n_held;
 	uint32_t *in_flight; /* and of those only in flight on their queues */
 	size_t n_in_flight;
+	bool scanned;	     /* in_flight is known */
 	uint32_t dumping[8]; /* the sockets being dumped, outermost first */
 	size_t n_dumping;
 	uint32_t *external; /* outside peers given an entry (--ext-unix-sk) */
@@ -305,10 +306,10 @@ done:
 static int scan_in_flight(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, int pidfd, int num, uint32_t ino);
 
 /*
- * The inodes of every socket some task of the tree holds in an fd, and
- * of the unix sockets in flight on their queues (at any depth).
+ * The inodes of every socket some task of the tree holds in an fd; with
+ * @scan, also of the unix sockets in flight on their queues (at any depth).
  */
-static int read_held(struct oc_dump_ctx *ctx, struct oc_unix_dump *u)
+static int read_held(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, bool scan)
 {
 	_cleanup_free_ uint32_t *inos = NULL;
 	size_t n = 0, cap = 0;
@@ -333,7 +334,7 @@ static int read_held(struct oc_dump_ctx *ctx, struct oc_unix_dump *u)
 			link[len] = '\0';
 			if (sscanf(link, "socket:[%u]", &ino) != 1)
 				continue;
-			if (!in_list(inos, n, ino)) {
+			if (scan && !in_list(inos, n, ino)) {
 				r = scan_in_flight(ctx, u, ctx->tasks[i].pidfd, atoi(de->d_name), ino);
 				if (r < 0)
 					return r;
@@ -367,7 +368,7 @@ static int unix_state(struct oc_dump_ctx *ctx, struct oc_unix_dump **ret)
 		r = read_diag(ctx->arena, &u->sks, &u->n);
 		if (r < 0)
 			return r;
-		r = read_held(ctx, u);
+		r = read_held(ctx, u, false);
 		if (r < 0)
 			return r;
 		ctx->unix_sk = u;
@@ -763,11 +764,32 @@ static int add_external_peer(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, co
 	return 0;
 }
 
+/*
+ * Is socket @ino held, or in flight to the tree?  The queues are walked for
+ * sockets in flight only when a peer is not held: a walk marks the empty
+ * datagrams it peeks, and the next walk (the dump's) would skip them.
+ */
+static int held_or_in_flight(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, uint32_t ino, bool *ret)
+{
+	*ret = held(u, ino);
+	if (*ret || u->scanned)
+		return 0;
+	u->scanned = true;
+	int r = read_held(ctx, u, true);
+	*ret = held(u, ino);
+	return r;
+}
+
 /* Where the other end is; a connection the tree cannot take along fails. */
 static int check_peer(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, const struct sk_diag *d, UnixSkEntry *ue)
 {
 	const struct sk_diag *p = find_diag(u, d->peer);
+	bool peer_held = false;
 	char nb[128];
+	int r;
+
+	if (p && (r = held_or_in_flight(ctx, u, p->ino, &peer_held)) < 0)
+		return r;
 
 	if (d->state == SK_LISTEN) {
 		for (uint32_t i = 0; i < d->n_icons; i++) {
@@ -783,12 +805,12 @@ static int check_peer(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, const str
 		ue->peer = 0;
 		return 0;
 	}
-	if (p && !held(u, p->ino) && d->type == SOCK_DGRAM && ctx->opts->ext_unix_sk) {
+	if (p && !peer_held && d->type == SOCK_DGRAM && ctx->opts->ext_unix_sk) {
 		ue->peer = p->ino;
 		return add_external_peer(ctx, u, p);
 	}
 	if (p) {
-		if (!held(u, p->ino))
+		if (!peer_held)
 			return oc_error(-EOPNOTSUPP,
 					"a %s socket connected to one outside the dumped tree (inode "
 					"%u, %s)%s",
