@@ -401,6 +401,15 @@ static int *rights_of(struct cmsghdr *c, size_t *ret_n)
 	return (int *)CMSG_DATA(c);
 }
 
+/* The SCM_RIGHTS control message after @c (the first if NULL), its fds. */
+static struct cmsghdr *next_rights(struct msghdr *msg, struct cmsghdr *c, int **ret_fds, size_t *ret_n)
+{
+	for (c = c ? CMSG_NXTHDR(msg, c) : CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c))
+		if ((*ret_fds = rights_of(c, ret_n)))
+			return c;
+	return NULL;
+}
+
 /* Close the fds of SCM_RIGHTS messages from @c on, in our table by the peek. */
 static void close_rights(struct msghdr *msg, struct cmsghdr *c)
 {
@@ -423,13 +432,10 @@ static void close_rights(struct msghdr *msg, struct cmsghdr *c)
 static int dump_rights(struct oc_dump_task *t, struct msghdr *msg, SkPacketEntry *pe)
 {
 	struct oc_arena *a = t->ctx->arena;
-	int r = 0;
+	size_t n;
+	int *fds, r = 0;
 
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		size_t n;
-		int *fds = rights_of(c, &n);
-		if (!fds)
-			continue;
+	for (struct cmsghdr *c = NULL; (c = next_rights(msg, c, &fds, &n));) {
 		ScmEntry *se = OC_ARENA_MSG(a, ScmEntry, SCM_ENTRY__INIT);
 		ScmEntry **scm = oc_arena_alloc(a, (pe->n_scm + 1) * sizeof(*scm));
 		uint32_t *rights = oc_arena_alloc(a, (n ? n : 1) * sizeof(*rights));
@@ -605,13 +611,10 @@ static int scan_queue(struct flight_scan *sc, int sk, uint32_t ino);
 static int scan_message(void *arg, struct msghdr *msg, const uint8_t *data, size_t len)
 {
 	struct flight_scan *sc = arg;
-	int r = 0;
+	size_t n;
+	int *fds, r = 0;
 
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		size_t n;
-		int *fds = rights_of(c, &n);
-		if (!fds)
-			continue;
+	for (struct cmsghdr *c = NULL; (c = next_rights(msg, c, &fds, &n));) {
 		for (size_t i = 0; i < n; i++) {
 			struct stat st;
 			if (r >= 0 && fstat(fds[i], &st) == 0 && S_ISSOCK(st.st_mode) &&
