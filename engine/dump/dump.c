@@ -608,6 +608,7 @@ static void dump_ctx_fini(struct oc_dump_ctx *ctx)
 	for (size_t k = 0; k < ARRAY_SIZE(ctx->kobjs); k++)
 		free(ctx->kobjs[k].reps);
 	free(ctx->files);
+	oc_dump_inflight_release(ctx);
 	free(ctx->known_files);
 	oc_seccomp_table_free(&ctx->seccomp);
 	for (int k = 0; k < _OC_IMG_KIND_MAX; k++) {

@@ -200,6 +200,8 @@ int oc_dump_pages(struct oc_dump_task *t);	/* res/pages.c */
 int oc_dump_pages_from_twin(struct oc_dump_task *t);
 int oc_dump_fs(struct oc_dump_task *t);	   /* res/fs.c */
 int oc_dump_files(struct oc_dump_task *t); /* res/files.c */
+/* Close our copies of the files in flight on unix sockets (res/fd/files.c). */
+void oc_dump_inflight_release(struct oc_dump_ctx *ctx);
 
 /*
  * Files of any kind referenced by path (exe, mapped files, cwd, root): the

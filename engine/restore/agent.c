@@ -125,6 +125,13 @@ int oc_agent_setup_file(struct oc_rst_agent *ag, uint32_t id)
 			int r = kind->setup(ag, fe, t->fds[i]->fd);
 			return r < 0 ? oc_error_wrap(r, "fd %u (%s)", t->fds[i]->fd, kind->name) : 0;
 		}
+	/* In flight on a socket it owns: the coordinator's fd, inherited. */
+	if (!oc_rst_file_owner(ag->ctx, id)) {
+		int fd, r = oc_rst_open_file(ag->files, id, &fd);
+		if (r >= 0)
+			r = kind->setup(ag, fe, fd);
+		return r < 0 ? oc_error_wrap(r, "a file in flight (%s)", kind->name) : 0;
+	}
 	return oc_error(-EINVAL, "task %d holds no fd for file %u it owns", t->pid, id);
 }
 

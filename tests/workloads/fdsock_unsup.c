@@ -8,7 +8,8 @@
  *   corked   a UDP socket corked (UDP_CORK) with a datagram held back;
  *   pending  a TCP listener with a connection not yet accepted (the client
  *            end is closed: only the listener is in the tree);
- *   scm      a unix socket with a file descriptor queued on it (SCM_RIGHTS);
+ *   scm      a unix socket with a file of a kind ocicr cannot dump (a
+ *            userfaultfd) queued on it (SCM_RIGHTS);
  *   lock     a flock()ed file (refused without --file-locks).
  *
  * The refused dump must leave the workload running as it was: on SIGUSR1
@@ -20,6 +21,7 @@
 #include <sys/file.h>
 #include <netinet/udp.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
 #include "fdsock_wl.h"
 
@@ -107,7 +109,8 @@ int main(int argc, char **argv)
 		put(fd);
 	} else if (!strcmp(mode, "scm")) {
 		WL_SETUP(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv) == 0, "socketpair");
-		int passed = open("/dev/null", O_RDONLY);
+		int passed = syscall(SYS_userfaultfd, O_CLOEXEC);
+		WL_SETUP(passed >= 0, "userfaultfd");
 		char cbuf[CMSG_SPACE(sizeof(int))] = {};
 		struct iovec iov = { "x", 1 };
 		struct msghdr msg = {

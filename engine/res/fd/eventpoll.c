@@ -45,13 +45,14 @@ static int kcmp_file(pid_t p1, pid_t p2, int fd1, int fd2)
 }
 
 /*
- * Is fd @fd of @pid the file watched in slot @slot of its epoll?  1 if so,
+ * Is fd @fd of @pid the file watched in slot @slot of the epoll of
+ * @epoll_pid (slot->efd there)?  1 if so,
  * 0 if not (or @fd is not open), a negative errno if the kernel cannot say
  * (no KCMP_EPOLL_TFD without CONFIG_CHECKPOINT_RESTORE).
  */
-static int is_target(pid_t pid, int fd, const struct epoll_slot *slot)
+static int is_target(pid_t pid, int fd, pid_t epoll_pid, const struct epoll_slot *slot)
 {
-	long r = syscall(SYS_kcmp, pid, pid, KCMP_EPOLL_TFD, fd, (unsigned long)slot);
+	long r = syscall(SYS_kcmp, pid, epoll_pid, KCMP_EPOLL_TFD, fd, (unsigned long)slot);
 
 	if (r == 0)
 		return 1;
@@ -104,15 +105,24 @@ static int check_targets(struct oc_dump_task *t, const struct oc_dump_fd *fd, Ev
 	pid_t owner;
 	int efd, r;
 
-	r = find_owner(t, fd, &owner, &efd);
-	if (r < 0)
-		return r;
+	/* One in flight on a unix socket is ours; its watches are on fds of
+	 * the task holding the socket, which adds them again at restore. */
+	pid_t epoll_pid = fd->in_flight ? getpid() : 0;
+	if (fd->in_flight) {
+		owner = t->pid;
+		efd = fd->local;
+	} else {
+		r = find_owner(t, fd, &owner, &efd);
+		if (r < 0)
+			return r;
+		epoll_pid = owner;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct epoll_slot slot = { .efd = efd, .tfd = tfds[i]->tfd };
 		/* Watches with the same number: the toff-th in fdinfo order. */
 		for (size_t j = 0; j < i; j++)
 			slot.toff += fd->info.epoll_tfds[j].tfd == fd->info.epoll_tfds[i].tfd;
-		r = is_target(owner, slot.tfd, &slot);
+		r = is_target(owner, slot.tfd, epoll_pid, &slot);
 		if (r < 0)
 			return r;
 		if (r)
@@ -125,7 +135,7 @@ static int check_targets(struct oc_dump_task *t, const struct oc_dump_fd *fd, Ev
 		}
 		size_t k;
 		for (k = 0, r = 0; k < n_fds && !r; k++) {
-			r = is_target(owner, fds[k], &slot);
+			r = is_target(owner, fds[k], epoll_pid, &slot);
 			if (r < 0)
 				return r;
 		}

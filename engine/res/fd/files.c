@@ -142,16 +142,14 @@ int oc_dump_list_fds(pid_t pid, int **ret_fds, size_t *ret_n)
 	return 0;
 }
 
-/* The id of an open file already dumped, if @fd shares it. */
-static uint32_t find_shared_file(struct oc_dump_task *t, const struct oc_dump_fd *fd)
+/* The id of an open file already dumped, if @fd (fd->num of @pid) shares it. */
+static uint32_t find_shared_file(struct oc_dump_ctx *ctx, pid_t pid, const struct oc_dump_fd *fd)
 {
-	struct oc_dump_ctx *ctx = t->ctx;
-
 	for (size_t i = 0; i < ctx->n_known_files; i++) {
 		const struct oc_dump_file *k = &ctx->known_files[i];
 		if (k->fd < 0 || k->dev != fd->st.st_dev || k->ino != fd->st.st_ino)
 			continue;
-		if (syscall(SYS_kcmp, k->pid, t->pid, KCMP_FILE, k->fd, fd->num) == 0)
+		if (syscall(SYS_kcmp, k->pid, pid, KCMP_FILE, k->fd, fd->num) == 0)
 			return k->id;
 	}
 	return 0;
@@ -173,6 +171,34 @@ static int remember_file(struct oc_dump_ctx *ctx, uint32_t id, pid_t pid, const 
 		.type = type,
 	};
 	return 0;
+}
+
+static const struct oc_fd_kind *kind_of_fd(const struct oc_dump_fd *fd)
+{
+	for (size_t i = 0; i < oc_n_fd_kinds; i++)
+		if (oc_fd_kinds[i]->match(fd))
+			return oc_fd_kinds[i];
+	return NULL;
+}
+
+/*
+ * The file entry of @fd (fd->num of @pid), of @kind: the one already
+ * dumped if it shares one, else a new one.  *ret_new says which.
+ */
+static int dump_file_of(struct oc_dump_task *t, pid_t pid, struct oc_dump_fd *fd, const struct oc_fd_kind *kind,
+			uint32_t *ret_id, bool *ret_new)
+{
+	int r;
+
+	*ret_id = find_shared_file(t->ctx, pid, fd);
+	if (ret_new)
+		*ret_new = !*ret_id;
+	if (*ret_id)
+		return 0;
+	r = kind->dump(t, fd, ret_id);
+	if (r < 0)
+		return r;
+	return remember_file(t->ctx, *ret_id, pid, fd, kind->type);
 }
 
 static int dump_one_fd(struct oc_dump_task *t, int num, FdinfoEntry **ret)
@@ -202,26 +228,17 @@ static int dump_one_fd(struct oc_dump_task *t, int num, FdinfoEntry **ret)
 		goto out;
 	}
 
-	const struct oc_fd_kind *kind = NULL;
-	for (size_t i = 0; i < oc_n_fd_kinds && !kind; i++)
-		if (oc_fd_kinds[i]->match(&fd))
-			kind = oc_fd_kinds[i];
+	const struct oc_fd_kind *kind = kind_of_fd(&fd);
 	if (!kind) {
 		r = oc_error(-EOPNOTSUPP, "task %d fd %d is %s, a kind of file ocicr cannot dump yet", t->pid, num,
 			     fd.link);
 		goto out;
 	}
-
-	uint32_t id = find_shared_file(t, &fd);
-	if (!id) {
-		r = kind->dump(t, &fd, &id);
-		if (r < 0) {
-			r = oc_error_wrap(r, "fd %d (%s: %s)", num, kind->name, fd.link);
-			goto out;
-		}
-		r = remember_file(t->ctx, id, t->pid, &fd, kind->type);
-		if (r < 0)
-			goto out;
+	uint32_t id;
+	r = dump_file_of(t, t->pid, &fd, kind, &id, NULL);
+	if (r < 0) {
+		r = oc_error_wrap(r, "fd %d (%s: %s)", num, kind->name, fd.link);
+		goto out;
 	}
 	r = oc_dump_fd_locks(t, &fd, id);
 	if (r < 0) {
@@ -245,6 +262,56 @@ out:
 	free(fd.link);
 	oc_proc_fdinfo_clear(&fd.info);
 	return r;
+}
+
+int oc_dump_inflight_file(struct oc_dump_task *t, int local, uint32_t *ret_id)
+{
+	struct oc_dump_fd fd = { .num = local, .local = local, .in_flight = true };
+	_cleanup_free_ char *info_text = NULL;
+	char name[64];
+	bool added = false;
+	int r;
+
+	snprintf(name, sizeof(name), "fd/%d", local);
+	r = oc_proc_readlink(0, name, &fd.link);
+	if (r < 0)
+		goto out;
+	snprintf(name, sizeof(name), "fdinfo/%d", local);
+	r = oc_proc_read(0, name, &info_text, NULL);
+	if (r >= 0)
+		r = oc_proc_parse_fdinfo(info_text, &fd.info);
+	if (r < 0)
+		goto out;
+	if (fstat(local, &fd.st) < 0) {
+		r = oc_error_errno(-errno, "cannot stat a file in flight (%s)", fd.link);
+		goto out;
+	}
+	const struct oc_fd_kind *kind = kind_of_fd(&fd);
+	if (!kind) {
+		r = oc_error(-EOPNOTSUPP, "a file in flight is %s, a kind of file ocicr cannot dump yet", fd.link);
+		goto out;
+	}
+	r = dump_file_of(t, getpid(), &fd, kind, ret_id, &added);
+	if (r < 0)
+		r = oc_error_wrap(r, "a file in flight (%s: %s)", kind->name, fd.link);
+out:
+	/* A new entry's fd stays open, for kcmp against the fds met later. */
+	if (r < 0 || !added)
+		close(local);
+	free(fd.link);
+	oc_proc_fdinfo_clear(&fd.info);
+	return r;
+}
+
+void oc_dump_inflight_release(struct oc_dump_ctx *ctx)
+{
+	pid_t self = getpid();
+
+	for (size_t i = 0; i < ctx->n_known_files; i++)
+		if (ctx->known_files[i].pid == self && ctx->known_files[i].fd >= 0) {
+			close(ctx->known_files[i].fd);
+			ctx->known_files[i].fd = -1;
+		}
 }
 
 int oc_dump_files(struct oc_dump_task *t)

@@ -17,9 +17,10 @@
 
 /* One fd of a task being dumped. */
 struct oc_dump_fd {
-	int num;    /* fd number in the task */
-	int local;  /* our copy of it (pidfd_getfd) */
-	char *link; /* readlink of /proc/PID/fd/N */
+	int num;	/* fd number in the task */
+	int local;	/* our copy of it (pidfd_getfd) */
+	char *link;	/* readlink of /proc/PID/fd/N */
+	bool in_flight; /* passed on a unix socket: num is ours (local), not the task's */
 	struct stat st;
 	struct oc_proc_fdinfo info;
 };
@@ -77,6 +78,14 @@ void oc_fd_kinds_fini(struct oc_rst_files *files);
 /* The fd numbers of task @pid, ascending (malloc'ed). */
 int oc_dump_list_fds(pid_t pid, int **ret_fds, size_t *ret_n);
 
+/*
+ * A file in flight (passed with SCM_RIGHTS, still queued on a unix socket),
+ * which we hold as @local (taken): its file entry, a new one or that of a
+ * task's fd sharing it, with no fd of its own.  New ones stay open until
+ * the dump ends (oc_dump_inflight_release()), so that fds sharing them find them.
+ */
+int oc_dump_inflight_file(struct oc_dump_task *t, int local, uint32_t *ret_id);
+
 /* The fown of an open file, read through our copy of it. */
 int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
 
@@ -121,6 +130,13 @@ bool oc_fd_is_anon(const struct oc_dump_fd *fd, const char *name);
  * O_NONBLOCK, O_ASYNC... part of @flags; the access mode is the kind's).
  */
 int oc_rst_set_status_flags(int fd, uint32_t flags);
+
+/*
+ * Restore (res/fd/sk_unix.c): the unix socket whose queue passes file @id
+ * in a message (SCM_RIGHTS), or 0.  A file only in flight that needs a
+ * setup gets it in the task owning that socket, as CRIU does.
+ */
+uint32_t oc_rst_unix_in_flight_holder(struct oc_rst_ctx *ctx, uint32_t id);
 
 /* Is this a terminal device (handled by res/tty.c)? */
 bool oc_is_tty_dev(const struct stat *st);

@@ -141,6 +141,17 @@ static int plan_task_edges(struct oc_plan_build *b)
 	return 0;
 }
 
+/* A SETUP step for file ID in OWNER, after its fds are in and before its
+ * fs step. */
+static int plan_setup_in(struct oc_plan_build *b, struct oc_rst_task *owner, uint32_t id)
+{
+	size_t s, oi = owner - b->ctx->tasks;
+
+	OC_PLAN_TRY(oc_plan_add_step(&b->plan, OC_STEP_SETUP, owner->pid, owner->pid, id, &s));
+	OC_PLAN_TRY(oc_plan_add_dep(&b->plan, s, b->tasks[oi].step[OC_STEP_INSTALL]));
+	return oc_plan_add_dep(&b->plan, b->tasks[oi].step[OC_STEP_FS], s);
+}
+
 /* Per-file setup in the owner, after its fds are in, for the fd kinds
  * that declare one. */
 static int plan_setups(struct oc_plan_build *b)
@@ -155,12 +166,19 @@ static int plan_setups(struct oc_plan_build *b)
 		FileEntry *fe = oc_rst_find_file(ctx, id);
 		const struct oc_fd_kind *kind = fe ? oc_fd_kind_of(fe->type) : NULL;
 		struct oc_rst_task *owner = oc_rst_task_by_pid(ctx, oc_rst_file_owner(ctx, id));
-		if (!kind || !kind->setup || !owner)
+		if (kind && kind->setup && owner)
+			OC_PLAN_TRY(plan_setup_in(b, owner, id));
+	}
+	/* A file only in flight on a unix socket: by the socket's owner. */
+	for (size_t f = 0; f < ctx->n_files; f++) {
+		uint32_t id = ctx->files[f]->id, holder;
+		const struct oc_fd_kind *kind = oc_fd_kind_of(ctx->files[f]->type);
+		if (!kind || !kind->setup || oc_rst_file_owner(ctx, id) ||
+		    !(holder = oc_rst_unix_in_flight_holder(ctx, id)))
 			continue;
-		size_t s, oi = owner - ctx->tasks;
-		OC_PLAN_TRY(oc_plan_add_step(&b->plan, OC_STEP_SETUP, owner->pid, owner->pid, id, &s));
-		OC_PLAN_TRY(oc_plan_add_dep(&b->plan, s, b->tasks[oi].step[OC_STEP_INSTALL]));
-		OC_PLAN_TRY(oc_plan_add_dep(&b->plan, b->tasks[oi].step[OC_STEP_FS], s));
+		struct oc_rst_task *owner = oc_rst_task_by_pid(ctx, oc_rst_file_owner(ctx, holder));
+		if (owner)
+			OC_PLAN_TRY(plan_setup_in(b, owner, id));
 	}
 	return 0;
 }

@@ -9,10 +9,17 @@
  *
  * Dump asks the kernel (NETLINK_SOCK_DIAG) for every unix socket once:
  * peers, names, states, queue sizes, and each listener's waiting
- * connections.  A socket whose other end is outside the tree, a queue that
- * carries file descriptors, and other families fail the dump.  The queued
- * data is read with MSG_PEEK and SO_PEEK_OFF on our copy of the fd, so it
- * stays where it is; the socket's own peek offset is put back.
+ * connections.  A socket whose other end is outside the tree and other
+ * families fail the dump.  The queued data is read with MSG_PEEK and
+ * SO_PEEK_OFF on our copy of the fd, so it stays where it is; the socket's
+ * own peek offset is put back.  Files passed with SCM_RIGHTS and not yet
+ * received come with the peek: each is dumped as a file entry of its kind
+ * (without an fd) that the message's scm_entry names, as CRIU does, and
+ * restore sends them with the message again.  A unix socket whose only
+ * reference is in flight belongs to the tree: when a peer is not held, the
+ * queues are walked for such sockets.  (A stream peek glues the
+ * bytes written before a write with files to it: they come back with the
+ * files, as with CRIU.)
  *
  * Restore makes every unix socket of the image at once, in the coordinator,
  * when the first is opened (the tree inherits them):
@@ -29,7 +36,8 @@
  *   3. datagram sockets connected one way are connected to their peer;
  *   4. unaccepted connections connect to their listener, in file order,
  *      after every accepted one;
- *   5. queued data is sent into each socket by its peer (or a stand-in);
+ *   5. queued data is sent into each socket by its peer (or a stand-in),
+ *      with the files it passes, opened here if no task holds them;
  *   6. shutdown state, socket options and file flags; stand-ins close, and
  *      names that were unlinked at dump time are unlinked again.
  *
@@ -50,6 +58,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -130,6 +139,11 @@ struct oc_unix_dump {
 	size_t n;
 	uint32_t *held; /* inodes of the sockets the tree holds, sorted */
 	size_t n_held;
+	uint32_t *in_flight; /* and of those only in flight on their queues */
+	size_t n_in_flight;
+	bool scanned;	     /* in_flight is known */
+	uint32_t dumping[8]; /* the sockets being dumped, outermost first */
+	size_t n_dumping;
 	uint32_t *external; /* outside peers given an entry (--ext-unix-sk) */
 	size_t n_external;
 };
@@ -151,9 +165,19 @@ static const struct sk_diag *find_diag(const struct oc_unix_dump *u, uint32_t in
 	return ino ? bsearch(&key, u->sks, u->n, sizeof(*u->sks), cmp_diag) : NULL;
 }
 
+static bool in_list(const uint32_t *list, size_t n, uint32_t ino)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == ino)
+			return true;
+	return false;
+}
+
+/* Held in an fd by a task of the tree, or in flight to one. */
 static bool held(const struct oc_unix_dump *u, uint32_t ino)
 {
-	return ino && bsearch(&ino, u->held, u->n_held, sizeof(*u->held), cmp_u32);
+	return ino && (bsearch(&ino, u->held, u->n_held, sizeof(*u->held), cmp_u32) ||
+		       in_list(u->in_flight, u->n_in_flight, ino));
 }
 
 /* The listener a waiting connection from client @ino is queued on. */
@@ -279,11 +303,17 @@ done:
 	return 0;
 }
 
-/* The inodes of every socket some task of the tree holds in an fd. */
-static int read_held(struct oc_dump_ctx *ctx, struct oc_unix_dump *u)
+static int scan_in_flight(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, int pidfd, int num, uint32_t ino);
+
+/*
+ * The inodes of every socket some task of the tree holds in an fd; with
+ * @scan, also of the unix sockets in flight on their queues (at any depth).
+ */
+static int read_held(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, bool scan)
 {
 	_cleanup_free_ uint32_t *inos = NULL;
 	size_t n = 0, cap = 0;
+	int r;
 
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		char path[64], link[64];
@@ -304,6 +334,11 @@ static int read_held(struct oc_dump_ctx *ctx, struct oc_unix_dump *u)
 			link[len] = '\0';
 			if (sscanf(link, "socket:[%u]", &ino) != 1)
 				continue;
+			if (scan && !in_list(inos, n, ino)) {
+				r = scan_in_flight(ctx, u, ctx->tasks[i].pidfd, atoi(de->d_name), ino);
+				if (r < 0)
+					return r;
+			}
 			if (n == cap) {
 				cap = cap ? cap * 2 : 64;
 				uint32_t *ni = realloc(inos, cap * sizeof(*ni));
@@ -333,7 +368,7 @@ static int unix_state(struct oc_dump_ctx *ctx, struct oc_unix_dump **ret)
 		r = read_diag(ctx->arena, &u->sks, &u->n);
 		if (r < 0)
 			return r;
-		r = read_held(ctx, u);
+		r = read_held(ctx, u, false);
 		if (r < 0)
 			return r;
 		ctx->unix_sk = u;
@@ -357,32 +392,90 @@ static int getint(int sk, int opt, int *val)
 	return getsockopt(sk, SOL_SOCKET, opt, val, &len) < 0 ? -errno : 0;
 }
 
-/* Close the fds an SCM_RIGHTS message put in our table; say so. */
-static bool scm_rights(struct msghdr *msg)
+/* The fds of an SCM_RIGHTS control message, or NULL for another kind. */
+static int *rights_of(struct cmsghdr *c, size_t *ret_n)
 {
-	bool found = false;
+	if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		return NULL;
+	*ret_n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	return (int *)CMSG_DATA(c);
+}
 
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+/* The SCM_RIGHTS control message after @c (the first if NULL), its fds. */
+static struct cmsghdr *next_rights(struct msghdr *msg, struct cmsghdr *c, int **ret_fds, size_t *ret_n)
+{
+	for (c = c ? CMSG_NXTHDR(msg, c) : CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c))
+		if ((*ret_fds = rights_of(c, ret_n)))
+			return c;
+	return NULL;
+}
+
+/* Close the fds of SCM_RIGHTS messages from @c on, in our table by the peek. */
+static void close_rights(struct msghdr *msg, struct cmsghdr *c)
+{
+	for (; c; c = CMSG_NXTHDR(msg, c)) {
+		size_t n;
+		int *fds = rights_of(c, &n);
+		if (!fds)
 			continue;
-		int *fds = (int *)CMSG_DATA(c);
-		size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 		for (size_t i = 0; i < n; i++)
-			close(fds[i]);
-		found = true;
+			if (fds[i] >= 0)
+				close(fds[i]);
 	}
-	return found;
 }
 
 /*
- * Queue every message waiting on @sk for sk-queues.img, peeking from
+ * The files a peeked message passes (SCM_RIGHTS), which the peek put in
+ * our table: each gets its file entry, and the message an scm_entry
+ * naming them in order.  The fds are taken.
+ */
+static int dump_rights(struct oc_dump_task *t, struct msghdr *msg, SkPacketEntry *pe)
+{
+	struct oc_arena *a = t->ctx->arena;
+	size_t n;
+	int *fds, r = 0;
+
+	for (struct cmsghdr *c = NULL; (c = next_rights(msg, c, &fds, &n));) {
+		ScmEntry *se = OC_ARENA_MSG(a, ScmEntry, SCM_ENTRY__INIT);
+		ScmEntry **scm = oc_arena_alloc(a, (pe->n_scm + 1) * sizeof(*scm));
+		uint32_t *rights = oc_arena_alloc(a, (n ? n : 1) * sizeof(*rights));
+		if (!se || !scm || !rights) {
+			close_rights(msg, c);
+			return -ENOMEM;
+		}
+		se->type = SCM_RIGHTS;
+		se->rights = rights;
+		for (size_t i = 0; i < n; i++) {
+			if (r < 0) {
+				close(fds[i]);
+				continue;
+			}
+			r = oc_dump_inflight_file(t, fds[i], &se->rights[i]);
+		}
+		if (r < 0) {
+			close_rights(msg, CMSG_NXTHDR(msg, c));
+			return r;
+		}
+		se->n_rights = n;
+		memcpy(scm, pe->scm, pe->n_scm * sizeof(*scm));
+		scm[pe->n_scm++] = se;
+		pe->scm = scm;
+	}
+	return 0;
+}
+
+/* What to do with each queued message: its files are in our table, taken. */
+typedef int (*queued_fn)(void *arg, struct msghdr *msg, const uint8_t *data, size_t len);
+
+/*
+ * Hand every message waiting on @sk to @fn in order, peeking from
  * offset 0 upwards.  A datagram longer than the buffer is peeked again,
  * from its own offset, into a larger one.  A peeked empty message is
  * skipped by the next peek, so empty datagrams are kept; but a seqpacket
  * socket shut for reading answers every peek past its queue with 0 too
  * (end of file), so there 0 ends the queue, as it does for a stream.
  */
-static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct sk_diag *d)
+static int peek_queue(int sk, const struct sk_diag *d, queued_fn fn, void *arg)
 {
 	bool stream = d->type == SOCK_STREAM;
 	bool zero_ends = stream || (d->type == SOCK_SEQPACKET && (d->shutdown & SK_SHUT_RD));
@@ -409,15 +502,17 @@ static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct
 			return 0;
 		if (n < 0)
 			return oc_error_errno(-errno, "cannot read the queued data");
-		if (scm_rights(&msg))
-			return oc_error(-EOPNOTSUPP, "file descriptors (SCM_RIGHTS) are queued on it, which ocicr "
-						     "cannot dump yet");
-		if (msg.msg_flags & MSG_CTRUNC)
+		if (msg.msg_flags & MSG_CTRUNC) {
+			close_rights(&msg, CMSG_FIRSTHDR(&msg));
 			return oc_error(-EOPNOTSUPP, "a queued message carries ancillary data ocicr cannot dump");
-		if (zero_ends && n == 0)
+		}
+		if (zero_ends && n == 0) {
+			close_rights(&msg, CMSG_FIRSTHDR(&msg));
 			return 0; /* shut down for reading: end of the queue */
+		}
 		if (!stream && (size_t)n > cap) {
 			/* Truncated: peek this message again, whole. */
+			close_rights(&msg, CMSG_FIRSTHDR(&msg));
 			uint8_t *nb = realloc(buf, n);
 			if (!nb)
 				return -ENOMEM;
@@ -428,19 +523,15 @@ static int peek_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct
 			continue;
 		}
 
-		SkPacketEntry *pe = OC_ARENA_MSG(ctx->arena, SkPacketEntry, SK_PACKET_ENTRY__INIT);
-		if (!pe)
-			return -ENOMEM;
-		pe->id_for = id;
-		pe->length = n;
-		r = oc_dump_queue(ctx, OC_IMG_SK_QUEUES, &pe->base, buf);
+		r = fn(arg, &msg, buf, n);
 		if (r < 0)
 			return r;
 		off += n;
 	}
 }
 
-static int dump_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct sk_diag *d)
+/* peek_queue(), the socket's own peek offset kept. */
+static int walk_queue(int sk, const struct sk_diag *d, queued_fn fn, void *arg)
 {
 	int orig = -1, zero = 0, r;
 
@@ -448,11 +539,139 @@ static int dump_queue(struct oc_dump_ctx *ctx, int sk, uint32_t id, const struct
 		return oc_error_errno(-errno, "SO_PEEK_OFF");
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
 		return oc_error_errno(-errno, "SO_PEEK_OFF");
-	r = peek_queue(ctx, sk, id, d);
+	r = peek_queue(sk, d, fn, arg);
 	/* The task's own peek offset, as it was. */
 	if (setsockopt(sk, SOL_SOCKET, SO_PEEK_OFF, &orig, sizeof(orig)) < 0 && r >= 0)
 		r = oc_error_errno(-errno, "cannot put the peek offset back");
 	return r;
+}
+
+struct queue_dump {
+	struct oc_dump_task *t;
+	uint32_t id;
+};
+
+/* A queued message into sk-queues.img, with the files it passes. */
+static int dump_message(void *arg, struct msghdr *msg, const uint8_t *data, size_t len)
+{
+	struct queue_dump *q = arg;
+	struct oc_dump_ctx *ctx = q->t->ctx;
+	SkPacketEntry *pe = OC_ARENA_MSG(ctx->arena, SkPacketEntry, SK_PACKET_ENTRY__INIT);
+	int r;
+
+	if (!pe) {
+		close_rights(msg, CMSG_FIRSTHDR(msg));
+		return -ENOMEM;
+	}
+	pe->id_for = q->id;
+	pe->length = len;
+	r = dump_rights(q->t, msg, pe);
+	if (r < 0)
+		return oc_error_wrap(r, "a message of %zu bytes queued with file descriptors", len);
+	return oc_dump_queue(ctx, OC_IMG_SK_QUEUES, &pe->base, data);
+}
+
+static int dump_queue(struct oc_dump_task *t, int sk, uint32_t id, const struct sk_diag *d)
+{
+	struct queue_dump q = { t, id };
+
+	return walk_queue(sk, d, dump_message, &q);
+}
+
+/* ---- dump: unix sockets in flight -------------------------------------- */
+
+struct flight_scan {
+	struct oc_unix_dump *u;
+	uint32_t *seen; /* sockets whose queues were walked */
+	size_t n_seen;
+	uint32_t *found; /* unix sockets met in flight */
+	size_t n_found;
+};
+
+static int add_ino(uint32_t **list, size_t *n, uint32_t ino)
+{
+	uint32_t *l = realloc(*list, (*n + 1) * sizeof(*l));
+
+	if (!l)
+		return -ENOMEM;
+	l[(*n)++] = ino;
+	*list = l;
+	return 0;
+}
+
+/* Could the socket have a queue of messages to walk? */
+static bool has_message_queue(const struct sk_diag *d)
+{
+	return d->state != SK_LISTEN && (d->type == SOCK_DGRAM || d->state == SK_ESTABLISHED);
+}
+
+static int scan_queue(struct flight_scan *sc, int sk, uint32_t ino);
+
+/* The unix sockets a message passes: noted, and their queues walked. */
+static int scan_message(void *arg, struct msghdr *msg, const uint8_t *data, size_t len)
+{
+	struct flight_scan *sc = arg;
+	size_t n;
+	int *fds, r = 0;
+
+	for (struct cmsghdr *c = NULL; (c = next_rights(msg, c, &fds, &n));) {
+		for (size_t i = 0; i < n; i++) {
+			struct stat st;
+			if (r >= 0 && fstat(fds[i], &st) == 0 && S_ISSOCK(st.st_mode) &&
+			    oc_sk_domain(fds[i]) == AF_UNIX && !in_list(sc->found, sc->n_found, st.st_ino)) {
+				r = add_ino(&sc->found, &sc->n_found, st.st_ino);
+				if (r >= 0)
+					r = scan_queue(sc, fds[i], st.st_ino);
+			}
+			close(fds[i]);
+		}
+	}
+	return r;
+}
+
+static int scan_queue(struct flight_scan *sc, int sk, uint32_t ino)
+{
+	const struct sk_diag *d = find_diag(sc->u, ino);
+	int r;
+
+	if (!d || !has_message_queue(d) || in_list(sc->seen, sc->n_seen, ino))
+		return 0;
+	r = add_ino(&sc->seen, &sc->n_seen, ino);
+	return r < 0 ? r : walk_queue(sk, d, scan_message, sc);
+}
+
+/*
+ * Walk the queue of socket @ino, fd @num of the task of @pidfd, for unix
+ * sockets in flight: they belong to the tree too (their peers may be
+ * held), though no task holds them.
+ */
+static int scan_in_flight(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, int pidfd, int num, uint32_t ino)
+{
+	struct flight_scan sc = { .u = u };
+	const struct sk_diag *d = find_diag(u, ino);
+	int r;
+
+	if (!d || !has_message_queue(d) || pidfd < 0)
+		return 0;
+	int sk = syscall(SYS_pidfd_getfd, pidfd, num, 0);
+	if (sk < 0)
+		return oc_error_errno(-errno, "cannot get a copy of fd %d (unix socket %u)", num, ino);
+	r = scan_queue(&sc, sk, ino);
+	close(sk);
+	for (size_t i = 0; r >= 0 && i < sc.n_found; i++)
+		if (!in_list(u->in_flight, u->n_in_flight, sc.found[i])) {
+			uint32_t *l = oc_arena_alloc(ctx->arena, (u->n_in_flight + 1) * sizeof(*l));
+			if (!l) {
+				r = -ENOMEM;
+				break;
+			}
+			memcpy(l, u->in_flight, u->n_in_flight * sizeof(*l));
+			l[u->n_in_flight++] = sc.found[i];
+			u->in_flight = l;
+		}
+	free(sc.seen);
+	free(sc.found);
+	return r < 0 ? oc_error_wrap(r, "looking for unix sockets in flight") : 0;
 }
 
 /* For a name in the filesystem: its mode and owner, whether it was
@@ -548,11 +767,32 @@ static int add_external_peer(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, co
 	return 0;
 }
 
+/*
+ * Is socket @ino held, or in flight to the tree?  The queues are walked for
+ * sockets in flight only when a peer is not held: a walk marks the empty
+ * datagrams it peeks, and the next walk (the dump's) would skip them.
+ */
+static int held_or_in_flight(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, uint32_t ino, bool *ret)
+{
+	*ret = held(u, ino);
+	if (*ret || u->scanned)
+		return 0;
+	u->scanned = true;
+	int r = read_held(ctx, u, true);
+	*ret = held(u, ino);
+	return r;
+}
+
 /* Where the other end is; a connection the tree cannot take along fails. */
 static int check_peer(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, const struct sk_diag *d, UnixSkEntry *ue)
 {
 	const struct sk_diag *p = find_diag(u, d->peer);
+	bool peer_held = false;
 	char nb[128];
+	int r;
+
+	if (p && (r = held_or_in_flight(ctx, u, p->ino, &peer_held)) < 0)
+		return r;
 
 	if (d->state == SK_LISTEN) {
 		for (uint32_t i = 0; i < d->n_icons; i++) {
@@ -568,12 +808,12 @@ static int check_peer(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, const str
 		ue->peer = 0;
 		return 0;
 	}
-	if (p && !held(u, p->ino) && d->type == SOCK_DGRAM && ctx->opts->ext_unix_sk) {
+	if (p && !peer_held && d->type == SOCK_DGRAM && ctx->opts->ext_unix_sk) {
 		ue->peer = p->ino;
 		return add_external_peer(ctx, u, p);
 	}
 	if (p) {
-		if (!held(u, p->ino))
+		if (!peer_held)
 			return oc_error(-EOPNOTSUPP,
 					"a %s socket connected to one outside the dumped tree (inode "
 					"%u, %s)%s",
@@ -612,20 +852,13 @@ static int check_peer(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, const str
 	return 0;
 }
 
-static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
+static int unix_dump_one(struct oc_dump_task *t, struct oc_dump_fd *fd, struct oc_unix_dump *u, const struct sk_diag *d,
+			 uint32_t *ret_id)
 {
 	struct oc_dump_ctx *ctx = t->ctx;
 	struct oc_arena *a = ctx->arena;
-	struct oc_unix_dump *u;
 	int r;
 
-	r = unix_state(ctx, &u);
-	if (r < 0)
-		return r;
-	const struct sk_diag *d = find_diag(u, fd->st.st_ino);
-	if (!d)
-		return oc_error(-EOPNOTSUPP, "the kernel does not list this unix socket (another network "
-					     "namespace?)");
 	if (d->type != SOCK_STREAM && d->type != SOCK_DGRAM && d->type != SOCK_SEQPACKET)
 		return oc_error(-EOPNOTSUPP, "a unix socket of type %u", d->type);
 	if (d->state != SK_ESTABLISHED && d->state != SK_CLOSE && d->state != SK_LISTEN)
@@ -659,7 +892,7 @@ static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 		return r;
 	/* Only a connected stream socket has a queue to read. */
 	if (d->type == SOCK_DGRAM || d->state == SK_ESTABLISHED) {
-		r = dump_queue(ctx, fd->local, ue->id, d);
+		r = dump_queue(t, fd->local, ue->id, d);
 		if (r < 0)
 			return r;
 	}
@@ -672,6 +905,34 @@ static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 		return r;
 	*ret_id = fe->id;
 	return 0;
+}
+
+static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
+{
+	struct oc_unix_dump *u;
+	int r;
+
+	r = unix_state(t->ctx, &u);
+	if (r < 0)
+		return r;
+	const struct sk_diag *d = find_diag(u, fd->st.st_ino);
+	if (!d)
+		return oc_error(-EOPNOTSUPP, "the kernel does not list this unix socket (another network "
+					     "namespace?)");
+	/* Its queue may pass files, unix sockets among them, which are
+	 * dumped from within: not itself, nor too deep. */
+	if (in_list(u->dumping, u->n_dumping, d->ino))
+		return oc_error(-EOPNOTSUPP,
+				"unix socket %u is in flight on its own queue (or on the queue of a "
+				"socket in flight on it), which ocicr cannot dump",
+				d->ino);
+	if (u->n_dumping == ARRAY_SIZE(u->dumping))
+		return oc_error(-EOPNOTSUPP, "unix sockets in flight on each other's queues %zu deep",
+				ARRAY_SIZE(u->dumping));
+	u->dumping[u->n_dumping++] = d->ino;
+	r = unix_dump_one(t, fd, u, d, ret_id);
+	u->n_dumping--;
+	return r;
 }
 
 /*
@@ -757,6 +1018,7 @@ struct rsk {
 	UnixSkEntry *ue;
 	struct rsk *peer; /* the entry ue->peer names */
 	int fd;		  /* the socket, once made */
+	bool connected;	  /* to its peer already (see connect_clients_now()) */
 	int stand_in;	  /* the other half of a pair whose real peer is gone */
 	bool external;	  /* outside the tree (--ext-unix-sk): only its name */
 };
@@ -764,11 +1026,13 @@ struct rsk {
 /* A path moved aside while we use its name, and put back at the end. */
 struct parked {
 	char *path;
-	char *aside; /* NULL: nothing was there */
+	char *aside;	/* NULL: nothing was there */
+	char *made_dir; /* the outermost directory made for it, or NULL */
 };
 
 struct rst_unix {
 	struct oc_rst_ctx *ctx;
+	struct oc_rst_files *files;
 	struct rsk *sks;
 	size_t n;
 	struct {
@@ -863,21 +1127,87 @@ static int keep_temp(struct rst_unix *ru, int fd)
 	return fd;
 }
 
+/*
+ * Make the directories missing above @path (a name unlinked with its
+ * directory since); *ret_top is the outermost one made, or NULL.
+ */
+static int make_parents(const char *path, char **ret_top)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash;
+	struct stat st;
+
+	*ret_top = NULL;
+	if (!dir)
+		return -ENOMEM;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (stat(dir, &st) == 0)
+		return 0;
+	/* Up to the first that exists, then down again, making each. */
+	size_t len = strlen(dir);
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (stat(dir, &st) == 0)
+			break;
+	}
+	for (size_t at = strlen(dir); at < len; at = strlen(dir)) {
+		dir[at] = '/';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return oc_error_errno(-errno, "cannot make the directory %s to bind in", dir);
+		if (!*ret_top && !(*ret_top = strdup(dir)))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Remove the directories make_parents() made above @path, innermost first. */
+static void remove_parents(const char *path, const char *top)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash;
+
+	if (!top || !dir)
+		return;
+	while ((slash = strrchr(dir, '/')) && slash != dir) {
+		*slash = '\0';
+		if (rmdir(dir) < 0) {
+			pr_warn("cannot remove %s: %m", dir);
+			return;
+		}
+		if (!strcmp(dir, top))
+			return;
+	}
+}
+
 /* Unlink @path at the end, putting back what is there now (if anything). */
 static int take_path(struct rst_unix *ru, const char *path)
 {
 	struct parked p = { .path = strdup(path) };
 	struct stat st;
+	int r;
 
 	if (!p.path)
 		return -ENOMEM;
+	r = make_parents(path, &p.made_dir);
+	if (r < 0) {
+		remove_parents(p.path, p.made_dir);
+		free(p.made_dir);
+		free(p.path);
+		return r;
+	}
 	if (lstat(path, &st) == 0) {
-		if (asprintf(&p.aside, "%s.ocicr-parked", path) < 0) {
+		/* One name may be taken for several sockets. */
+		int n = ru->n_remove ? asprintf(&p.aside, "%s.ocicr-parked-%zu", path, ru->n_remove)
+				     : asprintf(&p.aside, "%s.ocicr-parked", path);
+		if (n < 0) {
 			free(p.path);
 			return -ENOMEM;
 		}
 		if (rename(path, p.aside) < 0) {
-			int r = oc_error_errno(-errno, "cannot move %s aside", path);
+			r = oc_error_errno(-errno, "cannot move %s aside", path);
 			free(p.path);
 			free(p.aside);
 			return r;
@@ -887,6 +1217,8 @@ static int take_path(struct rst_unix *ru, const char *path)
 	if (!n) {
 		if (p.aside && rename(p.aside, p.path) < 0)
 			pr_warn("cannot put %s back: %m", p.path);
+		remove_parents(p.path, p.made_dir);
+		free(p.made_dir);
 		free(p.path);
 		free(p.aside);
 		return -ENOMEM;
@@ -896,18 +1228,23 @@ static int take_path(struct rst_unix *ru, const char *path)
 	return 0;
 }
 
+static void release_one(struct parked *p)
+{
+	if (unlink(p->path) < 0 && errno != ENOENT)
+		pr_warn("cannot remove %s: %m", p->path);
+	if (p->aside && rename(p->aside, p->path) < 0)
+		pr_warn("cannot put %s back: %m", p->path);
+	remove_parents(p->path, p->made_dir);
+	free(p->path);
+	free(p->aside);
+	free(p->made_dir);
+}
+
 /* Unlink the names taken, put back what they hid. */
 static void release_paths(struct rst_unix *ru)
 {
-	for (size_t i = ru->n_remove; i-- > 0;) {
-		struct parked *p = &ru->remove[i];
-		if (unlink(p->path) < 0 && errno != ENOENT)
-			pr_warn("cannot remove %s: %m", p->path);
-		if (p->aside && rename(p->aside, p->path) < 0)
-			pr_warn("cannot put %s back: %m", p->path);
-		free(p->path);
-		free(p->aside);
-	}
+	for (size_t i = ru->n_remove; i-- > 0;)
+		release_one(&ru->remove[i]);
 	free(ru->remove);
 	ru->remove = NULL;
 	ru->n_remove = 0;
@@ -1132,7 +1469,8 @@ static size_t name_users(struct rst_unix *ru, const UnixSkEntry *ue)
 
 static bool is_pair(const struct rsk *s)
 {
-	return s->peer && s->peer->peer == s && s->ue->state != SK_LISTEN && s->peer->ue->state != SK_LISTEN;
+	return s->peer && s->peer != s && s->peer->peer == s && s->ue->state != SK_LISTEN &&
+	       s->peer->ue->state != SK_LISTEN;
 }
 
 /* A connected pair, both ends at once. */
@@ -1190,6 +1528,51 @@ static bool has_queue(struct rst_unix *ru, const struct rsk *s)
 	return false;
 }
 
+static int make_socket(struct rst_unix *ru, struct rsk *s);
+
+/* Unlink the name taken last for @path now, putting back what it hid. */
+static void release_path_now(struct rst_unix *ru, const char *path)
+{
+	for (size_t i = ru->n_remove; i-- > 0;) {
+		struct parked *p = &ru->remove[i];
+		if (strcmp(p->path, path))
+			continue;
+		release_one(p);
+		memmove(p, p + 1, (ru->n_remove - i - 1) * sizeof(*p));
+		ru->n_remove--;
+		return;
+	}
+}
+
+/*
+ * A datagram socket bound to a name that was unlinked, and bound again by
+ * another socket since: the sockets connected to it connect now, while
+ * the name is its, and the name goes at once, for the next to bind.
+ */
+static int connect_clients_now(struct rst_unix *ru, struct rsk *s)
+{
+	_cleanup_free_ char *path = NULL;
+	int r;
+
+	for (size_t i = 0; i < ru->n; i++) {
+		struct rsk *c = &ru->sks[i];
+		if (c->peer != s || c == s || c->external || is_pair(c))
+			continue;
+		r = make_socket(ru, c);
+		if (r < 0)
+			return r;
+		r = connect_to(c->fd, s->ue);
+		if (r < 0)
+			return oc_error_wrap(r, "unix socket %u", c->ue->ino);
+		c->connected = true;
+	}
+	r = full_path(s->ue, &path);
+	if (r < 0)
+		return r;
+	release_path_now(ru, path);
+	return 0;
+}
+
 /* Step 2: a socket other than a listener, bound but not yet connected. */
 static int make_socket(struct rst_unix *ru, struct rsk *s)
 {
@@ -1228,6 +1611,8 @@ static int make_socket(struct rst_unix *ru, struct rsk *s)
 	r = bind_name(ru, s->fd, ue);
 	if (r < 0)
 		return oc_error_wrap(r, "unix socket %s", ue_name(ue, nb, sizeof(nb)));
+	if (ue->type == SOCK_DGRAM && is_path(ue) && ue->has_deleted && ue->deleted && name_users(ru, ue) > 1)
+		return connect_clients_now(ru, s);
 	return 0;
 }
 
@@ -1277,6 +1662,80 @@ static int queue_sender(struct rst_unix *ru, struct rsk *s, int *ret_fd, bool *r
 	return *ret_fd < 0 ? *ret_fd : 0;
 }
 
+#define SCM_MAX_FDS 253 /* the kernel's SCM_MAX_FD */
+
+/*
+ * The fds of the files a queued message passes, in order: opened now (a
+ * file only in flight is opened here alone), a unix socket of the image
+ * as made.
+ */
+static int rights_fds(struct rst_unix *ru, const SkPacketEntry *pe, int *fds, size_t *ret_n)
+{
+	size_t n = 0;
+	int r;
+
+	for (size_t i = 0; i < pe->n_scm; i++) {
+		const ScmEntry *se = pe->scm[i];
+		if (se->type != SCM_RIGHTS)
+			return oc_error(-EOPNOTSUPP, "sk-queues.img: a message carries ancillary data of type %u",
+					se->type);
+		for (size_t j = 0; j < se->n_rights; j++) {
+			if (n == SCM_MAX_FDS)
+				return oc_error(-EINVAL, "sk-queues.img: a message passes more than %d files",
+						SCM_MAX_FDS);
+			const struct rsk *sk = NULL;
+			for (size_t k = 0; k < ru->n && !sk; k++)
+				if (ru->sks[k].fe->id == se->rights[j] && !ru->sks[k].external)
+					sk = &ru->sks[k];
+			if (sk) {
+				fds[n++] = sk->fd;
+				continue;
+			}
+			r = oc_rst_open_file(ru->files, se->rights[j], &fds[n]);
+			if (r < 0)
+				return oc_error_wrap(r, "file %u passed in a queued message", se->rights[j]);
+			n++;
+		}
+	}
+	*ret_n = n;
+	return 0;
+}
+
+/* One queued message, with the files it passes. */
+static int send_one(struct rst_unix *ru, const struct rsk *s, int fd, const SkPacketEntry *pe, const void *data,
+		    struct sockaddr_un *to, socklen_t to_len)
+{
+	char nb[128];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * SCM_MAX_FDS)];
+	} cbuf;
+	int fds[SCM_MAX_FDS];
+	size_t n = 0;
+	struct iovec iov = { (void *)data, pe->length };
+	struct msghdr msg = { .msg_name = to, .msg_namelen = to ? to_len : 0, .msg_iov = &iov, .msg_iovlen = 1 };
+	int r;
+
+	r = rights_fds(ru, pe, fds, &n);
+	if (r < 0)
+		return r;
+	if (n) {
+		memset(&cbuf, 0, sizeof(cbuf));
+		msg.msg_control = &cbuf;
+		msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+		struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(n * sizeof(int));
+		memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+	}
+	ssize_t sent = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (sent != (ssize_t)pe->length)
+		return oc_error_errno(sent < 0 ? -errno : -EIO, "cannot queue %u bytes%s back on unix socket %s",
+				      pe->length, n ? " and files" : "", ue_name(s->ue, nb, sizeof(nb)));
+	return 0;
+}
+
 static int send_queue(struct rst_unix *ru, struct rsk *s)
 {
 	const struct oc_rst_image *im = oc_rst_image(ru->ctx, OC_IMG_SK_QUEUES);
@@ -1284,7 +1743,6 @@ static int send_queue(struct rst_unix *ru, struct rsk *s)
 	socklen_t alen = 0;
 	uint64_t total = 0;
 	bool to_addr;
-	char nb[128];
 	int fd = -1, r;
 
 	/* Its bytes, and one per message so that empty datagrams count. */
@@ -1317,19 +1775,24 @@ static int send_queue(struct rst_unix *ru, struct rsk *s)
 		SkPacketEntry *pe = (SkPacketEntry *)im->msgs[i];
 		if (pe->id_for != s->ue->id)
 			continue;
-		if (pe->n_scm) {
-			r = oc_error(-EOPNOTSUPP, "sk-queues.img: a message carries file descriptors, which ocicr "
-						  "cannot restore yet");
-			break;
-		}
-		ssize_t n = sendto(fd, im->payloads[i], pe->length, MSG_DONTWAIT | MSG_NOSIGNAL,
-				   to_addr ? (struct sockaddr *)&sa : NULL, to_addr ? alen : 0);
-		if (n != (ssize_t)pe->length)
-			r = oc_error_errno(n < 0 ? -errno : -EIO, "cannot queue %u bytes back on unix socket %s",
-					   pe->length, ue_name(s->ue, nb, sizeof(nb)));
+		r = send_one(ru, s, fd, pe, im->payloads[i], to_addr ? &sa : NULL, alen);
 	}
 	leave_name_dir(saved);
 	return r;
+}
+
+uint32_t oc_rst_unix_in_flight_holder(struct oc_rst_ctx *ctx, uint32_t id)
+{
+	const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_SK_QUEUES);
+
+	for (size_t i = 0; im && i < im->n; i++) {
+		const SkPacketEntry *pe = (const SkPacketEntry *)im->msgs[i];
+		for (size_t j = 0; j < pe->n_scm; j++)
+			for (size_t k = 0; pe->scm[j]->type == SCM_RIGHTS && k < pe->scm[j]->n_rights; k++)
+				if (pe->scm[j]->rights[k] == id)
+					return pe->id_for;
+	}
+	return 0;
 }
 
 /* Step 6 for one socket: shutdown, options, file flags. */
@@ -1414,7 +1877,8 @@ static int connect_peers(struct rst_unix *ru, bool to_listeners)
 {
 	for (size_t i = 0; i < ru->n; i++) {
 		struct rsk *s = &ru->sks[i];
-		if (!s->peer || is_pair(s) || (s->peer->ue->state == SK_LISTEN && !s->peer->external) != to_listeners)
+		if (!s->peer || s->connected || is_pair(s) ||
+		    (s->peer->ue->state == SK_LISTEN && !s->peer->external) != to_listeners)
 			continue;
 		int r = connect_to(s->fd, s->peer->ue);
 		if (r < 0)
@@ -1492,6 +1956,7 @@ static int unix_run_stage(struct oc_rst_files *files, size_t stage)
 		if (!files->unix_sk)
 			return -ENOMEM;
 		files->unix_sk->ctx = files->ctx;
+		files->unix_sk->files = files;
 	}
 	if (!files->unix_sk || stage >= _UNIX_STAGES)
 		return oc_error(-EINVAL, "unix sockets: stage %zu out of order", stage);
