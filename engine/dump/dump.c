@@ -189,6 +189,8 @@ static int task_end_remote(struct oc_dump_task *t)
 
 	for (size_t i = 0; i < t->n_threads; i++) {
 		int r = oc_remote_end(&t->threads[i].rs);
+
+		t->threads[i].seized->stops_held += t->threads[i].rs.stops_held;
 		if (r < 0 && !ret)
 			ret = r;
 	}

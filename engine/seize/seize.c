@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -440,6 +441,12 @@ void oc_release_tree(struct oc_seized_tree *tree, enum oc_release_mode mode)
 			struct oc_seized_thread *th = &tree->tasks[i].threads[j];
 			if (!th->seized)
 				continue;
+			/* A stop signal sent while we held the thread takes
+			 * effect now, as it would have without us. */
+			if (th->stops_held && mode != OC_RELEASE_KILL &&
+			    syscall(SYS_tgkill, tree->tasks[i].pid, th->tid, SIGSTOP) < 0)
+				pr_warn("cannot stop thread %d again: %m", th->tid);
+			th->stops_held = 0;
 			if (ptrace(PTRACE_DETACH, th->tid, 0, 0) < 0 && errno != ESRCH)
 				pr_warn("cannot detach from thread %d: %m", th->tid);
 			th->seized = false;

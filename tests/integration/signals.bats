@@ -35,3 +35,7 @@ teardown() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "signals: children stopped in a read, with a second SIGSTOP queued or not, come back stopped" {
+	wl_roundtrip stopped
+}
