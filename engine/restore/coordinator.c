@@ -669,17 +669,19 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_st
 		if (r < 0)
 			return r;
 	}
-	/* Pending before the first instruction: the task stops at once. */
+	/* Pending before the first instruction: the task stops at once, a
+	 * task dumped stopped before it can run on (a read whose data came
+	 * while it was stopped would return). */
+	TaskCoreEntry *tc = t->cores[0]->tc;
 	if (leave_stopped)
 		kill(lv->pid, SIGSTOP);
+	else if (tc->task_state == 3)
+		kill(lv->pid, tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP);
 	for (size_t i = 0; i < t->n_cores; i++) {
 		pid_t tid = lv->threads[i].tid;
 		if (ptrace(PTRACE_DETACH, tid, 0, 0) < 0)
 			return oc_error_errno(-errno, "cannot let thread %d go", tid);
 	}
-	TaskCoreEntry *tc = t->cores[0]->tc;
-	if (tc->task_state == 3 && !leave_stopped)
-		kill(lv->pid, tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP);
 	return 0;
 }
 
