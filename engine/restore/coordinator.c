@@ -622,6 +622,27 @@ static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, boo
 	return 0;
 }
 
+/*
+ * The restorer's final int3, taken with every signal blocked, made the
+ * kernel force SIGTRAP through: it unblocked it and reset a caught or
+ * ignored SIGTRAP to SIG_DFL.  Put the image's disposition back.
+ */
+static int put_back_sigtrap(struct oc_rst_task *t, struct oc_remote *rs)
+{
+	TaskCoreEntry *tc = t->cores[0]->tc;
+	const size_t index = SIGTRAP - 1; /* below SIGKILL: no gap before it */
+
+	if (tc->n_sigactions <= index || tc->sigactions[index]->sigaction == (uintptr_t)SIG_DFL)
+		return 0;
+	const SaEntry *sa = tc->sigactions[index];
+	struct oc_rst_sigaction ka = { sa->sigaction, sa->flags, sa->restorer, sa->mask };
+	int r = oc_remote_poke(rs, 0, &ka, sizeof(ka));
+	if (r < 0)
+		return r;
+	r = oc_remote_call(rs, "rt_sigaction(SIGTRAP)", SYS_rt_sigaction, SIGTRAP, rs->scratch, 0, sizeof(uint64_t));
+	return r < 0 ? r : 0;
+}
+
 /* Unmap the restorer area, load each thread's registers and let go. */
 static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_stopped)
 {
@@ -632,7 +653,10 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_st
 
 	if (!xbuf)
 		return -ENOMEM;
-	r = oc_remote_begin(lv->pid, lv->jump.syscall_ip, 0, &rs);
+	r = oc_remote_begin(lv->pid, lv->jump.syscall_ip, sizeof(struct oc_rst_sigaction), &rs);
+	if (r < 0)
+		return r;
+	r = put_back_sigtrap(t, &rs);
 	if (r < 0)
 		return r;
 	/* Our fds go from its table (shared or not, every task is done). */

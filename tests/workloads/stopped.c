@@ -70,8 +70,8 @@ int main(int argc, char **argv)
 			 names[i], status);
 		WL_CHECK(kill(kid[i], SIGCONT) == 0, "%s child: SIGCONT", names[i]);
 		WL_CHECK(waitpid(kid[i], &status, 0) == kid[i], "%s child: cannot wait", names[i]);
-		WL_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s child: status 0x%x, not exit 0",
-			 names[i], status);
+		WL_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s child: status 0x%x, not exit 0", names[i],
+			 status);
 	}
 	wl_pass();
 }
