@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -324,6 +325,63 @@ static int add_children(struct oc_seized_tree *tree, size_t idx, bool *ret_new)
 	return 0;
 }
 
+/* PTRACE_GET_RSEQ_CONFIGURATION's answer (Linux 5.13+). */
+#define SEIZE_PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+struct seize_rseq_conf {
+	uint64_t abi_pointer;
+	uint32_t abi_size, signature, flags, pad;
+};
+
+/* The kernel's struct rseq_cs, which struct rseq's rseq_cs points at. */
+struct seize_rseq_cs {
+	uint32_t version, flags;
+	uint64_t start_ip, post_commit_offset, abort_ip;
+};
+
+static int read_task(pid_t tid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+
+	return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * A thread frozen inside an rseq critical section is sent to its abort
+ * handler now, as the kernel does on any preemption or signal: our remote
+ * calls, run outside the section, make the kernel clear the thread's
+ * rseq_cs, so neither the dump nor the thread let go could resume the
+ * section safely.  Anything odd (no section, a bad one) is left to the
+ * kernel, which checks it again when the thread next runs.
+ */
+static int abort_rseq_cs(struct oc_seized_thread *th)
+{
+	struct seize_rseq_conf conf = {};
+	struct seize_rseq_cs cs;
+	uint64_t cs_ptr;
+	uint32_t sig;
+	unsigned long ip = th->regs.rip;
+
+	if (ptrace(SEIZE_PTRACE_GET_RSEQ_CONFIGURATION, th->tid, sizeof(conf), &conf) < 0 || !conf.abi_pointer)
+		return 0;
+	if (read_task(th->tid, conf.abi_pointer + 8, &cs_ptr, sizeof(cs_ptr)) < 0 || !cs_ptr)
+		return 0;
+	if (read_task(th->tid, cs_ptr, &cs, sizeof(cs)) < 0 || cs.version != 0)
+		return 0;
+	if (ip < cs.start_ip || ip - cs.start_ip >= cs.post_commit_offset)
+		return 0;
+	if (cs.abort_ip - cs.start_ip < cs.post_commit_offset)
+		return 0;
+	if (read_task(th->tid, cs.abort_ip - sizeof(sig), &sig, sizeof(sig)) < 0 || sig != conf.signature)
+		return 0;
+	pr_debug("thread %d: in an rseq critical section at 0x%lx, sent to its abort handler 0x%" PRIx64, th->tid, ip,
+		 cs.abort_ip);
+	th->regs.rip = cs.abort_ip;
+	th->regs.orig_rax = -1; /* an abort ends any restart */
+	if (ptrace(PTRACE_SETREGS, th->tid, 0, &th->regs) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot move it to its rseq abort handler", th->tid);
+	return 0;
+}
+
 int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree)
 {
 	struct oc_seized_tree tree = {};
@@ -370,6 +428,9 @@ int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree)
 				r = oc_error_errno(-errno, "cannot read registers of thread %d", th->tid);
 				goto fail;
 			}
+			r = abort_rseq_cs(th);
+			if (r < 0)
+				goto fail;
 		}
 
 	*ret_tree = tree;
