@@ -151,6 +151,8 @@ static int list_tids(pid_t pid, pid_t **ret_tids, size_t *ret_n)
 
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	d = opendir(path);
+	if (!d && errno == ENOENT)
+		return -ENOENT; /* the caller says whether that is an error */
 	if (!d)
 		return oc_error_errno(-errno, "cannot list threads of %d", pid);
 	while ((de = readdir(d))) {
@@ -191,6 +193,19 @@ static int add_thread(struct oc_seized_task *t, pid_t tid)
 	return 0;
 }
 
+/* A thread that exited is refused with EPERM by PTRACE_SEIZE (a zombie). */
+static bool thread_has_exited(pid_t pid, pid_t tid)
+{
+	_cleanup_free_ char *text = NULL;
+	struct oc_proc_stat st;
+	char name[64];
+
+	snprintf(name, sizeof(name), "task/%d/stat", tid);
+	if (oc_proc_read(pid, name, &text, NULL) < 0)
+		return true; /* gone */
+	return oc_proc_parse_stat(text, &st) == 0 && (st.state == 'Z' || st.state == 'X');
+}
+
 /* Seize every thread of @t not yet seized; *ret_new says whether any was. */
 static int seize_threads(struct oc_seized_task *t, bool *ret_new)
 {
@@ -199,6 +214,10 @@ static int seize_threads(struct oc_seized_task *t, bool *ret_new)
 	int r;
 
 	r = list_tids(t->pid, &tids, &n);
+	if (r == -ENOENT && !t->n_threads)
+		return 0; /* gone before we got to it */
+	if (r == -ENOENT)
+		return oc_error(r, "cannot list threads of %d: it is gone", t->pid);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
@@ -207,7 +226,7 @@ static int seize_threads(struct oc_seized_task *t, bool *ret_new)
 		if (task_has_thread(t, tids[i]))
 			continue;
 		if (!is_preseized(tids[i]) && ptrace(PTRACE_SEIZE, tids[i], 0, SEIZE_OPTIONS) < 0) {
-			if (errno == ESRCH)
+			if (errno == ESRCH || (errno == EPERM && thread_has_exited(t->pid, tids[i])))
 				continue; /* exited meanwhile */
 			return oc_error_errno(-errno, "cannot seize thread %d of task %d", tids[i], t->pid);
 		}
@@ -296,6 +315,8 @@ static int add_children(struct oc_seized_tree *tree, size_t idx, bool *ret_new)
 	int r;
 
 	r = list_tids(pid, &tids, &n);
+	if (r == -ENOENT)
+		return oc_error(r, "cannot list threads of %d: it is gone", pid);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
@@ -382,6 +403,72 @@ static int abort_rseq_cs(struct oc_seized_thread *th)
 	return 0;
 }
 
+/* Take task @i, which has no children in the tree, out of it. */
+static void remove_task(struct oc_seized_tree *tree, size_t i)
+{
+	free(tree->tasks[i].threads);
+	memmove(&tree->tasks[i], &tree->tasks[i + 1], (tree->n_tasks - i - 1) * sizeof(tree->tasks[0]));
+	tree->n_tasks--;
+	for (size_t j = i; j < tree->n_tasks; j++)
+		if (tree->tasks[j].parent > i)
+			tree->tasks[j].parent--;
+}
+
+/*
+ * A child whose parent ignores SIGCHLD shows as a zombie for an instant
+ * before the kernel reaps it; a real zombie stays while its parent is
+ * frozen.  So the zombies found are looked at once more, at the end.
+ */
+static void drop_vanished_zombies(struct oc_seized_tree *tree)
+{
+	char path[64];
+
+	for (size_t i = tree->n_tasks; i-- > 1;) {
+		if (tree->tasks[i].state != OC_TASK_DEAD)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", tree->tasks[i].pid);
+		if (access(path, F_OK) == 0 || errno != ENOENT)
+			continue;
+		pr_debug("task %d was a zombie for an instant, and is gone", tree->tasks[i].pid);
+		remove_task(tree, i);
+	}
+}
+
+/*
+ * Task @i exited before any of its threads could be seized (a child of a
+ * frozen parent forked just before the freeze, say): it is a zombie now,
+ * dumped as one (1), or, reaped at once (SIGCHLD ignored), no longer
+ * there, and taken out of the tree (0).  Not seized, it has no children
+ * in the tree yet.
+ */
+static int task_exited(struct oc_seized_tree *tree, size_t i)
+{
+	_cleanup_free_ char *stat_text = NULL;
+	struct oc_proc_stat st;
+	pid_t pid = tree->tasks[i].pid;
+	int r;
+
+	if (i == 0)
+		return oc_error(-ESRCH, "task %d exited while being frozen", pid);
+	r = oc_proc_read(pid, "stat", &stat_text, NULL);
+	if (r == -ENOENT || r == -ESRCH) {
+		pr_debug("task %d exited and was reaped while being frozen", pid);
+		remove_task(tree, i);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = oc_proc_parse_stat(stat_text, &st);
+	if (r < 0)
+		return r;
+	if (st.state != 'Z' || st.num_threads > 1)
+		return oc_error(-ESRCH, "task %d exited while being frozen", pid);
+	pr_debug("task %d exited while being frozen: dumped as a zombie", pid);
+	tree->tasks[i].state = OC_TASK_DEAD;
+	tree->tasks[i].exit_status = st.exit_code;
+	return 1;
+}
+
 int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree)
 {
 	struct oc_seized_tree tree = {};
@@ -409,8 +496,13 @@ int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree)
 				if (r < 0)
 					goto fail;
 				if (tree.tasks[i].n_threads == 0) {
-					r = oc_error(-ESRCH, "task %d exited while being frozen", tree.tasks[i].pid);
-					goto fail;
+					r = task_exited(&tree, i);
+					if (r < 0)
+						goto fail;
+					if (r == 0) {
+						i--; /* the next task moved into its place */
+						continue;
+					}
 				}
 			}
 			if (tree_walk && tree.tasks[i].state != OC_TASK_DEAD) {
@@ -420,6 +512,7 @@ int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree)
 			}
 		}
 	} while (changed);
+	drop_vanished_zombies(&tree);
 
 	for (size_t i = 0; i < tree.n_tasks; i++)
 		for (size_t j = 0; j < tree.tasks[i].n_threads; j++) {
