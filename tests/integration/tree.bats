@@ -122,3 +122,7 @@ teardown() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "tree: a task chrooted below its working directory keeps its root, its cwd outside it, and its file" {
+	wl_roundtrip chroot_cwd
+}
