@@ -26,6 +26,8 @@ static void dump_usage(FILE *out)
 		     "      --freeze-cgroup DIR freeze through this freezer cgroup (v1 freezer or v2)\n"
 		     "      --manage-cgroups=ignore  save the tasks' cgroup sets, no cgroup's properties\n"
 		     "      --cgroup-root [CTRL:]PATH  save a cgroup under PATH with PATH and all below it\n"
+		     "      --cgroup-yard DIR   the cgroup hierarchies are mounted in DIR (as CRIU names\n"
+		     "                          them): use those instead of mounting them\n"
 		     "      --tcp-established   dump established TCP connections (TCP_REPAIR)\n"
 		     "      --tcp-close         dump them to be restored closed\n"
 		     "      --skip-in-flight    leave out connections not yet accepted\n"

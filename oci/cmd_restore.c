@@ -32,6 +32,8 @@ static void restore_usage(FILE *out)
 		     "                             instead of making one\n"
 		     "      --manage-cgroups[=MODE] none, props, soft (default), full, strict or ignore\n"
 		     "      --cgroup-root [CTRL:]PATH  move the tree's cgroups under PATH\n"
+		     "      --cgroup-yard DIR      the cgroup hierarchies are mounted in DIR (as CRIU\n"
+		     "                             names them): use those instead of mounting them\n"
 		     "      --timeout SECONDS      fail (and undo) if the tree is not restored within this\n"
 		     "                             (default 120; fractions allowed)\n"
 		     "  -W, --work-dir DIR         where a relative log file goes (default: DIR)\n"

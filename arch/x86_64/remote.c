@@ -84,8 +84,9 @@ int oc_remote_find_syscall_ip_in(pid_t pid, unsigned long start, unsigned long e
 	return 0;
 }
 
-static int wait_syscall_stop(pid_t tid)
+static int wait_syscall_stop(struct oc_remote *rs)
 {
+	pid_t tid = rs->tid;
 	int status;
 
 	for (;;) {
@@ -106,7 +107,16 @@ static int wait_syscall_stop(pid_t tid)
 				return oc_error_errno(-errno, "thread %d: PTRACE_SYSCALL", tid);
 			continue;
 		}
-		/* Only SIGKILL/SIGSTOP can get past the blocked mask. */
+		/* Only SIGKILL/SIGSTOP can get past the blocked mask.  A
+		 * SIGSTOP queued for a task that is stopped already (or stops
+		 * now) is kept back, not delivered: the dumper counts it and
+		 * raises it again when it lets the thread go. */
+		if (WIFSTOPPED(status) && WSTOPSIG(status) == SIGSTOP) {
+			rs->stops_held++;
+			if (ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
+				return oc_error_errno(-errno, "thread %d: PTRACE_SYSCALL", tid);
+			continue;
+		}
 		return oc_error(-EINTR, "thread %d stopped with signal %d during a remote system call", tid,
 				WSTOPSIG(status));
 	}
@@ -129,7 +139,7 @@ static int run_call(struct oc_remote *rs, struct user_regs_struct *regs)
 	for (int i = 0; i < 2; i++) {
 		if (ptrace(PTRACE_SYSCALL, rs->tid, 0, 0) < 0)
 			return oc_error_errno(-errno, "thread %d: PTRACE_SYSCALL", rs->tid);
-		r = wait_syscall_stop(rs->tid);
+		r = wait_syscall_stop(rs);
 		if (r < 0)
 			return r;
 		if (i == 0)

@@ -35,6 +35,8 @@ struct oc_remote {
 	size_t scratch_len;
 	uint8_t scratch_was[OC_REMOTE_SCRATCH_MAX]; /* what the scratch held */
 	bool active;
+	/* SIGSTOPs that arrived during our calls and were held back. */
+	unsigned stops_held;
 	/* The frame below the scratch that rt_sigreturn restores the thread
 	 * from if we die inside a call, or 0 (the calls go unguarded). */
 	unsigned long guard;

@@ -189,10 +189,30 @@ static int task_end_remote(struct oc_dump_task *t)
 
 	for (size_t i = 0; i < t->n_threads; i++) {
 		int r = oc_remote_end(&t->threads[i].rs);
+
+		t->threads[i].seized->stops_held += t->threads[i].rs.stops_held;
 		if (r < 0 && !ret)
 			ret = r;
 	}
 	return ret;
+}
+
+/*
+ * unshare(CLONE_NEWTIME) gives only the children to come a new time
+ * namespace: until one is made, the task's own and its children's differ,
+ * and neither CRIU's images nor a restore can hold that pair.
+ */
+static int check_timens_for_children(pid_t pid)
+{
+	_cleanup_free_ char *own = NULL, *kids = NULL;
+
+	if (oc_proc_readlink(pid, "ns/time", &own) < 0 || oc_proc_readlink(pid, "ns/time_for_children", &kids) < 0)
+		return 0; /* a kernel without time namespaces */
+	if (strcmp(own, kids))
+		return oc_error(-EOPNOTSUPP,
+				"task %d made a time namespace for its children (%s) but lives in %s: not supported",
+				pid, kids, own);
+	return 0;
 }
 
 static int collect_task(struct oc_dump_task *t)
@@ -204,6 +224,9 @@ static int collect_task(struct oc_dump_task *t)
 	if (r < 0)
 		return r;
 	if (!zombie) {
+		r = check_timens_for_children(t->pid);
+		if (r < 0)
+			return r;
 		t->pidfd = syscall(SYS_pidfd_open, t->pid, 0);
 		if (t->pidfd < 0)
 			return oc_error_errno(-errno, "pidfd_open(%d)", t->pid);

@@ -472,6 +472,10 @@ struct oc_dump_opts {
 	 * permissions and empty cgroups included). */
 	const char *const *cgroup_roots;
 	size_t n_cgroup_roots;
+	/* CRIU's --cgroup-yard: a directory with each cgroup hierarchy
+	 * mounted in it, as CRIU names them ("unified" for v2, X for
+	 * name=X, else the controllers), used instead of mounting them. */
+	const char *cgroup_yard;
 	/*
 	 * Resources outside the tree, as CRIU's --external names them; dumped
 	 * as references, given back at restore (struct oc_inherit_fd, or for
@@ -551,6 +555,10 @@ struct oc_restore_opts {
 	 * tree was in go under PATH (all controllers without one named). */
 	const char *const *cgroup_roots;
 	size_t n_cgroup_roots;
+	/* CRIU's --cgroup-yard: a directory with each cgroup hierarchy
+	 * mounted in it, as CRIU names them ("unified" for v2, X for
+	 * name=X, else the controllers), used instead of mounting them. */
+	const char *cgroup_yard;
 	/* Descriptors of the caller that stand in for resources external at
 	 * dump (CRIU's --inherit-fd); each must be taken by something. */
 	const struct oc_inherit_fd *inherit_fds;

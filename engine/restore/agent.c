@@ -174,14 +174,30 @@ static int restore_fs(struct oc_rst_agent *ag)
 
 	if (!root || !root->reg || !cwd || !cwd->reg)
 		return oc_error(-EINVAL, "fs-%d.img: cwd or root is not a path", ag->task->pid);
-	if (strcmp(root->reg->name, "/") && chroot(root->reg->name) < 0)
-		return oc_error_errno(-errno, "cannot chroot to %s", root->reg->name);
+	/* Both are named from our root, and the cwd may be outside the
+	 * task's root: enter it now, change root last (enter_root()). */
 	/* A removed one: its ghost, gone by now but for our fd of it. */
 	int ghost = oc_rst_find_remap(ag->ctx, cwd->id) ? oc_rst_ghost_find(ag->files, cwd->reg->name) : -1;
 	if (ghost >= 0 ? fchdir(ag->files->ghost_fds[ghost]) < 0 : chdir(cwd->reg->name) < 0)
 		return oc_error_errno(-errno, "cannot enter the working directory %s", cwd->reg->name);
 	if (fs->has_umask)
 		umask(fs->umask);
+	return 0;
+}
+
+/*
+ * The task's root, changed last, once everything this agent opens by our
+ * root's names is open: the chroot leaves the working directory alone.
+ */
+static int enter_root(struct oc_rst_agent *ag)
+{
+	FsEntry *fs = ag->task->fs;
+	FileEntry *root = fs ? oc_rst_find_file(ag->ctx, fs->root_id) : NULL;
+
+	if (!root || !root->reg || !strcmp(root->reg->name, "/"))
+		return 0;
+	if (chroot(root->reg->name) < 0)
+		return oc_error_errno(-errno, "cannot chroot to %s", root->reg->name);
 	return 0;
 }
 
@@ -310,6 +326,9 @@ static int build_and_jump(struct oc_rst_agent *ag)
 
 	if (mprotect((void *)area.start, L.blob, PROT_READ | PROT_EXEC) < 0)
 		return oc_error_errno(-errno, "cannot make the restorer executable");
+	r = enter_root(ag);
+	if (r < 0)
+		return r;
 
 	/* Tell the coordinator where the area is; it unmaps it at the end. */
 	struct oc_agent_msg msg = { .type = OC_AGENT_JUMPING, .area_start = area.start, .area_len = L.total };

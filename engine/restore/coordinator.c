@@ -622,6 +622,27 @@ static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, boo
 	return 0;
 }
 
+/*
+ * The restorer's final int3, taken with every signal blocked, made the
+ * kernel force SIGTRAP through: it unblocked it and reset a caught or
+ * ignored SIGTRAP to SIG_DFL.  Put the image's disposition back.
+ */
+static int put_back_sigtrap(struct oc_rst_task *t, struct oc_remote *rs)
+{
+	TaskCoreEntry *tc = t->cores[0]->tc;
+	const size_t index = SIGTRAP - 1; /* below SIGKILL: no gap before it */
+
+	if (tc->n_sigactions <= index || tc->sigactions[index]->sigaction == (uintptr_t)SIG_DFL)
+		return 0;
+	const SaEntry *sa = tc->sigactions[index];
+	struct oc_rst_sigaction ka = { sa->sigaction, sa->flags, sa->restorer, sa->mask };
+	int r = oc_remote_poke(rs, 0, &ka, sizeof(ka));
+	if (r < 0)
+		return r;
+	r = oc_remote_call(rs, "rt_sigaction(SIGTRAP)", SYS_rt_sigaction, SIGTRAP, rs->scratch, 0, sizeof(uint64_t));
+	return r < 0 ? r : 0;
+}
+
 /* Unmap the restorer area, load each thread's registers and let go. */
 static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_stopped)
 {
@@ -632,7 +653,10 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_st
 
 	if (!xbuf)
 		return -ENOMEM;
-	r = oc_remote_begin(lv->pid, lv->jump.syscall_ip, 0, &rs);
+	r = oc_remote_begin(lv->pid, lv->jump.syscall_ip, sizeof(struct oc_rst_sigaction), &rs);
+	if (r < 0)
+		return r;
+	r = put_back_sigtrap(t, &rs);
 	if (r < 0)
 		return r;
 	/* Our fds go from its table (shared or not, every task is done). */
@@ -669,17 +693,19 @@ static int finish_task(struct oc_rst_task *t, struct rst_live *lv, bool leave_st
 		if (r < 0)
 			return r;
 	}
-	/* Pending before the first instruction: the task stops at once. */
+	/* Pending before the first instruction: the task stops at once, a
+	 * task dumped stopped before it can run on (a read whose data came
+	 * while it was stopped would return). */
+	TaskCoreEntry *tc = t->cores[0]->tc;
 	if (leave_stopped)
 		kill(lv->pid, SIGSTOP);
+	else if (tc->task_state == 3)
+		kill(lv->pid, tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP);
 	for (size_t i = 0; i < t->n_cores; i++) {
 		pid_t tid = lv->threads[i].tid;
 		if (ptrace(PTRACE_DETACH, tid, 0, 0) < 0)
 			return oc_error_errno(-errno, "cannot let thread %d go", tid);
 	}
-	TaskCoreEntry *tc = t->cores[0]->tc;
-	if (tc->task_state == 3 && !leave_stopped)
-		kill(lv->pid, tc->has_stop_signo ? (int)tc->stop_signo : SIGSTOP);
 	return 0;
 }
 

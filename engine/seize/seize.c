@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,6 +151,8 @@ static int list_tids(pid_t pid, pid_t **ret_tids, size_t *ret_n)
 
 	snprintf(path, sizeof(path), "/proc/%d/task", pid);
 	d = opendir(path);
+	if (!d && errno == ENOENT)
+		return -ENOENT; /* the caller says whether that is an error */
 	if (!d)
 		return oc_error_errno(-errno, "cannot list threads of %d", pid);
 	while ((de = readdir(d))) {
@@ -189,6 +193,19 @@ static int add_thread(struct oc_seized_task *t, pid_t tid)
 	return 0;
 }
 
+/* A thread that exited is refused with EPERM by PTRACE_SEIZE (a zombie). */
+static bool thread_has_exited(pid_t pid, pid_t tid)
+{
+	_cleanup_free_ char *text = NULL;
+	struct oc_proc_stat st;
+	char name[64];
+
+	snprintf(name, sizeof(name), "task/%d/stat", tid);
+	if (oc_proc_read(pid, name, &text, NULL) < 0)
+		return true; /* gone */
+	return oc_proc_parse_stat(text, &st) == 0 && (st.state == 'Z' || st.state == 'X');
+}
+
 /* Seize every thread of @t not yet seized; *ret_new says whether any was. */
 static int seize_threads(struct oc_seized_task *t, bool *ret_new)
 {
@@ -197,6 +214,10 @@ static int seize_threads(struct oc_seized_task *t, bool *ret_new)
 	int r;
 
 	r = list_tids(t->pid, &tids, &n);
+	if (r == -ENOENT && !t->n_threads)
+		return 0; /* gone before we got to it */
+	if (r == -ENOENT)
+		return oc_error(r, "cannot list threads of %d: it is gone", t->pid);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
@@ -205,7 +226,7 @@ static int seize_threads(struct oc_seized_task *t, bool *ret_new)
 		if (task_has_thread(t, tids[i]))
 			continue;
 		if (!is_preseized(tids[i]) && ptrace(PTRACE_SEIZE, tids[i], 0, SEIZE_OPTIONS) < 0) {
-			if (errno == ESRCH)
+			if (errno == ESRCH || (errno == EPERM && thread_has_exited(t->pid, tids[i])))
 				continue; /* exited meanwhile */
 			return oc_error_errno(-errno, "cannot seize thread %d of task %d", tids[i], t->pid);
 		}
@@ -294,6 +315,8 @@ static int add_children(struct oc_seized_tree *tree, size_t idx, bool *ret_new)
 	int r;
 
 	r = list_tids(pid, &tids, &n);
+	if (r == -ENOENT)
+		return oc_error(r, "cannot list threads of %d: it is gone", pid);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
@@ -323,6 +346,129 @@ static int add_children(struct oc_seized_tree *tree, size_t idx, bool *ret_new)
 	return 0;
 }
 
+/* PTRACE_GET_RSEQ_CONFIGURATION's answer (Linux 5.13+). */
+#define SEIZE_PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+struct seize_rseq_conf {
+	uint64_t abi_pointer;
+	uint32_t abi_size, signature, flags, pad;
+};
+
+/* The kernel's struct rseq_cs, which struct rseq's rseq_cs points at. */
+struct seize_rseq_cs {
+	uint32_t version, flags;
+	uint64_t start_ip, post_commit_offset, abort_ip;
+};
+
+static int read_task(pid_t tid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+
+	return process_vm_readv(tid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -1;
+}
+
+/*
+ * A thread frozen inside an rseq critical section is sent to its abort
+ * handler now, as the kernel does on any preemption or signal: our remote
+ * calls, run outside the section, make the kernel clear the thread's
+ * rseq_cs, so neither the dump nor the thread let go could resume the
+ * section safely.  Anything odd (no section, a bad one) is left to the
+ * kernel, which checks it again when the thread next runs.
+ */
+static int abort_rseq_cs(struct oc_seized_thread *th)
+{
+	struct seize_rseq_conf conf = {};
+	struct seize_rseq_cs cs;
+	uint64_t cs_ptr;
+	uint32_t sig;
+	unsigned long ip = th->regs.rip;
+
+	if (ptrace(SEIZE_PTRACE_GET_RSEQ_CONFIGURATION, th->tid, sizeof(conf), &conf) < 0 || !conf.abi_pointer)
+		return 0;
+	if (read_task(th->tid, conf.abi_pointer + 8, &cs_ptr, sizeof(cs_ptr)) < 0 || !cs_ptr)
+		return 0;
+	if (read_task(th->tid, cs_ptr, &cs, sizeof(cs)) < 0 || cs.version != 0)
+		return 0;
+	if (ip < cs.start_ip || ip - cs.start_ip >= cs.post_commit_offset)
+		return 0;
+	if (cs.abort_ip - cs.start_ip < cs.post_commit_offset)
+		return 0;
+	if (read_task(th->tid, cs.abort_ip - sizeof(sig), &sig, sizeof(sig)) < 0 || sig != conf.signature)
+		return 0;
+	pr_debug("thread %d: in an rseq critical section at 0x%lx, sent to its abort handler 0x%" PRIx64, th->tid, ip,
+		 cs.abort_ip);
+	th->regs.rip = cs.abort_ip;
+	th->regs.orig_rax = -1; /* an abort ends any restart */
+	if (ptrace(PTRACE_SETREGS, th->tid, 0, &th->regs) < 0)
+		return oc_error_errno(-errno, "thread %d: cannot move it to its rseq abort handler", th->tid);
+	return 0;
+}
+
+/* Take task @i, which has no children in the tree, out of it. */
+static void remove_task(struct oc_seized_tree *tree, size_t i)
+{
+	free(tree->tasks[i].threads);
+	memmove(&tree->tasks[i], &tree->tasks[i + 1], (tree->n_tasks - i - 1) * sizeof(tree->tasks[0]));
+	tree->n_tasks--;
+	for (size_t j = i; j < tree->n_tasks; j++)
+		if (tree->tasks[j].parent > i)
+			tree->tasks[j].parent--;
+}
+
+/*
+ * A child whose parent ignores SIGCHLD shows as a zombie for an instant
+ * before the kernel reaps it; a real zombie stays while its parent is
+ * frozen.  So the zombies found are looked at once more, at the end.
+ */
+static void drop_vanished_zombies(struct oc_seized_tree *tree)
+{
+	char path[64];
+
+	for (size_t i = tree->n_tasks; i-- > 1;) {
+		if (tree->tasks[i].state != OC_TASK_DEAD)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/stat", tree->tasks[i].pid);
+		if (access(path, F_OK) == 0 || errno != ENOENT)
+			continue;
+		pr_debug("task %d was a zombie for an instant, and is gone", tree->tasks[i].pid);
+		remove_task(tree, i);
+	}
+}
+
+/*
+ * Task @i exited before any of its threads could be seized (a child of a
+ * frozen parent forked just before the freeze, say): it is a zombie now,
+ * dumped as one (1), or, reaped at once (SIGCHLD ignored), no longer
+ * there, and taken out of the tree (0).  Not seized, it has no children
+ * in the tree yet.
+ */
+static int task_exited(struct oc_seized_tree *tree, size_t i)
+{
+	_cleanup_free_ char *stat_text = NULL;
+	struct oc_proc_stat st;
+	pid_t pid = tree->tasks[i].pid;
+	int r;
+
+	if (i == 0)
+		return oc_error(-ESRCH, "task %d exited while being frozen", pid);
+	r = oc_proc_read(pid, "stat", &stat_text, NULL);
+	if (r == -ENOENT || r == -ESRCH) {
+		pr_debug("task %d exited and was reaped while being frozen", pid);
+		remove_task(tree, i);
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	r = oc_proc_parse_stat(stat_text, &st);
+	if (r < 0)
+		return r;
+	if (st.state != 'Z' || st.num_threads > 1)
+		return oc_error(-ESRCH, "task %d exited while being frozen", pid);
+	pr_debug("task %d exited while being frozen: dumped as a zombie", pid);
+	tree->tasks[i].state = OC_TASK_DEAD;
+	tree->tasks[i].exit_status = st.exit_code;
+	return 1;
+}
+
 int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree)
 {
 	struct oc_seized_tree tree = {};
@@ -350,8 +496,13 @@ int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree)
 				if (r < 0)
 					goto fail;
 				if (tree.tasks[i].n_threads == 0) {
-					r = oc_error(-ESRCH, "task %d exited while being frozen", tree.tasks[i].pid);
-					goto fail;
+					r = task_exited(&tree, i);
+					if (r < 0)
+						goto fail;
+					if (r == 0) {
+						i--; /* the next task moved into its place */
+						continue;
+					}
 				}
 			}
 			if (tree_walk && tree.tasks[i].state != OC_TASK_DEAD) {
@@ -361,6 +512,7 @@ int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree)
 			}
 		}
 	} while (changed);
+	drop_vanished_zombies(&tree);
 
 	for (size_t i = 0; i < tree.n_tasks; i++)
 		for (size_t j = 0; j < tree.tasks[i].n_threads; j++) {
@@ -369,6 +521,9 @@ int oc_seize_tree(pid_t root, bool tree_walk, struct oc_seized_tree *ret_tree)
 				r = oc_error_errno(-errno, "cannot read registers of thread %d", th->tid);
 				goto fail;
 			}
+			r = abort_rseq_cs(th);
+			if (r < 0)
+				goto fail;
 		}
 
 	*ret_tree = tree;
@@ -440,6 +595,12 @@ void oc_release_tree(struct oc_seized_tree *tree, enum oc_release_mode mode)
 			struct oc_seized_thread *th = &tree->tasks[i].threads[j];
 			if (!th->seized)
 				continue;
+			/* A stop signal sent while we held the thread takes
+			 * effect now, as it would have without us. */
+			if (th->stops_held && mode != OC_RELEASE_KILL &&
+			    syscall(SYS_tgkill, tree->tasks[i].pid, th->tid, SIGSTOP) < 0)
+				pr_warn("cannot stop thread %d again: %m", th->tid);
+			th->stops_held = 0;
 			if (ptrace(PTRACE_DETACH, th->tid, 0, 0) < 0 && errno != ESRCH)
 				pr_warn("cannot detach from thread %d: %m", th->tid);
 			th->seized = false;

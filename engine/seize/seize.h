@@ -23,6 +23,8 @@ struct oc_seized_thread {
 	pid_t tid;
 	bool seized;
 	bool dying; /* killed by the release: its end is ours to take */
+	/* SIGSTOPs our remote calls held back: sent again on release. */
+	unsigned stops_held;
 	/* Registers as found at the stop, before any syscall fixup. */
 	struct user_regs_struct regs;
 };

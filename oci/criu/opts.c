@@ -54,6 +54,7 @@ const struct criu_opt_desc criu_opt_table[] = {
 	OPT("manage-cgroups", 0, OPTIONAL),
 	OPT("cgroup-root", 0, REQUIRED),
 	OPT("freeze-cgroup", 0, REQUIRED),
+	OPT("cgroup-yard", 0, REQUIRED),
 	OPT("cgroup-dump-controller", 0, REQUIRED),
 	BOOL("display-stats", 0),
 	OPT("close", 0, REQUIRED),
@@ -118,7 +119,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("tls-key", 0, REQUIRED, "the page server"),
 	NBOOL("tls", "the page server"),
 	NOPT("tls-no-cn-verify", 0, NONE, "the page server"),
-	NOPT("cgroup-yard", 0, REQUIRED, "cgroups"),
 	NOPT("file-validation", 0, REQUIRED, NULL),
 	NBOOL("skip-file-rwx-check", NULL),
 	NOPT("lsm-mount-context", 0, REQUIRED, "LSM profiles"),
@@ -180,6 +180,7 @@ void criu_opts_fini(struct criu_opts *o)
 	free(o->log_file);
 	free(o->pidfile);
 	free(o->freeze_cgroup);
+	free(o->cgroup_yard);
 	str_list_free(&o->cgroup_roots);
 	str_list_free(&o->cgroup_dump_controllers);
 	str_list_free(&o->action_scripts);
@@ -523,6 +524,8 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return str_list_add(&o->cgroup_dump_controllers, value);
 	if (!strcmp(name, "freeze-cgroup"))
 		return set_string(&o->freeze_cgroup, value);
+	if (!strcmp(name, "cgroup-yard"))
+		return set_string(&o->cgroup_yard, value);
 	if (!strcmp(name, "network-lock"))
 		return parse_network_lock(name, value, o);
 	if (!strcmp(name, "status-fd"))
@@ -628,6 +631,7 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->n_cgroup_dump_controllers = o->cgroup_dump_controllers.n;
 	d->cgroup_roots = (const char *const *)o->cgroup_roots.v;
 	d->n_cgroup_roots = o->cgroup_roots.n;
+	d->cgroup_yard = o->cgroup_yard;
 	d->tcp_established = o->tcp_established;
 	d->tcp_close = o->tcp_close;
 	d->skip_in_flight = o->skip_in_flight;
@@ -666,6 +670,7 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->manage_cgroups = o->manage_cgroups;
 	r->cgroup_roots = (const char *const *)o->cgroup_roots.v;
 	r->n_cgroup_roots = o->cgroup_roots.n;
+	r->cgroup_yard = o->cgroup_yard;
 	r->inherit_fds = o->inherit_fds;
 	r->n_inherit_fds = o->n_inherit_fds;
 	r->orphan_pts_master = o->orphan_pts_master;

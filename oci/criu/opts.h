@@ -95,6 +95,7 @@ struct criu_opts {
 	struct criu_str_list cgroup_roots;	      /* --cgroup-root [CTRL:]PATH, in order */
 	struct criu_str_list cgroup_dump_controllers; /* --cgroup-dump-controller */
 	char *freeze_cgroup;			      /* --freeze-cgroup */
+	char *cgroup_yard;			      /* --cgroup-yard */
 	/* check */
 	struct criu_str_list features;
 	bool check_extra, check_experimental;

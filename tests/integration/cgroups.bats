@@ -35,6 +35,7 @@ rm_cgroup() {
 
 teardown() {
 	wl_cleanup
+	[ -z "${YARD_NS:-}" ] || kill "$YARD_NS" 2>/dev/null || true
 	if [ -n "${FREEZER:-}" ] && [ -d "$FREEZER" ]; then
 		echo THAWED >"$FREEZER/freezer.state"
 		for t in $(cat "$FREEZER/tasks"); do echo "$t" >"$V1/freezer/tasks"; done
@@ -496,5 +497,55 @@ rpc() {
 		assert_line --partial 'reply DUMP success=true'
 		assert_equal "$(cgroup_img 'sorted(c["cnames"][0] for c in cg["controllers"])')" "['memory']"
 	fi
+	wl_expect_pass
+}
+
+# yard_ns YARD: a mount namespace of its own (YARD_NS, the pid holding it)
+# in which each cgroup hierarchy of ours is mounted under YARD as CRIU's
+# --cgroup-yard names them ("unified" for v2, X for name=X, else the
+# controllers), and all but pids under YARD-nopids.
+yard_ns() {
+	mkdir -p "$1" "$1-nopids"
+	unshare -m --propagation private sh -c '
+		for yard in "$1" "$1-nopids"; do
+			mount -t tmpfs yard "$yard" || exit 1
+			while IFS=: read -r _ ctl _; do
+				[ "$yard/$ctl" = "$1-nopids/pids" ] && continue
+				case $ctl in
+				"") dir=unified; opts= ;;
+				name=*) dir=${ctl#name=}; opts=none,$ctl ;;
+				*) dir=$ctl; opts=$ctl ;;
+				esac
+				mkdir "$yard/$dir" || exit 1
+				if [ -z "$ctl" ]; then
+					mount -t cgroup2 none "$yard/$dir" || exit 1
+				else
+					mount -t cgroup -o "$opts" none "$yard/$dir" || exit 1
+				fi
+			done </proc/self/cgroup
+		done
+		touch "$1.ready"
+		exec sleep 600' sh "$1" </dev/null >/dev/null 2>&1 &
+	YARD_NS=$!
+	wait_for 10 test -e "$1.ready" || fail "the yard's mount namespace is not ready"
+}
+
+@test "--cgroup-yard: the hierarchies mounted there are used at dump and restore; one missing is named" {
+	yard=$BATS_TEST_TMPDIR/yard
+	yard_ns "$yard"
+	in_ns="nsenter -t $YARD_NS -m"
+	start_in_cgroups "$in_ns"
+	run $in_ns "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" --manage-cgroups --cgroup-yard "$yard-nopids"
+	assert_failure
+	assert_output --partial "cgroup yard $yard-nopids: no hierarchy 'pids'"
+	run $in_ns "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --manage-cgroups --cgroup-yard "$yard"
+	assert_success
+	assert_equal "$(cgroup_img '[p["value"] for c in cg["controllers"] if c["cnames"] == ["pids"] for d in c["dirs"] for p in d["properties"] if p["name"] == "pids.max"]')" "['64']"
+	wait_tree_gone
+	remove_cgroups
+	run $in_ns "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log --manage-cgroups=full --cgroup-yard "$yard"
+	assert_success
+	check_membership
+	assert_equal "$(cat "$V1/pids/$CG/pids.max")" 64
 	wl_expect_pass
 }

@@ -100,6 +100,11 @@ dump_refused() {
 	dump_refused "$WL_PID" "in a user namespace of its own"
 }
 
+@test "namespaces: a task whose children's time namespace is not its own is refused at dump by name, and runs on" {
+	wl_start timens_kids
+	dump_refused "$WL_PID" "made a time namespace for its children"
+}
+
 @test "namespaces: images whose tree had a user namespace of its own (CRIU's) are refused at restore, nothing made" {
 	wl_start tree
 	wl_dump

@@ -35,3 +35,11 @@ teardown() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "signals: children stopped in a read, with a second SIGSTOP queued or not, come back stopped" {
+	wl_roundtrip stopped
+}
+
+@test "signals: a caught, queued or ignored SIGTRAP keeps its disposition across restore" {
+	wl_roundtrip sigtrap
+}

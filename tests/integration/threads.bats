@@ -40,3 +40,7 @@ teardown() {
 @test "threads: real-time policies with their priorities, the reset-on-fork flag, an idle policy and nice values survive" {
 	wl_roundtrip sched_rt
 }
+
+@test "threads: a thread frozen inside an rseq critical section resumes at its abort handler, still registered" {
+	wl_roundtrip rseq_cs
+}

@@ -108,3 +108,21 @@ teardown() {
 	run cat "$WL_DIR/result"
 	assert_output --regexp "FAIL: task [0-9]+ after restore: only [0-9]+ KiB of the 16 MiB region are shared"
 }
+
+@test "tree: children that exit while the tree is being frozen are dumped as zombies or left out" {
+	wl_start churn
+	# Each freeze races with children exiting between being listed and
+	# being seized: every dump must work all the same.
+	for i in 1 2 3 4 5 6 7 8; do
+		run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" -R -o dump.log -v4
+		[ "$status" -eq 0 ] || fail "dump $i with --leave-running failed: $output"
+	done
+	wl_dump
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "tree: a task chrooted below its working directory keeps its root, its cwd outside it, and its file" {
+	wl_roundtrip chroot_cwd
+}

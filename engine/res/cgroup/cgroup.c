@@ -283,7 +283,7 @@ static int get_hier(struct oc_dump_ctx *ctx, const char *name, struct cg_hier **
 	if (r < 0)
 		return r;
 	if (ctx->opts->manage_cgroups != OC_CGROUP_IGNORE) {
-		r = oc_cg_mount_hierarchy(name, &h->mnt_fd);
+		r = oc_cg_mount_hierarchy(ctx->opts->cgroup_yard, name, &h->mnt_fd);
 		if (r < 0)
 			return r;
 	}
@@ -1214,7 +1214,7 @@ int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
 	for (size_t i = 0; i < cg->n_hiers; i++) {
 		struct cg_rst_hier *h = &cg->hiers[i];
 		int fd;
-		r = oc_cg_mount_hierarchy(h->name, &fd);
+		r = oc_cg_mount_hierarchy(ctx->opts->cgroup_yard, h->name, &fd);
 		if (r < 0)
 			return r;
 		/* In the helper range: the tasks' agents use it, their blobs
@@ -1304,7 +1304,8 @@ int oc_cgroup_enter_thread(struct oc_rst_ctx *ctx, const struct oc_rst_task *t, 
 		if (lm && !strcmp(lm->path, m->path))
 			continue;
 		if (cg->own_mnt[m->hier] < 0 &&
-		    (r = oc_cg_mount_hierarchy(cg->hiers[m->hier].name, &cg->own_mnt[m->hier])) < 0)
+		    (r = oc_cg_mount_hierarchy(ctx->opts->cgroup_yard, cg->hiers[m->hier].name,
+					       &cg->own_mnt[m->hier])) < 0)
 			return r;
 		/* v1 moves one thread through "tasks"; v2 a threaded cgroup's. */
 		snprintf(file, sizeof(file), "%s/%s", rel(m->path),
@@ -1327,7 +1328,8 @@ void oc_cgroup_abort(struct oc_rst_ctx *ctx)
 		_cleanup_close_ int mnt = -1;
 		for (size_t i = cg->n_created; i-- > 0;) {
 			const char *path = rel(cg->created[i].path);
-			if (cg->created[i].hier != h || (mnt < 0 && oc_cg_mount_hierarchy(cg->hiers[h].name, &mnt) < 0))
+			if (cg->created[i].hier != h ||
+			    (mnt < 0 && oc_cg_mount_hierarchy(ctx->opts->cgroup_yard, cg->hiers[h].name, &mnt) < 0))
 				continue;
 			/* A killed task leaves its cgroup a moment after it is reaped. */
 			for (int tries = 0; unlinkat(mnt, path, AT_REMOVEDIR) < 0 && errno == EBUSY && tries < 200;

@@ -76,8 +76,9 @@ extern const char *const oc_cg_props_v2_common[];
 /* Set before the others, and before any task enters. */
 bool oc_cg_prop_is_early(const char *prop);
 
-/* A mount of hierarchy @name attached nowhere (an O_PATH directory fd). */
-int oc_cg_mount_hierarchy(const char *name, int *ret_fd);
+/* A mount of hierarchy @name attached nowhere (an O_PATH directory fd), or
+ * with @yard (CRIU's --cgroup-yard) its directory there. */
+int oc_cg_mount_hierarchy(const char *yard, const char *name, int *ret_fd);
 
 /* ---- dump ---- */
 

@@ -289,8 +289,27 @@ char *oc_cg_rebase(const char *path, const char *old_root, const char *new_root)
 	return out;
 }
 
-int oc_cg_mount_hierarchy(const char *name, int *ret_fd)
+/* Hierarchy @name as mounted in CRIU's cgroup yard @yard. */
+static int open_in_yard(const char *yard, const char *name, int *ret_fd)
 {
+	const char *dir = !*name ? "unified" : !strncmp(name, "name=", 5) ? name + 5 : name;
+	_cleanup_close_ int yfd = open(yard, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (yfd < 0)
+		return oc_error_errno(-errno, "cannot open the cgroup yard %s", yard);
+	int fd = openat(yfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cgroup yard %s: no hierarchy '%s' in it (%s)", yard,
+				      *name ? name : "(v2)", dir);
+	*ret_fd = fd;
+	return 0;
+}
+
+int oc_cg_mount_hierarchy(const char *yard, const char *name, int *ret_fd)
+{
+	if (yard)
+		return open_in_yard(yard, name, ret_fd);
+
 	bool v2 = !*name, named_only = true;
 	_cleanup_close_ int fs = syscall(SYS_fsopen, v2 ? "cgroup2" : "cgroup", FSOPEN_CLOEXEC);
 	_cleanup_free_ char *buf = strdup(name);
