@@ -106,6 +106,9 @@ int oc_agent_install(struct oc_rst_agent *ag)
 			return r;
 		if (dup3(fd, e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 			return oc_error_errno(-errno, "cannot install fd %u", e->fd);
+		r = oc_rst_fown(oc_rst_find_file(ag->ctx, e->id), e->fd); /* res/fd/files.c */
+		if (r < 0)
+			return oc_error_wrap(r, "task %d fd %u", t->pid, e->fd);
 	}
 
 	/* POSIX locks belong to the process: taken here, by the task. */

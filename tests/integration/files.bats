@@ -71,3 +71,7 @@ teardown() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "files: owners of files (a task, a process group), their signals and O_ASYNC come back, and the signals are sent" {
+	wl_roundtrip fown
+}

@@ -81,6 +81,12 @@ int oc_dump_list_fds(pid_t pid, int **ret_fds, size_t *ret_n);
 int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
 
 /*
+ * Restore, in the task once fd @fd of file entry @fe is installed: the
+ * signal and owner (F_SETSIG, F_SETOWN_EX) its fown gives, if any.
+ */
+int oc_rst_fown(FileEntry *fe, int fd);
+
+/*
  * What the entry of every kind of anonymous-inode file starts with: a
  * FileEntry of @type for it to hang on, with a fresh id (also put in
  * *@id), @fd's flags less O_CLOEXEC in *@flags, and @fd's fown.  The kind
