@@ -75,3 +75,14 @@ teardown() {
 @test "files: owners of files (a task, a process group), their signals and O_ASYNC come back, and the signals are sent" {
 	wl_roundtrip fown
 }
+
+@test "files: O_PATH fds of symbolic links, one of them removed, are on the same links after restore" {
+	wl_start symlinks
+	wl_dump
+	wait_gone "$WL_PID"
+	# The removed link is a ghost with its target, as CRIU writes it.
+	crit decode -i "$WL_DIR"/img/ghost-file-*.img | grep -q '"symlnk_target": "/nonexistent/ocicr-symlink-target"' ||
+		fail "no ghost image with the link's target"
+	wl_restore
+	wl_expect_pass
+}

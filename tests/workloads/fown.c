@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	WL_CHECK(fcntl(b[0], F_GETFL) & O_ASYNC, "pipe B lost O_ASYNC");
 	check_owner("pipe C", c[0], F_OWNER_PID, 0, SIGUSR2);
 	WL_CHECK(write(a[1], "x", 1) == 1 && write(b[1], "y", 1) == 1, "write: %s", strerror(errno));
-	WL_CHECK(WL_WAIT_FOR(rt_seen && io_seen, 5000), "signals after writing: SIGRTMIN+2 %d, SIGIO %d",
-		 (int)rt_seen, (int)io_seen);
+	WL_CHECK(WL_WAIT_FOR(rt_seen && io_seen, 5000), "signals after writing: SIGRTMIN+2 %d, SIGIO %d", (int)rt_seen,
+		 (int)io_seen);
 	wl_pass();
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Files reached by path: regular files, directories, device nodes (other
- * than terminals) and memfds, whether open as fds, mapped, the executable,
- * the cwd or the root.  A file that was unlinked while open keeps its
+ * than terminals), symbolic links (O_PATH | O_NOFOLLOW fds) and memfds,
+ * whether open as fds, mapped, the executable, the cwd or the root.  A file that was unlinked while open keeps its
  * contents in a ghost-file image so restore can recreate it.
  */
 #include <fcntl.h>
@@ -156,8 +156,8 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 	/* A FIFO, a directory or a device node is only its name, mode (and
 	 * device number): a ghost without contents (a removed directory is
 	 * empty). */
-	if (S_ISSOCK(st->st_mode) || S_ISLNK(st->st_mode))
-		return oc_error(-EOPNOTSUPP, "unlinked sockets and symbolic links are not supported");
+	if (S_ISSOCK(st->st_mode))
+		return oc_error(-EOPNOTSUPP, "unlinked sockets are not supported");
 	struct statfs sfs;
 	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
 		return oc_error(-EOPNOTSUPP, "the /proc directory of a task that is gone cannot be made again");
@@ -205,6 +205,15 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 	}
 	ge.has_chunks = sparse;
 	ge.chunks = sparse;
+	/* A symbolic link (held by an O_PATH fd) is its target. */
+	char target[PATH_MAX];
+	if (S_ISLNK(st->st_mode)) {
+		ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+		if (n < 0)
+			return oc_error_errno(-errno, "cannot read the removed symbolic link");
+		target[n] = '\0';
+		ge.symlnk_target = target;
+	}
 
 	r = oc_img_create(ctx->dir, OC_IMG_GHOST_FILE, remap_id, &img);
 	if (r < 0)
@@ -391,7 +400,8 @@ static bool reg_match(const struct oc_dump_fd *fd)
 
 	if (fd->link[0] != '/')
 		return false;
-	return S_ISREG(m) || S_ISDIR(m) || S_ISBLK(m) || (S_ISCHR(m) && !oc_is_tty_dev(&fd->st));
+	/* (a symbolic link: an O_PATH | O_NOFOLLOW fd of it) */
+	return S_ISREG(m) || S_ISDIR(m) || S_ISBLK(m) || S_ISLNK(m) || (S_ISCHR(m) && !oc_is_tty_dev(&fd->st));
 }
 
 static int reg_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
@@ -495,17 +505,29 @@ static int ghost_fill(struct oc_img *img, const GhostFileEntry *ge, int fd, cons
 	}
 }
 
-/* Make @path anew as what @mode says: a FIFO, a directory, a device node
- * (@rdev) or a file opened to fill.  The fd is an O_PATH one but for a
- * file (opening a FIFO would wait for a peer). */
-static int make_ghost_node(const char *path, mode_t mode, dev_t rdev)
+/* Make @path anew as @ge says: a FIFO, a directory, a device node, a
+ * symbolic link or a file opened to fill.  The fd is an O_PATH one but for
+ * a file (opening a FIFO would wait for a peer). */
+static int make_ghost_node(const char *path, const GhostFileEntry *ge)
 {
+	mode_t mode = ge->mode;
+	int r;
+
 	if (S_ISREG(mode))
 		return open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode & 07777);
-	int r = S_ISDIR(mode) ? mkdir(path, mode & 07777) : mknod(path, mode, S_ISFIFO(mode) ? 0 : rdev);
+	if (S_ISLNK(mode)) {
+		if (!ge->symlnk_target) {
+			errno = EINVAL;
+			return -1;
+		}
+		r = symlink(ge->symlnk_target, path);
+	} else {
+		r = S_ISDIR(mode) ? mkdir(path, mode & 07777)
+				  : mknod(path, mode, S_ISFIFO(mode) || !ge->has_rdev ? 0 : (dev_t)ge->rdev);
+	}
 	if (r < 0)
 		return -1;
-	int fd = open(path, O_PATH | O_CLOEXEC);
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		oc_rst_ghost_remove(path);
 	return fd;
@@ -565,7 +587,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 	uint64_t size = ge->has_size ? ge->size : 0;
 
 	/* Refuse short contents before a file appears anywhere. */
-	if (!(ge->has_chunks && ge->chunks) && size > oc_img_size(img) - oc_img_offset(img)) {
+	if (S_ISREG(ge->mode) && !(ge->has_chunks && ge->chunks) && size > oc_img_size(img) - oc_img_offset(img)) {
 		r = oc_error(-EINVAL,
 			     "%s: the file is %" PRIu64 " bytes but only %" PRIu64 " follow: truncated or "
 			     "corrupt ghost image",
@@ -579,12 +601,12 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 		r = -ENOMEM;
 		goto out;
 	}
-	fd = make_ghost_node(path, ge->mode, ge->has_rdev ? (dev_t)ge->rdev : 0);
+	fd = make_ghost_node(path, ge);
 	if (fd < 0 && errno == ENOENT) {
 		r = make_ghost_parents(files, path);
 		if (r < 0)
 			goto out;
-		fd = make_ghost_node(path, ge->mode, ge->has_rdev ? (dev_t)ge->rdev : 0);
+		fd = make_ghost_node(path, ge);
 	}
 	if (fd < 0 && errno == EEXIST) {
 		free(path);
@@ -593,7 +615,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 			r = -ENOMEM;
 			goto out;
 		}
-		fd = make_ghost_node(path, ge->mode, ge->has_rdev ? (dev_t)ge->rdev : 0);
+		fd = make_ghost_node(path, ge);
 	}
 	if (fd < 0) {
 		r = oc_error_errno(-errno, "cannot recreate unlinked file %s", name);
@@ -606,8 +628,8 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 	if (lchown(path, ge->uid, ge->gid) < 0)
 		pr_debug("ghost %s: chown: %m", path);
 	/* After the owner: chown clears the set-id bits, and open's mode
-	 * went through our umask. */
-	if (chmod(path, ge->mode & 07777) < 0) {
+	 * went through our umask.  (A symbolic link has no mode of its own.) */
+	if (!S_ISLNK(ge->mode) && chmod(path, ge->mode & 07777) < 0) {
 		r = oc_error_errno(-errno, "cannot set the mode of %s", path);
 		goto out;
 	}
@@ -664,7 +686,7 @@ static int ghost_keep(struct oc_rst_files *files, char *path)
 	n[files->n_ghost_paths] = path;
 	f[files->n_ghost_paths] = -1;
 	files->n_ghost_paths++;
-	int fd = open(path, O_PATH | O_CLOEXEC);
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return oc_error_errno(-errno, "cannot open %s", path);
 	fd = oc_rst_high_fd(files, fd);
