@@ -21,9 +21,10 @@
 
 /* In order: the first kind whose match() accepts an fd dumps it. */
 const struct oc_fd_kind *const oc_fd_kinds[] = {
-	&oc_fd_kind_pipe,    &oc_fd_kind_fifo,	  &oc_fd_kind_unix,	&oc_fd_kind_inet,      &oc_fd_kind_socket,
-	&oc_fd_kind_tty,     &oc_fd_kind_memfd,	  &oc_fd_kind_eventfd,	&oc_fd_kind_eventpoll, &oc_fd_kind_signalfd,
-	&oc_fd_kind_timerfd, &oc_fd_kind_inotify, &oc_fd_kind_fanotify, &oc_fd_kind_pidfd,     &oc_fd_kind_reg,
+	&oc_fd_kind_pipe,      &oc_fd_kind_fifo,     &oc_fd_kind_unix,	  &oc_fd_kind_inet,
+	&oc_fd_kind_socket,    &oc_fd_kind_tty,	     &oc_fd_kind_memfd,	  &oc_fd_kind_eventfd,
+	&oc_fd_kind_eventpoll, &oc_fd_kind_signalfd, &oc_fd_kind_timerfd, &oc_fd_kind_inotify,
+	&oc_fd_kind_fanotify,  &oc_fd_kind_pidfd,    &oc_fd_kind_nsfs,	  &oc_fd_kind_reg,
 };
 const size_t oc_n_fd_kinds = ARRAY_SIZE(oc_fd_kinds);
 

@@ -113,6 +113,7 @@ extern const struct oc_fd_kind oc_fd_kind_timerfd;
 extern const struct oc_fd_kind oc_fd_kind_inotify;
 extern const struct oc_fd_kind oc_fd_kind_fanotify;
 extern const struct oc_fd_kind oc_fd_kind_pidfd;
+extern const struct oc_fd_kind oc_fd_kind_nsfs;
 
 /*
  * Is @fd an anonymous-inode file of kind @name, as its link names it
