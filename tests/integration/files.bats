@@ -86,3 +86,13 @@ teardown() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "files: a working directory and fds in /proc/PID of a process that is gone stay there (a stand-in takes PID while they open)" {
+	wl_start proc_gone
+	wl_dump
+	wait_gone "$WL_PID"
+	# As CRIU: a PROCFS remap naming the gone pid.
+	crit decode -i "$WL_DIR/img/remap-fpath.img" | grep -q '"remap_type": "PROCFS"' || fail "no PROCFS remap"
+	wl_restore
+	wl_expect_pass
+}

@@ -15,6 +15,10 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "res/fd/files.h"
@@ -160,7 +164,7 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 		return oc_error(-EOPNOTSUPP, "unlinked sockets are not supported");
 	struct statfs sfs;
 	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
-		return oc_error(-EOPNOTSUPP, "the /proc directory of a task that is gone cannot be made again");
+		return oc_error(-EOPNOTSUPP, "a removed file in /proc cannot be made again");
 	/* What it holds counts, as with CRIU: not the holes of a sparse one. */
 	uint64_t limit = ctx->opts->ghost_limit ? ctx->opts->ghost_limit : GHOST_LIMIT;
 	uint64_t held = MIN((uint64_t)st->st_size, (uint64_t)st->st_blocks * 512);
@@ -256,6 +260,36 @@ static int local_mnt_id(int fd)
 	return mnt_id;
 }
 
+/*
+ * A file under /proc/PID of a process that is gone (a working directory
+ * there, say): as CRIU, a PROCFS remap naming PID, for which the restore
+ * makes a process while it opens the file.  1 if @path is one, 0 if not.
+ */
+static int dump_dead_proc(struct oc_dump_ctx *ctx, uint32_t file_id, const char *path, bool deleted, int fd)
+{
+	struct statfs sfs;
+	char dir[64];
+	int pid, end = 0;
+
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+		return 0;
+	if (sscanf(path, "/proc/%d%n", &pid, &end) != 1 || pid <= 0 || (path[end] && path[end] != '/'))
+		return 0;
+	/* /proc/PID itself reads "(deleted)", a file in it does not. */
+	snprintf(dir, sizeof(dir), "/proc/%d", pid);
+	if (!deleted && access(dir, F_OK) == 0)
+		return 0;
+	RemapFilePathEntry *rm = OC_ARENA_MSG(ctx->arena, RemapFilePathEntry, REMAP_FILE_PATH_ENTRY__INIT);
+	if (!rm)
+		return -ENOMEM;
+	rm->orig_id = file_id;
+	rm->remap_id = pid;
+	rm->has_remap_type = true;
+	rm->remap_type = REMAP_TYPE__PROCFS;
+	int r = oc_dump_queue(ctx, OC_IMG_REMAP_FPATH, &rm->base, NULL);
+	return r < 0 ? r : 1;
+}
+
 /* Build and add a REG entry; @path may carry " (deleted)".  @mnt_id is the
  * mount it is on (-1: unknown). */
 static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct stat *st, uint32_t flags, uint64_t pos,
@@ -312,7 +346,10 @@ static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct
 		}
 	}
 
-	if (deleted || (S_ISREG(st->st_mode) && st->st_nlink == 0)) {
+	r = dump_dead_proc(ctx, fe->id, path, deleted, fd);
+	if (r < 0)
+		return r;
+	if (!r && (deleted || (S_ISREG(st->st_mode) && st->st_nlink == 0))) {
 		r = oc_dump_ghost(ctx, fe->id, fd, st);
 		if (r < 0)
 			return oc_error_wrap(r, "%s", path);
@@ -535,6 +572,9 @@ static int make_ghost_node(const char *path, const GhostFileEntry *ge)
 
 void oc_rst_ghost_remove(const char *path)
 {
+	/* The files of a dead task's /proc/PID are not ours to remove. */
+	if (!strncmp(path, "/proc/", 6))
+		return;
 	if (unlink(path) < 0 && errno == EISDIR)
 		rmdir(path);
 }
@@ -696,6 +736,56 @@ static int ghost_keep(struct oc_rst_files *files, char *path)
 	return 0;
 }
 
+/* A process of ours with pid @pid, which only waits to be killed (by
+ * oc_rst_proc_helpers_stop(), once every task has entered its cwd). */
+static int proc_helper(struct oc_rst_files *files, pid_t pid)
+{
+	struct oc_rst_ctx *ctx = files->ctx;
+
+	for (size_t i = 0; i < ctx->n_proc_helpers; i++)
+		if (ctx->proc_helpers[i] == pid)
+			return 0;
+	if (oc_rst_task_by_pid(ctx, pid))
+		return oc_error(-EEXIST, "pid %d, of a process that was gone, is a task of the tree now", pid);
+	if (ctx->ns->clone_flags & CLONE_NEWPID)
+		return oc_error(-EOPNOTSUPP,
+				"/proc/%d of a process that was gone, in the tree's own pid namespace: "
+				"not supported yet",
+				pid);
+	pid_t *n = realloc(ctx->proc_helpers, (ctx->n_proc_helpers + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ctx->proc_helpers = n;
+	struct clone_args ca = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uint64_t)(uintptr_t)&pid,
+		.set_tid_size = 1,
+	};
+	pid_t got = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (got == 0)
+		for (;;)
+			pause();
+	if (got < 0)
+		return oc_error_errno(-errno,
+				      "cannot make a process with pid %d, for the /proc files of a process "
+				      "that was gone",
+				      pid);
+	ctx->proc_helpers[ctx->n_proc_helpers++] = got;
+	return 0;
+}
+
+void oc_rst_proc_helpers_stop(struct oc_rst_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_proc_helpers; i++) {
+		kill(ctx->proc_helpers[i], SIGKILL);
+		while (waitpid(ctx->proc_helpers[i], NULL, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	free(ctx->proc_helpers);
+	ctx->proc_helpers = NULL;
+	ctx->n_proc_helpers = 0;
+}
+
 int oc_rst_reg_path(struct oc_rst_files *files, FileEntry *fe, const char **ret_path)
 {
 	RegFileEntry *rf = fe->reg;
@@ -708,6 +798,24 @@ int oc_rst_reg_path(struct oc_rst_files *files, FileEntry *fe, const char **ret_
 	*ret_path = rf->name;
 	if (!remap)
 		return 0;
+	/* Opened while a helper has the pid: kept open (the cwd's is
+	 * entered through it) once the helper is gone. */
+	if (remap->has_remap_type && remap->remap_type == REMAP_TYPE__PROCFS) {
+		int made = oc_rst_ghost_find(files, rf->name);
+		if (made < 0) {
+			_cleanup_free_ char *name = strdup(rf->name);
+			if (!name)
+				return -ENOMEM;
+			r = proc_helper(files, remap->remap_id);
+			if (r >= 0)
+				r = ghost_keep(files, TAKE_PTR(name));
+			if (r < 0)
+				return oc_error_wrap(r, "%s", rf->name);
+			made = (int)files->n_ghost_paths - 1;
+		}
+		*ret_path = files->ghost_paths[made];
+		return 0;
+	}
 	if (!remap->has_remap_type || remap->remap_type != REMAP_TYPE__GHOST)
 		return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id, rf->name);
 	/* Each ghost is recreated once and unlinked after the fds are in;
