@@ -96,3 +96,24 @@ teardown() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "files: leases (read, write, none, one being broken) come back with --file-locks, without a second break signal" {
+	wl_start leases
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img"
+	assert_failure
+	assert_output --partial "lease lock: dump file locks with --file-locks"
+	wl_dump --file-locks
+	wait_gone "$WL_PID"
+	# As CRIU: FL_LEASE (8), the type, and LEASE_BREAKING (4) added to the
+	# type a lease is being broken to.
+	crit decode -i "$WL_DIR/img/filelocks.img" >"$WL_DIR/locks.json"
+	python3 - "$WL_DIR/locks.json" <<'PY' || fail "filelocks.img check failed"
+import json, sys
+locks = {e["fd"]: e for e in json.load(open(sys.argv[1]))["entries"]}
+assert sorted(locks) == [10, 11, 13], locks
+assert all(e["flag"] == 8 for e in locks.values()), locks
+assert (locks[10]["type"], locks[11]["type"], locks[13]["type"]) == (0, 1, 0 | 4), locks
+PY
+	wl_restore
+	wl_expect_pass
+}
