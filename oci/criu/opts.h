@@ -75,6 +75,7 @@ struct criu_opts {
 	bool restore_sibling;  /* -S */
 	bool shell_job;	       /* -j */
 	bool file_locks;       /* -l */
+	bool link_remap;       /* --link-remap */
 	bool display_stats;
 	bool tcp_established, tcp_close, skip_in_flight;
 	enum oc_net_lock network_lock;	   /* --network-lock; 0: nftables */

@@ -117,3 +117,16 @@ PY
 	wl_restore
 	wl_expect_pass
 }
+
+@test "files: with --link-remap a file open by a removed name that has another name is the same inode after restore" {
+	wl_start link_remap
+	wl_dump --link-remap
+	wait_gone "$WL_PID"
+	# As CRIU: a link_remap.ID name beside it, its file entry, a LINKED remap.
+	ls "$WL_DIR"/link_remap.* >/dev/null || fail "no link_remap name after the dump"
+	crit decode -i "$WL_DIR/img/remap-fpath.img" | grep -q '"remap_type": "LINKED"' || fail "no LINKED remap"
+	run find "$WL_DIR/img" -name 'ghost-file-*.img'
+	assert_output ""
+	wl_restore
+	wl_expect_pass
+}

@@ -290,6 +290,63 @@ static int dump_dead_proc(struct oc_dump_ctx *ctx, uint32_t file_id, const char 
 	return r < 0 ? r : 1;
 }
 
+/*
+ * A file open by a removed name that has another (--link-remap): as CRIU,
+ * a hard link to it named link_remap.ID beside the removed name (or in
+ * the nearest directory above that is still there), a file entry of that
+ * name, and a LINKED remap to it.  The restore opens the file through it
+ * and removes it.
+ */
+static int dump_linked(struct oc_dump_ctx *ctx, uint32_t file_id, const char *path, int fd)
+{
+	_cleanup_free_ char *link_path = NULL;
+	char proc[64];
+	uint32_t id = oc_dump_new_file_id(ctx);
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	_cleanup_free_ char *dir = strdup(path);
+	if (!dir)
+		return -ENOMEM;
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			return oc_error(-ENOENT, "no directory above %s is left to link the file in", path);
+		*slash = '\0';
+		free(link_path);
+		if (asprintf(&link_path, "%s/link_remap.%u", dir, id) < 0) {
+			link_path = NULL;
+			return -ENOMEM;
+		}
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, link_path, AT_SYMLINK_FOLLOW) == 0)
+			break;
+		if (errno != ENOENT || !dir[0])
+			return oc_error_errno(-errno, "cannot link the file to %s", link_path);
+	}
+	FileEntry *fe = OC_ARENA_MSG(ctx->arena, FileEntry, FILE_ENTRY__INIT);
+	RegFileEntry *rf = OC_ARENA_MSG(ctx->arena, RegFileEntry, REG_FILE_ENTRY__INIT);
+	FownEntry *fown = OC_ARENA_MSG(ctx->arena, FownEntry, FOWN_ENTRY__INIT);
+	RemapFilePathEntry *rm = OC_ARENA_MSG(ctx->arena, RemapFilePathEntry, REMAP_FILE_PATH_ENTRY__INIT);
+	if (!fe || !rf || !fown || !rm || !(rf->name = oc_arena_strdup(ctx->arena, link_path))) {
+		unlink(link_path);
+		return -ENOMEM;
+	}
+	pr_info("%s: linked to %s (--link-remap)", path, link_path);
+	fe->type = FD_TYPES__REG;
+	fe->id = rf->id = id;
+	rf->fown = fown;
+	fe->reg = rf;
+	rm->orig_id = file_id;
+	rm->remap_id = id;
+	rm->has_remap_type = true;
+	rm->remap_type = REMAP_TYPE__LINKED;
+	int r = oc_dump_add_file(ctx, fe);
+	if (r >= 0)
+		r = oc_dump_queue(ctx, OC_IMG_REMAP_FPATH, &rm->base, NULL);
+	if (r < 0)
+		unlink(link_path);
+	return r;
+}
+
 /* Build and add a REG entry; @path may carry " (deleted)".  @mnt_id is the
  * mount it is on (-1: unknown). */
 static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct stat *st, uint32_t flags, uint64_t pos,
@@ -349,7 +406,11 @@ static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct
 	r = dump_dead_proc(ctx, fe->id, path, deleted, fd);
 	if (r < 0)
 		return r;
-	if (!r && (deleted || (S_ISREG(st->st_mode) && st->st_nlink == 0))) {
+	if (!r && deleted && st->st_nlink > 0 && !S_ISDIR(st->st_mode) && ctx->opts->link_remap) {
+		r = dump_linked(ctx, fe->id, path, fd);
+		if (r < 0)
+			return oc_error_wrap(r, "%s", path);
+	} else if (!r && (deleted || (S_ISREG(st->st_mode) && st->st_nlink == 0))) {
 		r = oc_dump_ghost(ctx, fe->id, fd, st);
 		if (r < 0)
 			return oc_error_wrap(r, "%s", path);
@@ -786,6 +847,40 @@ void oc_rst_proc_helpers_stop(struct oc_rst_ctx *ctx)
 	ctx->n_proc_helpers = 0;
 }
 
+/*
+ * A file the dump linked to a temporary name (--link-remap): linked back
+ * to its name, which is removed again once the tree's files are open, as
+ * is the temporary name.
+ */
+static int open_linked(struct oc_rst_files *files, FileEntry *fe, uint32_t link_id, const char **ret_path)
+{
+	FileEntry *lfe = oc_rst_find_file(files->ctx, link_id);
+	const char *name = fe->reg->name;
+	int made = oc_rst_ghost_find(files, name);
+
+	if (made < 0) {
+		if (!lfe || !lfe->reg || !lfe->reg->name)
+			return oc_error(-EINVAL, "remap-fpath.img: file %u is linked to file %u, which is no path",
+					fe->id, link_id);
+		const char *tmp = lfe->reg->name;
+		if (link(tmp, name) < 0)
+			return oc_error_errno(-errno, "cannot link %s back to its name %s", tmp, name);
+		_cleanup_free_ char *n = strdup(name), *t = strdup(tmp);
+		int r = n && t ? ghost_keep(files, TAKE_PTR(n)) : -ENOMEM;
+		if (r >= 0)
+			made = (int)files->n_ghost_paths - 1;
+		if (r >= 0 && oc_rst_ghost_find(files, tmp) < 0)
+			r = ghost_keep(files, TAKE_PTR(t));
+		if (r < 0) {
+			if (made < 0)
+				unlink(name);
+			return oc_error_wrap(r, "%s", name);
+		}
+	}
+	*ret_path = files->ghost_paths[made];
+	return 0;
+}
+
 int oc_rst_reg_path(struct oc_rst_files *files, FileEntry *fe, const char **ret_path)
 {
 	RegFileEntry *rf = fe->reg;
@@ -816,6 +911,8 @@ int oc_rst_reg_path(struct oc_rst_files *files, FileEntry *fe, const char **ret_
 		*ret_path = files->ghost_paths[made];
 		return 0;
 	}
+	if (remap->has_remap_type && remap->remap_type == REMAP_TYPE__LINKED)
+		return open_linked(files, fe, remap->remap_id, ret_path);
 	if (!remap->has_remap_type || remap->remap_type != REMAP_TYPE__GHOST)
 		return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id, rf->name);
 	/* Each ghost is recreated once and unlinked after the fds are in;
