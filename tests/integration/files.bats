@@ -130,3 +130,13 @@ PY
 	wl_restore
 	wl_expect_pass
 }
+
+@test "files: a dump with --link-remap that fails removes the link_remap name it made" {
+	LR_FLOCK=1 wl_start link_remap
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" --link-remap
+	assert_failure
+	assert_output --partial "flock lock: dump file locks with --file-locks"
+	run ls "$WL_DIR"
+	refute_output --partial link_remap
+	wl_expect_pass
+}

@@ -5,9 +5,12 @@
  * were written through fd 10 since.  Dumped with --link-remap, after
  * restore fd 10 is still that very inode (lr-new's), with its bytes and
  * offset, its link still reads lr-old (deleted), lr-old is still gone and
- * no temporary name is left in the folder.
+ * no temporary name is left in the folder.  With LR_FLOCK set in the
+ * environment fd 10 also holds a flock lock, which fails a dump without
+ * --file-locks after the temporary name was made.
  */
 #include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "wl.h"
@@ -27,6 +30,7 @@ int main(int argc, char **argv)
 	memset(buf, 'r', sizeof(buf));
 	WL_SETUP(write(10, buf, sizeof(buf)) == sizeof(buf), "write");
 	WL_SETUP(fstat(10, &before) == 0, "fstat");
+	WL_SETUP(!getenv("LR_FLOCK") || flock(10, LOCK_SH) == 0, "flock");
 
 	wl_ready();
 	wl_wait();

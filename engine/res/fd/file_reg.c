@@ -347,6 +347,21 @@ static int dump_linked(struct oc_dump_ctx *ctx, uint32_t file_id, const char *pa
 	return r;
 }
 
+void oc_dump_link_remaps_undo(struct oc_dump_ctx *ctx)
+{
+	ProtobufCMessage **queued;
+	size_t n = oc_dump_queued(ctx, OC_IMG_REMAP_FPATH, &queued);
+
+	for (size_t i = 0; i < n; i++) {
+		const RemapFilePathEntry *rm = (const RemapFilePathEntry *)queued[i];
+		if (!rm->has_remap_type || rm->remap_type != REMAP_TYPE__LINKED)
+			continue;
+		for (size_t f = 0; f < ctx->n_files; f++)
+			if (ctx->files[f]->id == rm->remap_id && ctx->files[f]->reg)
+				unlink(ctx->files[f]->reg->name);
+	}
+}
+
 /* Build and add a REG entry; @path may carry " (deleted)".  @mnt_id is the
  * mount it is on (-1: unknown). */
 static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct stat *st, uint32_t flags, uint64_t pos,
