@@ -106,13 +106,17 @@ int oc_agent_install(struct oc_rst_agent *ag)
 			return r;
 		if (dup3(fd, e->fd, (e->flags & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0)
 			return oc_error_errno(-errno, "cannot install fd %u", e->fd);
-		r = oc_rst_fown(oc_rst_find_file(ag->ctx, e->id), e->fd); /* res/fd/files.c */
-		if (r < 0)
-			return oc_error_wrap(r, "task %d fd %u", t->pid, e->fd);
 	}
 
 	/* POSIX locks belong to the process: taken here, by the task. */
-	return oc_rst_file_locks(ag); /* res/file_lock.c */
+	r = oc_rst_file_locks(ag); /* res/file_lock.c */
+	/* Owners last: taking a lease makes its taker the owner. */
+	for (size_t i = 0; r >= 0 && i < t->n_fds; i++) {
+		r = oc_rst_fown(ag->ctx, oc_rst_find_file(ag->ctx, t->fds[i]->id), t->fds[i]->fd); /* res/fd/files.c */
+		if (r < 0)
+			r = oc_error_wrap(r, "task %d fd %u", t->pid, t->fds[i]->fd);
+	}
+	return r;
 }
 
 int oc_agent_setup_file(struct oc_rst_agent *ag, uint32_t id)

@@ -97,7 +97,7 @@ teardown() {
 	wl_expect_pass
 }
 
-@test "files: leases (read, write, none, one being broken) come back with --file-locks, without a second break signal" {
+@test "files: leases (read, write, none, two being broken, one only a child's) come back with --file-locks, without a second break signal" {
 	wl_start leases
 	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img"
 	assert_failure
@@ -110,9 +110,10 @@ teardown() {
 	python3 - "$WL_DIR/locks.json" <<'PY' || fail "filelocks.img check failed"
 import json, sys
 locks = {e["fd"]: e for e in json.load(open(sys.argv[1]))["entries"]}
-assert sorted(locks) == [10, 11, 13], locks
+assert sorted(locks) == [10, 11, 13, 14], locks
 assert all(e["flag"] == 8 for e in locks.values()), locks
-assert (locks[10]["type"], locks[11]["type"], locks[13]["type"]) == (0, 1, 0 | 4), locks
+types = [locks[fd]["type"] for fd in (10, 11, 13, 14)]
+assert types == [0, 1, 0 | 4, 2 | 4], locks
 PY
 	wl_restore
 	wl_expect_pass

@@ -145,9 +145,21 @@ static const FownEntry *entry_fown(const FileEntry *fe)
 
 #define OWNER_WAIT_MS 10000
 
+/* Will the owner @fown names be made by the restore (a task or a group
+ * of the tree)?  Not a thread: those come after the fds. */
+static bool owner_comes(struct oc_rst_ctx *ctx, const FownEntry *fown)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		const PstreeEntry *pe = ctx->tasks[i].pstree;
+		if (fown->pid_type == F_OWNER_PGRP ? pe->pgid == fown->pid : pe->pid == fown->pid)
+			return true;
+	}
+	return false;
+}
+
 /* Set the owner, with the uids it was set with (the kernel keeps them
  * and checks them against the owner's before each signal). */
-static int set_owner(int fd, const FownEntry *fown)
+static int set_owner(struct oc_rst_ctx *ctx, int fd, const FownEntry *fown)
 {
 	struct f_owner_ex owner = { .type = fown->pid_type, .pid = fown->pid };
 	uid_t ruid, euid, suid;
@@ -161,8 +173,13 @@ static int set_owner(int fd, const FownEntry *fown)
 		pr_debug("fd %d: cannot take uids %u/%u to set its owner: %m", fd, fown->uid, fown->euid);
 		switch_uids = false;
 	}
-	/* The owner may be a task of the tree made by another: bounded. */
+	/* The owner may be a task of the tree made by another: bounded.
+	 * One that is gone, or a thread not made yet, is left unset. */
 	for (int ms = 0; fcntl(fd, F_SETOWN_EX, &owner) < 0; ms++) {
+		if (errno == ESRCH && !owner_comes(ctx, fown)) {
+			pr_warn("fd %d: its owner %d is gone: left without one", fd, fown->pid);
+			break;
+		}
 		if (errno != ESRCH || ms == OWNER_WAIT_MS) {
 			r = oc_error_errno(-errno, "cannot make %s %d the owner of fd %d",
 					   fown->pid_type == F_OWNER_PGRP ? "group" : "task", fown->pid, fd);
@@ -179,7 +196,7 @@ static int set_owner(int fd, const FownEntry *fown)
 	return r;
 }
 
-int oc_rst_fown(FileEntry *fe, int fd)
+int oc_rst_fown(struct oc_rst_ctx *ctx, FileEntry *fe, int fd)
 {
 	const FownEntry *fown = fe ? entry_fown(fe) : NULL;
 
@@ -187,7 +204,7 @@ int oc_rst_fown(FileEntry *fe, int fd)
 		return 0;
 	if (fown->signum && fcntl(fd, F_SETSIG, fown->signum) < 0)
 		return oc_error_errno(-errno, "cannot set signal %u of fd %d", fown->signum, fd);
-	return fown->pid ? set_owner(fd, fown) : 0;
+	return fown->pid ? set_owner(ctx, fd, fown) : 0;
 }
 
 int oc_dump_file_begin(struct oc_dump_task *t, const struct oc_dump_fd *fd, FdTypes type, uint32_t *id, uint32_t *flags,

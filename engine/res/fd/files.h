@@ -84,7 +84,7 @@ int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
  * Restore, in the task once fd @fd of file entry @fe is installed: the
  * signal and owner (F_SETSIG, F_SETOWN_EX) its fown gives, if any.
  */
-int oc_rst_fown(FileEntry *fe, int fd);
+int oc_rst_fown(struct oc_rst_ctx *ctx, FileEntry *fe, int fd);
 
 /*
  * What the entry of every kind of anonymous-inode file starts with: a
