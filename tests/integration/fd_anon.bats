@@ -137,7 +137,7 @@ assert [m["ignored_mask"] for m in g[30]["mark"] if m["mflags"] & 0x40] == [8], 
 @test "pidfds of a process that has exited (two in one task, one in a child) still name one dead process" {
 	wl_start pidfd_dead
 	fa_dump
-	# As CRIU: nspid -1, and the pidfs inode, one for all three (Debian's
+	# As CRIU: nspid -1, the pidfs inode, one for all three (Debian's
 	# crit is older than pidfd entries: our decoder reads them).
 	ocicr image decode -i "$WL_DIR/img/files.img" >"$WL_DIR/files.json"
 	python3 - "$WL_DIR/files.json" <<'PY' || fail "files.img check failed"
@@ -145,6 +145,8 @@ import json, sys
 p = [f["pidfd"] for f in json.load(open(sys.argv[1]))["entries"] if f["type"] == "PIDFD"]
 assert len(p) == 3 and all(e["nspid"] == -1 for e in p), p
 assert len(set(e["ino"] for e in p)) == 1, p
+# no access mode: CRIU's restore gives the flags to pidfd_open()
+assert sorted(e["flags"] for e in p) == [0, 0, 0o4000], p
 PY
 	wl_restore
 	wl_expect_pass

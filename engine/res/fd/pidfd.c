@@ -30,6 +30,9 @@
 
 #include "pidfd.pb-c.h"
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL
+#endif
 #ifndef PIDFD_NONBLOCK
 #define PIDFD_NONBLOCK O_NONBLOCK
 #endif
@@ -52,6 +55,9 @@ static int pidfd_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *r
 		return -ENOMEM;
 	if (!fd->info.has_pidfd)
 		return oc_error(-EINVAL, "a pidfd whose fdinfo has no Pid line");
+	/* As CRIU: a pidfd of one thread would name the whole process. */
+	if (fd->info.flags & PIDFD_THREAD)
+		return oc_error(-EOPNOTSUPP, "a pidfd of a thread (PIDFD_THREAD), which ocicr cannot dump yet");
 	const struct oc_dump_task *of = NULL;
 	for (size_t i = 0; i < ctx->n_tasks && !of && pid != -1; i++)
 		if (ctx->tasks[i].pid == pid)
@@ -61,6 +67,8 @@ static int pidfd_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *r
 	r = oc_dump_file_begin(t, fd, FD_TYPES__PIDFD, &e->id, &e->flags, &e->fown, &fe);
 	if (r < 0)
 		return r;
+	/* As CRIU: no access mode (its restore hands the flags to pidfd_open()). */
+	e->flags &= ~O_ACCMODE;
 	e->ino = fd->st.st_ino;
 	e->nspid = of ? of->vpid : -1;
 	fe->pidfd = e;
