@@ -622,7 +622,7 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->file_locks = o->file_locks;
 	d->link_remap = o->link_remap;
 	d->freeze_timeout = o->timeout;
-	d->ghost_limit = o->ghost_limit;
+	d->ghost_limit = o->ghost_limit ? o->ghost_limit : CRIU_DEFAULT_GHOST_LIMIT;
 	d->ext_unix_sk = o->ext_unix_sk;
 	d->freeze_cgroup = o->freeze_cgroup;
 	d->manage_cgroups = o->manage_cgroups;
