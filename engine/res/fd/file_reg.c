@@ -127,7 +127,8 @@ static bool fd_readable(int fd)
 /* known_files entries of ghosts: (dev, ino) -> remap id, marked so. */
 #define GHOST_MARK (-2)
 
-static int remap_to_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, uint32_t remap_id)
+/* File @file_id is reached through @remap_id (a ghost, a pid, a link). */
+static int queue_remap(struct oc_dump_ctx *ctx, uint32_t file_id, uint32_t remap_id, RemapType type)
 {
 	RemapFilePathEntry *rm = OC_ARENA_MSG(ctx->arena, RemapFilePathEntry, REMAP_FILE_PATH_ENTRY__INIT);
 
@@ -136,8 +137,13 @@ static int remap_to_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, uint32_t re
 	rm->orig_id = file_id;
 	rm->remap_id = remap_id;
 	rm->has_remap_type = true;
-	rm->remap_type = REMAP_TYPE__GHOST;
+	rm->remap_type = type;
 	return oc_dump_queue(ctx, OC_IMG_REMAP_FPATH, &rm->base, NULL);
+}
+
+static int remap_to_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, uint32_t remap_id)
+{
+	return queue_remap(ctx, file_id, remap_id, REMAP_TYPE__GHOST);
 }
 
 int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st)
@@ -279,14 +285,7 @@ static int dump_dead_proc(struct oc_dump_ctx *ctx, uint32_t file_id, const char 
 	snprintf(dir, sizeof(dir), "/proc/%d", pid);
 	if (!deleted && access(dir, F_OK) == 0)
 		return 0;
-	RemapFilePathEntry *rm = OC_ARENA_MSG(ctx->arena, RemapFilePathEntry, REMAP_FILE_PATH_ENTRY__INIT);
-	if (!rm)
-		return -ENOMEM;
-	rm->orig_id = file_id;
-	rm->remap_id = pid;
-	rm->has_remap_type = true;
-	rm->remap_type = REMAP_TYPE__PROCFS;
-	int r = oc_dump_queue(ctx, OC_IMG_REMAP_FPATH, &rm->base, NULL);
+	int r = queue_remap(ctx, file_id, pid, REMAP_TYPE__PROCFS);
 	return r < 0 ? r : 1;
 }
 
@@ -325,8 +324,7 @@ static int dump_linked(struct oc_dump_ctx *ctx, uint32_t file_id, const char *pa
 	FileEntry *fe = OC_ARENA_MSG(ctx->arena, FileEntry, FILE_ENTRY__INIT);
 	RegFileEntry *rf = OC_ARENA_MSG(ctx->arena, RegFileEntry, REG_FILE_ENTRY__INIT);
 	FownEntry *fown = OC_ARENA_MSG(ctx->arena, FownEntry, FOWN_ENTRY__INIT);
-	RemapFilePathEntry *rm = OC_ARENA_MSG(ctx->arena, RemapFilePathEntry, REMAP_FILE_PATH_ENTRY__INIT);
-	if (!fe || !rf || !fown || !rm || !(rf->name = oc_arena_strdup(ctx->arena, link_path))) {
+	if (!fe || !rf || !fown || !(rf->name = oc_arena_strdup(ctx->arena, link_path))) {
 		unlink(link_path);
 		return -ENOMEM;
 	}
@@ -335,13 +333,9 @@ static int dump_linked(struct oc_dump_ctx *ctx, uint32_t file_id, const char *pa
 	fe->id = rf->id = id;
 	rf->fown = fown;
 	fe->reg = rf;
-	rm->orig_id = file_id;
-	rm->remap_id = id;
-	rm->has_remap_type = true;
-	rm->remap_type = REMAP_TYPE__LINKED;
 	int r = oc_dump_add_file(ctx, fe);
 	if (r >= 0)
-		r = oc_dump_queue(ctx, OC_IMG_REMAP_FPATH, &rm->base, NULL);
+		r = queue_remap(ctx, file_id, id, REMAP_TYPE__LINKED);
 	if (r < 0)
 		unlink(link_path);
 	return r;
