@@ -720,6 +720,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 		r = oc_interrupt_check();
 	if (r < 0) {
 		oc_imgdir_rollback(ctx.dir);
+		oc_dump_link_remaps_undo(&ctx);
 		drop_twins(&ctx, true);
 		oc_tcp_dump_release(&ctx, false);
 		network_unlock(opts, &net_locked);
@@ -753,6 +754,7 @@ int oc_dump(const struct oc_dump_opts *opts)
 		network_unlock(opts, &net_locked);
 	if (r < 0) {
 		oc_imgdir_rollback(ctx.dir);
+		oc_dump_link_remaps_undo(&ctx);
 		goto out;
 	}
 	r = write_stats(&ctx);

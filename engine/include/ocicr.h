@@ -495,6 +495,11 @@ struct oc_dump_opts {
 	bool tcp_close;		       /* dump them to be restored closed (--tcp-close) */
 	bool skip_in_flight;	       /* connections not yet accepted are left out */
 	enum oc_net_lock network_lock; /* how the connections are kept quiet */
+	bool link_remap;	       /* a file open by a removed name that has
+				* another: linked to a temporary name
+				* beside it, which restore opens and removes
+				* (CRIU's --link-remap); false: its contents
+				* are copied, as for one with no name left */
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })

@@ -212,6 +212,8 @@ int oc_dump_path_file(struct oc_dump_task *t, const char *path, int fd, uint32_t
 /* The contents of the unlinked file (or FIFO) open as @fd, in a ghost
  * image, and file @file_id remapped to it. */
 int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st);
+/* A dump that failed: remove the link_remap names it made (--link-remap). */
+void oc_dump_link_remaps_undo(struct oc_dump_ctx *ctx);
 
 /* res/shmem.c: shared anonymous memory and memfds */
 struct VmaEntry;

@@ -90,6 +90,10 @@ struct oc_rst_ctx {
 	int orphan_pts_master;	  /* the new master of a pty slave whose master
 				 * was outside the tree, for the notify; -1 */
 	uint32_t orphan_pts_info; /* its tty-info id */
+	/* processes with the pids of gone tasks whose /proc files the tree
+	 * opens (res/fd/file_reg.c), until every task has entered its cwd */
+	pid_t *proc_helpers;
+	size_t n_proc_helpers;
 	/* ptys made before any file opens, for a bind mount of their slave
 	 * (a container's /dev/console); each master waits for the tree's
 	 * file of that pty (res/fd/tty.c), -1 once taken */
@@ -231,6 +235,9 @@ int oc_rst_reg_path(struct oc_rst_files *files, FileEntry *fe, const char **ret_
 
 /* Remove a recreated ghost: a file, a FIFO or a directory. */
 void oc_rst_ghost_remove(const char *path);
+/* Kill and reap the processes that stood in for gone tasks while the
+ * tree opened their /proc files and entered its working directories. */
+void oc_rst_proc_helpers_stop(struct oc_rst_ctx *ctx);
 
 /* Open a REG entry anew with @flags (for mappings and the exe). */
 int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *ret_fd);

@@ -109,7 +109,14 @@ int oc_agent_install(struct oc_rst_agent *ag)
 	}
 
 	/* POSIX locks belong to the process: taken here, by the task. */
-	return oc_rst_file_locks(ag); /* res/file_lock.c */
+	r = oc_rst_file_locks(ag); /* res/file_lock.c */
+	/* Owners last: taking a lease makes its taker the owner. */
+	for (size_t i = 0; r >= 0 && i < t->n_fds; i++) {
+		r = oc_rst_fown(ag->ctx, oc_rst_find_file(ag->ctx, t->fds[i]->id), t->fds[i]->fd); /* res/fd/files.c */
+		if (r < 0)
+			r = oc_error_wrap(r, "task %d fd %u", t->pid, t->fds[i]->fd);
+	}
+	return r;
 }
 
 int oc_agent_setup_file(struct oc_rst_agent *ag, uint32_t id)

@@ -834,6 +834,8 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 	r = follow_tree(live, ctx->n_tasks, ctx->opts->timeout_ms ? ctx->opts->timeout_ms : OC_RESTORE_TIMEOUT_MS,
 			ctx->ns->clone_flags & CLONE_NEWPID, &chld);
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
+	/* Every task is in its cwd: stand-ins for gone tasks go (res/fd/file_reg.c). */
+	oc_rst_proc_helpers_stop(ctx);
 	/* Threads in other cgroups than their leader: now that they exist. */
 	for (size_t i = 0; r >= 0 && i < ctx->n_tasks; i++)
 		for (size_t j = 1; r >= 0 && j < live[i].n_threads; j++)
@@ -975,6 +977,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		for (size_t i = 0; i < ctx.n_tasks; i++)
 			if (live[i].pid > 0 && is_traced_by_us(live[i].pid))
 				kill(live[i].pid, SIGKILL);
+		oc_rst_proc_helpers_stop(&ctx);
 		while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 			;
 		oc_cgroup_abort(&ctx);
@@ -997,6 +1000,7 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 	}
 out:
 	oc_interrupt_set(NULL, NULL);
+	oc_rst_proc_helpers_stop(&ctx);
 	oc_tcp_restore_fini(&ctx);
 	oc_rst_files_fini(&files);
 	if (live)

@@ -50,7 +50,7 @@ static void criu_usage(FILE *out)
 		"  --timeout N              dump: seconds a task may take to freeze (default 10)\n"
 		"  --ghost-limit SIZE       dump: largest unlinked file saved (default 64M)\n"
 		"  -x|--ext-unix-sk         datagram sockets connected to named ones outside the tree\n"
-		"  --link-remap             accepted: unlinked open files are always saved as ghosts\n"
+		"  --link-remap             a file open by a removed name that has another keeps its inode\n"
 		"  --freeze-cgroup DIR      dump: freeze through this freezer cgroup\n"
 		"  --manage-cgroups[=MODE]  none, props, soft (default), full, strict, ignore\n"
 		"  --cgroup-root [CTRL:]PATH  restore: the tree's cgroups go under PATH\n"

@@ -76,7 +76,7 @@ const struct criu_opt_desc criu_opt_table[] = {
 	OPT("irmap-scan-path", 0, REQUIRED),
 	/* A ghost file's holes are found with SEEK_DATA/SEEK_HOLE, either way. */
 	BOOL("ghost-fiemap", 0),
-	/* ocicr saves every unlinked open file as a ghost: nothing to allow. */
+	/* A file open by a removed name that has another: linked to a temporary name. */
 	BOOL("link-remap", 0),
 	/* TCP connections (engine/res/fd/sk_tcp.c) and their lock. */
 	BOOL("tcp-established", 0),
@@ -400,6 +400,7 @@ static bool *flag_slot(struct criu_opts *o, const char *name)
 		{ "restore-sibling", offsetof(struct criu_opts, restore_sibling) },
 		{ "shell-job", offsetof(struct criu_opts, shell_job) },
 		{ "file-locks", offsetof(struct criu_opts, file_locks) },
+		{ "link-remap", offsetof(struct criu_opts, link_remap) },
 		{ "display-stats", offsetof(struct criu_opts, display_stats) },
 		{ "extra", offsetof(struct criu_opts, check_extra) },
 		{ "experimental", offsetof(struct criu_opts, check_experimental) },
@@ -622,8 +623,9 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
 	d->shell_job = o->shell_job;
 	d->file_locks = o->file_locks;
+	d->link_remap = o->link_remap;
 	d->freeze_timeout = o->timeout;
-	d->ghost_limit = o->ghost_limit;
+	d->ghost_limit = o->ghost_limit ? o->ghost_limit : CRIU_DEFAULT_GHOST_LIMIT;
 	d->ext_unix_sk = o->ext_unix_sk;
 	d->freeze_cgroup = o->freeze_cgroup;
 	d->manage_cgroups = o->manage_cgroups;

@@ -22,8 +22,9 @@
 #define CRIU_COMPAT_VERSION "4.2"
 
 /* CRIU's defaults. */
-#define CRIU_DEFAULT_VERBOSITY 2  /* warnings */
-#define CRIU_DEFAULT_TIMEOUT   10 /* seconds to freeze the tree */
+#define CRIU_DEFAULT_VERBOSITY	 2	      /* warnings */
+#define CRIU_DEFAULT_TIMEOUT	 10	      /* seconds to freeze the tree */
+#define CRIU_DEFAULT_GHOST_LIMIT (1ull << 20) /* bytes of an unlinked file's data */
 
 enum criu_arg {
 	CRIU_ARG_NONE,
@@ -75,12 +76,13 @@ struct criu_opts {
 	bool restore_sibling;  /* -S */
 	bool shell_job;	       /* -j */
 	bool file_locks;       /* -l */
+	bool link_remap;       /* --link-remap */
 	bool display_stats;
 	bool tcp_established, tcp_close, skip_in_flight;
 	enum oc_net_lock network_lock;	   /* --network-lock; 0: nftables */
 	unsigned timeout;		   /* seconds to freeze the tree */
 	unsigned timeout_ms;		   /* --timeout as given, for a restore; 0: not given */
-	uint64_t ghost_limit;		   /* bytes; 0: the engine's default */
+	uint64_t ghost_limit;		   /* bytes; 0: CRIU's, CRIU_DEFAULT_GHOST_LIMIT */
 	int status_fd;			   /* -1: none */
 	bool ext_unix_sk;		   /* --ext-unix-sk without a value */
 	struct oc_inherit_fd *inherit_fds; /* --inherit-fd fd[N]:KEY, keys malloc'ed */

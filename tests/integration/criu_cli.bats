@@ -352,6 +352,19 @@ EOF
 	wl_expect_pass
 }
 
+@test "--ghost-limit defaults to CRIU's 1 MiB: an unlinked file holding 2 MiB fails the dump without it, not with 4M" {
+	wl_start ghost_big
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log
+	assert_failure 1
+	assert_output --partial "unlinked file of 2097152 bytes is over the ghost limit of 1048576 bytes"
+	assert_equal "$(tracer_of "$WL_PID")" 0
+	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --ghost-limit 4M
+	assert_success
+	wait_tree_gone
+	criu_restore
+	wl_expect_pass
+}
+
 @test "swrk without the RPC service, and the actions ocicr lacks, say so (exit 1)" {
 	for action in pre-dump page-server lazy-pages "cpuinfo dump" "cpuinfo check"; do
 		# shellcheck disable=SC2086
@@ -381,7 +394,7 @@ EOF
 	wl_expect_pass
 }
 
-@test "options ocicr has no need of are accepted: --link-remap, --ghost-fiemap, --force-irmap, --irmap-scan-path" {
+@test "options accepted: --link-remap (on a tree with nothing to link), --ghost-fiemap, --force-irmap, --irmap-scan-path" {
 	wl_start tree
 	run criu dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --link-remap --ghost-fiemap --force-irmap \
 		--irmap-scan-path /nonesuch --no-ghost-fiemap

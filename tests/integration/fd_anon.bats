@@ -133,3 +133,41 @@ assert [m["ignored_mask"] for m in g[30]["mark"] if m["mflags"] & 0x40] == [8], 
 	wl_restore
 	wl_expect_pass
 }
+
+@test "pidfds of a process that has exited (two in one task, one in a child) still name one dead process" {
+	wl_start pidfd_dead
+	fa_dump
+	# As CRIU: nspid -1, the pidfs inode, one for all three (Debian's
+	# crit is older than pidfd entries: our decoder reads them).
+	ocicr image decode -i "$WL_DIR/img/files.img" >"$WL_DIR/files.json"
+	python3 - "$WL_DIR/files.json" <<'PY' || fail "files.img check failed"
+import json, sys
+p = [f["pidfd"] for f in json.load(open(sys.argv[1]))["entries"] if f["type"] == "PIDFD"]
+assert len(p) == 3 and all(e["nspid"] == -1 for e in p), p
+assert len(set(e["ino"] for e in p)) == 1, p
+# no access mode: CRIU's restore gives the flags to pidfd_open()
+assert sorted(e["flags"] for e in p) == [0, 0, 0o4000], p
+PY
+	wl_restore
+	wl_expect_pass
+}
+
+@test "nsfs: fds of our own namespaces (net, uts, pid_for_children, mnt) are on the namespaces we are in after restore" {
+	wl_start nsfs
+	fa_dump
+	fa_crit_decode
+	# CRIU's ns_file_entry: the namespace by the tasks' id for it, and its kind.
+	ocicr image decode -i "$WL_DIR/img/files.img" >"$WL_DIR/files.json"
+	ocicr image decode -i "$WL_DIR/img/ids-$WL_PID.img" >"$WL_DIR/ids.json"
+	python3 - "$WL_DIR/files.json" "$WL_DIR/ids.json" <<'PY' || fail "files.img check failed"
+import json, sys
+ns = [f["nsf"] for f in json.load(open(sys.argv[1]))["entries"] if f["type"] == "NS"]
+ids = json.load(open(sys.argv[2]))["entries"][0]
+want = {0x40000000: ids["net_ns_id"], 0x04000000: ids["uts_ns_id"], 0x20000000: ids["pid_ns_id"],
+        0x00020000: ids["mnt_ns_id"]}
+assert sorted(e["ns_cflag"] for e in ns) == sorted(want), ns
+assert all(e["ns_id"] == want[e["ns_cflag"]] for e in ns), (ns, ids)
+PY
+	wl_restore
+	wl_expect_pass
+}

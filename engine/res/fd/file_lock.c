@@ -13,13 +13,22 @@
  * task that holds it.  Without --file-locks a lock fails the dump, as in
  * CRIU.
  *
+ * A lease (F_SETLEASE) belongs to its open file description too.  As CRIU
+ * writes it, its type is the lease's (F_RDLCK, F_WRLCK); a lease being
+ * broken (a conflicting open waits for it) has the type it is broken to,
+ * F_GETLEASE's answer (F_RDLCK or F_UNLCK), with LEASE_BREAKING added.
+ *
  * Restore takes each lock in its task, once the task's fds are installed.
+ * A lease being broken is taken as it was before and broken again by an
+ * open of ours that does not wait (the opener that waited is gone).
  * A POSIX lock is dropped when its process closes any fd of the file, and
  * the restorer closes every helper fd at its end: the helper copies of a
  * POSIX-locked file are put out of the way first.
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -39,6 +48,9 @@ enum {
 	FL_LEASE = 8,
 };
 
+/* In a lease's type: it is being broken (criu/include/file-lock.h). */
+#define LEASE_BREAKING 4
+
 static const uint32_t lock_flags[OC_LOCK_KIND_MAX] = {
 	[OC_LOCK_POSIX] = FL_POSIX,
 	[OC_LOCK_FLOCK] = FL_FLOCK,
@@ -51,6 +63,22 @@ static const char *const lock_names[OC_LOCK_KIND_MAX] = {
 	[OC_LOCK_LEASE] = "lease",     [OC_LOCK_DELEG] = "delegation", [OC_LOCK_ACCESS] = "access",
 	[OC_LOCK_UNKNOWN] = "unknown",
 };
+
+/* The type of a lease as CRIU saves it (see above). */
+static int lease_type(const struct oc_dump_fd *fd, const struct oc_proc_lock *l, uint32_t *ret)
+{
+	if (l->mode == OC_LOCK_ACTIVE && l->type != OC_LOCK_UNLCK) {
+		*ret = l->type == OC_LOCK_WRITE ? F_WRLCK : F_RDLCK;
+		return 0;
+	}
+	if (l->mode != OC_LOCK_BREAKING)
+		return oc_error(-EOPNOTSUPP, "holds a lease in a state ocicr cannot dump");
+	int target = fcntl(fd->local, F_GETLEASE);
+	if (target < 0)
+		return oc_error_errno(-errno, "cannot read the type of the lease being broken");
+	*ret = target | LEASE_BREAKING;
+	return 0;
+}
 
 /* The file id of fd @fd of dumped task @pid, or 0. */
 static uint32_t file_of(struct oc_dump_ctx *ctx, pid_t pid, int fd)
@@ -103,12 +131,12 @@ int oc_dump_fd_locks(struct oc_dump_task *t, const struct oc_dump_fd *fd, uint32
 			const struct oc_proc_lock *l = &locks[j];
 			const char *what = lock_names[l->kind];
 
-			if (!lock_flags[l->kind] || l->kind == OC_LOCK_LEASE)
+			if (!lock_flags[l->kind])
 				return oc_error(-EOPNOTSUPP, "holds a %s lock, a kind ocicr cannot dump yet", what);
 			if (!t->ctx->opts->file_locks)
 				return oc_error(-EPERM, "holds a %s lock: dump file locks with --file-locks (-l)",
 						what);
-			if (l->type == OC_LOCK_UNLCK || l->mode != OC_LOCK_ADVISORY)
+			if (l->kind != OC_LOCK_LEASE && (l->type == OC_LOCK_UNLCK || l->mode != OC_LOCK_ADVISORY))
 				return oc_error(-EOPNOTSUPP, "holds a %s lock in a state ocicr cannot dump (%s)", what,
 						fd->info.locks[i]);
 
@@ -117,6 +145,8 @@ int oc_dump_fd_locks(struct oc_dump_task *t, const struct oc_dump_fd *fd, uint32
 				return -ENOMEM;
 			le->flag = lock_flags[l->kind];
 			le->type = l->type == OC_LOCK_WRITE ? F_WRLCK : F_RDLCK;
+			if (l->kind == OC_LOCK_LEASE && (r = lease_type(fd, l, &le->type)) < 0)
+				return oc_error_wrap(r, "%s", fd->info.locks[i]);
 			le->pid = t->vpid;
 			le->fd = fd->num;
 			le->start = l->start;
@@ -182,6 +212,39 @@ static int park_helper_copies(struct oc_rst_agent *ag, int fd)
 	return 0;
 }
 
+/*
+ * Break the lease on @fd again: take it as it was before, then open its
+ * file without waiting, for reading if it is broken to a read lease, for
+ * writing if to none.  The lease's signal, sent to us, is taken.
+ */
+static int break_lease_again(int fd, uint32_t target)
+{
+	int fl = fcntl(fd, F_GETFL), sig = fcntl(fd, F_GETSIG);
+	char path[64];
+	sigset_t set, was;
+	int r = 0;
+
+	if (fl < 0 || sig < 0)
+		return oc_error_errno(-errno, "fd %d: F_GETFL", fd);
+	if (fcntl(fd, F_SETLEASE, (fl & O_ACCMODE) == O_RDONLY ? F_RDLCK : F_WRLCK) < 0)
+		return oc_error_errno(-errno, "fd %d: cannot take its lease back before breaking it", fd);
+	sigemptyset(&set);
+	sigaddset(&set, sig ? sig : SIGIO);
+	sigprocmask(SIG_BLOCK, &set, &was);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	int breaker = open(path, (target == F_RDLCK ? O_RDONLY : O_WRONLY) | O_NONBLOCK | O_CLOEXEC);
+	if (breaker >= 0) {
+		close(breaker);
+		r = oc_error(-EIO, "fd %d: opening its file did not break its lease", fd);
+	} else if (errno != EWOULDBLOCK) {
+		r = oc_error_errno(-errno, "fd %d: cannot break its lease", fd);
+	}
+	const struct timespec now = {};
+	sigtimedwait(&set, NULL, &now);
+	sigprocmask(SIG_SETMASK, &was, NULL);
+	return r;
+}
+
 static int take_lock(struct oc_rst_agent *ag, const FileLockEntry *le)
 {
 	struct flock fl = {
@@ -192,6 +255,19 @@ static int take_lock(struct oc_rst_agent *ag, const FileLockEntry *le)
 	};
 	int r;
 
+	if (le->flag == FL_LEASE) {
+		uint32_t target = le->type & ~LEASE_BREAKING;
+		if (le->type & LEASE_BREAKING)
+			return target == F_RDLCK || target == F_UNLCK
+				       ? break_lease_again(le->fd, target)
+				       : oc_error(-EINVAL, "filelocks.img: lease on fd %d has type %u", le->fd,
+						  le->type);
+		if (le->type != F_RDLCK && le->type != F_WRLCK)
+			return oc_error(-EINVAL, "filelocks.img: lease on fd %d has type %u", le->fd, le->type);
+		if (fcntl(le->fd, F_SETLEASE, le->type) < 0)
+			return oc_error_errno(-errno, "fd %d: cannot take its lease back", le->fd);
+		return 0;
+	}
 	if (le->type != F_RDLCK && le->type != F_WRLCK)
 		return oc_error(-EINVAL, "filelocks.img: lock on fd %d has type %u", le->fd, le->type);
 	switch (le->flag) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * Files reached by path: regular files, directories, device nodes (other
- * than terminals) and memfds, whether open as fds, mapped, the executable,
- * the cwd or the root.  A file that was unlinked while open keeps its
+ * than terminals), symbolic links (O_PATH | O_NOFOLLOW fds) and memfds,
+ * whether open as fds, mapped, the executable, the cwd or the root.  A file that was unlinked while open keeps its
  * contents in a ghost-file image so restore can recreate it.
  */
 #include <fcntl.h>
@@ -15,6 +15,10 @@
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/sched.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "res/fd/files.h"
@@ -123,7 +127,8 @@ static bool fd_readable(int fd)
 /* known_files entries of ghosts: (dev, ino) -> remap id, marked so. */
 #define GHOST_MARK (-2)
 
-static int remap_to_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, uint32_t remap_id)
+/* File @file_id is reached through @remap_id (a ghost, a pid, a link). */
+static int queue_remap(struct oc_dump_ctx *ctx, uint32_t file_id, uint32_t remap_id, RemapType type)
 {
 	RemapFilePathEntry *rm = OC_ARENA_MSG(ctx->arena, RemapFilePathEntry, REMAP_FILE_PATH_ENTRY__INIT);
 
@@ -132,8 +137,13 @@ static int remap_to_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, uint32_t re
 	rm->orig_id = file_id;
 	rm->remap_id = remap_id;
 	rm->has_remap_type = true;
-	rm->remap_type = REMAP_TYPE__GHOST;
+	rm->remap_type = type;
 	return oc_dump_queue(ctx, OC_IMG_REMAP_FPATH, &rm->base, NULL);
+}
+
+static int remap_to_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, uint32_t remap_id)
+{
+	return queue_remap(ctx, file_id, remap_id, REMAP_TYPE__GHOST);
 }
 
 int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struct stat *st)
@@ -156,11 +166,11 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 	/* A FIFO, a directory or a device node is only its name, mode (and
 	 * device number): a ghost without contents (a removed directory is
 	 * empty). */
-	if (S_ISSOCK(st->st_mode) || S_ISLNK(st->st_mode))
-		return oc_error(-EOPNOTSUPP, "unlinked sockets and symbolic links are not supported");
+	if (S_ISSOCK(st->st_mode))
+		return oc_error(-EOPNOTSUPP, "unlinked sockets are not supported");
 	struct statfs sfs;
 	if (fstatfs(fd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
-		return oc_error(-EOPNOTSUPP, "the /proc directory of a task that is gone cannot be made again");
+		return oc_error(-EOPNOTSUPP, "a removed file in /proc cannot be made again");
 	/* What it holds counts, as with CRIU: not the holes of a sparse one. */
 	uint64_t limit = ctx->opts->ghost_limit ? ctx->opts->ghost_limit : GHOST_LIMIT;
 	uint64_t held = MIN((uint64_t)st->st_size, (uint64_t)st->st_blocks * 512);
@@ -205,6 +215,15 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 	}
 	ge.has_chunks = sparse;
 	ge.chunks = sparse;
+	/* A symbolic link (held by an O_PATH fd) is its target. */
+	char target[PATH_MAX];
+	if (S_ISLNK(st->st_mode)) {
+		ssize_t n = readlinkat(fd, "", target, sizeof(target) - 1);
+		if (n < 0)
+			return oc_error_errno(-errno, "cannot read the removed symbolic link");
+		target[n] = '\0';
+		ge.symlnk_target = target;
+	}
 
 	r = oc_img_create(ctx->dir, OC_IMG_GHOST_FILE, remap_id, &img);
 	if (r < 0)
@@ -245,6 +264,96 @@ static int local_mnt_id(int fd)
 		mnt_id = fi.mnt_id;
 	oc_proc_fdinfo_clear(&fi);
 	return mnt_id;
+}
+
+/*
+ * A file under /proc/PID of a process that is gone (a working directory
+ * there, say): as CRIU, a PROCFS remap naming PID, for which the restore
+ * makes a process while it opens the file.  1 if @path is one, 0 if not.
+ */
+static int dump_dead_proc(struct oc_dump_ctx *ctx, uint32_t file_id, const char *path, bool deleted, int fd)
+{
+	struct statfs sfs;
+	char dir[64];
+	int pid, end = 0;
+
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != PROC_SUPER_MAGIC)
+		return 0;
+	if (sscanf(path, "/proc/%d%n", &pid, &end) != 1 || pid <= 0 || (path[end] && path[end] != '/'))
+		return 0;
+	/* /proc/PID itself reads "(deleted)", a file in it does not. */
+	snprintf(dir, sizeof(dir), "/proc/%d", pid);
+	if (!deleted && access(dir, F_OK) == 0)
+		return 0;
+	int r = queue_remap(ctx, file_id, pid, REMAP_TYPE__PROCFS);
+	return r < 0 ? r : 1;
+}
+
+/*
+ * A file open by a removed name that has another (--link-remap): as CRIU,
+ * a hard link to it named link_remap.ID beside the removed name (or in
+ * the nearest directory above that is still there), a file entry of that
+ * name, and a LINKED remap to it.  The restore opens the file through it
+ * and removes it.
+ */
+static int dump_linked(struct oc_dump_ctx *ctx, uint32_t file_id, const char *path, int fd)
+{
+	_cleanup_free_ char *link_path = NULL;
+	char proc[64];
+	uint32_t id = oc_dump_new_file_id(ctx);
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	_cleanup_free_ char *dir = strdup(path);
+	if (!dir)
+		return -ENOMEM;
+	for (;;) {
+		char *slash = strrchr(dir, '/');
+		if (!slash)
+			return oc_error(-ENOENT, "no directory above %s is left to link the file in", path);
+		*slash = '\0';
+		free(link_path);
+		if (asprintf(&link_path, "%s/link_remap.%u", dir, id) < 0) {
+			link_path = NULL;
+			return -ENOMEM;
+		}
+		if (linkat(AT_FDCWD, proc, AT_FDCWD, link_path, AT_SYMLINK_FOLLOW) == 0)
+			break;
+		if (errno != ENOENT || !dir[0])
+			return oc_error_errno(-errno, "cannot link the file to %s", link_path);
+	}
+	FileEntry *fe = OC_ARENA_MSG(ctx->arena, FileEntry, FILE_ENTRY__INIT);
+	RegFileEntry *rf = OC_ARENA_MSG(ctx->arena, RegFileEntry, REG_FILE_ENTRY__INIT);
+	FownEntry *fown = OC_ARENA_MSG(ctx->arena, FownEntry, FOWN_ENTRY__INIT);
+	if (!fe || !rf || !fown || !(rf->name = oc_arena_strdup(ctx->arena, link_path))) {
+		unlink(link_path);
+		return -ENOMEM;
+	}
+	pr_info("%s: linked to %s (--link-remap)", path, link_path);
+	fe->type = FD_TYPES__REG;
+	fe->id = rf->id = id;
+	rf->fown = fown;
+	fe->reg = rf;
+	int r = oc_dump_add_file(ctx, fe);
+	if (r >= 0)
+		r = queue_remap(ctx, file_id, id, REMAP_TYPE__LINKED);
+	if (r < 0)
+		unlink(link_path);
+	return r;
+}
+
+void oc_dump_link_remaps_undo(struct oc_dump_ctx *ctx)
+{
+	ProtobufCMessage **queued;
+	size_t n = oc_dump_queued(ctx, OC_IMG_REMAP_FPATH, &queued);
+
+	for (size_t i = 0; i < n; i++) {
+		const RemapFilePathEntry *rm = (const RemapFilePathEntry *)queued[i];
+		if (!rm->has_remap_type || rm->remap_type != REMAP_TYPE__LINKED)
+			continue;
+		for (size_t f = 0; f < ctx->n_files; f++)
+			if (ctx->files[f]->id == rm->remap_id && ctx->files[f]->reg)
+				unlink(ctx->files[f]->reg->name);
+	}
 }
 
 /* Build and add a REG entry; @path may carry " (deleted)".  @mnt_id is the
@@ -303,7 +412,14 @@ static int add_reg_file(struct oc_dump_task *t, char *path, int fd, const struct
 		}
 	}
 
-	if (deleted || (S_ISREG(st->st_mode) && st->st_nlink == 0)) {
+	r = dump_dead_proc(ctx, fe->id, path, deleted, fd);
+	if (r < 0)
+		return r;
+	if (!r && deleted && st->st_nlink > 0 && !S_ISDIR(st->st_mode) && ctx->opts->link_remap) {
+		r = dump_linked(ctx, fe->id, path, fd);
+		if (r < 0)
+			return oc_error_wrap(r, "%s", path);
+	} else if (!r && (deleted || (S_ISREG(st->st_mode) && st->st_nlink == 0))) {
 		r = oc_dump_ghost(ctx, fe->id, fd, st);
 		if (r < 0)
 			return oc_error_wrap(r, "%s", path);
@@ -391,7 +507,8 @@ static bool reg_match(const struct oc_dump_fd *fd)
 
 	if (fd->link[0] != '/')
 		return false;
-	return S_ISREG(m) || S_ISDIR(m) || S_ISBLK(m) || (S_ISCHR(m) && !oc_is_tty_dev(&fd->st));
+	/* (a symbolic link: an O_PATH | O_NOFOLLOW fd of it) */
+	return S_ISREG(m) || S_ISDIR(m) || S_ISBLK(m) || S_ISLNK(m) || (S_ISCHR(m) && !oc_is_tty_dev(&fd->st));
 }
 
 static int reg_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret_id)
@@ -495,17 +612,29 @@ static int ghost_fill(struct oc_img *img, const GhostFileEntry *ge, int fd, cons
 	}
 }
 
-/* Make @path anew as what @mode says: a FIFO, a directory, a device node
- * (@rdev) or a file opened to fill.  The fd is an O_PATH one but for a
- * file (opening a FIFO would wait for a peer). */
-static int make_ghost_node(const char *path, mode_t mode, dev_t rdev)
+/* Make @path anew as @ge says: a FIFO, a directory, a device node, a
+ * symbolic link or a file opened to fill.  The fd is an O_PATH one but for
+ * a file (opening a FIFO would wait for a peer). */
+static int make_ghost_node(const char *path, const GhostFileEntry *ge)
 {
+	mode_t mode = ge->mode;
+	int r;
+
 	if (S_ISREG(mode))
 		return open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, mode & 07777);
-	int r = S_ISDIR(mode) ? mkdir(path, mode & 07777) : mknod(path, mode, S_ISFIFO(mode) ? 0 : rdev);
+	if (S_ISLNK(mode)) {
+		if (!ge->symlnk_target) {
+			errno = EINVAL;
+			return -1;
+		}
+		r = symlink(ge->symlnk_target, path);
+	} else {
+		r = S_ISDIR(mode) ? mkdir(path, mode & 07777)
+				  : mknod(path, mode, S_ISFIFO(mode) || !ge->has_rdev ? 0 : (dev_t)ge->rdev);
+	}
 	if (r < 0)
 		return -1;
-	int fd = open(path, O_PATH | O_CLOEXEC);
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		oc_rst_ghost_remove(path);
 	return fd;
@@ -513,6 +642,9 @@ static int make_ghost_node(const char *path, mode_t mode, dev_t rdev)
 
 void oc_rst_ghost_remove(const char *path)
 {
+	/* The files of a dead task's /proc/PID are not ours to remove. */
+	if (!strncmp(path, "/proc/", 6))
+		return;
 	if (unlink(path) < 0 && errno == EISDIR)
 		rmdir(path);
 }
@@ -565,7 +697,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 	uint64_t size = ge->has_size ? ge->size : 0;
 
 	/* Refuse short contents before a file appears anywhere. */
-	if (!(ge->has_chunks && ge->chunks) && size > oc_img_size(img) - oc_img_offset(img)) {
+	if (S_ISREG(ge->mode) && !(ge->has_chunks && ge->chunks) && size > oc_img_size(img) - oc_img_offset(img)) {
 		r = oc_error(-EINVAL,
 			     "%s: the file is %" PRIu64 " bytes but only %" PRIu64 " follow: truncated or "
 			     "corrupt ghost image",
@@ -579,12 +711,12 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 		r = -ENOMEM;
 		goto out;
 	}
-	fd = make_ghost_node(path, ge->mode, ge->has_rdev ? (dev_t)ge->rdev : 0);
+	fd = make_ghost_node(path, ge);
 	if (fd < 0 && errno == ENOENT) {
 		r = make_ghost_parents(files, path);
 		if (r < 0)
 			goto out;
-		fd = make_ghost_node(path, ge->mode, ge->has_rdev ? (dev_t)ge->rdev : 0);
+		fd = make_ghost_node(path, ge);
 	}
 	if (fd < 0 && errno == EEXIST) {
 		free(path);
@@ -593,7 +725,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 			r = -ENOMEM;
 			goto out;
 		}
-		fd = make_ghost_node(path, ge->mode, ge->has_rdev ? (dev_t)ge->rdev : 0);
+		fd = make_ghost_node(path, ge);
 	}
 	if (fd < 0) {
 		r = oc_error_errno(-errno, "cannot recreate unlinked file %s", name);
@@ -606,8 +738,8 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 	if (lchown(path, ge->uid, ge->gid) < 0)
 		pr_debug("ghost %s: chown: %m", path);
 	/* After the owner: chown clears the set-id bits, and open's mode
-	 * went through our umask. */
-	if (chmod(path, ge->mode & 07777) < 0) {
+	 * went through our umask.  (A symbolic link has no mode of its own.) */
+	if (!S_ISLNK(ge->mode) && chmod(path, ge->mode & 07777) < 0) {
 		r = oc_error_errno(-errno, "cannot set the mode of %s", path);
 		goto out;
 	}
@@ -664,13 +796,97 @@ static int ghost_keep(struct oc_rst_files *files, char *path)
 	n[files->n_ghost_paths] = path;
 	f[files->n_ghost_paths] = -1;
 	files->n_ghost_paths++;
-	int fd = open(path, O_PATH | O_CLOEXEC);
+	int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return oc_error_errno(-errno, "cannot open %s", path);
 	fd = oc_rst_high_fd(files, fd);
 	if (fd < 0)
 		return fd;
 	f[files->n_ghost_paths - 1] = fd;
+	return 0;
+}
+
+/* A process of ours with pid @pid, which only waits to be killed (by
+ * oc_rst_proc_helpers_stop(), once every task has entered its cwd). */
+static int proc_helper(struct oc_rst_files *files, pid_t pid)
+{
+	struct oc_rst_ctx *ctx = files->ctx;
+
+	for (size_t i = 0; i < ctx->n_proc_helpers; i++)
+		if (ctx->proc_helpers[i] == pid)
+			return 0;
+	if (oc_rst_task_by_pid(ctx, pid))
+		return oc_error(-EEXIST, "pid %d, of a process that was gone, is a task of the tree now", pid);
+	if (ctx->ns->clone_flags & CLONE_NEWPID)
+		return oc_error(-EOPNOTSUPP,
+				"/proc/%d of a process that was gone, in the tree's own pid namespace: "
+				"not supported yet",
+				pid);
+	pid_t *n = realloc(ctx->proc_helpers, (ctx->n_proc_helpers + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	ctx->proc_helpers = n;
+	struct clone_args ca = {
+		.exit_signal = SIGCHLD,
+		.set_tid = (uint64_t)(uintptr_t)&pid,
+		.set_tid_size = 1,
+	};
+	pid_t got = syscall(SYS_clone3, &ca, sizeof(ca));
+	if (got == 0)
+		for (;;)
+			pause();
+	if (got < 0)
+		return oc_error_errno(-errno,
+				      "cannot make a process with pid %d, for the /proc files of a process "
+				      "that was gone",
+				      pid);
+	ctx->proc_helpers[ctx->n_proc_helpers++] = got;
+	return 0;
+}
+
+void oc_rst_proc_helpers_stop(struct oc_rst_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_proc_helpers; i++) {
+		kill(ctx->proc_helpers[i], SIGKILL);
+		while (waitpid(ctx->proc_helpers[i], NULL, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	free(ctx->proc_helpers);
+	ctx->proc_helpers = NULL;
+	ctx->n_proc_helpers = 0;
+}
+
+/*
+ * A file the dump linked to a temporary name (--link-remap): linked back
+ * to its name, which is removed again once the tree's files are open, as
+ * is the temporary name.
+ */
+static int open_linked(struct oc_rst_files *files, FileEntry *fe, uint32_t link_id, const char **ret_path)
+{
+	FileEntry *lfe = oc_rst_find_file(files->ctx, link_id);
+	const char *name = fe->reg->name;
+	int made = oc_rst_ghost_find(files, name);
+
+	if (made < 0) {
+		if (!lfe || !lfe->reg || !lfe->reg->name)
+			return oc_error(-EINVAL, "remap-fpath.img: file %u is linked to file %u, which is no path",
+					fe->id, link_id);
+		const char *tmp = lfe->reg->name;
+		if (link(tmp, name) < 0)
+			return oc_error_errno(-errno, "cannot link %s back to its name %s", tmp, name);
+		_cleanup_free_ char *n = strdup(name), *t = strdup(tmp);
+		int r = n && t ? ghost_keep(files, TAKE_PTR(n)) : -ENOMEM;
+		if (r >= 0)
+			made = (int)files->n_ghost_paths - 1;
+		if (r >= 0 && oc_rst_ghost_find(files, tmp) < 0)
+			r = ghost_keep(files, TAKE_PTR(t));
+		if (r < 0) {
+			if (made < 0)
+				unlink(name);
+			return oc_error_wrap(r, "%s", name);
+		}
+	}
+	*ret_path = files->ghost_paths[made];
 	return 0;
 }
 
@@ -686,6 +902,26 @@ int oc_rst_reg_path(struct oc_rst_files *files, FileEntry *fe, const char **ret_
 	*ret_path = rf->name;
 	if (!remap)
 		return 0;
+	/* Opened while a helper has the pid: kept open (the cwd's is
+	 * entered through it) once the helper is gone. */
+	if (remap->has_remap_type && remap->remap_type == REMAP_TYPE__PROCFS) {
+		int made = oc_rst_ghost_find(files, rf->name);
+		if (made < 0) {
+			_cleanup_free_ char *name = strdup(rf->name);
+			if (!name)
+				return -ENOMEM;
+			r = proc_helper(files, remap->remap_id);
+			if (r >= 0)
+				r = ghost_keep(files, TAKE_PTR(name));
+			if (r < 0)
+				return oc_error_wrap(r, "%s", rf->name);
+			made = (int)files->n_ghost_paths - 1;
+		}
+		*ret_path = files->ghost_paths[made];
+		return 0;
+	}
+	if (remap->has_remap_type && remap->remap_type == REMAP_TYPE__LINKED)
+		return open_linked(files, fe, remap->remap_id, ret_path);
 	if (!remap->has_remap_type || remap->remap_type != REMAP_TYPE__GHOST)
 		return oc_error(-EOPNOTSUPP, "file %u (%s): only ghost remaps are supported", fe->id, rf->name);
 	/* Each ghost is recreated once and unlinked after the fds are in;

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/kcmp.h>
+#include <sys/prctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -23,7 +24,7 @@ const struct oc_fd_kind *const oc_fd_kinds[] = {
 	&oc_fd_kind_pipe,      &oc_fd_kind_fifo,     &oc_fd_kind_unix,	  &oc_fd_kind_inet,    &oc_fd_kind_packet,
 	&oc_fd_kind_netlink,   &oc_fd_kind_socket,   &oc_fd_kind_tty,	  &oc_fd_kind_memfd,   &oc_fd_kind_eventfd,
 	&oc_fd_kind_eventpoll, &oc_fd_kind_signalfd, &oc_fd_kind_timerfd, &oc_fd_kind_inotify, &oc_fd_kind_fanotify,
-	&oc_fd_kind_pidfd,     &oc_fd_kind_reg,
+	&oc_fd_kind_pidfd,     &oc_fd_kind_nsfs,     &oc_fd_kind_reg,
 };
 const size_t oc_n_fd_kinds = ARRAY_SIZE(oc_fd_kinds);
 
@@ -65,6 +66,32 @@ int oc_rst_set_status_flags(int fd, uint32_t flags)
 	return 0;
 }
 
+#ifndef F_GETOWNER_UIDS
+#define F_GETOWNER_UIDS 17
+#endif
+
+/* @pid, of our pid namespace, as its own innermost one sees it (the last
+ * of its NSpid line): the tree's, for a task of the tree. */
+static pid_t own_ns_pid(pid_t pid)
+{
+	_cleanup_free_ char *text = NULL;
+
+	if (oc_proc_read(pid, "status", &text, NULL) < 0)
+		return pid;
+	const char *line = strstr(text, "\nNSpid:");
+	if (!line)
+		return pid;
+	line += strlen("\nNSpid:");
+	pid_t last = pid;
+	for (char *end; *line && *line != '\n'; line = end) {
+		long v = strtol(line, &end, 10);
+		if (end == line)
+			break;
+		last = v;
+	}
+	return last;
+}
+
 int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret)
 {
 	FownEntry *fown = OC_ARENA_MSG(a, FownEntry, FOWN_ENTRY__INIT);
@@ -72,15 +99,112 @@ int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret)
 
 	if (!fown)
 		return -ENOMEM;
-	if (fcntl(local_fd, F_GETOWN_EX, &owner) == 0 && owner.pid) {
-		fown->pid_type = owner.type;
-		fown->pid = owner.pid;
-		int sig = fcntl(local_fd, F_GETSIG);
-		fown->signum = sig > 0 ? sig : 0;
-		fown->uid = fown->euid = getuid();
-	}
 	*ret = fown;
+	/* As CRIU: the signal whether or not an owner is set. */
+	int fl = fcntl(local_fd, F_GETFL);
+	int sig = fl >= 0 && !(fl & O_PATH) ? fcntl(local_fd, F_GETSIG) : 0;
+	fown->signum = sig > 0 ? sig : 0;
+	if (fcntl(local_fd, F_GETOWN_EX, &owner) < 0 || !owner.pid)
+		return 0;
+	/* The uids the owner was set with, which the kernel checks to
+	 * send it the signal. */
+	uint32_t uids[2] = { 0, 0 };
+	if (fcntl(local_fd, F_GETOWNER_UIDS, uids) < 0)
+		pr_debug("F_GETOWNER_UIDS: %m (a kernel without checkpoint/restore): root's then");
+	fown->uid = uids[0];
+	fown->euid = uids[1];
+	fown->pid_type = owner.type;
+	fown->pid = owner.type == F_OWNER_PGRP ? owner.pid : own_ns_pid(owner.pid);
 	return 0;
+}
+
+/* The fown of a file entry, whatever its kind, or NULL. */
+static const FownEntry *entry_fown(const FileEntry *fe)
+{
+	/* clang-format off */
+	switch (fe->type) {
+	case FD_TYPES__REG: return fe->reg ? fe->reg->fown : NULL;
+	case FD_TYPES__INETSK: return fe->isk ? fe->isk->fown : NULL;
+	case FD_TYPES__PACKETSK: return fe->psk ? fe->psk->fown : NULL;
+	case FD_TYPES__NETLINKSK: return fe->nlsk ? fe->nlsk->fown : NULL;
+	case FD_TYPES__EVENTFD: return fe->efd ? fe->efd->fown : NULL;
+	case FD_TYPES__EVENTPOLL: return fe->epfd ? fe->epfd->fown : NULL;
+	case FD_TYPES__SIGNALFD: return fe->sgfd ? fe->sgfd->fown : NULL;
+	case FD_TYPES__TIMERFD: return fe->tfd ? fe->tfd->fown : NULL;
+	case FD_TYPES__INOTIFY: return fe->ify ? fe->ify->fown : NULL;
+	case FD_TYPES__FANOTIFY: return fe->ffy ? fe->ffy->fown : NULL;
+	case FD_TYPES__UNIXSK: return fe->usk ? fe->usk->fown : NULL;
+	case FD_TYPES__PIPE: return fe->pipe ? fe->pipe->fown : NULL;
+	case FD_TYPES__TTY: return fe->tty ? fe->tty->fown : NULL;
+	case FD_TYPES__MEMFD: return fe->memfd ? fe->memfd->fown : NULL;
+	case FD_TYPES__PIDFD: return fe->pidfd ? fe->pidfd->fown : NULL;
+	default: return NULL;
+	}
+	/* clang-format on */
+}
+
+#define OWNER_WAIT_MS 10000
+
+/* Will the owner @fown names be made by the restore (a task or a group
+ * of the tree)?  Not a thread: those come after the fds. */
+static bool owner_comes(struct oc_rst_ctx *ctx, const FownEntry *fown)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		const PstreeEntry *pe = ctx->tasks[i].pstree;
+		if (fown->pid_type == F_OWNER_PGRP ? pe->pgid == fown->pid : pe->pid == fown->pid)
+			return true;
+	}
+	return false;
+}
+
+/* Set the owner, with the uids it was set with (the kernel keeps them
+ * and checks them against the owner's before each signal). */
+static int set_owner(struct oc_rst_ctx *ctx, int fd, const FownEntry *fown)
+{
+	struct f_owner_ex owner = { .type = fown->pid_type, .pid = fown->pid };
+	uid_t ruid, euid, suid;
+	int r = 0;
+
+	if (getresuid(&ruid, &euid, &suid) < 0)
+		return oc_error_errno(-errno, "getresuid");
+	/* Uids this namespace cannot take: set as we are (we are root). */
+	bool switch_uids = ruid != fown->uid || euid != fown->euid;
+	if (switch_uids && setresuid(fown->uid, fown->euid, -1) < 0) {
+		pr_debug("fd %d: cannot take uids %u/%u to set its owner: %m", fd, fown->uid, fown->euid);
+		switch_uids = false;
+	}
+	/* The owner may be a task of the tree made by another: bounded.
+	 * One that is gone, or a thread not made yet, is left unset. */
+	for (int ms = 0; fcntl(fd, F_SETOWN_EX, &owner) < 0; ms++) {
+		if (errno == ESRCH && !owner_comes(ctx, fown)) {
+			pr_warn("fd %d: its owner %d is gone: left without one", fd, fown->pid);
+			break;
+		}
+		if (errno != ESRCH || ms == OWNER_WAIT_MS) {
+			r = oc_error_errno(-errno, "cannot make %s %d the owner of fd %d",
+					   fown->pid_type == F_OWNER_PGRP ? "group" : "task", fown->pid, fd);
+			break;
+		}
+		usleep(1000);
+	}
+	if (switch_uids) {
+		if (setresuid(ruid, euid, suid) < 0)
+			return oc_error_errno(-errno, "cannot take our uids back");
+		/* A change of euid made us undumpable. */
+		prctl(PR_SET_DUMPABLE, 1);
+	}
+	return r;
+}
+
+int oc_rst_fown(struct oc_rst_ctx *ctx, FileEntry *fe, int fd)
+{
+	const FownEntry *fown = fe ? entry_fown(fe) : NULL;
+
+	if (!fown)
+		return 0;
+	if (fown->signum && fcntl(fd, F_SETSIG, fown->signum) < 0)
+		return oc_error_errno(-errno, "cannot set signal %u of fd %d", fown->signum, fd);
+	return fown->pid ? set_owner(ctx, fd, fown) : 0;
 }
 
 int oc_dump_file_begin(struct oc_dump_task *t, const struct oc_dump_fd *fd, FdTypes type, uint32_t *id, uint32_t *flags,

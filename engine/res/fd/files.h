@@ -90,6 +90,12 @@ int oc_dump_inflight_file(struct oc_dump_task *t, int local, uint32_t *ret_id);
 int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
 
 /*
+ * Restore, in the task once fd @fd of file entry @fe is installed: the
+ * signal and owner (F_SETSIG, F_SETOWN_EX) its fown gives, if any.
+ */
+int oc_rst_fown(struct oc_rst_ctx *ctx, FileEntry *fe, int fd);
+
+/*
  * What the entry of every kind of anonymous-inode file starts with: a
  * FileEntry of @type for it to hang on, with a fresh id (also put in
  * *@id), @fd's flags less O_CLOEXEC in *@flags, and @fd's fown.  The kind
@@ -118,6 +124,7 @@ extern const struct oc_fd_kind oc_fd_kind_timerfd;
 extern const struct oc_fd_kind oc_fd_kind_inotify;
 extern const struct oc_fd_kind oc_fd_kind_fanotify;
 extern const struct oc_fd_kind oc_fd_kind_pidfd;
+extern const struct oc_fd_kind oc_fd_kind_nsfs;
 
 /*
  * Is @fd an anonymous-inode file of kind @name, as its link names it

@@ -43,6 +43,40 @@ static uint32_t get_id(const TaskKobjIdsEntry *ids, enum oc_ns_kind k, bool *ret
 	return *(const uint32_t *)((const char *)ids + ns_kinds[k].id_off);
 }
 
+int oc_ns_kind_by_name(const char *name)
+{
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++)
+		if (!strcmp(ns_kinds[k].name, name))
+			return k;
+	return -ENOENT;
+}
+
+int oc_ns_kind_by_flag(uint32_t clone_flag)
+{
+	for (int k = 0; k < _OC_NS_KIND_MAX; k++)
+		if ((uint32_t)ns_kinds[k].clone_flag == clone_flag)
+			return k;
+	return -ENOENT;
+}
+
+const char *oc_ns_kind_name(enum oc_ns_kind k)
+{
+	return ns_kinds[k].name;
+}
+
+int oc_ns_kind_flag(enum oc_ns_kind k)
+{
+	return ns_kinds[k].clone_flag;
+}
+
+uint32_t oc_ns_id(const TaskKobjIdsEntry *ids, enum oc_ns_kind k)
+{
+	bool has;
+	uint32_t id = get_id(ids, k, &has);
+
+	return has ? id : 0;
+}
+
 static void set_id(TaskKobjIdsEntry *ids, enum oc_ns_kind k, uint32_t id)
 {
 	*(uint32_t *)((char *)ids + ns_kinds[k].id_off) = id;

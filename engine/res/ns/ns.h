@@ -105,6 +105,15 @@ bool oc_ns_rst_not_ours(const struct oc_rst_ctx *ctx, enum oc_ns_kind kind);
 /* Was the root's namespace of @kind dumped (not the dumper's)? */
 bool oc_ns_dumped(const struct oc_dump_ctx *ctx, enum oc_ns_kind kind);
 
+/* The kind of namespace named @name as in /proc/PID/ns/ ("net"), or of
+ * clone flag @clone_flag; -ENOENT for none. */
+int oc_ns_kind_by_name(const char *name);
+int oc_ns_kind_by_flag(uint32_t clone_flag);
+const char *oc_ns_kind_name(enum oc_ns_kind k);
+int oc_ns_kind_flag(enum oc_ns_kind k);
+/* The id @ids give the namespace of kind @k, 0 if none. */
+uint32_t oc_ns_id(const TaskKobjIdsEntry *ids, enum oc_ns_kind k);
+
 /* Restore: which namespaces to create for the root; their images. */
 int oc_ns_load(struct oc_rst_ctx *ctx);
 /* Restore: the root @root_pid exists (created with the clone flags of
