@@ -191,3 +191,18 @@ rpc_py() {
 @test "tty: a session whose terminal only a master holds, a hung-up slave, a slave of another owner" {
 	wl_roundtrip tty_tree
 }
+
+@test "tty: /dev/tty held open by a session leader whose terminal only its master holds: same session, queued line, SIGHUP on hangup" {
+	wl_roundtrip tty_ctty
+	run crit show "$WL_DIR/img/tty-info.img"
+	assert_success
+	assert_output --partial '"type": "CTTY"'
+}
+
+@test "tty: a console and a virtual console opened through nodes the tree made come back through the same nodes" {
+	wl_roundtrip tty_devnode
+	run crit show "$WL_DIR/img/tty-info.img"
+	assert_success
+	assert_output --partial '"type": "CONSOLE"'
+	assert_output --partial '"type": "VT"'
+}
