@@ -3,10 +3,11 @@
  * /dev/tty held open: the root leads a session whose controlling terminal
  * is a pty it holds only the master of (the slave's fd is closed), and it
  * keeps /dev/tty open.  Before the checkpoint the master writes a line
- * for the terminal to read.  After the restore /dev/tty is still the
- * controlling terminal of our session with its window size, reads the
- * line; the master reads the line's echo, once, then what /dev/tty
- * wrote; no SIGHUP came, and
+ * that /dev/tty reads; its echo stays queued for the master.  After the
+ * restore /dev/tty is still the controlling terminal of our session with
+ * its window size; the master reads the echo, once; a line the master
+ * writes reaches /dev/tty and what /dev/tty writes the master; no SIGHUP
+ * came, and
  * closing the master hangs the session up (one SIGHUP).
  */
 #include <sys/ioctl.h>
@@ -18,16 +19,6 @@
 
 #define ROWS 29
 #define COLS 83
-#define ECHOED	   "ping\r\npong"
-#define ECHOED_LEN 10
-
-static volatile sig_atomic_t hups;
-
-static void on_hup(int sig)
-{
-	(void)sig;
-	hups++;
-}
 
 /* Read up to @len bytes from @fd, waiting up to 5 s for the first. */
 static ssize_t read_some(int fd, char *buf, size_t len)
@@ -38,13 +29,37 @@ static ssize_t read_some(int fd, char *buf, size_t len)
 	return avail > 0 ? read(fd, buf, len) : -1;
 }
 
+static volatile sig_atomic_t hups;
+
+/* Read exactly @len bytes from @fd, within 5 s a chunk, and compare. */
+static void expect(int fd, const char *what, const char *want, ssize_t len)
+{
+	char buf[64];
+	ssize_t n = 0;
+
+	while (n < len) {
+		ssize_t got = read_some(fd, buf + n, sizeof(buf) - n);
+		if (got <= 0)
+			break;
+		n += got;
+	}
+	WL_CHECK(n == len && !memcmp(buf, want, len), "%s read %zd bytes: %.*s", what, n, (int)n, buf);
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	hups++;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_hup };
 	struct winsize ws = { .ws_row = ROWS, .ws_col = COLS };
+	struct termios tio;
 	struct stat st;
 	char buf[64];
-	int master, slave, tty;
+	int master, slave, tty, master2, slave2;
 	ssize_t n;
 
 	wl_init(argc, argv);
@@ -60,6 +75,11 @@ int main(int argc, char **argv)
 	close(slave);
 	WL_SETUP(ioctl(tty, TIOCSWINSZ, &ws) == 0, "TIOCSWINSZ");
 	WL_SETUP(write(master, "ping\n", 5) == 5, "write to the master");
+	WL_SETUP(read_some(tty, buf, sizeof(buf)) == 5, "read the line from /dev/tty");
+	master2 = posix_openpt(O_RDWR | O_NOCTTY);
+	WL_SETUP(master2 >= 0 && grantpt(master2) == 0 && unlockpt(master2) == 0, "posix_openpt");
+	slave2 = open(ptsname(master2), O_RDWR | O_NOCTTY);
+	WL_SETUP(slave2 >= 0 && write(master2, "hi\n", 3) == 3, "a second pty");
 	wl_ready();
 	wl_wait();
 
@@ -70,20 +90,18 @@ int main(int argc, char **argv)
 	memset(&ws, 0, sizeof(ws));
 	WL_CHECK(ioctl(tty, TIOCGWINSZ, &ws) == 0 && ws.ws_row == ROWS && ws.ws_col == COLS, "window size %ux%u",
 		 ws.ws_row, ws.ws_col);
+	expect(master, "the master", "ping\r\n", 6);
+	expect(slave2, "the second slave", "hi\n", 3);
+	expect(master2, "the second master", "hi\r\n", 4);
+	WL_CHECK(tcgetattr(tty, &tio) == 0, "tcgetattr on /dev/tty");
+	tio.c_lflag &= ~ECHO;
+	WL_CHECK(tcsetattr(tty, TCSANOW, &tio) == 0, "tcsetattr on /dev/tty");
+	WL_CHECK(write(master, "pong\n", 5) == 5, "write to the master: %s", strerror(errno));
 	n = read_some(tty, buf, sizeof(buf));
-	WL_CHECK(n == 5 && !memcmp(buf, "ping\n", 5), "/dev/tty read %zd bytes, not the queued line", n);
-	WL_CHECK(write(tty, "pong", 4) == 4, "write to /dev/tty: %s", strerror(errno));
-	/* The echo of the line the master wrote (queued for the master since
-	 * before the checkpoint), then what /dev/tty wrote. */
-	n = 0;
-	while (n < ECHOED_LEN) {
-		ssize_t got = read_some(master, buf + n, sizeof(buf) - n);
-		if (got <= 0)
-			break;
-		n += got;
-	}
-	WL_CHECK(n == ECHOED_LEN && !memcmp(buf, ECHOED, ECHOED_LEN), "the master read %zd bytes, not \"%s\": %.*s", n,
-		 ECHOED, (int)n, buf);
+	WL_CHECK(n == 5 && !memcmp(buf, "pong\n", 5), "/dev/tty read %zd bytes, not the master's line", n);
+	WL_CHECK(write(tty, "back", 4) == 4, "write to /dev/tty: %s", strerror(errno));
+	n = read_some(master, buf, sizeof(buf));
+	WL_CHECK(n == 4 && !memcmp(buf, "back", 4), "the master read %zd bytes, not what /dev/tty wrote", n);
 	WL_CHECK(hups == 0, "%d SIGHUP before the master was closed", (int)hups);
 	close(master);
 	WL_WAIT_FOR(hups > 0, 2000);

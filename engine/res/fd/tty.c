@@ -193,6 +193,28 @@ static bool tree_holds_master(struct oc_dump_ctx *ctx, int index)
 	return false;
 }
 
+/* Does a task of the tree hold pty slave @rdev of devpts instance @dev
+ * (by its name: /dev/tty does not count)? */
+static bool tree_holds_slave(struct oc_dump_ctx *ctx, dev_t rdev, dev_t dev)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		char dir[64], path[320];
+		_cleanup_(closedirp) DIR *d = NULL;
+		struct dirent *e;
+		struct stat st;
+
+		snprintf(dir, sizeof(dir), "/proc/%d/fd", ctx->tasks[i].pid);
+		d = opendir(dir);
+		while (d && (e = readdir(d))) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (e->d_name[0] != '.' && stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == rdev &&
+			    st.st_dev == dev)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* The tty-info entry queued under @id, or NULL. */
 static TtyInfoEntry *queued_info(struct oc_dump_ctx *ctx, uint32_t id)
 {
@@ -337,7 +359,9 @@ static void write_raw(int fd, int reader, int any_end, const uint8_t *data, size
  * The bytes queued in a pty pair whose master is in the tree (CRIU's
  * tty-data.img: each entry names the end that was to read them).  Read
  * from each end and written back at once through the other, so the tree
- * finds them where they were whatever becomes of the dump.
+ * finds them where they were whatever becomes of the dump.  The slave's
+ * only where the tree holds the slave: CRIU refuses bytes for a terminal
+ * it has no file of.
  */
 static int dump_queued(struct oc_dump_ctx *ctx, int master, uint32_t master_id, bool packet)
 {
@@ -346,10 +370,14 @@ static int dump_queued(struct oc_dump_ctx *ctx, int master, uint32_t master_id, 
 		int from, to;
 		uint32_t id;
 	} ends[2] = { { master, slave, master_id }, { slave, master, master_id & ~1u } };
+	struct stat st;
+	int n_ends = 2;
 
 	if (slave < 0)
 		return 0; /* a locked pty: nothing can have been written */
-	for (int e = 0; e < 2; e++) {
+	if (fstat(slave, &st) < 0 || !tree_holds_slave(ctx, st.st_rdev, st.st_dev))
+		n_ends = 1;
+	for (int e = 0; e < n_ends; e++) {
 		uint8_t *buf = oc_arena_alloc(ctx->arena, QUEUED_MAX);
 		ssize_t len;
 
