@@ -197,6 +197,13 @@ rpc_py() {
 	run crit show "$WL_DIR/img/tty-info.img"
 	assert_success
 	assert_output --partial '"type": "CTTY"'
+	# As CRIU's: queued bytes only for terminals the images have (CRIU
+	# refuses the images otherwise); the unheld slave's line is not there.
+	info_ids=$(crit show "$WL_DIR/img/tty-info.img" | jq -c '[.entries[].id] | sort')
+	data_ids=$(crit show "$WL_DIR/img/tty-data.img" | jq -c '[.entries[].tty_id] | unique')
+	run jq -n --argjson i "$info_ids" --argjson d "$data_ids" '($d - $i) | length'
+	assert_output 0
+	[ "$(jq -n --argjson d "$data_ids" '$d | length')" -ge 2 ] || fail "tty-data.img: $data_ids"
 }
 
 @test "tty: a console and a virtual console opened through nodes the tree made come back through the same nodes" {

@@ -3,7 +3,8 @@
  * /dev/tty held open: the root leads a session whose controlling terminal
  * is a pty it holds only the master of (the slave's fd is closed), and it
  * keeps /dev/tty open.  Before the checkpoint the master writes a line
- * that /dev/tty reads; its echo stays queued for the master.  After the
+ * that /dev/tty reads; its echo stays queued for the master; echo off,
+ * a second line is left for /dev/tty (not carried).  After the
  * restore /dev/tty is still the controlling terminal of our session with
  * its window size; the master reads the echo, once; a line the master
  * writes reaches /dev/tty and what /dev/tty writes the master; no SIGHUP
@@ -20,13 +21,18 @@
 #define ROWS 29
 #define COLS 83
 
-/* Read up to @len bytes from @fd, waiting up to 5 s for the first. */
-static ssize_t read_some(int fd, char *buf, size_t len)
+/* Has @fd something to read within 5 s? */
+static bool readable(int fd)
 {
 	int avail = 0;
 
-	WL_WAIT_FOR(ioctl(fd, FIONREAD, &avail) == 0 && avail > 0, 5000);
-	return avail > 0 ? read(fd, buf, len) : -1;
+	return WL_WAIT_FOR(ioctl(fd, FIONREAD, &avail) == 0 && avail > 0, 5000);
+}
+
+/* Read up to @len bytes from @fd, waiting up to 5 s for the first. */
+static ssize_t read_some(int fd, char *buf, size_t len)
+{
+	return readable(fd) ? read(fd, buf, len) : -1;
 }
 
 static volatile sig_atomic_t hups;
@@ -76,6 +82,13 @@ int main(int argc, char **argv)
 	WL_SETUP(ioctl(tty, TIOCSWINSZ, &ws) == 0, "TIOCSWINSZ");
 	WL_SETUP(write(master, "ping\n", 5) == 5, "write to the master");
 	WL_SETUP(read_some(tty, buf, sizeof(buf)) == 5, "read the line from /dev/tty");
+	/* A line left for the slave, which only /dev/tty reaches: CRIU's
+	 * images cannot carry it (no file of the slave), so it is dropped. */
+	WL_SETUP(tcgetattr(tty, &tio) == 0, "tcgetattr on /dev/tty");
+	tio.c_lflag &= ~ECHO;
+	WL_SETUP(tcsetattr(tty, TCSANOW, &tio) == 0, "tcsetattr on /dev/tty");
+	WL_SETUP(write(master, "left\n", 5) == 5, "write to the master");
+	WL_SETUP(readable(tty), "the left line reaches /dev/tty");
 	master2 = posix_openpt(O_RDWR | O_NOCTTY);
 	WL_SETUP(master2 >= 0 && grantpt(master2) == 0 && unlockpt(master2) == 0, "posix_openpt");
 	slave2 = open(ptsname(master2), O_RDWR | O_NOCTTY);
@@ -93,9 +106,7 @@ int main(int argc, char **argv)
 	expect(master, "the master", "ping\r\n", 6);
 	expect(slave2, "the second slave", "hi\n", 3);
 	expect(master2, "the second master", "hi\r\n", 4);
-	WL_CHECK(tcgetattr(tty, &tio) == 0, "tcgetattr on /dev/tty");
-	tio.c_lflag &= ~ECHO;
-	WL_CHECK(tcsetattr(tty, TCSANOW, &tio) == 0, "tcsetattr on /dev/tty");
+	WL_CHECK(tcflush(tty, TCIFLUSH) == 0, "tcflush on /dev/tty");
 	WL_CHECK(write(master, "pong\n", 5) == 5, "write to the master: %s", strerror(errno));
 	n = read_some(tty, buf, sizeof(buf));
 	WL_CHECK(n == 5 && !memcmp(buf, "pong\n", 5), "/dev/tty read %zd bytes, not the master's line", n);
