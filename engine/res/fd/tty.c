@@ -839,16 +839,22 @@ static int tree_fd_of(struct oc_rst_files *files, const TtyInfoEntry *ti)
 	return fe && oc_rst_open_file(files, fe->id, &fd) == 0 ? fd : -1;
 }
 
-/* The terminal of the tree whose controlling terminal session @sid has,
- * when a task of the tree leads that session; or NULL. */
+/* Does a task of the tree lead session @sid, and make it at restore (a
+ * shell job's root stays in the restoring shell's)? */
+static bool tree_makes_session(struct oc_rst_ctx *ctx, uint32_t sid)
+{
+	struct oc_rst_task *lt = sid ? oc_rst_task_by_pid(ctx, sid) : NULL;
+
+	return lt && lt->pstree->sid == lt->pstree->pid && !(lt == ctx->tasks && ctx->opts->shell_job);
+}
+
+/* The terminal of the tree that session @sid has as its controlling
+ * terminal, or NULL. */
 static const TtyInfoEntry *session_terminal(struct oc_rst_ctx *ctx, uint32_t sid)
 {
 	const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_TTY_INFO);
-	struct oc_rst_task *lt = sid ? oc_rst_task_by_pid(ctx, sid) : NULL;
 
-	if (!lt || lt->pstree->sid != lt->pstree->pid || (lt == ctx->tasks && ctx->opts->shell_job))
-		return NULL;
-	for (size_t i = 0; i < im->n; i++) {
+	for (size_t i = 0; sid && i < im->n; i++) {
 		TtyInfoEntry *ti = (TtyInfoEntry *)im->msgs[i];
 		if (ti->sid == sid && ti->type != TTY_TYPE__CTTY && ti->termios && file_of_info(ctx, ti->id))
 			return ti;
@@ -874,16 +880,17 @@ static int open_ctty(struct oc_rst_files *files, FileEntry *fe, const TtyInfoEnt
 	int term, slot, status;
 	pid_t pid;
 
-	if (!real) {
+	if (!tree_makes_session(ctx, ti->sid)) {
 		int fd = open(path, flags);
 		if (fd < 0)
-			return oc_error_errno(-errno,
-					      "cannot open %s (file %u): no controlling terminal of session %u "
-					      "in the images",
+			return oc_error_errno(-errno, "cannot open %s (file %u) of session %u, which is not the tree's",
 					      path, fe->id, ti->sid);
 		*ret_fd = fd;
 		return 0;
 	}
+	if (!real)
+		return oc_error(-ENOENT, "%s (file %u): the images hold no controlling terminal of session %u", path,
+				fe->id, ti->sid);
 	term = tree_fd_of(files, real);
 	if (term < 0)
 		return oc_error(-ENOENT, "terminal %u of session %u is not open", real->id, ti->sid);
@@ -985,11 +992,7 @@ int oc_rst_tty_session(struct oc_rst_files *files, const struct oc_rst_task *t)
 
 	for (size_t i = 0; i < im->n; i++) {
 		TtyInfoEntry *ti = (TtyInfoEntry *)im->msgs[i];
-		/* Only sessions the tree's own tasks lead (a shell job's root
-		 * stays in the restoring shell's). */
-		struct oc_rst_task *lt = ti->sid ? oc_rst_task_by_pid(ctx, ti->sid) : NULL;
-		if (!ti->termios || ti->type == TTY_TYPE__CTTY || !lt || lt->pstree->sid != lt->pstree->pid ||
-		    (lt == ctx->tasks && ctx->opts->shell_job))
+		if (!ti->termios || ti->type == TTY_TYPE__CTTY || !tree_makes_session(ctx, ti->sid))
 			continue;
 		int fd = tree_fd_of(files, ti);
 		if (fd < 0)
