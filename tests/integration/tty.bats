@@ -191,3 +191,25 @@ rpc_py() {
 @test "tty: a session whose terminal only a master holds, a hung-up slave, a slave of another owner" {
 	wl_roundtrip tty_tree
 }
+
+@test "tty: /dev/tty held open by a session leader whose terminal only its master holds: same session, queued line, SIGHUP on hangup" {
+	wl_roundtrip tty_ctty
+	run crit show "$WL_DIR/img/tty-info.img"
+	assert_success
+	assert_output --partial '"type": "CTTY"'
+	# As CRIU's: queued bytes only for terminals the images have (CRIU
+	# refuses the images otherwise); the unheld slave's line is not there.
+	info_ids=$(crit show "$WL_DIR/img/tty-info.img" | jq -c '[.entries[].id] | sort')
+	data_ids=$(crit show "$WL_DIR/img/tty-data.img" | jq -c '[.entries[].tty_id] | unique')
+	run jq -n --argjson i "$info_ids" --argjson d "$data_ids" '($d - $i) | length'
+	assert_output 0
+	[ "$(jq -n --argjson d "$data_ids" '$d | length')" -ge 2 ] || fail "tty-data.img: $data_ids"
+}
+
+@test "tty: a console and a virtual console opened through nodes the tree made come back through the same nodes" {
+	wl_roundtrip tty_devnode
+	run crit show "$WL_DIR/img/tty-info.img"
+	assert_success
+	assert_output --partial '"type": "CONSOLE"'
+	assert_output --partial '"type": "VT"'
+}

@@ -14,6 +14,9 @@
  *    point.  Dumped with --external tty[RDEV:DEV] it is an EXT_TTY entry
  *    that only an inherited fd can restore.
  *
+ * /dev/tty, the console and the virtual consoles come back by opening the
+ * device node the file named (/dev/tty from inside its session).
+ *
  * Settings come back with the terminal: termios (and the locked ones),
  * the window size, packet mode, the slave lock, and the session that
  * has it as controlling terminal (taken by the session's leader right
@@ -23,12 +26,16 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/sysmacros.h>
 #include <termios.h>
 #include <unistd.h>
@@ -42,11 +49,19 @@
 #include "regfile.pb-c.h"
 #include "tty.pb-c.h"
 
-#define PTS_MAJOR	  136 /* to 143: Unix98 pty slaves */
-#define PTS_MAJORS	  8
-#define TTYAUX_MAJOR	  5 /* /dev/tty 0, /dev/console 1, /dev/ptmx 2 */
-#define PTMX_MINOR	  2
-#define EXT_INDEX	  1012 /* CRIU's indexes of external terminals */
+#define PTS_MAJOR     136 /* to 143: Unix98 pty slaves */
+#define PTS_MAJORS    8
+#define TTYAUX_MAJOR  5 /* /dev/tty 0, /dev/console 1, /dev/ptmx 2 */
+#define CTTY_MINOR    0
+#define CONSOLE_MINOR 1
+#define PTMX_MINOR    2
+#define VT_MAJOR      4 /* minors 1 to 63: the virtual consoles */
+#define VT_MINOR_MAX  63
+/* CRIU's indexes of the terminals that are not ptys (one each) */
+#define CONSOLE_INDEX	  1002
+#define VT_INDEX	  1004
+#define CTTY_INDEX	  1006
+#define EXT_INDEX	  1012 /* and up: external terminals */
 #define MAX_PTY_INDEX	  1000
 #define TERMIOS_NCC	  19 /* CRIU's c_cc words */
 #define tty_is_master(id) ((id)&1)
@@ -178,6 +193,28 @@ static bool tree_holds_master(struct oc_dump_ctx *ctx, int index)
 	return false;
 }
 
+/* Does a task of the tree hold pty slave @rdev of devpts instance @dev
+ * (by its name: /dev/tty does not count)? */
+static bool tree_holds_slave(struct oc_dump_ctx *ctx, dev_t rdev, dev_t dev)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		char dir[64], path[320];
+		_cleanup_(closedirp) DIR *d = NULL;
+		struct dirent *e;
+		struct stat st;
+
+		snprintf(dir, sizeof(dir), "/proc/%d/fd", ctx->tasks[i].pid);
+		d = opendir(dir);
+		while (d && (e = readdir(d))) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			if (e->d_name[0] != '.' && stat(path, &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == rdev &&
+			    st.st_dev == dev)
+				return true;
+		}
+	}
+	return false;
+}
+
 /* The tty-info entry queued under @id, or NULL. */
 static TtyInfoEntry *queued_info(struct oc_dump_ctx *ctx, uint32_t id)
 {
@@ -221,6 +258,20 @@ static int classify(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 		*ret_type = TTY_TYPE__EXT_TTY;
 		return 0;
 	}
+	unsigned maj = major(fd->st.st_rdev), min = minor(fd->st.st_rdev);
+	/* One entry each for /dev/tty, the console and the virtual consoles,
+	 * as CRIU: each file's path says which device node it opened. */
+	if (maj == TTYAUX_MAJOR && (min == CTTY_MINOR || min == CONSOLE_MINOR)) {
+		*ret_type = min == CTTY_MINOR ? TTY_TYPE__CTTY : TTY_TYPE__CONSOLE;
+		*ret_id = (min == CTTY_MINOR ? CTTY_INDEX : CONSOLE_INDEX) << 1 | 1;
+		return 0;
+	}
+	if (maj == VT_MAJOR && min >= 1 && min <= VT_MINOR_MAX) {
+		/* A shell job's own virtual console is its "slave" in CRIU's ids. */
+		*ret_type = TTY_TYPE__VT;
+		*ret_id = VT_INDEX << 1 | !o->shell_job;
+		return 0;
+	}
 	*ret_type = TTY_TYPE__PTY;
 	if (is_ptmx(fd->st.st_rdev)) {
 		if (ioctl(fd->local, TIOCGPTN, &index) < 0)
@@ -228,11 +279,11 @@ static int classify(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 		*ret_id = index << 1 | 1;
 		return 0;
 	}
-	if (!is_pts(fd->st.st_rdev)) {
-		if (o->shell_job)
-			return oc_error(-EOPNOTSUPP, "%s: only pseudo-terminals are supported", fd->link);
-		return oc_error(-EPERM, "a terminal (%s): dump a shell job with --shell-job", fd->link);
-	}
+	if (!is_pts(fd->st.st_rdev))
+		return oc_error(-EOPNOTSUPP,
+				"%s: terminal device %u:%u is not supported (only pseudo-terminals, /dev/tty, the "
+				"console and the virtual consoles are)",
+				fd->link, maj, min);
 	index = (major(fd->st.st_rdev) - PTS_MAJOR) * 256 + minor(fd->st.st_rdev);
 	if (index >= MAX_PTY_INDEX)
 		return oc_error(-EOPNOTSUPP, "%s: pty index %d is too big", fd->link, index);
@@ -275,11 +326,12 @@ static ssize_t read_queued(int fd, uint8_t *buf, bool packet)
 	return len;
 }
 
-/* Write @len bytes into @fd (an end of a pty) with the terminal's
- * processing that would change them off: output processing, echo and
- * signals; the termios is put back after. */
-static void write_raw(int fd, int any_end, const uint8_t *data, size_t len)
+/* Write @len bytes into @fd (an end of a pty, whose other end is
+ * @reader) with the terminal's processing that would change them off:
+ * output processing, echo and signals; the termios is put back after. */
+static void write_raw(int fd, int reader, int any_end, const uint8_t *data, size_t len)
 {
+	struct pollfd flush = { .fd = reader, .events = POLLIN };
 	struct termios was, raw;
 	bool changed = tcgetattr(any_end, &was) == 0;
 
@@ -295,6 +347,10 @@ static void write_raw(int fd, int any_end, const uint8_t *data, size_t len)
 			break;
 		done += n;
 	}
+	/* The reader's line discipline takes the bytes in later, in a
+	 * kernel worker, with the termios of then: a poll of the reader,
+	 * which finds nothing to read yet, has it done now. */
+	poll(&flush, 1, 0);
 	if (changed)
 		tcsetattr(any_end, TCSANOW, &was);
 }
@@ -303,7 +359,9 @@ static void write_raw(int fd, int any_end, const uint8_t *data, size_t len)
  * The bytes queued in a pty pair whose master is in the tree (CRIU's
  * tty-data.img: each entry names the end that was to read them).  Read
  * from each end and written back at once through the other, so the tree
- * finds them where they were whatever becomes of the dump.
+ * finds them where they were whatever becomes of the dump.  The slave's
+ * only where the tree holds the slave: CRIU refuses bytes for a terminal
+ * it has no file of.
  */
 static int dump_queued(struct oc_dump_ctx *ctx, int master, uint32_t master_id, bool packet)
 {
@@ -312,10 +370,14 @@ static int dump_queued(struct oc_dump_ctx *ctx, int master, uint32_t master_id, 
 		int from, to;
 		uint32_t id;
 	} ends[2] = { { master, slave, master_id }, { slave, master, master_id & ~1u } };
+	struct stat st;
+	int n_ends = 2;
 
 	if (slave < 0)
 		return 0; /* a locked pty: nothing can have been written */
-	for (int e = 0; e < 2; e++) {
+	if (fstat(slave, &st) < 0 || !tree_holds_slave(ctx, st.st_rdev, st.st_dev))
+		n_ends = 1;
+	for (int e = 0; e < n_ends; e++) {
 		uint8_t *buf = oc_arena_alloc(ctx->arena, QUEUED_MAX);
 		ssize_t len;
 
@@ -324,7 +386,7 @@ static int dump_queued(struct oc_dump_ctx *ctx, int master, uint32_t master_id, 
 		len = read_queued(ends[e].from, buf, packet && e == 0);
 		if (len <= 0)
 			continue;
-		write_raw(ends[e].to, slave, buf, len);
+		write_raw(ends[e].to, ends[e].from, slave, buf, len);
 		TtyDataEntry *td = OC_ARENA_MSG(ctx->arena, TtyDataEntry, TTY_DATA_ENTRY__INIT);
 		if (!td)
 			return -ENOMEM;
@@ -370,7 +432,11 @@ static int dump_info(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t id,
 			return oc_error_errno(-errno, "tcgetattr on %s", fd->link);
 		return oc_dump_queue(ctx, OC_IMG_TTY_INFO, &ti->base, NULL);
 	}
-	if (!tty_is_master(id)) {
+	if (type == TTY_TYPE__CTTY) {
+		/* /dev/tty is its opener's controlling terminal. */
+		ti->sid = t->stat.tty_nr ? oc_dump_vpid(ctx, t->stat.session) : 0;
+		ti->pgrp = t->stat.tty_nr && t->stat.tpgid > 0 ? oc_dump_vpid(ctx, t->stat.tpgid) : 0;
+	} else if (type != TTY_TYPE__PTY || !tty_is_master(id)) {
 		tty_session(t, fd->st.st_rdev, &ti->sid, &ti->pgrp);
 	} else {
 		/* Through a master anyone may ask for the slave's session. */
@@ -380,7 +446,7 @@ static int dump_info(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t id,
 		if (ioctl(fd->local, TIOCGPGRP, &pgrp) == 0 && pgrp > 0)
 			ti->pgrp = oc_dump_vpid(ctx, pgrp);
 	}
-	if (tty_is_master(id)) {
+	if (type == TTY_TYPE__PTY && tty_is_master(id)) {
 		ti->locked = ioctl(fd->local, TIOCGPTLCK, &flag) == 0 && flag;
 		ti->packet_mode = ioctl(fd->local, TIOCGPKT, &flag) == 0 && flag;
 	}
@@ -490,7 +556,8 @@ static const char *tty_path(struct oc_rst_ctx *ctx, const TtyFileEntry *tf)
 }
 
 /* termios, locked termios (needs CAP_SYS_ADMIN: best effort), window size,
- * and for a pty slave of ours its owner (the devpts node's). */
+ * and for a device node we opened (a pty slave of ours, the console, a
+ * virtual console) its owner. */
 static int restore_settings(int fd, const TtyInfoEntry *ti, bool own_slave)
 {
 	struct termios tio;
@@ -747,6 +814,117 @@ static int open_hung_up(FileEntry *fe, int *ret_fd)
 	return 0;
 }
 
+/* The console or a virtual console: the device node the file names, as
+ * CRIU restores them. */
+static int open_device(struct oc_rst_ctx *ctx, FileEntry *fe, int *ret_fd)
+{
+	const char *path = tty_path(ctx, fe->tty);
+	int fd;
+
+	if (!path)
+		return oc_error(-EINVAL, "files.img: terminal file %u names no device node", fe->id);
+	fd = open(path, (fe->tty->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot open terminal %s (file %u)", path, fe->id);
+	*ret_fd = fd;
+	return 0;
+}
+
+/* An fd of terminal @ti among the files opened for the tree, or -1. */
+static int tree_fd_of(struct oc_rst_files *files, const TtyInfoEntry *ti)
+{
+	FileEntry *fe = file_of_info(files->ctx, ti->id);
+	int fd;
+
+	return fe && oc_rst_open_file(files, fe->id, &fd) == 0 ? fd : -1;
+}
+
+/* Does a task of the tree lead session @sid, and make it at restore (a
+ * shell job's root stays in the restoring shell's)? */
+static bool tree_makes_session(struct oc_rst_ctx *ctx, uint32_t sid)
+{
+	struct oc_rst_task *lt = sid ? oc_rst_task_by_pid(ctx, sid) : NULL;
+
+	return lt && lt->pstree->sid == lt->pstree->pid && !(lt == ctx->tasks && ctx->opts->shell_job);
+}
+
+/* The terminal of the tree that session @sid has as its controlling
+ * terminal, or NULL. */
+static const TtyInfoEntry *session_terminal(struct oc_rst_ctx *ctx, uint32_t sid)
+{
+	const struct oc_rst_image *im = oc_rst_image(ctx, OC_IMG_TTY_INFO);
+
+	for (size_t i = 0; sid && i < im->n; i++) {
+		TtyInfoEntry *ti = (TtyInfoEntry *)im->msgs[i];
+		if (ti->sid == sid && ti->type != TTY_TYPE__CTTY && ti->termios && file_of_info(ctx, ti->id))
+			return ti;
+	}
+	return NULL;
+}
+
+/*
+ * /dev/tty opened in session @ti->sid: a file of that session's
+ * controlling terminal, which only a member of the session can open, and
+ * the tree's session is not made yet.  A helper sharing our fd table
+ * makes a session of its own with that terminal, opens /dev/tty into a
+ * slot we hold, and gives the terminal up (TIOCNOTTY: no hangup) before
+ * it exits, for the tree's session leader to take.  A session the tree
+ * does not lead (a shell job's) is ours: /dev/tty as we open it.
+ */
+static int open_ctty(struct oc_rst_files *files, FileEntry *fe, const TtyInfoEntry *ti, int *ret_fd)
+{
+	struct oc_rst_ctx *ctx = files->ctx;
+	const TtyInfoEntry *real = session_terminal(ctx, ti->sid);
+	const char *path = tty_path(ctx, fe->tty) ?: "/dev/tty";
+	int flags = (fe->tty->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_NOCTTY | O_CLOEXEC;
+	int term, slot, status;
+	pid_t pid;
+
+	if (!tree_makes_session(ctx, ti->sid)) {
+		int fd = open(path, flags);
+		if (fd < 0)
+			return oc_error_errno(-errno, "cannot open %s (file %u) of session %u, which is not the tree's",
+					      path, fe->id, ti->sid);
+		*ret_fd = fd;
+		return 0;
+	}
+	if (!real)
+		return oc_error(-ENOENT, "%s (file %u): the images hold no controlling terminal of session %u", path,
+				fe->id, ti->sid);
+	term = tree_fd_of(files, real);
+	if (term < 0)
+		return oc_error(-ENOENT, "terminal %u of session %u is not open", real->id, ti->sid);
+	slot = fcntl(term, F_DUPFD_CLOEXEC, 0);
+	if (slot < 0)
+		return oc_error_errno(-errno, "dup");
+	pid = syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0) {
+		int r = oc_error_errno(-errno, "cannot start a helper to open %s", path);
+		close(slot);
+		return r;
+	}
+	if (pid == 0) {
+		sigset_t hup;
+		sigemptyset(&hup);
+		sigaddset(&hup, SIGHUP);
+		sigaddset(&hup, SIGCONT);
+		sigprocmask(SIG_BLOCK, &hup, NULL);
+		/* /dev/tty opens only a terminal some file holds open: hold
+		 * the slave of a master (the tree may hold none) till we exit. */
+		(void)ioctl(term, TIOCGPTPEER, O_RDWR | O_NOCTTY);
+		int fd = setsid() < 0 || ioctl(term, TIOCSCTTY, 0) < 0 ? -1 : open(path, flags);
+		_exit(fd < 0 || dup3(fd, slot, O_CLOEXEC) < 0 || ioctl(fd, TIOCNOTTY) < 0 ? errno & 0xff : 0);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		int err = WIFEXITED(status) && WEXITSTATUS(status) ? WEXITSTATUS(status) : EIO;
+		close(slot);
+		return oc_error_errno(-err, "cannot open %s of session %u through terminal %u", path, ti->sid,
+				      real->id);
+	}
+	*ret_fd = slot;
+	return 0;
+}
+
 static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 {
 	struct oc_rst_ctx *ctx = files->ctx;
@@ -770,6 +948,13 @@ static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	} else if (ti->type == TTY_TYPE__EXT_TTY) {
 		return oc_error(-ENOENT, "the images hold external terminal %s: give it with --inherit-fd fd[N]:%s",
 				key, key);
+	} else if (ti->type == TTY_TYPE__CTTY) {
+		/* Its settings are its terminal's. */
+		return open_ctty(files, fe, ti, ret_fd);
+	} else if (ti->type == TTY_TYPE__CONSOLE || ti->type == TTY_TYPE__VT) {
+		r = open_device(ctx, fe, &fd);
+		if (r < 0)
+			return r;
 	} else if (ti->type == TTY_TYPE__PTY && !ti->termios && !tty_is_master(ti->id)) {
 		return open_hung_up(fe, ret_fd);
 	} else if (ti->type == TTY_TYPE__PTY && (tty_is_master(ti->id) || file_of_info(ctx, ti->id | 1))) {
@@ -789,21 +974,14 @@ static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 		return oc_error(-EOPNOTSUPP, "terminal %s (file %u) is of a kind ocicr cannot restore yet", key,
 				fe->id);
 	}
-	if ((r = restore_settings(fd, ti, !inherited && ti->type == TTY_TYPE__PTY && !tty_is_master(ti->id))) < 0) {
+	bool own_node = !inherited && ((ti->type == TTY_TYPE__PTY && !tty_is_master(ti->id)) ||
+				       ti->type == TTY_TYPE__CONSOLE || ti->type == TTY_TYPE__VT);
+	if ((r = restore_settings(fd, ti, own_node)) < 0) {
 		close(fd);
 		return oc_error_wrap(r, "%s", key);
 	}
 	*ret_fd = fd;
 	return 0;
-}
-
-/* An fd of terminal @ti among the files opened for the tree, or -1. */
-static int tree_fd_of(struct oc_rst_files *files, const TtyInfoEntry *ti)
-{
-	FileEntry *fe = file_of_info(files->ctx, ti->id);
-	int fd;
-
-	return fe && oc_rst_open_file(files, fe->id, &fd) == 0 ? fd : -1;
 }
 
 int oc_rst_tty_session(struct oc_rst_files *files, const struct oc_rst_task *t)
@@ -814,11 +992,7 @@ int oc_rst_tty_session(struct oc_rst_files *files, const struct oc_rst_task *t)
 
 	for (size_t i = 0; i < im->n; i++) {
 		TtyInfoEntry *ti = (TtyInfoEntry *)im->msgs[i];
-		/* Only sessions the tree's own tasks lead (a shell job's root
-		 * stays in the restoring shell's). */
-		struct oc_rst_task *lt = ti->sid ? oc_rst_task_by_pid(ctx, ti->sid) : NULL;
-		if (!ti->termios || !lt || lt->pstree->sid != lt->pstree->pid ||
-		    (lt == ctx->tasks && ctx->opts->shell_job))
+		if (!ti->termios || ti->type == TTY_TYPE__CTTY || !tree_makes_session(ctx, ti->sid))
 			continue;
 		int fd = tree_fd_of(files, ti);
 		if (fd < 0)
@@ -866,7 +1040,8 @@ static void restore_queued(struct oc_rst_ctx *ctx, const TtyInfoEntry *mi, int m
 			slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 		if (slave < 0)
 			return;
-		write_raw(td->tty_id == mi->id ? slave : master, slave, td->data.data, td->data.len);
+		bool to_master = td->tty_id == mi->id;
+		write_raw(to_master ? slave : master, to_master ? master : slave, slave, td->data.data, td->data.len);
 	}
 }
 
