@@ -126,6 +126,10 @@ static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vma
 		ve->flags |= MAP_LOCKED;
 	if (v->vmflags & OC_VMF_NR)
 		ve->flags |= MAP_NORESERVE;
+	/* Private in maps, but a mapping type of its own; its pages are
+	 * the kernel's to drop, so none are saved (mem/pages.c). */
+	if ((v->vmflags & OC_VMF_DP) && (v->kind == OC_VMA_ANON || v->kind == OC_VMA_ANON_NAMED) && !v->shared)
+		ve->flags = (ve->flags & ~MAP_PRIVATE) | OC_MAP_DROPPABLE;
 	vma_set_madv(ve, v->vmflags);
 
 	switch (v->kind) {
@@ -279,7 +283,7 @@ static void prepare_vma(const VmaEntry *v, int fd, struct oc_rst_vma *rv)
 	rv->end = v->end;
 	rv->pgoff = v->pgoff;
 	rv->prot = v->prot;
-	rv->flags = v->flags & ~MAP_LOCKED;
+	rv->flags = v->flags; /* the blob locks once the pages are in */
 	rv->fd = fd;
 	if (fd >= 0)
 		rv->flags &= ~MAP_ANONYMOUS;

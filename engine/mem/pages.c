@@ -723,7 +723,7 @@ static int scan_vma(struct page_sink *sink, int pagemap_fd, const VmaEntry *ve, 
 
 static bool vma_has_pages(const VmaEntry *ve)
 {
-	return oc_vma_private(ve->status, ve->end) && !(ve->status & VMA_AREA_VVAR);
+	return oc_vma_private(ve->status, ve->end) && !(ve->status & VMA_AREA_VVAR) && !(ve->flags & OC_MAP_DROPPABLE);
 }
 
 /* Memory a forked twin does not share: it must be read while frozen. */

@@ -92,3 +92,7 @@ dump_with_cache_max() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "memory: locked pages, droppable mappings and madvise hints keep their flags" {
+	wl_roundtrip mem_flags
+}

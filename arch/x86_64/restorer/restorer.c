@@ -129,8 +129,8 @@ static void restore_memory(struct oc_rst_args *args)
 				    (v->prot & PROT_WRITE ? 0 : 010000 /* SHM_RDONLY */) |
 					    (v->prot & PROT_EXEC ? 0100000 /* SHM_EXEC */ : 0));
 		else
-			addr = sys6(__NR_mmap, v->start, v->end - v->start, prot, v->flags | MAP_FIXED, v->fd,
-				    v->pgoff);
+			addr = sys6(__NR_mmap, v->start, v->end - v->start, prot, (v->flags & ~MAP_LOCKED) | MAP_FIXED,
+				    v->fd, v->pgoff);
 		if (addr < 0 && addr > -4096)
 			rst_fail(args, OC_RST_STEP_MMAP, addr, i);
 		if ((uint64_t)addr != v->start)
@@ -201,6 +201,10 @@ static void restore_memory(struct oc_rst_args *args)
 		for (int bit = 0; bit < 64; bit++)
 			if (v->madv & (1ull << bit))
 				CHECK(sys3(__NR_madvise, v->start, v->end - v->start, bit), OC_RST_STEP_MPROTECT, i);
+		/* Locked last, with the pages in, and before the creds change:
+		 * the task's own uid may lack the right or the RLIMIT_MEMLOCK. */
+		if (v->flags & MAP_LOCKED)
+			CHECK(sys2(__NR_mlock, v->start, v->end - v->start), OC_RST_STEP_MPROTECT, i);
 	}
 }
 
