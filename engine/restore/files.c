@@ -197,9 +197,37 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 		return -ENOMEM;
 	files->shmem = n;
 	files->shmem[files->n_shmem].inode_id = inode_id;
+	files->shmem[files->n_shmem].handed_out = anon; /* not a memfd */
 	files->shmem[files->n_shmem++].fd = fd;
 	*ret_fd = fd;
 	return 0;
+}
+
+int oc_rst_memfd_dup(struct oc_rst_files *files, uint64_t inode_id, int flags, int *ret_fd)
+{
+	int shm, r = oc_rst_shmem_fd(files, inode_id, &shm);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < files->n_shmem; i++) {
+		if (files->shmem[i].fd != shm)
+			continue;
+		if ((flags & O_ACCMODE) != O_RDWR || files->shmem[i].handed_out)
+			return -ENOENT;
+		int fd = fcntl(shm, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return oc_error_errno(-errno, "cannot dup memfd inode %" PRIu64, inode_id);
+		/* Only the status flags change (O_APPEND, O_NONBLOCK...). */
+		if (fcntl(fd, F_SETFL, flags) < 0) {
+			r = oc_error_errno(-errno, "memfd inode %" PRIu64 ": cannot set flags 0%o", inode_id, flags);
+			close(fd);
+			return r;
+		}
+		files->shmem[i].handed_out = true;
+		*ret_fd = fd;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /* The fd to map VMA @v from, or -1 for anonymous memory. */

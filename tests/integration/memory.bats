@@ -96,3 +96,7 @@ dump_with_cache_max() {
 @test "memory: locked pages, droppable mappings and madvise hints keep their flags" {
 	wl_roundtrip mem_flags
 }
+
+@test "memory: a memfd can still be executed with execveat after restore (its own fd is no writer)" {
+	wl_roundtrip memfd_exec
+}

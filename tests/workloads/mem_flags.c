@@ -16,9 +16,9 @@
 
 #include "wl.h"
 
-#define PG	 4096ul
-#define SLOT	 (4 * PG)
-#define REG_LEN	 (2 * PG)
+#define PG	  4096ul
+#define SLOT	  (4 * PG)
+#define REG_LEN	  (2 * PG)
 #define CHILD_UID 65534
 
 #ifndef MAP_DROPPABLE
@@ -30,21 +30,16 @@ struct region {
 	int map_flags; /* beside MAP_ANONYMOUS */
 	int advice;    /* -1: none */
 	uint8_t *at;
-	bool skip;     /* the kernel does not know the hint */
+	bool skip; /* the kernel does not know the hint */
 	char flags_before[64];
 };
 
 static struct region regions[] = {
-	{ "MAP_LOCKED", MAP_PRIVATE | MAP_LOCKED, -1 },
-	{ "MAP_DROPPABLE", MAP_DROPPABLE, -1 },
-	{ "MAP_NORESERVE", MAP_PRIVATE | MAP_NORESERVE, -1 },
-	{ "MADV_SEQUENTIAL", MAP_PRIVATE, MADV_SEQUENTIAL },
-	{ "MADV_RANDOM", MAP_PRIVATE, MADV_RANDOM },
-	{ "MADV_DONTFORK", MAP_PRIVATE, MADV_DONTFORK },
-	{ "MADV_DONTDUMP", MAP_PRIVATE, MADV_DONTDUMP },
-	{ "MADV_MERGEABLE", MAP_PRIVATE, MADV_MERGEABLE },
-	{ "MADV_HUGEPAGE", MAP_PRIVATE, MADV_HUGEPAGE },
-	{ "MADV_NOHUGEPAGE", MAP_PRIVATE, MADV_NOHUGEPAGE },
+	{ "MAP_LOCKED", MAP_PRIVATE | MAP_LOCKED, -1 },	      { "MAP_DROPPABLE", MAP_DROPPABLE, -1 },
+	{ "MAP_NORESERVE", MAP_PRIVATE | MAP_NORESERVE, -1 }, { "MADV_SEQUENTIAL", MAP_PRIVATE, MADV_SEQUENTIAL },
+	{ "MADV_RANDOM", MAP_PRIVATE, MADV_RANDOM },	      { "MADV_DONTFORK", MAP_PRIVATE, MADV_DONTFORK },
+	{ "MADV_DONTDUMP", MAP_PRIVATE, MADV_DONTDUMP },      { "MADV_MERGEABLE", MAP_PRIVATE, MADV_MERGEABLE },
+	{ "MADV_HUGEPAGE", MAP_PRIVATE, MADV_HUGEPAGE },      { "MADV_NOHUGEPAGE", MAP_PRIVATE, MADV_NOHUGEPAGE },
 	{ "MADV_WIPEONFORK", MAP_PRIVATE, MADV_WIPEONFORK },
 };
 
@@ -130,8 +125,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < N_REGIONS; i++) {
 		struct region *r = &regions[i];
 		r->at = base + i * SLOT + PG;
-		uint8_t *m = mmap(r->at, REG_LEN, PROT_READ | PROT_WRITE, r->map_flags | MAP_ANONYMOUS | MAP_FIXED, -1,
-				  0);
+		uint8_t *m =
+			mmap(r->at, REG_LEN, PROT_READ | PROT_WRITE, r->map_flags | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 		if (m == MAP_FAILED && errno == EINVAL) {
 			r->skip = true; /* a kernel before MAP_DROPPABLE */
 			continue;
