@@ -197,6 +197,42 @@ static int remote_prctl(struct oc_dump_task *t, int option, long *ret)
 	return *ret < 0 ? *ret : 0;
 }
 
+#define MEMBARRIER_GET_REGISTRATIONS (1 << 9)
+
+/*
+ * The membarrier() commands the mm is registered for (the REGISTER_*
+ * bits, as CRIU keeps them in the task core).  A kernel without
+ * GET_REGISTRATIONS (before 6.3) tells by whether each private expedited
+ * barrier may be issued: its REGISTER_ bit is the next one up.
+ */
+static int dump_membarrier(struct oc_dump_task *t, TaskCoreEntry *tc)
+{
+	static const int private_cmds[] = { 1 << 3, 1 << 5, 1 << 7 }; /* PRIVATE_EXPEDITED{,_SYNC_CORE,_RSEQ} */
+	long mask = 0, res;
+	int r;
+
+	r = oc_remote_syscall(&t->threads[0].rs, SYS_membarrier, &mask, MEMBARRIER_GET_REGISTRATIONS, 0, 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	if (mask == -EINVAL) {
+		mask = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(private_cmds); i++) {
+			r = oc_remote_syscall(&t->threads[0].rs, SYS_membarrier, &res, private_cmds[i], 0, 0, 0, 0, 0);
+			if (r < 0)
+				return r;
+			if (!res)
+				mask |= private_cmds[i] << 1;
+		}
+	} else if (mask < 0) {
+		return oc_error((int)mask, "membarrier(GET_REGISTRATIONS) in task %d failed", t->pid);
+	}
+	if (mask) {
+		tc->has_membarrier_registration_mask = true;
+		tc->membarrier_registration_mask = mask;
+	}
+	return 0;
+}
+
 int oc_dump_mm(struct oc_dump_task *t)
 {
 	struct oc_arena *a = t->ctx->arena;
@@ -232,6 +268,9 @@ int oc_dump_mm(struct oc_dump_task *t)
 		return r;
 	mm->has_thp_disabled = true;
 	mm->thp_disabled = res != 0;
+	r = dump_membarrier(t, t->threads[0].core->tc);
+	if (r < 0)
+		return r;
 
 	r = dump_auxv(t, mm);
 	if (r < 0)
@@ -315,6 +354,9 @@ static void fill_mm(struct oc_rst_task *t, struct oc_rst_args *a)
 		.dumpable = mm->has_dumpable ? mm->dumpable : 1,
 		.thp_disabled = mm->has_thp_disabled && mm->thp_disabled,
 	};
+	const TaskCoreEntry *tc = t->cores[0]->tc;
+	if (tc && tc->has_membarrier_registration_mask)
+		a->mm.membarrier_mask = tc->membarrier_registration_mask;
 	a->mm.auxv_words = MIN(mm->n_mm_saved_auxv, ARRAY_SIZE(a->mm.auxv));
 	memcpy(a->mm.auxv, mm->mm_saved_auxv, a->mm.auxv_words * sizeof(uint64_t));
 }

@@ -100,3 +100,9 @@ dump_with_cache_max() {
 @test "memory: a memfd can still be executed with execveat after restore (its own fd is no writer)" {
 	wl_roundtrip memfd_exec
 }
+
+@test "memory: membarrier() registrations come back, and only where they were" {
+	wl_roundtrip membarrier
+	ocicr image decode -i "$WL_DIR"/img/core-"$WL_PID".img | grep -q "membarrier_registration_mask" ||
+		fail "the task's core image has no membarrier_registration_mask"
+}

@@ -232,6 +232,10 @@ static void restore_mm(struct oc_rst_args *args)
 	CHECK(sys5(__NR_prctl, PR_SET_DUMPABLE, m->dumpable, 0, 0, 0), OC_RST_STEP_MM, 1);
 	if (m->thp_disabled)
 		CHECK(sys5(__NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0), OC_RST_STEP_MM, 2);
+	/* Each bit is a REGISTER_ command; registering twice is harmless. */
+	for (int bit = 0; bit < 32; bit++)
+		if (m->membarrier_mask & (1u << bit))
+			CHECK(sys3(__NR_membarrier, 1u << bit, 0, 0), OC_RST_STEP_MM, 3);
 }
 
 static void restore_process(struct oc_rst_args *args)

@@ -147,6 +147,8 @@ struct oc_rst_mm {
 	int32_t exe_fd;
 	uint32_t dumpable;
 	uint32_t thp_disabled;
+	uint32_t membarrier_mask; /* MEMBARRIER_CMD_REGISTER_* bits to register */
+	uint32_t pad;
 };
 
 #define OC_RST_MAX_VDSO_PATCHES 32
