@@ -106,3 +106,7 @@ dump_with_cache_max() {
 	ocicr image decode -i "$WL_DIR"/img/core-"$WL_PID".img | grep -q "membarrier_registration_mask" ||
 		fail "the task's core image has no membarrier_registration_mask"
 }
+
+@test "memory: pages of a private file mapping written before a fork stay shared copy-on-write" {
+	wl_roundtrip cow_file
+}
