@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 
 #include "res/kind.h"
@@ -108,6 +110,63 @@ static int dump_sysv_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vm
 	return 0;
 }
 
+uint32_t oc_hugetlb_size_bits(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != HUGETLBFS_MAGIC || sfs.f_bsize <= 0 ||
+	    (sfs.f_bsize & (sfs.f_bsize - 1)))
+		return 0;
+	return (uint32_t)__builtin_ctzl(sfs.f_bsize) << MAP_HUGE_SHIFT;
+}
+
+static int hugetlb_size_flag(struct oc_dump_task *t, const struct oc_proc_vma *v, uint32_t *ret_flag)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, t->pid, v->start, v->end);
+	_cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "VMA %" PRIx64 "-%" PRIx64 " of huge pages: cannot open it", v->start,
+				      v->end);
+	uint32_t bits = oc_hugetlb_size_bits(fd);
+	if (!bits)
+		return oc_error(-EINVAL, "VMA %" PRIx64 "-%" PRIx64 " uses huge TLB pages but is not on hugetlbfs",
+				v->start, v->end);
+	*ret_flag = MAP_HUGETLB | bits;
+	return 0;
+}
+
+/*
+ * A mapping of huge TLB pages, as CRIU saves it: private anonymous
+ * memory with its pages in the task's pages image, or shared anonymous
+ * memory (or a memfd) saved as a memfd of huge pages (res/fd/shmem.c);
+ * the page size rides in the mmap flags.  Files of a hugetlbfs mount are
+ * not supported.
+ */
+static int dump_hugetlb_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
+{
+	bool anon = v->kind == OC_VMA_FILE && v->deleted && !strcmp(v->path, "/anon_hugepage");
+	uint32_t flag = 0;
+	int r = hugetlb_size_flag(t, v, &flag);
+
+	if (r < 0)
+		return r;
+	if (anon && !v->shared) {
+		ve->status |= VMA_ANON_PRIVATE;
+		ve->flags |= flag;
+		return 0;
+	}
+	if (!v->shared || (!anon && strncmp(v->path, "/memfd:", 7)))
+		return oc_error(-EOPNOTSUPP,
+				"VMA %" PRIx64 "-%" PRIx64 " (%s) maps huge TLB pages %s, which is not supported yet",
+				v->start, v->end, v->path, v->shared ? "of a hugetlbfs file" : "private of a file");
+	ve->flags = MAP_SHARED;
+	r = oc_dump_shmem_vma(t, v, ve);
+	ve->flags |= flag;
+	return r;
+}
+
 static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
 {
 	ve->start = v->start;
@@ -117,9 +176,6 @@ static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vma
 	ve->status = VMA_AREA_REGULAR;
 	ve->flags = MAP_PRIVATE | MAP_ANONYMOUS;
 
-	if (v->vmflags & OC_VMF_HT)
-		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " uses huge TLB pages, not supported yet",
-				v->start, v->end);
 	if (v->vmflags & OC_VMF_GD)
 		ve->flags |= MAP_GROWSDOWN;
 	if (v->vmflags & OC_VMF_LO)
@@ -131,6 +187,8 @@ static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vma
 	if ((v->vmflags & OC_VMF_DP) && (v->kind == OC_VMA_ANON || v->kind == OC_VMA_ANON_NAMED) && !v->shared)
 		ve->flags = (ve->flags & ~MAP_PRIVATE) | OC_MAP_DROPPABLE;
 	vma_set_madv(ve, v->vmflags);
+	if (v->vmflags & OC_VMF_HT)
+		return dump_hugetlb_vma(t, v, ve);
 
 	switch (v->kind) {
 	case OC_VMA_VSYSCALL:

@@ -128,10 +128,14 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 	int fd = -1, r;
 	uint8_t *map;
 
+	/* Huge TLB pages: MFD_HUGETLB and the page size bits (MAP_HUGE_* alike). */
+	uint32_t huge = ie->has_hugetlb_flag ? ie->hugetlb_flag & (MFD_HUGETLB | MAP_HUGE_MASK << MAP_HUGE_SHIFT) : 0;
 	if (anon) {
 		/* Anonymous shared memory: a shmem object of its own kind,
 		 * reached through map_files to get an fd for it. */
-		map = mmap(NULL, size ? size : OC_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		int huge_map = huge ? MAP_HUGETLB | (huge & (MAP_HUGE_MASK << MAP_HUGE_SHIFT)) : 0;
+		map = mmap(NULL, size ? size : OC_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS | huge_map, -1, 0);
 		if (map == MAP_FAILED)
 			return oc_error_errno(-errno, "cannot create shared memory of %" PRIu64 " bytes", size);
 		char path[96];
@@ -144,7 +148,7 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 			return r;
 		}
 	} else {
-		fd = memfd_create(ie->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		fd = memfd_create(ie->name, MFD_CLOEXEC | MFD_ALLOW_SEALING | huge);
 		if (fd < 0)
 			return oc_error_errno(-errno, "memfd_create(%s)", ie->name);
 		if (ftruncate(fd, ie->size) < 0) {

@@ -11,6 +11,8 @@ setup() {
 
 teardown() {
 	wl_cleanup
+	# Put vm.nr_hugepages back if reserve_hugepages raised it.
+	[ -z "${HUGEPAGES_WAS:-}" ] || echo "$HUGEPAGES_WAS" >/proc/sys/vm/nr_hugepages
 }
 
 @test "memory: every kind of mapping comes back byte for byte, in the same layout" {
@@ -109,4 +111,26 @@ dump_with_cache_max() {
 
 @test "memory: pages of a private file mapping written before a fork stay shared copy-on-write" {
 	wl_roundtrip cow_file
+}
+
+# Make sure $1 huge pages of the default size are free, raising
+# vm.nr_hugepages for this test only (teardown puts it back).
+reserve_hugepages() {
+	local free was
+	free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	[ -n "$free" ] || skip "no huge TLB pages on this kernel"
+	if [ "$free" -lt "$1" ]; then
+		was=$(cat /proc/sys/vm/nr_hugepages)
+		HUGEPAGES_WAS=$was
+		echo $((was + $1 - free)) >/proc/sys/vm/nr_hugepages
+		free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+		[ "$free" -ge "$1" ] || fail "cannot reserve $1 huge pages (only $free free)"
+	fi
+}
+
+@test "memory: private and shared mappings of huge TLB pages keep their pages, their kind and their sharing" {
+	reserve_hugepages 12
+	wl_roundtrip hugetlb
+	ocicr image decode -i "$WL_DIR"/img/memfd.img | grep -q '"hugetlb_flag"' ||
+		fail "memfd.img does not say the shared memory is of huge pages"
 }

@@ -119,6 +119,9 @@ int oc_dump_shmem_file(struct oc_dump_task *t, int fd, const char *name, uint32_
 		ie->inode_id = ++ctx->next_memfd_inode_id;
 		ie->has_mode = true;
 		ie->mode = st.st_mode;
+		uint32_t huge = oc_hugetlb_size_bits(fd); /* as CRIU: for memfd_create() */
+		ie->has_hugetlb_flag = huge != 0;
+		ie->hugetlb_flag = huge ? huge | MFD_HUGETLB : 0;
 		if (!ie->name)
 			return -ENOMEM;
 		r = oc_dump_queue(ctx, OC_IMG_MEMFD_INODE, &ie->base, NULL);
