@@ -124,7 +124,7 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 		return oc_error(-EINVAL, "memfd.img: no inode %" PRIu64, inode_id);
 
 	uint64_t size = PAGE_ALIGN(ie->size);
-	bool anon = !strcmp(ie->name, "/dev/zero");
+	bool anon = !strcmp(ie->name, "/dev/zero") || (ie->has_hugetlb_flag && !strcmp(ie->name, "/anon_hugepage"));
 	int fd = -1, r;
 	uint8_t *map;
 

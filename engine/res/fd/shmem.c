@@ -164,6 +164,8 @@ int oc_dump_shmem_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEn
 		return oc_error_errno(-errno, "cannot open shared mapping %" PRIx64 "-%" PRIx64, v->start, v->end);
 	if (!strncmp(v->path, "/memfd:", 7))
 		name = v->path + 7;
+	else if (!strcmp(v->path, "/anon_hugepage")) /* of huge pages: CRIU's name */
+		name = v->path;
 
 	uint32_t id;
 	r = oc_dump_shmem_file(t, fd, name, O_RDWR | O_LARGEFILE, 0, &id);
