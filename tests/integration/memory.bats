@@ -96,7 +96,12 @@ dump_with_cache_max() {
 }
 
 @test "memory: locked pages, droppable mappings and madvise hints keep their flags" {
-	wl_roundtrip mem_flags
+	wl_start mem_flags
+	wl_dump
+	wait_tree_gone
+	touch "$WL_DIR/restored" # droppable pages must then read as zeros
+	wl_restore
+	wl_expect_pass
 }
 
 @test "memory: a memfd can still be executed with execveat after restore (its own fd is no writer)" {
@@ -133,4 +138,26 @@ reserve_hugepages() {
 	wl_roundtrip hugetlb
 	ocicr image decode -i "$WL_DIR"/img/memfd.img | grep -q '"hugetlb_flag"' ||
 		fail "memfd.img does not say the shared memory is of huge pages"
+}
+
+# Dump $1 with --leave-running: it must run on and pass, and its images
+# must restore and pass again.
+snapshot_roundtrip() {
+	wl_start "$1"
+	wl_dump -R
+	wl_expect_pass
+	wait_tree_gone
+	rm -f "$WL_DIR/result"
+	touch "$WL_DIR/restored"
+	wl_restore
+	wl_expect_pass
+}
+
+@test "memory: a dump with --leave-running keeps flags, huge pages and memfds as a plain dump does" {
+	reserve_hugepages 12
+	snapshot_roundtrip mem_flags
+	wl_cleanup
+	snapshot_roundtrip hugetlb
+	wl_cleanup
+	snapshot_roundtrip memfd_exec
 }
