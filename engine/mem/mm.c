@@ -140,7 +140,8 @@ static int hugetlb_size_flag(struct oc_dump_task *t, const struct oc_proc_vma *v
 /*
  * A mapping of huge TLB pages, as CRIU saves it: private anonymous
  * memory with its pages in the task's pages image, or shared anonymous
- * memory (or a memfd) saved as a memfd of huge pages (res/fd/shmem.c);
+ * memory or a memfd (mapped shared or private) saved as a memfd of huge
+ * pages (res/fd/shmem.c);
  * the page size rides in the mmap flags.  Files of a hugetlbfs mount are
  * not supported.
  */
@@ -157,11 +158,12 @@ static int dump_hugetlb_vma(struct oc_dump_task *t, const struct oc_proc_vma *v,
 		ve->flags |= flag;
 		return 0;
 	}
-	if (!v->shared || (!anon && strncmp(v->path, "/memfd:", 7)))
+	if (!anon && strncmp(v->path, "/memfd:", 7))
 		return oc_error(-EOPNOTSUPP,
-				"VMA %" PRIx64 "-%" PRIx64 " (%s) maps huge TLB pages %s, which is not supported yet",
-				v->start, v->end, v->path, v->shared ? "of a hugetlbfs file" : "private of a file");
-	ve->flags = MAP_SHARED;
+				"VMA %" PRIx64 "-%" PRIx64
+				" (%s) maps huge TLB pages of a hugetlbfs file, which is not "
+				"supported yet",
+				v->start, v->end, v->path);
 	r = oc_dump_shmem_vma(t, v, ve);
 	ve->flags |= flag;
 	return r;

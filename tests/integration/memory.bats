@@ -134,7 +134,7 @@ reserve_hugepages() {
 }
 
 @test "memory: private and shared mappings of huge TLB pages keep their pages, their kind and their sharing" {
-	reserve_hugepages 12
+	reserve_hugepages 16
 	wl_roundtrip hugetlb
 	ocicr image decode -i "$WL_DIR"/img/memfd.img | grep -q '"hugetlb_flag"' ||
 		fail "memfd.img does not say the shared memory is of huge pages"
@@ -154,7 +154,7 @@ snapshot_roundtrip() {
 }
 
 @test "memory: a dump with --leave-running keeps flags, huge pages and memfds as a plain dump does" {
-	reserve_hugepages 12
+	reserve_hugepages 16
 	snapshot_roundtrip mem_flags
 	wl_cleanup
 	snapshot_roundtrip hugetlb

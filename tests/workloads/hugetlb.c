@@ -5,9 +5,11 @@
  * there; then a child is forked that shares both.  After restore each
  * mapping must still be of huge pages (smaps "ht", on the same hugetlbfs
  * device), hold its bytes in parent and child, and the shared one must
- * still be shared: what the child writes, the parent reads.
+ * still be shared: what the child writes, the parent reads.  And a memfd
+ * of huge pages (MFD_HUGETLB), mapped shared and private, its private
+ * mapping written: its file and its private copy must both be back.
  *
- * Needs 12 free huge pages (the test reserves them).
+ * Needs 16 free huge pages (the test reserves them).
  */
 #include <sys/mman.h>
 #include <sys/sysmacros.h>
@@ -79,6 +81,14 @@ int main(int argc, char **argv)
 	WL_SETUP(shared != MAP_FAILED, "map shared huge pages (are huge pages reserved?)");
 	mark(priv, 1);
 	mark(shared, 2);
+	/* A memfd of huge pages, mapped shared and (written) private. */
+	int mfd = memfd_create("huge", MFD_HUGETLB);
+	WL_SETUP(mfd >= 0 && ftruncate(mfd, HUGE) == 0, "memfd_create(MFD_HUGETLB)");
+	uint8_t *mshared = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	uint8_t *mpriv = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, mfd, 0);
+	WL_SETUP(mshared != MAP_FAILED && mpriv != MAP_FAILED, "map the memfd of huge pages");
+	wl_fill(mshared, PG, 41);
+	wl_fill(mpriv + PG, PG, 42); /* a private copy of the huge page */
 	char dev_p[32], dev_s[32], flags[256];
 	WL_SETUP(mapping_of(priv, dev_p, sizeof(dev_p), flags, sizeof(flags)) && strstr(flags, " ht"),
 		 "the private mapping is not of huge pages");
@@ -112,6 +122,15 @@ int main(int argc, char **argv)
 	WL_CHECK(strstr(flags, " ht"), "the shared mapping is no longer of huge pages: VmFlags%s", flags);
 	WL_CHECK(!strcmp(dev, dev_s), "the shared mapping's device was %s, is %s", dev_s, dev);
 	WL_CHECK(marked(priv, 1), "the private huge pages differ");
+	WL_CHECK(wl_mismatch(mshared, PG, 41) < 0, "the memfd of huge pages lost its bytes");
+	WL_CHECK(!mshared[PG], "a private write reached the memfd of huge pages");
+	WL_CHECK(wl_mismatch(mpriv + PG, PG, 42) < 0, "the private copy of the memfd's huge page differs");
+	WL_CHECK(mapping_of(mpriv, dev, sizeof(dev), flags, sizeof(flags)) && strstr(flags, " ht"),
+		 "the private mapping of the memfd is no longer of huge pages");
+	char fdpath[64], target[128];
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", mfd);
+	ssize_t tn = readlink(fdpath, target, sizeof(target) - 1);
+	WL_CHECK(tn > 0 && (target[tn] = '\0', strstr(target, "memfd:huge")), "the memfd's fd is gone or renamed");
 	WL_CHECK(marked(shared, 2), "the shared huge pages differ");
 
 	char c;
