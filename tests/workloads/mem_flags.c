@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The flags of a mapping that are not its protection: locked pages
- * (MAP_LOCKED, and mlock() in a child that then drops to another uid), a
- * droppable mapping (MAP_DROPPABLE), MAP_NORESERVE, and each madvise()
- * hint the kernel remembers (sequential, random, don't fork, don't dump,
+ * (MAP_LOCKED, also of memory made PROT_NONE since, and mlock() in a
+ * child that then drops to another uid), a droppable mapping
+ * (MAP_DROPPABLE), MAP_NORESERVE, and each madvise() hint the kernel
+ * remembers (sequential, random, don't fork, don't dump,
  * mergeable, huge pages or none, wipe on fork).
  *
  * Each region sits in its own slot of a PROT_NONE reservation, so none
@@ -30,19 +31,26 @@
 
 struct region {
 	const char *what;
-	int map_flags; /* beside MAP_ANONYMOUS */
-	int advice;    /* -1: none */
+	int map_flags;	/* beside MAP_ANONYMOUS */
+	int advice;	/* -1: none */
+	bool no_access; /* PROT_NONE once written */
 	uint8_t *at;
 	bool skip; /* the kernel does not know the hint */
 	char flags_before[64];
 };
 
 static struct region regions[] = {
-	{ "MAP_LOCKED", MAP_PRIVATE | MAP_LOCKED, -1 },	      { "MAP_DROPPABLE", MAP_DROPPABLE, -1 },
-	{ "MAP_NORESERVE", MAP_PRIVATE | MAP_NORESERVE, -1 }, { "MADV_SEQUENTIAL", MAP_PRIVATE, MADV_SEQUENTIAL },
-	{ "MADV_RANDOM", MAP_PRIVATE, MADV_RANDOM },	      { "MADV_DONTFORK", MAP_PRIVATE, MADV_DONTFORK },
-	{ "MADV_DONTDUMP", MAP_PRIVATE, MADV_DONTDUMP },      { "MADV_MERGEABLE", MAP_PRIVATE, MADV_MERGEABLE },
-	{ "MADV_HUGEPAGE", MAP_PRIVATE, MADV_HUGEPAGE },      { "MADV_NOHUGEPAGE", MAP_PRIVATE, MADV_NOHUGEPAGE },
+	{ "MAP_LOCKED", MAP_PRIVATE | MAP_LOCKED, -1 },
+	{ "MAP_LOCKED, then PROT_NONE", MAP_PRIVATE | MAP_LOCKED, -1, true },
+	{ "MAP_DROPPABLE", MAP_DROPPABLE, -1 },
+	{ "MAP_NORESERVE", MAP_PRIVATE | MAP_NORESERVE, -1 },
+	{ "MADV_SEQUENTIAL", MAP_PRIVATE, MADV_SEQUENTIAL },
+	{ "MADV_RANDOM", MAP_PRIVATE, MADV_RANDOM },
+	{ "MADV_DONTFORK", MAP_PRIVATE, MADV_DONTFORK },
+	{ "MADV_DONTDUMP", MAP_PRIVATE, MADV_DONTDUMP },
+	{ "MADV_MERGEABLE", MAP_PRIVATE, MADV_MERGEABLE },
+	{ "MADV_HUGEPAGE", MAP_PRIVATE, MADV_HUGEPAGE },
+	{ "MADV_NOHUGEPAGE", MAP_PRIVATE, MADV_NOHUGEPAGE },
 	{ "MADV_WIPEONFORK", MAP_PRIVATE, MADV_WIPEONFORK },
 };
 
@@ -140,6 +148,7 @@ int main(int argc, char **argv)
 			r->skip = true;
 		}
 		wl_fill(m, REG_LEN, i + 1);
+		WL_SETUP(!r->no_access || mprotect(m, REG_LEN, PROT_NONE) == 0, r->what);
 		WL_SETUP(vm_flags_of(m, r->flags_before, sizeof(r->flags_before)), "find the region in smaps");
 	}
 
@@ -161,6 +170,12 @@ int main(int argc, char **argv)
 			 (void *)r->at);
 		WL_CHECK(!strcmp(after, r->flags_before), "%s: VmFlags [%s] became [%s]", r->what, r->flags_before,
 			 after);
+		if (r->no_access) {
+			WL_CHECK(mprotect(r->at, REG_LEN, PROT_READ) == 0, "%s: mprotect: %s", r->what,
+				 strerror(errno));
+			WL_CHECK(wl_mismatch(r->at, REG_LEN, i + 1) < 0, "%s: contents differ", r->what);
+			continue;
+		}
 		if (!(r->map_flags & MAP_DROPPABLE)) {
 			WL_CHECK(wl_mismatch(r->at, REG_LEN, i + 1) < 0, "%s: contents differ", r->what);
 			continue;

@@ -202,9 +202,16 @@ static void restore_memory(struct oc_rst_args *args)
 			if (v->madv & (1ull << bit))
 				CHECK(sys3(__NR_madvise, v->start, v->end - v->start, bit), OC_RST_STEP_MPROTECT, i);
 		/* Locked last, with the pages in, and before the creds change:
-		 * the task's own uid may lack the right or the RLIMIT_MEMLOCK. */
-		if (v->flags & MAP_LOCKED)
-			CHECK(sys2(__NR_mlock, v->start, v->end - v->start), OC_RST_STEP_MPROTECT, i);
+		 * the task's own uid may lack the right or the RLIMIT_MEMLOCK.
+		 * mlock() refuses memory it cannot fault in: a PROT_NONE VMA is
+		 * locked readable, then closed again. */
+		if (!(v->flags & MAP_LOCKED))
+			continue;
+		if (!v->prot)
+			CHECK(sys3(__NR_mprotect, v->start, v->end - v->start, PROT_READ), OC_RST_STEP_MPROTECT, i);
+		CHECK(sys2(__NR_mlock, v->start, v->end - v->start), OC_RST_STEP_MPROTECT, i);
+		if (!v->prot)
+			CHECK(sys3(__NR_mprotect, v->start, v->end - v->start, PROT_NONE), OC_RST_STEP_MPROTECT, i);
 	}
 }
 
