@@ -142,23 +142,24 @@ static bool probe_kcmp(void)
 	return syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, 0, 0) == 0;
 }
 
-static bool probe_memfd(void)
+static bool memfd_with(unsigned int flags)
 {
-	int fd = memfd_create("ocicr-check", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = memfd_create("ocicr-check", MFD_CLOEXEC | flags);
 	if (fd < 0)
 		return false;
 	close(fd);
 	return true;
 }
 
+static bool probe_memfd(void)
+{
+	return memfd_with(MFD_ALLOW_SEALING);
+}
+
+/* Made without a huge page reserved: pages are taken at fault. */
 static bool probe_memfd_hugetlb(void)
 {
-	/* Made without a huge page reserved: pages are taken at fault. */
-	int fd = memfd_create("ocicr-check", MFD_CLOEXEC | MFD_HUGETLB);
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
+	return memfd_with(MFD_HUGETLB);
 }
 
 static bool probe_clone3_set_tid(void)
