@@ -42,6 +42,43 @@ int oc_remote_find_syscall_ip(pid_t pid, unsigned long *ret_ip)
 	return oc_remote_find_syscall_ip_in(pid, start, end, ret_ip);
 }
 
+/*
+ * The offset of a `syscall` instruction in @buf: one that returns at once
+ * if there is one (it lets the calls be guarded, remote_guard.c), else
+ * the first; -1 for none.
+ */
+static long find_syscall_in(const uint8_t *buf, size_t len)
+{
+	long first = -1;
+	bool leave;
+
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (buf[i] != 0x0f || buf[i + 1] != 0x05)
+			continue;
+		if (first < 0)
+			first = i;
+		if (oc_arch_syscall_return(buf + i, len - i, &leave) == 0)
+			return i;
+	}
+	return first;
+}
+
+static int read_remote(pid_t pid, unsigned long start, size_t len, uint8_t **ret_buf)
+{
+	uint8_t *buf = malloc(len);
+	struct iovec local = { buf, len }, remote = { (void *)start, len };
+
+	if (!buf)
+		return -ENOMEM;
+	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len) {
+		int r = errno ? -errno : -EIO;
+		free(buf);
+		return r;
+	}
+	*ret_buf = buf;
+	return 0;
+}
+
 int oc_remote_find_syscall_ip_in(pid_t pid, unsigned long start, unsigned long end, unsigned long *ret_ip)
 {
 	/* Every task has the kernel's one vDSO image: where the instruction
@@ -57,30 +94,30 @@ int oc_remote_find_syscall_ip_in(pid_t pid, unsigned long start, unsigned long e
 			return 0;
 		}
 	}
-	_cleanup_free_ uint8_t *buf = malloc(len);
-	if (!buf)
-		return -ENOMEM;
-	struct iovec local = { buf, len }, remote = { (void *)start, len };
-	if (process_vm_readv(pid, &local, 1, &remote, 1, 0) != (ssize_t)len)
-		return oc_error_errno(-errno, "cannot read the vDSO of task %d", pid);
-	/* One that returns at once lets the calls be guarded (remote_guard.c). */
-	long first = -1;
-	bool leave;
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (buf[i] != 0x0f || buf[i + 1] != 0x05)
-			continue;
-		if (first < 0)
-			first = i;
-		if (oc_arch_syscall_return(buf + i, len - i, &leave) == 0) {
-			first = i;
-			break;
-		}
-	}
+	_cleanup_free_ uint8_t *buf = NULL;
+	int r = read_remote(pid, start, len, &buf);
+	if (r < 0)
+		return oc_error_errno(r, "cannot read the vDSO of task %d", pid);
+	long first = find_syscall_in(buf, len);
 	if (first < 0)
 		return oc_error(-ENOENT, "no syscall instruction in the vDSO of task %d", pid);
 	cached_len = len;
 	cached_off = first;
 	*ret_ip = start + first;
+	return 0;
+}
+
+int oc_remote_find_syscall_ip_code(pid_t pid, unsigned long start, unsigned long end, unsigned long *ret_ip)
+{
+	_cleanup_free_ uint8_t *buf = NULL;
+	int r = read_remote(pid, start, end - start, &buf);
+
+	if (r < 0)
+		return r;
+	long at = find_syscall_in(buf, end - start);
+	if (at < 0)
+		return -ENOENT;
+	*ret_ip = start + at;
 	return 0;
 }
 

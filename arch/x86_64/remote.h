@@ -56,6 +56,14 @@ int oc_remote_find_syscall_ip(pid_t pid, unsigned long *ret_ip);
 int oc_remote_find_syscall_ip_in(pid_t pid, unsigned long vdso_start, unsigned long vdso_end, unsigned long *ret_ip);
 
 /*
+ * For a task without a vDSO: the bytes of a `syscall` instruction in its
+ * executable mapping [@start, @end), wherever they are (the CPU decodes
+ * from where it is pointed; nothing after the call runs).  -ENOENT if
+ * none, a negative errno, without a message, if unreadable.
+ */
+int oc_remote_find_syscall_ip_code(pid_t pid, unsigned long start, unsigned long end, unsigned long *ret_ip);
+
+/*
  * Prepare thread @tid (in a ptrace stop) for remote calls: note its
  * registers and signal mask, and, for @scratch_len (0: none, at most
  * OC_REMOTE_SCRATCH_MAX) bytes of scratch, use the stack below its red

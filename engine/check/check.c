@@ -142,13 +142,24 @@ static bool probe_kcmp(void)
 	return syscall(SYS_kcmp, getpid(), getpid(), KCMP_FILE, 0, 0) == 0;
 }
 
-static bool probe_memfd(void)
+static bool memfd_with(unsigned int flags)
 {
-	int fd = memfd_create("ocicr-check", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	int fd = memfd_create("ocicr-check", MFD_CLOEXEC | flags);
 	if (fd < 0)
 		return false;
 	close(fd);
 	return true;
+}
+
+static bool probe_memfd(void)
+{
+	return memfd_with(MFD_ALLOW_SEALING);
+}
+
+/* Made without a huge page reserved: pages are taken at fault. */
+static bool probe_memfd_hugetlb(void)
+{
+	return memfd_with(MFD_HUGETLB);
 }
 
 static bool probe_clone3_set_tid(void)
@@ -257,6 +268,7 @@ static const struct probe probes[] = {
 	{ "clone3 with set_tid", NEED_REQUIRED, "restoring pids", probe_clone3_set_tid },
 	{ "ARCH_MAP_VDSO_64 (CONFIG_CHECKPOINT_RESTORE)", NEED_REQUIRED, "placing the vDSO", probe_vdso },
 	{ "memfd_create", NEED_FEATURE, "shared memory", probe_memfd },
+	{ "memfd_create with MFD_HUGETLB", NEED_FEATURE, "shared memory of huge TLB pages", probe_memfd_hugetlb },
 	{ "PTRACE_GET_RSEQ_CONFIGURATION", NEED_FEATURE, "rseq registrations", probe_rseq_config },
 	{ "PR_TIMER_CREATE_RESTORE_IDS", NEED_FEATURE, "POSIX timers with their ids", probe_timer_ids },
 	{ "time namespaces", NEED_FEATURE, "monotonic clocks across restore", probe_timens },

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -173,6 +174,13 @@ static int task_begin_remote(struct oc_dump_task *t)
 			r = oc_remote_find_syscall_ip_in(t->pid, t->vmas[i].start, t->vmas[i].end, &t->syscall_ip);
 	if (r == -ENOENT)
 		r = oc_remote_find_syscall_ip(t->pid, &t->syscall_ip);
+	/* A task that unmapped its vDSO: the instruction in its own code. */
+	for (size_t i = 0; i < t->n_vmas && r == -ENOENT; i++)
+		if ((t->vmas[i].prot & PROT_EXEC) && t->vmas[i].kind != OC_VMA_VSYSCALL &&
+		    oc_remote_find_syscall_ip_code(t->pid, t->vmas[i].start, t->vmas[i].end, &t->syscall_ip) == 0) {
+			pr_debug("task %d: no vDSO; system calls run from 0x%lx", t->pid, t->syscall_ip);
+			r = 0;
+		}
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < t->n_threads; i++) {

@@ -34,6 +34,8 @@
 
 /* mmap's MAP_GROWSDOWN as images store it (x86_64's value). */
 #define OC_MAP_GROWSDOWN 0x100
+/* mmap's MAP_DROPPABLE (a mapping type, like MAP_PRIVATE; Linux 6.11). */
+#define OC_MAP_DROPPABLE 0x08
 
 #define OC_PAGE_SIZE 4096ul
 #define OC_TASK_SIZE 0x7ffffffff000ul

@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 
 #include "res/kind.h"
@@ -108,6 +110,65 @@ static int dump_sysv_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vm
 	return 0;
 }
 
+uint32_t oc_hugetlb_size_bits(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) < 0 || sfs.f_type != HUGETLBFS_MAGIC || sfs.f_bsize <= 0 ||
+	    (sfs.f_bsize & (sfs.f_bsize - 1)))
+		return 0;
+	return (uint32_t)__builtin_ctzl(sfs.f_bsize) << MAP_HUGE_SHIFT;
+}
+
+static int hugetlb_size_flag(struct oc_dump_task *t, const struct oc_proc_vma *v, uint32_t *ret_flag)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, t->pid, v->start, v->end);
+	_cleanup_close_ int fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "VMA %" PRIx64 "-%" PRIx64 " of huge pages: cannot open it", v->start,
+				      v->end);
+	uint32_t bits = oc_hugetlb_size_bits(fd);
+	if (!bits)
+		return oc_error(-EINVAL, "VMA %" PRIx64 "-%" PRIx64 " uses huge TLB pages but is not on hugetlbfs",
+				v->start, v->end);
+	*ret_flag = MAP_HUGETLB | bits;
+	return 0;
+}
+
+/*
+ * A mapping of huge TLB pages, as CRIU saves it: private anonymous
+ * memory with its pages in the task's pages image, or shared anonymous
+ * memory or a memfd (mapped shared or private) saved as a memfd of huge
+ * pages (res/fd/shmem.c);
+ * the page size rides in the mmap flags.  Files of a hugetlbfs mount are
+ * not supported.
+ */
+static int dump_hugetlb_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
+{
+	bool anon = v->kind == OC_VMA_FILE && v->deleted && !strcmp(v->path, "/anon_hugepage");
+	uint32_t flag = 0;
+	int r = hugetlb_size_flag(t, v, &flag);
+
+	if (r < 0)
+		return r;
+	if (anon && !v->shared) {
+		ve->status |= VMA_ANON_PRIVATE;
+		ve->flags |= flag;
+		return 0;
+	}
+	if (!anon && strncmp(v->path, "/memfd:", 7))
+		return oc_error(-EOPNOTSUPP,
+				"VMA %" PRIx64 "-%" PRIx64
+				" (%s) maps huge TLB pages of a hugetlbfs file, which is not "
+				"supported yet",
+				v->start, v->end, v->path);
+	r = oc_dump_shmem_vma(t, v, ve);
+	ve->flags |= flag;
+	return r;
+}
+
 static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
 {
 	ve->start = v->start;
@@ -117,16 +178,19 @@ static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vma
 	ve->status = VMA_AREA_REGULAR;
 	ve->flags = MAP_PRIVATE | MAP_ANONYMOUS;
 
-	if (v->vmflags & OC_VMF_HT)
-		return oc_error(-EOPNOTSUPP, "VMA %" PRIx64 "-%" PRIx64 " uses huge TLB pages, not supported yet",
-				v->start, v->end);
 	if (v->vmflags & OC_VMF_GD)
 		ve->flags |= MAP_GROWSDOWN;
 	if (v->vmflags & OC_VMF_LO)
 		ve->flags |= MAP_LOCKED;
 	if (v->vmflags & OC_VMF_NR)
 		ve->flags |= MAP_NORESERVE;
+	/* Private in maps, but a mapping type of its own; its pages are
+	 * the kernel's to drop, so none are saved (mem/pages.c). */
+	if ((v->vmflags & OC_VMF_DP) && (v->kind == OC_VMA_ANON || v->kind == OC_VMA_ANON_NAMED) && !v->shared)
+		ve->flags = (ve->flags & ~MAP_PRIVATE) | OC_MAP_DROPPABLE;
 	vma_set_madv(ve, v->vmflags);
+	if (v->vmflags & OC_VMF_HT)
+		return dump_hugetlb_vma(t, v, ve);
 
 	switch (v->kind) {
 	case OC_VMA_VSYSCALL:
@@ -193,6 +257,42 @@ static int remote_prctl(struct oc_dump_task *t, int option, long *ret)
 	return *ret < 0 ? *ret : 0;
 }
 
+#define MEMBARRIER_GET_REGISTRATIONS (1 << 9)
+
+/*
+ * The membarrier() commands the mm is registered for (the REGISTER_*
+ * bits, as CRIU keeps them in the task core).  A kernel without
+ * GET_REGISTRATIONS (before 6.3) tells by whether each private expedited
+ * barrier may be issued: its REGISTER_ bit is the next one up.
+ */
+static int dump_membarrier(struct oc_dump_task *t, TaskCoreEntry *tc)
+{
+	static const int private_cmds[] = { 1 << 3, 1 << 5, 1 << 7 }; /* PRIVATE_EXPEDITED{,_SYNC_CORE,_RSEQ} */
+	long mask = 0, res;
+	int r;
+
+	r = oc_remote_syscall(&t->threads[0].rs, SYS_membarrier, &mask, MEMBARRIER_GET_REGISTRATIONS, 0, 0, 0, 0, 0);
+	if (r < 0)
+		return r;
+	if (mask == -EINVAL) {
+		mask = 0;
+		for (size_t i = 0; i < ARRAY_SIZE(private_cmds); i++) {
+			r = oc_remote_syscall(&t->threads[0].rs, SYS_membarrier, &res, private_cmds[i], 0, 0, 0, 0, 0);
+			if (r < 0)
+				return r;
+			if (!res)
+				mask |= private_cmds[i] << 1;
+		}
+	} else if (mask < 0) {
+		return oc_error((int)mask, "membarrier(GET_REGISTRATIONS) in task %d failed", t->pid);
+	}
+	if (mask) {
+		tc->has_membarrier_registration_mask = true;
+		tc->membarrier_registration_mask = mask;
+	}
+	return 0;
+}
+
 int oc_dump_mm(struct oc_dump_task *t)
 {
 	struct oc_arena *a = t->ctx->arena;
@@ -228,6 +328,9 @@ int oc_dump_mm(struct oc_dump_task *t)
 		return r;
 	mm->has_thp_disabled = true;
 	mm->thp_disabled = res != 0;
+	r = dump_membarrier(t, t->threads[0].core->tc);
+	if (r < 0)
+		return r;
 
 	r = dump_auxv(t, mm);
 	if (r < 0)
@@ -279,7 +382,7 @@ static void prepare_vma(const VmaEntry *v, int fd, struct oc_rst_vma *rv)
 	rv->end = v->end;
 	rv->pgoff = v->pgoff;
 	rv->prot = v->prot;
-	rv->flags = v->flags & ~MAP_LOCKED;
+	rv->flags = v->flags; /* the blob locks once the pages are in */
 	rv->fd = fd;
 	if (fd >= 0)
 		rv->flags &= ~MAP_ANONYMOUS;
@@ -311,6 +414,9 @@ static void fill_mm(struct oc_rst_task *t, struct oc_rst_args *a)
 		.dumpable = mm->has_dumpable ? mm->dumpable : 1,
 		.thp_disabled = mm->has_thp_disabled && mm->thp_disabled,
 	};
+	const TaskCoreEntry *tc = t->cores[0]->tc;
+	if (tc && tc->has_membarrier_registration_mask)
+		a->mm.membarrier_mask = tc->membarrier_registration_mask;
 	a->mm.auxv_words = MIN(mm->n_mm_saved_auxv, ARRAY_SIZE(a->mm.auxv));
 	memcpy(a->mm.auxv, mm->mm_saved_auxv, a->mm.auxv_words * sizeof(uint64_t));
 }

@@ -7,4 +7,8 @@
  * image set loader checks pagemaps against them too. */
 #include "img/vma.h"
 
+/* The MAP_HUGE_* (and MFD_HUGE_*) page size bits of the object open as
+ * @fd when it lives on hugetlbfs, else 0. */
+uint32_t oc_hugetlb_size_bits(int fd);
+
 #endif

@@ -723,13 +723,18 @@ static int scan_vma(struct page_sink *sink, int pagemap_fd, const VmaEntry *ve, 
 
 static bool vma_has_pages(const VmaEntry *ve)
 {
-	return oc_vma_private(ve->status, ve->end) && !(ve->status & VMA_AREA_VVAR);
+	return oc_vma_private(ve->status, ve->end) && !(ve->status & VMA_AREA_VVAR) && !(ve->flags & OC_MAP_DROPPABLE);
 }
 
-/* Memory a forked twin does not share: it must be read while frozen. */
+/*
+ * Memory a forked twin does not share: it must be read while frozen.  And
+ * huge TLB pages: a write by the running task would need a free huge page
+ * for its copy, and without one the kernel takes the page from the twin.
+ */
 static bool vma_not_in_twin(const VmaEntry *ve)
 {
-	return ve->has_madv && (ve->madv & ((1ull << MADV_DONTFORK) | (1ull << MADV_WIPEONFORK)));
+	return (ve->has_madv && (ve->madv & ((1ull << MADV_DONTFORK) | (1ull << MADV_WIPEONFORK)))) ||
+	       (ve->flags & MAP_HUGETLB);
 }
 
 static int open_proc(pid_t pid, const char *name)

@@ -198,6 +198,7 @@ struct oc_rst_files {
 	struct {
 		uint64_t inode_id;
 		int fd;
+		bool handed_out; /* given to an fd as it is (oc_rst_memfd_dup) */
 	} * shmem;
 	size_t n_shmem;
 	char **ghost_paths; /* unlinked once every user opened them */
@@ -244,6 +245,15 @@ int oc_rst_open_reg(struct oc_rst_files *files, FileEntry *fe, int flags, int *r
 
 /* The shmem object of a memfd inode (created and filled on first use). */
 int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd);
+
+/*
+ * A read-write fd of memfd inode @inode_id: the first one gets a dup of
+ * the object's own file description (with @flags' status flags), the one
+ * memfd_create() made, and so not counted as a writer: execveat() of a
+ * memfd fails with ETXTBSY while any other writable open exists.  Others
+ * (and fds not opened O_RDWR) get -ENOENT and open it anew.
+ */
+int oc_rst_memfd_dup(struct oc_rst_files *files, uint64_t inode_id, int flags, int *ret_fd);
 
 /* State of the agent while it prepares one task. */
 struct oc_rst_agent {

@@ -78,15 +78,28 @@ static uint64_t pages_in(const struct oc_rst_task *t, const VmaEntry *v)
 	return n;
 }
 
-/* Plain private anonymous memory: what fork() shares and mremap() moves. */
+/*
+ * Private memory that fork() shares and mremap() moves: anonymous, or a
+ * private mapping of a regular file (whose written pages are anonymous
+ * copies; the others stay the file's).
+ */
 static bool cow_candidate(const VmaEntry *v)
 {
-	const unsigned other = VMA_FILE_PRIVATE | VMA_FILE_SHARED | VMA_ANON_SHARED | VMA_AREA_VDSO | VMA_AREA_VVAR |
-			       VMA_AREA_SYSVIPC | VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_AREA_MEMFD | VMA_AREA_SHSTK |
-			       VMA_AREA_GUARD | VMA_AREA_UPROBES | VMA_UNSUPP;
+	const unsigned other = VMA_FILE_SHARED | VMA_ANON_SHARED | VMA_AREA_VDSO | VMA_AREA_VVAR | VMA_AREA_SYSVIPC |
+			       VMA_AREA_SOCKET | VMA_AREA_AIORING | VMA_AREA_MEMFD | VMA_AREA_SHSTK | VMA_AREA_GUARD |
+			       VMA_AREA_UPROBES | VMA_UNSUPP;
 
-	return (v->status & VMA_AREA_REGULAR) && (v->status & VMA_ANON_PRIVATE) && !(v->status & other) &&
-	       !(v->flags & (MAP_GROWSDOWN | MAP_HUGETLB | MAP_SHARED)) && v->end <= OC_TASK_SIZE;
+	return (v->status & VMA_AREA_REGULAR) && (v->status & (VMA_ANON_PRIVATE | VMA_FILE_PRIVATE)) &&
+	       !(v->status & other) && !(v->flags & (MAP_GROWSDOWN | MAP_HUGETLB | MAP_SHARED)) &&
+	       v->end <= OC_TASK_SIZE;
+}
+
+/* The child's VMA is the parent's, inherited: same kind, flags, file. */
+static bool same_vma(const VmaEntry *v, const VmaEntry *pv)
+{
+	if (pv->flags != v->flags || (pv->status & VMA_FILE_PRIVATE) != (v->status & VMA_FILE_PRIVATE))
+		return false;
+	return !(v->status & VMA_FILE_PRIVATE) || (pv->shmid == v->shmid && pv->pgoff == v->pgoff);
 }
 
 static ssize_t find_vma(const struct oc_rst_task *t, uint64_t start, uint64_t end)
@@ -123,7 +136,7 @@ int oc_rst_cow_match(struct oc_rst_ctx *ctx)
 			if (j < 0)
 				continue;
 			const VmaEntry *pv = p->mm->vmas[j];
-			if (!cow_candidate(pv) || pv->flags != v->flags || !pages_in(t, v) || !pages_in(p, pv))
+			if (!cow_candidate(pv) || !same_vma(v, pv) || !pages_in(t, v) || !pages_in(p, pv))
 				continue;
 			p->vma_cow[j] |= OC_COW_PREMAP;
 			t->vma_cow[i] |= OC_COW_PREMAP | OC_COW_INHERIT;
@@ -315,8 +328,11 @@ int oc_agent_premap(struct oc_rst_agent *ag)
 		const VmaEntry *v = mm->vmas[i];
 		if (!t->vma_cow[i] || (t->vma_cow[i] & OC_COW_INHERIT))
 			continue;
-		int flags = (v->flags & ~(MAP_LOCKED | MAP_POPULATE)) | MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
-		if (mmap((void *)at, vma_len(v), PROT_READ | PROT_WRITE, flags, -1, 0) == MAP_FAILED)
+		bool file = v->status & VMA_FILE_PRIVATE;
+		int flags = (v->flags & ~(MAP_LOCKED | MAP_POPULATE | MAP_ANONYMOUS)) | MAP_PRIVATE | MAP_FIXED |
+			    (file ? 0 : MAP_ANONYMOUS);
+		if (mmap((void *)at, vma_len(v), PROT_READ | PROT_WRITE, flags, file ? t->vma_fds[i] : -1,
+			 file ? v->pgoff : 0) == MAP_FAILED)
 			return oc_error_errno(-errno, "cannot premap 0x%" PRIx64, v->start);
 		t->premap_at[i] = at;
 		at += vma_len(v);

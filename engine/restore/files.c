@@ -124,14 +124,18 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 		return oc_error(-EINVAL, "memfd.img: no inode %" PRIu64, inode_id);
 
 	uint64_t size = PAGE_ALIGN(ie->size);
-	bool anon = !strcmp(ie->name, "/dev/zero");
+	bool anon = !strcmp(ie->name, "/dev/zero") || (ie->has_hugetlb_flag && !strcmp(ie->name, "/anon_hugepage"));
 	int fd = -1, r;
 	uint8_t *map;
 
+	/* Huge TLB pages: MFD_HUGETLB and the page size bits (MAP_HUGE_* alike). */
+	uint32_t huge = ie->has_hugetlb_flag ? ie->hugetlb_flag & (MFD_HUGETLB | MAP_HUGE_MASK << MAP_HUGE_SHIFT) : 0;
 	if (anon) {
 		/* Anonymous shared memory: a shmem object of its own kind,
 		 * reached through map_files to get an fd for it. */
-		map = mmap(NULL, size ? size : OC_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+		int huge_map = huge ? MAP_HUGETLB | (huge & (MAP_HUGE_MASK << MAP_HUGE_SHIFT)) : 0;
+		map = mmap(NULL, size ? size : OC_PAGE_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_SHARED | MAP_ANONYMOUS | huge_map, -1, 0);
 		if (map == MAP_FAILED)
 			return oc_error_errno(-errno, "cannot create shared memory of %" PRIu64 " bytes", size);
 		char path[96];
@@ -144,7 +148,7 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 			return r;
 		}
 	} else {
-		fd = memfd_create(ie->name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+		fd = memfd_create(ie->name, MFD_CLOEXEC | MFD_ALLOW_SEALING | huge);
 		if (fd < 0)
 			return oc_error_errno(-errno, "memfd_create(%s)", ie->name);
 		if (ftruncate(fd, ie->size) < 0) {
@@ -197,9 +201,37 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 		return -ENOMEM;
 	files->shmem = n;
 	files->shmem[files->n_shmem].inode_id = inode_id;
+	files->shmem[files->n_shmem].handed_out = anon; /* not a memfd */
 	files->shmem[files->n_shmem++].fd = fd;
 	*ret_fd = fd;
 	return 0;
+}
+
+int oc_rst_memfd_dup(struct oc_rst_files *files, uint64_t inode_id, int flags, int *ret_fd)
+{
+	int shm, r = oc_rst_shmem_fd(files, inode_id, &shm);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < files->n_shmem; i++) {
+		if (files->shmem[i].fd != shm)
+			continue;
+		if ((flags & O_ACCMODE) != O_RDWR || files->shmem[i].handed_out)
+			return -ENOENT;
+		int fd = fcntl(shm, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return oc_error_errno(-errno, "cannot dup memfd inode %" PRIu64, inode_id);
+		/* Only the status flags change (O_APPEND, O_NONBLOCK...). */
+		if (fcntl(fd, F_SETFL, flags) < 0) {
+			r = oc_error_errno(-errno, "memfd inode %" PRIu64 ": cannot set flags 0%o", inode_id, flags);
+			close(fd);
+			return r;
+		}
+		files->shmem[i].handed_out = true;
+		*ret_fd = fd;
+		return 0;
+	}
+	return -ENOENT;
 }
 
 /* The fd to map VMA @v from, or -1 for anonymous memory. */

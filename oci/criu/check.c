@@ -54,7 +54,7 @@ static const struct criu_feature features[] = {
 	{ "apparmor_stacking", NULL },
 	{ "network_lock_nftables", HAS },
 	{ "sockopt_buf_lock", HAS },
-	{ "memfd_hugetlb", NULL },
+	{ "memfd_hugetlb", "memfd_create with MFD_HUGETLB" },
 	{ "move_mount_set_group", NULL },
 	{ "openat2", NULL },
 	{ "get_rseq_conf", "PTRACE_GET_RSEQ_CONFIGURATION" },

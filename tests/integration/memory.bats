@@ -11,6 +11,8 @@ setup() {
 
 teardown() {
 	wl_cleanup
+	# Put vm.nr_hugepages back if reserve_hugepages raised it.
+	[ -z "${HUGEPAGES_WAS:-}" ] || echo "$HUGEPAGES_WAS" >/proc/sys/vm/nr_hugepages
 }
 
 @test "memory: every kind of mapping comes back byte for byte, in the same layout" {
@@ -91,4 +93,71 @@ dump_with_cache_max() {
 	mv "$WL_DIR/img.mixed" "$WL_DIR/img"
 	wl_restore
 	wl_expect_pass
+}
+
+@test "memory: locked pages, droppable mappings and madvise hints keep their flags" {
+	wl_start mem_flags
+	wl_dump
+	wait_tree_gone
+	touch "$WL_DIR/restored" # droppable pages must then read as zeros
+	wl_restore
+	wl_expect_pass
+}
+
+@test "memory: a memfd can still be executed with execveat after restore (its own fd is no writer)" {
+	wl_roundtrip memfd_exec
+}
+
+@test "memory: membarrier() registrations come back, and only where they were" {
+	wl_roundtrip membarrier
+	ocicr image decode -i "$WL_DIR"/img/core-"$WL_PID".img | grep -q "membarrier_registration_mask" ||
+		fail "the task's core image has no membarrier_registration_mask"
+}
+
+@test "memory: pages of a private file mapping written before a fork stay shared copy-on-write" {
+	wl_roundtrip cow_file
+}
+
+# Make sure $1 huge pages of the default size are free, raising
+# vm.nr_hugepages for this test only (teardown puts it back).
+reserve_hugepages() {
+	local free was
+	free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+	[ -n "$free" ] || skip "no huge TLB pages on this kernel"
+	if [ "$free" -lt "$1" ]; then
+		was=$(cat /proc/sys/vm/nr_hugepages)
+		HUGEPAGES_WAS=$was
+		echo $((was + $1 - free)) >/proc/sys/vm/nr_hugepages
+		free=$(awk '/^HugePages_Free:/ { print $2 }' /proc/meminfo)
+		[ "$free" -ge "$1" ] || fail "cannot reserve $1 huge pages (only $free free)"
+	fi
+}
+
+@test "memory: private and shared mappings of huge TLB pages keep their pages, their kind and their sharing" {
+	reserve_hugepages 16
+	wl_roundtrip hugetlb
+	ocicr image decode -i "$WL_DIR"/img/memfd.img | grep -q '"hugetlb_flag"' ||
+		fail "memfd.img does not say the shared memory is of huge pages"
+}
+
+# Dump $1 with --leave-running: it must run on and pass, and its images
+# must restore and pass again.
+snapshot_roundtrip() {
+	wl_start "$1"
+	wl_dump -R
+	wl_expect_pass
+	wait_tree_gone
+	rm -f "$WL_DIR/result"
+	touch "$WL_DIR/restored"
+	wl_restore
+	wl_expect_pass
+}
+
+@test "memory: a dump with --leave-running keeps flags, huge pages and memfds as a plain dump does" {
+	reserve_hugepages 16
+	snapshot_roundtrip mem_flags
+	wl_cleanup
+	snapshot_roundtrip hugetlb
+	wl_cleanup
+	snapshot_roundtrip memfd_exec
 }

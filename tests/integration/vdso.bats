@@ -71,3 +71,8 @@ for v in json.load(sys.stdin)["entries"][0]["vmas"]:
 	assert_output --partial "the image's vDSO has __vdso_tXme, which this kernel's lacks"
 	pid_gone "$WL_PID" || fail "task $WL_PID was left behind"
 }
+
+@test "vdso: a task that unmapped its vDSO is dumped (system calls run from its own code) and comes back without one" {
+	wl_roundtrip no_vdso
+	grep -q "no vDSO; system calls run from" "$WL_DIR/img/dump.log" || fail "dump.log does not say where the calls ran"
+}

@@ -107,8 +107,11 @@ static void test_match_same_range_with_pages(void **state)
 	free_cow(&ctx);
 }
 
-static void test_zombie_and_file_memory_are_left_alone(void **state)
+/* A private file mapping is inherited only as the same file at the same
+ * offset; shared file memory and zombies never are. */
+static void test_file_memory_and_zombies(void **state)
 {
+	const uint32_t FILE_PRIV = VMA_AREA_REGULAR | VMA_FILE_PRIVATE;
 	struct fake_task f[3];
 	struct oc_rst_task tasks[3];
 	struct oc_rst_ctx ctx = { .tasks = tasks, .n_tasks = 3 };
@@ -116,17 +119,35 @@ static void test_zombie_and_file_memory_are_left_alone(void **state)
 	task_init(&f[0], 10, 0);
 	task_init(&f[1], 11, 10);
 	task_init(&f[2], 12, 10);
-	add_vma(&f[0], 0x10000, 0x20000, VMA_AREA_REGULAR | VMA_FILE_PRIVATE, MAP_PRIVATE);
-	add_vma(&f[1], 0x10000, 0x20000, VMA_AREA_REGULAR | VMA_FILE_PRIVATE, MAP_PRIVATE);
-	add_pages(&f[0], 0x10000, 1);
-	add_pages(&f[1], 0x10000, 1);
+	/* same file, same offset: shared */
+	add_vma(&f[0], 0x10000, 0x20000, FILE_PRIV, MAP_PRIVATE);
+	add_vma(&f[1], 0x10000, 0x20000, FILE_PRIV, MAP_PRIVATE);
+	/* another file */
+	add_vma(&f[0], 0x30000, 0x40000, FILE_PRIV, MAP_PRIVATE);
+	add_vma(&f[1], 0x30000, 0x40000, FILE_PRIV, MAP_PRIVATE);
+	f[1].vma[1].shmid = 7;
+	/* same file, another offset */
+	add_vma(&f[0], 0x50000, 0x60000, FILE_PRIV, MAP_PRIVATE);
+	add_vma(&f[1], 0x50000, 0x60000, FILE_PRIV, MAP_PRIVATE);
+	f[1].vma[2].pgoff = 0x1000;
+	/* shared file memory */
+	add_vma(&f[0], 0x70000, 0x80000, VMA_AREA_REGULAR | VMA_FILE_SHARED, MAP_SHARED);
+	add_vma(&f[1], 0x70000, 0x80000, VMA_AREA_REGULAR | VMA_FILE_SHARED, MAP_SHARED);
+	for (uint64_t at = 0x10000; at < 0x80000; at += 0x20000) {
+		add_pages(&f[0], at, 1);
+		add_pages(&f[1], at, 1);
+	}
 	f[2].t.zombie = true;
 	for (int k = 0; k < 3; k++)
 		tasks[k] = f[k].t;
 
 	assert_int_equal(oc_rst_cow_match(&ctx), 0);
-	assert_false(oc_rst_cow_premaps(&tasks[0]));
-	assert_false(oc_rst_cow_premaps(&tasks[1]));
+	assert_int_equal(tasks[0].vma_cow[0], OC_COW_PREMAP);
+	assert_int_equal(tasks[1].vma_cow[0], OC_COW_PREMAP | OC_COW_INHERIT);
+	for (int i = 1; i < 4; i++) {
+		assert_int_equal(tasks[0].vma_cow[i], 0);
+		assert_int_equal(tasks[1].vma_cow[i], 0);
+	}
 	assert_null(tasks[2].vma_cow);
 	free_cow(&ctx);
 }
@@ -197,7 +218,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_match_same_range_with_pages),
-		cmocka_unit_test(test_zombie_and_file_memory_are_left_alone),
+		cmocka_unit_test(test_file_memory_and_zombies),
 		cmocka_unit_test(test_runs_are_clipped_with_offsets),
 		cmocka_unit_test(test_pieces_around_premapped_vmas),
 	};

@@ -129,8 +129,8 @@ static void restore_memory(struct oc_rst_args *args)
 				    (v->prot & PROT_WRITE ? 0 : 010000 /* SHM_RDONLY */) |
 					    (v->prot & PROT_EXEC ? 0100000 /* SHM_EXEC */ : 0));
 		else
-			addr = sys6(__NR_mmap, v->start, v->end - v->start, prot, v->flags | MAP_FIXED, v->fd,
-				    v->pgoff);
+			addr = sys6(__NR_mmap, v->start, v->end - v->start, prot, (v->flags & ~MAP_LOCKED) | MAP_FIXED,
+				    v->fd, v->pgoff);
 		if (addr < 0 && addr > -4096)
 			rst_fail(args, OC_RST_STEP_MMAP, addr, i);
 		if ((uint64_t)addr != v->start)
@@ -201,6 +201,17 @@ static void restore_memory(struct oc_rst_args *args)
 		for (int bit = 0; bit < 64; bit++)
 			if (v->madv & (1ull << bit))
 				CHECK(sys3(__NR_madvise, v->start, v->end - v->start, bit), OC_RST_STEP_MPROTECT, i);
+		/* Locked last, with the pages in, and before the creds change:
+		 * the task's own uid may lack the right or the RLIMIT_MEMLOCK.
+		 * mlock() refuses memory it cannot fault in: a PROT_NONE VMA is
+		 * locked readable, then closed again. */
+		if (!(v->flags & MAP_LOCKED))
+			continue;
+		if (!v->prot)
+			CHECK(sys3(__NR_mprotect, v->start, v->end - v->start, PROT_READ), OC_RST_STEP_MPROTECT, i);
+		CHECK(sys2(__NR_mlock, v->start, v->end - v->start), OC_RST_STEP_MPROTECT, i);
+		if (!v->prot)
+			CHECK(sys3(__NR_mprotect, v->start, v->end - v->start, PROT_NONE), OC_RST_STEP_MPROTECT, i);
 	}
 }
 
@@ -228,6 +239,10 @@ static void restore_mm(struct oc_rst_args *args)
 	CHECK(sys5(__NR_prctl, PR_SET_DUMPABLE, m->dumpable, 0, 0, 0), OC_RST_STEP_MM, 1);
 	if (m->thp_disabled)
 		CHECK(sys5(__NR_prctl, PR_SET_THP_DISABLE, 1, 0, 0, 0), OC_RST_STEP_MM, 2);
+	/* Each bit is a REGISTER_ command; registering twice is harmless. */
+	for (int bit = 0; bit < 32; bit++)
+		if (m->membarrier_mask & (1u << bit))
+			CHECK(sys3(__NR_membarrier, 1u << bit, 0, 0), OC_RST_STEP_MM, 3);
 }
 
 static void restore_process(struct oc_rst_args *args)

@@ -17,9 +17,9 @@
  *      parent or the children: engine/restore_cow.c)
  *   2. map the vDSO; move premapped VMAs in place with mremap and map
  *      every other VMA; read private pages with preadv; set
- *      final protections and madvise flags; seal memfds against future
- *      writes
- *   3. PR_SET_MM_MAP (mm bounds, auxv, exe file)
+ *      final protections and madvise flags, lock locked VMAs; seal memfds
+ *      against future writes
+ *   3. PR_SET_MM_MAP (mm bounds, auxv, exe file), membarrier registrations
  *   4. personality, signal handlers, itimers, rlimits
  *   5. create the other threads (clone3 with their tids); then POSIX
  *      timers (a SIGEV_THREAD_ID one needs its thread); each thread and
@@ -147,6 +147,8 @@ struct oc_rst_mm {
 	int32_t exe_fd;
 	uint32_t dumpable;
 	uint32_t thp_disabled;
+	uint32_t membarrier_mask; /* MEMBARRIER_CMD_REGISTER_* bits to register */
+	uint32_t pad;
 };
 
 #define OC_RST_MAX_VDSO_PATCHES 32

@@ -1018,14 +1018,19 @@ static int memfd_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 
 	if (!mf)
 		return oc_error(-EINVAL, "files.img: file %u has no memfd entry", fe->id);
-	r = oc_rst_shmem_fd(files, mf->inode_id, &shm);
-	if (r < 0)
+	r = oc_rst_memfd_dup(files, mf->inode_id, mf->flags, &fd);
+	if (r == -ENOENT) {
+		/* A file description of its own, with the fd's flags and offset. */
+		r = oc_rst_shmem_fd(files, mf->inode_id, &shm);
+		if (r < 0)
+			return r;
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", shm);
+		fd = open(proc, (mf->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
+		if (fd < 0)
+			return oc_error_errno(-errno, "cannot reopen memfd %u", fe->id);
+	} else if (r < 0) {
 		return r;
-	/* A file description of its own, with the fd's flags and offset. */
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", shm);
-	fd = open(proc, (mf->flags & ~(O_CREAT | O_EXCL | O_TRUNC)) | O_CLOEXEC);
-	if (fd < 0)
-		return oc_error_errno(-errno, "cannot reopen memfd %u", fe->id);
+	}
 	if (mf->pos && lseek(fd, mf->pos, SEEK_SET) < 0) {
 		r = oc_error_errno(-errno, "cannot seek memfd %u", fe->id);
 		close(fd);

@@ -119,6 +119,9 @@ int oc_dump_shmem_file(struct oc_dump_task *t, int fd, const char *name, uint32_
 		ie->inode_id = ++ctx->next_memfd_inode_id;
 		ie->has_mode = true;
 		ie->mode = st.st_mode;
+		uint32_t huge = oc_hugetlb_size_bits(fd); /* as CRIU: for memfd_create() */
+		ie->has_hugetlb_flag = huge != 0;
+		ie->hugetlb_flag = huge ? huge | MFD_HUGETLB : 0;
 		if (!ie->name)
 			return -ENOMEM;
 		r = oc_dump_queue(ctx, OC_IMG_MEMFD_INODE, &ie->base, NULL);
@@ -161,6 +164,8 @@ int oc_dump_shmem_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEn
 		return oc_error_errno(-errno, "cannot open shared mapping %" PRIx64 "-%" PRIx64, v->start, v->end);
 	if (!strncmp(v->path, "/memfd:", 7))
 		name = v->path + 7;
+	else if (!strcmp(v->path, "/anon_hugepage")) /* of huge pages: CRIU's name */
+		name = v->path;
 
 	uint32_t id;
 	r = oc_dump_shmem_file(t, fd, name, O_RDWR | O_LARGEFILE, 0, &id);
