@@ -20,6 +20,10 @@
 /* Is a TCP socket in @state a connection (its state needs TCP_REPAIR)? */
 bool oc_tcp_is_connection(uint32_t state);
 
+/* Can a connection in @state be dumped and restored (established, or
+ * half-closed as CRIU restores it)? */
+bool oc_tcp_can_restore(uint32_t state);
+
 /* TCP state names for messages ("established", "FIN-WAIT-1", ...). */
 const char *oc_tcp_state_name(uint32_t state);
 
