@@ -77,6 +77,36 @@ open(sys.argv[1], "wb").write(b)' "$f"
 	no_lock_in "$FDSOCK_NETNS"
 }
 
+# A half-closed pair (fdsock_tcp_half, MODE=$1, more env after it): after
+# restore the same states, every byte and the end of each stream.
+half_closed() {
+	fdsock_start fdsock_tcp_half MODE="$@"
+	fdsock_dump --tcp-established
+	fdsock_restore_tcp
+	fdsock_expect_pass
+	no_lock_in "$FDSOCK_NETNS"
+}
+
+@test "half-closed: FIN-WAIT-1 (our FIN behind data the peer has not read) with its established peer" {
+	half_closed fin-wait1
+}
+
+@test "half-closed: FIN-WAIT-2 and CLOSE-WAIT: the peer's FIN, made up at restore, is read as the end of the stream" {
+	half_closed fin-wait2
+}
+
+@test "half-closed: LAST-ACK (after CLOSE-WAIT, its FIN behind data) and FIN-WAIT-2" {
+	half_closed last-ack
+}
+
+@test "half-closed: CLOSING (its FIN unacknowledged, the peer's read) and FIN-WAIT-2" {
+	half_closed closing
+}
+
+@test "half-closed over IPv6: CLOSING and FIN-WAIT-2" {
+	half_closed closing V6=1
+}
+
 @test "the images hold the queues: bytes to read and to send, sequence numbers, options, as CRIU 4.2 writes them" {
 	fdsock_start tcp_stream
 	fdsock_dump --tcp-established
