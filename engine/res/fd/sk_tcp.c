@@ -8,7 +8,7 @@
  * the handshake agreed (TCP_REPAIR_OPTIONS), the timestamp clock and the
  * windows; connect() then makes it established without a handshake.
  * The image is CRIU's tcp_stream_entry, the receive queue's bytes then
- * the send queue's after it.
+ * the send queue's after it.  Half-closed connections: see restore_fins().
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Established TCP connections, for res/fd/sk_inet.c: their state through
+ * Established and half-closed TCP connections, for res/fd/sk_inet.c: their state through
  * TCP_REPAIR into tcp-stream-<ino>.img (sequence numbers, both queues,
  * MSS, window, timestamp, negotiated options), and back.  A connection is
  * locked (res/net/netlock.h) and in repair mode from the moment it is
