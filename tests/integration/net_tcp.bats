@@ -315,6 +315,30 @@ crosswise() {
 	fdsock_cleanup
 }
 
+# The same as crosswise() for a half-closed pair: fdsock_tcp_half MODE=$4.
+half_crosswise() {
+	local dumper=$1 restorer=$2 port=$3 mode=$4 img=$DIR/img-$3
+	mkdir -p "$img"
+	fdsock_start fdsock_tcp_half MODE="$mode" PORT="$port"
+	OCICR=$dumper run ocicr dump -t "$WL_PID" -D "$img" -o dump.log -v4 --tcp-established
+	[ "$status" -eq 0 ] || fail "$dumper dump failed ($mode): $(tail -5 "$img/dump.log")"
+	fdsock_wait_gone
+	OCICR=$restorer run ocicr restore -D "$img" -d -o restore.log -v4 --tcp-established
+	[ "$status" -eq 0 ] || fail "$restorer restore failed ($mode): $(tail -5 "$img/restore.log")"
+	no_lock_in "$FDSOCK_NETNS"
+	fdsock_expect_pass
+	fdsock_cleanup
+}
+
+@test "with CRIU 4.2: half-closed connections dumped by ocicr restore with CRIU and CRIU's with ocicr" {
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
+	local mode port=47540
+	for mode in fin-wait1 fin-wait2 last-ack closing; do
+		half_crosswise "$OCICR" "$CRIU_REF" $((port++)) "$mode"
+		half_crosswise "$CRIU_REF" "$OCICR" $((port++)) "$mode"
+	done
+}
+
 @test "with CRIU 4.2: ocicr's images of connections restore with CRIU and CRIU's with ocicr, either lock, nothing lost, no lock left" {
 	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
 	crosswise "$OCICR" "$CRIU_REF" nftables 47410

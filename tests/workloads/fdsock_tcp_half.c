@@ -3,7 +3,8 @@
  * A TCP connection half-closed across a checkpoint (--tcp-established;
  * run it in a network namespace of its own).  Both ends are ours: the
  * client A and the accepted server end B, over 127.0.0.1 or ::1 (V6=1),
- * with small buffers so that a filled queue holds a FIN back.  MODE says
+ * port PORT (47530 if unset), with small buffers so that a filled queue
+ * holds a FIN back.  MODE says
  * which states the pair is left in:
  *
  *   fin-wait1  A wrote until B's window shut, then shut down: A FIN-WAIT-1
@@ -24,8 +25,7 @@
 #include "fdsock_wl.h"
 #include "fdsock_net.h"
 
-#define PORT 47530
-
+static int port = 47530; /* PORT in the environment */
 static int a, b;
 static size_t a_sent, b_sent; /* bytes queued by fill() */
 
@@ -98,8 +98,8 @@ static void drain(int sk, size_t len, int who, const char *name)
 
 static void connect_pair(bool v6)
 {
-	struct sockaddr_in s4 = wl_sin4("127.0.0.1", PORT);
-	struct sockaddr_in6 s6 = wl_sin6("::1", PORT);
+	struct sockaddr_in s4 = wl_sin4("127.0.0.1", port);
+	struct sockaddr_in6 s6 = wl_sin6("::1", port);
 	struct sockaddr *sa = v6 ? (struct sockaddr *)&s6 : (struct sockaddr *)&s4;
 	socklen_t len = v6 ? sizeof(s6) : sizeof(s4);
 	int l = socket(sa->sa_family, SOCK_STREAM, 0);
@@ -193,6 +193,8 @@ int main(int argc, char **argv)
 	const char *v6 = getenv("V6");
 
 	wl_init(argc, argv);
+	if (getenv("PORT"))
+		port = atoi(getenv("PORT"));
 	signal(SIGPIPE, SIG_IGN);
 	connect_pair(v6 && !strcmp(v6, "1"));
 	setup(mode);
