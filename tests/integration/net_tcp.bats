@@ -299,34 +299,21 @@ print(e["inq_len"], e["outq_len"])' <<<"$output"
 	peer_expect_pass peer1
 }
 
-# crosswise DUMPER RESTORER LOCK PORT: a pair on PORT dumped by one, restored
-# by the other (ocicr or CRIU 4.2) with LOCK; nothing lost, no lock left.
+# crosswise DUMPER RESTORER LOCK KEY EXPECT WORKLOAD [ENV...]: WORKLOAD
+# (its images in img-KEY) dumped by one, restored by the other (ocicr or
+# CRIU 4.2) with LOCK; no lock left, and EXPECT sees its verdict.
 crosswise() {
-	local dumper=$1 restorer=$2 lock=$3 port=$4 img=$DIR/img-$4
+	local dumper=$1 restorer=$2 lock=$3 port=$4 expect=$5 img=$DIR/img-$4
+	shift 5
 	mkdir -p "$img"
-	fdsock_start tcp_stream TCP_PORT="$port"
+	fdsock_start "$@"
 	OCICR=$dumper run ocicr dump -t "$WL_PID" -D "$img" -o dump.log -v4 --tcp-established --network-lock "$lock"
-	[ "$status" -eq 0 ] || fail "$dumper dump failed: $(tail -5 "$img/dump.log")"
+	[ "$status" -eq 0 ] || fail "$dumper dump failed ($*): $(tail -5 "$img/dump.log")"
 	fdsock_wait_gone
 	OCICR=$restorer run ocicr restore -D "$img" -d -o restore.log -v4 --tcp-established
-	[ "$status" -eq 0 ] || fail "$restorer restore failed: $(tail -5 "$img/restore.log")"
+	[ "$status" -eq 0 ] || fail "$restorer restore failed ($*): $(tail -5 "$img/restore.log")"
 	no_lock_in "$FDSOCK_NETNS"
-	tcp_expect_pass
-	fdsock_cleanup
-}
-
-# The same as crosswise() for a half-closed pair: fdsock_tcp_half MODE=$4.
-half_crosswise() {
-	local dumper=$1 restorer=$2 port=$3 mode=$4 img=$DIR/img-$3
-	mkdir -p "$img"
-	fdsock_start fdsock_tcp_half MODE="$mode" PORT="$port"
-	OCICR=$dumper run ocicr dump -t "$WL_PID" -D "$img" -o dump.log -v4 --tcp-established
-	[ "$status" -eq 0 ] || fail "$dumper dump failed ($mode): $(tail -5 "$img/dump.log")"
-	fdsock_wait_gone
-	OCICR=$restorer run ocicr restore -D "$img" -d -o restore.log -v4 --tcp-established
-	[ "$status" -eq 0 ] || fail "$restorer restore failed ($mode): $(tail -5 "$img/restore.log")"
-	no_lock_in "$FDSOCK_NETNS"
-	fdsock_expect_pass
+	"$expect"
 	fdsock_cleanup
 }
 
@@ -334,15 +321,15 @@ half_crosswise() {
 	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
 	local mode port=47540
 	for mode in fin-wait1 fin-wait2 last-ack closing; do
-		half_crosswise "$OCICR" "$CRIU_REF" $((port++)) "$mode"
-		half_crosswise "$CRIU_REF" "$OCICR" $((port++)) "$mode"
+		crosswise "$OCICR" "$CRIU_REF" nftables $port fdsock_expect_pass fdsock_tcp_half MODE="$mode" PORT=$((port++))
+		crosswise "$CRIU_REF" "$OCICR" nftables $port fdsock_expect_pass fdsock_tcp_half MODE="$mode" PORT=$((port++))
 	done
 }
 
 @test "with CRIU 4.2: ocicr's images of connections restore with CRIU and CRIU's with ocicr, either lock, nothing lost, no lock left" {
 	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
-	crosswise "$OCICR" "$CRIU_REF" nftables 47410
-	crosswise "$CRIU_REF" "$OCICR" nftables 47411
-	crosswise "$OCICR" "$CRIU_REF" iptables 47412
-	crosswise "$CRIU_REF" "$OCICR" iptables 47413
+	crosswise "$OCICR" "$CRIU_REF" nftables 47410 tcp_expect_pass tcp_stream TCP_PORT=47410
+	crosswise "$CRIU_REF" "$OCICR" nftables 47411 tcp_expect_pass tcp_stream TCP_PORT=47411
+	crosswise "$OCICR" "$CRIU_REF" iptables 47412 tcp_expect_pass tcp_stream TCP_PORT=47412
+	crosswise "$CRIU_REF" "$OCICR" iptables 47413 tcp_expect_pass tcp_stream TCP_PORT=47413
 }
