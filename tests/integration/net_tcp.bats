@@ -107,6 +107,19 @@ half_closed() {
 	half_closed closing V6=1
 }
 
+@test "SYN-SENT: a connection whose SYN was dropped connects again after restore, with the listener it aimed at" {
+	local nft="nsenter --net=/run/netns/$FDSOCK_NETNS nft"
+	$nft add table inet synblock
+	$nft add chain inet synblock out '{ type filter hook output priority 0; }'
+	$nft add rule inet synblock out tcp dport 47530 'tcp flags & (syn | ack) == syn' drop
+	fdsock_start fdsock_tcp_half MODE=syn-sent
+	fdsock_dump --tcp-established
+	fdsock_restore_tcp
+	$nft delete table inet synblock
+	fdsock_expect_pass
+	no_lock_in "$FDSOCK_NETNS"
+}
+
 @test "the images hold the queues: bytes to read and to send, sequence numbers, options, as CRIU 4.2 writes them" {
 	fdsock_start tcp_stream
 	fdsock_dump --tcp-established

@@ -14,19 +14,23 @@
  *              FIN-WAIT-2, B LAST-ACK
  *   closing    both wrote until the other's window shut and shut down, A
  *              read all of B's: A CLOSING, B FIN-WAIT-2
+ *   syn-sent   A connects without waiting, its SYN dropped by the test's
+ *              nft rule until after the restore: A SYN-SENT, the listener
+ *              open; after SIGUSR1 the connection completes and works
  *
  * After SIGUSR1 the states are as they were, every queued byte arrives in
  * order followed by the end of the stream, and what is still open works.
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include "fdsock_wl.h"
 #include "fdsock_net.h"
 
-static int port = 47530; /* PORT in the environment */
-static int a, b;
+static int port = 47530;      /* PORT in the environment */
+static int a, b, l = -1;      /* l: the listener, kept open for syn-sent */
 static size_t a_sent, b_sent; /* bytes queued by fill() */
 
 static int state_of(int sk)
@@ -96,14 +100,13 @@ static void drain(int sk, size_t len, int who, const char *name)
 	WL_CHECK(got == len, "%s: %zu bytes before the end of the stream, not %zu", name, got, len);
 }
 
-static void connect_pair(bool v6)
+static void connect_pair(bool v6, bool wait)
 {
 	struct sockaddr_in s4 = wl_sin4("127.0.0.1", port);
 	struct sockaddr_in6 s6 = wl_sin6("::1", port);
 	struct sockaddr *sa = v6 ? (struct sockaddr *)&s6 : (struct sockaddr *)&s4;
 	socklen_t len = v6 ? sizeof(s6) : sizeof(s4);
-	int l = socket(sa->sa_family, SOCK_STREAM, 0);
-
+	l = socket(sa->sa_family, SOCK_STREAM, 0);
 	a = socket(sa->sa_family, SOCK_STREAM, 0);
 	WL_SETUP(l >= 0 && a >= 0, "socket");
 	/* Small queues fill fast (the accepted end inherits the listener's). */
@@ -112,6 +115,13 @@ static void connect_pair(bool v6)
 	wl_setopt(a, SOL_SOCKET, SO_RCVBUF, 8192, "SO_RCVBUF");
 	wl_setopt(a, SOL_SOCKET, SO_SNDBUF, 8192, "SO_SNDBUF");
 	WL_SETUP(bind(l, sa, len) == 0 && listen(l, 1) == 0, "listener");
+	if (!wait) { /* its SYN is dropped: it stays SYN-SENT */
+		int fl = fcntl(a, F_GETFL);
+		WL_SETUP(fcntl(a, F_SETFL, fl | O_NONBLOCK) == 0, "O_NONBLOCK");
+		WL_SETUP(connect(a, sa, len) < 0 && errno == EINPROGRESS, "connect without waiting");
+		WL_SETUP(fcntl(a, F_SETFL, fl) == 0, "fcntl");
+		return;
+	}
 	WL_SETUP(connect(a, sa, len) == 0, "connect");
 	b = accept(l, NULL, NULL);
 	WL_SETUP(b >= 0, "accept");
@@ -139,9 +149,11 @@ static void setup(const char *mode)
 		WL_SETUP(shutdown(a, SHUT_WR) == 0 && shutdown(b, SHUT_WR) == 0, "shutdown");
 		drain(a, b_sent, 2, "A, before the dump");
 		WL_SETUP(wait_states(TCP_CLOSING, TCP_FIN_WAIT2), "A CLOSING, B FIN-WAIT-2");
+	} else if (!strcmp(mode, "syn-sent")) {
+		WL_SETUP(state_of(a) == TCP_SYN_SENT, "A SYN-SENT");
 	} else {
 		errno = EINVAL;
-		WL_SETUP(false, "MODE is fin-wait1, fin-wait2, last-ack or closing");
+		WL_SETUP(false, "MODE is fin-wait1, fin-wait2, last-ack, closing or syn-sent");
 	}
 }
 
@@ -180,6 +192,18 @@ static void check(const char *mode)
 		check_states(TCP_FIN_WAIT2, TCP_LAST_ACK);
 		drain(a, b_sent, 2, "A");
 		drain(b, 0, 0, "B");
+	} else if (!strcmp(mode, "syn-sent")) {
+		struct pollfd p = { .fd = a, .events = POLLOUT };
+		int err = -1;
+		socklen_t len = sizeof(err);
+		WL_CHECK(state_of(a) == TCP_SYN_SENT, "A is %d, not SYN-SENT", state_of(a));
+		WL_CHECK(poll(&p, 1, 8000) == 1, "A did not connect in 8 s (state %d)", state_of(a));
+		WL_CHECK(getsockopt(a, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0, "A's connect: error %d",
+			 err);
+		b = accept(l, NULL, NULL);
+		WL_CHECK(b >= 0, "accept: %s", strerror(errno));
+		check_talks(a, b, "A to B");
+		check_talks(b, a, "B to A");
 	} else {
 		check_states(TCP_CLOSING, TCP_FIN_WAIT2);
 		drain(b, a_sent, 1, "B");
@@ -196,7 +220,7 @@ int main(int argc, char **argv)
 	if (getenv("PORT"))
 		port = atoi(getenv("PORT"));
 	signal(SIGPIPE, SIG_IGN);
-	connect_pair(v6 && !strcmp(v6, "1"));
+	connect_pair(v6 && !strcmp(v6, "1"), strcmp(mode, "syn-sent") != 0);
 	setup(mode);
 	wl_ready(argv);
 	wl_wait_usr1();

@@ -81,8 +81,9 @@ bool oc_tcp_is_connection(uint32_t state)
 /* the peer has acknowledged our FIN */
 #define SENT_FIN_ACKED STATE_BIT(TCP_FIN_WAIT2)
 /* the peer's FIN was received */
-#define RECEIVED_FIN	  (STATE_BIT(TCP_CLOSE_WAIT) | STATE_BIT(TCP_LAST_ACK) | STATE_BIT(TCP_CLOSING))
-#define RESTORABLE_STATES (STATE_BIT(TCP_ESTABLISHED) | SENT_FIN_FIRST | SENT_FIN_SECOND | RECEIVED_FIN)
+#define RECEIVED_FIN (STATE_BIT(TCP_CLOSE_WAIT) | STATE_BIT(TCP_LAST_ACK) | STATE_BIT(TCP_CLOSING))
+#define RESTORABLE_STATES \
+	(STATE_BIT(TCP_ESTABLISHED) | STATE_BIT(TCP_SYN_SENT) | SENT_FIN_FIRST | SENT_FIN_SECOND | RECEIVED_FIN)
 
 static bool state_has(uint32_t state, uint32_t mask)
 {
@@ -407,6 +408,28 @@ static int set_options(int sk, const TcpStreamEntry *e)
 	return 0;
 }
 
+/*
+ * A connection that was still SYN-SENT connects again, out of repair mode
+ * and without waiting: its SYN (with the sequence number it had) is held by
+ * the lock and sent again once the tree runs; the handshake agrees the
+ * options then.
+ */
+static int connect_again(int sk, const struct sockaddr *sa, socklen_t len)
+{
+	int flags = fcntl(sk, F_GETFL), r = set_int(sk, TCP_REPAIR, TCP_REPAIR_OFF);
+
+	if (r == 0 && (flags < 0 || fcntl(sk, F_SETFL, flags | O_NONBLOCK) < 0))
+		r = -errno;
+	if (r == 0 && connect(sk, sa, len) < 0 && errno != EINPROGRESS)
+		r = -errno;
+	if (flags >= 0)
+		fcntl(sk, F_SETFL, flags);
+	if (r < 0)
+		return oc_error_errno(r, "connect (SYN-SENT)");
+	r = set_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
+	return r < 0 ? oc_error_errno(r, "repair mode after connect") : 0;
+}
+
 static int restore_queues(int sk, const InetSkEntry *ie, const TcpStreamEntry *e, const uint8_t *inq,
 			  const uint8_t *outq)
 {
@@ -415,16 +438,21 @@ static int restore_queues(int sk, const InetSkEntry *ie, const TcpStreamEntry *e
 	uint32_t unsent = e->has_unsq_len ? e->unsq_len : 0;
 	int r;
 
+	bool syn_sent = ie->state == TCP_SYN_SENT;
+
 	r = set_int(sk, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
 	if (r >= 0)
 		r = set_int(sk, TCP_QUEUE_SEQ, (int)(e->inq_seq - e->inq_len));
 	if (r >= 0)
 		r = set_int(sk, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+	/* A SYN-SENT connection's next number is past its SYN, sent again. */
 	if (r >= 0)
-		r = set_int(sk, TCP_QUEUE_SEQ, (int)(e->outq_seq - e->outq_len));
+		r = set_int(sk, TCP_QUEUE_SEQ, (int)(e->outq_seq - e->outq_len - syn_sent));
 	if (r < 0)
 		return oc_error_errno(r, "setting the sequence numbers");
 	len = oc_inet_sockaddr(ie->family, ie->dst_addr, ie->n_dst_addr, ie->dst_port, &ss);
+	if (syn_sent)
+		return connect_again(sk, (struct sockaddr *)&ss, len);
 	if (connect(sk, (struct sockaddr *)&ss, len) < 0)
 		return oc_error_errno(-errno, "connect in repair mode");
 	r = set_options(sk, e);
