@@ -32,7 +32,7 @@ static const struct criu_feature features[] = {
 	{ "loginuid", NULL },
 	{ "cgroupns", "cgroup namespaces" },
 	{ "autofs", NULL },
-	{ "tcp_half_closed", NULL },
+	{ "tcp_half_closed", HAS }, /* half-closed connections (sk_tcp.c) */
 	{ "compat_cr", NULL },
 	{ "uffd", NULL }, /* no lazy pages */
 	{ "uffd-noncoop", NULL },

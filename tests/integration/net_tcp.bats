@@ -77,6 +77,49 @@ open(sys.argv[1], "wb").write(b)' "$f"
 	no_lock_in "$FDSOCK_NETNS"
 }
 
+# A half-closed pair (fdsock_tcp_half, MODE=$1, more env after it): after
+# restore the same states, every byte and the end of each stream.
+half_closed() {
+	fdsock_start fdsock_tcp_half MODE="$@"
+	fdsock_dump --tcp-established
+	fdsock_restore_tcp
+	fdsock_expect_pass
+	no_lock_in "$FDSOCK_NETNS"
+}
+
+@test "half-closed: FIN-WAIT-1 (our FIN behind data the peer has not read) with its established peer" {
+	half_closed fin-wait1
+}
+
+@test "half-closed: FIN-WAIT-2 and CLOSE-WAIT: the peer's FIN, made up at restore, is read as the end of the stream" {
+	half_closed fin-wait2
+}
+
+@test "half-closed: LAST-ACK (after CLOSE-WAIT, its FIN behind data) and FIN-WAIT-2" {
+	half_closed last-ack
+}
+
+@test "half-closed: CLOSING (its FIN unacknowledged, the peer's read) and FIN-WAIT-2" {
+	half_closed closing
+}
+
+@test "half-closed over IPv6: CLOSING and FIN-WAIT-2" {
+	half_closed closing V6=1
+}
+
+@test "SYN-SENT: a connection whose SYN was dropped connects again after restore, with the listener it aimed at" {
+	local nft="nsenter --net=/run/netns/$FDSOCK_NETNS nft"
+	$nft add table inet synblock
+	$nft add chain inet synblock out '{ type filter hook output priority 0; }'
+	$nft add rule inet synblock out tcp dport 47530 'tcp flags & (syn | ack) == syn' drop
+	fdsock_start fdsock_tcp_half MODE=syn-sent
+	fdsock_dump --tcp-established
+	fdsock_restore_tcp
+	$nft delete table inet synblock
+	fdsock_expect_pass
+	no_lock_in "$FDSOCK_NETNS"
+}
+
 @test "the images hold the queues: bytes to read and to send, sequence numbers, options, as CRIU 4.2 writes them" {
 	fdsock_start tcp_stream
 	fdsock_dump --tcp-established
@@ -269,26 +312,37 @@ print(e["inq_len"], e["outq_len"])' <<<"$output"
 	peer_expect_pass peer1
 }
 
-# crosswise DUMPER RESTORER LOCK PORT: a pair on PORT dumped by one, restored
-# by the other (ocicr or CRIU 4.2) with LOCK; nothing lost, no lock left.
+# crosswise DUMPER RESTORER LOCK KEY EXPECT WORKLOAD [ENV...]: WORKLOAD
+# (its images in img-KEY) dumped by one, restored by the other (ocicr or
+# CRIU 4.2) with LOCK; no lock left, and EXPECT sees its verdict.
 crosswise() {
-	local dumper=$1 restorer=$2 lock=$3 port=$4 img=$DIR/img-$4
+	local dumper=$1 restorer=$2 lock=$3 port=$4 expect=$5 img=$DIR/img-$4
+	shift 5
 	mkdir -p "$img"
-	fdsock_start tcp_stream TCP_PORT="$port"
+	fdsock_start "$@"
 	OCICR=$dumper run ocicr dump -t "$WL_PID" -D "$img" -o dump.log -v4 --tcp-established --network-lock "$lock"
-	[ "$status" -eq 0 ] || fail "$dumper dump failed: $(tail -5 "$img/dump.log")"
+	[ "$status" -eq 0 ] || fail "$dumper dump failed ($*): $(tail -5 "$img/dump.log")"
 	fdsock_wait_gone
 	OCICR=$restorer run ocicr restore -D "$img" -d -o restore.log -v4 --tcp-established
-	[ "$status" -eq 0 ] || fail "$restorer restore failed: $(tail -5 "$img/restore.log")"
+	[ "$status" -eq 0 ] || fail "$restorer restore failed ($*): $(tail -5 "$img/restore.log")"
 	no_lock_in "$FDSOCK_NETNS"
-	tcp_expect_pass
+	"$expect"
 	fdsock_cleanup
+}
+
+@test "with CRIU 4.2: half-closed connections dumped by ocicr restore with CRIU and CRIU's with ocicr" {
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
+	local mode port=47540
+	for mode in fin-wait1 fin-wait2 last-ack closing; do
+		crosswise "$OCICR" "$CRIU_REF" nftables $port fdsock_expect_pass fdsock_tcp_half MODE="$mode" PORT=$((port++))
+		crosswise "$CRIU_REF" "$OCICR" nftables $port fdsock_expect_pass fdsock_tcp_half MODE="$mode" PORT=$((port++))
+	done
 }
 
 @test "with CRIU 4.2: ocicr's images of connections restore with CRIU and CRIU's with ocicr, either lock, nothing lost, no lock left" {
 	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
-	crosswise "$OCICR" "$CRIU_REF" nftables 47410
-	crosswise "$CRIU_REF" "$OCICR" nftables 47411
-	crosswise "$OCICR" "$CRIU_REF" iptables 47412
-	crosswise "$CRIU_REF" "$OCICR" iptables 47413
+	crosswise "$OCICR" "$CRIU_REF" nftables 47410 tcp_expect_pass tcp_stream TCP_PORT=47410
+	crosswise "$CRIU_REF" "$OCICR" nftables 47411 tcp_expect_pass tcp_stream TCP_PORT=47411
+	crosswise "$OCICR" "$CRIU_REF" iptables 47412 tcp_expect_pass tcp_stream TCP_PORT=47412
+	crosswise "$CRIU_REF" "$OCICR" iptables 47413 tcp_expect_pass tcp_stream TCP_PORT=47413
 }

@@ -592,7 +592,7 @@ int oc_inet_check_entry(const InetSkEntry *ie, uint32_t id)
 	      ie->type == SOCK_RAW))
 		return oc_error(-EOPNOTSUPP, "files.img: inet socket %u: type %u protocol %u is not supported", id,
 				ie->type, ie->proto);
-	if (is_tcp(ie) && ie->state != TCP_LISTEN && ie->state != TCP_CLOSE && ie->state != TCP_ESTABLISHED)
+	if (is_tcp(ie) && ie->state != TCP_LISTEN && ie->state != TCP_CLOSE && !oc_tcp_can_restore(ie->state))
 		return oc_error(-EOPNOTSUPP, "TCP socket %s (file %u): a connection in state %s cannot be restored yet",
 				oc_inet_endpoint(ie->src_addr, ie->n_src_addr, ie->src_port, src, sizeof(src)), id,
 				oc_tcp_state_name(ie->state));

@@ -8,12 +8,14 @@
  * the handshake agreed (TCP_REPAIR_OPTIONS), the timestamp clock and the
  * windows; connect() then makes it established without a handshake.
  * The image is CRIU's tcp_stream_entry, the receive queue's bytes then
- * the send queue's after it.
+ * the send queue's after it.  Half-closed connections: see restore_fins().
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +65,34 @@ const char *oc_tcp_state_name(uint32_t state)
 bool oc_tcp_is_connection(uint32_t state)
 {
 	return state != TCP_LISTEN && state != TCP_CLOSE;
+}
+
+/*
+ * A half-closed connection is restored as an established one whose FINs
+ * are then put back: ours by a shutdown in repair mode, the peer's by a
+ * FIN made up as if it came from the peer.  Which of them a state has,
+ * and in which order they are put back (the states CRIU restores):
+ */
+#define STATE_BIT(s) (1u << (s))
+/* our FIN, before the peer's (FIN-WAIT-1 -> CLOSING) */
+#define SENT_FIN_FIRST (STATE_BIT(TCP_FIN_WAIT1) | STATE_BIT(TCP_FIN_WAIT2) | STATE_BIT(TCP_CLOSING))
+/* our FIN, after the peer's (CLOSE-WAIT -> LAST-ACK) */
+#define SENT_FIN_SECOND STATE_BIT(TCP_LAST_ACK)
+/* the peer has acknowledged our FIN */
+#define SENT_FIN_ACKED STATE_BIT(TCP_FIN_WAIT2)
+/* the peer's FIN was received */
+#define RECEIVED_FIN (STATE_BIT(TCP_CLOSE_WAIT) | STATE_BIT(TCP_LAST_ACK) | STATE_BIT(TCP_CLOSING))
+#define RESTORABLE_STATES \
+	(STATE_BIT(TCP_ESTABLISHED) | STATE_BIT(TCP_SYN_SENT) | SENT_FIN_FIRST | SENT_FIN_SECOND | RECEIVED_FIN)
+
+static bool state_has(uint32_t state, uint32_t mask)
+{
+	return state < 32 && (STATE_BIT(state) & mask);
+}
+
+bool oc_tcp_can_restore(uint32_t state)
+{
+	return state_has(state, RESTORABLE_STATES);
 }
 
 static const char *conn_name(const InetSkEntry *ie, char *buf, size_t size)
@@ -201,7 +231,7 @@ static int peek_queue(int sk, int queue, uint32_t len, uint32_t *seq, uint8_t **
 	return 0;
 }
 
-static int read_stream(int sk, TcpStreamEntry *e, uint8_t **inq, uint8_t **outq)
+static int read_stream(int sk, uint32_t state, TcpStreamEntry *e, uint8_t **inq, uint8_t **outq)
 {
 	struct tcp_info ti = {};
 	struct tcp_repair_window w = {};
@@ -217,6 +247,12 @@ static int read_stream(int sk, TcpStreamEntry *e, uint8_t **inq, uint8_t **outq)
 	e->has_unsq_len = true;
 	e->unsq_len = unsq_len;
 	e->inq_len = inq_len;
+	/* Our FIN takes a sequence number in the send queue but is no data:
+	 * the image holds the bytes only (and the sequence with the FIN). */
+	if (state_has(state, SENT_FIN_FIRST | SENT_FIN_SECOND)) {
+		e->outq_len -= e->outq_len ? 1 : 0;
+		e->unsq_len -= e->unsq_len ? 1 : 0;
+	}
 	r = peek_queue(sk, TCP_RECV_QUEUE, e->inq_len, &e->inq_seq, inq);
 	if (r >= 0)
 		r = peek_queue(sk, TCP_SEND_QUEUE, e->outq_len, &e->outq_seq, outq);
@@ -272,8 +308,8 @@ int oc_tcp_dump_conn(struct oc_dump_ctx *ctx, int sk, const InetSkEntry *ie)
 	int r;
 
 	conn_name(ie, name, sizeof(name));
-	if (ie->state != TCP_ESTABLISHED)
-		return oc_error(-EOPNOTSUPP, "TCP connection %s is %s: only established connections can be dumped yet",
+	if (!oc_tcp_can_restore(ie->state))
+		return oc_error(-EOPNOTSUPP, "TCP connection %s is %s: a connection in this state cannot be dumped",
 				name, oc_tcp_state_name(ie->state));
 	r = dump_state_get(ctx);
 	if (r >= 0)
@@ -287,7 +323,7 @@ int oc_tcp_dump_conn(struct oc_dump_ctx *ctx, int sk, const InetSkEntry *ie)
 	r = set_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
 	if (r < 0)
 		return oc_error_errno(r, "TCP connection %s: cannot turn repair mode on", name);
-	r = read_stream(sk, &e, &inq, &outq);
+	r = read_stream(sk, ie->state, &e, &inq, &outq);
 	if (r >= 0)
 		r = write_stream(ctx, ie->ino, &e, inq, outq);
 	if (r < 0)
@@ -372,6 +408,28 @@ static int set_options(int sk, const TcpStreamEntry *e)
 	return 0;
 }
 
+/*
+ * A connection that was still SYN-SENT connects again, out of repair mode
+ * and without waiting: its SYN (with the sequence number it had) is held by
+ * the lock and sent again once the tree runs; the handshake agrees the
+ * options then.
+ */
+static int connect_again(int sk, const struct sockaddr *sa, socklen_t len)
+{
+	int flags = fcntl(sk, F_GETFL), r = set_int(sk, TCP_REPAIR, TCP_REPAIR_OFF);
+
+	if (r == 0 && (flags < 0 || fcntl(sk, F_SETFL, flags | O_NONBLOCK) < 0))
+		r = -errno;
+	if (r == 0 && connect(sk, sa, len) < 0 && errno != EINPROGRESS)
+		r = -errno;
+	if (flags >= 0)
+		fcntl(sk, F_SETFL, flags);
+	if (r < 0)
+		return oc_error_errno(r, "connect (SYN-SENT)");
+	r = set_int(sk, TCP_REPAIR, TCP_REPAIR_ON);
+	return r < 0 ? oc_error_errno(r, "repair mode after connect") : 0;
+}
+
 static int restore_queues(int sk, const InetSkEntry *ie, const TcpStreamEntry *e, const uint8_t *inq,
 			  const uint8_t *outq)
 {
@@ -380,16 +438,21 @@ static int restore_queues(int sk, const InetSkEntry *ie, const TcpStreamEntry *e
 	uint32_t unsent = e->has_unsq_len ? e->unsq_len : 0;
 	int r;
 
+	bool syn_sent = ie->state == TCP_SYN_SENT;
+
 	r = set_int(sk, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE);
 	if (r >= 0)
 		r = set_int(sk, TCP_QUEUE_SEQ, (int)(e->inq_seq - e->inq_len));
 	if (r >= 0)
 		r = set_int(sk, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE);
+	/* A SYN-SENT connection's next number is past its SYN, sent again. */
 	if (r >= 0)
-		r = set_int(sk, TCP_QUEUE_SEQ, (int)(e->outq_seq - e->outq_len));
+		r = set_int(sk, TCP_QUEUE_SEQ, (int)(e->outq_seq - e->outq_len - syn_sent));
 	if (r < 0)
 		return oc_error_errno(r, "setting the sequence numbers");
 	len = oc_inet_sockaddr(ie->family, ie->dst_addr, ie->n_dst_addr, ie->dst_port, &ss);
+	if (syn_sent)
+		return connect_again(sk, (struct sockaddr *)&ss, len);
 	if (connect(sk, (struct sockaddr *)&ss, len) < 0)
 		return oc_error_errno(-errno, "connect in repair mode");
 	r = set_options(sk, e);
@@ -422,6 +485,151 @@ static int restore_queues(int sk, const InetSkEntry *ie, const TcpStreamEntry *e
 			return oc_error_errno(r, "queueing the unsent bytes");
 	}
 	return 0;
+}
+
+/* ---- the FINs of a half-closed connection ------------------------------ */
+
+/* What the network lock lets through (CRIU marks its packets so too). */
+#define PASS_LOCK_MARK 0xC114
+#define TCP_FLAG_FIN   0x01
+#define TCP_FLAG_ACK   0x10
+
+static uint32_t csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	for (; len > 1; p += 2, len -= 2)
+		sum += (uint32_t)p[0] << 8 | p[1];
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* An IPv4 address in an IPv6 one (a dual-stack socket's IPv4 peer). */
+static bool is_v4_mapped(const uint32_t *w)
+{
+	return w[0] == 0 && w[1] == 0 && w[2] == htonl(0xffff);
+}
+
+/*
+ * A segment as the peer of @ie would send it (@flags, sequence @seq,
+ * acknowledging @ack, window @win), to @ie's socket through a raw socket
+ * in its namespace, marked to pass the lock: the socket takes it as it
+ * took the real one before the dump.
+ */
+static int send_as_peer(const struct oc_rst_ctx *ctx, const InetSkEntry *ie, uint32_t seq, uint32_t ack, uint8_t flags,
+			uint16_t win)
+{
+	bool v4 = ie->family == AF_INET || is_v4_mapped(ie->dst_addr);
+	const void *peer = v4 ? &ie->dst_addr[ie->n_dst_addr - 1] : ie->dst_addr;
+	const void *self = v4 ? &ie->src_addr[ie->n_src_addr - 1] : ie->src_addr;
+	size_t alen = v4 ? 4 : 16, hlen = v4 ? sizeof(struct iphdr) : sizeof(struct ip6_hdr);
+	uint8_t pkt[sizeof(struct ip6_hdr) + 20] = {}, *tcp = pkt + hlen;
+	uint8_t pseudo_tail[4] = { 0, IPPROTO_TCP, 0, 20 };
+	struct sockaddr_storage to = {};
+	socklen_t tolen;
+	_cleanup_close_ int raw = -1;
+	int mark = PASS_LOCK_MARK, r;
+	uint32_t sum;
+
+	*(uint16_t *)(tcp + 0) = htons(ie->dst_port);
+	*(uint16_t *)(tcp + 2) = htons(ie->src_port);
+	*(uint32_t *)(tcp + 4) = htonl(seq);
+	*(uint32_t *)(tcp + 8) = htonl(ack);
+	tcp[12] = 5 << 4; /* header of 5 words, no options */
+	tcp[13] = flags;
+	*(uint16_t *)(tcp + 14) = htons(win);
+	sum = csum_add(csum_add(csum_add(0, peer, alen), self, alen), pseudo_tail, sizeof(pseudo_tail));
+	*(uint16_t *)(tcp + 16) = htons(csum_fold(csum_add(sum, tcp, 20)));
+	if (v4) {
+		struct iphdr *ip = (struct iphdr *)pkt;
+		struct sockaddr_in *sin = (struct sockaddr_in *)&to;
+		*ip = (struct iphdr){
+			.ihl = 5, .version = 4, .tot_len = htons(hlen + 20), .ttl = 64, .protocol = IPPROTO_TCP
+		};
+		memcpy(&ip->saddr, peer, 4);
+		memcpy(&ip->daddr, self, 4);
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, self, 4);
+		tolen = sizeof(*sin);
+	} else {
+		struct ip6_hdr *ip6 = (struct ip6_hdr *)pkt;
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&to;
+		ip6->ip6_flow = htonl(6u << 28);
+		ip6->ip6_plen = htons(20);
+		ip6->ip6_nxt = IPPROTO_TCP;
+		ip6->ip6_hops = 64;
+		memcpy(&ip6->ip6_src, peer, 16);
+		memcpy(&ip6->ip6_dst, self, 16);
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, self, 16);
+		tolen = sizeof(*sin6);
+	}
+	/* IPPROTO_RAW: we write the IP header ourselves (its source is the peer). */
+	r = oc_sk_rst_socket(ctx, v4 ? AF_INET : AF_INET6, SOCK_RAW, IPPROTO_RAW, "a raw socket", &raw);
+	if (r < 0)
+		return r;
+	if (setsockopt(raw, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+		return oc_error_errno(-errno, "SO_MARK on a raw socket");
+	if (sendto(raw, pkt, hlen + 20, 0, (struct sockaddr *)&to, tolen) < 0)
+		return oc_error_errno(-errno, "sending the peer's %s", flags & TCP_FLAG_FIN ? "FIN" : "ACK");
+	return 0;
+}
+
+/* Our FIN goes into the send queue; @acked: as already sent (and then
+ * acknowledged by send_as_peer()). */
+static int shut_write(int sk, bool acked)
+{
+	int r = acked ? set_int(sk, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE) : 0;
+
+	if (r == 0 && shutdown(sk, SHUT_WR) < 0)
+		r = -errno;
+	if (r == 0 && acked)
+		r = set_int(sk, TCP_REPAIR_QUEUE, TCP_NO_QUEUE);
+	return r < 0 ? oc_error_errno(r, "shutting the connection down for writing") : 0;
+}
+
+/*
+ * The image counts the FINs in the sequence numbers; the connection is
+ * made without them (restore_fins() puts them back).
+ */
+static void seq_without_fins(uint32_t state, TcpStreamEntry *e)
+{
+	if (state_has(state, RECEIVED_FIN)) {
+		e->inq_seq--;
+		if (e->has_snd_wl1) { /* the window was last moved past the FIN */
+			e->rcv_wup--;
+			e->rcv_wnd++;
+		}
+	}
+	if (state_has(state, SENT_FIN_FIRST | SENT_FIN_SECOND))
+		e->outq_seq--;
+}
+
+/* The established connection @sk goes to @ie's half-closed state. */
+static int restore_fins(const struct oc_rst_ctx *ctx, int sk, const InetSkEntry *ie, const TcpStreamEntry *e)
+{
+	uint32_t st = ie->state, una = e->outq_seq - e->outq_len;
+	uint32_t win = e->has_snd_wl1 ? e->snd_wnd >> ((e->opt_mask & TCPI_OPT_WSCALE) ? e->snd_wscale : 0) : 0xffff;
+	int r = 0;
+
+	win = MIN(win, 0xffffu);
+	if (state_has(st, SENT_FIN_FIRST))
+		r = shut_write(sk, state_has(st, SENT_FIN_ACKED));
+	if (r >= 0 && state_has(st, RECEIVED_FIN))
+		r = send_as_peer(ctx, ie, e->inq_seq, una, TCP_FLAG_FIN | TCP_FLAG_ACK, win);
+	if (r >= 0 && state_has(st, SENT_FIN_SECOND))
+		r = shut_write(sk, false);
+	if (r >= 0 && state_has(st, SENT_FIN_ACKED))
+		r = send_as_peer(ctx, ie, e->inq_seq, una + 1, TCP_FLAG_ACK, win);
+	return r;
 }
 
 /*
@@ -459,9 +667,9 @@ int oc_tcp_restore_conn(struct oc_rst_files *files, int sk, const InetSkEntry *i
 	int r;
 
 	conn_name(ie, name, sizeof(name));
-	if (ie->state != TCP_ESTABLISHED)
+	if (!oc_tcp_can_restore(ie->state))
 		return oc_error(-EOPNOTSUPP,
-				"%s: TCP connection %s is %s: only established connections are restored yet", what,
+				"%s: TCP connection %s is %s: a connection in this state cannot be restored", what,
 				name, oc_tcp_state_name(ie->state));
 	r = oc_tcp_restore_adopt_lock(ctx);
 	if (r >= 0)
@@ -482,7 +690,10 @@ int oc_tcp_restore_conn(struct oc_rst_files *files, int sk, const InetSkEntry *i
 		r = oc_error_errno(-errno, "cannot bind");
 		goto out;
 	}
+	seq_without_fins(ie->state, e);
 	r = restore_stream(sk, ie, e, inq, outq);
+	if (r >= 0)
+		r = restore_fins(ctx, sk, ie, e);
 	if (r >= 0)
 		r = state_keep(ctx->tcp, sk, files->helper_base, ie->opts->reuseaddr);
 	if (r >= 0)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Established TCP connections, for res/fd/sk_inet.c: their state through
+ * Established and half-closed TCP connections, for res/fd/sk_inet.c: their state through
  * TCP_REPAIR into tcp-stream-<ino>.img (sequence numbers, both queues,
  * MSS, window, timestamp, negotiated options), and back.  A connection is
  * locked (res/net/netlock.h) and in repair mode from the moment it is
@@ -19,6 +19,10 @@
 
 /* Is a TCP socket in @state a connection (its state needs TCP_REPAIR)? */
 bool oc_tcp_is_connection(uint32_t state);
+
+/* Can a connection in @state be dumped and restored (established, or
+ * half-closed as CRIU restores it)? */
+bool oc_tcp_can_restore(uint32_t state);
 
 /* TCP state names for messages ("established", "FIN-WAIT-1", ...). */
 const char *oc_tcp_state_name(uint32_t state);
