@@ -393,6 +393,15 @@ static int mnt_dump(struct oc_dump_ctx *ctx, uint32_t id)
 	}
 	if (root == SIZE_MAX)
 		return oc_error(-EINVAL, "/proc/%d/mountinfo: no root mount", pid);
+	for (size_t i = 0; ctx->userns && i < n; i++) {
+		_cleanup_free_ char *opts = NULL;
+		r = oc_userns_mount_options(m[i]->options, ctx->userns, true, &opts);
+		if (r < 0)
+			return oc_error_wrap(r, "mount %u at %s", m[i]->mnt_id, m[i]->mountpoint);
+		m[i]->options = oc_arena_strdup(ctx->arena, opts);
+		if (!m[i]->options)
+			return -ENOMEM;
+	}
 	r = check_mounts(ctx, &dm, root);
 	if (r >= 0)
 		r = dump_tmpfs_all(ctx, pid, m, n);
@@ -836,6 +845,15 @@ int oc_mnt_rst_enter(struct oc_rst_ctx *ctx)
 
 	if (!s)
 		return 0;
+	/* ocicr mounts from outside the tree's user namespace. */
+	for (size_t i = 0; oc_userns_rst_maps(ctx) && i < s->n; i++) {
+		char *opts;
+		r = oc_userns_mount_options(s->m[i].e->options, oc_userns_rst_maps(ctx), false, &opts);
+		if (r < 0)
+			return oc_error_wrap(r, "mount at %s", s->m[i].e->mountpoint);
+		free(s->m[i].e->options);
+		s->m[i].e->options = opts;
+	}
 	s->own_ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	s->own_cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (s->own_ns_fd < 0 || s->own_cwd_fd < 0)

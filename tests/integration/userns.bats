@@ -1,0 +1,71 @@
+#!/usr/bin/env bats
+# A tree in a user namespace of its own (one level below ocicr's), with
+# its pid, uts and ipc namespaces owned by it, as container runtimes make
+# them: userns-ID.img holds the maps, the creds and SysV owners are saved
+# as seen inside (as CRIU saves them), and a restore makes the user
+# namespace first, writes its maps from outside and the others under it
+# (tests/workloads/userns.c checks everything inside after restore).
+
+load helpers
+
+setup() {
+	requires root
+}
+
+teardown() {
+	wl_cleanup
+}
+
+# The uid (or gid) of task PID as seen from here.
+status_id() {
+	sed -n "s/^$2:[[:space:]]*\([0-9]*\).*/\1/p" "/proc/$1/status"
+}
+
+@test "userns: a tree in a user namespace comes back in a new one with its maps, ids and owners" {
+	# Root of the tree's namespace is uid 100000 here: let it reach its folder.
+	d=$BATS_TEST_TMPDIR
+	while [ "$d" != / ]; do
+		chmod a+x "$d"
+		d=$(dirname "$d")
+	done
+	WL_WRAP_FORKS=1 wl_start userns
+	outer=$(cat "$WL_DIR/pid")
+	[ "$(status_id "$WL_PID" Uid)" = 100000 ] || fail "the root runs as $(status_id "$WL_PID" Uid) outside"
+	wl_dump
+	uid_ns=$(crit_get "$WL_DIR/img/ids-1.img" 'img["entries"][0]["user_ns_id"]')
+	inv_ns=$(crit_get "$WL_DIR/img/inventory.img" 'img["entries"][0]["root_ids"]["user_ns_id"]')
+	[ "$uid_ns" != "$inv_ns" ] || fail "the root's user namespace $uid_ns is the inventory's"
+	# As CRIU writes them: the maps, and the creds as seen inside.
+	run crit_get "$WL_DIR/img/userns-$uid_ns.img" \
+		'[(m["first"], m["lower_first"], m["count"]) for k in ("uid_map", "gid_map") for m in img["entries"][0][k]]'
+	assert_output "[(0, 100000, 65536), (0, 100000, 65536)]"
+	run crit_get "$WL_DIR/img/core-1.img" \
+		'[img["entries"][0]["thread_core"]["creds"][k] for k in ("uid", "euid", "gid", "egid")]'
+	assert_output "[0, 0, 0, 0]"
+	run crit_get "$WL_DIR/img/core-2.img" \
+		'(img["entries"][0]["thread_core"]["creds"]["uid"], img["entries"][0]["thread_core"]["creds"]["groups"])'
+	assert_output "(1000, [5, 1000])"
+	wait_gone "$outer"
+	wait_gone "$WL_PID"
+	wl_restore --pidfile "$WL_DIR/restored.pid"
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	[ "$(readlink "/proc/$WL_PID/ns/user")" != "$(readlink /proc/self/ns/user)" ] || fail "restored in our user namespace"
+	[ "$(status_id "$WL_PID" Uid)" = 100000 ] || fail "the restored root runs as $(status_id "$WL_PID" Uid) outside"
+	[ "$(status_id "$WL_PID" Gid)" = 100000 ] || fail "the restored root's gid is $(status_id "$WL_PID" Gid) outside"
+	child=$(pgrep -P "$WL_PID")
+	[ "$(status_id "$child" Uid)" = 101000 ] || fail "the restored child runs as $(status_id "$child" Uid) outside"
+	[ "$(stat -c %u:%g "$WL_DIR/owned")" = 101000:101000 ] || fail "the file is $(stat -c %u:%g "$WL_DIR/owned")"
+	# Its other namespaces belong to the new user namespace.
+	for ns in pid uts ipc; do
+		python3 - "$WL_PID" "$ns" <<'PY' || fail "the $ns namespace is not owned by the tree's user namespace"
+import fcntl, os, sys
+NS_GET_USERNS = 0xb701
+fd = os.open(f"/proc/{sys.argv[1]}/ns/{sys.argv[2]}", os.O_RDONLY)
+owner = fcntl.ioctl(fd, NS_GET_USERNS)
+sys.exit(os.fstat(owner).st_ino != os.stat(f"/proc/{sys.argv[1]}/ns/user").st_ino)
+PY
+	done
+	wl_expect_pass
+	[ "$(stat -c %u:%g "$WL_DIR/owned")" = 102000:102000 ] || fail "the file is $(stat -c %u:%g "$WL_DIR/owned") after its chown"
+}
