@@ -739,6 +739,8 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	r = oc_ns_join_enter(ctx, own_ns);
 	if (r >= 0)
 		r = oc_cgroup_ns_enter(ctx, &own_cgns);
+	if (r >= 0)
+		r = oc_mnt_rst_before_clone(ctx);
 	/* With a new user namespace, the root takes a copy of the mount tree
 	 * built here, owned by that namespace (its root may mount). */
 	uint64_t flags = ctx->ns->clone_flags;

@@ -49,11 +49,15 @@ make_bundle() {
 	cp "$WORKLOADS/mntns" "$ROOTFS/mntns"
 	ip netns add "$NETNS"
 	ip -n "$NETNS" link set lo up
+	# In a user namespace, runc's own network namespace: sysfs needs one
+	# that the user namespace owns.
+	local netns_args=(--netns "/run/netns/$NETNS")
+	[ -z "${CT_USERNS:-}" ] || netns_args=()
 	# The filter fails getpriority with ENOMSG (42), as the workload expects.
 	"$REPO/scripts/runc-bundle-config" "$BUNDLE" --args "/mntns /wl/ready /wl/result" \
 		--env MNTNS_MODE=runc --env "MNTNS_PIDS_MAX=$PIDS_MAX" --hostname "$HOSTNAME" \
-		--bind "/wl=$WL_DIR" --netns "/run/netns/$NETNS" --cgroupns --pids-limit "$PIDS_MAX" \
-		--seccomp-errno getpriority=42
+		--bind "/wl=$WL_DIR" "${netns_args[@]}" --cgroupns --pids-limit "$PIDS_MAX" \
+		--seccomp-errno getpriority=42 ${CT_USERNS:+--userns "$CT_USERNS" --env MNTNS_USERNS=1}
 }
 
 # What runc sends CRIU at dump (one argument a line): the root, every bind
@@ -71,7 +75,7 @@ runc_dump_args() {
 	for mp in /dev/null /dev/random /dev/full /dev/tty /dev/zero /dev/urandom; do
 		printf '%s\n' --ext-mount-map "$mp:$mp"
 	done
-	printf '%s\n' --external "net[$(stat -L -c %i "/run/netns/$NETNS")]:extRootNetNS"
+	[ -n "${CT_USERNS:-}" ] || printf '%s\n' --external "net[$(stat -L -c %i "/run/netns/$NETNS")]:extRootNetNS"
 }
 
 # ... and at restore: key -> host path; the network namespace comes as fd
@@ -80,7 +84,12 @@ runc_restore_args() {
 	printf '%s\n' --root "$ROOTFS"
 	printf '%s\n' --ext-mount-map "/wl:$WL_DIR"
 	printf '%s\n' --ext-mount-map /dev/null:/dev/null
-	printf '%s\n' --inherit-fd "fd[4]:extRootNetNS"
+	[ -n "${CT_USERNS:-}" ] || printf '%s\n' --inherit-fd "fd[4]:extRootNetNS"
+	# In a user namespace runc binds the devices in instead of making them.
+	local dev
+	for dev in /dev/random /dev/full /dev/tty /dev/zero /dev/urandom; do
+		[ -z "${CT_USERNS:-}" ] || printf '%s\n' --ext-mount-map "$dev:$dev"
+	done
 }
 
 # ct_run: make the bundle and run it; CT_PID is the container's init.
@@ -139,9 +148,9 @@ ct_restore() {
 # The restored container, seen from here, then its workload's verdict.
 ct_check() {
 	local pid=$CT_PID
-	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "/run/netns/$NETNS")" ] ||
+	[ -n "${CT_USERNS:-}" ] || [ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "/run/netns/$NETNS")" ] ||
 		fail "the restored container is not in $NETNS"
-	for ns in pid mnt uts ipc cgroup; do
+	for ns in pid mnt uts ipc cgroup ${CT_USERNS:+net user}; do
 		[ "$(readlink "/proc/$pid/ns/$ns")" != "$(readlink "/proc/self/ns/$ns")" ] || fail "restored in our $ns namespace"
 	done
 	[ "$(grep -c " $ROOTFS" /proc/self/mountinfo)" = 0 ] || fail "container mounts seen by the host"
@@ -230,4 +239,31 @@ ct_check() {
 	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "/run/netns/$NETNS")" ] || fail "not in $NETNS"
 	[ "$(nsenter -t "$pid" -u hostname)" = fixture-ctr ] || fail "host name: $(nsenter -t "$pid" -u hostname)"
 	wl_verdict_in "$WL_DIR/result" "$pid"
+}
+
+# The same container in a user namespace (uids and gids 0-65535 are
+# 100000-165535 outside): ocicr saves its maps and makes it again first,
+# the others under it; inside, the workload finds everything as it was.
+@test "container: a runc container with a user namespace is checkpointed and restored by ocicr in a new one with its maps" {
+	CT_USERNS=100000:65536
+	mkdir -p "$WL_DIR"
+	chown 100000:100000 "$WL_DIR"
+	d=$BATS_TEST_TMPDIR
+	while [ "$d" != / ]; do
+		chmod a+x "$d"
+		d=$(dirname "$d")
+	done
+	ct_run
+	[ "$(readlink "/proc/$CT_PID/ns/user")" != "$(readlink /proc/self/ns/user)" ] || fail "runc made no user namespace"
+	ct_dump ocicr "$CT_DIR/img"
+	ct_delete
+	USER_ID=$(crit_get "$CT_DIR/img/ids-1.img" 'img["entries"][0]["user_ns_id"]')
+	run crit_get "$CT_DIR/img/userns-$USER_ID.img" \
+		'[(m["first"], m["lower_first"], m["count"]) for k in ("uid_map", "gid_map") for m in img["entries"][0][k]]'
+	assert_output "[(0, 100000, 65536), (0, 100000, 65536)]"
+	ct_restore ocicr "$CT_DIR/img"
+	[ "$(readlink "/proc/$CT_PID/ns/user")" != "$(readlink /proc/self/ns/user)" ] || fail "restored in our user namespace"
+	assert_equal "$(cat "/proc/$CT_PID/uid_map" | tr -s ' ')" " 0 100000 65536"
+	assert_equal "$(sed -n 's/^Uid:[[:space:]]*\([0-9]*\).*/\1/p' "/proc/$CT_PID/status")" 100000
+	ct_check
 }

@@ -69,3 +69,31 @@ PY
 	wl_expect_pass
 	[ "$(stat -c %u:%g "$WL_DIR/owned")" = 102000:102000 ] || fail "the file is $(stat -c %u:%g "$WL_DIR/owned") after its chown"
 }
+
+@test "userns: a map the kernel refuses fails the restore clearly and leaves no task behind" {
+	d=$BATS_TEST_TMPDIR
+	while [ "$d" != / ]; do
+		chmod a+x "$d"
+		d=$(dirname "$d")
+	done
+	WL_WRAP_FORKS=1 wl_start userns
+	outer=$(cat "$WL_DIR/pid")
+	wl_dump
+	wait_gone "$outer"
+	wait_gone "$WL_PID"
+	uid_ns=$(crit_get "$WL_DIR/img/ids-1.img" 'img["entries"][0]["user_ns_id"]')
+	img=$WL_DIR/img/userns-$uid_ns.img
+	# Two lines over the same inside ids: no kernel takes that map.
+	crit decode -i "$img" | python3 -c '
+import json, sys
+img = json.load(sys.stdin)
+img["entries"][0]["uid_map"].append({"first": 1000, "lower_first": 300000, "count": 10})
+json.dump(img, sys.stdout)' >"$BATS_TEST_TMPDIR/userns.json"
+	crit encode -i "$BATS_TEST_TMPDIR/userns.json" -o "$img"
+	run ocicr restore -D "$WL_DIR/img" -d -o restore.log -v4 --pidfile "$WL_DIR/restored.pid"
+	assert_failure
+	assert_output --partial "cannot give the tree's uid_map"
+	[ ! -e "$WL_DIR/restored.pid" ] || fail "a pid file was written"
+	run pgrep -f "$WORKLOADS/userns"
+	assert_failure
+}

@@ -25,8 +25,8 @@
 #include "wl.h"
 
 #define OUTER_BASE 100000
-#define RANGE 65536
-#define SHM_KEY 0x5e7a
+#define RANGE	   65536
+#define SHM_KEY	   0x5e7a
 
 static char scratch[4096];
 
@@ -103,11 +103,11 @@ static void run_root(int go)
 
 	WL_CHECK(map_is_ours("uid_map"), "uid_map is not 0 %d %d: %s", OUTER_BASE, RANGE, scratch);
 	WL_CHECK(map_is_ours("gid_map"), "gid_map is not 0 %d %d: %s", OUTER_BASE, RANGE, scratch);
-	WL_CHECK(getuid() == 0 && geteuid() == 0 && getgid() == 0 && getegid() == 0, "root is %d/%d %d/%d",
-		 getuid(), geteuid(), getgid(), getegid());
+	WL_CHECK(getuid() == 0 && geteuid() == 0 && getgid() == 0 && getegid() == 0, "root is %d/%d %d/%d", getuid(),
+		 geteuid(), getgid(), getegid());
 	WL_CHECK(getpid() == 1, "the root is %d, not 1 of its pid namespace", getpid());
-	WL_CHECK(stat(file, &st) == 0 && st.st_uid == 1000 && st.st_gid == 1000, "the file is %d:%d",
-		 (int)st.st_uid, (int)st.st_gid);
+	WL_CHECK(stat(file, &st) == 0 && st.st_uid == 1000 && st.st_gid == 1000, "the file is %d:%d", (int)st.st_uid,
+		 (int)st.st_gid);
 	WL_CHECK(shmctl(shm, IPC_STAT, &ds) == 0 && ds.shm_perm.uid == 1000 && ds.shm_perm.gid == 1000 &&
 			 ds.shm_perm.cuid == 0,
 		 "the segment's owner is %d:%d (creator %d)", (int)ds.shm_perm.uid, (int)ds.shm_perm.gid,
@@ -131,7 +131,8 @@ int main(int argc, char **argv)
 	/* The root writes its verdict where it is root no more. */
 	WL_SETUP(chown(wl_dir, OUTER_BASE, OUTER_BASE) == 0, "chown of the workload's folder");
 	WL_SETUP(pipe(go) == 0, "pipe");
-	pid_t root = syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, 0, 0, 0, 0);
+	pid_t root =
+		syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD, 0, 0, 0, 0);
 	WL_SETUP(root >= 0, "clone with new user, pid, uts and ipc namespaces");
 	if (root == 0) {
 		close(go[1]);

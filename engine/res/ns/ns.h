@@ -126,6 +126,9 @@ void oc_ns_join_leave(struct oc_rst_ctx *ctx, int saved[_OC_NS_KIND_MAX]);
  */
 int oc_mnt_rst_enter(struct oc_rst_ctx *ctx);
 void oc_mnt_rst_leave(struct oc_rst_ctx *ctx);
+/* Right before the root's clone: with a new user namespace, the root
+ * takes a copy of the tree (CLONE_NEWNS), which must hold no stand-in. */
+int oc_mnt_rst_before_clone(struct oc_rst_ctx *ctx);
 
 /* Dump: the namespace ids of task @t (ids-PID.img fields 5-12). */
 int oc_ns_dump_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids);

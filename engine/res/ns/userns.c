@@ -276,15 +276,15 @@ static int map_from_image(const char *name, uint32_t id, UidGidExtent **v, size_
 	if (!n)
 		return oc_error(-EINVAL, "userns-%u.img: no %s", id, name);
 	if (n > ID_MAP_MAX)
-		return oc_error(-EINVAL, "userns-%u.img: %zu lines in %s, more than the kernel takes (%d)", id, n,
-				name, ID_MAP_MAX);
+		return oc_error(-EINVAL, "userns-%u.img: %zu lines in %s, more than the kernel takes (%d)", id, n, name,
+				ID_MAP_MAX);
 	m->n = n;
 	for (size_t i = 0; i < n; i++) {
 		const UidGidExtent *x = v[i];
 		if (!x->count || (uint64_t)x->first + x->count > UINT32_MAX ||
 		    (uint64_t)x->lower_first + x->count > UINT32_MAX)
-			return oc_error(-EINVAL, "userns-%u.img: %s line %zu (%u %u %u) is not a valid range", id,
-					name, i + 1, x->first, x->lower_first, x->count);
+			return oc_error(-EINVAL, "userns-%u.img: %s line %zu (%u %u %u) is not a valid range", id, name,
+					i + 1, x->first, x->lower_first, x->count);
 		m->e[i] = (struct oc_id_extent){ x->first, x->lower_first, x->count };
 	}
 	return 0;
@@ -311,9 +311,8 @@ static int userns_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 	/* Children are made with their pids (clone3 set_tid) by their parent
 	 * inside: that needs a pid namespace owned by the new user namespace. */
 	if (ctx->n_tasks > 1 && !oc_ns_rst_not_ours(ctx, OC_NS_PID))
-		return oc_error(-EOPNOTSUPP,
-				"the tree is in a user namespace of its own but in ocicr's pid namespace: "
-				"its tasks could not be made again with their pids");
+		return oc_error(-EOPNOTSUPP, "the tree is in a user namespace of its own but in ocicr's pid namespace: "
+					     "its tasks could not be made again with their pids");
 	*ret_state = maps;
 	maps = NULL;
 	return 0;
