@@ -246,6 +246,13 @@ static int userns_dump(struct oc_dump_ctx *ctx, uint32_t id)
 
 	if (!maps)
 		return -ENOMEM;
+	/* As userns_load() says. */
+	if (ctx->n_tasks > 1 && !ctx->own_pidns)
+		return oc_error(-EOPNOTSUPP,
+				"task %d is in a user namespace of its own but in ocicr's pid namespace: a tree of "
+				"several tasks there needs a pid namespace of its own too (its tasks could not be made "
+				"again with their pids)",
+				pid);
 	r = check_one_level(pid);
 	if (r >= 0)
 		r = check_owned(ctx, pid);
