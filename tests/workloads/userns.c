@@ -17,6 +17,7 @@
 #include <grp.h>
 #include <sched.h>
 #include <sys/ipc.h>
+#include <sys/prctl.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -84,6 +85,9 @@ static void run_root(int go)
 	WL_SETUP(read(go, &c, 1) == 1, "waiting for the maps");
 	close(go);
 	WL_SETUP(setresgid(0, 0, 0) == 0 && setgroups(0, NULL) == 0 && setresuid(0, 0, 0) == 0, "becoming root");
+	/* As after the exec of a runtime's init: the id change made us not
+	 * dumpable (our /proc files root's outside). */
+	WL_SETUP(prctl(PR_SET_DUMPABLE, 1) == 0, "PR_SET_DUMPABLE");
 	WL_SETUP(sethostname("userns-wl", 9) == 0, "sethostname");
 	wl_path(file, sizeof(file), "owned");
 	int fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
