@@ -98,12 +98,16 @@ json.dump(img, sys.stdout)' >"$BATS_TEST_TMPDIR/userns.json"
 	assert_failure
 }
 
+runs_sleep() {
+	[ "$(readlink "/proc/$1/exe")" = "$(readlink -f "$(command -v sleep)")" ]
+}
+
 @test "userns: a tree in a user namespace nested two levels below ocicr's is refused at dump and runs on" {
 	requires unshare
 	setsid unshare --user --map-root-user unshare --user --map-root-user sleep 1000 </dev/null >/dev/null 2>&1 &
 	pid=$!
 	echo "$pid" >>"$BATS_TEST_TMPDIR/wl-pids"
-	wait_for 10 test "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$(command -v sleep)")" || fail "sleep did not start"
+	wait_for 10 runs_sleep "$pid" || fail "sleep did not start"
 	run ocicr dump -t "$pid" -D "$BATS_TEST_TMPDIR" -o dump.log
 	assert_failure
 	assert_output --partial "nested more than one level below ocicr's"
