@@ -241,18 +241,24 @@ ct_check() {
 	wl_verdict_in "$WL_DIR/result" "$pid"
 }
 
-# The same container in a user namespace (uids and gids 0-65535 are
-# 100000-165535 outside): ocicr saves its maps and makes it again first,
-# the others under it; inside, the workload finds everything as it was.
-@test "container: a runc container with a user namespace is checkpointed and restored by ocicr in a new one with its maps" {
+# ct_userns: the next container in a user namespace (uids and gids 0-65535
+# are 100000-165535 outside); its root, uid 100000 here, writes in /wl.
+ct_userns() {
 	CT_USERNS=100000:65536
 	mkdir -p "$WL_DIR"
 	chown 100000:100000 "$WL_DIR"
-	d=$BATS_TEST_TMPDIR
+	local d=$BATS_TEST_TMPDIR
 	while [ "$d" != / ]; do
 		chmod a+x "$d"
 		d=$(dirname "$d")
 	done
+}
+
+# The same container in a user namespace (uids and gids 0-65535 are
+# 100000-165535 outside): ocicr saves its maps and makes it again first,
+# the others under it; inside, the workload finds everything as it was.
+@test "container: a runc container with a user namespace is checkpointed and restored by ocicr in a new one with its maps" {
+	ct_userns
 	ct_run
 	[ "$(readlink "/proc/$CT_PID/ns/user")" != "$(readlink /proc/self/ns/user)" ] || fail "runc made no user namespace"
 	ct_dump ocicr "$CT_DIR/img"
@@ -270,14 +276,7 @@ ct_check() {
 
 @test "container: CRIU 4.2's images of the runc container with a user namespace are ocicr's, and restore with ocicr" {
 	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
-	CT_USERNS=100000:65536
-	mkdir -p "$WL_DIR"
-	chown 100000:100000 "$WL_DIR"
-	d=$BATS_TEST_TMPDIR
-	while [ "$d" != / ]; do
-		chmod a+x "$d"
-		d=$(dirname "$d")
-	done
+	ct_userns
 	ct_run
 	ct_dump "$CRIU_REF" "$CT_DIR/criu" -R
 	ct_dump ocicr "$CT_DIR/img"
@@ -300,14 +299,7 @@ ct_check() {
 
 @test "container: ocicr's images of the runc container with a user namespace restore with CRIU 4.2" {
 	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
-	CT_USERNS=100000:65536
-	mkdir -p "$WL_DIR"
-	chown 100000:100000 "$WL_DIR"
-	d=$BATS_TEST_TMPDIR
-	while [ "$d" != / ]; do
-		chmod a+x "$d"
-		d=$(dirname "$d")
-	done
+	ct_userns
 	ct_run
 	ct_dump ocicr "$CT_DIR/img"
 	ct_delete
