@@ -153,6 +153,8 @@ struct oc_dump_ctx {
 	bool own_ns_numbered;
 	uint32_t ns_dumped; /* 1 << kind: the root's, dumped */
 	bool own_pidns;	    /* the root is init of a pid namespace */
+	/* the maps of the tree's user namespace (res/ns/userns.c), or NULL */
+	const struct oc_userns_maps *userns;
 	/* this dump's id (a UUID: names its network lock, in the inventory) */
 	char run_id[40];
 	/* TCP connections in repair mode and their lock (res/fd/sk_tcp.c) */

@@ -765,9 +765,15 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	r = oc_ns_join_enter(ctx, own_ns);
 	if (r >= 0)
 		r = oc_cgroup_ns_enter(ctx, &own_cgns);
-	pid_t pid = r < 0 ? -1
-			  : clone_with_pid(ctx->tasks[0].pid, (ctx->ns->clone_flags & ~(uint64_t)CLONE_NEWNS) |
-								      (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
+	if (r >= 0)
+		r = oc_mnt_rst_before_clone(ctx);
+	/* With a new user namespace, the root takes a copy of the mount tree
+	 * built here, owned by that namespace (its root may mount). */
+	uint64_t flags = ctx->ns->clone_flags;
+	if (!(flags & CLONE_NEWUSER))
+		flags &= ~(uint64_t)CLONE_NEWNS;
+	pid_t pid =
+		r < 0 ? -1 : clone_with_pid(ctx->tasks[0].pid, flags | (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
 	int clone_err = errno;
 	if (pid != 0) {
 		oc_cgroup_ns_leave(own_cgns);

@@ -95,9 +95,9 @@ dump_refused() {
 	dump_refused "$child" "not its init"
 }
 
-@test "namespaces: a tree in a user namespace of its own is refused at dump by name, and runs on" {
+@test "namespaces: a tree of several tasks in a user namespace of its own but ocicr's pid namespace is refused at dump by name, and runs on" {
 	WL_WRAP="unshare --user --map-root-user --fork setsid" WL_WRAP_FORKS=1 wl_start tree
-	dump_refused "$WL_PID" "in a user namespace of its own"
+	dump_refused "$WL_PID" "needs a pid namespace of its own too"
 }
 
 @test "namespaces: a task whose children's time namespace is not its own is refused at dump by name, and runs on" {
@@ -105,28 +105,33 @@ dump_refused() {
 	dump_refused "$WL_PID" "made a time namespace for its children"
 }
 
-@test "namespaces: images whose tree had a user namespace of its own (CRIU's) are refused at restore, nothing made" {
+@test "namespaces: images whose tree had a user namespace of its own but no userns image are refused at restore, nothing made" {
 	wl_start tree
 	wl_dump
 	wait_tree_gone
-	# As CRIU writes them: the inventory names its own, the root another.
-	for f in inventory "ids-$WL_PID"; do
-		"$OCICR" image decode -i "$WL_DIR/img/$f.img" >"$WL_DIR/$f.json"
+	# As CRIU writes them: the inventory names its own, every task another.
+	"$OCICR" image decode -i "$WL_DIR/img/inventory.img" >"$WL_DIR/inventory.json"
+	for f in "$WL_DIR"/img/ids-*.img; do
+		"$OCICR" image decode -i "$f" >"${f%.img}.json"
 	done
-	python3 - "$WL_DIR/inventory.json" "$WL_DIR/ids-$WL_PID.json" <<-'PY'
+	python3 - "$WL_DIR/inventory.json" "$WL_DIR"/img/ids-*.json <<-'PY'
 		import json, sys
-		inv, ids = (json.load(open(p)) for p in sys.argv[1:])
-		inv["entries"][0]["root_ids"]["user_ns_id"] = ids["entries"][0]["user_ns_id"]
-		ids["entries"][0]["user_ns_id"] = 99
-		for p, d in zip(sys.argv[1:], (inv, ids)):
-		    json.dump(d, open(p, "w"))
+		inv = json.load(open(sys.argv[1]))
+		for p in sys.argv[2:]:
+		    ids = json.load(open(p))
+		    inv["entries"][0]["root_ids"]["user_ns_id"] = ids["entries"][0]["user_ns_id"]
+		    ids["entries"][0]["user_ns_id"] = 99
+		    json.dump(ids, open(p, "w"))
+		json.dump(inv, open(sys.argv[1], "w"))
 	PY
-	for f in inventory "ids-$WL_PID"; do
-		"$OCICR" image encode -i "$WL_DIR/$f.json" -o "$WL_DIR/img/$f.img"
+	"$OCICR" image encode -i "$WL_DIR/inventory.json" -o "$WL_DIR/img/inventory.img"
+	for f in "$WL_DIR"/img/ids-*.json; do
+		"$OCICR" image encode -i "$f" -o "${f%.json}.img"
+		rm "$f"
 	done
 	run ocicr restore -D "$WL_DIR/img" -d
 	assert_failure
-	assert_output --partial "had a user namespace of its own"
+	assert_output --partial "userns-99.img"
 	no_task_left
 }
 

@@ -169,16 +169,19 @@ static int fill_var(const IpcVarEntry *e)
 
 /* ---- objects: dump ---------------------------------------------------- */
 
-static IpcDescEntry *desc_of(struct oc_arena *a, const struct ipc_perm *p, int id)
+/* Owners as the tree's user namespace sees them, as CRIU saves them. */
+static IpcDescEntry *desc_of(struct oc_dump_ctx *ctx, const struct ipc_perm *p, int id)
 {
-	IpcDescEntry *d = OC_ARENA_MSG(a, IpcDescEntry, IPC_DESC_ENTRY__INIT);
+	IpcDescEntry *d = OC_ARENA_MSG(ctx->arena, IpcDescEntry, IPC_DESC_ENTRY__INIT);
+	const struct oc_id_map *uids = ctx->userns ? &ctx->userns->uid : NULL;
+	const struct oc_id_map *gids = ctx->userns ? &ctx->userns->gid : NULL;
 
 	if (d) {
 		d->key = p->__key;
-		d->uid = p->uid;
-		d->gid = p->gid;
-		d->cuid = p->cuid;
-		d->cgid = p->cgid;
+		d->uid = oc_userns_inside(uids, p->uid);
+		d->gid = oc_userns_inside(gids, p->gid);
+		d->cuid = oc_userns_inside(uids, p->cuid);
+		d->cgid = oc_userns_inside(gids, p->cgid);
 		d->mode = p->mode;
 		d->id = id;
 	}
@@ -215,7 +218,7 @@ static int dump_shm(struct oc_dump_ctx *ctx, uint32_t id)
 		int shmid = shmctl(i, SHM_STAT, &ds);
 		if (shmid < 0)
 			continue; /* a free slot */
-		e.desc = desc_of(ctx->arena, &ds.shm_perm, shmid);
+		e.desc = desc_of(ctx, &ds.shm_perm, shmid);
 		if (!e.desc)
 			return -ENOMEM;
 		e.size = ds.shm_segsz;
@@ -254,7 +257,7 @@ static int dump_sem(struct oc_dump_ctx *ctx, uint32_t id)
 		int semid = semctl(i, 0, SEM_STAT, &ds);
 		if (semid < 0)
 			continue;
-		e.desc = desc_of(ctx->arena, &ds.sem_perm, semid);
+		e.desc = desc_of(ctx, &ds.sem_perm, semid);
 		if (!e.desc)
 			return -ENOMEM;
 		e.nsems = ds.sem_nsems;
@@ -313,7 +316,7 @@ static int dump_msg(struct oc_dump_ctx *ctx, uint32_t id)
 		int msqid = msgctl(i, MSG_STAT, &ds);
 		if (msqid < 0)
 			continue;
-		e.desc = desc_of(ctx->arena, &ds.msg_perm, msqid);
+		e.desc = desc_of(ctx, &ds.msg_perm, msqid);
 		if (!e.desc)
 			return -ENOMEM;
 		e.qbytes = ds.msg_qbytes;
@@ -517,12 +520,15 @@ static int check_id(const char *what, int got, const IpcDescEntry *d)
 	return 0;
 }
 
-#define SET_PERM(perm, d)                       \
-	do {                                    \
-		(perm).uid = (d)->uid;          \
-		(perm).gid = (d)->gid;          \
-		(perm).mode = (d)->mode & 0777; \
-	} while (0)
+/* ocicr sets them from outside the tree's user namespace. */
+static void set_perm(const struct oc_rst_ctx *ctx, struct ipc_perm *perm, const IpcDescEntry *d)
+{
+	const struct oc_userns_maps *maps = oc_userns_rst_maps(ctx);
+
+	perm->uid = oc_userns_host(maps ? &maps->uid : NULL, d->uid);
+	perm->gid = oc_userns_host(maps ? &maps->gid : NULL, d->gid);
+	perm->mode = d->mode & 0777;
+}
 
 static int fill_shm(struct oc_rst_ctx *ctx, const struct ipc_obj *o)
 {
@@ -532,7 +538,14 @@ static int fill_shm(struct oc_rst_ctx *ctx, const struct ipc_obj *o)
 
 	if (r < 0)
 		return r;
+	/* Made by root of the tree's user namespace: their creator. */
+	r = oc_userns_become_root(ctx);
+	if (r < 0)
+		return r;
 	int id = shmget(e->desc->key, e->size, IPC_CREAT | IPC_EXCL | (e->desc->mode & 0777));
+	int err = errno;
+	oc_userns_become_self(ctx);
+	errno = err;
 	r = check_id("shared memory", id, e->desc);
 	if (r < 0)
 		return r;
@@ -551,7 +564,7 @@ static int fill_shm(struct oc_rst_ctx *ctx, const struct ipc_obj *o)
 	}
 	if (shmctl(id, IPC_STAT, &ds) < 0)
 		return oc_error_errno(-errno, "shmctl(%d, IPC_STAT)", id);
-	SET_PERM(ds.shm_perm, e->desc);
+	set_perm(ctx, &ds.shm_perm, e->desc);
 	if (shmctl(id, IPC_SET, &ds) < 0)
 		return oc_error_errno(-errno, "shmctl(%d, IPC_SET)", id);
 	return 0;
@@ -565,7 +578,14 @@ static int fill_sem(struct oc_rst_ctx *ctx, const struct ipc_obj *o)
 
 	if (r < 0)
 		return r;
+	/* Made by root of the tree's user namespace: their creator. */
+	r = oc_userns_become_root(ctx);
+	if (r < 0)
+		return r;
 	int id = semget(e->desc->key, e->nsems, IPC_CREAT | IPC_EXCL | (e->desc->mode & 0777));
+	int err = errno;
+	oc_userns_become_self(ctx);
+	errno = err;
 	r = check_id("semaphore set", id, e->desc);
 	if (r < 0)
 		return r;
@@ -573,7 +593,7 @@ static int fill_sem(struct oc_rst_ctx *ctx, const struct ipc_obj *o)
 		return oc_error_errno(-errno, "cannot set the values of semaphore set %d", id);
 	if (semctl(id, 0, IPC_STAT, &ds) < 0)
 		return oc_error_errno(-errno, "semctl(%d, IPC_STAT)", id);
-	SET_PERM(ds.sem_perm, e->desc);
+	set_perm(ctx, &ds.sem_perm, e->desc);
 	if (semctl(id, 0, IPC_SET, &ds) < 0)
 		return oc_error_errno(-errno, "semctl(%d, IPC_SET)", id);
 	return 0;
@@ -587,7 +607,14 @@ static int fill_msg(struct oc_rst_ctx *ctx, const struct ipc_obj *o)
 
 	if (r < 0)
 		return r;
+	/* Made by root of the tree's user namespace: their creator. */
+	r = oc_userns_become_root(ctx);
+	if (r < 0)
+		return r;
 	int id = msgget(e->desc->key, IPC_CREAT | IPC_EXCL | (e->desc->mode & 0777));
+	int err = errno;
+	oc_userns_become_self(ctx);
+	errno = err;
 	r = check_id("message queue", id, e->desc);
 	if (r < 0)
 		return r;
@@ -607,7 +634,7 @@ static int fill_msg(struct oc_rst_ctx *ctx, const struct ipc_obj *o)
 		if (msgsnd(id, buf, len, IPC_NOWAIT) < 0)
 			return oc_error_errno(-errno, "cannot queue message %zu of queue %d", i, id);
 	}
-	SET_PERM(ds.msg_perm, e->desc);
+	set_perm(ctx, &ds.msg_perm, e->desc);
 	if (msgctl(id, IPC_SET, &ds) < 0)
 		return oc_error_errno(-errno, "msgctl(%d, IPC_SET)", id);
 	return 0;
@@ -624,7 +651,13 @@ static int ipc_fill(struct oc_rst_ctx *ctx, void *state)
 			if (r < 0)
 				return r;
 		}
-	return fill_var(s->var);
+	/* The sysctls of an ipc namespace are its user namespace's root's. */
+	int r = oc_userns_become_root(ctx);
+	if (r < 0)
+		return r;
+	r = fill_var(s->var);
+	oc_userns_become_self(ctx);
+	return r;
 }
 
 /* Segments removed while attached go again, now that they are attached. */

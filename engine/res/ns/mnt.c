@@ -27,6 +27,7 @@
  * start, and dies with its last task if the restore fails.
  */
 #include <errno.h>
+#include <linux/mount.h>
 #include <fcntl.h>
 #include <libmount/libmount.h>
 #include <limits.h>
@@ -359,7 +360,7 @@ static int dump_tmpfs_all(struct oc_dump_ctx *ctx, pid_t pid, MntEntry **m, size
 		r = oc_error_errno(-errno, "cannot go back to the working directory");
 	for (size_t i = 0; i < n && r >= 0; i++)
 		if (fds[i] >= 0)
-			r = oc_mnt_tmpfs_dump(ctx->dir, fds[i], m[i]->mountpoint, m[i]->root_dev);
+			r = oc_mnt_tmpfs_dump(ctx->dir, fds[i], m[i]->mountpoint, m[i]->root_dev, ctx->userns);
 	for (size_t i = 0; i < n; i++)
 		if (fds[i] >= 0)
 			close(fds[i]);
@@ -393,6 +394,15 @@ static int mnt_dump(struct oc_dump_ctx *ctx, uint32_t id)
 	}
 	if (root == SIZE_MAX)
 		return oc_error(-EINVAL, "/proc/%d/mountinfo: no root mount", pid);
+	for (size_t i = 0; ctx->userns && i < n; i++) {
+		_cleanup_free_ char *opts = NULL;
+		r = oc_userns_mount_options(m[i]->options, ctx->userns, true, &opts);
+		if (r < 0)
+			return oc_error_wrap(r, "mount %u at %s", m[i]->mnt_id, m[i]->mountpoint);
+		m[i]->options = oc_arena_strdup(ctx->arena, opts);
+		if (!m[i]->options)
+			return -ENOMEM;
+	}
 	r = check_mounts(ctx, &dm, root);
 	if (r >= 0)
 		r = dump_tmpfs_all(ctx, pid, m, n);
@@ -427,6 +437,9 @@ struct rst_mnt_state {
 	int *tree_fds;		  /* per mount: a late external, taken early */
 	int own_ns_fd, own_cwd_fd, new_ns_fd;
 	bool inside; /* ocicr is in the new namespace */
+	/* The late mounter, in a user namespace's mount namespace: the root
+	 * (mount_detached()); -1 otherwise. */
+	int late_root_pidfd;
 };
 
 static struct rst_mount *find_mount(struct rst_mnt_state *s, uint32_t id)
@@ -566,7 +579,7 @@ static int mnt_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 
 	if (!s)
 		return -ENOMEM;
-	s->own_ns_fd = s->own_cwd_fd = s->new_ns_fd = -1;
+	s->own_ns_fd = s->own_cwd_fd = s->new_ns_fd = s->late_root_pidfd = -1;
 	*ret_state = s;
 	r = oc_imgset_read_all(&ctx->set, OC_IMG_MNTS, id, false, &img, &n, NULL);
 	if (r < 0)
@@ -685,7 +698,8 @@ static int mount_one(struct oc_rst_ctx *ctx, struct rst_mount *rm, int tree_fd, 
 		return r;
 	if (tree_fd >= 0) {
 		if (syscall(SYS_move_mount, tree_fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-			return oc_error_errno(-errno, "cannot mount %s (external %s) at %s", rm->host, e->ext_key,
+			return oc_error_errno(-errno, "cannot mount %s (%s%s) at %s", rm->host ?: fs_name(e),
+					      rm->host ? "external " : "new", rm->host ? e->ext_key : "",
 					      e->mountpoint);
 	} else if (rm->host || rm->bind_of) {
 		if (mount(src, path, NULL, MS_BIND, NULL) < 0)
@@ -698,7 +712,7 @@ static int mount_one(struct oc_rst_ctx *ctx, struct rst_mount *rm, int tree_fd, 
 			return oc_error_errno(-errno, "cannot mount %s (%s, options '%s') at %s", fs_name(e), e->source,
 					      e->options, e->mountpoint);
 		if (e->fstype == FSTYPE__TMPFS) {
-			r = oc_mnt_tmpfs_restore(ctx->dir, e->root_dev, path);
+			r = oc_mnt_tmpfs_restore(ctx->dir, e->root_dev, path, oc_userns_rst_maps(ctx));
 			if (r < 0)
 				return r;
 		}
@@ -728,13 +742,61 @@ static int set_flags(struct rst_mount *rm, const char *base)
 }
 
 /* Mount those of @s's mounts whose lateness is @late, parents first. */
+/*
+ * A new file system for a late mount in a mount namespace of the tree's
+ * user namespace: there the kernel refuses a new proc or sysfs unless one
+ * is fully in sight already, so those are made while ocicr's own mount
+ * namespace is current (fsmount) and then moved into the root's.
+ */
+static int mount_detached(const MntEntry *e, int host_ns_fd, int root_pidfd, int *ret_fd)
+{
+	_cleanup_free_ char *opts = strdup(e->options ? e->options : "");
+	int r = 0;
+
+	if (!opts)
+		return -ENOMEM;
+	if (setns(host_ns_fd, CLONE_NEWNS) < 0)
+		return oc_error_errno(-errno, "cannot go back to ocicr's mount namespace");
+	_cleanup_close_ int fs = (int)syscall(SYS_fsopen, fs_name(e), FSOPEN_CLOEXEC);
+	if (fs < 0)
+		r = oc_error_errno(-errno, "fsopen(%s)", fs_name(e));
+	if (r >= 0 && e->source && syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, "source", e->source, 0) < 0)
+		r = oc_error_errno(-errno, "%s: source %s", fs_name(e), e->source);
+	char *save = NULL;
+	for (char *o = strtok_r(opts, ",", &save); o && r >= 0; o = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(o, '=');
+		if (eq)
+			*eq = '\0';
+		if (syscall(SYS_fsconfig, fs, eq ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG, o, eq ? eq + 1 : NULL, 0) <
+		    0)
+			r = oc_error_errno(-errno, "%s: option %s", fs_name(e), o);
+	}
+	if (r >= 0 && (e->sb_flags & MS_RDONLY) && syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0)
+		r = oc_error_errno(-errno, "%s: option ro", fs_name(e));
+	if (r >= 0 && syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		r = oc_error_errno(-errno, "cannot make a new %s", fs_name(e));
+	if (r >= 0 && (*ret_fd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0)) < 0)
+		r = oc_error_errno(-errno, "fsmount(%s)", fs_name(e));
+	/* Staying out of the root's namespace would be worse than failing. */
+	if (setns(root_pidfd, CLONE_NEWNS) < 0)
+		abort();
+	return r;
+}
+
 static int mount_all(struct oc_rst_ctx *ctx, struct rst_mnt_state *s, bool late, const char *base)
 {
 	for (size_t i = 0; i < s->n; i++) {
 		struct rst_mount *rm = &s->m[i];
 		if (rm == s->root || rm->late != late)
 			continue;
-		int r = mount_one(ctx, rm, rm->late && rm->host ? s->tree_fds[i] : -1, base);
+		_cleanup_close_ int fresh = -1;
+		bool visible_only = rm->e->fstype == FSTYPE__PROC || rm->e->fstype == FSTYPE__SYSFS;
+		if (late && !rm->host && !rm->bind_of && visible_only && s->late_root_pidfd >= 0) {
+			int r = mount_detached(rm->e, s->own_ns_fd, s->late_root_pidfd, &fresh);
+			if (r < 0)
+				return oc_error_wrap(r, "mount %u at %s", rm->e->mnt_id, rm->e->mountpoint);
+		}
+		int r = mount_one(ctx, rm, rm->late && rm->host ? s->tree_fds[i] : fresh, base);
 		if (r < 0)
 			return oc_error_wrap(r, "mount %u at %s", rm->e->mnt_id, rm->e->mountpoint);
 	}
@@ -836,6 +898,15 @@ int oc_mnt_rst_enter(struct oc_rst_ctx *ctx)
 
 	if (!s)
 		return 0;
+	/* ocicr mounts from outside the tree's user namespace. */
+	for (size_t i = 0; oc_userns_rst_maps(ctx) && i < s->n; i++) {
+		char *opts;
+		r = oc_userns_mount_options(s->m[i].e->options, oc_userns_rst_maps(ctx), false, &opts);
+		if (r < 0)
+			return oc_error_wrap(r, "mount at %s", s->m[i].e->mountpoint);
+		free(s->m[i].e->options);
+		s->m[i].e->options = opts;
+	}
 	s->own_ns_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	s->own_cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (s->own_ns_fd < 0 || s->own_cwd_fd < 0)
@@ -858,6 +929,24 @@ void oc_mnt_rst_leave(struct oc_rst_ctx *ctx)
 
 	if (s)
 		leave_state(s);
+}
+
+int oc_mnt_rst_before_clone(struct oc_rst_ctx *ctx)
+{
+	struct rst_mnt_state *s = ctx->ns ? ctx->ns->state[OC_NS_MNT] : NULL;
+
+	/* The root's copy of this tree belongs to its new user namespace:
+	 * every mount copied is locked there, a stand-in too. */
+	if (!s || !oc_userns_rst_maps(ctx))
+		return 0;
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->m[i].stand_in)
+			continue;
+		if (umount2(s->m[i].e->mountpoint, MNT_DETACH) < 0)
+			return oc_error_errno(-errno, "cannot unmount the stand-in at %s", s->m[i].e->mountpoint);
+		s->m[i].stand_in = false;
+	}
+	return 0;
 }
 
 /* In a child of the root's namespaces: the late mounts. */
@@ -925,8 +1014,11 @@ static int mnt_fill(struct oc_rst_ctx *ctx, void *state)
 		}
 		pid_t q = fork();
 		int st = 0;
-		if (q == 0)
+		if (q == 0) {
+			if (oc_userns_rst_maps(ctx))
+				s->late_root_pidfd = root_pidfd;
 			late_mounter(ctx, s, pipefd[1]);
+		}
 		while (q > 0 && waitpid(q, &st, 0) < 0 && errno == EINTR)
 			;
 		_exit(q > 0 && WIFEXITED(st) ? WEXITSTATUS(st) : 1);

@@ -16,17 +16,22 @@
  * names (major in the high 12 bits, minor in the low 20). */
 #define OC_MNT_KDEV(ma, mi) (((uint32_t)(ma) << 20) | (uint32_t)(mi))
 
+struct oc_userns_maps;
+
 /* A detached copy of the one mount at @mountpoint (a path in ocicr's
  * current mount namespace), without what is mounted below it. */
 int oc_mnt_tmpfs_open(const char *mountpoint, int *ret_fd);
 
 /* Save the files of @tree (from oc_mnt_tmpfs_open(), mounted at
- * @mountpoint) as tmpfs-dev-@kdev.tar.gz.img. */
-int oc_mnt_tmpfs_dump(struct oc_imgdir *dir, int tree, const char *mountpoint, uint32_t kdev);
+ * @mountpoint) as tmpfs-dev-@kdev.tar.gz.img; with @maps (the tree's
+ * user namespace), their owners as seen inside. */
+int oc_mnt_tmpfs_dump(struct oc_imgdir *dir, int tree, const char *mountpoint, uint32_t kdev,
+		      const struct oc_userns_maps *maps);
 
 /* Unpack tmpfs-dev-@kdev.tar.gz.img into the directory @path (a fresh
- * tmpfs); a missing image leaves it empty. */
-int oc_mnt_tmpfs_restore(struct oc_imgdir *dir, uint32_t kdev, const char *path);
+ * tmpfs); a missing image leaves it empty; with @maps, owners seen inside
+ * are given as ids outside. */
+int oc_mnt_tmpfs_restore(struct oc_imgdir *dir, uint32_t kdev, const char *path, const struct oc_userns_maps *maps);
 
 /* The value of external @kind[@name]:VALUE among @ext (CRIU's --external
  * strings), or NULL. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "res/ns/mnt.h"
+#include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -49,8 +50,27 @@ static int copy_entry_data(struct archive *disk, struct archive *out)
 	return r == ARCHIVE_EOF ? 0 : -EIO;
 }
 
+/* Owners as the other side of the tree's user namespace sees them (the
+ * tar holds those seen inside, as CRIU's). */
+static int owners_across(struct archive_entry *e, const struct oc_userns_maps *maps, bool to_inside)
+{
+	uint32_t (*across)(const struct oc_id_map *, uint32_t) = to_inside ? oc_userns_inside : oc_userns_host;
+
+	if (!maps)
+		return 0;
+	uint32_t uid = across(&maps->uid, (uint32_t)archive_entry_uid(e));
+	uint32_t gid = across(&maps->gid, (uint32_t)archive_entry_gid(e));
+	if (uid == OC_USERNS_UNMAPPED || gid == OC_USERNS_UNMAPPED)
+		return oc_error(-EINVAL, "%s: its owner %lld:%lld has no id %s the user namespace",
+				archive_entry_pathname(e), (long long)archive_entry_uid(e),
+				(long long)archive_entry_gid(e), to_inside ? "inside" : "outside");
+	archive_entry_set_uid(e, uid);
+	archive_entry_set_gid(e, gid);
+	return 0;
+}
+
 /* Tar the current directory ("./...") into @out. */
-static int tar_cwd(struct archive *out, const char *mountpoint)
+static int tar_cwd(struct archive *out, const char *mountpoint, const struct oc_userns_maps *maps)
 {
 	_cleanup_archive_ struct archive *disk = archive_read_disk_new();
 
@@ -75,6 +95,10 @@ static int tar_cwd(struct archive *out, const char *mountpoint)
 		archive_read_disk_descend(disk);
 		archive_entry_set_uname(e, NULL);
 		archive_entry_set_gname(e, NULL);
+		if (owners_across(e, maps, true) < 0) {
+			archive_entry_free(e);
+			return oc_error_wrap(-EINVAL, "tmpfs at %s", mountpoint);
+		}
 		r = archive_write_header(out, e);
 		if (r == ARCHIVE_OK && archive_entry_size(e) > 0 && archive_entry_filetype(e) == AE_IFREG)
 			r = copy_entry_data(disk, out) < 0 ? ARCHIVE_FATAL : ARCHIVE_OK;
@@ -96,7 +120,8 @@ int oc_mnt_tmpfs_open(const char *mountpoint, int *ret_fd)
 	return 0;
 }
 
-int oc_mnt_tmpfs_dump(struct oc_imgdir *dir, int tree, const char *mountpoint, uint32_t kdev)
+int oc_mnt_tmpfs_dump(struct oc_imgdir *dir, int tree, const char *mountpoint, uint32_t kdev,
+		      const struct oc_userns_maps *maps)
 {
 	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
 	_cleanup_archive_ struct archive *out = NULL;
@@ -116,7 +141,7 @@ int oc_mnt_tmpfs_dump(struct oc_imgdir *dir, int tree, const char *mountpoint, u
 		return oc_error(-EIO, "tmpfs at %s: %s", mountpoint, archive_error_string(out));
 	if (fchdir(tree) < 0)
 		return oc_error_errno(-errno, "cannot enter the tmpfs at %s", mountpoint);
-	r = tar_cwd(out, mountpoint);
+	r = tar_cwd(out, mountpoint, maps);
 	if (fchdir(cwd) < 0 && r >= 0)
 		r = oc_error_errno(-errno, "cannot go back to the working directory");
 	if (r < 0)
@@ -129,12 +154,14 @@ int oc_mnt_tmpfs_dump(struct oc_imgdir *dir, int tree, const char *mountpoint, u
 
 /* ---- restore ------------------------------------------------------------ */
 
-static int extract_all(struct archive *in, struct archive *disk, const char *path)
+static int extract_all(struct archive *in, struct archive *disk, const char *path, const struct oc_userns_maps *maps)
 {
 	struct archive_entry *e;
 	int r;
 
 	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
+		if (owners_across(e, maps, false) < 0)
+			return oc_error_wrap(-EINVAL, "tmpfs at %s", path);
 		r = archive_write_header(disk, e);
 		if (r == ARCHIVE_OK && archive_entry_size(e) > 0) {
 			const void *buf;
@@ -156,7 +183,7 @@ static int extract_all(struct archive *in, struct archive *disk, const char *pat
 	return 0;
 }
 
-int oc_mnt_tmpfs_restore(struct oc_imgdir *dir, uint32_t kdev, const char *path)
+int oc_mnt_tmpfs_restore(struct oc_imgdir *dir, uint32_t kdev, const char *path, const struct oc_userns_maps *maps)
 {
 	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
 	_cleanup_archive_ struct archive *in = NULL, *disk = NULL;
@@ -186,7 +213,7 @@ int oc_mnt_tmpfs_restore(struct oc_imgdir *dir, uint32_t kdev, const char *path)
 		return oc_error(-EIO, "tmpfs-dev-%u.tar.gz.img: %s", kdev, archive_error_string(in));
 	if (chdir(path) < 0)
 		return oc_error_errno(-errno, "cannot enter %s", path);
-	r = extract_all(in, disk, path);
+	r = extract_all(in, disk, path, maps);
 	if (fchdir(cwd) < 0 && r >= 0)
 		r = oc_error_errno(-errno, "cannot go back to the working directory");
 	return r < 0 ? oc_error_wrap(r, "tmpfs-dev-%u.tar.gz.img", kdev) : 0;

@@ -32,10 +32,17 @@ static const struct oc_ns_kind_desc {
 	KIND(OC_NS_UTS, "uts", CLONE_NEWUTS, uts_ns_id, &oc_ns_uts_ops),
 	KIND(OC_NS_TIME, "time", CLONE_NEWTIME, time_ns_id, &oc_ns_time_ops),
 	KIND(OC_NS_MNT, "mnt", CLONE_NEWNS, mnt_ns_id, &oc_ns_mnt_ops),
-	KIND(OC_NS_USER, "user", CLONE_NEWUSER, user_ns_id, NULL),
+	KIND(OC_NS_USER, "user", CLONE_NEWUSER, user_ns_id, &oc_ns_user_ops),
 	KIND(OC_NS_CGROUP, "cgroup", CLONE_NEWCGROUP, cgroup_ns_id, &oc_ns_cgroup_ops),
 };
 #undef KIND
+
+/* Dumped and filled in this order: the user namespace first, as its maps
+ * translate the ids the others hold (and must exist before they are
+ * filled). */
+static const enum oc_ns_kind ns_order[_OC_NS_KIND_MAX] = {
+	OC_NS_USER, OC_NS_PID, OC_NS_NET, OC_NS_IPC, OC_NS_UTS, OC_NS_TIME, OC_NS_MNT, OC_NS_CGROUP,
+};
 
 static uint32_t get_id(const TaskKobjIdsEntry *ids, enum oc_ns_kind k, bool *ret_has)
 {
@@ -230,18 +237,18 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 
 	if (!root)
 		return oc_error(-EINVAL, "the root task %d is a zombie", ctx->tasks[0].pid);
-	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
+	for (int i = 0; i < _OC_NS_KIND_MAX; i++) {
+		enum oc_ns_kind k = ns_order[i];
 		const struct oc_ns_ops *ops = ns_kinds[k].ops;
 		bool has;
 		uint32_t id = get_id(root, k, &has);
 		int own_fd, r;
 
-		/* Restored into ocicr's, a user namespace's tree would run with
-		 * ocicr's ids (root's), not its mapped ones. */
+		/* A kind without a module, restored into ocicr's, would be
+		 * another tree's. */
 		if (!ops && has && id != ctx->own_ns_ids[k])
 			return oc_error(-EOPNOTSUPP,
-					"task %d is in a %s namespace of its own, which ocicr cannot save yet "
-					"(restored into ocicr's, the tree would run with ocicr's ids)",
+					"task %d is in a %s namespace of its own, which ocicr cannot save yet",
 					ctx->tasks[0].pid, ns_kinds[k].name);
 		if (!ops || !has)
 			continue;
@@ -396,7 +403,8 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 /* Run hook @off of every namespace made, inside it. */
 static int each_new_ns(struct oc_rst_ctx *ctx, pid_t root_pid, size_t off, const char *what)
 {
-	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
+	for (int i = 0; i < _OC_NS_KIND_MAX; i++) {
+		enum oc_ns_kind k = ns_order[i];
 		const struct oc_ns_ops *ops = ns_kinds[k].ops;
 		int (*hook)(struct oc_rst_ctx *, void *);
 		int own_fd, r;
@@ -406,6 +414,13 @@ static int each_new_ns(struct oc_rst_ctx *ctx, pid_t root_pid, size_t off, const
 		hook = *(int (*const *)(struct oc_rst_ctx *, void *))((const char *)ops + off);
 		if (!hook)
 			continue;
+		ctx->ns->root_pid = root_pid;
+		if (ops->fill_outside && off == offsetof(struct oc_ns_ops, fill)) {
+			r = hook(ctx, ctx->ns->state[k]);
+			if (r < 0)
+				return oc_error_wrap(r, "%s the new %s namespace", what, ns_kinds[k].name);
+			continue;
+		}
 		/* Entering a mount namespace moves the working directory. */
 		_cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (cwd < 0)

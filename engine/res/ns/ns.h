@@ -51,8 +51,11 @@ struct oc_ns_ops {
 	int (*external)(struct oc_rst_ctx *ctx, uint32_t id, int *ret_fd);
 	/* Read and check the images of namespace @id into *@ret_state. */
 	int (*load)(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state);
-	/* Fill the new namespace; ocicr is inside it, no task runs yet. */
+	/* Fill the new namespace; ocicr is inside it, no task runs yet,
+	 * unless @fill_outside (a user namespace's maps are written from
+	 * its parent, before any other namespace is filled). */
 	int (*fill)(struct oc_rst_ctx *ctx, void *state);
+	bool fill_outside;
 	/* Every task is in place, none runs yet; ocicr is inside. */
 	int (*finish)(struct oc_rst_ctx *ctx, void *state);
 	void (*free_state)(void *state);
@@ -68,6 +71,39 @@ extern const struct oc_ns_ops oc_ns_mnt_ops;	/* mnt.c */
 extern const struct oc_ns_ops oc_ns_net_ops;	/* net.c */
 extern const struct oc_ns_ops oc_ns_time_ops;	/* time.c */
 extern const struct oc_ns_ops oc_ns_cgroup_ops; /* res/cgroup.c */
+extern const struct oc_ns_ops oc_ns_user_ops;	/* userns.c */
+
+/*
+ * User namespace (userns.c): the maps of the tree's, as in userns-ID.img
+ * and /proc/PID/uid_map: inside id @first is @lower_first in the parent.
+ */
+struct oc_id_extent {
+	uint32_t first, lower_first, count;
+};
+struct oc_id_map {
+	size_t n;
+	struct oc_id_extent e[340];
+};
+struct oc_userns_maps {
+	struct oc_id_map uid, gid;
+};
+#define OC_USERNS_UNMAPPED UINT32_MAX
+/* An id seen from ocicr's user namespace as the tree sees it, and back;
+ * a NULL map is the identity, an id outside it OC_USERNS_UNMAPPED. */
+uint32_t oc_userns_inside(const struct oc_id_map *m, uint32_t host_id);
+uint32_t oc_userns_host(const struct oc_id_map *m, uint32_t inside_id);
+/* Parse the text of /proc/PID/uid_map (or gid_map) into @m. */
+int oc_userns_parse_map(const char *text, struct oc_id_map *m);
+/* Mount options @in with their uid= and gid= seen from the other side
+ * (@to_inside: as CRIU saves them), in a new string *@ret. */
+int oc_userns_mount_options(const char *in, const struct oc_userns_maps *maps, bool to_inside, char **ret);
+/* Restore: this thread acts as root of the tree's user namespace (its
+ * effective ids become those of its root), for what only that root may
+ * write (its namespaces' sysctls); and back.  Nothing without one. */
+int oc_userns_become_root(const struct oc_rst_ctx *ctx);
+void oc_userns_become_self(const struct oc_rst_ctx *ctx);
+/* Restore: the maps of the user namespace made for the tree, or NULL. */
+const struct oc_userns_maps *oc_userns_rst_maps(const struct oc_rst_ctx *ctx);
 
 /* The restore's namespace state (struct oc_rst_ctx.ns). */
 struct oc_rst_ns {
@@ -90,6 +126,9 @@ void oc_ns_join_leave(struct oc_rst_ctx *ctx, int saved[_OC_NS_KIND_MAX]);
  */
 int oc_mnt_rst_enter(struct oc_rst_ctx *ctx);
 void oc_mnt_rst_leave(struct oc_rst_ctx *ctx);
+/* Right before the root's clone: with a new user namespace, the root
+ * takes a copy of the tree (CLONE_NEWNS), which must hold no stand-in. */
+int oc_mnt_rst_before_clone(struct oc_rst_ctx *ctx);
 
 /* Dump: the namespace ids of task @t (ids-PID.img fields 5-12). */
 int oc_ns_dump_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids);

@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+# A tree in a user namespace of its own (one level below ocicr's), with
+# its pid, uts and ipc namespaces owned by it, as container runtimes make
+# them: userns-ID.img holds the maps, the creds and SysV owners are saved
+# as seen inside (as CRIU saves them), and a restore makes the user
+# namespace first, writes its maps from outside and the others under it
+# (tests/workloads/userns.c checks everything inside after restore).
+
+load helpers
+
+setup() {
+	requires root
+}
+
+# Root of the tree's namespace is uid 100000 here: let it reach its folder.
+open_tmpdir() {
+	local d=$BATS_TEST_TMPDIR
+	while [ "$d" != / ]; do
+		chmod a+x "$d"
+		d=$(dirname "$d")
+	done
+}
+
+teardown() {
+	wl_cleanup
+}
+
+# The uid (or gid) of task PID as seen from here.
+status_id() {
+	sed -n "s/^$2:[[:space:]]*\([0-9]*\).*/\1/p" "/proc/$1/status"
+}
+
+@test "userns: a tree in a user namespace comes back in a new one with its maps, ids and owners" {
+	open_tmpdir
+	WL_WRAP_FORKS=1 wl_start userns
+	outer=$(cat "$WL_DIR/pid")
+	[ "$(status_id "$WL_PID" Uid)" = 100000 ] || fail "the root runs as $(status_id "$WL_PID" Uid) outside"
+	wl_dump
+	uid_ns=$(crit_get "$WL_DIR/img/ids-1.img" 'img["entries"][0]["user_ns_id"]')
+	inv_ns=$(crit_get "$WL_DIR/img/inventory.img" 'img["entries"][0]["root_ids"]["user_ns_id"]')
+	[ "$uid_ns" != "$inv_ns" ] || fail "the root's user namespace $uid_ns is the inventory's"
+	# As CRIU writes them: the maps, and the creds as seen inside.
+	run crit_get "$WL_DIR/img/userns-$uid_ns.img" \
+		'[(m["first"], m["lower_first"], m["count"]) for k in ("uid_map", "gid_map") for m in img["entries"][0][k]]'
+	assert_output "[(0, 100000, 65536), (0, 100000, 65536)]"
+	run crit_get "$WL_DIR/img/core-1.img" \
+		'[img["entries"][0]["thread_core"]["creds"][k] for k in ("uid", "euid", "gid", "egid")]'
+	assert_output "[0, 0, 0, 0]"
+	run crit_get "$WL_DIR/img/core-2.img" \
+		'(img["entries"][0]["thread_core"]["creds"]["uid"], img["entries"][0]["thread_core"]["creds"]["groups"])'
+	assert_output "(1000, [5, 1000])"
+	wait_gone "$outer"
+	wait_gone "$WL_PID"
+	wl_restore --pidfile "$WL_DIR/restored.pid"
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	[ "$(readlink "/proc/$WL_PID/ns/user")" != "$(readlink /proc/self/ns/user)" ] || fail "restored in our user namespace"
+	[ "$(status_id "$WL_PID" Uid)" = 100000 ] || fail "the restored root runs as $(status_id "$WL_PID" Uid) outside"
+	[ "$(status_id "$WL_PID" Gid)" = 100000 ] || fail "the restored root's gid is $(status_id "$WL_PID" Gid) outside"
+	child=$(pgrep -P "$WL_PID")
+	[ "$(status_id "$child" Uid)" = 101000 ] || fail "the restored child runs as $(status_id "$child" Uid) outside"
+	[ "$(stat -c %u:%g "$WL_DIR/owned")" = 101000:101000 ] || fail "the file is $(stat -c %u:%g "$WL_DIR/owned")"
+	# Its other namespaces belong to the new user namespace.
+	for ns in pid uts ipc; do
+		python3 - "$WL_PID" "$ns" <<'PY' || fail "the $ns namespace is not owned by the tree's user namespace"
+import fcntl, os, sys
+NS_GET_USERNS = 0xb701
+fd = os.open(f"/proc/{sys.argv[1]}/ns/{sys.argv[2]}", os.O_RDONLY)
+owner = fcntl.ioctl(fd, NS_GET_USERNS)
+sys.exit(os.fstat(owner).st_ino != os.stat(f"/proc/{sys.argv[1]}/ns/user").st_ino)
+PY
+	done
+	wl_expect_pass
+	[ "$(stat -c %u:%g "$WL_DIR/owned")" = 102000:102000 ] || fail "the file is $(stat -c %u:%g "$WL_DIR/owned") after its chown"
+}
+
+@test "userns: a map the kernel refuses fails the restore clearly and leaves no task behind" {
+	open_tmpdir
+	WL_WRAP_FORKS=1 wl_start userns
+	outer=$(cat "$WL_DIR/pid")
+	wl_dump
+	wait_gone "$outer"
+	wait_gone "$WL_PID"
+	uid_ns=$(crit_get "$WL_DIR/img/ids-1.img" 'img["entries"][0]["user_ns_id"]')
+	img=$WL_DIR/img/userns-$uid_ns.img
+	# Two lines over the same inside ids: no kernel takes that map.
+	crit decode -i "$img" | python3 -c '
+import json, sys
+img = json.load(sys.stdin)
+img["entries"][0]["uid_map"].append({"first": 1000, "lower_first": 300000, "count": 10})
+json.dump(img, sys.stdout)' >"$BATS_TEST_TMPDIR/userns.json"
+	crit encode -i "$BATS_TEST_TMPDIR/userns.json" -o "$img"
+	run ocicr restore -D "$WL_DIR/img" -d -o restore.log -v4 --pidfile "$WL_DIR/restored.pid"
+	assert_failure
+	assert_output --partial "cannot give the tree's uid_map"
+	[ ! -e "$WL_DIR/restored.pid" ] || fail "a pid file was written"
+	run pgrep -f "$WL_DIR/ready"
+	assert_failure
+}
+
+runs_sleep() {
+	[ "$(readlink "/proc/$1/exe")" = "$(readlink -f "$(command -v sleep)")" ]
+}
+
+@test "userns: a tree in a user namespace nested two levels below ocicr's is refused at dump and runs on" {
+	requires unshare
+	setsid unshare --user --map-root-user unshare --user --map-root-user sleep 1000 </dev/null >/dev/null 2>&1 &
+	pid=$!
+	echo "$pid" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wait_for 10 runs_sleep "$pid" || fail "sleep did not start"
+	run ocicr dump -t "$pid" -D "$BATS_TEST_TMPDIR" -o dump.log
+	assert_failure
+	assert_output --partial "nested more than one level below ocicr's"
+	[ -d "/proc/$pid" ] && grep -q '^State:[[:space:]]*S' "/proc/$pid/status" || fail "the tree did not run on"
+	[ ! -e "$BATS_TEST_TMPDIR/inventory.img" ] || fail "an inventory was written"
+}
+
+# CRIU 4.2 cannot dump this tree (a pid namespace without a mount
+# namespace with its own proc: its parasite refuses a /proc that is not
+# the task's); the interop checks are a runc container's with a user
+# namespace, in container_runc.bats.
