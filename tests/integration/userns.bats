@@ -22,6 +22,8 @@ open_tmpdir() {
 }
 
 teardown() {
+	# A sleep a test started is not a workload: wl_cleanup leaves it.
+	[ ! -f "$BATS_TEST_TMPDIR/sleep-pid" ] || kill -9 "$(cat "$BATS_TEST_TMPDIR/sleep-pid")" 2>/dev/null || true
 	wl_cleanup
 }
 
@@ -104,9 +106,10 @@ runs_sleep() {
 
 @test "userns: a tree in a user namespace nested two levels below ocicr's is refused at dump and runs on" {
 	requires unshare
-	setsid unshare --user --map-root-user unshare --user --map-root-user sleep 1000 </dev/null >/dev/null 2>&1 &
+	# fd 3 closed: bats waits for whoever holds it.
+	setsid unshare --user --map-root-user unshare --user --map-root-user sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
 	pid=$!
-	echo "$pid" >>"$BATS_TEST_TMPDIR/wl-pids"
+	echo "$pid" >"$BATS_TEST_TMPDIR/sleep-pid"
 	wait_for 10 runs_sleep "$pid" || fail "sleep did not start"
 	run ocicr dump -t "$pid" -D "$BATS_TEST_TMPDIR" -o dump.log
 	assert_failure
