@@ -252,9 +252,9 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 					ctx->tasks[0].pid, ns_kinds[k].name);
 		if (!ops || !has)
 			continue;
-		/* Tasks of other pid namespaces would carry foreign pids. */
-		if (id == ctx->own_ns_ids[k] && k != OC_NS_PID)
-			continue;
+		/* Every task must share the root's namespace, ocicr's own
+		 * included: a child in one nested below it would come back in
+		 * the root's without a word. */
 		r = check_one_namespace(ctx, k, id);
 		if (r < 0)
 			return r;
