@@ -141,6 +141,9 @@ bool oc_ns_not_ours(pid_t pid, enum oc_ns_kind kind);
 /* Restore: did the images' root have a namespace of @kind other than its
  * dumper's (made, joined or external)? */
 bool oc_ns_rst_not_ours(const struct oc_rst_ctx *ctx, enum oc_ns_kind kind);
+/* Restore: are the tree's pids those of another pid namespace than
+ * ocicr's, one made for it or one joined (external)? */
+bool oc_ns_rst_other_pidns(const struct oc_rst_ctx *ctx);
 /* Was the root's namespace of @kind dumped (not the dumper's)? */
 bool oc_ns_dumped(const struct oc_dump_ctx *ctx, enum oc_ns_kind kind);
 
