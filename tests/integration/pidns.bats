@@ -100,3 +100,32 @@ start_in_pidns() {
 	[ "$(task_state "$outer")" != t ] || fail "task $outer is traced"
 	wl_expect_pass
 }
+
+# The same images both ways with CRIU 4.2: it writes pidns-ID.img with the
+# key only for an external namespace, as ocicr does, and joins it with
+# set_tid as ocicr does.
+@test "pidns: CRIU 4.2's images of a tree in an external pid namespace restore with ocicr into it, and ocicr's with CRIU" {
+	[ -x "${CRIU_REF:-}" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
+	start_in_pidns tree
+	inner=$(inner_pid "$WL_PID")
+	run "$CRIU_REF" dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --external "pid[$PIDNS_INO]:extRootPidNS"
+	[ "$status" = 0 ] || fail "CRIU's dump: $(tail -5 "$WL_DIR/img/dump.log")"
+	wait_gone "$WL_PID"
+	wl_restore --pidfile "$WL_DIR/restored.pid" --inherit-fd fd[4]:extRootPidNS 4<"/proc/$HOLDER/ns/pid"
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	[ "$(stat -L -c %i "/proc/$WL_PID/ns/pid")" = "$PIDNS_INO" ] && [ "$(inner_pid "$WL_PID")" = "$inner" ] ||
+		fail "ocicr restored $WL_PID as $(inner_pid "$WL_PID") in $(readlink "/proc/$WL_PID/ns/pid")"
+	mkdir "$WL_DIR/img2"
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img2" --external "pid[$PIDNS_INO]:extRootPidNS"
+	assert_success
+	wait_gone "$WL_PID"
+	run "$CRIU_REF" restore -D "$WL_DIR/img2" -d -o restore.log --pidfile "$WL_DIR/criu.pid" \
+		--inherit-fd fd[4]:extRootPidNS 4<"/proc/$HOLDER/ns/pid"
+	[ "$status" = 0 ] || fail "CRIU's restore: $(tail -5 "$WL_DIR/img2/restore.log")"
+	WL_PID=$(cat "$WL_DIR/criu.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	[ "$(stat -L -c %i "/proc/$WL_PID/ns/pid")" = "$PIDNS_INO" ] && [ "$(inner_pid "$WL_PID")" = "$inner" ] ||
+		fail "CRIU restored $WL_PID as $(inner_pid "$WL_PID") in $(readlink "/proc/$WL_PID/ns/pid")"
+	wl_expect_pass
+}
