@@ -345,6 +345,25 @@ void oc_ns_join_leave(struct oc_rst_ctx *ctx, int saved[_OC_NS_KIND_MAX])
 		}
 }
 
+int oc_ns_external_fd(struct oc_rst_ctx *ctx, enum oc_ns_kind kind, const char *key, int *ret_fd)
+{
+	const char *name = ns_kinds[kind].name;
+	int r = oc_rst_inherited_fd(ctx, key);
+
+	if (r == -ENOENT)
+		return oc_error(-ENOENT,
+				"the %s namespace was external (%s) and is not given: --inherit-fd fd[N]:%s or "
+				"--join-ns %s:PATH",
+				name, key, key, name);
+	if (r < 0)
+		return r;
+	*ret_fd = fcntl(r, F_DUPFD_CLOEXEC, 3);
+	if (*ret_fd < 0)
+		return oc_error_errno(-errno, "inherited fd %d (%s)", r, key);
+	pr_info("the %s namespace %s is the inherited fd %d: joined", name, key, r);
+	return 1;
+}
+
 int oc_ns_load(struct oc_rst_ctx *ctx)
 {
 	const TaskKobjIdsEntry *root = ctx->tasks[0].ids, *inv = ctx->inventory->root_ids;

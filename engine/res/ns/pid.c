@@ -166,15 +166,7 @@ static int pid_external(struct oc_rst_ctx *ctx, uint32_t id, int *ret_fd)
 		return r;
 	if (!e || !e->ext_key)
 		return 0;
-	r = oc_rst_inherited_fd(ctx, e->ext_key);
-	if (r == -ENOENT)
-		return oc_error(-ENOENT, "the pid namespace was external (%s) and is not given: --inherit-fd fd[N]:%s",
-				e->ext_key, e->ext_key);
-	*ret_fd = fcntl(r, F_DUPFD_CLOEXEC, 3);
-	if (*ret_fd < 0)
-		return oc_error_errno(-errno, "inherited fd %d (%s)", r, e->ext_key);
-	pr_info("the pid namespace %s is the inherited fd %d: joined", e->ext_key, r);
-	return 1;
+	return oc_ns_external_fd(ctx, OC_NS_PID, e->ext_key, ret_fd);
 }
 
 const struct oc_ns_ops oc_ns_pid_ops = {
