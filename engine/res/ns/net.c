@@ -10,7 +10,6 @@
  * Any other device (and so addresses and routes) is refused at dump.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -21,19 +21,17 @@
  * there, which must be free.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "res/dump.h"
 #include "res/restore.h"
+#include "res/ns/mnt.h"
 #include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
-
-#include "res/ns/mnt.h"
 
 #include "pidns.pb-c.h"
 
