@@ -54,7 +54,7 @@ start_in_pidns() {
 }
 
 @test "pidns: a tree in a pid namespace given from outside is restored into it by fd, with its pids there" {
-	start_in_pidns tree
+	start_in_pidns pidns_member
 	outer=$WL_PID
 	inner=$(inner_pid "$WL_PID")
 	[ "$inner" != 1 ] && [ "$inner" != "$WL_PID" ] || fail "pid $WL_PID is $inner inside"
@@ -78,7 +78,7 @@ start_in_pidns() {
 }
 
 @test "pidns: a tree that is not its pid namespace's init is refused unless the namespace is external, and runs on" {
-	start_in_pidns tree
+	start_in_pidns pidns_member
 	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img"
 	assert_failure
 	assert_output --partial "not its init"
@@ -88,15 +88,15 @@ start_in_pidns() {
 }
 
 @test "pidns: a restore into the joined namespace whose pid is taken there fails and leaves nothing behind" {
-	start_in_pidns tree
+	start_in_pidns pidns_member
 	outer=$WL_PID
 	inner=$(inner_pid "$WL_PID")
 	wl_dump --external "pid[$PIDNS_INO]:extRootPidNS" --leave-running
-	before=$(pgrep -c -x tree || true)
+	before=$(pgrep -c -x pidns_member || true)
 	run ocicr restore -D "$WL_DIR/img" -d --inherit-fd fd[4]:extRootPidNS 4<"/proc/$HOLDER/ns/pid"
 	assert_failure
 	assert_output --partial "$inner"
-	[ "$(pgrep -c -x tree || true)" = "$before" ] || fail "tasks left behind: $(pgrep -a -x tree)"
+	[ "$(pgrep -c -x pidns_member || true)" = "$before" ] || fail "tasks left behind: $(pgrep -a -x pidns_member)"
 	[ "$(task_state "$outer")" != t ] || fail "task $outer is traced"
 	wl_expect_pass
 }
@@ -106,7 +106,7 @@ start_in_pidns() {
 # set_tid as ocicr does.
 @test "pidns: CRIU 4.2's images of a tree in an external pid namespace restore with ocicr into it, and ocicr's with CRIU" {
 	[ -x "${CRIU_REF:-}" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
-	start_in_pidns tree
+	start_in_pidns pidns_member
 	inner=$(inner_pid "$WL_PID")
 	run "$CRIU_REF" dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --external "pid[$PIDNS_INO]:extRootPidNS"
 	[ "$status" = 0 ] || fail "CRIU's dump: $(tail -5 "$WL_DIR/img/dump.log")"
