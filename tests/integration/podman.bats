@@ -340,10 +340,10 @@ in_pod_ns() {
 # A pod sharing its pid namespace (--share pid): podman names the infra
 # container's namespace by path, runc sends it external (extRootPidNS) and
 # passes it again at restore.  The infra command reaps what is orphaned in
-# the namespace (a zombie would keep the tree's pids taken); the tree
-# workload need not be pid 1.
+# the namespace (a zombie would keep the tree's pids taken); pidns_member
+# checks its and its child's pids inside.
 @test "podman: a container in a pod sharing its pid namespace is restored in place into that namespace with its pids" {
-	image_with tree
+	image_with pidns_member
 	pod_create "$NAME-pod" --share pid,ipc,net,uts --infra-command '/bin/sh /reap'
 	run_ct "$NAME" "$WL" --pod "$NAME-pod"
 	pid=$(state Pid)

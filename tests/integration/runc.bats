@@ -121,7 +121,7 @@ expect_restored() {
 
 # A pid namespace given by path, as a pod's infra container holds one: its
 # init is a reaping shell of ours (unshare --pid --fork); the container's
-# init (the tree workload, which does not need to be pid 1) is not it.
+# init (pidns_member, which checks its pids inside) is not it.
 @test "runc: a container in a pid namespace by path (external pid, inherit_fd extRootPidNS) comes back into it with its pids" {
 	requires unshare
 	alone_bg /dev/null setsid unshare --pid --fork bash -c 'while :; do sleep 1; done'
@@ -129,7 +129,7 @@ expect_restored() {
 	PIDNS_HOLDER=$(pgrep -P "$ALONE_PID" | head -1)
 	wait_for 20 test "$(readlink "/proc/$PIDNS_HOLDER/exe")" = "$(readlink -f /bin/bash)" || fail "no shell as init"
 	ino=$(stat -L -c %i "/proc/$PIDNS_HOLDER/ns/pid")
-	runc_bundle_make "$CT" tree "" "/proc/$PIDNS_HOLDER/ns/pid"
+	runc_bundle_make "$CT" pidns_member "" "/proc/$PIDNS_HOLDER/ns/pid"
 	runc_run "$RROOT" "$CT" "$ID"
 	[ "$(stat -L -c %i "/proc/$RUNC_PID/ns/pid")" = "$ino" ] || fail "runc did not join the namespace"
 	inner=$(awk '/^NSpid:/ { print $NF }' "/proc/$RUNC_PID/status")
