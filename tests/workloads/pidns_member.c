@@ -58,9 +58,8 @@ int main(int argc, char **argv)
 		 now.pgid, now.sid, parent.pid, parent.ppid, parent.pgid, parent.sid);
 	WL_CHECK(write(ask[1], "?", 1) == 1, "ask the child");
 	WL_CHECK(read(answer[0], &child_now, sizeof(child_now)) == sizeof(child_now), "the child's answer");
-	WL_CHECK(ids_equal(&child_now, &child), "child: pid %d ppid %d pgid %d sid %d, were %d %d %d %d",
-		 child_now.pid, child_now.ppid, child_now.pgid, child_now.sid, child.pid, child.ppid, child.pgid,
-		 child.sid);
+	WL_CHECK(ids_equal(&child_now, &child), "child: pid %d ppid %d pgid %d sid %d, were %d %d %d %d", child_now.pid,
+		 child_now.ppid, child_now.pgid, child_now.sid, child.pid, child.ppid, child.pgid, child.sid);
 	int status;
 	WL_CHECK(waitpid(kid, &status, 0) == kid && WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's end");
 	pid_t late = fork();
