@@ -287,6 +287,8 @@ static int collect_all(struct oc_dump_ctx *ctx)
 			t->threads[j].seized = &t->seized->threads[j];
 	}
 	int r = oc_ns_pid_prepare(ctx);
+	if (r >= 0)
+		r = oc_userns_dump_prepare(ctx);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < ctx->n_tasks; i++) {

@@ -16,6 +16,7 @@
 
 #include "restore/restore.h"
 #include "res/fd/files.h"
+#include "res/ns/ns.h"
 #include "mem/mm.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -170,6 +171,9 @@ int oc_rst_shmem_fd(struct oc_rst_files *files, uint64_t inode_id, int *ret_fd)
 		close(fd);
 		return r;
 	}
+	/* A memfd's owner first: fchown clears the set-id bits. */
+	if (!anon && fchown(fd, oc_rst_uid(files->ctx, ie->uid), oc_rst_gid(files->ctx, ie->gid)) < 0)
+		pr_debug("memfd %s: fchown: %m", ie->name);
 	if (ie->has_mode && fchmod(fd, ie->mode & 07777) < 0)
 		pr_debug("memfd %s: fchmod: %m", ie->name);
 	/*

@@ -51,6 +51,19 @@ status_id() {
 	run crit_get "$WL_DIR/img/core-2.img" \
 		'(img["entries"][0]["thread_core"]["creds"]["uid"], img["entries"][0]["thread_core"]["creds"]["groups"])'
 	assert_output "(1000, [5, 1000])"
+	# So are the owners of its files: an unlinked file, a memfd, a bound
+	# socket's name (1000:1000 inside), a pty pair (the slave is the root's,
+	# 0:0; the master ocicr's root's, which the namespace cannot see: -1).
+	ghost=$(cd "$WL_DIR/img" && ls ghost-file-*.img)
+	run crit_get "$WL_DIR/img/$ghost" '(img["entries"][0]["uid"], img["entries"][0]["gid"])'
+	assert_output "(1000, 1000)"
+	run crit_get "$WL_DIR/img/memfd.img" '[(e["uid"], e["gid"]) for e in img["entries"]]'
+	assert_output "[(1000, 1000)]"
+	run crit_get "$WL_DIR/img/files.img" \
+		'[(f["usk"]["file_perms"]["uid"], f["usk"]["file_perms"]["gid"]) for f in img["entries"] if "usk" in f and "file_perms" in f["usk"]]'
+	assert_output "[(1000, 1000)]"
+	run crit_get "$WL_DIR/img/tty-info.img" 'sorted(set((e["uid"], e["gid"]) for e in img["entries"]))'
+	assert_output "[(0, 0), (4294967295, 4294967295)]"
 	wait_gone "$outer"
 	wait_gone "$WL_PID"
 	wl_restore --pidfile "$WL_DIR/restored.pid"
@@ -62,6 +75,7 @@ status_id() {
 	child=$(pgrep -P "$WL_PID")
 	[ "$(status_id "$child" Uid)" = 101000 ] || fail "the restored child runs as $(status_id "$child" Uid) outside"
 	[ "$(stat -c %u:%g "$WL_DIR/owned")" = 101000:101000 ] || fail "the file is $(stat -c %u:%g "$WL_DIR/owned")"
+	[ "$(stat -c %u:%g "$WL_DIR/sock")" = 101000:101000 ] || fail "the socket's name is $(stat -c %u:%g "$WL_DIR/sock")"
 	# Its other namespaces belong to the new user namespace.
 	for ns in pid uts ipc; do
 		python3 - "$WL_PID" "$ns" <<'PY' || fail "the $ns namespace is not owned by the tree's user namespace"

@@ -12,14 +12,22 @@
  * and the segment as it sees them, and that it can still do what root of
  * its namespace can (set the host name, give the file away again); the
  * child checks its ids and groups and that it cannot set the host name.
+ *
+ * The root also holds files whose owners the images carry as seen inside
+ * (as CRIU writes them): an unlinked file and a memfd given to 1000:1000,
+ * a unix socket bound to a name given to 1000:1000, and a pty pair (its
+ * slave is the root's, 0:0 inside).
  * The integration test checks the same ids seen from outside.
  */
 #include <grp.h>
 #include <sched.h>
 #include <sys/ipc.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -52,6 +60,58 @@ static void put_map(pid_t pid, const char *name)
 	int fd = open(path, O_WRONLY);
 	WL_SETUP(fd >= 0 && write(fd, line, n) == n, path);
 	close(fd);
+}
+
+static struct {
+	int ghost, memfd, sock, master, slave;
+	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+} owned;
+
+static void make_owned_files(void)
+{
+	char path[PATH_MAX];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	wl_path(path, sizeof(path), "ghost");
+	owned.ghost = open(path, O_CREAT | O_RDWR | O_TRUNC, 0640);
+	WL_SETUP(owned.ghost >= 0 && write(owned.ghost, "ghost\n", 6) == 6 && fchown(owned.ghost, 1000, 1000) == 0 &&
+			 unlink(path) == 0,
+		 "an unlinked file of 1000:1000");
+	owned.memfd = memfd_create("owned", 0);
+	WL_SETUP(owned.memfd >= 0 && fchown(owned.memfd, 1000, 1000) == 0, "a memfd of 1000:1000");
+	wl_path(owned.sock_path, sizeof(owned.sock_path), "sock");
+	WL_SETUP(strlen(owned.sock_path) < sizeof(sa.sun_path) - 1, "the socket's path is too long");
+	strcpy(sa.sun_path, owned.sock_path);
+	owned.sock = socket(AF_UNIX, SOCK_STREAM, 0);
+	WL_SETUP(owned.sock >= 0 && bind(owned.sock, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+			 listen(owned.sock, 1) == 0 && chown(owned.sock_path, 1000, 1000) == 0,
+		 "a unix socket bound to a name of 1000:1000");
+	owned.master = posix_openpt(O_RDWR | O_NOCTTY);
+	WL_SETUP(owned.master >= 0 && unlockpt(owned.master) == 0, "a pty");
+	owned.slave = open(ptsname(owned.master), O_RDWR | O_NOCTTY);
+	WL_SETUP(owned.slave >= 0, "the pty's slave");
+}
+
+static void check_owner(int fd, const char *what, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	WL_CHECK(fstat(fd, &st) == 0 && st.st_uid == uid && st.st_gid == gid, "%s is %d:%d, not %d:%d", what,
+		 (int)st.st_uid, (int)st.st_gid, (int)uid, (int)gid);
+}
+
+static void check_owned_files(void)
+{
+	char text[8] = "";
+	struct stat st;
+
+	check_owner(owned.ghost, "the unlinked file", 1000, 1000);
+	WL_CHECK(pread(owned.ghost, text, sizeof(text) - 1, 0) == 6 && !strcmp(text, "ghost\n"),
+		 "the unlinked file holds '%s'", text);
+	check_owner(owned.memfd, "the memfd", 1000, 1000);
+	WL_CHECK(stat(owned.sock_path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_uid == 1000 && st.st_gid == 1000,
+		 "the socket's name is %d:%d", (int)st.st_uid, (int)st.st_gid);
+	check_owner(owned.slave, "the pty's slave", 0, 0);
 }
 
 /* The child: an ordinary user of the namespace. */
@@ -93,6 +153,7 @@ static void run_root(int go)
 	int fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	WL_SETUP(fd >= 0 && fchown(fd, 1000, 1000) == 0, "a file given to 1000:1000");
 	close(fd);
+	make_owned_files();
 	int shm = shmget(SHM_KEY, 4096, IPC_CREAT | IPC_EXCL | 0600);
 	WL_SETUP(shm >= 0 && shmctl(shm, IPC_STAT, &ds) == 0, "shmget");
 	ds.shm_perm.uid = 1000;
@@ -116,6 +177,7 @@ static void run_root(int go)
 			 ds.shm_perm.cuid == 0,
 		 "the segment's owner is %d:%d (creator %d)", (int)ds.shm_perm.uid, (int)ds.shm_perm.gid,
 		 (int)ds.shm_perm.cuid);
+	check_owned_files();
 	/* What root of the namespace can do. */
 	WL_CHECK(sethostname("userns-after", 12) == 0, "sethostname after restore: %s", strerror(errno));
 	WL_CHECK(chown(file, 2000, 2000) == 0, "chown to 2000 after restore: %s", strerror(errno));

@@ -75,7 +75,7 @@ static int fifo_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 		return -ENOMEM;
 	if (removed)
 		rf->name[len - slen] = '\0';
-	r = oc_dump_fown(a, fd->local, &rf->fown);
+	r = oc_dump_fown(t->ctx, fd->local, &rf->fown);
 	if (r < 0)
 		return r;
 	if (removed && (r = oc_dump_ghost(ctx, rfe->id, fd->local, &fd->st)) < 0)

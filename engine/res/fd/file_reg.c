@@ -193,8 +193,8 @@ int oc_dump_ghost(struct oc_dump_ctx *ctx, uint32_t file_id, int fd, const struc
 	off_t first_hole = S_ISREG(st->st_mode) ? lseek(fd, 0, SEEK_HOLE) : -1;
 	bool sparse = first_hole >= 0 && first_hole < st->st_size;
 
-	ge.uid = st->st_uid;
-	ge.gid = st->st_gid;
+	ge.uid = oc_dump_uid(ctx, st->st_uid);
+	ge.gid = oc_dump_gid(ctx, st->st_gid);
 	ge.mode = st->st_mode;
 	ge.has_dev = true;
 	ge.dev = st->st_dev;
@@ -516,7 +516,7 @@ static int reg_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 	FownEntry *fown;
 	int r;
 
-	r = oc_dump_fown(t->ctx->arena, fd->local, &fown);
+	r = oc_dump_fown(t->ctx, fd->local, &fown);
 	if (r < 0)
 		return r;
 	return add_reg_file(t, fd->link, fd->local, &fd->st, fd->info.flags & ~O_CLOEXEC, fd->info.pos,
@@ -735,7 +735,7 @@ static int create_ghost(struct oc_rst_files *files, const char *name, uint32_t r
 	if (r < 0)
 		goto out;
 	/* By path: an O_PATH fd (a FIFO's) takes no chown, chmod or times. */
-	if (lchown(path, ge->uid, ge->gid) < 0)
+	if (lchown(path, oc_rst_uid(files->ctx, ge->uid), oc_rst_gid(files->ctx, ge->gid)) < 0)
 		pr_debug("ghost %s: chown: %m", path);
 	/* After the owner: chown clears the set-id bits, and open's mode
 	 * went through our umask.  (A symbolic link has no mode of its own.) */

@@ -15,6 +15,7 @@
 
 #include "res/fd/files.h"
 #include "res/kind.h"
+#include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -92,9 +93,9 @@ static pid_t own_ns_pid(pid_t pid)
 	return last;
 }
 
-int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret)
+int oc_dump_fown(struct oc_dump_ctx *ctx, int local_fd, FownEntry **ret)
 {
-	FownEntry *fown = OC_ARENA_MSG(a, FownEntry, FOWN_ENTRY__INIT);
+	FownEntry *fown = OC_ARENA_MSG(ctx->arena, FownEntry, FOWN_ENTRY__INIT);
 	struct f_owner_ex owner = {};
 
 	if (!fown)
@@ -111,8 +112,8 @@ int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret)
 	uint32_t uids[2] = { 0, 0 };
 	if (fcntl(local_fd, F_GETOWNER_UIDS, uids) < 0)
 		pr_debug("F_GETOWNER_UIDS: %m (a kernel without checkpoint/restore): root's then");
-	fown->uid = uids[0];
-	fown->euid = uids[1];
+	fown->uid = oc_dump_uid(ctx, uids[0]);
+	fown->euid = oc_dump_uid(ctx, uids[1]);
 	fown->pid_type = owner.type;
 	fown->pid = owner.type == F_OWNER_PGRP ? owner.pid : own_ns_pid(owner.pid);
 	return 0;
@@ -218,7 +219,7 @@ int oc_dump_file_begin(struct oc_dump_task *t, const struct oc_dump_fd *fd, FdTy
 	fe->id = *id = oc_dump_new_file_id(t->ctx);
 	*flags = fd->info.flags & ~O_CLOEXEC;
 	*ret_fe = fe;
-	return oc_dump_fown(t->ctx->arena, fd->local, fown);
+	return oc_dump_fown(t->ctx, fd->local, fown);
 }
 
 int oc_dump_file_end(struct oc_dump_task *t, FileEntry *fe, uint32_t *ret_id)

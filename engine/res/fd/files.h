@@ -86,8 +86,9 @@ int oc_dump_list_fds(pid_t pid, int **ret_fds, size_t *ret_n);
  */
 int oc_dump_inflight_file(struct oc_dump_task *t, int local, uint32_t *ret_id);
 
-/* The fown of an open file, read through our copy of it. */
-int oc_dump_fown(struct oc_arena *a, int local_fd, FownEntry **ret);
+/* The fown of an open file, read through our copy of it; its uids as the
+ * tree's user namespace sees them (the owner sets them again inside). */
+int oc_dump_fown(struct oc_dump_ctx *ctx, int local_fd, FownEntry **ret);
 
 /*
  * Restore, in the task once fd @fd of file entry @fe is installed: the

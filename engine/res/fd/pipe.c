@@ -87,7 +87,7 @@ static int pipe_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	fe->id = pe->id = oc_dump_new_file_id(t->ctx);
 	pe->pipe_id = fd->st.st_ino;
 	pe->flags = fd->info.flags & ~O_CLOEXEC;
-	r = oc_dump_fown(a, fd->local, &pe->fown);
+	r = oc_dump_fown(t->ctx, fd->local, &pe->fown);
 	if (r < 0)
 		return r;
 	fe->pipe = pe;

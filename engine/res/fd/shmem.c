@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "res/dump.h"
+#include "res/ns/ns.h"
 #include "mem/mm.h"
 #include "mem/pages.h"
 #include "core/cleanup.h"
@@ -110,8 +111,8 @@ int oc_dump_shmem_file(struct oc_dump_task *t, int fd, const char *name, uint32_
 		if (!ie)
 			return -ENOMEM;
 		ie->name = oc_arena_strdup(a, name);
-		ie->uid = st.st_uid;
-		ie->gid = st.st_gid;
+		ie->uid = oc_dump_uid(ctx, st.st_uid);
+		ie->gid = oc_dump_gid(ctx, st.st_gid);
 		ie->size = st.st_size;
 		ie->shmid = st.st_ino;
 		int seals = fcntl(fd, F_GET_SEALS);

@@ -64,6 +64,7 @@
 
 #include "res/fd/files.h"
 #include "res/fd/sk_opts.h"
+#include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -676,7 +677,7 @@ static int scan_in_flight(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, int p
 
 /* For a name in the filesystem: its mode and owner, whether it was
  * unlinked, and the directory a relative name is in. */
-static int resolve_name(struct oc_arena *a, int sk, const struct sk_diag *d, UnixSkEntry *ue)
+static int resolve_name(struct oc_dump_ctx *ctx, int sk, const struct sk_diag *d, UnixSkEntry *ue)
 {
 	_cleanup_close_ int node = -1;
 	char proc[64], path[PATH_MAX];
@@ -695,12 +696,12 @@ static int resolve_name(struct oc_arena *a, int sk, const struct sk_diag *d, Uni
 		return oc_error_errno(-errno, "cannot read the path the socket is bound to");
 	path[len] = '\0';
 
-	FilePermsEntry *fp = OC_ARENA_MSG(a, FilePermsEntry, FILE_PERMS_ENTRY__INIT);
+	FilePermsEntry *fp = OC_ARENA_MSG(ctx->arena, FilePermsEntry, FILE_PERMS_ENTRY__INIT);
 	if (!fp)
 		return -ENOMEM;
 	fp->mode = st.st_mode;
-	fp->uid = st.st_uid;
-	fp->gid = st.st_gid;
+	fp->uid = oc_dump_uid(ctx, st.st_uid);
+	fp->gid = oc_dump_gid(ctx, st.st_gid);
 	ue->file_perms = fp;
 
 	size_t slen = strlen(DELETED_SUFFIX);
@@ -716,7 +717,7 @@ static int resolve_name(struct oc_arena *a, int sk, const struct sk_diag *d, Uni
 			return oc_error(-EOPNOTSUPP, "cannot tell which directory the relative name %.*s is in",
 					(int)nlen, (const char *)d->name);
 		path[len - nlen - (len - nlen > 1)] = '\0';
-		ue->name_dir = oc_arena_strdup(a, path);
+		ue->name_dir = oc_arena_strdup(ctx->arena, path);
 		if (!ue->name_dir)
 			return -ENOMEM;
 	}
@@ -881,10 +882,10 @@ static int unix_dump_one(struct oc_dump_task *t, struct oc_dump_fd *fd, struct o
 	r = check_peer(ctx, u, d, ue);
 	if (r < 0)
 		return r;
-	r = resolve_name(a, fd->local, d, ue);
+	r = resolve_name(ctx, fd->local, d, ue);
 	if (r < 0)
 		return r;
-	r = oc_dump_fown(a, fd->local, &ue->fown);
+	r = oc_dump_fown(t->ctx, fd->local, &ue->fown);
 	if (r < 0)
 		return r;
 	r = oc_sk_dump_opts(a, fd->local, true, &ue->opts);
@@ -1325,7 +1326,8 @@ static int bind_name(struct rst_unix *ru, int sk, const UnixSkEntry *ue)
 	if (ue->file_perms) {
 		if (chmod(path, ue->file_perms->mode & 07777) < 0)
 			return oc_error_errno(-errno, "cannot set the mode of %s", path);
-		if (lchown(path, ue->file_perms->uid, ue->file_perms->gid) < 0)
+		if (lchown(path, oc_rst_uid(ru->ctx, ue->file_perms->uid), oc_rst_gid(ru->ctx, ue->file_perms->gid)) <
+		    0)
 			pr_debug("cannot set the owner of %s: %m", path);
 	}
 	return 0;

@@ -418,8 +418,8 @@ static int dump_info(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t id,
 	ti->has_dev = true;
 	ti->dev = fd->st.st_dev;
 	ti->has_uid = ti->has_gid = true;
-	ti->uid = fd->st.st_uid;
-	ti->gid = fd->st.st_gid;
+	ti->uid = oc_dump_uid(ctx, fd->st.st_uid);
+	ti->gid = oc_dump_gid(ctx, fd->st.st_gid);
 	if (type == TTY_TYPE__PTY) {
 		ti->pty = OC_ARENA_MSG(a, TtyPtyEntry, TTY_PTY_ENTRY__INIT);
 		if (!ti->pty)
@@ -514,7 +514,7 @@ static int tty_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *ret
 	fe->id = tf->id = oc_dump_new_file_id(ctx);
 	tf->tty_info_id = info_id;
 	tf->flags = fd->info.flags & ~O_CLOEXEC;
-	r = oc_dump_fown(a, fd->local, &tf->fown);
+	r = oc_dump_fown(t->ctx, fd->local, &tf->fown);
 	if (r < 0)
 		return r;
 	fe->tty = tf;
@@ -558,11 +558,12 @@ static const char *tty_path(struct oc_rst_ctx *ctx, const TtyFileEntry *tf)
 /* termios, locked termios (needs CAP_SYS_ADMIN: best effort), window size,
  * and for a device node we opened (a pty slave of ours, the console, a
  * virtual console) its owner. */
-static int restore_settings(int fd, const TtyInfoEntry *ti, bool own_slave)
+static int restore_settings(struct oc_rst_ctx *ctx, int fd, const TtyInfoEntry *ti, bool own_slave)
 {
 	struct termios tio;
 
-	if (own_slave && ti->has_uid && ti->has_gid && fchown(fd, ti->uid, ti->gid) < 0)
+	if (own_slave && ti->has_uid && ti->has_gid &&
+	    fchown(fd, oc_rst_uid(ctx, ti->uid), oc_rst_gid(ctx, ti->gid)) < 0)
 		return oc_error_errno(-errno, "cannot give the terminal to %u:%u", ti->uid, ti->gid);
 
 	if (ti->termios) {
@@ -976,7 +977,7 @@ static int tty_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	}
 	bool own_node = !inherited && ((ti->type == TTY_TYPE__PTY && !tty_is_master(ti->id)) ||
 				       ti->type == TTY_TYPE__CONSOLE || ti->type == TTY_TYPE__VT);
-	if ((r = restore_settings(fd, ti, own_node)) < 0) {
+	if ((r = restore_settings(ctx, fd, ti, own_node)) < 0) {
 		close(fd);
 		return oc_error_wrap(r, "%s", key);
 	}

@@ -104,6 +104,22 @@ int oc_userns_become_root(const struct oc_rst_ctx *ctx);
 void oc_userns_become_self(const struct oc_rst_ctx *ctx);
 /* Restore: the maps of the user namespace made for the tree, or NULL. */
 const struct oc_userns_maps *oc_userns_rst_maps(const struct oc_rst_ctx *ctx);
+/*
+ * The owner of a file or object of the tree (ghost file, memfd, bound
+ * socket, terminal), as CRIU's images carry it: seen from the tree's user
+ * namespace.  Dump: from ocicr's ids (an id the namespace cannot see is
+ * OC_USERNS_UNMAPPED, as CRIU saves it); restore: back to ocicr's, for
+ * what ocicr makes itself (an unmapped one stays -1: chown leaves it).
+ * Identities without a user namespace of the tree's own.
+ */
+uint32_t oc_dump_uid(const struct oc_dump_ctx *ctx, uint32_t host_uid);
+uint32_t oc_dump_gid(const struct oc_dump_ctx *ctx, uint32_t host_gid);
+uint32_t oc_rst_uid(const struct oc_rst_ctx *ctx, uint32_t uid);
+uint32_t oc_rst_gid(const struct oc_rst_ctx *ctx, uint32_t gid);
+/* Dump, before the tasks are collected: the maps of the root's user
+ * namespace in ctx->userns where it is not ocicr's (checked by the dump
+ * of the namespace itself), for the owners above. */
+int oc_userns_dump_prepare(struct oc_dump_ctx *ctx);
 
 /* The restore's namespace state (struct oc_rst_ctx.ns). */
 struct oc_rst_ns {

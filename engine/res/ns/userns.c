@@ -3,9 +3,11 @@
  * user namespace: the uid and gid maps of the tree's user namespace
  * (userns-ID.img), one level below ocicr's.
  *
- * As in CRIU's images, ids the tree's tasks and objects carry (creds, SysV
- * objects, tmpfs files) are saved as seen from inside the namespace; ocicr
- * reads them from outside and translates with the maps both ways.
+ * As in CRIU's images, ids the tree's tasks and objects carry (creds,
+ * loginuid, fown, SysV objects, tmpfs files, mount options, the owners of
+ * ghost files, memfds, bound unix sockets and terminals) are saved as seen
+ * from inside the namespace; ocicr reads them from outside and translates
+ * with the maps both ways.
  *
  * Restore: the root is cloned with CLONE_NEWUSER together with its other
  * new namespaces, so the kernel makes those owned by the new user
@@ -61,6 +63,30 @@ uint32_t oc_userns_host(const struct oc_id_map *m, uint32_t inside_id)
 }
 
 /* Parse /proc/PID/{uid,gid}_map text ("first lower_first count" lines). */
+uint32_t oc_dump_uid(const struct oc_dump_ctx *ctx, uint32_t host_uid)
+{
+	return oc_userns_inside(ctx->userns ? &ctx->userns->uid : NULL, host_uid);
+}
+
+uint32_t oc_dump_gid(const struct oc_dump_ctx *ctx, uint32_t host_gid)
+{
+	return oc_userns_inside(ctx->userns ? &ctx->userns->gid : NULL, host_gid);
+}
+
+uint32_t oc_rst_uid(const struct oc_rst_ctx *ctx, uint32_t uid)
+{
+	const struct oc_userns_maps *maps = oc_userns_rst_maps(ctx);
+
+	return oc_userns_host(maps ? &maps->uid : NULL, uid);
+}
+
+uint32_t oc_rst_gid(const struct oc_rst_ctx *ctx, uint32_t gid)
+{
+	const struct oc_userns_maps *maps = oc_userns_rst_maps(ctx);
+
+	return oc_userns_host(maps ? &maps->gid : NULL, gid);
+}
+
 int oc_userns_parse_map(const char *text, struct oc_id_map *m)
 {
 	m->n = 0;
@@ -237,15 +263,35 @@ static UidGidExtent **extents_of(struct oc_arena *a, const struct oc_id_map *m)
 	return v;
 }
 
+static int read_maps(pid_t pid, struct oc_userns_maps *maps)
+{
+	int r = read_map(pid, "uid_map", &maps->uid);
+
+	return r < 0 ? r : read_map(pid, "gid_map", &maps->gid);
+}
+
+int oc_userns_dump_prepare(struct oc_dump_ctx *ctx)
+{
+	pid_t pid = ctx->tasks[0].pid;
+
+	if (!oc_ns_not_ours(pid, OC_NS_USER))
+		return 0;
+	struct oc_userns_maps *maps = oc_arena_alloc(ctx->arena, sizeof(*maps));
+	if (!maps)
+		return -ENOMEM;
+	int r = read_maps(pid, maps);
+	if (r < 0)
+		return r;
+	ctx->userns = maps;
+	return 0;
+}
+
 static int userns_dump(struct oc_dump_ctx *ctx, uint32_t id)
 {
 	pid_t pid = ctx->tasks[0].pid;
-	struct oc_userns_maps *maps = oc_arena_alloc(ctx->arena, sizeof(*maps));
 	UsernsEntry e = USERNS_ENTRY__INIT;
 	int r;
 
-	if (!maps)
-		return -ENOMEM;
 	/* As userns_load() says. */
 	if (ctx->n_tasks > 1 && !ctx->own_pidns)
 		return oc_error(-EOPNOTSUPP,
@@ -256,16 +302,15 @@ static int userns_dump(struct oc_dump_ctx *ctx, uint32_t id)
 	r = check_one_level(pid);
 	if (r >= 0)
 		r = check_owned(ctx, pid);
-	if (r >= 0)
-		r = read_map(pid, "uid_map", &maps->uid);
-	if (r >= 0)
-		r = read_map(pid, "gid_map", &maps->gid);
 	if (r < 0)
 		return r;
+	/* Read before the tasks were collected (oc_userns_dump_prepare()). */
+	const struct oc_userns_maps *maps = ctx->userns;
+	if (!maps)
+		return oc_error(-EINVAL, "task %d: the maps of its user namespace were not read", pid);
 	r = creds_inside(ctx, maps);
 	if (r < 0)
 		return r;
-	ctx->userns = maps;
 	e.n_uid_map = maps->uid.n;
 	e.uid_map = extents_of(ctx->arena, &maps->uid);
 	e.n_gid_map = maps->gid.n;

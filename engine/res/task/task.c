@@ -177,6 +177,9 @@ int oc_dump_task_core(struct oc_dump_task *t)
 	if (r < 0)
 		return r;
 	tc->has_loginuid = has;
+	/* As CRIU saves it: seen from the tree's user namespace. */
+	if (has)
+		tc->loginuid = oc_dump_uid(t->ctx, tc->loginuid);
 	r = read_proc_u32(t->pid, "oom_score_adj", 10, &v, &has);
 	if (r < 0)
 		return r;
