@@ -18,6 +18,7 @@
 #include "res/fd/sk_tcp.h"
 #include "res/net/netlock.h"
 #include "res/ns/ns.h"
+#include "res/task/lsm.h"
 #include "res/task/seccomp.h"
 #include "core/cleanup.h"
 #include "core/clock.h"
@@ -395,7 +396,7 @@ static int write_inventory(struct oc_dump_ctx *ctx)
 	inv.has_ns_per_id = true;
 	inv.ns_per_id = true;
 	inv.has_lsmtype = true;
-	inv.lsmtype = LSMTYPE__NO_LSM;
+	inv.lsmtype = oc_lsm_host();
 	/* Written as CRIU 4.2 does: an empty plugin list means "needs no
 	 * plugin" (absent, CRIU would enable every plugin it has). */
 	inv.plugins_entry = &plugins;

@@ -15,6 +15,7 @@
 #include "res/fd/files.h"
 #include "res/kind.h"
 #include "res/ns/ns.h"
+#include "res/task/lsm.h"
 #include "res/task/seccomp.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -216,6 +217,8 @@ int oc_restore_load(struct oc_rst_ctx *ctx)
 			return r;
 		if (!ctx->tasks[i].zombie) {
 			r = oc_rst_seccomp_check(ctx, &ctx->tasks[i]);
+			if (r >= 0)
+				r = oc_rst_lsm_check(ctx, &ctx->tasks[i]);
 			if (r < 0)
 				return r;
 		}

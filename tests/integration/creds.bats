@@ -15,3 +15,38 @@ teardown() {
 @test "creds: each thread's uids, gids, groups, capabilities and securebits survive" {
 	wl_roundtrip creds
 }
+
+# This host has neither AppArmor nor SELinux (its LSMs: lockdown,
+# capability, landlock, bpf).  Images whose threads carry a label, as CRIU
+# writes them on an AppArmor host, are refused before anything is made
+# rather than restored unconfined.
+@test "creds: an AppArmor label in the images is refused at restore on a host without AppArmor, nothing made" {
+	if [ -e /sys/fs/selinux/enforce ] || cat /proc/self/attr/apparmor/current >/dev/null 2>&1; then
+		skip "this host has an LSM with labels"
+	fi
+	wl_start creds
+	wl_dump
+	wait_tree_gone
+	run crit_get "$WL_DIR/img/inventory.img" 'img["entries"][0]["lsmtype"]'
+	assert_output NO_LSM
+	run crit_get "$WL_DIR/img/core-$WL_PID.img" 'img["entries"][0]["thread_core"]["creds"].get("lsm_profile")'
+	assert_output None
+	for f in inventory core-$WL_PID; do
+		crit decode -i "$WL_DIR/img/$f.img" | python3 -c '
+import json, sys
+img = json.load(sys.stdin)
+e = img["entries"][0]
+if "lsmtype" in e:
+    e["lsmtype"] = "APPARMOR"
+else:
+    e["thread_core"]["creds"]["lsm_profile"] = "containers-default-0.50.1"
+json.dump(img, sys.stdout)' >"$BATS_TEST_TMPDIR/$f.json"
+		crit encode -i "$BATS_TEST_TMPDIR/$f.json" -o "$WL_DIR/img/$f.img"
+	done
+	run ocicr restore -D "$WL_DIR/img" -d -o restore.log -v4 --pidfile "$WL_DIR/restored.pid"
+	assert_failure
+	assert_output --partial "AppArmor label 'containers-default-0.50.1', but this host has no AppArmor and no SELinux"
+	[ ! -e "$WL_DIR/restored.pid" ] || fail "a pid file was written"
+	run pgrep -f "$WL_DIR/ready"
+	assert_failure
+}

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "res/kind.h"
+#include "res/task/lsm.h"
 #include "arch/arch.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -97,7 +98,7 @@ static int dump_creds(struct oc_dump_thread *th, struct oc_arena *a, const struc
 		return secbits;
 	c->secbits = secbits;
 	*ret = c;
-	return 0;
+	return oc_lsm_dump_thread(a, th->seized->tid, c);
 }
 
 static int dump_rseq(struct oc_dump_thread *th, struct oc_arena *a, RseqEntry **ret)
