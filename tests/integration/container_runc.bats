@@ -183,6 +183,64 @@ ct_check() {
 	ct_check
 }
 
+# A dump that fails after the container was frozen through its freezer
+# cgroup and seized (its bind mount /wl not named external) leaves it
+# running: thawed, untraced, and a good checkpoint of it passes after.
+@test "container: a failed dump leaves the container running, its freezer cgroup thawed and its tasks untraced" {
+	ct_run
+	local freezer=/sys/fs/cgroup/freezer/$CT_ID dump_args i args=()
+	[ -d "$freezer" ] || skip "runc made no v1 freezer cgroup"
+	mapfile -t dump_args < <(runc_dump_args "$CT_PID")
+	for ((i = 0; i < ${#dump_args[@]}; i++)); do
+		if [ "${dump_args[i]}" = --ext-mount-map ] && [ "${dump_args[i + 1]}" = /wl:/wl ]; then
+			i=$((i + 1))
+			continue
+		fi
+		args+=("${dump_args[i]}")
+	done
+	run ocicr dump -t "$CT_PID" -D "$CT_DIR/img" -o dump.log -v4 --manage-cgroups --freeze-cgroup "$freezer" "${args[@]}"
+	assert_failure
+	assert_output --partial "/wl"
+	grep -q "Froze cgroup $freezer" "$CT_DIR/img/dump.log" || fail "the dump did not freeze $freezer"
+	assert_equal "$(cat "$freezer/freezer.state")" THAWED
+	[ ! -e "$CT_DIR/img/inventory.img" ] || fail "the failed dump left an image set"
+	for p in $(cat "$freezer/tasks"); do
+		assert_equal "$(sed -n 's/^TracerPid:[[:space:]]*//p' "/proc/$p/status")" 0
+		grep -q '^State:[[:space:]]*[RS]' "/proc/$p/status" || fail "task $p: $(grep State "/proc/$p/status")"
+	done
+	assert_equal "$(runc --root "$RUNC_ROOT" state "$CT_ID" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" running
+	rm -rf "$CT_DIR/img"
+	ct_dump ocicr "$CT_DIR/img"
+	ct_delete
+	ct_restore ocicr "$CT_DIR/img"
+	ct_check
+}
+
+# A restore that fails once every task is in (its post-restore action
+# fails) leaves nothing: no task, no mount, no cgroup it made.
+@test "container: a restore that fails late leaves no task, no mount and no cgroup behind" {
+	local restore_args
+	ct_run
+	ct_dump ocicr "$CT_DIR/img"
+	ct_delete
+	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-restore ] && exit 3\nexit 0\n' >"$CT_DIR/fail-post-restore"
+	chmod +x "$CT_DIR/fail-post-restore"
+	mapfile -t restore_args < <(runc_restore_args)
+	run ocicr restore -D "$CT_DIR/img" -d -o restore.log -v4 --pidfile "$CT_DIR/restored.pid" \
+		--manage-cgroups --action-script "$CT_DIR/fail-post-restore" "${restore_args[@]}" 4<"/run/netns/$NETNS"
+	assert_failure
+	grep -q "post-restore" "$CT_DIR/img/restore.log" || fail "the restore did not get to post-restore"
+	[ ! -e "$CT_DIR/restored.pid" ] || fail "a pid file was written"
+	# Its tasks were in the cgroups the restore made: with those gone,
+	# so are they.
+	run find /sys/fs/cgroup -maxdepth 2 -type d -name "$CT_ID"
+	assert_output ""
+	[ "$(grep -c " $ROOTFS" /proc/self/mountinfo)" = 0 ] || fail "mounts left: $(grep " $ROOTFS" /proc/self/mountinfo)"
+	# The same images restore.
+	ct_restore ocicr "$CT_DIR/img"
+	ct_check
+}
+
 # The same container checkpointed by CRIU 4.2 (leaving it running) and
 # then by ocicr: the images hold the same state, as ctr_images.py shows it
 # (what it leaves out differs by design), and CRIU's restore with ocicr.
