@@ -28,6 +28,8 @@ static void dump_usage(FILE *out)
 		     "      --cgroup-root [CTRL:]PATH  save a cgroup under PATH with PATH and all below it\n"
 		     "      --cgroup-yard DIR   the cgroup hierarchies are mounted in DIR (as CRIU names\n"
 		     "                          them): use those instead of mounting them\n"
+		     "      --cgroup-props TEXT, --cgroup-props-file FILE\n"
+		     "                          the properties saved per controller, in CRIU's format\n"
 		     "      --tcp-established   dump established TCP connections (TCP_REPAIR)\n"
 		     "      --tcp-close         dump them to be restored closed\n"
 		     "      --skip-in-flight    leave out connections not yet accepted\n"

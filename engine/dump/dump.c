@@ -697,6 +697,8 @@ int oc_dump(const struct oc_dump_opts *opts)
 	oc_interrupt_set(opts->interrupted, opts->interrupted_data);
 	make_run_id(&ctx);
 	r = oc_imgdir_open(opts->images_dir, true, &ctx.dir);
+	if (r >= 0)
+		r = oc_cgroup_dump_props(&ctx);
 	if (r < 0)
 		goto out;
 

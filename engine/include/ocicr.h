@@ -500,6 +500,12 @@ struct oc_dump_opts {
 				* beside it, which restore opens and removes
 				* (CRIU's --link-remap); false: its contents
 				* are copied, as for one with no name left */
+	/* CRIU's --cgroup-props (the text) and --cgroup-props-file (a file
+	 * of it), in that order over the built-in lists: per controller, a
+	 * "strategy" ("merge" or "replace") and the "properties" saved.
+	 * NULL: the built-in lists alone. */
+	const char *cgroup_props;
+	const char *cgroup_props_file;
 };
 
 #define OC_OPTS(type, ...) ((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })

@@ -163,6 +163,8 @@ struct oc_dump_ctx {
 
 	/* cgroup sets and cgroup.img (res/cgroup/cgroup.c), made on first use */
 	struct oc_cg_dump *cgroup;
+	/* --cgroup-props and --cgroup-props-file, or NULL */
+	struct oc_cg_props *cg_props;
 	bool freezer_was_frozen; /* --freeze-cgroup: frozen before the dump */
 
 	/* stats */

@@ -56,6 +56,8 @@ const struct criu_opt_desc criu_opt_table[] = {
 	OPT("freeze-cgroup", 0, REQUIRED),
 	OPT("cgroup-yard", 0, REQUIRED),
 	OPT("cgroup-dump-controller", 0, REQUIRED),
+	OPT("cgroup-props", 0, REQUIRED),
+	OPT("cgroup-props-file", 0, REQUIRED),
 	BOOL("display-stats", 0),
 	OPT("close", 0, REQUIRED),
 	OPT("config", 0, REQUIRED),
@@ -107,8 +109,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	NOPT("lsm-profile", 0, REQUIRED, "LSM profiles"),
 	NOPT("empty-ns", 0, REQUIRED, "network namespaces"),
 	NOPT("lazy-pages", 0, NONE, "lazy pages"),
-	NOPT("cgroup-props", 0, REQUIRED, "cgroups"),
-	NOPT("cgroup-props-file", 0, REQUIRED, "cgroups"),
 	NBOOL("deprecated", NULL),
 	NBOOL("weak-sysctls", "network namespaces"),
 	NOPT("ps-socket", 0, REQUIRED, "the page server"),
@@ -181,6 +181,8 @@ void criu_opts_fini(struct criu_opts *o)
 	free(o->pidfile);
 	free(o->freeze_cgroup);
 	free(o->cgroup_yard);
+	free(o->cgroup_props);
+	free(o->cgroup_props_file);
 	str_list_free(&o->cgroup_roots);
 	str_list_free(&o->cgroup_dump_controllers);
 	str_list_free(&o->action_scripts);
@@ -528,6 +530,10 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return set_string(&o->freeze_cgroup, value);
 	if (!strcmp(name, "cgroup-yard"))
 		return set_string(&o->cgroup_yard, value);
+	if (!strcmp(name, "cgroup-props"))
+		return set_string(&o->cgroup_props, value);
+	if (!strcmp(name, "cgroup-props-file"))
+		return set_string(&o->cgroup_props_file, value);
 	if (!strcmp(name, "network-lock"))
 		return parse_network_lock(name, value, o);
 	if (!strcmp(name, "status-fd"))
@@ -635,6 +641,8 @@ int criu_opts_to_dump(const struct criu_opts *o, struct oc_dump_opts *d)
 	d->cgroup_roots = (const char *const *)o->cgroup_roots.v;
 	d->n_cgroup_roots = o->cgroup_roots.n;
 	d->cgroup_yard = o->cgroup_yard;
+	d->cgroup_props = o->cgroup_props;
+	d->cgroup_props_file = o->cgroup_props_file;
 	d->tcp_established = o->tcp_established;
 	d->tcp_close = o->tcp_close;
 	d->skip_in_flight = o->skip_in_flight;

@@ -98,6 +98,8 @@ struct criu_opts {
 	struct criu_str_list cgroup_dump_controllers; /* --cgroup-dump-controller */
 	char *freeze_cgroup;			      /* --freeze-cgroup */
 	char *cgroup_yard;			      /* --cgroup-yard */
+	char *cgroup_props;			      /* --cgroup-props (dump; restore ignores it, as CRIU) */
+	char *cgroup_props_file;		      /* --cgroup-props-file (likewise) */
 	/* check */
 	struct criu_str_list features;
 	bool check_extra, check_experimental;

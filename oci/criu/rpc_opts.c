@@ -58,6 +58,8 @@ static const struct rpc_field {
 	{ "cg_root", "cgroup-root", RPC_JOB_RESTORE },
 	{ "freeze_cgroup", "freeze-cgroup", RPC_JOB_DUMP },
 	{ "cgroup_dump_controller", "cgroup-dump-controller", RPC_JOB_DUMP },
+	{ "cgroup_props", "cgroup-props", RPC_JOB_DUMP },
+	{ "cgroup_props_file", "cgroup-props-file", RPC_JOB_DUMP },
 	/* Numbers in our own fd table: the client passed them to us. */
 	{ "inherit_fd", "inherit-fd", RPC_JOB_RESTORE },
 	{ "external", "external", FOR_CR },

@@ -549,3 +549,54 @@ yard_ns() {
 	assert_equal "$(cat "$V1/pids/$CG/pids.max")" 64
 	wl_expect_pass
 }
+
+# props_of CTRL: the names of the properties saved for CTRL's hierarchy,
+# one controller's own (CTRL.*) only, of its first cgroup.
+props_of() {
+	cgroup_img '",".join(p["name"] for c in cg["controllers"] if c["cnames"] == ["'"$1"'"] for p in c["dirs"][0]["properties"] if p["name"].startswith("'"$1"'."))'
+}
+
+@test "--cgroup-props, --cgroup-props-file: CRIU's lists of the properties saved, replaced or merged (CLI and RPC); a bad one fails first" {
+	start_in_cgroups
+	wl_dump -R --cgroup-props '"pids":
+ - "strategy": "replace"
+ - "properties": []
+"cpu":
+ - "strategy": "replace"
+ - "properties": ["cpu.cfs_quota_us", "cpu.shares"]'
+	assert_equal "$(props_of pids)" ""
+	assert_equal "$(props_of cpu)" "cpu.cfs_quota_us,cpu.shares"
+	assert_equal "$(props_of memory | cut -d, -f1)" memory.limit_in_bytes
+	# The file after the text: memory gains one, cpu is replaced again.
+	printf '"memory":\n - "strategy": "merge"\n - "properties": ["memory.max_usage_in_bytes"]\n"cpu":\n - "strategy": "replace"\n - "properties": ["cpu.shares"]\n' \
+		>"$BATS_TEST_TMPDIR/props"
+	rm -rf "$WL_DIR/img"
+	wl_dump -R --cgroup-props '"cpu": - "strategy": "replace" - "properties": []' \
+		--cgroup-props-file "$BATS_TEST_TMPDIR/props"
+	assert_equal "$(props_of cpu)" "cpu.shares"
+	run props_of memory
+	assert_output --regexp '^memory.limit_in_bytes,.*,memory.max_usage_in_bytes$'
+	assert_equal "$(props_of pids)" pids.max
+	# Refused before the tree is touched, naming the line.
+	rm -rf "$WL_DIR/img"
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" -R --cgroup-props '"cpu":
+ - "strategy": "sideways"'
+	assert_failure
+	assert_output --partial '--cgroup-props: line 2: controller "cpu": unknown strategy "sideways"'
+	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" -R --cgroup-props-file "$BATS_TEST_TMPDIR/none"
+	assert_failure
+	assert_output --partial "--cgroup-props-file: cannot read $BATS_TEST_TMPDIR/none"
+	[ ! -e "$WL_DIR/img/inventory.img" ] || fail "a refused dump wrote images"
+	RPC_PY=
+	for py in python3 /usr/bin/python3; do
+		"$py" -c 'import google.protobuf' 2>/dev/null && RPC_PY=$py && break
+	done
+	if [ -n "$RPC_PY" ] && command -v protoc >/dev/null; then
+		rm -rf "$WL_DIR/img" && mkdir -p "$WL_DIR/img" "$WL_DIR/work"
+		run rpc send "type: DUMP opts { images_dir_fd: -1 pid: $WL_PID leave_running: true
+			cgroup_props_file: \"$BATS_TEST_TMPDIR/props\" }" --images "$WL_DIR/img" --work "$WL_DIR/work"
+		assert_line --partial 'reply DUMP success=true'
+		assert_equal "$(props_of cpu)" "cpu.shares"
+	fi
+	wl_expect_pass
+}

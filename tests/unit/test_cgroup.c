@@ -141,6 +141,67 @@ static void test_modes_and_props(void **state)
 	assert_false(oc_cg_prop_is_early("pids.max"));
 }
 
+/* The names of @v, comma-separated, for one comparison. */
+static const char *joined(const char *const *v)
+{
+	static char buf[1024];
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (; v && *v; v++)
+		o += snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? "," : "", *v);
+	return buf;
+}
+
+/* CRIU's --cgroup-props format: replace and merge, over the built-in
+ * lists and over each other; errors name the line. */
+static void test_cgroup_props(void **state)
+{
+	struct oc_cg_props p = {};
+
+	(void)state;
+	assert_int_equal(oc_cg_props_parse(&p,
+					   "\"cpu\":\n"
+					   " - \"strategy\": \"replace\"\n"
+					   " - \"properties\": [\"cpu.shares\", \"cpu.cfs_quota_us\"]\n"
+					   "\"pids\":\n"
+					   " - \"strategy\": \"merge\"\n"
+					   " - \"properties\": [\"pids.max\", \"pids.extra\"]\n"
+					   "\"rdma\":\n"
+					   " - \"strategy\": \"replace\"\n"
+					   " - \"properties\": []\n",
+					   "--cgroup-props"),
+			 0);
+	assert_string_equal(joined(oc_cg_props_get(&p, "cpu")), "cpu.shares,cpu.cfs_quota_us");
+	assert_string_equal(joined(oc_cg_props_get(&p, "pids")), "pids.max,pids.extra");
+	assert_string_equal(joined(oc_cg_props_get(&p, "rdma")), "");
+	/* Untouched: the built-in list. */
+	assert_ptr_equal(oc_cg_props_get(&p, "memory"), oc_cg_props_of("memory"));
+	/* A second text (the file) over the first. */
+	assert_int_equal(oc_cg_props_parse(&p, "\"cpu\": - \"strategy\": \"merge\" - \"properties\": [\"cpu.weight\"]",
+					   "props.txt"),
+			 0);
+	assert_string_equal(joined(oc_cg_props_get(&p, "cpu")), "cpu.shares,cpu.cfs_quota_us,cpu.weight");
+	assert_int_equal(oc_cg_props_parse(&p, "", "empty"), 0);
+
+	assert_int_equal(oc_cg_props_parse(&p, "\"cpu\":\n - \"strategy\": \"sideways\"\n", "--cgroup-props"), -EINVAL);
+	assert_non_null(strstr(oc_error_message(),
+			       "--cgroup-props: line 2: controller \"cpu\": unknown strategy \"sideways\""));
+	assert_int_equal(oc_cg_props_parse(&p, "\"cpu\":\n - \"strategy\": \"merge\"\n - \"props\": []", "f"), -EINVAL);
+	assert_non_null(strstr(oc_error_message(), "f: line 3: expected \"properties\""));
+	assert_int_equal(
+		oc_cg_props_parse(&p, "\"cpu\": - \"strategy\": \"merge\" - \"properties\": [\"a\" \"b\"]", "f"),
+		-EINVAL);
+	assert_non_null(strstr(oc_error_message(), "expected ',' or ']'"));
+	assert_int_equal(oc_cg_props_parse(&p, "\"cpu", "f"), -EINVAL);
+	assert_non_null(strstr(oc_error_message(), "closing quote"));
+	assert_int_equal(oc_cg_props_parse(&p, "cpu:", "f"), -EINVAL);
+	assert_non_null(strstr(oc_error_message(), "f: line 1: unexpected 'c'"));
+	/* What failed changed nothing. */
+	assert_string_equal(joined(oc_cg_props_get(&p, "cpu")), "cpu.shares,cpu.cfs_quota_us,cpu.weight");
+	oc_cg_props_free(&p);
+}
+
 #define ARGV(...) ((char *[]){ "criu", __VA_ARGS__, NULL })
 #define ARGC(...) ((int)(sizeof((char *[]){ "criu", __VA_ARGS__ }) / sizeof(char *)))
 
@@ -160,6 +221,9 @@ static void test_criu_options(void **state)
 					 NULL),
 			 0);
 	assert_int_equal(criu_opts_set(&o, "cgroup-dump-controller", "pids"), 0);
+	assert_int_equal(
+		criu_opts_set(&o, "cgroup-props", "\"pids\": - \"strategy\": \"replace\" - \"properties\": []"), 0);
+	assert_int_equal(criu_opts_set(&o, "cgroup-props-file", "/etc/props"), 0);
 	assert_int_equal(criu_opts_to_restore(&o, &r), 0);
 	assert_int_equal(r.manage_cgroups, OC_CGROUP_FULL);
 	assert_int_equal(r.n_cgroup_roots, 2);
@@ -168,6 +232,8 @@ static void test_criu_options(void **state)
 	assert_string_equal(d.freeze_cgroup, "/sys/fs/cgroup/freezer/x");
 	assert_int_equal(d.n_cgroup_dump_controllers, 1);
 	assert_string_equal(d.cgroup_dump_controllers[0], "pids");
+	assert_non_null(strstr(d.cgroup_props, "replace"));
+	assert_string_equal(d.cgroup_props_file, "/etc/props");
 	criu_opts_fini(&o);
 
 	/* Without a mode: soft, CRIU's default; the RPC's numbers too. */
@@ -190,6 +256,7 @@ int main(void)
 		cmocka_unit_test(test_parse_proc_hybrid), cmocka_unit_test(test_parse_proc_bad),
 		cmocka_unit_test(test_ns_prefix),	  cmocka_unit_test(test_cgroup_root_and_rebase),
 		cmocka_unit_test(test_modes_and_props),	  cmocka_unit_test(test_criu_options),
+		cmocka_unit_test(test_cgroup_props),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -95,6 +95,7 @@ struct cg_hier {
 	char *name; /* as in /proc/PID/cgroup */
 	int mnt_fd;
 	CgControllerEntry *ce;
+	const struct oc_cg_props *props; /* --cgroup-props, or NULL */
 };
 
 struct cg_set {
@@ -188,7 +189,7 @@ static int dump_props(struct oc_arena *a, const struct cg_hier *h, int dfd, Cgro
 	if (!names)
 		return -ENOMEM;
 	for (char *c = strtok_r(names, *h->name ? "," : " ", &save); c; c = strtok_r(NULL, *h->name ? "," : " ", &save))
-		for (const char *const *p = oc_cg_props_of(c); p && *p; p++)
+		for (const char *const *p = oc_cg_props_get(h->props, c); p && *p; p++)
 			if ((r = dump_prop(a, dfd, *p, de)) < 0)
 				return r;
 	for (const char *const *p = common; *p; p++)
@@ -261,7 +262,7 @@ static int get_hier(struct oc_dump_ctx *ctx, const char *name, struct cg_hier **
 		return -ENOMEM;
 	cg->hiers = g;
 	struct cg_hier *h = &g[cg->n_hiers];
-	*h = (struct cg_hier){ .mnt_fd = -1 };
+	*h = (struct cg_hier){ .mnt_fd = -1, .props = ctx->cg_props };
 	h->name = oc_arena_strdup(ctx->arena, name);
 	h->ce = oc_arena_alloc(ctx->arena, sizeof(*h->ce));
 	names = strdup(name);
@@ -514,10 +515,38 @@ static void free_dir(CgroupDirEntry *de)
 	free(de->properties);
 }
 
+int oc_cgroup_dump_props(struct oc_dump_ctx *ctx)
+{
+	const struct oc_dump_opts *o = ctx->opts;
+	_cleanup_free_ char *text = NULL;
+	int r = 0;
+
+	if (!o->cgroup_props && !o->cgroup_props_file)
+		return 0;
+	ctx->cg_props = calloc(1, sizeof(*ctx->cg_props));
+	if (!ctx->cg_props)
+		return -ENOMEM;
+	/* As CRIU: the text over the built-in lists, then the file. */
+	if (o->cgroup_props)
+		r = oc_cg_props_parse(ctx->cg_props, o->cgroup_props, "--cgroup-props");
+	if (r >= 0 && o->cgroup_props_file) {
+		r = read_at(AT_FDCWD, o->cgroup_props_file, &text);
+		if (r < 0)
+			return oc_error_errno(r, "--cgroup-props-file: cannot read %s", o->cgroup_props_file);
+		r = oc_cg_props_parse(ctx->cg_props, text, o->cgroup_props_file);
+	}
+	return r;
+}
+
 void oc_cgroup_dump_free(struct oc_dump_ctx *ctx)
 {
 	struct oc_cg_dump *cg = ctx->cgroup;
 
+	if (ctx->cg_props) {
+		oc_cg_props_free(ctx->cg_props);
+		free(ctx->cg_props);
+		ctx->cg_props = NULL;
+	}
 	if (!cg)
 		return;
 	for (size_t i = 0; i < cg->n_sets; i++) {

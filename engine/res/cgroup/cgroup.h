@@ -70,6 +70,27 @@ char *oc_cg_rebase(const char *path, const char *old_root, const char *new_root)
 /* The properties CRIU saves for controller @ctrl (NULL-terminated), or
  * NULL for one it saves none of. */
 const char *const *oc_cg_props_of(const char *ctrl);
+/*
+ * CRIU's --cgroup-props: controllers whose saved properties differ from
+ * the built-in lists.  Its text, in CRIU's format, one controller after
+ * another:
+ *     "cpu":
+ *      - "strategy": "replace"
+ *      - "properties": ["cpu.shares", "cpu.cfs_quota_us"]
+ * "merge" adds the properties to the controller's list, "replace" puts
+ * them in its place.  oc_cg_props_parse() applies @text over what @p holds
+ * already (@origin names it in errors); oc_cg_props_get() is @ctrl's list.
+ */
+struct oc_cg_props {
+	struct oc_cg_props_ctrl {
+		char *ctrl;
+		char **props; /* NULL-terminated */
+	} * v;
+	size_t n;
+};
+int oc_cg_props_parse(struct oc_cg_props *p, const char *text, const char *origin);
+const char *const *oc_cg_props_get(const struct oc_cg_props *p, const char *ctrl);
+void oc_cg_props_free(struct oc_cg_props *p);
 /* The properties of every v1 hierarchy, and of v2 directories. */
 extern const char *const oc_cg_props_v1_common[];
 extern const char *const oc_cg_props_v2_common[];
@@ -90,6 +111,9 @@ int oc_cg_mount_hierarchy(const char *yard, const char *name, int *ret_fd);
 int oc_cgroup_freeze_and_seize(const char *path, unsigned timeout_s, pid_t **ret_tids, size_t *ret_n,
 			       bool *ret_was_frozen);
 void oc_cgroup_refreeze(const char *path);
+/* Dump, first: --cgroup-props and --cgroup-props-file parsed into
+ * ctx->cg_props, a bad one failing before the tree is touched. */
+int oc_cgroup_dump_props(struct oc_dump_ctx *ctx);
 void oc_cgroup_dump_free(struct oc_dump_ctx *ctx);
 
 /* ---- restore ---- */

@@ -80,6 +80,206 @@ const char *const *oc_cg_props_of(const char *ctrl)
 	return NULL;
 }
 
+/* ---- --cgroup-props -------------------------------------------------- */
+
+struct props_lexer {
+	const char *s;
+	const char *origin;
+	unsigned line;
+};
+
+/* The next token: a quoted string (in *@ret_str, the caller's), one of
+ * ":-[],", or '\0' at the end. */
+static int next_token(struct props_lexer *lx, char *ret_kind, char **ret_str)
+{
+	*ret_str = NULL;
+	for (; *lx->s && strchr(" \t\r\n", *lx->s); lx->s++)
+		lx->line += *lx->s == '\n';
+	*ret_kind = *lx->s;
+	if (!*lx->s)
+		return 0;
+	if (*lx->s == '"') {
+		size_t len = strcspn(lx->s + 1, "\"\n");
+		if (lx->s[1 + len] != '"')
+			return oc_error(-EINVAL, "%s: line %u: a string without its closing quote", lx->origin,
+					lx->line);
+		*ret_str = strndup(lx->s + 1, len);
+		lx->s += len + 2;
+		return *ret_str ? 0 : -ENOMEM;
+	}
+	if (!strchr(":-[],", *lx->s))
+		return oc_error(-EINVAL, "%s: line %u: unexpected '%c'", lx->origin, lx->line, *lx->s);
+	lx->s++;
+	return 0;
+}
+
+/* Token @want next (a string: '"', and with @word that word). */
+static int expect(struct props_lexer *lx, char want, const char *word, char **ret_str)
+{
+	_cleanup_free_ char *str = NULL;
+	char kind;
+	int r = next_token(lx, &kind, &str);
+
+	if (r < 0)
+		return r;
+	if (kind != want || (word && strcmp(str, word)))
+		return oc_error(-EINVAL, "%s: line %u: expected %s%s%c%s", lx->origin, lx->line, word ? "\"" : "'",
+				word ? word : "", word ? '"' : want, word ? "" : "'");
+	if (ret_str)
+		*ret_str = TAKE_PTR(str);
+	return 0;
+}
+
+static void strv_free(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static int strv_add(char ***v, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (!strcmp((*v)[i], s))
+			return 0;
+	char **g = realloc(*v, (*n + 2) * sizeof(*g));
+	if (!g)
+		return -ENOMEM;
+	*v = g;
+	g[*n] = strdup(s);
+	if (!g[*n])
+		return -ENOMEM;
+	g[++*n] = NULL;
+	return 0;
+}
+
+/* The properties of @ctrl become @names, or with @merge its list and
+ * @names. */
+static int props_apply(struct oc_cg_props *p, const char *ctrl, char **names, bool merge)
+{
+	struct oc_cg_props_ctrl *c = NULL;
+	char **v = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < p->n && !c; i++)
+		if (!strcmp(p->v[i].ctrl, ctrl))
+			c = &p->v[i];
+	if (merge)
+		for (const char *const *b = oc_cg_props_get(p, ctrl); b && *b && r >= 0; b++)
+			r = strv_add(&v, &n, *b);
+	for (size_t i = 0; names && names[i] && r >= 0; i++)
+		r = strv_add(&v, &n, names[i]);
+	if (r >= 0 && !v && !(v = calloc(1, sizeof(*v))))
+		r = -ENOMEM;
+	if (r >= 0 && !c) {
+		struct oc_cg_props_ctrl *g = realloc(p->v, (p->n + 1) * sizeof(*g));
+		if (g) {
+			p->v = g;
+			c = &g[p->n];
+			*c = (struct oc_cg_props_ctrl){ .ctrl = strdup(ctrl) };
+			if (c->ctrl)
+				p->n++;
+		}
+		if (!g || !c->ctrl)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		strv_free(v);
+		return r;
+	}
+	strv_free(c->props);
+	c->props = v;
+	return 0;
+}
+
+/* After the controller's name: its strategy and its properties. */
+static int parse_ctrl(struct props_lexer *lx, const char *ctrl, struct oc_cg_props *p)
+{
+	_cleanup_free_ char *strategy = NULL;
+	char **names = NULL, kind;
+	size_t n = 0;
+	int r = expect(lx, ':', NULL, NULL);
+
+	if (r >= 0)
+		r = expect(lx, '-', NULL, NULL);
+	if (r >= 0)
+		r = expect(lx, '"', "strategy", NULL);
+	if (r >= 0)
+		r = expect(lx, ':', NULL, NULL);
+	if (r >= 0)
+		r = expect(lx, '"', NULL, &strategy);
+	if (r >= 0 && strcmp(strategy, "merge") && strcmp(strategy, "replace"))
+		r = oc_error(-EINVAL, "%s: line %u: controller \"%s\": unknown strategy \"%s\" (merge or replace)",
+			     lx->origin, lx->line, ctrl, strategy);
+	if (r >= 0)
+		r = expect(lx, '-', NULL, NULL);
+	if (r >= 0)
+		r = expect(lx, '"', "properties", NULL);
+	if (r >= 0)
+		r = expect(lx, ':', NULL, NULL);
+	if (r >= 0)
+		r = expect(lx, '[', NULL, NULL);
+	for (bool first = true; r >= 0; first = false) {
+		_cleanup_free_ char *name = NULL, *after = NULL;
+		r = next_token(lx, &kind, &name);
+		if (r >= 0 && kind == ']' && first)
+			break;
+		if (r >= 0 && kind != '"')
+			r = oc_error(-EINVAL, "%s: line %u: controller \"%s\": expected a property's name", lx->origin,
+				     lx->line, ctrl);
+		if (r >= 0)
+			r = strv_add(&names, &n, name);
+		if (r >= 0)
+			r = next_token(lx, &kind, &after);
+		if (r >= 0 && kind == ']')
+			break;
+		if (r >= 0 && kind != ',')
+			r = oc_error(-EINVAL, "%s: line %u: controller \"%s\": expected ',' or ']'", lx->origin,
+				     lx->line, ctrl);
+	}
+	if (r >= 0)
+		r = props_apply(p, ctrl, names, !strcmp(strategy, "merge"));
+	strv_free(names);
+	return r;
+}
+
+int oc_cg_props_parse(struct oc_cg_props *p, const char *text, const char *origin)
+{
+	struct props_lexer lx = { .s = text, .origin = origin, .line = 1 };
+
+	for (;;) {
+		_cleanup_free_ char *ctrl = NULL;
+		char kind;
+		int r = next_token(&lx, &kind, &ctrl);
+		if (r < 0 || !kind)
+			return r;
+		if (kind != '"')
+			return oc_error(-EINVAL, "%s: line %u: expected a controller's name", origin, lx.line);
+		r = parse_ctrl(&lx, ctrl, p);
+		if (r < 0)
+			return r;
+	}
+}
+
+const char *const *oc_cg_props_get(const struct oc_cg_props *p, const char *ctrl)
+{
+	for (size_t i = 0; p && i < p->n; i++)
+		if (!strcmp(p->v[i].ctrl, ctrl))
+			return (const char *const *)p->v[i].props;
+	return oc_cg_props_of(ctrl);
+}
+
+void oc_cg_props_free(struct oc_cg_props *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->v[i].ctrl);
+		strv_free(p->v[i].props);
+	}
+	free(p->v);
+	*p = (struct oc_cg_props){};
+}
+
 /* What must be in place before a task enters or a child cgroup is made:
  * an empty cpuset takes no task, and v1 memory refuses some once it has
  * children; devices rules are inherited by children when they are made. */
