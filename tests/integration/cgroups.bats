@@ -40,8 +40,9 @@ teardown() {
 		echo THAWED >"$FREEZER/freezer.state"
 		for t in $(cat "$FREEZER/tasks"); do echo "$t" >"$V1/freezer/tasks"; done
 	fi
-	for h in pids memory cpu unified freezer; do
-		for d in "$V1/$h/$CG" "$V1/$h/$CG-new" "$V1/$h/$CG-other"; do
+	# Every hierarchy: a full restore makes the cgroups in all of them.
+	for h in "$V1"/*/; do
+		for d in "$h$CG" "$h$CG-new" "$h$CG-other"; do
 			rm_cgroup "$d"
 		done
 	done

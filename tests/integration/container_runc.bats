@@ -164,6 +164,10 @@ ct_check() {
 
 @test "container: a runc container (every namespace, netns by path, seccomp, a pids limit, a bound host folder, SysV objects, a child) is checkpointed and restored by ocicr" {
 	ct_run
+	# runc's device rules (v1): made again with the cgroup.
+	local devices=/sys/fs/cgroup/devices/$CT_ID
+	grep -q "1:3 rwm" "$devices/devices.list" || fail "runc set no device rules in $devices"
+	sort "$devices/devices.list" >"$CT_DIR/devices.before"
 	ct_dump ocicr "$CT_DIR/img"
 	ct_delete
 	MNT_ID=$(crit_get "$CT_DIR/img/ids-1.img" 'img["entries"][0]["mnt_ns_id"]')
@@ -181,6 +185,8 @@ ct_check() {
 	assert_output "[('/', True), ('/dev/null', True), ('/mntns', True)]"
 	ct_restore ocicr "$CT_DIR/img"
 	ct_check
+	run diff "$CT_DIR/devices.before" <(sort "$devices/devices.list")
+	assert_success
 }
 
 # A dump that fails after the container was frozen through its freezer

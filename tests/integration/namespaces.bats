@@ -263,3 +263,29 @@ no_task_left() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "namespaces: a pid namespace nested below the root's is refused by name, and the tree runs on" {
+	requires unshare
+	mkdir -p "$BATS_TEST_TMPDIR/nested"
+	(
+		cd "$BATS_TEST_TMPDIR/nested" || exit 1
+		# The root, sh, is pid 1 of a pid namespace; the sleep pid 1 of
+		# another below it.
+		setsid unshare --pid --fork sh -c 'unshare --pid --fork sleep 1000 & wait' </dev/null >/dev/null 2>&1 3>&- &
+		echo $! >pid
+	)
+	sid=$(cat "$BATS_TEST_TMPDIR/nested/pid")
+	kill_nested() { pkill -9 -s "$sid" 2>/dev/null || true; }
+	wait_for 20 pgrep -s "$sid" -x sleep || { kill_nested; fail "no nested sleep in session $sid"; }
+	root=$(pgrep -P "$sid" -x sh)
+	[ -n "$root" ] || { kill_nested; fail "no root sh below unshare $sid"; }
+	run ocicr dump -t "$root" -D "$BATS_TEST_TMPDIR/nested"
+	if [ "$status" -eq 0 ]; then
+		kill_nested
+		fail "the dump of a nested pid namespace succeeded"
+	fi
+	assert_output --partial "nested pid namespaces are not supported"
+	[ -e "/proc/$root" ] && [ "$(task_state "$root")" != t ] || { kill_nested; fail "task $root did not run on"; }
+	[ ! -e "$BATS_TEST_TMPDIR/nested/inventory.img" ] || { kill_nested; fail "an image set was left"; }
+	kill_nested
+}

@@ -193,6 +193,16 @@ static int props_apply(struct oc_cg_props *p, const char *ctrl, char **names, bo
 	return 0;
 }
 
+/* An item of a controller's list: - "KEY": */
+static int expect_item(struct props_lexer *lx, const char *key)
+{
+	int r = expect(lx, '-', NULL, NULL);
+
+	if (r >= 0)
+		r = expect(lx, '"', key, NULL);
+	return r < 0 ? r : expect(lx, ':', NULL, NULL);
+}
+
 /* After the controller's name: its strategy and its properties. */
 static int parse_ctrl(struct props_lexer *lx, const char *ctrl, struct oc_cg_props *p)
 {
@@ -202,22 +212,14 @@ static int parse_ctrl(struct props_lexer *lx, const char *ctrl, struct oc_cg_pro
 	int r = expect(lx, ':', NULL, NULL);
 
 	if (r >= 0)
-		r = expect(lx, '-', NULL, NULL);
-	if (r >= 0)
-		r = expect(lx, '"', "strategy", NULL);
-	if (r >= 0)
-		r = expect(lx, ':', NULL, NULL);
+		r = expect_item(lx, "strategy");
 	if (r >= 0)
 		r = expect(lx, '"', NULL, &strategy);
 	if (r >= 0 && strcmp(strategy, "merge") && strcmp(strategy, "replace"))
 		r = oc_error(-EINVAL, "%s: line %u: controller \"%s\": unknown strategy \"%s\" (merge or replace)",
 			     lx->origin, lx->line, ctrl, strategy);
 	if (r >= 0)
-		r = expect(lx, '-', NULL, NULL);
-	if (r >= 0)
-		r = expect(lx, '"', "properties", NULL);
-	if (r >= 0)
-		r = expect(lx, ':', NULL, NULL);
+		r = expect_item(lx, "properties");
 	if (r >= 0)
 		r = expect(lx, '[', NULL, NULL);
 	for (bool first = true; r >= 0; first = false) {
