@@ -15,3 +15,16 @@ teardown() {
 @test "creds: each thread's uids, gids, groups, capabilities and securebits survive" {
 	wl_roundtrip creds
 }
+
+@test "creds: each task's audit loginuid survives (set, changed, unset), restored by a shell whose own is set" {
+	[ -e /proc/self/loginuid ] || skip "no audit loginuid in this kernel"
+	wl_start loginuid
+	wl_dump
+	run crit_get "$WL_DIR/img/core-$WL_PID.img" 'img["entries"][0]["tc"]["loginuid"]'
+	assert_output 4242
+	wait_tree_gone
+	# The restore inherits this shell's loginuid; each task must get its own.
+	echo 77 >/proc/self/loginuid
+	wl_restore
+	wl_expect_pass
+}

@@ -194,11 +194,17 @@ static int translate(const struct oc_id_map *m, uint32_t *id, pid_t tid, const c
 	return 0;
 }
 
-/* The creds read from outside (/proc/PID/status), as the tree sees them. */
+/* The creds and login uids read from outside (/proc/PID/...), as the tree
+ * sees them. */
 static int creds_inside(struct oc_dump_ctx *ctx, const struct oc_userns_maps *maps)
 {
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_dump_task *t = &ctx->tasks[i];
+		TaskCoreEntry *tc = t->n_threads && t->threads[0].core ? t->threads[0].core->tc : NULL;
+		/* A login uid the namespace cannot name is saved unset (unset
+		 * is UINT32_MAX, never mapped), as CRIU saves it. */
+		if (tc && tc->has_loginuid)
+			tc->loginuid = oc_userns_inside(&maps->uid, tc->loginuid);
 		for (size_t j = 0; j < t->n_threads; j++) {
 			CoreEntry *core = t->threads[j].core;
 			CredsEntry *c = core && core->thread_core ? core->thread_core->creds : NULL;
