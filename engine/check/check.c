@@ -137,30 +137,28 @@ static pid_t spawn_filtered_tracee(void)
 }
 
 /* What a dump does with a task under seccomp: suspend its filters while
- * ocicr works in it, and read them. */
-static bool probe_seccomp_suspend(void)
+ * ocicr works in it, and (@read) read them. */
+static bool seccomp_dumpable(bool read)
 {
 	pid_t pid = spawn_filtered_tracee();
 	bool ok;
 
 	if (pid < 0)
 		return false;
-	ok = ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_SUSPEND_SECCOMP) == 0;
+	ok = ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_SUSPEND_SECCOMP) == 0 &&
+	     (!read || ptrace(0x420c /* PTRACE_SECCOMP_GET_FILTER */, pid, 0, NULL) == 1);
 	reap(pid);
 	return ok;
 }
 
+static bool probe_seccomp_suspend(void)
+{
+	return seccomp_dumpable(false);
+}
+
 static bool probe_seccomp_filters(void)
 {
-	pid_t pid = spawn_filtered_tracee();
-	bool ok;
-
-	if (pid < 0)
-		return false;
-	ok = ptrace(0x420c /* PTRACE_SECCOMP_GET_FILTER */, pid, 0, NULL) == 1 &&
-	     ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_SUSPEND_SECCOMP) == 0;
-	reap(pid);
-	return ok;
+	return seccomp_dumpable(true);
 }
 
 /* What a restore does with a task's audit loginuid: unset it where it is
