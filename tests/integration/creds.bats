@@ -28,3 +28,16 @@ teardown() {
 	wl_restore
 	wl_expect_pass
 }
+
+@test "creds: a loginuid the restore cannot set (a set one, no CAP_AUDIT_CONTROL) fails it by name, no task left" {
+	[ -e /proc/self/loginuid ] || skip "no audit loginuid in this kernel"
+	requires setpriv
+	wl_start loginuid
+	wl_dump
+	wait_tree_gone
+	echo 77 >/proc/self/loginuid
+	run setpriv --bounding-set=-audit_control "$OCICR" restore -D "$WL_DIR/img" -d
+	assert_failure
+	assert_output --partial "cannot set its loginuid to 4242 (it has 77"
+	[ ! -e "/proc/$WL_PID" ] || fail "task $WL_PID exists after a failed restore"
+}
