@@ -409,10 +409,12 @@ static int shared_filters(const struct oc_rst_task *t, size_t *ret_n)
 			continue;
 		}
 		/* Both chains end in the oldest filters: meet at equal depth. */
-		if (n > depth)
+		if (n > depth) {
 			newest = ancestor(t->seccomp, newest, n - depth);
-		else
-			common = ancestor(t->seccomp, common, depth - n), depth = n;
+		} else {
+			common = ancestor(t->seccomp, common, depth - n);
+			depth = n;
+		}
 		while (common != newest) {
 			common = ancestor(t->seccomp, common, 1);
 			newest = ancestor(t->seccomp, newest, 1);
