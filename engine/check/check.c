@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <linux/kcmp.h>
 #include <sched.h>
 #include <signal.h>
@@ -27,6 +29,7 @@
 
 #include "ocicr.h"
 #include "core/cleanup.h"
+#include "proc/proc.h"
 
 enum probe_need {
 	NEED_REQUIRED, /* without it nothing works */
@@ -99,6 +102,84 @@ static bool probe_seize(void)
 	}
 	reap(pid);
 	return ok;
+}
+
+/* A child under a filter that allows everything, seized and stopped; the
+ * pipe makes sure the filter is in place before it is looked at. */
+static pid_t spawn_filtered_tracee(void)
+{
+	static const struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+	int p[2];
+	char c;
+	int st;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct sock_fprog prog = { .len = ARRAY_SIZE(allow), .filter = (struct sock_filter *)allow };
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) < 0)
+			_exit(1);
+		if (write(p[1], "", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(p[1]);
+	bool ready = pid > 0 && read(p[0], &c, 1) == 1;
+	close(p[0]);
+	if (pid > 0 && (!ready || ptrace(PTRACE_SEIZE, pid, 0, 0) < 0 || ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0 ||
+			waitpid(pid, &st, __WALL) != pid)) {
+		reap(pid);
+		return -1;
+	}
+	return pid;
+}
+
+/* What a dump does with a task under seccomp: suspend its filters while
+ * ocicr works in it, and (@read) read them. */
+static bool seccomp_dumpable(bool read)
+{
+	pid_t pid = spawn_filtered_tracee();
+	bool ok;
+
+	if (pid < 0)
+		return false;
+	ok = ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_SUSPEND_SECCOMP) == 0 &&
+	     (!read || ptrace(0x420c /* PTRACE_SECCOMP_GET_FILTER */, pid, 0, NULL) == 1);
+	reap(pid);
+	return ok;
+}
+
+static bool probe_seccomp_suspend(void)
+{
+	return seccomp_dumpable(false);
+}
+
+static bool probe_seccomp_filters(void)
+{
+	return seccomp_dumpable(true);
+}
+
+/* What a restore does with a task's audit loginuid: unset it where it is
+ * set (CAP_AUDIT_CONTROL, a kernel that lets it change), then set it once.
+ * In a child, which dies with whatever it made of its own. */
+static bool probe_loginuid(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	if (pid == 0) {
+		static const char *const values[] = { "4294967295", "0" };
+		for (size_t i = 0; i < ARRAY_SIZE(values); i++) {
+			int fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
+			if (fd < 0 || write(fd, values[i], strlen(values[i])) < 0)
+				_exit(1);
+			close(fd);
+		}
+		_exit(0);
+	}
+	return pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
 static bool probe_rseq_config(void)
@@ -233,6 +314,16 @@ static bool probe_inotify_nextwd(void)
 	return fd >= 0 && ioctl(fd, _IOW('I', 0, int32_t), 1) == 0;
 }
 
+/* How ocicr learns a thread's pid inside a pid namespace (res/ns/pid.c). */
+static bool probe_nspid(void)
+{
+	struct oc_proc_status st = {};
+	bool has = oc_proc_read_thread_status(getpid(), getpid(), &st) == 0 && st.has_nspid;
+
+	oc_proc_status_clear(&st);
+	return has;
+}
+
 static bool probe_timens(void)
 {
 	return access("/proc/self/ns/time", F_OK) == 0;
@@ -269,8 +360,14 @@ static const struct probe probes[] = {
 	{ "ARCH_MAP_VDSO_64 (CONFIG_CHECKPOINT_RESTORE)", NEED_REQUIRED, "placing the vDSO", probe_vdso },
 	{ "memfd_create", NEED_FEATURE, "shared memory", probe_memfd },
 	{ "memfd_create with MFD_HUGETLB", NEED_FEATURE, "shared memory of huge TLB pages", probe_memfd_hugetlb },
+	{ "PTRACE_O_SUSPEND_SECCOMP", NEED_FEATURE, "tasks under seccomp (strict mode or filters)",
+	  probe_seccomp_suspend },
+	{ "PTRACE_SECCOMP_GET_FILTER", NEED_FEATURE, "seccomp filters", probe_seccomp_filters },
+	{ "audit loginuid (/proc/PID/loginuid)", NEED_FEATURE, "tasks' login uids", probe_loginuid },
 	{ "PTRACE_GET_RSEQ_CONFIGURATION", NEED_FEATURE, "rseq registrations", probe_rseq_config },
 	{ "PR_TIMER_CREATE_RESTORE_IDS", NEED_FEATURE, "POSIX timers with their ids", probe_timer_ids },
+	{ "NSpid in /proc/PID/status", NEED_FEATURE, "pid namespaces (a thread's pid there, as timers name it)",
+	  probe_nspid },
 	{ "time namespaces", NEED_FEATURE, "monotonic clocks across restore", probe_timens },
 	{ "cgroup namespaces", NEED_FEATURE, "containers' own view of their cgroups", probe_cgroupns },
 	{ "PAGEMAP_SCAN", NEED_FEATURE, "fast present-page scans", probe_pagemap_scan },

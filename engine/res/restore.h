@@ -286,6 +286,18 @@ struct oc_rst_vdso {
  * set from outside by the coordinator as the thread is finished. */
 int oc_rst_thread_sched(const ThreadCoreEntry *tc, pid_t tid);
 
+/* The audit loginuid (res/task/task.c); -ENOENT: a kernel without audit. */
+#define OC_LOGINUID_UNSET UINT32_MAX
+int oc_loginuid_own(uint32_t *ret);
+int oc_loginuid_set_own(uint32_t value);
+/* The coordinator's own, unset while it makes the root so that every task
+ * inherits none and may set its own once; true when it was unset and must
+ * be set back with oc_rst_loginuid_reset_own(). */
+bool oc_rst_loginuid_unset_own(uint32_t *ret_saved);
+void oc_rst_loginuid_reset_own(uint32_t saved);
+/* The agent: the task's loginuid from its image, before its creds. */
+int oc_rst_loginuid(struct oc_rst_agent *ag);
+
 void oc_rst_vdso_done(struct oc_rst_vdso *vd);
 /* Decide how, reading the saved vDSO pages; before the runs are laid out. */
 int oc_rst_vdso_prepare(struct oc_rst_agent *ag, struct oc_rst_vdso *vd);

@@ -166,6 +166,9 @@ static int restore_task_misc(struct oc_rst_agent *ag)
 		if (fd >= 0)
 			close(fd);
 	}
+	int r = oc_rst_loginuid(ag);
+	if (r < 0)
+		return r;
 	if (tc->has_child_subreaper && tc->child_subreaper && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
 		return oc_error_errno(-errno, "PR_SET_CHILD_SUBREAPER");
 	if (tc->comm && prctl(PR_SET_NAME, tc->comm) < 0)

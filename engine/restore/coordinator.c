@@ -772,9 +772,13 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	uint64_t flags = ctx->ns->clone_flags;
 	if (!(flags & CLONE_NEWUSER))
 		flags &= ~(uint64_t)CLONE_NEWNS;
+	uint32_t own_loginuid;
+	bool loginuid_unset = r >= 0 && oc_rst_loginuid_unset_own(&own_loginuid);
 	pid_t pid =
 		r < 0 ? -1 : clone_with_pid(ctx->tasks[0].pid, flags | (ctx->opts->restore_sibling ? CLONE_PARENT : 0));
 	int clone_err = errno;
+	if (pid != 0 && loginuid_unset)
+		oc_rst_loginuid_reset_own(own_loginuid);
 	if (pid != 0) {
 		oc_cgroup_ns_leave(own_cgns);
 		oc_ns_join_leave(ctx, own_ns);

@@ -27,9 +27,9 @@ static const struct criu_feature features[] = {
 	{ "tun_ns", NULL },
 	{ "userns", NULL },
 	{ "fdinfo_lock", HAS },
-	{ "seccomp_suspend", NULL },
-	{ "seccomp_filters", NULL },
-	{ "loginuid", NULL },
+	{ "seccomp_suspend", "PTRACE_O_SUSPEND_SECCOMP" },
+	{ "seccomp_filters", "PTRACE_SECCOMP_GET_FILTER" }, /* dumped with suspension */
+	{ "loginuid", "audit loginuid (/proc/PID/loginuid)" },
 	{ "cgroupns", "cgroup namespaces" },
 	{ "autofs", NULL },
 	{ "tcp_half_closed", HAS }, /* half-closed connections (sk_tcp.c) */
@@ -50,7 +50,7 @@ static const struct criu_feature features[] = {
 	{ "nftables", NULL },
 	{ "has_ipt_legacy", NULL },
 	{ "pidfd_store", NULL },
-	{ "ns_pid", NULL },
+	{ "ns_pid", "NSpid in /proc/PID/status" },
 	{ "apparmor_stacking", NULL },
 	{ "network_lock_nftables", HAS },
 	{ "sockopt_buf_lock", HAS },

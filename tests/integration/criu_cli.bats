@@ -95,6 +95,39 @@ criu_restore() {
 	assert_line "Looks good."
 }
 
+# zdtm runs its seccomp, loginuid and pthread_timers tests only where these
+# say yes; each is probed as a dump or restore would use it.
+@test "criu check: seccomp_suspend, seccomp_filters, loginuid and ns_pid as the kernel and privileges allow" {
+	requires setpriv
+	local f nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all)
+	if grep -q '^Seccomp_filters:' /proc/self/status; then
+		for f in seccomp_suspend seccomp_filters; do
+			run criu check --no-default-config --feature $f
+			assert_success
+			assert_output "$f is supported"
+			# Suspending or reading a task's filters needs CAP_SYS_ADMIN.
+			run "${nobody[@]}" "$CRIU" check --no-default-config --feature $f
+			assert_failure 1
+			assert_output --partial "$f is not supported"
+		done
+	fi
+	if [ -e /proc/self/loginuid ]; then
+		# Set here, the login uid can be changed only with CAP_AUDIT_CONTROL.
+		echo 77 >/proc/self/loginuid
+		run criu check --no-default-config --feature loginuid
+		assert_success
+		assert_output "loginuid is supported"
+		run "${nobody[@]}" "$CRIU" check --no-default-config --feature loginuid
+		assert_failure 1
+		assert_output --partial "loginuid is not supported"
+	fi
+	if grep -q '^NSpid:' /proc/self/status; then
+		run "${nobody[@]}" "$CRIU" check --no-default-config --feature ns_pid
+		assert_success
+		assert_output "ns_pid is supported"
+	fi
+}
+
 @test "options by long, short and =-joined names dump and restore; the action may come last" {
 	wl_start tree
 	run criu -t "$WL_PID" --images-dir="$WL_DIR/img" --log-file=dump.log --verbosity=4 -j --file-locks \

@@ -51,3 +51,11 @@ teardown() {
 	assert_output --partial "part of a loop"
 	[ ! -e "/proc/$WL_PID" ] || fail "task $WL_PID exists after a failed restore"
 }
+
+@test "seccomp: a filter all threads share stays shared, so a TSYNC filter after restore reaches every thread" {
+	wl_start seccomp_tsync
+	wl_dump
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}

@@ -16,6 +16,23 @@ teardown() {
 	wl_roundtrip timers
 }
 
+# The thread a SIGEV_THREAD_ID timer signals is named by its pid inside
+# the namespace (NSpid: `criu check --feature ns_pid`).
+@test "timers: a timer signalling a thread of a pid namespace's init keeps its target" {
+	requires unshare
+	WL_WRAP="unshare --pid --fork setsid" WL_WRAP_FORKS=1 wl_start timers
+	outer=$WL_PID
+	wl_dump
+	run crit_get "$WL_DIR/img/core-1.img" \
+		'[t["notify_thread_id"] for t in img["entries"][0]["tc"]["timers"]["posix"] if "notify_thread_id" in t]'
+	[ "$output" = "[2]" ] || fail "the timer's thread is not named by its pid inside: $output"
+	wait_gone "$outer"
+	wl_restore --pidfile "$WL_DIR/restored.pid"
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wl_expect_pass
+}
+
 # CRIU writes an interval timer dumped at the instant it expires with no
 # time left and its interval set; CRIU's restore arms it for one interval.
 @test "timers: an interval timer with no time left in the image (as CRIU writes one expiring) comes back armed" {

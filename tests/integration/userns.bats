@@ -34,6 +34,8 @@ status_id() {
 
 @test "userns: a tree in a user namespace comes back in a new one with its maps, ids and owners" {
 	open_tmpdir
+	# Its root sets its login uid once, from inside: none to inherit.
+	[ ! -e /proc/self/loginuid ] || echo 4294967295 >/proc/self/loginuid
 	WL_WRAP_FORKS=1 wl_start userns
 	outer=$(cat "$WL_DIR/pid")
 	[ "$(status_id "$WL_PID" Uid)" = 100000 ] || fail "the root runs as $(status_id "$WL_PID" Uid) outside"
@@ -64,6 +66,12 @@ status_id() {
 	assert_output "[(1000, 1000)]"
 	run crit_get "$WL_DIR/img/tty-info.img" 'sorted(set((e["uid"], e["gid"]) for e in img["entries"]))'
 	assert_output "[(0, 0), (4294967295, 4294967295)]"
+	if [ -e /proc/self/loginuid ]; then
+		[ "$(crit_get "$WL_DIR/img/core-1.img" 'img["entries"][0]["tc"]["loginuid"]')" = 1000 ] ||
+			fail "the root's loginuid is not saved as seen inside"
+		# A login uid of ours inherited inside could not be changed there.
+		echo 77 >/proc/self/loginuid
+	fi
 	wait_gone "$outer"
 	wait_gone "$WL_PID"
 	wl_restore --pidfile "$WL_DIR/restored.pid"
@@ -72,6 +80,8 @@ status_id() {
 	[ "$(readlink "/proc/$WL_PID/ns/user")" != "$(readlink /proc/self/ns/user)" ] || fail "restored in our user namespace"
 	[ "$(status_id "$WL_PID" Uid)" = 100000 ] || fail "the restored root runs as $(status_id "$WL_PID" Uid) outside"
 	[ "$(status_id "$WL_PID" Gid)" = 100000 ] || fail "the restored root's gid is $(status_id "$WL_PID" Gid) outside"
+	[ ! -e /proc/self/loginuid ] || [ "$(cat "/proc/$WL_PID/loginuid")" = 101000 ] ||
+		fail "the restored root's loginuid is $(cat "/proc/$WL_PID/loginuid") outside"
 	child=$(pgrep -P "$WL_PID")
 	[ "$(status_id "$child" Uid)" = 101000 ] || fail "the restored child runs as $(status_id "$child" Uid) outside"
 	[ "$(stat -c %u:%g "$WL_DIR/owned")" = 101000:101000 ] || fail "the file is $(stat -c %u:%g "$WL_DIR/owned")"

@@ -114,6 +114,18 @@ static void check_owned_files(void)
 	check_owner(owned.slave, "the pty's slave", 0, 0);
 }
 
+static int put_loginuid(unsigned v)
+{
+	char text[16];
+	int len = snprintf(text, sizeof(text), "%u", v);
+	int fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
+	int ok = fd >= 0 && write(fd, text, len) == len;
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
 /* The child: an ordinary user of the namespace. */
 static void run_user(void)
 {
@@ -149,6 +161,10 @@ static void run_root(int go)
 	 * dumpable (our /proc files root's outside). */
 	WL_SETUP(prctl(PR_SET_DUMPABLE, 1) == 0, "PR_SET_DUMPABLE");
 	WL_SETUP(sethostname("userns-wl", 9) == 0, "sethostname");
+	/* Unset when started (the test sees to it), the login uid may be set
+	 * once from inside: 1000 here, 101000 outside. */
+	bool audit = access("/proc/self/loginuid", F_OK) == 0;
+	WL_SETUP(!audit || put_loginuid(1000) == 0, "loginuid 1000");
 	wl_path(file, sizeof(file), "owned");
 	int fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	WL_SETUP(fd >= 0 && fchown(fd, 1000, 1000) == 0, "a file given to 1000:1000");
@@ -171,6 +187,8 @@ static void run_root(int go)
 	WL_CHECK(getuid() == 0 && geteuid() == 0 && getgid() == 0 && getegid() == 0, "root is %d/%d %d/%d", getuid(),
 		 geteuid(), getgid(), getegid());
 	WL_CHECK(getpid() == 1, "the root is %d, not 1 of its pid namespace", getpid());
+	WL_CHECK(!audit || wl_read_file("/proc/self/loginuid", scratch, sizeof(scratch)) > 0, "read loginuid");
+	WL_CHECK(!audit || atoi(scratch) == 1000, "loginuid is %s, not 1000", scratch);
 	WL_CHECK(stat(file, &st) == 0 && st.st_uid == 1000 && st.st_gid == 1000, "the file is %d:%d", (int)st.st_uid,
 		 (int)st.st_gid);
 	WL_CHECK(shmctl(shm, IPC_STAT, &ds) == 0 && ds.shm_perm.uid == 1000 && ds.shm_perm.gid == 1000 &&

@@ -330,19 +330,25 @@ struct rst_sock_fprog {
 	uint64_t filter __attribute__((aligned(8)));
 };
 
-/* Strict mode, or the filter chain oldest first.  Traced with
- * PTRACE_O_SUSPEND_SECCOMP, the thread is not held to it until the
- * coordinator lets it go. */
-static void restore_seccomp(struct oc_rst_args *args, const struct oc_rst_thread *t, int index)
+/* Filters @fs[0..n), oldest first.  Traced with PTRACE_O_SUSPEND_SECCOMP,
+ * the thread is not held to them until the coordinator lets it go. */
+static void install_filters(struct oc_rst_args *args, uint64_t fs_addr, uint32_t n, int index)
 {
-	const struct oc_rst_seccomp_filter *fs = (const void *)t->seccomp_filters;
+	const struct oc_rst_seccomp_filter *fs = (const void *)fs_addr;
 
-	if (t->seccomp_mode == 1)
-		CHECK(sys3(__NR_seccomp, SECCOMP_SET_MODE_STRICT, 0, 0), OC_RST_STEP_SECCOMP, index);
-	for (uint32_t i = 0; t->seccomp_mode == 2 && i < t->n_seccomp_filters; i++) {
+	for (uint32_t i = 0; i < n; i++) {
 		struct rst_sock_fprog prog = { (uint16_t)fs[i].n_insns, fs[i].insns };
 		CHECK(sys3(__NR_seccomp, SECCOMP_SET_MODE_FILTER, fs[i].flags, &prog), OC_RST_STEP_SECCOMP, index);
 	}
+}
+
+/* Strict mode, or the rest of the filter chain (past the shared ones). */
+static void restore_seccomp(struct oc_rst_args *args, const struct oc_rst_thread *t, int index)
+{
+	if (t->seccomp_mode == 1)
+		CHECK(sys3(__NR_seccomp, SECCOMP_SET_MODE_STRICT, 0, 0), OC_RST_STEP_SECCOMP, index);
+	if (t->seccomp_mode == 2)
+		install_filters(args, t->seccomp_filters, t->n_seccomp_filters, index);
 }
 
 /* Per-thread state; every thread, the main one last, runs this. */
@@ -466,6 +472,8 @@ void rst_main(struct oc_rst_args *args)
 	restore_memory(args);
 	restore_mm(args);
 	restore_process(args);
+	/* Inherited by the threads created next: one filter, shared. */
+	install_filters(args, args->seccomp_shared, args->n_seccomp_shared, 0);
 
 	for (uint32_t i = 1; i < args->n_threads; i++) {
 		const struct oc_rst_thread *t = &args->threads[i];

@@ -21,11 +21,13 @@
  *      against future writes
  *   3. PR_SET_MM_MAP (mm bounds, auxv, exe file), membarrier registrations
  *   4. personality, signal handlers, itimers, rlimits
- *   5. create the other threads (clone3 with their tids); then POSIX
- *      timers (a SIGEV_THREAD_ID one needs its thread); each thread and
- *      then the main one restore per-thread state (robust list, rseq,
- *      sigaltstack, clear_tid address, name, credentials, and last the
- *      seccomp mode or filters, so none applies to the restorer)
+ *   5. install the seccomp filters all threads share (traced with
+ *      PTRACE_O_SUSPEND_SECCOMP, the blob is not held to them) and create
+ *      the other threads, which inherit them (clone3 with their tids);
+ *      then POSIX timers (a SIGEV_THREAD_ID one needs its thread); each
+ *      thread and then the main one restore per-thread state (robust
+ *      list, rseq, sigaltstack, clear_tid address, name, credentials, and
+ *      last the seccomp mode or the rest of its filters)
  *   6. queue pending signals (each thread its own, the main thread the
  *      process-wide ones)
  *   7. every thread stops on int3: the coordinator, which traces them,
@@ -205,6 +207,11 @@ struct oc_rst_args {
 
 	uint32_t n_threads; /* [0] is the main thread */
 	struct oc_rst_thread *threads;
+	/* The oldest filters all threads share: the main thread's first
+	 * n_seccomp_shared, installed before it creates the others. */
+	uint32_t n_seccomp_shared;
+	uint32_t pad4;
+	uint64_t seccomp_shared; /* struct oc_rst_seccomp_filter[], oldest first */
 
 	/* Written by the blob. */
 	volatile int32_t failed_step;

@@ -220,7 +220,7 @@ static int translate(const struct oc_id_map *m, uint32_t *id, pid_t tid, const c
 	return 0;
 }
 
-/* The creds read from outside (/proc/PID/status), as the tree sees them. */
+/* The creds read from outside (/proc/PID/...), as the tree sees them. */
 static int creds_inside(struct oc_dump_ctx *ctx, const struct oc_userns_maps *maps)
 {
 	for (size_t i = 0; i < ctx->n_tasks; i++) {

@@ -13,10 +13,13 @@
  * alike).  seccomp.img holds the table; thread_core the mode and the
  * index of the thread's newest filter.
  *
- * Restore: the blob installs each thread's chain, oldest first, after its
- * credentials, the very last thing before the final trap, so no filter
- * applies to the restorer; the coordinator traces the tree with
- * PTRACE_O_SUSPEND_SECCOMP, so its own remote calls pass too.  A thread
+ * Restore: the filters all threads of a task have in common (the oldest
+ * ones) are installed by the main thread before it creates the others, so
+ * they inherit one shared filter as they had it (TSYNC needs that later).
+ * Each thread installs the rest of its chain, oldest first, after its
+ * credentials, the very last thing before the final trap.  The
+ * coordinator traces the tree with PTRACE_O_SUSPEND_SECCOMP, so neither
+ * the blob nor its own remote calls are held to the filters.  A thread
  * that ends without no_new_privs and without CAP_SYS_ADMIN could not
  * install a filter then: it installs it before its credentials change.
  */
@@ -370,15 +373,87 @@ static int fill_thread_seccomp(const struct oc_rst_task *t, size_t i, struct oc_
 	return 0;
 }
 
+/* The filter @up steps above @index towards the oldest (@up <= its depth). */
+static int64_t ancestor(const SeccompEntry *tab, int64_t index, size_t up)
+{
+	for (; up; up--) {
+		const SeccompFilter *f = filter_at(tab, index);
+		index = f->has_prev ? (int64_t)f->prev : -1;
+	}
+	return index;
+}
+
+/* How many of the oldest filters every thread of @t has in common (the
+ * table holds one entry for equal chains, so equal means the same index),
+ * 0 where a thread has none or only one thread exists. */
+static int shared_filters(const struct oc_rst_task *t, size_t *ret_n)
+{
+	int64_t common = -1;
+	size_t depth = 0;
+
+	*ret_n = 0;
+	for (size_t i = 0; i < t->n_cores; i++) {
+		uint32_t mode;
+		int64_t newest;
+		size_t n, bytes;
+
+		thread_mode(t->cores[i], t->cores[0], &mode, &newest);
+		if (t->n_cores < 2 || mode != SECCOMP_MODE_FILTER)
+			return 0;
+		int r = chain_size(t->seccomp, newest, &n, &bytes);
+		if (r < 0)
+			return r;
+		if (i == 0) {
+			common = newest;
+			depth = n;
+			continue;
+		}
+		/* Both chains end in the oldest filters: meet at equal depth. */
+		if (n > depth) {
+			newest = ancestor(t->seccomp, newest, n - depth);
+		} else {
+			common = ancestor(t->seccomp, common, depth - n);
+			depth = n;
+		}
+		while (common != newest) {
+			common = ancestor(t->seccomp, common, 1);
+			newest = ancestor(t->seccomp, newest, 1);
+			depth--;
+		}
+	}
+	*ret_n = depth;
+	return 0;
+}
+
+/*
+ * Filters the threads share are installed once, by the main thread before
+ * it creates the others, which inherit them: the kernel then sees them
+ * shared, as SECCOMP_FILTER_FLAG_TSYNC later requires of every thread.
+ * Each thread installs the rest of its chain itself.
+ */
 static int seccomp_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 {
 	uint64_t cursor = area->seccomp;
+	struct oc_rst_args *args = area->args;
+	size_t shared;
+	int r = shared_filters(ag->task, &shared);
 
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ag->task->n_cores; i++) {
-		int r = fill_thread_seccomp(ag->task, i, &area->args->threads[i], &cursor);
+		struct oc_rst_thread *rt = &args->threads[i];
+		r = fill_thread_seccomp(ag->task, i, rt, &cursor);
 		if (r < 0)
 			return r;
+		if (i == 0) {
+			args->seccomp_shared = rt->seccomp_filters;
+			args->n_seccomp_shared = shared;
+		}
+		rt->seccomp_filters += shared * sizeof(struct oc_rst_seccomp_filter);
+		rt->n_seccomp_filters -= shared;
 	}
+	if (shared)
+		pr_debug("task %d: %zu seccomp filters shared by its threads", ag->task->pid, shared);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * Task identity: the pstree entry, the task-wide core (state, comm, flags,
  * loginuid, oom score, subreaper) and the kernel-object / namespace ids.
  */
+#include <fcntl.h>
 #include <inttypes.h>
 #include <linux/kcmp.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "res/kind.h"
+#include "res/restore.h"
 #include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -219,6 +221,71 @@ int oc_dump_task_core(struct oc_dump_task *t)
 	if (r < 0)
 		return r;
 	t->ids = ids;
+	return 0;
+}
+
+/* ---- loginuid ----------------------------------------------------------- */
+
+int oc_loginuid_own(uint32_t *ret)
+{
+	bool has;
+	int r = read_proc_u32(getpid(), "loginuid", 10, ret, &has);
+
+	return r < 0 ? r : has ? 0 : -ENOENT;
+}
+
+int oc_loginuid_set_own(uint32_t value)
+{
+	_cleanup_close_ int fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
+	char text[16];
+	int len = snprintf(text, sizeof(text), "%u", value);
+
+	/* The kernel takes one whole write (no partial ones). */
+	if (fd < 0 || write(fd, text, len) != len)
+		return -errno;
+	return 0;
+}
+
+bool oc_rst_loginuid_unset_own(uint32_t *ret_saved)
+{
+	if (oc_loginuid_own(ret_saved) < 0 || *ret_saved == OC_LOGINUID_UNSET)
+		return false;
+	int r = oc_loginuid_set_own(OC_LOGINUID_UNSET);
+	if (r < 0)
+		pr_debug("cannot unset our loginuid %u (%s): the tree inherits it", *ret_saved, strerror(-r));
+	return r == 0;
+}
+
+void oc_rst_loginuid_reset_own(uint32_t saved)
+{
+	int r = oc_loginuid_set_own(saved);
+
+	if (r < 0)
+		pr_warn("cannot set our loginuid back to %u: %s", saved, strerror(-r));
+}
+
+int oc_rst_loginuid(struct oc_rst_agent *ag)
+{
+	const TaskCoreEntry *tc = ag->task->cores[0]->tc;
+	uint32_t now;
+
+	if (!tc->has_loginuid)
+		return 0;
+	int r = oc_loginuid_own(&now);
+	if (r == -ENOENT) {
+		if (tc->loginuid != OC_LOGINUID_UNSET)
+			oc_agent_warn(ag, "task %d: loginuid %u not restored: this kernel has no audit loginuid",
+				      ag->task->pid, tc->loginuid);
+		return 0;
+	}
+	if (r < 0 || now == tc->loginuid)
+		return r;
+	r = oc_loginuid_set_own(tc->loginuid);
+	if (r < 0)
+		return oc_error_errno(r,
+				      "task %d: cannot set its loginuid to %u (it has %u; changing a set one needs "
+				      "CAP_AUDIT_CONTROL)",
+				      ag->task->pid, tc->loginuid, now);
 	return 0;
 }
 
