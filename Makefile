@@ -37,6 +37,10 @@ CFLAGS     ?= -O2 -g
 CFLAGS     += -std=gnu11 -fms-extensions -D_GNU_SOURCE -DOCICR_VERSION='"$(VERSION)"' $(WARN) \
               -fvisibility=hidden -fPIC -Iengine/include -Iengine -I$(B)/proto -I. $(PKG_CFLAGS)
 LDLIBS     += $(PKG_LIBS) -lpthread
+# Symbols bound at start, once: restore forks a child per task, and with
+# lazy binding each child looked up (and copied the GOT page of) every
+# library function it called first, across some 30 libraries.
+BIN_LDFLAGS := -Wl,-z,now
 
 ifeq ($(V),1)
 Q :=
@@ -201,7 +205,7 @@ $(B)/libbundle.a: $(BUNDLE_OBJ)
 
 $(B)/ocicr: $(OCI_OBJ) $(B)/libbundle.a $(B)/libcriu-opts.a $(B)/liboci-inspect.a $(B)/libocicr.a
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(OCI_OBJ) $(B)/libbundle.a $(B)/libcriu-opts.a $(B)/liboci-inspect.a \
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(BIN_LDFLAGS) -o $@ $(OCI_OBJ) $(B)/libbundle.a $(B)/libcriu-opts.a $(B)/liboci-inspect.a \
 		$(B)/libocicr.a $(LDLIBS)
 	$(Q)ln -sf ocicr $(B)/criu
 

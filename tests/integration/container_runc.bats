@@ -117,11 +117,7 @@ ct_dump() {
 	shift 2
 	mapfile -t dump_args < <(runc_dump_args "$CT_PID")
 	mkdir -p "$dir"
-	run "$criu" dump -t "$CT_PID" -D "$dir" -o dump.log -v4 --manage-cgroups "${dump_args[@]}" "$@"
-	[ "$status" -eq 0 ] || {
-		show_log "$dir/dump.log"
-		fail "$criu dump failed: $output"
-	}
+	must_cr "$criu" dump "$dir" -t "$CT_PID" --manage-cgroups "${dump_args[@]}" "$@"
 }
 
 # ct_delete: the dumped container gone, runc deletes it, its cgroups too.
@@ -135,12 +131,8 @@ ct_delete() {
 ct_restore() {
 	local criu=$1 dir=$2 restore_args
 	mapfile -t restore_args < <(runc_restore_args)
-	run "$criu" restore -D "$dir" -d -o restore.log -v4 --pidfile "$CT_DIR/restored.pid" \
-		--manage-cgroups "${restore_args[@]}" 4<"/run/netns/$NETNS"
-	[ "$status" -eq 0 ] || {
-		show_log "$dir/restore.log"
-		fail "$criu restore failed: $output"
-	}
+	must_cr "$criu" restore "$dir" -d --pidfile "$CT_DIR/restored.pid" --manage-cgroups "${restore_args[@]}" \
+		4<"/run/netns/$NETNS"
 	CT_PID=$(cat "$CT_DIR/restored.pid")
 	echo "$CT_PID" >>"$CT_DIR/pids"
 }

@@ -25,18 +25,12 @@ load helpers_runc
 
 setup() {
 	T=$BATS_TEST_TMPDIR
-	requires root python3
-	requires_ocicr
+	runtime_test_setup crun
 	CRUN=${CRUN:-crun}
 	command -v "$CRUN" >/dev/null || skip "needs crun"
 	"$CRUN" --version | grep -q '+CRIU' ||
 		skip "$CRUN is built without CRIU support (Debian's crun 1.8.1 is): no crun checkpoint; set CRUN to a crun built with libcriu"
-	CT=$T/ct
-	CROOT=$T/crun
-	IMG=$T/img
-	ID=ocicr-crun-$$
 	ID_FIRST=
-	NETNS=
 	mkdir -p "$T/bin"
 	ln -s "$OCICR" "$T/bin/criu"
 	crun_wrapper_make "$T/bin/crun-cr"
@@ -47,7 +41,7 @@ teardown() {
 
 	[ -x "$T/bin/crun-cr" ] || return 0
 	for id in "$ID" "$ID_FIRST"; do
-		[ -n "$id" ] && "$T/bin/crun-cr" --root "$CROOT" delete -f "$id" >/dev/null 2>&1
+		[ -n "$id" ] && "$T/bin/crun-cr" --root "$RT_ROOT" delete -f "$id" >/dev/null 2>&1
 	done
 	[ -n "$NETNS" ] && ip netns del "$NETNS" 2>/dev/null
 	return 0
@@ -92,7 +86,7 @@ pids_cgroup() {
 # crun_run: run the bundle detached, stdio /dev/null, wait until its
 # workload is ready; sets CRUN_PID.
 crun_run() {
-	alone /dev/null "$T/bin/crun-cr" --root "$CROOT" run -d --bundle "$CT" "$ID" ||
+	alone /dev/null "$T/bin/crun-cr" --root "$RT_ROOT" run -d --bundle "$CT" "$ID" ||
 		fail "crun run failed"
 	CRUN_PID=$(crun_state pid)
 	wait_for 30 test -s "$CT/wl/ready" || fail "the container's workload is not ready: $(cat "$CT/wl/result" 2>/dev/null)"
@@ -100,13 +94,13 @@ crun_run() {
 
 # crun_state KEY: a field of crun state $ID, or nothing.
 crun_state() {
-	"$CRUN" --root "$CROOT" state "$ID" 2>/dev/null |
+	"$CRUN" --root "$RT_ROOT" state "$ID" 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
 
 # ck ARGS...: crun checkpoint; the output in $output.
 ck() {
-	alone "$T/ck.out" "$T/bin/crun-cr" --root "$CROOT" checkpoint --image-path "$IMG" "$@" "$ID" &&
+	alone "$T/ck.out" "$T/bin/crun-cr" --root "$RT_ROOT" checkpoint --image-path "$IMG" "$@" "$ID" &&
 		status=0 || status=$?
 	output=$(cat "$T/ck.out")
 	[ "$status" -eq 0 ] || show_log "$IMG/dump.log"
@@ -124,7 +118,7 @@ ck_killed() {
 
 # rs ARGS...: crun restore -d of $ID from $IMG.
 rs() {
-	alone "$T/rs.out" "$T/bin/crun-cr" --root "$CROOT" restore -d --bundle "$CT" --image-path "$IMG" "$@" "$ID" &&
+	alone "$T/rs.out" "$T/bin/crun-cr" --root "$RT_ROOT" restore -d --bundle "$CT" --image-path "$IMG" "$@" "$ID" &&
 		status=0 || status=$?
 	output=$(cat "$T/rs.out")
 	[ "$status" -eq 0 ] || show_log "$IMG/restore.log"
@@ -165,7 +159,7 @@ expect_restored() {
 	assert_equal "$(tracer_of "$CRUN_PID")" 0
 	wl_verdict_in "$CT/wl/result" "$CRUN_PID"
 	rm "$CT/wl/result"
-	"$T/bin/crun-cr" --root "$CROOT" delete -f "$ID"
+	"$T/bin/crun-cr" --root "$RT_ROOT" delete -f "$ID"
 	rs
 	assert_success
 	expect_restored "$cgroup"

@@ -141,22 +141,27 @@ show_log() {
 	tail -n 40 "$1" 2>/dev/null || echo "(none)"
 }
 
+# must_cr TOOL ACTION DIR [ARGS...]: TOOL (ocicr, or a CRIU 4.2) runs
+# ACTION (dump, restore) with the images in DIR, logging to ACTION.log
+# there at -v4; must work: a failure shows the log.
+must_cr() {
+	local tool=$1 action=$2 dir=$3
+	shift 3
+	run "$tool" "$action" -D "$dir" -o "$action.log" -v4 "$@"
+	if [ "$status" -ne 0 ]; then
+		show_log "$dir/$action.log"
+		fail "$tool $action -D $dir failed ($status): $output"
+	fi
+}
+
 # wl_dump [ARGS...]: checkpoint the workload into $WL_DIR/img; must work.
 wl_dump() {
-	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4 "$@"
-	if [ "$status" -ne 0 ]; then
-		show_log "$WL_DIR/img/dump.log"
-		fail "ocicr dump -t $WL_PID failed ($status): $output"
-	fi
+	must_cr ocicr dump "$WL_DIR/img" -t "$WL_PID" "$@"
 }
 
 # wl_restore [ARGS...]: restore $WL_DIR/img detached; must work.
 wl_restore() {
-	run ocicr restore -D "$WL_DIR/img" -d -o restore.log -v4 "$@"
-	if [ "$status" -ne 0 ]; then
-		show_log "$WL_DIR/img/restore.log"
-		fail "ocicr restore -D $WL_DIR/img failed ($status): $output"
-	fi
+	must_cr ocicr restore "$WL_DIR/img" -d "$@"
 }
 
 # wl_verdict_in FILE PID: wake PID and expect PASS in FILE.

@@ -112,6 +112,18 @@ fdsock_cleanup() {
 	wait 2>/dev/null || true
 }
 
+# fdsock_netns_prereqs WORKLOAD [COMMAND...]: skip unless root, ip, the
+# COMMANDs, ocicr and WORKLOAD are there; DIR is the test's, no WL_PID yet.
+fdsock_netns_prereqs() {
+	local wl=$1
+	shift
+	requires root ip "$@"
+	[ -x "$OCICR" ] || skip "build ocicr first (make)"
+	[ -x "$WORKLOADS/$wl" ] || skip "build the workloads first (make check)"
+	DIR=$BATS_TEST_TMPDIR
+	WL_PID=
+}
+
 # For files whose tests each run in a network namespace of their own:
 # fdsock_netns_setup PREFIX WORKLOAD makes one (lo up) named PREFIX-..., in
 # FDSOCK_NETNS, skipping the test unless WORKLOAD is built;
@@ -119,11 +131,7 @@ fdsock_cleanup() {
 # run there too (nsenter --net, not ip netns exec: that also makes a
 # mount namespace of its own for each command, which a dump would save).
 fdsock_netns_setup() {
-	requires root ip
-	[ -x "$OCICR" ] || skip "build ocicr first (make)"
-	[ -x "$WORKLOADS/$2" ] || skip "build the workloads first (make check)"
-	DIR=$BATS_TEST_TMPDIR
-	WL_PID=
+	fdsock_netns_prereqs "$2"
 	FDSOCK_NETNS=$1-$$-$BATS_TEST_NUMBER
 	ip netns add "$FDSOCK_NETNS"
 	ip -n "$FDSOCK_NETNS" link set lo up
@@ -132,4 +140,29 @@ fdsock_netns_setup() {
 fdsock_netns_teardown() {
 	fdsock_cleanup
 	ip netns del "$FDSOCK_NETNS" 2>/dev/null || true
+}
+
+# ocicr in the test's network namespace where it has one (FDSOCK_NETNS);
+# $OCICR may be CRIU 4.2 (net_packet.bats runs them crosswise).
+ocicr() {
+	${FDSOCK_NETNS:+nsenter --net=/run/netns/$FDSOCK_NETNS} "$OCICR" "$@"
+}
+
+# fdsock_img_entries TYPE FIELD [EXPR]: for each entry of $DIR/img/files.img
+# of TYPE (INETSK, PACKETSK, NETLINKSK...), a line: its FIELD (k) as JSON,
+# or the values of the Python expression EXPR (ip: k's ip_opts, json: the
+# module).
+fdsock_img_entries() {
+	run "$OCICR" image decode --pretty -i "$DIR/img/files.img"
+	assert_success
+	echo "$output" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entries"]:
+    if e["type"] == sys.argv[1]:
+        k = e[sys.argv[2]]
+        ip = k.get("ip_opts", {})
+        if len(sys.argv) > 3:
+            print(*eval(sys.argv[3]))
+        else:
+            print(json.dumps(k, sort_keys=True))' "$@"
 }

@@ -18,6 +18,19 @@ host_add() {
 	ip -n "$1" link set lo up
 }
 
+# tcp_hosts_setup PREFIX [COMMAND...]: setup() of the net_tcp*.bats files:
+# skip unless nft, the COMMANDs and tcp_stream are there; NS
+# (PREFIX-$$-N) names the test's hosts, $NS-a is made and is FDSOCK_NETNS,
+# where the tree runs.
+tcp_hosts_setup() {
+	local prefix=$1
+	shift
+	fdsock_netns_prereqs tcp_stream nft "$@"
+	NS=$prefix-$$-$BATS_TEST_NUMBER
+	FDSOCK_NETNS=$NS-a
+	host_add "$FDSOCK_NETNS"
+}
+
 # Join namespaces $1 and $2 by a veth pair, addresses $3 and $4 (IPv4
 # /24 and IPv6 /64 alike: "10.77.0.1 fd77::1").
 link_hosts() {

@@ -2,6 +2,20 @@
 # busybox-static root with a static workload of ours as its init, and /wl
 # bound from a host folder for the workload's ready and result files.
 #
+# runtime_test_setup NAME: setup() of a runtime's tests (crun.bats,
+# runc.bats): skip unless root, python3 and ocicr are there; CT (the
+# bundle), RT_ROOT (the runtime's state), IMG (the images) below the
+# test's folder, ID the container's, no NETNS yet.
+runtime_test_setup() {
+	requires root python3
+	requires_ocicr
+	CT=$BATS_TEST_TMPDIR/ct
+	RT_ROOT=$BATS_TEST_TMPDIR/$1
+	IMG=$BATS_TEST_TMPDIR/img
+	ID=ocicr-$1-$$
+	NETNS=
+}
+
 # ct_rootfs_make DIR WORKLOAD: a container's root filesystem in DIR:
 # busybox, WORKLOAD (a name in $WORKLOADS) as /init, /wl for its files.
 ct_rootfs_make() {

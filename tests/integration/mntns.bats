@@ -65,11 +65,7 @@ mnt_settled() {
 DUMP_EXT=(--external "mnt[/wl]:wl" --external "mnt[/etc/hosts]:hosts")
 
 mnt_dump() {
-	run ocicr dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4 --root "$ROOTFS" "${DUMP_EXT[@]}" "$@"
-	if [ "$status" -ne 0 ]; then
-		show_log "$WL_DIR/img/dump.log"
-		fail "ocicr dump -t $WL_PID failed ($status): $output"
-	fi
+	wl_dump --root "$ROOTFS" "${DUMP_EXT[@]}" "$@"
 }
 
 restore_ext() {
@@ -85,11 +81,7 @@ host_mounts() {
 # externals; WL_PID is the restored pid 1.
 mnt_restore() {
 	# shellcheck disable=SC2046
-	run ocicr restore -D "$1" -d -o restore.log -v4 --root "$ROOTFS" $(restore_ext) --pidfile "$WL_DIR/restored.pid"
-	[ "$status" -eq 0 ] || {
-		show_log "$1/restore.log"
-		fail "restore of $1 failed: $output"
-	}
+	must_cr ocicr restore "$1" -d --root "$ROOTFS" $(restore_ext) --pidfile "$WL_DIR/restored.pid"
 	WL_PID=$(cat "$WL_DIR/restored.pid")
 	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/mnt-pids"
 }

@@ -19,27 +19,11 @@ teardown() {
 	fdsock_netns_teardown
 }
 
-# $OCICR may be CRIU 4.2 (crosswise below).
-ocicr() {
-	nsenter --net="/run/netns/$FDSOCK_NETNS" "$OCICR" "$@"
-}
-
-# The image entries of KIND (PACKETSK, NETLINKSK) as JSON lines.
-entries() {
-	run "$OCICR" image decode --pretty -i "$DIR/img/files.img"
-	assert_success
-	echo "$output" | python3 -c '
-import json, sys
-for e in json.load(sys.stdin)["entries"]:
-    if e["type"] == sys.argv[1]:
-        print(json.dumps(e[sys.argv[2]], sort_keys=True))' "$1" "$2"
-}
-
 @test "packet sockets keep bindings, options, memberships, fanout and rings, and capture again" {
 	fdsock_start fdsock_packet
 	fdsock_dump
 	local psk
-	psk=$(entries PACKETSK psk)
+	psk=$(fdsock_img_entries PACKETSK psk)
 	echo "$psk"
 	[ "$(wc -l <<<"$psk")" -eq 5 ] || fail "expected 5 packet sockets"
 	# CRIU keeps the protocol in network order: ETH_P_IP is 0x0008 there.
@@ -63,7 +47,7 @@ PY
 	fdsock_start fdsock_netlink
 	fdsock_dump
 	local nl
-	nl=$(entries NETLINKSK nlsk)
+	nl=$(fdsock_img_entries NETLINKSK nlsk)
 	echo "$nl"
 	python3 - "$nl" <<'PY' || fail "netlink_sk_entry fields"
 import json, sys

@@ -14,14 +14,7 @@ load helpers_net
 CRIU_REF=${CRIU_REF:-}
 
 setup() {
-	requires root ip nft
-	[ -x "$OCICR" ] || skip "build ocicr first (make)"
-	[ -x "$WORKLOADS/tcp_stream" ] || skip "build the workloads first (make check)"
-	DIR=$BATS_TEST_TMPDIR
-	WL_PID=
-	NS=ocicr-tcp-$$-$BATS_TEST_NUMBER
-	FDSOCK_NETNS=$NS-a
-	host_add "$FDSOCK_NETNS"
+	tcp_hosts_setup ocicr-tcp
 }
 
 teardown() {

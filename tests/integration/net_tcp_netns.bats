@@ -10,14 +10,7 @@ load helpers_fdsock
 load helpers_net
 
 setup() {
-	requires root ip nft nsenter
-	[ -x "$OCICR" ] || skip "build ocicr first (make)"
-	[ -x "$WORKLOADS/tcp_stream" ] || skip "build the workloads first (make check)"
-	DIR=$BATS_TEST_TMPDIR
-	WL_PID=
-	NS=ocicr-tcpns-$$-$BATS_TEST_NUMBER
-	FDSOCK_NETNS=$NS-a
-	host_add "$FDSOCK_NETNS"
+	tcp_hosts_setup ocicr-tcpns nsenter
 	host_add "$NS-c"
 	link_hosts "$FDSOCK_NETNS" "$NS-c" "10.83.0.1" "10.83.0.2"
 	EXT="net[$(stat -Lc %i "/run/netns/$FDSOCK_NETNS")]:extnet"

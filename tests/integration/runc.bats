@@ -10,21 +10,16 @@ load helpers
 load helpers_runc
 
 setup() {
-	requires root runc python3
-	requires_ocicr
+	requires runc
+	runtime_test_setup runc
 	CRIU=${OCICR%/*}/criu
 	[ -x "$CRIU" ] || fail "no $CRIU (make builds the criu link)"
-	CT=$BATS_TEST_TMPDIR/ct
-	RROOT=$BATS_TEST_TMPDIR/runc
-	IMG=$BATS_TEST_TMPDIR/img
-	ID=ocicr-runc-$$
-	NETNS=
 	CONSOLE_PID=
 	PIDNS_HOLDER=
 }
 
 teardown() {
-	runc --root "$RROOT" delete -f "$ID" >/dev/null 2>&1
+	runc --root "$RT_ROOT" delete -f "$ID" >/dev/null 2>&1
 	[ -n "$NETNS" ] && ip netns del "$NETNS" 2>/dev/null
 	[ -n "$CONSOLE_PID" ] && kill "$CONSOLE_PID" 2>/dev/null
 	[ -n "$PIDNS_HOLDER" ] && kill -9 "$PIDNS_HOLDER" 2>/dev/null
@@ -38,7 +33,7 @@ pids_cgroup() {
 
 # ck ARGS...: runc checkpoint with ocicr as criu; the output in $output.
 ck() {
-	runc_alone "$BATS_TEST_TMPDIR/ck.out" --root "$RROOT" --criu "$CRIU" checkpoint --image-path "$IMG" "$@" "$ID" &&
+	runc_alone "$BATS_TEST_TMPDIR/ck.out" --root "$RT_ROOT" --criu "$CRIU" checkpoint --image-path "$IMG" "$@" "$ID" &&
 		status=0 || status=$?
 	output=$(cat "$BATS_TEST_TMPDIR/ck.out")
 	[ "$status" -eq 0 ] || show_log "$IMG/dump.log"
@@ -47,19 +42,32 @@ ck() {
 
 # rs ARGS...: runc restore -d of $ID from $IMG with ocicr as criu.
 rs() {
-	runc_alone "$BATS_TEST_TMPDIR/rs.out" --root "$RROOT" --criu "$CRIU" restore -d --bundle "$CT" \
+	runc_alone "$BATS_TEST_TMPDIR/rs.out" --root "$RT_ROOT" --criu "$CRIU" restore -d --bundle "$CT" \
 		--image-path "$IMG" "$@" "$ID" && status=0 || status=$?
 	output=$(cat "$BATS_TEST_TMPDIR/rs.out")
 	[ "$status" -eq 0 ] || show_log "$IMG/restore.log"
 	return 0
 }
 
+# ck_rs_external NS SAID: checkpoint, whose log must say SAID (the NS
+# namespace is external), then restore; pid is the restored init.
+ck_rs_external() {
+	ck
+	assert_success
+	grep -q "$2" "$IMG/dump.log" ||
+		fail "the $1 namespace was not external: $(grep -i "$1 namespace" "$IMG/dump.log")"
+	wait_gone "$RUNC_PID"
+	rs
+	assert_success
+	pid=$(runc_pid "$RT_ROOT" "$ID")
+}
+
 # The restored container runs in $1's cgroup and its workload passes.
 expect_restored() {
 	local cgroup=$1 pid
 
-	assert_equal "$(runc_status "$RROOT" "$ID")" running
-	pid=$(runc_pid "$RROOT" "$ID")
+	assert_equal "$(runc_status "$RT_ROOT" "$ID")" running
+	pid=$(runc_pid "$RT_ROOT" "$ID")
 	[ "$(pids_cgroup "$pid")" = "$cgroup" ] ||
 		fail "the restored init is in $(pids_cgroup "$pid"), not the container's $cgroup"
 	wl_verdict_in "$CT/wl/result" "$pid"
@@ -67,14 +75,14 @@ expect_restored() {
 
 @test "runc checkpoint (the container is killed), then runc restore of the same id: it runs on in its cgroup" {
 	runc_bundle_make "$CT" ocictr
-	runc_run "$RROOT" "$CT" "$ID"
+	runc_run "$RT_ROOT" "$CT" "$ID"
 	cgroup=$(pids_cgroup "$RUNC_PID")
 	ck
 	assert_success
 	wait_gone "$RUNC_PID"
 	[ -e "$IMG/inventory.img" ] && [ -e "$IMG/descriptors.json" ] || fail "no images: $(ls "$IMG")"
 	# runc deleted the container once criu had dumped it.
-	[ -z "$(runc_status "$RROOT" "$ID")" ] || fail "runc still has $ID: $(runc_status "$RROOT" "$ID")"
+	[ -z "$(runc_status "$RT_ROOT" "$ID")" ] || fail "runc still has $ID: $(runc_status "$RT_ROOT" "$ID")"
 	rs
 	assert_success
 	# runc moved its criu into the container's cgroups and sent cg_root.
@@ -85,15 +93,15 @@ expect_restored() {
 
 @test "runc checkpoint --leave-running: the container runs on; after it ends, restored from the images" {
 	runc_bundle_make "$CT" ocictr
-	runc_run "$RROOT" "$CT" "$ID"
+	runc_run "$RT_ROOT" "$CT" "$ID"
 	cgroup=$(pids_cgroup "$RUNC_PID")
 	ck --leave-running
 	assert_success
-	assert_equal "$(runc_status "$RROOT" "$ID")" running
+	assert_equal "$(runc_status "$RT_ROOT" "$ID")" running
 	assert_equal "$(tracer_of "$RUNC_PID")" 0
 	wl_verdict_in "$CT/wl/result" "$RUNC_PID"
 	rm "$CT/wl/result"
-	runc --root "$RROOT" delete -f "$ID"
+	runc --root "$RT_ROOT" delete -f "$ID"
 	rs
 	assert_success
 	expect_restored "$cgroup"
@@ -104,16 +112,9 @@ expect_restored() {
 	NETNS=ocicr-runc-$$
 	ip netns add "$NETNS"
 	runc_bundle_make "$CT" ocictr "/run/netns/$NETNS"
-	runc_run "$RROOT" "$CT" "$ID"
+	runc_run "$RT_ROOT" "$CT" "$ID"
 	cgroup=$(pids_cgroup "$RUNC_PID")
-	ck
-	assert_success
-	grep -q "net namespace .* is external: extRootNetNS" "$IMG/dump.log" ||
-		fail "the net namespace was not external: $(grep -i 'net namespace' "$IMG/dump.log")"
-	wait_gone "$RUNC_PID"
-	rs
-	assert_success
-	pid=$(runc_pid "$RROOT" "$ID")
+	ck_rs_external net "net namespace .* is external: extRootNetNS"
 	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "/run/netns/$NETNS")" ] ||
 		fail "the restored container is not in $NETNS"
 	expect_restored "$cgroup"
@@ -130,18 +131,11 @@ expect_restored() {
 	wait_for 20 test "$(readlink "/proc/$PIDNS_HOLDER/exe")" = "$(readlink -f /bin/bash)" || fail "no shell as init"
 	ino=$(stat -L -c %i "/proc/$PIDNS_HOLDER/ns/pid")
 	runc_bundle_make "$CT" pidns_member "" "/proc/$PIDNS_HOLDER/ns/pid"
-	runc_run "$RROOT" "$CT" "$ID"
+	runc_run "$RT_ROOT" "$CT" "$ID"
 	[ "$(stat -L -c %i "/proc/$RUNC_PID/ns/pid")" = "$ino" ] || fail "runc did not join the namespace"
 	inner=$(awk '/^NSpid:/ { print $NF }' "/proc/$RUNC_PID/status")
 	cgroup=$(pids_cgroup "$RUNC_PID")
-	ck
-	assert_success
-	grep -q "external pid namespace extRootPidNS" "$IMG/dump.log" ||
-		fail "the pid namespace was not external: $(grep -i 'pid namespace' "$IMG/dump.log")"
-	wait_gone "$RUNC_PID"
-	rs
-	assert_success
-	pid=$(runc_pid "$RROOT" "$ID")
+	ck_rs_external pid "external pid namespace extRootPidNS"
 	[ "$(stat -L -c %i "/proc/$pid/ns/pid")" = "$ino" ] || fail "the restored container is not in the namespace"
 	[ "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")" = "$inner" ] || fail "restored as another pid inside"
 	expect_restored "$cgroup"
@@ -149,13 +143,13 @@ expect_restored() {
 
 @test "runc checkpoint of a container ocicr cannot dump: runc fails, dump.log's last line says why, the container runs on" {
 	runc_bundle_make "$CT" unsupported
-	runc_run "$RROOT" "$CT" "$ID"
+	runc_run "$RT_ROOT" "$CT" "$ID"
 	ck
 	assert_failure
 	assert_output --partial 'criu failed'
 	run tail -n 1 "$IMG/dump.log"
 	assert_output --regexp 'dump of [0-9]+ failed: .*netlink'
-	assert_equal "$(runc_status "$RROOT" "$ID")" running
+	assert_equal "$(runc_status "$RT_ROOT" "$ID")" running
 	assert_equal "$(tracer_of "$RUNC_PID")" 0
 	wl_verdict_in "$CT/wl/result" "$RUNC_PID"
 }
@@ -173,11 +167,11 @@ expect_restored() {
 	alone_bg /dev/null "$WORKLOADS/ptyhold" console "$SOCK" "$BATS_TEST_TMPDIR/console.out"
 	CONSOLE_PID=$ALONE_PID
 	wait_for 10 test -S "$SOCK" || fail "no console socket"
-	runc_alone "$BATS_TEST_TMPDIR/run.out" --root "$RROOT" run -d --console-socket "$SOCK" --bundle "$CT" "$ID" ||
+	runc_alone "$BATS_TEST_TMPDIR/run.out" --root "$RT_ROOT" run -d --console-socket "$SOCK" --bundle "$CT" "$ID" ||
 		fail "runc run failed: $(cat "$BATS_TEST_TMPDIR/run.out")"
 	wait_for 30 test -s "$CT/wl/ready" || fail "the container's workload is not ready: $(cat "$CT/wl/result" 2>/dev/null)"
 	wait_for 10 grep -q 'tty ready' "$BATS_TEST_TMPDIR/console.out" || fail "nothing on the console: $(cat "$BATS_TEST_TMPDIR/console.out")"
-	pid=$(runc_pid "$RROOT" "$ID")
+	pid=$(runc_pid "$RT_ROOT" "$ID")
 	cgroup=$(pids_cgroup "$pid")
 	ck
 	assert_success
