@@ -2,7 +2,8 @@
 # Network namespaces as containers have them: one of the tree's own with
 # loopback alone is saved and made anew; one given from outside is named
 # external at dump (--external net[INODE]:KEY) and joined at restore
-# (--join-ns net:PATH); any other device is refused by name.
+# (--join-ns net:PATH); a device besides loopback and veth is refused by
+# name (veth: netns_link.bats).
 
 load helpers
 
@@ -57,7 +58,7 @@ ns_start() {
 	ns_start "ip link add ocicr0 type bridge" unshare --net
 	run ocicr dump -t "$PID" -D "$NS_DIR/img"
 	assert_failure
-	assert_output --partial "holds device ocicr0: only one with loopback alone is saved"
+	assert_output --partial "holds device ocicr0 (bridge): only loopback and veth are saved"
 	assert_output --regexp "--external net\[[0-9]+\]:KEY"
 	[ "$(task_state "$PID")" = S ] || fail "task $PID: $(task_state "$PID")"
 }

@@ -5,9 +5,13 @@
  *    config names a netns path) is not dumped: netns-ID.img carries only
  *    its key, and the restore joins the namespace it is given for that key
  *    (--inherit-fd fd[N]:KEY, as runc passes it, or --join-ns net:PATH);
- *  - a namespace of the tree's own holding only the loopback device is
- *    saved (its flags, in netdev-ID.img) and made anew with lo as it was.
- * Any other device (and so addresses and routes) is refused at dump.
+ *  - a namespace of the tree's own is saved and made anew: its loopback
+ *    (flags, MTU) and veth devices whose peer is outside the tree, in
+ *    netdev-ID.img; with a veth, its addresses and routes (net_ip.c).
+ *    The restore makes each veth pair again with its peer where
+ *    --external veth[NAME]:OUTSIDE_NAME[@BRIDGE] says, in ocicr's own
+ *    namespace, before any task runs (so before the tree's sockets).
+ * Any other device is refused at dump, by name.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,6 +26,7 @@
 #include "res/dump.h"
 #include "res/restore.h"
 #include "res/ns/mnt.h"
+#include "res/ns/net.h"
 #include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -47,16 +52,59 @@ static int lo_open(struct ifreq *ifr, int *ret_sk)
 	return lo_flags(*ret_sk, ifr);
 }
 
+/* A link of the tree's namespace as netdev-ID.img keeps it; one of a
+ * kind not saved yet is refused by name. */
+static int link_classify(struct oc_net_link *l, const char *ino)
+{
+	if (!strcmp(l->name, "lo") && !l->kind[0]) {
+		l->nde.type = ND_TYPE__LOOPBACK;
+		l->nde.has_address = false;
+		return 0;
+	}
+	if (!strcmp(l->kind, "veth")) {
+		/* its peer is taken to be outside, given back at restore */
+		l->nde.type = ND_TYPE__VETH;
+		l->nde.has_master = false;
+		return 0;
+	}
+	return oc_error(-EOPNOTSUPP,
+			"the net namespace (net:[%s]) holds device %s (%s): only loopback and veth are saved; "
+			"name the namespace external with --external net[%s]:KEY",
+			ino, l->name, l->kind[0] ? l->kind : "no kind", ino);
+}
+
+/* The links, addresses and routes of the namespace. */
+static int net_dump_own(struct oc_dump_ctx *ctx, uint32_t id, const char *ino)
+{
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	_cleanup_free_ struct oc_net_link *links = NULL;
+	size_t n = 0;
+	int r;
+
+	r = oc_net_links_list(&links, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		r = link_classify(&links[i], ino);
+		if (r < 0)
+			return r;
+	}
+	r = oc_img_create(ctx->dir, OC_IMG_NETDEV, id, &img);
+	for (size_t i = 0; r >= 0 && i < n; i++)
+		r = oc_img_write_entry(img, &links[i].nde.base);
+	if (r >= 0)
+		r = oc_img_commit(img);
+	if (r >= 0 && n > 1)
+		r = oc_net_ip_dump(ctx->dir, id);
+	return r;
+}
+
 /* ocicr is inside the namespace. */
 static int net_dump(struct oc_dump_ctx *ctx, uint32_t id)
 {
 	NetnsEntry ns = NETNS_ENTRY__INIT;
-	NetDeviceEntry lo = NET_DEVICE_ENTRY__INIT;
-	struct if_nameindex *ifs = NULL;
 	_cleanup_free_ char *link = NULL;
-	_cleanup_close_ int sk = -1;
 	const char *key;
-	struct ifreq ifr;
 	char ino[32];
 	int r;
 
@@ -71,49 +119,41 @@ static int net_dump(struct oc_dump_ctx *ctx, uint32_t id)
 		ns.ext_key = (char *)key;
 		return oc_img_write_one(ctx->dir, OC_IMG_NETNS, id, &ns.base);
 	}
-	ifs = if_nameindex();
-	if (!ifs)
-		return oc_error_errno(-errno, "cannot list the network devices");
-	for (struct if_nameindex *i = ifs; i->if_index; i++) {
-		if (strcmp(i->if_name, "lo")) {
-			r = oc_error(-EOPNOTSUPP,
-				     "the net namespace (net:[%s]) holds device %s: only one with loopback alone "
-				     "is saved; name it external with --external net[%s]:KEY",
-				     ino, i->if_name, ino);
-			if_freenameindex(ifs);
-			return r;
-		}
-		lo.ifindex = i->if_index;
-	}
-	if_freenameindex(ifs);
-	r = lo_open(&ifr, &sk);
-	if (r < 0)
-		return r;
-	lo.type = ND_TYPE__LOOPBACK;
-	lo.flags = (uint16_t)ifr.ifr_flags;
-	lo.name = "lo";
-	if (ioctl(sk, SIOCGIFMTU, &ifr) < 0)
-		return oc_error_errno(-errno, "cannot read the MTU of lo");
-	lo.mtu = (uint32_t)ifr.ifr_mtu;
-	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
-	r = oc_img_create(ctx->dir, OC_IMG_NETDEV, id, &img);
-	if (r >= 0)
-		r = oc_img_write_entry(img, &lo.base);
-	if (r >= 0)
-		r = oc_img_commit(img);
+	r = net_dump_own(ctx, id, ino);
 	if (r >= 0)
 		r = oc_img_write_one(ctx->dir, OC_IMG_NETNS, id, &ns.base);
 	return r;
 }
 
+/* A veth whose peer is outside: where that peer goes (--external). */
+struct rst_veth {
+	NetDeviceEntry *nde;
+	char peer[IFNAMSIZ];
+	int master; /* the bridge's ifindex in ocicr's namespace, 0: none */
+};
+
 struct rst_net_state {
+	uint32_t id;
 	NetnsEntry *ns;
 	NetDeviceEntry *lo;
+	NetDeviceEntry **devs;
+	struct rst_veth *veths;
+	size_t n_veths;
+	int own_ns; /* ocicr's network namespace, for the veth peers */
+	int own_nl; /* an rtnetlink socket there */
 };
 
 static void net_free(void *state)
 {
-	free(state);
+	struct rst_net_state *s = state;
+
+	if (s->own_ns >= 0)
+		close(s->own_ns);
+	if (s->own_nl >= 0)
+		close(s->own_nl);
+	free(s->veths);
+	free(s->devs);
+	free(s);
 }
 
 /* An external namespace comes back through the inherited fd of its key. */
@@ -139,55 +179,112 @@ static int net_external(struct oc_rst_ctx *ctx, uint32_t id, int *ret_fd)
 	return 1;
 }
 
+/* Where the peer of veth @nde goes: --external veth[NAME]:OUTSIDE[@BRIDGE]. */
+static int veth_peer(struct oc_rst_ctx *ctx, uint32_t id, NetDeviceEntry *nde, struct rst_veth *v)
+{
+	const char *val = oc_mnt_external(ctx->opts->externals, ctx->opts->n_externals, "veth", nde->name);
+	const char *at;
+
+	if (!val)
+		return oc_error(-ENOENT,
+				"netdev-%u.img: veth %s had its peer outside the tree: give it with --external "
+				"veth[%s]:OUTSIDE_NAME[@BRIDGE]",
+				id, nde->name, nde->name);
+	at = strchrnul(val, '@');
+	if (at == val || at - val >= IFNAMSIZ)
+		return oc_error(-EINVAL, "--external veth[%s]:%s: a peer name of 1 to %d characters", nde->name, val,
+				IFNAMSIZ - 1);
+	v->nde = nde;
+	snprintf(v->peer, sizeof(v->peer), "%.*s", (int)(at - val), val);
+	if (*at) {
+		v->master = (int)if_nametoindex(at + 1);
+		if (!v->master)
+			return oc_error(-ENOENT, "--external veth[%s]:%s: no bridge %s here", nde->name, val, at + 1);
+	}
+	return 0;
+}
+
 static int net_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 {
 	struct rst_net_state *s = calloc(1, sizeof(*s));
-	_cleanup_free_ NetDeviceEntry **devs = NULL;
 	size_t n;
 	int r;
 
 	if (!s)
 		return -ENOMEM;
+	s->own_ns = s->own_nl = -1;
+	s->id = id;
 	*ret_state = s;
 	r = oc_imgset_read_one(&ctx->set, OC_IMG_NETNS, id, false, &s->ns);
 	if (r < 0)
 		return r;
-	r = oc_imgset_read_all(&ctx->set, OC_IMG_NETDEV, id, true, &devs, &n, NULL);
+	r = oc_imgset_read_all(&ctx->set, OC_IMG_NETDEV, id, true, &s->devs, &n, NULL);
 	if (r < 0)
 		return r;
+	s->veths = calloc(n ? n : 1, sizeof(*s->veths));
+	if (!s->veths)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (devs[i]->type != ND_TYPE__LOOPBACK)
-			return oc_error(-EOPNOTSUPP, "netdev-%u.img: device %s is not loopback: not supported yet", id,
-					devs[i]->name);
-		s->lo = devs[i];
+		NetDeviceEntry *d = s->devs[i];
+		if (d->type == ND_TYPE__LOOPBACK) {
+			s->lo = d;
+		} else if (d->type == ND_TYPE__VETH) {
+			r = veth_peer(ctx, id, d, &s->veths[s->n_veths++]);
+			if (r < 0)
+				return r;
+		} else {
+			return oc_error(-EOPNOTSUPP, "netdev-%u.img: device %s is of type %d: not supported yet", id,
+					d->name, d->type);
+		}
 	}
-	return 0;
+	if (!s->n_veths)
+		return 0;
+	s->own_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (s->own_ns < 0)
+		return oc_error_errno(-errno, "/proc/self/ns/net");
+	s->own_nl = oc_net_nl_open();
+	return s->own_nl < 0 ? s->own_nl : 0;
 }
 
-/* ocicr is inside the new namespace: lo as it was. */
-static int net_fill(struct oc_rst_ctx *ctx, void *state)
+/* lo as it was: its MTU and flags. */
+static int lo_fill(const NetDeviceEntry *lo)
 {
-	struct rst_net_state *s = state;
 	_cleanup_close_ int sk = -1;
 	struct ifreq ifr;
 	int r;
 
-	(void)ctx;
-	if (!s->lo)
-		return 0;
 	r = lo_open(&ifr, &sk);
 	if (r < 0)
 		return r;
-	ifr.ifr_mtu = (int)s->lo->mtu;
+	ifr.ifr_mtu = (int)lo->mtu;
 	if (ioctl(sk, SIOCSIFMTU, &ifr) < 0)
-		return oc_error_errno(-errno, "cannot set the MTU of lo to %u", s->lo->mtu);
-	r = lo_flags(sk, &ifr);
-	if (r < 0)
-		return r;
-	ifr.ifr_flags = (short)(s->lo->flags & (IFF_UP | IFF_DEBUG | IFF_NOARP | IFF_PROMISC | IFF_ALLMULTI));
-	if (ioctl(sk, SIOCSIFFLAGS, &ifr) < 0)
-		return oc_error_errno(-errno, "cannot set the flags of lo");
-	return 0;
+		return oc_error_errno(-errno, "cannot set the MTU of lo to %u", lo->mtu);
+	return oc_net_link_set_flags(lo);
+}
+
+/* ocicr is inside the new namespace: links, then addresses and routes. */
+static int net_fill(struct oc_rst_ctx *ctx, void *state)
+{
+	struct rst_net_state *s = state;
+	int r;
+
+	if (s->lo) {
+		r = lo_fill(s->lo);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < s->n_veths; i++) {
+		struct rst_veth *v = &s->veths[i];
+		r = oc_net_veth_create(v->nde, v->peer, s->own_ns, s->own_nl, v->master);
+		if (r >= 0)
+			r = oc_net_link_set_flags(v->nde);
+		if (r < 0)
+			return r;
+		pr_info("veth %s made, its peer %s outside", v->nde->name, v->peer);
+	}
+	if (!s->n_veths)
+		return 0;
+	return oc_net_ip_restore(ctx->dir, s->id);
 }
 
 const struct oc_ns_ops oc_ns_net_ops = {

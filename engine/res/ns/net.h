@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Network namespace helpers (engine/res/ns/net*.c): its links over
+ * rtnetlink (net_link.c), its addresses and routes through iproute2
+ * (net_ip.c).  ocicr is inside the namespace for all of them.
+ */
+#ifndef OCICR_RES_NS_NET_H
+#define OCICR_RES_NS_NET_H
+
+#include <stdint.h>
+
+#include "netdev.pb-c.h"
+
+struct oc_imgdir;
+
+/* ifaddr-@id.img, route-@id.img and route6-@id.img of this namespace. */
+int oc_net_ip_dump(struct oc_imgdir *dir, uint32_t id);
+/* Give them back (links exist and are up); missing images are none. */
+int oc_net_ip_restore(struct oc_imgdir *dir, uint32_t id);
+
+/* One link of the namespace as netdev-ID.img keeps it, its kind
+ * (IFLA_INFO_KIND, "" for none) beside. */
+struct oc_net_link {
+	NetDeviceEntry nde;
+	char name[16];
+	char kind[16];
+	uint8_t addr[32];
+};
+
+/* The links of this namespace, in *@ret (malloc'ed), their count in *@n. */
+int oc_net_links_list(struct oc_net_link **ret, size_t *n);
+
+/*
+ * A veth pair: @nde's end here, its peer @peer_name in the namespace of
+ * @peer_ns (an fd), added to @peer_master (an ifindex there, 0: none) and
+ * up there through @peer_nl (an rtnetlink socket in that namespace).
+ */
+int oc_net_veth_create(const NetDeviceEntry *nde, const char *peer_name, int peer_ns, int peer_nl,
+		       int peer_master);
+
+/* Set the flags (up, ...) of link @nde, made with its name. */
+int oc_net_link_set_flags(const NetDeviceEntry *nde);
+
+/* An rtnetlink socket in the current namespace. */
+int oc_net_nl_open(void);
+
+#endif

@@ -1,0 +1,102 @@
+#!/usr/bin/env bats
+# A tree that owns its network namespace with a veth whose peer is in a
+# "host" (a test namespace with a bridge): the veth (index, MTU, address,
+# flags), its addresses (IPv4 and IPv6) and routes are saved in CRIU's
+# images (netdev-ID.img; ifaddr, route and route6 as `ip ... save` writes
+# them) and made anew at restore, the peer back in the host's bridge as
+# --external veth[NAME]:OUTSIDE@BRIDGE says; the tree's listener answers
+# through the veth again.
+
+load helpers
+
+setup() {
+	requires root ip nsenter timeout
+	[ -x "$WORKLOADS/netns_link" ] || skip "build the workloads first (make check)"
+	NL=ocicr-nl-$$-$BATS_TEST_NUMBER
+	HOST=$NL-h
+	TREE=$NL-t
+	ip netns add "$HOST"
+	ip -n "$HOST" link set lo up
+	ip -n "$HOST" link add br0 type bridge
+	ip -n "$HOST" addr add 10.84.0.1/24 dev br0
+	ip -n "$HOST" addr add fd84::1/64 dev br0 nodad
+	ip -n "$HOST" link set br0 up
+	ip netns add "$TREE"
+	ip -n "$TREE" link set lo up
+	ip link add v0 netns "$TREE" mtu 1400 address 02:00:00:84:00:02 type veth peer name h0 netns "$HOST"
+	ip -n "$HOST" link set h0 master br0 up
+	ip -n "$TREE" addr add 10.84.0.2/24 dev v0
+	ip -n "$TREE" addr add fd84::2/64 dev v0 nodad
+	ip -n "$TREE" link set v0 up
+	ip -n "$TREE" route add 10.99.0.0/16 via 10.84.0.1
+	ip -n "$TREE" -6 route add fd99::/64 via fd84::1
+}
+
+teardown() {
+	wl_cleanup
+	ip netns del "$TREE" 2>/dev/null
+	ip netns del "$HOST" 2>/dev/null
+	return 0
+}
+
+# hello ADDR: what the tree's listener answers, seen from the host.
+hello() {
+	nsenter --net="/run/netns/$HOST" timeout 10 bash -c 'exec 3<>"/dev/tcp/$1/7117" && cat <&3' _ "$1"
+}
+
+in_host() {
+	nsenter --net="/run/netns/$HOST" "$@"
+}
+
+@test "netns: a veth with its peer outside, its addresses and routes are made anew; the peer goes back into its bridge" {
+	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
+	run hello 10.84.0.2
+	assert_output ocicr-netns
+	wl_dump
+	id=$(crit_get "$WL_DIR/img/ids-$WL_PID.img" 'img["entries"][0]["net_ns_id"]')
+	run crit_get "$WL_DIR/img/netdev-$id.img" \
+		'" ".join("%s:%s:%d" % (e["name"], e["type"], e["mtu"]) for e in img["entries"])'
+	assert_output "lo:LOOPBACK:65536 v0:VETH:1400"
+	# the raw images are iproute2's own dumps
+	run ip addr showdump <"$WL_DIR/img/ifaddr-$id.img"
+	assert_output --partial "inet 10.84.0.2/24"
+	assert_output --partial "inet6 fd84::2/64"
+	run ip route showdump <"$WL_DIR/img/route-$id.img"
+	assert_output --partial "10.99.0.0/16 via 10.84.0.1"
+	run ip -6 route showdump <"$WL_DIR/img/route6-$id.img"
+	assert_output --partial "fd99::/64 via fd84::1"
+	wait_tree_gone
+	# the namespace goes, and the pair with it
+	ip netns del "$TREE"
+	wait_for 20 bash -c "! ip -n $HOST link show h0 >/dev/null 2>&1" || fail "h0 is still in the host"
+
+	# without being told where the peer goes, nothing is made
+	run in_host "$OCICR" restore -D "$WL_DIR/img" -d
+	assert_failure
+	assert_output --partial "veth v0 had its peer outside the tree: give it with --external veth[v0]:OUTSIDE_NAME[@BRIDGE]"
+	run ip -n "$HOST" link show h0
+	assert_failure
+
+	run in_host "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log -v4 --external "veth[v0]:h0@br0"
+	[ "$status" = 0 ] || { show_log "$WL_DIR/img/restore.log"; fail "restore: $output"; }
+	run ip -n "$HOST" -o link show h0
+	assert_output --regexp "master br0 state UP"
+	run hello 10.84.0.2
+	assert_output ocicr-netns
+	run hello fd84::2
+	assert_output ocicr-netns
+	wl_expect_pass
+}
+
+@test "netns: --veth-pair NAME=OUTSIDE@BRIDGE is CRIU's other name for the external veth" {
+	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
+	wl_dump
+	wait_tree_gone
+	ip netns del "$TREE"
+	wait_for 20 bash -c "! ip -n $HOST link show h0 >/dev/null 2>&1" || fail "h0 is still in the host"
+	run in_host "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log -v4 --veth-pair "v0=h0@br0"
+	[ "$status" = 0 ] || { show_log "$WL_DIR/img/restore.log"; fail "restore: $output"; }
+	run hello 10.84.0.2
+	assert_output ocicr-netns
+	wl_expect_pass
+}
