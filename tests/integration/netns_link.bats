@@ -2,8 +2,8 @@
 # A tree that owns its network namespace with a veth whose peer is in a
 # "host" (a test namespace with a bridge): the veth (index, MTU, address,
 # flags), its addresses (IPv4 and IPv6) and routes are saved in CRIU's
-# images (netdev-ID.img; ifaddr, route and route6 as `ip ... save` writes
-# them) and made anew at restore, the peer back in the host's bridge as
+# images (netdev-ID.img; ifaddr, route, route6 and rule as `ip ... save`
+# writes them) and made anew at restore, the peer back in the host's bridge as
 # --external veth[NAME]:OUTSIDE@BRIDGE says; the tree's listener answers
 # through the veth again.
 
@@ -30,6 +30,7 @@ setup() {
 	ip -n "$TREE" link set v0 up
 	ip -n "$TREE" route add 10.99.0.0/16 via 10.84.0.1
 	ip -n "$TREE" -6 route add fd99::/64 via fd84::1
+	ip -n "$TREE" rule add from 10.84.0.2 lookup 100 pref 1000
 }
 
 teardown() {
@@ -52,6 +53,7 @@ in_host() {
 	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
 	run hello 10.84.0.2
 	assert_output ocicr-netns
+	rules=$(ip -n "$TREE" rule show)
 	wl_dump
 	id=$(crit_get "$WL_DIR/img/ids-$WL_PID.img" 'img["entries"][0]["net_ns_id"]')
 	run crit_get "$WL_DIR/img/netdev-$id.img" \
@@ -65,6 +67,8 @@ in_host() {
 	assert_output --partial "10.99.0.0/16 via 10.84.0.1"
 	run ip -6 route showdump <"$WL_DIR/img/route6-$id.img"
 	assert_output --partial "fd99::/64 via fd84::1"
+	run ip rule showdump <"$WL_DIR/img/rule-$id.img"
+	assert_output --partial "from 10.84.0.2 lookup 100"
 	wait_tree_gone
 	# the namespace goes, and the pair with it
 	ip netns del "$TREE"
@@ -85,6 +89,8 @@ in_host() {
 	assert_output ocicr-netns
 	run hello fd84::2
 	assert_output ocicr-netns
+	run nsenter -t "$WL_PID" -n ip rule show
+	assert_output "$rules"
 	wl_expect_pass
 }
 

@@ -49,8 +49,8 @@ static void note_links(char *buf, size_t len, size_t *at)
 		int mtu = ifr.ifr_mtu;
 		WL_SETUP(ioctl(sk, SIOCGIFHWADDR, &ifr) == 0, "SIOCGIFHWADDR");
 		unsigned char *m = (unsigned char *)ifr.ifr_hwaddr.sa_data;
-		put(buf, len, at, "link %s %u mtu %d up %d %02x:%02x:%02x:%02x:%02x:%02x\n", i->if_name,
-		    i->if_index, mtu, up, m[0], m[1], m[2], m[3], m[4], m[5]);
+		put(buf, len, at, "link %s %u mtu %d up %d %02x:%02x:%02x:%02x:%02x:%02x\n", i->if_name, i->if_index,
+		    mtu, up, m[0], m[1], m[2], m[3], m[4], m[5]);
 	}
 	if_freenameindex(ifs);
 	close(sk);

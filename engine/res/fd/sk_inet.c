@@ -614,8 +614,8 @@ int oc_sk_rst_socket(const struct oc_rst_ctx *ctx, int family, int type, int pro
 
 	if (netns < 0 && ctx->ns && (ctx->ns->clone_flags & CLONE_NEWNET))
 		return oc_error(-EOPNOTSUPP,
-				"%s: the tree's network namespace is made anew, and sockets cannot be "
-				"restored into a new one yet: give it (--join-ns net:PATH)",
+				"%s: the tree's network namespace is made anew in its user namespace, and "
+				"sockets cannot be restored into that yet: give it (--join-ns net:PATH)",
 				what);
 	if (netns >= 0) {
 		own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);

@@ -205,6 +205,22 @@ static int dump_state_get(struct oc_dump_ctx *ctx)
 	return state_get(&ctx->tcp, ctx->opts->network_lock, ctx->run_id, netns);
 }
 
+int oc_tcp_dump_lock_netns(struct oc_dump_ctx *ctx)
+{
+	_cleanup_close_ int netns = -1;
+	char path[64];
+	int r;
+
+	if (ctx->opts->network_lock == OC_NET_LOCK_SKIP || !oc_ns_not_ours(ctx->opts->pid, OC_NS_NET))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", ctx->opts->pid);
+	netns = open(path, O_RDONLY | O_CLOEXEC);
+	if (netns < 0)
+		return oc_error_errno(-errno, "cannot open %s", path);
+	r = state_get(&ctx->tcp, ctx->opts->network_lock, ctx->run_id, netns);
+	return r < 0 ? r : oc_netlock_whole_ns(ctx->tcp->lock);
+}
+
 /* The bytes of one queue, peeked in repair mode; *@seq its next number. */
 static int peek_queue(int sk, int queue, uint32_t len, uint32_t *seq, uint8_t **ret)
 {
@@ -715,7 +731,18 @@ int oc_tcp_restore_adopt_lock(struct oc_rst_ctx *ctx)
 	/* In the namespace the sockets are made in (sk_inet.c). */
 	r = state_get(&ctx->tcp, oc_netlock_from_image(inv->has_network_lock_method, inv->network_lock_method),
 		      inv->dump_criu_run_id ? inv->dump_criu_run_id : "", oc_inet_rst_netns(ctx));
-	return r < 0 ? r : oc_netlock_adopt(ctx->tcp->lock);
+	if (r >= 0)
+		r = oc_netlock_adopt(ctx->tcp->lock);
+	if (r >= 0 && oc_ns_rst_not_ours(ctx, OC_NS_NET))
+		r = oc_netlock_whole_ns(ctx->tcp->lock);
+	return r;
+}
+
+int oc_tcp_restore_lock_netns(struct oc_rst_ctx *ctx)
+{
+	if (!oc_ns_rst_not_ours(ctx, OC_NS_NET) || oc_inet_rst_netns(ctx) < 0)
+		return 0;
+	return oc_tcp_restore_adopt_lock(ctx);
 }
 
 int oc_tcp_restore_resume(struct oc_rst_ctx *ctx)

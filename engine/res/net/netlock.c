@@ -33,6 +33,7 @@ struct oc_netlock {
 	char table[32];	 /* nftables: "inet CRIU-<run id>" */
 	char owner[64];	 /* OWNER_PREFIX "PID-START" */
 	bool made, kept; /* nftables: the table is ours to remove */
+	bool whole;	 /* nftables: every packet of the namespace is held */
 	int netns;	 /* the tree's network namespace, or -1: ocicr's */
 	struct nft_ctx *nft;
 	/* iptables: the rules we inserted, as "-I CHAIN ..." argument strings */
@@ -156,6 +157,14 @@ static int nft_lock_table(struct oc_netlock *nl)
 		{ "add rule", "output ip6 saddr . tcp sport . ip6 daddr . tcp dport @conns6 drop" },
 		{ "add rule", "input ip6 saddr . tcp sport . ip6 daddr . tcp dport @conns6 drop" },
 	};
+	/* CRIU's lock of a whole namespace: all but its own tools' packets. */
+	static const char *const whole[][2] = {
+		{ "add chain", "output { type filter hook output priority 0; policy drop; }" },
+		{ "add rule", "output meta mark " LOCK_MARK " accept" },
+		{ "add chain", "input { type filter hook input priority 0; policy drop; }" },
+		{ "add rule", "input meta mark " LOCK_MARK " accept" },
+	};
+	size_t n = nl->whole ? ARRAY_SIZE(whole) : ARRAY_SIZE(setup);
 	char probe[64];
 	int r;
 
@@ -168,8 +177,9 @@ static int nft_lock_table(struct oc_netlock *nl)
 		if (r < 0)
 			return oc_error_wrap(r, "cannot make the network lock");
 		nl->made = true;
-		for (size_t i = 0; i < ARRAY_SIZE(setup); i++) {
-			r = nft_run(nl->nft, "%s %s %s", setup[i][0], nl->table, setup[i][1]);
+		for (size_t i = 0; i < n; i++) {
+			const char *const *step = nl->whole ? whole[i] : setup[i];
+			r = nft_run(nl->nft, "%s %s %s", step[0], nl->table, step[1]);
 			if (r < 0)
 				return oc_error_wrap(r, "cannot make the network lock");
 		}
@@ -457,9 +467,9 @@ static int lock_add_here(struct oc_netlock *nl, uint32_t family, const uint32_t 
 		r = ipt_add(nl, family, s, sport, d, dport);
 	} else {
 		r = nl->made ? 0 : nft_lock_table(nl);
-		if (r >= 0)
+		if (r >= 0 && !nl->whole)
 			r = nft_add(nl, family, d, dport, s, sport);
-		if (r >= 0)
+		if (r >= 0 && !nl->whole)
 			r = nft_add(nl, family, s, sport, d, dport);
 	}
 	if (r < 0)
@@ -537,6 +547,22 @@ int oc_netlock_add(struct oc_netlock *nl, uint32_t family, const uint32_t *src, 
 	int r = nl ? netns_enter(nl->netns, &own) : 0;
 
 	return r < 0 ? r : lock_add_here(nl, family, src, sport, dst, dport);
+}
+
+int oc_netlock_whole_ns(struct oc_netlock *nl)
+{
+	_cleanup_netns_ int own = -1;
+	int r;
+
+	if (!nl || nl->method != OC_NET_LOCK_NFTABLES || nl->netns < 0)
+		return 0;
+	nl->whole = true;
+	r = netns_enter(nl->netns, &own);
+	if (r >= 0 && !nl->made)
+		r = nft_lock_table(nl);
+	if (r >= 0)
+		pr_info("network lock: the whole namespace, table %s", nl->table);
+	return r;
 }
 
 int oc_netlock_adopt(struct oc_netlock *nl)

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,6 +205,34 @@ static int veth_peer(struct oc_rst_ctx *ctx, uint32_t id, NetDeviceEntry *nde, s
 	return 0;
 }
 
+static int net_fill(struct oc_rst_ctx *ctx, void *state);
+
+/*
+ * Made and filled now, before the tree's files are opened, so that its
+ * sockets are made in it; the root joins it (as one given with
+ * --join-ns), as a time namespace is made.
+ */
+static int net_premake(struct oc_rst_ctx *ctx, struct rst_net_state *s)
+{
+	int fd, r;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		return oc_error_errno(-errno, "cannot make a network namespace");
+	fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	r = fd < 0 ? oc_error_errno(-errno, "cannot open the new network namespace") : net_fill(ctx, s);
+	/* Staying in the tree's namespace would be worse than failing. */
+	if (setns(s->own_ns, CLONE_NEWNET) < 0)
+		abort();
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd); /* the namespace goes, and its veth pairs */
+		return r;
+	}
+	ctx->ns->join_fd[OC_NS_NET] = fd;
+	pr_info("net namespace %u made and filled; the root joins it", s->id);
+	return 0;
+}
+
 static int net_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 {
 	struct rst_net_state *s = calloc(1, sizeof(*s));
@@ -237,13 +266,20 @@ static int net_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 					d->name, d->type);
 		}
 	}
-	if (!s->n_veths)
-		return 0;
-	s->own_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	s->own_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (s->own_ns < 0)
-		return oc_error_errno(-errno, "/proc/self/ns/net");
-	s->own_nl = oc_net_nl_open();
-	return s->own_nl < 0 ? s->own_nl : 0;
+		return oc_error_errno(-errno, "/proc/thread-self/ns/net");
+	if (s->n_veths) {
+		s->own_nl = oc_net_nl_open();
+		if (s->own_nl < 0)
+			return s->own_nl;
+	}
+	/* Owned by a user namespace of the tree's, it can only be its root's
+	 * (a clone flag; net_fill then), and holds no socket yet.  A plan
+	 * makes nothing. */
+	if (oc_ns_rst_not_ours(ctx, OC_NS_USER) || ctx->opts->plan_only)
+		return 0;
+	return net_premake(ctx, s);
 }
 
 /* lo as it was: its MTU and flags. */
@@ -276,15 +312,18 @@ static int net_fill(struct oc_rst_ctx *ctx, void *state)
 	for (size_t i = 0; i < s->n_veths; i++) {
 		struct rst_veth *v = &s->veths[i];
 		r = oc_net_veth_create(v->nde, v->peer, s->own_ns, s->own_nl, v->master);
-		if (r >= 0)
-			r = oc_net_link_set_flags(v->nde);
 		if (r < 0)
 			return r;
 		pr_info("veth %s made, its peer %s outside", v->nde->name, v->peer);
 	}
 	if (!s->n_veths)
 		return 0;
-	return oc_net_ip_restore(ctx->dir, s->id);
+	r = oc_net_ip_restore_addrs(ctx->dir, s->id);
+	for (size_t i = 0; r >= 0 && i < s->n_veths; i++)
+		r = oc_net_link_set_flags(s->veths[i].nde);
+	if (r >= 0)
+		r = oc_net_ip_restore_routes(ctx->dir, s->id);
+	return r;
 }
 
 const struct oc_ns_ops oc_ns_net_ops = {

@@ -13,10 +13,14 @@
 
 struct oc_imgdir;
 
-/* ifaddr-@id.img, route-@id.img and route6-@id.img of this namespace. */
+/* ifaddr-@id.img, route-@id.img, route6-@id.img and rule-@id.img of
+ * this namespace. */
 int oc_net_ip_dump(struct oc_imgdir *dir, uint32_t id);
-/* Give them back (links exist and are up); missing images are none. */
-int oc_net_ip_restore(struct oc_imgdir *dir, uint32_t id);
+/* Give them back: the addresses once the links exist (before they are
+ * up, so the kernel's own link-local ones do not come first), the routes
+ * once they are up.  Missing images are none. */
+int oc_net_ip_restore_addrs(struct oc_imgdir *dir, uint32_t id);
+int oc_net_ip_restore_routes(struct oc_imgdir *dir, uint32_t id);
 
 /* One link of the namespace as netdev-ID.img keeps it, its kind
  * (IFLA_INFO_KIND, "" for none) beside. */
@@ -35,8 +39,7 @@ int oc_net_links_list(struct oc_net_link **ret, size_t *n);
  * @peer_ns (an fd), added to @peer_master (an ifindex there, 0: none) and
  * up there through @peer_nl (an rtnetlink socket in that namespace).
  */
-int oc_net_veth_create(const NetDeviceEntry *nde, const char *peer_name, int peer_ns, int peer_nl,
-		       int peer_master);
+int oc_net_veth_create(const NetDeviceEntry *nde, const char *peer_name, int peer_ns, int peer_nl, int peer_master);
 
 /* Set the flags (up, ...) of link @nde, made with its name. */
 int oc_net_link_set_flags(const NetDeviceEntry *nde);

@@ -3,9 +3,9 @@
  * The addresses and routes of a network namespace, kept as CRIU keeps
  * them: the binary rtnetlink dumps iproute2 writes with `ip addr save`
  * (ifaddr-ID.img), `ip route save` (route-ID.img, IPv4) and
- * `ip -6 route save` (route6-ID.img), in raw images, given back to
- * `ip addr restore` and `ip route restore`.  ocicr runs inside the
- * namespace; `ip` inherits it.
+ * `ip -6 route save` (route6-ID.img) and `ip rule save` (rule-ID.img,
+ * IPv4), in raw images, given back to `ip ... restore`.  ocicr runs
+ * inside the namespace; `ip` inherits it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -120,6 +120,8 @@ int oc_net_ip_dump(struct oc_imgdir *dir, uint32_t id)
 		r = ip_save(dir, OC_IMG_ROUTE, id, (const char *const[]){ "route", "save", NULL });
 	if (r >= 0)
 		r = ip_save(dir, OC_IMG_ROUTE6, id, (const char *const[]){ "-6", "route", "save", NULL });
+	if (r >= 0)
+		r = ip_save(dir, OC_IMG_RULE, id, (const char *const[]){ "rule", "save", NULL });
 	return r;
 }
 
@@ -147,14 +149,34 @@ static int ip_load(struct oc_imgdir *dir, enum oc_img_kind kind, const char *nam
 	return r < 0 ? oc_error_wrap(r, "%s", file) : 0;
 }
 
-int oc_net_ip_restore(struct oc_imgdir *dir, uint32_t id)
+static bool rules_saved(struct oc_imgdir *dir, uint32_t id)
+{
+	char file[64];
+	struct stat st;
+
+	snprintf(file, sizeof(file), "rule-%u.img", id);
+	return fstatat(oc_imgdir_fd(dir), file, &st, 0) == 0 && st.st_size > 0;
+}
+
+int oc_net_ip_restore_addrs(struct oc_imgdir *dir, uint32_t id)
+{
+	return ip_load(dir, OC_IMG_IFADDR, "ifaddr", id, (const char *const[]){ "addr", "restore", NULL });
+}
+
+int oc_net_ip_restore_routes(struct oc_imgdir *dir, uint32_t id)
 {
 	int r;
 
-	r = ip_load(dir, OC_IMG_IFADDR, "ifaddr", id, (const char *const[]){ "addr", "restore", NULL });
-	if (r >= 0)
-		r = ip_load(dir, OC_IMG_ROUTE, "route", id, (const char *const[]){ "route", "restore", NULL });
+	r = ip_load(dir, OC_IMG_ROUTE, "route", id, (const char *const[]){ "route", "restore", NULL });
 	if (r >= 0)
 		r = ip_load(dir, OC_IMG_ROUTE6, "route6", id, (const char *const[]){ "route", "restore", NULL });
+	if (r < 0 || !rules_saved(dir, id))
+		return r;
+	/* the image holds the kernel's default rules too: none twice */
+	r = ip_run((const char *const[]){ "rule", "flush", NULL }, NULL, 0, NULL, NULL);
+	if (r >= 0)
+		r = ip_run((const char *const[]){ "rule", "delete", "table", "local", NULL }, NULL, 0, NULL, NULL);
+	if (r >= 0)
+		r = ip_load(dir, OC_IMG_RULE, "rule", id, (const char *const[]){ "rule", "restore", NULL });
 	return r;
 }

@@ -141,8 +141,10 @@ int oc_net_links_list(struct oc_net_link **ret, size_t *ret_n)
 	struct {
 		struct nlmsghdr h;
 		struct ifinfomsg ifi;
-	} req = { .h = { .nlmsg_len = sizeof(req), .nlmsg_type = RTM_GETLINK,
-			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP, .nlmsg_seq = 1 },
+	} req = { .h = { .nlmsg_len = sizeof(req),
+			 .nlmsg_type = RTM_GETLINK,
+			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			 .nlmsg_seq = 1 },
 		  .ifi = { .ifi_family = AF_UNSPEC } };
 	_cleanup_close_ int sk = oc_net_nl_open();
 	_cleanup_free_ struct oc_net_link *links = NULL;
@@ -229,7 +231,8 @@ int oc_net_veth_create(const NetDeviceEntry *nde, const char *peer_name, int pee
 	nl_put(&req, IFLA_IFNAME, peer_name, strlen(peer_name) + 1);
 	if (peer_master)
 		nl_put(&req, IFLA_MASTER, &peer_master, sizeof(peer_master));
-	snprintf(what, sizeof(what), "cannot put the veth peer %s up%s", peer_name, peer_master ? " in its bridge" : "");
+	snprintf(what, sizeof(what), "cannot put the veth peer %s up%s", peer_name,
+		 peer_master ? " in its bridge" : "");
 	return nl_ack(peer_nl, &req, what);
 }
 
