@@ -31,6 +31,17 @@ setup() {
 	ip -n "$TREE" route add 10.99.0.0/16 via 10.84.0.1
 	ip -n "$TREE" -6 route add fd99::/64 via fd84::1
 	ip -n "$TREE" rule add from 10.84.0.2 lookup 100 pref 1000
+	settled "$TREE"
+}
+
+# The link-local addresses of namespace $1 are past their duplicate
+# address detection (a passing state: their local routes come after it).
+settled() {
+	wait_for 20 no_tentative "$@" || fail "addresses still tentative: $(ip -n "$1" addr show tentative)"
+}
+
+no_tentative() {
+	[ -z "$(ip -n "$1" addr show tentative)" ]
 }
 
 teardown() {
@@ -40,9 +51,10 @@ teardown() {
 	return 0
 }
 
-# hello ADDR: what the tree's listener answers, seen from the host.
+# hello ADDR: what the tree's listener answers, seen from the host (in
+# HELLO_WAIT seconds, default 10; a timeout exits 124).
 hello() {
-	nsenter --net="/run/netns/$HOST" timeout 10 bash -c 'exec 3<>"/dev/tcp/$1/7117" && cat <&3' _ "$1"
+	nsenter --net="/run/netns/$HOST" timeout "${HELLO_WAIT:-10}" bash -c 'exec 3<>"/dev/tcp/$1/7117" && cat <&3' _ "$1"
 }
 
 in_host() {
@@ -67,8 +79,7 @@ in_host() {
 	assert_output --partial "10.99.0.0/16 via 10.84.0.1"
 	run ip -6 route showdump <"$WL_DIR/img/route6-$id.img"
 	assert_output --partial "fd99::/64 via fd84::1"
-	run ip rule showdump <"$WL_DIR/img/rule-$id.img"
-	assert_output --partial "from 10.84.0.2 lookup 100"
+	[ -s "$WL_DIR/img/rule-$id.img" ] || fail "no rules saved"
 	wait_tree_gone
 	# the namespace goes, and the pair with it
 	ip netns del "$TREE"
@@ -102,6 +113,32 @@ in_host() {
 	wait_for 20 bash -c "! ip -n $HOST link show h0 >/dev/null 2>&1" || fail "h0 is still in the host"
 	run in_host "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log -v4 --veth-pair "v0=h0@br0"
 	[ "$status" = 0 ] || { show_log "$WL_DIR/img/restore.log"; fail "restore: $output"; }
+	run hello 10.84.0.2
+	assert_output ocicr-netns
+	wl_expect_pass
+}
+
+@test "netns: a namespace not ocicr's is locked whole (nftables, CRIU's layout) from the freeze until the restored tree runs" {
+	requires nft
+	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
+	# a tree that runs on leaves no lock
+	wl_dump --leave-running
+	run ip netns exec "$TREE" nft list tables
+	refute_output --partial "CRIU-"
+	wl_dump
+	wait_tree_gone
+	# the namespace outlives the tree (ip netns holds it), and its lock
+	run ip netns exec "$TREE" nft list ruleset
+	assert_output --regexp "table inet CRIU-"
+	assert_output --regexp "hook input priority filter; policy drop;"
+	assert_output --regexp "hook output priority filter; policy drop;"
+	assert_output --partial "meta mark 0x0000c114 accept"
+	# dropped, not refused (nothing listens: the kernel would answer RST)
+	HELLO_WAIT=3 run hello 10.84.0.2
+	[ "$status" = 124 ] || fail "not held by the lock: $status $output"
+	wl_restore --join-ns "net:/run/netns/$TREE"
+	run ip netns exec "$TREE" nft list tables
+	refute_output --partial "CRIU-"
 	run hello 10.84.0.2
 	assert_output ocicr-netns
 	wl_expect_pass

@@ -74,6 +74,22 @@ static int link_classify(struct oc_net_link *l, const char *ino)
 			ino, l->name, l->kind[0] ? l->kind : "no kind", ino);
 }
 
+/* A tunnel's fallback device, which every new namespace gets by itself
+ * while its module is loaded: not saved. */
+static bool link_fallback(const struct oc_net_link *l)
+{
+	static const char *const fallbacks[][2] = {
+		{ "tunl0", "ipip" },	 { "sit0", "sit" },	  { "gre0", "gre" },
+		{ "gretap0", "gretap" }, { "erspan0", "erspan" }, { "ip_vti0", "vti" },
+		{ "ip6_vti0", "vti6" },	 { "ip6tnl0", "ip6tnl" }, { "ip6gre0", "ip6gre" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fallbacks); i++)
+		if (!strcmp(l->name, fallbacks[i][0]) && !strcmp(l->kind, fallbacks[i][1]))
+			return true;
+	return false;
+}
+
 /* The links, addresses and routes of the namespace. */
 static int net_dump_own(struct oc_dump_ctx *ctx, uint32_t id, const char *ino)
 {
@@ -85,11 +101,20 @@ static int net_dump_own(struct oc_dump_ctx *ctx, uint32_t id, const char *ino)
 	r = oc_net_links_list(&links, &n);
 	if (r < 0)
 		return r;
+	size_t kept = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (link_fallback(&links[i])) {
+			pr_info("%s: a fallback device every namespace has, not saved", links[i].name);
+			continue;
+		}
 		r = link_classify(&links[i], ino);
 		if (r < 0)
 			return r;
+		links[kept++] = links[i];
+		links[kept - 1].nde.name = links[kept - 1].name;
+		links[kept - 1].nde.address.data = links[kept - 1].addr;
 	}
+	n = kept;
 	r = oc_img_create(ctx->dir, OC_IMG_NETDEV, id, &img);
 	for (size_t i = 0; r >= 0 && i < n; i++)
 		r = oc_img_write_entry(img, &links[i].nde.base);

@@ -48,12 +48,12 @@ static int memfd_slurp(int fd, uint8_t **ret, size_t *ret_len)
 }
 
 /*
- * Run `ip` with @args, @in (@in_len bytes) on its stdin, its stdout in
+ * Run `ip` with @args, @in_fd (-1: nothing) on its stdin, its stdout in
  * *@out (NULL: dropped).  Memfds, not pipes: nothing to pump both ways.
  */
-static int ip_run(const char *const args[], const void *in, size_t in_len, uint8_t **out, size_t *out_len)
+static int ip_run(const char *const args[], int in_fd, uint8_t **out, size_t *out_len)
 {
-	_cleanup_close_ int fin = memfd_create("ocicr-ip-in", MFD_CLOEXEC);
+	_cleanup_close_ int fin = in_fd >= 0 ? -1 : memfd_create("ocicr-ip-in", MFD_CLOEXEC);
 	_cleanup_close_ int fout = memfd_create("ocicr-ip-out", MFD_CLOEXEC);
 	_cleanup_close_ int ferr = memfd_create("ocicr-ip-err", MFD_CLOEXEC);
 	_cleanup_free_ uint8_t *err = NULL;
@@ -63,15 +63,13 @@ static int ip_run(const char *const args[], const void *in, size_t in_len, uint8
 	int st, r;
 	pid_t pid;
 
-	if (fin < 0 || fout < 0 || ferr < 0)
+	if ((in_fd < 0 && fin < 0) || fout < 0 || ferr < 0)
 		return oc_error_errno(-errno, "memfd_create");
 	for (; args[n - 1] && n < 7; n++)
 		argv[n] = (char *)args[n - 1];
 	argv[n] = NULL;
-	if (in_len && write(fin, in, in_len) != (ssize_t)in_len)
-		return oc_error_errno(-errno, "cannot stage the input of ip %s", args[0]);
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fin, 0);
+	posix_spawn_file_actions_adddup2(&fa, in_fd >= 0 ? in_fd : fin, 0);
 	posix_spawn_file_actions_adddup2(&fa, fout, 1);
 	posix_spawn_file_actions_adddup2(&fa, ferr, 2);
 	r = posix_spawnp(&pid, "ip", &fa, NULL, argv, environ);
@@ -100,7 +98,7 @@ static int ip_save(struct oc_imgdir *dir, enum oc_img_kind kind, uint32_t id, co
 	size_t len = 0;
 	int r;
 
-	r = ip_run(args, NULL, 0, &data, &len);
+	r = ip_run(args, -1, &data, &len);
 	if (r < 0)
 		return r;
 	r = oc_img_create(dir, kind, id, &img);
@@ -125,27 +123,24 @@ int oc_net_ip_dump(struct oc_imgdir *dir, uint32_t id)
 	return r;
 }
 
-/* Raw image @name of @dir given to `ip @args`; a missing or empty one
- * is nothing to restore. */
-static int ip_load(struct oc_imgdir *dir, enum oc_img_kind kind, const char *name, uint32_t id,
-		   const char *const args[])
+/* Raw image @name of @dir given to `ip @args` (the file itself as its
+ * stdin); a missing or empty one is nothing to restore. */
+static int ip_load(struct oc_imgdir *dir, const char *name, uint32_t id, const char *const args[])
 {
-	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
-	_cleanup_free_ uint8_t *data = NULL;
+	_cleanup_close_ int fd = -1;
 	char file[64];
 	struct stat st;
 	int r;
 
 	snprintf(file, sizeof(file), "%s-%u.img", name, id);
-	if (fstatat(oc_imgdir_fd(dir), file, &st, 0) < 0 || !st.st_size)
+	fd = openat(oc_imgdir_fd(dir), file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
 		return 0;
-	r = oc_img_open(dir, kind, id, &img);
-	if (r < 0)
-		return r;
-	r = oc_img_read_alloc(img, (uint64_t)st.st_size, &data);
-	if (r < 0)
-		return r;
-	r = ip_run(args, data, st.st_size, NULL, NULL);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return oc_error_errno(-errno, "%s", file);
+	if (!st.st_size)
+		return 0;
+	r = ip_run(args, fd, NULL, NULL);
 	return r < 0 ? oc_error_wrap(r, "%s", file) : 0;
 }
 
@@ -160,23 +155,23 @@ static bool rules_saved(struct oc_imgdir *dir, uint32_t id)
 
 int oc_net_ip_restore_addrs(struct oc_imgdir *dir, uint32_t id)
 {
-	return ip_load(dir, OC_IMG_IFADDR, "ifaddr", id, (const char *const[]){ "addr", "restore", NULL });
+	return ip_load(dir, "ifaddr", id, (const char *const[]){ "addr", "restore", NULL });
 }
 
 int oc_net_ip_restore_routes(struct oc_imgdir *dir, uint32_t id)
 {
 	int r;
 
-	r = ip_load(dir, OC_IMG_ROUTE, "route", id, (const char *const[]){ "route", "restore", NULL });
+	r = ip_load(dir, "route", id, (const char *const[]){ "route", "restore", NULL });
 	if (r >= 0)
-		r = ip_load(dir, OC_IMG_ROUTE6, "route6", id, (const char *const[]){ "route", "restore", NULL });
+		r = ip_load(dir, "route6", id, (const char *const[]){ "route", "restore", NULL });
 	if (r < 0 || !rules_saved(dir, id))
 		return r;
 	/* the image holds the kernel's default rules too: none twice */
-	r = ip_run((const char *const[]){ "rule", "flush", NULL }, NULL, 0, NULL, NULL);
+	r = ip_run((const char *const[]){ "rule", "flush", NULL }, -1, NULL, NULL);
 	if (r >= 0)
-		r = ip_run((const char *const[]){ "rule", "delete", "table", "local", NULL }, NULL, 0, NULL, NULL);
+		r = ip_run((const char *const[]){ "rule", "delete", "table", "local", NULL }, -1, NULL, NULL);
 	if (r >= 0)
-		r = ip_load(dir, OC_IMG_RULE, "rule", id, (const char *const[]){ "rule", "restore", NULL });
+		r = ip_load(dir, "rule", id, (const char *const[]){ "rule", "restore", NULL });
 	return r;
 }
