@@ -151,8 +151,9 @@ struct oc_dump_ctx {
 	size_t n_ns_seen;
 	uint32_t own_ns_ids[8]; /* ocicr's own, by enum oc_ns_kind */
 	bool own_ns_numbered;
-	uint32_t ns_dumped; /* 1 << kind: the root's, dumped */
-	bool own_pidns;	    /* the root is init of a pid namespace */
+	uint32_t ns_dumped;	   /* 1 << kind: the root's, dumped */
+	bool own_pidns;		   /* the tree's pids are those of a pid namespace below ocicr's */
+	const char *pidns_ext_key; /* that namespace is external (--external pid[INODE]:KEY) */
 	/* the maps of the tree's user namespace (res/ns/userns.c), or NULL */
 	const struct oc_userns_maps *userns;
 	/* this dump's id (a UUID: names its network lock, in the inventory) */

@@ -80,8 +80,8 @@ static int check_pid_free(pid_t pid)
 
 static int check_pids(struct oc_rst_ctx *ctx)
 {
-	if (ctx->ns->clone_flags & CLONE_NEWPID)
-		return 0; /* a new pid namespace has every pid free */
+	if (oc_ns_rst_other_pidns(ctx))
+		return 0; /* a new one has every pid free; a joined one says so at clone */
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		PstreeEntry *pe = ctx->tasks[i].pstree;
 		int r = check_pid_free(pe->pid);
@@ -546,7 +546,7 @@ static int timeout_error(struct rst_live *live, size_t n, unsigned timeout_ms)
 
 /* Follow the tree until every thread sits at its blob's final trap and
  * every zombie-to-be has exited, for at most @timeout_ms. */
-static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, bool new_pidns, const sigset_t *chld)
+static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, bool other_pidns, const sigset_t *chld)
 {
 	uint64_t deadline = oc_now_us() + timeout_ms * 1000ull;
 	size_t waiting = 0;
@@ -564,7 +564,7 @@ static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, boo
 			return oc_error_wrap(w, "restoring the tree");
 		struct rst_thread_state *th = NULL;
 		struct rst_live *lv = live_task(live, n, w, &th);
-		if (!lv && new_pidns && WIFSTOPPED(st))
+		if (!lv && other_pidns && WIFSTOPPED(st))
 			lv = learn_pid(live, n, w, &th);
 		if (!lv)
 			continue;
@@ -717,7 +717,7 @@ static int notify(struct oc_rst_ctx *ctx, const char *action, pid_t pid)
 /* A socket to each task's agent, and what the coordinator follows of it. */
 static int prepare_live(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
-	bool new_pidns = ctx->ns->clone_flags & CLONE_NEWPID;
+	bool other_pidns = oc_ns_rst_other_pidns(ctx);
 
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		struct oc_rst_task *t = &ctx->tasks[i];
@@ -733,13 +733,13 @@ static int prepare_live(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		t->status_fd = oc_rst_high_fd(files, sv[1]);
 		if (t->status_fd < 0)
 			return t->status_fd;
-		live[i].pid = new_pidns ? 0 : t->pid;
+		live[i].pid = other_pidns ? 0 : t->pid;
 		live[i].n_threads = t->zombie ? 0 : t->n_cores;
 		live[i].threads = calloc(t->n_cores, sizeof(*live[i].threads));
 		if (!live[i].threads)
 			return -ENOMEM;
 		for (size_t j = 0; j < t->n_cores && !t->zombie; j++)
-			live[i].threads[j].tid = new_pidns ? 0 : t->pstree->threads[j];
+			live[i].threads[j].tid = other_pidns ? 0 : t->pstree->threads[j];
 	}
 	return 0;
 }
@@ -748,7 +748,7 @@ static int prepare_live(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
  * pid, trace it, and start every agent. */
 static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
-	bool new_pidns = ctx->ns->clone_flags & CLONE_NEWPID;
+	bool other_pidns = oc_ns_rst_other_pidns(ctx);
 	int r;
 
 	r = oc_rst_open_sources(files);
@@ -786,9 +786,9 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 		return oc_error_errno(-clone_err, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
 		run_task(ctx, files, &ctx->tasks[0]);
-	if (new_pidns) {
+	if (other_pidns) {
 		live[0].pid = live[0].threads[0].tid = pid;
-		pr_info("task 1 of the new pid namespace is %d", pid);
+		pr_info("task %d of the tree's pid namespace is %d", ctx->tasks[0].pid, pid);
 	} else if (pid != ctx->tasks[0].pid) {
 		return oc_error(-EEXIST, "task got pid %d instead of %d", pid, ctx->tasks[0].pid);
 	}
@@ -838,7 +838,7 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 	sigaddset(&chld, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &chld, &was);
 	r = follow_tree(live, ctx->n_tasks, ctx->opts->timeout_ms ? ctx->opts->timeout_ms : OC_RESTORE_TIMEOUT_MS,
-			ctx->ns->clone_flags & CLONE_NEWPID, &chld);
+			oc_ns_rst_other_pidns(ctx), &chld);
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	/* Every task is in its cwd: stand-ins for gone tasks go (res/fd/file_reg.c). */
 	oc_rst_proc_helpers_stop(ctx);

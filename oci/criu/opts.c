@@ -352,13 +352,13 @@ static int add_inherit_fd(struct criu_opts *o, const char *value)
 }
 
 /* The kinds of --external a dump takes: "tty[RDEV:DEV]" (hex numbers),
- * "mnt[MOUNTPOINT]:KEY", "net[INODE]:KEY". */
+ * "mnt[MOUNTPOINT]:KEY", "net[INODE]:KEY", "pid[INODE]:KEY". */
 static int check_external(const char *value)
 {
 	unsigned long long rdev, dev;
 	int end = 0;
 
-	if (!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4))
+	if (!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4) || !strncmp(value, "pid[", 4))
 		return 0;
 
 	if (!strncmp(value, "tty[", 4)) {
@@ -441,7 +441,8 @@ static int add_external(struct criu_opts *o, const char *name, const char *value
 		return str_list_add(&o->externals, s);
 	}
 	const char *close = strstr(value, "]:"), *open = strchr(value, '[');
-	if ((!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4)) && (!close || close < open + 2 || !close[2]))
+	if ((!strncmp(value, "mnt[", 4) || !strncmp(value, "net[", 4) || !strncmp(value, "pid[", 4)) &&
+	    (!close || close < open + 2 || !close[2]))
 		return oc_error(-EINVAL, "invalid argument for --external: %s (KIND[NAME]:VALUE)", value);
 	return str_list_add(&o->externals, value);
 }

@@ -19,17 +19,19 @@ ct_rootfs_make() {
 	echo 0123456789 >"$dir/etc/held"
 }
 
-# runc_bundle_make DIR WORKLOAD [NETNS_PATH]: the bundle in DIR (rootfs in
-# DIR/rootfs, /wl from DIR/wl), the init WORKLOAD (a name in $WORKLOADS)
-# run as "/init /wl/ready /wl/result"; with NETNS_PATH the container's
-# network namespace is that one instead of a new one of runc's.
+# runc_bundle_make DIR WORKLOAD [NETNS_PATH [PIDNS_PATH]]: the bundle in
+# DIR (rootfs in DIR/rootfs, /wl from DIR/wl), the init WORKLOAD (a name
+# in $WORKLOADS) run as "/init /wl/ready /wl/result"; with NETNS_PATH
+# (PIDNS_PATH) the container's network (pid) namespace is that one instead
+# of a new one of runc's.
 runc_bundle_make() {
-	local dir=$1 workload=$2 netns=${3:-}
+	local dir=$1 workload=$2 netns=${3:-} pidns=${4:-}
 
 	ct_rootfs_make "$dir/rootfs" "$workload"
 	mkdir -p "$dir/wl"
 	"$REPO/scripts/runc-bundle-config" "$dir" --args "/init /wl/ready /wl/result" --writable-root \
-		--hostname ocicr-runc --bind "/wl=$dir/wl" ${netns:+--netns "$netns"} || fail "cannot make config.json"
+		--hostname ocicr-runc --bind "/wl=$dir/wl" ${netns:+--netns "$netns"} \
+		${pidns:+--pidns "$pidns"} || fail "cannot make config.json"
 }
 
 # alone OUT CMD ARGS...: CMD with no fd of ours but its stdio (/dev/null

@@ -231,6 +231,29 @@ no_task_left() {
 	kill_nested
 }
 
+@test "namespaces: a child in a time namespace of its own below ocicr's (nested) is refused by name, and the tree runs on" {
+	requires unshare
+	mkdir -p "$BATS_TEST_TMPDIR/nested"
+	(
+		cd "$BATS_TEST_TMPDIR/nested" || exit 1
+		# The root stays in ocicr's time namespace; its child's exec
+		# enters the one unshare made.
+		setsid sh -c 'unshare --time sleep 1000 & wait' </dev/null >/dev/null 2>&1 3>&- &
+		echo $! >pid
+	)
+	root=$(cat "$BATS_TEST_TMPDIR/nested/pid")
+	kill_nested() { pkill -9 -s "$root" 2>/dev/null || true; }
+	wait_for 20 pgrep -s "$root" -x sleep || { kill_nested; fail "no nested sleep in session $root"; }
+	run ocicr dump -t "$root" -D "$BATS_TEST_TMPDIR/nested"
+	if [ "$status" -eq 0 ]; then
+		kill_nested
+		fail "the dump of a nested time namespace succeeded"
+	fi
+	assert_output --partial "nested time namespaces are not supported"
+	[ -e "/proc/$root" ] && [ "$(task_state "$root")" != t ] || { kill_nested; fail "task $root did not run on"; }
+	kill_nested
+}
+
 @test "namespaces: SysV segments whose contents are in pagemaps, as CRIU 4.x writes them, restore" {
 	WL_WRAP="unshare --uts --ipc" wl_start container
 	wl_dump

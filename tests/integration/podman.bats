@@ -62,9 +62,12 @@ pm() {
 }
 
 # image_with WORKLOAD [CHANGED]: $IMAGE, a busybox root with WORKLOAD as
-# /init (and /etc/changed as ocictr leaves it, with CHANGED=changed).
+# /init (and /etc/changed as ocictr leaves it, with CHANGED=changed), and
+# /reap, a shell loop that reaps its children (a pod's infra command when
+# the pod shares its pid namespace).
 image_with() {
 	ct_rootfs_make "$BATS_TEST_TMPDIR/rootfs" "$1"
+	printf 'while :; do /bin/busybox sleep 1; done\n' >"$BATS_TEST_TMPDIR/rootfs/reap"
 	[ "${2:-}" = changed ] && echo "new contents" >"$BATS_TEST_TMPDIR/rootfs/etc/changed"
 	echo "as in the image" >"$BATS_TEST_TMPDIR/rootfs/etc/os-release"
 	tar -C "$BATS_TEST_TMPDIR/rootfs" -cf "$BATS_TEST_TMPDIR/rootfs.tar" . || fail "cannot tar the root"
@@ -290,11 +293,13 @@ in_ct() {
 # (podman's own pause image needs catatonit), with the ulimits its runc
 # can set here.
 pod_create() {
+	local name=$1
+	shift
 	printf '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n' >"$BATS_TEST_TMPDIR/containers.conf"
 	export CONTAINERS_CONF=$BATS_TEST_TMPDIR/containers.conf
-	pm "$BATS_TEST_TMPDIR/pod.out" pod create --name "$1" --infra-image "$IMAGE" \
-		--infra-command '/bin/busybox sleep 1000000' || fail "pod create: $(cat "$BATS_TEST_TMPDIR/pod.out")"
-	pm "$BATS_TEST_TMPDIR/pod.out" pod start "$1" || fail "pod start: $(cat "$BATS_TEST_TMPDIR/pod.out")"
+	pm "$BATS_TEST_TMPDIR/pod.out" pod create --name "$name" --infra-image "$IMAGE" \
+		--infra-command '/bin/busybox sleep 1000000' "$@" || fail "pod create: $(cat "$BATS_TEST_TMPDIR/pod.out")"
+	pm "$BATS_TEST_TMPDIR/pod.out" pod start "$name" || fail "pod start: $(cat "$BATS_TEST_TMPDIR/pod.out")"
 }
 
 # in_pod_ns POD PID: PID shares the ipc, net and uts namespaces of POD's
@@ -330,6 +335,32 @@ in_pod_ns() {
 	in_pod_ns "$NAME-pod2" "$(state Pid "$NAME-2")"
 	rm -f "$WL/result"
 	wl_verdict_in "$WL/result" "$(state Pid "$NAME-2")"
+}
+
+# A pod sharing its pid namespace (--share pid): podman names the infra
+# container's namespace by path, runc sends it external (extRootPidNS) and
+# passes it again at restore.  The infra command reaps what is orphaned in
+# the namespace (a zombie would keep the tree's pids taken); pidns_member
+# checks its and its child's pids inside.
+@test "podman: a container in a pod sharing its pid namespace is restored in place into that namespace with its pids" {
+	image_with pidns_member
+	pod_create "$NAME-pod" --share pid,ipc,net,uts --infra-command '/bin/sh /reap'
+	run_ct "$NAME" "$WL" --pod "$NAME-pod"
+	pid=$(state Pid)
+	infra=$(state Pid "$(podman pod inspect "$NAME-pod" --format '{{.InfraContainerID}}')")
+	[ "$(readlink "/proc/$pid/ns/pid")" = "$(readlink "/proc/$infra/ns/pid")" ] || fail "pid namespace not shared"
+	inner=$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")
+	[ "$inner" != 1 ] || fail "the container is the pod's pid 1"
+	podman_do checkpoint --keep
+	assert_success
+	wait_gone "$pid"
+	podman_do restore --keep
+	assert_success
+	assert_equal "$(state Status)" running
+	pid=$(state Pid)
+	[ "$(readlink "/proc/$pid/ns/pid")" = "$(readlink "/proc/$infra/ns/pid")" ] || fail "restored outside the pod's pid namespace"
+	[ "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")" = "$inner" ] || fail "restored as another pid inside"
+	wl_verdict_in "$WL/result" "$pid"
 }
 
 @test "podman restore --import twice from one archive: renamed without its IP and MAC, then as it was with them; rootfs and /dev/shm changes survive" {

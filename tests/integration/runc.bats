@@ -20,12 +20,14 @@ setup() {
 	ID=ocicr-runc-$$
 	NETNS=
 	CONSOLE_PID=
+	PIDNS_HOLDER=
 }
 
 teardown() {
 	runc --root "$RROOT" delete -f "$ID" >/dev/null 2>&1
 	[ -n "$NETNS" ] && ip netns del "$NETNS" 2>/dev/null
 	[ -n "$CONSOLE_PID" ] && kill "$CONSOLE_PID" 2>/dev/null
+	[ -n "$PIDNS_HOLDER" ] && kill -9 "$PIDNS_HOLDER" 2>/dev/null
 	return 0
 }
 
@@ -114,6 +116,34 @@ expect_restored() {
 	pid=$(runc_pid "$RROOT" "$ID")
 	[ "$(stat -L -c %i "/proc/$pid/ns/net")" = "$(stat -L -c %i "/run/netns/$NETNS")" ] ||
 		fail "the restored container is not in $NETNS"
+	expect_restored "$cgroup"
+}
+
+# A pid namespace given by path, as a pod's infra container holds one: its
+# init is a reaping shell of ours (unshare --pid --fork); the container's
+# init (pidns_member, which checks its pids inside) is not it.
+@test "runc: a container in a pid namespace by path (external pid, inherit_fd extRootPidNS) comes back into it with its pids" {
+	requires unshare
+	alone_bg /dev/null setsid unshare --pid --fork bash -c 'while :; do sleep 1; done'
+	wait_for 20 pgrep -P "$ALONE_PID" || fail "unshare made no init"
+	PIDNS_HOLDER=$(pgrep -P "$ALONE_PID" | head -1)
+	wait_for 20 test "$(readlink "/proc/$PIDNS_HOLDER/exe")" = "$(readlink -f /bin/bash)" || fail "no shell as init"
+	ino=$(stat -L -c %i "/proc/$PIDNS_HOLDER/ns/pid")
+	runc_bundle_make "$CT" pidns_member "" "/proc/$PIDNS_HOLDER/ns/pid"
+	runc_run "$RROOT" "$CT" "$ID"
+	[ "$(stat -L -c %i "/proc/$RUNC_PID/ns/pid")" = "$ino" ] || fail "runc did not join the namespace"
+	inner=$(awk '/^NSpid:/ { print $NF }' "/proc/$RUNC_PID/status")
+	cgroup=$(pids_cgroup "$RUNC_PID")
+	ck
+	assert_success
+	grep -q "external pid namespace extRootPidNS" "$IMG/dump.log" ||
+		fail "the pid namespace was not external: $(grep -i 'pid namespace' "$IMG/dump.log")"
+	wait_gone "$RUNC_PID"
+	rs
+	assert_success
+	pid=$(runc_pid "$RROOT" "$ID")
+	[ "$(stat -L -c %i "/proc/$pid/ns/pid")" = "$ino" ] || fail "the restored container is not in the namespace"
+	[ "$(awk '/^NSpid:/ { print $NF }' "/proc/$pid/status")" = "$inner" ] || fail "restored as another pid inside"
 	expect_restored "$cgroup"
 }
 

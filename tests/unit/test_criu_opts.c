@@ -118,6 +118,14 @@ static void test_unsupported_refused_by_name(void **state)
 	assert_string_equal(d.externals[0], "mnt[/x]:y");
 	assert_string_equal(d.externals[1], "mnt[/a]:b");
 	criu_opts_fini(&o);
+	/* A pid namespace, as runc names one given by path. */
+	criu_opts_init(&o);
+	assert_int_equal(PARSE(&o, NULL, "-t", "1", "--external=pid[4026532238]:extRootPidNS"), 0);
+	d = OC_OPTS(oc_dump_opts);
+	assert_int_equal(criu_opts_to_dump(&o, &d), 0);
+	assert_int_equal(d.n_externals, 1);
+	assert_string_equal(d.externals[0], "pid[4026532238]:extRootPidNS");
+	criu_opts_fini(&o);
 	criu_opts_init(&o);
 	assert_int_equal(PARSE(&o, NULL, "-t", "1", "--external=dev[1/2]:x"), 0);
 	d = OC_OPTS(oc_dump_opts);
@@ -125,6 +133,7 @@ static void test_unsupported_refused_by_name(void **state)
 	assert_string_equal(oc_error_message(),
 			    "not supported by ocicr yet: --external dev[1/2]:x (external resources of this kind)");
 	assert_int_equal(PARSE(&o, NULL, "--external=mnt[nobrackets"), -EINVAL);
+	assert_int_equal(PARSE(&o, NULL, "--external=pid[4026532238]"), -EINVAL);
 	assert_int_equal(PARSE(&o, NULL, "--ext-mount-map=nocolon"), -EINVAL);
 	criu_opts_fini(&o);
 	/* --ext-unix-sk=INODE, a stream socket by inode, is refused. */

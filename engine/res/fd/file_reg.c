@@ -817,7 +817,7 @@ static int proc_helper(struct oc_rst_files *files, pid_t pid)
 			return 0;
 	if (oc_rst_task_by_pid(ctx, pid))
 		return oc_error(-EEXIST, "pid %d, of a process that was gone, is a task of the tree now", pid);
-	if (ctx->ns->clone_flags & CLONE_NEWPID)
+	if (oc_ns_rst_other_pidns(ctx))
 		return oc_error(-EOPNOTSUPP,
 				"/proc/%d of a process that was gone, in the tree's own pid namespace: "
 				"not supported yet",

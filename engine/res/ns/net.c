@@ -14,7 +14,6 @@
  * Any other device is refused at dump, by name.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
@@ -192,17 +191,7 @@ static int net_external(struct oc_rst_ctx *ctx, uint32_t id, int *ret_fd)
 		return r;
 	if (!ns->ext_key)
 		return 0;
-	r = oc_rst_inherited_fd(ctx, ns->ext_key);
-	if (r == -ENOENT)
-		return oc_error(-ENOENT,
-				"the net namespace was external (%s) and is not given: --inherit-fd fd[N]:%s or "
-				"--join-ns net:PATH",
-				ns->ext_key, ns->ext_key);
-	*ret_fd = fcntl(r, F_DUPFD_CLOEXEC, 3);
-	if (*ret_fd < 0)
-		return oc_error_errno(-errno, "inherited fd %d (%s)", r, ns->ext_key);
-	pr_info("the net namespace %s is the inherited fd %d", ns->ext_key, r);
-	return 1;
+	return oc_ns_external_fd(ctx, OC_NS_NET, ns->ext_key, ret_fd);
 }
 
 /* Where the peer of veth @nde goes: --external veth[NAME]:OUTSIDE[@BRIDGE]. */

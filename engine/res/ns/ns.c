@@ -172,6 +172,11 @@ bool oc_ns_rst_not_ours(const struct oc_rst_ctx *ctx, enum oc_ns_kind kind)
 	return root && inv && get_id(root, kind, &has_root) != get_id(inv, kind, &has_inv) && has_root && has_inv;
 }
 
+bool oc_ns_rst_other_pidns(const struct oc_rst_ctx *ctx)
+{
+	return ctx->ns->clone_flags & CLONE_NEWPID || ctx->ns->join_fd[OC_NS_PID] >= 0;
+}
+
 bool oc_ns_dumped(const struct oc_dump_ctx *ctx, enum oc_ns_kind kind)
 {
 	return ctx->ns_dumped & (1u << kind);
@@ -252,9 +257,9 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 					ctx->tasks[0].pid, ns_kinds[k].name);
 		if (!ops || !has)
 			continue;
-		/* Tasks of other pid namespaces would carry foreign pids. */
-		if (id == ctx->own_ns_ids[k] && k != OC_NS_PID)
-			continue;
+		/* Every task must share the root's namespace, ocicr's own
+		 * included: a child in one nested below it would come back in
+		 * the root's without a word. */
 		r = check_one_namespace(ctx, k, id);
 		if (r < 0)
 			return r;
@@ -287,7 +292,7 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 static int open_joins(struct oc_rst_ctx *ctx)
 {
 	static const int joinable =
-		1 << OC_NS_NET | 1 << OC_NS_IPC | 1 << OC_NS_UTS | 1 << OC_NS_CGROUP | 1 << OC_NS_TIME;
+		1 << OC_NS_NET | 1 << OC_NS_PID | 1 << OC_NS_IPC | 1 << OC_NS_UTS | 1 << OC_NS_CGROUP | 1 << OC_NS_TIME;
 
 	for (size_t i = 0; i < ctx->opts->n_join_ns; i++) {
 		const char *j = ctx->opts->join_ns[i], *colon = strchr(j, ':');
@@ -299,7 +304,7 @@ static int open_joins(struct oc_rst_ctx *ctx)
 				break;
 		if (k == _OC_NS_KIND_MAX || !(joinable & (1 << k)))
 			return oc_error(-EOPNOTSUPP,
-					"--join-ns %s: only net, ipc, uts, cgroup and time namespaces "
+					"--join-ns %s: only net, pid, ipc, uts, cgroup and time namespaces "
 					"can be joined (as NS:PATH)",
 					j);
 		if (ctx->ns->join_fd[k] >= 0)
@@ -338,6 +343,25 @@ void oc_ns_join_leave(struct oc_rst_ctx *ctx, int saved[_OC_NS_KIND_MAX])
 			oc_ns_leave(ns_kinds[k].name, saved[k]);
 			saved[k] = -1;
 		}
+}
+
+int oc_ns_external_fd(struct oc_rst_ctx *ctx, enum oc_ns_kind kind, const char *key, int *ret_fd)
+{
+	const char *name = ns_kinds[kind].name;
+	int r = oc_rst_inherited_fd(ctx, key);
+
+	if (r == -ENOENT)
+		return oc_error(-ENOENT,
+				"the %s namespace was external (%s) and is not given: --inherit-fd fd[N]:%s or "
+				"--join-ns %s:PATH",
+				name, key, key, name);
+	if (r < 0)
+		return r;
+	*ret_fd = fcntl(r, F_DUPFD_CLOEXEC, 3);
+	if (*ret_fd < 0)
+		return oc_error_errno(-errno, "inherited fd %d (%s)", r, key);
+	pr_info("the %s namespace %s is the inherited fd %d: joined", name, key, r);
+	return 1;
 }
 
 int oc_ns_load(struct oc_rst_ctx *ctx)

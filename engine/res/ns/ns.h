@@ -141,6 +141,9 @@ bool oc_ns_not_ours(pid_t pid, enum oc_ns_kind kind);
 /* Restore: did the images' root have a namespace of @kind other than its
  * dumper's (made, joined or external)? */
 bool oc_ns_rst_not_ours(const struct oc_rst_ctx *ctx, enum oc_ns_kind kind);
+/* Restore: are the tree's pids those of another pid namespace than
+ * ocicr's, one made for it or one joined (external)? */
+bool oc_ns_rst_other_pidns(const struct oc_rst_ctx *ctx);
 /* Was the root's namespace of @kind dumped (not the dumper's)? */
 bool oc_ns_dumped(const struct oc_dump_ctx *ctx, enum oc_ns_kind kind);
 
@@ -153,6 +156,9 @@ int oc_ns_kind_flag(enum oc_ns_kind k);
 /* The id @ids give the namespace of kind @k, 0 if none. */
 uint32_t oc_ns_id(const TaskKobjIdsEntry *ids, enum oc_ns_kind k);
 
+/* Restore: the namespace of @kind given for external @key (its inherited
+ * fd), a copy of ours in *@ret_fd; returns 1, as ops->external. */
+int oc_ns_external_fd(struct oc_rst_ctx *ctx, enum oc_ns_kind kind, const char *key, int *ret_fd);
 /* Restore: which namespaces to create for the root; their images. */
 int oc_ns_load(struct oc_rst_ctx *ctx);
 /* Restore: the root @root_pid exists (created with the clone flags of
