@@ -9,7 +9,6 @@
 #include <inttypes.h>
 #include <nftables/libnftables.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "res/net/netlock.h"
+#include "res/net/xtables.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -43,8 +43,6 @@ struct oc_netlock {
 	} * rules;
 	size_t n_rules;
 };
-
-extern char **environ;
 
 static uint64_t start_time_of(pid_t pid)
 {
@@ -230,62 +228,6 @@ static int nft_clean_stale(struct nft_ctx *nft)
 
 /* ---- iptables ---------------------------------------------------------- */
 
-/* Run @argv; its stdout (if @out) into a malloc'ed string. */
-/* @argv's output in *@out (NULL: dropped); a failure is an error unless
- * @quiet (a command that may fail, in a cleanup that keeps its error). */
-static int run_cmd(char *const argv[], char **out, bool quiet)
-{
-	posix_spawn_file_actions_t fa;
-	_cleanup_close_ int rd = -1;
-	int p[2], st, r;
-	pid_t pid;
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	rd = p[0];
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (r)
-		return oc_error_errno(-r, "cannot run %s", argv[0]);
-	for (;;) {
-		char *nb = realloc(buf, len + 4097);
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = nb;
-		ssize_t n = read(rd, buf + len, 4096);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	if (buf)
-		buf[len] = '\0';
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		r = quiet ? -EIO
-			  : oc_error(-EIO, "%s %s failed: %.*s", argv[0], argv[1], buf ? (int)strcspn(buf, "\n") : 0,
-				     buf ? buf : "");
-		free(buf);
-		return r;
-	}
-	if (out)
-		*out = buf;
-	else
-		free(buf);
-	return 0;
-}
-
 /* iptables (or ip6tables) -w followed by @args split at spaces. */
 static int iptables_run(bool v6, const char *args, char **out, bool quiet)
 {
@@ -299,7 +241,7 @@ static int iptables_run(bool v6, const char *args, char **out, bool quiet)
 		argv[n++] = tok;
 	argv[n] = NULL;
 	pr_debug("%s %s", argv[0], args);
-	return run_cmd(argv, out, quiet);
+	return oc_xtables_run(argv, -1, out, quiet);
 }
 
 static int iptables(bool v6, const char *args, char **out)
