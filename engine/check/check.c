@@ -286,8 +286,8 @@ static const struct probe probes[] = {
 	{ "TFD_IOC_SET_TICKS", NEED_FEATURE, "timerfd expirations not read yet", probe_timerfd_ticks },
 	{ "INOTIFY_IOC_SETNEXTWD", NEED_FEATURE, "inotify wd numbers without adding and removing watches",
 	  probe_inotify_nextwd },
-	{ "legacy iptables (iptables-legacy-save)", NEED_FEATURE,
-	  "the legacy iptables rules of a network namespace", probe_ipt_legacy },
+	{ "legacy iptables (iptables-legacy-save)", NEED_FEATURE, "the legacy iptables rules of a network namespace",
+	  probe_ipt_legacy },
 	{ "CAP_SYS_RESOURCE", NEED_FEATURE, "raising hard rlimits on restore (clamped with a warning)",
 	  probe_sys_resource },
 };
