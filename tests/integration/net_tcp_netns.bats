@@ -132,17 +132,56 @@ lock_in_tree_ns() {
 	peer_expect_pass peer
 }
 
-@test "--network-lock iptables in the tree's namespace: rules there between dump and restore, none in ours, none after" {
+@test "--network-lock iptables in the tree's namespace: locked whole as CRIU does (chain CRIU) between dump and restore, nothing in ours, nothing after" {
 	command -v iptables >/dev/null || skip "needs iptables"
 	start_pair
 	fdsock_dump --tcp-established --external "$EXT" --network-lock iptables
-	ipt_lock_is_criu "$FDSOCK_NETNS" 47400
+	ipt_whole_lock_is_criu "$FDSOCK_NETNS"
 	run iptables-save
 	refute_output --partial "ocicr-"
-	refute_output --partial "10.83.0.1/32"
+	refute_output --partial "CRIU"
+	# Only marked packets pass: a connection to A's address times out.
+	run ip netns exec "$NS-c" timeout 3 bash -c 'exec 3<>/dev/tcp/10.83.0.1/22'
+	[ "$status" = 124 ] || fail "a connection into the locked namespace was answered: $output"
 	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --join-ns "net:/run/netns/$FDSOCK_NETNS"
 	assert_success
 	no_lock_in "$FDSOCK_NETNS"
 	tcp_expect_pass
 	peer_expect_pass peer
+}
+
+@test "--network-lock iptables in the tree's namespace: a killed dump's and a killed restore's lock are removed by the next run, naming them; a failed restore leaves none" {
+	command -v iptables >/dev/null || skip "needs iptables"
+	start_pair
+	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = "$KILL_AT" ] && kill -9 $PPID\nexit 0\n' >"$DIR/kill.sh"
+	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-restore ] && exit 1\nexit 0\n' >"$DIR/fail.sh"
+	chmod +x "$DIR/kill.sh" "$DIR/fail.sh"
+	KILL_AT=post-dump run ocicr dump -t "$WL_PID" -D "$DIR/bad" -o - --tcp-established --external "$EXT" \
+		--network-lock iptables --action-script "$DIR/kill.sh"
+	assert_failure
+	ipt_whole_lock_is_criu "$FDSOCK_NETNS" owned
+	# The namespace stays shut until the next run: a tree without
+	# connections there now.
+	peers_kill
+	fdsock_cleanup
+	fdsock_start fdsock_inet
+	fdsock_dump --external "$EXT" --network-lock iptables
+	assert_output --regexp "removed a stale network lock: iptables rule -A INPUT -m comment --comment ocicr-owner-[0-9-]+ -j CRIU"
+	assert_output --regexp "removed a stale network lock: ip6tables rule -A OUTPUT -m comment --comment ocicr-owner-[0-9-]+ -j CRIU"
+	ipt_whole_lock_is_criu "$FDSOCK_NETNS"
+
+	KILL_AT=post-restore run ocicr restore -D "$DIR/img" -d -o - --join-ns "net:/run/netns/$FDSOCK_NETNS" \
+		--action-script "$DIR/kill.sh"
+	assert_failure
+	fdsock_wait_gone
+	ipt_whole_lock_is_criu "$FDSOCK_NETNS" owned
+	run ocicr restore -D "$DIR/img" -d -o - --join-ns "net:/run/netns/$FDSOCK_NETNS" --action-script "$DIR/fail.sh"
+	assert_failure
+	assert_output --regexp "removed a stale network lock: iptables rule -A OUTPUT -m comment --comment ocicr-owner-[0-9-]+ -j CRIU"
+	no_lock_in "$FDSOCK_NETNS"
+	fdsock_wait_gone
+	run ocicr restore -D "$DIR/img" -d -o - --join-ns "net:/run/netns/$FDSOCK_NETNS"
+	assert_success
+	no_lock_in "$FDSOCK_NETNS"
+	fdsock_expect_pass
 }
