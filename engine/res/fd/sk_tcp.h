@@ -54,6 +54,10 @@ int oc_tcp_restore_conn(struct oc_rst_files *files, int sk, const InetSkEntry *i
  * restore's, removed at its end whatever happens. */
 int oc_tcp_restore_adopt_lock(struct oc_rst_ctx *ctx);
 
+/* Has the closed connection @ino bytes to read in its tcp-stream image
+ * (then it is restored as a connection; else as a closed socket)? */
+bool oc_tcp_closed_has_data(struct oc_rst_ctx *ctx, uint32_t ino);
+
 /* Before the tree's files: a tree whose network namespace is not ours
  * (joined, or made by ocicr) has it locked until it runs, the dump's lock
  * taken over if it is still there. */
