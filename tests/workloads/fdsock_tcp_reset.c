@@ -59,7 +59,8 @@ static void check(void)
 	char buf[16] = "";
 	ssize_t n = read(cli, buf, sizeof(buf));
 
-	WL_CHECK(n == 5 && !memcmp(buf, "hello", 5), "read %zd bytes (%s), not hello", n, n < 0 ? strerror(errno) : buf);
+	WL_CHECK(n == 5 && !memcmp(buf, "hello", 5), "read %zd bytes (%s), not hello", n,
+		 n < 0 ? strerror(errno) : buf);
 	n = read(cli, buf, sizeof(buf));
 	WL_CHECK(n == 0 || (n < 0 && errno == ECONNRESET), "read %zd more bytes (%s)", n, strerror(errno));
 	errno = 0;

@@ -122,6 +122,8 @@ static int net_dump_own(struct oc_dump_ctx *ctx, uint32_t id, const char *ino)
 		r = oc_img_commit(img);
 	if (r >= 0 && n > 1)
 		r = oc_net_ip_dump(ctx->dir, id);
+	if (r >= 0)
+		r = oc_net_ipt_dump(ctx->dir, id);
 	return r;
 }
 
@@ -331,8 +333,9 @@ static int net_fill(struct oc_rst_ctx *ctx, void *state)
 			return r;
 		pr_info("veth %s made, its peer %s outside", v->nde->name, v->peer);
 	}
-	if (!s->n_veths)
-		return 0;
+	r = oc_net_ipt_restore(ctx->dir, s->id);
+	if (r < 0 || !s->n_veths)
+		return r;
 	r = oc_net_ip_restore_addrs(ctx->dir, s->id);
 	for (size_t i = 0; r >= 0 && i < s->n_veths; i++)
 		r = oc_net_link_set_flags(s->veths[i].nde);

@@ -22,6 +22,11 @@ int oc_net_ip_dump(struct oc_imgdir *dir, uint32_t id);
 int oc_net_ip_restore_addrs(struct oc_imgdir *dir, uint32_t id);
 int oc_net_ip_restore_routes(struct oc_imgdir *dir, uint32_t id);
 
+/* iptables-@id.img and ip6tables-@id.img: the namespace's legacy
+ * iptables rules (net_ipt.c), and back; missing or empty ones are none. */
+int oc_net_ipt_dump(struct oc_imgdir *dir, uint32_t id);
+int oc_net_ipt_restore(struct oc_imgdir *dir, uint32_t id);
+
 /* One link of the namespace as netdev-ID.img keeps it, its kind
  * (IFLA_INFO_KIND, "" for none) beside. */
 struct oc_net_link {

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * The legacy iptables rules of a network namespace, kept as CRIU keeps
+ * them: the text of iptables-save (iptables-ID.img) and ip6tables-save
+ * (ip6tables-ID.img) in raw images, of the tools that speak the legacy
+ * API (iptables-legacy-save where iptables is the nftables one: those
+ * rules are in the nftables ruleset), given back to their -restore.
+ * ocicr runs inside the namespace; the tools inherit it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "img/image.h"
+#include "res/net/xtables.h"
+#include "res/ns/net.h"
+#include "core/cleanup.h"
+#include "core/error.h"
+#include "core/log.h"
+
+static bool has_ipv6(void)
+{
+	int sk = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (sk < 0)
+		return false;
+	close(sk);
+	return true;
+}
+
+static int ipt_save(struct oc_imgdir *dir, bool v6, uint32_t id)
+{
+	const char *tool = oc_xtables_legacy(v6, false);
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	_cleanup_free_ char *rules = NULL;
+	char *argv[] = { (char *)tool, NULL };
+	int r;
+
+	if (!tool) {
+		pr_info("no legacy %s here: its rules are not saved", v6 ? "ip6tables" : "iptables");
+		return 0;
+	}
+	r = oc_xtables_run(argv, -1, &rules, false);
+	if (r < 0)
+		return r;
+	r = oc_img_create(dir, v6 ? OC_IMG_IP6TABLES : OC_IMG_IPTABLES, id, &img);
+	if (r >= 0 && *rules)
+		r = oc_img_write_raw(img, rules, strlen(rules));
+	return r < 0 ? r : oc_img_commit(img);
+}
+
+int oc_net_ipt_dump(struct oc_imgdir *dir, uint32_t id)
+{
+	int r = ipt_save(dir, false, id);
+
+	return r < 0 || !has_ipv6() ? r : ipt_save(dir, true, id);
+}
+
+static int ipt_load(struct oc_imgdir *dir, bool v6, uint32_t id)
+{
+	_cleanup_close_ int fd = -1;
+	const char *tool;
+	char file[64];
+	struct stat st;
+
+	snprintf(file, sizeof(file), "%s-%u.img", v6 ? "ip6tables" : "iptables", id);
+	fd = openat(oc_imgdir_fd(dir), file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return oc_error_errno(-errno, "%s", file);
+	if (!st.st_size)
+		return 0;
+	tool = oc_xtables_legacy(v6, true);
+	if (!tool)
+		return oc_error(-ENOENT, "%s: no legacy %s-restore here (iptables-legacy) to restore its rules", file,
+				v6 ? "ip6tables" : "iptables");
+	char *argv[] = { (char *)tool, "-w", NULL };
+	int r = oc_xtables_run(argv, fd, NULL, false);
+	return r < 0 ? oc_error_wrap(r, "%s", file) : 0;
+}
+
+int oc_net_ipt_restore(struct oc_imgdir *dir, uint32_t id)
+{
+	int r = ipt_load(dir, false, id);
+
+	return r < 0 ? r : ipt_load(dir, true, id);
+}
