@@ -14,6 +14,7 @@
  * Any other device is refused at dump, by name.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <stdio.h>
