@@ -44,6 +44,8 @@ peer_start() {
 	local name=$1 ns=$2
 	shift 2
 	mkdir -p "$DIR/$name.d"
+	# An earlier peer's "ready" would pass peer_wait_ready at once.
+	rm -f "$DIR/$name.d/ready" "$DIR/$name.d/result"
 	ip netns exec "$ns" env "$@" setsid bash -c 'echo $$ >"$1"; exec "$2" "$3/ready" "$3/result"' _ \
 		"$DIR/$name.pid" "$WORKLOADS/tcp_stream" "$DIR/$name.d" </dev/null >"$DIR/$name.out" 2>&1 3>&- &
 }

@@ -85,19 +85,23 @@ lock_in_tree_ns() {
 	run nft list tables
 	refute_output --partial "CRIU-"
 
+	# Killed once its images are written: its lock stays, and holds every
+	# packet of A (as CRIU's does), so no new pair could connect there.
 	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-dump ] && kill -9 $PPID\nexit 0\n' >"$DIR/kill.sh"
 	chmod +x "$DIR/kill.sh"
 	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o - --tcp-established --external "$EXT" --action-script "$DIR/kill.sh"
 	assert_failure
 	lock_in_tree_ns
-	# Its connections stay in repair mode: a new pair, on another port.
-	peers_kill
+	# The tree goes on with its connections in repair mode: killed, it
+	# tells its peer nothing.  The next run, a restore of its images,
+	# removes the stale lock, naming it, and brings the tree back.
 	fdsock_cleanup
-	start_pair TCP_PORT=47403
-	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o - --tcp-established --external "$EXT"
+	fdsock_wait_gone
+	run ocicr restore -D "$DIR/img" -d -o - --tcp-established --join-ns "net:/run/netns/$FDSOCK_NETNS"
 	assert_success
 	assert_output --regexp "removed a stale network lock: nftables table inet CRIU-[0-9a-f-]+, left by ocicr [0-9]+"
-	fdsock_wait_gone
+	no_lock_in "$FDSOCK_NETNS"
+	fdsock_dump --tcp-established --external "$EXT"
 
 	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-restore ] && exit 1\nexit 0\n' >"$DIR/fail.sh"
 	chmod +x "$DIR/fail.sh"
