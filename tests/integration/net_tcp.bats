@@ -363,13 +363,16 @@ crosswise() {
 	fdsock_cleanup
 }
 
-@test "with CRIU 4.2: half-closed connections dumped by ocicr restore with CRIU and CRIU's with ocicr" {
+@test "with CRIU 4.2: half-closed and reset connections dumped by ocicr restore with CRIU and CRIU's with ocicr" {
 	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
 	local mode port=47540
 	for mode in fin-wait1 fin-wait2 last-ack closing; do
 		crosswise "$OCICR" "$CRIU_REF" nftables $port fdsock_expect_pass fdsock_tcp_half MODE="$mode" PORT=$((port++))
 		crosswise "$CRIU_REF" "$OCICR" nftables $port fdsock_expect_pass fdsock_tcp_half MODE="$mode" PORT=$((port++))
 	done
+	# The reset one, under CRIU's default lock.
+	crosswise "$OCICR" "$CRIU_REF" iptables 0 fdsock_expect_pass fdsock_tcp_reset
+	crosswise "$CRIU_REF" "$OCICR" iptables 1 fdsock_expect_pass fdsock_tcp_reset
 }
 
 @test "with CRIU 4.2: ocicr's images of connections restore with CRIU and CRIU's with ocicr, either lock, nothing lost, no lock left" {
