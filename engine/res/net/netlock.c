@@ -338,17 +338,6 @@ static int ipt_restore(bool v6, const char *rules, bool quiet)
 	return oc_xtables_run(argv, in, NULL, quiet);
 }
 
-/* Does this namespace do IPv6 (else ip6tables has nothing to lock)? */
-static bool netns_has_ipv6(void)
-{
-	int sk = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (sk < 0)
-		return false;
-	close(sk);
-	return true;
-}
-
 static int ipt_whole_lock(struct oc_netlock *nl)
 {
 	char rules[512];
@@ -360,7 +349,7 @@ static int ipt_whole_lock(struct oc_netlock *nl)
 		 "-A CRIU -m mark --mark " LOCK_MARK " -j ACCEPT\n-A CRIU -j DROP\nCOMMIT\n",
 		 nl->owner, nl->owner);
 	nl->ipt_chain = true;
-	for (int v6 = 0; v6 < 1 + netns_has_ipv6() && r >= 0; v6++)
+	for (int v6 = 0; v6 < 1 + oc_xtables_ipv6() && r >= 0; v6++)
 		r = ipt_restore(v6, rules, false);
 	return r < 0 ? oc_error_wrap(r, "cannot lock the namespace with iptables (chain CRIU)") : 0;
 }
@@ -370,7 +359,7 @@ static int ipt_whole_keep(struct oc_netlock *nl)
 {
 	int r = 0;
 
-	for (int v6 = 0; v6 < 1 + netns_has_ipv6() && r >= 0; v6++) {
+	for (int v6 = 0; v6 < 1 + oc_xtables_ipv6() && r >= 0; v6++) {
 		r = ipt_restore(v6, "*filter\n-I INPUT -j CRIU\n-I OUTPUT -j CRIU\nCOMMIT\n", false);
 		if (r >= 0)
 			ipt_delete_marked(v6, nl->owner, false);
@@ -560,7 +549,7 @@ static void lock_free_here(struct oc_netlock *nl)
 			pr_info("network lock: table %s removed", nl->table);
 	}
 	if (nl->method == OC_NET_LOCK_IPTABLES && !nl->kept && nl->whole) {
-		for (int v6 = 0; v6 < 1 + netns_has_ipv6(); v6++)
+		for (int v6 = 0; v6 < 1 + oc_xtables_ipv6(); v6++)
 			ipt_whole_unlock(v6, nl->ipt_chain ? nl->owner : NULL);
 	} else if (nl->method == OC_NET_LOCK_IPTABLES && !nl->kept) {
 		for (int v6 = 0; v6 < 2; v6++)

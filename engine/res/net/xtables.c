@@ -112,7 +112,7 @@ const char *oc_xtables_legacy(bool v6, bool restore)
 	return *f == 2 ? NULL : tools[v6][restore][*f];
 }
 
-static bool ipv6_works(void)
+bool oc_xtables_ipv6(void)
 {
 	int sk = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 
@@ -124,5 +124,5 @@ static bool ipv6_works(void)
 
 bool oc_xtables_has_legacy(void)
 {
-	return oc_xtables_legacy(false, false) && (!ipv6_works() || oc_xtables_legacy(true, false));
+	return oc_xtables_legacy(false, false) && (!oc_xtables_ipv6() || oc_xtables_legacy(true, false));
 }

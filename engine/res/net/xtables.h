@@ -21,6 +21,10 @@ int oc_xtables_run(char *const argv[], int in_fd, char **out, bool quiet);
  * -restore with @restore). */
 const char *oc_xtables_legacy(bool v6, bool restore);
 
+/* Does the current network namespace do IPv6 (else ip6tables has nothing
+ * to do there)? */
+bool oc_xtables_ipv6(void);
+
 /* Can the legacy rules be saved here: iptables, and ip6tables where IPv6
  * works (CRIU's has_ipt_legacy)? */
 bool oc_xtables_has_legacy(void);

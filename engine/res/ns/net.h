@@ -27,6 +27,10 @@ int oc_net_ip_restore_routes(struct oc_imgdir *dir, uint32_t id);
 int oc_net_ipt_dump(struct oc_imgdir *dir, uint32_t id);
 int oc_net_ipt_restore(struct oc_imgdir *dir, uint32_t id);
 
+/* Raw image @file of @dir opened in *@ret_fd; -1 there when it is
+ * missing or empty (nothing to restore). */
+int oc_net_raw_image(struct oc_imgdir *dir, const char *file, int *ret_fd);
+
 /* One link of the namespace as netdev-ID.img keeps it, its kind
  * (IFLA_INFO_KIND, "" for none) beside. */
 struct oc_net_link {

@@ -129,17 +129,12 @@ static int ip_load(struct oc_imgdir *dir, const char *name, uint32_t id, const c
 {
 	_cleanup_close_ int fd = -1;
 	char file[64];
-	struct stat st;
 	int r;
 
 	snprintf(file, sizeof(file), "%s-%u.img", name, id);
-	fd = openat(oc_imgdir_fd(dir), file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return oc_error_errno(-errno, "%s", file);
-	if (!st.st_size)
-		return 0;
+	r = oc_net_raw_image(dir, file, &fd);
+	if (r < 0 || fd < 0)
+		return r;
 	r = ip_run(args, fd, NULL, NULL);
 	return r < 0 ? oc_error_wrap(r, "%s", file) : 0;
 }

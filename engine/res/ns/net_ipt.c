@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,16 +19,6 @@
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
-
-static bool has_ipv6(void)
-{
-	int sk = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	if (sk < 0)
-		return false;
-	close(sk);
-	return true;
-}
 
 static int ipt_save(struct oc_imgdir *dir, bool v6, uint32_t id)
 {
@@ -56,7 +45,22 @@ int oc_net_ipt_dump(struct oc_imgdir *dir, uint32_t id)
 {
 	int r = ipt_save(dir, false, id);
 
-	return r < 0 || !has_ipv6() ? r : ipt_save(dir, true, id);
+	return r < 0 || !oc_xtables_ipv6() ? r : ipt_save(dir, true, id);
+}
+
+int oc_net_raw_image(struct oc_imgdir *dir, const char *file, int *ret_fd)
+{
+	_cleanup_close_ int fd = openat(oc_imgdir_fd(dir), file, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	*ret_fd = -1;
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return oc_error_errno(-errno, "%s", file);
+	if (st.st_size)
+		*ret_fd = TAKE_FD(fd);
+	return 0;
 }
 
 static int ipt_load(struct oc_imgdir *dir, bool v6, uint32_t id)
@@ -64,22 +68,18 @@ static int ipt_load(struct oc_imgdir *dir, bool v6, uint32_t id)
 	_cleanup_close_ int fd = -1;
 	const char *tool;
 	char file[64];
-	struct stat st;
+	int r;
 
 	snprintf(file, sizeof(file), "%s-%u.img", v6 ? "ip6tables" : "iptables", id);
-	fd = openat(oc_imgdir_fd(dir), file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return oc_error_errno(-errno, "%s", file);
-	if (!st.st_size)
-		return 0;
+	r = oc_net_raw_image(dir, file, &fd);
+	if (r < 0 || fd < 0)
+		return r;
 	tool = oc_xtables_legacy(v6, true);
 	if (!tool)
 		return oc_error(-ENOENT, "%s: no legacy %s-restore here (iptables-legacy) to restore its rules", file,
 				v6 ? "ip6tables" : "iptables");
 	char *argv[] = { (char *)tool, "-w", NULL };
-	int r = oc_xtables_run(argv, fd, NULL, false);
+	r = oc_xtables_run(argv, fd, NULL, false);
 	return r < 0 ? oc_error_wrap(r, "%s", file) : 0;
 }
 
