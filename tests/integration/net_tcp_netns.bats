@@ -139,6 +139,14 @@ lock_in_tree_ns() {
 @test "--network-lock iptables in the tree's namespace: locked whole as CRIU does (chain CRIU) between dump and restore, nothing in ours, nothing after" {
 	command -v iptables >/dev/null || skip "needs iptables"
 	start_pair
+	# A dump that fails after the lock is made removes it, the tree runs on.
+	printf '#!/bin/sh\n[ "$CRTOOLS_SCRIPT_ACTION" = post-dump ] && exit 1\nexit 0\n' >"$DIR/fail.sh"
+	chmod +x "$DIR/fail.sh"
+	run ocicr dump -t "$WL_PID" -D "$DIR/bad" -o - -v4 --tcp-established --external "$EXT" --network-lock iptables \
+		--action-script "$DIR/fail.sh"
+	assert_failure
+	assert_output --partial "network lock: the whole namespace, iptables chain CRIU"
+	no_lock_in "$FDSOCK_NETNS"
 	fdsock_dump --tcp-established --external "$EXT" --network-lock iptables
 	ipt_whole_lock_is_criu "$FDSOCK_NETNS"
 	run iptables-save
