@@ -10,7 +10,8 @@
  *    netdev-ID.img; with a veth, its addresses and routes (net_ip.c).
  *    The restore makes each veth pair again with its peer where
  *    --external veth[NAME]:OUTSIDE_NAME[@BRIDGE] says, in ocicr's own
- *    namespace, before any task runs (so before the tree's sockets).
+ *    namespace, before any task runs (so before the tree's sockets);
+ *    its nftables ruleset (net_nft.c).
  * Any other device is refused at dump, by name.
  */
 #include <errno.h>
@@ -122,6 +123,8 @@ static int net_dump_own(struct oc_dump_ctx *ctx, uint32_t id, const char *ino)
 		r = oc_img_commit(img);
 	if (r >= 0 && n > 1)
 		r = oc_net_ip_dump(ctx->dir, id);
+	if (r >= 0)
+		r = oc_net_nft_dump(ctx->dir, id);
 	return r;
 }
 
@@ -313,7 +316,8 @@ static int lo_fill(const NetDeviceEntry *lo)
 	return oc_net_link_set_flags(lo);
 }
 
-/* ocicr is inside the new namespace: links, then addresses and routes. */
+/* ocicr is inside the new namespace: links, then addresses and routes,
+ * the nftables ruleset last (its rules may name the links). */
 static int net_fill(struct oc_rst_ctx *ctx, void *state)
 {
 	struct rst_net_state *s = state;
@@ -331,14 +335,16 @@ static int net_fill(struct oc_rst_ctx *ctx, void *state)
 			return r;
 		pr_info("veth %s made, its peer %s outside", v->nde->name, v->peer);
 	}
-	if (!s->n_veths)
-		return 0;
-	r = oc_net_ip_restore_addrs(ctx->dir, s->id);
-	for (size_t i = 0; r >= 0 && i < s->n_veths; i++)
-		r = oc_net_link_set_flags(s->veths[i].nde);
-	if (r >= 0)
-		r = oc_net_ip_restore_routes(ctx->dir, s->id);
-	return r;
+	if (s->n_veths) {
+		r = oc_net_ip_restore_addrs(ctx->dir, s->id);
+		for (size_t i = 0; r >= 0 && i < s->n_veths; i++)
+			r = oc_net_link_set_flags(s->veths[i].nde);
+		if (r >= 0)
+			r = oc_net_ip_restore_routes(ctx->dir, s->id);
+		if (r < 0)
+			return r;
+	}
+	return oc_net_nft_restore(ctx->dir, s->id);
 }
 
 const struct oc_ns_ops oc_ns_net_ops = {

@@ -2,7 +2,7 @@
 /*
  * Network namespace helpers (engine/res/ns/net*.c): its links over
  * rtnetlink (net_link.c), its addresses and routes through iproute2
- * (net_ip.c).  ocicr is inside the namespace for all of them.
+ * (net_ip.c), its nftables ruleset (net_nft.c).  ocicr is inside the namespace for all of them.
  */
 #ifndef OCICR_RES_NS_NET_H
 #define OCICR_RES_NS_NET_H
@@ -21,6 +21,12 @@ int oc_net_ip_dump(struct oc_imgdir *dir, uint32_t id);
  * once they are up.  Missing images are none. */
 int oc_net_ip_restore_addrs(struct oc_imgdir *dir, uint32_t id);
 int oc_net_ip_restore_routes(struct oc_imgdir *dir, uint32_t id);
+
+/* nftables-@id.img: the namespace's nftables ruleset, but the network
+ * lock's tables and iptables-nft's; given back whole (a missing or empty
+ * image is none). */
+int oc_net_nft_dump(struct oc_imgdir *dir, uint32_t id);
+int oc_net_nft_restore(struct oc_imgdir *dir, uint32_t id);
 
 /* One link of the namespace as netdev-ID.img keeps it, its kind
  * (IFLA_INFO_KIND, "" for none) beside. */
