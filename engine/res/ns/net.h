@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "netdev.pb-c.h"
+#include "sysctl.pb-c.h"
 
 struct oc_imgdir;
 
@@ -27,6 +28,20 @@ int oc_net_ip_restore_routes(struct oc_imgdir *dir, uint32_t id);
  * image is none). */
 int oc_net_nft_dump(struct oc_imgdir *dir, uint32_t id);
 int oc_net_nft_restore(struct oc_imgdir *dir, uint32_t id);
+
+/* The sysctls of device @tgt ("all", "default" or a link's name),
+ * read into @c (which owns them) in CRIU's order (net_conf.c). */
+#define OC_NET_CONF4 30
+#define OC_NET_CONF6 42
+struct oc_net_conf {
+	SysctlEntry e4[OC_NET_CONF4], e6[OC_NET_CONF6];
+	SysctlEntry *p4[OC_NET_CONF4], *p6[OC_NET_CONF6];
+	size_t n6; /* 0 without IPv6 */
+	char secret[128];
+};
+void oc_net_conf_read(const char *tgt, struct oc_net_conf *c);
+/* Written back where the namespace differs (missing values skipped). */
+int oc_net_conf_write(const char *tgt, SysctlEntry *const *c4, size_t n4, SysctlEntry *const *c6, size_t n6);
 
 /* One link of the namespace as netdev-ID.img keeps it, its kind
  * (IFLA_INFO_KIND, "" for none) beside. */
