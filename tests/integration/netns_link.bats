@@ -143,3 +143,82 @@ in_host() {
 	assert_output ocicr-netns
 	wl_expect_pass
 }
+
+# port_status PORT: nothing listens on PORT of the tree, so a connection is
+# refused at once unless a rule drops it (a timeout exits 124).
+port_status() {
+	nsenter --net="/run/netns/$HOST" timeout 3 bash -c 'exec 3<>"/dev/tcp/10.84.0.2/$1"' _ "$1" 2>/dev/null
+}
+
+@test "netns: the namespace's nftables ruleset is saved (nftables-ID.img, but the lock's table) and holds again after the restore" {
+	requires nft
+	ip netns exec "$TREE" nft -f - <<'NFT'
+table inet ocicr_fw {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		tcp dport 7118 counter drop
+	}
+}
+NFT
+	run port_status 7118
+	[ "$status" = 124 ] || fail "the rule does not drop: $status"
+	run port_status 7119
+	[ "$status" = 1 ] || fail "not refused: $status"
+	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
+	wl_dump
+	wait_tree_gone
+	id=$(crit_get "$WL_DIR/img/ids-$WL_PID.img" 'img["entries"][0]["net_ns_id"]')
+	run cat "$WL_DIR/img/nftables-$id.img"
+	assert_output --partial "table inet ocicr_fw {"
+	assert_output --partial "tcp dport 7118 counter packets"
+	refute_output --partial "CRIU-"
+	ip netns del "$TREE"
+	wait_for 20 bash -c "! ip -n $HOST link show h0 >/dev/null 2>&1" || fail "h0 is still in the host"
+	run in_host "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log -v4 --external "veth[v0]:h0@br0"
+	[ "$status" = 0 ] || { show_log "$WL_DIR/img/restore.log"; fail "restore: $output"; }
+	run nsenter -t "$WL_PID" -n nft list ruleset
+	assert_output --partial "tcp dport 7118 counter packets"
+	refute_output --partial "CRIU-"
+	# the rule holds in the new namespace: dropped, not refused
+	run port_status 7118
+	[ "$status" = 124 ] || fail "the restored rule does not drop: $status"
+	run port_status 7119
+	[ "$status" = 1 ] || fail "not refused: $status"
+	run hello 10.84.0.2
+	assert_output ocicr-netns
+	wl_expect_pass
+}
+
+@test "netns: the namespace's sysctls (all, default) and its devices' (net.ipv4/ipv6.conf.DEV) come back" {
+	set_conf() {
+		ip netns exec "$TREE" sysctl -q -w net.ipv4.conf.all.forwarding=1 net.ipv6.conf.default.hop_limit=44 \
+			net.ipv4.conf.v0.arp_ignore=1 net.ipv6.conf.v0.hop_limit=33 net.ipv4.conf.lo.accept_local=1
+	}
+	get_conf() {
+		"$@" sysctl -n net.ipv4.conf.all.forwarding net.ipv6.conf.default.hop_limit net.ipv4.conf.v0.arp_ignore \
+			net.ipv6.conf.v0.hop_limit net.ipv4.conf.lo.accept_local net.ipv4.conf.v0.forwarding | tr '\n' ' '
+	}
+	set_conf
+	want=$(get_conf ip netns exec "$TREE")
+	[ "$want" = "1 44 1 33 1 1 " ] || fail "not set: $want"
+	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
+	wl_dump
+	wait_tree_gone
+	# CRIU's layout: one entry per name of its lists (30 IPv4, 42 IPv6)
+	id=$(crit_get "$WL_DIR/img/ids-$WL_PID.img" 'img["entries"][0]["net_ns_id"]')
+	run crit_get "$WL_DIR/img/netns-$id.img" \
+		'"%d %d %d" % (len(img["entries"][0]["all_conf4"]), len(img["entries"][0]["def_conf6"]), img["entries"][0]["def_conf6"][19]["iarg"])'
+	assert_output "30 42 44"
+	run crit_get "$WL_DIR/img/netdev-$id.img" \
+		'" ".join("%s:%d" % (e["name"], e["conf4"][6]["iarg"]) for e in img["entries"])'
+	assert_output "lo:0 v0:1"
+	ip netns del "$TREE"
+	wait_for 20 bash -c "! ip -n $HOST link show h0 >/dev/null 2>&1" || fail "h0 is still in the host"
+	run in_host "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log -v4 --external "veth[v0]:h0@br0"
+	[ "$status" = 0 ] || { show_log "$WL_DIR/img/restore.log"; fail "restore: $output"; }
+	run get_conf nsenter -t "$WL_PID" -n
+	assert_output "$want"
+	run hello 10.84.0.2
+	assert_output ocicr-netns
+	wl_expect_pass
+}

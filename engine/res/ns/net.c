@@ -10,7 +10,8 @@
  *    netdev-ID.img; with a veth, its addresses and routes (net_ip.c).
  *    The restore makes each veth pair again with its peer where
  *    --external veth[NAME]:OUTSIDE_NAME[@BRIDGE] says, in ocicr's own
- *    namespace, before any task runs (so before the tree's sockets).
+ *    namespace, before any task runs (so before the tree's sockets);
+ *    its nftables ruleset (net_nft.c).
  * Any other device is refused at dump, by name.
  */
 #include <errno.h>
@@ -116,14 +117,23 @@ static int net_dump_own(struct oc_dump_ctx *ctx, uint32_t id, const char *ino)
 	}
 	n = kept;
 	r = oc_img_create(ctx->dir, OC_IMG_NETDEV, id, &img);
-	for (size_t i = 0; r >= 0 && i < n; i++)
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct oc_net_conf conf;
+		oc_net_conf_read(links[i].name, &conf);
+		links[i].nde.n_conf4 = OC_NET_CONF4;
+		links[i].nde.conf4 = conf.p4;
+		links[i].nde.n_conf6 = conf.n6;
+		links[i].nde.conf6 = conf.p6;
 		r = oc_img_write_entry(img, &links[i].nde.base);
+	}
 	if (r >= 0)
 		r = oc_img_commit(img);
 	if (r >= 0 && n > 1)
 		r = oc_net_ip_dump(ctx->dir, id);
 	if (r >= 0)
 		r = oc_net_ipt_dump(ctx->dir, id);
+	if (r >= 0)
+		r = oc_net_nft_dump(ctx->dir, id);
 	return r;
 }
 
@@ -131,6 +141,7 @@ static int net_dump_own(struct oc_dump_ctx *ctx, uint32_t id, const char *ino)
 static int net_dump(struct oc_dump_ctx *ctx, uint32_t id)
 {
 	NetnsEntry ns = NETNS_ENTRY__INIT;
+	struct oc_net_conf all, def;
 	_cleanup_free_ char *link = NULL;
 	const char *key;
 	char ino[32];
@@ -148,9 +159,18 @@ static int net_dump(struct oc_dump_ctx *ctx, uint32_t id)
 		return oc_img_write_one(ctx->dir, OC_IMG_NETNS, id, &ns.base);
 	}
 	r = net_dump_own(ctx, id, ino);
-	if (r >= 0)
-		r = oc_img_write_one(ctx->dir, OC_IMG_NETNS, id, &ns.base);
-	return r;
+	if (r < 0)
+		return r;
+	oc_net_conf_read("all", &all);
+	oc_net_conf_read("default", &def);
+	ns.n_all_conf4 = ns.n_def_conf4 = OC_NET_CONF4;
+	ns.all_conf4 = all.p4;
+	ns.def_conf4 = def.p4;
+	ns.n_all_conf6 = all.n6;
+	ns.all_conf6 = all.p6;
+	ns.n_def_conf6 = def.n6;
+	ns.def_conf6 = def.p6;
+	return oc_img_write_one(ctx->dir, OC_IMG_NETNS, id, &ns.base);
 }
 
 /* A veth whose peer is outside: where that peer goes (--external). */
@@ -299,7 +319,7 @@ static int net_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 	return net_premake(ctx, s);
 }
 
-/* lo as it was: its MTU and flags. */
+/* lo as it was: its MTU, sysctls and flags. */
 static int lo_fill(const NetDeviceEntry *lo)
 {
 	_cleanup_close_ int sk = -1;
@@ -312,36 +332,48 @@ static int lo_fill(const NetDeviceEntry *lo)
 	ifr.ifr_mtu = (int)lo->mtu;
 	if (ioctl(sk, SIOCSIFMTU, &ifr) < 0)
 		return oc_error_errno(-errno, "cannot set the MTU of lo to %u", lo->mtu);
-	return oc_net_link_set_flags(lo);
+	r = oc_net_conf_write("lo", lo->conf4, lo->n_conf4, lo->conf6, lo->n_conf6);
+	return r < 0 ? r : oc_net_link_set_flags(lo);
 }
 
-/* ocicr is inside the new namespace: links, then addresses and routes. */
+/* ocicr is inside the new namespace: links, then addresses and routes,
+ * the nftables ruleset last (its rules may name the links). */
 static int net_fill(struct oc_rst_ctx *ctx, void *state)
 {
 	struct rst_net_state *s = state;
+	NetnsEntry *ns = s->ns;
 	int r;
 
-	if (s->lo) {
+	/* "all" and "default" first: the devices made next start from them */
+	r = oc_net_conf_write("all", ns->all_conf4, ns->n_all_conf4, ns->all_conf6, ns->n_all_conf6);
+	if (r >= 0)
+		r = oc_net_conf_write("default", ns->def_conf4, ns->n_def_conf4, ns->def_conf6, ns->n_def_conf6);
+	if (r >= 0 && s->lo)
 		r = lo_fill(s->lo);
-		if (r < 0)
-			return r;
-	}
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < s->n_veths; i++) {
 		struct rst_veth *v = &s->veths[i];
 		r = oc_net_veth_create(v->nde, v->peer, s->own_ns, s->own_nl, v->master);
+		if (r >= 0)
+			r = oc_net_conf_write(v->nde->name, v->nde->conf4, v->nde->n_conf4, v->nde->conf6,
+					      v->nde->n_conf6);
 		if (r < 0)
 			return r;
 		pr_info("veth %s made, its peer %s outside", v->nde->name, v->peer);
 	}
+	if (s->n_veths) {
+		r = oc_net_ip_restore_addrs(ctx->dir, s->id);
+		for (size_t i = 0; r >= 0 && i < s->n_veths; i++)
+			r = oc_net_link_set_flags(s->veths[i].nde);
+		if (r >= 0)
+			r = oc_net_ip_restore_routes(ctx->dir, s->id);
+		if (r < 0)
+			return r;
+	}
+	/* CRIU's order: iptables, then nftables. */
 	r = oc_net_ipt_restore(ctx->dir, s->id);
-	if (r < 0 || !s->n_veths)
-		return r;
-	r = oc_net_ip_restore_addrs(ctx->dir, s->id);
-	for (size_t i = 0; r >= 0 && i < s->n_veths; i++)
-		r = oc_net_link_set_flags(s->veths[i].nde);
-	if (r >= 0)
-		r = oc_net_ip_restore_routes(ctx->dir, s->id);
-	return r;
+	return r < 0 ? r : oc_net_nft_restore(ctx->dir, s->id);
 }
 
 const struct oc_ns_ops oc_ns_net_ops = {

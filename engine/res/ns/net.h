@@ -2,7 +2,7 @@
 /*
  * Network namespace helpers (engine/res/ns/net*.c): its links over
  * rtnetlink (net_link.c), its addresses and routes through iproute2
- * (net_ip.c).  ocicr is inside the namespace for all of them.
+ * (net_ip.c), its nftables ruleset (net_nft.c).  ocicr is inside the namespace for all of them.
  */
 #ifndef OCICR_RES_NS_NET_H
 #define OCICR_RES_NS_NET_H
@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "netdev.pb-c.h"
+#include "sysctl.pb-c.h"
 
 struct oc_imgdir;
 
@@ -30,6 +31,26 @@ int oc_net_ipt_restore(struct oc_imgdir *dir, uint32_t id);
 /* Raw image @file of @dir opened in *@ret_fd; -1 there when it is
  * missing or empty (nothing to restore). */
 int oc_net_raw_image(struct oc_imgdir *dir, const char *file, int *ret_fd);
+
+/* nftables-@id.img: the namespace's nftables ruleset, but the network
+ * lock's tables and iptables-nft's; given back whole (a missing or empty
+ * image is none). */
+int oc_net_nft_dump(struct oc_imgdir *dir, uint32_t id);
+int oc_net_nft_restore(struct oc_imgdir *dir, uint32_t id);
+
+/* The sysctls of device @tgt ("all", "default" or a link's name),
+ * read into @c (which owns them) in CRIU's order (net_conf.c). */
+#define OC_NET_CONF4 30
+#define OC_NET_CONF6 42
+struct oc_net_conf {
+	SysctlEntry e4[OC_NET_CONF4], e6[OC_NET_CONF6];
+	SysctlEntry *p4[OC_NET_CONF4], *p6[OC_NET_CONF6];
+	size_t n6; /* 0 without IPv6 */
+	char secret[128];
+};
+void oc_net_conf_read(const char *tgt, struct oc_net_conf *c);
+/* Written back where the namespace differs (missing values skipped). */
+int oc_net_conf_write(const char *tgt, SysctlEntry *const *c4, size_t n4, SysctlEntry *const *c6, size_t n6);
 
 /* One link of the namespace as netdev-ID.img keeps it, its kind
  * (IFLA_INFO_KIND, "" for none) beside. */
