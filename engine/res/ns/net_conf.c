@@ -134,14 +134,14 @@ static int conf_write_one(const char *proto, const char *tgt, const char *name, 
 	return strcmp(now, val) ? conf_set(proto, tgt, name, val) : 0;
 }
 
-static int conf_write(const char *proto, const char *tgt, const char *const *names, size_t size,
-		      SysctlEntry *const *e, size_t n)
+static int conf_write(const char *proto, const char *tgt, const char *const *names, size_t size, SysctlEntry *const *e,
+		      size_t n)
 {
 	int r, redirects = -1;
 
 	if (n > size)
-		pr_warn("net.%s.conf.%s: %zu sysctls in the image, %zu known: the others are not restored", proto,
-			tgt, n, size);
+		pr_warn("net.%s.conf.%s: %zu sysctls in the image, %zu known: the others are not restored", proto, tgt,
+			n, size);
 	for (size_t i = 0; i < n && i < size; i++) {
 		/* forwarding resets accept_redirects: that one goes last */
 		if (!strcmp(names[i], "accept_redirects")) {
