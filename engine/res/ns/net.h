@@ -7,12 +7,19 @@
 #ifndef OCICR_RES_NS_NET_H
 #define OCICR_RES_NS_NET_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "img/image.h"
 
 #include "netdev.pb-c.h"
 #include "sysctl.pb-c.h"
 
-struct oc_imgdir;
+/* Raw image @kind of namespace @id with @len bytes of @data (net_ip.c). */
+int oc_net_raw_save(struct oc_imgdir *dir, enum oc_img_kind kind, uint32_t id, const void *data, size_t len);
+/* Raw image NAME-@id.img open in *@ret_fd, its size in *@ret_size;
+ * a missing or empty one leaves *@ret_fd at -1. */
+int oc_net_raw_open(struct oc_imgdir *dir, const char *name, uint32_t id, int *ret_fd, size_t *ret_size);
 
 /* ifaddr-@id.img, route-@id.img, route6-@id.img and rule-@id.img of
  * this namespace. */

@@ -90,23 +90,27 @@ static int ip_run(const char *const args[], int in_fd, uint8_t **out, size_t *ou
 	return r < 0 ? oc_error_errno(r, "cannot read the output of ip %s", args[0]) : 0;
 }
 
-/* The outputs of `ip @args` into raw image @kind of namespace @id. */
-static int ip_save(struct oc_imgdir *dir, enum oc_img_kind kind, uint32_t id, const char *const args[])
+int oc_net_raw_save(struct oc_imgdir *dir, enum oc_img_kind kind, uint32_t id, const void *data, size_t len)
 {
 	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
-	_cleanup_free_ uint8_t *data = NULL;
-	size_t len = 0;
-	int r;
+	int r = oc_img_create(dir, kind, id, &img);
 
-	r = ip_run(args, -1, &data, &len);
-	if (r < 0)
-		return r;
-	r = oc_img_create(dir, kind, id, &img);
 	if (r >= 0 && len)
 		r = oc_img_write_raw(img, data, len);
 	if (r >= 0)
 		r = oc_img_commit(img);
 	return r;
+}
+
+/* The outputs of `ip @args` into raw image @kind of namespace @id. */
+static int ip_save(struct oc_imgdir *dir, enum oc_img_kind kind, uint32_t id, const char *const args[])
+{
+	_cleanup_free_ uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	r = ip_run(args, -1, &data, &len);
+	return r < 0 ? r : oc_net_raw_save(dir, kind, id, data, len);
 }
 
 int oc_net_ip_dump(struct oc_imgdir *dir, uint32_t id)
@@ -123,20 +127,54 @@ int oc_net_ip_dump(struct oc_imgdir *dir, uint32_t id)
 	return r;
 }
 
+int oc_net_raw_open(struct oc_imgdir *dir, const char *name, uint32_t id, int *ret_fd, size_t *ret_size)
+{
+	struct stat st;
+	char file[64];
+	int fd;
+
+	*ret_fd = -1;
+	*ret_size = 0;
+	snprintf(file, sizeof(file), "%s-%u.img", name, id);
+	fd = openat(oc_imgdir_fd(dir), file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int r = oc_error_errno(-errno, "%s", file);
+		if (fd >= 0)
+			close(fd);
+		return r;
+	}
+	if (!st.st_size) {
+		close(fd);
+		return 0;
+	}
+	*ret_fd = fd;
+	*ret_size = st.st_size;
+	return 0;
+}
+
 /* Raw image @name of @dir given to `ip @args` (the file itself as its
  * stdin); a missing or empty one is nothing to restore. */
 static int ip_load(struct oc_imgdir *dir, const char *name, uint32_t id, const char *const args[])
 {
 	_cleanup_close_ int fd = -1;
+<<<<<<< HEAD
 	char file[64];
 	int r;
 
 	snprintf(file, sizeof(file), "%s-%u.img", name, id);
 	r = oc_net_raw_image(dir, file, &fd);
+=======
+	size_t size;
+	int r;
+
+	r = oc_net_raw_open(dir, name, id, &fd, &size);
+>>>>>>> netns
 	if (r < 0 || fd < 0)
 		return r;
 	r = ip_run(args, fd, NULL, NULL);
-	return r < 0 ? oc_error_wrap(r, "%s", file) : 0;
+	return r < 0 ? oc_error_wrap(r, "%s-%u.img", name, id) : 0;
 }
 
 static bool rules_saved(struct oc_imgdir *dir, uint32_t id)

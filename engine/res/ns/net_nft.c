@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "img/image.h"
@@ -88,7 +87,6 @@ static int table_append(struct nft_ctx *nft, const char *family, const char *nam
 
 int oc_net_nft_dump(struct oc_imgdir *dir, uint32_t id)
 {
-	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
 	_cleanup_nft_ struct nft_ctx *nft = NULL;
 	_cleanup_free_ char *tables = NULL, *text = NULL;
 	size_t len = 0;
@@ -113,12 +111,7 @@ int oc_net_nft_dump(struct oc_imgdir *dir, uint32_t id)
 		if (r < 0)
 			return oc_error_wrap(r, "cannot save nftables table %s %s", family, name);
 	}
-	r = oc_img_create(dir, OC_IMG_NFTABLES, id, &img);
-	if (r >= 0 && len)
-		r = oc_img_write_raw(img, text, len);
-	if (r >= 0)
-		r = oc_img_commit(img);
-	return r;
+	return oc_net_raw_save(dir, OC_IMG_NFTABLES, id, text, len);
 }
 
 int oc_net_nft_restore(struct oc_imgdir *dir, uint32_t id)
@@ -126,26 +119,20 @@ int oc_net_nft_restore(struct oc_imgdir *dir, uint32_t id)
 	_cleanup_nft_ struct nft_ctx *nft = NULL;
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int fd = -1;
-	char file[64];
-	struct stat st;
+	size_t size;
 	int r;
 
-	snprintf(file, sizeof(file), "nftables-%u.img", id);
-	fd = openat(oc_imgdir_fd(dir), file, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return oc_error_errno(-errno, "%s", file);
-	if (!st.st_size)
-		return 0;
-	text = malloc(st.st_size + 1);
+	r = oc_net_raw_open(dir, "nftables", id, &fd, &size);
+	if (r < 0 || fd < 0)
+		return r;
+	text = malloc(size + 1);
 	if (!text)
 		return -ENOMEM;
-	if (pread(fd, text, st.st_size, 0) != st.st_size)
-		return oc_error_errno(-EIO, "cannot read %s", file);
-	text[st.st_size] = '\0';
+	if (pread(fd, text, size, 0) != (ssize_t)size)
+		return oc_error_errno(-EIO, "cannot read nftables-%u.img", id);
+	text[size] = '\0';
 	r = nft_ctx_open(&nft);
 	if (r >= 0)
 		r = nft_do(nft, text);
-	return r < 0 ? oc_error_wrap(r, "%s: the namespace's nftables ruleset", file) : 0;
+	return r < 0 ? oc_error_wrap(r, "nftables-%u.img: the namespace's nftables ruleset", id) : 0;
 }
