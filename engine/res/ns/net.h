@@ -35,10 +35,6 @@ int oc_net_ip_restore_routes(struct oc_imgdir *dir, uint32_t id);
 int oc_net_ipt_dump(struct oc_imgdir *dir, uint32_t id);
 int oc_net_ipt_restore(struct oc_imgdir *dir, uint32_t id);
 
-/* Raw image @file of @dir opened in *@ret_fd; -1 there when it is
- * missing or empty (nothing to restore). */
-int oc_net_raw_image(struct oc_imgdir *dir, const char *file, int *ret_fd);
-
 /* nftables-@id.img: the namespace's nftables ruleset, but the network
  * lock's tables and iptables-nft's; given back whole (a missing or empty
  * image is none). */

@@ -159,18 +159,10 @@ int oc_net_raw_open(struct oc_imgdir *dir, const char *name, uint32_t id, int *r
 static int ip_load(struct oc_imgdir *dir, const char *name, uint32_t id, const char *const args[])
 {
 	_cleanup_close_ int fd = -1;
-<<<<<<< HEAD
-	char file[64];
-	int r;
-
-	snprintf(file, sizeof(file), "%s-%u.img", name, id);
-	r = oc_net_raw_image(dir, file, &fd);
-=======
 	size_t size;
 	int r;
 
 	r = oc_net_raw_open(dir, name, id, &fd, &size);
->>>>>>> netns
 	if (r < 0 || fd < 0)
 		return r;
 	r = ip_run(args, fd, NULL, NULL);

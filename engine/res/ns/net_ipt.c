@@ -48,30 +48,17 @@ int oc_net_ipt_dump(struct oc_imgdir *dir, uint32_t id)
 	return r < 0 || !oc_xtables_ipv6() ? r : ipt_save(dir, true, id);
 }
 
-int oc_net_raw_image(struct oc_imgdir *dir, const char *file, int *ret_fd)
-{
-	_cleanup_close_ int fd = openat(oc_imgdir_fd(dir), file, O_RDONLY | O_CLOEXEC);
-	struct stat st;
-
-	*ret_fd = -1;
-	if (fd < 0 && errno == ENOENT)
-		return 0;
-	if (fd < 0 || fstat(fd, &st) < 0)
-		return oc_error_errno(-errno, "%s", file);
-	if (st.st_size)
-		*ret_fd = TAKE_FD(fd);
-	return 0;
-}
-
 static int ipt_load(struct oc_imgdir *dir, bool v6, uint32_t id)
 {
+	const char *name = v6 ? "ip6tables" : "iptables";
 	_cleanup_close_ int fd = -1;
 	const char *tool;
 	char file[64];
+	size_t size;
 	int r;
 
-	snprintf(file, sizeof(file), "%s-%u.img", v6 ? "ip6tables" : "iptables", id);
-	r = oc_net_raw_image(dir, file, &fd);
+	snprintf(file, sizeof(file), "%s-%u.img", name, id);
+	r = oc_net_raw_open(dir, name, id, &fd, &size);
 	if (r < 0 || fd < 0)
 		return r;
 	tool = oc_xtables_legacy(v6, true);
