@@ -30,6 +30,7 @@
 #include "ocicr.h"
 #include "core/cleanup.h"
 #include "proc/proc.h"
+#include "res/net/xtables.h"
 
 enum probe_need {
 	NEED_REQUIRED, /* without it nothing works */
@@ -348,6 +349,12 @@ static bool probe_vdso(void)
 	return r == 0 || errno == EEXIST;
 }
 
+/* CRIU saves and restores a namespace's legacy iptables rules with them. */
+static bool probe_ipt_legacy(void)
+{
+	return oc_xtables_has_legacy();
+}
+
 static const struct probe probes[] = {
 	{ "root capabilities (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE)", NEED_REQUIRED,
 	  "creating tasks with chosen pids and setting mm fields", probe_admin },
@@ -376,6 +383,8 @@ static const struct probe probes[] = {
 	{ "TFD_IOC_SET_TICKS", NEED_FEATURE, "timerfd expirations not read yet", probe_timerfd_ticks },
 	{ "INOTIFY_IOC_SETNEXTWD", NEED_FEATURE, "inotify wd numbers without adding and removing watches",
 	  probe_inotify_nextwd },
+	{ "legacy iptables (iptables-legacy-save)", NEED_FEATURE, "the legacy iptables rules of a network namespace",
+	  probe_ipt_legacy },
 	{ "CAP_SYS_RESOURCE", NEED_FEATURE, "raising hard rlimits on restore (clamped with a warning)",
 	  probe_sys_resource },
 };

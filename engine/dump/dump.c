@@ -722,6 +722,8 @@ int oc_dump(const struct oc_dump_opts *opts)
 
 	r = network_lock(opts, &net_locked);
 	if (r >= 0)
+		r = oc_tcp_dump_lock_netns(&ctx);
+	if (r >= 0)
 		r = collect_all(&ctx);
 	/* A tree that runs on may go before its images are written: all of
 	 * it is in memory or in the twins by now.  One that is killed after

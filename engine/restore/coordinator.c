@@ -884,6 +884,9 @@ static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	/* The tree's files open inside its mount tree. */
 	int r = oc_mnt_rst_enter(ctx);
 
+	/* Its network is held until it runs, from before its sockets exist. */
+	if (r >= 0)
+		r = oc_tcp_restore_lock_netns(ctx);
 	if (r >= 0)
 		r = oc_rst_files_begin(files);
 

@@ -48,7 +48,7 @@ static const struct criu_feature features[] = {
 	{ "clone3_set_tid", "clone3 with set_tid" },
 	{ "newifindex", NULL },
 	{ "nftables", NULL },
-	{ "has_ipt_legacy", NULL },
+	{ "has_ipt_legacy", "legacy iptables (iptables-legacy-save)" },
 	{ "pidfd_store", NULL },
 	{ "ns_pid", "NSpid in /proc/PID/status" },
 	{ "apparmor_stacking", NULL },

@@ -70,6 +70,7 @@ const struct criu_opt_desc criu_opt_table[] = {
 	OPT("inherit-fd", 0, REQUIRED),
 	OPT("external", 0, REQUIRED),
 	OPT("ext-mount-map", 'M', REQUIRED),
+	OPT("veth-pair", 0, REQUIRED),
 	OPT("join-ns", 'J', REQUIRED),
 	/* Without a value: datagram sockets connected to named ones outside. */
 	OPT("ext-unix-sk", 'x', OPTIONAL),
@@ -91,7 +92,6 @@ const struct criu_opt_desc criu_opt_table[] = {
 	/* Refused by name until their feature exists. */
 	NBOOL("log-pid", NULL),
 	NBOOL("evasive-devices", NULL),
-	NOPT("veth-pair", 0, REQUIRED, "network namespaces"),
 	NBOOL("page-server", "the page server"),
 	NOPT("address", 0, REQUIRED, "the page server"),
 	NOPT("port", 0, REQUIRED, "the page server"),
@@ -420,7 +420,8 @@ static bool *flag_slot(struct criu_opts *o, const char *name)
 }
 
 /* --external as given (check_external() judges it for a dump);
- * --ext-mount-map A:B is --external mnt[A]:B. */
+ * --ext-mount-map A:B is --external mnt[A]:B, --veth-pair IN=OUT[@BRIDGE]
+ * --external veth[IN]:OUT[@BRIDGE]. */
 static int add_external(struct criu_opts *o, const char *name, const char *value)
 {
 	const char *colon = strchr(value, ':');
@@ -430,6 +431,14 @@ static int add_external(struct criu_opts *o, const char *name, const char *value
 		if (!colon || colon == value || !colon[1])
 			return oc_error(-EINVAL, "invalid argument for --%s: %s (KEY:VALUE)", name, value);
 		if (asprintf(&s, "mnt[%.*s]:%s", (int)(colon - value), value, colon + 1) < 0)
+			return -ENOMEM;
+		return str_list_add(&o->externals, s);
+	}
+	if (!strcmp(name, "veth-pair")) {
+		const char *eq = strchr(value, '=');
+		if (!eq || eq == value || !eq[1])
+			return oc_error(-EINVAL, "invalid argument for --%s: %s (IN=OUT[@BRIDGE])", name, value);
+		if (asprintf(&s, "veth[%.*s]:%s", (int)(eq - value), value, eq + 1) < 0)
 			return -ENOMEM;
 		return str_list_add(&o->externals, s);
 	}
@@ -540,7 +549,7 @@ static int set_supported(struct criu_opts *o, const char *name, const char *valu
 		return parse_int(name, value, 0, &o->status_fd);
 	if (!strcmp(name, "root"))
 		return set_string(&o->root, value);
-	if (!strcmp(name, "external") || !strcmp(name, "ext-mount-map"))
+	if (!strcmp(name, "external") || !strcmp(name, "ext-mount-map") || !strcmp(name, "veth-pair"))
 		return add_external(o, name, value);
 	if (!strcmp(name, "join-ns"))
 		return add_join_ns(o, value);
@@ -668,10 +677,11 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->leave_stopped = o->final_state == CRIU_FINAL_STOPPED;
 	r->timeout_ms = o->timeout_ms;
 	r->root = o->root && strcmp(o->root, "/") ? o->root : NULL;
-	/* At restore CRIU's --external gives mounts (mnt[KEY]:PATH) and
-	 * devices; ocicr takes mounts. */
+	/* At restore CRIU's --external gives mounts (mnt[KEY]:PATH), veth
+	 * peers (veth[NAME]:OUTSIDE[@BRIDGE]) and devices; ocicr takes the
+	 * first two. */
 	for (size_t i = 0; i < o->externals.n; i++)
-		if (strncmp(o->externals.v[i], "mnt[", 4))
+		if (strncmp(o->externals.v[i], "mnt[", 4) && strncmp(o->externals.v[i], "veth[", 5))
 			return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s at restore",
 					o->externals.v[i]);
 	r->externals = (const char *const *)o->externals.v;

@@ -68,10 +68,11 @@ static const struct rpc_field {
 	{ "join_ns", "join-ns", RPC_JOB_RESTORE },
 	/* CLONE_NEWNET only (empty_ns_check() refuses the rest): the tree's
 	 * network namespace is not to be restored with devices, addresses or
-	 * routes.  ocicr never restores those: the namespace is external
-	 * (runc sends --external net[...] for a path) and joined again, or it
-	 * held loopback alone and is made anew with just lo, which is CRIU's
-	 * empty namespace. */
+	 * routes.  ocicr does not check it: the namespace is external (runc
+	 * sends --external net[...] for a path) and joined again, or it is
+	 * the tree's own and made anew with what it held (loopback alone for
+	 * runc's, which is CRIU's empty namespace; veths need their peers
+	 * named, which a runc restore does not do). */
 	{ "empty_ns", NULL, FOR_CR },
 	/* CRIU: a device file whose path now names another device is opened
 	 * through any node of the dumped device.  ocicr opens a device file by

@@ -128,6 +128,34 @@ criu_restore() {
 	fi
 }
 
+@test "criu check --feature has_ipt_legacy: as CRIU, an iptables-save and ip6tables-save of the legacy API, the -legacy ones where those speak nftables" {
+	local bin=$BATS_TEST_TMPDIR/bin t
+	mkdir -p "$bin"
+	for t in iptables-save ip6tables-save; do
+		printf '#!/bin/sh\necho "%s v1.8.9 (nf_tables)"\n' "$t" >"$bin/$t"
+	done
+	chmod +x "$bin"/*
+	PATH=$bin run "$CRIU" check --feature has_ipt_legacy
+	assert_failure 1
+	assert_output --partial "has_ipt_legacy is not supported"
+	for t in iptables-legacy-save ip6tables-legacy-save; do
+		printf '#!/bin/sh\necho "%s v1.8.9 (legacy)"\n' "$t" >"$bin/$t"
+	done
+	chmod +x "$bin"/*
+	PATH=$bin run "$CRIU" check --feature has_ipt_legacy
+	assert_success
+	assert_output "has_ipt_legacy is supported"
+	# IPv6 works here: ip6tables must be legacy too.
+	rm "$bin/ip6tables-legacy-save"
+	PATH=$bin run "$CRIU" check --feature has_ipt_legacy
+	assert_failure 1
+	# And this host's, as CRIU 4.2 answers here.
+	run criu check --feature has_ipt_legacy
+	if command -v iptables-legacy-save >/dev/null && command -v ip6tables-legacy-save >/dev/null; then
+		assert_success
+	fi
+}
+
 @test "options by long, short and =-joined names dump and restore; the action may come last" {
 	wl_start tree
 	run criu -t "$WL_PID" --images-dir="$WL_DIR/img" --log-file=dump.log --verbosity=4 -j --file-locks \

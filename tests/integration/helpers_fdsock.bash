@@ -20,10 +20,17 @@ fdsock_start() {
 	local i
 	for i in $(seq 200); do
 		[ -s "$DIR/ready" ] && break
-		[ -s "$DIR/result" ] && fail "$name did not start: $(cat "$DIR/result")"
+		if [ -s "$DIR/result" ]; then
+			kill -9 "$WL_BG" 2>/dev/null || true
+			fail "$name did not start: $(cat "$DIR/result")"
+		fi
 		sleep 0.05
 	done
-	[ -s "$DIR/ready" ] || fail "$name did not get ready in 10 s: $(cat "$DIR/wl.out")"
+	if ! [ -s "$DIR/ready" ]; then
+		# Killed here: the teardown's wait would wait for it forever.
+		kill -9 "$WL_BG" 2>/dev/null || true
+		fail "$name did not get ready in 10 s: $(cat "$DIR/wl.out")"
+	fi
 	WL_PID=$(cat "$DIR/wl.pid")
 	WL_PIDS=$(fdsock_session_pids "$WL_PID")
 }
@@ -98,18 +105,27 @@ fdsock_crit_decode() {
 }
 
 # Kill whatever a test left running: the workload's session, and a helper
-# it started outside its tree.
+# it started outside its tree.  Only what was killed is waited for: a
+# plain wait would also wait for a peer that runs until the test's end.
 fdsock_cleanup() {
-	local p
+	local p killed=
 	if [ -n "${WL_PID:-}" ]; then
 		for p in $(fdsock_session_pids "$WL_PID"); do
 			kill -9 "$p" 2>/dev/null || true
 		done
 	fi
 	if [ -s "${DIR:-/nonexistent}/helper.pid" ]; then
-		kill -9 "$(cat "$DIR/helper.pid")" 2>/dev/null || true
+		killed=$(cat "$DIR/helper.pid")
+		kill -9 "$killed" 2>/dev/null || true
 	fi
-	wait 2>/dev/null || true
+	# The last one started, whether it got ready (and a WL_PID) or not.
+	if [ -n "${WL_BG:-}" ]; then
+		kill -9 "$WL_BG" 2>/dev/null || true
+		killed="$killed $WL_BG"
+	fi
+	for p in $killed; do
+		wait "$p" 2>/dev/null || true
+	done
 }
 
 # fdsock_netns_prereqs WORKLOAD [COMMAND...]: skip unless root, ip, the

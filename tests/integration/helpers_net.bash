@@ -57,6 +57,8 @@ peer_start() {
 	local name=$1 ns=$2
 	shift 2
 	mkdir -p "$DIR/$name.d"
+	# An earlier peer's "ready" would pass peer_wait_ready at once.
+	rm -f "$DIR/$name.d/ready" "$DIR/$name.d/result"
 	ip netns exec "$ns" env "$@" setsid bash -c 'echo $$ >"$1"; exec "$2" "$3/ready" "$3/result"' _ \
 		"$DIR/$name.pid" "$WORKLOADS/tcp_stream" "$DIR/$name.d" </dev/null >"$DIR/$name.out" 2>&1 3>&- &
 }
@@ -96,8 +98,30 @@ no_lock_in() {
 	run ip netns exec "$1" iptables-save
 	refute_output --partial "ocicr-"
 	refute_output --partial "0xc114"
+	refute_output --partial "-j CRIU"
+	refute_output --partial ":CRIU "
 	run ip netns exec "$1" ip6tables-save
 	refute_output --partial "0xc114"
+	refute_output --partial ":CRIU "
+}
+
+# ipt_whole_lock_is_criu NS [OWNED]: NS is locked whole as CRIU locks it
+# with iptables (IPv4 and IPv6): chain CRIU lets the marked packets pass
+# and drops the rest, INPUT and OUTPUT jump to it first; the jumps carry
+# ocicr's owner comment while a run holds the lock (OWNED), none once it
+# is handed over to the restore.
+ipt_whole_lock_is_criu() {
+	local tool jump='-j CRIU'
+	[ -n "${2:-}" ] && jump='-m comment --comment ocicr-owner-[0-9]+-[0-9]+ -j CRIU'
+	for tool in iptables-save ip6tables-save; do
+		run ip netns exec "$1" "$tool"
+		assert_output --partial ":CRIU - "
+		assert_output --regexp "-A INPUT $jump"
+		assert_output --regexp "-A OUTPUT $jump"
+		assert_output --partial "-A CRIU -m mark --mark 0xc114 -j ACCEPT"
+		assert_output --partial "-A CRIU -j DROP"
+		[ -n "${2:-}" ] || refute_output --partial "ocicr-"
+	done
 }
 
 # ipt_lock_is_criu NS PORT: the iptables lock in NS is CRIU's, rule for

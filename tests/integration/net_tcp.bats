@@ -113,6 +113,39 @@ half_closed() {
 	no_lock_in "$FDSOCK_NETNS"
 }
 
+@test "SYN-SENT under --network-lock iptables: locked by its rules between dump and restore, it connects after, no rule left" {
+	command -v iptables >/dev/null || skip "needs iptables"
+	local nft="nsenter --net=/run/netns/$FDSOCK_NETNS nft"
+	$nft add table inet synblock
+	$nft add chain inet synblock out '{ type filter hook output priority 0; }'
+	$nft add rule inet synblock out tcp dport 47530 'tcp flags & (syn | ack) == syn' drop
+	fdsock_start fdsock_tcp_half MODE=syn-sent
+	fdsock_dump --tcp-established --network-lock iptables
+	# CRIU's two rules, one each way, unless marked.
+	run ip netns exec "$FDSOCK_NETNS" iptables-save
+	assert_output --regexp "-A INPUT -s 127.0.0.1/32 -d 127.0.0.1/32 -p tcp -m mark ! --mark 0xc114 -m tcp --sport 47530 --dport [0-9]+ -j DROP"
+	assert_output --regexp "-A OUTPUT -s 127.0.0.1/32 -d 127.0.0.1/32 -p tcp -m mark ! --mark 0xc114 -m tcp --sport [0-9]+ --dport 47530 -j DROP"
+	refute_output --partial "ocicr-"
+	fdsock_restore_tcp
+	$nft delete table inet synblock
+	fdsock_expect_pass
+	no_lock_in "$FDSOCK_NETNS"
+}
+
+@test "a connection reset with bytes still to read comes back with them, then ended (CRIU's closed connection); without --tcp-established the dump names it" {
+	fdsock_start fdsock_tcp_reset
+	run ocicr dump -t "$WL_PID" -D "$DIR/bad" -o -
+	assert_failure
+	assert_output --regexp "closed TCP connection 127.0.0.1:[0-9]+->127.0.0.1:47491 has bytes to read: dumping them needs --tcp-established"
+	fdsock_dump --tcp-established --network-lock iptables
+	run crit decode -i "$DIR/img/files.img" --pretty
+	assert_output --partial '"state": "CLOSE"'
+	ls "$DIR"/img/tcp-stream-*.img >/dev/null
+	fdsock_restore_tcp
+	fdsock_expect_pass
+	no_lock_in "$FDSOCK_NETNS"
+}
+
 @test "the images hold the queues: bytes to read and to send, sequence numbers, options, as CRIU 4.2 writes them" {
 	fdsock_start tcp_stream
 	fdsock_dump --tcp-established
@@ -323,13 +356,16 @@ crosswise() {
 	fdsock_cleanup
 }
 
-@test "with CRIU 4.2: half-closed connections dumped by ocicr restore with CRIU and CRIU's with ocicr" {
+@test "with CRIU 4.2: half-closed and reset connections dumped by ocicr restore with CRIU and CRIU's with ocicr" {
 	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
 	local mode port=47540
 	for mode in fin-wait1 fin-wait2 last-ack closing; do
 		crosswise "$OCICR" "$CRIU_REF" nftables $port fdsock_expect_pass fdsock_tcp_half MODE="$mode" PORT=$((port++))
 		crosswise "$CRIU_REF" "$OCICR" nftables $port fdsock_expect_pass fdsock_tcp_half MODE="$mode" PORT=$((port++))
 	done
+	# The reset one, under CRIU's default lock.
+	crosswise "$OCICR" "$CRIU_REF" iptables 0 fdsock_expect_pass fdsock_tcp_reset
+	crosswise "$CRIU_REF" "$OCICR" iptables 1 fdsock_expect_pass fdsock_tcp_reset
 }
 
 @test "with CRIU 4.2: ocicr's images of connections restore with CRIU and CRIU's with ocicr, either lock, nothing lost, no lock left" {

@@ -2,7 +2,8 @@
 # Network namespaces as containers have them: one of the tree's own with
 # loopback alone is saved and made anew; one given from outside is named
 # external at dump (--external net[INODE]:KEY) and joined at restore
-# (--join-ns net:PATH); any other device is refused by name.
+# (--join-ns net:PATH); a device besides loopback and veth is refused by
+# name (veth: netns_link.bats).
 
 load helpers
 
@@ -53,11 +54,32 @@ ns_start() {
 	[ "${#lines[@]}" = 1 ] || fail "devices: $output"
 }
 
+@test "netns: the legacy iptables rules of a namespace of the tree's own come back (iptables-ID.img, ip6tables-ID.img, as CRIU keeps them)" {
+	command -v iptables-legacy >/dev/null || skip "needs iptables-legacy"
+	ns_start "ip link set lo up; iptables-legacy -w -A INPUT -p tcp --dport 47999 -j DROP; ip6tables-legacy -w -A OUTPUT -p udp --dport 47998 -j REJECT" unshare --net
+	run ocicr dump -t "$PID" -D "$NS_DIR/img"
+	assert_success
+	local id
+	id=$(crit_get "$NS_DIR/img/ids-$PID.img" 'img["entries"][0]["net_ns_id"]')
+	grep -q -- "--dport 47999 -j DROP" "$NS_DIR/img/iptables-$id.img" || fail "iptables-$id.img: $(cat "$NS_DIR/img/iptables-$id.img")"
+	grep -q -- "--dport 47998 -j REJECT" "$NS_DIR/img/ip6tables-$id.img" || fail "no ip6tables rule saved"
+	wait_gone "$PID"
+	run ocicr restore -D "$NS_DIR/img" -d
+	assert_success
+	run nsenter -t "$PID" -n iptables-legacy-save
+	assert_output --partial "-A INPUT -p tcp -m tcp --dport 47999 -j DROP"
+	run nsenter -t "$PID" -n ip6tables-legacy-save
+	assert_output --partial "-A OUTPUT -p udp -m udp --dport 47998 -j REJECT"
+	# The host's rules are not touched.
+	run iptables-legacy-save
+	refute_output --partial "47999"
+}
+
 @test "netns: a device besides loopback is refused by name, and the tree runs on" {
 	ns_start "ip link add ocicr0 type bridge" unshare --net
 	run ocicr dump -t "$PID" -D "$NS_DIR/img"
 	assert_failure
-	assert_output --partial "holds device ocicr0: only one with loopback alone is saved"
+	assert_output --partial "holds device ocicr0 (bridge): only loopback and veth are saved"
 	assert_output --regexp "--external net\[[0-9]+\]:KEY"
 	[ "$(task_state "$PID")" = S ] || fail "task $PID: $(task_state "$PID")"
 }

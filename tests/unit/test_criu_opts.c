@@ -194,6 +194,23 @@ static void test_inherit_fd_and_external_tty(void **state)
 	assert_int_equal(criu_opts_to_dump(&o, &d), -EINVAL);
 	assert_non_null(strstr(oc_error_message(), "tty[RDEV:DEV]"));
 	criu_opts_fini(&o);
+
+	/* --veth-pair IN=OUT[@BRIDGE] is the external veth[IN]:OUT[@BRIDGE]. */
+	criu_opts_init(&o);
+	r = OC_OPTS(oc_restore_opts);
+	assert_int_equal(PARSE(&o, NULL, "--veth-pair", "v0=h0@br0", "--external", "veth[v1]:h1"), 0);
+	assert_int_equal(criu_opts_to_restore(&o, &r), 0);
+	assert_int_equal(r.n_externals, 2);
+	assert_string_equal(r.externals[0], "veth[v0]:h0@br0");
+	assert_string_equal(r.externals[1], "veth[v1]:h1");
+	criu_opts_fini(&o);
+	const char *bad_pairs[] = { "v0", "=h0", "v0=" };
+	for (size_t i = 0; i < sizeof(bad_pairs) / sizeof(bad_pairs[0]); i++) {
+		criu_opts_init(&o);
+		assert_int_equal(criu_opts_set(&o, "veth-pair", bad_pairs[i]), -EINVAL);
+		assert_non_null(strstr(oc_error_message(), "IN=OUT[@BRIDGE]"));
+		criu_opts_fini(&o);
+	}
 }
 
 static void test_bad_options(void **state)

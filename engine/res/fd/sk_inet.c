@@ -97,6 +97,15 @@ static bool is_closed_connection(const InetSkEntry *ie)
 	return is_tcp(ie) && ie->state == TCP_CLOSE && ie->dst_port;
 }
 
+/* A closed connection with bytes still to read (one that was reset):
+ * dumped in repair mode as CRIU dumps it, its bytes kept. */
+static bool is_closed_with_data(int sk, const InetSkEntry *ie)
+{
+	int unread = 0;
+
+	return is_closed_connection(ie) && ioctl(sk, SIOCINQ, &unread) == 0 && unread > 0;
+}
+
 size_t oc_inet_addr_words(const struct sockaddr_storage *ss, uint32_t words[4], uint32_t *port)
 {
 	if (ss->ss_family == AF_INET6) {
@@ -258,13 +267,12 @@ static int dump_tcp_state(struct oc_dump_ctx *ctx, int sk, InetSkEntry *ie)
 		pr_warn("TCP listener %s: %u connection(s) not yet accepted are left out", src, ti.tcpi_unacked);
 	if (ie->state == TCP_LISTEN)
 		ie->backlog = ti.tcpi_sacked;
-	if (is_closed_connection(ie)) {
-		int unread = 0;
-		if (ioctl(sk, SIOCINQ, &unread) == 0 && unread > 0)
-			return oc_error(-EOPNOTSUPP, "closed TCP connection %s->%s has %d unread bytes: cannot dump it",
-					src, dst, unread);
+	if (is_closed_with_data(sk, ie) && !o->tcp_established && !o->tcp_close)
+		return oc_error(-EOPNOTSUPP,
+				"closed TCP connection %s->%s has bytes to read: dumping them needs --tcp-established",
+				src, dst);
+	if (is_closed_connection(ie))
 		return 0;
-	}
 	if (!oc_tcp_is_connection(ie->state))
 		return 0;
 	/* As CRIU: a connection's backlog is what its send queue holds. */
@@ -360,7 +368,8 @@ static int inet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	if (r == 0 && is_tcp(ie))
 		r = dump_tcp_opts(a, fd->local, ie);
 	/* Last: repair mode changes what SO_REUSEADDR reads. */
-	if (r == 0 && is_tcp(ie) && oc_tcp_is_connection(ie->state) && !t->ctx->opts->tcp_close)
+	if (r == 0 && is_tcp(ie) && (oc_tcp_is_connection(ie->state) || is_closed_with_data(fd->local, ie)) &&
+	    !t->ctx->opts->tcp_close)
 		r = oc_tcp_dump_conn(t->ctx, fd->local, ie);
 	if (r < 0)
 		return r;
@@ -614,8 +623,8 @@ int oc_sk_rst_socket(const struct oc_rst_ctx *ctx, int family, int type, int pro
 
 	if (netns < 0 && ctx->ns && (ctx->ns->clone_flags & CLONE_NEWNET))
 		return oc_error(-EOPNOTSUPP,
-				"%s: the tree's network namespace is made anew, and sockets cannot be "
-				"restored into a new one yet: give it (--join-ns net:PATH)",
+				"%s: the tree's network namespace is made anew in its user namespace, and "
+				"sockets cannot be restored into that yet: give it (--join-ns net:PATH)",
 				what);
 	if (netns >= 0) {
 		own = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
@@ -652,7 +661,8 @@ static int inet_open(struct oc_rst_files *files, FileEntry *fe, int *ret_fd)
 	r = oc_sk_rst_socket(files->ctx, ie->family, ie->type, ie->proto, what, &sk);
 	if (r < 0)
 		return r;
-	if (is_tcp(ie) && oc_tcp_is_connection(ie->state))
+	if (is_tcp(ie) && (oc_tcp_is_connection(ie->state) ||
+			   (is_closed_connection(ie) && oc_tcp_closed_has_data(files->ctx, ie->ino))))
 		r = restore_connection(files, sk, ie, what);
 	else if (is_closed_connection(ie))
 		r = restore_closed(sk, ie, what);

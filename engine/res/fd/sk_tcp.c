@@ -76,12 +76,15 @@ bool oc_tcp_is_connection(uint32_t state)
 #define STATE_BIT(s) (1u << (s))
 /* our FIN, before the peer's (FIN-WAIT-1 -> CLOSING) */
 #define SENT_FIN_FIRST (STATE_BIT(TCP_FIN_WAIT1) | STATE_BIT(TCP_FIN_WAIT2) | STATE_BIT(TCP_CLOSING))
-/* our FIN, after the peer's (CLOSE-WAIT -> LAST-ACK) */
-#define SENT_FIN_SECOND STATE_BIT(TCP_LAST_ACK)
+/* our FIN, after the peer's (CLOSE-WAIT -> LAST-ACK); a closed connection
+ * (one that was reset, with bytes to read) comes back as one that ended
+ * with both FINs, as CRIU restores it */
+#define SENT_FIN_SECOND (STATE_BIT(TCP_LAST_ACK) | STATE_BIT(TCP_CLOSE))
 /* the peer has acknowledged our FIN */
-#define SENT_FIN_ACKED STATE_BIT(TCP_FIN_WAIT2)
+#define SENT_FIN_ACKED (STATE_BIT(TCP_FIN_WAIT2) | STATE_BIT(TCP_CLOSE))
 /* the peer's FIN was received */
-#define RECEIVED_FIN (STATE_BIT(TCP_CLOSE_WAIT) | STATE_BIT(TCP_LAST_ACK) | STATE_BIT(TCP_CLOSING))
+#define RECEIVED_FIN \
+	(STATE_BIT(TCP_CLOSE_WAIT) | STATE_BIT(TCP_LAST_ACK) | STATE_BIT(TCP_CLOSING) | STATE_BIT(TCP_CLOSE))
 #define RESTORABLE_STATES \
 	(STATE_BIT(TCP_ESTABLISHED) | STATE_BIT(TCP_SYN_SENT) | SENT_FIN_FIRST | SENT_FIN_SECOND | RECEIVED_FIN)
 
@@ -205,6 +208,22 @@ static int dump_state_get(struct oc_dump_ctx *ctx)
 	return state_get(&ctx->tcp, ctx->opts->network_lock, ctx->run_id, netns);
 }
 
+int oc_tcp_dump_lock_netns(struct oc_dump_ctx *ctx)
+{
+	_cleanup_close_ int netns = -1;
+	char path[64];
+	int r;
+
+	if (ctx->opts->network_lock == OC_NET_LOCK_SKIP || !oc_ns_not_ours(ctx->opts->pid, OC_NS_NET))
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", ctx->opts->pid);
+	netns = open(path, O_RDONLY | O_CLOEXEC);
+	if (netns < 0)
+		return oc_error_errno(-errno, "cannot open %s", path);
+	r = state_get(&ctx->tcp, ctx->opts->network_lock, ctx->run_id, netns);
+	return r < 0 ? r : oc_netlock_whole_ns(ctx->tcp->lock);
+}
+
 /* The bytes of one queue, peeked in repair mode; *@seq its next number. */
 static int peek_queue(int sk, int queue, uint32_t len, uint32_t *seq, uint8_t **ret)
 {
@@ -247,6 +266,9 @@ static int read_stream(int sk, uint32_t state, TcpStreamEntry *e, uint8_t **inq,
 	e->has_unsq_len = true;
 	e->unsq_len = unsq_len;
 	e->inq_len = inq_len;
+	/* A reset connection's unacknowledged bytes can never be read. */
+	if (state == TCP_CLOSE)
+		e->outq_len = e->unsq_len = 0;
 	/* Our FIN takes a sequence number in the send queue but is no data:
 	 * the image holds the bytes only (and the sequence with the FIN). */
 	if (state_has(state, SENT_FIN_FIRST | SENT_FIN_SECOND)) {
@@ -705,6 +727,21 @@ out:
 	return r < 0 ? oc_error_wrap(r, "%s: TCP connection %s", what, name) : 0;
 }
 
+bool oc_tcp_closed_has_data(struct oc_rst_ctx *ctx, uint32_t ino)
+{
+	TcpStreamEntry *e = NULL;
+	_cleanup_free_ uint8_t *inq = NULL, *outq = NULL;
+	bool has;
+
+	/* CRIU writes one for every closed connection; ocicr for those with
+	 * bytes to read.  Without them a closed socket is all there is. */
+	if (read_stream_image(ctx, ino, &e, &inq, &outq) < 0)
+		return false;
+	has = e->inq_len > 0;
+	protobuf_c_message_free_unpacked(&e->base, NULL);
+	return has;
+}
+
 int oc_tcp_restore_adopt_lock(struct oc_rst_ctx *ctx)
 {
 	const InventoryEntry *inv = ctx->inventory;
@@ -715,7 +752,18 @@ int oc_tcp_restore_adopt_lock(struct oc_rst_ctx *ctx)
 	/* In the namespace the sockets are made in (sk_inet.c). */
 	r = state_get(&ctx->tcp, oc_netlock_from_image(inv->has_network_lock_method, inv->network_lock_method),
 		      inv->dump_criu_run_id ? inv->dump_criu_run_id : "", oc_inet_rst_netns(ctx));
-	return r < 0 ? r : oc_netlock_adopt(ctx->tcp->lock);
+	if (r >= 0)
+		r = oc_netlock_adopt(ctx->tcp->lock);
+	if (r >= 0 && oc_ns_rst_not_ours(ctx, OC_NS_NET))
+		r = oc_netlock_whole_ns(ctx->tcp->lock);
+	return r;
+}
+
+int oc_tcp_restore_lock_netns(struct oc_rst_ctx *ctx)
+{
+	if (!oc_ns_rst_not_ours(ctx, OC_NS_NET) || oc_inet_rst_netns(ctx) < 0)
+		return 0;
+	return oc_tcp_restore_adopt_lock(ctx);
 }
 
 int oc_tcp_restore_resume(struct oc_rst_ctx *ctx)

@@ -31,6 +31,10 @@ const char *oc_tcp_state_name(uint32_t state);
  * turn repair on, write its tcp-stream image. */
 int oc_tcp_dump_conn(struct oc_dump_ctx *ctx, int sk, const InetSkEntry *ie);
 
+/* Right after the freeze: a tree in a network namespace not ours has all
+ * of it locked (nftables), as CRIU does, connections or not. */
+int oc_tcp_dump_lock_netns(struct oc_dump_ctx *ctx);
+
 /*
  * The dump lets the tree go: its connections leave repair mode and the
  * lock goes if the tree runs on or the dump failed; if the tree is gone
@@ -49,6 +53,15 @@ int oc_tcp_restore_conn(struct oc_rst_files *files, int sk, const InetSkEntry *i
 /* A restore meets a connection: from now on the dump's lock is this
  * restore's, removed at its end whatever happens. */
 int oc_tcp_restore_adopt_lock(struct oc_rst_ctx *ctx);
+
+/* Has the closed connection @ino bytes to read in its tcp-stream image
+ * (then it is restored as a connection; else as a closed socket)? */
+bool oc_tcp_closed_has_data(struct oc_rst_ctx *ctx, uint32_t ino);
+
+/* Before the tree's files: a tree whose network namespace is not ours
+ * (joined, or made by ocicr) has it locked until it runs, the dump's lock
+ * taken over if it is still there. */
+int oc_tcp_restore_lock_netns(struct oc_rst_ctx *ctx);
 
 /* Every restored connection leaves repair mode and the lock goes: the
  * last step before the tree runs. */

@@ -9,16 +9,17 @@
 #include <inttypes.h>
 #include <nftables/libnftables.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sched.h>
-#include <sys/wait.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "res/net/netlock.h"
+#include "res/net/xtables.h"
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
@@ -33,6 +34,8 @@ struct oc_netlock {
 	char table[32];	 /* nftables: "inet CRIU-<run id>" */
 	char owner[64];	 /* OWNER_PREFIX "PID-START" */
 	bool made, kept; /* nftables: the table is ours to remove */
+	bool whole;	 /* every packet of the namespace is held */
+	bool ipt_chain;	 /* iptables, whole: chain CRIU and its jumps are ours to remove */
 	int netns;	 /* the tree's network namespace, or -1: ocicr's */
 	struct nft_ctx *nft;
 	/* iptables: the rules we inserted, as "-I CHAIN ..." argument strings */
@@ -42,8 +45,6 @@ struct oc_netlock {
 	} * rules;
 	size_t n_rules;
 };
-
-extern char **environ;
 
 static uint64_t start_time_of(pid_t pid)
 {
@@ -156,6 +157,14 @@ static int nft_lock_table(struct oc_netlock *nl)
 		{ "add rule", "output ip6 saddr . tcp sport . ip6 daddr . tcp dport @conns6 drop" },
 		{ "add rule", "input ip6 saddr . tcp sport . ip6 daddr . tcp dport @conns6 drop" },
 	};
+	/* CRIU's lock of a whole namespace: all but its own tools' packets. */
+	static const char *const whole[][2] = {
+		{ "add chain", "output { type filter hook output priority 0; policy drop; }" },
+		{ "add rule", "output meta mark " LOCK_MARK " accept" },
+		{ "add chain", "input { type filter hook input priority 0; policy drop; }" },
+		{ "add rule", "input meta mark " LOCK_MARK " accept" },
+	};
+	size_t n = nl->whole ? ARRAY_SIZE(whole) : ARRAY_SIZE(setup);
 	char probe[64];
 	int r;
 
@@ -168,8 +177,9 @@ static int nft_lock_table(struct oc_netlock *nl)
 		if (r < 0)
 			return oc_error_wrap(r, "cannot make the network lock");
 		nl->made = true;
-		for (size_t i = 0; i < ARRAY_SIZE(setup); i++) {
-			r = nft_run(nl->nft, "%s %s %s", setup[i][0], nl->table, setup[i][1]);
+		for (size_t i = 0; i < n; i++) {
+			const char *const *step = nl->whole ? whole[i] : setup[i];
+			r = nft_run(nl->nft, "%s %s %s", step[0], nl->table, step[1]);
 			if (r < 0)
 				return oc_error_wrap(r, "cannot make the network lock");
 		}
@@ -220,62 +230,6 @@ static int nft_clean_stale(struct nft_ctx *nft)
 
 /* ---- iptables ---------------------------------------------------------- */
 
-/* Run @argv; its stdout (if @out) into a malloc'ed string. */
-/* @argv's output in *@out (NULL: dropped); a failure is an error unless
- * @quiet (a command that may fail, in a cleanup that keeps its error). */
-static int run_cmd(char *const argv[], char **out, bool quiet)
-{
-	posix_spawn_file_actions_t fa;
-	_cleanup_close_ int rd = -1;
-	int p[2], st, r;
-	pid_t pid;
-	char *buf = NULL;
-	size_t len = 0;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	rd = p[0];
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (r)
-		return oc_error_errno(-r, "cannot run %s", argv[0]);
-	for (;;) {
-		char *nb = realloc(buf, len + 4097);
-		if (!nb) {
-			free(buf);
-			buf = NULL;
-			break;
-		}
-		buf = nb;
-		ssize_t n = read(rd, buf + len, 4096);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	if (buf)
-		buf[len] = '\0';
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
-		r = quiet ? -EIO
-			  : oc_error(-EIO, "%s %s failed: %.*s", argv[0], argv[1], buf ? (int)strcspn(buf, "\n") : 0,
-				     buf ? buf : "");
-		free(buf);
-		return r;
-	}
-	if (out)
-		*out = buf;
-	else
-		free(buf);
-	return 0;
-}
-
 /* iptables (or ip6tables) -w followed by @args split at spaces. */
 static int iptables_run(bool v6, const char *args, char **out, bool quiet)
 {
@@ -289,7 +243,7 @@ static int iptables_run(bool v6, const char *args, char **out, bool quiet)
 		argv[n++] = tok;
 	argv[n] = NULL;
 	pr_debug("%s %s", argv[0], args);
-	return run_cmd(argv, out, quiet);
+	return oc_xtables_run(argv, -1, out, quiet);
 }
 
 static int iptables(bool v6, const char *args, char **out)
@@ -364,6 +318,77 @@ static int ipt_delete_marked(bool v6, const char *prefix, bool stale)
 	return removed;
 }
 
+/*
+ * CRIU's lock of a whole namespace with iptables: a chain CRIU that lets
+ * the marked packets pass and drops the rest, jumped to first from INPUT
+ * and OUTPUT.  Written with iptables-restore --noflush (declaring the
+ * chain empties it), so that all of it comes at once.
+ */
+static int ipt_restore(bool v6, const char *rules, bool quiet)
+{
+	char *argv[] = { v6 ? "ip6tables-restore" : "iptables-restore", "-w", "--noflush", NULL };
+	_cleanup_close_ int in = memfd_create("ocicr-iptables", MFD_CLOEXEC);
+	size_t len = strlen(rules);
+
+	if (in < 0)
+		return oc_error_errno(-errno, "memfd_create");
+	if (write(in, rules, len) != (ssize_t)len || lseek(in, 0, SEEK_SET) < 0)
+		return oc_error_errno(-errno, "writing the rules for %s", argv[0]);
+	pr_debug("%s --noflush: %s", argv[0], rules);
+	return oc_xtables_run(argv, in, NULL, quiet);
+}
+
+static int ipt_whole_lock(struct oc_netlock *nl)
+{
+	char rules[512];
+	int r = 0;
+
+	snprintf(rules, sizeof(rules),
+		 "*filter\n:CRIU - [0:0]\n"
+		 "-I INPUT -m comment --comment %s -j CRIU\n-I OUTPUT -m comment --comment %s -j CRIU\n"
+		 "-A CRIU -m mark --mark " LOCK_MARK " -j ACCEPT\n-A CRIU -j DROP\nCOMMIT\n",
+		 nl->owner, nl->owner);
+	nl->ipt_chain = true;
+	for (int v6 = 0; v6 < 1 + oc_xtables_ipv6() && r >= 0; v6++)
+		r = ipt_restore(v6, rules, false);
+	return r < 0 ? oc_error_wrap(r, "cannot lock the namespace with iptables (chain CRIU)") : 0;
+}
+
+/* CRIU's jumps for ours: the lock stays as CRIU's restore expects it. */
+static int ipt_whole_keep(struct oc_netlock *nl)
+{
+	int r = 0;
+
+	for (int v6 = 0; v6 < 1 + oc_xtables_ipv6() && r >= 0; v6++) {
+		r = ipt_restore(v6, "*filter\n-I INPUT -j CRIU\n-I OUTPUT -j CRIU\nCOMMIT\n", false);
+		if (r >= 0)
+			ipt_delete_marked(v6, nl->owner, false);
+	}
+	return r;
+}
+
+/* Jumps to CRIU (ours, the dump's or CRIU's), then the chain. */
+static void ipt_whole_unlock(bool v6, const char *owner)
+{
+	if (owner)
+		ipt_delete_marked(v6, owner, false);
+	while (iptables_run(v6, "-t filter -D INPUT -j CRIU", NULL, true) == 0)
+		;
+	while (iptables_run(v6, "-t filter -D OUTPUT -j CRIU", NULL, true) == 0)
+		;
+	if (ipt_restore(v6, "*filter\n:CRIU - [0:0]\n-X CRIU\nCOMMIT\n", true) == 0)
+		pr_info("network lock: %s chain CRIU removed", v6 ? "ip6tables" : "iptables");
+}
+
+/* A chain CRIU nothing jumps to any more (its ocicr is gone) goes. */
+static void ipt_drop_unused_chain(bool v6)
+{
+	if (iptables_run(v6, "-t filter -L CRIU -n", NULL, true) < 0)
+		return;
+	if (ipt_restore(v6, "*filter\n-X CRIU\nCOMMIT\n", true) == 0)
+		pr_warn("removed a stale network lock: %s chain CRIU", v6 ? "ip6tables" : "iptables");
+}
+
 /* ---- the lock ---------------------------------------------------------- */
 
 uint32_t oc_netlock_to_image(enum oc_net_lock method)
@@ -380,8 +405,16 @@ enum oc_net_lock oc_netlock_from_image(bool has, uint32_t v)
 
 static int clean_stale_here(enum oc_net_lock method)
 {
-	if (method == OC_NET_LOCK_IPTABLES)
-		return ipt_delete_marked(false, OWNER_PREFIX, true) + ipt_delete_marked(true, OWNER_PREFIX, true);
+	if (method == OC_NET_LOCK_IPTABLES) {
+		int removed = 0;
+		for (int v6 = 0; v6 < 2; v6++) {
+			int n = ipt_delete_marked(v6, OWNER_PREFIX, true);
+			if (n > 0)
+				ipt_drop_unused_chain(v6);
+			removed += n;
+		}
+		return removed;
+	}
 	if (method != OC_NET_LOCK_NFTABLES)
 		return 0;
 	struct nft_ctx *nft = nft_open();
@@ -454,12 +487,12 @@ static int lock_add_here(struct oc_netlock *nl, uint32_t family, const uint32_t 
 	inet_ntop(family, src, s, sizeof(s));
 	inet_ntop(family, dst, d, sizeof(d));
 	if (nl->method == OC_NET_LOCK_IPTABLES) {
-		r = ipt_add(nl, family, s, sport, d, dport);
+		r = nl->whole ? 0 : ipt_add(nl, family, s, sport, d, dport);
 	} else {
 		r = nl->made ? 0 : nft_lock_table(nl);
-		if (r >= 0)
+		if (r >= 0 && !nl->whole)
 			r = nft_add(nl, family, d, dport, s, sport);
-		if (r >= 0)
+		if (r >= 0 && !nl->whole)
 			r = nft_add(nl, family, s, sport, d, dport);
 	}
 	if (r < 0)
@@ -488,6 +521,8 @@ static int lock_keep_here(struct oc_netlock *nl)
 	nl->kept = true;
 	if (nl->method == OC_NET_LOCK_NFTABLES)
 		return nl->made ? nft_run(nl->nft, "delete chain %s %s", nl->table, nl->owner) : 0;
+	if (nl->ipt_chain)
+		return ipt_whole_keep(nl);
 	/* The same rules as CRIU's first (its restore deletes exactly
 	 * those, and so does ours), then ours go: the connections are never
 	 * open between. */
@@ -513,7 +548,10 @@ static void lock_free_here(struct oc_netlock *nl)
 		else
 			pr_info("network lock: table %s removed", nl->table);
 	}
-	if (nl->method == OC_NET_LOCK_IPTABLES && !nl->kept) {
+	if (nl->method == OC_NET_LOCK_IPTABLES && !nl->kept && nl->whole) {
+		for (int v6 = 0; v6 < 1 + oc_xtables_ipv6(); v6++)
+			ipt_whole_unlock(v6, nl->ipt_chain ? nl->owner : NULL);
+	} else if (nl->method == OC_NET_LOCK_IPTABLES && !nl->kept) {
 		for (int v6 = 0; v6 < 2; v6++)
 			ipt_delete_marked(v6, nl->owner, false);
 		/* The dump's, ocicr's or CRIU's, if there: each connection's
@@ -537,6 +575,30 @@ int oc_netlock_add(struct oc_netlock *nl, uint32_t family, const uint32_t *src, 
 	int r = nl ? netns_enter(nl->netns, &own) : 0;
 
 	return r < 0 ? r : lock_add_here(nl, family, src, sport, dst, dport);
+}
+
+int oc_netlock_whole_ns(struct oc_netlock *nl)
+{
+	_cleanup_netns_ int own = -1;
+	int r;
+
+	if (!nl || nl->method == OC_NET_LOCK_SKIP || nl->netns < 0 || nl->whole)
+		return 0;
+	nl->whole = true;
+	r = netns_enter(nl->netns, &own);
+	if (r < 0)
+		return r;
+	if (nl->method == OC_NET_LOCK_IPTABLES) {
+		r = ipt_whole_lock(nl);
+		if (r >= 0)
+			pr_info("network lock: the whole namespace, iptables chain CRIU");
+		return r;
+	}
+	if (!nl->made)
+		r = nft_lock_table(nl);
+	if (r >= 0)
+		pr_info("network lock: the whole namespace, table %s", nl->table);
+	return r;
 }
 
 int oc_netlock_adopt(struct oc_netlock *nl)

@@ -36,6 +36,13 @@ int oc_netlock_new(enum oc_net_lock method, const char *run_id, int netns, struc
 int oc_netlock_add(struct oc_netlock *nl, uint32_t family, const uint32_t *src, uint32_t sport, const uint32_t *dst,
 		   uint32_t dport);
 
+/* In the tree's own namespace: lock all its traffic but the packets
+ * marked 0xC114, as CRIU locks a namespace the tree has of its own
+ * (nftables: chains input and output with policy drop; iptables: a chain
+ * CRIU that accepts the marked and drops the rest, jumped to from INPUT
+ * and OUTPUT); connections added then need nothing more. */
+int oc_netlock_whole_ns(struct oc_netlock *nl);
+
 /* Take over the dump's lock, if it is there: it goes with ours (a
  * restore, whatever its end). */
 int oc_netlock_adopt(struct oc_netlock *nl);

@@ -5,12 +5,19 @@
  *    config names a netns path) is not dumped: netns-ID.img carries only
  *    its key, and the restore joins the namespace it is given for that key
  *    (--inherit-fd fd[N]:KEY, as runc passes it, or --join-ns net:PATH);
- *  - a namespace of the tree's own holding only the loopback device is
- *    saved (its flags, in netdev-ID.img) and made anew with lo as it was.
- * Any other device (and so addresses and routes) is refused at dump.
+ *  - a namespace of the tree's own is saved and made anew: its loopback
+ *    (flags, MTU) and veth devices whose peer is outside the tree, in
+ *    netdev-ID.img; with a veth, its addresses and routes (net_ip.c).
+ *    The restore makes each veth pair again with its peer where
+ *    --external veth[NAME]:OUTSIDE_NAME[@BRIDGE] says, in ocicr's own
+ *    namespace, before any task runs (so before the tree's sockets);
+ *    its nftables ruleset (net_nft.c).
+ * Any other device is refused at dump, by name.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +28,7 @@
 #include "res/dump.h"
 #include "res/restore.h"
 #include "res/ns/mnt.h"
+#include "res/ns/net.h"
 #include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -46,16 +54,96 @@ static int lo_open(struct ifreq *ifr, int *ret_sk)
 	return lo_flags(*ret_sk, ifr);
 }
 
+/* A link of the tree's namespace as netdev-ID.img keeps it; one of a
+ * kind not saved yet is refused by name. */
+static int link_classify(struct oc_net_link *l, const char *ino)
+{
+	if (!strcmp(l->name, "lo") && !l->kind[0]) {
+		l->nde.type = ND_TYPE__LOOPBACK;
+		l->nde.has_address = false;
+		return 0;
+	}
+	if (!strcmp(l->kind, "veth")) {
+		/* its peer is taken to be outside, given back at restore */
+		l->nde.type = ND_TYPE__VETH;
+		l->nde.has_master = false;
+		return 0;
+	}
+	return oc_error(-EOPNOTSUPP,
+			"the net namespace (net:[%s]) holds device %s (%s): only loopback and veth are saved; "
+			"name the namespace external with --external net[%s]:KEY",
+			ino, l->name, l->kind[0] ? l->kind : "no kind", ino);
+}
+
+/* A tunnel's fallback device, which every new namespace gets by itself
+ * while its module is loaded: not saved. */
+static bool link_fallback(const struct oc_net_link *l)
+{
+	static const char *const fallbacks[][2] = {
+		{ "tunl0", "ipip" },	 { "sit0", "sit" },	  { "gre0", "gre" },
+		{ "gretap0", "gretap" }, { "erspan0", "erspan" }, { "ip_vti0", "vti" },
+		{ "ip6_vti0", "vti6" },	 { "ip6tnl0", "ip6tnl" }, { "ip6gre0", "ip6gre" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(fallbacks); i++)
+		if (!strcmp(l->name, fallbacks[i][0]) && !strcmp(l->kind, fallbacks[i][1]))
+			return true;
+	return false;
+}
+
+/* The links, addresses and routes of the namespace. */
+static int net_dump_own(struct oc_dump_ctx *ctx, uint32_t id, const char *ino)
+{
+	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
+	_cleanup_free_ struct oc_net_link *links = NULL;
+	size_t n = 0;
+	int r;
+
+	r = oc_net_links_list(&links, &n);
+	if (r < 0)
+		return r;
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (link_fallback(&links[i])) {
+			pr_info("%s: a fallback device every namespace has, not saved", links[i].name);
+			continue;
+		}
+		r = link_classify(&links[i], ino);
+		if (r < 0)
+			return r;
+		links[kept++] = links[i];
+		links[kept - 1].nde.name = links[kept - 1].name;
+		links[kept - 1].nde.address.data = links[kept - 1].addr;
+	}
+	n = kept;
+	r = oc_img_create(ctx->dir, OC_IMG_NETDEV, id, &img);
+	for (size_t i = 0; r >= 0 && i < n; i++) {
+		struct oc_net_conf conf;
+		oc_net_conf_read(links[i].name, &conf);
+		links[i].nde.n_conf4 = OC_NET_CONF4;
+		links[i].nde.conf4 = conf.p4;
+		links[i].nde.n_conf6 = conf.n6;
+		links[i].nde.conf6 = conf.p6;
+		r = oc_img_write_entry(img, &links[i].nde.base);
+	}
+	if (r >= 0)
+		r = oc_img_commit(img);
+	if (r >= 0 && n > 1)
+		r = oc_net_ip_dump(ctx->dir, id);
+	if (r >= 0)
+		r = oc_net_ipt_dump(ctx->dir, id);
+	if (r >= 0)
+		r = oc_net_nft_dump(ctx->dir, id);
+	return r;
+}
+
 /* ocicr is inside the namespace. */
 static int net_dump(struct oc_dump_ctx *ctx, uint32_t id)
 {
 	NetnsEntry ns = NETNS_ENTRY__INIT;
-	NetDeviceEntry lo = NET_DEVICE_ENTRY__INIT;
-	struct if_nameindex *ifs = NULL;
+	struct oc_net_conf all, def;
 	_cleanup_free_ char *link = NULL;
-	_cleanup_close_ int sk = -1;
 	const char *key;
-	struct ifreq ifr;
 	char ino[32];
 	int r;
 
@@ -70,49 +158,50 @@ static int net_dump(struct oc_dump_ctx *ctx, uint32_t id)
 		ns.ext_key = (char *)key;
 		return oc_img_write_one(ctx->dir, OC_IMG_NETNS, id, &ns.base);
 	}
-	ifs = if_nameindex();
-	if (!ifs)
-		return oc_error_errno(-errno, "cannot list the network devices");
-	for (struct if_nameindex *i = ifs; i->if_index; i++) {
-		if (strcmp(i->if_name, "lo")) {
-			r = oc_error(-EOPNOTSUPP,
-				     "the net namespace (net:[%s]) holds device %s: only one with loopback alone "
-				     "is saved; name it external with --external net[%s]:KEY",
-				     ino, i->if_name, ino);
-			if_freenameindex(ifs);
-			return r;
-		}
-		lo.ifindex = i->if_index;
-	}
-	if_freenameindex(ifs);
-	r = lo_open(&ifr, &sk);
+	r = net_dump_own(ctx, id, ino);
 	if (r < 0)
 		return r;
-	lo.type = ND_TYPE__LOOPBACK;
-	lo.flags = (uint16_t)ifr.ifr_flags;
-	lo.name = "lo";
-	if (ioctl(sk, SIOCGIFMTU, &ifr) < 0)
-		return oc_error_errno(-errno, "cannot read the MTU of lo");
-	lo.mtu = (uint32_t)ifr.ifr_mtu;
-	_cleanup_(oc_img_closep) struct oc_img *img = NULL;
-	r = oc_img_create(ctx->dir, OC_IMG_NETDEV, id, &img);
-	if (r >= 0)
-		r = oc_img_write_entry(img, &lo.base);
-	if (r >= 0)
-		r = oc_img_commit(img);
-	if (r >= 0)
-		r = oc_img_write_one(ctx->dir, OC_IMG_NETNS, id, &ns.base);
-	return r;
+	oc_net_conf_read("all", &all);
+	oc_net_conf_read("default", &def);
+	ns.n_all_conf4 = ns.n_def_conf4 = OC_NET_CONF4;
+	ns.all_conf4 = all.p4;
+	ns.def_conf4 = def.p4;
+	ns.n_all_conf6 = all.n6;
+	ns.all_conf6 = all.p6;
+	ns.n_def_conf6 = def.n6;
+	ns.def_conf6 = def.p6;
+	return oc_img_write_one(ctx->dir, OC_IMG_NETNS, id, &ns.base);
 }
 
+/* A veth whose peer is outside: where that peer goes (--external). */
+struct rst_veth {
+	NetDeviceEntry *nde;
+	char peer[IFNAMSIZ];
+	int master; /* the bridge's ifindex in ocicr's namespace, 0: none */
+};
+
 struct rst_net_state {
+	uint32_t id;
 	NetnsEntry *ns;
 	NetDeviceEntry *lo;
+	NetDeviceEntry **devs;
+	struct rst_veth *veths;
+	size_t n_veths;
+	int own_ns; /* ocicr's network namespace, for the veth peers */
+	int own_nl; /* an rtnetlink socket there */
 };
 
 static void net_free(void *state)
 {
-	free(state);
+	struct rst_net_state *s = state;
+
+	if (s->own_ns >= 0)
+		close(s->own_ns);
+	if (s->own_nl >= 0)
+		close(s->own_nl);
+	free(s->veths);
+	free(s->devs);
+	free(s);
 }
 
 /* An external namespace comes back through the inherited fd of its key. */
@@ -128,55 +217,163 @@ static int net_external(struct oc_rst_ctx *ctx, uint32_t id, int *ret_fd)
 	return oc_ns_external_fd(ctx, OC_NS_NET, ns->ext_key, ret_fd);
 }
 
+/* Where the peer of veth @nde goes: --external veth[NAME]:OUTSIDE[@BRIDGE]. */
+static int veth_peer(struct oc_rst_ctx *ctx, uint32_t id, NetDeviceEntry *nde, struct rst_veth *v)
+{
+	const char *val = oc_mnt_external(ctx->opts->externals, ctx->opts->n_externals, "veth", nde->name);
+	const char *at;
+
+	if (!val)
+		return oc_error(-ENOENT,
+				"netdev-%u.img: veth %s had its peer outside the tree: give it with --external "
+				"veth[%s]:OUTSIDE_NAME[@BRIDGE]",
+				id, nde->name, nde->name);
+	at = strchrnul(val, '@');
+	if (at == val || at - val >= IFNAMSIZ)
+		return oc_error(-EINVAL, "--external veth[%s]:%s: a peer name of 1 to %d characters", nde->name, val,
+				IFNAMSIZ - 1);
+	v->nde = nde;
+	snprintf(v->peer, sizeof(v->peer), "%.*s", (int)(at - val), val);
+	if (*at) {
+		v->master = (int)if_nametoindex(at + 1);
+		if (!v->master)
+			return oc_error(-ENOENT, "--external veth[%s]:%s: no bridge %s here", nde->name, val, at + 1);
+	}
+	return 0;
+}
+
+static int net_fill(struct oc_rst_ctx *ctx, void *state);
+
+/*
+ * Made and filled now, before the tree's files are opened, so that its
+ * sockets are made in it; the root joins it (as one given with
+ * --join-ns), as a time namespace is made.
+ */
+static int net_premake(struct oc_rst_ctx *ctx, struct rst_net_state *s)
+{
+	int fd, r;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		return oc_error_errno(-errno, "cannot make a network namespace");
+	fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	r = fd < 0 ? oc_error_errno(-errno, "cannot open the new network namespace") : net_fill(ctx, s);
+	/* Staying in the tree's namespace would be worse than failing. */
+	if (setns(s->own_ns, CLONE_NEWNET) < 0)
+		abort();
+	if (r < 0) {
+		if (fd >= 0)
+			close(fd); /* the namespace goes, and its veth pairs */
+		return r;
+	}
+	ctx->ns->join_fd[OC_NS_NET] = fd;
+	pr_info("net namespace %u made and filled; the root joins it", s->id);
+	return 0;
+}
+
 static int net_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 {
 	struct rst_net_state *s = calloc(1, sizeof(*s));
-	_cleanup_free_ NetDeviceEntry **devs = NULL;
 	size_t n;
 	int r;
 
 	if (!s)
 		return -ENOMEM;
+	s->own_ns = s->own_nl = -1;
+	s->id = id;
 	*ret_state = s;
 	r = oc_imgset_read_one(&ctx->set, OC_IMG_NETNS, id, false, &s->ns);
 	if (r < 0)
 		return r;
-	r = oc_imgset_read_all(&ctx->set, OC_IMG_NETDEV, id, true, &devs, &n, NULL);
+	r = oc_imgset_read_all(&ctx->set, OC_IMG_NETDEV, id, true, &s->devs, &n, NULL);
 	if (r < 0)
 		return r;
+	s->veths = calloc(n ? n : 1, sizeof(*s->veths));
+	if (!s->veths)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (devs[i]->type != ND_TYPE__LOOPBACK)
-			return oc_error(-EOPNOTSUPP, "netdev-%u.img: device %s is not loopback: not supported yet", id,
-					devs[i]->name);
-		s->lo = devs[i];
+		NetDeviceEntry *d = s->devs[i];
+		if (d->type == ND_TYPE__LOOPBACK) {
+			s->lo = d;
+		} else if (d->type == ND_TYPE__VETH) {
+			r = veth_peer(ctx, id, d, &s->veths[s->n_veths++]);
+			if (r < 0)
+				return r;
+		} else {
+			return oc_error(-EOPNOTSUPP, "netdev-%u.img: device %s is of type %d: not supported yet", id,
+					d->name, d->type);
+		}
 	}
-	return 0;
+	s->own_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (s->own_ns < 0)
+		return oc_error_errno(-errno, "/proc/thread-self/ns/net");
+	if (s->n_veths) {
+		s->own_nl = oc_net_nl_open();
+		if (s->own_nl < 0)
+			return s->own_nl;
+	}
+	/* Owned by a user namespace of the tree's, it can only be its root's
+	 * (a clone flag; net_fill then), and holds no socket yet.  A plan
+	 * makes nothing. */
+	if (oc_ns_rst_not_ours(ctx, OC_NS_USER) || ctx->opts->plan_only)
+		return 0;
+	return net_premake(ctx, s);
 }
 
-/* ocicr is inside the new namespace: lo as it was. */
-static int net_fill(struct oc_rst_ctx *ctx, void *state)
+/* lo as it was: its MTU, sysctls and flags. */
+static int lo_fill(const NetDeviceEntry *lo)
 {
-	struct rst_net_state *s = state;
 	_cleanup_close_ int sk = -1;
 	struct ifreq ifr;
 	int r;
 
-	(void)ctx;
-	if (!s->lo)
-		return 0;
 	r = lo_open(&ifr, &sk);
 	if (r < 0)
 		return r;
-	ifr.ifr_mtu = (int)s->lo->mtu;
+	ifr.ifr_mtu = (int)lo->mtu;
 	if (ioctl(sk, SIOCSIFMTU, &ifr) < 0)
-		return oc_error_errno(-errno, "cannot set the MTU of lo to %u", s->lo->mtu);
-	r = lo_flags(sk, &ifr);
+		return oc_error_errno(-errno, "cannot set the MTU of lo to %u", lo->mtu);
+	r = oc_net_conf_write("lo", lo->conf4, lo->n_conf4, lo->conf6, lo->n_conf6);
+	return r < 0 ? r : oc_net_link_set_flags(lo);
+}
+
+/* ocicr is inside the new namespace: links, then addresses and routes,
+ * the nftables ruleset last (its rules may name the links). */
+static int net_fill(struct oc_rst_ctx *ctx, void *state)
+{
+	struct rst_net_state *s = state;
+	NetnsEntry *ns = s->ns;
+	int r;
+
+	/* "all" and "default" first: the devices made next start from them */
+	r = oc_net_conf_write("all", ns->all_conf4, ns->n_all_conf4, ns->all_conf6, ns->n_all_conf6);
+	if (r >= 0)
+		r = oc_net_conf_write("default", ns->def_conf4, ns->n_def_conf4, ns->def_conf6, ns->n_def_conf6);
+	if (r >= 0 && s->lo)
+		r = lo_fill(s->lo);
 	if (r < 0)
 		return r;
-	ifr.ifr_flags = (short)(s->lo->flags & (IFF_UP | IFF_DEBUG | IFF_NOARP | IFF_PROMISC | IFF_ALLMULTI));
-	if (ioctl(sk, SIOCSIFFLAGS, &ifr) < 0)
-		return oc_error_errno(-errno, "cannot set the flags of lo");
-	return 0;
+	for (size_t i = 0; i < s->n_veths; i++) {
+		struct rst_veth *v = &s->veths[i];
+		r = oc_net_veth_create(v->nde, v->peer, s->own_ns, s->own_nl, v->master);
+		if (r >= 0)
+			r = oc_net_conf_write(v->nde->name, v->nde->conf4, v->nde->n_conf4, v->nde->conf6,
+					      v->nde->n_conf6);
+		if (r < 0)
+			return r;
+		pr_info("veth %s made, its peer %s outside", v->nde->name, v->peer);
+	}
+	if (s->n_veths) {
+		r = oc_net_ip_restore_addrs(ctx->dir, s->id);
+		for (size_t i = 0; r >= 0 && i < s->n_veths; i++)
+			r = oc_net_link_set_flags(s->veths[i].nde);
+		if (r >= 0)
+			r = oc_net_ip_restore_routes(ctx->dir, s->id);
+		if (r < 0)
+			return r;
+	}
+	/* CRIU's order: iptables, then nftables. */
+	r = oc_net_ipt_restore(ctx->dir, s->id);
+	return r < 0 ? r : oc_net_nft_restore(ctx->dir, s->id);
 }
 
 const struct oc_ns_ops oc_ns_net_ops = {

@@ -420,6 +420,9 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 			if (r < 0)
 				return oc_error_wrap(r, "%s namespace %u", ns_kinds[k].name, id);
 		}
+		/* A module that made its namespace already: the root joins it. */
+		if (ctx->ns->join_fd[k] >= 0)
+			ctx->ns->clone_flags &= ~(uint64_t)ns_kinds[k].clone_flag;
 	}
 	return 0;
 }
