@@ -34,10 +34,19 @@ rm_cgroup() {
 }
 
 teardown() {
+	# Thawed first: a frozen task dies of SIGKILL only once thawed.
+	if [ -n "${FREEZER:-}" ] && [ -e "$FREEZER/freezer.state" ]; then
+		echo THAWED >"$FREEZER/freezer.state"
+	elif [ -n "${FREEZER:-}" ] && [ -e "$FREEZER/cgroup.freeze" ]; then
+		echo 0 >"$FREEZER/cgroup.freeze"
+	fi
+	# The tree workload's session leader child is in a session of its own.
+	if [ "${WL_NAME:-}" = tree ] && [ -n "${FREEZER:-}" ] && [ -e "$FREEZER/cgroup.procs" ]; then
+		for t in $(cat "$FREEZER/cgroup.procs"); do kill -9 "$t" 2>/dev/null; done
+	fi
 	wl_cleanup
 	[ -z "${YARD_NS:-}" ] || kill "$YARD_NS" 2>/dev/null || true
-	if [ -n "${FREEZER:-}" ] && [ -d "$FREEZER" ]; then
-		echo THAWED >"$FREEZER/freezer.state"
+	if [ -n "${FREEZER:-}" ] && [ -e "$FREEZER/freezer.state" ]; then
 		for t in $(cat "$FREEZER/tasks"); do echo "$t" >"$V1/freezer/tasks"; done
 	fi
 	for h in pids memory cpu unified freezer; do
@@ -388,6 +397,68 @@ freezer_thawed() {
 	start_frozen_forker unified
 	wl_dump --freeze-cgroup "$FREEZER"
 	freezer_thawed
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+# The tree workload (a stopped child, zombies, a thread...) in a freezer
+# cgroup of its own (v1, or v2 with "unified").
+start_frozen_tree() {
+	FREEZER=$V1/${1:-freezer}/$CG
+	mkdir -p "$FREEZER"
+	export CG_JOIN="$FREEZER/cgroup.procs"
+	WL_WRAP="$BATS_TEST_TMPDIR/cgjoin" wl_start tree
+	unset CG_JOIN
+}
+
+# A frozen stopped task once made the seize wait forever in the kernel: a
+# hang fails the test (timeout) instead of blocking it.
+dump_frozen_tree() {
+	run timeout -s KILL 60 "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4 --freeze-cgroup "$FREEZER" "$@"
+	[ "$status" -ne 137 ] || fail "ocicr dump hung (killed after 60 s): $(tail -3 "$WL_DIR/img/dump.log")"
+	[ "$status" -eq 0 ] || { show_log "$WL_DIR/img/dump.log"; fail "ocicr dump failed ($status): $output"; }
+	freezer_thawed
+	stopped_seized_after_thaw
+}
+
+# The stopped child was seized once the cgroup was thawed, not by the
+# watchdog's early thaw.
+stopped_seized_after_thaw() {
+	grep -q "is stopped: seized once the cgroup is thawed" "$WL_DIR/img/dump.log" || fail "the stopped child was not put off"
+	! grep -q "thawed it early" "$WL_DIR/img/dump.log" || fail "the watchdog had to thaw the cgroup"
+}
+
+@test "--freeze-cgroup: a tree with a stopped child in a v1 freezer is dumped without a hang; restored, the child is still stopped" {
+	[ -d "$V1/freezer" ] || skip "no v1 freezer"
+	start_frozen_tree freezer
+	dump_frozen_tree
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "--freeze-cgroup: a tree with a stopped child in a v1 freezer frozen before the dump is dumped (--leave-running: frozen again after); restored, it passes" {
+	[ -d "$V1/freezer" ] || skip "no v1 freezer"
+	start_frozen_tree freezer
+	echo FROZEN >"$FREEZER/freezer.state"
+	wait_for 10 grep -qx FROZEN "$FREEZER/freezer.state" || fail "the freezer did not freeze"
+	run timeout -s KILL 60 "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4 --freeze-cgroup "$FREEZER" --leave-running
+	[ "$status" -ne 137 ] || fail "ocicr dump hung (killed after 60 s): $(tail -3 "$WL_DIR/img/dump.log")"
+	[ "$status" -eq 0 ] || { show_log "$WL_DIR/img/dump.log"; fail "ocicr dump failed ($status): $output"; }
+	assert_equal "$(cat "$FREEZER/freezer.state")" FROZEN
+	stopped_seized_after_thaw
+	echo THAWED >"$FREEZER/freezer.state"
+	wait_for 10 test -n "$(pgrep -r T -P "$WL_PID")" || fail "the stopped child did not stay stopped"
+	for t in $(cat "$FREEZER/cgroup.procs"); do kill -9 "$t"; done
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "--freeze-cgroup: a tree with a stopped child in a v2 cgroup (cgroup.freeze) is dumped; restored, the child is still stopped" {
+	start_frozen_tree unified
+	dump_frozen_tree
 	wait_tree_gone
 	wl_restore
 	wl_expect_pass
