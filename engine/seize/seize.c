@@ -244,7 +244,7 @@ static int refuse_frozen_stop(pid_t pid, pid_t tid)
 	return oc_error(-EBUSY,
 			"thread %d of task %d is stopped in a frozen cgroup%s%s%s: seizing it would wait until the "
 			"cgroup is thawed; thaw it, or name it with --freeze-cgroup",
-			tid, pid, freezer ? " (freezer " : "", freezer ? freezer : "", freezer ? ")" : "");
+			tid, pid, freezer ? " (freezer cgroup " : "", freezer ? freezer : "", freezer ? ")" : "");
 }
 
 /* Seize every thread of @t not yet seized; *ret_new says whether any was. */

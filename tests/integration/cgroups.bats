@@ -464,6 +464,26 @@ stopped_seized_after_thaw() {
 	wl_expect_pass
 }
 
+@test "a stopped task in a cgroup frozen by someone else, dumped without --freeze-cgroup: refused at once with why; thawed, the tree runs on" {
+	[ -d "$V1/freezer" ] || skip "no v1 freezer"
+	start_frozen_tree freezer
+	kill -STOP "$WL_PID"
+	wait_for 10 test "$(task_state "$WL_PID")" = T || fail "the root did not stop"
+	echo FROZEN >"$FREEZER/freezer.state"
+	wait_for 10 grep -qx FROZEN "$FREEZER/freezer.state" || fail "the freezer did not freeze"
+	run timeout -s KILL 60 "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img"
+	[ "$status" -ne 137 ] || fail "ocicr dump hung (killed after 60 s)"
+	assert_failure
+	assert_output --partial "thread $WL_PID of task $WL_PID is stopped in a frozen cgroup (freezer cgroup /$CG)"
+	assert_output --partial "--freeze-cgroup"
+	assert_equal "$(cat "$FREEZER/freezer.state")" FROZEN
+	echo THAWED >"$FREEZER/freezer.state"
+	assert_equal "$(tracer_of "$WL_PID")" 0
+	assert_equal "$(task_state "$WL_PID")" T
+	kill -CONT "$WL_PID"
+	wl_expect_pass
+}
+
 @test "--freeze-cgroup: a failed dump, or one killed, leaves the cgroup thawed and the tree running" {
 	start_frozen_forker freezer
 	cat >"$BATS_TEST_TMPDIR/fail-post-dump" <<'EOF'
