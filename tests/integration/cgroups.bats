@@ -412,11 +412,20 @@ start_frozen_tree() {
 	unset CG_JOIN
 }
 
-# A frozen stopped task once made the seize wait forever in the kernel: a
-# hang fails the test (timeout) instead of blocking it.
+# dump_bounded ARGS...: ocicr dump -t $WL_PID ARGS..., $status and
+# $output as `run` sets them.  A frozen stopped task once made the seize
+# wait forever in the kernel: a hang fails the test instead of blocking it
+# (killed after 60 s; the output goes to a file, as the dump's worker,
+# which a kill of ocicr does not end, would hold a pipe open).
+dump_bounded() {
+	timeout -s KILL 60 "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" "$@" >"$BATS_TEST_TMPDIR/dump.out" 2>&1 &&
+		status=0 || status=$?
+	output=$(cat "$BATS_TEST_TMPDIR/dump.out")
+	[ "$status" -ne 137 ] || fail "ocicr dump hung (killed after 60 s): $(tail -3 "$WL_DIR/img/dump.log" 2>/dev/null)"
+}
+
 dump_frozen_tree() {
-	run timeout -s KILL 60 "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4 --freeze-cgroup "$FREEZER" "$@"
-	[ "$status" -ne 137 ] || fail "ocicr dump hung (killed after 60 s): $(tail -3 "$WL_DIR/img/dump.log")"
+	dump_bounded -o dump.log -v4 --freeze-cgroup "$FREEZER" "$@"
 	[ "$status" -eq 0 ] || { show_log "$WL_DIR/img/dump.log"; fail "ocicr dump failed ($status): $output"; }
 	freezer_thawed
 	stopped_seized_after_thaw
@@ -443,8 +452,7 @@ stopped_seized_after_thaw() {
 	start_frozen_tree freezer
 	echo FROZEN >"$FREEZER/freezer.state"
 	wait_for 10 grep -qx FROZEN "$FREEZER/freezer.state" || fail "the freezer did not freeze"
-	run timeout -s KILL 60 "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log -v4 --freeze-cgroup "$FREEZER" --leave-running
-	[ "$status" -ne 137 ] || fail "ocicr dump hung (killed after 60 s): $(tail -3 "$WL_DIR/img/dump.log")"
+	dump_bounded -o dump.log -v4 --freeze-cgroup "$FREEZER" --leave-running
 	[ "$status" -eq 0 ] || { show_log "$WL_DIR/img/dump.log"; fail "ocicr dump failed ($status): $output"; }
 	assert_equal "$(cat "$FREEZER/freezer.state")" FROZEN
 	stopped_seized_after_thaw
@@ -471,8 +479,7 @@ stopped_seized_after_thaw() {
 	wait_for 10 test "$(task_state "$WL_PID")" = T || fail "the root did not stop"
 	echo FROZEN >"$FREEZER/freezer.state"
 	wait_for 10 grep -qx FROZEN "$FREEZER/freezer.state" || fail "the freezer did not freeze"
-	run timeout -s KILL 60 "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img"
-	[ "$status" -ne 137 ] || fail "ocicr dump hung (killed after 60 s)"
+	dump_bounded
 	assert_failure
 	assert_output --partial "thread $WL_PID of task $WL_PID is stopped in a frozen cgroup (freezer cgroup /$CG)"
 	assert_output --partial "--freeze-cgroup"
