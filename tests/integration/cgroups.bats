@@ -579,6 +579,21 @@ rpc() {
 	wl_expect_pass
 }
 
+@test "--freeze-cgroup: a cgroup frozen before a dump that kills the tree is left thawed: its restore, whose tasks go back into it, does not freeze itself" {
+	start_frozen_forker freezer
+	echo FROZEN >"$FREEZER/freezer.state"
+	wait_for 10 grep -qx FROZEN "$FREEZER/freezer.state" || fail "the cgroup did not freeze"
+	dump_bounded -o dump.log -v4 --freeze-cgroup "$FREEZER"
+	assert_success
+	freezer_thawed
+	wait_tree_gone
+	timeout -s KILL 60 "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log >"$BATS_TEST_TMPDIR/restore.out" 2>&1 &&
+		status=0 || status=$?
+	[ "$status" -ne 137 ] || fail "ocicr restore hung (killed after 60 s)"
+	[ "$status" -eq 0 ] || { show_log "$WL_DIR/img/restore.log"; fail "ocicr restore failed ($status)"; }
+	wl_expect_pass
+}
+
 @test "--cgroup-dump-controller: only the hierarchies named are saved (CLI and RPC)" {
 	start_in_cgroups
 	wl_dump -R --cgroup-dump-controller pids --cgroup-dump-controller ""
