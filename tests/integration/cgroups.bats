@@ -594,6 +594,23 @@ rpc() {
 	wl_expect_pass
 }
 
+@test "a restore into a freezer cgroup that is frozen is refused at once with why, and leaves nothing; thawed, it restores" {
+	start_frozen_forker freezer
+	wl_dump
+	wait_tree_gone
+	echo FROZEN >"$FREEZER/freezer.state"
+	timeout -s KILL 60 "$OCICR" restore -D "$WL_DIR/img" -d >"$BATS_TEST_TMPDIR/restore.out" 2>&1 && status=0 || status=$?
+	[ "$status" -ne 137 ] || fail "ocicr restore hung in the frozen cgroup (killed after 60 s)"
+	output=$(cat "$BATS_TEST_TMPDIR/restore.out")
+	assert_failure
+	assert_output --partial "cgroup /$CG of hierarchy 'freezer' is frozen"
+	assert_equal "$(cat "$FREEZER/cgroup.procs")" ""
+	pid_gone "$WL_PID" || fail "the failed restore left task $WL_PID"
+	echo THAWED >"$FREEZER/freezer.state"
+	wl_restore
+	wl_expect_pass
+}
+
 @test "--cgroup-dump-controller: only the hierarchies named are saved (CLI and RPC)" {
 	start_in_cgroups
 	wl_dump -R --cgroup-dump-controller pids --cgroup-dump-controller ""

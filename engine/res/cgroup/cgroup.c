@@ -1277,10 +1277,29 @@ int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
 	return cg->new_cgns ? make_cgns(ctx, files) : 0;
 }
 
+/* Frozen, a cgroup would freeze the restore's task the moment it entered. */
+static bool frozen_at(int mnt_fd, const char *hier_name, const char *path)
+{
+	_cleanup_free_ char *state = NULL;
+	char file[PATH_MAX];
+	bool v2 = !hier_name[0];
+
+	if (!v2 && !strstr(hier_name, "freezer"))
+		return false;
+	snprintf(file, sizeof(file), "%s/%s", rel(path), v2 ? "cgroup.freeze" : "freezer.state");
+	if (read_at(mnt_fd, file, &state) < 0)
+		return false;
+	return v2 ? state[0] == '1' : strncmp(state, "THAWED", 6) != 0;
+}
+
 static int enter_path(const struct oc_cg_restore *cg, const struct cg_rst_member *m, const char *path)
 {
 	char file[PATH_MAX];
 
+	if (frozen_at(cg->hiers[m->hier].mnt_fd, cg->hiers[m->hier].name, path))
+		return oc_error(-EBUSY,
+				"cgroup %s of hierarchy '%s' is frozen: the restore would freeze in it; thaw it first",
+				path, cg->hiers[m->hier].name);
 	snprintf(file, sizeof(file), "%s/cgroup.procs", rel(path));
 	int r = write_at(cg->hiers[m->hier].mnt_fd, file, "0");
 	return r < 0 ? oc_error_errno(r, "cannot enter cgroup %s of hierarchy '%s'", path, cg->hiers[m->hier].name) : 0;
