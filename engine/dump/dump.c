@@ -777,8 +777,10 @@ int oc_dump(const struct oc_dump_opts *opts)
 		goto out;
 	pr_info("Dump done: %" PRIu64 " pages written, frozen for %" PRIu64 " us", ctx.pages_written, ctx.frozen_us);
 out:
-	/* A paused container stays paused, whatever became of the dump. */
-	if (ctx.freezer_was_frozen)
+	/* A paused container that runs on stays paused; one whose tree was
+	 * killed is left thawed: frozen, it would freeze its own restore,
+	 * whose tasks go back into it. */
+	if (ctx.freezer_was_frozen && (r < 0 || opts->leave_running || opts->leave_stopped))
 		oc_cgroup_refreeze(opts->freeze_cgroup);
 	oc_interrupt_set(NULL, NULL);
 	dump_ctx_fini(&ctx);

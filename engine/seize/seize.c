@@ -206,6 +206,47 @@ static bool thread_has_exited(pid_t pid, pid_t tid)
 	return oc_proc_parse_stat(text, &st) == 0 && (st.state == 'Z' || st.state == 'X');
 }
 
+enum oc_seize_wait oc_seize_wait_of(pid_t tid)
+{
+	_cleanup_free_ char *text = NULL, *wchan = NULL;
+	struct oc_proc_stat st;
+
+	if (oc_proc_read(tid, "stat", &text, NULL) < 0 || oc_proc_parse_stat(text, &st) < 0)
+		return OC_SEIZE_AT_ONCE; /* gone: the attach fails at once */
+	if (st.state == 'T')
+		return OC_SEIZE_STOPPED;
+	if (st.state != 'D')
+		return OC_SEIZE_AT_ONCE;
+	/* A frozen task shows as 'D' whatever it was; where it sleeps says
+	 * whether that was a group stop (get_signal where the stop is
+	 * inlined into it). */
+	if (oc_proc_read(tid, "wchan", &wchan, NULL) < 0)
+		return OC_SEIZE_AT_ONCE;
+	wchan[strcspn(wchan, "\n")] = '\0';
+	if (!strcmp(wchan, "do_signal_stop") || !strcmp(wchan, "get_signal"))
+		return OC_SEIZE_STOPPED_FROZEN;
+	return OC_SEIZE_AT_ONCE;
+}
+
+/*
+ * A stopped thread frozen by someone else: seizing it would hang until the
+ * cgroup is thawed, so it is refused (--freeze-cgroup handles its own).
+ */
+static int refuse_frozen_stop(pid_t pid, pid_t tid)
+{
+	_cleanup_free_ char *cgroups = NULL;
+	char *freezer = NULL;
+
+	if (oc_proc_read(tid, "cgroup", &cgroups, NULL) >= 0 && (freezer = strstr(cgroups, ":freezer:"))) {
+		freezer += strlen(":freezer:");
+		freezer[strcspn(freezer, "\n")] = '\0';
+	}
+	return oc_error(-EBUSY,
+			"thread %d of task %d is stopped in a frozen cgroup%s%s%s: seizing it would wait until the "
+			"cgroup is thawed; thaw it, or name it with --freeze-cgroup",
+			tid, pid, freezer ? " (freezer cgroup " : "", freezer ? freezer : "", freezer ? ")" : "");
+}
+
 /* Seize every thread of @t not yet seized; *ret_new says whether any was. */
 static int seize_threads(struct oc_seized_task *t, bool *ret_new)
 {
@@ -225,6 +266,8 @@ static int seize_threads(struct oc_seized_task *t, bool *ret_new)
 
 		if (task_has_thread(t, tids[i]))
 			continue;
+		if (!is_preseized(tids[i]) && oc_seize_wait_of(tids[i]) == OC_SEIZE_STOPPED_FROZEN)
+			return refuse_frozen_stop(t->pid, tids[i]);
 		if (!is_preseized(tids[i]) && ptrace(PTRACE_SEIZE, tids[i], 0, SEIZE_OPTIONS) < 0) {
 			if (errno == ESRCH || (errno == EPERM && thread_has_exited(t->pid, tids[i])))
 				continue; /* exited meanwhile */

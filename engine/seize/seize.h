@@ -62,6 +62,19 @@ void oc_release_tree(struct oc_seized_tree *tree, enum oc_release_mode mode);
 
 void oc_seized_tree_free(struct oc_seized_tree *tree);
 
+/*
+ * Where thread @tid stands for PTRACE_SEIZE.  Attached in a group stop
+ * (SIGSTOP...), a thread is kicked to move to a ptrace stop and the attach
+ * waits in the kernel, killable only, until it has: frozen by a v1
+ * freezer cgroup, it never does, and the attach never returns.
+ */
+enum oc_seize_wait {
+	OC_SEIZE_AT_ONCE,	 /* running, sleeping, or gone */
+	OC_SEIZE_STOPPED,	 /* in a group stop: the attach waits for it to move */
+	OC_SEIZE_STOPPED_FROZEN, /* and frozen: the attach would wait until thawed */
+};
+enum oc_seize_wait oc_seize_wait_of(pid_t tid);
+
 /* Wait for @tid to report its ptrace stop; returns the wait status. */
 int oc_wait_stop(pid_t tid, int *ret_status);
 

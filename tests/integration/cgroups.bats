@@ -34,10 +34,19 @@ rm_cgroup() {
 }
 
 teardown() {
+	# Thawed first: a frozen task dies of SIGKILL only once thawed.
+	if [ -n "${FREEZER:-}" ] && [ -e "$FREEZER/freezer.state" ]; then
+		echo THAWED >"$FREEZER/freezer.state"
+	elif [ -n "${FREEZER:-}" ] && [ -e "$FREEZER/cgroup.freeze" ]; then
+		echo 0 >"$FREEZER/cgroup.freeze"
+	fi
+	# The tree workload's session leader child is in a session of its own.
+	if [ "${WL_NAME:-}" = tree ] && [ -n "${FREEZER:-}" ] && [ -e "$FREEZER/cgroup.procs" ]; then
+		for t in $(cat "$FREEZER/cgroup.procs"); do kill -9 "$t" 2>/dev/null; done
+	fi
 	wl_cleanup
 	[ -z "${YARD_NS:-}" ] || kill "$YARD_NS" 2>/dev/null || true
-	if [ -n "${FREEZER:-}" ] && [ -d "$FREEZER" ]; then
-		echo THAWED >"$FREEZER/freezer.state"
+	if [ -n "${FREEZER:-}" ] && [ -e "$FREEZER/freezer.state" ]; then
 		for t in $(cat "$FREEZER/tasks"); do echo "$t" >"$V1/freezer/tasks"; done
 	fi
 	# Every hierarchy: a full restore makes the cgroups in all of them.
@@ -394,6 +403,95 @@ freezer_thawed() {
 	wl_expect_pass
 }
 
+# The tree workload (a stopped child, zombies, a thread...) in a freezer
+# cgroup of its own (v1, or v2 with "unified").
+start_frozen_tree() {
+	FREEZER=$V1/${1:-freezer}/$CG
+	mkdir -p "$FREEZER"
+	export CG_JOIN="$FREEZER/cgroup.procs"
+	WL_WRAP="$BATS_TEST_TMPDIR/cgjoin" wl_start tree
+	unset CG_JOIN
+}
+
+# dump_bounded ARGS...: ocicr dump -t $WL_PID ARGS..., $status and
+# $output as `run` sets them.  A frozen stopped task once made the seize
+# wait forever in the kernel: a hang fails the test instead of blocking it
+# (killed after 60 s; the output goes to a file, as the dump's worker,
+# which a kill of ocicr does not end, would hold a pipe open).
+dump_bounded() {
+	timeout -s KILL 60 "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" "$@" >"$BATS_TEST_TMPDIR/dump.out" 2>&1 &&
+		status=0 || status=$?
+	output=$(cat "$BATS_TEST_TMPDIR/dump.out")
+	[ "$status" -ne 137 ] || fail "ocicr dump hung (killed after 60 s): $(tail -3 "$WL_DIR/img/dump.log" 2>/dev/null)"
+}
+
+dump_frozen_tree() {
+	dump_bounded -o dump.log -v4 --freeze-cgroup "$FREEZER" "$@"
+	[ "$status" -eq 0 ] || { show_log "$WL_DIR/img/dump.log"; fail "ocicr dump failed ($status): $output"; }
+	freezer_thawed
+	stopped_seized_after_thaw
+}
+
+# The stopped child was seized once the cgroup was thawed, not by the
+# watchdog's early thaw.
+stopped_seized_after_thaw() {
+	grep -q "is stopped: seized once the cgroup is thawed" "$WL_DIR/img/dump.log" || fail "the stopped child was not put off"
+	! grep -q "thawed it early" "$WL_DIR/img/dump.log" || fail "the watchdog had to thaw the cgroup"
+}
+
+@test "--freeze-cgroup: a tree with a stopped child in a v1 freezer is dumped without a hang; restored, the child is still stopped" {
+	[ -d "$V1/freezer" ] || skip "no v1 freezer"
+	start_frozen_tree freezer
+	dump_frozen_tree
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "--freeze-cgroup: a tree with a stopped child in a v1 freezer frozen before the dump is dumped (--leave-running: frozen again after); restored, it passes" {
+	[ -d "$V1/freezer" ] || skip "no v1 freezer"
+	start_frozen_tree freezer
+	echo FROZEN >"$FREEZER/freezer.state"
+	wait_for 10 grep -qx FROZEN "$FREEZER/freezer.state" || fail "the freezer did not freeze"
+	dump_bounded -o dump.log -v4 --freeze-cgroup "$FREEZER" --leave-running
+	[ "$status" -eq 0 ] || { show_log "$WL_DIR/img/dump.log"; fail "ocicr dump failed ($status): $output"; }
+	assert_equal "$(cat "$FREEZER/freezer.state")" FROZEN
+	stopped_seized_after_thaw
+	echo THAWED >"$FREEZER/freezer.state"
+	wait_for 10 test -n "$(pgrep -r T -P "$WL_PID")" || fail "the stopped child did not stay stopped"
+	for t in $(cat "$FREEZER/cgroup.procs"); do kill -9 "$t"; done
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "--freeze-cgroup: a tree with a stopped child in a v2 cgroup (cgroup.freeze) is dumped; restored, the child is still stopped" {
+	start_frozen_tree unified
+	dump_frozen_tree
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "a stopped task in a cgroup frozen by someone else, dumped without --freeze-cgroup: refused at once with why; thawed, the tree runs on" {
+	[ -d "$V1/freezer" ] || skip "no v1 freezer"
+	start_frozen_tree freezer
+	kill -STOP "$WL_PID"
+	wait_for 10 test "$(task_state "$WL_PID")" = T || fail "the root did not stop"
+	echo FROZEN >"$FREEZER/freezer.state"
+	wait_for 10 grep -qx FROZEN "$FREEZER/freezer.state" || fail "the freezer did not freeze"
+	dump_bounded
+	assert_failure
+	assert_output --partial "thread $WL_PID of task $WL_PID is stopped in a frozen cgroup (freezer cgroup /$CG)"
+	assert_output --partial "--freeze-cgroup"
+	assert_equal "$(cat "$FREEZER/freezer.state")" FROZEN
+	echo THAWED >"$FREEZER/freezer.state"
+	assert_equal "$(tracer_of "$WL_PID")" 0
+	assert_equal "$(task_state "$WL_PID")" T
+	kill -CONT "$WL_PID"
+	wl_expect_pass
+}
+
 @test "--freeze-cgroup: a failed dump, or one killed, leaves the cgroup thawed and the tree running" {
 	start_frozen_forker freezer
 	cat >"$BATS_TEST_TMPDIR/fail-post-dump" <<'EOF'
@@ -479,6 +577,38 @@ rpc() {
 	assert_equal "$(cat "$FREEZER/freezer.state")" FROZEN
 	assert_equal "$(tracer_of "$WL_PID")" 0
 	echo THAWED >"$FREEZER/freezer.state"
+	wl_expect_pass
+}
+
+@test "--freeze-cgroup: a cgroup frozen before a dump that kills the tree is left thawed: its restore, whose tasks go back into it, does not freeze itself" {
+	start_frozen_forker freezer
+	echo FROZEN >"$FREEZER/freezer.state"
+	wait_for 10 grep -qx FROZEN "$FREEZER/freezer.state" || fail "the cgroup did not freeze"
+	dump_bounded -o dump.log -v4 --freeze-cgroup "$FREEZER"
+	assert_success
+	freezer_thawed
+	wait_tree_gone
+	timeout -s KILL 60 "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log >"$BATS_TEST_TMPDIR/restore.out" 2>&1 &&
+		status=0 || status=$?
+	[ "$status" -ne 137 ] || fail "ocicr restore hung (killed after 60 s)"
+	[ "$status" -eq 0 ] || { show_log "$WL_DIR/img/restore.log"; fail "ocicr restore failed ($status)"; }
+	wl_expect_pass
+}
+
+@test "a restore into a freezer cgroup that is frozen is refused at once with why, and leaves nothing; thawed, it restores" {
+	start_frozen_forker freezer
+	wl_dump
+	wait_tree_gone
+	echo FROZEN >"$FREEZER/freezer.state"
+	timeout -s KILL 60 "$OCICR" restore -D "$WL_DIR/img" -d >"$BATS_TEST_TMPDIR/restore.out" 2>&1 && status=0 || status=$?
+	[ "$status" -ne 137 ] || fail "ocicr restore hung in the frozen cgroup (killed after 60 s)"
+	output=$(cat "$BATS_TEST_TMPDIR/restore.out")
+	assert_failure
+	assert_output --partial "cgroup /$CG of hierarchy 'freezer' is frozen"
+	assert_equal "$(cat "$FREEZER/cgroup.procs")" ""
+	pid_gone "$WL_PID" || fail "the failed restore left task $WL_PID"
+	echo THAWED >"$FREEZER/freezer.state"
+	wl_restore
 	wl_expect_pass
 }
 

@@ -16,9 +16,12 @@ setup() {
 	[ -x "$CRIU" ] || fail "no $CRIU (make builds the criu link)"
 	CONSOLE_PID=
 	PIDNS_HOLDER=
+	CT_FREEZER=
 }
 
 teardown() {
+	# A hung dump holds the container frozen: thawed, it ends and runc can kill it.
+	[ -n "$CT_FREEZER" ] && [ -e "$CT_FREEZER/freezer.state" ] && echo THAWED >"$CT_FREEZER/freezer.state"
 	runc --root "$RT_ROOT" delete -f "$ID" >/dev/null 2>&1
 	[ -n "$NETNS" ] && ip netns del "$NETNS" 2>/dev/null
 	[ -n "$CONSOLE_PID" ] && kill "$CONSOLE_PID" 2>/dev/null
@@ -32,10 +35,12 @@ pids_cgroup() {
 }
 
 # ck ARGS...: runc checkpoint with ocicr as criu; the output in $output.
+# A hang fails the test: runc is killed after 120 s.
 ck() {
-	runc_alone "$BATS_TEST_TMPDIR/ck.out" --root "$RT_ROOT" --criu "$CRIU" checkpoint --image-path "$IMG" "$@" "$ID" &&
-		status=0 || status=$?
+	alone "$BATS_TEST_TMPDIR/ck.out" timeout -s KILL 120 runc --root "$RT_ROOT" --criu "$CRIU" checkpoint \
+		--image-path "$IMG" "$@" "$ID" && status=0 || status=$?
 	output=$(cat "$BATS_TEST_TMPDIR/ck.out")
+	[ "$status" -ne 137 ] || fail "runc checkpoint hung (killed after 120 s): $(tail -n 3 "$IMG/dump.log")"
 	[ "$status" -eq 0 ] || show_log "$IMG/dump.log"
 	return 0
 }
@@ -105,6 +110,46 @@ expect_restored() {
 	rs
 	assert_success
 	expect_restored "$cgroup"
+}
+
+# The tree workload as the container's init: its stopped child, frozen
+# with the rest through the v1 freezer cgroup, once hung the dump for ever
+# (attaching to a frozen stopped task waits in the kernel until it is thawed).
+stopped_child_ct() {
+	[ -e /sys/fs/cgroup/freezer/cgroup.procs ] || skip "no v1 freezer"
+	runc_bundle_make "$CT" tree
+	runc_run "$RT_ROOT" "$CT" "$ID"
+	CT_FREEZER=/sys/fs/cgroup/freezer$(sed -n 's/^[0-9]*:freezer://p' "/proc/$RUNC_PID/cgroup")
+	[ -e "$CT_FREEZER/freezer.state" ] || fail "the container has no freezer cgroup of its own ($CT_FREEZER)"
+	[ -n "$(pgrep -r T -P "$RUNC_PID")" ] || fail "the container's init has no stopped child"
+}
+
+# Checkpointed and restored with its stopped child still stopped.
+stopped_child_roundtrip() {
+	local cgroup pid
+	cgroup=$(pids_cgroup "$RUNC_PID")
+	ck
+	assert_success
+	grep -q "Froze cgroup $CT_FREEZER" "$IMG/dump.log" || fail "the dump did not freeze through $CT_FREEZER"
+	grep -q "is stopped: seized once the cgroup is thawed" "$IMG/dump.log" || fail "the stopped child was not put off"
+	wait_gone "$RUNC_PID"
+	rs
+	assert_success
+	pid=$(runc_pid "$RT_ROOT" "$ID")
+	wait_for 10 test -n "$(pgrep -r T -P "$pid")" || fail "the restored init has no stopped child"
+	expect_restored "$cgroup"
+}
+
+@test "runc checkpoint of a container with a stopped child (frozen through its freezer cgroup) does not hang; restored, the child is still stopped" {
+	stopped_child_ct
+	stopped_child_roundtrip
+}
+
+@test "runc checkpoint of a paused container with a stopped child does not hang; restored, it runs with the child still stopped" {
+	stopped_child_ct
+	runc --root "$RT_ROOT" pause "$ID"
+	assert_equal "$(runc_status "$RT_ROOT" "$ID")" paused
+	stopped_child_roundtrip
 }
 
 @test "runc: a container in a network namespace by path (external net, inherit_fd extRootNetNS) comes back into it" {

@@ -96,10 +96,43 @@ static void test_killed_tree_is_collected(void **state)
 	oc_seized_tree_free(&tree);
 }
 
+/* A task in a group stop is one the attach waits for; a sleeping one is not. */
+static void test_stopped_task_is_told_apart(void **state)
+{
+	pid_t sleeper, stopper;
+	int st;
+
+	(void)state;
+	sleeper = fork();
+	assert_true(sleeper >= 0);
+	if (sleeper == 0)
+		for (;;)
+			pause();
+	stopper = fork();
+	assert_true(stopper >= 0);
+	if (stopper == 0) {
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(stopper, &st, WUNTRACED), stopper);
+	assert_true(WIFSTOPPED(st));
+	assert_int_equal(oc_seize_wait_of(stopper), OC_SEIZE_STOPPED);
+	for (int i = 0; i < 2000 && oc_seize_wait_of(sleeper) != OC_SEIZE_AT_ONCE; i++)
+		usleep(1000);
+	assert_int_equal(oc_seize_wait_of(sleeper), OC_SEIZE_AT_ONCE);
+	kill(sleeper, SIGKILL);
+	kill(stopper, SIGKILL);
+	assert_int_equal(waitpid(sleeper, NULL, 0), sleeper);
+	assert_int_equal(waitpid(stopper, NULL, 0), stopper);
+	/* gone: nothing to wait for */
+	assert_int_equal(oc_seize_wait_of(stopper), OC_SEIZE_AT_ONCE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_killed_tree_is_collected),
+		cmocka_unit_test(test_stopped_task_is_told_apart),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,8 @@
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/watchdog.h"
+#include "seize/seize.h"
 
 #include "cgroup.pb-c.h"
 
@@ -601,8 +603,13 @@ static bool freezer_is_frozen(const struct freezer *f)
 	return read_at(f->dfd, "cgroup.events", &s) >= 0 && strstr(s, "frozen 1");
 }
 
-/* Every thread in the cgroup @dfd and below, seized and interrupted. */
-static int seize_frozen(int dfd, bool v1, pid_t **tids, size_t *n)
+/*
+ * Every thread in the cgroup @dfd and below, seized and interrupted, but
+ * those in a group stop: attached while frozen, they would make the
+ * attach wait for a move they cannot make until thawed (seize/seize.h).
+ * They stay stopped through the thaw and are seized after it.
+ */
+static int seize_frozen(int dfd, bool v1, struct oc_watchdog *wd, pid_t **tids, size_t *n)
 {
 	_cleanup_free_ char *list = NULL;
 	int r = read_at(dfd, v1 ? "tasks" : "cgroup.threads", &list);
@@ -617,6 +624,11 @@ static int seize_frozen(int dfd, bool v1, pid_t **tids, size_t *n)
 		if (!g)
 			return -ENOMEM;
 		*tids = g;
+		oc_watchdog_feed(wd);
+		if (oc_seize_wait_of(tid) != OC_SEIZE_AT_ONCE) {
+			pr_debug("thread %ld is stopped: seized once the cgroup is thawed", tid);
+			continue;
+		}
 		if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACESYSGOOD) < 0) {
 			if (errno == ESRCH)
 				continue;
@@ -634,10 +646,21 @@ static int seize_frozen(int dfd, bool v1, pid_t **tids, size_t *n)
 		if (e->d_type != DT_DIR || e->d_name[0] == '.')
 			continue;
 		_cleanup_close_ int sub = openat(dfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (sub >= 0 && (r = seize_frozen(sub, v1, tids, n)) < 0)
+		if (sub >= 0 && (r = seize_frozen(sub, v1, wd, tids, n)) < 0)
 			return r;
 	}
 	return 0;
+}
+
+/* How long seizing a frozen cgroup may go without seizing a thread. */
+#define SEIZE_FROZEN_QUIET_MS 2000
+
+static void thaw_from_watchdog(void *arg)
+{
+	const struct freezer *f = arg;
+
+	/* No error to report from here: the seize goes on either way. */
+	(void)(f->v1 ? write_at(f->dfd, "freezer.state", "THAWED") : write_at(f->dfd, "cgroup.freeze", "0"));
 }
 
 int oc_cgroup_freeze_and_seize(const char *path, unsigned timeout_s, pid_t **ret_tids, size_t *ret_n,
@@ -669,7 +692,15 @@ int oc_cgroup_freeze_and_seize(const char *path, unsigned timeout_s, pid_t **ret
 		}
 		nanosleep(&pause, NULL);
 	}
-	r = seize_frozen(dfd, f.v1, &tids, &n);
+	/* A thread that became stopped after it was looked at would hang its
+	 * attach: the watchdog thaws the cgroup, which lets the attach end. */
+	struct oc_watchdog *wd = NULL;
+	r = oc_watchdog_start(SEIZE_FROZEN_QUIET_MS, thaw_from_watchdog, &f, &wd);
+	if (r >= 0)
+		r = seize_frozen(dfd, f.v1, wd, &tids, &n);
+	if (oc_watchdog_stop(wd))
+		pr_warn("seizing the frozen cgroup %s made no progress for %u ms: thawed it early", path,
+			SEIZE_FROZEN_QUIET_MS);
 	/* Thawed, each seized task stops at its interrupt before it runs a
 	 * single instruction of its own: it cannot fork any more. */
 	int e = freezer_set(&f, false);
@@ -1275,10 +1306,29 @@ int oc_cgroup_prepare(struct oc_rst_ctx *ctx, struct oc_rst_files *files)
 	return cg->new_cgns ? make_cgns(ctx, files) : 0;
 }
 
+/* Frozen, a cgroup would freeze the restore's task the moment it entered. */
+static bool frozen_at(int mnt_fd, const char *hier_name, const char *path)
+{
+	_cleanup_free_ char *state = NULL;
+	char file[PATH_MAX];
+	bool v2 = !hier_name[0];
+
+	if (!v2 && !strstr(hier_name, "freezer"))
+		return false;
+	snprintf(file, sizeof(file), "%s/%s", rel(path), v2 ? "cgroup.freeze" : "freezer.state");
+	if (read_at(mnt_fd, file, &state) < 0)
+		return false;
+	return v2 ? state[0] == '1' : strncmp(state, "THAWED", 6) != 0;
+}
+
 static int enter_path(const struct oc_cg_restore *cg, const struct cg_rst_member *m, const char *path)
 {
 	char file[PATH_MAX];
 
+	if (frozen_at(cg->hiers[m->hier].mnt_fd, cg->hiers[m->hier].name, path))
+		return oc_error(-EBUSY,
+				"cgroup %s of hierarchy '%s' is frozen: the restore would freeze in it; thaw it first",
+				path, cg->hiers[m->hier].name);
 	snprintf(file, sizeof(file), "%s/cgroup.procs", rel(path));
 	int r = write_at(cg->hiers[m->hier].mnt_fd, file, "0");
 	return r < 0 ? oc_error_errno(r, "cannot enter cgroup %s of hierarchy '%s'", path, cg->hiers[m->hier].name) : 0;
