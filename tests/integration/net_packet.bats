@@ -124,3 +124,74 @@ crosswise() {
 	crosswise fdsock_dgram "$OCICR" "$CRIU_REF" PING_ID_LOST=1
 	crosswise fdsock_dgram "$CRIU_REF" "$OCICR"
 }
+
+# The VMA entries of the workload's memory map that map a packet socket
+# (VMA_AREA_SOCKET), as JSON lines.
+ring_vmas() {
+	run "$OCICR" image decode --pretty -i "$DIR/img/mm-$WL_PID.img"
+	assert_success
+	echo "$output" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entries"]:
+    for v in e["vmas"]:
+        print(json.dumps(v, sort_keys=True))' | grep VMA_AREA_SOCKET
+}
+
+@test "packet rings mapped into memory come back at their address with their protection, and receive and send again" {
+	fdsock_start fdsock_packet_ring
+	fdsock_dump
+	local vmas psk
+	vmas=$(ring_vmas)
+	psk=$(entries PACKETSK psk)
+	echo "$vmas"
+	echo "$psk"
+	python3 - "$vmas" "$psk" <<'PY' || fail "the ring VMAs and their sockets"
+import json, sys
+vmas = list(map(json.loads, sys.argv[1].splitlines()))
+psk = {p["id"]: p for p in map(json.loads, sys.argv[2].splitlines())}
+assert len(vmas) == 2, vmas
+for v in vmas:
+    p = psk[v["shmid"]]
+    size = int(v["end"], 16) - int(v["start"], 16)
+    rings = [p[r] for r in ("rx_ring", "tx_ring") if r in p]
+    assert size == sum(r["block_size"] * r["block_nr"] for r in rings), (v, p)
+    assert v["pgoff"] == 0 and "ANON" not in v["flags"], v
+    if p["version"] == 1:
+        assert v["flags"] == "MAP_SHARED" and v["prot"] == "PROT_READ | PROT_WRITE", v
+        assert p["rx_ring"]["frame_size"] == 2048 and p["tx_ring"]["block_nr"] == 1, p
+    else:
+        assert p["version"] == 2 and v["flags"] == "MAP_PRIVATE" and v["prot"] == "PROT_READ", (v, p)
+        assert p["rx_ring"]["retire_tmo"] == 10 and "tx_ring" not in p, p
+PY
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+@test "a snapshot dump (-R) leaves the rings working in the tree, and its images restore them" {
+	fdsock_start fdsock_packet_ring
+	run ocicr dump -R -t "$WL_PID" -D "$DIR/img" -o -
+	assert_success
+	[ "$(ring_vmas | wc -l)" -eq 2 ] || fail "expected 2 ring VMAs"
+	# The tree ran on, its rings untouched: its own checks pass.
+	fdsock_expect_pass
+	fdsock_wait_gone
+	rm -f "$DIR/result"
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+@test "a mapping of a part of a packet socket's rings is refused at dump, and the tree goes on" {
+	fdsock_start fdsock_packet_ring RING_PARTIAL=1
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o -
+	assert_failure
+	assert_output --partial "only a mapping of all of them can be restored"
+	run ps -o stat= -p "$WL_PID"
+	assert_success
+	[[ $output != *T* ]] || fail "the workload is left stopped: $output"
+}
+
+@test "with CRIU 4.2: ocicr's images of mapped packet rings restore with CRIU and CRIU's with ocicr" {
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
+	crosswise fdsock_packet_ring "$OCICR" "$CRIU_REF"
+	crosswise fdsock_packet_ring "$CRIU_REF" "$OCICR"
+}
