@@ -180,14 +180,24 @@ PY
 	fdsock_expect_pass
 }
 
-@test "a mapping of a part of a packet socket's rings is refused at dump, and the tree goes on" {
-	fdsock_start fdsock_packet_ring RING_PARTIAL=1
+# refused_ring VAR MESSAGE: the workload with VAR=1 is refused at dump,
+# saying MESSAGE, and left running.
+refused_ring() {
+	fdsock_start fdsock_packet_ring "$1=1"
 	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o -
 	assert_failure
-	assert_output --partial "only a mapping of all of them can be restored"
+	assert_output --partial "$2"
 	run ps -o stat= -p "$WL_PID"
 	assert_success
 	[[ $output != *T* ]] || fail "the workload is left stopped: $output"
+}
+
+@test "a mapping of a part of a packet socket's rings is refused at dump, and the tree goes on" {
+	refused_ring RING_PARTIAL "only a mapping of all of them can be restored"
+}
+
+@test "a packet ring mapped after its fd was closed is refused at dump, and the tree goes on" {
+	refused_ring RING_CLOSED "which is not a packet socket the task holds an fd of"
 }
 
 @test "with CRIU 4.2: ocicr's images of mapped packet rings restore with CRIU and CRIU's with ocicr" {

@@ -15,7 +15,8 @@
  * back into the receive ring, and a UDP datagram over lo shows up in both
  * receive rings, read through the old mappings.  The rings come back empty,
  * as CRIU restores them: a frame is looked for anywhere in them.
- * RING_PARTIAL=1 leaves only a part of v2's mapping, for a dump to refuse.
+ * RING_PARTIAL=1 leaves only a part of v2's mapping, RING_CLOSED=1 v3's
+ * mapping without its fd, for a dump to refuse.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
@@ -146,6 +147,10 @@ static void setup(void)
 	 * (which cannot be mapped so again: the dump must refuse it). */
 	if (getenv("RING_PARTIAL"))
 		WL_SETUP(munmap(v2_map + RX_BLOCKS * BLOCK, TX_BLOCKS * BLOCK) == 0, "munmap of the send ring");
+	/* RING_CLOSED=1: v3's ring stays mapped, its fd is closed (the dump
+	 * must refuse it: neither CRIU nor ocicr can open that socket again). */
+	if (getenv("RING_CLOSED"))
+		close(v3);
 }
 
 /* /proc/self/maps has @len bytes at @map with @perms, of socket @sk. */
