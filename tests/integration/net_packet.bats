@@ -205,3 +205,41 @@ refused_ring() {
 	crosswise fdsock_packet_ring "$OCICR" "$CRIU_REF"
 	crosswise fdsock_packet_ring "$CRIU_REF" "$OCICR"
 }
+
+# edit_ring_vma PYTHON: run PYTHON on the shared ring VMA (v) of the
+# workload's mm image and the files (f, by id), writing the image back.
+edit_ring_vma() {
+	local mm=$DIR/img/mm-$WL_PID.img
+	"$OCICR" image decode --pretty -i "$DIR/img/files.img" >"$DIR/files.json"
+	"$OCICR" image decode --pretty -i "$mm" | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+f = {e["id"]: e for e in json.load(open(sys.argv[2]))["entries"]}
+v = [v for v in m["entries"][0]["vmas"] if "VMA_AREA_SOCKET" in v["status"] and "SHARED" in v["flags"]][0]
+exec(sys.argv[1])
+json.dump(m, sys.stdout)' "$1" "$DIR/files.json" >"$DIR/mm.json"
+	"$OCICR" image encode -i "$DIR/mm.json" -o "$mm"
+}
+
+# The restore fails saying MESSAGE and leaves no task behind.
+restore_refused() {
+	run ocicr restore -D "$DIR/img" -d -o -
+	assert_failure
+	assert_output --partial "$1"
+	[ ! -d "/proc/$WL_PID" ] || fail "task $WL_PID is left behind"
+}
+
+@test "a ring VMA that maps no packet socket, or a part of its rings, is refused at restore, leaving nothing" {
+	fdsock_start fdsock_packet_ring
+	fdsock_dump
+	cp -a "$DIR/img" "$DIR/img.orig"
+	edit_ring_vma 'v["shmid"] = [i for i, e in f.items() if e["type"] == "REG"][0]'
+	restore_refused "is not in files.img"
+	rm -rf "$DIR/img" && cp -a "$DIR/img.orig" "$DIR/img"
+	edit_ring_vma 'v["end"] = hex(int(v["start"], 16) + 4096)'
+	restore_refused "only a mapping of all of them can be restored"
+	# The images as dumped still restore.
+	rm -rf "$DIR/img" && cp -a "$DIR/img.orig" "$DIR/img"
+	fdsock_restore
+	fdsock_expect_pass
+}
