@@ -78,6 +78,17 @@ PY
 	fdsock_expect_pass
 }
 
+# dump_refused MESSAGE: a dump of the workload fails saying MESSAGE, and
+# leaves it running, not stopped.
+dump_refused() {
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o -
+	assert_failure
+	assert_output --partial "$1"
+	run ps -o stat= -p "$WL_PID"
+	assert_success
+	[[ $output != *T* ]] || fail "the workload is left stopped: $output"
+}
+
 @test "a netlink socket with a message waiting to be read is refused at dump, and the tree goes on" {
 	fdsock_start fdsock_netlink
 	# Queue a message on the hub from outside: its port id is fixed.
@@ -85,13 +96,8 @@ PY
 import socket, struct
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)
 s.sendto(struct.pack("=IHHII", 16, 0x2001, 0, 0, 0), (0x6f630001, 0))'
-	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o -
-	assert_failure
-	assert_output --partial "has messages waiting to be read"
 	# Left running, not stopped (its checks would now read the stray message).
-	run ps -o stat= -p "$WL_PID"
-	assert_success
-	[[ $output != *T* ]] || fail "the workload is left stopped: $output"
+	dump_refused "has messages waiting to be read"
 }
 
 # crosswise WORKLOAD DUMPER RESTORER [VAR=VALUE...]: dumped by one, restored
@@ -180,24 +186,14 @@ PY
 	fdsock_expect_pass
 }
 
-# refused_ring VAR MESSAGE: the workload with VAR=1 is refused at dump,
-# saying MESSAGE, and left running.
-refused_ring() {
-	fdsock_start fdsock_packet_ring "$1=1"
-	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o -
-	assert_failure
-	assert_output --partial "$2"
-	run ps -o stat= -p "$WL_PID"
-	assert_success
-	[[ $output != *T* ]] || fail "the workload is left stopped: $output"
-}
-
 @test "a mapping of a part of a packet socket's rings is refused at dump, and the tree goes on" {
-	refused_ring RING_PARTIAL "only a mapping of all of them can be restored"
+	fdsock_start fdsock_packet_ring RING_PARTIAL=1
+	dump_refused "only a mapping of all of them can be restored"
 }
 
 @test "a packet ring mapped after its fd was closed is refused at dump, and the tree goes on" {
-	refused_ring RING_CLOSED "which is not a packet socket the task holds an fd of"
+	fdsock_start fdsock_packet_ring RING_CLOSED=1
+	dump_refused "which is not a packet socket the task holds an fd of"
 }
 
 @test "with CRIU 4.2: ocicr's images of mapped packet rings restore with CRIU and CRIU's with ocicr" {
