@@ -169,6 +169,9 @@ for v in vmas:
         assert p["version"] == 2 and v["flags"] == "MAP_PRIVATE" and v["prot"] == "PROT_READ", (v, p)
         assert p["rx_ring"]["retire_tmo"] == 10 and "tx_ring" not in p, p
 PY
+	run "$OCICR" image show "$DIR/img"
+	assert_output --regexp "rw-s  packet +file [0-9]+"
+	assert_output --regexp "r--p  packet +file [0-9]+"
 	fdsock_restore
 	fdsock_expect_pass
 }
@@ -230,7 +233,10 @@ restore_refused() {
 	fdsock_dump
 	cp -a "$DIR/img" "$DIR/img.orig"
 	edit_ring_vma 'v["shmid"] = [i for i, e in f.items() if e["type"] == "REG"][0]'
-	restore_refused "is not in files.img"
+	restore_refused "as a packet ring: it is no packet socket"
+	rm -rf "$DIR/img" && cp -a "$DIR/img.orig" "$DIR/img"
+	edit_ring_vma 'v["shmid"] = max(f) + 1'
+	restore_refused "maps file $(($(jq '[.entries[].id] | max' "$DIR/files.json") + 1)), not in files.img"
 	rm -rf "$DIR/img" && cp -a "$DIR/img.orig" "$DIR/img"
 	edit_ring_vma 'v["end"] = hex(int(v["start"], 16) + 4096)'
 	restore_refused "only a mapping of all of them can be restored"

@@ -273,7 +273,9 @@ int oc_packet_rst_map_fd(struct oc_rst_files *files, const VmaEntry *ve, int *re
 
 	snprintf(what, sizeof(what), "packet socket (file %" PRIu64 ")", ve->shmid);
 	if (!fe || fe->type != FD_TYPES__PACKETSK || !fe->psk)
-		return oc_error(-EINVAL, "VMA %" PRIx64 ": the %s it maps is not in files.img", ve->start, what);
+		return oc_error(-EINVAL,
+				"VMA %" PRIx64 " maps file %" PRIu64 " as a packet ring: it is no packet socket",
+				ve->start, ve->shmid);
 	r = check_ring_vma(fe->psk, ve, what);
 	if (r == 0)
 		r = oc_rst_open_file(files, fe->id, &sk);
