@@ -426,7 +426,8 @@ static int check_refs(const struct oc_imgset *set, const struct oc_imgset_task *
 		return oc_error(-EINVAL, "fs-%d.img: cwd or root not in files.img", t->pid);
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {
 		const VmaEntry *v = t->mm->vmas[i];
-		if ((v->status & VMA_AREA_REGULAR) && (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED)) &&
+		if ((v->status & VMA_AREA_REGULAR) &&
+		    (v->status & (VMA_FILE_PRIVATE | VMA_FILE_SHARED | VMA_AREA_SOCKET)) &&
 		    !oc_imgset_file(set, v->shmid))
 			return oc_error(-EINVAL, "mm-%d.img: VMA %zu maps file %" PRIu64 ", not in files.img", t->pid,
 					i, v->shmid);

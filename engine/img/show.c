@@ -293,6 +293,9 @@ static void show_vma(const struct show *s, const ProtobufCMessage *vma)
 			name = "?";
 		if (u(vma, "pgoff"))
 			snprintf(extra, sizeof(extra), " +0x%" PRIx64, u(vma, "pgoff"));
+	} else if (status & VMA_AREA_SOCKET) {
+		snprintf(extra, sizeof(extra), "file %" PRIu64, u(vma, "shmid"));
+		name = "";
 	} else if (status & (VMA_ANON_SHARED | VMA_AREA_SYSVIPC)) {
 		snprintf(extra, sizeof(extra), "id %" PRIu64, u(vma, "shmid"));
 		name = "";

@@ -224,6 +224,17 @@ static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vma
 	case OC_VMA_ANON_SHMEM_NAMED:
 		ve->flags = MAP_SHARED;
 		return oc_dump_shmem_vma(t, v, ve);
+	case OC_VMA_OTHER:
+		if (strncmp(v->path, "socket:[", 8))
+			break;
+		/* A packet socket's rings, mapped again from the socket at
+		 * restore; no pages are saved.  shmid holds the socket's inode
+		 * until its file is dumped (oc_packet_dump_maps()). */
+		ve->status |= VMA_AREA_SOCKET;
+		ve->flags = v->shared ? MAP_SHARED : MAP_PRIVATE;
+		ve->shmid = v->inode;
+		ve->pgoff = v->pgoff;
+		return 0;
 	default:
 		break;
 	}
@@ -447,7 +458,7 @@ static int mm_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 			continue;
 		if (!(v->status & VMA_AREA_REGULAR) || v->end > OC_TASK_SIZE)
 			continue; /* vsyscall and friends: the kernel's */
-		if (v->status & (VMA_AREA_AIORING | VMA_AREA_SOCKET | VMA_AREA_UPROBES))
+		if (v->status & (VMA_AREA_AIORING | VMA_AREA_UPROBES))
 			return oc_error(-EOPNOTSUPP,
 					"VMA 0x%" PRIx64 " is of a kind (status 0x%x) not supported "
 					"yet",

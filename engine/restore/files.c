@@ -252,6 +252,8 @@ static int vma_source_fd(struct oc_rst_files *files, const VmaEntry *v, int *ret
 			return oc_error(-EINVAL, "VMA %" PRIx64 ": memfd file %" PRIu64 " missing", v->start, v->shmid);
 		return oc_rst_shmem_fd(files, fe->memfd->inode_id, ret_fd);
 	}
+	if (v->status & VMA_AREA_SOCKET)
+		return oc_packet_rst_map_fd(files, v, ret_fd);
 	/* Attached again by the restorer (CRIU marks it anonymous shared too). */
 	if (v->status & VMA_AREA_SYSVIPC)
 		return 0;

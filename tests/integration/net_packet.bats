@@ -62,6 +62,17 @@ PY
 	fdsock_expect_pass
 }
 
+# dump_refused MESSAGE: a dump of the workload fails saying MESSAGE, and
+# leaves it running, not stopped.
+dump_refused() {
+	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o -
+	assert_failure
+	assert_output --partial "$1"
+	run ps -o stat= -p "$WL_PID"
+	assert_success
+	[[ $output != *T* ]] || fail "the workload is left stopped: $output"
+}
+
 @test "a netlink socket with a message waiting to be read is refused at dump, and the tree goes on" {
 	fdsock_start fdsock_netlink
 	# Queue a message on the hub from outside: its port id is fixed.
@@ -69,13 +80,8 @@ PY
 import socket, struct
 s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 2)
 s.sendto(struct.pack("=IHHII", 16, 0x2001, 0, 0, 0), (0x6f630001, 0))'
-	run ocicr dump -t "$WL_PID" -D "$DIR/img" -o -
-	assert_failure
-	assert_output --partial "has messages waiting to be read"
 	# Left running, not stopped (its checks would now read the stray message).
-	run ps -o stat= -p "$WL_PID"
-	assert_success
-	[[ $output != *T* ]] || fail "the workload is left stopped: $output"
+	dump_refused "has messages waiting to be read"
 }
 
 # crosswise WORKLOAD DUMPER RESTORER [VAR=VALUE...]: dumped by one, restored
@@ -107,4 +113,119 @@ crosswise() {
 	# CRIU binds no ping socket at restore: their echo ids are new.
 	crosswise fdsock_dgram "$OCICR" "$CRIU_REF" PING_ID_LOST=1
 	crosswise fdsock_dgram "$CRIU_REF" "$OCICR"
+}
+
+# The VMA entries of the workload's memory map that map a packet socket
+# (VMA_AREA_SOCKET), as JSON lines.
+ring_vmas() {
+	run "$OCICR" image decode --pretty -i "$DIR/img/mm-$WL_PID.img"
+	assert_success
+	echo "$output" | python3 -c '
+import json, sys
+for e in json.load(sys.stdin)["entries"]:
+    for v in e["vmas"]:
+        print(json.dumps(v, sort_keys=True))' | grep VMA_AREA_SOCKET
+}
+
+@test "packet rings mapped into memory come back at their address with their protection, and receive and send again" {
+	fdsock_start fdsock_packet_ring
+	fdsock_dump
+	local vmas psk
+	vmas=$(ring_vmas)
+	psk=$(entries PACKETSK psk)
+	echo "$vmas"
+	echo "$psk"
+	python3 - "$vmas" "$psk" <<'PY' || fail "the ring VMAs and their sockets"
+import json, sys
+vmas = list(map(json.loads, sys.argv[1].splitlines()))
+psk = {p["id"]: p for p in map(json.loads, sys.argv[2].splitlines())}
+assert len(vmas) == 2, vmas
+for v in vmas:
+    p = psk[v["shmid"]]
+    size = int(v["end"], 16) - int(v["start"], 16)
+    rings = [p[r] for r in ("rx_ring", "tx_ring") if r in p]
+    assert size == sum(r["block_size"] * r["block_nr"] for r in rings), (v, p)
+    assert v["pgoff"] == 0 and "ANON" not in v["flags"], v
+    if p["version"] == 1:
+        assert v["flags"] == "MAP_SHARED" and v["prot"] == "PROT_READ | PROT_WRITE", v
+        assert p["rx_ring"]["frame_size"] == 2048 and p["tx_ring"]["block_nr"] == 1, p
+    else:
+        assert p["version"] == 2 and v["flags"] == "MAP_PRIVATE" and v["prot"] == "PROT_READ", (v, p)
+        assert p["rx_ring"]["retire_tmo"] == 10 and "tx_ring" not in p, p
+PY
+	run "$OCICR" image show "$DIR/img"
+	assert_output --regexp "rw-s  packet +file [0-9]+"
+	assert_output --regexp "r--p  packet +file [0-9]+"
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+@test "a snapshot dump (-R) leaves the rings working in the tree, and its images restore them" {
+	fdsock_start fdsock_packet_ring
+	run ocicr dump -R -t "$WL_PID" -D "$DIR/img" -o -
+	assert_success
+	[ "$(ring_vmas | wc -l)" -eq 2 ] || fail "expected 2 ring VMAs"
+	# The tree ran on, its rings untouched: its own checks pass.
+	fdsock_expect_pass
+	fdsock_wait_gone
+	rm -f "$DIR/result"
+	fdsock_restore
+	fdsock_expect_pass
+}
+
+@test "a mapping of a part of a packet socket's rings is refused at dump, and the tree goes on" {
+	fdsock_start fdsock_packet_ring RING_PARTIAL=1
+	dump_refused "only a mapping of all of them can be restored"
+}
+
+@test "a packet ring mapped after its fd was closed is refused at dump, and the tree goes on" {
+	fdsock_start fdsock_packet_ring RING_CLOSED=1
+	dump_refused "which is not a packet socket the task holds an fd of"
+}
+
+@test "with CRIU 4.2: ocicr's images of mapped packet rings restore with CRIU and CRIU's with ocicr" {
+	[ -x "$CRIU_REF" ] || skip "a comparison with CRIU 4.2: set CRIU_REF to a CRIU built outside the repo"
+	crosswise fdsock_packet_ring "$OCICR" "$CRIU_REF"
+	crosswise fdsock_packet_ring "$CRIU_REF" "$OCICR"
+}
+
+# edit_ring_vma PYTHON: run PYTHON on the shared ring VMA (v) of the
+# workload's mm image and the files (f, by id), writing the image back.
+edit_ring_vma() {
+	local mm=$DIR/img/mm-$WL_PID.img
+	"$OCICR" image decode --pretty -i "$DIR/img/files.img" >"$DIR/files.json"
+	"$OCICR" image decode --pretty -i "$mm" | python3 -c '
+import json, sys
+m = json.load(sys.stdin)
+f = {e["id"]: e for e in json.load(open(sys.argv[2]))["entries"]}
+v = [v for v in m["entries"][0]["vmas"] if "VMA_AREA_SOCKET" in v["status"] and "SHARED" in v["flags"]][0]
+exec(sys.argv[1])
+json.dump(m, sys.stdout)' "$1" "$DIR/files.json" >"$DIR/mm.json"
+	"$OCICR" image encode -i "$DIR/mm.json" -o "$mm"
+}
+
+# The restore fails saying MESSAGE and leaves no task behind.
+restore_refused() {
+	run ocicr restore -D "$DIR/img" -d -o -
+	assert_failure
+	assert_output --partial "$1"
+	[ ! -d "/proc/$WL_PID" ] || fail "task $WL_PID is left behind"
+}
+
+@test "a ring VMA that maps no packet socket, or a part of its rings, is refused at restore, leaving nothing" {
+	fdsock_start fdsock_packet_ring
+	fdsock_dump
+	cp -a "$DIR/img" "$DIR/img.orig"
+	edit_ring_vma 'v["shmid"] = [i for i, e in f.items() if e["type"] == "REG"][0]'
+	restore_refused "as a packet ring: it is no packet socket"
+	rm -rf "$DIR/img" && cp -a "$DIR/img.orig" "$DIR/img"
+	edit_ring_vma 'v["shmid"] = max(f) + 1'
+	restore_refused "maps file $(($(jq '[.entries[].id] | max' "$DIR/files.json") + 1)), not in files.img"
+	rm -rf "$DIR/img" && cp -a "$DIR/img.orig" "$DIR/img"
+	edit_ring_vma 'v["end"] = hex(int(v["start"], 16) + 4096)'
+	restore_refused "only a mapping of all of them can be restored"
+	# The images as dumped still restore.
+	rm -rf "$DIR/img" && cp -a "$DIR/img.orig" "$DIR/img"
+	fdsock_restore
+	fdsock_expect_pass
 }

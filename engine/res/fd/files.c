@@ -450,7 +450,7 @@ int oc_dump_files(struct oc_dump_task *t)
 		if (o->ids && o->ids->files_id == t->ids->files_id) {
 			t->fds = o->fds;
 			t->n_fds = o->n_fds;
-			return 0;
+			return oc_packet_dump_maps(t);
 		}
 
 	r = oc_dump_list_fds(t->pid, &fds, &n);
@@ -465,7 +465,7 @@ int oc_dump_files(struct oc_dump_task *t)
 			return r;
 		t->n_fds++;
 	}
-	return 0;
+	return oc_packet_dump_maps(t);
 }
 
 /* The fds are installed by the agent (restore/agent.c); the blob closes

@@ -146,6 +146,17 @@ int oc_rst_set_status_flags(int fd, uint32_t flags);
  */
 uint32_t oc_rst_unix_in_flight_holder(struct oc_rst_ctx *ctx, uint32_t id);
 
+/*
+ * res/fd/sk_packet.c, for packet rings mapped into memory.  At dump, once
+ * the task's fds are dumped: each VMA_AREA_SOCKET VMA of its memory map
+ * (mem/mm.c, with the socket's inode in shmid) gets the file id of the
+ * packet socket, which one of its fds must hold, and must map all of its
+ * rings.  At restore: a new fd of that socket, rings set, to map it from.
+ */
+struct VmaEntry;
+int oc_packet_dump_maps(struct oc_dump_task *t);
+int oc_packet_rst_map_fd(struct oc_rst_files *files, const struct VmaEntry *ve, int *ret_fd);
+
 /* Is this a terminal device (handled by res/tty.c)? */
 bool oc_is_tty_dev(const struct stat *st);
 

@@ -4,11 +4,15 @@
  * are bound to, their PACKET_* options, multicast and promiscuous
  * memberships, rings and fanout group, as packet_diag shows them; also
  * the old SOCK_PACKET kind, bound by interface name.  Packets queued on
- * them are not kept (CRIU drops them too), nor the contents of a ring; a
- * ring mapped into memory is refused by the memory dump.
+ * them are not kept (CRIU drops them too), nor the contents of a ring: a
+ * ring mapped into a task's memory (a VMA_AREA_SOCKET VMA naming the
+ * socket's file) is mapped again, empty, from the restored socket, the
+ * kernel's position in it back at its first frame, as CRIU does.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <linux/if_packet.h>
 #include <linux/packet_diag.h>
 #include <net/if.h>
@@ -28,6 +32,8 @@
 #include "core/log.h"
 
 #include "packet-sock.pb-c.h"
+#include "vma.pb-c.h"
+#include "img/vma.h"
 
 /* The image's "no fanout group" (packet_sock_entry.fanout's default). */
 #define NO_FANOUT 0xffffffffu
@@ -183,7 +189,108 @@ static int packet_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *
 	return oc_dump_file_end(t, fe, ret_id);
 }
 
+/* The bytes a mapping of all of @pe's rings spans (what mmap() takes, from
+ * offset 0: the receive ring, then the send ring). */
+static uint64_t rings_size(const PacketSockEntry *pe)
+{
+	uint64_t n = 0;
+
+	if (pe->rx_ring)
+		n += (uint64_t)pe->rx_ring->block_size * pe->rx_ring->block_nr;
+	if (pe->tx_ring)
+		n += (uint64_t)pe->tx_ring->block_size * pe->tx_ring->block_nr;
+	return n;
+}
+
+/* The kernel maps a packet socket's rings whole or not at all: a VMA that
+ * is a part of one (split by munmap or mprotect) cannot be made again. */
+static int check_ring_vma(const PacketSockEntry *pe, const VmaEntry *ve, const char *what)
+{
+	uint64_t want = rings_size(pe);
+
+	if (ve->pgoff || ve->end - ve->start != want)
+		return oc_error(-EOPNOTSUPP,
+				"VMA %" PRIx64 "-%" PRIx64 " maps %" PRIu64 " bytes at offset %" PRIu64
+				" of %s, whose rings span %" PRIu64 ": only a mapping of all of them can be restored",
+				ve->start, ve->end, ve->end - ve->start, ve->pgoff, what, want);
+	return 0;
+}
+
+/* The packet socket of inode @ino that an fd of @t holds: its entry, and
+ * its file id in *@ret_id. */
+static const PacketSockEntry *held_packet_sk(const struct oc_dump_task *t, uint64_t ino, uint32_t *ret_id)
+{
+	const struct oc_dump_ctx *ctx = t->ctx;
+	uint32_t id = 0;
+
+	for (size_t k = 0; !id && k < ctx->n_known_files; k++)
+		if (ctx->known_files[k].type == FD_TYPES__PACKETSK && ctx->known_files[k].ino == ino)
+			id = ctx->known_files[k].id;
+	for (size_t i = 0; id && i < t->n_fds; i++)
+		if (t->fds[i]->id == id)
+			for (size_t f = 0; f < ctx->n_files; f++)
+				if (ctx->files[f]->id == id) {
+					*ret_id = id;
+					return ctx->files[f]->psk;
+				}
+	return NULL;
+}
+
+/* As CRIU 4.2, which maps the ring from the task's own fd of it. */
+int oc_packet_dump_maps(struct oc_dump_task *t)
+{
+	for (size_t i = 0; t->mm && i < t->mm->n_vmas; i++) {
+		VmaEntry *ve = t->mm->vmas[i];
+		const PacketSockEntry *pe;
+		uint32_t id = 0;
+		char what[64];
+		int r;
+
+		if (!(ve->status & VMA_AREA_SOCKET))
+			continue;
+		snprintf(what, sizeof(what), "socket:[%" PRIu64 "]", ve->shmid);
+		pe = held_packet_sk(t, ve->shmid, &id);
+		if (!pe)
+			return oc_error(-EOPNOTSUPP,
+					"VMA %" PRIx64 "-%" PRIx64 " maps %s, which is not a packet socket the task "
+					"holds an fd of: not supported",
+					ve->start, ve->end, what);
+		r = check_ring_vma(pe, ve, what);
+		if (r < 0)
+			return r;
+		ve->shmid = id;
+	}
+	return 0;
+}
+
 /* ---- restore ------------------------------------------------------------ */
+
+int oc_packet_rst_map_fd(struct oc_rst_files *files, const VmaEntry *ve, int *ret_fd)
+{
+	FileEntry *fe = oc_rst_find_file(files->ctx, ve->shmid);
+	char what[64];
+	int sk, fd, r;
+
+	snprintf(what, sizeof(what), "packet socket (file %" PRIu64 ")", ve->shmid);
+	if (!fe || fe->type != FD_TYPES__PACKETSK || !fe->psk)
+		return oc_error(-EINVAL,
+				"VMA %" PRIx64 " maps file %" PRIu64 " as a packet ring: it is no packet socket",
+				ve->start, ve->shmid);
+	r = check_ring_vma(fe->psk, ve, what);
+	if (r == 0)
+		r = oc_rst_open_file(files, fe->id, &sk);
+	if (r < 0)
+		return r;
+	/* A copy of its own, which the restorer closes once mapped. */
+	fd = fcntl(sk, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot copy the fd of %s", what);
+	fd = oc_rst_high_fd(files, fd);
+	if (fd < 0)
+		return fd;
+	*ret_fd = fd;
+	return 0;
+}
 
 static int set_int(int sk, int opt, int v, const char *what)
 {
