@@ -161,3 +161,44 @@ snapshot_roundtrip() {
 	wl_cleanup
 	snapshot_roundtrip memfd_exec
 }
+
+# The kernel makes guard regions from 6.13 and reports them in
+# PAGEMAP_SCAN from 6.14.
+requires_guard_regions() {
+	kernel_at_least 6 14 || skip "this kernel's PAGEMAP_SCAN does not report guard regions"
+}
+
+@test "memory: guard regions (MADV_GUARD_INSTALL) are guards again after restore, and their pages are not read" {
+	requires_guard_regions
+	wl_start guard_regions
+	wl_dump
+	wait_tree_gone
+	# Six regions (one spans two VMAs), each one VMA entry after the rest.
+	n=$(ocicr image decode -i "$WL_DIR"/img/mm-"$WL_PID".img | grep -o '"status": 65536,' | wc -l)
+	[ "$n" -eq 6 ] || fail "mm.img lists $n guard regions, not 6"
+	wl_restore
+	wl_expect_pass
+}
+
+@test "memory: AIO rings come back at their addresses, with head, tail and waiting events, and dump again" {
+	[ -e /proc/sys/fs/aio-max-nr ] || skip "no AIO in this kernel"
+	wl_start aio_rings
+	wl_dump
+	wait_tree_gone
+	n=$(ocicr image decode -i "$WL_DIR"/img/mm-"$WL_PID".img | grep -o '"nr_req"' | wc -l)
+	[ "$n" -eq 3 ] || fail "mm.img lists $n AIO rings, not 3"
+	wl_restore
+	# A restored ring is a context again: a second checkpoint takes it.
+	mv "$WL_DIR/img" "$WL_DIR/img1"
+	wl_dump
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "memory: a dump with --leave-running keeps guard regions and AIO rings" {
+	requires_guard_regions
+	snapshot_roundtrip guard_regions
+	wl_cleanup
+	snapshot_roundtrip aio_rings
+}
