@@ -55,8 +55,7 @@ bool oc_vma_is_aio_ring(pid_t pid, const struct oc_proc_vma *v)
 
 uint32_t oc_aio_ring_events(uint64_t len)
 {
-	return len < sizeof(struct aio_ring_head) ? 0
-						  : (len - sizeof(struct aio_ring_head)) / sizeof(struct io_event);
+	return len < sizeof(struct aio_ring_head) ? 0 : (len - sizeof(struct aio_ring_head)) / sizeof(struct io_event);
 }
 
 uint32_t oc_aio_nr_req(uint64_t len)

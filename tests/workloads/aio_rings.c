@@ -65,9 +65,11 @@ static void reap(struct ctx *c, unsigned n, const char *when)
 		long got = syscall(SYS_io_getevents, c->id, 0, n < 64 ? n : 64, ev, NULL);
 		WL_CHECK(got > 0, "%s: %s: io_getevents: %ld (%s)", c->what, when, got, strerror(errno));
 		for (long i = 0; i < got; i++) {
-			WL_CHECK(ev[i].data == c->next_data && ev[i].res == 1, "%s: %s: event with data %llu res %lld, "
-				 "expected data %llu res 1", c->what, when, (unsigned long long)ev[i].data,
-				 (long long)ev[i].res, (unsigned long long)c->next_data);
+			WL_CHECK(ev[i].data == c->next_data && ev[i].res == 1,
+				 "%s: %s: event with data %llu res %lld, "
+				 "expected data %llu res 1",
+				 c->what, when, (unsigned long long)ev[i].data, (long long)ev[i].res,
+				 (unsigned long long)c->next_data);
 			c->next_data++;
 		}
 		n -= got;
@@ -159,7 +161,6 @@ int main(int argc, char **argv)
 		reap(c, 1, "after restore");
 	}
 	for (size_t i = 0; i < N_CTXS; i++)
-		WL_CHECK(syscall(SYS_io_destroy, ctxs[i].id) == 0, "%s: io_destroy: %s", ctxs[i].what,
-			 strerror(errno));
+		WL_CHECK(syscall(SYS_io_destroy, ctxs[i].id) == 0, "%s: io_destroy: %s", ctxs[i].what, strerror(errno));
 	wl_pass();
 }

@@ -22,16 +22,16 @@
 #define MADV_GUARD_INSTALL 102
 #endif
 
-#define PG	      4096ul
-#define PM_GUARD      (1ull << 58)
-#define N_PAGES	      24
-#define FILE_AT	      12 /* pages FILE_AT.. map the file */
-#define WIPE_AT	      20 /* pages WIPE_AT.. are MADV_WIPEONFORK */
-#define COW_PAGE      14 /* the one file page written through the mapping */
-#define MAPS_MAX      (64 * 1024)
-#define SEED(page)    (1000 + (page))
-#define IS_GUARD(pg)  (guarded[(pg)] != 0)
-#define WIPED(pg)     ((pg) >= WIPE_AT)
+#define PG	     4096ul
+#define PM_GUARD     (1ull << 58)
+#define N_PAGES	     24
+#define FILE_AT	     12 /* pages FILE_AT.. map the file */
+#define WIPE_AT	     20 /* pages WIPE_AT.. are MADV_WIPEONFORK */
+#define COW_PAGE     14 /* the one file page written through the mapping */
+#define MAPS_MAX     (64 * 1024)
+#define SEED(page)   (1000 + (page))
+#define IS_GUARD(pg) (guarded[(pg)] != 0)
+#define WIPED(pg)    ((pg) >= WIPE_AT)
 
 /* Which pages are guards: alone, a run, one across the VMA break at 6,
  * in the file mapping, in the wipe-on-fork VMA. */
@@ -142,8 +142,7 @@ int main(int argc, char **argv)
 	/* In a PROT_NONE reservation: no neighbour merges with our VMAs. */
 	uint8_t *reserve = mmap(NULL, (N_PAGES + 2) * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	WL_SETUP(reserve != MAP_FAILED, "reserve");
-	base = mmap(reserve + PG, N_PAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
-		    0);
+	base = mmap(reserve + PG, N_PAGES * PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	WL_SETUP(base == reserve + PG, "mmap");
 	/* Split in VMAs: one at 6 (flags differ), the file, wipe-on-fork. */
 	WL_SETUP(madvise(base + 6 * PG, (FILE_AT - 6) * PG, MADV_RANDOM) == 0, "MADV_RANDOM");
