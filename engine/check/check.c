@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <linux/aio_abi.h>
 #include <linux/kcmp.h>
 #include <sched.h>
 #include <signal.h>
@@ -277,6 +278,48 @@ static bool probe_pagemap_scan(void)
 	return r == 0 || e != ENOTTY;
 }
 
+/* PAGE_IS_GUARD (Linux 6.14): an unknown category is refused with EINVAL. */
+static bool probe_pagemap_scan_guard(void)
+{
+	_cleanup_close_ int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	uint64_t page = (uintptr_t)&fd & ~4095ull;
+	struct {
+		uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+		uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+	} arg = {
+		.size = sizeof(arg), .start = page, .end = page + 4096, .category_mask = 1 << 8, .return_mask = 1 << 8
+	};
+
+	return fd >= 0 && ioctl(fd, _IOWR('f', 16, arg), &arg) >= 0;
+}
+
+/* An AIO ring moved with mremap() stays its context, under its new
+ * address: the restorer puts each ring back where it was so. */
+static bool probe_aio_remap(void)
+{
+	aio_context_t ctx = 0;
+	struct io_event ev;
+
+	if (syscall(SYS_io_setup, 1, &ctx) < 0)
+		return false;
+	uint32_t nr = ((const uint32_t *)ctx)[1];
+	size_t len = (32 + (size_t)nr * sizeof(struct io_event) + 4095) & ~4095ul;
+	void *to = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (to == MAP_FAILED) {
+		syscall(SYS_io_destroy, ctx);
+		return false;
+	}
+	if (mremap((void *)ctx, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to) == MAP_FAILED) {
+		munmap(to, len);
+		syscall(SYS_io_destroy, ctx);
+		return false;
+	}
+	struct timespec now = { 0, 0 };
+	bool ok = syscall(SYS_io_getevents, (aio_context_t)to, 0, 1, &ev, &now) == 0;
+	syscall(SYS_io_destroy, (aio_context_t)to);
+	return ok;
+}
+
 static bool probe_userfaultfd(void)
 {
 	int fd = syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK);
@@ -378,6 +421,9 @@ static const struct probe probes[] = {
 	{ "time namespaces", NEED_FEATURE, "monotonic clocks across restore", probe_timens },
 	{ "cgroup namespaces", NEED_FEATURE, "containers' own view of their cgroups", probe_cgroupns },
 	{ "PAGEMAP_SCAN", NEED_FEATURE, "fast present-page scans", probe_pagemap_scan },
+	{ "PAGEMAP_SCAN with PAGE_IS_GUARD", NEED_FEATURE, "guard regions (MADV_GUARD_INSTALL)",
+	  probe_pagemap_scan_guard },
+	{ "AIO rings moved with mremap", NEED_FEATURE, "AIO rings (io_setup)", probe_aio_remap },
 	{ "userfaultfd", NEED_FEATURE, "lazy restore and dirty tracking", probe_userfaultfd },
 	{ "kcmp KCMP_EPOLL_TFD", NEED_FEATURE, "dumping epoll watches", probe_kcmp_epoll },
 	{ "TFD_IOC_SET_TICKS", NEED_FEATURE, "timerfd expirations not read yet", probe_timerfd_ticks },

@@ -353,6 +353,32 @@ static int load_cores(struct oc_imgset *set, struct oc_imgset_task *t)
 	return 0;
 }
 
+/* Each AIO ring entry names an AIO ring VMA of its length, and each such
+ * VMA has one. */
+static int check_aio_rings(const struct oc_imgset_task *t)
+{
+	const MmEntry *mm = t->mm;
+	size_t rings = 0;
+
+	for (size_t i = 0; i < mm->n_vmas; i++)
+		rings += (mm->vmas[i]->status & VMA_AREA_AIORING) ? 1 : 0;
+	if (rings != mm->n_aios)
+		return oc_error(-EINVAL, "mm-%d.img: %zu AIO ring VMAs but %zu aio entries", t->pid, rings, mm->n_aios);
+	for (size_t k = 0; k < mm->n_aios; k++) {
+		const AioRingEntry *re = mm->aios[k];
+		bool found = false;
+		for (size_t i = 0; i < mm->n_vmas && !found; i++)
+			found = (mm->vmas[i]->status & VMA_AREA_AIORING) && mm->vmas[i]->start == re->id &&
+				mm->vmas[i]->end - mm->vmas[i]->start == re->ring_len;
+		if (!found || !re->nr_req)
+			return oc_error(-EINVAL,
+					"mm-%d.img: aio entry %zu (0x%" PRIx64 ", %u bytes, %u requests) matches no "
+					"AIO ring VMA",
+					t->pid, k, re->id, re->ring_len, re->nr_req);
+	}
+	return 0;
+}
+
 /* VMAs: none empty or reversed, in order, not overlapping (guard pages
  * aside). */
 static int check_vmas(const struct oc_imgset_task *t)
@@ -369,8 +395,11 @@ static int check_vmas(const struct oc_imgset_task *t)
 		if (i && v->start < mm->vmas[i - 1]->end && !(v->status & VMA_AREA_GUARD))
 			return oc_error(-EINVAL, "mm-%d.img: VMAs %zu and %zu overlap or are out of order", t->pid,
 					i - 1, i);
+		/* Guard regions are listed after every real VMA. */
+		if (i && (mm->vmas[i - 1]->status & VMA_AREA_GUARD) && !(v->status & VMA_AREA_GUARD))
+			return oc_error(-EINVAL, "mm-%d.img: VMA %zu comes after a guard region", t->pid, i);
 	}
-	return 0;
+	return check_aio_rings(t);
 }
 
 /* Every page of the pagemap inside some private VMA (runs may span VMAs). */

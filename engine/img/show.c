@@ -267,8 +267,9 @@ static const char *vma_kind(uint64_t status)
 		{ VMA_AREA_STACK, "stack" },   { VMA_AREA_VSYSCALL, "vsyscall" }, { VMA_AREA_VDSO, "vdso" },
 		{ VMA_AREA_VVAR, "vvar" },     { VMA_AREA_HEAP, "heap" },	  { VMA_AREA_SYSVIPC, "sysv-shm" },
 		{ VMA_AREA_SOCKET, "packet" }, { VMA_AREA_AIORING, "aio" },	  { VMA_AREA_MEMFD, "memfd" },
-		{ VMA_AREA_SHSTK, "shstk" },   { VMA_AREA_UPROBES, "uprobes" },	  { VMA_FILE_SHARED, "file" },
-		{ VMA_FILE_PRIVATE, "file" },  { VMA_ANON_SHARED, "shmem" },	  { VMA_ANON_PRIVATE, "anon" },
+		{ VMA_AREA_SHSTK, "shstk" },   { VMA_AREA_UPROBES, "uprobes" },	  { VMA_AREA_GUARD, "guard" },
+		{ VMA_FILE_SHARED, "file" },   { VMA_FILE_PRIVATE, "file" },	  { VMA_ANON_SHARED, "shmem" },
+		{ VMA_ANON_PRIVATE, "anon" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(kinds); i++)
@@ -309,7 +310,7 @@ static void show_vma(const struct show *s, const ProtobufCMessage *vma)
 		fprintf(s->out, "%-8s %s%s", kind, name, extra);
 	else
 		fputs(kind, s->out);
-	if (!(status & VMA_AREA_REGULAR))
+	if (!(status & (VMA_AREA_REGULAR | VMA_AREA_AIORING | VMA_AREA_GUARD)))
 		fputs(" (not restored)", s->out);
 	fputc('\n', s->out);
 }

@@ -40,10 +40,13 @@
 #define OC_PAGE_SIZE 4096ul
 #define OC_TASK_SIZE 0x7ffffffff000ul
 
-/* A VMA whose memory lives in the task's own pages image. */
+/* A VMA whose memory lives in the task's own pages image (an AIO ring's
+ * too: its events and head). */
 static inline bool oc_vma_private(unsigned status, unsigned long end)
 {
-	return (status & VMA_AREA_REGULAR) && (status & (VMA_ANON_PRIVATE | VMA_FILE_PRIVATE)) && end <= OC_TASK_SIZE;
+	return ((status & VMA_AREA_REGULAR) && (status & (VMA_ANON_PRIVATE | VMA_FILE_PRIVATE)) &&
+		end <= OC_TASK_SIZE) ||
+	       (status & VMA_AREA_AIORING);
 }
 
 #endif

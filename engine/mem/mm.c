@@ -16,6 +16,8 @@
 #include <sys/syscall.h>
 
 #include "res/kind.h"
+#include "mem/aio.h"
+#include "mem/guard.h"
 #include "mem/mm.h"
 #include "mem/pages.h"
 #include "res/ns/ns.h"
@@ -169,7 +171,7 @@ static int dump_hugetlb_vma(struct oc_dump_task *t, const struct oc_proc_vma *v,
 	return r;
 }
 
-static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve)
+static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, VmaEntry *ve, MmEntry *mm)
 {
 	ve->start = v->start;
 	ve->end = v->end;
@@ -214,6 +216,8 @@ static int dump_one_vma(struct oc_dump_task *t, const struct oc_proc_vma *v, Vma
 		ve->status |= VMA_ANON_PRIVATE;
 		return 0;
 	case OC_VMA_FILE:
+		if (oc_vma_is_aio_ring(t->pid, v))
+			return oc_dump_aio_ring(t, v, ve, mm);
 		if (is_shmem_anon(v)) {
 			ve->flags = MAP_SHARED;
 			return oc_dump_shmem_vma(t, v, ve);
@@ -368,11 +372,14 @@ int oc_dump_mm(struct oc_dump_task *t)
 		ve = OC_ARENA_MSG(a, VmaEntry, VMA_ENTRY__INIT);
 		if (!ve)
 			return -ENOMEM;
-		r = dump_one_vma(t, v, ve);
+		r = dump_one_vma(t, v, ve, mm);
 		if (r < 0)
 			return r;
 		mm->vmas[mm->n_vmas++] = ve;
 	}
+	r = oc_dump_guards(t, mm);
+	if (r < 0)
+		return r;
 	t->mm = mm;
 	return 0;
 }
@@ -403,6 +410,8 @@ static void prepare_vma(const VmaEntry *v, int fd, struct oc_rst_vma *rv)
 static void mm_reserve(const struct oc_rst_task *t, struct oc_rst_area_counts *c)
 {
 	c->vmas += t->mm->n_vmas;
+	oc_rst_aio_reserve(t, c);
+	oc_rst_guards_reserve(t, c);
 }
 
 static void fill_mm(struct oc_rst_task *t, struct oc_rst_args *a)
@@ -456,9 +465,16 @@ static int mm_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 		const VmaEntry *v = mm->vmas[i];
 		if (oc_rst_vdso_is_kernels(&vd, v))
 			continue;
+		if (v->status & VMA_AREA_AIORING) {
+			r = oc_rst_aio_fill(t, v, a, &a->vmas[a->n_vmas]);
+			if (r < 0)
+				return r;
+			a->n_vmas++;
+			continue;
+		}
 		if (!(v->status & VMA_AREA_REGULAR) || v->end > OC_TASK_SIZE)
-			continue; /* vsyscall and friends: the kernel's */
-		if (v->status & (VMA_AREA_AIORING | VMA_AREA_UPROBES))
+			continue; /* vsyscall, guards and friends: the kernel's */
+		if (v->status & VMA_AREA_UPROBES)
 			return oc_error(-EOPNOTSUPP,
 					"VMA 0x%" PRIx64 " is of a kind (status 0x%x) not supported "
 					"yet",
@@ -473,6 +489,7 @@ static int mm_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 		rv->has_pages = rv->premap_at || runs_touch(a->runs, a->n_runs, v->start, v->end);
 		a->n_vmas++;
 	}
+	oc_rst_guards_fill(t, a);
 	r = oc_rst_vdso_place(ag, &vd, a);
 	if (r < 0)
 		return r;

@@ -3,7 +3,8 @@
  * Memory contents of private mappings: which pages to save (pagemap), and
  * their bytes (pages-N.img).  Anonymous memory is saved where present or
  * swapped; file-backed private memory only where the task wrote to it (the
- * page is no longer the file's); the vDSO always, [vvar] never.
+ * page is no longer the file's); the vDSO and AIO rings always, [vvar] and
+ * guard regions never.
  */
 #include <fcntl.h>
 #include <inttypes.h>
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "res/kind.h"
+#include "mem/guard.h"
 #include "mem/mm.h"
 #include "mem/pages.h"
 #include "res/ns/ns.h"
@@ -43,17 +45,6 @@
 #define PAGEMAP_BATCH 65536 /* pagemap words per read */
 #define SCAN_REGIONS  4096  /* PAGEMAP_SCAN regions per call */
 
-/* PAGEMAP_SCAN (Linux 6.7+), not in this libc's headers yet. */
-struct oc_page_region {
-	uint64_t start, end, categories;
-};
-
-struct oc_pm_scan_arg {
-	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
-	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
-};
-
-#define OC_PAGEMAP_SCAN _IOWR('f', 16, struct oc_pm_scan_arg)
 #define PAGE_IS_FILE	(1ull << 2)
 #define PAGE_IS_PRESENT (1ull << 3)
 #define PAGE_IS_SWAPPED (1ull << 4)
@@ -604,7 +595,45 @@ struct page_sink {
 	struct oc_dump_task *t;
 	struct iovec *runs; /* sink_to_list: the runs, contiguous ones merged */
 	size_t n_runs, cap_runs;
+	VmaEntry *const *guards; /* the task's guard regions, by address */
+	size_t n_guards, next_guard;
 };
+
+/* The guard regions of @mm for @s to leave out. */
+static void sink_set_guards(struct page_sink *s, const MmEntry *mm)
+{
+	size_t first = oc_mm_first_guard(mm);
+
+	s->guards = mm->vmas + first;
+	s->n_guards = mm->n_vmas - first;
+	s->next_guard = 0;
+}
+
+/* Emit a run less the guard regions in it: reading one of their pages
+ * fails.  Runs come in ascending order within a VMA. */
+static int emit_unguarded(struct page_sink *s, uint64_t vaddr, uint64_t n_pages)
+{
+	uint64_t end = vaddr + n_pages * OC_PAGE_SIZE;
+
+	if (s->next_guard && s->guards[s->next_guard - 1]->end > vaddr)
+		s->next_guard = 0; /* a lower address than the last: look from the start */
+	for (; s->next_guard < s->n_guards && vaddr < end; s->next_guard++) {
+		const VmaEntry *g = s->guards[s->next_guard];
+		if (g->end <= vaddr)
+			continue;
+		if (g->start >= end)
+			break;
+		if (g->start > vaddr) {
+			int r = s->emit(s, vaddr, (g->start - vaddr) / OC_PAGE_SIZE);
+			if (r < 0)
+				return r;
+		}
+		vaddr = g->end;
+		if (vaddr >= end)
+			break;
+	}
+	return vaddr < end ? s->emit(s, vaddr, (end - vaddr) / OC_PAGE_SIZE) : 0;
+}
 
 static int sink_to_list(struct page_sink *s, uint64_t vaddr, uint64_t n_pages)
 {
@@ -668,7 +697,7 @@ static int scan_vma_ioctl(struct page_sink *sink, int pagemap_fd, const VmaEntry
 			done_until = regions[i].end;
 			if (regions[i].categories & PAGE_IS_PFNZERO)
 				continue;
-			int r = sink->emit(sink, start, (regions[i].end - start) / OC_PAGE_SIZE);
+			int r = emit_unguarded(sink, start, (regions[i].end - start) / OC_PAGE_SIZE);
 			if (r < 0)
 				return r;
 		}
@@ -711,7 +740,7 @@ static int scan_vma(struct page_sink *sink, int pagemap_fd, const VmaEntry *ve, 
 			bool save = all || (pm & PM_SWAP) || ((pm & PM_PRESENT) && !(file && (pm & PM_FILE)));
 			if (!save)
 				continue;
-			int r = sink->emit(sink, vaddr + i * OC_PAGE_SIZE, 1);
+			int r = emit_unguarded(sink, vaddr + i * OC_PAGE_SIZE, 1);
 			if (r < 0)
 				return r;
 		}
@@ -733,7 +762,8 @@ static bool vma_has_pages(const VmaEntry *ve)
  */
 static bool vma_not_in_twin(const VmaEntry *ve)
 {
-	return (ve->has_madv && (ve->madv & ((1ull << MADV_DONTFORK) | (1ull << MADV_WIPEONFORK)))) ||
+	return (ve->status & VMA_AREA_AIORING) ||
+	       (ve->has_madv && (ve->madv & ((1ull << MADV_DONTFORK) | (1ull << MADV_WIPEONFORK)))) ||
 	       (ve->flags & MAP_HUGETLB);
 }
 
@@ -782,6 +812,7 @@ static int write_task_pages(struct oc_dump_task *t, pid_t src)
 	_cleanup_close_ int pagemap_fd = -1;
 	struct oc_twin_pump pump = { .pipe_fd = -1 };
 	struct page_sink list = { .emit = sink_to_list };
+	sink_set_guards(&list, t->mm);
 	bool twin = src != t->pid;
 	struct oc_pages_writer w;
 	size_t next_run = 0;
@@ -814,6 +845,7 @@ static int write_task_pages(struct oc_dump_task *t, pid_t src)
 		start_pump(t, &list, &pump, &w);
 
 	struct page_sink sink = { .emit = sink_to_writer, .w = &w, .src_fd = w.mem_fd, .t = t };
+	sink_set_guards(&sink, t->mm);
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {
 		const VmaEntry *ve = t->mm->vmas[i];
 		if (!vma_has_pages(ve))
@@ -1038,6 +1070,7 @@ int oc_dump_pages(struct oc_dump_task *t)
 		if (pagemap_fd < 0 || mem_fd < 0)
 			return pagemap_fd < 0 ? pagemap_fd : mem_fd;
 		struct page_sink sink = { .emit = sink_to_frozen, .src_fd = mem_fd, .t = t };
+		sink_set_guards(&sink, t->mm);
 		r = scan_vma(&sink, pagemap_fd, ve, words, &ctx->pages_scanned);
 		if (r < 0)
 			return r;

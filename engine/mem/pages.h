@@ -10,11 +10,25 @@
 #include <stdbool.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 
 #include "img/image.h"
 #include "arch/arch.h"
 
 struct oc_dump_ctx;
+
+/* PAGEMAP_SCAN (Linux 6.7+), not in this libc's headers yet. */
+struct oc_page_region {
+	uint64_t start, end, categories;
+};
+
+struct oc_pm_scan_arg {
+	uint64_t size, flags, start, end, walk_end, vec, vec_len, max_pages;
+	uint64_t category_inverted, category_mask, category_anyof_mask, return_mask;
+};
+
+#define OC_PAGEMAP_SCAN	 _IOWR('f', 16, struct oc_pm_scan_arg)
+#define OC_PAGE_IS_GUARD (1ull << 8) /* Linux 6.14 */
 
 /* One buffer is filled while the other is written behind. */
 #define OC_PAGES_BUFS 2

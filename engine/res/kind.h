@@ -29,7 +29,7 @@
 
 /* Entries of the restorer area's arrays (struct oc_rst_args). */
 struct oc_rst_area_counts {
-	size_t vmas, runs, timers, siginfos, threads;
+	size_t vmas, runs, timers, siginfos, threads, guards, aio_rings;
 	size_t seccomp_bytes; /* filter programs (res/task/seccomp.c) */
 };
 

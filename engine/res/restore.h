@@ -49,6 +49,7 @@ struct oc_rst_task {
 	int *vma_fds; /* per VMA, -1 for anonymous memory */
 	int exe_fd;
 	int pages_fd;
+	int aio_null_fd;     /* /dev/null for its AIO rings (mem/aio.c), or -1 */
 	int status_fd;	     /* the agent's end of its socket */
 	int session_done_fd; /* written once its session is made, or -1 */
 

@@ -215,7 +215,7 @@ static int enter_root(struct oc_rst_agent *ag)
 /* ---- memory -------------------------------------------------------------- */
 
 struct area_layout {
-	size_t blob, args, vmas, runs, timers, siginfos, threads, seccomp, stacks, total;
+	size_t blob, args, vmas, runs, guards, aio_rings, timers, siginfos, threads, seccomp, stacks, total;
 };
 
 int oc_agent_find_area(struct oc_rst_task *t, size_t len, uint64_t *ret)
@@ -275,7 +275,9 @@ static void layout_area(const struct oc_rst_task *t, struct area_layout *L)
 	L->args = L->blob;
 	L->vmas = L->args + sizeof(struct oc_rst_args);
 	L->runs = L->vmas + c.vmas * sizeof(struct oc_rst_vma);
-	L->timers = L->runs + c.runs * sizeof(struct oc_rst_run);
+	L->guards = L->runs + c.runs * sizeof(struct oc_rst_run);
+	L->aio_rings = L->guards + c.guards * sizeof(struct oc_rst_range);
+	L->timers = L->aio_rings + c.aio_rings * sizeof(struct oc_rst_aio_ring);
 	L->siginfos = L->timers + c.timers * sizeof(struct oc_rst_posix_timer);
 	L->threads = L->siginfos + c.siginfos * sizeof(struct oc_rst_siginfo);
 	L->seccomp = L->threads + c.threads * sizeof(struct oc_rst_thread);
@@ -310,6 +312,9 @@ static int map_area(struct oc_rst_agent *ag, const struct area_layout *L, struct
 	a->populate = !getenv("OCICR_NO_POPULATE");
 	a->vmas = (void *)(base + L->vmas);
 	a->runs = (void *)(base + L->runs);
+	a->guards = (void *)(base + L->guards);
+	a->aio_rings = (void *)(base + L->aio_rings);
+	a->aio_null_fd = -1;
 	a->timers = (void *)(base + L->timers);
 	a->siginfos = (void *)(base + L->siginfos);
 	a->threads = (void *)(base + L->threads);

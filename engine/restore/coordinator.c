@@ -435,6 +435,8 @@ static const char *const step_names[_OC_RST_STEP_MAX] = {
 	[OC_RST_STEP_SIGQUEUE] = "queueing pending signals",
 	[OC_RST_STEP_SEALS] = "sealing memfds",
 	[OC_RST_STEP_SECCOMP] = "entering seccomp",
+	[OC_RST_STEP_AIO] = "making an AIO ring again",
+	[OC_RST_STEP_GUARD] = "installing guard regions",
 };
 
 static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, struct rst_thread_state **ret_th)

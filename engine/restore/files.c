@@ -287,6 +287,16 @@ static int open_task(struct oc_rst_files *files, struct oc_rst_task *t)
 	t->vma_fds = calloc(t->mm->n_vmas ? t->mm->n_vmas : 1, sizeof(int));
 	if (!t->vma_fds)
 		return -ENOMEM;
+	/* AIO rings get their tails back with writes that complete at once. */
+	t->aio_null_fd = -1;
+	if (t->mm->n_aios) {
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd < 0)
+			return oc_error_errno(-errno, "task %d: cannot open /dev/null for its AIO rings", t->pid);
+		t->aio_null_fd = oc_rst_high_fd(files, fd);
+		if (t->aio_null_fd < 0)
+			return t->aio_null_fd;
+	}
 	for (size_t i = 0; i < t->mm->n_vmas; i++) {
 		r = vma_source_fd(files, t->mm->vmas[i], &t->vma_fds[i]);
 		if (r < 0)

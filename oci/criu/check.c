@@ -21,7 +21,7 @@ struct criu_feature {
 static const struct criu_feature features[] = {
 	{ "mnt_id", HAS },
 	{ "mem_dirty_track", NULL }, /* no pre-dump */
-	{ "aio_remap", NULL },
+	{ "aio_remap", "AIO rings moved with mremap" },
 	{ "timerfd", "TFD_IOC_SET_TICKS" },
 	{ "tun", NULL },
 	{ "tun_ns", NULL },
@@ -63,7 +63,7 @@ static const struct criu_feature features[] = {
 	{ "timer_cr_ids", "PR_TIMER_CREATE_RESTORE_IDS" },
 	{ "overlayfs_maps", NULL },
 	{ "breakpoints", NULL },
-	{ "pagemap_scan_guard_pages", NULL },
+	{ "pagemap_scan_guard_pages", "PAGEMAP_SCAN with PAGE_IS_GUARD" },
 };
 
 /* 1 supported, 0 not, -1 unknown name. */

@@ -156,6 +156,28 @@ criu_restore() {
 	fi
 }
 
+@test "criu check answers aio_remap and pagemap_scan_guard_pages as this kernel allows (zdtm aio00, maps12)" {
+	# AIO rings: any kernel with AIO at all (fs.aio-max-nr says it has).
+	run criu check --feature aio_remap
+	if [ -e /proc/sys/fs/aio-max-nr ]; then
+		assert_success
+		assert_output "aio_remap is supported"
+	else
+		assert_failure 1
+	fi
+	# Guard regions are reported by PAGEMAP_SCAN from Linux 6.14.
+	run criu check --feature pagemap_scan_guard_pages
+	if kernel_at_least 6 14; then
+		assert_success
+		assert_output "pagemap_scan_guard_pages is supported"
+	else
+		assert_failure 1
+		assert_output --partial "pagemap_scan_guard_pages is not supported"
+	fi
+	run criu check --feature mem_dirty_track --feature aio_remap
+	assert_failure 1
+}
+
 @test "options by long, short and =-joined names dump and restore; the action may come last" {
 	wl_start tree
 	run criu -t "$WL_PID" --images-dir="$WL_DIR/img" --log-file=dump.log --verbosity=4 -j --file-locks \

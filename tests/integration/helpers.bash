@@ -302,3 +302,10 @@ tree_children() {
 		cat /proc/"$p"/task/*/children 2>/dev/null | tr ' ' '\n' | sed "/^$/d; s/^/$p /"
 	done | sort
 }
+
+# kernel_at_least MAJOR MINOR: this kernel is that version or newer.
+kernel_at_least() {
+	local maj min
+	IFS=. read -r maj min _ < <(uname -r)
+	[ "$maj" -gt "$1" ] || { [ "$maj" -eq "$1" ] && [ "${min%%[^0-9]*}" -ge "$2" ]; }
+}

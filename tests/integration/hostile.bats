@@ -112,6 +112,19 @@ pstree_pid() {
 	assert_output --partial "has no pages"
 }
 
+@test "hostile: an AIO ring entry that fits no ring, and a VMA listed after a guard region, are refused" {
+	[ -e /proc/sys/fs/aio-max-nr ] || skip "no AIO in this kernel"
+	dump_wl aio_rings
+	cp -a "$IMG" "$WL_DIR/good"
+	img_edit "$IMG/mm-$WL_PID.img" 'e[0]["aios"][1]["ring_len"] += 4096'
+	expect_refused "mm-$WL_PID.img: aio entry 1 ("
+	assert_output --partial "matches no AIO ring VMA"
+
+	rm -rf "$IMG" && cp -a "$WL_DIR/good" "$IMG"
+	img_edit "$IMG/mm-$WL_PID.img" 'v = e[0]["vmas"]; v.insert(1, dict(v[0], status=1 << 16, prot=0, flags=0))'
+	expect_refused "mm-$WL_PID.img: VMA 2 comes after a guard region"
+}
+
 @test "hostile: a duplicate fd number and a relative file path are refused by restore and inspect" {
 	dump_wl files
 	cp -a "$IMG" "$WL_DIR/good"

@@ -161,3 +161,47 @@ snapshot_roundtrip() {
 	wl_cleanup
 	snapshot_roundtrip memfd_exec
 }
+
+# The kernel makes guard regions from 6.13 and reports them in
+# PAGEMAP_SCAN from 6.14.
+requires_guard_regions() {
+	kernel_at_least 6 14 || skip "this kernel's PAGEMAP_SCAN does not report guard regions"
+}
+
+# Start workload $1 and dump it: its mm image must hold $3 matches of
+# the pattern $2.
+dump_with_mm_matches() {
+	local n
+	wl_start "$1"
+	wl_dump
+	wait_tree_gone
+	n=$(ocicr image decode -i "$WL_DIR"/img/mm-"$WL_PID".img | grep -o "$2" | wc -l)
+	[ "$n" -eq "$3" ] || fail "mm.img holds $n of $2, not $3"
+}
+
+@test "memory: guard regions (MADV_GUARD_INSTALL) are guards again after restore, and their pages are not read" {
+	requires_guard_regions
+	# Six regions (one spans two VMAs), each one VMA entry after the rest.
+	dump_with_mm_matches guard_regions '"status": 65536,' 6
+	wl_restore
+	wl_expect_pass
+}
+
+@test "memory: AIO rings come back at their addresses, with head, tail and waiting events, and dump again" {
+	[ -e /proc/sys/fs/aio-max-nr ] || skip "no AIO in this kernel"
+	dump_with_mm_matches aio_rings '"nr_req"' 3
+	wl_restore
+	# A restored ring is a context again: a second checkpoint takes it.
+	mv "$WL_DIR/img" "$WL_DIR/img1"
+	wl_dump
+	wait_tree_gone
+	wl_restore
+	wl_expect_pass
+}
+
+@test "memory: a dump with --leave-running keeps guard regions and AIO rings" {
+	requires_guard_regions
+	snapshot_roundtrip guard_regions
+	wl_cleanup
+	snapshot_roundtrip aio_rings
+}

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include <asm/prctl.h>
+#include <linux/aio_abi.h>
 #include <asm/unistd.h>
 #include <linux/capability.h>
 #include <linux/fcntl.h>
@@ -107,6 +108,71 @@ struct rst_prctl_mm_map {
 	uint32_t exe_fd;
 };
 
+/* The header of an AIO ring (the kernel's struct aio_ring). */
+struct rst_aio_head {
+	uint32_t id, nr, head, tail;
+	uint32_t magic, compat_features, incompat_features, header_length;
+};
+
+#define AIO_SUBMIT_BATCH 64
+
+/*
+ * Bring the kernel's tail of the new ring @ctx to @tail, with @head where
+ * the task had it.  Each write to /dev/null completes as it is submitted;
+ * the head follows the completions up to the saved head, freeing their
+ * slots.  A tail behind the head (the ring wrapped) takes a full turn
+ * first, so that the kernel counts the events between them as completed.
+ */
+static void aio_move_tail(struct oc_rst_args *args, uint64_t ctx, uint32_t nr, uint32_t head, uint32_t tail, int index)
+{
+	volatile struct rst_aio_head *ring = (void *)ctx;
+	uint32_t want = tail >= head ? tail : nr + tail;
+	char byte = 0;
+	struct iocb cb = {
+		.aio_lio_opcode = IOCB_CMD_PWRITE,
+		.aio_fildes = (uint32_t)args->aio_null_fd,
+		.aio_buf = (uint64_t)&byte,
+		.aio_nbytes = 1,
+	};
+	struct iocb *cbs[AIO_SUBMIT_BATCH];
+
+	for (int i = 0; i < AIO_SUBMIT_BATCH; i++)
+		cbs[i] = &cb;
+	for (uint32_t done = 0; done < want;) {
+		uint32_t n = want - done < AIO_SUBMIT_BATCH ? want - done : AIO_SUBMIT_BATCH;
+		long r = sys3(__NR_io_submit, ctx, n, cbs);
+		if (r <= 0)
+			rst_fail(args, OC_RST_STEP_AIO, r ? r : -11 /* EAGAIN */, index);
+		done += r;
+		ring->head = done < head ? done : head;
+	}
+}
+
+/*
+ * An AIO ring: its saved bytes are at r->addr, in anonymous memory.  A new
+ * context of the same size gets the saved head, tail and events, and its
+ * ring is moved over the saved copy: the kernel then takes r->addr as the
+ * context's id.
+ */
+static void restore_aio_ring(struct oc_rst_args *args, const struct oc_rst_aio_ring *r, int index)
+{
+	const struct rst_aio_head *saved = (void *)r->addr;
+	uint32_t nr = (r->len - sizeof(*saved)) / sizeof(struct io_event);
+	uint64_t ctx = 0;
+
+	CHECK(sys2(__NR_io_setup, r->nr_req, &ctx), OC_RST_STEP_AIO, index);
+	const struct rst_aio_head *ring = (void *)ctx;
+	if (saved->nr != nr || ring->nr != nr || saved->head >= nr || saved->tail >= nr)
+		rst_fail(args, OC_RST_STEP_AIO, -22 /* EINVAL */, index);
+	aio_move_tail(args, ctx, nr, saved->head, saved->tail, index);
+	memcpy((char *)ctx + sizeof(*saved), (const char *)saved + sizeof(*saved), r->len - sizeof(*saved));
+	long at = sys5(__NR_mremap, ctx, r->len, r->len, MREMAP_MAYMOVE | MREMAP_FIXED, r->addr);
+	if (at < 0 && at > -4096)
+		rst_fail(args, OC_RST_STEP_AIO, at, index);
+	if ((uint64_t)at != r->addr)
+		rst_fail(args, OC_RST_STEP_AIO, -14, index);
+}
+
 static void restore_memory(struct oc_rst_args *args)
 {
 	/* The vDSO first, while nothing can be in its way. */
@@ -201,10 +267,22 @@ static void restore_memory(struct oc_rst_args *args)
 		for (int bit = 0; bit < 64; bit++)
 			if (v->madv & (1ull << bit))
 				CHECK(sys3(__NR_madvise, v->start, v->end - v->start, bit), OC_RST_STEP_MPROTECT, i);
-		/* Locked last, with the pages in, and before the creds change:
-		 * the task's own uid may lack the right or the RLIMIT_MEMLOCK.
-		 * mlock() refuses memory it cannot fault in: a PROT_NONE VMA is
-		 * locked readable, then closed again. */
+	}
+
+	for (uint32_t i = 0; i < args->n_aio_rings; i++)
+		restore_aio_ring(args, &args->aio_rings[i], i);
+	/* Installing a guard drops the page under it; a locked VMA refuses. */
+	for (uint32_t i = 0; i < args->n_guards; i++)
+		CHECK(sys3(__NR_madvise, args->guards[i].start, args->guards[i].end - args->guards[i].start,
+			   102 /* MADV_GUARD_INSTALL */),
+		      OC_RST_STEP_GUARD, i);
+
+	/* Locked last, with the pages in, and before the creds change: the
+	 * task's own uid may lack the right or the RLIMIT_MEMLOCK.  mlock()
+	 * refuses memory it cannot fault in: a PROT_NONE VMA is locked
+	 * readable, then closed again. */
+	for (uint32_t i = 0; i < args->n_vmas; i++) {
+		const struct oc_rst_vma *v = &args->vmas[i];
 		if (!(v->flags & MAP_LOCKED))
 			continue;
 		if (!v->prot)

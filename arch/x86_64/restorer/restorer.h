@@ -16,9 +16,10 @@
  *      agent premapped (filled already, shared copy-on-write with the
  *      parent or the children: engine/restore_cow.c)
  *   2. map the vDSO; move premapped VMAs in place with mremap and map
- *      every other VMA; read private pages with preadv; set
- *      final protections and madvise flags, lock locked VMAs; seal memfds
- *      against future writes
+ *      every other VMA; read private pages with preadv; seal memfds
+ *      against future writes; set final protections and madvise flags;
+ *      make AIO rings again over their saved bytes; install guard
+ *      regions; lock locked VMAs
  *   3. PR_SET_MM_MAP (mm bounds, auxv, exe file), membarrier registrations
  *   4. personality, signal handlers, itimers, rlimits
  *   5. install the seccomp filters all threads share (traced with
@@ -55,6 +56,22 @@ struct oc_rst_vma {
 	uint64_t premap_at; /* filled by the agent here: move it in place */
 	uint32_t is_sysv;   /* a SysV shared memory attachment: shmat() */
 	uint32_t sysv_shmid;
+};
+
+/* A guard region (MADV_GUARD_INSTALL) to install again. */
+struct oc_rst_range {
+	uint64_t start, end;
+};
+
+/*
+ * An AIO ring to make again at @addr, where its saved bytes have been read
+ * into an anonymous VMA of @len bytes: io_setup(@nr_req) makes a ring of
+ * the same length.
+ */
+struct oc_rst_aio_ring {
+	uint64_t addr, len;
+	uint32_t nr_req;
+	uint32_t pad;
 };
 
 /* A run of pages: at @vaddr, @nr_pages from the pages fd at @offset. */
@@ -186,6 +203,13 @@ struct oc_rst_args {
 	uint32_t n_runs;
 	struct oc_rst_run *runs;
 
+	struct oc_rst_range *guards;
+	uint32_t n_guards;
+	uint32_t n_aio_rings;
+	struct oc_rst_aio_ring *aio_rings;
+	int32_t aio_null_fd; /* /dev/null, whose writes complete at once */
+	int32_t pad4;
+
 	uint32_t n_late_seals;
 	uint32_t pad2;
 	struct oc_rst_seal late_seals[OC_RST_MAX_LATE_SEALS];
@@ -261,6 +285,8 @@ enum oc_rst_step {
 	OC_RST_STEP_SIGQUEUE,
 	OC_RST_STEP_SEALS,
 	OC_RST_STEP_SECCOMP,
+	OC_RST_STEP_AIO,
+	OC_RST_STEP_GUARD,
 	_OC_RST_STEP_MAX,
 };
 
