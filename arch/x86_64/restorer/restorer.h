@@ -234,7 +234,7 @@ struct oc_rst_args {
 	/* The oldest filters all threads share: the main thread's first
 	 * n_seccomp_shared, installed before it creates the others. */
 	uint32_t n_seccomp_shared;
-	uint32_t pad4;
+	uint32_t pad5;
 	uint64_t seccomp_shared; /* struct oc_rst_seccomp_filter[], oldest first */
 
 	/* Written by the blob. */
