@@ -21,18 +21,6 @@ static uint32_t own_loginuid(void)
 	return (uint32_t)strtoul(buf, NULL, 10);
 }
 
-static int set_loginuid(uint32_t v)
-{
-	char text[16];
-	int len = snprintf(text, sizeof(text), "%u", v);
-	int fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
-	int ok = fd >= 0 && write(fd, text, len) == len;
-
-	if (fd >= 0)
-		close(fd);
-	return ok ? 0 : -1;
-}
-
 /* A child: wait for the check, exit 0 when its loginuid is @want. */
 static __attribute__((noreturn)) void child(uint32_t want)
 {
@@ -53,19 +41,20 @@ static void check_child(pid_t pid, const char *name, uint32_t want)
 int main(int argc, char **argv)
 {
 	wl_init(argc, argv);
-	WL_SETUP(set_loginuid(UNSET) == 0, "unsetting the loginuid");
+	WL_SETUP(wl_write_u32_file("/proc/self/loginuid", UNSET) == 0, "unsetting the loginuid");
 	pid_t u = fork();
 	WL_SETUP(u >= 0, "fork U");
 	if (u == 0)
 		child(UNSET);
-	WL_SETUP(set_loginuid(4242) == 0 && own_loginuid() == 4242, "loginuid 4242");
+	WL_SETUP(wl_write_u32_file("/proc/self/loginuid", 4242) == 0 && own_loginuid() == 4242, "loginuid 4242");
 	int set[2];
 	char byte;
 	WL_SETUP(pipe(set) == 0, "pipe");
 	pid_t c = fork();
 	WL_SETUP(c >= 0, "fork C");
 	if (c == 0) {
-		WL_SETUP(set_loginuid(4343) == 0 && write(set[1], "", 1) == 1, "loginuid 4343");
+		WL_SETUP(wl_write_u32_file("/proc/self/loginuid", 4343) == 0 && write(set[1], "", 1) == 1,
+			 "loginuid 4343");
 		child(4343);
 	}
 	WL_SETUP(read(set[0], &byte, 1) == 1, "C's loginuid");

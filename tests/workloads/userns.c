@@ -114,18 +114,6 @@ static void check_owned_files(void)
 	check_owner(owned.slave, "the pty's slave", 0, 0);
 }
 
-static int put_loginuid(unsigned v)
-{
-	char text[16];
-	int len = snprintf(text, sizeof(text), "%u", v);
-	int fd = open("/proc/self/loginuid", O_WRONLY | O_CLOEXEC);
-	int ok = fd >= 0 && write(fd, text, len) == len;
-
-	if (fd >= 0)
-		close(fd);
-	return ok ? 0 : -1;
-}
-
 /* The child: an ordinary user of the namespace. */
 static void run_user(void)
 {
@@ -164,7 +152,7 @@ static void run_root(int go)
 	/* Unset when started (the test sees to it), the login uid may be set
 	 * once from inside: 1000 here, 101000 outside. */
 	bool audit = access("/proc/self/loginuid", F_OK) == 0;
-	WL_SETUP(!audit || put_loginuid(1000) == 0, "loginuid 1000");
+	WL_SETUP(!audit || wl_write_u32_file("/proc/self/loginuid", 1000) == 0, "loginuid 1000");
 	wl_path(file, sizeof(file), "owned");
 	int fd = open(file, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	WL_SETUP(fd >= 0 && fchown(fd, 1000, 1000) == 0, "a file given to 1000:1000");

@@ -179,6 +179,20 @@ static inline uint64_t wl_now_ms(void)
 		_ok;                                          \
 	})
 
+/* Write the number @v to a /proc file such as /proc/self/loginuid (one
+ * write, as the kernel wants it); -1 on error. */
+static inline int wl_write_u32_file(const char *path, uint32_t v)
+{
+	char text[16];
+	int len = snprintf(text, sizeof(text), "%u", v);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	int ok = fd >= 0 && write(fd, text, len) == len;
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
 /* Read a whole small file into @buf (NUL-terminated); -1 on error. */
 static inline ssize_t wl_read_file(const char *path, char *buf, size_t len)
 {
