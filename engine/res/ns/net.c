@@ -39,24 +39,6 @@
 
 #include "netdev.pb-c.h"
 
-static int lo_flags(int sk, struct ifreq *ifr)
-{
-	memset(ifr, 0, sizeof(*ifr));
-	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "lo");
-	if (ioctl(sk, SIOCGIFFLAGS, ifr) < 0)
-		return oc_error_errno(-errno, "cannot read the flags of lo");
-	return 0;
-}
-
-/* A socket to ask about lo, and its flags in *@ifr. */
-static int lo_open(struct ifreq *ifr, int *ret_sk)
-{
-	*ret_sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (*ret_sk < 0)
-		return oc_error_errno(-errno, "socket");
-	return lo_flags(*ret_sk, ifr);
-}
-
 /* A link of the tree's namespace (image id @id) as netdev-ID.img keeps
  * it, as CRIU 4.2 does; one of a kind not saved yet is refused by name. */
 static int link_classify(struct oc_net_link *l, uint32_t id, const char *ino)
@@ -419,19 +401,27 @@ static int net_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 }
 
 /* lo as it was: its MTU, sysctls and flags. */
+/* The MTU of link @nde set as a user sets it: a bridge keeps it then,
+ * whatever its ports' (one made with IFLA_MTU follows them). */
+static int link_set_mtu(const NetDeviceEntry *nde)
+{
+	_cleanup_close_ int sk = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	struct ifreq ifr = { .ifr_mtu = (int)nde->mtu };
+
+	if (sk < 0)
+		return oc_error_errno(-errno, "socket");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", nde->name);
+	if (ioctl(sk, SIOCSIFMTU, &ifr) < 0)
+		return oc_error_errno(-errno, "cannot set the MTU of %s to %u", nde->name, nde->mtu);
+	return 0;
+}
+
 static int lo_fill(const NetDeviceEntry *lo)
 {
-	_cleanup_close_ int sk = -1;
-	struct ifreq ifr;
-	int r;
+	int r = link_set_mtu(lo);
 
-	r = lo_open(&ifr, &sk);
-	if (r < 0)
-		return r;
-	ifr.ifr_mtu = (int)lo->mtu;
-	if (ioctl(sk, SIOCSIFMTU, &ifr) < 0)
-		return oc_error_errno(-errno, "cannot set the MTU of lo to %u", lo->mtu);
-	r = oc_net_conf_write("lo", lo->conf4, lo->n_conf4, lo->conf6, lo->n_conf6);
+	if (r >= 0)
+		r = oc_net_conf_write("lo", lo->conf4, lo->n_conf4, lo->conf6, lo->n_conf6);
 	return r < 0 ? r : oc_net_link_set_flags(lo);
 }
 
@@ -477,6 +467,12 @@ static int links_make(struct rst_net_state *s)
 		if (r < 0)
 			return r;
 	}
+	for (size_t i = 0; i < s->n_links; i++)
+		if (s->links[i].nde->type == ND_TYPE__BRIDGE) {
+			r = link_set_mtu(s->links[i].nde);
+			if (r < 0)
+				return r;
+		}
 	return 0;
 }
 
