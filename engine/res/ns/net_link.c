@@ -16,6 +16,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,22 @@ static int nl_ack(int sk, struct nl_req *req, const char *what)
 		return e->error ? oc_error_errno(e->error, "%s", what) : 0;
 	}
 	return oc_error(-EIO, "%s: no answer from the kernel", what);
+}
+
+/* @req sent on a socket of its own, acknowledged; what failed named by
+ * @fmt. */
+static int __attribute__((format(printf, 2, 3))) nl_once(struct nl_req *req, const char *fmt, ...)
+{
+	_cleanup_close_ int sk = oc_net_nl_open();
+	char what[128];
+	va_list ap;
+
+	if (sk < 0)
+		return sk;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return nl_ack(sk, req, what);
 }
 
 static uint32_t rta_u32(const struct rtattr *a)
@@ -258,6 +275,16 @@ int oc_net_links_list(struct oc_net_link **ret, size_t *ret_n)
 	}
 }
 
+/* An empty RTM_NEWLINK request for link @ifindex (0: by name). */
+static void link_change_req(struct nl_req *req, int ifindex)
+{
+	memset(req, 0, sizeof(*req));
+	req->h.nlmsg_len = NLMSG_LENGTH(sizeof(req->ifi));
+	req->h.nlmsg_type = RTM_NEWLINK;
+	req->ifi.ifi_family = AF_UNSPEC;
+	req->ifi.ifi_index = ifindex;
+}
+
 /* The link-level settings of @nde (name, MTU, address) as attributes. */
 static void link_attrs(struct nl_req *req, const NetDeviceEntry *nde)
 {
@@ -270,46 +297,49 @@ static void link_attrs(struct nl_req *req, const NetDeviceEntry *nde)
 /* Message header of a new link request for @nde (its name, MTU, address). */
 static void link_req(struct nl_req *req, const NetDeviceEntry *nde)
 {
-	memset(req, 0, sizeof(*req));
-	req->h.nlmsg_len = NLMSG_LENGTH(sizeof(req->ifi));
-	req->h.nlmsg_type = RTM_NEWLINK;
+	link_change_req(req, (int)nde->ifindex);
 	req->h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-	req->ifi.ifi_family = AF_UNSPEC;
-	req->ifi.ifi_index = (int)nde->ifindex;
 	link_attrs(req, nde);
+}
+
+/* The request making veth @nde with its peer: @peer here (its index,
+ * name, MTU and address), or, without it, @peer_name in namespace
+ * @peer_ns. */
+static void veth_req(struct nl_req *req, const NetDeviceEntry *nde, const NetDeviceEntry *peer, const char *peer_name,
+		     int peer_ns)
+{
+	struct ifinfomsg pi = { .ifi_family = AF_UNSPEC, .ifi_index = peer ? (int)peer->ifindex : 0 };
+
+	link_req(req, nde);
+	struct rtattr *info = nl_nest(req, IFLA_LINKINFO);
+	nl_put(req, IFLA_INFO_KIND, "veth", 4);
+	struct rtattr *data = nl_nest(req, IFLA_INFO_DATA);
+	struct rtattr *pa = nl_tail(req);
+	nl_put(req, VETH_INFO_PEER, &pi, sizeof(pi));
+	if (peer) {
+		link_attrs(req, peer);
+	} else {
+		nl_put(req, IFLA_IFNAME, peer_name, strlen(peer_name) + 1);
+		nl_put(req, IFLA_NET_NS_FD, &peer_ns, sizeof(peer_ns));
+	}
+	nl_nest_end(req, pa);
+	nl_nest_end(req, data);
+	nl_nest_end(req, info);
 }
 
 int oc_net_veth_create(const NetDeviceEntry *nde, const char *peer_name, int peer_ns, int peer_nl, int peer_master)
 {
-	_cleanup_close_ int sk = oc_net_nl_open();
 	struct nl_req req;
-	struct ifinfomsg peer = { .ifi_family = AF_UNSPEC };
 	char what[96];
 	int r;
 
-	if (sk < 0)
-		return sk;
-	link_req(&req, nde);
-	struct rtattr *info = nl_nest(&req, IFLA_LINKINFO);
-	nl_put(&req, IFLA_INFO_KIND, "veth", 4);
-	struct rtattr *data = nl_nest(&req, IFLA_INFO_DATA);
-	struct rtattr *pa = nl_tail(&req);
-	nl_put(&req, VETH_INFO_PEER, &peer, sizeof(peer));
-	nl_put(&req, IFLA_IFNAME, peer_name, strlen(peer_name) + 1);
-	nl_put(&req, IFLA_NET_NS_FD, &peer_ns, sizeof(peer_ns));
-	nl_nest_end(&req, pa);
-	nl_nest_end(&req, data);
-	nl_nest_end(&req, info);
-	snprintf(what, sizeof(what), "cannot make the veth pair %s / %s", nde->name, peer_name);
-	r = nl_ack(sk, &req, what);
+	veth_req(&req, nde, NULL, peer_name, peer_ns);
+	r = nl_once(&req, "cannot make the veth pair %s / %s", nde->name, peer_name);
 	if (r < 0)
 		return r;
 
 	/* the peer, outside: into its bridge, up */
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
-	req.h.nlmsg_type = RTM_NEWLINK;
-	req.ifi.ifi_family = AF_UNSPEC;
+	link_change_req(&req, 0);
 	req.ifi.ifi_flags = IFF_UP;
 	req.ifi.ifi_change = IFF_UP;
 	nl_put(&req, IFLA_IFNAME, peer_name, strlen(peer_name) + 1);
@@ -322,41 +352,21 @@ int oc_net_veth_create(const NetDeviceEntry *nde, const char *peer_name, int pee
 
 int oc_net_veth_pair_create(const NetDeviceEntry *a, const NetDeviceEntry *b)
 {
-	_cleanup_close_ int sk = oc_net_nl_open();
-	struct ifinfomsg peer = { .ifi_family = AF_UNSPEC, .ifi_index = (int)b->ifindex };
 	struct nl_req req;
-	char what[96];
 
-	if (sk < 0)
-		return sk;
-	link_req(&req, a);
-	struct rtattr *info = nl_nest(&req, IFLA_LINKINFO);
-	nl_put(&req, IFLA_INFO_KIND, "veth", 4);
-	struct rtattr *data = nl_nest(&req, IFLA_INFO_DATA);
-	struct rtattr *pa = nl_tail(&req);
-	nl_put(&req, VETH_INFO_PEER, &peer, sizeof(peer));
-	link_attrs(&req, b);
-	nl_nest_end(&req, pa);
-	nl_nest_end(&req, data);
-	nl_nest_end(&req, info);
-	snprintf(what, sizeof(what), "cannot make the veth pair %s / %s", a->name, b->name);
-	return nl_ack(sk, &req, what);
+	veth_req(&req, a, b, NULL, -1);
+	return nl_once(&req, "cannot make the veth pair %s / %s", a->name, b->name);
 }
 
 int oc_net_bridge_create(const NetDeviceEntry *nde)
 {
-	_cleanup_close_ int sk = oc_net_nl_open();
 	struct nl_req req;
-	char what[64];
 
-	if (sk < 0)
-		return sk;
 	link_req(&req, nde);
 	struct rtattr *info = nl_nest(&req, IFLA_LINKINFO);
 	nl_put(&req, IFLA_INFO_KIND, "bridge", 6);
 	nl_nest_end(&req, info);
-	snprintf(what, sizeof(what), "cannot make the bridge %s", nde->name);
-	return nl_ack(sk, &req, what);
+	return nl_once(&req, "cannot make the bridge %s", nde->name);
 }
 
 /* One RTM_NEWLINK message per link with settings of its kind that
@@ -374,11 +384,7 @@ int oc_net_linkinfo_dump(struct oc_imgdir *dir, uint32_t id, const struct oc_net
 		if (!links[i].info_len)
 			continue;
 		struct nl_req req;
-		memset(&req, 0, sizeof(req));
-		req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
-		req.h.nlmsg_type = RTM_NEWLINK;
-		req.ifi.ifi_family = AF_UNSPEC;
-		req.ifi.ifi_index = (int)links[i].nde.ifindex;
+		link_change_req(&req, (int)links[i].nde.ifindex);
 		struct rtattr *info = nl_nest(&req, IFLA_LINKINFO);
 		nl_put(&req, IFLA_INFO_KIND, links[i].kind, strlen(links[i].kind));
 		nl_put(&req, IFLA_INFO_DATA, links[i].info, links[i].info_len);
@@ -464,20 +470,11 @@ int oc_net_macvlan_create(const NetDeviceEntry *nde, int lower, int outer_nl)
 
 int oc_net_link_set_master(const NetDeviceEntry *nde)
 {
-	_cleanup_close_ int sk = oc_net_nl_open();
 	struct nl_req req;
-	char what[80];
 
-	if (sk < 0)
-		return sk;
-	memset(&req, 0, sizeof(req));
-	req.h.nlmsg_len = NLMSG_LENGTH(sizeof(req.ifi));
-	req.h.nlmsg_type = RTM_NEWLINK;
-	req.ifi.ifi_family = AF_UNSPEC;
-	req.ifi.ifi_index = (int)nde->ifindex;
+	link_change_req(&req, (int)nde->ifindex);
 	nl_put(&req, IFLA_MASTER, &nde->master, sizeof(nde->master));
-	snprintf(what, sizeof(what), "cannot put %s into its master (index %u)", nde->name, nde->master);
-	return nl_ack(sk, &req, what);
+	return nl_once(&req, "cannot put %s into its master (index %u)", nde->name, nde->master);
 }
 
 /* The permanent neighbour entries of the namespace, the kernel's
