@@ -319,10 +319,11 @@ bridge_roundtrip() {
 	ip -n "$TREE" link set mv0 up
 	ip -n "$TREE" link add mvin link v0 type macvlan mode private
 	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
-	run "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img"
+	mkdir -p "$WL_DIR/bad"
+	run "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/bad"
 	assert_failure
 	assert_output --partial "holds macvlan mvin over a device of its own"
-	[ "$(task_state "$WL_PID")" != Z ] || fail "the tree did not run on"
+	[ "$(task_state "$WL_PID")" = S ] || fail "task $WL_PID: $(task_state "$WL_PID")"
 	ip -n "$TREE" link del mvin
 	run hello 10.85.0.2
 	assert_output ocicr-netns
