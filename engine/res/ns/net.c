@@ -400,7 +400,6 @@ static int net_load(struct oc_rst_ctx *ctx, uint32_t id, void **ret_state)
 	return net_premake(ctx, s);
 }
 
-/* lo as it was: its MTU, sysctls and flags. */
 /* The MTU of link @nde set as a user sets it: a bridge keeps it then,
  * whatever its ports' (one made with IFLA_MTU follows them). */
 static int link_set_mtu(const NetDeviceEntry *nde)
@@ -416,6 +415,7 @@ static int link_set_mtu(const NetDeviceEntry *nde)
 	return 0;
 }
 
+/* lo as it was: its MTU, sysctls and flags. */
 static int lo_fill(const NetDeviceEntry *lo)
 {
 	int r = link_set_mtu(lo);
@@ -453,11 +453,9 @@ static int links_make(struct rst_net_state *s)
 			r = link_make(s, l);
 			if (r < 0)
 				return r;
-			pr_info("%s made (type %d)%s%s", l->nde->name, l->nde->type,
-				l->peer		  ? ", its peer here: "
-				: l->peer_name[0] ? ", its peer outside: "
-						  : "",
-				l->peer ? l->peer->name : l->peer_name);
+			const char *peer = l->peer ? l->peer->name : l->peer_name;
+			pr_info("%s made (type %d)%s%s", l->nde->name, l->nde->type, peer[0] ? ", its peer " : "",
+				peer);
 		}
 	for (size_t i = 0; i < s->n_links; i++) {
 		const NetDeviceEntry *d = s->links[i].nde;
