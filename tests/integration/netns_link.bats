@@ -40,8 +40,9 @@ settled() {
 	wait_for 20 no_tentative "$@" || fail "addresses still tentative: $(ip -n "$1" addr show tentative)"
 }
 
+# (ip lists a device without any address too, with no address line)
 no_tentative() {
-	[ -z "$(ip -n "$1" addr show tentative)" ]
+	! ip -n "$1" addr show tentative | grep -q ' inet'
 }
 
 teardown() {
@@ -226,17 +227,25 @@ NFT
 # The tree's devices as `ip` shows them, without what the restore may
 # number otherwise outside (the outside peer's index, the host's nsid).
 tree_links() {
-	"$@" ip -o link show | sed -e 's/@if[0-9]*/@if/' -e 's/ link-netns[a-z]* [^ ]*//' -e 's/ qlen [0-9]*//'
+	"$@" ip -o link show 2>/dev/null | sed -e 's/@if[0-9]*/@if/' -e 's/ link-netns[a-z]* [^ ]*//' -e 's/ qlen [0-9]*//'
+}
+
+# `$@ ip` shows the tree's devices as $links has them.
+same_links() {
+	[ "$(tree_links "$@")" = "$links" ]
 }
 
 # bridge_setup ARGS...: the tree's address moves from v0 onto vb, one end of
 # a veth pair (va, vb) inside; v0 and va are ports of bridge br1 (made with
 # ARGS), so the host reaches the tree through v0, br1, va and vb.
 bridge_setup() {
+	# the ports need no IPv6 of their own (a sysctl the restore gives back)
+	ip netns exec "$TREE" sysctl -q -w net.ipv6.conf.v0.disable_ipv6=1
 	ip -n "$TREE" addr flush dev v0
 	ip -n "$TREE" link add br1 address 02:00:00:84:00:10 type bridge "$@"
 	ip -n "$TREE" link add va mtu 1400 address 02:00:00:84:00:0a type veth peer name vb mtu 1400 \
 		address 02:00:00:84:00:0b
+	ip netns exec "$TREE" sysctl -q -w net.ipv6.conf.va.disable_ipv6=1
 	ip -n "$TREE" link set v0 master br1
 	ip -n "$TREE" link set va master br1
 	ip -n "$TREE" link set br1 mtu 1300 up
@@ -247,6 +256,9 @@ bridge_setup() {
 	ip -n "$TREE" route add 10.99.0.0/16 via 10.84.0.1
 	ip -n "$TREE" neigh add 10.84.0.77 lladdr 02:00:00:84:00:77 dev vb nud permanent
 	ip -n "$TREE" neigh add fd84::77 lladdr 02:00:00:84:00:77 dev vb nud permanent
+	# with STP, br1 has its carrier (and its IPv6 link-local address) once
+	# its ports forward
+	wait_for 30 br1_forwarding ip netns exec "$TREE" || fail "br1's ports do not forward"
 	settled "$TREE"
 }
 
@@ -264,7 +276,6 @@ br1_forwarding() {
 # state, ports, STP settings and permanent neighbours are as they were.
 bridge_roundtrip() {
 	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
-	wait_for 30 br1_forwarding ip netns exec "$TREE" || fail "br1's ports do not forward"
 	HELLO_WAIT=20 run hello 10.84.0.2
 	assert_output ocicr-netns
 	links=$(tree_links ip netns exec "$TREE")
@@ -282,6 +293,8 @@ bridge_roundtrip() {
 	run in_host "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log -v4 --external "veth[v0]:h0@br0"
 	[ "$status" = 0 ] || { show_log "$WL_DIR/img/restore.log"; fail "restore: $output"; }
 	wait_for 30 br1_forwarding nsenter -t "$WL_PID" -n || fail "br1's ports do not forward after restore"
+	# the operational states follow the carriers a moment later
+	wait_for 10 same_links nsenter -t "$WL_PID" -n
 	run tree_links nsenter -t "$WL_PID" -n
 	assert_output "$links"
 	run br1_stp nsenter -t "$WL_PID" -n
@@ -318,13 +331,15 @@ bridge_roundtrip() {
 	ip -n "$TREE" addr add 10.85.0.2/24 dev mv0
 	ip -n "$TREE" link set mv0 up
 	ip -n "$TREE" link add mvin link v0 type macvlan mode private
-	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
+	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_launch "$WORKLOADS/netns_link" "$BATS_TEST_TMPDIR/refused"
 	mkdir -p "$WL_DIR/bad"
 	run "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/bad"
 	assert_failure
 	assert_output --partial "holds macvlan mvin over a device of its own"
 	[ "$(task_state "$WL_PID")" = S ] || fail "task $WL_PID: $(task_state "$WL_PID")"
+	wl_cleanup
 	ip -n "$TREE" link del mvin
+	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
 	run hello 10.85.0.2
 	assert_output ocicr-netns
 	links=$(tree_links ip netns exec "$TREE")
@@ -344,6 +359,8 @@ bridge_roundtrip() {
 	run in_host "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log -v4 --external "veth[v0]:h0@br0" \
 		--external "macvlan[mv0]:hx0"
 	[ "$status" = 0 ] || { show_log "$WL_DIR/img/restore.log"; fail "restore: $output"; }
+	# its operational state follows its lower device's a moment later
+	wait_for 10 same_links nsenter -t "$WL_PID" -n
 	run tree_links nsenter -t "$WL_PID" -n
 	assert_output "$links"
 	run nsenter -t "$WL_PID" -n ip -d link show mv0
