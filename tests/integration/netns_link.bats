@@ -193,15 +193,18 @@ NFT
 @test "netns: the namespace's sysctls (all, default) and its devices' (net.ipv4/ipv6.conf.DEV) come back" {
 	set_conf() {
 		ip netns exec "$TREE" sysctl -q -w net.ipv4.conf.all.forwarding=1 net.ipv6.conf.default.hop_limit=44 \
-			net.ipv4.conf.v0.arp_ignore=1 net.ipv6.conf.v0.hop_limit=33 net.ipv4.conf.lo.accept_local=1
+			net.ipv4.conf.v0.arp_ignore=1 net.ipv6.conf.v0.hop_limit=33 net.ipv4.conf.lo.accept_local=1 \
+			net.ipv6.conf.lo.mtu=1280 net.ipv6.conf.v0.mtu=1300
 	}
 	get_conf() {
 		"$@" sysctl -n net.ipv4.conf.all.forwarding net.ipv6.conf.default.hop_limit net.ipv4.conf.v0.arp_ignore \
-			net.ipv6.conf.v0.hop_limit net.ipv4.conf.lo.accept_local net.ipv4.conf.v0.forwarding | tr '\n' ' '
+			net.ipv6.conf.v0.hop_limit net.ipv4.conf.lo.accept_local net.ipv4.conf.v0.forwarding \
+			net.ipv6.conf.lo.mtu net.ipv6.conf.v0.mtu | tr '\n' ' '
 	}
 	set_conf
 	want=$(get_conf ip netns exec "$TREE")
-	[ "$want" = "1 44 1 33 1 1 " ] || fail "not set: $want"
+	# (a link going up resets its IPv6 MTU: written again after)
+	[ "$want" = "1 44 1 33 1 1 1280 1300 " ] || fail "not set: $want"
 	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
 	wl_dump
 	wait_tree_gone

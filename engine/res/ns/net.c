@@ -415,14 +415,20 @@ static int link_set_mtu(const NetDeviceEntry *nde)
 	return 0;
 }
 
-/* lo as it was: its MTU, sysctls and flags. */
+static int conf_write(const NetDeviceEntry *d)
+{
+	return oc_net_conf_write(d->name, d->conf4, d->n_conf4, d->conf6, d->n_conf6);
+}
+
+/* lo as it was: its MTU, flags and sysctls. */
 static int lo_fill(const NetDeviceEntry *lo)
 {
 	int r = link_set_mtu(lo);
 
 	if (r >= 0)
-		r = oc_net_conf_write("lo", lo->conf4, lo->n_conf4, lo->conf6, lo->n_conf6);
-	return r < 0 ? r : oc_net_link_set_flags(lo);
+		r = oc_net_link_set_flags(lo);
+	/* once up: going up resets net.ipv6.conf.DEV.mtu to the link's MTU */
+	return r < 0 ? r : conf_write(lo);
 }
 
 static int link_make(struct rst_net_state *s, const struct rst_link *l)
@@ -459,7 +465,7 @@ static int links_make(struct rst_net_state *s)
 		}
 	for (size_t i = 0; i < s->n_links; i++) {
 		const NetDeviceEntry *d = s->links[i].nde;
-		r = oc_net_conf_write(d->name, d->conf4, d->n_conf4, d->conf6, d->n_conf6);
+		r = conf_write(d);
 		if (r >= 0 && d->has_master)
 			r = oc_net_link_set_master(d);
 		if (r < 0)
@@ -498,6 +504,9 @@ static int net_fill(struct oc_rst_ctx *ctx, void *state)
 			r = oc_net_ip_restore_addrs(ctx->dir, s->id);
 		for (size_t i = 0; r >= 0 && i < s->n_links; i++)
 			r = oc_net_link_set_flags(s->links[i].nde);
+		/* again once up (what going up reset: the IPv6 MTU) */
+		for (size_t i = 0; r >= 0 && i < s->n_links; i++)
+			r = conf_write(s->links[i].nde);
 		if (r >= 0)
 			r = oc_net_ip_restore_routes(ctx->dir, s->id);
 		/* once the links are up: going down drops them */
