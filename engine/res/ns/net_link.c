@@ -231,48 +231,77 @@ void oc_net_link_fix(struct oc_net_link *l)
 	l->nde.macvlan = l->nde.macvlan ? &l->macvlan : NULL;
 }
 
-int oc_net_links_list(struct oc_net_link **ret, size_t *ret_n)
+/*
+ * Dump request @type (RTM_GETLINK, RTM_GETNEIGH, with a zeroed header of
+ * @hdr_len bytes: every family) on a socket of its own; each message of
+ * the answer given to @fn until the kernel is done.
+ */
+static int nl_dump(int type, size_t hdr_len, int (*fn)(struct nlmsghdr *h, void *arg), void *arg)
 {
 	struct {
 		struct nlmsghdr h;
-		struct ifinfomsg ifi;
-	} req = { .h = { .nlmsg_len = sizeof(req),
-			 .nlmsg_type = RTM_GETLINK,
+		char hdr[32];
+	} req = { .h = { .nlmsg_len = NLMSG_LENGTH(hdr_len),
+			 .nlmsg_type = type,
 			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			 .nlmsg_seq = 1 },
-		  .ifi = { .ifi_family = AF_UNSPEC } };
+			 .nlmsg_seq = 1 } };
 	_cleanup_close_ int sk = oc_net_nl_open();
-	_cleanup_free_ struct oc_net_link *links = NULL;
 	static char buf[32768];
-	size_t n = 0;
+	int r;
 
 	if (sk < 0)
 		return sk;
-	if (send(sk, &req, sizeof(req), 0) < 0)
-		return oc_error_errno(-errno, "RTM_GETLINK: netlink send");
+	if (send(sk, &req, req.h.nlmsg_len, 0) < 0)
+		return oc_error_errno(-errno, "netlink dump %d: send", type);
 	for (;;) {
 		ssize_t len = recv(sk, buf, sizeof(buf), 0);
 		if (len < 0)
-			return oc_error_errno(-errno, "RTM_GETLINK: netlink recv");
+			return oc_error_errno(-errno, "netlink dump %d: recv", type);
 		for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE) {
-				*ret = links;
-				*ret_n = n;
-				links = NULL;
+			if (h->nlmsg_type == NLMSG_DONE)
 				return 0;
-			}
 			if (h->nlmsg_type == NLMSG_ERROR)
-				return oc_error_errno(((struct nlmsgerr *)NLMSG_DATA(h))->error, "RTM_GETLINK");
-			if (h->nlmsg_type != RTM_NEWLINK)
-				continue;
-			struct oc_net_link *more = realloc(links, (n + 1) * sizeof(*links));
-			if (!more)
-				return -ENOMEM;
-			links = more;
-			memset(&links[n], 0, sizeof(links[n]));
-			link_parse(h, &links[n++]);
+				return oc_error_errno(((struct nlmsgerr *)NLMSG_DATA(h))->error, "netlink dump %d",
+						      type);
+			r = fn(h, arg);
+			if (r < 0)
+				return r;
 		}
 	}
+}
+
+struct link_list {
+	struct oc_net_link *links;
+	size_t n;
+};
+
+static int link_add(struct nlmsghdr *h, void *arg)
+{
+	struct link_list *l = arg;
+
+	if (h->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	struct oc_net_link *more = realloc(l->links, (l->n + 1) * sizeof(*l->links));
+	if (!more)
+		return -ENOMEM;
+	l->links = more;
+	memset(&l->links[l->n], 0, sizeof(l->links[l->n]));
+	link_parse(h, &l->links[l->n++]);
+	return 0;
+}
+
+int oc_net_links_list(struct oc_net_link **ret, size_t *ret_n)
+{
+	struct link_list l = { 0 };
+	int r = nl_dump(RTM_GETLINK, sizeof(struct ifinfomsg), link_add, &l);
+
+	if (r < 0) {
+		free(l.links);
+		return r;
+	}
+	*ret = l.links;
+	*ret_n = l.n;
+	return 0;
 }
 
 /* An empty RTM_NEWLINK request for link @ifindex (0: by name). */
@@ -477,59 +506,29 @@ int oc_net_link_set_master(const NetDeviceEntry *nde)
 	return nl_once(&req, "cannot put %s into its master (index %u)", nde->name, nde->master);
 }
 
-/* The permanent neighbour entries of the namespace, the kernel's
- * RTM_NEWNEIGH messages one after another, in @buf. */
-static int neigh_list(int sk, char **buf, size_t *len)
+/* A permanent neighbour entry (IPv4, IPv6; not a proxy) into @out. */
+static int neigh_keep(struct nlmsghdr *h, void *out)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ndmsg nd;
-	} req = { .h = { .nlmsg_len = sizeof(req),
-			 .nlmsg_type = RTM_GETNEIGH,
-			 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			 .nlmsg_seq = 1 },
-		  .nd = { .ndm_family = AF_UNSPEC } };
-	static char rbuf[32768];
-	FILE *out = open_memstream(buf, len);
+	struct ndmsg *nd = NLMSG_DATA(h);
 
-	if (!out)
-		return -ENOMEM;
-	if (send(sk, &req, sizeof(req), 0) < 0) {
-		fclose(out);
-		return oc_error_errno(-errno, "RTM_GETNEIGH: netlink send");
-	}
-	for (;;) {
-		ssize_t n = recv(sk, rbuf, sizeof(rbuf), 0);
-		if (n < 0) {
-			fclose(out);
-			return oc_error_errno(-errno, "RTM_GETNEIGH: netlink recv");
-		}
-		for (struct nlmsghdr *h = (void *)rbuf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return fclose(out) ? -ENOMEM : 0;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				fclose(out);
-				return oc_error_errno(((struct nlmsgerr *)NLMSG_DATA(h))->error, "RTM_GETNEIGH");
-			}
-			struct ndmsg *nd = NLMSG_DATA(h);
-			if (h->nlmsg_type != RTM_NEWNEIGH || !(nd->ndm_state & NUD_PERMANENT) ||
-			    (nd->ndm_family != AF_INET && nd->ndm_family != AF_INET6))
-				continue;
-			fwrite(h, 1, NLMSG_ALIGN(h->nlmsg_len), out);
-		}
-	}
+	if (h->nlmsg_type == RTM_NEWNEIGH && (nd->ndm_state & NUD_PERMANENT) &&
+	    (nd->ndm_family == AF_INET || nd->ndm_family == AF_INET6))
+		fwrite(h, 1, NLMSG_ALIGN(h->nlmsg_len), out);
+	return 0;
 }
 
 int oc_net_neigh_dump(struct oc_imgdir *dir, uint32_t id)
 {
-	_cleanup_close_ int sk = oc_net_nl_open();
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
 	int r;
 
-	if (sk < 0)
-		return sk;
-	r = neigh_list(sk, &buf, &len);
+	if (!out)
+		return -ENOMEM;
+	r = nl_dump(RTM_GETNEIGH, sizeof(struct ndmsg), neigh_keep, out);
+	if (fclose(out) && r >= 0)
+		r = -ENOMEM;
 	if (r < 0 || !len)
 		return r;
 	return oc_net_raw_save(dir, OC_IMG_NEIGH, id, buf, len);
