@@ -31,6 +31,8 @@ static void restore_usage(FILE *out)
 		     "      --external veth[NAME]:OUTSIDE[@BRIDGE]\n"
 		     "                             the peer of the tree's veth NAME is made as OUTSIDE\n"
 		     "                             in our namespace (in BRIDGE); --veth-pair NAME=OUTSIDE\n"
+		     "      --external macvlan[NAME]:OUTSIDE\n"
+		     "                             the tree's macvlan NAME is made over our device OUTSIDE\n"
 		     "  -J, --join-ns NS:PATH      join the namespace at PATH (net, ipc, uts, cgroup, time)\n"
 		     "                             instead of making one\n"
 		     "      --manage-cgroups[=MODE] none, props, soft (default), full, strict or ignore\n"

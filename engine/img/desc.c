@@ -131,6 +131,8 @@ const struct oc_img_desc oc_img_descs[_OC_IMG_KIND_MAX] = {
 	RAW(ROUTE, "ROUTE", "route-%lu.img"),
 	RAW(ROUTE6, "ROUTE6", "route6-%lu.img"),
 	RAW(RULE, "RULE", "rule-%lu.img"),
+	RAW(NEIGH, "NEIGH", "ocicr-neigh-%lu.img"),
+	RAW(LINKINFO, "LINKINFO", "ocicr-linkinfo-%lu.img"),
 	RAW(IPTABLES, "IPTABLES", "iptables-%lu.img"),
 	RAW(IP6TABLES, "IP6TABLES", "ip6tables-%lu.img"),
 	RAW(NFTABLES, "NFTABLES", "nftables-%lu.img"),

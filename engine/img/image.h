@@ -100,6 +100,8 @@ enum oc_img_kind {
 	OC_IMG_ROUTE,
 	OC_IMG_ROUTE6,
 	OC_IMG_RULE,
+	OC_IMG_NEIGH,	 /* ocicr's own: permanent neighbours */
+	OC_IMG_LINKINFO, /* ocicr's own: links' settings beside netdev */
 	OC_IMG_IPTABLES,
 	OC_IMG_IP6TABLES,
 	OC_IMG_NFTABLES,

@@ -678,10 +678,12 @@ int criu_opts_to_restore(const struct criu_opts *o, struct oc_restore_opts *r)
 	r->timeout_ms = o->timeout_ms;
 	r->root = o->root && strcmp(o->root, "/") ? o->root : NULL;
 	/* At restore CRIU's --external gives mounts (mnt[KEY]:PATH), veth
-	 * peers (veth[NAME]:OUTSIDE[@BRIDGE]) and devices; ocicr takes the
-	 * first two. */
+	 * peers (veth[NAME]:OUTSIDE[@BRIDGE]), macvlans' lower devices
+	 * (macvlan[NAME]:OUTSIDE) and devices to move in; ocicr takes the
+	 * first three. */
 	for (size_t i = 0; i < o->externals.n; i++)
-		if (strncmp(o->externals.v[i], "mnt[", 4) && strncmp(o->externals.v[i], "veth[", 5))
+		if (strncmp(o->externals.v[i], "mnt[", 4) && strncmp(o->externals.v[i], "veth[", 5) &&
+		    strncmp(o->externals.v[i], "macvlan[", 8))
 			return oc_error(-EOPNOTSUPP, "not supported by ocicr yet: --external %s at restore",
 					o->externals.v[i]);
 	r->externals = (const char *const *)o->externals.v;

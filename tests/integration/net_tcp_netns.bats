@@ -67,12 +67,12 @@ lock_in_tree_ns() {
 
 @test "in the tree's namespace: a failed dump and a failed restore leave no lock; a killed dump's lock is removed by the next run, naming it" {
 	start_pair
-	# Failed: the namespace, not named external, holds a bridge.
-	ip -n "$FDSOCK_NETNS" link add ocicr-br0 type bridge
+	# Failed: the namespace, not named external, holds a vxlan device.
+	ip -n "$FDSOCK_NETNS" link add ocicr-vx0 type vxlan id 42 dstport 4789
 	run ocicr dump -t "$WL_PID" -D "$DIR/bad" -o - --tcp-established
-	ip -n "$FDSOCK_NETNS" link del ocicr-br0
+	ip -n "$FDSOCK_NETNS" link del ocicr-vx0
 	assert_failure
-	assert_output --partial "holds device ocicr-br0 (bridge)"
+	assert_output --partial "holds device ocicr-vx0 (vxlan)"
 	assert_output --partial "--external net["
 	no_lock_in "$FDSOCK_NETNS"
 	run nft list tables

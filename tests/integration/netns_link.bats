@@ -40,8 +40,9 @@ settled() {
 	wait_for 20 no_tentative "$@" || fail "addresses still tentative: $(ip -n "$1" addr show tentative)"
 }
 
+# (ip lists a device without any address too, with no address line)
 no_tentative() {
-	[ -z "$(ip -n "$1" addr show tentative)" ]
+	! ip -n "$1" addr show tentative | grep -q ' inet'
 }
 
 teardown() {
@@ -192,15 +193,18 @@ NFT
 @test "netns: the namespace's sysctls (all, default) and its devices' (net.ipv4/ipv6.conf.DEV) come back" {
 	set_conf() {
 		ip netns exec "$TREE" sysctl -q -w net.ipv4.conf.all.forwarding=1 net.ipv6.conf.default.hop_limit=44 \
-			net.ipv4.conf.v0.arp_ignore=1 net.ipv6.conf.v0.hop_limit=33 net.ipv4.conf.lo.accept_local=1
+			net.ipv4.conf.v0.arp_ignore=1 net.ipv6.conf.v0.hop_limit=33 net.ipv4.conf.lo.accept_local=1 \
+			net.ipv6.conf.lo.mtu=1280 net.ipv6.conf.v0.mtu=1300
 	}
 	get_conf() {
 		"$@" sysctl -n net.ipv4.conf.all.forwarding net.ipv6.conf.default.hop_limit net.ipv4.conf.v0.arp_ignore \
-			net.ipv6.conf.v0.hop_limit net.ipv4.conf.lo.accept_local net.ipv4.conf.v0.forwarding | tr '\n' ' '
+			net.ipv6.conf.v0.hop_limit net.ipv4.conf.lo.accept_local net.ipv4.conf.v0.forwarding \
+			net.ipv6.conf.lo.mtu net.ipv6.conf.v0.mtu | tr '\n' ' '
 	}
 	set_conf
 	want=$(get_conf ip netns exec "$TREE")
-	[ "$want" = "1 44 1 33 1 1 " ] || fail "not set: $want"
+	# (a link going up resets its IPv6 MTU: written again after)
+	[ "$want" = "1 44 1 33 1 1 1280 1300 " ] || fail "not set: $want"
 	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
 	wl_dump
 	wait_tree_gone
@@ -219,6 +223,152 @@ NFT
 	run get_conf nsenter -t "$WL_PID" -n
 	assert_output "$want"
 	run hello 10.84.0.2
+	assert_output ocicr-netns
+	wl_expect_pass
+}
+
+# The tree's devices as `ip` shows them, without what the restore may
+# number otherwise outside (the outside peer's index, the host's nsid).
+tree_links() {
+	"$@" ip -o link show 2>/dev/null | sed -e 's/@if[0-9]*/@if/' -e 's/ link-netns[a-z]* [^ ]*//' -e 's/ qlen [0-9]*//'
+}
+
+# `$@ ip` shows the tree's devices as $links has them.
+same_links() {
+	[ "$(tree_links "$@")" = "$links" ]
+}
+
+# bridge_setup ARGS...: the tree's address moves from v0 onto vb, one end of
+# a veth pair (va, vb) inside; v0 and va are ports of bridge br1 (made with
+# ARGS), so the host reaches the tree through v0, br1, va and vb.
+bridge_setup() {
+	# the ports need no IPv6 of their own (a sysctl the restore gives back)
+	ip netns exec "$TREE" sysctl -q -w net.ipv6.conf.v0.disable_ipv6=1
+	ip -n "$TREE" addr flush dev v0
+	ip -n "$TREE" link add br1 address 02:00:00:84:00:10 type bridge "$@"
+	ip -n "$TREE" link add va mtu 1400 address 02:00:00:84:00:0a type veth peer name vb mtu 1400 \
+		address 02:00:00:84:00:0b
+	ip netns exec "$TREE" sysctl -q -w net.ipv6.conf.va.disable_ipv6=1
+	ip -n "$TREE" link set v0 master br1
+	ip -n "$TREE" link set va master br1
+	ip -n "$TREE" link set br1 mtu 1300 up
+	ip -n "$TREE" link set va up
+	ip -n "$TREE" addr add 10.84.0.2/24 dev vb
+	ip -n "$TREE" addr add fd84::2/64 dev vb nodad
+	ip -n "$TREE" link set vb up
+	ip -n "$TREE" route add 10.99.0.0/16 via 10.84.0.1
+	ip -n "$TREE" neigh add 10.84.0.77 lladdr 02:00:00:84:00:77 dev vb nud permanent
+	ip -n "$TREE" neigh add fd84::77 lladdr 02:00:00:84:00:77 dev vb nud permanent
+	# with STP, br1 has its carrier (and its IPv6 link-local address) once
+	# its ports forward
+	wait_for 30 br1_forwarding ip netns exec "$TREE" || fail "br1's ports do not forward"
+	settled "$TREE"
+}
+
+# The STP settings of br1 in the namespace of `$@ ip`.
+br1_stp() {
+	"$@" ip -d link show br1 | grep -o 'forward_delay [0-9]*\|stp_state [0-9]*\|priority [0-9]*' | tr '\n' ' '
+}
+
+# The ports of br1 in the namespace of `$@ bridge` are forwarding.
+br1_forwarding() {
+	[ "$("$@" bridge link show | grep -c 'master br1 state forwarding')" = 2 ]
+}
+
+# bridge_roundtrip: dump, the namespace gone, restore; the devices, their
+# state, ports, STP settings and permanent neighbours are as they were.
+bridge_roundtrip() {
+	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
+	HELLO_WAIT=20 run hello 10.84.0.2
+	assert_output ocicr-netns
+	links=$(tree_links ip netns exec "$TREE")
+	stp=$(br1_stp ip netns exec "$TREE")
+	neigh=$(ip -n "$TREE" neigh show nud permanent)
+	[ "$(echo "$neigh" | wc -l)" = 2 ] || fail "neighbours: $neigh"
+	wl_dump
+	id=$(crit_get "$WL_DIR/img/ids-$WL_PID.img" 'img["entries"][0]["net_ns_id"]')
+	run crit_get "$WL_DIR/img/netdev-$id.img" \
+		'" ".join(sorted("%s:%s:%d" % (e["name"], e["type"], e["mtu"]) for e in img["entries"]))'
+	assert_output "br1:BRIDGE:1300 lo:LOOPBACK:65536 v0:VETH:1400 va:VETH:1400 vb:VETH:1400"
+	wait_tree_gone
+	ip netns del "$TREE"
+	wait_for 20 bash -c "! ip -n $HOST link show h0 >/dev/null 2>&1" || fail "h0 is still in the host"
+	run in_host "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log -v4 --external "veth[v0]:h0@br0"
+	[ "$status" = 0 ] || { show_log "$WL_DIR/img/restore.log"; fail "restore: $output"; }
+	wait_for 30 br1_forwarding nsenter -t "$WL_PID" -n || fail "br1's ports do not forward after restore"
+	# the operational states follow the carriers a moment later
+	wait_for 10 same_links nsenter -t "$WL_PID" -n
+	run tree_links nsenter -t "$WL_PID" -n
+	assert_output "$links"
+	run br1_stp nsenter -t "$WL_PID" -n
+	assert_output "$stp"
+	run nsenter -t "$WL_PID" -n ip neigh show nud permanent
+	assert_output "$neigh"
+	HELLO_WAIT=20 run hello 10.84.0.2
+	assert_output ocicr-netns
+	run hello fd84::2
+	assert_output ocicr-netns
+	wl_expect_pass
+}
+
+@test "netns: a bridge (STP off) with its ports, a veth pair inside, permanent neighbours: made as they were, traffic crosses them" {
+	bridge_setup
+	bridge_roundtrip
+	[[ "$stp" == *"stp_state 0"* ]] || fail "stp: $stp"
+}
+
+@test "netns: a bridge with STP on keeps its STP state, forward delay and priority" {
+	bridge_setup stp_state 1 forward_delay 200 priority 4096
+	bridge_roundtrip
+	[[ "$stp" == *"stp_state 1"* && "$stp" == *"forward_delay 200"* && "$stp" == *"priority 4096"* ]] ||
+		fail "stp: $stp"
+}
+
+@test "netns: a macvlan over a device outside comes back over the one --external macvlan[NAME]:OUTSIDE names; one over a device inside is refused by name" {
+	ip -n "$HOST" link add hx0 type veth peer name hx1
+	ip -n "$HOST" addr add 10.85.0.1/24 dev hx1
+	ip -n "$HOST" link set hx1 up
+	ip -n "$HOST" link set hx0 up
+	ip -n "$HOST" link add mv0 link hx0 mtu 1450 address 02:00:00:85:00:02 type macvlan mode bridge
+	ip -n "$HOST" link set mv0 netns "$TREE"
+	ip -n "$TREE" addr add 10.85.0.2/24 dev mv0
+	ip -n "$TREE" link set mv0 up
+	ip -n "$TREE" link add mvin link v0 type macvlan mode private
+	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_launch "$WORKLOADS/netns_link" "$BATS_TEST_TMPDIR/refused"
+	mkdir -p "$WL_DIR/bad"
+	run "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/bad"
+	assert_failure
+	assert_output --partial "holds macvlan mvin over a device of its own"
+	[ "$(task_state "$WL_PID")" = S ] || fail "task $WL_PID: $(task_state "$WL_PID")"
+	wl_cleanup
+	ip -n "$TREE" link del mvin
+	WL_WRAP="nsenter --net=/run/netns/$TREE" wl_start netns_link
+	run hello 10.85.0.2
+	assert_output ocicr-netns
+	links=$(tree_links ip netns exec "$TREE")
+	wl_dump
+	id=$(crit_get "$WL_DIR/img/ids-$WL_PID.img" 'img["entries"][0]["net_ns_id"]')
+	run crit_get "$WL_DIR/img/netdev-$id.img" \
+		'" ".join("%s:%s:%d" % (e["name"], e["type"], e["macvlan"]["mode"]) for e in img["entries"] if "macvlan" in e)'
+	assert_output "mv0:MACVLAN:4"
+	wait_tree_gone
+	ip netns del "$TREE"
+	wait_for 20 bash -c "! ip -n $HOST link show h0 >/dev/null 2>&1" || fail "h0 is still in the host"
+	run in_host "$OCICR" restore -D "$WL_DIR/img" -d --external "veth[v0]:h0@br0"
+	assert_failure
+	assert_output --partial "macvlan mv0 is over a device outside the tree: give it with --external macvlan[mv0]:OUTSIDE_NAME"
+	run ip -n "$HOST" link show h0
+	assert_failure
+	run in_host "$OCICR" restore -D "$WL_DIR/img" -d -o restore.log -v4 --external "veth[v0]:h0@br0" \
+		--external "macvlan[mv0]:hx0"
+	[ "$status" = 0 ] || { show_log "$WL_DIR/img/restore.log"; fail "restore: $output"; }
+	# its operational state follows its lower device's a moment later
+	wait_for 10 same_links nsenter -t "$WL_PID" -n
+	run tree_links nsenter -t "$WL_PID" -n
+	assert_output "$links"
+	run nsenter -t "$WL_PID" -n ip -d link show mv0
+	assert_output --partial "macvlan mode bridge"
+	run hello 10.85.0.2
 	assert_output ocicr-netns
 	wl_expect_pass
 }

@@ -198,11 +198,21 @@ static void test_inherit_fd_and_external_tty(void **state)
 	/* --veth-pair IN=OUT[@BRIDGE] is the external veth[IN]:OUT[@BRIDGE]. */
 	criu_opts_init(&o);
 	r = OC_OPTS(oc_restore_opts);
-	assert_int_equal(PARSE(&o, NULL, "--veth-pair", "v0=h0@br0", "--external", "veth[v1]:h1"), 0);
+	assert_int_equal(PARSE(&o, NULL, "--veth-pair", "v0=h0@br0", "--external", "veth[v1]:h1", "--external",
+			       "macvlan[mv0]:eth0"),
+			 0);
 	assert_int_equal(criu_opts_to_restore(&o, &r), 0);
-	assert_int_equal(r.n_externals, 2);
+	assert_int_equal(r.n_externals, 3);
 	assert_string_equal(r.externals[0], "veth[v0]:h0@br0");
 	assert_string_equal(r.externals[1], "veth[v1]:h1");
+	/* a macvlan's lower device outside, as CRIU's macvlan[NAME]:OUTSIDE */
+	assert_string_equal(r.externals[2], "macvlan[mv0]:eth0");
+	criu_opts_fini(&o);
+	/* a device to move in (CRIU's netdev[...]) is not taken yet */
+	criu_opts_init(&o);
+	r = OC_OPTS(oc_restore_opts);
+	assert_int_equal(PARSE(&o, NULL, "--external", "netdev[v0]:h0"), 0);
+	assert_int_equal(criu_opts_to_restore(&o, &r), -EOPNOTSUPP);
 	criu_opts_fini(&o);
 	const char *bad_pairs[] = { "v0", "=h0", "v0=" };
 	for (size_t i = 0; i < sizeof(bad_pairs) / sizeof(bad_pairs[0]); i++) {

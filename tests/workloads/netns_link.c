@@ -4,7 +4,8 @@
  * peer is outside, addresses, routes): it notes what it sees of its links
  * (name, index, MTU, up, link-layer address), addresses (IPv4 and IPv6)
  * and routes (IPv4 and IPv6, the kernel's tables without counters and
- * without link-local host routes, which wait for DAD), and
+ * without link-local host routes, which wait for DAD), permanent IPv4
+ * neighbours, and
  * serves TCP on port NETNS_PORT (default 7117, IPv4 and IPv6): each
  * connection gets the line "ocicr-netns".  After restore the same is seen
  * again, and it keeps serving until SIGUSR1.
@@ -99,6 +100,20 @@ static void note_routes(char *buf, size_t len, size_t *at, const char *path, uns
 	}
 }
 
+/* The permanent IPv4 neighbours (/proc/net/arp, ATF_PERM): address,
+ * link-layer address, device; the others come and go with traffic. */
+static void note_neigh(char *buf, size_t len, size_t *at)
+{
+	static char text[16384];
+	char ip[64], hw[64], dev[IFNAMSIZ + 1];
+	unsigned type, flags;
+
+	WL_SETUP(wl_read_file("/proc/net/arp", text, sizeof(text)) >= 0, "/proc/net/arp");
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+		if (sscanf(line, "%63s 0x%x 0x%x %63s %*s %16s", ip, &type, &flags, hw, dev) == 5 && (flags & 0x4))
+			put(buf, len, at, "neigh %s %s %s\n", ip, hw, dev);
+}
+
 static int line_cmp(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -128,6 +143,7 @@ static void note(char *buf, size_t len)
 	note_routes(buf, len, &at, "/proc/net/route", 0xcf);
 	/* dst plen src plen next-hop metric (refcnt use) flags dev */
 	note_routes(buf, len, &at, "/proc/net/ipv6_route", 0x33f);
+	note_neigh(buf, len, &at);
 	sort_lines(buf, len);
 }
 

@@ -7,6 +7,7 @@
 #ifndef OCICR_RES_NS_NET_H
 #define OCICR_RES_NS_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,7 +63,14 @@ struct oc_net_link {
 	char name[16];
 	char kind[16];
 	uint8_t addr[32];
+	MacvlanLinkEntry macvlan;
+	char info[128]; /* IFLA_INFO_DATA ocicr keeps beside (a bridge's) */
+	size_t info_len;
+	bool link_elsewhere; /* IFLA_LINK (peer, lower) in another namespace */
 };
+
+/* Point @l's entry at its own fields again (after a copy). */
+void oc_net_link_fix(struct oc_net_link *l);
 
 /* The links of this namespace, in *@ret (malloc'ed), their count in *@n. */
 int oc_net_links_list(struct oc_net_link **ret, size_t *n);
@@ -73,6 +81,30 @@ int oc_net_links_list(struct oc_net_link **ret, size_t *n);
  * up there through @peer_nl (an rtnetlink socket in that namespace).
  */
 int oc_net_veth_create(const NetDeviceEntry *nde, const char *peer_name, int peer_ns, int peer_nl, int peer_master);
+
+/* A veth pair with both ends (@a and @b) here. */
+int oc_net_veth_pair_create(const NetDeviceEntry *a, const NetDeviceEntry *b);
+
+/* A bridge, as CRIU makes it (its settings come with the linkinfo image). */
+int oc_net_bridge_create(const NetDeviceEntry *nde);
+
+/* ocicr-linkinfo-@id.img: what netdev-ID.img has no room for (a
+ * bridge's STP state, timers and priority), ocicr's own image; set again
+ * on the links made. */
+int oc_net_linkinfo_dump(struct oc_imgdir *dir, uint32_t id, const struct oc_net_link *links, size_t n);
+int oc_net_linkinfo_restore(struct oc_imgdir *dir, uint32_t id);
+
+/* A macvlan here over @lower, an ifindex in the namespace of @outer_nl
+ * (an rtnetlink socket there), as CRIU's external macvlan[NAME]:OUTSIDE. */
+int oc_net_macvlan_create(const NetDeviceEntry *nde, int lower, int outer_nl);
+
+/* Put link @nde into its master (nde->master, a bridge made before). */
+int oc_net_link_set_master(const NetDeviceEntry *nde);
+
+/* ocicr-neigh-@id.img: the namespace's permanent neighbours (ocicr's own
+ * image: CRIU 4.2 keeps none), and back once the links are up. */
+int oc_net_neigh_dump(struct oc_imgdir *dir, uint32_t id);
+int oc_net_neigh_restore(struct oc_imgdir *dir, uint32_t id);
 
 /* Set the flags (up, ...) of link @nde, made with its name. */
 int oc_net_link_set_flags(const NetDeviceEntry *nde);
