@@ -509,7 +509,7 @@ static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, st
 
 /*
  * A task or thread @w we do not know yet, in a new pid namespace: its pid
- * and tgid there (the last NSpid, NStgid values) say which of ours it is.
+ * and tgid in the tree's (NSpid, NStgid at index @top) say which it is.
  */
 static struct rst_live *learn_pid(struct rst_live *live, size_t n, size_t top, pid_t w,
 				  struct rst_thread_state **ret_th)

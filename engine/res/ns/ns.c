@@ -151,11 +151,17 @@ int oc_ns_dump_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids)
 		if (id)
 			set_id(ids, k, id);
 	}
-	/* After unshare(CLONE_NEWPID) its children go to another. */
+	/* After unshare(CLONE_NEWPID) its children go to another; until
+	 * the first, its init, the kernel shows none (ENOENT). */
 	uint32_t id;
 	r = ns_id_of(t->ctx, t->pid, OC_NS_PID, "pid_for_children", &id);
 	if (r < 0)
 		return r;
+	if (!id && ids->has_pid_ns_id)
+		return oc_error(-EOPNOTSUPP,
+				"task %d made a pid namespace for its children (unshare) but no init in it yet: "
+				"its next child would be that init, which no image can say",
+				t->pid);
 	if (id && ids->has_pid_ns_id && id != ids->pid_ns_id) {
 		ids->has_pid_for_children_ns_id = true;
 		ids->pid_for_children_ns_id = id;
