@@ -940,12 +940,13 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 static int restore_tree(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct rst_live *live)
 {
 	const struct oc_plan *plan = &ctx->plan;
-	/* The tree's files open inside its mount tree. */
-	int r = oc_mnt_rst_enter(ctx);
+	/* Its network is held until it runs, from before its sockets exist;
+	 * locked from ocicr's mount namespace, where the lock's tools are. */
+	int r = oc_tcp_restore_lock_netns(ctx);
 
-	/* Its network is held until it runs, from before its sockets exist. */
+	/* The tree's files open inside its mount tree. */
 	if (r >= 0)
-		r = oc_tcp_restore_lock_netns(ctx);
+		r = oc_mnt_rst_enter(ctx);
 	if (r >= 0)
 		r = oc_rst_files_begin(files);
 

@@ -49,7 +49,10 @@ fdsock_dump() {
 }
 
 # Wait (up to 10 s) for every pid of the tree to vanish: its root is our
-# child, the others are reaped by init, about once a second.
+# child, the others are reaped by init, about once a second.  So must
+# every process of its session (a snapshot dump's killed twins, zombies
+# until init reaps them): they keep the root's pid taken as their session
+# and group id, and a restore could not have it back.
 fdsock_wait_gone() {
 	local i p alive
 	wait "$WL_BG" 2>/dev/null || true
@@ -58,7 +61,8 @@ fdsock_wait_gone() {
 		for p in $WL_PIDS; do
 			[ -d "/proc/$p" ] && alive="$alive $p"
 		done
-		[ -z "$alive" ] && return 0
+		[ -n "${WL_PID:-}" ] && alive="$alive $(fdsock_session_pids "$WL_PID" | tr '\n' ' ')"
+		[ -z "${alive// /}" ] && return 0
 		sleep 0.05
 	done
 	fail "processes$alive are still there 10 s after the dump"

@@ -132,7 +132,7 @@ for e in json.load(sys.stdin)["entries"]:
 	fdsock_dump
 	local vmas psk
 	vmas=$(ring_vmas)
-	psk=$(entries PACKETSK psk)
+	psk=$(fdsock_img_entries PACKETSK psk)
 	echo "$vmas"
 	echo "$psk"
 	python3 - "$vmas" "$psk" <<'PY' || fail "the ring VMAs and their sockets"

@@ -4,7 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -15,8 +15,6 @@
 #include "core/cleanup.h"
 #include "core/error.h"
 #include "core/log.h"
-
-extern char **environ;
 
 /* All of @fd until its end, in a malloc'ed string (NULL: no memory). */
 static char *read_all_text(int fd)
@@ -42,33 +40,56 @@ static char *read_all_text(int fd)
 	return buf;
 }
 
+/*
+ * ocicr's own mount namespace, where the tools are: a restore runs some
+ * of them while the coordinator is inside the tree's mount tree (a
+ * container's root, without iptables), so each tool is started there.
+ * Taken at the first call, which a dump or restore makes before it
+ * enters any mount namespace of a tree (the lock comes first).
+ */
+static int home_mntns(void)
+{
+	static int fd = -1;
+
+	if (fd < 0)
+		fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	return fd;
+}
+
+/* The child of oc_xtables_run(): only async-signal-safe calls. */
+static _Noreturn void exec_tool(char *const argv[], int in_fd, int out_fd, int mntns)
+{
+	int null = in_fd < 0 ? open("/dev/null", O_RDONLY) : -1;
+
+	if ((mntns >= 0 && (setns(mntns, CLONE_NEWNS) < 0 || chdir("/") < 0)) ||
+	    dup2(in_fd >= 0 ? in_fd : null, 0) < 0 || dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)
+		_exit(127);
+	execvp(argv[0], argv);
+	_exit(errno == ENOENT ? 126 : 127);
+}
+
 int oc_xtables_run(char *const argv[], int in_fd, char **out, bool quiet)
 {
-	posix_spawn_file_actions_t fa;
 	_cleanup_close_ int rd = -1;
 	_cleanup_free_ char *text = NULL;
-	int p[2], st, r;
+	int p[2], st, mntns = home_mntns();
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	rd = p[0];
-	posix_spawn_file_actions_init(&fa);
-	if (in_fd >= 0)
-		posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
-	else
-		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	pid = fork();
+	if (pid == 0)
+		exec_tool(argv, in_fd, p[1], mntns);
 	close(p[1]);
-	if (r)
-		return quiet ? -r : oc_error_errno(-r, "cannot run %s", argv[0]);
+	if (pid < 0)
+		return quiet ? -errno : oc_error_errno(-errno, "cannot run %s", argv[0]);
 	text = read_all_text(rd);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return oc_error_errno(-errno, "waiting for %s", argv[0]);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
+		return quiet ? -ENOENT : oc_error(-ENOENT, "cannot run %s: not found", argv[0]);
 	if (!WIFEXITED(st) || WEXITSTATUS(st)) {
 		if (quiet)
 			return -EIO;
