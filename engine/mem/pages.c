@@ -1014,7 +1014,7 @@ static int fork_twin(struct oc_dump_task *t)
 	if (mid < 0)
 		return mid;
 	pid_t mid_outer = mid;
-	r = t->ctx->own_pidns ? oc_ns_outer_child(leader, mid, &mid_outer) : 0;
+	r = t->ctx->own_pidns || t->n_ns_pids ? oc_ns_outer_child(leader, mid, &mid_outer) : 0;
 	if (r >= 0)
 		r = take_new_child(mid_outer, opts | PTRACE_O_TRACECLONE);
 	oc_testpoint("twin");
@@ -1023,7 +1023,7 @@ static int fork_twin(struct oc_dump_task *t)
 	long twin = r < 0 ? r : oc_remote_call(&rs, "fork of the snapshot twin", SYS_clone, 0, TWIN_NO_STACK, 0, 0);
 	if (twin > 0) {
 		pid_t twin_outer = twin;
-		r = t->ctx->own_pidns ? oc_ns_outer_child(mid_outer, twin, &twin_outer) : 0;
+		r = t->ctx->own_pidns || t->n_ns_pids ? oc_ns_outer_child(mid_outer, twin, &twin_outer) : 0;
 		if (r >= 0) {
 			t->twin = twin_outer;
 			r = take_new_child(twin_outer, opts);

@@ -48,6 +48,10 @@ struct oc_dump_task {
 	struct oc_seized_task *seized;
 	pid_t pid;  /* in ocicr's pid namespace */
 	pid_t vpid; /* in the tree's: what the images say */
+	/* In the pid namespaces below the tree's it is in, outermost first
+	 * (the last is its pid in its own); none in the tree's. */
+	pid_t ns_pids[OC_PROC_NS_LEVELS_MAX];
+	size_t n_ns_pids;
 	struct oc_proc_stat stat;
 	struct oc_proc_status status;
 	struct oc_proc_vma *vmas;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "restore/restore.h"
+#include "res/ns/ns.h"
 #include "res/kind.h"
 #include "res/fd/files.h"
 #include "mem/mm.h"
@@ -307,7 +308,7 @@ static int map_area(struct oc_rst_agent *ag, const struct area_layout *L, struct
 	a->area_start = area;
 	a->area_end = area + L->total;
 	a->task_size = OC_TASK_SIZE;
-	a->pid = t->pid;
+	a->pid = oc_rst_own_pid(t); /* as the task sees itself */
 	a->status_fd = ag->status_fd;
 	a->populate = !getenv("OCICR_NO_POPULATE");
 	a->vmas = (void *)(base + L->vmas);

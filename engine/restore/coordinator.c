@@ -108,17 +108,25 @@ static bool is_traced_by_us(pid_t pid)
 	return ours;
 }
 
-static pid_t clone_with_pid(pid_t pid, uint64_t flags)
+/* A child with pid @set_tid[0] in its own pid namespace, [1] in the one
+ * above, and so on for @n levels; with CLONE_PIDFD its pidfd in *@pidfd. */
+static pid_t clone_with_pids(const pid_t *set_tid, size_t n, uint64_t flags, int *pidfd)
 {
 	struct clone_args ca = {
 		.flags = flags,
+		.pidfd = (uint64_t)(uintptr_t)pidfd,
 		/* A CLONE_PARENT child signals as we do to our parent; clone3
 		 * wants no exit signal of its own then. */
 		.exit_signal = flags & CLONE_PARENT ? 0 : SIGCHLD,
-		.set_tid = (uint64_t)(uintptr_t)&pid,
-		.set_tid_size = 1,
+		.set_tid = (uint64_t)(uintptr_t)set_tid,
+		.set_tid_size = n,
 	};
 	return syscall(SYS_clone3, &ca, sizeof(ca));
+}
+
+static pid_t clone_with_pid(pid_t pid, uint64_t flags)
+{
+	return clone_with_pids(&pid, 1, flags, NULL);
 }
 
 static void silent_log(enum oc_log_level level, const char *line, void *userdata)
@@ -219,11 +227,19 @@ static bool group_exists(pid_t pgid)
  * itself.
  */
 static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *parent,
-			struct oc_rst_task *c)
+			struct oc_rst_task *c, int *ret_pidns_fd)
 {
 	PstreeEntry *pe = c->pstree;
 	int done[2] = { -1, -1 };
 	uint64_t share = (oc_rst_shares_files(ctx, c) ? CLONE_FILES : 0) | (oc_rst_shares_fs(ctx, c) ? CLONE_FS : 0);
+	/* Its pid in every pid namespace from its own up to the tree's; the
+	 * init of one below its parent's makes it. */
+	pid_t set_tid[OC_PROC_NS_LEVELS_MAX];
+	size_t n_set_tid = oc_rst_set_tid(c, set_tid);
+	bool new_pidns = pe->n_ns_pids > parent->pstree->n_ns_pids;
+	int pidfd = -1;
+	if (new_pidns)
+		share |= CLONE_NEWPID | (parent->ids && parent->ids->has_pid_for_children_ns_id ? CLONE_PIDFD : 0);
 
 	/* A session leader makes its session itself; later steps may need
 	 * it (a sibling joining its group), so wait until it has.  (Not
@@ -235,7 +251,7 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	 * a session leader's child, so no done pipe for the helper to hold. */
 	pid_t helper = 0;
 	int hold = -1;
-	if (pe->sid != pe->pid && pe->pgid != pe->pid && pe->pgid != parent->pstree->pgid &&
+	if (!pe->n_ns_pids && pe->sid != pe->pid && pe->pgid != pe->pid && pe->pgid != parent->pstree->pgid &&
 	    !oc_rst_task_by_pid(ctx, pe->pgid) && !group_exists(pe->pgid)) {
 		int r = orphan_group_helper(pe->pgid, &helper, &hold);
 		if (r < 0) {
@@ -245,7 +261,7 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		}
 	}
 	_cleanup_(orphan_helper_cleanup) struct orphan_helper oh = { helper, hold };
-	pid_t pid = clone_with_pid(c->pid, share);
+	pid_t pid = clone_with_pids(set_tid, n_set_tid, share, &pidfd);
 	if (pid < 0) {
 		close(done[0]);
 		close(done[1]);
@@ -257,6 +273,11 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 			close(oh.hold);
 		run_task(ctx, files, c);
 	}
+	/* The namespace the parent made by unshare: its children go there. */
+	if (pidfd >= 0 && parent->ids->pid_for_children_ns_id == c->ids->pid_ns_id)
+		*ret_pidns_fd = pidfd;
+	else if (pidfd >= 0)
+		close(pidfd);
 	if (done[0] >= 0) {
 		close(done[1]);
 		int r = oc_rst_recv_byte(done[0], OC_MSG_SESSION_MADE);
@@ -264,7 +285,8 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 		if (r < 0)
 			return oc_error(-EIO, "task %d failed before making its session", c->pid);
 	}
-	if (pe->sid != pe->pid && pe->pgid != parent->pstree->pgid && setpgid(pid, pe->pgid) < 0)
+	if (pe->sid != pe->pid && pe->pgid != parent->pstree->pgid &&
+	    setpgid(pid, oc_rst_pid_seen_by(ctx, parent, pe->pgid)) < 0)
 		return oc_error_errno(-errno, "cannot put task %d in process group %d", pid, pe->pgid);
 	return 0;
 }
@@ -291,7 +313,11 @@ static int do_session(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct
 	if (pe->sid == pe->pid && !(root && ctx->opts->shell_job)) {
 		if (setsid() < 0)
 			return oc_error_errno(-errno, "task %d: setsid", t->pid);
-	} else if ((pid_t)pe->pgid != getpgrp() && (!root || pe->pgid == pe->pid) && setpgid(0, pe->pgid) < 0) {
+	} else if (pe->n_ns_pids && pe->pgid == ctx->tasks[t->parent].pstree->pgid) {
+		/* Its parent's group, led maybe from outside its namespace:
+		 * inherited, nothing to join. */
+	} else if (oc_rst_pid_seen_by(ctx, t, pe->pgid) != getpgrp() && (!root || pe->pgid == pe->pid) &&
+		   setpgid(0, oc_rst_pid_seen_by(ctx, t, pe->pgid)) < 0) {
 		/* Our parent sets our group too, right after creating us; we
 		 * do it as well, before making children that inherit it. */
 		return oc_error_errno(-errno, "task %d: cannot join process group %u", t->pid, pe->pgid);
@@ -327,11 +353,34 @@ static __attribute__((noreturn)) void become_zombie(struct oc_rst_task *t)
 	_exit(WEXITSTATUS(status));
 }
 
+/* Does @actor create another child after step @k of @plan? */
+static bool creates_more(const struct oc_plan *plan, size_t k, pid_t actor)
+{
+	for (size_t l = k + 1; l < plan->n_steps; l++) {
+		const struct oc_plan_step *s = &plan->steps[plan->order[l]];
+		if (s->actor == actor && s->kind == OC_STEP_CREATE)
+			return true;
+	}
+	return false;
+}
+
+/* A task that had unshared a pid namespace made its children there, as
+ * it will from now on: the namespace its init was made in (@pidfd). */
+static int children_pidns(struct oc_rst_task *t, int *pidfd)
+{
+	int r = syscall(SYS_setns, *pidfd, CLONE_NEWPID) < 0 ? -errno : 0;
+
+	close(*pidfd);
+	*pidfd = -1;
+	return r < 0 ? oc_error_errno(r, "task %d: cannot make its children in the pid namespace it made", t->pid) : 0;
+}
+
 /* A task's agent: carry out this task's steps of the plan, in order. */
 static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct oc_rst_task *t)
 {
 	struct oc_rst_agent ag = { .ctx = ctx, .task = t, .files = files, .status_fd = t->status_fd };
 	const struct oc_plan *plan = &ctx->plan;
+	int pidns_fd = -1; /* the pid namespace its children went to, once all are made */
 	int r = 0;
 
 	/* The log fd may become one of the task's fds: log nothing here. */
@@ -347,7 +396,9 @@ static void run_task(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struct 
 			continue;
 		switch (s->kind) {
 		case OC_STEP_CREATE:
-			r = create_child(ctx, files, t, oc_rst_task_by_pid(ctx, s->task));
+			r = create_child(ctx, files, t, oc_rst_task_by_pid(ctx, s->task), &pidns_fd);
+			if (r >= 0 && pidns_fd >= 0 && !creates_more(plan, k, t->pid))
+				r = children_pidns(t, &pidns_fd);
 			break;
 		case OC_STEP_SESSION:
 			r = do_session(ctx, files, t);
@@ -458,9 +509,10 @@ static struct rst_live *live_task(struct rst_live *live, size_t n, pid_t tid, st
 
 /*
  * A task or thread @w we do not know yet, in a new pid namespace: its pid
- * and tgid there (the last NSpid, NStgid values) say which of ours it is.
+ * and tgid in the tree's (NSpid, NStgid at index @top) say which it is.
  */
-static struct rst_live *learn_pid(struct rst_live *live, size_t n, pid_t w, struct rst_thread_state **ret_th)
+static struct rst_live *learn_pid(struct rst_live *live, size_t n, size_t top, pid_t w,
+				  struct rst_thread_state **ret_th)
 {
 	_cleanup_free_ char *text = NULL;
 	struct oc_proc_status st = {};
@@ -468,8 +520,9 @@ static struct rst_live *learn_pid(struct rst_live *live, size_t n, pid_t w, stru
 
 	if (oc_proc_read(w, "status", &text, NULL) < 0 || oc_proc_parse_status(text, &st) < 0)
 		return NULL;
-	if (st.has_nspid && st.has_nstgid && st.n_nspid && st.n_nstgid) {
-		pid_t tid = st.nspid[st.n_nspid - 1], tgid = st.nstgid[st.n_nstgid - 1];
+	/* Its pid in the tree's namespace, whichever below that it is in. */
+	if (st.has_nspid && st.has_nstgid && st.n_nspid > top && st.n_nstgid > top) {
+		pid_t tid = st.nspid[top], tgid = st.nstgid[top];
 		for (size_t i = 0; i < n && !found; i++) {
 			struct oc_rst_task *t = live[i].task;
 			if (t->pid != tgid)
@@ -548,7 +601,8 @@ static int timeout_error(struct rst_live *live, size_t n, unsigned timeout_ms)
 
 /* Follow the tree until every thread sits at its blob's final trap and
  * every zombie-to-be has exited, for at most @timeout_ms. */
-static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, bool other_pidns, const sigset_t *chld)
+static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, bool other_pidns, size_t top,
+		       const sigset_t *chld)
 {
 	uint64_t deadline = oc_now_us() + timeout_ms * 1000ull;
 	size_t waiting = 0;
@@ -567,7 +621,7 @@ static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, boo
 		struct rst_thread_state *th = NULL;
 		struct rst_live *lv = live_task(live, n, w, &th);
 		if (!lv && other_pidns && WIFSTOPPED(st))
-			lv = learn_pid(live, n, w, &th);
+			lv = learn_pid(live, n, top, w, &th);
 		if (!lv)
 			continue;
 		if (WIFEXITED(st) || WIFSIGNALED(st)) {
@@ -795,6 +849,9 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	if (other_pidns) {
 		live[0].pid = live[0].threads[0].tid = pid;
 		pr_info("task %d of the tree's pid namespace is %d", ctx->tasks[0].pid, pid);
+		r = oc_ns_rst_top_level(ctx, pid);
+		if (r < 0)
+			return r;
 	} else if (pid != ctx->tasks[0].pid) {
 		return oc_error(-EEXIST, "task got pid %d instead of %d", pid, ctx->tasks[0].pid);
 	}
@@ -844,7 +901,7 @@ static int resume_tree(struct oc_rst_ctx *ctx, struct rst_live *live)
 	sigaddset(&chld, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &chld, &was);
 	r = follow_tree(live, ctx->n_tasks, ctx->opts->timeout_ms ? ctx->opts->timeout_ms : OC_RESTORE_TIMEOUT_MS,
-			oc_ns_rst_other_pidns(ctx), &chld);
+			oc_ns_rst_other_pidns(ctx), ctx->ns->top_level, &chld);
 	pthread_sigmask(SIG_SETMASK, &was, NULL);
 	/* Every task is in its cwd: stand-ins for gone tasks go (res/fd/file_reg.c). */
 	oc_rst_proc_helpers_stop(ctx);

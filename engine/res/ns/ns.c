@@ -90,18 +90,18 @@ static void set_id(TaskKobjIdsEntry *ids, enum oc_ns_kind k, uint32_t id)
 	*(protobuf_c_boolean *)((char *)ids + ns_kinds[k].has_off) = true;
 }
 
-/* The id of @pid's namespace of kind @k, numbered on first sight; 0 if the
- * kernel lacks the kind. */
-static int ns_id_of(struct oc_dump_ctx *ctx, pid_t pid, enum oc_ns_kind k, uint32_t *ret_id)
+/* The id of @pid's namespace of kind @k (/proc/PID/ns/@file), numbered on
+ * first sight; 0 if the kernel lacks the kind. */
+static int ns_id_of(struct oc_dump_ctx *ctx, pid_t pid, enum oc_ns_kind k, const char *file, uint32_t *ret_id)
 {
 	_cleanup_free_ char *link = NULL;
-	char name[32];
+	char name[48];
 	uint64_t ino;
 	uint32_t max = 0;
 	int r;
 
 	*ret_id = 0;
-	snprintf(name, sizeof(name), "ns/%s", ns_kinds[k].name);
+	snprintf(name, sizeof(name), "ns/%s", file);
 	r = oc_proc_readlink(pid, name, &link);
 	if (r == -ENOENT)
 		return 0;
@@ -129,7 +129,7 @@ static int ns_id_of(struct oc_dump_ctx *ctx, pid_t pid, enum oc_ns_kind k, uint3
 static int number_own_namespaces(struct oc_dump_ctx *ctx)
 {
 	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
-		int r = ns_id_of(ctx, 0, k, &ctx->own_ns_ids[k]);
+		int r = ns_id_of(ctx, 0, k, ns_kinds[k].name, &ctx->own_ns_ids[k]);
 		if (r < 0)
 			return oc_error_wrap(r, "ocicr's own %s namespace", ns_kinds[k].name);
 	}
@@ -145,11 +145,26 @@ int oc_ns_dump_ids(struct oc_dump_task *t, TaskKobjIdsEntry *ids)
 		return r;
 	for (int k = 0; k < _OC_NS_KIND_MAX; k++) {
 		uint32_t id;
-		r = ns_id_of(t->ctx, t->pid, k, &id);
+		r = ns_id_of(t->ctx, t->pid, k, ns_kinds[k].name, &id);
 		if (r < 0)
 			return r;
 		if (id)
 			set_id(ids, k, id);
+	}
+	/* After unshare(CLONE_NEWPID) its children go to another; until
+	 * the first, its init, the kernel shows none (ENOENT). */
+	uint32_t id;
+	r = ns_id_of(t->ctx, t->pid, OC_NS_PID, "pid_for_children", &id);
+	if (r < 0)
+		return r;
+	if (!id && ids->has_pid_ns_id)
+		return oc_error(-EOPNOTSUPP,
+				"task %d made a pid namespace for its children (unshare) but no init in it yet: "
+				"its next child would be that init, which no image can say",
+				t->pid);
+	if (id && ids->has_pid_ns_id && id != ids->pid_ns_id) {
+		ids->has_pid_for_children_ns_id = true;
+		ids->pid_for_children_ns_id = id;
 	}
 	return 0;
 }
@@ -259,8 +274,9 @@ int oc_ns_dump(struct oc_dump_ctx *ctx)
 			continue;
 		/* Every task must share the root's namespace, ocicr's own
 		 * included: a child in one nested below it would come back in
-		 * the root's without a word. */
-		r = check_one_namespace(ctx, k, id);
+		 * the root's without a word.  But pid namespaces, restored
+		 * nested (res/ns/pid.c checks them). */
+		r = k == OC_NS_PID ? oc_ns_pid_check_children(ctx) : check_one_namespace(ctx, k, id);
 		if (r < 0)
 			return r;
 		if (id == ctx->own_ns_ids[k])
@@ -374,6 +390,8 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 	for (int k = 0; k < _OC_NS_KIND_MAX; k++)
 		ctx->ns->join_fd[k] = -1;
 	int r = open_joins(ctx);
+	if (r >= 0)
+		r = oc_ns_pid_rst_check(ctx);
 	if (r < 0)
 		return r;
 	if (!root || !inv)
@@ -403,6 +421,9 @@ int oc_ns_load(struct oc_rst_ctx *ctx)
 					ns_kinds[k].name, id);
 		for (size_t i = 1; i < ctx->n_tasks; i++) {
 			bool has;
+			/* Pid namespaces nest (res/ns/pid.c checks them). */
+			if (k == OC_NS_PID && ctx->tasks[i].pstree->n_ns_pids)
+				continue;
 			if (ctx->tasks[i].ids && get_id(ctx->tasks[i].ids, k, &has) != id)
 				return oc_error(-EOPNOTSUPP,
 						"ids-%d.img: task %d is in another %s namespace than "

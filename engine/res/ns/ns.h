@@ -27,6 +27,7 @@
 struct oc_dump_ctx;
 struct oc_dump_task;
 struct oc_rst_ctx;
+struct oc_rst_task;
 
 enum oc_ns_kind {
 	OC_NS_PID,
@@ -127,6 +128,7 @@ struct oc_rst_ns {
 	void *state[_OC_NS_KIND_MAX]; /* each created kind's images */
 	pid_t root_pid;		      /* once it exists, in ocicr's pid namespace */
 	int join_fd[_OC_NS_KIND_MAX]; /* --join-ns: joined, not made; -1: none */
+	size_t top_level;	      /* NSpid index of the tree's pid namespace */
 };
 
 /* Restore: around the root's clone, ocicr is in the namespaces to join
@@ -189,9 +191,28 @@ void oc_ns_describe(const struct oc_rst_ctx *ctx, char *buf, size_t len);
 /* Dump, before collecting: each task's and thread's pid inside the tree's
  * pid namespace (vpid, vtid), and whether that namespace is its own. */
 int oc_ns_pid_prepare(struct oc_dump_ctx *ctx);
+/* Dump, once every task's ids are known: a task whose children go to
+ * another pid namespace (it unshared one) has made its init, in the tree. */
+int oc_ns_pid_check_children(const struct oc_dump_ctx *ctx);
 /* The pid the images give task or thread @pid (ocicr's), 0 if it is not
  * in the tree. */
 pid_t oc_dump_vpid(const struct oc_dump_ctx *ctx, pid_t pid);
+
+/* Restore: pid namespaces nested below the tree's (res/ns/pid.c). */
+/* Each task is in its parent's pid namespace or the init of one right
+ * below it, with one thread; checked on load. */
+int oc_ns_pid_rst_check(const struct oc_rst_ctx *ctx);
+/* In another pid namespace: the root @root_pid (ocicr's) exists, and the
+ * tree's namespace's level is learnt (ctx->ns->top_level). */
+int oc_ns_rst_top_level(struct oc_rst_ctx *ctx, pid_t root_pid);
+/* Task @t's pids from its own namespace up to the tree's, as clone3's
+ * set_tid takes them; returns how many. */
+size_t oc_rst_set_tid(const struct oc_rst_task *t, pid_t *set_tid);
+/* Its pid in its own pid namespace (getpid() there). */
+pid_t oc_rst_own_pid(const struct oc_rst_task *t);
+/* Task @top_pid (the images') as @viewer sees it, in its namespace (-1
+ * where it cannot); the pid itself for a viewer in the tree's (or NULL). */
+pid_t oc_rst_pid_seen_by(const struct oc_rst_ctx *ctx, const struct oc_rst_task *viewer, pid_t top_pid);
 
 /* The pid (ocicr's) of the child of thread @parent whose pid in its own
  * namespace is @inner. */

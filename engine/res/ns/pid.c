@@ -70,57 +70,109 @@ static int pidns_external(struct oc_dump_ctx *ctx)
 	return 0;
 }
 
+/*
+ * Task @t's pids from the tree's pid namespace (NSpid index @top) down:
+ * vpid and vtids there, ns_pids in the namespaces below it.
+ */
+static int task_levels(struct oc_dump_task *t, size_t top)
+{
+	bool dead = t->seized->state == OC_TASK_DEAD;
+	size_t n_ids = dead ? 1 : t->n_threads;
+	pid_t pids[OC_PROC_NS_LEVELS_MAX];
+	size_t n;
+
+	for (size_t j = 0; j < n_ids; j++) {
+		int r = read_nspid(t->pid, dead ? t->pid : t->threads[j].seized->tid, pids, &n);
+		if (r < 0)
+			return r;
+		if (n <= top)
+			return oc_error(-EOPNOTSUPP, "task %d is outside the pid namespace of the root %d", t->pid,
+					t->ctx->tasks[0].pid);
+		if (j == 0) {
+			t->vpid = pids[top];
+			t->n_ns_pids = n - top - 1;
+			memcpy(t->ns_pids, pids + top + 1, t->n_ns_pids * sizeof(pid_t));
+		}
+		if (!dead)
+			t->threads[j].vtid = pids[top];
+	}
+	if (t->n_ns_pids && n_ids > 1)
+		return oc_error(-EOPNOTSUPP,
+				"task %d has %zu threads in a pid namespace nested below the tree's: only "
+				"single-threaded tasks are supported there",
+				t->pid, n_ids);
+	return 0;
+}
+
+/*
+ * A pid namespace below the tree's must come whole, from its init: a task
+ * is in its parent's namespace, or is pid 1 of one made right below it.
+ */
+static int check_nesting(const struct oc_dump_ctx *ctx)
+{
+	for (size_t i = 1; i < ctx->n_tasks; i++) {
+		const struct oc_dump_task *t = &ctx->tasks[i], *p = &ctx->tasks[t->seized->parent];
+		if (t->n_ns_pids == p->n_ns_pids)
+			continue;
+		if (t->n_ns_pids == p->n_ns_pids + 1 && t->ns_pids[t->n_ns_pids - 1] == 1)
+			continue;
+		return oc_error(-EOPNOTSUPP,
+				"task %d is pid %d of a pid namespace %zu levels below the tree's, its parent "
+				"%d %zu: only a whole nested pid namespace (its init a child of a task of the "
+				"namespace right above) can be dumped",
+				t->pid, t->n_ns_pids ? t->ns_pids[t->n_ns_pids - 1] : t->vpid, t->n_ns_pids, p->pid,
+				p->n_ns_pids);
+	}
+	return 0;
+}
+
+/* The tree in ocicr's pid namespace: its pids are ocicr's, but for tasks
+ * in namespaces below it (one readlink each tells). */
+static int levels_in_ours(struct oc_dump_ctx *ctx, const char *own_link)
+{
+	pid_t own[OC_PROC_NS_LEVELS_MAX];
+	size_t n_own = 0;
+	int r;
+
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		struct oc_dump_task *t = &ctx->tasks[i];
+		_cleanup_free_ char *link = NULL;
+		r = oc_proc_readlink(t->pid, "ns/pid", &link);
+		if (r < 0)
+			return r;
+		if (strcmp(link, own_link)) {
+			if (!n_own && (r = read_nspid(0, getpid(), own, &n_own)) < 0)
+				return r;
+			r = task_levels(t, n_own - 1);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		t->vpid = t->pid;
+		for (size_t j = 0; j < t->n_threads; j++)
+			t->threads[j].vtid = t->threads[j].seized->tid;
+	}
+	return check_nesting(ctx);
+}
+
 int oc_ns_pid_prepare(struct oc_dump_ctx *ctx)
 {
 	pid_t own[OC_PROC_NS_LEVELS_MAX], pids[OC_PROC_NS_LEVELS_MAX];
-	size_t n_own, n, levels = 0;
+	size_t n_own, levels;
 	int r;
 
-	/* The common case, the tree in ocicr's pid namespace, costs one
-	 * readlink; nested namespaces in it are found by oc_ns_dump(). */
 	_cleanup_free_ char *own_link = NULL, *root_link = NULL;
 	r = oc_proc_readlink(0, "ns/pid", &own_link);
 	if (r >= 0)
 		r = oc_proc_readlink(ctx->tasks[0].pid, "ns/pid", &root_link);
 	if (r < 0)
 		return r;
-	if (!strcmp(own_link, root_link)) {
-		for (size_t i = 0; i < ctx->n_tasks; i++) {
-			struct oc_dump_task *t = &ctx->tasks[i];
-			t->vpid = t->pid;
-			for (size_t j = 0; j < t->n_threads; j++)
-				t->threads[j].vtid = t->threads[j].seized->tid;
-		}
-		return 0;
-	}
+	if (!strcmp(own_link, root_link))
+		return levels_in_ours(ctx, own_link);
 
 	r = read_nspid(0, getpid(), own, &n_own);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < ctx->n_tasks; i++) {
-		struct oc_dump_task *t = &ctx->tasks[i];
-		size_t n_ids = t->seized->state == OC_TASK_DEAD ? 1 : t->n_threads;
-		for (size_t j = 0; j < n_ids; j++) {
-			pid_t tid = t->seized->state == OC_TASK_DEAD ? t->pid : t->threads[j].seized->tid;
-			r = read_nspid(t->pid, tid, pids, &n);
-			if (r < 0)
-				return r;
-			if (i == 0 && j == 0)
-				levels = n;
-			if (n != levels)
-				return oc_error(-EOPNOTSUPP,
-						"task %d is in another pid namespace than the root %d: "
-						"nested pid namespaces are not supported",
-						t->pid, ctx->tasks[0].pid);
-			if (t->seized->state == OC_TASK_DEAD)
-				t->vpid = pids[n - 1];
-			else
-				t->threads[j].vtid = pids[n - 1];
-		}
-		if (t->seized->state != OC_TASK_DEAD)
-			t->vpid = t->threads[0].vtid;
-	}
-	r = pidns_external(ctx);
+	if (r >= 0)
+		r = read_nspid(ctx->tasks[0].pid, ctx->tasks[0].pid, pids, &levels);
 	if (r < 0)
 		return r;
 	if (levels != n_own + 1)
@@ -128,6 +180,14 @@ int oc_ns_pid_prepare(struct oc_dump_ctx *ctx)
 				"task %d is %zu pid namespaces below ocicr's: only a child namespace "
 				"of ocicr's can be dumped",
 				ctx->tasks[0].pid, levels - n_own);
+	for (size_t i = 0; i < ctx->n_tasks; i++)
+		if ((r = task_levels(&ctx->tasks[i], n_own)) < 0)
+			return r;
+	r = check_nesting(ctx);
+	if (r >= 0)
+		r = pidns_external(ctx);
+	if (r < 0)
+		return r;
 	if (ctx->tasks[0].vpid != 1 && !ctx->pidns_ext_key)
 		return oc_error(-EOPNOTSUPP,
 				"task %d is pid %d of its pid namespace, not its init: only a whole "
@@ -140,6 +200,27 @@ int oc_ns_pid_prepare(struct oc_dump_ctx *ctx)
 			ctx->tasks[0].pid, ctx->tasks[0].vpid);
 	else
 		pr_info("The tree is pid namespace of its own; task %d is its init", ctx->tasks[0].pid);
+	return 0;
+}
+
+int oc_ns_pid_check_children(const struct oc_dump_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		const struct oc_dump_task *t = &ctx->tasks[i];
+		bool found = false;
+		if (!t->ids || !t->ids->has_pid_for_children_ns_id)
+			continue;
+		for (size_t j = i + 1; j < ctx->n_tasks && !found; j++) {
+			const struct oc_dump_task *c = &ctx->tasks[j];
+			found = c->seized->parent == i && c->ids &&
+				c->ids->pid_ns_id == t->ids->pid_for_children_ns_id && c->n_ns_pids == t->n_ns_pids + 1;
+		}
+		if (!found)
+			return oc_error(-EOPNOTSUPP,
+					"task %d made a pid namespace for its children (unshare) whose init is not "
+					"its child in the tree",
+					t->pid);
+	}
 	return 0;
 }
 
@@ -210,4 +291,77 @@ int oc_ns_outer_child(pid_t parent, pid_t inner, pid_t *ret)
 		}
 	}
 	return oc_error(-ESRCH, "thread %d has no child %d in its pid namespace", parent, inner);
+}
+
+/* ---- restore: pid namespaces nested below the tree's ---------------------- */
+
+int oc_ns_pid_rst_check(const struct oc_rst_ctx *ctx)
+{
+	if (ctx->n_tasks && ctx->tasks[0].pstree->n_ns_pids)
+		return oc_error(-EINVAL, "pstree.img: the root %d has pids below the tree's pid namespace",
+				ctx->tasks[0].pid);
+	for (size_t i = 1; i < ctx->n_tasks; i++) {
+		const struct oc_rst_task *t = &ctx->tasks[i], *p = &ctx->tasks[t->parent];
+		const PstreeEntry *pe = t->pstree, *pp = p->pstree;
+		bool other = t->ids && p->ids && t->ids->pid_ns_id != p->ids->pid_ns_id;
+		if (pe->n_ns_pids >= OC_PROC_NS_LEVELS_MAX || (pe->n_ns_pids && pe->n_threads > 1))
+			return oc_error(-EINVAL,
+					"pstree.img: task %d has pids in %zu pid namespaces below the tree's and %zu "
+					"threads: only single-threaded tasks can be there",
+					t->pid, pe->n_ns_pids, pe->n_threads);
+		if (pe->n_ns_pids == pp->n_ns_pids && !other)
+			continue;
+		if (pe->n_ns_pids == pp->n_ns_pids + 1 && pe->ns_pids[pe->n_ns_pids - 1] == 1 && (other || !t->ids))
+			continue;
+		return oc_error(-EINVAL,
+				"pstree.img, ids-%d.img: task %d is %zu pid namespaces below the tree's (in pid "
+				"namespace %u), its parent %d %zu (%u): it must be in its parent's, or pid 1 of "
+				"one right below it",
+				t->pid, t->pid, pe->n_ns_pids, t->ids ? t->ids->pid_ns_id : 0, p->pid, pp->n_ns_pids,
+				p->ids ? p->ids->pid_ns_id : 0);
+	}
+	return 0;
+}
+
+int oc_ns_rst_top_level(struct oc_rst_ctx *ctx, pid_t root_pid)
+{
+	pid_t pids[OC_PROC_NS_LEVELS_MAX];
+	size_t n;
+	int r = read_nspid(root_pid, root_pid, pids, &n);
+
+	if (r < 0)
+		return r;
+	ctx->ns->top_level = n - 1;
+	return 0;
+}
+
+size_t oc_rst_set_tid(const struct oc_rst_task *t, pid_t *set_tid)
+{
+	const PstreeEntry *pe = t->pstree;
+	size_t n = pe->n_ns_pids;
+
+	for (size_t i = 0; i < n; i++)
+		set_tid[i] = pe->ns_pids[n - 1 - i];
+	set_tid[n] = t->pid;
+	return n + 1;
+}
+
+pid_t oc_rst_own_pid(const struct oc_rst_task *t)
+{
+	const PstreeEntry *pe = t->pstree;
+
+	return pe->n_ns_pids ? (pid_t)pe->ns_pids[pe->n_ns_pids - 1] : t->pid;
+}
+
+pid_t oc_rst_pid_seen_by(const struct oc_rst_ctx *ctx, const struct oc_rst_task *viewer, pid_t top_pid)
+{
+	if (!viewer || !viewer->pstree->n_ns_pids)
+		return top_pid;
+	for (size_t i = 0; i < ctx->n_tasks; i++) {
+		const struct oc_rst_task *x = &ctx->tasks[i];
+		if (x->pid == top_pid)
+			return x->ids && viewer->ids && x->ids->pid_ns_id == viewer->ids->pid_ns_id ? oc_rst_own_pid(x)
+												    : -1;
+	}
+	return -1;
 }

@@ -122,6 +122,14 @@ static int dump_pstree(struct oc_dump_task *t)
 	}
 	if (!pe->threads)
 		return -ENOMEM;
+	if (t->n_ns_pids) {
+		pe->n_ns_pids = t->n_ns_pids;
+		pe->ns_pids = OC_ARENA_ARRAY(a, uint32_t, t->n_ns_pids);
+		if (!pe->ns_pids)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->n_ns_pids; i++)
+			pe->ns_pids[i] = t->ns_pids[i];
+	}
 	t->pstree = pe;
 	return 0;
 }

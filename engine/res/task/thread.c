@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "res/kind.h"
+#include "res/ns/ns.h"
 #include "res/task/lsm.h"
 #include "arch/arch.h"
 #include "core/cleanup.h"
@@ -384,7 +385,8 @@ static int threads_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 
 	a->n_threads = t->n_cores;
 	for (size_t i = 0; i < t->n_cores; i++) {
-		fill_thread(&a->threads[i], t->cores[i], i == 0 ? t->cores[0]->tc : NULL, t->pstree->threads[i]);
+		fill_thread(&a->threads[i], t->cores[i], i == 0 ? t->cores[0]->tc : NULL,
+			    i == 0 && t->pstree->n_ns_pids ? oc_rst_own_pid(t) : (pid_t)t->pstree->threads[i]);
 		a->threads[i].stack_top = area->stacks + (i + 2) * OC_RST_STACK_SIZE - 64;
 	}
 	return 0;

@@ -173,7 +173,9 @@ static int timers_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 			.clock_id = p->clock_id,
 			.signo = p->si_signo,
 			.notify = p->it_sigev_notify,
-			.notify_tid = p->has_notify_thread_id ? p->notify_thread_id : 0,
+			.notify_tid = p->has_notify_thread_id
+					      ? oc_rst_pid_seen_by(ag->ctx, ag->task, p->notify_thread_id)
+					      : 0,
 			.sival = p->sival_ptr,
 			.isec = p->isec,
 			.insec = p->insec,
