@@ -5,6 +5,7 @@
  * and finish each thread by loading its registers, FPU state and signal
  * mask.  Any failure kills every task it created.
  */
+#include <dirent.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -106,6 +107,24 @@ static bool is_traced_by_us(pid_t pid)
 	ours = st.has_tracer_pid && st.tracer_pid == getpid();
 	oc_proc_status_clear(&st);
 	return ours;
+}
+
+/* Every task still traced by us dies: those whose pid we never learned
+ * too (one made in a pid namespace below the tree's, say, before its first
+ * stop reached us).  Only a failed restore calls this. */
+static void kill_our_tracees(void)
+{
+	_cleanup_closedir_ DIR *proc = opendir("/proc");
+	struct dirent *de;
+
+	if (!proc)
+		return;
+	while ((de = readdir(proc))) {
+		char *end;
+		long pid = strtol(de->d_name, &end, 10);
+		if (pid > 0 && !*end && pid != getpid() && is_traced_by_us(pid))
+			kill(pid, SIGKILL);
+	}
 }
 
 /* A child with pid @set_tid[0] in its own pid namespace, [1] in the one
@@ -634,7 +653,15 @@ static int follow_tree(struct rst_live *live, size_t n, unsigned timeout_ms, boo
 				continue;
 			read_agent_msgs(lv, why, sizeof(why));
 			if (why[0])
-				return oc_error(-EIO, "restoring task %d: %s", lv->pid, why);
+				return oc_error(-EIO, "restoring task %d: %s", lv->task->pid, why);
+			/* Killed because another failed (a nested pid
+			 * namespace's init, whose death kills the namespace):
+			 * that one's reason is the one to give. */
+			for (size_t k = 0; k < n && !why[0]; k++) {
+				read_agent_msgs(&live[k], why, sizeof(why));
+				if (why[0])
+					return oc_error(-EIO, "restoring task %d: %s", live[k].task->pid, why);
+			}
 			return oc_error(-EIO, "task %d died during restore (%s %d)", lv->pid,
 					WIFEXITED(st) ? "exit status" : "signal",
 					WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
@@ -1047,12 +1074,19 @@ int oc_restore(const struct oc_restore_opts *opts, pid_t *ret_root_pid)
 		 * them up may record errors of its own: keep ours. */
 		char why[4096];
 		snprintf(why, sizeof(why), "%s", oc_error_message());
+		/* The tasks below those killed first come to us, not to
+		 * init, and are reaped here: no zombie outlives the restore. */
+		int was_subreaper = 0;
+		prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
+		prctl(PR_SET_CHILD_SUBREAPER, 1);
 		for (size_t i = 0; i < ctx.n_tasks; i++)
 			if (live[i].pid > 0 && is_traced_by_us(live[i].pid))
 				kill(live[i].pid, SIGKILL);
+		kill_our_tracees();
 		oc_rst_proc_helpers_stop(&ctx);
 		while (waitpid(-1, NULL, __WALL) > 0 || errno == EINTR)
 			;
+		prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
 		oc_cgroup_abort(&ctx);
 		r = oc_error(r, "%s", why);
 		goto out;

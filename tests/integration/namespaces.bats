@@ -322,6 +322,54 @@ check_nested_images() {
 	wl_expect_pass
 }
 
+# itimer_out_of_range CORE: the task of core image CORE gets an interval
+# timer of 2,000,000 microseconds, which setitimer() refuses: its restore
+# fails late, in the restorer, once every task exists.
+itimer_out_of_range() {
+	"$OCICR" image decode -i "$1" >"$1.json"
+	python3 - "$1.json" <<-'PY'
+		import json, sys
+		d = json.load(open(sys.argv[1]))
+		d["entries"][0]["tc"]["timers"]["real"] = {"isec": 1, "iusec": 2000000, "vsec": 1, "vusec": 0}
+		json.dump(d, open(sys.argv[1], "w"))
+	PY
+	"$OCICR" image encode -i "$1.json" -o "$1"
+	rm "$1.json"
+}
+
+# A nested pid namespace's init (G, pid 3 of the tree's namespace) fails
+# late, after every task exists; its death kills H.
+# The error names G's failure, not H's death, and nothing is left.
+@test "namespaces: a restore that fails in a nested pid namespace's init names that task's failure and leaves no task behind" {
+	WL_WRAP="unshare --pid --fork setsid" WL_WRAP_FORKS=1 wl_start pidns_nested
+	outer=$WL_PID
+	wl_dump
+	wait_gone "$outer"
+	itimer_out_of_range "$WL_DIR/img/core-3.img"
+	run ocicr restore -D "$WL_DIR/img" -d
+	assert_failure
+	assert_output --partial "restoring task 3: the restorer failed while interval timers"
+	no_task_left
+}
+
+# The same below ocicr's pid namespace, failing in H: C and G die with it,
+# reaped by ocicr before it returns (no zombie waits for init, holding a
+# pid of the tree).
+@test "namespaces: a restore that fails below a nested pid namespace leaves not even a zombie of the tree" {
+	wl_start pidns_nested
+	wl_dump
+	wait_tree_gone
+	local pids
+	pids=$(ls "$WL_DIR"/img/core-*.img | sed 's|.*/core-\([0-9]*\)\.img|\1|' | sort -n)
+	itimer_out_of_range "$WL_DIR/img/core-$(echo "$pids" | tail -1).img"
+	run ocicr restore -D "$WL_DIR/img" -d
+	assert_failure
+	assert_output --partial "the restorer failed while interval timers"
+	for p in $pids; do
+		[ ! -e "/proc/$p" ] || fail "task $p is left: $(cat "/proc/$p/stat")"
+	done
+}
+
 # unshare --pid without --fork: the task's children would go to a pid
 # namespace that has no init yet, which no image can say.
 @test "namespaces: a task that unshared a pid namespace it made no init for is refused by name, and runs on" {
