@@ -289,6 +289,28 @@ long oc_remote_call(struct oc_remote *rs, const char *what, long nr, unsigned lo
 	return res < 0 ? oc_error(res, "thread %d: %s failed: %s", rs->tid, what, strerror(-res)) : res;
 }
 
+static int put_back_in(pid_t tid, unsigned long at, const void *was, size_t len)
+{
+	struct iovec local = { (void *)was, len }, remote = { (void *)at, len };
+
+	if (len && process_vm_writev(tid, &local, 1, &remote, 1, 0) != (ssize_t)len)
+		return oc_error_errno(-errno, "task %d: cannot put back its stack at 0x%lx", tid, at);
+	return 0;
+}
+
+int oc_remote_undo_in(const struct oc_remote *rs, pid_t tid)
+{
+	int r = 0;
+
+	if (!rs->active)
+		return 0;
+	if (rs->scratch_len)
+		r = put_back_in(tid, rs->scratch, rs->scratch_was, rs->scratch_len);
+	if (r >= 0 && rs->guard)
+		r = put_back_in(tid, rs->guard_lo, rs->guard_was, rs->guard_len);
+	return r;
+}
+
 int oc_remote_end(struct oc_remote *rs)
 {
 	int r = 0;

@@ -93,6 +93,13 @@ int oc_remote_peek(struct oc_remote *rs, size_t offset, void *buf, size_t len);
 int oc_remote_end(struct oc_remote *rs);
 
 /*
+ * Put back, in @tid, a fork of the thread made during its calls, what the
+ * scratch and the guard's frame of @rs took of the stack: the fork's copy
+ * of memory is then the thread's own.
+ */
+int oc_remote_undo_in(const struct oc_remote *rs, pid_t tid);
+
+/*
  * Write the guard's frame below @below on the thread's stack; a thread
  * where it cannot be (no stack, a shadow stack, no rt_sigreturn in its
  * code, a call site that does not return) goes unguarded, which the log

@@ -1028,6 +1028,10 @@ static int fork_twin(struct oc_dump_task *t)
 			t->twin = twin_outer;
 			r = take_new_child(twin_outer, opts);
 		}
+		/* Its stack holds the task's remote-call frame and scratch,
+		 * which vary from dump to dump: the task's own bytes go back. */
+		if (r >= 0)
+			r = oc_remote_undo_in(&t->threads[0].rs, twin_outer);
 	} else if (r >= 0) {
 		r = twin;
 	}

@@ -526,13 +526,32 @@ rpc() {
 	"$RPC_PY" "$BATS_TEST_DIRNAME/rpc_client.py" "$OCICR" "$@"
 }
 
-@test "cgroups over RPC as runc sends them: freeze_cgroup at DUMP, cg_root per hierarchy and manage_cgroups_mode at RESTORE" {
-	requires protoc
+# find_rpc_py: RPC_PY, a python3 with google.protobuf; false without one.
+find_rpc_py() {
 	RPC_PY=
 	for py in python3 /usr/bin/python3; do
-		"$py" -c 'import google.protobuf' 2>/dev/null && RPC_PY=$py && break
+		"$py" -c 'import google.protobuf' 2>/dev/null && RPC_PY=$py && return 0
 	done
-	[ -n "$RPC_PY" ] || skip "needs python3 with google.protobuf (Debian python3-protobuf)"
+	return 1
+}
+
+# rpc_can_send: RPC requests can be written here (find_rpc_py, protoc).
+rpc_can_send() {
+	find_rpc_py && command -v protoc >/dev/null
+}
+
+# rpc_dump_running OPTS: an RPC DUMP of the workload, left running, into a
+# fresh $WL_DIR/img with OPTS among its options; it must succeed.
+rpc_dump_running() {
+	rm -rf "$WL_DIR/img" && mkdir -p "$WL_DIR/img" "$WL_DIR/work"
+	run rpc send "type: DUMP opts { images_dir_fd: -1 pid: $WL_PID leave_running: true $1 }" \
+		--images "$WL_DIR/img" --work "$WL_DIR/work"
+	assert_line --partial 'reply DUMP success=true'
+}
+
+@test "cgroups over RPC as runc sends them: freeze_cgroup at DUMP, cg_root per hierarchy and manage_cgroups_mode at RESTORE" {
+	requires protoc
+	find_rpc_py || skip "needs python3 with google.protobuf (Debian python3-protobuf)"
 	[ -d "$V1/freezer" ] || skip "no v1 freezer"
 	mkdir -p "$V1/freezer/$CG"
 	FREEZER=$V1/freezer/$CG
@@ -617,15 +636,8 @@ rpc() {
 	wl_dump -R --cgroup-dump-controller pids --cgroup-dump-controller ""
 	assert_equal "$(cgroup_img 'sorted(set(c["name"] for s in cg["sets"] for c in s["ctls"]))')" "['', 'pids']"
 	assert_equal "$(cgroup_img 'sorted(c["cnames"][0] for c in cg["controllers"])')" "['', 'pids']"
-	RPC_PY=
-	for py in python3 /usr/bin/python3; do
-		"$py" -c 'import google.protobuf' 2>/dev/null && RPC_PY=$py && break
-	done
-	if [ -n "$RPC_PY" ] && command -v protoc >/dev/null; then
-		rm -rf "$WL_DIR/img" && mkdir -p "$WL_DIR/img" "$WL_DIR/work"
-		run rpc send "type: DUMP opts { images_dir_fd: -1 pid: $WL_PID leave_running: true
-			cgroup_dump_controller: \"memory\" }" --images "$WL_DIR/img" --work "$WL_DIR/work"
-		assert_line --partial 'reply DUMP success=true'
+	if rpc_can_send; then
+		rpc_dump_running 'cgroup_dump_controller: "memory"'
 		assert_equal "$(cgroup_img 'sorted(c["cnames"][0] for c in cg["controllers"])')" "['memory']"
 	fi
 	wl_expect_pass
@@ -718,15 +730,8 @@ props_of() {
 	assert_failure
 	assert_output --partial "--cgroup-props-file: cannot read $BATS_TEST_TMPDIR/none"
 	[ ! -e "$WL_DIR/img/inventory.img" ] || fail "a refused dump wrote images"
-	RPC_PY=
-	for py in python3 /usr/bin/python3; do
-		"$py" -c 'import google.protobuf' 2>/dev/null && RPC_PY=$py && break
-	done
-	if [ -n "$RPC_PY" ] && command -v protoc >/dev/null; then
-		rm -rf "$WL_DIR/img" && mkdir -p "$WL_DIR/img" "$WL_DIR/work"
-		run rpc send "type: DUMP opts { images_dir_fd: -1 pid: $WL_PID leave_running: true
-			cgroup_props_file: \"$BATS_TEST_TMPDIR/props\" }" --images "$WL_DIR/img" --work "$WL_DIR/work"
-		assert_line --partial 'reply DUMP success=true'
+	if rpc_can_send; then
+		rpc_dump_running "cgroup_props_file: \"$BATS_TEST_TMPDIR/props\""
 		assert_equal "$(props_of cpu)" "cpu.shares"
 	fi
 	wl_expect_pass

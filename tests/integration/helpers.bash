@@ -164,6 +164,28 @@ wl_restore() {
 	must_cr ocicr restore "$WL_DIR/img" -d "$@"
 }
 
+# wl_restore_refused WHY [ARGS...]: restoring $WL_DIR/img fails, saying
+# WHY; no pid file is written and no task of the workload is left.
+wl_restore_refused() {
+	local why=$1
+	shift
+	run ocicr restore -D "$WL_DIR/img" -d -o restore.log -v4 --pidfile "$WL_DIR/restored.pid" "$@"
+	assert_failure
+	assert_output --partial "$why"
+	[ ! -e "$WL_DIR/restored.pid" ] || fail "a pid file was written"
+	run pgrep -f "$WL_DIR/ready"
+	assert_failure
+}
+
+# wl_restore_root [ARGS...]: wl_restore, for a root that gets another pid
+# here (pid 1 of a new pid namespace): WL_PID becomes that one, which the
+# teardown kills too.
+wl_restore_root() {
+	wl_restore --pidfile "$WL_DIR/restored.pid" "$@"
+	WL_PID=$(cat "$WL_DIR/restored.pid")
+	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+}
+
 # wl_verdict_in FILE PID: wake PID and expect PASS in FILE.
 wl_verdict_in() {
 	local result=$1 pid=$2

@@ -58,8 +58,8 @@ expect_untouched() {
 
 @test "dump: a signal ocicr was started ignoring (nohup) does not stop it" {
 	wl_start bulk
-	run bash -c 'trap "" HUP; exec "$@"' _ "$BATS_TEST_DIRNAME/signal_at.py" line "dumping memory contents" HUP \
-		"$WL_DIR/log" -- "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4
+	run signal_at line "dumping memory contents" HUP "$WL_DIR/log" -- \
+		bash -c 'trap "" HUP; exec "$@"' _ "$OCICR" dump -t "$WL_PID" -D "$WL_DIR/img" -o "$WL_DIR/log" -v4
 	assert_line "exit 0"
 	wait_tree_gone
 	wl_restore

@@ -95,6 +95,40 @@ dump_with_cache_max() {
 	wl_expect_pass
 }
 
+# ocicr's remote calls borrow the stack below the red zone (their scratch
+# and a signal frame holding the task's registers) and put it back after;
+# the snapshot twin, forked meanwhile, must not keep them.  The bytes below
+# the stack pointer in the images are the task's own, as it has them now.
+@test "memory: a snapshot (-R) saves the stack below the stack pointer as the task has it, not ocicr's scratch" {
+	wl_start memory
+	wl_dump -R
+	python3 - "$OCICR" "$WL_PID" "$WL_DIR/img" <<-'PY' || fail "the stack below sp differs"
+		import json, subprocess, sys
+		ocicr, pid, img = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+		def decode(name):
+		    return json.loads(subprocess.check_output([ocicr, "image", "decode", "-i", "%s/%s" % (img, name)]))
+		sp = decode("core-%d.img" % pid)["entries"][0]["thread_info"]["gpregs"]["sp"]
+		pagemap = decode("pagemap-%d.img" % pid)["entries"]
+		pages = open("%s/pages-%d.img" % (img, pagemap[0]["pages_id"]), "rb").read()
+		lo, hi = sp - 8192, sp - 256  # past the red zone: nothing of the task's runs there
+		off = 0
+		for e in pagemap[1:]:
+		    if e["vaddr"] <= lo and hi <= e["vaddr"] + e["nr_pages"] * 4096:
+		        saved = pages[off + lo - e["vaddr"]:off + hi - e["vaddr"]]
+		        break
+		    off += e["nr_pages"] * 4096
+		else:
+		    sys.exit("no saved pages hold 0x%x-0x%x" % (lo, hi))
+		with open("/proc/%d/mem" % pid, "rb") as f:
+		    f.seek(lo)
+		    live = f.read(hi - lo)
+		diff = [i for i in range(len(live)) if live[i] != saved[i]]
+		if diff:
+		    sys.exit("%d bytes differ, 0x%x-0x%x (sp 0x%x)" % (len(diff), lo + diff[0], lo + diff[-1], sp))
+	PY
+	wl_expect_pass
+}
+
 @test "memory: locked pages, droppable mappings and madvise hints keep their flags" {
 	wl_start mem_flags
 	wl_dump

@@ -51,9 +51,7 @@ teardown() {
 	run ocicr restore --plan-only -D "$WL_DIR/img"
 	assert_success
 	assert_line "new namespaces for the root: pid ipc uts"
-	wl_restore --pidfile "$WL_DIR/restored.pid"
-	WL_PID=$(cat "$WL_DIR/restored.pid")
-	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wl_restore_root
 	[ "$(sed -n 's/^NSpid:[[:space:]]*[0-9]*[[:space:]]*//p' "/proc/$WL_PID/status")" = 1 ] ||
 		fail "restored root $WL_PID: $(grep NSpid "/proc/$WL_PID/status")"
 	wl_expect_pass
@@ -71,9 +69,7 @@ teardown() {
 	assert_output True
 	[ ! -e "$WL_DIR/img/timens-0.img" ] || fail "timens-0.img beside timens-$id.img"
 	wait_gone "$outer"
-	wl_restore --pidfile "$WL_DIR/restored.pid"
-	WL_PID=$(cat "$WL_DIR/restored.pid")
-	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wl_restore_root
 	[ "$(readlink "/proc/$WL_PID/ns/time")" != "$(readlink /proc/self/ns/time)" ] || fail "restored in our time namespace"
 	wl_expect_pass
 }
@@ -179,9 +175,7 @@ no_task_left() {
 	wl_expect_pass
 	wait_gone "$outer"
 	rm -f "$WL_DIR/result"
-	wl_restore --pidfile "$WL_DIR/restored.pid"
-	WL_PID=$(cat "$WL_DIR/restored.pid")
-	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wl_restore_root
 	wl_expect_pass
 }
 
@@ -316,9 +310,7 @@ check_nested_images() {
 	[ -e "$WL_DIR/img/core-1.img" ] || fail "no core-1.img: $(ls "$WL_DIR/img")"
 	check_nested_images "$WL_DIR/img"
 	wait_gone "$outer"
-	wl_restore --pidfile "$WL_DIR/restored.pid"
-	WL_PID=$(cat "$WL_DIR/restored.pid")
-	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wl_restore_root
 	wl_expect_pass
 }
 

@@ -69,9 +69,7 @@ start_in_pidns() {
 	run ocicr restore -D "$WL_DIR/img" -d
 	assert_failure
 	assert_output --partial "the pid namespace was external (extRootPidNS) and is not given"
-	wl_restore --pidfile "$WL_DIR/restored.pid" --inherit-fd fd[4]:extRootPidNS 4<"/proc/$HOLDER/ns/pid"
-	WL_PID=$(cat "$WL_DIR/restored.pid")
-	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wl_restore_root --inherit-fd fd[4]:extRootPidNS 4<"/proc/$HOLDER/ns/pid"
 	[ "$(stat -L -c %i "/proc/$WL_PID/ns/pid")" = "$PIDNS_INO" ] || fail "restored outside the held namespace"
 	[ "$(inner_pid "$WL_PID")" = "$inner" ] || fail "restored as $(inner_pid "$WL_PID") inside, not $inner"
 	wl_expect_pass
@@ -111,9 +109,7 @@ start_in_pidns() {
 	run "$CRIU_REF" dump -t "$WL_PID" -D "$WL_DIR/img" -o dump.log --external "pid[$PIDNS_INO]:extRootPidNS"
 	[ "$status" = 0 ] || fail "CRIU's dump: $(tail -5 "$WL_DIR/img/dump.log")"
 	wait_gone "$WL_PID"
-	wl_restore --pidfile "$WL_DIR/restored.pid" --inherit-fd fd[4]:extRootPidNS 4<"/proc/$HOLDER/ns/pid"
-	WL_PID=$(cat "$WL_DIR/restored.pid")
-	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wl_restore_root --inherit-fd fd[4]:extRootPidNS 4<"/proc/$HOLDER/ns/pid"
 	[ "$(stat -L -c %i "/proc/$WL_PID/ns/pid")" = "$PIDNS_INO" ] && [ "$(inner_pid "$WL_PID")" = "$inner" ] ||
 		fail "ocicr restored $WL_PID as $(inner_pid "$WL_PID") in $(readlink "/proc/$WL_PID/ns/pid")"
 	mkdir "$WL_DIR/img2"

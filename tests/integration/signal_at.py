@@ -34,6 +34,9 @@ def main():
     if how[0] == "pending":
         pid = os.fork()
         if pid == 0:
+            # Whatever our own caller ignores (a job started with & ignores
+            # SIGINT), CMD starts with the signal's default action.
+            signal.signal(sig, signal.SIG_DFL)
             signal.pthread_sigmask(signal.SIG_BLOCK, [sig])
             os.kill(os.getpid(), sig)
             os.execvp(cmd[0], cmd)
@@ -52,6 +55,7 @@ def main():
     os.mkfifo(fifo)
     pid = os.fork()
     if pid == 0:
+        signal.signal(sig, signal.SIG_DFL)
         os.execvp(cmd[0], cmd)
     # Non-blocking, so that a CMD which never opens its log cannot hang us.
     fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)

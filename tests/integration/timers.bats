@@ -27,9 +27,7 @@ teardown() {
 		'[t["notify_thread_id"] for t in img["entries"][0]["tc"]["timers"]["posix"] if "notify_thread_id" in t]'
 	[ "$output" = "[2]" ] || fail "the timer's thread is not named by its pid inside: $output"
 	wait_gone "$outer"
-	wl_restore --pidfile "$WL_DIR/restored.pid"
-	WL_PID=$(cat "$WL_DIR/restored.pid")
-	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wl_restore_root
 	wl_expect_pass
 }
 

@@ -74,9 +74,7 @@ status_id() {
 	fi
 	wait_gone "$outer"
 	wait_gone "$WL_PID"
-	wl_restore --pidfile "$WL_DIR/restored.pid"
-	WL_PID=$(cat "$WL_DIR/restored.pid")
-	echo "$WL_PID" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wl_restore_root
 	[ "$(readlink "/proc/$WL_PID/ns/user")" != "$(readlink /proc/self/ns/user)" ] || fail "restored in our user namespace"
 	[ "$(status_id "$WL_PID" Uid)" = 100000 ] || fail "the restored root runs as $(status_id "$WL_PID" Uid) outside"
 	[ "$(status_id "$WL_PID" Gid)" = 100000 ] || fail "the restored root's gid is $(status_id "$WL_PID" Gid) outside"
@@ -116,12 +114,7 @@ img = json.load(sys.stdin)
 img["entries"][0]["uid_map"].append({"first": 1000, "lower_first": 300000, "count": 10})
 json.dump(img, sys.stdout)' >"$BATS_TEST_TMPDIR/userns.json"
 	crit encode -i "$BATS_TEST_TMPDIR/userns.json" -o "$img"
-	run ocicr restore -D "$WL_DIR/img" -d -o restore.log -v4 --pidfile "$WL_DIR/restored.pid"
-	assert_failure
-	assert_output --partial "cannot give the tree's uid_map"
-	[ ! -e "$WL_DIR/restored.pid" ] || fail "a pid file was written"
-	run pgrep -f "$WL_DIR/ready"
-	assert_failure
+	wl_restore_refused "cannot give the tree's uid_map"
 }
 
 runs_sleep() {

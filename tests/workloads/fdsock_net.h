@@ -9,7 +9,9 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 static inline struct sockaddr_in wl_sin4(const char *a, int port)
@@ -41,6 +43,31 @@ static inline int wl_getopt(int sk, int level, int opt)
 	if (getsockopt(sk, level, opt, &v, &len) < 0)
 		wl_fail("getsockopt %d/%d: %s", level, opt, strerror(errno));
 	return v;
+}
+
+/* A connection over 127.0.0.1:@port, its client end in *@cli and the
+ * accepted server end in *@srv, the listener closed; SIGPIPE ignored. */
+static inline void wl_tcp_lo_pair(int port, int *cli, int *srv)
+{
+	struct sockaddr_in a = wl_sin4("127.0.0.1", port);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	signal(SIGPIPE, SIG_IGN);
+	WL_SETUP(l >= 0 && bind(l, (void *)&a, sizeof(a)) == 0 && listen(l, 1) == 0, "listener");
+	*cli = socket(AF_INET, SOCK_STREAM, 0);
+	WL_SETUP(connect(*cli, (void *)&a, sizeof(a)) == 0, "connect");
+	*srv = accept(l, NULL, NULL);
+	WL_SETUP(*srv >= 0, "accept");
+	close(l);
+}
+
+/* The TCP state of @sk (TCP_ESTABLISHED, TCP_CLOSE, ...), -1 if unknown. */
+static inline int wl_tcp_state(int sk)
+{
+	struct tcp_info ti = {};
+	socklen_t len = sizeof(ti);
+
+	return getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) < 0 ? -1 : ti.tcpi_state;
 }
 
 /* Send @mark in a UDP datagram to 127.0.0.1:@port; does @sk, which

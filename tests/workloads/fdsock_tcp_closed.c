@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "fdsock_wl.h"
+#include "fdsock_net.h"
 
 #define PORT 47490
 
@@ -20,28 +21,10 @@ static int cli, srv;
 
 static void setup(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT), .sin_addr.s_addr = htonl(0x7f000001) };
-	struct tcp_info ti;
-	socklen_t len;
-	int l = socket(AF_INET, SOCK_STREAM, 0);
-
-	signal(SIGPIPE, SIG_IGN);
-	WL_SETUP(l >= 0 && bind(l, (void *)&a, sizeof(a)) == 0 && listen(l, 1) == 0, "listener");
-	cli = socket(AF_INET, SOCK_STREAM, 0);
-	WL_SETUP(connect(cli, (void *)&a, sizeof(a)) == 0, "connect");
-	srv = accept(l, NULL, NULL);
-	WL_SETUP(srv >= 0, "accept");
-	close(l);
+	wl_tcp_lo_pair(PORT, &cli, &srv);
 	WL_SETUP(shutdown(cli, SHUT_WR) == 0 && shutdown(srv, SHUT_WR) == 0, "shutdown");
 	for (int i = 0; i < 100; i++) {
-		int c, s;
-		len = sizeof(ti);
-		getsockopt(cli, SOL_TCP, TCP_INFO, &ti, &len);
-		c = ti.tcpi_state;
-		len = sizeof(ti);
-		getsockopt(srv, SOL_TCP, TCP_INFO, &ti, &len);
-		s = ti.tcpi_state;
-		if (c == TCP_CLOSE && s == TCP_CLOSE)
+		if (wl_tcp_state(cli) == TCP_CLOSE && wl_tcp_state(srv) == TCP_CLOSE)
 			return;
 		usleep(10000);
 	}

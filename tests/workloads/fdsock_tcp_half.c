@@ -33,18 +33,10 @@ static int port = 47530;      /* PORT in the environment */
 static int a, b, l = -1;      /* l: the listener, kept open for syn-sent */
 static size_t a_sent, b_sent; /* bytes queued by fill() */
 
-static int state_of(int sk)
-{
-	struct tcp_info ti = {};
-	socklen_t len = sizeof(ti);
-
-	return getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len) < 0 ? -1 : ti.tcpi_state;
-}
-
 static bool wait_states(int sa, int sb)
 {
 	for (int i = 0; i < 300; i++) {
-		if (state_of(a) == sa && state_of(b) == sb)
+		if (wl_tcp_state(a) == sa && wl_tcp_state(b) == sb)
 			return true;
 		usleep(10000);
 	}
@@ -150,7 +142,7 @@ static void setup(const char *mode)
 		drain(a, b_sent, 2, "A, before the dump");
 		WL_SETUP(wait_states(TCP_CLOSING, TCP_FIN_WAIT2), "A CLOSING, B FIN-WAIT-2");
 	} else if (!strcmp(mode, "syn-sent")) {
-		WL_SETUP(state_of(a) == TCP_SYN_SENT, "A SYN-SENT");
+		WL_SETUP(wl_tcp_state(a) == TCP_SYN_SENT, "A SYN-SENT");
 	} else {
 		errno = EINVAL;
 		WL_SETUP(false, "MODE is fin-wait1, fin-wait2, last-ack, closing or syn-sent");
@@ -159,8 +151,8 @@ static void setup(const char *mode)
 
 static void check_states(int sa, int sb)
 {
-	WL_CHECK(state_of(a) == sa && state_of(b) == sb, "states are A %d, B %d, not %d, %d", state_of(a), state_of(b),
-		 sa, sb);
+	WL_CHECK(wl_tcp_state(a) == sa && wl_tcp_state(b) == sb, "states are A %d, B %d, not %d, %d", wl_tcp_state(a),
+		 wl_tcp_state(b), sa, sb);
 }
 
 /* @from writes a byte that @to reads. */
@@ -196,8 +188,8 @@ static void check(const char *mode)
 		struct pollfd p = { .fd = a, .events = POLLOUT };
 		int err = -1;
 		socklen_t len = sizeof(err);
-		WL_CHECK(state_of(a) == TCP_SYN_SENT, "A is %d, not SYN-SENT", state_of(a));
-		WL_CHECK(poll(&p, 1, 8000) == 1, "A did not connect in 8 s (state %d)", state_of(a));
+		WL_CHECK(wl_tcp_state(a) == TCP_SYN_SENT, "A is %d, not SYN-SENT", wl_tcp_state(a));
+		WL_CHECK(poll(&p, 1, 8000) == 1, "A did not connect in 8 s (state %d)", wl_tcp_state(a));
 		WL_CHECK(getsockopt(a, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0, "A's connect: error %d",
 			 err);
 		b = accept(l, NULL, NULL);

@@ -14,33 +14,18 @@
 #include <sys/socket.h>
 
 #include "fdsock_wl.h"
+#include "fdsock_net.h"
 
 #define PORT 47491
 
 static int cli;
 
-static int state_of(int sk)
-{
-	struct tcp_info ti = {};
-	socklen_t len = sizeof(ti);
-
-	getsockopt(sk, SOL_TCP, TCP_INFO, &ti, &len);
-	return ti.tcpi_state;
-}
-
 static void setup(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT), .sin_addr.s_addr = htonl(0x7f000001) };
 	struct linger now = { .l_onoff = 1, .l_linger = 0 };
-	int l = socket(AF_INET, SOCK_STREAM, 0), srv, queued = 0;
+	int srv, queued = 0;
 
-	signal(SIGPIPE, SIG_IGN);
-	WL_SETUP(l >= 0 && bind(l, (void *)&a, sizeof(a)) == 0 && listen(l, 1) == 0, "listener");
-	cli = socket(AF_INET, SOCK_STREAM, 0);
-	WL_SETUP(connect(cli, (void *)&a, sizeof(a)) == 0, "connect");
-	srv = accept(l, NULL, NULL);
-	WL_SETUP(srv >= 0, "accept");
-	close(l);
+	wl_tcp_lo_pair(PORT, &cli, &srv);
 	WL_SETUP(write(srv, "hello", 5) == 5, "write");
 	for (int i = 0; i < 100 && queued < 5; i++) {
 		ioctl(cli, SIOCINQ, &queued);
@@ -48,10 +33,10 @@ static void setup(void)
 	}
 	WL_SETUP(queued == 5, "the client did not receive");
 	WL_SETUP(setsockopt(srv, SOL_SOCKET, SO_LINGER, &now, sizeof(now)) == 0 && close(srv) == 0, "reset");
-	for (int i = 0; i < 100 && state_of(cli) != TCP_CLOSE; i++)
+	for (int i = 0; i < 100 && wl_tcp_state(cli) != TCP_CLOSE; i++)
 		usleep(10000);
 	errno = 0;
-	WL_SETUP(state_of(cli) == TCP_CLOSE, "the client was not reset");
+	WL_SETUP(wl_tcp_state(cli) == TCP_CLOSE, "the client was not reset");
 }
 
 static void check(void)
