@@ -54,6 +54,22 @@ ns_start() {
 	[ "${#lines[@]}" = 1 ] || fail "devices: $output"
 }
 
+# zdtm's netns test (ns flavour): addresses and routes on lo alone.
+@test "netns: loopback alone keeps the addresses and routes it had beside 127.0.0.1 and ::1" {
+	ns_start "ip link set lo up; ip addr add 1.2.3.4 dev lo; ip -6 addr add fd00::4 dev lo;
+		ip route add 1.2.3.5 dev lo; ip route add 1.2.3.6 via 1.2.3.5" unshare --net
+	nsenter -t "$PID" -n sh -c 'ip addr; ip route; ip -6 route' >"$NS_DIR/before"
+	run ocicr dump -t "$PID" -D "$NS_DIR/img"
+	assert_success
+	wait_gone "$PID"
+	run ocicr restore -D "$NS_DIR/img" -d
+	assert_success
+	nsenter -t "$PID" -n sh -c 'ip addr; ip route; ip -6 route' >"$NS_DIR/after"
+	diff -u "$NS_DIR/before" "$NS_DIR/after" || fail "the network differs after restore"
+	grep -q "inet 1.2.3.4/32" "$NS_DIR/after" || fail "no 1.2.3.4 on lo: $(cat "$NS_DIR/after")"
+	grep -q "^1.2.3.6 via 1.2.3.5 dev lo" "$NS_DIR/after" || fail "no route to 1.2.3.6: $(cat "$NS_DIR/after")"
+}
+
 @test "netns: the legacy iptables rules of a namespace of the tree's own come back (iptables-ID.img, ip6tables-ID.img, as CRIU keeps them)" {
 	command -v iptables-legacy >/dev/null || skip "needs iptables-legacy"
 	ns_start "ip link set lo up; iptables-legacy -w -A INPUT -p tcp --dport 47999 -j DROP; ip6tables-legacy -w -A OUTPUT -p udp --dport 47998 -j REJECT" unshare --net

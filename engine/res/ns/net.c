@@ -130,7 +130,8 @@ static int net_dump_own(struct oc_dump_ctx *ctx, uint32_t id, const char *ino)
 	}
 	if (r >= 0)
 		r = oc_img_commit(img);
-	if (r >= 0 && n > 1)
+	/* lo alone may have addresses and routes of its own too */
+	if (r >= 0)
 		r = oc_net_ip_dump(ctx->dir, id);
 	if (r >= 0 && n > 1)
 		r = oc_net_neigh_dump(ctx->dir, id);
@@ -500,21 +501,23 @@ static int net_fill(struct oc_rst_ctx *ctx, void *state)
 		r = links_make(s);
 		if (r >= 0)
 			r = oc_net_linkinfo_restore(ctx->dir, s->id);
-		if (r >= 0)
-			r = oc_net_ip_restore_addrs(ctx->dir, s->id);
-		for (size_t i = 0; r >= 0 && i < s->n_links; i++)
-			r = oc_net_link_set_flags(s->links[i].nde);
-		/* again once up (what going up reset: the IPv6 MTU) */
-		for (size_t i = 0; r >= 0 && i < s->n_links; i++)
-			r = conf_write(s->links[i].nde);
-		if (r >= 0)
-			r = oc_net_ip_restore_routes(ctx->dir, s->id);
-		/* once the links are up: going down drops them */
-		if (r >= 0)
-			r = oc_net_neigh_restore(ctx->dir, s->id);
-		if (r < 0)
-			return r;
 	}
+	/* lo's too: those it had beside 127.0.0.1 and ::1, which ip
+	 * restore passes over as there already */
+	if (r >= 0)
+		r = oc_net_ip_restore_addrs(ctx->dir, s->id);
+	for (size_t i = 0; r >= 0 && i < s->n_links; i++)
+		r = oc_net_link_set_flags(s->links[i].nde);
+	/* again once up (what going up reset: the IPv6 MTU) */
+	for (size_t i = 0; r >= 0 && i < s->n_links; i++)
+		r = conf_write(s->links[i].nde);
+	if (r >= 0)
+		r = oc_net_ip_restore_routes(ctx->dir, s->id);
+	/* once the links are up: going down drops them */
+	if (r >= 0 && s->n_links)
+		r = oc_net_neigh_restore(ctx->dir, s->id);
+	if (r < 0)
+		return r;
 	/* CRIU's order: iptables, then nftables. */
 	r = oc_net_ipt_restore(ctx->dir, s->id);
 	return r < 0 ? r : oc_net_nft_restore(ctx->dir, s->id);
