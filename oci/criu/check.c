@@ -47,7 +47,7 @@ static const struct criu_feature features[] = {
 	{ "external_net_ns", NULL },
 	{ "clone3_set_tid", "clone3 with set_tid" },
 	{ "newifindex", NULL },
-	{ "nftables", NULL },
+	{ "nftables", HAS }, /* a namespace's ruleset: nftables-ID.img (res/ns/net_nft.c) */
 	{ "has_ipt_legacy", "legacy iptables (iptables-legacy-save)" },
 	{ "pidfd_store", NULL },
 	{ "ns_pid", "NSpid in /proc/PID/status" },

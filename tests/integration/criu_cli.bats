@@ -76,6 +76,10 @@ criu_restore() {
 	run criu check --feature clone3_set_tid
 	assert_success
 	assert_output "clone3_set_tid is supported"
+	# a namespace's nftables ruleset is saved (zdtm netns-nft asks)
+	run criu check --feature nftables
+	assert_success
+	assert_output "nftables is supported"
 	run criu check --no-default-config -verbosity=0 --feature=tun
 	assert_failure 1
 	assert_output --partial "tun is not supported"
