@@ -79,6 +79,33 @@ static int check_pid_free(pid_t pid)
 	return oc_error(-EEXIST, "pid %d is taken (by '%s'); it must be free to restore the task", pid, name);
 }
 
+/*
+ * clone3() said @pid is taken though no task has it: a group or session
+ * of that id still has members (zombies that wait for their reaper, say,
+ * such as the twins of a snapshot dump just made).  Name one.
+ */
+static int pid_in_use_error(pid_t pid)
+{
+	_cleanup_closedir_ DIR *proc = opendir("/proc");
+	struct dirent *de;
+
+	while (proc && (de = readdir(proc))) {
+		_cleanup_free_ char *text = NULL;
+		struct oc_proc_stat st;
+		char *end;
+		long other = strtol(de->d_name, &end, 10);
+		if (other <= 0 || *end || oc_proc_read(other, "stat", &text, NULL) < 0 ||
+		    oc_proc_parse_stat(text, &st) < 0 || (st.pgrp != pid && st.session != pid))
+			continue;
+		return oc_error(-EEXIST,
+				"pid %d is taken: it is still the %s id of process %ld ('%s', state %c)%s; it must be "
+				"free to restore the task",
+				pid, st.session == pid ? "session" : "process group", other, st.comm, st.state,
+				st.state == 'Z' ? ", a zombie its parent has not reaped yet" : "");
+	}
+	return oc_error(-EEXIST, "pid %d is taken; it must be free to restore the task", pid);
+}
+
 static int check_pids(struct oc_rst_ctx *ctx)
 {
 	if (oc_ns_rst_other_pidns(ctx))
@@ -284,7 +311,8 @@ static int create_child(struct oc_rst_ctx *ctx, struct oc_rst_files *files, stru
 	if (pid < 0) {
 		close(done[0]);
 		close(done[1]);
-		return oc_error_errno(-errno, "cannot create task %d", c->pid);
+		return errno == EEXIST && !pe->n_ns_pids ? pid_in_use_error(c->pid)
+							 : oc_error_errno(-errno, "cannot create task %d", c->pid);
 	}
 	if (pid == 0) {
 		close(done[0]);
@@ -870,7 +898,9 @@ static int create_root(struct oc_rst_ctx *ctx, struct oc_rst_files *files, struc
 	if (r < 0)
 		return r;
 	if (pid < 0)
-		return oc_error_errno(-clone_err, "cannot create task %d", ctx->tasks[0].pid);
+		return clone_err == EEXIST && !other_pidns
+			       ? pid_in_use_error(ctx->tasks[0].pid)
+			       : oc_error_errno(-clone_err, "cannot create task %d", ctx->tasks[0].pid);
 	if (pid == 0)
 		run_task(ctx, files, &ctx->tasks[0]);
 	if (other_pidns) {

@@ -58,6 +58,31 @@ teardown() {
 	wl_expect_pass
 }
 
+# No task has the pid, but a process outside the tree is still in the
+# session it names (a session leader's orphan): clone3 says EEXIST, and
+# the error says who holds it.
+@test "restore names the process whose session keeps a free pid in use" {
+	mkdir -p "$BATS_TEST_TMPDIR/sess/img"
+	(
+		cd "$BATS_TEST_TMPDIR/sess" || exit 1
+		setsid sh -c '(exec sleep 1000 &); exec sleep 2000' </dev/null >/dev/null 2>&1 3>&- &
+		echo $! >pid
+	)
+	leader=$(cat "$BATS_TEST_TMPDIR/sess/pid")
+	echo "$leader" >>"$BATS_TEST_TMPDIR/wl-pids"
+	wait_for 20 sh -c '[ "$(readlink "/proc/$1/exe")" = "$2" ] && [ -z "$(pgrep -P "$1")" ]' _ "$leader" \
+		"$(readlink -f /bin/sleep)" || fail "no sleep $leader"
+	orphan=$(ps -eo pid=,sid=,args= | awk -v s="$leader" '$2 == s && $1 != s && /sleep 1000/ {print $1}')
+	echo "$orphan" >>"$BATS_TEST_TMPDIR/wl-pids"
+	[ -n "$orphan" ] || fail "no orphan in session $leader"
+	must_cr ocicr dump "$BATS_TEST_TMPDIR/sess/img" -t "$leader"
+	wait_gone "$leader"
+	run ocicr restore -D "$BATS_TEST_TMPDIR/sess/img" -d
+	assert_failure 1
+	assert_output --partial "pid $leader is taken: it is still the session id of process $orphan ('sleep', state S)"
+	kill "$orphan"
+}
+
 # Dump the files workload (it has regular files, pipes, a ghost file and a
 # memfd) and keep a pristine copy of its images in $WL_DIR/good.
 dump_files_workload() {
