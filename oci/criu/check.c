@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/capability.h>
 
 #include "oci/cli.h"
 #include "oci/criu/criu.h"
@@ -66,8 +67,14 @@ static const struct criu_feature features[] = {
 	{ "pagemap_scan_guard_pages", "PAGEMAP_SCAN with PAGE_IS_GUARD" },
 };
 
-/* 1 supported, 0 not, -1 unknown name. */
-static int feature_supported(const char *name)
+enum feature_answer {
+	FEATURE_UNKNOWN = -1, /* no feature of CRIU's by that name */
+	FEATURE_NOT_IN_OCICR,
+	FEATURE_SUPPORTED,
+	FEATURE_NOT_HERE, /* its probe said no: the kernel, or our privileges */
+};
+
+static enum feature_answer feature_supported(const char *name)
 {
 	for (size_t i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
 		const struct criu_feature *f = &features[i];
@@ -76,12 +83,26 @@ static int feature_supported(const char *name)
 		if (strcmp(f->name, name))
 			continue;
 		if (!f->probe)
-			return 0;
+			return FEATURE_NOT_IN_OCICR;
 		if (!*f->probe)
-			return 1;
-		return oc_check_probe(f->probe, &has) == 0 && has;
+			return FEATURE_SUPPORTED;
+		return oc_check_probe(f->probe, &has) == 0 && has ? FEATURE_SUPPORTED : FEATURE_NOT_HERE;
 	}
-	return -1;
+	return FEATURE_UNKNOWN;
+}
+
+/* Most probes trace or change a task as a dump would: without
+ * CAP_SYS_ADMIN they say no whatever the kernel has. */
+static bool has_sys_admin(void)
+{
+	cap_t caps = cap_get_proc();
+	cap_flag_value_t v = CAP_CLEAR;
+
+	if (caps) {
+		cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &v);
+		cap_free(caps);
+	}
+	return v == CAP_SET;
 }
 
 int criu_check(const struct criu_opts *o)
@@ -91,18 +112,22 @@ int criu_check(const struct criu_opts *o)
 
 	for (size_t i = 0; i < o->features.n; i++) {
 		const char *name = o->features.v[i];
-		int has = feature_supported(name);
-
-		if (has < 0) {
+		switch (feature_supported(name)) {
+		case FEATURE_UNKNOWN:
 			fprintf(stderr, "Error: unknown feature %s\n", name);
 			return EXIT_FAIL;
-		}
-		if (has)
+		case FEATURE_SUPPORTED:
 			printf("%s is supported\n", name);
-		else
-			fprintf(stderr, "%s is not supported by ocicr on this kernel\n", name);
-		if (!has)
-			ret = EXIT_FAIL;
+			continue;
+		case FEATURE_NOT_IN_OCICR:
+			fprintf(stderr, "%s is not supported by ocicr\n", name);
+			break;
+		case FEATURE_NOT_HERE:
+			fprintf(stderr, "%s is not supported here: this kernel lacks it%s\n", name,
+				has_sys_admin() ? "" : ", or this process lacks CAP_SYS_ADMIN to use it (run as root)");
+			break;
+		}
+		ret = EXIT_FAIL;
 	}
 	if (o->features.n)
 		return ret;
