@@ -38,9 +38,10 @@ struct oc_dump_ctx;
 struct oc_dump_thread {
 	struct oc_seized_thread *seized;
 	CoreEntry *core;
-	struct oc_remote rs;	   /* remote session, while collecting */
-	pid_t vtid;		   /* its tid in the tree's pid namespace */
-	unsigned int seccomp_mode; /* SECCOMP_MODE_* (res/task/seccomp.c) */
+	struct oc_remote rs;		      /* remote session, while collecting */
+	pid_t vtid;			      /* its tid in the tree's pid namespace */
+	pid_t ns_tids[OC_PROC_NS_LEVELS_MAX]; /* and below it, as the task's ns_pids */
+	unsigned int seccomp_mode;	      /* SECCOMP_MODE_* (res/task/seccomp.c) */
 };
 
 struct oc_dump_task {

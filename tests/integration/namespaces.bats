@@ -259,7 +259,7 @@ no_task_left() {
 }
 
 # check_nested_images DIR: C (the root's child) made a pid namespace by
-# unshare; G is its init, H its pid 2: their pids below the tree's, their
+# unshare; G is its init, H its pid 2 (its thread T tid 3): their pids below the tree's, their
 # namespace, and C's for its children, as ocicr writes them.
 check_nested_images() {
 	"$OCICR" image decode -i "$1/pstree.img" >"$1/pstree.json"
@@ -274,6 +274,9 @@ check_nested_images() {
 		ids = {t["pid"]: json.load(open("%s/ids-%d.json" % (d, t["pid"])))["entries"][0] for t in tasks}
 		root, c, g, h = tasks
 		assert [t.get("ns_pids", []) for t in tasks] == [[], [], [1], [2]], tasks
+		# H's thread T: tid 3 in G's namespace
+		assert len(h["threads"]) == 2 and h.get("ns_tids") == [3], h
+		assert all("ns_tids" not in t for t in (root, c, g)), tasks
 		assert g["ppid"] == c["pid"] and h["ppid"] == g["pid"], tasks
 		assert ids[c["pid"]]["pid_ns_id"] == ids[root["pid"]]["pid_ns_id"], ids
 		assert ids[g["pid"]]["pid_ns_id"] == ids[h["pid"]]["pid_ns_id"] != ids[c["pid"]]["pid_ns_id"], ids
@@ -351,9 +354,10 @@ itimer_out_of_range() {
 	wl_start pidns_nested
 	wl_dump
 	wait_tree_gone
-	local pids
-	pids=$(ls "$WL_DIR"/img/core-*.img | sed 's|.*/core-\([0-9]*\)\.img|\1|' | sort -n)
-	itimer_out_of_range "$WL_DIR/img/core-$(echo "$pids" | tail -1).img"
+	local pids h
+	pids=$(ls "$WL_DIR"/img/core-*.img | sed 's|.*/core-\([0-9]*\)\.img|\1|')
+	h=$(crit_get "$WL_DIR/img/pstree.img" 'img["entries"][-1]["pid"]')
+	itimer_out_of_range "$WL_DIR/img/core-$h.img"
 	run ocicr restore -D "$WL_DIR/img" -d
 	assert_failure
 	assert_output --partial "the restorer failed while interval timers"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /* Pid namespaces nested below the tree's, at restore: the set_tid arrays a
- * parent clones with, pids as a nested task sees them, and the check of
- * the images' nesting. */
+ * parent (or the restorer, for threads) clones with, pids as a nested task
+ * sees them, and the check of the images' nesting. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -116,13 +116,41 @@ static void test_nesting_checked(void **state)
 	t.pe[2].ns_pids = deep;
 	assert_int_equal(oc_ns_pid_rst_check(&t.ctx), -EINVAL);
 
-	/* Threads below the tree's namespace. */
+	/* Threads below the tree's namespace, without their tids there. */
 	build(&t);
 	uint32_t two[2] = { 103, 104 };
 	t.pe[3].n_threads = 2;
 	t.pe[3].threads = two;
 	assert_int_equal(oc_ns_pid_rst_check(&t.ctx), -EINVAL);
-	assert_non_null(strstr(oc_error_message(), "only single-threaded tasks"));
+	assert_non_null(strstr(oc_error_message(), "and 0 of their tids there (ns_tids), not 1"));
+	/* With them. */
+	uint32_t tid_below = 3;
+	t.pe[3].n_ns_tids = 1;
+	t.pe[3].ns_tids = &tid_below;
+	assert_int_equal(oc_ns_pid_rst_check(&t.ctx), 0);
+}
+
+/* H's second thread T (104 in the tree's namespace, 3 in G's). */
+static void test_threads_below(void **state)
+{
+	struct tree t;
+	uint32_t two[2] = { 103, 104 }, tid_below = 3;
+	pid_t set_tid[OC_PROC_NS_LEVELS_MAX];
+
+	build(&t);
+	t.pe[3].n_threads = 2;
+	t.pe[3].threads = two;
+	t.pe[3].n_ns_tids = 1;
+	t.pe[3].ns_tids = &tid_below;
+	assert_int_equal(oc_rst_thread_set_tid(&t.tasks[3], 1, set_tid), 2);
+	assert_int_equal(set_tid[0], 3);
+	assert_int_equal(set_tid[1], 104);
+	assert_int_equal(oc_rst_own_tid(&t.tasks[3], 1), 3);
+	assert_int_equal(oc_rst_own_tid(&t.tasks[3], 0), 2);
+	/* A timer of H's aimed at T, as H sees it; from above, T's own. */
+	assert_int_equal(oc_rst_pid_seen_by(&t.ctx, &t.tasks[3], 104), 3);
+	assert_int_equal(oc_rst_pid_seen_by(&t.ctx, &t.tasks[1], 104), 104);
+	assert_int_equal(oc_rst_pid_seen_by(&t.ctx, &t.tasks[2], 104), 3);
 }
 
 int main(void)
@@ -131,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_set_tid_innermost_first),
 		cmocka_unit_test(test_pids_as_a_nested_task_sees_them),
 		cmocka_unit_test(test_nesting_checked),
+		cmocka_unit_test(test_threads_below),
 	};
 	return cmocka_run_group_tests_name("pidns", tests, NULL, NULL);
 }

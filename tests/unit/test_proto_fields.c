@@ -159,6 +159,7 @@ static const char *const rpc_fields[] = {
  */
 static const char *const ocicr_fields[] = {
 	"pstree_entry.ns_pids 100 rep 13",
+	"pstree_entry.ns_tids 101 rep 13",
 	"task_kobj_ids_entry.pid_for_children_ns_id 100 opt 13",
 };
 

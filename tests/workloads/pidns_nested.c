@@ -2,15 +2,19 @@
 /*
  * A pid namespace nested below the tree's: the root's child C unshares a
  * pid namespace and forks G into it (its init, pid 1 there), which forks
- * H (pid 2).  Each notes its pids at every level from the root's down
+ * H (pid 2), whose second thread T is tid 3 there and the target of one of
+ * H's timers.  Each notes its pids at every level from the root's down
  * (NSpid); all of them wait for the word to go on.
  *
- * After restore each checks its pids again; H leaves an orphan J behind,
- * which the namespace's init G must reap along with H (init semantics); C
- * still makes its children in the namespace it unshared (a new child is
- * one level below it), and waits for G.  Each reports over a pipe.
+ * After restore each checks its pids again (T its tids, and that its
+ * timer's signal comes to it); H leaves an orphan J behind, which the
+ * namespace's init G must reap along with H (init semantics); C still
+ * makes its children in the namespace it unshared (a new child is one
+ * level below it), and waits for G.  Each reports over a pipe.
  */
+#include <pthread.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "wl.h"
@@ -26,14 +30,14 @@ struct report {
 static int go[2], up[2], results[2];
 static size_t root_levels; /* entries of the root's NSpid */
 
-/* The NSpid line of this task: its pid in every namespace from the
+/* The NSpid line of this thread: its tid in every namespace from the
  * top down; returns how many. */
 static size_t nspid(pid_t *pids)
 {
 	char buf[4096];
 	size_t n = 0;
 
-	if (wl_read_file("/proc/self/status", buf, sizeof(buf)) <= 0)
+	if (wl_read_file("/proc/thread-self/status", buf, sizeof(buf)) <= 0)
 		return 0;
 	char *p = strstr(buf, "\nNSpid:");
 	if (!p)
@@ -94,13 +98,56 @@ static void announce_up(void)
 		_exit(3);
 }
 
-/* H: pid 2 of G's namespace; leaves an orphan J for G to reap. */
+/* T: H's second thread, tid 3 of G's namespace, the target of a POSIX
+ * timer of H's (SIGEV_THREAD_ID, as T sees itself: 3), fired after restore. */
+static void *run_t(void *unused)
+{
+	pid_t tids[MAX_LEVELS];
+	size_t n = nspid(tids);
+	struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGRTMIN };
+	struct itimerspec soon = { .it_value.tv_nsec = 10 * 1000 * 1000 };
+	struct timespec wait = { 5, 0 };
+	sigset_t rt;
+	siginfo_t si;
+	timer_t timer;
+	char why[128];
+
+	(void)unused;
+	sev._sigev_un._tid = syscall(SYS_gettid);
+	if (timer_create(CLOCK_MONOTONIC, &sev, &timer) < 0)
+		_exit(3);
+	announce_up();
+	wait_go();
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN);
+	if (!same_pids(tids, n, why, sizeof(why)))
+		report('T', false, "T: %s", why);
+	else if (syscall(SYS_gettid) != 3)
+		report('T', false, "T: tid %ld inside, not 3", syscall(SYS_gettid));
+	else if (timer_settime(timer, 0, &soon, NULL) < 0)
+		report('T', false, "T: timer_settime: %s", strerror(errno));
+	else if (sigtimedwait(&rt, &si, &wait) != SIGRTMIN || si.si_code != SI_TIMER)
+		report('T', false, "T: its timer's signal did not come to it (%s)", strerror(errno));
+	else
+		report('T', true, "T");
+	return NULL;
+}
+
+/* H: pid 2 of G's namespace, with a thread T; leaves an orphan J for G to
+ * reap. */
 static void run_h(void)
 {
 	pid_t pids[MAX_LEVELS];
 	size_t n = nspid(pids);
 	char why[128];
+	pthread_t t;
+	sigset_t rt;
 
+	/* SIGRTMIN waits for T alone: blocked in every thread */
+	sigemptyset(&rt);
+	sigaddset(&rt, SIGRTMIN);
+	if (sigprocmask(SIG_BLOCK, &rt, NULL) < 0 || pthread_create(&t, NULL, run_t, NULL))
+		_exit(3);
 	announce_up();
 	wait_go();
 	if (!same_pids(pids, n, why, sizeof(why)))
@@ -109,6 +156,7 @@ static void run_h(void)
 		report('H', false, "H: pid %d ppid %d inside, not 2 and 1", getpid(), getppid());
 	else
 		report('H', true, "H");
+	pthread_join(t, NULL);
 	pid_t j = fork();
 	if (j == 0) {
 		wl_sleep_us(100 * 1000); /* H is gone by now: G adopted it */
@@ -204,18 +252,18 @@ int main(int argc, char **argv)
 	WL_SETUP(c >= 0, "fork");
 	if (c == 0)
 		run_c();
-	for (int k = 0; k < 3; k++) {
+	for (int k = 0; k < 4; k++) {
 		char b;
-		WL_SETUP(read(up[0], &b, 1) == 1, "C, G and H up");
+		WL_SETUP(read(up[0], &b, 1) == 1, "C, G, H and T up");
 	}
 
 	wl_ready();
 	wl_wait();
 
-	WL_CHECK(write(go[1], "ggg", 3) == 3, "the word to go on");
-	for (int k = 0; k < 3; k++) {
+	WL_CHECK(write(go[1], "gggg", 4) == 4, "the word to go on");
+	for (int k = 0; k < 4; k++) {
 		struct report r;
-		WL_CHECK(read(results[0], &r, sizeof(r)) == sizeof(r), "the reports of C, G and H");
+		WL_CHECK(read(results[0], &r, sizeof(r)) == sizeof(r), "the reports of C, G, H and T");
 		r.msg[sizeof(r.msg) - 1] = '\0';
 		WL_CHECK(r.ok, "%s", r.msg);
 	}

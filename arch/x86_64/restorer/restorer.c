@@ -555,18 +555,17 @@ void rst_main(struct oc_rst_args *args)
 
 	for (uint32_t i = 1; i < args->n_threads; i++) {
 		const struct oc_rst_thread *t = &args->threads[i];
-		int32_t tid = t->tid;
 		struct clone_args ca = {
 			.flags = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM,
 			.stack = t->stack_top - 65536,
 			.stack_size = 65536,
-			.set_tid = (uint64_t)&tid,
-			.set_tid_size = 1,
+			.set_tid = (uint64_t)t->set_tid,
+			.set_tid_size = t->n_set_tid,
 		};
 		long r = clone3_thread(&ca, args, i);
 		if (r < 0)
 			rst_fail(args, OC_RST_STEP_CLONE, r, i);
-		if (r != tid)
+		if (r != t->tid)
 			rst_fail(args, OC_RST_STEP_CLONE, -17, i);
 		__atomic_add_fetch(&args->threads_started, 1, __ATOMIC_SEQ_CST);
 	}

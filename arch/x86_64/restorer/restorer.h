@@ -137,10 +137,14 @@ struct oc_rst_seccomp_filter {
 	uint32_t flags; /* SECCOMP_FILTER_FLAG_* */
 };
 
+/* Pid namespace levels a thread's tid is set in (the kernel's 32 at most). */
+#define OC_RST_NS_LEVELS 32
+
 struct oc_rst_thread {
-	int32_t tid;
-	int32_t pad;
-	uint64_t stack_top; /* blob stack for this thread */
+	int32_t tid;			   /* in its own pid namespace */
+	uint32_t n_set_tid;		   /* its tids from there up to the tree's: */
+	int32_t set_tid[OC_RST_NS_LEVELS]; /* clone3's set_tid, [0] = tid */
+	uint64_t stack_top;		   /* blob stack for this thread */
 	uint64_t clear_tid_addr;
 	uint64_t robust_list, robust_list_len;
 	uint64_t rseq_addr;

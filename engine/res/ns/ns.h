@@ -200,7 +200,7 @@ pid_t oc_dump_vpid(const struct oc_dump_ctx *ctx, pid_t pid);
 
 /* Restore: pid namespaces nested below the tree's (res/ns/pid.c). */
 /* Each task is in its parent's pid namespace or the init of one right
- * below it, with one thread; checked on load. */
+ * below it, its threads' pids there too; checked on load. */
 int oc_ns_pid_rst_check(const struct oc_rst_ctx *ctx);
 /* In another pid namespace: the root @root_pid (ocicr's) exists, and the
  * tree's namespace's level is learnt (ctx->ns->top_level). */
@@ -208,10 +208,15 @@ int oc_ns_rst_top_level(struct oc_rst_ctx *ctx, pid_t root_pid);
 /* Task @t's pids from its own namespace up to the tree's, as clone3's
  * set_tid takes them; returns how many. */
 size_t oc_rst_set_tid(const struct oc_rst_task *t, pid_t *set_tid);
+/* The same for its thread @j (pstree threads[j]; 0: the leader). */
+size_t oc_rst_thread_set_tid(const struct oc_rst_task *t, size_t j, pid_t *set_tid);
 /* Its pid in its own pid namespace (getpid() there). */
 pid_t oc_rst_own_pid(const struct oc_rst_task *t);
-/* Task @top_pid (the images') as @viewer sees it, in its namespace (-1
- * where it cannot); the pid itself for a viewer in the tree's (or NULL). */
+/* Its thread @j's tid there (gettid()). */
+pid_t oc_rst_own_tid(const struct oc_rst_task *t, size_t j);
+/* Task or thread @top_pid (the images') as @viewer sees it, in its
+ * namespace (-1 where it cannot); the pid itself for a viewer in the
+ * tree's (or NULL). */
 pid_t oc_rst_pid_seen_by(const struct oc_rst_ctx *ctx, const struct oc_rst_task *viewer, pid_t top_pid);
 
 /* The pid (ocicr's) of the child of thread @parent whose pid in its own

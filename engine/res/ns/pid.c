@@ -93,14 +93,15 @@ static int task_levels(struct oc_dump_task *t, size_t top)
 			t->n_ns_pids = n - top - 1;
 			memcpy(t->ns_pids, pids + top + 1, t->n_ns_pids * sizeof(pid_t));
 		}
-		if (!dead)
+		if (n - top - 1 != t->n_ns_pids)
+			return oc_error(-EIO,
+					"task %d: thread %d is %zu pid namespaces below the tree's, its leader %zu",
+					t->pid, t->threads[j].seized->tid, n - top - 1, t->n_ns_pids);
+		if (!dead) {
 			t->threads[j].vtid = pids[top];
+			memcpy(t->threads[j].ns_tids, pids + top + 1, t->n_ns_pids * sizeof(pid_t));
+		}
 	}
-	if (t->n_ns_pids && n_ids > 1)
-		return oc_error(-EOPNOTSUPP,
-				"task %d has %zu threads in a pid namespace nested below the tree's: only "
-				"single-threaded tasks are supported there",
-				t->pid, n_ids);
 	return 0;
 }
 
@@ -304,11 +305,15 @@ int oc_ns_pid_rst_check(const struct oc_rst_ctx *ctx)
 		const struct oc_rst_task *t = &ctx->tasks[i], *p = &ctx->tasks[t->parent];
 		const PstreeEntry *pe = t->pstree, *pp = p->pstree;
 		bool other = t->ids && p->ids && t->ids->pid_ns_id != p->ids->pid_ns_id;
-		if (pe->n_ns_pids >= OC_PROC_NS_LEVELS_MAX || (pe->n_ns_pids && pe->n_threads > 1))
+		if (pe->n_ns_pids >= OC_PROC_NS_LEVELS_MAX)
+			return oc_error(-EINVAL, "pstree.img: task %d has pids in %zu pid namespaces below the tree's",
+					t->pid, pe->n_ns_pids);
+		if (pe->n_ns_pids && pe->n_threads > 1 && pe->n_ns_tids != (pe->n_threads - 1) * pe->n_ns_pids)
 			return oc_error(-EINVAL,
-					"pstree.img: task %d has pids in %zu pid namespaces below the tree's and %zu "
-					"threads: only single-threaded tasks can be there",
-					t->pid, pe->n_ns_pids, pe->n_threads);
+					"pstree.img: task %d has %zu threads in a pid namespace %zu levels below the "
+					"tree's, and %zu of their tids there (ns_tids), not %zu",
+					t->pid, pe->n_threads, pe->n_ns_pids, pe->n_ns_tids,
+					(pe->n_threads - 1) * pe->n_ns_pids);
 		if (pe->n_ns_pids == pp->n_ns_pids && !other)
 			continue;
 		if (pe->n_ns_pids == pp->n_ns_pids + 1 && pe->ns_pids[pe->n_ns_pids - 1] == 1 && (other || !t->ids))
@@ -335,22 +340,41 @@ int oc_ns_rst_top_level(struct oc_rst_ctx *ctx, pid_t root_pid)
 	return 0;
 }
 
-size_t oc_rst_set_tid(const struct oc_rst_task *t, pid_t *set_tid)
+/* Thread @j's pids below the tree's namespace, outermost first. */
+static const uint32_t *thread_ns_tids(const PstreeEntry *pe, size_t j)
+{
+	return j ? pe->ns_tids + (j - 1) * pe->n_ns_pids : pe->ns_pids;
+}
+
+size_t oc_rst_thread_set_tid(const struct oc_rst_task *t, size_t j, pid_t *set_tid)
 {
 	const PstreeEntry *pe = t->pstree;
+	const uint32_t *below = thread_ns_tids(pe, j);
 	size_t n = pe->n_ns_pids;
 
 	for (size_t i = 0; i < n; i++)
-		set_tid[i] = pe->ns_pids[n - 1 - i];
-	set_tid[n] = t->pid;
+		set_tid[i] = below[n - 1 - i];
+	set_tid[n] = j ? (pid_t)pe->threads[j] : t->pid;
 	return n + 1;
+}
+
+size_t oc_rst_set_tid(const struct oc_rst_task *t, pid_t *set_tid)
+{
+	return oc_rst_thread_set_tid(t, 0, set_tid);
+}
+
+pid_t oc_rst_own_tid(const struct oc_rst_task *t, size_t j)
+{
+	const PstreeEntry *pe = t->pstree;
+
+	if (pe->n_ns_pids)
+		return thread_ns_tids(pe, j)[pe->n_ns_pids - 1];
+	return j ? (pid_t)pe->threads[j] : t->pid;
 }
 
 pid_t oc_rst_own_pid(const struct oc_rst_task *t)
 {
-	const PstreeEntry *pe = t->pstree;
-
-	return pe->n_ns_pids ? (pid_t)pe->ns_pids[pe->n_ns_pids - 1] : t->pid;
+	return oc_rst_own_tid(t, 0);
 }
 
 pid_t oc_rst_pid_seen_by(const struct oc_rst_ctx *ctx, const struct oc_rst_task *viewer, pid_t top_pid)
@@ -359,9 +383,12 @@ pid_t oc_rst_pid_seen_by(const struct oc_rst_ctx *ctx, const struct oc_rst_task 
 		return top_pid;
 	for (size_t i = 0; i < ctx->n_tasks; i++) {
 		const struct oc_rst_task *x = &ctx->tasks[i];
+		bool same_ns = x->ids && viewer->ids && x->ids->pid_ns_id == viewer->ids->pid_ns_id;
 		if (x->pid == top_pid)
-			return x->ids && viewer->ids && x->ids->pid_ns_id == viewer->ids->pid_ns_id ? oc_rst_own_pid(x)
-												    : -1;
+			return same_ns ? oc_rst_own_pid(x) : -1;
+		for (size_t j = 1; j < x->pstree->n_threads; j++)
+			if (x->pstree->threads[j] == (uint32_t)top_pid)
+				return same_ns ? oc_rst_own_tid(x, j) : -1;
 	}
 	return -1;
 }

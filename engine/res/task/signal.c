@@ -109,9 +109,7 @@ static int signals_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 				return oc_error(-EINVAL, "core-%d.img: siginfo of %zu bytes", t->pid, se->siginfo.len);
 			memcpy(si->info, se->siginfo.data, sizeof(si->info));
 			memcpy(&si->signo, si->info, sizeof(int32_t));
-			si->tid = q == 1 && t->pstree->n_ns_pids ? oc_rst_own_pid(t)
-				  : q				 ? (pid_t)t->pstree->threads[q - 1]
-								 : 0;
+			si->tid = q ? oc_rst_own_tid(t, q - 1) : 0;
 		}
 	}
 	return 0;

@@ -129,6 +129,16 @@ static int dump_pstree(struct oc_dump_task *t)
 			return -ENOMEM;
 		for (size_t i = 0; i < t->n_ns_pids; i++)
 			pe->ns_pids[i] = t->ns_pids[i];
+		/* and the other threads' */
+		if (pe->n_threads > 1) {
+			pe->n_ns_tids = (pe->n_threads - 1) * t->n_ns_pids;
+			pe->ns_tids = OC_ARENA_ARRAY(a, uint32_t, pe->n_ns_tids);
+			if (!pe->ns_tids)
+				return -ENOMEM;
+			for (size_t j = 1; j < pe->n_threads; j++)
+				for (size_t k = 0; k < t->n_ns_pids; k++)
+					pe->ns_tids[(j - 1) * t->n_ns_pids + k] = t->threads[j].ns_tids[k];
+		}
 	}
 	t->pstree = pe;
 	return 0;

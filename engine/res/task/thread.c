@@ -385,8 +385,13 @@ static int threads_fill(struct oc_rst_agent *ag, struct oc_rst_area *area)
 
 	a->n_threads = t->n_cores;
 	for (size_t i = 0; i < t->n_cores; i++) {
-		fill_thread(&a->threads[i], t->cores[i], i == 0 ? t->cores[0]->tc : NULL,
-			    i == 0 && t->pstree->n_ns_pids ? oc_rst_own_pid(t) : (pid_t)t->pstree->threads[i]);
+		pid_t set_tid[OC_PROC_NS_LEVELS_MAX];
+		size_t n_set_tid = oc_rst_thread_set_tid(t, i, set_tid);
+		fill_thread(&a->threads[i], t->cores[i], i == 0 ? t->cores[0]->tc : NULL, oc_rst_own_tid(t, i));
+		/* Up to the tree's namespace: in another one (a new one, or
+		 * one joined) the levels above it are the kernel's to pick. */
+		a->threads[i].n_set_tid = n_set_tid;
+		memcpy(a->threads[i].set_tid, set_tid, n_set_tid * sizeof(pid_t));
 		a->threads[i].stack_top = area->stacks + (i + 2) * OC_RST_STACK_SIZE - 64;
 	}
 	return 0;
