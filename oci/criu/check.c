@@ -6,7 +6,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/capability.h>
 
 #include "oci/cli.h"
 #include "oci/criu/criu.h"
@@ -91,18 +90,13 @@ static enum feature_answer feature_supported(const char *name)
 	return FEATURE_UNKNOWN;
 }
 
-/* Most probes trace or change a task as a dump would: without
- * CAP_SYS_ADMIN they say no whatever the kernel has. */
-static bool has_sys_admin(void)
+/* Most probes trace or change a task as a dump would: without root's
+ * capabilities they say no whatever the kernel has. */
+static bool has_root_caps(void)
 {
-	cap_t caps = cap_get_proc();
-	cap_flag_value_t v = CAP_CLEAR;
+	bool has = false;
 
-	if (caps) {
-		cap_get_flag(caps, CAP_SYS_ADMIN, CAP_EFFECTIVE, &v);
-		cap_free(caps);
-	}
-	return v == CAP_SET;
+	return oc_check_probe("root capabilities (CAP_SYS_ADMIN or CAP_CHECKPOINT_RESTORE)", &has) == 0 && has;
 }
 
 int criu_check(const struct criu_opts *o)
@@ -124,7 +118,7 @@ int criu_check(const struct criu_opts *o)
 			break;
 		case FEATURE_NOT_HERE:
 			fprintf(stderr, "%s is not supported here: this kernel lacks it%s\n", name,
-				has_sys_admin() ? "" : ", or this process lacks CAP_SYS_ADMIN to use it (run as root)");
+				has_root_caps() ? "" : ", or this process lacks CAP_SYS_ADMIN to use it (run as root)");
 			break;
 		}
 		ret = EXIT_FAIL;
