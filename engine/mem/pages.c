@@ -1022,8 +1022,10 @@ static int fork_twin(struct oc_dump_task *t)
 		r = oc_remote_begin(mid_outer, t->syscall_ip, 0, &rs);
 	long twin = r < 0 ? r : oc_remote_call(&rs, "fork of the snapshot twin", SYS_clone, 0, TWIN_NO_STACK, 0, 0);
 	if (twin > 0) {
+		/* The middle is in the task's namespace for children, which
+		 * is not its own after an unshare(CLONE_NEWPID): ask always. */
 		pid_t twin_outer = twin;
-		r = t->ctx->own_pidns || t->n_ns_pids ? oc_ns_outer_child(mid_outer, twin, &twin_outer) : 0;
+		r = oc_ns_outer_child(mid_outer, twin, &twin_outer);
 		if (r >= 0) {
 			t->twin = twin_outer;
 			r = take_new_child(twin_outer, opts);

@@ -366,6 +366,22 @@ itimer_out_of_range() {
 	done
 }
 
+# The snapshot's twin of C is forked into the namespace C unshared (its
+# namespace for children), not C's own: it is found there, and reaped.
+@test "namespaces: a snapshot (-R) of a tree with a nested pid namespace leaves it running as it was, and restores" {
+	wl_start pidns_nested
+	wl_dump -R
+	check_nested_images "$WL_DIR/img"
+	g=$(crit_get "$WL_DIR/img/pstree.img" 'img["entries"][2]["pid"]')
+	[ "$(pgrep -P "$g" | wc -l)" = 1 ] || fail "children of G ($g) after the snapshot: $(pgrep -aP "$g")"
+	[ "$(tracer_of "$g")" = 0 ] || fail "task $g is still traced"
+	wl_expect_pass
+	wait_tree_gone
+	rm -f "$WL_DIR/result"
+	wl_restore
+	wl_expect_pass
+}
+
 # unshare --pid without --fork: the task's children would go to a pid
 # namespace that has no init yet, which no image can say.
 @test "namespaces: a task that unshared a pid namespace it made no init for is refused by name, and runs on" {
