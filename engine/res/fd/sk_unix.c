@@ -64,6 +64,7 @@
 
 #include "res/fd/files.h"
 #include "res/fd/sk_opts.h"
+#include "res/net/sk_diag.h"
 #include "res/ns/ns.h"
 #include "core/cleanup.h"
 #include "core/error.h"
@@ -236,7 +237,9 @@ static int parse_diag(struct oc_arena *a, const struct nlmsghdr *h, struct sk_di
 }
 
 /* Every unix socket of our network namespace. */
-static int read_diag(struct oc_arena *a, struct sk_diag **ret, size_t *ret_n)
+/* Every unix socket of the network namespace of socket @sk (a tree's own
+ * is not ocicr's), sorted by inode. */
+static int read_diag(struct oc_arena *a, int sk, struct sk_diag **ret, size_t *ret_n)
 {
 	struct {
 		struct nlmsghdr h;
@@ -257,9 +260,9 @@ static int read_diag(struct oc_arena *a, struct sk_diag **ret, size_t *ret_n)
 	const size_t buf_len = 64 << 10;
 	int r;
 
-	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	nl = oc_sk_diag_socket(sk);
 	if (nl < 0)
-		return oc_error_errno(-errno, "cannot open a sock_diag socket");
+		return nl;
 	if (send(nl, &req, sizeof(req), 0) != sizeof(req))
 		return oc_error_errno(-errno, "sock_diag: cannot ask for the unix sockets");
 	buf = malloc(buf_len);
@@ -296,12 +299,13 @@ static int read_diag(struct oc_arena *a, struct sk_diag **ret, size_t *ret_n)
 		}
 	}
 done:
-	qsort(sks, n, sizeof(*sks), cmp_diag);
-	*ret = oc_arena_memdup(a, sks, n ? n * sizeof(*sks) : 1);
-	if (!*ret)
-		return -ENOMEM;
+	*ret = NULL;
 	*ret_n = n;
-	return 0;
+	if (!n)
+		return 0;
+	qsort(sks, n, sizeof(*sks), cmp_diag);
+	*ret = oc_arena_memdup(a, sks, n * sizeof(*sks));
+	return *ret ? 0 : -ENOMEM;
 }
 
 static int scan_in_flight(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, int pidfd, int num, uint32_t ino);
@@ -358,7 +362,9 @@ static int read_held(struct oc_dump_ctx *ctx, struct oc_unix_dump *u, bool scan)
 	return 0;
 }
 
-static int unix_state(struct oc_dump_ctx *ctx, struct oc_unix_dump **ret)
+/* The unix sockets of the network namespace of @sk, the first one
+ * dumped: the tree's. */
+static int unix_state(struct oc_dump_ctx *ctx, int sk, struct oc_unix_dump **ret)
 {
 	int r;
 
@@ -366,7 +372,7 @@ static int unix_state(struct oc_dump_ctx *ctx, struct oc_unix_dump **ret)
 		struct oc_unix_dump *u = oc_arena_alloc(ctx->arena, sizeof(*u));
 		if (!u)
 			return -ENOMEM;
-		r = read_diag(ctx->arena, &u->sks, &u->n);
+		r = read_diag(ctx->arena, sk, &u->sks, &u->n);
 		if (r < 0)
 			return r;
 		r = read_held(ctx, u, false);
@@ -913,7 +919,7 @@ static int unix_dump(struct oc_dump_task *t, struct oc_dump_fd *fd, uint32_t *re
 	struct oc_unix_dump *u;
 	int r;
 
-	r = unix_state(t->ctx, &u);
+	r = unix_state(t->ctx, fd->local, &u);
 	if (r < 0)
 		return r;
 	const struct sk_diag *d = find_diag(u, fd->st.st_ino);

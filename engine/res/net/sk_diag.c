@@ -22,8 +22,7 @@
 #include "core/cleanup.h"
 #include "core/error.h"
 
-/* A NETLINK_SOCK_DIAG socket in @sk's network namespace. */
-static int diag_socket(int sk)
+int oc_sk_diag_socket(int sk)
 {
 	_cleanup_close_ int ns = ioctl(sk, SIOCGSKNS);
 	_cleanup_close_ int own = -1;
@@ -65,7 +64,7 @@ static int take_match(const struct nlmsghdr *h, size_t ino_off, uint32_t ino, st
 int oc_sk_diag_find(int sk, void *req, size_t len, size_t ino_off, uint32_t ino, struct nlmsghdr **ret)
 {
 	struct nlmsghdr *rh = req;
-	_cleanup_close_ int nl = diag_socket(sk);
+	_cleanup_close_ int nl = oc_sk_diag_socket(sk);
 	_cleanup_free_ char *buf = NULL;
 	struct nlmsghdr *found = NULL;
 	const size_t buf_len = 32 << 10;

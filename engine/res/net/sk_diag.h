@@ -12,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A NETLINK_SOCK_DIAG socket made in the network namespace of socket @sk
+ * (the kernel answers for that one), whichever ocicr is in. */
+int oc_sk_diag_socket(int sk);
+
 /*
  * Send the dump request @req (@len bytes, a family's *_diag_req after the
  * nlmsghdr, which this fills in) in the network namespace of socket @sk,
