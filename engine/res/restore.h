@@ -207,6 +207,9 @@ struct oc_rst_files {
 	size_t n_ghost_paths;
 	char **ghost_parents; /* directories made for ghosts, outermost first */
 	size_t n_ghost_parents;
+	/* The mount namespace they were made in (under --root, the tree's,
+	 * which ocicr leaves before they are removed): fd + 1, 0 if none. */
+	int ghost_mntns_fd1;
 	int *fds; /* every fd made by oc_rst_high_fd() */
 	size_t n_fds;
 	struct oc_rst_seal late_seals[OC_RST_MAX_LATE_SEALS]; /* for the blob */

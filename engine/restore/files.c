@@ -6,6 +6,7 @@
  */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,20 +385,51 @@ int oc_rst_files_begin(struct oc_rst_files *files)
 	return 0;
 }
 
+/* Remove the ghosts and the directories made for them, in the mount
+ * namespace they were made in: under --root that is the tree's, and the
+ * same path in ocicr's own may be another file (the host's). */
+static void remove_ghosts(struct oc_rst_files *files)
+{
+	_cleanup_close_ int own = -1, cwd = -1;
+	int made_in = files->ghost_mntns_fd1 - 1;
+	struct stat a, b;
+	bool moved = false;
+
+	if (made_in >= 0 && (fstat(made_in, &a) < 0 || stat("/proc/thread-self/ns/mnt", &b) < 0 ||
+			     a.st_ino != b.st_ino || a.st_dev != b.st_dev)) {
+		own = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+		cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (own < 0 || cwd < 0 || setns(made_in, CLONE_NEWNS) < 0) {
+			/* It dies with the tree's last task anyway. */
+			pr_warn("cannot enter the tree's mount namespace to remove %zu removed files made again: %s",
+				files->n_ghost_paths, strerror(errno));
+			return;
+		}
+		moved = true;
+	}
+	for (size_t i = 0; i < files->n_ghost_paths; i++)
+		oc_rst_ghost_remove(files->ghost_paths[i]);
+	/* Innermost first: each was empty but for the ghosts. */
+	for (size_t i = files->n_ghost_parents; i-- > 0;)
+		rmdir(files->ghost_parents[i]);
+	/* Staying in the tree's namespace would be worse than failing. */
+	if (moved && (setns(own, CLONE_NEWNS) < 0 || fchdir(cwd) < 0))
+		abort();
+}
+
 void oc_rst_files_fini(struct oc_rst_files *files)
 {
 	oc_fd_kinds_fini(files);
-	for (size_t i = 0; i < files->n_ghost_paths; i++) {
-		oc_rst_ghost_remove(files->ghost_paths[i]);
+	remove_ghosts(files);
+	for (size_t i = 0; i < files->n_ghost_paths; i++)
 		free(files->ghost_paths[i]);
-	}
 	free(files->ghost_paths);
-	/* Innermost first: each was empty but for the ghosts. */
-	for (size_t i = files->n_ghost_parents; i-- > 0;) {
-		rmdir(files->ghost_parents[i]);
+	for (size_t i = 0; i < files->n_ghost_parents; i++)
 		free(files->ghost_parents[i]);
-	}
 	free(files->ghost_parents);
+	if (files->ghost_mntns_fd1)
+		close(files->ghost_mntns_fd1 - 1);
+	files->ghost_mntns_fd1 = 0;
 	free(files->ghost_fds); /* closed with files->fds */
 	free(files->opened);
 	free(files->pipes);

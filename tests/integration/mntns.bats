@@ -157,6 +157,21 @@ no_restored_task() {
 	wl_verdict_in "$WL_DIR/result" "$WL_PID"
 }
 
+# A removed file the tree holds open is made again (a ghost) in its mount
+# tree and removed there once the tree has it: never at the same path in
+# ocicr's own mount namespace, where the host may have a file of its own.
+@test "mntns: a removed file held open in the tree comes back, and the host's file of the same path stays" {
+	local probe=/tmp/ocicr-ghost-probe-$$-$BATS_TEST_NUMBER
+	MNTNS_GHOST=$probe mnt_start
+	mnt_dump
+	wait_gone "$WL_PID"
+	echo "the host's own" >"$probe"
+	mnt_restore "$WL_DIR/img"
+	[ -e "$probe" ] || fail "the restore removed the host's $probe"
+	rm -f "$probe"
+	wl_verdict_in "$WL_DIR/result" "$WL_PID"
+}
+
 @test "mntns: an overlay mount in the tree is refused by name, and the tree runs on" {
 	requires python3
 	mnt_start

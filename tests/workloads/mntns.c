@@ -346,6 +346,14 @@ int main(int argc, char **argv)
 		for (;;)
 			pause();
 	}
+	/* MNTNS_GHOST: a file of the tree's /tmp, open and removed (a ghost
+	 * at restore, made and removed in the tree's mount namespace). */
+	const char *ghost = getenv("MNTNS_GHOST");
+	int ghost_fd = -1;
+	if (ghost) {
+		ghost_fd = open(ghost, O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0600);
+		WL_SETUP(ghost_fd >= 0 && write(ghost_fd, "ghost\n", 6) == 6 && unlink(ghost) == 0, "ghost file");
+	}
 	mount_set(mounts_before, sizeof(mounts_before));
 	check_masked();
 	wl_ready();
@@ -361,6 +369,12 @@ int main(int argc, char **argv)
 		wl_fail("mounts differ (- gone, + new):\n%s", diff);
 	}
 	check_file("/dev/shm/segment", SHM_TEXT, 0600);
+	if (ghost_fd >= 0) {
+		struct stat gst;
+		WL_CHECK(fstat(ghost_fd, &gst) == 0 && gst.st_nlink == 0 && pread(ghost_fd, scratch, 6, 0) == 6 &&
+				 !memcmp(scratch, "ghost\n", 6),
+			 "the removed file %s is not as it was", ghost);
+	}
 	check_masked();
 	if (runc) {
 		runc_check();

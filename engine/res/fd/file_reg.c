@@ -649,12 +649,28 @@ void oc_rst_ghost_remove(const char *path)
 		rmdir(path);
 }
 
+/* Ghosts are removed where they were made: note the mount namespace
+ * ocicr is in now, at the first. */
+static int note_ghost_mntns(struct oc_rst_files *files)
+{
+	if (files->ghost_mntns_fd1)
+		return 0;
+	int fd = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return oc_error_errno(-errno, "cannot open /proc/thread-self/ns/mnt");
+	files->ghost_mntns_fd1 = fd + 1;
+	return 0;
+}
+
 /* Make the directories above @path that are gone (a removed directory in
  * a removed directory), remembered to be removed after the ghosts. */
 static int make_ghost_parents(struct oc_rst_files *files, const char *path)
 {
 	_cleanup_free_ char *dir = strdup(path);
+	int r = note_ghost_mntns(files);
 
+	if (r < 0)
+		return r;
 	if (!dir)
 		return -ENOMEM;
 	for (char *slash = strchr(dir + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
@@ -781,6 +797,11 @@ int oc_rst_ghost_find(const struct oc_rst_files *files, const char *name)
  * O_PATH fd of it for the agents, which run after it is unlinked. */
 static int ghost_keep(struct oc_rst_files *files, char *path)
 {
+	int r = note_ghost_mntns(files);
+	if (r < 0) {
+		free(path);
+		return r;
+	}
 	char **n = realloc(files->ghost_paths, (files->n_ghost_paths + 1) * sizeof(*n));
 	if (!n) {
 		free(path);
